@@ -1,0 +1,110 @@
+# worksafe — one GNU Makefile. Targets:
+#   make            release binary build/worksafe
+#   make demo       install missing packages, build, start a demo plant on 127.0.0.1:8080
+#   make test       every test: unit, integration (SQLite and PostgreSQL), fuzz, browser
+#   make install    binary, web assets, config and systemd unit under $(PREFIX)
+#   make bench-http wrk against GET /api/v1/me next to nginx serving a file
+#   make check-layers  the dependency rules of docs/ARCHITECTURE.md
+include config.mk
+
+PKGS := libmicrohttpd jansson sqlite3 libpq libsodium gnutls libzip expat xlsxwriter
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Wformat=2 \
+        -Wno-format-nonliteral
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Isrc $(WARN) $(PKG_CFLAGS) -DWS_VERSION='"$(VERSION)"'
+
+REL_CFLAGS := $(BASE_CFLAGS) -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+TEST_CFLAGS := $(BASE_CFLAGS) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+               -fno-sanitize-recover=undefined -DWS_TEST_CLOCK
+TEST_LDFLAGS := -fsanitize=address,undefined
+
+LIB_SRC := $(filter-out src/main.c,$(wildcard src/*/*.c))
+REL_OBJ := $(LIB_SRC:src/%.c=build/rel/%.o)
+TEST_OBJ := $(LIB_SRC:src/%.c=build/test/%.o)
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/test/unit/%)
+INTEG_SRC := $(wildcard tests/integration/test_*.c)
+INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=build/test/integration/%)
+INTEG_COMMON := $(wildcard tests/integration/common.c)
+TEST_LIBS := $(shell pkg-config --libs cmocka libcurl 2>/dev/null)
+
+.PHONY: all deps demo test install uninstall clean check-layers bench-http web fuzz
+
+all: build/worksafe web
+
+deps:
+	@scripts/deps.sh
+
+build/rel/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_CFLAGS) -MMD -MP -c $< -o $@
+
+build/test/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -MMD -MP -c $< -o $@
+
+build/rel/libworksafe.a: $(REL_OBJ)
+	@rm -f $@; ar rcs $@ $^
+
+build/test/libworksafe.a: $(TEST_OBJ)
+	@rm -f $@; ar rcs $@ $^
+
+build/worksafe: src/main.c build/rel/libworksafe.a
+	$(CC) $(REL_CFLAGS) -pie $< build/rel/libworksafe.a $(PKG_LIBS) -o $@
+
+# The test build: sanitizers and a clock tests can move. Never installed.
+build/test/worksafe: src/main.c build/test/libworksafe.a
+	$(CC) $(TEST_CFLAGS) $< build/test/libworksafe.a $(PKG_LIBS) $(TEST_LDFLAGS) -o $@
+
+build/test/unit/%: tests/unit/%.c build/test/libworksafe.a
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -Itests $< build/test/libworksafe.a $(PKG_LIBS) $(TEST_LIBS) $(TEST_LDFLAGS) -o $@
+
+build/test/integration/%: tests/integration/%.c $(INTEG_COMMON) build/test/libworksafe.a
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -Itests $< $(INTEG_COMMON) build/test/libworksafe.a $(PKG_LIBS) $(TEST_LIBS) $(TEST_LDFLAGS) -o $@
+
+# libFuzzer target for JSON request decoding (clang-14).
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+build/fuzz/%: tests/fuzz/%.c src/core/json.c src/core/err.c src/core/clock.c src/core/buf.c
+	@mkdir -p $(dir $@)
+	clang-14 -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
+	    $(shell pkg-config --cflags jansson) $^ $(shell pkg-config --libs jansson) -o $@
+fuzz: $(FUZZ_BIN)
+
+# Web assets: copied (and, from later issues, npm-built) into build/web.
+WEB_SRC := $(shell find web -type f 2>/dev/null)
+build/web/.stamp: $(WEB_SRC)
+	@rm -rf build/web; mkdir -p build/web
+	cp -r web/. build/web/
+	@touch $@
+web: build/web/.stamp
+
+test-build: build/test/worksafe $(UNIT_BIN) $(INTEG_BIN) $(FUZZ_BIN) build/web/.stamp
+
+demo: deps
+	$(MAKE) all
+	scripts/demo.sh
+
+test: deps
+	$(MAKE) test-build
+	scripts/test-run.sh
+
+check-layers:
+	@scripts/check-layers.sh
+
+bench-http: deps
+	$(MAKE) all
+	bench/http.sh
+
+install: all
+	scripts/install.sh "$(DESTDIR)" "$(PREFIX)"
+
+clean:
+	rm -rf build
+
+-include $(REL_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

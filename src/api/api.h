@@ -1,0 +1,118 @@
+/* api.h — the REST API: routes, the request and reply shapes the HTTP layer
+ * hands over, and the dispatcher that authenticates, authorises and maps
+ * errors to the envelope {"error":{"code","message","field"}}.
+ *
+ * The HTTP layer (src/http) knows nothing of JSON shapes; it matches a route
+ * from api_route_table(), fills an api_req and calls api_dispatch(). */
+#ifndef WS_API_H
+#define WS_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth/auth.h"
+#include "core/buf.h"
+#include "core/json.h"
+#include "store/store.h"
+
+#define API_MAX_PARAMS 4
+#define API_MAX_HEADERS 4
+
+typedef struct api_req {
+    const char *method;
+    const char *path;
+    const char *body; /* may be NULL when body_len is 0 */
+    size_t body_len;
+    const char *params[API_MAX_PARAMS]; /* path parameters in pattern order */
+    int nparams;
+    /* Lookups supplied by the HTTP layer; return NULL when absent. */
+    const char *(*header)(void *hctx, const char *name);
+    const char *(*query)(void *hctx, const char *name);
+    void *hctx;
+    bool tls;
+} api_req;
+
+typedef struct api_resp {
+    int status;
+    buf body;
+    const char *content_type; /* static; "application/json; charset=utf-8" by default */
+    const char *hname[API_MAX_HEADERS]; /* static names */
+    char *hvalue[API_MAX_HEADERS];      /* owned values */
+    int nheaders;
+} api_resp;
+
+/* What a handler gets. conn is acquired for the request; the handler opens
+ * its own write transaction when it writes. */
+typedef struct api_ctx {
+    const api_req *req;
+    api_resp *resp;
+    store_conn *conn;
+    auth_subject who;     /* valid when authenticated */
+    bool authenticated;
+    bool via_cookie;      /* token came from the cookie: writes need an Origin check */
+} api_ctx;
+
+typedef ws_err (*api_handler)(api_ctx *ctx);
+
+typedef enum { API_AUTH = 0, API_PUBLIC = 1 } api_access;
+
+typedef struct api_route {
+    const char *method;   /* "GET", "POST", "PATCH", "DELETE" */
+    const char *pattern;  /* "/api/v1/units/{id}" */
+    api_handler fn;
+    api_access access;
+    const char *action;   /* role-level permission checked before fn; NULL = any signed-in account */
+    const char *summary;  /* OpenAPI summary */
+    const char *tag;      /* OpenAPI tag */
+    const json_field *body; /* request body fields, for OpenAPI (NULL when none) */
+    size_t nbody;
+} api_route;
+
+/* Route tables, one per resource file (api_<resource>.c). */
+extern const api_route api_auth_routes[];
+extern const size_t api_auth_nroutes;
+extern const api_route api_org_routes[];
+extern const size_t api_org_nroutes;
+extern const api_route api_account_routes[];
+extern const size_t api_account_nroutes;
+extern const api_route api_audit_routes[];
+extern const size_t api_audit_nroutes;
+extern const api_route api_meta_routes[];
+extern const size_t api_meta_nroutes;
+
+/* Global set-up: the store the API works on and the body cap. */
+typedef struct api_config {
+    store *db;
+    size_t max_body;          /* bytes, default 1 MiB */
+    int64_t session_ttl_ms;   /* default 12 h */
+    const char *public_origin; /* allowed Origin for cookie writes, NULL = same host */
+} api_config;
+ws_err api_init(const api_config *cfg);
+
+/* All routes, in a stable order. */
+const api_route *const *api_route_table(size_t *n);
+
+/* Authenticate, authorise, run the handler, and fill resp (status, body);
+ * every error becomes the envelope with its status from api_status_of. */
+void api_dispatch(const api_route *r, const api_req *req, api_resp *resp);
+void api_resp_init(api_resp *resp);
+void api_resp_free(api_resp *resp);
+
+/* The one table from error code to HTTP status. */
+int api_status_of(ws_err e);
+/* Fill resp with the error envelope of e and this thread's error detail. */
+void api_error(api_resp *resp, ws_err e);
+
+/* Helpers for handlers. */
+ws_err api_reply_json(api_ctx *ctx, int status, json_t *v); /* steals v */
+ws_err api_decode(api_ctx *ctx, const json_field *f, size_t n, void *out, uint64_t *present,
+                  json_t **root);
+/* Path parameter i as an id (>= 1), else WS_ENOTFOUND. */
+ws_err api_param_id(api_ctx *ctx, int i, int64_t *id);
+/* ?limit= (1..200, default 50) and ?cursor= (an opaque id, 0 = start). */
+ws_err api_page(api_ctx *ctx, int *limit, int64_t *cursor);
+/* The actor name of the caller for the audit log ("account:12"). */
+const char *api_actor(api_ctx *ctx, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,129 @@
+/* audit.h — the evidence log: an append-only Merkle log (RFC 6962 hashing)
+ * of every change to a record and of logins and permission changes, with
+ * signed checkpoints (C2SP checkpoint format, Ed25519) and proofs.
+ *
+ * How a module uses it: inside its write transaction, after writing the row,
+ *     rc = audit_record(conn, actor, &AUDIT_ENTITY_PERSON, id, "update");
+ * audit_record reads the row back through the entity's column list, encodes it
+ * canonically (docs/internals/audit.md), salts and hashes it, stores the
+ * version in record_version and appends a leaf. If the transaction rolls back,
+ * so does the leaf: there is never a change without its leaf or a leaf without
+ * its change. Appenders serialise on the audit_head row (single writer).
+ *
+ * Canonical encoding and leaf format are specified in docs/internals/audit.md
+ * and are identical on SQLite and PostgreSQL. */
+#ifndef WS_AUDIT_H
+#define WS_AUDIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "store/store.h"
+
+#define AUDIT_HASH_LEN 32
+
+typedef enum { AC_INT, AC_TEXT, AC_BLOB, AC_REAL } audit_col_type;
+
+typedef struct audit_col {
+    const char *name;
+    audit_col_type type;
+} audit_col;
+
+/* An audited kind of record: the table and the columns that are hashed, in
+ * canonical order. Column 0 must be "id". Defined by the owning module as a
+ * static const and registered once at start-up with audit_register(). */
+typedef struct audit_entity {
+    const char *name;   /* "account", "person", … as it appears in leaves */
+    const char *table;
+    const audit_col *cols;
+    int ncols;
+} audit_entity;
+
+/* Register an entity so that audit verify checks its table. Not thread-safe;
+ * call during start-up only. At most 64 entities. */
+ws_err audit_register(const audit_entity *e);
+
+/* Open the log: load the signing key from key_path (created by
+ * audit_keygen) and set the checkpoint origin (e.g. "worksafe.local/audit/v1",
+ * also the key name). Call once after the store is migrated. */
+ws_err audit_open(const char *key_path, const char *origin);
+void audit_close(void);
+/* Create a new Ed25519 key at key_path (mode 0600); fails if it exists. */
+ws_err audit_keygen(const char *key_path);
+/* The public verifier key in the signed-note format
+ * "<name>+<hex keyid>+<base64(0x01||pubkey)>" into out (cap >= 160). */
+ws_err audit_verifier_key(char *out, size_t cap);
+
+/* The actor of a change: "account:12", "system", "cli", "anonymous". */
+typedef struct audit_actor {
+    const char *name;
+} audit_actor;
+
+/* Append a leaf for the current content of row id of e (or, for action
+ * "delete", for its absence). Must be called inside a write transaction on c.
+ * *seq_out (optional) receives the leaf's sequence number. */
+ws_err audit_record(store_conn *c, const audit_actor *who, const audit_entity *e, int64_t id,
+                    const char *action, int64_t *seq_out);
+
+/* A field of an event that is not a stored record (login, logout, restore). */
+typedef struct audit_field {
+    const char *name;
+    audit_col_type type;
+    int64_t i;
+    const char *s; /* AC_TEXT */
+} audit_field;
+
+/* Append a leaf for an event (entity "session", action "login", …) whose
+ * content is the given fields. Opens and commits its own transaction when c
+ * is not in one. */
+ws_err audit_event(store_conn *c, const audit_actor *who, const char *entity, int64_t id,
+                   const char *action, const audit_field *fields, int nfields, int64_t *seq_out);
+
+/* The log as of now: size and root. */
+ws_err audit_head(store_conn *c, uint64_t *size, uint8_t root[AUDIT_HASH_LEN]);
+
+/* Sign a checkpoint for the current head, store it in audit_checkpoint (if
+ * the size is new) and return the note text (caller frees). */
+ws_err audit_checkpoint(store_conn *c, char **note);
+
+/* Inclusion proof of leaf index in the tree of size; fills *path (caller
+ * frees) with *n hashes, bottom up. Also returns the leaf hash. */
+ws_err audit_proof_inclusion(store_conn *c, uint64_t index, uint64_t size,
+                             uint8_t leaf_hash[AUDIT_HASH_LEN], uint8_t (**path)[AUDIT_HASH_LEN],
+                             size_t *n);
+ws_err audit_proof_consistency(store_conn *c, uint64_t old_size, uint64_t new_size,
+                               uint8_t (**path)[AUDIT_HASH_LEN], size_t *n);
+
+/* One finding of audit verify. */
+typedef struct audit_finding {
+    char entity[32];
+    int64_t id;
+    char what[160]; /* "changed outside worksafe", "deleted outside worksafe", … */
+} audit_finding;
+
+/* Recompute every leaf hash, the tree and every record hash; compare live
+ * rows with their last version; check stored checkpoints' signatures and
+ * consistency; and, when against_path is given (a file of checkpoints a
+ * regulator saved, notes separated by blank lines), their consistency with
+ * the log. Findings are passed to report (may be NULL). Returns WS_OK when
+ * clean, WS_ECORRUPT when anything was found. */
+ws_err audit_verify(store_conn *c, const char *against_path,
+                    void (*report)(const audit_finding *f, void *arg), void *arg,
+                    uint64_t *leaves_checked);
+
+/* --- pure RFC 6962 functions, exposed for tests and offline verifiers --- */
+void audit_leaf_hash(const uint8_t *data, size_t n, uint8_t out[AUDIT_HASH_LEN]);
+void audit_node_hash(const uint8_t l[AUDIT_HASH_LEN], const uint8_t r[AUDIT_HASH_LEN],
+                     uint8_t out[AUDIT_HASH_LEN]);
+/* MTH of n leaf hashes. */
+void audit_root_of(const uint8_t (*leaves)[AUDIT_HASH_LEN], size_t n, uint8_t out[AUDIT_HASH_LEN]);
+bool audit_verify_inclusion(uint64_t index, uint64_t size, const uint8_t leaf[AUDIT_HASH_LEN],
+                            const uint8_t (*path)[AUDIT_HASH_LEN], size_t n,
+                            const uint8_t root[AUDIT_HASH_LEN]);
+bool audit_verify_consistency(uint64_t size1, uint64_t size2, const uint8_t root1[AUDIT_HASH_LEN],
+                              const uint8_t root2[AUDIT_HASH_LEN],
+                              const uint8_t (*path)[AUDIT_HASH_LEN], size_t n);
+
+#endif

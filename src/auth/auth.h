@@ -1,0 +1,90 @@
+/* auth.h — accounts, passwords, sessions, and the one permission decision.
+ *
+ * Passwords: argon2id (libsodium, INTERACTIVE limits), at most two hashes
+ * computed at once in the whole process (a semaphore), so a login flood cannot
+ * take the server's memory. Tokens: 256 random bits, shown to the client once
+ * as 64 hex characters, stored only as their SHA-256.
+ *
+ * Permissions: every request is decided by auth_decide() from the account's
+ * roles and scope (a unit subtree), the action, and the resource's unit, state
+ * and the account's relation to it. Later issues add rows to the policy table
+ * in policy.c, not new mechanisms. Outcomes: WS_OK; WS_EFORBIDDEN when no role
+ * of the account may perform the action; WS_ENOTFOUND when the resource is
+ * outside the account's scope (its existence is not revealed). */
+#ifndef WS_AUTH_H
+#define WS_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "store/store.h"
+
+typedef enum {
+    ROLE_ADMIN = 1u << 0,
+    ROLE_MANAGER = 1u << 1,
+    ROLE_SAFETY_OFFICER = 1u << 2,
+    ROLE_DEPT_HEAD = 1u << 3,
+    ROLE_GRID_LEADER = 1u << 4,
+    ROLE_WORKER = 1u << 5,
+    ROLE_REGULATOR = 1u << 6,
+} auth_role;
+#define ROLE_ALL 0x7Fu
+
+/* "admin,safety_officer" <-> bit set. Parse fails (WS_EINVAL, field "roles")
+ * on an unknown or empty name; format writes names in the fixed order above. */
+ws_err auth_roles_parse(const char *csv, unsigned *roles);
+void auth_roles_format(unsigned roles, char *out, size_t cap);
+
+#define AUTH_PATH_MAX 256
+
+/* Who is asking; filled by auth_session(). */
+typedef struct auth_subject {
+    int64_t account_id;
+    int64_t person_id;      /* 0 when the account has no person */
+    char username[64];
+    unsigned roles;
+    int64_t scope_unit_id;
+    char scope_path[AUTH_PATH_MAX]; /* materialised path of the scope unit, "/1/4/" */
+    bool must_change_password;
+    int64_t session_id;
+} auth_subject;
+
+/* What is acted on. unit_path NULL means "not tied to a unit" (then only the
+ * role decides). Relations let rules such as "the reporter may read" work. */
+typedef struct auth_resource {
+    const char *unit_path;
+    const char *state;          /* lifecycle state, NULL when none */
+    int64_t reporter_person_id; /* 0 when none */
+    int64_t assignee_person_id;
+    int64_t owner_account_id;   /* e.g. the account itself for /me */
+} auth_resource;
+
+/* The decision. r may be NULL for a role-only check (route level). */
+ws_err auth_decide(const auth_subject *s, const char *action, const auth_resource *r);
+/* True when path lies inside the subject's scope subtree. */
+bool auth_in_scope(const auth_subject *s, const char *unit_path);
+
+/* Process-wide set-up: sodium_init and the hashing semaphore. */
+ws_err auth_init(void);
+
+/* Hash a password (argon2id string, caller supplies out of cap >= 128). */
+ws_err auth_hash_password(const char *password, char *out, size_t cap);
+/* Password policy: 10..128 bytes, not all one character class. field names
+ * the JSON field for the error. */
+ws_err auth_check_password_policy(const char *password, const char *field);
+/* A random password for init and admin resets: 16 characters, caller cap >= 17. */
+void auth_random_password(char *out, size_t cap);
+
+/* Log in. On success writes the token (64 hex + NUL) and fills *s.
+ * Failures: WS_EUNAUTH (wrong user or password, one message for both),
+ * WS_ELOCKED (locked; retry time in the detail). Appends login leaves. */
+ws_err auth_login(store_conn *c, const char *username, const char *password, char token[65],
+                  auth_subject *s, int64_t *expires_at_ms);
+/* Resolve a bearer token (64 hex) into a subject. WS_EUNAUTH when unknown,
+ * expired or revoked, or the account is inactive. */
+ws_err auth_session(store_conn *c, const char *token, auth_subject *s);
+ws_err auth_logout(store_conn *c, const auth_subject *s);
+
+#endif

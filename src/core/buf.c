@@ -1,0 +1,103 @@
+/* buf.c — capped growable buffer; see buf.h. */
+#include "core/buf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void buf_init(buf *b, size_t cap) { *b = (buf)BUF_INIT(cap); }
+
+void buf_free(buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->alloc = 0;
+}
+
+void buf_reset(buf *b)
+{
+    b->len = 0;
+    if (b->data) b->data[0] = 0;
+}
+
+static ws_err grow(buf *b, size_t extra)
+{
+    if (extra > b->cap || b->len > b->cap - extra)
+        return ws_fail(WS_ETOOBIG, NULL, "content exceeds the limit of %zu bytes", b->cap);
+    size_t need = b->len + extra + 1;
+    if (need <= b->alloc) return WS_OK;
+    size_t n = b->alloc ? b->alloc : 256;
+    while (n < need) n *= 2;
+    char *p = realloc(b->data, n);
+    if (!p) return ws_fail(WS_ENOMEM, NULL, "out of memory");
+    b->data = p;
+    b->alloc = n;
+    return WS_OK;
+}
+
+ws_err buf_append(buf *b, const void *p, size_t n)
+{
+    ws_err rc = grow(b, n);
+    if (rc) return rc;
+    if (n) memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = 0;
+    return WS_OK;
+}
+
+ws_err buf_puts(buf *b, const char *s) { return buf_append(b, s, strlen(s)); }
+ws_err buf_putc(buf *b, char c) { return buf_append(b, &c, 1); }
+
+ws_err buf_printf(buf *b, const char *fmt, ...)
+{
+    va_list ap, ap2;
+    va_start(ap, fmt);
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    ws_err rc = n < 0 ? WS_EINTERNAL : grow(b, (size_t)n);
+    if (!rc) {
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap2);
+        b->len += (size_t)n;
+    }
+    va_end(ap2);
+    return rc;
+}
+
+char *buf_steal(buf *b)
+{
+    char *p = b->data;
+    b->data = NULL;
+    b->len = b->alloc = 0;
+    return p;
+}
+
+char *hex_encode(const uint8_t *p, size_t n, char *out)
+{
+    static const char hx[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hx[p[i] >> 4];
+        out[2 * i + 1] = hx[p[i] & 15];
+    }
+    out[2 * n] = 0;
+    return out;
+}
+
+static int nib(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+int hex_decode(const char *s, uint8_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int h = nib(s[2 * i]), l = h < 0 ? -1 : nib(s[2 * i + 1]);
+        if (h < 0 || l < 0) return -1;
+        out[i] = (uint8_t)(h << 4 | l);
+    }
+    return s[2 * n] ? -1 : 0;
+}

@@ -1,0 +1,32 @@
+/* clock.h — the one way worksafe reads time.
+ *
+ * Production builds read CLOCK_REALTIME. A test build (compiled with
+ * -DWS_TEST_CLOCK, a separate binary never installed) also honours an offset
+ * that tests move with clock_test_advance(); the symbol does not exist in the
+ * production binary, so no configuration can move a permit's clock. */
+#ifndef WS_CLOCK_H
+#define WS_CLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Milliseconds since the Unix epoch, UTC. */
+int64_t clock_now_ms(void);
+/* Monotonic milliseconds for measuring durations. */
+int64_t clock_mono_ms(void);
+/* Monotonic nanoseconds, for latency histograms. */
+int64_t clock_mono_ns(void);
+
+/* "2026-11-28T10:26:37.123Z" into out (cap >= 32). Returns out. */
+char *clock_format_rfc3339(int64_t ms, char *out, size_t cap);
+/* Same instant shown at a fixed offset in minutes, e.g. +08:00 for 480. */
+char *clock_format_rfc3339_off(int64_t ms, int offset_min, char *out, size_t cap);
+/* Parse RFC 3339 with offset ("Z" or ±hh:mm), fractional seconds optional.
+ * Returns 0 and sets *ms, or -1 when s is not such a time. */
+int clock_parse_rfc3339(const char *s, int64_t *ms);
+
+#ifdef WS_TEST_CLOCK
+void clock_test_advance(int64_t ms);
+#endif
+
+#endif
