@@ -20,9 +20,14 @@ TEST_CFLAGS := $(BASE_CFLAGS) -O1 -g -fno-omit-frame-pointer -fsanitize=address,
                -fno-sanitize-recover=undefined -DWS_TEST_CLOCK
 TEST_LDFLAGS := -fsanitize=address,undefined
 
-LIB_SRC := $(filter-out src/main.c,$(wildcard src/*/*.c))
+# The library holds every module; the command line (src/cli, main.c) is
+# linked only into the binary, so unit tests never depend on it.
+LIB_SRC := $(filter-out src/cli/%,$(wildcard src/*/*.c))
+CLI_SRC := src/main.c $(wildcard src/cli/*.c)
 REL_OBJ := $(LIB_SRC:src/%.c=build/rel/%.o)
 TEST_OBJ := $(LIB_SRC:src/%.c=build/test/%.o)
+REL_CLI_OBJ := $(CLI_SRC:src/%.c=build/rel/%.o)
+TEST_CLI_OBJ := $(CLI_SRC:src/%.c=build/test/%.o)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/test/unit/%)
@@ -52,12 +57,12 @@ build/rel/libworksafe.a: $(REL_OBJ)
 build/test/libworksafe.a: $(TEST_OBJ)
 	@rm -f $@; ar rcs $@ $^
 
-build/worksafe: src/main.c build/rel/libworksafe.a
-	$(CC) $(REL_CFLAGS) -pie $< build/rel/libworksafe.a $(PKG_LIBS) -o $@
+build/worksafe: $(REL_CLI_OBJ) build/rel/libworksafe.a
+	$(CC) $(REL_CFLAGS) -pie $(REL_CLI_OBJ) build/rel/libworksafe.a $(PKG_LIBS) -o $@
 
 # The test build: sanitizers and a clock tests can move. Never installed.
-build/test/worksafe: src/main.c build/test/libworksafe.a
-	$(CC) $(TEST_CFLAGS) $< build/test/libworksafe.a $(PKG_LIBS) $(TEST_LDFLAGS) -o $@
+build/test/worksafe: $(TEST_CLI_OBJ) build/test/libworksafe.a
+	$(CC) $(TEST_CFLAGS) $(TEST_CLI_OBJ) build/test/libworksafe.a $(PKG_LIBS) $(TEST_LDFLAGS) -o $@
 
 build/test/unit/%: tests/unit/%.c build/test/libworksafe.a
 	@mkdir -p $(dir $@)
@@ -107,4 +112,4 @@ install: all
 clean:
 	rm -rf build
 
--include $(REL_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+-include $(REL_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(REL_CLI_OBJ:.o=.d) $(TEST_CLI_OBJ:.o=.d)
