@@ -87,4 +87,96 @@ ws_err auth_login(store_conn *c, const char *username, const char *password, cha
 ws_err auth_session(store_conn *c, const char *token, auth_subject *s);
 ws_err auth_logout(store_conn *c, const auth_subject *s);
 
+
+/* --- Added for accounts (issue 2): the session lifetime, the audited
+ * account entity, and the account operations the API and the CLI share. --- */
+#include "audit/audit.h"
+
+/* The audited columns of accounts: id, username, person_id, password_hash,
+ * roles, scope_unit_id, active, must_change_password, created_at,
+ * updated_at. Registered by auth_init(). */
+extern const audit_entity AUDIT_ENTITY_ACCOUNT;
+
+/* Lifetime of new sessions (default 12 h); api_init() sets it. */
+void auth_set_session_ttl(int64_t ms);
+/* Verify password against an argon2id string (under the hashing semaphore).
+ * WS_OK on a match, WS_EUNAUTH otherwise. */
+ws_err auth_verify_password(const char *password, const char *hash);
+/* Role sets an account may hold: non-empty, and a regulator may not also be
+ * an admin. WS_EINVAL, field "roles", otherwise. */
+ws_err auth_roles_check(unsigned roles);
+
+/* An account as the API shows it (never the password hash). */
+typedef struct auth_account {
+    int64_t id;
+    char username[64];
+    int64_t person_id;     /* 0 = none */
+    unsigned roles;
+    int64_t scope_unit_id;
+    char scope_path[AUTH_PATH_MAX];
+    bool active;
+    bool must_change_password;
+    int64_t created_at, updated_at;
+    int failed_count;
+    int64_t locked_until;  /* > now while locked */
+    int64_t last_login_at; /* 0 = never */
+} auth_account;
+
+/* Create an account (password hashed here; person_id 0 = none). Checks the
+ * username (1..63 bytes, no spaces or control characters), the role set, the
+ * password policy and that the scope unit exists (WS_ENOTFOUND,
+ * "scope_unit_id"); a taken username is WS_ECONFLICT. Opens its own
+ * transaction when c is not in one. Appends an "account" "create" leaf. */
+ws_err auth_create_account(store_conn *c, const audit_actor *who, const char *username,
+                           const char *password, unsigned roles, int64_t scope_unit_id,
+                           int64_t person_id, bool must_change, int64_t *id);
+/* WS_ENOTFOUND when there is no such account. */
+ws_err auth_account_get(store_conn *c, int64_t id, auth_account *a);
+/* Accounts whose scope unit lies inside scope_path, id > after_id, by id;
+ * out has room for limit entries, *n gets the count. */
+ws_err auth_account_list(store_conn *c, const char *scope_path, int64_t after_id, int limit,
+                         auth_account *out, int *n);
+/* Change roles, scope or person (each NULL = unchanged; *person_id 0 clears).
+ * A change of roles or scope is a "permission_change" leaf, else "update".
+ * Scope and person checks against the caller's scope are the caller's. */
+ws_err auth_account_update(store_conn *c, const audit_actor *who, int64_t id,
+                           const unsigned *roles, const int64_t *scope_unit_id,
+                           const int64_t *person_id);
+/* Activate or deactivate (deactivation revokes every session). */
+ws_err auth_account_set_active(store_conn *c, const audit_actor *who, int64_t id, bool active);
+/* Clear the failure count and any lock. */
+ws_err auth_account_unlock(store_conn *c, const audit_actor *who, int64_t id);
+/* Admin reset: a new random password (written to out, cap >= 17), must
+ * change at next login, lock cleared, sessions revoked. */
+ws_err auth_reset_password(store_conn *c, const audit_actor *who, int64_t id, char *out,
+                           size_t cap);
+/* The signed-in account changes its password: old_pw must verify (WS_EINVAL,
+ * field "old_password" otherwise), new_pw must pass the policy and differ.
+ * Clears must_change_password and revokes the account's other sessions. */
+ws_err auth_change_password(store_conn *c, const auth_subject *s, const char *old_pw,
+                            const char *new_pw);
+
+/* Scope helpers: the materialised path of a unit, or of a person's unit.
+ * WS_ENOTFOUND (field given) when there is no such row. */
+ws_err auth_unit_path(store_conn *c, int64_t unit_id, const char *field, char *path, size_t cap);
+ws_err auth_person_unit_path(store_conn *c, int64_t person_id, const char *field, char *path,
+                             size_t cap);
+
+/* What GET /me shows of the scope unit and the person. */
+typedef struct auth_unit_info {
+    int64_t id;
+    char name[256];
+    char kind[32];
+    char path[AUTH_PATH_MAX];
+} auth_unit_info;
+typedef struct auth_person_info {
+    int64_t id;
+    int64_t unit_id;
+    int64_t department_id;
+    char name[256];
+    char employee_no[64];
+} auth_person_info;
+ws_err auth_unit_info_get(store_conn *c, int64_t id, auth_unit_info *u);
+ws_err auth_person_info_get(store_conn *c, int64_t id, auth_person_info *p);
+
 #endif
