@@ -1,0 +1,129 @@
+/* policy.c — the one permission decision of worksafe: auth_decide().
+ *
+ * Every request is decided here from (the account's roles and scope; the
+ * action; the resource's unit, state and the account's relation to it).
+ * The decision is data: a table of rules, one row per (action, roles) grant.
+ * Later issues add rows (and, if needed, new relation kinds), not new
+ * mechanisms. docs/internals/auth.md shows the table as a matrix; keep both
+ * in step.
+ *
+ * A rule grants `action` to any account holding one of `roles`, provided
+ *   1. the resource's state is one of `states` (NULL = any state);
+ *   2. the relation holds (REL_NONE = no relation needed), e.g. the account
+ *      is the resource's reporter;
+ *   3. when `scoped`, the resource's unit lies inside the account's scope
+ *      subtree (a resource with no unit is in every scope).
+ * The decision for (subject, action, resource):
+ *   WS_OK          some rule grants it;
+ *   WS_ENOTFOUND   a rule of one of the account's roles would grant it but
+ *                  the resource lies outside the scope (its existence is not
+ *                  revealed: the same answer as a missing id);
+ *   WS_EFORBIDDEN  otherwise: none of the account's roles may do this.
+ * With no resource (r == NULL: the route-level check before a handler runs)
+ * only the roles count; the handler repeats the check with the resource.
+ * An action with no rule at all is a programming error (WS_EINTERNAL), so a
+ * typo denies instead of silently granting or being mistaken for a 403. */
+#include <string.h>
+
+#include "auth/auth.h"
+
+enum { REL_NONE, REL_OWNER, REL_REPORTER, REL_ASSIGNEE };
+
+typedef struct rule {
+    const char *action;
+    unsigned roles;
+    bool scoped;
+    int relation;
+    const char *states; /* "|open|rectifying|" or NULL */
+} rule;
+
+#define A ROLE_ADMIN
+#define M ROLE_MANAGER
+#define SO ROLE_SAFETY_OFFICER
+#define DH ROLE_DEPT_HEAD
+#define GL ROLE_GRID_LEADER
+#define W ROLE_WORKER
+#define RG ROLE_REGULATOR
+
+static const rule rules[] = {
+    /* Every signed-in account: its own profile and password. */
+    {"me.read", ROLE_ALL, false, REL_NONE, NULL},
+    {"auth.password", ROLE_ALL, false, REL_NONE, NULL},
+    /* Organisation. A worker's scope is its own unit subtree. */
+    {"unit.read", ROLE_ALL, true, REL_NONE, NULL},
+    {"unit.write", A | M, true, REL_NONE, NULL},
+    {"org.write", A | M, true, REL_NONE, NULL},
+    {"person.read", ROLE_ALL, true, REL_NONE, NULL},
+    {"person.write", A | M | DH, true, REL_NONE, NULL},
+    /* Phone numbers and other contact data: never to regulators. */
+    {"person.contact", ROLE_ALL & ~RG, true, REL_NONE, NULL},
+    {"import.run", A | M, true, REL_NONE, NULL},
+    /* Accounts: a manager may look, only an admin may change. */
+    {"account.read", A | M, true, REL_NONE, NULL},
+    {"account.write", A, true, REL_NONE, NULL},
+    /* The evidence log and its proofs. */
+    {"audit.read", A | SO | RG | M, true, REL_NONE, NULL},
+};
+#define NRULES (sizeof rules / sizeof rules[0])
+
+bool auth_in_scope(const auth_subject *s, const char *unit_path)
+{
+    if (!s || !unit_path) return false;
+    size_t n = strnlen(s->scope_path, sizeof s->scope_path);
+    /* A malformed scope grants nothing (fail closed). */
+    if (n < 2 || n >= sizeof s->scope_path || s->scope_path[0] != '/' || s->scope_path[n - 1] != '/')
+        return false;
+    return strncmp(unit_path, s->scope_path, n) == 0;
+}
+
+static bool state_ok(const rule *ru, const char *state)
+{
+    if (!ru->states) return true;
+    if (!state || !*state || strchr(state, '|')) return false;
+    size_t n = strlen(state);
+    for (const char *p = strstr(ru->states, state); p; p = strstr(p + 1, state))
+        if (p > ru->states && p[-1] == '|' && p[n] == '|') return true;
+    return false;
+}
+
+static bool relation_ok(const rule *ru, const auth_subject *s, const auth_resource *r)
+{
+    switch (ru->relation) {
+    case REL_NONE: return true;
+    case REL_OWNER: return r->owner_account_id > 0 && r->owner_account_id == s->account_id;
+    case REL_REPORTER: return r->reporter_person_id > 0 && r->reporter_person_id == s->person_id;
+    case REL_ASSIGNEE: return r->assignee_person_id > 0 && r->assignee_person_id == s->person_id;
+    }
+    return false;
+}
+
+ws_err auth_decide(const auth_subject *s, const char *action, const auth_resource *r)
+{
+    if (!s || !s->account_id) return ws_fail(WS_EUNAUTH, NULL, "sign in first");
+    if (!action) return ws_fail(WS_EINTERNAL, NULL, "no action given to the permission check");
+    bool known = false, role_ok = false, hidden = false;
+    for (size_t i = 0; i < NRULES; i++) {
+        const rule *ru = &rules[i];
+        if (strcmp(ru->action, action) != 0) continue;
+        known = true;
+        if (!(ru->roles & s->roles)) continue;
+        role_ok = true;
+        if (!r) return WS_OK;
+        bool in_scope = !r->unit_path || auth_in_scope(s, r->unit_path);
+        if (!state_ok(ru, r->state) || !relation_ok(ru, s, r)) {
+            /* Outside the scope, do not say whether it exists. */
+            if (!in_scope) hidden = true;
+            continue;
+        }
+        if (ru->scoped && !in_scope) {
+            hidden = true;
+            continue;
+        }
+        return WS_OK;
+    }
+    if (!known) return ws_fail(WS_EINTERNAL, NULL, "no permission rule for action %s", action);
+    if (hidden) return ws_fail(WS_ENOTFOUND, NULL, "not found");
+    if (role_ok)
+        return ws_fail(WS_EFORBIDDEN, NULL, "this is not allowed in the current state");
+    return ws_fail(WS_EFORBIDDEN, NULL, "your role does not allow %s", action);
+}
