@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# test-run.sh — run every test and end with one line "N passed, N failed".
+#
+# Order: layer check, unit tests (cmocka), integration tests against the real
+# server over loopback (each on SQLite and PostgreSQL), the JSON fuzzer for a
+# few seconds, then the browser tests in headless Chromium. A throwaway
+# PostgreSQL cluster is started on a loopback port and stopped at the end.
+# Called by `make test` after the test build; sanitizers are on in every binary.
+set -u
+cd "$(dirname "$0")/.."
+passed=0; failed=0; failures=()
+log_dir=build/test/logs; mkdir -p "$log_dir"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+
+pg_started=0
+cleanup() {
+    [ -n "${browser_pid:-}" ] && kill "$browser_pid" 2>/dev/null
+    [ $pg_started -eq 1 ] && scripts/pg-test.sh stop >/dev/null 2>&1
+}
+trap cleanup EXIT
+
+if url=$(scripts/pg-test.sh start 2>"$log_dir/pg.log"); then
+    export WS_TEST_PG_URL=$url; pg_started=1
+    echo "postgres: $url"
+else
+    echo "postgres: could not start a test cluster (see $log_dir/pg.log)"; cat "$log_dir/pg.log"
+    failed=$((failed + 1)); failures+=("postgres cluster")
+fi
+
+# A cmocka binary: count "[  PASSED  ] N" and "[  FAILED  ] N"; a crash or a
+# non-zero exit with no failure counted is one failure.
+run_cmocka() {
+    local bin=$1 name; name=$(basename "$bin")
+    local out="$log_dir/$name.log"
+    "$bin" >"$out" 2>&1; local rc=$?
+    local p f
+    p=$(grep -E '^\[  PASSED  \] [0-9]+ test' "$out" | awk '{s+=$4} END {print s+0}')
+    f=$(grep -E '^\[  FAILED  \] [0-9]+ test' "$out" | awk '{s+=$4} END {print s+0}')
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    passed=$((passed + p)); failed=$((failed + f))
+    if [ "$f" -gt 0 ]; then
+        failures+=("$name"); echo "FAIL $name ($p passed, $f failed) — $out"
+        grep -E '^\[  (FAILED|ERROR) +\]|ERROR: |runtime error|Sanitizer' "$out" | head -20
+    else
+        echo "ok   $name ($p passed)"
+    fi
+}
+
+one() { # name, command...
+    local name=$1; shift
+    if "$@" >"$log_dir/$name.log" 2>&1; then passed=$((passed + 1)); echo "ok   $name"
+    else failed=$((failed + 1)); failures+=("$name"); echo "FAIL $name — $log_dir/$name.log"; tail -20 "$log_dir/$name.log"; fi
+}
+
+one check-layers scripts/check-layers.sh
+for t in build/test/unit/test_*; do [ -x "$t" ] && run_cmocka "$t"; done
+for t in build/test/integration/test_*; do [ -x "$t" ] && run_cmocka "$t"; done
+for f in build/fuzz/fuzz_*; do
+    [ -x "$f" ] || continue
+    mkdir -p build/fuzz/corpus-"$(basename "$f")"
+    one "$(basename "$f")" "$f" -max_total_time=5 -rss_limit_mb=2048 build/fuzz/corpus-"$(basename "$f")" tests/fuzz/seeds
+done
+
+# Browser tests: a demo plant on a free port, driven by playwright-core.
+if [ -f tests/browser/run.mjs ]; then
+    bdir=$(mktemp -d /tmp/ws-browser-XXXXXX)
+    port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+    build/test/worksafe demo --data "$bdir" --listen "127.0.0.1:$port" --listen-tls "" --web build/web \
+        >"$log_dir/browser-server.log" 2>&1 &
+    browser_pid=$!
+    for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+    pw=$(awk '$1=="admin"{print $2}' "$bdir/demo-accounts.txt" 2>/dev/null)
+    WS_BASE_URL="http://127.0.0.1:$port" WS_ADMIN_PASSWORD="$pw" WS_DEMO_ACCOUNTS="$bdir/demo-accounts.txt" \
+        node tests/browser/run.mjs >"$log_dir/browser.log" 2>&1
+    brc=$?
+    line=$(grep -E '^browser: [0-9]+ passed, [0-9]+ failed' "$log_dir/browser.log" | tail -1)
+    bp=$(echo "$line" | awk '{print $2+0}'); bf=$(echo "$line" | awk '{print $4+0}')
+    if [ -z "$line" ] || { [ "$brc" -ne 0 ] && [ "$bf" -eq 0 ]; }; then bf=$((bf + 1)); fi
+    passed=$((passed + bp)); failed=$((failed + bf))
+    if [ "$bf" -gt 0 ]; then failures+=("browser"); echo "FAIL browser ($bp passed, $bf failed)"; grep -E '^not ok' "$log_dir/browser.log"; tail -5 "$log_dir/browser.log"
+    else echo "ok   browser ($bp passed)"; fi
+    kill "$browser_pid" 2>/dev/null; wait "$browser_pid" 2>/dev/null; browser_pid=
+    rm -rf "$bdir"
+fi
+
+[ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

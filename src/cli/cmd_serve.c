@@ -1,0 +1,165 @@
+/* cmd_serve.c — `worksafe serve` and `worksafe demo`.
+ *
+ * serve: lock the data directory, open the store (refusing a newer schema,
+ * backing up then migrating an older one), start the modules and the HTTP
+ * listeners, then wait for SIGTERM/SIGINT. A signed checkpoint is made every
+ * minute when the log has grown, and once more at shutdown. Shutdown stops
+ * accepting, lets requests in flight finish (each commits or rolls back as a
+ * whole), then closes the store: no committed write is lost. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "audit/audit.h"
+#include "cli/cli.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "http/http.h"
+
+ws_err cli_open_for_serve(const cli_opts *o, int pool, store **out)
+{
+    store *db = NULL;
+    store_conn *c = NULL;
+    ws_err rc = cli_open_store(o, pool, &db);
+    if (rc) return rc;
+    int v = 0;
+    if ((rc = store_acquire(db, &c)) || (rc = store_schema_version(c, &v))) goto fail;
+    if (v == 0) {
+        fprintf(stderr, "the database is empty: run `worksafe init --data %s` first\n", o->data);
+        rc = WS_ENOTFOUND;
+        goto fail;
+    }
+    if (v > store_schema_latest()) {
+        fprintf(stderr, "the database has schema version %d, newer than this worksafe (%d): "
+                        "refusing to start; install the newer worksafe\n", v, store_schema_latest());
+        rc = WS_ESCHEMA;
+        goto fail;
+    }
+    if (v < store_schema_latest()) {
+        char dest[CLI_PATH_MAX + 64], ts[40];
+        clock_format_rfc3339(clock_now_ms(), ts, sizeof ts);
+        for (char *p = ts; *p; p++) if (*p == ':') *p = '-';
+        snprintf(dest, sizeof dest, "%s/backups/pre-migrate-v%d-%s.%s", o->data, v, ts,
+                 store_backend(db) == STORE_SQLITE ? "db" : "pgdump");
+        store_release(c);
+        c = NULL;
+        if ((rc = store_backup(db, dest))) {
+            fprintf(stderr, "cannot back up before migrating: %s\n", ws_err_message());
+            goto fail;
+        }
+        log_info("schema backup taken before migration", "path", dest);
+        if ((rc = store_acquire(db, &c)) || (rc = store_migrate(c))) {
+            fprintf(stderr, "migration failed: %s\n", ws_err_message());
+            goto fail;
+        }
+        char from[16], to[16];
+        snprintf(from, sizeof from, "%d", v);
+        snprintf(to, sizeof to, "%d", store_schema_latest());
+        log_info("schema migrated", "from", from, "to", to);
+    }
+    store_release(c);
+    *out = db;
+    return WS_OK;
+fail:
+    if (c) store_release(c);
+    store_close(db);
+    return rc;
+}
+
+static void checkpoint(store *db)
+{
+    store_conn *c;
+    char *note = NULL;
+    if (store_acquire(db, &c)) return;
+    if (audit_checkpoint(c, &note)) log_warn("checkpoint failed", "detail", ws_err_message());
+    free(note);
+    store_release(c);
+}
+
+int cli_serve(cli_opts *o)
+{
+    log_level lv = LOG_INFO;
+    if (!strcmp(o->log_level, "debug")) lv = LOG_DEBUG;
+    else if (!strcmp(o->log_level, "warn")) lv = LOG_WARN;
+    else if (!strcmp(o->log_level, "error")) lv = LOG_ERROR;
+    log_set_level(lv);
+    cli_resolve(o);
+    if (!o->listen[0] && !o->listen_tls[0]) snprintf(o->listen, sizeof o->listen, "127.0.0.1:8080");
+    int threads = o->threads ? o->threads : (int)sysconf(_SC_NPROCESSORS_ONLN) * 2;
+    if (threads < 4) threads = 4;
+
+    /* Signals are taken synchronously by this thread only: block them before
+     * any thread starts so every thread inherits the mask. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    store *db = NULL;
+    store_conn *c = NULL;
+    http_server *srv = NULL;
+    int code = 1;
+    if (cli_lock_data(o) || cli_open_for_serve(o, threads + 2, &db)) return 1;
+    if (cli_init_modules(o) || store_acquire(db, &c) || cli_open_audit(o, c)) goto done;
+    store_release(c);
+    c = NULL;
+    api_config ac = {.db = db, .max_body = 1 << 20, .session_ttl_ms = 12 * 3600 * 1000LL,
+                     .public_origin = o->public_origin[0] ? o->public_origin : NULL};
+    if (api_init(&ac)) goto done;
+    http_config hc = {
+        .listen = o->listen[0] ? o->listen : NULL,
+        .listen_tls = o->listen_tls[0] ? o->listen_tls : NULL,
+        .cert_path = o->cert,
+        .key_path = o->key,
+        .web_dir = o->web,
+        .max_body = 1 << 20,
+        .threads = threads,
+        .db = db,
+    };
+    if (http_start(&hc, &srv)) {
+        fprintf(stderr, "cannot start HTTP: %s\n", ws_err_message());
+        goto done;
+    }
+    log_info("worksafe serving", "http", o->listen[0] ? o->listen : "off", "https",
+             o->listen_tls[0] ? o->listen_tls : "off", "data", o->data, "version", WS_VERSION);
+    checkpoint(db);
+    for (;;) {
+        struct timespec t = {60, 0};
+        int sig = sigtimedwait(&set, NULL, &t);
+        if (sig == SIGTERM || sig == SIGINT) {
+            char s[8];
+            snprintf(s, sizeof s, "%d", sig);
+            log_info("shutting down", "signal", s);
+            break;
+        }
+        checkpoint(db); /* every minute; a no-op when the log has not grown */
+    }
+    http_stop(srv);
+    srv = NULL;
+    checkpoint(db);
+    code = 0;
+    log_info("stopped cleanly");
+done:
+    if (c) store_release(c);
+    if (srv) http_stop(srv);
+    audit_close();
+    store_close(db);
+    return code;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    cli_opts o;
+    cli_defaults(&o);
+    if (cli_parse(&o, argc, argv, 2, "serve")) return 2;
+    if (o.help) return 0;
+    return cli_serve(&o);
+}

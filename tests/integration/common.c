@@ -1,0 +1,299 @@
+/* common.c — the integration-test harness; see common.h. */
+#define _GNU_SOURCE
+#include "integration/common.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BIN "build/test/worksafe"
+
+int ws_backends(const char *out[2])
+{
+    int n = 0;
+    out[n++] = "sqlite";
+    const char *pg = getenv("WS_TEST_PG_URL");
+    if (pg && *pg) out[n++] = "postgres";
+    return n;
+}
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t l = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) || getsockname(fd, (struct sockaddr *)&a, &l)) {
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    int p = ntohs(a.sin_port);
+    close(fd);
+    return p;
+}
+
+/* Run a statement on the maintenance database of WS_TEST_PG_URL. */
+static int pg_admin(const char *sql)
+{
+    PGconn *c = PQconnectdb(getenv("WS_TEST_PG_URL"));
+    int ok = PQstatus(c) == CONNECTION_OK;
+    if (ok) {
+        PGresult *r = PQexec(c, sql);
+        ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        if (!ok) fprintf(stderr, "pg_admin: %s", PQerrorMessage(c));
+        PQclear(r);
+    }
+    PQfinish(c);
+    return ok ? 0 : -1;
+}
+
+/* Fork/exec BIN with args; output to the file fd (or inherited when -1). */
+static int spawn(const char *const *args, int outfd)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (outfd >= 0) {
+            dup2(outfd, 1);
+            dup2(outfd, 2);
+        }
+        const char *argv[64];
+        int n = 0;
+        argv[n++] = BIN;
+        for (int i = 0; args[i] && n < 63; i++) argv[n++] = args[i];
+        argv[n] = NULL;
+        execv(BIN, (char *const *)argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+static int wait_status(int pid)
+{
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR) return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int ws_cli(ws_server *s, bool with_data, char *out, size_t cap, const char *const *args)
+{
+    const char *argv[64];
+    int n = 0;
+    for (int i = 0; args[i] && n < 56; i++) argv[n++] = args[i];
+    if (with_data) {
+        argv[n++] = "--data";
+        argv[n++] = s->dir;
+        if (s->db[0]) {
+            argv[n++] = "--db";
+            argv[n++] = s->db;
+        }
+    }
+    argv[n] = NULL;
+    char tmpl[] = "/tmp/ws-cli-XXXXXX";
+    int fd = mkstemp(tmpl);
+    int pid = spawn(argv, fd);
+    int st = wait_status(pid);
+    if (out && cap) {
+        lseek(fd, 0, SEEK_SET);
+        ssize_t r = read(fd, out, cap - 1);
+        out[r > 0 ? r : 0] = 0;
+    }
+    close(fd);
+    unlink(tmpl);
+    return st;
+}
+
+static int wait_ready(ws_server *s)
+{
+    for (int i = 0; i < 200; i++) {
+        long st = ws_http(s, "GET", "/healthz", NULL, NULL, 0, NULL, NULL, NULL);
+        if (st == 200) return 0;
+        int w;
+        if (waitpid(s->pid, &w, WNOHANG) == s->pid) {
+            s->pid = 0;
+            return -1;
+        }
+        struct timespec t = {0, 50 * 1000 * 1000};
+        nanosleep(&t, NULL);
+    }
+    return -1;
+}
+
+int ws_server_restart(ws_server *s)
+{
+    s->port = free_port();
+    snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d", s->port);
+    char listen[32];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
+    char log[300];
+    snprintf(log, sizeof log, "%s/server.log", s->dir);
+    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    const char *args[] = {"serve", "--data", s->dir, "--listen", listen, "--web", "build/web",
+                          s->db[0] ? "--db" : NULL, s->db, NULL};
+    s->pid = spawn(args, fd);
+    close(fd);
+    if (wait_ready(s)) {
+        fprintf(stderr, "server did not become ready; log in %s\n", log);
+        return -1;
+    }
+    return 0;
+}
+
+int ws_server_start(ws_server *s, const char *backend, const char *const *extra_init)
+{
+    static int seq;
+    memset(s, 0, sizeof *s);
+    snprintf(s->dir, sizeof s->dir, "/tmp/ws-it-%d-%d", (int)getpid(), ++seq);
+    s->pg = strcmp(backend, "postgres") == 0;
+    if (s->pg) {
+        char sql[128], name[64];
+        snprintf(name, sizeof name, "ws_it_%d_%d", (int)getpid(), seq);
+        snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+        if (pg_admin(sql)) return -1;
+        /* Same server as WS_TEST_PG_URL, another database. */
+        const char *u = getenv("WS_TEST_PG_URL");
+        const char *slash = strrchr(u, '/');
+        snprintf(s->db, sizeof s->db, "%.*s/%s", (int)(slash - u), u, name);
+    }
+    const char *args[40] = {"init", "--data", s->dir, "--admin-password", WS_ADMIN_PW};
+    int n = 5;
+    if (s->pg) {
+        args[n++] = "--db";
+        args[n++] = s->db;
+    }
+    for (int i = 0; extra_init && extra_init[i] && n < 38; i++) args[n++] = extra_init[i];
+    args[n] = NULL;
+    char out[4096];
+    int st = ws_cli(s, false, out, sizeof out, args);
+    if (st != 0) {
+        fprintf(stderr, "worksafe init failed (%d): %s\n", st, out);
+        return -1;
+    }
+    return ws_server_restart(s);
+}
+
+int ws_server_stop(ws_server *s)
+{
+    if (s->pid <= 0) return -1;
+    kill(s->pid, SIGTERM);
+    int st = wait_status(s->pid);
+    s->pid = 0;
+    return st;
+}
+
+void ws_server_destroy(ws_server *s)
+{
+    if (s->pid > 0) ws_server_stop(s);
+    if (s->pg && s->db[0]) {
+        char sql[160];
+        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", strrchr(s->db, '/') + 1);
+        pg_admin(sql);
+    }
+    if (s->dir[0] && !getenv("WS_KEEP_TEST_DATA")) {
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
+        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", s->dir);
+    }
+}
+
+typedef struct { char *p; size_t n; } sink;
+
+static size_t collect(char *d, size_t sz, size_t nm, void *u)
+{
+    sink *k = u;
+    size_t add = sz * nm;
+    char *q = realloc(k->p, k->n + add + 1);
+    if (!q) return 0;
+    memcpy(q + k->n, d, add);
+    k->p = q;
+    k->n += add;
+    q[k->n] = 0;
+    return add;
+}
+
+long ws_http(ws_server *s, const char *method, const char *path, const char *token, const char *body,
+             size_t body_len, const char *ctype, json_t **reply, char **raw)
+{
+    static int inited;
+    if (!inited) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        inited = 1;
+    }
+    CURL *h = curl_easy_init();
+    char url[1024], auth[128], ct[160];
+    snprintf(url, sizeof url, "%s%s", s->base, path);
+    struct curl_slist *hd = NULL;
+    if (token) {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+        hd = curl_slist_append(hd, auth);
+    }
+    if (body) {
+        snprintf(ct, sizeof ct, "Content-Type: %s", ctype ? ctype : "application/json");
+        hd = curl_slist_append(hd, ct);
+    }
+    hd = curl_slist_append(hd, "Expect:");
+    sink k = {0};
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &k);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    if (body) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+    }
+    long status = 0;
+    if (curl_easy_perform(h) == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(hd);
+    curl_easy_cleanup(h);
+    if (reply) *reply = k.p ? json_loads(k.p, 0, NULL) : NULL;
+    if (raw) *raw = k.p;
+    else free(k.p);
+    return status;
+}
+
+long ws_req(ws_server *s, const char *method, const char *path, const char *token, const char *body,
+            json_t **reply)
+{
+    return ws_http(s, method, path, token, body, body ? strlen(body) : 0, NULL, reply, NULL);
+}
+
+long ws_login(ws_server *s, const char *user, const char *pw, char token[65])
+{
+    json_t *b = json_pack("{s:s,s:s}", "username", user, "password", pw);
+    char *txt = json_dumps(b, 0);
+    json_t *r = NULL;
+    long st = ws_req(s, "POST", "/api/v1/auth/login", NULL, txt, &r);
+    token[0] = 0;
+    const char *t = json_string_value(json_object_get(r, "token"));
+    if (t) snprintf(token, 65, "%s", t);
+    free(txt);
+    json_decref(b);
+    json_decref(r);
+    return st;
+}
+
+const char *ws_err_code_of(json_t *reply)
+{
+    const char *c = json_string_value(json_object_get(json_object_get(reply, "error"), "code"));
+    return c ? c : "";
+}
+
+const char *ws_err_field_of(json_t *reply)
+{
+    const char *c = json_string_value(json_object_get(json_object_get(reply, "error"), "field"));
+    return c ? c : "";
+}
