@@ -125,5 +125,18 @@ bool audit_verify_inclusion(uint64_t index, uint64_t size, const uint8_t leaf[AU
 bool audit_verify_consistency(uint64_t size1, uint64_t size2, const uint8_t root1[AUDIT_HASH_LEN],
                               const uint8_t root2[AUDIT_HASH_LEN],
                               const uint8_t (*path)[AUDIT_HASH_LEN], size_t n);
+/* Proof generation over n leaf hashes (RFC 6962 PATH and PROOF), bottom up,
+ * into out (room for AUDIT_PROOF_MAX hashes); returns the count.
+ * Inclusion: m < n. Consistency: 0 < m <= n (m == n gives 0 hashes). */
+#define AUDIT_PROOF_MAX 130
+size_t audit_inclusion_path(const uint8_t (*leaves)[AUDIT_HASH_LEN], size_t n, size_t m,
+                            uint8_t (*out)[AUDIT_HASH_LEN]);
+size_t audit_consistency_path(const uint8_t (*leaves)[AUDIT_HASH_LEN], size_t n, size_t m,
+                              uint8_t (*out)[AUDIT_HASH_LEN]);
+
+/* The root of the log's tree at size (<= the current size). */
+ws_err audit_root_at(store_conn *c, uint64_t size, uint8_t root[AUDIT_HASH_LEN]);
+/* The origin (also the key name) set by audit_open; "" before. Static. */
+const char *audit_origin(void);
 
 #endif
