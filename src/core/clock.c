@@ -38,7 +38,7 @@ char *clock_format_rfc3339_off(int64_t ms, int offset_min, char *out, size_t cap
     int frac = (int)(local - (int64_t)secs * 1000);
     struct tm tm;
     gmtime_r(&secs, &tm);
-    char off[8];
+    char off[16];
     if (offset_min == 0) snprintf(off, sizeof off, "Z");
     else {
         int a = offset_min < 0 ? -offset_min : offset_min;
