@@ -78,6 +78,8 @@ ws_err cli_open_audit(const cli_opts *o, store_conn *c)
 
 ws_err cli_lock_data(const cli_opts *o)
 {
+    static int held = -1; /* flock is per open file: take it once per process */
+    if (held >= 0) return WS_OK;
     char path[CLI_PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/.lock", o->data);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -90,7 +92,8 @@ ws_err cli_lock_data(const cli_opts *o)
         close(fd);
         return WS_ECONFLICT;
     }
-    return WS_OK; /* fd stays open: the lock lives as long as the process */
+    held = fd; /* stays open: the lock lives as long as the process */
+    return WS_OK;
 }
 
 static ws_err mkdir_p(const char *dir, mode_t mode)
@@ -153,7 +156,7 @@ ws_err cli_prepare_data(cli_opts *o, store **db_out)
         fprintf(stderr, "migration failed: %s\n", ws_err_message());
         goto fail;
     }
-    if (!o->origin[0]) snprintf(o->origin, sizeof o->origin, "%s/worksafe/audit", host);
+    if (!o->origin[0]) snprintf(o->origin, sizeof o->origin, "%.100s/worksafe/audit", host);
     if ((rc = meta_put(c, "audit_origin", o->origin))) goto fail;
     if ((rc = audit_keygen(p))) {
         fprintf(stderr, "cannot create the evidence-log key: %s\n", ws_err_message());

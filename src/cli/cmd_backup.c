@@ -151,7 +151,7 @@ int cmd_restore(int argc, char **argv)
     }
     if (sodium_init() < 0) return 1;
     if (cli_lock_data(&o)) return 1;
-    char p[CLI_PATH_MAX + 64], line[1024], dbfile[CLI_PATH_MAX + 64] = "";
+    char p[CLI_PATH_MAX + 300], line[1024], dbfile[CLI_PATH_MAX + 300] = "";
     unsigned long long size = 0;
     snprintf(p, sizeof p, "%s/MANIFEST", o.from);
     FILE *f = fopen(p, "r");

@@ -41,7 +41,7 @@ ws_err cli_open_for_serve(const cli_opts *o, int pool, store **out)
         goto fail;
     }
     if (v < store_schema_latest()) {
-        char dest[CLI_PATH_MAX + 64], ts[40];
+        char dest[CLI_PATH_MAX + 128], ts[40];
         clock_format_rfc3339(clock_now_ms(), ts, sizeof ts);
         for (char *p = ts; *p; p++) if (*p == ':') *p = '-';
         snprintf(dest, sizeof dest, "%s/backups/pre-migrate-v%d-%s.%s", o->data, v, ts,

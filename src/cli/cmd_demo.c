@@ -1,0 +1,114 @@
+/* cmd_demo.c — `worksafe demo`: on first run, a data directory holding a
+ * plausible chemical park (two enterprises, sites, areas, grids,
+ * departments, posts, people) and one account per role with generated
+ * passwords, kept in DATA/demo-accounts.txt (mode 0600); then it serves on
+ * http://127.0.0.1:8080 and https://127.0.0.1:8443 and prints the accounts. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "audit/audit.h"
+#include "auth/auth.h"
+#include "cli/cli.h"
+#include "org/org.h"
+
+typedef struct demo_account {
+    const char *username;
+    unsigned roles;
+    const char *what;
+} demo_account;
+
+static ws_err seed(cli_opts *o, const char *accounts_path)
+{
+    store *db = NULL;
+    store_conn *c = NULL;
+    snprintf(o->org_kind, sizeof o->org_kind, "park");
+    ws_err rc = cli_prepare_data(o, &db);
+    if (rc) return rc;
+    audit_actor who = {"cli"};
+    org_demo_ids ids;
+    static const demo_account acc[] = {
+        {"admin", ROLE_ADMIN, "系统管理员 (whole park)"},
+        {"manager", ROLE_MANAGER, "总经理 (enterprise)"},
+        {"safety", ROLE_SAFETY_OFFICER, "安全员 (enterprise)"},
+        {"depthead", ROLE_DEPT_HEAD, "生产部部长 (enterprise)"},
+        {"gridleader", ROLE_GRID_LEADER, "网格长 (grid)"},
+        {"worker", ROLE_WORKER, "操作工 (grid)"},
+        {"regulator", ROLE_REGULATOR, "园区监管 (park, read-only)"},
+        {"manager2", ROLE_MANAGER, "第二家企业总经理 (other enterprise)"},
+    };
+    enum { N = sizeof acc / sizeof acc[0] };
+    char pw[N][132];
+    FILE *f = NULL;
+    if ((rc = store_acquire(db, &c)) || (rc = store_begin(c)) || (rc = org_demo_seed(c, &who, &ids)))
+        goto fail;
+    const int64_t scope[N] = {ids.park, ids.enterprise, ids.enterprise, ids.enterprise,
+                              ids.grid_synthesis, ids.grid_synthesis, ids.park, ids.enterprise2};
+    const int64_t person[N] = {0, ids.person_manager, ids.person_safety_officer, ids.person_dept_head,
+                               ids.person_grid_leader, ids.person_worker, 0, ids.person_e2_manager};
+    for (int i = 0; i < N; i++) {
+        if (i == 0 && o->admin_password[0]) snprintf(pw[i], sizeof pw[i], "%s", o->admin_password);
+        else auth_random_password(pw[i], sizeof pw[i]);
+        int64_t id;
+        if ((rc = auth_create_account(c, &who, acc[i].username, pw[i], acc[i].roles, scope[i], person[i],
+                                      false, &id)))
+            goto fail;
+    }
+    if ((rc = store_commit(c))) goto fail;
+    int fd = open(accounts_path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0 || !(f = fdopen(fd, "w"))) {
+        rc = ws_fail(WS_EIO, NULL, "cannot write %s", accounts_path);
+        goto fail;
+    }
+    fprintf(f, "# worksafe demo accounts: username password role/scope\n");
+    for (int i = 0; i < N; i++) fprintf(f, "%s %s %s\n", acc[i].username, pw[i], acc[i].what);
+    fclose(f);
+    char *note = NULL;
+    if (!audit_checkpoint(c, &note)) free(note);
+    store_release(c);
+    audit_close();
+    store_close(db);
+    return WS_OK;
+fail:
+    fprintf(stderr, "worksafe demo: %s\n", ws_err_message());
+    if (c) {
+        store_rollback(c);
+        store_release(c);
+    }
+    audit_close();
+    store_close(db);
+    return rc ? rc : WS_EINTERNAL;
+}
+
+int cmd_demo(int argc, char **argv)
+{
+    cli_opts o;
+    cli_defaults(&o);
+    snprintf(o.listen, sizeof o.listen, "127.0.0.1:8080");
+    snprintf(o.listen_tls, sizeof o.listen_tls, "127.0.0.1:8443");
+    if (cli_parse(&o, argc, argv, 2, "demo")) return 2;
+    if (o.help) return 0;
+    char key[CLI_PATH_MAX + 32], accounts[CLI_PATH_MAX + 32];
+    snprintf(key, sizeof key, "%s/keys/audit.key", o.data);
+    snprintf(accounts, sizeof accounts, "%s/demo-accounts.txt", o.data);
+    if (access(key, F_OK) != 0 && seed(&o, accounts)) return 1;
+    FILE *f = fopen(accounts, "r");
+    if (!f) {
+        fprintf(stderr, "worksafe demo: %s exists but was not made by `worksafe demo` (no %s)\n", o.data,
+                accounts);
+        return 1;
+    }
+    printf("\nworksafe demo: 江苏滨江化工园区 / 华东精细化工有限公司\n");
+    if (o.listen[0]) printf("  open http://%s\n", o.listen);
+    if (o.listen_tls[0]) printf("  or   https://%s (self-signed certificate)\n", o.listen_tls);
+    printf("  accounts (also in %s):\n", accounts);
+    char line[256];
+    while (fgets(line, sizeof line, f))
+        if (line[0] != '#') printf("    %s", line);
+    fclose(f);
+    printf("\n");
+    fflush(stdout);
+    return cli_serve(&o);
+}

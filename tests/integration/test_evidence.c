@@ -1,0 +1,221 @@
+/* test_evidence.c — the evidence log as a regulator would test it, on SQLite
+ * and PostgreSQL:
+ *  - an untouched database verifies; changing an account's role with the
+ *    database shell (sqlite3 / psql) makes `audit verify` exit non-zero and
+ *    name that record; deleting a row behind the server's back is named too;
+ *  - a log rebuilt from scratch with the same key fails `verify --against`
+ *    the checkpoints saved before, although it verifies on its own;
+ *  - backup, more writes, restore: verify passes, the writes after the backup
+ *    are gone, and the restore is a leaf anyone can see. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "integration/common.h"
+
+/* Run SQL against the server's database with the engine's own shell. */
+static void db_shell(ws_server *s, const char *sql)
+{
+    char cmd[2048];
+    if (s->pg) snprintf(cmd, sizeof cmd, "psql -q -v ON_ERROR_STOP=1 '%s' -c \"%s\" >/dev/null", s->db, sql);
+    else snprintf(cmd, sizeof cmd, "sqlite3 %s/worksafe.db \"%s\"", s->dir, sql);
+    assert_int_equal(system(cmd), 0);
+}
+
+static json_int_t root_unit(ws_server *s, const char *tok)
+{
+    json_t *r = NULL;
+    assert_int_equal(ws_req(s, "GET", "/api/v1/me", tok, NULL, &r), 200);
+    json_int_t id = json_integer_value(json_object_get(json_object_get(r, "scope"), "id"));
+    json_decref(r);
+    assert_true(id > 0);
+    return id;
+}
+
+static json_int_t create_worker(ws_server *s, const char *tok, const char *name, json_int_t scope)
+{
+    char body[300];
+    snprintf(body, sizeof body,
+             "{\"username\":\"%s\",\"password\":\"Worker-Pass-2026\",\"roles\":[\"worker\"],"
+             "\"scope_unit_id\":%lld}",
+             name, (long long)scope);
+    json_t *r = NULL;
+    assert_int_equal(ws_req(s, "POST", "/api/v1/accounts", tok, body, &r), 201);
+    json_int_t id = json_integer_value(json_object_get(r, "id"));
+    json_decref(r);
+    return id;
+}
+
+static json_int_t create_site(ws_server *s, const char *tok, json_int_t parent, const char *code)
+{
+    char body[300];
+    snprintf(body, sizeof body, "{\"parent_id\":%lld,\"kind\":\"site\",\"code\":\"%s\",\"name\":\"厂区 %s\"}",
+             (long long)parent, code, code);
+    json_t *r = NULL;
+    assert_int_equal(ws_req(s, "POST", "/api/v1/units", tok, body, &r), 201);
+    json_int_t id = json_integer_value(json_object_get(r, "id"));
+    json_decref(r);
+    return id;
+}
+
+static int verify(ws_server *s, const char *against, char *out, size_t cap)
+{
+    const char *a[] = {"audit", "verify", against ? "--against" : NULL, against, NULL};
+    return ws_cli(s, true, out, cap, a);
+}
+
+static void tamper_is_named(void **state)
+{
+    const char *be[2];
+    int nb = ws_backends(be);
+    for (int b = 0; b < nb; b++) {
+        ws_server s;
+        assert_int_equal(ws_server_start(&s, be[b], NULL), 0);
+        char tok[65], out[8192], want[64];
+        assert_int_equal(ws_login(&s, "admin", WS_ADMIN_PW, tok), 200);
+        json_int_t root = root_unit(&s, tok);
+        json_int_t acc = create_worker(&s, tok, "wang.wei", root);
+        json_int_t site = create_site(&s, tok, root, "T1");
+        create_site(&s, tok, root, "T2");
+        /* Untouched: clean, while the server runs. */
+        assert_int_equal(verify(&s, NULL, out, sizeof out), 0);
+        assert_non_null(strstr(out, "OK"));
+
+        /* Raise the worker to admin behind the server's back. */
+        char sql[256];
+        snprintf(sql, sizeof sql, "UPDATE accounts SET roles = 'admin' WHERE id = %lld", (long long)acc);
+        db_shell(&s, sql);
+        assert_int_equal(verify(&s, NULL, out, sizeof out), 1);
+        snprintf(want, sizeof want, "account %lld", (long long)acc);
+        assert_non_null(strstr(out, want));
+        assert_non_null(strstr(out, "changed"));
+        /* Putting it back makes the record verify again. */
+        snprintf(sql, sizeof sql, "UPDATE accounts SET roles = 'worker' WHERE id = %lld", (long long)acc);
+        db_shell(&s, sql);
+        assert_int_equal(verify(&s, NULL, out, sizeof out), 0);
+
+        /* A unit renamed and another deleted behind the server's back. */
+        snprintf(sql, sizeof sql, "UPDATE units SET name = 'x' WHERE id = %lld", (long long)site);
+        db_shell(&s, sql);
+        db_shell(&s, "DELETE FROM units WHERE code = 'T2'");
+        assert_int_equal(verify(&s, NULL, out, sizeof out), 1);
+        snprintf(want, sizeof want, "unit %lld", (long long)site);
+        assert_non_null(strstr(out, want));
+        assert_non_null(strstr(out, "deleted"));
+        ws_server_destroy(&s);
+    }
+}
+
+static void rebuilt_log_fails_against_saved_checkpoints(void **state)
+{
+    const char *be[2];
+    int nb = ws_backends(be);
+    for (int b = 0; b < nb; b++) {
+        ws_server a, r;
+        char tok[65], out[8192], saved[300], cmd[1200];
+        assert_int_equal(ws_server_start(&a, be[b], NULL), 0);
+        assert_int_equal(ws_login(&a, "admin", WS_ADMIN_PW, tok), 200);
+        json_int_t root = root_unit(&a, tok);
+        create_worker(&a, tok, "li.na", root);
+        create_site(&a, tok, root, "R1");
+        /* The regulator saves a checkpoint over HTTP. */
+        char *note = NULL;
+        assert_int_equal(ws_http(&a, "GET", "/api/v1/audit/checkpoint", tok, NULL, 0, NULL, NULL, &note), 200);
+        assert_non_null(note);
+        snprintf(saved, sizeof saved, "%s.saved-checkpoints", a.dir);
+        FILE *f = fopen(saved, "w");
+        fputs(note, f);
+        fclose(f);
+        free(note);
+        assert_int_equal(verify(&a, saved, out, sizeof out), 0);
+
+        /* The company rebuilds its history from scratch: a fresh database
+         * where li.na is an admin, signed with the same key, no old
+         * checkpoints. On its own it verifies... */
+        assert_int_equal(ws_server_start(&r, be[b], NULL), 0);
+        assert_int_equal(ws_login(&r, "admin", WS_ADMIN_PW, tok), 200);
+        root = root_unit(&r, tok);
+        char body[300];
+        snprintf(body, sizeof body,
+                 "{\"username\":\"li.na\",\"password\":\"Worker-Pass-2026\",\"roles\":[\"admin\"],"
+                 "\"scope_unit_id\":%lld}", (long long)root);
+        assert_int_equal(ws_req(&r, "POST", "/api/v1/accounts", tok, body, NULL), 201);
+        create_site(&r, tok, root, "R1");
+        assert_int_equal(ws_server_stop(&r), 0);
+        snprintf(cmd, sizeof cmd, "cp %s/keys/audit.key %s/keys/audit.key", a.dir, r.dir);
+        assert_int_equal(system(cmd), 0);
+        db_shell(&r, "DELETE FROM audit_checkpoint");
+        assert_int_equal(verify(&r, NULL, out, sizeof out), 0);
+        /* ...but not against what the regulator kept. */
+        assert_int_equal(verify(&r, saved, out, sizeof out), 1);
+        unlink(saved);
+        ws_server_destroy(&a);
+        ws_server_destroy(&r);
+    }
+}
+
+static void backup_writes_restore(void **state)
+{
+    const char *be[2];
+    int nb = ws_backends(be);
+    for (int b = 0; b < nb; b++) {
+        ws_server s;
+        char tok[65], out[8192], bdir[300];
+        assert_int_equal(ws_server_start(&s, be[b], NULL), 0);
+        assert_int_equal(ws_login(&s, "admin", WS_ADMIN_PW, tok), 200);
+        json_int_t root = root_unit(&s, tok);
+        json_int_t before = create_site(&s, tok, root, "B1");
+        /* Online backup while the server runs. */
+        snprintf(bdir, sizeof bdir, "%s/backups/it-backup", s.dir);
+        const char *bk[] = {"backup", "--out", bdir, NULL};
+        assert_int_equal(ws_cli(&s, true, out, sizeof out, bk), 0);
+        json_int_t after = create_site(&s, tok, root, "B2");
+        /* Restore refuses while the server holds the data directory. */
+        const char *rs[] = {"restore", "--from", bdir, NULL};
+        assert_int_not_equal(ws_cli(&s, true, out, sizeof out, rs), 0);
+        assert_int_equal(ws_server_stop(&s), 0);
+        assert_int_equal(ws_cli(&s, true, out, sizeof out, rs), 0);
+        assert_int_equal(verify(&s, NULL, out, sizeof out), 0);
+        assert_int_equal(ws_server_restart(&s), 0);
+        assert_int_equal(ws_login(&s, "admin", WS_ADMIN_PW, tok), 200);
+        char path[96];
+        snprintf(path, sizeof path, "/api/v1/units/%lld", (long long)before);
+        assert_int_equal(ws_req(&s, "GET", path, tok, NULL, NULL), 200);
+        snprintf(path, sizeof path, "/api/v1/units/%lld", (long long)after);
+        assert_int_equal(ws_req(&s, "GET", path, tok, NULL, NULL), 404);
+        /* The restore is in the log for everyone to see. */
+        json_t *r = NULL;
+        assert_int_equal(ws_req(&s, "GET", "/api/v1/audit/leaves?entity=system&limit=200", tok, NULL, &r), 200);
+        int seen = 0;
+        size_t i;
+        json_t *it;
+        json_array_foreach(json_object_get(r, "items"), i, it)
+            if (!strcmp(json_string_value(json_object_get(it, "action")), "restore")) seen = 1;
+        json_decref(r);
+        assert_true(seen);
+        /* A damaged backup is refused before anything is touched. */
+        char cmd[400];
+        snprintf(cmd, sizeof cmd, "printf x >> %s/%s", bdir, s.pg ? "database.pgdump" : "database.db");
+        assert_int_equal(system(cmd), 0);
+        assert_int_equal(ws_server_stop(&s), 0);
+        assert_int_not_equal(ws_cli(&s, true, out, sizeof out, rs), 0);
+        assert_non_null(strstr(out, "checksum"));
+        ws_server_destroy(&s);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(tamper_is_named),
+        cmocka_unit_test(rebuilt_log_fails_against_saved_checkpoints),
+        cmocka_unit_test(backup_writes_restore),
+    };
+    return cmocka_run_group_tests_name("evidence", tests, NULL, NULL);
+}
