@@ -1,0 +1,345 @@
+/* test_permissions.c — the permission matrix, over the wire, on SQLite and
+ * PostgreSQL.
+ *
+ * tests/data/permissions.csv is written by hand: for every route, and for a
+ * resource inside and outside the caller's scope, the status each role must
+ * get (anonymous, admin, manager, safety_officer, dept_head, grid_leader,
+ * worker, regulator). Every role's account is scoped to enterprise A; "in"
+ * resources lie in A, "out" resources in enterprise B of the same park.
+ * The test fails when a route of the server has no row, when a row names a
+ * route the server does not have, and when any cell differs. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "integration/common.h"
+
+#define NCOL 8
+static const char *const cols[NCOL] = {"anonymous", "admin",     "manager", "safety_officer",
+                                       "dept_head", "grid_leader", "worker",  "regulator"};
+#define PW "Role-Pass-2026"
+
+typedef struct row {
+    char method[8], pattern[96], scope[4];
+    int want[NCOL];
+    int line;
+} row;
+
+typedef struct world {
+    ws_server s;
+    char root_tok[65];
+    char tok[NCOL][65];
+    long long park, ent[2], unit[2], person[2], account[2], dept[2], post[2];
+    char unit_code[2][32];
+    int n;
+} world;
+
+/* How to call a route: path and body templates. Placeholders: {unit} {ent}
+ * {person} {account} {dept} {post} {unit_code} for the in/out resource,
+ * {funit} {fperson} {faccount} for a fresh one made just before the call (so
+ * state changes never depend on order), {n} a unique number, {self} the
+ * caller's username. */
+typedef struct tmpl {
+    const char *method, *pattern, *path, *body, *ctype;
+} tmpl;
+
+static const tmpl tmpls[] = {
+    {"POST", "/api/v1/auth/login", "/api/v1/auth/login", "{\"username\":\"{self}\",\"password\":\"" PW "\"}", NULL},
+    {"POST", "/api/v1/auth/logout", "/api/v1/auth/logout", NULL, NULL},
+    {"POST", "/api/v1/auth/password", "/api/v1/auth/password",
+     "{\"old_password\":\"not-the-password-1\",\"new_password\":\"Another-Pass-2026\"}", NULL},
+    {"GET", "/api/v1/me", "/api/v1/me", NULL, NULL},
+    {"GET", "/api/v1/units", "/api/v1/units", NULL, NULL},
+    {"POST", "/api/v1/units", "/api/v1/units",
+     "{\"parent_id\":{unit},\"kind\":\"area\",\"code\":\"PX{n}\",\"name\":\"区域{n}\"}", NULL},
+    {"GET", "/api/v1/units/{id}", "/api/v1/units/{unit}", NULL, NULL},
+    {"PATCH", "/api/v1/units/{id}", "/api/v1/units/{unit}", "{\"name\":\"厂区{n}\"}", NULL},
+    {"GET", "/api/v1/units/{id}/tree", "/api/v1/units/{unit}/tree", NULL, NULL},
+    {"POST", "/api/v1/units/{id}/actions/deactivate", "/api/v1/units/{funit}/actions/deactivate", "{}", NULL},
+    {"GET", "/api/v1/departments", "/api/v1/departments?enterprise_id={ent}", NULL, NULL},
+    {"POST", "/api/v1/departments", "/api/v1/departments",
+     "{\"enterprise_id\":{ent},\"code\":\"d{n}\",\"name\":\"部门{n}\"}", NULL},
+    {"PATCH", "/api/v1/departments/{id}", "/api/v1/departments/{dept}", "{\"name\":\"安全环保部{n}\"}", NULL},
+    {"GET", "/api/v1/posts", "/api/v1/posts?enterprise_id={ent}", NULL, NULL},
+    {"POST", "/api/v1/posts", "/api/v1/posts", "{\"enterprise_id\":{ent},\"code\":\"p{n}\",\"name\":\"岗位{n}\"}", NULL},
+    {"PATCH", "/api/v1/posts/{id}", "/api/v1/posts/{post}", "{\"name\":\"操作工{n}\"}", NULL},
+    {"GET", "/api/v1/people", "/api/v1/people", NULL, NULL},
+    {"POST", "/api/v1/people", "/api/v1/people", "{\"unit_id\":{unit},\"name\":\"张{n}\"}", NULL},
+    {"GET", "/api/v1/people/{id}", "/api/v1/people/{person}", NULL, NULL},
+    {"PATCH", "/api/v1/people/{id}", "/api/v1/people/{person}", "{\"name\":\"李{n}\"}", NULL},
+    {"POST", "/api/v1/people/{id}/actions/deactivate", "/api/v1/people/{fperson}/actions/deactivate", "{}", NULL},
+    {"POST", "/api/v1/people/{id}/actions/transfer", "/api/v1/people/{fperson}/actions/transfer",
+     "{\"unit_id\":{ent}}", NULL},
+    {"GET", "/api/v1/people/{id}/transfers", "/api/v1/people/{person}/transfers", NULL, NULL},
+    {"POST", "/api/v1/imports/units", "/api/v1/imports/units?dry_run=1",
+     "code,name,kind,parent_code\nIMP{n},导入区域,area,{unit_code}\n", "text/csv"},
+    {"POST", "/api/v1/imports/people", "/api/v1/imports/people?dry_run=1",
+     "name,unit_code\n王{n},{unit_code}\n", "text/csv"},
+    {"GET", "/api/v1/accounts", "/api/v1/accounts", NULL, NULL},
+    {"POST", "/api/v1/accounts", "/api/v1/accounts",
+     "{\"username\":\"u{n}\",\"password\":\"" PW "\",\"roles\":[\"worker\"],\"scope_unit_id\":{unit}}", NULL},
+    {"GET", "/api/v1/accounts/{id}", "/api/v1/accounts/{account}", NULL, NULL},
+    {"PATCH", "/api/v1/accounts/{id}", "/api/v1/accounts/{account}", "{\"roles\":[\"worker\",\"grid_leader\"]}", NULL},
+    {"POST", "/api/v1/accounts/{id}/actions/reset_password", "/api/v1/accounts/{faccount}/actions/reset_password", "{}", NULL},
+    {"POST", "/api/v1/accounts/{id}/actions/unlock", "/api/v1/accounts/{account}/actions/unlock", "{}", NULL},
+    {"POST", "/api/v1/accounts/{id}/actions/deactivate", "/api/v1/accounts/{faccount}/actions/deactivate", "{}", NULL},
+    {"POST", "/api/v1/accounts/{id}/actions/activate", "/api/v1/accounts/{account}/actions/activate", "{}", NULL},
+    {"GET", "/api/v1/audit/checkpoint", "/api/v1/audit/checkpoint", NULL, NULL},
+    {"GET", "/api/v1/audit/key", "/api/v1/audit/key", NULL, NULL},
+    {"GET", "/api/v1/audit/proof/inclusion", "/api/v1/audit/proof/inclusion?index=0&size=2", NULL, NULL},
+    {"GET", "/api/v1/audit/proof/consistency", "/api/v1/audit/proof/consistency?old=1&new=2", NULL, NULL},
+    {"GET", "/api/v1/audit/leaves", "/api/v1/audit/leaves?limit=5", NULL, NULL},
+    {"GET", "/api/v1/openapi.json", "/api/v1/openapi.json", NULL, NULL},
+};
+
+static const tmpl *find_tmpl(const char *method, const char *pattern)
+{
+    for (size_t i = 0; i < sizeof tmpls / sizeof *tmpls; i++)
+        if (!strcmp(tmpls[i].method, method) && !strcmp(tmpls[i].pattern, pattern)) return &tmpls[i];
+    return NULL;
+}
+
+static int load_rows(row *rows, int cap)
+{
+    FILE *f = fopen("tests/data/permissions.csv", "r");
+    assert_non_null(f);
+    char line[512];
+    int n = 0, ln = 0;
+    while (fgets(line, sizeof line, f)) {
+        ln++;
+        if (line[0] == '#' || line[0] == '\n' || !strncmp(line, "method,", 7)) continue;
+        assert_true(n < cap);
+        row *r = &rows[n];
+        char *save = NULL, *tok = strtok_r(line, ",\n", &save);
+        int k = 0;
+        while (tok) {
+            if (k == 0) snprintf(r->method, sizeof r->method, "%s", tok);
+            else if (k == 1) snprintf(r->pattern, sizeof r->pattern, "%s", tok);
+            else if (k == 2) snprintf(r->scope, sizeof r->scope, "%s", tok);
+            else if (k - 3 < NCOL) r->want[k - 3] = atoi(tok);
+            k++;
+            tok = strtok_r(NULL, ",\n", &save);
+        }
+        if (k != 3 + NCOL) fail_msg("permissions.csv:%d: %d cells, want %d", ln, k, 3 + NCOL);
+        r->line = ln;
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
+static long long post_id(world *w, const char *path, const char *body)
+{
+    json_t *r = NULL;
+    long st = ws_req(&w->s, "POST", path, w->root_tok, body, &r);
+    if (st != 201) fail_msg("setup POST %s -> %ld %s", path, st, ws_err_field_of(r));
+    long long id = json_integer_value(json_object_get(r, "id"));
+    json_decref(r);
+    return id;
+}
+
+static void setup_world(world *w, const char *backend)
+{
+    const char *extra[] = {"--org-kind", "park", "--org-name", "测试园区", NULL};
+    assert_int_equal(ws_server_start(&w->s, backend, extra), 0);
+    assert_int_equal(ws_login(&w->s, "admin", WS_ADMIN_PW, w->root_tok), 200);
+    json_t *r = NULL;
+    assert_int_equal(ws_req(&w->s, "GET", "/api/v1/me", w->root_tok, NULL, &r), 200);
+    w->park = json_integer_value(json_object_get(json_object_get(r, "scope"), "id"));
+    json_decref(r);
+    char b[512];
+    for (int i = 0; i < 2; i++) {
+        const char *e = i ? "B" : "A";
+        snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"enterprise\",\"code\":\"E%s\",\"name\":\"企业%s\"}",
+                 w->park, e, e);
+        w->ent[i] = post_id(w, "/api/v1/units", b);
+        snprintf(w->unit_code[i], sizeof w->unit_code[i], "S%s", e);
+        snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"site\",\"code\":\"%s\",\"name\":\"厂区%s\"}",
+                 w->ent[i], w->unit_code[i], e);
+        w->unit[i] = post_id(w, "/api/v1/units", b);
+        snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"员工%s\",\"phone\":\"13900000000\"}", w->unit[i], e);
+        w->person[i] = post_id(w, "/api/v1/people", b);
+        snprintf(b, sizeof b, "{\"enterprise_id\":%lld,\"code\":\"setup\",\"name\":\"部门\"}", w->ent[i]);
+        w->dept[i] = post_id(w, "/api/v1/departments", b);
+        snprintf(b, sizeof b, "{\"enterprise_id\":%lld,\"code\":\"setup\",\"name\":\"岗位\"}", w->ent[i]);
+        w->post[i] = post_id(w, "/api/v1/posts", b);
+        snprintf(b, sizeof b,
+                 "{\"username\":\"target%s\",\"password\":\"" PW "\",\"roles\":[\"worker\"],\"scope_unit_id\":%lld}",
+                 e, w->unit[i]);
+        w->account[i] = post_id(w, "/api/v1/accounts", b);
+    }
+    for (int c = 1; c < NCOL; c++) {
+        snprintf(b, sizeof b, "{\"username\":\"r_%s\",\"password\":\"" PW "\",\"roles\":[\"%s\"],\"scope_unit_id\":%lld}",
+                 cols[c], cols[c], w->ent[0]);
+        post_id(w, "/api/v1/accounts", b);
+        char user[48];
+        snprintf(user, sizeof user, "r_%s", cols[c]);
+        assert_int_equal(ws_login(&w->s, user, PW, w->tok[c]), 200);
+    }
+}
+
+static void put(char *out, size_t cap, size_t *n, const char *s)
+{
+    size_t l = strlen(s);
+    assert_true(*n + l < cap);
+    memcpy(out + *n, s, l);
+    *n += l;
+    out[*n] = 0;
+}
+
+/* Expand a template for side (0 in, 1 out) and column c. */
+static void expand(world *w, const char *t, int side, int c, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = 0;
+    char v[64], b[512];
+    while (*t) {
+        if (*t != '{' || !strchr(t, '}') || t[1] == '"') {
+            char ch[2] = {*t++, 0};
+            put(out, cap, &n, ch);
+            continue;
+        }
+        const char *e = strchr(t, '}');
+        char key[32];
+        snprintf(key, sizeof key, "%.*s", (int)(e - t - 1), t + 1);
+        t = e + 1;
+        if (!strcmp(key, "unit")) snprintf(v, sizeof v, "%lld", w->unit[side]);
+        else if (!strcmp(key, "ent")) snprintf(v, sizeof v, "%lld", w->ent[side]);
+        else if (!strcmp(key, "person")) snprintf(v, sizeof v, "%lld", w->person[side]);
+        else if (!strcmp(key, "account")) snprintf(v, sizeof v, "%lld", w->account[side]);
+        else if (!strcmp(key, "dept")) snprintf(v, sizeof v, "%lld", w->dept[side]);
+        else if (!strcmp(key, "post")) snprintf(v, sizeof v, "%lld", w->post[side]);
+        else if (!strcmp(key, "unit_code")) snprintf(v, sizeof v, "%s", w->unit_code[side]);
+        else if (!strcmp(key, "n")) snprintf(v, sizeof v, "%d", ++w->n);
+        else if (!strcmp(key, "self")) snprintf(v, sizeof v, "r_%s", c ? cols[c] : "worker");
+        else if (!strcmp(key, "funit")) {
+            snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"area\",\"code\":\"F%d\",\"name\":\"临时\"}",
+                     w->unit[side], ++w->n);
+            snprintf(v, sizeof v, "%lld", post_id(w, "/api/v1/units", b));
+        } else if (!strcmp(key, "fperson")) {
+            snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"临时工\"}", w->unit[side]);
+            snprintf(v, sizeof v, "%lld", post_id(w, "/api/v1/people", b));
+        } else if (!strcmp(key, "faccount")) {
+            snprintf(b, sizeof b,
+                     "{\"username\":\"f%d\",\"password\":\"" PW "\",\"roles\":[\"worker\"],\"scope_unit_id\":%lld}",
+                     ++w->n, w->unit[side]);
+            snprintf(v, sizeof v, "%lld", post_id(w, "/api/v1/accounts", b));
+        } else fail_msg("unknown placeholder {%s}", key);
+        put(out, cap, &n, v);
+    }
+}
+
+static void matrix(void **state)
+{
+    static row rows[200];
+    int nrows = load_rows(rows, 200);
+    /* Every route has a row, every row a route, every route a template. */
+    size_t nr;
+    const api_route *const *routes = api_route_table(&nr);
+    int missing = 0;
+    for (size_t i = 0; i < nr; i++) {
+        int found = 0;
+        for (int k = 0; k < nrows; k++)
+            if (!strcmp(rows[k].method, routes[i]->method) && !strcmp(rows[k].pattern, routes[i]->pattern))
+                found = 1;
+        if (!found) {
+            fprintf(stderr, "route %s %s has no row in tests/data/permissions.csv\n", routes[i]->method,
+                    routes[i]->pattern);
+            missing++;
+        }
+        if (!find_tmpl(routes[i]->method, routes[i]->pattern)) {
+            fprintf(stderr, "route %s %s has no request template in %s\n", routes[i]->method,
+                    routes[i]->pattern, __FILE__);
+            missing++;
+        }
+    }
+    for (int k = 0; k < nrows; k++) {
+        int found = 0;
+        for (size_t i = 0; i < nr; i++)
+            if (!strcmp(rows[k].method, routes[i]->method) && !strcmp(rows[k].pattern, routes[i]->pattern))
+                found = 1;
+        if (!found) {
+            fprintf(stderr, "permissions.csv:%d: %s %s is not a route\n", rows[k].line, rows[k].method,
+                    rows[k].pattern);
+            missing++;
+        }
+    }
+    assert_int_equal(missing, 0);
+
+    const char *be[2];
+    int nb = ws_backends(be);
+    for (int b = 0; b < nb; b++) {
+        world *w = calloc(1, sizeof *w);
+        setup_world(w, be[b]);
+        int wrong = 0, cells = 0;
+        for (int k = 0; k < nrows; k++) {
+            const row *r = &rows[k];
+            const tmpl *t = find_tmpl(r->method, r->pattern);
+            int side = !strcmp(r->scope, "out") ? 1 : 0;
+            for (int c = 0; c < NCOL; c++) {
+                char path[512], body[1024], tok[65];
+                expand(w, t->path, side, c, path, sizeof path);
+                if (t->body) expand(w, t->body, side, c, body, sizeof body);
+                snprintf(tok, sizeof tok, "%s", w->tok[c]);
+                /* logout must not spend the shared token */
+                if (!strcmp(t->pattern, "/api/v1/auth/logout") && c) {
+                    char user[48];
+                    snprintf(user, sizeof user, "r_%s", cols[c]);
+                    assert_int_equal(ws_login(&w->s, user, PW, tok), 200);
+                }
+                json_t *rep = NULL;
+                long st = ws_http(&w->s, r->method, path, c ? tok : NULL, t->body ? body : NULL,
+                                  t->body ? strlen(body) : 0, t->ctype, &rep, NULL);
+                cells++;
+                if (st != r->want[c]) {
+                    fprintf(stderr, "%s: permissions.csv:%d %s %s [%s] as %s: got %ld, want %d (%s %s)\n",
+                            be[b], r->line, r->method, r->pattern, r->scope, cols[c], st, r->want[c],
+                            ws_err_code_of(rep), ws_err_field_of(rep));
+                    wrong++;
+                }
+                json_decref(rep);
+            }
+        }
+        fprintf(stderr, "%s: %d cells checked, %d wrong\n", be[b], cells, wrong);
+        ws_server_destroy(&w->s);
+        free(w);
+        assert_int_equal(wrong, 0);
+    }
+}
+
+/* A regulator reads people but never their phone numbers. */
+static void regulator_sees_no_contact_data(void **state)
+{
+    world *w = calloc(1, sizeof *w);
+    setup_world(w, "sqlite");
+    char path[64];
+    snprintf(path, sizeof path, "/api/v1/people/%lld", w->person[0]);
+    json_t *r = NULL;
+    assert_int_equal(ws_req(&w->s, "GET", path, w->tok[7], NULL, &r), 200);
+    assert_null(json_object_get(r, "phone"));
+    json_decref(r);
+    assert_int_equal(ws_req(&w->s, "GET", path, w->tok[2], NULL, &r), 200);
+    assert_string_equal(json_string_value(json_object_get(r, "phone")), "13900000000");
+    json_decref(r);
+    char *raw = NULL;
+    assert_int_equal(ws_http(&w->s, "GET", "/api/v1/people?limit=200", w->tok[7], NULL, 0, NULL, NULL, &raw), 200);
+    assert_null(strstr(raw, "13900000000"));
+    free(raw);
+    ws_server_destroy(&w->s);
+    free(w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(matrix),
+        cmocka_unit_test(regulator_sees_no_contact_data),
+    };
+    return cmocka_run_group_tests_name("permissions", tests, NULL, NULL);
+}
