@@ -1,0 +1,539 @@
+// run.mjs — browser tests of the worksafe web shell in headless Chromium
+// (Debian's /usr/bin/chromium) driven by playwright-core. The one place JS is
+// used for tests (DESIGN.md).
+//
+// Needs a running server with the demo plant (`worksafe demo`):
+//   WS_BASE_URL        e.g. http://127.0.0.1:18080
+//   WS_ADMIN_PASSWORD  the demo admin's password
+//   WS_ADMIN_USER      optional, default "admin"
+// Prints "ok - name" or "not ok - name: reason" per test, ends with
+// "browser: N passed, M failed" and exits non-zero on any failure. On failure
+// the page is saved to build/test/browser-artifacts/<test>.png; the phone
+// screenshot of the home page is always saved there (home-phone.png).
+//
+// Every page of every test is watched: an uncaught exception, a console error
+// (Content-Security-Policy violations are console errors), or a failed load of
+// a page asset fails the test. The one console error that is expected is
+// Chromium's own "Failed to load resource" line for an API call answered with
+// the 4xx the test provoked (a wrong password, a bad import), which the page
+// handles and shows; those are allowed for /api/ URLs only.
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const ART = path.join(ROOT, 'build/test/browser-artifacts');
+const BASE = (process.env.WS_BASE_URL || '').replace(/\/+$/, '');
+const ADMIN_USER = process.env.WS_ADMIN_USER || 'admin';
+const ADMIN_PW = process.env.WS_ADMIN_PASSWORD || '';
+const RUN = Date.now().toString(36).slice(-5); // makes names unique per run
+const TIMEOUT = 15000;
+
+const PHONE = { viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+const DESKTOP = { viewport: { width: 1280, height: 860 } };
+
+let browser;
+const results = [];
+
+// ------------------------------------------------------------------ harness
+
+class Watch {
+  constructor(name) { this.name = name; this.errors = []; this.pages = []; }
+  attach(page) {
+    this.pages.push(page);
+    page.on('pageerror', (e) => this.errors.push('uncaught: ' + e.message));
+    page.on('console', (m) => {
+      if (m.type() !== 'error') return;
+      const url = (m.location() && m.location().url) || '';
+      if (/^Failed to load resource: the server responded with a status of 4\d\d/.test(m.text()) &&
+          new URL(url, BASE).pathname.startsWith('/api/')) return;
+      this.errors.push('console: ' + m.text() + (url ? ' (' + url + ')' : ''));
+    });
+    page.on('response', (r) => {
+      const u = new URL(r.url());
+      if (u.origin === BASE && !u.pathname.startsWith('/api/') && r.status() >= 400) {
+        this.errors.push('asset ' + u.pathname + ' answered ' + r.status());
+      }
+    });
+    page.on('requestfailed', (r) => {
+      const u = new URL(r.url());
+      if (u.origin !== BASE) this.errors.push('request to another origin: ' + r.url());
+      else if (!/ERR_ABORTED/.test(r.failure() && r.failure().errorText)) this.errors.push('request failed: ' + r.url());
+    });
+    return page;
+  }
+  async newPage(opts) {
+    const ctx = await browser.newContext(Object.assign({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai' }, DESKTOP, opts || {}));
+    ctx.setDefaultTimeout(TIMEOUT);
+    // Anything not from the server under test is refused: the plant network has no Internet.
+    await ctx.route((u) => u.origin !== BASE, (route) => route.abort());
+    return this.attach(await ctx.newPage());
+  }
+}
+
+async function test(name, fn) {
+  const w = new Watch(name);
+  let err = null;
+  try {
+    await fn(w);
+  } catch (e) {
+    err = e;
+  }
+  if (!err && w.errors.length) err = new Error(w.errors.join('; '));
+  if (err) {
+    const msg = String((err && err.message) || err).split('\n')[0];
+    console.log(`not ok - ${name}: ${msg}`);
+    results.push(false);
+    const page = w.pages[w.pages.length - 1];
+    if (page && !page.isClosed()) {
+      fs.mkdirSync(ART, { recursive: true });
+      const file = path.join(ART, name.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '') + '.png');
+      await page.screenshot({ path: file, fullPage: true }).catch(() => {});
+      console.log(`#   screenshot: ${path.relative(ROOT, file)}`);
+    }
+  } else {
+    console.log(`ok - ${name}`);
+    results.push(true);
+  }
+  for (const p of w.pages) await p.context().close().catch(() => {});
+}
+
+function assert(cond, msg) { if (!cond) throw new Error(msg); }
+
+async function text(page, sel) { return (await page.locator(sel).first().innerText()).trim(); }
+
+async function login(page, user, pw) {
+  await page.goto(BASE + '/login');
+  await page.locator('#login-form input[name=username]').fill(user);
+  await page.locator('#login-form input[name=password]').fill(pw);
+  await page.locator('#login-submit').click();
+}
+
+async function loginAdmin(w, opts) {
+  const page = await w.newPage(opts);
+  await login(page, ADMIN_USER, ADMIN_PW);
+  await page.locator('#home-scope').waitFor();
+  return page;
+}
+
+// A same-origin API call from inside the page, riding on its session cookie.
+async function apiGet(page, p) {
+  return page.evaluate(async (u) => {
+    const r = await fetch('/api/v1' + u, { credentials: 'same-origin' });
+    return { status: r.status, body: await r.json().catch(() => null) };
+  }, p);
+}
+
+async function allItems(page, p) {
+  const out = [];
+  let cursor = null;
+  for (let i = 0; i < 50; i++) {
+    const sep = p.includes('?') ? '&' : '?';
+    const r = await apiGet(page, p + sep + 'limit=200' + (cursor !== null ? '&cursor=' + encodeURIComponent(cursor) : ''));
+    assert(r.status === 200, `GET ${p} answered ${r.status}`);
+    out.push(...r.body.items);
+    if (r.body.next_cursor === null || r.body.next_cursor === undefined || !r.body.items.length) break;
+    cursor = r.body.next_cursor;
+  }
+  return out;
+}
+
+// Choose the first <option> whose text contains label.
+async function selectByText(page, sel, label) {
+  const value = await page.locator(sel).evaluate((s, l) => {
+    const o = [...s.options].find((x) => x.textContent.includes(l));
+    return o ? o.value : null;
+  }, label);
+  assert(value !== null, `no option "${label}" in ${sel}`);
+  await page.locator(sel).selectOption(value);
+}
+
+async function noHorizontalScroll(page) {
+  const m = await page.evaluate(() => ({
+    sw: document.documentElement.scrollWidth, cw: document.documentElement.clientWidth,
+    bw: document.body.scrollWidth,
+  }));
+  assert(m.sw <= m.cw && m.bw <= m.cw, `page is wider than the screen: scrollWidth ${m.sw}/${m.bw} > ${m.cw}`);
+}
+
+async function missingStrings(page) {
+  const body = await page.locator('body').innerText();
+  assert(!body.includes('⟦'), 'a string is missing from the dictionary: ' + (body.match(/⟦[^⟧]*⟧/) || [''])[0]);
+}
+
+// -------------------------------------------------------------------- tests
+
+async function main() {
+  if (!BASE || !ADMIN_PW) {
+    console.log('not ok - setup: WS_BASE_URL and WS_ADMIN_PASSWORD must be set');
+    console.log('browser: 0 passed, 1 failed');
+    process.exit(1);
+  }
+  browser = await chromium.launch({
+    executablePath: process.env.WS_CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+
+  await test('login with a wrong password shows the server error', async (w) => {
+    const page = await w.newPage();
+    await page.goto(BASE + '/');
+    await page.waitForURL(/\/login/);
+    await login(page, ADMIN_USER, ADMIN_PW + '-wrong');
+    const err = page.locator('#login-form .form-error');
+    await err.waitFor({ state: 'visible' });
+    assert((await err.innerText()).trim().length > 0, 'the error message is empty');
+    assert(new URL(page.url()).pathname === '/login', 'left the login page after a wrong password');
+    assert(await page.locator('#login-form input[name=password]').inputValue() === '', 'the wrong password stays in the field');
+    const cookies = await page.context().cookies();
+    assert(!cookies.some((c) => c.name === 'ws_session'), 'a session cookie was set for a wrong password');
+  });
+
+  await test('admin logs in and sees the home page with scope', async (w) => {
+    const page = await loginAdmin(w);
+    assert(new URL(page.url()).pathname === '/', 'not on the home page after login');
+    assert(await text(page, '#home-username') === ADMIN_USER, 'username not shown');
+    assert((await text(page, '#home-roles')).includes('系统管理员'), 'role not shown in words');
+    const me = (await apiGet(page, '/me')).body;
+    assert(await text(page, '#scope-name') === me.scope.name, `scope name "${await text(page, '#scope-name')}" != "${me.scope.name}"`);
+    const crumbs = await page.locator('#scope-path li').allInnerTexts();
+    assert(crumbs.length >= 1 && crumbs[crumbs.length - 1].includes(me.scope.name), 'scope path does not end with the scope: ' + crumbs.join(' › '));
+    assert((await text(page, '#home-scope')).includes('园区'), 'the scope kind is not shown in Chinese');
+    const tiles = await page.locator('#home-admin .tile').count();
+    assert(tiles === 4, `admin should be offered 4 admin pages, got ${tiles}`);
+    // The token is in the HttpOnly cookie only, never in script-visible storage.
+    const cookie = (await page.context().cookies()).find((c) => c.name === 'ws_session');
+    assert(cookie && cookie.httpOnly, 'no HttpOnly ws_session cookie');
+    const stored = await page.evaluate(() => JSON.stringify(Object.assign({}, localStorage)) + JSON.stringify(Object.assign({}, sessionStorage)));
+    assert(!stored.includes(cookie.value), 'the session token is in web storage');
+    assert(!(await page.evaluate(() => document.cookie)).includes('ws_session'), 'the session cookie is readable by scripts');
+    await missingStrings(page);
+  });
+
+  await test('switch to English and back; the choice persists', async (w) => {
+    const page = await loginAdmin(w);
+    assert(await page.evaluate(() => document.documentElement.lang) === 'zh-CN', 'default language is not zh-CN');
+    await page.locator('#lang-toggle').click();
+    await page.locator('#mainnav', { hasText: 'Units' }).waitFor();
+    assert(await page.evaluate(() => document.documentElement.lang) === 'en', 'html lang is not en');
+    assert((await text(page, '#home-roles')).includes('Administrator'), 'roles are not in English');
+    await missingStrings(page);
+    await page.reload();
+    await page.locator('#home-scope').waitFor();
+    assert((await text(page, '#mainnav')).includes('People'), 'English is not kept after a reload');
+    await page.goto(BASE + '/admin/units');
+    await page.locator('#unit-tree').waitFor();
+    assert((await text(page, 'h1')) === 'Units', 'the units page is not in English');
+    assert((await text(page, '#unit-tree')).includes('Enterprise'), 'unit kinds are not in English');
+    await missingStrings(page);
+    await page.locator('#lang-toggle').click();
+    await page.locator('#mainnav', { hasText: '组织单位' }).waitFor();
+    assert((await text(page, '#unit-tree')).includes('企业'), 'unit kinds are not back in Chinese');
+    assert(await page.evaluate(() => localStorage.getItem('ws_lang')) === 'zh', 'the choice is not stored');
+  });
+
+  await test('units page shows the tree and creating a unit works', async (w) => {
+    const page = await loginAdmin(w);
+    await page.locator('#mainnav a[href="/admin/units"]').click();
+    const tree = page.locator('#unit-tree');
+    await tree.waitFor();
+    const all = await allItems(page, '/units');
+    const ent = all.find((u) => u.name === '华东精细化工有限公司');
+    assert(ent, 'the demo enterprise is not in /api/v1/units');
+    const site = all.find((u) => u.parent_id === ent.id && u.kind === 'site' && u.active);
+    assert(site, 'the demo enterprise has no site');
+    for (const kind of ['园区', '企业', '厂区', '网格']) assert((await tree.innerText()).includes(kind), `kind ${kind} not shown in the tree`);
+    // Nesting: the site is drawn inside the enterprise's node.
+    const siteNode = page.locator(`[data-unit-id="${ent.id}"] [data-unit-id="${site.id}"]`);
+    assert(await siteNode.count() === 1, 'the site is not nested under its enterprise');
+    // Create an area under the site.
+    await siteNode.locator(':scope > .tree-row .tree-main').click();
+    await siteNode.locator(':scope > .tree-row [data-action=add]').click();
+    const form = page.locator('#unit-form');
+    await form.waitFor();
+    assert(await form.locator('select[name=kind]').inputValue() === 'area', 'a child of a site should default to an area');
+    const name = '测试车间' + RUN;
+    await form.locator('input[name=name]').fill(name);
+    await form.locator('input[name=code]').fill('BT-' + RUN);
+    // A duplicate code is refused with the message next to the code field.
+    await form.locator('input[name=code]').fill(ent.code);
+    await form.locator('button[type=submit]').click();
+    await form.locator('.has-error .field-error, .form-error:not(.hidden)').first().waitFor();
+    await form.locator('input[name=code]').fill('BT-' + RUN);
+    await form.locator('button[type=submit]').click();
+    await form.waitFor({ state: 'detached' });
+    const created = page.locator(`[data-unit-id="${site.id}"] .tree-node`, { hasText: name });
+    await created.first().waitFor();
+    assert((await created.first().innerText()).includes('区域/车间'), 'the new unit does not show its kind in Chinese');
+    const after = await allItems(page, '/units');
+    const u = after.find((x) => x.code === 'BT-' + RUN);
+    assert(u && u.parent_id === site.id && u.kind === 'area' && u.name === name, 'the server does not have the new unit under the site');
+    // Edit its name, then deactivate it.
+    const node = page.locator(`[data-unit-id="${u.id}"]`);
+    await node.locator(':scope > .tree-row .tree-main').click();
+    await node.locator(':scope > .tree-row [data-action=edit]').click();
+    await form.locator('input[name=name]').fill(name + '改');
+    await form.locator('button[type=submit]').click();
+    await form.waitFor({ state: 'detached' });
+    await page.locator(`[data-unit-id="${u.id}"] .tree-name`, { hasText: name + '改' }).waitFor();
+    await page.locator(`[data-unit-id="${u.id}"]`).locator(':scope > .tree-row .tree-main').click();
+    await page.locator(`[data-unit-id="${u.id}"]`).locator(':scope > .tree-row [data-action=deactivate]').click();
+    await page.locator('dialog .btn-danger').click();
+    await page.locator(`[data-unit-id="${u.id}"]`).waitFor({ state: 'detached' });
+    const gone = (await apiGet(page, '/units/' + u.id)).body;
+    assert(gone && gone.active === false, 'the unit is still active on the server');
+    await missingStrings(page);
+  });
+
+  await test('people: create, transfer with history, deactivate', async (w) => {
+    const page = await loginAdmin(w);
+    await page.goto(BASE + '/admin/people');
+    await page.locator('#people-list .row-card').first().waitFor();
+    const units = await allItems(page, '/units');
+    const area = units.find((u) => u.name === '合成车间' && u.active);
+    const tank = units.find((u) => u.name === '罐区' && u.active);
+    assert(area && tank, 'demo areas 合成车间 and 罐区 not found');
+    await page.locator('#person-new').click();
+    const form = page.locator('#person-form');
+    await form.waitFor();
+    // Missing name: the server's message appears next to the name field.
+    await form.locator('select[name=unit_id]').selectOption(String(area.id));
+    await form.locator('button[type=submit]').click();
+    await form.locator('[data-field=name].has-error .field-error').waitFor();
+    const name = '测试员' + RUN;
+    await form.locator('input[name=name]').fill(name);
+    await form.locator('input[name=employee_no]').fill('T' + RUN);
+    await form.locator('input[name=phone]').fill('13900001234');
+    await page.waitForFunction(() => document.querySelector('#person-form select[name=department_id]').options.length > 1);
+    await selectByText(page, '#person-form select[name=department_id]', '安全');
+    await form.locator('button[type=submit]').click();
+    await form.waitFor({ state: 'detached' });
+    // Find the person with the filter.
+    await page.locator('#people-filter input[name=q]').fill(name);
+    await page.locator('#people-filter button[type=submit]').click();
+    const row = page.locator('#people-list .row-card', { hasText: name });
+    await row.waitFor();
+    assert(await page.locator('#people-list .row-card').count() === 1, 'the filter shows more than the new person');
+    assert((await row.innerText()).includes('合成车间'), 'the row does not show the unit');
+    const pid = Number(await row.getAttribute('data-person-id'));
+    // Transfer to 罐区.
+    await row.locator('[data-action=transfer]').click();
+    const tf = page.locator('#transfer-form');
+    await tf.waitFor();
+    await tf.locator('select[name=unit_id]').selectOption(String(tank.id));
+    await tf.locator('input[name=reason]').fill('岗位调整');
+    await tf.locator('button[type=submit]').click();
+    await tf.waitFor({ state: 'detached' });
+    await page.locator('#people-list .row-card', { hasText: '罐区' }).waitFor();
+    const p = (await apiGet(page, '/people/' + pid)).body;
+    assert(p.unit_id === tank.id, 'the server did not move the person');
+    // History shows the move.
+    await page.locator('#people-list .row-card [data-action=history]').click();
+    const hist = page.locator('#transfer-history .timeline-item');
+    await hist.first().waitFor();
+    const h1 = await hist.first().innerText();
+    assert(h1.includes('合成车间') && h1.includes('罐区') && h1.includes('岗位调整'), 'history does not show from, to and reason: ' + h1);
+    await page.locator('dialog .dialog-head button').click();
+    // Deactivate (leaves): gone from the active list, shown under 已离职.
+    await page.locator('#people-list .row-card [data-action=deactivate]').click();
+    const df = page.locator('#deactivate-form');
+    await df.locator('input[name=reason]').fill('合同到期');
+    await df.locator('button[type=submit]').click();
+    await df.waitFor({ state: 'detached' });
+    await page.locator('#people-list .empty').waitFor();
+    await page.locator('#people-filter select[name=active]').selectOption('0');
+    const left = page.locator('#people-list .row-card', { hasText: name });
+    await left.waitFor();
+    assert((await left.innerText()).includes('已离职'), 'the leaver is not marked 已离职');
+    const q = (await apiGet(page, '/people/' + pid)).body;
+    assert(q.active === false, 'the server still has the person active');
+    await missingStrings(page);
+  });
+
+  let worker = null; // {username, password} made by the accounts test
+  await test('accounts: create a worker; the worker is offered no admin pages', async (w) => {
+    const page = await loginAdmin(w);
+    await page.goto(BASE + '/admin/accounts');
+    await page.locator('#account-list .row-card').first().waitFor();
+    const units = await allItems(page, '/units');
+    const grid = units.find((u) => u.kind === 'grid' && u.active);
+    await page.locator('#account-new').click();
+    const form = page.locator('#account-form');
+    await form.waitFor();
+    const username = 'bt_worker_' + RUN;
+    await form.locator('input[name=username]').fill(username);
+    // Without a role the form says so next to the roles.
+    await form.locator('select[name=scope_unit_id]').selectOption(String(grid.id));
+    await form.locator('button[type=submit]').click();
+    await form.locator('[data-field=roles].has-error').waitFor();
+    await form.locator('input[name=roles][value=worker]').check();
+    await form.locator('button[type=submit]').click();
+    const pw = page.locator('#initial-password');
+    await pw.waitFor();
+    const password = (await pw.innerText()).trim();
+    assert(password.length >= 10, 'no generated initial password shown');
+    await page.locator('dialog .btn-primary').click();
+    const row = page.locator(`#account-list [data-username="${username}"]`);
+    await row.waitFor();
+    assert((await row.innerText()).includes('员工'), 'the role is not shown in words');
+    assert((await row.innerText()).includes(grid.name), 'the scope is not shown');
+    // Reset the password: a new one is shown once.
+    await row.locator('[data-action=reset]').click();
+    await page.locator('dialog .btn-danger').click();
+    await pw.waitFor();
+    const password2 = (await pw.innerText()).trim();
+    assert(password2.length >= 10 && password2 !== password, 'reset did not show a new password');
+    await page.locator('dialog .btn-primary').click();
+    worker = { username, password: password2 };
+
+    // Log in as the worker in a fresh context: change the password first.
+    const wp = await w.newPage();
+    await login(wp, username, password2);
+    await wp.waitForURL(/\/password$/);
+    const newPw = 'Worker-' + RUN + '-Pass9';
+    await wp.locator('#password-form input[name=new_password]').fill(newPw);
+    await wp.locator('#password-form input[name=new_password_again]').fill(newPw);
+    await wp.locator('#password-form button[type=submit]').click();
+    await wp.locator('#home-scope').waitFor();
+    worker.password = newPw;
+    assert((await text(wp, '#home-roles')).includes('员工'), 'worker role not shown');
+    assert(await wp.locator('#home-no-admin').isVisible(), 'the worker home page should say there are no admin pages');
+    assert(await wp.locator('#home-admin .tile').count() === 0, 'admin tiles offered to a worker');
+    const navLinks = await wp.locator('#mainnav a').allInnerTexts();
+    assert(navLinks.length === 1, 'the worker nav offers more than home: ' + navLinks.join(', '));
+    for (const p of ['/admin/units', '/admin/people', '/admin/accounts', '/admin/import']) {
+      await wp.goto(BASE + p);
+      await wp.locator('#no-permission').waitFor();
+      assert((await wp.locator('#no-permission').innerText()).includes('无权限'), p + ' does not say 无权限');
+    }
+    // The server agrees (the page is not the only guard).
+    const r = await apiGet(wp, '/accounts');
+    assert(r.status === 403, 'GET /api/v1/accounts as a worker answered ' + r.status);
+  });
+
+  await test('a locked account shows the lock notice; the admin unlocks it', async (w) => {
+    assert(worker, 'needs the worker account of the previous test');
+    const page = await w.newPage();
+    for (let i = 0; i < 5; i++) {
+      await login(page, worker.username, 'Wrong-password-' + i);
+      await page.locator('#login-form .form-error:not(.hidden)').waitFor();
+    }
+    await login(page, worker.username, worker.password);
+    const locked = page.locator('#login-form .form-error.locked');
+    await locked.waitFor();
+    assert((await locked.innerText()).includes('锁定'), 'the lock notice does not say 锁定');
+    const admin = await loginAdmin(w);
+    await admin.goto(BASE + '/admin/accounts');
+    const row = admin.locator(`#account-list [data-username="${worker.username}"]`);
+    await row.waitFor();
+    assert((await row.innerText()).includes('已锁定'), 'the account list does not show the lock');
+    await row.locator('[data-action=unlock]').click();
+    await admin.locator(`#account-list [data-username="${worker.username}"] [data-action=unlock]`).waitFor({ state: 'detached' });
+    await login(page, worker.username, worker.password);
+    await page.locator('#home-scope').waitFor();
+  });
+
+  await test('import: a CSV with a bad row shows the row error and imports nothing; a good one imports', async (w) => {
+    const page = await loginAdmin(w);
+    await page.goto(BASE + '/admin/import');
+    await page.locator('#import-form').waitFor();
+    const units = await allItems(page, '/units');
+    const site = units.find((u) => u.kind === 'site' && u.active);
+    const c1 = 'IM-' + RUN + '-1', c2 = 'IM-' + RUN + '-2', c3 = 'IM-' + RUN + '-3';
+    const head = '编码,名称,类型,上级编码,时区\r\n';
+    const bad = head +
+      `${c1},导入车间${RUN},area,${site.code},Asia/Shanghai\r\n` +
+      `${c2},导入网格${RUN},grid,${c1},\r\n` +
+      `${c3},坏行${RUN},no_such_kind,${site.code},\r\n`;
+    await page.locator('input[name=kind][value=units]').check();
+    await page.locator('#import-file').setInputFiles({ name: 'units-bad.csv', mimeType: 'text/csv', buffer: Buffer.from(bad, 'utf8') });
+    await page.locator('#import-dry').click();
+    await page.locator('#import-failed').waitFor();
+    const table = page.locator('#import-errors');
+    await table.waitFor();
+    const rows = await table.locator('tbody tr').allInnerTexts();
+    assert(rows.length >= 1 && rows.some((r) => /^4\b/.test(r.trim())), 'the error table does not name row 4: ' + rows.join(' | '));
+    assert(await page.locator('#import-run').isHidden(), 'import is offered after a failed check');
+    let now = await allItems(page, '/units');
+    assert(!now.some((u) => [c1, c2, c3].includes(u.code)), 'a failed check wrote units');
+    // The real import of the bad file is refused too (all or nothing).
+    const direct = await page.evaluate(async (body) => {
+      const r = await fetch('/api/v1/imports/units', { method: 'POST', body, headers: { 'Content-Type': 'text/csv' } });
+      return r.status;
+    }, bad);
+    assert(direct === 400, 'importing the bad file answered ' + direct);
+    now = await allItems(page, '/units');
+    assert(!now.some((u) => [c1, c2, c3].includes(u.code)), 'a failed import wrote units');
+    // The good file: check, then import.
+    const good = bad.replace('no_such_kind', 'grid');
+    await page.locator('#import-file').setInputFiles({ name: 'units-good.csv', mimeType: 'text/csv', buffer: Buffer.from(good, 'utf8') });
+    await page.locator('#import-dry').click();
+    await page.locator('#import-ok').waitFor();
+    now = await allItems(page, '/units');
+    assert(!now.some((u) => [c1, c2, c3].includes(u.code)), 'the dry run wrote units');
+    await page.locator('#import-run').click();
+    await page.locator('#import-done').waitFor();
+    now = await allItems(page, '/units');
+    const got = [c1, c2, c3].map((c) => now.find((u) => u.code === c));
+    assert(got.every(Boolean), 'the import did not create all three units');
+    assert(got[1].parent_id === got[0].id, 'the grid is not under the imported area');
+    // They show in the tree.
+    await page.goto(BASE + '/admin/units');
+    await page.locator(`[data-unit-id="${got[1].id}"]`).waitFor();
+    await missingStrings(page);
+  });
+
+  await test('phone viewport (375x812): home page without horizontal scroll', async (w) => {
+    const page = await loginAdmin(w, PHONE);
+    await page.locator('#scope-path li').first().waitFor();
+    await noHorizontalScroll(page);
+    // Touch targets: buttons and nav links at least 40 px high.
+    const small = await page.evaluate(() => [...document.querySelectorAll('button, a.btn, .navlink, .tile')]
+      .filter((e) => e.offsetParent !== null && e.getBoundingClientRect().height < 40).map((e) => e.textContent.trim()));
+    assert(!small.length, 'touch targets under 40 px: ' + small.join(', '));
+    fs.mkdirSync(ART, { recursive: true });
+    await page.screenshot({ path: path.join(ART, 'home-phone.png'), fullPage: true });
+    for (const p of ['/admin/units', '/admin/people', '/admin/accounts', '/admin/import']) {
+      await page.goto(BASE + p);
+      await page.locator('.page-head').waitFor();
+      await page.waitForLoadState('networkidle');
+      try { await noHorizontalScroll(page); } catch (e) { throw new Error(p + ': ' + e.message); }
+    }
+    await page.screenshot({ path: path.join(ART, 'import-phone.png'), fullPage: true });
+  });
+
+  await test('no console errors or CSP violations on any page', async (w) => {
+    // Every test above fails on its own console errors; this one walks each
+    // page once more in English on a desktop and checks the CSP header is set.
+    const page = await loginAdmin(w);
+    const r = await page.goto(BASE + '/admin/units');
+    const csp = r.headers()['content-security-policy'] || '';
+    assert(/default-src 'self'/.test(csp), 'no Content-Security-Policy default-src \'self\' on the page: ' + csp);
+    await page.locator('#lang-toggle').click();
+    for (const p of ['/', '/admin/units', '/admin/people', '/admin/accounts', '/admin/import', '/password', '/no-such-page']) {
+      await page.goto(BASE + p);
+      await page.locator('#main > *:not(.loading)').first().waitFor();
+      await page.waitForLoadState('networkidle');
+      await missingStrings(page);
+    }
+    await page.locator('#logout-btn').click();
+    await page.waitForURL(/\/login/);
+    const me = await apiGet(page, '/me');
+    assert(me.status === 401, 'the session still works after logout: ' + me.status);
+  });
+
+  await browser.close();
+  const passed = results.filter(Boolean).length;
+  const failed = results.length - passed;
+  console.log(`browser: ${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch(async (e) => {
+  console.log('not ok - harness: ' + (e && e.stack ? e.stack.split('\n')[0] : e));
+  const passed = results.filter(Boolean).length;
+  console.log(`browser: ${passed} passed, ${results.length - passed + 1} failed`);
+  if (browser) await browser.close().catch(() => {});
+  process.exit(1);
+});

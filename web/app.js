@@ -1,0 +1,152 @@
+// app.js — the shell: boots the session, draws the top bar and navigation,
+// and routes the URL path (history API; the server serves index.html for any
+// path without a dot) to a page module in pages/. A page is
+// render(main, ctx) -> void|Promise; ctx.go(path) navigates.
+//
+//   /login            sign in               (anyone)
+//   /password         change own password   (signed in)
+//   /                 home: who, scope      (signed in)
+//   /admin/units      unit tree             (admin, manager)
+//   /admin/people     people                (admin, manager, dept_head)
+//   /admin/accounts   accounts              (admin, manager: read)
+//   /admin/import     CSV/XLSX import       (admin, manager)
+import { api, setUnauthorizedHandler } from './api.js';
+import { t, lang, setLang, applyStatic } from './i18n.js';
+import { h, clear, toast } from './ui.js';
+import * as session from './session.js';
+import * as loginPage from './pages/login.js';
+import * as passwordPage from './pages/password.js';
+import * as homePage from './pages/home.js';
+import * as unitsPage from './pages/units.js';
+import * as peoplePage from './pages/people.js';
+import * as accountsPage from './pages/accounts.js';
+import * as importPage from './pages/import.js';
+
+const routes = {
+  '/login': { page: loginPage, public: true },
+  '/password': { page: passwordPage },
+  '/': { page: homePage },
+  '/admin/units': { page: unitsPage, allow: session.can.unitsPage, nav: 'nav.units' },
+  '/admin/people': { page: peoplePage, allow: session.can.peoplePage, nav: 'nav.people' },
+  '/admin/accounts': { page: accountsPage, allow: session.can.accountsPage, nav: 'nav.accounts' },
+  '/admin/import': { page: importPage, allow: session.can.importPage, nav: 'nav.import' },
+};
+
+// The admin pages the signed-in account may use, for the nav and home page.
+export function adminLinks() {
+  return Object.entries(routes).filter(([, r]) => r.nav && r.allow()).map(([path, r]) => ({ path, label: t(r.nav) }));
+}
+
+let renderSeq = 0;
+
+function go(path, replace) {
+  if (path !== location.pathname + location.search) {
+    if (replace) history.replaceState(null, '', path); else history.pushState(null, '', path);
+  }
+  return render();
+}
+
+const ctx = { go, adminLinks, rerender: () => render() };
+
+async function render() {
+  const seq = ++renderSeq;
+  const main = document.getElementById('main');
+  const path = location.pathname.replace(/\/+$/, '') || '/';
+  const route = routes[path] || { page: null };
+  if (!route.public && !session.me()) {
+    try {
+      await session.loadMe();
+    } catch (e) {
+      if (seq !== renderSeq) return;
+      if (e.status === 401 || e.status === 403) {
+        const next = path === '/' ? '' : '?next=' + encodeURIComponent(path);
+        history.replaceState(null, '', '/login' + next);
+        return render();
+      }
+      drawShell();
+      clear(main).appendChild(h('div', { class: 'card notice notice-error' }, t('err.load'), ' ', e.message || ''));
+      return;
+    }
+  }
+  if (seq !== renderSeq) return;
+  const m = session.me();
+  if (m && m.must_change_password && path !== '/password' && !route.public) {
+    history.replaceState(null, '', '/password');
+    return render();
+  }
+  drawShell();
+  clear(main);
+  document.title = t('app.title');
+  if (!route.page) {
+    main.appendChild(h('div', { class: 'card notice' }, h('h1', null, t('err.notfound.title')),
+      h('p', null, t('err.notfound.text')), h('a', { href: '/', 'data-link': '', class: 'btn' }, t('nav.home'))));
+    return;
+  }
+  if (route.allow && !route.allow()) {
+    main.appendChild(noPermission());
+    return;
+  }
+  try {
+    await route.page.render(main, ctx);
+  } catch (e) {
+    if (seq !== renderSeq || e.status === 401) return;
+    if (e.status === 403) { clear(main).appendChild(noPermission()); return; }
+    main.appendChild(h('div', { class: 'card notice notice-error' }, t('err.load'), ' ', e.message || String(e)));
+  }
+  main.focus({ preventScroll: true });
+}
+
+function noPermission() {
+  return h('div', { class: 'card notice notice-denied', id: 'no-permission' },
+    h('h1', null, t('err.forbidden.title')),
+    h('p', null, t('err.forbidden.text')),
+    h('a', { href: '/', 'data-link': '', class: 'btn btn-primary' }, t('nav.home')));
+}
+
+function drawShell() {
+  const m = session.me();
+  const signedIn = !!m && !m.must_change_password;
+  document.getElementById('logout-btn').classList.toggle('hidden', !m);
+  const nav = document.getElementById('mainnav');
+  clear(nav);
+  nav.classList.toggle('hidden', !signedIn);
+  if (!signedIn) return;
+  const here = location.pathname.replace(/\/+$/, '') || '/';
+  const links = [{ path: '/', label: t('nav.home') }, ...adminLinks()];
+  for (const l of links) {
+    nav.appendChild(h('a', { href: l.path, 'data-link': '', class: 'navlink' + (l.path === here ? ' active' : ''),
+      'aria-current': l.path === here ? 'page' : null }, l.label));
+  }
+}
+
+async function logout() {
+  try { await api('POST', '/auth/logout', {}, { noRedirect: true }); } catch (e) { /* ended anyway */ }
+  session.forget();
+  go('/login', true);
+}
+
+function boot() {
+  applyStatic();
+  document.getElementById('lang-toggle').addEventListener('click', () => {
+    setLang(lang() === 'zh' ? 'en' : 'zh');
+    applyStatic();
+    render();
+  });
+  document.getElementById('logout-btn').addEventListener('click', logout);
+  // Same-origin links marked data-link navigate without a page load.
+  document.addEventListener('click', (ev) => {
+    const a = ev.target.closest && ev.target.closest('a[data-link]');
+    if (!a || ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey) return;
+    ev.preventDefault();
+    go(a.getAttribute('href'));
+  });
+  window.addEventListener('popstate', () => render());
+  setUnauthorizedHandler(() => {
+    session.forget();
+    toast(t('err.session'), 'error');
+    go('/login?next=' + encodeURIComponent(location.pathname), true);
+  });
+  render();
+}
+
+boot();

@@ -1,0 +1,91 @@
+// session.js — who is signed in (GET /api/v1/me), what the pages may offer
+// them, and the unit list the admin pages share. The server decides every
+// request; the role checks here only choose which links and buttons to show
+// (they mirror the policy table of the API contract). A page a role may not
+// use shows "no permission" without calling the API.
+import { api, listAll } from './api.js';
+import { t } from './i18n.js';
+
+export const ROLES = ['admin', 'manager', 'safety_officer', 'dept_head', 'grid_leader', 'worker', 'regulator'];
+export const KINDS = ['park', 'enterprise', 'site', 'area', 'workshop', 'grid'];
+
+const state = { me: null, units: null };
+
+export function me() { return state.me; }
+
+export async function loadMe() {
+  state.me = await api('GET', '/me', undefined, { noRedirect: true });
+  return state.me;
+}
+
+export function forget() { state.me = null; state.units = null; }
+
+function has(...roles) {
+  const mine = (state.me && state.me.roles) || [];
+  return roles.some((r) => mine.includes(r));
+}
+
+// Role-level capabilities (API contract, "Permission actions").
+export const can = {
+  unitsPage: () => has('admin', 'manager'),
+  unitWrite: () => has('admin', 'manager'),
+  peoplePage: () => has('admin', 'manager', 'dept_head'),
+  personWrite: () => has('admin', 'manager', 'dept_head'),
+  accountsPage: () => has('admin', 'manager'),
+  accountWrite: () => has('admin'),
+  importPage: () => has('admin', 'manager'),
+};
+
+export function roleName(r) { return t('role.' + r, null, r); }
+export function kindName(k) { return t('kind.' + k, null, k); }
+
+// All units in the caller's scope (cached until invalidated by a write).
+export async function units(reload) {
+  if (!state.units || reload) state.units = await listAll('/units');
+  return state.units;
+}
+export function invalidateUnits() { state.units = null; }
+
+// Units as a forest: [{unit, children:[...]}], children sorted by code.
+export function buildTree(list) {
+  const byId = new Map(list.map((u) => [u.id, { unit: u, children: [] }]));
+  const roots = [];
+  for (const n of byId.values()) {
+    const p = n.unit.parent_id != null ? byId.get(n.unit.parent_id) : null;
+    (p ? p.children : roots).push(n);
+  }
+  const sort = (arr) => {
+    arr.sort((a, b) => String(a.unit.code).localeCompare(String(b.unit.code)) || a.unit.id - b.unit.id);
+    arr.forEach((n) => sort(n.children));
+  };
+  sort(roots);
+  return roots;
+}
+
+// Depth-first [{unit, depth}] for select boxes.
+export function flatTree(list, activeOnly) {
+  const out = [];
+  const walk = (nodes, d) => nodes.forEach((n) => {
+    if (activeOnly && !n.unit.active) return;
+    out.push({ unit: n.unit, depth: d });
+    walk(n.children, d + 1);
+  });
+  walk(buildTree(list), 0);
+  return out;
+}
+
+// Options for a unit <select>, indented by depth.
+export function unitOptions(list, opts) {
+  const o = opts || {};
+  const out = o.empty ? [{ value: '', label: o.empty }] : [];
+  for (const { unit, depth } of flatTree(list, o.activeOnly !== false)) {
+    if (o.kinds && !o.kinds.includes(unit.kind)) continue;
+    out.push({ value: unit.id, label: '\u3000'.repeat(depth) + unit.name + ' · ' + kindName(unit.kind) });
+  }
+  return out;
+}
+
+export function unitName(list, id) {
+  const u = list.find((x) => x.id === id);
+  return u ? u.name : (id == null ? '' : '#' + id);
+}

@@ -1,0 +1,189 @@
+// ui.js — small DOM helpers shared by every page: element building without
+// innerHTML (so no server text is ever parsed as HTML), form fields with an
+// error slot, showing API errors next to the field they name, dialogs, toasts.
+// Pages import from here; this module imports only i18n.js.
+import { t } from './i18n.js';
+
+// h('button', {class: 'btn', onclick: fn, dataset: {id: 3}}, 'text', child, ...)
+// Attributes named on* become event listeners (never HTML attributes: the
+// CSP forbids inline handlers). Children may be strings, nodes, arrays, null.
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  if (attrs) {
+    for (const [k, v] of Object.entries(attrs)) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+      else if (k === 'class') el.className = v;
+      else if (k === 'dataset') Object.assign(el.dataset, v);
+      else if (k === 'text') el.textContent = v;
+      else if (k in el && typeof v !== 'string') el[k] = v;
+      else el.setAttribute(k, v === true ? '' : String(v));
+    }
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else if (c instanceof Node) el.appendChild(c);
+    else el.appendChild(document.createTextNode(String(c)));
+  }
+}
+
+export function clear(el) {
+  while (el.firstChild) el.removeChild(el.firstChild);
+  return el;
+}
+
+// A labelled form field with an error slot. input must carry a name; the
+// wrapper gets data-field=name so showError can find it.
+export function field(label, input, hint) {
+  const id = input.id || ('f-' + input.name + '-' + Math.random().toString(36).slice(2, 8));
+  input.id = id;
+  return h('div', { class: 'field', dataset: { field: input.name } },
+    h('label', { for: id }, label),
+    input,
+    hint ? h('div', { class: 'field-hint' }, hint) : null,
+    h('div', { class: 'field-error', role: 'alert' }));
+}
+
+// A checkbox group: [{value, label}] -> fieldset with data-field=name.
+export function checkboxes(name, legend, options, checked) {
+  const set = new Set(checked || []);
+  return h('fieldset', { class: 'field checks', dataset: { field: name } },
+    h('legend', null, legend),
+    h('div', { class: 'check-grid' }, options.map((o) =>
+      h('label', { class: 'check' },
+        h('input', { type: 'checkbox', name, value: o.value, checked: set.has(o.value) }),
+        h('span', null, o.label)))),
+    h('div', { class: 'field-error', role: 'alert' }));
+}
+
+export function checkedValues(form, name) {
+  return [...form.querySelectorAll(`input[name="${name}"]:checked`)].map((i) => i.value);
+}
+
+export function input(name, attrs) {
+  return h('input', Object.assign({ name, class: 'input' }, attrs || {}));
+}
+
+export function select(name, options, value, attrs) {
+  const s = h('select', Object.assign({ name, class: 'input' }, attrs || {}),
+    options.map((o) => h('option', { value: String(o.value) }, o.label)));
+  if (value !== undefined && value !== null) s.value = String(value);
+  return s;
+}
+
+// Remove all error marks of a form.
+export function clearErrors(form) {
+  form.querySelectorAll('.field-error').forEach((e) => { e.textContent = ''; });
+  form.querySelectorAll('.has-error').forEach((e) => e.classList.remove('has-error'));
+  const fe = form.querySelector('.form-error');
+  if (fe) { fe.textContent = ''; fe.classList.add('hidden'); }
+}
+
+// Show an error next to the field it names (error.field), else at the form
+// level. The API's field may be a JSON name ("username"), a dotted path
+// ("roles[1]") or an import row ("row 7: code"); the first word that names a
+// field of this form wins.
+export function showError(form, err) {
+  const msg = errorText(err);
+  const name = err && err.field ? String(err.field) : '';
+  let slot = null;
+  if (name) {
+    const base = name.replace(/\[.*$/, '').split('.')[0];
+    slot = form.querySelector(`[data-field="${CSS.escape(name)}"]`) ||
+           form.querySelector(`[data-field="${CSS.escape(base)}"]`);
+  }
+  if (slot) {
+    slot.classList.add('has-error');
+    slot.querySelector('.field-error').textContent = msg;
+    const ctl = slot.querySelector('input,select,textarea');
+    if (ctl) ctl.focus();
+    return;
+  }
+  let fe = form.querySelector('.form-error');
+  if (!fe) { fe = h('div', { class: 'form-error', role: 'alert' }); form.prepend(fe); }
+  fe.textContent = name ? `${msg} (${name})` : msg;
+  fe.classList.remove('hidden');
+}
+
+export function errorText(err) {
+  if (!err) return t('err.unknown');
+  if (err.status === 0) return t('err.network');
+  if (err.message) return err.message;
+  return t('err.status', { status: err.status });
+}
+
+export function formError() {
+  return h('div', { class: 'form-error hidden', role: 'alert' });
+}
+
+// Disable the submit buttons of a form while fn runs.
+export async function busy(form, fn) {
+  const btns = form.querySelectorAll('button');
+  btns.forEach((b) => { b.disabled = true; });
+  try { return await fn(); } finally { btns.forEach((b) => { b.disabled = false; }); }
+}
+
+let toastTimer = 0;
+export function toast(msg, kind) {
+  const el = document.getElementById('toast');
+  el.textContent = msg;
+  el.className = 'toast' + (kind ? ' toast-' + kind : '');
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => el.classList.add('hidden'), 3500);
+}
+
+// A modal dialog. content is a node; returns {dialog, close}. The dialog is
+// removed from the document when closed.
+export function openDialog(title, content, opts) {
+  const close = () => { dlg.close(); };
+  const dlg = h('dialog', { class: 'dialog' + (opts && opts.wide ? ' dialog-wide' : '') },
+    h('div', { class: 'dialog-head' },
+      h('h2', null, title),
+      h('button', { type: 'button', class: 'btn btn-ghost btn-icon', 'aria-label': t('common.close'), onclick: close }, '✕')),
+    h('div', { class: 'dialog-body' }, content));
+  dlg.addEventListener('close', () => { dlg.remove(); if (opts && opts.onclose) opts.onclose(); });
+  document.body.appendChild(dlg);
+  dlg.showModal();
+  return { dialog: dlg, close };
+}
+
+// Ask yes/no in a dialog; resolves true when confirmed.
+export function confirmDialog(title, text, okLabel, danger) {
+  return new Promise((resolve) => {
+    let answered = false;
+    const d = openDialog(title, h('div', null,
+      h('p', null, text),
+      h('div', { class: 'form-actions' },
+        h('button', { type: 'button', class: 'btn', onclick: () => d.close() }, t('common.cancel')),
+        h('button', { type: 'button', class: 'btn ' + (danger ? 'btn-danger' : 'btn-primary'),
+          onclick: () => { answered = true; d.close(); } }, okLabel))),
+    { onclose: () => resolve(answered) });
+  });
+}
+
+export function badge(text, kind) {
+  return h('span', { class: 'badge' + (kind ? ' badge-' + kind : '') }, text);
+}
+
+export function pageHead(title, ...actions) {
+  return h('div', { class: 'page-head' }, h('h1', null, title),
+    actions.length ? h('div', { class: 'page-actions' }, actions) : null);
+}
+
+export function emptyState(text) {
+  return h('p', { class: 'empty' }, text);
+}
+
+// Format an RFC 3339 time (or epoch ms) in the page language.
+export function fmtTime(v) {
+  if (v === null || v === undefined || v === '') return '';
+  const d = new Date(typeof v === 'number' ? v : String(v));
+  if (isNaN(d.getTime())) return String(v);
+  return d.toLocaleString(document.documentElement.lang || 'zh-CN', { hour12: false });
+}
