@@ -114,5 +114,7 @@ ws_err api_param_id(api_ctx *ctx, int i, int64_t *id);
 ws_err api_page(api_ctx *ctx, int *limit, int64_t *cursor);
 /* The actor name of the caller for the audit log ("account:12"). */
 const char *api_actor(api_ctx *ctx, char *out, size_t cap);
+/* Add a reply header: name static, value copied (e.g. Set-Cookie). */
+void api_add_header(api_resp *resp, const char *name, const char *value);
 
 #endif
