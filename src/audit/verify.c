@@ -302,8 +302,8 @@ static ws_err check_entity(store_conn *c, const audit_entity *e, vctx *v)
         latest *x = find_latest(hist, nh, id);
         if (x) x->seen = true;
         if (!x || x->del) {
-            finding(v, e->name, id, "created outside worksafe (no leaf records this %s)",
-                    x ? "re-creation" : "record");
+            finding(v, e->name, id, "created outside worksafe (%s)",
+                    x ? "its last leaf is a delete" : "no leaf for this record");
             continue;
         }
         if (x->purged) continue; /* the last version was purged by policy */

@@ -1,0 +1,1044 @@
+/* test_audit.c — the evidence log: the RFC 6962 vectors of
+ * ../shared/domain/INTEGRATIONS.md §5.3, generated proofs against the RFC 9162
+ * verifiers (every m < n <= 64, with tampering), the frontier against MTH,
+ * the byte layout of docs/internals/audit.md, signed checkpoint notes, and
+ * the log on a real SQLite store (and PostgreSQL when WS_TEST_PG_URL is set):
+ * records, tampering behind the server's back, and a rebuilt log caught by
+ * the checkpoints a regulator saved. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "audit/audit.h"
+#include "audit/audit_int.h"
+#include "core/buf.h"
+#include "store/store.h"
+
+typedef uint8_t hash_t[AUDIT_HASH_LEN];
+
+static void hex_to(const char *hex, uint8_t *out)
+{
+    size_t n = strlen(hex) / 2;
+    assert_int_equal(hex_decode(hex, out, n), 0);
+}
+
+static void assert_hash_hex(const uint8_t h[AUDIT_HASH_LEN], const char *hex)
+{
+    char got[2 * AUDIT_HASH_LEN + 1];
+    hex_encode(h, AUDIT_HASH_LEN, got);
+    assert_string_equal(got, hex);
+}
+
+/* The vector notation "e3b0c442…b855": first 8 and last 4 hex digits. */
+static void assert_hash_abbrev(const uint8_t h[AUDIT_HASH_LEN], const char *head, const char *tail)
+{
+    char got[2 * AUDIT_HASH_LEN + 1];
+    hex_encode(h, AUDIT_HASH_LEN, got);
+    assert_memory_equal(got, head, strlen(head));
+    assert_string_equal(got + 2 * AUDIT_HASH_LEN - strlen(tail), tail);
+}
+
+/* ---- RFC 6962 vectors ---------------------------------------------------- */
+
+static const char *const vec_leaves[8] = {
+    "", "00", "10", "2021", "3031", "40414243", "5051525354555657",
+    "606162636465666768696a6b6c6d6e6f",
+};
+
+static void vector_leaf_hashes(hash_t out[8])
+{
+    for (int i = 0; i < 8; i++) {
+        uint8_t data[16];
+        size_t n = strlen(vec_leaves[i]) / 2;
+        if (n) hex_to(vec_leaves[i], data);
+        audit_leaf_hash(data, n, out[i]);
+    }
+}
+
+static void test_vector_roots(void **state)
+{
+    (void)state;
+    static const char *const heads[8] = {"e3b0c442", "6e340b9c", "fac54203", "aeb6bcfe",
+                                         "d37ee418", "4e3bbb1f", "76e67dad", "ddb89be4"};
+    static const char *const tails[8] = {"b855", "a01d", "c125", "6e77",
+                                         "14b7", "64d4", "87ef", "4c8c"};
+    hash_t lv[8], root;
+    vector_leaf_hashes(lv);
+    for (int n = 0; n < 8; n++) {
+        audit_root_of((const uint8_t (*)[AUDIT_HASH_LEN])lv, (size_t)n, root);
+        assert_hash_abbrev(root, heads[n], tails[n]);
+    }
+    audit_root_of((const uint8_t (*)[AUDIT_HASH_LEN])lv, 8, root);
+    assert_hash_hex(root, "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328");
+    /* Size 4 is given in full as the last hash of the 6->8 proof. */
+    audit_root_of((const uint8_t (*)[AUDIT_HASH_LEN])lv, 4, root);
+    assert_hash_hex(root, "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7");
+}
+
+static void test_vector_inclusion(void **state)
+{
+    (void)state;
+    hash_t lv[8], root, path[AUDIT_PROOF_MAX];
+    vector_leaf_hashes(lv);
+    audit_root_of((const uint8_t (*)[AUDIT_HASH_LEN])lv, 8, root);
+    size_t n = audit_inclusion_path((const uint8_t (*)[AUDIT_HASH_LEN])lv, 8, 0, path);
+    assert_int_equal(n, 3);
+    assert_hash_hex(path[0], "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7");
+    assert_hash_hex(path[1], "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e");
+    assert_hash_hex(path[2], "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4");
+    assert_true(audit_verify_inclusion(0, 8, lv[0], (const uint8_t (*)[AUDIT_HASH_LEN])path, n, root));
+    assert_false(audit_verify_inclusion(1, 8, lv[0], (const uint8_t (*)[AUDIT_HASH_LEN])path, n, root));
+    assert_false(audit_verify_inclusion(0, 8, lv[1], (const uint8_t (*)[AUDIT_HASH_LEN])path, n, root));
+}
+
+static void test_vector_consistency(void **state)
+{
+    (void)state;
+    hash_t lv[8], r1, r2, r5, r6, r8, path[AUDIT_PROOF_MAX];
+    const uint8_t (*L)[AUDIT_HASH_LEN] = (const uint8_t (*)[AUDIT_HASH_LEN])lv;
+    const uint8_t (*P)[AUDIT_HASH_LEN] = (const uint8_t (*)[AUDIT_HASH_LEN])path;
+    vector_leaf_hashes(lv);
+    audit_root_of(L, 1, r1);
+    audit_root_of(L, 2, r2);
+    audit_root_of(L, 5, r5);
+    audit_root_of(L, 6, r6);
+    audit_root_of(L, 8, r8);
+
+    size_t n = audit_consistency_path(L, 8, 6, path);
+    assert_int_equal(n, 3);
+    assert_hash_hex(path[0], "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a");
+    assert_hash_hex(path[1], "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0");
+    assert_hash_hex(path[2], "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7");
+    assert_true(audit_verify_consistency(6, 8, r6, r8, P, n));
+    assert_false(audit_verify_consistency(6, 8, r5, r8, P, n));
+
+    n = audit_consistency_path(L, 5, 2, path);
+    assert_int_equal(n, 2);
+    assert_hash_hex(path[0], "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e");
+    assert_hash_hex(path[1], "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b");
+    assert_true(audit_verify_consistency(2, 5, r2, r5, P, n));
+
+    n = audit_consistency_path(L, 1, 1, path);
+    assert_int_equal(n, 0);
+    assert_true(audit_verify_consistency(1, 1, r1, r1, P, 0));
+    assert_false(audit_verify_consistency(1, 1, r1, r2, P, 0));
+    /* An empty proof between different sizes, and size 0, never verify. */
+    assert_false(audit_verify_consistency(1, 2, r1, r2, P, 0));
+    assert_false(audit_verify_consistency(0, 2, r1, r2, P, 1));
+}
+
+/* ---- generated proofs, every m < n <= 64 -------------------------------- */
+
+static void make_leaves(hash_t *lv, size_t n, uint32_t salt)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t d[8] = {(uint8_t)(i >> 24), (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i,
+                        (uint8_t)(salt >> 24), (uint8_t)(salt >> 16), (uint8_t)(salt >> 8),
+                        (uint8_t)salt};
+        audit_leaf_hash(d, sizeof d, lv[i]);
+    }
+}
+
+static void test_proofs_agree(void **state)
+{
+    (void)state;
+    enum { N = 64 };
+    hash_t lv[N], roots[N + 1], path[AUDIT_PROOF_MAX], bad[AUDIT_PROOF_MAX + 1];
+    const uint8_t (*L)[AUDIT_HASH_LEN] = (const uint8_t (*)[AUDIT_HASH_LEN])lv;
+    const uint8_t (*P)[AUDIT_HASH_LEN] = (const uint8_t (*)[AUDIT_HASH_LEN])path;
+    const uint8_t (*B)[AUDIT_HASH_LEN] = (const uint8_t (*)[AUDIT_HASH_LEN])bad;
+    make_leaves(lv, N, 7);
+    for (size_t n = 0; n <= N; n++) audit_root_of(L, n, roots[n]);
+    unsigned checked = 0;
+    for (size_t n = 1; n <= N; n++) {
+        for (size_t m = 0; m < n; m++) {
+            /* Inclusion of leaf m in the tree of n. */
+            size_t k = audit_inclusion_path(L, n, m, path);
+            assert_true(audit_verify_inclusion(m, n, lv[m], P, k, roots[n]));
+            assert_false(audit_verify_inclusion(m, n, lv[(m + 1) % N], P, k, roots[n]));
+            assert_false(audit_verify_inclusion(m, n, lv[m], P, k, roots[n - 1]));
+            assert_false(audit_verify_inclusion(n, n, lv[m], P, k, roots[n]));
+            if (n < N) assert_false(audit_verify_inclusion(m, n + 1, lv[m], P, k, roots[n + 1]));
+            for (size_t j = 0; j < k; j++) {
+                memcpy(bad, path, k * AUDIT_HASH_LEN);
+                bad[j][j % AUDIT_HASH_LEN] ^= 0x01;
+                assert_false(audit_verify_inclusion(m, n, lv[m], B, k, roots[n]));
+            }
+            if (k > 0) assert_false(audit_verify_inclusion(m, n, lv[m], P, k - 1, roots[n]));
+            memcpy(bad, path, k * AUDIT_HASH_LEN);
+            memcpy(bad[k], lv[0], AUDIT_HASH_LEN);
+            assert_false(audit_verify_inclusion(m, n, lv[m], B, k + 1, roots[n]));
+
+            /* Consistency of the tree of m (m >= 1) with the tree of n. */
+            if (m == 0) continue;
+            k = audit_consistency_path(L, n, m, path);
+            assert_true(k > 0);
+            assert_true(audit_verify_consistency(m, n, roots[m], roots[n], P, k));
+            assert_false(audit_verify_consistency(m, n, roots[m - 1], roots[n], P, k));
+            assert_false(audit_verify_consistency(m, n, roots[m], roots[n - 1], P, k));
+            assert_false(audit_verify_consistency(n, m, roots[n], roots[m], P, k));
+            for (size_t j = 0; j < k; j++) {
+                memcpy(bad, path, k * AUDIT_HASH_LEN);
+                bad[j][31 - j % AUDIT_HASH_LEN] ^= 0x80;
+                assert_false(audit_verify_consistency(m, n, roots[m], roots[n], B, k));
+            }
+            assert_false(audit_verify_consistency(m, n, roots[m], roots[n], P, k - 1));
+            memcpy(bad, path, k * AUDIT_HASH_LEN);
+            memcpy(bad[k], lv[0], AUDIT_HASH_LEN);
+            assert_false(audit_verify_consistency(m, n, roots[m], roots[n], B, k + 1));
+            checked++;
+        }
+    }
+    assert_int_equal(checked, N * (N - 1) / 2);
+    /* A tree that differs in one old leaf is not consistent with the new one. */
+    hash_t other[N], oroot;
+    make_leaves(other, N, 7);
+    other[3][0] ^= 1;
+    audit_root_of((const uint8_t (*)[AUDIT_HASH_LEN])other, 10, oroot);
+    size_t k = audit_consistency_path(L, 40, 10, path);
+    assert_false(audit_verify_consistency(10, 40, oroot, roots[40], P, k));
+}
+
+static void test_frontier(void **state)
+{
+    (void)state;
+    enum { N = 201 };
+    hash_t *lv = malloc(N * sizeof *lv);
+    assert_non_null(lv);
+    make_leaves(lv, N, 99);
+    const uint8_t (*L)[AUDIT_HASH_LEN] = (const uint8_t (*)[AUDIT_HASH_LEN])lv;
+    audit_frontier f, g;
+    audit_frontier_init(&f);
+    uint64_t sizes[N];
+    hash_t want[N], got[N];
+    for (size_t n = 0; n < N; n++) {
+        hash_t a, b;
+        audit_root_of(L, n, a);
+        audit_frontier_root(&f, b);
+        assert_memory_equal(a, b, AUDIT_HASH_LEN);
+        assert_int_equal(f.size, n);
+        /* The stored form round-trips. */
+        uint8_t enc[AUDIT_FRONTIER_ENC_MAX];
+        size_t len = audit_frontier_encode(&f, enc);
+        assert_int_equal(len, 1 + (size_t)__builtin_popcountll(n) * 40);
+        assert_int_equal(audit_frontier_decode(enc, len, &g), WS_OK);
+        assert_int_equal(g.size, n);
+        audit_frontier_root(&g, b);
+        assert_memory_equal(a, b, AUDIT_HASH_LEN);
+        sizes[n] = n;
+        memcpy(want[n], a, AUDIT_HASH_LEN);
+        if (n < N - 1) audit_frontier_push(&f, lv[n]);
+    }
+    audit_roots_at(L, N - 1, sizes, N, got);
+    assert_memory_equal(want, got, sizeof want);
+    /* Malformed frontiers are refused. */
+    uint8_t enc[AUDIT_FRONTIER_ENC_MAX];
+    size_t len = audit_frontier_encode(&f, enc); /* 200 = 128 + 64 + 8 */
+    assert_int_equal(len, 1 + 3 * 40);
+    enc[0] = 2;
+    assert_int_equal(audit_frontier_decode(enc, len, &g), WS_ECORRUPT);
+    enc[0] = 1;
+    assert_int_equal(audit_frontier_decode(enc, len - 1, &g), WS_ECORRUPT);
+    enc[1 + 40 + 7] = 3; /* second entry's size 3: not a power of two */
+    assert_int_equal(audit_frontier_decode(enc, len, &g), WS_ECORRUPT);
+    assert_int_equal(audit_frontier_decode(enc, 0, &g), WS_ECORRUPT);
+    free(lv);
+}
+
+/* ---- byte layouts of docs/internals/audit.md ----------------------------- */
+
+static void test_leaf_layout(void **state)
+{
+    (void)state;
+    audit_leaf_fields l = {.seq = 5, .ts = 1700000000123, .actor = "account:1", .entity = "person",
+                           .action = "update", .entity_id = 42};
+    for (int i = 0; i < AUDIT_HASH_LEN; i++) l.content_hash[i] = (uint8_t)i;
+    buf b = BUF_INIT(1024);
+    assert_int_equal(audit_enc_leaf(&b, &l), WS_OK);
+    char hex[512];
+    hex_encode((const uint8_t *)b.data, b.len, hex);
+    assert_string_equal(hex, "01"                                   /* format version */
+                             "0000000000000005"                     /* seq */
+                             "0000018bcfe5687b"                     /* ts ms */
+                             "00000009" "6163636f756e743a31"        /* "account:1" */
+                             "00000006" "706572736f6e"              /* "person" */
+                             "00000006" "757064617465"              /* "update" */
+                             "000000000000002a"                     /* entity id 42 */
+                             "000102030405060708090a0b0c0d0e0f"
+                             "101112131415161718191a1b1c1d1e1f");   /* content hash */
+    buf_free(&b);
+
+    /* An event: "WSE1", entity, then fields like columns. */
+    audit_field f[2] = {{.name = "ip", .type = AC_TEXT, .s = "::1"},
+                        {.name = "ok", .type = AC_INT, .i = -1}};
+    assert_int_equal(audit_enc_event(&b, "session", f, 2), WS_OK);
+    hex_encode((const uint8_t *)b.data, b.len, hex);
+    assert_string_equal(hex, "57534531" "00000007" "73657373696f6e"
+                             "00000002" "6970" "02" "00000003" "3a3a31"
+                             "00000002" "6f6b" "01" "ffffffffffffffff");
+    assert_true(audit_enc_is_event((const uint8_t *)b.data, b.len));
+    buf_free(&b);
+    assert_int_equal(audit_enc_deleted(&b, "person"), WS_OK);
+    hex_encode((const uint8_t *)b.data, b.len, hex);
+    assert_string_equal(hex, "57535231" "00000006" "706572736f6e");
+    assert_false(audit_enc_is_event((const uint8_t *)b.data, b.len));
+    buf_free(&b);
+}
+
+/* ---- signed notes -------------------------------------------------------- */
+
+static char tmpdir[256];
+
+static void make_tmpdir(void)
+{
+    if (tmpdir[0]) return;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/ws_test_audit_XXXXXX");
+    assert_non_null(mkdtemp(tmpdir));
+}
+
+static void key_path(char *out, size_t cap, const char *name)
+{
+    make_tmpdir();
+    snprintf(out, cap, "%s/%s", tmpdir, name);
+}
+
+typedef struct note_seen {
+    int count;
+    uint64_t sizes[4];
+    bool valid[4];
+} note_seen;
+
+static void each(const char *txt, size_t len, void *arg)
+{
+    note_seen *s = arg;
+    audit_note n;
+    audit_note_check(txt, len, &n);
+    if (s->count < 4) {
+        s->sizes[s->count] = n.size;
+        s->valid[s->count] = n.parsed && n.sig_valid;
+    }
+    s->count++;
+}
+
+static void test_keys_and_notes(void **state)
+{
+    (void)state;
+    char k1[300], k2[300];
+    key_path(k1, sizeof k1, "note1.key");
+    key_path(k2, sizeof k2, "note2.key");
+    unlink(k1);
+    unlink(k2);
+    assert_int_equal(audit_keygen(k1), WS_OK);
+    assert_int_equal(audit_keygen(k1), WS_ECONFLICT); /* never overwritten */
+    struct stat sb;
+    assert_int_equal(stat(k1, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    assert_int_equal(audit_keygen(k2), WS_OK);
+
+    assert_int_equal(audit_open(k1, "bad origin"), WS_EINVAL);
+    assert_int_equal(audit_open(k1, "plant.example/audit/v1"), WS_OK);
+    assert_string_equal(audit_origin(), "plant.example/audit/v1");
+    char vk[200];
+    assert_int_equal(audit_verifier_key(vk, sizeof vk), WS_OK);
+    /* "<name>+<8 hex>+<base64 of 33 bytes>" */
+    assert_memory_equal(vk, "plant.example/audit/v1+", 23);
+    assert_int_equal(vk[23 + 8], '+');
+    assert_int_equal(strlen(vk), 23 + 8 + 1 + 44);
+
+    uint8_t root[AUDIT_HASH_LEN];
+    memset(root, 0xab, sizeof root);
+    char *note = NULL;
+    assert_int_equal(audit_note_sign(17, root, &note), WS_OK);
+    const char *body = "plant.example/audit/v1\n17\nq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=\n\n";
+    assert_memory_equal(note, body, strlen(body));
+    assert_memory_equal(note + strlen(body), "\xe2\x80\x94 plant.example/audit/v1 ", 27);
+    assert_int_equal(note[strlen(note) - 1], '\n');
+    /* The signature checks out independently: keyID and Ed25519 over the body. */
+    const char *b64 = note + strlen(body) + 27;
+    uint8_t sig[68];
+    size_t got = 0;
+    assert_int_equal(sodium_base642bin(sig, sizeof sig, b64, strlen(b64) - 1, NULL, &got, NULL,
+                                       sodium_base64_VARIANT_ORIGINAL), 0);
+    assert_int_equal(got, 68);
+    uint8_t typed[33], pk[32];
+    assert_int_equal(sodium_base642bin(typed, sizeof typed, vk + 32, 44, NULL, &got, NULL,
+                                       sodium_base64_VARIANT_ORIGINAL), 0);
+    assert_int_equal(typed[0], 0x01);
+    memcpy(pk, typed + 1, 32);
+    char idhex[9];
+    hex_encode(sig, 4, idhex);
+    assert_memory_equal(vk + 23, idhex, 8);
+    assert_int_equal(crypto_sign_verify_detached(sig + 4, (const uint8_t *)body, strlen(body) - 1, pk),
+                     0);
+
+    audit_note n;
+    audit_note_check(note, strlen(note), &n);
+    assert_true(n.parsed);
+    assert_true(n.signed_ours);
+    assert_true(n.sig_valid);
+    assert_int_equal(n.size, 17);
+    assert_memory_equal(n.root, root, sizeof root);
+
+    /* Tampered size: our key, bad signature. */
+    char *t = strdup(note);
+    t[strlen("plant.example/audit/v1\n")] = '2';
+    audit_note_check(t, strlen(t), &n);
+    assert_true(n.parsed && n.signed_ours);
+    assert_false(n.sig_valid);
+    free(t);
+
+    /* Signed by another key with the same name: not ours. */
+    assert_int_equal(audit_open(k2, "plant.example/audit/v1"), WS_OK);
+    audit_note_check(note, strlen(note), &n);
+    assert_true(n.parsed);
+    assert_false(n.signed_ours);
+    assert_int_equal(n.nsigs, 1);
+    assert_int_equal(audit_open(k1, "plant.example/audit/v1"), WS_OK);
+
+    /* A file of notes: CRLF, extra blank lines, a cosignature from an unknown
+     * witness, all tolerated; three notes found. */
+    char *n2 = NULL;
+    assert_int_equal(audit_note_sign(18, root, &n2), WS_OK);
+    buf file = BUF_INIT(1 << 16);
+    assert_int_equal(buf_printf(&file, "\n\n%s\n\n", note), WS_OK);
+    for (const char *p = n2; *p; p++) {
+        if (*p == '\n') assert_int_equal(buf_puts(&file, "\r\n"), WS_OK);
+        else assert_int_equal(buf_putc(&file, *p), WS_OK);
+    }
+    assert_int_equal(buf_puts(&file, "\xe2\x80\x94 witness.example AAAA\n"), WS_OK);
+    assert_int_equal(buf_printf(&file, "%s", note), WS_OK);
+    note_seen seen = {0};
+    audit_notes_each(file.data, file.len, each, &seen);
+    assert_int_equal(seen.count, 3);
+    assert_int_equal(seen.sizes[0], 17);
+    assert_int_equal(seen.sizes[1], 18);
+    assert_int_equal(seen.sizes[2], 17);
+    assert_true(seen.valid[0] && seen.valid[1] && seen.valid[2]);
+    buf_free(&file);
+    free(note);
+    free(n2);
+}
+
+/* ---- the log on a real store ---------------------------------------------- */
+
+typedef struct fixture {
+    store_kind kind;
+    store *s, *rebuilt;
+    char dir[128];
+    char url[1024], url2[1024];
+    char pg_admin[256], pg_db[64], pg_db2[64];
+    char key1[300], key2[300], saved[300];
+} fixture;
+
+static fixture fx_sqlite, fx_pg;
+
+static const audit_col item_cols[] = {
+    {"id", AC_INT}, {"name", AC_TEXT}, {"qty", AC_INT}, {"price", AC_REAL}, {"data", AC_BLOB},
+};
+static const audit_entity ITEM = {"test_item", "audit_test_items", item_cols, 5};
+static const audit_actor WHO = {"account:1"};
+#define ORIGIN "test.worksafe/audit/v1"
+
+/* Tests may hold SQL text; production code keeps it in src/store/. */
+static const char T_INS[] =
+    "INSERT INTO audit_test_items (id, name, qty, price, data) VALUES ($1, $2, $3, $4, $5)";
+static const char T_SET_NAME[] = "UPDATE audit_test_items SET name = $2 WHERE id = $1";
+static const char T_SET_QTY[] = "UPDATE audit_test_items SET qty = $2 WHERE id = $1";
+static const char T_DEL[] = "DELETE FROM audit_test_items WHERE id = $1";
+static const char T_CONTENT[] = "SELECT content, salt FROM record_version WHERE seq = $1";
+static const char T_LEAF[] = "SELECT leaf_hash, content_hash FROM audit_leaf WHERE seq = $1";
+
+static const char T_CP_ROOT[] = "UPDATE audit_checkpoint SET root = $2 WHERE size = $1";
+
+static void set_checkpoint_root(store_conn *c, int64_t size, const uint8_t root[32])
+{
+    store_stmt *st = NULL;
+    bool row;
+    assert_int_equal(store_prepare(c, T_CP_ROOT, &st), WS_OK);
+    assert_int_equal(store_bind_int(st, 1, size), WS_OK);
+    assert_int_equal(store_bind_blob(st, 2, root, 32), WS_OK);
+    assert_int_equal(store_step(st, &row), WS_OK);
+    assert_int_equal(store_changes(st), 1);
+    store_finalize(st);
+}
+
+static void exec_ok(store_conn *c, const char *sql)
+{
+    ws_err rc = store_exec(c, sql);
+    if (rc) fprintf(stderr, "exec %s: %s\n", sql, ws_err_message());
+    assert_int_equal(rc, WS_OK);
+}
+
+static void run(store_conn *c, const char *sql, int64_t id, const char *text, int64_t num)
+{
+    store_stmt *st = NULL;
+    bool row;
+    assert_int_equal(store_prepare(c, sql, &st), WS_OK);
+    assert_int_equal(store_bind_int(st, 1, id), WS_OK);
+    if (sql == T_SET_NAME) assert_int_equal(store_bind_text(st, 2, text), WS_OK);
+    if (sql == T_SET_QTY) assert_int_equal(store_bind_int(st, 2, num), WS_OK);
+    assert_int_equal(store_step(st, &row), WS_OK);
+    store_finalize(st);
+}
+
+static void insert_item(store_conn *c, int64_t id, const char *name, bool qty_null, int64_t qty,
+                        bool price_null, double price, const void *data, size_t dn)
+{
+    store_stmt *st = NULL;
+    bool row;
+    assert_int_equal(store_prepare(c, T_INS, &st), WS_OK);
+    assert_int_equal(store_bind_int(st, 1, id), WS_OK);
+    assert_int_equal(store_bind_text(st, 2, name), WS_OK);
+    assert_int_equal(qty_null ? store_bind_null(st, 3) : store_bind_int(st, 3, qty), WS_OK);
+    assert_int_equal(price_null ? store_bind_null(st, 4) : store_bind_double(st, 4, price), WS_OK);
+    assert_int_equal(data ? store_bind_blob(st, 5, data, dn) : store_bind_null(st, 5), WS_OK);
+    assert_int_equal(store_step(st, &row), WS_OK);
+    store_finalize(st);
+}
+
+/* Bytes of the record_version content at seq, as hex. */
+static void stored_content_hex(store_conn *c, int64_t seq, char *out, size_t cap)
+{
+    store_stmt *st = NULL;
+    bool row = false;
+    assert_int_equal(store_prepare(c, T_CONTENT, &st), WS_OK);
+    assert_int_equal(store_bind_int(st, 1, seq), WS_OK);
+    assert_int_equal(store_step(st, &row), WS_OK);
+    assert_true(row);
+    size_t n = 0;
+    const void *p = store_col_blob(st, 0, &n);
+    assert_true(2 * n + 1 <= cap);
+    hex_encode(p, n, out);
+    /* And the leaf commits to SHA-256(salt || content). */
+    size_t sn = 0;
+    const void *salt = store_col_blob(st, 1, &sn);
+    assert_int_equal(sn, 32);
+    uint8_t want[32];
+    crypto_hash_sha256_state hs;
+    crypto_hash_sha256_init(&hs);
+    crypto_hash_sha256_update(&hs, salt, sn);
+    crypto_hash_sha256_update(&hs, p, n);
+    crypto_hash_sha256_final(&hs, want);
+    store_finalize(st);
+    assert_int_equal(store_prepare(c, T_LEAF, &st), WS_OK);
+    assert_int_equal(store_bind_int(st, 1, seq), WS_OK);
+    assert_int_equal(store_step(st, &row), WS_OK);
+    assert_true(row);
+    const void *ch = store_col_blob(st, 1, &sn);
+    assert_int_equal(sn, 32);
+    assert_memory_equal(ch, want, 32);
+    store_finalize(st);
+}
+
+typedef struct findings {
+    int n;
+    audit_finding f[64];
+} findings;
+
+static void collect(const audit_finding *f, void *arg)
+{
+    findings *fs = arg;
+    if (fs->n < 64) fs->f[fs->n] = *f;
+    fs->n++;
+}
+
+static bool has(const findings *fs, const char *entity, int64_t id, const char *what)
+{
+    for (int i = 0; i < fs->n && i < 64; i++)
+        if (strcmp(fs->f[i].entity, entity) == 0 && fs->f[i].id == id &&
+            strstr(fs->f[i].what, what))
+            return true;
+    return false;
+}
+
+static void dump(const findings *fs)
+{
+    for (int i = 0; i < fs->n && i < 64; i++)
+        fprintf(stderr, "  finding: %s %lld: %s\n", fs->f[i].entity, (long long)fs->f[i].id,
+                fs->f[i].what);
+}
+
+static ws_err verify(store_conn *c, const char *against, findings *fs, uint64_t *leaves)
+{
+    memset(fs, 0, sizeof *fs);
+    ws_err rc = audit_verify(c, against, collect, fs, leaves);
+    if (rc != WS_OK) dump(fs);
+    return rc;
+}
+
+static void verify_clean(store_conn *c, const char *against, uint64_t want_leaves)
+{
+    findings fs;
+    uint64_t n = 0;
+    assert_int_equal(verify(c, against, &fs, &n), WS_OK);
+    assert_int_equal(fs.n, 0);
+    assert_int_equal(n, want_leaves);
+}
+
+static void append_file(const char *path, const char *text)
+{
+    FILE *fp = fopen(path, "a");
+    assert_non_null(fp);
+    fprintf(fp, "%s\n", text);
+    fclose(fp);
+}
+
+static void create_table(store_conn *c, store_kind k)
+{
+    if (k == STORE_POSTGRES)
+        exec_ok(c, "CREATE TABLE audit_test_items (id BIGINT PRIMARY KEY, name TEXT, qty BIGINT, "
+                   "price DOUBLE PRECISION, data BYTEA)");
+    else
+        exec_ok(c, "CREATE TABLE audit_test_items (id INTEGER PRIMARY KEY, name TEXT, qty INTEGER, "
+                   "price REAL, data BLOB)");
+}
+
+static store_conn *acq(store *s)
+{
+    store_conn *c = NULL;
+    assert_int_equal(store_acquire(s, &c), WS_OK);
+    return c;
+}
+
+static void test_log_on_store(void **state)
+{
+    fixture *f = *state;
+    store_conn *c = acq(f->s);
+    assert_int_equal(store_migrate(c), WS_OK);
+    create_table(c, f->kind);
+    assert_int_equal(audit_register(&ITEM), WS_OK);
+    assert_int_equal(audit_register(&ITEM), WS_OK); /* idempotent */
+    assert_int_equal(audit_keygen(f->key1), WS_OK);
+    assert_int_equal(audit_keygen(f->key2), WS_OK);
+    assert_int_equal(audit_open(f->key1, ORIGIN), WS_OK);
+
+    uint64_t size = 99;
+    uint8_t root[32], r2[32], empty[32];
+    assert_int_equal(audit_head(c, &size, root), WS_OK);
+    assert_int_equal(size, 0);
+    audit_root_of(NULL, 0, empty);
+    assert_memory_equal(root, empty, 32);
+    verify_clean(c, NULL, 0);
+
+    /* Outside a transaction audit_record refuses. */
+    assert_int_equal(audit_record(c, &WHO, &ITEM, 1, "create", NULL), WS_EINTERNAL);
+
+    int64_t seq = -1;
+    static const uint8_t d1[] = {1, 2}, d2[] = {0, 0xff};
+    assert_int_equal(store_begin(c), WS_OK);
+    insert_item(c, 1, "alpha", false, 3, false, 2.5, d1, 2);
+    assert_int_equal(audit_record(c, &WHO, &ITEM, 1, "create", &seq), WS_OK);
+    assert_int_equal(store_commit(c), WS_OK);
+    assert_int_equal(seq, 0);
+
+    assert_int_equal(store_begin(c), WS_OK);
+    run(c, T_SET_NAME, 1, "alpha-2", 0);
+    assert_int_equal(audit_record(c, &WHO, &ITEM, 1, "update", &seq), WS_OK);
+    insert_item(c, 2, "\xe5\xbc\xa0\xe4\xb8\x89", false, -5, true, 0, d2, 2); /* 张三 */
+    assert_int_equal(audit_record(c, &WHO, &ITEM, 2, "create", &seq), WS_OK);
+    insert_item(c, 3, "gamma", true, 0, true, 0, NULL, 0);
+    assert_int_equal(audit_record(c, &WHO, &ITEM, 3, "create", &seq), WS_OK);
+    assert_int_equal(store_commit(c), WS_OK);
+    assert_int_equal(seq, 3);
+
+    /* A delete is recorded after the row is gone, never before. */
+    assert_int_equal(store_begin(c), WS_OK);
+    assert_int_equal(audit_record(c, &WHO, &ITEM, 3, "delete", &seq), WS_EINTERNAL);
+    run(c, T_DEL, 3, NULL, 0);
+    assert_int_equal(audit_record(c, &WHO, &ITEM, 3, "delete", &seq), WS_OK);
+    assert_int_equal(audit_record(c, &WHO, &ITEM, 3, "update", NULL), WS_ENOTFOUND);
+    assert_int_equal(store_commit(c), WS_OK);
+    assert_int_equal(seq, 4);
+
+    /* A rolled-back change leaves no leaf. */
+    assert_int_equal(store_begin(c), WS_OK);
+    insert_item(c, 4, "delta", false, 1, false, 1.0, NULL, 0);
+    assert_int_equal(audit_record(c, &WHO, &ITEM, 4, "create", &seq), WS_OK);
+    store_rollback(c);
+
+    /* An event opens its own transaction. */
+    audit_field ev[2] = {{.name = "ip", .type = AC_TEXT, .s = "127.0.0.1"},
+                         {.name = "ok", .type = AC_INT, .i = 1}};
+    assert_int_equal(audit_event(c, &WHO, "session", 1, "login", ev, 2, &seq), WS_OK);
+    assert_int_equal(seq, 5);
+    assert_false(store_in_tx(c));
+    assert_int_equal(audit_head(c, &size, root), WS_OK);
+    assert_int_equal(size, 6);
+
+    /* The canonical encoding is the one docs/internals/audit.md specifies,
+     * byte for byte, whichever engine stored the row. */
+    char hex[1024];
+    stored_content_hex(c, 2, hex, sizeof hex);
+    assert_string_equal(hex, "57535231" "00000009" "746573745f6974656d"
+                             "00000002" "6964" "01" "0000000000000002"
+                             "00000004" "6e616d65" "02" "00000006" "e5bca0e4b889"
+                             "00000003" "717479" "01" "fffffffffffffffb"
+                             "00000005" "7072696365" "00"
+                             "00000004" "64617461" "03" "00000002" "00ff");
+    stored_content_hex(c, 1, hex, sizeof hex);
+    assert_string_equal(hex, "57535231" "00000009" "746573745f6974656d"
+                             "00000002" "6964" "01" "0000000000000001"
+                             "00000004" "6e616d65" "02" "00000007" "616c7068612d32"
+                             "00000003" "717479" "01" "0000000000000003"
+                             "00000005" "7072696365" "04" "4004000000000000"
+                             "00000004" "64617461" "03" "00000002" "0102");
+    stored_content_hex(c, 4, hex, sizeof hex);
+    assert_string_equal(hex, "57535231" "00000009" "746573745f6974656d");
+    stored_content_hex(c, 5, hex, sizeof hex);
+    assert_string_equal(hex, "57534531" "00000007" "73657373696f6e"
+                             "00000002" "6970" "02" "00000009" "3132372e302e302e31"
+                             "00000002" "6f6b" "01" "0000000000000001");
+
+    /* Proofs from the store verify against the head. */
+    for (uint64_t n = 1; n <= size; n++) {
+        uint8_t rn[32];
+        assert_int_equal(audit_root_at(c, n, rn), WS_OK);
+        for (uint64_t i = 0; i < n; i++) {
+            uint8_t lh[32], (*path)[32] = NULL;
+            size_t np = 0;
+            assert_int_equal(audit_proof_inclusion(c, i, n, lh, &path, &np), WS_OK);
+            assert_true(audit_verify_inclusion(i, n, lh, (const uint8_t (*)[32])path, np, rn));
+            free(path);
+        }
+        uint8_t (*path)[32] = NULL;
+        size_t np = 0;
+        assert_int_equal(audit_proof_consistency(c, n, size, &path, &np), WS_OK);
+        assert_true(audit_verify_consistency(n, size, rn, root, (const uint8_t (*)[32])path, np));
+        free(path);
+    }
+    assert_int_equal(audit_root_at(c, size, r2), WS_OK);
+    assert_memory_equal(r2, root, 32);
+    {
+        uint8_t lh[32], (*path)[32] = NULL;
+        size_t np = 0;
+        assert_int_equal(audit_proof_inclusion(c, 6, 6, lh, &path, &np), WS_EINVAL);
+        assert_int_equal(audit_proof_inclusion(c, 0, 7, lh, &path, &np), WS_EINVAL);
+        assert_int_equal(audit_proof_consistency(c, 0, 6, &path, &np), WS_EINVAL);
+        assert_int_equal(audit_proof_consistency(c, 3, 7, &path, &np), WS_EINVAL);
+        assert_null(path);
+    }
+
+    /* A checkpoint, kept by the regulator; signing again gives the same note. */
+    char *note = NULL, *again = NULL;
+    assert_int_equal(audit_checkpoint(c, &note), WS_OK);
+    assert_int_equal(audit_checkpoint(c, &again), WS_OK);
+    assert_string_equal(note, again);
+    audit_note an;
+    audit_note_check(note, strlen(note), &an);
+    assert_true(an.parsed && an.sig_valid);
+    assert_int_equal(an.size, 6);
+    assert_memory_equal(an.root, root, 32);
+    append_file(f->saved, note);
+    free(note);
+    free(again);
+    verify_clean(c, NULL, 6);
+
+    assert_int_equal(store_begin(c), WS_OK);
+    run(c, T_SET_QTY, 2, NULL, 7);
+    assert_int_equal(audit_record(c, &WHO, &ITEM, 2, "update", &seq), WS_OK);
+    assert_int_equal(store_commit(c), WS_OK);
+    assert_int_equal(audit_checkpoint(c, &note), WS_OK);
+    append_file(f->saved, note);
+    free(note);
+    verify_clean(c, f->saved, 7);
+
+    /* Behind the server's back: a changed value is named, with its column;
+     * putting it back makes the log verify again. */
+    findings fs;
+    exec_ok(c, "UPDATE audit_test_items SET qty = 99 WHERE id = 1");
+    assert_int_equal(verify(c, NULL, &fs, NULL), WS_ECORRUPT);
+    assert_int_equal(fs.n, 1);
+    assert_true(has(&fs, "test_item", 1, "changed outside worksafe (columns: qty"));
+    exec_ok(c, "UPDATE audit_test_items SET qty = 3 WHERE id = 1");
+    verify_clean(c, f->saved, 7);
+
+    exec_ok(c, "UPDATE audit_test_items SET price = 2.5000001 WHERE id = 1");
+    assert_int_equal(verify(c, NULL, &fs, NULL), WS_ECORRUPT);
+    assert_true(has(&fs, "test_item", 1, "columns: price"));
+    exec_ok(c, "UPDATE audit_test_items SET price = 2.5 WHERE id = 1");
+
+    /* Deleted and created behind its back. */
+    exec_ok(c, "DELETE FROM audit_test_items WHERE id = 2");
+    exec_ok(c, "INSERT INTO audit_test_items (id, name) VALUES (3, 'gamma')");
+    exec_ok(c, "INSERT INTO audit_test_items (id, name) VALUES (9, 'ghost')");
+    assert_int_equal(verify(c, NULL, &fs, NULL), WS_ECORRUPT);
+    assert_int_equal(fs.n, 3);
+    assert_true(has(&fs, "test_item", 2, "deleted outside worksafe"));
+    assert_true(has(&fs, "test_item", 3, "created outside worksafe"));
+    assert_true(has(&fs, "test_item", 9, "created outside worksafe"));
+    exec_ok(c, "DELETE FROM audit_test_items WHERE id IN (3, 9)");
+    insert_item(c, 2, "\xe5\xbc\xa0\xe4\xb8\x89", false, 7, true, 0, d2, 2);
+    verify_clean(c, f->saved, 7);
+
+    /* The log itself: a leaf's field, a version's owner, the head. */
+    exec_ok(c, "UPDATE audit_leaf SET actor = 'account:2' WHERE seq = 1");
+    exec_ok(c, "UPDATE record_version SET entity_id = 5 WHERE seq = 0");
+    assert_int_equal(verify(c, NULL, &fs, NULL), WS_ECORRUPT);
+    assert_true(has(&fs, "audit_leaf", 1, "does not match its stored hash"));
+    assert_true(has(&fs, "test_item", 1, "belongs to another record"));
+    assert_true(has(&fs, "audit_head", 1, "root does not match"));
+    assert_true(has(&fs, "checkpoint", 6, "does not match the log's root"));
+    exec_ok(c, "UPDATE audit_leaf SET actor = 'account:1' WHERE seq = 1");
+    exec_ok(c, "UPDATE record_version SET entity_id = 1 WHERE seq = 0");
+    verify_clean(c, f->saved, 7);
+
+    /* Never sign a second root for a size that already has one. */
+    set_checkpoint_root(c, 7, empty);
+    assert_int_equal(audit_checkpoint(c, &note), WS_ECORRUPT);
+    assert_null(note);
+    assert_int_equal(verify(c, NULL, &fs, NULL), WS_ECORRUPT);
+    assert_true(has(&fs, "checkpoint", 7, "disagrees with its note"));
+    assert_int_equal(audit_head(c, &size, root), WS_OK);
+    set_checkpoint_root(c, 7, root);
+    verify_clean(c, f->saved, 7);
+    store_release(c);
+}
+
+/* A log rebuilt from scratch and re-signed fails against the saved notes. */
+static void test_rebuilt_log(void **state)
+{
+    fixture *f = *state;
+    store_conn *c = acq(f->rebuilt);
+    assert_int_equal(store_migrate(c), WS_OK);
+    create_table(c, f->kind);
+    assert_int_equal(audit_open(f->key2, ORIGIN), WS_OK); /* a new key, same name */
+    static const uint8_t d1[] = {1, 2};
+    int64_t seq;
+    assert_int_equal(store_begin(c), WS_OK);
+    insert_item(c, 1, "alpha-2", false, 4, false, 2.5, d1, 2); /* history rewritten */
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(audit_record(c, &WHO, &ITEM, 1, i ? "update" : "create", &seq), WS_OK);
+    assert_int_equal(store_commit(c), WS_OK);
+    char *note = NULL;
+    assert_int_equal(audit_checkpoint(c, &note), WS_OK);
+    free(note);
+    verify_clean(c, NULL, 7); /* consistent with itself */
+
+    findings fs;
+    assert_int_equal(verify(c, f->saved, &fs, NULL), WS_ECORRUPT);
+    assert_true(has(&fs, "saved_checkpoint", 6, "not signed by this log's key"));
+    assert_true(has(&fs, "saved_checkpoint", 6, "is not consistent with the log"));
+    assert_true(has(&fs, "saved_checkpoint", 7, "not signed by this log's key"));
+    assert_true(has(&fs, "saved_checkpoint", 7, "is not consistent with the log"));
+
+    /* Even with the old key (stolen), the rewritten history is caught. */
+    assert_int_equal(audit_open(f->key1, ORIGIN), WS_OK);
+    assert_int_equal(verify(c, f->saved, &fs, NULL), WS_ECORRUPT);
+    assert_false(has(&fs, "saved_checkpoint", 6, "not signed"));
+    assert_true(has(&fs, "saved_checkpoint", 6, "is not consistent with the log"));
+    assert_true(has(&fs, "saved_checkpoint", 7, "is not consistent with the log"));
+    store_release(c);
+
+    /* The genuine log still passes against the same file, with its key. */
+    c = acq(f->s);
+    verify_clean(c, f->saved, 7);
+    /* A saved file that is garbage is a finding, not a pass. */
+    char junk[320];
+    snprintf(junk, sizeof junk, "%s/junk.txt", f->dir);
+    append_file(junk, "hello\nworld\n");
+    assert_int_equal(verify(c, junk, &fs, NULL), WS_ECORRUPT);
+    assert_true(has(&fs, "saved_checkpoint", 1, "malformed"));
+    store_release(c);
+}
+
+/* Concurrent appenders are serialised: the sequence stays dense. */
+typedef struct worker_arg {
+    store *s;
+    int id;
+    int fails;
+} worker_arg;
+
+static void *worker(void *p)
+{
+    worker_arg *w = p;
+    store_conn *c = NULL;
+    if (store_acquire(w->s, &c)) {
+        w->fails++;
+        return NULL;
+    }
+    for (int i = 0; i < 25; i++) {
+        audit_field fl = {.name = "n", .type = AC_INT, .i = i};
+        if (audit_event(c, &WHO, "session", w->id, "login", &fl, 1, NULL)) w->fails++;
+    }
+    store_release(c);
+    return NULL;
+}
+
+static void test_concurrent_appends(void **state)
+{
+    fixture *f = *state;
+    store_conn *c = acq(f->s);
+    uint64_t before, after;
+    assert_int_equal(audit_head(c, &before, NULL), WS_OK);
+    store_release(c);
+    pthread_t th[3];
+    worker_arg wa[3];
+    for (int i = 0; i < 3; i++) {
+        wa[i] = (worker_arg){.s = f->s, .id = i + 1};
+        assert_int_equal(pthread_create(&th[i], NULL, worker, &wa[i]), 0);
+    }
+    for (int i = 0; i < 3; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(wa[i].fails, 0);
+    }
+    c = acq(f->s);
+    assert_int_equal(audit_head(c, &after, NULL), WS_OK);
+    assert_int_equal(after, before + 75);
+    verify_clean(c, f->saved, after);
+    store_release(c);
+}
+
+static void fill_paths(fixture *f)
+{
+    snprintf(f->key1, sizeof f->key1, "%s/audit1.key", f->dir);
+    snprintf(f->key2, sizeof f->key2, "%s/audit2.key", f->dir);
+    snprintf(f->saved, sizeof f->saved, "%s/saved-checkpoints.txt", f->dir);
+}
+
+static int setup_sqlite(void **state)
+{
+    fixture *f = &fx_sqlite;
+    f->kind = STORE_SQLITE;
+    snprintf(f->dir, sizeof f->dir, "/tmp/ws_audit_test_XXXXXX");
+    if (!mkdtemp(f->dir)) return -1;
+    fill_paths(f);
+    if (snprintf(f->url, sizeof f->url, "sqlite:%s/ws.db", f->dir) >= (int)sizeof f->url ||
+        snprintf(f->url2, sizeof f->url2, "sqlite:%s/rebuilt.db", f->dir) >= (int)sizeof f->url2)
+        return -1;
+    if (store_open(f->url, 4, &f->s) || store_open(f->url2, 1, &f->rebuilt)) {
+        fprintf(stderr, "store_open: %s\n", ws_err_message());
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int remove_dir(const char *dir)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static int teardown_sqlite(void **state)
+{
+    fixture *f = *state;
+    store_close(f->s);
+    store_close(f->rebuilt);
+    audit_close();
+    return remove_dir(f->dir);
+}
+
+static bool pg_admin(const char *url, const char *sql)
+{
+    PGconn *pc = PQconnectdb(url);
+    bool ok = false;
+    if (PQstatus(pc) == CONNECTION_OK) {
+        PGresult *r = PQexec(pc, sql);
+        ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        if (!ok) fprintf(stderr, "pg: %s", PQerrorMessage(pc));
+        PQclear(r);
+    } else {
+        fprintf(stderr, "pg connect: %s", PQerrorMessage(pc));
+    }
+    PQfinish(pc);
+    return ok;
+}
+
+/* base with its database name replaced by db. */
+static void pg_url_for(const char *base, const char *db, char *out, size_t cap)
+{
+    const char *host = strstr(base, "://");
+    const char *slash = host ? strchr(host + 3, '/') : NULL;
+    const char *query = strchr(base, '?');
+    int len = slash ? (int)(slash - base) : query ? (int)(query - base) : (int)strlen(base);
+    snprintf(out, cap, "%.*s/%s%s", len, base, db, query ? query : "");
+}
+
+static bool pg_fresh_db(const char *admin, const char *db)
+{
+    char sql[160];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", db);
+    pg_admin(admin, sql);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", db);
+    return pg_admin(admin, sql);
+}
+
+static int setup_pg(void **state)
+{
+    fixture *f = &fx_pg;
+    f->kind = STORE_POSTGRES;
+    snprintf(f->pg_admin, sizeof f->pg_admin, "%s", getenv("WS_TEST_PG_URL"));
+    snprintf(f->pg_db, sizeof f->pg_db, "ws_audit_test_%ld", (long)getpid());
+    snprintf(f->pg_db2, sizeof f->pg_db2, "ws_audit_rebuilt_%ld", (long)getpid());
+    pg_url_for(f->pg_admin, f->pg_db, f->url, sizeof f->url);
+    pg_url_for(f->pg_admin, f->pg_db2, f->url2, sizeof f->url2);
+    snprintf(f->dir, sizeof f->dir, "/tmp/ws_audit_pgtest_XXXXXX");
+    if (!mkdtemp(f->dir)) return -1;
+    fill_paths(f);
+    if (!pg_fresh_db(f->pg_admin, f->pg_db) || !pg_fresh_db(f->pg_admin, f->pg_db2)) return -1;
+    if (store_open(f->url, 4, &f->s) || store_open(f->url2, 1, &f->rebuilt)) {
+        fprintf(stderr, "store_open: %s\n", ws_err_message());
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown_pg(void **state)
+{
+    fixture *f = *state;
+    store_close(f->s);
+    store_close(f->rebuilt);
+    audit_close();
+    char sql[160];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", f->pg_db);
+    bool ok = pg_admin(f->pg_admin, sql);
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", f->pg_db2);
+    ok = pg_admin(f->pg_admin, sql) && ok;
+    return remove_dir(f->dir) == 0 && ok ? 0 : -1;
+}
+
+static int teardown_pure(void **state)
+{
+    (void)state;
+    audit_close();
+    return tmpdir[0] ? remove_dir(tmpdir) : 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest pure[] = {
+        cmocka_unit_test(test_vector_roots),
+        cmocka_unit_test(test_vector_inclusion),
+        cmocka_unit_test(test_vector_consistency),
+        cmocka_unit_test(test_proofs_agree),
+        cmocka_unit_test(test_frontier),
+        cmocka_unit_test(test_leaf_layout),
+        cmocka_unit_test(test_keys_and_notes),
+    };
+    const struct CMUnitTest on_store[] = {
+        cmocka_unit_test(test_log_on_store),
+        cmocka_unit_test(test_rebuilt_log),
+        cmocka_unit_test(test_concurrent_appends),
+    };
+    int failed = cmocka_run_group_tests_name("audit_pure", pure, NULL, teardown_pure);
+    failed += cmocka_run_group_tests_name("audit_sqlite", on_store, setup_sqlite, teardown_sqlite);
+    const char *pg = getenv("WS_TEST_PG_URL");
+    if (pg && *pg)
+        failed += cmocka_run_group_tests_name("audit_postgres", on_store, setup_pg, teardown_pg);
+    else
+        fprintf(stderr, "audit_postgres: skipped (WS_TEST_PG_URL not set)\n");
+    return failed ? 1 : 0;
+}
