@@ -3,14 +3,20 @@
  * One daemon per listener (plain HTTP on loopback, HTTPS), each an epoll
  * thread pool. libmicrohttpd calls on_request() several times per request:
  *
- *   first call (headers read)  -> begin(): classify the path
- *       /api/...   router match; 404 / 405 / 413 (Content-Length) answered at
- *                  once, otherwise a body buffer capped at max_body is set up
- *       /healthz, /metrics, static files: answered at once
- *   calls with upload data     -> appended to the capped buffer; past the cap
- *                  the rest is discarded and the request ends in 413
- *   last call (no more data)   -> dispatch(): api_req from the connection,
- *                  api_dispatch(), api_resp turned into a response
+ *   first call (headers read)  -> begin(): classify the request (req_kind)
+ *       /api/...   router match (API route, 404 or 405); a Content-Length
+ *                  over max_body is answered with 413 at once and the
+ *                  connection closed; otherwise a capped body buffer is set up
+ *       /healthz, /metrics, anything else: static files
+ *   calls with upload data     -> API routes: appended to the capped buffer,
+ *                  past the cap the rest is discarded and the reply is 413;
+ *                  other kinds: discarded
+ *   last call (no more data)   -> respond(): for API routes dispatch() fills
+ *                  an api_req from the connection, calls api_dispatch() and
+ *                  turns the api_resp into a response; the rest is answered
+ *                  here. (Replies are queued on the last call, not the first:
+ *                  libmicrohttpd closes the connection after an early reply,
+ *                  which would cost keep-alive.)
  *   on_completed()             -> metrics (route, method, status, latency),
  *                  free the request context
  *
@@ -62,13 +68,24 @@ struct http_server {
     _Atomic bool stopping;
 };
 
+typedef enum {
+    K_API = 0,       /* a route matched: body is read, then api_dispatch */
+    K_API_NOT_FOUND, /* under /api/, no route: 404 envelope */
+    K_API_METHOD,    /* under /api/, path known, method not: 405 envelope with Allow */
+    K_HEALTHZ,
+    K_METRICS,
+    K_STATIC,
+    K_TEXT_METHOD,   /* not GET/HEAD outside /api/: 405 */
+} req_kind;
+
 /* Per request; lives from the first call of on_request to on_completed. */
 typedef struct reqctx {
     int64_t t0;
     int route;              /* metrics index, -1 until known */
     int status;             /* queued status, 0 until a reply is queued */
     char method[8];         /* for metrics; "other" when longer */
-    const api_route *r;     /* set while an API request waits for its body */
+    req_kind kind;
+    const api_route *r;     /* the matched route when kind is K_API */
     bool too_big;
     buf body;
     http_match m;
@@ -198,59 +215,6 @@ static enum MHD_Result serve_metrics(const listener *l, struct MHD_Connection *c
     return send_reply(l, conn, rq, MHD_HTTP_OK, r, true);
 }
 
-/* First call: headers are in, no body read yet. */
-static enum MHD_Result begin(const listener *l, struct MHD_Connection *conn, const char *url,
-                             const char *method, reqctx *rq)
-{
-    http_server *s = l->srv;
-    if (!strncmp(url, "/api/", 5) || !strcmp(url, "/api")) {
-        switch (http_router_match(s->router, method, url, &rq->m)) {
-        case HTTP_MATCH_NOT_FOUND:
-            rq->route = http_metrics_extra(s->metrics, HTTP_R_UNMATCHED);
-            ws_fail(WS_ENOTFOUND, NULL, "no API route at this path");
-            return send_error(l, conn, rq, WS_ENOTFOUND, NULL, NULL);
-        case HTTP_MATCH_METHOD:
-            rq->route = http_metrics_extra(s->metrics, HTTP_R_UNMATCHED);
-            ws_fail(WS_EMETHOD, NULL, "method %.16s is not allowed here; allowed: %s", method,
-                    rq->m.allow);
-            return send_error(l, conn, rq, WS_EMETHOD, MHD_HTTP_HEADER_ALLOW, rq->m.allow);
-        case HTTP_MATCH_OK:
-            break;
-        }
-        rq->route = rq->m.route;
-        rq->r = s->routes[rq->m.route];
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl) {
-            char *e;
-            errno = 0;
-            unsigned long long n = strtoull(cl, &e, 10);
-            if (errno || *e || n > s->max_body) {
-                ws_fail(WS_ETOOBIG, "body", "the request body is larger than %zu bytes", s->max_body);
-                return send_error(l, conn, rq, WS_ETOOBIG, MHD_HTTP_HEADER_CONNECTION, "close");
-            }
-        }
-        buf_init(&rq->body, s->max_body);
-        return MHD_YES;
-    }
-    if (!strcmp(url, "/healthz")) {
-        rq->route = http_metrics_extra(s->metrics, HTTP_R_HEALTHZ);
-        if (!is_get(method)) return send_text(l, conn, rq, 405, "method not allowed\n", "GET, HEAD");
-        return serve_healthz(l, conn, rq);
-    }
-    if (!strcmp(url, "/metrics")) {
-        rq->route = http_metrics_extra(s->metrics, HTTP_R_METRICS);
-        if (!is_get(method)) return send_text(l, conn, rq, 405, "method not allowed\n", "GET, HEAD");
-        return serve_metrics(l, conn, rq);
-    }
-    rq->route = http_metrics_extra(s->metrics, HTTP_R_STATIC);
-    if (!is_get(method)) return send_text(l, conn, rq, 405, "method not allowed\n", "GET, HEAD");
-    int status = 404;
-    struct MHD_Response *r = http_static_response(
-        s->web_dir, url, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH),
-        &status);
-    return send_reply(l, conn, rq, status, r, false);
-}
-
 /* Last call: the whole body is in rq->body. */
 static enum MHD_Result dispatch(const listener *l, struct MHD_Connection *conn, const char *url,
                                 const char *method, reqctx *rq)
@@ -275,6 +239,90 @@ static enum MHD_Result dispatch(const listener *l, struct MHD_Connection *conn, 
     return send_api(l, conn, rq, &resp);
 }
 
+/* First call: headers are in, no body read yet. Decide what the request is;
+ * answer only an oversized declared body now (libmicrohttpd closes the
+ * connection after a reply queued this early, which is what a 413 wants, and
+ * keeps it alive otherwise). */
+static enum MHD_Result begin(const listener *l, struct MHD_Connection *conn, const char *url,
+                             const char *method, reqctx *rq)
+{
+    http_server *s = l->srv;
+    if (!strncmp(url, "/api/", 5) || !strcmp(url, "/api")) {
+        switch (http_router_match(s->router, method, url, &rq->m)) {
+        case HTTP_MATCH_NOT_FOUND:
+            rq->route = http_metrics_extra(s->metrics, HTTP_R_UNMATCHED);
+            rq->kind = K_API_NOT_FOUND;
+            return MHD_YES;
+        case HTTP_MATCH_METHOD:
+            rq->route = http_metrics_extra(s->metrics, HTTP_R_UNMATCHED);
+            rq->kind = K_API_METHOD;
+            return MHD_YES;
+        case HTTP_MATCH_OK:
+            break;
+        }
+        rq->kind = K_API;
+        rq->route = rq->m.route;
+        rq->r = s->routes[rq->m.route];
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl) {
+            char *e;
+            errno = 0;
+            unsigned long long n = strtoull(cl, &e, 10);
+            if (errno || *e || n > s->max_body) {
+                ws_fail(WS_ETOOBIG, "body", "the request body is larger than %zu bytes", s->max_body);
+                return send_error(l, conn, rq, WS_ETOOBIG, MHD_HTTP_HEADER_CONNECTION, "close");
+            }
+        }
+        buf_init(&rq->body, s->max_body);
+        return MHD_YES;
+    }
+    if (!strcmp(url, "/healthz")) {
+        rq->route = http_metrics_extra(s->metrics, HTTP_R_HEALTHZ);
+        rq->kind = is_get(method) ? K_HEALTHZ : K_TEXT_METHOD;
+    } else if (!strcmp(url, "/metrics")) {
+        rq->route = http_metrics_extra(s->metrics, HTTP_R_METRICS);
+        rq->kind = is_get(method) ? K_METRICS : K_TEXT_METHOD;
+    } else {
+        rq->route = http_metrics_extra(s->metrics, HTTP_R_STATIC);
+        rq->kind = is_get(method) ? K_STATIC : K_TEXT_METHOD;
+    }
+    return MHD_YES;
+}
+
+/* Last call, the body (if any) is in: answer according to rq->kind. */
+static enum MHD_Result respond(const listener *l, struct MHD_Connection *conn, const char *url,
+                               const char *method, reqctx *rq)
+{
+    http_server *s = l->srv;
+    switch (rq->kind) {
+    case K_API:
+        if (rq->too_big) {
+            ws_fail(WS_ETOOBIG, "body", "the request body is larger than %zu bytes", s->max_body);
+            return send_error(l, conn, rq, WS_ETOOBIG, MHD_HTTP_HEADER_CONNECTION, "close");
+        }
+        return dispatch(l, conn, url, method, rq);
+    case K_API_NOT_FOUND:
+        ws_fail(WS_ENOTFOUND, NULL, "no API route at this path");
+        return send_error(l, conn, rq, WS_ENOTFOUND, NULL, NULL);
+    case K_API_METHOD:
+        ws_fail(WS_EMETHOD, NULL, "method %.16s is not allowed here; allowed: %s", method, rq->m.allow);
+        return send_error(l, conn, rq, WS_EMETHOD, MHD_HTTP_HEADER_ALLOW, rq->m.allow);
+    case K_HEALTHZ:
+        return serve_healthz(l, conn, rq);
+    case K_METRICS:
+        return serve_metrics(l, conn, rq);
+    case K_STATIC: {
+        int status = 404;
+        const char *inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+        struct MHD_Response *r = http_static_response(s->web_dir, url, inm, &status);
+        return send_reply(l, conn, rq, status, r, false);
+    }
+    case K_TEXT_METHOD:
+        break;
+    }
+    return send_text(l, conn, rq, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n", "GET, HEAD");
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
@@ -297,19 +345,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_size) {
-        if (!rq->too_big && buf_append(&rq->body, upload, *upload_size)) {
+        /* Only API routes read a body; anything else sent is dropped. */
+        if (rq->kind == K_API && !rq->too_big && buf_append(&rq->body, upload, *upload_size)) {
             rq->too_big = true;
             buf_free(&rq->body);
         }
         *upload_size = 0;
         return MHD_YES;
     }
-    if (!rq->r) return MHD_NO; /* cannot happen: non-API requests are answered at once */
-    if (rq->too_big) {
-        ws_fail(WS_ETOOBIG, "body", "the request body is larger than %zu bytes", l->srv->max_body);
-        return send_error(l, conn, rq, WS_ETOOBIG, MHD_HTTP_HEADER_CONNECTION, "close");
-    }
-    return dispatch(l, conn, url, method, rq);
+    return respond(l, conn, url, method, rq);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -368,6 +412,7 @@ static ws_err start_listener(http_server *s, int which, const char *addr, unsign
     struct MHD_OptionItem ops[16];
     int n = 0;
 #define OPT(o, v, p) ops[n++] = (struct MHD_OptionItem){(o), (intptr_t)(v), (p)}
+    OPT(MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, l); /* first, so it sees every message */
     OPT(MHD_OPTION_SOCK_ADDR, 0, &ss);
     OPT(MHD_OPTION_THREAD_POOL_SIZE, threads, NULL);
     OPT(MHD_OPTION_CONNECTION_TIMEOUT, 30, NULL);
@@ -375,7 +420,6 @@ static ws_err start_listener(http_server *s, int which, const char *addr, unsign
     OPT(MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL);
     OPT(MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL);
     OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, l);
-    OPT(MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, l);
     if (l->tls) {
         flags |= MHD_USE_TLS;
         OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert_pem);
