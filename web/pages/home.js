@@ -50,20 +50,29 @@ export async function render(main, ctx) {
   }
 }
 
-// [{name, kind}] from the root to the scope unit. path is the materialised id
-// path ("/1/4/9/"), a list of names or of units; ancestors the caller may not
-// read show as "…".
+// [{name, kind}] from the root to the scope unit. /me gives the scope's
+// materialised id path ("/1/4/9/"); names come from scope.ancestors when the
+// server sends them, else from GET /api/v1/units/{id}. Ancestors above the
+// caller's scope cannot be read (404): they collapse into one "…".
 async function breadcrumbs(scope) {
+  const self = { name: scope.name, kind: scope.kind };
+  if (Array.isArray(scope.ancestors)) {
+    return [...scope.ancestors.map((a) => ({ name: a.name, kind: a.kind })), self];
+  }
   const p = scope.path;
   if (Array.isArray(p)) {
     return p.map((x) => (typeof x === 'object' && x ? { name: x.name, kind: x.kind } : { name: String(x) }));
   }
-  if (typeof p !== 'string' || !p) return [{ name: scope.name, kind: scope.kind }];
+  if (typeof p !== 'string' || !p) return [self];
   const parts = p.split('/').filter(Boolean);
-  if (!parts.every((s) => /^\d+$/.test(s))) return parts.map((name) => ({ name }));
-  const ids = parts.map(Number);
-  const known = new Map([[scope.id, scope]]);
-  const got = await Promise.all(ids.map((id) => (known.has(id) ? known.get(id)
-    : api('GET', '/units/' + id, undefined, { noRedirect: true }).catch(() => null))));
-  return got.map((u) => (u ? { name: u.name, kind: u.kind } : { name: '…' }));
+  if (!parts.every((x) => /^\d+$/.test(x))) return parts.map((name) => ({ name }));
+  const ids = parts.map(Number).filter((id) => id !== scope.id);
+  const got = await Promise.all(ids.map((id) => api('GET', '/units/' + id, undefined, { noRedirect: true }).catch(() => null)));
+  const out = [];
+  for (const u of got) {
+    if (u) out.push({ name: u.name, kind: u.kind });
+    else if (!out.length || out[out.length - 1].name !== '…') out.push({ name: '…' });
+  }
+  out.push(self);
+  return out;
 }
