@@ -29,7 +29,8 @@ const char Q_AUDIT_CHECKPOINT_INSERT[] =
 const char Q_AUDIT_CHECKPOINT_ROOT[] = "SELECT root FROM audit_checkpoint WHERE size = $1";
 const char Q_AUDIT_CHECKPOINT_ALL[] = "SELECT size, root, note FROM audit_checkpoint ORDER BY size";
 
-#define LEAF_COLS "SELECT seq, ts, actor, entity, entity_id, action, content_hash FROM audit_leaf "
+#define LEAF_COLS \
+    "SELECT seq, ts, actor, entity, entity_id, action, content_hash, leaf_hash FROM audit_leaf "
 const char Q_AUDIT_LEAVES_PAGE[] = LEAF_COLS "WHERE seq >= $1 ORDER BY seq LIMIT $2";
 const char Q_AUDIT_LEAVES_PAGE_ENTITY[] =
     LEAF_COLS "WHERE entity = $1 AND seq >= $2 ORDER BY seq LIMIT $3";

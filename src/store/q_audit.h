@@ -25,7 +25,7 @@ extern const char Q_AUDIT_CHECKPOINT_INSERT[]; /* $1 size $2 ts $3 root $4 note 
 extern const char Q_AUDIT_CHECKPOINT_ROOT[];   /* $1 size: root */
 extern const char Q_AUDIT_CHECKPOINT_ALL[];    /* size, root, note by size */
 
-/* Timeline pages: seq, ts, actor, entity, entity_id, action, content_hash. */
+/* Timeline pages: seq, ts, actor, entity, entity_id, action, content_hash, leaf_hash. */
 extern const char Q_AUDIT_LEAVES_PAGE[];        /* $1 from seq, $2 limit */
 extern const char Q_AUDIT_LEAVES_PAGE_ENTITY[]; /* $1 entity, $2 from seq, $3 limit */
 extern const char Q_AUDIT_LEAVES_PAGE_RECORD[]; /* $1 entity, $2 id, $3 from seq, $4 limit */

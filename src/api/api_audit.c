@@ -1,0 +1,225 @@
+/* api_audit.c — the evidence log for regulators and auditors.
+ *
+ *   GET /api/v1/audit/checkpoint                 text/plain C2SP checkpoint note of the
+ *                                                current head (stored when its size is new)
+ *   GET /api/v1/audit/proof/inclusion?index=&size=   {index,size,leaf_hash,path:[hex],root}
+ *   GET /api/v1/audit/proof/consistency?old=&new=    {old,new,path:[hex]}
+ *   GET /api/v1/audit/leaves?entity=&id=&cursor=&limit=
+ *                                                timeline {items:[{seq,ts,actor,entity,
+ *                                                entity_id,action,content_hash,leaf_hash}],
+ *                                                next_cursor}
+ *   GET /api/v1/audit/key                        {origin, verifier_key}
+ *
+ * size and new default to the current size of the log. Every route needs
+ * audit.read (admin, safety_officer, regulator, manager). Record content is
+ * never served here: a leaf shows only the salted hash of it. How a
+ * regulator checks what these return: docs/internals/audit.md. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "audit/audit.h"
+#include "store/q_audit.h"
+
+#define TEXT_TYPE "text/plain; charset=utf-8"
+
+static const char *query(api_ctx *ctx, const char *name)
+{
+    const api_req *r = ctx->req;
+    const char *v = r->query ? r->query(r->hctx, name) : NULL;
+    return v && *v ? v : NULL;
+}
+
+/* ?name= as a non-negative integer; *present false when absent. */
+static ws_err query_u64(api_ctx *ctx, const char *name, uint64_t *out, bool *present)
+{
+    const char *s = query(ctx, name);
+    *present = s != NULL;
+    if (!s) return WS_OK;
+    uint64_t v = 0;
+    size_t n = 0;
+    for (; s[n]; n++) {
+        if (s[n] < '0' || s[n] > '9' || n >= 18)
+            return ws_fail(WS_EINVAL, name, "%s must be a non-negative integer", name);
+        v = v * 10 + (uint64_t)(s[n] - '0');
+    }
+    *out = v;
+    return WS_OK;
+}
+
+static json_t *hex_json(const uint8_t h[AUDIT_HASH_LEN])
+{
+    char hex[2 * AUDIT_HASH_LEN + 1];
+    return json_string(hex_encode(h, AUDIT_HASH_LEN, hex));
+}
+
+static json_t *path_json(const uint8_t (*path)[AUDIT_HASH_LEN], size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++) json_array_append_new(a, hex_json(path[i]));
+    return a;
+}
+
+static ws_err checkpoint(api_ctx *ctx)
+{
+    char *note = NULL;
+    ws_err rc = audit_checkpoint(ctx->conn, &note);
+    if (rc) return rc;
+    buf_reset(&ctx->resp->body);
+    rc = buf_puts(&ctx->resp->body, note);
+    free(note);
+    if (rc) return rc;
+    ctx->resp->status = 200;
+    ctx->resp->content_type = TEXT_TYPE;
+    return WS_OK;
+}
+
+static ws_err inclusion(api_ctx *ctx)
+{
+    uint64_t index = 0, size = 0;
+    bool has_index, has_size;
+    ws_err rc = query_u64(ctx, "index", &index, &has_index);
+    if (!rc) rc = query_u64(ctx, "size", &size, &has_size);
+    if (rc) return rc;
+    if (!has_index) return ws_fail(WS_EINVAL, "index", "index is required");
+    if (!has_size && (rc = audit_head(ctx->conn, &size, NULL))) return rc;
+    uint8_t leaf[AUDIT_HASH_LEN], root[AUDIT_HASH_LEN];
+    uint8_t (*path)[AUDIT_HASH_LEN] = NULL;
+    size_t n = 0;
+    rc = audit_proof_inclusion(ctx->conn, index, size, leaf, &path, &n);
+    if (!rc) rc = audit_root_at(ctx->conn, size, root);
+    if (rc) {
+        free(path);
+        return rc;
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "index", json_integer((json_int_t)index));
+    json_object_set_new(o, "size", json_integer((json_int_t)size));
+    json_object_set_new(o, "leaf_hash", hex_json(leaf));
+    json_object_set_new(o, "path", path_json((const uint8_t (*)[AUDIT_HASH_LEN])path, n));
+    json_object_set_new(o, "root", hex_json(root));
+    free(path);
+    return api_reply_json(ctx, 200, o);
+}
+
+static ws_err consistency(api_ctx *ctx)
+{
+    uint64_t old_size = 0, new_size = 0;
+    bool has_old, has_new;
+    ws_err rc = query_u64(ctx, "old", &old_size, &has_old);
+    if (!rc) rc = query_u64(ctx, "new", &new_size, &has_new);
+    if (rc) return rc;
+    if (!has_old) return ws_fail(WS_EINVAL, "old", "old is required");
+    if (!has_new && (rc = audit_head(ctx->conn, &new_size, NULL))) return rc;
+    uint8_t (*path)[AUDIT_HASH_LEN] = NULL;
+    size_t n = 0;
+    rc = audit_proof_consistency(ctx->conn, old_size, new_size, &path, &n);
+    if (rc) return rc;
+    json_t *o = json_object();
+    json_object_set_new(o, "old", json_integer((json_int_t)old_size));
+    json_object_set_new(o, "new", json_integer((json_int_t)new_size));
+    json_object_set_new(o, "path", path_json((const uint8_t (*)[AUDIT_HASH_LEN])path, n));
+    free(path);
+    return api_reply_json(ctx, 200, o);
+}
+
+static bool entity_name_ok(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '0' && s[n] <= '9') || s[n] == '_') ||
+            n >= 64)
+            return false;
+    return n > 0;
+}
+
+static ws_err leaves(api_ctx *ctx)
+{
+    int limit;
+    int64_t cursor;
+    ws_err rc = api_page(ctx, &limit, &cursor);
+    if (rc) return rc;
+    const char *entity = query(ctx, "entity");
+    uint64_t id = 0;
+    bool has_id;
+    rc = query_u64(ctx, "id", &id, &has_id);
+    if (rc) return rc;
+    if (entity && !entity_name_ok(entity))
+        return ws_fail(WS_EINVAL, "entity", "entity must be a name such as person or account");
+    if (has_id && !entity) return ws_fail(WS_EINVAL, "entity", "id needs an entity");
+
+    store_stmt *st = NULL;
+    int p = 1;
+    const char *q = entity ? (has_id ? Q_AUDIT_LEAVES_PAGE_RECORD : Q_AUDIT_LEAVES_PAGE_ENTITY)
+                           : Q_AUDIT_LEAVES_PAGE;
+    rc = store_prepare(ctx->conn, q, &st);
+    if (!rc && entity) rc = store_bind_text(st, p++, entity);
+    if (!rc && has_id) rc = store_bind_int(st, p++, (int64_t)id);
+    if (!rc) rc = store_bind_int(st, p++, cursor);
+    if (!rc) rc = store_bind_int(st, p++, limit + 1); /* one more tells whether a page follows */
+    json_t *items = json_array();
+    int64_t next = 0;
+    int count = 0;
+    bool row = false;
+    while (!rc && !(rc = store_step(st, &row)) && row) {
+        int64_t seq = store_col_int(st, 0);
+        if (count == limit) {
+            next = seq;
+            break;
+        }
+        size_t hn = 0, ln = 0;
+        const void *ch = store_col_blob(st, 6, &hn);
+        const void *lh = store_col_blob(st, 7, &ln);
+        char chex[2 * AUDIT_HASH_LEN + 1] = "", lhex[2 * AUDIT_HASH_LEN + 1] = "";
+        if (ch && hn == AUDIT_HASH_LEN) hex_encode(ch, hn, chex);
+        if (lh && ln == AUDIT_HASH_LEN) hex_encode(lh, ln, lhex);
+        json_t *it = json_object();
+        json_object_set_new(it, "seq", json_integer(seq));
+        json_object_set_new(it, "ts", json_time(store_col_int(st, 1)));
+        json_object_set_new(it, "actor", json_string(store_col_text(st, 2)));
+        json_object_set_new(it, "entity", json_string(store_col_text(st, 3)));
+        json_object_set_new(it, "entity_id", json_integer(store_col_int(st, 4)));
+        json_object_set_new(it, "action", json_string(store_col_text(st, 5)));
+        json_object_set_new(it, "content_hash", json_string(chex));
+        json_object_set_new(it, "leaf_hash", json_string(lhex));
+        json_array_append_new(items, it);
+        count++;
+    }
+    store_finalize(st);
+    if (rc) {
+        json_decref(items);
+        return rc;
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "items", items);
+    json_object_set_new(o, "next_cursor", next > 0 ? json_integer(next) : json_null());
+    return api_reply_json(ctx, 200, o);
+}
+
+static ws_err key(api_ctx *ctx)
+{
+    char vk[256];
+    ws_err rc = audit_verifier_key(vk, sizeof vk);
+    if (rc) return rc;
+    json_t *o = json_object();
+    json_object_set_new(o, "origin", json_string(audit_origin()));
+    json_object_set_new(o, "verifier_key", json_string(vk));
+    return api_reply_json(ctx, 200, o);
+}
+
+const api_route api_audit_routes[] = {
+    {"GET", "/api/v1/audit/checkpoint", checkpoint, API_AUTH, "audit.read",
+     "Signed checkpoint (C2SP note, text/plain) of the evidence log's current head", "audit",
+     NULL, 0},
+    {"GET", "/api/v1/audit/proof/inclusion", inclusion, API_AUTH, "audit.read",
+     "RFC 6962 inclusion proof of leaf ?index= in the tree of ?size= (default: current)",
+     "audit", NULL, 0},
+    {"GET", "/api/v1/audit/proof/consistency", consistency, API_AUTH, "audit.read",
+     "RFC 6962 consistency proof from ?old= to ?new= (default: current)", "audit", NULL, 0},
+    {"GET", "/api/v1/audit/leaves", leaves, API_AUTH, "audit.read",
+     "Leaves of the log, optionally of one ?entity= and ?id=, oldest first", "audit", NULL, 0},
+    {"GET", "/api/v1/audit/key", key, API_AUTH, "audit.read",
+     "The log's origin and Ed25519 verifier key (signed-note format)", "audit", NULL, 0},
+};
+const size_t api_audit_nroutes = sizeof api_audit_routes / sizeof api_audit_routes[0];
