@@ -2,7 +2,8 @@
  *
  *   GET   /api/v1/accounts                      accounts whose scope lies in the caller's
  *   POST  /api/v1/accounts                      {username, password?, roles:[..],
- *                                               scope_unit_id, person_id?} -> 201 account
+ *                                               scope_unit_id, person_id?,
+ *                                               must_change_password?} -> 201 account
  *                                               (+ initial_password when generated)
  *   GET   /api/v1/accounts/{id}
  *   PATCH /api/v1/accounts/{id}                 {roles?, scope_unit_id?, person_id?}
@@ -16,8 +17,9 @@
  *     have; the same for person_id;
  *   - a regulator account cannot also be an admin (400, "roles");
  *   - nobody changes their own roles or scope, or deactivates themselves;
- *   - accounts made or reset by an admin must change their password at the
- *     next sign-in.
+ *   - an account whose password the server generated (create without a
+ *     password, or reset) must change it at the next sign-in; when the
+ *     admin sets the password, must_change_password (default false) says.
  * Every change is a leaf in the evidence log (src/auth/account.c); role and
  * scope changes have the action "permission_change". */
 #include <stdio.h>
@@ -153,6 +155,7 @@ typedef struct {
     json_t *roles;
     int64_t scope_unit_id;
     int64_t person_id;
+    bool must_change_password;
 } create_body;
 
 static const json_field create_fields[] = {
@@ -161,6 +164,8 @@ static const json_field create_fields[] = {
     {"roles", JF_ARRAY, true, false, offsetof(create_body, roles), 7, 0, 0, -1},
     {"scope_unit_id", JF_ID, true, false, offsetof(create_body, scope_unit_id), 0, 0, 0, -1},
     {"person_id", JF_ID, false, true, offsetof(create_body, person_id), 0, 0, 0, -1},
+    {"must_change_password", JF_BOOL, false, false, offsetof(create_body, must_change_password), 0,
+     0, 0, -1},
 };
 #define N_CREATE (sizeof create_fields / sizeof create_fields[0])
 
@@ -180,7 +185,8 @@ static ws_err create(api_ctx *ctx)
     if (!b.password) auth_random_password(pw, sizeof pw);
     audit_actor who = {api_actor(ctx, actor_name, sizeof actor_name)};
     rc = auth_create_account(ctx->conn, &who, b.username, b.password ? b.password : pw, roles,
-                             b.scope_unit_id, b.person_id, true, &id);
+                             b.scope_unit_id, b.person_id, !b.password || b.must_change_password,
+                             &id);
     if (rc) goto out;
     auth_account a;
     rc = auth_account_get(ctx->conn, id, &a);
