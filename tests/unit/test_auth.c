@@ -9,8 +9,11 @@
  * password, lockout after 5 failures and its expiry (the test clock), token
  * lookup and what is stored of it, session expiry, logout, account changes
  * with their leaves (never the password), and audit verify catching a role
- * changed behind worksafe's back. (Tests may hold SQL text; production code
- * keeps it in src/store/.) */
+ * changed behind worksafe's back.
+ * Dispatcher part (src/api/api.c with the auth and account routes, no HTTP
+ * server): 401/403/404 and the error envelope, the cookie and its Origin
+ * check, the must-change-password gate, and bad bodies writing nothing.
+ * (Tests may hold SQL text; production code keeps it in src/store/.) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,8 +25,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "core/buf.h"
@@ -723,6 +728,447 @@ static void verify_catches_role_change(void **state)
     store_release(c);
 }
 
+/* ---- dispatcher ----------------------------------------------------------- */
+
+typedef struct fake {
+    const char *h[8][2]; /* header name, value */
+    const char *q[4][2]; /* query name, value */
+} fake;
+
+static const char *fake_header(void *ctx, const char *name)
+{
+    fake *f = ctx;
+    for (int i = 0; i < 8 && f->h[i][0]; i++)
+        if (strcasecmp(f->h[i][0], name) == 0) return f->h[i][1];
+    return NULL;
+}
+
+static const char *fake_query(void *ctx, const char *name)
+{
+    fake *f = ctx;
+    for (int i = 0; i < 4 && f->q[i][0]; i++)
+        if (strcmp(f->q[i][0], name) == 0) return f->q[i][1];
+    return NULL;
+}
+
+static const api_route *find_route(const char *method, const char *pattern)
+{
+    size_t n;
+    const api_route *const *t = api_route_table(&n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(t[i]->method, method) == 0 && strcmp(t[i]->pattern, pattern) == 0) return t[i];
+    fail_msg("no route %s %s", method, pattern);
+    return NULL;
+}
+
+/* One call. param is the {id} path parameter (or NULL). *out gets the parsed
+ * body (NULL when empty; caller decrefs). Returns the status. */
+static int call(const char *method, const char *pattern, const char *param, fake *f,
+                const char *body, bool tls, json_t **out, api_resp *keep)
+{
+    api_req req;
+    memset(&req, 0, sizeof req);
+    req.method = method;
+    req.path = pattern;
+    req.body = body;
+    req.body_len = body ? strlen(body) : 0;
+    if (param) {
+        req.params[0] = param;
+        req.nparams = 1;
+    }
+    req.header = fake_header;
+    req.query = fake_query;
+    req.hctx = f;
+    req.tls = tls;
+    api_resp resp;
+    api_resp_init(&resp);
+    api_dispatch(find_route(method, pattern), &req, &resp);
+    int st = resp.status;
+    if (out) {
+        json_error_t e;
+        *out = resp.body.len ? json_loadb(resp.body.data, resp.body.len, 0, &e) : NULL;
+        if (resp.body.len && !*out) fail_msg("reply is not JSON: %s", resp.body.data);
+    }
+    if (keep) *keep = resp;
+    else api_resp_free(&resp);
+    return st;
+}
+
+static const char *err_field(json_t *r)
+{
+    json_t *f = json_object_get(json_object_get(r, "error"), "field");
+    return json_is_string(f) ? json_string_value(f) : "";
+}
+
+static const char *err_code(json_t *r)
+{
+    return json_string_value(json_object_get(json_object_get(r, "error"), "code"));
+}
+
+static const char *resp_header(api_resp *r, const char *name)
+{
+    for (int i = 0; i < r->nheaders; i++)
+        if (strcmp(r->hname[i], name) == 0) return r->hvalue[i];
+    return NULL;
+}
+
+/* Log in through the dispatcher; token into tok. */
+static void api_login(const char *user, const char *pw, char tok[65])
+{
+    fake f = {.h = {{"Content-Type", "application/json"}}};
+    char body[200];
+    json_t *r = NULL;
+    snprintf(body, sizeof body, "{\"username\":\"%s\",\"password\":\"%s\"}", user, pw);
+    int st = call("POST", "/api/v1/auth/login", NULL, &f, body, false, &r, NULL);
+    if (st != 200) fail_msg("login %s: %d", user, st);
+    snprintf(tok, 65, "%s", json_string_value(json_object_get(r, "token")));
+    json_decref(r);
+}
+
+static void bearer(fake *f, const char *tok, char *hdr, size_t cap)
+{
+    snprintf(hdr, cap, "Bearer %s", tok);
+    memset(f, 0, sizeof *f);
+    f->h[0][0] = "Authorization";
+    f->h[0][1] = hdr;
+    f->h[1][0] = "Content-Type";
+    f->h[1][1] = "application/json";
+}
+
+static void dispatch_auth_and_cookies(void **state)
+{
+    fixture *fx = *state;
+    api_config cfg = {.db = fx->s, .max_body = 4096, .session_ttl_ms = 0, .public_origin = NULL};
+    assert_int_equal(api_init(&cfg), WS_OK);
+    store_conn *c = acq(fx);
+    make_account(c, "api_admin", ROLE_ADMIN, 2);
+    make_account(c, "api_worker", ROLE_WORKER, 4);
+    store_release(c);
+
+    /* login: token, user, cookie (Secure only over TLS) */
+    fake f = {.h = {{"Content-Type", "application/json"}}};
+    json_t *r = NULL;
+    api_resp keep;
+    assert_int_equal(call("POST", "/api/v1/auth/login", NULL, &f,
+                          "{\"username\":\"api_admin\",\"password\":\"" PW "\"}", false, &r, &keep),
+                     200);
+    const char *tok = json_string_value(json_object_get(r, "token"));
+    assert_int_equal(strlen(tok), 64);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r, "user"), "username")),
+                        "api_admin");
+    assert_true(json_is_string(json_object_get(r, "expires_at")));
+    char want[160];
+    snprintf(want, sizeof want, "ws_session=%s; Path=/; HttpOnly; SameSite=Strict", tok);
+    assert_string_equal(resp_header(&keep, "Set-Cookie"), want);
+    api_resp_free(&keep);
+    char admin_tok[65];
+    snprintf(admin_tok, sizeof admin_tok, "%s", tok);
+    json_decref(r);
+    assert_int_equal(call("POST", "/api/v1/auth/login", NULL, &f,
+                          "{\"username\":\"api_admin\",\"password\":\"" PW "\"}", true, NULL, &keep),
+                     200);
+    assert_non_null(strstr(resp_header(&keep, "Set-Cookie"), "; Secure"));
+    api_resp_free(&keep);
+
+    /* bad credentials: 401 envelope, same for an unknown user */
+    assert_int_equal(call("POST", "/api/v1/auth/login", NULL, &f,
+                          "{\"username\":\"api_admin\",\"password\":\"nope-nope-1\"}", false, &r, NULL),
+                     401);
+    assert_string_equal(err_code(r), "unauthenticated");
+    json_decref(r);
+    assert_int_equal(call("POST", "/api/v1/auth/login", NULL, &f,
+                          "{\"username\":\"api_admin\"}", false, &r, NULL), 400);
+    assert_string_equal(err_field(r), "password");
+    json_decref(r);
+
+    /* GET /me: no token 401 (with WWW-Authenticate), bearer 200 */
+    fake none = {.h = {{NULL, NULL}}};
+    assert_int_equal(call("GET", "/api/v1/me", NULL, &none, NULL, false, &r, &keep), 401);
+    assert_string_equal(err_code(r), "unauthenticated");
+    assert_string_equal(resp_header(&keep, "WWW-Authenticate"), "Bearer");
+    api_resp_free(&keep);
+    json_decref(r);
+    char hdr[100];
+    bearer(&f, admin_tok, hdr, sizeof hdr);
+    assert_int_equal(call("GET", "/api/v1/me", NULL, &f, NULL, false, &r, NULL), 200);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r, "scope"), "path")), "/1/2/");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r, "scope"), "name")), "企业A");
+    assert_true(json_is_null(json_object_get(r, "person")));
+    assert_string_equal(json_string_value(json_array_get(json_object_get(r, "roles"), 0)), "admin");
+    json_decref(r);
+    fake badtok = {.h = {{"Authorization", "Bearer 0000000000000000000000000000000000000000000000000000000000000000"}}};
+    assert_int_equal(call("GET", "/api/v1/me", NULL, &badtok, NULL, false, NULL, NULL), 401);
+    fake basic = {.h = {{"Authorization", "Basic YWRtaW46YWRtaW4="}}};
+    assert_int_equal(call("GET", "/api/v1/me", NULL, &basic, NULL, false, NULL, NULL), 401);
+
+    /* the cookie: reads pass; writes need Origin == scheme://Host */
+    char cookie[120];
+    snprintf(cookie, sizeof cookie, "lang=zh-CN; ws_session=%s", admin_tok);
+    fake ck = {.h = {{"Cookie", cookie}, {"Host", "plant.local:8443"}}};
+    assert_int_equal(call("GET", "/api/v1/me", NULL, &ck, NULL, true, NULL, NULL), 200);
+    assert_int_equal(call("POST", "/api/v1/accounts/{id}/actions/unlock", "1", &ck, NULL, true, &r, NULL), 403);
+    assert_string_equal(err_field(r), "Origin");
+    json_decref(r);
+    fake ck_evil = {.h = {{"Cookie", cookie}, {"Host", "plant.local:8443"}, {"Origin", "https://evil.example"}}};
+    assert_int_equal(call("POST", "/api/v1/auth/logout", NULL, &ck_evil, NULL, true, &r, NULL), 403);
+    assert_string_equal(err_field(r), "Origin");
+    json_decref(r);
+    fake ck_http = {.h = {{"Cookie", cookie}, {"Host", "plant.local:8443"}, {"Origin", "http://plant.local:8443"}}};
+    assert_int_equal(call("POST", "/api/v1/auth/logout", NULL, &ck_http, NULL, true, NULL, NULL), 403);
+    fake ck_ok = {.h = {{"Cookie", cookie}, {"Host", "plant.local:8443"}, {"Origin", "https://plant.local:8443"}}};
+    assert_int_equal(call("POST", "/api/v1/auth/logout", NULL, &ck_ok, NULL, true, NULL, &keep), 204);
+    assert_non_null(strstr(resp_header(&keep, "Set-Cookie"), "Max-Age=0"));
+    api_resp_free(&keep);
+    /* logged out: the token no longer works either way */
+    assert_int_equal(call("GET", "/api/v1/me", NULL, &f, NULL, false, NULL, NULL), 401);
+    assert_int_equal(call("GET", "/api/v1/me", NULL, &ck, NULL, true, NULL, NULL), 401);
+
+    /* a configured public origin is accepted too (behind a reverse proxy) */
+    cfg.public_origin = "https://safety.example.com/";
+    assert_int_equal(api_init(&cfg), WS_OK);
+    api_login("api_admin", PW, admin_tok);
+    snprintf(cookie, sizeof cookie, "ws_session=%s", admin_tok);
+    fake ck_pub = {.h = {{"Cookie", cookie}, {"Host", "127.0.0.1:8080"}, {"Origin", "https://safety.example.com"}}};
+    assert_int_equal(call("POST", "/api/v1/auth/logout", NULL, &ck_pub, NULL, false, NULL, NULL), 204);
+    cfg.public_origin = NULL;
+    assert_int_equal(api_init(&cfg), WS_OK);
+}
+
+static int64_t count_accounts(fixture *fx)
+{
+    store_conn *c = acq(fx);
+    int64_t n = query_int(c, "SELECT count(*) FROM accounts", NULL);
+    store_release(c);
+    return n;
+}
+
+static void dispatch_accounts(void **state)
+{
+    fixture *fx = *state;
+    api_config cfg = {.db = fx->s};
+    assert_int_equal(api_init(&cfg), WS_OK);
+    char admin_tok[65], worker_tok[65], mgr_tok[65], hdr[100];
+    json_t *r = NULL;
+    fake f;
+    store_conn *c = acq(fx);
+    make_account(c, "acc_admin", ROLE_ADMIN, 2);
+    make_account(c, "acc_mgr", ROLE_MANAGER, 2);
+    make_account(c, "acc_worker", ROLE_WORKER, 4);
+    int64_t b_acc = make_account(c, "acc_in_b", ROLE_WORKER, 3);
+    store_release(c);
+    api_login("acc_admin", PW, admin_tok);
+    api_login("acc_worker", PW, worker_tok);
+    api_login("acc_mgr", PW, mgr_tok);
+    char b_id[24];
+    snprintf(b_id, sizeof b_id, "%lld", (long long)b_acc);
+
+    /* role lacks the action: 403; outside the scope: 404 */
+    bearer(&f, worker_tok, hdr, sizeof hdr);
+    assert_int_equal(call("GET", "/api/v1/accounts", NULL, &f, NULL, false, &r, NULL), 403);
+    assert_string_equal(err_code(r), "forbidden");
+    json_decref(r);
+    bearer(&f, mgr_tok, hdr, sizeof hdr);
+    assert_int_equal(call("POST", "/api/v1/accounts", NULL, &f, "{}", false, NULL, NULL), 403);
+    assert_int_equal(call("GET", "/api/v1/accounts/{id}", b_id, &f, NULL, false, &r, NULL), 404);
+    assert_string_equal(err_code(r), "not_found");
+    json_decref(r);
+    assert_int_equal(call("GET", "/api/v1/accounts/{id}", "abc", &f, NULL, false, NULL, NULL), 404);
+    bearer(&f, admin_tok, hdr, sizeof hdr);
+    assert_int_equal(call("POST", "/api/v1/accounts/{id}/actions/reset_password", b_id, &f, NULL,
+                          false, NULL, NULL),
+                     404);
+
+    /* listing is scope-filtered and paged */
+    fake fl;
+    bearer(&fl, admin_tok, hdr, sizeof hdr);
+    fl.q[0][0] = "limit";
+    fl.q[0][1] = "2";
+    assert_int_equal(call("GET", "/api/v1/accounts", NULL, &fl, NULL, false, &r, NULL), 200);
+    assert_int_equal(json_array_size(json_object_get(r, "items")), 2);
+    assert_true(json_is_integer(json_object_get(r, "next_cursor")));
+    json_decref(r);
+    fl.q[0][1] = "200";
+    assert_int_equal(call("GET", "/api/v1/accounts", NULL, &fl, NULL, false, &r, NULL), 200);
+    json_t *items = json_object_get(r, "items");
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it) {
+        assert_string_not_equal(json_string_value(json_object_get(it, "username")), "acc_in_b");
+        assert_null(json_object_get(it, "password_hash"));
+    }
+    assert_true(json_is_null(json_object_get(r, "next_cursor")));
+    json_decref(r);
+    fl.q[0][1] = "0";
+    assert_int_equal(call("GET", "/api/v1/accounts", NULL, &fl, NULL, false, &r, NULL), 400);
+    assert_string_equal(err_field(r), "limit");
+    json_decref(r);
+
+    /* bad bodies: named field, nothing written */
+    int64_t before = count_accounts(fx);
+    static const struct {
+        const char *body;
+        int status;
+        const char *field;
+    } bad[] = {
+        {"{\"username\":\"n1\",\"roles\":[\"worker\"],\"scope_unit_id\":3}", 404, "scope_unit_id"},
+        {"{\"username\":\"n1\",\"roles\":[\"worker\"],\"scope_unit_id\":1}", 404, "scope_unit_id"},
+        {"{\"username\":\"n1\",\"roles\":[\"worker\"],\"scope_unit_id\":999}", 404, "scope_unit_id"},
+        {"{\"username\":\"n1\",\"roles\":[\"admin\",\"regulator\"],\"scope_unit_id\":2}", 400, "roles"},
+        {"{\"username\":\"n1\",\"roles\":[\"root\"],\"scope_unit_id\":2}", 400, "roles"},
+        {"{\"username\":\"n1\",\"roles\":[],\"scope_unit_id\":2}", 400, "roles"},
+        {"{\"username\":\"n1\",\"roles\":[1],\"scope_unit_id\":2}", 400, "roles"},
+        {"{\"username\":\"n1\",\"roles\":[\"worker\"],\"scope_unit_id\":2,\"password\":\"short\"}", 400, "password"},
+        {"{\"username\":\"n1\",\"roles\":[\"worker\"],\"scope_unit_id\":2,\"admin\":true}", 400, "admin"},
+        {"{\"username\":\"n1\",\"roles\":[\"worker\"]}", 400, "scope_unit_id"},
+        {"{\"username\":\"n1\",\"roles\":[\"worker\"],\"scope_unit_id\":\"2\"}", 400, "scope_unit_id"},
+        {"{\"username\":\"n1\",\"roles\":[\"worker\"],\"scope_unit_id\":2,", 400, "body"},
+        {"{\"username\":\"acc_worker\",\"roles\":[\"worker\"],\"scope_unit_id\":2}", 409, "username"},
+        {"{\"username\":\"n1\",\"roles\":[\"worker\"],\"scope_unit_id\":2,\"person_id\":99}", 404, "person_id"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        int st = call("POST", "/api/v1/accounts", NULL, &f, bad[k].body, false, &r, NULL);
+        if (st != bad[k].status || strcmp(err_field(r), bad[k].field) != 0)
+            fail_msg("%s -> %d %s (want %d %s)", bad[k].body, st, err_field(r), bad[k].status,
+                     bad[k].field);
+        json_decref(r);
+    }
+    assert_int_equal(count_accounts(fx), before);
+    fake txt;
+    bearer(&txt, admin_tok, hdr, sizeof hdr);
+    txt.h[1][1] = "text/plain";
+    assert_int_equal(call("POST", "/api/v1/accounts", NULL, &txt,
+                          "{\"username\":\"n1\",\"roles\":[\"worker\"],\"scope_unit_id\":2}", false, &r, NULL),
+                     415);
+    json_decref(r);
+
+    /* create with a generated password: must change before anything else */
+    assert_int_equal(call("POST", "/api/v1/accounts", NULL, &f,
+                          "{\"username\":\"new_w\",\"roles\":[\"worker\",\"grid_leader\"],"
+                          "\"scope_unit_id\":4,\"person_id\":1}",
+                          false, &r, NULL),
+                     201);
+    assert_int_equal(count_accounts(fx), before + 1);
+    const char *ip = json_string_value(json_object_get(r, "initial_password"));
+    assert_non_null(ip);
+    char initial[17];
+    snprintf(initial, sizeof initial, "%s", ip);
+    assert_true(json_is_true(json_object_get(r, "must_change_password")));
+    assert_int_equal(json_integer_value(json_object_get(r, "person_id")), 1);
+    char new_id[24];
+    snprintf(new_id, sizeof new_id, "%lld", (long long)json_integer_value(json_object_get(r, "id")));
+    json_decref(r);
+    char new_tok[65];
+    api_login("new_w", initial, new_tok);
+    fake fn;
+    char hdr2[100];
+    bearer(&fn, new_tok, hdr2, sizeof hdr2);
+    assert_int_equal(call("GET", "/api/v1/me", NULL, &fn, NULL, false, &r, NULL), 200);
+    assert_true(json_is_true(json_object_get(r, "must_change_password")));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r, "person"), "name")), "张三");
+    json_decref(r);
+    assert_int_equal(call("GET", "/api/v1/units", NULL, &fn, NULL, false, &r, NULL), 403);
+    assert_non_null(strstr(json_string_value(json_object_get(json_object_get(r, "error"), "message")),
+                           "password_change_required"));
+    json_decref(r);
+    char pwbody[160];
+    snprintf(pwbody, sizeof pwbody, "{\"old_password\":\"%s\",\"new_password\":\"Fresh-Pass-2026\"}", initial);
+    assert_int_equal(call("POST", "/api/v1/auth/password", NULL, &fn,
+                          "{\"old_password\":\"wrong-wrong-1\",\"new_password\":\"Fresh-Pass-2026\"}",
+                          false, &r, NULL),
+                     400);
+    assert_string_equal(err_field(r), "old_password");
+    json_decref(r);
+    assert_int_equal(call("POST", "/api/v1/auth/password", NULL, &fn, pwbody, false, NULL, NULL), 204);
+    assert_int_equal(call("GET", "/api/v1/units", NULL, &fn, NULL, false, NULL, NULL), 200);
+
+    /* patch: roles are a permission change; nobody changes their own */
+    assert_int_equal(call("PATCH", "/api/v1/accounts/{id}", new_id, &f, "{\"roles\":[\"dept_head\"]}",
+                          false, &r, NULL),
+                     200);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(r, "roles"), 0)), "dept_head");
+    json_decref(r);
+    assert_int_equal(call("PATCH", "/api/v1/accounts/{id}", new_id, &f, "{\"scope_unit_id\":3}",
+                          false, &r, NULL),
+                     404);
+    assert_string_equal(err_field(r), "scope_unit_id");
+    json_decref(r);
+    assert_int_equal(call("PATCH", "/api/v1/accounts/{id}", new_id, &f, "{\"person_id\":null}",
+                          false, &r, NULL),
+                     200);
+    assert_true(json_is_null(json_object_get(r, "person_id")));
+    json_decref(r);
+    c = acq(fx);
+    assert_int_equal(leaves(c, "account", "permission_change", atoll(new_id)), 1);
+    assert_int_equal(leaves(c, "account", "update", atoll(new_id)), 1);
+    int64_t me_id = query_int(c, "SELECT id FROM accounts WHERE username = $1", "acc_admin");
+    store_release(c);
+    char me[24];
+    snprintf(me, sizeof me, "%lld", (long long)me_id);
+    assert_int_equal(call("PATCH", "/api/v1/accounts/{id}", me, &f, "{\"roles\":[\"worker\"]}", false,
+                          &r, NULL),
+                     403);
+    assert_string_equal(err_field(r), "roles");
+    json_decref(r);
+    assert_int_equal(call("POST", "/api/v1/accounts/{id}/actions/deactivate", me, &f, NULL, false,
+                          NULL, NULL),
+                     409);
+
+    /* reset, deactivate, activate, unlock */
+    assert_int_equal(call("POST", "/api/v1/accounts/{id}/actions/reset_password", new_id, &f, NULL,
+                          false, &r, NULL),
+                     200);
+    assert_int_equal(strlen(json_string_value(json_object_get(r, "initial_password"))), 16);
+    json_decref(r);
+    assert_int_equal(call("GET", "/api/v1/units", NULL, &fn, NULL, false, NULL, NULL), 401);
+    assert_int_equal(call("POST", "/api/v1/accounts/{id}/actions/deactivate", new_id, &f, NULL,
+                          false, &r, NULL),
+                     200);
+    assert_true(json_is_false(json_object_get(r, "active")));
+    json_decref(r);
+    assert_int_equal(call("POST", "/api/v1/accounts/{id}/actions/activate", new_id, &f, NULL, false,
+                          &r, NULL),
+                     200);
+    assert_true(json_is_true(json_object_get(r, "active")));
+    json_decref(r);
+    assert_int_equal(call("POST", "/api/v1/accounts/{id}/actions/unlock", new_id, &f, NULL, false,
+                          &r, NULL),
+                     200);
+    assert_true(json_is_false(json_object_get(r, "locked")));
+    json_decref(r);
+}
+
+static void status_table(void **state)
+{
+    (void)state;
+    assert_int_equal(api_status_of(WS_OK), 200);
+    assert_int_equal(api_status_of(WS_EINVAL), 400);
+    assert_int_equal(api_status_of(WS_EUNAUTH), 401);
+    assert_int_equal(api_status_of(WS_EFORBIDDEN), 403);
+    assert_int_equal(api_status_of(WS_ENOTFOUND), 404);
+    assert_int_equal(api_status_of(WS_EMETHOD), 405);
+    assert_int_equal(api_status_of(WS_ECONFLICT), 409);
+    assert_int_equal(api_status_of(WS_ETOOBIG), 413);
+    assert_int_equal(api_status_of(WS_EMEDIA), 415);
+    assert_int_equal(api_status_of(WS_ELOCKED), 423);
+    assert_int_equal(api_status_of(WS_ERATE), 429);
+    for (int e = WS_ENOMEM; e < WS_ERR_COUNT; e++) assert_int_equal(api_status_of((ws_err)e), 500);
+    assert_int_equal(api_status_of((ws_err)999), 500);
+    /* 5xx never leak their detail */
+    api_resp r;
+    api_resp_init(&r);
+    ws_fail(WS_ESTORE, "x", "SQL secret detail");
+    api_error(&r, WS_ESTORE);
+    assert_int_equal(r.status, 500);
+    assert_null(strstr(r.body.data, "secret"));
+    assert_non_null(strstr(r.body.data, "\"field\":null"));
+    ws_fail(WS_EINVAL, "name", "name is required");
+    api_error(&r, WS_EINVAL);
+    assert_string_equal(r.body.data,
+                        "{\"error\":{\"code\":\"invalid_input\",\"message\":\"name is required\","
+                        "\"field\":\"name\"}}");
+    api_resp_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest pure[] = {
@@ -738,12 +1184,20 @@ int main(void)
         cmocka_unit_test(account_rules),
         cmocka_unit_test(verify_catches_role_change),
     };
+    const struct CMUnitTest api[] = {
+        cmocka_unit_test(status_table),
+        cmocka_unit_test(dispatch_auth_and_cookies),
+        cmocka_unit_test(dispatch_accounts),
+    };
     int failed = cmocka_run_group_tests_name("auth_pure", pure, NULL, NULL);
     failed += cmocka_run_group_tests_name("auth_sqlite", on_store, setup_sqlite, teardown_sqlite);
+    failed += cmocka_run_group_tests_name("api_sqlite", api, setup_sqlite, teardown_sqlite);
     const char *pg = getenv("WS_TEST_PG_URL");
-    if (pg && *pg)
+    if (pg && *pg) {
         failed += cmocka_run_group_tests_name("auth_postgres", on_store, setup_pg, teardown_pg);
-    else
-        fprintf(stderr, "auth_postgres: skipped (WS_TEST_PG_URL not set)\n");
+        failed += cmocka_run_group_tests_name("api_postgres", api, setup_pg, teardown_pg);
+    } else {
+        fprintf(stderr, "auth_postgres, api_postgres: skipped (WS_TEST_PG_URL not set)\n");
+    }
     return failed ? 1 : 0;
 }
