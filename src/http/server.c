@@ -44,6 +44,10 @@
             "frame-ancestors 'none'; base-uri 'self'"
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 #define STOP_WAIT_MS 10000
+/* All request bodies being received at once may hold at most this much
+ * memory; past it new body bytes get 429 (the client retries), so many slow
+ * uploads cannot exhaust memory even though each is under max_body. */
+#define BODY_BUDGET ((size_t)256 << 20)
 
 enum { L_PLAIN = 0, L_TLS = 1 };
 
@@ -66,6 +70,7 @@ struct http_server {
     char *cert_pem, *key_pem;
     _Atomic int in_flight;
     _Atomic bool stopping;
+    _Atomic size_t body_bytes; /* bytes held in request bodies now, <= BODY_BUDGET */
 };
 
 typedef enum {
@@ -87,6 +92,8 @@ typedef struct reqctx {
     req_kind kind;
     const api_route *r;     /* the matched route when kind is K_API */
     bool too_big;
+    bool over_budget;       /* the server-wide body budget was exhausted */
+    size_t reserved;        /* bytes of body_bytes this request holds */
     buf body;
     http_match m;
 } reqctx;
@@ -300,6 +307,10 @@ static enum MHD_Result respond(const listener *l, struct MHD_Connection *conn, c
             ws_fail(WS_ETOOBIG, "body", "the request body is larger than %zu bytes", s->max_body);
             return send_error(l, conn, rq, WS_ETOOBIG, MHD_HTTP_HEADER_CONNECTION, "close");
         }
+        if (rq->over_budget) {
+            ws_fail(WS_ERATE, NULL, "the server is receiving too many uploads; retry shortly");
+            return send_error(l, conn, rq, WS_ERATE, MHD_HTTP_HEADER_RETRY_AFTER, "2");
+        }
         return dispatch(l, conn, url, method, rq);
     case K_API_NOT_FOUND:
         ws_fail(WS_ENOTFOUND, NULL, "no API route at this path");
@@ -346,9 +357,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (*upload_size) {
         /* Only API routes read a body; anything else sent is dropped. */
-        if (rq->kind == K_API && !rq->too_big && buf_append(&rq->body, upload, *upload_size)) {
-            rq->too_big = true;
-            buf_free(&rq->body);
+        size_t n = *upload_size;
+        if (rq->kind == K_API && !rq->too_big && !rq->over_budget) {
+            http_server *s = l->srv;
+            if (atomic_fetch_add(&s->body_bytes, n) + n > BODY_BUDGET) {
+                atomic_fetch_sub(&s->body_bytes, n);
+                rq->over_budget = true;
+            } else {
+                rq->reserved += n;
+                if (buf_append(&rq->body, upload, n)) rq->too_big = true;
+            }
+            if (rq->too_big || rq->over_budget) buf_free(&rq->body);
         }
         *upload_size = 0;
         return MHD_YES;
@@ -374,6 +393,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         else log_debug("request ended early", "method", rq->method, "route", route, "termination", why);
     }
     buf_free(&rq->body);
+    if (rq->reserved) atomic_fetch_sub(&l->srv->body_bytes, rq->reserved);
     free(rq);
     *con_cls = NULL;
     http_metrics_in_flight(l->srv->metrics, -1);
@@ -418,7 +438,10 @@ static ws_err start_listener(http_server *s, int which, const char *addr, unsign
     OPT(MHD_OPTION_CONNECTION_TIMEOUT, 30, NULL);
     OPT(MHD_OPTION_CONNECTION_LIMIT, 4096, NULL);
     OPT(MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL);
-    OPT(MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL);
+    /* No MHD_OPTION_LISTENING_ADDRESS_REUSE: on Linux it sets SO_REUSEPORT,
+     * which lets a second server bind the same port and silently take half
+     * the connections. The default (SO_REUSEADDR) already allows a restart
+     * while old connections sit in TIME_WAIT. */
     OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, l);
     if (l->tls) {
         flags |= MHD_USE_TLS;
