@@ -157,7 +157,7 @@ ws_err http_metrics_render(http_metrics *m, store *db, buf *out)
                        (unsigned long long)v);
             }
 
-    P("# HELP http_request_duration_seconds Time from the request headers to the end of the reply.\n"
+    P("# HELP http_request_duration_seconds Time from the request headers to the reply being ready to send.\n"
       "# TYPE http_request_duration_seconds histogram\n");
     for (size_t r = 0; r < m->ntotal; r++) {
         uint64_t b[NBUCKETS + 1], total = 0;

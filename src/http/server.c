@@ -17,8 +17,9 @@
  *                  here. (Replies are queued on the last call, not the first:
  *                  libmicrohttpd closes the connection after an early reply,
  *                  which would cost keep-alive.)
- *   on_completed()             -> metrics (route, method, status, latency),
- *                  free the request context
+ *   send_reply()               -> metrics (route, method, status, latency
+ *                  from the headers to the queued reply), 5xx logged
+ *   on_completed()             -> free the request context
  *
  * Every reply gets the security headers (CSP, nosniff, no-referrer, DENY,
  * HSTS on TLS); API replies are never cached. Shutdown (http_stop): quiesce
@@ -121,6 +122,17 @@ static enum MHD_Result send_reply(const listener *l, struct MHD_Connection *conn
     rq->status = status;
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, r);
     MHD_destroy_response(r);
+    /* Counted here, before the client can see the reply, so a scrape that
+     * follows a reply always includes it (on_completed may run later). */
+    int64_t ns = clock_mono_ns() - rq->t0;
+    http_metrics_record(l->srv->metrics, rq->route, rq->method, status, ns);
+    if (status >= 500) {
+        char st[16], ms[32];
+        snprintf(st, sizeof st, "%d", status);
+        snprintf(ms, sizeof ms, "%.3f", (double)ns / 1e6);
+        log_warn("request failed", "method", rq->method, "route", rq->r ? rq->r->pattern : "-", "status",
+                 st, "ms", ms);
+    }
     return ret;
 }
 
@@ -381,16 +393,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     listener *l = cls;
     reqctx *rq = *con_cls;
     if (!rq) return;
-    int64_t ns = clock_mono_ns() - rq->t0;
-    if (rq->status) http_metrics_record(l->srv->metrics, rq->route, rq->method, rq->status, ns);
-    if (rq->status >= 500 || toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) {
-        char st[16], ms[32], why[16];
-        snprintf(st, sizeof st, "%d", rq->status);
-        snprintf(ms, sizeof ms, "%.3f", (double)ns / 1e6);
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+        char why[16];
         snprintf(why, sizeof why, "%d", (int)toe);
-        const char *route = rq->r ? rq->r->pattern : "-";
-        if (rq->status >= 500) log_warn("request failed", "method", rq->method, "route", route, "status", st, "ms", ms);
-        else log_debug("request ended early", "method", rq->method, "route", route, "termination", why);
+        log_debug("request ended early", "method", rq->method, "route", rq->r ? rq->r->pattern : "-",
+                  "termination", why);
     }
     buf_free(&rq->body);
     if (rq->reserved) atomic_fetch_sub(&l->srv->body_bytes, rq->reserved);
