@@ -6,6 +6,7 @@
 //   WS_BASE_URL        e.g. http://127.0.0.1:18080
 //   WS_ADMIN_PASSWORD  the demo admin's password
 //   WS_ADMIN_USER      optional, default "admin"
+//   WS_BROWSER_ONLY    optional regular expression: run only the tests whose name matches
 // Prints "ok - name" or "not ok - name: reason" per test, ends with
 // "browser: N passed, M failed" and exits non-zero on any failure. On failure
 // the page is saved to build/test/browser-artifacts/<test>.png; the phone
@@ -72,7 +73,10 @@ class Watch {
   }
 }
 
+const ONLY = process.env.WS_BROWSER_ONLY ? new RegExp(process.env.WS_BROWSER_ONLY) : null;
+
 async function test(name, fn) {
+  if (ONLY && !ONLY.test(name)) return;
   const w = new Watch(name);
   let err = null;
   try {
@@ -170,6 +174,8 @@ async function main() {
     console.log('browser: 0 passed, 1 failed');
     process.exit(1);
   }
+  // Screenshots of an earlier run would mislead: start clean.
+  fs.rmSync(ART, { recursive: true, force: true });
   browser = await chromium.launch({
     executablePath: process.env.WS_CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -398,6 +404,8 @@ async function main() {
     await wp.locator('#home-scope').waitFor();
     worker.password = newPw;
     assert((await text(wp, '#home-roles')).includes('员工'), 'worker role not shown');
+    const crumbs = await wp.locator('#scope-path li').allInnerTexts();
+    assert(crumbs.length && crumbs[crumbs.length - 1].includes(grid.name), 'the scope path does not end with the grid: ' + crumbs.join(' › '));
     assert(await wp.locator('#home-no-admin').isVisible(), 'the worker home page should say there are no admin pages');
     assert(await wp.locator('#home-admin .tile').count() === 0, 'admin tiles offered to a worker');
     const navLinks = await wp.locator('#mainnav a').allInnerTexts();
@@ -482,6 +490,26 @@ async function main() {
     await page.goto(BASE + '/admin/units');
     await page.locator(`[data-unit-id="${got[1].id}"]`).waitFor();
     await missingStrings(page);
+  });
+
+  await test('a manager reads accounts but is offered no account changes', async (w) => {
+    const file = process.env.WS_DEMO_ACCOUNTS;
+    const line = file && fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith('manager ')) : null;
+    if (!line) { console.log('# skip: WS_DEMO_ACCOUNTS names no manager'); return; }
+    const page = await w.newPage();
+    await login(page, 'manager', line.split(/\s+/)[1]);
+    await page.locator('#home-scope').waitFor();
+    assert((await text(page, '#scope-name')) === '华东精细化工有限公司', 'the manager scope is not the demo enterprise');
+    assert(await page.locator('#home-admin .tile').count() === 4, 'a manager should be offered units, people, accounts and import');
+    await page.goto(BASE + '/admin/accounts');
+    await page.locator('#account-list .row-card').first().waitFor();
+    assert(await page.locator('#account-new').count() === 0, 'a manager is offered account creation');
+    assert(await page.locator('#account-list [data-action]').count() === 0, 'a manager is offered account actions');
+    // Isolation: the other enterprise is not in the manager's tree.
+    await page.goto(BASE + '/admin/units');
+    await page.locator('#unit-tree').waitFor();
+    const tree = await text(page, '#unit-tree');
+    assert(tree.includes('华东精细化工有限公司') && !tree.includes('滨江新材料科技有限公司'), 'the tree crosses enterprises');
   });
 
   await test('phone viewport (375x812): home page without horizontal scroll', async (w) => {

@@ -34,7 +34,7 @@ export async function render(main, ctx) {
         h('div', { class: 'chips' }, (a.roles || []).map((r) => badge(session.roleName(r), 'role'))),
         h('div', { class: 'row-meta' },
           h('span', null, t('accounts.scope') + ': ' + session.unitName(units, a.scope_unit_id)),
-          a.person && a.person.name ? h('span', null, t('accounts.person') + ': ' + a.person.name) : null)),
+          a.person_id ? personLabel(a.person_id) : null)),
       writable ? h('div', { class: 'row-actions' },
         a.active !== false ? h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'edit' },
           onclick: () => editAccount(units, a, safeReload) }, t('common.edit')) : null,
@@ -55,6 +55,16 @@ export async function render(main, ctx) {
     writable ? null : h('p', { class: 'notice' }, t('accounts.readonly')),
     listBox));
   await reload();
+}
+
+// The person an account belongs to, filled in when GET /people/{id} answers
+// (one request per person, cached for the page's life).
+const personCache = new Map();
+function personLabel(id) {
+  const el = h('span', { class: 'person-of' }, t('accounts.person') + ': #' + id);
+  if (!personCache.has(id)) personCache.set(id, api('GET', '/people/' + id).catch(() => null));
+  personCache.get(id).then((p) => { if (p && p.name) el.textContent = t('accounts.person') + ': ' + p.name; });
+  return el;
 }
 
 function isLocked(a) {
@@ -79,6 +89,8 @@ function editAccount(units, a, done) {
     creating ? '' : a.scope_unit_id);
   const personSel = select('person_id', [{ value: '', label: t('accounts.no_person') }], '');
   const roles = checkboxes('roles', t('accounts.roles'), roleChoices(), creating ? [] : a.roles);
+  const mustChange = h('label', { class: 'check', dataset: { field: 'must_change_password' } },
+    h('input', { type: 'checkbox', name: 'must_change_password', checked: true }), h('span', null, t('accounts.must_change_next')));
   async function fillPeople() {
     const keep = personSel.value || (a && a.person_id ? String(a.person_id) : '');
     clear(personSel).appendChild(h('option', { value: '' }, t('accounts.no_person')));
@@ -91,6 +103,9 @@ function editAccount(units, a, done) {
     } catch (e) { /* the person list is a convenience */ }
   }
   scopeSel.addEventListener('change', fillPeople);
+  const syncMust = () => mustChange.classList.toggle('hidden', !password.value);
+  password.addEventListener('input', syncMust);
+  syncMust();
   fillPeople();
   const form = h('form', { class: 'form', id: 'account-form', novalidate: true },
     formError(),
@@ -99,6 +114,7 @@ function editAccount(units, a, done) {
     field(t('accounts.scope'), scopeSel, t('accounts.scope_hint')),
     field(t('accounts.person'), personSel),
     creating ? field(t('accounts.password'), password, t('accounts.password_hint')) : null,
+    creating ? mustChange : null,
     h('div', { class: 'form-actions' },
       h('button', { type: 'button', class: 'btn', onclick: () => d.close() }, t('common.cancel')),
       h('button', { type: 'submit', class: 'btn btn-primary' }, t(creating ? 'common.create' : 'common.save'))));
@@ -113,7 +129,10 @@ function editAccount(units, a, done) {
         if (creating) {
           const body = { username: username.value.trim(), roles: rs, scope_unit_id: Number(scopeSel.value) };
           if (personSel.value) body.person_id = Number(personSel.value);
-          if (password.value) body.password = password.value;
+          if (password.value) {
+            body.password = password.value;
+            body.must_change_password = mustChange.querySelector('input').checked;
+          }
           const r = await api('POST', '/accounts', body);
           d.close();
           if (r && r.initial_password) showOnce(t('accounts.created_title', { name: body.username }), r.initial_password);

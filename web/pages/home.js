@@ -1,8 +1,6 @@
 // pages/home.js — who you are (username, person, roles in words), your scope
 // unit (name, kind, its path from the root as breadcrumbs) and the admin pages
-// your roles allow. Data: GET /api/v1/me, and GET /api/v1/units/{id} for the
-// names of the scope's ancestors when /me gives only their ids.
-import { api } from '../api.js';
+// your roles allow. Data: GET /api/v1/me.
 import { t } from '../i18n.js';
 import { h, badge } from '../ui.js';
 import * as session from '../session.js';
@@ -51,28 +49,15 @@ export async function render(main, ctx) {
 }
 
 // [{name, kind}] from the root to the scope unit. /me gives the scope's
-// materialised id path ("/1/4/9/"); names come from scope.ancestors when the
-// server sends them, else from GET /api/v1/units/{id}. Ancestors above the
-// caller's scope cannot be read (404): they collapse into one "…".
+// materialised id path ("/1/4/9/"); the units above the scope are outside it
+// and cannot be read through /api/v1/units (404 by design), so their names
+// come only from scope.ancestors ([{id, name, kind}], root first) when the
+// server sends it; otherwise they show as one "…".
 async function breadcrumbs(scope) {
   const self = { name: scope.name, kind: scope.kind };
   if (Array.isArray(scope.ancestors)) {
     return [...scope.ancestors.map((a) => ({ name: a.name, kind: a.kind })), self];
   }
-  const p = scope.path;
-  if (Array.isArray(p)) {
-    return p.map((x) => (typeof x === 'object' && x ? { name: x.name, kind: x.kind } : { name: String(x) }));
-  }
-  if (typeof p !== 'string' || !p) return [self];
-  const parts = p.split('/').filter(Boolean);
-  if (!parts.every((x) => /^\d+$/.test(x))) return parts.map((name) => ({ name }));
-  const ids = parts.map(Number).filter((id) => id !== scope.id);
-  const got = await Promise.all(ids.map((id) => api('GET', '/units/' + id, undefined, { noRedirect: true }).catch(() => null)));
-  const out = [];
-  for (const u of got) {
-    if (u) out.push({ name: u.name, kind: u.kind });
-    else if (!out.length || out[out.length - 1].name !== '…') out.push({ name: '…' });
-  }
-  out.push(self);
-  return out;
+  const depth = typeof scope.path === 'string' ? scope.path.split('/').filter(Boolean).length : 1;
+  return depth > 1 ? [{ name: '…' }, self] : [self];
 }

@@ -87,7 +87,9 @@ export function render(main) {
         runBtn.classList.add('hidden');
         const rows = e.rows && e.rows.length ? e.rows : rowFromField(e);
         result.appendChild(h('div', { class: 'notice notice-error', id: 'import-failed' },
-          h('strong', null, t('import.failed')), ' ', e.message || '', h('br'), t('import.nothing_written')));
+          h('strong', null, t('import.failed')), ' ',
+          rows.length > 1 ? t('import.failed_rows', { n: rows.length + (e.body && e.body.error && e.body.error.omitted || 0) }) : (e.message || ''),
+          h('br'), t('import.nothing_written')));
         if (rows.length) result.appendChild(errorTable(rows));
         else if (e.field && e.field !== 'file') showError(form, e);
       }
@@ -104,7 +106,7 @@ export function render(main) {
 // The number of rows a reply speaks of, whatever it calls it.
 function count(r) {
   if (!r || typeof r !== 'object') return 0;
-  if (typeof r.created === 'number' || typeof r.updated === 'number') return (r.created || 0) + (r.updated || 0);
+  if (typeof r.created === 'number' || typeof r.updated === 'number') return (r.created || 0) + (r.updated || 0) + (r.unchanged || 0);
   for (const k of ['rows', 'count', 'total', 'imported', 'valid', 'accepted']) {
     if (typeof r[k] === 'number') return r[k];
   }
@@ -114,7 +116,7 @@ function count(r) {
 
 function summary(r) {
   if (!r || (typeof r.created !== 'number' && typeof r.updated !== 'number')) return '';
-  return ' ' + t('import.summary', { created: r.created || 0, updated: r.updated || 0 });
+  return ' ' + t('import.summary', { created: r.created || 0, updated: r.updated || 0, unchanged: r.unchanged || 0 });
 }
 
 // "row 7: code" -> [{row: 7, field: 'code', message}]

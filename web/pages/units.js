@@ -18,8 +18,16 @@ let showInactive = false;
 let selected = null; // the unit whose actions are shown (phones show one at a time)
 const collapsed = new Set();
 
+let collapsedInit = false;
+
 export async function render(main, ctx) {
   const list = await session.units(true);
+  // A big organisation opens folded below the sites: the grids of a park
+  // can number in the hundreds.
+  if (!collapsedInit && list.length > 80) {
+    for (const { unit, depth } of session.flatTree(list, false)) if (depth >= 2) collapsed.add(unit.id);
+  }
+  collapsedInit = true;
   const writable = session.can.unitWrite();
   const treeBox = h('div', { class: 'card tree-card' });
   const draw = () => {
@@ -77,7 +85,9 @@ export async function render(main, ctx) {
 // Create (unit null; parent given or null for a root) or edit a unit.
 function editUnit(list, unit, parent, done) {
   const creating = !unit;
-  const parentSel = select('parent_id', session.unitOptions(list, { empty: t('units.pick_parent') }),
+  // A unit cannot move below itself: its subtree is left out of the choice.
+  const candidates = creating ? list : list.filter((u) => !u.path.startsWith(unit.path));
+  const parentSel = select('parent_id', session.unitOptions(candidates, { empty: t('units.pick_parent') }),
     creating ? (parent ? parent.id : '') : unit.parent_id);
   const kindSel = select('kind', session.KINDS.map((k) => ({ value: k, label: session.kindName(k) + ' (' + k + ')' })),
     creating ? (parent ? CHILD_KIND[parent.kind] || 'grid' : 'enterprise') : unit.kind);
@@ -93,7 +103,7 @@ function editUnit(list, unit, parent, done) {
   const leader = select('leader_person_id', [{ value: '', label: t('units.no_leader') }], '');
   const form = h('form', { class: 'form', id: 'unit-form', novalidate: true },
     formError(),
-    creating ? field(t('units.parent'), parentSel) : null,
+    creating || unit.parent_id ? field(t('units.parent'), parentSel, creating ? null : t('units.move_hint')) : null,
     creating ? field(t('units.kind'), kindSel) : null,
     field(t('units.name'), name),
     field(t('units.code'), code, t('units.code_hint')),
@@ -128,6 +138,7 @@ function editUnit(list, unit, parent, done) {
           toast(t('units.created', { name: (u && u.name) || body.name }), 'ok');
         } else {
           const body = {};
+          if (unit.parent_id && parentSel.value && Number(parentSel.value) !== unit.parent_id) body.parent_id = Number(parentSel.value);
           if (name.value.trim() !== unit.name) body.name = name.value.trim();
           if (code.value.trim() !== unit.code) body.code = code.value.trim();
           if (tz.value.trim() !== unit.tz) body.tz = tz.value.trim();
