@@ -197,6 +197,12 @@ ws_err org_post_create(store_conn *c, const org_caller *by, int64_t enterprise_i
 ws_err org_post_update(store_conn *c, const org_caller *by, int64_t id, unsigned set,
                        const char *code, const char *name, bool active, int64_t department_id);
 ws_err org_post_get(store_conn *c, int64_t id, org_post *p);
+/* Lookups inside one enterprise by code, else by name; WS_ENOTFOUND naming
+ * "department" / "posts" when neither matches. */
+ws_err org_dept_find(store_conn *c, int64_t enterprise_id, const char *code_or_name,
+                     org_dept *d);
+ws_err org_post_find(store_conn *c, int64_t enterprise_id, const char *code_or_name,
+                     org_post *p);
 
 typedef struct org_ref_filter {
     const char *scope_path; /* caller's scope: enterprises inside it, or containing it */

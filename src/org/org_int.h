@@ -43,12 +43,6 @@ ws_err org_bind_opt_text(store_stmt *st, int idx, const char *s);
 /* The default departments of a new enterprise. */
 ws_err org_default_departments(store_conn *c, const org_caller *by, int64_t enterprise_id);
 
-/* Lookups inside one enterprise by code, else by name (departments, posts). */
-ws_err org_dept_find(store_conn *c, int64_t enterprise_id, const char *code_or_name,
-                     org_dept *d);
-ws_err org_post_find(store_conn *c, int64_t enterprise_id, const char *code_or_name,
-                     org_post *p);
-
 /* The id of the person with employee_no in unit_id, 0 when none. */
 ws_err org_person_by_empno(store_conn *c, int64_t unit_id, const char *empno, int64_t *id);
 
