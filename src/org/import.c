@@ -118,9 +118,16 @@ void org_import_result_free(org_import_result *r)
 }
 
 /* The outcome: WS_OK, or WS_EINVAL with the first error as the detail. */
-static ws_err outcome(const org_import_result *r)
+static ws_err outcome(org_import_result *r)
 {
     if (!r->nerrors) return WS_OK;
+    /* By row, keeping the order of one row's errors (insertion sort: stable). */
+    for (size_t i = 1; i < r->nerrors; i++) {
+        org_import_error e = r->errors[i];
+        size_t j = i;
+        for (; j > 0 && r->errors[j - 1].row > e.row; j--) r->errors[j] = r->errors[j - 1];
+        r->errors[j] = e;
+    }
     const org_import_error *e = &r->errors[0];
     char field[48];
     snprintf(field, sizeof field, "row %d: %s", e->row, e->field);
@@ -405,10 +412,8 @@ ws_err org_import_units(store_conn *c, const org_caller *by, const char *data, s
                       ix[k].code, rows[ix[k - 1].i].rownum);
             rows[ix[k].i].bad = true;
         }
-    if (r->nerrors) goto done;
     size_t norder = 0;
     unit_order(rows, n, ix, order, &norder, r);
-    if (r->nerrors) goto done;
 
     /* Phase 3: apply, parents first. */
     rc = store_begin(c);
@@ -418,6 +423,10 @@ ws_err org_import_units(store_conn *c, const org_caller *by, const char *data, s
     for (size_t k = 0; !rc && k < norder; k++) {
         size_t i = order[k];
         const code_ix *p = rows[i].parent[0] ? ix_find(ix, n, rows[i].parent) : NULL;
+        if (rows[i].bad) { /* its errors are already listed */
+            failed[i] = true;
+            continue;
+        }
         if (p && failed[p->i]) {
             add_error(r, rows[i].rownum, "parent_code", "the parent in row %d was not imported",
                       rows[p->i].rownum);
@@ -457,6 +466,7 @@ typedef struct prow {
     const char *name, *empno, *phone, *unit, *dept;
     char posts[ORG_POSTS_MAX][ORG_NAME_MAX + 1];
     int nposts;
+    bool bad; /* failed its own checks: not applied */
 } prow;
 
 static const char *const person_rename[] = {"department_id", "department", "post_ids", "posts",
@@ -642,6 +652,7 @@ ws_err org_import_people(store_conn *c, const org_caller *by, const char *data, 
     for (size_t i = 0; i < n; i++) {
         const org_table_row *tr = &t.rows[i + 1];
         prow *p = &rows[i];
+        size_t errors_before = r->nerrors + r->omitted;
         p->rownum = tr->rownum;
         p->name = cell(tr, idx, P_NAME);
         p->empno = cell(tr, idx, P_EMPNO);
@@ -656,6 +667,7 @@ ws_err org_import_people(store_conn *c, const org_caller *by, const char *data, 
         row_ok(r, p->rownum, "unit_code", org_check_code(p->unit, "unit_code"));
         row_ok(r, p->rownum, "department", org_check_text(p->dept, "department", ORG_NAME_MAX));
         split_posts(cell(tr, idx, P_POSTS), p, r);
+        p->bad = r->nerrors + r->omitted != errors_before;
         if (p->empno[0] && p->unit[0] && strlen(p->unit) <= ORG_CODE_MAX &&
             strlen(p->empno) <= ORG_EMPNO_MAX) {
             snprintf(keys[nkeys].key, sizeof keys[nkeys].key, "%s\x1f%s", p->unit, p->empno);
@@ -664,15 +676,17 @@ ws_err org_import_people(store_conn *c, const org_caller *by, const char *data, 
     }
     qsort(keys, nkeys, sizeof *keys, pkey_cmp);
     for (size_t k = 1; k < nkeys; k++)
-        if (strcmp(keys[k].key, keys[k - 1].key) == 0)
+        if (strcmp(keys[k].key, keys[k - 1].key) == 0) {
             add_error(r, rows[keys[k].i].rownum, "employee_no",
                       "employee_no %s of unit %s also appears in row %d", rows[keys[k].i].empno,
                       rows[keys[k].i].unit, rows[keys[k - 1].i].rownum);
-    if (r->nerrors) goto done;
+            rows[keys[k].i].bad = true;
+        }
 
     rc = store_begin(c);
     if (rc) goto out;
     for (size_t i = 0; !rc && i < n; i++) {
+        if (rows[i].bad) continue;
         rc = apply_person(c, by, &rows[i], idx, r);
         if (rc) add_error(r, rows[i].rownum, "name", "%s", ws_err_message());
     }
