@@ -82,7 +82,7 @@ export function clearErrors(form) {
   form.querySelectorAll('.field-error').forEach((e) => { e.textContent = ''; });
   form.querySelectorAll('.has-error').forEach((e) => e.classList.remove('has-error'));
   const fe = form.querySelector('.form-error');
-  if (fe) { fe.textContent = ''; fe.classList.add('hidden'); }
+  if (fe) { fe.textContent = ''; fe.classList.add('hidden'); fe.classList.remove('locked'); }
 }
 
 // Show an error next to the field it names (error.field), else at the form

@@ -189,7 +189,8 @@ async function main() {
     await login(page, ADMIN_USER, ADMIN_PW + '-wrong');
     const err = page.locator('#login-form .form-error');
     await err.waitFor({ state: 'visible' });
-    assert((await err.innerText()).trim().length > 0, 'the error message is empty');
+    const said = (await err.innerText()).trim();
+    assert(said.includes('用户名或密码错误'), 'the error does not say 用户名或密码错误: ' + said);
     assert(new URL(page.url()).pathname === '/login', 'left the login page after a wrong password');
     assert(await page.locator('#login-form input[name=password]').inputValue() === '', 'the wrong password stays in the field');
     const cookies = await page.context().cookies();
@@ -490,6 +491,29 @@ async function main() {
     await page.goto(BASE + '/admin/units');
     await page.locator(`[data-unit-id="${got[1].id}"]`).waitFor();
     await missingStrings(page);
+  });
+
+  await test('import people from a CSV with a BOM', async (w) => {
+    const page = await loginAdmin(w);
+    await page.goto(BASE + '/admin/import');
+    const units = await allItems(page, '/units');
+    const grid = units.find((u) => u.kind === 'grid' && u.active && u.enterprise_id);
+    await page.locator('input[name=kind][value=people]').check();
+    assert((await text(page, '#import-columns')).includes('单位编码'), 'people columns not shown');
+    const csv = '\ufeff姓名,工号,手机,单位编码,部门,岗位\r\n' +
+      `导入甲${RUN},IA${RUN},13700000001,${grid.code},安全,\r\n` +
+      `导入乙${RUN},IB${RUN},13700000002,NO-SUCH-UNIT-${RUN},,\r\n`;
+    await page.locator('#import-file').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(csv, 'utf8') });
+    await page.locator('#import-dry').click();
+    await page.locator('#import-errors').waitFor();
+    assert((await text(page, '#import-errors tbody')).startsWith('3'), 'the unknown unit on row 3 is not reported');
+    const fixed = csv.replace('NO-SUCH-UNIT-' + RUN, grid.code);
+    await page.locator('#import-file').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(fixed, 'utf8') });
+    await page.locator('#import-dry').click();
+    await page.locator('#import-run').click();
+    await page.locator('#import-done').waitFor();
+    const found = (await apiGet(page, '/people?q=' + encodeURIComponent('导入') + '&unit_id=' + grid.id)).body.items;
+    assert(found.filter((p) => p.name.endsWith(RUN)).length === 2, 'the two people were not imported');
   });
 
   await test('a manager reads accounts but is offered no account changes', async (w) => {

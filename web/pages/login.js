@@ -49,9 +49,18 @@ export function render(main, ctx) {
           fe.classList.add('locked');
           return;
         }
-        // One message for wrong user and wrong password: show it at the form.
-        showError(form, { status: e.status, message: e.message || (e.status === 401 ? t('login.bad') : ''),
-          field: e.status === 401 ? '' : e.field });
+        if (e.status === 401) {
+          // One message for wrong user and wrong password, in the page's
+          // language, with the server's own words beneath when they differ.
+          const fe = form.querySelector('.form-error');
+          fe.textContent = t('login.bad');
+          if (e.message && e.message.toLowerCase() !== t('login.bad').toLowerCase()) {
+            fe.append(h('br'), h('span', { class: 'small server-msg' }, e.message));
+          }
+          fe.classList.remove('hidden', 'locked');
+        } else {
+          showError(form, e);
+        }
         pass.focus();
       }
     });
