@@ -1,5 +1,4 @@
 /* common.c — the integration-test harness; see common.h. */
-#define _GNU_SOURCE
 #include "integration/common.h"
 
 #include <curl/curl.h>

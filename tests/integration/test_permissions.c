@@ -200,7 +200,7 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
     out[0] = 0;
     char v[64], b[512];
     while (*t) {
-        if (*t != '{' || !strchr(t, '}') || t[1] == '"') {
+        if (*t != '{' || t[1] < 'a' || t[1] > 'z') { /* JSON braces, not a placeholder */
             char ch[2] = {*t++, 0};
             put(out, cap, &n, ch);
             continue;
