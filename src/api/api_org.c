@@ -539,12 +539,13 @@ static ws_err people_list(api_ctx *ctx)
     if (!rc && f.q && strlen(f.q) > 100)
         rc = ws_fail(WS_EINVAL, "q", "q is longer than 100 bytes");
     if (rc) return rc;
+    bool contact = may_contact(ctx, NULL);
+    f.q_phone = contact; /* no probing for numbers one may not see */
     org_person *items = NULL;
     size_t n = 0;
     int64_t next = 0;
     rc = org_person_list(ctx->conn, &f, &items, &n, &next);
     if (rc) return rc;
-    bool contact = may_contact(ctx, NULL);
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++) json_array_append_new(a, person_json(&items[i], contact));
     free(items);
@@ -831,7 +832,7 @@ const api_route api_org_routes[] = {
      "Change a post's code, name, department or active flag", "posts", ref_patch_fields,
      N_POST_PATCH},
     {"GET", "/api/v1/people", people_list, API_AUTH, "person.read",
-     "People in the caller's scope (?unit_id= subtree, &active=, &q= name or number)", "people",
+     "People in the caller's scope (?unit_id= subtree, &active=, &q= name, number or phone)", "people",
      NULL, 0},
     {"POST", "/api/v1/people", people_create, API_AUTH, "person.write", "Create a person",
      "people", person_create_fields, N_PERSON_CREATE},

@@ -289,6 +289,7 @@ typedef struct org_person_filter {
     int64_t unit_id;        /* people of this unit and its subtree; 0 = any */
     int active;             /* -1 any, 0, 1 */
     const char *q;          /* substring of name or employee_no; NULL = none */
+    bool q_phone;           /* q also matches phone numbers (callers with person.contact) */
     int64_t cursor;
     int limit;
 } org_person_filter;

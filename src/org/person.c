@@ -463,6 +463,7 @@ ws_err org_person_list(store_conn *c, const org_person_filter *f, org_person **i
     if (!rc) rc = store_bind_text(st, 3, pat);
     if (!rc) rc = store_bind_int(st, 4, f->cursor);
     if (!rc) rc = store_bind_int(st, 5, limit + 1);
+    if (!rc) rc = store_bind_int(st, 6, f->q_phone ? 1 : 0);
     while (!rc && len <= (size_t)limit && !(rc = store_step(st, &row)) && row)
         org_person_row(st, &v[len++]);
     store_finalize(st);

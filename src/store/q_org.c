@@ -113,7 +113,8 @@ const char Q_ORG_PERSON_LIST[] =
     "WHERE u.path LIKE CAST($1 AS TEXT) || '%' "
     "AND (CAST($2 AS BIGINT) < 0 OR p.active = $2) "
     "AND (CAST($3 AS TEXT) = '' OR p.name LIKE $3 ESCAPE '\\' "
-    "     OR lower(p.employee_no) LIKE lower($3) ESCAPE '\\') "
+    "     OR lower(p.employee_no) LIKE lower($3) ESCAPE '\\' "
+    "     OR (CAST($6 AS BIGINT) = 1 AND p.phone LIKE $3 ESCAPE '\\')) "
     "AND p.id > $4 ORDER BY p.id LIMIT $5";
 const char Q_ORG_PERSON_POSTS[] =
     "SELECT id, post_id FROM person_posts WHERE person_id = $1 ORDER BY post_id";

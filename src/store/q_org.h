@@ -68,7 +68,7 @@ extern const char Q_ORG_PERSON_UPDATE[];     /* $1 id, $2 unit, $3 dept|NULL, $4
                                                 $5 name, $6 phone|NULL, $7 active, $8 left_at|NULL,
                                                 $9 now */
 extern const char Q_ORG_PERSON_LIST[];       /* $1 path, $2 active|-1, $3 like-pattern|'',
-                                                $4 cursor, $5 limit */
+                                                $4 cursor, $5 limit, $6 1 = also match phone */
 extern const char Q_ORG_PERSON_POSTS[];      /* $1 person -> id, post_id */
 extern const char Q_ORG_PERSON_POST_INSERT[]; /* $1 person, $2 post, $3 now -> id */
 extern const char Q_ORG_PERSON_POST_DELETE[]; /* $1 id */

@@ -297,11 +297,14 @@ typedef struct tctx {
 static fixture fx_sqlite = {.kind = STORE_SQLITE}, fx_pg = {.kind = STORE_POSTGRES};
 static tctx tc;
 
+static void quiet(void *arg, const char *msg) { (void)arg, (void)msg; }
+
 static bool pg_admin(const char *url, const char *sql)
 {
     PGconn *pc = PQconnectdb(url);
     bool ok = false;
     if (PQstatus(pc) == CONNECTION_OK) {
+        PQsetNoticeProcessor(pc, quiet, NULL);
         PGresult *r = PQexec(pc, sql);
         ok = PQresultStatus(r) == PGRES_COMMAND_OK;
         if (!ok) fprintf(stderr, "pg: %s", PQerrorMessage(pc));
@@ -342,6 +345,13 @@ static int db_setup(void **state)
     }
     if (store_open(tc.url, 2, &tc.s) || store_acquire(tc.s, &tc.c) || store_migrate(tc.c)) {
         fprintf(stderr, "store: %s\n", ws_err_message());
+        if (tc.c) store_release(tc.c);
+        store_close(tc.s);
+        if (f->kind == STORE_POSTGRES) {
+            char sql[160];
+            snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", tc.pg_db);
+            pg_admin(f->pg_admin, sql);
+        }
         return -1;
     }
     *state = &tc;
@@ -1065,6 +1075,21 @@ static void test_import_people_gbk(void **state)
     assert_string_equal(ps[0].phone, "13900009999");
     assert_int_equal(ps[0].npost, 1);
     assert_int_equal(ps[0].post_ids[0], sl);
+    free(ps);
+    /* Phone search only for callers who may see phones. */
+    f.q = "0000999";
+    assert_int_equal(org_person_list(c, &f, &ps, &k, &next), WS_OK);
+    assert_int_equal(k, 0);
+    free(ps);
+    f.q_phone = true;
+    assert_int_equal(org_person_list(c, &f, &ps, &k, &next), WS_OK);
+    assert_int_equal(k, 1);
+    assert_string_equal(ps[0].name, "张三");
+    free(ps);
+    f.q_phone = false;
+    f.q = "%"; /* LIKE wildcards are literal */
+    assert_int_equal(org_person_list(c, &f, &ps, &k, &next), WS_OK);
+    assert_int_equal(k, 0);
     free(ps);
     free(gbk);
 
