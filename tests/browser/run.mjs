@@ -421,7 +421,7 @@ async function main() {
     assert(r.status === 403, 'GET /api/v1/accounts as a worker answered ' + r.status);
   });
 
-  await test('a locked account shows the lock notice; the admin unlocks it', async (w) => {
+  await test('a locked account shows the lock notice; the admin unlocks, deactivates and activates it', async (w) => {
     assert(worker, 'needs the worker account of the previous test');
     const page = await w.newPage();
     for (let i = 0; i < 5; i++) {
@@ -439,6 +439,18 @@ async function main() {
     assert((await row.innerText()).includes('已锁定'), 'the account list does not show the lock');
     await row.locator('[data-action=unlock]').click();
     await admin.locator(`#account-list [data-username="${worker.username}"] [data-action=unlock]`).waitFor({ state: 'detached' });
+    await login(page, worker.username, worker.password);
+    await page.locator('#home-scope').waitFor();
+    // Deactivate: the account can no longer sign in; activate brings it back.
+    await admin.locator(`#account-list [data-username="${worker.username}"] [data-action=deactivate]`).click();
+    await admin.locator('dialog .btn-danger').click();
+    await admin.locator(`#account-list [data-username="${worker.username}"] [data-action=activate]`).waitFor();
+    assert((await text(admin, `#account-list [data-username="${worker.username}"]`)).includes('已停用'), 'no 已停用 badge');
+    await login(page, worker.username, worker.password);
+    await page.locator('#login-form .form-error:not(.hidden)').waitFor();
+    assert(new URL(page.url()).pathname === '/login', 'a deactivated account signed in');
+    await admin.locator(`#account-list [data-username="${worker.username}"] [data-action=activate]`).click();
+    await admin.locator(`#account-list [data-username="${worker.username}"] [data-action=deactivate]`).waitFor();
     await login(page, worker.username, worker.password);
     await page.locator('#home-scope').waitFor();
   });
