@@ -99,6 +99,22 @@ static void test_csv_utf8(void **state)
     assert_string_equal(cellv(&t, 1, 1), "名称");
     org_table_free(&t);
 
+    /* Trailing empty columns beyond the 64 read are ignored; values there are not. */
+    char wide[400] = "code,name";
+    for (int i = 0; i < 100; i++) strcat(wide, ",");
+    strcat(wide, "\nX,y");
+    for (int i = 0; i < 100; i++) strcat(wide, ",");
+    strcat(wide, "\n");
+    assert_int_equal(org_table_read(wide, strlen(wide), 100, &t), WS_OK);
+    assert_int_equal(t.nrows, 2);
+    assert_string_equal(cellv(&t, 1, 1), "y");
+    org_table_free(&t);
+    strcat(wide, "Z,z");
+    for (int i = 0; i < 70; i++) strcat(wide, ",");
+    strcat(wide, "late\n");
+    assert_int_equal(org_table_read(wide, strlen(wide), 100, &t), WS_EINVAL);
+    assert_non_null(strstr(ws_err_message(), "row 3"));
+
     /* Broken quoting and row caps are refused with the row named. */
     const char open[] = "code,name\nX,\"never closed\n";
     assert_int_equal(org_table_read(open, sizeof open - 1, 100, &t), WS_EINVAL);
