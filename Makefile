@@ -45,11 +45,13 @@ deps:
 
 build/rel/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(REL_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(REL_CFLAGS) -MMD -MP -c $< -o $@
 
 build/test/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC test $<"
+	@$(CC) $(TEST_CFLAGS) -MMD -MP -c $< -o $@
 
 build/rel/libworksafe.a: $(REL_OBJ)
 	@rm -f $@; ar rcs $@ $^
