@@ -182,6 +182,19 @@ async function main() {
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
 
+  await test('dictionary: every string in both Chinese and English', async () => {
+    const { missingKeys } = await import(path.join(ROOT, 'web/i18n.js'));
+    const m = missingKeys();
+    assert(!m.en.length && !m.zh.length, `missing in en: ${m.en.join(', ')}; missing in zh: ${m.zh.join(', ')}`);
+    // Every key the pages name literally is in the dictionary.
+    const src = ['app.js', 'ui.js', 'session.js', ...fs.readdirSync(path.join(ROOT, 'web/pages')).map((f) => 'pages/' + f)]
+      .map((f) => fs.readFileSync(path.join(ROOT, 'web', f), 'utf8')).join('\n');
+    const dict = fs.readFileSync(path.join(ROOT, 'web/i18n.js'), 'utf8');
+    const used = new Set([...src.matchAll(/\bt\('([a-z_]+\.[a-z_.0-9]*[a-z0-9_])'/g)].map((x) => x[1]));
+    const absent = [...used].filter((k) => !dict.includes(`'${k}':`));
+    assert(!absent.length, 'keys used but not defined: ' + absent.join(', '));
+  });
+
   await test('login with a wrong password shows the server error', async (w) => {
     const page = await w.newPage();
     await page.goto(BASE + '/');
