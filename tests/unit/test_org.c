@@ -1252,6 +1252,45 @@ static void test_demo_on_init_root(void **state)
     verify_clean(c);
 }
 
+/* The samples in tests/data/import apply to the demo park. */
+static void test_import_samples(void **state)
+{
+    tctx *t = *state;
+    store_conn *c = t->c;
+    org_demo_ids ids;
+    assert_int_equal(org_demo_seed(c, &WHO, &ids), WS_OK);
+    static const struct {
+        const char *file;
+        bool people;
+        int created;
+    } samples[] = {{"tests/data/import/units_utf8_bom.csv", false, 6},
+                   {"tests/data/import/people_gbk.csv", true, 6},
+                   {"tests/data/import/people.xlsx", true, 3}};
+    for (size_t i = 0; i < 3; i++) {
+        size_t n;
+        char *data = slurp(samples[i].file, &n);
+        org_import_result r;
+        ws_err rc = samples[i].people ? org_import_people(c, &TRUSTED, data, n, false, &r)
+                                      : org_import_units(c, &TRUSTED, data, n, false, &r);
+        if (rc)
+            fail_msg("%s: %s (%s)", samples[i].file, ws_err_message(), ws_err_field());
+        assert_int_equal(r.created, samples[i].created);
+        org_import_result_free(&r);
+        free(data);
+    }
+    org_unit g;
+    assert_int_equal(org_unit_by_code(c, "HDJX-S3-YL-G1", &g), WS_OK);
+    assert_int_equal(g.enterprise_id, ids.enterprise);
+    org_person_filter f = {.scope_path = g.path, .active = 1, .limit = 50};
+    org_person *ps;
+    size_t k;
+    int64_t next;
+    assert_int_equal(org_person_list(c, &f, &ps, &k, &next), WS_OK);
+    assert_int_equal(k, 3); /* 高翔, 罗琳 and 韩梅 */
+    free(ps);
+    verify_clean(c);
+}
+
 /* ------------------------------------------------------------------ main */
 
 /* One evidence-log key per group; the group state is the fixture. */
@@ -1303,6 +1342,7 @@ int main(void)
         DB_TEST(test_import_xlsx_and_scope),
         DB_TEST(test_demo_seed),
         DB_TEST(test_demo_on_init_root),
+        DB_TEST(test_import_samples),
     };
     int failed = cmocka_run_group_tests_name("org_files", files, NULL, NULL);
     failed += cmocka_run_group_tests_name("org_sqlite", db, setup_sqlite, group_teardown);
