@@ -4,12 +4,15 @@
  *
  * From each route it takes the method and pattern, the summary and tag, the
  * path parameters ({id} and {..._id} become int64 >= 1, others strings),
+ * the query parameters that the summary names in the route tables' house
+ * style "(?parent_id=&kind=)" (optional strings: the handler validates),
  * whether it is public (security: []) or needs a session, the permission
  * action (as the extension x-permission), and the request body schema from
  * the route's json_field table: types, required fields, nullable, string
  * byte caps as maxLength, integer bounds, array item caps and
  * additionalProperties: false (the decoder refuses unknown fields). Every
- * error is the envelope schema Error. /healthz and /metrics, which the HTTP
+ * error is the envelope schema Error. Import routes (POST /api/v1/imports/...)
+ * take the file itself as the body: CSV or XLSX. /healthz and /metrics, which the HTTP
  * layer answers itself, are described by hand at the end.
  *
  * The document never changes while the process runs: it is built once, on
@@ -168,6 +171,50 @@ static json_t *path_params(gen *g, const char *pattern)
     return arr;
 }
 
+/* Query parameters named in the summary as "?name=" or "&name=". */
+static void query_params(gen *g, const char *summary, json_t *arr)
+{
+    if (!summary) return;
+    for (const char *p = summary; *p; p++) {
+        if (*p != '?' && *p != '&') continue;
+        const char *s = p + 1, *e = s;
+        while ((*e >= 'a' && *e <= 'z') || *e == '_' || (e > s && *e >= '0' && *e <= '9')) e++;
+        if (e == s || *e != '=' || (size_t)(e - s) >= 64) continue;
+        char name[64];
+        memcpy(name, s, (size_t)(e - s));
+        name[e - s] = 0;
+        bool seen = false;
+        for (size_t i = 0; i < json_array_size(arr); i++)
+            if (!strcmp(json_string_value(json_object_get(json_array_get(arr, i), "name")), name)) seen = true;
+        if (seen) continue;
+        json_t *prm = json_object(), *sch = json_object();
+        set(g, prm, "name", json_string(name));
+        set(g, prm, "in", json_string("query"));
+        set(g, prm, "required", json_false());
+        set(g, sch, "type", json_string("string"));
+        set(g, prm, "schema", sch);
+        push(g, arr, prm);
+    }
+}
+
+/* Import routes: the body is the file. */
+static json_t *file_body(gen *g)
+{
+    json_t *rb = json_object(), *content = json_object(), *csv = json_object(), *xlsx = json_object(),
+           *cs = json_object(), *xs = json_object();
+    set(g, cs, "type", json_string("string"));
+    set(g, cs, "description", json_string("CSV with a header row, UTF-8 (with or without BOM) or GBK"));
+    set(g, csv, "schema", cs);
+    set(g, xs, "type", json_string("string"));
+    set(g, xs, "format", json_string("binary"));
+    set(g, xlsx, "schema", xs);
+    set(g, content, "text/csv", csv);
+    set(g, content, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", xlsx);
+    set(g, rb, "required", json_true());
+    set(g, rb, "content", content);
+    return rb;
+}
+
 static json_t *responses(gen *g, const char *success)
 {
     json_t *r = json_object(), *ok = json_object();
@@ -186,9 +233,12 @@ static json_t *operation(gen *g, const api_route *r)
     push(g, tags, json_string(r->tag ? r->tag : "other"));
     set(g, op, "tags", tags);
     json_t *prm = path_params(g, r->pattern);
+    query_params(g, r->summary, prm);
     if (json_array_size(prm)) set(g, op, "parameters", prm);
     else json_decref(prm);
-    if (r->body && r->nbody) {
+    if (!strcmp(r->method, "POST") && !strncmp(r->pattern, "/api/v1/imports/", 16)) {
+        set(g, op, "requestBody", file_body(g));
+    } else if (r->body && r->nbody) {
         json_t *rb = json_object(), *content = json_object(), *media = json_object();
         set(g, media, "schema", body_schema(g, r->body, r->nbody));
         set(g, content, "application/json", media);

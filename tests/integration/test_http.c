@@ -347,9 +347,16 @@ static void openapi_describes_every_route(void **state)
         if (routes[i]->access == API_PUBLIC) assert_true(json_is_array(sec) && json_array_size(sec) == 0);
         else assert_null(sec);
         /* Every {param} is a required path parameter. */
-        size_t want = 0;
+        size_t want = 0, got = 0;
         for (const char *p = routes[i]->pattern; (p = strchr(p, '{')); p++) want++;
-        assert_int_equal(json_array_size(json_object_get(op, "parameters")), want);
+        json_t *prms = json_object_get(op, "parameters");
+        for (size_t k2 = 0; k2 < json_array_size(prms); k2++) {
+            json_t *prm = json_array_get(prms, k2);
+            if (strcmp(json_string_value(json_object_get(prm, "in")), "path")) continue;
+            assert_true(json_is_true(json_object_get(prm, "required")));
+            got++;
+        }
+        assert_int_equal(got, want);
         if (routes[i]->nbody) {
             json_t *schema = json_object_get(
                 json_object_get(json_object_get(json_object_get(op, "requestBody"), "content"), "application/json"),
@@ -375,6 +382,16 @@ static void openapi_describes_every_route(void **state)
     assert_string_equal(json_string_value(json_object_get(bearer, "scheme")), "bearer");
     json_t *err = json_object_get(json_object_get(comp, "schemas"), "Error");
     assert_non_null(json_object_get(json_object_get(err, "properties"), "error"));
+    /* Query parameters named in a summary ("?parent_id=&kind=") are listed. */
+    json_t *units = json_object_get(json_object_get(paths, "/api/v1/units"), "get");
+    bool parent = false;
+    for (size_t k = 0; k < json_array_size(json_object_get(units, "parameters")); k++) {
+        json_t *prm = json_array_get(json_object_get(units, "parameters"), k);
+        if (!strcmp(json_string_value(json_object_get(prm, "name")), "parent_id") &&
+            !strcmp(json_string_value(json_object_get(prm, "in")), "query"))
+            parent = true;
+    }
+    assert_true(parent);
     assert_non_null(json_object_get(paths, "/healthz"));
     assert_non_null(json_object_get(paths, "/metrics"));
     json_decref(doc);
