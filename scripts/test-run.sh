@@ -58,8 +58,9 @@ for t in build/test/unit/test_*; do [ -x "$t" ] && run_cmocka "$t"; done
 for t in build/test/integration/test_*; do [ -x "$t" ] && run_cmocka "$t"; done
 for f in build/fuzz/fuzz_*; do
     [ -x "$f" ] || continue
-    mkdir -p build/fuzz/corpus-"$(basename "$f")"
-    one "$(basename "$f")" "$f" -max_total_time=5 -rss_limit_mb=2048 build/fuzz/corpus-"$(basename "$f")" tests/fuzz/seeds
+    name=$(basename "$f"); corpus=build/fuzz/corpus-$name; mkdir -p "$corpus"
+    seeds=(); [ -d "tests/fuzz/seeds-${name#fuzz_}" ] && seeds=("tests/fuzz/seeds-${name#fuzz_}")
+    one "$name" "$f" -max_total_time=5 -rss_limit_mb=2048 "$corpus" "${seeds[@]}"
 done
 
 # Browser tests: a demo plant on a free port, driven by playwright-core.
