@@ -196,7 +196,7 @@ ws_err json_decode_body(const char *body, size_t len, size_t max_body, const jso
         size_t idx;
         const json_field *f = find_field(fields, nfields, key, &idx);
         if (!f) {
-            rc = ws_fail(WS_EINVAL, key, "unknown field");
+            rc = ws_fail(WS_EINVAL, *key ? key : "body", *key ? "unknown field" : "unknown field with an empty name");
             goto fail;
         }
         rc = decode_value(f, v, out);
