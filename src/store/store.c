@@ -440,13 +440,38 @@ static char *find_tool(const char *tool)
     return found;
 }
 
-ws_err store_run_tool(const char *const *argv)
+extern char **environ;
+
+ws_err store_run_tool(const char *const *argv, const char *password)
 {
     char *path = find_tool(argv[0]);
     if (!path)
         return ws_fail(WS_EIO, NULL, "%s not found in PATH or /usr/lib/postgresql/*/bin", argv[0]);
+    /* The child's environment: ours, with PGPASSWORD replaced. Built before
+     * fork, since the child may only make async-signal-safe calls. */
+    size_t ne = 0;
+    while (environ[ne])
+        ne++;
+    char **envp = calloc(ne + 2, sizeof *envp);
+    char *pwvar = NULL;
+    if (!envp || (password && asprintf(&pwvar, "PGPASSWORD=%s", password) < 0)) {
+        free(envp);
+        free(path);
+        return ws_fail(WS_ENOMEM, NULL, "out of memory");
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < ne; i++)
+        if (strncmp(environ[i], "PGPASSWORD=", 11) != 0)
+            envp[k++] = environ[i];
+    if (pwvar)
+        envp[k++] = pwvar;
+    envp[k] = NULL;
     pid_t pid = fork();
     if (pid < 0) {
+        free(envp);
+        if (pwvar)
+            memset(pwvar, 0, strlen(pwvar));
+        free(pwvar);
         free(path);
         return ws_fail(WS_EIO, NULL, "fork failed: %s", strerror(errno));
     }
@@ -458,9 +483,13 @@ ws_err store_run_tool(const char *const *argv)
             if (fd > 2)
                 close(fd);
         }
-        execv(path, (char *const *)argv);
+        execve(path, (char *const *)argv, envp);
         _exit(127);
     }
+    free(envp);
+    if (pwvar)
+        memset(pwvar, 0, strlen(pwvar));
+    free(pwvar);
     int status = 0;
     pid_t r;
     do

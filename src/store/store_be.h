@@ -86,8 +86,10 @@ ws_err store_sql_scan(const char *sql, buf *out, int *nparams);
 ws_err store_migration_sql(store_kind kind, const char *sql, buf *out);
 
 /* Run argv[0] (searched in PATH, then /usr/lib/postgresql/<ver>/bin) with
- * argv, stdin from /dev/null, no shell, and wait. WS_OK when it exits 0. */
-ws_err store_run_tool(const char *const *argv);
+ * argv, stdin from /dev/null, no shell, and wait. password (may be NULL) is
+ * passed as PGPASSWORD in the child's environment, never on its command
+ * line. WS_OK when it exits 0. */
+ws_err store_run_tool(const char *const *argv, const char *password);
 
 /* Record a non-conflict engine failure: logs msg (engine text, never values)
  * with log_warn and returns ws_fail(WS_ESTORE, …). */

@@ -152,11 +152,18 @@ static int teardown_sqlite(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+static void no_notice(void *arg, const char *msg)
+{
+    (void)arg;
+    (void)msg;
+}
+
 static bool pg_admin_exec(const char *admin, const char *sql)
 {
     PGconn *pc = PQconnectdb(admin);
     bool ok = false;
     if (PQstatus(pc) == CONNECTION_OK) {
+        PQsetNoticeProcessor(pc, no_notice, NULL);
         PGresult *r = PQexec(pc, sql);
         ok = PQresultStatus(r) == PGRES_COMMAND_OK;
         if (!ok)
@@ -246,6 +253,18 @@ static void t_migrate_from_empty(void **state)
     assert_true(a > 0);
     assert_true(b > a);
     exec_ok(c, "DELETE FROM units");
+    if (f->kind == STORE_SQLITE) {
+        /* Every pool connection runs with the promised settings. */
+        store_stmt *st;
+        bool row;
+        assert_int_equal(store_prepare(c, "PRAGMA journal_mode", &st), WS_OK);
+        assert_int_equal(store_step(st, &row), WS_OK);
+        assert_string_equal(store_col_text(st, 0), "wal");
+        store_finalize(st);
+        assert_int_equal(query_int(c, "PRAGMA foreign_keys"), 1);
+        assert_int_equal(query_int(c, "PRAGMA busy_timeout"), 5000);
+        assert_int_equal(query_int(c, "PRAGMA synchronous"), 1);   /* NORMAL */
+    }
     if (f->kind == STORE_POSTGRES) {
         /* The dialect mapping produced 64-bit columns and byte arrays. */
         assert_int_equal(query_int(c, "SELECT count(*) FROM information_schema.columns WHERE "
@@ -687,16 +706,18 @@ static void t_backup_restore(void **state)
     char bogus[400];
     snprintf(bogus, sizeof bogus, "%s/nothing-here", f->dir);
     assert_int_equal(store_restore(f->url, bogus), WS_EINVAL);
-    if (f->kind == STORE_SQLITE) {
-        snprintf(bogus, sizeof bogus, "%s/bogus.db", f->dir);
-        FILE *fp = fopen(bogus, "w");
-        fputs("not a database", fp);
-        fclose(fp);
-        assert_int_equal(store_restore(f->url, bogus), WS_EINVAL);
-        c = acq(f);
-        assert_int_equal(count_units(c), 2);
-        rel(c);
-    }
+    snprintf(bogus, sizeof bogus, "%s/bogus.db", f->dir);
+    FILE *fp = fopen(bogus, "w");
+    assert_non_null(fp);
+    fputs("not a database", fp);
+    fclose(fp);
+    store_close(f->s);
+    f->s = NULL;
+    assert_int_not_equal(store_restore(f->url, bogus), WS_OK);
+    assert_int_equal(store_open(f->url, 4, &f->s), WS_OK);
+    c = acq(f);
+    assert_int_equal(count_units(c), 2);
+    rel(c);
 }
 
 #define T(fn) cmocka_unit_test_teardown(fn, release_held)
@@ -707,7 +728,7 @@ static void t_backup_restore(void **state)
 
 int main(void)
 {
-    log_set_level(LOG_ERROR);
+    log_set_level(getenv("WS_TEST_LOG") ? LOG_DEBUG : LOG_ERROR);
     const struct CMUnitTest basics[] = {cmocka_unit_test(t_url_rejected)};
     const struct CMUnitTest sqlite_tests[] = {SUITE};
     const struct CMUnitTest pg_tests[] = {SUITE};
