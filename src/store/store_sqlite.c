@@ -143,12 +143,23 @@ static void sq_conn_close(store_conn *cc)
     for (int i = 0; i < CACHE_SLOTS; i++)
         if (c->cache[i])
             sq_stmt_destroy(c->cache[i]);
-    if (sqlite3_close(c->db) != SQLITE_OK)
-        log_warn("SQLite close with statements still open");
+    if (sqlite3_close(c->db) != SQLITE_OK) {
+        log_warn("SQLite closed with statements still open (not finalized)");
+        sqlite3_close_v2(c->db);   /* freed when the last one is finalized */
+    }
     free(c);
 }
 
-static void sq_conn_check(store_conn *c) { (void)c; }
+/* A transaction opened behind the store's back (store_exec("BEGIN")) must
+ * not travel to the next user of this connection. */
+static void sq_conn_check(store_conn *cc)
+{
+    sq_conn *c = SQC(cc);
+    if (!sqlite3_get_autocommit(c->db)) {
+        log_warn("SQLite connection returned with an open transaction; rolling back");
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+}
 
 static ws_err sq_exec(store_conn *cc, const char *sql)
 {
