@@ -1,8 +1,8 @@
 /* store.h — the neutral storage API with two backends, SQLite and PostgreSQL.
  *
  * The only place in worksafe that holds SQL text is src/store/: schema
- * migrations (migrations.c) and named queries (queries_<module>.c, declared in
- * queries.h). Modules above call store_prepare(conn, Q_SOMETHING), bind typed
+ * migrations (migrations.c) and named queries (q_<module>.c, declared in
+ * q_<module>.h). Modules above call store_prepare(conn, Q_SOMETHING), bind typed
  * parameters, and iterate rows. `make check-layers` enforces this.
  *
  * SQL dialect: statements are written once, with PostgreSQL-style numbered
@@ -94,7 +94,7 @@ ws_err store_scan_table(store_conn *c, const char *table, const char *const *col
 /* Schema. store_schema_version() reads the applied version (0 for an empty
  * database). store_migrate() applies every migration above it, each in its
  * own transaction, and refuses (WS_ESCHEMA) a database newer than
- * STORE_SCHEMA_VERSION. */
+ * store_schema_latest(). */
 int store_schema_latest(void);
 ws_err store_schema_version(store_conn *c, int *version);
 ws_err store_migrate(store_conn *c);
