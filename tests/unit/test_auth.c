@@ -253,11 +253,18 @@ static int64_t query_int(store_conn *c, const char *sql, const char *arg)
     return v;
 }
 
+static void pg_quiet(void *arg, const char *msg)
+{
+    (void)arg;
+    (void)msg;
+}
+
 static bool pg_admin_exec(const char *url, const char *sql)
 {
     PGconn *pc = PQconnectdb(url);
     bool ok = false;
     if (PQstatus(pc) == CONNECTION_OK) {
+        PQsetNoticeProcessor(pc, pg_quiet, NULL); /* "does not exist, skipping" */
         PGresult *r = PQexec(pc, sql);
         ok = PQresultStatus(r) == PGRES_COMMAND_OK;
         if (!ok) fprintf(stderr, "pg admin: %s", PQerrorMessage(pc));

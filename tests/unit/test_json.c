@@ -152,6 +152,8 @@ static void unknown_and_missing_fields_are_named(void **state)
     assert_string_equal(ws_err_field(), "name");
     assert_non_null(strstr(ws_err_message(), "required"));
     REFUSED("{}", WS_EINVAL, "name");
+    /* an empty key still names something a person can find */
+    REFUSED("{\"\":1,\"name\":\"a\"}", WS_EINVAL, "body");
 }
 
 static void wrong_types_are_named(void **state)
