@@ -1,6 +1,7 @@
 /* main.c — wiring only: pick the command and hand over to it (src/cli/). */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 
@@ -23,6 +24,9 @@ static int usage(FILE *to)
 
 int main(int argc, char **argv)
 {
+    /* Everything worksafe writes (database, keys, backups) holds personal
+     * data or secrets: private to the service user, whoever starts it. */
+    umask(077);
     if (argc < 2) return usage(stderr);
     const char *cmd = argv[1];
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) return usage(stdout);
