@@ -79,10 +79,24 @@ ws_err org_init(void)
 
 /* ---------------------------------------------------------- shared helpers */
 
+/* Org writes check invariants across rows (no cycle, a parent still
+ * active, the paths a move rewrites) before they write. On PostgreSQL, where
+ * transactions run concurrently at READ COMMITTED, two such checks could
+ * pass side by side; so every org write first takes one lock (Q_ORG_LOCK)
+ * and reads after it. Order: the org lock before the audit head, which
+ * audit_record takes at the end. */
 ws_err org_tx_begin(store_conn *c, bool *own)
 {
     *own = !store_in_tx(c);
-    return *own ? store_begin(c) : WS_OK;
+    ws_err rc = *own ? store_begin(c) : WS_OK;
+    if (rc) return rc;
+    store_stmt *st = NULL;
+    bool row;
+    rc = store_prepare(c, Q_ORG_LOCK, &st);
+    if (!rc) rc = store_step(st, &row);
+    store_finalize(st);
+    if (rc && *own) store_rollback(c);
+    return rc;
 }
 
 ws_err org_tx_end(store_conn *c, bool own, ws_err rc)

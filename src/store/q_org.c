@@ -16,6 +16,10 @@
     "id, person_id, from_unit_id, to_unit_id, from_department_id, to_department_id, "   \
     "reason, at, actor"
 
+const char Q_ORG_LOCK[] =
+    "INSERT INTO meta (key, value) VALUES ('org_write_lock', '1') "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+
 /* ------------------------------------------------------------------ units */
 const char Q_ORG_UNIT_GET[] = "SELECT " UNIT_COLS " FROM units WHERE id = $1";
 const char Q_ORG_UNIT_BY_CODE[] = "SELECT " UNIT_COLS " FROM units WHERE code = $1";

@@ -16,6 +16,11 @@
 #ifndef WS_Q_ORG_H
 #define WS_Q_ORG_H
 
+/* The org writer lock: an upsert of one meta row, which holds a row lock
+ * until the transaction ends (PostgreSQL; SQLite writers are serialised by
+ * BEGIN IMMEDIATE anyway). */
+extern const char Q_ORG_LOCK[];
+
 /* units */
 extern const char Q_ORG_UNIT_GET[];          /* $1 id */
 extern const char Q_ORG_UNIT_BY_CODE[];      /* $1 code */

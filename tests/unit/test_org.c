@@ -17,6 +17,7 @@
 
 #include <iconv.h>
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -359,7 +360,7 @@ static int db_setup(void **state)
         if (!pg_admin(f->pg_admin, sql)) return -1;
         pg_url_for(f->pg_admin, tc.pg_db, tc.url, sizeof tc.url);
     }
-    if (store_open(tc.url, 2, &tc.s) || store_acquire(tc.s, &tc.c) || store_migrate(tc.c)) {
+    if (store_open(tc.url, 4, &tc.s) || store_acquire(tc.s, &tc.c) || store_migrate(tc.c)) {
         fprintf(stderr, "store: %s\n", ws_err_message());
         if (tc.c) store_release(tc.c);
         store_close(tc.s);
@@ -925,6 +926,61 @@ static void test_transfer_history(void **state)
     verify_clean(c);
 }
 
+/* Two writers move X under Y and Y under X at the same moment, twenty
+ * times: one must lose (a cycle), never both win. On PostgreSQL this needs
+ * the org lock; on SQLite writers are serialised anyway. */
+typedef struct mover {
+    store *s;
+    pthread_barrier_t *go;
+    int64_t unit, parent;
+    ws_err rc;
+} mover;
+
+static void *move_one(void *arg)
+{
+    mover *m = arg;
+    store_conn *c = NULL;
+    m->rc = store_acquire(m->s, &c);
+    pthread_barrier_wait(m->go);
+    if (!m->rc) {
+        org_unit_patch mv = {.set = ORG_SET_PARENT, .parent_id = m->parent};
+        m->rc = org_unit_update(c, &TRUSTED, m->unit, &mv);
+        store_release(c);
+    }
+    return NULL;
+}
+
+static void test_concurrent_moves(void **state)
+{
+    tctx *t = *state;
+    store_conn *c = t->c;
+    plant p = make_plant(c);
+    for (int i = 0; i < 20; i++) {
+        char cx[32], cy[32];
+        snprintf(cx, sizeof cx, "X%d", i);
+        snprintf(cy, sizeof cy, "Y%d", i);
+        int64_t x = unit(c, p.site, "area", cx, "x"), y = unit(c, p.site, "area", cy, "y");
+        pthread_barrier_t go;
+        pthread_barrier_init(&go, NULL, 2);
+        mover a = {t->s, &go, x, y, WS_OK}, b = {t->s, &go, y, x, WS_OK};
+        pthread_t ta, tb;
+        assert_int_equal(pthread_create(&ta, NULL, move_one, &a), 0);
+        assert_int_equal(pthread_create(&tb, NULL, move_one, &b), 0);
+        pthread_join(ta, NULL);
+        pthread_join(tb, NULL);
+        pthread_barrier_destroy(&go);
+        assert_true((a.rc == WS_OK && b.rc == WS_ECONFLICT) ||
+                    (a.rc == WS_ECONFLICT && b.rc == WS_OK));
+        org_unit ux = get_unit(c, x), uy = get_unit(c, y);
+        assert_true(ux.parent_id == y || uy.parent_id == x);
+        assert_false(ux.parent_id == y && uy.parent_id == x);
+        /* The paths agree with the parents. */
+        org_unit inner = ux.parent_id == y ? ux : uy, outer = ux.parent_id == y ? uy : ux;
+        assert_true(strncmp(inner.path, outer.path, strlen(outer.path)) == 0);
+    }
+    verify_clean(c);
+}
+
 /* ------------------------------------------------------------- imports */
 
 static const char UNITS_CSV[] =
@@ -1336,6 +1392,7 @@ int main(void)
         DB_TEST(test_isolation),
         DB_TEST(test_deactivate_not_delete),
         DB_TEST(test_transfer_history),
+        DB_TEST(test_concurrent_moves),
         DB_TEST(test_import_units),
         DB_TEST(test_import_bad_row_writes_nothing),
         DB_TEST(test_import_people_gbk),
