@@ -11,7 +11,7 @@ PKGS := libmicrohttpd jansson sqlite3 libpq libsodium gnutls libzip expat xlsxwr
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
-WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Wformat=2 \
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Wformat=2 -Wno-missing-field-initializers \
         -Wno-format-nonliteral
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Isrc $(WARN) $(PKG_CFLAGS) -DWS_VERSION='"$(VERSION)"'
 

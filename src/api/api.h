@@ -67,6 +67,7 @@ typedef struct api_route {
     const char *tag;      /* OpenAPI tag */
     const json_field *body; /* request body fields, for OpenAPI (NULL when none) */
     size_t nbody;
+    size_t max_body;      /* body cap in bytes for this route; 0 = the server's (1 MiB) */
 } api_route;
 
 /* Route tables, one per resource file (api_<resource>.c). */

@@ -851,9 +851,9 @@ const api_route api_org_routes[] = {
      "A person's transfers, oldest first", "people", NULL, 0},
     {"POST", "/api/v1/imports/units", import_units, API_AUTH, "import.run",
      "Import units from CSV (UTF-8 or GBK) or XLSX; all or nothing; ?dry_run=1", "imports",
-     NULL, 0},
+     NULL, 0, ORG_IMPORT_MAX_BYTES},
     {"POST", "/api/v1/imports/people", import_people, API_AUTH, "import.run",
      "Import people from CSV (UTF-8 or GBK) or XLSX; all or nothing; ?dry_run=1", "imports",
-     NULL, 0},
+     NULL, 0, ORG_IMPORT_MAX_BYTES},
 };
 const size_t api_org_nroutes = sizeof api_org_routes / sizeof api_org_routes[0];

@@ -287,12 +287,13 @@ static enum MHD_Result begin(const listener *l, struct MHD_Connection *conn, con
             char *e;
             errno = 0;
             unsigned long long n = strtoull(cl, &e, 10);
-            if (errno || *e || n > s->max_body) {
-                ws_fail(WS_ETOOBIG, "body", "the request body is larger than %zu bytes", s->max_body);
+            size_t cap = rq->r->max_body ? rq->r->max_body : s->max_body;
+            if (errno || *e || n > cap) {
+                ws_fail(WS_ETOOBIG, "body", "the request body is larger than %zu bytes", cap);
                 return send_error(l, conn, rq, WS_ETOOBIG, MHD_HTTP_HEADER_CONNECTION, "close");
             }
         }
-        buf_init(&rq->body, s->max_body);
+        buf_init(&rq->body, rq->r->max_body ? rq->r->max_body : s->max_body);
         return MHD_YES;
     }
     if (!strcmp(url, "/healthz")) {
@@ -316,7 +317,7 @@ static enum MHD_Result respond(const listener *l, struct MHD_Connection *conn, c
     switch (rq->kind) {
     case K_API:
         if (rq->too_big) {
-            ws_fail(WS_ETOOBIG, "body", "the request body is larger than %zu bytes", s->max_body);
+            ws_fail(WS_ETOOBIG, "body", "the request body is larger than %zu bytes", rq->body.cap);
             return send_error(l, conn, rq, WS_ETOOBIG, MHD_HTTP_HEADER_CONNECTION, "close");
         }
         if (rq->over_budget) {

@@ -46,6 +46,7 @@
 #define ORG_REASON_MAX 500
 #define ORG_POSTS_MAX 16   /* posts one person may hold */
 #define ORG_IMPORT_MAX_ROWS 10000
+#define ORG_IMPORT_MAX_BYTES ((size_t)8 << 20) /* an import file (CSV or XLSX) */
 #define ORG_DEFAULT_TZ "Asia/Shanghai"
 
 /* Audited entities, registered by org_init(). Column lists are exactly the
