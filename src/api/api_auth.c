@@ -10,6 +10,7 @@
  *   GET  /api/v1/me             who am I: roles, person, scope unit
  * The logic is in src/auth; this file only maps JSON to it. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
@@ -112,6 +113,32 @@ static ws_err change_password(api_ctx *ctx)
 
 /* ---- me ---- */
 
+/* The units above the scope unit, root first, from its materialised path
+ * ("/1/4/9/" gives 1 and 4), so a page can show where the scope sits even
+ * though units above it are outside the caller's scope for reading. New
+ * reference; NULL on a store error. */
+static json_t *ancestors_json(api_ctx *ctx, const char *path, int64_t self)
+{
+    json_t *a = json_array();
+    for (const char *p = path; *p == '/' && p[1];) {
+        char *end;
+        long long id = strtoll(p + 1, &end, 10);
+        if (end == p + 1 || *end != '/' || id == self) break;
+        auth_unit_info u;
+        if (auth_unit_info_get(ctx->conn, id, &u)) {
+            json_decref(a);
+            return NULL;
+        }
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_id(u.id));
+        json_object_set_new(o, "name", json_str(u.name));
+        json_object_set_new(o, "kind", json_str(u.kind));
+        json_array_append_new(a, o);
+        p = end;
+    }
+    return a;
+}
+
 static ws_err me(api_ctx *ctx)
 {
     const auth_subject *s = &ctx->who;
@@ -136,7 +163,13 @@ static ws_err me(api_ctx *ctx)
         }
         ws_err_clear();
     }
+    json_t *anc = ancestors_json(ctx, u.path, u.id);
+    if (!anc) {
+        json_decref(person);
+        return WS_ESTORE;
+    }
     json_t *scope = json_object();
+    json_object_set_new(scope, "ancestors", anc);
     json_object_set_new(scope, "id", json_id(u.id));
     json_object_set_new(scope, "name", json_str(u.name));
     json_object_set_new(scope, "kind", json_str(u.kind));

@@ -335,11 +335,34 @@ static void regulator_sees_no_contact_data(void **state)
     free(w);
 }
 
+/* /me names the units above the scope (root first), though they are outside it. */
+static void me_shows_scope_ancestors(void **state)
+{
+    world *w = calloc(1, sizeof *w);
+    setup_world(w, "sqlite");
+    json_t *r = NULL;
+    assert_int_equal(ws_req(&w->s, "GET", "/api/v1/me", w->tok[6], NULL, &r), 200);
+    json_t *scope = json_object_get(r, "scope");
+    assert_int_equal(json_integer_value(json_object_get(scope, "id")), w->ent[0]);
+    json_t *anc = json_object_get(scope, "ancestors");
+    assert_int_equal(json_array_size(anc), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(anc, 0), "id")), w->park);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(anc, 0), "kind")), "park");
+    json_decref(r);
+    /* ...while the park itself stays unreadable for the worker. */
+    char path[64];
+    snprintf(path, sizeof path, "/api/v1/units/%lld", w->park);
+    assert_int_equal(ws_req(&w->s, "GET", path, w->tok[6], NULL, NULL), 404);
+    ws_server_destroy(&w->s);
+    free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(matrix),
         cmocka_unit_test(regulator_sees_no_contact_data),
+        cmocka_unit_test(me_shows_scope_ancestors),
     };
     return cmocka_run_group_tests_name("permissions", tests, NULL, NULL);
 }
