@@ -20,8 +20,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Leave a cluster that was already running (a developer's) as it was.
+was_running=0; [ -f /tmp/ws-pg/postmaster.pid ] && was_running=1
 if url=$(scripts/pg-test.sh start 2>"$log_dir/pg.log"); then
-    export WS_TEST_PG_URL=$url; pg_started=1
+    export WS_TEST_PG_URL=$url; [ $was_running -eq 1 ] || pg_started=1
     echo "postgres: $url"
 else
     echo "postgres: could not start a test cluster (see $log_dir/pg.log)"; cat "$log_dir/pg.log"
