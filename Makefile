@@ -60,26 +60,31 @@ build/test/libworksafe.a: $(TEST_OBJ)
 	@rm -f $@; ar rcs $@ $^
 
 build/worksafe: $(REL_CLI_OBJ) build/rel/libworksafe.a
-	$(CC) $(REL_CFLAGS) -pie $(REL_CLI_OBJ) build/rel/libworksafe.a $(PKG_LIBS) -o $@
+	@echo "  LD      $@"
+	@$(CC) $(REL_CFLAGS) -pie $(REL_CLI_OBJ) build/rel/libworksafe.a $(PKG_LIBS) -o $@
 
 # The test build: sanitizers and a clock tests can move. Never installed.
 build/test/worksafe: $(TEST_CLI_OBJ) build/test/libworksafe.a
-	$(CC) $(TEST_CFLAGS) $(TEST_CLI_OBJ) build/test/libworksafe.a $(PKG_LIBS) $(TEST_LDFLAGS) -o $@
+	@echo "  LD      $@"
+	@$(CC) $(TEST_CFLAGS) $(TEST_CLI_OBJ) build/test/libworksafe.a $(PKG_LIBS) $(TEST_LDFLAGS) -o $@
 
 build/test/unit/%: tests/unit/%.c build/test/libworksafe.a
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -Itests $< build/test/libworksafe.a $(PKG_LIBS) $(TEST_LIBS) $(TEST_LDFLAGS) -o $@
+	@echo "  LD      $@"
+	@$(CC) $(TEST_CFLAGS) -Itests $< build/test/libworksafe.a $(PKG_LIBS) $(TEST_LIBS) $(TEST_LDFLAGS) -o $@
 
 build/test/integration/%: tests/integration/%.c $(INTEG_COMMON) build/test/libworksafe.a
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -Itests $< $(INTEG_COMMON) build/test/libworksafe.a $(PKG_LIBS) $(TEST_LIBS) $(TEST_LDFLAGS) -o $@
+	@echo "  LD      $@"
+	@$(CC) $(TEST_CFLAGS) -Itests $< $(INTEG_COMMON) build/test/libworksafe.a $(PKG_LIBS) $(TEST_LIBS) $(TEST_LDFLAGS) -o $@
 
 # libFuzzer target for JSON request decoding (clang-14).
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 build/fuzz/%: tests/fuzz/%.c src/core/json.c src/core/err.c src/core/clock.c src/core/buf.c
 	@mkdir -p $(dir $@)
-	clang-14 -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
+	@echo "  FUZZ    $@"
+	@clang-14 -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
 	    $(shell pkg-config --cflags jansson) $^ $(shell pkg-config --libs jansson) -o $@
 fuzz: $(FUZZ_BIN)
 
