@@ -8,10 +8,11 @@
  * All integers are big-endian. lp(x) is a uint32 length followed by the bytes.
  *   leaf    = 0x01 || u64 seq || i64 ts_ms || lp(actor) || lp(entity) ||
  *             lp(action) || i64 entity_id || content_hash[32]
- *   record  = "WSR1" || lp(entity) || { lp(column) || value } per column
- *   event   = "WSE1" || lp(entity) || { lp(field) || value } per field
- *   value   = 0x00 (null) | 0x01 i64 | 0x02 lp(UTF-8) | 0x03 lp(bytes) |
- *             0x04 IEEE-754 binary64 */
+ *   record  = "WSR1" || lp(entity) || { lp(column) || value } per non-NULL column
+ *   event   = "WSE1" || lp(entity) || { lp(field) || value } per non-NULL field
+ *   value   = 0x01 i64 | 0x02 lp(UTF-8) | 0x03 lp(bytes) | 0x04 IEEE-754 binary64
+ * NULLs are left out, so adding a nullable column to an audited table does
+ * not change the encoding of existing rows. (0x00, null, is still read.) */
 #include "audit/audit_int.h"
 
 #include <math.h>
@@ -83,12 +84,11 @@ ws_err audit_enc_row(buf *b, const audit_entity *e, store_stmt *st)
 {
     ws_err rc = enc_head(b, AUDIT_MAGIC_RECORD, e->name);
     for (int i = 0; !rc && i < e->ncols; i++) {
+        /* A NULL column is left out: a later migration that adds a nullable
+         * column then leaves every existing record's encoding unchanged. */
+        if (store_col_null(st, i)) continue;
         rc = put_str(b, e->cols[i].name);
         if (rc) break;
-        if (store_col_null(st, i)) {
-            rc = put_type(b, AUDIT_T_NULL);
-            continue;
-        }
         switch (e->cols[i].type) {
         case AC_INT:
             rc = put_type(b, AUDIT_T_INT);
@@ -128,6 +128,7 @@ ws_err audit_enc_event(buf *b, const char *entity, const audit_field *fields, in
     for (int i = 0; !rc && i < nfields; i++) {
         const audit_field *f = &fields[i];
         if (!f->name || !*f->name) return ws_fail(WS_EINTERNAL, NULL, "audit: unnamed event field");
+        if (f->type == AC_TEXT && !f->s) continue; /* NULL: left out, as in records */
         rc = put_str(b, f->name);
         if (rc) break;
         switch (f->type) {
@@ -136,10 +137,6 @@ ws_err audit_enc_event(buf *b, const char *entity, const audit_field *fields, in
             if (!rc) rc = put_u64(b, (uint64_t)f->i);
             break;
         case AC_TEXT:
-            if (!f->s) {
-                rc = put_type(b, AUDIT_T_NULL);
-                break;
-            }
             rc = put_type(b, AUDIT_T_TEXT);
             if (!rc) rc = put_str(b, f->s);
             break;

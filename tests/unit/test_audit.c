@@ -684,7 +684,7 @@ static void test_log_on_store(void **state)
                              "00000002" "6964" "01" "0000000000000002"
                              "00000004" "6e616d65" "02" "00000006" "e5bca0e4b889"
                              "00000003" "717479" "01" "fffffffffffffffb"
-                             "00000005" "7072696365" "00"
+                             /* price is NULL: left out */
                              "00000004" "64617461" "03" "00000002" "00ff");
     stored_content_hex(c, 1, hex, sizeof hex);
     assert_string_equal(hex, "57535231" "00000009" "746573745f6974656d"
