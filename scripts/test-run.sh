@@ -56,6 +56,9 @@ one() { # name, command...
 }
 
 one check-layers scripts/check-layers.sh
+# A clock that tests can move exists only in the test build, never in the
+# binary `make install` installs (a movable clock in a permit system is a backdoor).
+one release-has-no-test-clock sh -c '! nm build/worksafe | grep -q clock_test_advance && nm build/test/worksafe | grep -q clock_test_advance'
 for t in build/test/unit/test_*; do [ -x "$t" ] && run_cmocka "$t"; done
 for t in build/test/integration/test_*; do [ -x "$t" ] && run_cmocka "$t"; done
 for f in build/fuzz/fuzz_*; do
