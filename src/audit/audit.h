@@ -81,6 +81,23 @@ typedef struct audit_field {
 ws_err audit_event(store_conn *c, const audit_actor *who, const char *entity, int64_t id,
                    const char *action, const audit_field *fields, int nfields, int64_t *seq_out);
 
+/* Purge record id of e (erasure of personal data), inside the caller's write
+ * transaction and after the caller has anonymised the row: every earlier
+ * version of (e, id) loses salt and content (the leaves stay); a tombstone
+ * leaf, action "purge", commits to the row's current content; and an event
+ * leaf (entity "erasure", id, action "purge", fields {entity, id, reason})
+ * records why. reason: 1..500 bytes (WS_EINVAL, field "reason"); a missing
+ * row is WS_ENOTFOUND. *seq_out (optional): the tombstone's sequence number.
+ * docs/internals/audit.md, "Purges and tombstones". */
+ws_err audit_purge(store_conn *c, const audit_actor *who, const audit_entity *e, int64_t id,
+                   const char *reason, int64_t *seq_out);
+/* The same for the events about a record (entity "session", id = an account's
+ * id: their fields hold its username): their versions lose salt and content,
+ * and an "erasure" event leaf {entity, id, reason} records it; *seq_out gets
+ * that leaf's sequence number. Inside the caller's write transaction. */
+ws_err audit_purge_events(store_conn *c, const audit_actor *who, const char *entity, int64_t id,
+                          const char *reason, int64_t *seq_out);
+
 /* The log as of now: size and root. */
 ws_err audit_head(store_conn *c, uint64_t *size, uint8_t root[AUDIT_HASH_LEN]);
 

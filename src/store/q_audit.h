@@ -21,6 +21,13 @@ extern const char Q_AUDIT_VERIFY_LEAVES[];
 /* $1 entity: entity_id, seq, action, content_hash, salt, content by id, seq. */
 extern const char Q_AUDIT_ENTITY_HISTORY[];
 
+/* Purges (audit_purge, audit_purge_events): salt and content of versions
+ * become NULL; leaves are never touched. */
+/* $1 entity, $2 entity_id, $3 the event magic "WSE1" as a blob: record
+ * versions (content not starting with $3) / event versions (starting with it). */
+extern const char Q_AUDIT_VERSION_PURGE_RECORD[];
+extern const char Q_AUDIT_VERSION_PURGE_EVENTS[];
+
 extern const char Q_AUDIT_CHECKPOINT_INSERT[]; /* $1 size $2 ts $3 root $4 note */
 extern const char Q_AUDIT_CHECKPOINT_ROOT[];   /* $1 size: root */
 extern const char Q_AUDIT_CHECKPOINT_ALL[];    /* size, root, note by size */

@@ -3,8 +3,9 @@
  * verifiers (every m < n <= 64, with tampering), the frontier against MTH,
  * the byte layout of docs/internals/audit.md, signed checkpoint notes, and
  * the log on a real SQLite store (and PostgreSQL when WS_TEST_PG_URL is set):
- * records, tampering behind the server's back, and a rebuilt log caught by
- * the checkpoints a regulator saved. */
+ * records, tampering behind the server's back, a rebuilt log caught by
+ * the checkpoints a regulator saved, and purges (erasure of personal data)
+ * that leave tombstones and a log that still verifies. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -899,6 +900,196 @@ static void test_concurrent_appends(void **state)
     store_release(c);
 }
 
+/* ---- purges: erasure of personal data --------------------------------------- */
+
+static const char T_PURGED[] =
+    "SELECT COUNT(*) FROM record_version WHERE entity = $1 AND entity_id = $2 "
+    "AND content IS NULL AND salt IS NULL";
+static const char T_KEPT[] =
+    "SELECT COUNT(*) FROM record_version WHERE entity = $1 AND entity_id = $2 "
+    "AND content IS NOT NULL AND salt IS NOT NULL";
+static const char T_LEAVES_OF[] =
+    "SELECT COUNT(*) FROM audit_leaf WHERE entity = $1 AND entity_id = $2";
+static const char T_ALL_CONTENT[] = "SELECT content FROM record_version WHERE content IS NOT NULL";
+static const char T_LEAF_AT[] = "SELECT entity, entity_id, action FROM audit_leaf WHERE seq = $1";
+
+static const char T_SET_VERSION[] = "UPDATE record_version SET salt = $2, content = $3 WHERE seq = $1";
+
+static void set_version(store_conn *c, int64_t seq, const uint8_t *salt, const void *content,
+                        size_t n)
+{
+    store_stmt *st = NULL;
+    bool row;
+    assert_int_equal(store_prepare(c, T_SET_VERSION, &st), WS_OK);
+    assert_int_equal(store_bind_int(st, 1, seq), WS_OK);
+    assert_int_equal(salt ? store_bind_blob(st, 2, salt, 32) : store_bind_null(st, 2), WS_OK);
+    assert_int_equal(content ? store_bind_blob(st, 3, content, n) : store_bind_null(st, 3), WS_OK);
+    assert_int_equal(store_step(st, &row), WS_OK);
+    assert_int_equal(store_changes(st), 1);
+    store_finalize(st);
+}
+
+static int64_t count_of(store_conn *c, const char *sql, const char *entity, int64_t id)
+{
+    store_stmt *st = NULL;
+    bool row = false;
+    assert_int_equal(store_prepare(c, sql, &st), WS_OK);
+    assert_int_equal(store_bind_text(st, 1, entity), WS_OK);
+    assert_int_equal(store_bind_int(st, 2, id), WS_OK);
+    assert_int_equal(store_step(st, &row), WS_OK);
+    assert_true(row);
+    int64_t n = store_col_int(st, 0);
+    store_finalize(st);
+    return n;
+}
+
+/* How many stored versions still hold the bytes of s. */
+static int versions_holding(store_conn *c, const char *s)
+{
+    store_stmt *st = NULL;
+    bool row = false;
+    int n = 0;
+    assert_int_equal(store_prepare(c, T_ALL_CONTENT, &st), WS_OK);
+    while (store_step(st, &row) == WS_OK && row) {
+        size_t len = 0;
+        const void *p = store_col_blob(st, 0, &len);
+        if (p && memmem(p, len, s, strlen(s))) n++;
+    }
+    store_finalize(st);
+    return n;
+}
+
+static void assert_leaf(store_conn *c, int64_t seq, const char *entity, int64_t id,
+                        const char *action)
+{
+    store_stmt *st = NULL;
+    bool row = false;
+    assert_int_equal(store_prepare(c, T_LEAF_AT, &st), WS_OK);
+    assert_int_equal(store_bind_int(st, 1, seq), WS_OK);
+    assert_int_equal(store_step(st, &row), WS_OK);
+    assert_true(row);
+    assert_string_equal(store_col_text(st, 0), entity);
+    assert_int_equal(store_col_int(st, 1), id);
+    assert_string_equal(store_col_text(st, 2), action);
+    store_finalize(st);
+}
+
+static void test_purge(void **state)
+{
+    fixture *f = *state;
+    store_conn *c = acq(f->s);
+    uint64_t before = 0, after = 0;
+    int64_t seq = -1, eseq = -1;
+    assert_int_equal(audit_head(c, &before, NULL), WS_OK);
+    const char *name = "\xe6\x9d\x8e\xe5\x9b\x9b 13912345678"; /* 李四 and a phone number */
+
+    /* A record with personal data in two versions, and a login event about it. */
+    assert_int_equal(store_begin(c), WS_OK);
+    insert_item(c, 20, name, false, 1, true, 0, NULL, 0);
+    assert_int_equal(audit_record(c, &WHO, &ITEM, 20, "create", NULL), WS_OK);
+    assert_int_equal(store_commit(c), WS_OK);
+    assert_int_equal(store_begin(c), WS_OK);
+    run(c, T_SET_QTY, 20, NULL, 2);
+    assert_int_equal(audit_record(c, &WHO, &ITEM, 20, "update", NULL), WS_OK);
+    assert_int_equal(store_commit(c), WS_OK);
+    audit_field ev[1] = {{.name = "username", .type = AC_TEXT, .s = "li.si"}};
+    assert_int_equal(audit_event(c, &WHO, "session", 20, "login", ev, 1, NULL), WS_OK);
+    assert_int_equal(versions_holding(c, "13912345678"), 2);
+    assert_int_equal(versions_holding(c, "li.si"), 1);
+
+    /* Only inside a transaction, only with a reason, only for a row that exists. */
+    assert_int_equal(audit_purge(c, &WHO, &ITEM, 20, "erasure request", NULL), WS_EINTERNAL);
+    assert_int_equal(store_begin(c), WS_OK);
+    assert_int_equal(audit_purge(c, &WHO, &ITEM, 20, "", NULL), WS_EINVAL);
+    assert_string_equal(ws_err_field(), "reason");
+    assert_int_equal(audit_purge(c, &WHO, &ITEM, 77, "erasure request", NULL), WS_ENOTFOUND);
+    store_rollback(c);
+
+    /* Rolled back: every version keeps its content. */
+    assert_int_equal(store_begin(c), WS_OK);
+    run(c, T_SET_NAME, 20, "x", 0);
+    assert_int_equal(audit_purge(c, &WHO, &ITEM, 20, "erasure request", NULL), WS_OK);
+    store_rollback(c);
+    assert_int_equal(count_of(c, T_PURGED, "test_item", 20), 0);
+    assert_int_equal(versions_holding(c, "13912345678"), 2);
+
+    /* The caller anonymises the row, then purges, in one transaction. */
+    assert_int_equal(store_begin(c), WS_OK);
+    run(c, T_SET_NAME, 20, "erased", 0);
+    assert_int_equal(audit_purge(c, &WHO, &ITEM, 20, "\xe6\x9c\xac\xe4\xba\xba\xe7\x94\xb3\xe8\xaf\xb7",
+                                 &seq), WS_OK); /* 本人申请 */
+    assert_int_equal(audit_purge_events(c, &WHO, "session", 20, "erasure request", &eseq), WS_OK);
+    assert_int_equal(store_commit(c), WS_OK);
+
+    /* Leaves are appended, never removed: the record's own leaves grow by
+     * one (the tombstone); the log by the tombstone and two "erasure" events. */
+    assert_int_equal(audit_head(c, &after, NULL), WS_OK);
+    assert_int_equal(after, before + 3 + 3);
+    assert_int_equal(count_of(c, T_LEAVES_OF, "test_item", 20), 3);
+    assert_int_equal(count_of(c, T_LEAVES_OF, "session", 20), 1);
+    assert_int_equal(count_of(c, T_LEAVES_OF, "erasure", 20), 2);
+    assert_leaf(c, seq, "test_item", 20, "purge");
+    assert_leaf(c, seq + 1, "erasure", 20, "purge");
+    assert_leaf(c, eseq, "erasure", 20, "purge");
+    assert_int_equal(eseq, seq + 2);
+    /* The earlier versions and the event lost salt and content; the
+     * tombstone holds the anonymised row. */
+    assert_int_equal(count_of(c, T_PURGED, "test_item", 20), 2);
+    assert_int_equal(count_of(c, T_KEPT, "test_item", 20), 1);
+    assert_int_equal(count_of(c, T_PURGED, "session", 20), 1);
+    assert_int_equal(versions_holding(c, "13912345678"), 0);
+    assert_int_equal(versions_holding(c, "\xe6\x9d\x8e\xe5\x9b\x9b"), 0);
+    assert_int_equal(versions_holding(c, "li.si"), 0);
+    assert_int_equal(versions_holding(c, "erased"), 1);
+    /* ...and the reason is there for the regulator. */
+    assert_int_equal(versions_holding(c, "\xe6\x9c\xac\xe4\xba\xba\xe7\x94\xb3\xe8\xaf\xb7"), 1);
+    char hex[1024];
+    stored_content_hex(c, eseq, hex, sizeof hex);
+    assert_string_equal(hex, "57534531" "00000007" "65726173757265"                 /* erasure */
+                             "00000006" "656e74697479" "02" "00000007" "73657373696f6e" /* session */
+                             "00000002" "6964" "01" "0000000000000014"
+                             "00000006" "726561736f6e" "02" "0000000f"
+                             "6572617375726520726571756573" "74");
+    /* Other records are untouched. */
+    assert_int_equal(count_of(c, T_PURGED, "test_item", 1), 0);
+
+    /* The log verifies: purged versions are skipped, the leaf chain, the
+     * checkpoints and the live row against the tombstone are checked. */
+    verify_clean(c, f->saved, after);
+    char *note = NULL;
+    assert_int_equal(audit_checkpoint(c, &note), WS_OK);
+    append_file(f->saved, note);
+    free(note);
+    verify_clean(c, f->saved, after);
+
+    /* Tampering after the purge is still caught: the row... */
+    findings fs;
+    exec_ok(c, "UPDATE audit_test_items SET name = 'restored' WHERE id = 20");
+    assert_int_equal(verify(c, NULL, &fs, NULL), WS_ECORRUPT);
+    assert_true(has(&fs, "test_item", 20, "changed outside worksafe (columns: name"));
+    exec_ok(c, "UPDATE audit_test_items SET name = 'erased' WHERE id = 20");
+    verify_clean(c, f->saved, after);
+    /* ...the tombstone leaf... */
+    char sql[160];
+    snprintf(sql, sizeof sql, "UPDATE audit_leaf SET action = 'update' WHERE seq = %lld",
+             (long long)seq);
+    exec_ok(c, sql);
+    assert_int_equal(verify(c, f->saved, &fs, NULL), WS_ECORRUPT);
+    assert_true(has(&fs, "audit_leaf", seq, "does not match its stored hash"));
+    assert_true(has(&fs, "saved_checkpoint", (int64_t)after, "not consistent"));
+    snprintf(sql, sizeof sql, "UPDATE audit_leaf SET action = 'purge' WHERE seq = %lld",
+             (long long)seq);
+    exec_ok(c, sql);
+    /* ...and content slipped back into a purged version (the create). */
+    static const uint8_t zero[32], junk[2] = {1, 2};
+    set_version(c, (int64_t)before, zero, junk, 2);
+    assert_int_equal(verify(c, NULL, &fs, NULL), WS_ECORRUPT);
+    assert_true(has(&fs, "test_item", 20, "does not match the leaf's content hash"));
+    set_version(c, (int64_t)before, NULL, NULL, 0);
+    verify_clean(c, f->saved, after);
+    store_release(c);
+}
+
 static void fill_paths(fixture *f)
 {
     snprintf(f->key1, sizeof f->key1, "%s/audit1.key", f->dir);
@@ -1042,6 +1233,7 @@ int main(void)
         cmocka_unit_test(test_log_on_store),
         cmocka_unit_test(test_rebuilt_log),
         cmocka_unit_test(test_concurrent_appends),
+        cmocka_unit_test(test_purge),
     };
     int failed = cmocka_run_group_tests_name("audit_pure", pure, NULL, teardown_pure);
     failed += cmocka_run_group_tests_name("audit_sqlite", on_store, setup_sqlite, teardown_sqlite);
