@@ -9,6 +9,7 @@
  *   GET/POST /api/v1/people ?unit_id=&active=&q=        GET/PATCH /api/v1/people/{id}
  *   POST /api/v1/people/{id}/actions/deactivate {reason?}
  *   POST /api/v1/people/{id}/actions/transfer {unit_id, department_id?, reason?}
+ *   POST /api/v1/people/{id}/actions/erase {reason}   a leaver's personal data (admins)
  *   GET  /api/v1/people/{id}/transfers
  *   POST /api/v1/imports/units | /api/v1/imports/people  (body: CSV or XLSX; ?dry_run=1)
  *
@@ -680,6 +681,29 @@ static ws_err people_deactivate(api_ctx *ctx)
     return reply_person(ctx, 200, p.id);
 }
 
+static const json_field erase_fields[] = {
+    {"reason", JF_STRING, true, false, offsetof(person_body, reason), ORG_REASON_MAX, 0, 0, -1},
+};
+
+/* Erasure of a leaver's personal data: the person keeps its row (name
+ * 已删除人员, no number, no phone), its accounts are renamed and closed, and
+ * the log keeps tombstones (docs/internals/org.md, "Erasure"). */
+static ws_err people_erase(api_ctx *ctx)
+{
+    org_person p;
+    ws_err rc = load_person(ctx, &p);
+    if (rc) return rc;
+    person_body b = {0};
+    json_t *root = NULL;
+    rc = api_decode(ctx, erase_fields, 1, &b, NULL, &root);
+    if (rc) return rc;
+    CALLER;
+    rc = org_person_erase(ctx->conn, &by, p.id, b.reason);
+    json_decref(root);
+    if (rc) return rc;
+    return reply_person(ctx, 200, p.id);
+}
+
 static ws_err people_transfer(api_ctx *ctx)
 {
     org_person p;
@@ -847,6 +871,10 @@ const api_route api_org_routes[] = {
     {"POST", "/api/v1/people/{id}/actions/transfer", people_transfer, API_AUTH, "person.write",
      "Move a person to another unit or department of the enterprise", "people", transfer_fields,
      N_TRANSFER},
+    {"POST", "/api/v1/people/{id}/actions/erase", people_erase, API_AUTH, "person.erase",
+     "Erase the personal data of a person who has left (irreversible): name, number, phone, "
+     "transfer reasons; their accounts are renamed and closed; the log keeps tombstones",
+     "people", erase_fields, 1},
     {"GET", "/api/v1/people/{id}/transfers", people_transfers, API_AUTH, "person.read",
      "A person's transfers, oldest first", "people", NULL, 0},
     {"POST", "/api/v1/imports/units", import_units, API_AUTH, "import.run",

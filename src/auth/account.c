@@ -5,7 +5,8 @@
  * Every change to an accounts row appends a leaf through audit_record() with
  * AUDIT_ENTITY_ACCOUNT, in the same transaction as the change (actions
  * "create", "update", "permission_change" for roles or scope, "deactivate",
- * "activate", "password_reset", "password_change"). The password hash is one
+ * "activate", "password_reset", "password_change", and "purge" when the
+ * account is erased with its person). The password hash is one
  * of the hashed columns, so a password set behind worksafe's back is caught
  * by `worksafe audit verify`. The lock state lives in account_security, which
  * is not hashed; an unlock is an event leaf (entity "session").
@@ -57,6 +58,9 @@ static ws_err check_username(const char *u)
         if (*p <= 0x20 || *p == 0x7F)
             return ws_fail(WS_EINVAL, "username",
                            "username must not contain spaces or control characters");
+    if (strncmp(u, AUTH_ERASED_PREFIX, strlen(AUTH_ERASED_PREFIX)) == 0)
+        return ws_fail(WS_EINVAL, "username",
+                       "usernames beginning with " AUTH_ERASED_PREFIX " are reserved for erased accounts");
     return WS_OK;
 }
 
@@ -434,4 +438,55 @@ out:
     sodium_memzero(old_hash, sizeof old_hash);
     sodium_memzero(hash, sizeof hash);
     return rc;
+}
+
+ws_err auth_accounts_of_person(store_conn *c, int64_t person_id, int64_t *ids, int cap, int *n)
+{
+    store_stmt *st = NULL;
+    bool row = false;
+    *n = 0;
+    ws_err rc = store_prepare(c, Q_AUTH_ACCOUNTS_OF_PERSON, &st);
+    if (!rc) rc = store_bind_int(st, 1, person_id);
+    while (!rc && !(rc = store_step(st, &row)) && row) {
+        if (*n == cap) {
+            rc = ws_fail(WS_ETOOBIG, "person_id", "the person has more than %d accounts", cap);
+            break;
+        }
+        ids[(*n)++] = store_col_int(st, 0);
+    }
+    store_finalize(st);
+    return rc;
+}
+
+/* Stored in place of an erased account's password hash: not an argon2id
+ * string, so no password ever verifies against it (even if the account is
+ * activated again, it needs an admin reset first). */
+#define ERASED_HASH "!erased"
+
+ws_err auth_account_erase(store_conn *c, const audit_actor *who, int64_t id, const char *reason)
+{
+    auth_account a;
+    char name[32];
+    store_stmt *st = NULL;
+    bool own;
+    ws_err rc = auth_tx_begin(c, &own);
+    if (rc) return rc;
+    rc = auth_account_get(c, id, &a);
+    if (rc) goto done;
+    snprintf(name, sizeof name, AUTH_ERASED_PREFIX "%lld", (long long)id);
+    rc = store_prepare(c, Q_AUTH_ACCOUNT_ERASE, &st);
+    if (!rc) rc = store_bind_int(st, 1, id);
+    if (!rc) rc = store_bind_text(st, 2, name);
+    if (!rc) rc = store_bind_text(st, 3, ERASED_HASH);
+    if (!rc) rc = store_bind_int(st, 4, clock_now_ms());
+    if (rc) {
+        store_finalize(st);
+        goto done;
+    }
+    rc = run(st);
+    if (!rc) rc = revoke_all(c, id);
+    if (!rc) rc = audit_purge(c, who, &AUDIT_ENTITY_ACCOUNT, id, reason, NULL);
+    if (!rc) rc = audit_purge_events(c, who, "session", id, reason, NULL);
+done:
+    return auth_tx_end(c, own, rc);
 }

@@ -156,6 +156,19 @@ ws_err auth_reset_password(store_conn *c, const audit_actor *who, int64_t id, ch
 ws_err auth_change_password(store_conn *c, const auth_subject *s, const char *old_pw,
                             const char *new_pw);
 
+/* The accounts linked to a person (accounts.person_id), by id: at most cap
+ * ids into ids, *n the count (WS_ETOOBIG when there are more). */
+ws_err auth_accounts_of_person(store_conn *c, int64_t person_id, int64_t *ids, int cap, int *n);
+/* Usernames "erased-<id>" are reserved for erased accounts. */
+#define AUTH_ERASED_PREFIX "erased-"
+/* Erase an account with its person's personal data (org_person_erase): the
+ * username becomes "erased-<id>", the password hash a marker no password
+ * matches, the account inactive, every session revoked; the account's
+ * versions and its "session" events (which carry the username) are purged
+ * with reason (audit_purge, audit_purge_events). Joins the caller's write
+ * transaction (opens its own when there is none). */
+ws_err auth_account_erase(store_conn *c, const audit_actor *who, int64_t id, const char *reason);
+
 /* Scope helpers: the materialised path of a unit, or of a person's unit.
  * WS_ENOTFOUND (field given) when there is no such row. */
 ws_err auth_unit_path(store_conn *c, int64_t unit_id, const char *field, char *path, size_t cap);

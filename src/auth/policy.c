@@ -55,6 +55,8 @@ static const rule rules[] = {
     {"org.write", A | M, true, REL_NONE, NULL},
     {"person.read", ROLE_ALL, true, REL_NONE, NULL},
     {"person.write", A | M | DH, true, REL_NONE, NULL},
+    /* Erasing a leaver's personal data (irreversible): admins only. */
+    {"person.erase", A, true, REL_NONE, NULL},
     /* Phone numbers and other contact data: never to regulators. */
     {"person.contact", ROLE_ALL & ~RG, true, REL_NONE, NULL},
     {"import.run", A | M, true, REL_NONE, NULL},

@@ -18,7 +18,10 @@
  *  3. Enterprises are isolated: a department, post or person belongs to one
  *     enterprise, and links across enterprises (person -> department, post,
  *     unit leader, transfer) are refused, naming the field.
- *  4. People are never deleted: deactivation sets active = 0 and left_at.
+ *  4. People are never deleted: deactivation sets active = 0 and left_at,
+ *     and deactivates the person's accounts (sessions revoked) in the same
+ *     transaction. Erasure (org_person_erase) anonymises a person who has
+ *     left; the row and every leaf stay.
  *  5. Every change to units, departments, posts, people, person_posts and
  *     person_transfers has its audit leaf in the same transaction.
  *
@@ -273,8 +276,27 @@ ws_err org_person_update(store_conn *c, const org_caller *by, int64_t id,
                          const org_person_patch *p);
 
 /* A person leaves: active = 0, left_at = now; units they led lose their
- * leader; a person_transfers row to no unit keeps the reason. Never deletes. */
+ * leader; a person_transfers row to no unit keeps the reason; every account
+ * linked to the person is deactivated and its sessions revoked, in the same
+ * transaction. Never deletes. */
 ws_err org_person_deactivate(store_conn *c, const org_caller *by, int64_t id, const char *reason);
+
+/* The name an erased person keeps. */
+#define ORG_ERASED_NAME "已删除人员"
+/* Erase the personal data of a person who has left (refused with
+ * WS_ECONFLICT, field "active", while the person is active), in one
+ * transaction: name becomes ORG_ERASED_NAME, employee_no and phone NULL, the
+ * reason of each of the person's transfers NULL; the person's and the
+ * transfers' earlier versions are purged (audit_purge: tombstone leaves and
+ * "erasure" events carrying reason); each linked account is erased
+ * (auth_account_erase: renamed "erased-<id>", inactive, sessions revoked,
+ * versions and session events purged). reason: 1..500 bytes, required.
+ * Permission: person.erase on the person's unit. When the function opened
+ * the transaction itself it then scrubs the freed bytes (SQLite: WAL
+ * checkpoint and truncate; PostgreSQL: VACUUM of the tables), best effort;
+ * a caller that passes its own transaction gets no scrub
+ * (docs/internals/org.md, "Erasure"). */
+ws_err org_person_erase(store_conn *c, const org_caller *by, int64_t id, const char *reason);
 
 /* Move a person to another unit of the same enterprise (and optionally
  * another department: department_id 0 keeps the current one). Writes a

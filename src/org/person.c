@@ -7,14 +7,18 @@
  *               │  ▲
  *               └──┘ update; transfer (unit/department, transfer row)
  *
+ *   left ──erase (personal data anonymised, versions purged)──► left, erased
+ *
  * Every write appends leaves: the person ("create", "update", "transfer",
- * "deactivate"), each person_posts row added ("create") or removed
- * ("delete"), each person_transfers row ("create"). */
+ * "deactivate", "purge"), each person_posts row added ("create") or removed
+ * ("delete"), each person_transfers row ("create", "purge"). Deactivation
+ * also deactivates the person's accounts (auth), erasure erases them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/log.h"
 #include "org/org_int.h"
 #include "store/q_org.h"
 
@@ -224,6 +228,15 @@ static ws_err set_posts(store_conn *c, const org_caller *by, int64_t person_id, 
     return rc;
 }
 
+/* Accounts one person may have, as far as deactivation and erasure go. */
+#define ORG_ACCOUNTS_MAX 64
+
+static const audit_actor *actor_of(const org_caller *by)
+{
+    static const audit_actor sys = {"system"};
+    return by && by->actor ? by->actor : &sys;
+}
+
 static ws_err write_person(store_conn *c, const org_person *p, int64_t now)
 {
     store_stmt *st = NULL;
@@ -383,7 +396,101 @@ ws_err org_person_deactivate(store_conn *c, const org_caller *by, int64_t id, co
         rc = write_person(c, &p, now);
     }
     if (!rc) rc = org_audit(c, by, &ORG_ENTITY_PERSON, id, "deactivate");
+    /* A leaver loses access at once: their accounts end with them. */
+    int64_t acc[ORG_ACCOUNTS_MAX];
+    int nacc = 0;
+    if (!rc) rc = auth_accounts_of_person(c, id, acc, ORG_ACCOUNTS_MAX, &nacc);
+    for (int i = 0; !rc && i < nacc; i++) rc = auth_account_set_active(c, actor_of(by), acc[i], false);
     return org_tx_end(c, own, rc);
+}
+
+/* Purge the versions of every transfer of person_id after clearing its
+ * reason (free text that may say why someone left). */
+static ws_err erase_transfers(store_conn *c, const org_caller *by, int64_t person_id,
+                              const char *reason)
+{
+    int64_t ids[64], after = 0;
+    int n = 64;
+    ws_err rc = WS_OK;
+    while (!rc && n == 64) { /* in batches, by id */
+        store_stmt *st = NULL;
+        bool row;
+        n = 0;
+        rc = store_prepare(c, Q_ORG_TRANSFER_IDS, &st);
+        if (!rc) rc = store_bind_int(st, 1, person_id);
+        if (!rc) rc = store_bind_int(st, 2, after);
+        if (!rc) rc = store_bind_int(st, 3, 64);
+        while (!rc && n < 64 && !(rc = store_step(st, &row)) && row) ids[n++] = store_col_int(st, 0);
+        store_finalize(st);
+        for (int i = 0; !rc && i < n; i++) {
+            rc = store_prepare(c, Q_ORG_TRANSFER_CLEAR_REASON, &st);
+            if (!rc) rc = store_bind_int(st, 1, ids[i]);
+            if (!rc) rc = store_step(st, &row);
+            store_finalize(st);
+            if (!rc)
+                rc = audit_purge(c, actor_of(by), &ORG_ENTITY_PERSON_TRANSFER, ids[i], reason, NULL);
+            after = ids[i];
+        }
+    }
+    return rc;
+}
+
+/* After an erasure has committed: make the old bytes unreachable on disk as
+ * far as the engine allows (docs/internals/store.md, "Erasure"). SQLite
+ * (secure_delete on) already zeroed freed space in the pages it wrote; the
+ * checkpoint copies them into the database file and truncates the WAL, which
+ * still held the older page images. PostgreSQL keeps dead tuples until
+ * VACUUM. Best effort: the erasure stands either way; a failure is logged. */
+static void erase_scrub(store_conn *c)
+{
+    if (store_conn_backend(c) == STORE_POSTGRES) {
+        if (store_exec(c, Q_ORG_ERASE_VACUUM_PG) != WS_OK)
+            log_warn("erasure: VACUUM after the erasure failed; dead tuples remain until the next "
+                     "(auto)vacuum", "error", ws_err_message());
+        ws_err_clear();
+        return;
+    }
+    store_stmt *st = NULL;
+    bool row = false;
+    ws_err rc = store_prepare(c, Q_ORG_ERASE_CHECKPOINT_SQLITE, &st);
+    if (!rc) rc = store_step(st, &row);
+    bool busy = !rc && row && store_col_int(st, 0) != 0;
+    store_finalize(st);
+    if (rc || busy)
+        log_warn("erasure: the SQLite WAL could not be checkpointed and truncated (readers busy); "
+                 "older page images stay in the -wal file until the next checkpoint",
+                 "error", rc ? ws_err_message() : "busy");
+    ws_err_clear();
+}
+
+ws_err org_person_erase(store_conn *c, const org_caller *by, int64_t id, const char *reason)
+{
+    ws_err rc = org_check_name(reason, "reason", ORG_REASON_MAX);
+    if (rc) return rc;
+    bool own;
+    rc = org_tx_begin(c, &own);
+    if (rc) return rc;
+    org_person p;
+    rc = org_person_get(c, id, &p);
+    if (!rc) rc = org_allow(by, "person.erase", p.unit_path);
+    if (!rc && p.active)
+        rc = ws_fail(WS_ECONFLICT, "active",
+                     "the person is still active: deactivate (the person leaves) before erasing");
+    if (!rc) rc = erase_transfers(c, by, id, reason);
+    if (!rc) {
+        org_copy(p.name, sizeof p.name, ORG_ERASED_NAME);
+        p.employee_no[0] = 0;
+        p.phone[0] = 0;
+        rc = write_person(c, &p, clock_now_ms());
+    }
+    if (!rc) rc = audit_purge(c, actor_of(by), &ORG_ENTITY_PERSON, id, reason, NULL);
+    int64_t acc[ORG_ACCOUNTS_MAX];
+    int nacc = 0;
+    if (!rc) rc = auth_accounts_of_person(c, id, acc, ORG_ACCOUNTS_MAX, &nacc);
+    for (int i = 0; !rc && i < nacc; i++) rc = auth_account_erase(c, actor_of(by), acc[i], reason);
+    rc = org_tx_end(c, own, rc);
+    if (!rc && own) erase_scrub(c);
+    return rc;
 }
 
 ws_err org_person_transfer(store_conn *c, const org_caller *by, int64_t id, int64_t to_unit_id,

@@ -67,3 +67,7 @@ const char Q_AUTH_ACCOUNT_SET_PASSWORD[] =
     "UPDATE accounts SET password_hash = $2, must_change_password = $3, updated_at = $4 "
     "WHERE id = $1";
 const char Q_AUTH_ACCOUNT_HASH[] = "SELECT password_hash FROM accounts WHERE id = $1";
+const char Q_AUTH_ACCOUNTS_OF_PERSON[] = "SELECT id FROM accounts WHERE person_id = $1 ORDER BY id";
+const char Q_AUTH_ACCOUNT_ERASE[] =
+    "UPDATE accounts SET username = $2, password_hash = $3, active = 0, updated_at = $4 "
+    "WHERE id = $1";

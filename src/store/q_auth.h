@@ -56,5 +56,9 @@ extern const char Q_AUTH_ACCOUNT_SET_ACTIVE[];
 extern const char Q_AUTH_ACCOUNT_SET_PASSWORD[];
 /* $1 id: password_hash */
 extern const char Q_AUTH_ACCOUNT_HASH[];
+/* $1 person id: ids of the accounts linked to the person, by id */
+extern const char Q_AUTH_ACCOUNTS_OF_PERSON[];
+/* $1 id, $2 username, $3 password_hash, $4 now: erased (and inactive) */
+extern const char Q_AUTH_ACCOUNT_ERASE[];
 
 #endif

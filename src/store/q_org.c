@@ -132,3 +132,10 @@ const char Q_ORG_TRANSFER_INSERT[] =
     "to_department_id, reason, at, actor) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
 const char Q_ORG_TRANSFER_LIST[] =
     "SELECT " TRANSFER_COLS " FROM person_transfers WHERE person_id = $1 ORDER BY id LIMIT $2";
+const char Q_ORG_TRANSFER_IDS[] =
+    "SELECT id FROM person_transfers WHERE person_id = $1 AND id > $2 ORDER BY id LIMIT $3";
+const char Q_ORG_TRANSFER_CLEAR_REASON[] = "UPDATE person_transfers SET reason = NULL WHERE id = $1";
+
+/* ---------------------------------------------------------------- erasure */
+const char Q_ORG_ERASE_CHECKPOINT_SQLITE[] = "PRAGMA wal_checkpoint(TRUNCATE)";
+const char Q_ORG_ERASE_VACUUM_PG[] = "VACUUM people, person_transfers, accounts, record_version";

@@ -83,5 +83,14 @@ extern const char Q_ORG_TRANSFER_INSERT[];   /* $1 person, $2 from_unit, $3 to_u
                                                 $4 from_dept|NULL, $5 to_dept|NULL,
                                                 $6 reason|NULL, $7 at, $8 actor -> id */
 extern const char Q_ORG_TRANSFER_LIST[];     /* $1 person, $2 limit */
+extern const char Q_ORG_TRANSFER_IDS[];      /* $1 person, $2 after id, $3 limit -> id */
+extern const char Q_ORG_TRANSFER_CLEAR_REASON[]; /* $1 id */
+
+/* After an erasure has committed (org_person_erase), outside any transaction:
+ * SQLite moves the WAL into the database file and truncates it (one row:
+ * busy, log frames, checkpointed frames); PostgreSQL vacuums the tables that
+ * held the personal data (VACUUM refuses to run inside a transaction). */
+extern const char Q_ORG_ERASE_CHECKPOINT_SQLITE[];
+extern const char Q_ORG_ERASE_VACUUM_PG[];
 
 #endif

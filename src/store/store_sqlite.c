@@ -2,8 +2,11 @@
  *
  * Each pool connection is one sqlite3 handle opened in multi-thread mode
  * (the pool guarantees one thread at a time) with WAL, foreign_keys=ON,
- * busy_timeout=5000 and synchronous=NORMAL. store_begin is BEGIN IMMEDIATE so
- * writers queue on the lock up front instead of failing on upgrade.
+ * busy_timeout=5000, synchronous=NORMAL and secure_delete=ON (deleted and
+ * overwritten content is zeroed in the pages written, so an erasure of
+ * personal data does not leave the old bytes in free space of the file;
+ * docs/internals/store.md). store_begin is BEGIN IMMEDIATE so writers queue
+ * on the lock up front instead of failing on upgrade.
  *
  * Statement cache: statements prepared from a constant (the Q_* strings) are
  * kept per connection in a small open-addressing table keyed by the SQL
@@ -116,7 +119,8 @@ static ws_err sq_conn_open(store *s, store_conn **out)
                      "PRAGMA busy_timeout = 5000;"
                      "PRAGMA journal_mode = WAL;"
                      "PRAGMA foreign_keys = ON;"
-                     "PRAGMA synchronous = NORMAL;",
+                     "PRAGMA synchronous = NORMAL;"
+                     "PRAGMA secure_delete = ON;",
                      NULL, NULL, &err);
     if (r != SQLITE_OK) {
         ws_err rc = store_fail_engine("sqlite", "open", err, NULL);

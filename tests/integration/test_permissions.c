@@ -43,8 +43,9 @@ typedef struct world {
 /* How to call a route: path and body templates. Placeholders: {unit} {ent}
  * {person} {account} {dept} {post} {unit_code} for the in/out resource,
  * {funit} {fperson} {faccount} for a fresh one made just before the call (so
- * state changes never depend on order), {n} a unique number, {self} the
- * caller's username. */
+ * state changes never depend on order), {fleaver} a fresh person who has
+ * already left (created and deactivated by the root admin: only leavers can
+ * be erased), {n} a unique number, {self} the caller's username. */
 typedef struct tmpl {
     const char *method, *pattern, *path, *body, *ctype;
 } tmpl;
@@ -76,6 +77,8 @@ static const tmpl tmpls[] = {
     {"POST", "/api/v1/people/{id}/actions/deactivate", "/api/v1/people/{fperson}/actions/deactivate", "{}", NULL},
     {"POST", "/api/v1/people/{id}/actions/transfer", "/api/v1/people/{fperson}/actions/transfer",
      "{\"unit_id\":{ent}}", NULL},
+    {"POST", "/api/v1/people/{id}/actions/erase", "/api/v1/people/{fleaver}/actions/erase",
+     "{\"reason\":\"本人申请删除个人信息\"}", NULL},
     {"GET", "/api/v1/people/{id}/transfers", "/api/v1/people/{person}/transfers", NULL, NULL},
     {"POST", "/api/v1/imports/units", "/api/v1/imports/units?dry_run=1",
      "code,name,kind,parent_code\nIMP{n},导入区域,area,{unit_code}\n", "text/csv"},
@@ -225,6 +228,15 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
         } else if (!strcmp(key, "fperson")) {
             snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"临时工\"}", w->unit[side]);
             snprintf(v, sizeof v, "%lld", post_id(w, "/api/v1/people", b));
+        } else if (!strcmp(key, "fleaver")) {
+            snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"离职工\",\"phone\":\"13900000099\"}",
+                     w->unit[side]);
+            long long id = post_id(w, "/api/v1/people", b);
+            char p[96];
+            snprintf(p, sizeof p, "/api/v1/people/%lld/actions/deactivate", id);
+            long st = ws_req(&w->s, "POST", p, w->root_tok, "{\"reason\":\"离职\"}", NULL);
+            if (st != 200) fail_msg("setup POST %s -> %ld", p, st);
+            snprintf(v, sizeof v, "%lld", id);
         } else if (!strcmp(key, "faccount")) {
             snprintf(b, sizeof b,
                      "{\"username\":\"f%d\",\"password\":\"" PW "\",\"roles\":[\"worker\"],\"scope_unit_id\":%lld}",

@@ -125,6 +125,7 @@ static const struct {
     {"org.write", {O, O, F, F, F, F, F}, {N, N, F, F, F, F, F}},
     {"person.read", {O, O, O, O, O, O, O}, {N, N, N, N, N, N, N}},
     {"person.write", {O, O, F, O, F, F, F}, {N, N, F, N, F, F, F}},
+    {"person.erase", {O, F, F, F, F, F, F}, {N, F, F, F, F, F, F}},
     {"person.contact", {O, O, O, O, O, O, F}, {N, N, N, N, N, N, F}},
     {"import.run", {O, O, F, F, F, F, F}, {N, N, F, F, F, F, F}},
     {"account.read", {O, O, F, F, F, F, F}, {N, N, F, F, F, F, F}},
