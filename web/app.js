@@ -10,9 +10,11 @@
 //   /admin/people     people                (admin, manager, dept_head)
 //   /admin/accounts   accounts              (admin, manager: read)
 //   /admin/import     CSV/XLSX import       (admin, manager)
+//   /admin/departments  departments (部门)   (admin, manager; others read)
+//   /admin/posts      posts (岗位)           (admin, manager; others read)
 import { api, setUnauthorizedHandler } from './api.js';
 import { t, lang, setLang, applyStatic } from './i18n.js';
-import { h, clear, toast } from './ui.js';
+import { h, clear, toast, errorNode } from './ui.js';
 import * as session from './session.js';
 import * as loginPage from './pages/login.js';
 import * as passwordPage from './pages/password.js';
@@ -21,12 +23,17 @@ import * as unitsPage from './pages/units.js';
 import * as peoplePage from './pages/people.js';
 import * as accountsPage from './pages/accounts.js';
 import * as importPage from './pages/import.js';
+import * as orgref from './pages/orgref.js';
 
 const routes = {
   '/login': { page: loginPage, public: true },
   '/password': { page: passwordPage },
   '/': { page: homePage },
   '/admin/units': { page: unitsPage, allow: session.can.unitsPage, nav: 'nav.units' },
+  // Every role reads departments and posts; only those who may change them
+  // are offered the links (offer).
+  '/admin/departments': { page: orgref.departments, allow: session.can.orgPage, offer: session.can.orgWrite, nav: 'nav.departments' },
+  '/admin/posts': { page: orgref.posts, allow: session.can.orgPage, offer: session.can.orgWrite, nav: 'nav.posts' },
   '/admin/people': { page: peoplePage, allow: session.can.peoplePage, nav: 'nav.people' },
   '/admin/accounts': { page: accountsPage, allow: session.can.accountsPage, nav: 'nav.accounts' },
   '/admin/import': { page: importPage, allow: session.can.importPage, nav: 'nav.import' },
@@ -34,7 +41,7 @@ const routes = {
 
 // The admin pages the signed-in account may use, for the nav and home page.
 export function adminLinks() {
-  return Object.entries(routes).filter(([, r]) => r.nav && r.allow()).map(([path, r]) => ({ path, label: t(r.nav) }));
+  return Object.entries(routes).filter(([, r]) => r.nav && r.allow() && (!r.offer || r.offer())).map(([path, r]) => ({ path, label: t(r.nav) }));
 }
 
 let renderSeq = 0;
@@ -64,7 +71,7 @@ async function render() {
         return render();
       }
       drawShell();
-      clear(main).appendChild(h('div', { class: 'card notice notice-error' }, t('err.load'), ' ', e.message || ''));
+      clear(main).appendChild(h('div', { class: 'card notice notice-error' }, t('err.load'), ' ', errorNode(e)));
       return;
     }
   }
@@ -91,7 +98,7 @@ async function render() {
   } catch (e) {
     if (seq !== renderSeq || e.status === 401) return;
     if (e.status === 403) { clear(main).appendChild(noPermission()); return; }
-    main.appendChild(h('div', { class: 'card notice notice-error' }, t('err.load'), ' ', e.message || String(e)));
+    main.appendChild(h('div', { class: 'card notice notice-error' }, t('err.load'), ' ', errorNode(e)));
   }
   main.focus({ preventScroll: true });
 }

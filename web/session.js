@@ -9,7 +9,7 @@ import { t } from './i18n.js';
 export const ROLES = ['admin', 'manager', 'safety_officer', 'dept_head', 'grid_leader', 'worker', 'regulator'];
 export const KINDS = ['park', 'enterprise', 'site', 'area', 'workshop', 'grid'];
 
-const state = { me: null, units: null };
+const state = { me: null, units: null, enterprises: null };
 
 export function me() { return state.me; }
 
@@ -18,7 +18,7 @@ export async function loadMe() {
   return state.me;
 }
 
-export function forget() { state.me = null; state.units = null; }
+export function forget() { state.me = null; state.units = null; state.enterprises = null; }
 
 function has(...roles) {
   const mine = (state.me && state.me.roles) || [];
@@ -34,6 +34,10 @@ export const can = {
   accountsPage: () => has('admin', 'manager'),
   accountWrite: () => has('admin'),
   importPage: () => has('admin', 'manager'),
+  // Departments and posts: every role reads them (unit.read); admins and
+  // managers change them (org.write), and only they get the links.
+  orgPage: () => !!state.me,
+  orgWrite: () => has('admin', 'manager'),
 };
 
 export function roleName(r) { return t('role.' + r, null, r); }
@@ -45,6 +49,41 @@ export async function units(reload) {
   return state.units;
 }
 export function invalidateUnits() { state.units = null; }
+
+// The enterprises whose departments and posts the caller may read: those in
+// the scope (tree order) and the one that contains the scope, whose name
+// comes from /me's scope.ancestors (it lies above the scope, so
+// /api/v1/units does not list it). [{id, name, active}]
+export async function enterprises() {
+  const list = await units();
+  const out = new Map();
+  for (const { unit } of flatTree(list, false)) {
+    if (unit.kind === 'enterprise') out.set(unit.id, { id: unit.id, name: unit.name, active: unit.active });
+  }
+  const sc = (state.me && state.me.scope) || {};
+  const self = list.find((u) => u.id === sc.id);
+  let above = (sc.ancestors || []).filter((a) => a.kind === 'enterprise').pop();
+  if (self && self.enterprise_id && !out.has(self.enterprise_id)) {
+    const a = (sc.ancestors || []).find((x) => x.id === self.enterprise_id);
+    above = { id: self.enterprise_id, name: a ? a.name : '#' + self.enterprise_id };
+  }
+  if (above && !out.has(above.id)) out.set(above.id, { id: above.id, name: above.name, active: true });
+  const all = [...out.values()];
+  const active = all.filter((e) => e.active !== false);
+  state.enterprises = active.length ? active : all;
+  return state.enterprises;
+}
+
+// The enterprise id of a unit in the cached list (null when unknown).
+export function enterpriseOf(unitId) {
+  const u = (state.units || []).find((x) => x.id === unitId);
+  return u ? u.enterprise_id : null;
+}
+
+export function enterpriseName(id) {
+  const e = (state.enterprises || []).find((x) => x.id === id);
+  return e ? e.name : '';
+}
 
 // Units as a forest: [{unit, children:[...]}], children sorted by code.
 export function buildTree(list) {

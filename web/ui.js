@@ -1,8 +1,9 @@
 // ui.js — small DOM helpers shared by every page: element building without
 // innerHTML (so no server text is ever parsed as HTML), form fields with an
-// error slot, showing API errors next to the field they name, dialogs, toasts.
+// error slot, API errors explained in the page language and shown next to the
+// field they name, dialogs, toasts.
 // Pages import from here; this module imports only i18n.js.
-import { t } from './i18n.js';
+import { t, has } from './i18n.js';
 
 // h('button', {class: 'btn', onclick: fn, dataset: {id: 3}}, 'text', child, ...)
 // Attributes named on* become event listeners (never HTML attributes: the
@@ -85,37 +86,99 @@ export function clearErrors(form) {
   if (fe) { fe.textContent = ''; fe.classList.add('hidden'); fe.classList.remove('locked'); }
 }
 
+// ---- errors in the reader's language ------------------------------------
+// The server's error envelope carries a code (invalid_input, conflict, ...),
+// an English message and the field it names. explainError turns it into a
+// sentence in the page language that names the field by its label, and keeps
+// the server's own words as the detail shown beneath in smaller text. Every
+// page shows API errors through showError (in a form), toastError or
+// errorNode; checks made in the page itself pass {field, message} already in
+// the page language and are shown as they are.
+
+// Field names that name no input a person can correct: the sentence then
+// leaves the field out (the server's detail still says it).
+// "active" names the state change itself (a deactivation the server refuses).
+const TECHNICAL_FIELDS = new Set(['id', 'body', 'path', 'cursor', 'limit', 'q', 'origin', 'Origin',
+  'Authorization', 'Content-Type', 'index', 'entity', 'key', 'active']);
+
+// The label of an API field name ("code", "roles[1]", "row 7: code") in the
+// page language: a label the page passes (opts.labels {name: label}) first,
+// then the label of the form's field marked data-field=name (opts.form), then
+// the dictionary (field.<name>), else the name itself.
+export function fieldLabel(name, opts) {
+  if (!name) return '';
+  const o = opts || {};
+  const s = String(name);
+  const row = /^row\s+(\d+)(?::\s*(.*))?$/i.exec(s);
+  if (row) {
+    return row[2] ? t('err.row_field', { row: row[1], field: fieldLabel(row[2], { labels: o.labels }) })
+      : t('err.row', { row: row[1] });
+  }
+  const base = s.replace(/\[.*$/, '').split('.')[0];
+  if (o.labels && (o.labels[s] || o.labels[base])) return o.labels[s] || o.labels[base];
+  if (TECHNICAL_FIELDS.has(base)) return '';
+  const slot = o.form ? fieldSlot(o.form, s) : null;
+  const lab = slot && slot.querySelector(':scope > label, :scope > legend, :scope > .label');
+  if (lab && lab.textContent.trim()) return lab.textContent.trim();
+  if (has('field.' + base)) return t('field.' + base);
+  return s;
+}
+
+// {text, detail, label}: the sentence in the page language, the server's own
+// message (or ''), and the field's label (or '').
+export function explainError(err, opts) {
+  if (!err) return { text: t('err.unknown'), detail: '', label: '' };
+  const label = fieldLabel(err.field, opts);
+  if (err.status === undefined) return { text: err.message || String(err) || t('err.unknown'), detail: '', label };
+  if (err.status === 0) return { text: t('err.network'), detail: '', label: '' };
+  let key = 'err.code.' + err.code;
+  if (!has(key)) key = err.status >= 500 ? 'err.code.internal_error' : '';
+  let text;
+  if (!key) text = t('err.status', { status: err.status });
+  else if (label && has(key + '.field')) text = t(key + '.field', { field: label });
+  else text = t(key);
+  const detail = err.message && err.message !== text ? err.message : '';
+  return { text, detail, label };
+}
+
+// The explained error as inline nodes: the sentence, and beneath it the
+// server's message in smaller text.
+export function errorNode(err, opts) {
+  const x = explainError(err, opts);
+  return h('span', { class: 'err' }, h('span', { class: 'err-text' }, x.text),
+    x.detail ? h('span', { class: 'err-detail', title: t('err.detail') }, x.detail) : null);
+}
+
+export function errorText(err, opts) { return explainError(err, opts).text; }
+
+export function toastError(err, opts) { toast(errorNode(err, opts), 'error'); }
+
+function fieldSlot(form, name) {
+  if (!name || /^row\s+\d+/i.test(name)) return null;
+  const base = name.replace(/\[.*$/, '').split('.')[0];
+  return form.querySelector(`[data-field="${CSS.escape(name)}"]`) ||
+         form.querySelector(`[data-field="${CSS.escape(base)}"]`);
+}
+
 // Show an error next to the field it names (error.field), else at the form
 // level. The API's field may be a JSON name ("username"), a dotted path
-// ("roles[1]") or an import row ("row 7: code"); the first word that names a
-// field of this form wins.
-export function showError(form, err) {
-  const msg = errorText(err);
+// ("roles[1]") or an import row ("row 7: code"; never matched to a form
+// field). opts.labels names fields the form does not have.
+export function showError(form, err, opts) {
   const name = err && err.field ? String(err.field) : '';
-  let slot = null;
-  if (name) {
-    const base = name.replace(/\[.*$/, '').split('.')[0];
-    slot = form.querySelector(`[data-field="${CSS.escape(name)}"]`) ||
-           form.querySelector(`[data-field="${CSS.escape(base)}"]`);
-  }
+  const slot = fieldSlot(form, name);
+  const node = errorNode(err, Object.assign({ form }, opts || {}));
   if (slot) {
     slot.classList.add('has-error');
-    slot.querySelector('.field-error').textContent = msg;
+    clear(slot.querySelector('.field-error')).appendChild(node);
     const ctl = slot.querySelector('input,select,textarea');
     if (ctl) ctl.focus();
     return;
   }
   let fe = form.querySelector('.form-error');
   if (!fe) { fe = h('div', { class: 'form-error', role: 'alert' }); form.prepend(fe); }
-  fe.textContent = name ? `${msg} (${name})` : msg;
+  clear(fe).appendChild(node);
   fe.classList.remove('hidden');
-}
-
-export function errorText(err) {
-  if (!err) return t('err.unknown');
-  if (err.status === 0) return t('err.network');
-  if (err.message) return err.message;
-  return t('err.status', { status: err.status });
 }
 
 export function formError() {
@@ -130,9 +193,10 @@ export async function busy(form, fn) {
 }
 
 let toastTimer = 0;
+// msg: text or a node (errorNode).
 export function toast(msg, kind) {
   const el = document.getElementById('toast');
-  el.textContent = msg;
+  clear(el).append(msg);
   el.className = 'toast' + (kind ? ' toast-' + kind : '');
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => el.classList.add('hidden'), 3500);

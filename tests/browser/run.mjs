@@ -220,8 +220,11 @@ async function main() {
     const crumbs = await page.locator('#scope-path li').allInnerTexts();
     assert(crumbs.length >= 1 && crumbs[crumbs.length - 1].includes(me.scope.name), 'scope path does not end with the scope: ' + crumbs.join(' › '));
     assert((await text(page, '#home-scope')).includes('园区'), 'the scope kind is not shown in Chinese');
-    const tiles = await page.locator('#home-admin .tile').count();
-    assert(tiles === 4, `admin should be offered 4 admin pages, got ${tiles}`);
+    const tiles = await page.locator('#home-admin .tile').allInnerTexts();
+    assert(tiles.length === 6, `admin should be offered 6 admin pages, got ${tiles.length}`);
+    for (const w of ['组织单位', '部门', '岗位', '人员', '账号', '批量导入']) {
+      assert(tiles.some((x) => x.includes(w)), `no home tile for ${w}`);
+    }
     // The token is in the HttpOnly cookie only, never in script-visible storage.
     const cookie = (await page.context().cookies()).find((c) => c.name === 'ws_session');
     assert(cookie && cookie.httpOnly, 'no HttpOnly ws_session cookie');
@@ -371,6 +374,64 @@ async function main() {
     await missingStrings(page);
   });
 
+  await test('errors in Chinese: a duplicate unit code (409) and a bad phone (400) name the field', async (w) => {
+    const page = await loginAdmin(w);
+    await page.goto(BASE + '/admin/units');
+    await page.locator('#unit-tree').waitFor();
+    const all = await allItems(page, '/units');
+    const ent = all.find((u) => u.name === '华东精细化工有限公司');
+    const site = all.find((u) => u.parent_id === ent.id && u.kind === 'site' && u.active);
+    const siteNode = page.locator(`[data-unit-id="${site.id}"]`);
+    await siteNode.locator(':scope > .tree-row .tree-main').click();
+    await siteNode.locator(':scope > .tree-row [data-action=add]').click();
+    const form = page.locator('#unit-form');
+    await form.locator('input[name=name]').fill('重复编码' + RUN);
+    await form.locator('input[name=code]').fill(ent.code);
+    const answer = page.waitForResponse((r) => r.url().endsWith('/api/v1/units') && r.request().method() === 'POST');
+    await form.locator('button[type=submit]').click();
+    assert((await answer).status() === 409, 'a duplicate code was not answered 409');
+    const slot = form.locator('[data-field=code].has-error .field-error');
+    await slot.waitFor();
+    const sentence = (await slot.locator('.err-text').innerText()).trim();
+    assert(sentence === '「编码」与现有数据冲突，请修改后重试。', 'the 409 is not explained in Chinese with the field label: ' + sentence);
+    const detail = (await slot.locator('.err-detail').innerText()).trim();
+    assert(detail.includes(ent.code), 'the server\'s own message is not shown beneath: ' + detail);
+    const big = await slot.locator('.err-text').evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
+    const small = await slot.locator('.err-detail').evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
+    assert(small < big, `the detail is not smaller than the sentence (${small} >= ${big})`);
+    await page.locator('dialog .dialog-head button').click();
+
+    await page.goto(BASE + '/admin/people');
+    await page.locator('#people-list .row-card').first().waitFor();
+    const area = all.find((u) => u.name === '合成车间' && u.active);
+    await page.locator('#person-new').click();
+    const pf = page.locator('#person-form');
+    await pf.locator('select[name=unit_id]').selectOption(String(area.id));
+    await pf.locator('input[name=name]').fill('坏号码' + RUN);
+    await pf.locator('input[name=phone]').fill('call me');
+    const answer2 = page.waitForResponse((r) => r.url().endsWith('/api/v1/people') && r.request().method() === 'POST');
+    await pf.locator('button[type=submit]').click();
+    assert((await answer2).status() === 400, 'a bad phone was not answered 400');
+    const pslot = pf.locator('[data-field=phone].has-error .field-error');
+    await pslot.waitFor();
+    const ps = (await pslot.locator('.err-text').innerText()).trim();
+    assert(/^「手机[^」]*」填写不正确，请按要求修改。$/.test(ps), 'the 400 is not explained in Chinese with the field label: ' + ps);
+    assert((await pslot.locator('.err-detail').innerText()).includes('phone'), 'the server\'s message about the phone is not shown');
+    assert(!(await apiGet(page, '/people?q=' + encodeURIComponent('坏号码' + RUN))).body.items.length, 'the person with a bad phone was created');
+    // A field the form does not have is named from the dictionary, and an
+    // import row as 第 N 行.
+    const labels = await page.evaluate(async () => {
+      const ui = await import('/ui.js');
+      const e = (code, field) => ({ status: 400, code, field, message: 'x' });
+      return [ui.explainError(e('invalid_input', 'parent_id')).text, ui.explainError(e('invalid_input', 'row 7: code')).text,
+        ui.explainError({ status: 500, code: 'store_error', message: 'disk I/O error' }).text];
+    });
+    assert(labels[0].includes('「上级单位」'), 'parent_id is not labelled 上级单位: ' + labels[0]);
+    assert(labels[1].includes('「第 7 行：编码」'), '"row 7: code" is not labelled 第 7 行：编码: ' + labels[1]);
+    assert(labels[2].includes('服务器') && !labels[2].includes('disk'), 'a 5xx is not explained in Chinese: ' + labels[2]);
+    await missingStrings(page);
+  });
+
   let worker = null; // {username, password} made by the accounts test
   await test('accounts: create a worker; the worker is offered no admin pages', async (w) => {
     const page = await loginAdmin(w);
@@ -468,6 +529,114 @@ async function main() {
     await page.locator('#home-scope').waitFor();
   });
 
+  await test('departments and posts: create, rename, a post\'s department; a worker only reads', async (w) => {
+    const page = await loginAdmin(w);
+    await page.locator('#mainnav a[href="/admin/departments"]').click();
+    await page.locator('#dept-list .row-card').first().waitFor();
+    assert((await text(page, 'h1')) === '部门', 'the departments page is not titled 部门');
+    const all = await allItems(page, '/units');
+    const ent = all.find((u) => u.name === '华东精细化工有限公司');
+    const other = all.find((u) => u.name === '滨江新材料科技有限公司');
+    const opts = await page.locator('#dept-enterprise option').allInnerTexts();
+    assert(opts.some((o) => o.includes(ent.name)) && opts.some((o) => o.includes(other.name)),
+      'the enterprise choice does not offer both demo enterprises: ' + opts.join(', '));
+    await page.locator('#dept-enterprise').selectOption(String(ent.id));
+    await page.locator('#dept-list .row-card', { hasText: '安全' }).first().waitFor();
+    // Create a department.
+    const dname = '测试部' + RUN, dcode = 'bt-dept-' + RUN;
+    await page.locator('#dept-new').click();
+    const df = page.locator('#dept-form');
+    await df.locator('input[name=name]').fill(dname);
+    await df.locator('input[name=code]').fill('safety');
+    await df.locator('button[type=submit]').click();
+    // A duplicate code in the enterprise: the Chinese sentence at the code field.
+    const dup = df.locator('[data-field=code].has-error .err-text');
+    await dup.waitFor();
+    assert((await dup.innerText()).includes('「编码」与现有数据冲突'), 'duplicate department code not explained: ' + await dup.innerText());
+    await df.locator('input[name=code]').fill(dcode);
+    await df.locator('button[type=submit]').click();
+    await df.waitFor({ state: 'detached' });
+    const drow = page.locator(`#dept-list .row-card[data-code="${dcode}"]`);
+    await drow.waitFor();
+    assert((await drow.innerText()).includes(dname), 'the new department is not listed with its name');
+    let depts = await allItems(page, '/departments?enterprise_id=' + ent.id);
+    const dept = depts.find((d) => d.code === dcode);
+    assert(dept && dept.name === dname && dept.enterprise_id === ent.id, 'the server does not have the new department');
+    // Rename it.
+    await drow.locator('[data-action=edit]').click();
+    await df.locator('input[name=name]').fill(dname + '改');
+    await df.locator('button[type=submit]').click();
+    await df.waitFor({ state: 'detached' });
+    await page.locator(`#dept-list .row-card[data-code="${dcode}"] .ref-name`, { hasText: dname + '改' }).waitFor();
+    depts = await allItems(page, '/departments?enterprise_id=' + ent.id);
+    assert(depts.find((d) => d.id === dept.id).name === dname + '改', 'the server did not rename the department');
+    // A department with active people cannot be deactivated: the refusal is explained in Chinese.
+    await page.locator('#dept-list .row-card[data-code="safety"] [data-action=deactivate]').click();
+    await page.locator('dialog .btn-danger').click();
+    const toastEl = page.locator('#toast.toast-error');
+    await toastEl.waitFor();
+    assert((await toastEl.innerText()).includes('与现有数据冲突'), 'the refused deactivation is not explained in Chinese: ' + await toastEl.innerText());
+    assert((await allItems(page, '/departments?enterprise_id=' + ent.id)).find((d) => d.code === 'safety').active, 'safety was deactivated');
+
+    // Posts: the enterprise stays chosen; create one in the new department.
+    await page.locator('#mainnav a[href="/admin/posts"]').click();
+    await page.locator('#post-list .row-card').first().waitFor();
+    assert(await page.locator('#post-enterprise').inputValue() === String(ent.id), 'the posts page did not keep the enterprise');
+    const pname = '测试岗' + RUN, pcode = 'bt-post-' + RUN;
+    await page.locator('#post-new').click();
+    const pf = page.locator('#post-form');
+    await pf.locator('input[name=name]').fill(pname);
+    await pf.locator('input[name=code]').fill(pcode);
+    await selectByText(page, '#post-form select[name=department_id]', dname + '改');
+    await pf.locator('button[type=submit]').click();
+    await pf.waitFor({ state: 'detached' });
+    const prow = page.locator(`#post-list .row-card[data-code="${pcode}"]`);
+    await prow.waitFor();
+    assert((await prow.innerText()).includes(dname + '改'), 'the post does not show its department');
+    let post = (await allItems(page, '/posts?enterprise_id=' + ent.id)).find((x) => x.code === pcode);
+    assert(post && post.name === pname && post.department_id === dept.id, 'the server does not have the post in the department');
+    // Rename it and move it to 安全.
+    await prow.locator('[data-action=edit]').click();
+    await pf.locator('input[name=name]').fill(pname + '改');
+    await selectByText(page, '#post-form select[name=department_id]', '安全');
+    await pf.locator('button[type=submit]').click();
+    await pf.waitFor({ state: 'detached' });
+    await page.locator(`#post-list .row-card[data-code="${pcode}"] .ref-name`, { hasText: pname + '改' }).waitFor();
+    const safety = depts.find((d) => d.code === 'safety');
+    post = (await allItems(page, '/posts?enterprise_id=' + ent.id)).find((x) => x.id === post.id);
+    assert(post.name === pname + '改' && post.department_id === safety.id, 'the server did not rename the post or change its department');
+    assert((await text(page, `#post-list .row-card[data-code="${pcode}"]`)).includes('安全'), 'the list does not show the new department');
+    await missingStrings(page);
+
+    // A worker reads the same lists and is offered no changes.
+    let cred = worker;
+    if (!cred) {
+      const file = process.env.WS_DEMO_ACCOUNTS;
+      const line = file && fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith('worker ')) : null;
+      assert(line, 'needs the worker account of the accounts test or WS_DEMO_ACCOUNTS');
+      cred = { username: 'worker', password: line.split(/\s+/)[1] };
+    }
+    const wp = await w.newPage();
+    await login(wp, cred.username, cred.password);
+    await wp.locator('#home-scope').waitFor();
+    assert(await wp.locator('#mainnav a[href="/admin/departments"]').count() === 0, 'the worker is offered the departments link');
+    await wp.goto(BASE + '/admin/departments');
+    await wp.locator('#dept-list .row-card').first().waitFor();
+    assert(await wp.locator('#ref-readonly').isVisible(), 'the worker is not told the list is read-only');
+    assert(await wp.locator('#dept-new').count() === 0, 'the worker is offered to create a department');
+    assert(await wp.locator('#dept-list [data-action]').count() === 0, 'the worker is offered department changes');
+    await wp.goto(BASE + '/admin/posts');
+    await wp.locator('#post-list .row-card').first().waitFor();
+    assert(await wp.locator('#post-new').count() === 0 && await wp.locator('#post-list [data-action]').count() === 0,
+      'the worker is offered post changes');
+    // The server agrees: the worker may not write.
+    const wEnt = Number(await wp.locator('#post-enterprise').inputValue());
+    const st = await wp.evaluate(async (eid) => (await fetch('/api/v1/departments', { method: 'POST',
+      headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ enterprise_id: eid, code: 'nope', name: 'nope' }) })).status, wEnt);
+    assert(st === 403, 'POST /api/v1/departments as a worker answered ' + st);
+    await missingStrings(wp);
+  });
+
   await test('import: a CSV with a bad row shows the row error and imports nothing; a good one imports', async (w) => {
     const page = await loginAdmin(w);
     await page.goto(BASE + '/admin/import');
@@ -489,6 +658,10 @@ async function main() {
     const rows = await table.locator('tbody tr').allInnerTexts();
     assert(rows.length >= 1 && rows.some((r) => /^4\b/.test(r.trim())), 'the error table does not name row 4: ' + rows.join(' | '));
     assert(await page.locator('#import-run').isHidden(), 'import is offered after a failed check');
+    const said = await text(page, '#import-failed');
+    assert(said.includes('第 4 行：类型') && said.includes('填写不正确'),
+      'the failed check does not say 第 4 行：类型 … 填写不正确 in Chinese: ' + said);
+    assert((await text(page, '#import-errors tbody')).includes('类型'), 'the error table does not name the column 类型');
     let now = await allItems(page, '/units');
     assert(!now.some((u) => [c1, c2, c3].includes(u.code)), 'a failed check wrote units');
     // The real import of the bad file is refused too (all or nothing).
@@ -549,7 +722,8 @@ async function main() {
     await login(page, 'manager', line.split(/\s+/)[1]);
     await page.locator('#home-scope').waitFor();
     assert((await text(page, '#scope-name')) === '华东精细化工有限公司', 'the manager scope is not the demo enterprise');
-    assert(await page.locator('#home-admin .tile').count() === 4, 'a manager should be offered units, people, accounts and import');
+    assert(await page.locator('#home-admin .tile').count() === 6,
+      'a manager should be offered units, departments, posts, people, accounts and import');
     await page.goto(BASE + '/admin/accounts');
     await page.locator('#account-list .row-card').first().waitFor();
     assert(await page.locator('#account-new').count() === 0, 'a manager is offered account creation');
@@ -571,11 +745,15 @@ async function main() {
     assert(!small.length, 'touch targets under 40 px: ' + small.join(', '));
     fs.mkdirSync(ART, { recursive: true });
     await page.screenshot({ path: path.join(ART, 'home-phone.png'), fullPage: true });
-    for (const p of ['/admin/units', '/admin/people', '/admin/accounts', '/admin/import']) {
+    for (const p of ['/admin/units', '/admin/departments', '/admin/posts', '/admin/people', '/admin/accounts', '/admin/import']) {
       await page.goto(BASE + p);
       await page.locator('.page-head').waitFor();
       await page.waitForLoadState('networkidle');
       try { await noHorizontalScroll(page); } catch (e) { throw new Error(p + ': ' + e.message); }
+      if (p === '/admin/departments') {
+        await page.locator('#dept-list .row-card').first().waitFor();
+        await page.screenshot({ path: path.join(ART, 'departments-phone.png'), fullPage: true });
+      }
     }
     await page.screenshot({ path: path.join(ART, 'import-phone.png'), fullPage: true });
   });
@@ -588,7 +766,8 @@ async function main() {
     const csp = r.headers()['content-security-policy'] || '';
     assert(/default-src 'self'/.test(csp), 'no Content-Security-Policy default-src \'self\' on the page: ' + csp);
     await page.locator('#lang-toggle').click();
-    for (const p of ['/', '/admin/units', '/admin/people', '/admin/accounts', '/admin/import', '/password', '/no-such-page']) {
+    for (const p of ['/', '/admin/units', '/admin/departments', '/admin/posts', '/admin/people', '/admin/accounts', '/admin/import',
+      '/password', '/no-such-page']) {
       await page.goto(BASE + p);
       await page.locator('#main > *:not(.loading)').first().waitFor();
       await page.waitForLoadState('networkidle');

@@ -7,7 +7,7 @@
 import { api, listAll, qs } from '../api.js';
 import { t } from '../i18n.js';
 import { h, clear, field, input, select, checkboxes, checkedValues, formError, clearErrors, showError,
-  busy, toast, openDialog, confirmDialog, badge, pageHead, emptyState } from '../ui.js';
+  busy, toast, toastError, openDialog, confirmDialog, badge, pageHead, emptyState } from '../ui.js';
 import * as session from '../session.js';
 
 export async function render(main, ctx) {
@@ -21,7 +21,7 @@ export async function render(main, ctx) {
     items.sort((a, b) => String(a.username).localeCompare(String(b.username)));
     for (const a of items) listBox.appendChild(row(a));
   };
-  const safeReload = () => reload().catch((e) => toast(e.message || t('err.unknown'), 'error'));
+  const safeReload = () => reload().catch((e) => toastError(e));
 
   function row(a) {
     const locked = isLocked(a);
@@ -178,7 +178,7 @@ async function resetPassword(a, done) {
     showOnce(t('accounts.reset_done', { name: a.username }), (r && r.initial_password) || '');
     await done();
   } catch (e) {
-    toast(e.message || t('err.unknown'), 'error');
+    toastError(e);
   }
 }
 
@@ -192,6 +192,6 @@ async function act(a, action, done) {
     toast(t('accounts.done.' + action, { name: a.username }), 'ok');
     await done();
   } catch (e) {
-    toast(e.message || t('err.unknown'), 'error');
+    toastError(e);
   }
 }

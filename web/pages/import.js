@@ -6,7 +6,7 @@
 // all-or-nothing too.
 import { api } from '../api.js';
 import { t, lang } from '../i18n.js';
-import { h, clear, formError, clearErrors, showError, busy, toast, pageHead } from '../ui.js';
+import { h, clear, formError, clearErrors, showError, errorNode, fieldLabel, busy, toast, pageHead } from '../ui.js';
 import * as session from '../session.js';
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
@@ -17,6 +17,8 @@ const COLUMNS = {
   en: { units: ['code', 'name', 'kind', 'parent_code', 'tz'], people: ['name', 'employee_no', 'phone', 'unit_code', 'department', 'posts'] },
 };
 const columns = (kind) => COLUMNS[lang()][kind];
+// The API names a column by its English name ("row 7: code"): its label in the page language.
+const columnLabels = (kind) => Object.fromEntries(COLUMNS.en[kind].map((c, i) => [c, columns(kind)[i]]));
 
 export function render(main) {
   let kind = 'units';
@@ -88,10 +90,11 @@ export function render(main) {
         const rows = e.rows && e.rows.length ? e.rows : rowFromField(e);
         result.appendChild(h('div', { class: 'notice notice-error', id: 'import-failed' },
           h('strong', null, t('import.failed')), ' ',
-          rows.length > 1 ? t('import.failed_rows', { n: rows.length + (e.body && e.body.error && e.body.error.omitted || 0) }) : (e.message || ''),
+          rows.length > 1 ? t('import.failed_rows', { n: rows.length + (e.body && e.body.error && e.body.error.omitted || 0) })
+            : errorNode(e, { labels: columnLabels(kind) }),
           h('br'), t('import.nothing_written')));
-        if (rows.length) result.appendChild(errorTable(rows));
-        else if (e.field && e.field !== 'file') showError(form, e);
+        if (rows.length) result.appendChild(errorTable(rows, columnLabels(kind)));
+        else if (e.field && e.field !== 'file') showError(form, e, { labels: columnLabels(kind) });
       }
     });
   });
@@ -125,7 +128,7 @@ function rowFromField(e) {
   return m ? [{ row: Number(m[1]), field: m[2] || '', message: e.message }] : [];
 }
 
-function errorTable(rows) {
+function errorTable(rows, labels) {
   return h('div', { class: 'table-wrap' },
     h('table', { class: 'table', id: 'import-errors' },
       h('thead', null, h('tr', null, h('th', null, t('import.col.row')), h('th', null, t('import.col.field')), h('th', null, t('import.col.message')))),
@@ -133,7 +136,7 @@ function errorTable(rows) {
         const o = typeof r === 'object' && r ? r : { message: String(r) };
         return h('tr', null,
           h('td', { class: 'num' }, String(o.row ?? o.line ?? '')),
-          h('td', null, String(o.field ?? o.column ?? '')),
+          h('td', null, fieldLabel(String(o.field ?? o.column ?? ''), { labels }) || String(o.field ?? o.column ?? '')),
           h('td', null, String(o.message ?? o.error ?? '')));
       }))));
 }

@@ -44,7 +44,7 @@ export function render(main, ctx) {
         if (e.status === 423) {
           const fe = form.querySelector('.form-error');
           fe.textContent = '';
-          fe.append(h('strong', null, t('login.locked')), ' ', e.message || '');
+          fe.append(h('strong', null, t('login.locked')), e.message ? h('span', { class: 'err-detail' }, e.message) : '');
           fe.classList.remove('hidden');
           fe.classList.add('locked');
           return;
@@ -55,7 +55,7 @@ export function render(main, ctx) {
           const fe = form.querySelector('.form-error');
           fe.textContent = t('login.bad');
           if (e.message && e.message.toLowerCase() !== t('login.bad').toLowerCase()) {
-            fe.append(h('br'), h('span', { class: 'small server-msg' }, e.message));
+            fe.append(h('span', { class: 'err-detail' }, e.message));
           }
           fe.classList.remove('hidden', 'locked');
         } else {

@@ -7,7 +7,7 @@
 import { api, listAll, qs } from '../api.js';
 import { t } from '../i18n.js';
 import { h, clear, field, input, select, checkboxes, checkedValues, formError, clearErrors, showError,
-  busy, toast, openDialog, badge, pageHead, emptyState, fmtTime } from '../ui.js';
+  busy, toast, toastError, errorNode, openDialog, badge, pageHead, emptyState, fmtTime } from '../ui.js';
 import * as session from '../session.js';
 
 const filter = { q: '', unit_id: '', active: '1' };
@@ -54,7 +54,7 @@ export async function render(main, ctx) {
     cursor = page ? page.next_cursor : null;
     more.classList.toggle('hidden', cursor === null || cursor === undefined);
   }
-  const reload = () => load(false).catch((e) => toast(e.message || t('err.unknown'), 'error'));
+  const reload = () => load(false).catch((e) => toastError(e));
 
   function row(p) {
     const u = units.find((x) => x.id === p.unit_id);
@@ -93,7 +93,7 @@ export async function render(main, ctx) {
   });
   unitSel.addEventListener('change', () => filterForm.requestSubmit());
   activeSel.addEventListener('change', () => filterForm.requestSubmit());
-  more.addEventListener('click', () => load(true).catch((e) => toast(e.message, 'error')));
+  more.addEventListener('click', () => load(true).catch((e) => toastError(e)));
 
   main.appendChild(h('div', { class: 'page' },
     pageHead(t('people.title'), writable ? h('button', { type: 'button', class: 'btn btn-primary', id: 'person-new',
@@ -270,6 +270,6 @@ async function fillHistory(units, p, box) {
     }
     box.appendChild(ol);
   } catch (e) {
-    clear(box).appendChild(h('p', { class: 'form-error' }, e.message || t('err.unknown')));
+    clear(box).appendChild(h('p', { class: 'form-error' }, errorNode(e)));
   }
 }

@@ -5,7 +5,7 @@
 // /api/v1/people?unit_id= for the leader choice.
 import { api, listAll, qs } from '../api.js';
 import { t } from '../i18n.js';
-import { h, clear, field, input, select, formError, clearErrors, showError, busy, toast,
+import { h, clear, field, input, select, formError, clearErrors, showError, busy, toast, toastError,
   openDialog, confirmDialog, badge, pageHead, emptyState } from '../ui.js';
 import * as session from '../session.js';
 
@@ -167,6 +167,6 @@ async function deactivate(u, done) {
     toast(t('units.deactivated', { name: u.name }), 'ok');
     await done();
   } catch (e) {
-    toast(e.message || t('err.unknown'), 'error');
+    toastError(e);
   }
 }
