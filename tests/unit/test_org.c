@@ -5,9 +5,10 @@
  * store. Everything else runs on a fresh SQLite file per test and, when
  * WS_TEST_PG_URL is set, on a fresh PostgreSQL database per test: unit tree
  * paths, moves with their subtree, cycle refusal, default departments,
- * isolation between enterprises, deactivation instead of deletion, transfer
- * history, imports (all or nothing, dry runs, updates), the audit leaves of
- * every change, and that `audit verify` finds the org tables clean.
+ * isolation between enterprises, deactivation instead of deletion (and the
+ * leaver's accounts ending with it), erasure of a leaver's personal data,
+ * transfer history, imports (all or nothing, dry runs, updates), the audit
+ * leaves of every change, and that `audit verify` finds the org tables clean.
  * (Tests may hold SQL text; production code keeps it in src/store/.) */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1347,6 +1348,220 @@ static void test_import_samples(void **state)
     verify_clean(c);
 }
 
+/* ------------------------------------------------- leavers and erasure */
+
+#define ACC_PW "Leaver-Pass-2026"
+static const char Q_LIVE_SESSIONS[] =
+    "SELECT COUNT(*) FROM sessions WHERE revoked = 0 AND account_id = CAST($1 AS BIGINT)";
+static const char Q_LEAVES_ACTION[] = "SELECT COUNT(*) FROM audit_leaf WHERE action = $1";
+static const char Q_CONTENTS[] = "SELECT content FROM record_version WHERE content IS NOT NULL";
+
+static int64_t account_for(store_conn *c, const char *user, int64_t scope, int64_t person_id)
+{
+    int64_t id = 0;
+    ws_err rc = auth_create_account(c, &WHO, user, ACC_PW, ROLE_WORKER, scope, person_id, false, &id);
+    if (rc) fail_msg("account %s: %s (%s)", user, ws_err_message(), ws_err_field());
+    return id;
+}
+
+static int64_t live_sessions(store_conn *c, int64_t account)
+{
+    char s[32];
+    snprintf(s, sizeof s, "%lld", (long long)account);
+    return count_sql(c, Q_LIVE_SESSIONS, s);
+}
+
+/* Stored versions that still hold the bytes of text. */
+static int versions_holding(store_conn *c, const char *text)
+{
+    store_stmt *st = NULL;
+    bool row = false;
+    int n = 0;
+    assert_int_equal(store_prepare(c, Q_CONTENTS, &st), WS_OK);
+    while (store_step(st, &row) == WS_OK && row) {
+        size_t len = 0;
+        const void *p = store_col_blob(st, 0, &len);
+        if (p && memmem(p, len, text, strlen(text))) n++;
+    }
+    store_finalize(st);
+    return n;
+}
+
+/* Whether the file at path (a missing file holds nothing) contains text. */
+static bool file_holds(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return false;
+    fclose(f);
+    size_t n = 0;
+    char *p = slurp(path, &n);
+    bool found = memmem(p, n, text, strlen(text)) != NULL;
+    free(p);
+    return found;
+}
+
+/* A leaver loses access at once: deactivating the person deactivates every
+ * account linked to them and revokes their sessions, in the same transaction. */
+static void test_leaver_loses_accounts(void **state)
+{
+    tctx *t = *state;
+    store_conn *c = t->c;
+    plant p = make_plant(c);
+    int64_t a = person(c, p.grid, "L1", "离职者");
+    int64_t acc1 = account_for(c, "leaver.one", p.grid, a);
+    int64_t acc2 = account_for(c, "leaver.two", p.site, a);
+    int64_t other = account_for(c, "stayer", p.grid, 0);
+    char tok[65], tok2[65];
+    auth_subject s;
+    assert_int_equal(auth_login(c, "leaver.one", ACC_PW, tok, &s, NULL), WS_OK);
+    assert_int_equal(auth_login(c, "stayer", ACC_PW, tok2, &s, NULL), WS_OK);
+    assert_int_equal(live_sessions(c, acc1), 1);
+
+    /* In a caller's transaction that rolls back, nothing ends. */
+    assert_int_equal(store_begin(c), WS_OK);
+    assert_int_equal(org_person_deactivate(c, &TRUSTED, a, "离职"), WS_OK);
+    store_rollback(c);
+    auth_account ac;
+    assert_int_equal(auth_account_get(c, acc1, &ac), WS_OK);
+    assert_true(ac.active);
+    assert_int_equal(auth_session(c, tok, &s), WS_OK);
+
+    int64_t deact_before = count_sql(c, Q_LEAVES_ACTION, "deactivate");
+    assert_int_equal(org_person_deactivate(c, &TRUSTED, a, "离职"), WS_OK);
+    assert_int_equal(auth_account_get(c, acc1, &ac), WS_OK);
+    assert_false(ac.active);
+    assert_int_equal(auth_account_get(c, acc2, &ac), WS_OK);
+    assert_false(ac.active);
+    assert_int_equal(auth_account_get(c, other, &ac), WS_OK);
+    assert_true(ac.active);
+    assert_int_equal(live_sessions(c, acc1), 0);
+    assert_int_equal(auth_session(c, tok, &s), WS_EUNAUTH);
+    assert_int_equal(auth_session(c, tok2, &s), WS_OK);
+    assert_int_equal(auth_login(c, "leaver.one", ACC_PW, tok, &s, NULL), WS_EUNAUTH);
+    /* One leaf for the person, one per account. */
+    assert_int_equal(count_sql(c, Q_LEAVES_ACTION, "deactivate"), deact_before + 3);
+    verify_clean(c);
+}
+
+static void test_erase_personal_data(void **state)
+{
+    tctx *t = *state;
+    store_conn *c = t->c;
+    plant p = make_plant(c);
+    const char *name = "钟离秘", *phone = "13987654321", *empno = "ZL-7781";
+    org_person_in in = {.unit_id = p.grid, .employee_no = empno, .name = name, .phone = phone};
+    int64_t id = 0;
+    assert_int_equal(org_person_create(c, &TRUSTED, &in, &id), WS_OK);
+    int64_t keep = person(c, p.grid, "K1", "留任者");
+    assert_int_equal(org_person_transfer(c, &TRUSTED, id, p.site_b, 0, "钟离秘调岗"), WS_OK);
+    int64_t acc = account_for(c, "zhongli.mi", p.grid, id);
+    char tok[65];
+    auth_subject s;
+    assert_int_equal(auth_login(c, "zhongli.mi", ACC_PW, tok, &s, NULL), WS_OK);
+
+    /* Only a person who has left can be erased, with a reason, by an admin
+     * whose scope holds the person. */
+    assert_int_equal(org_person_erase(c, &TRUSTED, id, "本人申请删除"), WS_ECONFLICT);
+    assert_string_equal(ws_err_field(), "active");
+    assert_non_null(strstr(ws_err_message(), "active"));
+    assert_int_equal(org_person_deactivate(c, &TRUSTED, id, "钟离秘因病离职"), WS_OK);
+    assert_int_equal(org_person_erase(c, &TRUSTED, id, ""), WS_EINVAL);
+    assert_string_equal(ws_err_field(), "reason");
+    org_unit park = get_unit(c, p.park), e2 = get_unit(c, p.e2);
+    auth_subject dh = {.account_id = 90, .roles = ROLE_DEPT_HEAD | ROLE_MANAGER};
+    snprintf(dh.scope_path, sizeof dh.scope_path, "%s", park.path);
+    org_caller by_dh = {&WHO, &dh};
+    assert_int_equal(org_person_erase(c, &by_dh, id, "本人申请删除"), WS_EFORBIDDEN);
+    auth_subject adm = {.account_id = 91, .roles = ROLE_ADMIN};
+    snprintf(adm.scope_path, sizeof adm.scope_path, "%s", e2.path);
+    org_caller by_other = {&WHO, &adm};
+    assert_int_equal(org_person_erase(c, &by_other, id, "本人申请删除"), WS_ENOTFOUND);
+    assert_int_equal(org_person_erase(c, &TRUSTED, 999999, "本人申请删除"), WS_ENOTFOUND);
+
+    /* All or nothing: in a caller's transaction that rolls back, nothing is erased. */
+    assert_int_equal(store_begin(c), WS_OK);
+    assert_int_equal(org_person_erase(c, &TRUSTED, id, "本人申请删除"), WS_OK);
+    store_rollback(c);
+    org_person pe;
+    assert_int_equal(org_person_get(c, id, &pe), WS_OK);
+    assert_string_equal(pe.name, name);
+    assert_true(versions_holding(c, phone) > 0);
+    auth_account ac;
+    assert_int_equal(auth_account_get(c, acc, &ac), WS_OK);
+    assert_string_equal(ac.username, "zhongli.mi");
+
+    int64_t purges = count_sql(c, Q_LEAVES_ACTION, "purge");
+    adm = (auth_subject){.account_id = 91, .roles = ROLE_ADMIN};
+    snprintf(adm.scope_path, sizeof adm.scope_path, "%s", park.path);
+    org_caller by_admin = {&WHO, &adm};
+    assert_int_equal(org_person_erase(c, &by_admin, id, "本人申请删除"), WS_OK);
+
+    /* No stored version holds the personal data any more; tombstones: the
+     * person, two transfers, the account; the reason is logged. (Checked
+     * before the login attempts below: one with the old username records what
+     * was typed, as an unknown_user event.) */
+    assert_int_equal(versions_holding(c, name), 0);
+    assert_int_equal(versions_holding(c, phone), 0);
+    assert_int_equal(versions_holding(c, empno), 0);
+    assert_int_equal(versions_holding(c, "zhongli.mi"), 0);
+    assert_int_equal(versions_holding(c, "因病离职"), 0);
+    assert_true(versions_holding(c, "本人申请删除") >= 5);
+    assert_int_equal(count_sql(c, Q_LEAVES_ACTION, "purge"), purges + 4 + 5);
+    assert_int_equal(count_sql(c, Q_LEAVES_OF, "erasure"), 5);
+    /* The row stays, anonymised; left_at and the unit are kept. */
+    assert_int_equal(org_person_get(c, id, &pe), WS_OK);
+    assert_string_equal(pe.name, ORG_ERASED_NAME);
+    assert_string_equal(pe.phone, "");
+    assert_string_equal(pe.employee_no, "");
+    assert_false(pe.active);
+    assert_true(pe.left_at > 0);
+    assert_int_equal(pe.unit_id, p.site_b);
+    org_transfer *tr = NULL;
+    size_t n = 0;
+    assert_int_equal(org_person_transfers(c, id, &tr, &n), WS_OK);
+    assert_int_equal(n, 2);
+    for (size_t i = 0; i < n; i++) assert_string_equal(tr[i].reason, "");
+    free(tr);
+    /* The account: renamed, closed, sessions gone, no way back in. */
+    char want[32];
+    snprintf(want, sizeof want, "erased-%lld", (long long)acc);
+    assert_int_equal(auth_account_get(c, acc, &ac), WS_OK);
+    assert_string_equal(ac.username, want);
+    assert_false(ac.active);
+    assert_int_equal(live_sessions(c, acc), 0);
+    assert_int_equal(auth_session(c, tok, &s), WS_EUNAUTH);
+    assert_int_equal(auth_login(c, "zhongli.mi", ACC_PW, tok, &s, NULL), WS_EUNAUTH);
+    assert_int_equal(auth_account_set_active(c, &WHO, acc, true), WS_OK);
+    assert_int_equal(auth_login(c, want, ACC_PW, tok, &s, NULL), WS_EUNAUTH); /* no password left */
+    assert_int_equal(auth_account_set_active(c, &WHO, acc, false), WS_OK);
+    /* The reserved prefix cannot be taken by a new account. */
+    int64_t dummy = 0;
+    assert_int_equal(auth_create_account(c, &WHO, "erased-77", ACC_PW, ROLE_WORKER, p.grid, 0,
+                                         false, &dummy), WS_EINVAL);
+
+    /* Others are untouched. */
+    org_person pk;
+    assert_int_equal(org_person_get(c, keep, &pk), WS_OK);
+    assert_string_equal(pk.name, "留任者");
+    assert_int_equal(versions_holding(c, "留任者"), 1);
+    verify_clean(c);
+
+    /* SQLite: neither the database file nor its WAL holds the bytes, while
+     * the store is still open (secure_delete, then the checkpoint). */
+    if (t->f->kind == STORE_SQLITE) {
+        char path[1100];
+        const char *file = t->url + strlen("sqlite:");
+        snprintf(path, sizeof path, "%s", file);
+        assert_true(file_holds(path, "留任者")); /* the check can see data */
+        assert_false(file_holds(path, name));
+        assert_false(file_holds(path, phone));
+        assert_false(file_holds(path, "zhongli.mi"));
+        snprintf(path, sizeof path, "%s-wal", file);
+        assert_false(file_holds(path, name));
+        assert_false(file_holds(path, phone));
+    }
+}
+
 /* ------------------------------------------------------------------ main */
 
 /* One evidence-log key per group; the group state is the fixture. */
@@ -1379,7 +1594,7 @@ int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/ws_org_test_XXXXXX");
     if (!mkdtemp(tmpdir)) return 1;
-    if (org_init()) return 1;
+    if (org_init() || auth_init()) return 1;
     const struct CMUnitTest files[] = {
         cmocka_unit_test(test_validators),  cmocka_unit_test(test_csv_utf8),
         cmocka_unit_test(test_csv_gbk),     cmocka_unit_test(test_xlsx_writer),
@@ -1391,6 +1606,8 @@ int main(void)
         DB_TEST(test_move_subtree),
         DB_TEST(test_isolation),
         DB_TEST(test_deactivate_not_delete),
+        DB_TEST(test_leaver_loses_accounts),
+        DB_TEST(test_erase_personal_data),
         DB_TEST(test_transfer_history),
         DB_TEST(test_concurrent_moves),
         DB_TEST(test_import_units),
