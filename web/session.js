@@ -31,6 +31,7 @@ export const can = {
   unitWrite: () => has('admin', 'manager'),
   peoplePage: () => has('admin', 'manager', 'dept_head'),
   personWrite: () => has('admin', 'manager', 'dept_head'),
+  personErase: () => has('admin'),
   accountsPage: () => has('admin', 'manager'),
   accountWrite: () => has('admin'),
   importPage: () => has('admin', 'manager'),

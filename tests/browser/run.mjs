@@ -351,8 +351,8 @@ async function main() {
     await page.locator('#people-list .row-card', { hasText: '罐区' }).waitFor();
     const p = (await apiGet(page, '/people/' + pid)).body;
     assert(p.unit_id === tank.id, 'the server did not move the person');
-    // History shows the move.
-    await page.locator('#people-list .row-card [data-action=history]').click();
+    // The detail shows the move in the history.
+    await page.locator('#people-list .row-card [data-action=detail]').click();
     const hist = page.locator('#transfer-history .timeline-item');
     await hist.first().waitFor();
     const h1 = await hist.first().innerText();
@@ -371,6 +371,72 @@ async function main() {
     assert((await left.innerText()).includes('已离职'), 'the leaver is not marked 已离职');
     const q = (await apiGet(page, '/people/' + pid)).body;
     assert(q.active === false, 'the server still has the person active');
+    await missingStrings(page);
+  });
+
+  await test('erase: an admin deactivates a person, then erases the personal data; the name shows as 已删除人员', async (w) => {
+    const page = await loginAdmin(w);
+    await page.goto(BASE + '/admin/people');
+    await page.locator('#people-list .row-card').first().waitFor();
+    const units = await allItems(page, '/units');
+    const area = units.find((u) => u.name === '合成车间' && u.active);
+    const name = '待删除' + RUN, no = 'E' + RUN, phone = '13900009876';
+    const made = await page.evaluate(async (body) => {
+      const r = await fetch('/api/v1/people', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: r.status, body: await r.json() };
+    }, { unit_id: area.id, name, employee_no: no, phone });
+    assert(made.status === 201, 'could not create the person: ' + made.status);
+    const pid = made.body.id;
+    await page.locator('#people-filter input[name=q]').fill(name);
+    await page.locator('#people-filter button[type=submit]').click();
+    const row = page.locator(`#people-list .row-card[data-person-id="${pid}"]`);
+    await row.waitFor();
+    // While the person is active, erasure is not offered.
+    await row.locator('[data-action=detail]').click();
+    await page.locator('#person-detail').waitFor();
+    assert(await page.locator('#person-erase').count() === 0, 'erasure is offered for an active person');
+    await page.locator('dialog .dialog-head button').click();
+    // Deactivate.
+    await row.locator('[data-action=deactivate]').click();
+    const df = page.locator('#deactivate-form');
+    await df.locator('input[name=reason]').fill('离职');
+    await df.locator('button[type=submit]').click();
+    await df.waitFor({ state: 'detached' });
+    await page.locator('#people-filter select[name=active]').selectOption('0');
+    await row.waitFor();
+    await row.locator('[data-action=detail]').click();
+    const erase = page.locator('#person-erase');
+    await erase.waitFor();
+    assert((await erase.innerText()).trim() === '删除个人信息', 'the erase button does not say 删除个人信息');
+    await erase.click();
+    const ef = page.locator('#erase-form');
+    await ef.waitFor();
+    const warn = await text(page, '#erase-warning');
+    for (const s of ['不可撤销', '已删除人员', '墓碑']) assert(warn.includes(s), `the warning does not say ${s}: ${warn}`);
+    // Without a reason nothing is sent.
+    await ef.locator('button[type=submit]').click();
+    await ef.locator('[data-field=reason].has-error').waitFor();
+    await ef.locator('input[name=reason]').fill('本人申请删除个人信息');
+    await ef.locator('button[type=submit]').click();
+    await ef.locator('[data-field=confirm].has-error').waitFor();
+    assert((await apiGet(page, '/people/' + pid)).body.name === name, 'the person was erased before the confirmation');
+    await ef.locator('input[name=confirm]').check();
+    await ef.locator('button[type=submit]').click();
+    await ef.waitFor({ state: 'detached' });
+    // The detail now shows the erased record.
+    await page.locator('#person-erased').waitFor();
+    assert((await text(page, '#person-name')) === '已删除人员', 'the detail does not show 已删除人员');
+    assert(await page.locator('#person-erase').count() === 0, 'erasure is offered again');
+    await page.locator('dialog .dialog-head button').click();
+    const p = (await apiGet(page, '/people/' + pid)).body;
+    assert(p.name === '已删除人员' && p.employee_no === null && !p.phone, 'the server still holds personal data: ' + JSON.stringify(p));
+    // The list shows the record under its new name.
+    await page.locator('#people-filter input[name=q]').fill('已删除人员');
+    await page.locator('#people-filter button[type=submit]').click();
+    const erased = page.locator(`#people-list .row-card[data-person-id="${pid}"]`);
+    await erased.waitFor();
+    assert((await erased.locator('.person-name').innerText()).trim() === '已删除人员', 'the list does not show 已删除人员');
+    assert(!(await erased.innerText()).includes(no), 'the list still shows the employee number');
     await missingStrings(page);
   });
 

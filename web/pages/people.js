@@ -1,9 +1,13 @@
 // pages/people.js — people (人员) of the caller's scope: a filtered list
 // (name/number/phone text, unit subtree, active or left), create and edit
 // (unit, department, posts), deactivate (people who leave are kept, not
-// deleted) and transfer to another unit with the history of earlier moves.
+// deleted), transfer to another unit, and a detail view with the history of
+// earlier moves. From the detail of a person who has left, an administrator
+// may erase the personal data (删除个人信息): irreversible; the record stays
+// as 已删除人员 and the evidence log keeps tombstones.
 // Data: /api/v1/people (+ /{id}, /actions/deactivate, /actions/transfer,
-// /transfers), /api/v1/departments and /api/v1/posts per enterprise.
+// /actions/erase, /transfers), /api/v1/departments and /api/v1/posts per
+// enterprise.
 import { api, listAll, qs } from '../api.js';
 import { t } from '../i18n.js';
 import { h, clear, field, input, select, checkboxes, checkedValues, formError, clearErrors, showError,
@@ -11,6 +15,9 @@ import { h, clear, field, input, select, checkboxes, checkedValues, formError, c
 import * as session from '../session.js';
 
 const filter = { q: '', unit_id: '', active: '1' };
+// The name the server gives an erased person (ORG_ERASED_NAME in src/org/org.h).
+const ERASED_NAME = '已删除人员';
+const isErased = (p) => !p.active && p.name === ERASED_NAME && !p.employee_no;
 const deptCache = new Map();
 const postCache = new Map();
 
@@ -73,8 +80,8 @@ export async function render(main, ctx) {
           onclick: () => editPerson(units, p, reload) }, t('common.edit')) : null,
         writable && p.active ? h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'transfer' },
           onclick: () => transfer(units, p, reload) }, t('people.transfer')) : null,
-        h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'history' },
-          onclick: () => history(units, p) }, t('people.history')),
+        h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'detail' },
+          onclick: () => detail(units, p, reload) }, t('people.detail')),
         writable && p.active ? h('button', { type: 'button', class: 'btn btn-small btn-danger-ghost', dataset: { action: 'deactivate' },
           onclick: () => deactivate(p, reload) }, t('people.deactivate')) : null));
     if (p.department_id && u) {
@@ -241,10 +248,85 @@ function transfer(units, p, done) {
   fillHistory(units, p, hist);
 }
 
-function history(units, p) {
+// The detail of a person: facts, transfers, and for an administrator looking
+// at someone who has left, the erasure of their personal data.
+function detail(units, p, done) {
+  const u = units.find((x) => x.id === p.unit_id);
+  const ent = u ? u.enterprise_id : null;
+  const dept = h('dd', { id: 'person-dept' }, p.department_id ? '#' + p.department_id : t('people.no_dept'));
+  const postsDd = h('dd', { id: 'person-posts' }, (p.post_ids || []).length ? (p.post_ids || []).map((x) => '#' + x).join('、') : '—');
   const hist = h('div', { class: 'history', id: 'transfer-history' });
-  openDialog(t('people.history_title', { name: p.name }), hist, { wide: true });
+  const erased = isErased(p);
+  const mayErase = session.can.personErase() && !p.active && !erased;
+  const box = h('div', { id: 'person-detail', dataset: { personId: p.id } },
+    h('dl', { class: 'facts' },
+      h('dt', null, t('people.name')), h('dd', { id: 'person-name' }, p.name),
+      h('dt', null, t('people.employee_no')), h('dd', null, p.employee_no || '—'),
+      p.phone !== undefined ? [h('dt', null, t('people.phone')), h('dd', null, p.phone || '—')] : null,
+      h('dt', null, t('people.unit')), h('dd', null, session.unitName(units, p.unit_id)),
+      h('dt', null, t('people.department')), dept,
+      h('dt', null, t('people.posts')), postsDd,
+      h('dt', null, t('people.status')), h('dd', { id: 'person-status' },
+        p.active ? t('people.active') : [badge(t('people.left'), 'off'), p.left_at ? ' ' + t('people.left_at', { at: fmtTime(p.left_at) }) : ''])),
+    erased ? h('p', { class: 'notice', id: 'person-erased' }, t('people.erased_note')) : null,
+    h('h3', null, t('people.history')), hist,
+    mayErase ? h('div', { class: 'card-actions danger-zone' },
+      h('p', { class: 'muted small' }, t('people.erase_hint')),
+      h('button', { type: 'button', class: 'btn btn-danger', id: 'person-erase', dataset: { action: 'erase' },
+        onclick: () => { d.close(); erase(units, p, done); } }, t('people.erase'))) : null);
+  const d = openDialog(t('people.detail_title', { name: p.name }), box, { wide: true });
+  Promise.all([departments(ent).catch(() => []), posts(ent).catch(() => [])]).then(([ds, ps]) => {
+    const dd = ds.find((x) => x.id === p.department_id);
+    if (dd) dept.textContent = dd.name;
+    const names = (p.post_ids || []).map((id) => (ps.find((x) => x.id === id) || { name: '#' + id }).name);
+    if (names.length) postsDd.textContent = names.join('、');
+  });
   fillHistory(units, p, hist);
+}
+
+// Erase the personal data of a person who has left (admins). Irreversible:
+// the warning says what goes and what stays; a reason is required and the
+// administrator confirms with a checkbox.
+function erase(units, p, done) {
+  const reason = input('reason', { type: 'text', maxlength: 500, placeholder: t('people.erase_reason_ph'), required: true });
+  const sure = h('label', { class: 'check' },
+    h('input', { type: 'checkbox', name: 'confirm' }), h('span', null, t('people.erase_confirm', { name: p.name })));
+  const form = h('form', { class: 'form', id: 'erase-form', novalidate: true },
+    formError(),
+    h('div', { class: 'notice notice-error erase-warning', id: 'erase-warning', role: 'note' },
+      h('strong', null, t('people.erase_warn_title')),
+      h('ul', null,
+        h('li', null, t('people.erase_warn_gone')),
+        h('li', null, t('people.erase_warn_stays')),
+        h('li', null, t('people.erase_warn_accounts')),
+        h('li', null, t('people.erase_warn_log')))),
+    field(t('people.erase_reason'), reason),
+    h('div', { class: 'field', dataset: { field: 'confirm' } }, sure, h('div', { class: 'field-error', role: 'alert' })),
+    h('div', { class: 'form-actions' },
+      h('button', { type: 'button', class: 'btn', onclick: () => d.close() }, t('common.cancel')),
+      h('button', { type: 'submit', class: 'btn btn-danger' }, t('people.erase'))));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    if (!reason.value.trim()) { showError(form, { field: 'reason', message: t('people.erase_need_reason') }); return; }
+    if (!form.querySelector('input[name=confirm]').checked) {
+      showError(form, { field: 'confirm', message: t('people.erase_need_confirm') });
+      return;
+    }
+    busy(form, async () => {
+      try {
+        const q = await api('POST', '/people/' + p.id + '/actions/erase', { reason: reason.value.trim() });
+        toast(t('people.erased', { name: p.name }), 'ok');
+        d.close();
+        await done();
+        detail(units, q || Object.assign({}, p, { name: ERASED_NAME, employee_no: null }), done);
+      } catch (e) {
+        showError(form, e);
+      }
+    });
+  });
+  const d = openDialog(t('people.erase_title', { name: p.name }), form);
+  reason.focus();
 }
 
 async function fillHistory(units, p, box) {
