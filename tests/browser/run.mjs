@@ -337,7 +337,11 @@ async function main() {
     await page.locator('#people-filter button[type=submit]').click();
     const row = page.locator('#people-list .row-card', { hasText: name });
     await row.waitFor();
-    assert(await page.locator('#people-list .row-card').count() === 1, 'the filter shows more than the new person');
+    // The new person is in the unfiltered list too: wait for the filtered one.
+    const filtered = await page.waitForFunction(
+        () => document.querySelectorAll('#people-list .row-card').length === 1, null, { timeout: 5000 })
+        .then(() => true, () => false);
+    assert(filtered, 'the filter shows more than the new person');
     assert((await row.innerText()).includes('合成车间'), 'the row does not show the unit');
     const pid = Number(await row.getAttribute('data-person-id'));
     // Transfer to 罐区.
