@@ -188,6 +188,25 @@ static void map_header(const org_table *t, const colspec *spec, int nspec, int *
                       spec[k].aliases[1]);
 }
 
+/* The steps every import starts with: the permission, its own transaction,
+ * reading the file (*t is the caller's to free on success) and mapping the
+ * header row to spec (problems become row errors in r). */
+static ws_err import_open(store_conn *c, const org_caller *by, const char *data, size_t len,
+                          const colspec *spec, int nspec, int *idx, org_import_result *r,
+                          org_table *t)
+{
+    memset(r, 0, sizeof *r);
+    if (by && by->subject) {
+        ws_err rc = auth_decide(by->subject, "import.run", NULL);
+        if (rc) return rc;
+    }
+    if (store_in_tx(c)) return ws_fail(WS_EINTERNAL, NULL, "import runs its own transaction");
+    ws_err rc = org_table_read(data, len, ORG_IMPORT_MAX_ROWS, t);
+    if (rc) return rc;
+    map_header(t, spec, nspec, idx, r);
+    return WS_OK;
+}
+
 static const char *cell(const org_table_row *row, const int *idx, int k)
 {
     int c = idx[k];
@@ -350,18 +369,10 @@ static void unit_order(urow *rows, size_t n, const code_ix *ix, size_t *order, s
 ws_err org_import_units(store_conn *c, const org_caller *by, const char *data, size_t len,
                         bool dry_run, org_import_result *r)
 {
-    memset(r, 0, sizeof *r);
-    ws_err rc = WS_OK;
-    if (by && by->subject) {
-        rc = auth_decide(by->subject, "import.run", NULL);
-        if (rc) return rc;
-    }
-    if (store_in_tx(c)) return ws_fail(WS_EINTERNAL, NULL, "import runs its own transaction");
     org_table t;
-    rc = org_table_read(data, len, ORG_IMPORT_MAX_ROWS, &t);
-    if (rc) return rc;
     int idx[U_NCOLS];
-    map_header(&t, unit_cols, U_NCOLS, idx, r);
+    ws_err rc = import_open(c, by, data, len, unit_cols, U_NCOLS, idx, r, &t);
+    if (rc) return rc;
     size_t n = t.nrows - 1;
     urow *rows = calloc(n ? n : 1, sizeof *rows);
     code_ix *ix = calloc(n ? n : 1, sizeof *ix);
@@ -628,18 +639,10 @@ static int pkey_cmp(const void *a, const void *b)
 ws_err org_import_people(store_conn *c, const org_caller *by, const char *data, size_t len,
                          bool dry_run, org_import_result *r)
 {
-    memset(r, 0, sizeof *r);
-    ws_err rc = WS_OK;
-    if (by && by->subject) {
-        rc = auth_decide(by->subject, "import.run", NULL);
-        if (rc) return rc;
-    }
-    if (store_in_tx(c)) return ws_fail(WS_EINTERNAL, NULL, "import runs its own transaction");
     org_table t;
-    rc = org_table_read(data, len, ORG_IMPORT_MAX_ROWS, &t);
-    if (rc) return rc;
     int idx[P_NCOLS];
-    map_header(&t, person_cols, P_NCOLS, idx, r);
+    ws_err rc = import_open(c, by, data, len, person_cols, P_NCOLS, idx, r, &t);
+    if (rc) return rc;
     size_t n = t.nrows - 1, nkeys = 0;
     prow *rows = calloc(n ? n : 1, sizeof *rows);
     pkey *keys = calloc(n ? n : 1, sizeof *keys);
