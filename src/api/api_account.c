@@ -1,6 +1,7 @@
 /* api_account.c — accounts, for administrators.
  *
  *   GET   /api/v1/accounts                      accounts whose scope lies in the caller's
+ *                                               (?format=xlsx|csv: every one, as the 账号台账)
  *   POST  /api/v1/accounts                      {username, password?, roles:[..],
  *                                               scope_unit_id, person_id?,
  *                                               must_change_password?} -> 201 account
@@ -27,6 +28,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/api_ledger.h"
 #include "core/clock.h"
 
 static json_t *roles_json(unsigned roles)
@@ -125,12 +127,62 @@ static ws_err check_person_in_scope(api_ctx *ctx, int64_t person_id)
 
 /* ---- list ---- */
 
+static const ledger_col account_ledger_cols[] = {
+    {"用户名", LEDGER_TEXT, 16},   {"角色", LEDGER_TEXT, 24},     {"管辖单位", LEDGER_TEXT, 28},
+    {"关联人员", LEDGER_TEXT, 12}, {"状态", LEDGER_TEXT, 8},      {"需修改密码", LEDGER_TEXT, 10},
+    {"最后登录", LEDGER_TIME, 18}, {"创建时间", LEDGER_TIME, 18},
+};
+static const ledger_spec account_ledger = {"账号台账", NULL, true, account_ledger_cols, 8, 0};
+
+/* Every account in the caller's scope, as a ledger (no passwords, no hashes). */
+static ws_err export(api_ctx *ctx, ledger_format fmt)
+{
+    ledger *l = NULL;
+    api_names *names = api_names_new(ctx->conn);
+    auth_account *rows = calloc(API_LEDGER_PAGE, sizeof *rows);
+    ws_err rc = names && rows ? ledger_open(&account_ledger, fmt, &l)
+                              : ws_fail(WS_ENOMEM, NULL, "out of memory");
+    int64_t cursor = 0;
+    int n = 0;
+    int64_t now = clock_now_ms();
+    do {
+        if (!rc) rc = auth_account_list(ctx->conn, ctx->who.scope_path, cursor, API_LEDGER_PAGE, rows, &n);
+        for (int i = 0; !rc && i < n; i++) {
+            const auth_account *a = &rows[i];
+            const char *tz = NULL;
+            char roles[256];
+            const char *scope = api_unit_name(names, a->scope_unit_id, &tz);
+            rc = ledger_text(l, a->username);
+            if (!rc) rc = ledger_text(l, api_roles_zh(a->roles, roles, sizeof roles));
+            if (!rc) rc = ledger_text(l, scope);
+            if (!rc) rc = ledger_text(l, api_person_name(names, a->person_id));
+            if (!rc) rc = ledger_text(l, !a->active ? "已停用" : a->locked_until > now ? "已锁定" : "启用");
+            if (!rc) rc = ledger_text(l, a->must_change_password ? "是" : "否");
+            if (!rc) rc = ledger_time(l, a->last_login_at, tz);
+            if (!rc) rc = ledger_time(l, a->created_at, tz);
+            if (!rc) rc = ledger_row_end(l);
+        }
+        if (n > 0) cursor = rows[n - 1].id;
+    } while (!rc && n == API_LEDGER_PAGE);
+    const char *tz = NULL;
+    api_unit_name(names, ctx->who.scope_unit_id, &tz);
+    if (!rc) rc = api_ledger_reply(ctx, &account_ledger, fmt, l, tz);
+    else ledger_free(l);
+    api_names_free(names);
+    free(rows);
+    return rc;
+}
+
 static ws_err list(api_ctx *ctx)
 {
     int limit;
     int64_t cursor;
-    ws_err rc = api_page(ctx, &limit, &cursor);
+    ledger_format fmt;
+    bool file = false;
+    ws_err rc = api_ledger_format(ctx, &fmt, &file);
+    if (!rc) rc = api_page(ctx, &limit, &cursor);
     if (rc) return rc;
+    if (file) return export(ctx, fmt);
     auth_account *rows = calloc((size_t)limit + 1, sizeof *rows);
     if (!rows) return ws_fail(WS_ENOMEM, NULL, "out of memory");
     int n = 0;
@@ -306,7 +358,7 @@ static ws_err activate(api_ctx *ctx) { return set_active(ctx, true); }
 
 const api_route api_account_routes[] = {
     {"GET", "/api/v1/accounts", list, API_AUTH, "account.read",
-     "Accounts whose scope lies inside the caller's", "accounts", NULL, 0},
+     "Accounts whose scope lies inside the caller's (?format=xlsx|csv: the 账号台账 file)", "accounts", NULL, 0},
     {"POST", "/api/v1/accounts", create, API_AUTH, "account.write",
      "Create an account (a password is generated when none is given)", "accounts", create_fields,
      N_CREATE},

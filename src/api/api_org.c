@@ -13,6 +13,10 @@
  *   GET  /api/v1/people/{id}/transfers
  *   POST /api/v1/imports/units | /api/v1/imports/people  (body: CSV or XLSX; ?dry_run=1)
  *
+ * Every GET list also answers ?format=xlsx|csv with its ledger (台账): the
+ * same filters and scope, every matching row (not paginated, at most
+ * LEDGER_MAX_ROWS), Chinese headings (api_ledger.h, docs/internals/ledger.md).
+ *
  * Permissions: the dispatcher checks the route's action by role; here every
  * resource is checked again with its unit path (outside the caller's scope:
  * 404), lists are filtered by the scope path, and the phone number is left
@@ -25,6 +29,7 @@
 #include <strings.h>
 
 #include "api/api.h"
+#include "api/api_ledger.h"
 #include "org/org.h"
 
 #define TREE_MAX 5000
@@ -133,16 +138,64 @@ static ws_err reply_unit(api_ctx *ctx, int status, int64_t id)
     return api_reply_json(ctx, status, unit_json(&u));
 }
 
+static const ledger_col unit_ledger_cols[] = {
+    {"单位编码", LEDGER_TEXT, 16}, {"单位名称", LEDGER_TEXT, 32}, {"类型", LEDGER_TEXT, 10},
+    {"上级单位", LEDGER_TEXT, 32}, {"时区", LEDGER_TEXT, 16},   {"负责人", LEDGER_TEXT, 12},
+    {"状态", LEDGER_TEXT, 8},      {"创建时间", LEDGER_TIME, 18},
+};
+static const ledger_spec unit_ledger = {"单位台账", NULL, true, unit_ledger_cols, 8, 0};
+
+/* Every unit the filter matches, as a ledger. */
+static ws_err units_export(api_ctx *ctx, org_unit_filter *f, ledger_format fmt)
+{
+    ledger *l = NULL;
+    api_names *names = api_names_new(ctx->conn);
+    org_unit *items = NULL;
+    size_t n = 0;
+    int64_t next = 0;
+    ws_err rc = names ? ledger_open(&unit_ledger, fmt, &l) : ws_fail(WS_ENOMEM, NULL, "out of memory");
+    f->limit = API_LEDGER_PAGE;
+    f->cursor = 0;
+    do {
+        if (!rc) rc = org_unit_list(ctx->conn, f, &items, &n, &next);
+        for (size_t i = 0; !rc && i < n; i++) {
+            const org_unit *u = &items[i];
+            rc = ledger_text(l, u->code);
+            if (!rc) rc = ledger_text(l, u->name);
+            if (!rc) rc = ledger_text(l, api_kind_zh(u->kind));
+            if (!rc) rc = ledger_text(l, api_unit_name(names, u->parent_id, NULL));
+            if (!rc) rc = ledger_text(l, u->tz);
+            if (!rc) rc = ledger_text(l, api_person_name(names, u->leader_person_id));
+            if (!rc) rc = ledger_text(l, u->active ? "在用" : "已停用");
+            if (!rc) rc = ledger_time(l, u->created_at, u->tz);
+            if (!rc) rc = ledger_row_end(l);
+        }
+        free(items);
+        items = NULL;
+        f->cursor = next;
+    } while (!rc && next > 0);
+    const char *tz = NULL;
+    api_unit_name(names, ctx->who.scope_unit_id, &tz);
+    if (!rc) rc = api_ledger_reply(ctx, &unit_ledger, fmt, l, tz);
+    else ledger_free(l);
+    api_names_free(names);
+    return rc;
+}
+
 static ws_err units_list(api_ctx *ctx)
 {
     org_unit_filter f = {.scope_path = ctx->who.scope_path};
-    ws_err rc = api_page(ctx, &f.limit, &f.cursor);
+    ledger_format fmt;
+    bool file = false;
+    ws_err rc = api_ledger_format(ctx, &fmt, &file);
+    if (!rc) rc = api_page(ctx, &f.limit, &f.cursor);
     if (!rc) rc = query_id(ctx, "parent_id", &f.parent_id);
     if (!rc) rc = query_bool(ctx, "active", &f.active);
     f.kind = query(ctx, "kind");
     if (!rc && f.kind && !org_kind_valid(f.kind))
         rc = ws_fail(WS_EINVAL, "kind", "kind must be park, enterprise, site, area, grid or workshop");
     if (rc) return rc;
+    if (file) return units_export(ctx, &f, fmt);
     org_unit *items = NULL;
     size_t n = 0;
     int64_t next = 0;
@@ -340,11 +393,67 @@ static ws_err ref_filter(api_ctx *ctx, org_ref_filter *f)
     return rc;
 }
 
+static const ledger_col dept_ledger_cols[] = {
+    {"部门编码", LEDGER_TEXT, 14}, {"部门名称", LEDGER_TEXT, 24}, {"所属企业", LEDGER_TEXT, 32},
+    {"状态", LEDGER_TEXT, 8},      {"创建时间", LEDGER_TIME, 18},
+};
+static const ledger_spec dept_ledger = {"部门台账", NULL, true, dept_ledger_cols, 5, 0};
+static const ledger_col post_ledger_cols[] = {
+    {"岗位编码", LEDGER_TEXT, 14}, {"岗位名称", LEDGER_TEXT, 24}, {"所属企业", LEDGER_TEXT, 32},
+    {"所属部门", LEDGER_TEXT, 20}, {"状态", LEDGER_TEXT, 8},      {"创建时间", LEDGER_TIME, 18},
+};
+static const ledger_spec post_ledger = {"岗位台账", NULL, true, post_ledger_cols, 6, 0};
+
+/* Every department (posts: false) or post (true) the filter matches, as a
+ * ledger. */
+static ws_err refs_export(api_ctx *ctx, org_ref_filter *f, ledger_format fmt, bool posts)
+{
+    const ledger_spec *spec = posts ? &post_ledger : &dept_ledger;
+    ledger *l = NULL;
+    api_names *names = api_names_new(ctx->conn);
+    ws_err rc = names ? ledger_open(spec, fmt, &l) : ws_fail(WS_ENOMEM, NULL, "out of memory");
+    int64_t next = 0;
+    f->limit = API_LEDGER_PAGE;
+    f->cursor = 0;
+    do {
+        org_dept *d = NULL;
+        org_post *p = NULL;
+        size_t n = 0;
+        if (!rc) rc = posts ? org_post_list(ctx->conn, f, &p, &n, &next)
+                            : org_dept_list(ctx->conn, f, &d, &n, &next);
+        for (size_t i = 0; !rc && i < n; i++) {
+            const char *tz = NULL;
+            int64_t ent = posts ? p[i].enterprise_id : d[i].enterprise_id;
+            const char *ent_name = api_unit_name(names, ent, &tz);
+            rc = ledger_text(l, posts ? p[i].code : d[i].code);
+            if (!rc) rc = ledger_text(l, posts ? p[i].name : d[i].name);
+            if (!rc) rc = ledger_text(l, ent_name);
+            if (!rc && posts) rc = ledger_text(l, api_dept_name(names, p[i].department_id));
+            if (!rc) rc = ledger_text(l, (posts ? p[i].active : d[i].active) ? "在用" : "已停用");
+            if (!rc) rc = ledger_time(l, posts ? p[i].created_at : d[i].created_at, tz);
+            if (!rc) rc = ledger_row_end(l);
+        }
+        free(d);
+        free(p);
+        f->cursor = next;
+    } while (!rc && next > 0);
+    const char *tz = NULL;
+    api_unit_name(names, ctx->who.scope_unit_id, &tz);
+    if (!rc) rc = api_ledger_reply(ctx, spec, fmt, l, tz);
+    else ledger_free(l);
+    api_names_free(names);
+    return rc;
+}
+
 static ws_err depts_list(api_ctx *ctx)
 {
     org_ref_filter f;
-    ws_err rc = ref_filter(ctx, &f);
+    ledger_format fmt;
+    bool file = false;
+    ws_err rc = api_ledger_format(ctx, &fmt, &file);
+    if (!rc) rc = ref_filter(ctx, &f);
     if (rc) return rc;
+    if (file) return refs_export(ctx, &f, fmt, false);
     org_dept *items = NULL;
     size_t n = 0;
     int64_t next = 0;
@@ -359,8 +468,12 @@ static ws_err depts_list(api_ctx *ctx)
 static ws_err posts_list(api_ctx *ctx)
 {
     org_ref_filter f;
-    ws_err rc = ref_filter(ctx, &f);
+    ledger_format fmt;
+    bool file = false;
+    ws_err rc = api_ledger_format(ctx, &fmt, &file);
+    if (!rc) rc = ref_filter(ctx, &f);
     if (rc) return rc;
+    if (file) return refs_export(ctx, &f, fmt, true);
     org_post *items = NULL;
     size_t n = 0;
     int64_t next = 0;
@@ -530,10 +643,72 @@ static ws_err reply_person(api_ctx *ctx, int status, int64_t id)
     return api_reply_json(ctx, status, person_json(&p, may_contact(ctx, p.unit_path)));
 }
 
+/* The people ledger; the phone column only for callers with person.contact. */
+static const ledger_col person_ledger_cols[] = {
+    {"姓名", LEDGER_TEXT, 12}, {"工号", LEDGER_TEXT, 12}, {"单位", LEDGER_TEXT, 28},
+    {"部门", LEDGER_TEXT, 16}, {"岗位", LEDGER_TEXT, 24}, {"手机", LEDGER_TEXT, 16},
+    {"状态", LEDGER_TEXT, 8},  {"离职日期", LEDGER_DATE, 12},
+};
+static const ledger_col person_ledger_cols_nophone[] = {
+    {"姓名", LEDGER_TEXT, 12}, {"工号", LEDGER_TEXT, 12}, {"单位", LEDGER_TEXT, 28},
+    {"部门", LEDGER_TEXT, 16}, {"岗位", LEDGER_TEXT, 24}, {"状态", LEDGER_TEXT, 8},
+    {"离职日期", LEDGER_DATE, 12},
+};
+
+static ws_err people_export(api_ctx *ctx, org_person_filter *f, ledger_format fmt, bool contact)
+{
+    ledger_spec spec = {"人员台账", NULL, true, contact ? person_ledger_cols : person_ledger_cols_nophone,
+                        contact ? 8 : 7, 0};
+    ledger *l = NULL;
+    api_names *names = api_names_new(ctx->conn);
+    ws_err rc = names ? ledger_open(&spec, fmt, &l) : ws_fail(WS_ENOMEM, NULL, "out of memory");
+    int64_t next = 0;
+    f->limit = API_LEDGER_PAGE;
+    f->cursor = 0;
+    do {
+        org_person *items = NULL;
+        size_t n = 0;
+        if (!rc) rc = org_person_list(ctx->conn, f, &items, &n, &next);
+        for (size_t i = 0; !rc && i < n; i++) {
+            const org_person *p = &items[i];
+            const char *tz = NULL;
+            const char *unit = api_unit_name(names, p->unit_id, &tz);
+            char posts[600] = "";
+            size_t len = 0;
+            for (int k = 0; k < p->npost; k++) {
+                int w = snprintf(posts + len, sizeof posts - len, "%s%s", k ? "、" : "",
+                                 api_post_name(names, p->post_ids[k]));
+                if (w < 0 || (size_t)w >= sizeof posts - len) break;
+                len += (size_t)w;
+            }
+            rc = ledger_text(l, p->name);
+            if (!rc) rc = ledger_text(l, p->employee_no);
+            if (!rc) rc = ledger_text(l, unit);
+            if (!rc) rc = ledger_text(l, api_dept_name(names, p->department_id));
+            if (!rc) rc = ledger_text(l, posts);
+            if (!rc && contact) rc = ledger_text(l, p->phone);
+            if (!rc) rc = ledger_text(l, p->active ? "在职" : "已离职");
+            if (!rc) rc = ledger_time(l, p->left_at, tz);
+            if (!rc) rc = ledger_row_end(l);
+        }
+        free(items);
+        f->cursor = next;
+    } while (!rc && next > 0);
+    const char *tz = NULL;
+    api_unit_name(names, ctx->who.scope_unit_id, &tz);
+    if (!rc) rc = api_ledger_reply(ctx, &spec, fmt, l, tz);
+    else ledger_free(l);
+    api_names_free(names);
+    return rc;
+}
+
 static ws_err people_list(api_ctx *ctx)
 {
     org_person_filter f = {.scope_path = ctx->who.scope_path};
-    ws_err rc = api_page(ctx, &f.limit, &f.cursor);
+    ledger_format fmt;
+    bool file = false;
+    ws_err rc = api_ledger_format(ctx, &fmt, &file);
+    if (!rc) rc = api_page(ctx, &f.limit, &f.cursor);
     if (!rc) rc = query_id(ctx, "unit_id", &f.unit_id);
     if (!rc) rc = query_bool(ctx, "active", &f.active);
     f.q = query(ctx, "q");
@@ -542,6 +717,7 @@ static ws_err people_list(api_ctx *ctx)
     if (rc) return rc;
     bool contact = may_contact(ctx, NULL);
     f.q_phone = contact; /* no probing for numbers one may not see */
+    if (file) return people_export(ctx, &f, fmt, contact);
     org_person *items = NULL;
     size_t n = 0;
     int64_t next = 0;
@@ -827,7 +1003,7 @@ static ws_err import_people(api_ctx *ctx) { return run_import(ctx, true); }
 
 const api_route api_org_routes[] = {
     {"GET", "/api/v1/units", units_list, API_AUTH, "unit.read",
-     "Units in the caller's scope (?parent_id=&kind=&active=)", "units", NULL, 0},
+     "Units in the caller's scope (?parent_id=&kind=&active=; ?format=xlsx|csv: the 单位台账 file)", "units", NULL, 0},
     {"POST", "/api/v1/units", units_create, API_AUTH, "unit.write",
      "Create a unit under a parent (an enterprise gets the default departments)", "units",
      unit_create_fields, N_UNIT_CREATE},
@@ -840,7 +1016,8 @@ const api_route api_org_routes[] = {
     {"POST", "/api/v1/units/{id}/actions/deactivate", units_deactivate, API_AUTH, "unit.write",
      "Deactivate a unit without active children or people", "units", NULL, 0},
     {"GET", "/api/v1/departments", depts_list, API_AUTH, "unit.read",
-     "Departments of the enterprises in or around the caller's scope (?enterprise_id=)",
+     "Departments of the enterprises in or around the caller's scope (?enterprise_id=; "
+     "?format=xlsx|csv: the 部门台账 file)",
      "departments", NULL, 0},
     {"POST", "/api/v1/departments", depts_create, API_AUTH, "org.write",
      "Create a department of an enterprise", "departments", dept_create_fields, N_DEPT_CREATE},
@@ -848,7 +1025,8 @@ const api_route api_org_routes[] = {
      "Change a department's code, name or active flag", "departments", ref_patch_fields,
      N_DEPT_PATCH},
     {"GET", "/api/v1/posts", posts_list, API_AUTH, "unit.read",
-     "Posts of the enterprises in or around the caller's scope (?enterprise_id=)", "posts", NULL,
+     "Posts of the enterprises in or around the caller's scope (?enterprise_id=; "
+     "?format=xlsx|csv: the 岗位台账 file)", "posts", NULL,
      0},
     {"POST", "/api/v1/posts", posts_create, API_AUTH, "org.write", "Create a post (岗位)",
      "posts", post_create_fields, N_POST_CREATE},
@@ -856,7 +1034,8 @@ const api_route api_org_routes[] = {
      "Change a post's code, name, department or active flag", "posts", ref_patch_fields,
      N_POST_PATCH},
     {"GET", "/api/v1/people", people_list, API_AUTH, "person.read",
-     "People in the caller's scope (?unit_id= subtree, &active=, &q= name, number or phone)", "people",
+     "People in the caller's scope (?unit_id= subtree, &active=, &q= name, number or phone; "
+     "?format=xlsx|csv: the 人员台账 file)", "people",
      NULL, 0},
     {"POST", "/api/v1/people", people_create, API_AUTH, "person.write", "Create a person",
      "people", person_create_fields, N_PERSON_CREATE},
