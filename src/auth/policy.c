@@ -65,6 +65,10 @@ static const rule rules[] = {
     {"account.write", A, true, REL_NONE, NULL},
     /* The evidence log and its proofs. */
     {"audit.read", A | SO | RG | M, true, REL_NONE, NULL},
+    /* Attachments (photos of hazards, documents): every role in scope reads;
+     * all but regulators upload (workers photograph what they report). */
+    {"attachment.read", ROLE_ALL, true, REL_NONE, NULL},
+    {"attachment.write", ROLE_ALL & ~RG, true, REL_NONE, NULL},
 };
 #define NRULES (sizeof rules / sizeof rules[0])
 

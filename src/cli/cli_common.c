@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "attach/attach.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "core/log.h"
@@ -57,6 +58,7 @@ ws_err cli_init_modules(const cli_opts *o)
 {
     ws_err rc;
     if ((rc = auth_init()) || (rc = org_init())) return rc;
+    if ((rc = attach_init(o->data, NULL))) return rc;
     return WS_OK;
 }
 

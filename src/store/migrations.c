@@ -153,6 +153,31 @@ const store_migration store_migrations[] = {
      "  root BLOB NOT NULL,\n"
      "  note TEXT NOT NULL\n"
      ");\n"},
+    {2, "attachments: one row per upload, one per stored file (content-addressed)",
+     /* Files live in DATA/attachments/ab/cdef… named by the SHA-256 of the
+      * stored bytes (src/attach). A row per upload, audited; scope by unit. */
+     "CREATE TABLE attachments (\n"
+     "  id ID_PK,\n"
+     "  sha256 TEXT NOT NULL,\n"
+     "  size INTEGER NOT NULL,\n"
+     "  media_type TEXT NOT NULL,\n"
+     "  filename TEXT,\n"
+     "  width INTEGER,\n"
+     "  height INTEGER,\n"
+     "  thumb_sha256 TEXT,\n"
+     "  unit_id INTEGER NOT NULL REFERENCES units(id),\n"
+     "  uploaded_by INTEGER REFERENCES accounts(id),\n"
+     "  created_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX attachments_unit ON attachments(unit_id);\n"
+     "CREATE INDEX attachments_sha256 ON attachments(sha256);\n"
+     /* One row per file on disk (originals and thumbnails): identical content
+      * is stored once, and the total quota is the sum of these sizes. */
+     "CREATE TABLE attachment_blobs (\n"
+     "  sha256 TEXT PRIMARY KEY,\n"
+     "  size INTEGER NOT NULL,\n"
+     "  created_at INTEGER NOT NULL\n"
+     ");\n"},
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);

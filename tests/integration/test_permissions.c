@@ -35,7 +35,7 @@ typedef struct world {
     ws_server s;
     char root_tok[65];
     char tok[NCOL][65];
-    long long park, ent[2], unit[2], person[2], account[2], dept[2], post[2];
+    long long park, ent[2], unit[2], person[2], account[2], dept[2], post[2], attach[2];
     char unit_code[2][32];
     int n;
 } world;
@@ -45,7 +45,8 @@ typedef struct world {
  * {funit} {fperson} {faccount} for a fresh one made just before the call (so
  * state changes never depend on order), {fleaver} a fresh person who has
  * already left (created and deactivated by the root admin: only leavers can
- * be erased), {n} a unique number, {self} the caller's username. */
+ * be erased), {n} a unique number, {self} the caller's username, {attach} an
+ * attachment (a JPEG) of the in/out unit, uploaded by the root admin. */
 typedef struct tmpl {
     const char *method, *pattern, *path, *body, *ctype;
 } tmpl;
@@ -99,7 +100,29 @@ static const tmpl tmpls[] = {
     {"GET", "/api/v1/audit/proof/consistency", "/api/v1/audit/proof/consistency?old=1&new=2", NULL, NULL},
     {"GET", "/api/v1/audit/leaves", "/api/v1/audit/leaves?limit=5", NULL, NULL},
     {"GET", "/api/v1/openapi.json", "/api/v1/openapi.json", NULL, NULL},
+    {"POST", "/api/v1/attachments", "/api/v1/attachments?unit_id={unit}&filename=p{n}.jpg", "@jpeg",
+     "image/jpeg"},
+    {"GET", "/api/v1/attachments/{id}", "/api/v1/attachments/{attach}", NULL, NULL},
+    {"GET", "/api/v1/attachments/{id}/thumb", "/api/v1/attachments/{attach}/thumb", NULL, NULL},
 };
+
+/* Body "@jpeg": the bytes of tests/data/photo-gps.jpg (binary, so not a
+ * template). Read once; lives for the process. */
+static const char *jpeg_body(size_t *n)
+{
+    static char *p;
+    static size_t len;
+    if (!p) {
+        FILE *f = fopen("tests/data/photo-gps.jpg", "rb");
+        assert_non_null(f);
+        p = malloc(1 << 20);
+        len = fread(p, 1, 1 << 20, f);
+        fclose(f);
+        assert_true(len > 0);
+    }
+    *n = len;
+    return p;
+}
 
 static const tmpl *find_tmpl(const char *method, const char *pattern)
 {
@@ -221,7 +244,20 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
         else if (!strcmp(key, "unit_code")) snprintf(v, sizeof v, "%s", w->unit_code[side]);
         else if (!strcmp(key, "n")) snprintf(v, sizeof v, "%d", ++w->n);
         else if (!strcmp(key, "self")) snprintf(v, sizeof v, "r_%s", c ? cols[c] : "worker");
-        else if (!strcmp(key, "funit")) {
+        else if (!strcmp(key, "attach")) {
+            if (!w->attach[side]) {
+                size_t jn;
+                const char *jp = jpeg_body(&jn);
+                char p[96];
+                json_t *r = NULL;
+                snprintf(p, sizeof p, "/api/v1/attachments?unit_id=%lld", w->unit[side]);
+                long st = ws_http(&w->s, "POST", p, w->root_tok, jp, jn, "image/jpeg", &r, NULL);
+                if (st != 201) fail_msg("setup POST %s -> %ld %s", p, st, ws_err_field_of(r));
+                w->attach[side] = json_integer_value(json_object_get(r, "id"));
+                json_decref(r);
+            }
+            snprintf(v, sizeof v, "%lld", w->attach[side]);
+        } else if (!strcmp(key, "funit")) {
             snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"area\",\"code\":\"F%d\",\"name\":\"临时\"}",
                      w->unit[side], ++w->n);
             snprintf(v, sizeof v, "%lld", post_id(w, "/api/v1/units", b));
@@ -306,8 +342,10 @@ static void matrix(void **state)
                     assert_int_equal(ws_login(&w->s, user, PW, tok), 200);
                 }
                 json_t *rep = NULL;
-                long st = ws_http(&w->s, r->method, path, c ? tok : NULL, t->body ? body : NULL,
-                                  t->body ? strlen(body) : 0, t->ctype, &rep, NULL);
+                const char *bp = t->body ? body : NULL;
+                size_t bn = t->body ? strlen(body) : 0;
+                if (t->body && !strcmp(t->body, "@jpeg")) bp = jpeg_body(&bn);
+                long st = ws_http(&w->s, r->method, path, c ? tok : NULL, bp, bn, t->ctype, &rep, NULL);
                 cells++;
                 if (st != r->want[c]) {
                     fprintf(stderr, "%s: permissions.csv:%d %s %s [%s] as %s: got %ld, want %d (%s %s)\n",
