@@ -69,6 +69,11 @@ static const rule rules[] = {
      * safety office and regulators read them, only admins change them. */
     {"workflow.read", A | M | SO | RG, false, REL_NONE, NULL},
     {"workflow.write", A, false, REL_NONE, NULL},
+    /* The risk register (risk objects, units, events, measures, tasks; the
+     * rule set): everyone in scope reads, regulators too; admins, managers
+     * and safety officers keep it. */
+    {"risk.read", ROLE_ALL, true, REL_NONE, NULL},
+    {"risk.write", A | M | SO, true, REL_NONE, NULL},
     /* Attachments (photos of hazards, documents): every role in scope reads;
      * all but regulators upload (workers photograph what they report). */
     {"attachment.read", ROLE_ALL, true, REL_NONE, NULL},

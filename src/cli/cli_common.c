@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "http/http.h"
 #include "org/org.h"
+#include "risk/risk.h"
 #include "store/q_meta.h"
 #include "store/store.h"
 
@@ -60,6 +61,7 @@ ws_err cli_init_modules(const cli_opts *o)
     ws_err rc;
     if ((rc = auth_init()) || (rc = org_init())) return rc;
     if ((rc = workflow_init())) return rc;
+    if ((rc = risk_init())) return rc;
     if ((rc = attach_init(o->data, NULL))) return rc;
     return WS_OK;
 }

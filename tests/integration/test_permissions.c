@@ -37,6 +37,7 @@ typedef struct world {
     char tok[NCOL][65];
     long long park, ent[2], unit[2], person[2], account[2], dept[2], post[2], attach[2];
     char unit_code[2][32];
+    long long risk[2][5]; /* risk object, unit, event, measure, task: made on first use */
     int n;
 } world;
 
@@ -104,6 +105,34 @@ static const tmpl tmpls[] = {
     {"GET", "/api/v1/workflows/{key}/versions/{version}", "/api/v1/workflows/hazard/versions/1", NULL, NULL},
     {"POST", "/api/v1/workflows/{key}/versions", "/api/v1/workflows/hazard/versions", "{wf_hazard}", NULL},
     {"GET", "/api/v1/openapi.json", "/api/v1/openapi.json", NULL, NULL},
+    /* The risk register: {risk_object} {risk_unit} {risk_event} {risk_measure} {risk_task} of the
+     * in/out unit, a chain made once by the root admin (risk_id). */
+    {"GET", "/api/v1/risk/rules", "/api/v1/risk/rules", NULL, NULL},
+    {"GET", "/api/v1/risk/objects", "/api/v1/risk/objects", NULL, NULL},
+    {"POST", "/api/v1/risk/objects", "/api/v1/risk/objects",
+     "{\"unit_id\":{unit},\"kind\":\"process\",\"name\":\"工艺{n}\",\"responsible_person_id\":{person}}", NULL},
+    {"GET", "/api/v1/risk/objects/{id}", "/api/v1/risk/objects/{risk_object}", NULL, NULL},
+    {"PATCH", "/api/v1/risk/objects/{id}", "/api/v1/risk/objects/{risk_object}", "{\"name\":\"装置{n}\"}", NULL},
+    {"GET", "/api/v1/risk/units", "/api/v1/risk/units", NULL, NULL},
+    {"POST", "/api/v1/risk/units", "/api/v1/risk/units",
+     "{\"object_id\":{risk_object},\"name\":\"单元{n}\",\"responsible_person_id\":{person}}", NULL},
+    {"GET", "/api/v1/risk/units/{id}", "/api/v1/risk/units/{risk_unit}", NULL, NULL},
+    {"PATCH", "/api/v1/risk/units/{id}", "/api/v1/risk/units/{risk_unit}", "{\"name\":\"单元{n}\"}", NULL},
+    {"GET", "/api/v1/risk/events", "/api/v1/risk/events", NULL, NULL},
+    {"POST", "/api/v1/risk/events", "/api/v1/risk/events",
+     "{\"risk_unit_id\":{risk_unit},\"description\":\"事件{n}\",\"method\":\"LS\",\"inherent_l\":2,\"inherent_s\":3}", NULL},
+    {"GET", "/api/v1/risk/events/{id}", "/api/v1/risk/events/{risk_event}", NULL, NULL},
+    {"PATCH", "/api/v1/risk/events/{id}", "/api/v1/risk/events/{risk_event}", "{\"description\":\"事件{n}\"}", NULL},
+    {"GET", "/api/v1/risk/measures", "/api/v1/risk/measures", NULL, NULL},
+    {"POST", "/api/v1/risk/measures", "/api/v1/risk/measures",
+     "{\"event_id\":{risk_event},\"category\":\"training\",\"text\":\"培训{n}\"}", NULL},
+    {"GET", "/api/v1/risk/measures/{id}", "/api/v1/risk/measures/{risk_measure}", NULL, NULL},
+    {"PATCH", "/api/v1/risk/measures/{id}", "/api/v1/risk/measures/{risk_measure}", "{\"text\":\"措施{n}\"}", NULL},
+    {"GET", "/api/v1/risk/tasks", "/api/v1/risk/tasks", NULL, NULL},
+    {"POST", "/api/v1/risk/tasks", "/api/v1/risk/tasks",
+     "{\"measure_id\":{risk_measure},\"what\":\"巡检{n}\",\"frequency\":\"hours\",\"every_hours\":4,\"post_id\":{post}}", NULL},
+    {"GET", "/api/v1/risk/tasks/{id}", "/api/v1/risk/tasks/{risk_task}", NULL, NULL},
+    {"PATCH", "/api/v1/risk/tasks/{id}", "/api/v1/risk/tasks/{risk_task}", "{\"what\":\"检查{n}\"}", NULL},
     {"POST", "/api/v1/attachments", "/api/v1/attachments?unit_id={unit}&filename=p{n}.jpg", "@jpeg",
      "image/jpeg"},
     {"GET", "/api/v1/attachments/{id}", "/api/v1/attachments/{attach}", NULL, NULL},
@@ -223,6 +252,35 @@ static void put(char *out, size_t cap, size_t *n, const char *s)
     out[*n] = 0;
 }
 
+/* The risk register chain of side (object -> unit -> event -> measure ->
+ * task), made once by the root admin; the id of the link named kind. */
+static long long risk_id(world *w, int side, const char *kind)
+{
+    static const char *const kinds[5] = {"object", "unit", "event", "measure", "task"};
+    long long *r = w->risk[side];
+    char b[512];
+    if (!r[0]) {
+        snprintf(b, sizeof b, "{\"unit_id\":%lld,\"kind\":\"installation\",\"name\":\"装置\","
+                 "\"responsible_person_id\":%lld}", w->unit[side], w->person[side]);
+        r[0] = post_id(w, "/api/v1/risk/objects", b);
+        snprintf(b, sizeof b, "{\"object_id\":%lld,\"name\":\"单元\",\"responsible_person_id\":%lld}",
+                 r[0], w->person[side]);
+        r[1] = post_id(w, "/api/v1/risk/units", b);
+        snprintf(b, sizeof b, "{\"risk_unit_id\":%lld,\"description\":\"泄漏\",\"method\":\"LEC\","
+                 "\"inherent_l\":3,\"inherent_e\":6,\"inherent_c\":15}", r[1]);
+        r[2] = post_id(w, "/api/v1/risk/events", b);
+        snprintf(b, sizeof b, "{\"event_id\":%lld,\"category\":\"engineering\",\"text\":\"报警\"}", r[2]);
+        r[3] = post_id(w, "/api/v1/risk/measures", b);
+        snprintf(b, sizeof b, "{\"measure_id\":%lld,\"what\":\"检查\",\"frequency\":\"daily\","
+                 "\"post_id\":%lld}", r[3], w->post[side]);
+        r[4] = post_id(w, "/api/v1/risk/tasks", b);
+    }
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(kind, kinds[i])) return r[i];
+    fail_msg("unknown risk placeholder %s", kind);
+    return 0;
+}
+
 /* Expand a template for side (0 in, 1 out) and column c. */
 static void expand(world *w, const char *t, int side, int c, char *out, size_t cap)
 {
@@ -247,6 +305,7 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
         else if (!strcmp(key, "post")) snprintf(v, sizeof v, "%lld", w->post[side]);
         else if (!strcmp(key, "unit_code")) snprintf(v, sizeof v, "%s", w->unit_code[side]);
         else if (!strcmp(key, "n")) snprintf(v, sizeof v, "%d", ++w->n);
+        else if (!strncmp(key, "risk_", 5)) snprintf(v, sizeof v, "%lld", risk_id(w, side, key + 5));
         else if (!strcmp(key, "self")) snprintf(v, sizeof v, "r_%s", c ? cols[c] : "worker");
         else if (!strcmp(key, "attach")) {
             if (!w->attach[side]) {

@@ -1,0 +1,307 @@
+/* risk.h — the risk register of 双重预防机制 (dual prevention) in the shape of
+ * the national data model (MEM 《危险化学品企业双重预防机制建设指导手册(2021版)》):
+ *
+ *   risk object (风险分析对象: installation, unit, process, activity; sits on an
+ *   org unit, has a responsible person; a major hazard 重大危险源 carries its
+ *   三个包保责任人 主要负责人, 技术负责人, 操作负责人)
+ *     └ risk unit (风险分析单元, responsible person)
+ *         └ risk event (风险事件: description, GB 6441 accident type, assessed by
+ *           LEC or LS with inherent and residual values -> levels)
+ *             └ control measure (管控措施: engineering, management, training,
+ *               ppe, emergency)
+ *                 └ inspection task (隐患排查任务: what, how often, which post
+ *                   or grid)
+ *
+ * How it fits: risk sits on store (named queries in store/q_risk.c), audit
+ * (every write appends a leaf in its transaction), auth (auth_decide with the
+ * object's unit path: "risk.read", "risk.write") and org (units, people,
+ * posts, org_caller). api/api_risk.c turns these structs into JSON.
+ *
+ * Rule data (docs/internals/risk.md): the LEC and LS value tables, cut-offs
+ * and the four levels are compiled in as the default rule set
+ * "chem-default" version 1 and stored in risk_rule_sets as a versioned row
+ * the first time they are needed (risk_rules_active). Every assessment
+ * records the id of the rule-set row it used.
+ *
+ * Invariants (asserted by tests/unit/test_risk.c):
+ *  1. An event's score is the product of table values (LEC: D = L x E x C;
+ *     LS: R = L x S), computed in exact integer tenths; a value not in the
+ *     active table is refused naming the field.
+ *  2. A score takes the highest level whose cut-off it reaches: cut-offs are
+ *     lower bounds, inclusive (LEC: [320,inf) 重大, [160,320) 较大, [70,160)
+ *     一般, below 70 低).
+ *  3. An event's level is its residual level; a unit's level is the highest
+ *     of its active events'; an object's the highest of its active units'.
+ *     Computed on read (SQL MAX over the children), so always current.
+ *  4. A major-hazard object has all three responsible persons.
+ *  5. Every change has its audit leaf in the same transaction. */
+#ifndef WS_RISK_H
+#define WS_RISK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "audit/audit.h"
+#include "auth/auth.h"
+#include "core/err.h"
+#include "org/org.h"
+#include "store/store.h"
+
+#define RISK_NAME_MAX 200
+#define RISK_TEXT_MAX 2000
+#define RISK_CODE_MAX 64
+#define RISK_FACTORS_MAX 10 /* values in one factor table */
+
+extern const audit_entity RISK_ENTITY_RULE_SET; /* "risk_rule_set" */
+extern const audit_entity RISK_ENTITY_OBJECT;   /* "risk_object" */
+extern const audit_entity RISK_ENTITY_UNIT;     /* "risk_unit" */
+extern const audit_entity RISK_ENTITY_EVENT;    /* "risk_event" */
+extern const audit_entity RISK_ENTITY_MEASURE;  /* "risk_measure" */
+extern const audit_entity RISK_ENTITY_TASK;     /* "risk_task" */
+
+/* Register the audited entities (idempotent). */
+ws_err risk_init(void);
+
+/* ------------------------------------------------------------- levels */
+
+/* rank 4 major 重大 red, 3 high 较大 orange, 2 medium 一般 yellow, 1 low 低 blue;
+ * 0 = not assessed. */
+typedef struct risk_level {
+    int rank;
+    const char *code, *name, *colour; /* static */
+} risk_level;
+/* The level of a rank (0 gives code NULL). */
+risk_level risk_level_of_rank(int rank);
+/* The rank of a level code, 0 when unknown. */
+int risk_rank_of(const char *code);
+
+/* ---------------------------------------------------------- rule sets */
+
+typedef struct risk_factor {
+    int x10;            /* the value in tenths (0.1 -> 1, 10 -> 100) */
+    char label[96];
+} risk_factor;
+
+typedef struct risk_cutoff {
+    int rank;           /* level reached */
+    int64_t min_scaled; /* lower bound, inclusive, in the method's scale */
+    double min;         /* the same as written in the table */
+} risk_cutoff;
+
+typedef struct risk_method_table {
+    int nfactors;                 /* 3 (LEC: l, e, c) or 2 (LS: l, s) */
+    char names[3][2];             /* "l","e","c" or "l","s" */
+    risk_factor f[3][RISK_FACTORS_MAX];
+    int nf[3];
+    risk_cutoff cut[4];           /* highest level first */
+    int ncut;
+} risk_method_table;
+
+typedef struct risk_rules {
+    int64_t id;                   /* row of risk_rule_sets */
+    char code[RISK_CODE_MAX + 1];
+    int64_t version;
+    char name[RISK_NAME_MAX + 1];
+    char source[600];
+    char edition[RISK_NAME_MAX + 1];
+    char effective_on[16];        /* YYYY-MM-DD */
+    char profile[RISK_CODE_MAX + 1];
+    risk_method_table lec, ls;
+} risk_rules;
+
+/* The built-in default (chemical profile), as compiled in. Static. */
+const risk_rules *risk_rules_builtin(void);
+/* The tables of a rule set as JSON (caller frees with free()). */
+char *risk_rules_tables_json(const risk_rules *r);
+/* Parse the tables JSON of a rule-set row into r (header fields untouched). */
+ws_err risk_rules_parse_tables(const char *json, risk_rules *r);
+
+/* The active rule set, from the database; stores the built-in one first
+ * when the table holds none (own transaction unless one is open; one
+ * "risk_rule_set" create leaf). */
+ws_err risk_rules_active(store_conn *c, risk_rules *out);
+/* A rule set by row id. */
+ws_err risk_rules_get(store_conn *c, int64_t id, risk_rules *out);
+
+typedef enum { RISK_LEC = 1, RISK_LS = 2 } risk_method;
+
+/* One assessment: v holds the factor values (LEC l, e, c; LS l, s). */
+typedef struct risk_assessment {
+    double v[3];
+    double score;
+    int rank;
+} risk_assessment;
+
+/* Score and level of values v under method m of rules r. A value not in
+ * its table fails WS_EINVAL naming prefix + factor ("inherent_l"). */
+ws_err risk_assess(const risk_rules *r, risk_method m, const double *v, const char *prefix,
+                   risk_assessment *out);
+/* The level a score reaches under method m (for tests at the cut-offs). */
+int risk_rank_of_score(const risk_rules *r, risk_method m, double score);
+
+/* ---------------------------------------------------------- register */
+
+typedef struct risk_object {
+    int64_t id, unit_id;
+    char kind[16];
+    char code[RISK_CODE_MAX + 1];
+    char name[RISK_NAME_MAX + 1];
+    char description[RISK_TEXT_MAX + 1];
+    int64_t responsible_person_id;
+    bool major_hazard;
+    int64_t mh_principal_person_id, mh_technical_person_id, mh_operational_person_id;
+    bool active;
+    int64_t created_at, updated_at;
+    char unit_path[AUTH_PATH_MAX];
+    int level_rank; /* max over active units' events, 0 when none */
+    int64_t nunits;
+} risk_object;
+
+enum {
+    RISK_SET_UNIT = 1u << 0, RISK_SET_KIND = 1u << 1, RISK_SET_CODE = 1u << 2,
+    RISK_SET_NAME = 1u << 3, RISK_SET_DESC = 1u << 4, RISK_SET_RESP = 1u << 5,
+    RISK_SET_MH = 1u << 6, RISK_SET_MH_PRINCIPAL = 1u << 7, RISK_SET_MH_TECHNICAL = 1u << 8,
+    RISK_SET_MH_OPERATIONAL = 1u << 9, RISK_SET_ACTIVE = 1u << 10,
+};
+
+typedef struct risk_object_in {
+    unsigned set; /* for updates: which fields apply (RISK_SET_*); create uses all */
+    int64_t unit_id;
+    const char *kind, *code, *name, *description;
+    int64_t responsible_person_id;
+    bool major_hazard;
+    int64_t mh_principal_person_id, mh_technical_person_id, mh_operational_person_id;
+    bool active;
+} risk_object_in;
+
+/* Permission: risk.write on the unit (and the new unit on a move). A major
+ * hazard without one of its three persons is WS_EINVAL naming it. */
+ws_err risk_object_create(store_conn *c, const org_caller *by, const risk_object_in *in,
+                          int64_t *id);
+ws_err risk_object_update(store_conn *c, const org_caller *by, int64_t id,
+                          const risk_object_in *in);
+/* Read one (no permission check: callers decide on unit_path). */
+ws_err risk_object_get(store_conn *c, int64_t id, risk_object *o);
+
+typedef struct risk_filter {
+    const char *scope_path; /* objects whose unit path starts with this */
+    int64_t parent_id;      /* unit_id (objects, subtree), object_id, risk_unit_id, event_id, measure_id; 0 any */
+    const char *kind;       /* objects: kind; measures: category; NULL any */
+    int active;             /* -1 any, 0, 1 */
+    int64_t cursor;
+    int limit;
+} risk_filter;
+/* Pages ordered by id; caller frees *items. */
+ws_err risk_object_list(store_conn *c, const risk_filter *f, risk_object **items, size_t *n,
+                        int64_t *next);
+
+typedef struct risk_unit {
+    int64_t id, object_id;
+    char name[RISK_NAME_MAX + 1];
+    char description[RISK_TEXT_MAX + 1];
+    int64_t responsible_person_id;
+    bool active;
+    int64_t created_at, updated_at;
+    char unit_path[AUTH_PATH_MAX];
+    int level_rank;
+    int64_t nevents;
+} risk_unit;
+
+typedef struct risk_unit_in {
+    unsigned set; /* RISK_SET_NAME, _DESC, _RESP, _ACTIVE */
+    int64_t object_id;
+    const char *name, *description;
+    int64_t responsible_person_id;
+    bool active;
+} risk_unit_in;
+ws_err risk_unit_create(store_conn *c, const org_caller *by, const risk_unit_in *in, int64_t *id);
+ws_err risk_unit_update(store_conn *c, const org_caller *by, int64_t id, const risk_unit_in *in);
+ws_err risk_unit_get(store_conn *c, int64_t id, risk_unit *u);
+ws_err risk_unit_list(store_conn *c, const risk_filter *f, risk_unit **items, size_t *n,
+                      int64_t *next);
+
+typedef struct risk_event {
+    int64_t id, risk_unit_id, object_id;
+    char description[RISK_TEXT_MAX + 1];
+    char accident_type[4];    /* GB 6441 code "01".."20", "" when none */
+    risk_method method;
+    int64_t rule_set_id;
+    risk_assessment inherent, residual;
+    bool active;
+    int64_t created_at, updated_at;
+    char unit_path[AUTH_PATH_MAX];
+} risk_event;
+
+enum { RISK_SET_EV_DESC = 1u << 0, RISK_SET_EV_TYPE = 1u << 1, RISK_SET_EV_ASSESS = 1u << 2,
+       RISK_SET_EV_ACTIVE = 1u << 3 };
+typedef struct risk_event_in {
+    unsigned set;
+    int64_t risk_unit_id;
+    const char *description, *accident_type;
+    const char *method;       /* "LEC" or "LS" */
+    double inherent[3];       /* LEC l, e, c; LS l, s */
+    double residual[3];
+    bool has_residual;        /* false: residual = inherent */
+    bool active;
+} risk_event_in;
+/* Assessed with the active rule set, whose id the event records. */
+ws_err risk_event_create(store_conn *c, const org_caller *by, const risk_event_in *in,
+                         int64_t *id);
+/* A new assessment (RISK_SET_EV_ASSESS) uses the active rule set again. */
+ws_err risk_event_update(store_conn *c, const org_caller *by, int64_t id, const risk_event_in *in);
+ws_err risk_event_get(store_conn *c, int64_t id, risk_event *e);
+ws_err risk_event_list(store_conn *c, const risk_filter *f, risk_event **items, size_t *n,
+                       int64_t *next);
+/* True for a GB 6441 accident type code "01".."20"; *name its name. */
+bool risk_accident_type(const char *code, const char **name);
+
+typedef struct risk_measure {
+    int64_t id, event_id;
+    char category[16];
+    char text[RISK_TEXT_MAX + 1];
+    bool active;
+    int64_t created_at, updated_at;
+    char unit_path[AUTH_PATH_MAX];
+} risk_measure;
+enum { RISK_SET_M_CATEGORY = 1u << 0, RISK_SET_M_TEXT = 1u << 1, RISK_SET_M_ACTIVE = 1u << 2 };
+typedef struct risk_measure_in {
+    unsigned set;
+    int64_t event_id;
+    const char *category, *text;
+    bool active;
+} risk_measure_in;
+ws_err risk_measure_create(store_conn *c, const org_caller *by, const risk_measure_in *in,
+                           int64_t *id);
+ws_err risk_measure_update(store_conn *c, const org_caller *by, int64_t id,
+                           const risk_measure_in *in);
+ws_err risk_measure_get(store_conn *c, int64_t id, risk_measure *m);
+ws_err risk_measure_list(store_conn *c, const risk_filter *f, risk_measure **items, size_t *n,
+                         int64_t *next);
+
+typedef struct risk_task {
+    int64_t id, measure_id;
+    char what[RISK_TEXT_MAX + 1];
+    char frequency[16];       /* daily, weekly, monthly, hours */
+    int64_t every_hours;      /* frequency "hours": 1..8760, else 0 */
+    int64_t post_id, grid_unit_id; /* at least one; 0 when none */
+    bool active;
+    int64_t created_at, updated_at;
+    char unit_path[AUTH_PATH_MAX];
+} risk_task;
+enum { RISK_SET_T_WHAT = 1u << 0, RISK_SET_T_FREQ = 1u << 1, RISK_SET_T_HOURS = 1u << 2,
+       RISK_SET_T_POST = 1u << 3, RISK_SET_T_GRID = 1u << 4, RISK_SET_T_ACTIVE = 1u << 5 };
+typedef struct risk_task_in {
+    unsigned set;
+    int64_t measure_id;
+    const char *what, *frequency;
+    int64_t every_hours, post_id, grid_unit_id;
+    bool active;
+} risk_task_in;
+ws_err risk_task_create(store_conn *c, const org_caller *by, const risk_task_in *in, int64_t *id);
+ws_err risk_task_update(store_conn *c, const org_caller *by, int64_t id, const risk_task_in *in);
+ws_err risk_task_get(store_conn *c, int64_t id, risk_task *t);
+ws_err risk_task_list(store_conn *c, const risk_filter *f, risk_task **items, size_t *n,
+                      int64_t *next);
+
+#endif
