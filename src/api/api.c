@@ -265,6 +265,48 @@ ws_err api_page(api_ctx *ctx, int *limit, int64_t *cursor)
     return WS_OK;
 }
 
+const char *api_query(api_ctx *ctx, const char *name)
+{
+    const api_req *r = ctx->req;
+    const char *v = r->query ? r->query(r->hctx, name) : NULL;
+    return v && *v ? v : NULL;
+}
+
+ws_err api_query_id(api_ctx *ctx, const char *name, int64_t *out)
+{
+    const char *s = api_query(ctx, name);
+    *out = 0;
+    if (!s) return WS_OK;
+    int64_t v = 0;
+    for (size_t n = 0; s[n]; n++) {
+        if (s[n] < '0' || s[n] > '9' || n >= 18)
+            return ws_fail(WS_EINVAL, name, "%s must be an id", name);
+        v = v * 10 + (s[n] - '0');
+    }
+    if (v < 1) return ws_fail(WS_EINVAL, name, "%s must be an id", name);
+    *out = v;
+    return WS_OK;
+}
+
+ws_err api_query_bool(api_ctx *ctx, const char *name, int *out)
+{
+    const char *s = api_query(ctx, name);
+    *out = -1;
+    if (!s) return WS_OK;
+    if (!strcmp(s, "1") || !strcmp(s, "true")) *out = 1;
+    else if (!strcmp(s, "0") || !strcmp(s, "false")) *out = 0;
+    else return ws_fail(WS_EINVAL, name, "%s must be 1, 0, true or false", name);
+    return WS_OK;
+}
+
+json_t *api_page_json(json_t *items, int64_t next)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "items", items);
+    json_object_set_new(o, "next_cursor", next > 0 ? json_integer(next) : json_null());
+    return o;
+}
+
 const char *api_actor(api_ctx *ctx, char *out, size_t cap)
 {
     if (ctx->authenticated && ctx->who.account_id > 0)

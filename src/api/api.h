@@ -119,6 +119,14 @@ ws_err api_decode(api_ctx *ctx, const json_field *f, size_t n, void *out, uint64
 ws_err api_param_id(api_ctx *ctx, int i, int64_t *id);
 /* ?limit= (1..200, default 50) and ?cursor= (an opaque id, 0 = start). */
 ws_err api_page(api_ctx *ctx, int *limit, int64_t *cursor);
+/* ?name=, or NULL when absent or empty. Borrowed from the request. */
+const char *api_query(api_ctx *ctx, const char *name);
+/* ?name= as an id (>= 1); 0 when absent; WS_EINVAL naming name otherwise. */
+ws_err api_query_id(api_ctx *ctx, const char *name, int64_t *out);
+/* ?name= as a boolean filter: -1 absent, 0, 1 (accepts 1/0/true/false). */
+ws_err api_query_bool(api_ctx *ctx, const char *name, int *out);
+/* {"items": items, "next_cursor": next or null}; steals items. */
+json_t *api_page_json(json_t *items, int64_t next);
 /* The actor name of the caller for the audit log ("account:12"). */
 const char *api_actor(api_ctx *ctx, char *out, size_t cap);
 /* Add a reply header: name static, value copied (e.g. Set-Cookie). */

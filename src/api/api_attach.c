@@ -19,28 +19,6 @@
 #include "attach/attach.h"
 #include "core/clock.h"
 
-static const char *query(api_ctx *ctx, const char *name)
-{
-    const api_req *r = ctx->req;
-    const char *v = r->query ? r->query(r->hctx, name) : NULL;
-    return v && *v ? v : NULL;
-}
-
-static ws_err query_id(api_ctx *ctx, const char *name, int64_t *out)
-{
-    const char *s = query(ctx, name);
-    if (!s) return ws_fail(WS_EINVAL, name, "%s is required", name);
-    int64_t v = 0;
-    for (size_t i = 0; s[i]; i++) {
-        if (s[i] < '0' || s[i] > '9' || i >= 18)
-            return ws_fail(WS_EINVAL, name, "%s must be a positive integer", name);
-        v = v * 10 + (s[i] - '0');
-    }
-    if (v < 1) return ws_fail(WS_EINVAL, name, "%s must be a positive integer", name);
-    *out = v;
-    return WS_OK;
-}
-
 static json_t *info_json(const attach_info *a)
 {
     char url[96], ts[40];
@@ -65,12 +43,13 @@ static json_t *info_json(const attach_info *a)
 static ws_err upload(api_ctx *ctx)
 {
     int64_t unit_id = 0;
-    ws_err rc = query_id(ctx, "unit_id", &unit_id);
+    ws_err rc = api_query_id(ctx, "unit_id", &unit_id);
     if (rc) return rc;
+    if (!unit_id) return ws_fail(WS_EINVAL, "unit_id", "unit_id is required");
     char name[48];
     audit_actor who = {api_actor(ctx, name, sizeof name)};
     attach_info a;
-    rc = attach_put(ctx->conn, &who, &ctx->who, unit_id, query(ctx, "filename"),
+    rc = attach_put(ctx->conn, &who, &ctx->who, unit_id, api_query(ctx, "filename"),
                     ctx->req->body, ctx->req->body_len, &a);
     if (rc) return rc;
     return api_reply_json(ctx, 201, info_json(&a));

@@ -24,17 +24,10 @@
 
 #define TEXT_TYPE "text/plain; charset=utf-8"
 
-static const char *query(api_ctx *ctx, const char *name)
-{
-    const api_req *r = ctx->req;
-    const char *v = r->query ? r->query(r->hctx, name) : NULL;
-    return v && *v ? v : NULL;
-}
-
 /* ?name= as a non-negative integer; *present false when absent. */
 static ws_err query_u64(api_ctx *ctx, const char *name, uint64_t *out, bool *present)
 {
-    const char *s = query(ctx, name);
+    const char *s = api_query(ctx, name);
     *present = s != NULL;
     if (!s) return WS_OK;
     uint64_t v = 0;
@@ -140,7 +133,7 @@ static ws_err leaves(api_ctx *ctx)
     int64_t cursor;
     ws_err rc = api_page(ctx, &limit, &cursor);
     if (rc) return rc;
-    const char *entity = query(ctx, "entity");
+    const char *entity = api_query(ctx, "entity");
     uint64_t id = 0;
     bool has_id;
     rc = query_u64(ctx, "id", &id, &has_id);

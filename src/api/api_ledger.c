@@ -29,10 +29,9 @@ struct api_names {
 
 ws_err api_ledger_format(api_ctx *ctx, ledger_format *f, bool *file)
 {
-    const api_req *r = ctx->req;
-    const char *s = r->query ? r->query(r->hctx, "format") : NULL;
+    const char *s = api_query(ctx, "format");
     *file = false;
-    if (!s || !*s || strcmp(s, "json") == 0) return WS_OK;
+    if (!s || strcmp(s, "json") == 0) return WS_OK;
     ws_err rc = ledger_format_parse(s, f);
     if (rc) return ws_fail(WS_EINVAL, "format", "format must be json, xlsx or csv");
     *file = true;

@@ -34,50 +34,6 @@
 
 #define TREE_MAX 5000
 
-static const char *query(api_ctx *ctx, const char *name)
-{
-    const api_req *r = ctx->req;
-    const char *v = r->query ? r->query(r->hctx, name) : NULL;
-    return v && *v ? v : NULL;
-}
-
-/* ?name= as an id (>= 1); 0 when absent. */
-static ws_err query_id(api_ctx *ctx, const char *name, int64_t *out)
-{
-    const char *s = query(ctx, name);
-    *out = 0;
-    if (!s) return WS_OK;
-    int64_t v = 0;
-    for (size_t n = 0; s[n]; n++) {
-        if (s[n] < '0' || s[n] > '9' || n >= 18)
-            return ws_fail(WS_EINVAL, name, "%s must be an id", name);
-        v = v * 10 + (s[n] - '0');
-    }
-    if (v < 1) return ws_fail(WS_EINVAL, name, "%s must be an id", name);
-    *out = v;
-    return WS_OK;
-}
-
-/* ?name= as a boolean filter: -1 absent, 0, 1. */
-static ws_err query_bool(api_ctx *ctx, const char *name, int *out)
-{
-    const char *s = query(ctx, name);
-    *out = -1;
-    if (!s) return WS_OK;
-    if (!strcmp(s, "1") || !strcmp(s, "true")) *out = 1;
-    else if (!strcmp(s, "0") || !strcmp(s, "false")) *out = 0;
-    else return ws_fail(WS_EINVAL, name, "%s must be 1, 0, true or false", name);
-    return WS_OK;
-}
-
-static json_t *page_json(json_t *items, int64_t next)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "items", items);
-    json_object_set_new(o, "next_cursor", next > 0 ? json_integer(next) : json_null());
-    return o;
-}
-
 /* The caller as org sees it; actor_name is the caller's buffer. */
 static org_caller caller(api_ctx *ctx, audit_actor *a, char *name, size_t cap)
 {
@@ -189,9 +145,9 @@ static ws_err units_list(api_ctx *ctx)
     bool file = false;
     ws_err rc = api_ledger_format(ctx, &fmt, &file);
     if (!rc) rc = api_page(ctx, &f.limit, &f.cursor);
-    if (!rc) rc = query_id(ctx, "parent_id", &f.parent_id);
-    if (!rc) rc = query_bool(ctx, "active", &f.active);
-    f.kind = query(ctx, "kind");
+    if (!rc) rc = api_query_id(ctx, "parent_id", &f.parent_id);
+    if (!rc) rc = api_query_bool(ctx, "active", &f.active);
+    f.kind = api_query(ctx, "kind");
     if (!rc && f.kind && !org_kind_valid(f.kind))
         rc = ws_fail(WS_EINVAL, "kind", "kind must be park, enterprise, site, area, grid or workshop");
     if (rc) return rc;
@@ -204,7 +160,7 @@ static ws_err units_list(api_ctx *ctx)
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++) json_array_append_new(a, unit_json(&items[i]));
     free(items);
-    return api_reply_json(ctx, 200, page_json(a, next));
+    return api_reply_json(ctx, 200, api_page_json(a, next));
 }
 
 typedef struct {
@@ -389,7 +345,7 @@ static ws_err ref_filter(api_ctx *ctx, org_ref_filter *f)
     memset(f, 0, sizeof *f);
     f->scope_path = ctx->who.scope_path;
     ws_err rc = api_page(ctx, &f->limit, &f->cursor);
-    if (!rc) rc = query_id(ctx, "enterprise_id", &f->enterprise_id);
+    if (!rc) rc = api_query_id(ctx, "enterprise_id", &f->enterprise_id);
     return rc;
 }
 
@@ -462,7 +418,7 @@ static ws_err depts_list(api_ctx *ctx)
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++) json_array_append_new(a, dept_json(&items[i]));
     free(items);
-    return api_reply_json(ctx, 200, page_json(a, next));
+    return api_reply_json(ctx, 200, api_page_json(a, next));
 }
 
 static ws_err posts_list(api_ctx *ctx)
@@ -482,7 +438,7 @@ static ws_err posts_list(api_ctx *ctx)
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++) json_array_append_new(a, post_json(&items[i]));
     free(items);
-    return api_reply_json(ctx, 200, page_json(a, next));
+    return api_reply_json(ctx, 200, api_page_json(a, next));
 }
 
 typedef struct {
@@ -709,9 +665,9 @@ static ws_err people_list(api_ctx *ctx)
     bool file = false;
     ws_err rc = api_ledger_format(ctx, &fmt, &file);
     if (!rc) rc = api_page(ctx, &f.limit, &f.cursor);
-    if (!rc) rc = query_id(ctx, "unit_id", &f.unit_id);
-    if (!rc) rc = query_bool(ctx, "active", &f.active);
-    f.q = query(ctx, "q");
+    if (!rc) rc = api_query_id(ctx, "unit_id", &f.unit_id);
+    if (!rc) rc = api_query_bool(ctx, "active", &f.active);
+    f.q = api_query(ctx, "q");
     if (!rc && f.q && strlen(f.q) > 100)
         rc = ws_fail(WS_EINVAL, "q", "q is longer than 100 bytes");
     if (rc) return rc;
@@ -726,7 +682,7 @@ static ws_err people_list(api_ctx *ctx)
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++) json_array_append_new(a, person_json(&items[i], contact));
     free(items);
-    return api_reply_json(ctx, 200, page_json(a, next));
+    return api_reply_json(ctx, 200, api_page_json(a, next));
 }
 
 typedef struct {
@@ -920,7 +876,7 @@ static ws_err people_transfers(api_ctx *ctx)
         json_array_append_new(a, o);
     }
     free(t);
-    return api_reply_json(ctx, 200, page_json(a, 0));
+    return api_reply_json(ctx, 200, api_page_json(a, 0));
 }
 
 /* ---------------------------------------------------------------- imports */
@@ -962,7 +918,7 @@ static ws_err run_import(api_ctx *ctx, bool people)
 {
     int dry = 0;
     ws_err rc = import_media(ctx);
-    if (!rc) rc = query_bool(ctx, "dry_run", &dry);
+    if (!rc) rc = api_query_bool(ctx, "dry_run", &dry);
     if (rc) return rc;
     CALLER;
     org_import_result r;

@@ -22,48 +22,6 @@
 #include "api/api.h"
 #include "risk/risk.h"
 
-static const char *query(api_ctx *ctx, const char *name)
-{
-    const api_req *r = ctx->req;
-    const char *v = r->query ? r->query(r->hctx, name) : NULL;
-    return v && *v ? v : NULL;
-}
-
-static ws_err query_id(api_ctx *ctx, const char *name, int64_t *out)
-{
-    const char *s = query(ctx, name);
-    *out = 0;
-    if (!s) return WS_OK;
-    int64_t v = 0;
-    for (size_t n = 0; s[n]; n++) {
-        if (s[n] < '0' || s[n] > '9' || n >= 18)
-            return ws_fail(WS_EINVAL, name, "%s must be an id", name);
-        v = v * 10 + (s[n] - '0');
-    }
-    if (v < 1) return ws_fail(WS_EINVAL, name, "%s must be an id", name);
-    *out = v;
-    return WS_OK;
-}
-
-static ws_err query_bool(api_ctx *ctx, const char *name, int *out)
-{
-    const char *s = query(ctx, name);
-    *out = -1;
-    if (!s) return WS_OK;
-    if (!strcmp(s, "1") || !strcmp(s, "true")) *out = 1;
-    else if (!strcmp(s, "0") || !strcmp(s, "false")) *out = 0;
-    else return ws_fail(WS_EINVAL, name, "%s must be 1, 0, true or false", name);
-    return WS_OK;
-}
-
-static json_t *page_json(json_t *items, int64_t next)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "items", items);
-    json_object_set_new(o, "next_cursor", next > 0 ? json_integer(next) : json_null());
-    return o;
-}
-
 static org_caller caller(api_ctx *ctx, audit_actor *a, char *name, size_t cap)
 {
     a->name = api_actor(ctx, name, cap);
@@ -94,8 +52,8 @@ static ws_err filter_of(api_ctx *ctx, const char *parent, risk_filter *f)
     memset(f, 0, sizeof *f);
     f->scope_path = ctx->who.scope_path;
     ws_err rc = api_page(ctx, &f->limit, &f->cursor);
-    if (!rc) rc = query_bool(ctx, "active", &f->active);
-    if (!rc) rc = query_id(ctx, parent, &f->parent_id);
+    if (!rc) rc = api_query_bool(ctx, "active", &f->active);
+    if (!rc) rc = api_query_id(ctx, parent, &f->parent_id);
     return rc;
 }
 
@@ -214,7 +172,7 @@ static ws_err objects_list(api_ctx *ctx)
 {
     risk_filter f;
     ws_err rc = filter_of(ctx, "unit_id", &f);
-    f.kind = query(ctx, "kind");
+    f.kind = api_query(ctx, "kind");
     if (rc) return rc;
     risk_object *items = NULL;
     size_t n = 0;
@@ -224,7 +182,7 @@ static ws_err objects_list(api_ctx *ctx)
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++) json_array_append_new(a, object_json(&items[i]));
     free(items);
-    return api_reply_json(ctx, 200, page_json(a, next));
+    return api_reply_json(ctx, 200, api_page_json(a, next));
 }
 
 static ws_err objects_create(api_ctx *ctx)
@@ -338,7 +296,7 @@ static ws_err units_list(api_ctx *ctx)
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++) json_array_append_new(a, unit_json(&items[i]));
     free(items);
-    return api_reply_json(ctx, 200, page_json(a, next));
+    return api_reply_json(ctx, 200, api_page_json(a, next));
 }
 
 static ws_err units_create(api_ctx *ctx)
@@ -511,7 +469,7 @@ static ws_err events_list(api_ctx *ctx)
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++) json_array_append_new(a, event_json(&items[i]));
     free(items);
-    return api_reply_json(ctx, 200, page_json(a, next));
+    return api_reply_json(ctx, 200, api_page_json(a, next));
 }
 
 static ws_err events_create(api_ctx *ctx)
@@ -628,7 +586,7 @@ static ws_err measures_list(api_ctx *ctx)
 {
     risk_filter f;
     ws_err rc = filter_of(ctx, "event_id", &f);
-    f.kind = query(ctx, "category");
+    f.kind = api_query(ctx, "category");
     if (rc) return rc;
     risk_measure *items = NULL;
     size_t n = 0;
@@ -638,7 +596,7 @@ static ws_err measures_list(api_ctx *ctx)
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++) json_array_append_new(a, measure_json(&items[i]));
     free(items);
-    return api_reply_json(ctx, 200, page_json(a, next));
+    return api_reply_json(ctx, 200, api_page_json(a, next));
 }
 
 static ws_err measures_create(api_ctx *ctx)
@@ -753,7 +711,7 @@ static ws_err tasks_list(api_ctx *ctx)
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++) json_array_append_new(a, task_json(&items[i]));
     free(items);
-    return api_reply_json(ctx, 200, page_json(a, next));
+    return api_reply_json(ctx, 200, api_page_json(a, next));
 }
 
 static ws_err tasks_create(api_ctx *ctx)
