@@ -12,6 +12,10 @@
 //   /admin/import     CSV/XLSX import       (admin, manager)
 //   /admin/departments  departments (部门)   (admin, manager; others read)
 //   /admin/posts      posts (岗位)           (admin, manager; others read)
+//   /hazards          hidden-danger board   (signed in; in the nav for all)
+//   /hazards/new      report a hazard       (all but regulator)
+//   /hazards/{id}     one hazard            (signed in; ctx.params = [id])
+//   /admin/workflows  workflow editor       (read: admin, manager, SO, regulator; edit: admin)
 import { api, setUnauthorizedHandler } from './api.js';
 import { t, lang, setLang, applyStatic } from './i18n.js';
 import { h, clear, toast, errorNode } from './ui.js';
@@ -24,6 +28,10 @@ import * as peoplePage from './pages/people.js';
 import * as accountsPage from './pages/accounts.js';
 import * as importPage from './pages/import.js';
 import * as orgref from './pages/orgref.js';
+import * as hazardsPage from './pages/hazards.js';
+import * as hazardPage from './pages/hazard.js';
+import * as hazardReportPage from './pages/hazard_report.js';
+import * as workflowsPage from './pages/workflows.js';
 
 const routes = {
   '/login': { page: loginPage, public: true },
@@ -37,11 +45,29 @@ const routes = {
   '/admin/people': { page: peoplePage, allow: session.can.peoplePage, nav: 'nav.people' },
   '/admin/accounts': { page: accountsPage, allow: session.can.accountsPage, nav: 'nav.accounts' },
   '/admin/import': { page: importPage, allow: session.can.importPage, nav: 'nav.import' },
+  // Hidden dangers: work pages (work: true), in the nav for every role, not admin tiles.
+  '/hazards': { page: hazardsPage, nav: 'nav.hazards', work: true },
+  '/hazards/new': { page: hazardReportPage, allow: session.can.hazardReport },
+  '/admin/workflows': { page: workflowsPage, allow: session.can.workflowRead, offer: session.can.workflowWrite, nav: 'nav.workflows' },
 };
+
+// Routes with ids in the path: [pattern, route]; the groups go to ctx.params.
+const paramRoutes = [
+  [/^\/hazards\/(\d+)$/, { page: hazardPage }],
+];
+
+function matchRoute(path) {
+  if (routes[path]) { ctx.params = []; return routes[path]; }
+  for (const [re, r] of paramRoutes) {
+    const m = re.exec(path);
+    if (m) { ctx.params = m.slice(1); return r; }
+  }
+  return null;
+}
 
 // The admin pages the signed-in account may use, for the nav and home page.
 export function adminLinks() {
-  return Object.entries(routes).filter(([, r]) => r.nav && r.allow() && (!r.offer || r.offer())).map(([path, r]) => ({ path, label: t(r.nav) }));
+  return Object.entries(routes).filter(([, r]) => r.nav && !r.work && r.allow() && (!r.offer || r.offer())).map(([path, r]) => ({ path, label: t(r.nav) }));
 }
 
 let renderSeq = 0;
@@ -59,7 +85,7 @@ async function render() {
   const seq = ++renderSeq;
   const main = document.getElementById('main');
   const path = location.pathname.replace(/\/+$/, '') || '/';
-  const route = routes[path] || { page: null };
+  const route = matchRoute(path) || { page: null };
   if (!route.public && !session.me()) {
     try {
       await session.loadMe();
@@ -119,9 +145,11 @@ function drawShell() {
   nav.classList.toggle('hidden', !signedIn);
   if (!signedIn) return;
   const here = location.pathname.replace(/\/+$/, '') || '/';
-  const links = [{ path: '/', label: t('nav.home') }, ...adminLinks()];
+  const work = Object.entries(routes).filter(([, r]) => r.work && (!r.allow || r.allow())).map(([p, r]) => ({ path: p, label: t(r.nav) }));
+  const links = [{ path: '/', label: t('nav.home') }, ...work, ...adminLinks()];
   for (const l of links) {
-    nav.appendChild(h('a', { href: l.path, 'data-link': '', class: 'navlink' + (l.path === here ? ' active' : ''),
+    const on = l.path === here || (l.path !== '/' && here.startsWith(l.path + '/'));
+    nav.appendChild(h('a', { href: l.path, 'data-link': '', class: 'navlink' + (on ? ' active' : ''),
       'aria-current': l.path === here ? 'page' : null }, l.label));
   }
 }

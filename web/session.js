@@ -39,6 +39,11 @@ export const can = {
   // managers change them (org.write), and only they get the links.
   orgPage: () => !!state.me,
   orgWrite: () => has('admin', 'manager'),
+  // Hidden dangers (hazard-contract.md): every role reads in scope; all but
+  // the regulator report. Workflow definitions: workflow.read / .write.
+  hazardReport: () => !!state.me && !(state.me.roles || []).every((r) => r === 'regulator'),
+  workflowRead: () => has('admin', 'manager', 'safety_officer', 'regulator'),
+  workflowWrite: () => has('admin'),
 };
 
 export function roleName(r) { return t('role.' + r, null, r); }

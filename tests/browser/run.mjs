@@ -221,8 +221,8 @@ async function main() {
     assert(crumbs.length >= 1 && crumbs[crumbs.length - 1].includes(me.scope.name), 'scope path does not end with the scope: ' + crumbs.join(' › '));
     assert((await text(page, '#home-scope')).includes('园区'), 'the scope kind is not shown in Chinese');
     const tiles = await page.locator('#home-admin .tile').allInnerTexts();
-    assert(tiles.length === 6, `admin should be offered 6 admin pages, got ${tiles.length}`);
-    for (const w of ['组织单位', '部门', '岗位', '人员', '账号', '批量导入']) {
+    assert(tiles.length === 7, `admin should be offered 7 admin pages, got ${tiles.length}`);
+    for (const w of ['组织单位', '部门', '岗位', '人员', '账号', '批量导入', '流程配置']) {
       assert(tiles.some((x) => x.includes(w)), `no home tile for ${w}`);
     }
     // The token is in the HttpOnly cookie only, never in script-visible storage.
@@ -554,7 +554,9 @@ async function main() {
     assert(await wp.locator('#home-no-admin').isVisible(), 'the worker home page should say there are no admin pages');
     assert(await wp.locator('#home-admin .tile').count() === 0, 'admin tiles offered to a worker');
     const navLinks = await wp.locator('#mainnav a').allInnerTexts();
-    assert(navLinks.length === 1, 'the worker nav offers more than home: ' + navLinks.join(', '));
+    // Home and the work pages (隐患), no admin page.
+    assert(navLinks[0] === '首页' && !navLinks.some((l) => ['组织单位', '部门', '岗位', '人员', '账号', '批量导入', '流程配置'].includes(l)),
+      'the worker nav offers admin pages: ' + navLinks.join(', '));
     for (const p of ['/admin/units', '/admin/people', '/admin/accounts', '/admin/import']) {
       await wp.goto(BASE + p);
       await wp.locator('#no-permission').waitFor();
@@ -848,6 +850,10 @@ async function main() {
     const me = await apiGet(page, '/me');
     assert(me.status === 401, 'the session still works after logout: ' + me.status);
   });
+
+  // Hidden dangers and the workflow editor (tests/browser/hazards.mjs).
+  await (await import('./hazards.mjs')).run({ test, assert, text, login, loginAdmin, apiGet, allItems, selectByText,
+    missingStrings, noHorizontalScroll, BASE, ROOT, ART, RUN });
 
   await browser.close();
   const passed = results.filter(Boolean).length;
