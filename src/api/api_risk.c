@@ -1,6 +1,9 @@
 /* api_risk.c — the risk register over REST (docs/internals/risk.md):
  *
  *   GET  /api/v1/risk/rules                          the active rule set (LEC, LS, levels)
+ *   GET/POST /api/v1/risk/rule-sets, POST /api/v1/risk/rule-sets/{id}/actions/activate
+ *                                                    every version; a new one; the active one
+ *   POST /api/v1/imports/risk ?dry_run=1             bulk import of a register (CSV or XLSX)
  *   GET/POST /api/v1/risk/objects ?unit_id=&kind=&active=   GET/PATCH /api/v1/risk/objects/{id}
  *   GET/POST /api/v1/risk/units ?object_id=&active=         GET/PATCH /api/v1/risk/units/{id}
  *   GET/POST /api/v1/risk/events ?risk_unit_id=&active=     GET/PATCH /api/v1/risk/events/{id}
@@ -18,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/api.h"
 #include "risk/risk.h"
@@ -70,26 +74,205 @@ static json_t *num(double v) { return isnan(v) ? json_null() : json_real(v); }
 
 /* ------------------------------------------------------------------ rules */
 
+/* A rule set as JSON: header, tables (lec, ls, levels, boundary). */
+static json_t *rules_json(const risk_rules *r)
+{
+    char *tables = risk_rules_tables_json(r);
+    json_t *t = tables ? json_loads(tables, 0, NULL) : NULL;
+    free(tables);
+    if (!t) return NULL;
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_id(r->id));
+    json_object_set_new(o, "code", json_str(r->code));
+    json_object_set_new(o, "version", json_integer(r->version));
+    json_object_set_new(o, "name", json_str(r->name));
+    json_object_set_new(o, "source", json_str(r->source));
+    json_object_set_new(o, "edition", json_str(r->edition));
+    json_object_set_new(o, "effective_on", json_str(r->effective_on));
+    json_object_set_new(o, "profile", json_str(r->profile));
+    json_object_update(o, t);
+    json_decref(t);
+    return o;
+}
+
 static ws_err rules_get(api_ctx *ctx)
 {
     risk_rules r;
     ws_err rc = risk_rules_active(ctx->conn, &r);
     if (rc) return rc;
-    char *tables = risk_rules_tables_json(&r);
-    json_t *t = tables ? json_loads(tables, 0, NULL) : NULL;
-    free(tables);
-    if (!t) return ws_fail(WS_ENOMEM, NULL, "out of memory");
+    json_t *o = rules_json(&r);
+    if (!o) return ws_fail(WS_ENOMEM, NULL, "out of memory");
+    return api_reply_json(ctx, 200, o);
+}
+
+/* GET /api/v1/risk/rule-sets: every stored version, oldest first. */
+static ws_err rule_sets_list(api_ctx *ctx)
+{
+    risk_rule_set_row *items = NULL;
+    size_t n = 0;
+    ws_err rc = risk_ruleset_list(ctx->conn, &items, &n);
+    if (rc) return rc;
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = rules_json(&items[i].r);
+        if (!o) continue;
+        json_object_set_new(o, "active", json_boolean(items[i].active));
+        json_object_set_new(o, "created_at", json_time(items[i].created_at));
+        json_array_append_new(a, o);
+    }
+    free(items);
     json_t *o = json_object();
-    json_object_set_new(o, "id", json_id(r.id));
-    json_object_set_new(o, "code", json_str(r.code));
-    json_object_set_new(o, "version", json_integer(r.version));
-    json_object_set_new(o, "name", json_str(r.name));
-    json_object_set_new(o, "source", json_str(r.source));
-    json_object_set_new(o, "edition", json_str(r.edition));
-    json_object_set_new(o, "effective_on", json_str(r.effective_on));
-    json_object_set_new(o, "profile", json_str(r.profile));
-    json_object_update(o, t);
-    json_decref(t);
+    json_object_set_new(o, "items", a);
+    return api_reply_json(ctx, 200, o);
+}
+
+typedef struct {
+    const char *code, *name, *source, *edition, *effective_on, *profile, *boundary;
+    json_t *lec, *ls;
+} ruleset_body;
+
+static const json_field ruleset_fields[] = {
+    {"code", JF_STRING, true, false, offsetof(ruleset_body, code), RISK_CODE_MAX, 0, 0, -1},
+    {"name", JF_STRING, true, false, offsetof(ruleset_body, name), RISK_NAME_MAX, 0, 0, -1},
+    {"source", JF_STRING, true, false, offsetof(ruleset_body, source), 599, 0, 0, -1},
+    {"edition", JF_STRING, true, false, offsetof(ruleset_body, edition), RISK_NAME_MAX, 0, 0, -1},
+    {"effective_on", JF_STRING, true, false, offsetof(ruleset_body, effective_on), 10, 0, 0, -1},
+    {"profile", JF_STRING, true, false, offsetof(ruleset_body, profile), RISK_CODE_MAX, 0, 0, -1},
+    {"lec", JF_OBJECT, true, false, offsetof(ruleset_body, lec), 0, 0, 0, -1},
+    {"ls", JF_OBJECT, true, false, offsetof(ruleset_body, ls), 0, 0, 0, -1},
+    {"boundary", JF_STRING, false, false, offsetof(ruleset_body, boundary), 32, 0, 0, -1},
+};
+#define N_RULESET (sizeof ruleset_fields / sizeof ruleset_fields[0])
+
+/* POST /api/v1/risk/rule-sets: a new, inactive version. */
+static ws_err rule_sets_create(api_ctx *ctx)
+{
+    ruleset_body b = {0};
+    json_t *root = NULL;
+    ws_err rc = api_decode(ctx, ruleset_fields, N_RULESET, &b, NULL, &root);
+    if (rc) return rc;
+    CALLER;
+    risk_rules *r = calloc(1, sizeof *r);
+    if (!r) {
+        json_decref(root);
+        return ws_fail(WS_ENOMEM, NULL, "out of memory");
+    }
+    snprintf(r->code, sizeof r->code, "%s", b.code);
+    snprintf(r->name, sizeof r->name, "%s", b.name);
+    snprintf(r->source, sizeof r->source, "%s", b.source);
+    snprintf(r->edition, sizeof r->edition, "%s", b.edition);
+    snprintf(r->effective_on, sizeof r->effective_on, "%s", b.effective_on);
+    snprintf(r->profile, sizeof r->profile, "%s", b.profile);
+    rc = risk_ruleset_check_tables(root, r);
+    int64_t id = 0;
+    if (!rc) rc = risk_ruleset_create(ctx->conn, &by, r, &id);
+    json_decref(root);
+    if (!rc) rc = risk_rules_get(ctx->conn, id, r);
+    json_t *o = rc ? NULL : rules_json(r);
+    free(r);
+    if (rc) return rc;
+    if (!o) return ws_fail(WS_ENOMEM, NULL, "out of memory");
+    json_object_set_new(o, "active", json_false());
+    return api_reply_json(ctx, 201, o);
+}
+
+/* POST /api/v1/risk/rule-sets/{id}/actions/activate */
+static ws_err rule_sets_activate(api_ctx *ctx)
+{
+    int64_t id;
+    ws_err rc = api_param_id(ctx, 0, &id);
+    if (rc) return rc;
+    CALLER;
+    rc = risk_ruleset_activate(ctx->conn, &by, id);
+    if (rc) return rc;
+    risk_rules r;
+    rc = risk_rules_active(ctx->conn, &r);
+    if (rc) return rc;
+    json_t *o = rules_json(&r);
+    if (!o) return ws_fail(WS_ENOMEM, NULL, "out of memory");
+    json_object_set_new(o, "active", json_true());
+    return api_reply_json(ctx, 200, o);
+}
+
+/* ----------------------------------------------------------------- import */
+
+static ws_err import_media(api_ctx *ctx)
+{
+    const api_req *q = ctx->req;
+    const char *ct = q->header ? q->header(q->hctx, "Content-Type") : NULL;
+    static const char *const ok[] = {
+        "text/csv", "text/plain", "application/csv", "application/vnd.ms-excel",
+        "application/octet-stream",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"};
+    if (!q->body_len) return ws_fail(WS_EINVAL, "file", "send the CSV or XLSX file as the body");
+    if (!ct || !*ct) return WS_OK;
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        size_t n = strlen(ok[i]);
+        if (strncasecmp(ct, ok[i], n) == 0 && (ct[n] == 0 || ct[n] == ';' || ct[n] == ' '))
+            return WS_OK;
+    }
+    return ws_fail(WS_EMEDIA, "Content-Type",
+                   "send the file as text/csv or as an XLSX workbook "
+                   "(application/vnd.openxmlformats-officedocument.spreadsheetml.sheet)");
+}
+
+static json_t *level_counts(const int *a)
+{
+    static const char *const names[RISK_IMP_NLEVELS] = {"objects", "units", "events",
+                                                        "measures", "tasks"};
+    json_t *o = json_object();
+    for (int k = 0; k < RISK_IMP_NLEVELS; k++) json_object_set_new(o, names[k], json_integer(a[k]));
+    return o;
+}
+
+/* POST /api/v1/imports/risk: the same reply as the unit and people imports,
+ * with counts per level beside the totals. */
+static ws_err import_risk(api_ctx *ctx)
+{
+    int dry = 0;
+    ws_err rc = import_media(ctx);
+    if (!rc) rc = api_query_bool(ctx, "dry_run", &dry);
+    if (rc) return rc;
+    CALLER;
+    risk_import_result r;
+    const api_req *q = ctx->req;
+    rc = risk_import(ctx->conn, &by, q->body, q->body_len, dry == 1, &r);
+    if (rc == WS_EINVAL && r.base.nerrors) {
+        json_t *rows = json_array();
+        for (size_t i = 0; i < r.base.nerrors; i++) {
+            json_t *o = json_object();
+            json_object_set_new(o, "row", json_integer(r.base.errors[i].row));
+            json_object_set_new(o, "field", json_str(r.base.errors[i].field));
+            json_object_set_new(o, "message", json_str(r.base.errors[i].message));
+            json_array_append_new(rows, o);
+        }
+        json_t *err = json_object();
+        json_object_set_new(err, "code", json_string(ws_err_code(rc)));
+        json_object_set_new(err, "message", json_str(ws_err_message()));
+        json_object_set_new(err, "field", json_str(ws_err_field()));
+        json_object_set_new(err, "rows", rows);
+        json_object_set_new(err, "omitted", json_integer((json_int_t)r.base.omitted));
+        json_t *env = json_object();
+        json_object_set_new(env, "error", err);
+        risk_import_result_free(&r);
+        return api_reply_json(ctx, 400, env);
+    }
+    if (rc) {
+        risk_import_result_free(&r);
+        return rc;
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "created", json_integer(r.base.created));
+    json_object_set_new(o, "updated", json_integer(r.base.updated));
+    json_object_set_new(o, "unchanged", json_integer(r.base.unchanged));
+    json_t *lv = json_object();
+    json_object_set_new(lv, "created", level_counts(r.created));
+    json_object_set_new(lv, "updated", level_counts(r.updated));
+    json_object_set_new(lv, "unchanged", level_counts(r.unchanged));
+    json_object_set_new(o, "levels", lv);
+    json_object_set_new(o, "dry_run", json_boolean(dry == 1));
+    json_object_set_new(o, "errors", json_array());
+    risk_import_result_free(&r);
     return api_reply_json(ctx, 200, o);
 }
 
@@ -774,6 +957,19 @@ const api_route api_risk_routes[] = {
     R("GET", "/api/v1/risk/rules", rules_get, "risk.read",
       "The active risk rule set: LEC and LS tables, cut-offs, levels and colours, with source "
       "and edition", NULL, 0),
+    R("GET", "/api/v1/risk/rule-sets", rule_sets_list, "risk.read",
+      "Every stored rule set (all versions), oldest first, with its active flag", NULL, 0),
+    R("POST", "/api/v1/risk/rule-sets", rule_sets_create, "risk.rules.write",
+      "Add a new, inactive version of a rule set: source, edition, effective date, profile and "
+      "LEC/LS tables (values positive and distinct, four cut-offs strictly descending)",
+      ruleset_fields, N_RULESET),
+    R("POST", "/api/v1/risk/rule-sets/{id}/actions/activate", rule_sets_activate,
+      "risk.rules.write",
+      "Make a rule set the active one: new assessments use it, existing events keep theirs",
+      NULL, 0),
+    {"POST", "/api/v1/imports/risk", import_risk, API_AUTH, "import.run",
+     "Import a risk register (one row per control measure) from CSV (UTF-8 or GBK) or XLSX; "
+     "all or nothing; ?dry_run=1", "imports", NULL, 0, ORG_IMPORT_MAX_BYTES},
     R("GET", "/api/v1/risk/objects", objects_list, "risk.read",
       "Risk analysis objects in the caller's scope (?unit_id= subtree, &kind=, &active=)", NULL, 0),
     R("POST", "/api/v1/risk/objects", objects_create, "risk.write",

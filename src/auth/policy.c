@@ -74,6 +74,9 @@ static const rule rules[] = {
      * and safety officers keep it. */
     {"risk.read", ROLE_ALL, true, REL_NONE, NULL},
     {"risk.write", A | M | SO, true, REL_NONE, NULL},
+    /* The rule sets risk is graded with (LEC/LS tables, cut-offs): a new
+     * version and the choice of the active one are an admin's. */
+    {"risk.rules.write", A, false, REL_NONE, NULL},
     /* Attachments (photos of hazards, documents): every role in scope reads;
      * all but regulators upload (workers photograph what they report). */
     {"attachment.read", ROLE_ALL, true, REL_NONE, NULL},

@@ -45,6 +45,7 @@
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "core/err.h"
+#include "core/json.h" /* json_t of risk_ruleset_check_tables */
 #include "org/org.h"
 #include "store/store.h"
 
@@ -303,5 +304,60 @@ ws_err risk_task_update(store_conn *c, const org_caller *by, int64_t id, const r
 ws_err risk_task_get(store_conn *c, int64_t id, risk_task *t);
 ws_err risk_task_list(store_conn *c, const risk_filter *f, risk_task **items, size_t *n,
                       int64_t *next);
+
+/* ------------------------------------------- rule-set management (ruleset.c) */
+
+/* One stored rule set with its flag (GET /api/v1/risk/rule-sets). */
+typedef struct risk_rule_set_row {
+    risk_rules r;
+    bool active;
+    int64_t created_at;
+} risk_rule_set_row;
+
+/* Every stored rule set, oldest first (at most 500; the built-in one is
+ * stored first when none is). Caller frees *items. */
+ws_err risk_ruleset_list(store_conn *c, risk_rule_set_row **items, size_t *n);
+
+/* Check the tables of a new rule set strictly (the JSON shape of
+ * risk_rules_tables_json): lec.factors l, e, c and ls.factors l, s each 1..10
+ * values, positive, in tenths, distinct; cutoffs exactly the four levels
+ * major, high, medium, low in that order with min strictly descending and
+ * >= 0. WS_EINVAL naming the field ("lec.factors.e[2].value",
+ * "ls.cutoffs[1].min"). Fills r's tables on success. */
+ws_err risk_ruleset_check_tables(json_t *tables, risk_rules *r);
+
+/* Store a new, inactive version of rule set in->code (version = the highest
+ * of that code + 1) with the tables of in (checked as above); header fields
+ * required: code, name, source, edition, effective_on (YYYY-MM-DD), profile.
+ * Permission: risk.rules.write. One "risk_rule_set" create leaf. */
+ws_err risk_ruleset_create(store_conn *c, const org_caller *by, const risk_rules *in,
+                           int64_t *id);
+/* Make rule set id the only active one (new assessments use it; existing
+ * events keep the rule_set_id they were assessed with). An update leaf for
+ * every row whose flag changes. Permission: risk.rules.write. */
+ws_err risk_ruleset_activate(store_conn *c, const org_caller *by, int64_t id);
+
+/* ----------------------------------------------------- bulk import (import.c) */
+
+/* Import an existing register from one sheet (CSV UTF-8/GBK or XLSX, read by
+ * org_table_read), one row per control measure, or per event without one
+ * (docs/internals/risk.md "Import"). All or nothing in one transaction (c
+ * must not be in one), rolled back when any row fails or dry_run. Records
+ * are matched, not duplicated: an object by (org unit, code), or by (org
+ * unit, name) when the row has no code; a risk unit by name within its
+ * object; an event by description within its unit; a measure by text within
+ * its event; a task by its text within its measure. A match whose fields
+ * differ is updated. Returns WS_OK, or WS_EINVAL with r->base.errors listing
+ * every bad row ("row N: field", the first also as the error detail).
+ * Permission: import.run, and risk.write on every row's unit. */
+enum { RISK_IMP_OBJECT, RISK_IMP_UNIT, RISK_IMP_EVENT, RISK_IMP_MEASURE, RISK_IMP_TASK,
+       RISK_IMP_NLEVELS };
+typedef struct risk_import_result {
+    org_import_result base;   /* totals over all levels, row errors */
+    int created[RISK_IMP_NLEVELS], updated[RISK_IMP_NLEVELS], unchanged[RISK_IMP_NLEVELS];
+} risk_import_result;
+ws_err risk_import(store_conn *c, const org_caller *by, const char *data, size_t len,
+                   bool dry_run, risk_import_result *r);
+void risk_import_result_free(risk_import_result *r);
 
 #endif

@@ -145,3 +145,31 @@ const char Q_RISK_TASK_LIST[] =
     "SELECT " TASK_COLS TASK_FROM IN_SCOPE
     "AND (CAST($2 AS BIGINT) = 0 OR t.measure_id = $2) AND CAST($3 AS TEXT) = $3 "
     LIST_TAIL("t");
+
+/* ------------------------------------- bulk import and rule-set management */
+#define IMP_FIND(tbl, parent, col) \
+    "SELECT id FROM " tbl " WHERE " parent " = $1 AND " col " = $2 AND active = 1 " \
+    "ORDER BY id LIMIT 1"
+const char Q_RISK_IMP_OBJECT_BY_CODE[] = IMP_FIND("risk_objects", "unit_id", "code");
+const char Q_RISK_IMP_OBJECT_BY_NAME[] = IMP_FIND("risk_objects", "unit_id", "name");
+const char Q_RISK_IMP_UNIT_FIND[] = IMP_FIND("risk_units", "object_id", "name");
+const char Q_RISK_IMP_EVENT_FIND[] = IMP_FIND("risk_events", "risk_unit_id", "description");
+const char Q_RISK_IMP_MEASURE_FIND[] = IMP_FIND("risk_measures", "event_id", "content");
+const char Q_RISK_IMP_TASK_FIND[] = IMP_FIND("risk_tasks", "measure_id", "what");
+const char Q_RISK_IMP_PERSON_BY_EMPNO[] =
+    "SELECT p.id FROM people p JOIN units u ON u.id = p.unit_id WHERE u.enterprise_id = $1 "
+    "AND p.employee_no = $2 AND p.active = 1 ORDER BY p.id LIMIT 2";
+const char Q_RISK_IMP_PERSON_BY_NAME[] =
+    "SELECT p.id FROM people p JOIN units u ON u.id = p.unit_id WHERE u.enterprise_id = $1 "
+    "AND p.name = $2 AND p.active = 1 ORDER BY p.id LIMIT 2";
+const char Q_RISK_RULESET_LIST[] =
+    "SELECT " RULESET_COLS ", active, created_at FROM risk_rule_sets ORDER BY id LIMIT 500";
+const char Q_RISK_RULESET_NEXT_VERSION[] =
+    "SELECT COALESCE(MAX(version), 0) + 1 FROM risk_rule_sets WHERE code = $1";
+const char Q_RISK_RULESET_CREATE[] =
+    "INSERT INTO risk_rule_sets (code, version, name, source, edition, effective_on, profile, "
+    "tables, active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9) RETURNING id";
+const char Q_RISK_RULESET_OTHER_ACTIVE[] =
+    "SELECT id FROM risk_rule_sets WHERE active = 1 AND id <> $1 ORDER BY id";
+const char Q_RISK_RULESET_SET_ACTIVE[] = "UPDATE risk_rule_sets SET active = $2 WHERE id = $1";
+const char Q_RISK_RULESET_ACTIVE_OF[] = "SELECT active FROM risk_rule_sets WHERE id = $1";

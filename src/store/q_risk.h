@@ -69,4 +69,21 @@ extern const char Q_RISK_TASK_UPDATE[];    /* $1 id, $2..$6 as insert, $7 active
 extern const char Q_RISK_TASK_GET[];
 extern const char Q_RISK_TASK_LIST[];      /* $2: measure_id */
 
+/* --- bulk import and rule-set management (src/risk/import.c, src/risk/ruleset.c) --- */
+/* Matching rows of an import: the id of the active record, at most 2 rows
+ * (two people: ambiguous). */
+extern const char Q_RISK_IMP_OBJECT_BY_CODE[]; /* $1 unit_id, $2 code -> id */
+extern const char Q_RISK_IMP_OBJECT_BY_NAME[]; /* $1 unit_id, $2 name -> id */
+extern const char Q_RISK_IMP_UNIT_FIND[];      /* $1 object_id, $2 name -> id */
+extern const char Q_RISK_IMP_EVENT_FIND[];     /* $1 risk_unit_id, $2 description -> id */
+extern const char Q_RISK_IMP_MEASURE_FIND[];   /* $1 event_id, $2 content -> id */
+extern const char Q_RISK_IMP_TASK_FIND[];      /* $1 measure_id, $2 what -> id */
+extern const char Q_RISK_IMP_PERSON_BY_EMPNO[]; /* $1 enterprise_id, $2 employee_no -> id */
+extern const char Q_RISK_IMP_PERSON_BY_NAME[];  /* $1 enterprise_id, $2 name -> id */
+extern const char Q_RISK_RULESET_LIST[];     /* rule set rows + active, created_at; oldest first */
+extern const char Q_RISK_RULESET_NEXT_VERSION[]; /* $1 code -> next version */
+extern const char Q_RISK_RULESET_CREATE[];   /* as RULESET_INSERT, inactive, -> id */
+extern const char Q_RISK_RULESET_OTHER_ACTIVE[]; /* $1 id -> ids of the other active rows */
+extern const char Q_RISK_RULESET_SET_ACTIVE[];   /* $1 id, $2 active */
+extern const char Q_RISK_RULESET_ACTIVE_OF[];    /* $1 id -> active */
 #endif

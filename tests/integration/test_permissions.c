@@ -133,6 +133,15 @@ static const tmpl tmpls[] = {
      "{\"measure_id\":{risk_measure},\"what\":\"巡检{n}\",\"frequency\":\"hours\",\"every_hours\":4,\"post_id\":{post}}", NULL},
     {"GET", "/api/v1/risk/tasks/{id}", "/api/v1/risk/tasks/{risk_task}", NULL, NULL},
     {"PATCH", "/api/v1/risk/tasks/{id}", "/api/v1/risk/tasks/{risk_task}", "{\"what\":\"检查{n}\"}", NULL},
+    /* Rule sets: {ruleset} is the active set's tables under a new code, {rule_set} the
+     * active set's id (activating it again changes nothing for the later rows). */
+    {"GET", "/api/v1/risk/rule-sets", "/api/v1/risk/rule-sets", NULL, NULL},
+    {"POST", "/api/v1/risk/rule-sets", "/api/v1/risk/rule-sets", "{ruleset}", NULL},
+    {"POST", "/api/v1/risk/rule-sets/{id}/actions/activate",
+     "/api/v1/risk/rule-sets/{rule_set}/actions/activate", "{}", NULL},
+    {"POST", "/api/v1/imports/risk", "/api/v1/imports/risk?dry_run=1",
+     "风险分析对象名称,对象类型,所属单位编码,责任人,风险分析单元,风险事件,评价方法,L,S\n"
+     "装置{n},装置,{unit_code},{person_name},单元,事件,LS,3,3\n", "text/csv"},
     {"POST", "/api/v1/attachments", "/api/v1/attachments?unit_id={unit}&filename=p{n}.jpg", "@jpeg",
      "image/jpeg"},
     {"GET", "/api/v1/attachments/{id}", "/api/v1/attachments/{attach}", NULL, NULL},
@@ -341,6 +350,33 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
                      "{\"username\":\"f%d\",\"password\":\"" PW "\",\"roles\":[\"worker\"],\"scope_unit_id\":%lld}",
                      ++w->n, w->unit[side]);
             snprintf(v, sizeof v, "%lld", post_id(w, "/api/v1/accounts", b));
+        } else if (!strcmp(key, "person_name")) { /* its name now (other rows rename it) */
+            json_t *r = NULL;
+            char p[64];
+            snprintf(p, sizeof p, "/api/v1/people/%lld", w->person[side]);
+            long st = ws_req(&w->s, "GET", p, w->root_tok, NULL, &r);
+            if (st != 200) fail_msg("setup GET %s -> %ld", p, st);
+            snprintf(v, sizeof v, "%s", json_string_value(json_object_get(r, "name")));
+            json_decref(r);
+        } else if (!strcmp(key, "ruleset") || !strcmp(key, "rule_set")) {
+            json_t *r = NULL;
+            long st = ws_req(&w->s, "GET", "/api/v1/risk/rules", w->root_tok, NULL, &r);
+            if (st != 200) fail_msg("setup GET /api/v1/risk/rules -> %ld", st);
+            if (!strcmp(key, "rule_set")) {
+                snprintf(v, sizeof v, "%lld", (long long)json_integer_value(json_object_get(r, "id")));
+                json_decref(r);
+                put(out, cap, &n, v);
+                continue;
+            }
+            json_object_del(r, "id");
+            json_object_del(r, "version");
+            json_object_del(r, "levels");
+            json_object_set_new(r, "code", json_string("perm-test"));
+            char *txt = json_dumps(r, JSON_COMPACT);
+            json_decref(r);
+            put(out, cap, &n, txt);
+            free(txt);
+            continue;
         } else if (!strcmp(key, "wf_hazard")) {
             /* The current hazard definition with a harmless change (a description). */
             json_t *r = NULL;
