@@ -597,6 +597,10 @@ const zh = {
   'wf.h.need_from': '请至少选择一个起始状态',
   'wf.h.need_who': '请选择可办理的角色或关系',
   // ---- end of hidden dangers and workflows ----
+
+  // ledger exports (ui.js exportButtons)
+  'export.xlsx': '导出 Excel',
+  'export.csv': '导出 CSV',
 };
 
 const en = {
@@ -1186,6 +1190,10 @@ const en = {
   'wf.h.need_from': 'Choose at least one state',
   'wf.h.need_who': 'Choose who may act',
   // ---- end of hidden dangers and workflows ----
+
+  // ledger exports (ui.js exportButtons)
+  'export.xlsx': 'Export Excel',
+  'export.csv': 'Export CSV',
 };
 
 const tables = { zh, en };

@@ -251,3 +251,33 @@ export function fmtTime(v) {
   if (isNaN(d.getTime())) return String(v);
   return d.toLocaleString(document.documentElement.lang || 'zh-CN', { hour12: false });
 }
+
+// ---- ledger exports (docs/internals/web.md "Export buttons") ----
+// exportButtons(pathWithQuery, idPrefix): "导出 Excel" and "导出 CSV" links to
+// /api/v1 + path + format=xlsx|csv, the same list with the same filters as
+// the page (the session cookie authenticates the download; ?limit= and
+// ?cursor= are dropped: an export holds every row up to the server's cap).
+// pathWithQuery is "/people?unit_id=3" or a function returning it, read again
+// each time a link is used, so the files follow the filters the page shows.
+export function exportHref(pathWithQuery, format) {
+  const [path, query] = String(pathWithQuery).split('?');
+  const params = new URLSearchParams(query || '');
+  params.delete('limit'); params.delete('cursor'); params.delete('format');
+  params.set('format', format);
+  return '/api/v1' + path + '?' + params.toString();
+}
+
+export function exportButtons(pathWithQuery, idPrefix) {
+  const current = () => (typeof pathWithQuery === 'function' ? pathWithQuery() : pathWithQuery);
+  const link = (format, label) => {
+    const a = h('a', { class: 'btn btn-export', download: '', href: exportHref(current(), format),
+      id: idPrefix ? idPrefix + '-export-' + format : null, dataset: { export: format } }, label);
+    const refresh = () => { a.href = exportHref(current(), format); };
+    a.addEventListener('click', refresh);
+    a.addEventListener('focus', refresh);
+    a.addEventListener('mouseenter', refresh);
+    return a;
+  };
+  return h('span', { class: 'export-buttons' },
+    link('xlsx', t('export.xlsx')), link('csv', t('export.csv')));
+}

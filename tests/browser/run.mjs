@@ -786,6 +786,41 @@ async function main() {
     assert(found.filter((p) => p.name.endsWith(RUN)).length === 2, 'the two people were not imported');
   });
 
+  await test('export buttons: the people list with its filter downloads as a workbook and as CSV', async (w) => {
+    const page = await loginAdmin(w);
+    await page.goto(BASE + '/admin/people');
+    await page.locator('#people-list .row-card').first().waitFor();
+    const xlsx = page.locator('#people-export-xlsx');
+    assert((await xlsx.innerText()).includes('导出 Excel'), 'no 导出 Excel button on the people page');
+    assert((await text(page, '#people-export-csv')).includes('导出 CSV'), 'no 导出 CSV button on the people page');
+    // The link follows the filter the page shows.
+    await page.locator('#people-filter input[name=q]').fill('王');
+    await page.locator('#people-filter button[type=submit]').click();
+    await xlsx.hover();
+    const href = await xlsx.getAttribute('href');
+    assert(href.startsWith('/api/v1/people?') && href.includes('format=xlsx') && href.includes('q=' + encodeURIComponent('王')),
+      'the export link does not carry the filter: ' + href);
+    assert(await xlsx.getAttribute('download') !== null, 'the export link is not a download');
+    const got = await page.evaluate(async (u) => {
+      const r = await fetch(u, { credentials: 'same-origin' });
+      const b = new Uint8Array(await r.arrayBuffer());
+      return { status: r.status, type: r.headers.get('content-type'), head: String.fromCharCode(b[0], b[1]), n: b.length };
+    }, href);
+    assert(got.status === 200, 'the export answered ' + got.status);
+    assert(got.type.includes('spreadsheetml') && got.head === 'PK', 'the export is not a workbook: ' + got.type);
+    const csv = await page.evaluate(async (u) => {
+      const r = await fetch(u, { credentials: 'same-origin' });
+      return { status: r.status, text: await r.text() };
+    }, await page.locator('#people-export-csv').getAttribute('href'));
+    assert(csv.status === 200 && csv.text.includes('姓名'), 'the CSV export has no 姓名 heading');
+    // The other org lists offer the same buttons.
+    for (const [p, id] of [['/admin/units', '#units-export-xlsx'], ['/admin/accounts', '#accounts-export-xlsx'],
+      ['/admin/departments', '#dept-export-xlsx'], ['/admin/posts', '#post-export-csv']]) {
+      await page.goto(BASE + p);
+      await page.locator(id).waitFor();
+    }
+  });
+
   await test('a manager reads accounts but is offered no account changes', async (w) => {
     const file = process.env.WS_DEMO_ACCOUNTS;
     const line = file && fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith('manager ')) : null;

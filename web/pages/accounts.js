@@ -7,7 +7,7 @@
 import { api, listAll, qs } from '../api.js';
 import { t } from '../i18n.js';
 import { h, clear, field, input, select, checkboxes, checkedValues, formError, clearErrors, showError,
-  busy, toast, toastError, openDialog, confirmDialog, badge, pageHead, emptyState } from '../ui.js';
+  busy, toast, toastError, openDialog, confirmDialog, badge, pageHead, emptyState, exportButtons } from '../ui.js';
 import * as session from '../session.js';
 
 export async function render(main, ctx) {
@@ -50,7 +50,7 @@ export async function render(main, ctx) {
   }
 
   main.appendChild(h('div', { class: 'page' },
-    pageHead(t('accounts.title'), writable ? h('button', { type: 'button', class: 'btn btn-primary', id: 'account-new',
+    pageHead(t('accounts.title'), exportButtons('/accounts', 'accounts'), writable ? h('button', { type: 'button', class: 'btn btn-primary', id: 'account-new',
       onclick: () => editAccount(units, null, safeReload) }, t('accounts.new')) : null),
     writable ? null : h('p', { class: 'notice' }, t('accounts.readonly')),
     listBox));

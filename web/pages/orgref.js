@@ -10,7 +10,7 @@
 import { api, listAll, qs } from '../api.js';
 import { t } from '../i18n.js';
 import { h, clear, field, input, select, formError, clearErrors, showError, busy, toast, toastError,
-  openDialog, confirmDialog, badge, pageHead, emptyState } from '../ui.js';
+  openDialog, confirmDialog, badge, pageHead, emptyState, exportButtons } from '../ui.js';
 import * as session from '../session.js';
 
 // The enterprise shown, shared by both pages so that switching between
@@ -109,7 +109,7 @@ async function render(kind, main) {
     h('span', null, t('ref.show_inactive')));
 
   main.appendChild(h('div', { class: 'page' },
-    pageHead(T.title, newBtn),
+    pageHead(T.title, exportButtons(() => K.path + qs({ enterprise_id: chosen }), K.prefix), newBtn),
     ents.length ? h('div', { class: 'ref-toolbar' },
       field(t('ref.enterprise'), entSel),
       h('div', { class: 'toolbar' }, toggle, count)) : null,

@@ -11,7 +11,7 @@
 import { api, listAll, qs } from '../api.js';
 import { t } from '../i18n.js';
 import { h, clear, field, input, select, checkboxes, checkedValues, formError, clearErrors, showError,
-  busy, toast, toastError, errorNode, openDialog, badge, pageHead, emptyState, fmtTime } from '../ui.js';
+  busy, toast, toastError, errorNode, openDialog, badge, pageHead, emptyState, fmtTime, exportButtons } from '../ui.js';
 import * as session from '../session.js';
 
 const filter = { q: '', unit_id: '', active: '1' };
@@ -103,7 +103,9 @@ export async function render(main, ctx) {
   more.addEventListener('click', () => load(true).catch((e) => toastError(e)));
 
   main.appendChild(h('div', { class: 'page' },
-    pageHead(t('people.title'), writable ? h('button', { type: 'button', class: 'btn btn-primary', id: 'person-new',
+    pageHead(t('people.title'),
+      exportButtons(() => '/people' + qs({ q: filter.q, unit_id: filter.unit_id, active: filter.active }), 'people'),
+      writable ? h('button', { type: 'button', class: 'btn btn-primary', id: 'person-new',
       onclick: () => editPerson(units, null, reload) }, t('people.new')) : null),
     filterForm, listBox, more));
   await load(false);

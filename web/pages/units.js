@@ -6,7 +6,7 @@
 import { api, listAll, qs } from '../api.js';
 import { t } from '../i18n.js';
 import { h, clear, field, input, select, formError, clearErrors, showError, busy, toast, toastError,
-  openDialog, confirmDialog, badge, pageHead, emptyState } from '../ui.js';
+  openDialog, confirmDialog, badge, pageHead, emptyState, exportButtons } from '../ui.js';
 import * as session from '../session.js';
 
 // The kind a child of a unit of this kind usually has.
@@ -74,6 +74,7 @@ export async function render(main, ctx) {
 
   main.appendChild(h('div', { class: 'page' },
     pageHead(t('units.title'),
+      exportButtons(() => '/units' + (showInactive ? '' : '?active=1'), 'units'),
       writable ? h('button', { type: 'button', class: 'btn btn-primary', id: 'unit-new',
         onclick: () => editUnit(list, null, list.find((u) => u.id === selected && u.active) || null, reload) }, t('units.new')) : null),
     h('div', { class: 'toolbar' }, toggle, h('span', { class: 'muted small' }, t('units.count', { n: list.filter((u) => u.active).length }))),
