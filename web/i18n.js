@@ -596,6 +596,16 @@ const zh = {
   'wf.h.bad_range': '范围格式如 0-100',
   'wf.h.need_from': '请至少选择一个起始状态',
   'wf.h.need_who': '请选择可办理的角色或关系',
+  'field.regulator_acceptance': '由监管部门验收',
+  'field.to': '对象',
+  'field.version': '流程版本',
+  'hz.value.level.province': '省级',
+  'hz.value.level.city': '市级',
+  'hz.value.level.county': '县级',
+  'hz.value.kind.notify': '通知',
+  'hz.value.kind.create_task': '生成任务',
+  'hz.value.kind.open_task_force': '成立专班',
+  'hz.actor.account': '账号 #{id}',
   // ---- end of hidden dangers and workflows ----
 
   // ledger exports (ui.js exportButtons)
@@ -1189,6 +1199,16 @@ const en = {
   'wf.h.bad_range': 'A range such as 0-100',
   'wf.h.need_from': 'Choose at least one state',
   'wf.h.need_who': 'Choose who may act',
+  'field.regulator_acceptance': 'Regulator performs the acceptance',
+  'field.to': 'To',
+  'field.version': 'Workflow version',
+  'hz.value.level.province': 'Province',
+  'hz.value.level.city': 'City',
+  'hz.value.level.county': 'County',
+  'hz.value.kind.notify': 'Notify',
+  'hz.value.kind.create_task': 'Create a task',
+  'hz.value.kind.open_task_force': 'Open a task force',
+  'hz.actor.account': 'account #{id}',
   // ---- end of hidden dangers and workflows ----
 
   // ledger exports (ui.js exportButtons)

@@ -13,7 +13,7 @@ import { t } from '../i18n.js';
 import { h, field, input, select, formError, clearErrors, showError, busy, toast, openDialog,
   pageHead, emptyState, fmtTime } from '../ui.js';
 import * as session from '../session.js';
-import { hazardBadges, stateName, fieldName, valueName, photoStrip, personSpan, actionFields } from './hazard_ui.js';
+import { hazardBadges, stateName, fieldName, valueName, photoStrip, personSpan, actionFields, rememberPerson as personCache } from './hazard_ui.js';
 
 // Fields whose values are person ids, shown by name in the timeline.
 const PERSON_FIELDS = /(^|_)person_id$/;
@@ -49,10 +49,10 @@ export async function render(main, ctx) {
     fact(t('hz.f.risk_event'), hz.risk_event_id ? '#' + hz.risk_event_id : ''),
     fact(t('hz.f.deadline'), hz.deadline ? h('span', { class: hz.overdue ? 'hz-late' : '' }, fmtTime(hz.deadline),
       hz.overdue ? ' · ' + t('hz.overdue') : '') : ''),
-    fact(t('hz.f.reporter'), hz.reporter_person_id ? personSpan(hz.reporter_person_id) : ''),
-    fact(t('hz.f.assignee'), hz.assignee_person_id ? personSpan(hz.assignee_person_id) : ''),
-    fact(t('hz.f.rectifier'), hz.rectifier_person_id ? personSpan(hz.rectifier_person_id) : ''),
-    fact(t('hz.f.acceptor'), hz.acceptor_person_id ? personSpan(hz.acceptor_person_id) : ''),
+    fact(t('hz.f.reporter'), person(hz, 'reporter')),
+    fact(t('hz.f.assignee'), person(hz, 'assignee')),
+    fact(t('hz.f.rectifier'), person(hz, 'rectifier')),
+    fact(t('hz.f.acceptor'), person(hz, 'acceptor')),
     fact(t('hz.f.found_at'), fmtTime(hz.found_at)),
     fact(t('hz.f.closed_at'), fmtTime(hz.closed_at)),
     hz.recurrent ? fact(t('hz.recurrent'), hz.recurrence_of ? h('a', { href: '/hazards/' + hz.recurrence_of, 'data-link': '' }, '#' + hz.recurrence_of) : t('hz.yes')) : null,
@@ -81,6 +81,19 @@ export async function render(main, ctx) {
     h('section', { class: 'card' }, h('h2', null, t('hz.timeline')), timeline)));
 }
 
+// A person of the record: the server's <role>_name when it sends one, else
+// looked up by id.
+function person(hz, role) {
+  const id = hz[role + '_person_id'];
+  if (!id) return '';
+  const name = hz[role + '_name'];
+  if (name) {
+    personCache(id, name);
+    return h('span', { class: 'person-ref', dataset: { personId: id } }, name);
+  }
+  return personSpan(id);
+}
+
 function fact(label, value) {
   if (value === '' || value === null || value === undefined) return null;
   return [h('dt', null, label), h('dd', null, value)];
@@ -99,8 +112,17 @@ function timelineItem(e) {
   }
   return h('li', { class: 'timeline-item hz-tl-' + kind, dataset: { kind, action: e.action || '' } },
     h('div', { class: 'hz-tl-head' }, head),
-    h('div', { class: 'small muted' }, fmtTime(e.at), e.actor ? ' · ' + e.actor : ''),
+    h('div', { class: 'small muted' }, fmtTime(e.at), actorText(e)),
     detailNode(e.detail));
+}
+
+// Who acted: the server's actor_name when it sends one, else the account
+// ("account:6" -> 账号 #6); the timer's own steps say so.
+function actorText(e) {
+  if (e.actor_name) return ' · ' + e.actor_name;
+  const m = /^account:(\d+)$/.exec(e.actor || '');
+  if (m) return ' · ' + t('hz.actor.account', { id: m[1] });
+  return e.actor ? ' · ' + e.actor : '';
 }
 
 // The detail of a timeline entry: submitted fields as "label: value", a

@@ -15,10 +15,10 @@ import { h, clear, field, input, select, errorNode, badge } from '../ui.js';
 export const STATES = ['reported', 'assessed', 'assigned', 'rectifying', 'acceptance', 'closed', 'rejected'];
 export const OPEN_STATES = ['reported', 'assessed', 'assigned', 'rectifying', 'acceptance'];
 
-// The word for a state: the server's state_label when given (the
-// definition's own word), else the dictionary, else the id.
+// The word for a state: the dictionary's for the states of the default
+// lifecycle (so the board, the badge and the timeline agree), else the
+// server's state_label (a state an admin added), else the id.
 export function stateName(id, serverLabel) {
-  if (serverLabel && lang() === 'zh') return serverLabel;
   return t('hz.state.' + id, null, serverLabel || id);
 }
 
@@ -34,7 +34,7 @@ export function hazardBadges(hz) {
     badge(stateName(hz.state, hz.state_label), 'state hz-state-' + hz.state),
     gradeBadge(hz.grade),
     hz.overdue ? badge(t('hz.overdue'), 'warn hz-overdue-badge') : null,
-    hz.supervision ? badge(t('hz.supervised'), 'supervised') : null,
+    hz.supervision || hz.supervised ? badge(t('hz.supervised'), 'supervised') : null,
     hz.recurrent ? badge(t('hz.recurrent'), 'info') : null,
   ];
 }
@@ -150,6 +150,11 @@ export function personName(id) {
     personCache.set(id, api('GET', '/people/' + id).then((p) => p.name).catch(() => '#' + id));
   }
   return personCache.get(id);
+}
+
+// Remember a name the server sent along (hazard.assignee_name, ...).
+export function rememberPerson(id, name) {
+  if (id && name && !personCache.has(id)) personCache.set(id, Promise.resolve(name));
 }
 
 // A span that fills in with the person's name.
@@ -269,7 +274,7 @@ export function actionFields(action, ctx) {
   const opt = (action.optional || []).map((s) => ({ spec: s, f: specField(s, false, ctx), required: false }));
   const nodes = req.map((x) => x.f.node);
   if (opt.length) {
-    const open = !!(action.guards && action.guards.length) || !req.length;
+    const open = !!(action.guards && action.guards.length) || !req.length || opt.length <= 4;
     nodes.push(h('details', { class: 'hz-optional', open },
       h('summary', null, t('hz.optional', { n: opt.length })), h('div', { class: 'form' }, opt.map((x) => x.f.node))));
   }

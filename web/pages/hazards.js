@@ -110,7 +110,7 @@ function card(hz) {
     dataset: { hazardId: hz.id, state: hz.state } },
     h('div', { class: 'hz-card-top' }, h('span', { class: 'hz-code mono' }, hz.code || '#' + hz.id), gradeBadge(hz.grade),
       hz.overdue ? badge(t('hz.overdue'), 'warn hz-overdue-badge') : null,
-      hz.supervision ? badge(t('hz.supervised'), 'supervised') : null),
+      hz.supervision || hz.supervised ? badge(t('hz.supervised'), 'supervised') : null),
     h('div', { class: 'hz-card-title' }, hz.title),
     h('div', { class: 'row-meta' }, h('span', null, hz.unit_name || ''),
       hz.deadline ? h('span', { class: hz.overdue ? 'hz-late' : '' }, t('hz.deadline_at', { at: fmtTime(hz.deadline) })) : null));
