@@ -75,17 +75,10 @@ export async function render(main, ctx) {
   else await boardView(body, query(), by);
 }
 
-// The export buttons: the shared helper of ui.js when there is one, else
-// plain download links.
+// The ledger exports: the shared helper of ui.js (导出 Excel / 导出 CSV),
+// GET /hazards?<the same filters>&format=xlsx|csv.
 function exportButtons(params) {
-  const path = '/hazards' + qs(params);
-  if (typeof ui.exportButtons === 'function') {
-    try { return ui.exportButtons(path, { name: 'hazards' }); } catch (e) { /* fall back */ }
-  }
-  const href = (fmt) => '/api/v1/hazards' + qs(Object.assign({}, params, { format: fmt }));
-  return h('div', { class: 'hz-export' },
-    h('a', { class: 'btn btn-small', href: href('xlsx'), download: '', id: 'hz-export-xlsx' }, t('hz.export.xlsx')),
-    h('a', { class: 'btn btn-small', href: href('csv'), download: '', id: 'hz-export-csv' }, t('hz.export.csv')));
+  return ui.exportButtons('/hazards' + qs(params), 'hz');
 }
 
 async function boardView(body, params, by) {
