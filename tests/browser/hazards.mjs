@@ -288,6 +288,30 @@ export async function run(hz) {
     await page.locator('#hz-view-list').click();
     await page.locator(`#hz-table tr[data-hazard-id="${made.body.id}"]`).waitFor();
     assert(/view=list/.test(page.url()), 'the list view is not in the URL');
+    // A 重大 hazard cannot enter rectification without the 五落实: the
+    // refusal is shown at the field it names, in the generated form.
+    const gl = (await apiGet(page, '/people?q=' + encodeURIComponent('王磊'))).body.items[0];
+    await openHazard(page, made.body.id);
+    await fire(page, 'assess', async (f) => { await f.locator('select[name=grade]').selectOption('major'); }, 'assessed');
+    await fire(page, 'assign', async (f) => {
+      await f.locator('[data-field="assignee_person_id"] input[type=search]').fill('王磊');
+      await f.locator(`[data-field="assignee_person_id"] select option[value="${gl.id}"]`).waitFor({ state: 'attached' });
+      await f.locator('[data-field="assignee_person_id"] select').selectOption(String(gl.id));
+      await f.locator('input[name=deadline]').fill('2030-06-30T17:00');
+    }, 'assigned');
+    await page.locator('#hz-actions button[data-action="start_rectification"]').click();
+    const sr = page.locator('#hz-action-form[data-action="start_rectification"]');
+    assert((await sr.locator('.hz-guards').innerText()).includes('五落实'), 'the form does not name its statutory checks');
+    await sr.locator('#hz-action-submit').click();
+    const bad = sr.locator('.field.has-error');
+    await bad.waitFor();
+    const badField = await bad.getAttribute('data-field');
+    assert(['responsible_person_id', 'measures', 'funds', 'deadline', 'contingency_plan'].includes(badField) || badField.startsWith('plan_'),
+      'the refusal is not at a 五落实 or plan field: ' + badField);
+    assert((await bad.locator('.field-error').innerText()).trim().length > 0, 'no words at the refused field');
+    assert((await apiGet(page, '/hazards/' + made.body.id)).body.state === 'assigned', 'the refused move changed the state');
+    await sr.locator('button', { hasText: '取消' }).click();
+
     // Overdue: the hazard assigned with a past deadline is marked by the
     // server's timer (once a minute); the board shows it with the red border
     // and 已超期, and so does its page and timeline.
