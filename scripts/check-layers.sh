@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # check-layers.sh — the dependency rules of docs/ARCHITECTURE.md, checked on
 # every test run:
-#   core <- store <- audit, auth <- domain modules (org, …) <- api <- http <- cli, main.c
+#   core <- store <- audit, auth <- org <- domain modules (risk, workflow, attach,
+#   ledger, …) <- modules built on them (hazard) <- api <- http <- cli, main.c
 # A module may include headers of its own layer's peers only where listed,
 # and of layers below. SQL text may appear only under src/store/.
 set -u
@@ -9,7 +10,7 @@ cd "$(dirname "$0")/.."
 rank() {
     case $1 in
         core) echo 0 ;; store) echo 1 ;; audit) echo 2 ;; auth) echo 3 ;;
-        org) echo 4 ;; api) echo 6 ;; http) echo 7 ;; cli) echo 8 ;; *) echo 5 ;;
+        org) echo 4 ;; hazard) echo 6 ;; api) echo 7 ;; http) echo 8 ;; cli) echo 9 ;; *) echo 5 ;;
     esac
 }
 bad=0

@@ -83,6 +83,8 @@ extern const api_route api_meta_routes[];
 extern const size_t api_meta_nroutes;
 extern const api_route api_workflow_routes[];
 extern const size_t api_workflow_nroutes;
+extern const api_route api_hazard_routes[];
+extern const size_t api_hazard_nroutes;
 extern const api_route api_risk_routes[];
 extern const size_t api_risk_nroutes;
 extern const api_route api_attach_routes[];

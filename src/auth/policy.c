@@ -77,6 +77,15 @@ static const rule rules[] = {
     /* The rule sets risk is graded with (LEC/LS tables, cut-offs): a new
      * version and the choice of the active one are an admin's. */
     {"risk.rules.write", A, false, REL_NONE, NULL},
+    /* Hidden dangers: everyone in scope reads and reports (a worker reports
+     * what he sees); regulators read and list major ones for supervision
+     * (挂牌督办). Who may move a hazard through its lifecycle is decided by
+     * the workflow definition, checked by the engine. Finer GB/T 13861 codes
+     * are reference data kept by admins. */
+    {"hazard.read", ROLE_ALL, true, REL_NONE, NULL},
+    {"hazard.report", ROLE_ALL & ~RG, true, REL_NONE, NULL},
+    {"hazard.supervise", RG, true, REL_NONE, NULL},
+    {"hazard.reference.write", A, false, REL_NONE, NULL},
     /* Attachments (photos of hazards, documents): every role in scope reads;
      * all but regulators upload (workers photograph what they report). */
     {"attachment.read", ROLE_ALL, true, REL_NONE, NULL},

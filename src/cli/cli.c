@@ -42,6 +42,10 @@ static const opt opts[] = {
     {"log-level", S(log_level), "debug, info, warn or error"},
     {"public-origin", S(public_origin), "serve: https://host:port allowed as Origin for cookie writes"},
     {"threads", offsetof(cli_opts, threads), 0, "serve: HTTP worker threads (default 2 per core)"},
+    {"tick-seconds", offsetof(cli_opts, tick_seconds), 0,
+     "serve: period of the deadline timer (SLA escalation, overdue hazards; default 60)"},
+    {"recurrence-days", offsetof(cli_opts, recurrence_days), 0,
+     "serve: the same hazard again at a place within this many days is flagged (default 90)"},
 };
 #undef S
 

@@ -32,6 +32,8 @@ typedef struct cli_opts {
     char log_level[16];
     char public_origin[128];        /* allowed Origin for cookie writes when behind a proxy */
     int threads;
+    int tick_seconds;               /* serve: SLA / overdue timer period (default 60) */
+    int recurrence_days;            /* serve: a hazard repeating within this is flagged (90) */
     bool help;
 } cli_opts;
 

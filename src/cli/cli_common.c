@@ -17,6 +17,7 @@
 #include "auth/auth.h"
 #include "workflow/workflow.h"
 #include "core/log.h"
+#include "hazard/hazard.h"
 #include "http/http.h"
 #include "org/org.h"
 #include "risk/risk.h"
@@ -62,6 +63,7 @@ ws_err cli_init_modules(const cli_opts *o)
     if ((rc = auth_init()) || (rc = org_init())) return rc;
     if ((rc = workflow_init())) return rc;
     if ((rc = risk_init())) return rc;
+    if ((rc = hazard_init())) return rc;
     if ((rc = attach_init(o->data, NULL))) return rc;
     return WS_OK;
 }

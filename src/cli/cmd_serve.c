@@ -19,6 +19,7 @@
 #include "cli/cli.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "hazard/hazard.h"
 #include "http/http.h"
 
 ws_err cli_open_for_serve(const cli_opts *o, int pool, store **out)
@@ -69,6 +70,24 @@ fail:
     if (c) store_release(c);
     store_close(db);
     return rc;
+}
+
+/* The deadline timer: SLA escalations of every workflow instance and overdue
+ * hidden dangers (hazard_tick), one pass per period. */
+static void timer_tick(store *db)
+{
+    store_conn *c = NULL;
+    int esc = 0, marked = 0;
+    if (store_acquire(db, &c)) return;
+    if (hazard_tick(c, clock_now_ms(), &esc, &marked))
+        log_warn("deadline timer failed", "detail", ws_err_message());
+    else if (esc || marked) {
+        char e[16], m[16];
+        snprintf(e, sizeof e, "%d", esc);
+        snprintf(m, sizeof m, "%d", marked);
+        log_info("deadline timer", "escalated", e, "overdue", m);
+    }
+    store_release(c);
 }
 
 static void checkpoint(store *db)
@@ -131,8 +150,11 @@ int cli_serve(cli_opts *o)
     log_info("worksafe serving", "http", o->listen[0] ? o->listen : "off", "https",
              o->listen_tls[0] ? o->listen_tls : "off", "data", o->data, "version", WS_VERSION);
     checkpoint(db);
+    if (o->recurrence_days) hazard_set_recurrence_days(o->recurrence_days);
+    int tick = o->tick_seconds ? o->tick_seconds : 60;
+    int64_t last_checkpoint = clock_mono_ms();
     for (;;) {
-        struct timespec t = {60, 0};
+        struct timespec t = {tick, 0};
         int sig = sigtimedwait(&set, NULL, &t);
         if (sig == SIGTERM || sig == SIGINT) {
             char s[8];
@@ -140,7 +162,11 @@ int cli_serve(cli_opts *o)
             log_info("shutting down", "signal", s);
             break;
         }
-        checkpoint(db); /* every minute; a no-op when the log has not grown */
+        timer_tick(db);
+        if (clock_mono_ms() - last_checkpoint >= 60000) {
+            checkpoint(db); /* every minute; a no-op when the log has not grown */
+            last_checkpoint = clock_mono_ms();
+        }
     }
     http_stop(srv);
     srv = NULL;

@@ -315,6 +315,64 @@ const store_migration store_migrations[] = {
      "  detail TEXT\n"
      ");\n"
      "CREATE INDEX workflow_events_instance ON workflow_events(instance_id, id);\n"},
+    {5, "hidden dangers: records on the workflow engine, search terms, hazard-factor codes",
+     /* 隐患: one row per hidden danger, one workflow instance each. The row
+      * mirrors what lists filter on (state, grade, deadline, people) so the
+      * ledger queries never parse the instance's JSON. */
+     "CREATE TABLE hazards (\n"
+     "  id ID_PK,\n"
+     "  unit_id INTEGER NOT NULL REFERENCES units(id),\n"
+     "  instance_id INTEGER NOT NULL UNIQUE REFERENCES workflow_instances(id),\n"
+     "  title TEXT NOT NULL,\n"
+     "  description TEXT,\n"
+     "  accident_type TEXT NOT NULL,\n"    /* GB 6441 code 01..20 */
+     "  hazard_factor TEXT,\n"             /* GB/T 13861 code */
+     "  risk_event_id INTEGER REFERENCES risk_events(id),\n"
+     "  lat REAL,\n"
+     "  lon REAL,\n"
+     "  location TEXT,\n"
+     "  photo_ids TEXT,\n"                 /* JSON array of attachment ids */
+     "  source TEXT NOT NULL,\n"           /* report, inspection */
+     "  found_at INTEGER NOT NULL,\n"
+     "  reporter_person_id INTEGER,\n"
+     "  grade TEXT,\n"                     /* general 一般, major 重大 */
+     "  state TEXT NOT NULL,\n"
+     "  deadline INTEGER,\n"
+     "  assignee_person_id INTEGER,\n"
+     "  rectifier_person_id INTEGER,\n"
+     "  acceptor_person_id INTEGER,\n"
+     "  overdue INTEGER NOT NULL,\n"       /* 1 while open past its deadline */
+     "  recurrence_of INTEGER,\n"          /* the earlier hazard it repeats */
+     "  sup_level TEXT,\n"                 /* 挂牌督办: province, city, county */
+     "  sup_document_no TEXT,\n"
+     "  sup_note TEXT,\n"
+     "  sup_regulator_acceptance INTEGER,\n"
+     "  sup_at INTEGER,\n"
+     "  sup_by TEXT,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL,\n"
+     "  closed_at INTEGER\n"
+     ");\n"
+     "CREATE INDEX hazards_state ON hazards(state, id);\n"
+     "CREATE INDEX hazards_unit ON hazards(unit_id, id);\n"
+     "CREATE INDEX hazards_overdue ON hazards(overdue, id);\n"
+     "CREATE INDEX hazards_open_deadline ON hazards(closed_at, deadline);\n"
+     /* Text search: character bigrams of CJK text, lower-cased words of
+      * the rest, one row per (term, hazard); derived, not audited. */
+     "CREATE TABLE hazard_terms (\n"
+     "  term TEXT NOT NULL,\n"
+     "  hazard_id INTEGER NOT NULL REFERENCES hazards(id),\n"
+     "  PRIMARY KEY (term, hazard_id)\n"
+     ");\n"
+     "CREATE INDEX hazard_terms_hazard ON hazard_terms(hazard_id);\n"
+     /* GB/T 13861 codes beyond the four top classes compiled in. */
+     "CREATE TABLE hazard_factors (\n"
+     "  id ID_PK,\n"
+     "  code TEXT NOT NULL UNIQUE,\n"
+     "  name TEXT NOT NULL,\n"
+     "  parent TEXT,\n"
+     "  created_at INTEGER NOT NULL\n"
+     ");\n"},
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);

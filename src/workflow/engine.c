@@ -865,3 +865,35 @@ ws_err workflow_timeline(store_conn *c, int64_t id, json_t **out)
     *out = a;
     return WS_OK;
 }
+
+/* ------------------------------------------------- for domain modules */
+
+ws_err workflow_state_info(store_conn *c, const char *key, int version, const char *state,
+                           bool *terminal, char *label, size_t cap)
+{
+    wf_def *d = NULL;
+    ws_err rc = wf_def_load(c, key, version, &d, NULL);
+    if (rc) return rc;
+    const wf_state *s = wf_def_state(d, state);
+    if (!s) {
+        wf_def_release(d);
+        return ws_fail(WS_ENOTFOUND, "state", "%s v%d has no state %s", key, version, state);
+    }
+    if (terminal) *terminal = s->terminal;
+    if (label && cap) snprintf(label, cap, "%s", s->label ? s->label : s->id);
+    wf_def_release(d);
+    return WS_OK;
+}
+
+int64_t workflow_time_of(const json_t *v)
+{
+    int64_t t = wf_time_of(v);
+    return t > 0 ? t : 0;
+}
+
+ws_err workflow_note(store_conn *c, const audit_actor *who, int64_t id, const char *kind,
+                     const json_t *detail)
+{
+    if (!store_in_tx(c)) return ws_fail(WS_EINTERNAL, NULL, "workflow_note needs a transaction");
+    return wf_event(c, who ? who : &SYSTEM, id, clock_now_ms(), kind, NULL, NULL, NULL, detail);
+}

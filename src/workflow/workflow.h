@@ -153,6 +153,20 @@ ws_err workflow_actions_for(store_conn *c, int64_t id, const auth_subject *who, 
  * escalation, effect. */
 ws_err workflow_timeline(store_conn *c, int64_t id, json_t **out);
 
+/* What a domain module needs of a state of version `version` of key: whether
+ * it is terminal and its label (cap >= 1, may be NULL). WS_ENOTFOUND when the
+ * version or the state does not exist. */
+ws_err workflow_state_info(store_conn *c, const char *key, int version, const char *state,
+                           bool *terminal, char *label, size_t cap);
+/* A time or date field's value (RFC 3339 or YYYY-MM-DD) in ms, 0 when absent
+ * or not a time. */
+int64_t workflow_time_of(const json_t *v);
+/* A timeline entry of a domain module's own kind ("overdue", "recurrence",
+ * "supervision") on instance id, with its audit leaf, inside the caller's
+ * write transaction. detail is borrowed, may be NULL. */
+ws_err workflow_note(store_conn *c, const audit_actor *who, int64_t id, const char *kind,
+                     const json_t *detail);
+
 /* ------------------------------------------------------------------ timer */
 
 /* Escalate every instance whose due_at <= now by one step of its state's

@@ -129,6 +129,8 @@ static int wait_ready(ws_server *s)
     return -1;
 }
 
+const char *ws_serve_extra[8];
+
 int ws_server_restart(ws_server *s)
 {
     s->port = free_port();
@@ -138,8 +140,14 @@ int ws_server_restart(ws_server *s)
     char log[300];
     snprintf(log, sizeof log, "%s/server.log", s->dir);
     int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    const char *args[] = {"serve", "--data", s->dir, "--listen", listen, "--web", "build/web",
-                          s->db[0] ? "--db" : NULL, s->db, NULL};
+    const char *args[32] = {"serve", "--data", s->dir, "--listen", listen, "--web", "build/web"};
+    int n = 7;
+    if (s->db[0]) {
+        args[n++] = "--db";
+        args[n++] = s->db;
+    }
+    for (int i = 0; ws_serve_extra[i] && n < 30; i++) args[n++] = ws_serve_extra[i];
+    args[n] = NULL;
     s->pid = spawn(args, fd);
     close(fd);
     if (wait_ready(s)) {

@@ -35,7 +35,7 @@ typedef struct world {
     ws_server s;
     char root_tok[65];
     char tok[NCOL][65];
-    long long park, ent[2], unit[2], person[2], account[2], dept[2], post[2], attach[2];
+    long long park, ent[2], unit[2], person[2], account[2], dept[2], post[2], attach[2], hazard[2];
     char unit_code[2][32];
     long long risk[2][5]; /* risk object, unit, event, measure, task: made on first use */
     int n;
@@ -47,7 +47,9 @@ typedef struct world {
  * state changes never depend on order), {fleaver} a fresh person who has
  * already left (created and deactivated by the root admin: only leavers can
  * be erased), {n} a unique number, {self} the caller's username, {attach} an
- * attachment (a JPEG) of the in/out unit, uploaded by the root admin. */
+ * attachment (a JPEG) of the in/out unit, uploaded by the root admin, {hazard}
+ * a hidden danger of the in/out unit reported by the root admin, {fhazard} and
+ * {fmajor} a fresh general / major one. */
 typedef struct tmpl {
     const char *method, *pattern, *path, *body, *ctype;
 } tmpl;
@@ -144,6 +146,20 @@ static const tmpl tmpls[] = {
      "装置{n},装置,{unit_code},{person_name},单元,事件,LS,3,3\n", "text/csv"},
     {"POST", "/api/v1/attachments", "/api/v1/attachments?unit_id={unit}&filename=p{n}.jpg", "@jpeg",
      "image/jpeg"},
+    {"GET", "/api/v1/hazards/reference", "/api/v1/hazards/reference", NULL, NULL},
+    {"POST", "/api/v1/hazards/factors", "/api/v1/hazards/factors",
+     "{\"items\":[{\"code\":\"1{n}\",\"name\":\"因素\",\"parent\":\"1\"}]}", NULL},
+    {"GET", "/api/v1/hazards", "/api/v1/hazards", NULL, NULL},
+    {"POST", "/api/v1/hazards", "/api/v1/hazards",
+     "{\"unit_id\":{unit},\"title\":\"隐患{n}\",\"accident_type\":\"01\"}", NULL},
+    {"GET", "/api/v1/hazards/stats", "/api/v1/hazards/stats", NULL, NULL},
+    {"GET", "/api/v1/hazards/{id}", "/api/v1/hazards/{hazard}", NULL, NULL},
+    {"GET", "/api/v1/hazards/{id}/timeline", "/api/v1/hazards/{hazard}/timeline", NULL, NULL},
+    {"GET", "/api/v1/hazards/{id}/actions", "/api/v1/hazards/{hazard}/actions", NULL, NULL},
+    {"POST", "/api/v1/hazards/{id}/actions/{action}", "/api/v1/hazards/{fhazard}/actions/assess",
+     "{\"grade\":\"general\"}", NULL},
+    {"POST", "/api/v1/hazards/{id}/supervision", "/api/v1/hazards/{fmajor}/supervision",
+     "{\"level\":\"city\",\"document_no\":\"督{n}\"}", NULL},
     {"GET", "/api/v1/attachments/{id}", "/api/v1/attachments/{attach}", NULL, NULL},
     {"GET", "/api/v1/attachments/{id}/thumb", "/api/v1/attachments/{attach}/thumb", NULL, NULL},
 };
@@ -329,6 +345,17 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
                 json_decref(r);
             }
             snprintf(v, sizeof v, "%lld", w->attach[side]);
+        } else if (!strcmp(key, "hazard") || !strcmp(key, "fhazard") || !strcmp(key, "fmajor")) {
+            if (key[0] == 'h' && w->hazard[side]) {
+                snprintf(v, sizeof v, "%lld", w->hazard[side]);
+            } else {
+                snprintf(b, sizeof b, "{\"unit_id\":%lld,\"title\":\"检查发现隐患%d\","
+                         "\"accident_type\":\"08\",\"grade\":\"%s\"}",
+                         w->unit[side], ++w->n, key[1] == 'm' ? "major" : "general");
+                long long id = post_id(w, "/api/v1/hazards", b);
+                if (key[0] == 'h') w->hazard[side] = id;
+                snprintf(v, sizeof v, "%lld", id);
+            }
         } else if (!strcmp(key, "funit")) {
             snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"area\",\"code\":\"F%d\",\"name\":\"临时\"}",
                      w->unit[side], ++w->n);
