@@ -12,6 +12,7 @@
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "cli/cli.h"
+#include "hazard/hazard.h"
 #include "org/org.h"
 
 typedef struct demo_account {
@@ -42,7 +43,8 @@ static ws_err seed(cli_opts *o, const char *accounts_path)
     enum { N = sizeof acc / sizeof acc[0] };
     char pw[N][132];
     FILE *f = NULL;
-    if ((rc = store_acquire(db, &c)) || (rc = store_begin(c)) || (rc = org_demo_seed(c, &who, &ids)))
+    if ((rc = store_acquire(db, &c)) || (rc = store_begin(c)) || (rc = org_demo_seed(c, &who, &ids)) ||
+        (rc = hazard_demo_seed(c, &who, &ids)))
         goto fail;
     const int64_t scope[N] = {ids.park, ids.enterprise, ids.enterprise, ids.enterprise,
                               ids.grid_synthesis, ids.grid_synthesis, ids.park, ids.enterprise2};

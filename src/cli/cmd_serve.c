@@ -153,6 +153,7 @@ int cli_serve(cli_opts *o)
     if (o->recurrence_days) hazard_set_recurrence_days(o->recurrence_days);
     int tick = o->tick_seconds ? o->tick_seconds : 60;
     int64_t last_checkpoint = clock_mono_ms();
+    timer_tick(db); /* deadlines that passed while the server was down */
     for (;;) {
         struct timespec t = {tick, 0};
         int sig = sigtimedwait(&set, NULL, &t);

@@ -158,6 +158,13 @@ ws_err hazard_stats(store_conn *c, const char *path, json_t **out);
  * Returns the count. Used for indexing and for queries. */
 int hazard_terms_of(const char *s, char (*terms)[64], int max);
 
+/* ------------------------------------------------------------- demo */
+
+/* The demo plant's risk register and hidden dangers in every state
+ * (demo.c), inside the caller's transaction, after org_demo_seed. */
+struct org_demo_ids;
+ws_err hazard_demo_seed(store_conn *c, const audit_actor *who, const struct org_demo_ids *ids);
+
 /* ------------------------------------------------------------ timer */
 
 /* One tick at time now: workflow_tick (escalations), then mark overdue every

@@ -1,0 +1,296 @@
+/* demo.c — the safety records of the demo plant (`worksafe demo`): a risk
+ * register for 华东精细化工 (a major-hazard tank farm with its three responsible
+ * persons, the synthesis workshop's reactors, the loading station) assessed
+ * by LEC, with control measures and inspection tasks, and hidden dangers in
+ * every state of their lifecycle, moved there through the same code paths
+ * and guards as a user's requests (reported by the grid's people, graded and
+ * assigned by the safety officer, rectified by the assignee, accepted by
+ * someone else; a 重大 one with 五落实, its 治理方案 and 挂牌督办; one past its
+ * deadline, marked overdue by the timer). Runs inside the demo's transaction
+ * after org_demo_seed. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "hazard/hazard.h"
+#include "org/org.h"
+#include "risk/risk.h"
+
+#define DAY 86400000LL
+
+typedef struct demo_ctx {
+    store_conn *c;
+    const audit_actor *who;
+    org_caller trusted;
+    int64_t ent;
+    char ent_path[AUTH_PATH_MAX];
+} demo_ctx;
+
+/* A unit by code, with its leader (0 when none); 0 when missing. */
+static int64_t unit_of(demo_ctx *d, const char *code, int64_t *leader)
+{
+    org_unit u;
+    if (org_unit_by_code(d->c, code, &u)) return 0;
+    if (leader) *leader = u.leader_person_id;
+    return u.id;
+}
+
+static void as_person(demo_ctx *d, auth_subject *s, int64_t person, unsigned roles)
+{
+    memset(s, 0, sizeof *s);
+    s->account_id = 1;
+    s->person_id = person;
+    s->roles = roles;
+    snprintf(s->scope_path, sizeof s->scope_path, "%s", d->ent_path);
+}
+
+/* ------------------------------------------------------------ register */
+
+typedef struct demo_event {
+    const char *description, *accident_type;
+    double inherent[3], residual[3];
+    const char *measures[3][2]; /* category, text */
+    const char *task, *frequency, *post; /* the inspection task of the first measure */
+    int every_hours;
+} demo_event;
+
+static ws_err add_event(demo_ctx *d, int64_t runit, const demo_event *e, int64_t grid,
+                        int64_t *event_id)
+{
+    risk_event_in ev = {.risk_unit_id = runit, .description = e->description,
+                        .accident_type = e->accident_type, .method = "LEC", .has_residual = true,
+                        .active = true};
+    memcpy(ev.inherent, e->inherent, sizeof ev.inherent);
+    memcpy(ev.residual, e->residual, sizeof ev.residual);
+    ws_err rc = risk_event_create(d->c, &d->trusted, &ev, event_id);
+    for (int i = 0; !rc && i < 3 && e->measures[i][0]; i++) {
+        risk_measure_in m = {.event_id = *event_id, .category = e->measures[i][0],
+                             .text = e->measures[i][1], .active = true};
+        int64_t mid = 0;
+        rc = risk_measure_create(d->c, &d->trusted, &m, &mid);
+        if (!rc && i == 0 && e->task) {
+            org_post p;
+            risk_task_in t = {.measure_id = mid, .what = e->task, .frequency = e->frequency,
+                              .every_hours = e->every_hours, .active = true};
+            if (e->post && !org_post_find(d->c, d->ent, e->post, &p)) t.post_id = p.id;
+            else t.grid_unit_id = grid;
+            int64_t tid = 0;
+            rc = risk_task_create(d->c, &d->trusted, &t, &tid);
+        }
+    }
+    return rc;
+}
+
+static ws_err seed_register(demo_ctx *d, const org_demo_ids *ids, int64_t *ev_tank,
+                            int64_t *ev_reactor)
+{
+    int64_t gq_leader = 0, hc_leader = 0, zx_leader = 0;
+    int64_t gq = unit_of(d, "HDJX-S2-GQ", &gq_leader), hc = unit_of(d, "HDJX-S1-HC", &hc_leader);
+    int64_t zx = unit_of(d, "HDJX-S2-ZX", &zx_leader);
+    int64_t g_tank = unit_of(d, "HDJX-S2-GQ-G1", NULL), g_reactor = unit_of(d, "HDJX-S1-HC-G1", NULL);
+    int64_t g_load = unit_of(d, "HDJX-S2-ZX-G1", NULL);
+    if (!gq || !hc || !zx || !g_tank || !g_reactor || !g_load)
+        return ws_fail(WS_EINTERNAL, NULL, "the demo organisation lacks its areas");
+    /* An area without a leader answers to the head of production. */
+    if (!gq_leader) gq_leader = ids->person_dept_head;
+    if (!hc_leader) hc_leader = ids->person_dept_head;
+    if (!zx_leader) unit_of(d, "HDJX-S2-ZX-G1", &zx_leader);
+    if (!zx_leader) zx_leader = ids->person_dept_head;
+    ws_err rc;
+    int64_t obj = 0, ru = 0, ev = 0;
+
+    /* 罐区: a 重大危险源 with its three 包保责任人. */
+    risk_object_in tank = {.unit_id = gq, .kind = "installation", .code = "MH-01",
+                           .name = "甲醇罐区 (二级重大危险源)",
+                           .description = "4 × 2000 m³ 内浮顶甲醇储罐, 防火堤, 泡沫站",
+                           .responsible_person_id = gq_leader, .major_hazard = true,
+                           .mh_principal_person_id = ids->person_manager,
+                           .mh_technical_person_id = ids->person_safety_officer,
+                           .mh_operational_person_id = gq_leader,
+                           .active = true};
+    if ((rc = risk_object_create(d->c, &d->trusted, &tank, &obj))) return rc;
+    risk_unit_in tu = {.object_id = obj, .name = "甲醇储罐 T-101~T-104", .description = "储存、收发",
+                       .responsible_person_id = gq_leader, .active = true};
+    if ((rc = risk_unit_create(d->c, &d->trusted, &tu, &ru))) return rc;
+    static const demo_event tank_leak = {
+        "储罐或管线泄漏, 遇点火源引发火灾爆炸", "08", {3, 6, 40}, {1, 6, 40},
+        {{"engineering", "可燃气体检测报警仪与罐根紧急切断阀联锁, SIS 独立设置"},
+         {"management", "每班巡检液位、压力、呼吸阀, 动火作业按一级管理"},
+         {"emergency", "罐区泄漏火灾专项预案, 每半年演练一次"}},
+        "检查可燃气体报警仪在线、示值正常, 紧急切断阀处于自动位", "daily", NULL};
+    if ((rc = add_event(d, ru, &tank_leak, g_tank, ev_tank))) return rc;
+    static const demo_event tank_confined = {
+        "清罐作业中毒和窒息", "19", {1, 2, 40}, {0.5, 2, 15},
+        {{"management", "受限空间作业票, 作业前 30 分钟内气体分析"},
+         {"ppe", "正压式空气呼吸器、安全绳"}, {NULL, NULL}},
+        "检查正压式空气呼吸器压力与有效期", "weekly", "safety_officer"};
+    if ((rc = add_event(d, ru, &tank_confined, g_tank, &ev))) return rc;
+
+    /* 合成车间: the reactors. */
+    risk_object_in syn = {.unit_id = hc, .kind = "process", .code = "PR-HC-01",
+                          .name = "磺化反应工艺 (重点监管危险化工工艺)",
+                          .responsible_person_id = hc_leader, .active = true};
+    if ((rc = risk_object_create(d->c, &d->trusted, &syn, &obj))) return rc;
+    risk_unit_in su = {.object_id = obj, .name = "磺化反应釜 R-201", .responsible_person_id = hc_leader,
+                       .active = true};
+    if ((rc = risk_unit_create(d->c, &d->trusted, &su, &ru))) return rc;
+    static const demo_event runaway = {
+        "冷却失效导致反应失控, 超温超压", "17", {3, 6, 15}, {1, 6, 15},
+        {{"engineering", "温度与加料阀、冷却水阀联锁, 设置爆破片"},
+         {"training", "岗位操作法与异常工况处置培训, 每季度考核"}, {NULL, NULL}},
+        "检查反应釜温度、压力联锁投用, 冷却水流量正常", "hours", NULL, 2};
+    if ((rc = add_event(d, ru, &runaway, g_reactor, ev_reactor))) return rc;
+    static const demo_event burn = {
+        "取样时物料喷溅灼烫", "07", {1, 6, 3}, {0.5, 6, 3},
+        {{"ppe", "防酸面罩、耐酸手套"}, {"management", "密闭取样器"}, {NULL, NULL}},
+        NULL, NULL, NULL};
+    if ((rc = add_event(d, ru, &burn, g_reactor, &ev))) return rc;
+
+    /* 装卸站. */
+    risk_object_in load = {.unit_id = zx, .kind = "activity", .code = "AC-ZX-01",
+                           .name = "甲醇汽车装卸作业", .responsible_person_id = zx_leader,
+                           .active = true};
+    if ((rc = risk_object_create(d->c, &d->trusted, &load, &obj))) return rc;
+    risk_unit_in lu = {.object_id = obj, .name = "装车鹤位 1#~3#", .responsible_person_id = zx_leader,
+                       .active = true};
+    if ((rc = risk_unit_create(d->c, &d->trusted, &lu, &ru))) return rc;
+    static const demo_event static_fire = {
+        "静电积聚放电引燃甲醇蒸气", "08", {1, 6, 15}, {0.5, 6, 15},
+        {{"engineering", "静电接地报警器与装车泵联锁"},
+         {"management", "装车前核对驾驶员、押运员资质"}, {NULL, NULL}},
+        "检查静电接地夹完好、接地电阻 ≤ 10 Ω", "daily", NULL};
+    return add_event(d, ru, &static_fire, g_load, &ev);
+}
+
+/* ------------------------------------------------------------ hazards */
+
+static ws_err act(demo_ctx *d, const auth_subject *s, int64_t id, const char *action,
+                  json_t *fields)
+{
+    wf_actor by = {d->who, s};
+    ws_err rc = hazard_act(d->c, &by, id, action, fields);
+    json_decref(fields);
+    return rc;
+}
+
+static json_t *at(const char *key, int64_t ms)
+{
+    char t[40];
+    return json_pack("{s:s}", key, clock_format_rfc3339(ms, t, sizeof t));
+}
+
+typedef struct demo_hazard {
+    const char *unit, *title, *description, *location, *accident_type, *factor;
+    int days_ago;
+    const char *until; /* the state to take it to */
+    bool major;
+    int event;         /* 1 the tank farm's leak, 2 the reactor's runaway, 0 none */
+} demo_hazard;
+
+static const demo_hazard hazards[] = {
+    {"HDJX-S1-HC-G1", "反应釜区东侧消防通道堆放原料桶", "约 20 只空桶占用通道, 宽度不足 4 m",
+     "合成车间东门", "08", "4", 0, "reported", false},
+    {"HDJX-S1-CK-G1", "甲类仓库防爆灯灯罩破损", "2 号库门口防爆照明灯罩开裂", "甲类仓库 2 号库",
+     "08", "2", 1, "reported", false},
+    {"HDJX-S2-GQ-G2", "防火堤排水阀处于常开状态", "乙类罐组防火堤雨水排放阀未关闭",
+     "乙类罐组东北角", "08", "4", 2, "assessed", false},
+    {"HDJX-S1-JL-G1", "精馏塔回流泵机械密封渗漏", "P-305B 机封滴漏, 约 10 滴/分钟", "精馏塔区 P-305B",
+     "08", "2", 3, "assigned", false},
+    {"HDJX-S1-HC-G1", "R-201 温度计套管腐蚀减薄", "测厚 2.1 mm, 低于设计 3 mm", "反应釜 R-201",
+     "17", "2", 6, "rectifying", false, 2},
+    {"HDJX-S2-WS-G1", "污水处理站配电室应急照明失效", "断电测试时 3 盏应急灯不亮", "污水站配电室",
+     "05", "2", 9, "overdue", false},
+    {"HDJX-S2-GQ-G1", "罐区可燃气体报警未与紧急切断阀联锁", "T-101~T-104 罐根阀为手动阀, 报警仅声光",
+     "甲醇罐区", "08", "2", 12, "supervised", true, 1},
+    {"HDJX-S2-ZX-G1", "2# 鹤位静电接地夹损坏", "夹口弹簧断裂, 无法可靠夹紧", "装卸站 2# 鹤位", "08",
+     "2", 10, "acceptance", false},
+    {"HDJX-S1-JL-G2", "溶剂回收区洗眼器无水", "洗眼器进水阀关闭", "溶剂回收区", "07", "4", 20,
+     "closed", false},
+    {"HDJX-S1-HC-G2", "投料口未设置防护栏", "投料平台临边缺少护栏, 高度 2.5 m", "投料平台",
+     "09", "2", 25, "closed", false},
+    {"HDJX-S1-CK-G2", "丙类仓库货物超高堆放", "经核实为临时周转, 当班已整理", "丙类仓库",
+     "10", "1", 4, "rejected", false},
+};
+
+static const char *const order[] = {"reported", "assessed", "assigned", "rectifying",
+                                    "acceptance", "closed"};
+static int rank_of(const char *state)
+{
+    for (int i = 0; i < 6; i++)
+        if (!strcmp(order[i], state)) return i;
+    return 3; /* overdue, supervised: rectifying */
+}
+
+static ws_err seed_hazard(demo_ctx *d, const demo_hazard *h, int64_t event, const org_demo_ids *ids,
+                          int64_t now)
+{
+    int64_t leader = 0, unit = unit_of(d, h->unit, &leader);
+    if (!unit) return ws_fail(WS_EINTERNAL, NULL, "demo unit %s missing", h->unit);
+    auth_subject reporter, officer, assignee;
+    as_person(d, &reporter, leader ? leader : ids->person_worker, ROLE_GRID_LEADER);
+    as_person(d, &officer, ids->person_safety_officer, ROLE_SAFETY_OFFICER);
+    as_person(d, &assignee, leader ? leader : ids->person_grid_leader, ROLE_GRID_LEADER);
+    hazard_in in = {.unit_id = unit, .title = h->title, .description = h->description,
+                    .location = h->location, .accident_type = h->accident_type,
+                    .hazard_factor = h->factor, .found_at = now - h->days_ago * DAY,
+                    .risk_event_id = event};
+    wf_actor by = {d->who, &reporter};
+    int64_t id = 0;
+    ws_err rc = hazard_report(d->c, &by, &in, &id);
+    int until = rank_of(h->until);
+    if (!rc && !strcmp(h->until, "rejected"))
+        return act(d, &officer, id, "reject", json_pack("{s:s}", "reason", "经核实非隐患, 属临时周转"));
+    if (rc || until < 1) return rc;
+    rc = act(d, &officer, id, "assess", json_pack("{s:s}", "grade", h->major ? "major" : "general"));
+    if (rc || until < 2) return rc;
+    int64_t deadline = !strcmp(h->until, "overdue") ? now - 2 * DAY : now + (h->major ? 30 : 7) * DAY;
+    json_t *f = at("deadline", deadline);
+    json_object_set_new(f, "assignee_person_id", json_integer(assignee.person_id));
+    if (h->major) {
+        json_t *five = json_pack(
+            "{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "responsible_person_id",
+            (json_int_t)ids->person_manager, "measures",
+            "增设罐根气动紧急切断阀 4 台, 与可燃气体报警 (二级 50 %LEL) 联锁, 接入独立 SIS",
+            "funds", "86 万元, 已列入年度安全投入", "contingency_plan",
+            "罐区泄漏火灾专项预案 (HDJX-YA-03), 整改期间每班增加一次巡检", "plan_goal",
+            "实现泄漏自动切断, 满足 GB 50493 与重大危险源监管要求", "plan_methods",
+            "分罐停用倒料后施工, 动火作业按特级管理", "plan_funds", "86 万元, 财务部专户",
+            "plan_org", "设备部牵头, 生产部、安全部配合, 总经理督办", "plan_schedule",
+            "30 日内完成安装调试与联锁测试", "plan_safety",
+            "施工期间罐区停止装卸, 设专职监护, 备用泡沫车");
+        json_object_update(f, five);
+        json_decref(five);
+    }
+    rc = act(d, &officer, id, "assign", f);
+    if (rc || until < 3) return rc;
+    rc = act(d, &assignee, id, "start_rectification", json_object());
+    if (!rc && h->major) {
+        wf_actor rb = {d->who, NULL}; /* the park's regulator */
+        hazard_supervision sv = {"city", "市应急督〔2026〕7号", "请于期限内完成并报市局验收", true};
+        rc = hazard_supervise(d->c, &rb, id, &sv);
+    }
+    if (rc || until < 4) return rc;
+    json_t *r = at("rectified_at", now - DAY);
+    json_object_set_new(r, "rectification_note", json_string("已更换并复测合格"));
+    rc = act(d, &assignee, id, "rectify", r);
+    if (rc || until < 5) return rc;
+    json_t *a = at("accepted_at", now - DAY / 2);
+    json_object_set_new(a, "acceptance_note", json_string("现场复查合格, 同意销号"));
+    return act(d, &officer, id, "accept", a);
+}
+
+ws_err hazard_demo_seed(store_conn *c, const audit_actor *who, const org_demo_ids *ids)
+{
+    demo_ctx d = {.c = c, .who = who, .trusted = {who, NULL}, .ent = ids->enterprise};
+    org_unit e;
+    ws_err rc = org_unit_get(c, ids->enterprise, &e);
+    if (rc) return rc;
+    snprintf(d.ent_path, sizeof d.ent_path, "%s", e.path);
+    int64_t ev_tank = 0, ev_reactor = 0, now = clock_now_ms();
+    if ((rc = seed_register(&d, ids, &ev_tank, &ev_reactor))) return rc;
+    for (size_t i = 0; !rc && i < sizeof hazards / sizeof hazards[0]; i++) {
+        const demo_hazard *h = &hazards[i];
+        rc = seed_hazard(&d, h, h->event == 1 ? ev_tank : h->event == 2 ? ev_reactor : 0, ids, now);
+    }
+    return rc;
+}
