@@ -28,7 +28,7 @@ int ws_backends(const char *out[2])
     return n;
 }
 
-static int free_port(void)
+int ws_free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -133,7 +133,7 @@ const char *ws_serve_extra[8];
 
 int ws_server_restart(ws_server *s)
 {
-    s->port = free_port();
+    s->port = ws_free_port();
     snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d", s->port);
     char listen[32];
     snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);

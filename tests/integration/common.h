@@ -27,6 +27,8 @@ int ws_backends(const char *out[2]);
 /* init (with WS_ADMIN_PW) + serve. extra_init may add init arguments
  * (NULL-terminated), e.g. {"--org-kind", "park", NULL}. Returns 0 on success. */
 int ws_server_start(ws_server *s, const char *backend, const char *const *extra_init);
+/* A loopback TCP port that was free a moment ago (-1 on failure). */
+int ws_free_port(void);
 /* Extra arguments for every `serve` the harness starts (NULL-terminated,
  * e.g. {"--tick-seconds", "1", NULL}); empty by default. */
 extern const char *ws_serve_extra[8];

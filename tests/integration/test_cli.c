@@ -127,8 +127,11 @@ static void https_listener(void **state)
     assert_int_equal(ws_server_start(&s, "sqlite", NULL), 0);
     assert_int_equal(ws_server_stop(&s), 0);
     /* serve with both listeners: HTTPS on a free port beside plain HTTP. */
-    const char *args[] = {"serve", "--data", s.dir, "--listen-tls", "127.0.0.1:18643", "--listen",
-                          "127.0.0.1:18644", NULL};
+    char tls[32], plain[32];
+    int tls_port = ws_free_port(), plain_port = ws_free_port();
+    snprintf(tls, sizeof tls, "127.0.0.1:%d", tls_port);
+    snprintf(plain, sizeof plain, "127.0.0.1:%d", plain_port);
+    const char *args[] = {"serve", "--data", s.dir, "--listen-tls", tls, "--listen", plain, NULL};
     int pid = fork();
     if (pid == 0) {
         freopen("/dev/null", "w", stderr);
@@ -137,7 +140,7 @@ static void https_listener(void **state)
         _exit(127);
     }
     s.pid = pid;
-    snprintf(s.base, sizeof s.base, "http://127.0.0.1:18644");
+    snprintf(s.base, sizeof s.base, "http://%s", plain);
     long st = 0;
     for (int i = 0; i < 100 && st != 200; i++) {
         st = ws_http(&s, "GET", "/healthz", NULL, NULL, 0, NULL, NULL, NULL);
@@ -145,7 +148,9 @@ static void https_listener(void **state)
     }
     assert_int_equal(st, 200);
     CURL *h = curl_easy_init();
-    curl_easy_setopt(h, CURLOPT_URL, "https://127.0.0.1:18643/healthz");
+    char url[64];
+    snprintf(url, sizeof url, "https://%s/healthz", tls);
+    curl_easy_setopt(h, CURLOPT_URL, url);
     char ca[300];
     snprintf(ca, sizeof ca, "%s/tls/cert.pem", s.dir);
     curl_easy_setopt(h, CURLOPT_CAINFO, ca); /* the self-signed certificate made by init */
