@@ -86,6 +86,11 @@ static const rule rules[] = {
     {"hazard.report", ROLE_ALL & ~RG, true, REL_NONE, NULL},
     {"hazard.supervise", RG, true, REL_NONE, NULL},
     {"hazard.reference.write", A, false, REL_NONE, NULL},
+    /* Inspections (排查记录) of risk tasks: everyone in scope reads; all but
+     * regulators record one, and the code then asks for the task's post or
+     * grid unless the role is admin, manager or safety officer. */
+    {"inspection.read", ROLE_ALL, true, REL_NONE, NULL},
+    {"inspection.do", ROLE_ALL & ~RG, true, REL_NONE, NULL},
     /* Attachments (photos of hazards, documents): every role in scope reads;
      * all but regulators upload (workers photograph what they report). */
     {"attachment.read", ROLE_ALL, true, REL_NONE, NULL},

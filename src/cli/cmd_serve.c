@@ -20,6 +20,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "hazard/hazard.h"
+#include "hazard/inspection.h"
 #include "http/http.h"
 
 ws_err cli_open_for_serve(const cli_opts *o, int pool, store **out)
@@ -87,6 +88,7 @@ static void timer_tick(store *db)
         snprintf(m, sizeof m, "%d", marked);
         log_info("deadline timer", "escalated", e, "overdue", m);
     }
+    if (inspection_tick(c, clock_now_ms(), NULL, NULL)) log_warn("inspection timer failed", "detail", ws_err_message());
     store_release(c);
 }
 

@@ -13,6 +13,7 @@
 
 #include "core/clock.h"
 #include "hazard/hazard.h"
+#include "hazard/inspection.h"
 #include "org/org.h"
 #include "attach/attach.h"
 #include "risk/risk.h"
@@ -49,6 +50,7 @@ ws_err hazard_init(void)
     if (done) return WS_OK;
     ws_err rc = audit_register(&HAZARD_ENTITY);
     if (!rc) rc = audit_register(&HAZARD_ENTITY_FACTOR);
+    if (!rc) rc = inspection_init();
     if (!rc) done = true;
     return rc;
 }

@@ -373,6 +373,32 @@ const store_migration store_migrations[] = {
      "  parent TEXT,\n"
      "  created_at INTEGER NOT NULL\n"
      ");\n"},
+    {6, "inspections: occurrences of risk inspection tasks per period, with their records",
+     /* 排查记录: one row per inspection task and period (window in UTC ms,
+      * computed from local midnight in the site's zone); items is the
+      * checklist at generation, results the record once done. */
+     "CREATE TABLE inspections (\n"
+     "  id ID_PK,\n"
+     "  task_id INTEGER NOT NULL REFERENCES risk_tasks(id),\n"
+     "  unit_id INTEGER NOT NULL REFERENCES units(id),\n"  /* the risk object's unit */
+     "  risk_event_id INTEGER NOT NULL REFERENCES risk_events(id),\n"
+     "  window_start INTEGER NOT NULL,\n"
+     "  window_end INTEGER NOT NULL,\n"
+     "  state TEXT NOT NULL,\n"                 /* pending, done, missed */
+     "  post_id INTEGER REFERENCES posts(id),\n"
+     "  grid_unit_id INTEGER REFERENCES units(id),\n"
+     "  items TEXT NOT NULL,\n"                 /* JSON array of check items */
+     "  results TEXT,\n"                        /* JSON array, one per item */
+     "  hazard_ids TEXT,\n"                     /* JSON array of hazards opened */
+     "  done_by_person_id INTEGER,\n"
+     "  done_by TEXT,\n"
+     "  done_at INTEGER,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL,\n"
+     "  UNIQUE (task_id, window_start)\n"
+     ");\n"
+     "CREATE INDEX inspections_state ON inspections(state, window_end);\n"
+     "CREATE INDEX inspections_unit ON inspections(unit_id, id);\n"},
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);
