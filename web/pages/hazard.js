@@ -133,7 +133,7 @@ function detailNode(d) {
   const src = d.fields && typeof d.fields === 'object' ? d.fields : d;
   const rows = [];
   for (const [k, v] of Object.entries(src)) {
-    if (v === null || v === undefined || v === '') continue;
+    if (v === null || v === undefined || v === '' || k === 'when') continue;
     let val;
     if (PERSON_FIELDS.test(k) && (typeof v === 'number' || /^\d+$/.test(String(v)))) val = personSpan(v);
     else if (Array.isArray(v)) val = k.includes('photo') ? photoStrip(v) : v.join(', ');
