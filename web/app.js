@@ -16,6 +16,9 @@
 //   /hazards/new      report a hazard       (all but regulator)
 //   /hazards/{id}     one hazard            (signed in; ctx.params = [id])
 //   /admin/workflows  workflow editor       (read: admin, manager, SO, regulator; edit: admin)
+//   /risk             risk register         (signed in; forms for admin, manager, SO)
+//   /risk/map/{id}    four-colour map of a unit; /risk/objects/{id} a risk point (phone);
+//   /risk/objects/{id}/card  the printable risk card with its QR code
 import { api, setUnauthorizedHandler } from './api.js';
 import { t, lang, setLang, applyStatic } from './i18n.js';
 import { h, clear, toast, errorNode } from './ui.js';
@@ -32,6 +35,8 @@ import * as hazardsPage from './pages/hazards.js';
 import * as hazardPage from './pages/hazard.js';
 import * as hazardReportPage from './pages/hazard_report.js';
 import * as workflowsPage from './pages/workflows.js';
+import * as riskPage from './pages/risk.js';
+import * as riskMapPage from './pages/riskmap.js';
 
 const routes = {
   '/login': { page: loginPage, public: true },
@@ -49,11 +54,16 @@ const routes = {
   '/hazards': { page: hazardsPage, nav: 'nav.hazards', work: true },
   '/hazards/new': { page: hazardReportPage, allow: session.can.hazardReport },
   '/admin/workflows': { page: workflowsPage, allow: session.can.workflowRead, offer: session.can.workflowWrite, nav: 'nav.workflows' },
+  // The risk register and its four-colour maps (risk.read: every role in scope).
+  '/risk': { page: riskPage, nav: 'nav.risk', work: true },
 };
 
 // Routes with ids in the path: [pattern, route]; the groups go to ctx.params.
 const paramRoutes = [
   [/^\/hazards\/(\d+)$/, { page: hazardPage }],
+  [/^\/risk\/map\/(\d+)$/, { page: riskMapPage }],
+  [/^\/risk\/objects\/(\d+)$/, { page: { render: riskPage.point } }],
+  [/^\/risk\/objects\/(\d+)\/card$/, { page: { render: riskPage.card } }],
 ];
 
 function matchRoute(path) {

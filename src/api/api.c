@@ -63,6 +63,8 @@ ws_err api_init(const api_config *c)
     return WS_OK;
 }
 
+const char *api_public_origin(void) { return cfg.public_origin; }
+
 /* ---- route table ------------------------------------------------------- */
 
 static const api_route *routes[MAX_ROUTES];
@@ -86,6 +88,7 @@ static void routes_build(void)
     add_routes(api_hazard_routes, api_hazard_nroutes);
     add_routes(api_risk_routes, api_risk_nroutes);
     add_routes(api_attach_routes, api_attach_nroutes);
+    add_routes(api_riskmap_routes, api_riskmap_nroutes);
 }
 
 const api_route *const *api_route_table(size_t *n)

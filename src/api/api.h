@@ -89,6 +89,8 @@ extern const api_route api_risk_routes[];
 extern const size_t api_risk_nroutes;
 extern const api_route api_attach_routes[];
 extern const size_t api_attach_nroutes;
+extern const api_route api_riskmap_routes[];
+extern const size_t api_riskmap_nroutes;
 
 /* Global set-up: the store the API works on and the body cap. */
 typedef struct api_config {
@@ -98,6 +100,8 @@ typedef struct api_config {
     const char *public_origin; /* allowed Origin for cookie writes, NULL = same host */
 } api_config;
 ws_err api_init(const api_config *cfg);
+/* The configured public origin ("https://safety.example.com"), "" when none. Static. */
+const char *api_public_origin(void);
 
 /* All routes, in a stable order. */
 const api_route *const *api_route_table(size_t *n);

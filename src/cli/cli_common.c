@@ -63,6 +63,7 @@ ws_err cli_init_modules(const cli_opts *o)
     if ((rc = auth_init()) || (rc = org_init())) return rc;
     if ((rc = workflow_init())) return rc;
     if ((rc = risk_init())) return rc;
+    if ((rc = risk_map_init())) return rc;
     if ((rc = hazard_init())) return rc;
     if ((rc = attach_init(o->data, NULL))) return rc;
     return WS_OK;

@@ -359,5 +359,78 @@ typedef struct risk_import_result {
 ws_err risk_import(store_conn *c, const org_caller *by, const char *data, size_t len,
                    bool dry_run, risk_import_result *r);
 void risk_import_result_free(risk_import_result *r);
+/* ==================================================================
+ * Four-colour map and risk card (src/risk/map.c; issue 3 item 2).
+ *
+ * A site plan is an image attachment set as the plan of an org unit (a
+ * site, usually): one plan per unit, table site_plans. On it, each area
+ * (any org unit strictly below the plan's unit) may have one polygon, table
+ * area_shapes, in coordinates normalised to the image (0..1 from the left
+ * and the top), 3..200 points. An area's level is the highest level of the
+ * active risk objects in its subtree (so the highest residual level of
+ * their active events), with the count of objects at each level; computed
+ * on read like the register's levels. Writes need risk.write on the plan's
+ * unit and append their audit leaf in the same transaction. */
+
+#define RISK_SHAPE_MIN_POINTS 3
+#define RISK_SHAPE_MAX_POINTS 200
+#define RISK_POINTS_TEXT_MAX (RISK_SHAPE_MAX_POINTS * 24 + 8) /* "[0.123456,0.123456]," */
+
+extern const audit_entity RISK_ENTITY_SITE_PLAN;  /* "site_plan" (site_plans) */
+extern const audit_entity RISK_ENTITY_AREA_SHAPE; /* "area_shape" (area_shapes) */
+
+/* Register the two audited entities of the map (idempotent). */
+ws_err risk_map_init(void);
+
+typedef struct risk_plan {
+    int64_t id, unit_id, attachment_id;
+    int64_t width, height; /* pixels of the image when it was set */
+    int64_t created_at, updated_at;
+} risk_plan;
+
+typedef struct risk_shape {
+    int64_t id, plan_id, unit_id;
+    char name[RISK_NAME_MAX + 1]; /* the area unit's name and kind */
+    char kind[16];
+    char unit_path[AUTH_PATH_MAX];
+    char points[RISK_POINTS_TEXT_MAX]; /* JSON [[x,y],...] as stored */
+    int level_rank;                    /* highest level below, 0 when none */
+    int64_t counts[5];                 /* active risk objects by level rank 0..4 */
+    int64_t updated_at;
+} risk_shape;
+
+/* The plan of unit_id; WS_ENOTFOUND when it has none. */
+ws_err risk_plan_get(store_conn *c, int64_t unit_id, risk_plan *p);
+/* Set (or replace) the plan of unit_id to an image attachment the caller
+ * may read (else WS_ENOTFOUND naming "attachment_id"; not an image:
+ * WS_EINVAL naming it). risk.write on the unit. Fills *out. */
+ws_err risk_plan_set(store_conn *c, const org_caller *by, int64_t unit_id, int64_t attachment_id,
+                     risk_plan *out);
+/* The shapes of a plan with their levels and counts, ordered by id; caller
+ * frees *items. */
+ws_err risk_shape_list(store_conn *c, int64_t plan_id, risk_shape **items, size_t *n);
+/* Active risk objects under the unit path by level rank (0..4); *rank gets
+ * the highest rank with a count. */
+ws_err risk_map_counts(store_conn *c, const char *path, int64_t counts[5], int *rank);
+/* Check a polygon: npoints in 3..200 (else WS_EINVAL "points"), every
+ * coordinate finite and in 0..1 (else "points[i]"), not flat ("points"). */
+ws_err risk_shape_check(const double *xy, size_t npoints);
+/* Set the polygon (xy = x0, y0, x1, y1, ...) of area_unit_id on the plan of
+ * unit_id. The area must be an active unit strictly below unit_id
+ * ("area_unit_id"); the unit must have a plan (WS_ECONFLICT "unit_id").
+ * *created says whether it was new. */
+ws_err risk_shape_set(store_conn *c, const org_caller *by, int64_t unit_id, int64_t area_unit_id,
+                      const double *xy, size_t npoints, bool *created);
+/* Remove the polygon of area_unit_id (WS_ENOTFOUND naming "area_unit_id"
+ * when there is none). */
+ws_err risk_shape_delete(store_conn *c, const org_caller *by, int64_t unit_id,
+                         int64_t area_unit_id);
+
+/* An SVG of the QR code (libqrencode, level M, 8-bit) of text, with a quiet
+ * zone of 4 modules: one path of horizontal runs of dark modules, viewBox in
+ * modules. *svg (caller frees) is NUL-terminated, *len its length. *modules
+ * (may be NULL) gets the symbol's width in modules without the quiet zone. */
+#define RISK_QR_QUIET 4
+ws_err risk_qr_svg(const char *text, char **svg, size_t *len, int *modules);
 
 #endif

@@ -399,6 +399,30 @@ const store_migration store_migrations[] = {
      ");\n"
      "CREATE INDEX inspections_state ON inspections(state, window_end);\n"
      "CREATE INDEX inspections_unit ON inspections(unit_id, id);\n"},
+    {7, "four-colour map: site plans and area polygons",
+     /* A site plan: an image attachment set as the plan of an org unit (one
+      * per unit). An area polygon: one per (plan, area unit), points as JSON
+      * [[x,y],...] normalised to the image (0..1 from the left and top). The
+      * colour of an area is computed on read from the register. */
+     "CREATE TABLE site_plans (\n"
+     "  id ID_PK,\n"
+     "  unit_id INTEGER NOT NULL UNIQUE REFERENCES units(id),\n"
+     "  attachment_id INTEGER NOT NULL REFERENCES attachments(id),\n"
+     "  width INTEGER NOT NULL,\n"
+     "  height INTEGER NOT NULL,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE TABLE area_shapes (\n"
+     "  id ID_PK,\n"
+     "  plan_id INTEGER NOT NULL REFERENCES site_plans(id),\n"
+     "  unit_id INTEGER NOT NULL REFERENCES units(id),\n"
+     "  points TEXT NOT NULL,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL,\n"
+     "  UNIQUE (plan_id, unit_id)\n"
+     ");\n"
+     "CREATE INDEX area_shapes_unit ON area_shapes(unit_id);\n"},
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);

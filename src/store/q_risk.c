@@ -173,3 +173,30 @@ const char Q_RISK_RULESET_OTHER_ACTIVE[] =
     "SELECT id FROM risk_rule_sets WHERE active = 1 AND id <> $1 ORDER BY id";
 const char Q_RISK_RULESET_SET_ACTIVE[] = "UPDATE risk_rule_sets SET active = $2 WHERE id = $1";
 const char Q_RISK_RULESET_ACTIVE_OF[] = "SELECT active FROM risk_rule_sets WHERE id = $1";
+/* --------------------------------------------------- four-colour map */
+#define PLAN_COLS "id, unit_id, attachment_id, width, height, created_at, updated_at"
+const char Q_RISK_PLAN_GET[] = "SELECT " PLAN_COLS " FROM site_plans WHERE unit_id = $1";
+const char Q_RISK_PLAN_INSERT[] =
+    "INSERT INTO site_plans (unit_id, attachment_id, width, height, created_at, updated_at) "
+    "VALUES ($1, $2, $3, $4, $5, $5) RETURNING id";
+const char Q_RISK_PLAN_UPDATE[] =
+    "UPDATE site_plans SET attachment_id = $2, width = $3, height = $4, updated_at = $5 "
+    "WHERE id = $1";
+const char Q_RISK_PLAN_ATTACHMENT[] =
+    "SELECT a.width, a.height, a.media_type, u.path FROM attachments a "
+    "JOIN units u ON u.id = a.unit_id WHERE a.id = $1";
+const char Q_RISK_SHAPE_LIST[] =
+    "SELECT s.id, s.plan_id, s.unit_id, u.name, u.kind, u.path, s.points, s.updated_at "
+    "FROM area_shapes s JOIN units u ON u.id = s.unit_id WHERE s.plan_id = $1 ORDER BY s.id";
+const char Q_RISK_SHAPE_FIND[] = "SELECT id FROM area_shapes WHERE plan_id = $1 AND unit_id = $2";
+const char Q_RISK_SHAPE_INSERT[] =
+    "INSERT INTO area_shapes (plan_id, unit_id, points, created_at, updated_at) "
+    "VALUES ($1, $2, $3, $4, $4) RETURNING id";
+const char Q_RISK_SHAPE_UPDATE[] = "UPDATE area_shapes SET points = $2, updated_at = $3 WHERE id = $1";
+const char Q_RISK_SHAPE_DELETE[] = "DELETE FROM area_shapes WHERE id = $1";
+/* An area's colour: the level of each active object below it (OBJECT_LEVEL,
+ * the highest residual rank of its active units' active events), counted. */
+const char Q_RISK_MAP_COUNTS[] =
+    "SELECT lv, COUNT(*) FROM (SELECT " OBJECT_LEVEL " AS lv FROM risk_objects o "
+    "JOIN units u ON u.id = o.unit_id WHERE o.active = 1 "
+    "AND u.path LIKE CAST($1 AS TEXT) || '%') x GROUP BY lv";

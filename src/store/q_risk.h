@@ -86,4 +86,22 @@ extern const char Q_RISK_RULESET_CREATE[];   /* as RULESET_INSERT, inactive, -> 
 extern const char Q_RISK_RULESET_OTHER_ACTIVE[]; /* $1 id -> ids of the other active rows */
 extern const char Q_RISK_RULESET_SET_ACTIVE[];   /* $1 id, $2 active */
 extern const char Q_RISK_RULESET_ACTIVE_OF[];    /* $1 id -> active */
+/* --- four-colour map (src/risk/map.c; tables site_plans, area_shapes) --- */
+/* plan rows: id, unit_id, attachment_id, width, height, created_at, updated_at
+ * shape rows: id, plan_id, unit_id, area name, area kind, area path, points,
+ *             updated_at */
+extern const char Q_RISK_PLAN_GET[];        /* $1 unit_id -> plan row */
+extern const char Q_RISK_PLAN_INSERT[];     /* $1 unit_id, $2 attachment_id, $3 width,
+                                               $4 height, $5 now -> id */
+extern const char Q_RISK_PLAN_UPDATE[];     /* $1 id, $2..$5 as insert */
+extern const char Q_RISK_PLAN_ATTACHMENT[]; /* $1 attachment id -> width, height,
+                                               media_type, unit path */
+extern const char Q_RISK_SHAPE_LIST[];      /* $1 plan_id -> shape rows by id */
+extern const char Q_RISK_SHAPE_FIND[];      /* $1 plan_id, $2 unit_id -> id */
+extern const char Q_RISK_SHAPE_INSERT[];    /* $1 plan_id, $2 unit_id, $3 points, $4 now -> id */
+extern const char Q_RISK_SHAPE_UPDATE[];    /* $1 id, $2 points, $3 now */
+extern const char Q_RISK_SHAPE_DELETE[];    /* $1 id */
+extern const char Q_RISK_MAP_COUNTS[];      /* $1 unit path -> level rank, active objects
+                                               at that level (objects under the path) */
+
 #endif

@@ -20,6 +20,7 @@
 // handles and shows; those are allowed for /api/ URLs only.
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
+import zlib from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -104,6 +105,26 @@ async function test(name, fn) {
 }
 
 function assert(cond, msg) { if (!cond) throw new Error(msg); }
+
+// A small RGB PNG (a grey plan with darker blocks) for the map test, made
+// here with zlib so no image file is needed.
+function makePng(wd, ht) {
+  const crcT = new Int32Array(256).map((_, n) => { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; return c; });
+  const crc = (b) => { let c = -1; for (const x of b) c = crcT[(c ^ x) & 255] ^ (c >>> 8); return (c ^ -1) >>> 0; };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const c = Buffer.alloc(4); c.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, c]);
+  };
+  const ihdr = Buffer.alloc(13); ihdr.writeUInt32BE(wd, 0); ihdr.writeUInt32BE(ht, 4); ihdr[8] = 8; ihdr[9] = 2;
+  const raw = Buffer.alloc((wd * 3 + 1) * ht);
+  for (let y = 0; y < ht; y++) for (let x = 0; x < wd; x++) {
+    const v = ((x % 100) < 80 && (y % 100) < 80) ? 170 : 235;
+    raw.fill(v, y * (wd * 3 + 1) + 1 + x * 3, y * (wd * 3 + 1) + 4 + x * 3);
+  }
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
 
 async function text(page, sel) { return (await page.locator(sel).first().innerText()).trim(); }
 
@@ -863,6 +884,61 @@ async function main() {
       }
     }
     await page.screenshot({ path: path.join(ART, 'import-phone.png'), fullPage: true });
+  });
+
+  // ---- the four-colour map and the risk card (pages/riskmap.js, pages/risk.js) ----
+  await test('four-colour map: the area is drawn in its level colour, the card has its QR code', async (w) => {
+    const page = await loginAdmin(w);
+    const units = await allItems(page, '/units');
+    const site = units.find((u) => u.code === 'HDJX-S1');
+    const area = units.find((u) => u.code === 'HDJX-S1-HC');
+    const ent = units.find((u) => u.code === 'HDJX');
+    const byId = new Map(units.map((u) => [u.id, u]));
+    const person = (await allItems(page, '/people?active=1')).find((p) => (byId.get(p.unit_id) || { path: '' }).path.startsWith(ent.path));
+    assert(site && area && person, 'the demo plant has no 一厂区 / 合成车间 / person');
+    // A plan image (a PNG drawn here), set as the site's plan; a polygon on 合成车间; a 重大 risk below it.
+    const png = [...makePng(400, 300)];
+    const r = await page.evaluate(async ({ site, area, person, png, run }) => {
+      const call = async (m, p, b, ct) => {
+        const x = await fetch('/api/v1' + p, { method: m, credentials: 'same-origin', headers: { 'Content-Type': ct || 'application/json' }, body: b });
+        return { status: x.status, body: await x.json().catch(() => null) };
+      };
+      const j = JSON.stringify;
+      const up = await call('POST', `/attachments?unit_id=${site}&filename=plan.png`, new Uint8Array(png), 'image/png');
+      const plan = await call('PUT', '/risk/maps/' + site, j({ attachment_id: up.body && up.body.id }));
+      const shape = await call('PUT', `/risk/maps/${site}/shapes/${area}`, j({ points: [[0.05, 0.05], [0.45, 0.05], [0.45, 0.45], [0.05, 0.45]] }));
+      const obj = await call('POST', '/risk/objects', j({ unit_id: area, kind: 'installation', name: '反应釜' + run, responsible_person_id: person }));
+      const ru = await call('POST', '/risk/units', j({ object_id: obj.body.id, name: '进料', responsible_person_id: person }));
+      const ev = await call('POST', '/risk/events', j({ risk_unit_id: ru.body.id, description: '泄漏着火', method: 'LEC', inherent_l: 3, inherent_e: 6, inherent_c: 40 }));
+      const m = await call('POST', '/risk/measures', j({ event_id: ev.body.id, category: 'emergency', text: '切断进料，启动喷淋' }));
+      return { st: [up.status, plan.status, shape.status, obj.status, ru.status, ev.status, m.status], obj: obj.body.id };
+    }, { site: site.id, area: area.id, person: person.id, png, run: RUN });
+    assert(r.st.join() === '201,200,201,201,201,201,201' || r.st.join() === '201,200,200,201,201,201,201', 'setup answered ' + r.st.join());
+    await page.goto(BASE + '/risk/map/' + site.id);
+    const poly = page.locator(`#riskmap-svg polygon[data-area="${area.id}"]`);
+    await poly.waitFor({ state: 'attached' });
+    assert(await poly.getAttribute('data-level') === 'major', 'the area is not 重大: ' + await poly.getAttribute('data-level'));
+    const fill = await poly.evaluate((el) => getComputedStyle(el).fill);
+    assert(fill === 'rgb(211, 47, 47)', 'the 重大 area is filled ' + fill + ', not red');
+    const count = await page.locator(`#riskmap-svg text[data-count="${area.id}"]`).textContent();
+    assert(/\d/.test(count), 'no count badge on the area: ' + count);
+    assert(await page.locator('#riskmap-draw').count() === 1, 'the admin is offered no editor');
+    await page.screenshot({ path: path.join(ART, 'riskmap-desktop.png') });
+    // The printable card: the 重大 band and the QR code as an inline <svg>.
+    await page.goto(BASE + `/risk/objects/${r.obj}/card`);
+    await page.locator('#risk-card-qr svg path').waitFor({ state: 'attached' });
+    const d = await page.locator('#risk-card-qr svg path').getAttribute('d');
+    assert(d && /^M\d+ \d+h\d+/.test(d), 'the QR path is empty');
+    assert(await page.locator('#risk-band').getAttribute('data-level') === 'major', 'the card band is not 重大');
+    assert((await text(page, '#risk-card')).includes('切断进料'), 'the card lacks the emergency measure');
+    // The phone page of the point (what the QR code opens) fits a phone.
+    const phone = await w.newPage(PHONE);
+    await login(phone, ADMIN_USER, ADMIN_PW);
+    await phone.locator('#home-scope').waitFor();
+    await phone.goto(BASE + `/risk/objects/${r.obj}`);
+    await phone.locator('#risk-point #risk-band').waitFor();
+    await noHorizontalScroll(phone);
+    await missingStrings(phone);
   });
 
   await test('no console errors or CSP violations on any page', async (w) => {

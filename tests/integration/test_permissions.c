@@ -135,6 +135,15 @@ static const tmpl tmpls[] = {
      "{\"measure_id\":{risk_measure},\"what\":\"巡检{n}\",\"frequency\":\"hours\",\"every_hours\":4,\"post_id\":{post}}", NULL},
     {"GET", "/api/v1/risk/tasks/{id}", "/api/v1/risk/tasks/{risk_task}", NULL, NULL},
     {"PATCH", "/api/v1/risk/tasks/{id}", "/api/v1/risk/tasks/{risk_task}", "{\"what\":\"检查{n}\"}", NULL},
+    /* The four-colour map: {map_area} is a fresh area of the in/out unit with a polygon on the
+     * unit's plan (both made by the root admin). */
+    {"GET", "/api/v1/risk/maps/{id}", "/api/v1/risk/maps/{unit}", NULL, NULL},
+    {"PUT", "/api/v1/risk/maps/{id}", "/api/v1/risk/maps/{unit}", "{\"attachment_id\":{attach}}", NULL},
+    {"PUT", "/api/v1/risk/maps/{id}/shapes/{area_id}", "/api/v1/risk/maps/{unit}/shapes/{map_area}",
+     "{\"points\":[[0.1,0.1],[0.5,0.1],[0.3,0.6]]}", NULL},
+    {"DELETE", "/api/v1/risk/maps/{id}/shapes/{area_id}", "/api/v1/risk/maps/{unit}/shapes/{map_area}", NULL, NULL},
+    {"GET", "/api/v1/risk/objects/{id}/card", "/api/v1/risk/objects/{risk_object}/card", NULL, NULL},
+    {"GET", "/api/v1/risk/objects/{id}/qr.svg", "/api/v1/risk/objects/{risk_object}/qr.svg", NULL, NULL},
     /* Rule sets: {ruleset} is the active set's tables under a new code, {rule_set} the
      * active set's id (activating it again changes nothing for the later rows). */
     {"GET", "/api/v1/risk/rule-sets", "/api/v1/risk/rule-sets", NULL, NULL},
@@ -372,6 +381,21 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
             long st = ws_req(&w->s, "POST", p, w->root_tok, "{\"reason\":\"离职\"}", NULL);
             if (st != 200) fail_msg("setup POST %s -> %ld", p, st);
             snprintf(v, sizeof v, "%lld", id);
+        } else if (!strcmp(key, "map_area")) {
+            /* the unit's plan (the {attach} JPEG), a fresh area below it, its polygon */
+            char a[32], p[128];
+            expand(w, "{attach}", side, c, a, sizeof a);
+            snprintf(p, sizeof p, "/api/v1/risk/maps/%lld", w->unit[side]);
+            snprintf(b, sizeof b, "{\"attachment_id\":%s}", a);
+            long st = ws_req(&w->s, "PUT", p, w->root_tok, b, NULL);
+            if (st != 200) fail_msg("setup PUT %s -> %ld", p, st);
+            snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"area\",\"code\":\"M%d\",\"name\":\"区域\"}",
+                     w->unit[side], ++w->n);
+            long long area = post_id(w, "/api/v1/units", b);
+            snprintf(p, sizeof p, "/api/v1/risk/maps/%lld/shapes/%lld", w->unit[side], area);
+            st = ws_req(&w->s, "PUT", p, w->root_tok, "{\"points\":[[0,0],[1,0],[1,1]]}", NULL);
+            if (st != 201) fail_msg("setup PUT %s -> %ld", p, st);
+            snprintf(v, sizeof v, "%lld", area);
         } else if (!strcmp(key, "faccount")) {
             snprintf(b, sizeof b,
                      "{\"username\":\"f%d\",\"password\":\"" PW "\",\"roles\":[\"worker\"],\"scope_unit_id\":%lld}",
