@@ -7,24 +7,10 @@
 
 #include "auth/auth.h"
 
-static inline ws_err auth_tx_begin(store_conn *c, bool *own)
-{
-    *own = !store_in_tx(c);
-    return *own ? store_begin(c) : WS_OK;
-}
-
-/* Ends a transaction opened by auth_tx_begin: commit on success, roll back
- * on failure; returns rc, or the commit's failure. */
+static inline ws_err auth_tx_begin(store_conn *c, bool *own) { return store_tx_join(c, own); }
 static inline ws_err auth_tx_end(store_conn *c, bool own, ws_err rc)
 {
-    if (!own) return rc;
-    if (rc) {
-        store_rollback(c);
-        return rc;
-    }
-    rc = store_commit(c);
-    if (rc) store_rollback(c);
-    return rc;
+    return store_tx_finish(c, own, rc);
 }
 
 /* Copy a column of at most cap-1 bytes. */

@@ -62,27 +62,6 @@ void hazard_set_recurrence_days(int days)
 
 /* ---------------------------------------------------------------- helpers */
 
-static ws_err tx_begin(store_conn *c, bool *own)
-{
-    *own = !store_in_tx(c);
-    return *own ? store_begin(c) : WS_OK;
-}
-
-/* Commit or roll back an own transaction, keeping the first failure's detail. */
-static ws_err tx_end(store_conn *c, bool own, ws_err rc)
-{
-    if (!own) return rc;
-    if (!rc) {
-        rc = store_commit(c);
-        if (!rc) return WS_OK;
-    }
-    char msg[256], field[64];
-    snprintf(msg, sizeof msg, "%s", ws_err_message());
-    snprintf(field, sizeof field, "%s", ws_err_field());
-    store_rollback(c);
-    return ws_fail(rc, field[0] ? field : NULL, "%s", msg);
-}
-
 static const audit_actor *who_of(const wf_actor *by)
 {
     return by && by->actor ? by->actor : &SYSTEM;
@@ -303,7 +282,7 @@ ws_err hazard_factors_import(store_conn *c, const audit_actor *who, const json_t
     if (!json_is_array(items) || json_array_size(items) == 0 || json_array_size(items) > 5000)
         return ws_fail(WS_EINVAL, "items", "items must be an array of 1..5000 codes");
     bool own = false;
-    ws_err rc = tx_begin(c, &own);
+    ws_err rc = store_tx_join(c, &own);
     size_t i;
     json_t *it;
     int n = 0;
@@ -356,7 +335,7 @@ ws_err hazard_factors_import(store_conn *c, const audit_actor *who, const json_t
                                    NULL);
         n++;
     }
-    rc = tx_end(c, own, rc);
+    rc = store_tx_finish(c, own, rc);
     if (!rc && added) *added = n;
     return rc;
 }
@@ -603,7 +582,7 @@ ws_err hazard_report(store_conn *c, const wf_actor *by, const hazard_in *in, int
     char *photos = NULL;
     json_t *fields = json_object();
     if (in->grade) json_object_set_new(fields, "grade", json_string(in->grade));
-    rc = tx_begin(c, &own);
+    rc = store_tx_join(c, &own);
     if (!rc) rc = workflow_start(c, by, "hazard", in->unit_id, fields, &iid);
     wf_instance wi;
     bool have = false;
@@ -652,7 +631,7 @@ ws_err hazard_report(store_conn *c, const wf_actor *by, const hazard_in *in, int
     }
     if (!rc) rc = check_recurrence(c, who, hid, iid, in, now);
     if (!rc) rc = audit_record(c, who, &HAZARD_ENTITY, hid, "create", NULL);
-    rc = tx_end(c, own, rc);
+    rc = store_tx_finish(c, own, rc);
     if (have) workflow_instance_free(&wi);
     json_decref(fields);
     free(photos);
@@ -808,10 +787,10 @@ ws_err hazard_act(store_conn *c, const wf_actor *by, int64_t id, const char *act
         return ws_fail(WS_EFORBIDDEN, "action", "this major hazard is under supervision "
                        "(挂牌督办) and its acceptance is the regulator's");
     bool own = false;
-    rc = tx_begin(c, &own);
+    rc = store_tx_join(c, &own);
     if (!rc) rc = workflow_fire(c, by, h.r.instance_id, action, fields, NULL);
     if (!rc) rc = sync_row(c, who_of(by), id, h.r.instance_id);
-    return tx_end(c, own, rc);
+    return store_tx_finish(c, own, rc);
 }
 
 ws_err hazard_supervise(store_conn *c, const wf_actor *by, int64_t id,
@@ -836,7 +815,7 @@ ws_err hazard_supervise(store_conn *c, const wf_actor *by, int64_t id,
     int64_t now = clock_now_ms();
     bool own = false, row;
     store_stmt *st = NULL;
-    rc = tx_begin(c, &own);
+    rc = store_tx_join(c, &own);
     if (!rc) rc = store_prepare(c, Q_HAZARD_SUPERVISE, &st);
     if (!rc) rc = store_bind_int(st, 1, id);
     if (!rc) rc = store_bind_text(st, 2, in->level);
@@ -855,7 +834,7 @@ ws_err hazard_supervise(store_conn *c, const wf_actor *by, int64_t id,
         rc = workflow_note(c, who, h.r.instance_id, "supervision", det);
         json_decref(det);
     }
-    return tx_end(c, own, rc);
+    return store_tx_finish(c, own, rc);
 }
 
 /* -------------------------------------------------------------- lists */
@@ -1021,7 +1000,7 @@ ws_err hazard_tick(store_conn *c, int64_t now, int *escalated, int *marked)
             }
             if (!rc) nmarked++;
         }
-        rc = tx_end(c, true, rc);
+        rc = store_tx_finish(c, true, rc);
     }
     if (escalated) *escalated = esc;
     if (marked) *marked = nmarked;

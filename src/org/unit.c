@@ -87,8 +87,7 @@ ws_err org_init(void)
  * audit_record takes at the end. */
 ws_err org_tx_begin(store_conn *c, bool *own)
 {
-    *own = !store_in_tx(c);
-    ws_err rc = *own ? store_begin(c) : WS_OK;
+    ws_err rc = store_tx_join(c, own);
     if (rc) return rc;
     store_stmt *st = NULL;
     bool row;
@@ -99,19 +98,7 @@ ws_err org_tx_begin(store_conn *c, bool *own)
     return rc;
 }
 
-ws_err org_tx_end(store_conn *c, bool own, ws_err rc)
-{
-    if (!own) return rc;
-    if (!rc) {
-        rc = store_commit(c);
-        if (!rc) return WS_OK;
-    }
-    char msg[256], field[64];
-    org_copy(msg, sizeof msg, ws_err_message());
-    org_copy(field, sizeof field, ws_err_field());
-    store_rollback(c);
-    return ws_fail(rc, field[0] ? field : NULL, "%s", msg);
-}
+ws_err org_tx_end(store_conn *c, bool own, ws_err rc) { return store_tx_finish(c, own, rc); }
 
 ws_err org_allow(const org_caller *by, const char *action, const char *unit_path)
 {

@@ -92,25 +92,9 @@ void risk_copy(char *dst, size_t cap, const char *src)
     snprintf(dst, cap, "%s", src ? src : "");
 }
 
-ws_err risk_tx_end(store_conn *c, bool own, ws_err rc)
-{
-    if (!own) return rc;
-    if (!rc) {
-        rc = store_commit(c);
-        if (!rc) return WS_OK;
-    }
-    char msg[256], field[64];
-    risk_copy(msg, sizeof msg, ws_err_message());
-    risk_copy(field, sizeof field, ws_err_field());
-    store_rollback(c);
-    return ws_fail(rc, field[0] ? field : NULL, "%s", msg);
-}
+ws_err risk_tx_end(store_conn *c, bool own, ws_err rc) { return store_tx_finish(c, own, rc); }
 
-static ws_err tx_begin(store_conn *c, bool *own)
-{
-    *own = !store_in_tx(c);
-    return *own ? store_begin(c) : WS_OK;
-}
+static ws_err tx_begin(store_conn *c, bool *own) { return store_tx_join(c, own); }
 
 static ws_err allow(const org_caller *by, const char *path)
 {

@@ -194,6 +194,26 @@ void store_rollback(store_conn *c)
 
 bool store_in_tx(const store_conn *c) { return c->in_tx; }
 
+ws_err store_tx_join(store_conn *c, bool *own)
+{
+    *own = !c->in_tx;
+    return *own ? store_begin(c) : WS_OK;
+}
+
+ws_err store_tx_finish(store_conn *c, bool own, ws_err rc)
+{
+    if (!own) return rc;
+    if (!rc) {
+        rc = store_commit(c);
+        if (!rc) return WS_OK;
+    }
+    char msg[256], field[64];
+    snprintf(msg, sizeof msg, "%s", ws_err_message());
+    snprintf(field, sizeof field, "%s", ws_err_field());
+    store_rollback(c);
+    return ws_fail(rc, field[0] ? field : NULL, "%s", msg);
+}
+
 ws_err store_exec(store_conn *c, const char *sql)
 {
     int64_t t0 = clock_mono_ns();

@@ -52,6 +52,13 @@ ws_err store_begin(store_conn *c);     /* write transaction */
 ws_err store_commit(store_conn *c);
 void store_rollback(store_conn *c);    /* safe to call when no tx is open */
 bool store_in_tx(const store_conn *c);
+/* Join the caller's write transaction or open one: *own says which. Every
+ * module's writes start with it so they nest inside a caller's transaction. */
+ws_err store_tx_join(store_conn *c, bool *own);
+/* End what store_tx_join began: when own, commit on success and roll back on
+ * failure (also when the commit fails). Returns rc (or the commit's failure)
+ * with the first failure's detail (field, message) kept for the reply. */
+ws_err store_tx_finish(store_conn *c, bool own, ws_err rc);
 
 /* Run SQL without parameters and without rows (may hold several statements). */
 ws_err store_exec(store_conn *c, const char *sql);

@@ -68,25 +68,9 @@ ws_err workflow_init(void)
 
 /* ------------------------------------------------------------ transactions */
 
-ws_err wf_tx_begin(store_conn *c, bool *own)
-{
-    *own = !store_in_tx(c);
-    return *own ? store_begin(c) : WS_OK;
-}
+ws_err wf_tx_begin(store_conn *c, bool *own) { return store_tx_join(c, own); }
 
-ws_err wf_tx_end(store_conn *c, bool own, ws_err rc)
-{
-    if (!own) return rc;
-    if (!rc) {
-        rc = store_commit(c);
-        if (!rc) return WS_OK;
-    }
-    char msg[256], field[64];
-    snprintf(msg, sizeof msg, "%s", ws_err_message());
-    snprintf(field, sizeof field, "%s", ws_err_field());
-    store_rollback(c);
-    return ws_fail(rc, field[0] ? field : NULL, "%s", msg);
-}
+ws_err wf_tx_end(store_conn *c, bool own, ws_err rc) { return store_tx_finish(c, own, rc); }
 
 static const audit_actor SYSTEM = {"system"};
 
