@@ -86,6 +86,7 @@ static void routes_build(void)
     add_routes(api_meta_routes, api_meta_nroutes);
     add_routes(api_workflow_routes, api_workflow_nroutes);
     add_routes(api_hazard_routes, api_hazard_nroutes);
+    add_routes(api_inspection_routes, api_inspection_nroutes);
     add_routes(api_risk_routes, api_risk_nroutes);
     add_routes(api_attach_routes, api_attach_nroutes);
     add_routes(api_riskmap_routes, api_riskmap_nroutes);

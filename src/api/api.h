@@ -91,6 +91,8 @@ extern const api_route api_attach_routes[];
 extern const size_t api_attach_nroutes;
 extern const api_route api_riskmap_routes[];
 extern const size_t api_riskmap_nroutes;
+extern const api_route api_inspection_routes[];
+extern const size_t api_inspection_nroutes;
 
 /* Global set-up: the store the API works on and the body cap. */
 typedef struct api_config {

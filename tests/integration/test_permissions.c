@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/api.h"
 #include "integration/common.h"
@@ -144,6 +145,12 @@ static const tmpl tmpls[] = {
     {"DELETE", "/api/v1/risk/maps/{id}/shapes/{area_id}", "/api/v1/risk/maps/{unit}/shapes/{map_area}", NULL, NULL},
     {"GET", "/api/v1/risk/objects/{id}/card", "/api/v1/risk/objects/{risk_object}/card", NULL, NULL},
     {"GET", "/api/v1/risk/objects/{id}/qr.svg", "/api/v1/risk/objects/{risk_object}/qr.svg", NULL, NULL},
+    /* Inspections: {insp} a check of a daily task of the in/out unit's post,
+     * made by the server's timer (--tick-seconds 1); {finsp} a fresh one. */
+    {"GET", "/api/v1/inspections", "/api/v1/inspections?mine=1&state=pending", NULL, NULL},
+    {"GET", "/api/v1/inspections/{id}", "/api/v1/inspections/{insp}", NULL, NULL},
+    {"POST", "/api/v1/inspections/{id}/actions/complete",
+     "/api/v1/inspections/{finsp}/actions/complete", "{\"items\":[{\"ok\":true}]}", NULL},
     /* Rule sets: {ruleset} is the active set's tables under a new code, {rule_set} the
      * active set's id (activating it again changes nothing for the later rows). */
     {"GET", "/api/v1/risk/rule-sets", "/api/v1/risk/rule-sets", NULL, NULL},
@@ -237,9 +244,17 @@ static long long post_id(world *w, const char *path, const char *body)
     return id;
 }
 
+/* The inspection checks of each side ({insp}, {finsp}), per world. */
+static long long insp_pool[2][64];
+static int insp_made[2], insp_used[2];
+
 static void setup_world(world *w, const char *backend)
 {
     const char *extra[] = {"--org-kind", "park", "--org-name", "测试园区", NULL};
+    ws_serve_extra[0] = "--tick-seconds"; /* inspections appear within a second */
+    ws_serve_extra[1] = "1";
+    memset(insp_made, 0, sizeof insp_made);
+    memset(insp_used, 0, sizeof insp_used);
     assert_int_equal(ws_server_start(&w->s, backend, extra), 0);
     assert_int_equal(ws_login(&w->s, "admin", WS_ADMIN_PW, w->root_tok), 200);
     json_t *r = NULL;
@@ -315,6 +330,43 @@ static long long risk_id(world *w, int side, const char *kind)
     return 0;
 }
 
+/* Inspections of side: fresh daily tasks of the side's post, whose current
+ * checks the server's timer makes; {insp} is the first, {finsp} takes the
+ * next unused one (a batch of 8 more when none is left). */
+static long long inspection_of(world *w, int side, bool fresh)
+{
+    if (!insp_made[side] || (fresh && insp_used[side] == insp_made[side])) {
+        assert_true(insp_made[side] + 8 <= 64);
+        long long tasks[8];
+        char b[256], p[128];
+        for (int i = 0; i < 8; i++) {
+            snprintf(b, sizeof b, "{\"measure_id\":%lld,\"what\":\"巡检%d\",\"frequency\":"
+                     "\"daily\",\"post_id\":%lld}", risk_id(w, side, "measure"), ++w->n,
+                     w->post[side]);
+            tasks[i] = post_id(w, "/api/v1/risk/tasks", b);
+        }
+        for (int i = 0; i < 8; i++) {
+            long long id = 0;
+            for (int tries = 0; !id && tries < 100; tries++) {
+                json_t *r = NULL;
+                snprintf(p, sizeof p, "/api/v1/inspections?task_id=%lld&state=pending", tasks[i]);
+                if (ws_req(&w->s, "GET", p, w->root_tok, NULL, &r) == 200) {
+                    json_t *items = json_object_get(r, "items");
+                    /* newest first: [next window, current window] */
+                    if (json_array_size(items) == 2)
+                        id = json_integer_value(json_object_get(json_array_get(items, 1), "id"));
+                }
+                json_decref(r);
+                if (!id) usleep(100000);
+            }
+            if (!id) fail_msg("no inspection made for task %lld within 10 s", tasks[i]);
+            insp_pool[side][insp_made[side]++] = id;
+        }
+        if (!insp_used[side]) insp_used[side] = 1; /* the first is {insp}'s */
+    }
+    return fresh ? insp_pool[side][insp_used[side]++] : insp_pool[side][0];
+}
+
 /* Expand a template for side (0 in, 1 out) and column c. */
 static void expand(world *w, const char *t, int side, int c, char *out, size_t cap)
 {
@@ -369,6 +421,8 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
             snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"area\",\"code\":\"F%d\",\"name\":\"临时\"}",
                      w->unit[side], ++w->n);
             snprintf(v, sizeof v, "%lld", post_id(w, "/api/v1/units", b));
+        } else if (!strcmp(key, "insp") || !strcmp(key, "finsp")) {
+            snprintf(v, sizeof v, "%lld", inspection_of(w, side, key[0] == 'f'));
         } else if (!strcmp(key, "fperson")) {
             snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"临时工\"}", w->unit[side]);
             snprintf(v, sizeof v, "%lld", post_id(w, "/api/v1/people", b));
