@@ -4,6 +4,7 @@
 #   make test       every test: unit, integration (SQLite and PostgreSQL), fuzz, browser
 #   make install    binary, web assets, config and systemd unit under $(PREFIX)
 #   make bench-http wrk against GET /api/v1/me next to nginx serving a file
+#   make bench-hazards the hazard ledger's queries on 1,000,000 rows, both backends
 #   make check-layers  the dependency rules of docs/ARCHITECTURE.md
 include config.mk
 
@@ -36,7 +37,7 @@ INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=build/test/integration/%)
 INTEG_COMMON := $(wildcard tests/integration/common.c)
 TEST_LIBS := $(shell pkg-config --libs cmocka libcurl 2>/dev/null)
 
-.PHONY: all deps demo test install uninstall clean check-layers bench-http web fuzz
+.PHONY: all deps demo test install uninstall clean check-layers bench-http bench-hazards web fuzz
 
 all: build/worksafe web
 
@@ -114,6 +115,19 @@ check-layers:
 bench-http: deps
 	$(MAKE) all
 	bench/http.sh
+
+# Bench tools link the release library (the server's own SQL and tokeniser).
+build/bench/hazards: bench/hazards.c bench/hazard_seed.c build/rel/libworksafe.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(REL_CFLAGS) -pie $< build/rel/libworksafe.a $(PKG_LIBS) $(shell pkg-config --libs libcurl 2>/dev/null) -o $@
+
+bench-hazards: deps
+	$(MAKE) all build/bench/hazards
+	bench/hazards.sh
+
+# The 10,000-hazard ledger test seeds with the bench's generator (#include).
+build/test/integration/test_hazard_ledger: bench/hazard_seed.c
 
 install: all
 	scripts/install.sh "$(DESTDIR)" "$(PREFIX)"
