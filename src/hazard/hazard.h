@@ -86,6 +86,8 @@ typedef struct hazard_in {
     const char *grade;          /* NULL, "general", "major" */
     int64_t found_at;           /* 0 = now; never in the future */
     const char *source;         /* NULL = "report"; "inspection" */
+    bool event_vouched;         /* the caller vouches for risk_event_id (an inspection of the
+                                   event's own task): not checked against the subject's scope */
 } hazard_in;
 
 /* Report a hidden danger: validates (fields named), starts its workflow

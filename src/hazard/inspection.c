@@ -221,7 +221,7 @@ static void append_utf8(char *out, size_t cap, const char *s, size_t max)
 /* ---------------------------------------------------------------- tick */
 
 typedef struct due_task {
-    int64_t id, every_hours, post_id, grid_id, created_at, unit_id, event_id;
+    int64_t id, every_hours, post_id, grid_id, created_at, unit_id, event_id, place_id;
     char frequency[16], tz[ORG_TZ_MAX + 1];
     char *what;
 } due_task;
@@ -247,7 +247,7 @@ static ws_err insert_window(store_conn *c, const due_task *t, const char *items,
     int64_t id = 0;
     ws_err rc = store_prepare(c, Q_INSP_INSERT, &st);
     if (!rc) rc = store_bind_int(st, 1, t->id);
-    if (!rc) rc = store_bind_int(st, 2, t->unit_id);
+    if (!rc) rc = store_bind_int(st, 2, t->place_id);
     if (!rc) rc = store_bind_int(st, 3, t->event_id);
     if (!rc) rc = store_bind_int(st, 4, start);
     if (!rc) rc = store_bind_int(st, 5, end);
@@ -345,6 +345,7 @@ ws_err inspection_tick(store_conn *c, int64_t now, int *created, int *missed)
             t->unit_id = store_col_int(st, 7);
             snprintf(t->tz, sizeof t->tz, "%s", store_col_text(st, 8) ? store_col_text(st, 8) : "");
             t->event_id = store_col_int(st, 9);
+            t->place_id = store_col_int(st, 10);
             n++;
             if (!t->what) rc = ws_fail(WS_ENOMEM, NULL, "out of memory");
         }
@@ -581,7 +582,8 @@ static ws_err open_hazard(store_conn *c, const wf_actor *by, const irow *r, cons
                     .accident_type = e && e->accident_type[0] ? e->accident_type
                                                               : INSP_DEFAULT_ACCIDENT,
                     .risk_event_id = r->event_id, .photo_ids = res->photo_ids,
-                    .n_photos = res->n_photos, .source = "inspection"};
+                    .n_photos = res->n_photos, .source = "inspection",
+                    .event_vouched = true};
     ws_err rc = hazard_report(c, by, &in, hid);
     if (rc) {
         char msg[256], field[96];

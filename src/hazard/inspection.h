@@ -27,6 +27,10 @@
  *                       per item, photos) ─► hazard_report per failed item
  *                       ─► row done with results and hazard ids ─► leaf
  *
+ * The place of an occurrence (inspections.unit_id: scope, and the unit of
+ * the hazards it opens) is the task's grid when it names one (the people
+ * who patrol a grid are usually scoped to it), else the risk object's unit.
+ *
  * Who may complete: a person holding the task's post, or the grid's leader
  * or a member of a unit in the grid's subtree; or an admin, manager or
  * safety officer; always with inspection.do in scope (not regulators).
@@ -108,7 +112,8 @@ typedef struct inspection_result {
  * outside the scope, 403 without the post/grid (or a role that may), 409
  * when it is not pending or its window has not begun. Each failed item
  * opens a hidden danger (source inspection, risk event and its accident
- * type, the item's note and photos); *hazards_opened may be NULL. One
+ * type, the item's note and photos, at the occurrence's place);
+ * *hazards_opened may be NULL. One
  * transaction (the caller's when open). */
 ws_err inspection_complete(store_conn *c, const wf_actor *by, int64_t id,
                            const inspection_result *res, size_t n, int *hazards_opened);

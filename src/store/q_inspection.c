@@ -14,7 +14,7 @@
 
 const char Q_INSP_TASKS_DUE[] =
     "SELECT t.id, t.frequency, t.every_hours, t.post_id, t.grid_unit_id, t.what, "
-    "t.created_at, o.unit_id, u.tz, e.id "
+    "t.created_at, o.unit_id, u.tz, e.id, COALESCE(t.grid_unit_id, o.unit_id) "
     "FROM risk_tasks t JOIN risk_measures m ON m.id = t.measure_id "
     "JOIN risk_events e ON e.id = m.event_id JOIN risk_units ru ON ru.id = e.risk_unit_id "
     "JOIN risk_objects o ON o.id = ru.object_id JOIN units u ON u.id = o.unit_id "

@@ -10,11 +10,12 @@
 #define WS_Q_INSPECTION_H
 
 /* $1 after task id, $2 limit -> id, frequency, every_hours, post_id,
- * grid_unit_id, what, created_at, object's unit id, unit tz, event id: the
+ * grid_unit_id, what, created_at, object's unit id, its tz, event id, the
+ * place (the grid when the task names one, else the object's unit): the
  * active tasks whose measure, event, risk unit, object and org unit are
  * active. */
 extern const char Q_INSP_TASKS_DUE[];
-/* $1 task, $2 unit, $3 event, $4 start, $5 end, $6 post, $7 grid, $8 items,
+/* $1 task, $2 place (unit), $3 event, $4 start, $5 end, $6 post, $7 grid, $8 items,
  * $9 now -> id; no row when (task, start) exists already. */
 extern const char Q_INSP_INSERT[];
 extern const char Q_INSP_GET[];           /* $1 id -> INSP_ROW */

@@ -267,7 +267,10 @@ static void make_world(store_conn *c, world *w)
     org_unit u;
     assert_int_equal(org_unit_get(c, w->ent, &u), WS_OK);
     subject(&w->s_holder, 11, w->holder, ROLE_WORKER, u.path);
-    subject(&w->s_member, 12, w->grid_member, ROLE_WORKER, u.path);
+    org_unit g;
+    assert_int_equal(org_unit_get(c, w->grid, &g), WS_OK);
+    /* A grid member's account is scoped to the grid, below the risk object's unit. */
+    subject(&w->s_member, 12, w->grid_member, ROLE_WORKER, g.path);
     subject(&w->s_worker, 13, w->outsider_person, ROLE_WORKER, u.path);
     subject(&w->s_officer, 14, w->officer, ROLE_SAFETY_OFFICER, u.path);
     subject(&w->s_regulator, 15, 0, ROLE_REGULATOR, u.path);
@@ -542,7 +545,8 @@ static void test_complete_opens_hazard(void **state)
     assert_int_equal(hazard_get_json(t->c, NULL, hid, &o), WS_OK);
     assert_string_equal(json_string_value(json_object_get(o, "accident_type")), "20");
     assert_int_equal(json_integer_value(json_object_get(o, "risk_event_id")), w->event_untyped);
-    assert_int_equal(json_integer_value(json_object_get(o, "unit_id")), w->berlin);
+    /* A grid task's place is the grid (its patrollers are scoped to it). */
+    assert_int_equal(json_integer_value(json_object_get(o, "unit_id")), w->grid);
     json_decref(o);
     /* The next window has not begun: refused. */
     json_t *a = of_task(tk2, "pending");
