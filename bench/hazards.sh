@@ -32,8 +32,10 @@
 # aggregated over the six (backend, query) pairs: the lowest rps, the highest
 # p99 and the lowest ratio (worksafe rps / ceiling rps), i.e. the worst query.
 #
+# WS_BENCH_KEEP=1 keeps the data directory, the PostgreSQL database and the
+# passwords for a look at the plans afterwards.
 # Knobs (environment): WS_BENCH_ROWS (1000000), WS_BENCH_DURATION (10),
-# WS_BENCH_CONNECTIONS (4), WS_BENCH_PORT (18190), WS_BENCH_BACKENDS
+# WS_BENCH_CONNECTIONS (2, one a CPU here), WS_BENCH_PORT (18190), WS_BENCH_BACKENDS
 # ("sqlite postgres"), WS_SERVE_ARGS (extra arguments for serve).
 set -euo pipefail
 
@@ -42,7 +44,7 @@ BIN=$ROOT/build/worksafe
 TOOL=$ROOT/build/bench/hazards
 ROWS=${WS_BENCH_ROWS:-1000000}
 DUR=${WS_BENCH_DURATION:-10}
-CONC=${WS_BENCH_CONNECTIONS:-4}
+CONC=${WS_BENCH_CONNECTIONS:-2}
 PORT=${WS_BENCH_PORT:-18190}
 BACKENDS=${WS_BENCH_BACKENDS:-sqlite postgres}
 PGBIN=/usr/lib/postgresql/15/bin
@@ -66,7 +68,7 @@ PG_ADMIN=""
 cleanup() {
     local rc=$?
     [ -n "$WS_PID" ] && kill "$WS_PID" 2>/dev/null && wait "$WS_PID" 2>/dev/null || true
-    if [ -n "$PG_DB" ]; then
+    if [ -n "$PG_DB" ] && [ -z "${WS_BENCH_KEEP:-}" ]; then
         "$PGBIN/psql" -X -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1 || true
     fi
     [ $PG_STARTED -eq 1 ] && "$ROOT/scripts/pg-test.sh" stop >/dev/null 2>&1 || true
@@ -209,7 +211,7 @@ run_backend() { # sqlite|postgres
     done
     ROWS_DONE=$nrows
     stop_server
-    if [ "$be" = postgres ]; then
+    if [ "$be" = postgres ] && [ -z "${WS_BENCH_KEEP:-}" ]; then
         "$PGBIN/psql" -X -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1 || true
         PG_DB=""
     fi

@@ -423,6 +423,13 @@ const store_migration store_migrations[] = {
      "  UNIQUE (plan_id, unit_id)\n"
      ");\n"
      "CREATE INDEX area_shapes_unit ON area_shapes(unit_id);\n"},
+    {8, "hidden dangers: index by unit and state for the ledger's state + unit subtree list",
+     /* PostgreSQL plans ?state=&unit_id= of a small subtree as units ->
+      * hazards by (unit_id, state) and a top-N sort, also as a generic
+      * plan; without it, a bitmap AND of the unit's and the state's rows
+      * that grows with the table (bench/RESULTS.md, bench-hazards). SQLite
+      * keeps walking hazards_state in id order. */
+     "CREATE INDEX hazards_unit_state ON hazards(unit_id, state, id);\n"},
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);
