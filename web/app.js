@@ -19,6 +19,7 @@
 //   /risk             risk register         (signed in; forms for admin, manager, SO)
 //   /risk/map/{id}    four-colour map of a unit; /risk/objects/{id} a risk point (phone);
 //   /risk/objects/{id}/card  the printable risk card with its QR code
+//   /inspections      today's inspection checks of the signed-in user (phone)
 import { api, setUnauthorizedHandler } from './api.js';
 import { t, lang, setLang, applyStatic } from './i18n.js';
 import { h, clear, toast, errorNode } from './ui.js';
@@ -37,6 +38,7 @@ import * as hazardReportPage from './pages/hazard_report.js';
 import * as workflowsPage from './pages/workflows.js';
 import * as riskPage from './pages/risk.js';
 import * as riskMapPage from './pages/riskmap.js';
+import * as inspectionsPage from './pages/inspections.js';
 
 const routes = {
   '/login': { page: loginPage, public: true },
@@ -56,6 +58,8 @@ const routes = {
   '/admin/workflows': { page: workflowsPage, allow: session.can.workflowRead, offer: session.can.workflowWrite, nav: 'nav.workflows' },
   // The risk register and its four-colour maps (risk.read: every role in scope).
   '/risk': { page: riskPage, nav: 'nav.risk', work: true },
+  // Today's inspection checks of the signed-in user (phone; every role reads).
+  '/inspections': { page: inspectionsPage, nav: 'nav.inspections', work: true },
 };
 
 // Routes with ids in the path: [pattern, route]; the groups go to ctx.params.

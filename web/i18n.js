@@ -610,6 +610,26 @@ const zh = {
   'export.xlsx': '导出 Excel',
   'export.csv': '导出 CSV',
 
+  // ---- inspection checks (pages/inspections.js) ----
+  'nav.inspections': '隐患排查',
+  'insp.title': '今日排查',
+  'insp.intro': '本岗位、本网格当前周期的排查任务；不合格项将自动生成隐患。',
+  'insp.empty': '当前没有需要您完成的排查任务',
+  'insp.window': '{from} 至 {to}',
+  'insp.state.pending': '待排查',
+  'insp.state.done': '已完成',
+  'insp.state.missed': '已漏检',
+  'insp.ok': '合格',
+  'insp.bad': '不合格',
+  'insp.note': '说明（不合格时请写明情况）',
+  'insp.submit': '提交排查记录',
+  'insp.need.choice': '请选择合格或不合格',
+  'insp.done': '排查记录已提交',
+  'insp.done.hazards': '排查记录已提交，已生成 {n} 条隐患',
+  'insp.hazard': '查看隐患 #{id}',
+  'insp.none': '无记录',
+  // ---- end of inspection checks ----
+
   // ---- risk register, four-colour map, risk card (pages/risk.js, pages/riskmap.js) ----
   'nav.risk': '风险',
   'risk.title': '风险分级管控台账',
@@ -1276,6 +1296,26 @@ const en = {
   // ledger exports (ui.js exportButtons)
   'export.xlsx': 'Export Excel',
   'export.csv': 'Export CSV',
+
+  // ---- inspection checks (pages/inspections.js) ----
+  'nav.inspections': 'Inspections',
+  'insp.title': "Today's checks",
+  'insp.intro': 'Checks of your posts and grids for the current period; a failed item opens a hazard.',
+  'insp.empty': 'No checks for you right now',
+  'insp.window': '{from} to {to}',
+  'insp.state.pending': 'To do',
+  'insp.state.done': 'Done',
+  'insp.state.missed': 'Missed',
+  'insp.ok': 'OK',
+  'insp.bad': 'Not OK',
+  'insp.note': 'Note (say what is wrong when not OK)',
+  'insp.submit': 'Submit the record',
+  'insp.need.choice': 'Choose OK or Not OK',
+  'insp.done': 'Record submitted',
+  'insp.done.hazards': 'Record submitted; {n} hazard(s) opened',
+  'insp.hazard': 'Hazard #{id}',
+  'insp.none': 'No record',
+  // ---- end of inspection checks ----
 
   // ---- risk register, four-colour map, risk card (pages/risk.js, pages/riskmap.js) ----
   'nav.risk': 'Risks',

@@ -965,6 +965,8 @@ async function main() {
   // Hidden dangers and the workflow editor (tests/browser/hazards.mjs).
   await (await import('./hazards.mjs')).run({ test, assert, text, login, loginAdmin, apiGet, allItems, selectByText,
     missingStrings, noHorizontalScroll, BASE, ROOT, ART, RUN });
+  // Inspection checks on a phone (tests/browser/inspections.mjs).
+  await (await import('./inspections.mjs')).run({ test, assert, login, apiGet, missingStrings, noHorizontalScroll, BASE, ROOT, ART });
 
   await browser.close();
   const passed = results.filter(Boolean).length;
