@@ -1,16 +1,20 @@
 /* demo.c — the safety records of the demo plant (`worksafe demo`): a risk
  * register for 华东精细化工 (a major-hazard tank farm with its three responsible
- * persons, the synthesis workshop's reactors, the loading station) assessed
- * by LEC, with control measures and inspection tasks, and hidden dangers in
- * every state of their lifecycle, moved there through the same code paths
- * and guards as a user's requests (reported by the grid's people, graded and
- * assigned by the safety officer, rectified by the assignee, accepted by
- * someone else; a 重大 one with 五落实, its 治理方案 and 挂牌督办; one past its
- * deadline, marked overdue by the timer). Runs inside the demo's transaction
- * after org_demo_seed. */
+ * persons, the synthesis workshop's reactors, the distillation unit, the
+ * loading station) assessed by LEC, with control measures and inspection
+ * tasks; a drawn plan of each site with its areas' polygons for the
+ * four-colour map; and hidden dangers in every state of their lifecycle,
+ * moved there through the same code paths and guards as a user's requests
+ * (reported by the grid's people, graded and assigned by the safety officer,
+ * rectified by the assignee, accepted by someone else; a 重大 one with 五落实,
+ * its 治理方案 and 挂牌督办; one past its deadline, marked overdue by the
+ * timer). Runs inside the demo's transaction after org_demo_seed. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <vips/vips.h>
 
+#include "attach/attach.h"
 #include "core/clock.h"
 #include "hazard/hazard.h"
 #include "org/org.h"
@@ -113,7 +117,7 @@ static ws_err seed_register(demo_ctx *d, const org_demo_ids *ids, int64_t *ev_ta
                        .responsible_person_id = gq_leader, .active = true};
     if ((rc = risk_unit_create(d->c, &d->trusted, &tu, &ru))) return rc;
     static const demo_event tank_leak = {
-        "储罐或管线泄漏, 遇点火源引发火灾爆炸", "08", {3, 6, 40}, {1, 6, 40},
+        "储罐或管线泄漏, 遇点火源引发火灾爆炸", "08", {3, 6, 40}, {3, 6, 40}, /* interlock missing */
         {{"engineering", "可燃气体检测报警仪与罐根紧急切断阀联锁, SIS 独立设置"},
          {"management", "每班巡检液位、压力、呼吸阀, 动火作业按一级管理"},
          {"emergency", "罐区泄漏火灾专项预案, 每半年演练一次"}},
@@ -145,6 +149,24 @@ static ws_err seed_register(demo_ctx *d, const org_demo_ids *ids, int64_t *ev_ta
         {{"ppe", "防酸面罩、耐酸手套"}, {"management", "密闭取样器"}, {NULL, NULL}},
         NULL, NULL, NULL};
     if ((rc = add_event(d, ru, &burn, g_reactor, &ev))) return rc;
+
+    /* 精馏车间. */
+    int64_t jl_leader = 0, jl = unit_of(d, "HDJX-S1-JL", &jl_leader);
+    int64_t g_col = unit_of(d, "HDJX-S1-JL-G1", NULL);
+    risk_object_in col = {.unit_id = jl, .kind = "installation", .code = "IN-JL-01",
+                          .name = "甲醇精馏装置", .responsible_person_id = jl_leader ? jl_leader
+                                                                                    : ids->person_dept_head,
+                          .active = true};
+    if ((rc = risk_object_create(d->c, &d->trusted, &col, &obj))) return rc;
+    risk_unit_in cu = {.object_id = obj, .name = "精馏塔 T-301 及再沸器", .responsible_person_id = col.responsible_person_id,
+                       .active = true};
+    if ((rc = risk_unit_create(d->c, &d->trusted, &cu, &ru))) return rc;
+    static const demo_event reboiler = {
+        "再沸器或塔釜泄漏着火", "08", {3, 6, 40}, {1, 6, 40},
+        {{"engineering", "塔釜液位、压力高高联锁切断蒸汽"},
+         {"management", "动火、检修作业票管理, 泄漏点每周检测 (LDAR)"}, {NULL, NULL}},
+        "检查塔釜液位计、压力表示值与 DCS 一致", "daily", NULL, 0};
+    if ((rc = add_event(d, ru, &reboiler, g_col, &ev))) return rc;
 
     /* 装卸站. */
     risk_object_in load = {.unit_id = zx, .kind = "activity", .code = "AC-ZX-01",
@@ -279,6 +301,108 @@ static ws_err seed_hazard(demo_ctx *d, const demo_hazard *h, int64_t event, cons
     return act(d, &officer, id, "accept", a);
 }
 
+/* ---------------------------------------------------------- site plans */
+
+#define PLAN_W 1200
+#define PLAN_H 800
+
+typedef struct demo_area {
+    const char *code;
+    double x0, y0, x1, y1; /* fractions of the plan */
+    int tanks;             /* circles drawn in it */
+} demo_area;
+
+static void fill(unsigned char *px, double fx0, double fy0, double fx1, double fy1,
+                 const unsigned char rgb[3])
+{
+    int x0 = (int)(fx0 * PLAN_W), x1 = (int)(fx1 * PLAN_W);
+    int y0 = (int)(fy0 * PLAN_H), y1 = (int)(fy1 * PLAN_H);
+    for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++) memcpy(px + 3 * ((size_t)y * PLAN_W + x), rgb, 3);
+}
+
+static void disc(unsigned char *px, int cx, int cy, int r, const unsigned char rgb[3])
+{
+    for (int y = cy - r; y <= cy + r; y++)
+        for (int x = cx - r; x <= cx + r; x++)
+            if (x >= 0 && y >= 0 && x < PLAN_W && y < PLAN_H &&
+                (x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r)
+                memcpy(px + 3 * ((size_t)y * PLAN_W + x), rgb, 3);
+}
+
+/* A plan drawn here (paper, roads, buildings with an outline, tanks as
+ * discs), stored as a PNG attachment of the site and set as its plan, with
+ * each area's polygon on it. */
+static ws_err seed_plan(demo_ctx *d, const char *site_code, const char *filename,
+                        const demo_area *areas, int n)
+{
+    static const unsigned char paper[3] = {244, 241, 234}, road[3] = {217, 212, 199},
+                               line[3] = {107, 123, 140}, roof[3] = {201, 211, 220},
+                               tank[3] = {168, 182, 196};
+    int64_t site = unit_of(d, site_code, NULL);
+    if (!site) return ws_fail(WS_EINTERNAL, NULL, "demo site %s missing", site_code);
+    unsigned char *px = malloc((size_t)PLAN_W * PLAN_H * 3);
+    if (!px) return ws_fail(WS_ENOMEM, NULL, "out of memory");
+    fill(px, 0, 0, 1, 1, paper);
+    fill(px, 0, 0.02, 1, 0.06, road);
+    fill(px, 0, 0.94, 1, 0.98, road);
+    fill(px, 0.02, 0, 0.045, 1, road);
+    for (int i = 0; i < n; i++) {
+        const demo_area *a = &areas[i];
+        fill(px, a->x0, a->y0, a->x1, a->y1, line);
+        fill(px, a->x0 + 0.004, a->y0 + 0.006, a->x1 - 0.004, a->y1 - 0.006, roof);
+        for (int t = 0; t < a->tanks; t++) {
+            int cols = (a->tanks + 1) / 2;
+            double cw = (a->x1 - a->x0) * PLAN_W / cols, ch = (a->y1 - a->y0) * PLAN_H / 2;
+            int r = (int)((cw < ch ? cw : ch) / 3.2);
+            int cx = (int)((a->x0 + (a->x1 - a->x0) * (t % cols + 0.5) / cols) * PLAN_W);
+            int cy = (int)((a->y0 + (a->y1 - a->y0) * (t / cols + 0.5) / 2) * PLAN_H);
+            disc(px, cx, cy, r + 3, line);
+            disc(px, cx, cy, r, tank);
+        }
+    }
+    ws_err rc = WS_OK;
+    void *png = NULL;
+    size_t len = 0;
+    if (VIPS_INIT("worksafe")) rc = ws_fail(WS_EINTERNAL, NULL, "libvips did not start");
+    VipsImage *im = rc ? NULL : vips_image_new_from_memory(px, (size_t)PLAN_W * PLAN_H * 3,
+                                                          PLAN_W, PLAN_H, 3, VIPS_FORMAT_UCHAR);
+    if (!rc && (!im || vips_pngsave_buffer(im, &png, &len, NULL)))
+        rc = ws_fail(WS_EINTERNAL, NULL, "cannot draw the demo plan: %s", vips_error_buffer());
+    if (im) g_object_unref(im);
+    free(px);
+    attach_info info;
+    risk_plan plan;
+    if (!rc) rc = attach_put(d->c, d->who, NULL, site, filename, png, len, &info);
+    g_free(png);
+    if (!rc) rc = risk_plan_set(d->c, &d->trusted, site, info.id, &plan);
+    for (int i = 0; !rc && i < n; i++) {
+        const demo_area *a = &areas[i];
+        double xy[8] = {a->x0, a->y0, a->x1, a->y0, a->x1, a->y1, a->x0, a->y1};
+        int64_t area = unit_of(d, a->code, NULL);
+        bool created;
+        rc = area ? risk_shape_set(d->c, &d->trusted, site, area, xy, 4, &created)
+                  : ws_fail(WS_EINTERNAL, NULL, "demo area %s missing", a->code);
+    }
+    return rc;
+}
+
+static ws_err seed_plans(demo_ctx *d)
+{
+    static const demo_area s1[] = {
+        {"HDJX-S1-HC", 0.08, 0.12, 0.44, 0.56, 0},
+        {"HDJX-S1-JL", 0.50, 0.12, 0.92, 0.56, 2},
+        {"HDJX-S1-CK", 0.08, 0.64, 0.60, 0.90, 0},
+    };
+    static const demo_area s2[] = {
+        {"HDJX-S2-GQ", 0.08, 0.12, 0.56, 0.62, 4},
+        {"HDJX-S2-ZX", 0.62, 0.12, 0.94, 0.44, 0},
+        {"HDJX-S2-WS", 0.62, 0.54, 0.94, 0.90, 2},
+    };
+    ws_err rc = seed_plan(d, "HDJX-S1", "一厂区平面图.png", s1, 3);
+    return rc ? rc : seed_plan(d, "HDJX-S2", "二厂区平面图.png", s2, 3);
+}
+
 ws_err hazard_demo_seed(store_conn *c, const audit_actor *who, const org_demo_ids *ids)
 {
     demo_ctx d = {.c = c, .who = who, .trusted = {who, NULL}, .ent = ids->enterprise};
@@ -287,7 +411,7 @@ ws_err hazard_demo_seed(store_conn *c, const audit_actor *who, const org_demo_id
     if (rc) return rc;
     snprintf(d.ent_path, sizeof d.ent_path, "%s", e.path);
     int64_t ev_tank = 0, ev_reactor = 0, now = clock_now_ms();
-    if ((rc = seed_register(&d, ids, &ev_tank, &ev_reactor))) return rc;
+    if ((rc = seed_register(&d, ids, &ev_tank, &ev_reactor)) || (rc = seed_plans(&d))) return rc;
     for (size_t i = 0; !rc && i < sizeof hazards / sizeof hazards[0]; i++) {
         const demo_hazard *h = &hazards[i];
         rc = seed_hazard(&d, h, h->event == 1 ? ev_tank : h->event == 2 ? ev_reactor : 0, ids, now);

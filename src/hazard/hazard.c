@@ -766,11 +766,31 @@ ws_err hazard_actions(store_conn *c, const auth_subject *s, int64_t id, json_t *
     return rc;
 }
 
+/* "account:12" -> the name of the account's person, else its username. */
+static json_t *actor_name(store_conn *c, const char *actor)
+{
+    long long acc = 0;
+    char tail;
+    auth_account a;
+    if (!actor || sscanf(actor, "account:%lld%c", &acc, &tail) != 1 || acc < 1 ||
+        auth_account_get(c, acc, &a))
+        return json_null();
+    json_t *p = person_or_null(c, a.person_id);
+    if (json_is_string(p)) return p;
+    return json_string(a.username);
+}
+
 ws_err hazard_timeline(store_conn *c, const auth_subject *s, int64_t id, json_t **out)
 {
     hrow h;
     ws_err rc = get_scoped(c, s, "hazard.read", id, &h);
     if (!rc) rc = workflow_timeline(c, h.r.instance_id, out);
+    size_t i;
+    json_t *e;
+    if (!rc)
+        json_array_foreach(*out, i, e)
+            json_object_set_new(e, "actor_name",
+                                actor_name(c, json_string_value(json_object_get(e, "actor"))));
     return rc;
 }
 

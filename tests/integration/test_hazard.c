@@ -368,6 +368,7 @@ static void lifecycle(void **state)
         for (const char *k = "start"; k; k = strcmp(k, "start") ? NULL : "action")
             assert_true(timeline_has(&p, p.worker, h1, k, NULL));
         assert_true(timeline_has(&p, p.worker, h1, "action", "\"to\":\"closed\""));
+        assert_true(timeline_has(&p, p.worker, h1, "action", "\"actor_name\":\"赵整改\""));
 
         /* The rectifier may not accept his own work. */
         long long h2 = report(&p, p.officer, p.other_area, "装车鹤管静电接地线断开",
