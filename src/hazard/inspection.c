@@ -166,20 +166,6 @@ json_t *inspection_items_of(const char *what)
 
 /* ------------------------------------------------------------- helpers */
 
-static ws_err tx_end(store_conn *c, bool own, ws_err rc)
-{
-    if (!own) return rc;
-    if (!rc) {
-        rc = store_commit(c);
-        if (!rc) return WS_OK;
-    }
-    char msg[256], field[64];
-    snprintf(msg, sizeof msg, "%s", ws_err_message());
-    snprintf(field, sizeof field, "%s", ws_err_field());
-    store_rollback(c);
-    return ws_fail(rc, field[0] ? field : NULL, "%s", msg);
-}
-
 static ws_err bind_opt_int(store_stmt *st, int i, int64_t v)
 {
     return v > 0 ? store_bind_int(st, i, v) : store_bind_null(st, i);
@@ -281,7 +267,7 @@ static ws_err generate(store_conn *c, const due_task *t, int64_t now, int *creat
     ws_err rc = store_begin(c);
     if (!rc) rc = insert_window(c, t, items, s0, e0, now, &made);
     if (!rc) rc = insert_window(c, t, items, s1, e1, now, &made);
-    rc = tx_end(c, true, rc);
+    rc = store_tx_finish(c, true, rc);
     free(items);
     if (!rc) *created += made;
     return rc;
@@ -313,7 +299,7 @@ static ws_err mark_missed(store_conn *c, int64_t now, int *missed)
             rc = audit_record(c, &SYSTEM, &INSPECTION_ENTITY, ids[i], "missed", NULL);
             if (!rc) (*missed)++;
         }
-        rc = tx_end(c, true, rc);
+        rc = store_tx_finish(c, true, rc);
     }
     return rc;
 }
@@ -643,8 +629,8 @@ ws_err inspection_complete(store_conn *c, const wf_actor *by, int64_t id,
     }
     bool own = false;
     if (!rc) {
-        own = !store_in_tx(c);
-        if (own && (rc = store_begin(c))) own = false;
+        rc = store_tx_join(c, &own);
+        if (rc) own = false;
     }
     json_t *results = json_array(), *hids = json_array();
     int opened = 0;
@@ -690,7 +676,7 @@ ws_err inspection_complete(store_conn *c, const wf_actor *by, int64_t id,
             rc = ws_fail(WS_ECONFLICT, "state", "this inspection was recorded meanwhile");
     }
     if (!rc) rc = audit_record(c, who, &INSPECTION_ENTITY, id, "complete", NULL);
-    if (own) rc = tx_end(c, true, rc);
+    rc = store_tx_finish(c, own, rc);
     free(rtext);
     free(htext);
     json_decref(results);
