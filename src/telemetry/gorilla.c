@@ -1,0 +1,375 @@
+/* gorilla.c — the series store's chunk codec (see gorilla.h for the contract
+ * and docs/internals/telemetry.md for the layout drawn as bits).
+ *
+ * Chunk = header, then a bit stream, most significant bit first:
+ *   header   [0] version  [1] flags (bit 0: scaled)  [2..3] zero
+ *            [4..7] count (u32 BE)  [8..15] first timestamp ms (i64 BE)
+ *            [16..23] resolution (IEEE-754 double BE, scaled chunks only)
+ *   reading 1: the stored word (64 bits); its time is the header's
+ *   reading i>1: timestamp bucket, then value code
+ *     timestamp: dod = (t_i - t_i-1) - (t_i-1 - t_i-2), the first delta
+ *       counting from a previous delta of 0; buckets sized for milliseconds:
+ *       '0' dod 0 | '10' +7 bits [-63,64] | '110' +12 bits [-2047,2048]
+ *       | '1110' +20 bits [-524287,524288] | '1111' +64 bits (two's complement)
+ *       the n-bit fields hold dod + 2^(n-1) - 1 (an unsigned offset).
+ *     value: x = word ^ previous word
+ *       '0' x = 0 | '10' + len bits in the current window
+ *       | '11' + 5 bits leading zeros + 6 bits (len - 1) + len bits
+ *   padding: zero bits to the byte boundary
+ *   trailer  CRC-32C of every byte before it (u32 BE); the chunk ends there.
+ * The stored word is the double's bit pattern (raw), or in scaled mode the
+ * bit pattern of k = v / resolution as a double when v is finite. */
+#include "telemetry/gorilla.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---- bit writer / reader ---- */
+
+/* Write the low n (0..64) bits of x at enc->bits. The caller has checked the
+ * room: every reading's size is computed before any of it is written. */
+static void put(gorilla_enc *e, uint64_t x, int n)
+{
+    while (n > 0) {
+        size_t i = e->bits >> 3;
+        int used = (int)(e->bits & 7), left = 8 - used;
+        int take = n < left ? n : left;
+        uint8_t chunk = (uint8_t)((x >> (n - take)) & ((1u << take) - 1));
+        if (!used) e->buf[i] = 0;
+        e->buf[i] |= (uint8_t)(chunk << (left - take));
+        e->bits += (size_t)take;
+        n -= take;
+    }
+}
+
+/* Read n (0..64) bits; WS_ECORRUPT if they run past the chunk's end. */
+static ws_err get(gorilla_dec *d, int n, uint64_t *out)
+{
+    if ((size_t)n > d->len * 8 - d->bits)
+        return ws_fail(WS_ECORRUPT, "chunk", "chunk truncated at bit %zu", d->bits);
+    uint64_t x = 0;
+    while (n > 0) {
+        size_t i = d->bits >> 3;
+        int used = (int)(d->bits & 7), avail = 8 - used;
+        int take = n < avail ? n : avail;
+        unsigned chunk = ((unsigned)d->buf[i] >> (avail - take)) & ((1u << take) - 1);
+        x = (take == 64 ? 0 : x << take) | chunk;
+        d->bits += (size_t)take;
+        n -= take;
+    }
+    *out = x;
+    return WS_OK;
+}
+
+static void be_put(uint8_t *p, uint64_t x, int bytes)
+{
+    for (int i = bytes - 1; i >= 0; i--) { p[i] = (uint8_t)x; x >>= 8; }
+}
+
+static uint64_t be_get(const uint8_t *p, int bytes)
+{
+    uint64_t x = 0;
+    for (int i = 0; i < bytes; i++) x = x << 8 | p[i];
+    return x;
+}
+
+static uint64_t bits_of(double v) { uint64_t u; memcpy(&u, &v, 8); return u; }
+static double double_of(uint64_t u) { double v; memcpy(&v, &u, 8); return v; }
+
+uint32_t gorilla_crc32c(const uint8_t *p, size_t n)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1)));
+    }
+    return ~c;
+}
+
+/* ---- quantisation ---- */
+
+/* The divisor N when resolution is 1/N for an integer N (0.1 -> 10), else 0.
+ * Deterministic in the resolution's bits, so encoder and decoder agree. */
+static double inverse_of(double res)
+{
+    if (res >= 1) return 0;
+    double n = round(1 / res);
+    return fabs(n * res - 1) < 1e-9 ? n : 0;
+}
+
+static bool res_ok(double res) { return res >= GORILLA_RES_MIN && res <= GORILLA_RES_MAX; }
+
+/* k -> value, the one formula used by gorilla_quantise and the decoder. */
+static double scale(double k, double res, double inv) { return inv ? k / inv : k * res; }
+
+static double steps_of(double v, double res, double inv) { return round(inv ? v * inv : v / res); }
+
+double gorilla_quantise(double v, double resolution)
+{
+    if (!isfinite(v) || !res_ok(resolution)) return v;
+    double inv = inverse_of(resolution);
+    double k = steps_of(v, resolution, inv);
+    if (fabs(k) > (double)GORILLA_K_MAX) return v;
+    if (k == 0) return 0.0;
+    return scale(k, resolution, inv);
+}
+
+/* ---- encoder ---- */
+
+static ws_err enc_start(gorilla_enc *e, uint8_t *buf, size_t cap, bool scaled, double res)
+{
+    size_t hdr = scaled ? GORILLA_HDR_SCALED : GORILLA_HDR_RAW;
+    memset(e, 0, sizeof *e);
+    if (!buf || cap < hdr + 8 + GORILLA_TRAILER || cap > SIZE_MAX / 8)
+        return ws_fail(WS_ETOOBIG, "chunk", "a chunk needs at least %zu bytes", hdr + 8 + GORILLA_TRAILER);
+    e->buf = buf;
+    e->cap = cap - GORILLA_TRAILER; /* room for the bit stream */
+    e->scaled = scaled;
+    e->res = res;
+    memset(buf, 0, hdr);
+    buf[0] = GORILLA_VERSION;
+    buf[1] = scaled ? 1 : 0;
+    if (scaled) be_put(buf + 16, bits_of(res), 8);
+    e->bits = hdr * 8;
+    return WS_OK;
+}
+
+ws_err gorilla_enc_init(gorilla_enc *enc, uint8_t *buf, size_t cap)
+{
+    return enc_start(enc, buf, cap, false, 0);
+}
+
+ws_err gorilla_enc_init_scaled(gorilla_enc *enc, uint8_t *buf, size_t cap, double resolution)
+{
+    if (!res_ok(resolution)) {
+        memset(enc, 0, sizeof *enc);
+        return ws_fail(WS_EINVAL, "resolution", "resolution must be within [%g, %g]", GORILLA_RES_MIN,
+                       GORILLA_RES_MAX);
+    }
+    return enc_start(enc, buf, cap, true, resolution);
+}
+
+/* Timestamp bucket of dod: number of prefix bits, payload bits. */
+static void bucket_of(int64_t dod, int *pre, int *pay)
+{
+    if (dod == 0) { *pre = 1; *pay = 0; }
+    else if (dod >= -63 && dod <= 64) { *pre = 2; *pay = 7; }
+    else if (dod >= -2047 && dod <= 2048) { *pre = 3; *pay = 12; }
+    else if (dod >= -524287 && dod <= 524288) { *pre = 4; *pay = 20; }
+    else { *pre = 4; *pay = 64; }
+}
+
+ws_err gorilla_enc_add(gorilla_enc *e, int64_t t, double v)
+{
+    if (!e->buf) return ws_fail(WS_EINVAL, "chunk", "encoder not initialised");
+    if (t > GORILLA_T_MAX || t < -GORILLA_T_MAX)
+        return ws_fail(WS_EINVAL, "t", "timestamp out of range");
+    uint64_t word = bits_of(v);
+    if (e->scaled && isfinite(v)) {
+        double inv = inverse_of(e->res);
+        double k = steps_of(v, e->res, inv);
+        if (fabs(k) > (double)GORILLA_K_MAX || bits_of(scale(k, e->res, inv)) != word)
+            return ws_fail(WS_EINVAL, "value", "value %.17g is not quantised to %g", v, e->res);
+        word = bits_of(k);
+    }
+    if (e->count == UINT32_MAX) return ws_fail(WS_ETOOBIG, "chunk", "chunk holds too many readings");
+    size_t room = e->cap * 8 - e->bits;
+    if (e->count == 0) {
+        if (room < 64) return ws_fail(WS_ETOOBIG, "chunk", "chunk full");
+        be_put(e->buf + 8, (uint64_t)t, 8);
+        put(e, word, 64);
+        e->t_prev = t;
+        e->d_prev = 0;
+        e->v_prev = word;
+        e->count = 1;
+        return WS_OK;
+    }
+    /* Size first: nothing is written unless all of it fits. */
+    int64_t delta = t - e->t_prev; /* |t| <= 2^60: no overflow */
+    int64_t dod = delta - e->d_prev;
+    int pre, pay;
+    bucket_of(dod, &pre, &pay);
+    uint64_t x = word ^ e->v_prev;
+    int vbits, lead = 0, len = 0;
+    bool reuse = false;
+    if (!x) vbits = 1;
+    else {
+        lead = __builtin_clzll(x);
+        if (lead > 31) lead = 31;
+        len = 64 - lead - __builtin_ctzll(x);
+        /* The paper reuses a window whenever x fits in it; a wide window kept
+         * for small changes wastes bits, so reuse only when not dearer. */
+        reuse = e->len && lead >= e->lead && 64 - __builtin_ctzll(x) <= e->lead + e->len &&
+                e->len <= 11 + len;
+        vbits = reuse ? 2 + e->len : 13 + len;
+    }
+    if ((size_t)(pre + pay + vbits) > room) return ws_fail(WS_ETOOBIG, "chunk", "chunk full");
+
+    static const uint64_t prefix[] = {0, 0x0, 0x2, 0x6, 0xe};
+    if (pay == 64) {
+        put(e, 0xf, 4);
+        put(e, (uint64_t)dod, 64);
+    } else {
+        put(e, prefix[pre], pre);
+        if (pay) put(e, (uint64_t)(dod + ((INT64_C(1) << (pay - 1)) - 1)), pay);
+    }
+    if (!x) put(e, 0, 1);
+    else if (reuse) {
+        put(e, 2, 2);
+        put(e, x >> (64 - e->lead - e->len), e->len);
+    } else {
+        put(e, 3, 2);
+        put(e, (uint64_t)lead, 5);
+        put(e, (uint64_t)(len - 1), 6);
+        put(e, x >> (64 - lead - len), len);
+        e->lead = lead;
+        e->len = len;
+    }
+    e->t_prev = t;
+    e->d_prev = delta;
+    e->v_prev = word;
+    e->count++;
+    return WS_OK;
+}
+
+size_t gorilla_enc_size(const gorilla_enc *e) { return (e->bits + 7) / 8 + GORILLA_TRAILER; }
+
+ws_err gorilla_enc_finish(gorilla_enc *e, size_t *len)
+{
+    if (!e->buf || !e->count) return ws_fail(WS_EINVAL, "chunk", "an empty chunk cannot be sealed");
+    be_put(e->buf + 4, e->count, 4);
+    size_t body = (e->bits + 7) / 8; /* padding bits are zero: put() clears each new byte */
+    be_put(e->buf + body, gorilla_crc32c(e->buf, body), 4);
+    *len = body + GORILLA_TRAILER;
+    return WS_OK;
+}
+
+/* ---- decoder ---- */
+
+ws_err gorilla_dec_init(gorilla_dec *d, const uint8_t *buf, size_t len)
+{
+    memset(d, 0, sizeof *d);
+    if (!buf || len < GORILLA_HDR_RAW + 8 + GORILLA_TRAILER || len > SIZE_MAX / 8)
+        return ws_fail(WS_ECORRUPT, "chunk", "chunk shorter than a header and one reading");
+    if (buf[0] != GORILLA_VERSION)
+        return ws_fail(WS_EINVAL, "chunk", "unknown chunk version %u", buf[0]);
+    if ((buf[1] & ~1u) || buf[2] || buf[3])
+        return ws_fail(WS_ECORRUPT, "chunk", "unknown chunk flags");
+    d->scaled = buf[1] & 1;
+    size_t hdr = d->scaled ? GORILLA_HDR_SCALED : GORILLA_HDR_RAW;
+    if (len < hdr + 8 + GORILLA_TRAILER) return ws_fail(WS_ECORRUPT, "chunk", "chunk truncated");
+    len -= GORILLA_TRAILER;
+    if (gorilla_crc32c(buf, len) != (uint32_t)be_get(buf + len, 4))
+        return ws_fail(WS_ECORRUPT, "chunk", "chunk checksum mismatch");
+    d->count = (uint32_t)be_get(buf + 4, 4);
+    int64_t t0 = (int64_t)be_get(buf + 8, 8);
+    if (!d->count) return ws_fail(WS_ECORRUPT, "chunk", "chunk holds no reading");
+    if (t0 > GORILLA_T_MAX || t0 < -GORILLA_T_MAX)
+        return ws_fail(WS_ECORRUPT, "chunk", "first timestamp out of range");
+    if (d->scaled) {
+        d->res = double_of(be_get(buf + 16, 8));
+        if (!res_ok(d->res)) return ws_fail(WS_ECORRUPT, "chunk", "resolution out of range");
+    }
+    /* Each reading after the first takes at least 2 bits. */
+    if ((uint64_t)d->count - 1 > (len * 8 - hdr * 8 - 64) / 2)
+        return ws_fail(WS_ECORRUPT, "chunk", "count larger than the chunk can hold");
+    d->buf = buf;
+    d->len = len;
+    d->bits = hdr * 8;
+    d->t_prev = t0;
+    return WS_OK;
+}
+
+uint32_t gorilla_dec_count(const gorilla_dec *d) { return d->count; }
+
+static ws_err corrupt(const char *what) { return ws_fail(WS_ECORRUPT, "chunk", "corrupt chunk: %s", what); }
+
+ws_err gorilla_dec_next(gorilla_dec *d, int64_t *t, double *v, bool *done)
+{
+    ws_err rc;
+    uint64_t b, x;
+    *done = false;
+    if (!d->buf) return corrupt("decoder not initialised");
+    if (d->done == d->count) {
+        size_t used = (d->bits + 7) / 8;
+        if (used != d->len) return corrupt("bytes after the last reading");
+        if (d->bits & 7) {
+            unsigned pad = d->buf[d->len - 1] & ((1u << (8 - (d->bits & 7))) - 1);
+            if (pad) return corrupt("non-zero padding");
+        }
+        *done = true;
+        return WS_OK;
+    }
+    uint64_t word;
+    if (d->done == 0) {
+        if ((rc = get(d, 64, &word))) return rc;
+    } else {
+        int pre = 0;
+        for (; pre < 4; pre++) {
+            if ((rc = get(d, 1, &b))) return rc;
+            if (!b) break;
+        }
+        int64_t dod;
+        static const int pay_of[] = {0, 7, 12, 20, 64};
+        int pay = pay_of[pre];
+        if ((rc = get(d, pay, &b))) return rc;
+        if (pay == 64) dod = (int64_t)b;
+        else if (pay) dod = (int64_t)b - ((INT64_C(1) << (pay - 1)) - 1);
+        else dod = 0;
+        int64_t delta, nt;
+        if (__builtin_add_overflow(d->d_prev, dod, &delta) || __builtin_add_overflow(d->t_prev, delta, &nt) ||
+            nt > GORILLA_T_MAX || nt < -GORILLA_T_MAX)
+            return corrupt("timestamp out of range");
+        d->t_prev = nt;
+        d->d_prev = delta;
+        if ((rc = get(d, 1, &b))) return rc;
+        if (!b) x = 0;
+        else {
+            if ((rc = get(d, 1, &b))) return rc;
+            if (b) {
+                uint64_t lead, len;
+                if ((rc = get(d, 5, &lead)) || (rc = get(d, 6, &len))) return rc;
+                len += 1;
+                if (lead + len > 64) return corrupt("XOR window past 64 bits");
+                d->lead = (int)lead;
+                d->wlen = (int)len;
+            } else if (!d->wlen) return corrupt("XOR window reused before one was set");
+            if ((rc = get(d, d->wlen, &x))) return rc;
+            if (!x) return corrupt("empty XOR");
+            x <<= 64 - d->lead - d->wlen;
+        }
+        word = d->v_prev ^ x;
+    }
+    double val = double_of(word);
+    if (d->scaled && isfinite(val)) {
+        if (val != trunc(val) || fabs(val) > (double)GORILLA_K_MAX) return corrupt("scaled value not an integer step");
+        val = scale(val, d->res, inverse_of(d->res));
+    }
+    d->v_prev = word;
+    d->done++;
+    *t = d->t_prev;
+    *v = val;
+    return WS_OK;
+}
+
+ws_err gorilla_decode(const uint8_t *buf, size_t len, int64_t *t, double *v, size_t max, size_t *n)
+{
+    gorilla_dec d;
+    ws_err rc = gorilla_dec_init(&d, buf, len);
+    *n = 0;
+    if (rc) return rc;
+    if (d.count > max) return ws_fail(WS_ETOOBIG, "chunk", "chunk holds %u readings, room for %zu", d.count, max);
+    size_t i = 0;
+    for (;;) {
+        bool done;
+        int64_t tt;
+        double vv;
+        if ((rc = gorilla_dec_next(&d, &tt, &vv, &done))) return rc;
+        if (done) break;
+        t[i] = tt;
+        v[i] = vv;
+        i++;
+    }
+    *n = i;
+    return WS_OK;
+}
