@@ -474,6 +474,7 @@ typedef struct outv {
 static void reading_obj(jp *p, size_t idx, outv *o)
 {
     char path[INGEST_PATH_MAX];
+    ws(p);
     size_t start = p->i;
     snprintf(path, sizeof path, "readings[%zu]", idx);
     if (kind(p) != '{') {
@@ -551,6 +552,7 @@ static void reading_obj(jp *p, size_t idx, outv *o)
 static void series_obj(jp *p, size_t idx, outv *o)
 {
     char path[INGEST_PATH_MAX];
+    ws(p);
     size_t start = p->i;
     snprintf(path, sizeof path, "series[%zu]", idx);
     if (kind(p) != '{') {

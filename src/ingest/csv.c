@@ -291,7 +291,6 @@ static ws_err data_row(ingest_csv *c, const char *rec, size_t len, uint64_t off,
      * the batch (room for a whole row is made first) until the time is known. */
     if (c->nb + c->ncols > c->bcap && flush(c)) return c->failed;
     size_t first = c->nb;
-    bool blank = true;
     for (;;) {
         /* one cell */
         const char *s;
@@ -317,7 +316,6 @@ static ws_err data_row(ingest_csv *c, const char *rec, size_t len, uint64_t off,
             while (n && (*s == ' ' || *s == '\t')) s++, n--;
             while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
         }
-        if (n) blank = false;
         if (col >= c->ncols) {
             if (n) {
                 ingest_errors_add(errs, c->row, off, INGEST_E_COLUMNS, "");
@@ -362,10 +360,6 @@ static ws_err data_row(ingest_csv *c, const char *rec, size_t len, uint64_t off,
         col++;
         if (i >= len) break;
         i++; /* the comma */
-    }
-    if (blank) {
-        c->nb = first;
-        return WS_OK;
     }
     if (!have_time) {
         ingest_errors_add(errs, c->row, off, INGEST_E_TIME_SYNTAX, "time");
@@ -416,6 +410,9 @@ static ws_err record(ingest_csv *c, const char *rec, size_t len, uint64_t off,
         return header(c, rec, len, errs);
     }
     if (len && rec[len - 1] == '\r') len--;
+    size_t k = 0; /* a blank row (",,," too) is skipped; its number counts */
+    while (k < len && (rec[k] == ',' || rec[k] == ' ' || rec[k] == '\t' || rec[k] == '"')) k++;
+    if (k == len) return WS_OK;
     return data_row(c, rec, len, off, errs);
 }
 
