@@ -5,6 +5,7 @@
 #   make install    binary, web assets, config and systemd unit under $(PREFIX)
 #   make bench-http wrk against GET /api/v1/me next to nginx serving a file
 #   make bench-hazards the hazard ledger's queries on 1,000,000 rows, both backends
+#   make bench-series  bytes per stored reading of the series chunk codec
 #   make check-layers  the dependency rules of docs/ARCHITECTURE.md
 include config.mk
 
@@ -37,7 +38,7 @@ INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=build/test/integration/%)
 INTEG_COMMON := $(wildcard tests/integration/common.c)
 TEST_LIBS := $(shell pkg-config --libs cmocka libcurl 2>/dev/null)
 
-.PHONY: all deps demo test install uninstall clean check-layers bench-http bench-hazards web fuzz
+.PHONY: all deps demo test install uninstall clean check-layers bench-http bench-hazards bench-series web fuzz
 
 all: build/worksafe web
 
@@ -86,7 +87,14 @@ build/fuzz/%: tests/fuzz/%.c src/core/json.c src/core/err.c src/core/clock.c src
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	@clang-14 -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
-	    $(shell pkg-config --cflags jansson) $^ $(shell pkg-config --libs jansson) -o $@
+	    $(shell pkg-config --cflags jansson) $^ $(shell pkg-config --libs jansson) $(FUZZ_LIBS_$(notdir $@)) -o $@
+# Per-target extra sources: FUZZ_EXTRA_<target> := files linked into that fuzzer only.
+FUZZ_EXTRA_fuzz_gorilla := src/telemetry/gorilla.c
+FUZZ_EXTRA_fuzz_line := src/ingest/line.c
+FUZZ_EXTRA_fuzz_batch := src/ingest/batch.c src/ingest/line.c
+FUZZ_EXTRA_fuzz_csv := src/ingest/csv.c src/ingest/line.c src/org/table.c
+FUZZ_LIBS_fuzz_csv := $(shell pkg-config --libs libzip expat 2>/dev/null)
+$(foreach f,$(FUZZ_BIN),$(eval $(f): $(FUZZ_EXTRA_$(notdir $(f)))))
 fuzz: $(FUZZ_BIN)
 
 # Web assets: copied (and, from later issues, npm-built) into build/web.
@@ -125,6 +133,15 @@ build/bench/hazards: bench/hazards.c bench/hazard_seed.c build/rel/libworksafe.a
 bench-hazards: deps
 	$(MAKE) all build/bench/hazards
 	bench/hazards.sh
+
+build/bench/series_bytes: bench/series_bytes.c build/rel/libworksafe.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(REL_CFLAGS) -pie $< build/rel/libworksafe.a $(PKG_LIBS) -o $@
+
+TEP_D00 ?= ../shared/data/tep-train/d00.dat
+bench-series: build/bench/series_bytes
+	build/bench/series_bytes $(TEP_D00)
 
 # The 10,000-hazard ledger test seeds with the bench's generator (#include).
 build/test/integration/test_hazard_ledger: bench/hazard_seed.c
