@@ -5,6 +5,7 @@
 #   make install    binary, web assets, config and systemd unit under $(PREFIX)
 #   make bench-http wrk against GET /api/v1/me next to nginx serving a file
 #   make bench-hazards the hazard ledger's queries on 1,000,000 rows, both backends
+#   make bench-alarm  threshold evaluations per second for 2,000 points (src/alarm)
 #   make bench-series  bytes per stored reading of the series chunk codec
 #   make check-layers  the dependency rules of docs/ARCHITECTURE.md
 include config.mk
@@ -38,7 +39,7 @@ INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=build/test/integration/%)
 INTEG_COMMON := $(wildcard tests/integration/common.c)
 TEST_LIBS := $(shell pkg-config --libs cmocka libcurl 2>/dev/null)
 
-.PHONY: all deps demo test install uninstall clean check-layers bench-http bench-hazards bench-series web fuzz
+.PHONY: all deps demo test install uninstall clean check-layers bench-http bench-hazards bench-series bench-alarm web fuzz
 
 all: build/worksafe web
 
@@ -142,6 +143,16 @@ build/bench/series_bytes: bench/series_bytes.c build/rel/libworksafe.a
 TEP_D00 ?= ../shared/data/tep-train/d00.dat
 bench-series: build/bench/series_bytes
 	build/bench/series_bytes $(TEP_D00)
+
+# The alarm core is pure (core/err + jansson): linked from its sources, -O2.
+ALARM_BENCH_SRC := src/alarm/threshold.c src/alarm/alarm.c src/alarm/alarm_json.c src/core/err.c
+build/bench/alarm_eval: bench/alarm_eval.c $(ALARM_BENCH_SRC) $(wildcard src/alarm/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(REL_CFLAGS) -pie $< $(ALARM_BENCH_SRC) $(PKG_LIBS) -o $@
+
+bench-alarm: build/bench/alarm_eval
+	build/bench/alarm_eval
 
 # The 10,000-hazard ledger test seeds with the bench's generator (#include).
 build/test/integration/test_hazard_ledger: bench/hazard_seed.c
