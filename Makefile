@@ -39,7 +39,7 @@ INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=build/test/integration/%)
 INTEG_COMMON := $(wildcard tests/integration/common.c)
 TEST_LIBS := $(shell pkg-config --libs cmocka libcurl 2>/dev/null)
 
-.PHONY: all deps demo test install uninstall clean check-layers bench-http bench-hazards bench-series bench-alarm web fuzz
+.PHONY: bench-decode all deps demo test install uninstall clean check-layers bench-http bench-hazards bench-series bench-alarm web fuzz
 
 all: build/worksafe web
 
@@ -134,6 +134,15 @@ build/bench/hazards: bench/hazards.c bench/hazard_seed.c build/rel/libworksafe.a
 bench-hazards: deps
 	$(MAKE) all build/bench/hazards
 	bench/hazards.sh
+
+# Text decoders of ingestion: readings/s per format on one core (no server).
+build/bench/ingest_decode: bench/ingest_decode.c build/rel/libworksafe.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(REL_CFLAGS) -pie $< build/rel/libworksafe.a $(PKG_LIBS) -o $@
+
+bench-decode: build/bench/ingest_decode
+	build/bench/ingest_decode
 
 build/bench/series_bytes: bench/series_bytes.c build/rel/libworksafe.a
 	@mkdir -p $(dir $@)

@@ -112,34 +112,93 @@ static ws_err header_fail(ingest_csv *c, ingest_errors *errs, const char *col, c
     return c->failed;
 }
 
+static ws_err header_cells(ingest_csv *c, char **cells, size_t n, ingest_errors *errs);
+
+/* An ASCII header split here (org_table_read keeps at most 64 columns; wide
+ * exports have hundreds): cells copied into one block *mem, trimmed,
+ * quotes removed ("" inside a quoted cell is one quote). */
+static ws_err ascii_header(const char *rec, size_t len, char ***cells, size_t *n, char **mem)
+{
+    size_t cols = 1;
+    for (size_t i = 0; i < len; i++) cols += rec[i] == ',';
+    *cells = calloc(cols, sizeof **cells);
+    *mem = malloc(len + cols + 1);
+    if (!*cells || !*mem) return ws_fail(WS_ENOMEM, NULL, "out of memory");
+    char *w = *mem;
+    size_t i = 0, k = 0;
+    while (len && (rec[len - 1] == '\r' || rec[len - 1] == '\n')) len--;
+    for (;;) {
+        while (i < len && (rec[i] == ' ' || rec[i] == '\t')) i++;
+        char *cell = w;
+        if (i < len && rec[i] == '"') {
+            for (i++; i < len; i++) {
+                if (rec[i] == '"') {
+                    if (i + 1 < len && rec[i + 1] == '"') *w++ = rec[i++];
+                    else break;
+                } else {
+                    *w++ = rec[i];
+                }
+            }
+            if (i < len) i++;
+            while (i < len && rec[i] != ',') i++;
+        } else {
+            while (i < len && rec[i] != ',') *w++ = rec[i++];
+            while (w > cell && (w[-1] == ' ' || w[-1] == '\t')) w--;
+        }
+        *w++ = 0;
+        (*cells)[k++] = cell;
+        if (i >= len || k == cols) break;
+        i++;
+    }
+    *n = k;
+    return WS_OK;
+}
+
 static ws_err header(ingest_csv *c, const char *rec, size_t len, ingest_errors *errs)
 {
-    org_table t;
-    ws_err rc = org_table_read(rec, len, 0, &t);
+    org_table t = {0};
+    char **cells = NULL, *mem = NULL;
+    size_t n = 0;
+    bool ascii = true;
+    for (size_t i = 0; i < len && ascii; i++) ascii = (unsigned char)rec[i] < 0x80;
+    ws_err rc = ascii ? ascii_header(rec, len, &cells, &n, &mem)
+                      : org_table_read(rec, len, 0, &t);
     if (rc) {
+        free(cells);
+        free(mem);
         ingest_errors_add(errs, 1, 0, INGEST_E_HEADER, "");
         c->failed = rc;
         return rc;
     }
-    org_table_row *h = &t.rows[0];
-    size_t n = (size_t)h->ncells;
-    if (n > INGEST_CSV_MAX_COLS) {
-        org_table_free(&t);
-        return header_fail(c, errs, "", "more than %s columns", "4096");
+    if (!ascii) {
+        cells = t.rows[0].cells;
+        n = (size_t)t.rows[0].ncells;
     }
+    rc = header_cells(c, cells, n, errs);
+    if (ascii) {
+        free(cells);
+        free(mem);
+    } else {
+        org_table_free(&t);
+    }
+    return rc;
+}
+
+static ws_err header_cells(ingest_csv *c, char **cells, size_t n, ingest_errors *errs)
+{
+    if (n > INGEST_CSV_MAX_COLS) return header_fail(c, errs, "", "more than %s columns", "4096");
     c->ncols = n;
     c->kind = calloc(n ? n : 1, 1);
     c->tags = calloc(n ? n : 1, sizeof *c->tags);
     c->bcap = n > BATCH ? n : BATCH;
     c->batch = malloc(c->bcap * sizeof *c->batch);
     if (!c->kind || !c->tags || !c->batch) {
-        org_table_free(&t);
         c->failed = ws_fail(WS_ENOMEM, NULL, "out of memory");
         return c->failed;
     }
     int ti = -1, gi = -1, vi = -1, qi = -1;
     for (size_t i = 0; i < n; i++) {
-        const char *s = h->cells[i];
+        const char *s = cells[i];
         if (ti < 0 && name_in(s, time_names)) ti = (int)i;
         else if (gi < 0 && name_in(s, tag_names)) gi = (int)i;
         else if (vi < 0 && name_in(s, value_names)) vi = (int)i;
@@ -151,36 +210,30 @@ static ws_err header(ingest_csv *c, const char *rec, size_t len, ingest_errors *
         c->kind[gi] = COL_TAG;
         c->kind[vi] = COL_VALUE;
         if (qi >= 0) c->kind[qi] = COL_QUALITY;
-        org_table_free(&t);
         return WS_OK;
     }
     if (ti < 0) ti = 0;
     c->kind[ti] = COL_TIME;
     for (size_t i = 0; i < n; i++) {
         if ((int)i == ti) continue;
-        const char *s = h->cells[i];
+        const char *s = cells[i];
         if (!*s) continue; /* an unnamed column: ignored */
         size_t k = 0;
         while (s[k] && ingest_tag_check(s + k, 1) == INGEST_E_NONE) k++;
         unsigned char after = (unsigned char)s[k];
         if (k == 0 || k > WS_TAG_MAX ||
             !(after == 0 || after == ' ' || after == '(' || after == '[' || after >= 0x80)) {
-            rc = header_fail(c, errs, s, "column \"%s\" does not start with a tag", s);
-            org_table_free(&t);
-            return rc;
+            return header_fail(c, errs, s, "column \"%s\" does not start with a tag", s);
         }
         memcpy(c->tags[i], s, k);
         c->tags[i][k] = 0;
         for (size_t j = 0; j < i; j++) {
             if (c->kind[j] == COL_POINT && strcmp(c->tags[j], c->tags[i]) == 0) {
-                rc = header_fail(c, errs, c->tags[i], "tag %s has two columns", c->tags[i]);
-                org_table_free(&t);
-                return rc;
+                return header_fail(c, errs, c->tags[i], "tag %s has two columns", c->tags[i]);
             }
         }
         c->kind[i] = COL_POINT;
     }
-    org_table_free(&t);
     return WS_OK;
 }
 

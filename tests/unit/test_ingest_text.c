@@ -409,6 +409,14 @@ static void test_csv_header_and_limits(void **state)
     assert_int_equal(errs.sample[0].reason, INGEST_E_HEADER);
     const char *dup = "time,A,A\n";
     assert_int_equal(csv(dup, strlen(dup), NULL, 0, 5), WS_EINVAL);
+    /* Wide exports have hundreds of tag columns. */
+    char wide[4096] = "time";
+    for (int i = 0; i < 300; i++) sprintf(wide + strlen(wide), ",T%d", i);
+    strcat(wide, "\n1000");
+    for (int i = 0; i < 300; i++) strcat(wide, i == 299 ? ",7" : ",");
+    assert_int_equal(csv(wide, strlen(wide), NULL, 0, 100), WS_OK);
+    assert_int_equal(ngot, 1);
+    assert_string_equal(got[0].tag, "T299");
     /* An over-long row is one error; the rows after it still count. */
     size_t big = INGEST_CSV_MAX_ROW + 100;
     char *s = malloc(big + 64);
