@@ -95,6 +95,10 @@ FUZZ_EXTRA_fuzz_line := src/ingest/line.c
 FUZZ_EXTRA_fuzz_batch := src/ingest/batch.c src/ingest/line.c
 FUZZ_EXTRA_fuzz_csv := src/ingest/csv.c src/ingest/line.c src/org/table.c
 FUZZ_LIBS_fuzz_csv := $(shell pkg-config --libs libzip expat 2>/dev/null)
+FUZZ_EXTRA_fuzz_sparkplug := src/ingest/sparkplug.c
+FUZZ_EXTRA_fuzz_hikvision := src/ingest/hikvision.c
+FUZZ_EXTRA_fuzz_dahua := src/ingest/dahua.c
+FUZZ_LIBS_fuzz_hikvision := $(shell pkg-config --libs expat 2>/dev/null)
 $(foreach f,$(FUZZ_BIN),$(eval $(f): $(FUZZ_EXTRA_$(notdir $(f)))))
 fuzz: $(FUZZ_BIN)
 

@@ -126,6 +126,9 @@ ws_err dahua_parse_block(const char *s, size_t n, const ws_cam_rule *map, unsign
         while (vn && isspace((unsigned char)v[vn - 1])) vn--;
         if (kn == 4 && !strncasecmp(key, "Code", 4)) {
             if (vn == 0 || vn >= sizeof ev->raw_type) return ws_fail(WS_EINVAL, "Code", "Code is empty or too long");
+            for (size_t j = 0; j < vn; j++)
+                if ((unsigned char)v[j] < 0x20 || v[j] == 0x7F)
+                    return ws_fail(WS_EINVAL, "Code", "Code holds a control character");
             memcpy(ev->raw_type, v, vn);
             ev->raw_type[vn] = 0;
             have_code = true;
@@ -258,7 +261,7 @@ static void on_line(dahua_parser *p, dahua_cb cb, void *ud)
         } else {
             size_t k = n;
             while (k && isspace((unsigned char)l[k - 1])) k--;
-            if (k) skipped(p, &p->stats.malformed, "text outside a part", l, k);
+            if (k || over) skipped(p, &p->stats.malformed, "text outside a part", l, k);
         }
         return;
     case ST_HDR: {
@@ -340,12 +343,10 @@ void dahua_feed(dahua_parser *p, const uint8_t *chunk, size_t n, dahua_cb cb, vo
         const uint8_t *nl = memchr(chunk + i, '\n', n - i);
         size_t end = nl ? (size_t)(nl - chunk) : n, k = end - i;
         /* the line buffer only needs to hold headers and delimiter lines */
-        if (p->line_len + k < DAHUA_LINE_MAX) {
-            memcpy(p->line + p->line_len, chunk + i, k);
-            p->line_len += k;
-        } else {
-            p->line_over = true;
-        }
+        size_t room = DAHUA_LINE_MAX - 1 - p->line_len, take = k < room ? k : room;
+        memcpy(p->line + p->line_len, chunk + i, take); /* the same bytes whatever the chunking */
+        p->line_len += take;
+        if (take < k) p->line_over = true;
         if (p->state == ST_UNTIL) {
             size_t add = k + (nl ? 1 : 0);
             if (!p->body_over && p->body_len + add <= DAHUA_BLOCK_MAX) {

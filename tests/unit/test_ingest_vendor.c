@@ -768,6 +768,7 @@ static void dahua_blocks_and_mapping(void **state)
         {"action=Start;index=0", "Code"},      {"Code=VideoMotion;index=0", "action"},
         {"Code=VideoMotion;action=Go", "action"}, {"Code=VideoMotion;action=Start;index=-1", "index"},
         {"Code=;action=Start", "Code"},        {"garbage", "block"},
+        {"Code=Video\x01Motion;action=Start", "Code"},
     };
     for (size_t i = 0; i < NM(bad); i++) {
         ws_err_clear();
