@@ -64,8 +64,8 @@ static int cmd_seed(int argc, char **argv)
 typedef struct qparams {
     const char *sql;
     int n;
-    bool is_int[16];
-    char val[16][200];
+    bool is_int[17];
+    char val[17][200];
 } qparams;
 
 /* The parameters hazard_list binds for this query (see src/hazard/hazard.c). */
@@ -113,8 +113,15 @@ static void params_of(const char *query, const char *path, const char *arg, qpar
         }
         for (int i = np; i < 4; i++) snprintf(q->val[9 + i], 200, "%%");
         snprintf(q->val[13], 200, "%s", "");
-        q->is_int[14] = true;
+        q->is_int[14] = q->is_int[15] = q->is_int[16] = true;
         snprintf(q->val[14], 200, "0");
+        /* The first window of the first term's postings, as hazard_list
+         * walks them: [lo, hi) with lo from Q_HAZARD_TERM_WINDOW (hazards.sh
+         * looks it up and passes it in WS_BENCH_TERM_LO). */
+        q->n = 17;
+        snprintf(q->val[15], 200, "%lld", (long long)INT64_MAX);
+        const char *lo = getenv("WS_BENCH_TERM_LO");
+        snprintf(q->val[16], 200, "%s", lo && *lo ? lo : "0");
     } else {
         die("unknown query %s (state, overdue, terms)", query);
     }
@@ -357,6 +364,12 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "http")) return cmd_http(argc, argv);
     if (!strcmp(argv[1], "ceiling-sqlite")) return cmd_ceiling_sqlite(argc, argv);
     if (!strcmp(argv[1], "sql")) return cmd_sql(argc, argv);
+    if (!strcmp(argv[1], "term0") && argc > 2) { /* the term a search walks */
+        char t[4][64];
+        if (!hazard_terms_of(argv[2], t, 4)) die("no terms in %s", argv[2]);
+        printf("%s\n", t[0]);
+        return 0;
+    }
     die("unknown command %s", argv[1]);
     return 2;
 }

@@ -189,6 +189,12 @@ run_backend() { # sqlite|postgres
         overdue) url="/api/v1/hazards?overdue=1"; path=$site_path; arg=""; name=overdue ;;
         search) url="/api/v1/hazards?q=$QURL"; path=$site_path; arg=$QTEXT; name=terms ;;
         esac
+        if [ $q = search ]; then
+            local term0
+            term0=$("$TOOL" term0 "$QTEXT")
+            WS_BENCH_TERM_LO=$(dbq "SELECT hazard_id FROM hazard_terms WHERE term = '$term0' AND hazard_id < 9223372036854775807 ORDER BY hazard_id DESC LIMIT 1 OFFSET 1023")
+            export WS_BENCH_TERM_LO
+        fi
         http=$("$TOOL" http "$BASE" "$officer" "$url" "$CONC" "$DUR") || die "$be $q over HTTP: $http"
         if [ "$be" = sqlite ]; then
             ceil=$("$TOOL" ceiling-sqlite "$DBURL" "$name" "$CONC" "$DUR" "$path" ${arg:+"$arg"}) ||

@@ -875,6 +875,85 @@ static void like_of(const char *w, size_t n, char *out, size_t cap)
     out[k] = 0;
 }
 
+/* Rows of a list query appended to *v (grown as needed) until *n reaches
+ * want or the query ends. */
+static ws_err take_rows(store_stmt *st, size_t want, hazard_row **v, size_t *cap, size_t *n)
+{
+    bool row = false;
+    ws_err rc = WS_OK;
+    while (*n < want && !(rc = store_step(st, &row)) && row) {
+        if (*n == *cap) {
+            size_t nc = *cap ? *cap * 2 : 64;
+            hazard_row *nv = realloc(*v, nc * sizeof *nv);
+            if (!nv) return ws_fail(WS_ENOMEM, NULL, "out of memory");
+            *v = nv;
+            *cap = nc;
+        }
+        read_row(st, &(*v)[(*n)++], NULL, 0);
+    }
+    return rc;
+}
+
+static ws_err bind_common(store_stmt *st, const hazard_filter *f, int64_t cursor, size_t want)
+{
+    ws_err rc = store_bind_text(st, 1, f->path ? f->path : "/");
+    if (!rc) rc = store_bind_text(st, 2, f->grade ? f->grade : "");
+    if (!rc) rc = store_bind_int(st, 3, f->supervised);
+    if (!rc) rc = store_bind_int(st, 4, cursor);
+    if (!rc) rc = store_bind_int(st, 5, (int64_t)want);
+    return rc;
+}
+
+/* Postings of one term are walked newest first in windows of this many. */
+#define TERM_WINDOW 1024
+
+/* The lower bound of the window of term's postings below hi: the id of the
+ * TERM_WINDOW-th one, or 0 when fewer remain. */
+static ws_err term_window(store_conn *c, const char *term, int64_t hi, int64_t *lo)
+{
+    store_stmt *st = NULL;
+    bool row = false;
+    *lo = 0;
+    ws_err rc = store_prepare(c, Q_HAZARD_TERM_WINDOW, &st);
+    if (!rc) rc = store_bind_text(st, 1, term);
+    if (!rc) rc = store_bind_int(st, 2, hi);
+    if (!rc) rc = store_bind_int(st, 3, TERM_WINDOW - 1);
+    if (!rc) rc = store_step(st, &row);
+    if (!rc && row) *lo = store_col_int(st, 0);
+    store_finalize(st);
+    return rc;
+}
+
+/* Text search: window by window of the first term's postings, each a query
+ * over a known id range, until the page (and one more row) is full. */
+static ws_err search_rows(store_conn *c, const hazard_filter *f, char (*terms)[64], int nterms,
+                          char (*pats)[160], int npats, size_t want, hazard_row **v,
+                          size_t *cap, size_t *n)
+{
+    int64_t hi = f->cursor > 0 ? f->cursor : INT64_MAX;
+    ws_err rc = WS_OK;
+    while (!rc && *n < want) {
+        int64_t lo = 0;
+        rc = term_window(c, terms[0], hi, &lo);
+        store_stmt *st = NULL;
+        if (!rc) rc = store_prepare(c, Q_HAZARD_LIST_TERMS, &st);
+        if (!rc) rc = bind_common(st, f, 0, want - *n);
+        for (int i = 0; !rc && i < 4; i++)
+            rc = store_bind_text(st, 6 + i, terms[i < nterms ? i : nterms - 1]);
+        for (int i = 0; !rc && i < 4; i++)
+            rc = store_bind_text(st, 10 + i, i < npats ? pats[i] : "%");
+        if (!rc) rc = store_bind_text(st, 14, f->state ? f->state : "");
+        if (!rc) rc = store_bind_int(st, 15, f->overdue);
+        if (!rc) rc = store_bind_int(st, 16, hi);
+        if (!rc) rc = store_bind_int(st, 17, lo);
+        if (!rc) rc = take_rows(st, want, v, cap, n);
+        store_finalize(st);
+        if (lo <= 0) break; /* the postings are exhausted */
+        hi = lo;
+    }
+    return rc;
+}
+
 ws_err hazard_list(store_conn *c, const hazard_filter *f, hazard_row **items, size_t *n,
                    int64_t *next)
 {
@@ -897,54 +976,35 @@ ws_err hazard_list(store_conn *c, const hazard_filter *f, hazard_row **items, si
             return ws_fail(WS_EINVAL, "q", "q needs two Chinese characters or a word of letters "
                            "or digits");
     }
-    const char *sql = nterms ? Q_HAZARD_LIST_TERMS
-                      : f->overdue ? Q_HAZARD_LIST_OVERDUE
-                      : f->state ? Q_HAZARD_LIST_STATE : Q_HAZARD_LIST;
-    store_stmt *st = NULL;
-    ws_err rc = store_prepare(c, sql, &st);
-    if (!rc) rc = store_bind_text(st, 1, f->path ? f->path : "/");
-    if (!rc) rc = store_bind_text(st, 2, f->grade ? f->grade : "");
-    if (!rc) rc = store_bind_int(st, 3, f->supervised);
-    if (!rc) rc = store_bind_int(st, 4, f->cursor);
-    if (!rc) rc = store_bind_int(st, 5, limit + 1);
-    if (!rc && sql == Q_HAZARD_LIST_TERMS) {
-        for (int i = 0; !rc && i < 4; i++)
-            rc = store_bind_text(st, 6 + i, terms[i < nterms ? i : nterms - 1]);
-        for (int i = 0; !rc && i < 4; i++)
-            rc = store_bind_text(st, 10 + i, i < npats ? pats[i] : "%");
-        if (!rc) rc = store_bind_text(st, 14, f->state ? f->state : "");
-        if (!rc) rc = store_bind_int(st, 15, f->overdue);
-    } else if (!rc && sql == Q_HAZARD_LIST) {
-        rc = store_bind_text(st, 6, "");
-        if (!rc) rc = store_bind_int(st, 7, 0);
-    } else if (!rc) {
-        rc = store_bind_text(st, 6, f->state ? f->state : "");
-    }
-    size_t cap = 0;
+    /* One row more than the page tells whether there is a next page. */
+    size_t want = (size_t)limit + 1, cap = 0;
     hazard_row *v = NULL;
-    bool row = false;
-    while (!rc && !(rc = store_step(st, &row)) && row) {
-        if (*n == (size_t)limit) {
-            *next = v[*n - 1].id;
-            break;
+    ws_err rc;
+    if (nterms) {
+        rc = search_rows(c, f, terms, nterms, pats, npats, want, &v, &cap, n);
+    } else {
+        const char *sql = f->overdue ? Q_HAZARD_LIST_OVERDUE
+                          : f->state ? Q_HAZARD_LIST_STATE : Q_HAZARD_LIST;
+        store_stmt *st = NULL;
+        rc = store_prepare(c, sql, &st);
+        if (!rc) rc = bind_common(st, f, f->cursor, want);
+        if (!rc && sql == Q_HAZARD_LIST) {
+            rc = store_bind_text(st, 6, "");
+            if (!rc) rc = store_bind_int(st, 7, 0);
+        } else if (!rc) {
+            rc = store_bind_text(st, 6, f->state ? f->state : "");
         }
-        if (*n == cap) {
-            size_t nc = cap ? cap * 2 : 64;
-            hazard_row *nv = realloc(v, nc * sizeof *nv);
-            if (!nv) {
-                rc = ws_fail(WS_ENOMEM, NULL, "out of memory");
-                break;
-            }
-            v = nv;
-            cap = nc;
-        }
-        read_row(st, &v[(*n)++], NULL, 0);
+        if (!rc) rc = take_rows(st, want, &v, &cap, n);
+        store_finalize(st);
     }
-    store_finalize(st);
     if (rc) {
         free(v);
         *n = 0;
         return rc;
+    }
+    if (*n == want) {
+        (*n)--;
+        *next = v[*n - 1].id;
     }
     *items = v;
     return WS_OK;

@@ -75,7 +75,11 @@ const char Q_HAZARD_LIST_TERMS[] =
     TEXT_LIKE(10) TEXT_LIKE(11) TEXT_LIKE(12) TEXT_LIKE(13)
     "AND (CAST($14 AS TEXT) = '' OR h.state = $14) "
     "AND (CAST($15 AS BIGINT) = 0 OR h.overdue = 1) "
+    "AND t.hazard_id < $16 AND t.hazard_id >= $17 "
     "AND " FILTERS "ORDER BY t.hazard_id DESC LIMIT $5";
+const char Q_HAZARD_TERM_WINDOW[] =
+    "SELECT hazard_id FROM hazard_terms WHERE term = $1 AND hazard_id < $2 "
+    "ORDER BY hazard_id DESC LIMIT 1 OFFSET $3";
 const char Q_HAZARD_STATS[] =
     "SELECT h.state, COUNT(*), SUM(h.overdue), "
     "SUM(CASE WHEN h.grade = 'major' AND h.closed_at IS NULL THEN 1 ELSE 0 END), "

@@ -33,7 +33,9 @@ extern const char Q_HAZARD_LIST_STATE[];   /* $6 state (by the state index) */
 extern const char Q_HAZARD_LIST_OVERDUE[]; /* overdue ones (by the overdue index), $6 state|'' */
 extern const char Q_HAZARD_LIST_TERMS[];   /* $6..$9 terms (repeat the last when fewer),
                                              $10..$13 lower-case LIKE patterns ('%' unused),
-                                             $14 state|'', $15 overdue only */
+                                             $14 state|'', $15 overdue only,
+                                             $16 hi, $17 lo: the window hazard_id in [lo, hi) */
+extern const char Q_HAZARD_TERM_WINDOW[];  /* $1 term, $2 hi, $3 offset -> the lower bound */
 extern const char Q_HAZARD_STATS[];        /* $1 path -> state, count, overdue, major open,
                                              supervised open (grouped by state) */
 
