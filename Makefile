@@ -71,10 +71,10 @@ build/test/worksafe: $(TEST_CLI_OBJ) build/test/libworksafe.a
 	@echo "  LD      $@"
 	@$(CC) $(TEST_CFLAGS) $(TEST_CLI_OBJ) build/test/libworksafe.a $(PKG_LIBS) $(TEST_LDFLAGS) -o $@
 
-build/test/unit/%: tests/unit/%.c build/test/libworksafe.a
+build/test/unit/%: tests/unit/%.c tests/unit/pgdb.c tests/unit/pgdb.h build/test/libworksafe.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) $(TEST_CFLAGS) -Itests $< build/test/libworksafe.a $(PKG_LIBS) $(TEST_LIBS) $(TEST_LDFLAGS) -o $@
+	@$(CC) $(TEST_CFLAGS) -Itests $< tests/unit/pgdb.c build/test/libworksafe.a $(PKG_LIBS) $(TEST_LIBS) $(TEST_LDFLAGS) -o $@
 
 build/test/integration/%: tests/integration/%.c $(INTEG_COMMON) build/test/libworksafe.a
 	@mkdir -p $(dir $@)

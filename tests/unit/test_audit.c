@@ -25,6 +25,7 @@
 #include "audit/audit_int.h"
 #include "core/buf.h"
 #include "store/store.h"
+#include "unit/pgdb.h"
 
 typedef uint8_t hash_t[AUDIT_HASH_LEN];
 
@@ -1132,46 +1133,14 @@ static int teardown_sqlite(void **state)
     return f->dir[0] ? remove_dir(f->dir) : 0;
 }
 
-static void quiet(void *arg, const char *msg)
-{
-    (void)arg;
-    (void)msg;
-}
-
-static bool pg_admin(const char *url, const char *sql)
-{
-    PGconn *pc = PQconnectdb(url);
-    bool ok = false;
-    if (PQstatus(pc) == CONNECTION_OK) {
-        PQsetNoticeProcessor(pc, quiet, NULL); /* "does not exist, skipping" */
-        PGresult *r = PQexec(pc, sql);
-        ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-        if (!ok) fprintf(stderr, "pg: %s", PQerrorMessage(pc));
-        PQclear(r);
-    } else {
-        fprintf(stderr, "pg connect: %s", PQerrorMessage(pc));
-    }
-    PQfinish(pc);
-    return ok;
-}
-
-/* base with its database name replaced by db. */
-static void pg_url_for(const char *base, const char *db, char *out, size_t cap)
-{
-    const char *host = strstr(base, "://");
-    const char *slash = host ? strchr(host + 3, '/') : NULL;
-    const char *query = strchr(base, '?');
-    int len = slash ? (int)(slash - base) : query ? (int)(query - base) : (int)strlen(base);
-    snprintf(out, cap, "%.*s/%s%s", len, base, db, query ? query : "");
-}
 
 static bool pg_fresh_db(const char *admin, const char *db)
 {
     char sql[160];
     snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", db);
-    pg_admin(admin, sql);
+    pgdb_exec(admin, sql);
     snprintf(sql, sizeof sql, "CREATE DATABASE %s", db);
-    return pg_admin(admin, sql);
+    return pgdb_exec(admin, sql);
 }
 
 static int setup_pg(void **state)
@@ -1182,8 +1151,8 @@ static int setup_pg(void **state)
     snprintf(f->pg_admin, sizeof f->pg_admin, "%s", getenv("WS_TEST_PG_URL"));
     snprintf(f->pg_db, sizeof f->pg_db, "ws_audit_test_%ld", (long)getpid());
     snprintf(f->pg_db2, sizeof f->pg_db2, "ws_audit_rebuilt_%ld", (long)getpid());
-    pg_url_for(f->pg_admin, f->pg_db, f->url, sizeof f->url);
-    pg_url_for(f->pg_admin, f->pg_db2, f->url2, sizeof f->url2);
+    pgdb_url_for(f->pg_admin, f->pg_db, f->url, sizeof f->url);
+    pgdb_url_for(f->pg_admin, f->pg_db2, f->url2, sizeof f->url2);
     snprintf(f->dir, sizeof f->dir, "/tmp/ws_audit_pgtest_XXXXXX");
     if (!mkdtemp(f->dir)) return -1;
     fill_paths(f);
@@ -1205,9 +1174,9 @@ static int teardown_pg(void **state)
     if (!f->pg_db[0]) return 0;
     char sql[160];
     snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", f->pg_db);
-    bool ok = pg_admin(f->pg_admin, sql);
+    bool ok = pgdb_exec(f->pg_admin, sql);
     snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", f->pg_db2);
-    ok = pg_admin(f->pg_admin, sql) && ok;
+    ok = pgdb_exec(f->pg_admin, sql) && ok;
     return (f->dir[0] ? remove_dir(f->dir) : 0) == 0 && ok ? 0 : -1;
 }
 

@@ -29,6 +29,7 @@
 #include "org/org.h"
 #include "store/store.h"
 #include "workflow/workflow.h"
+#include "unit/pgdb.h"
 
 static const audit_actor WHO = {"account:1"};
 static const org_caller TRUSTED = {&WHO, NULL};
@@ -60,33 +61,6 @@ typedef struct tctx {
 static fixture fx_sqlite = {.kind = STORE_SQLITE}, fx_pg = {.kind = STORE_POSTGRES};
 static tctx tc;
 
-static void quiet(void *arg, const char *msg) { (void)arg, (void)msg; }
-
-static bool pg_admin(const char *url, const char *sql)
-{
-    PGconn *pc = PQconnectdb(url);
-    bool ok = false;
-    if (PQstatus(pc) == CONNECTION_OK) {
-        PQsetNoticeProcessor(pc, quiet, NULL);
-        PGresult *r = PQexec(pc, sql);
-        ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-        if (!ok) fprintf(stderr, "pg: %s", PQerrorMessage(pc));
-        PQclear(r);
-    } else {
-        fprintf(stderr, "pg connect: %s", PQerrorMessage(pc));
-    }
-    PQfinish(pc);
-    return ok;
-}
-
-static void pg_url_for(const char *base, const char *db, char *out, size_t cap)
-{
-    const char *host = strstr(base, "://");
-    const char *slash = host ? strchr(host + 3, '/') : NULL;
-    const char *query = strchr(base, '?');
-    int len = slash ? (int)(slash - base) : query ? (int)(query - base) : (int)strlen(base);
-    snprintf(out, cap, "%.*s/%s%s", len, base, db, query ? query : "");
-}
 
 static int64_t person(store_conn *c, int64_t unit, const char *name)
 {
@@ -155,10 +129,10 @@ static int db_setup(void **state)
         snprintf(tc.pg_db, sizeof tc.pg_db, "ws_wf_test_%ld_%d", (long)getpid(), f->n);
         char sql[160];
         snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", tc.pg_db);
-        pg_admin(f->pg_admin, sql);
+        pgdb_exec(f->pg_admin, sql);
         snprintf(sql, sizeof sql, "CREATE DATABASE %s", tc.pg_db);
-        if (!pg_admin(f->pg_admin, sql)) return -1;
-        pg_url_for(f->pg_admin, tc.pg_db, tc.url, sizeof tc.url);
+        if (!pgdb_exec(f->pg_admin, sql)) return -1;
+        pgdb_url_for(f->pg_admin, tc.pg_db, tc.url, sizeof tc.url);
     }
     if (store_open(tc.url, 2, &tc.s) || store_acquire(tc.s, &tc.c) || store_migrate(tc.c)) {
         fprintf(stderr, "store: %s\n", ws_err_message());
@@ -177,7 +151,7 @@ static int db_teardown(void **state)
     if (t->f->kind == STORE_POSTGRES) {
         char sql[160];
         snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", t->pg_db);
-        pg_admin(t->f->pg_admin, sql);
+        pgdb_exec(t->f->pg_admin, sql);
     }
     *state = t->f;
     return 0;
