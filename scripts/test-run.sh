@@ -72,7 +72,7 @@ done
 if [ -f tests/browser/run.mjs ]; then
     bdir=$(mktemp -d /tmp/ws-browser-XXXXXX)
     port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-    build/test/worksafe demo --data "$bdir" --listen "127.0.0.1:$port" --listen-tls "" --web build/web \
+    build/test/worksafe demo --data "$bdir" --listen "127.0.0.1:$port" --listen-tls "" --web build/web --tick-seconds 2 \
         >"$log_dir/browser-server.log" 2>&1 &
     browser_pid=$!
     for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done

@@ -125,7 +125,7 @@ export async function run(hz) {
     const r = await apiGet(page, '/hazards/reference');
     hazardApi = r.status === 200;
     if (!hazardApi) { console.log('# skip: the hazard API answers ' + r.status + '; the hazard page tests are skipped'); return; }
-    // The server's deadline timer (once a minute) marks it overdue while
+    // The server's deadline timer (every 2 s in the test run) marks it overdue while
     // the next tests run; the board test looks for it at the end.
     const gl = (await apiGet(page, '/people?q=' + encodeURIComponent('王磊'))).body.items[0];
     const post = (p, b) => page.evaluate(async ([u, body]) => {
