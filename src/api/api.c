@@ -90,6 +90,7 @@ static void routes_build(void)
     add_routes(api_risk_routes, api_risk_nroutes);
     add_routes(api_attach_routes, api_attach_nroutes);
     add_routes(api_riskmap_routes, api_riskmap_nroutes);
+    add_routes(api_telemetry_routes, api_telemetry_nroutes);
 }
 
 const api_route *const *api_route_table(size_t *n)

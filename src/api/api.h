@@ -93,6 +93,8 @@ extern const api_route api_riskmap_routes[];
 extern const size_t api_riskmap_nroutes;
 extern const api_route api_inspection_routes[];
 extern const size_t api_inspection_nroutes;
+extern const api_route api_telemetry_routes[];
+extern const size_t api_telemetry_nroutes;
 
 /* Global set-up: the store the API works on and the body cap. */
 typedef struct api_config {

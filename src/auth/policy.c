@@ -95,6 +95,11 @@ static const rule rules[] = {
      * all but regulators upload (workers photograph what they report). */
     {"attachment.read", ROLE_ALL, true, REL_NONE, NULL},
     {"attachment.write", ROLE_ALL & ~RG, true, REL_NONE, NULL},
+    /* Points (位号) and devices, the register the early-warning engine
+     * evaluates (limits, calibration dates, maintenance mode): everyone in
+     * scope reads; admins, managers and safety officers keep it. */
+    {"point.read", ROLE_ALL, true, REL_NONE, NULL},
+    {"point.write", A | M | SO, true, REL_NONE, NULL},
 };
 #define NRULES (sizeof rules / sizeof rules[0])
 

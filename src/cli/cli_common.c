@@ -21,6 +21,7 @@
 #include "http/http.h"
 #include "org/org.h"
 #include "risk/risk.h"
+#include "telemetry/point.h"
 #include "store/q_meta.h"
 #include "store/store.h"
 
@@ -64,6 +65,7 @@ ws_err cli_init_modules(const cli_opts *o)
     if ((rc = workflow_init())) return rc;
     if ((rc = risk_init())) return rc;
     if ((rc = risk_map_init())) return rc;
+    if ((rc = point_init())) return rc;
     if ((rc = hazard_init())) return rc;
     if ((rc = attach_init(o->data, NULL))) return rc;
     return WS_OK;

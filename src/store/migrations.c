@@ -430,6 +430,51 @@ const store_migration store_migrations[] = {
       * that grows with the table (bench/RESULTS.md, bench-hazards). SQLite
       * keeps walking hazards_state in id order. */
      "CREATE INDEX hazards_unit_state ON hazards(unit_id, state, id);\n"},
+    {9, "points and devices: the register the early-warning engine evaluates",
+     /* Devices (gas detectors, PLCs, DCS, cameras) and points (位号) on org
+      * units; codes and tags unique across the install (ingest finds a point
+      * by its tag alone). Limits NULL = none; maintenance_until: readings
+      * until then are recorded and never page anyone. */
+     "CREATE TABLE devices (\n"
+     "  id ID_PK,\n"
+     "  unit_id INTEGER NOT NULL REFERENCES units(id),\n"
+     "  code TEXT NOT NULL UNIQUE,\n"
+     "  name TEXT NOT NULL,\n"
+     "  kind TEXT NOT NULL,\n"                 /* gas_detector, plc, dcs, camera, other */
+     "  vendor TEXT,\n"
+     "  model TEXT,\n"
+     "  protocol TEXT NOT NULL,\n"             /* http, mqtt, modbus, camera */
+     "  calibration_due TEXT,\n"               /* YYYY-MM-DD */
+     "  maintenance_until INTEGER,\n"          /* ms UTC */
+     "  active INTEGER NOT NULL,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX devices_unit ON devices(unit_id);\n"
+     "CREATE TABLE points (\n"
+     "  id ID_PK,\n"
+     "  device_id INTEGER REFERENCES devices(id),\n"
+     "  unit_id INTEGER NOT NULL REFERENCES units(id),\n"
+     "  tag TEXT NOT NULL UNIQUE,\n"
+     "  name TEXT NOT NULL,\n"
+     "  kind TEXT NOT NULL,\n"
+     "  uom TEXT,\n"
+     "  range_low REAL,\n"
+     "  range_high REAL,\n"
+     "  resolution REAL,\n"
+     "  exposure_limit REAL,\n"
+     "  ll REAL,\n"
+     "  l REAL,\n"
+     "  h REAL,\n"
+     "  hh REAL,\n"
+     "  deadband REAL NOT NULL,\n"
+     "  on_delay_ms INTEGER NOT NULL,\n"
+     "  active INTEGER NOT NULL,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX points_unit ON points(unit_id);\n"
+     "CREATE INDEX points_device ON points(device_id);\n"},
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);

@@ -39,6 +39,7 @@ typedef struct world {
     long long park, ent[2], unit[2], person[2], account[2], dept[2], post[2], attach[2], hazard[2];
     char unit_code[2][32];
     long long risk[2][5]; /* risk object, unit, event, measure, task: made on first use */
+    long long device[2], point[2]; /* {device}, {point}: made on first use */
     int n;
 } world;
 
@@ -50,7 +51,8 @@ typedef struct world {
  * be erased), {n} a unique number, {self} the caller's username, {attach} an
  * attachment (a JPEG) of the in/out unit, uploaded by the root admin, {hazard}
  * a hidden danger of the in/out unit reported by the root admin, {fhazard} and
- * {fmajor} a fresh general / major one. */
+ * {fmajor} a fresh general / major one, {device} and {point} a device and a
+ * combustible gas point (位号) of the in/out unit made by the root admin. */
 typedef struct tmpl {
     const char *method, *pattern, *path, *body, *ctype;
 } tmpl;
@@ -176,6 +178,16 @@ static const tmpl tmpls[] = {
      "{\"grade\":\"general\"}", NULL},
     {"POST", "/api/v1/hazards/{id}/supervision", "/api/v1/hazards/{fmajor}/supervision",
      "{\"level\":\"city\",\"document_no\":\"督{n}\"}", NULL},
+    {"GET", "/api/v1/devices", "/api/v1/devices", NULL, NULL},
+    {"POST", "/api/v1/devices", "/api/v1/devices",
+     "{\"unit_id\":{unit},\"code\":\"DV{n}\",\"name\":\"可燃气体探测器\",\"kind\":\"gas_detector\",\"protocol\":\"modbus\"}", NULL},
+    {"GET", "/api/v1/devices/{id}", "/api/v1/devices/{device}", NULL, NULL},
+    {"PATCH", "/api/v1/devices/{id}", "/api/v1/devices/{device}", "{\"name\":\"探测器{n}\"}", NULL},
+    {"GET", "/api/v1/points", "/api/v1/points", NULL, NULL},
+    {"POST", "/api/v1/points", "/api/v1/points",
+     "{\"unit_id\":{unit},\"tag\":\"GT{n}\",\"name\":\"可燃气体\",\"kind\":\"combustible\"}", NULL},
+    {"GET", "/api/v1/points/{id}", "/api/v1/points/{point}", NULL, NULL},
+    {"PATCH", "/api/v1/points/{id}", "/api/v1/points/{point}", "{\"name\":\"测点{n}\"}", NULL},
     {"GET", "/api/v1/attachments/{id}", "/api/v1/attachments/{attach}", NULL, NULL},
     {"GET", "/api/v1/attachments/{id}/thumb", "/api/v1/attachments/{attach}/thumb", NULL, NULL},
 };
@@ -417,6 +429,19 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
                 if (key[0] == 'h') w->hazard[side] = id;
                 snprintf(v, sizeof v, "%lld", id);
             }
+        } else if (!strcmp(key, "device") || !strcmp(key, "point")) {
+            bool dev = key[0] == 'd';
+            long long *slot = dev ? &w->device[side] : &w->point[side];
+            if (!*slot) {
+                if (dev)
+                    snprintf(b, sizeof b, "{\"unit_id\":%lld,\"code\":\"PD%d\",\"name\":\"探测器\","
+                             "\"kind\":\"gas_detector\",\"protocol\":\"mqtt\"}", w->unit[side], ++w->n);
+                else
+                    snprintf(b, sizeof b, "{\"unit_id\":%lld,\"tag\":\"PP%d\",\"name\":\"测点\","
+                             "\"kind\":\"combustible\"}", w->unit[side], ++w->n);
+                *slot = post_id(w, dev ? "/api/v1/devices" : "/api/v1/points", b);
+            }
+            snprintf(v, sizeof v, "%lld", *slot);
         } else if (!strcmp(key, "funit")) {
             snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"area\",\"code\":\"F%d\",\"name\":\"临时\"}",
                      w->unit[side], ++w->n);

@@ -1,0 +1,56 @@
+/* q_telemetry.c — SQL of the points (位号) and devices register; see
+ * q_telemetry.h for parameters and column orders. Written once for SQLite
+ * 3.40 and PostgreSQL 15. Rows reach their scope through their own org unit. */
+#include "store/q_telemetry.h"
+
+#define DEVICE_COLS                                                                       \
+    "d.id, d.unit_id, d.code, d.name, d.kind, d.vendor, d.model, d.protocol, "           \
+    "d.calibration_due, d.maintenance_until, d.active, d.created_at, d.updated_at, u.path"
+#define DEVICE_FROM " FROM devices d JOIN units u ON u.id = d.unit_id "
+
+#define POINT_COLS                                                                        \
+    "p.id, p.device_id, p.unit_id, p.tag, p.name, p.kind, p.uom, p.range_low, "          \
+    "p.range_high, p.resolution, p.exposure_limit, p.ll, p.l, p.h, p.hh, p.deadband, "   \
+    "p.on_delay_ms, p.active, p.created_at, p.updated_at, u.path"
+#define POINT_FROM " FROM points p JOIN units u ON u.id = p.unit_id "
+
+/* Scope, unit subtree, kind, active, text; then the page. */
+#define LIST_WHERE(alias, code)                                                           \
+    "WHERE u.path LIKE CAST($1 AS TEXT) || '%' "                                          \
+    "AND (CAST($2 AS BIGINT) = 0 OR u.path LIKE (SELECT path FROM units WHERE id = $2) || '%') " \
+    "AND (CAST($3 AS TEXT) = '' OR " alias ".kind = $3) "                                 \
+    "AND (CAST($4 AS BIGINT) < 0 OR " alias ".active = $4) "                              \
+    "AND (CAST($5 AS TEXT) = '' OR LOWER(" alias "." code ") LIKE '%' || LOWER($5) || '%' " \
+    "OR " alias ".name LIKE '%' || $5 || '%') "
+#define LIST_PAGE(alias) "AND " alias ".id > $6 ORDER BY " alias ".id LIMIT $7"
+
+/* ---------------------------------------------------------------- devices */
+const char Q_DEVICE_INSERT[] =
+    "INSERT INTO devices (unit_id, code, name, kind, vendor, model, protocol, calibration_due, "
+    "maintenance_until, active, created_at, updated_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10) RETURNING id";
+const char Q_DEVICE_UPDATE[] =
+    "UPDATE devices SET unit_id = $2, code = $3, name = $4, kind = $5, vendor = $6, "
+    "model = $7, protocol = $8, calibration_due = $9, maintenance_until = $10, active = $11, "
+    "updated_at = $12 WHERE id = $1";
+const char Q_DEVICE_GET[] = "SELECT " DEVICE_COLS DEVICE_FROM "WHERE d.id = $1";
+const char Q_DEVICE_BY_CODE[] = "SELECT id FROM devices WHERE code = $1";
+const char Q_DEVICE_LIST[] =
+    "SELECT " DEVICE_COLS DEVICE_FROM LIST_WHERE("d", "code") LIST_PAGE("d");
+
+/* ----------------------------------------------------------------- points */
+const char Q_POINT_INSERT[] =
+    "INSERT INTO points (device_id, unit_id, tag, name, kind, uom, range_low, range_high, "
+    "resolution, exposure_limit, ll, l, h, hh, deadband, on_delay_ms, active, created_at, "
+    "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
+    "$16, 1, $17, $17) RETURNING id";
+const char Q_POINT_UPDATE[] =
+    "UPDATE points SET device_id = $2, unit_id = $3, tag = $4, name = $5, kind = $6, uom = $7, "
+    "range_low = $8, range_high = $9, resolution = $10, exposure_limit = $11, ll = $12, "
+    "l = $13, h = $14, hh = $15, deadband = $16, on_delay_ms = $17, active = $18, "
+    "updated_at = $19 WHERE id = $1";
+const char Q_POINT_GET[] = "SELECT " POINT_COLS POINT_FROM "WHERE p.id = $1";
+const char Q_POINT_BY_TAG[] = "SELECT id FROM points WHERE tag = $1";
+const char Q_POINT_LIST[] =
+    "SELECT " POINT_COLS POINT_FROM LIST_WHERE("p", "tag")
+    "AND (CAST($8 AS BIGINT) = 0 OR p.device_id = $8) " LIST_PAGE("p");

@@ -1,0 +1,39 @@
+/* q_telemetry.h — named queries of the points (位号) and devices register
+ * (src/telemetry/point.c); the schema is migration 9 "points and devices" of
+ * src/store/migrations.c.
+ *
+ * Column orders of the row-returning queries (the readers in point.c rely
+ * on them):
+ *   device rows: id, unit_id, code, name, kind, vendor, model, protocol,
+ *                calibration_due, maintenance_until, active, created_at,
+ *                updated_at, unit path
+ *   point rows:  id, device_id, unit_id, tag, name, kind, uom, range_low,
+ *                range_high, resolution, exposure_limit, ll, l, h, hh,
+ *                deadband, on_delay_ms, active, created_at, updated_at,
+ *                unit path
+ * The unit path is that of the row's org unit (the scope). List parameters:
+ * $1 scope path, $2 unit id (its subtree) or 0, $3 kind or '', $4 active or
+ * -1, $5 text to find in code/tag or name or '', $6 cursor, $7 limit, and for
+ * points $8 device id or 0. */
+#ifndef WS_Q_TELEMETRY_H
+#define WS_Q_TELEMETRY_H
+
+extern const char Q_DEVICE_INSERT[];  /* $1 unit_id, $2 code, $3 name, $4 kind, $5 vendor,
+                                         $6 model, $7 protocol, $8 calibration_due,
+                                         $9 maintenance_until, $10 now -> id */
+extern const char Q_DEVICE_UPDATE[];  /* $1 id, $2..$9 as insert, $10 maintenance_until,
+                                         $11 active, $12 now */
+extern const char Q_DEVICE_GET[];     /* $1 id */
+extern const char Q_DEVICE_BY_CODE[]; /* $1 code -> id */
+extern const char Q_DEVICE_LIST[];
+
+extern const char Q_POINT_INSERT[];   /* $1 device_id, $2 unit_id, $3 tag, $4 name, $5 kind,
+                                         $6 uom, $7 range_low, $8 range_high, $9 resolution,
+                                         $10 exposure_limit, $11 ll, $12 l, $13 h, $14 hh,
+                                         $15 deadband, $16 on_delay_ms, $17 now -> id */
+extern const char Q_POINT_UPDATE[];   /* $1 id, $2..$17 as insert, $18 active, $19 now */
+extern const char Q_POINT_GET[];      /* $1 id */
+extern const char Q_POINT_BY_TAG[];   /* $1 tag -> id */
+extern const char Q_POINT_LIST[];
+
+#endif
