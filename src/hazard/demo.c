@@ -3,12 +3,14 @@
  * persons, the synthesis workshop's reactors, the distillation unit, the
  * loading station) assessed by LEC, with control measures and inspection
  * tasks; a drawn plan of each site with its areas' polygons for the
- * four-colour map; and hidden dangers in every state of their lifecycle,
+ * four-colour map; its gas detectors and DCS tags (位号) with the GB/T 50493
+ * defaults; and hidden dangers in every state of their lifecycle,
  * moved there through the same code paths and guards as a user's requests
  * (reported by the grid's people, graded and assigned by the safety officer,
  * rectified by the assignee, accepted by someone else; a 重大 one with 五落实,
  * its 治理方案 and 挂牌督办; one past its deadline, marked overdue by the
  * timer). Runs inside the demo's transaction after org_demo_seed. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@
 #include "hazard/hazard.h"
 #include "org/org.h"
 #include "risk/risk.h"
+#include "telemetry/point.h"
 
 #define DAY 86400000LL
 
@@ -403,6 +406,74 @@ static ws_err seed_plans(demo_ctx *d)
     return rc ? rc : seed_plan(d, "HDJX-S2", "二厂区平面图.png", s2, 3);
 }
 
+/* ------------------------------------------------- devices and points */
+
+/* The gas detectors and DCS tags of the demo plant (位号), with the
+ * register's GB/T 50493 defaults for the gas points. */
+static ws_err seed_points(demo_ctx *d)
+{
+    static const struct {
+        const char *unit, *code, *name, *kind, *vendor, *model, *protocol, *cal;
+    } devs[] = {
+        {"HDJX-S2-GQ", "GD-GQ-01", "罐区可燃气体检测报警控制器", "gas_detector", "汉威",
+         "HW-2000", "modbus", "2027-03-31"},
+        {"HDJX-S2-ZX", "GD-ZX-01", "装卸站气体检测报警控制器", "gas_detector", "汉威", "HW-2000",
+         "modbus", "2026-12-15"},
+        {"HDJX-S1-HC", "DCS-HC", "合成车间 DCS", "dcs", "浙江中控", "ECS-700", "mqtt", NULL},
+    };
+    int64_t dev[3] = {0};
+    ws_err rc = WS_OK;
+    for (int i = 0; !rc && i < 3; i++) {
+        point_device_in in = {.unit_id = unit_of(d, devs[i].unit, NULL), .code = devs[i].code,
+                              .name = devs[i].name, .kind = devs[i].kind,
+                              .vendor = devs[i].vendor, .model = devs[i].model,
+                              .protocol = devs[i].protocol, .calibration_due = devs[i].cal,
+                              .active = true};
+        rc = point_device_create(d->c, &d->trusted, &in, &dev[i]);
+    }
+    static const struct {
+        int dev;
+        const char *unit, *tag, *name, *kind, *uom;
+        double resolution, exposure_limit;
+    } pts[] = {
+        {0, "HDJX-S2-GQ-G1", "GT-101", "T-101 罐根可燃气体", "combustible", "%LEL", 0.1, 0},
+        {0, "HDJX-S2-GQ-G1", "GT-102", "T-102 罐根可燃气体", "combustible", "%LEL", 0.1, 0},
+        {0, "HDJX-S2-GQ-G1", "GT-103", "T-103 罐根可燃气体", "combustible", "%LEL", 0.1, 0},
+        {0, "HDJX-S2-GQ-G1", "GT-104", "T-104 罐根可燃气体", "combustible", "%LEL", 0.1, 0},
+        {0, "HDJX-S2-GQ-G2", "GT-201", "泵房可燃气体", "combustible", "%LEL", 0.1, 0},
+        {0, "HDJX-S2-GQ-G2", "AT-201", "泵房甲醇 (有毒)", "toxic", "mg/m³", 0.1, 25},
+        {1, "HDJX-S2-ZX-G1", "GT-301", "1# 鹤位可燃气体", "combustible", "%LEL", 0.1, 0},
+        {1, "HDJX-S2-ZX-G1", "GT-302", "2# 鹤位可燃气体", "combustible", "%LEL", 0.1, 0},
+        {2, "HDJX-S1-HC-G1", "OX-201", "R-201 釜旁氧含量", "oxygen", "%VOL", 0.1, 0},
+        {2, "HDJX-S1-HC-G1", "TI-201", "R-201 反应温度", "temperature", "°C", 0.1, 0},
+        {2, "HDJX-S1-HC-G1", "PI-201", "R-201 釜压", "pressure", "MPa", 0.01, 0},
+    };
+    for (size_t i = 0; !rc && i < sizeof pts / sizeof pts[0]; i++) {
+        point_in in = {.device_id = dev[pts[i].dev], .unit_id = unit_of(d, pts[i].unit, NULL),
+                       .tag = pts[i].tag, .name = pts[i].name, .kind = pts[i].kind,
+                       .uom = pts[i].uom, .resolution = pts[i].resolution,
+                       .exposure_limit = pts[i].exposure_limit, .active = true,
+                       .range_low = NAN, .range_high = NAN, .ll = NAN, .l = NAN, .h = NAN,
+                       .hh = NAN};
+        in.set = POINT_SET_DEVICE | POINT_SET_UNIT | POINT_SET_TAG | POINT_SET_NAME |
+                 POINT_SET_KIND | POINT_SET_UOM | POINT_SET_RESOLUTION | POINT_SET_ACTIVE;
+        if (pts[i].exposure_limit > 0) in.set |= POINT_SET_EXPOSURE;
+        else in.exposure_limit = NAN;
+        if (!strcmp(pts[i].kind, "temperature")) {
+            in.range_low = 0, in.range_high = 200, in.h = 85, in.hh = 95, in.deadband = 1;
+            in.set |= POINT_SET_RANGE_LOW | POINT_SET_RANGE_HIGH | POINT_SET_H | POINT_SET_HH |
+                      POINT_SET_DEADBAND;
+        } else if (!strcmp(pts[i].kind, "pressure")) {
+            in.range_low = 0, in.range_high = 1.6, in.h = 0.6, in.hh = 0.8, in.deadband = 0.02;
+            in.set |= POINT_SET_RANGE_LOW | POINT_SET_RANGE_HIGH | POINT_SET_H | POINT_SET_HH |
+                      POINT_SET_DEADBAND;
+        }
+        int64_t id = 0;
+        rc = point_create(d->c, &d->trusted, &in, &id);
+    }
+    return rc;
+}
+
 ws_err hazard_demo_seed(store_conn *c, const audit_actor *who, const org_demo_ids *ids)
 {
     demo_ctx d = {.c = c, .who = who, .trusted = {who, NULL}, .ent = ids->enterprise};
@@ -411,7 +482,9 @@ ws_err hazard_demo_seed(store_conn *c, const audit_actor *who, const org_demo_id
     if (rc) return rc;
     snprintf(d.ent_path, sizeof d.ent_path, "%s", e.path);
     int64_t ev_tank = 0, ev_reactor = 0, now = clock_now_ms();
-    if ((rc = seed_register(&d, ids, &ev_tank, &ev_reactor)) || (rc = seed_plans(&d))) return rc;
+    if ((rc = seed_register(&d, ids, &ev_tank, &ev_reactor)) || (rc = seed_plans(&d)) ||
+        (rc = seed_points(&d)))
+        return rc;
     for (size_t i = 0; !rc && i < sizeof hazards / sizeof hazards[0]; i++) {
         const demo_hazard *h = &hazards[i];
         rc = seed_hazard(&d, h, h->event == 1 ? ev_tank : h->event == 2 ? ev_reactor : 0, ids, now);
