@@ -475,6 +475,47 @@ const store_migration store_migrations[] = {
      ");\n"
      "CREATE INDEX points_unit ON points(unit_id);\n"
      "CREATE INDEX points_device ON points(device_id);\n"},
+    {10, "series store: sealed Gorilla chunks and 1-minute / 1-hour rollups",
+     /* Applied to the series store's own database (DATA/series.db on
+      * SQLite, so a big ingest never holds the main file's write lock) and,
+      * on PostgreSQL, to the same database. point_id is not a foreign key:
+      * on SQLite the points live in the other file. A chunk is one point's
+      * readings as src/telemetry/gorilla encodes them; resolution NULL = a
+      * raw chunk. Rollups cover finite values only; last is the value at
+      * the latest last_t, so a late chunk for the same bucket merges. */
+     "CREATE TABLE series_chunks (\n"
+     "  id ID_PK,\n"
+     "  point_id INTEGER NOT NULL,\n"
+     "  t_first INTEGER NOT NULL,\n"
+     "  t_last INTEGER NOT NULL,\n"
+     "  n INTEGER NOT NULL,\n"
+     "  data BLOB NOT NULL,\n"
+     "  resolution REAL,\n"
+     "  sealed_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX series_chunks_point ON series_chunks(point_id, t_first);\n"
+     "CREATE TABLE series_1m (\n"
+     "  point_id INTEGER NOT NULL,\n"
+     "  bucket INTEGER NOT NULL,\n"
+     "  n INTEGER NOT NULL,\n"
+     "  v_min REAL NOT NULL,\n"
+     "  v_max REAL NOT NULL,\n"
+     "  v_sum REAL NOT NULL,\n"
+     "  v_last REAL NOT NULL,\n"
+     "  last_t INTEGER NOT NULL,\n"
+     "  PRIMARY KEY (point_id, bucket)\n"
+     ");\n"
+     "CREATE TABLE series_1h (\n"
+     "  point_id INTEGER NOT NULL,\n"
+     "  bucket INTEGER NOT NULL,\n"
+     "  n INTEGER NOT NULL,\n"
+     "  v_min REAL NOT NULL,\n"
+     "  v_max REAL NOT NULL,\n"
+     "  v_sum REAL NOT NULL,\n"
+     "  v_last REAL NOT NULL,\n"
+     "  last_t INTEGER NOT NULL,\n"
+     "  PRIMARY KEY (point_id, bucket)\n"
+     ");\n"},
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);

@@ -54,3 +54,35 @@ const char Q_POINT_BY_TAG[] = "SELECT id FROM points WHERE tag = $1";
 const char Q_POINT_LIST[] =
     "SELECT " POINT_COLS POINT_FROM LIST_WHERE("p", "tag")
     "AND (CAST($8 AS BIGINT) = 0 OR p.device_id = $8) " LIST_PAGE("p");
+
+/* ----------------------------------------------------------------- series */
+const char Q_SERIES_CHUNK_INSERT[] =
+    "INSERT INTO series_chunks (point_id, t_first, t_last, n, data, resolution, sealed_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+#define SERIES_UPSERT(table)                                                              \
+    "INSERT INTO " table " (point_id, bucket, n, v_min, v_max, v_sum, v_last, last_t) "   \
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "                                            \
+    "ON CONFLICT (point_id, bucket) DO UPDATE SET n = " table ".n + excluded.n, "         \
+    "v_min = CASE WHEN excluded.v_min < " table ".v_min THEN excluded.v_min "             \
+    "ELSE " table ".v_min END, "                                                          \
+    "v_max = CASE WHEN excluded.v_max > " table ".v_max THEN excluded.v_max "             \
+    "ELSE " table ".v_max END, "                                                          \
+    "v_sum = " table ".v_sum + excluded.v_sum, "                                          \
+    "v_last = CASE WHEN excluded.last_t >= " table ".last_t THEN excluded.v_last "        \
+    "ELSE " table ".v_last END, "                                                         \
+    "last_t = CASE WHEN excluded.last_t >= " table ".last_t THEN excluded.last_t "        \
+    "ELSE " table ".last_t END"
+const char Q_SERIES_1M_UPSERT[] = SERIES_UPSERT("series_1m");
+const char Q_SERIES_1H_UPSERT[] = SERIES_UPSERT("series_1h");
+
+#define SERIES_OVERLAP " FROM series_chunks WHERE point_id = $1 AND t_first < $3 AND t_last >= $2"
+const char Q_SERIES_CHUNK_COUNT[] = "SELECT COALESCE(SUM(n), 0)" SERIES_OVERLAP;
+const char Q_SERIES_CHUNK_RANGE[] =
+    "SELECT id, t_first, t_last, n, data, resolution" SERIES_OVERLAP " ORDER BY t_first, id";
+
+#define SERIES_ROLLUP_RANGE(table)                                                        \
+    "SELECT bucket, n, v_min, v_max, v_sum, v_last, last_t FROM " table                  \
+    " WHERE point_id = $1 AND bucket >= $2 AND bucket < $3 ORDER BY bucket"
+const char Q_SERIES_1M_RANGE[] = SERIES_ROLLUP_RANGE("series_1m");
+const char Q_SERIES_1H_RANGE[] = SERIES_ROLLUP_RANGE("series_1h");

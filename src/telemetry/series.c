@@ -1,0 +1,486 @@
+/* series.c — the series store: open Gorilla chunks per point in a fixed
+ * table, sealed with their 1-minute and 1-hour rollups in one transaction,
+ * and a history read that picks raw chunks or rollups to fit a chart. See
+ * series.h for the contract and docs/internals/telemetry.md "Series store".
+ * SQL lives in store/q_telemetry.c. */
+#include "telemetry/series.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "store/q_telemetry.h"
+#include "telemetry/gorilla.h"
+
+enum { Q_BAD = 2, Q_STALE = 3 }; /* ws_quality of ingest/reading.h (a layer above) */
+
+typedef struct slot {
+    int64_t point_id;
+    double res;        /* NaN: raw chunks */
+    uint32_t n;        /* readings in the open chunk; 0 = no chunk started */
+    int64_t t_min, t_max, opened_at;
+    gorilla_enc enc;
+    uint8_t buf[SERIES_CHUNK_BYTES];
+} slot;
+
+typedef struct pair {
+    int64_t t;
+    double v;
+    uint32_t i; /* stored order, to break ties of t */
+} pair;
+
+struct series {
+    store *st;
+    series_config cfg;
+    pthread_mutex_t mu;
+    slot *slots;
+    int used;
+    int32_t *index; /* open addressing by point id: slot number or -1 */
+    size_t mask;
+    /* seal scratch, under mu */
+    uint8_t chunk[SERIES_CHUNK_BYTES];
+    int64_t dt[SERIES_READINGS_MAX];
+    double dv[SERIES_READINGS_MAX];
+    pair pairs[SERIES_READINGS_MAX];
+};
+
+static int64_t floor_to(int64_t t, int64_t w)
+{
+    int64_t q = t / w;
+    if (t % w != 0 && t < 0) q--;
+    return q * w;
+}
+
+static int64_t ceil_div(int64_t a, int64_t b) { return a <= 0 ? 0 : (a + b - 1) / b; }
+
+ws_err series_url(const char *main_url, const char *data_dir, char *out, size_t cap)
+{
+    int w;
+    if (!strncmp(main_url, "postgres://", 11) || !strncmp(main_url, "postgresql://", 13))
+        w = snprintf(out, cap, "%s", main_url);
+    else
+        w = snprintf(out, cap, "%s/series.db", data_dir);
+    if (w < 0 || (size_t)w >= cap) return ws_fail(WS_ETOOBIG, "url", "series store URL too long");
+    return WS_OK;
+}
+
+ws_err series_open(const char *url, const series_config *cfg, series **out)
+{
+    *out = NULL;
+    series_config c = {4096, SERIES_CHUNK_BYTES, 60000};
+    if (cfg) {
+        if (cfg->capacity) c.capacity = cfg->capacity;
+        if (cfg->chunk_bytes) c.chunk_bytes = cfg->chunk_bytes;
+        if (cfg->max_age_ms) c.max_age_ms = cfg->max_age_ms;
+    }
+    if (c.capacity < 1 || c.capacity > (1 << 24))
+        return ws_fail(WS_EINVAL, "capacity", "series capacity must be 1..16777216");
+    if (c.chunk_bytes < 64 || c.chunk_bytes > SERIES_CHUNK_BYTES)
+        return ws_fail(WS_EINVAL, "chunk_bytes", "series chunk size must be 64..%d",
+                       SERIES_CHUNK_BYTES);
+    if (c.max_age_ms < 0) return ws_fail(WS_EINVAL, "max_age_ms", "series max age must be >= 0");
+    series *s = calloc(1, sizeof *s);
+    if (!s) return ws_fail(WS_ENOMEM, NULL, "series: out of memory");
+    s->cfg = c;
+    size_t hcap = 16;
+    while (hcap < (size_t)c.capacity * 2) hcap <<= 1;
+    s->mask = hcap - 1;
+    s->slots = calloc((size_t)c.capacity, sizeof *s->slots);
+    s->index = malloc(hcap * sizeof *s->index);
+    if (!s->slots || !s->index) {
+        free(s->slots);
+        free(s->index);
+        free(s);
+        return ws_fail(WS_ENOMEM, NULL, "series: out of memory");
+    }
+    memset(s->index, 0xff, hcap * sizeof *s->index);
+    pthread_mutex_init(&s->mu, NULL);
+    store_conn *conn = NULL;
+    ws_err rc = store_open(url, 2, &s->st);
+    if (!rc) rc = store_acquire(s->st, &conn);
+    if (!rc) rc = store_migrate(conn);
+    if (conn) store_release(conn);
+    if (rc) {
+        store_close(s->st);
+        pthread_mutex_destroy(&s->mu);
+        free(s->slots);
+        free(s->index);
+        free(s);
+        return rc;
+    }
+    *out = s;
+    return WS_OK;
+}
+
+store *series_store(series *s) { return s->st; }
+
+/* The slot of point_id; with claim, a new one when it has none. NULL and
+ * WS_ETOOBIG when the table is full (or WS_ENOTFOUND without claim). */
+static ws_err find_slot(series *s, int64_t point_id, bool claim, slot **out)
+{
+    size_t h = (size_t)(((uint64_t)point_id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & s->mask;
+    for (;;) {
+        int32_t k = s->index[h];
+        if (k < 0) break;
+        if (s->slots[k].point_id == point_id) {
+            *out = &s->slots[k];
+            return WS_OK;
+        }
+        h = (h + 1) & s->mask;
+    }
+    *out = NULL;
+    if (!claim) return WS_ENOTFOUND;
+    if (s->used >= s->cfg.capacity)
+        return ws_fail(WS_ETOOBIG, "point_id",
+                       "series: open-chunk table full (%d points); point %lld not stored",
+                       s->cfg.capacity, (long long)point_id);
+    slot *sl = &s->slots[s->used];
+    s->index[h] = s->used++;
+    sl->point_id = point_id;
+    sl->res = NAN;
+    sl->n = 0;
+    *out = sl;
+    return WS_OK;
+}
+
+static int pair_cmp(const void *a, const void *b)
+{
+    const pair *x = a, *y = b;
+    if (x->t != y->t) return x->t < y->t ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Upsert the rollups of pairs[0..np) (sorted by time) in buckets of w. */
+static ws_err upsert_buckets(store_conn *c, const char *q, int64_t point_id, int64_t w,
+                             const pair *p, size_t np)
+{
+    store_stmt *st = NULL;
+    ws_err rc = store_prepare(c, q, &st);
+    if (rc) return rc;
+    size_t i = 0;
+    while (i < np && !rc) {
+        int64_t b = floor_to(p[i].t, w);
+        int64_t n = 0;
+        double mn = p[i].v, mx = p[i].v, sum = 0, last = p[i].v;
+        int64_t last_t = p[i].t;
+        for (; i < np && floor_to(p[i].t, w) == b; i++, n++) {
+            double v = p[i].v;
+            if (v < mn) mn = v;
+            if (v > mx) mx = v;
+            sum += v;
+            last = v;
+            last_t = p[i].t;
+        }
+        bool row;
+        if ((rc = store_reset(st)) || (rc = store_bind_int(st, 1, point_id)) ||
+            (rc = store_bind_int(st, 2, b)) || (rc = store_bind_int(st, 3, n)) ||
+            (rc = store_bind_double(st, 4, mn)) || (rc = store_bind_double(st, 5, mx)) ||
+            (rc = store_bind_double(st, 6, sum)) || (rc = store_bind_double(st, 7, last)) ||
+            (rc = store_bind_int(st, 8, last_t)))
+            break;
+        rc = store_step(st, &row);
+    }
+    store_finalize(st);
+    return rc;
+}
+
+/* Seal sl's open chunk: the chunk and its rollups in one transaction. On
+ * failure the chunk stays open. Under s->mu. */
+static ws_err seal(series *s, slot *sl)
+{
+    if (sl->n == 0) return WS_OK;
+    gorilla_enc tmp = sl->enc;
+    memcpy(s->chunk, sl->buf, s->cfg.chunk_bytes);
+    tmp.buf = s->chunk;
+    size_t len = 0, m = 0;
+    ws_err rc = gorilla_enc_finish(&tmp, &len);
+    if (!rc) rc = gorilla_decode(s->chunk, len, s->dt, s->dv, SERIES_READINGS_MAX, &m);
+    if (rc || m != sl->n)
+        return ws_fail(WS_EINTERNAL, NULL, "series: chunk of point %lld does not decode",
+                       (long long)sl->point_id);
+    size_t np = 0;
+    for (size_t i = 0; i < m; i++)
+        if (isfinite(s->dv[i])) s->pairs[np++] = (pair){s->dt[i], s->dv[i], (uint32_t)i};
+    qsort(s->pairs, np, sizeof *s->pairs, pair_cmp);
+
+    store_conn *c = NULL;
+    store_stmt *st = NULL;
+    bool row;
+    rc = store_acquire(s->st, &c);
+    if (rc) return rc;
+    if ((rc = store_begin(c))) goto done;
+    if ((rc = store_prepare(c, Q_SERIES_CHUNK_INSERT, &st))) goto done;
+    if ((rc = store_bind_int(st, 1, sl->point_id)) || (rc = store_bind_int(st, 2, sl->t_min)) ||
+        (rc = store_bind_int(st, 3, sl->t_max)) || (rc = store_bind_int(st, 4, sl->n)) ||
+        (rc = store_bind_blob(st, 5, s->chunk, len)) ||
+        (rc = isnan(sl->res) ? store_bind_null(st, 6) : store_bind_double(st, 6, sl->res)) ||
+        (rc = store_bind_int(st, 7, clock_now_ms())) || (rc = store_step(st, &row)))
+        goto done;
+    if ((rc = upsert_buckets(c, Q_SERIES_1M_UPSERT, sl->point_id, SERIES_MINUTE_MS, s->pairs, np)))
+        goto done;
+    if ((rc = upsert_buckets(c, Q_SERIES_1H_UPSERT, sl->point_id, SERIES_HOUR_MS, s->pairs, np)))
+        goto done;
+    rc = store_commit(c);
+done:
+    if (st) store_finalize(st);
+    if (rc) store_rollback(c);
+    store_release(c);
+    if (!rc) sl->n = 0;
+    return rc;
+}
+
+static ws_err start_chunk(series *s, slot *sl)
+{
+    ws_err rc = isnan(sl->res)
+                    ? gorilla_enc_init(&sl->enc, sl->buf, s->cfg.chunk_bytes)
+                    : gorilla_enc_init_scaled(&sl->enc, sl->buf, s->cfg.chunk_bytes, sl->res);
+    sl->opened_at = clock_now_ms();
+    return rc;
+}
+
+ws_err series_point_resolution(series *s, int64_t point_id, double resolution)
+{
+    double r = NAN;
+    if (!isnan(resolution) && resolution != 0) {
+        if (!(resolution >= GORILLA_RES_MIN && resolution <= GORILLA_RES_MAX))
+            return ws_fail(WS_EINVAL, "resolution", "resolution must be in [1e-9, 1e9]");
+        r = resolution;
+    }
+    pthread_mutex_lock(&s->mu);
+    slot *sl;
+    ws_err rc = find_slot(s, point_id, true, &sl);
+    if (!rc && !(isnan(r) && isnan(sl->res)) && r != sl->res) {
+        rc = seal(s, sl);
+        if (!rc) sl->res = r;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+ws_err series_append(series *s, int64_t point_id, int64_t t_ms, double value, int quality)
+{
+    if (t_ms > GORILLA_T_MAX || t_ms < -GORILLA_T_MAX)
+        return ws_fail(WS_EINVAL, "t_ms", "reading time out of range");
+    pthread_mutex_lock(&s->mu);
+    slot *sl;
+    ws_err rc = find_slot(s, point_id, true, &sl);
+    if (rc) goto out;
+    double v = value;
+    if (quality == Q_BAD || quality == Q_STALE)
+        v = NAN;
+    else if (!isnan(sl->res) && isfinite(v))
+        v = gorilla_quantise(v, sl->res);
+    if (sl->n == 0 && (rc = start_chunk(s, sl))) goto out;
+    rc = gorilla_enc_add(&sl->enc, t_ms, v);
+    if (rc == WS_ETOOBIG) {
+        if ((rc = seal(s, sl)) || (rc = start_chunk(s, sl))) goto out;
+        rc = gorilla_enc_add(&sl->enc, t_ms, v);
+    }
+    if (rc) {
+        rc = ws_fail(rc == WS_ETOOBIG ? WS_EINTERNAL : WS_EINVAL, "value",
+                     "series: value of point %lld cannot be stored", (long long)point_id);
+        goto out;
+    }
+    if (sl->n == 0 || t_ms < sl->t_min) sl->t_min = t_ms;
+    if (sl->n == 0 || t_ms > sl->t_max) sl->t_max = t_ms;
+    sl->n++;
+out:
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+static ws_err flush(series *s, bool all, int64_t now_ms, int *sealed)
+{
+    int k = 0;
+    ws_err rc = WS_OK;
+    pthread_mutex_lock(&s->mu);
+    for (int i = 0; i < s->used && !rc; i++) {
+        slot *sl = &s->slots[i];
+        if (sl->n == 0 || (!all && now_ms - sl->opened_at < s->cfg.max_age_ms)) continue;
+        rc = seal(s, sl);
+        if (!rc) k++;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (sealed) *sealed = k;
+    return rc;
+}
+
+ws_err series_flush(series *s, int64_t now_ms, int *sealed) { return flush(s, false, now_ms, sealed); }
+ws_err series_flush_all(series *s, int *sealed) { return flush(s, true, 0, sealed); }
+
+ws_err series_close(series *s)
+{
+    if (!s) return WS_OK;
+    ws_err rc = series_flush_all(s, NULL);
+    store_close(s->st);
+    pthread_mutex_destroy(&s->mu);
+    free(s->slots);
+    free(s->index);
+    free(s);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- history */
+
+static int sample_cmp(const void *a, const void *b)
+{
+    const series_sample *x = a, *y = b;
+    return x->t < y->t ? -1 : x->t > y->t;
+}
+
+static void fold(series_sample *o, int64_t n, double mn, double mx, double sum, double last,
+                 int64_t last_t)
+{
+    if (o->n == 0) {
+        o->min = mn, o->max = mx, o->avg = sum, o->last = last, o->last_t = last_t;
+    } else {
+        if (mn < o->min) o->min = mn;
+        if (mx > o->max) o->max = mx;
+        o->avg += sum;
+        if (last_t >= o->last_t) o->last = last, o->last_t = last_t;
+    }
+    o->n += n;
+}
+
+ws_err series_history(series *s, int64_t point_id, int64_t from_ms, int64_t to_ms,
+                      size_t max_points, series_sample *out, size_t *n,
+                      series_history_info *info)
+{
+    *n = 0;
+    if (from_ms >= to_ms || from_ms < -GORILLA_T_MAX || to_ms > GORILLA_T_MAX)
+        return ws_fail(WS_EINVAL, "to", "history range must be from < to, within the codec's");
+    if (max_points < 1) return ws_fail(WS_EINVAL, "max_points", "max_points must be >= 1");
+    int64_t *ot = malloc(SERIES_READINGS_MAX * 2 * sizeof *ot);
+    double *ov = malloc(SERIES_READINGS_MAX * 2 * sizeof *ov);
+    if (!ot || !ov) {
+        free(ot);
+        free(ov);
+        return ws_fail(WS_ENOMEM, NULL, "series: out of memory");
+    }
+    int64_t *ct = ot + SERIES_READINGS_MAX;
+    double *cv = ov + SERIES_READINGS_MAX;
+    size_t on = 0; /* open chunk readings */
+    ws_err rc = WS_OK;
+
+    /* Copy the open chunk (if it overlaps) and decode it outside the lock. */
+    uint8_t ob[SERIES_CHUNK_BYTES];
+    size_t olen = 0;
+    pthread_mutex_lock(&s->mu);
+    slot *sl;
+    if (!find_slot(s, point_id, false, &sl) && sl->n > 0 && sl->t_max >= from_ms &&
+        sl->t_min < to_ms) {
+        gorilla_enc tmp = sl->enc;
+        memcpy(ob, sl->buf, s->cfg.chunk_bytes);
+        tmp.buf = ob;
+        rc = gorilla_enc_finish(&tmp, &olen);
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (!rc && olen) rc = gorilla_decode(ob, olen, ot, ov, SERIES_READINGS_MAX, &on);
+    if (rc) {
+        rc = ws_fail(WS_EINTERNAL, NULL, "series: open chunk does not decode");
+        goto free_out;
+    }
+
+    store_conn *c = NULL;
+    store_stmt *st = NULL;
+    bool row;
+    if ((rc = store_acquire(s->st, &c))) goto free_out;
+    int64_t stored = 0;
+    if ((rc = store_prepare(c, Q_SERIES_CHUNK_COUNT, &st)) ||
+        (rc = store_bind_int(st, 1, point_id)) || (rc = store_bind_int(st, 2, from_ms)) ||
+        (rc = store_bind_int(st, 3, to_ms)) || (rc = store_step(st, &row)))
+        goto done;
+    stored = row ? store_col_int(st, 0) : 0;
+    store_finalize(st);
+    st = NULL;
+    size_t open_in = 0;
+    for (size_t i = 0; i < on; i++) open_in += ot[i] >= from_ms && ot[i] < to_ms;
+
+    if ((uint64_t)stored + open_in <= max_points) {
+        /* Raw: decode the overlapping chunks. */
+        if (info) *info = (series_history_info){SERIES_TIER_RAW, 0};
+        if ((rc = store_prepare(c, Q_SERIES_CHUNK_RANGE, &st)) ||
+            (rc = store_bind_int(st, 1, point_id)) || (rc = store_bind_int(st, 2, from_ms)) ||
+            (rc = store_bind_int(st, 3, to_ms)))
+            goto done;
+        for (;;) {
+            if ((rc = store_step(st, &row)) || !row) break;
+            int64_t id = store_col_int(st, 0), want = store_col_int(st, 3);
+            size_t blen = 0, m = 0;
+            const void *b = store_col_blob(st, 4, &blen);
+            ws_err d = gorilla_decode(b, blen, ct, cv, SERIES_READINGS_MAX, &m);
+            if (d || (int64_t)m != want) {
+                rc = ws_fail(WS_ECORRUPT, "chunk", "series: stored chunk %lld of point %lld is corrupt",
+                             (long long)id, (long long)point_id);
+                goto done;
+            }
+            for (size_t i = 0; i < m; i++) {
+                if (ct[i] < from_ms || ct[i] >= to_ms) continue;
+                if (*n >= max_points) {
+                    rc = ws_fail(WS_ECORRUPT, "chunk", "series: chunk %lld holds more than its count",
+                                 (long long)id);
+                    goto done;
+                }
+                double v = cv[i];
+                out[(*n)++] = (series_sample){ct[i], isfinite(v) ? 1 : 0, v, v, v, v, ct[i]};
+            }
+        }
+        if (rc) goto done;
+        for (size_t i = 0; i < on; i++) {
+            if (ot[i] < from_ms || ot[i] >= to_ms || *n >= max_points) continue;
+            double v = ov[i];
+            out[(*n)++] = (series_sample){ot[i], isfinite(v) ? 1 : 0, v, v, v, v, ot[i]};
+        }
+        qsort(out, *n, sizeof *out, sample_cmp);
+        goto done;
+    }
+
+    /* Rollups: whole minutes, or whole hours when every output bucket spans one. */
+    int64_t w = SERIES_MINUTE_MS, base = floor_to(from_ms, w);
+    int64_t k = ceil_div(ceil_div(to_ms - base, w), (int64_t)max_points);
+    const char *q = Q_SERIES_1M_RANGE;
+    series_tier tier = SERIES_TIER_1M;
+    if (k >= 60) {
+        w = SERIES_HOUR_MS, base = floor_to(from_ms, w), q = Q_SERIES_1H_RANGE;
+        tier = SERIES_TIER_1H;
+        k = ceil_div(ceil_div(to_ms - base, w), (int64_t)max_points);
+    }
+    if (k < 1) k = 1;
+    int64_t bw = k * w, slots = ceil_div(to_ms - base, bw);
+    if (info) *info = (series_history_info){tier, bw};
+    for (int64_t i = 0; i < slots; i++) out[i] = (series_sample){.t = base + i * bw};
+    if ((rc = store_prepare(c, q, &st)) || (rc = store_bind_int(st, 1, point_id)) ||
+        (rc = store_bind_int(st, 2, base)) || (rc = store_bind_int(st, 3, to_ms)))
+        goto done;
+    for (;;) {
+        if ((rc = store_step(st, &row)) || !row) break;
+        int64_t i = (store_col_int(st, 0) - base) / bw;
+        if (i < 0 || i >= slots) continue;
+        fold(&out[i], store_col_int(st, 1), store_col_double(st, 2), store_col_double(st, 3),
+             store_col_double(st, 4), store_col_double(st, 5), store_col_int(st, 6));
+    }
+    if (rc) goto done;
+    int64_t end = floor_to(to_ms - 1, w) + w; /* the last included bucket's end */
+    for (size_t i = 0; i < on; i++) {
+        if (ot[i] < base || ot[i] >= end || !isfinite(ov[i])) continue;
+        int64_t j = (ot[i] - base) / bw;
+        if (j < slots) fold(&out[j], 1, ov[i], ov[i], ov[i], ov[i], ot[i]);
+    }
+    for (int64_t i = 0; i < slots; i++) {
+        if (out[i].n == 0) continue;
+        out[i].avg /= (double)out[i].n;
+        out[(*n)++] = out[i];
+    }
+done:
+    if (st) store_finalize(st);
+    store_release(c);
+free_out:
+    free(ot);
+    free(ov);
+    if (rc) *n = 0;
+    return rc;
+}

@@ -1,0 +1,113 @@
+/* series.h — the series store: every reading of every point, compressed into
+ * Gorilla chunks (telemetry/gorilla.h), with 1-minute and 1-hour rollups and
+ * a history read that downsamples for charts.
+ *
+ * How it fits: the store keeps its OWN store (store/store.h) — on SQLite a
+ * second database file (DATA/series.db, series_url), so a big ingest holds
+ * that file's write lock and never the main file's, where alarm
+ * acknowledgements are written; on PostgreSQL the same database (its tables,
+ * migration 10, on their own rows and locks). SQL in store/q_telemetry.c.
+ *
+ * Appending: each point being written has one open chunk in memory, in a
+ * fixed table of `capacity` slots chosen at series_open (no allocation per
+ * reading). A reading is quantised to the point's resolution
+ * (series_point_resolution; gorilla_quantise) and added to a 4 KiB scaled
+ * chunk (a raw chunk when the point has no resolution). A chunk is SEALED —
+ * written with its rollups in one transaction — when the next reading does
+ * not fit, when it is older than max_age_ms at series_flush(now), or at
+ * series_close. Late and out-of-order readings go into the open chunk as
+ * they come (the codec keeps signed deltas) or, after a seal, into a new
+ * chunk; the rollup upserts merge a late chunk into the buckets already
+ * written. Nothing is dropped silently: a reading that cannot be stored is
+ * an error naming why (table full, value not storable, store failure).
+ *
+ * Quality: BAD and STALE readings are stored as NaN (a gap in charts, not in
+ * rollups, which cover finite values only); UNCERTAIN keeps its value (the
+ * chunk format has no quality bits).
+ *
+ * Threads: one mutex guards the open chunks; a seal runs its transaction
+ * under it. series_history takes the mutex only to copy one open chunk. */
+#ifndef WS_TELEMETRY_SERIES_H
+#define WS_TELEMETRY_SERIES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "store/store.h"
+
+#define SERIES_CHUNK_BYTES 4096    /* the largest chunk (and the default) */
+#define SERIES_READINGS_MAX 16384  /* more than a 4 KiB chunk can hold (2 bits a reading) */
+#define SERIES_MINUTE_MS INT64_C(60000)
+#define SERIES_HOUR_MS INT64_C(3600000)
+
+typedef struct series series;
+
+typedef struct series_config {
+    int capacity;       /* points with an open chunk at once; default 4096 */
+    size_t chunk_bytes; /* 64 .. SERIES_CHUNK_BYTES; default SERIES_CHUNK_BYTES */
+    int64_t max_age_ms; /* series_flush seals chunks opened this long ago; default 60 s */
+} series_config;
+
+/* Where the series store lives for a main store url: the same URL for
+ * PostgreSQL, "<data_dir>/series.db" otherwise. WS_ETOOBIG when out is short. */
+ws_err series_url(const char *main_url, const char *data_dir, char *out, size_t cap);
+
+/* Open (store_open, pool of 2) and migrate the store at url; cfg NULL or
+ * zero fields take the defaults. Caller owns *out (series_close). */
+ws_err series_open(const char *url, const series_config *cfg, series **out);
+/* Seal every open chunk, then close. Returns the first seal failure (the
+ * store is closed and freed either way). NULL is a no-op. */
+ws_err series_close(series *s);
+/* The series store's own store (tests, backups). Borrowed. */
+store *series_store(series *s);
+
+/* Set the quantisation step of a point (NaN or 0: raw chunks). An open chunk
+ * with another step is sealed first. WS_EINVAL outside [GORILLA_RES_MIN,
+ * GORILLA_RES_MAX]; WS_ETOOBIG naming point_id when the table is full. */
+ws_err series_point_resolution(series *s, int64_t point_id, double resolution);
+
+/* Append one reading (quality a ws_quality of ingest/reading.h). WS_ETOOBIG
+ * naming point_id: the open-chunk table is full; WS_EINVAL naming t_ms or
+ * value: out of the codec's range; WS_ESTORE: sealing the full chunk failed
+ * (the reading is not stored; the chunk stays open for the next try). */
+ws_err series_append(series *s, int64_t point_id, int64_t t_ms, double value, int quality);
+
+/* Seal the chunks opened at least max_age_ms before now_ms (clock_now_ms time
+ * of their first reading). *sealed (may be NULL): how many. Stops at the
+ * first failure, which it returns. */
+ws_err series_flush(series *s, int64_t now_ms, int *sealed);
+/* Seal every open chunk. */
+ws_err series_flush_all(series *s, int *sealed);
+
+typedef enum { SERIES_TIER_RAW, SERIES_TIER_1M, SERIES_TIER_1H } series_tier;
+
+/* One point of a history: a reading (tier raw: n 1, or 0 for a NaN/BAD one,
+ * min = max = avg = last = its value) or a bucket [t, t + width) of finite
+ * readings (n >= 1). */
+typedef struct series_sample {
+    int64_t t;
+    int64_t n;
+    double min, max, avg, last;
+    int64_t last_t; /* time of `last` */
+} series_sample;
+
+typedef struct series_history_info {
+    series_tier tier;
+    int64_t width_ms; /* bucket width; 0 for raw */
+} series_history_info;
+
+/* At most max_points samples of point_id over [from_ms, to_ms), in time
+ * order, into out (room for max_points). Raw readings when the chunks
+ * overlapping the range hold no more than max_points; otherwise buckets of
+ * whole minutes (from series_1m) or, when each output bucket spans an hour
+ * or more, whole hours (series_1h), merged k at a time so that they fit —
+ * bucket starts aligned down from from_ms; a bucket is included when it
+ * starts before to_ms. The open chunk counts too. Only chunks overlapping
+ * the range are decoded. WS_ECORRUPT naming "chunk" for a stored chunk that
+ * does not decode. info may be NULL. */
+ws_err series_history(series *s, int64_t point_id, int64_t from_ms, int64_t to_ms,
+                      size_t max_points, series_sample *out, size_t *n,
+                      series_history_info *info);
+
+#endif
