@@ -516,6 +516,43 @@ const store_migration store_migrations[] = {
      "  last_t INTEGER NOT NULL,\n"
      "  PRIMARY KEY (point_id, bucket)\n"
      ");\n"},
+    {11, "notification outbox: robot channels and the persisted, retried messages to them",
+     /* A channel is a DingTalk or WeCom group robot or a generic webhook;
+      * url and secret are credentials (never logged, never in last_error).
+      * The token bucket (tokens, bucket_at) and a throttle pause survive
+      * restarts. An outbox row is one message or a digest of merged ones
+      * (items > 1); merged rows point at their digest. Times ms UTC. */
+     "CREATE TABLE notify_channels (\n"
+     "  id ID_PK,\n"
+     "  kind TEXT NOT NULL,\n"                 /* dingtalk, wecom, webhook */
+     "  name TEXT NOT NULL UNIQUE,\n"
+     "  url TEXT NOT NULL,\n"
+     "  secret TEXT,\n"                        /* DingTalk 加签 SEC…, else NULL */
+     "  rate_per_min INTEGER NOT NULL,\n"
+     "  tokens REAL NOT NULL,\n"
+     "  bucket_at INTEGER NOT NULL,\n"
+     "  paused_until INTEGER NOT NULL,\n"
+     "  active INTEGER NOT NULL,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE TABLE notify_outbox (\n"
+     "  id ID_PK,\n"
+     "  channel_id INTEGER NOT NULL REFERENCES notify_channels(id),\n"
+     "  level TEXT NOT NULL,\n"                /* notice 预警, alarm 报警, emergency 紧急 */
+     "  title TEXT NOT NULL,\n"
+     "  body TEXT NOT NULL,\n"                 /* markdown */
+     "  mentions TEXT NOT NULL,\n"             /* comma-separated mobiles or userids */
+     "  items INTEGER NOT NULL,\n"             /* messages this row carries (digest > 1) */
+     "  created_at INTEGER NOT NULL,\n"
+     "  next_attempt_at INTEGER NOT NULL,\n"
+     "  attempts INTEGER NOT NULL,\n"
+     "  state TEXT NOT NULL,\n"                /* pending, sent, failed, merged */
+     "  merged_into INTEGER REFERENCES notify_outbox(id),\n"
+     "  sent_at INTEGER,\n"
+     "  last_error TEXT\n"
+     ");\n"
+     "CREATE INDEX notify_outbox_due ON notify_outbox(channel_id, state, next_attempt_at);\n"},
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);
