@@ -75,7 +75,7 @@ if [ -f tests/browser/run.mjs ]; then
     build/test/worksafe demo --data "$bdir" --listen "127.0.0.1:$port" --listen-tls "" --web build/web --tick-seconds 2 \
         >"$log_dir/browser-server.log" 2>&1 &
     browser_pid=$!
-    for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+    for _ in $(seq 600); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
     pw=$(awk '$1=="admin"{print $2}' "$bdir/demo-accounts.txt" 2>/dev/null)
     WS_BASE_URL="http://127.0.0.1:$port" WS_ADMIN_PASSWORD="$pw" WS_DEMO_ACCOUNTS="$bdir/demo-accounts.txt" \
         node tests/browser/run.mjs >"$log_dir/browser.log" 2>&1

@@ -43,11 +43,14 @@ static struct {
     char public_origin[256];
 } cfg;
 
+static struct series *series_store_ptr;
+
 ws_err api_init(const api_config *c)
 {
     ws_err rc = auth_init();
     if (rc) return rc;
     cfg.db = c ? c->db : NULL;
+    series_store_ptr = c ? c->series : NULL;
     cfg.max_body = c && c->max_body ? c->max_body : DEFAULT_MAX_BODY;
     cfg.public_origin[0] = 0;
     if (c && c->public_origin) {
@@ -64,6 +67,8 @@ ws_err api_init(const api_config *c)
 }
 
 const char *api_public_origin(void) { return cfg.public_origin; }
+
+struct series *api_series(void) { return series_store_ptr; }
 
 /* ---- route table ------------------------------------------------------- */
 

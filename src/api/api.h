@@ -102,8 +102,11 @@ typedef struct api_config {
     size_t max_body;          /* bytes, default 1 MiB */
     int64_t session_ttl_ms;   /* default 12 h */
     const char *public_origin; /* allowed Origin for cookie writes, NULL = same host */
+    struct series *series;     /* the series store for point histories; NULL = none */
 } api_config;
 ws_err api_init(const api_config *cfg);
+/* The series store given to api_init (borrowed), NULL when none. */
+struct series *api_series(void);
 /* The configured public origin ("https://safety.example.com"), "" when none. Static. */
 const char *api_public_origin(void);
 

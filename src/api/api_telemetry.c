@@ -20,6 +20,7 @@
 #include "api/api_ledger.h"
 #include "core/clock.h"
 #include "telemetry/point.h"
+#include "telemetry/series.h"
 
 static org_caller caller(api_ctx *ctx, audit_actor *a, char *name, size_t cap)
 {
@@ -483,6 +484,76 @@ static ws_err points_get(api_ctx *ctx)
     return api_reply_json(ctx, 200, point_json(&p));
 }
 
+/* ?name= as an RFC 3339 time, or dflt when absent; WS_EINVAL naming it. */
+static ws_err query_time(api_ctx *ctx, const char *name, int64_t dflt, int64_t *out)
+{
+    const char *v = api_query(ctx, name);
+    *out = dflt;
+    if (v && clock_parse_rfc3339(v, out) != 0)
+        return ws_fail(WS_EINVAL, name, "%s must be an RFC 3339 time", name);
+    return WS_OK;
+}
+
+#define HISTORY_MAX_POINTS 2000
+#define HISTORY_MAX_SPAN (400LL * 86400000LL)
+
+/* A point's history for charts: at most max_points samples (raw readings,
+ * or minute/hour buckets with min, max, avg, last) over [from, to). */
+static ws_err points_history(api_ctx *ctx)
+{
+    point p;
+    int64_t id, now = clock_now_ms(), from, to, max = 500;
+    ws_err rc = api_param_id(ctx, 0, &id);
+    if (!rc) rc = point_get(ctx->conn, id, &p);
+    rc = can_read(ctx, rc, p.unit_path, "point");
+    if (!rc) rc = query_time(ctx, "to", now, &to);
+    if (!rc) rc = query_time(ctx, "from", to - 86400000LL, &from);
+    if (rc) return rc;
+    const char *m = api_query(ctx, "max_points");
+    if (m) {
+        char *end;
+        long long v = strtoll(m, &end, 10);
+        if (*end || v < 1 || v > HISTORY_MAX_POINTS)
+            return ws_fail(WS_EINVAL, "max_points", "max_points must be 1..%d", HISTORY_MAX_POINTS);
+        max = v;
+    }
+    if (from >= to) return ws_fail(WS_EINVAL, "from", "from must be before to");
+    if (to - from > HISTORY_MAX_SPAN) return ws_fail(WS_EINVAL, "from", "at most 400 days at once");
+    struct series *s = api_series();
+    if (!s) return ws_fail(WS_ESTORE, NULL, "the series store is not open");
+    series_sample *out = calloc((size_t)max, sizeof *out);
+    if (!out) return ws_fail(WS_ENOMEM, NULL, "out of memory");
+    size_t n = 0;
+    series_history_info info = {0};
+    rc = series_history(s, id, from, to, (size_t)max, out, &n, &info);
+    if (rc) {
+        free(out);
+        return rc;
+    }
+    static const char *const tiers[] = {"raw", "1m", "1h"};
+    json_t *items = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char t[40];
+        json_t *o = json_object();
+        json_object_set_new(o, "t", json_string(clock_format_rfc3339(out[i].t, t, sizeof t)));
+        json_object_set_new(o, "n", json_integer(out[i].n));
+        json_object_set_new(o, "min", num(out[i].n ? out[i].min : NAN));
+        json_object_set_new(o, "max", num(out[i].n ? out[i].max : NAN));
+        json_object_set_new(o, "avg", num(out[i].n ? out[i].avg : NAN));
+        json_object_set_new(o, "last", num(out[i].n ? out[i].last : NAN));
+        json_array_append_new(items, o);
+    }
+    free(out);
+    json_t *r = json_object();
+    json_object_set_new(r, "point_id", json_integer(id));
+    json_object_set_new(r, "tag", json_string(p.tag));
+    json_object_set_new(r, "uom", json_string(p.uom));
+    json_object_set_new(r, "tier", json_string(tiers[info.tier]));
+    json_object_set_new(r, "width_ms", json_integer(info.width_ms));
+    json_object_set_new(r, "items", items);
+    return api_reply_json(ctx, 200, r);
+}
+
 static ws_err points_patch(api_ctx *ctx)
 {
     point p;
@@ -527,6 +598,10 @@ const api_route api_telemetry_routes[] = {
       "exposure_limit required)", point_fields, N_POINT),
     R("GET", "/api/v1/points/{id}", points_get, "point.read", "One point with its limits", NULL,
       0),
+    R("GET", "/api/v1/points/{id}/history", points_history, "point.read",
+      "A point's readings for charts: ?from, to (RFC 3339; default the last 24 h), max_points "
+      "(1..2000, default 500) — raw readings or minute/hour buckets with min, max, avg, last",
+      NULL, 0),
     R("PATCH", "/api/v1/points/{id}", points_patch, "point.write",
       "Change a point; a limit set to null is removed; limits stay strictly ordered LL < L < H "
       "< HH within the range", point_patch_fields, N_POINT_PATCH),

@@ -12,7 +12,9 @@
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "hazard/hazard.h"
+#include "telemetry/series.h"
 #include "org/org.h"
 
 typedef struct demo_account {
@@ -59,6 +61,17 @@ static ws_err seed(cli_opts *o, const char *accounts_path)
             goto fail;
     }
     if ((rc = store_commit(c))) goto fail;
+    /* A week of readings of the demo's points, in the series store. */
+    {
+        char surl[CLI_PATH_MAX + 32];
+        series *s = NULL;
+        rc = series_url(cli_db_url(o), o->data, surl, sizeof surl);
+        if (!rc) rc = series_open(surl, NULL, &s);
+        if (!rc) rc = hazard_demo_readings(c, s, clock_now_ms());
+        ws_err rc2 = series_close(s);
+        if (!rc) rc = rc2;
+        if (rc) goto fail;
+    }
     int fd = open(accounts_path, O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (fd < 0 || !(f = fdopen(fd, "w"))) {
         rc = ws_fail(WS_EIO, NULL, "cannot write %s", accounts_path);

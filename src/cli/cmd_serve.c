@@ -20,6 +20,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "hazard/hazard.h"
+#include "telemetry/series.h"
 #include "hazard/inspection.h"
 #include "http/http.h"
 
@@ -75,8 +76,13 @@ fail:
 
 /* The deadline timer: SLA escalations of every workflow instance and overdue
  * hidden dangers (hazard_tick), one pass per period. */
+static series *readings; /* the series store, flushed by the timer */
+
 static void timer_tick(store *db)
 {
+    int sealed = 0;
+    if (readings && series_flush(readings, clock_now_ms(), &sealed))
+        log_warn("series flush failed", "detail", ws_err_message());
     store_conn *c = NULL;
     int esc = 0, marked = 0;
     if (store_acquire(db, &c)) return;
@@ -132,8 +138,14 @@ int cli_serve(cli_opts *o)
     if (cli_init_modules(o) || store_acquire(db, &c) || cli_open_audit(o, c)) goto done;
     store_release(c);
     c = NULL;
+    char surl[CLI_PATH_MAX + 32];
+    if (series_url(cli_db_url(o), o->data, surl, sizeof surl) || series_open(surl, NULL, &readings)) {
+        fprintf(stderr, "cannot open the series store: %s\n", ws_err_message());
+        goto done;
+    }
     api_config ac = {.db = db, .max_body = 1 << 20, .session_ttl_ms = 12 * 3600 * 1000LL,
-                     .public_origin = o->public_origin[0] ? o->public_origin : NULL};
+                     .public_origin = o->public_origin[0] ? o->public_origin : NULL,
+                     .series = readings};
     if (api_init(&ac)) goto done;
     http_config hc = {
         .listen = o->listen[0] ? o->listen : NULL,
@@ -179,6 +191,8 @@ int cli_serve(cli_opts *o)
 done:
     if (c) store_release(c);
     if (srv) http_stop(srv);
+    if (readings && series_close(readings)) log_warn("series close failed", "detail", ws_err_message());
+    readings = NULL;
     audit_close();
     store_close(db);
     return code;

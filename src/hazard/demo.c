@@ -22,6 +22,8 @@
 #include "org/org.h"
 #include "risk/risk.h"
 #include "telemetry/point.h"
+#include "telemetry/gorilla.h"
+#include "telemetry/series.h"
 
 #define DAY 86400000LL
 
@@ -489,5 +491,59 @@ ws_err hazard_demo_seed(store_conn *c, const audit_actor *who, const org_demo_id
         const demo_hazard *h = &hazards[i];
         rc = seed_hazard(&d, h, h->event == 1 ? ev_tank : h->event == 2 ? ev_reactor : 0, ids, now);
     }
+    return rc;
+}
+
+/* ------------------------------------------------------ a week of readings */
+
+/* A deterministic noise source (no rand(): the demo is the same every time). */
+static double noise(uint64_t *st)
+{
+    *st = *st * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(*st >> 11) / 9007199254740992.0 - 0.5; /* [-0.5, 0.5) */
+}
+
+/* The value of a demo point at minute i of the week (i = 0 a week ago). */
+static double demo_value(const point *p, int i, uint64_t *st)
+{
+    double day = (double)(i % 1440) / 1440.0, x;
+    if (!strcmp(p->kind, "combustible")) {
+        x = 0.6 + 0.8 * noise(st) + 0.4;
+        /* GT-102: a flange weep three days ago, up to 報警 for a quarter of an hour */
+        if (!strcmp(p->tag, "GT-102") && i >= 4 * 1440 + 600 && i < 4 * 1440 + 615)
+            x = 12 + (i - (4 * 1440 + 600)) * 1.2;
+        if (!strcmp(p->tag, "GT-301") && i % 1440 >= 540 && i % 1440 < 600) x += 2.5; /* loading */
+    } else if (!strcmp(p->kind, "toxic")) {
+        x = 3 + 2 * day + noise(st);
+    } else if (!strcmp(p->kind, "oxygen")) {
+        x = 20.9 + 0.1 * noise(st);
+    } else if (!strcmp(p->kind, "temperature")) {
+        x = 72 + 6 * (day < 0.5 ? day : 1 - day) + noise(st);
+    } else if (!strcmp(p->kind, "pressure")) {
+        x = 0.42 + 0.04 * noise(st);
+    } else {
+        x = 0;
+    }
+    return x < 0 ? 0 : x;
+}
+
+ws_err hazard_demo_readings(store_conn *c, series *s, int64_t now)
+{
+    point_filter f = {.active = 1, .limit = 200};
+    point *pts = NULL;
+    size_t n = 0;
+    int64_t next = 0;
+    ws_err rc = point_list(c, &f, &pts, &n, &next);
+    int64_t start = (now / 60000 - 7 * 1440) * 60000;
+    for (size_t k = 0; !rc && k < n; k++) {
+        uint64_t st = (uint64_t)pts[k].id * 7919u;
+        rc = series_point_resolution(s, pts[k].id, pts[k].resolution);
+        for (int i = 0; !rc && i < 7 * 1440; i++)
+            rc = series_append(s, pts[k].id, start + (int64_t)i * 60000,
+                               gorilla_quantise(demo_value(&pts[k], i, &st), pts[k].resolution),
+                               0);
+    }
+    free(pts);
+    if (!rc) rc = series_flush_all(s, NULL);
     return rc;
 }

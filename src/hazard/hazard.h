@@ -166,6 +166,10 @@ int hazard_terms_of(const char *s, char (*terms)[64], int max);
  * (demo.c), inside the caller's transaction, after org_demo_seed. */
 struct org_demo_ids;
 ws_err hazard_demo_seed(store_conn *c, const audit_actor *who, const struct org_demo_ids *ids);
+/* A week of one-minute readings of the demo's points into the series store,
+ * ending at now (a weeping flange on GT-102 three days ago reaches 报警). */
+struct series;
+ws_err hazard_demo_readings(store_conn *c, struct series *s, int64_t now);
 
 /* ------------------------------------------------------------ timer */
 

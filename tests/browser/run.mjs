@@ -863,6 +863,21 @@ async function main() {
     assert(tree.includes('华东精细化工有限公司') && !tree.includes('滨江新材料科技有限公司'), 'the tree crosses enterprises');
   });
 
+  await test('demo readings: a week of GT-102 in the series store, with its excursion to 报警', async (w) => {
+    const page = await loginAdmin(w);
+    const pts = (await apiGet(page, '/points?q=GT-102')).body.items;
+    assert(pts.length === 1, 'the demo has no point GT-102');
+    const from = new Date(Date.now() - 7 * 86400000).toISOString();
+    const h = await apiGet(page, `/points/${pts[0].id}/history?from=${encodeURIComponent(from)}&max_points=300`);
+    assert(h.status === 200, 'history answers ' + h.status);
+    assert(h.body.items.length > 200 && h.body.items.length <= 300, 'history has ' + h.body.items.length + ' samples');
+    assert(h.body.tier === '1m', 'a week in 300 samples comes from the minute rollups, not ' + h.body.tier);
+    const peak = Math.max(...h.body.items.map((i) => i.max || 0));
+    assert(peak >= pts[0].h && peak < pts[0].hh, `the excursion peaks at ${peak}, not between H and HH`);
+    const bad = await apiGet(page, `/points/${pts[0].id}/history?max_points=0`);
+    assert(bad.status === 400 && bad.body.error.field === 'max_points', 'max_points=0 is not refused naming it');
+  });
+
   await test('phone viewport (375x812): home page without horizontal scroll', async (w) => {
     const page = await loginAdmin(w, PHONE);
     await page.locator('#scope-path li').first().waitFor();

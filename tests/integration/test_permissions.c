@@ -188,6 +188,7 @@ static const tmpl tmpls[] = {
      "{\"unit_id\":{unit},\"tag\":\"GT{n}\",\"name\":\"可燃气体\",\"kind\":\"combustible\"}", NULL},
     {"GET", "/api/v1/points/{id}", "/api/v1/points/{point}", NULL, NULL},
     {"PATCH", "/api/v1/points/{id}", "/api/v1/points/{point}", "{\"name\":\"测点{n}\"}", NULL},
+    {"GET", "/api/v1/points/{id}/history", "/api/v1/points/{point}/history", NULL, NULL},
     {"GET", "/api/v1/attachments/{id}", "/api/v1/attachments/{attach}", NULL, NULL},
     {"GET", "/api/v1/attachments/{id}/thumb", "/api/v1/attachments/{attach}/thumb", NULL, NULL},
 };
