@@ -2,7 +2,8 @@
  *
  * A backup is a directory: the database (an online, consistent copy: SQLite
  * VACUUM INTO, or pg_dump), the evidence-log key, the TLS files, the
- * attachment files (DATA/attachments, hard-linked when the backup is on the
+ * series store (DATA/series.db on SQLite; its tables are in the dump on
+ * PostgreSQL), the attachment files (DATA/attachments, hard-linked when the backup is on the
  * same file system: they are never changed in place, only added by rename),
  * and a MANIFEST of SHA-256 sums with the log size at the time. Taking a backup and
  * restoring one each append a leaf to the evidence log, so `audit verify`
@@ -183,6 +184,18 @@ int cmd_backup(int argc, char **argv)
     buf_printf(&man, "worksafe-backup 1\ncreated %s\nbackend %s\nlog_size_at_least %llu\n%s  %s\n", ts,
                store_backend(db) == STORE_SQLITE ? "sqlite" : "postgres", (unsigned long long)size, h,
                dbname);
+    /* The series store: its own SQLite file beside the database (on
+     * PostgreSQL its tables are in the dump above). */
+    snprintf(q, sizeof q, "%s/series.db", o.data);
+    if (store_backend(db) == STORE_SQLITE && access(q, F_OK) == 0) {
+        store *sdb = NULL;
+        snprintf(p, sizeof p, "%s/series.db", dir);
+        ws_err src = store_open(q, 1, &sdb);
+        if (!src) src = store_backup(sdb, p);
+        store_close(sdb);
+        if (src || file_sha256(p, h)) goto fail;
+        buf_printf(&man, "%s  series.db\n", h);
+    }
     for (size_t i = 0; i < sizeof side_files / sizeof *side_files; i++) {
         snprintf(q, sizeof q, "%s/%s", o.data, side_files[i]);
         if (access(q, F_OK) != 0) continue;
@@ -258,6 +271,16 @@ int cmd_restore(int argc, char **argv)
     if (store_restore(cli_db_url(&o), dbfile)) {
         fprintf(stderr, "worksafe restore: %s\n", ws_err_message());
         return 1;
+    }
+    /* The series store of a SQLite installation (checked above with the rest). */
+    snprintf(p, sizeof p, "%s/series.db", o.from);
+    if (!strstr(dbfile, ".pgdump") && access(p, F_OK) == 0) {
+        char sfile[CLI_PATH_MAX + 32];
+        snprintf(sfile, sizeof sfile, "%s/series.db", o.data);
+        if (store_restore(sfile, p)) {
+            fprintf(stderr, "worksafe restore: %s\n", ws_err_message());
+            return 1;
+        }
     }
     for (size_t i = 0; i < sizeof side_files / sizeof *side_files; i++) {
         char src[CLI_PATH_MAX + 64], dst[CLI_PATH_MAX + 64];
