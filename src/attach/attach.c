@@ -282,16 +282,6 @@ static ws_err put_blob(store_conn *c, const char *sha, const uint8_t *p, size_t 
     return rc;
 }
 
-static ws_err bind_opt_int(store_stmt *st, int idx, int64_t v)
-{
-    return v ? store_bind_int(st, idx, v) : store_bind_null(st, idx);
-}
-
-static ws_err bind_opt_text(store_stmt *st, int idx, const char *s)
-{
-    return s && *s ? store_bind_text(st, idx, s) : store_bind_null(st, idx);
-}
-
 typedef struct upload {
     const uint8_t *stored;
     size_t stored_len;
@@ -330,12 +320,12 @@ static ws_err store_upload(store_conn *c, const audit_actor *who, const auth_sub
     if (!rc) rc = store_bind_text(st, 1, u->sha);
     if (!rc) rc = store_bind_int(st, 2, (int64_t)u->stored_len);
     if (!rc) rc = store_bind_text(st, 3, u->media_type);
-    if (!rc) rc = bind_opt_text(st, 4, filename);
-    if (!rc) rc = bind_opt_int(st, 5, u->width);
-    if (!rc) rc = bind_opt_int(st, 6, u->height);
-    if (!rc) rc = bind_opt_text(st, 7, u->thumb ? u->thumb_sha : NULL);
+    if (!rc) rc = store_bind_opt_text(st, 4, filename);
+    if (!rc) rc = store_bind_opt_int(st, 5, u->width);
+    if (!rc) rc = store_bind_opt_int(st, 6, u->height);
+    if (!rc) rc = store_bind_opt_text(st, 7, u->thumb ? u->thumb_sha : NULL);
     if (!rc) rc = store_bind_int(st, 8, unit_id);
-    if (!rc) rc = bind_opt_int(st, 9, subject ? subject->account_id : 0);
+    if (!rc) rc = store_bind_opt_int(st, 9, subject ? subject->account_id : 0);
     if (!rc) rc = store_bind_int(st, 10, now);
     if (!rc) rc = store_step(st, &row);
     if (!rc && !row) rc = ws_fail(WS_ESTORE, NULL, "insert returned no id");

@@ -86,21 +86,6 @@ static ws_err check_text(const char *s, const char *field, size_t max, bool requ
     return WS_OK;
 }
 
-static ws_err bind_opt_int(store_stmt *st, int i, int64_t v)
-{
-    return v > 0 ? store_bind_int(st, i, v) : store_bind_null(st, i);
-}
-
-static ws_err bind_opt_text(store_stmt *st, int i, const char *s)
-{
-    return s && *s ? store_bind_text(st, i, s) : store_bind_null(st, i);
-}
-
-static int64_t col_opt_int(store_stmt *st, int i)
-{
-    return store_col_null(st, i) ? 0 : store_col_int(st, i);
-}
-
 static void copy(char *dst, size_t cap, const char *src)
 {
     snprintf(dst, cap, "%s", src ? src : "");
@@ -363,22 +348,22 @@ static void read_row(store_stmt *st, hazard_row *r, char *path, size_t pcap)
     copy(r->title, sizeof r->title, store_col_text(st, 3));
     copy(r->accident_type, sizeof r->accident_type, store_col_text(st, 4));
     copy(r->hazard_factor, sizeof r->hazard_factor, store_col_text(st, 5));
-    r->risk_event_id = col_opt_int(st, 6);
+    r->risk_event_id = store_col_opt_int(st, 6);
     copy(r->location, sizeof r->location, store_col_text(st, 7));
     copy(r->grade, sizeof r->grade, store_col_text(st, 8));
     copy(r->state, sizeof r->state, store_col_text(st, 9));
     copy(r->source, sizeof r->source, store_col_text(st, 10));
     copy(r->sup_level, sizeof r->sup_level, store_col_text(st, 11));
     r->found_at = store_col_int(st, 12);
-    r->deadline = col_opt_int(st, 13);
+    r->deadline = store_col_opt_int(st, 13);
     r->created_at = store_col_int(st, 14);
     r->updated_at = store_col_int(st, 15);
-    r->closed_at = col_opt_int(st, 16);
-    r->reporter_person_id = col_opt_int(st, 17);
-    r->assignee_person_id = col_opt_int(st, 18);
-    r->rectifier_person_id = col_opt_int(st, 19);
-    r->acceptor_person_id = col_opt_int(st, 20);
-    r->recurrence_of = col_opt_int(st, 21);
+    r->closed_at = store_col_opt_int(st, 16);
+    r->reporter_person_id = store_col_opt_int(st, 17);
+    r->assignee_person_id = store_col_opt_int(st, 18);
+    r->rectifier_person_id = store_col_opt_int(st, 19);
+    r->acceptor_person_id = store_col_opt_int(st, 20);
+    r->recurrence_of = store_col_opt_int(st, 21);
     r->overdue = store_col_int(st, 22) != 0;
     copy(r->unit_name, sizeof r->unit_name, store_col_text(st, 23));
     if (path) copy(path, pcap, store_col_text(st, 24));
@@ -401,8 +386,8 @@ static ws_err get_row(store_conn *c, int64_t id, hrow *h)
         copy(h->photo_ids, sizeof h->photo_ids, store_col_text(st, 28));
         copy(h->sup_document_no, sizeof h->sup_document_no, store_col_text(st, 29));
         copy(h->sup_note, sizeof h->sup_note, store_col_text(st, 30));
-        h->sup_regulator_acceptance = col_opt_int(st, 31) != 0;
-        h->sup_at = col_opt_int(st, 32);
+        h->sup_regulator_acceptance = store_col_opt_int(st, 31) != 0;
+        h->sup_at = store_col_opt_int(st, 32);
         copy(h->sup_by, sizeof h->sup_by, store_col_text(st, 33));
     }
     store_finalize(st);
@@ -449,14 +434,14 @@ static ws_err sync_row(store_conn *c, const audit_actor *who, int64_t id, int64_
     rc = store_prepare(c, Q_HAZARD_SYNC, &st);
     if (!rc) rc = store_bind_int(st, 1, id);
     if (!rc) rc = store_bind_text(st, 2, in.state);
-    if (!rc) rc = bind_opt_text(st, 3, grade);
-    if (!rc) rc = bind_opt_int(st, 4, deadline);
-    if (!rc) rc = bind_opt_int(st, 5, json_integer_value(json_object_get(in.data, "assignee_person_id")));
-    if (!rc) rc = bind_opt_int(st, 6, json_integer_value(json_object_get(in.data, "rectifier_person_id")));
-    if (!rc) rc = bind_opt_int(st, 7, json_integer_value(json_object_get(in.data, "acceptor_person_id")));
+    if (!rc) rc = store_bind_opt_text(st, 3, grade);
+    if (!rc) rc = store_bind_opt_int(st, 4, deadline);
+    if (!rc) rc = store_bind_opt_int(st, 5, json_integer_value(json_object_get(in.data, "assignee_person_id")));
+    if (!rc) rc = store_bind_opt_int(st, 6, json_integer_value(json_object_get(in.data, "rectifier_person_id")));
+    if (!rc) rc = store_bind_opt_int(st, 7, json_integer_value(json_object_get(in.data, "acceptor_person_id")));
     if (!rc) rc = store_bind_int(st, 8, overdue);
     if (!rc) rc = store_bind_int(st, 9, now);
-    if (!rc) rc = bind_opt_int(st, 10, terminal ? (h.r.closed_at ? h.r.closed_at : now) : 0);
+    if (!rc) rc = store_bind_opt_int(st, 10, terminal ? (h.r.closed_at ? h.r.closed_at : now) : 0);
     if (!rc) rc = store_step(st, &row);
     store_finalize(st);
     workflow_instance_free(&in);
@@ -604,18 +589,18 @@ ws_err hazard_report(store_conn *c, const wf_actor *by, const hazard_in *in, int
         if (!rc) rc = store_bind_int(st, 1, in->unit_id);
         if (!rc) rc = store_bind_int(st, 2, iid);
         if (!rc) rc = store_bind_text(st, 3, in->title);
-        if (!rc) rc = bind_opt_text(st, 4, in->description);
+        if (!rc) rc = store_bind_opt_text(st, 4, in->description);
         if (!rc) rc = store_bind_text(st, 5, in->accident_type);
-        if (!rc) rc = bind_opt_text(st, 6, in->hazard_factor);
-        if (!rc) rc = bind_opt_int(st, 7, in->risk_event_id);
+        if (!rc) rc = store_bind_opt_text(st, 6, in->hazard_factor);
+        if (!rc) rc = store_bind_opt_int(st, 7, in->risk_event_id);
         if (!rc) rc = in->has_gps ? store_bind_double(st, 8, in->lat) : store_bind_null(st, 8);
         if (!rc) rc = in->has_gps ? store_bind_double(st, 9, in->lon) : store_bind_null(st, 9);
-        if (!rc) rc = bind_opt_text(st, 10, in->location);
-        if (!rc) rc = bind_opt_text(st, 11, photos);
+        if (!rc) rc = store_bind_opt_text(st, 10, in->location);
+        if (!rc) rc = store_bind_opt_text(st, 11, photos);
         if (!rc) rc = store_bind_text(st, 12, in->source ? in->source : "report");
         if (!rc) rc = store_bind_int(st, 13, in->found_at ? in->found_at : now);
-        if (!rc) rc = bind_opt_int(st, 14, reporter);
-        if (!rc) rc = bind_opt_text(st, 15, in->grade);
+        if (!rc) rc = store_bind_opt_int(st, 14, reporter);
+        if (!rc) rc = store_bind_opt_text(st, 15, in->grade);
         if (!rc) rc = store_bind_text(st, 16, wi.state);
         if (!rc) rc = store_bind_null(st, 17);
         if (!rc) rc = store_bind_null(st, 18);
@@ -841,7 +826,7 @@ ws_err hazard_supervise(store_conn *c, const wf_actor *by, int64_t id,
     if (!rc) rc = store_bind_int(st, 1, id);
     if (!rc) rc = store_bind_text(st, 2, in->level);
     if (!rc) rc = store_bind_text(st, 3, in->document_no);
-    if (!rc) rc = bind_opt_text(st, 4, in->note);
+    if (!rc) rc = store_bind_opt_text(st, 4, in->note);
     if (!rc) rc = store_bind_int(st, 5, in->regulator_acceptance);
     if (!rc) rc = store_bind_int(st, 6, now);
     if (!rc) rc = store_bind_text(st, 7, who->name);

@@ -166,16 +166,6 @@ json_t *inspection_items_of(const char *what)
 
 /* ------------------------------------------------------------- helpers */
 
-static ws_err bind_opt_int(store_stmt *st, int i, int64_t v)
-{
-    return v > 0 ? store_bind_int(st, i, v) : store_bind_null(st, i);
-}
-
-static int64_t col_opt_int(store_stmt *st, int i)
-{
-    return store_col_null(st, i) ? 0 : store_col_int(st, i);
-}
-
 static json_t *time_or_null(int64_t ms)
 {
     char t[40];
@@ -237,8 +227,8 @@ static ws_err insert_window(store_conn *c, const due_task *t, const char *items,
     if (!rc) rc = store_bind_int(st, 3, t->event_id);
     if (!rc) rc = store_bind_int(st, 4, start);
     if (!rc) rc = store_bind_int(st, 5, end);
-    if (!rc) rc = bind_opt_int(st, 6, t->post_id);
-    if (!rc) rc = bind_opt_int(st, 7, t->grid_id);
+    if (!rc) rc = store_bind_opt_int(st, 6, t->post_id);
+    if (!rc) rc = store_bind_opt_int(st, 7, t->grid_id);
     if (!rc) rc = store_bind_text(st, 8, items);
     if (!rc) rc = store_bind_int(st, 9, now);
     if (!rc) rc = store_step(st, &row);
@@ -323,9 +313,9 @@ ws_err inspection_tick(store_conn *c, int64_t now, int *created, int *missed)
             memset(t, 0, sizeof *t);
             t->id = store_col_int(st, 0);
             snprintf(t->frequency, sizeof t->frequency, "%s", store_col_text(st, 1));
-            t->every_hours = col_opt_int(st, 2);
-            t->post_id = col_opt_int(st, 3);
-            t->grid_id = col_opt_int(st, 4);
+            t->every_hours = store_col_opt_int(st, 2);
+            t->post_id = store_col_opt_int(st, 3);
+            t->grid_id = store_col_opt_int(st, 4);
             t->what = strdup(store_col_text(st, 5) ? store_col_text(st, 5) : "");
             t->created_at = store_col_int(st, 6);
             t->unit_id = store_col_int(st, 7);
@@ -372,8 +362,8 @@ static json_t *row_json(store_stmt *st, irow *r)
     r->start = store_col_int(st, 4);
     r->end = store_col_int(st, 5);
     snprintf(r->state, sizeof r->state, "%s", store_col_text(st, 6));
-    r->post_id = col_opt_int(st, 7);
-    r->grid_id = col_opt_int(st, 8);
+    r->post_id = store_col_opt_int(st, 7);
+    r->grid_id = store_col_opt_int(st, 8);
     snprintf(r->path, sizeof r->path, "%s", store_col_text(st, 18));
     const char *freq = store_col_text(st, 19);
     json_t *o = json_object();
@@ -384,7 +374,7 @@ static json_t *row_json(store_stmt *st, irow *r)
     json_object_set_new(o, "risk_event_id", json_integer(r->event_id));
     json_object_set_new(o, "frequency", json_string(freq ? freq : ""));
     json_object_set_new(o, "every_hours", freq && !strcmp(freq, "hours")
-                                              ? json_integer(col_opt_int(st, 20)) : json_null());
+                                              ? json_integer(store_col_opt_int(st, 20)) : json_null());
     json_object_set_new(o, "window_start", time_or_null(r->start));
     json_object_set_new(o, "window_end", time_or_null(r->end));
     json_object_set_new(o, "state", json_string(r->state));
@@ -395,8 +385,8 @@ static json_t *row_json(store_stmt *st, irow *r)
     json_t *h = json_of_text(store_col_text(st, 11));
     json_object_set_new(o, "hazard_ids", json_is_array(h) ? h : json_array());
     if (!json_is_array(h)) json_decref(h);
-    json_object_set_new(o, "done_by_person_id", id_or_null(col_opt_int(st, 12)));
-    json_object_set_new(o, "done_at", time_or_null(col_opt_int(st, 14)));
+    json_object_set_new(o, "done_by_person_id", id_or_null(store_col_opt_int(st, 12)));
+    json_object_set_new(o, "done_at", time_or_null(store_col_opt_int(st, 14)));
     json_object_set_new(o, "created_at", time_or_null(store_col_int(st, 15)));
     json_object_set_new(o, "updated_at", time_or_null(store_col_int(st, 16)));
     return o;
@@ -666,7 +656,7 @@ ws_err inspection_complete(store_conn *c, const wf_actor *by, int64_t id,
         if (!rc) rc = store_bind_int(st, 1, id);
         if (!rc) rc = store_bind_text(st, 2, rtext);
         if (!rc) rc = store_bind_text(st, 3, htext);
-        if (!rc) rc = bind_opt_int(st, 4, s ? s->person_id : 0);
+        if (!rc) rc = store_bind_opt_int(st, 4, s ? s->person_id : 0);
         if (!rc) rc = store_bind_text(st, 5, who->name);
         if (!rc) rc = store_bind_int(st, 6, now);
         if (!rc) rc = store_step(st, &row);

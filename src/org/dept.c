@@ -256,7 +256,7 @@ ws_err org_post_create(store_conn *c, const org_caller *by, int64_t enterprise_i
     int64_t nid = 0;
     if (!rc) rc = store_prepare(c, Q_ORG_POST_INSERT, &st);
     if (!rc) rc = store_bind_int(st, 1, enterprise_id);
-    if (!rc) rc = org_bind_id(st, 2, department_id);
+    if (!rc) rc = store_bind_opt_int(st, 2, department_id);
     if (!rc) rc = store_bind_text(st, 3, code);
     if (!rc) rc = store_bind_text(st, 4, name);
     if (!rc) rc = store_bind_int(st, 5, clock_now_ms());
@@ -314,7 +314,7 @@ ws_err org_post_update(store_conn *c, const org_caller *by, int64_t id, unsigned
     bool row;
     rc = store_prepare(c, Q_ORG_POST_UPDATE, &st);
     if (!rc) rc = store_bind_int(st, 1, p.id);
-    if (!rc) rc = org_bind_id(st, 2, p.department_id);
+    if (!rc) rc = store_bind_opt_int(st, 2, p.department_id);
     if (!rc) rc = store_bind_text(st, 3, p.code);
     if (!rc) rc = store_bind_text(st, 4, p.name);
     if (!rc) rc = store_bind_int(st, 5, p.active ? 1 : 0);

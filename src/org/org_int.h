@@ -35,10 +35,6 @@ void org_person_row(store_stmt *st, org_person *p);
 ws_err org_query_int(store_conn *c, const char *sql, int nbind, int64_t a, int64_t b,
                      int64_t *out);
 
-/* Bind v, or NULL when v <= 0. */
-ws_err org_bind_id(store_stmt *st, int idx, int64_t v);
-/* Bind s, or NULL when s is NULL or "". */
-ws_err org_bind_opt_text(store_stmt *st, int idx, const char *s);
 
 /* The default departments of a new enterprise. */
 ws_err org_default_departments(store_conn *c, const org_caller *by, int64_t enterprise_id);

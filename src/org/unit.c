@@ -167,16 +167,6 @@ ws_err org_check_name(const char *name, const char *field, size_t max)
     return WS_OK;
 }
 
-ws_err org_bind_id(store_stmt *st, int idx, int64_t v)
-{
-    return v > 0 ? store_bind_int(st, idx, v) : store_bind_null(st, idx);
-}
-
-ws_err org_bind_opt_text(store_stmt *st, int idx, const char *s)
-{
-    return s && *s ? store_bind_text(st, idx, s) : store_bind_null(st, idx);
-}
-
 ws_err org_query_int(store_conn *c, const char *sql, int nbind, int64_t a, int64_t b,
                      int64_t *out)
 {
@@ -343,12 +333,12 @@ static ws_err insert_unit(store_conn *c, const org_caller *by, const org_unit *p
     bool row = false;
     int64_t now = clock_now_ms(), nid = 0;
     ws_err rc = store_prepare(c, Q_ORG_UNIT_INSERT, &st);
-    if (!rc) rc = org_bind_id(st, 1, parent ? parent->id : 0);
+    if (!rc) rc = store_bind_opt_int(st, 1, parent ? parent->id : 0);
     if (!rc) rc = store_bind_text(st, 2, kind);
     if (!rc) rc = store_bind_text(st, 3, code);
     if (!rc) rc = store_bind_text(st, 4, name);
     if (!rc) rc = store_bind_text(st, 5, tz);
-    if (!rc) rc = org_bind_id(st, 6, leader);
+    if (!rc) rc = store_bind_opt_int(st, 6, leader);
     if (!rc) rc = store_bind_int(st, 7, now);
     if (!rc) rc = store_step(st, &row);
     if (!rc && row) nid = store_col_int(st, 0);
@@ -363,7 +353,7 @@ static ws_err insert_unit(store_conn *c, const org_caller *by, const org_unit *p
     rc = store_prepare(c, Q_ORG_UNIT_SET_PATH, &st);
     if (!rc) rc = store_bind_int(st, 1, nid);
     if (!rc) rc = store_bind_text(st, 2, path);
-    if (!rc) rc = org_bind_id(st, 3, ent);
+    if (!rc) rc = store_bind_opt_int(st, 3, ent);
     if (!rc) rc = store_step(st, &row);
     store_finalize(st);
     if (!rc) rc = org_audit(c, by, &ORG_ENTITY_UNIT, nid, "create");
@@ -432,12 +422,12 @@ static ws_err write_unit(store_conn *c, const org_unit *u, int64_t now)
     bool row;
     ws_err rc = store_prepare(c, Q_ORG_UNIT_UPDATE, &st);
     if (!rc) rc = store_bind_int(st, 1, u->id);
-    if (!rc) rc = org_bind_id(st, 2, u->parent_id);
+    if (!rc) rc = store_bind_opt_int(st, 2, u->parent_id);
     if (!rc) rc = store_bind_text(st, 3, u->kind);
     if (!rc) rc = store_bind_text(st, 4, u->code);
     if (!rc) rc = store_bind_text(st, 5, u->name);
     if (!rc) rc = store_bind_text(st, 6, u->tz);
-    if (!rc) rc = org_bind_id(st, 7, u->leader_person_id);
+    if (!rc) rc = store_bind_opt_int(st, 7, u->leader_person_id);
     if (!rc) rc = store_bind_text(st, 8, u->path);
     if (!rc) rc = store_bind_int(st, 9, now);
     if (!rc) rc = store_step(st, &row);

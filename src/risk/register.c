@@ -159,21 +159,6 @@ static ws_err check_person(store_conn *c, int64_t id, int64_t enterprise_id, con
     return WS_OK;
 }
 
-static ws_err bind_id(store_stmt *st, int idx, int64_t v)
-{
-    return v > 0 ? store_bind_int(st, idx, v) : store_bind_null(st, idx);
-}
-
-static ws_err bind_opt_text(store_stmt *st, int idx, const char *s)
-{
-    return s && *s ? store_bind_text(st, idx, s) : store_bind_null(st, idx);
-}
-
-static ws_err bind_real(store_stmt *st, int idx, double v)
-{
-    return isnan(v) ? store_bind_null(st, idx) : store_bind_double(st, idx, v);
-}
-
 /* Step a prepared write; *id gets the RETURNING id when asked for. */
 static ws_err run(store_stmt *st, int64_t *id)
 {
@@ -236,11 +221,6 @@ static ws_err list_run(store_conn *c, const char *sql, const risk_filter *f, row
     *items = buf;
     *n = k;
     return WS_OK;
-}
-
-static double col_real(store_stmt *st, int i)
-{
-    return store_col_null(st, i) ? NAN : store_col_double(st, i);
 }
 
 /* ---------------------------------------------------------------- objects */
@@ -325,14 +305,14 @@ static ws_err object_write(store_conn *c, const risk_object *o, bool insert, int
     if (!rc && !insert) rc = store_bind_int(st, 1, o->id);
     if (!rc) rc = store_bind_int(st, k + 1, o->unit_id);
     if (!rc) rc = store_bind_text(st, k + 2, o->kind);
-    if (!rc) rc = bind_opt_text(st, k + 3, o->code);
+    if (!rc) rc = store_bind_opt_text(st, k + 3, o->code);
     if (!rc) rc = store_bind_text(st, k + 4, o->name);
-    if (!rc) rc = bind_opt_text(st, k + 5, o->description);
+    if (!rc) rc = store_bind_opt_text(st, k + 5, o->description);
     if (!rc) rc = store_bind_int(st, k + 6, o->responsible_person_id);
     if (!rc) rc = store_bind_int(st, k + 7, o->major_hazard);
-    if (!rc) rc = bind_id(st, k + 8, o->mh_principal_person_id);
-    if (!rc) rc = bind_id(st, k + 9, o->mh_technical_person_id);
-    if (!rc) rc = bind_id(st, k + 10, o->mh_operational_person_id);
+    if (!rc) rc = store_bind_opt_int(st, k + 8, o->mh_principal_person_id);
+    if (!rc) rc = store_bind_opt_int(st, k + 9, o->mh_technical_person_id);
+    if (!rc) rc = store_bind_opt_int(st, k + 10, o->mh_operational_person_id);
     if (!rc && !insert) rc = store_bind_int(st, 12, o->active);
     if (!rc) rc = store_bind_int(st, insert ? 11 : 13, clock_now_ms());
     if (!rc) rc = run(st, insert ? id : NULL);
@@ -468,7 +448,7 @@ static ws_err unit_write(store_conn *c, const risk_unit *u, bool insert, int64_t
     ws_err rc = store_prepare(c, insert ? Q_RISK_UNIT_INSERT : Q_RISK_UNIT_UPDATE, &st);
     if (!rc) rc = store_bind_int(st, 1, insert ? u->object_id : u->id);
     if (!rc) rc = store_bind_text(st, 2, u->name);
-    if (!rc) rc = bind_opt_text(st, 3, u->description);
+    if (!rc) rc = store_bind_opt_text(st, 3, u->description);
     if (!rc) rc = store_bind_int(st, 4, u->responsible_person_id);
     if (!rc && !insert) rc = store_bind_int(st, 5, u->active);
     if (!rc) rc = store_bind_int(st, insert ? 5 : 6, clock_now_ms());
@@ -556,14 +536,14 @@ static void event_row(store_stmt *st, void *out)
     e->method = !strcmp(store_col_text(st, 5), "LS") ? RISK_LS : RISK_LEC;
     e->rule_set_id = store_col_int(st, 6);
     bool ls = e->method == RISK_LS;
-    e->inherent.v[0] = col_real(st, 7);
-    e->inherent.v[1] = col_real(st, ls ? 10 : 8);
-    e->inherent.v[2] = ls ? NAN : col_real(st, 9);
+    e->inherent.v[0] = store_col_opt_double(st, 7);
+    e->inherent.v[1] = store_col_opt_double(st, ls ? 10 : 8);
+    e->inherent.v[2] = ls ? NAN : store_col_opt_double(st, 9);
     e->inherent.score = store_col_double(st, 11);
     e->inherent.rank = risk_rank_of(store_col_text(st, 12));
-    e->residual.v[0] = col_real(st, 13);
-    e->residual.v[1] = col_real(st, ls ? 16 : 14);
-    e->residual.v[2] = ls ? NAN : col_real(st, 15);
+    e->residual.v[0] = store_col_opt_double(st, 13);
+    e->residual.v[1] = store_col_opt_double(st, ls ? 16 : 14);
+    e->residual.v[2] = ls ? NAN : store_col_opt_double(st, 15);
     e->residual.score = store_col_double(st, 17);
     e->residual.rank = risk_rank_of(store_col_text(st, 18));
     e->active = store_col_int(st, 20) != 0;
@@ -610,15 +590,15 @@ static ws_err event_write(store_conn *c, const risk_event *e, bool insert, int64
     if (!rc && !insert) rc = store_bind_int(st, 1, e->id);
     if (!rc) rc = store_bind_int(st, k + 1, e->risk_unit_id);
     if (!rc) rc = store_bind_text(st, k + 2, e->description);
-    if (!rc) rc = bind_opt_text(st, k + 3, e->accident_type);
+    if (!rc) rc = store_bind_opt_text(st, k + 3, e->accident_type);
     if (!rc) rc = store_bind_text(st, k + 4, ls ? "LS" : "LEC");
     if (!rc) rc = store_bind_int(st, k + 5, e->rule_set_id);
     for (int i = 0; i < 2 && !rc; i++) {
         int b = k + 6 + i * 6; /* l, e, c, s, score, level */
-        rc = bind_real(st, b, a[i]->v[0]);
-        if (!rc) rc = bind_real(st, b + 1, ls ? NAN : a[i]->v[1]);
-        if (!rc) rc = bind_real(st, b + 2, ls ? NAN : a[i]->v[2]);
-        if (!rc) rc = bind_real(st, b + 3, ls ? a[i]->v[1] : NAN);
+        rc = store_bind_opt_double(st, b, a[i]->v[0]);
+        if (!rc) rc = store_bind_opt_double(st, b + 1, ls ? NAN : a[i]->v[1]);
+        if (!rc) rc = store_bind_opt_double(st, b + 2, ls ? NAN : a[i]->v[2]);
+        if (!rc) rc = store_bind_opt_double(st, b + 3, ls ? a[i]->v[1] : NAN);
         if (!rc) rc = store_bind_double(st, b + 4, a[i]->score);
         if (!rc) rc = store_bind_text(st, b + 5, risk_level_of_rank(a[i]->rank).code);
     }
@@ -845,9 +825,9 @@ static ws_err task_write(store_conn *c, const risk_task *t, bool insert, int64_t
     if (!rc) rc = store_bind_int(st, 1, insert ? t->measure_id : t->id);
     if (!rc) rc = store_bind_text(st, 2, t->what);
     if (!rc) rc = store_bind_text(st, 3, t->frequency);
-    if (!rc) rc = bind_id(st, 4, t->every_hours);
-    if (!rc) rc = bind_id(st, 5, t->post_id);
-    if (!rc) rc = bind_id(st, 6, t->grid_unit_id);
+    if (!rc) rc = store_bind_opt_int(st, 4, t->every_hours);
+    if (!rc) rc = store_bind_opt_int(st, 5, t->post_id);
+    if (!rc) rc = store_bind_opt_int(st, 6, t->grid_unit_id);
     if (!rc && !insert) rc = store_bind_int(st, 7, t->active);
     if (!rc) rc = store_bind_int(st, insert ? 7 : 8, clock_now_ms());
     if (!rc) rc = run(st, insert ? id : NULL);

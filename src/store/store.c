@@ -13,6 +13,7 @@
  * (which builds its SQL from validated identifiers), the error helpers that
  * keep engine messages in the log and parameter values out of it, and the
  * child-process runner for pg_dump/pg_restore (no shell, an argv array). */
+#include <math.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
@@ -193,6 +194,31 @@ void store_rollback(store_conn *c)
 }
 
 bool store_in_tx(const store_conn *c) { return c->in_tx; }
+
+ws_err store_bind_opt_int(store_stmt *st, int idx, int64_t v)
+{
+    return v > 0 ? store_bind_int(st, idx, v) : store_bind_null(st, idx);
+}
+
+ws_err store_bind_opt_text(store_stmt *st, int idx, const char *s)
+{
+    return s && *s ? store_bind_text(st, idx, s) : store_bind_null(st, idx);
+}
+
+ws_err store_bind_opt_double(store_stmt *st, int idx, double v)
+{
+    return isnan(v) ? store_bind_null(st, idx) : store_bind_double(st, idx, v);
+}
+
+int64_t store_col_opt_int(store_stmt *st, int i)
+{
+    return store_col_null(st, i) ? 0 : store_col_int(st, i);
+}
+
+double store_col_opt_double(store_stmt *st, int i)
+{
+    return store_col_null(st, i) ? NAN : store_col_double(st, i);
+}
 
 ws_err store_tx_join(store_conn *c, bool *own)
 {

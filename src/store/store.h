@@ -73,6 +73,11 @@ ws_err store_bind_double(store_stmt *st, int idx, double v);
 ws_err store_bind_text(store_stmt *st, int idx, const char *s); /* NULL binds SQL NULL */
 ws_err store_bind_blob(store_stmt *st, int idx, const void *p, size_t n);
 ws_err store_bind_null(store_stmt *st, int idx);
+/* Optional values, NULL when absent: an id or count v <= 0, a NULL or empty
+ * string, a NaN. */
+ws_err store_bind_opt_int(store_stmt *st, int idx, int64_t v);
+ws_err store_bind_opt_text(store_stmt *st, int idx, const char *s);
+ws_err store_bind_opt_double(store_stmt *st, int idx, double v);
 /* Execute on the first call, then advance. *row is true while a row is
  * available; false at the end. A constraint violation returns WS_ECONFLICT
  * (with the constraint named in the detail), other failures WS_ESTORE. */
@@ -83,6 +88,9 @@ int store_col_count(store_stmt *st);
 bool store_col_null(store_stmt *st, int i);
 int64_t store_col_int(store_stmt *st, int i);
 double store_col_double(store_stmt *st, int i);
+/* A nullable column: 0 (integers) or NaN (reals) when NULL. */
+int64_t store_col_opt_int(store_stmt *st, int i);
+double store_col_opt_double(store_stmt *st, int i);
 const char *store_col_text(store_stmt *st, int i);
 const void *store_col_blob(store_stmt *st, int i, size_t *n);
 /* Rows changed by the last INSERT/UPDATE/DELETE this statement ran. */

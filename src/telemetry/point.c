@@ -128,26 +128,6 @@ static bool date_valid(const char *s)
     return d <= dm;
 }
 
-static ws_err bind_id(store_stmt *st, int idx, int64_t v)
-{
-    return v > 0 ? store_bind_int(st, idx, v) : store_bind_null(st, idx);
-}
-
-static ws_err bind_opt_text(store_stmt *st, int idx, const char *s)
-{
-    return s && *s ? store_bind_text(st, idx, s) : store_bind_null(st, idx);
-}
-
-static ws_err bind_real(store_stmt *st, int idx, double v)
-{
-    return isnan(v) ? store_bind_null(st, idx) : store_bind_double(st, idx, v);
-}
-
-static double col_real(store_stmt *st, int i)
-{
-    return store_col_null(st, i) ? NAN : store_col_double(st, i);
-}
-
 /* Step a prepared write; *id gets the RETURNING id when asked for. A
  * constraint violation is a duplicate of field. */
 static ws_err run(store_stmt *st, int64_t *id, const char *field)
@@ -340,11 +320,11 @@ static ws_err device_write(store_conn *c, const point_device *d, bool insert, in
     if (!rc) rc = store_bind_text(st, k + 2, d->code);
     if (!rc) rc = store_bind_text(st, k + 3, d->name);
     if (!rc) rc = store_bind_text(st, k + 4, d->kind);
-    if (!rc) rc = bind_opt_text(st, k + 5, d->vendor);
-    if (!rc) rc = bind_opt_text(st, k + 6, d->model);
+    if (!rc) rc = store_bind_opt_text(st, k + 5, d->vendor);
+    if (!rc) rc = store_bind_opt_text(st, k + 6, d->model);
     if (!rc) rc = store_bind_text(st, k + 7, d->protocol);
-    if (!rc) rc = bind_opt_text(st, k + 8, d->calibration_due);
-    if (!rc) rc = bind_id(st, k + 9, d->maintenance_until);
+    if (!rc) rc = store_bind_opt_text(st, k + 8, d->calibration_due);
+    if (!rc) rc = store_bind_opt_int(st, k + 9, d->maintenance_until);
     if (!rc && !insert) rc = store_bind_int(st, 11, d->active);
     if (!rc) rc = store_bind_int(st, insert ? 10 : 12, clock_now_ms());
     if (!rc) rc = run(st, insert ? id : NULL, "code");
@@ -405,15 +385,15 @@ static void point_row(store_stmt *st, void *out)
     copy(p->name, sizeof p->name, store_col_text(st, 4));
     copy(p->kind, sizeof p->kind, store_col_text(st, 5));
     copy(p->uom, sizeof p->uom, store_col_text(st, 6));
-    p->range_low = col_real(st, 7);
-    p->range_high = col_real(st, 8);
-    p->resolution = col_real(st, 9);
-    p->exposure_limit = col_real(st, 10);
-    p->ll = col_real(st, 11);
-    p->l = col_real(st, 12);
-    p->h = col_real(st, 13);
-    p->hh = col_real(st, 14);
-    p->deadband = col_real(st, 15);
+    p->range_low = store_col_opt_double(st, 7);
+    p->range_high = store_col_opt_double(st, 8);
+    p->resolution = store_col_opt_double(st, 9);
+    p->exposure_limit = store_col_opt_double(st, 10);
+    p->ll = store_col_opt_double(st, 11);
+    p->l = store_col_opt_double(st, 12);
+    p->h = store_col_opt_double(st, 13);
+    p->hh = store_col_opt_double(st, 14);
+    p->deadband = store_col_opt_double(st, 15);
     p->on_delay_ms = store_col_int(st, 16);
     p->active = store_col_int(st, 17) != 0;
     p->created_at = store_col_int(st, 18);
@@ -595,20 +575,20 @@ static ws_err point_write(store_conn *c, const point *p, bool insert, int64_t *i
     int k = insert ? 0 : 1;
     ws_err rc = store_prepare(c, insert ? Q_POINT_INSERT : Q_POINT_UPDATE, &st);
     if (!rc && !insert) rc = store_bind_int(st, 1, p->id);
-    if (!rc) rc = bind_id(st, k + 1, p->device_id);
+    if (!rc) rc = store_bind_opt_int(st, k + 1, p->device_id);
     if (!rc) rc = store_bind_int(st, k + 2, p->unit_id);
     if (!rc) rc = store_bind_text(st, k + 3, p->tag);
     if (!rc) rc = store_bind_text(st, k + 4, p->name);
     if (!rc) rc = store_bind_text(st, k + 5, p->kind);
-    if (!rc) rc = bind_opt_text(st, k + 6, p->uom);
-    if (!rc) rc = bind_real(st, k + 7, p->range_low);
-    if (!rc) rc = bind_real(st, k + 8, p->range_high);
-    if (!rc) rc = bind_real(st, k + 9, p->resolution);
-    if (!rc) rc = bind_real(st, k + 10, p->exposure_limit);
-    if (!rc) rc = bind_real(st, k + 11, p->ll);
-    if (!rc) rc = bind_real(st, k + 12, p->l);
-    if (!rc) rc = bind_real(st, k + 13, p->h);
-    if (!rc) rc = bind_real(st, k + 14, p->hh);
+    if (!rc) rc = store_bind_opt_text(st, k + 6, p->uom);
+    if (!rc) rc = store_bind_opt_double(st, k + 7, p->range_low);
+    if (!rc) rc = store_bind_opt_double(st, k + 8, p->range_high);
+    if (!rc) rc = store_bind_opt_double(st, k + 9, p->resolution);
+    if (!rc) rc = store_bind_opt_double(st, k + 10, p->exposure_limit);
+    if (!rc) rc = store_bind_opt_double(st, k + 11, p->ll);
+    if (!rc) rc = store_bind_opt_double(st, k + 12, p->l);
+    if (!rc) rc = store_bind_opt_double(st, k + 13, p->h);
+    if (!rc) rc = store_bind_opt_double(st, k + 14, p->hh);
     if (!rc) rc = store_bind_double(st, k + 15, p->deadband);
     if (!rc) rc = store_bind_int(st, k + 16, p->on_delay_ms);
     if (!rc && !insert) rc = store_bind_int(st, 18, p->active);

@@ -217,7 +217,7 @@ static ws_err seal(series *s, slot *sl)
     if ((rc = store_bind_int(st, 1, sl->point_id)) || (rc = store_bind_int(st, 2, sl->t_min)) ||
         (rc = store_bind_int(st, 3, sl->t_max)) || (rc = store_bind_int(st, 4, sl->n)) ||
         (rc = store_bind_blob(st, 5, s->chunk, len)) ||
-        (rc = isnan(sl->res) ? store_bind_null(st, 6) : store_bind_double(st, 6, sl->res)) ||
+        (rc = store_bind_opt_double(st, 6, sl->res)) ||
         (rc = store_bind_int(st, 7, clock_now_ms())) || (rc = store_step(st, &row)))
         goto done;
     if ((rc = upsert_buckets(c, Q_SERIES_1M_UPSERT, sl->point_id, SERIES_MINUTE_MS, s->pairs, np)))

@@ -425,11 +425,6 @@ ws_err wf_event(store_conn *c, const audit_actor *who, int64_t inst, int64_t at,
     return audit_record(c, who, &WF_ENTITY_EVENT, id, "create", NULL);
 }
 
-ws_err wf_bind_opt_int(store_stmt *st, int idx, int64_t v)
-{
-    return v > 0 ? store_bind_int(st, idx, v) : store_bind_null(st, idx);
-}
-
 /* ---------------------------------------------------------------- effects */
 
 static workflow_effect_hook hook;
@@ -619,7 +614,7 @@ ws_err workflow_start(store_conn *c, const wf_actor *by, const char *key, int64_
     if (!rc) rc = store_bind_text(st, 4, init->id);
     if (!rc) rc = store_bind_text(st, 5, text);
     if (!rc) rc = store_bind_int(st, 6, now);
-    if (!rc) rc = wf_bind_opt_int(st, 7, due_of(init, data, now));
+    if (!rc) rc = store_bind_opt_int(st, 7, due_of(init, data, now));
     if (!rc) rc = store_step(st, &row);
     if (!rc && row) iid = store_col_int(st, 0);
     store_finalize(st);
@@ -707,7 +702,7 @@ ws_err workflow_fire(store_conn *c, const wf_actor *by, int64_t id, const char *
     if (!rc) rc = store_bind_text(st, 2, to->id);
     if (!rc) rc = store_bind_text(st, 3, text);
     if (!rc) rc = store_bind_int(st, 4, now);
-    if (!rc) rc = wf_bind_opt_int(st, 5, due_of(to, data, now));
+    if (!rc) rc = store_bind_opt_int(st, 5, due_of(to, data, now));
     if (!rc) rc = store_bind_text(st, 6, in.state);
     if (!rc) rc = store_bind_int(st, 7, in.updated_at);
     bool row;

@@ -142,7 +142,7 @@ static ws_err step(store_conn *c, int64_t id, int64_t now, bool *did)
     bool row;
     rc = store_prepare(c, Q_WF_INST_ESCALATE, &st);
     if (!rc) rc = store_bind_int(st, 1, id);
-    if (!rc) rc = wf_bind_opt_int(st, 2, next);
+    if (!rc) rc = store_bind_opt_int(st, 2, next);
     if (!rc) rc = store_bind_int(st, 3, k + 1);
     if (!rc) rc = store_bind_int(st, 4, now);
     if (!rc) rc = store_bind_int(st, 5, k);

@@ -193,7 +193,6 @@ ws_err wf_materialise(store_conn *c, const audit_actor *who, const char *key);
 /* Append a timeline entry with its audit leaf (detail may be NULL). */
 ws_err wf_event(store_conn *c, const audit_actor *who, int64_t inst, int64_t at, const char *kind,
                 const char *action, const char *from, const char *to, const json_t *detail);
-ws_err wf_bind_opt_int(store_stmt *st, int idx, int64_t v);
 /* May subject s (NULL = trusted) act under allow on an instance with data at
  * unit_path? WS_ENOTFOUND outside the scope, WS_EFORBIDDEN otherwise. */
 ws_err wf_may(store_conn *c, const auth_subject *s, const wf_allow *a, const json_t *data,
