@@ -956,6 +956,24 @@ async function main() {
     await missingStrings(phone);
   });
 
+  await test('risk register page: the demo tank farm is 重大 and opens to its units, events and measures', async (w) => {
+    const page = await loginAdmin(w);
+    await page.goto(BASE + '/risk');
+    const objs = (await apiGet(page, '/risk/objects?limit=200')).body.items;
+    const tank = objs.find((o) => o.code === 'MH-01');
+    assert(tank, 'the demo has no tank farm MH-01');
+    const det = page.locator(`#risk-list details[data-object="${tank.id}"]`);
+    await det.waitFor();
+    assert((await det.getAttribute('class')).includes('lvl-edge-major'), 'the tank farm is not drawn 重大');
+    await det.locator('summary').click();
+    await page.waitForFunction((id) => {
+      const d = document.querySelector(`details[data-object="${id}"] .risk-children`);
+      return d && d.textContent.includes('紧急切断阀');
+    }, tank.id);
+    assert(await page.locator('#risk-add-object').count() === 1, 'the admin is offered no form to add a risk object');
+    await missingStrings(page);
+  });
+
   await test('no console errors or CSP violations on any page', async (w) => {
     // Every test above fails on its own console errors; this one walks each
     // page once more in English on a desktop and checks the CSP header is set.
