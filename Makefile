@@ -10,7 +10,7 @@
 #   make check-layers  the dependency rules of docs/ARCHITECTURE.md
 include config.mk
 
-PKGS := libmicrohttpd jansson sqlite3 libpq libsodium gnutls libzip expat xlsxwriter vips libqrencode libcurl
+PKGS := libmicrohttpd jansson sqlite3 libpq libsodium gnutls libzip expat xlsxwriter vips libqrencode libcurl libmodbus
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
