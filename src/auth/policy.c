@@ -100,6 +100,15 @@ static const rule rules[] = {
      * scope reads; admins, managers and safety officers keep it. */
     {"point.read", ROLE_ALL, true, REL_NONE, NULL},
     {"point.write", A | M | SO, true, REL_NONE, NULL},
+    /* Plant registers (shift rosters, equipment and work orders, interlock
+     * bypasses 联锁旁路): everyone in scope reads; admins, managers, safety
+     * officers and department heads (the equipment department) keep them and
+     * request bypasses; approving a bypass or its extension is for admins,
+     * managers and safety officers, and never the requester (checked in
+     * src/plant/bypass.c). */
+    {"plant.read", ROLE_ALL, true, REL_NONE, NULL},
+    {"plant.write", A | M | SO | DH, true, REL_NONE, NULL},
+    {"bypass.approve", A | M | SO, true, REL_NONE, NULL},
 };
 #define NRULES (sizeof rules / sizeof rules[0])
 

@@ -553,6 +553,105 @@ const store_migration store_migrations[] = {
      "  last_error TEXT\n"
      ");\n"
      "CREATE INDEX notify_outbox_due ON notify_outbox(channel_id, state, next_attempt_at);\n"},
+    {15, "plant registers: shift rosters, equipment and work orders, interlock bypasses",
+     /* src/plant (docs/internals/plant.md). Shifts are per unit with a local
+      * start (minutes after midnight in units.tz) and a length in wall-clock
+      * minutes (night shifts cross midnight); a roster entry puts a person on
+      * a shift of a local day in a duty role. Work orders belong to equipment
+      * or a device (calibration); source_kind/source_id/source_ref say what
+      * opened them (manual, alarm, rule, calibration: ref = the due date) and
+      * dedupe the engine's and the timer's orders. Bypasses (联锁旁路) of a
+      * point or equipment with approval and expiry. plant_params holds the
+      * limits as data (bypass_max_hours, calibration_lead_days). Times ms UTC. */
+     "CREATE TABLE plant_params (\n"
+     "  name TEXT PRIMARY KEY,\n"
+     "  value INTEGER NOT NULL\n"
+     ");\n"
+     "INSERT INTO plant_params (name, value) VALUES ('bypass_max_hours', 72);\n"
+     "INSERT INTO plant_params (name, value) VALUES ('calibration_lead_days', 7);\n"
+     "CREATE TABLE shifts (\n"
+     "  id ID_PK,\n"
+     "  unit_id INTEGER NOT NULL REFERENCES units(id),\n"
+     "  name TEXT NOT NULL,\n"
+     "  start_min INTEGER NOT NULL,\n"         /* local minutes after midnight, 0..1439 */
+     "  length_min INTEGER NOT NULL,\n"        /* wall-clock minutes, 1..1440 */
+     "  active INTEGER NOT NULL,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL,\n"
+     "  UNIQUE (unit_id, name)\n"
+     ");\n"
+     "CREATE TABLE roster_entries (\n"
+     "  id ID_PK,\n"
+     "  unit_id INTEGER NOT NULL REFERENCES units(id),\n"   /* the shift's unit */
+     "  day TEXT NOT NULL,\n"                  /* local date YYYY-MM-DD the shift starts on */
+     "  shift_id INTEGER NOT NULL REFERENCES shifts(id),\n"
+     "  person_id INTEGER NOT NULL REFERENCES people(id),\n"
+     "  role TEXT NOT NULL,\n"                 /* operator, grid_leader, safety_officer, manager */
+     "  created_at INTEGER NOT NULL,\n"
+     "  UNIQUE (shift_id, day, person_id, role)\n"
+     ");\n"
+     "CREATE INDEX roster_duty ON roster_entries(unit_id, role, day);\n"
+     "CREATE TABLE equipment (\n"
+     "  id ID_PK,\n"
+     "  unit_id INTEGER NOT NULL REFERENCES units(id),\n"
+     "  code TEXT NOT NULL UNIQUE,\n"
+     "  name TEXT NOT NULL,\n"
+     "  kind TEXT NOT NULL,\n"
+     "  device_id INTEGER REFERENCES devices(id),\n"
+     "  status TEXT NOT NULL,\n"               /* in_service, out_of_service */
+     "  created_at INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX equipment_unit ON equipment(unit_id);\n"
+     "CREATE INDEX equipment_device ON equipment(device_id);\n"
+     "CREATE TABLE work_orders (\n"
+     "  id ID_PK,\n"
+     "  unit_id INTEGER NOT NULL REFERENCES units(id),\n"
+     "  equipment_id INTEGER REFERENCES equipment(id),\n"
+     "  device_id INTEGER REFERENCES devices(id),\n"
+     "  kind TEXT NOT NULL,\n"                 /* corrective, preventive, calibration */
+     "  title TEXT NOT NULL,\n"
+     "  description TEXT,\n"
+     "  state TEXT NOT NULL,\n"                /* open, in_progress, done, cancelled */
+     "  due_at INTEGER,\n"
+     "  assignee_person_id INTEGER REFERENCES people(id),\n"
+     "  source_kind TEXT NOT NULL,\n"          /* manual, alarm, rule, calibration */
+     "  source_id INTEGER,\n"
+     "  source_ref TEXT,\n"
+     "  created_by TEXT NOT NULL,\n"
+     "  closed_at INTEGER,\n"
+     "  closed_by TEXT,\n"
+     "  close_note TEXT,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX work_orders_unit ON work_orders(unit_id);\n"
+     "CREATE INDEX work_orders_source ON work_orders(source_kind, source_id);\n"
+     "CREATE INDEX work_orders_device ON work_orders(device_id);\n"
+     "CREATE TABLE bypasses (\n"
+     "  id ID_PK,\n"
+     "  unit_id INTEGER NOT NULL REFERENCES units(id),\n"
+     "  point_id INTEGER REFERENCES points(id),\n"
+     "  equipment_id INTEGER REFERENCES equipment(id),\n"
+     "  interlock TEXT NOT NULL,\n"
+     "  reason TEXT NOT NULL,\n"
+     "  measures TEXT NOT NULL,\n"
+     "  requested_by_person_id INTEGER NOT NULL REFERENCES people(id),\n"
+     "  approver_person_id INTEGER REFERENCES people(id),\n"
+     "  state TEXT NOT NULL,\n"                /* requested, approved, active, expired, restored, cancelled */
+     "  expires_at INTEGER NOT NULL,\n"
+     "  requested_at INTEGER NOT NULL,\n"
+     "  approved_at INTEGER,\n"
+     "  activated_at INTEGER,\n"
+     "  expired_at INTEGER,\n"
+     "  closed_at INTEGER,\n"                  /* restored or cancelled */
+     "  closed_by TEXT,\n"
+     "  extensions INTEGER NOT NULL,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX bypasses_unit ON bypasses(unit_id);\n"
+     "CREATE INDEX bypasses_state ON bypasses(state, expires_at);\n"},
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);
