@@ -102,12 +102,19 @@ FUZZ_LIBS_fuzz_hikvision := $(shell pkg-config --libs expat 2>/dev/null)
 $(foreach f,$(FUZZ_BIN),$(eval $(f): $(FUZZ_EXTRA_$(notdir $(f)))))
 fuzz: $(FUZZ_BIN)
 
-# Web assets: copied (and, from later issues, npm-built) into build/web.
+# Web assets: copied into build/web, with the npm packages the pages use
+# (package.json; scripts/deps.sh installs them) copied into build/web/vendor:
+# Apache ECharts for the trend and KPI charts. Nothing is fetched at run time.
 WEB_SRC := $(shell find web -type f 2>/dev/null)
-build/web/.stamp: $(WEB_SRC)
-	@rm -rf build/web; mkdir -p build/web
+ECHARTS := node_modules/echarts/dist/echarts.min.js
+build/web/.stamp: $(WEB_SRC) $(ECHARTS) package.json
+	@rm -rf build/web; mkdir -p build/web/vendor
 	cp -r web/. build/web/
+	cp $(ECHARTS) build/web/vendor/echarts.min.js
+	cp node_modules/echarts/LICENSE build/web/vendor/echarts.LICENSE
 	@touch $@
+$(ECHARTS):
+	@scripts/deps.sh
 web: build/web/.stamp
 
 # The release binary is built too: its -O2 warnings are errors, and the test

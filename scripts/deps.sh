@@ -18,7 +18,13 @@ if [ ${#missing[@]} -gt 0 ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
-if [ -f package.json ] && { [ ! -d node_modules ] || [ package.json -nt node_modules ]; }; then
+# npm: when node_modules is missing or older than package.json/package-lock.json,
+# or a package named there is absent (a dependency added since the last install).
+npm_stale() {
+    [ ! -d node_modules ] || [ package.json -nt node_modules ] || [ package-lock.json -nt node_modules ] ||
+        ! node -e 'const p=require("./package.json");for(const n of Object.keys(Object.assign({},p.dependencies,p.devDependencies)))require("fs").accessSync("node_modules/"+n+"/package.json")' 2>/dev/null
+}
+if [ -f package.json ] && npm_stale; then
     echo "deps: npm install" >&2
     npm install --no-audit --no-fund --loglevel=error >&2
     touch node_modules

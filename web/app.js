@@ -20,6 +20,9 @@
 //   /risk/map/{id}    four-colour map of a unit; /risk/objects/{id} a risk point (phone);
 //   /risk/objects/{id}/card  the printable risk card with its QR code
 //   /inspections      today's inspection checks of the signed-in user (phone)
+//   /alarms           live alarm console and closed-alarm history (signed in)
+//   /alarms/kpi       alarm KPIs against ISA-18.2 / EEMUA 191 (signed in)
+//   /trends           trend charts of points (ECharts; signed in)
 import { api, setUnauthorizedHandler } from './api.js';
 import { t, lang, setLang, applyStatic } from './i18n.js';
 import { h, clear, toast, errorNode } from './ui.js';
@@ -39,6 +42,9 @@ import * as workflowsPage from './pages/workflows.js';
 import * as riskPage from './pages/risk.js';
 import * as riskMapPage from './pages/riskmap.js';
 import * as inspectionsPage from './pages/inspections.js';
+import * as alarmsPage from './pages/alarms.js';
+import * as alarmKpiPage from './pages/alarmkpi.js';
+import * as trendsPage from './pages/trends.js';
 
 const routes = {
   '/login': { page: loginPage, public: true },
@@ -60,6 +66,10 @@ const routes = {
   '/risk': { page: riskPage, nav: 'nav.risk', work: true },
   // Today's inspection checks of the signed-in user (phone; every role reads).
   '/inspections': { page: inspectionsPage, nav: 'nav.inspections', work: true },
+  // Early warning: the alarm console, its KPIs and the trend charts (alarm.read, point.read).
+  '/alarms': { page: alarmsPage, nav: 'nav.alarms', work: true },
+  '/alarms/kpi': { page: alarmKpiPage },
+  '/trends': { page: trendsPage, nav: 'nav.trends', work: true },
 };
 
 // Routes with ids in the path: [pattern, route]; the groups go to ctx.params.

@@ -1,0 +1,319 @@
+// pages/alarms.js — /alarms: the live alarm console (报警台) and its history.
+//
+// Open alarms (GET /alarms?state=open) sorted 紧急 first, then newest, as
+// rows coloured by level (1 预警, 2 报警, 3 紧急) with a state badge
+// (unacknowledged ones blink; acknowledged, returned, shelved, out of
+// service), count, tag, unit, value and raised time; counts per level above.
+// New alarms and changes arrive without reload over EventSource
+// /api/v1/alarms/stream (event "alarm": the list is read again, the changed
+// row flashes; "reset": read again). Actions (POST /alarms/{id}/actions/…):
+// 确认 ack, 搁置 shelve (reason, until; a 紧急 alarm needs an approver),
+// 恢复 unshelve, 关闭 close with the handling record (cause, action) — the
+// server refuses close unless the alarm is cleared and acknowledged and
+// says which state or field; the page shows that next to the form. An
+// option sounds a tone and flashes the page for a new 紧急 alarm (Web Audio,
+// no sound file). Filters (level, unit, state) live in the URL; the 历史 tab
+// lists closed alarms with their handling record (?tab=closed).
+import { api, qs } from '../api.js';
+import { t } from '../i18n.js';
+import * as ui from '../ui.js';
+import * as session from '../session.js';
+import { openStream, localInput, rfc3339Local } from './live.js';
+
+const { h, clear, input, select, badge, pageHead, emptyState, fmtTime, toastError } = ui;
+const STATES = ['unack', 'acked', 'rtn_unack', 'rtn_acked', 'shelved', 'oos'];
+let audible = false; // the 紧急 cue (kept for the visit, not stored)
+
+export function levelBadge(level) {
+  return h('span', { class: 'badge al-level al-level-' + level, dataset: { level } }, t('al.level.' + level));
+}
+
+export function stateBadge(state) {
+  return h('span', { class: 'badge al-state al-state-' + state + (state === 'unack' || state === 'rtn_unack' ? ' al-blink' : ''),
+    dataset: { state } }, t('al.state.' + state, null, state));
+}
+
+function readFilter() {
+  const p = new URLSearchParams(location.search);
+  return { tab: p.get('tab') === 'closed' ? 'closed' : 'open', level: p.get('level') || '', unit_id: p.get('unit_id') || '',
+    state: STATES.includes(p.get('state')) ? p.get('state') : '' };
+}
+
+// Whether the account may act on alarms (alarm.ack); the server decides.
+function mayAct() {
+  const m = session.me();
+  return !!m && !(m.roles || []).every((r) => r === 'regulator');
+}
+
+function fmtValue(a) {
+  if (a.value === null || a.value === undefined) return '';
+  return String(Math.round(a.value * 1000) / 1000);
+}
+
+export async function render(main, ctx) {
+  const f = readFilter();
+  const units = await session.units();
+  const root = h('div', { class: 'page al-page', id: 'alarms' });
+  main.appendChild(root);
+  const go = () => ctx.go('/alarms' + qs({ tab: f.tab === 'closed' ? 'closed' : '', level: f.level, unit_id: f.unit_id,
+    state: f.tab === 'open' ? f.state : '' }), true);
+
+  const tabs = h('div', { class: 'segmented al-tabs', role: 'tablist' },
+    ['open', 'closed'].map((k) => h('a', { href: '/alarms' + qs({ tab: k === 'closed' ? 'closed' : '' }), 'data-link': '', role: 'tab',
+      class: 'seg-link' + (f.tab === k ? ' active' : ''), id: 'al-tab-' + k, 'aria-selected': f.tab === k ? 'true' : 'false' }, t('al.tab.' + k))));
+  const levelSel = select('level', [{ value: '', label: t('al.all_levels') }, ...[3, 2, 1].map((l) => ({ value: l, label: t('al.level.' + l) }))],
+    f.level, { 'aria-label': t('al.f.level'), id: 'al-level' });
+  const unitSel = select('unit_id', session.unitOptions(units, { empty: t('al.all_units') }), f.unit_id, { 'aria-label': t('al.f.unit'), id: 'al-unit' });
+  const stateSel = select('state', [{ value: '', label: t('al.all_states') }, ...STATES.map((s) => ({ value: s, label: t('al.state.' + s) }))],
+    f.state, { 'aria-label': t('al.f.state'), id: 'al-state' });
+  if (f.tab === 'closed') stateSel.classList.add('hidden');
+  for (const [s, k] of [[levelSel, 'level'], [unitSel, 'unit_id'], [stateSel, 'state']]) {
+    s.addEventListener('change', () => { f[k] = s.value; go(); });
+  }
+  const sound = h('input', { type: 'checkbox', id: 'al-sound', checked: audible });
+  sound.addEventListener('change', () => { audible = sound.checked; if (audible) beep(0.01); });
+  const liveBadge = h('span', { id: 'al-live', class: 'al-live' });
+  const summary = h('div', { class: 'chips al-summary', id: 'al-summary' });
+  const body = h('div', { id: 'al-body' });
+  root.append(
+    pageHead(t('al.title'),
+      h('a', { href: '/trends', 'data-link': '', class: 'btn', id: 'al-trends' }, t('nav.trends')),
+      h('a', { href: '/alarms/kpi', 'data-link': '', class: 'btn', id: 'al-kpi' }, t('al.kpi'))),
+    h('div', { class: 'toolbar' }, tabs, h('div', { class: 'al-toolbar-right' }, liveBadge,
+      f.tab === 'open' ? h('label', { class: 'check al-sound' }, sound, h('span', null, t('al.sound'))) : null)),
+    h('div', { class: 'filters al-filters', id: 'al-filter' }, levelSel, unitSel, stateSel),
+    summary, body);
+
+  if (f.tab === 'closed') { await history(body, f); return; }
+
+  let known = new Set();
+  let first = true;
+  async function load(flashId) {
+    const page = await api('GET', '/alarms' + qs({ state: 'open', level: f.level, unit_id: f.unit_id, limit: 200 }));
+    let items = (page && page.items) || [];
+    if (f.state) items = items.filter((a) => a.state === f.state);
+    items.sort((a, b) => (b.level - a.level) || (Date.parse(b.raised_at) - Date.parse(a.raised_at)) || (b.id - a.id));
+    clear(summary).append(
+      badge(t('al.count.open', { n: items.length }), items.length ? 'state' : 'off'),
+      badge(t('al.count.unack', { n: items.filter((a) => a.state === 'unack' || a.state === 'rtn_unack').length }), 'warn'),
+      ...[3, 2, 1].map((l) => { const n = items.filter((a) => a.level === l).length; return n ? h('span', { class: 'badge al-level al-level-' + l }, t('al.level.' + l) + ' ' + n) : null; }));
+    summary.dataset.count = String(items.length);
+    const ids = new Set(items.map((a) => a.id));
+    const fresh = first ? [] : items.filter((a) => !known.has(a.id));
+    known = ids; first = false;
+    clear(body);
+    if (!items.length) { body.appendChild(emptyState(t('al.empty'))); return; }
+    const list = h('div', { class: 'al-list', id: 'al-list' }, items.map((a) => row(a, reload)));
+    body.appendChild(list);
+    for (const a of fresh) {
+      const el = list.querySelector(`[data-alarm-id="${a.id}"]`);
+      if (el) el.classList.add('al-new');
+      if (a.level === 3) cue();
+    }
+    if (flashId) {
+      const el = list.querySelector(`[data-alarm-id="${flashId}"]`);
+      if (el) el.classList.add('al-flash');
+    }
+  }
+  let timer = 0, lastId = 0;
+  function reload(id) {
+    if (id) lastId = id;
+    clearTimeout(timer);
+    timer = setTimeout(() => { if (root.isConnected) load(lastId).catch(toastError); lastId = 0; }, 150);
+  }
+  await load();
+  openStream('/api/v1/alarms/stream', {
+    root,
+    onstate: (s) => {
+      clear(liveBadge).appendChild(badge(t('al.live.' + s), s === 'live' ? 'live' : 'off'));
+      liveBadge.dataset.state = s;
+      if (s === 'live') reload(); // catch up on what happened before the stream opened
+    },
+    events: { alarm: (d) => reload(d && d.alarm_id), reset: () => reload() },
+  });
+}
+
+function cue() {
+  document.body.classList.remove('al-emergency');
+  void document.body.offsetWidth; // restart the animation
+  document.body.classList.add('al-emergency');
+  setTimeout(() => document.body.classList.remove('al-emergency'), 4000);
+  if (audible) beep(0.6);
+}
+
+let audio = null;
+function beep(seconds) {
+  try {
+    audio = audio || new AudioContext();
+    const o = audio.createOscillator(), g = audio.createGain();
+    o.type = 'square'; o.frequency.value = 880;
+    g.gain.value = 0.08;
+    o.connect(g).connect(audio.destination);
+    o.start(); o.stop(audio.currentTime + seconds);
+  } catch (e) { /* no audio device: the visual cue remains */ }
+}
+
+function row(a, reload) {
+  const acts = mayAct() ? actions(a, reload) : null;
+  return h('article', { class: 'al-row al-row-' + a.level + ' al-row-' + a.state, dataset: { alarmId: a.id, level: a.level, state: a.state, tag: a.tag || '' } },
+    h('div', { class: 'al-row-top' }, levelBadge(a.level), stateBadge(a.state),
+      a.count > 1 ? h('span', { class: 'badge badge-off al-count', title: t('al.count') }, '×' + a.count) : null,
+      a.chattering ? badge(t('al.chattering'), 'info') : null,
+      a.flood_group ? badge(t('al.flood'), 'info') : null,
+      a.active === false ? badge(t('al.cleared'), 'off') : null),
+    h('div', { class: 'al-title' }, h('button', { type: 'button', class: 'link al-open-detail', onclick: () => detail(a.id) }, a.title || a.tag || '#' + a.id)),
+    h('div', { class: 'row-meta' },
+      a.tag ? h('span', { class: 'mono al-tag' }, a.tag) : null,
+      h('span', { class: 'al-unit' }, a.unit_name || ''),
+      a.value !== null && a.value !== undefined ? h('span', { class: 'al-value' }, t('al.value', { v: fmtValue(a) })) : null,
+      h('span', { class: 'al-raised' }, t('al.raised_at', { at: fmtTime(a.raised_at) })),
+      a.acked_by ? h('span', null, t('al.acked_by', { who: a.acked_by })) : null,
+      a.shelved_until ? h('span', null, t('al.shelved_until', { at: fmtTime(a.shelved_until) })) : null),
+    acts);
+}
+
+function actions(a, reload) {
+  const btn = (cls, label, fn) => h('button', { type: 'button', class: 'btn btn-small ' + cls, onclick: fn }, label);
+  const post = async (what, body, el) => {
+    el.disabled = true;
+    try { await api('POST', `/alarms/${a.id}/actions/${what}`, body || {}); reload(a.id); } catch (e) { toastError(e); } finally { el.disabled = false; }
+  };
+  const out = [];
+  if (a.state === 'unack' || a.state === 'rtn_unack') {
+    out.push(btn('btn-primary al-ack', t('al.ack'), (ev) => post('ack', {}, ev.currentTarget)));
+  }
+  if (a.state === 'shelved') out.push(btn('al-unshelve', t('al.unshelve'), (ev) => post('unshelve', {}, ev.currentTarget)));
+  else if (a.state !== 'oos') out.push(btn('al-shelve', t('al.shelve'), () => shelveForm(a, reload)));
+  out.push(btn('al-close', t('al.close'), () => closeForm(a, reload)));
+  return h('div', { class: 'al-actions' }, out);
+}
+
+// The server's refusals in the page language: close before the alarm is
+// cleared and acknowledged is a conflict on "state".
+function explain(form, err) {
+  if (err && err.status === 409 && err.field === 'state') {
+    ui.showError(form, { field: '', message: t('al.err.state') });
+    const fe = form.querySelector('.form-error');
+    if (fe && err.message) fe.appendChild(h('span', { class: 'err-detail' }, err.message));
+    return;
+  }
+  ui.showError(form, err, { labels: { cause: t('al.f.cause'), action: t('al.f.action'), reason: t('al.f.reason'),
+    until: t('al.f.until'), approver_person_id: t('al.f.approver'), approver: t('al.f.approver') } });
+}
+
+function closeForm(a, reload) {
+  const cause = h('textarea', { name: 'cause', class: 'input', rows: 3, maxlength: 1000, id: 'al-close-cause' });
+  const action = h('textarea', { name: 'action', class: 'input', rows: 3, maxlength: 1000, id: 'al-close-action' });
+  const form = h('form', { class: 'form', id: 'al-close-form', novalidate: true }, ui.formError(),
+    h('p', { class: 'muted' }, a.title || a.tag || ''),
+    ui.field(t('al.f.cause'), cause), ui.field(t('al.f.action'), action),
+    h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn btn-primary', id: 'al-close-submit' }, t('al.close'))));
+  const d = ui.openDialog(t('al.close.title'), form);
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    ui.clearErrors(form);
+    ui.busy(form, async () => {
+      try {
+        await api('POST', `/alarms/${a.id}/actions/close`, { cause: cause.value.trim(), action: action.value.trim() });
+        d.close();
+        ui.toast(t('al.closed'));
+        reload(a.id);
+      } catch (e) { explain(form, e); }
+    });
+  });
+}
+
+function shelveForm(a, reload) {
+  const reason = input('reason', { maxlength: 200, id: 'al-shelve-reason' });
+  const until = input('until', { type: 'datetime-local', value: localInput(Date.now() + 3600e3), id: 'al-shelve-until' });
+  const fields = [ui.field(t('al.f.reason'), reason), ui.field(t('al.f.until'), until, t('al.f.until_hint'))];
+  let approver = null;
+  if (a.level === 3) {
+    const q = input('approver_q', { type: 'search', placeholder: t('al.f.approver_search'), id: 'al-approver-q' });
+    approver = select('approver_person_id', [{ value: '', label: t('al.f.approver_pick') }], '', { id: 'al-approver' });
+    let tm = 0;
+    q.addEventListener('input', () => {
+      clearTimeout(tm);
+      tm = setTimeout(async () => {
+        try {
+          const page = await api('GET', '/people' + qs({ q: q.value.trim(), active: 1, limit: 20 }));
+          clear(approver).append(h('option', { value: '' }, t('al.f.approver_pick')),
+            ...((page && page.items) || []).map((p) => h('option', { value: String(p.id) }, p.name + (p.employee_no ? ' · ' + p.employee_no : ''))));
+        } catch (e) { toastError(e); }
+      }, 250);
+    });
+    fields.push(h('div', { class: 'field', dataset: { field: 'approver_person_id' } },
+      h('label', { for: 'al-approver' }, t('al.f.approver')), q, approver,
+      h('div', { class: 'field-hint' }, t('al.f.approver_hint')), h('div', { class: 'field-error', role: 'alert' })));
+  }
+  const form = h('form', { class: 'form', id: 'al-shelve-form', novalidate: true }, ui.formError(),
+    h('p', { class: 'muted' }, a.title || a.tag || ''), fields,
+    h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn btn-primary', id: 'al-shelve-submit' }, t('al.shelve'))));
+  const d = ui.openDialog(t('al.shelve.title'), form);
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    ui.clearErrors(form);
+    if (!reason.value.trim()) { ui.showError(form, { field: 'reason', message: t('al.err.reason') }); return; }
+    const body = { reason: reason.value.trim(), until: rfc3339Local(until.value) };
+    if (approver) {
+      if (!approver.value) { ui.showError(form, { field: 'approver_person_id', message: t('al.err.approver') }); return; }
+      body.approver_person_id = parseInt(approver.value, 10);
+    }
+    ui.busy(form, async () => {
+      try {
+        await api('POST', `/alarms/${a.id}/actions/shelve`, body);
+        d.close();
+        reload(a.id);
+      } catch (e) { explain(form, e); }
+    });
+  });
+}
+
+// One alarm with its events, oldest first (GET /alarms/{id}).
+async function detail(id) {
+  let a;
+  try { a = await api('GET', '/alarms/' + id); } catch (e) { toastError(e); return; }
+  const ev = (a.events || []).slice().sort((x, y) => x.seq - y.seq);
+  ui.openDialog(a.title || a.tag || '#' + a.id, h('div', { id: 'al-detail' },
+    h('div', { class: 'al-row-top' }, levelBadge(a.level), stateBadge(a.state)),
+    h('dl', { class: 'kv' },
+      h('dt', null, t('al.col.tag')), h('dd', null, a.tag || ''),
+      h('dt', null, t('al.col.unit')), h('dd', null, a.unit_name || ''),
+      h('dt', null, t('al.col.value')), h('dd', null, fmtValue(a)),
+      h('dt', null, t('al.col.raised')), h('dd', null, fmtTime(a.raised_at)),
+      a.closed_at ? [h('dt', null, t('al.col.closed')), h('dd', null, fmtTime(a.closed_at) + (a.closed_by ? ' · ' + a.closed_by : ''))] : null,
+      a.cause ? [h('dt', null, t('al.f.cause')), h('dd', null, a.cause)] : null,
+      a.action ? [h('dt', null, t('al.f.action')), h('dd', null, a.action)] : null),
+    h('ol', { class: 'timeline al-events' }, ev.map((e) => h('li', { class: 'timeline-item', dataset: { kind: e.kind } },
+      h('span', { class: 'muted' }, fmtTime(e.at)), ' ', t('al.ev.' + e.kind, null, e.kind), e.who ? ' · ' + e.who : '')))), { wide: true });
+}
+
+// Closed alarms, newest first, with their handling record; "more" follows next.
+async function history(body, f) {
+  const tbody = h('tbody');
+  const more = h('button', { type: 'button', class: 'btn btn-block hidden', id: 'al-more' }, t('common.more'));
+  body.appendChild(h('div', null, h('div', { class: 'table-wrap' }, h('table', { class: 'table al-table', id: 'al-history' },
+    h('thead', null, h('tr', null, ['level', 'title', 'tag', 'unit', 'raised', 'closed', 'closed_by', 'cause', 'action'].map((c) => h('th', null, t('al.col.' + c))))),
+    tbody)), more));
+  let before = null;
+  async function load() {
+    const page = await api('GET', '/alarms' + qs({ state: 'closed', level: f.level, unit_id: f.unit_id, limit: 50, before }));
+    for (const a of (page && page.items) || []) {
+      tbody.appendChild(h('tr', { dataset: { alarmId: a.id, level: a.level } },
+        h('td', null, levelBadge(a.level)),
+        h('td', null, h('button', { type: 'button', class: 'link', onclick: () => detail(a.id) }, a.title || '#' + a.id)),
+        h('td', { class: 'mono' }, a.tag || ''),
+        h('td', null, a.unit_name || ''),
+        h('td', { class: 'num' }, fmtTime(a.raised_at)),
+        h('td', { class: 'num' }, fmtTime(a.closed_at)),
+        h('td', null, a.closed_by || ''),
+        h('td', { class: 'al-cause' }, a.cause || ''),
+        h('td', { class: 'al-action' }, a.action || '')));
+    }
+    if (!tbody.children.length) tbody.appendChild(h('tr', null, h('td', { colspan: 9 }, emptyState(t('al.history.empty')))));
+    before = page ? page.next : null;
+    more.classList.toggle('hidden', before === null || before === undefined);
+  }
+  more.addEventListener('click', () => load().catch(toastError));
+  await load();
+}

@@ -1,0 +1,213 @@
+// pages/trends.js — /trends: trend charts of points (位号) with Apache ECharts.
+// Pick points by tag or name (GET /points?q=&unit_id=), a range (1 h, 24 h,
+// 7 d or custom from/to), and the chart draws each point's history from
+// GET /points/{id}/history?from=&to=&max_points= : raw readings as a line, or
+// for minute/hour buckets the average as a line inside a min–max band. The
+// limits LL/L/H/HH of each point are mark lines; the chart zooms (wheel,
+// drag, slider). When the range ends now the chart appends readings live
+// from GET /points/stream?ids= (SSE, event "value"); without that stream the
+// page says so and still works. The choice lives in the URL
+// (?ids=1,2&range=24h or range=custom&from=&to=).
+import { api, qs } from '../api.js';
+import { t } from '../i18n.js';
+import * as ui from '../ui.js';
+import * as session from '../session.js';
+import { openStream, loadECharts, chartOn, ms, localInput, rfc3339Local } from './live.js';
+
+const { h, clear, input, select, badge, pageHead, emptyState, toastError } = ui;
+const RANGES = { '1h': 3600e3, '24h': 86400e3, '7d': 7 * 86400e3 };
+const MAX_POINTS = 600;
+const LIMITS = [['hh', '#b42318'], ['h', '#d97706'], ['l', '#d97706'], ['ll', '#b42318']];
+
+function limitValues(sel) {
+  const out = [];
+  for (const p of sel) for (const [k] of LIMITS) if (typeof p[k] === 'number') out.push(p[k]);
+  return out;
+}
+
+// A little room beyond v (dir -1 below, 1 above) so a limit line is not on the frame.
+function niceBound(v, dir) {
+  const pad = Math.max(Math.abs(v) * 0.05, 0.5);
+  return Math.round((v + dir * pad) * 100) / 100;
+}
+
+function readState() {
+  const p = new URLSearchParams(location.search);
+  const range = ['1h', '24h', '7d', 'custom'].includes(p.get('range')) ? p.get('range') : '24h';
+  return {
+    ids: (p.get('ids') || '').split(',').map((x) => parseInt(x, 10)).filter((x) => x > 0).slice(0, 8),
+    range, from: p.get('from') || '', to: p.get('to') || '',
+  };
+}
+
+function urlOf(st) {
+  return '/trends' + qs({ ids: st.ids.join(','), range: st.range === '24h' ? '' : st.range,
+    from: st.range === 'custom' ? st.from : '', to: st.range === 'custom' ? st.to : '' });
+}
+
+export async function render(main, ctx) {
+  const st = readState();
+  const units = await session.units();
+  const root = h('div', { class: 'page trends-page', id: 'trends' });
+  main.appendChild(root);
+
+  // ---- point picker
+  const q = input('q', { type: 'search', placeholder: t('tr.search'), 'aria-label': t('tr.search'), id: 'tr-q' });
+  const unitSel = select('unit_id', session.unitOptions(units, { empty: t('tr.all_units') }), '', { 'aria-label': t('tr.unit'), id: 'tr-unit' });
+  const found = h('div', { class: 'tr-found', id: 'tr-found' });
+  const chosen = h('div', { class: 'chips tr-chosen', id: 'tr-chosen' });
+  const picker = h('form', { class: 'filters tr-picker', role: 'search', id: 'tr-picker' }, q, unitSel,
+    h('button', { type: 'submit', class: 'btn' }, t('common.search')));
+  const points = new Map(); // id -> point
+  async function search() {
+    const page = await api('GET', '/points' + qs({ q: q.value.trim(), unit_id: unitSel.value, active: 1, limit: 30 }));
+    clear(found);
+    const items = (page && page.items) || [];
+    if (!items.length) { found.appendChild(emptyState(t('tr.none'))); return; }
+    for (const p of items) {
+      points.set(p.id, p);
+      const on = st.ids.includes(p.id);
+      found.appendChild(h('button', { type: 'button', class: 'btn btn-small tr-point' + (on ? ' active' : ''),
+        dataset: { pointId: p.id, tag: p.tag }, 'aria-pressed': on ? 'true' : 'false',
+        onclick: () => toggle(p.id) }, p.tag, ' ', h('span', { class: 'muted' }, p.name)));
+    }
+  }
+  picker.addEventListener('submit', (ev) => { ev.preventDefault(); search().catch(toastError); });
+  unitSel.addEventListener('change', () => search().catch(toastError));
+
+  function toggle(id) {
+    st.ids = st.ids.includes(id) ? st.ids.filter((x) => x !== id) : [...st.ids, id].slice(-8);
+    ctx.go(urlOf(st), true);
+  }
+
+  // ---- range
+  const seg = h('div', { class: 'segmented tr-range', role: 'group', 'aria-label': t('tr.range'), id: 'tr-range' },
+    ['1h', '24h', '7d', 'custom'].map((r) => h('button', { type: 'button', class: 'seg-link' + (st.range === r ? ' active' : ''),
+      id: 'tr-range-' + r, 'aria-pressed': st.range === r ? 'true' : 'false',
+      onclick: () => { st.range = r; if (r === 'custom' && !st.from) { st.to = rfc3339Local(localInput(Date.now())); st.from = rfc3339Local(localInput(Date.now() - 86400e3)); } ctx.go(urlOf(st), true); } },
+    t('tr.range.' + r))));
+  const fromIn = input('from', { type: 'datetime-local', value: st.from ? localInput(ms(st.from)) : '', id: 'tr-from' });
+  const toIn = input('to', { type: 'datetime-local', value: st.to ? localInput(ms(st.to)) : '', id: 'tr-to' });
+  const custom = h('form', { class: 'tr-custom' + (st.range === 'custom' ? '' : ' hidden'), id: 'tr-custom' },
+    ui.field(t('tr.from'), fromIn), ui.field(t('tr.to'), toIn),
+    h('button', { type: 'submit', class: 'btn' }, t('tr.apply')), ui.formError());
+  custom.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    ui.clearErrors(custom);
+    if (!fromIn.value || !toIn.value || fromIn.value >= toIn.value) {
+      ui.showError(custom, { field: 'from', message: t('tr.bad_range') });
+      return;
+    }
+    st.from = rfc3339Local(fromIn.value); st.to = rfc3339Local(toIn.value);
+    ctx.go(urlOf(st), true);
+  });
+
+  const liveBadge = h('span', { id: 'tr-live', class: 'hidden' });
+  const chartEl = h('div', { class: 'chart tr-chart', id: 'tr-chart', role: 'img', 'aria-label': t('tr.chart') });
+  const legend = h('div', { class: 'tr-limits', id: 'tr-limits' });
+  root.append(pageHead(t('tr.title'), h('a', { href: '/alarms', 'data-link': '', class: 'btn' }, t('nav.alarms'))),
+    picker, found, h('div', { class: 'toolbar' }, chosen, h('div', { class: 'tr-toolbar-right' }, liveBadge, seg)),
+    custom, chartEl, legend);
+
+  // The chosen points (read one by one: they may not be in the search).
+  for (const id of st.ids) {
+    if (!points.has(id)) {
+      try { points.set(id, await api('GET', '/points/' + id)); } catch (e) { if (e.status !== 404) throw e; }
+    }
+  }
+  const sel = st.ids.filter((id) => points.has(id)).map((id) => points.get(id));
+  for (const p of sel) {
+    chosen.appendChild(h('span', { class: 'chip tr-chip', dataset: { pointId: p.id } }, p.tag + (p.uom ? ' (' + p.uom + ')' : ''),
+      h('button', { type: 'button', class: 'chip-x', 'aria-label': t('tr.remove', { tag: p.tag }), onclick: () => toggle(p.id) }, '✕')));
+  }
+  await search().catch(toastError);
+  if (!sel.length) { chartEl.appendChild(emptyState(t('tr.pick'))); chartEl.classList.add('chart-empty'); return; }
+
+  // ---- data
+  let to = Date.now(), from = to - (RANGES[st.range] || RANGES['24h']);
+  if (st.range === 'custom') { from = ms(st.from); to = ms(st.to); }
+  if (!(from < to)) { chartEl.appendChild(emptyState(t('tr.bad_range'))); return; }
+  const hist = await Promise.all(sel.map((p) => api('GET', `/points/${p.id}/history` + qs({
+    from: new Date(from).toISOString(), to: new Date(to).toISOString(), max_points: MAX_POINTS }))));
+
+  const echarts = await loadECharts();
+  const chart = chartOn(echarts, chartEl);
+  const series = [];
+  const lines = []; // [series index, point]
+  const palette = ['#2563eb', '#059669', '#7c3aed', '#db2777', '#0891b2', '#65a30d', '#ea580c', '#475569'];
+  sel.forEach((p, i) => {
+    const hs = hist[i];
+    const colour = palette[i % palette.length];
+    const bucketed = hs.tier !== 'raw';
+    const pts = hs.items.filter((x) => x.n > 0);
+    const name = p.tag;
+    if (bucketed) {
+      // The band: an invisible min line and the max-min difference stacked on it.
+      series.push({ name: name + ' min', type: 'line', stack: 'band' + i, symbol: 'none', lineStyle: { opacity: 0 },
+        data: pts.map((x) => [ms(x.t), x.min]), tooltip: { show: false }, silent: true });
+      series.push({ name: name + ' max', type: 'line', stack: 'band' + i, symbol: 'none', lineStyle: { opacity: 0 },
+        areaStyle: { color: colour, opacity: 0.25 }, data: pts.map((x) => [ms(x.t), x.max - x.min]), tooltip: { show: false }, silent: true });
+    }
+    const marks = LIMITS.filter(([k]) => p[k] !== null && p[k] !== undefined).map(([k, c]) => ({
+      yAxis: p[k], name: k.toUpperCase(), lineStyle: { color: c, type: k.length === 2 ? 'solid' : 'dashed' },
+      label: { formatter: `${p.tag} ${k.toUpperCase()} ${p[k]}`, position: 'insideEndTop', color: c } }));
+    lines.push([series.length, p]);
+    series.push({ name, type: 'line', showSymbol: false, sampling: 'lttb', color: colour,
+      data: pts.map((x) => [ms(x.t), bucketed ? x.avg : x.last]),
+      markLine: { symbol: 'none', silent: true, data: marks } });
+  });
+  // Limits in words beside the chart (also what the test reads).
+  for (const p of sel) {
+    legend.appendChild(h('div', { class: 'tr-limit-row', dataset: { pointId: p.id } }, h('strong', null, p.tag), ' ',
+      LIMITS.map(([k]) => (p[k] !== null && p[k] !== undefined ? h('span', { class: 'tr-limit tr-limit-' + k, dataset: { limit: k } },
+        k.toUpperCase() + ' ' + p[k] + (p.uom ? ' ' + p.uom : '')) : null)),
+      h('span', { class: 'muted' }, t('tr.tier.' + (hist[sel.indexOf(p)].tier || 'raw')))));
+  }
+  chart.setOption({
+    animation: false,
+    grid: { left: 48, right: 24, top: 28, bottom: 72 },
+    tooltip: { trigger: 'axis', renderMode: 'richText' },
+    legend: { top: 0, data: lines.map(([, p]) => p.tag) },
+    xAxis: { type: 'time', min: from, max: to },
+    // The axis always spans the limits, so every mark line is drawn.
+    yAxis: { type: 'value', scale: true, name: sel.length === 1 ? (sel[0].uom || '') : '',
+      min: (v) => niceBound(Math.min(v.min, ...limitValues(sel)), -1), max: (v) => niceBound(Math.max(v.max, ...limitValues(sel)), 1) },
+    dataZoom: [{ type: 'inside' }, { type: 'slider', height: 24, bottom: 16 }],
+    series,
+  });
+  chartEl.dataset.series = String(lines.length);
+  chartEl.dataset.samples = String(lines.reduce((n, [i]) => n + series[i].data.length, 0));
+  // The highest reading shown (bucket maxima included), for a glance and the tests.
+  const peak = hist.reduce((m, hs) => hs.items.reduce((a, x) => (x.n > 0 && x.max > a ? x.max : a), m), -Infinity);
+  chartEl.dataset.max = isFinite(peak) ? String(peak) : '';
+
+  // ---- live append when the range ends now
+  if (st.range === 'custom') return;
+  const idx = new Map(lines.map(([i, p]) => [p.id, i]));
+  let pending = false;
+  openStream('/api/v1/points/stream' + qs({ ids: sel.map((p) => p.id).join(',') }), {
+    root,
+    onstate: (s) => {
+      clear(liveBadge).appendChild(badge(t('tr.live.' + s), s === 'live' ? 'live' : 'off'));
+      liveBadge.classList.remove('hidden');
+      liveBadge.dataset.state = s;
+    },
+    events: {
+      value: (d) => {
+        if (!d || !idx.has(d.point_id) || typeof d.value !== 'number') return;
+        const s = series[idx.get(d.point_id)];
+        s.data.push([ms(d.t), d.value]);
+        const start = Date.now() - (RANGES[st.range] || RANGES['24h']);
+        while (s.data.length && s.data[0][0] < start) s.data.shift();
+        if (!pending) {
+          pending = true;
+          requestAnimationFrame(() => {
+            pending = false;
+            if (!chartEl.isConnected) return;
+            chart.setOption({ xAxis: { min: Date.now() - (RANGES[st.range] || RANGES['24h']), max: Date.now() }, series });
+          });
+        }
+      },
+    },
+  });
+}
