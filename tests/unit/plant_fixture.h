@@ -105,7 +105,7 @@ static void verify_clean(store_conn *c)
     assert_true(n > 0);
 }
 
-static int64_t count_sql(store_conn *c, const char *sql)
+static inline int64_t count_sql(store_conn *c, const char *sql)
 {
     store_stmt *st = NULL;
     bool row = false;
@@ -173,7 +173,7 @@ static world org_world(store_conn *c)
 }
 
 /* A subject of roles scoped to a unit path. */
-static auth_subject subject(unsigned roles, int64_t person, const char *path)
+static inline auth_subject subject(unsigned roles, int64_t person, const char *path)
 {
     auth_subject s = {.account_id = 7, .person_id = person, .roles = roles};
     snprintf(s.scope_path, sizeof s.scope_path, "%s", path);
@@ -181,7 +181,7 @@ static auth_subject subject(unsigned roles, int64_t person, const char *path)
 }
 
 /* ms of a UTC wall time "YYYY-MM-DD", hour, minute. */
-static int64_t utc(const char *date, int h, int m)
+static inline int64_t utc(const char *date, int h, int m)
 {
     int64_t day = 0;
     assert_true(plant_date_parse(date, &day));
