@@ -7,10 +7,11 @@
 #   make bench-hazards the hazard ledger's queries on 1,000,000 rows, both backends
 #   make bench-alarm  threshold evaluations per second for 2,000 points (src/alarm)
 #   make bench-series  bytes per stored reading of the series chunk codec
+#   make bench-mqtt   MQTT messages/s of worksafe's client vs a bare mosquitto_sub
 #   make check-layers  the dependency rules of docs/ARCHITECTURE.md
 include config.mk
 
-PKGS := libmicrohttpd jansson sqlite3 libpq libsodium gnutls libzip expat xlsxwriter vips libqrencode libcurl libmodbus
+PKGS := libmicrohttpd jansson sqlite3 libpq libsodium gnutls libzip expat xlsxwriter vips libqrencode libcurl libmodbus libmosquitto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
@@ -39,7 +40,7 @@ INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=build/test/integration/%)
 INTEG_COMMON := $(wildcard tests/integration/common.c)
 TEST_LIBS := $(shell pkg-config --libs cmocka libcurl 2>/dev/null)
 
-.PHONY: bench-decode all deps demo test install uninstall clean check-layers bench-http bench-hazards bench-series bench-alarm web fuzz
+.PHONY: bench-mqtt bench-decode all deps demo test install uninstall clean check-layers bench-http bench-hazards bench-series bench-alarm web fuzz
 
 all: build/worksafe web
 
@@ -173,6 +174,21 @@ build/bench/alarm_eval: bench/alarm_eval.c $(ALARM_BENCH_SRC) $(wildcard src/ala
 
 bench-alarm: build/bench/alarm_eval
 	build/bench/alarm_eval
+
+# MQTT ingestion vs a bare mosquitto_sub through one broker (bench/mqtt).
+# The worksafe side's sink is pluggable: MQTT_BENCH_SINK (and MQTT_BENCH_LIBS).
+MQTT_BENCH_SINK ?= bench/mqtt/sink_count.c
+MQTT_BENCH_LIBS ?=
+MQTT_BENCH_SRC := src/ingest/mqtt.c src/ingest/line.c src/ingest/batch.c src/ingest/sparkplug.c \
+                  src/core/err.c src/core/log.c src/core/clock.c src/core/buf.c
+build/bench/mqtt_bench: bench/mqtt/mqtt_bench.c bench/mqtt/sink.h $(MQTT_BENCH_SINK) $(MQTT_BENCH_SRC)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(REL_CFLAGS) -pie $< $(MQTT_BENCH_SINK) $(if $(MQTT_BENCH_LIBS),$(MQTT_BENCH_LIBS),$(MQTT_BENCH_SRC)) \
+	    $(PKG_LIBS) -o $@
+
+bench-mqtt: build/bench/mqtt_bench
+	build/bench/mqtt_bench run
 
 # The 10,000-hazard ledger test seeds with the bench's generator (#include).
 build/test/integration/test_hazard_ledger: bench/hazard_seed.c
