@@ -21,7 +21,7 @@
 
 #include <errno.h>
 #include <math.h>
-#include <modbus.h>
+#include <modbus/modbus.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -294,7 +294,7 @@ ws_err modbus_device_from_json(const json_t *obj, modbus_device **out)
         } else if (!strcmp(k, "points")) {
             points = v;
         } else {
-            rc = ws_fail(WS_EINVAL, k, "unknown field %s", k);
+            rc = ws_fail(WS_EINVAL, *k ? k : "device", "unknown field \"%s\"", k);
             goto fail;
         }
     }
