@@ -1,0 +1,125 @@
+// alarms.mjs — browser tests of the early-warning pages (issue 4 item 7;
+// pages/alarms.js, pages/trends.js). Run from run.mjs with its harness, on
+// the demo plant (11 points with a week of readings; GT-102 went to 报警
+// three days ago).
+//
+// 1. The admin opens the alarm console and waits until its stream is live. A
+//    reading over GT-101's H limit is posted to /api/v1/ingest; the alarm
+//    appears without a reload, is acknowledged from the page; closing it
+//    before it has cleared is refused and the page says why (the state);
+//    a normal reading clears it, it is closed from the page with cause and
+//    action, leaves the open list and shows in the history tab with its
+//    handling record. The server agrees at each step.
+// 2. The trend page draws GT-102 over 7 days with its limit lines, and the
+//    excursion above H is in the data it drew.
+export async function run(hz) {
+  const { test, assert, loginAdmin, apiGet, missingStrings, BASE, RUN } = hz;
+
+  // POST /api/v1/ingest as the signed-in page (text/plain line format).
+  async function ingest(page, body) {
+    return page.evaluate(async (b) => {
+      const r = await fetch('/api/v1/ingest', { method: 'POST', credentials: 'same-origin',
+        headers: { 'Content-Type': 'text/plain' }, body: b });
+      return { status: r.status, body: await r.json().catch(() => null) };
+    }, body);
+  }
+
+  await test('alarm console: a reading over H raises an alarm live; acknowledged, refused while active, closed from the page', async (w) => {
+    const page = await loginAdmin(w);
+    const pts = (await apiGet(page, '/points?q=GT-101')).body.items;
+    const gt = pts.find((p) => p.tag === 'GT-101');
+    assert(gt && typeof gt.h === 'number', 'the demo has no GT-101 with an H limit');
+    await page.goto(BASE + '/alarms');
+    await page.locator('#al-body').waitFor();
+    await page.locator('#al-live[data-state="live"]').waitFor();
+    await missingStrings(page);
+    const before = new Set(((await apiGet(page, '/alarms?state=open&limit=200')).body.items || []).map((a) => a.id));
+
+    const high = Math.round((gt.h + 5) * 10) / 10;
+    const r = await ingest(page, `GT-101 ${high}\n`);
+    assert(r.status === 200 && r.body && r.body.accepted === 1, 'ingest answered ' + r.status + ' ' + JSON.stringify(r.body));
+    // The alarm appears without a reload.
+    const row = page.locator('.al-row[data-tag="GT-101"]').first();
+    await row.waitFor();
+    const id = Number(await row.getAttribute('data-alarm-id'));
+    assert(!before.has(id), 'the GT-101 alarm was open before the reading');
+    assert(await row.getAttribute('data-state') === 'unack', 'the new alarm is not unacknowledged');
+    assert(await row.locator('.al-blink').count() === 1, 'the unacknowledged badge does not blink');
+    assert(Number(await row.getAttribute('data-level')) >= 2, 'a reading over H is not at least 报警');
+    assert((await row.innerText()).includes(String(high)), 'the row does not show the value ' + high);
+
+    // Acknowledge from the page.
+    await row.locator('.al-ack').click();
+    const acked = page.locator(`.al-row[data-alarm-id="${id}"][data-state="acked"]`);
+    await acked.waitFor();
+    let srv = (await apiGet(page, '/alarms/' + id)).body;
+    assert(srv.state === 'acked' && srv.acked_at, 'the server does not have it acknowledged: ' + srv.state);
+
+    // Closing while the condition is still there is refused; the page names the state.
+    await acked.locator('.al-close').click();
+    let form = page.locator('#al-close-form');
+    await form.locator('#al-close-cause').fill('探头附近阀门法兰泄漏');
+    await form.locator('#al-close-action').fill('紧固法兰，复测合格');
+    await form.locator('#al-close-submit').click();
+    const err = form.locator('.form-error:not(.hidden)');
+    await err.waitFor();
+    assert((await err.innerText()).includes('消除'), 'the refusal does not say the alarm must clear first: ' + (await err.innerText()));
+    await page.keyboard.press('Escape');
+    await form.waitFor({ state: 'detached' });
+
+    // A normal reading clears it (returned, acknowledged).
+    const low = Math.max(0, Math.round((gt.h / 10) * 10) / 10);
+    const r2 = await ingest(page, `GT-101 ${low}\n`);
+    assert(r2.status === 200 && r2.body.accepted === 1, 'the normal reading was not accepted');
+    const back = page.locator(`.al-row[data-alarm-id="${id}"][data-state="rtn_acked"]`);
+    await back.waitFor();
+
+    // Close with the handling record.
+    await back.locator('.al-close').click();
+    form = page.locator('#al-close-form');
+    await form.locator('#al-close-cause').fill('探头附近阀门法兰泄漏' + RUN);
+    await form.locator('#al-close-action').fill('紧固法兰，复测合格');
+    await form.locator('#al-close-submit').click();
+    await form.waitFor({ state: 'detached' });
+    await page.locator(`.al-row[data-alarm-id="${id}"]`).waitFor({ state: 'detached' });
+    srv = (await apiGet(page, '/alarms/' + id)).body;
+    assert(srv.state === 'closed' && srv.cause === '探头附近阀门法兰泄漏' + RUN && srv.action === '紧固法兰，复测合格',
+      'the server does not have it closed with the record: ' + JSON.stringify({ state: srv.state, cause: srv.cause }));
+    const open = (await apiGet(page, '/alarms?state=open&limit=200')).body.items || [];
+    assert(!open.some((a) => a.id === id), 'the closed alarm is still in the open list of the API');
+
+    // History.
+    await page.locator('#al-tab-closed').click();
+    const hrow = page.locator(`#al-history tr[data-alarm-id="${id}"]`);
+    await hrow.waitFor();
+    assert((await hrow.innerText()).includes('探头附近阀门法兰泄漏' + RUN), 'the history row lacks the cause');
+    await missingStrings(page);
+  });
+
+  await test('trends: GT-102 over 7 days with its limit lines and the excursion above H', async (w) => {
+    const page = await loginAdmin(w);
+    const gt = ((await apiGet(page, '/points?q=GT-102')).body.items || []).find((p) => p.tag === 'GT-102');
+    assert(gt && typeof gt.h === 'number', 'the demo has no GT-102 with an H limit');
+    await page.goto(BASE + `/trends?ids=${gt.id}&range=7d`);
+    const chart = page.locator('#tr-chart');
+    await chart.locator('canvas').first().waitFor();
+    assert(await chart.getAttribute('data-series') === '1', 'the chart does not draw one point');
+    assert(Number(await chart.getAttribute('data-samples')) > 100, 'the chart has few samples: ' + await chart.getAttribute('data-samples'));
+    const max = Number(await chart.getAttribute('data-max'));
+    assert(max >= gt.h, `the excursion is not in the chart: highest ${max} < H ${gt.h}`);
+    const lim = page.locator(`#tr-limits [data-point-id="${gt.id}"]`);
+    assert((await lim.locator('[data-limit="h"]').innerText()).includes(String(gt.h)), 'the H limit is not shown');
+    if (typeof gt.hh === 'number') assert((await lim.locator('[data-limit="hh"]').innerText()).includes(String(gt.hh)), 'the HH limit is not shown');
+    // The mark lines are in the chart's option (ECharts keeps them on the series).
+    const marks = await page.evaluate(() => {
+      const inst = window.echarts.getInstanceByDom(document.getElementById('tr-chart'));
+      const s = inst.getOption().series.find((x) => x.markLine);
+      return s ? s.markLine.data.map((d) => d.yAxis) : [];
+    });
+    assert(marks.includes(gt.h), 'no mark line at H: ' + JSON.stringify(marks));
+    await page.locator('#tr-range-24h').click();
+    await page.waitForURL(new RegExp('/trends\\?ids=' + gt.id + '$'));
+    await chart.locator('canvas').first().waitFor();
+    await missingStrings(page);
+  });
+}
