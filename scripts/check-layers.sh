@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 rank() {
     case $1 in
         core) echo 0 ;; store) echo 1 ;; audit) echo 2 ;; auth) echo 3 ;;
-        org) echo 4 ;; hazard) echo 6 ;; api) echo 7 ;; http) echo 8 ;; cli) echo 9 ;; *) echo 5 ;;
+        org) echo 4 ;; hazard|warn) echo 6 ;; api) echo 7 ;; http) echo 8 ;; cli) echo 9 ;; *) echo 5 ;;
     esac
 }
 bad=0

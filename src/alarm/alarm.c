@@ -908,3 +908,9 @@ int alarm_check(const alarm *a, int64_t now)
     }
     return 0;
 }
+
+void alarm_table_set_counters(alarm_table *t, int64_t next_id, int64_t next_seq)
+{
+    if (next_id > t->next_id) t->next_id = next_id;
+    if (next_seq > t->next_seq) t->next_seq = next_seq;
+}

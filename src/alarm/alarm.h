@@ -234,6 +234,10 @@ size_t alarm_table_capacity(const alarm_table *t);
  * inconsistent (alarm_check), WS_ETOOBIG "alarm_table" when full. */
 ws_err alarm_table_restore(alarm_table *t, const alarm *a);
 
+/* After a restart: continue alarm ids at next_id and event sequences at
+ * next_seq at least (ids of closed alarms are not in the table). */
+void alarm_table_set_counters(alarm_table *t, int64_t next_id, int64_t next_seq);
+
 /* Flood state of an area, for the KPI (time in flood). */
 typedef struct alarm_area_stats {
     int64_t area_id;

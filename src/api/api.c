@@ -44,6 +44,7 @@ static struct {
 } cfg;
 
 static struct series *series_store_ptr;
+static struct warn *warn_ptr;
 
 ws_err api_init(const api_config *c)
 {
@@ -51,6 +52,7 @@ ws_err api_init(const api_config *c)
     if (rc) return rc;
     cfg.db = c ? c->db : NULL;
     series_store_ptr = c ? c->series : NULL;
+    warn_ptr = c ? c->warn : NULL;
     cfg.max_body = c && c->max_body ? c->max_body : DEFAULT_MAX_BODY;
     cfg.public_origin[0] = 0;
     if (c && c->public_origin) {
@@ -69,6 +71,7 @@ ws_err api_init(const api_config *c)
 const char *api_public_origin(void) { return cfg.public_origin; }
 
 struct series *api_series(void) { return series_store_ptr; }
+struct warn *api_warn(void) { return warn_ptr; }
 
 /* ---- route table ------------------------------------------------------- */
 
@@ -96,6 +99,8 @@ static void routes_build(void)
     add_routes(api_attach_routes, api_attach_nroutes);
     add_routes(api_riskmap_routes, api_riskmap_nroutes);
     add_routes(api_telemetry_routes, api_telemetry_nroutes);
+    add_routes(api_ingest_routes, api_ingest_nroutes);
+    add_routes(api_alarm_routes, api_alarm_nroutes);
 }
 
 const api_route *const *api_route_table(size_t *n)
@@ -152,6 +157,7 @@ int api_status_of(ws_err e)
         [WS_EMEDIA] = 415,     [WS_ELOCKED] = 423,  [WS_ERATE] = 429,      [WS_ENOMEM] = 500,
         [WS_EIO] = 500,        [WS_ESTORE] = 500,   [WS_ECORRUPT] = 500,   [WS_ESCHEMA] = 500,
         [WS_EINTERNAL] = 500,
+        [WS_EUNAVAILABLE] = 503,
     };
     if ((unsigned)e >= WS_ERR_COUNT || !status[e]) return 500;
     return status[e];

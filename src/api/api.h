@@ -95,6 +95,10 @@ extern const api_route api_inspection_routes[];
 extern const size_t api_inspection_nroutes;
 extern const api_route api_telemetry_routes[];
 extern const size_t api_telemetry_nroutes;
+extern const api_route api_ingest_routes[];
+extern const size_t api_ingest_nroutes;
+extern const api_route api_alarm_routes[];
+extern const size_t api_alarm_nroutes;
 
 /* Global set-up: the store the API works on and the body cap. */
 typedef struct api_config {
@@ -103,10 +107,13 @@ typedef struct api_config {
     int64_t session_ttl_ms;   /* default 12 h */
     const char *public_origin; /* allowed Origin for cookie writes, NULL = same host */
     struct series *series;     /* the series store for point histories; NULL = none */
+    struct warn *warn;         /* the early-warning engine; NULL = none (503 on its routes) */
 } api_config;
 ws_err api_init(const api_config *cfg);
 /* The series store given to api_init (borrowed), NULL when none. */
 struct series *api_series(void);
+/* The engine given to api_init (borrowed), NULL when none. */
+struct warn *api_warn(void);
 /* The configured public origin ("https://safety.example.com"), "" when none. Static. */
 const char *api_public_origin(void);
 

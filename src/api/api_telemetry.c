@@ -19,8 +19,10 @@
 #include "api/api.h"
 #include "api/api_ledger.h"
 #include "core/clock.h"
+#include "core/log.h"
 #include "telemetry/point.h"
 #include "telemetry/series.h"
+#include "warn/warn.h"
 
 static org_caller caller(api_ctx *ctx, audit_actor *a, char *name, size_t cap)
 {
@@ -47,6 +49,13 @@ static ws_err can_read(api_ctx *ctx, ws_err rc, const char *path, const char *wh
 }
 
 static json_t *num(double v) { return isnan(v) ? json_null() : json_real(v); }
+
+/* The engine evaluates the register as changed (limits, maintenance mode). */
+static void engine_reload(void)
+{
+    if (api_warn() && warn_reload_points(api_warn()))
+        log_warn("the engine did not reload the point register", "detail", ws_err_message());
+}
 
 /* The list filter of the query string. */
 static ws_err filter_of(api_ctx *ctx, point_filter *f)
@@ -232,6 +241,7 @@ static ws_err devices_create(api_ctx *ctx)
     rc = point_device_create(ctx->conn, &by, &in, &id);
     json_decref(root);
     if (rc) return rc;
+    engine_reload();
     return reply_device(ctx, 201, id);
 }
 
@@ -264,6 +274,7 @@ static ws_err devices_patch(api_ctx *ctx)
     rc = point_device_update(ctx->conn, &by, id, &in);
     json_decref(root);
     if (rc) return rc;
+    engine_reload();
     return reply_device(ctx, 200, id);
 }
 
@@ -470,6 +481,7 @@ static ws_err points_create(api_ctx *ctx)
     rc = point_create(ctx->conn, &by, &in, &id);
     json_decref(root);
     if (rc) return rc;
+    engine_reload();
     return reply_point(ctx, 201, id);
 }
 
@@ -572,6 +584,7 @@ static ws_err points_patch(api_ctx *ctx)
     rc = point_update(ctx->conn, &by, id, &in);
     json_decref(root);
     if (rc) return rc;
+    engine_reload();
     return reply_point(ctx, 200, id);
 }
 

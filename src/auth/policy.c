@@ -100,6 +100,13 @@ static const rule rules[] = {
      * scope reads; admins, managers and safety officers keep it. */
     {"point.read", ROLE_ALL, true, REL_NONE, NULL},
     {"point.write", A | M | SO, true, REL_NONE, NULL},
+    /* Readings in over HTTP (integration accounts of the DCS/gas system are
+     * made with one of these roles), and alarms: everyone in scope sees them;
+     * everyone but the regulator acknowledges, shelves and closes — the
+     * operator on duty is often a worker account. */
+    {"reading.write", A | M | SO, true, REL_NONE, NULL},
+    {"alarm.read", ROLE_ALL, true, REL_NONE, NULL},
+    {"alarm.ack", ROLE_ALL & ~RG, true, REL_NONE, NULL},
     /* Plant registers (shift rosters, equipment and work orders, interlock
      * bypasses 联锁旁路): everyone in scope reads; admins, managers, safety
      * officers and department heads (the equipment department) keep them and

@@ -18,6 +18,7 @@
 #include "workflow/workflow.h"
 #include "core/log.h"
 #include "hazard/hazard.h"
+#include "warn/warn.h"
 #include "http/http.h"
 #include "org/org.h"
 #include "risk/risk.h"
@@ -67,6 +68,7 @@ ws_err cli_init_modules(const cli_opts *o)
     if ((rc = risk_map_init())) return rc;
     if ((rc = point_init())) return rc;
     if ((rc = hazard_init())) return rc;
+    if ((rc = warn_init())) return rc;
     if ((rc = attach_init(o->data, NULL))) return rc;
     return WS_OK;
 }

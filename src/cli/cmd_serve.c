@@ -23,6 +23,7 @@
 #include "telemetry/series.h"
 #include "hazard/inspection.h"
 #include "http/http.h"
+#include "warn/warn.h"
 
 ws_err cli_open_for_serve(const cli_opts *o, int pool, store **out)
 {
@@ -133,6 +134,7 @@ int cli_serve(cli_opts *o)
     store *db = NULL;
     store_conn *c = NULL;
     http_server *srv = NULL;
+    warn *engine = NULL;
     int code = 1;
     if (cli_lock_data(o) || cli_open_for_serve(o, threads + 2, &db)) return 1;
     if (cli_init_modules(o) || store_acquire(db, &c) || cli_open_audit(o, c)) goto done;
@@ -143,9 +145,16 @@ int cli_serve(cli_opts *o)
         fprintf(stderr, "cannot open the series store: %s\n", ws_err_message());
         goto done;
     }
+    char wal_dir[CLI_PATH_MAX + 16];
+    snprintf(wal_dir, sizeof wal_dir, "%s/journal", o->data);
+    warn_config wc = {.db = db, .db_url = cli_db_url(o), .series = readings, .wal_dir = wal_dir};
+    if (warn_open(&wc, &engine)) {
+        fprintf(stderr, "cannot start the early-warning engine: %s\n", ws_err_message());
+        goto done;
+    }
     api_config ac = {.db = db, .max_body = 1 << 20, .session_ttl_ms = 12 * 3600 * 1000LL,
                      .public_origin = o->public_origin[0] ? o->public_origin : NULL,
-                     .series = readings};
+                     .series = readings, .warn = engine};
     if (api_init(&ac)) goto done;
     http_config hc = {
         .listen = o->listen[0] ? o->listen : NULL,
@@ -191,6 +200,7 @@ int cli_serve(cli_opts *o)
 done:
     if (c) store_release(c);
     if (srv) http_stop(srv);
+    warn_close(engine); /* before the series store: it seals what the journal holds */
     if (readings && series_close(readings)) log_warn("series close failed", "detail", ws_err_message());
     readings = NULL;
     audit_close();

@@ -23,6 +23,7 @@ static const char *const codes[WS_ERR_COUNT] = {
     [WS_ECORRUPT] = "integrity_error",
     [WS_ESCHEMA] = "schema_too_new",
     [WS_EINTERNAL] = "internal_error",
+    [WS_EUNAVAILABLE] = "unavailable",
 };
 
 static _Thread_local struct {

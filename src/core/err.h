@@ -26,6 +26,7 @@ typedef enum ws_err {
     WS_ECORRUPT,     /* integrity check failed (audit verify, schema)     500 */
     WS_ESCHEMA,      /* database schema newer than this binary            500 */
     WS_EINTERNAL,    /* a bug                                             500 */
+    WS_EUNAVAILABLE, /* a service the request needs is not running        503 */
     WS_ERR_COUNT
 } ws_err;
 

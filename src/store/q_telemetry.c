@@ -57,8 +57,12 @@ const char Q_POINT_LIST[] =
 
 /* ----------------------------------------------------------------- series */
 const char Q_SERIES_CHUNK_INSERT[] =
-    "INSERT INTO series_chunks (point_id, t_first, t_last, n, data, resolution, sealed_at) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    "INSERT INTO series_chunks (point_id, t_first, t_last, n, data, resolution, sealed_at, wal_seq) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+/* Per point, the highest ingest-journal sequence stored in a sealed chunk at
+ * or above $1 (the journal's first sequence): what a replay skips. */
+const char Q_SERIES_WAL_SEALED[] =
+    "SELECT point_id, max(wal_seq) FROM series_chunks WHERE wal_seq >= $1 GROUP BY point_id";
 
 #define SERIES_UPSERT(table)                                                              \
     "INSERT INTO " table " (point_id, bucket, n, v_min, v_max, v_sum, v_last, last_t) "   \

@@ -23,6 +23,7 @@ typedef struct slot {
     double res;        /* NaN: raw chunks */
     uint32_t n;        /* readings in the open chunk; 0 = no chunk started */
     int64_t t_min, t_max, opened_at;
+    int64_t wal_seq;   /* highest ingest-journal sequence in the open chunk (0 none) */
     gorilla_enc enc;
     uint8_t buf[SERIES_CHUNK_BYTES];
 } slot;
@@ -218,7 +219,8 @@ static ws_err seal(series *s, slot *sl)
         (rc = store_bind_int(st, 3, sl->t_max)) || (rc = store_bind_int(st, 4, sl->n)) ||
         (rc = store_bind_blob(st, 5, s->chunk, len)) ||
         (rc = store_bind_opt_double(st, 6, sl->res)) ||
-        (rc = store_bind_int(st, 7, clock_now_ms())) || (rc = store_step(st, &row)))
+        (rc = store_bind_int(st, 7, clock_now_ms())) || (rc = store_bind_int(st, 8, sl->wal_seq)) ||
+        (rc = store_step(st, &row)))
         goto done;
     if ((rc = upsert_buckets(c, Q_SERIES_1M_UPSERT, sl->point_id, SERIES_MINUTE_MS, s->pairs, np)))
         goto done;
@@ -229,7 +231,7 @@ done:
     if (st) store_finalize(st);
     if (rc) store_rollback(c);
     store_release(c);
-    if (!rc) sl->n = 0;
+    if (!rc) sl->n = 0, sl->wal_seq = 0;
     return rc;
 }
 
@@ -263,6 +265,12 @@ ws_err series_point_resolution(series *s, int64_t point_id, double resolution)
 
 ws_err series_append(series *s, int64_t point_id, int64_t t_ms, double value, int quality)
 {
+    return series_append_seq(s, point_id, t_ms, value, quality, 0);
+}
+
+ws_err series_append_seq(series *s, int64_t point_id, int64_t t_ms, double value, int quality,
+                         int64_t wal_seq)
+{
     if (t_ms > GORILLA_T_MAX || t_ms < -GORILLA_T_MAX)
         return ws_fail(WS_EINVAL, "t_ms", "reading time out of range");
     pthread_mutex_lock(&s->mu);
@@ -287,9 +295,28 @@ ws_err series_append(series *s, int64_t point_id, int64_t t_ms, double value, in
     }
     if (sl->n == 0 || t_ms < sl->t_min) sl->t_min = t_ms;
     if (sl->n == 0 || t_ms > sl->t_max) sl->t_max = t_ms;
+    if (wal_seq > sl->wal_seq) sl->wal_seq = wal_seq;
     sl->n++;
 out:
     pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+ws_err series_wal_sealed(series *s, int64_t from_seq,
+                         void (*fn)(void *ctx, int64_t point_id, int64_t seq), void *ctx)
+{
+    store_conn *c = NULL;
+    store_stmt *st = NULL;
+    bool row = false;
+    ws_err rc = store_acquire(s->st, &c);
+    if (rc) return rc;
+    if ((rc = store_prepare(c, Q_SERIES_WAL_SEALED, &st)) || (rc = store_bind_int(st, 1, from_seq)))
+        goto done;
+    while (!(rc = store_step(st, &row)) && row)
+        fn(ctx, store_col_int(st, 0), store_col_int(st, 1));
+done:
+    if (st) store_finalize(st);
+    store_release(c);
     return rc;
 }
 

@@ -73,6 +73,16 @@ ws_err series_point_resolution(series *s, int64_t point_id, double resolution);
  * (the reading is not stored; the chunk stays open for the next try). */
 ws_err series_append(series *s, int64_t point_id, int64_t t_ms, double value, int quality);
 
+/* series_append with the reading's ingest-journal sequence (src/warn): each
+ * sealed chunk records the highest sequence it holds, so a journal replay
+ * after a crash skips readings already sealed (series_wal_sealed). */
+ws_err series_append_seq(series *s, int64_t point_id, int64_t t_ms, double value, int quality,
+                         int64_t wal_seq);
+/* For each point with a chunk sealed holding journal sequence >= from_seq,
+ * calls fn(ctx, point_id, highest sealed sequence). */
+ws_err series_wal_sealed(series *s, int64_t from_seq,
+                         void (*fn)(void *ctx, int64_t point_id, int64_t seq), void *ctx);
+
 /* Seal the chunks opened at least max_age_ms before now_ms (clock_now_ms time
  * of their first reading). *sealed (may be NULL): how many. Stops at the
  * first failure, which it returns. */

@@ -16,10 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/api.h"
 #include "integration/common.h"
+#include "core/clock.h"
 
 #define NCOL 8
 static const char *const cols[NCOL] = {"anonymous", "admin",     "manager", "safety_officer",
@@ -40,6 +42,7 @@ typedef struct world {
     char unit_code[2][32];
     long long risk[2][5]; /* risk object, unit, event, measure, task: made on first use */
     long long device[2], point[2]; /* {device}, {point}: made on first use */
+    long long alarm[2];            /* {alarm}: made on first use */
     int n;
 } world;
 
@@ -52,7 +55,10 @@ typedef struct world {
  * attachment (a JPEG) of the in/out unit, uploaded by the root admin, {hazard}
  * a hidden danger of the in/out unit reported by the root admin, {fhazard} and
  * {fmajor} a fresh general / major one, {device} and {point} a device and a
- * combustible gas point (位号) of the in/out unit made by the root admin. */
+ * combustible gas point (位号) of the in/out unit made by the root admin,
+ * {alarm} an alarm of the in/out unit (a fresh point read at 30 %LEL), {falarm}
+ * a fresh one, {frtn} a fresh one cleared and acknowledged (closable),
+ * {fshelved} a fresh shelved one, {until} an RFC 3339 time an hour ahead. */
 typedef struct tmpl {
     const char *method, *pattern, *path, *body, *ctype;
 } tmpl;
@@ -189,6 +195,15 @@ static const tmpl tmpls[] = {
     {"GET", "/api/v1/points/{id}", "/api/v1/points/{point}", NULL, NULL},
     {"PATCH", "/api/v1/points/{id}", "/api/v1/points/{point}", "{\"name\":\"测点{n}\"}", NULL},
     {"GET", "/api/v1/points/{id}/history", "/api/v1/points/{point}/history", NULL, NULL},
+    {"POST", "/api/v1/ingest", "/api/v1/ingest", "NO-SUCH-TAG 1\n", "text/plain"},
+    {"GET", "/api/v1/alarms", "/api/v1/alarms?state=all", NULL, NULL},
+    {"GET", "/api/v1/alarms/{id}", "/api/v1/alarms/{alarm}", NULL, NULL},
+    {"POST", "/api/v1/alarms/{id}/actions/ack", "/api/v1/alarms/{falarm}/actions/ack", "{}", NULL},
+    {"POST", "/api/v1/alarms/{id}/actions/shelve", "/api/v1/alarms/{falarm}/actions/shelve",
+     "{\"reason\":\"检修\",\"until\":\"{until}\"}", NULL},
+    {"POST", "/api/v1/alarms/{id}/actions/unshelve", "/api/v1/alarms/{fshelved}/actions/unshelve", "{}", NULL},
+    {"POST", "/api/v1/alarms/{id}/actions/close", "/api/v1/alarms/{frtn}/actions/close",
+     "{\"cause\":\"泄漏\",\"action\":\"紧固法兰\"}", NULL},
     {"GET", "/api/v1/attachments/{id}", "/api/v1/attachments/{attach}", NULL, NULL},
     {"GET", "/api/v1/attachments/{id}/thumb", "/api/v1/attachments/{attach}/thumb", NULL, NULL},
 };
@@ -380,6 +395,43 @@ static long long inspection_of(world *w, int side, bool fresh)
     return fresh ? insp_pool[side][insp_used[side]++] : insp_pool[side][0];
 }
 
+/* A fresh alarm of the unit of side: a new combustible point read at 30 %LEL
+ * (over H 25) by the root admin; then, by mode, cleared and acknowledged
+ * ('r') or shelved ('s'). */
+static long long make_alarm(world *w, int side, char mode)
+{
+    char b[256], p[128];
+    int n = ++w->n;
+    snprintf(b, sizeof b, "{\"unit_id\":%lld,\"tag\":\"PA%d\",\"name\":\"报警测点\","
+             "\"kind\":\"combustible\"}", w->unit[side], n);
+    long long point = post_id(w, "/api/v1/points", b);
+    long long now = (long long)time(NULL) * 1000;
+    snprintf(b, sizeof b, "PA%d 30 %lld\nPA%d %s %lld\n", n, now - 2000, n, mode == 'r' ? "0" : "31",
+             now - 1000);
+    json_t *r = NULL;
+    long st = ws_http(&w->s, "POST", "/api/v1/ingest", w->root_tok, b, strlen(b), "text/plain", &r, NULL);
+    if (st != 200) fail_msg("setup ingest -> %ld %s", st, ws_err_field_of(r));
+    json_decref(r);
+    snprintf(p, sizeof p, "/api/v1/alarms?unit_id=%lld&limit=1", w->unit[side]);
+    st = ws_req(&w->s, "GET", p, w->root_tok, NULL, &r);
+    json_t *a = json_array_get(json_object_get(r, "items"), 0);
+    if (st != 200 || json_integer_value(json_object_get(a, "point_id")) != point)
+        fail_msg("setup: no alarm for point PA%d (%ld)", n, st);
+    long long id = json_integer_value(json_object_get(a, "id"));
+    json_decref(r);
+    if (mode == 'r') {
+        snprintf(p, sizeof p, "/api/v1/alarms/%lld/actions/ack", id);
+        if ((st = ws_req(&w->s, "POST", p, w->root_tok, "{}", NULL)) != 200) fail_msg("setup ack -> %ld", st);
+    } else if (mode == 's') {
+        char ts[40];
+        snprintf(p, sizeof p, "/api/v1/alarms/%lld/actions/shelve", id);
+        snprintf(b, sizeof b, "{\"reason\":\"检修\",\"until\":\"%s\"}",
+                 clock_format_rfc3339(now + 3600000, ts, sizeof ts));
+        if ((st = ws_req(&w->s, "POST", p, w->root_tok, b, NULL)) != 200) fail_msg("setup shelve -> %ld", st);
+    }
+    return id;
+}
+
 /* Expand a template for side (0 in, 1 out) and column c. */
 static void expand(world *w, const char *t, int side, int c, char *out, size_t cap)
 {
@@ -430,6 +482,13 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
                 if (key[0] == 'h') w->hazard[side] = id;
                 snprintf(v, sizeof v, "%lld", id);
             }
+        } else if (!strcmp(key, "alarm")) {
+            if (!w->alarm[side]) w->alarm[side] = make_alarm(w, side, 0);
+            snprintf(v, sizeof v, "%lld", w->alarm[side]);
+        } else if (!strcmp(key, "falarm") || !strcmp(key, "frtn") || !strcmp(key, "fshelved")) {
+            snprintf(v, sizeof v, "%lld", make_alarm(w, side, key[1] == 'r' ? 'r' : key[1] == 's' ? 's' : 0));
+        } else if (!strcmp(key, "until")) {
+            clock_format_rfc3339(((int64_t)time(NULL) + 3600) * 1000, v, sizeof v);
         } else if (!strcmp(key, "device") || !strcmp(key, "point")) {
             bool dev = key[0] == 'd';
             long long *slot = dev ? &w->device[side] : &w->point[side];

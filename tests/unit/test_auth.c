@@ -1160,7 +1160,8 @@ static void status_table(void **state)
     assert_int_equal(api_status_of(WS_EMEDIA), 415);
     assert_int_equal(api_status_of(WS_ELOCKED), 423);
     assert_int_equal(api_status_of(WS_ERATE), 429);
-    for (int e = WS_ENOMEM; e < WS_ERR_COUNT; e++) assert_int_equal(api_status_of((ws_err)e), 500);
+    for (int e = WS_ENOMEM; e <= WS_EINTERNAL; e++) assert_int_equal(api_status_of((ws_err)e), 500);
+    assert_int_equal(api_status_of(WS_EUNAVAILABLE), 503);
     assert_int_equal(api_status_of((ws_err)999), 500);
     /* 5xx never leak their detail */
     api_resp r;

@@ -1,0 +1,259 @@
+/* api_alarm.c — alarms over REST (issue 4 item 5), read from the alarms
+ * table and changed through the engine (src/warn), which owns the state:
+ *
+ *   GET  /api/v1/alarms ?state=open|closed|all (default open) &unit_id= &level= &limit= &before=
+ *   GET  /api/v1/alarms/{id}                      with its events
+ *   POST /api/v1/alarms/{id}/actions/ack          {}
+ *   POST /api/v1/alarms/{id}/actions/shelve       {"reason","until","approver_person_id"}
+ *   POST /api/v1/alarms/{id}/actions/unshelve     {}
+ *   POST /api/v1/alarms/{id}/actions/close        {"cause","action"}
+ *
+ * Permissions: alarm.read (every role, in its scope) and alarm.ack (not the
+ * regulator) on the alarm's unit; outside the scope 404. An action answers
+ * with the alarm as stored after the fsynced change. */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/clock.h"
+#include "store/q_warn.h"
+#include "warn/warn.h"
+
+static json_t *num(double v) { return isnan(v) ? json_null() : json_real(v); }
+
+/* The alarm at the current row of st (Q_ALARM_COLS order); *path its unit path. */
+static json_t *alarm_row(store_stmt *st, char *path, size_t cap)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(store_col_int(st, 0)));
+    json_object_set_new(o, "rule_id", json_integer(store_col_int(st, 1)));
+    json_object_set_new(o, "source_id", json_integer(store_col_int(st, 2)));
+    json_object_set_new(o, "point_id", json_id(store_col_int(st, 3)));
+    json_object_set_new(o, "tag", json_str(*store_col_text(st, 22) ? store_col_text(st, 22) : NULL));
+    json_object_set_new(o, "unit_id", json_integer(store_col_int(st, 4)));
+    json_object_set_new(o, "unit_name", json_str(store_col_text(st, 21)));
+    json_object_set_new(o, "level", json_integer(store_col_int(st, 5)));
+    const char *state = store_col_text(st, 6);
+    json_object_set_new(o, "state", json_str(state));
+    json_object_set_new(o, "open", json_boolean(store_col_int(st, 7)));
+    json_object_set_new(o, "title", json_str(store_col_text(st, 8)));
+    json_object_set_new(o, "value", num(store_col_opt_double(st, 9)));
+    json_object_set_new(o, "count", json_integer(store_col_int(st, 10)));
+    json_object_set_new(o, "raised_at", json_time(store_col_int(st, 11)));
+    json_object_set_new(o, "acked_at", json_time(store_col_int(st, 12)));
+    json_object_set_new(o, "acked_by", json_str(*store_col_text(st, 23) ? store_col_text(st, 23) : NULL));
+    json_object_set_new(o, "cleared_at", json_time(store_col_int(st, 14)));
+    json_object_set_new(o, "closed_at", json_time(store_col_int(st, 15)));
+    json_object_set_new(o, "closed_by", json_str(*store_col_text(st, 24) ? store_col_text(st, 24) : NULL));
+    json_object_set_new(o, "cause", json_str(store_col_text(st, 17)));
+    json_object_set_new(o, "action", json_str(store_col_text(st, 18)));
+    /* from the core's state: active, shelving, chattering, flood */
+    json_error_t je;
+    const char *doc = store_col_text(st, 19);
+    json_t *d = doc ? json_loads(doc, 0, &je) : NULL;
+    json_t *v;
+    json_object_set_new(o, "active", json_boolean(d && (v = json_object_get(d, "active")) && json_is_true(v)));
+    int64_t until = d && (v = json_object_get(d, "shelved_until")) ? json_integer_value(v) : 0;
+    json_object_set_new(o, "shelved_until", json_time(until));
+    json_object_set_new(o, "chattering", json_boolean(d && (v = json_object_get(d, "chattering")) && json_is_true(v)));
+    int64_t fg = d && (v = json_object_get(d, "flood_group")) ? json_integer_value(v) : 0;
+    json_object_set_new(o, "flood_group", json_id(fg));
+    json_decref(d);
+    snprintf(path, cap, "%s", store_col_text(st, 20));
+    return o;
+}
+
+/* One alarm as JSON, checked for read scope (404 outside). */
+static ws_err load(api_ctx *ctx, int64_t id, json_t **out)
+{
+    store_stmt *st = NULL;
+    bool row = false;
+    char path[AUTH_PATH_MAX];
+    *out = NULL;
+    ws_err rc = store_prepare(ctx->conn, Q_ALARM_GET, &st);
+    if (!rc) rc = store_bind_int(st, 1, id);
+    if (!rc) rc = store_step(st, &row);
+    if (!rc && !row) rc = ws_fail(WS_ENOTFOUND, "id", "no such alarm");
+    if (!rc) {
+        json_t *o = alarm_row(st, path, sizeof path);
+        auth_resource r = {.unit_path = path};
+        rc = auth_decide(&ctx->who, "alarm.read", &r);
+        if (rc == WS_ENOTFOUND) rc = ws_fail(WS_ENOTFOUND, "id", "no such alarm");
+        if (rc) json_decref(o);
+        else *out = o;
+    }
+    store_finalize(st);
+    return rc;
+}
+
+static ws_err alarms_list(api_ctx *ctx)
+{
+    const char *state = api_query(ctx, "state");
+    int open = 1;
+    if (!state || !strcmp(state, "open")) open = 1;
+    else if (!strcmp(state, "closed")) open = 0;
+    else if (!strcmp(state, "all")) open = -1;
+    else return ws_fail(WS_EINVAL, "state", "state is open, closed or all");
+    int64_t unit = 0, level = 0, before = 0, limit = 100;
+    ws_err rc = api_query_id(ctx, "unit_id", &unit);
+    if (!rc) rc = api_query_id(ctx, "before", &before);
+    const char *lv = api_query(ctx, "level");
+    if (!rc && lv) {
+        char *end;
+        level = strtol(lv, &end, 10);
+        if (*end || level < 1 || level > 3) rc = ws_fail(WS_EINVAL, "level", "level is 1, 2 or 3");
+    }
+    const char *lim = api_query(ctx, "limit");
+    if (!rc && lim) {
+        char *end;
+        limit = strtol(lim, &end, 10);
+        if (*end || limit < 1 || limit > 500) rc = ws_fail(WS_EINVAL, "limit", "limit is 1..500");
+    }
+    if (rc) return rc;
+    store_stmt *st = NULL;
+    bool row = false;
+    json_t *items = json_array();
+    int64_t last = 0;
+    size_t n = 0;
+    rc = store_prepare(ctx->conn, Q_ALARM_LIST, &st);
+    if (!rc) rc = store_bind_text(st, 1, ctx->who.scope_path);
+    if (!rc) rc = store_bind_int(st, 2, open);
+    if (!rc) rc = store_bind_int(st, 3, unit);
+    if (!rc) rc = store_bind_int(st, 4, level);
+    if (!rc) rc = store_bind_int(st, 5, before);
+    if (!rc) rc = store_bind_int(st, 6, limit);
+    while (!rc && !(rc = store_step(st, &row)) && row) {
+        char path[AUTH_PATH_MAX];
+        json_t *o = alarm_row(st, path, sizeof path);
+        last = store_col_int(st, 0);
+        n++;
+        json_array_append_new(items, o);
+    }
+    store_finalize(st);
+    if (rc) {
+        json_decref(items);
+        return rc;
+    }
+    json_t *r = json_object();
+    json_object_set_new(r, "items", items);
+    json_object_set_new(r, "next", (int64_t)n == limit ? json_integer(last) : json_null());
+    return api_reply_json(ctx, 200, r);
+}
+
+static ws_err alarms_get(api_ctx *ctx)
+{
+    int64_t id;
+    json_t *o = NULL;
+    ws_err rc = api_param_id(ctx, 0, &id);
+    if (!rc) rc = load(ctx, id, &o);
+    if (rc) return rc;
+    store_stmt *st = NULL;
+    bool row = false;
+    json_t *evs = json_array();
+    rc = store_prepare(ctx->conn, Q_ALARM_EVENTS, &st);
+    if (!rc) rc = store_bind_int(st, 1, id);
+    while (!rc && !(rc = store_step(st, &row)) && row) {
+        json_t *e = json_object();
+        json_object_set_new(e, "seq", json_integer(store_col_int(st, 0)));
+        json_object_set_new(e, "at", json_time(store_col_int(st, 1)));
+        json_object_set_new(e, "kind", json_str(store_col_text(st, 2)));
+        json_object_set_new(e, "level", json_integer(store_col_int(st, 3)));
+        json_object_set_new(e, "state_from", json_str(*store_col_text(st, 4) ? store_col_text(st, 4) : NULL));
+        json_object_set_new(e, "state_to", json_str(*store_col_text(st, 5) ? store_col_text(st, 5) : NULL));
+        json_object_set_new(e, "who", json_str(*store_col_text(st, 6) ? store_col_text(st, 6) : NULL));
+        json_object_set_new(e, "person_id", json_id(store_col_int(st, 7)));
+        json_array_append_new(evs, e);
+    }
+    store_finalize(st);
+    if (rc) {
+        json_decref(o);
+        json_decref(evs);
+        return rc;
+    }
+    json_object_set_new(o, "events", evs);
+    return api_reply_json(ctx, 200, o);
+}
+
+typedef struct act_body {
+    const char *reason, *until, *cause, *action;
+    int64_t approver_person_id;
+} act_body;
+
+static const json_field shelve_fields[] = {
+    {"reason", JF_STRING, true, false, offsetof(act_body, reason), 255, 0, 0, -1},
+    {"until", JF_STRING, true, false, offsetof(act_body, until), 40, 0, 0, -1},
+    {"approver_person_id", JF_INT, false, true, offsetof(act_body, approver_person_id), 0, 1, INT64_MAX, -1},
+};
+static const json_field close_fields[] = {
+    {"cause", JF_STRING, true, false, offsetof(act_body, cause), 255, 0, 0, -1},
+    {"action", JF_STRING, true, false, offsetof(act_body, action), 255, 0, 0, -1},
+};
+
+typedef enum { A_ACK, A_SHELVE, A_UNSHELVE, A_CLOSE } act;
+
+static ws_err act_on(api_ctx *ctx, act a)
+{
+    warn *w = api_warn();
+    if (!w) return ws_fail(WS_EUNAVAILABLE, NULL, "the early-warning engine is not running");
+    int64_t id;
+    json_t *cur = NULL, *root = NULL;
+    ws_err rc = api_param_id(ctx, 0, &id);
+    if (!rc) rc = load(ctx, id, &cur); /* 404 outside the read scope */
+    json_decref(cur);
+    if (rc) return rc;
+    act_body b = {0};
+    if (a == A_SHELVE) rc = api_decode(ctx, shelve_fields, 3, &b, NULL, &root);
+    else if (a == A_CLOSE) rc = api_decode(ctx, close_fields, 2, &b, NULL, &root);
+    if (rc) return rc;
+    char actor_name[32];
+    audit_actor actor = {api_actor(ctx, actor_name, sizeof actor_name)};
+    org_caller by = {&actor, &ctx->who};
+    switch (a) {
+    case A_ACK: rc = warn_ack(w, &by, id); break;
+    case A_UNSHELVE: rc = warn_unshelve(w, &by, id); break;
+    case A_CLOSE: rc = warn_close_alarm(w, &by, id, b.cause, b.action); break;
+    case A_SHELVE: {
+        int64_t until;
+        if (clock_parse_rfc3339(b.until, &until)) {
+            rc = ws_fail(WS_EINVAL, "until", "until is an RFC 3339 time");
+            break;
+        }
+        rc = warn_shelve(w, &by, id, b.reason, until, b.approver_person_id);
+        break;
+    }
+    }
+    json_decref(root);
+    if (rc) return rc;
+    rc = load(ctx, id, &cur);
+    if (rc) return rc;
+    return api_reply_json(ctx, 200, cur);
+}
+
+static ws_err alarms_ack(api_ctx *ctx) { return act_on(ctx, A_ACK); }
+static ws_err alarms_shelve(api_ctx *ctx) { return act_on(ctx, A_SHELVE); }
+static ws_err alarms_unshelve(api_ctx *ctx) { return act_on(ctx, A_UNSHELVE); }
+static ws_err alarms_close(api_ctx *ctx) { return act_on(ctx, A_CLOSE); }
+
+#define R(m, p, fn, act, sum, body, nbody) {m, p, fn, API_AUTH, act, sum, "alarms", body, nbody, 0}
+const api_route api_alarm_routes[] = {
+    R("GET", "/api/v1/alarms", alarms_list, "alarm.read",
+      "Alarms in the caller's scope, newest first: ?state=open|closed|all (default open), "
+      "&unit_id= subtree, &level=1|2|3 (预警/报警/紧急), &limit= (1..500), &before= (id, paging)",
+      NULL, 0),
+    R("GET", "/api/v1/alarms/{id}", alarms_get, "alarm.read",
+      "One alarm with its events (raise, repeat, clear, ack, shelve, escalate, close, …)", NULL, 0),
+    R("POST", "/api/v1/alarms/{id}/actions/ack", alarms_ack, "alarm.ack",
+      "Acknowledge an alarm as the caller (stops its escalation); fsynced before the reply", NULL, 0),
+    R("POST", "/api/v1/alarms/{id}/actions/shelve", alarms_shelve, "alarm.ack",
+      "Shelve until a time (at most 8 h) with a reason; 紧急 needs approver_person_id, another "
+      "person", shelve_fields, 3),
+    R("POST", "/api/v1/alarms/{id}/actions/unshelve", alarms_unshelve, "alarm.ack",
+      "Back to normal; an active alarm annunciates again", NULL, 0),
+    R("POST", "/api/v1/alarms/{id}/actions/close", alarms_close, "alarm.ack",
+      "Close with the handling record (cause, action; the caller is the person); only when "
+      "cleared and acknowledged", close_fields, 2),
+};
+const size_t api_alarm_nroutes = sizeof api_alarm_routes / sizeof api_alarm_routes[0];

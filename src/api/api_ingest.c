@@ -1,0 +1,151 @@
+/* api_ingest.c — POST /api/v1/ingest: batches of readings over HTTP into the
+ * early-warning engine (src/warn).
+ *
+ * Content-Type text/plain: the line format `TAG VALUE [TIME_MS|- [QUALITY]]`
+ * (ingest/ingest.h), up to 16 MiB; application/json: the JSON batch
+ * {"readings":[…],"series":[…]}, up to 1 MiB.
+ *
+ * All or nothing for malformed input: the whole body is decoded once to find
+ * bad lines first; any → 400 naming the first (field "line 12" or the JSON
+ * path) with up to 16 samples, and nothing is stored. A well-formed batch is
+ * decoded again in slices of 8,192 readings and handed to warn_ingest, which
+ * journals each slice before applying it; the 200 reply therefore means the
+ * readings survive kill -9. Readings of tags that are not in the register
+ * are not stored: counted (unknown_tag) with a few samples in the reply and
+ * in /metrics, so one unregistered tag never blocks a DCS feed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "ingest/ingest.h"
+#include "warn/warn.h"
+
+#define SLICE 8192
+
+static json_t *errors_json(const ingest_errors *e)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < e->nsample; i++) {
+        const ingest_error *x = &e->sample[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "line", json_integer((json_int_t)x->line));
+        if (x->path[0]) json_object_set_new(o, "path", json_string(x->path));
+        json_object_set_new(o, "reason", json_string(ingest_reason_name(x->reason)));
+        json_object_set_new(o, "message", json_string(ingest_reason_text(x->reason)));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+static ws_err refuse(api_ctx *ctx, const ingest_errors *e)
+{
+    const ingest_error *x = &e->sample[0];
+    char field[80];
+    if (x->path[0]) snprintf(field, sizeof field, "%s", x->path);
+    else snprintf(field, sizeof field, "line %zu", x->line);
+    json_t *err = json_object();
+    json_object_set_new(err, "code", json_string("invalid"));
+    char msg[200];
+    snprintf(msg, sizeof msg, "%zu bad reading(s), nothing stored; first: %s: %s", e->count, field,
+             ingest_reason_text(x->reason));
+    json_object_set_new(err, "message", json_string(msg));
+    json_object_set_new(err, "field", json_string(field));
+    json_object_set_new(err, "errors", errors_json(e));
+    json_t *r = json_object();
+    json_object_set_new(r, "error", err);
+    api_reply_json(ctx, 400, r);
+    return WS_OK;
+}
+
+static void add(warn_result *t, const warn_result *r)
+{
+    t->accepted += r->accepted;
+    t->late += r->late;
+    t->unknown_tag += r->unknown_tag;
+    t->skewed += r->skewed;
+    t->failed += r->failed;
+}
+
+static ws_err ingest_post(api_ctx *ctx)
+{
+    warn *w = api_warn();
+    if (!w) return ws_fail(WS_EUNAVAILABLE, NULL, "the early-warning engine is not running");
+    const char *ct = ctx->req->header(ctx->req->hctx, "Content-Type");
+    bool json = ct && !strncmp(ct, "application/json", 16);
+    if (!json && ct && strncmp(ct, "text/plain", 10))
+        return ws_fail(WS_EINVAL, "Content-Type", "send text/plain (line format) or application/json");
+    const char *body = ctx->req->body ? ctx->req->body : "";
+    size_t len = ctx->req->body_len;
+    if (json && len > (1u << 20))
+        return ws_fail(WS_ETOOBIG, "body", "a JSON batch may hold at most 1 MiB; use the line format");
+    warn_result tot = {0};
+    ingest_errors errs;
+    ingest_errors_init(&errs);
+    ws_err rc = WS_OK;
+    if (json) {
+        size_t cap = len / 2 + 16, n = 0;
+        ws_reading *r = malloc(cap * sizeof *r);
+        if (!r) return WS_ENOMEM;
+        rc = ingest_batch_decode(body, len, r, cap, &n, &errs);
+        if (rc == WS_EINVAL || errs.count) {
+            free(r);
+            if (!errs.nsample) return rc ? rc : ws_fail(WS_EINVAL, "body", "malformed batch");
+            return refuse(ctx, &errs);
+        }
+        if (!rc)
+            for (size_t off = 0; off < n && !rc; off += SLICE) {
+                warn_result res;
+                rc = warn_ingest_scoped(w, WARN_SRC_HTTP, ctx->who.scope_path, r + off, n - off < SLICE ? n - off : SLICE, &res);
+                add(&tot, &res);
+            }
+        free(r);
+    } else {
+        ws_reading *r = malloc(SLICE * sizeof *r);
+        if (!r) return WS_ENOMEM;
+        /* pass 1: find bad lines; pass 2: apply */
+        for (int pass = 0; pass < 2 && !rc; pass++) {
+            size_t off = 0, line = 0;
+            ingest_errors pe;
+            ingest_errors_init(&pe);
+            for (;;) {
+                size_t n = 0;
+                pe.full = false;
+                ws_err d = ingest_line_decode_at(body + off, len - off, line, off, r, SLICE, &n, &pe);
+                if (pass == 1 && n) {
+                    warn_result res;
+                    if ((rc = warn_ingest_scoped(w, WARN_SRC_HTTP, ctx->who.scope_path, r, n, &res))) break;
+                    add(&tot, &res);
+                }
+                if (d != WS_ETOOBIG) break;
+                /* count the lines consumed to keep numbering */
+                for (size_t k = off; k < pe.resume; k++)
+                    if (body[k] == '\n') line++;
+                off = pe.resume;
+            }
+            if (pass == 0 && pe.count) {
+                free(r);
+                return refuse(ctx, &pe);
+            }
+        }
+        free(r);
+    }
+    if (rc) return rc;
+    json_t *o = json_object();
+    json_object_set_new(o, "accepted", json_integer((json_int_t)tot.accepted));
+    json_object_set_new(o, "late", json_integer((json_int_t)tot.late));
+    json_object_set_new(o, "unknown_tag", json_integer((json_int_t)tot.unknown_tag));
+    json_object_set_new(o, "skewed", json_integer((json_int_t)tot.skewed));
+    json_object_set_new(o, "failed", json_integer((json_int_t)tot.failed));
+    return api_reply_json(ctx, 200, o);
+}
+
+const api_route api_ingest_routes[] = {
+    {"POST", "/api/v1/ingest", ingest_post, API_AUTH, "reading.write",
+     "Readings in: text/plain line format `TAG VALUE [TIME_MS|- [QUALITY]]` (up to 16 MiB) or "
+     "application/json {\"readings\":[…],\"series\":[…]} (up to 1 MiB). All or nothing for "
+     "malformed lines (400 names the first); 200 means journaled (survives a crash) and "
+     "evaluated; unknown tags are counted, not stored",
+     "ingest", NULL, 0, 16u << 20},
+};
+const size_t api_ingest_nroutes = sizeof api_ingest_routes / sizeof api_ingest_routes[0];

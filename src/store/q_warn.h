@@ -1,0 +1,16 @@
+/* q_warn.h — named queries of the early-warning engine (src/warn): alarms,
+ * their events, and the alarm API's reads. */
+#ifndef WS_STORE_Q_WARN_H
+#define WS_STORE_Q_WARN_H
+
+extern const char Q_ALARM_UPSERT[];
+extern const char Q_ALARM_EVENT_INSERT[];
+extern const char Q_ALARM_PEOPLE[];
+extern const char Q_ALARM_OPEN_DOCS[];
+extern const char Q_ALARM_POINT_SRC_MS[];
+extern const char Q_ALARM_COUNTERS[];
+extern const char Q_ALARM_LIST[];
+extern const char Q_ALARM_GET[];
+extern const char Q_ALARM_EVENTS[];
+
+#endif

@@ -1,0 +1,267 @@
+/* journal.c — the ingest journal: every batch of readings is appended here
+ * (one write(2)) before it is applied and acknowledged, so an acknowledged
+ * batch survives kill -9 of the server (the page cache outlives the
+ * process). Readings are not fsynced: a power cut may lose the last seconds
+ * of readings, never alarm state (that is fsynced in the main store).
+ *
+ * Files: <dir>/ingest-<first_seq 20 digits>.wal, a new segment at each
+ * checkpoint. Record layout (little-endian):
+ *
+ *   u32 magic 'WSJ1' | u32 payload bytes | u32 CRC-32C of payload |
+ *   u32 readings | i64 first_seq | payload
+ *   payload = per reading: u8 tag length, tag bytes, i64 source_ms,
+ *             f64 value, u8 quality
+ *
+ * Reading k of a record has sequence first_seq + k. Replay reads the segments
+ * in order and stops at the first record that is short or fails its CRC (a
+ * write torn by the crash); that tail is cut off so new records follow whole
+ * ones. Owner: the engine (warn.c), under its mutex. */
+#include "warn/journal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "telemetry/gorilla.h"
+
+#define J_MAGIC 0x314a5357u /* "WSJ1" */
+#define J_HDR 24
+#define J_MAX_READINGS (1u << 22)
+
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+
+static void seg_path(const warn_journal *j, int64_t first, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/ingest-%020lld.wal", j->dir, (long long)first);
+}
+
+static ws_err open_segment(warn_journal *j, int64_t first)
+{
+    char p[WARN_PATH_MAX + 64];
+    seg_path(j, first, p, sizeof p);
+    int fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) return ws_fail(WS_EIO, "journal", "cannot open %s: %s", p, strerror(errno));
+    if (j->fd >= 0) close(j->fd);
+    j->fd = fd;
+    j->seg_first = first;
+    j->seg_bytes = 0;
+    return WS_OK;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The first sequences of the segments in dir, sorted; caller frees *out. */
+static ws_err list_segments(const char *dir, int64_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (!d) return ws_fail(WS_EIO, "journal", "cannot read %s: %s", dir, strerror(errno));
+    size_t cap = 0;
+    struct dirent *e;
+    ws_err rc = WS_OK;
+    while ((e = readdir(d))) {
+        long long first;
+        char tail[8];
+        if (sscanf(e->d_name, "ingest-%20lld.%4s", &first, tail) != 2 || strcmp(tail, "wal")) continue;
+        if (*n == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            int64_t *g = realloc(*out, nc * sizeof *g);
+            if (!g) { rc = WS_ENOMEM; break; }
+            *out = g;
+            cap = nc;
+        }
+        (*out)[(*n)++] = first;
+    }
+    closedir(d);
+    if (*n) qsort(*out, *n, sizeof **out, cmp_i64);
+    return rc;
+}
+
+ws_err journal_open(warn_journal *j, const char *dir)
+{
+    memset(j, 0, sizeof *j);
+    j->fd = -1;
+    if (snprintf(j->dir, sizeof j->dir, "%s", dir) >= (int)sizeof j->dir)
+        return ws_fail(WS_ETOOBIG, "journal", "journal directory path too long");
+    if (mkdir(dir, 0700) && errno != EEXIST)
+        return ws_fail(WS_EIO, "journal", "cannot create %s: %s", dir, strerror(errno));
+    j->next_seq = 1;
+    return WS_OK;
+}
+
+void journal_close(warn_journal *j)
+{
+    if (j->fd >= 0) close(j->fd);
+    j->fd = -1;
+    free(j->rec);
+    j->rec = NULL;
+    j->rec_cap = 0;
+}
+
+ws_err journal_replay(warn_journal *j, journal_apply_fn fn, void *ctx, uint64_t *replayed)
+{
+    int64_t *segs = NULL;
+    size_t nseg = 0;
+    ws_err rc = list_segments(j->dir, &segs, &nseg);
+    if (rc) return rc;
+    ws_reading *rd = malloc(4096 * sizeof *rd);
+    uint8_t *buf = NULL;
+    size_t bcap = 0;
+    uint64_t total = 0;
+    int64_t next = 1;
+    if (!rd) { rc = WS_ENOMEM; goto done; }
+    j->low_seq = nseg ? segs[0] : 1;
+    for (size_t s = 0; s < nseg && !rc; s++) {
+        char p[WARN_PATH_MAX + 64];
+        seg_path(j, segs[s], p, sizeof p);
+        int fd = open(p, O_RDWR | O_CLOEXEC);
+        if (fd < 0) { rc = ws_fail(WS_EIO, "journal", "cannot open %s", p); break; }
+        off_t off = 0;
+        for (;;) {
+            uint8_t h[J_HDR];
+            ssize_t k = pread(fd, h, J_HDR, off);
+            if (k == 0) break;
+            uint32_t len = k == J_HDR ? get32(h + 4) : 0, cnt = k == J_HDR ? get32(h + 12) : 0;
+            bool ok = k == J_HDR && get32(h) == J_MAGIC && len <= cnt * (1u + WS_TAG_MAX + 17u) &&
+                      cnt <= J_MAX_READINGS;
+            if (ok && len > bcap) {
+                uint8_t *g = realloc(buf, len);
+                if (!g) { rc = WS_ENOMEM; break; }
+                buf = g;
+                bcap = len;
+            }
+            if (ok) ok = pread(fd, buf, len, off + J_HDR) == (ssize_t)len &&
+                         gorilla_crc32c(buf, len) == get32(h + 8);
+            if (!ok) {
+                /* a torn tail: cut it so later records follow whole ones */
+                char o[24];
+                snprintf(o, sizeof o, "%lld", (long long)off);
+                log_warn("ingest journal: torn record cut off", "file", p, "offset", o);
+                if (ftruncate(fd, off)) rc = ws_fail(WS_EIO, "journal", "cannot cut %s", p);
+                break;
+            }
+            int64_t first = (int64_t)get64(h + 16);
+            size_t pos = 0, i = 0;
+            while (i < cnt && !rc) {
+                size_t m = 0;
+                for (; m < 4096 && i < cnt; m++, i++) {
+                    uint8_t tl = buf[pos++];
+                    ws_reading *r = &rd[m];
+                    if (tl > WS_TAG_MAX || pos + tl + 17 > len) { rc = WS_ECORRUPT; break; }
+                    memcpy(r->tag, buf + pos, tl);
+                    r->tag[tl] = 0;
+                    pos += tl;
+                    r->source_ms = (int64_t)get64(buf + pos);
+                    uint64_t bits = get64(buf + pos + 8);
+                    memcpy(&r->value, &bits, 8);
+                    r->quality = buf[pos + 16];
+                    pos += 17;
+                }
+                if (!rc && m) rc = fn(ctx, rd, m, first + (int64_t)(i - m));
+            }
+            if (rc == WS_ECORRUPT) rc = ws_fail(WS_ECORRUPT, "journal", "record in %s does not decode", p);
+            total += cnt;
+            if (first + (int64_t)cnt > next) next = first + (int64_t)cnt;
+            off += J_HDR + len;
+        }
+        close(fd);
+    }
+    if (!rc) {
+        j->next_seq = next;
+        rc = open_segment(j, next);
+        /* older segments stay until the next checkpoint has sealed them */
+        j->nseg_old = nseg;
+    }
+done:
+    if (replayed) *replayed = total;
+    free(segs);
+    free(buf);
+    free(rd);
+    return rc;
+}
+
+ws_err journal_append(warn_journal *j, const ws_reading *r, size_t n, int64_t *first_seq)
+{
+    size_t need = J_HDR + n * (1u + WS_TAG_MAX + 17u);
+    if (n > J_MAX_READINGS) return ws_fail(WS_ETOOBIG, "readings", "at most %u readings a batch", J_MAX_READINGS);
+    if (need > j->rec_cap) {
+        size_t nc = need < 65536 ? 65536 : need;
+        uint8_t *g = realloc(j->rec, nc);
+        if (!g) return WS_ENOMEM;
+        j->rec = g;
+        j->rec_cap = nc;
+    }
+    uint8_t *p = j->rec + J_HDR;
+    for (size_t i = 0; i < n; i++) {
+        size_t tl = strnlen(r[i].tag, WS_TAG_MAX);
+        *p++ = (uint8_t)tl;
+        memcpy(p, r[i].tag, tl);
+        p += tl;
+        put64(p, (uint64_t)r[i].source_ms);
+        uint64_t bits;
+        memcpy(&bits, &r[i].value, 8);
+        put64(p + 8, bits);
+        p[16] = r[i].quality;
+        p += 17;
+    }
+    uint32_t len = (uint32_t)(p - j->rec - J_HDR);
+    put32(j->rec, J_MAGIC);
+    put32(j->rec + 4, len);
+    put32(j->rec + 8, gorilla_crc32c(j->rec + J_HDR, len));
+    put32(j->rec + 12, (uint32_t)n);
+    put64(j->rec + 16, (uint64_t)j->next_seq);
+    size_t total = J_HDR + len, done = 0;
+    while (done < total) {
+        ssize_t k = write(j->fd, j->rec + done, total - done);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) {
+            /* a partial record is cut off at the next replay; keep the file whole now */
+            if (done && ftruncate(j->fd, j->seg_bytes)) { /* replay cuts it */ }
+            return ws_fail(WS_EIO, "journal", "cannot append to the ingest journal: %s",
+                           k < 0 ? strerror(errno) : "short write");
+        }
+        done += (size_t)k;
+    }
+    j->seg_bytes += total;
+    *first_seq = j->next_seq;
+    j->next_seq += (int64_t)n;
+    return WS_OK;
+}
+
+ws_err journal_rotate(warn_journal *j, int64_t *boundary)
+{
+    *boundary = j->next_seq;
+    if (j->seg_bytes == 0 && j->seg_first == j->next_seq) return WS_OK;
+    return open_segment(j, j->next_seq);
+}
+
+ws_err journal_drop_before(warn_journal *j, int64_t boundary)
+{
+    int64_t *segs = NULL;
+    size_t n = 0;
+    ws_err rc = list_segments(j->dir, &segs, &n);
+    if (rc) return rc;
+    for (size_t i = 0; i < n; i++) {
+        if (segs[i] >= boundary || segs[i] == j->seg_first) continue;
+        char p[WARN_PATH_MAX + 64];
+        seg_path(j, segs[i], p, sizeof p);
+        if (unlink(p) && errno != ENOENT) rc = ws_fail(WS_EIO, "journal", "cannot remove %s", p);
+    }
+    free(segs);
+    j->low_seq = boundary;
+    return rc;
+}

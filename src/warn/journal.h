@@ -1,0 +1,44 @@
+/* journal.h — the ingest journal of the engine (journal.c has the format).
+ * Kept apart from warn_int.h because alarm.h's `alarm` type clashes with
+ * unistd.h's alarm(), which journal.c needs. */
+#ifndef WS_WARN_JOURNAL_H
+#define WS_WARN_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "ingest/reading.h"
+
+#define WARN_PATH_MAX 1024
+
+/* ------------------------------------------------------------ journal */
+
+typedef struct warn_journal {
+    char dir[WARN_PATH_MAX];
+    int fd;              /* the current segment, O_APPEND */
+    int64_t seg_first;   /* its first sequence */
+    uint64_t seg_bytes;
+    int64_t next_seq;    /* sequence of the next reading */
+    int64_t low_seq;     /* first sequence still in a segment */
+    size_t nseg_old;
+    uint8_t *rec;        /* record buffer, grown to the largest batch */
+    size_t rec_cap;
+} warn_journal;
+
+typedef ws_err (*journal_apply_fn)(void *ctx, const ws_reading *r, size_t n, int64_t first_seq);
+
+ws_err journal_open(warn_journal *j, const char *dir);
+/* Feed every whole record to fn in order, cut a torn tail, then open a new
+ * segment for appends. Must be called once after journal_open. */
+ws_err journal_replay(warn_journal *j, journal_apply_fn fn, void *ctx, uint64_t *replayed);
+/* Append one record; *first_seq = the sequence of r[0]. */
+ws_err journal_append(warn_journal *j, const ws_reading *r, size_t n, int64_t *first_seq);
+/* Start a new segment; *boundary = its first sequence. */
+ws_err journal_rotate(warn_journal *j, int64_t *boundary);
+/* Remove the segments wholly before boundary (all sealed in the series store). */
+ws_err journal_drop_before(warn_journal *j, int64_t boundary);
+void journal_close(warn_journal *j);
+
+#endif

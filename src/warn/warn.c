@@ -1,0 +1,995 @@
+/* warn.c — the early-warning engine: readings in, alarms out (see warn.h).
+ *
+ * One batch, under the engine mutex:
+ *
+ *   journal_append (write(2): the batch now survives kill -9)
+ *     └ for each reading: tag → cached point (open-addressed hash, no allocation)
+ *         ├ series_append_seq (compressed chunk; a failure raises the
+ *         │   "series store failed" system alarm, evaluation goes on)
+ *         ├ device in maintenance/calibration → recorded, not evaluated
+ *         └ thr_eval → alarm_raise / alarm_clear → events queued
+ *   persist the queued alarm events: one transaction on the engine's own
+ *   synchronous=FULL connection (alarms row, alarm_events rows, an evidence
+ *   leaf per changed alarm) — fsynced before the batch is answered
+ *   publish them to the alarm hub (SSE), values to the value hub (1 Hz)
+ *
+ * Restart: open alarms come back from their rows (alarm_from_json keeps the
+ * timers); each point's evaluation resumes at the source time of its last
+ * alarm change (src_ms), so a journal replay never raises or clears twice;
+ * the journal is replayed, skipping readings the series store has sealed.
+ *
+ * Time: readings carry source time (device clock) and the engine adds the
+ * arrival time (clock_now_ms). A source time more than skew_ms ahead of
+ * arrival is clock skew: the arrival time is used and the point flagged. */
+#include "warn/warn_int.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit/audit.h"
+#include "auth/auth.h"
+#include "core/clock.h"
+#include "core/hub.h"
+#include "core/log.h"
+#include "store/q_warn.h"
+#include "telemetry/point.h"
+#include "telemetry/series.h"
+
+#define PEND_MAX 1024      /* alarm events queued before a persist */
+#define HUB_ALARM_SLOTS 8192
+#define HUB_VALUE_SLOTS 16384
+
+typedef struct pend {
+    alarm_event ev;
+    double value;
+    int64_t src_ms;
+    int64_t person_id;
+    char title[160];
+    char tag[WS_TAG_MAX + 1];
+    int64_t point_id;
+    alarm closed; /* AEV_CLOSE: the alarm as it left the table */
+} pend;
+
+struct warn {
+    warn_config cfg;
+    pthread_mutex_t mu;
+    store *dur;            /* own store: one connection, synchronous=FULL */
+    alarm_table *alarms;
+    wpoint *pts;
+    size_t npts, cap_pts;
+    uint32_t *index;       /* tag hash → pts index + 1, 0 empty */
+    size_t index_cap;
+    warn_journal j;
+    bool journaled;
+    pend *pend;
+    int npend;
+    struct hub *ahub, *vhub;
+    bool series_down;      /* the series-store system alarm is up */
+    int64_t last_checkpoint_ms;
+    pthread_t thread;
+    bool thread_on;
+    _Atomic bool stop;
+    pthread_mutex_t wait_mu;
+    pthread_cond_t wait_cv;
+    _Atomic uint64_t n_readings, n_late, n_unknown, n_skewed, n_failed, n_alarm_events;
+};
+
+static const audit_col alarm_cols[] = {
+    {"id", AC_INT},          {"rule_id", AC_INT},       {"source_id", AC_INT},
+    {"point_id", AC_INT},    {"unit_id", AC_INT},       {"level", AC_INT},
+    {"state", AC_TEXT},      {"open", AC_INT},          {"title", AC_TEXT},
+    {"value", AC_REAL},      {"count", AC_INT},         {"raised_at", AC_INT},
+    {"acked_at", AC_INT},    {"acked_by_person_id", AC_INT}, {"cleared_at", AC_INT},
+    {"closed_at", AC_INT},   {"closed_by_person_id", AC_INT}, {"cause", AC_TEXT},
+    {"action", AC_TEXT},
+};
+const audit_entity WARN_ENTITY_ALARM = {"alarm", "alarms", alarm_cols,
+                                        (int)(sizeof alarm_cols / sizeof alarm_cols[0])};
+
+ws_err warn_init(void) { return audit_register(&WARN_ENTITY_ALARM); }
+
+/* ------------------------------------------------------------ tag index */
+
+static uint64_t tag_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ull;
+    return h;
+}
+
+static wpoint *find_tag(const warn *w, const char *tag)
+{
+    if (!w->index_cap) return NULL;
+    size_t m = w->index_cap - 1;
+    for (size_t i = tag_hash(tag) & m;; i = (i + 1) & m) {
+        uint32_t k = w->index[i];
+        if (!k) return NULL;
+        if (!strcmp(w->pts[k - 1].tag, tag)) return &w->pts[k - 1];
+    }
+}
+
+/* Copy at most cap - 1 bytes (a too deep unit path fails closed in scope checks). */
+static void copy_trunc(char *dst, size_t cap, const char *src)
+{
+    size_t n = strnlen(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
+static wpoint *find_point(const warn *w, int64_t id)
+{
+    for (size_t i = 0; i < w->npts; i++)
+        if (w->pts[i].id == id) return &w->pts[i];
+    return NULL;
+}
+
+/* Limits of the register as a threshold configuration (GB/T 50493 levels:
+ * H/L 报警 (一级), HH/LL 紧急 (二级); the oxygen limits both 报警). */
+static void thr_from_point(const point *p, thr_config *c)
+{
+    thr_config_init(c);
+    struct { int cond; double v; uint8_t level; } l[] = {
+        {THR_LL, p->ll, ALARM_LVL_EMERGENCY}, {THR_L, p->l, ALARM_LVL_ALARM},
+        {THR_H, p->h, ALARM_LVL_ALARM},       {THR_HH, p->hh, ALARM_LVL_EMERGENCY},
+    };
+    for (size_t i = 0; i < sizeof l / sizeof l[0]; i++) {
+        if (isnan(l[i].v)) continue;
+        thr_limit *t = &c->lim[l[i].cond];
+        t->enabled = true;
+        t->level = l[i].level;
+        t->value = l[i].v;
+        t->deadband = isnan(p->deadband) ? 0 : p->deadband;
+        t->on_delay_ms = (int32_t)p->on_delay_ms;
+    }
+    if (thr_config_check(c)) thr_config_init(c); /* the register checked it; never page on a broken one */
+}
+
+/* Read the register into a new cache; evaluation state of points that stay
+ * is carried over. Caller holds w->mu (or is warn_open). */
+static ws_err load_points(warn *w)
+{
+    store_conn *c = NULL;
+    ws_err rc = store_acquire(w->cfg.db, &c);
+    if (rc) return rc;
+    size_t cap = 256, n = 0;
+    wpoint *pts = calloc(cap, sizeof *pts);
+    if (!pts) { store_release(c); return WS_ENOMEM; }
+    /* devices: maintenance windows */
+    typedef struct { int64_t id, until; } dm;
+    dm *devs = NULL;
+    size_t ndev = 0;
+    int64_t cur = 0;
+    for (;;) {
+        point_filter f = {.scope_path = "/", .active = 1, .cursor = cur, .limit = 200};
+        point_device *items = NULL;
+        size_t k = 0;
+        int64_t next = 0;
+        if ((rc = point_device_list(c, &f, &items, &k, &next))) goto fail;
+        dm *g = realloc(devs, (ndev + k + 1) * sizeof *g);
+        if (!g) { free(items); rc = WS_ENOMEM; goto fail; }
+        devs = g;
+        for (size_t i = 0; i < k; i++) devs[ndev++] = (dm){items[i].id, items[i].maintenance_until};
+        free(items);
+        if (!next) break;
+        cur = next;
+    }
+    cur = 0;
+    for (;;) {
+        point_filter f = {.scope_path = "/", .active = 1, .cursor = cur, .limit = 200};
+        point *items = NULL;
+        size_t k = 0;
+        int64_t next = 0;
+        if ((rc = point_list(c, &f, &items, &k, &next))) goto fail;
+        for (size_t i = 0; i < k; i++) {
+            if (n == w->cfg.max_points) {
+                free(items);
+                rc = ws_fail(WS_ETOOBIG, "max_points", "more than %zu points", w->cfg.max_points);
+                goto fail;
+            }
+            if (n == cap) {
+                wpoint *g = realloc(pts, cap * 2 * sizeof *g);
+                if (!g) { free(items); rc = WS_ENOMEM; goto fail; }
+                memset(g + cap, 0, cap * sizeof *g);
+                pts = g;
+                cap *= 2;
+            }
+            const point *p = &items[i];
+            wpoint *q = &pts[n++];
+            q->id = p->id;
+            q->unit_id = p->unit_id;
+            q->device_id = p->device_id;
+            snprintf(q->tag, sizeof q->tag, "%s", p->tag);
+            copy_trunc(q->name, sizeof q->name, p->name);
+            snprintf(q->kind, sizeof q->kind, "%s", p->kind);
+            copy_trunc(q->unit_path, sizeof q->unit_path, p->unit_path);
+            thr_from_point(p, &q->thr);
+            thr_state_init(&q->st);
+            q->last_value = NAN;
+            for (size_t d = 0; d < ndev; d++)
+                if (devs[d].id == p->device_id) q->maint_until = devs[d].until;
+            const wpoint *old = find_point(w, p->id);
+            if (old) {
+                q->st = old->st;
+                q->sealed_seq = old->sealed_seq;
+                q->last_src_ms = old->last_src_ms;
+                q->last_arrival_ms = old->last_arrival_ms;
+                q->last_value = old->last_value;
+                q->last_q = old->last_q;
+                q->pub_ms = old->pub_ms;
+            }
+            if (w->cfg.series && !isnan(p->resolution) && p->resolution > 0)
+                (void)series_point_resolution(w->cfg.series, p->id, p->resolution);
+        }
+        free(items);
+        if (!next) break;
+        cur = next;
+    }
+    size_t icap = 64;
+    while (icap < n * 2) icap *= 2;
+    uint32_t *idx = calloc(icap, sizeof *idx);
+    if (!idx) { rc = WS_ENOMEM; goto fail; }
+    for (size_t i = 0; i < n; i++)
+        for (size_t h = tag_hash(pts[i].tag) & (icap - 1);; h = (h + 1) & (icap - 1))
+            if (!idx[h]) { idx[h] = (uint32_t)(i + 1); break; }
+    free(w->pts);
+    free(w->index);
+    w->pts = pts;
+    w->npts = n;
+    w->cap_pts = cap;
+    w->index = idx;
+    w->index_cap = icap;
+    free(devs);
+    store_release(c);
+    return WS_OK;
+fail:
+    free(pts);
+    free(devs);
+    store_release(c);
+    return rc;
+}
+
+/* ------------------------------------------------------------ persisting */
+
+static const char *ev_kind_name(int k)
+{
+    static const char *const n[AEV_COUNT] = {
+        "raise", "repeat", "reactivate", "level_up", "clear", "ack", "shelve", "unshelve",
+        "suppress", "unsuppress", "close", "escalate", "chatter_begin", "chatter_end",
+        "flood_begin", "flood_end"};
+    return k >= 0 && k < AEV_COUNT ? n[k] : "?";
+}
+
+static const char *state_name(int st)
+{
+    static const char *const n[ALARM_ST_COUNT] = {"unack", "acked", "rtn_unack", "rtn_acked",
+                                                  "shelved", "oos", "closed"};
+    return st >= 0 && st < ALARM_ST_COUNT ? n[st] : "?";
+}
+
+static const char *cond_title(int cond)
+{
+    switch (cond) {
+    case THR_LL: return "低低报 LL";
+    case THR_L: return "低报 L";
+    case THR_PRE_L: return "接近低限 预警";
+    case THR_PRE_H: return "接近高限 预警";
+    case THR_H: return "高报 H";
+    case THR_HH: return "高高报 HH";
+    case THR_ROC: return "变化率超限";
+    case THR_FAULT: return "传感器故障";
+    case THR_STALE: return "数据中断";
+    default: return "报警";
+    }
+}
+
+static void queue_events(warn *w, const alarm_events *ev, const wpoint *p, int cond, double value,
+                         int64_t src_ms, int64_t person_id, const char *title);
+
+static ws_err bind_opt_ms(store_stmt *st, int i, int64_t v) { return store_bind_opt_int(st, i, v); }
+
+/* Write one alarm's row (insert on raise, update otherwise). */
+static ws_err write_alarm(store_conn *c, const alarm *a, const pend *p, int64_t acked_by,
+                          int64_t closed_by)
+{
+    store_stmt *st = NULL;
+    bool row;
+    json_t *doc = alarm_to_json(a);
+    char *ds = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    if (!ds) return WS_ENOMEM;
+    int stt = a->closed ? ALARM_ST_CLOSED : alarm_state_of(a);
+    ws_err rc = store_prepare(c, Q_ALARM_UPSERT, &st);
+    if (!rc) rc = store_bind_int(st, 1, a->id);
+    if (!rc) rc = store_bind_int(st, 2, a->rule_id);
+    if (!rc) rc = store_bind_int(st, 3, a->source_id);
+    if (!rc) rc = store_bind_opt_int(st, 4, p->point_id);
+    if (!rc) rc = store_bind_int(st, 5, a->area_id);
+    if (!rc) rc = store_bind_int(st, 6, a->level);
+    if (!rc) rc = store_bind_text(st, 7, state_name(stt));
+    if (!rc) rc = store_bind_int(st, 8, a->closed ? 0 : 1);
+    if (!rc) rc = store_bind_text(st, 9, p->title);
+    if (!rc) rc = store_bind_opt_double(st, 10, p->value);
+    if (!rc) rc = store_bind_int(st, 11, a->count);
+    if (!rc) rc = store_bind_int(st, 12, a->raised_ms);
+    if (!rc) rc = bind_opt_ms(st, 13, a->acked_ms);
+    if (!rc) rc = store_bind_opt_int(st, 14, acked_by);
+    if (!rc) rc = bind_opt_ms(st, 15, a->cleared_ms);
+    if (!rc) rc = bind_opt_ms(st, 16, a->closed ? a->closed_ms : 0);
+    if (!rc) rc = store_bind_opt_int(st, 17, closed_by);
+    if (!rc) rc = store_bind_opt_text(st, 18, a->closed ? a->cause : NULL);
+    if (!rc) rc = store_bind_opt_text(st, 19, a->closed ? a->action : NULL);
+    if (!rc) rc = store_bind_text(st, 20, ds);
+    if (!rc) rc = store_bind_int(st, 21, p->src_ms);
+    if (!rc) rc = store_step(st, &row);
+    store_finalize(st);
+    free(ds);
+    return rc;
+}
+
+static ws_err write_event(store_conn *c, const pend *p)
+{
+    const alarm_event *e = &p->ev;
+    store_stmt *st = NULL;
+    bool row;
+    ws_err rc = store_prepare(c, Q_ALARM_EVENT_INSERT, &st);
+    if (!rc) rc = store_bind_int(st, 1, e->seq);
+    if (!rc) rc = store_bind_int(st, 2, e->alarm_id);
+    if (!rc) rc = store_bind_int(st, 3, e->area_id);
+    if (!rc) rc = store_bind_int(st, 4, e->at_ms);
+    if (!rc) rc = store_bind_text(st, 5, ev_kind_name(e->kind));
+    if (!rc) rc = store_bind_int(st, 6, e->level);
+    bool flood = e->kind == AEV_FLOOD_BEGIN || e->kind == AEV_FLOOD_END;
+    if (!rc) rc = store_bind_opt_text(st, 7, flood ? NULL : state_name(e->from));
+    if (!rc) rc = store_bind_opt_text(st, 8, flood ? NULL : state_name(e->to));
+    if (!rc) rc = store_bind_opt_int(st, 9, p->person_id);
+    if (!rc) rc = store_bind_opt_text(st, 10, e->who[0] ? e->who : NULL);
+    if (!rc) rc = store_bind_int(st, 11, e->flood_group);
+    if (!rc) rc = store_bind_int(st, 12, e->flood_ms);
+    if (!rc) rc = store_step(st, &row);
+    store_finalize(st);
+    return rc;
+}
+
+/* The person columns kept for an alarm across updates. */
+static ws_err read_people(store_conn *c, int64_t id, int64_t *acked_by, int64_t *closed_by)
+{
+    store_stmt *st = NULL;
+    bool row = false;
+    *acked_by = *closed_by = 0;
+    ws_err rc = store_prepare(c, Q_ALARM_PEOPLE, &st);
+    if (!rc) rc = store_bind_int(st, 1, id);
+    if (!rc) rc = store_step(st, &row);
+    if (!rc && row) {
+        *acked_by = store_col_int(st, 0);
+        *closed_by = store_col_int(st, 1);
+    }
+    store_finalize(st);
+    return rc;
+}
+
+static void publish(warn *w, const pend *p)
+{
+    if (!w->ahub) return;
+    const alarm_event *e = &p->ev;
+    warn_alarm_msg m;
+    memset(&m, 0, sizeof m);
+    m.seq = e->seq;
+    m.alarm_id = e->alarm_id;
+    m.rule_id = e->rule_id;
+    m.source_id = e->source_id;
+    m.point_id = p->point_id;
+    m.unit_id = e->area_id;
+    m.at_ms = e->at_ms;
+    m.kind = e->kind;
+    m.level = e->level;
+    m.state = e->to;
+    m.count = e->count;
+    m.value = p->value;
+    const wpoint *pt = p->point_id ? find_point(w, p->point_id) : NULL;
+    copy_trunc(m.unit_path, sizeof m.unit_path, pt ? pt->unit_path : "");
+    snprintf(m.tag, sizeof m.tag, "%s", p->tag);
+    copy_trunc(m.title, sizeof m.title, p->title);
+    snprintf(m.who, sizeof m.who, "%s", e->who);
+    hub_publish(w->ahub, &m);
+}
+
+/* Write the queued events in one fsynced transaction, then publish them.
+ * Under w->mu. On failure the events stay queued for the next try (the
+ * alarm table already holds the state; nothing is lost while running). */
+static ws_err persist(warn *w, const audit_actor *actor)
+{
+    if (!w->npend) return WS_OK;
+    store_conn *c = NULL;
+    ws_err rc = store_acquire(w->dur, &c);
+    if (rc) return rc;
+    static const audit_actor engine = {"system:early-warning"};
+    if (!actor) actor = &engine;
+    if ((rc = store_begin(c))) goto done;
+    for (int i = 0; i < w->npend && !rc; i++) {
+        pend *p = &w->pend[i];
+        const alarm_event *e = &p->ev;
+        if ((rc = write_event(c, p))) break;
+        if (e->kind == AEV_FLOOD_BEGIN || e->kind == AEV_FLOOD_END) continue;
+        /* the row: written once per alarm per transaction, at its last event */
+        bool later = false;
+        for (int k = i + 1; k < w->npend; k++)
+            if (w->pend[k].ev.alarm_id == e->alarm_id) later = true;
+        if (later) continue;
+        const alarm *a = e->kind == AEV_CLOSE ? &p->closed
+                                               : alarm_table_get(w->alarms, e->rule_id, e->source_id);
+        if (!a) continue;
+        int64_t acked_by = 0, closed_by = 0;
+        if ((rc = read_people(c, a->id, &acked_by, &closed_by))) break;
+        for (int k = 0; k <= i; k++) {
+            const pend *q = &w->pend[k];
+            if (q->ev.alarm_id != e->alarm_id || !q->person_id) continue;
+            if (q->ev.kind == AEV_ACK) acked_by = q->person_id;
+            if (q->ev.kind == AEV_CLOSE) closed_by = q->person_id;
+        }
+        /* title and value: from the raise in this batch, else kept */
+        pend row = *p;
+        for (int k = 0; k <= i; k++) {
+            const pend *q = &w->pend[k];
+            if (q->ev.alarm_id == e->alarm_id && q->title[0]) {
+                snprintf(row.title, sizeof row.title, "%s", q->title);
+                row.value = q->value;
+            }
+        }
+        if (!row.title[0]) row.title[0] = '\0';
+        if ((rc = write_alarm(c, a, &row, acked_by, closed_by))) break;
+        rc = audit_record(c, actor, &WARN_ENTITY_ALARM, a->id, ev_kind_name(e->kind), NULL);
+    }
+    if (!rc) rc = store_commit(c);
+done:
+    if (rc) store_rollback(c);
+    store_release(c);
+    if (rc) {
+        log_warn("alarm events not persisted; retried at the next change", "detail", ws_err_message());
+        return rc;
+    }
+    for (int i = 0; i < w->npend; i++) publish(w, &w->pend[i]);
+    atomic_fetch_add(&w->n_alarm_events, (uint64_t)w->npend);
+    w->npend = 0;
+    return WS_OK;
+}
+
+static void queue_events(warn *w, const alarm_events *ev, const wpoint *p, int cond, double value,
+                         int64_t src_ms, int64_t person_id, const char *title)
+{
+    for (int i = 0; i < ev->n; i++) {
+        if (w->npend == PEND_MAX && persist(w, NULL)) {
+            log_warn("alarm event queue full; an event is not persisted", "alarm", "");
+            return;
+        }
+        pend *q = &w->pend[w->npend++];
+        memset(q, 0, sizeof *q);
+        q->ev = ev->ev[i];
+        q->value = value;
+        q->src_ms = src_ms;
+        q->person_id = person_id;
+        q->point_id = p ? p->id : 0;
+        if (p) snprintf(q->tag, sizeof q->tag, "%s", p->tag);
+        int k = ev->ev[i].kind;
+        if (title && (k == AEV_RAISE || k == AEV_REACTIVATE || k == AEV_LEVEL_UP))
+            snprintf(q->title, sizeof q->title, "%s", title);
+        else if (p && cond >= 0 && (k == AEV_RAISE || k == AEV_REACTIVATE || k == AEV_LEVEL_UP))
+        {
+            char t[WS_TAG_MAX + sizeof p->name + 48];
+            snprintf(t, sizeof t, "%s %s %s", p->tag, p->name, cond_title(cond));
+            copy_trunc(q->title, sizeof q->title, t);
+        }
+    }
+}
+
+/* The source-time bookkeeping of an alarm's row, for pend entries that
+ * carry no reading (operator actions, timers): the row's src_ms is kept. */
+static int64_t row_src_ms(warn *w, int64_t rule, int64_t source)
+{
+    (void)rule;
+    const wpoint *p = find_point(w, source);
+    return p ? p->st.last_ms : 0;
+}
+
+/* ------------------------------------------------------------ evaluation */
+
+static void system_alarm(warn *w, int64_t rule, bool on, const char *title, int64_t now)
+{
+    alarm_events ev = {0};
+    ws_err rc;
+    if (on) {
+        alarm_raise_in in = {.rule_id = rule, .source_id = 1, .area_id = 1, .level = ALARM_LVL_ALARM};
+        rc = alarm_raise(w->alarms, &in, now, &ev);
+    } else {
+        rc = alarm_clear(w->alarms, rule, 1, now, &ev);
+    }
+    if (!rc) queue_events(w, &ev, NULL, -1, NAN, now, 0, title);
+}
+
+/* Apply readings r[0..n) with sequences first_seq.. (0: no journal). Under w->mu. */
+static void apply(warn *w, const ws_reading *r, size_t n, int64_t first_seq, int64_t now,
+                  bool replay, const char *scope, warn_result *res)
+{
+    thr_event te[THR_MAX_EVENTS];
+    size_t scope_len = scope ? strlen(scope) : 0;
+    for (size_t i = 0; i < n; i++) {
+        const ws_reading *x = &r[i];
+        wpoint *p = find_tag(w, x->tag);
+        if (!p || (scope_len && strncmp(p->unit_path, scope, scope_len))) {
+            res->unknown_tag++;
+            continue;
+        }
+        int64_t seq = first_seq ? first_seq + (int64_t)i : 0;
+        int64_t t = x->source_ms ? x->source_ms : now;
+        if (t > now + w->cfg.skew_ms && !replay) {
+            res->skewed++;
+            if (!p->skewed) {
+                p->skewed = true;
+                log_warn("device clock ahead of the server: arrival time used", "tag", p->tag);
+            }
+            t = now;
+        }
+        if (w->cfg.series && !(replay && seq && seq <= p->sealed_seq)) {
+            ws_err rc = series_append_seq(w->cfg.series, p->id, t, x->value, x->quality, seq);
+            if (rc) {
+                res->failed++;
+                if (!w->series_down) {
+                    w->series_down = true;
+                    log_warn("series store refused a reading", "detail", ws_err_message());
+                    system_alarm(w, WARN_RULE_SERIES, true, "时序库写入失败 series store failing", now);
+                }
+            } else if (w->series_down) {
+                w->series_down = false;
+                system_alarm(w, WARN_RULE_SERIES, false, NULL, now);
+            }
+        }
+        if (t > p->last_src_ms) {
+            p->last_src_ms = t;
+            p->last_value = x->value;
+            p->last_q = x->quality;
+            p->dirty = true;
+        }
+        p->last_arrival_ms = now;
+        if (p->maint_until > t) { res->accepted++; continue; } /* recorded, nobody paged */
+        int ne = 0;
+        if (thr_eval(&p->thr, &p->st, t, x->value, x->quality, te, &ne) == THR_LATE) {
+            res->late++;
+            continue;
+        }
+        res->accepted++;
+        for (int k = 0; k < ne; k++) {
+            alarm_events ev = {0};
+            int64_t rule = WARN_RULE_THR_BASE + te[k].cond;
+            ws_err rc;
+            if (te[k].raised) {
+                alarm_raise_in in = {.rule_id = rule, .source_id = p->id, .area_id = p->unit_id,
+                                     .level = te[k].level};
+                rc = alarm_raise(w->alarms, &in, t, &ev);
+            } else {
+                rc = alarm_clear(w->alarms, rule, p->id, t, &ev);
+                if (rc == WS_ENOTFOUND || rc == WS_ECONFLICT) rc = WS_OK, ev.n = 0;
+            }
+            if (rc) log_warn("alarm not raised", "tag", p->tag, "detail", ws_err_message());
+            else queue_events(w, &ev, p, te[k].cond, te[k].value, t, 0, NULL);
+        }
+    }
+}
+
+static void publish_values(warn *w, int64_t now)
+{
+    if (!w->vhub) return;
+    for (size_t i = 0; i < w->npts; i++) {
+        wpoint *p = &w->pts[i];
+        if (!p->dirty || now - p->pub_ms < 1000) continue;
+        warn_value_msg m = {.point_id = p->id, .unit_id = p->unit_id, .t_ms = p->last_src_ms,
+                            .value = p->last_value, .quality = p->last_q};
+        copy_trunc(m.unit_path, sizeof m.unit_path, p->unit_path);
+        hub_publish(w->vhub, &m);
+        p->pub_ms = now;
+        p->dirty = false;
+    }
+}
+
+ws_err warn_ingest(warn *w, warn_src src, const ws_reading *r, size_t n, warn_result *res)
+{
+    return warn_ingest_scoped(w, src, NULL, r, n, res);
+}
+
+ws_err warn_ingest_scoped(warn *w, warn_src src, const char *scope, const ws_reading *r, size_t n,
+                          warn_result *res)
+{
+    (void)src;
+    warn_result local = {0};
+    if (!res) res = &local;
+    memset(res, 0, sizeof *res);
+    if (!n) return WS_OK;
+    int64_t now = clock_now_ms();
+    pthread_mutex_lock(&w->mu);
+    int64_t first = 0;
+    ws_err rc = WS_OK;
+    if (w->journaled && (rc = journal_append(&w->j, r, n, &first))) {
+        pthread_mutex_unlock(&w->mu);
+        return rc;
+    }
+    apply(w, r, n, first, now, false, scope, res);
+    rc = persist(w, NULL);
+    publish_values(w, now);
+    pthread_mutex_unlock(&w->mu);
+    atomic_fetch_add(&w->n_readings, res->accepted + res->late);
+    atomic_fetch_add(&w->n_late, res->late);
+    atomic_fetch_add(&w->n_unknown, res->unknown_tag);
+    atomic_fetch_add(&w->n_skewed, res->skewed);
+    atomic_fetch_add(&w->n_failed, res->failed);
+    return rc;
+}
+
+ws_err warn_sink(void *ctx, const ws_reading *r, size_t n)
+{
+    warn_sink_ctx *s = ctx;
+    return warn_ingest(s->w, s->src, r, n, NULL);
+}
+
+/* ------------------------------------------------------------ restart */
+
+static ws_err restore_alarms(warn *w)
+{
+    store_conn *c = NULL;
+    store_stmt *st = NULL;
+    bool row = false;
+    ws_err rc = store_acquire(w->dur, &c);
+    if (rc) return rc;
+    if ((rc = store_prepare(c, Q_ALARM_OPEN_DOCS, &st))) goto done;
+    while (!(rc = store_step(st, &row)) && row) {
+        json_error_t je;
+        const char *doc = store_col_text(st, 0);
+        json_t *j = doc ? json_loads(doc, 0, &je) : NULL;
+        alarm a;
+        rc = j ? alarm_from_json(j, &a) : WS_ECORRUPT;
+        json_decref(j);
+        if (!rc) rc = alarm_table_restore(w->alarms, &a);
+        if (rc) {
+            log_warn("open alarm not restored", "detail", ws_err_message());
+            break;
+        }
+        wpoint *p = find_point(w, a.source_id);
+        int cond = (int)(a.rule_id - WARN_RULE_THR_BASE);
+        if (p && cond >= 0 && cond < THR_NCOND) p->st.active[cond] = a.raw_active;
+    }
+    store_finalize(st);
+    st = NULL;
+    if (rc) goto done;
+    /* evaluation resumes after each point's last alarm change */
+    if ((rc = store_prepare(c, Q_ALARM_POINT_SRC_MS, &st))) goto done;
+    while (!(rc = store_step(st, &row)) && row) {
+        wpoint *p = find_point(w, store_col_int(st, 0));
+        if (p) {
+            p->st.last_ms = store_col_int(st, 1);
+            p->st.evaluated = true;
+        }
+    }
+    store_finalize(st);
+    st = NULL;
+    if (rc) goto done;
+    if ((rc = store_prepare(c, Q_ALARM_COUNTERS, &st)) || (rc = store_step(st, &row))) goto done;
+    if (row) alarm_table_set_counters(w->alarms, store_col_int(st, 0) + 1, store_col_int(st, 1) + 1);
+done:
+    if (st) store_finalize(st);
+    store_release(c);
+    return rc;
+}
+
+static void note_sealed(void *ctx, int64_t point_id, int64_t seq)
+{
+    wpoint *p = find_point(ctx, point_id);
+    if (p && seq > p->sealed_seq) p->sealed_seq = seq;
+}
+
+static ws_err replay_batch(void *ctx, const ws_reading *r, size_t n, int64_t first_seq)
+{
+    warn *w = ctx;
+    warn_result res = {0};
+    apply(w, r, n, first_seq, clock_now_ms(), true, NULL, &res);
+    return persist(w, NULL);
+}
+
+/* ------------------------------------------------------------ timer */
+
+static ws_err checkpoint(warn *w)
+{
+    if (!w->journaled || !w->cfg.series) return WS_OK;
+    int64_t boundary;
+    pthread_mutex_lock(&w->mu);
+    ws_err rc = journal_rotate(&w->j, &boundary);
+    pthread_mutex_unlock(&w->mu);
+    if (rc) return rc;
+    /* every reading below boundary was appended before the rotation (under mu) */
+    if ((rc = series_flush_all(w->cfg.series, NULL))) return rc;
+    pthread_mutex_lock(&w->mu);
+    rc = journal_drop_before(&w->j, boundary);
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+ws_err warn_tick(warn *w, int64_t now)
+{
+    alarm_event due[64];
+    int n = 0;
+    pthread_mutex_lock(&w->mu);
+    do {
+        if (alarm_due(w->alarms, now, due, 64, &n)) break;
+        for (int i = 0; i < n; i++) {
+            alarm_events ev = {.n = 1};
+            ev.ev[0] = due[i];
+            const wpoint *p = find_point(w, due[i].source_id);
+            queue_events(w, &ev, due[i].rule_id < 100 ? p : NULL, -1, NAN,
+                         row_src_ms(w, due[i].rule_id, due[i].source_id), 0, NULL);
+        }
+    } while (n == 64);
+    ws_err rc = persist(w, NULL);
+    publish_values(w, now);
+    pthread_mutex_unlock(&w->mu);
+    if (now - w->last_checkpoint_ms >= 10000) {
+        w->last_checkpoint_ms = now;
+        ws_err c = checkpoint(w);
+        if (c) log_warn("ingest journal checkpoint failed", "detail", ws_err_message());
+    }
+    return rc;
+}
+
+static void *engine_thread(void *arg)
+{
+    warn *w = arg;
+    while (!atomic_load(&w->stop)) {
+        (void)warn_tick(w, clock_now_ms());
+        pthread_mutex_lock(&w->wait_mu);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 250 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        if (!atomic_load(&w->stop)) pthread_cond_timedwait(&w->wait_cv, &w->wait_mu, &ts);
+        pthread_mutex_unlock(&w->wait_mu);
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------ open/close */
+
+ws_err warn_open(const warn_config *cfg, warn **out)
+{
+    *out = NULL;
+    if (!cfg || !cfg->db || !cfg->db_url) return ws_fail(WS_EINVAL, "db", "the engine needs the main store");
+    warn *w = calloc(1, sizeof *w);
+    if (!w) return WS_ENOMEM;
+    w->cfg = *cfg;
+    if (!w->cfg.alarm_capacity) w->cfg.alarm_capacity = 65536;
+    if (!w->cfg.max_points) w->cfg.max_points = 65536;
+    if (!w->cfg.skew_ms) w->cfg.skew_ms = 5000;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_mutex_init(&w->wait_mu, NULL);
+    pthread_cond_init(&w->wait_cv, NULL);
+    w->j.fd = -1;
+    alarm_config ac;
+    alarm_config_default(&ac, w->cfg.alarm_capacity, 4096);
+    ws_err rc = alarm_table_init(&ac, &w->alarms);
+    if (rc) goto fail;
+    if (!(w->pend = calloc(PEND_MAX, sizeof *w->pend))) { rc = WS_ENOMEM; goto fail; }
+    if ((rc = store_open(cfg->db_url, 1, &w->dur))) goto fail;
+    if (store_backend(w->dur) == STORE_SQLITE) {
+        store_conn *c;
+        if ((rc = store_acquire(w->dur, &c))) goto fail;
+        rc = store_exec(c, "PRAGMA synchronous = FULL");
+        store_release(c);
+        if (rc) goto fail;
+    }
+    if ((rc = hub_new(sizeof(warn_alarm_msg), HUB_ALARM_SLOTS, &w->ahub)) ||
+        (rc = hub_new(sizeof(warn_value_msg), HUB_VALUE_SLOTS, &w->vhub)))
+        goto fail;
+    if ((rc = load_points(w)) || (rc = restore_alarms(w))) goto fail;
+    if (cfg->wal_dir) {
+        if ((rc = journal_open(&w->j, cfg->wal_dir))) goto fail;
+        w->journaled = true;
+        uint64_t replayed = 0;
+        if (cfg->series) {
+            /* which journaled readings the series store has sealed already */
+            if ((rc = series_wal_sealed(cfg->series, 1, note_sealed, w))) goto fail;
+        }
+        if ((rc = journal_replay(&w->j, replay_batch, w, &replayed))) goto fail;
+        if (replayed) {
+            char s[24];
+            snprintf(s, sizeof s, "%llu", (unsigned long long)replayed);
+            log_info("ingest journal replayed", "readings", s);
+        }
+    }
+    w->last_checkpoint_ms = clock_now_ms();
+    if (!cfg->no_thread) {
+        if (pthread_create(&w->thread, NULL, engine_thread, w)) { rc = WS_EINTERNAL; goto fail; }
+        w->thread_on = true;
+    }
+    *out = w;
+    return WS_OK;
+fail:
+    warn_close(w);
+    return rc;
+}
+
+void warn_close(warn *w)
+{
+    if (!w) return;
+    if (w->thread_on) {
+        atomic_store(&w->stop, true);
+        pthread_mutex_lock(&w->wait_mu);
+        pthread_cond_signal(&w->wait_cv);
+        pthread_mutex_unlock(&w->wait_mu);
+        pthread_join(w->thread, NULL);
+    }
+    if (w->npend) (void)persist(w, NULL);
+    if (w->journaled) {
+        /* seal what the journal holds, then it can go */
+        if (w->cfg.series && !checkpoint(w)) { /* segments dropped */ }
+        journal_close(&w->j);
+    }
+    alarm_table_free(w->alarms);
+    if (w->dur) store_close(w->dur);
+    hub_free(w->ahub);
+    hub_free(w->vhub);
+    free(w->pend);
+    free(w->pts);
+    free(w->index);
+    pthread_cond_destroy(&w->wait_cv);
+    pthread_mutex_destroy(&w->wait_mu);
+    pthread_mutex_destroy(&w->mu);
+    free(w);
+}
+
+ws_err warn_reload_points(warn *w)
+{
+    pthread_mutex_lock(&w->mu);
+    ws_err rc = load_points(w);
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+struct hub *warn_alarm_hub(warn *w) { return w ? w->ahub : NULL; }
+struct hub *warn_value_hub(warn *w) { return w ? w->vhub : NULL; }
+
+void warn_stats(warn *w, warn_stats_out *s)
+{
+    memset(s, 0, sizeof *s);
+    s->readings = atomic_load(&w->n_readings);
+    s->late = atomic_load(&w->n_late);
+    s->unknown_tag = atomic_load(&w->n_unknown);
+    s->skewed = atomic_load(&w->n_skewed);
+    s->failed = atomic_load(&w->n_failed);
+    s->alarm_events = atomic_load(&w->n_alarm_events);
+    pthread_mutex_lock(&w->mu);
+    s->open_alarms = alarm_table_count(w->alarms);
+    s->points = w->npts;
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* ------------------------------------------------------------ operators */
+
+/* The open alarm with this id (under mu), NULL when none. */
+static const alarm *by_id(warn *w, int64_t id)
+{
+    size_t pos = 0;
+    const alarm *a;
+    while ((a = alarm_table_next(w->alarms, &pos)))
+        if (a->id == id) return a;
+    return NULL;
+}
+
+/* The unit path of an alarm's area, for the permission check. */
+static ws_err area_path(warn *w, int64_t unit_id, char *out, size_t cap)
+{
+    for (size_t i = 0; i < w->npts; i++)
+        if (w->pts[i].unit_id == unit_id) {
+            snprintf(out, cap, "%s", w->pts[i].unit_path);
+            return WS_OK;
+        }
+    store_conn *c = NULL;
+    ws_err rc = store_acquire(w->cfg.db, &c);
+    if (rc) return rc;
+    org_unit u;
+    rc = org_unit_get(c, unit_id, &u);
+    store_release(c);
+    if (!rc) snprintf(out, cap, "%s", u.path);
+    return rc;
+}
+
+typedef enum { OP_ACK, OP_SHELVE, OP_UNSHELVE, OP_CLOSE } op_kind;
+
+typedef struct op_args {
+    const char *reason, *cause, *action;
+    int64_t until_ms, approver_id;
+    const char *approver_name;
+} op_args;
+
+static ws_err operate(warn *w, const org_caller *by, int64_t alarm_id, op_kind op, const op_args *a)
+{
+    int64_t now = clock_now_ms();
+    const auth_subject *s = by->subject;
+    char name[ALARM_NAME_MAX + 1];
+    snprintf(name, sizeof name, "%s", s->username);
+    pthread_mutex_lock(&w->mu);
+    ws_err rc = WS_OK;
+    const alarm *al = by_id(w, alarm_id);
+    if (!al) {
+        rc = ws_fail(WS_ENOTFOUND, "id", "no open alarm %lld", (long long)alarm_id);
+        goto out;
+    }
+    char path[AUTH_PATH_MAX];
+    if ((rc = area_path(w, al->area_id, path, sizeof path))) goto out;
+    auth_resource res = {.unit_path = path};
+    if ((rc = auth_decide(s, "alarm.ack", &res))) goto out;
+    int64_t rule = al->rule_id, src = al->source_id;
+    const wpoint *p = rule < 100 ? find_point(w, src) : NULL;
+    alarm_events ev = {0};
+    alarm closed;
+    switch (op) {
+    case OP_ACK: rc = alarm_ack(w->alarms, rule, src, name, now, &ev); break;
+    case OP_SHELVE: {
+        alarm_shelve_in in = {.by = name, .approver = a->approver_name, .reason = a->reason,
+                              .until_ms = a->until_ms};
+        rc = alarm_shelve(w->alarms, rule, src, &in, now, &ev);
+        break;
+    }
+    case OP_UNSHELVE: rc = alarm_unshelve(w->alarms, rule, src, name, now, &ev); break;
+    case OP_CLOSE: {
+        char person[ALARM_NAME_MAX + 1];
+        snprintf(person, sizeof person, "%s", name);
+        alarm_record rec = {.cause = a->cause, .action = a->action, .person = person};
+        rc = alarm_close(w->alarms, rule, src, &rec, now, &closed, &ev);
+        break;
+    }
+    }
+    if (rc) goto out;
+    int base = w->npend;
+    queue_events(w, &ev, p, -1, NAN, row_src_ms(w, rule, src), s->person_id, NULL);
+    for (int i = base; i < w->npend; i++)
+        if (w->pend[i].ev.kind == AEV_CLOSE) w->pend[i].closed = closed;
+    rc = persist(w, by->actor);
+out:
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+ws_err warn_ack(warn *w, const org_caller *by, int64_t alarm_id)
+{
+    return operate(w, by, alarm_id, OP_ACK, &(op_args){0});
+}
+
+ws_err warn_shelve(warn *w, const org_caller *by, int64_t alarm_id, const char *reason,
+                   int64_t until_ms, int64_t approver_person_id)
+{
+    char approver_name[32] = "";
+    if (approver_person_id) snprintf(approver_name, sizeof approver_name, "person:%lld",
+                                     (long long)approver_person_id);
+    if (!reason || !*reason) return ws_fail(WS_EINVAL, "reason", "a reason is required to shelve an alarm");
+    if (approver_person_id && approver_person_id == by->subject->person_id)
+        return ws_fail(WS_EFORBIDDEN, "approver", "the approver must be another person");
+    return operate(w, by, alarm_id, OP_SHELVE,
+                   &(op_args){.reason = reason, .until_ms = until_ms, .approver_id = approver_person_id,
+                              .approver_name = approver_name[0] ? approver_name : NULL});
+}
+
+ws_err warn_unshelve(warn *w, const org_caller *by, int64_t alarm_id)
+{
+    return operate(w, by, alarm_id, OP_UNSHELVE, &(op_args){0});
+}
+
+ws_err warn_close_alarm(warn *w, const org_caller *by, int64_t alarm_id, const char *cause,
+                        const char *action)
+{
+    return operate(w, by, alarm_id, OP_CLOSE, &(op_args){.cause = cause, .action = action});
+}
+
+ws_err warn_context_set(warn *w, int64_t unit_id, const char *fact, bool on, int64_t until_ms)
+{
+    (void)w, (void)unit_id, (void)fact, (void)on, (void)until_ms;
+    return ws_fail(WS_EINTERNAL, "fact", "context facts arrive with the rule engine");
+}

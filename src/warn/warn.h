@@ -1,0 +1,144 @@
+/* warn.h — the early-warning engine (预警引擎): where readings from every
+ * ingest path (HTTP batches, MQTT, Modbus, CSV) meet the point register, the
+ * series store, the threshold and rule evaluation and the alarm table, and
+ * where alarm state is made durable and published to people.
+ *
+ * How it fits (rank 6, beside hazard): it sits on telemetry (points, series),
+ * alarm (threshold, lifecycle), ingest (the reading type), notify (outbox)
+ * and org/auth/audit/store. The API layer (api_ingest.c, api_alarm.c) and
+ * the server (cmd_serve.c) call it; ingest adapters feed it through
+ * warn_sink (an ingest_sink_fn).
+ *
+ * Durability (docs/internals/warn.md):
+ *  - Readings: a batch is appended to the ingest journal DATA/ingest.wal
+ *    (write(2), one record per batch: header, CRC-32C, the body as it came)
+ *    before it is applied and acknowledged, so an acknowledged batch survives
+ *    kill -9. Every reading carries a journal sequence number; sealed series
+ *    chunks record the highest one they hold, so a replay after a crash skips
+ *    what is stored already and nothing is doubled.
+ *  - Alarm changes of one batch or one operator action are written in one
+ *    transaction on a connection with synchronous=FULL (fsynced), with the
+ *    evidence-log leaf, before the reply.
+ *
+ * Threads: one mutex guards the point cache, the evaluation state and the
+ * alarm table (the alarm core has one owner); a batch takes it once. */
+#ifndef WS_WARN_WARN_H
+#define WS_WARN_WARN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "ingest/reading.h"
+#include "org/org.h"
+#include "store/store.h"
+
+struct series;
+struct hub;
+
+typedef struct warn warn;
+
+typedef struct warn_config {
+    store *db;              /* main store (alarms); borrowed */
+    const char *db_url;     /* for the engine's own fsynced connection */
+    struct series *series;  /* series store; borrowed; NULL = none (alarms still work) */
+    const char *wal_dir;    /* directory of ingest.wal; NULL = no journal (tests of the core only) */
+    size_t alarm_capacity;  /* open alarms; default 65,536 */
+    size_t max_points;      /* point cache; default 65,536 */
+    int64_t skew_ms;        /* a source time further ahead than this is clock skew; default 5 s */
+    bool no_thread;         /* tests: no timer thread, the test calls warn_tick */
+} warn_config;
+
+/* Register the audited entity "alarm" (idempotent; before audit verify). */
+ws_err warn_init(void);
+
+/* Open: load points and their limits, restore open alarms (with timers) and
+ * replay the journal. Caller owns *out (warn_close). */
+ws_err warn_open(const warn_config *cfg, warn **out);
+void warn_close(warn *w);
+
+/* Where a batch came from (metrics, skew attribution). */
+typedef enum { WARN_SRC_HTTP = 0, WARN_SRC_MQTT, WARN_SRC_MODBUS, WARN_SRC_CSV, WARN_SRC_COUNT } warn_src;
+
+typedef struct warn_result {
+    size_t accepted;    /* stored (and evaluated unless late) */
+    size_t late;        /* stored in place, not evaluated (older than the last evaluated) */
+    size_t unknown_tag; /* no such point: not stored */
+    size_t skewed;      /* source time ahead of arrival by more than skew_ms: arrival time used */
+    size_t failed;      /* the series store refused it (an alarm says so) */
+} warn_result;
+
+/* Apply readings (arrival time now). With a journal, r is journaled first:
+ * on WS_OK the batch is durable against kill -9. res may be NULL. */
+ws_err warn_ingest(warn *w, warn_src src, const ws_reading *r, size_t n, warn_result *res);
+/* The same for a caller with a unit scope (HTTP): readings of points outside
+ * scope_path are counted as unknown tags (their existence is not revealed). */
+ws_err warn_ingest_scoped(warn *w, warn_src src, const char *scope_path, const ws_reading *r,
+                          size_t n, warn_result *res);
+
+/* An ingest_sink_fn (ingest/ingest.h) for adapters: ctx is a warn_sink_ctx. */
+typedef struct warn_sink_ctx {
+    warn *w;
+    warn_src src;
+} warn_sink_ctx;
+ws_err warn_sink(void *ctx, const ws_reading *r, size_t n);
+
+/* The timer (the server's tick and a 1 s engine thread): escalations, shelve
+ * expiries, stale points, journal checkpoint. */
+ws_err warn_tick(warn *w, int64_t now_ms);
+
+typedef struct warn_stats_out {
+    uint64_t readings, late, unknown_tag, skewed, failed, alarm_events;
+    size_t open_alarms, points;
+} warn_stats_out;
+/* Counters for /metrics. */
+void warn_stats(warn *w, warn_stats_out *s);
+
+/* Re-read the point register after a change (api_telemetry calls it). */
+ws_err warn_reload_points(warn *w);
+
+/* Context facts about an area ("hot_work_active"), published by other
+ * modules (permits) for composite rules; until_ms 0 = until retracted. */
+ws_err warn_context_set(warn *w, int64_t unit_id, const char *fact, bool on, int64_t until_ms);
+
+/* Hubs of the live streams (core/hub.h): alarm events (warn_alarm_msg) and
+ * point values at most once a second per point (warn_value_msg). Borrowed. */
+struct hub *warn_alarm_hub(warn *w);
+struct hub *warn_value_hub(warn *w);
+
+/* What the alarm hub carries (fixed size, rendered per subscriber). */
+typedef struct warn_alarm_msg {
+    int64_t seq;       /* alarm event seq */
+    int64_t alarm_id, rule_id, source_id, point_id, unit_id;
+    int64_t at_ms;
+    uint8_t kind;      /* alarm_ev_kind of alarm/alarm.h */
+    uint8_t level;     /* alarm_level */
+    uint8_t state;     /* alarm_state after the event */
+    int32_t count;
+    double value;      /* the reading that raised (NaN when none) */
+    char unit_path[128]; /* '/1/4/9/' for the subscriber's scope check */
+    char tag[WS_TAG_MAX + 1];
+    char title[160];   /* e.g. "GT-102 可燃气体 高报 H" */
+    char who[64];      /* the person acting, or the escalation target */
+} warn_alarm_msg;
+
+typedef struct warn_value_msg {
+    int64_t point_id, unit_id, t_ms;
+    double value;
+    uint8_t quality;
+    char unit_path[128];
+} warn_value_msg;
+
+/* Operator actions, each checked (auth "alarm.ack" etc. on the alarm's unit),
+ * fsynced with its evidence-log leaf, published. WS_ENOTFOUND when the alarm
+ * is not open, WS_ECONFLICT for a state that does not allow it (field
+ * "state"), WS_EINVAL naming the field. */
+ws_err warn_ack(warn *w, const org_caller *by, int64_t alarm_id);
+ws_err warn_shelve(warn *w, const org_caller *by, int64_t alarm_id, const char *reason,
+                   int64_t until_ms, int64_t approver_person_id);
+ws_err warn_unshelve(warn *w, const org_caller *by, int64_t alarm_id);
+ws_err warn_close_alarm(warn *w, const org_caller *by, int64_t alarm_id, const char *cause,
+                        const char *action);
+
+#endif
