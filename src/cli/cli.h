@@ -56,6 +56,13 @@ int cmd_restore(int argc, char **argv);
 /* Run the server until SIGTERM/SIGINT (cmd_serve.c); exit code. */
 int cli_serve(cli_opts *o);
 
+/* The plant-side adapters of DATA/integrations.json (MQTT, Modbus) feeding
+ * the engine; *out NULL when the file is absent. Stop before the engine. */
+typedef struct cli_integrations cli_integrations;
+struct warn;
+ws_err cli_integrations_start(const cli_opts *o, struct warn *w, cli_integrations **out);
+void cli_integrations_stop(cli_integrations *x);
+
 /* Shared steps of the commands (cli_common.c). */
 ws_err cli_open_store(const cli_opts *o, int pool, store **out);
 /* Module start-up in layer order (auth, org: entity registration). */

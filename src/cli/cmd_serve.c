@@ -135,6 +135,7 @@ int cli_serve(cli_opts *o)
     store_conn *c = NULL;
     http_server *srv = NULL;
     warn *engine = NULL;
+    cli_integrations *adapters = NULL;
     int code = 1;
     if (cli_lock_data(o) || cli_open_for_serve(o, threads + 2, &db)) return 1;
     if (cli_init_modules(o) || store_acquire(db, &c) || cli_open_audit(o, c)) goto done;
@@ -166,6 +167,12 @@ int cli_serve(cli_opts *o)
         .threads = threads,
         .db = db,
     };
+    http_metrics_add_source(warn_metrics, engine);
+    if (cli_integrations_start(o, engine, &adapters)) {
+        fprintf(stderr, "integrations.json: %s (field %s)\n", ws_err_message(),
+                ws_err_field() ? ws_err_field() : "-");
+        goto done;
+    }
     if (http_start(&hc, &srv)) {
         fprintf(stderr, "cannot start HTTP: %s\n", ws_err_message());
         goto done;
@@ -200,6 +207,8 @@ int cli_serve(cli_opts *o)
 done:
     if (c) store_release(c);
     if (srv) http_stop(srv);
+    cli_integrations_stop(adapters); /* no more readings into the engine */
+    http_metrics_clear_sources();
     warn_close(engine); /* before the series store: it seals what the journal holds */
     if (readings && series_close(readings)) log_warn("series close failed", "detail", ws_err_message());
     readings = NULL;

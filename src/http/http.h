@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "store/store.h"
 
@@ -48,6 +49,13 @@ void http_stop(http_server *s);
 
 /* The port a listener is bound to; 0 when that listener is off. */
 int http_port(const http_server *s, bool tls);
+
+/* More families for /metrics: fn appends Prometheus text to out (called on
+ * the request's thread, must not block). Register before http_start; at
+ * most 8; cleared with http_metrics_clear_sources at shutdown. */
+typedef ws_err (*http_metrics_source_fn)(void *ctx, buf *out);
+ws_err http_metrics_add_source(http_metrics_source_fn fn, void *ctx);
+void http_metrics_clear_sources(void);
 
 /* Make a self-signed certificate for the LAN (ECDSA P-256, SHA-256,
  * 825 days, SAN DNS:localhost, DNS:<hostname> (or IP when it is an address)

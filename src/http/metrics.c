@@ -10,6 +10,7 @@
  * Label sets are bounded: route is a pattern of the route table (never the
  * raw path) or one of "unmatched", "static", "/healthz", "/metrics"; method
  * one of eight names; status one of the codes below or "other". */
+#include "http/http.h"
 #include "http/http_int.h"
 
 #include <stdatomic.h>
@@ -136,6 +137,22 @@ static const char *route_name(const http_metrics *m, size_t r)
     return r < m->nroutes ? m->routes[r]->pattern : extra_names[r - m->nroutes];
 }
 
+/* More metric families from the modules (engine, MQTT, Modbus, outbox). */
+#define MAX_SOURCES 8
+static struct { http_metrics_source_fn fn; void *ctx; } sources[MAX_SOURCES];
+static int nsources;
+
+ws_err http_metrics_add_source(http_metrics_source_fn fn, void *ctx)
+{
+    if (nsources == MAX_SOURCES) return ws_fail(WS_ETOOBIG, "metrics", "too many metric sources");
+    sources[nsources].fn = fn;
+    sources[nsources].ctx = ctx;
+    nsources++;
+    return WS_OK;
+}
+
+void http_metrics_clear_sources(void) { nsources = 0; }
+
 ws_err http_metrics_render(http_metrics *m, store *db, buf *out)
 {
     ws_err rc = WS_OK;
@@ -202,6 +219,8 @@ ws_err http_metrics_render(http_metrics *m, store *db, buf *out)
       "# TYPE process_start_time_seconds gauge\n"
       "process_start_time_seconds %.3f\n",
       (double)m->start_ms / 1000.0);
+    for (int i = 0; i < nsources; i++)
+        if ((rc = sources[i].fn(sources[i].ctx, out))) goto fail;
 #undef P
 #undef L
 fail:

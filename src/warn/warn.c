@@ -871,6 +871,31 @@ void warn_stats(warn *w, warn_stats_out *s)
     pthread_mutex_unlock(&w->mu);
 }
 
+ws_err warn_metrics(void *ctx, buf *out)
+{
+    warn_stats_out s;
+    warn_stats(ctx, &s);
+    return buf_printf(out,
+        "# HELP ingest_readings_total Readings applied by the engine (stored; late ones not evaluated).\n"
+        "# TYPE ingest_readings_total counter\ningest_readings_total %llu\n"
+        "# HELP ingest_late_total Readings older than the last evaluated of their point.\n"
+        "# TYPE ingest_late_total counter\ningest_late_total %llu\n"
+        "# HELP ingest_unknown_tag_total Readings of tags not in the register (not stored).\n"
+        "# TYPE ingest_unknown_tag_total counter\ningest_unknown_tag_total %llu\n"
+        "# HELP ingest_clock_skew_total Readings whose device clock ran ahead (arrival time used).\n"
+        "# TYPE ingest_clock_skew_total counter\ningest_clock_skew_total %llu\n"
+        "# HELP ingest_store_failed_total Readings the series store refused.\n"
+        "# TYPE ingest_store_failed_total counter\ningest_store_failed_total %llu\n"
+        "# HELP alarm_events_total Alarm events persisted (raise, clear, ack, escalate, ...).\n"
+        "# TYPE alarm_events_total counter\nalarm_events_total %llu\n"
+        "# HELP alarms_open Open alarms.\n# TYPE alarms_open gauge\nalarms_open %zu\n"
+        "# HELP points_evaluated Points in the engine's cache.\n# TYPE points_evaluated gauge\n"
+        "points_evaluated %zu\n",
+        (unsigned long long)s.readings, (unsigned long long)s.late, (unsigned long long)s.unknown_tag,
+        (unsigned long long)s.skewed, (unsigned long long)s.failed,
+        (unsigned long long)s.alarm_events, s.open_alarms, s.points);
+}
+
 /* ------------------------------------------------------------ operators */
 
 /* The open alarm with this id (under mu), NULL when none. */

@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "ingest/reading.h"
 #include "org/org.h"
@@ -94,6 +95,8 @@ typedef struct warn_stats_out {
 } warn_stats_out;
 /* Counters for /metrics. */
 void warn_stats(warn *w, warn_stats_out *s);
+/* The counters as Prometheus text (an http_metrics_source_fn; ctx = the engine). */
+ws_err warn_metrics(void *ctx, buf *out);
 
 /* Re-read the point register after a change (api_telemetry calls it). */
 ws_err warn_reload_points(warn *w);

@@ -1,0 +1,146 @@
+/* integrations.c — the plant-side connections `serve` starts from
+ * DATA/integrations.json (optional; absent = none):
+ *
+ *   {"mqtt":   { … ingest/mqtt.h config … },
+ *    "modbus": [ { … one device, ingest/modbus.h … }, … ]}
+ *
+ * Each adapter delivers readings to the early-warning engine (warn_sink)
+ * and publishes its counters on /metrics. The file is read strictly: an
+ * unknown key or a bad value stops the start with the field named, because
+ * a silently ignored gas-detector feed is worse than a refusal. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/log.h"
+#include "http/http.h"
+#include "ingest/modbus.h"
+#include "ingest/mqtt.h"
+#include "warn/warn.h"
+
+struct cli_integrations {
+    ingest_mqtt *mqtt;
+    warn_sink_ctx mqtt_sink;
+    modbus_poller *modbus;
+    warn_sink_ctx modbus_sink;
+};
+
+static ws_err mqtt_metrics(void *ctx, buf *out)
+{
+    ingest_mqtt_counts k;
+    ingest_mqtt_stats(ctx, &k);
+    ws_err rc = buf_printf(out,
+        "# HELP mqtt_messages_total MQTT messages received.\n# TYPE mqtt_messages_total counter\n"
+        "mqtt_messages_total %llu\n"
+        "# HELP mqtt_readings_total Readings decoded from MQTT.\n# TYPE mqtt_readings_total counter\n"
+        "mqtt_readings_total %llu\n"
+        "# HELP mqtt_bad_payloads_total MQTT payloads with a refused part, by reason.\n"
+        "# TYPE mqtt_bad_payloads_total counter\n",
+        (unsigned long long)k.messages, (unsigned long long)k.readings);
+    for (int r = 0; !rc && r < INGEST_MQTT_REASON_COUNT; r++)
+        if (k.bad[r])
+            rc = buf_printf(out, "mqtt_bad_payloads_total{reason=\"%s\"} %llu\n",
+                            ingest_mqtt_reason_name(r), (unsigned long long)k.bad[r]);
+    if (!rc)
+        rc = buf_printf(out,
+            "# HELP mqtt_reconnects_total Reconnections to the broker.\n"
+            "# TYPE mqtt_reconnects_total counter\nmqtt_reconnects_total %llu\n"
+            "# HELP mqtt_connected Whether the MQTT client is connected and subscribed.\n"
+            "# TYPE mqtt_connected gauge\nmqtt_connected %d\n",
+            (unsigned long long)k.reconnects, k.connected ? 1 : 0);
+    return rc;
+}
+
+static ws_err modbus_metrics(void *ctx, buf *out)
+{
+    modbus_stats k;
+    modbus_poller_stats(ctx, &k);
+    return buf_printf(out,
+        "# HELP modbus_polls_total Modbus polls done.\n# TYPE modbus_polls_total counter\n"
+        "modbus_polls_total %llu\n"
+        "# HELP modbus_poll_failures_total Modbus polls that failed (timeout, connection).\n"
+        "# TYPE modbus_poll_failures_total counter\nmodbus_poll_failures_total %llu\n"
+        "# HELP modbus_sensor_faults_total 4-20 mA values out of range (sensor fault, not a reading).\n"
+        "# TYPE modbus_sensor_faults_total counter\nmodbus_sensor_faults_total %llu\n",
+        (unsigned long long)k.polls, (unsigned long long)k.failures, (unsigned long long)k.faults);
+}
+
+/* The "modbus" array: one device each; a refusal names modbus[i] and the
+ * field inside it. */
+static ws_err start_modbus(const json_t *arr, warn_sink_ctx *sink, modbus_poller **out)
+{
+    if (!json_is_array(arr) || !json_array_size(arr) || json_array_size(arr) > 256)
+        return ws_fail(WS_EINVAL, "modbus", "modbus is an array of 1..256 devices");
+    size_t n = json_array_size(arr);
+    modbus_device **devs = calloc(n, sizeof *devs);
+    if (!devs) return WS_ENOMEM;
+    ws_err rc = WS_OK;
+    for (size_t i = 0; i < n && !rc; i++)
+        if ((rc = modbus_device_from_json(json_array_get(arr, i), &devs[i]))) {
+            char field[96];
+            snprintf(field, sizeof field, "modbus[%zu].%s", i, ws_err_field() ? ws_err_field() : "");
+            rc = ws_fail(rc, field, "%s", ws_err_message());
+        }
+    if (!rc) {
+        modbus_poller_opts po = {.sink = warn_sink, .ctx = sink};
+        rc = modbus_poller_start(&po, devs, n, out);
+    }
+    if (rc)
+        for (size_t i = 0; i < n; i++) modbus_device_free(devs[i]);
+    free(devs);
+    return rc;
+}
+
+ws_err cli_integrations_start(const cli_opts *o, warn *w, cli_integrations **out)
+{
+    *out = NULL;
+    char path[CLI_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/integrations.json", o->data);
+    FILE *f = fopen(path, "rb");
+    if (!f) return WS_OK;
+    json_error_t je;
+    json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
+    fclose(f);
+    if (!root || !json_is_object(root)) {
+        json_decref(root);
+        return ws_fail(WS_EINVAL, "integrations.json", "%s: line %d: %s", path, je.line, je.text);
+    }
+    cli_integrations *x = calloc(1, sizeof *x);
+    ws_err rc = x ? WS_OK : WS_ENOMEM;
+    const char *key;
+    json_t *v;
+    json_object_foreach(root, key, v) {
+        if (rc) break;
+        if (!strcmp(key, "mqtt")) {
+            ingest_mqtt_config mc;
+            if ((rc = ingest_mqtt_config_parse(v, &mc))) break;
+            x->mqtt_sink = (warn_sink_ctx){w, WARN_SRC_MQTT};
+            if ((rc = ingest_mqtt_start(&mc, warn_sink, &x->mqtt_sink, &x->mqtt))) break;
+            rc = http_metrics_add_source(mqtt_metrics, x->mqtt);
+            log_info("MQTT ingest started", "broker", mc.host);
+        } else if (!strcmp(key, "modbus")) {
+            x->modbus_sink = (warn_sink_ctx){w, WARN_SRC_MODBUS};
+            if ((rc = start_modbus(v, &x->modbus_sink, &x->modbus))) break;
+            rc = http_metrics_add_source(modbus_metrics, x->modbus);
+            log_info("Modbus polling started");
+        } else {
+            rc = ws_fail(WS_EINVAL, key, "integrations.json: unknown key %s (mqtt, modbus)", key);
+        }
+    }
+    json_decref(root);
+    if (rc) {
+        cli_integrations_stop(x);
+        return rc;
+    }
+    *out = x;
+    return WS_OK;
+}
+
+void cli_integrations_stop(cli_integrations *x)
+{
+    if (!x) return;
+    ingest_mqtt_stop(x->mqtt);
+    modbus_poller_stop(x->modbus);
+    free(x);
+}
