@@ -77,10 +77,24 @@ ws_err notify_http_curl(void *arg, const notify_http_req *rq, long *status, buf 
         return ws_fail(WS_ENOMEM, NULL, "out of memory");
     }
     hd = hd2;
+    for (int i = 0; i < NOTIFY_HTTP_HEADERS && rq->headers[i]; i++) {
+        if (!(hd2 = curl_slist_append(hd, rq->headers[i]))) {
+            curl_slist_free_all(hd);
+            curl_easy_cleanup(h);
+            return ws_fail(WS_ENOMEM, NULL, "out of memory");
+        }
+        hd = hd2;
+    }
+    bool get = rq->method && strcmp(rq->method, "GET") == 0;
     long tmo = rq->timeout_ms > 0 ? rq->timeout_ms : 10000;
     curl_easy_setopt(h, CURLOPT_URL, rq->url);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(rq->body));
+    if (get) {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    } else {
+        const char *body = rq->body ? rq->body : "";
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+    }
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, tmo);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, tmo < 5000 ? tmo : 5000L);
@@ -137,6 +151,8 @@ ws_err notify_channel_add(store_conn *c, const char *kind, const char *name, con
         return ws_fail(WS_EINVAL, "url", "url must be an http(s) URL");
     if (secret && (!secret[0] || strlen(secret) > 200))
         return ws_fail(WS_EINVAL, "secret", "secret must be 1-200 bytes");
+    if (secret && strcmp(kind, "wecom") == 0)
+        return ws_fail(WS_EINVAL, "secret", "WeCom robots take no secret (the key is in the URL)");
     if (rate_per_min == 0) rate_per_min = NOTIFY_RATE_DEFAULT;
     if (rate_per_min < 1 || rate_per_min > 600)
         return ws_fail(WS_EINVAL, "rate_per_min", "rate must be 1-600 a minute");
@@ -499,6 +515,19 @@ static bool deliver(const chan *ch, const msg *m, int64_t now, const notify_http
     buf reply = BUF_INIT(REPLY_CAP);
     long status = 0;
     notify_http_req rq = {url.data, "application/json;charset=utf-8", body, http->timeout_ms, http->proxy};
+    char tsh[48], sigh[32 + NOTIFY_WEBHOOK_SIG_MAX];
+    if (ch->kind == K_WEBHOOK && ch->secret) {
+        /* sign.h: the gateway checks HMAC-SHA256(secret, ts "." body). */
+        memcpy(sigh, "X-Worksafe-Signature: ", 22);
+        if (notify_webhook_sign(ch->secret, now, body, strlen(body), sigh + 22, sizeof sigh - 22)) {
+            snprintf(err, errcap, "could not sign the request");
+            buf_free(&reply);
+            goto done;
+        }
+        snprintf(tsh, sizeof tsh, "X-Worksafe-Timestamp: %" PRId64, now);
+        rq.headers[0] = tsh;
+        rq.headers[1] = sigh;
+    }
     rc = http->post(http->arg, &rq, &status, &reply);
     if (rc) {
         snprintf(err, errcap, "transport: %s", ws_err_message());
@@ -641,6 +670,7 @@ static ws_err channel_pass(store_conn *c, chan *ch, int64_t now, const notify_ht
     if (n - nemerg > 1) {
         if ((rc = make_digest(c, ch, rows + nemerg, n - nemerg, now, &digest))) goto done;
         ps->merged += n - nemerg;
+        ps->digests++;
         other = &digest;
     } else if (n - nemerg == 1) {
         other = &rows[nemerg];
@@ -660,6 +690,7 @@ static ws_err channel_pass(store_conn *c, chan *ch, int64_t now, const notify_ht
             ch->paused_until = now + NOTIFY_THROTTLE_MS;
             ch->tokens = 0;
         }
+        if (http->on_result) http->on_result(http->result_arg, ch->id, ok);
         if ((rc = record(c, ch, m, ok, err, throttled, now))) goto done;
     }
     rc = save_bucket(c, ch);

@@ -14,6 +14,7 @@
 #ifndef WS_NOTIFY_OUTBOX_H
 #define WS_NOTIFY_OUTBOX_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/buf.h"
@@ -31,33 +32,45 @@ typedef enum { NOTIFY_NOTICE, NOTIFY_ALARM, NOTIFY_EMERGENCY } notify_level; /* 
 #define NOTIFY_TITLE_MAX 200          /* bytes */
 #define NOTIFY_BODY_MAX 3500          /* bytes: WeCom markdown takes 4096 */
 
-/* One HTTP POST. The real one is notify_http_curl; tests wrap it to count. */
+#define NOTIFY_HTTP_HEADERS 4
+
+/* One HTTP request (a POST unless method says "GET"). The real one is
+ * notify_http_curl; tests wrap it to count. */
 typedef struct notify_http_req {
     const char *url;          /* secret: never log */
     const char *content_type;
-    const char *body;
+    const char *body;         /* NULL for a GET */
     long timeout_ms;
     const char *proxy;        /* "" or NULL: direct (environment proxies ignored) */
+    const char *method;       /* NULL or "POST"; "GET" (the heartbeat) */
+    const char *headers[NOTIFY_HTTP_HEADERS]; /* extra "Name: value" lines, NULL-ended */
 } notify_http_req;
 /* Fill *status with the HTTP status and reply with (the first cap bytes of)
  * the reply body. WS_EIO for a transport failure, with a message that names
  * neither the URL nor a secret. */
 typedef ws_err (*notify_http_fn)(void *arg, const notify_http_req *rq, long *status, buf *reply);
 
+/* Told after each request of a pass: which channel, delivered or not
+ * (the sender counts consecutive failures per channel with it). */
+typedef void (*notify_result_fn)(void *arg, int64_t channel_id, bool ok);
+
 typedef struct notify_http {
     notify_http_fn post;
     void *arg;
     long timeout_ms;          /* 0: 10 s */
     const char *proxy;        /* outbound proxy URL, e.g. http://10.0.0.1:3128, or NULL */
+    notify_result_fn on_result; /* may be NULL */
+    void *result_arg;
 } notify_http;
 
-/* libcurl: POST with Content-Type, a total timeout, no redirects, http/https
- * only, the proxy when set. arg is unused. */
+/* libcurl: POST with Content-Type (or GET), the extra headers, a total
+ * timeout, no redirects, http/https only, the proxy when set. arg is unused. */
 ws_err notify_http_curl(void *arg, const notify_http_req *rq, long *status, buf *reply);
 
 /* Add a channel: kind "dingtalk" | "wecom" | "webhook", a unique name, the
  * robot URL (https://oapi.dingtalk.com/robot/send?access_token=…), the
- * DingTalk secret or NULL, rate per minute (0: NOTIFY_RATE_DEFAULT). */
+ * DingTalk 加签 secret or the webhook's HMAC key (sign.h) or NULL (WeCom
+ * robots take none), rate per minute (0: NOTIFY_RATE_DEFAULT). */
 ws_err notify_channel_add(store_conn *c, const char *kind, const char *name, const char *url,
                           const char *secret, int rate_per_min, int64_t now, int64_t *id);
 
@@ -71,6 +84,7 @@ typedef struct notify_pass_stats {
     int sent;      /* rows sent (a digest counts once) */
     int failed;    /* requests that failed */
     int merged;    /* rows merged into digests */
+    int digests;   /* digest rows written */
 } notify_pass_stats;
 
 /* One pass over every active channel at time now (ms UTC; the DingTalk

@@ -57,3 +57,25 @@ ws_err notify_dingtalk_sign(const char *secret, int64_t ts_ms, char *out, size_t
     out[o] = '\0';
     return WS_OK;
 }
+
+ws_err notify_webhook_sign(const char *secret, int64_t ts_ms, const char *body, size_t len, char *out,
+                           size_t cap)
+{
+    if (!out || cap < NOTIFY_WEBHOOK_SIG_MAX) return ws_fail(WS_ETOOBIG, "sign", "no room for the signature");
+    out[0] = '\0';
+    if (!secret || !secret[0]) return ws_fail(WS_EINVAL, "secret", "the webhook secret is empty");
+    if (ts_ms < 0) return ws_fail(WS_EINVAL, "timestamp", "negative timestamp");
+    if (sodium_init() < 0) return ws_fail(WS_EINTERNAL, NULL, "libsodium failed to start");
+    char ts[24];
+    int tn = snprintf(ts, sizeof ts, "%" PRId64 ".", ts_ms);
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret, strlen(secret));
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)ts, (unsigned long long)tn);
+    if (len) crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, (unsigned long long)len);
+    crypto_auth_hmacsha256_final(&st, mac);
+    sodium_memzero(&st, sizeof st);
+    memcpy(out, "sha256=", 7);
+    sodium_bin2hex(out + 7, cap - 7, mac, sizeof mac);
+    return WS_OK;
+}

@@ -553,6 +553,18 @@ const store_migration store_migrations[] = {
      "  last_error TEXT\n"
      ");\n"
      "CREATE INDEX notify_outbox_due ON notify_outbox(channel_id, state, next_attempt_at);\n"},
+    {13, "notification: used one-time acknowledge links",
+     /* A link's nonce is written here when the link is redeemed, so a second
+      * use is refused; rows past their link's expiry may be purged (the MAC'd
+      * expiry refuses the link anyway). Times ms UTC. */
+     "CREATE TABLE notify_acklinks (\n"
+     "  nonce TEXT PRIMARY KEY,\n"           /* hex of the link's random nonce */
+     "  alarm_id INTEGER NOT NULL,\n"
+     "  person_id INTEGER NOT NULL,\n"
+     "  expires_at INTEGER NOT NULL,\n"
+     "  used_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX notify_acklinks_expires ON notify_acklinks(expires_at);\n"},
     {15, "plant registers: shift rosters, equipment and work orders, interlock bypasses",
      /* src/plant (docs/internals/plant.md). Shifts are per unit with a local
       * start (minutes after midnight in units.tz) and a length in wall-clock

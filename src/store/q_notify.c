@@ -31,3 +31,36 @@ const char Q_NOTIFY_RETRY[] =
 const char Q_NOTIFY_GET[] =
     "SELECT id, channel_id, level, title, body, mentions, items, created_at, next_attempt_at, "
     "attempts, state, merged_into, sent_at, last_error FROM notify_outbox WHERE id = $1";
+
+#define CHANNEL_INFO                                                                            \
+    "SELECT id, kind, name, url, secret, rate_per_min, active, paused_until, created_at, "     \
+    "updated_at FROM notify_channels "
+const char Q_NOTIFY_CHANNEL_LIST[] = CHANNEL_INFO "ORDER BY id";
+const char Q_NOTIFY_CHANNEL_GET[] = CHANNEL_INFO "WHERE id = $1";
+const char Q_NOTIFY_CHANNEL_UPDATE[] =
+    "UPDATE notify_channels SET kind = $2, name = $3, url = $4, secret = $5, rate_per_min = $6, "
+    "active = $7, updated_at = $8 WHERE id = $1";
+const char Q_NOTIFY_OUTBOX_LIST[] =
+    "SELECT o.id, o.channel_id, o.level, o.title, o.body, o.mentions, o.items, o.created_at, "
+    "o.next_attempt_at, o.attempts, o.state, o.merged_into, o.sent_at, o.last_error, c.name "
+    "FROM notify_outbox o JOIN notify_channels c ON c.id = o.channel_id "
+    "WHERE (CAST($1 AS TEXT) = '' OR o.state = $1) "
+    "AND (CAST($2 AS BIGINT) = 0 OR o.channel_id = $2) "
+    "AND (CAST($3 AS BIGINT) = 0 OR o.id < $3) "
+    "ORDER BY o.id DESC LIMIT $4";
+
+const char Q_NOTIFY_NEXT_DUE[] =
+    "SELECT min(o.next_attempt_at) FROM notify_outbox o JOIN notify_channels c ON c.id = o.channel_id "
+    "WHERE o.state = 'pending' AND c.active = 1";
+const char Q_NOTIFY_OLDEST_PENDING[] =
+    "SELECT c.id, c.name, min(o.created_at) FROM notify_outbox o "
+    "JOIN notify_channels c ON c.id = o.channel_id "
+    "WHERE o.state = 'pending' AND c.active = 1 GROUP BY c.id, c.name";
+const char Q_NOTIFY_PENDING_COUNT[] = "SELECT count(*) FROM notify_outbox WHERE state = 'pending'";
+
+const char Q_NOTIFY_ACKLINK_USE[] =
+    "INSERT INTO notify_acklinks (nonce, alarm_id, person_id, expires_at, used_at) "
+    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (nonce) DO NOTHING RETURNING nonce";
+const char Q_NOTIFY_ACKLINK_PURGE[] = "DELETE FROM notify_acklinks WHERE expires_at < $1";
+const char Q_NOTIFY_KEY_INIT[] =
+    "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING";
