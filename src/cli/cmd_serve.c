@@ -23,6 +23,7 @@
 #include "telemetry/series.h"
 #include "hazard/inspection.h"
 #include "http/http.h"
+#include "plant/plant.h"
 #include "warn/warn.h"
 
 ws_err cli_open_for_serve(const cli_opts *o, int pool, store **out)
@@ -96,6 +97,7 @@ static void timer_tick(store *db)
         log_info("deadline timer", "escalated", e, "overdue", m);
     }
     if (inspection_tick(c, clock_now_ms(), NULL, NULL)) log_warn("inspection timer failed", "detail", ws_err_message());
+    if (plant_tick(c, clock_now_ms(), NULL)) log_warn("plant timer failed", "detail", ws_err_message());
     store_release(c);
 }
 
