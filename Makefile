@@ -7,6 +7,7 @@
 #   make bench-hazards the hazard ledger's queries on 1,000,000 rows, both backends
 #   make bench-alarm  threshold evaluations per second for 2,000 points (src/alarm)
 #   make bench-series  bytes per stored reading of the series chunk codec
+#   make bench-sse    alarm event latency on 1,000 and 10,000 live streams under ingest load
 #   make bench-mqtt   MQTT messages/s of worksafe's client vs a bare mosquitto_sub
 #   make check-layers  the dependency rules of docs/ARCHITECTURE.md
 include config.mk
@@ -40,7 +41,7 @@ INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=build/test/integration/%)
 INTEG_COMMON := $(wildcard tests/integration/common.c)
 TEST_LIBS := $(shell pkg-config --libs cmocka libcurl 2>/dev/null)
 
-.PHONY: bench-mqtt bench-decode all deps demo test install uninstall clean check-layers bench-http bench-hazards bench-series bench-alarm web fuzz
+.PHONY: bench-sse bench-mqtt bench-decode all deps demo test install uninstall clean check-layers bench-http bench-hazards bench-series bench-alarm web fuzz
 
 all: build/worksafe web
 
@@ -176,6 +177,16 @@ build/bench/alarm_eval: bench/alarm_eval.c $(ALARM_BENCH_SRC) $(wildcard src/ala
 
 bench-alarm: build/bench/alarm_eval
 	build/bench/alarm_eval
+
+# Live alarm streams: an epoll client with N streams + 10 probes against a
+# running server that ingests 100,000 readings a second (bench/sse/run.sh).
+build/bench/sse_bench: bench/sse/sse_bench.c
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) -std=c11 -O2 -g -Wall -Wextra -Werror $< -lpthread -o $@
+
+bench-sse: build/worksafe build/bench/sse_bench
+	bench/sse/run.sh
 
 # MQTT ingestion vs a bare mosquitto_sub through one broker (bench/mqtt).
 # The worksafe side's sink is pluggable: MQTT_BENCH_SINK (and MQTT_BENCH_LIBS).

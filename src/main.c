@@ -17,6 +17,7 @@ static int usage(FILE *to)
             "  audit     audit verify | audit checkpoint: check or checkpoint the evidence log\n"
             "  backup    take an online, consistent backup\n"
             "  restore   restore a backup (server stopped); recorded in the evidence log\n"
+            "  rules     rules backtest: replay stored readings through an alarm rule-set version\n"
             "  version   print the version\n",
             WS_VERSION);
     return to == stdout ? 0 : 2;
@@ -40,6 +41,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "audit")) return cmd_audit(argc, argv);
     if (!strcmp(cmd, "backup")) return cmd_backup(argc, argv);
     if (!strcmp(cmd, "restore")) return cmd_restore(argc, argv);
+    if (!strcmp(cmd, "rules")) return cmd_rules(argc, argv);
     fprintf(stderr, "worksafe: unknown command '%s'\n\n", cmd);
     return usage(stderr);
 }

@@ -174,6 +174,18 @@ static ws_err alarms_get(api_ctx *ctx)
         return rc;
     }
     json_object_set_new(o, "events", evs);
+    json_t *pics = json_array();
+    st = NULL;
+    rc = store_prepare(ctx->conn, Q_ALARM_PICTURES, &st);
+    if (!rc) rc = store_bind_int(st, 1, id);
+    while (!rc && !(rc = store_step(st, &row)) && row)
+        json_array_append_new(pics, json_integer(store_col_int(st, 0)));
+    store_finalize(st);
+    json_object_set_new(o, "pictures", pics);
+    if (rc) {
+        json_decref(o);
+        return rc;
+    }
     return api_reply_json(ctx, 200, o);
 }
 

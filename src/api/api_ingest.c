@@ -140,6 +140,27 @@ static ws_err ingest_post(api_ctx *ctx)
     return api_reply_json(ctx, 200, o);
 }
 
+/* A Hikvision ISAPI push (XML, JSON or multipart with pictures). The camera
+ * authenticates with its own HTTP Basic credentials from integrations.json,
+ * not a session; an unknown camera and a wrong password both get 401. */
+static ws_err camera_push(api_ctx *ctx)
+{
+    warn *w = api_warn();
+    if (!w) return ws_fail(WS_EUNAVAILABLE, NULL, "the early-warning engine is not running");
+    const api_req *q = ctx->req;
+    warn_camera_result res;
+    ws_err rc = warn_camera_push(w, q->params[0], q->header(q->hctx, "Authorization"),
+                                 q->header(q->hctx, "Content-Type"), q->body ? q->body : "", q->body_len, &res);
+    if (rc == WS_EUNAUTH) api_add_header(ctx->resp, "WWW-Authenticate", "Basic realm=\"worksafe camera\"");
+    if (rc) return rc;
+    json_t *o = json_object();
+    json_object_set_new(o, "violation", json_string(ws_violation_name(res.violation)));
+    json_object_set_new(o, "alarm_id", res.alarm_id ? json_integer(res.alarm_id) : json_null());
+    json_object_set_new(o, "pictures", json_integer((json_int_t)res.pictures));
+    json_object_set_new(o, "pictures_refused", json_integer((json_int_t)res.pictures_refused));
+    return api_reply_json(ctx, 200, o);
+}
+
 const api_route api_ingest_routes[] = {
     {"POST", "/api/v1/ingest", ingest_post, API_AUTH, "reading.write",
      "Readings in: text/plain line format `TAG VALUE [TIME_MS|- [QUALITY]]` (up to 16 MiB) or "
@@ -147,5 +168,10 @@ const api_route api_ingest_routes[] = {
      "malformed lines (400 names the first); 200 means journaled (survives a crash) and "
      "evaluated; unknown tags are counted, not stored",
      "ingest", NULL, 0, 16u << 20},
+    {"POST", "/api/v1/cameras/{code}/events", camera_push, API_PUBLIC, NULL,
+     "An AI camera's event push (Hikvision ISAPI: XML, JSON or multipart with pictures), "
+     "authenticated with the camera's own HTTP Basic credentials; mapped to a violation (no "
+     "helmet, intrusion, smoking, fire) and an alarm, pictures kept as attachments",
+     "ingest", NULL, 0, 8u << 20},
 };
 const size_t api_ingest_nroutes = sizeof api_ingest_routes / sizeof api_ingest_routes[0];

@@ -52,6 +52,7 @@ int cmd_demo(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
 
 /* Run the server until SIGTERM/SIGINT (cmd_serve.c); exit code. */
 int cli_serve(cli_opts *o);

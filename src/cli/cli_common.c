@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alarm/ruleset.h"
 #include "api/api.h"
 #include "attach/attach.h"
 #include "audit/audit.h"
@@ -18,6 +19,8 @@
 #include "workflow/workflow.h"
 #include "core/log.h"
 #include "hazard/hazard.h"
+#include "ledger/ledger.h"
+#include "plant/plant.h"
 #include "warn/warn.h"
 #include "http/http.h"
 #include "org/org.h"
@@ -67,8 +70,10 @@ ws_err cli_init_modules(const cli_opts *o)
     if ((rc = risk_init())) return rc;
     if ((rc = risk_map_init())) return rc;
     if ((rc = point_init())) return rc;
+    if ((rc = alarm_ruleset_init())) return rc;
     if ((rc = hazard_init())) return rc;
     if ((rc = warn_init())) return rc;
+    if ((rc = plant_init(ledger_tz_offset))) return rc;
     if ((rc = attach_init(o->data, NULL))) return rc;
     return WS_OK;
 }

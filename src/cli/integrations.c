@@ -2,7 +2,9 @@
  * DATA/integrations.json (optional; absent = none):
  *
  *   {"mqtt":   { … ingest/mqtt.h config … },
- *    "modbus": [ { … one device, ingest/modbus.h … }, … ]}
+ *    "modbus": [ { … one device, ingest/modbus.h … }, … ],
+ *    "cameras": [ {"code", "vendor": "hikvision"|"dahua", "user", "password",
+ *                  "base_url" (Dahua), "utc_offset_min", "map"} … ]}
  *
  * Each adapter delivers readings to the early-warning engine (warn_sink)
  * and publishes its counters on /metrics. The file is read strictly: an
@@ -15,6 +17,7 @@
 #include "cli/cli.h"
 #include "core/log.h"
 #include "http/http.h"
+#include "ingest/dahua_stream.h"
 #include "ingest/modbus.h"
 #include "ingest/mqtt.h"
 #include "warn/warn.h"
@@ -24,7 +27,38 @@ struct cli_integrations {
     warn_sink_ctx mqtt_sink;
     modbus_poller *modbus;
     warn_sink_ctx modbus_sink;
+    warn *w;
+    size_t ndahua;
+    struct dahua_cam { cli_integrations *x; const warn_camera *cam; dahua_stream *s; } *dahua;
 };
+
+static void dahua_event(void *ud, const ws_camera_event *ev, json_t *data)
+{
+    (void)data;
+    struct dahua_cam *d = ud;
+    warn_camera_event(d->x->w, d->cam, ev);
+}
+
+/* The "cameras" array: configured in the engine; Dahua streams started. */
+static ws_err start_cameras(cli_integrations *x, const json_t *arr)
+{
+    ws_err rc = warn_cameras_configure(x->w, arr);
+    if (rc) return rc;
+    size_t n = warn_camera_count(x->w);
+    x->dahua = calloc(n ? n : 1, sizeof *x->dahua);
+    if (!x->dahua) return WS_ENOMEM;
+    for (size_t i = 0; i < n && !rc; i++) {
+        const warn_camera *cam = warn_camera_at(x->w, i);
+        if (cam->vendor != WS_CAM_DAHUA) continue;
+        struct dahua_cam *d = &x->dahua[x->ndahua++];
+        d->x = x;
+        d->cam = cam;
+        dahua_stream_opts o = {.base_url = cam->base_url, .user = cam->user, .password = cam->password,
+                               .map = cam->map, .nmap = cam->nmap, .cb = dahua_event, .ud = d};
+        rc = dahua_stream_start(&o, &d->s);
+    }
+    return rc;
+}
 
 static ws_err mqtt_metrics(void *ctx, buf *out)
 {
@@ -108,6 +142,7 @@ ws_err cli_integrations_start(const cli_opts *o, warn *w, cli_integrations **out
     }
     cli_integrations *x = calloc(1, sizeof *x);
     ws_err rc = x ? WS_OK : WS_ENOMEM;
+    if (x) x->w = w;
     const char *key;
     json_t *v;
     json_object_foreach(root, key, v) {
@@ -124,8 +159,10 @@ ws_err cli_integrations_start(const cli_opts *o, warn *w, cli_integrations **out
             if ((rc = start_modbus(v, &x->modbus_sink, &x->modbus))) break;
             rc = http_metrics_add_source(modbus_metrics, x->modbus);
             log_info("Modbus polling started");
+        } else if (!strcmp(key, "cameras")) {
+            rc = start_cameras(x, v);
         } else {
-            rc = ws_fail(WS_EINVAL, key, "integrations.json: unknown key %s (mqtt, modbus)", key);
+            rc = ws_fail(WS_EINVAL, key, "integrations.json: unknown key %s (mqtt, modbus, cameras)", key);
         }
     }
     json_decref(root);
@@ -142,5 +179,7 @@ void cli_integrations_stop(cli_integrations *x)
     if (!x) return;
     ingest_mqtt_stop(x->mqtt);
     modbus_poller_stop(x->modbus);
+    for (size_t i = 0; i < x->ndahua; i++) dahua_stream_stop(x->dahua[i].s);
+    free(x->dahua);
     free(x);
 }

@@ -23,17 +23,40 @@
  *
  * Every reply gets the security headers (CSP, nosniff, no-referrer, DENY,
  * HSTS on TLS); API replies are never cached. Shutdown (http_stop): quiesce
- * (stop accepting), answer with "Connection: close" from then on, wait for
- * the requests in flight (at most 10 s), then stop the daemons. */
+ * (stop accepting), answer with "Connection: close" from then on, end the
+ * live streams, wait for the requests in flight (at most 10 s), then stop
+ * the daemons.
+ *
+ * Live streams (server-sent events): a handler may answer with an
+ * api_stream (api.h). send_stream() makes it a callback response; sse_read()
+ * asks the stream for bytes whenever the socket can take them, and when it
+ * has none parks the stream and suspends the connection, which then costs
+ * no thread and no polling. The stream's wake (a hub publish, any thread)
+ * resumes it. The race between parking and suspending is settled by a small
+ * state machine, so a resume never precedes its suspend (libmicrohttpd
+ * would cancel the resume and the wake would be lost):
+ *
+ *   RUN --sse_read: nothing to send--> PARKING --suspended--> SUSP
+ *    ^                                   | wake                 | wake, ping
+ *    |                                   v                      | timer, stop
+ *    +--- sse_read resumes itself --- WOKEN                     |
+ *    +------------------ MHD_resume_connection <----------------+
+ *
+ * A timer thread (1 s) resumes parked streams whose 15 s comment ping is
+ * due, so proxies keep the link and a dead client is noticed (the write
+ * fails and libmicrohttpd closes the connection, which a suspended one
+ * cannot notice). */
 #include "http/http.h"
 #include "http/http_int.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,6 +72,12 @@
  * memory; past it new body bytes get 429 (the client retries), so many slow
  * uploads cannot exhaust memory even though each is under max_body. */
 #define BODY_BUDGET ((size_t)256 << 20)
+/* Connections per listener: 10,000 parked event streams plus requests. */
+#define CONN_LIMIT 12000
+#define SSE_PING_MS 15000
+/* The response buffer libmicrohttpd allocates per stream (HTTP/1.0 path;
+ * chunked replies write into the connection's own pool). */
+#define SSE_BLOCK 1024
 
 enum { L_PLAIN = 0, L_TLS = 1 };
 
@@ -58,6 +87,8 @@ typedef struct listener {
     bool tls;
     int port;
 } listener;
+
+typedef struct sse sse;
 
 struct http_server {
     listener l[2];
@@ -72,6 +103,26 @@ struct http_server {
     _Atomic int in_flight;
     _Atomic bool stopping;
     _Atomic size_t body_bytes; /* bytes held in request bodies now, <= BODY_BUDGET */
+    /* Live streams: every open one is on this list (the ping timer and
+     * shutdown walk it); smu guards the list, tcond wakes the timer. */
+    pthread_mutex_t smu;
+    pthread_cond_t tcond;
+    sse *streams;
+    _Atomic int nstreams;
+    bool timer_on, timer_stop;
+    pthread_t timer;
+};
+
+enum { SSE_RUN = 0, SSE_PARKING, SSE_WOKEN, SSE_SUSP };
+
+/* One open event stream; freed by libmicrohttpd's response free callback. */
+struct sse {
+    sse *prev, *next;
+    http_server *srv;
+    struct MHD_Connection *conn;
+    api_stream st;
+    _Atomic int state;
+    _Atomic int64_t ping_at; /* monotonic ms when a comment ping is due */
 };
 
 typedef enum {
@@ -189,6 +240,154 @@ static enum MHD_Result send_text(const listener *l, struct MHD_Connection *conn,
     return send_reply(l, conn, rq, status, r, true);
 }
 
+/* ---- live streams (server-sent events) ------------------------------------ */
+
+/* Resume x if it is suspended; any thread. Callers guarantee x is alive:
+ * the hub calls it before the stream's free returns (hub_unsubscribe), the
+ * timer and http_stop hold smu, which sse_free takes to unlink x. */
+static void sse_wake(void *arg)
+{
+    sse *x = arg;
+    for (;;) {
+        int st = atomic_load(&x->state);
+        if (st == SSE_SUSP) {
+            if (atomic_compare_exchange_weak(&x->state, &st, SSE_RUN)) {
+                MHD_resume_connection(x->conn);
+                return;
+            }
+        } else if (st == SSE_PARKING) {
+            if (atomic_compare_exchange_weak(&x->state, &st, SSE_WOKEN)) return;
+        } else {
+            return; /* running, or woken already */
+        }
+    }
+}
+
+/* libmicrohttpd's content reader: the stream's bytes, a ping when one is
+ * due, or park and suspend. */
+static ssize_t sse_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    sse *x = cls;
+    http_server *s = x->srv;
+    for (;;) {
+        if (atomic_load(&s->stopping)) return MHD_CONTENT_READER_END_OF_STREAM;
+        long n = x->st.next(x->st.ctx, out, max);
+        int64_t now = clock_mono_ms();
+        if (n < 0) return MHD_CONTENT_READER_END_OF_STREAM;
+        if (n > 0) {
+            atomic_store(&x->ping_at, now + SSE_PING_MS);
+            return (ssize_t)n;
+        }
+        static const char ping[] = ": ping\n\n";
+        if (now >= atomic_load(&x->ping_at) && max >= sizeof ping - 1) {
+            memcpy(out, ping, sizeof ping - 1);
+            atomic_store(&x->ping_at, now + SSE_PING_MS);
+            return (ssize_t)(sizeof ping - 1);
+        }
+        atomic_store(&x->state, SSE_PARKING);
+        if (!x->st.park(x->st.ctx, sse_wake, x)) {
+            atomic_store(&x->state, SSE_RUN);
+            continue;
+        }
+        MHD_suspend_connection(x->conn);
+        int expect = SSE_PARKING;
+        if (!atomic_compare_exchange_strong(&x->state, &expect, SSE_SUSP)) {
+            /* Woken between park and suspend: resume now that it is suspended. */
+            atomic_store(&x->state, SSE_RUN);
+            MHD_resume_connection(x->conn);
+        } else if (atomic_load(&s->stopping)) {
+            /* http_stop may have swept the streams before we were SUSP. */
+            sse_wake(x);
+        }
+        return 0;
+    }
+}
+
+static void sse_free(void *cls)
+{
+    sse *x = cls;
+    http_server *s = x->srv;
+    pthread_mutex_lock(&s->smu);
+    if (x->prev) x->prev->next = x->next;
+    else s->streams = x->next;
+    if (x->next) x->next->prev = x->prev;
+    pthread_mutex_unlock(&s->smu);
+    if (x->st.free) x->st.free(x->st.ctx); /* no stream wake after this */
+    free(x);
+    atomic_fetch_sub(&s->nstreams, 1);
+}
+
+/* Resume every parked stream (due ones only when due_only): the ping timer
+ * and shutdown. */
+static void sse_sweep(http_server *s, bool due_only)
+{
+    int64_t now = clock_mono_ms();
+    pthread_mutex_lock(&s->smu);
+    for (sse *x = s->streams; x; x = x->next)
+        if (!due_only || now >= atomic_load(&x->ping_at)) sse_wake(x);
+    pthread_mutex_unlock(&s->smu);
+}
+
+static void *sse_timer(void *arg)
+{
+    http_server *s = arg;
+    pthread_mutex_lock(&s->smu);
+    while (!s->timer_stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&s->tcond, &s->smu, &ts);
+        if (s->timer_stop) break;
+        pthread_mutex_unlock(&s->smu);
+        sse_sweep(s, true);
+        pthread_mutex_lock(&s->smu);
+    }
+    pthread_mutex_unlock(&s->smu);
+    return NULL;
+}
+
+/* Answer with resp->stream (taken; resp freed). */
+static enum MHD_Result send_stream(const listener *l, struct MHD_Connection *conn, reqctx *rq,
+                                   api_resp *resp)
+{
+    http_server *s = l->srv;
+    sse *x = calloc(1, sizeof *x);
+    if (!x) {
+        resp->stream.free(resp->stream.ctx);
+        memset(&resp->stream, 0, sizeof resp->stream);
+        ws_fail(WS_ENOMEM, NULL, "out of memory");
+        api_error(resp, WS_ENOMEM);
+        return send_api(l, conn, rq, resp);
+    }
+    x->srv = s;
+    x->conn = conn;
+    x->st = resp->stream;
+    memset(&resp->stream, 0, sizeof resp->stream);
+    atomic_init(&x->state, SSE_RUN);
+    atomic_init(&x->ping_at, clock_mono_ms() + SSE_PING_MS);
+    struct MHD_Response *r =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, SSE_BLOCK, sse_read, x, sse_free);
+    if (!r) {
+        x->st.free(x->st.ctx);
+        free(x);
+        api_resp_free(resp);
+        return MHD_NO;
+    }
+    atomic_fetch_add(&s->nstreams, 1);
+    pthread_mutex_lock(&s->smu);
+    x->next = s->streams;
+    if (s->streams) s->streams->prev = x;
+    s->streams = x;
+    pthread_mutex_unlock(&s->smu);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream; charset=utf-8");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    MHD_add_response_header(r, "X-Accel-Buffering", "no");
+    for (int i = 0; i < resp->nheaders && i < API_MAX_HEADERS; i++)
+        if (resp->hname[i] && resp->hvalue[i]) MHD_add_response_header(r, resp->hname[i], resp->hvalue[i]);
+    api_resp_free(resp);
+    return send_reply(l, conn, rq, 200, r, false);
+}
+
 /* ---- the request life cycle --------------------------------------------- */
 
 static const char *lookup_header(void *hctx, const char *name)
@@ -255,6 +454,11 @@ static enum MHD_Result dispatch(const listener *l, struct MHD_Connection *conn, 
     ws_err_clear();
     api_dispatch(rq->r, &req, &resp);
     buf_free(&rq->body);
+    if (resp.stream.next) {
+        if (resp.status == 200) return send_stream(l, conn, rq, &resp);
+        if (resp.stream.free) resp.stream.free(resp.stream.ctx);
+        memset(&resp.stream, 0, sizeof resp.stream);
+    }
     return send_api(l, conn, rq, &resp);
 }
 
@@ -435,7 +639,8 @@ static ws_err start_listener(http_server *s, int which, const char *addr, unsign
                        addr);
     l->srv = s;
     l->tls = which == L_TLS;
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME;
     if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
     struct MHD_OptionItem ops[16];
     int n = 0;
@@ -444,7 +649,7 @@ static ws_err start_listener(http_server *s, int which, const char *addr, unsign
     OPT(MHD_OPTION_SOCK_ADDR, 0, &ss);
     OPT(MHD_OPTION_THREAD_POOL_SIZE, threads, NULL);
     OPT(MHD_OPTION_CONNECTION_TIMEOUT, 30, NULL);
-    OPT(MHD_OPTION_CONNECTION_LIMIT, 4096, NULL);
+    OPT(MHD_OPTION_CONNECTION_LIMIT, CONN_LIMIT, NULL);
     /* Per-connection pool for request headers and reply headers: 16 KiB
      * takes ~12 KiB of request headers (431 beyond) and halves the pool
      * clearing libmicrohttpd does on every request (measured with perf). */
@@ -481,7 +686,26 @@ static void free_server(http_server *s)
     free(s->web_dir);
     http_router_free(s->router);
     http_metrics_free(s->metrics);
+    pthread_cond_destroy(&s->tcond);
+    pthread_mutex_destroy(&s->smu);
     free(s);
+}
+
+/* Raise the open-file limit to its hard limit: each event stream holds a
+ * socket, and the default soft limit (1,024) would stop at a few hundred. */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
+    rlim_t was = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max;
+    char a[24], b[24];
+    snprintf(a, sizeof a, "%llu", (unsigned long long)was);
+    snprintf(b, sizeof b, "%llu", (unsigned long long)rl.rlim_max);
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) log_warn("cannot raise the open-file limit", "soft", a);
+    else log_debug("open-file limit raised", "from", a, "to", b);
+    if (rl.rlim_max < 2 * CONN_LIMIT)
+        log_info("the open-file hard limit caps live streams", "limit", b);
 }
 
 ws_err http_start(const http_config *cfg, http_server **out)
@@ -492,6 +716,13 @@ ws_err http_start(const http_config *cfg, http_server **out)
     http_server *s = calloc(1, sizeof *s);
     if (!s) return ws_fail(WS_ENOMEM, NULL, "out of memory");
     ws_err rc = WS_OK;
+    pthread_mutex_init(&s->smu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->tcond, &ca);
+    pthread_condattr_destroy(&ca);
+    raise_nofile();
     s->max_body = cfg->max_body ? cfg->max_body : (size_t)1 << 20;
     s->db = cfg->db;
     if (cfg->web_dir && !(s->web_dir = strdup(cfg->web_dir))) {
@@ -513,6 +744,11 @@ ws_err http_start(const http_config *cfg, http_server **out)
     if (cfg->listen && (rc = start_listener(s, L_PLAIN, cfg->listen, (unsigned)threads))) goto fail;
     if (cfg->listen_tls && (rc = start_listener(s, L_TLS, cfg->listen_tls, (unsigned)threads)))
         goto fail;
+    if (pthread_create(&s->timer, NULL, sse_timer, s) != 0) {
+        rc = ws_fail(WS_EINTERNAL, NULL, "cannot start the stream timer thread");
+        goto fail;
+    }
+    s->timer_on = true;
     char nt[16];
     snprintf(nt, sizeof nt, "%d", threads);
     log_info("http listening", "http", cfg->listen ? cfg->listen : "off", "https",
@@ -533,12 +769,31 @@ void http_stop(http_server *s)
     MHD_socket ls[2] = {MHD_INVALID_SOCKET, MHD_INVALID_SOCKET};
     for (int i = 0; i < 2; i++)
         if (s->l[i].d) ls[i] = MHD_quiesce_daemon(s->l[i].d);
+    /* Streams end at their next read (sse_read sees stopping); parked ones
+     * are resumed here, and one that parks after this sweep resumes itself.
+     * They do not hold up the wait for ordinary requests. */
+    sse_sweep(s, false);
     int64_t until = clock_mono_ms() + STOP_WAIT_MS;
-    while (atomic_load(&s->in_flight) > 0 && clock_mono_ms() < until) {
+    while (atomic_load(&s->in_flight) > atomic_load(&s->nstreams) && clock_mono_ms() < until) {
         struct timespec t = {0, 10 * 1000 * 1000};
         nanosleep(&t, NULL);
     }
-    int left = atomic_load(&s->in_flight);
+    /* Give the streams a moment to send their last chunk and close. */
+    int64_t streams_until = clock_mono_ms() + 2000;
+    while (atomic_load(&s->nstreams) > 0 && clock_mono_ms() < streams_until) {
+        sse_sweep(s, false);
+        struct timespec t = {0, 10 * 1000 * 1000};
+        nanosleep(&t, NULL);
+    }
+    if (s->timer_on) {
+        pthread_mutex_lock(&s->smu);
+        s->timer_stop = true;
+        pthread_cond_signal(&s->tcond);
+        pthread_mutex_unlock(&s->smu);
+        pthread_join(s->timer, NULL);
+        s->timer_on = false;
+    }
+    int left = atomic_load(&s->in_flight) - atomic_load(&s->nstreams);
     if (left > 0) {
         char n[16];
         snprintf(n, sizeof n, "%d", left);

@@ -706,6 +706,12 @@ const store_migration store_migrations[] = {
      ");\n"
      "CREATE INDEX alarm_events_alarm ON alarm_events(alarm_id, seq);\n"
      "CREATE INDEX alarm_events_unit ON alarm_events(unit_id, at);\n"
+     "CREATE TABLE alarm_pictures (\n"       /* AI-camera pictures of an alarm */
+     "  alarm_id INTEGER NOT NULL,\n"
+     "  attachment_id INTEGER NOT NULL REFERENCES attachments(id),\n"
+     "  at INTEGER NOT NULL,\n"
+     "  PRIMARY KEY (alarm_id, attachment_id)\n"
+     ");\n"
      "ALTER TABLE series_chunks ADD COLUMN wal_seq INTEGER NOT NULL DEFAULT 0;\n"
      "CREATE INDEX series_chunks_wal ON series_chunks(wal_seq);\n"},
 };

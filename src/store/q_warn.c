@@ -61,3 +61,9 @@ const char Q_ALARM_GET[] = "SELECT " ALARM_COLS ALARM_FROM "WHERE a.id = $1";
 const char Q_ALARM_EVENTS[] =
     "SELECT seq, at, kind, level, coalesce(state_from, ''), coalesce(state_to, ''), "
     "coalesce(who, ''), coalesce(person_id, 0) FROM alarm_events WHERE alarm_id = $1 ORDER BY seq";
+
+const char Q_ALARM_PICTURE_INSERT[] =
+    "INSERT INTO alarm_pictures (alarm_id, attachment_id, at) VALUES ($1, $2, $3)";
+
+const char Q_ALARM_PICTURES[] =
+    "SELECT attachment_id FROM alarm_pictures WHERE alarm_id = $1 ORDER BY attachment_id";

@@ -12,5 +12,7 @@ extern const char Q_ALARM_COUNTERS[];
 extern const char Q_ALARM_LIST[];
 extern const char Q_ALARM_GET[];
 extern const char Q_ALARM_EVENTS[];
+extern const char Q_ALARM_PICTURE_INSERT[];
+extern const char Q_ALARM_PICTURES[];
 
 #endif

@@ -40,45 +40,6 @@
 #include "telemetry/point.h"
 #include "telemetry/series.h"
 
-#define PEND_MAX 1024      /* alarm events queued before a persist */
-#define HUB_ALARM_SLOTS 8192
-#define HUB_VALUE_SLOTS 16384
-
-typedef struct pend {
-    alarm_event ev;
-    double value;
-    int64_t src_ms;
-    int64_t person_id;
-    char title[160];
-    char tag[WS_TAG_MAX + 1];
-    int64_t point_id;
-    alarm closed; /* AEV_CLOSE: the alarm as it left the table */
-} pend;
-
-struct warn {
-    warn_config cfg;
-    pthread_mutex_t mu;
-    store *dur;            /* own store: one connection, synchronous=FULL */
-    alarm_table *alarms;
-    wpoint *pts;
-    size_t npts, cap_pts;
-    uint32_t *index;       /* tag hash → pts index + 1, 0 empty */
-    size_t index_cap;
-    warn_journal j;
-    bool journaled;
-    pend *pend;
-    int npend;
-    struct hub *ahub, *vhub;
-    bool series_down;      /* the series-store system alarm is up */
-    int64_t last_checkpoint_ms;
-    pthread_t thread;
-    bool thread_on;
-    _Atomic bool stop;
-    pthread_mutex_t wait_mu;
-    pthread_cond_t wait_cv;
-    _Atomic uint64_t n_readings, n_late, n_unknown, n_skewed, n_failed, n_alarm_events;
-};
-
 static const audit_col alarm_cols[] = {
     {"id", AC_INT},          {"rule_id", AC_INT},       {"source_id", AC_INT},
     {"point_id", AC_INT},    {"unit_id", AC_INT},       {"level", AC_INT},
@@ -290,6 +251,11 @@ static const char *cond_title(int cond)
 static void queue_events(warn *w, const alarm_events *ev, const wpoint *p, int cond, double value,
                          int64_t src_ms, int64_t person_id, const char *title);
 
+void queue_events_ext(warn *w, const alarm_events *ev, const wpoint *p, int64_t src_ms, const char *title)
+{
+    queue_events(w, ev, p, -1, NAN, src_ms, 0, title);
+}
+
 static ws_err bind_opt_ms(store_stmt *st, int i, int64_t v) { return store_bind_opt_int(st, i, v); }
 
 /* Write one alarm's row (insert on raise, update otherwise). */
@@ -401,7 +367,7 @@ static void publish(warn *w, const pend *p)
 /* Write the queued events in one fsynced transaction, then publish them.
  * Under w->mu. On failure the events stay queued for the next try (the
  * alarm table already holds the state; nothing is lost while running). */
-static ws_err persist(warn *w, const audit_actor *actor)
+ws_err persist(warn *w, const audit_actor *actor)
 {
     if (!w->npend) return WS_OK;
     store_conn *c = NULL;
@@ -837,6 +803,7 @@ void warn_close(warn *w)
     hub_free(w->ahub);
     hub_free(w->vhub);
     free(w->pend);
+    free(w->cams);
     free(w->pts);
     free(w->index);
     pthread_cond_destroy(&w->wait_cv);
@@ -890,10 +857,19 @@ ws_err warn_metrics(void *ctx, buf *out)
         "# TYPE alarm_events_total counter\nalarm_events_total %llu\n"
         "# HELP alarms_open Open alarms.\n# TYPE alarms_open gauge\nalarms_open %zu\n"
         "# HELP points_evaluated Points in the engine's cache.\n# TYPE points_evaluated gauge\n"
-        "points_evaluated %zu\n",
+        "points_evaluated %zu\n"
+        "# HELP camera_events_total AI-camera events received (heartbeats included).\n"
+        "# TYPE camera_events_total counter\ncamera_events_total %llu\n"
+        "# HELP camera_refused_total Camera pushes refused for their credentials.\n"
+        "# TYPE camera_refused_total counter\ncamera_refused_total %llu\n"
+        "# HELP camera_bad_payloads_total Camera pushes that did not decode.\n"
+        "# TYPE camera_bad_payloads_total counter\ncamera_bad_payloads_total %llu\n",
         (unsigned long long)s.readings, (unsigned long long)s.late, (unsigned long long)s.unknown_tag,
         (unsigned long long)s.skewed, (unsigned long long)s.failed,
-        (unsigned long long)s.alarm_events, s.open_alarms, s.points);
+        (unsigned long long)s.alarm_events, s.open_alarms, s.points,
+        (unsigned long long)atomic_load(&((warn *)ctx)->n_camera_events),
+        (unsigned long long)atomic_load(&((warn *)ctx)->n_camera_refused),
+        (unsigned long long)atomic_load(&((warn *)ctx)->n_camera_bad));
 }
 
 /* ------------------------------------------------------------ operators */

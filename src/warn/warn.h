@@ -29,8 +29,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "core/buf.h"
 #include "core/err.h"
+#include "ingest/camera.h"
 #include "ingest/reading.h"
 #include "org/org.h"
 #include "store/store.h"
@@ -132,6 +135,46 @@ typedef struct warn_value_msg {
     uint8_t quality;
     char unit_path[128];
 } warn_value_msg;
+
+/* ----------------------------------------------------------- cameras
+ * (camera.c). Configured once at start from DATA/integrations.json
+ * "cameras"; the pointers stay valid until warn_close. */
+#define WARN_CAM_MAP_MAX 16
+#define WARN_CAMERAS_MAX 256
+typedef struct warn_camera {
+    char code[64];          /* the device's code in the register */
+    char vendor_name[16];   /* "hikvision" | "dahua" */
+    uint8_t vendor;         /* ws_cam_vendor */
+    char user[64], password[128]; /* push Basic auth (Hikvision) / stream digest (Dahua); never logged */
+    char base_url[256];     /* Dahua: where its event stream is read */
+    int offset_min;         /* the camera's zone for times sent without an offset */
+    unsigned nmap;
+    char match[WARN_CAM_MAP_MAX][64];
+    ws_cam_rule map[WARN_CAM_MAP_MAX]; /* vendor event / rule name → violation */
+    int64_t device_id, unit_id;
+    char name[96];
+    char unit_path[128];
+} warn_camera;
+
+/* Parse and resolve the "cameras" array strictly (refusals name
+ * cameras[i].key); a camera's device must exist. Call once. */
+ws_err warn_cameras_configure(warn *w, const json_t *arr);
+size_t warn_camera_count(warn *w);
+const warn_camera *warn_camera_at(warn *w, size_t i);
+/* A decoded event of cam (Dahua stream callback): raise or clear its alarm. */
+void warn_camera_event(warn *w, const warn_camera *cam, const ws_camera_event *ev);
+
+typedef struct warn_camera_result {
+    int64_t alarm_id;        /* the alarm raised (0 none: heartbeat, "other", a stop) */
+    int violation;           /* ws_violation */
+    size_t pictures, pictures_refused;
+} warn_camera_result;
+/* A Hikvision ISAPI push to camera `code`: Basic credentials checked in
+ * constant time (WS_EUNAUTH, unknown cameras alike), decoded (WS_EINVAL /
+ * WS_EMEDIA, counted with a sample for /metrics), pictures stored through
+ * the attachment store and linked to the alarm. */
+ws_err warn_camera_push(warn *w, const char *code, const char *authorization, const char *content_type,
+                        const void *body, size_t len, warn_camera_result *res);
 
 /* Operator actions, each checked (auth "alarm.ack" etc. on the alarm's unit),
  * fsynced with its evidence-log leaf, published. WS_ENOTFOUND when the alarm

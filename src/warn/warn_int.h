@@ -11,6 +11,8 @@
 #include "alarm/alarm.h"
 #include "alarm/threshold.h"
 #include "ingest/reading.h"
+#include "audit/audit.h"
+#include "store/store.h"
 #include "warn/warn.h"
 
 #include "warn/journal.h"
@@ -44,5 +46,58 @@ typedef struct wpoint {
     int64_t stale_after_ms;  /* 0 = no stale check */
     bool stale;
 } wpoint;
+
+/* ------------------------------------------------------------ engine */
+
+#define PEND_MAX 1024      /* alarm events queued before a persist */
+#define HUB_ALARM_SLOTS 8192
+#define HUB_VALUE_SLOTS 16384
+
+typedef struct pend {
+    alarm_event ev;
+    double value;
+    int64_t src_ms;
+    int64_t person_id;
+    char title[160];
+    char tag[WS_TAG_MAX + 1];
+    int64_t point_id;
+    alarm closed; /* AEV_CLOSE: the alarm as it left the table */
+} pend;
+
+struct warn {
+    warn_config cfg;
+    pthread_mutex_t mu;
+    store *dur;            /* own store: one connection, synchronous=FULL */
+    alarm_table *alarms;
+    wpoint *pts;
+    size_t npts, cap_pts;
+    uint32_t *index;       /* tag hash → pts index + 1, 0 empty */
+    size_t index_cap;
+    warn_journal j;
+    bool journaled;
+    pend *pend;
+    int npend;
+    struct hub *ahub, *vhub;
+    bool series_down;      /* the series-store system alarm is up */
+    int64_t last_checkpoint_ms;
+    pthread_t thread;
+    bool thread_on;
+    _Atomic bool stop;
+    pthread_mutex_t wait_mu;
+    pthread_cond_t wait_cv;
+    _Atomic uint64_t n_readings, n_late, n_unknown, n_skewed, n_failed, n_alarm_events;
+    warn_camera *cams;     /* configured once at start (warn_cameras_configure) */
+    size_t ncams;
+    _Atomic uint64_t n_camera_events, n_camera_refused, n_camera_bad;
+    char camera_bad_sample[256];
+};
+
+/* Write the queued alarm events in one fsynced transaction and publish
+ * them (warn.c). Under w->mu. */
+ws_err persist(warn *w, const audit_actor *actor);
+/* Queue the events of one alarm call with a title (raise) and no reading. */
+void queue_events_ext(warn *w, const alarm_events *ev, const wpoint *p, int64_t src_ms, const char *title);
+
+#define WARN_RULE_CAMERA_BASE 200
 
 #endif

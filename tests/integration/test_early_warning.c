@@ -508,12 +508,115 @@ static void t_plant_adapters(void **state)
     waitpid(bpid, NULL, 0);
 }
 
+/* ------------------------------------------------------------- cameras */
+
+static void t_camera_push(void **state)
+{
+    (void)state;
+    T t;
+    setup(&t, "sqlite");
+    char b[512];
+    snprintf(b, sizeof b, "{\"unit_id\":%lld,\"code\":\"CAM-01\",\"name\":\"罐区北门\","
+             "\"kind\":\"camera\",\"protocol\":\"camera\"}", t.area);
+    long long dev = post_id(&t, "/api/v1/devices", b);
+    assert_int_equal(ws_server_stop(&t.s), 0);
+    char path[400];
+    snprintf(path, sizeof path, "%s/integrations.json", t.s.dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "{\"cameras\":[{\"code\":\"CAM-01\",\"vendor\":\"hikvision\",\"user\":\"cam\","
+               "\"password\":\"pw-123\",\"map\":{\"吸烟检测\":\"smoking\"}}]}");
+    fclose(f);
+    assert_int_equal(ws_server_restart(&t.s), 0);
+    assert_int_equal(ws_login(&t.s, "admin", WS_ADMIN_PW, t.tok), 200);
+
+    /* XML intrusion push: wrong credentials are refused, right ones raise 报警 */
+    const char *xml =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><EventNotificationAlert version=\"2.0\">"
+        "<channelID>1</channelID><dateTime>2026-11-28T08:15:30+08:00</dateTime>"
+        "<activePostCount>1</activePostCount><eventType>fielddetection</eventType>"
+        "<eventState>active</eventState><channelName>北门</channelName></EventNotificationAlert>";
+    json_t *r = NULL;
+    long st = ws_http(&t.s, "POST", "/api/v1/cameras/CAM-01/events", NULL, xml, strlen(xml),
+                      "application/xml", &r, NULL);
+    assert_int_equal(st, 401);
+    json_decref(r);
+    /* basic auth: cam:pw-123 */
+    char url[128];
+    snprintf(url, sizeof url, "%s/api/v1/cameras/CAM-01/events", t.s.base);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "curl -s -o /dev/null -w '%%{http_code}' -u cam:wrong -H 'Content-Type: application/xml' "
+             "--data-binary @- %s <<'EOF'\n%s\nEOF", url, xml);
+    FILE *p = popen(cmd, "r");
+    char code[8] = "";
+    assert_non_null(fgets(code, sizeof code, p));
+    pclose(p);
+    assert_string_equal(code, "401");
+    snprintf(cmd, sizeof cmd,
+             "curl -s -o /dev/null -w '%%{http_code}' -u cam:pw-123 -H 'Content-Type: application/xml' "
+             "--data-binary @- %s <<'EOF'\n%s\nEOF", url, xml);
+    p = popen(cmd, "r");
+    assert_non_null(fgets(code, sizeof code, p));
+    pclose(p);
+    assert_string_equal(code, "200");
+    json_t *al = NULL;
+    assert_int_equal(ws_req(&t.s, "GET", "/api/v1/alarms?level=2", t.tok, NULL, &al), 200);
+    json_t *a = json_array_get(json_object_get(al, "items"), 0);
+    assert_int_equal(json_integer_value(json_object_get(a, "source_id")), dev);
+    assert_non_null(strstr(json_string_value(json_object_get(a, "title")), "区域入侵"));
+    json_decref(al);
+
+    /* multipart JSON fire event with a JPEG: 紧急 with its picture */
+    char body_path[400];
+    snprintf(body_path, sizeof body_path, "%s/push.bin", t.s.dir);
+    f = fopen(body_path, "wb");
+    fprintf(f, "--b\r\nContent-Type: application/json\r\n\r\n"
+               "{\"channelID\":1,\"dateTime\":\"2026-11-28T08:20:00+08:00\",\"eventType\":\"fireDetection\","
+               "\"eventState\":\"active\",\"activePostCount\":1}\r\n"
+               "--b\r\nContent-Disposition: form-data; name=\"pic\"; filename=\"fire.jpg\"\r\n"
+               "Content-Type: image/jpeg\r\n\r\n");
+    FILE *jp = fopen("tests/data/photo-gps.jpg", "rb");
+    assert_non_null(jp);
+    char buf[65536];
+    size_t k;
+    while ((k = fread(buf, 1, sizeof buf, jp)) > 0) fwrite(buf, 1, k, f);
+    fclose(jp);
+    fprintf(f, "\r\n--b--\r\n");
+    fclose(f);
+    snprintf(cmd, sizeof cmd,
+             "curl -s -o /dev/null -w '%%{http_code}' -u cam:pw-123 "
+             "-H 'Content-Type: multipart/form-data; boundary=b' --data-binary @%s %s", body_path, url);
+    p = popen(cmd, "r");
+    assert_non_null(fgets(code, sizeof code, p));
+    pclose(p);
+    assert_string_equal(code, "200");
+    assert_int_equal(ws_req(&t.s, "GET", "/api/v1/alarms?level=3", t.tok, NULL, &al), 200);
+    a = json_array_get(json_object_get(al, "items"), 0);
+    long long fire = json_integer_value(json_object_get(a, "id"));
+    assert_non_null(strstr(json_string_value(json_object_get(a, "title")), "烟火"));
+    json_decref(al);
+    char pth[64];
+    snprintf(pth, sizeof pth, "/api/v1/alarms/%lld", fire);
+    assert_int_equal(ws_req(&t.s, "GET", pth, t.tok, NULL, &r), 200);
+    assert_int_equal(json_array_size(json_object_get(r, "pictures")), 1);
+    json_decref(r);
+    /* a malformed push is counted, never stored */
+    snprintf(cmd, sizeof cmd,
+             "curl -s -o /dev/null -w '%%{http_code}' -u cam:pw-123 -H 'Content-Type: application/xml' "
+             "--data-binary '<EventNotificationAlert><eventType>' %s", url);
+    p = popen(cmd, "r");
+    assert_non_null(fgets(code, sizeof code, p));
+    pclose(p);
+    assert_string_equal(code, "400");
+    ws_server_destroy(&t.s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_lifecycle_sqlite), cmocka_unit_test(t_lifecycle_pg),
         cmocka_unit_test(t_kill9_sqlite),     cmocka_unit_test(t_kill9_pg),
-        cmocka_unit_test(t_plant_adapters),
+        cmocka_unit_test(t_plant_adapters),   cmocka_unit_test(t_camera_push),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
