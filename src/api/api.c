@@ -29,6 +29,8 @@
 #include <strings.h>
 
 #include "core/log.h"
+#include "ledger/ledger.h"
+#include "plant/plant.h"
 
 #define JSON_TYPE "application/json; charset=utf-8"
 #define REPLY_CAP (64u << 20)
@@ -49,6 +51,8 @@ static struct warn *warn_ptr;
 ws_err api_init(const api_config *c)
 {
     ws_err rc = auth_init();
+    /* the plant registers compute shifts in units' zones (api_plant, on-duty) */
+    if (!rc) rc = plant_init(ledger_tz_offset);
     if (rc) return rc;
     cfg.db = c ? c->db : NULL;
     series_store_ptr = c ? c->series : NULL;
@@ -99,9 +103,10 @@ static void routes_build(void)
     add_routes(api_attach_routes, api_attach_nroutes);
     add_routes(api_riskmap_routes, api_riskmap_nroutes);
     add_routes(api_telemetry_routes, api_telemetry_nroutes);
+    add_routes(api_notify_routes, api_notify_nroutes);
+    add_routes(api_plant_routes, api_plant_nroutes);
     add_routes(api_ingest_routes, api_ingest_nroutes);
     add_routes(api_alarm_routes, api_alarm_nroutes);
-    add_routes(api_alarmkpi_routes, api_alarmkpi_nroutes);
 }
 
 const api_route *const *api_route_table(size_t *n)

@@ -95,12 +95,14 @@ extern const api_route api_inspection_routes[];
 extern const size_t api_inspection_nroutes;
 extern const api_route api_telemetry_routes[];
 extern const size_t api_telemetry_nroutes;
+extern const api_route api_notify_routes[];
+extern const size_t api_notify_nroutes;
+extern const api_route api_plant_routes[];
+extern const size_t api_plant_nroutes;
 extern const api_route api_ingest_routes[];
 extern const size_t api_ingest_nroutes;
 extern const api_route api_alarm_routes[];
 extern const size_t api_alarm_nroutes;
-extern const api_route api_alarmkpi_routes[];
-extern const size_t api_alarmkpi_nroutes;
 
 /* Global set-up: the store the API works on and the body cap. */
 typedef struct api_config {

@@ -42,6 +42,8 @@ typedef struct world {
     char unit_code[2][32];
     long long risk[2][5]; /* risk object, unit, event, measure, task: made on first use */
     long long device[2], point[2]; /* {device}, {point}: made on first use */
+    long long channel; /* {channel}: a notification channel, made on first use */
+    long long plant[2][5]; /* {shift} {roster} {equipment} {workorder} {bypass}: made on first use */
     long long alarm[2];            /* {alarm}: made on first use */
     int n;
 } world;
@@ -195,7 +197,13 @@ static const tmpl tmpls[] = {
     {"GET", "/api/v1/points/{id}", "/api/v1/points/{point}", NULL, NULL},
     {"PATCH", "/api/v1/points/{id}", "/api/v1/points/{point}", "{\"name\":\"测点{n}\"}", NULL},
     {"GET", "/api/v1/points/{id}/history", "/api/v1/points/{point}/history", NULL, NULL},
-    {"GET", "/api/v1/alarms/kpi", "/api/v1/alarms/kpi?unit_id={unit}", NULL, NULL},
+    {"GET", "/api/v1/notify/channels", "/api/v1/notify/channels", NULL, NULL},
+    {"POST", "/api/v1/notify/channels", "/api/v1/notify/channels",
+     "{\"kind\":\"webhook\",\"name\":\"hook{n}\",\"url\":\"http://127.0.0.1:9/hook\"}", NULL},
+    {"PATCH", "/api/v1/notify/channels/{id}", "/api/v1/notify/channels/{channel}", "{\"name\":\"通道{n}\"}", NULL},
+    {"POST", "/api/v1/notify/channels/{id}/actions/test", "/api/v1/notify/channels/{channel}/actions/test", "{}",
+     NULL},
+    {"GET", "/api/v1/notify/outbox", "/api/v1/notify/outbox", NULL, NULL},
     {"POST", "/api/v1/ingest", "/api/v1/ingest", "NO-SUCH-TAG 1\n", "text/plain"},
     {"GET", "/api/v1/alarms", "/api/v1/alarms?state=all", NULL, NULL},
     {"GET", "/api/v1/alarms/{id}", "/api/v1/alarms/{alarm}", NULL, NULL},
@@ -205,6 +213,38 @@ static const tmpl tmpls[] = {
     {"POST", "/api/v1/alarms/{id}/actions/unshelve", "/api/v1/alarms/{fshelved}/actions/unshelve", "{}", NULL},
     {"POST", "/api/v1/alarms/{id}/actions/close", "/api/v1/alarms/{frtn}/actions/close",
      "{\"cause\":\"泄漏\",\"action\":\"紧固法兰\"}", NULL},
+    /* Plant registers: {fshift}, {froster}, {fworkorder}, {fbypass} are fresh ones; {soon} an
+     * RFC 3339 time an hour ahead. */
+    {"GET", "/api/v1/shifts", "/api/v1/shifts", NULL, NULL},
+    {"POST", "/api/v1/shifts", "/api/v1/shifts",
+     "{\"unit_id\":{unit},\"name\":\"班{n}\",\"start\":\"08:00\",\"length_min\":720}", NULL},
+    {"GET", "/api/v1/shifts/{id}", "/api/v1/shifts/{shift}", NULL, NULL},
+    {"PATCH", "/api/v1/shifts/{id}", "/api/v1/shifts/{shift}", "{\"name\":\"白班{n}\"}", NULL},
+    {"GET", "/api/v1/roster-entries", "/api/v1/roster-entries", NULL, NULL},
+    {"POST", "/api/v1/roster-entries", "/api/v1/roster-entries",
+     "{\"entries\":[{\"shift_id\":{fshift},\"person_id\":{person},\"day\":\"2026-03-10\",\"role\":\"grid_leader\"}]}", NULL},
+    {"GET", "/api/v1/roster-entries/{id}", "/api/v1/roster-entries/{roster}", NULL, NULL},
+    {"DELETE", "/api/v1/roster-entries/{id}", "/api/v1/roster-entries/{froster}", NULL, NULL},
+    {"GET", "/api/v1/units/{id}/on-duty", "/api/v1/units/{unit}/on-duty?role=grid_leader", NULL, NULL},
+    {"GET", "/api/v1/equipment", "/api/v1/equipment", NULL, NULL},
+    {"POST", "/api/v1/equipment", "/api/v1/equipment",
+     "{\"unit_id\":{unit},\"code\":\"EQ{n}\",\"name\":\"进料泵\",\"kind\":\"pump\"}", NULL},
+    {"GET", "/api/v1/equipment/{id}", "/api/v1/equipment/{equipment}", NULL, NULL},
+    {"PATCH", "/api/v1/equipment/{id}", "/api/v1/equipment/{equipment}", "{\"name\":\"泵{n}\"}", NULL},
+    {"GET", "/api/v1/work-orders", "/api/v1/work-orders", NULL, NULL},
+    {"POST", "/api/v1/work-orders", "/api/v1/work-orders",
+     "{\"equipment_id\":{equipment},\"title\":\"工单{n}\"}", NULL},
+    {"GET", "/api/v1/work-orders/{id}", "/api/v1/work-orders/{workorder}", NULL, NULL},
+    {"PATCH", "/api/v1/work-orders/{id}", "/api/v1/work-orders/{workorder}", "{\"title\":\"工单{n}\"}", NULL},
+    {"POST", "/api/v1/work-orders/{id}/actions/{action}", "/api/v1/work-orders/{fworkorder}/actions/start",
+     "{}", NULL},
+    {"GET", "/api/v1/bypasses", "/api/v1/bypasses", NULL, NULL},
+    {"POST", "/api/v1/bypasses", "/api/v1/bypasses",
+     "{\"unit_id\":{unit},\"point_id\":{point},\"interlock\":\"联锁{n}\",\"reason\":\"检修\","
+     "\"measures\":\"专人监护\",\"requested_by_person_id\":{person},\"expires_at\":\"{soon}\"}", NULL},
+    {"GET", "/api/v1/bypasses/{id}", "/api/v1/bypasses/{bypass}", NULL, NULL},
+    {"POST", "/api/v1/bypasses/{id}/actions/{action}", "/api/v1/bypasses/{fbypass}/actions/approve",
+     "{\"approver_person_id\":{fperson}}", NULL},
     {"GET", "/api/v1/attachments/{id}", "/api/v1/attachments/{attach}", NULL, NULL},
     {"GET", "/api/v1/attachments/{id}/thumb", "/api/v1/attachments/{attach}/thumb", NULL, NULL},
 };
@@ -433,6 +473,73 @@ static long long make_alarm(world *w, int side, char mode)
     return id;
 }
 
+static void expand(world *w, const char *t, int side, int c, char *out, size_t cap);
+
+/* The plant placeholders ({shift} {roster} {equipment} {workorder} {bypass}
+ * and their fresh {f...} forms, {soon}) into v; false for other keys. Made
+ * by the root admin in the side's unit. */
+static bool plant_ref(world *w, const char *key, int side, int c, char *v, size_t cap)
+{
+    static const char *const kinds[5] = {"shift", "roster", "equipment", "workorder", "bypass"};
+    char b[768], x[64], y[64];
+    if (!strcmp(key, "soon")) {
+        time_t t = time(NULL) + 3600;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(v, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        return true;
+    }
+    bool fresh = key[0] == 'f';
+    int k = 0;
+    while (k < 5 && strcmp(key + fresh, kinds[k])) k++;
+    if (k == 5) return false;
+    long long *slot = &w->plant[side][k];
+    if (*slot && !fresh) {
+        snprintf(v, cap, "%lld", *slot);
+        return true;
+    }
+    long long id = 0;
+    switch (k) {
+    case 0:
+        snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"班次%d\",\"start\":\"20:00\",\"length_min\":720}",
+                 w->unit[side], ++w->n);
+        id = post_id(w, "/api/v1/shifts", b);
+        break;
+    case 1: {
+        expand(w, "{fshift}", side, c, x, sizeof x);
+        snprintf(b, sizeof b, "{\"entries\":[{\"shift_id\":%s,\"person_id\":%lld,\"day\":\"2026-03-10\","
+                 "\"role\":\"operator\"}]}", x, w->person[side]);
+        json_t *r = NULL;
+        long st = ws_req(&w->s, "POST", "/api/v1/roster-entries", w->root_tok, b, &r);
+        if (st != 201) fail_msg("setup POST /api/v1/roster-entries -> %ld", st);
+        id = json_integer_value(json_object_get(json_array_get(json_object_get(r, "items"), 0), "id"));
+        json_decref(r);
+        break;
+    }
+    case 2:
+        snprintf(b, sizeof b, "{\"unit_id\":%lld,\"code\":\"PE%d\",\"name\":\"压缩机\",\"kind\":\"compressor\"}",
+                 w->unit[side], ++w->n);
+        id = post_id(w, "/api/v1/equipment", b);
+        break;
+    case 3:
+        expand(w, "{equipment}", side, c, x, sizeof x);
+        snprintf(b, sizeof b, "{\"equipment_id\":%s,\"title\":\"检修%d\"}", x, ++w->n);
+        id = post_id(w, "/api/v1/work-orders", b);
+        break;
+    case 4:
+        expand(w, "{point}", side, c, x, sizeof x);
+        expand(w, "{soon}", side, c, y, sizeof y);
+        snprintf(b, sizeof b, "{\"unit_id\":%lld,\"point_id\":%s,\"interlock\":\"联锁%d\",\"reason\":\"检修\","
+                 "\"measures\":\"专人监护\",\"requested_by_person_id\":%lld,\"expires_at\":\"%s\"}",
+                 w->unit[side], x, ++w->n, w->person[side], y);
+        id = post_id(w, "/api/v1/bypasses", b);
+        break;
+    }
+    if (!fresh) *slot = id;
+    snprintf(v, cap, "%lld", id);
+    return true;
+}
+
 /* Expand a template for side (0 in, 1 out) and column c. */
 static void expand(world *w, const char *t, int side, int c, char *out, size_t cap)
 {
@@ -490,6 +597,13 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
             snprintf(v, sizeof v, "%lld", make_alarm(w, side, key[1] == 'r' ? 'r' : key[1] == 's' ? 's' : 0));
         } else if (!strcmp(key, "until")) {
             clock_format_rfc3339(((int64_t)time(NULL) + 3600) * 1000, v, sizeof v);
+        } else if (!strcmp(key, "channel")) {
+            if (!w->channel) {
+                snprintf(b, sizeof b, "{\"kind\":\"webhook\",\"name\":\"perm-hook%d\","
+                         "\"url\":\"http://127.0.0.1:9/hook\"}", ++w->n);
+                w->channel = post_id(w, "/api/v1/notify/channels", b);
+            }
+            snprintf(v, sizeof v, "%lld", w->channel);
         } else if (!strcmp(key, "device") || !strcmp(key, "point")) {
             bool dev = key[0] == 'd';
             long long *slot = dev ? &w->device[side] : &w->point[side];
@@ -580,6 +694,7 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
             put(out, cap, &n, txt);
             free(txt);
             continue;
+        } else if (plant_ref(w, key, side, c, v, sizeof v)) {
         } else fail_msg("unknown placeholder {%s}", key);
         put(out, cap, &n, v);
     }
@@ -587,8 +702,8 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
 
 static void matrix(void **state)
 {
-    static row rows[200];
-    int nrows = load_rows(rows, 200);
+    static row rows[400];
+    int nrows = load_rows(rows, (int)(sizeof rows / sizeof rows[0]));
     /* Every route has a row, every row a route, every route a template. */
     size_t nr;
     const api_route *const *routes = api_route_table(&nr);
