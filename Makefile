@@ -103,6 +103,8 @@ FUZZ_EXTRA_fuzz_dahua := src/ingest/dahua.c
 FUZZ_EXTRA_fuzz_modbus_cfg := src/ingest/modbus.c src/ingest/line.c src/core/log.c
 FUZZ_LIBS_fuzz_modbus_cfg := $(shell pkg-config --libs libmodbus 2>/dev/null) -lpthread -lm
 FUZZ_LIBS_fuzz_hikvision := $(shell pkg-config --libs expat 2>/dev/null)
+FUZZ_EXTRA_fuzz_rule := src/alarm/rule.c src/alarm/rule_json.c
+FUZZ_LIBS_fuzz_rule := -lm
 $(foreach f,$(FUZZ_BIN),$(eval $(f): $(FUZZ_EXTRA_$(notdir $(f)))))
 fuzz: $(FUZZ_BIN)
 

@@ -103,6 +103,7 @@ static void routes_build(void)
     add_routes(api_attach_routes, api_attach_nroutes);
     add_routes(api_riskmap_routes, api_riskmap_nroutes);
     add_routes(api_telemetry_routes, api_telemetry_nroutes);
+    add_routes(api_alarmrule_routes, api_alarmrule_nroutes);
     add_routes(api_notify_routes, api_notify_nroutes);
     add_routes(api_plant_routes, api_plant_nroutes);
     add_routes(api_ingest_routes, api_ingest_nroutes);

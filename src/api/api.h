@@ -95,6 +95,8 @@ extern const api_route api_inspection_routes[];
 extern const size_t api_inspection_nroutes;
 extern const api_route api_telemetry_routes[];
 extern const size_t api_telemetry_nroutes;
+extern const api_route api_alarmrule_routes[];
+extern const size_t api_alarmrule_nroutes;
 extern const api_route api_notify_routes[];
 extern const size_t api_notify_nroutes;
 extern const api_route api_plant_routes[];

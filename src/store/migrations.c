@@ -565,6 +565,21 @@ const store_migration store_migrations[] = {
      "  used_at INTEGER NOT NULL\n"
      ");\n"
      "CREATE INDEX notify_acklinks_expires ON notify_acklinks(expires_at);\n"},
+    {14, "alarm rule sets: versioned rule documents, exactly one active",
+     /* src/alarm/ruleset.c (docs/internals/alarm.md "Rules"). id is the
+      * version number (1, 2, ...; "id" because the evidence log hashes rows by
+      * it); doc the canonical JSON {"rules":[...]} of src/alarm/rule.h. The
+      * partial unique index keeps at most one active row; the code keeps at
+      * least one (the default set, version 1, is stored on first use). */
+     "CREATE TABLE alarm_rule_sets (\n"
+     "  id INTEGER PRIMARY KEY,\n"            /* the version */
+     "  doc TEXT NOT NULL,\n"
+     "  comment TEXT NOT NULL,\n"
+     "  created_by_person_id INTEGER,\n"     /* NULL: the system (default set) */
+     "  created_at INTEGER NOT NULL,\n"
+     "  active INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE UNIQUE INDEX alarm_rule_sets_one_active ON alarm_rule_sets(active) WHERE active = 1;\n"},
     {15, "plant registers: shift rosters, equipment and work orders, interlock bypasses",
      /* src/plant (docs/internals/plant.md). Shifts are per unit with a local
       * start (minutes after midnight in units.tz) and a length in wall-clock

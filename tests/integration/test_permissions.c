@@ -197,6 +197,11 @@ static const tmpl tmpls[] = {
     {"GET", "/api/v1/points/{id}", "/api/v1/points/{point}", NULL, NULL},
     {"PATCH", "/api/v1/points/{id}", "/api/v1/points/{point}", "{\"name\":\"测点{n}\"}", NULL},
     {"GET", "/api/v1/points/{id}/history", "/api/v1/points/{point}/history", NULL, NULL},
+    /* Alarm rule sets: version 1 is the default (stored on first read). */
+    {"GET", "/api/v1/alarm-rules", "/api/v1/alarm-rules", NULL, NULL},
+    {"POST", "/api/v1/alarm-rules", "/api/v1/alarm-rules", "{\"comment\":\"权限测试{n}\",\"rules\":[]}", NULL},
+    {"GET", "/api/v1/alarm-rules/{version}", "/api/v1/alarm-rules/1", NULL, NULL},
+    {"POST", "/api/v1/alarm-rules/{version}/actions/activate", "/api/v1/alarm-rules/1/actions/activate", "{}", NULL},
     {"GET", "/api/v1/notify/channels", "/api/v1/notify/channels", NULL, NULL},
     {"POST", "/api/v1/notify/channels", "/api/v1/notify/channels",
      "{\"kind\":\"webhook\",\"name\":\"hook{n}\",\"url\":\"http://127.0.0.1:9/hook\"}", NULL},
