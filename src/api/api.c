@@ -105,9 +105,11 @@ static void routes_build(void)
     add_routes(api_telemetry_routes, api_telemetry_nroutes);
     add_routes(api_alarmrule_routes, api_alarmrule_nroutes);
     add_routes(api_notify_routes, api_notify_nroutes);
+    add_routes(api_stream_routes, api_stream_nroutes);
     add_routes(api_plant_routes, api_plant_nroutes);
     add_routes(api_ingest_routes, api_ingest_nroutes);
     add_routes(api_alarm_routes, api_alarm_nroutes);
+    add_routes(api_alarmkpi_routes, api_alarmkpi_nroutes);
 }
 
 const api_route *const *api_route_table(size_t *n)

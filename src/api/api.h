@@ -33,6 +33,25 @@ typedef struct api_req {
     bool tls;
 } api_req;
 
+/* A live reply (server-sent events, src/api/api_stream.c): a handler that
+ * answers with a stream fills resp->stream and status 200; the HTTP layer
+ * sends it as text/event-stream, calling next() whenever the connection can
+ * take bytes and parking the connection (no thread) when next() has none.
+ * The HTTP layer owns it from then on and calls free() once. */
+typedef struct api_stream {
+    /* Write at most cap bytes of whole or continued events into buf; runs
+     * on a server thread and never blocks. Returns the bytes written, 0 when
+     * there is nothing now, -1 when the stream is over. */
+    long (*next)(void *ctx, char *buf, size_t cap);
+    /* Arrange for wake(arg) to be called once, from any thread, when next()
+     * may have more. Returns false (nothing arranged) when next() has more
+     * already. */
+    bool (*park)(void *ctx, void (*wake)(void *arg), void *arg);
+    /* Undo park (no wake after it returns) and free ctx. */
+    void (*free)(void *ctx);
+    void *ctx;
+} api_stream;
+
 typedef struct api_resp {
     int status;
     buf body;
@@ -40,6 +59,7 @@ typedef struct api_resp {
     const char *hname[API_MAX_HEADERS]; /* static names */
     char *hvalue[API_MAX_HEADERS];      /* owned values */
     int nheaders;
+    api_stream stream; /* a live reply when stream.next is set (api_stream above) */
 } api_resp;
 
 /* What a handler gets. conn is acquired for the request; the handler opens
@@ -99,12 +119,16 @@ extern const api_route api_alarmrule_routes[];
 extern const size_t api_alarmrule_nroutes;
 extern const api_route api_notify_routes[];
 extern const size_t api_notify_nroutes;
+extern const api_route api_stream_routes[];
+extern const size_t api_stream_nroutes;
 extern const api_route api_plant_routes[];
 extern const size_t api_plant_nroutes;
 extern const api_route api_ingest_routes[];
 extern const size_t api_ingest_nroutes;
 extern const api_route api_alarm_routes[];
 extern const size_t api_alarm_nroutes;
+extern const api_route api_alarmkpi_routes[];
+extern const size_t api_alarmkpi_nroutes;
 
 /* Global set-up: the store the API works on and the body cap. */
 typedef struct api_config {

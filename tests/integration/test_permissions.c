@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,6 +210,10 @@ static const tmpl tmpls[] = {
     {"POST", "/api/v1/notify/channels/{id}/actions/test", "/api/v1/notify/channels/{channel}/actions/test", "{}",
      NULL},
     {"GET", "/api/v1/notify/outbox", "/api/v1/notify/outbox", NULL, NULL},
+    {"GET", "/api/v1/alarms/kpi", "/api/v1/alarms/kpi?unit_id={unit}", NULL, NULL},
+    /* Live streams: the status only (stream_status). */
+    {"GET", "/api/v1/alarms/stream", "/api/v1/alarms/stream", NULL, "text/event-stream"},
+    {"GET", "/api/v1/points/stream", "/api/v1/points/stream?ids={point}", NULL, "text/event-stream"},
     {"POST", "/api/v1/ingest", "/api/v1/ingest", "NO-SUCH-TAG 1\n", "text/plain"},
     {"GET", "/api/v1/alarms", "/api/v1/alarms?state=all", NULL, NULL},
     {"GET", "/api/v1/alarms/{id}", "/api/v1/alarms/{alarm}", NULL, NULL},
@@ -253,6 +258,55 @@ static const tmpl tmpls[] = {
     {"GET", "/api/v1/attachments/{id}", "/api/v1/attachments/{attach}", NULL, NULL},
     {"GET", "/api/v1/attachments/{id}/thumb", "/api/v1/attachments/{attach}/thumb", NULL, NULL},
 };
+
+/* Live streams (ctype "text/event-stream") never end: the status comes from
+ * the headers and the exchange stops at the first byte of a 200's body; an
+ * error reply's envelope is read whole. */
+typedef struct sbody {
+    CURL *h;
+    char buf[2048];
+    size_t n;
+} sbody;
+
+static size_t stream_body(char *d, size_t sz, size_t nm, void *u)
+{
+    sbody *b = u;
+    long code = 0;
+    curl_easy_getinfo(b->h, CURLINFO_RESPONSE_CODE, &code);
+    if (code == 200) return 0; /* the stream is open: hang up */
+    size_t k = sz * nm;
+    if (k > sizeof b->buf - 1 - b->n) k = sizeof b->buf - 1 - b->n;
+    memcpy(b->buf + b->n, d, k);
+    b->n += k;
+    b->buf[b->n] = 0;
+    return sz * nm;
+}
+
+static long stream_status(ws_server *s, const char *path, const char *token, json_t **reply)
+{
+    sbody b = {0};
+    b.h = curl_easy_init();
+    char url[1024], auth[128];
+    snprintf(url, sizeof url, "%s%s", s->base, path);
+    struct curl_slist *hd = NULL;
+    if (token) {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+        hd = curl_slist_append(hd, auth);
+    }
+    curl_easy_setopt(b.h, CURLOPT_URL, url);
+    curl_easy_setopt(b.h, CURLOPT_HTTPHEADER, hd);
+    curl_easy_setopt(b.h, CURLOPT_WRITEFUNCTION, stream_body);
+    curl_easy_setopt(b.h, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(b.h, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(b.h, CURLOPT_NOSIGNAL, 1L);
+    long status = 0;
+    CURLcode cc = curl_easy_perform(b.h);
+    if (cc == CURLE_OK || cc == CURLE_WRITE_ERROR) curl_easy_getinfo(b.h, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(hd);
+    curl_easy_cleanup(b.h);
+    *reply = b.n ? json_loads(b.buf, 0, NULL) : NULL;
+    return status;
+}
 
 /* Body "@jpeg": the bytes of tests/data/photo-gps.jpg (binary, so not a
  * template). Read once; lives for the process. */
@@ -767,7 +821,9 @@ static void matrix(void **state)
                 const char *bp = t->body ? body : NULL;
                 size_t bn = t->body ? strlen(body) : 0;
                 if (t->body && !strcmp(t->body, "@jpeg")) bp = jpeg_body(&bn);
-                long st = ws_http(&w->s, r->method, path, c ? tok : NULL, bp, bn, t->ctype, &rep, NULL);
+                long st = t->ctype && !strcmp(t->ctype, "text/event-stream")
+                              ? stream_status(&w->s, path, c ? tok : NULL, &rep)
+                              : ws_http(&w->s, r->method, path, c ? tok : NULL, bp, bn, t->ctype, &rep, NULL);
                 cells++;
                 if (st != r->want[c]) {
                     fprintf(stderr, "%s: permissions.csv:%d %s %s [%s] as %s: got %ld, want %d (%s %s)\n",
