@@ -29,13 +29,13 @@ static const char *const op_names[] = {">=", ">", "<=", "<"};
 /* ---------------------------------------------------------------- helpers */
 
 typedef struct pctx {
-    char path[128]; /* "rules[3]" or "rules[3].conditions[1]" */
-    char field[192];
+    char path[200]; /* "rules[3]" or "rules[3].conditions[1]" */
+    char field[256];
 } pctx;
 
 static const char *fld(pctx *p, const char *key)
 {
-    snprintf(p->field, sizeof p->field, "%s%s%s", p->path, p->path[0] && key[0] != '[' ? "." : "",
+    snprintf(p->field, sizeof p->field, "%.170s%s%.80s", p->path, p->path[0] && key[0] != '[' ? "." : "",
              key);
     return p->field;
 }
@@ -149,7 +149,7 @@ static ws_err parse_select(pctx *p, json_t *o, bool req, rule_select *s)
     memset(s, 0, sizeof *s);
     if (!o) return req ? bad(p, "select", " is required") : WS_OK;
     pctx q;
-    snprintf(q.path, sizeof q.path, "%s", fld(p, "select"));
+    snprintf(q.path, sizeof q.path, "%.190s", fld(p, "select"));
     if (!json_is_object(o)) return ws_fail(WS_EINVAL, q.path, "%s must be an object", q.path);
     static const char *const keys[] = {"tags", "kinds", "unit_ids", NULL};
     ws_err rc = only_keys(&q, o, keys, "a selector (tags, kinds, unit_ids)");
