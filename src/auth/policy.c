@@ -100,6 +100,11 @@ static const rule rules[] = {
      * scope reads; admins, managers and safety officers keep it. */
     {"point.read", ROLE_ALL, true, REL_NONE, NULL},
     {"point.write", A | M | SO, true, REL_NONE, NULL},
+    /* Alarm rule sets (versioned roc/stale/flatline/count/composite rules,
+     * install-wide): the safety office reviews them (the quarterly
+     * rule-library review, rules backtest); only admins add or activate. */
+    {"alarmrule.read", A | M | SO, false, REL_NONE, NULL},
+    {"alarmrule.write", A, false, REL_NONE, NULL},
     /* Notification channels (robot URLs and secrets) and the outbox: the
      * install's admins only. */
     {"notify.admin", A, false, REL_NONE, NULL},
