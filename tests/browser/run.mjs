@@ -1000,6 +1000,8 @@ async function main() {
     missingStrings, noHorizontalScroll, BASE, ROOT, ART, RUN });
   // Inspection checks on a phone (tests/browser/inspections.mjs).
   await (await import('./inspections.mjs')).run({ test, assert, login, apiGet, missingStrings, noHorizontalScroll, BASE, ROOT, ART });
+  // The alarm console and the trend charts (tests/browser/alarms.mjs).
+  await (await import('./alarms.mjs')).run({ test, assert, login, loginAdmin, apiGet, missingStrings, BASE, ROOT, ART, RUN });
 
   await browser.close();
   const passed = results.filter(Boolean).length;
