@@ -180,6 +180,23 @@ build/bench/alarm_eval: bench/alarm_eval.c $(ALARM_BENCH_SRC) $(wildcard src/ala
 bench-alarm: build/bench/alarm_eval
 	build/bench/alarm_eval
 
+# Ingest through HTTP line batches into the whole engine vs a raw-append
+# server on the same HTTP library, plus the MQTT, Node-RED, bytes-per-reading
+# and SSE figures; ends with the one line of issue 4 (bench/ingest/run.sh).
+build/bench/ingest_bench: bench/ingest/ingest_bench.c
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) -std=c11 -O2 -g -Wall -Wextra -Werror $< -lpthread -o $@
+
+build/bench/raw_sink: bench/ingest/raw_sink.c
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) -std=c11 -O2 -g -Wall -Wextra -Werror $< $(shell pkg-config --cflags --libs libmicrohttpd) -o $@
+
+bench-ingest: deps
+	$(MAKE) all build/bench/ingest_bench build/bench/raw_sink
+	bench/ingest/run.sh
+
 # Live alarm streams: an epoll client with N streams + 10 probes against a
 # running server that ingests 100,000 readings a second (bench/sse/run.sh).
 build/bench/sse_bench: bench/sse/sse_bench.c

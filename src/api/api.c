@@ -103,12 +103,12 @@ static void routes_build(void)
     add_routes(api_attach_routes, api_attach_nroutes);
     add_routes(api_riskmap_routes, api_riskmap_nroutes);
     add_routes(api_telemetry_routes, api_telemetry_nroutes);
-    add_routes(api_alarmrule_routes, api_alarmrule_nroutes);
-    add_routes(api_notify_routes, api_notify_nroutes);
-    add_routes(api_stream_routes, api_stream_nroutes);
     add_routes(api_plant_routes, api_plant_nroutes);
+    add_routes(api_alarmrule_routes, api_alarmrule_nroutes);
+    add_routes(api_stream_routes, api_stream_nroutes);
     add_routes(api_ingest_routes, api_ingest_nroutes);
     add_routes(api_alarm_routes, api_alarm_nroutes);
+    add_routes(api_notify_routes, api_notify_nroutes);
     add_routes(api_alarmkpi_routes, api_alarmkpi_nroutes);
 }
 

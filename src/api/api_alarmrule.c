@@ -17,6 +17,8 @@
 
 #include "alarm/ruleset.h"
 #include "api/api.h"
+#include "core/log.h"
+#include "warn/warn.h"
 
 static json_t *row_json(const alarm_ruleset_row *r)
 {
@@ -143,6 +145,9 @@ static ws_err sets_activate(api_ctx *ctx)
     actor_of(ctx, &a, name, sizeof name, &by);
     rc = alarm_ruleset_activate(ctx->conn, &by, v);
     if (rc) return rc;
+    /* the engine evaluates the new version from now on */
+    if (api_warn() && warn_reload_rules(api_warn()))
+        log_warn("the engine did not load the activated rule set", "detail", ws_err_message());
     alarm_ruleset_row r;
     rc = alarm_ruleset_get(ctx->conn, v, &r);
     if (rc) return rc;

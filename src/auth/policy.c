@@ -105,16 +105,6 @@ static const rule rules[] = {
      * rule-library review, rules backtest); only admins add or activate. */
     {"alarmrule.read", A | M | SO, false, REL_NONE, NULL},
     {"alarmrule.write", A, false, REL_NONE, NULL},
-    /* Notification channels (robot URLs and secrets) and the outbox: the
-     * install's admins only. */
-    {"notify.admin", A, false, REL_NONE, NULL},
-    /* Readings in over HTTP (integration accounts of the DCS/gas system are
-     * made with one of these roles), and alarms: everyone in scope sees them;
-     * everyone but the regulator acknowledges, shelves and closes — the
-     * operator on duty is often a worker account. */
-    {"reading.write", A | M | SO, true, REL_NONE, NULL},
-    {"alarm.read", ROLE_ALL, true, REL_NONE, NULL},
-    {"alarm.ack", ROLE_ALL & ~RG, true, REL_NONE, NULL},
     /* Plant registers (shift rosters, equipment and work orders, interlock
      * bypasses 联锁旁路): everyone in scope reads; admins, managers, safety
      * officers and department heads (the equipment department) keep them and
@@ -124,6 +114,16 @@ static const rule rules[] = {
     {"plant.read", ROLE_ALL, true, REL_NONE, NULL},
     {"plant.write", A | M | SO | DH, true, REL_NONE, NULL},
     {"bypass.approve", A | M | SO, true, REL_NONE, NULL},
+    /* Readings in over HTTP (integration accounts of the DCS/gas system are
+     * made with one of these roles), and alarms: everyone in scope sees them;
+     * everyone but the regulator acknowledges, shelves and closes — the
+     * operator on duty is often a worker account. */
+    {"reading.write", A | M | SO, true, REL_NONE, NULL},
+    {"alarm.read", ROLE_ALL, true, REL_NONE, NULL},
+    {"alarm.ack", ROLE_ALL & ~RG, true, REL_NONE, NULL},
+    /* Notification channels (robot URLs and secrets) and the outbox: the
+     * install's admins only. */
+    {"notify.admin", A, false, REL_NONE, NULL},
 };
 #define NRULES (sizeof rules / sizeof rules[0])
 

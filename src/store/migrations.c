@@ -553,6 +553,56 @@ const store_migration store_migrations[] = {
      "  last_error TEXT\n"
      ");\n"
      "CREATE INDEX notify_outbox_due ON notify_outbox(channel_id, state, next_attempt_at);\n"},
+    {12, "alarms: open and closed alarms with their handling record, their events; journal positions of sealed series chunks",
+     "CREATE TABLE alarms (\n"
+     "  id INTEGER PRIMARY KEY,\n"            /* the alarm core's id (src/alarm) */
+     "  rule_id INTEGER NOT NULL,\n"
+     "  source_id INTEGER NOT NULL,\n"
+     "  point_id INTEGER REFERENCES points(id),\n"
+     "  unit_id INTEGER NOT NULL REFERENCES units(id),\n"
+     "  level INTEGER NOT NULL,\n"            /* 1 预警, 2 报警, 3 紧急 */
+     "  state TEXT NOT NULL,\n"               /* unack acked rtn_unack rtn_acked shelved oos closed */
+     "  open INTEGER NOT NULL,\n"
+     "  title TEXT NOT NULL,\n"
+     "  value REAL,\n"                        /* the reading that raised it */
+     "  count INTEGER NOT NULL,\n"
+     "  raised_at INTEGER NOT NULL,\n"
+     "  acked_at INTEGER,\n"
+     "  acked_by_person_id INTEGER,\n"
+     "  cleared_at INTEGER,\n"
+     "  closed_at INTEGER,\n"
+     "  closed_by_person_id INTEGER,\n"
+     "  cause TEXT,\n"
+     "  action TEXT,\n"
+     "  doc TEXT NOT NULL,\n"                 /* the core's whole state (timers), not hashed */
+     "  src_ms INTEGER NOT NULL\n"            /* source time of the reading of the last change */
+     ");\n"
+     "CREATE INDEX alarms_open ON alarms(open, unit_id);\n"
+     "CREATE INDEX alarms_unit ON alarms(unit_id, raised_at);\n"
+     "CREATE TABLE alarm_events (\n"
+     "  seq INTEGER PRIMARY KEY,\n"
+     "  alarm_id INTEGER NOT NULL,\n"
+     "  unit_id INTEGER NOT NULL,\n"
+     "  at INTEGER NOT NULL,\n"
+     "  kind TEXT NOT NULL,\n"
+     "  level INTEGER NOT NULL,\n"
+     "  state_from TEXT,\n"
+     "  state_to TEXT,\n"
+     "  person_id INTEGER,\n"
+     "  who TEXT,\n"
+     "  flood_group INTEGER NOT NULL,\n"
+     "  flood_ms INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX alarm_events_alarm ON alarm_events(alarm_id, seq);\n"
+     "CREATE INDEX alarm_events_unit ON alarm_events(unit_id, at);\n"
+     "CREATE TABLE alarm_pictures (\n"       /* AI-camera pictures of an alarm */
+     "  alarm_id INTEGER NOT NULL,\n"
+     "  attachment_id INTEGER NOT NULL REFERENCES attachments(id),\n"
+     "  at INTEGER NOT NULL,\n"
+     "  PRIMARY KEY (alarm_id, attachment_id)\n"
+     ");\n"
+     "ALTER TABLE series_chunks ADD COLUMN wal_seq INTEGER NOT NULL DEFAULT 0;\n"
+     "CREATE INDEX series_chunks_wal ON series_chunks(wal_seq);\n"},
     {13, "notification: used one-time acknowledge links",
      /* A link's nonce is written here when the link is redeemed, so a second
       * use is refused; rows past their link's expiry may be purged (the MAC'd
@@ -679,56 +729,6 @@ const store_migration store_migrations[] = {
      ");\n"
      "CREATE INDEX bypasses_unit ON bypasses(unit_id);\n"
      "CREATE INDEX bypasses_state ON bypasses(state, expires_at);\n"},
-    {12, "alarms: open and closed alarms with their handling record, their events; journal positions of sealed series chunks",
-     "CREATE TABLE alarms (\n"
-     "  id INTEGER PRIMARY KEY,\n"            /* the alarm core's id (src/alarm) */
-     "  rule_id INTEGER NOT NULL,\n"
-     "  source_id INTEGER NOT NULL,\n"
-     "  point_id INTEGER REFERENCES points(id),\n"
-     "  unit_id INTEGER NOT NULL REFERENCES units(id),\n"
-     "  level INTEGER NOT NULL,\n"            /* 1 预警, 2 报警, 3 紧急 */
-     "  state TEXT NOT NULL,\n"               /* unack acked rtn_unack rtn_acked shelved oos closed */
-     "  open INTEGER NOT NULL,\n"
-     "  title TEXT NOT NULL,\n"
-     "  value REAL,\n"                        /* the reading that raised it */
-     "  count INTEGER NOT NULL,\n"
-     "  raised_at INTEGER NOT NULL,\n"
-     "  acked_at INTEGER,\n"
-     "  acked_by_person_id INTEGER,\n"
-     "  cleared_at INTEGER,\n"
-     "  closed_at INTEGER,\n"
-     "  closed_by_person_id INTEGER,\n"
-     "  cause TEXT,\n"
-     "  action TEXT,\n"
-     "  doc TEXT NOT NULL,\n"                 /* the core's whole state (timers), not hashed */
-     "  src_ms INTEGER NOT NULL\n"            /* source time of the reading of the last change */
-     ");\n"
-     "CREATE INDEX alarms_open ON alarms(open, unit_id);\n"
-     "CREATE INDEX alarms_unit ON alarms(unit_id, raised_at);\n"
-     "CREATE TABLE alarm_events (\n"
-     "  seq INTEGER PRIMARY KEY,\n"
-     "  alarm_id INTEGER NOT NULL,\n"
-     "  unit_id INTEGER NOT NULL,\n"
-     "  at INTEGER NOT NULL,\n"
-     "  kind TEXT NOT NULL,\n"
-     "  level INTEGER NOT NULL,\n"
-     "  state_from TEXT,\n"
-     "  state_to TEXT,\n"
-     "  person_id INTEGER,\n"
-     "  who TEXT,\n"
-     "  flood_group INTEGER NOT NULL,\n"
-     "  flood_ms INTEGER NOT NULL\n"
-     ");\n"
-     "CREATE INDEX alarm_events_alarm ON alarm_events(alarm_id, seq);\n"
-     "CREATE INDEX alarm_events_unit ON alarm_events(unit_id, at);\n"
-     "CREATE TABLE alarm_pictures (\n"       /* AI-camera pictures of an alarm */
-     "  alarm_id INTEGER NOT NULL,\n"
-     "  attachment_id INTEGER NOT NULL REFERENCES attachments(id),\n"
-     "  at INTEGER NOT NULL,\n"
-     "  PRIMARY KEY (alarm_id, attachment_id)\n"
-     ");\n"
-     "ALTER TABLE series_chunks ADD COLUMN wal_seq INTEGER NOT NULL DEFAULT 0;\n"
-     "CREATE INDEX series_chunks_wal ON series_chunks(wal_seq);\n"},
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);

@@ -31,12 +31,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "alarm/rule.h"
+#include "alarm/ruleset.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "core/clock.h"
 #include "core/hub.h"
 #include "core/log.h"
 #include "store/q_warn.h"
+#include "plant/plant.h"
 #include "telemetry/point.h"
 #include "telemetry/series.h"
 
@@ -169,6 +172,7 @@ static ws_err load_points(warn *w)
             snprintf(q->kind, sizeof q->kind, "%s", p->kind);
             copy_trunc(q->unit_path, sizeof q->unit_path, p->unit_path);
             thr_from_point(p, &q->thr);
+            q->resolution = p->resolution;
             thr_state_init(&q->st);
             q->last_value = NAN;
             for (size_t d = 0; d < ndev; d++)
@@ -338,6 +342,8 @@ static ws_err read_people(store_conn *c, int64_t id, int64_t *acked_by, int64_t 
     return rc;
 }
 
+static ws_err area_path(warn *w, int64_t unit_id, char *out, size_t cap);
+
 static void publish(warn *w, const pend *p)
 {
     if (!w->ahub) return;
@@ -357,7 +363,9 @@ static void publish(warn *w, const pend *p)
     m.count = e->count;
     m.value = p->value;
     const wpoint *pt = p->point_id ? find_point(w, p->point_id) : NULL;
-    copy_trunc(m.unit_path, sizeof m.unit_path, pt ? pt->unit_path : "");
+    char path[AUTH_PATH_MAX] = "";
+    if (!pt && area_path(w, e->area_id, path, sizeof path)) path[0] = 0; /* fails closed */
+    copy_trunc(m.unit_path, sizeof m.unit_path, pt ? pt->unit_path : path);
     snprintf(m.tag, sizeof m.tag, "%s", p->tag);
     copy_trunc(m.title, sizeof m.title, p->title);
     snprintf(m.who, sizeof m.who, "%s", e->who);
@@ -454,26 +462,145 @@ static void queue_events(warn *w, const alarm_events *ev, const wpoint *p, int c
 
 /* The source-time bookkeeping of an alarm's row, for pend entries that
  * carry no reading (operator actions, timers): the row's src_ms is kept. */
-static int64_t row_src_ms(warn *w, int64_t rule, int64_t source)
+static int64_t row_src_ms(warn *w, int64_t rule_id, int64_t source)
 {
-    (void)rule;
+    (void)rule_id;
     const wpoint *p = find_point(w, source);
     return p ? p->st.last_ms : 0;
 }
 
 /* ------------------------------------------------------------ evaluation */
 
-static void system_alarm(warn *w, int64_t rule, bool on, const char *title, int64_t now)
+static void system_alarm(warn *w, int64_t rule_id, bool on, const char *title, int64_t now)
 {
     alarm_events ev = {0};
     ws_err rc;
     if (on) {
-        alarm_raise_in in = {.rule_id = rule, .source_id = 1, .area_id = 1, .level = ALARM_LVL_ALARM};
+        alarm_raise_in in = {.rule_id = rule_id, .source_id = 1, .area_id = 1, .level = ALARM_LVL_ALARM};
         rc = alarm_raise(w->alarms, &in, now, &ev);
     } else {
-        rc = alarm_clear(w->alarms, rule, 1, now, &ev);
+        rc = alarm_clear(w->alarms, rule_id, 1, now, &ev);
     }
     if (!rc) queue_events(w, &ev, NULL, -1, NAN, now, 0, title);
+}
+
+/* ------------------------------------------------------------ rules */
+
+static rule_point rule_point_of(const wpoint *p)
+{
+    return (rule_point){.id = p->id, .unit_id = p->unit_id, .device_id = p->device_id,
+                        .unit_path = p->unit_path, .kind = p->kind, .tag = p->tag,
+                        .resolution = p->resolution};
+}
+
+static const char *rule_name(warn *w, int64_t id)
+{
+    const rule_set *set = w->rules ? rule_engine_set(w->rules) : NULL;
+    for (int i = 0; set && i < set->n; i++)
+        if (set->rules[i].id == id) return set->rules[i].name;
+    return "规则";
+}
+
+/* Rule events into alarms and queued work orders. Under w->mu. */
+static void rules_apply(warn *w, const rule_event *ev, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const rule_event *e = &ev[i];
+        const wpoint *p = (e->rule_kind == RULE_ROC || e->rule_kind == RULE_FLATLINE ||
+                           (e->rule_kind == RULE_STALE && e->source_id && find_point(w, e->source_id)))
+                              ? find_point(w, e->source_id) : NULL;
+        alarm_events ae = {0};
+        char title[160];
+        snprintf(title, sizeof title, "%.*s %.*s", 56, p ? p->tag : "", 100, rule_name(w, e->rule_id));
+        if (e->kind == RULE_EV_RAISE) {
+            alarm_raise_in in = {.rule_id = e->rule_id, .source_id = e->source_id, .area_id = e->unit_id,
+                                 .level = e->level};
+            if (alarm_raise(w->alarms, &in, e->at_ms, &ae))
+                log_warn("rule alarm not raised", "detail", ws_err_message());
+            else queue_events(w, &ae, p, -1, e->value, e->at_ms, 0, title);
+        } else if (e->kind == RULE_EV_CLEAR) {
+            if (!alarm_clear(w->alarms, e->rule_id, e->source_id, e->at_ms, &ae))
+                queue_events(w, &ae, p, -1, NAN, e->at_ms, 0, NULL);
+        } else if (e->kind == RULE_EV_ACTION && !strcmp(e->action, "work_order") &&
+                   w->nwo < (int)(sizeof w->wo / sizeof w->wo[0])) {
+            const wpoint *src = find_point(w, e->source_id);
+            w->wo[w->nwo].device_id = src ? src->device_id : e->source_id;
+            w->wo[w->nwo].point_id = src ? src->id : 0;
+            w->wo[w->nwo].unit_id = e->unit_id;
+            w->wo[w->nwo].rule_id = e->rule_id;
+            snprintf(w->wo[w->nwo].kind, sizeof w->wo[0].kind, "%s", e->action_kind[0] ? e->action_kind : "preventive");
+            w->nwo++;
+        }
+    }
+}
+
+/* Open the work orders count rules asked for (outside w->mu: a transaction
+ * of the plant register). An open order of the same source is reused. */
+static void open_work_orders(warn *w)
+{
+    warn_wo wo[sizeof w->wo / sizeof w->wo[0]];
+    pthread_mutex_lock(&w->mu);
+    int n = w->nwo;
+    memcpy(wo, w->wo, sizeof wo);
+    w->nwo = 0;
+    pthread_mutex_unlock(&w->mu);
+    if (!n) return;
+    store_conn *c = NULL;
+    if (store_acquire(w->cfg.db, &c)) return;
+    for (int i = 0; i < n; i++) {
+        if (!wo[i].device_id) continue;
+        char title[200];
+        snprintf(title, sizeof title, "预防性维护：%s 在窗口内多次故障", rule_name(w, wo[i].rule_id));
+        plant_workorder_in in = {.device_id = wo[i].device_id, .kind = wo[i].kind, .title = title,
+                                 .description = "由报警规则自动生成（同一设备在时间窗内故障达到次数）",
+                                 .source_kind = "rule", .source_id = wo[i].rule_id};
+        int64_t id;
+        bool created;
+        if (plant_workorder_open(c, NULL, &in, &id, &created))
+            log_warn("work order not opened", "detail", ws_err_message());
+    }
+    store_release(c);
+}
+
+/* Build the engine of the active rule set (or keep the one in force when
+ * the version is the same). Caller holds w->mu or is warn_open. */
+static ws_err load_rules(warn *w, int64_t now)
+{
+    store_conn *c = NULL;
+    ws_err rc = store_acquire(w->cfg.db, &c);
+    if (rc) return rc;
+    rule_set *set = malloc(sizeof *set);
+    int64_t version = 0;
+    rc = set ? alarm_ruleset_load_active(c, set, &version) : WS_ENOMEM;
+    store_release(c);
+    if (!rc && version == w->rules_version && w->rules) {
+        free(set);
+        return WS_OK;
+    }
+    rule_engine *e = NULL;
+    if (!rc) rc = rule_engine_init(set, NULL, &e);
+    free(set);
+    if (rc) return rc;
+    for (size_t i = 0; i < w->npts && !rc; i++) {
+        rule_point rp = rule_point_of(&w->pts[i]);
+        rc = rule_track(e, &rp, now);
+    }
+    if (rc) {
+        rule_engine_free(e);
+        return rc;
+    }
+    rule_engine_free(w->rules);
+    w->rules = e;
+    w->rules_version = version;
+    return WS_OK;
+}
+
+ws_err warn_reload_rules(warn *w)
+{
+    pthread_mutex_lock(&w->mu);
+    ws_err rc = load_rules(w, clock_now_ms());
+    pthread_mutex_unlock(&w->mu);
+    return rc;
 }
 
 /* Apply readings r[0..n) with sequences first_seq.. (0: no journal). Under w->mu. */
@@ -529,18 +656,30 @@ static void apply(warn *w, const ws_reading *r, size_t n, int64_t first_seq, int
         res->accepted++;
         for (int k = 0; k < ne; k++) {
             alarm_events ev = {0};
-            int64_t rule = WARN_RULE_THR_BASE + te[k].cond;
+            int64_t rid = WARN_RULE_THR_BASE + te[k].cond;
             ws_err rc;
             if (te[k].raised) {
-                alarm_raise_in in = {.rule_id = rule, .source_id = p->id, .area_id = p->unit_id,
+                alarm_raise_in in = {.rule_id = rid, .source_id = p->id, .area_id = p->unit_id,
                                      .level = te[k].level};
                 rc = alarm_raise(w->alarms, &in, t, &ev);
             } else {
-                rc = alarm_clear(w->alarms, rule, p->id, t, &ev);
+                rc = alarm_clear(w->alarms, rid, p->id, t, &ev);
                 if (rc == WS_ENOTFOUND || rc == WS_ECONFLICT) rc = WS_OK, ev.n = 0;
             }
             if (rc) log_warn("alarm not raised", "tag", p->tag, "detail", ws_err_message());
             else queue_events(w, &ev, p, te[k].cond, te[k].value, t, 0, NULL);
+            if (w->rules && te[k].cond == THR_FAULT && te[k].raised) {
+                int nr = 0;
+                if (!rule_on_fact_event(w->rules, "equipment_fault", p->device_id ? p->device_id : p->id,
+                                        p->unit_id, t, w->rev, RULE_READING_EVENTS, &nr))
+                    rules_apply(w, w->rev, nr);
+            }
+        }
+        if (w->rules) {
+            rule_point rp = rule_point_of(p);
+            int nr = 0;
+            if (!rule_on_reading(w->rules, &rp, t, x->value, x->quality, w->rev, RULE_READING_EVENTS, &nr))
+                rules_apply(w, w->rev, nr);
         }
     }
 }
@@ -584,7 +723,9 @@ ws_err warn_ingest_scoped(warn *w, warn_src src, const char *scope, const ws_rea
     apply(w, r, n, first, now, false, scope, res);
     rc = persist(w, NULL);
     publish_values(w, now);
+    bool orders = w->nwo > 0;
     pthread_mutex_unlock(&w->mu);
+    if (orders) open_work_orders(w);
     atomic_fetch_add(&w->n_readings, res->accepted + res->late);
     atomic_fetch_add(&w->n_late, res->late);
     atomic_fetch_add(&w->n_unknown, res->unknown_tag);
@@ -695,9 +836,15 @@ ws_err warn_tick(warn *w, int64_t now)
                          row_src_ms(w, due[i].rule_id, due[i].source_id), 0, NULL);
         }
     } while (n == 64);
+    for (int guard = 0; w->rules && guard < 64; guard++) {
+        int nr = 0;
+        if (rule_on_tick(w->rules, now, w->rev, RULE_READING_EVENTS, &nr) || !nr) break;
+        rules_apply(w, w->rev, nr);
+    }
     ws_err rc = persist(w, NULL);
     publish_values(w, now);
     pthread_mutex_unlock(&w->mu);
+    open_work_orders(w);
     if (now - w->last_checkpoint_ms >= 10000) {
         w->last_checkpoint_ms = now;
         ws_err c = checkpoint(w);
@@ -720,6 +867,48 @@ static void *engine_thread(void *arg)
         pthread_mutex_unlock(&w->wait_mu);
     }
     return NULL;
+}
+
+/* The rule engine's state across restarts (stale timers, counters, facts):
+ * DATA/journal/rules.state, written at a clean stop; an engine of another
+ * rule set or a damaged file starts fresh. */
+static void rules_state_save(warn *w, const char *dir)
+{
+    size_t cap = rule_state_size(w->rules), len = 0;
+    void *blob = malloc(cap);
+    char path[WARN_PATH_MAX + 32], tmp[WARN_PATH_MAX + 40];
+    snprintf(path, sizeof path, "%s/rules.state", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = blob && !rule_state_export(w->rules, blob, cap, &len) ? fopen(tmp, "wb") : NULL;
+    if (f) {
+        bool ok = fwrite(blob, 1, len, f) == len;
+        ok = fclose(f) == 0 && ok;
+        if (!ok || rename(tmp, path)) log_warn("rule state not saved", "path", path);
+    }
+    free(blob);
+}
+
+static void rules_state_load(warn *w, const char *dir)
+{
+    char path[WARN_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/rules.state", dir);
+    FILE *f = fopen(path, "rb");
+    if (!f) return;
+    size_t cap = rule_state_size(w->rules);
+    void *blob = malloc(cap + 1);
+    size_t len = blob ? fread(blob, 1, cap + 1, f) : 0;
+    fclose(f);
+    remove(path); /* used once: a crash later must not bring back an old state */
+    if (blob && len <= cap && rule_state_import(w->rules, blob, len)) {
+        log_warn("rule state not restored (rule set changed or file damaged); starting fresh",
+                 "detail", ws_err_message());
+        /* import may leave the engine half-replaced: rebuild it */
+        rule_engine_free(w->rules);
+        w->rules = NULL;
+        w->rules_version = 0;
+        (void)load_rules(w, clock_now_ms());
+    }
+    free(blob);
 }
 
 /* ------------------------------------------------------------ open/close */
@@ -754,7 +943,13 @@ ws_err warn_open(const warn_config *cfg, warn **out)
     if ((rc = hub_new(sizeof(warn_alarm_msg), HUB_ALARM_SLOTS, &w->ahub)) ||
         (rc = hub_new(sizeof(warn_value_msg), HUB_VALUE_SLOTS, &w->vhub)))
         goto fail;
+    if (!(w->rev = calloc(RULE_READING_EVENTS, sizeof *w->rev))) { rc = WS_ENOMEM; goto fail; }
     if ((rc = load_points(w)) || (rc = restore_alarms(w))) goto fail;
+    if ((rc = load_rules(w, clock_now_ms()))) {
+        log_warn("alarm rules not loaded; limits still evaluated", "detail", ws_err_message());
+        rc = WS_OK;
+    }
+    if (cfg->wal_dir && w->rules) rules_state_load(w, cfg->wal_dir);
     if (cfg->wal_dir) {
         if ((rc = journal_open(&w->j, cfg->wal_dir))) goto fail;
         w->journaled = true;
@@ -793,6 +988,9 @@ void warn_close(warn *w)
         pthread_join(w->thread, NULL);
     }
     if (w->npend) (void)persist(w, NULL);
+    if (w->rules && w->cfg.wal_dir) rules_state_save(w, w->cfg.wal_dir);
+    rule_engine_free(w->rules);
+    free(w->rev);
     if (w->journaled) {
         /* seal what the journal holds, then it can go */
         if (w->cfg.series && !checkpoint(w)) { /* segments dropped */ }
@@ -816,6 +1014,11 @@ ws_err warn_reload_points(warn *w)
 {
     pthread_mutex_lock(&w->mu);
     ws_err rc = load_points(w);
+    int64_t now = clock_now_ms();
+    for (size_t i = 0; !rc && w->rules && i < w->npts; i++) {
+        rule_point rp = rule_point_of(&w->pts[i]);
+        rc = rule_track(w->rules, &rp, now); /* new points: silence counts from now */
+    }
     pthread_mutex_unlock(&w->mu);
     return rc;
 }
@@ -927,30 +1130,30 @@ static ws_err operate(warn *w, const org_caller *by, int64_t alarm_id, op_kind o
     if ((rc = area_path(w, al->area_id, path, sizeof path))) goto out;
     auth_resource res = {.unit_path = path};
     if ((rc = auth_decide(s, "alarm.ack", &res))) goto out;
-    int64_t rule = al->rule_id, src = al->source_id;
-    const wpoint *p = rule < 100 ? find_point(w, src) : NULL;
+    int64_t rid = al->rule_id, src = al->source_id;
+    const wpoint *p = rid < 100 ? find_point(w, src) : NULL;
     alarm_events ev = {0};
     alarm closed;
     switch (op) {
-    case OP_ACK: rc = alarm_ack(w->alarms, rule, src, name, now, &ev); break;
+    case OP_ACK: rc = alarm_ack(w->alarms, rid, src, name, now, &ev); break;
     case OP_SHELVE: {
         alarm_shelve_in in = {.by = name, .approver = a->approver_name, .reason = a->reason,
                               .until_ms = a->until_ms};
-        rc = alarm_shelve(w->alarms, rule, src, &in, now, &ev);
+        rc = alarm_shelve(w->alarms, rid, src, &in, now, &ev);
         break;
     }
-    case OP_UNSHELVE: rc = alarm_unshelve(w->alarms, rule, src, name, now, &ev); break;
+    case OP_UNSHELVE: rc = alarm_unshelve(w->alarms, rid, src, name, now, &ev); break;
     case OP_CLOSE: {
         char person[ALARM_NAME_MAX + 1];
         snprintf(person, sizeof person, "%s", name);
         alarm_record rec = {.cause = a->cause, .action = a->action, .person = person};
-        rc = alarm_close(w->alarms, rule, src, &rec, now, &closed, &ev);
+        rc = alarm_close(w->alarms, rid, src, &rec, now, &closed, &ev);
         break;
     }
     }
     if (rc) goto out;
     int base = w->npend;
-    queue_events(w, &ev, p, -1, NAN, row_src_ms(w, rule, src), s->person_id, NULL);
+    queue_events(w, &ev, p, -1, NAN, row_src_ms(w, rid, src), s->person_id, NULL);
     for (int i = base; i < w->npend; i++)
         if (w->pend[i].ev.kind == AEV_CLOSE) w->pend[i].closed = closed;
     rc = persist(w, by->actor);
@@ -991,6 +1194,15 @@ ws_err warn_close_alarm(warn *w, const org_caller *by, int64_t alarm_id, const c
 
 ws_err warn_context_set(warn *w, int64_t unit_id, const char *fact, bool on, int64_t until_ms)
 {
-    (void)w, (void)unit_id, (void)fact, (void)on, (void)until_ms;
-    return ws_fail(WS_EINTERNAL, "fact", "context facts arrive with the rule engine");
+    int64_t now = clock_now_ms();
+    pthread_mutex_lock(&w->mu);
+    ws_err rc = WS_OK;
+    if (w->rules) {
+        int nr = 0;
+        rc = rule_on_context(w->rules, unit_id, fact, on, until_ms, now, w->rev, RULE_READING_EVENTS, &nr);
+        if (!rc) rules_apply(w, w->rev, nr);
+        if (!rc) rc = persist(w, NULL);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return rc;
 }

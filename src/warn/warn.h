@@ -101,6 +101,10 @@ void warn_stats(warn *w, warn_stats_out *s);
 /* The counters as Prometheus text (an http_metrics_source_fn; ctx = the engine). */
 ws_err warn_metrics(void *ctx, buf *out);
 
+/* Rebuild the rule engine from the active alarm rule set (api_alarmrule
+ * calls it after an activation). */
+ws_err warn_reload_rules(warn *w);
+
 /* Re-read the point register after a change (api_telemetry calls it). */
 ws_err warn_reload_points(warn *w);
 

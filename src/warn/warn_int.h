@@ -43,11 +43,15 @@ typedef struct wpoint {
     int64_t pub_ms;          /* last value published to the value hub */
     bool dirty;              /* a newer value waits for its 1 Hz slot */
     bool skewed;             /* the device's clock ran ahead */
-    int64_t stale_after_ms;  /* 0 = no stale check */
-    bool stale;
+    double resolution;       /* NaN = none (flatline rules use it) */
 } wpoint;
 
 /* ------------------------------------------------------------ engine */
+
+typedef struct warn_wo {
+    int64_t device_id, point_id, unit_id, rule_id;
+    char kind[16];
+} warn_wo;
 
 #define PEND_MAX 1024      /* alarm events queued before a persist */
 #define HUB_ALARM_SLOTS 8192
@@ -86,6 +90,11 @@ struct warn {
     pthread_mutex_t wait_mu;
     pthread_cond_t wait_cv;
     _Atomic uint64_t n_readings, n_late, n_unknown, n_skewed, n_failed, n_alarm_events;
+    struct rule_engine *rules; /* the active alarm rule set (alarm/rule.h); NULL = none */
+    int64_t rules_version;
+    struct rule_event *rev;    /* RULE_READING_EVENTS, reused */
+    warn_wo wo[64];            /* work orders count rules asked for, opened after the batch */
+    int nwo;
     warn_camera *cams;     /* configured once at start (warn_cameras_configure) */
     size_t ncams;
     _Atomic uint64_t n_camera_events, n_camera_refused, n_camera_bad;

@@ -198,11 +198,6 @@ static const tmpl tmpls[] = {
     {"GET", "/api/v1/points/{id}", "/api/v1/points/{point}", NULL, NULL},
     {"PATCH", "/api/v1/points/{id}", "/api/v1/points/{point}", "{\"name\":\"测点{n}\"}", NULL},
     {"GET", "/api/v1/points/{id}/history", "/api/v1/points/{point}/history", NULL, NULL},
-    /* Alarm rule sets: version 1 is the default (stored on first read). */
-    {"GET", "/api/v1/alarm-rules", "/api/v1/alarm-rules", NULL, NULL},
-    {"POST", "/api/v1/alarm-rules", "/api/v1/alarm-rules", "{\"comment\":\"权限测试{n}\",\"rules\":[]}", NULL},
-    {"GET", "/api/v1/alarm-rules/{version}", "/api/v1/alarm-rules/1", NULL, NULL},
-    {"POST", "/api/v1/alarm-rules/{version}/actions/activate", "/api/v1/alarm-rules/1/actions/activate", "{}", NULL},
     {"GET", "/api/v1/notify/channels", "/api/v1/notify/channels", NULL, NULL},
     {"POST", "/api/v1/notify/channels", "/api/v1/notify/channels",
      "{\"kind\":\"webhook\",\"name\":\"hook{n}\",\"url\":\"http://127.0.0.1:9/hook\"}", NULL},
@@ -210,11 +205,18 @@ static const tmpl tmpls[] = {
     {"POST", "/api/v1/notify/channels/{id}/actions/test", "/api/v1/notify/channels/{channel}/actions/test", "{}",
      NULL},
     {"GET", "/api/v1/notify/outbox", "/api/v1/notify/outbox", NULL, NULL},
-    {"GET", "/api/v1/alarms/kpi", "/api/v1/alarms/kpi?unit_id={unit}", NULL, NULL},
+    /* Alarm rule sets: version 1 is the default (stored on first read). */
+    {"GET", "/api/v1/alarm-rules", "/api/v1/alarm-rules", NULL, NULL},
+    {"POST", "/api/v1/alarm-rules", "/api/v1/alarm-rules", "{\"comment\":\"权限测试{n}\",\"rules\":[]}", NULL},
+    {"GET", "/api/v1/alarm-rules/{version}", "/api/v1/alarm-rules/1", NULL, NULL},
+    {"POST", "/api/v1/alarm-rules/{version}/actions/activate", "/api/v1/alarm-rules/1/actions/activate", "{}", NULL},
     /* Live streams: the status only (stream_status). */
     {"GET", "/api/v1/alarms/stream", "/api/v1/alarms/stream", NULL, "text/event-stream"},
     {"GET", "/api/v1/points/stream", "/api/v1/points/stream?ids={point}", NULL, "text/event-stream"},
     {"POST", "/api/v1/ingest", "/api/v1/ingest", "NO-SUCH-TAG 1\n", "text/plain"},
+    {"POST", "/api/v1/cameras/{code}/events", "/api/v1/cameras/CAM-NONE/events",
+     "<EventNotificationAlert><eventType>fielddetection</eventType></EventNotificationAlert>",
+     "application/xml"},
     {"GET", "/api/v1/alarms", "/api/v1/alarms?state=all", NULL, NULL},
     {"GET", "/api/v1/alarms/{id}", "/api/v1/alarms/{alarm}", NULL, NULL},
     {"POST", "/api/v1/alarms/{id}/actions/ack", "/api/v1/alarms/{falarm}/actions/ack", "{}", NULL},
@@ -223,6 +225,7 @@ static const tmpl tmpls[] = {
     {"POST", "/api/v1/alarms/{id}/actions/unshelve", "/api/v1/alarms/{fshelved}/actions/unshelve", "{}", NULL},
     {"POST", "/api/v1/alarms/{id}/actions/close", "/api/v1/alarms/{frtn}/actions/close",
      "{\"cause\":\"泄漏\",\"action\":\"紧固法兰\"}", NULL},
+    {"GET", "/api/v1/alarms/kpi", "/api/v1/alarms/kpi?unit_id={unit}", NULL, NULL},
     /* Plant registers: {fshift}, {froster}, {fworkorder}, {fbypass} are fresh ones; {soon} an
      * RFC 3339 time an hour ahead. */
     {"GET", "/api/v1/shifts", "/api/v1/shifts", NULL, NULL},

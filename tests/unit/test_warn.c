@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alarm/ruleset.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "core/clock.h"
@@ -343,12 +344,41 @@ static void t_journal_replay(void **state)
     engine_close();
 }
 
+/* The active rule set (version 1, the defaults) runs beside the limits: a
+ * gas point silent for 5 minutes raises "数据中断" (rule 1001) at the tick;
+ * a late reading does not clear it; a fresh one does. */
+static void t_rules_stale(void **state)
+{
+    (void)state;
+    add_point("GT-105");
+    engine_open();
+    int64_t now = clock_now_ms();
+    warn_result res;
+    in1("GT-105", 3, now - 400000, &res);
+    /* the engine counts silence from when it started watching the point */
+    OK(warn_tick(tc.w, now + 250000));
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 1001", 0), 0);
+    OK(warn_tick(tc.w, now + 301000));
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 1001 AND open = 1", 0), 1);
+    assert_int_equal(sql_int("SELECT level FROM alarms WHERE rule_id = 1001", 0), 1);
+    in1("GT-105", 3, now - 390000, &res); /* a late reading: stays stale */
+    OK(warn_tick(tc.w, now + 302000));
+    assert_int_equal(sql_int("SELECT count(*) FROM alarm_events e JOIN alarms a ON a.id = e.alarm_id "
+                             "WHERE a.rule_id = 1001 AND e.kind = 'clear'", 0), 0);
+    clock_test_advance(303000); /* the server's clock moves on: the reading is not ahead of it */
+    in1("GT-105", 3, now + 303000, &res);
+    assert_int_equal(res.skewed, 0);
+    assert_int_equal(sql_int("SELECT count(*) FROM alarm_events e JOIN alarms a ON a.id = e.alarm_id "
+                             "WHERE a.rule_id = 1001 AND e.kind = 'clear'", 0), 1);
+    engine_close();
+}
+
 static int group_setup(void **state)
 {
     (void)state;
     snprintf(tmpdir, sizeof tmpdir, "/tmp/ws-test-warn-XXXXXX");
     if (!mkdtemp(tmpdir)) return -1;
-    if (auth_init() || org_init() || point_init() || warn_init()) return -1;
+    if (auth_init() || org_init() || point_init() || warn_init() || alarm_ruleset_init()) return -1;
     return 0;
 }
 
@@ -367,6 +397,7 @@ int main(void)
     const struct CMUnitTest sq[] = {
         T(t_dedup_and_late, &fx_sqlite), T(t_operator_actions, &fx_sqlite),
         T(t_escalation_resumes, &fx_sqlite), T(t_journal_replay, &fx_sqlite),
+        T(t_rules_stale, &fx_sqlite),
     };
     int rc = cmocka_run_group_tests_name("warn (sqlite)", sq, group_setup, group_teardown);
     const char *pg = getenv("WS_TEST_PG_URL");
@@ -375,6 +406,7 @@ int main(void)
         const struct CMUnitTest pq[] = {
             T(t_dedup_and_late, &fx_pg), T(t_operator_actions, &fx_pg),
             T(t_escalation_resumes, &fx_pg), T(t_journal_replay, &fx_pg),
+            T(t_rules_stale, &fx_pg),
         };
         rc |= cmocka_run_group_tests_name("warn (postgres)", pq, group_setup, group_teardown);
     }

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# run.sh — `make bench-ingest`: the numbers of issue 4 in one run.
+#
+#  1. worksafe (release build, fresh data directory, 2,000 combustible gas
+#     points) takes HTTP line batches from bench/ingest/ingest_bench for
+#     WS_BENCH_SECONDS: journal, series store, limits and alarms, for real;
+#  2. the raw-append ceiling: bench/ingest/raw_sink (same HTTP library and
+#     thread pool, appends each body to a file) with the same client;
+#  3. MQTT: make bench-mqtt (worksafe's client vs a bare mosquitto_sub);
+#  4. Node-RED: bench/nodered/run.sh when node-red@4 is installed there (or
+#     WS_BENCH_NODERED=install to install it; skipped otherwise, and said so);
+#  5. bytes per stored reading: make bench-series (2,000 points at 1 s,
+#     quantised), and the ingest run's own series store;
+#  6. SSE: make bench-sse with 1,000 and 10,000 streams.
+# and ends with the line the issue asks for:
+#   ingest readings_per_s=N ceiling_ratio=N nodered_ratio=N mqtt_ratio=N
+#          bytes_per_reading=N sse_p99_ms=N sse_clients=N sse_all_ms=N
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=$ROOT/build/worksafe
+TOOL=$ROOT/build/bench/ingest_bench
+SINK=$ROOT/build/bench/raw_sink
+PORT=${WS_BENCH_PORT:-18290}
+SECONDS_RUN=${WS_BENCH_SECONDS:-10}
+THREADS=${WS_BENCH_THREADS:-4}
+BATCH=${WS_BENCH_BATCH:-20000}
+
+die() { echo "bench-ingest: $*" >&2; exit 1; }
+[ -x "$BIN" ] && [ -x "$TOOL" ] && [ -x "$SINK" ] || die "build first (make bench-ingest does)"
+
+TMP=$(mktemp -d /tmp/ws-bench-ingest.XXXXXX)
+PIDS=()
+cleanup() {
+    local rc=$?
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
+    [ $rc -ne 0 ] && [ -s "$TMP/serve.log" ] && { echo "--- serve.log" >&2; tail -n 20 "$TMP/serve.log" >&2; }
+    rm -rf "$TMP"
+    exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+wait_port() { for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" | tail -n 1; }
+
+# 1. worksafe
+PW="Bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+"$BIN" init --data "$TMP/data" --admin-password "$PW" >"$TMP/init.log" 2>&1 || die "init failed"
+"$BIN" serve --data "$TMP/data" --listen "127.0.0.1:$PORT" >"$TMP/serve.log" 2>&1 &
+PIDS+=($!)
+wait_port "$PORT" || die "worksafe did not start"
+TOKEN=$(curl -fsS -H 'Content-Type: application/json' -d "{\"username\":\"admin\",\"password\":\"$PW\"}" \
+    "http://127.0.0.1:$PORT/api/v1/auth/login" | grep -o '"token":"[0-9a-f]\{64\}"' | cut -d'"' -f4)
+[ -n "$TOKEN" ] || die "login failed"
+UNIT=$(curl -fsS -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/units" |
+    grep -o '"id":[0-9]*' | head -n 1 | cut -d: -f2)
+"$TOOL" --port "$PORT" --token "$TOKEN" --unit "$UNIT" --setup --seconds 1 --threads 1 --batch 2000 >/dev/null
+WS_LINE=$("$TOOL" --port "$PORT" --token "$TOKEN" --seconds "$SECONDS_RUN" --threads "$THREADS" --batch "$BATCH")
+echo "worksafe: $WS_LINE"
+WS_RATE=$(echo "$WS_LINE" | field readings_per_s)
+OPEN=$(curl -fsS "http://127.0.0.1:$PORT/metrics" | sed -n 's/^alarms_open \([0-9]*\)/\1/p')
+echo "worksafe: alarms open after the run: ${OPEN:-?}"
+kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true; PIDS=()
+STORED=$(sqlite3 "$TMP/data/series.db" "SELECT sum(length(data)) || ' ' || sum(n) FROM series_chunks")
+echo "worksafe: series store after the run: $STORED (bytes, readings)"
+
+# 2. raw append ceiling
+"$SINK" "$PORT" "$TMP/raw.out" &
+PIDS+=($!)
+wait_port "$PORT" || die "raw_sink did not start"
+RAW_LINE=$("$TOOL" --port "$PORT" --token x --seconds "$SECONDS_RUN" --threads "$THREADS" --batch "$BATCH")
+echo "raw append: $RAW_LINE"
+RAW_RATE=$(echo "$RAW_LINE" | field readings_per_s)
+kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true; PIDS=()
+
+# 3. MQTT
+MQ_LINE=$(make -s -C "$ROOT" bench-mqtt 2>/dev/null | grep '^mqtt ' || true)
+echo "${MQ_LINE:-mqtt: not run}"
+MQ_RATIO=$(echo "$MQ_LINE" | field ratio)
+
+# 4. Node-RED
+NR_RATE=""
+if [ -x "$ROOT/bench/nodered/node_modules/.bin/node-red" ] || [ "${WS_BENCH_NODERED:-}" = install ]; then
+    NR_LINE=$("$ROOT/bench/nodered/run.sh" 2>/dev/null | grep '^nodered ' || true)
+    echo "${NR_LINE:-nodered: failed}"
+    NR_RATE=$(echo "$NR_LINE" | field msgs_per_s)
+else
+    echo "nodered: not installed (WS_BENCH_NODERED=install to install node-red@4 into bench/nodered)"
+fi
+
+# 5. bytes per stored reading
+SB=$(make -s -C "$ROOT" bench-series 2>/dev/null | grep '^plant-1s ' || true)
+echo "${SB:-series: not run}"
+BPR=$(echo "$SB" | field bytes_per_reading)
+
+# 6. SSE
+SSE_LINE=$(WS_BENCH_CLIENTS="10000" make -s -C "$ROOT" bench-sse 2>/dev/null | grep '^sse ' | tail -n 1 || true)
+echo "${SSE_LINE:-sse: not run}"
+
+ratio() { [ -n "$1" ] && [ -n "$2" ] && python3 -c "print(round($1 / $2, 2))" || echo "n/a"; }
+printf 'ingest readings_per_s=%s ceiling_ratio=%s nodered_ratio=%s mqtt_ratio=%s bytes_per_reading=%s sse_p99_ms=%s sse_clients=%s sse_all_ms=%s\n' \
+    "${WS_RATE:-0}" "$(ratio "$WS_RATE" "$RAW_RATE")" "$(ratio "$WS_RATE" "$NR_RATE")" "${MQ_RATIO:-n/a}" \
+    "${BPR:-n/a}" "$(echo "$SSE_LINE" | field p99_ms)" "$(echo "$SSE_LINE" | field clients)" \
+    "$(echo "$SSE_LINE" | field all_ms)"
