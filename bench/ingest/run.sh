@@ -73,6 +73,11 @@ echo "raw append: $RAW_LINE"
 RAW_RATE=$(echo "$RAW_LINE" | field readings_per_s)
 kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true; PIDS=()
 
+if [ "${WS_BENCH_ONLY:-}" = ingest ]; then
+    echo "ingest readings_per_s=${WS_RATE:-0} ceiling_ratio=$(python3 -c "print(round(${WS_RATE:-0} / ${RAW_RATE:-1}, 2))")"
+    exit 0
+fi
+
 # 3. MQTT
 MQ_LINE=$(make -s -C "$ROOT" bench-mqtt 2>/dev/null | grep '^mqtt ' || true)
 echo "${MQ_LINE:-mqtt: not run}"

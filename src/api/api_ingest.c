@@ -5,11 +5,12 @@
  * (ingest/ingest.h), up to 16 MiB; application/json: the JSON batch
  * {"readings":[…],"series":[…]}, up to 1 MiB.
  *
- * All or nothing for malformed input: the whole body is decoded once to find
- * bad lines first; any → 400 naming the first (field "line 12" or the JSON
- * path) with up to 16 samples, and nothing is stored. A well-formed batch is
- * decoded again in slices of 8,192 readings and handed to warn_ingest, which
- * journals each slice before applying it; the 200 reply therefore means the
+ * All or nothing for malformed input: the whole body is decoded before any
+ * reading is applied; a bad line → 400 naming the first (field "line 12" or
+ * the JSON path) with up to 16 samples, and nothing is stored. (Bodies of
+ * more than 262,144 lines are checked in a first pass and decoded again
+ * slice by slice, to bound memory.) The readings go to warn_ingest in slices
+ * of 8,192, each journaled before it is applied; the 200 reply therefore means the
  * readings survive kill -9. Readings of tags that are not in the register
  * are not stored: counted (unknown_tag) with a few samples in the reply and
  * in /metrics, so one unregistered tag never blocks a DCS feed. */
@@ -22,6 +23,7 @@
 #include "warn/warn.h"
 
 #define SLICE 8192
+#define ONE_PASS 262144 /* lines decoded in one pass (23 MiB of readings) */
 
 static json_t *errors_json(const ingest_errors *e)
 {
@@ -101,29 +103,37 @@ static ws_err ingest_post(api_ctx *ctx)
             }
         free(r);
     } else {
-        ws_reading *r = malloc(SLICE * sizeof *r);
+        /* up to ONE_PASS lines: decode once into an array of them all, refuse
+         * or apply; bigger bodies are checked in a first pass and decoded
+         * again slice by slice, so memory stays bounded */
+        size_t lines = 1;
+        for (const char *q = body, *end = body + len; (q = memchr(q, '\n', (size_t)(end - q))); q++) lines++;
+        bool one_pass = lines <= ONE_PASS;
+        size_t cap = one_pass ? lines : SLICE;
+        ws_reading *r = malloc(cap * sizeof *r);
         if (!r) return WS_ENOMEM;
-        /* pass 1: find bad lines; pass 2: apply */
-        for (int pass = 0; pass < 2 && !rc; pass++) {
+        for (int pass = one_pass ? 1 : 0; pass < 2 && !rc; pass++) {
             size_t off = 0, line = 0;
             ingest_errors pe;
             ingest_errors_init(&pe);
             for (;;) {
                 size_t n = 0;
                 pe.full = false;
-                ws_err d = ingest_line_decode_at(body + off, len - off, line, off, r, SLICE, &n, &pe);
-                if (pass == 1 && n) {
+                ws_err d = ingest_line_decode_at(body + off, len - off, line, off, r, cap, &n, &pe);
+                if (pass == 1 && one_pass && pe.count) break;
+                for (size_t k = 0; pass == 1 && k < n && !rc; k += SLICE) {
                     warn_result res;
-                    if ((rc = warn_ingest_scoped(w, WARN_SRC_HTTP, ctx->who.scope_path, r, n, &res))) break;
+                    rc = warn_ingest_scoped(w, WARN_SRC_HTTP, ctx->who.scope_path, r + k,
+                                            n - k < SLICE ? n - k : SLICE, &res);
                     add(&tot, &res);
                 }
-                if (d != WS_ETOOBIG) break;
+                if (d != WS_ETOOBIG || rc) break;
                 /* count the lines consumed to keep numbering */
                 for (size_t k = off; k < pe.resume; k++)
                     if (body[k] == '\n') line++;
                 off = pe.resume;
             }
-            if (pass == 0 && pe.count) {
+            if (pe.count) {
                 free(r);
                 return refuse(ctx, &pe);
             }

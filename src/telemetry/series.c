@@ -206,7 +206,9 @@ static ws_err seal(series *s, slot *sl)
     size_t np = 0;
     for (size_t i = 0; i < m; i++)
         if (isfinite(s->dv[i])) s->pairs[np++] = (pair){s->dt[i], s->dv[i], (uint32_t)i};
-    qsort(s->pairs, np, sizeof *s->pairs, pair_cmp);
+    bool sorted = true; /* readings mostly come in order: sort only when they did not */
+    for (size_t i = 1; i < np && sorted; i++) sorted = pair_cmp(&s->pairs[i - 1], &s->pairs[i]) <= 0;
+    if (!sorted) qsort(s->pairs, np, sizeof *s->pairs, pair_cmp);
 
     store_conn *c = NULL;
     store_stmt *st = NULL;
