@@ -45,6 +45,7 @@ import * as inspectionsPage from './pages/inspections.js';
 import * as alarmsPage from './pages/alarms.js';
 import * as alarmKpiPage from './pages/alarmkpi.js';
 import * as trendsPage from './pages/trends.js';
+import * as ackPage from './pages/ack.js';
 
 const routes = {
   '/login': { page: loginPage, public: true },
@@ -75,6 +76,8 @@ const routes = {
 // Routes with ids in the path: [pattern, route]; the groups go to ctx.params.
 const paramRoutes = [
   [/^\/hazards\/(\d+)$/, { page: hazardPage }],
+  // A signed one-time acknowledge link from a duty notification (no sign-in).
+  [/^\/ack\/([A-Za-z0-9_-]{96})$/, { page: ackPage, public: true }],
   [/^\/risk\/map\/(\d+)$/, { page: riskMapPage }],
   [/^\/risk\/objects\/(\d+)$/, { page: { render: riskPage.point } }],
   [/^\/risk\/objects\/(\d+)\/card$/, { page: { render: riskPage.card } }],

@@ -12,6 +12,7 @@
  * regulator) on the alarm's unit; outside the scope 404. An action answers
  * with the alarm as stored after the fsynced change. */
 #include <math.h>
+#include <sodium.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,8 @@
 
 #include "api/api.h"
 #include "core/clock.h"
+#include "notify/acklink.h"
+#include "org/org.h"
 #include "store/q_warn.h"
 #include "warn/warn.h"
 
@@ -244,6 +247,31 @@ static ws_err act_on(api_ctx *ctx, act a)
     return api_reply_json(ctx, 200, cur);
 }
 
+/* POST /api/v1/alarm-links/{token}/ack: a signed one-time link from a duty
+ * message. The token is checked (MAC, expiry) and used up in its own
+ * transaction, then the alarm is acknowledged as the person it names. */
+static ws_err alarms_link_ack(api_ctx *ctx)
+{
+    warn *w = api_warn();
+    if (!w) return ws_fail(WS_EUNAVAILABLE, NULL, "the early-warning engine is not running");
+    unsigned char key[NOTIFY_ACKLINK_KEYBYTES];
+    int64_t alarm_id = 0, person_id = 0;
+    ws_err rc = notify_acklink_key(ctx->conn, key);
+    if (!rc) rc = notify_acklink_redeem(ctx->conn, key, ctx->req->params[0], clock_now_ms(), &alarm_id,
+                                        &person_id);
+    sodium_memzero(key, sizeof key);
+    if (rc) return rc;
+    org_person p;
+    rc = org_person_get(ctx->conn, person_id, &p);
+    if (!rc) rc = warn_ack_link(w, person_id, p.name, alarm_id);
+    if (rc == WS_ENOTFOUND) rc = ws_fail(WS_ECONFLICT, "state", "the alarm is no longer open");
+    if (rc) return rc;
+    json_t *o = json_object();
+    json_object_set_new(o, "alarm_id", json_integer(alarm_id));
+    json_object_set_new(o, "acked_by", json_string(p.name));
+    return api_reply_json(ctx, 200, o);
+}
+
 static ws_err alarms_ack(api_ctx *ctx) { return act_on(ctx, A_ACK); }
 static ws_err alarms_shelve(api_ctx *ctx) { return act_on(ctx, A_SHELVE); }
 static ws_err alarms_unshelve(api_ctx *ctx) { return act_on(ctx, A_UNSHELVE); }
@@ -267,5 +295,8 @@ const api_route api_alarm_routes[] = {
     R("POST", "/api/v1/alarms/{id}/actions/close", alarms_close, "alarm.ack",
       "Close with the handling record (cause, action; the caller is the person); only when "
       "cleared and acknowledged", close_fields, 2),
+    {"POST", "/api/v1/alarm-links/{token}/ack", alarms_link_ack, API_PUBLIC, NULL,
+     "Acknowledge through a signed one-time link of a duty message, as the person it was made "
+     "for (403 tampered or expired, 409 used)", "alarms", NULL, 0, 0},
 };
 const size_t api_alarm_nroutes = sizeof api_alarm_routes / sizeof api_alarm_routes[0];

@@ -57,11 +57,12 @@ int cmd_rules(int argc, char **argv);
 /* Run the server until SIGTERM/SIGINT (cmd_serve.c); exit code. */
 int cli_serve(cli_opts *o);
 
-/* The plant-side adapters of DATA/integrations.json (MQTT, Modbus) feeding
- * the engine; *out NULL when the file is absent. Stop before the engine. */
+/* The plant-side adapters of DATA/integrations.json (MQTT, Modbus, cameras)
+ * feeding the engine, and the outbox sender (always; its options under
+ * "notify"). Stop before the engine. */
 typedef struct cli_integrations cli_integrations;
 struct warn;
-ws_err cli_integrations_start(const cli_opts *o, struct warn *w, cli_integrations **out);
+ws_err cli_integrations_start(const cli_opts *o, store *db, struct warn *w, cli_integrations **out);
 void cli_integrations_stop(cli_integrations *x);
 
 /* Shared steps of the commands (cli_common.c). */

@@ -23,7 +23,6 @@
 #include "telemetry/series.h"
 #include "hazard/inspection.h"
 #include "http/http.h"
-#include "plant/plant.h"
 #include "warn/warn.h"
 
 ws_err cli_open_for_serve(const cli_opts *o, int pool, store **out)
@@ -97,7 +96,6 @@ static void timer_tick(store *db)
         log_info("deadline timer", "escalated", e, "overdue", m);
     }
     if (inspection_tick(c, clock_now_ms(), NULL, NULL)) log_warn("inspection timer failed", "detail", ws_err_message());
-    if (plant_tick(c, clock_now_ms(), NULL)) log_warn("plant timer failed", "detail", ws_err_message());
     store_release(c);
 }
 
@@ -150,7 +148,8 @@ int cli_serve(cli_opts *o)
     }
     char wal_dir[CLI_PATH_MAX + 16];
     snprintf(wal_dir, sizeof wal_dir, "%s/journal", o->data);
-    warn_config wc = {.db = db, .db_url = cli_db_url(o), .series = readings, .wal_dir = wal_dir};
+    warn_config wc = {.db = db, .db_url = cli_db_url(o), .series = readings, .wal_dir = wal_dir,
+                      .public_url = o->public_origin[0] ? o->public_origin : NULL};
     if (warn_open(&wc, &engine)) {
         fprintf(stderr, "cannot start the early-warning engine: %s\n", ws_err_message());
         goto done;
@@ -170,7 +169,7 @@ int cli_serve(cli_opts *o)
         .db = db,
     };
     http_metrics_add_source(warn_metrics, engine);
-    if (cli_integrations_start(o, engine, &adapters)) {
+    if (cli_integrations_start(o, db, engine, &adapters)) {
         fprintf(stderr, "integrations.json: %s (field %s)\n", ws_err_message(),
                 ws_err_field() ? ws_err_field() : "-");
         goto done;

@@ -3,6 +3,8 @@
  *
  *   {"mqtt":   { … ingest/mqtt.h config … },
  *    "modbus": [ { … one device, ingest/modbus.h … }, … ],
+ *    "notify": {"proxy", "timeout_ms", "fail_after", "stale_after_s",
+ *               "heartbeat_url", "heartbeat_s", "heartbeat_post"},
  *    "cameras": [ {"code", "vendor": "hikvision"|"dahua", "user", "password",
  *                  "base_url" (Dahua), "utc_offset_min", "map"} … ]}
  *
@@ -19,6 +21,7 @@
 #include "http/http.h"
 #include "ingest/dahua_stream.h"
 #include "ingest/modbus.h"
+#include "notify/sender.h"
 #include "ingest/mqtt.h"
 #include "warn/warn.h"
 
@@ -28,6 +31,7 @@ struct cli_integrations {
     modbus_poller *modbus;
     warn_sink_ctx modbus_sink;
     warn *w;
+    notify_sender *sender;
     size_t ndahua;
     struct dahua_cam { cli_integrations *x; const warn_camera *cam; dahua_stream *s; } *dahua;
 };
@@ -126,16 +130,68 @@ static ws_err start_modbus(const json_t *arr, warn_sink_ctx *sink, modbus_poller
     return rc;
 }
 
-ws_err cli_integrations_start(const cli_opts *o, warn *w, cli_integrations **out)
+static ws_err sender_metrics(void *ctx, buf *out)
+{
+    notify_sender_stats k;
+    notify_sender_stats_get(ctx, &k);
+    return buf_printf(out,
+        "# HELP notify_sent_total Messages delivered to robot channels.\n# TYPE notify_sent_total counter\n"
+        "notify_sent_total %llu\n"
+        "# HELP notify_failed_total Requests to robot channels that failed.\n"
+        "# TYPE notify_failed_total counter\nnotify_failed_total %llu\n"
+        "# HELP notify_pending Messages waiting in the outbox.\n# TYPE notify_pending gauge\n"
+        "notify_pending %lld\n"
+        "# HELP notify_channels_failing Robot channels failing now.\n# TYPE notify_channels_failing gauge\n"
+        "notify_channels_failing %d\n"
+        "# HELP notify_heartbeat_failed_total Heartbeats the external monitor did not take.\n"
+        "# TYPE notify_heartbeat_failed_total counter\nnotify_heartbeat_failed_total %llu\n",
+        (unsigned long long)k.sent, (unsigned long long)k.failed, (long long)k.pending, k.channels_failing,
+        (unsigned long long)k.heartbeat_fail);
+}
+
+/* The "notify" object: outbound proxy, timeouts, failure thresholds and the
+ * heartbeat to an outside monitor. */
+static ws_err notify_opts(const json_t *o, notify_sender_config *c)
+{
+    if (!json_is_object(o)) return ws_fail(WS_EINVAL, "notify", "notify is an object");
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)o, k, v) {
+        char f[64];
+        snprintf(f, sizeof f, "notify.%s", k);
+        if (!strcmp(k, "proxy") || !strcmp(k, "heartbeat_url")) {
+            if (!json_is_string(v) || strlen(json_string_value(v)) > 1000)
+                return ws_fail(WS_EINVAL, f, "a URL (or \"none\" for proxy)");
+            if (k[0] == 'p') c->proxy = json_string_value(v);
+            else c->heartbeat_url = json_string_value(v);
+        } else if (!strcmp(k, "heartbeat_post")) {
+            if (!json_is_boolean(v)) return ws_fail(WS_EINVAL, f, "true or false");
+            c->heartbeat_post = json_is_true(v);
+        } else if (!strcmp(k, "heartbeat_s") || !strcmp(k, "timeout_ms") || !strcmp(k, "fail_after") ||
+                   !strcmp(k, "stale_after_s")) {
+            if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 86400000)
+                return ws_fail(WS_EINVAL, f, "a positive integer");
+            int64_t x = json_integer_value(v);
+            if (!strcmp(k, "heartbeat_s")) c->heartbeat_s = (int)x;
+            else if (!strcmp(k, "timeout_ms")) c->timeout_ms = (long)x;
+            else if (!strcmp(k, "fail_after")) c->fail_after = (int)x;
+            else c->stale_after_s = (int)x;
+        } else {
+            return ws_fail(WS_EINVAL, f, "unknown key");
+        }
+    }
+    return WS_OK;
+}
+
+ws_err cli_integrations_start(const cli_opts *o, store *db, warn *w, cli_integrations **out)
 {
     *out = NULL;
     char path[CLI_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/integrations.json", o->data);
     FILE *f = fopen(path, "rb");
-    if (!f) return WS_OK;
     json_error_t je;
-    json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
-    fclose(f);
+    json_t *root = f ? json_loadf(f, JSON_REJECT_DUPLICATES, &je) : json_object();
+    if (f) fclose(f);
     if (!root || !json_is_object(root)) {
         json_decref(root);
         return ws_fail(WS_EINVAL, "integrations.json", "%s: line %d: %s", path, je.line, je.text);
@@ -143,6 +199,12 @@ ws_err cli_integrations_start(const cli_opts *o, warn *w, cli_integrations **out
     cli_integrations *x = calloc(1, sizeof *x);
     ws_err rc = x ? WS_OK : WS_ENOMEM;
     if (x) x->w = w;
+    /* the outbox sender always runs (channels are configured over the API) */
+    notify_sender_config nc = {.on_health = warn_notify_health, .health_ctx = w};
+    json_t *no = json_object_get(root, "notify");
+    if (!rc && no) rc = notify_opts(no, &nc);
+    if (!rc) rc = notify_sender_start(db, &nc, &x->sender);
+    if (!rc) rc = http_metrics_add_source(sender_metrics, x->sender);
     const char *key;
     json_t *v;
     json_object_foreach(root, key, v) {
@@ -159,10 +221,12 @@ ws_err cli_integrations_start(const cli_opts *o, warn *w, cli_integrations **out
             if ((rc = start_modbus(v, &x->modbus_sink, &x->modbus))) break;
             rc = http_metrics_add_source(modbus_metrics, x->modbus);
             log_info("Modbus polling started");
+        } else if (!strcmp(key, "notify")) {
+            /* read above */
         } else if (!strcmp(key, "cameras")) {
             rc = start_cameras(x, v);
         } else {
-            rc = ws_fail(WS_EINVAL, key, "integrations.json: unknown key %s (mqtt, modbus, cameras)", key);
+            rc = ws_fail(WS_EINVAL, key, "integrations.json: unknown key %s (mqtt, modbus, cameras, notify)", key);
         }
     }
     json_decref(root);
@@ -181,5 +245,6 @@ void cli_integrations_stop(cli_integrations *x)
     modbus_poller_stop(x->modbus);
     for (size_t i = 0; i < x->ndahua; i++) dahua_stream_stop(x->dahua[i].s);
     free(x->dahua);
+    notify_sender_stop(x->sender);
     free(x);
 }

@@ -52,6 +52,7 @@ typedef struct warn_config {
     size_t max_points;      /* point cache; default 65,536 */
     int64_t skew_ms;        /* a source time further ahead than this is clock skew; default 5 s */
     bool no_thread;         /* tests: no timer thread, the test calls warn_tick */
+    const char *public_url; /* "https://safety.example.com": acknowledge links in pages; NULL = none */
 } warn_config;
 
 /* Register the audited entity "alarm" (idempotent; before audit verify). */
@@ -179,6 +180,14 @@ typedef struct warn_camera_result {
  * the attachment store and linked to the alarm. */
 ws_err warn_camera_push(warn *w, const char *code, const char *authorization, const char *content_type,
                         const void *body, size_t len, warn_camera_result *res);
+
+/* A notify_health_fn (notify/sender.h; ctx = the engine): a failing robot
+ * channel raises "通知通道故障" (报警), its recovery clears it. */
+void warn_notify_health(void *ctx, int64_t channel_id, const char *name, bool failing);
+
+/* Acknowledge through a signed one-time link already redeemed for
+ * person_id (the link is the authority: no role check). */
+ws_err warn_ack_link(warn *w, int64_t person_id, const char *person_name, int64_t alarm_id);
 
 /* Operator actions, each checked (auth "alarm.ack" etc. on the alarm's unit),
  * fsynced with its evidence-log leaf, published. WS_ENOTFOUND when the alarm

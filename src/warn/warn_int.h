@@ -48,6 +48,15 @@ typedef struct wpoint {
 
 /* ------------------------------------------------------------ engine */
 
+#define WARN_PAGE_MAX 256
+typedef struct warn_page {
+    int64_t alarm_id, unit_id, at_ms;
+    uint8_t level;
+    char role[64];
+    char title[160];
+    double value;
+} warn_page;
+
 typedef struct warn_wo {
     int64_t device_id, point_id, unit_id, rule_id;
     char kind[16];
@@ -95,6 +104,9 @@ struct warn {
     struct rule_event *rev;    /* RULE_READING_EVENTS, reused */
     warn_wo wo[64];            /* work orders count rules asked for, opened after the batch */
     int nwo;
+    warn_page page[WARN_PAGE_MAX]; /* escalations to page, sent after the batch (page.c) */
+    int npage;
+    int64_t last_plant_ms;
     warn_camera *cams;     /* configured once at start (warn_cameras_configure) */
     size_t ncams;
     _Atomic uint64_t n_camera_events, n_camera_refused, n_camera_bad;
@@ -108,5 +120,13 @@ ws_err persist(warn *w, const audit_actor *actor);
 void queue_events_ext(warn *w, const alarm_events *ev, const wpoint *p, int64_t src_ms, const char *title);
 
 #define WARN_RULE_CAMERA_BASE 200
+#define WARN_RULE_OUTBOX 102   /* 通知通道故障, source = channel */
+#define WARN_RULE_BYPASS 103   /* 联锁旁路超期, source = bypass */
+
+/* page.c: queue an escalation for paging (under w->mu); send the queue
+ * (outside it); the plant register's timer and its alarms (once a minute). */
+void page_queue(warn *w, const pend *p);
+void page_flush(warn *w);
+void plant_alarms(warn *w, int64_t now);
 
 #endif

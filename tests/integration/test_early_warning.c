@@ -612,12 +612,148 @@ static void t_camera_push(void **state)
     ws_server_destroy(&t.s);
 }
 
+/* ------------------------------------------------- paging and ack links */
+
+typedef struct receiver {
+    int lfd, port;
+    pthread_t th;
+    atomic_bool stop;
+    pthread_mutex_t lock;
+    char body[16384];
+    int hits;
+} receiver;
+
+/* A loopback robot: answers every POST 200 and keeps the last body. */
+static void *rx_main(void *arg)
+{
+    receiver *r = arg;
+    while (!atomic_load(&r->stop)) {
+        struct pollfd pf = {.fd = r->lfd, .events = POLLIN};
+        if (poll(&pf, 1, 50) <= 0) continue;
+        int c = accept(r->lfd, NULL, NULL);
+        if (c < 0) continue;
+        char buf[32768];
+        size_t n = 0;
+        char *he = NULL;
+        long want = -1;
+        for (;;) {
+            ssize_t k = recv(c, buf + n, sizeof buf - 1 - n, 0);
+            if (k <= 0) break;
+            n += (size_t)k;
+            buf[n] = 0;
+            if (!he && (he = strstr(buf, "\r\n\r\n"))) {
+                char *cl = strcasestr(buf, "Content-Length:");
+                want = cl ? atol(cl + 15) : 0;
+            }
+            if (he && (long)(n - (size_t)(he + 4 - buf)) >= want) break;
+        }
+        if (he) {
+            pthread_mutex_lock(&r->lock);
+            snprintf(r->body, sizeof r->body, "%s", he + 4);
+            r->hits++;
+            pthread_mutex_unlock(&r->lock);
+        }
+        const char ok[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 27\r\n"
+                          "Connection: close\r\n\r\n{\"errcode\":0,\"errmsg\":\"ok\"}";
+        send(c, ok, sizeof ok - 1, MSG_NOSIGNAL);
+        close(c);
+    }
+    return NULL;
+}
+
+static void t_paging_and_link(void **state)
+{
+    (void)state;
+    receiver rx;
+    memset(&rx, 0, sizeof rx);
+    pthread_mutex_init(&rx.lock, NULL);
+    rx.lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(rx.lfd, (struct sockaddr *)&a, sizeof a), 0);
+    listen(rx.lfd, 8);
+    socklen_t al = sizeof a;
+    getsockname(rx.lfd, (struct sockaddr *)&a, &al);
+    rx.port = ntohs(a.sin_port);
+    pthread_create(&rx.th, NULL, rx_main, &rx);
+
+    ws_serve_extra[0] = "--public-origin";
+    ws_serve_extra[1] = "https://safety.example.com";
+    ws_serve_extra[2] = NULL;
+    T t;
+    setup(&t, "sqlite");
+    ws_serve_extra[0] = NULL;
+    char b[512];
+    snprintf(b, sizeof b, "{\"kind\":\"webhook\",\"name\":\"值班群\",\"url\":\"http://127.0.0.1:%d/hook\","
+             "\"secret\":\"hook-secret-0123456789\"}", rx.port);
+    post_id(&t, "/api/v1/notify/channels", b);
+    snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"王网格\",\"phone\":\"13800000001\"}", t.area);
+    long long person = post_id(&t, "/api/v1/people", b);
+    snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"全天\",\"start\":\"00:00\",\"length_min\":1440}", t.area);
+    long long shift = post_id(&t, "/api/v1/shifts", b);
+    char days[3][16];
+    for (int i = 0; i < 3; i++) {
+        time_t d = time(NULL) + 8 * 3600 + (i - 1) * 86400; /* Asia/Shanghai dates around today */
+        strftime(days[i], sizeof days[i], "%Y-%m-%d", gmtime(&d));
+    }
+    snprintf(b, sizeof b, "{\"entries\":[{\"shift_id\":%lld,\"person_id\":%lld,\"day\":\"%s\",\"role\":\"grid_leader\"},"
+             "{\"shift_id\":%lld,\"person_id\":%lld,\"day\":\"%s\",\"role\":\"grid_leader\"},"
+             "{\"shift_id\":%lld,\"person_id\":%lld,\"day\":\"%s\",\"role\":\"grid_leader\"}]}",
+             shift, person, days[0], shift, person, days[1], shift, person, days[2]);
+    json_t *r = NULL;
+    long st = ws_req(&t.s, "POST", "/api/v1/roster-entries", t.tok, b, &r);
+    if (st != 201 && st != 200) fail_msg("roster -> %ld %s", st, ws_err_field_of(r));
+    json_decref(r);
+    long long gt = add_point(&t, "GT-501", "combustible");
+    snprintf(b, sizeof b, "GT-501 60 %lld\n", now_ms() - 500);
+    assert_int_equal(ingest(&t, b, "text/plain", NULL), 200);
+
+    /* the grid leader on duty is paged with a one-time link */
+    char got[16384] = "";
+    for (int i = 0; i < 200; i++) {
+        pthread_mutex_lock(&rx.lock);
+        if (strstr(rx.body, "/ack/")) snprintf(got, sizeof got, "%s", rx.body);
+        pthread_mutex_unlock(&rx.lock);
+        if (got[0]) break;
+        msleep(50);
+    }
+    if (!got[0]) fail_msg("no page reached the robot (last body: %s)", rx.body);
+    assert_non_null(strstr(got, "13800000001"));
+    assert_non_null(strstr(got, "https://safety.example.com/ack/"));
+    char tok[97];
+    const char *k = strstr(got, "/ack/") + 5;
+    memcpy(tok, k, 96);
+    tok[96] = 0;
+    char p[200];
+    snprintf(p, sizeof p, "/api/v1/alarm-links/%s/ack", tok);
+    assert_int_equal(ws_req(&t.s, "POST", p, NULL, "{}", &r), 200);
+    assert_string_equal(json_string_value(json_object_get(r, "acked_by")), "王网格");
+    long long aid = json_integer_value(json_object_get(r, "alarm_id"));
+    json_decref(r);
+    assert_int_equal(ws_req(&t.s, "POST", p, NULL, "{}", &r), 409); /* used up */
+    json_decref(r);
+    tok[10] = tok[10] == 'A' ? 'B' : 'A';
+    snprintf(p, sizeof p, "/api/v1/alarm-links/%s/ack", tok);
+    assert_int_equal(ws_req(&t.s, "POST", p, NULL, "{}", &r), 403); /* tampered */
+    json_decref(r);
+    snprintf(p, sizeof p, "/api/v1/alarms/%lld", aid);
+    assert_int_equal(ws_req(&t.s, "GET", p, t.tok, NULL, &r), 200);
+    assert_int_equal(json_integer_value(json_object_get(r, "point_id")), gt);
+    assert_string_equal(json_string_value(json_object_get(r, "acked_by")), "王网格");
+    json_decref(r);
+    ws_server_destroy(&t.s);
+    atomic_store(&rx.stop, true);
+    pthread_join(rx.th, NULL);
+    close(rx.lfd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_lifecycle_sqlite), cmocka_unit_test(t_lifecycle_pg),
         cmocka_unit_test(t_kill9_sqlite),     cmocka_unit_test(t_kill9_pg),
         cmocka_unit_test(t_plant_adapters),   cmocka_unit_test(t_camera_push),
+        cmocka_unit_test(t_paging_and_link),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

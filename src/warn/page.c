@@ -1,0 +1,178 @@
+/* page.c — alarms out to people (issue 4 item 6) and the plant timer's
+ * alarms.
+ *
+ * Paging follows the escalation chain of the alarm core: each AEV_ESCALATE
+ * event names a duty role (grid_leader at once, safety_officer after 5 min,
+ * manager after 15 min unless acknowledged). The people on duty for that role
+ * in the alarm's unit (plant_on_duty: the unit's roster in its own time zone,
+ * else the nearest ancestor's) are mentioned by phone in a message to every
+ * active robot channel (DingTalk, WeCom, webhook), each with a signed
+ * one-time link to acknowledge as themselves (notify/acklink.h) when the
+ * server knows its public URL. 紧急 goes out at once (the outbox never
+ * digests it); the sender is woken after each enqueue.
+ *
+ * Devices in maintenance/calibration mode raise no alarm, so they page no
+ * one. Paging runs on the engine's timer thread, outside the engine mutex. */
+#include "warn/warn_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "notify/acklink.h"
+#include "notify/channel.h"
+#include "notify/outbox.h"
+#include "notify/sender.h"
+#include "org/org.h"
+#include "plant/plant.h"
+
+#define PAGE_PEOPLE 8
+#define LINK_TTL_MS (24 * 3600 * 1000LL)
+
+void page_queue(warn *w, const pend *p)
+{
+    if (p->ev.kind != AEV_ESCALATE || w->npage == WARN_PAGE_MAX) return;
+    warn_page *g = &w->page[w->npage++];
+    memset(g, 0, sizeof *g);
+    g->alarm_id = p->ev.alarm_id;
+    g->unit_id = p->ev.area_id;
+    g->level = p->ev.level;
+    g->at_ms = p->ev.at_ms;
+    snprintf(g->role, sizeof g->role, "%s", p->ev.who);
+    snprintf(g->title, sizeof g->title, "%s", p->title);
+    g->value = p->value;
+}
+
+static const char *role_zh(const char *r)
+{
+    if (!strcmp(r, "grid_leader")) return "网格长";
+    if (!strcmp(r, "safety_officer")) return "安全员";
+    if (!strcmp(r, "manager")) return "负责人";
+    return r;
+}
+
+static const char *level_zh(int l) { return l >= 3 ? "紧急" : l == 2 ? "报警" : "预警"; }
+
+/* One message per active channel for page g. */
+static void send_page(warn *w, store_conn *c, const notify_channel *ch, size_t nch, const warn_page *g,
+                      const unsigned char *key, bool have_key)
+{
+    int64_t ids[PAGE_PEOPLE];
+    size_t n = 0;
+    if (plant_on_duty(c, g->unit_id, g->role, g->at_ms, ids, PAGE_PEOPLE, &n)) n = 0;
+    char phones[PAGE_PEOPLE][ORG_PHONE_MAX + 1];
+    const char *mentions[PAGE_PEOPLE];
+    int nm = 0;
+    char body[4096];
+    int len = snprintf(body, sizeof body, "**【%s】%s**\n\n", level_zh(g->level), g->title);
+    char ts[40];
+    clock_format_rfc3339_off(g->at_ms, 480, ts, sizeof ts);
+    len += snprintf(body + len, sizeof body - (size_t)len, "- 时间：%s\n- 通知：%s（未确认时逐级上报）\n",
+                    ts, role_zh(g->role));
+    for (size_t i = 0; i < n && len < (int)sizeof body - 400; i++) {
+        org_person pp;
+        if (org_person_get(c, ids[i], &pp)) continue;
+        if (pp.phone[0]) {
+            snprintf(phones[nm], sizeof phones[nm], "%s", pp.phone);
+            mentions[nm] = phones[nm];
+            nm++;
+        }
+        len += snprintf(body + len, sizeof body - (size_t)len, "- 值班：%s%s%s", pp.name,
+                        pp.phone[0] ? " @" : "", pp.phone);
+        char tok[NOTIFY_ACKLINK_TOKEN_MAX];
+        if (have_key && w->cfg.public_url && *w->cfg.public_url &&
+            !notify_acklink_make(key, g->alarm_id, ids[i], g->at_ms + LINK_TTL_MS, tok, sizeof tok))
+            len += snprintf(body + len, sizeof body - (size_t)len, " [本人确认](%s/ack/%s)",
+                            w->cfg.public_url, tok);
+        len += snprintf(body + len, sizeof body - (size_t)len, "\n");
+    }
+    if (!n) len += snprintf(body + len, sizeof body - (size_t)len, "- 值班表中无%s，请安排\n", role_zh(g->role));
+    notify_level lv = g->level >= 3 ? NOTIFY_EMERGENCY : g->level == 2 ? NOTIFY_ALARM : NOTIFY_NOTICE;
+    char title[200];
+    snprintf(title, sizeof title, "【%s】%.160s", level_zh(g->level), g->title);
+    for (size_t k = 0; k < nch; k++) {
+        if (!ch[k].active) continue;
+        int64_t id;
+        if (notify_enqueue(c, ch[k].id, lv, title, body, mentions, nm, clock_now_ms(), &id))
+            log_warn("page not queued", "channel", ch[k].name, "detail", ws_err_message());
+    }
+}
+
+void page_flush(warn *w)
+{
+    warn_page *pg = NULL;
+    pthread_mutex_lock(&w->mu);
+    int n = w->npage;
+    if (n) {
+        pg = malloc((size_t)n * sizeof *pg);
+        if (pg) memcpy(pg, w->page, (size_t)n * sizeof *pg);
+        w->npage = 0;
+    }
+    pthread_mutex_unlock(&w->mu);
+    if (!pg) return;
+    store_conn *c = NULL;
+    notify_channel *ch = NULL;
+    size_t nch = 0;
+    if (!store_acquire(w->cfg.db, &c) && !notify_channel_list(c, &ch, &nch) && nch) {
+        unsigned char key[NOTIFY_ACKLINK_KEYBYTES];
+        bool have_key = !notify_acklink_key(c, key);
+        for (int i = 0; i < n; i++) send_page(w, c, ch, nch, &pg[i], key, have_key);
+        notify_sender_poke();
+    }
+    free(ch);
+    if (c) store_release(c);
+    free(pg);
+}
+
+/* ------------------------------------------------------- plant timer */
+
+void plant_alarms(warn *w, int64_t now)
+{
+    if (now - w->last_plant_ms < 60000) return;
+    w->last_plant_ms = now;
+    store_conn *c = NULL;
+    plant_tick_out out;
+    if (store_acquire(w->cfg.db, &c)) return;
+    ws_err rc = plant_tick(c, now, &out);
+    store_release(c);
+    if (rc) {
+        log_warn("plant timer failed", "detail", ws_err_message());
+        return;
+    }
+    pthread_mutex_lock(&w->mu);
+    for (size_t i = 0; i < out.n_expired; i++) {
+        const plant_expired *x = &out.expired[i];
+        alarm_events e = {0};
+        alarm_raise_in in = {.rule_id = WARN_RULE_BYPASS, .source_id = x->bypass_id, .area_id = x->unit_id,
+                             .level = ALARM_LVL_ALARM};
+        char title[160];
+        snprintf(title, sizeof title, "联锁旁路超期：%.120s", x->interlock);
+        if (!alarm_raise(w->alarms, &in, now, &e)) queue_events_ext(w, &e, NULL, now, title);
+    }
+    (void)persist(w, NULL);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* -------------------------------------------------- outbox health */
+
+void warn_notify_health(void *ctx, int64_t channel_id, const char *name, bool failing)
+{
+    warn *w = ctx;
+    int64_t now = clock_now_ms();
+    pthread_mutex_lock(&w->mu);
+    alarm_events e = {0};
+    char title[160];
+    snprintf(title, sizeof title, "通知通道故障：%.120s", name ? name : "");
+    if (failing) {
+        alarm_raise_in in = {.rule_id = WARN_RULE_OUTBOX, .source_id = channel_id, .area_id = 1,
+                             .level = ALARM_LVL_ALARM};
+        if (!alarm_raise(w->alarms, &in, now, &e)) queue_events_ext(w, &e, NULL, now, title);
+    } else if (!alarm_clear(w->alarms, WARN_RULE_OUTBOX, channel_id, now, &e)) {
+        queue_events_ext(w, &e, NULL, now, NULL);
+    }
+    (void)persist(w, NULL);
+    pthread_mutex_unlock(&w->mu);
+}
