@@ -34,6 +34,7 @@ typedef struct cli_opts {
     int threads;
     int tick_seconds;               /* serve: SLA / overdue timer period (default 60) */
     int recurrence_days;            /* serve: a hazard repeating within this is flagged (90) */
+    bool simulate;                  /* demo: the demo plant's detectors send live readings */
     bool help;
 } cli_opts;
 
@@ -64,6 +65,12 @@ typedef struct cli_integrations cli_integrations;
 struct warn;
 ws_err cli_integrations_start(const cli_opts *o, store *db, struct warn *w, cli_integrations **out);
 void cli_integrations_stop(cli_integrations *x);
+
+/* The demo plant's live detectors (demo_sim.c): readings of every demo
+ * point through the engine every 5 s while `worksafe demo` runs. */
+typedef struct cli_demo_sim cli_demo_sim;
+ws_err cli_demo_sim_start(store *db, struct warn *w, cli_demo_sim **out);
+void cli_demo_sim_stop(cli_demo_sim *s);
 
 /* Shared steps of the commands (cli_common.c). */
 ws_err cli_open_store(const cli_opts *o, int pool, store **out);

@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "hazard/hazard.h"
 #include "telemetry/series.h"
+#include "warn/warn.h"
 #include "org/org.h"
 
 typedef struct demo_account {
@@ -68,6 +69,14 @@ static ws_err seed(cli_opts *o, const char *accounts_path)
         rc = series_url(cli_db_url(o), o->data, surl, sizeof surl);
         if (!rc) rc = series_open(surl, NULL, &s);
         if (!rc) rc = hazard_demo_readings(c, s, clock_now_ms());
+        /* rosters, a work order, a bypass and alarms in every state, through the engine */
+        warn *w = NULL;
+        char wal[CLI_PATH_MAX + 16];
+        snprintf(wal, sizeof wal, "%s/journal", o->data);
+        warn_config wc = {.db = db, .db_url = cli_db_url(o), .series = s, .wal_dir = wal, .no_thread = true};
+        if (!rc) rc = warn_open(&wc, &w);
+        if (!rc) rc = warn_demo_seed(w, c, &ids, clock_now_ms());
+        warn_close(w);
         ws_err rc2 = series_close(s);
         if (!rc) rc = rc2;
         if (rc) goto fail;
@@ -105,6 +114,7 @@ int cmd_demo(int argc, char **argv)
     snprintf(o.listen_tls, sizeof o.listen_tls, "127.0.0.1:8443");
     if (cli_parse(&o, argc, argv, 2, "demo")) return 2;
     if (o.help) return 0;
+    o.simulate = true;
     char key[CLI_PATH_MAX + 32], accounts[CLI_PATH_MAX + 32];
     snprintf(key, sizeof key, "%s/keys/audit.key", o.data);
     snprintf(accounts, sizeof accounts, "%s/demo-accounts.txt", o.data);

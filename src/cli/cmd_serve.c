@@ -136,6 +136,7 @@ int cli_serve(cli_opts *o)
     http_server *srv = NULL;
     warn *engine = NULL;
     cli_integrations *adapters = NULL;
+    cli_demo_sim *sim = NULL;
     int code = 1;
     if (cli_lock_data(o) || cli_open_for_serve(o, threads + 2, &db)) return 1;
     if (cli_init_modules(o) || store_acquire(db, &c) || cli_open_audit(o, c)) goto done;
@@ -174,6 +175,8 @@ int cli_serve(cli_opts *o)
                 ws_err_field() ? ws_err_field() : "-");
         goto done;
     }
+    if (o->simulate && cli_demo_sim_start(db, engine, &sim))
+        log_warn("demo simulator not started", "detail", ws_err_message());
     if (http_start(&hc, &srv)) {
         fprintf(stderr, "cannot start HTTP: %s\n", ws_err_message());
         goto done;
@@ -208,6 +211,7 @@ int cli_serve(cli_opts *o)
 done:
     if (c) store_release(c);
     if (srv) http_stop(srv);
+    cli_demo_sim_stop(sim);
     cli_integrations_stop(adapters); /* no more readings into the engine */
     http_metrics_clear_sources();
     warn_close(engine); /* before the series store: it seals what the journal holds */

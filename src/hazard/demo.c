@@ -527,6 +527,12 @@ static double demo_value(const point *p, int i, uint64_t *st)
     return x < 0 ? 0 : x;
 }
 
+double hazard_demo_value(const point *p, int64_t t_ms, uint64_t *st)
+{
+    int64_t minute = t_ms / 60000;
+    return demo_value(p, (int)(((minute % (7 * 1440)) + 7 * 1440) % (7 * 1440)) % 1440 + 7 * 1440, st);
+}
+
 ws_err hazard_demo_readings(store_conn *c, series *s, int64_t now)
 {
     point_filter f = {.active = 1, .limit = 200};

@@ -170,6 +170,10 @@ ws_err hazard_demo_seed(store_conn *c, const audit_actor *who, const struct org_
  * ending at now (a weeping flange on GT-102 three days ago reaches 报警). */
 struct series;
 ws_err hazard_demo_readings(store_conn *c, struct series *s, int64_t now);
+/* The demo's value of point p at t_ms (the same daily patterns; st is the
+ * point's noise state, seeded by the caller). For the live simulator. */
+struct point;
+double hazard_demo_value(const struct point *p, int64_t t_ms, uint64_t *st);
 
 /* ------------------------------------------------------------ timer */
 

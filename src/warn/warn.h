@@ -189,6 +189,11 @@ void warn_notify_health(void *ctx, int64_t channel_id, const char *name, bool fa
  * person_id (the link is the authority: no role check). */
 ws_err warn_ack_link(warn *w, int64_t person_id, const char *person_name, int64_t alarm_id);
 
+/* `worksafe demo`: a week's duty roster, an equipment work order, an active
+ * interlock bypass, and alarms in every state raised through the engine
+ * from readings of the demo's detectors (demo.c). */
+ws_err warn_demo_seed(warn *w, store_conn *c, const org_demo_ids *ids, int64_t now);
+
 /* Operator actions, each checked (auth "alarm.ack" etc. on the alarm's unit),
  * fsynced with its evidence-log leaf, published. WS_ENOTFOUND when the alarm
  * is not open, WS_ECONFLICT for a state that does not allow it (field

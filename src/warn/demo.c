@@ -1,0 +1,130 @@
+/* demo.c — what `worksafe demo` shows of early warning: a duty roster for
+ * the week (day and night shifts of the enterprise: grid leader, safety
+ * officer, manager), an equipment register entry with a work order, an
+ * active interlock bypass, and alarms in every state, raised through the
+ * engine itself from readings of the demo's detectors:
+ *
+ *   GT-103  报警, cleared, acknowledged and closed with its handling record
+ *   AT-201  报警 (methanol over its exposure limit), acknowledged, still active
+ *   GT-301  紧急 (over HH 50 %LEL at the loading arm) and its 报警, unacknowledged
+ *   OX-201  报警 (oxygen deficiency), returned to normal, unacknowledged
+ *   GT-302  报警, shelved while the detector is calibrated, with its reason
+ *
+ * Times are relative to now, so the console looks alive whenever the demo
+ * is made. Runs once, on a fresh demo database (cmd_demo.c). */
+#include "warn/warn_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "plant/plant.h"
+#include "telemetry/point.h"
+
+static ws_err in1(warn *w, const char *tag, double v, int64_t t)
+{
+    ws_reading r = {.source_ms = t, .value = v, .quality = 0};
+    snprintf(r.tag, sizeof r.tag, "%s", tag);
+    return warn_ingest(w, WARN_SRC_HTTP, &r, 1, NULL);
+}
+
+static int64_t open_id(warn *w, const char *tag, int cond)
+{
+    const wpoint *p = NULL;
+    for (size_t i = 0; i < w->npts; i++)
+        if (!strcmp(w->pts[i].tag, tag)) p = &w->pts[i];
+    const alarm *a = p ? alarm_table_get(w->alarms, WARN_RULE_THR_BASE + cond, p->id) : NULL;
+    return a ? a->id : 0;
+}
+
+static ws_err rosters(store_conn *c, const org_demo_ids *ids, int64_t now)
+{
+    static const audit_actor who = {"cli"};
+    const org_caller by = {&who, NULL};
+    int64_t day_shift, night_shift;
+    plant_shift_in d = {.unit_id = ids->enterprise, .name = "白班", .start = "08:00", .length_min = 720, .active = true};
+    plant_shift_in n = {.unit_id = ids->enterprise, .name = "夜班", .start = "20:00", .length_min = 720, .active = true};
+    ws_err rc = plant_shift_create(c, &by, &d, &day_shift);
+    if (!rc) rc = plant_shift_create(c, &by, &n, &night_shift);
+    if (rc) return rc;
+    char days[9][11];
+    plant_roster_in in[9 * 6];
+    size_t k = 0;
+    for (int i = 0; i < 9; i++) {
+        int64_t t = now + (int64_t)(i - 2) * 86400000 + 8 * 3600000; /* Asia/Shanghai dates */
+        time_t s = (time_t)(t / 1000);
+        struct tm tm;
+        gmtime_r(&s, &tm);
+        strftime(days[i], sizeof days[i], "%Y-%m-%d", &tm);
+        const int64_t sh[2] = {day_shift, night_shift};
+        for (int j = 0; j < 2; j++) {
+            in[k++] = (plant_roster_in){sh[j], ids->person_grid_leader, days[i], "grid_leader"};
+            in[k++] = (plant_roster_in){sh[j], ids->person_safety_officer, days[i], "safety_officer"};
+            in[k++] = (plant_roster_in){sh[j], ids->person_manager, days[i], "manager"};
+        }
+    }
+    return plant_roster_add(c, &by, in, k, NULL);
+}
+
+static ws_err registers(store_conn *c, const org_demo_ids *ids, int64_t now)
+{
+    static const audit_actor who = {"cli"};
+    const org_caller by = {&who, NULL};
+    int64_t eq, wo, bp;
+    plant_equipment_in e = {.unit_id = ids->area_tank_farm, .code = "P-101A", .name = "甲醇装车泵 A",
+                            .kind = "pump", .status = "in_service"};
+    ws_err rc = plant_equipment_create(c, &by, &e, &eq);
+    plant_workorder_in w = {.equipment_id = eq, .kind = "corrective", .title = "P-101A 机械密封渗漏",
+                            .description = "巡检发现密封处有甲醇渗漏痕迹，更换机械密封", .due_at = now + 2 * 86400000LL};
+    if (!rc) rc = plant_workorder_open(c, &by, &w, &wo, NULL);
+    plant_bypass_in b = {.unit_id = ids->area_tank_farm, .equipment_id = eq,
+                         .interlock = "T-101 高液位联锁 LSHH-101",
+                         .reason = "液位计 LT-101 校验，临时旁路",
+                         .measures = "专人现场监护液位，装车流量限制在 30 m³/h，校验完成立即恢复",
+                         .requested_by_person_id = ids->person_dept_head,
+                         .expires_at = now + 6 * 3600000LL};
+    if (!rc) rc = plant_bypass_request(c, &by, &b, &bp);
+    if (!rc) rc = plant_bypass_approve(c, &by, bp, ids->person_safety_officer);
+    if (!rc) rc = plant_bypass_activate(c, &by, bp);
+    return rc;
+}
+
+ws_err warn_demo_seed(warn *w, store_conn *c, const org_demo_ids *ids, int64_t now)
+{
+    ws_err rc = rosters(c, ids, now);
+    if (!rc) rc = registers(c, ids, now);
+    if (rc) return rc;
+    auth_subject so = {.account_id = 1, .person_id = ids->person_safety_officer, .roles = ROLE_SAFETY_OFFICER};
+    snprintf(so.username, sizeof so.username, "safety");
+    snprintf(so.scope_path, sizeof so.scope_path, "/%lld/", (long long)ids->park); /* the whole park */
+    so.scope_unit_id = ids->park;
+    auth_subject gl = so;
+    gl.person_id = ids->person_grid_leader;
+    gl.roles = ROLE_GRID_LEADER;
+    snprintf(gl.username, sizeof gl.username, "gridleader");
+    const audit_actor a_so = {"demo:safety"}, a_gl = {"demo:gridleader"};
+    const org_caller by_so = {&a_so, &so}, by_gl = {&a_gl, &gl};
+    const int64_t M = 60000;
+    /* GT-103: an excursion three hours ago, handled and closed */
+    if (!rc) rc = in1(w, "GT-103", 6.2, now - 185 * M + 30000);
+    if (!rc) rc = in1(w, "GT-103", 31.4, now - 180 * M + 30000);
+    if (!rc) rc = warn_ack(w, &by_so, open_id(w, "GT-103", THR_H));
+    if (!rc) rc = in1(w, "GT-103", 4.8, now - 170 * M + 30000);
+    if (!rc) rc = warn_close_alarm(w, &by_so, open_id(w, "GT-103", THR_H), "T-103 罐根法兰垫片老化渗漏",
+                                   "更换垫片并紧固，便携式检测复测 0 %LEL，恢复正常");
+    /* OX-201: oxygen deficiency during nitrogen purging, back to normal, not yet acknowledged */
+    if (!rc) rc = in1(w, "OX-201", 20.8, now - 95 * M + 30000);
+    if (!rc) rc = in1(w, "OX-201", 19.1, now - 90 * M + 30000);
+    if (!rc) rc = in1(w, "OX-201", 20.9, now - 80 * M + 30000);
+    /* GT-302: over H, shelved while the detector is calibrated */
+    if (!rc) rc = in1(w, "GT-302", 27.5, now - 120 * M + 30000);
+    if (!rc) rc = warn_shelve(w, &by_so, open_id(w, "GT-302", THR_H), "探头标定中，便携式检测仪现场监护",
+                              now + 4 * 60 * M, 0);
+    /* AT-201: methanol over its exposure limit, acknowledged by the grid leader, still active */
+    if (!rc) rc = in1(w, "AT-201", 12.0, now - 45 * M + 30000);
+    if (!rc) rc = in1(w, "AT-201", 31.0, now - 40 * M + 30000);
+    if (!rc) rc = warn_ack(w, &by_gl, open_id(w, "AT-201", THR_H));
+    /* GT-301: 紧急 at the loading arm, six minutes ago, nobody has acknowledged */
+    if (!rc) rc = in1(w, "GT-301", 8.0, now - 7 * M + 30000);
+    if (!rc) rc = in1(w, "GT-301", 56.0, now - 6 * M);
+    return rc;
+}
