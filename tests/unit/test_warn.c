@@ -373,6 +373,48 @@ static void t_rules_stale(void **state)
     engine_close();
 }
 
+/* The series store fails (here: its chunk table is gone, as a full or broken
+ * disk would refuse writes): readings are refused by it and counted, the
+ * "时序库写入失败" system alarm says so, and limits, alarms and
+ * acknowledgements go on working. */
+static void t_series_failure(void **state)
+{
+    (void)state;
+    add_point("GT-106");
+    char surl[1200], wal[300];
+    OK(series_url(tc.url, tc.sdir, surl, sizeof surl));
+    series_config sc = {.chunk_bytes = 64}; /* small chunks: a seal every few readings */
+    OK(series_open(surl, &sc, &tc.ser));
+    snprintf(wal, sizeof wal, "%s/journal", tc.sdir);
+    warn_config wc = {.db = tc.s, .db_url = tc.url, .series = tc.ser, .wal_dir = wal, .no_thread = true};
+    OK(warn_open(&wc, &tc.w));
+    store_conn *sc2;
+    OK(store_acquire(series_store(tc.ser), &sc2));
+    OK(store_exec(sc2, "DROP TABLE series_chunks"));
+    store_release(sc2);
+    int64_t t0 = clock_now_ms() - 600000;
+    warn_result res;
+    size_t failed = 0;
+    for (int i = 0; i < 300; i++) {
+        in1("GT-106", i == 250 ? 40 : 2 + (i % 7) * 1.3, t0 + i * 1000, &res);
+        failed += res.failed;
+    }
+    assert_true(failed > 0);
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 100 AND open = 1", 0), 1);
+    /* the limit still raised its alarm, and it can be acknowledged */
+    int64_t id = sql_int("SELECT id FROM alarms WHERE rule_id = 5 AND open = 1", 0);
+    auth_subject su = {.account_id = 1, .roles = ROLE_SAFETY_OFFICER};
+    snprintf(su.username, sizeof su.username, "zhang.wei");
+    snprintf(su.scope_path, sizeof su.scope_path, "%s", tc.unit_path);
+    audit_actor act = {"account:1"};
+    org_caller by = {&act, &su};
+    OK(warn_ack(tc.w, &by, id));
+    warn_close(tc.w);
+    tc.w = NULL;
+    (void)series_close(tc.ser); /* its seals fail: the table is gone */
+    tc.ser = NULL;
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -397,7 +439,7 @@ int main(void)
     const struct CMUnitTest sq[] = {
         T(t_dedup_and_late, &fx_sqlite), T(t_operator_actions, &fx_sqlite),
         T(t_escalation_resumes, &fx_sqlite), T(t_journal_replay, &fx_sqlite),
-        T(t_rules_stale, &fx_sqlite),
+        T(t_rules_stale, &fx_sqlite), T(t_series_failure, &fx_sqlite),
     };
     int rc = cmocka_run_group_tests_name("warn (sqlite)", sq, group_setup, group_teardown);
     const char *pg = getenv("WS_TEST_PG_URL");
