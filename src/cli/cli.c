@@ -46,6 +46,9 @@ static const opt opts[] = {
      "serve: period of the deadline timer (SLA escalation, overdue hazards; default 60)"},
     {"recurrence-days", offsetof(cli_opts, recurrence_days), 0,
      "serve: the same hazard again at a place within this many days is flagged (default 90)"},
+    {"series-retention-days", offsetof(cli_opts, series_retention_days), 0,
+     "serve: raw readings kept this many days, minute buckets twice as long, hour buckets always "
+     "(default 0: keep everything)"},
 };
 #undef S
 

@@ -34,6 +34,7 @@ typedef struct cli_opts {
     int threads;
     int tick_seconds;               /* serve: SLA / overdue timer period (default 60) */
     int recurrence_days;            /* serve: a hazard repeating within this is flagged (90) */
+    int series_retention_days;      /* serve: raw chunks kept (0 = forever) */
     bool simulate;                  /* demo: the demo plant's detectors send live readings */
     bool help;
 } cli_opts;

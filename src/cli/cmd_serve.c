@@ -150,7 +150,8 @@ int cli_serve(cli_opts *o)
     char wal_dir[CLI_PATH_MAX + 16];
     snprintf(wal_dir, sizeof wal_dir, "%s/journal", o->data);
     warn_config wc = {.db = db, .db_url = cli_db_url(o), .series = readings, .wal_dir = wal_dir,
-                      .public_url = o->public_origin[0] ? o->public_origin : NULL};
+                      .public_url = o->public_origin[0] ? o->public_origin : NULL,
+                      .retention_days = o->series_retention_days};
     if (warn_open(&wc, &engine)) {
         fprintf(stderr, "cannot start the early-warning engine: %s\n", ws_err_message());
         goto done;

@@ -90,3 +90,10 @@ const char Q_SERIES_CHUNK_RANGE[] =
     " WHERE point_id = $1 AND bucket >= $2 AND bucket < $3 ORDER BY bucket"
 const char Q_SERIES_1M_RANGE[] = SERIES_ROLLUP_RANGE("series_1m");
 const char Q_SERIES_1H_RANGE[] = SERIES_ROLLUP_RANGE("series_1h");
+
+/* Sealed chunks after $1 in id order, at most $2: what a digest covers. */
+const char Q_SERIES_DIGEST_ROWS[] =
+    "SELECT id, point_id, t_first, t_last, n, data FROM series_chunks WHERE id > $1 ORDER BY id LIMIT $2";
+/* Retention: raw chunks that ended before $1, minute buckets before $2. */
+const char Q_SERIES_RETAIN_CHUNKS[] = "DELETE FROM series_chunks WHERE t_last < $1";
+const char Q_SERIES_RETAIN_1M[] = "DELETE FROM series_1m WHERE bucket < $1";

@@ -40,7 +40,10 @@ extern const char Q_POINT_LIST[];
  * Chunk rows: id, t_first, t_last, n, data, resolution. Rollup rows: bucket,
  * n, v_min, v_max, v_sum, v_last, last_t. */
 extern const char Q_SERIES_CHUNK_INSERT[];
-extern const char Q_SERIES_WAL_SEALED[]; /* $1 point_id, $2 t_first, $3 t_last, $4 n,
+extern const char Q_SERIES_WAL_SEALED[];
+extern const char Q_SERIES_DIGEST_ROWS[];
+extern const char Q_SERIES_RETAIN_CHUNKS[];
+extern const char Q_SERIES_RETAIN_1M[]; /* $1 point_id, $2 t_first, $3 t_last, $4 n,
                                               $5 data, $6 resolution or NULL, $7 sealed_at */
 extern const char Q_SERIES_1M_UPSERT[];    /* $1 point_id, $2 bucket, $3 n, $4 min, $5 max,
                                               $6 sum, $7 last, $8 last_t: merged */

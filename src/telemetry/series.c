@@ -6,6 +6,7 @@
 #include "telemetry/series.h"
 
 #include <math.h>
+#include <sodium.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "store/q_meta.h"
 #include "store/q_telemetry.h"
 #include "telemetry/gorilla.h"
 
@@ -318,6 +320,98 @@ ws_err series_wal_sealed(series *s, int64_t from_seq,
         fn(ctx, store_col_int(st, 0), store_col_int(st, 1));
 done:
     if (st) store_finalize(st);
+    store_release(c);
+    return rc;
+}
+
+ws_err series_digest(series *s, int64_t after_id, int64_t max_chunks, series_digest_out *out)
+{
+    memset(out, 0, sizeof *out);
+    store_conn *c = NULL;
+    store_stmt *st = NULL;
+    bool row = false;
+    crypto_hash_sha256_state h;
+    crypto_hash_sha256_init(&h);
+    ws_err rc = store_acquire(s->st, &c);
+    if (rc) return rc;
+    if ((rc = store_prepare(c, Q_SERIES_DIGEST_ROWS, &st)) || (rc = store_bind_int(st, 1, after_id)) ||
+        (rc = store_bind_int(st, 2, max_chunks)))
+        goto done;
+    while (!(rc = store_step(st, &row)) && row) {
+        size_t len = 0;
+        const void *data = store_col_blob(st, 5, &len);
+        uint8_t rec[40 + 32];
+        int64_t f[5] = {store_col_int(st, 0), store_col_int(st, 1), store_col_int(st, 2),
+                        store_col_int(st, 3), store_col_int(st, 4)};
+        for (int i = 0; i < 5; i++)
+            for (int b = 0; b < 8; b++) rec[i * 8 + b] = (uint8_t)((uint64_t)f[i] >> (56 - 8 * b));
+        crypto_hash_sha256(rec + 40, data, len);
+        crypto_hash_sha256_update(&h, rec, sizeof rec);
+        if (!out->chunks) out->from_id = f[0];
+        out->to_id = f[0];
+        out->chunks++;
+        out->readings += f[4];
+    }
+    if (!rc) crypto_hash_sha256_final(&h, out->sha256);
+done:
+    if (st) store_finalize(st);
+    store_release(c);
+    return rc;
+}
+
+#define DIGEST_KEY "series.digest_last_id"
+
+ws_err series_digest_last(series *s, int64_t *last_id)
+{
+    *last_id = 0;
+    store_conn *c = NULL;
+    store_stmt *st = NULL;
+    bool row = false;
+    ws_err rc = store_acquire(s->st, &c);
+    if (rc) return rc;
+    if (!(rc = store_prepare(c, Q_META_GET, &st)) && !(rc = store_bind_text(st, 1, DIGEST_KEY)) &&
+        !(rc = store_step(st, &row)) && row)
+        *last_id = strtoll(store_col_text(st, 0), NULL, 10);
+    if (st) store_finalize(st);
+    store_release(c);
+    return rc;
+}
+
+ws_err series_digest_mark(series *s, int64_t last_id)
+{
+    char v[24];
+    snprintf(v, sizeof v, "%lld", (long long)last_id);
+    store_conn *c = NULL;
+    store_stmt *st = NULL;
+    bool row;
+    ws_err rc = store_acquire(s->st, &c);
+    if (rc) return rc;
+    if (!(rc = store_prepare(c, Q_META_PUT, &st)) && !(rc = store_bind_text(st, 1, DIGEST_KEY)) &&
+        !(rc = store_bind_text(st, 2, v)))
+        rc = store_step(st, &row);
+    if (st) store_finalize(st);
+    store_release(c);
+    return rc;
+}
+
+static ws_err exec1(store_conn *c, const char *q, int64_t arg)
+{
+    store_stmt *st = NULL;
+    bool row;
+    ws_err rc = store_prepare(c, q, &st);
+    if (!rc) rc = store_bind_int(st, 1, arg);
+    if (!rc) rc = store_step(st, &row);
+    if (st) store_finalize(st);
+    return rc;
+}
+
+ws_err series_retain(series *s, int64_t raw_before_ms, int64_t minute_before_ms)
+{
+    store_conn *c = NULL;
+    ws_err rc = store_acquire(s->st, &c);
+    if (rc) return rc;
+    if (raw_before_ms > 0) rc = exec1(c, Q_SERIES_RETAIN_CHUNKS, raw_before_ms);
+    if (!rc && minute_before_ms > 0) rc = exec1(c, Q_SERIES_RETAIN_1M, minute_before_ms);
     store_release(c);
     return rc;
 }

@@ -83,6 +83,25 @@ ws_err series_append_seq(series *s, int64_t point_id, int64_t t_ms, double value
 ws_err series_wal_sealed(series *s, int64_t from_seq,
                          void (*fn)(void *ctx, int64_t point_id, int64_t seq), void *ctx);
 
+/* Evidence for sealed chunks: a SHA-256 over the chunks with id > after_id
+ * (at most max_chunks, in id order), each contributing its id, point, first
+ * and last time, count and the SHA-256 of its bytes. The engine writes one
+ * evidence-log leaf per digest; recomputing it later over the same range
+ * shows whether any chunk was changed. last_id: where the previous leaf
+ * ended (kept in the series store's meta table). */
+typedef struct series_digest_out {
+    int64_t from_id, to_id; /* the range covered (0, 0 when nothing new) */
+    int64_t chunks, readings;
+    uint8_t sha256[32];
+} series_digest_out;
+ws_err series_digest(series *s, int64_t after_id, int64_t max_chunks, series_digest_out *out);
+ws_err series_digest_last(series *s, int64_t *last_id);
+ws_err series_digest_mark(series *s, int64_t last_id);
+
+/* Retention: remove raw chunks that ended before raw_before_ms and minute
+ * buckets before minute_before_ms (0 = keep); hour buckets are kept. */
+ws_err series_retain(series *s, int64_t raw_before_ms, int64_t minute_before_ms);
+
 /* Seal the chunks opened at least max_age_ms before now_ms (clock_now_ms time
  * of their first reading). *sealed (may be NULL): how many. Stops at the
  * first failure, which it returns. */

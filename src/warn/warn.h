@@ -53,6 +53,7 @@ typedef struct warn_config {
     int64_t skew_ms;        /* a source time further ahead than this is clock skew; default 5 s */
     bool no_thread;         /* tests: no timer thread, the test calls warn_tick */
     const char *public_url; /* "https://safety.example.com": acknowledge links in pages; NULL = none */
+    int retention_days;     /* series: raw chunks kept this long, minute buckets twice; 0 = forever */
 } warn_config;
 
 /* Register the audited entity "alarm" (idempotent; before audit verify). */

@@ -107,6 +107,7 @@ struct warn {
     warn_page page[WARN_PAGE_MAX]; /* escalations to page, sent after the batch (page.c) */
     int npage;
     int64_t last_plant_ms;
+    int64_t last_retain_ms;
     warn_camera *cams;     /* configured once at start (warn_cameras_configure) */
     size_t ncams;
     _Atomic uint64_t n_camera_events, n_camera_refused, n_camera_bad;

@@ -415,6 +415,40 @@ static void t_series_failure(void **state)
     tc.ser = NULL;
 }
 
+/* Sealed chunks leave a digest in the evidence log (entity series, action
+ * seal); recomputing it over the same range gives the same SHA-256 until a
+ * stored chunk is changed behind the server's back. */
+static void t_seal_evidence(void **state)
+{
+    (void)state;
+    add_point("GT-107");
+    engine_open();
+    int64_t t0 = clock_now_ms() - 3600000;
+    ws_reading r[300];
+    for (int i = 0; i < 300; i++) r[i] = rd("GT-107", 1 + (i % 9) * 0.7, t0 + i * 1000);
+    OK(warn_ingest(tc.w, WARN_SRC_HTTP, r, 300, NULL));
+    warn_close(tc.w); /* a clean stop seals everything and writes the leaf */
+    tc.w = NULL;
+    assert_true(sql_int("SELECT count(*) FROM audit_leaf WHERE entity = 'series' AND action = 'seal'", 0) >= 1);
+    int64_t last = 0;
+    OK(series_digest_last(tc.ser, &last));
+    assert_true(last > 0);
+    series_digest_out a, b, c2;
+    OK(series_digest(tc.ser, 0, 100000, &a));
+    OK(series_digest(tc.ser, 0, 100000, &b));
+    assert_int_equal(a.to_id, last);
+    assert_int_equal(a.readings, 300);
+    assert_memory_equal(a.sha256, b.sha256, 32);
+    store_conn *sc;
+    OK(store_acquire(series_store(tc.ser), &sc));
+    OK(store_exec(sc, "UPDATE series_chunks SET t_last = t_last + 1 WHERE id = (SELECT min(id) FROM series_chunks)"));
+    store_release(sc);
+    OK(series_digest(tc.ser, 0, 100000, &c2));
+    assert_memory_not_equal(a.sha256, c2.sha256, 32);
+    OK(series_close(tc.ser));
+    tc.ser = NULL;
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -439,7 +473,7 @@ int main(void)
     const struct CMUnitTest sq[] = {
         T(t_dedup_and_late, &fx_sqlite), T(t_operator_actions, &fx_sqlite),
         T(t_escalation_resumes, &fx_sqlite), T(t_journal_replay, &fx_sqlite),
-        T(t_rules_stale, &fx_sqlite), T(t_series_failure, &fx_sqlite),
+        T(t_rules_stale, &fx_sqlite), T(t_series_failure, &fx_sqlite), T(t_seal_evidence, &fx_sqlite),
     };
     int rc = cmocka_run_group_tests_name("warn (sqlite)", sq, group_setup, group_teardown);
     const char *pg = getenv("WS_TEST_PG_URL");
@@ -448,7 +482,7 @@ int main(void)
         const struct CMUnitTest pq[] = {
             T(t_dedup_and_late, &fx_pg), T(t_operator_actions, &fx_pg),
             T(t_escalation_resumes, &fx_pg), T(t_journal_replay, &fx_pg),
-            T(t_rules_stale, &fx_pg),
+            T(t_rules_stale, &fx_pg), T(t_seal_evidence, &fx_pg),
         };
         rc |= cmocka_run_group_tests_name("warn (postgres)", pq, group_setup, group_teardown);
     }
