@@ -46,6 +46,7 @@ import * as alarmsPage from './pages/alarms.js';
 import * as alarmKpiPage from './pages/alarmkpi.js';
 import * as trendsPage from './pages/trends.js';
 import * as ackPage from './pages/ack.js';
+import * as readingsImportPage from './pages/readings_import.js';
 
 const routes = {
   '/login': { page: loginPage, public: true },
@@ -71,6 +72,7 @@ const routes = {
   '/alarms': { page: alarmsPage, nav: 'nav.alarms', work: true },
   '/alarms/kpi': { page: alarmKpiPage },
   '/trends': { page: trendsPage, nav: 'nav.trends', work: true },
+  '/trends/import': { page: readingsImportPage, allow: session.can.pointWrite },
 };
 
 // Routes with ids in the path: [pattern, route]; the groups go to ctx.params.

@@ -44,6 +44,8 @@ export const can = {
   hazardReport: () => !!state.me && !(state.me.roles || []).every((r) => r === 'regulator'),
   workflowRead: () => has('admin', 'manager', 'safety_officer', 'regulator'),
   workflowWrite: () => has('admin'),
+  // Readings in (reading.write: CSV history import) and the point register.
+  pointWrite: () => has('admin', 'manager', 'safety_officer'),
 };
 
 export function roleName(r) { return t('role.' + r, null, r); }

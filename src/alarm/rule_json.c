@@ -136,7 +136,7 @@ static ws_err only_keys(pctx *p, json_t *o, const char *const *allowed, const ch
             if (!strcmp(k, allowed[i])) ok = true;
         if (!ok) {
             char key[80];
-            snprintf(key, sizeof key, "%.60s", k);
+            snprintf(key, sizeof key, "%.60s", *k ? k : "\"\""); /* an empty key is named "" */
             const char *f = fld(p, key);
             return ws_fail(WS_EINVAL, f, "%s: unknown key for %s", f, what);
         }

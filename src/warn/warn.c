@@ -609,7 +609,7 @@ ws_err warn_reload_rules(warn *w)
 
 /* Apply readings r[0..n) with sequences first_seq.. (0: no journal). Under w->mu. */
 static void apply(warn *w, const ws_reading *r, size_t n, int64_t first_seq, int64_t now,
-                  bool replay, const char *scope, warn_result *res)
+                  bool replay, const char *scope, bool history, warn_result *res)
 {
     thr_event te[THR_MAX_EVENTS];
     size_t scope_len = scope ? strlen(scope) : 0;
@@ -652,6 +652,7 @@ static void apply(warn *w, const ws_reading *r, size_t n, int64_t first_seq, int
         }
         p->last_arrival_ms = now;
         if (p->maint_until > t) { res->accepted++; continue; } /* recorded, nobody paged */
+        if (history) { res->accepted++; continue; }             /* imported history: the backtest's */
         int ne = 0;
         if (thr_eval(&p->thr, &p->st, t, x->value, x->quality, te, &ne) == THR_LATE) {
             res->late++;
@@ -711,7 +712,6 @@ ws_err warn_ingest(warn *w, warn_src src, const ws_reading *r, size_t n, warn_re
 ws_err warn_ingest_scoped(warn *w, warn_src src, const char *scope, const ws_reading *r, size_t n,
                           warn_result *res)
 {
-    (void)src;
     warn_result local = {0};
     if (!res) res = &local;
     memset(res, 0, sizeof *res);
@@ -724,7 +724,7 @@ ws_err warn_ingest_scoped(warn *w, warn_src src, const char *scope, const ws_rea
         pthread_mutex_unlock(&w->mu);
         return rc;
     }
-    apply(w, r, n, first, now, false, scope, res);
+    apply(w, r, n, first, now, false, scope, src == WARN_SRC_CSV, res);
     rc = persist(w, NULL);
     publish_values(w, now);
     bool orders = w->nwo > 0;
@@ -803,7 +803,7 @@ static ws_err replay_batch(void *ctx, const ws_reading *r, size_t n, int64_t fir
 {
     warn *w = ctx;
     warn_result res = {0};
-    apply(w, r, n, first_seq, clock_now_ms(), true, NULL, &res);
+    apply(w, r, n, first_seq, clock_now_ms(), true, NULL, false, &res);
     return persist(w, NULL);
 }
 

@@ -76,7 +76,10 @@ typedef struct warn_result {
 } warn_result;
 
 /* Apply readings (arrival time now). With a journal, r is journaled first:
- * on WS_OK the batch is durable against kill -9. res may be NULL. */
+ * on WS_OK the batch is durable against kill -9. res may be NULL.
+ * WARN_SRC_CSV is imported history: stored, never evaluated (last year's
+ * excursions page nobody; `worksafe rules backtest` replays them). A replay
+ * of the journal after a crash evaluates CSV readings like live ones. */
 ws_err warn_ingest(warn *w, warn_src src, const ws_reading *r, size_t n, warn_result *res);
 /* The same for a caller with a unit scope (HTTP): readings of points outside
  * scope_path are counted as unknown tags (their existence is not revealed). */

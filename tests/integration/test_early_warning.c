@@ -229,6 +229,27 @@ static void lifecycle(const char *backend)
     assert_string_equal(ws_err_field_of(r), "approver");
     json_decref(r);
 
+    /* CSV history (a DCS export in local time): a bad row refuses the file, naming it;
+     * a good one is stored as history and raises nothing, even over H */
+    long long gt9 = add_point(&t, "GT-209", "combustible");
+    const char *bad_csv = "time,tag,value\n2026-11-20 08:00:00,GT-209,3.5\n2026-11-20 08:01:00,GT-209,x\n";
+    assert_int_equal(ws_http(&t.s, "POST", "/api/v1/imports/readings?tz=Asia/Shanghai", t.tok, bad_csv,
+                             strlen(bad_csv), "text/csv", &r, NULL), 400);
+    assert_non_null(strstr(ws_err_field_of(r), "line 3"));
+    json_decref(r);
+    const char *csv = "time,GT-209\n2026-11-20 08:00:00,3.5\n2026-11-20 08:01:00,41.0\n2026-11-20 08:02:00,2.0\n";
+    assert_int_equal(ws_http(&t.s, "POST", "/api/v1/imports/readings?tz=Asia/Shanghai", t.tok, csv,
+                             strlen(csv), "text/csv", &r, NULL), 200);
+    assert_int_equal(json_integer_value(json_object_get(r, "accepted")), 3);
+    json_decref(r);
+    /* 2026-11-20 08:00 in Shanghai is 00:00 UTC */
+    assert_int_equal(history_count(&t, gt9, 1795132800000LL, 1795132800000LL + 180000), 3);
+    assert_int_equal(open_alarms(&t, gt9, NULL, NULL, 0), 0);
+    assert_int_equal(ws_http(&t.s, "POST", "/api/v1/imports/readings?tz=Mars/Base", t.tok, csv, strlen(csv),
+                             "text/csv", &r, NULL), 400);
+    assert_string_equal(ws_err_field_of(r), "tz");
+    json_decref(r);
+
     /* /metrics counts it all */
     char *raw = NULL;
     assert_int_equal(ws_http(&t.s, "GET", "/metrics", NULL, NULL, 0, NULL, NULL, &raw), 200);

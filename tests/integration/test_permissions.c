@@ -214,6 +214,8 @@ static const tmpl tmpls[] = {
     {"GET", "/api/v1/alarms/stream", "/api/v1/alarms/stream", NULL, "text/event-stream"},
     {"GET", "/api/v1/points/stream", "/api/v1/points/stream?ids={point}", NULL, "text/event-stream"},
     {"POST", "/api/v1/ingest", "/api/v1/ingest", "NO-SUCH-TAG 1\n", "text/plain"},
+    {"POST", "/api/v1/imports/readings", "/api/v1/imports/readings?tz=Asia/Shanghai",
+     "time,tag,value\n2026-11-28 08:00:00,NO-SUCH-TAG,1\n", "text/csv"},
     {"POST", "/api/v1/alarm-links/{token}/ack",
      "/api/v1/alarm-links/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/ack",
      "{}", NULL},

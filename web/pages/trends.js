@@ -105,7 +105,8 @@ export async function render(main, ctx) {
   const liveBadge = h('span', { id: 'tr-live', class: 'hidden' });
   const chartEl = h('div', { class: 'chart tr-chart', id: 'tr-chart', role: 'img', 'aria-label': t('tr.chart') });
   const legend = h('div', { class: 'tr-limits', id: 'tr-limits' });
-  root.append(pageHead(t('tr.title'), h('a', { href: '/alarms', 'data-link': '', class: 'btn' }, t('nav.alarms'))),
+  root.append(pageHead(t('tr.title'), h('a', { href: '/alarms', 'data-link': '', class: 'btn' }, t('nav.alarms')),
+    session.can.pointWrite() ? h('a', { href: '/trends/import', 'data-link': '', class: 'btn', id: 'tr-import' }, t('ri.title')) : null),
     picker, found, h('div', { class: 'toolbar' }, chosen, h('div', { class: 'tr-toolbar-right' }, liveBadge, seg)),
     custom, chartEl, legend);
 
