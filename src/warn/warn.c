@@ -379,6 +379,15 @@ static void publish(warn *w, const pend *p)
 ws_err persist(warn *w, const audit_actor *actor)
 {
     if (!w->npend) return WS_OK;
+    /* The live stream first: the fsync below takes milliseconds, and the
+     * console should not wait for it. The state is the table's already; the
+     * reply to the caller (the reading's POST, the acknowledgement) still
+     * waits for the commit. */
+    for (int i = 0; i < w->npend; i++)
+        if (!w->pend[i].published) {
+            publish(w, &w->pend[i]);
+            w->pend[i].published = true;
+        }
     store_conn *c = NULL;
     ws_err rc = store_acquire(w->dur, &c);
     if (rc) return rc;
@@ -427,10 +436,7 @@ done:
         log_warn("alarm events not persisted; retried at the next change", "detail", ws_err_message());
         return rc;
     }
-    for (int i = 0; i < w->npend; i++) {
-        publish(w, &w->pend[i]);
-        page_queue(w, &w->pend[i]);
-    }
+    for (int i = 0; i < w->npend; i++) page_queue(w, &w->pend[i]);
     atomic_fetch_add(&w->n_alarm_events, (uint64_t)w->npend);
     w->npend = 0;
     return WS_OK;

@@ -75,6 +75,7 @@ typedef struct pend {
     char tag[WS_TAG_MAX + 1];
     int64_t point_id;
     alarm closed; /* AEV_CLOSE: the alarm as it left the table */
+    bool published; /* on the alarm hub already (before its commit) */
 } pend;
 
 struct warn {
