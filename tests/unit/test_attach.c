@@ -49,11 +49,11 @@ typedef struct fixture {
 } fixture;
 
 typedef struct tctx {
+    testdb db;
     fixture *f;
     store *s;
     store_conn *c;
     char url[1024];
-    char pg_db[64];
     char data[256];
     int64_t unit[2]; /* two enterprises */
     int64_t account;
@@ -64,12 +64,6 @@ static fixture fx_sqlite = {.kind = STORE_SQLITE}, fx_pg = {.kind = STORE_POSTGR
 static tctx tc;
 
 
-static void drop_pg(const tctx *t)
-{
-    char sql[160];
-    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", t->pg_db);
-    pgdb_exec(t->f->pg_admin, sql);
-}
 
 /* A fresh, migrated database, a fresh data directory, two enterprises. */
 static int db_setup(void **state)
@@ -80,26 +74,17 @@ static int db_setup(void **state)
     f->n++;
     snprintf(tc.data, sizeof tc.data, "%s/%s%d", tmpdir, f->kind == STORE_SQLITE ? "s" : "p", f->n);
     if (mkdir(tc.data, 0700) != 0) return -1;
-    if (f->kind == STORE_SQLITE) {
-        snprintf(tc.url, sizeof tc.url, "sqlite:%s/ws.db", tc.data);
-    } else {
-        snprintf(tc.pg_db, sizeof tc.pg_db, "ws_attach_test_%ld_%d", (long)getpid(), f->n);
-        drop_pg(&tc);
-        char sql[160];
-        snprintf(sql, sizeof sql, "CREATE DATABASE %s", tc.pg_db);
-        if (!pgdb_exec(f->pg_admin, sql)) return -1;
-        pgdb_url_for(f->pg_admin, tc.pg_db, tc.url, sizeof tc.url);
-    }
-    if (store_open(tc.url, 2, &tc.s) || store_acquire(tc.s, &tc.c) || store_migrate(tc.c) ||
-        attach_init(tc.data, NULL) ||
+    if (testdb_open(&tc.db, f->kind == STORE_POSTGRES ? f->pg_admin : NULL, tc.data, "ws", 0)) return -1;
+    tc.s = tc.db.s;
+    snprintf(tc.url, sizeof tc.url, "%s", tc.db.url);
+    if (store_acquire(tc.s, &tc.c) || attach_init(tc.data, NULL) ||
         org_create_root(tc.c, &WHO, "enterprise", "EA", "企业甲", &tc.unit[0]) ||
         org_create_root(tc.c, &WHO, "enterprise", "EB", "企业乙", &tc.unit[1]) ||
         auth_create_account(tc.c, &WHO, "uploader", "Upload-Pass-2026", ROLE_WORKER, tc.unit[0], 0,
                             false, &tc.account)) {
         fprintf(stderr, "setup: %s\n", ws_err_message());
         if (tc.c) store_release(tc.c);
-        store_close(tc.s);
-        if (f->kind == STORE_POSTGRES) drop_pg(&tc);
+        testdb_close(&tc.db);
         return -1;
     }
     for (int i = 0; i < 2; i++)
@@ -112,8 +97,7 @@ static int db_teardown(void **state)
 {
     tctx *t = *state;
     if (t->c) store_release(t->c);
-    store_close(t->s);
-    if (t->f->kind == STORE_POSTGRES) drop_pg(t);
+    testdb_close(&t->db);
     *state = t->f;
     return 0;
 }

@@ -39,11 +39,11 @@ typedef struct fixture {
 } fixture;
 
 typedef struct tctx {
+    testdb db;
     fixture *f;
     store *s;
     store_conn *c;
     char url[1024];
-    char pg_db[64];
 } tctx;
 
 static fixture fx_sqlite = {.kind = STORE_SQLITE}, fx_pg = {.kind = STORE_POSTGRES};
@@ -57,28 +57,10 @@ static int db_setup(void **state)
     memset(&tc, 0, sizeof tc);
     tc.f = f;
     f->n++;
-    if (f->kind == STORE_SQLITE) {
-        snprintf(tc.url, sizeof tc.url, "sqlite:%s/points%d.db", tmpdir, f->n);
-    } else {
-        snprintf(tc.pg_db, sizeof tc.pg_db, "ws_points_test_%ld_%d", (long)getpid(), f->n);
-        char sql[160];
-        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", tc.pg_db);
-        pgdb_exec(f->pg_admin, sql);
-        snprintf(sql, sizeof sql, "CREATE DATABASE %s", tc.pg_db);
-        if (!pgdb_exec(f->pg_admin, sql)) return -1;
-        pgdb_url_for(f->pg_admin, tc.pg_db, tc.url, sizeof tc.url);
-    }
-    if (store_open(tc.url, 4, &tc.s) || store_acquire(tc.s, &tc.c) || store_migrate(tc.c)) {
-        fprintf(stderr, "store: %s\n", ws_err_message());
-        if (tc.c) store_release(tc.c);
-        store_close(tc.s);
-        if (f->kind == STORE_POSTGRES) {
-            char sql[160];
-            snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", tc.pg_db);
-            pgdb_exec(f->pg_admin, sql);
-        }
-        return -1;
-    }
+    if (testdb_open(&tc.db, f->kind == STORE_POSTGRES ? f->pg_admin : NULL, tmpdir, "points", f->n)) return -1;
+    tc.s = tc.db.s;
+    snprintf(tc.url, sizeof tc.url, "%s", tc.db.url);
+    if (store_acquire(tc.s, &tc.c)) return -1;
     *state = &tc;
     return 0;
 }
@@ -87,12 +69,7 @@ static int db_teardown(void **state)
 {
     tctx *t = *state;
     if (t->c) store_release(t->c);
-    store_close(t->s);
-    if (t->f->kind == STORE_POSTGRES) {
-        char sql[160];
-        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", t->pg_db);
-        pgdb_exec(t->f->pg_admin, sql);
-    }
+    testdb_close(&t->db);
     *state = t->f;
     return 0;
 }

@@ -46,7 +46,7 @@ typedef struct tctx {
     store *s;
     char url[1024];
     char sdir[256];
-    char pg_db[64];
+    testdb db;
     int64_t unit_id;
     char unit_path[256];
     series *ser;
@@ -118,22 +118,11 @@ static int db_setup(void **state)
     f->n++;
     snprintf(tc.sdir, sizeof tc.sdir, "%s/d%d", tmpdir, f->n + (f->kind == STORE_POSTGRES ? 100 : 0));
     mkdir(tc.sdir, 0700);
-    if (f->kind == STORE_SQLITE) {
-        snprintf(tc.url, sizeof tc.url, "sqlite:%s/main.db", tc.sdir);
-    } else {
-        snprintf(tc.pg_db, sizeof tc.pg_db, "ws_warn_test_%ld_%d", (long)getpid(), f->n);
-        char sql[160];
-        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", tc.pg_db);
-        pgdb_exec(f->pg_admin, sql);
-        snprintf(sql, sizeof sql, "CREATE DATABASE %s", tc.pg_db);
-        if (!pgdb_exec(f->pg_admin, sql)) return -1;
-        pgdb_url_for(f->pg_admin, tc.pg_db, tc.url, sizeof tc.url);
-    }
+    if (testdb_open(&tc.db, f->kind == STORE_POSTGRES ? f->pg_admin : NULL, tc.sdir, "main", 0)) return -1;
+    tc.s = tc.db.s;
+    snprintf(tc.url, sizeof tc.url, "%s", tc.db.url);
     store_conn *c = NULL;
-    if (store_open(tc.url, 4, &tc.s) || store_acquire(tc.s, &c) || store_migrate(c)) {
-        fprintf(stderr, "store: %s\n", ws_err_message());
-        return -1;
-    }
+    if (store_acquire(tc.s, &c)) return -1;
     if (org_create_root(c, &WHO, "enterprise", "E1", "测试化工", &tc.unit_id)) return -1;
     org_unit ou;
     if (org_unit_get(c, tc.unit_id, &ou)) return -1;
@@ -147,12 +136,7 @@ static int db_teardown(void **state)
 {
     tctx *t = *state;
     if (t->w) engine_close();
-    store_close(t->s);
-    if (t->f->kind == STORE_POSTGRES) {
-        char sql[160];
-        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", t->pg_db);
-        pgdb_exec(t->f->pg_admin, sql);
-    }
+    testdb_close(&t->db);
     *state = t->f;
     return 0;
 }
@@ -333,6 +317,7 @@ static void t_journal_replay(void **state)
         snprintf(cmd, sizeof cmd, "rm -rf %s && mv %s.crash %s", tc.sdir, tc.sdir, tc.sdir);
         assert_int_equal(system(cmd), 0);
         OK(store_open(tc.url, 4, &tc.s));
+        tc.db.s = tc.s; /* the fixture closes this one */
         engine_open();
     }
     series_sample out[600];
