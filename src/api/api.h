@@ -31,6 +31,7 @@ typedef struct api_req {
     const char *(*query)(void *hctx, const char *name);
     void *hctx;
     bool tls;
+    const char *peer; /* the client's numeric address ("10.0.2.8", "::1"), "" unknown */
 } api_req;
 
 /* A live reply (server-sent events, src/api/api_stream.c): a handler that

@@ -229,7 +229,7 @@ static ws_err camera_push(api_ctx *ctx)
     if (!w) return ws_fail(WS_EUNAVAILABLE, NULL, "the early-warning engine is not running");
     const api_req *q = ctx->req;
     warn_camera_result res;
-    ws_err rc = warn_camera_push(w, q->params[0], q->header(q->hctx, "Authorization"),
+    ws_err rc = warn_camera_push(w, q->params[0], q->peer, q->header(q->hctx, "Authorization"),
                                  q->header(q->hctx, "Content-Type"), q->body ? q->body : "", q->body_len, &res);
     if (rc == WS_EUNAUTH) api_add_header(ctx->resp, "WWW-Authenticate", "Basic realm=\"worksafe camera\"");
     if (rc) return rc;

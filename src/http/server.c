@@ -49,6 +49,7 @@
 #include "http/http.h"
 #include "http/http_int.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -449,6 +450,17 @@ static enum MHD_Result dispatch(const listener *l, struct MHD_Connection *conn, 
     req.query = lookup_query;
     req.hctx = conn;
     req.tls = l->tls;
+    /* the peer's address, numeric (camera allow-lists); never logged with a request */
+    char peer[INET6_ADDRSTRLEN] = "";
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, peer, sizeof peer);
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, peer, sizeof peer);
+    }
+    req.peer = peer;
     api_resp resp;
     api_resp_init(&resp);
     ws_err_clear();

@@ -16,12 +16,15 @@
  *
  * Cameras are configured in DATA/integrations.json "cameras": each names a
  * device of the register (kind camera) by code, its vendor, credentials (the
- * Hikvision push must carry them as HTTP Basic; the Dahua stream uses them
- * for digest) and an optional mapping of vendor event names to violations.
+ * Hikvision push carries them as HTTP Basic, unless it comes from an address
+ * of the camera's "allow" list — for cameras that cannot authenticate their
+ * pushes; the Dahua stream uses them for digest) and an optional mapping of
+ * vendor event names to violations.
  * Pictures of a push go through the attachment store (its quotas and
  * metadata stripping) and are linked to the alarm. */
 #include "warn/warn_int.h"
 
+#include <arpa/inet.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -45,6 +48,43 @@ static int viol_of(const char *s)
     for (int v = 1; v <= WS_VIOL_FIRE; v++)
         if (!strcmp(s, ws_violation_name(v))) return v;
     return -1;
+}
+
+/* "10.0.2.8", "fe80::1" or "10.0.2.0/24". */
+static bool allow_valid(const char *a)
+{
+    char ip[48];
+    unsigned char b[16];
+    const char *slash = strchr(a, '/');
+    if (strlen(a) >= sizeof ip) return false;
+    if (!slash) return inet_pton(AF_INET, a, b) == 1 || inet_pton(AF_INET6, a, b) == 1;
+    snprintf(ip, sizeof ip, "%.*s", (int)(slash - a), a);
+    char *end;
+    long bits = strtol(slash + 1, &end, 10);
+    return !*end && slash[1] && bits >= 0 && bits <= 32 && inet_pton(AF_INET, ip, b) == 1;
+}
+
+/* Whether peer is on the camera's allow-list. */
+static bool allowed(const warn_camera *cam, const char *peer)
+{
+    if (!peer || !*peer) return false;
+    struct in_addr p4;
+    bool v4 = inet_pton(AF_INET, peer, &p4) == 1;
+    for (unsigned i = 0; i < cam->nallow; i++) {
+        const char *a = cam->allow[i], *slash = strchr(a, '/');
+        if (!slash) {
+            if (!strcmp(a, peer)) return true;
+            continue;
+        }
+        char ip[48];
+        snprintf(ip, sizeof ip, "%.*s", (int)(slash - a), a);
+        struct in_addr net;
+        int bits = atoi(slash + 1);
+        if (!v4 || inet_pton(AF_INET, ip, &net) != 1) continue;
+        uint32_t mask = bits ? htonl(~0u << (32 - bits)) : 0;
+        if ((p4.s_addr & mask) == (net.s_addr & mask)) return true;
+    }
+    return false;
 }
 
 /* Parse one camera object strictly; the device is looked up by code. */
@@ -75,6 +115,17 @@ static ws_err parse_camera(warn *w, store_conn *c, const json_t *o, size_t i, wa
             if (!json_is_integer(v) || json_integer_value(v) < -720 || json_integer_value(v) > 840)
                 return ws_fail(WS_EINVAL, f, "minutes east of UTC, -720..840");
             cam->offset_min = (int)json_integer_value(v);
+        } else if (!strcmp(k, "allow")) {
+            if (!json_is_array(v) || json_array_size(v) > WARN_CAM_ALLOW_MAX)
+                return ws_fail(WS_EINVAL, f, "a list of up to %d addresses or IPv4 CIDR blocks", WARN_CAM_ALLOW_MAX);
+            size_t ai;
+            json_t *av;
+            json_array_foreach(v, ai, av) {
+                const char *a = json_string_value(av);
+                if (!a || !allow_valid(a))
+                    return ws_fail(WS_EINVAL, f, "allow[%zu]: an IPv4/IPv6 address or an IPv4 CIDR block", ai);
+                snprintf(cam->allow[cam->nallow++], sizeof cam->allow[0], "%s", a);
+            }
         } else if (!strcmp(k, "map")) {
             if (!json_is_object(v) || json_object_size(v) > WARN_CAM_MAP_MAX)
                 return ws_fail(WS_EINVAL, f, "an object of up to %d vendor names → violation", WARN_CAM_MAP_MAX);
@@ -97,8 +148,10 @@ static ws_err parse_camera(warn *w, store_conn *c, const json_t *o, size_t i, wa
     if (!strcmp(cam->vendor_name, "hikvision")) cam->vendor = WS_CAM_HIKVISION;
     else if (!strcmp(cam->vendor_name, "dahua")) cam->vendor = WS_CAM_DAHUA;
     else return ws_fail(WS_EINVAL, f, "vendor is hikvision or dahua");
-    if (!cam->user[0] || !cam->password[0])
-        return ws_fail(WS_EINVAL, f, "a camera needs user and password (no anonymous pushes)");
+    if ((!cam->user[0] || !cam->password[0]) && !cam->nallow)
+        return ws_fail(WS_EINVAL, f, "a camera needs user and password, or an allow-list of its addresses");
+    if (cam->vendor == WS_CAM_DAHUA && (!cam->user[0] || !cam->password[0]))
+        return ws_fail(WS_EINVAL, f, "a Dahua camera needs user and password (its stream is read with them)");
     if (cam->vendor == WS_CAM_DAHUA && !cam->base_url[0])
         return ws_fail(WS_EINVAL, f, "a Dahua camera needs base_url (its event stream is read)");
     store_stmt *st = NULL;
@@ -226,15 +279,16 @@ static bool basic_ok(const warn_camera *cam, const char *auth)
     return ok;
 }
 
-ws_err warn_camera_push(warn *w, const char *code, const char *authorization, const char *content_type,
-                        const void *body, size_t len, warn_camera_result *res)
+ws_err warn_camera_push(warn *w, const char *code, const char *peer, const char *authorization,
+                        const char *content_type, const void *body, size_t len, warn_camera_result *res)
 {
     memset(res, 0, sizeof *res);
     const warn_camera *cam = NULL;
     for (size_t i = 0; i < w->ncams; i++)
         if (!strcmp(w->cams[i].code, code)) cam = &w->cams[i];
     /* an unknown camera and a wrong password look the same from outside */
-    if (!cam || cam->vendor != WS_CAM_HIKVISION || !basic_ok(cam, authorization)) {
+    if (!cam || cam->vendor != WS_CAM_HIKVISION ||
+        !(allowed(cam, peer) || (cam->user[0] && basic_ok(cam, authorization)))) {
         atomic_fetch_add(&w->n_camera_refused, 1);
         return ws_fail(WS_EUNAUTH, "authorization", "camera credentials required");
     }

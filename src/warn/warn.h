@@ -150,6 +150,7 @@ typedef struct warn_value_msg {
  * "cameras"; the pointers stay valid until warn_close. */
 #define WARN_CAM_MAP_MAX 16
 #define WARN_CAMERAS_MAX 256
+#define WARN_CAM_ALLOW_MAX 8
 typedef struct warn_camera {
     char code[64];          /* the device's code in the register */
     char vendor_name[16];   /* "hikvision" | "dahua" */
@@ -160,6 +161,8 @@ typedef struct warn_camera {
     unsigned nmap;
     char match[WARN_CAM_MAP_MAX][64];
     ws_cam_rule map[WARN_CAM_MAP_MAX]; /* vendor event / rule name → violation */
+    unsigned nallow;
+    char allow[WARN_CAM_ALLOW_MAX][48]; /* addresses or IPv4 CIDR blocks that may push without credentials */
     int64_t device_id, unit_id;
     char name[96];
     char unit_path[128];
@@ -178,12 +181,13 @@ typedef struct warn_camera_result {
     int violation;           /* ws_violation */
     size_t pictures, pictures_refused;
 } warn_camera_result;
-/* A Hikvision ISAPI push to camera `code`: Basic credentials checked in
- * constant time (WS_EUNAUTH, unknown cameras alike), decoded (WS_EINVAL /
+/* A Hikvision ISAPI push to camera `code`: from an address on the camera's
+ * allow-list, or with its Basic credentials (checked in constant time;
+ * WS_EUNAUTH, unknown cameras alike), decoded (WS_EINVAL /
  * WS_EMEDIA, counted with a sample for /metrics), pictures stored through
  * the attachment store and linked to the alarm. */
-ws_err warn_camera_push(warn *w, const char *code, const char *authorization, const char *content_type,
-                        const void *body, size_t len, warn_camera_result *res);
+ws_err warn_camera_push(warn *w, const char *code, const char *peer, const char *authorization,
+                        const char *content_type, const void *body, size_t len, warn_camera_result *res);
 
 /* A notify_health_fn (notify/sender.h; ctx = the engine): a failing robot
  * channel raises "通知通道故障" (报警), its recovery clears it. */

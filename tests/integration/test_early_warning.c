@@ -541,12 +541,19 @@ static void t_camera_push(void **state)
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"code\":\"CAM-01\",\"name\":\"罐区北门\","
              "\"kind\":\"camera\",\"protocol\":\"camera\"}", t.area);
     long long dev = post_id(&t, "/api/v1/devices", b);
+    for (int i = 2; i <= 3; i++) {
+        snprintf(b, sizeof b, "{\"unit_id\":%lld,\"code\":\"CAM-0%d\",\"name\":\"门岗%d\","
+                 "\"kind\":\"camera\",\"protocol\":\"camera\"}", t.area, i, i);
+        post_id(&t, "/api/v1/devices", b);
+    }
     assert_int_equal(ws_server_stop(&t.s), 0);
     char path[400];
     snprintf(path, sizeof path, "%s/integrations.json", t.s.dir);
     FILE *f = fopen(path, "w");
     fprintf(f, "{\"cameras\":[{\"code\":\"CAM-01\",\"vendor\":\"hikvision\",\"user\":\"cam\","
-               "\"password\":\"pw-123\",\"map\":{\"吸烟检测\":\"smoking\"}}]}");
+               "\"password\":\"pw-123\",\"map\":{\"吸烟检测\":\"smoking\"}},"
+               "{\"code\":\"CAM-02\",\"vendor\":\"hikvision\",\"allow\":[\"127.0.0.0/8\"]},"
+               "{\"code\":\"CAM-03\",\"vendor\":\"hikvision\",\"allow\":[\"10.9.9.0/24\"]}]}");
     fclose(f);
     assert_int_equal(ws_server_restart(&t.s), 0);
     assert_int_equal(ws_login(&t.s, "admin", WS_ADMIN_PW, t.tok), 200);
@@ -621,6 +628,13 @@ static void t_camera_push(void **state)
     snprintf(pth, sizeof pth, "/api/v1/alarms/%lld", fire);
     assert_int_equal(ws_req(&t.s, "GET", pth, t.tok, NULL, &r), 200);
     assert_int_equal(json_array_size(json_object_get(r, "pictures")), 1);
+    json_decref(r);
+    /* allow-lists: a camera that cannot authenticate pushes from its own address */
+    assert_int_equal(ws_http(&t.s, "POST", "/api/v1/cameras/CAM-02/events", NULL, xml, strlen(xml),
+                             "application/xml", &r, NULL), 200);
+    json_decref(r);
+    assert_int_equal(ws_http(&t.s, "POST", "/api/v1/cameras/CAM-03/events", NULL, xml, strlen(xml),
+                             "application/xml", &r, NULL), 401);
     json_decref(r);
     /* a malformed push is counted, never stored */
     snprintf(cmd, sizeof cmd,
