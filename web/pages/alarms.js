@@ -96,7 +96,8 @@ export async function render(main, ctx) {
     clear(summary).append(
       badge(t('al.count.open', { n: items.length }), items.length ? 'state' : 'off'),
       badge(t('al.count.unack', { n: items.filter((a) => a.state === 'unack' || a.state === 'rtn_unack').length }), 'warn'),
-      ...[3, 2, 1].map((l) => { const n = items.filter((a) => a.level === l).length; return n ? h('span', { class: 'badge al-level al-level-' + l }, t('al.level.' + l) + ' ' + n) : null; }));
+      ...[3, 2, 1].map((l) => { const n = items.filter((a) => a.level === l).length; return n ? h('span', { class: 'badge al-level al-level-' + l }, t('al.level.' + l) + ' ' + n) : null; })
+        .filter(Boolean)); /* append(null) would print "null" */
     summary.dataset.count = String(items.length);
     const ids = new Set(items.map((a) => a.id));
     const fresh = first ? [] : items.filter((a) => !known.has(a.id));
