@@ -107,22 +107,27 @@ ws_err warn_demo_seed(warn *w, store_conn *c, const org_demo_ids *ids, int64_t n
     /* GT-103: an excursion three hours ago, handled and closed */
     if (!rc) rc = in1(w, "GT-103", 6.2, now - 185 * M + 30000);
     if (!rc) rc = in1(w, "GT-103", 31.4, now - 180 * M + 30000);
-    if (!rc) rc = warn_ack(w, &by_so, open_id(w, "GT-103", THR_H));
+    if (!rc) rc = warn_operate_at(w, &by_so, open_id(w, "GT-103", THR_H), OP_ACK, &(op_args){0}, false,
+                                  now - 178 * M);
     if (!rc) rc = in1(w, "GT-103", 4.8, now - 170 * M + 30000);
-    if (!rc) rc = warn_close_alarm(w, &by_so, open_id(w, "GT-103", THR_H), "T-103 罐根法兰垫片老化渗漏",
-                                   "更换垫片并紧固，便携式检测复测 0 %LEL，恢复正常");
+    if (!rc) rc = warn_operate_at(w, &by_so, open_id(w, "GT-103", THR_H), OP_CLOSE,
+                                  &(op_args){.cause = "T-103 罐根法兰垫片老化渗漏",
+                                             .action = "更换垫片并紧固，便携式检测复测 0 %LEL，恢复正常"},
+                                  false, now - 150 * M);
     /* OX-201: oxygen deficiency during nitrogen purging, back to normal, not yet acknowledged */
     if (!rc) rc = in1(w, "OX-201", 20.8, now - 95 * M + 30000);
     if (!rc) rc = in1(w, "OX-201", 19.1, now - 90 * M + 30000);
     if (!rc) rc = in1(w, "OX-201", 20.9, now - 80 * M + 30000);
     /* GT-302: over H, shelved while the detector is calibrated */
     if (!rc) rc = in1(w, "GT-302", 27.5, now - 120 * M + 30000);
-    if (!rc) rc = warn_shelve(w, &by_so, open_id(w, "GT-302", THR_H), "探头标定中，便携式检测仪现场监护",
-                              now + 4 * 60 * M, 0);
+    if (!rc) rc = warn_operate_at(w, &by_so, open_id(w, "GT-302", THR_H), OP_SHELVE,
+                                  &(op_args){.reason = "探头标定中，便携式检测仪现场监护", .until_ms = now + 4 * 60 * M},
+                                  false, now - 115 * M);
     /* AT-201: methanol over its exposure limit, acknowledged by the grid leader, still active */
     if (!rc) rc = in1(w, "AT-201", 12.0, now - 45 * M + 30000);
     if (!rc) rc = in1(w, "AT-201", 31.0, now - 40 * M + 30000);
-    if (!rc) rc = warn_ack(w, &by_gl, open_id(w, "AT-201", THR_H));
+    if (!rc) rc = warn_operate_at(w, &by_gl, open_id(w, "AT-201", THR_H), OP_ACK, &(op_args){0}, false,
+                                  now - 37 * M);
     /* GT-301: 紧急 at the loading arm, six minutes ago, nobody has acknowledged */
     if (!rc) rc = in1(w, "GT-301", 8.0, now - 7 * M + 30000);
     if (!rc) rc = in1(w, "GT-301", 56.0, now - 6 * M);

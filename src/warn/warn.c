@@ -1165,18 +1165,15 @@ static ws_err area_path(warn *w, int64_t unit_id, char *out, size_t cap)
     return rc;
 }
 
-typedef enum { OP_ACK, OP_SHELVE, OP_UNSHELVE, OP_CLOSE } op_kind;
-
-typedef struct op_args {
-    const char *reason, *cause, *action;
-    int64_t until_ms, approver_id;
-    const char *approver_name;
-} op_args;
-
 static ws_err operate(warn *w, const org_caller *by, int64_t alarm_id, op_kind op, const op_args *a,
                       bool trusted)
 {
-    int64_t now = clock_now_ms();
+    return warn_operate_at(w, by, alarm_id, op, a, trusted, clock_now_ms());
+}
+
+ws_err warn_operate_at(warn *w, const org_caller *by, int64_t alarm_id, op_kind op, const op_args *a,
+                       bool trusted, int64_t now)
+{
     const auth_subject *s = by->subject;
     char name[ALARM_NAME_MAX + 1];
     snprintf(name, sizeof name, "%s", s->username);

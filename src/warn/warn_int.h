@@ -121,6 +121,20 @@ ws_err persist(warn *w, const audit_actor *actor);
 /* Queue the events of one alarm call with a title (raise) and no reading. */
 void queue_events_ext(warn *w, const alarm_events *ev, const wpoint *p, int64_t src_ms, const char *title);
 
+typedef enum { OP_ACK, OP_SHELVE, OP_UNSHELVE, OP_CLOSE } op_kind;
+
+typedef struct op_args {
+    const char *reason, *cause, *action;
+    int64_t until_ms, approver_id;
+    const char *approver_name;
+} op_args;
+
+/* An operator action at an explicit time (the public warn_ack & co. pass
+ * the clock; the demo seeds a plausible history with it). trusted: no role
+ * check (a redeemed acknowledge link, the demo). */
+ws_err warn_operate_at(warn *w, const org_caller *by, int64_t alarm_id, op_kind op, const op_args *a,
+                       bool trusted, int64_t now);
+
 #define WARN_RULE_CAMERA_BASE 200
 #define WARN_RULE_OUTBOX 102   /* 通知通道故障, source = channel */
 #define WARN_RULE_BYPASS 103   /* 联锁旁路超期, source = bypass */
