@@ -182,9 +182,7 @@ ws_err journal_replay(warn_journal *j, journal_apply_fn fn, void *ctx, uint64_t 
     }
     if (!rc) {
         j->next_seq = next;
-        rc = open_segment(j, next);
-        /* older segments stay until the next checkpoint has sealed them */
-        j->nseg_old = nseg;
+        rc = open_segment(j, next); /* older segments stay until a checkpoint has sealed them */
     }
 done:
     if (replayed) *replayed = total;

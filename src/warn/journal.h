@@ -22,7 +22,6 @@ typedef struct warn_journal {
     uint64_t seg_bytes;
     int64_t next_seq;    /* sequence of the next reading */
     int64_t low_seq;     /* first sequence still in a segment */
-    size_t nseg_old;
     uint8_t *rec;        /* record buffer, grown to the largest batch */
     size_t rec_cap;
 } warn_journal;

@@ -472,9 +472,8 @@ static void queue_events(warn *w, const alarm_events *ev, const wpoint *p, int c
 
 /* The source-time bookkeeping of an alarm's row, for pend entries that
  * carry no reading (operator actions, timers): the row's src_ms is kept. */
-static int64_t row_src_ms(warn *w, int64_t rule_id, int64_t source)
+static int64_t row_src_ms(warn *w, int64_t source)
 {
-    (void)rule_id;
     const wpoint *p = find_point(w, source);
     return p ? p->st.last_ms : 0;
 }
@@ -539,6 +538,7 @@ static void rules_apply(warn *w, const rule_event *ev, int n)
             w->wo[w->nwo].unit_id = e->unit_id;
             w->wo[w->nwo].rule_id = e->rule_id;
             snprintf(w->wo[w->nwo].kind, sizeof w->wo[0].kind, "%s", e->action_kind[0] ? e->action_kind : "preventive");
+            snprintf(w->wo[w->nwo].rule_name, sizeof w->wo[0].rule_name, "%.127s", rule_name(w, e->rule_id));
             w->nwo++;
         }
     }
@@ -560,7 +560,7 @@ static void open_work_orders(warn *w)
     for (int i = 0; i < n; i++) {
         if (!wo[i].device_id) continue;
         char title[200];
-        snprintf(title, sizeof title, "预防性维护：%s 在窗口内多次故障", rule_name(w, wo[i].rule_id));
+        snprintf(title, sizeof title, "预防性维护：%.127s 在窗口内多次故障", wo[i].rule_name);
         plant_workorder_in in = {.device_id = wo[i].device_id, .kind = wo[i].kind, .title = title,
                                  .description = "由报警规则自动生成（同一设备在时间窗内故障达到次数）",
                                  .source_kind = "rule", .source_id = wo[i].rule_id};
@@ -890,7 +890,7 @@ ws_err warn_tick(warn *w, int64_t now)
             ev.ev[0] = due[i];
             const wpoint *p = find_point(w, due[i].source_id);
             queue_events(w, &ev, due[i].rule_id < 100 ? p : NULL, -1, NAN,
-                         row_src_ms(w, due[i].rule_id, due[i].source_id), 0, NULL);
+                         row_src_ms(w, due[i].source_id), 0, NULL);
         }
     } while (n == 64);
     for (int guard = 0; w->rules && guard < 64; guard++) {
@@ -1211,7 +1211,7 @@ ws_err warn_operate_at(warn *w, const org_caller *by, int64_t alarm_id, op_kind 
     }
     if (rc) goto out;
     int base = w->npend;
-    queue_events(w, &ev, p, -1, NAN, row_src_ms(w, rid, src), s->person_id, NULL);
+    queue_events(w, &ev, p, -1, NAN, row_src_ms(w, src), s->person_id, NULL);
     for (int i = base; i < w->npend; i++)
         if (w->pend[i].ev.kind == AEV_CLOSE) w->pend[i].closed = closed;
     rc = persist(w, by->actor);

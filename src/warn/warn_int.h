@@ -24,7 +24,6 @@
  * sets from 1000. */
 #define WARN_RULE_THR_BASE 1
 #define WARN_RULE_SERIES 100
-#define WARN_RULE_STALE_ENGINE 101
 
 typedef struct wpoint {
     int64_t id, unit_id, device_id;
@@ -60,6 +59,7 @@ typedef struct warn_page {
 typedef struct warn_wo {
     int64_t device_id, point_id, unit_id, rule_id;
     char kind[16];
+    char rule_name[128]; /* copied under the mutex: the rule engine may be rebuilt meanwhile */
 } warn_wo;
 
 #define PEND_MAX 1024      /* alarm events queued before a persist */
