@@ -54,6 +54,11 @@ static ws_err refuse(api_ctx *ctx, const ingest_errors *e)
     char msg[200];
     snprintf(msg, sizeof msg, "%zu bad reading(s), nothing stored; first: %s: %s", e->count, field,
              ingest_reason_text(x->reason));
+    if (api_warn()) {
+        char sample[160];
+        snprintf(sample, sizeof sample, "%s %s (%zu bad)", field, ingest_reason_name(x->reason), e->count);
+        warn_note_refused(api_warn(), strstr(ctx->req->path, "imports") ? WARN_SRC_CSV : WARN_SRC_HTTP, sample);
+    }
     json_object_set_new(err, "message", json_string(msg));
     json_object_set_new(err, "field", json_string(field));
     json_object_set_new(err, "errors", errors_json(e));

@@ -1101,8 +1101,36 @@ void warn_stats(warn *w, warn_stats_out *s)
     pthread_mutex_unlock(&w->mu);
 }
 
+void warn_note_refused(warn *w, warn_src src, const char *sample)
+{
+    static const char *const names[WARN_SRC_COUNT] = {"http", "mqtt", "modbus", "csv"};
+    atomic_fetch_add(&w->n_refused, 1);
+    int64_t now = clock_now_ms();
+    pthread_mutex_lock(&w->mu);
+    snprintf(w->refused_sample, sizeof w->refused_sample, "%s: %.200s", names[src % WARN_SRC_COUNT], sample);
+    bool log_it = now - w->refused_logged_ms >= 60000;
+    if (log_it) w->refused_logged_ms = now;
+    pthread_mutex_unlock(&w->mu);
+    if (log_it) log_warn("ingest batch refused (first of this minute)", "source", names[src % WARN_SRC_COUNT],
+                         "sample", sample);
+}
+
+static void put_escaped(char *dst, size_t cap, const char *src)
+{
+    size_t n = 0;
+    for (; *src && n + 3 < cap; src++) {
+        if (*src == '"' || *src == '\\') dst[n++] = '\\';
+        dst[n++] = *src == '\n' ? ' ' : *src;
+    }
+    dst[n] = 0;
+}
+
+static ws_err refused_metrics(warn *w, buf *out);
+
 ws_err warn_metrics(void *ctx, buf *out)
 {
+    ws_err rc0 = refused_metrics(ctx, out);
+    if (rc0) return rc0;
     warn_stats_out s;
     warn_stats(ctx, &s);
     return buf_printf(out,
@@ -1133,6 +1161,20 @@ ws_err warn_metrics(void *ctx, buf *out)
         (unsigned long long)atomic_load(&((warn *)ctx)->n_camera_events),
         (unsigned long long)atomic_load(&((warn *)ctx)->n_camera_refused),
         (unsigned long long)atomic_load(&((warn *)ctx)->n_camera_bad));
+}
+
+static ws_err refused_metrics(warn *w, buf *out)
+{
+    char sample[600];
+    pthread_mutex_lock(&w->mu);
+    put_escaped(sample, sizeof sample, w->refused_sample);
+    pthread_mutex_unlock(&w->mu);
+    return buf_printf(out,
+        "# HELP ingest_refused_batches_total Batches refused as malformed (HTTP, CSV); nothing of them stored.\n"
+        "# TYPE ingest_refused_batches_total counter\ningest_refused_batches_total %llu\n"
+        "# HELP ingest_refused_last The last refusal, as a label (reason and where, no payload).\n"
+        "# TYPE ingest_refused_last gauge\ningest_refused_last{sample=\"%s\"} 1\n",
+        (unsigned long long)atomic_load(&w->n_refused), sample);
 }
 
 /* ------------------------------------------------------------ operators */

@@ -101,6 +101,11 @@ typedef struct warn_stats_out {
     uint64_t readings, late, unknown_tag, skewed, failed, alarm_events;
     size_t open_alarms, points;
 } warn_stats_out;
+/* A batch refused as malformed by an ingest path (HTTP line/JSON, CSV):
+ * counted for /metrics with the last sample (bounded, no payload bytes
+ * beyond the reason and where), and logged at most once a minute. */
+void warn_note_refused(warn *w, warn_src src, const char *sample);
+
 /* Counters for /metrics. */
 void warn_stats(warn *w, warn_stats_out *s);
 /* The counters as Prometheus text (an http_metrics_source_fn; ctx = the engine). */

@@ -113,6 +113,9 @@ struct warn {
     size_t ncams;
     _Atomic uint64_t n_camera_events, n_camera_refused, n_camera_bad;
     char camera_bad_sample[256];
+    _Atomic uint64_t n_refused;
+    char refused_sample[256];
+    int64_t refused_logged_ms;
 };
 
 /* Write the queued alarm events in one fsynced transaction and publish

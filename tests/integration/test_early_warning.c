@@ -256,6 +256,8 @@ static void lifecycle(const char *backend)
     assert_non_null(strstr(raw, "ingest_readings_total "));
     assert_non_null(strstr(raw, "ingest_unknown_tag_total 1"));
     assert_non_null(strstr(raw, "ingest_late_total 1"));
+    assert_non_null(strstr(raw, "ingest_refused_batches_total 2")); /* the bad line batch and the bad CSV */
+    assert_non_null(strstr(raw, "ingest_refused_last{sample=\"csv: line 3 value value_syntax (1 bad)\"} 1"));
     free(raw);
 
     ws_server_destroy(&t.s);
