@@ -12,6 +12,11 @@
 //    handling record. The server agrees at each step.
 // 2. The trend page draws GT-102 over 7 days with its limit lines, and the
 //    excursion above H is in the data it drew.
+// 3. History import (/trends/import): a CSV with a bad row is refused with
+//    the row named and nothing stored; a good one is uploaded with the bar
+//    at 100 %, stored as history (the server has the readings), no alarm.
+// 4. An acknowledge link (/ack/<token>) opens without signing in, does
+//    nothing until the button, and a forged token is refused on the page.
 export async function run(hz) {
   const { test, assert, loginAdmin, apiGet, missingStrings, BASE, RUN } = hz;
 
@@ -121,5 +126,43 @@ export async function run(hz) {
     await page.waitForURL(new RegExp('/trends\\?ids=' + gt.id + '$'));
     await chart.locator('canvas').first().waitFor();
     await missingStrings(page);
+  });
+
+  await test('history import: a bad row is named and nothing stored; a good CSV is stored with the bar at 100 %', async (w) => {
+    const page = await loginAdmin(w);
+    const gt = ((await apiGet(page, '/points?q=GT-104')).body.items || []).find((p) => p.tag === 'GT-104');
+    assert(gt, 'the demo has no GT-104');
+    await page.goto(BASE + '/trends');
+    await page.locator('#tr-import').click();
+    await page.waitForURL(/\/trends\/import$/);
+    await missingStrings(page);
+    // eight days ago, local times in Asia/Shanghai
+    const d = new Date(Date.now() - 8 * 86400e3 + 8 * 3600e3).toISOString().slice(0, 10);
+    const bad = `time,tag,value\n${d} 08:00:00,GT-104,1.5\n${d} 08:01:00,GT-104,abc\n`;
+    await page.locator('#ri-file').setInputFiles({ name: 'dcs.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+    await page.locator('#ri-submit').click();
+    await page.locator('#ri-result', { hasText: 'line 3' }).waitFor();
+    const from = encodeURIComponent(`${d}T00:00:00+08:00`), to = encodeURIComponent(`${d}T00:10:00+08:00`);
+    let h = (await apiGet(page, `/points/${gt.id}/history?from=${from}&to=${to}`)).body;
+    assert((h.items || []).length === 0, 'the refused file left readings: ' + JSON.stringify(h.items));
+    const good = `time,GT-104\n${d} 00:01:00,1.5\n${d} 00:02:00,2.5\n${d} 00:03:00,30\n`;
+    await page.locator('#ri-file').setInputFiles({ name: 'dcs.csv', mimeType: 'text/csv', buffer: Buffer.from(good) });
+    await page.locator('#ri-submit').click();
+    await page.locator('#ri-result', { hasText: '3' }).filter({ hasNotText: 'line' }).waitFor();
+    assert(await page.locator('#ri-progress').evaluate((e) => e.value) === 100, 'the bar did not reach 100');
+    h = (await apiGet(page, `/points/${gt.id}/history?from=${from}&to=${to}`)).body;
+    assert((h.items || []).length === 3, 'the server has ' + (h.items || []).length + ' readings, not 3');
+    const open = (await apiGet(page, '/alarms?state=open&limit=200')).body.items || [];
+    assert(!open.some((a) => a.tag === 'GT-104'), 'imported history raised an alarm');
+  });
+
+  await test('acknowledge link: opens without signing in, acts only on the button, refuses a forged token', async (w) => {
+    const page = await w.newPage();
+    await page.goto(BASE + '/ack/' + 'A'.repeat(96));
+    await page.locator('#ack-submit').waitFor();
+    await missingStrings(page);
+    assert(!page.url().includes('/login'), 'the link page asked for a sign-in');
+    await page.locator('#ack-submit').click();
+    await page.locator('#ack-result', { hasText: '无效' }).waitFor();
   });
 }
