@@ -30,22 +30,40 @@ else
     failed=$((failed + 1)); failures+=("postgres cluster")
 fi
 
+# Tests run two at a time (WS_TEST_JOBS; the machine has two cores and many
+# tests wait on servers, fsync and sockets): each job writes its log and a
+# result file; the results are read back in a fixed order, so the output
+# and the counts do not depend on which finished first.
+JOBS=${WS_TEST_JOBS:-2}
+pool() { # run "$@" in the background, at most JOBS at a time
+    while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
+    "$@" &
+}
+
 # A cmocka binary: count "[  PASSED  ] N" and "[  FAILED  ] N"; a crash or a
 # non-zero exit with no failure counted is one failure.
-run_cmocka() {
-    local bin=$1 name; name=$(basename "$bin")
-    local out="$log_dir/$name.log"
+# unit and integration tests may share a name (test_attach): logs are keyed by both
+key_of() { local k=${1#build/test/}; echo "${k//\//-}"; }
+cmocka_job() {
+    local bin=$1 name; name=$(key_of "$bin")
+    local out="$log_dir/$name.log" t0=$SECONDS
     "$bin" >"$out" 2>&1; local rc=$?
     local p f
     p=$(grep -E '^\[  PASSED  \] [0-9]+ test' "$out" | awk '{s+=$4} END {print s+0}')
     f=$(grep -E '^\[  FAILED  \] [0-9]+ test' "$out" | awk '{s+=$4} END {print s+0}')
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    echo "$p $f $((SECONDS - t0))" >"$log_dir/$name.res"
+}
+cmocka_report() {
+    local name; name=$(key_of "$1")
+    local out="$log_dir/$name.log" p f secs
+    read -r p f secs <"$log_dir/$name.res" || { p=0; f=1; secs=0; }
     passed=$((passed + p)); failed=$((failed + f))
     if [ "$f" -gt 0 ]; then
         failures+=("$name"); echo "FAIL $name ($p passed, $f failed) — $out"
         grep -E '^\[  (FAILED|ERROR) +\]|ERROR: |runtime error|Sanitizer' "$out" | head -20
     else
-        echo "ok   $name ($p passed)"
+        echo "ok   $name ($p passed, ${secs}s)"
     fi
 }
 
@@ -59,13 +77,26 @@ one check-layers scripts/check-layers.sh
 # A clock that tests can move exists only in the test build, never in the
 # binary `make install` installs (a movable clock in a permit system is a backdoor).
 one release-has-no-test-clock sh -c '! nm build/worksafe | grep -q clock_test_advance && nm build/test/worksafe | grep -q clock_test_advance'
-for t in build/test/unit/test_*; do [ -x "$t" ] && run_cmocka "$t"; done
-for t in build/test/integration/test_*; do [ -x "$t" ] && run_cmocka "$t"; done
+tests=()
+for t in build/test/integration/test_* build/test/unit/test_*; do [ -x "$t" ] && tests+=("$t"); done
+for t in "${tests[@]}"; do pool cmocka_job "$t"; done
+wait
+for t in "${tests[@]}"; do cmocka_report "$t"; done
+fuzz_job() { # name, command...
+    local name=$1; shift
+    if "$@" >"$log_dir/$name.log" 2>&1; then echo 0 >"$log_dir/$name.res"; else echo 1 >"$log_dir/$name.res"; fi
+}
+fuzzers=()
 for f in build/fuzz/fuzz_*; do
     [ -x "$f" ] || continue
-    name=$(basename "$f"); corpus=build/fuzz/corpus-$name; mkdir -p "$corpus"
+    name=$(basename "$f"); corpus=build/fuzz/corpus-$name; mkdir -p "$corpus"; fuzzers+=("$name")
     seeds=(); [ -d "tests/fuzz/seeds-${name#fuzz_}" ] && seeds=("tests/fuzz/seeds-${name#fuzz_}")
-    one "$name" "$f" -max_total_time=5 -rss_limit_mb=2048 "$corpus" "${seeds[@]}"
+    pool fuzz_job "$name" "$f" -max_total_time=5 -rss_limit_mb=2048 "$corpus" "${seeds[@]}"
+done
+wait
+for name in "${fuzzers[@]}"; do
+    if [ "$(cat "$log_dir/$name.res" 2>/dev/null)" = 0 ]; then passed=$((passed + 1)); echo "ok   $name"
+    else failed=$((failed + 1)); failures+=("$name"); echo "FAIL $name — $log_dir/$name.log"; tail -20 "$log_dir/$name.log"; fi
 done
 
 # Browser tests: a demo plant on a free port, driven by playwright-core.
