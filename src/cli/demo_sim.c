@@ -4,7 +4,7 @@
  * week of history (hazard_demo_value). So trends move, the live streams
  * carry values, and the leak at the loading arm (GT-301, seeded as a 紧急
  * alarm by warn_demo_seed) and the methanol at the pump house (AT-201) stay
- * in progress until someone handles them on the page — then they ease.
+ * in progress for the demo's first half hour, then ease.
  * GT-101 is left alone for the visitor's own readings (and the browser
  * test's): POST /api/v1/ingest "GT-101 30" raises its 报警. */
 #include <pthread.h>
@@ -35,7 +35,7 @@ struct cli_demo_sim {
     bool stop;
 };
 
-/* An ongoing leak eases once its alarm was acknowledged (someone acted). */
+/* The seeded leaks go on for the first half hour of the demo, then ease. */
 static double held(const char *tag, int64_t since_start_s)
 {
     if (!strcmp(tag, "GT-301")) return since_start_s < 1800 ? 52 + (double)(since_start_s % 7) : -1;

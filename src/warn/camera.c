@@ -88,7 +88,7 @@ static bool allowed(const warn_camera *cam, const char *peer)
 }
 
 /* Parse one camera object strictly; the device is looked up by code. */
-static ws_err parse_camera(warn *w, store_conn *c, const json_t *o, size_t i, warn_camera *cam)
+static ws_err parse_camera(store_conn *c, const json_t *o, size_t i, warn_camera *cam)
 {
     char f[64];
     memset(cam, 0, sizeof *cam);
@@ -168,7 +168,6 @@ static ws_err parse_camera(warn *w, store_conn *c, const json_t *o, size_t i, wa
     cam->unit_id = d.unit_id;
     snprintf(cam->name, sizeof cam->name, "%.*s", (int)sizeof cam->name - 1, d.name);
     snprintf(cam->unit_path, sizeof cam->unit_path, "%.*s", (int)sizeof cam->unit_path - 1, d.unit_path);
-    (void)w;
     return WS_OK;
 }
 
@@ -182,7 +181,7 @@ ws_err warn_cameras_configure(warn *w, const json_t *arr)
     store_conn *c = NULL;
     ws_err rc = store_acquire(w->cfg.db, &c);
     for (size_t i = 0; i < n && !rc; i++) {
-        rc = parse_camera(w, c, json_array_get(arr, i), i, &cams[i]);
+        rc = parse_camera(c, json_array_get(arr, i), i, &cams[i]);
         for (size_t k = 0; k < i && !rc; k++)
             if (!strcmp(cams[k].code, cams[i].code)) rc = ws_fail(WS_EINVAL, "cameras", "camera %s twice", cams[i].code);
     }

@@ -54,6 +54,7 @@ static ws_err open_segment(warn_journal *j, int64_t first)
     j->fd = fd;
     j->seg_first = first;
     j->seg_bytes = 0;
+    j->broken = false; /* a fresh segment has no torn tail */
     return WS_OK;
 }
 
@@ -194,6 +195,7 @@ done:
 
 ws_err journal_append(warn_journal *j, const ws_reading *r, size_t n, int64_t *first_seq)
 {
+    if (j->broken) return ws_fail(WS_EIO, "journal", "the ingest journal has a torn record it could not cut");
     size_t need = J_HDR + n * (1u + WS_TAG_MAX + 17u);
     if (n > J_MAX_READINGS) return ws_fail(WS_ETOOBIG, "readings", "at most %u readings a batch", J_MAX_READINGS);
     if (need > j->rec_cap) {
@@ -227,10 +229,12 @@ ws_err journal_append(warn_journal *j, const ws_reading *r, size_t n, int64_t *f
         ssize_t k = write(j->fd, j->rec + done, total - done);
         if (k < 0 && errno == EINTR) continue;
         if (k <= 0) {
-            /* a partial record is cut off at the next replay; keep the file whole now */
-            if (done && ftruncate(j->fd, j->seg_bytes)) { /* replay cuts it */ }
+            int e = errno;
+            /* Cut the partial record now: left in the middle of the file, a replay would stop
+             * at it and drop every batch after it. If that fails too, refuse further appends. */
+            if (done && ftruncate(j->fd, (off_t)j->seg_bytes)) j->broken = true;
             return ws_fail(WS_EIO, "journal", "cannot append to the ingest journal: %s",
-                           k < 0 ? strerror(errno) : "short write");
+                           k < 0 ? strerror(e) : "short write");
         }
         done += (size_t)k;
     }

@@ -22,6 +22,7 @@ typedef struct warn_journal {
     uint64_t seg_bytes;
     int64_t next_seq;    /* sequence of the next reading */
     int64_t low_seq;     /* first sequence still in a segment */
+    bool broken;         /* a torn record could not be cut: appends refused until the next segment */
     uint8_t *rec;        /* record buffer, grown to the largest batch */
     size_t rec_cap;
 } warn_journal;

@@ -70,8 +70,9 @@ static void send_page(warn *w, store_conn *c, const notify_channel *ch, size_t n
     int len = snprintf(body, sizeof body, "**【%s】%s**\n\n", level_zh(g->level), g->title);
     char ts[40];
     clock_format_rfc3339_off(g->at_ms, 480, ts, sizeof ts);
-    len += snprintf(body + len, sizeof body - (size_t)len, "- 时间：%s\n- 通知：%s（未确认时逐级上报）\n",
-                    ts, role_zh(g->role));
+    len += snprintf(body + len, sizeof body - (size_t)len, "- 时间：%s\n", ts);
+    if (!isnan(g->value)) len += snprintf(body + len, sizeof body - (size_t)len, "- 数值：%g\n", g->value);
+    len += snprintf(body + len, sizeof body - (size_t)len, "- 通知：%s（未确认时逐级上报）\n", role_zh(g->role));
     for (size_t i = 0; i < n && len < (int)sizeof body - 400; i++) {
         org_person pp;
         if (org_person_get(c, ids[i], &pp)) continue;

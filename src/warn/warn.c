@@ -86,10 +86,16 @@ static void copy_trunc(char *dst, size_t cap, const char *src)
     dst[n] = 0;
 }
 
+/* The cache is in id order (load_points reads the register by id). */
 static wpoint *find_point(const warn *w, int64_t id)
 {
-    for (size_t i = 0; i < w->npts; i++)
-        if (w->pts[i].id == id) return &w->pts[i];
+    size_t lo = 0, hi = w->npts;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (w->pts[mid].id == id) return &w->pts[mid];
+        if (w->pts[mid].id < id) lo = mid + 1;
+        else hi = mid;
+    }
     return NULL;
 }
 
@@ -424,7 +430,6 @@ ws_err persist(warn *w, const audit_actor *actor)
                 row.value = q->value;
             }
         }
-        if (!row.title[0]) row.title[0] = '\0';
         if ((rc = write_alarm(c, a, &row, acked_by, closed_by))) break;
         rc = audit_record(c, actor, &WARN_ENTITY_ALARM, a->id, ev_kind_name(e->kind), NULL);
     }
@@ -731,8 +736,7 @@ ws_err warn_ingest_scoped(warn *w, warn_src src, const char *scope, const ws_rea
         return rc;
     }
     apply(w, r, n, first, now, false, scope, src == WARN_SRC_CSV, res);
-    rc = persist(w, NULL);
-    publish_values(w, now);
+    rc = persist(w, NULL); /* values go to their hub from the timer (≤ 1 Hz a point), not per batch */
     bool orders = w->nwo > 0;
     pthread_mutex_unlock(&w->mu);
     if (orders) open_work_orders(w);
@@ -889,7 +893,9 @@ ws_err warn_tick(warn *w, int64_t now)
             alarm_events ev = {.n = 1};
             ev.ev[0] = due[i];
             const wpoint *p = find_point(w, due[i].source_id);
-            queue_events(w, &ev, due[i].rule_id < 100 ? p : NULL, -1, NAN,
+            /* the point's latest value goes with an escalation (the page shows it) */
+            queue_events(w, &ev, due[i].rule_id < 100 ? p : NULL, -1,
+                         due[i].rule_id < 100 && p ? p->last_value : NAN,
                          row_src_ms(w, due[i].source_id), 0, NULL);
         }
     } while (n == 64);
@@ -1053,7 +1059,9 @@ void warn_close(warn *w)
     free(w->rev);
     if (w->journaled) {
         /* seal what the journal holds, then it can go */
-        if (w->cfg.series && !checkpoint(w)) { /* segments dropped */ }
+        if (w->cfg.series && checkpoint(w))
+            log_warn("ingest journal not checkpointed at stop; it is replayed at the next start", "detail",
+                     ws_err_message());
         journal_close(&w->j);
     }
     alarm_table_free(w->alarms);

@@ -756,6 +756,7 @@ static void t_paging_and_link(void **state)
     }
     if (!got[0]) fail_msg("no page reached the robot (last body: %s)", rx.body);
     assert_non_null(strstr(got, "13800000001"));
+    assert_non_null(strstr(got, "数值：60")); /* the reading that raised it */
     assert_non_null(strstr(got, "https://safety.example.com/ack/"));
     char tok[97];
     const char *k = strstr(got, "/ack/") + 5;
