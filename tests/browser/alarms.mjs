@@ -17,6 +17,9 @@
 //    at 100 %, stored as history (the server has the readings), no alarm.
 // 4. An acknowledge link (/ack/<token>) opens without signing in, does
 //    nothing until the button, and a forged token is refused on the page.
+// 5. The alarm KPI page shows what GET /alarms/kpi says: the demo's alarms
+//    raised in the last 7 days, a row per area with its chart, and the
+//    people who acknowledged (the demo's safety officer and grid leader).
 export async function run(hz) {
   const { test, assert, loginAdmin, apiGet, missingStrings, BASE, RUN } = hz;
 
@@ -164,5 +167,23 @@ export async function run(hz) {
     assert(!page.url().includes('/login'), 'the link page asked for a sign-in');
     await page.locator('#ack-submit').click();
     await page.locator('#ack-result', { hasText: '无效' }).waitFor();
+  });
+
+  await test('alarm KPIs: the cards, areas and people of the demo, as the server counts them', async (w) => {
+    const page = await loginAdmin(w);
+    await page.goto(BASE + '/alarms');
+    await page.locator('a[href="/alarms/kpi"]').first().click();
+    await page.waitForURL(/\/alarms\/kpi/);
+    await page.locator('#kpi-cards').waitFor();
+    await missingStrings(page);
+    const from = new Date(Date.now() - 7 * 86400e3).toISOString(), to = new Date().toISOString();
+    const k = (await apiGet(page, `/alarms/kpi?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`)).body;
+    assert(k && k.summary && k.summary.raised >= 6, 'the server counts fewer than the demo\'s 6 alarms: ' + JSON.stringify(k && k.summary));
+    const shown = Number((await page.locator('#kpi-raised .kpi-value').innerText()).trim());
+    assert(shown === k.summary.raised, `the page shows ${shown} raised, the server ${k.summary.raised}`);
+    await page.locator('#kpi-chart canvas').first().waitFor();
+    assert(await page.locator('#kpi-areas tbody tr').count() === k.areas.length, 'not a row per area');
+    const people = await page.locator('#kpi-people tbody').innerText();
+    assert(k.people.some((p) => p.name && people.includes(p.name)), 'no person of the server in the people table');
   });
 }

@@ -210,7 +210,7 @@ async function main() {
     // Every key the pages name literally is in the dictionary.
     const src = ['app.js', 'ui.js', 'session.js', ...fs.readdirSync(path.join(ROOT, 'web/pages')).map((f) => 'pages/' + f)]
       .map((f) => fs.readFileSync(path.join(ROOT, 'web', f), 'utf8')).join('\n');
-    const dict = fs.readFileSync(path.join(ROOT, 'web/i18n.js'), 'utf8');
+    const dict = ['i18n-zh.js', 'i18n-en.js'].map((f) => fs.readFileSync(path.join(ROOT, 'web', f), 'utf8')).join('\n');
     const used = new Set([...src.matchAll(/\bt\('([a-z_]+\.[a-z_.0-9]*[a-z0-9_])'/g)].map((x) => x[1]));
     const absent = [...used].filter((k) => !dict.includes(`'${k}':`));
     assert(!absent.length, 'keys used but not defined: ' + absent.join(', '));
