@@ -2,7 +2,8 @@
 # check-layers.sh — the dependency rules of docs/ARCHITECTURE.md, checked on
 # every test run:
 #   core <- store <- audit, auth <- org <- domain modules (risk, workflow, attach,
-#   ledger, …) <- modules built on them (hazard) <- api <- http <- cli, main.c
+#   ledger, …) <- modules built on them (hazard, warn) <- permit (uses warn) <- api
+#   <- http <- cli, main.c
 # A module may include headers of its own layer's peers only where listed,
 # and of layers below. SQL text may appear only under src/store/.
 set -u
@@ -10,7 +11,7 @@ cd "$(dirname "$0")/.."
 rank() {
     case $1 in
         core) echo 0 ;; store) echo 1 ;; audit) echo 2 ;; auth) echo 3 ;;
-        org) echo 4 ;; hazard|warn) echo 6 ;; api) echo 7 ;; http) echo 8 ;; cli) echo 9 ;; *) echo 5 ;;
+        org) echo 4 ;; hazard|warn) echo 6 ;; permit) echo 7 ;; api) echo 8 ;; http) echo 9 ;; cli) echo 10 ;; *) echo 5 ;;
     esac
 }
 bad=0
