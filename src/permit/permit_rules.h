@@ -208,6 +208,18 @@ ws_err pr_check(const pr_profile *pf, const pr_calendar *cal, const pr_permit *p
  * (height from height_m, hoisting from mass_t), else p->grade. */
 const char *pr_grade_of(const pr_permit *p, char *out, size_t cap);
 
+/* "precheck" "activate" "resume" "running" "audit" <-> pr_stage; -1 unknown. */
+const char *pr_stage_name(pr_stage s);
+int pr_stage_of(const char *name);
+
+/* The JSON form of a snapshot (src/permit/snapshot.c): the struct's member
+ * names, except that times drop "_ms" and are RFC 3339 strings or null
+ * ("planned_start": "2026-03-02T08:00:00+08:00"); "type" and gas "kind" /
+ * "unit" ("%LEL" "%vol" "mg/m3" "ppm") by name; the arrays gas, workers and
+ * approvals set their counts. Strict: an unknown member or a bad value is
+ * WS_EINVAL naming its path ("permit.gas[2].unit"). Fills *out. */
+ws_err pr_permit_from_json(const json_t *o, pr_permit *out);
+
 /* The verdicts as JSON [{"rule","clause","edition","confirmed","result":
  * "pass"|"fail"|"na","effect","field","evidence"}] plus "effective_grade",
  * "upgrade_reason", "required_posts" — the API's form (new reference). */
