@@ -1146,7 +1146,7 @@ static void window_now(cctx *c, pr_verdict *v, int64_t end)
     case PR_STAGE_RUNNING:
         if (c->now >= end) {
             fail(c, v, "planned_end", "有效期已于 %s 结束, 超出 %lld 分钟 (validity ended %s)",
-                 fmt_local(p, end, true, t1, sizeof t1), ceil_min(c->now - end + 1) , t1);
+                 fmt_local(p, end, true, t1, sizeof t1), ceil_min(c->now - end), t1);
             if (c->stage == PR_STAGE_RUNNING) v->effect = PR_EFFECT_EXPIRE;
         }
         break;
