@@ -47,6 +47,7 @@ static struct {
 
 static struct series *series_store_ptr;
 static struct warn *warn_ptr;
+static struct permit_svc *permits_ptr;
 
 ws_err api_init(const api_config *c)
 {
@@ -57,6 +58,7 @@ ws_err api_init(const api_config *c)
     cfg.db = c ? c->db : NULL;
     series_store_ptr = c ? c->series : NULL;
     warn_ptr = c ? c->warn : NULL;
+    permits_ptr = c ? c->permits : NULL;
     cfg.max_body = c && c->max_body ? c->max_body : DEFAULT_MAX_BODY;
     cfg.public_origin[0] = 0;
     if (c && c->public_origin) {
@@ -76,6 +78,7 @@ const char *api_public_origin(void) { return cfg.public_origin; }
 
 struct series *api_series(void) { return series_store_ptr; }
 struct warn *api_warn(void) { return warn_ptr; }
+struct permit_svc *api_permits(void) { return permits_ptr; }
 
 /* ---- route table ------------------------------------------------------- */
 
@@ -110,6 +113,7 @@ static void routes_build(void)
     add_routes(api_alarm_routes, api_alarm_nroutes);
     add_routes(api_notify_routes, api_notify_nroutes);
     add_routes(api_alarmkpi_routes, api_alarmkpi_nroutes);
+    add_routes(api_permit_routes, api_permit_nroutes);
 }
 
 const api_route *const *api_route_table(size_t *n)

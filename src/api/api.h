@@ -130,6 +130,8 @@ extern const api_route api_notify_routes[];
 extern const size_t api_notify_nroutes;
 extern const api_route api_alarmkpi_routes[];
 extern const size_t api_alarmkpi_nroutes;
+extern const api_route api_permit_routes[];
+extern const size_t api_permit_nroutes;
 
 /* Global set-up: the store the API works on and the body cap. */
 typedef struct api_config {
@@ -139,12 +141,15 @@ typedef struct api_config {
     const char *public_origin; /* allowed Origin for cookie writes, NULL = same host */
     struct series *series;     /* the series store for point histories; NULL = none */
     struct warn *warn;         /* the early-warning engine; NULL = none (503 on its routes) */
+    struct permit_svc *permits; /* the permit service; NULL = none (503 on its routes) */
 } api_config;
 ws_err api_init(const api_config *cfg);
 /* The series store given to api_init (borrowed), NULL when none. */
 struct series *api_series(void);
 /* The engine given to api_init (borrowed), NULL when none. */
 struct warn *api_warn(void);
+/* The permit service given to api_init (borrowed), NULL when none. */
+struct permit_svc *api_permits(void);
 /* The configured public origin ("https://safety.example.com"), "" when none. Static. */
 const char *api_public_origin(void);
 

@@ -121,6 +121,19 @@ static const rule rules[] = {
     {"reading.write", A | M | SO, true, REL_NONE, NULL},
     {"alarm.read", ROLE_ALL, true, REL_NONE, NULL},
     {"alarm.ack", ROLE_ALL & ~RG, true, REL_NONE, NULL},
+    /* Special-work permits (特殊作业票, src/permit): everyone in scope reads
+     * (the regulator too); everyone but the regulator applies and works the
+     * permit (measures, gas tests, guardian check-in, suspend, close);
+     * approving is for the approving roles AND the chain's post (checked in
+     * src/permit/permit.c: the approver holds the post, is not the
+     * applicant); the certificate register is kept by admins, managers and
+     * safety officers; the rules as data (profile in force, holiday
+     * calendar, conflict matrix) are install-wide: admins only. */
+    {"permit.read", ROLE_ALL, true, REL_NONE, NULL},
+    {"permit.write", ROLE_ALL & ~RG, true, REL_NONE, NULL},
+    {"permit.approve", A | M | SO | DH, true, REL_NONE, NULL},
+    {"permit.admin", A | M | SO, true, REL_NONE, NULL},
+    {"permit.rules", A, false, REL_NONE, NULL},
     /* Notification channels (robot URLs and secrets) and the outbox: the
      * install's admins only. */
     {"notify.admin", A, false, REL_NONE, NULL},

@@ -23,6 +23,7 @@
 #include "telemetry/series.h"
 #include "hazard/inspection.h"
 #include "http/http.h"
+#include "permit/permit.h"
 #include "warn/warn.h"
 
 ws_err cli_open_for_serve(const cli_opts *o, int pool, store **out)
@@ -135,6 +136,7 @@ int cli_serve(cli_opts *o)
     store_conn *c = NULL;
     http_server *srv = NULL;
     warn *engine = NULL;
+    permit_svc *permits = NULL;
     cli_integrations *adapters = NULL;
     cli_demo_sim *sim = NULL;
     int code = 1;
@@ -156,9 +158,14 @@ int cli_serve(cli_opts *o)
         fprintf(stderr, "cannot start the early-warning engine: %s\n", ws_err_message());
         goto done;
     }
+    permit_config pc = {.db = db, .warn = engine};
+    if (permit_open(&pc, &permits)) {
+        fprintf(stderr, "cannot start the permit service: %s\n", ws_err_message());
+        goto done;
+    }
     api_config ac = {.db = db, .max_body = 1 << 20, .session_ttl_ms = 12 * 3600 * 1000LL,
                      .public_origin = o->public_origin[0] ? o->public_origin : NULL,
-                     .series = readings, .warn = engine};
+                     .series = readings, .warn = engine, .permits = permits};
     if (api_init(&ac)) goto done;
     http_config hc = {
         .listen = o->listen[0] ? o->listen : NULL,
@@ -215,6 +222,7 @@ done:
     cli_demo_sim_stop(sim);
     cli_integrations_stop(adapters); /* no more readings into the engine */
     http_metrics_clear_sources();
+    permit_close(permits); /* its timer reads the engine */
     warn_close(engine); /* before the series store: it seals what the journal holds */
     if (readings && series_close(readings)) log_warn("series close failed", "detail", ws_err_message());
     readings = NULL;

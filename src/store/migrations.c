@@ -729,6 +729,108 @@ const store_migration store_migrations[] = {
      ");\n"
      "CREATE INDEX bypasses_unit ON bypasses(unit_id);\n"
      "CREATE INDEX bypasses_state ON bypasses(state, expires_at);\n"},
+    {16, "special-work permits: permits and job packages, their timeline, the certificate register, the conflict matrix, holiday calendars",
+     /* src/permit (docs/internals/permit.md). A permit row holds what is
+      * queried (type, grade, state, window, place) and its record as a JSON
+      * document (doc: measures, gas tests, workers, guardian, approvals,
+      * signatures, linked gas points), so one audit leaf covers the whole
+      * record at every step. permit_events is the timeline. certificates is
+      * the register of special-operation certificates and guardian
+      * qualifications (type 'guardian'). permit_conflicts is the SIMOPS
+      * matrix as data (refuse | joint); holiday_calendars the national
+      * calendar per year (国务院办公厅 notice); permit_params the rule profile
+      * in force and when a linked detector counts as stale. Times ms UTC. */
+     "CREATE TABLE permit_params (\n"
+     "  name TEXT PRIMARY KEY,\n"
+     "  value TEXT NOT NULL\n"
+     ");\n"
+     "INSERT INTO permit_params (name, value) VALUES ('profile', 'gb30871_2022_chem');\n"
+     "INSERT INTO permit_params (name, value) VALUES ('gas_stale_s', '120');\n"
+     "CREATE TABLE holiday_calendars (\n"
+     "  year INTEGER PRIMARY KEY,\n"
+     "  doc TEXT NOT NULL,\n"
+     "  loaded_by TEXT NOT NULL,\n"
+     "  loaded_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE TABLE permit_conflicts (\n"
+     "  type_a TEXT NOT NULL,\n"
+     "  type_b TEXT NOT NULL,\n"
+     "  verdict TEXT NOT NULL,\n"              /* refuse | joint */
+     "  note TEXT NOT NULL,\n"
+     "  PRIMARY KEY (type_a, type_b)\n"
+     ");\n"
+     "INSERT INTO permit_conflicts VALUES ('confined_space', 'hot_work', 'refuse', '动火与受限空间同区同时作业：不同作业包时拒绝，同一作业包须联合风险评估');\n"
+     "INSERT INTO permit_conflicts VALUES ('blind_plate', 'hot_work', 'refuse', '盲板抽堵与动火同区同时作业');\n"
+     "INSERT INTO permit_conflicts VALUES ('hot_work', 'work_at_height', 'joint', '高处动火：须联合风险评估');\n"
+     "INSERT INTO permit_conflicts VALUES ('hot_work', 'hot_work', 'joint', '同区多处动火：须联合风险评估');\n"
+     "INSERT INTO permit_conflicts VALUES ('excavation', 'hot_work', 'joint', '动土与动火同区：须联合风险评估');\n"
+     "INSERT INTO permit_conflicts VALUES ('lifting', 'work_at_height', 'joint', '吊装与高处作业交叉：须联合风险评估');\n"
+     "INSERT INTO permit_conflicts VALUES ('hot_work', 'lifting', 'joint', '吊装与动火交叉：须联合风险评估');\n"
+     "INSERT INTO permit_conflicts VALUES ('blind_plate', 'confined_space', 'joint', '盲板抽堵与受限空间同区：须联合风险评估');\n"
+     "CREATE TABLE permit_packages (\n"
+     "  id ID_PK,\n"
+     "  unit_id INTEGER NOT NULL REFERENCES units(id),\n"
+     "  title TEXT NOT NULL,\n"
+     "  joint_assessment TEXT,\n"
+     "  assessed_by_person_id INTEGER REFERENCES people(id),\n"
+     "  assessed_at INTEGER,\n"
+     "  created_by TEXT NOT NULL,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE TABLE permits (\n"
+     "  id ID_PK,\n"
+     "  unit_id INTEGER NOT NULL REFERENCES units(id),\n"
+     "  package_id INTEGER REFERENCES permit_packages(id),\n"
+     "  code TEXT NOT NULL UNIQUE,\n"          /* DH-20261129-0001 */
+     "  type TEXT NOT NULL,\n"
+     "  grade TEXT NOT NULL,\n"                /* as applied; the effective grade is in doc */
+     "  state TEXT NOT NULL,\n"
+     "  profile TEXT NOT NULL,\n"
+     "  title TEXT NOT NULL,\n"
+     "  location TEXT NOT NULL,\n"
+     "  planned_start INTEGER NOT NULL,\n"
+     "  planned_end INTEGER NOT NULL,\n"
+     "  applicant_person_id INTEGER NOT NULL REFERENCES people(id),\n"
+     "  guardian_person_id INTEGER REFERENCES people(id),\n"
+     "  serves_permit_id INTEGER REFERENCES permits(id),\n"
+     "  activated_at INTEGER,\n"
+     "  suspended_at INTEGER,\n"
+     "  closed_at INTEGER,\n"
+     "  reason TEXT,\n"                        /* why suspended, cancelled or expired */
+     "  doc TEXT NOT NULL,\n"
+     "  created_by TEXT NOT NULL,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX permits_unit ON permits(unit_id, state);\n"
+     "CREATE INDEX permits_state ON permits(state, planned_end);\n"
+     "CREATE INDEX permits_package ON permits(package_id);\n"
+     "CREATE TABLE permit_events (\n"
+     "  id ID_PK,\n"
+     "  permit_id INTEGER NOT NULL REFERENCES permits(id),\n"
+     "  at INTEGER NOT NULL,\n"
+     "  kind TEXT NOT NULL,\n"
+     "  from_state TEXT,\n"
+     "  to_state TEXT,\n"
+     "  actor TEXT NOT NULL,\n"
+     "  detail TEXT\n"
+     ");\n"
+     "CREATE INDEX permit_events_permit ON permit_events(permit_id, id);\n"
+     "CREATE TABLE certificates (\n"
+     "  id ID_PK,\n"
+     "  person_id INTEGER NOT NULL REFERENCES people(id),\n"
+     "  type TEXT NOT NULL,\n"                 /* welding_cutting, electrician, ..., guardian */
+     "  number TEXT NOT NULL,\n"
+     "  issued_on TEXT,\n"
+     "  expires_at INTEGER NOT NULL,\n"
+     "  authority TEXT NOT NULL,\n"
+     "  revoked INTEGER NOT NULL,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL,\n"
+     "  UNIQUE (type, number)\n"
+     ");\n"
+     "CREATE INDEX certificates_person ON certificates(person_id);\n"},
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);

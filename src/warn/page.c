@@ -177,3 +177,28 @@ void warn_notify_health(void *ctx, int64_t channel_id, const char *name, bool fa
     (void)persist(w, NULL);
     pthread_mutex_unlock(&w->mu);
 }
+
+/* -------------------------------------------------- other modules' alarms */
+
+ws_err warn_external_alarm(warn *w, int64_t rule_id, int64_t source_id, int64_t unit_id, int level,
+                           bool on, const char *title, int64_t now)
+{
+    if (!w) return ws_fail(WS_EUNAVAILABLE, NULL, "the early-warning engine is not running");
+    if (level < ALARM_LVL_NOTICE || level > ALARM_LVL_EMERGENCY)
+        return ws_fail(WS_EINVAL, "level", "an alarm level is 1 (预警), 2 (报警) or 3 (紧急)");
+    pthread_mutex_lock(&w->mu);
+    alarm_events e = {0};
+    ws_err rc;
+    if (on) {
+        alarm_raise_in in = {.rule_id = rule_id, .source_id = source_id, .area_id = unit_id,
+                             .level = (uint8_t)level};
+        rc = alarm_raise(w->alarms, &in, now, &e);
+    } else {
+        rc = alarm_clear(w->alarms, rule_id, source_id, now, &e);
+        if (rc == WS_ENOTFOUND || rc == WS_ECONFLICT) rc = WS_OK, e.n = 0;
+    }
+    if (!rc) queue_events_ext(w, &e, NULL, now, title);
+    if (!rc) rc = persist(w, NULL);
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}

@@ -715,6 +715,25 @@ static void publish_values(warn *w, int64_t now)
     }
 }
 
+ws_err warn_point_latest(warn *w, int64_t point_id, warn_latest *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!w) return ws_fail(WS_EUNAVAILABLE, NULL, "the early-warning engine is not running");
+    pthread_mutex_lock(&w->mu);
+    const wpoint *p = find_point(w, point_id);
+    if (p) {
+        out->value = p->last_value;
+        out->quality = p->last_q;
+        out->src_ms = p->last_src_ms;
+        out->arrival_ms = p->last_arrival_ms;
+        out->unit_id = p->unit_id;
+        copy_trunc(out->kind, sizeof out->kind, p->kind);
+        copy_trunc(out->tag, sizeof out->tag, p->tag);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return p ? WS_OK : ws_fail(WS_ENOTFOUND, "point_id", "the engine has no point %lld", (long long)point_id);
+}
+
 ws_err warn_ingest(warn *w, warn_src src, const ws_reading *r, size_t n, warn_result *res)
 {
     return warn_ingest_scoped(w, src, NULL, r, n, res);

@@ -122,6 +122,26 @@ ws_err warn_reload_points(warn *w);
  * modules (permits) for composite rules; until_ms 0 = until retracted. */
 ws_err warn_context_set(warn *w, int64_t unit_id, const char *fact, bool on, int64_t until_ms);
 
+/* The newest reading the engine holds for a point (permits read their linked
+ * gas detectors). WS_ENOTFOUND for a point the engine does not know. */
+typedef struct warn_latest {
+    double value;
+    uint8_t quality;      /* WS_Q_* of core readings */
+    int64_t src_ms;       /* source time of the newest reading, 0 = none yet */
+    int64_t arrival_ms;
+    int64_t unit_id;
+    char kind[16];        /* combustible, toxic, oxygen, ... */
+    char tag[64];
+} warn_latest;
+ws_err warn_point_latest(warn *w, int64_t point_id, warn_latest *out);
+
+/* Alarms that other modules decide (permits: 作业气体超限 / 检测器失联):
+ * raised once per (rule, source) and cleared by the same call with on =
+ * false, then persisted, streamed and paged like every other alarm. */
+#define WARN_RULE_PERMIT_GAS 104   /* source = permit id */
+ws_err warn_external_alarm(warn *w, int64_t rule_id, int64_t source_id, int64_t unit_id, int level,
+                           bool on, const char *title, int64_t now);
+
 /* Hubs of the live streams (core/hub.h): alarm events (warn_alarm_msg) and
  * point values at most once a second per point (warn_value_msg). Borrowed. */
 struct hub *warn_alarm_hub(warn *w);

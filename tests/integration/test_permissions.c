@@ -46,6 +46,7 @@ typedef struct world {
     long long channel; /* {channel}: a notification channel, made on first use */
     long long plant[2][5]; /* {shift} {roster} {equipment} {workorder} {bypass}: made on first use */
     long long alarm[2];            /* {alarm}: made on first use */
+    long long permit[2], package[2]; /* {permit} {package}: made on first use */
     int n;
 } world;
 
@@ -263,6 +264,38 @@ static const tmpl tmpls[] = {
     {"GET", "/api/v1/bypasses/{id}", "/api/v1/bypasses/{bypass}", NULL, NULL},
     {"POST", "/api/v1/bypasses/{id}/actions/{action}", "/api/v1/bypasses/{fbypass}/actions/approve",
      "{\"approver_person_id\":{fperson}}", NULL},
+    /* Special-work permits: {permit} a draft of the in/out unit, {fpermit} a fresh one, {package} a
+     * job package, {fcert} a fresh certificate, {pstart} {pend} an hour and three hours ahead. */
+    {"GET", "/api/v1/permits", "/api/v1/permits", NULL, NULL},
+    {"POST", "/api/v1/permits", "/api/v1/permits",
+     "{\"type\":\"excavation\",\"unit_id\":{unit},\"title\":\"动土{n}\",\"location\":\"东门\","
+     "\"planned_start\":\"{pstart}\",\"planned_end\":\"{pend}\",\"applicant_person_id\":{person}}", NULL},
+    {"GET", "/api/v1/permits/{id}", "/api/v1/permits/{permit}", NULL, NULL},
+    {"PATCH", "/api/v1/permits/{id}", "/api/v1/permits/{fpermit}", "{\"title\":\"改{n}\"}", NULL},
+    {"GET", "/api/v1/permits/{id}/precheck", "/api/v1/permits/{permit}/precheck", NULL, NULL},
+    {"POST", "/api/v1/permits/{id}/actions/{action}", "/api/v1/permits/{fpermit}/actions/cancel",
+     "{\"reason\":\"取消{n}\"}", NULL},
+    {"GET", "/api/v1/permits/{id}/qr.svg", "/api/v1/permits/{permit}/qr.svg", NULL, NULL},
+    {"POST", "/api/v1/permit-packages", "/api/v1/permit-packages", "{\"unit_id\":{unit},\"title\":\"包{n}\"}", NULL},
+    {"GET", "/api/v1/permit-packages/{id}", "/api/v1/permit-packages/{package}", NULL, NULL},
+    {"POST", "/api/v1/permit-packages/{id}/assessment", "/api/v1/permit-packages/{package}/assessment",
+     "{\"joint_assessment\":\"联合评估{n}\"}", NULL},
+    {"GET", "/api/v1/certificates", "/api/v1/certificates", NULL, NULL},
+    {"POST", "/api/v1/certificates", "/api/v1/certificates",
+     "{\"person_id\":{person},\"type\":\"electrician\",\"number\":\"C{n}\",\"expires_at\":\"{pend}\"}", NULL},
+    {"POST", "/api/v1/certificates/{id}/revoke", "/api/v1/certificates/{fcert}/revoke", "{}", NULL},
+    {"POST", "/api/v1/certificates/import", "/api/v1/certificates/import?enterprise_id={ent}",
+     "工号,证书类型,证书编号,有效期至\n", "text/csv"},
+    {"GET", "/api/v1/permit-profiles", "/api/v1/permit-profiles", NULL, NULL},
+    {"PUT", "/api/v1/permit-profiles/active", "/api/v1/permit-profiles/active", "{\"key\":\"gb30871_2022_chem\"}", NULL},
+    {"GET", "/api/v1/holiday-calendars", "/api/v1/holiday-calendars", NULL, NULL},
+    {"PUT", "/api/v1/holiday-calendars/{year}", "/api/v1/holiday-calendars/2031",
+     "{\"year\":2031,\"source\":\"test\",\"holidays\":[{\"from\":\"2031-01-01\",\"to\":\"2031-01-01\","
+     "\"name\":\"元旦\"}],\"workdays\":[]}", NULL},
+    {"GET", "/api/v1/permit-conflicts", "/api/v1/permit-conflicts", NULL, NULL},
+    {"PUT", "/api/v1/permit-conflicts", "/api/v1/permit-conflicts",
+     "{\"items\":[{\"type_a\":\"hot_work\",\"type_b\":\"confined_space\",\"verdict\":\"refuse\",\"note\":\"n\"}]}", NULL},
+    {"GET", "/api/v1/permit-report", "/api/v1/permit-report?from={pstart}&to={pend}", NULL, NULL},
     {"GET", "/api/v1/attachments/{id}", "/api/v1/attachments/{attach}", NULL, NULL},
     {"GET", "/api/v1/attachments/{id}/thumb", "/api/v1/attachments/{attach}/thumb", NULL, NULL},
 };
@@ -761,6 +794,35 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
             put(out, cap, &n, txt);
             free(txt);
             continue;
+        } else if (!strcmp(key, "pstart") || !strcmp(key, "pend")) {
+            clock_format_rfc3339(((int64_t)time(NULL) + (key[1] == 's' ? 3600 : 3 * 3600)) * 1000, v, sizeof v);
+        } else if (!strcmp(key, "permit") || !strcmp(key, "fpermit")) {
+            bool fresh = key[0] == 'f';
+            if (fresh || !w->permit[side]) {
+                char t0[40], t1[40];
+                clock_format_rfc3339(((int64_t)time(NULL) + 3600) * 1000, t0, sizeof t0);
+                clock_format_rfc3339(((int64_t)time(NULL) + 3 * 3600) * 1000, t1, sizeof t1);
+                snprintf(b, sizeof b, "{\"type\":\"work_at_height\",\"unit_id\":%lld,\"title\":\"高处%d\","
+                         "\"location\":\"管廊\",\"planned_start\":\"%s\",\"planned_end\":\"%s\","
+                         "\"height_m\":6,\"applicant_person_id\":%lld}", w->unit[side], ++w->n, t0, t1, w->person[side]);
+                long long id = post_id(w, "/api/v1/permits", b);
+                if (!fresh) w->permit[side] = id;
+                snprintf(v, sizeof v, "%lld", id);
+            } else {
+                snprintf(v, sizeof v, "%lld", w->permit[side]);
+            }
+        } else if (!strcmp(key, "package")) {
+            if (!w->package[side]) {
+                snprintf(b, sizeof b, "{\"unit_id\":%lld,\"title\":\"检修包%d\"}", w->unit[side], ++w->n);
+                w->package[side] = post_id(w, "/api/v1/permit-packages", b);
+            }
+            snprintf(v, sizeof v, "%lld", w->package[side]);
+        } else if (!strcmp(key, "fcert")) {
+            char t1[40];
+            clock_format_rfc3339(((int64_t)time(NULL) + 86400) * 1000, t1, sizeof t1);
+            snprintf(b, sizeof b, "{\"person_id\":%lld,\"type\":\"welding_cutting\",\"number\":\"W%d\","
+                     "\"expires_at\":\"%s\"}", w->person[side], ++w->n, t1);
+            snprintf(v, sizeof v, "%lld", post_id(w, "/api/v1/certificates", b));
         } else if (plant_ref(w, key, side, c, v, sizeof v)) {
         } else fail_msg("unknown placeholder {%s}", key);
         put(out, cap, &n, v);
