@@ -243,6 +243,21 @@ static ws_err holds_post(store_conn *c, int64_t person, const char *code, bool *
     return rc == WS_ENOTFOUND ? WS_OK : rc;
 }
 
+/* Does post satisfy a chain entry ("safety_dept" or alternatives
+ * "plant_manager|chief_engineer")? */
+static bool post_in(const char *entry, const char *post)
+{
+    size_t n = strlen(post);
+    for (const char *e = entry; *e;) {
+        const char *bar = strchr(e, '|');
+        size_t len = bar ? (size_t)(bar - e) : strlen(e);
+        if (len == n && !strncmp(e, post, n)) return true;
+        if (!bar) break;
+        e = bar + 1;
+    }
+    return false;
+}
+
 static bool before_approval(const pr_verdict *v)
 {
     return application_rule(v) || !strncmp(v->field, "measures", 8);
@@ -264,8 +279,10 @@ static ws_err do_approve(permit_svc *s, store_conn *c, const org_caller *by, con
         return ws_fail(WS_EFORBIDDEN, "post", "the applicant does not approve his own permit");
     if ((rc = permit_check(s, c, p, now, PR_STAGE_PRECHECK, r))) return rc;
     if ((rc = refuse_by(r, before_approval))) return rc;
-    bool in_chain = false;
-    for (int i = 0; i < r->nrequired_posts; i++) in_chain |= !strcmp(r->required_posts[i], post);
+    int entry = -1;
+    for (int i = 0; i < r->nrequired_posts && entry < 0; i++)
+        if (post_in(r->required_posts[i], post)) entry = i;
+    bool in_chain = entry >= 0;
     if (!in_chain)
         return ws_fail(WS_EINVAL, "post", "post %s is not in the approval chain of this permit's effective "
                        "grade %s", post, r->effective_grade);
@@ -277,8 +294,8 @@ static ws_err do_approve(permit_svc *s, store_conn *c, const org_caller *by, con
     size_t i;
     json_t *x;
     json_array_foreach(ap, i, x) {
-        if (!strcmp(str_or(x, "post"), post))
-            return ws_fail(WS_ECONFLICT, "post", "post %s has approved this permit already", post);
+        if (post_in(r->required_posts[entry], str_or(x, "post")))
+            return ws_fail(WS_ECONFLICT, "post", "the step %s has been approved already", r->required_posts[entry]);
         if (person > 0 && json_integer_value(json_object_get(x, "person_id")) == person)
             return ws_fail(WS_ECONFLICT, "post", "one person approves one step of a permit");
     }
@@ -293,7 +310,7 @@ static ws_err do_approve(permit_svc *s, store_conn *c, const org_caller *by, con
                                         opinion ? opinion : ""));
     size_t done = 0;
     for (int k = 0; k < r->nrequired_posts; k++) {
-        json_array_foreach(ap, i, x) if (!strcmp(str_or(x, "post"), r->required_posts[k])) {
+        json_array_foreach(ap, i, x) if (post_in(r->required_posts[k], str_or(x, "post"))) {
             done++;
             break;
         }
