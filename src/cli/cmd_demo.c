@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "hazard/hazard.h"
 #include "telemetry/series.h"
+#include "permit/permit.h"
 #include "warn/warn.h"
 #include "org/org.h"
 
@@ -42,6 +43,9 @@ static ws_err seed(cli_opts *o, const char *accounts_path)
         {"worker", ROLE_WORKER, "操作工 (grid)"},
         {"regulator", ROLE_REGULATOR, "园区监管 (park, read-only)"},
         {"manager2", ROLE_MANAGER, "第二家企业总经理 (other enterprise)"},
+        {"workshop", ROLE_DEPT_HEAD, "罐区车间主任 金涛 (enterprise; approves permits)"},
+        {"applicant", ROLE_WORKER, "罐区操作工 陶然 (enterprise; applies for permits)"},
+        {"guardian", ROLE_GRID_LEADER, "罐区网格长 魏东 (enterprise; permit guardian)"},
     };
     enum { N = sizeof acc / sizeof acc[0] };
     char pw[N][132];
@@ -50,9 +54,11 @@ static ws_err seed(cli_opts *o, const char *accounts_path)
         (rc = hazard_demo_seed(c, &who, &ids)))
         goto fail;
     const int64_t scope[N] = {ids.park, ids.enterprise, ids.enterprise, ids.enterprise,
-                              ids.grid_synthesis, ids.grid_synthesis, ids.park, ids.enterprise2};
+                              ids.grid_synthesis, ids.grid_synthesis, ids.park, ids.enterprise2,
+                              ids.enterprise, ids.enterprise, ids.enterprise};
     const int64_t person[N] = {0, ids.person_manager, ids.person_safety_officer, ids.person_dept_head,
-                               ids.person_grid_leader, ids.person_worker, 0, ids.person_e2_manager};
+                               ids.person_grid_leader, ids.person_worker, 0, ids.person_e2_manager,
+                               ids.person_tank_head, ids.person_tank_operator, ids.person_tank_grid_leader};
     for (int i = 0; i < N; i++) {
         if (i == 0 && o->admin_password[0]) snprintf(pw[i], sizeof pw[i], "%s", o->admin_password);
         else auth_random_password(pw[i], sizeof pw[i]);
@@ -76,6 +82,12 @@ static ws_err seed(cli_opts *o, const char *accounts_path)
         warn_config wc = {.db = db, .db_url = cli_db_url(o), .series = s, .wal_dir = wal, .no_thread = true};
         if (!rc) rc = warn_open(&wc, &w);
         if (!rc) rc = warn_demo_seed(w, c, &ids, clock_now_ms());
+        /* special-work permits in every state, through their lifecycle */
+        permit_svc *ps = NULL;
+        permit_config pc = {.db = db, .warn = w, .no_thread = true};
+        if (!rc) rc = permit_open(&pc, &ps);
+        if (!rc) rc = permit_demo_seed(ps, c, &ids);
+        permit_close(ps);
         warn_close(w);
         ws_err rc2 = series_close(s);
         if (!rc) rc = rc2;

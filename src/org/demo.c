@@ -67,6 +67,9 @@ static const demo_post posts[] = {
     {"HDJX", "equipment", "electrician", "电工"},
     {"HDJX", "equipment", "welder", "焊工"},
     {"HDJX", "purchasing", "storekeeper", "仓管员"},
+    /* the posts special-work permits are approved by (the rule profile's chain) */
+    {"HDJX", "safety", "safety_dept", "安全管理部门（作业票审批）"},
+    {"HDJX", "production", "plant_manager", "主管厂长"},
     {"BJXC", NULL, "general_manager", "总经理"},
     {"BJXC", "safety", "safety_officer", "安全员"},
     {"BJXC", "production", "grid_leader", "网格长"},
@@ -79,9 +82,9 @@ typedef struct demo_person {
 } demo_person;
 
 static const demo_person people[] = {
-    {"HDJX", "王建国", NULL, "general_manager", "HDJX"},
+    {"HDJX", "王建国", NULL, "general_manager,plant_manager", "HDJX"},
     {"HDJX", "李明华", "safety", "safety_director", NULL},
-    {"HDJX", "张丽", "safety", "safety_officer", NULL},
+    {"HDJX", "张丽", "safety", "safety_officer,safety_dept", NULL},
     {"HDJX", "陈志强", "production", "dept_manager", NULL},
     {"HDJX", "刘芳", "finance", NULL, NULL},
     {"HDJX", "赵磊", "equipment", "dept_manager,equipment_tech", NULL},
@@ -228,6 +231,12 @@ static ws_err seed(store_conn *c, const org_caller *by, org_demo_ids *out)
         else if (!strcmp(dp->name, "王磊")) out->person_grid_leader = id;
         else if (!strcmp(dp->name, "冯超")) out->person_worker = id;
         else if (!strcmp(dp->name, "刘洋")) out->person_e2_manager = id;
+        else if (!strcmp(dp->name, "金涛")) out->person_tank_head = id;
+        else if (!strcmp(dp->name, "陶然")) out->person_tank_operator = id;
+        else if (!strcmp(dp->name, "魏东")) out->person_tank_grid_leader = id;
+        else if (!strcmp(dp->name, "吕军")) out->person_welder = id;
+        else if (!strcmp(dp->name, "褚亮")) out->person_electrician = id;
+        else if (!strcmp(dp->name, "戚红")) out->person_tank_operator2 = id;
     }
     org_dept d;
     if (!rc) rc = unit_id(c, "HDJX", &out->enterprise);

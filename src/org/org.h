@@ -400,6 +400,13 @@ typedef struct org_demo_ids {
     int64_t person_grid_leader;    /* leader of grid_synthesis */
     int64_t person_worker;         /* operator in grid_synthesis */
     int64_t person_e2_manager;     /* manager of enterprise2 */
+    /* The tank farm's people of the special-work permits */
+    int64_t person_tank_head;       /* 金涛, workshop head of 罐区 (approves) */
+    int64_t person_tank_operator;   /* 陶然, operator in 罐区 (applies) */
+    int64_t person_tank_operator2;  /* 戚红, operator in 罐区 (a second guardian) */
+    int64_t person_tank_grid_leader; /* 魏东, grid leader in 罐区 (guardian) */
+    int64_t person_welder;          /* 吕军, welder */
+    int64_t person_electrician;     /* 褚亮, electrician */
     int npeople;
 } org_demo_ids;
 

@@ -191,6 +191,13 @@ ws_err permit_calendars_json(store_conn *c, json_t **out);
 ws_err permit_conflicts_json(store_conn *c, json_t **out);
 ws_err permit_conflicts_put(store_conn *c, const org_caller *by, const json_t *rows);
 
+/* -------------------------------------------------------------------- demo */
+
+/* The demo plant's certificates and permits in every state, each taken
+ * through the lifecycle by the demo's people (cmd_demo, after the org, the
+ * points and the engine's seed). */
+ws_err permit_demo_seed(permit_svc *s, store_conn *c, const org_demo_ids *ids);
+
 /* ------------------------------------------------------------------ report */
 
 /* Compliance audit of the permits of unit (subtree) whose window overlaps

@@ -22,6 +22,7 @@ struct permit_svc {
     size_t nprofiles;
     pr_calendar *cal;                          /* built-in years + the stored ones */
     bool cal_stale;                            /* a year was loaded: rebuild */
+    int64_t started_ms;                        /* linked detectors' silence counts from here at most */
     pthread_t thread;
     bool thread_on;
     atomic_bool stop;

@@ -183,7 +183,10 @@ static int detector_state(permit_svc *s, int64_t point, const pr_report *r, bool
         snprintf(why, cap, "联锁检测器 %lld 不在预警引擎中 (linked detector unknown)", (long long)point);
         return 2;
     }
-    if (!l.src_ms || now - l.arrival_ms > stale_ms || l.quality != 0) {
+    /* silence counts from the newest reading, or from the service's start
+     * (a restart must not suspend every permit before its detectors report) */
+    int64_t heard = l.arrival_ms > s->started_ms ? l.arrival_ms : s->started_ms;
+    if (now - heard > stale_ms || (l.src_ms && l.quality != 0)) {
         snprintf(why, cap, "联锁检测器 %s 无有效数据超过 %lld s (detector stale or faulty)", l.tag,
                  (long long)(stale_ms / 1000));
         return 2;
@@ -350,6 +353,7 @@ ws_err permit_open(const permit_config *cfg, permit_svc **out)
     pthread_mutex_init(&s->wait_mu, NULL);
     pthread_cond_init(&s->wait_cv, NULL);
     s->cal_stale = true;
+    s->started_ms = clock_now_ms();
     ws_err rc = WS_OK;
     for (size_t i = 0; !rc && pr_profile_builtin_key(i) && s->nprofiles < PERMIT_MAX_PROFILES; i++) {
         json_error_t je;
