@@ -15,25 +15,6 @@
 #include "permit/permit_int.h"
 #include "store/q_permit.h"
 
-static ws_err matrix(store_conn *c, const char *a, const char *b, char *verdict, size_t vcap, char *note,
-                     size_t ncap)
-{
-    const char *x = strcmp(a, b) <= 0 ? a : b, *y = strcmp(a, b) <= 0 ? b : a;
-    store_stmt *st = NULL;
-    bool row = false;
-    verdict[0] = note[0] = 0;
-    ws_err rc = store_prepare(c, Q_CONFLICT_GET, &st);
-    if (!rc) rc = store_bind_text(st, 1, x);
-    if (!rc) rc = store_bind_text(st, 2, y);
-    if (!rc) rc = store_step(st, &row);
-    if (!rc && row) {
-        permit_copy(verdict, vcap, store_col_text(st, 0));
-        permit_copy(note, ncap, store_col_text(st, 1));
-    }
-    store_finalize(st);
-    return rc;
-}
-
 static ws_err package_assessed(store_conn *c, int64_t pkg, bool *yes)
 {
     json_t *k = NULL;
@@ -47,23 +28,35 @@ static ws_err package_assessed(store_conn *c, int64_t pkg, bool *yes)
     return rc == WS_ENOTFOUND ? WS_OK : rc;
 }
 
+#define CONFLICTS_MAX 200
+
 ws_err permit_conflicts_of(store_conn *c, const permit_row *p, bool active_only, json_t **out, int *blocking)
 {
     *out = json_array();
     *blocking = -1;
-    permit_row *rows = NULL;
-    size_t n = 0;
-    permit_bind b[] = {PB_INT(p->unit_id), PB_INT(p->planned_start), PB_INT(p->planned_end), PB_INT(p->id)};
-    ws_err rc = permit_rows(c, Q_PERMIT_OVERLAP, b, 4, &rows, &n, 200);
     bool assessed = false;
-    if (!rc && p->package_id) rc = package_assessed(c, p->package_id, &assessed);
-    for (size_t i = 0; !rc && i < n; i++) {
-        const permit_row *o = &rows[i];
-        if (active_only && strcmp(o->state, "active") && strcmp(o->state, "suspended")) continue;
-        char verdict[16], note[400];
-        if ((rc = matrix(c, p->type, o->type, verdict, sizeof verdict, note, sizeof note))) break;
-        if (!verdict[0]) continue;
-        bool same_pkg = p->package_id && p->package_id == o->package_id;
+    ws_err rc = p->package_id ? package_assessed(c, p->package_id, &assessed) : WS_OK;
+    store_stmt *st = NULL;
+    bool row = false;
+    int n = 0;
+    if (!rc) rc = store_prepare(c, Q_PERMIT_OVERLAP, &st);
+    if (!rc) rc = store_bind_int(st, 1, p->unit_id);
+    if (!rc) rc = store_bind_int(st, 2, p->planned_start);
+    if (!rc) rc = store_bind_int(st, 3, p->planned_end);
+    if (!rc) rc = store_bind_int(st, 4, p->id);
+    if (!rc) rc = store_bind_text(st, 5, p->type);
+    if (!rc) rc = store_bind_int(st, 6, active_only);
+    if (!rc) rc = store_bind_int(st, 7, CONFLICTS_MAX + 1);
+    while (!rc && !(rc = store_step(st, &row)) && row) {
+        if (n++ == CONFLICTS_MAX) {
+            json_array_append_new(*out, json_pack("{s:b, s:s}", "truncated", 1, "reason",
+                                                  "更多冲突作业票未列出 (more conflicting permits not listed)"));
+            break;
+        }
+        permit_row o;
+        permit_row_read(st, &o);
+        const char *verdict = store_col_text(st, 25), *note = store_col_text(st, 26);
+        bool same_pkg = p->package_id && p->package_id == o.package_id;
         bool resolved = same_pkg && assessed;
         char reason[600];
         if (resolved)
@@ -75,12 +68,13 @@ ws_err permit_conflicts_of(store_conn *c, const permit_row *p, bool active_only,
         else
             snprintf(reason, sizeof reason, "%s；须纳入同一作业包并做联合风险评估 (joint assessment needed)", note);
         json_array_append_new(*out, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:b, s:b}", "permit_id",
-                                              (json_int_t)o->id, "code", o->code, "type", o->type, "state",
-                                              o->state, "verdict", verdict, "reason", reason, "same_package",
-                                              same_pkg, "resolved", resolved));
+                                              (json_int_t)o.id, "code", o.code, "type", o.type, "state", o.state,
+                                              "verdict", verdict, "reason", reason, "same_package", same_pkg,
+                                              "resolved", resolved));
         if (!resolved && *blocking < 0) *blocking = (int)json_array_size(*out) - 1;
+        permit_row_free(&o);
     }
-    permit_rows_free(rows, n);
+    store_finalize(st);
     if (rc) {
         json_decref(*out);
         *out = NULL;

@@ -151,7 +151,7 @@ static const char *str_member(const json_t *o, const char *name)
 
 /* ------------------------------------------------------------------- rows */
 
-static void row_read(store_stmt *st, permit_row *p)
+void permit_row_read(store_stmt *st, permit_row *p)
 {
     memset(p, 0, sizeof *p);
     p->id = store_col_int(st, 0);
@@ -202,7 +202,7 @@ ws_err permit_get(store_conn *c, int64_t id, permit_row *p)
     ws_err rc = store_prepare(c, Q_PERMIT_GET, &st);
     if (!rc) rc = store_bind_int(st, 1, id);
     if (!rc) rc = store_step(st, &row);
-    if (!rc && row) row_read(st, p);
+    if (!rc && row) permit_row_read(st, p);
     store_finalize(st);
     if (!rc && !row) rc = ws_fail(WS_ENOTFOUND, "id", "no such permit");
     return rc;
@@ -220,7 +220,7 @@ ws_err permit_rows(store_conn *c, const char *sql, const permit_bind *b, int nb,
     ws_err rc = store_prepare(c, sql, &st);
     for (int i = 0; !rc && i < nb; i++)
         rc = b[i].is_text ? store_bind_text(st, i + 1, b[i].s) : store_bind_int(st, i + 1, b[i].i);
-    while (!rc && *n < max && !(rc = store_step(st, &row)) && row) row_read(st, &rows[(*n)++]);
+    while (!rc && *n < max && !(rc = store_step(st, &row)) && row) permit_row_read(st, &rows[(*n)++]);
     store_finalize(st);
     if (rc) {
         permit_rows_free(rows, *n);

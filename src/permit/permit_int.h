@@ -49,6 +49,8 @@ int permit_tz_offset(const char *tz, int64_t ms);
 /* An active person of enterprise ent (field names the member on refusal). */
 ws_err permit_person(store_conn *c, int64_t id, int64_t ent, const char *field, org_person *out);
 
+/* A permit row (the column order of q_permit.h) into p; caller frees. */
+void permit_row_read(store_stmt *st, permit_row *p);
 /* Up to max rows of a permit-row query with binds b; caller frees. */
 ws_err permit_rows(store_conn *c, const char *sql, const permit_bind *b, int nb, permit_row **out,
                    size_t *n, size_t max);

@@ -36,9 +36,12 @@ const char Q_PERMIT_LIST[] =
     "AND (CAST($9 AS BIGINT) = 0 OR p.planned_start < $9) "
     "AND (CAST($3 AS BIGINT) = 0 OR p.id < $3) ORDER BY p.id DESC LIMIT $4";
 const char Q_PERMIT_OVERLAP[] =
-    "SELECT " PERMIT_COLS PERMIT_FROM
+    "SELECT " PERMIT_COLS ", k.verdict, k.note" PERMIT_FROM
+    "JOIN permit_conflicts k ON (k.type_a = p.type AND k.type_b = CAST($5 AS TEXT)) "
+    "OR (k.type_a = CAST($5 AS TEXT) AND k.type_b = p.type) "
     "WHERE p.unit_id = $1 AND p.planned_start < $3 AND p.planned_end > $2 AND p.id <> $4 "
-    "AND p.state NOT IN ('draft', 'closed', 'cancelled', 'expired') ORDER BY p.id LIMIT 200";
+    "AND p.state NOT IN ('draft', 'closed', 'cancelled', 'expired') "
+    "AND (CAST($6 AS BIGINT) = 0 OR p.state IN ('active', 'suspended')) ORDER BY p.id LIMIT $7";
 const char Q_PERMIT_DUE[] =
     "SELECT id FROM permits WHERE state IN ('active', 'suspended', 'approved', 'tested', "
     "'identified', 'applied') ORDER BY id LIMIT $1";

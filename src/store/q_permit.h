@@ -25,9 +25,11 @@ extern const char Q_PERMIT_GET[];          /* $1 id -> permit row */
 extern const char Q_PERMIT_NEXT_SEQ[];     /* $1 code prefix "DH-20261129-" -> count of codes with it */
 extern const char Q_PERMIT_LIST[];         /* $1 scope, $2 unit (subtree) or 0, $3 cursor, $4 limit,
                                               $5 state ('' any, 'open'), $6 type, $7 package, $8 from, $9 to */
-extern const char Q_PERMIT_OVERLAP[];      /* $1 unit, $2 start, $3 end, $4 self id -> permit rows of
-                                              that unit in a non-terminal state after draft whose
-                                              window overlaps */
+extern const char Q_PERMIT_OVERLAP[];      /* $1 unit, $2 start, $3 end, $4 self id, $5 self type,
+                                              $6 1 = only active and suspended, $7 limit -> permit rows
+                                              (then verdict, note) of that unit, open and past draft,
+                                              whose window overlaps and whose type pair is in the
+                                              conflict matrix */
 extern const char Q_PERMIT_DUE[];          /* $1 limit -> ids of active and suspended permits */
 extern const char Q_PERMIT_REPORT[];       /* $1 scope, $2 unit or 0, $3 from, $4 to, $5 limit -> permit rows */
 
