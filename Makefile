@@ -9,6 +9,7 @@
 #   make bench-series  bytes per stored reading of the series chunk codec
 #   make bench-sse    alarm event latency on 1,000 and 10,000 live streams under ingest load
 #   make bench-mqtt   MQTT messages/s of worksafe's client vs a bare mosquitto_sub
+#   make bench-permits  permit pre-check latency with 500 active permits in the site
 #   make check-layers  the dependency rules of docs/ARCHITECTURE.md
 include config.mk
 
@@ -41,7 +42,7 @@ INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=build/test/integration/%)
 INTEG_COMMON := $(wildcard tests/integration/common.c)
 TEST_LIBS := $(shell pkg-config --libs cmocka libcurl 2>/dev/null)
 
-.PHONY: bench-sse bench-mqtt bench-decode all deps demo test install uninstall clean check-layers bench-http bench-hazards bench-series bench-alarm web fuzz
+.PHONY: bench-permits bench-sse bench-mqtt bench-decode all deps demo test install uninstall clean check-layers bench-http bench-hazards bench-series bench-alarm web fuzz
 
 all: build/worksafe web
 
@@ -232,3 +233,7 @@ clean:
 	rm -rf build
 
 -include $(REL_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(REL_CLI_OBJ:.o=.d) $(TEST_CLI_OBJ:.o=.d)
+
+# Special-work permits: the pre-check with 500 active permits (bench/permits).
+bench-permits: all
+	bench/permits/run.sh
