@@ -15,8 +15,9 @@
  *   GET/PUT  /api/v1/permit-conflicts          the SIMOPS matrix
  *   GET      /api/v1/permit-report ?unit_id=&from=&to=&format=xlsx   compliance audit
  *
- * A refusal by a rule is 409 with the error naming the rule, and "verdicts":
- * every rule of the check, so the phone shows all that fails at once.
+ * A refusal by a rule is 409 with the error naming the rule, and the check's
+ * report beside it ("verdicts": every rule; "effective_grade",
+ * "required_posts", "conflicts"), so the phone shows all that fails at once.
  * Permissions: permit.read, permit.write, permit.approve, permit.admin (certificates),
  * permit.rules (profile, calendar, matrix: install-wide)
  * (src/auth/policy.c); outside the scope 404. */
@@ -189,9 +190,9 @@ static ws_err permits_action(api_ctx *ctx)
     json_decref(body);
     if (rc == WS_ECONFLICT && report) {
         /* the rule that refused, and every verdict of the check */
-        json_t *env = json_pack("{s:{s:s, s:s, s:s}, s:o}", "error", "code", ws_err_code(rc), "message",
-                                ws_err_message(), "field", ws_err_field(), "verdicts", report);
-        return api_reply_json(ctx, 409, env);
+        json_object_set_new(report, "error", json_pack("{s:s, s:s, s:s}", "code", ws_err_code(rc), "message",
+                                                        ws_err_message(), "field", ws_err_field()));
+        return api_reply_json(ctx, 409, report);
     }
     json_decref(report);
     return rc ? rc : reply_permit(ctx, 200, id);
@@ -199,14 +200,21 @@ static ws_err permits_action(api_ctx *ctx)
 
 static ws_err permits_qr(api_ctx *ctx)
 {
+    NEED_SVC;
     int64_t id;
     permit_row p;
     ws_err rc = readable(ctx, &id, &p);
     if (rc) return rc;
-    char url[512];
+    /* the live page, and the evidence-log leaf of the record as printed */
+    char url[600];
+    json_t *o = NULL;
     const char *origin = api_public_origin();
-    snprintf(url, sizeof url, "%s/permits/%lld?code=%s", origin, (long long)id, p.code);
+    rc = permit_json(svc(), ctx->conn, &p, false, &o);
+    json_int_t leaf = json_integer_value(json_object_get(json_object_get(o, "evidence"), "seq"));
+    snprintf(url, sizeof url, "%s/permits/%lld?code=%s&leaf=%lld", origin, (long long)id, p.code, (long long)leaf);
+    json_decref(o);
     permit_row_free(&p);
+    if (rc) return rc;
     char *svg = NULL;
     size_t len = 0;
     if ((rc = risk_qr_svg(url, &svg, &len, NULL))) return rc;
@@ -483,7 +491,8 @@ const api_route api_permit_routes[] = {
       "submit, confirm_measures {confirmed, not_applicable}, gas {kind, unit, value, ...}, approve {post} "
       "(permit.approve and the post), check_in (the guardian; activates when every rule passes), "
       "suspend {reason}, resume, close {note}, cancel {reason}; 409 names the failing rule with all verdicts"),
-    R("GET", "/api/v1/permits/{id}/qr.svg", permits_qr, "permit.read", "QR code (SVG) of the permit's live page"),
+    R("GET", "/api/v1/permits/{id}/qr.svg", permits_qr, "permit.read",
+      "QR code (SVG) of the permit's live page and the evidence-log leaf of its record (?leaf=)"),
     R("POST", "/api/v1/permit-packages", packages_create, "permit.write",
       "A job package 作业包: {unit_id, title}; permits join it when applying (package_id)"),
     R("GET", "/api/v1/permit-packages/{id}", packages_get, "permit.read", "A job package with its permits"),

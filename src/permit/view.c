@@ -77,6 +77,29 @@ static pr_stage stage_of(const char *state)
     return PR_STAGE_PRECHECK;
 }
 
+/* The newest evidence-log leaf of the permit's record: what the printed
+ * permit and its QR code cite, so a regulator can ask for its inclusion
+ * proof (GET /api/v1/audit/proof/inclusion). */
+static ws_err evidence(store_conn *c, int64_t id, json_t **out)
+{
+    store_stmt *st = NULL;
+    bool row = false;
+    *out = json_null();
+    ws_err rc = store_prepare(c, Q_PERMIT_LEAF, &st);
+    if (!rc) rc = store_bind_int(st, 1, id);
+    if (!rc) rc = store_step(st, &row);
+    if (!rc && row) {
+        size_t n = 0;
+        const unsigned char *h = store_col_blob(st, 1, &n);
+        char hex[2 * 32 + 1] = "";
+        for (size_t i = 0; h && n == 32 && i < n; i++) snprintf(hex + 2 * i, 3, "%02x", h[i]);
+        *out = json_pack("{s:I, s:s, s:o}", "seq", (json_int_t)store_col_int(st, 0), "leaf_hash", hex, "at",
+                         json_time(store_col_int(st, 2)));
+    }
+    store_finalize(st);
+    return rc;
+}
+
 ws_err permit_json(permit_svc *s, store_conn *c, const permit_row *p, bool with_timeline, json_t **out)
 {
     json_t *o = summary_json(p);
@@ -91,6 +114,8 @@ ws_err permit_json(permit_svc *s, store_conn *c, const permit_row *p, bool with_
     if (!rc) rc = permit_check(s, c, p, clock_now_ms(), stage_of(p->state), r);
     if (!rc) json_object_set_new(o, "verdicts", pr_report_json(r));
     free(r);
+    json_t *ev = NULL;
+    if (!rc && !(rc = evidence(c, p->id, &ev))) json_object_set_new(o, "evidence", ev);
     if (!rc && with_timeline) {
         json_t *t = NULL;
         rc = timeline(c, p->id, &t);

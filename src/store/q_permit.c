@@ -98,3 +98,6 @@ const char Q_CALENDAR_PUT[] =
     "INSERT INTO holiday_calendars (year, doc, loaded_by, loaded_at) VALUES ($1, $2, $3, $4) "
     "ON CONFLICT (year) DO UPDATE SET doc = excluded.doc, loaded_by = excluded.loaded_by, "
     "loaded_at = excluded.loaded_at";
+
+const char Q_PERMIT_LEAF[] =
+    "SELECT seq, leaf_hash, ts FROM audit_leaf WHERE entity = 'permit' AND entity_id = $1 ORDER BY seq DESC LIMIT 1";

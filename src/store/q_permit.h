@@ -55,6 +55,8 @@ extern const char Q_CONFLICT_LIST[];       /* -> type_a, type_b, verdict, note *
 extern const char Q_CONFLICT_CLEAR[];
 extern const char Q_CONFLICT_INSERT[];     /* $1 a, $2 b, $3 verdict, $4 note */
 
+extern const char Q_PERMIT_LEAF[];         /* $1 permit id -> seq, leaf_hash, ts of its newest audit leaf */
+
 extern const char Q_CALENDAR_LIST[];       /* -> year, doc, loaded_by, loaded_at */
 extern const char Q_CALENDAR_PUT[];        /* $1 year, $2 doc, $3 by, $4 now (upsert) */
 

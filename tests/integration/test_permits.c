@@ -1,0 +1,269 @@
+/* test_permits.c — special-work permits over the wire, on SQLite and
+ * PostgreSQL: the real server, real accounts linked to people and posts.
+ *
+ * A work-at-height permit (grade from its height, no night upgrade, so the
+ * test does not depend on the hour) fails its pre-check for the worker's
+ * missing certificate; submit answers 409 naming the rule with every
+ * verdict; the certificate is registered (bad input named), the permit fixed
+ * and submitted, approved by the workshop head, refused at check-in to
+ * anyone but the guardian, activated by the guardian. With the conflict
+ * matrix changed by the admin, a third permit in the same area is refused
+ * at check-in naming the active one. The compliance report comes as JSON and
+ * as xlsx; the certificate import refuses a bad row naming it and stores
+ * nothing, then takes a good file; a bad holiday calendar is refused naming
+ * the member; the QR code is an SVG. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "integration/common.h"
+
+typedef struct T {
+    ws_server s;
+    char admin[65], app[65], head[65], guard[65];
+    long long ent, area, applicant, worker, guardian, head_p;
+    char start[40], end[40];
+} T;
+
+static long long post_id(T *t, const char *tok, const char *path, const char *body)
+{
+    json_t *r = NULL;
+    long st = ws_req(&t->s, "POST", path, tok, body, &r);
+    if (st != 201) fail_msg("POST %s -> %ld %s %s", path, st, ws_err_code_of(r), ws_err_field_of(r));
+    long long id = json_integer_value(json_object_get(r, "id"));
+    json_decref(r);
+    return id;
+}
+
+static void account(T *t, const char *user, const char *role, long long person, char tok[65])
+{
+    char b[400];
+    snprintf(b, sizeof b, "{\"username\":\"%s\",\"password\":\"Permit-Pass-2026\",\"roles\":[\"%s\"],"
+             "\"scope_unit_id\":%lld,\"person_id\":%lld}", user, role, t->ent, person);
+    post_id(t, t->admin, "/api/v1/accounts", b);
+    assert_int_equal(ws_login(&t->s, user, "Permit-Pass-2026", tok), 200);
+}
+
+static void iso(long long ms, char *out)
+{
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    strftime(out, 40, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void setup(T *t, const char *backend)
+{
+    memset(t, 0, sizeof *t);
+    const char *extra[] = {"--org-kind", "park", "--org-name", "作业票园区", NULL};
+    assert_int_equal(ws_server_start(&t->s, backend, extra), 0);
+    assert_int_equal(ws_login(&t->s, "admin", WS_ADMIN_PW, t->admin), 200);
+    json_t *r = NULL;
+    assert_int_equal(ws_req(&t->s, "GET", "/api/v1/me", t->admin, NULL, &r), 200);
+    long long park = json_integer_value(json_object_get(json_object_get(r, "scope"), "id"));
+    json_decref(r);
+    char b[512];
+    snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"enterprise\",\"code\":\"E1\",\"name\":\"化工\"}", park);
+    t->ent = post_id(t, t->admin, "/api/v1/units", b);
+    snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"area\",\"code\":\"A1\",\"name\":\"罐区\"}", t->ent);
+    t->area = post_id(t, t->admin, "/api/v1/units", b);
+    snprintf(b, sizeof b, "{\"enterprise_id\":%lld,\"code\":\"workshop_head\",\"name\":\"车间主任\"}", t->ent);
+    long long post = post_id(t, t->admin, "/api/v1/posts", b);
+    snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"申请人\"}", t->area);
+    t->applicant = post_id(t, t->admin, "/api/v1/people", b);
+    snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"作业人\",\"employee_no\":\"E-0042\"}", t->area);
+    t->worker = post_id(t, t->admin, "/api/v1/people", b);
+    snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"监护人\"}", t->area);
+    t->guardian = post_id(t, t->admin, "/api/v1/people", b);
+    snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"车间主任\",\"post_ids\":[%lld]}", t->area, post);
+    t->head_p = post_id(t, t->admin, "/api/v1/people", b);
+    account(t, "app", "worker", t->applicant, t->app);
+    account(t, "head", "dept_head", t->head_p, t->head);
+    account(t, "guard", "grid_leader", t->guardian, t->guard);
+    long long now = (long long)time(NULL) * 1000;
+    iso(now - 60000, t->start);
+    iso(now + 4 * 3600000LL, t->end);
+    char until[40];
+    iso(now + 400LL * 86400000, until);
+    snprintf(b, sizeof b, "{\"person_id\":%lld,\"type\":\"guardian\",\"number\":\"JH-1\",\"expires_at\":\"%s\"}",
+             t->guardian, until);
+    post_id(t, t->admin, "/api/v1/certificates", b);
+}
+
+static long long height_permit(T *t, const char *cert_no)
+{
+    char b[800];
+    snprintf(b, sizeof b, "{\"type\":\"work_at_height\",\"unit_id\":%lld,\"title\":\"管廊保温修补\",\"location\":\"东侧管廊\","
+             "\"height_m\":4,\"planned_start\":\"%s\",\"planned_end\":\"%s\",\"guardian_person_id\":%lld,"
+             "\"workers\":[{\"person_id\":%lld,\"cert_type\":\"work_at_height\",\"cert_no\":\"%s\"}]}",
+             t->area, t->start, t->end, t->guardian, t->worker, cert_no);
+    return post_id(t, t->app, "/api/v1/permits", b);
+}
+
+static long act(T *t, const char *tok, long long id, const char *action, const char *body, json_t **r)
+{
+    char p[96];
+    snprintf(p, sizeof p, "/api/v1/permits/%lld/actions/%s", id, action);
+    return ws_req(&t->s, "POST", p, tok, body ? body : "{}", r);
+}
+
+static bool verdict_fails(json_t *verdicts, const char *rule)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(verdicts, i, v)
+        if (!strcmp(json_string_value(json_object_get(v, "rule")), rule) &&
+            !strcmp(json_string_value(json_object_get(v, "result")), "fail"))
+            return true;
+    return false;
+}
+
+static void to_active(T *t, long long id)
+{
+    json_t *r = NULL;
+    assert_int_equal(act(t, t->app, id, "submit", NULL, NULL), 200);
+    assert_int_equal(act(t, t->app, id, "confirm_measures", NULL, NULL), 200);
+    assert_int_equal(act(t, t->head, id, "approve", "{\"post\":\"workshop_head\"}", &r), 200);
+    assert_string_equal(json_string_value(json_object_get(r, "state")), "approved");
+    json_decref(r);
+    assert_int_equal(act(t, t->guard, id, "check_in", NULL, &r), 200);
+    assert_string_equal(json_string_value(json_object_get(r, "state")), "active");
+    json_decref(r);
+}
+
+static void run(const char *backend)
+{
+    T t;
+    setup(&t, backend);
+    json_t *r = NULL;
+    char p[256], b[800];
+    /* the certificate is not on record: the pre-check says so, submit refuses naming it */
+    long long id = height_permit(&t, "GC-7788");
+    snprintf(p, sizeof p, "/api/v1/permits/%lld/precheck", id);
+    assert_int_equal(ws_req(&t.s, "GET", p, t.app, NULL, &r), 200);
+    assert_false(json_is_true(json_object_get(r, "ready")));
+    assert_true(verdict_fails(json_object_get(r, "verdicts"), "certificate"));
+    json_decref(r);
+    assert_int_equal(act(&t, t.app, id, "submit", NULL, &r), 409);
+    assert_string_equal(ws_err_field_of(r), "certificate");
+    assert_true(verdict_fails(json_object_get(r, "verdicts"), "certificate"));
+    json_decref(r);
+    /* registering it: bad input named, then the real one */
+    snprintf(b, sizeof b, "{\"person_id\":%lld,\"type\":\"work_at_height\",\"number\":\"GC-7788\"}", t.worker);
+    assert_int_equal(ws_req(&t.s, "POST", "/api/v1/certificates", t.admin, b, &r), 400);
+    assert_string_equal(ws_err_field_of(r), "expires_at");
+    json_decref(r);
+    snprintf(b, sizeof b, "{\"person_id\":%lld,\"type\":\"flying\",\"number\":\"GC-7788\",\"expires_at\":\"%s\"}",
+             t.worker, t.end);
+    assert_int_equal(ws_req(&t.s, "POST", "/api/v1/certificates", t.admin, b, &r), 400);
+    assert_string_equal(ws_err_field_of(r), "type");
+    json_decref(r);
+    char until[40];
+    iso((long long)time(NULL) * 1000 + 400LL * 86400000, until);
+    snprintf(b, sizeof b, "{\"person_id\":%lld,\"type\":\"work_at_height\",\"number\":\"GC-7788\",\"expires_at\":\"%s\"}",
+             t.worker, until);
+    post_id(&t, t.admin, "/api/v1/certificates", b);
+    assert_int_equal(ws_req(&t.s, "POST", "/api/v1/certificates", t.admin, b, &r), 409);
+    json_decref(r);
+    /* now it goes through; only the guardian checks in */
+    assert_int_equal(act(&t, t.app, id, "submit", NULL, NULL), 200);
+    assert_int_equal(act(&t, t.app, id, "confirm_measures", NULL, NULL), 200);
+    assert_int_equal(act(&t, t.app, id, "approve", "{\"post\":\"workshop_head\"}", &r), 403);
+    json_decref(r);
+    assert_int_equal(act(&t, t.head, id, "approve", "{\"post\":\"workshop_head\"}", NULL), 200);
+    assert_int_equal(act(&t, t.app, id, "check_in", NULL, &r), 403);
+    assert_string_equal(ws_err_field_of(r), "guardian_person_id");
+    json_decref(r);
+    assert_int_equal(act(&t, t.guard, id, "check_in", NULL, &r), 200);
+    assert_string_equal(json_string_value(json_object_get(r, "state")), "active");
+    assert_int_equal(json_array_size(json_object_get(r, "timeline")), 5); /* refusals leave no trace */
+    assert_true(json_is_object(json_object_get(r, "evidence")));
+    json_decref(r);
+    /* two height jobs at once are fine under the default matrix */
+    long long second = height_permit(&t, "GC-7788");
+    to_active(&t, second);
+    /* the admin makes them conflict: a third is refused naming an active one */
+    assert_int_equal(ws_req(&t.s, "PUT", "/api/v1/permit-conflicts", t.admin,
+                            "{\"items\":[{\"type_a\":\"work_at_height\",\"type_b\":\"work_at_height\","
+                            "\"verdict\":\"refuse\",\"note\":\"同区交叉高处作业\"}]}", &r), 200);
+    json_decref(r);
+    assert_int_equal(ws_req(&t.s, "PUT", "/api/v1/permit-conflicts", t.admin,
+                            "{\"items\":[{\"type_a\":\"work_at_height\",\"type_b\":\"ladder\",\"verdict\":\"refuse\"}]}", &r), 400);
+    assert_string_equal(ws_err_field_of(r), "conflicts[0].type_b");
+    json_decref(r);
+    long long third = height_permit(&t, "GC-7788");
+    assert_int_equal(act(&t, t.app, third, "submit", NULL, NULL), 200);
+    assert_int_equal(act(&t, t.app, third, "confirm_measures", NULL, NULL), 200);
+    assert_int_equal(act(&t, t.head, third, "approve", "{\"post\":\"workshop_head\"}", NULL), 200);
+    assert_int_equal(act(&t, t.guard, third, "check_in", NULL, &r), 409);
+    assert_string_equal(ws_err_field_of(r), "conflict");
+    const char *msg = json_string_value(json_object_get(json_object_get(r, "error"), "message"));
+    assert_non_null(strstr(msg, "GC-"));
+    json_decref(r);
+    /* the compliance report, as JSON and as a workbook */
+    snprintf(p, sizeof p, "/api/v1/permit-report?unit_id=%lld&from=%s&to=%s", t.area, t.start, t.end);
+    assert_int_equal(ws_req(&t.s, "GET", p, t.admin, NULL, &r), 200);
+    assert_int_equal(json_integer_value(json_object_get(r, "permits")), 3);
+    json_decref(r);
+    char *raw = NULL;
+    strcat(p, "&format=xlsx");
+    assert_int_equal(ws_http(&t.s, "GET", p, t.admin, NULL, 0, NULL, NULL, &raw), 200);
+    assert_true(raw && raw[0] == 'P' && raw[1] == 'K');
+    free(raw);
+    /* the certificate import: a bad row refuses the file, naming it */
+    snprintf(p, sizeof p, "/api/v1/certificates/import?enterprise_id=%lld", t.ent);
+    const char *bad = "工号,证书类型,证书编号,有效期至\nE-0042,电工作业,DG-1,2030-01-01\nE-0042,电工作业,DG-2,someday\n";
+    assert_int_equal(ws_http(&t.s, "POST", p, t.admin, bad, strlen(bad), "text/csv", &r, NULL), 400);
+    assert_string_equal(ws_err_field_of(r), "file");
+    assert_non_null(strstr(json_string_value(json_object_get(json_object_get(r, "error"), "message")), "row 3"));
+    json_decref(r);
+    snprintf(b, sizeof b, "/api/v1/certificates?person_id=%lld", t.worker);
+    assert_int_equal(ws_req(&t.s, "GET", b, t.admin, NULL, &r), 200);
+    assert_int_equal(json_array_size(json_object_get(r, "items")), 1); /* DG-1 was not kept */
+    json_decref(r);
+    const char *good = "工号,证书类型,证书编号,有效期至,发证机关\nE-0042,电工作业,DG-1,2030-01-01,应急管理局\n";
+    assert_int_equal(ws_http(&t.s, "POST", p, t.admin, good, strlen(good), "text/csv", &r, NULL), 200);
+    assert_int_equal(json_integer_value(json_object_get(r, "imported")), 1);
+    json_decref(r);
+    /* a bad calendar is refused naming the member */
+    assert_int_equal(ws_req(&t.s, "PUT", "/api/v1/holiday-calendars/2031", t.admin,
+                            "{\"year\":2031,\"source\":\"国办发明电\",\"holidays\":[{\"from\":\"2031-02-30\",\"to\":\"2031-03-01\",\"name\":\"x\"}]}",
+                            &r), 400);
+    assert_non_null(strstr(ws_err_field_of(r), "holidays"));
+    json_decref(r);
+    /* the QR code of the permit */
+    snprintf(p, sizeof p, "/api/v1/permits/%lld/qr.svg", id);
+    assert_int_equal(ws_http(&t.s, "GET", p, t.app, NULL, 0, NULL, NULL, &raw), 200);
+    assert_non_null(raw && strstr(raw, "<svg") ? raw : NULL);
+    free(raw);
+    ws_server_destroy(&t.s);
+}
+
+static void test_sqlite(void **state)
+{
+    (void)state;
+    run("sqlite");
+}
+
+static void test_postgres(void **state)
+{
+    (void)state;
+    const char *b[2];
+    if (ws_backends(b) < 2) skip();
+    run("postgres");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sqlite),
+        cmocka_unit_test(test_postgres),
+    };
+    return cmocka_run_group_tests_name("permits", tests, NULL, NULL);
+}
