@@ -10,6 +10,7 @@
  *   POST     /api/v1/permit-packages/{id}/assessment   the joint risk assessment
  *   GET/POST /api/v1/certificates ?person_id=  POST /api/v1/certificates/{id}/revoke
  *   POST     /api/v1/certificates/import?enterprise_id=   (xlsx or CSV body)
+ *   GET      /api/v1/permit-types              the types, their locked steps and rules
  *   GET      /api/v1/permit-profiles           PUT /api/v1/permit-profiles/active {key}
  *   GET      /api/v1/holiday-calendars         PUT /api/v1/holiday-calendars/{year}
  *   GET/PUT  /api/v1/permit-conflicts          the SIMOPS matrix
@@ -349,6 +350,14 @@ static ws_err certs_import(api_ctx *ctx)
 
 /* ---------------------------------------------------------- rules as data */
 
+static ws_err types_list(api_ctx *ctx)
+{
+    NEED_SVC;
+    json_t *o = NULL;
+    ws_err rc = permit_types_json(svc(), ctx->conn, &o);
+    return rc ? rc : api_reply_json(ctx, 200, o);
+}
+
 static ws_err profiles_list(api_ctx *ctx)
 {
     NEED_SVC;
@@ -506,6 +515,9 @@ const api_route api_permit_routes[] = {
     R("POST", "/api/v1/certificates/import", certs_import, "permit.admin",
       "Import certificates from xlsx or CSV (工号, 证书类型, 证书编号, 有效期至, 发证机关, 发证日期) for "
       "?enterprise_id=; all rows or none, a bad row named"),
+    R("GET", "/api/v1/permit-types", types_list, "permit.read",
+      "The eight operation types: the locked lifecycle, the statutory measures, and the rules of the "
+      "profile in force for each (grades, validity, gas analysis, certificates, approval chains)"),
     R("GET", "/api/v1/permit-profiles", profiles_list, "permit.read",
       "The rule profiles (GB 30871-2022 chemical, 工贸 reference, construction) with every rule's clause, "
       "edition and whether its number is confirmed"),

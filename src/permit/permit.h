@@ -179,6 +179,11 @@ ws_err permit_cert_import(store_conn *c, const org_caller *by, int64_t enterpris
 
 /* ---------------------------------------------------------- rules as data */
 
+/* The eight types as the lifecycle and the profile in force define them:
+ * {profile, items: [{type, label, gas_analysis, states (the locked lifecycle),
+ * statutory_measures, rules (the profile's rules for the type: grades,
+ * validity, gas, certificates, approval chains)}]} (new reference). */
+ws_err permit_types_json(permit_svc *s, store_conn *c, json_t **out);
 /* The profile in force and the others shipped: [{key, active, doc}] (new ref). */
 ws_err permit_profiles_json(permit_svc *s, store_conn *c, json_t **out);
 /* Switch the profile in force (permit.admin). */

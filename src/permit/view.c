@@ -326,3 +326,37 @@ ws_err permit_calendars_json(store_conn *c, json_t **out)
     *out = all;
     return WS_OK;
 }
+
+ws_err permit_types_json(permit_svc *s, store_conn *c, json_t **out)
+{
+    const pr_profile *pf = NULL;
+    const pr_calendar *cal = NULL;
+    ws_err rc = permit_rules_of(s, c, NULL, &pf, &cal);
+    if (rc) return rc;
+    static const char *const lifecycle[] = {"draft", "applied", "identified", "tested", "approved", "active",
+                                            "suspended", "closed", "cancelled", "expired", NULL};
+    const json_t *rules = json_object_get(pr_profile_json(pf), "rules");
+    *out = json_array();
+    for (int t = 0; t < PT_COUNT; t++) {
+        const char *name = pr_type_name((pr_type)t);
+        json_t *states = json_array(), *measures = json_array(), *applies = json_array();
+        for (int i = 0; lifecycle[i]; i++)
+            if (strcmp(lifecycle[i], "identified") || permit_needs_gas((pr_type)t))
+                json_array_append_new(states, json_string(lifecycle[i]));
+        const char *const *m = permit_statutory_measures((pr_type)t);
+        for (int i = 0; m && m[i]; i++) json_array_append_new(measures, json_string(m[i]));
+        size_t i, k;
+        json_t *r, *ty;
+        json_array_foreach(rules, i, r) {
+            const json_t *types = json_object_get(r, "types");
+            bool hit = !types;
+            json_array_foreach(types, k, ty) hit |= !strcmp(json_string_value(ty), name);
+            if (hit) json_array_append(applies, r);
+        }
+        json_array_append_new(*out, json_pack("{s:s, s:s, s:b, s:o, s:o, s:o}", "type", name, "label",
+                                              pr_type_label((pr_type)t), "gas_analysis", permit_needs_gas((pr_type)t),
+                                              "states", states, "statutory_measures", measures, "rules", applies));
+    }
+    *out = json_pack("{s:s, s:o}", "profile", pr_profile_key(pf), "items", *out);
+    return WS_OK;
+}

@@ -286,6 +286,7 @@ static const tmpl tmpls[] = {
     {"POST", "/api/v1/certificates/{id}/revoke", "/api/v1/certificates/{fcert}/revoke", "{}", NULL},
     {"POST", "/api/v1/certificates/import", "/api/v1/certificates/import?enterprise_id={ent}",
      "工号,证书类型,证书编号,有效期至\n", "text/csv"},
+    {"GET", "/api/v1/permit-types", "/api/v1/permit-types", NULL, NULL},
     {"GET", "/api/v1/permit-profiles", "/api/v1/permit-profiles", NULL, NULL},
     {"PUT", "/api/v1/permit-profiles/active", "/api/v1/permit-profiles/active", "{\"key\":\"gb30871_2022_chem\"}", NULL},
     {"GET", "/api/v1/holiday-calendars", "/api/v1/holiday-calendars", NULL, NULL},

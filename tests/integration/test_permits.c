@@ -237,6 +237,14 @@ static void run(const char *backend)
                             &r), 400);
     assert_non_null(strstr(ws_err_field_of(r), "holidays"));
     json_decref(r);
+    /* the types as data: the lifecycle is the same locked one; hot work has its chain */
+    assert_int_equal(ws_req(&t.s, "GET", "/api/v1/permit-types", t.app, NULL, &r), 200);
+    json_t *hot = json_array_get(json_object_get(r, "items"), 0);
+    assert_string_equal(json_string_value(json_object_get(hot, "type")), "hot_work");
+    assert_true(json_is_true(json_object_get(hot, "gas_analysis")));
+    assert_true(json_array_size(json_object_get(hot, "statutory_measures")) >= 5);
+    assert_true(json_array_size(json_object_get(hot, "rules")) >= 8);
+    json_decref(r);
     /* the QR code of the permit */
     snprintf(p, sizeof p, "/api/v1/permits/%lld/qr.svg", id);
     assert_int_equal(ws_http(&t.s, "GET", p, t.app, NULL, 0, NULL, NULL, &raw), 200);
