@@ -4,6 +4,7 @@
  *   GET/POST /api/v1/devices ?unit_id=&kind=&q=&active=    GET/PATCH /api/v1/devices/{id}
  *   GET/POST /api/v1/points ?unit_id=&device_id=&kind=&q=&active=
  *                                                          GET/PATCH /api/v1/points/{id}
+ *   GET/PUT  /api/v1/points/{id}/location                  where the detector is (WGS-84)
  *
  * Lists also answer ?format=xlsx|csv with the ledger (设备台账, 位号台账),
  * same filters and scope (api_ledger.h). Permissions: point.read (every role
@@ -496,6 +497,45 @@ static ws_err points_get(api_ctx *ctx)
     return api_reply_json(ctx, 200, point_json(&p));
 }
 
+static ws_err points_location_get(api_ctx *ctx)
+{
+    point p;
+    point_location l;
+    int64_t id;
+    ws_err rc = api_param_id(ctx, 0, &id);
+    if (!rc) rc = point_get(ctx->conn, id, &p);
+    rc = can_read(ctx, rc, p.unit_path, "point");
+    if (!rc) rc = point_location_get(ctx->conn, id, &l);
+    if (rc) return rc;
+    return api_reply_json(ctx, 200, json_pack("{s:I, s:f, s:f, s:o, s:o}", "point_id", (json_int_t)id, "lat", l.lat,
+                                              "lon", l.lon, "note", json_str(l.note[0] ? l.note : NULL),
+                                              "updated_at", json_time(l.updated_at)));
+}
+
+typedef struct location_body {
+    double lat, lon;
+    const char *note;
+} location_body;
+static const json_field location_fields[] = {
+    {"lat", JF_NUMBER, true, false, offsetof(location_body, lat), 0, 0, 0, -1},
+    {"lon", JF_NUMBER, true, false, offsetof(location_body, lon), 0, 0, 0, -1},
+    {"note", JF_STRING, false, true, offsetof(location_body, note), POINT_NAME_MAX, 0, 0, -1},
+};
+
+static ws_err points_location_put(api_ctx *ctx)
+{
+    int64_t id;
+    location_body b = {0};
+    json_t *root = NULL;
+    ws_err rc = api_param_id(ctx, 0, &id);
+    if (!rc) rc = api_decode(ctx, location_fields, 3, &b, NULL, &root);
+    if (rc) return rc;
+    CALLER;
+    rc = point_location_set(ctx->conn, &by, id, b.lat, b.lon, b.note);
+    json_decref(root);
+    return rc ? rc : points_location_get(ctx);
+}
+
 /* ?name= as an RFC 3339 time, or dflt when absent; WS_EINVAL naming it. */
 static ws_err query_time(api_ctx *ctx, const char *name, int64_t dflt, int64_t *out)
 {
@@ -615,6 +655,11 @@ const api_route api_telemetry_routes[] = {
       "A point's readings for charts: ?from, to (RFC 3339; default the last 24 h), max_points "
       "(1..2000, default 500) — raw readings or minute/hour buckets with min, max, avg, last",
       NULL, 0),
+    R("GET", "/api/v1/points/{id}/location", points_location_get, "point.read",
+      "Where the detector is installed (WGS-84 lat, lon); 404 naming location when not set", NULL, 0),
+    R("PUT", "/api/v1/points/{id}/location", points_location_put, "point.write",
+      "Set where the detector is installed: lat, lon (WGS-84 degrees), note — special-work permits "
+      "link the gas detectors within their radius", location_fields, 3),
     R("PATCH", "/api/v1/points/{id}", points_patch, "point.write",
       "Change a point; a limit set to null is removed; limits stay strictly ordered LL < L < H "
       "< HH within the range", point_patch_fields, N_POINT_PATCH),

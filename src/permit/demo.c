@@ -147,15 +147,30 @@ ws_err permit_demo_seed(permit_svc *s, store_conn *c, const org_demo_ids *ids)
     if (!rc) rc = cert(&d, ids->person_tank_operator, "work_at_height", "T320102199511020052", now + 3 * year);
     if (!rc) rc = cert(&d, ids->person_tank_operator, "rigger", "Q1-3201-2023-0877", now + 2 * year);
     if (rc) return rc;
-    int64_t gt103 = point_id(&d, "GT-103"), gt201 = point_id(&d, "GT-201");
+    /* where the detectors are: tank roots 25 m apart along the farm's row,
+     * the pump house 60 m east, the loading bays 150 m south (invented) */
+    static const struct { const char *tag; double lat, lon; } where[] = {
+        {"GT-101", 31.94120, 120.87010}, {"GT-102", 31.94120, 120.87036}, {"GT-103", 31.94120, 120.87062},
+        {"GT-104", 31.94120, 120.87088}, {"GT-201", 31.94125, 120.87150}, {"AT-201", 31.94128, 120.87152},
+        {"GT-301", 31.93985, 120.87040}, {"GT-302", 31.93985, 120.87060},
+    };
+    static const audit_actor cli = {"cli"};
+    const org_caller by_cli = {&cli, NULL};
+    for (size_t i = 0; !rc && i < sizeof where / sizeof where[0]; i++) {
+        int64_t pid = point_id(&d, where[i].tag);
+        if (pid) rc = point_location_set(c, &by_cli, pid, where[i].lat, where[i].lon, "罐区测绘坐标");
+    }
+    if (rc) return rc;
     char tail[600];
     int64_t hot = 0, conf = 0, height = 0, power = 0, dig = 0, lift = 0, road = 0, blind = 0, old = 0;
 
-    /* 1. 动火 一级, active: the welder at T-103's manhole, GT-103 linked */
+    /* 1. 动火 一级, active: the welder at T-103's manhole; GT-103, 5.6 m away,
+     * linked by the work location */
     snprintf(tail, sizeof tail, "\"workers\":[{\"person_id\":%lld,\"cert_type\":\"welding_cutting\","
-             "\"cert_no\":\"T320102198503150017\"}],\"guardian_person_id\":%lld,\"gas_points\":[%lld],"
+             "\"cert_no\":\"T320102198503150017\"}],\"guardian_person_id\":%lld,"
+             "\"location_lat\":31.94125,\"location_lon\":120.87062,"
              "\"measures\":[\"罐顶呼吸阀已关闭并挂牌\"]",
-             (long long)ids->person_welder, (long long)ids->person_tank_grid_leader, (long long)gt103);
+             (long long)ids->person_welder, (long long)ids->person_tank_grid_leader);
     rc = apply(&d, tail, "hot_work", "1", d.tank_grid, "T-103 罐顶人孔法兰更换（焊接）", "罐区 T-103 罐顶",
                now - 20 * MIN, now + 5 * HOUR, &hot);
     if (!rc && !step(&d, ids->person_tank_operator, hot, "submit", NULL) &&
@@ -202,7 +217,6 @@ ws_err permit_demo_seed(permit_svc *s, store_conn *c, const org_demo_ids *ids)
              (long long)ids->person_tank_operator, (long long)ids->person_tank_grid_leader);
     if (!rc) rc = apply(&d, tail, "lifting", NULL, d.pump_grid, "P-201 泵体吊出检修（12 t）", "泵房",
                         now - HOUR, now + 3 * HOUR, &lift);
-    (void)gt201;
 
     /* 7. 断路, cancelled */
     snprintf(tail, sizeof tail, "\"workers\":[{\"person_id\":%lld}],\"guardian_person_id\":%lld",

@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "permit/permit_int.h"
 #include "store/q_permit.h"
+#include "telemetry/point.h"
 #include "warn/warn.h"
 
 /* ------------------------------------------------------- audited entities */
@@ -392,6 +393,37 @@ ws_err permit_person(store_conn *c, int64_t id, int64_t ent, const char *field, 
     return rc;
 }
 
+/* Link the fixed detectors within permit_params.gas_radius_m of the work
+ * location: combustible ones for hot work; combustible, oxygen and toxic
+ * ones for confined space; nearest first. doc.gas_points_near records what
+ * was found and how far, so the permit shows why each detector is linked. */
+static ws_err link_nearby(store_conn *c, permit_row *p, int64_t ent, pr_type type, double lat, double lon)
+{
+    char v[24] = "";
+    org_unit e;
+    ws_err rc = permit_param(c, "gas_radius_m", v, sizeof v);
+    if (!rc) rc = org_unit_get(c, ent, &e);
+    if (rc) return rc;
+    double radius = atof(v) > 0 ? atof(v) : 15;
+    point_near near[32];
+    size_t n = 0;
+    if ((rc = point_nearby(c, e.path, lat, lon, radius, near, 32, &n))) return rc;
+    json_t *ids = json_array(), *found = json_array();
+    for (size_t i = 0; i < n && json_array_size(ids) < PERMIT_GAS_POINTS_MAX; i++) {
+        bool fits = !strcmp(near[i].kind, "combustible") ||
+                    (type == PT_CONFINED_SPACE && (!strcmp(near[i].kind, "oxygen") || !strcmp(near[i].kind, "toxic")));
+        if (!fits) continue;
+        json_array_append_new(ids, json_integer(near[i].id));
+        json_array_append_new(found, json_pack("{s:I, s:s, s:s, s:f}", "point_id", (json_int_t)near[i].id, "tag",
+                                               near[i].tag, "kind", near[i].kind, "distance_m",
+                                               round(near[i].distance_m * 10) / 10));
+    }
+    json_object_set_new(p->doc, "gas_points", ids);
+    json_object_set_new(p->doc, "gas_points_near", found);
+    json_object_set_new(p->doc, "gas_radius_m", json_real(radius));
+    return WS_OK;
+}
+
 /* Validate the application fields of body onto p (create: every required
  * one; update: only those present). */
 static ws_err apply_fields(store_conn *c, const json_t *body, permit_row *p, int64_t ent, bool create)
@@ -403,7 +435,8 @@ static ws_err apply_fields(store_conn *c, const json_t *body, permit_row *p, int
         "type", "grade", "unit_id", "title", "location", "planned_start", "planned_end", "package_id",
         "serves_permit_id", "height_m", "mass_t", "hot_tapping", "enriched_oxygen",
         "continuous_monitor", "workers", "guardian_person_id", "gas_points", "measures", "note",
-        "extension_reason", "applicant_person_id", "signature_attachment_id", NULL};
+        "extension_reason", "applicant_person_id", "signature_attachment_id", "location_lat", "location_lon",
+        NULL};
     const char *key;
     json_t *val;
     json_object_foreach((json_t *)body, key, val) {
@@ -532,6 +565,20 @@ static ws_err apply_fields(store_conn *c, const json_t *body, permit_row *p, int
             return ws_fail(WS_EINVAL, f, "a gas point is a point id");
         }
         json_object_set_new(p->doc, "gas_points", json_deep_copy(v));
+    }
+    /* the work location (the phone's GPS): the fixed detectors around it */
+    const json_t *la = json_object_get(body, "location_lat"), *lo = json_object_get(body, "location_lon");
+    if (la || lo) {
+        double lat = json_number_value(la), lon = json_number_value(lo);
+        if (!json_is_number(la) || !isfinite(lat) || lat < -90 || lat > 90)
+            return ws_fail(WS_EINVAL, "location_lat", "location_lat is -90..90 degrees (WGS-84), with location_lon");
+        if (!json_is_number(lo) || !isfinite(lon) || lon < -180 || lon > 180)
+            return ws_fail(WS_EINVAL, "location_lon", "location_lon is -180..180 degrees (WGS-84), with location_lat");
+        json_object_set_new(p->doc, "location_lat", json_real(lat));
+        json_object_set_new(p->doc, "location_lon", json_real(lon));
+        if (!json_object_get(body, "gas_points") && permit_needs_gas(type) &&
+            (rc = link_nearby(c, p, ent, type, lat, lon)))
+            return rc;
     }
     if ((v = json_object_get(body, "measures"))) {
         /* the plant's own items, after the statutory ones */

@@ -831,6 +831,19 @@ const store_migration store_migrations[] = {
      "  UNIQUE (type, number)\n"
      ");\n"
      "CREATE INDEX certificates_person ON certificates(person_id);\n"},
+    {17, "point locations: where a detector is installed (WGS-84), for the detectors near a work location",
+     /* src/telemetry/location.c. One row per located point; a special-work
+      * permit links the gas detectors within permit_params.gas_radius_m of
+      * its work location. */
+     "CREATE TABLE point_locations (\n"
+     "  id INTEGER PRIMARY KEY REFERENCES points(id),\n"      /* the point's id */
+     "  lat REAL NOT NULL,\n"
+     "  lon REAL NOT NULL,\n"
+     "  note TEXT,\n"
+     "  updated_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX point_locations_lat ON point_locations(lat);\n"
+     "INSERT INTO permit_params (name, value) VALUES ('gas_radius_m', '15');\n"},
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);

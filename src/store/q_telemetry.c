@@ -97,3 +97,14 @@ const char Q_SERIES_DIGEST_ROWS[] =
 /* Retention: raw chunks that ended before $1, minute buckets before $2. */
 const char Q_SERIES_RETAIN_CHUNKS[] = "DELETE FROM series_chunks WHERE t_last < $1";
 const char Q_SERIES_RETAIN_1M[] = "DELETE FROM series_1m WHERE bucket < $1";
+
+/* ------------------------------------------------------------ locations */
+const char Q_LOCATION_PUT[] =
+    "INSERT INTO point_locations (id, lat, lon, note, updated_at) VALUES ($1, $2, $3, $4, $5) "
+    "ON CONFLICT (id) DO UPDATE SET lat = excluded.lat, lon = excluded.lon, note = excluded.note, "
+    "updated_at = excluded.updated_at";
+const char Q_LOCATION_GET[] = "SELECT lat, lon, note, updated_at FROM point_locations WHERE id = $1";
+const char Q_LOCATION_NEAR[] =
+    "SELECT p.id, p.tag, p.kind, l.lat, l.lon FROM point_locations l JOIN points p ON p.id = l.id "
+    "JOIN units u ON u.id = p.unit_id WHERE l.lat BETWEEN $1 AND $2 AND l.lon BETWEEN $3 AND $4 "
+    "AND u.path LIKE CAST($5 AS TEXT) || '%' AND p.active = 1 ORDER BY p.id LIMIT $6";

@@ -55,4 +55,10 @@ extern const char Q_SERIES_1M_RANGE[];     /* $1 point_id, $2 from, $3 to -> rol
                                               buckets starting in [from, to) by bucket */
 extern const char Q_SERIES_1H_RANGE[];
 
+/* Point locations (migration 17) */
+extern const char Q_LOCATION_PUT[];    /* $1 point, $2 lat, $3 lon, $4 note, $5 now (upsert) */
+extern const char Q_LOCATION_GET[];    /* $1 point -> lat, lon, note, updated_at */
+extern const char Q_LOCATION_NEAR[];   /* $1 lat min, $2 lat max, $3 lon min, $4 lon max, $5 unit path prefix,
+                                          $6 limit -> point id, tag, kind, lat, lon (active points) */
+
 #endif

@@ -43,6 +43,7 @@ ws_err point_init(void)
     if (done) return WS_OK;
     ws_err rc = audit_register(&POINT_ENTITY_DEVICE);
     if (!rc) rc = audit_register(&POINT_ENTITY_POINT);
+    if (!rc) rc = audit_register(&POINT_ENTITY_LOCATION);
     if (!rc) done = true;
     return rc;
 }

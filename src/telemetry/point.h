@@ -172,4 +172,34 @@ ws_err point_check(const point *p);
 /* ASCII [A-Za-z0-9_.:/-], 1..63 bytes. */
 bool point_tag_valid(const char *tag);
 
+/* ------------------------------------------------------ locations (location.c) */
+
+/* Where a detector is installed, WGS-84 degrees (the phone's GPS or the
+ * plant's survey). Audited as entity "point_location". */
+extern const audit_entity POINT_ENTITY_LOCATION;
+typedef struct point_location {
+    double lat, lon;
+    char note[POINT_NAME_MAX + 1];
+    int64_t updated_at;
+} point_location;
+/* Set or move a point's location. Permission: point.write on the point's
+ * unit. Refusals: lat (-90..90), lon (-180..180), note. */
+ws_err point_location_set(store_conn *c, const org_caller *by, int64_t point_id, double lat, double lon,
+                          const char *note);
+/* WS_ENOTFOUND when the point has no location. */
+ws_err point_location_get(store_conn *c, int64_t point_id, point_location *out);
+
+typedef struct point_near {
+    int64_t id;
+    char tag[POINT_TAG_MAX + 1];
+    char kind[16];
+    double distance_m;
+} point_near;
+/* Active located points under unit path prefix within radius_m of (lat,
+ * lon), nearest first: at most cap into out, *n their number. */
+ws_err point_nearby(store_conn *c, const char *path_prefix, double lat, double lon, double radius_m,
+                    point_near *out, size_t cap, size_t *n);
+/* Great-circle distance in metres (haversine, mean Earth radius). */
+double point_distance_m(double lat1, double lon1, double lat2, double lon2);
+
 #endif

@@ -287,6 +287,8 @@ static const tmpl tmpls[] = {
     {"POST", "/api/v1/certificates/import", "/api/v1/certificates/import?enterprise_id={ent}",
      "工号,证书类型,证书编号,有效期至\n", "text/csv"},
     {"GET", "/api/v1/permit-types", "/api/v1/permit-types", NULL, NULL},
+    {"GET", "/api/v1/points/{id}/location", "/api/v1/points/{lpoint}/location", NULL, NULL},
+    {"PUT", "/api/v1/points/{id}/location", "/api/v1/points/{point}/location", "{\"lat\":31.98,\"lon\":120.89}", NULL},
     {"GET", "/api/v1/permit-profiles", "/api/v1/permit-profiles", NULL, NULL},
     {"PUT", "/api/v1/permit-profiles/active", "/api/v1/permit-profiles/active", "{\"key\":\"gb30871_2022_chem\"}", NULL},
     {"GET", "/api/v1/holiday-calendars", "/api/v1/holiday-calendars", NULL, NULL},
@@ -812,6 +814,14 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
             } else {
                 snprintf(v, sizeof v, "%lld", w->permit[side]);
             }
+        } else if (!strcmp(key, "lpoint")) {
+            /* {point} with a location the root admin set */
+            char pt[32], p[96];
+            expand(w, "{point}", side, c, pt, sizeof pt);
+            snprintf(p, sizeof p, "/api/v1/points/%s/location", pt);
+            long st = ws_req(&w->s, "PUT", p, w->root_tok, "{\"lat\":31.98,\"lon\":120.89,\"note\":\"罐根\"}", NULL);
+            if (st != 200) fail_msg("setup PUT %s -> %ld", p, st);
+            snprintf(v, sizeof v, "%s", pt);
         } else if (!strcmp(key, "package")) {
             if (!w->package[side]) {
                 snprintf(b, sizeof b, "{\"unit_id\":%lld,\"title\":\"检修包%d\"}", w->unit[side], ++w->n);

@@ -365,6 +365,51 @@ static void t_gas_link_and_expiry(void **state)
     verify_clean(tc.c);
 }
 
+/* The detectors around a work location: a hot-work permit applied for 9 m
+ * from GT-201 links it by itself; 60 m away (beyond the 15 m radius) it
+ * links none; an oxygen analyser next to it counts for confined space only. */
+static void t_nearby(void **state)
+{
+    (void)state;
+    OK(point_location_set(tc.c, &TRUSTED, P.point, 31.98000, 120.89000, "T-201 罐根"));
+    point_in in = {.set = POINT_SET_UNIT | POINT_SET_TAG | POINT_SET_NAME | POINT_SET_KIND, .unit_id = P.w.area,
+                   .tag = "OX-201", .name = "氧含量", .kind = "oxygen", .range_low = NAN, .range_high = NAN,
+                   .resolution = NAN, .exposure_limit = NAN, .ll = NAN, .l = NAN, .h = NAN, .hh = NAN,
+                   .deadband = NAN, .active = true};
+    int64_t ox = 0;
+    OK(point_create(tc.c, &TRUSTED, &in, &ox));
+    OK(point_location_set(tc.c, &TRUSTED, ox, 31.98002, 120.89002, NULL));
+    REFUSED(point_location_set(tc.c, &TRUSTED, ox, 95, 120, NULL), WS_EINVAL, "lat");
+    /* 9 m north of GT-201 (0.0000809 degrees of latitude) */
+    static const char *const cases[][3] = {
+        {"hot_work", "31.9800809", "1"}, {"hot_work", "31.9805400", "0"}, {"confined_space", "31.9800809", "2"}};
+    for (int i = 0; i < 3; i++) {
+        char a[40], b[40], body[700];
+        int64_t now = clock_now_ms();
+        snprintf(body, sizeof body, "{\"type\":\"%s\",%s\"unit_id\":%lld,\"title\":\"t\",\"location\":\"l\","
+                 "\"planned_start\":\"%s\",\"planned_end\":\"%s\",\"location_lat\":%s,\"location_lon\":120.89}",
+                 cases[i][0], i == 1 || i == 0 ? "\"grade\":\"1\"," : "", (long long)P.w.area, rfc(now, a),
+                 rfc(now + HOUR, b), cases[i][1]);
+        json_error_t je;
+        json_t *j = json_loads(body, 0, &je);
+        assert_non_null(j);
+        int64_t id = 0;
+        OK(permit_create(P.svc, tc.c, &P.app, j, &id));
+        json_decref(j);
+        permit_row p;
+        OK(permit_get(tc.c, id, &p));
+        const json_t *pts = json_object_get(p.doc, "gas_points");
+        assert_int_equal(json_array_size(pts), atoi(cases[i][2]));
+        if (i == 0) {
+            assert_int_equal(json_integer_value(json_array_get(pts, 0)), P.point);
+            double d = json_number_value(json_object_get(json_array_get(json_object_get(p.doc, "gas_points_near"), 0),
+                                                         "distance_m"));
+            assert_true(d > 8.5 && d < 9.5);
+        }
+        permit_row_free(&p);
+    }
+}
+
 /* Bad input is refused naming the field, and nothing is written. */
 static void t_bad_input(void **state)
 {
@@ -451,6 +496,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_gas_link_and_expiry, setup, teardown),
         cmocka_unit_test_setup_teardown(t_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(t_report, setup, teardown),
+        cmocka_unit_test_setup_teardown(t_nearby, setup, teardown),
     };
     return run_all("permit", tests, sizeof tests / sizeof tests[0]);
 }
