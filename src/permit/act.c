@@ -451,6 +451,10 @@ out:
     if (!rc && strcmp(p.state, from_state)) {
         bool active = !strcmp(p.state, "active");
         if (active != was_active) publish_fact(s, &p, active);
+        if (active) permit_relink(s); /* its detectors are watched from the next second */
+        /* the work is over: a gas alarm of the permit no longer holds */
+        if (permit_terminal(p.state) && s && s->cfg.warn)
+            (void)warn_external_alarm(s->cfg.warn, WARN_RULE_PERMIT_GAS, p.id, p.unit_id, 3, false, NULL, now);
     }
     permit_row_free(&p);
     json_decref(conflicts);

@@ -13,7 +13,8 @@
 extern const audit_entity PERMIT_ENTITY_EVENT; /* "permit_event" (the timeline) */
 
 #define PERMIT_MAX_PROFILES 8
-#define PERMIT_TICK_MAX 500     /* open permits one timer pass looks at */
+#define PERMIT_TICK_PAGE 256    /* open permits read per query of a timer pass */
+#define PERMIT_LINKED_MAX 4096  /* permits the 1 s gas pass watches */
 
 struct permit_svc {
     permit_config cfg;
@@ -23,6 +24,9 @@ struct permit_svc {
     pr_calendar *cal;                          /* built-in years + the stored ones */
     bool cal_stale;                            /* a year was loaded: rebuild */
     int64_t started_ms;                        /* linked detectors' silence counts from here at most */
+    int64_t *linked;                           /* active/suspended permits with gas points (timer only) */
+    size_t nlinked;
+    atomic_bool relink;                        /* a permit entered active: rebuild linked next second */
     pthread_t thread;
     bool thread_on;
     atomic_bool stop;
@@ -79,8 +83,12 @@ ws_err permit_rules_of(permit_svc *s, store_conn *c, const char *key, const pr_p
 
 /* A year of the calendar was loaded: rebuild it at the next check. */
 void permit_calendar_changed(permit_svc *s);
-/* One timer pass: full also judges RUNNING rules and windows (every 5 s). */
+/* One timer pass: every second the linked gas detectors of the permits that
+ * have them; full (every 5 s, and after permit_relink) every open permit:
+ * RUNNING rules and windows, and the list of linked permits is rebuilt. */
 ws_err permit_tick_at(permit_svc *s, int64_t now, bool full, int *changed);
+/* A permit entered active: its detectors are watched from the next second. */
+void permit_relink(permit_svc *s);
 
 /* A drawn signature (signature_attachment_id in body, an image attachment
  * the caller uploaded) recorded in doc.signatures[role]; none given: OK. */

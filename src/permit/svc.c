@@ -158,6 +158,8 @@ static ws_err auto_move(permit_svc *s, store_conn *c, permit_row *p, const char 
                                                        from, detail, now));
     json_decref(detail);
     if (rc) return rc;
+    if (!strcmp(state, "expired") && s->cfg.warn)
+        (void)warn_external_alarm(s->cfg.warn, WARN_RULE_PERMIT_GAS, p->id, p->unit_id, 3, false, NULL, now);
     if (was_active && s->cfg.warn) {
         const char *fact = !strcmp(p->type, "hot_work") ? "hot_work_active"
                            : !strcmp(p->type, "confined_space") ? "confined_space_active" : NULL;
@@ -213,7 +215,7 @@ static int64_t stale_ms_of(store_conn *c)
 
 /* One permit at now: gas link always (active ones), RUNNING rules when full. */
 static ws_err tick_one(permit_svc *s, store_conn *c, int64_t id, int64_t now, bool full, int64_t stale_ms,
-                       int *changed)
+                       int *changed, bool *watched)
 {
     permit_row p;
     ws_err rc = permit_get(c, id, &p);
@@ -289,9 +291,16 @@ static ws_err tick_one(permit_svc *s, store_conn *c, int64_t id, int64_t now, bo
         }
     }
 done:
+    /* still watched afterwards: active or suspended, with detectors */
+    *watched = linked && (!strcmp(p.state, "active") || !strcmp(p.state, "suspended"));
     free(r);
     permit_row_free(&p);
     return rc;
+}
+
+void permit_relink(permit_svc *s)
+{
+    if (s) atomic_store(&s->relink, true);
 }
 
 ws_err permit_tick_at(permit_svc *s, int64_t now, bool full, int *changed)
@@ -302,19 +311,40 @@ ws_err permit_tick_at(permit_svc *s, int64_t now, bool full, int *changed)
     store_conn *c = NULL;
     ws_err rc = store_acquire(s->cfg.db, &c);
     if (rc) return rc;
-    int64_t ids[PERMIT_TICK_MAX];
-    size_t n = 0;
-    store_stmt *st = NULL;
-    bool row = false;
-    rc = store_prepare(c, Q_PERMIT_DUE, &st);
-    if (!rc) rc = store_bind_int(st, 1, PERMIT_TICK_MAX);
-    while (!rc && n < PERMIT_TICK_MAX && !(rc = store_step(st, &row)) && row) ids[n++] = store_col_int(st, 0);
-    store_finalize(st);
     int64_t stale_ms = stale_ms_of(c);
-    for (size_t i = 0; !rc && i < n; i++) {
-        ws_err one = tick_one(s, c, ids[i], now, full, stale_ms, changed);
-        if (one) log_warn("permit timer: a permit was not judged", "detail", ws_err_message());
+    if (atomic_exchange(&s->relink, false)) full = true;
+    if (!full) {
+        /* the 1 s pass: only the permits whose detectors are watched */
+        for (size_t i = 0; i < s->nlinked; i++) {
+            bool linked = false;
+            if (tick_one(s, c, s->linked[i], now, false, stale_ms, changed, &linked))
+                log_warn("permit timer: a permit was not judged", "detail", ws_err_message());
+        }
+        store_release(c);
+        return WS_OK;
     }
+    /* every open permit, page by page; the watched list is rebuilt */
+    int64_t after = 0, ids[PERMIT_TICK_PAGE];
+    size_t nlinked = 0;
+    for (;;) {
+        size_t n = 0;
+        store_stmt *st = NULL;
+        bool row = false;
+        rc = store_prepare(c, Q_PERMIT_DUE, &st);
+        if (!rc) rc = store_bind_int(st, 1, after);
+        if (!rc) rc = store_bind_int(st, 2, PERMIT_TICK_PAGE);
+        while (!rc && n < PERMIT_TICK_PAGE && !(rc = store_step(st, &row)) && row) ids[n++] = store_col_int(st, 0);
+        store_finalize(st);
+        for (size_t i = 0; !rc && i < n; i++) {
+            bool linked = false;
+            if (tick_one(s, c, ids[i], now, true, stale_ms, changed, &linked))
+                log_warn("permit timer: a permit was not judged", "detail", ws_err_message());
+            if (linked && nlinked < PERMIT_LINKED_MAX) s->linked[nlinked++] = ids[i];
+        }
+        if (rc || n < PERMIT_TICK_PAGE) break;
+        after = ids[n - 1];
+    }
+    s->nlinked = nlinked;
     store_release(c);
     return rc;
 }
@@ -354,7 +384,9 @@ ws_err permit_open(const permit_config *cfg, permit_svc **out)
     pthread_cond_init(&s->wait_cv, NULL);
     s->cal_stale = true;
     s->started_ms = clock_now_ms();
-    ws_err rc = WS_OK;
+    s->linked = calloc(PERMIT_LINKED_MAX, sizeof *s->linked);
+    atomic_store(&s->relink, true);
+    ws_err rc = s->linked ? WS_OK : ws_fail(WS_ENOMEM, NULL, "out of memory");
     for (size_t i = 0; !rc && pr_profile_builtin_key(i) && s->nprofiles < PERMIT_MAX_PROFILES; i++) {
         json_error_t je;
         json_t *doc = json_loads(pr_profile_builtin(pr_profile_builtin_key(i)), 0, &je);
@@ -386,6 +418,7 @@ void permit_close(permit_svc *s)
     }
     for (size_t i = 0; i < s->nprofiles; i++) pr_profile_free(s->profiles[i]);
     pr_calendar_free(s->cal);
+    free(s->linked);
     pthread_cond_destroy(&s->wait_cv);
     pthread_mutex_destroy(&s->wait_mu);
     pthread_mutex_destroy(&s->mu);

@@ -44,7 +44,7 @@ const char Q_PERMIT_OVERLAP[] =
     "AND (CAST($6 AS BIGINT) = 0 OR p.state IN ('active', 'suspended')) ORDER BY p.id LIMIT $7";
 const char Q_PERMIT_DUE[] =
     "SELECT id FROM permits WHERE state IN ('active', 'suspended', 'approved', 'tested', "
-    "'identified', 'applied') ORDER BY id LIMIT $1";
+    "'identified', 'applied') AND id > $1 ORDER BY id LIMIT $2";
 const char Q_PERMIT_REPORT[] =
     "SELECT " PERMIT_COLS PERMIT_FROM
     "WHERE u.path LIKE CAST($1 AS TEXT) || '%' "

@@ -30,7 +30,7 @@ extern const char Q_PERMIT_OVERLAP[];      /* $1 unit, $2 start, $3 end, $4 self
                                               (then verdict, note) of that unit, open and past draft,
                                               whose window overlaps and whose type pair is in the
                                               conflict matrix */
-extern const char Q_PERMIT_DUE[];          /* $1 limit -> ids of active and suspended permits */
+extern const char Q_PERMIT_DUE[];          /* $1 after id, $2 limit -> ids of open permits past draft */
 extern const char Q_PERMIT_REPORT[];       /* $1 scope, $2 unit or 0, $3 from, $4 to, $5 limit -> permit rows */
 
 extern const char Q_PERMIT_EVENT_INSERT[]; /* $1 permit, $2 at, $3 kind, $4 from, $5 to, $6 actor, $7 detail */
