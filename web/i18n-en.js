@@ -1069,7 +1069,7 @@ export const en = {
   'pm.board.ends_in': 'Ends in {left}',
   'pm.board.retest_in': 'Re-test in {left}',
   'pm.dur.dh': '{d} d {h} h',
-  'pm.dur.hm': '{h} h {m} min',
+  'pm.dur.hms': '{h} h {m} min {s} s',
   'pm.dur.ms': '{m} min {s} s',
   'pm.print.title': '{type} permit',
   'pm.print.profile': 'Rules: {profile}',

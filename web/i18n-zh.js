@@ -1074,7 +1074,7 @@ export const zh = {
   'pm.board.ends_in': '距结束 {left}',
   'pm.board.retest_in': '距复测 {left}',
   'pm.dur.dh': '{d} 天 {h} 小时',
-  'pm.dur.hm': '{h} 小时 {m} 分',
+  'pm.dur.hms': '{h} 小时 {m} 分 {s} 秒',
   'pm.dur.ms': '{m} 分 {s} 秒',
   'pm.print.title': '{type}安全作业票',
   'pm.print.profile': '依据 {profile}',

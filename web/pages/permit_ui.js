@@ -118,7 +118,7 @@ export function duration(ms) {
   const pad = (n) => String(n).padStart(2, '0');
   let out;
   if (d) out = t('pm.dur.dh', { d, h: hh });
-  else if (hh) out = t('pm.dur.hm', { h: hh, m: pad(mm) });
+  else if (hh) out = t('pm.dur.hms', { h: hh, m: pad(mm), s: pad(s) });
   else out = t('pm.dur.ms', { m: mm, s: pad(s) });
   return (neg ? '-' : '') + out;
 }
