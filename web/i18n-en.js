@@ -902,6 +902,7 @@ export const en = {
   'pm.cert.guardian': 'Guardian qualification',
   'pm.result.pass': 'Pass',
   'pm.result.fail': 'Fail',
+  'pm.result.later': 'To do',
   'pm.result.na': 'N/A',
   'pm.unconfirmed': 'clause number not yet confirmed',
   'pm.rule.grade_hot_work': 'Hot-work grade',

@@ -907,6 +907,7 @@ export const zh = {
   'pm.cert.guardian': '监护人资格',
   'pm.result.pass': '通过',
   'pm.result.fail': '不通过',
+  'pm.result.later': '待办',
   'pm.result.na': '不适用',
   'pm.unconfirmed': '条款编号待核实',
   'pm.rule.grade_hot_work': '动火等级',

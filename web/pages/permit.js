@@ -21,7 +21,7 @@ import { h, clear, field, input, select, formError, clearErrors, busy, toast, op
 import * as session from '../session.js';
 import {
   TERMINAL, typeName, stateBadge, gradeBadges, postName, certTypeName, verdictList, gradeAndChain,
-  refusalNode, missingPosts, myPosts, personSpan, signaturePad, fmtRange, stateName,
+  refusalNode, missingPosts, myPosts, laterStep, personSpan, signaturePad, fmtRange, stateName,
 } from './permit_ui.js';
 
 const POLL_MS = 3000;
@@ -77,7 +77,8 @@ export async function render(main, ctx) {
             p.activated_at ? [h('dt', null, t('pm.activated_at')), h('dd', null, fmtTime(p.activated_at))] : null)),
         h('section', { class: 'card', id: 'pm-live' }, h('h2', null, t('pm.verdicts')),
           gradeAndChain(p.verdicts, rec.approvals),
-          p.verdicts && p.verdicts.verdicts && p.verdicts.verdicts.length ? verdictList(p.verdicts) : emptyState(t('pm.verdicts.none')))),
+          p.verdicts && p.verdicts.verdicts && p.verdicts.verdicts.length
+            ? verdictList(p.verdicts, null, ['draft', 'applied', 'identified', 'tested'].includes(p.state) ? laterStep : null) : emptyState(t('pm.verdicts.none')))),
       measuresSection(rec), gasSection(rec), approvalsSection(rec), signaturesSection(rec),
       h('section', { class: 'card' }, h('h2', null, t('pm.timeline')),
         h('ol', { class: 'timeline', id: 'pm-timeline' }, (p.timeline || []).map((e) =>

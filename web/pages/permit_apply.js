@@ -16,7 +16,7 @@ import { t } from '../i18n.js';
 import { h, clear, field, input, select, formError, clearErrors, showError, busy, toast, pageHead, emptyState } from '../ui.js';
 import * as session from '../session.js';
 import { localInputValue, toRfc3339 } from './hazard_ui.js';
-import { TYPES, typeName, gradeName, certTypeName, verdictList, gradeAndChain, conflictList, refusalNode, signaturePad, personPicker } from './permit_ui.js';
+import { TYPES, typeName, gradeName, certTypeName, verdictList, gradeAndChain, conflictList, refusalNode, signaturePad, personPicker, laterStep } from './permit_ui.js';
 
 const HOT_GRADES = ['special', '1', '2'];
 
@@ -193,7 +193,7 @@ export async function render(main, ctx) {
   async function precheck() {
     const r = await api('GET', '/permits/' + current.id + '/precheck');
     clear(checkBox).classList.remove('hidden');
-    const app = r.verdicts.filter((v) => v.result === 'fail' && /^(planned|grade|workers|height|mass|serves|extension|guardian)/.test(v.field || ''));
+    const app = r.verdicts.filter((v) => v.result === 'fail' && !laterStep(v));
     checkBox.dataset.pass = r.pass ? '1' : '0';
     checkBox.dataset.applicationOk = app.length ? '0' : '1';
     checkBox.append(
@@ -201,7 +201,7 @@ export async function render(main, ctx) {
       h('p', { class: 'notice ' + (app.length ? 'notice-error' : 'notice-ok'), id: 'pm-precheck-summary' },
         app.length ? t('pm.precheck.fix', { n: app.length }) : t('pm.precheck.ready')),
       gradeAndChain(r, (current.record || {}).approvals),
-      verdictList(r),
+      verdictList(r, null, laterStep),
       conflictList(r.conflicts),
       h('p', { class: 'muted small' }, t('pm.precheck.later')));
     submitForm.classList.toggle('hidden', false);

@@ -48,14 +48,17 @@ export function gradeBadges(p, verdicts) {
 // result (pass / fail / na), the rule, its clause (and whether the number is
 // confirmed), and the evidence. failingField (a 409's error.field) marks the
 // rule that refused.
-export function verdictList(report, failingField) {
+// later(v): a failing rule that a later step of the lifecycle settles (the
+// measures, the gas test, the approvals), shown as 待办 rather than as a fault.
+export function verdictList(report, failingField, later) {
   const vs = (report && report.verdicts) || [];
-  const order = { fail: 0, na: 2, pass: 1 };
-  const sorted = vs.slice().sort((a, b) => (order[a.result] - order[b.result]));
+  const isLater = (v) => v.result === 'fail' && !!later && later(v);
+  const rank = (v) => (v.result === 'fail' ? (isLater(v) ? 1 : 0) : v.result === 'pass' ? 2 : 3);
+  const sorted = vs.slice().sort((a, b) => rank(a) - rank(b));
   return h('ul', { class: 'pm-verdicts' }, sorted.map((v) =>
-    h('li', { class: 'pm-verdict pm-' + v.result + (failingField && v.rule === failingField ? ' pm-refused' : ''),
-      dataset: { rule: v.rule, result: v.result } },
-      h('span', { class: 'badge pm-result pm-result-' + v.result }, t('pm.result.' + v.result)),
+    h('li', { class: 'pm-verdict pm-' + v.result + (isLater(v) ? ' pm-later' : '') + (failingField && v.rule === failingField ? ' pm-refused' : ''),
+      dataset: { rule: v.rule, result: v.result, later: isLater(v) ? '1' : null } },
+      h('span', { class: 'badge pm-result pm-result-' + (isLater(v) ? 'later' : v.result) }, t('pm.result.' + (isLater(v) ? 'later' : v.result))),
       h('div', { class: 'pm-verdict-main' },
         h('div', { class: 'pm-verdict-rule' }, h('strong', null, t('pm.rule.' + v.rule, null, v.rule)),
           ' ', h('code', { class: 'pm-rule-id' }, v.rule)),
@@ -63,6 +66,10 @@ export function verdictList(report, failingField) {
         h('div', { class: 'pm-clause muted small' }, v.clause || '',
           v.confirmed === false ? ' · ' + t('pm.unconfirmed') : '')))));
 }
+
+// Is a failing verdict one that the steps after submitting settle?
+export const APPLICATION_FIELD = /^(planned|grade|workers|height|mass|serves|extension|guardian|continuous_monitor)/;
+export const laterStep = (v) => !APPLICATION_FIELD.test(v.field || '');
 
 // The grade in force and why it was raised, and the approval chain.
 export function gradeAndChain(report, approvals) {
