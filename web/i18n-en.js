@@ -910,6 +910,7 @@ export const en = {
   'pm.rule.validity_hot_work': 'Validity',
   'pm.rule.gas_before_start': 'Gas test before work',
   'pm.rule.gas_after_break': 'Re-test after a break',
+  'pm.rule.gas_after_break_hot_work': 'Re-test after a break',
   'pm.rule.gas_continuous': 'Continuous monitoring',
   'pm.rule.gas_periodic_hot_work': 'Periodic re-test',
   'pm.rule.combustible_limit': 'Combustible gas limit',

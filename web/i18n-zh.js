@@ -915,6 +915,7 @@ export const zh = {
   'pm.rule.validity_hot_work': '作业票有效期',
   'pm.rule.gas_before_start': '作业前气体分析',
   'pm.rule.gas_after_break': '中断后复测',
+  'pm.rule.gas_after_break_hot_work': '中断后复测',
   'pm.rule.gas_continuous': '连续监测',
   'pm.rule.gas_periodic_hot_work': '定期复测',
   'pm.rule.combustible_limit': '可燃气体合格标准',

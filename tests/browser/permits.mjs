@@ -290,6 +290,8 @@ export async function run(hz) {
     if (permitId) assert(text.includes(WELDER_CERT) && text.includes('1.5'), 'the printable permit lacks the certificate or the gas test');
     await page.emulateMedia({ media: 'print' });
     assert(!(await page.locator('.topbar').isVisible()) && !(await page.locator('#pm-print-btn').isVisible()), 'print media still shows the shell');
+    assert(await page.locator('#pm-print-qr').isVisible() && await page.locator('#pm-print h1').isVisible(), 'print media hides the title or the QR code');
+    if (permitId) assert(await page.locator('#pm-print tr[data-post] img.pm-print-sig').count() >= 1, 'the approver\'s signature is not printed');
     await page.emulateMedia({ media: 'screen' });
     await page.screenshot({ path: path.join(ART, 'permit-print.png'), fullPage: true });
 

@@ -28,6 +28,7 @@ export async function render(main, ctx) {
   const closeEv = (p.timeline || []).filter((e) => ['close', 'cancel', 'expire'].includes(e.kind)).pop();
   const sigs = (rec.signatures || []);
   const sigOf = (role) => sigs.filter((s) => s.role === role).map((s) => h('img', { class: 'pm-print-sig', src: '/api/v1/attachments/' + s.attachment_id, alt: t('pm.sign.role.' + role, null, role) }));
+  const sigAt = (role, at) => sigs.filter((s) => s.role === role && s.at_ms === at).map((s) => h('img', { class: 'pm-print-sig', src: '/api/v1/attachments/' + s.attachment_id, alt: t('pm.sign.role.' + role, null, role) }));
   const qr = h('img', { class: 'pm-print-qr', id: 'pm-print-qr', src: '/api/v1/permits/' + p.id + '/qr.svg', alt: t('pm.print.qr'), width: 150, height: 150 });
   const failing = ((p.verdicts && p.verdicts.verdicts) || []);
 
@@ -35,7 +36,7 @@ export async function render(main, ctx) {
     h('a', { href: '/permits/' + p.id, 'data-link': '', class: 'btn' }, t('pm.print.back')),
     h('button', { type: 'button', class: 'btn btn-primary', id: 'pm-print-btn', onclick: () => window.print() }, t('pm.print.do'))));
   main.appendChild(h('article', { class: 'pm-print', id: 'pm-print', dataset: { permitId: p.id } },
-    h('header', { class: 'pm-print-head' },
+    h('div', { class: 'pm-print-head' },
       h('div', null, h('h1', null, t('pm.print.title', { type: typeName(p.type) })),
         h('p', { class: 'small' }, t('pm.print.profile', { profile: p.profile }), ' · ', stateName(p.state))),
       h('figure', { class: 'pm-print-qrbox' }, qr, h('figcaption', { class: 'small' }, t('pm.print.scan')))),
@@ -58,7 +59,7 @@ export async function render(main, ctx) {
         (rec.measures || []).map((m, i) => h('tr', null, h('td', null, String(i + 1)), h('td', null, m.item),
           h('td', { class: 'pm-tick' }, m.not_applicable ? t('pm.measure.na') : m.confirmed_at_ms ? '✓ ' + who(m.confirmed_person_id) : ''))))),
       row(t('pm.print.approvals'), sub([t('pm.f.post'), t('pm.print.approver'), t('pm.print.at'), t('pm.f.opinion')],
-        (rec.approvals || []).map((a) => h('tr', { dataset: { post: a.post } }, h('td', null, postName(a.post)), h('td', null, who(a.person_id)),
+        (rec.approvals || []).map((a) => h('tr', { dataset: { post: a.post } }, h('td', null, postName(a.post)), h('td', null, who(a.person_id), ' ', sigAt('approver', a.at_ms)),
           h('td', null, fmtTime(a.at_ms)), h('td', null, a.opinion || ''))), t('pm.print.no_approvals'))),
       row(t('pm.print.completion'), closeEv ? h('span', null, t('pm.ev.' + closeEv.kind, null, closeEv.kind), ' · ', fmtTime(closeEv.at), ' · ',
         (closeEv.detail && closeEv.detail.body && (closeEv.detail.body.note || closeEv.detail.body.reason)) || (closeEv.detail && closeEv.detail.reason) || rec.close_note || '', ' ', sigOf('close'))
