@@ -23,6 +23,10 @@
 //   /alarms           live alarm console and closed-alarm history (signed in)
 //   /alarms/kpi       alarm KPIs against ISA-18.2 / EEMUA 191 (signed in)
 //   /trends           trend charts of points (ECharts; signed in)
+//   /permits          special-work permits (作业票; signed in); /permits/new apply
+//                     (phone), /permits/approvals the approval queue, /permits/board
+//                     the board of active permits, /permits/{id} one permit with its
+//                     actions, /permits/{id}/edit fix a draft, /permits/{id}/print
 import { api, setUnauthorizedHandler } from './api.js';
 import { t, lang, setLang, applyStatic } from './i18n.js';
 import { h, clear, toast, errorNode } from './ui.js';
@@ -47,6 +51,10 @@ import * as alarmKpiPage from './pages/alarmkpi.js';
 import * as trendsPage from './pages/trends.js';
 import * as ackPage from './pages/ack.js';
 import * as readingsImportPage from './pages/readings_import.js';
+import * as permitsPage from './pages/permits.js';
+import * as permitPage from './pages/permit.js';
+import * as permitApplyPage from './pages/permit_apply.js';
+import * as permitPrintPage from './pages/permit_print.js';
 
 const routes = {
   '/login': { page: loginPage, public: true },
@@ -73,6 +81,11 @@ const routes = {
   '/alarms/kpi': { page: alarmKpiPage },
   '/trends': { page: trendsPage, nav: 'nav.trends', work: true },
   '/trends/import': { page: readingsImportPage, allow: session.can.pointWrite },
+  // Special-work permits (permit.read: every role in scope; the server decides the writes).
+  '/permits': { page: permitsPage, nav: 'nav.permits', work: true },
+  '/permits/new': { page: permitApplyPage },
+  '/permits/approvals': { page: { render: permitsPage.approvals } },
+  '/permits/board': { page: { render: permitsPage.board } },
 };
 
 // Routes with ids in the path: [pattern, route]; the groups go to ctx.params.
@@ -83,6 +96,9 @@ const paramRoutes = [
   [/^\/risk\/map\/(\d+)$/, { page: riskMapPage }],
   [/^\/risk\/objects\/(\d+)$/, { page: { render: riskPage.point } }],
   [/^\/risk\/objects\/(\d+)\/card$/, { page: { render: riskPage.card } }],
+  [/^\/permits\/(\d+)$/, { page: permitPage }],
+  [/^\/permits\/(\d+)\/edit$/, { page: permitApplyPage }],
+  [/^\/permits\/(\d+)\/print$/, { page: permitPrintPage }],
 ];
 
 function matchRoute(path) {
