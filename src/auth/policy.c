@@ -134,6 +134,16 @@ static const rule rules[] = {
     {"permit.approve", A | M | SO | DH, true, REL_NONE, NULL},
     {"permit.admin", A | M | SO, true, REL_NONE, NULL},
     {"permit.rules", A, false, REL_NONE, NULL},
+    /* Task forces (专项工作组, src/taskforce) and incidents: everyone in scope
+     * reads; admins, managers, safety officers and department heads open a
+     * force by hand and add tasks (a task's own assignee closes it, checked
+     * in src/taskforce/force.c); everyone but the regulator reports an
+     * incident; the rules (which department gets which task) are
+     * install-wide: admins only. */
+    {"taskforce.read", ROLE_ALL, true, REL_NONE, NULL},
+    {"taskforce.write", A | M | SO | DH, true, REL_NONE, NULL},
+    {"taskforce.rules", A, false, REL_NONE, NULL},
+    {"incident.write", ROLE_ALL & ~RG, true, REL_NONE, NULL},
     /* Notification channels (robot URLs and secrets) and the outbox: the
      * install's admins only. */
     {"notify.admin", A, false, REL_NONE, NULL},

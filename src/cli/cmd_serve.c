@@ -24,6 +24,7 @@
 #include "hazard/inspection.h"
 #include "http/http.h"
 #include "permit/permit.h"
+#include "taskforce/taskforce.h"
 #include "warn/warn.h"
 
 ws_err cli_open_for_serve(const cli_opts *o, int pool, store **out)
@@ -100,6 +101,59 @@ static void timer_tick(store *db)
     store_release(c);
 }
 
+/* Task forces form within seconds of their cause (a 重大 hazard, a 紧急
+ * alarm, a serious incident): a small thread looks every 5 s. */
+typedef struct tf_timer {
+    store *db;
+    pthread_t thread;
+    bool on;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop;
+} tf_timer;
+
+static void *tf_thread(void *arg)
+{
+    tf_timer *t = arg;
+    pthread_mutex_lock(&t->mu);
+    while (!t->stop) {
+        pthread_mutex_unlock(&t->mu);
+        store_conn *c = NULL;
+        if (!store_acquire(t->db, &c)) {
+            int formed = 0;
+            if (taskforce_tick(c, clock_now_ms(), &formed)) log_warn("task force timer failed", "detail", ws_err_message());
+            store_release(c);
+        }
+        pthread_mutex_lock(&t->mu);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 5;
+        if (!t->stop) pthread_cond_timedwait(&t->cv, &t->mu, &ts);
+    }
+    pthread_mutex_unlock(&t->mu);
+    return NULL;
+}
+
+static void tf_timer_start(tf_timer *t, store *db)
+{
+    memset(t, 0, sizeof *t);
+    t->db = db;
+    pthread_mutex_init(&t->mu, NULL);
+    pthread_cond_init(&t->cv, NULL);
+    t->on = pthread_create(&t->thread, NULL, tf_thread, t) == 0;
+}
+
+static void tf_timer_stop(tf_timer *t)
+{
+    if (!t->on) return;
+    pthread_mutex_lock(&t->mu);
+    t->stop = true;
+    pthread_cond_signal(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+    pthread_join(t->thread, NULL);
+    t->on = false;
+}
+
 static void checkpoint(store *db)
 {
     store_conn *c;
@@ -137,6 +191,7 @@ int cli_serve(cli_opts *o)
     http_server *srv = NULL;
     warn *engine = NULL;
     permit_svc *permits = NULL;
+    tf_timer forces = {0};
     cli_integrations *adapters = NULL;
     cli_demo_sim *sim = NULL;
     int code = 1;
@@ -189,6 +244,7 @@ int cli_serve(cli_opts *o)
         fprintf(stderr, "cannot start HTTP: %s\n", ws_err_message());
         goto done;
     }
+    tf_timer_start(&forces, db);
     log_info("worksafe serving", "http", o->listen[0] ? o->listen : "off", "https",
              o->listen_tls[0] ? o->listen_tls : "off", "data", o->data, "version", WS_VERSION);
     checkpoint(db);
@@ -222,6 +278,7 @@ done:
     cli_demo_sim_stop(sim);
     cli_integrations_stop(adapters); /* no more readings into the engine */
     http_metrics_clear_sources();
+    tf_timer_stop(&forces);
     permit_close(permits); /* its timer reads the engine */
     warn_close(engine); /* before the series store: it seals what the journal holds */
     if (readings && series_close(readings)) log_warn("series close failed", "detail", ws_err_message());

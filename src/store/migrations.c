@@ -844,6 +844,105 @@ const store_migration store_migrations[] = {
      ");\n"
      "CREATE INDEX point_locations_lat ON point_locations(lat);\n"
      "INSERT INTO permit_params (name, value) VALUES ('gas_radius_m', '15');\n"},
+    {20, "task forces: incidents, the departments each trigger needs (data), forces with members, tasks, links and their timeline",
+     /* src/taskforce (docs/internals/taskforce.md). A force opens once per
+      * source (UNIQUE source_kind, source_id): a 重大 hidden danger, a 紧急
+      * alarm, a serious incident, a drill, or by hand. task_force_rules says
+      * which department gets which task per trigger (data); the member of a
+      * department is its manager (post dept_manager) or its first active
+      * person. A force closes when its last open task closes. Times ms UTC. */
+     "CREATE TABLE incidents (\n"
+     "  id ID_PK,\n"
+     "  unit_id INTEGER NOT NULL REFERENCES units(id),\n"
+     "  title TEXT NOT NULL,\n"
+     "  description TEXT,\n"
+     "  occurred_at INTEGER NOT NULL,\n"
+     "  severity TEXT NOT NULL,\n"             /* minor, serious, major, critical */
+     "  people_affected INTEGER NOT NULL,\n"
+     "  injuries INTEGER NOT NULL,\n"
+     "  fatalities INTEGER NOT NULL,\n"
+     "  reported_by TEXT NOT NULL,\n"
+     "  reporter_person_id INTEGER REFERENCES people(id),\n"
+     "  state TEXT NOT NULL,\n"                /* open, closed */
+     "  created_at INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX incidents_unit ON incidents(unit_id);\n"
+     "CREATE TABLE task_force_rules (\n"
+     "  id ID_PK,\n"
+     "  trigger_kind TEXT NOT NULL,\n"         /* major_hazard, emergency_alarm, serious_incident, drill */
+     "  department_code TEXT NOT NULL,\n"
+     "  task_title TEXT NOT NULL,\n"
+     "  task_kind TEXT NOT NULL,\n"            /* action, budget, document */
+     "  due_hours INTEGER NOT NULL,\n"
+     "  position INTEGER NOT NULL,\n"
+     "  UNIQUE (trigger_kind, department_code, task_title)\n"
+     ");\n"
+     "INSERT INTO task_force_rules (trigger_kind, department_code, task_title, task_kind, due_hours, position) VALUES "
+     "('major_hazard', 'safety', '组织制定重大隐患治理方案，落实五落实', 'document', 24, 1), "
+     "('major_hazard', 'production', '评估停产、限产或隔离措施并落实', 'action', 24, 2), "
+     "('major_hazard', 'equipment', '提出设备整改技术方案', 'document', 72, 3), "
+     "('major_hazard', 'technology', '工艺安全复核（HAZOP 相关节点）', 'document', 72, 4), "
+     "('major_hazard', 'finance', '审批治理资金预算', 'budget', 72, 5), "
+     "('emergency_alarm', 'production', '现场处置与工艺调整', 'action', 1, 1), "
+     "('emergency_alarm', 'safety', '现场警戒、人员清点与疏散确认', 'action', 1, 2), "
+     "('emergency_alarm', 'equipment', '查找泄漏点并组织抢修', 'action', 4, 3), "
+     "('serious_incident', 'safety', '保护事故现场并开展初步调查', 'action', 4, 1), "
+     "('serious_incident', 'hr', '伤员救治跟进与家属联络', 'action', 4, 2), "
+     "('serious_incident', 'production', '受影响装置恢复生产评估', 'document', 24, 3), "
+     "('serious_incident', 'finance', '拨付应急处置资金', 'budget', 24, 4);\n"
+     "CREATE TABLE task_forces (\n"
+     "  id ID_PK,\n"
+     "  unit_id INTEGER NOT NULL REFERENCES units(id),\n"
+     "  source_kind TEXT NOT NULL,\n"          /* hazard, alarm, incident, drill, manual */
+     "  source_id INTEGER NOT NULL,\n"
+     "  trigger_kind TEXT NOT NULL,\n"
+     "  title TEXT NOT NULL,\n"
+     "  state TEXT NOT NULL,\n"                /* open, closed */
+     "  drill INTEGER NOT NULL,\n"
+     "  links TEXT NOT NULL,\n"                /* JSON: documents, drawings, similar past cases */
+     "  opened_at INTEGER NOT NULL,\n"
+     "  closed_at INTEGER,\n"
+     "  created_by TEXT NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL,\n"
+     "  UNIQUE (source_kind, source_id)\n"
+     ");\n"
+     "CREATE INDEX task_forces_unit ON task_forces(unit_id, state);\n"
+     "CREATE TABLE task_force_members (\n"
+     "  id ID_PK,\n"
+     "  force_id INTEGER NOT NULL REFERENCES task_forces(id),\n"
+     "  person_id INTEGER NOT NULL REFERENCES people(id),\n"
+     "  department_id INTEGER REFERENCES departments(id),\n"
+     "  role TEXT NOT NULL,\n"                 /* lead, member */
+     "  joined_at INTEGER NOT NULL,\n"
+     "  UNIQUE (force_id, person_id)\n"
+     ");\n"
+     "CREATE TABLE task_force_tasks (\n"
+     "  id ID_PK,\n"
+     "  force_id INTEGER NOT NULL REFERENCES task_forces(id),\n"
+     "  department_id INTEGER REFERENCES departments(id),\n"
+     "  assignee_person_id INTEGER REFERENCES people(id),\n"
+     "  title TEXT NOT NULL,\n"
+     "  kind TEXT NOT NULL,\n"
+     "  amount_cents INTEGER,\n"               /* budget tasks: the approved amount */
+     "  state TEXT NOT NULL,\n"                /* open, done, cancelled */
+     "  due_at INTEGER,\n"
+     "  done_at INTEGER,\n"
+     "  note TEXT,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX task_force_tasks_force ON task_force_tasks(force_id);\n"
+     "CREATE INDEX task_force_tasks_assignee ON task_force_tasks(assignee_person_id, state);\n"
+     "CREATE TABLE task_force_events (\n"
+     "  id ID_PK,\n"
+     "  force_id INTEGER NOT NULL REFERENCES task_forces(id),\n"
+     "  at INTEGER NOT NULL,\n"
+     "  kind TEXT NOT NULL,\n"
+     "  actor TEXT NOT NULL,\n"
+     "  detail TEXT\n"
+     ");\n"
+     "CREATE INDEX task_force_events_force ON task_force_events(force_id, id);\n"},
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);

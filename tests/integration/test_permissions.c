@@ -47,6 +47,7 @@ typedef struct world {
     long long plant[2][5]; /* {shift} {roster} {equipment} {workorder} {bypass}: made on first use */
     long long alarm[2];            /* {alarm}: made on first use */
     long long permit[2], package[2]; /* {permit} {package}: made on first use */
+    long long force[2], incident[2]; /* {force} {incident}: made on first use */
     int n;
 } world;
 
@@ -287,6 +288,23 @@ static const tmpl tmpls[] = {
     {"POST", "/api/v1/certificates/import", "/api/v1/certificates/import?enterprise_id={ent}",
      "工号,证书类型,证书编号,有效期至\n", "text/csv"},
     {"GET", "/api/v1/permit-types", "/api/v1/permit-types", NULL, NULL},
+    /* Task forces: {force} a manual force of the in/out unit, {ftask} a fresh task of it, {incident} a
+     * minor incident */
+    {"GET", "/api/v1/task-forces", "/api/v1/task-forces", NULL, NULL},
+    {"POST", "/api/v1/task-forces", "/api/v1/task-forces", "{\"unit_id\":{unit},\"title\":\"专项{n}\"}", NULL},
+    {"GET", "/api/v1/task-forces/{id}", "/api/v1/task-forces/{force}", NULL, NULL},
+    {"POST", "/api/v1/task-forces/{id}/tasks", "/api/v1/task-forces/{force}/tasks", "{\"title\":\"任务{n}\"}", NULL},
+    {"POST", "/api/v1/task-force-tasks/{id}/actions/{action}", "/api/v1/task-force-tasks/{ftask}/actions/done",
+     "{\"note\":\"完成{n}\"}", NULL},
+    {"GET", "/api/v1/me/tasks", "/api/v1/me/tasks", NULL, NULL},
+    {"GET", "/api/v1/task-force-rules", "/api/v1/task-force-rules", NULL, NULL},
+    {"PUT", "/api/v1/task-force-rules", "/api/v1/task-force-rules",
+     "{\"items\":[{\"trigger\":\"major_hazard\",\"department_code\":\"safety\",\"task_title\":\"方案\","
+     "\"task_kind\":\"document\",\"due_hours\":24}]}", NULL},
+    {"GET", "/api/v1/incidents", "/api/v1/incidents", NULL, NULL},
+    {"POST", "/api/v1/incidents", "/api/v1/incidents",
+     "{\"unit_id\":{unit},\"title\":\"轻微烫伤{n}\",\"occurred_at\":\"{until0}\",\"severity\":\"minor\"}", NULL},
+    {"GET", "/api/v1/incidents/{id}", "/api/v1/incidents/{incident}", NULL, NULL},
     {"GET", "/api/v1/points/{id}/location", "/api/v1/points/{lpoint}/location", NULL, NULL},
     {"PUT", "/api/v1/points/{id}/location", "/api/v1/points/{point}/location", "{\"lat\":31.98,\"lon\":120.89}", NULL},
     {"GET", "/api/v1/permit-profiles", "/api/v1/permit-profiles", NULL, NULL},
@@ -814,6 +832,35 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
             } else {
                 snprintf(v, sizeof v, "%lld", w->permit[side]);
             }
+        } else if (!strcmp(key, "until0")) { /* a minute ago */
+            clock_format_rfc3339(((int64_t)time(NULL) - 60) * 1000, v, sizeof v);
+        } else if (!strcmp(key, "force")) {
+            if (!w->force[side]) {
+                snprintf(b, sizeof b, "{\"unit_id\":%lld,\"title\":\"专项组%d\"}", w->unit[side], ++w->n);
+                w->force[side] = post_id(w, "/api/v1/task-forces", b);
+            }
+            snprintf(v, sizeof v, "%lld", w->force[side]);
+        } else if (!strcmp(key, "ftask")) {
+            char fid[32], p[96];
+            expand(w, "{force}", side, c, fid, sizeof fid);
+            snprintf(p, sizeof p, "/api/v1/task-forces/%s/tasks", fid);
+            snprintf(b, sizeof b, "{\"title\":\"任务%d\"}", ++w->n);
+            json_t *r = NULL;
+            long st = ws_req(&w->s, "POST", p, w->root_tok, b, &r);
+            if (st != 201) fail_msg("setup POST %s -> %ld", p, st);
+            json_t *tasks = json_object_get(r, "tasks");
+            snprintf(v, sizeof v, "%lld", (long long)json_integer_value(
+                                              json_object_get(json_array_get(tasks, json_array_size(tasks) - 1), "id")));
+            json_decref(r);
+        } else if (!strcmp(key, "incident")) {
+            if (!w->incident[side]) {
+                char t0[40];
+                clock_format_rfc3339(((int64_t)time(NULL) - 60) * 1000, t0, sizeof t0);
+                snprintf(b, sizeof b, "{\"unit_id\":%lld,\"title\":\"事件%d\",\"occurred_at\":\"%s\","
+                         "\"severity\":\"minor\"}", w->unit[side], ++w->n, t0);
+                w->incident[side] = post_id(w, "/api/v1/incidents", b);
+            }
+            snprintf(v, sizeof v, "%lld", w->incident[side]);
         } else if (!strcmp(key, "lpoint")) {
             /* {point} with a location the root admin set */
             char pt[32], p[96];
