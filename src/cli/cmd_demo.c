@@ -16,6 +16,7 @@
 #include "hazard/hazard.h"
 #include "telemetry/series.h"
 #include "permit/permit.h"
+#include "taskforce/taskforce.h"
 #include "warn/warn.h"
 #include "org/org.h"
 
@@ -88,6 +89,8 @@ static ws_err seed(cli_opts *o, const char *accounts_path)
         if (!rc) rc = permit_open(&pc, &ps);
         if (!rc) rc = permit_demo_seed(ps, c, &ids);
         permit_close(ps);
+        /* the task forces the demo's major hazards, emergencies and an incident form */
+        if (!rc) rc = taskforce_demo_seed(c, &ids);
         warn_close(w);
         ws_err rc2 = series_close(s);
         if (!rc) rc = rc2;
