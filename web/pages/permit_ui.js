@@ -107,7 +107,8 @@ export function conflictList(conflicts) {
 // box: the explained error, then the rule that refused and every verdict.
 export function refusalNode(err) {
   const body = (err && err.body) || {};
-  const rep = body.verdicts;
+  // the check's report stands beside the error: {error, verdicts: [...], conflicts, ...}
+  const rep = Array.isArray(body.verdicts) ? body : null;
   return h('div', { class: 'pm-refusal', dataset: { field: (err && err.field) || '' } },
     errorNode(err, { labels: { conflict: t('pm.conflicts'), state: t('pm.f.state'), post: t('pm.f.post') } }),
     rep ? [verdictList(rep, err.field), conflictList(rep.conflicts)] : null);
