@@ -55,6 +55,7 @@ import * as permitsPage from './pages/permits.js';
 import * as permitPage from './pages/permit.js';
 import * as permitApplyPage from './pages/permit_apply.js';
 import * as permitPrintPage from './pages/permit_print.js';
+import * as taskForcesPage from './pages/taskforces.js';
 
 const routes = {
   '/login': { page: loginPage, public: true },
@@ -86,6 +87,10 @@ const routes = {
   '/permits/new': { page: permitApplyPage },
   '/permits/approvals': { page: { render: permitsPage.approvals } },
   '/permits/board': { page: { render: permitsPage.board } },
+  // Task forces and incidents (taskforce.read: every role in scope).
+  '/task-forces': { page: taskForcesPage, nav: 'nav.taskforces', work: true },
+  '/me/tasks': { page: { render: taskForcesPage.mine } },
+  '/incidents/new': { page: { render: taskForcesPage.incident } },
 };
 
 // Routes with ids in the path: [pattern, route]; the groups go to ctx.params.
@@ -99,6 +104,7 @@ const paramRoutes = [
   [/^\/permits\/(\d+)$/, { page: permitPage }],
   [/^\/permits\/(\d+)\/edit$/, { page: permitApplyPage }],
   [/^\/permits\/(\d+)\/print$/, { page: permitPrintPage }],
+  [/^\/task-forces\/(\d+)$/, { page: { render: taskForcesPage.detail } }],
 ];
 
 function matchRoute(path) {

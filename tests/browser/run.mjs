@@ -1002,6 +1002,8 @@ async function main() {
   await (await import('./inspections.mjs')).run({ test, assert, login, apiGet, missingStrings, noHorizontalScroll, BASE, ROOT, ART });
   // The alarm console and the trend charts (tests/browser/alarms.mjs).
   await (await import('./alarms.mjs')).run({ test, assert, login, loginAdmin, apiGet, missingStrings, BASE, ROOT, ART, RUN });
+  // Task forces: the demo's forces, a task done from the page, an incident forms its force (tests/browser/taskforces.mjs).
+  await (await import('./taskforces.mjs')).run({ test, assert, login, loginAdmin, apiGet, missingStrings, BASE, ROOT, ART, RUN });
   // Special-work permits: apply on a phone, approve, check in, gas suspension; board, print, queue (tests/browser/permits.mjs).
   await (await import('./permits.mjs')).run({ test, assert, login, loginAdmin, apiGet, missingStrings, noHorizontalScroll, BASE, ROOT, ART, RUN });
 

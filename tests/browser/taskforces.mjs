@@ -1,0 +1,67 @@
+// taskforces.mjs — browser tests of the task force pages (pages/taskforces.js,
+// issue 6 item 4), on the demo plant, whose 重大 hazard, 紧急 alarm and
+// serious incident formed their forces by themselves.
+//
+// 1. The admin opens /task-forces: the demo's forces are listed with their
+//    progress; the hazard force shows its members and tasks; an open task is
+//    done from the page (with an amount when it is the budget task) and the
+//    server agrees. (The refusal of a budget task without its amount is in
+//    tests/integration/test_taskforce.c.)
+// 2. An incident reported from /incidents/new as serious lands on its new
+//    force, which has tasks; /me/tasks loads; no string is missing, in
+//    Chinese or English.
+export async function run(hz) {
+  const { test, assert, loginAdmin, apiGet, missingStrings, BASE } = hz;
+
+  await test('task forces: the demo forces are listed; a task is done from the page and the server agrees', async (w) => {
+    const page = await loginAdmin(w);
+    await page.goto(BASE + '/task-forces');
+    await page.locator('#tf-list .tf-card').first().waitFor();
+    const forces = (await apiGet(page, '/task-forces?state=open')).body.items;
+    const hf = forces.find((f) => f.source_kind === 'hazard');
+    assert(hf, 'the demo has no task force of a major hazard');
+    await missingStrings(page);
+    await page.goto(BASE + '/task-forces/' + hf.id);
+    await page.locator('#tf-tasks .tf-task').first().waitFor();
+    assert(await page.locator('#tf-members li').count() >= 3, 'the force has fewer than three members');
+    const before = (await apiGet(page, '/task-forces/' + hf.id)).body;
+    const open = before.tasks.filter((x) => x.state === 'open');
+    assert(open.length >= 1, 'the demo force has no open task');
+    const task = open.find((x) => x.kind !== 'budget') || open[0];
+    const row = page.locator(`#tf-tasks .tf-task[data-id="${task.id}"]`);
+    await row.locator('.tf-note').fill('浏览器测试完成');
+    if (task.kind === 'budget') await row.locator('.tf-amount').fill('1000');
+    await row.locator('button[data-act=done]').click();
+    await page.locator(`#tf-tasks .tf-task-done[data-id="${task.id}"]`).waitFor();
+    const after = (await apiGet(page, '/task-forces/' + hf.id)).body;
+    assert(after.tasks.find((x) => x.id === task.id).state === 'done', 'the server does not have the task done');
+    await missingStrings(page);
+  });
+
+  await test('task forces: a serious incident reported from the page forms its force; my tasks; both languages', async (w) => {
+    const page = await loginAdmin(w, { viewport: { width: 390, height: 844 } });
+    await page.goto(BASE + '/incidents/new');
+    const form = page.locator('#tf-incident-form');
+    await form.waitFor();
+    const areas = (await apiGet(page, '/units?limit=200')).body.items.filter((u) => u.code === 'HDJX-S1-HC');
+    assert(areas.length === 1, 'the demo has no 合成车间');
+    await form.locator('select[name=unit_id]').selectOption(String(areas[0].id));
+    await form.locator('input[name=title]').fill('反应釜投料口物料喷溅，两人烫伤');
+    await form.locator('select[name=severity]').selectOption('serious');
+    await form.locator('input[name=injuries]').fill('2');
+    await form.locator('button[type=submit]').click();
+    await page.waitForURL(/\/task-forces\/\d+$/);
+    await page.locator('#tf-tasks .tf-task').first().waitFor();
+    const id = Number(page.url().split('/').pop());
+    const f = (await apiGet(page, '/task-forces/' + id)).body;
+    assert(f.source_kind === 'incident' && f.tasks.length >= 3, 'the incident force has no tasks');
+    await page.goto(BASE + '/me/tasks');
+    await page.locator('#tf-my-tasks').waitFor();
+    await missingStrings(page);
+    await page.evaluate(() => localStorage.setItem('ws_lang', 'en'));
+    await page.goto(BASE + '/task-forces/' + id);
+    await page.locator('#tf-tasks .tf-task').first().waitFor();
+    await missingStrings(page);
+    await page.evaluate(() => localStorage.removeItem('ws_lang'));
+  });
+}
