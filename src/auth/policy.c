@@ -144,6 +144,14 @@ static const rule rules[] = {
     {"taskforce.write", A | M | SO | DH, true, REL_NONE, NULL},
     {"taskforce.rules", A, false, REL_NONE, NULL},
     {"incident.write", ROLE_ALL & ~RG, true, REL_NONE, NULL},
+    /* Duty lists (岗位安全履职清单, src/duty): everyone in scope reads; admins,
+     * managers and safety officers define an enterprise's duties and read
+     * completion per person; a task is done by its own person (checked in
+     * src/duty/duty.c); the statutory duties of major hazard installations
+     * are install-wide: admins only, and never switched off. */
+    {"duty.read", ROLE_ALL, true, REL_NONE, NULL},
+    {"duty.write", A | M | SO, true, REL_NONE, NULL},
+    {"duty.statutory", A, false, REL_NONE, NULL},
     /* Notification channels (robot URLs and secrets) and the outbox: the
      * install's admins only. */
     {"notify.admin", A, false, REL_NONE, NULL},

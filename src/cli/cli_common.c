@@ -22,6 +22,7 @@
 #include "ledger/ledger.h"
 #include "permit/permit.h"
 #include "taskforce/taskforce.h"
+#include "duty/duty.h"
 #include "plant/plant.h"
 #include "warn/warn.h"
 #include "http/http.h"
@@ -78,6 +79,7 @@ ws_err cli_init_modules(const cli_opts *o)
     if ((rc = plant_init(ledger_tz_offset))) return rc;
     if ((rc = permit_init())) return rc;
     if ((rc = taskforce_init())) return rc;
+    if ((rc = duty_init())) return rc;
     taskforce_hook_workflow(); /* the hazard lifecycle's open_task_force effect */
     if ((rc = attach_init(o->data, NULL))) return rc;
     return WS_OK;

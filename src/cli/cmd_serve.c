@@ -25,6 +25,7 @@
 #include "http/http.h"
 #include "permit/permit.h"
 #include "taskforce/taskforce.h"
+#include "duty/duty.h"
 #include "warn/warn.h"
 
 ws_err cli_open_for_serve(const cli_opts *o, int pool, store **out)
@@ -98,6 +99,7 @@ static void timer_tick(store *db)
         log_info("deadline timer", "escalated", e, "overdue", m);
     }
     if (inspection_tick(c, clock_now_ms(), NULL, NULL)) log_warn("inspection timer failed", "detail", ws_err_message());
+    if (duty_tick(c, clock_now_ms(), NULL, NULL)) log_warn("duty timer failed", "detail", ws_err_message());
     store_release(c);
 }
 

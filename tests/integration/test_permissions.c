@@ -48,6 +48,7 @@ typedef struct world {
     long long alarm[2];            /* {alarm}: made on first use */
     long long permit[2], package[2]; /* {permit} {package}: made on first use */
     long long force[2], incident[2]; /* {force} {incident}: made on first use */
+    long long duty[2], dtask[2];     /* {duty} {dtask}: made on first use */
     int n;
 } world;
 
@@ -305,6 +306,16 @@ static const tmpl tmpls[] = {
     {"POST", "/api/v1/incidents", "/api/v1/incidents",
      "{\"unit_id\":{unit},\"title\":\"轻微烫伤{n}\",\"occurred_at\":\"{until0}\",\"severity\":\"minor\"}", NULL},
     {"GET", "/api/v1/incidents/{id}", "/api/v1/incidents/{incident}", NULL, NULL},
+    /* Duty lists: {duty} a duty of the in/out enterprise's post, {dtask} a task of it (for the
+     * person of {person}: none of the role accounts is that person, so done is refused to all) */
+    {"GET", "/api/v1/duties", "/api/v1/duties", NULL, NULL},
+    {"POST", "/api/v1/duties", "/api/v1/duties",
+     "{\"enterprise_id\":{ent},\"post_id\":{post},\"title\":\"检查{n}\",\"frequency\":\"weekly\"}", NULL},
+    {"PATCH", "/api/v1/duties/{id}", "/api/v1/duties/{duty}", "{\"title\":\"检查{n}\"}", NULL},
+    {"GET", "/api/v1/me/duties", "/api/v1/me/duties", NULL, NULL},
+    {"POST", "/api/v1/duty-tasks/{id}/actions/{action}", "/api/v1/duty-tasks/{dtask}/actions/done", "{}", NULL},
+    {"GET", "/api/v1/duty-completion", "/api/v1/duty-completion", NULL, NULL},
+    {"GET", "/api/v1/duty-tasks", "/api/v1/duty-tasks?person_id={person}", NULL, NULL},
     {"GET", "/api/v1/points/{id}/location", "/api/v1/points/{lpoint}/location", NULL, NULL},
     {"PUT", "/api/v1/points/{id}/location", "/api/v1/points/{point}/location", "{\"lat\":31.98,\"lon\":120.89}", NULL},
     {"GET", "/api/v1/permit-profiles", "/api/v1/permit-profiles", NULL, NULL},
@@ -832,6 +843,33 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
             } else {
                 snprintf(v, sizeof v, "%lld", w->permit[side]);
             }
+        } else if (!strcmp(key, "duty") || !strcmp(key, "dtask")) {
+            if (!w->duty[side]) {
+                /* the person of {person} holds {post}; the timer (1 s) makes the task */
+                char p[96];
+                snprintf(p, sizeof p, "/api/v1/people/%lld", w->person[side]);
+                snprintf(b, sizeof b, "{\"post_ids\":[%lld]}", w->post[side]);
+                long st = ws_req(&w->s, "PATCH", p, w->root_tok, b, NULL);
+                if (st != 200) fail_msg("setup PATCH %s -> %ld", p, st);
+                snprintf(b, sizeof b, "{\"enterprise_id\":%lld,\"post_id\":%lld,\"title\":\"周检%d\","
+                         "\"frequency\":\"daily\"}", w->ent[side], w->post[side], ++w->n);
+                w->duty[side] = post_id(w, "/api/v1/duties", b);
+            }
+            if (key[1] == 't' && !w->dtask[side]) {
+                char p[96];
+                snprintf(p, sizeof p, "/api/v1/duty-tasks?person_id=%lld", w->person[side]);
+                for (int i = 0; i < 100 && !w->dtask[side]; i++) {
+                    json_t *r = NULL;
+                    long st = ws_req(&w->s, "GET", p, w->root_tok, NULL, &r);
+                    if (st != 200) fail_msg("setup GET %s -> %ld", p, st);
+                    json_t *it = json_array_get(json_object_get(r, "items"), 0);
+                    if (it) w->dtask[side] = json_integer_value(json_object_get(it, "id"));
+                    json_decref(r);
+                    if (!w->dtask[side]) usleep(100000);
+                }
+                if (!w->dtask[side]) fail_msg("setup: no duty task was made within 10 s");
+            }
+            snprintf(v, sizeof v, "%lld", key[1] == 't' ? w->dtask[side] : w->duty[side]);
         } else if (!strcmp(key, "until0")) { /* a minute ago */
             clock_format_rfc3339(((int64_t)time(NULL) - 60) * 1000, v, sizeof v);
         } else if (!strcmp(key, "force")) {
