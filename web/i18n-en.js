@@ -1168,4 +1168,23 @@ export const en = {
   'tf.sev.major': 'Major',
   'tf.sev.critical': 'Critical',
   // ---- end of task forces ----
+  // ---- home: today ----
+  'home.today': "Today",
+  'home.duties': "My duties",
+  'home.tasks': "Task-force tasks",
+  'home.duties.none': "No duties due today",
+  'home.tasks.none': "No open task-force tasks",
+  'home.duty.due': "due {at}",
+  'home.duty.note': "What you found (optional)",
+  'home.duty.done': "Done",
+  'home.duty.done_ok': "Recorded",
+  'home.duty.open': "To do",
+  'home.duty.done_state': "Done",
+  'home.duty.missed': "Missed",
+  'home.freq.daily': "Daily",
+  'home.freq.weekly': "Weekly",
+  'home.freq.monthly': "Monthly",
+  'home.freq.quarterly': "Quarterly",
+  'home.freq.yearly': "Yearly",
+  // ---- end of home: today ----
 };

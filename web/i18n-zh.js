@@ -1173,4 +1173,23 @@ export const zh = {
   'tf.sev.major': '重大',
   'tf.sev.critical': '特别重大',
   // ---- end of task forces ----
+  // ---- home: today ----
+  'home.today': "今日待办",
+  'home.duties': "岗位履职",
+  'home.tasks': "专项组任务",
+  'home.duties.none': "今天没有待履行的职责",
+  'home.tasks.none': "没有待办的专项组任务",
+  'home.duty.due': "截止 {at}",
+  'home.duty.note': "履职情况（可选）",
+  'home.duty.done': "已履职",
+  'home.duty.done_ok': "已记录履职",
+  'home.duty.open': "待履职",
+  'home.duty.done_state': "已履职",
+  'home.duty.missed': "未履职",
+  'home.freq.daily': "每天",
+  'home.freq.weekly': "每周",
+  'home.freq.monthly': "每月",
+  'home.freq.quarterly': "每季度",
+  'home.freq.yearly': "每年",
+  // ---- end of home: today ----
 };

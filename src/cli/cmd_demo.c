@@ -17,6 +17,7 @@
 #include "telemetry/series.h"
 #include "permit/permit.h"
 #include "taskforce/taskforce.h"
+#include "duty/duty.h"
 #include "warn/warn.h"
 #include "org/org.h"
 
@@ -91,6 +92,8 @@ static ws_err seed(cli_opts *o, const char *accounts_path)
         permit_close(ps);
         /* the task forces the demo's major hazards, emergencies and an incident form */
         if (!rc) rc = taskforce_demo_seed(c, &ids);
+        /* duty lists of the demo's posts and today's duties */
+        if (!rc) rc = duty_demo_seed(c, ids.enterprise, clock_now_ms());
         warn_close(w);
         ws_err rc2 = series_close(s);
         if (!rc) rc = rc2;

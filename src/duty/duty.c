@@ -475,3 +475,34 @@ ws_err duty_tasks_of(store_conn *c, const char *scope_path, int64_t person_id, j
     store_finalize(st);
     return rc;
 }
+
+/* The demo: duties of the demo's posts (an operator's daily check, the
+ * electrician's monthly earthing test, the safety officer's weekly check of
+ * contractors, a workshop head's monthly inspection), and today's tasks. */
+ws_err duty_demo_seed(store_conn *c, int64_t enterprise_id, int64_t now)
+{
+    static const struct { const char *post, *title, *desc, *freq; } d[] = {
+        {"operator", "班前检查本岗位可燃/有毒气体检测器显示正常", "交接班时逐台核对显示值与状态灯，异常立即报告班长", "daily"},
+        {"electrician", "检查本区域机泵接地电阻", "用接地电阻测试仪逐台测量，记录数值（不大于 4 Ω）", "monthly"},
+        {"safety_officer", "核查承包商入场人员资质", "进场前核对特种作业证、安全教育记录与保险", "weekly"},
+        {"workshop_head", "组织车间综合安全检查", "按检查表组织一次车间级检查，发现的问题录入隐患", "monthly"},
+    };
+    static const audit_actor who = {"cli"};
+    const org_caller by = {&who, NULL};
+    ws_err rc = WS_OK;
+    for (size_t i = 0; !rc && i < sizeof d / sizeof d[0]; i++) {
+        org_post p;
+        rc = org_post_find(c, enterprise_id, d[i].post, &p);
+        if (rc == WS_ENOTFOUND) {
+            rc = WS_OK;
+            continue;
+        }
+        json_t *b = json_pack("{s:I, s:I, s:s, s:s, s:s}", "enterprise_id", (json_int_t)enterprise_id, "post_id",
+                              (json_int_t)p.id, "title", d[i].title, "description", d[i].desc, "frequency", d[i].freq);
+        int64_t id = 0;
+        if (!rc) rc = duty_create(c, &by, b, &id);
+        json_decref(b);
+    }
+    if (!rc) rc = duty_tick(c, now, NULL, NULL);
+    return rc;
+}

@@ -56,6 +56,9 @@ ws_err duty_tasks_of(store_conn *c, const char *scope_path, int64_t person_id, j
 /* Completion per person in scope since since_ms: tasks, done, missed, open. */
 ws_err duty_completion(store_conn *c, const char *scope_path, int64_t since_ms, json_t **items);
 
+/* The demo's duties of its posts, and today's tasks. */
+ws_err duty_demo_seed(store_conn *c, int64_t enterprise_id, int64_t now);
+
 /* The period of frequency containing local day (days since 1970-01-01):
  * key ("2026-11-29", "2026-W48", "2026-11", "2026-Q4", "2026") and the
  * local day after its end. -1 for an unknown frequency. */

@@ -10,8 +10,11 @@
 // 2. An incident reported from /incidents/new as serious lands on its new
 //    force, which has tasks; /me/tasks loads; no string is missing, in
 //    Chinese or English.
+// 3. The demo's operator (account worker, 冯超) sees today's duty of his post
+//    on the home page on a phone, marks it done with a note, and the server
+//    has it done.
 export async function run(hz) {
-  const { test, assert, loginAdmin, apiGet, missingStrings, BASE } = hz;
+  const { test, assert, login, loginAdmin, apiGet, missingStrings, BASE } = hz;
 
   await test('task forces: the demo forces are listed; a task is done from the page and the server agrees', async (w) => {
     const page = await loginAdmin(w);
@@ -63,5 +66,25 @@ export async function run(hz) {
     await page.locator('#tf-tasks .tf-task').first().waitFor();
     await missingStrings(page);
     await page.evaluate(() => localStorage.removeItem('ws_lang'));
+  });
+
+  await test('duties: the operator marks the duty of the day done from the home page on a phone', async (w) => {
+    const file = process.env.WS_DEMO_ACCOUNTS;
+    assert(file, 'WS_DEMO_ACCOUNTS is not set');
+    const fs = await import('node:fs');
+    const line = fs.readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith('worker '));
+    assert(line, 'the demo has no worker account');
+    const page = await w.newPage({ viewport: { width: 390, height: 844 } });
+    await login(page, 'worker', line.split(' ')[1]);
+    const duty = page.locator('#home-duties .tf-task-open').first();
+    await duty.waitFor();
+    const id = await duty.getAttribute('data-id');
+    await duty.locator('.tf-note').fill('检测器显示正常');
+    await duty.locator('button[data-act=done]').click();
+    await page.locator(`#home-duties .tf-task-done[data-id="${id}"]`).waitFor();
+    const mine = (await apiGet(page, '/me/duties')).body.items;
+    const d = mine.find((x) => String(x.id) === id);
+    assert(d && d.state === 'done' && d.note === '检测器显示正常', 'the server does not have the duty done with its note');
+    await missingStrings(page);
   });
 }

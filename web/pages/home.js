@@ -1,8 +1,10 @@
 // pages/home.js — who you are (username, person, roles in words), your scope
-// unit (name, kind, its path from the root as breadcrumbs) and the admin pages
-// your roles allow. Data: GET /api/v1/me.
+// unit (name, kind, its path from the root as breadcrumbs), today's duties and
+// task-force tasks (a person's account), and the admin pages your roles allow.
+// Data: GET /api/v1/me, /me/duties, /me/tasks.
+import { api } from '../api.js';
 import { t } from '../i18n.js';
-import { h, badge } from '../ui.js';
+import { h, badge, clear, errorNode, fmtTime, toast } from '../ui.js';
 import * as session from '../session.js';
 
 export async function render(main, ctx) {
@@ -38,10 +40,13 @@ export async function render(main, ctx) {
           h('span', { class: 'tile-desc' }, t('home.desc.' + l.path.split('/').pop())))))
       : h('p', { class: 'muted', id: 'home-no-admin' }, t('home.no_admin')));
 
+  const today = person ? h('section', { class: 'card', id: 'home-today' }, h('h2', null, t('home.today'))) : null;
   main.appendChild(h('div', { class: 'page' },
     h('div', { class: 'page-head' }, h('h1', null, t('home.hello', { name: (person && person.name) || m.username }))),
+    today,
     h('div', { class: 'grid-2' }, who, where),
     admin));
+  if (today) await fillToday(today);
 
   for (const c of await breadcrumbs(scope)) {
     crumbs.appendChild(h('li', null, c.kind ? h('span', { class: 'crumb-kind' }, session.kindName(c.kind)) : null, c.name));
@@ -60,4 +65,41 @@ async function breadcrumbs(scope) {
   }
   const depth = typeof scope.path === 'string' ? scope.path.split('/').filter(Boolean).length : 1;
   return depth > 1 ? [{ name: '…' }, self] : [self];
+}
+
+// Today's duties (岗位履职, done from here with a note) and open task-force
+// tasks of the signed-in person.
+async function fillToday(box) {
+  const list = h('ul', { class: 'tf-tasks', id: 'home-duties' });
+  const tasks = h('ul', { class: 'tf-tasks', id: 'home-tasks' });
+  box.append(h('h3', null, t('home.duties')), list, h('h3', null, t('home.tasks')), tasks);
+  const [d, f] = await Promise.all([api('GET', '/me/duties').catch(() => null), api('GET', '/me/tasks?state=open').catch(() => null)]);
+  const duties = (d && d.items) || [];
+  if (!duties.length) list.appendChild(h('li', { class: 'muted' }, t('home.duties.none')));
+  for (const x of duties) {
+    const li = h('li', { class: 'tf-task tf-task-' + x.state, dataset: { id: String(x.id) } },
+      h('strong', null, x.title), ' ', badge(t('home.freq.' + x.frequency)), ' ', badge(t('home.duty.' + (x.state === 'done' ? 'done_state' : x.state))),
+      h('div', { class: 'row-meta' }, x.installation ? x.installation + ' · ' : '', t('home.duty.due', { at: fmtTime(x.due_at) })));
+    if (x.state === 'open') {
+      const note = h('input', { name: 'note', class: 'tf-note', placeholder: t('home.duty.note') });
+      const err = h('div', { class: 'tf-err' });
+      li.append(h('div', { class: 'tf-task-actions' }, note,
+        h('button', { type: 'button', class: 'btn btn-small btn-primary', dataset: { act: 'done' }, onclick: async () => {
+          clear(err);
+          try {
+            await api('POST', `/duty-tasks/${x.id}/actions/done`, { note: note.value || undefined });
+            toast(t('home.duty.done_ok'));
+            li.className = 'tf-task tf-task-done';
+            li.querySelector('.tf-task-actions').remove();
+          } catch (e) { err.appendChild(errorNode(e)); }
+        } }, t('home.duty.done')), err));
+    }
+    list.appendChild(li);
+  }
+  const open = (f && f.items) || [];
+  if (!open.length) tasks.appendChild(h('li', { class: 'muted' }, t('home.tasks.none')));
+  for (const x of open) {
+    tasks.appendChild(h('li', { class: 'tf-task' }, h('a', { href: '/task-forces/' + x.force_id, 'data-link': '' }, x.title),
+      x.due_at ? h('div', { class: 'row-meta' }, t('home.duty.due', { at: fmtTime(x.due_at) })) : null));
+  }
 }
