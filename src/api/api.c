@@ -116,6 +116,7 @@ static void routes_build(void)
     add_routes(api_permit_routes, api_permit_nroutes);
     add_routes(api_taskforce_routes, api_taskforce_nroutes);
     add_routes(api_duty_routes, api_duty_nroutes);
+    add_routes(api_dashboard_routes, api_dashboard_nroutes);
 }
 
 const api_route *const *api_route_table(size_t *n)

@@ -136,6 +136,8 @@ extern const api_route api_taskforce_routes[];
 extern const size_t api_taskforce_nroutes;
 extern const api_route api_duty_routes[];
 extern const size_t api_duty_nroutes;
+extern const api_route api_dashboard_routes[];
+extern const size_t api_dashboard_nroutes;
 
 /* Global set-up: the store the API works on and the body cap. */
 typedef struct api_config {

@@ -152,6 +152,10 @@ static const rule rules[] = {
     {"duty.read", ROLE_ALL, true, REL_NONE, NULL},
     {"duty.write", A | M | SO, true, REL_NONE, NULL},
     {"duty.statutory", A, false, REL_NONE, NULL},
+    /* The collaboration dashboard and the committee's risk list: those who
+     * steer (admins, managers, safety officers, department heads) and the
+     * regulator, in their scope. */
+    {"dashboard.read", A | M | SO | DH | RG, true, REL_NONE, NULL},
     /* Notification channels (robot URLs and secrets) and the outbox: the
      * install's admins only. */
     {"notify.admin", A, false, REL_NONE, NULL},

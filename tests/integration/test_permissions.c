@@ -316,6 +316,8 @@ static const tmpl tmpls[] = {
     {"POST", "/api/v1/duty-tasks/{id}/actions/{action}", "/api/v1/duty-tasks/{dtask}/actions/done", "{}", NULL},
     {"GET", "/api/v1/duty-completion", "/api/v1/duty-completion", NULL, NULL},
     {"GET", "/api/v1/duty-tasks", "/api/v1/duty-tasks?person_id={person}", NULL, NULL},
+    {"GET", "/api/v1/dashboard/collaboration", "/api/v1/dashboard/collaboration", NULL, NULL},
+    {"GET", "/api/v1/dashboard/committee-list", "/api/v1/dashboard/committee-list", NULL, NULL},
     {"GET", "/api/v1/points/{id}/location", "/api/v1/points/{lpoint}/location", NULL, NULL},
     {"PUT", "/api/v1/points/{id}/location", "/api/v1/points/{point}/location", "{\"lat\":31.98,\"lon\":120.89}", NULL},
     {"GET", "/api/v1/permit-profiles", "/api/v1/permit-profiles", NULL, NULL},
