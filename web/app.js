@@ -56,6 +56,7 @@ import * as permitPage from './pages/permit.js';
 import * as permitApplyPage from './pages/permit_apply.js';
 import * as permitPrintPage from './pages/permit_print.js';
 import * as taskForcesPage from './pages/taskforces.js';
+import * as dashboardPage from './pages/dashboard.js';
 
 const routes = {
   '/login': { page: loginPage, public: true },
@@ -91,6 +92,8 @@ const routes = {
   '/task-forces': { page: taskForcesPage, nav: 'nav.taskforces', work: true },
   '/me/tasks': { page: { render: taskForcesPage.mine } },
   '/incidents/new': { page: { render: taskForcesPage.incident } },
+  // The collaboration dashboard (dashboard.read: those who steer, and the regulator).
+  '/dashboard': { page: dashboardPage, allow: session.can.dashboard, nav: 'nav.dashboard', work: true },
 };
 
 // Routes with ids in the path: [pattern, route]; the groups go to ctx.params.

@@ -46,6 +46,8 @@ export const can = {
   workflowWrite: () => has('admin'),
   // Readings in (reading.write: CSV history import) and the point register.
   pointWrite: () => has('admin', 'manager', 'safety_officer'),
+  // The collaboration dashboard (dashboard.read).
+  dashboard: () => has('admin', 'manager', 'safety_officer', 'dept_head', 'regulator'),
 };
 
 export function roleName(r) { return t('role.' + r, null, r); }

@@ -87,4 +87,16 @@ export async function run(hz) {
     assert(d && d.state === 'done' && d.note === '检测器显示正常', 'the server does not have the duty done with its note');
     await missingStrings(page);
   });
+
+  await test('dashboard: the collaboration figures and the committee list show what the API says', async (w) => {
+    const page = await loginAdmin(w);
+    await page.goto(BASE + '/dashboard');
+    await page.locator('#dash-committee').waitFor();
+    const api = (await apiGet(page, '/dashboard/committee-list')).body.items;
+    assert(api.length > 0, 'the demo has nothing on the committee list');
+    const rows = await page.locator('#dash-committee tbody tr').count();
+    assert(rows === api.length, `the page lists ${rows} items, the API ${api.length}`);
+    assert(await page.locator('#dash-committee tr[data-kind=task_force]').count() >= 1, 'no task force on the list');
+    await missingStrings(page);
+  });
 }
