@@ -7,6 +7,7 @@
  *   GET      /api/v1/me/tasks ?state=                  the caller's tasks
  *   GET/PUT  /api/v1/task-force-rules                  which department gets which task
  *   GET/POST /api/v1/incidents ?unit_id=               GET /api/v1/incidents/{id}
+ *   GET      /api/v1/drill-scenarios                   GET/POST /api/v1/drills   GET /api/v1/drills/{id}
  *
  * Permissions: taskforce.read, taskforce.write, taskforce.rules,
  * incident.write (src/auth/policy.c); a task's assignee closes it without
@@ -17,7 +18,10 @@
 
 #include "api/api.h"
 #include "core/json.h"
+#include "core/clock.h"
+#include "core/log.h"
 #include "taskforce/taskforce.h"
+#include "warn/warn.h"
 
 static org_caller caller(api_ctx *ctx, audit_actor *a, char *name, size_t cap)
 {
@@ -192,6 +196,57 @@ static ws_err incidents_get(api_ctx *ctx)
     return rc ? rc : api_reply_json(ctx, 200, o);
 }
 
+/* ------------------------------------------------------------------ drills */
+
+static ws_err scenarios_list(api_ctx *ctx)
+{
+    json_t *items = NULL;
+    ws_err rc = drill_scenarios_json(ctx->conn, &items);
+    return rc ? rc : api_reply_json(ctx, 200, json_pack("{s:o}", "items", items));
+}
+
+static ws_err drills_list(api_ctx *ctx)
+{
+    json_t *items = NULL;
+    ws_err rc = drill_list(ctx->conn, ctx->who.scope_path, &items);
+    return rc ? rc : api_reply_json(ctx, 200, json_pack("{s:o}", "items", items));
+}
+
+static ws_err drills_start(api_ctx *ctx)
+{
+    json_t *body = NULL;
+    ws_err rc = body_object(ctx, false, &body);
+    if (rc) return rc;
+    CALLER;
+    int64_t id = 0;
+    int level = 0;
+    char title[256] = "";
+    if (!json_is_integer(json_object_get(body, "unit_id"))) rc = ws_fail(WS_EINVAL, "unit_id", "unit_id is required");
+    if (!rc)
+        rc = drill_start(ctx->conn, &by, json_string_value(json_object_get(body, "scenario")),
+                         json_integer_value(json_object_get(body, "unit_id")), &id, &level, title, sizeof title);
+    int64_t unit = json_integer_value(json_object_get(body, "unit_id"));
+    json_decref(body);
+    if (rc) return rc;
+    /* played out as if real: the drill's alarm through the engine, paged and
+     * handled like any other, its title saying it is a drill */
+    if (level && api_warn() &&
+        warn_external_alarm(api_warn(), WARN_RULE_DRILL, id, unit, level, true, title, clock_now_ms()))
+        log_warn("drill alarm not raised", "detail", ws_err_message());
+    json_t *o = NULL;
+    rc = drill_json(ctx->conn, &ctx->who, id, WARN_RULE_DRILL, &o);
+    return rc ? rc : api_reply_json(ctx, 201, o);
+}
+
+static ws_err drills_get(api_ctx *ctx)
+{
+    int64_t id;
+    json_t *o = NULL;
+    ws_err rc = api_param_id(ctx, 0, &id);
+    if (!rc) rc = drill_json(ctx->conn, &ctx->who, id, WARN_RULE_DRILL, &o);
+    return rc ? rc : api_reply_json(ctx, 200, o);
+}
+
 #define R(m, p, fn, act, sum) {m, p, fn, API_AUTH, act, sum, "task forces", NULL, 0, 0}
 const api_route api_taskforce_routes[] = {
     R("GET", "/api/v1/task-forces", forces_list, "taskforce.read",
@@ -217,5 +272,14 @@ const api_route api_taskforce_routes[] = {
       "Report an incident {unit_id, title, description, occurred_at, severity minor|serious|major|critical, "
       "people_affected, injuries, fatalities}; serious and above form a task force at once"),
     R("GET", "/api/v1/incidents/{id}", incidents_get, "taskforce.read", "One incident, with its task force"),
+    R("GET", "/api/v1/drill-scenarios", scenarios_list, "taskforce.read",
+      "The collaboration stress test's scenarios (协同压力测试: 硫化氢泄漏, 罐区发现重大事故隐患, ...)"),
+    R("GET", "/api/v1/drills", drills_list, "taskforce.read", "Drills run in the caller's scope, newest first"),
+    R("POST", "/api/v1/drills", drills_start, "drill.run",
+      "Start a drill {scenario, unit_id}: a task force marked as a drill and, where the scenario says so, a "
+      "【演练】 alarm through the early-warning engine"),
+    R("GET", "/api/v1/drills/{id}", drills_get, "taskforce.read",
+      "A drill's report: the alarm's acknowledgement, each step's time by department and person, next to "
+      "the earlier drills of the scenario"),
 };
 const size_t api_taskforce_nroutes = sizeof api_taskforce_routes / sizeof api_taskforce_routes[0];

@@ -993,6 +993,41 @@ const store_migration store_migrations[] = {
      ");\n"
      "CREATE INDEX duty_tasks_person ON duty_tasks(person_id, state);\n"
      "CREATE INDEX duty_tasks_due ON duty_tasks(state, due_at);\n"},
+    {22, "drills: the collaboration stress test — scenarios as data and the drills run, each with its task force",
+     /* src/taskforce/drill.c. A drill plays a scenario out as if real: a task
+      * force marked as a drill (its rules are task_force_rules of trigger
+      * drill_<scenario>), and where the scenario says so a 紧急 alarm titled
+      * 【演练】 through the early-warning engine; its report is computed from
+      * the force's tasks and the alarm's handling. */
+     "CREATE TABLE drill_scenarios (\n"
+     "  key TEXT PRIMARY KEY,\n"
+     "  title TEXT NOT NULL,\n"
+     "  description TEXT NOT NULL,\n"
+     "  alarm_level INTEGER NOT NULL\n"       /* 0 none, 1..3 the drill alarm's level */
+     ");\n"
+     "INSERT INTO drill_scenarios (key, title, description, alarm_level) VALUES "
+     "('h2s_leak', '硫化氢泄漏', '装置区硫化氢泄漏，现场报警，一人疑似中毒：报警确认、警戒疏散、堵漏抢修、人员救护、事故报告。', 3), "
+     "('major_hazard', '罐区发现重大事故隐患', '巡检发现罐区紧急切断阀失效：评估与隔离、治理方案与资金、整改与验收。', 0);\n"
+     "INSERT INTO task_force_rules (trigger_kind, department_code, task_title, task_kind, due_hours, position) VALUES "
+     "('drill_h2s_leak', 'production', '确认报警并切断泄漏源、调整工艺', 'action', 1, 1), "
+     "('drill_h2s_leak', 'safety', '设置警戒区，组织人员疏散与清点', 'action', 1, 2), "
+     "('drill_h2s_leak', 'equipment', '佩戴空气呼吸器堵漏抢修', 'action', 2, 3), "
+     "('drill_h2s_leak', 'hr', '伤员救护与送医联络', 'action', 1, 4), "
+     "('drill_major_hazard', 'production', '评估并隔离受影响储罐', 'action', 4, 1), "
+     "('drill_major_hazard', 'safety', '编制重大隐患治理方案（五落实）', 'document', 24, 2), "
+     "('drill_major_hazard', 'equipment', '提出切断阀更换方案', 'document', 24, 3), "
+     "('drill_major_hazard', 'finance', '审批治理资金', 'budget', 24, 4);\n"
+     "CREATE TABLE drills (\n"
+     "  id ID_PK,\n"
+     "  scenario TEXT NOT NULL REFERENCES drill_scenarios(key),\n"
+     "  unit_id INTEGER NOT NULL REFERENCES units(id),\n"
+     "  force_id INTEGER REFERENCES task_forces(id),\n"
+     "  alarm_level INTEGER NOT NULL,\n"
+     "  started_at INTEGER NOT NULL,\n"
+     "  started_by TEXT NOT NULL,\n"
+     "  created_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX drills_scenario ON drills(scenario, id);\n"},
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);

@@ -96,3 +96,20 @@ const char Q_INCIDENT_LIST[] =
     "SELECT " INC_COLS " FROM incidents i JOIN units u ON u.id = i.unit_id WHERE u.path LIKE CAST($1 AS TEXT) || '%' "
     "AND (CAST($2 AS BIGINT) = 0 OR u.path LIKE (SELECT path FROM units WHERE id = $2) || '%') "
     "AND (CAST($3 AS BIGINT) = 0 OR i.id < $3) ORDER BY i.id DESC LIMIT $4";
+
+const char Q_DRILL_SCENARIO[] = "SELECT title, description, alarm_level FROM drill_scenarios WHERE key = $1";
+const char Q_DRILL_SCENARIOS[] = "SELECT key, title, description, alarm_level FROM drill_scenarios ORDER BY key";
+const char Q_DRILL_INSERT[] =
+    "INSERT INTO drills (scenario, unit_id, alarm_level, started_at, started_by, created_at) "
+    "VALUES ($1, $2, $3, $5, $4, $5) RETURNING id";
+const char Q_DRILL_SET_FORCE[] = "UPDATE drills SET force_id = $2 WHERE id = $1";
+#define DRILL_COLS                                                                                          \
+    "d.id, d.scenario, d.unit_id, d.force_id, d.alarm_level, d.started_at, d.started_by, u.path, s.title"
+#define DRILL_FROM " FROM drills d JOIN units u ON u.id = d.unit_id JOIN drill_scenarios s ON s.key = d.scenario "
+const char Q_DRILL_GET[] = "SELECT " DRILL_COLS DRILL_FROM "WHERE d.id = $1";
+const char Q_DRILL_LIST[] =
+    "SELECT " DRILL_COLS DRILL_FROM "WHERE u.path LIKE CAST($1 AS TEXT) || '%' "
+    "AND (CAST($2 AS TEXT) = '' OR d.scenario = $2) ORDER BY d.id DESC LIMIT $3";
+const char Q_DRILL_ALARM[] =
+    "SELECT a.raised_at, a.acked_at, p.name, a.state FROM alarms a LEFT JOIN people p ON p.id = a.acked_by_person_id "
+    "WHERE a.rule_id = $1 AND a.source_id = $2 ORDER BY a.id LIMIT 1";

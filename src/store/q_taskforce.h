@@ -51,4 +51,14 @@ extern const char Q_INCIDENT_INSERT[];  /* $1 unit, $2 title, $3 description, $4
 extern const char Q_INCIDENT_GET[];     /* $1 id -> incident row */
 extern const char Q_INCIDENT_LIST[];    /* $1 scope, $2 unit or 0, $3 cursor, $4 limit -> incident rows */
 
+/* Drills (migration 22) */
+extern const char Q_DRILL_SCENARIO[];   /* $1 key -> title, description, alarm_level */
+extern const char Q_DRILL_SCENARIOS[];  /* -> key, title, description, alarm_level */
+extern const char Q_DRILL_INSERT[];     /* $1 scenario, $2 unit, $3 alarm_level, $4 by, $5 now -> id */
+extern const char Q_DRILL_SET_FORCE[];  /* $1 id, $2 force */
+extern const char Q_DRILL_GET[];        /* $1 id -> id, scenario, unit_id, force_id, alarm_level, started_at, started_by,
+                                           unit path, scenario title */
+extern const char Q_DRILL_LIST[];       /* $1 scope, $2 scenario '' any, $3 limit -> drill rows as Q_DRILL_GET */
+extern const char Q_DRILL_ALARM[];      /* $1 rule, $2 drill id -> raised_at, acked_at, acked_by name, state */
+
 #endif

@@ -647,10 +647,10 @@ ws_err taskforce_rules_put(store_conn *c, const org_caller *by, const json_t *it
     json_array_foreach(items, i, r) {
         char f[48];
         const char *t = json_string_value(json_object_get(r, "trigger"));
-        bool ok = false;
+        bool ok = t && !strncmp(t, "drill_", 6) && strlen(t) < 48 && strspn(t, "abcdefghijklmnopqrstuvwxyz_") == strlen(t);
         for (int k = 0; t && triggers[k]; k++) ok |= !strcmp(t, triggers[k]);
         snprintf(f, sizeof f, "items[%zu].trigger", i);
-        if (!ok) return ws_fail(WS_EINVAL, f, "trigger is major_hazard, emergency_alarm, serious_incident or drill");
+        if (!ok) return ws_fail(WS_EINVAL, f, "trigger is major_hazard, emergency_alarm, serious_incident, drill or drill_<scenario>");
         const char *d = json_string_value(json_object_get(r, "department_code"));
         snprintf(f, sizeof f, "items[%zu].department_code", i);
         if (!d || !d[0] || strlen(d) > 31) return ws_fail(WS_EINVAL, f, "a department code");

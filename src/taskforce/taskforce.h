@@ -100,6 +100,21 @@ ws_err incident_json(store_conn *c, const auth_subject *s, int64_t id, json_t **
 ws_err incident_list(store_conn *c, const char *scope_path, int64_t unit_id, int limit, int64_t cursor,
                      json_t **items, int64_t *next);
 
+/* ------------------------------------------------------------------ drills */
+
+/* Start a drill of scenario at unit (permission drill.run): the drill row and
+ * its task force (marked a drill), in one transaction. *alarm_level (0 none)
+ * and title ("【演练】硫化氢泄漏：罐区") tell the caller which alarm to raise
+ * through the early-warning engine (source = the drill id). */
+ws_err drill_start(store_conn *c, const org_caller *by, const char *scenario, int64_t unit_id, int64_t *drill_id,
+                   int *alarm_level, char *title, size_t cap);
+/* A drill's report: the alarm's acknowledgement (alarm_rule: the engine's
+ * rule id of drill alarms), each step's time by department and person, the
+ * whole, and the earlier drills of the scenario (new reference). */
+ws_err drill_json(store_conn *c, const auth_subject *s, int64_t id, int64_t alarm_rule, json_t **out);
+ws_err drill_list(store_conn *c, const char *scope, json_t **items);
+ws_err drill_scenarios_json(store_conn *c, json_t **items);
+
 /* The demo: a force for the demo's major hazard with some tasks done. */
 ws_err taskforce_demo_seed(store_conn *c, const org_demo_ids *ids);
 

@@ -139,6 +139,7 @@ ws_err warn_point_latest(warn *w, int64_t point_id, warn_latest *out);
  * raised once per (rule, source) and cleared by the same call with on =
  * false, then persisted, streamed and paged like every other alarm. */
 #define WARN_RULE_PERMIT_GAS 104   /* source = permit id */
+#define WARN_RULE_DRILL 105        /* source = drill id (【演练】 alarms of the stress test) */
 ws_err warn_external_alarm(warn *w, int64_t rule_id, int64_t source_id, int64_t unit_id, int level,
                            bool on, const char *title, int64_t now);
 

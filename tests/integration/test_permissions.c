@@ -49,6 +49,7 @@ typedef struct world {
     long long permit[2], package[2]; /* {permit} {package}: made on first use */
     long long force[2], incident[2]; /* {force} {incident}: made on first use */
     long long duty[2], dtask[2];     /* {duty} {dtask}: made on first use */
+    long long drill[2];              /* {drill}: made on first use */
     int n;
 } world;
 
@@ -306,6 +307,10 @@ static const tmpl tmpls[] = {
     {"POST", "/api/v1/incidents", "/api/v1/incidents",
      "{\"unit_id\":{unit},\"title\":\"轻微烫伤{n}\",\"occurred_at\":\"{until0}\",\"severity\":\"minor\"}", NULL},
     {"GET", "/api/v1/incidents/{id}", "/api/v1/incidents/{incident}", NULL, NULL},
+    {"GET", "/api/v1/drill-scenarios", "/api/v1/drill-scenarios", NULL, NULL},
+    {"GET", "/api/v1/drills", "/api/v1/drills", NULL, NULL},
+    {"POST", "/api/v1/drills", "/api/v1/drills", "{\"scenario\":\"major_hazard\",\"unit_id\":{unit}}", NULL},
+    {"GET", "/api/v1/drills/{id}", "/api/v1/drills/{drill}", NULL, NULL},
     /* Duty lists: {duty} a duty of the in/out enterprise's post, {dtask} a task of it (for the
      * person of {person}: none of the role accounts is that person, so done is refused to all) */
     {"GET", "/api/v1/duties", "/api/v1/duties", NULL, NULL},
@@ -872,6 +877,12 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
                 if (!w->dtask[side]) fail_msg("setup: no duty task was made within 10 s");
             }
             snprintf(v, sizeof v, "%lld", key[1] == 't' ? w->dtask[side] : w->duty[side]);
+        } else if (!strcmp(key, "drill")) {
+            if (!w->drill[side]) {
+                snprintf(b, sizeof b, "{\"scenario\":\"major_hazard\",\"unit_id\":%lld}", w->unit[side]);
+                w->drill[side] = post_id(w, "/api/v1/drills", b);
+            }
+            snprintf(v, sizeof v, "%lld", w->drill[side]);
         } else if (!strcmp(key, "until0")) { /* a minute ago */
             clock_format_rfc3339(((int64_t)time(NULL) - 60) * 1000, v, sizeof v);
         } else if (!strcmp(key, "force")) {

@@ -209,6 +209,44 @@ static void run(const char *backend)
     assert_int_equal(ws_req(&t.s, "POST", "/api/v1/incidents", t.other, b, &r), 400);
     assert_string_equal(ws_err_field_of(r), "severity");
     json_decref(r);
+    /* a drill: played out as if real (a force marked as a drill, a 【演练】 紧急 alarm), measured, and
+     * set next to the earlier drill of the scenario */
+    long long drills[2] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        snprintf(b, sizeof b, "{\"scenario\":\"h2s_leak\",\"unit_id\":%lld}", t.area);
+        assert_int_equal(ws_req(&t.s, "POST", "/api/v1/drills", t.admin, b, &r), 201);
+        drills[k] = json_integer_value(json_object_get(r, "id"));
+        long long df = json_integer_value(json_object_get(r, "force_id"));
+        assert_true(json_is_object(json_object_get(r, "alarm")));
+        assert_int_equal(json_array_size(json_object_get(r, "steps")), 4);
+        assert_int_equal(json_array_size(json_object_get(r, "earlier")), (size_t)k);
+        json_decref(r);
+        snprintf(p, sizeof p, "/api/v1/task-forces/%lld", df);
+        assert_int_equal(ws_req(&t.s, "GET", p, t.admin, NULL, &r), 200);
+        assert_true(json_is_true(json_object_get(r, "drill")));
+        assert_non_null(strstr(json_string_value(json_object_get(r, "title")), "【演练】"));
+        json_array_foreach(json_object_get(r, "tasks"), i, x)
+            assert_int_equal(act(&t, t.admin, json_integer_value(json_object_get(x, "id")), "done", "{\"note\":\"演练完成\"}", NULL), 200);
+        json_decref(r);
+    }
+    assert_int_equal(ws_req(&t.s, "GET", "/api/v1/alarms?state=open&limit=200", t.admin, NULL, &r), 200);
+    int drill_alarms = 0;
+    json_array_foreach(json_object_get(r, "items"), i, x)
+        drill_alarms += strstr(json_string_value(json_object_get(x, "title")), "【演练】") != NULL;
+    assert_int_equal(drill_alarms, 2);
+    json_decref(r);
+    snprintf(p, sizeof p, "/api/v1/drills/%lld", drills[1]);
+    assert_int_equal(ws_req(&t.s, "GET", p, t.admin, NULL, &r), 200);
+    assert_string_equal(json_string_value(json_object_get(r, "state")), "closed");
+    assert_true(json_number_value(json_object_get(r, "total_seconds")) >= 0);
+    json_t *earlier = json_array_get(json_object_get(r, "earlier"), 0);
+    assert_int_equal(json_integer_value(json_object_get(earlier, "id")), drills[0]);
+    assert_string_equal(json_string_value(json_object_get(earlier, "state")), "closed");
+    json_decref(r);
+    snprintf(b, sizeof b, "{\"scenario\":\"volcano\",\"unit_id\":%lld}", t.area);
+    assert_int_equal(ws_req(&t.s, "POST", "/api/v1/drills", t.admin, b, &r), 400);
+    assert_string_equal(ws_err_field_of(r), "scenario");
+    json_decref(r);
     /* rules as data */
     assert_int_equal(ws_req(&t.s, "PUT", "/api/v1/task-force-rules", t.admin,
                             "{\"items\":[{\"trigger\":\"fire\",\"department_code\":\"safety\",\"task_title\":\"x\","
