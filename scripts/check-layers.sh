@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 rank() {
     case $1 in
         core) echo 0 ;; store) echo 1 ;; audit) echo 2 ;; auth) echo 3 ;;
+        patrol) echo 7 ;; # grid patrols (issue 6): uses hazard, risk, plant, notify
         org) echo 4 ;; hazard|warn) echo 6 ;; permit) echo 7 ;; api) echo 8 ;; http) echo 9 ;; cli) echo 10 ;; *) echo 5 ;;
     esac
 }
