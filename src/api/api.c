@@ -114,6 +114,7 @@ static void routes_build(void)
     add_routes(api_notify_routes, api_notify_nroutes);
     add_routes(api_alarmkpi_routes, api_alarmkpi_nroutes);
     add_routes(api_permit_routes, api_permit_nroutes);
+    add_routes(api_patrol_routes, api_patrol_nroutes); /* grid patrols (issue 6) */
 }
 
 const api_route *const *api_route_table(size_t *n)

@@ -132,6 +132,9 @@ extern const api_route api_alarmkpi_routes[];
 extern const size_t api_alarmkpi_nroutes;
 extern const api_route api_permit_routes[];
 extern const size_t api_permit_nroutes;
+/* Grid patrols (issue 6, src/patrol). */
+extern const api_route api_patrol_routes[];
+extern const size_t api_patrol_nroutes;
 
 /* Global set-up: the store the API works on and the body cap. */
 typedef struct api_config {

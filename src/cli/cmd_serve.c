@@ -22,6 +22,7 @@
 #include "hazard/hazard.h"
 #include "telemetry/series.h"
 #include "hazard/inspection.h"
+#include "patrol/patrol.h"
 #include "http/http.h"
 #include "permit/permit.h"
 #include "warn/warn.h"
@@ -97,6 +98,7 @@ static void timer_tick(store *db)
         log_info("deadline timer", "escalated", e, "overdue", m);
     }
     if (inspection_tick(c, clock_now_ms(), NULL, NULL)) log_warn("inspection timer failed", "detail", ws_err_message());
+    if (patrol_tick(c, clock_now_ms(), NULL, NULL)) log_warn("patrol timer failed", "detail", ws_err_message());
     store_release(c);
 }
 
