@@ -16,6 +16,7 @@
 #include "hazard/hazard.h"
 #include "telemetry/series.h"
 #include "permit/permit.h"
+#include "patrol/patrol.h"
 #include "warn/warn.h"
 #include "org/org.h"
 
@@ -87,6 +88,8 @@ static ws_err seed(cli_opts *o, const char *accounts_path)
         permit_config pc = {.db = db, .warn = w, .no_thread = true};
         if (!rc) rc = permit_open(&pc, &ps);
         if (!rc) rc = permit_demo_seed(ps, c, &ids);
+        /* grid patrols: points, templates, the rota, patrols in several states (issue 6) */
+        if (!rc) rc = patrol_demo_seed(c, &who, &ids, clock_now_ms());
         permit_close(ps);
         warn_close(w);
         ws_err rc2 = series_close(s);

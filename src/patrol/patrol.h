@@ -179,7 +179,7 @@ ws_err patrol_check(store_conn *c, const wf_actor *by, int64_t patrol_id,
 
 struct org_demo_ids;
 /* Points, templates, the rota and today's patrols in several states for
- * the demo plant, in the caller's transaction. */
+ * the demo plant; outside a transaction (each write is its own). */
 ws_err patrol_demo_seed(store_conn *c, const audit_actor *who, const struct org_demo_ids *ids,
                         int64_t now);
 
