@@ -27,6 +27,8 @@
 //                     (phone), /permits/approvals the approval queue, /permits/board
 //                     the board of active permits, /permits/{id} one permit with its
 //                     actions, /permits/{id}/edit fix a draft, /permits/{id}/print
+//   /patrol           today's grid patrols (phone, offline); /patrol/{id} one patrol,
+//                     /patrol/scan/{code} what a point's QR code opens
 import { api, setUnauthorizedHandler } from './api.js';
 import { t, lang, setLang, applyStatic } from './i18n.js';
 import { h, clear, toast, errorNode } from './ui.js';
@@ -57,6 +59,7 @@ import * as permitApplyPage from './pages/permit_apply.js';
 import * as permitPrintPage from './pages/permit_print.js';
 import * as taskForcesPage from './pages/taskforces.js';
 import * as dashboardPage from './pages/dashboard.js';
+import * as patrolPage from './pages/patrol.js';
 
 const routes = {
   '/login': { page: loginPage, public: true },
@@ -94,6 +97,8 @@ const routes = {
   '/incidents/new': { page: { render: taskForcesPage.incident } },
   // The collaboration dashboard (dashboard.read: those who steer, and the regulator).
   '/dashboard': { page: dashboardPage, allow: session.can.dashboard, nav: 'nav.dashboard', work: true },
+  // Grid patrols on a phone, also offline (patrol.read: every role in scope).
+  '/patrol': { page: patrolPage, nav: 'nav.patrol', work: true },
 };
 
 // Routes with ids in the path: [pattern, route]; the groups go to ctx.params.
@@ -108,6 +113,8 @@ const paramRoutes = [
   [/^\/permits\/(\d+)\/edit$/, { page: permitApplyPage }],
   [/^\/permits\/(\d+)\/print$/, { page: permitPrintPage }],
   [/^\/task-forces\/(\d+)$/, { page: { render: taskForcesPage.detail } }],
+  [/^\/patrol\/(\d+)$/, { page: { render: patrolPage.detail } }],
+  [/^\/patrol\/scan\/([A-Za-z0-9_-]{1,32})$/, { page: { render: patrolPage.scan } }],
 ];
 
 function matchRoute(path) {
@@ -211,6 +218,7 @@ function drawShell() {
 async function logout() {
   try { await api('POST', '/auth/logout', {}, { noRedirect: true }); } catch (e) { /* ended anyway */ }
   session.forget();
+  if (navigator.serviceWorker && navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage({ type: 'clear' });
   go('/login', true);
 }
 
@@ -236,6 +244,18 @@ function boot() {
     go('/login?next=' + encodeURIComponent(location.pathname), true);
   });
   render();
+  registerWorker();
+}
+
+// The service worker keeps the app shell for the offline pages (web/sw.js);
+// once it runs, it is told every asset this page loaded so that all modules
+// are kept. Secure contexts only (HTTPS, or loopback).
+function registerWorker() {
+  if (!('serviceWorker' in navigator) || !window.isSecureContext) return;
+  navigator.serviceWorker.register('/sw.js').then(() => navigator.serviceWorker.ready).then((reg) => {
+    const urls = performance.getEntriesByType('resource').map((e) => e.name).concat([location.origin + '/index.html']);
+    if (reg.active) reg.active.postMessage({ type: 'cache', urls });
+  }).catch(() => { /* no offline shell: the pages still work online */ });
 }
 
 boot();

@@ -117,6 +117,7 @@ static void routes_build(void)
     add_routes(api_taskforce_routes, api_taskforce_nroutes);
     add_routes(api_duty_routes, api_duty_nroutes);
     add_routes(api_dashboard_routes, api_dashboard_nroutes);
+    add_routes(api_patrol_routes, api_patrol_nroutes); /* grid patrols (issue 6) */
 }
 
 const api_route *const *api_route_table(size_t *n)

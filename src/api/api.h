@@ -138,6 +138,9 @@ extern const api_route api_duty_routes[];
 extern const size_t api_duty_nroutes;
 extern const api_route api_dashboard_routes[];
 extern const size_t api_dashboard_nroutes;
+/* Grid patrols (issue 6, src/patrol). */
+extern const api_route api_patrol_routes[];
+extern const size_t api_patrol_nroutes;
 
 /* Global set-up: the store the API works on and the body cap. */
 typedef struct api_config {

@@ -159,6 +159,14 @@ static const rule rules[] = {
      * steer (admins, managers, safety officers, department heads) and the
      * regulator, in their scope. */
     {"dashboard.read", A | M | SO | DH | RG, true, REL_NONE, NULL},
+    /* Grid patrols (网格巡查, src/patrol): everyone in scope reads; all but
+     * regulators record a check (then the code asks for the assignee, the
+     * grid's leader or members, unless admin, manager or safety officer);
+     * admins, managers and safety officers keep points, templates and the
+     * cross-supervision rota. */
+    {"patrol.read", ROLE_ALL, true, REL_NONE, NULL},
+    {"patrol.do", ROLE_ALL & ~RG, true, REL_NONE, NULL},
+    {"patrol.admin", A | M | SO, true, REL_NONE, NULL},
     /* Notification channels (robot URLs and secrets) and the outbox: the
      * install's admins only. */
     {"notify.admin", A, false, REL_NONE, NULL},

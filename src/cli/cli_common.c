@@ -23,6 +23,7 @@
 #include "permit/permit.h"
 #include "taskforce/taskforce.h"
 #include "duty/duty.h"
+#include "patrol/patrol.h"
 #include "plant/plant.h"
 #include "warn/warn.h"
 #include "http/http.h"
@@ -81,6 +82,7 @@ ws_err cli_init_modules(const cli_opts *o)
     if ((rc = taskforce_init())) return rc;
     if ((rc = duty_init())) return rc;
     taskforce_hook_workflow(); /* the hazard lifecycle's open_task_force effect */
+    if ((rc = patrol_init())) return rc;
     if ((rc = attach_init(o->data, NULL))) return rc;
     return WS_OK;
 }

@@ -18,6 +18,7 @@
 #include "permit/permit.h"
 #include "taskforce/taskforce.h"
 #include "duty/duty.h"
+#include "patrol/patrol.h"
 #include "warn/warn.h"
 #include "org/org.h"
 
@@ -89,6 +90,8 @@ static ws_err seed(cli_opts *o, const char *accounts_path)
         permit_config pc = {.db = db, .warn = w, .no_thread = true};
         if (!rc) rc = permit_open(&pc, &ps);
         if (!rc) rc = permit_demo_seed(ps, c, &ids);
+        /* grid patrols: points, templates, the rota, patrols in several states (issue 6) */
+        if (!rc) rc = patrol_demo_seed(c, &who, &ids, clock_now_ms());
         permit_close(ps);
         /* the task forces the demo's major hazards, emergencies and an incident form */
         if (!rc) rc = taskforce_demo_seed(c, &ids);

@@ -22,6 +22,7 @@
 #include "hazard/hazard.h"
 #include "telemetry/series.h"
 #include "hazard/inspection.h"
+#include "patrol/patrol.h"
 #include "http/http.h"
 #include "permit/permit.h"
 #include "taskforce/taskforce.h"
@@ -100,6 +101,7 @@ static void timer_tick(store *db)
     }
     if (inspection_tick(c, clock_now_ms(), NULL, NULL)) log_warn("inspection timer failed", "detail", ws_err_message());
     if (duty_tick(c, clock_now_ms(), NULL, NULL)) log_warn("duty timer failed", "detail", ws_err_message());
+    if (patrol_tick(c, clock_now_ms(), NULL, NULL)) log_warn("patrol timer failed", "detail", ws_err_message());
     store_release(c);
 }
 

@@ -844,6 +844,108 @@ const store_migration store_migrations[] = {
      ");\n"
      "CREATE INDEX point_locations_lat ON point_locations(lat);\n"
      "INSERT INTO permit_params (name, value) VALUES ('gas_radius_m', '15');\n"},
+    {19, "grid patrols: points with QR codes, checklist templates, the cross-supervision rota, daily patrols, their stops and one-time scan nonces",
+     /* src/patrol (docs/internals/patrol.md). A patrol point is a place in a
+      * grid with a printed QR code naming it (/patrol/scan/<code>). */
+     "CREATE TABLE patrol_templates (\n"
+     "  id ID_PK,\n"
+     "  enterprise_id INTEGER NOT NULL REFERENCES units(id),\n"
+     "  name TEXT NOT NULL,\n"
+     "  items TEXT NOT NULL,\n"               /* JSON array of check items */
+     "  active INTEGER NOT NULL,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE TABLE patrol_points (\n"
+     "  id ID_PK,\n"
+     "  grid_unit_id INTEGER NOT NULL REFERENCES units(id),\n"
+     "  code TEXT NOT NULL UNIQUE,\n"
+     "  name TEXT NOT NULL,\n"
+     "  seq INTEGER NOT NULL,\n"
+     "  template_id INTEGER REFERENCES patrol_templates(id),\n"
+     "  risk_object_id INTEGER REFERENCES risk_objects(id),\n"
+     "  lat REAL,\n"
+     "  lon REAL,\n"
+     "  radius_m REAL,\n"
+     "  photo_required INTEGER NOT NULL,\n"
+     "  active INTEGER NOT NULL,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX patrol_points_grid ON patrol_points(grid_unit_id, seq);\n"
+     /* 交叉监督: the leader of inspector_grid inspects target_grid on the
+      * weekdays of the mask (bit 0 Monday .. bit 6 Sunday) with a template. */
+     "CREATE TABLE patrol_rota (\n"
+     "  id ID_PK,\n"
+     "  inspector_grid_id INTEGER NOT NULL REFERENCES units(id),\n"
+     "  target_grid_id INTEGER NOT NULL REFERENCES units(id),\n"
+     "  template_id INTEGER NOT NULL REFERENCES patrol_templates(id),\n"
+     "  weekdays INTEGER NOT NULL,\n"
+     "  active INTEGER NOT NULL,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX patrol_rota_target ON patrol_rota(target_grid_id);\n"
+     /* One patrol per grid, patrol day (local, from the first shift's start)
+      * and slot ('own', or 'rota:<id>' for a cross-supervision patrol). */
+     "CREATE TABLE patrols (\n"
+     "  id ID_PK,\n"
+     "  kind TEXT NOT NULL,\n"                /* own, cross */
+     "  grid_unit_id INTEGER NOT NULL REFERENCES units(id),\n"
+     "  rota_id INTEGER REFERENCES patrol_rota(id),\n"
+     "  slot TEXT NOT NULL,\n"
+     "  day TEXT NOT NULL,\n"                 /* YYYY-MM-DD, the patrol day */
+     "  window_start INTEGER NOT NULL,\n"
+     "  window_end INTEGER NOT NULL,\n"
+     "  assignee_person_id INTEGER REFERENCES people(id),\n"
+     "  state TEXT NOT NULL,\n"               /* pending, in_progress, done, missed */
+     "  started_at INTEGER,\n"
+     "  done_at INTEGER,\n"
+     "  escalated_at INTEGER,\n"
+     "  escalated_to TEXT,\n"                 /* JSON: whom the missed patrol was escalated to */
+     "  created_at INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL,\n"
+     "  UNIQUE (grid_unit_id, day, slot)\n"
+     ");\n"
+     "CREATE INDEX patrols_state ON patrols(state, window_end);\n"
+     "CREATE INDEX patrols_assignee ON patrols(assignee_person_id, day);\n"
+     "CREATE TABLE patrol_stops (\n"
+     "  id ID_PK,\n"
+     "  patrol_id INTEGER NOT NULL REFERENCES patrols(id),\n"
+     "  point_id INTEGER NOT NULL REFERENCES patrol_points(id),\n"
+     "  seq INTEGER NOT NULL,\n"
+     "  items TEXT NOT NULL,\n"               /* JSON [{text, measure_id, event_id}] */
+     "  state TEXT NOT NULL,\n"               /* pending, done */
+     "  results TEXT,\n"
+     "  hazard_ids TEXT,\n"
+     "  proof TEXT,\n"                        /* JSON: what was and was not proved */
+     "  done_by_person_id INTEGER,\n"
+     "  done_by TEXT,\n"
+     "  checked_at INTEGER,\n"                /* the time of the check (server's or phone's) */
+     "  client_time INTEGER,\n"               /* the phone's clock, when it sent one */
+     "  received_at INTEGER,\n"               /* the server's clock on arrival */
+     "  phone_time INTEGER NOT NULL,\n"       /* 1: checked_at comes from the phone only */
+     "  UNIQUE (patrol_id, point_id)\n"
+     ");\n"
+     /* Not audited (tokens, like sessions): their use is in the stop's proof. */
+     "CREATE TABLE patrol_nonces (\n"
+     "  id ID_PK,\n"
+     "  hash TEXT NOT NULL UNIQUE,\n"         /* hex SHA-256 of the nonce */
+     "  patrol_id INTEGER NOT NULL REFERENCES patrols(id),\n"
+     "  point_id INTEGER NOT NULL REFERENCES patrol_points(id),\n"
+     "  kind TEXT NOT NULL,\n"                /* scan (short), offline (fetched at start) */
+     "  issued_at INTEGER NOT NULL,\n"
+     "  expires_at INTEGER NOT NULL,\n"
+     "  used_at INTEGER,\n"
+     "  issued_to INTEGER\n"                  /* account id */
+     ");\n"
+     "CREATE INDEX patrol_nonces_patrol ON patrol_nonces(patrol_id);\n"
+     "CREATE TABLE patrol_hazards (\n"
+     "  hazard_id INTEGER PRIMARY KEY REFERENCES hazards(id),\n"
+     "  patrol_id INTEGER NOT NULL REFERENCES patrols(id),\n"
+     "  stop_id INTEGER NOT NULL REFERENCES patrol_stops(id)\n"
+     ");\n"
+     "CREATE INDEX patrol_hazards_patrol ON patrol_hazards(patrol_id);\n"},
     {20, "task forces: incidents, the departments each trigger needs (data), forces with members, tasks, links and their timeline",
      /* src/taskforce (docs/internals/taskforce.md). A force opens once per
       * source (UNIQUE source_kind, source_id): a 重大 hidden danger, a 紧急

@@ -1006,6 +1006,8 @@ async function main() {
   await (await import('./taskforces.mjs')).run({ test, assert, login, loginAdmin, apiGet, missingStrings, BASE, ROOT, ART, RUN });
   // Special-work permits: apply on a phone, approve, check in, gas suspension; board, print, queue (tests/browser/permits.mjs).
   await (await import('./permits.mjs')).run({ test, assert, login, loginAdmin, apiGet, missingStrings, noHorizontalScroll, BASE, ROOT, ART, RUN });
+  // Grid patrol on a phone, offline then synced (tests/browser/patrol.mjs).
+  await (await import('./patrol.mjs')).run({ test, assert, login, apiGet, missingStrings, noHorizontalScroll, BASE, ROOT, ART });
 
   await browser.close();
   const passed = results.filter(Boolean).length;

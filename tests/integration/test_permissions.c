@@ -50,6 +50,9 @@ typedef struct world {
     long long force[2], incident[2]; /* {force} {incident}: made on first use */
     long long duty[2], dtask[2];     /* {duty} {dtask}: made on first use */
     long long drill[2];              /* {drill}: made on first use */
+    /* Grid patrols: {grid} {ppoint} {patrol} {ptpl} {phazard}, made on first use;
+     * {fpatrol} a fresh grid, point and its patrol, {fppoint} that fresh point. */
+    long long pgrid[2], ppoint[2], patrol[2], ptpl[2], phazard[2], fppoint[2];
     int n;
 } world;
 
@@ -335,6 +338,23 @@ static const tmpl tmpls[] = {
     {"PUT", "/api/v1/permit-conflicts", "/api/v1/permit-conflicts",
      "{\"items\":[{\"type_a\":\"hot_work\",\"type_b\":\"confined_space\",\"verdict\":\"refuse\",\"note\":\"n\"}]}", NULL},
     {"GET", "/api/v1/permit-report", "/api/v1/permit-report?from={pstart}&to={pend}", NULL, NULL},
+    /* Grid patrols (issue 6, src/patrol). */
+    {"GET", "/api/v1/patrols", "/api/v1/patrols?mine=1", NULL, NULL},
+    {"GET", "/api/v1/patrols/{id}", "/api/v1/patrols/{patrol}", NULL, NULL},
+    {"POST", "/api/v1/patrols/{id}/actions/start", "/api/v1/patrols/{patrol}/actions/start", "{}", NULL},
+    {"POST", "/api/v1/patrols/{id}/nonces", "/api/v1/patrols/{patrol}/nonces", "{\"point_id\":{ppoint}}", NULL},
+    {"POST", "/api/v1/patrols/{id}/actions/check", "/api/v1/patrols/{fpatrol}/actions/check",
+     "{\"point_id\":{fppoint},\"offline\":true,\"client_time\":\"{pnow}\",\"items\":[{\"ok\":true}]}", NULL},
+    {"GET", "/api/v1/patrol-points", "/api/v1/patrol-points?limit=5", NULL, NULL},
+    {"POST", "/api/v1/patrol-points", "/api/v1/patrol-points",
+     "{\"grid_unit_id\":{grid},\"code\":\"PP{n}\",\"name\":\"巡查点{n}\",\"lat\":31.98,\"lon\":120.89}", NULL},
+    {"GET", "/api/v1/patrol-points/{id}/qr.svg", "/api/v1/patrol-points/{ppoint}/qr.svg", NULL, NULL},
+    {"GET", "/api/v1/patrol-templates", "/api/v1/patrol-templates", NULL, NULL},
+    {"POST", "/api/v1/patrol-templates", "/api/v1/patrol-templates",
+     "{\"enterprise_id\":{ent},\"name\":\"模板{n}\",\"items\":[\"消防器材完好\"]}", NULL},
+    {"GET", "/api/v1/patrol-rota", "/api/v1/patrol-rota", NULL, NULL},
+    {"PUT", "/api/v1/patrol-rota", "/api/v1/patrol-rota", "{\"unit_id\":{unit},\"items\":[]}", NULL},
+    {"GET", "/api/v1/hazards/{id}/patrol", "/api/v1/hazards/{phazard}/patrol", NULL, NULL},
     {"GET", "/api/v1/attachments/{id}", "/api/v1/attachments/{attach}", NULL, NULL},
     {"GET", "/api/v1/attachments/{id}/thumb", "/api/v1/attachments/{attach}/thumb", NULL, NULL},
 };
@@ -679,6 +699,90 @@ static bool plant_ref(world *w, const char *key, int side, int c, char *v, size_
     return true;
 }
 
+/* The patrol placeholders into v; false for other keys. A grid under the
+ * side's unit with one point; the server's timer (--tick-seconds 1) makes
+ * its patrol, waited for here. Made by the root admin. */
+static long long patrol_wait(world *w, long long grid)
+{
+    char p[96];
+    snprintf(p, sizeof p, "/api/v1/patrols?unit_id=%lld", grid);
+    for (int i = 0; i < 100; i++) {
+        json_t *r = NULL;
+        long st = ws_req(&w->s, "GET", p, w->root_tok, NULL, &r);
+        long long id = json_integer_value(json_object_get(json_array_get(json_object_get(r, "items"), 0), "id"));
+        json_decref(r);
+        if (st == 200 && id) return id;
+        usleep(100000);
+    }
+    fail_msg("no patrol made for grid %lld within 10 s", grid);
+    return 0;
+}
+
+static bool patrol_ref(world *w, const char *key, int side, char *v, size_t cap)
+{
+    char b[512];
+    if (!strcmp(key, "pnow")) {
+        clock_format_rfc3339((int64_t)time(NULL) * 1000 - 1000, v, cap);
+        return true;
+    }
+    bool fresh = !strcmp(key, "fpatrol");
+    if (strcmp(key, "grid") && strcmp(key, "ppoint") && strcmp(key, "patrol") && strcmp(key, "ptpl") &&
+        strcmp(key, "phazard") && strcmp(key, "fppoint") && !fresh)
+        return false;
+    if (!strcmp(key, "fppoint")) {
+        snprintf(v, cap, "%lld", w->fppoint[side]);
+        return true;
+    }
+    if (!strcmp(key, "ptpl")) {
+        if (!w->ptpl[side]) {
+            snprintf(b, sizeof b, "{\"enterprise_id\":%lld,\"name\":\"日常巡查\",\"items\":[\"消防器材完好\"]}",
+                     w->ent[side]);
+            w->ptpl[side] = post_id(w, "/api/v1/patrol-templates", b);
+        }
+        snprintf(v, cap, "%lld", w->ptpl[side]);
+        return true;
+    }
+    long long grid = fresh ? 0 : w->pgrid[side];
+    if (!grid) {
+        int k = ++w->n;
+        snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"grid\",\"code\":\"PG%d\",\"name\":\"网格%d\"}",
+                 w->unit[side], k, k);
+        grid = post_id(w, "/api/v1/units", b);
+        snprintf(b, sizeof b, "{\"grid_unit_id\":%lld,\"code\":\"PQ%d\",\"name\":\"巡查点\"}", grid, ++w->n);
+        long long pt = post_id(w, "/api/v1/patrol-points", b);
+        if (fresh) {
+            w->fppoint[side] = pt;
+            snprintf(v, cap, "%lld", patrol_wait(w, grid));
+            return true;
+        }
+        w->pgrid[side] = grid;
+        w->ppoint[side] = pt;
+    }
+    if (!strcmp(key, "grid")) snprintf(v, cap, "%lld", grid);
+    else if (!strcmp(key, "ppoint")) snprintf(v, cap, "%lld", w->ppoint[side]);
+    else if (!strcmp(key, "patrol")) {
+        if (!w->patrol[side]) w->patrol[side] = patrol_wait(w, grid);
+        snprintf(v, cap, "%lld", w->patrol[side]);
+    } else { /* phazard: a failed item of a fresh patrol, recorded by the root admin */
+        if (!w->phazard[side]) {
+            char pid[32], now[40], p[96];
+            patrol_ref(w, "fpatrol", side, pid, sizeof pid);
+            patrol_ref(w, "pnow", side, now, sizeof now);
+            snprintf(p, sizeof p, "/api/v1/patrols/%s/actions/check", pid);
+            snprintf(b, sizeof b, "{\"point_id\":%lld,\"offline\":true,\"client_time\":\"%s\","
+                     "\"items\":[{\"ok\":false,\"note\":\"漏液\"}]}", w->fppoint[side], now);
+            json_t *r = NULL;
+            long st = ws_req(&w->s, "POST", p, w->root_tok, b, &r);
+            json_t *stop = json_array_get(json_object_get(r, "stops"), 0);
+            w->phazard[side] = json_integer_value(json_array_get(json_object_get(stop, "hazard_ids"), 0));
+            json_decref(r);
+            if (st != 200 || !w->phazard[side]) fail_msg("setup patrol hazard -> %ld", st);
+        }
+        snprintf(v, cap, "%lld", w->phazard[side]);
+    }
+    return true;
+}
+
 /* Expand a template for side (0 in, 1 out) and column c. */
 static void expand(world *w, const char *t, int side, int c, char *out, size_t cap)
 {
@@ -932,6 +1036,7 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
             snprintf(b, sizeof b, "{\"person_id\":%lld,\"type\":\"welding_cutting\",\"number\":\"W%d\","
                      "\"expires_at\":\"%s\"}", w->person[side], ++w->n, t1);
             snprintf(v, sizeof v, "%lld", post_id(w, "/api/v1/certificates", b));
+        } else if (patrol_ref(w, key, side, v, sizeof v)) {
         } else if (plant_ref(w, key, side, c, v, sizeof v)) {
         } else fail_msg("unknown placeholder {%s}", key);
         put(out, cap, &n, v);

@@ -6,11 +6,15 @@
 // taken with the camera (uploaded one by one to /attachments before the
 // report is sent, thumbnails shown), and an optional grade. POST /hazards;
 // on success the hazard's page opens. Errors show next to their field.
+// Without a signal (and without photos, which need the network) the report
+// is queued in IndexedDB (offline.js) with the phone's time as found_at and
+// sent when the network is back.
 import { api, listAll } from '../api.js';
 import { t } from '../i18n.js';
 import { h, field, input, select, formError, clearErrors, showError, busy, toast, pageHead } from '../ui.js';
 import * as session from '../session.js';
 import { photoField } from './hazard_ui.js';
+import * as offline from '../offline.js';
 
 export async function render(main, ctx) {
   const me = session.me();
@@ -102,11 +106,22 @@ export async function render(main, ctx) {
     if (ids.length) body.photo_ids = ids;
     if (gradeSel.value) body.grade = gradeSel.value;
     busy(form, async () => {
+      // Offline (issue 6 item 2): queue it with the phone's time as found_at;
+      // offline.js sends it when the signal is back.
+      const queue = async () => {
+        body.found_at = new Date().toISOString();
+        body.description = (body.description ? body.description + '\n' : '') + '（离线记录，发现时间来自手机）';
+        await offline.enqueue({ kind: 'hazard', path: '/hazards', body, label: body.title });
+        toast(t(ids.length ? 'hz.offline.photos' : 'hz.offline.queued'), 'ok');
+        ctx.go('/hazards');
+      };
+      if (!offline.isOnline() && !ids.length) return queue();
       try {
         const hz = await api('POST', '/hazards', body);
         toast(t('hz.report.done', { code: hz.code || '#' + hz.id }), 'ok');
         ctx.go('/hazards/' + hz.id);
       } catch (e) {
+        if (e.status === 0 && !ids.length) return queue();
         showError(form, e, { labels: { lon: t('hz.gps'), photo_ids: t('hz.photos') } });
       }
     });

@@ -1,0 +1,128 @@
+// patrol.mjs — browser test of the grid patrol on a phone, offline (issue 6
+// items 1, 2 and 9; pages/patrol.js, offline.js, sw.js). Run from run.mjs
+// with its harness. Needs WS_DEMO_ACCOUNTS for the demo grid leader 王磊,
+// whose grid 反应釜区网格 has today's patrol waiting in the demo plant.
+//
+// On a phone the leader opens today's patrol and starts it (offline nonces
+// fetched), loses the signal (context.setOffline), scans both points by
+// their codes, checks every item — one failed, with a note — and submits:
+// both are kept on the phone as 待同步 and nothing reaches the server. Back
+// online, the queue syncs by itself; the server has the patrol done, the
+// failed item became a hidden danger linked to the patrol, and the record
+// says the times came from the phone (client_time, received_at, offline nonce).
+import fs from 'node:fs';
+import path from 'node:path';
+
+const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+
+export async function run(hz) {
+  const { test, assert, login, apiGet, missingStrings, noHorizontalScroll, BASE, ART } = hz;
+
+  function password(user) {
+    const file = process.env.WS_DEMO_ACCOUNTS;
+    if (!file || !fs.existsSync(file)) return null;
+    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+      const m = /^(\S+)\s+(\S+)/.exec(line);
+      if (m && m[1] === user) return m[2];
+    }
+    return null;
+  }
+
+  // The server's view, as the root admin, over a separate connection (the
+  // phone is offline).
+  async function adminGet(p) {
+    const lr = await fetch(BASE + '/api/v1/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: process.env.WS_ADMIN_PASSWORD }) });
+    const tok = (await lr.json()).token;
+    const r = await fetch(BASE + '/api/v1' + p, { headers: { authorization: 'Bearer ' + tok } });
+    return { status: r.status, body: await r.json() };
+  }
+
+  await test('patrol: on a phone a patrol done offline syncs later; the failed item becomes a hidden danger, timed by the phone', async (w) => {
+    const pw = password('gridleader');
+    assert(pw, 'needs the demo account "gridleader" (WS_DEMO_ACCOUNTS)');
+    const page = await w.newPage(PHONE);
+    const ctx = page.context();
+    await login(page, 'gridleader', pw);
+    await page.locator('#home-scope').waitFor();
+    await page.goto(BASE + '/patrol');
+    await page.locator('#patrols').waitFor();
+    const card = page.locator('.pt-card[data-state="pending"]').first();
+    await card.waitFor();
+    const id = Number(await card.getAttribute('data-patrol-id'));
+    await missingStrings(page);
+    await noHorizontalScroll(page);
+    await card.click();
+    await page.waitForURL(new RegExp('/patrol/' + id + '$'));
+    await page.locator('#pt-start').click();
+    await page.locator('#pt-ready').waitFor();
+    // The service worker keeps the shell from now on.
+    assert(await page.evaluate(() => navigator.serviceWorker.ready.then((r) => !!r.active)), 'no service worker');
+
+    // The signal is lost in the tank farm.
+    await ctx.setOffline(true);
+    await page.locator('#pt-banner[data-online="false"]').waitFor();
+    const stops = page.locator('.pt-stop');
+    const n = await stops.count();
+    assert(n === 2, 'want the two points of the grid, got ' + n);
+    const codes = [];
+    for (let k = 0; k < n; k++) codes.push(await stops.nth(k).getAttribute('data-code'));
+    for (let k = 0; k < n; k++) {
+      const stop = page.locator(`.pt-stop[data-code="${codes[k]}"]`);
+      await stop.locator('.pt-scan').click();
+      // A wrong code is refused in the dialog.
+      await page.locator('#pt-code').fill('XX-99');
+      await page.locator('#pt-code-ok').click();
+      assert((await page.locator('#pt-code-error').innerText()).includes(codes[k]), 'a wrong code was not refused');
+      await page.locator('#pt-code').fill(codes[k]);
+      await page.locator('#pt-code-ok').click();
+      const form = page.locator('.pt-form');
+      await form.waitFor();
+      const items = await form.locator('.pt-item').count();
+      assert(items >= 1, 'no check items at ' + codes[k]);
+      for (let i = 0; i < items; i++) await form.locator(`.pt-item[data-item="${i}"] .pt-ok`).click();
+      if (k === 1) {
+        await form.locator('.pt-item[data-item="0"] .pt-bad').click();
+        await form.locator('.pt-item[data-item="0"] textarea').fill('灭火器压力表指针在红区');
+      }
+      await form.locator('.pt-submit').click();
+      await page.locator(`.pt-stop[data-code="${codes[k]}"][data-state="queued"]`).waitFor();
+    }
+    await page.locator('#pt-banner[data-queued="2"]').waitFor();
+    await page.screenshot({ path: path.join(ART, 'patrol-offline-phone.png') });
+    // Nothing reached the server while offline.
+    let srv = await adminGet('/patrols/' + id);
+    assert(srv.status === 200 && srv.body.stops.every((s) => s.state === 'pending'),
+      'the server has checks although the phone was offline: ' + JSON.stringify(srv.body.stops.map((s) => s.state)));
+
+    // Back online: the queue syncs by itself and the page shows the server's record.
+    await ctx.setOffline(false);
+    await page.locator('.pt-stop[data-state="done"]').nth(1).waitFor();
+    await page.locator('#pt-banner[data-queued="0"]').waitFor({ state: 'attached' });
+    assert(await page.locator('.pt-proof-time[data-source="phone"]').count() === 2, 'the page does not say the phone timed the checks');
+    const rec = await apiGet(page, '/patrols/' + id);
+    assert(rec.status === 200 && rec.body.state === 'done', 'the patrol is not done on the server: ' + rec.body.state);
+    for (const s of rec.body.stops) {
+      assert(s.time_source === 'phone', 'time source ' + s.time_source);
+      assert(s.proof.nonce === 'offline' && s.proof.offline === true, 'proof ' + JSON.stringify(s.proof));
+      assert(s.client_time && s.received_at && Date.parse(s.received_at) >= Date.parse(s.client_time),
+        'phone and server times: ' + s.client_time + ' / ' + s.received_at);
+    }
+    const failed = rec.body.stops.find((s) => s.code === codes[1]);
+    const hid = failed.results[0].hazard_id;
+    assert(hid && failed.hazard_ids.length === 1, 'the failed item opened no hazard: ' + JSON.stringify(failed.results));
+    const hzr = await apiGet(page, '/hazards/' + hid);
+    assert(hzr.status === 200 && hzr.body.title.includes(failed.results[0].item), 'the hazard: ' + JSON.stringify(hzr.body).slice(0, 200));
+    assert(hzr.body.found_at && Math.abs(Date.parse(hzr.body.found_at) - Date.parse(failed.client_time)) < 1000,
+      'the hazard was not found at the phone\'s time');
+    const back = await apiGet(page, '/hazards/' + hid + '/patrol');
+    assert(back.status === 200 && back.body.id === id, 'the hazard does not point back to the patrol');
+    // A spent offline nonce does not work again, even on another patrol's stop.
+    srv = await adminGet('/patrols/' + id);
+    assert(srv.body.state === 'done', 'admin view: ' + srv.body.state);
+    await page.screenshot({ path: path.join(ART, 'patrol-synced-phone.png') });
+    await page.locator('.pt-hazard-link').first().click();
+    await page.waitForURL(new RegExp('/hazards/' + hid + '$'));
+    await page.locator('#hz-timeline').waitFor();
+  });
+}
