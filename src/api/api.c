@@ -114,6 +114,8 @@ static void routes_build(void)
     add_routes(api_notify_routes, api_notify_nroutes);
     add_routes(api_alarmkpi_routes, api_alarmkpi_nroutes);
     add_routes(api_permit_routes, api_permit_nroutes);
+    add_routes(api_voice_routes, api_voice_nroutes); /* issue 6: anonymous reports */
+    add_routes(api_bank_routes, api_bank_nroutes);   /* issue 6: the points bank */
 }
 
 const api_route *const *api_route_table(size_t *n)
@@ -466,7 +468,7 @@ void api_dispatch(const api_route *r, const api_req *req, api_resp *resp)
         rc = store_acquire(cfg.db, &ctx.conn);
         if (rc) goto fail;
     }
-    rc = authenticate(&ctx, r);
+    rc = r->access == API_ANON ? WS_OK : authenticate(&ctx, r); /* API_ANON: no credentials read */
     if (rc) goto fail;
     if (r->access == API_AUTH) {
         if (ctx.who.must_change_password && !allowed_before_password_change(r)) {

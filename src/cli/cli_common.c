@@ -21,6 +21,7 @@
 #include "hazard/hazard.h"
 #include "ledger/ledger.h"
 #include "permit/permit.h"
+#include "voice/voice.h"
 #include "plant/plant.h"
 #include "warn/warn.h"
 #include "http/http.h"
@@ -76,6 +77,7 @@ ws_err cli_init_modules(const cli_opts *o)
     if ((rc = warn_init())) return rc;
     if ((rc = plant_init(ledger_tz_offset))) return rc;
     if ((rc = permit_init())) return rc;
+    if ((rc = voice_init())) return rc; /* issue 6: anonymous reports and the points bank */
     if ((rc = attach_init(o->data, NULL))) return rc;
     return WS_OK;
 }

@@ -16,6 +16,7 @@
 #include "hazard/hazard.h"
 #include "telemetry/series.h"
 #include "permit/permit.h"
+#include "voice/voice.h"
 #include "warn/warn.h"
 #include "org/org.h"
 
@@ -49,6 +50,9 @@ static ws_err seed(cli_opts *o, const char *accounts_path)
     };
     enum { N = sizeof acc / sizeof acc[0] };
     char pw[N][132];
+    char vcodes[4][VOICE_CODE_BUF];
+    const char *vstates[4];
+    int nv = 0;
     FILE *f = NULL;
     if ((rc = store_acquire(db, &c)) || (rc = store_begin(c)) || (rc = org_demo_seed(c, &who, &ids)) ||
         (rc = hazard_demo_seed(c, &who, &ids)))
@@ -87,6 +91,13 @@ static ws_err seed(cli_opts *o, const char *accounts_path)
         permit_config pc = {.db = db, .warn = w, .no_thread = true};
         if (!rc) rc = permit_open(&pc, &ps);
         if (!rc) rc = permit_demo_seed(ps, c, &ids);
+        /* issue 6: anonymous reports (answered, overdue, turned into a hazard) and points */
+        if (!rc) rc = store_begin(c);
+        if (!rc) {
+            rc = voice_demo_seed(c, &who, &ids, vcodes, vstates, 4, &nv);
+            if (!rc) rc = store_commit(c);
+            else store_rollback(c);
+        }
         permit_close(ps);
         warn_close(w);
         ws_err rc2 = series_close(s);
@@ -100,6 +111,8 @@ static ws_err seed(cli_opts *o, const char *accounts_path)
     }
     fprintf(f, "# worksafe demo accounts: username password role/scope\n");
     for (int i = 0; i < N; i++) fprintf(f, "%s %s %s\n", acc[i].username, pw[i], acc[i].what);
+    fprintf(f, "# anonymous report receipt codes (follow them at /report/follow): code state\n");
+    for (int i = 0; i < nv; i++) fprintf(f, "# %s %s\n", vcodes[i], vstates[i]);
     fclose(f);
     char *note = NULL;
     if (!audit_checkpoint(c, &note)) free(note);

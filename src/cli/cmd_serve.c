@@ -24,6 +24,7 @@
 #include "hazard/inspection.h"
 #include "http/http.h"
 #include "permit/permit.h"
+#include "voice/voice.h"
 #include "warn/warn.h"
 
 ws_err cli_open_for_serve(const cli_opts *o, int pool, store **out)
@@ -97,6 +98,8 @@ static void timer_tick(store *db)
         log_info("deadline timer", "escalated", e, "overdue", m);
     }
     if (inspection_tick(c, clock_now_ms(), NULL, NULL)) log_warn("inspection timer failed", "detail", ws_err_message());
+    /* issue 6: anonymous reports past their reply deadline escalate */
+    if (voice_tick(c, clock_now_ms(), NULL)) log_warn("anonymous-report timer failed", "detail", ws_err_message());
     store_release(c);
 }
 

@@ -52,6 +52,10 @@ const char Q_VOICE_STATS[] =
     "COALESCE(SUM(CASE WHEN r.state = 'closed' THEN 1 ELSE 0 END), 0)" REPORT_FROM
     "WHERE u.path LIKE $1 || '%'";
 
+const char Q_VOICE_BACKDATE[] =
+    "UPDATE voice_reports SET created_at = $2, due_at = $3, next_escalation_at = $3, updated_at = $2 "
+    "WHERE id = $1";
+
 const char Q_VOICE_MSG_INSERT[] =
     "INSERT INTO voice_messages (report_id, author, account_id, body, created_at) "
     "VALUES ($1, $2, $3, $4, $5) RETURNING id";

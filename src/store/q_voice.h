@@ -34,6 +34,9 @@ extern const char Q_VOICE_ESCALATE[];       /* $1 id, $2 next_escalation_at, $3 
 extern const char Q_VOICE_DUE[];            /* $1 now, $2 limit -> ids of open reports due an escalation */
 extern const char Q_VOICE_STATS[];          /* $1 path, $2 now -> open, overdue, answered, closed */
 
+/* The demo only: a report sent earlier ($2 created_at, $3 due_at). */
+extern const char Q_VOICE_BACKDATE[];       /* $1 id, $2 created_at, $3 due_at */
+
 extern const char Q_VOICE_MSG_INSERT[];     /* $1 report, $2 author, $3 account, $4 body, $5 now -> id */
 extern const char Q_VOICE_MSGS[];           /* $1 report -> message rows, oldest first */
 

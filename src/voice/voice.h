@@ -143,6 +143,9 @@ ws_err voice_param_set(store_conn *c, const audit_actor *who, const char *name, 
 /* The demo: a few reports (answered, overdue, turned into a hazard), a
  * catalogue, points earned and a redemption. */
 struct org_demo_ids;
-ws_err voice_demo_seed(store_conn *c, const audit_actor *who, const struct org_demo_ids *ids);
+/* codes (may be NULL) gets the receipt codes of the demo reports with a
+ * word of their state ("answered", …) in states, at most cap; *n the count. */
+ws_err voice_demo_seed(store_conn *c, const audit_actor *who, const struct org_demo_ids *ids,
+                       char (*codes)[VOICE_CODE_BUF], const char **states, int cap, int *n);
 
 #endif
