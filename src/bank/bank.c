@@ -293,7 +293,7 @@ ws_err bank_redeem(store_conn *c, const audit_actor *who, bank_holder_ref from, 
         if (!rc) rc = step1(st, &row);
         store_finalize(st);
         if (!rc && !row) rc = ws_fail(WS_ECONFLICT, "item_id", "this reward is sold out");
-        if (!rc && !it.unlimited) rc = audit_record(c, who, &BANK_ENTITY_ITEM, item_id, "update", NULL);
+        if (!rc) rc = audit_record(c, who, &BANK_ENTITY_ITEM, item_id, "update", NULL);
     }
     entry_in e = {h.id, "redeem", -it.cost, bal, NULL, item_id, NULL, 0};
     if (!rc) rc = entry_add(c, who, &e, entry_id);
