@@ -21,7 +21,7 @@ static ws_err backdate(store_conn *c, const audit_actor *who, int64_t id, int64_
     if (!rc) rc = store_bind_int(st, 1, id);
     if (!rc) rc = store_bind_int(st, 2, created);
     if (!rc) rc = store_bind_int(st, 3, created + 72 * HOUR_MS);
-    if (!rc) rc = store_step(st, NULL);
+    if (!rc) rc = store_step(st, &(bool){false});
     store_finalize(st);
     if (!rc) rc = audit_record(c, who, &VOICE_ENTITY_REPORT, id, "update", NULL);
     return rc;
@@ -35,7 +35,7 @@ ws_err voice_demo_seed(store_conn *c, const audit_actor *who, const struct org_d
         {"leave_day", "带薪休假一天", 300, true, -1},
         {"training_place", "外部安全培训名额", 200, true, 10},
         {"safety_shoes", "劳保鞋兑换券", 80, false, 50},
-        {"canteen_tickets", "食堂餐券（10 张）", 30, false, -1},
+        {"canteen_tickets", "食堂餐券（10 张）", 20, false, -1},
     };
     ws_err rc = WS_OK;
     int64_t item_ids[4] = {0};

@@ -124,7 +124,7 @@ ws_err voice_param_set(store_conn *c, const audit_actor *who, const char *name, 
     if (!rc) rc = store_prepare(c, Q_VOICE_PARAM_SET, &st);
     if (!rc) rc = store_bind_text(st, 1, name);
     if (!rc) rc = store_bind_text(st, 2, v);
-    if (!rc) rc = store_step(st, NULL);
+    if (!rc) rc = store_step(st, &(bool){false});
     store_finalize(st);
     audit_field f[] = {{"name", AC_TEXT, 0, name}, {"value", AC_INT, value, NULL}};
     if (!rc) rc = audit_event(c, who, "voice_param", (int64_t)k + 1, "update", f, 2, NULL);
@@ -278,7 +278,7 @@ static ws_err update(store_conn *c, const audit_actor *who, const char *q, int64
     if (!rc && text) rc = store_bind_text(st, k++, text);
     for (int i = 0; !rc && i < nv; i++) rc = store_bind_opt_int(st, k++, v[i]);
     if (!rc) rc = store_bind_int(st, k, now);
-    if (!rc) rc = store_step(st, NULL);
+    if (!rc) rc = store_step(st, &(bool){false});
     store_finalize(st);
     if (!rc) rc = audit_record(c, who, &VOICE_ENTITY_REPORT, id, action, NULL);
     return rc;
