@@ -55,6 +55,10 @@ import * as permitsPage from './pages/permits.js';
 import * as permitPage from './pages/permit.js';
 import * as permitApplyPage from './pages/permit_apply.js';
 import * as permitPrintPage from './pages/permit_print.js';
+// issue 6: anonymous reports and the points bank
+import * as reportPage from './pages/report.js';
+import * as voicePage from './pages/voice.js';
+import * as pointsPage from './pages/points.js';
 
 const routes = {
   '/login': { page: loginPage, public: true },
@@ -86,7 +90,20 @@ const routes = {
   '/permits/new': { page: permitApplyPage },
   '/permits/approvals': { page: { render: permitsPage.approvals } },
   '/permits/board': { page: { render: permitsPage.board } },
+  // Issue 6. The anonymous report and its follow-up (phone, no sign-in: the
+  // page reads no session); the staff inbox (voice.read); the points bank
+  // (bank.read: everyone but the regulator).
+  '/report': { page: reportPage, public: true },
+  '/report/follow': { page: { render: reportPage.follow }, public: true },
+  '/voice': { page: voicePage, nav: 'nav.voice', work: true, allow: () => hasRole('admin', 'manager', 'safety_officer', 'dept_head') },
+  '/points': { page: pointsPage, nav: 'nav.points', work: true, allow: () => !!session.me() && !(session.me().roles || []).every((r) => r === 'regulator') },
 };
+
+// issue 6: a role check for the routes above.
+function hasRole(...roles) {
+  const m = session.me();
+  return !!m && (m.roles || []).some((r) => roles.includes(r));
+}
 
 // Routes with ids in the path: [pattern, route]; the groups go to ctx.params.
 const paramRoutes = [
@@ -99,6 +116,7 @@ const paramRoutes = [
   [/^\/permits\/(\d+)$/, { page: permitPage }],
   [/^\/permits\/(\d+)\/edit$/, { page: permitApplyPage }],
   [/^\/permits\/(\d+)\/print$/, { page: permitPrintPage }],
+  [/^\/voice\/(\d+)$/, { page: { render: voicePage.one } }], // issue 6
 ];
 
 function matchRoute(path) {
