@@ -1004,6 +1004,8 @@ async function main() {
   await (await import('./alarms.mjs')).run({ test, assert, login, loginAdmin, apiGet, missingStrings, BASE, ROOT, ART, RUN });
   // Special-work permits: apply on a phone, approve, check in, gas suspension; board, print, queue (tests/browser/permits.mjs).
   await (await import('./permits.mjs')).run({ test, assert, login, loginAdmin, apiGet, missingStrings, noHorizontalScroll, BASE, ROOT, ART, RUN });
+  // Issue 6: the anonymous report answered and read back with the receipt code, on a phone (tests/browser/voice.mjs).
+  await (await import('./voice.mjs')).run({ test, assert, login, missingStrings, noHorizontalScroll, BASE, ROOT });
 
   await browser.close();
   const passed = results.filter(Boolean).length;
