@@ -60,6 +60,10 @@ import * as permitPrintPage from './pages/permit_print.js';
 import * as taskForcesPage from './pages/taskforces.js';
 import * as dashboardPage from './pages/dashboard.js';
 import * as patrolPage from './pages/patrol.js';
+// issue 6: anonymous reports and the points bank
+import * as reportPage from './pages/report.js';
+import * as voicePage from './pages/voice.js';
+import * as pointsPage from './pages/points.js';
 
 const routes = {
   '/login': { page: loginPage, public: true },
@@ -99,7 +103,20 @@ const routes = {
   '/dashboard': { page: dashboardPage, allow: session.can.dashboard, nav: 'nav.dashboard', work: true },
   // Grid patrols on a phone, also offline (patrol.read: every role in scope).
   '/patrol': { page: patrolPage, nav: 'nav.patrol', work: true },
+  // Issue 6. The anonymous report and its follow-up (phone, no sign-in: the
+  // page reads no session); the staff inbox (voice.read); the points bank
+  // (bank.read: everyone but the regulator).
+  '/report': { page: reportPage, public: true },
+  '/report/follow': { page: { render: reportPage.follow }, public: true },
+  '/voice': { page: voicePage, nav: 'nav.voice', work: true, allow: () => hasRole('admin', 'manager', 'safety_officer', 'dept_head') },
+  '/points': { page: pointsPage, nav: 'nav.points', work: true, allow: () => !!session.me() && !(session.me().roles || []).every((r) => r === 'regulator') },
 };
+
+// issue 6: a role check for the routes above.
+function hasRole(...roles) {
+  const m = session.me();
+  return !!m && (m.roles || []).some((r) => roles.includes(r));
+}
 
 // Routes with ids in the path: [pattern, route]; the groups go to ctx.params.
 const paramRoutes = [
@@ -115,6 +132,7 @@ const paramRoutes = [
   [/^\/task-forces\/(\d+)$/, { page: { render: taskForcesPage.detail } }],
   [/^\/patrol\/(\d+)$/, { page: { render: patrolPage.detail } }],
   [/^\/patrol\/scan\/([A-Za-z0-9_-]{1,32})$/, { page: { render: patrolPage.scan } }],
+  [/^\/voice\/(\d+)$/, { page: { render: voicePage.one } }], // issue 6
 ];
 
 function matchRoute(path) {

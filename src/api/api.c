@@ -36,7 +36,7 @@
 #define REPLY_CAP (64u << 20)
 #define DEFAULT_MAX_BODY (1u << 20)
 #define DEFAULT_TTL_MS (12 * 3600 * 1000LL)
-#define MAX_ROUTES 256
+#define MAX_ROUTES 512
 
 static struct {
     bool ready;
@@ -118,6 +118,8 @@ static void routes_build(void)
     add_routes(api_duty_routes, api_duty_nroutes);
     add_routes(api_dashboard_routes, api_dashboard_nroutes);
     add_routes(api_patrol_routes, api_patrol_nroutes); /* grid patrols (issue 6) */
+    add_routes(api_voice_routes, api_voice_nroutes); /* issue 6: anonymous reports */
+    add_routes(api_bank_routes, api_bank_nroutes);   /* issue 6: the points bank */
 }
 
 const api_route *const *api_route_table(size_t *n)
@@ -470,7 +472,7 @@ void api_dispatch(const api_route *r, const api_req *req, api_resp *resp)
         rc = store_acquire(cfg.db, &ctx.conn);
         if (rc) goto fail;
     }
-    rc = authenticate(&ctx, r);
+    rc = r->access == API_ANON ? WS_OK : authenticate(&ctx, r); /* API_ANON: no credentials read */
     if (rc) goto fail;
     if (r->access == API_AUTH) {
         if (ctx.who.must_change_password && !allowed_before_password_change(r)) {

@@ -76,7 +76,11 @@ typedef struct api_ctx {
 
 typedef ws_err (*api_handler)(api_ctx *ctx);
 
-typedef enum { API_AUTH = 0, API_PUBLIC = 1 } api_access;
+/* API_ANON (issue 6, anonymous reports): public, and the dispatcher does not
+ * even look at the Authorization header or the cookie, so a signed-in
+ * browser's session never reaches the handler; nothing about the caller is
+ * read but the peer address, which only the in-memory rate limiter sees. */
+typedef enum { API_AUTH = 0, API_PUBLIC = 1, API_ANON = 2 } api_access;
 
 typedef struct api_route {
     const char *method;   /* "GET", "POST", "PATCH", "DELETE" */
@@ -141,6 +145,11 @@ extern const size_t api_dashboard_nroutes;
 /* Grid patrols (issue 6, src/patrol). */
 extern const api_route api_patrol_routes[];
 extern const size_t api_patrol_nroutes;
+/* issue 6: anonymous reports and the points bank */
+extern const api_route api_voice_routes[];
+extern const size_t api_voice_nroutes;
+extern const api_route api_bank_routes[];
+extern const size_t api_bank_nroutes;
 
 /* Global set-up: the store the API works on and the body cap. */
 typedef struct api_config {

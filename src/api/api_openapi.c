@@ -247,7 +247,7 @@ static json_t *operation(gen *g, const api_route *r)
         set(g, op, "requestBody", rb);
     }
     set(g, op, "responses", responses(g, "Success"));
-    if (r->access == API_PUBLIC) set(g, op, "security", json_array());
+    if (r->access != API_AUTH) set(g, op, "security", json_array());
     if (r->action) set(g, op, "x-permission", json_string(r->action));
     return op;
 }

@@ -167,6 +167,17 @@ static const rule rules[] = {
     {"patrol.read", ROLE_ALL, true, REL_NONE, NULL},
     {"patrol.do", ROLE_ALL & ~RG, true, REL_NONE, NULL},
     {"patrol.admin", A | M | SO, true, REL_NONE, NULL},
+    /* Issue 6 (helper "voice"): anonymous reports and the points bank
+     * (docs/internals/voice.md, bank.md). The reporter's own routes are
+     * public (no account); these are the staff's. */
+    {"voice.read", A | M | SO | DH, true, REL_NONE, NULL},
+    {"voice.answer", A | M | SO, true, REL_NONE, NULL},
+    {"voice.admin", A, false, REL_NONE, NULL},
+    /* My points, the catalogue, the leaderboards (in scope); redeeming and
+     * revealing oneself need a person; the catalogue and rules: admins. */
+    {"bank.read", ROLE_ALL & ~RG, true, REL_NONE, NULL},
+    {"bank.redeem", ROLE_ALL & ~RG, false, REL_NONE, NULL},
+    {"bank.admin", A | M, false, REL_NONE, NULL},
     /* Notification channels (robot URLs and secrets) and the outbox: the
      * install's admins only. */
     {"notify.admin", A, false, REL_NONE, NULL},

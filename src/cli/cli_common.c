@@ -24,6 +24,7 @@
 #include "taskforce/taskforce.h"
 #include "duty/duty.h"
 #include "patrol/patrol.h"
+#include "voice/voice.h"
 #include "plant/plant.h"
 #include "warn/warn.h"
 #include "http/http.h"
@@ -83,6 +84,7 @@ ws_err cli_init_modules(const cli_opts *o)
     if ((rc = duty_init())) return rc;
     taskforce_hook_workflow(); /* the hazard lifecycle's open_task_force effect */
     if ((rc = patrol_init())) return rc;
+    if ((rc = voice_init())) return rc; /* issue 6: anonymous reports and the points bank */
     if ((rc = attach_init(o->data, NULL))) return rc;
     return WS_OK;
 }

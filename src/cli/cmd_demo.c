@@ -19,6 +19,7 @@
 #include "taskforce/taskforce.h"
 #include "duty/duty.h"
 #include "patrol/patrol.h"
+#include "voice/voice.h"
 #include "warn/warn.h"
 #include "org/org.h"
 
@@ -52,6 +53,9 @@ static ws_err seed(cli_opts *o, const char *accounts_path)
     };
     enum { N = sizeof acc / sizeof acc[0] };
     char pw[N][132];
+    char vcodes[4][VOICE_CODE_BUF];
+    const char *vstates[4];
+    int nv = 0;
     FILE *f = NULL;
     if ((rc = store_acquire(db, &c)) || (rc = store_begin(c)) || (rc = org_demo_seed(c, &who, &ids)) ||
         (rc = hazard_demo_seed(c, &who, &ids)))
@@ -92,6 +96,13 @@ static ws_err seed(cli_opts *o, const char *accounts_path)
         if (!rc) rc = permit_demo_seed(ps, c, &ids);
         /* grid patrols: points, templates, the rota, patrols in several states (issue 6) */
         if (!rc) rc = patrol_demo_seed(c, &who, &ids, clock_now_ms());
+        /* issue 6: anonymous reports (answered, overdue, turned into a hazard) and points */
+        if (!rc) rc = store_begin(c);
+        if (!rc) {
+            rc = voice_demo_seed(c, &who, &ids, vcodes, vstates, 4, &nv);
+            if (!rc) rc = store_commit(c);
+            else store_rollback(c);
+        }
         permit_close(ps);
         /* the task forces the demo's major hazards, emergencies and an incident form */
         if (!rc) rc = taskforce_demo_seed(c, &ids);
@@ -109,6 +120,8 @@ static ws_err seed(cli_opts *o, const char *accounts_path)
     }
     fprintf(f, "# worksafe demo accounts: username password role/scope\n");
     for (int i = 0; i < N; i++) fprintf(f, "%s %s %s\n", acc[i].username, pw[i], acc[i].what);
+    fprintf(f, "# anonymous report receipt codes (follow them at /report/follow): code state\n");
+    for (int i = 0; i < nv; i++) fprintf(f, "# %s %s\n", vcodes[i], vstates[i]);
     fclose(f);
     char *note = NULL;
     if (!audit_checkpoint(c, &note)) free(note);

@@ -27,6 +27,7 @@
 #include "permit/permit.h"
 #include "taskforce/taskforce.h"
 #include "duty/duty.h"
+#include "voice/voice.h"
 #include "warn/warn.h"
 
 ws_err cli_open_for_serve(const cli_opts *o, int pool, store **out)
@@ -102,6 +103,8 @@ static void timer_tick(store *db)
     if (inspection_tick(c, clock_now_ms(), NULL, NULL)) log_warn("inspection timer failed", "detail", ws_err_message());
     if (duty_tick(c, clock_now_ms(), NULL, NULL)) log_warn("duty timer failed", "detail", ws_err_message());
     if (patrol_tick(c, clock_now_ms(), NULL, NULL)) log_warn("patrol timer failed", "detail", ws_err_message());
+    /* issue 6: anonymous reports past their reply deadline escalate */
+    if (voice_tick(c, clock_now_ms(), NULL)) log_warn("anonymous-report timer failed", "detail", ws_err_message());
     store_release(c);
 }
 

@@ -13,6 +13,7 @@
 
 #include "core/clock.h"
 #include "hazard/hazard.h"
+#include "bank/bank.h"
 #include "hazard/inspection.h"
 #include "org/org.h"
 #include "attach/attach.h"
@@ -544,7 +545,8 @@ static ws_err validate(store_conn *c, const auth_subject *s, const hazard_in *in
             (s && !in->event_vouched && !auth_in_scope(s, e.unit_path)))
             return ws_fail(WS_EINVAL, "risk_event_id", "no such risk event");
     }
-    if (in->source && strcmp(in->source, "report") && strcmp(in->source, "inspection"))
+    if (in->source && strcmp(in->source, "report") && strcmp(in->source, "inspection") &&
+        strcmp(in->source, "anonymous")) /* anonymous: turned from an anonymous report (src/voice) */
         return ws_fail(WS_EINVAL, "source", "source must be report or inspection");
     return WS_OK;
 }
@@ -794,8 +796,17 @@ ws_err hazard_act(store_conn *c, const wf_actor *by, int64_t id, const char *act
                        "(挂牌督办) and its acceptance is the regulator's");
     bool own = false;
     rc = store_tx_join(c, &own);
-    if (!rc) rc = workflow_fire(c, by, h.r.instance_id, action, fields, NULL);
+    char now_state[WF_ID_MAX + 1] = "";
+    if (!rc) rc = workflow_fire(c, by, h.r.instance_id, action, fields, now_state);
     if (!rc) rc = sync_row(c, who_of(by), id, h.r.instance_id);
+    /* issue 6 (points bank): a hidden danger confirmed (assessed, 已评估) earns
+     * its reporter the rule's points once; an anonymous report's hazard pays
+     * the report's receipt code through src/voice instead. */
+    if (!rc && !strcmp(now_state, "assessed") && h.r.reporter_person_id > 0 &&
+        strcmp(h.r.source, "anonymous")) {
+        bank_holder_ref to = {h.r.reporter_person_id, 0};
+        rc = bank_earn(c, who_of(by), "hazard_confirmed", to, "hazard", id, NULL);
+    }
     return store_tx_finish(c, own, rc);
 }
 

@@ -844,6 +844,98 @@ const store_migration store_migrations[] = {
      ");\n"
      "CREATE INDEX point_locations_lat ON point_locations(lat);\n"
      "INSERT INTO permit_params (name, value) VALUES ('gas_radius_m', '15');\n"},
+    {18, "anonymous reports and the points bank: reports by receipt code (hash only), their messages; the append-only points ledger, holders, rules, catalogue",
+     /* src/voice (docs/internals/voice.md). No column holds who sent a
+      * report: no address, user agent, cookie or account. code_hash is the
+      * SHA-256 of the receipt code, which only the reporter has. */
+     "CREATE TABLE voice_params (\n"
+     "  name TEXT PRIMARY KEY,\n"
+     "  value TEXT NOT NULL\n"
+     ");\n"
+     "INSERT INTO voice_params (name, value) VALUES ('reply_hours', '72');\n"
+     "INSERT INTO voice_params (name, value) VALUES ('escalate_every_hours', '24');\n"
+     "INSERT INTO voice_params (name, value) VALUES ('source_per_hour', '20');\n"
+     "INSERT INTO voice_params (name, value) VALUES ('global_per_hour', '600');\n"
+     "CREATE TABLE voice_reports (\n"
+     "  id ID_PK,\n"
+     "  code_hash TEXT NOT NULL UNIQUE,\n"
+     "  unit_id INTEGER NOT NULL REFERENCES units(id),\n"
+     "  category TEXT NOT NULL,\n"
+     "  body TEXT NOT NULL,\n"
+     "  photo_ids TEXT NOT NULL,\n"           /* JSON array of attachment ids */
+     "  state TEXT NOT NULL,\n"               /* open | answered | closed */
+     "  validity TEXT NOT NULL,\n"            /* pending | valid | invalid */
+     "  due_at INTEGER NOT NULL,\n"           /* the first staff reply is due */
+     "  escalations INTEGER NOT NULL,\n"
+     "  next_escalation_at INTEGER,\n"
+     "  first_reply_at INTEGER,\n"
+     "  rating INTEGER,\n"                    /* 1..5 by the reporter */
+     "  hazard_id INTEGER REFERENCES hazards(id),\n"
+     "  revealed_person_id INTEGER REFERENCES people(id),\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX voice_reports_unit ON voice_reports(unit_id, id);\n"
+     "CREATE INDEX voice_reports_due ON voice_reports(state, next_escalation_at);\n"
+     "CREATE TABLE voice_messages (\n"
+     "  id ID_PK,\n"
+     "  report_id INTEGER NOT NULL REFERENCES voice_reports(id),\n"
+     "  author TEXT NOT NULL,\n"              /* reporter | staff */
+     "  account_id INTEGER REFERENCES accounts(id),\n" /* staff only */
+     "  body TEXT NOT NULL,\n"
+     "  created_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX voice_messages_report ON voice_messages(report_id, id);\n"
+     /* src/bank (docs/internals/bank.md). bank_entries is append-only: no
+      * UPDATE or DELETE of it exists anywhere; every entry is an audit leaf.
+      * bank_holders.balance is the running sum, guarded by CHECK >= 0. */
+     "CREATE TABLE bank_rules (\n"
+     "  id ID_PK,\n"
+     "  key TEXT NOT NULL UNIQUE,\n"
+     "  name TEXT NOT NULL,\n"
+     "  points INTEGER NOT NULL,\n"
+     "  active INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL\n"
+     ");\n"
+     "INSERT INTO bank_rules (key, name, points, active, updated_at) VALUES "
+     "('hazard_confirmed', '隐患上报并确认', 10, 1, 0), ('patrol_done', '完成巡检', 2, 1, 0), "
+     "('voice_valid', '匿名举报经查属实', 20, 1, 0), ('data_contributed', '贡献安全数据', 1, 1, 0);\n"
+     "CREATE TABLE bank_items (\n"
+     "  id ID_PK,\n"
+     "  code TEXT NOT NULL UNIQUE,\n"
+     "  name TEXT NOT NULL,\n"
+     "  cost INTEGER NOT NULL CHECK (cost > 0),\n"
+     "  needs_name INTEGER NOT NULL,\n"
+     "  stock INTEGER CHECK (stock >= 0),\n"  /* NULL = unlimited */
+     "  active INTEGER NOT NULL,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE TABLE bank_holders (\n"
+     "  id ID_PK,\n"
+     "  person_id INTEGER UNIQUE REFERENCES people(id),\n"
+     "  report_id INTEGER UNIQUE REFERENCES voice_reports(id),\n"
+     "  balance INTEGER NOT NULL CHECK (balance >= 0),\n"
+     "  earned INTEGER NOT NULL,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE TABLE bank_entries (\n"
+     "  id ID_PK,\n"
+     "  holder_id INTEGER NOT NULL REFERENCES bank_holders(id),\n"
+     "  kind TEXT NOT NULL,\n"                /* earn | redeem | reveal_out | reveal_in */
+     "  amount INTEGER NOT NULL,\n"
+     "  balance_after INTEGER NOT NULL CHECK (balance_after >= 0),\n"
+     "  rule_key TEXT,\n"
+     "  item_id INTEGER REFERENCES bank_items(id),\n"
+     "  ref_entity TEXT,\n"
+     "  ref_id INTEGER,\n"
+     "  actor TEXT NOT NULL,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  UNIQUE (rule_key, ref_entity, ref_id)\n"
+     ");\n"
+     "CREATE INDEX bank_entries_holder ON bank_entries(holder_id, id);\n"
+     "CREATE INDEX bank_entries_kind ON bank_entries(kind, created_at);\n"},
     {19, "grid patrols: points with QR codes, checklist templates, the cross-supervision rota, daily patrols, their stops and one-time scan nonces",
      /* src/patrol (docs/internals/patrol.md). A patrol point is a place in a
       * grid with a printed QR code naming it (/patrol/scan/<code>). */

@@ -1008,6 +1008,8 @@ async function main() {
   await (await import('./permits.mjs')).run({ test, assert, login, loginAdmin, apiGet, missingStrings, noHorizontalScroll, BASE, ROOT, ART, RUN });
   // Grid patrol on a phone, offline then synced (tests/browser/patrol.mjs).
   await (await import('./patrol.mjs')).run({ test, assert, login, apiGet, missingStrings, noHorizontalScroll, BASE, ROOT, ART });
+  // Issue 6: the anonymous report answered and read back with the receipt code, on a phone (tests/browser/voice.mjs).
+  await (await import('./voice.mjs')).run({ test, assert, login, missingStrings, noHorizontalScroll, BASE, ROOT });
 
   await browser.close();
   const passed = results.filter(Boolean).length;

@@ -53,6 +53,8 @@ typedef struct world {
     /* Grid patrols: {grid} {ppoint} {patrol} {ptpl} {phazard}, made on first use;
      * {fpatrol} a fresh grid, point and its patrol, {fppoint} that fresh point. */
     long long pgrid[2], ppoint[2], patrol[2], ptpl[2], phazard[2], fppoint[2];
+    long long vreport[2];            /* {vreport}: an anonymous report, made on first use */
+    char vcode[40];                  /* {vcode}: its receipt code (enterprise A) */
     int n;
 } world;
 
@@ -355,6 +357,34 @@ static const tmpl tmpls[] = {
     {"GET", "/api/v1/patrol-rota", "/api/v1/patrol-rota", NULL, NULL},
     {"PUT", "/api/v1/patrol-rota", "/api/v1/patrol-rota", "{\"unit_id\":{unit},\"items\":[]}", NULL},
     {"GET", "/api/v1/hazards/{id}/patrol", "/api/v1/hazards/{phazard}/patrol", NULL, NULL},
+    /* Issue 6, anonymous reports and the points bank: {vreport} a report of the in/out unit sent
+     * anonymously (the root admin finds its id), {vcode} the receipt code of a report of enterprise A. */
+    {"GET", "/api/v1/public/report-form", "/api/v1/public/report-form", NULL, NULL},
+    {"POST", "/api/v1/public/reports", "/api/v1/public/reports",
+     "{\"unit_id\":{unit},\"category\":\"hazard\",\"text\":\"消防通道堵塞{n}\"}", NULL},
+    {"POST", "/api/v1/public/reports/follow", "/api/v1/public/reports/follow", "{\"code\":\"{vcode}\"}", NULL},
+    {"POST", "/api/v1/public/reports/message", "/api/v1/public/reports/message",
+     "{\"code\":\"{vcode}\",\"text\":\"补充{n}\"}", NULL},
+    {"POST", "/api/v1/public/reports/rate", "/api/v1/public/reports/rate", "{\"code\":\"{vcode}\",\"rating\":4}", NULL},
+    {"POST", "/api/v1/public/reports/redeem", "/api/v1/public/reports/redeem",
+     "{\"code\":\"{vcode}\",\"item_id\":999999}", NULL},
+    {"GET", "/api/v1/public/rewards", "/api/v1/public/rewards", NULL, NULL},
+    {"GET", "/api/v1/voice/reports", "/api/v1/voice/reports", NULL, NULL},
+    {"GET", "/api/v1/voice/stats", "/api/v1/voice/stats", NULL, NULL},
+    {"GET", "/api/v1/voice/reports/{id}", "/api/v1/voice/reports/{vreport}", NULL, NULL},
+    {"POST", "/api/v1/voice/reports/{id}/actions/{action}", "/api/v1/voice/reports/{vreport}/actions/reply",
+     "{\"text\":\"已处理{n}\"}", NULL},
+    {"GET", "/api/v1/voice/params", "/api/v1/voice/params", NULL, NULL},
+    {"PUT", "/api/v1/voice/params", "/api/v1/voice/params", "{\"reply_hours\":72}", NULL},
+    {"POST", "/api/v1/voice/reveal", "/api/v1/voice/reveal", "{\"code\":\"{vcode}\"}", NULL},
+    {"GET", "/api/v1/bank/me", "/api/v1/bank/me", NULL, NULL},
+    {"POST", "/api/v1/bank/redeem", "/api/v1/bank/redeem", "{\"item_id\":999999}", NULL},
+    {"GET", "/api/v1/bank/items", "/api/v1/bank/items", NULL, NULL},
+    {"POST", "/api/v1/bank/items", "/api/v1/bank/items",
+     "{\"code\":\"it{n}\",\"name\":\"奖励{n}\",\"cost\":10,\"needs_name\":false}", NULL},
+    {"GET", "/api/v1/bank/rules", "/api/v1/bank/rules", NULL, NULL},
+    {"PUT", "/api/v1/bank/rules/{key}", "/api/v1/bank/rules/patrol_done", "{\"points\":2,\"active\":true}", NULL},
+    {"GET", "/api/v1/bank/leaderboard", "/api/v1/bank/leaderboard?by=unit", NULL, NULL},
     {"GET", "/api/v1/attachments/{id}", "/api/v1/attachments/{attach}", NULL, NULL},
     {"GET", "/api/v1/attachments/{id}/thumb", "/api/v1/attachments/{attach}/thumb", NULL, NULL},
 };
@@ -783,6 +813,32 @@ static bool patrol_ref(world *w, const char *key, int side, char *v, size_t cap)
     return true;
 }
 
+/* Issue 6: {vreport} and {vcode} into v; false for other keys. The report is
+ * sent without a token, as a reporter would. */
+static bool voice_ref(world *w, const char *key, int side, char *v, size_t cap)
+{
+    if (strcmp(key, "vreport") && strcmp(key, "vcode")) return false;
+    if (key[1] == 'c') side = 0;
+    if (!w->vreport[side]) {
+        char b[256], p[96];
+        json_t *r = NULL;
+        snprintf(b, sizeof b, "{\"unit_id\":%lld,\"category\":\"equipment\",\"text\":\"泵房漏油%d\"}",
+                 w->unit[side], ++w->n);
+        long st = ws_req(&w->s, "POST", "/api/v1/public/reports", NULL, b, &r);
+        if (st != 201) fail_msg("setup POST /api/v1/public/reports -> %ld %s", st, ws_err_field_of(r));
+        if (!side) snprintf(w->vcode, sizeof w->vcode, "%s", json_string_value(json_object_get(r, "receipt_code")));
+        json_decref(r);
+        snprintf(p, sizeof p, "/api/v1/voice/reports?unit_id=%lld&limit=1", w->unit[side]);
+        st = ws_req(&w->s, "GET", p, w->root_tok, NULL, &r);
+        if (st != 200) fail_msg("setup GET %s -> %ld", p, st);
+        w->vreport[side] = json_integer_value(json_object_get(json_array_get(json_object_get(r, "items"), 0), "id"));
+        json_decref(r);
+    }
+    if (key[1] == 'c') snprintf(v, cap, "%s", w->vcode);
+    else snprintf(v, cap, "%lld", w->vreport[side]);
+    return true;
+}
+
 /* Expand a template for side (0 in, 1 out) and column c. */
 static void expand(world *w, const char *t, int side, int c, char *out, size_t cap)
 {
@@ -1038,6 +1094,7 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
             snprintf(v, sizeof v, "%lld", post_id(w, "/api/v1/certificates", b));
         } else if (patrol_ref(w, key, side, v, sizeof v)) {
         } else if (plant_ref(w, key, side, c, v, sizeof v)) {
+        } else if (voice_ref(w, key, side, v, sizeof v)) { /* issue 6 */
         } else fail_msg("unknown placeholder {%s}", key);
         put(out, cap, &n, v);
     }
@@ -1045,7 +1102,7 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
 
 static void matrix(void **state)
 {
-    static row rows[400];
+    static row rows[1000];
     int nrows = load_rows(rows, (int)(sizeof rows / sizeof rows[0]));
     /* Every route has a row, every row a route, every route a template. */
     size_t nr;
