@@ -1,6 +1,7 @@
 /* dashboard.c — how fast the organisation responds (issue 6 item 7): from
  * the hidden dangers' timelines, task forces and duty tasks of a scope and
  * period. See dashboard.h for the figures and their definitions. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,7 +125,22 @@ ws_err dashboard_collaboration(store_conn *c, const char *scope, int64_t unit, i
                             accepts + rejects ? json_real((double)rejects / (accepts + rejects)) : json_null());
         json_object_set_new(o, "counts", json_pack("{s:i, s:i, s:i, s:i}", "assignments", assigns, "returns", returns,
                                                    "acceptance_rejections", rejects, "acceptances", accepts));
-        json_object_set_new(o, "satisfaction", satisfaction ? json_deep_copy(satisfaction) : json_null());
+        json_t *sat = satisfaction ? json_deep_copy(satisfaction) : NULL;
+        if (!sat) { /* the reporters' ratings of answered anonymous reports */
+            store_stmt *q = NULL;
+            bool r2 = false;
+            rc = store_prepare(c, Q_DASH_SATISFACTION, &q);
+            if (!rc) rc = store_bind_text(q, 1, scope);
+            if (!rc) rc = store_bind_int(q, 2, unit);
+            if (!rc) rc = store_bind_int(q, 3, from);
+            if (!rc) rc = store_bind_int(q, 4, to);
+            if (!rc) rc = store_step(q, &r2);
+            if (!rc && r2 && store_col_int(q, 0) > 0)
+                sat = json_pack("{s:I, s:f, s:I}", "rated", (json_int_t)store_col_int(q, 0), "average",
+                                round(store_col_double(q, 1) * 100) / 100, "answered", (json_int_t)store_col_int(q, 2));
+            store_finalize(q);
+        }
+        json_object_set_new(o, "satisfaction", sat ? sat : json_null());
         json_t *a = NULL, *b = NULL, *d = NULL;
         int64_t now = clock_now_ms();
         rc = by_department(c, Q_DASH_OVERDUE_HAZARDS, scope, unit, 0, 0, 2, &a);

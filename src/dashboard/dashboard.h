@@ -11,8 +11,9 @@
  *  - return_rate: assignments returned (return_assignment) per assignment;
  *    rejection_rate: acceptances refused (reject_acceptance) per acceptance
  *    decision;
- *  - satisfaction: the ratings of answered anonymous reports when that module
- *    gives them (null otherwise);
+ *  - satisfaction: the reporters' ratings (1..5) of anonymous reports made
+ *    in the period: how many rated, the average, how many were answered
+ *    (null when none was rated);
  *  - overdue_by_department: open overdue hazards by the assignee's
  *    department, open task-force tasks past due by department, duty tasks
  *    missed in the period by the person's department.

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "attach/attach.h"
+#include "bank/bank.h"
 #include "core/clock.h"
 #include "hazard/hazard.h"
 #include "patrol/patrol_int.h"
@@ -493,6 +494,11 @@ ws_err patrol_check(store_conn *c, const wf_actor *by, int64_t patrol_id,
             if (!rc) rc = store_step(st, &row);
             store_finalize(st);
             if (!rc) rc = audit_record(c, who, &PATROL_ENTITY, patrol_id, pending ? "start" : "done", NULL);
+            /* a patrol done earns its assignee the points bank's patrol_done (once per patrol) */
+            if (!rc && !pending && r.assignee_person_id > 0) {
+                bank_holder_ref holder = {.person_id = r.assignee_person_id};
+                rc = bank_earn(c, who, "patrol_done", holder, "patrol", patrol_id, NULL);
+            }
         }
     }
     rc = store_tx_finish(c, own, rc);

@@ -43,3 +43,7 @@ const char Q_DASH_OPEN_FORCES[] =
     "(SELECT count(*) FROM task_force_tasks t WHERE t.force_id = f.id AND t.state = 'open') "
     "FROM task_forces f JOIN units u ON u.id = f.unit_id WHERE " IN_SCOPE("u") " AND f.state = 'open' "
     "ORDER BY f.opened_at LIMIT 500";
+const char Q_DASH_SATISFACTION[] =
+    "SELECT count(r.rating), avg(CAST(r.rating AS REAL)), "
+    "sum(CASE WHEN r.first_reply_at IS NOT NULL THEN 1 ELSE 0 END) FROM voice_reports r "
+    "JOIN units u ON u.id = r.unit_id WHERE " IN_SCOPE("u") " AND r.created_at >= $3 AND r.created_at < $4";

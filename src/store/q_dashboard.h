@@ -16,4 +16,6 @@ extern const char Q_DASH_RISKS[];          /* $1 scope, $2 unit -> risk object i
 extern const char Q_DASH_OPEN_MAJOR[];     /* $1 scope, $2 unit -> hazard id, title, state, overdue, department, found_at */
 extern const char Q_DASH_OPEN_FORCES[];    /* $1 scope, $2 unit -> force id, title, trigger, opened_at, open tasks */
 
+extern const char Q_DASH_SATISFACTION[];   /* $1 scope, $2 unit, $3 from, $4 to -> rated, average rating, answered */
+
 #endif

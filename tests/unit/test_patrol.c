@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "attach/attach.h"
+#include "bank/bank.h"
 #include "audit/audit.h"
 #include "core/clock.h"
 #include "core/json.h"
@@ -438,6 +439,11 @@ static void test_failed_item_opens_hazard_and_offline(void **state)
     assert_string_equal(json_string_value(json_object_get(p, "state")), "done");
     assert_string_equal(json_string_value(json_object_get(json_object_get(stop_of(p, w->p1), "proof"), "nonce")),
                         "none");
+    /* the patrol done earned its assignee the points bank's patrol_done, once */
+    int64_t assignee = json_integer_value(json_object_get(p, "assignee_person_id")), bal = 0, earned = 0;
+    bank_holder_ref who_earned = {.person_id = assignee};
+    assert_int_equal(bank_balance(tc.c, who_earned, &bal, &earned), WS_OK);
+    assert_int_equal(earned, 2);
     json_decref(p);
     /* A finished record does not change. */
     assert_int_equal(check(&w->s_leader_a, pa, w->p1, NULL, ok2, 2, true, now, NULL), WS_ECONFLICT);
