@@ -300,9 +300,54 @@ static ws_err make_task(store_conn *c, int64_t duty, const char *freq, const hol
     return store_tx_finish(c, own, rc);
 }
 
+/* The statutory duties of the three responsible persons of every major
+ * hazard installation (《危险化学品企业重大危险源安全包保责任制办法(试行)》,
+ * 2021; the frequencies as the 办法 sets the minimum checks), written once
+ * with their leaves; an admin may reword them or check more often. */
+static ws_err ensure_statutory(store_conn *c, int64_t now)
+{
+    static const struct { const char *role, *title, *desc, *freq; } d[] = {
+        {"principal", "组织对重大危险源开展针对性安全风险隐患排查",
+         "主要负责人：组织制定重大危险源安全管理制度和应急预案，督促落实包保责任；至少每季度组织一次针对性排查。",
+         "quarterly"},
+        {"technical", "对重大危险源开展安全检查，组织解决技术问题",
+         "技术负责人：落实重大危险源监测监控、安全联锁和紧急切断系统的技术措施；至少每月检查一次。", "monthly"},
+        {"operational", "对重大危险源进行现场安全检查，督促落实操作规程",
+         "操作负责人：检查重大危险源现场安全状况、操作规程执行和异常处置；至少每周检查一次。", "weekly"},
+    };
+    store_stmt *st = NULL;
+    bool row = false;
+    int64_t n = 0;
+    ws_err rc = store_prepare(c, Q_DUTY_STATUTORY_COUNT, &st);
+    if (!rc) rc = store_step(st, &row);
+    if (!rc && row) n = store_col_int(st, 0);
+    store_finalize(st);
+    if (rc || n) return rc;
+    bool own = false;
+    if ((rc = store_tx_join(c, &own))) return rc;
+    for (size_t i = 0; !rc && i < sizeof d / sizeof d[0]; i++) {
+        int64_t id = 0;
+        st = NULL;
+        rc = store_prepare(c, Q_DUTY_STATUTORY_INSERT, &st);
+        if (!rc) rc = store_bind_text(st, 1, d[i].role);
+        if (!rc) rc = store_bind_text(st, 2, d[i].title);
+        if (!rc) rc = store_bind_text(st, 3, d[i].desc);
+        if (!rc) rc = store_bind_text(st, 4, d[i].freq);
+        if (!rc) rc = store_bind_text(st, 5, "危险化学品企业重大危险源安全包保责任制办法(试行) (2021)");
+        if (!rc) rc = store_bind_int(st, 6, now);
+        if (!rc) rc = store_step(st, &row);
+        if (!rc && row) id = store_col_int(st, 0);
+        store_finalize(st);
+        if (!rc) rc = audit_record(c, who_of(NULL), &DUTY_ENTITY, id, "create", NULL);
+    }
+    return store_tx_finish(c, own, rc);
+}
+
 ws_err duty_tick(store_conn *c, int64_t now, int *made_out, int *missed_out)
 {
     int made = 0, missed = 0;
+    ws_err erc = ensure_statutory(c, now);
+    if (erc) return erc;
     struct { int64_t id, post; char role[16], freq[12]; } duties[256];
     int nd = 0;
     store_stmt *st = NULL;

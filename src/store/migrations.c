@@ -1144,7 +1144,9 @@ const store_migration store_migrations[] = {
       * (mh_role principal / technical / operational, 《危险化学品企业重大危险源
       * 安全包保责任制办法(试行)》). A task is one person's duty for one period
       * (day 2026-11-29, ISO week 2026-W48, month 2026-11, quarter 2026-Q4,
-      * year 2026) and, for a major hazard duty, one installation. */
+      * year 2026) and, for a major hazard duty, one installation. The
+      * statutory duties are written by src/duty at its first pass, with
+      * their evidence-log leaves (a row seeded here would have none). */
      "CREATE TABLE duties (\n"
      "  id ID_PK,\n"
      "  enterprise_id INTEGER REFERENCES units(id),\n"
@@ -1159,17 +1161,6 @@ const store_migration store_migrations[] = {
      "  created_at INTEGER NOT NULL,\n"
      "  updated_at INTEGER NOT NULL\n"
      ");\n"
-     "INSERT INTO duties (enterprise_id, post_id, mh_role, title, description, frequency, statutory, source, active, "
-     "created_at, updated_at) VALUES "
-     "(NULL, NULL, 'principal', '组织对重大危险源开展针对性安全风险隐患排查', "
-     "'主要负责人：组织制定重大危险源安全管理制度和应急预案，督促落实包保责任；至少每季度组织一次针对性排查。', "
-     "'quarterly', 1, '危险化学品企业重大危险源安全包保责任制办法(试行) (2021)', 1, 0, 0), "
-     "(NULL, NULL, 'technical', '对重大危险源开展安全检查，组织解决技术问题', "
-     "'技术负责人：落实重大危险源监测监控、安全联锁和紧急切断系统的技术措施；至少每月检查一次。', "
-     "'monthly', 1, '危险化学品企业重大危险源安全包保责任制办法(试行) (2021)', 1, 0, 0), "
-     "(NULL, NULL, 'operational', '对重大危险源进行现场安全检查，督促落实操作规程', "
-     "'操作负责人：检查重大危险源现场安全状况、操作规程执行和异常处置；至少每周检查一次。', "
-     "'weekly', 1, '危险化学品企业重大危险源安全包保责任制办法(试行) (2021)', 1, 0, 0);\n"
      "CREATE TABLE duty_tasks (\n"
      "  id ID_PK,\n"
      "  duty_id INTEGER NOT NULL REFERENCES duties(id),\n"

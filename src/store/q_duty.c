@@ -10,6 +10,10 @@
 const char Q_DUTY_INSERT[] =
     "INSERT INTO duties (enterprise_id, post_id, mh_role, title, description, frequency, statutory, source, "
     "active, created_at, updated_at) VALUES ($1, $2, NULL, $3, $4, $5, 0, NULL, 1, $6, $6) RETURNING id";
+const char Q_DUTY_STATUTORY_COUNT[] = "SELECT count(*) FROM duties WHERE statutory = 1";
+const char Q_DUTY_STATUTORY_INSERT[] =
+    "INSERT INTO duties (enterprise_id, post_id, mh_role, title, description, frequency, statutory, source, "
+    "active, created_at, updated_at) VALUES (NULL, NULL, $1, $2, $3, $4, 1, $5, 1, $6, $6) RETURNING id";
 const char Q_DUTY_UPDATE[] =
     "UPDATE duties SET title = $2, description = $3, frequency = $4, active = $5, updated_at = $6 WHERE id = $1";
 const char Q_DUTY_GET[] = "SELECT " DUTY_COLS DUTY_FROM "WHERE d.id = $1";

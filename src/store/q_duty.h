@@ -9,6 +9,9 @@
 #define WS_Q_DUTY_H
 
 extern const char Q_DUTY_INSERT[];       /* $1 enterprise, $2 post, $3 title, $4 description, $5 frequency, $6 now -> id */
+extern const char Q_DUTY_STATUTORY_COUNT[]; /* -> count of statutory duties */
+extern const char Q_DUTY_STATUTORY_INSERT[]; /* $1 mh_role, $2 title, $3 description, $4 frequency, $5 source,
+                                               $6 now -> id */
 extern const char Q_DUTY_UPDATE[];       /* $1 id, $2 title, $3 description, $4 frequency, $5 active, $6 now */
 extern const char Q_DUTY_GET[];          /* $1 id -> duty row */
 extern const char Q_DUTY_LIST[];         /* $1 enterprise (0: statutory only) -> duty rows (the enterprise's and the
