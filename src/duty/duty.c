@@ -5,7 +5,6 @@
 
 #include "core/clock.h"
 #include "core/json.h"
-#include "core/log.h"
 #include "duty/duty.h"
 #include "plant/plant.h"
 #include "store/q_duty.h"
