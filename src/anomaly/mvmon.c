@@ -17,11 +17,18 @@ struct mvmon {
     double *mean, *sd;   /* m each: standardisation of the stacked vector */
     double *P;           /* m × a loadings, row-major P[i*a + k] */
     double *lam;         /* a eigenvalues of the kept components */
-    double t2_lim, spe_lim;
+    double t2_lim, spe_lim;  /* textbook limits of the (smoothed) T² and SPE */
+    /* The decision: phi = max_k stat_k / scale_k over the statistics in use
+     * (k: smoothed T², smoothed SPE, raw T², raw SPE); alarm when phi >
+     * phi_lim. Textbook mode: scales are the two limits, phi_lim 1, raw
+     * statistics unused. Held-out mode: scales and phi_lim are quantiles. */
+    double scale[4], phi_lim;
+    int nstat;
+    double stat[4];      /* last step's statistics */
     /* stream state */
     double *hist;        /* (d+1) × p raw samples, newest first */
     size_t filled;
-    double *u, *t, *zt, *ze; /* scratch and EWMA state: u m, t a, zt a, ze m */
+    double *u, *t, *zt, *ze, *e; /* u m, t a (raw scores), zt a, ze m (EWMA), e m (raw residual) */
     bool have_last;
 };
 
@@ -175,7 +182,7 @@ void mvmon_free(mvmon *m)
 {
     if (!m) return;
     free(m->mean); free(m->sd); free(m->P); free(m->lam); free(m->hist);
-    free(m->u); free(m->t); free(m->zt); free(m->ze);
+    free(m->u); free(m->t); free(m->zt); free(m->ze); free(m->e);
     free(m);
 }
 
@@ -208,10 +215,10 @@ static ws_err fit(const double *x, size_t n, size_t p, const unsigned char *use,
     m->p = p; m->d = d; m->m = dim; m->lambda = o->lambda;
     m->mean = calloc(dim, sizeof *m->mean); m->sd = calloc(dim, sizeof *m->sd);
     m->hist = calloc(dim, sizeof *m->hist); m->u = calloc(dim, sizeof *m->u);
-    m->ze = calloc(dim, sizeof *m->ze);
+    m->ze = calloc(dim, sizeof *m->ze); m->e = calloc(dim, sizeof *m->e);
     C = calloc(dim * dim, sizeof *C); V = calloc(dim * dim, sizeof *V);
     ev = calloc(dim, sizeof *ev); row = calloc(dim, sizeof *row);
-    if (!m->mean || !m->sd || !m->hist || !m->u || !m->ze || !C || !V || !ev || !row) goto fail;
+    if (!m->mean || !m->sd || !m->hist || !m->u || !m->ze || !m->e || !C || !V || !ev || !row) goto fail;
 
     size_t N = 0;
     for (size_t t = 0; t < n; t++) {
@@ -276,6 +283,7 @@ static ws_err fit(const double *x, size_t n, size_t p, const unsigned char *use,
     double f = o->lambda / (2.0 - o->lambda);
     m->t2_lim = f * mvmon_t2_limit(a, N, o->alpha);
     m->spe_lim = f * mvmon_spe_limit_jm(ev + a, dim - a, o->alpha);
+    m->scale[0] = m->t2_lim; m->scale[1] = m->spe_lim; m->nstat = 2; m->phi_lim = 1.0;
     mvmon_reset(m);
     free(C); free(V); free(ev); free(row);
     *out = m;
@@ -318,11 +326,12 @@ ws_err mvmon_train(const double *x, size_t n, size_t p, const mvmon_opts *o, mvm
      * samples of a fold (history filling, EWMA start-up) are not counted. */
     size_t k = (size_t)o->empirical;
     size_t warm = m->d + (size_t)ceil(2.0 / o->lambda) - 1;
+    int ns = o->lambda < 1 ? 4 : 2;
     unsigned char *use = malloc(n);
-    double *t2s = malloc(n * sizeof *t2s), *spes = malloc(n * sizeof *spes);
+    double *st = malloc(4 * n * sizeof *st), *col = malloc(n * sizeof *col);
     size_t cnt = 0;
     rc = WS_ENOMEM;
-    if (!use || !t2s || !spes) { ws_fail(WS_ENOMEM, NULL, "mvmon: out of memory"); goto fail; }
+    if (!use || !st || !col) { ws_fail(WS_ENOMEM, NULL, "mvmon: out of memory"); goto fail; }
     for (size_t f = 0; f < k; f++) {
         size_t lo = n * f / k, hi = n * (f + 1) / k;
         for (size_t i = 0; i < n; i++) use[i] = (i < lo || i >= hi);
@@ -332,18 +341,32 @@ ws_err mvmon_train(const double *x, size_t n, size_t p, const mvmon_opts *o, mvm
         for (size_t i = lo; i < hi; i++) {
             mvmon_result r;
             mvmon_step(fm, x + i * p, &r);
-            if (r.ready && i - lo >= warm) { t2s[cnt] = r.t2; spes[cnt] = r.spe; cnt++; }
+            if (r.ready && i - lo >= warm) { memcpy(st + 4 * cnt, fm->stat, sizeof fm->stat); cnt++; }
         }
         mvmon_free(fm);
     }
     if (cnt < 20) { rc = ws_fail(WS_EINVAL, "n", "mvmon: too few held-out samples (%zu)", cnt); goto fail; }
-    m->t2_lim = quantile(t2s, cnt, o->alpha);
-    m->spe_lim = quantile(spes, cnt, o->alpha);
-    free(use); free(t2s); free(spes);
+    /* each statistic scaled by its own held-out quantile, then the quantile
+     * of their maximum is the one limit */
+    for (int s = 0; s < ns; s++) {
+        for (size_t i = 0; i < cnt; i++) col[i] = st[4 * i + s];
+        m->scale[s] = quantile(col, cnt, o->alpha);
+        if (!(m->scale[s] > 0)) m->scale[s] = 1e-12;
+    }
+    for (size_t i = 0; i < cnt; i++) {
+        double phi = 0;
+        for (int s = 0; s < ns; s++) if (st[4 * i + s] / m->scale[s] > phi) phi = st[4 * i + s] / m->scale[s];
+        col[i] = phi;
+    }
+    m->phi_lim = quantile(col, cnt, o->alpha);
+    m->nstat = ns;
+    m->t2_lim = m->scale[0] * m->phi_lim;
+    m->spe_lim = m->scale[1] * m->phi_lim;
+    free(use); free(st); free(col);
     *out = m;
     return WS_OK;
 fail:
-    free(use); free(t2s); free(spes);
+    free(use); free(st); free(col);
     mvmon_free(m);
     return rc;
 }
@@ -363,23 +386,34 @@ void mvmon_step(mvmon *m, const double *x, mvmon_result *r)
         const double *Pi = m->P + i * a;
         for (size_t k = 0; k < a; k++) m->t[k] += Pi[k] * m->u[i];
     }
-    double lam = m->lambda, t2 = 0, spe = 0;
+    double lam = m->lambda, t2 = 0, spe = 0, t2r = 0, sper = 0;
     for (size_t k = 0; k < a; k++) {
         m->zt[k] = lam * m->t[k] + (1 - lam) * m->zt[k];
         t2 += m->zt[k] * m->zt[k] / m->lam[k];
+        t2r += m->t[k] * m->t[k] / m->lam[k];
     }
     for (size_t i = 0; i < dim; i++) {
         const double *Pi = m->P + i * a;
         double e = m->u[i];
         for (size_t k = 0; k < a; k++) e -= Pi[k] * m->t[k];
+        m->e[i] = e;
         m->ze[i] = lam * e + (1 - lam) * m->ze[i];
         spe += m->ze[i] * m->ze[i];
+        sper += e * e;
     }
+    m->stat[0] = t2; m->stat[1] = spe; m->stat[2] = t2r; m->stat[3] = sper;
     m->have_last = true;
+    double pt = t2 / m->scale[0], ps = spe / m->scale[1];
+    if (m->nstat == 4) {
+        if (t2r / m->scale[2] > pt) pt = t2r / m->scale[2];
+        if (sper / m->scale[3] > ps) ps = sper / m->scale[3];
+    }
     r->ready = true;
-    r->t2 = t2; r->spe = spe;
-    r->alarm_t2 = t2 > m->t2_lim;
-    r->alarm_spe = spe > m->spe_lim;
+    r->t2 = t2; r->spe = spe; r->t2_raw = t2r; r->spe_raw = sper;
+    r->phi = pt > ps ? pt : ps;
+    r->phi_lim = m->phi_lim;
+    r->alarm_t2 = pt > m->phi_lim;
+    r->alarm_spe = ps > m->phi_lim;
     r->alarm = r->alarm_t2 || r->alarm_spe;
 }
 
@@ -388,16 +422,24 @@ size_t mvmon_contrib(const mvmon *m, double *c)
     size_t p = m->p, a = m->a;
     for (size_t j = 0; j < p; j++) c[j] = 0;
     if (!m->have_last) return 0;
+    /* the statistic that decides phi, and its scores or residuals */
+    int w = 0;
+    for (int s = 1; s < m->nstat; s++) if (m->stat[s] / m->scale[s] > m->stat[w] / m->scale[w]) w = s;
+    const double *sc = w == 2 ? m->t : m->zt, *res = w == 3 ? m->e : m->ze;
     for (size_t i = 0; i < m->m; i++) {
-        const double *Pi = m->P + i * a;
-        double g = 0;   /* (P Λ^{-1/2} z_t)_i: its square is i's share of T² */
-        for (size_t k = 0; k < a; k++) g += Pi[k] * m->zt[k] / sqrt(m->lam[k]);
-        c[i % p] += g * g / m->t2_lim + m->ze[i] * m->ze[i] / m->spe_lim;
+        double v;
+        if (w == 0 || w == 2) {   /* (P Λ^{-1/2} t)_i: its square is i's share of T² */
+            const double *Pi = m->P + i * a;
+            v = 0;
+            for (size_t k = 0; k < a; k++) v += Pi[k] * sc[k] / sqrt(m->lam[k]);
+        } else {
+            v = res[i];           /* e_i²: its share of SPE */
+        }
+        c[i % p] += v * v / m->scale[w];
     }
     size_t best = 0;
     for (size_t j = 1; j < p; j++) if (c[j] > c[best]) best = j;
     return best;
 }
-
 size_t mvmon_ncomp(const mvmon *m) { return m->a; }
 size_t mvmon_dim(const mvmon *m) { return m->m; }

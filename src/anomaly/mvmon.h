@@ -11,9 +11,11 @@
  *    Jackson–Mudholkar limit (opts: lags 0, lambda 1, empirical 0);
  *  - worksafe's monitor: the same PCA on lag-stacked samples (dynamic PCA),
  *    whose scores and residuals are smoothed by an EWMA before T² and SPE are
- *    taken, and whose limits are the quantiles of the same statistics on
- *    normal data held out from the fit (k-fold, contiguous blocks), because
- *    smoothing autocorrelated residuals breaks the textbook distributions.
+ *    taken; the smoothed and the raw T² and SPE are each scaled by their
+ *    quantile on normal data held out from the fit (k-fold, contiguous
+ *    blocks) and the alarm is on their maximum, whose limit is again a
+ *    held-out quantile — smoothing autocorrelated residuals breaks the
+ *    textbook distributions, and too few samples make them optimistic.
  *
  * Pure C11 + libm, no I/O, no clock. A model is trained once (mvmon_train),
  * then samples are fed one at a time in time order (mvmon_step); the model
@@ -46,8 +48,11 @@ typedef struct mvmon mvmon;
 typedef struct mvmon_result {
     bool ready;        /* false until the lag history is full: no verdict */
     double t2, t2_lim; /* Hotelling's T² (of the smoothed scores) and limit */
-    double spe, spe_lim; /* squared prediction error and its limit */
-    bool alarm_t2, alarm_spe;
+    double spe, spe_lim; /* squared prediction error (of the smoothed residual) and limit */
+    double t2_raw, spe_raw; /* the same of this sample alone (= t2, spe when lambda is 1) */
+    double phi, phi_lim; /* the decision: phi = max of the statistics in use,
+                          * each over its own scale; alarm when phi > phi_lim */
+    bool alarm_t2, alarm_spe; /* the T² side (smoothed or raw), the SPE side */
     bool alarm;        /* alarm_t2 || alarm_spe */
 } mvmon_result;
 
@@ -63,9 +68,10 @@ void mvmon_reset(mvmon *m);
 /* Feed the next sample (p values) and fill *r. */
 void mvmon_step(mvmon *m, const double *x, mvmon_result *r);
 
-/* Contributions of each of the p points to the last mvmon_step's statistics:
- * c[j] = (its share of T²)/T²_lim + (its share of SPE)/SPE_lim, summed over
- * its lagged copies; the shares add up to T² and SPE exactly (complete
+/* Contributions of each of the p points to the statistic that decided the
+ * last mvmon_step (the largest of T², SPE — smoothed or raw — over its
+ * scale): c[j] = its share of that statistic / the scale, summed over its
+ * lagged copies; the shares add up to the statistic exactly (complete
  * decomposition). c has room for p values. Zero before the first ready step.
  * Returns the index of the largest contributor. */
 size_t mvmon_contrib(const mvmon *m, double *c);
