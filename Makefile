@@ -240,3 +240,17 @@ clean:
 # Special-work permits: the pre-check with 500 active permits (bench/permits).
 bench-permits: all
 	bench/permits/run.sh
+
+# Issue 7 item 3 — multivariate monitoring on the Tennessee Eastman process:
+# src/anomaly/mvmon (dynamic PCA + EWMA, held-out limits) against classic PCA
+# T² and SPE at 99 %, linked from its sources at -O2 (bench/tep/tep_bench.c).
+TEP_DIR ?= ../shared/data/tep-train
+MVMON_BENCH_SRC := src/anomaly/mvmon.c src/core/err.c
+build/bench/tep_bench: bench/tep/tep_bench.c $(MVMON_BENCH_SRC) src/anomaly/mvmon.h
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(REL_CFLAGS) -pie $< $(MVMON_BENCH_SRC) -lm -o $@
+
+.PHONY: bench-tep
+bench-tep: build/bench/tep_bench
+	build/bench/tep_bench $(TEP_DIR)
