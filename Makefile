@@ -240,3 +240,16 @@ clean:
 # Special-work permits: the pre-check with 500 active permits (bench/permits).
 bench-permits: all
 	bench/permits/run.sh
+
+# Issue 7 item 2: the streaming anomaly detector over the NAB corpus, scored
+# by the C NAB scorer (bench/nab; data from WS_NAB_DIR, default ../shared/data/nab).
+NAB_BENCH_SRC := src/anomaly/nab.c src/anomaly/detector.c src/core/err.c
+build/bench/nab_bench: bench/nab/nab_bench.c $(NAB_BENCH_SRC) src/anomaly/nab.h src/anomaly/detector.h
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(REL_CFLAGS) -pie $< $(NAB_BENCH_SRC) -lm -o $@
+
+bench-nab: build/bench/nab_bench
+	build/bench/nab_bench
+
+.PHONY: bench-nab

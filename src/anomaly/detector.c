@@ -1,0 +1,133 @@
+/* detector.c — the streaming detector of detector.h. Per reading:
+ * 1. surprise e: the largest of the level's distance from its EWMA at three
+ *    time scales (each in units of that scale's mean absolute deviation) and
+ *    the first difference's distance from its usual size (weighted);
+ * 2. the recent mean of log(1 + e) compared with its long-run mean and
+ *    variance gives z (how much more surprising the last readings are than
+ *    this series usually is), mapped to [0, 1];
+ * 3. after an alarm, the following readings are damped so that one event
+ *    raises one alarm;
+ * 4. sensor-fault checks run beside it on the same statistics. */
+#include "anomaly/detector.h"
+
+#include <math.h>
+#include <string.h>
+
+det_params det_params_default(void)
+{
+    det_params p = {
+        .alpha = { 0.5, 0.05, 0.005 },
+        .alpha_diff = 0.01,
+        .w_diff = 1.0,
+        .alpha_short = 0.2,
+        .alpha_long = 0.002,
+        .z_scale = 3.0,
+        .suppress_at = 0.5,
+        .suppress_n = 300,
+        .suppress_gain = 0.5,
+        .warmup = 150,
+        .stuck_n = 30,
+        .spike_k = 8.0,
+        .drift_h = 60.0,
+        .gap_k = 5.0,
+    };
+    return p;
+}
+
+void det_init(det_state *s, const det_params *p)
+{
+    memset(s, 0, sizeof *s);
+    s->p = *p;
+}
+
+static double ewma(double m, double x, double a) { return m + a * (x - m); }
+
+det_out det_step(det_state *s, double t, double x)
+{
+    const det_params *p = &s->p;
+    det_out o = { 0.0, 0 };
+    if (isnan(x) || isinf(x)) {               /* a missing reading */
+        o.flags |= DET_DROPOUT;
+        return o;
+    }
+    if (s->n == 0) {
+        s->last_t = t; s->last_x = x; s->lo = s->hi = x;
+        for (int k = 0; k < DET_SCALES; k++) s->m[k] = x;
+        s->drift_m = x;
+        s->n = 1;
+        return o;
+    }
+    /* dropouts: an interval far over the usual one */
+    double gap = t - s->last_t;
+    if (s->n > 10 && s->dt > 0 && gap > p->gap_k * s->dt) o.flags |= DET_DROPOUT;
+    s->dt = s->n == 1 ? gap : ewma(s->dt, gap < 0 ? 0 : gap, 0.05);
+
+    if (x < s->lo) s->lo = x;
+    if (x > s->hi) s->hi = x;
+    double eps = 1e-3 * (s->hi - s->lo) + 1e-12;
+
+    /* 1. surprise */
+    double e = 0;
+    for (int k = 0; k < DET_SCALES; k++) {
+        double dev = fabs(x - s->m[k]);
+        double z = dev / (s->d[k] + eps);
+        if (z > e) e = z;
+        s->d[k] = ewma(s->d[k], dev, p->alpha[k] < 0.05 ? p->alpha[k] : 0.05);
+        s->m[k] = ewma(s->m[k], x, p->alpha[k]);
+    }
+    double dx = x - s->last_x;
+    double ddev = fabs(dx - s->dm);
+    double zd = p->w_diff * ddev / (s->dd + eps);
+    if (zd > e) e = zd;
+    s->dd = ewma(s->dd, ddev, p->alpha_diff);
+    s->dm = ewma(s->dm, dx, p->alpha_diff);
+
+    /* 2. recent surprise against the series' usual surprise */
+    double le = log1p(e);
+    s->sh = s->n == 1 ? le : ewma(s->sh, le, p->alpha_short);
+    double sd = sqrt(s->var) + 1e-6;
+    double z = (s->sh - s->mu) / sd;
+    double a = s->n < 2 ? 1.0 : p->alpha_long > 1.0 / (double)s->n ? p->alpha_long
+                                                                    : 1.0 / (double)s->n;
+    double dmu = le - s->mu;
+    s->mu += a * dmu;
+    s->var = (1 - a) * (s->var + a * dmu * dmu);
+    double score = z > 0 ? z / (z + p->z_scale) : 0.0;
+    if (s->n < p->warmup) score = 0;
+
+    /* 3. one alarm per event */
+    if (s->quiet > 0) {
+        s->quiet--;
+        score *= p->suppress_gain;
+    } else if (score >= p->suppress_at) {
+        s->quiet = p->suppress_n;
+    }
+    o.score = score;
+
+    /* 4. sensor faults */
+    double ref = s->d[DET_SCALES - 1] + eps;
+    s->same = x == s->last_x ? s->same + 1 : 0;
+    if (s->same + 1 >= p->stuck_n && s->d[DET_SCALES - 1] > 1e-12) o.flags |= DET_STUCK;
+    double dev_now = (x - s->m[DET_SCALES - 1]) / ref;
+    if (fabs(s->prev_dev) > p->spike_k && fabs(dev_now) < 0.5 * p->spike_k) o.flags |= DET_SPIKE;
+    s->prev_dev = dev_now;
+    if (s->n > p->warmup) {
+        double u = (x - s->drift_m) / (s->drift_d + eps);
+        s->cu_pos = fmax(0, s->cu_pos + u - 1.0);
+        s->cu_neg = fmax(0, s->cu_neg - u - 1.0);
+        if (s->cu_pos > p->drift_h || s->cu_neg > p->drift_h) {
+            o.flags |= DET_DRIFT;
+            s->cu_pos = s->cu_neg = 0;
+            s->drift_m = x;             /* accept the new level, watch again */
+        }
+    }
+    double dd2 = fabs(x - s->drift_m);
+    s->drift_d = ewma(s->drift_d, dd2, s->n > p->warmup ? 0.0005 : 1.0 / (double)s->n);
+    if (s->n <= p->warmup) s->drift_m = ewma(s->drift_m, x, 1.0 / (double)s->n);
+
+    s->last_t = t;
+    s->last_x = x;
+    s->n++;
+    if (o.score > 1) o.score = 1;
+    return o;
+}

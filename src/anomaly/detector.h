@@ -1,0 +1,67 @@
+/* detector.h — a streaming anomaly detector for one sensor series: one call
+ * per reading, constant time and memory, no training step. Gives a score in
+ * [0, 1] per reading (how unusual the recent readings are for this series)
+ * and flags the plant's own sensor faults: stuck value, drift, spikes,
+ * dropouts. Its whole state is the plain struct below: copying its bytes
+ * saves it, copying them back restores it (no pointers inside).
+ * Method and its reasons: docs/internals/anomaly.md. */
+#ifndef WS_ANOMALY_DETECTOR_H
+#define WS_ANOMALY_DETECTOR_H
+
+#include <stdint.h>
+
+#define DET_SCALES 3
+
+/* Tunable constants; det_params_default() gives the values chosen on half A
+ * of the NAB corpus (bench/nab). */
+typedef struct {
+    double alpha[DET_SCALES];  /* EWMA weights of the level at three time scales */
+    double alpha_diff;         /* EWMA weight of the first-difference statistics */
+    double w_diff;             /* weight of the difference surprise against the level's */
+    double alpha_short;        /* averaging of the surprise over the recent readings */
+    double alpha_long;         /* its long-run mean and variance */
+    double z_scale;            /* score = z / (z + z_scale) for z > 0 */
+    double suppress_at;        /* after a score this high ... */
+    uint32_t suppress_n;       /* ... the next readings are damped for this many */
+    double suppress_gain;      /* by this factor */
+    uint32_t warmup;           /* readings learnt before any score */
+    /* sensor faults */
+    uint32_t stuck_n;          /* this many identical readings in a row = stuck */
+    double spike_k;            /* a reading this many deviations away that returns = spike */
+    double drift_h;            /* CUSUM decision level (in deviations) for drift */
+    double gap_k;              /* interval over this many typical intervals = dropout */
+} det_params;
+
+enum {
+    DET_STUCK = 1u << 0,
+    DET_DRIFT = 1u << 1,
+    DET_SPIKE = 1u << 2,
+    DET_DROPOUT = 1u << 3,
+};
+
+typedef struct {
+    det_params p;
+    uint64_t n;                 /* readings learnt */
+    double last_t, last_x, dt;  /* previous timestamp and value; typical interval */
+    double lo, hi;              /* range seen */
+    double m[DET_SCALES], d[DET_SCALES];   /* level EWMA and mean absolute deviation */
+    double dm, dd;              /* difference EWMA and its mean absolute deviation */
+    double sh, mu, var;         /* surprise: recent mean; long-run mean and variance */
+    uint32_t quiet;             /* readings still damped after an alarm */
+    uint32_t same;              /* identical readings in a row */
+    double prev_dev;            /* previous reading's deviation (for spikes) */
+    double cu_pos, cu_neg;      /* drift CUSUMs */
+    double drift_m, drift_d;    /* drift reference: slow level and deviation */
+} det_state;
+
+typedef struct {
+    double score;               /* [0, 1] */
+    unsigned flags;             /* DET_* sensor faults at this reading */
+} det_out;
+
+det_params det_params_default(void);
+void det_init(det_state *s, const det_params *p);
+/* One reading: t in seconds (any origin, increasing), x the value (NaN = missing). */
+det_out det_step(det_state *s, double t, double x);
+
+#endif
