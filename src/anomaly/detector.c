@@ -16,19 +16,19 @@
 det_params det_params_default(void)
 {
     det_params p = {
-        .alpha = { 0.5, 0.05, 0.005 },
-        .alpha_diff = 0.01,
-        .w_diff = 1.0,
-        .alpha_short = 0.2,
-        .alpha_long = 0.002,
+        .alpha = { 0.3, 0.2, 0.005 },
+        .alpha_diff = 0.003,
+        .w_diff = 1.5,
+        .alpha_short = 0.1,
+        .alpha_long = 0.005,
         .z_scale = 3.0,
-        .suppress_at = 0.5,
-        .suppress_n = 300,
-        .suppress_gain = 0.5,
+        .suppress_at = 0.3,
+        .suppress_n = 200,
+        .suppress_gain = 0.0,
         .warmup = 150,
         .stuck_n = 30,
         .spike_k = 8.0,
-        .drift_h = 60.0,
+        .drift_h = 3.0,
         .gap_k = 5.0,
     };
     return p;
@@ -54,6 +54,7 @@ det_out det_step(det_state *s, double t, double x)
         s->last_t = t; s->last_x = x; s->lo = s->hi = x;
         for (int k = 0; k < DET_SCALES; k++) s->m[k] = x;
         s->drift_m = x;
+        s->sp_m = x;
         s->n = 1;
         return o;
     }
@@ -104,26 +105,30 @@ det_out det_step(det_state *s, double t, double x)
     }
     o.score = score;
 
-    /* 4. sensor faults */
-    double ref = s->d[DET_SCALES - 1] + eps;
+    /* 4. sensor faults, each on its own statistics so the score's tuning
+     * does not move them */
+    double fa = 1.0 / (double)s->n > 0.01 ? 1.0 / (double)s->n : 0.01;
     s->same = x == s->last_x ? s->same + 1 : 0;
-    if (s->same + 1 >= p->stuck_n && s->d[DET_SCALES - 1] > 1e-12) o.flags |= DET_STUCK;
-    double dev_now = (x - s->m[DET_SCALES - 1]) / ref;
-    if (fabs(s->prev_dev) > p->spike_k && fabs(dev_now) < 0.5 * p->spike_k) o.flags |= DET_SPIKE;
-    s->prev_dev = dev_now;
-    if (s->n > p->warmup) {
-        double u = (x - s->drift_m) / (s->drift_d + eps);
-        s->cu_pos = fmax(0, s->cu_pos + u - 1.0);
-        s->cu_neg = fmax(0, s->cu_neg - u - 1.0);
-        if (s->cu_pos > p->drift_h || s->cu_neg > p->drift_h) {
+    if (s->same + 1 >= p->stuck_n && s->sp_d > eps) o.flags |= DET_STUCK;
+    double dev_now = (x - s->sp_m) / (s->sp_d + eps);
+    if (s->n > p->warmup && fabs(s->prev_dev) > p->spike_k && fabs(dev_now) < 0.5 * p->spike_k)
+        o.flags |= DET_SPIKE;
+    s->prev_dev = s->n > p->warmup ? dev_now : 0;
+    s->sp_d = ewma(s->sp_d, fabs(x - s->sp_m), fa);
+    s->sp_m = ewma(s->sp_m, x, fa);
+    if (s->n <= DET_DRIFT_LEARN) {        /* learn the reference level and spread */
+        double dm0 = x - s->drift_m;      /* Welford: drift_d holds the sum of squares */
+        s->drift_m += dm0 / (double)s->n;
+        s->drift_d += dm0 * (x - s->drift_m);
+        s->drift_base = s->drift_m;
+        if (s->n == DET_DRIFT_LEARN) s->drift_d = sqrt(s->drift_d / (double)s->n);
+    } else {
+        s->drift_m = ewma(s->drift_m, x, 0.001);
+        if (fabs(s->drift_m - s->drift_base) > p->drift_h * (s->drift_d + eps)) {
             o.flags |= DET_DRIFT;
-            s->cu_pos = s->cu_neg = 0;
-            s->drift_m = x;             /* accept the new level, watch again */
+            s->drift_base = s->drift_m;   /* once per step of drift */
         }
     }
-    double dd2 = fabs(x - s->drift_m);
-    s->drift_d = ewma(s->drift_d, dd2, s->n > p->warmup ? 0.0005 : 1.0 / (double)s->n);
-    if (s->n <= p->warmup) s->drift_m = ewma(s->drift_m, x, 1.0 / (double)s->n);
 
     s->last_t = t;
     s->last_x = x;

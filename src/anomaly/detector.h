@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #define DET_SCALES 3
+#define DET_DRIFT_LEARN 2000  /* readings that set the drift reference (a day at 1/min) */
 
 /* Tunable constants; det_params_default() gives the values chosen on half A
  * of the NAB corpus (bench/nab). */
@@ -28,7 +29,7 @@ typedef struct {
     /* sensor faults */
     uint32_t stuck_n;          /* this many identical readings in a row = stuck */
     double spike_k;            /* a reading this many deviations away that returns = spike */
-    double drift_h;            /* CUSUM decision level (in deviations) for drift */
+    double drift_h;            /* slow level this many start spreads away = drift */
     double gap_k;              /* interval over this many typical intervals = dropout */
 } det_params;
 
@@ -50,8 +51,9 @@ typedef struct {
     uint32_t quiet;             /* readings still damped after an alarm */
     uint32_t same;              /* identical readings in a row */
     double prev_dev;            /* previous reading's deviation (for spikes) */
-    double cu_pos, cu_neg;      /* drift CUSUMs */
-    double drift_m, drift_d;    /* drift reference: slow level and deviation */
+    double sp_m, sp_d;          /* medium level and deviation (spikes, stuck) */
+    double drift_m, drift_d;    /* slow level; standard deviation learnt at the start */
+    double drift_base;          /* the level drift is measured from */
 } det_state;
 
 typedef struct {
