@@ -74,6 +74,12 @@ static void tune(const nab_corpus *c, double **a)
         { "alpha2", &p.alpha[2], { 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02 } },
         { "suppress_at", &p.suppress_at, { 0.3, 0.4, 0.5, 0.6, 0.7, 0.8 } },
         { "suppress_gain", &p.suppress_gain, { 0, 0.1, 0.3, 0.5, 0.7, 1.0 } },
+        { "w_rng", &p.w_rng, { 0, 0.5, 1, 2, 4, 8 } },
+        { "env_shrink", &p.env_shrink, { 0, 0.0001, 0.0003, 0.001, 0.003, 0.01 } },
+        { "z_scale", &p.z_scale, { 0.5, 1, 2, 3, 5, 8 } },
+        { "dev_cap", &p.dev_cap, { 0.005, 0.01, 0.02, 0.05, 0.1, 1 } },
+        { "peak_pow", &p.peak_pow, { 0, 0.25, 0.5, 1, 2, 4 } },
+        { "peak_decay", &p.peak_decay, { 0.99, 0.999, 0.9995, 0.9999, 0.99999, 1 } },
     };
     for (int pass = 0; pass < 2; pass++)
         for (size_t k = 0; k < sizeof knobs / sizeof knobs[0]; k++) {
@@ -88,6 +94,16 @@ static void tune(const nab_corpus *c, double **a)
             printf("pass %d %-14s = %g  half A sum %.2f\n", pass, knobs[k].name, keep, best);
             fflush(stdout);
         }
+    uint32_t wu[] = { 10, 50, 100, 150, 300, 600 };
+    uint32_t keepw = p.warmup;
+    for (int j = 0; j < 6; j++) {
+        p.warmup = wu[j];
+        run(c, &p, a);
+        double o = half_a_obj(c, a);
+        if (o > best + 1e-9) { best = o; keepw = wu[j]; }
+    }
+    p.warmup = keepw;
+    printf("warmup = %u  half A sum %.2f\n", keepw, best);
     uint32_t sn[] = { 50, 100, 200, 300, 500, 800 };
     uint32_t keepn = p.suppress_n;
     for (int j = 0; j < 6; j++) {
@@ -125,6 +141,30 @@ int main(int argc, char **argv)
     }
     if (argc > 1 && strcmp(argv[1], "halves") == 0) {
         for (size_t f = 0; f < c.n; f++) printf("%c %s\n", f % 2 ? 'B' : 'A', c.f[f].name);
+        return 0;
+    }
+    if (argc > 1 && strcmp(argv[1], "diag") == 0) {   /* per file at theta* (standard) */
+        det_params dp = det_params_default();
+        run(&c, &dp, a);
+        nab_result r;
+        nab_score(c.f, c.n, (const double *const *)a, &nab_profiles[NAB_STANDARD], &r);
+        printf("theta* %.4f raw %.2f\n", r.theta, r.raw);
+        for (size_t f = 0; f < c.n; f++) {
+            size_t P = nab_probation(c.f[f].n), fp = 0, det = 0;
+            for (size_t k = 0; k < c.f[f].nwin; k++) {
+                int hit = 0;
+                for (size_t i = c.f[f].win[k].l; i <= c.f[f].win[k].r; i++) hit |= i >= P && a[f][i] >= r.theta;
+                det += (size_t)hit;
+            }
+            for (size_t i = P; i < c.f[f].n; i++) {
+                int in = 0;
+                for (size_t k = 0; k < c.f[f].nwin; k++) in |= i >= c.f[f].win[k].l && i <= c.f[f].win[k].r;
+                fp += !in && a[f][i] >= r.theta;
+            }
+            printf("%6.2f win %zu/%zu fp %3zu %s\n",
+                   nab_score_file_at(&c.f[f], a[f], &nab_profiles[NAB_STANDARD], r.theta),
+                   det, c.f[f].nwin, fp, c.f[f].name);
+        }
         return 0;
     }
     det_params p = det_params_default();

@@ -16,16 +16,21 @@
 det_params det_params_default(void)
 {
     det_params p = {
-        .alpha = { 0.3, 0.2, 0.005 },
+        .alpha = { 0.1, 0.01, 0.005 },
         .alpha_diff = 0.003,
-        .w_diff = 1.5,
+        .w_diff = 1.0,
         .alpha_short = 0.1,
         .alpha_long = 0.005,
         .z_scale = 3.0,
         .suppress_at = 0.3,
-        .suppress_n = 200,
+        .suppress_n = 50,
         .suppress_gain = 0.0,
         .warmup = 150,
+        .dev_cap = 0.05,
+        .peak_pow = 0.0,
+        .peak_decay = 0.9999,
+        .w_rng = 0.0,
+        .env_shrink = 0.001,
         .stuck_n = 30,
         .spike_k = 8.0,
         .drift_h = 3.0,
@@ -73,8 +78,23 @@ det_out det_step(det_state *s, double t, double x)
         double dev = fabs(x - s->m[k]);
         double z = dev / (s->d[k] + eps);
         if (z > e) e = z;
-        s->d[k] = ewma(s->d[k], dev, p->alpha[k] < 0.05 ? p->alpha[k] : 0.05);
-        s->m[k] = ewma(s->m[k], x, p->alpha[k]);
+        double ak = p->alpha[k], inv = 1.0 / (double)s->n;   /* bias-corrected start */
+        if (ak < inv) ak = inv;
+        double ad = ak < p->dev_cap ? ak : p->dev_cap;
+        if (ad < inv) ad = inv;
+        s->d[k] = ewma(s->d[k], dev, ad);
+        s->m[k] = ewma(s->m[k], x, ak);
+    }
+    /* a value outside the envelope this series has kept (a slowly shrinking
+     * running max and min) is new for it, whatever the recent deviations */
+    if (p->w_rng > 0) {
+        double out = x > s->env_hi ? x - s->env_hi : x < s->env_lo ? s->env_lo - x : 0.0;
+        double zr = p->w_rng * out / (s->d[DET_SCALES - 1] + eps);
+        if (s->n > 2 && zr > e) e = zr;
+        if (s->n == 1 || x > s->env_hi) s->env_hi = x;
+        if (s->n == 1 || x < s->env_lo) s->env_lo = x;
+        s->env_hi -= p->env_shrink * (s->env_hi - s->m[DET_SCALES - 1]);
+        s->env_lo -= p->env_shrink * (s->env_lo - s->m[DET_SCALES - 1]);
     }
     double dx = x - s->last_x;
     double ddev = fabs(dx - s->dm);
@@ -94,6 +114,13 @@ det_out det_step(det_state *s, double t, double x)
     s->mu += a * dmu;
     s->var = (1 - a) * (s->var + a * dmu * dmu);
     double score = z > 0 ? z / (z + p->z_scale) : 0.0;
+    /* novelty against this series' own past: damp what is no more surprising
+     * than the (slowly forgotten) largest surprise seen so far */
+    if (p->peak_pow > 0 && s->n >= p->warmup) {
+        if (z < s->zpk && s->zpk > 0) score *= pow(z > 0 ? z / s->zpk : 0.0, p->peak_pow);
+        s->zpk *= p->peak_decay;
+        if (z > s->zpk) s->zpk = z;
+    }
     if (s->n < p->warmup) score = 0;
 
     /* 3. one alarm per event */

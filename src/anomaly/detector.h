@@ -26,6 +26,11 @@ typedef struct {
     uint32_t suppress_n;       /* ... the next readings are damped for this many */
     double suppress_gain;      /* by this factor */
     uint32_t warmup;           /* readings learnt before any score */
+    double dev_cap;            /* largest EWMA weight of the deviations */
+    double peak_pow;           /* damping of surprises below the past peak (0 = off) */
+    double peak_decay;         /* per-reading forgetting of that peak */
+    double w_rng;              /* weight of leaving the kept envelope (0 = off) */
+    double env_shrink;         /* per-reading shrink of the envelope toward the level */
     /* sensor faults */
     uint32_t stuck_n;          /* this many identical readings in a row = stuck */
     double spike_k;            /* a reading this many deviations away that returns = spike */
@@ -48,6 +53,8 @@ typedef struct {
     double m[DET_SCALES], d[DET_SCALES];   /* level EWMA and mean absolute deviation */
     double dm, dd;              /* difference EWMA and its mean absolute deviation */
     double sh, mu, var;         /* surprise: recent mean; long-run mean and variance */
+    double env_hi, env_lo;      /* kept envelope */
+    double zpk;                 /* decayed peak of z */
     uint32_t quiet;             /* readings still damped after an alarm */
     uint32_t same;              /* identical readings in a row */
     double prev_dev;            /* previous reading's deviation (for spikes) */
