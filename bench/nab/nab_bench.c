@@ -76,6 +76,9 @@ static void tune(const nab_corpus *c, double **a)
         { "suppress_gain", &p.suppress_gain, { 0, 0.1, 0.3, 0.5, 0.7, 1.0 } },
         { "w_rng", &p.w_rng, { 0, 0.5, 1, 2, 4, 8 } },
         { "env_shrink", &p.env_shrink, { 0, 0.0001, 0.0003, 0.001, 0.003, 0.01 } },
+        { "w_ctx", &p.w_ctx, { 0, 0.5, 0.8, 0.9, 1, 2 } },
+        { "ctx_k", &p.ctx_k, { 2, 3, 4, 5, 6, 8 } },
+        { "alpha_ctx", &p.alpha_ctx, { 0.05, 0.1, 0.2, 0.3, 0.5, 1 } },
         { "z_scale", &p.z_scale, { 0.5, 1, 2, 3, 5, 8 } },
         { "dev_cap", &p.dev_cap, { 0.005, 0.01, 0.02, 0.05, 0.1, 1 } },
         { "peak_pow", &p.peak_pow, { 0, 0.25, 0.5, 1, 2, 4 } },
@@ -137,6 +140,16 @@ int main(int argc, char **argv)
 
     if (argc > 1 && strcmp(argv[1], "tune") == 0) {
         tune(&c, a);
+        return 0;
+    }
+    if (argc > 1 && strcmp(argv[1], "ctx") == 0) {     /* joint grid, half A only */
+        det_params q = det_params_default();
+        double ws[] = { 0.3, 0.6, 1, 2 }, ks[] = { 4, 8, 16, 32, 64 }, as[] = { 0.05, 0.2, 0.5, 1 };
+        for (int i = 0; i < 4; i++) for (int j = 0; j < 5; j++) for (int k = 0; k < 4; k++) {
+            q.w_ctx = ws[i]; q.ctx_k = ks[j]; q.alpha_ctx = as[k];
+            run(&c, &q, a);
+            printf("w %.1f k %2.0f a %.2f  half A sum %.2f\n", ws[i], ks[j], as[k], half_a_obj(&c, a));
+        }
         return 0;
     }
     if (argc > 1 && strcmp(argv[1], "halves") == 0) {

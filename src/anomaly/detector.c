@@ -16,21 +16,24 @@
 det_params det_params_default(void)
 {
     det_params p = {
-        .alpha = { 0.1, 0.01, 0.005 },
-        .alpha_diff = 0.003,
+        .alpha = { 0.9, 0.01, 0.005 },
+        .alpha_diff = 0.1,
         .w_diff = 1.0,
         .alpha_short = 0.1,
         .alpha_long = 0.005,
         .z_scale = 3.0,
         .suppress_at = 0.3,
         .suppress_n = 50,
-        .suppress_gain = 0.0,
+        .suppress_gain = 0.3,
         .warmup = 150,
         .dev_cap = 0.05,
         .peak_pow = 0.0,
         .peak_decay = 0.9999,
         .w_rng = 0.0,
         .env_shrink = 0.001,
+        .w_ctx = 1.0,
+        .ctx_k = 4,
+        .alpha_ctx = 1.0,
         .stuck_n = 30,
         .spike_k = 8.0,
         .drift_h = 3.0,
@@ -120,6 +123,24 @@ det_out det_step(det_state *s, double t, double x)
         if (z < s->zpk && s->zpk > 0) score *= pow(z > 0 ? z / s->zpk : 0.0, p->peak_pow);
         s->zpk *= p->peak_decay;
         if (z > s->zpk) s->zpk = z;
+    }
+    if (s->n < p->warmup) score = 0;
+
+    /* 2b. context novelty: the (previous, current) pair of value buckets
+     * over the range seen so far, remembered in a bitset; a run of pairs
+     * never seen before is a behaviour this series has not shown */
+    if (p->w_ctx > 0 && s->hi > s->lo) {
+        double kb = p->ctx_k;
+        uint32_t b = (uint32_t)((x - s->lo) / (s->hi - s->lo) * (kb - 1) + 0.5);
+        uint32_t h = (s->ctx_prev * 2654435761u) ^ (b * 40503u) ^ (s->ctx_prev2 * 97u);
+        h = (h ^ (h >> 15)) & (DET_CTX_BITS - 1);
+        int seen = (s->ctx[h >> 3] >> (h & 7)) & 1;
+        s->ctx[h >> 3] |= (uint8_t)(1u << (h & 7));
+        s->ctx_nov = ewma(s->ctx_nov, seen ? 0.0 : 1.0, p->alpha_ctx);
+        s->ctx_prev2 = s->ctx_prev;
+        s->ctx_prev = b;
+        double cs = p->w_ctx * s->ctx_nov;
+        if (cs > score) score = cs > 1 ? 1 : cs;
     }
     if (s->n < p->warmup) score = 0;
 

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #define DET_SCALES 3
+#define DET_CTX_BITS (1u << 14)
 #define DET_DRIFT_LEARN 2000  /* readings that set the drift reference (a day at 1/min) */
 
 /* Tunable constants; det_params_default() gives the values chosen on half A
@@ -31,6 +32,9 @@ typedef struct {
     double peak_decay;         /* per-reading forgetting of that peak */
     double w_rng;              /* weight of leaving the kept envelope (0 = off) */
     double env_shrink;         /* per-reading shrink of the envelope toward the level */
+    double w_ctx;              /* weight of context novelty (0 = off) */
+    double ctx_k;              /* value buckets over the range seen */
+    double alpha_ctx;          /* averaging of the "new context" indicator */
     /* sensor faults */
     uint32_t stuck_n;          /* this many identical readings in a row = stuck */
     double spike_k;            /* a reading this many deviations away that returns = spike */
@@ -53,6 +57,9 @@ typedef struct {
     double m[DET_SCALES], d[DET_SCALES];   /* level EWMA and mean absolute deviation */
     double dm, dd;              /* difference EWMA and its mean absolute deviation */
     double sh, mu, var;         /* surprise: recent mean; long-run mean and variance */
+    uint8_t ctx[DET_CTX_BITS / 8];   /* contexts seen (hashed) */
+    uint32_t ctx_prev, ctx_prev2;    /* previous buckets */
+    double ctx_nov;                  /* recent share of new contexts */
     double env_hi, env_lo;      /* kept envelope */
     double zpk;                 /* decayed peak of z */
     uint32_t quiet;             /* readings still damped after an alarm */
