@@ -31,9 +31,10 @@ det_params det_params_default(void)
         .peak_decay = 0.9999,
         .w_rng = 0.0,
         .env_shrink = 0.001,
-        .w_ctx = 1.0,
+        .w_ctx = 0.8,
         .ctx_k = 4,
         .alpha_ctx = 1.0,
+        .ctx_floor = 0.3,
         .stuck_n = 30,
         .spike_k = 8.0,
         .drift_h = 3.0,
@@ -139,7 +140,7 @@ det_out det_step(det_state *s, double t, double x)
         s->ctx_nov = ewma(s->ctx_nov, seen ? 0.0 : 1.0, p->alpha_ctx);
         s->ctx_prev2 = s->ctx_prev;
         s->ctx_prev = b;
-        double cs = p->w_ctx * s->ctx_nov;
+        double cs = p->w_ctx * s->ctx_nov * (p->ctx_floor + (1 - p->ctx_floor) * score);
         if (cs > score) score = cs > 1 ? 1 : cs;
     }
     if (s->n < p->warmup) score = 0;

@@ -35,6 +35,7 @@ typedef struct {
     double w_ctx;              /* weight of context novelty (0 = off) */
     double ctx_k;              /* value buckets over the range seen */
     double alpha_ctx;          /* averaging of the "new context" indicator */
+    double ctx_floor;          /* a new context scores this, plus the rest times the surprise score */
     /* sensor faults */
     uint32_t stuck_n;          /* this many identical readings in a row = stuck */
     double spike_k;            /* a reading this many deviations away that returns = spike */
