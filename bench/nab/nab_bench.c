@@ -145,11 +145,11 @@ int main(int argc, char **argv)
     }
     if (argc > 1 && strcmp(argv[1], "ctx") == 0) {     /* joint grid, half A only */
         det_params q = det_params_default();
-        double ws[] = { 0.3, 0.6, 1, 2 }, ks[] = { 4, 8, 16, 32, 64 }, as[] = { 0.05, 0.2, 0.5, 1 };
-        for (int i = 0; i < 4; i++) for (int j = 0; j < 5; j++) for (int k = 0; k < 4; k++) {
-            q.w_ctx = ws[i]; q.ctx_k = ks[j]; q.alpha_ctx = as[k];
+        double ks[] = { 3, 4, 5, 6, 8, 12 };
+        for (uint32_t o = 0; o <= 5; o++) for (int j = 0; j < 6; j++) {
+            q.ctx_order = o; q.ctx_k = ks[j];
             run(&c, &q, a);
-            printf("w %.1f k %2.0f a %.2f  half A sum %.2f\n", ws[i], ks[j], as[k], half_a_obj(&c, a));
+            printf("order %u k %2.0f  half A sum %.2f\n", o, ks[j], half_a_obj(&c, a));
         }
         return 0;
     }

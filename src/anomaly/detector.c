@@ -35,6 +35,7 @@ det_params det_params_default(void)
         .ctx_k = 4,
         .alpha_ctx = 1.0,
         .ctx_floor = 0.3,
+        .ctx_order = 2,
         .stuck_n = 30,
         .spike_k = 8.0,
         .drift_h = 3.0,
@@ -133,13 +134,16 @@ det_out det_step(det_state *s, double t, double x)
     if (p->w_ctx > 0 && s->hi > s->lo) {
         double kb = p->ctx_k;
         uint32_t b = (uint32_t)((x - s->lo) / (s->hi - s->lo) * (kb - 1) + 0.5);
-        uint32_t h = (s->ctx_prev * 2654435761u) ^ (b * 40503u) ^ (s->ctx_prev2 * 97u);
-        h = (h ^ (h >> 15)) & (DET_CTX_BITS - 1);
+        uint32_t h = b + 1;
+        for (uint32_t j = 0; j < p->ctx_order && j < DET_CTX_HIST; j++)
+            h = (h * 2654435761u) ^ (s->ctx_hist[j] + 1);
+        h = (h ^ (h >> 15)) * 2246822519u;
+        h = (h ^ (h >> 13)) & (DET_CTX_BITS - 1);
         int seen = (s->ctx[h >> 3] >> (h & 7)) & 1;
         s->ctx[h >> 3] |= (uint8_t)(1u << (h & 7));
         s->ctx_nov = ewma(s->ctx_nov, seen ? 0.0 : 1.0, p->alpha_ctx);
-        s->ctx_prev2 = s->ctx_prev;
-        s->ctx_prev = b;
+        memmove(s->ctx_hist + 1, s->ctx_hist, (DET_CTX_HIST - 1) * sizeof s->ctx_hist[0]);
+        s->ctx_hist[0] = b;
         double cs = p->w_ctx * s->ctx_nov * (p->ctx_floor + (1 - p->ctx_floor) * score);
         if (cs > score) score = cs > 1 ? 1 : cs;
     }

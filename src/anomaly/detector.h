@@ -12,6 +12,7 @@
 
 #define DET_SCALES 3
 #define DET_CTX_BITS (1u << 14)
+#define DET_CTX_HIST 6
 #define DET_DRIFT_LEARN 2000  /* readings that set the drift reference (a day at 1/min) */
 
 /* Tunable constants; det_params_default() gives the values chosen on half A
@@ -35,6 +36,7 @@ typedef struct {
     double w_ctx;              /* weight of context novelty (0 = off) */
     double ctx_k;              /* value buckets over the range seen */
     double alpha_ctx;          /* averaging of the "new context" indicator */
+    uint32_t ctx_order;        /* previous buckets in a context */
     double ctx_floor;          /* a new context scores this, plus the rest times the surprise score */
     /* sensor faults */
     uint32_t stuck_n;          /* this many identical readings in a row = stuck */
@@ -59,7 +61,7 @@ typedef struct {
     double dm, dd;              /* difference EWMA and its mean absolute deviation */
     double sh, mu, var;         /* surprise: recent mean; long-run mean and variance */
     uint8_t ctx[DET_CTX_BITS / 8];   /* contexts seen (hashed) */
-    uint32_t ctx_prev, ctx_prev2;    /* previous buckets */
+    uint32_t ctx_hist[DET_CTX_HIST]; /* previous buckets, latest first */
     double ctx_nov;                  /* recent share of new contexts */
     double env_hi, env_lo;      /* kept envelope */
     double zpk;                 /* decayed peak of z */
