@@ -80,6 +80,7 @@ static void tune(const nab_corpus *c, double **a)
         { "ctx_k", &p.ctx_k, { 2, 3, 4, 5, 6, 8 } },
         { "alpha_ctx", &p.alpha_ctx, { 0.05, 0.1, 0.2, 0.3, 0.5, 1 } },
         { "ctx_floor", &p.ctx_floor, { 0.3, 0.5, 0.7, 0.8, 0.9, 1 } },
+        { "suppress_frac", &p.suppress_frac, { 0.02, 0.04, 0.05, 0.07, 0.1, 0.15 } },
         { "z_scale", &p.z_scale, { 0.5, 1, 2, 3, 5, 8 } },
         { "dev_cap", &p.dev_cap, { 0.005, 0.01, 0.02, 0.05, 0.1, 1 } },
         { "peak_pow", &p.peak_pow, { 0, 0.25, 0.5, 1, 2, 4 } },

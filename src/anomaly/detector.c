@@ -23,16 +23,17 @@ det_params det_params_default(void)
         .alpha_long = 0.005,
         .z_scale = 3.0,
         .suppress_at = 0.3,
-        .suppress_n = 50,
+        .suppress_n = 100,
         .suppress_gain = 0.3,
+        .suppress_frac = 0.07,
         .warmup = 150,
         .dev_cap = 0.05,
         .peak_pow = 0.0,
         .peak_decay = 0.9999,
-        .w_rng = 0.0,
-        .env_shrink = 0.001,
+        .w_rng = 2.0,
+        .env_shrink = 0.003,
         .w_ctx = 0.8,
-        .ctx_k = 4,
+        .ctx_k = 6,
         .alpha_ctx = 1.0,
         .ctx_floor = 0.3,
         .ctx_order = 2,
@@ -154,7 +155,8 @@ det_out det_step(det_state *s, double t, double x)
         s->quiet--;
         score *= p->suppress_gain;
     } else if (score >= p->suppress_at) {
-        s->quiet = p->suppress_n;
+        double qn = p->suppress_frac * (double)s->n;    /* longer series, longer events */
+        s->quiet = qn > (double)p->suppress_n ? (uint32_t)qn : p->suppress_n;
     }
     o.score = score;
 

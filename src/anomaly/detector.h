@@ -27,6 +27,7 @@ typedef struct {
     double suppress_at;        /* after a score this high ... */
     uint32_t suppress_n;       /* ... the next readings are damped for this many */
     double suppress_gain;      /* by this factor */
+    double suppress_frac;      /* or for this share of the readings seen, if longer */
     uint32_t warmup;           /* readings learnt before any score */
     double dev_cap;            /* largest EWMA weight of the deviations */
     double peak_pow;           /* damping of surprises below the past peak (0 = off) */
