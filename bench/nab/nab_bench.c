@@ -81,6 +81,8 @@ static void tune(const nab_corpus *c, double **a)
         { "alpha_ctx", &p.alpha_ctx, { 0.05, 0.1, 0.2, 0.3, 0.5, 1 } },
         { "ctx_floor", &p.ctx_floor, { 0.3, 0.5, 0.7, 0.8, 0.9, 1 } },
         { "suppress_frac", &p.suppress_frac, { 0.02, 0.04, 0.05, 0.07, 0.1, 0.15 } },
+        { "w_tod", &p.w_tod, { 0.6, 0.7, 0.8, 0.9, 1.0, 1.2 } },
+        { "tod_k", &p.tod_k, { 4, 5, 6, 7, 8, 10 } },
         { "z_scale", &p.z_scale, { 0.5, 1, 2, 3, 5, 8 } },
         { "dev_cap", &p.dev_cap, { 0.005, 0.01, 0.02, 0.05, 0.1, 1 } },
         { "peak_pow", &p.peak_pow, { 0, 0.25, 0.5, 1, 2, 4 } },
@@ -146,11 +148,11 @@ int main(int argc, char **argv)
     }
     if (argc > 1 && strcmp(argv[1], "ctx") == 0) {     /* joint grid, half A only */
         det_params q = det_params_default();
-        double ks[] = { 3, 4, 5, 6, 8, 12 };
-        for (uint32_t o = 0; o <= 5; o++) for (int j = 0; j < 6; j++) {
-            q.ctx_order = o; q.ctx_k = ks[j];
+        double ws[] = { 0.3, 0.5, 0.8 }, ks[] = { 3, 4, 6, 8, 12 }, hs[] = { 1, 2, 3, 6 };
+        for (int i = 0; i < 3; i++) for (int j = 0; j < 5; j++) for (int k = 0; k < 4; k++) {
+            q.w_tod = ws[i]; q.tod_k = ks[j]; q.tod_h = hs[k];
             run(&c, &q, a);
-            printf("order %u k %2.0f  half A sum %.2f\n", o, ks[j], half_a_obj(&c, a));
+            printf("w %.1f k %2.0f h %.0f  half A sum %.2f\n", ws[i], ks[j], hs[k], half_a_obj(&c, a));
         }
         return 0;
     }

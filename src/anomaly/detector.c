@@ -37,6 +37,9 @@ det_params det_params_default(void)
         .alpha_ctx = 1.0,
         .ctx_floor = 0.3,
         .ctx_order = 2,
+        .w_tod = 0.8,
+        .tod_k = 6,
+        .tod_h = 2,
         .stuck_n = 30,
         .spike_k = 8.0,
         .drift_h = 3.0,
@@ -146,6 +149,18 @@ det_out det_step(det_state *s, double t, double x)
         memmove(s->ctx_hist + 1, s->ctx_hist, (DET_CTX_HIST - 1) * sizeof s->ctx_hist[0]);
         s->ctx_hist[0] = b;
         double cs = p->w_ctx * s->ctx_nov * (p->ctx_floor + (1 - p->ctx_floor) * score);
+        /* the same for (time of day, value): a level never seen at this hour */
+        if (p->w_tod > 0) {
+            double tb = floor(fmod(t, 86400.0) / (3600.0 * p->tod_h));
+            uint32_t vb = (uint32_t)((x - s->lo) / (s->hi - s->lo) * (p->tod_k - 1) + 0.5);
+            uint32_t g = ((uint32_t)tb * 0x9E3779B1u) ^ ((vb + 7) * 0x85EBCA6Bu) ^ 0x5bd1e995u;
+            g = (g ^ (g >> 15)) * 2246822519u;
+            g = (g ^ (g >> 13)) & (DET_CTX_BITS - 1);
+            int seen2 = (s->ctx[g >> 3] >> (g & 7)) & 1;
+            s->ctx[g >> 3] |= (uint8_t)(1u << (g & 7));
+            double ct = seen2 ? 0.0 : p->w_tod * (p->ctx_floor + (1 - p->ctx_floor) * score);
+            if (ct > cs) cs = ct;
+        }
         if (cs > score) score = cs > 1 ? 1 : cs;
     }
     if (s->n < p->warmup) score = 0;

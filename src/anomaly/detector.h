@@ -38,6 +38,8 @@ typedef struct {
     double ctx_k;              /* value buckets over the range seen */
     double alpha_ctx;          /* averaging of the "new context" indicator */
     uint32_t ctx_order;        /* previous buckets in a context */
+    double w_tod;              /* weight of (time of day, value) novelty (0 = off) */
+    double tod_k, tod_h;       /* its value buckets and hours per time bucket */
     double ctx_floor;          /* a new context scores this, plus the rest times the surprise score */
     /* sensor faults */
     uint32_t stuck_n;          /* this many identical readings in a row = stuck */
