@@ -5,9 +5,12 @@
  * 2. the recent mean of log(1 + e) compared with its long-run mean and
  *    variance gives z (how much more surprising the last readings are than
  *    this series usually is), mapped to [0, 1];
+ * 2b. context novelty: a (previous, current) pair of value buckets, or a
+ *    (time of day, value) pair, never seen before in this series;
  * 3. after an alarm, the following readings are damped so that one event
  *    raises one alarm;
- * 4. sensor-fault checks run beside it on the same statistics. */
+ * 4. sensor-fault checks run beside it on statistics of their own.
+ * Why each step, and how the constants were chosen: docs/internals/anomaly.md. */
 #include "anomaly/detector.h"
 
 #include <math.h>
