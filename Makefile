@@ -10,6 +10,8 @@
 #   make bench-sse    alarm event latency on 1,000 and 10,000 live streams under ingest load
 #   make bench-mqtt   MQTT messages/s of worksafe's client vs a bare mosquitto_sub
 #   make bench-permits  permit pre-check latency with 500 active permits in the site
+#   make bench-nab    the streaming anomaly detector on the NAB corpus, scored by the C NAB scorer
+#   make bench-tep    multivariate monitoring on the Tennessee Eastman process against classic PCA
 #   make check-layers  the dependency rules of docs/ARCHITECTURE.md
 include config.mk
 
@@ -254,3 +256,16 @@ build/bench/tep_bench: bench/tep/tep_bench.c $(MVMON_BENCH_SRC) src/anomaly/mvmo
 .PHONY: bench-tep
 bench-tep: build/bench/tep_bench
 	build/bench/tep_bench $(TEP_DIR)
+
+# Issue 7 item 2: the streaming anomaly detector over the NAB corpus, scored
+# by the C NAB scorer (bench/nab; data from WS_NAB_DIR, default ../shared/data/nab).
+NAB_BENCH_SRC := src/anomaly/nab.c src/anomaly/detector.c src/core/err.c
+build/bench/nab_bench: bench/nab/nab_bench.c $(NAB_BENCH_SRC) src/anomaly/nab.h src/anomaly/detector.h
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(REL_CFLAGS) -pie $< $(NAB_BENCH_SRC) -lm -o $@
+
+bench-nab: build/bench/nab_bench
+	build/bench/nab_bench
+
+.PHONY: bench-nab
