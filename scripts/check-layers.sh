@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # check-layers.sh — the dependency rules of docs/ARCHITECTURE.md, checked on
 # every test run:
-#   core <- store <- audit, auth <- org <- domain modules (risk, workflow, attach,
+#   core <- anomaly (pure detectors), store <- audit, auth <- org <- domain modules (risk, workflow, attach,
 #   ledger, …) <- modules built on them (hazard, warn) <- permit (uses warn) <- api
 #   <- http <- cli, main.c
 # A module may include headers of its own layer's peers only where listed,
@@ -10,7 +10,7 @@ set -u
 cd "$(dirname "$0")/.."
 rank() {
     case $1 in
-        core) echo 0 ;; store) echo 1 ;; audit) echo 2 ;; auth) echo 3 ;;
+        core) echo 0 ;; anomaly) echo 1 ;; store) echo 1 ;; audit) echo 2 ;; auth) echo 3 ;;
         org) echo 4 ;; hazard|warn|duty) echo 6 ;; permit|taskforce|dashboard|patrol|voice) echo 7 ;; api) echo 8 ;; http) echo 9 ;; cli) echo 10 ;; *) echo 5 ;;
     esac
 }

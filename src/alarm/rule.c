@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "alarm/rule.h"
+#include "anomaly/detector.h"
 
 #define NONE INT64_MIN
 #define Q_GOOD 0
@@ -47,6 +48,7 @@
 
 typedef struct slot {
     int32_t rule;     /* index into the set */
+    int32_t det;      /* anomaly: index of its detector state, -1 none */
     bool active;      /* raised (stale: the point is stale for this rule) */
     uint8_t rn;       /* roc: samples in the ring */
     uint8_t rh;       /* roc: index of the newest */
@@ -99,7 +101,7 @@ typedef struct rstate {
 
 /* Everything that changes, in one header plus arrays (export/import). */
 typedef struct core {
-    uint64_t npts, nslots, ndevs;
+    uint64_t npts, nslots, ndevs, ndets;
     int64_t now_ms;   /* latest tick */
     rstate rs[RULE_MAX];
     int32_t ntrue[RULE_CONDS_TOTAL];
@@ -115,6 +117,8 @@ struct rule_engine {
     dev *devs;
     ctr *ctrs;
     fact *facts;
+    det_state *dets;      /* anomaly rules' detector states (NULL when the set has none) */
+    det_params dparams;
     int32_t *pidx; size_t pmask; /* index arrays: -1 empty */
     int32_t *didx; size_t dmask;
     int16_t cond_rule[RULE_CONDS_TOTAL];
@@ -218,8 +222,9 @@ ws_err rule_engine_init(const rule_set *set, const rule_engine_config *cfg, rule
     if (!c.devices) c.devices = c.points / 4 ? c.points / 4 : 1;
     if (!c.counters) c.counters = 4096;
     if (!c.facts) c.facts = 1024;
+    if (!c.detectors) c.detectors = 4096;
     if (c.points > (1u << 30) || c.slots > (1u << 30) || c.devices > (1u << 30) ||
-        c.counters > (1u << 24) || c.facts > (1u << 20))
+        c.counters > (1u << 24) || c.facts > (1u << 20) || c.detectors > (1u << 20))
         return ws_fail(WS_EINVAL, "capacity", "rule engine capacities too large");
     rule_engine *e = calloc(1, sizeof *e);
     if (!e) return ws_fail(WS_ENOMEM, NULL, "out of memory");
@@ -233,7 +238,17 @@ ws_err rule_engine_init(const rule_set *set, const rule_engine_config *cfg, rule
     e->facts = calloc(c.facts, sizeof *e->facts);
     e->pidx = malloc(pcap * sizeof *e->pidx);
     e->didx = malloc(dcap * sizeof *e->didx);
-    if (!e->pts || !e->slots || !e->devs || !e->ctrs || !e->facts || !e->pidx || !e->didx) {
+    bool anomaly = false;
+    for (int i = 0; i < set->n; i++) anomaly |= set->rules[i].kind == RULE_ANOMALY;
+    if (anomaly) e->dets = calloc(c.detectors, sizeof *e->dets);
+    /* A hold-time rule needs the score to stay up while the series stays
+     * unusual, so NAB's one-alarm-per-event damping (and the damping below
+     * the past peak) is off here; the rest is the NAB-chosen default. */
+    e->dparams = det_params_default();
+    e->dparams.suppress_n = 0;
+    e->dparams.suppress_frac = 0;
+    e->dparams.peak_pow = 0;
+    if (!e->pts || !e->slots || !e->devs || !e->ctrs || !e->facts || !e->pidx || !e->didx || (anomaly && !e->dets)) {
         rule_engine_free(e);
         return ws_fail(WS_ENOMEM, NULL, "out of memory");
     }
@@ -264,6 +279,7 @@ void rule_engine_free(rule_engine *e)
     free(e->devs);
     free(e->ctrs);
     free(e->facts);
+    free(e->dets);
     free(e->pidx);
     free(e->didx);
     free(e);
@@ -274,7 +290,8 @@ const rule_set *rule_engine_set(const rule_engine *e) { return &e->set; }
 /* Whether rule r has a per-point slot. */
 static bool per_point(const rule *r)
 {
-    return r->enabled && (r->kind == RULE_ROC || r->kind == RULE_STALE || r->kind == RULE_FLATLINE);
+    return r->enabled && (r->kind == RULE_ROC || r->kind == RULE_STALE || r->kind == RULE_FLATLINE ||
+                          r->kind == RULE_ANOMALY);
 }
 
 static ws_err dev_get(rule_engine *e, int64_t id, int64_t unit_id, int32_t *out)
@@ -306,11 +323,16 @@ static ws_err pt_get(rule_engine *e, const rule_point *p, int64_t t, int32_t *ou
     }
     if (e->c.npts >= e->cfg.points)
         return ws_fail(WS_ETOOBIG, "rule_points", "rule engine point table full");
-    int need = 0;
+    int need = 0, need_det = 0;
     for (int r = 0; r < e->set.n; r++)
-        if (per_point(&e->set.rules[r]) && sel_match(&e->set.rules[r].sel, p)) need++;
+        if (per_point(&e->set.rules[r]) && sel_match(&e->set.rules[r].sel, p)) {
+            need++;
+            need_det += e->set.rules[r].kind == RULE_ANOMALY;
+        }
     if (e->c.nslots + (uint64_t)need > e->cfg.slots)
         return ws_fail(WS_ETOOBIG, "rule_slots", "rule engine slot pool full");
+    if (e->c.ndets + (uint64_t)need_det > e->cfg.detectors)
+        return ws_fail(WS_ETOOBIG, "rule_detectors", "rule engine detector pool full");
     int32_t d = -1;
     if (p->device_id > 0 && e->set.noffline) {
         ws_err rc = dev_get(e, p->device_id, p->unit_id, &d);
@@ -333,6 +355,11 @@ static ws_err pt_get(rule_engine *e, const rule_point *p, int64_t t, int32_t *ou
         slot *s = &e->slots[e->c.nslots++];
         memset(s, 0, sizeof *s);
         s->rule = r;
+        s->det = -1;
+        if (ru->kind == RULE_ANOMALY) {
+            s->det = (int32_t)e->c.ndets++;
+            det_init(&e->dets[s->det], &e->dparams);
+        }
         int k = e->c.offidx[r];
         if (k >= 0 && d >= 0) e->devs[d].npts[k]++;
         q->nslot++;
@@ -492,6 +519,30 @@ static void flat_reading(const rule *r, slot *s, int64_t t, double v, bool good,
     s->lo = s->hi = good ? v : 0;
 }
 
+/* Anomaly: the point's detector scores every reading (a bad one is a missing
+ * value to it, so dropouts count); the rule raises when the score stays
+ * above score_above for on_delay_ms (t0 = since when, 0 = not above) and
+ * clears when it falls back. The event's value is the score. */
+static void anomaly_reading(rule_engine *e, const rule *r, slot *s, int64_t t, double v, bool good, const pt *q,
+                            rule_event *out, int *n)
+{
+    if (s->det < 0 || !e->dets) return;
+    det_out o = det_step(&e->dets[s->det], (double)t / 1000.0, good ? v : NAN);
+    if (o.score > r->score_above) {
+        if (!s->t0) s->t0 = t;
+        if (!s->active && t - s->t0 >= r->on_delay_ms) {
+            s->active = true;
+            emit(out, n, r, RULE_EV_RAISE, q->id, q->unit_id, t, o.score);
+        }
+        return;
+    }
+    s->t0 = 0;
+    if (s->active) {
+        s->active = false;
+        emit(out, n, r, RULE_EV_CLEAR, q->id, q->unit_id, t, o.score);
+    }
+}
+
 static void stale_reading(rule_engine *e, const rule *r, slot *s, pt *q, int64_t t, rule_event *out,
                           int *n, int ri)
 {
@@ -534,6 +585,7 @@ ws_err rule_on_reading(rule_engine *e, const rule_point *p, int64_t t_ms, double
         switch (r->kind) {
         case RULE_ROC: roc_reading(r, s, t_ms, value, good, q, out, n); break;
         case RULE_FLATLINE: flat_reading(r, s, t_ms, value, good, q, out, n); break;
+        case RULE_ANOMALY: anomaly_reading(e, r, s, t_ms, value, good, q, out, n); break;
         case RULE_STALE: stale_reading(e, r, s, q, t_ms, out, n, s->rule); break;
         default: break;
         }
@@ -779,8 +831,8 @@ typedef struct state_hdr {
     uint64_t magic;
     uint64_t format;
     uint64_t fingerprint;
-    uint64_t points, slots, devices, counters, facts; /* capacities */
-    uint64_t sizes[6]; /* sizeof of core, pt, slot, dev, ctr, fact */
+    uint64_t points, slots, devices, counters, facts, detectors; /* capacities */
+    uint64_t sizes[7]; /* sizeof of core, pt, slot, dev, ctr, fact, det_state */
 } state_hdr;
 
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
@@ -794,7 +846,7 @@ size_t rule_state_size(const rule_engine *e)
 {
     return sizeof(state_hdr) + sizeof(core) + e->c.npts * sizeof(pt) + e->c.nslots * sizeof(slot) +
            e->c.ndevs * sizeof(dev) + e->cfg.counters * sizeof(ctr) + e->cfg.facts * sizeof(fact) +
-           sizeof(uint64_t);
+           e->c.ndets * sizeof(det_state) + sizeof(uint64_t);
 }
 
 static void hdr_of(const rule_engine *e, state_hdr *h)
@@ -808,12 +860,14 @@ static void hdr_of(const rule_engine *e, state_hdr *h)
     h->devices = e->cfg.devices;
     h->counters = e->cfg.counters;
     h->facts = e->cfg.facts;
+    h->detectors = e->cfg.detectors;
     h->sizes[0] = sizeof(core);
     h->sizes[1] = sizeof(pt);
     h->sizes[2] = sizeof(slot);
     h->sizes[3] = sizeof(dev);
     h->sizes[4] = sizeof(ctr);
     h->sizes[5] = sizeof(fact);
+    h->sizes[6] = sizeof(det_state);
 }
 
 ws_err rule_state_export(const rule_engine *e, void *buf, size_t cap, size_t *len)
@@ -837,6 +891,7 @@ ws_err rule_state_export(const rule_engine *e, void *buf, size_t cap, size_t *le
     PUT(e->devs, e->c.ndevs * sizeof(dev));
     PUT(e->ctrs, e->cfg.counters * sizeof(ctr));
     PUT(e->facts, e->cfg.facts * sizeof(fact));
+    if (e->dets) PUT(e->dets, e->c.ndets * sizeof(det_state));
 #undef PUT
     uint64_t sum = fnv(UINT64_C(14695981039346656037), buf, (size_t)(p - (char *)buf));
     memcpy(p, &sum, sizeof sum);
@@ -861,11 +916,12 @@ ws_err rule_state_import(rule_engine *e, const void *buf, size_t len)
         return ws_fail(WS_ECORRUPT, "state", "the rule state's checksum does not match");
     core c;
     memcpy(&c, p + sizeof h, sizeof c);
-    if (c.npts > e->cfg.points || c.nslots > e->cfg.slots || c.ndevs > e->cfg.devices)
+    if (c.npts > e->cfg.points || c.nslots > e->cfg.slots || c.ndevs > e->cfg.devices ||
+        c.ndets > (e->dets ? e->cfg.detectors : 0))
         return ws_fail(WS_ECORRUPT, "state", "the rule state's counts exceed the capacities");
     size_t need = sizeof h + sizeof c + c.npts * sizeof(pt) + c.nslots * sizeof(slot) +
                   c.ndevs * sizeof(dev) + e->cfg.counters * sizeof(ctr) +
-                  e->cfg.facts * sizeof(fact) + sizeof sum;
+                  e->cfg.facts * sizeof(fact) + c.ndets * sizeof(det_state) + sizeof sum;
     if (need != len) return ws_fail(WS_ECORRUPT, "state", "the rule state has the wrong length");
     const char *q = p + sizeof h + sizeof c;
     const pt *pts = (const void *)q;
@@ -882,7 +938,8 @@ ws_err rule_state_import(rule_engine *e, const void *buf, size_t len)
     for (uint64_t i = 0; i < c.nslots; i++) {
         slot x;
         memcpy(&x, &sl[i], sizeof x);
-        if (x.rule < 0 || x.rule >= e->set.n || x.rn > RULE_ROC_RING || x.rh >= RULE_ROC_RING)
+        if (x.rule < 0 || x.rule >= e->set.n || x.rn > RULE_ROC_RING || x.rh >= RULE_ROC_RING || x.det < -1 ||
+            (x.det >= 0 && (uint64_t)x.det >= c.ndets))
             return ws_fail(WS_ECORRUPT, "state", "slot %llu of the rule state is damaged",
                            (unsigned long long)i);
     }
@@ -906,6 +963,9 @@ ws_err rule_state_import(rule_engine *e, const void *buf, size_t len)
     memcpy(e->ctrs, q, e->cfg.counters * sizeof(ctr));
     q += e->cfg.counters * sizeof(ctr);
     memcpy(e->facts, q, e->cfg.facts * sizeof(fact));
+    q += e->cfg.facts * sizeof(fact);
+    if (c.ndets) memcpy(e->dets, q, c.ndets * sizeof(det_state));
+    for (uint64_t i = 0; i < c.ndets; i++) e->dets[i].p = e->dparams; /* the tuning is the program's */
     for (size_t i = 0; i < e->cfg.facts; i++) e->facts[i].name[RULE_FACT_MAX] = 0;
     for (size_t i = 0; i < e->cfg.counters; i++) e->ctrs[i].key[RULE_KEY_MAX] = 0;
     /* Rebuild the indexes. */

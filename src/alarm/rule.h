@@ -1,8 +1,9 @@
 /* rule.h — the versioned alarm rules of issue 4 item 4 beside the per-point
  * limits of threshold.h: rate of change over a window, stale / device
  * offline, flatline (a stuck sensor), count of an event key in a window (→ a
- * preventive work order), and composites over several points and context
- * facts of an area ("hot_work_active").
+ * preventive work order), composites over several points and context
+ * facts of an area ("hot_work_active"), and anomaly: the streaming
+ * detector's score (anomaly/detector.h) above a limit for a time.
  *
  * A rule set is JSON data (docs/internals/alarm.md "Rules"), parsed strictly
  * by rule_set_parse: unknown keys, wrong types, out-of-range numbers, keys
@@ -59,7 +60,8 @@ typedef enum rule_kind {
     RULE_STALE,    /* no reading for max_gap (per point; offline: per device) */
     RULE_FLATLINE, /* moved less than epsilon over window while readings came */
     RULE_COUNT,    /* the same event key N times in a window → action */
-    RULE_COMPOSITE /* all/any of point conditions and area facts, on-delay */
+    RULE_COMPOSITE, /* all/any of point conditions and area facts, on-delay */
+    RULE_ANOMALY   /* the streaming detector's score above a limit for a time */
 } rule_kind;
 
 /* Which points a rule (or a composite condition) applies to. Each list that
@@ -104,7 +106,8 @@ typedef struct rule {
     char action_kind[16];       /* count: "preventive", "corrective", "inspection" */
     int64_t unit_id;            /* composite: the area (the alarm's source) */
     bool any;                   /* composite: any (else all) */
-    int64_t on_delay_ms;        /* composite */
+    int64_t on_delay_ms;        /* composite; anomaly: how long the score stays above */
+    double score_above;         /* anomaly: 0 < limit < 1 on the detector's score */
     int cond0, ncond;           /* composite: conds[cond0 .. cond0+ncond) of the set */
 } rule;
 
@@ -175,6 +178,8 @@ typedef struct rule_engine_config {
     size_t devices;   /* devices for offline rules (default points / 4) */
     size_t counters;  /* (count rule, key, source) counters (default 4,096) */
     size_t facts;     /* (unit, fact) context facts (default 1,024) */
+    size_t detectors; /* (anomaly rule, point) detector states, when the set has anomaly rules
+                         (default 4,096; ~2.5 KB each) */
 } rule_engine_config;
 
 typedef struct rule_engine rule_engine;

@@ -17,11 +17,11 @@
 
 #define DAY_S INT64_C(86400)
 
-static const char *const kind_names[] = {NULL, "roc", "stale", "flatline", "count", "composite"};
+static const char *const kind_names[] = {NULL, "roc", "stale", "flatline", "count", "composite", "anomaly"};
 
 const char *rule_kind_name(int kind)
 {
-    return kind >= RULE_ROC && kind <= RULE_COMPOSITE ? kind_names[kind] : "unknown";
+    return kind >= RULE_ROC && kind <= RULE_ANOMALY ? kind_names[kind] : "unknown";
 }
 
 static const char *const op_names[] = {">=", ">", "<=", "<"};
@@ -251,16 +251,17 @@ static ws_err parse_rule(pctx *p, json_t *o, rule_set *set, rule *r)
     const char *kind = NULL, *name = NULL;
     ws_err rc = get_str(p, o, "kind", true, &kind);
     if (rc) return rc;
-    for (int k = RULE_ROC; k <= RULE_COMPOSITE; k++)
+    for (int k = RULE_ROC; k <= RULE_ANOMALY; k++)
         if (!strcmp(kind, kind_names[k])) r->kind = (uint8_t)k;
     if (!r->kind)
-        return bad(p, "kind", " must be roc, stale, flatline, count or composite");
+        return bad(p, "kind", " must be roc, stale, flatline, count, composite or anomaly");
     static const char *const roc_k[] = {"select", "limit_per_s", "window_s", NULL};
     static const char *const stale_k[] = {"select", "max_gap_s", "offline", NULL};
     static const char *const flat_k[] = {"select", "window_s", "epsilon", NULL};
     static const char *const count_k[] = {"key", "n", "window_s", "action", "action_kind", "alarm", NULL};
     static const char *const comp_k[] = {"unit_id", "mode", "conditions", "on_delay_s", NULL};
-    static const char *const *const keys[] = {NULL, roc_k, stale_k, flat_k, count_k, comp_k};
+    static const char *const anom_k[] = {"select", "score_above", "for_s", NULL};
+    static const char *const *const keys[] = {NULL, roc_k, stale_k, flat_k, count_k, comp_k, anom_k};
     char what[48];
     snprintf(what, sizeof what, "a %s rule", kind_names[r->kind]);
     if ((rc = check_keys_for(p, o, keys[r->kind], what))) return rc;
@@ -298,6 +299,13 @@ static ws_err parse_rule(pctx *p, json_t *o, rule_set *set, rule *r)
         if (r->offline && set->noffline >= RULE_OFFLINE_MAX)
             return bad(p, "offline", ": at most 4 offline rules in a set");
         if (r->offline) set->noffline++;
+        break;
+    case RULE_ANOMALY:
+        if ((rc = parse_select(p, json_object_get(o, "select"), true, &r->sel))) return rc;
+        if ((rc = get_num(p, o, "score_above", true, 0, 1, true, &r->score_above))) return rc;
+        if (r->score_above >= 1) return bad(p, "score_above", " must be below 1 (scores are in [0, 1])");
+        if ((rc = get_int(p, o, "for_s", true, 0, DAY_S, &v))) return rc;
+        r->on_delay_ms = v * 1000;
         break;
     case RULE_FLATLINE: {
         if ((rc = parse_select(p, json_object_get(o, "select"), true, &r->sel))) return rc;
@@ -457,6 +465,11 @@ char *rule_set_to_json(const rule_set *s)
             json_object_set_new(o, "select", select_json(&r->sel));
             json_object_set_new(o, "max_gap_s", json_integer(r->max_gap_ms / 1000));
             json_object_set_new(o, "offline", json_boolean(r->offline));
+            break;
+        case RULE_ANOMALY:
+            json_object_set_new(o, "select", select_json(&r->sel));
+            json_object_set_new(o, "score_above", json_real(r->score_above));
+            json_object_set_new(o, "for_s", json_integer(r->on_delay_ms / 1000));
             break;
         case RULE_FLATLINE:
             json_object_set_new(o, "select", select_json(&r->sel));

@@ -520,7 +520,7 @@ static void rules_apply(warn *w, const rule_event *ev, int n)
 {
     for (int i = 0; i < n; i++) {
         const rule_event *e = &ev[i];
-        const wpoint *p = (e->rule_kind == RULE_ROC || e->rule_kind == RULE_FLATLINE ||
+        const wpoint *p = (e->rule_kind == RULE_ROC || e->rule_kind == RULE_FLATLINE || e->rule_kind == RULE_ANOMALY ||
                            (e->rule_kind == RULE_STALE && e->source_id && find_point(w, e->source_id)))
                               ? find_point(w, e->source_id) : NULL;
         alarm_events ae = {0};

@@ -24,7 +24,7 @@ static rule_event ev[RULE_READING_EVENTS];
 
 static void run_engine(const uint8_t *data, size_t size)
 {
-    rule_engine_config c = {8, 64, 4, 4, 4};
+    rule_engine_config c = {8, 64, 4, 4, 4, 8};
     rule_engine *e = NULL;
     if (rule_engine_init(&s1, &c, &e)) return;
     static const char *const kinds[] = {"combustible", "toxic", "oxygen", "temperature"};

@@ -9,6 +9,7 @@
  * holds — GT-101 stuck at 2 %LEL for six hours (flatline at 06:00), its
  * excursion to 30 %LEL at 08:00 (H 报警, 10 minutes), its 20-minute silence
  * (stale), both detectors over 10 %LEL together (the composite on the area),
+ * GT-101's detector seeing the stuck sensor come back to life (anomaly),
  * and three sensor faults of GT-102 (a preventive work order) — and nothing
  * for the healthy, moving GT-102; --tag narrows it to one point; a version
  * that does not exist is an error. */
@@ -127,6 +128,9 @@ static void rule_sets_and_backtest(void **state)
                                   "{\"tag\":\"GT-102\",\"op\":\">=\",\"value\":10}]}", 0, NULL);
         json_object_set_new(comp, "unit_id", json_integer(root));
         json_array_append_new(rules, comp);
+        json_array_append_new(rules, json_loads("{\"id\":2101,\"kind\":\"anomaly\",\"name\":\"GT-101 异常\","
+                                                "\"level\":1,\"select\":{\"tags\":[\"GT-101\"]},"
+                                                "\"score_above\":0.4,\"for_s\":120}", 0, NULL));
         json_t *body = json_object();
         json_object_set_new(body, "comment", json_string("季度评审：增加两点联合规则"));
         json_object_set_new(body, "rules", rules);
@@ -194,6 +198,16 @@ static void rule_sets_and_backtest(void **state)
         assert_int_equal(json_integer_value(json_object_get(x, "level")), 3);
         f = json_array_get(json_object_get(x, "first"), 0);
         assert_string_equal(json_string_value(json_object_get(f, "at")), "2026-01-05T08:00:01.000Z");
+        /* The anomaly rule: the stuck detector coming back to life at 07:00 is
+         * a change its detector holds above 0.4 for two minutes (07:02); the
+         * 08:00 excursion is the H limit's (the score, learnt on a series
+         * that was flat for seven hours, stays below 0.4 there). */
+        x = result(o, NULL, 2101, "GT-101");
+        if (!x) fail_msg("no anomaly: %s", out);
+        f = json_array_get(json_object_get(x, "first"), 0);
+        assert_string_equal(json_string_value(json_object_get(f, "at")), "2026-01-05T07:02:00.000Z");
+        assert_true(json_number_value(json_object_get(f, "value")) > 0.4);
+        assert_null(result(o, NULL, 2101, "GT-102"));
         x = result(o, "FAULT", 0, "GT-102");
         if (!x) fail_msg("no fault: %s", out);
         assert_int_equal(json_integer_value(json_object_get(x, "raises")), 3);
