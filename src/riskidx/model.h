@@ -112,17 +112,49 @@ typedef struct rx_result {
     rx_contrib contrib[RX_NFACTORS];
 } rx_result;
 
+/* The factors' weights, one block per factor, named as in the parameters'
+ * JSON ("factors.<factor>.<key>"); formulas in docs/internals/riskidx.md.
+ * Opaque to callers: only the model reads them. */
+typedef struct rx_weights {
+    double cap[RX_NFACTORS];         /* each factor's contribution ≤ cap */
+    struct { double rank[5]; } st;   /* points per static rank 0..4 */
+    struct { double from, at_limit, power, second; } rd;   /* readings */
+    struct { double from, at_one, power; } an;             /* anomaly */
+    struct { double general, major, per_overdue_day; } hz;
+    struct {
+        double hot_work[3];          /* grade 1 特级, 2 一级, 3 二级 */
+        double confined_space, blind_plate;
+        double work_at_height[4];    /* grade I..IV */
+        double lifting, temporary_power, excavation, road_closure;
+    } pm;
+    struct {
+        double wind_from, wind, wind_per_ms;
+        double rain_from, rain, rain_per_mmh;
+        double heat_from, heat, cold_from, cold;
+        double lightning[4];         /* warning colour blue, yellow, orange, red */
+    } wx;
+    struct { double points; } nt;
+} rx_weights;
+
+/* The projection's settings beyond the three documented in rx_params
+ * ("projection.<key>"). Opaque to callers. */
+typedef struct rx_proj_settings {
+    double half_life_h;              /* readings/anomaly decay and a normal day's deviation */
+    double blend;                    /* share of the profile's excess taken on a normal day */
+    double sigma_min;                /* floor of σ in the unusual-day test */
+    double trend;                    /* weight of the deviation's slope on an unusual day */
+    int min_n;                       /* profile hours with fewer values are "no data" */
+} rx_proj_settings;
+
 /* The parameters: weights, caps, colour cut-offs, projection settings. */
 typedef struct rx_params {
     int version;
     double cut_yellow, cut_orange, cut_red;    /* index ≥ cut → colour */
-    /* Opaque to callers beyond what is documented in docs/internals/riskidx.md;
-     * the helper fills the rest. */
-    double w[RX_NFACTORS][8];
-    double cap[RX_NFACTORS];
+    rx_weights w;                    /* opaque to callers (docs/internals/riskidx.md) */
     int horizon_h;                   /* projection horizon, 1..72 */
     double k_sigma;                  /* unusual-day test */
     int unusual_window_h;            /* hours compared with the profile */
+    rx_proj_settings pj;             /* opaque to callers */
 } rx_params;
 
 const char *rx_params_default_json(void);
@@ -144,6 +176,10 @@ typedef struct rx_profile {
     double mean[RX_WEEK_H], var[RX_WEEK_H];
     uint32_t n[RX_WEEK_H];
 } rx_profile;
+
+/* Weight of a new value in an hour's mean and variance once that hour has
+ * 1/RX_PROFILE_ALPHA values (before: 1/n, the plain average). */
+#define RX_PROFILE_ALPHA 0.2
 
 void rx_profile_init(rx_profile *pr);
 /* Learn one hourly value at hour-of-week how. */
