@@ -49,6 +49,7 @@
 typedef struct slot {
     int32_t rule;     /* index into the set */
     int32_t det;      /* anomaly: index of its detector state, -1 none */
+    double score;     /* anomaly: the latest score */
     bool active;      /* raised (stale: the point is stale for this rule) */
     uint8_t rn;       /* roc: samples in the ring */
     uint8_t rh;       /* roc: index of the newest */
@@ -528,6 +529,7 @@ static void anomaly_reading(rule_engine *e, const rule *r, slot *s, int64_t t, d
 {
     if (s->det < 0 || !e->dets) return;
     det_out o = det_step(&e->dets[s->det], (double)t / 1000.0, good ? v : NAN);
+    s->score = o.score;
     if (o.score > r->score_above) {
         if (!s->t0) s->t0 = t;
         if (!s->active && t - s->t0 >= r->on_delay_ms) {
@@ -820,6 +822,20 @@ bool rule_active(const rule_engine *e, int64_t rule_id, int64_t source_id)
     for (int k2 = 0; k2 < q->nslot; k2++)
         if (e->slots[q->slot0 + k2].rule == ri) return e->slots[q->slot0 + k2].active;
     return false;
+}
+
+double rule_point_score(const rule_engine *e, int64_t point_id)
+{
+    size_t pos;
+    int32_t i = idx_find(e->pidx, e->pmask, point_id, e->pts, sizeof *e->pts, &pos);
+    double best = NAN;
+    if (i < 0) return best;
+    const pt *q = &e->pts[i];
+    for (int k = 0; k < q->nslot; k++) {
+        const slot *s = &e->slots[q->slot0 + k];
+        if (s->det >= 0 && (isnan(best) || s->score > best)) best = s->score;
+    }
+    return best;
 }
 
 /* ---------------------------------------------------------- export/import */

@@ -235,6 +235,9 @@ ws_err rule_on_fact_event(rule_engine *e, const char *key, int64_t source_id, in
 
 /* Whether (rule_id, source_id) is raised now (tests, the backtest's end). */
 bool rule_active(const rule_engine *e, int64_t rule_id, int64_t source_id);
+/* The latest anomaly score of a point (the highest over its anomaly rules),
+ * NaN when no anomaly rule scores it (the dynamic risk index reads it). */
+double rule_point_score(const rule_engine *e, int64_t point_id);
 
 /* State export / import for restarts: one opaque blob (plain structs with a
  * header: magic, format version, the set's fingerprint, capacities, and an

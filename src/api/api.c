@@ -120,6 +120,7 @@ static void routes_build(void)
     add_routes(api_patrol_routes, api_patrol_nroutes); /* grid patrols (issue 6) */
     add_routes(api_voice_routes, api_voice_nroutes); /* issue 6: anonymous reports */
     add_routes(api_bank_routes, api_bank_nroutes);   /* issue 6: the points bank */
+    add_routes(api_dynrisk_routes, api_dynrisk_nroutes); /* issue 7: the dynamic risk index */
 }
 
 const api_route *const *api_route_table(size_t *n)

@@ -120,6 +120,11 @@ static const rule rules[] = {
      * operator on duty is often a worker account. */
     {"reading.write", A | M | SO, true, REL_NONE, NULL},
     {"alarm.read", ROLE_ALL, true, REL_NONE, NULL},
+    /* The dynamic risk index (issue 7): everyone in scope reads it and the
+     * weather it uses (weather comes in with reading.write); its parameters
+     * are install-wide rule data, changed by admins only. */
+    {"riskidx.read", ROLE_ALL, true, REL_NONE, NULL},
+    {"riskidx.rules", A, false, REL_NONE, NULL},
     {"alarm.ack", ROLE_ALL & ~RG, true, REL_NONE, NULL},
     /* Special-work permits (特殊作业票, src/permit): everyone in scope reads
      * (the regulator too); everyone but the regulator applies and works the

@@ -23,6 +23,7 @@
 #include "permit/permit.h"
 #include "taskforce/taskforce.h"
 #include "duty/duty.h"
+#include "dynrisk/dynrisk.h"
 #include "patrol/patrol.h"
 #include "voice/voice.h"
 #include "plant/plant.h"
@@ -85,6 +86,7 @@ ws_err cli_init_modules(const cli_opts *o)
     taskforce_hook_workflow(); /* the hazard lifecycle's open_task_force effect */
     if ((rc = patrol_init())) return rc;
     if ((rc = voice_init())) return rc; /* issue 6: anonymous reports and the points bank */
+    if ((rc = dynrisk_init())) return rc; /* issue 7: the dynamic risk index */
     if ((rc = attach_init(o->data, NULL))) return rc;
     return WS_OK;
 }

@@ -27,6 +27,7 @@
 #include "permit/permit.h"
 #include "taskforce/taskforce.h"
 #include "duty/duty.h"
+#include "dynrisk/dynrisk.h"
 #include "voice/voice.h"
 #include "warn/warn.h"
 
@@ -83,6 +84,7 @@ fail:
 /* The deadline timer: SLA escalations of every workflow instance and overdue
  * hidden dangers (hazard_tick), one pass per period. */
 static series *readings; /* the series store, flushed by the timer */
+static warn *live;       /* the early-warning engine (the risk index reads its points) */
 
 static void timer_tick(store *db)
 {
@@ -105,6 +107,8 @@ static void timer_tick(store *db)
     if (patrol_tick(c, clock_now_ms(), NULL, NULL)) log_warn("patrol timer failed", "detail", ws_err_message());
     /* issue 6: anonymous reports past their reply deadline escalate */
     if (voice_tick(c, clock_now_ms(), NULL)) log_warn("anonymous-report timer failed", "detail", ws_err_message());
+    /* issue 7: the risk index of every area into its history, profiles learnt */
+    if (dynrisk_tick(c, live, clock_now_ms(), NULL)) log_warn("risk index timer failed", "detail", ws_err_message());
     store_release(c);
 }
 
@@ -220,6 +224,7 @@ int cli_serve(cli_opts *o)
         fprintf(stderr, "cannot start the early-warning engine: %s\n", ws_err_message());
         goto done;
     }
+    live = engine;
     permit_config pc = {.db = db, .warn = engine};
     if (permit_open(&pc, &permits)) {
         fprintf(stderr, "cannot start the permit service: %s\n", ws_err_message());
@@ -287,6 +292,7 @@ done:
     http_metrics_clear_sources();
     tf_timer_stop(&forces);
     permit_close(permits); /* its timer reads the engine */
+    live = NULL;
     warn_close(engine); /* before the series store: it seals what the journal holds */
     if (readings && series_close(readings)) log_warn("series close failed", "detail", ws_err_message());
     readings = NULL;

@@ -1213,6 +1213,48 @@ const store_migration store_migrations[] = {
      "  created_at INTEGER NOT NULL\n"
      ");\n"
      "CREATE INDEX drills_scenario ON drills(scenario, id);\n"},
+    {23, "dynamic risk index: weather observations, the index history per area, weekly profiles, versioned parameters",
+     /* src/dynrisk (docs/internals/riskidx.md "Integration"). weather_obs:
+      * observations and warnings posted for a unit (they apply to its
+      * subtree); risk_index_history: one row per area and 15-minute bucket
+      * (idx 0..100, colour 1..4, factors the JSON explanation);
+      * risk_index_profiles: the weekly profile of an area as JSON, with the
+      * last hour learnt; risk_index_params: versions of the model's
+      * parameters (id = version), exactly one active, like alarm_rule_sets. */
+     "CREATE TABLE weather_obs (\n"
+     "  id ID_PK,\n"
+     "  unit_id INTEGER NOT NULL REFERENCES units(id),\n"
+     "  observed_at INTEGER NOT NULL,\n"
+     "  wind_ms REAL,\n"
+     "  rain_mmh REAL,\n"
+     "  temp_c REAL,\n"
+     "  lightning INTEGER NOT NULL,\n"       /* warning colour 0 none, 1 blue .. 4 red */
+     "  source TEXT NOT NULL,\n"
+     "  created_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX weather_obs_unit ON weather_obs(unit_id, observed_at);\n"
+     "CREATE TABLE risk_index_history (\n"
+     "  unit_id INTEGER NOT NULL REFERENCES units(id),\n"
+     "  at INTEGER NOT NULL,\n"
+     "  idx REAL NOT NULL,\n"
+     "  colour INTEGER NOT NULL,\n"
+     "  factors TEXT NOT NULL,\n"
+     "  PRIMARY KEY (unit_id, at)\n"
+     ");\n"
+     "CREATE TABLE risk_index_profiles (\n"
+     "  unit_id INTEGER PRIMARY KEY REFERENCES units(id),\n"
+     "  learnt_hour INTEGER NOT NULL,\n"     /* hours since the epoch of the last value learnt */
+     "  profile TEXT NOT NULL\n"
+     ");\n"
+     "CREATE TABLE risk_index_params (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  doc TEXT NOT NULL,\n"
+     "  comment TEXT NOT NULL,\n"
+     "  created_by_person_id INTEGER,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  active INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE UNIQUE INDEX risk_index_params_one_active ON risk_index_params(active) WHERE active = 1;\n"},
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);

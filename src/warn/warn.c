@@ -734,6 +734,58 @@ ws_err warn_point_latest(warn *w, int64_t point_id, warn_latest *out)
     return p ? WS_OK : ws_fail(WS_ENOTFOUND, "point_id", "the engine has no point %lld", (long long)point_id);
 }
 
+/* How far v is toward the first alarm limit of its side (warn.h). */
+static double limit_ratio(const thr_config *c, double v)
+{
+    const thr_limit *hi = c->lim[THR_H].enabled ? &c->lim[THR_H] : c->lim[THR_HH].enabled ? &c->lim[THR_HH] : NULL;
+    const thr_limit *lo = c->lim[THR_L].enabled ? &c->lim[THR_L] : c->lim[THR_LL].enabled ? &c->lim[THR_LL] : NULL;
+    if (hi && lo && hi->value > lo->value) {
+        double mid = (hi->value + lo->value) / 2;
+        return v >= mid ? (v - mid) / (hi->value - mid) : (mid - v) / (mid - lo->value);
+    }
+    if (hi && hi->value > 0) return v > 0 ? v / hi->value : 0;
+    if (lo && lo->value > 0) return v <= lo->value ? 1 + (lo->value - v) / lo->value : lo->value / v;
+    return NAN;
+}
+
+static int by_ratio_desc(const void *a, const void *b)
+{
+    double x = ((const warn_point_state *)a)->ratio, y = ((const warn_point_state *)b)->ratio;
+    if (isnan(x)) x = -1;
+    if (isnan(y)) y = -1;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+ws_err warn_points_under(warn *w, const char *unit_path, int64_t now_ms, warn_point_state *out, int cap,
+                         int *n)
+{
+    *n = 0;
+    if (!w) return ws_fail(WS_EUNAVAILABLE, NULL, "the early-warning engine is not running");
+    size_t plen = strlen(unit_path);
+    int total = 0;
+    pthread_mutex_lock(&w->mu);
+    for (size_t i = 0; i < w->npts; i++) {
+        const wpoint *p = &w->pts[i];
+        if (strncmp(p->unit_path, unit_path, plen) || p->maint_until > now_ms) continue;
+        warn_point_state x = {.id = p->id, .value = p->last_value, .ratio = NAN, .score = NAN};
+        copy_trunc(x.tag, sizeof x.tag, p->tag);
+        if (p->last_src_ms && p->last_q == THR_Q_GOOD && isfinite(p->last_value))
+            x.ratio = limit_ratio(&p->thr, p->last_value);
+        if (w->rules) x.score = rule_point_score(w->rules, p->id);
+        if (total < cap) out[total++] = x;
+        else { /* keep the worst: replace the best kept when this one is worse */
+            int best = 0;
+            for (int k = 1; k < cap; k++)
+                if (by_ratio_desc(&out[k], &out[best]) > 0) best = k;
+            if (cap > 0 && by_ratio_desc(&x, &out[best]) < 0) out[best] = x;
+        }
+    }
+    pthread_mutex_unlock(&w->mu);
+    qsort(out, (size_t)total, sizeof *out, by_ratio_desc);
+    *n = total;
+    return WS_OK;
+}
+
 ws_err warn_ingest(warn *w, warn_src src, const ws_reading *r, size_t n, warn_result *res)
 {
     return warn_ingest_scoped(w, src, NULL, r, n, res);

@@ -135,6 +135,21 @@ typedef struct warn_latest {
 } warn_latest;
 ws_err warn_point_latest(warn *w, int64_t point_id, warn_latest *out);
 
+/* The points of a unit's subtree as the dynamic risk index sees them:
+ * ratio = how far the newest good value is toward the first alarm limit of
+ * its side (0 at the middle of L..H, or at 0 for a high-only point; 1 at
+ * the limit; > 1 beyond; NaN without limits, a value, or good quality),
+ * score = its latest anomaly score (NaN when no anomaly rule scores it).
+ * Points in maintenance are left out. At most cap are written; *n is how
+ * many were, worst ratio first. */
+typedef struct warn_point_state {
+    int64_t id;
+    char tag[64];
+    double value, ratio, score;
+} warn_point_state;
+ws_err warn_points_under(warn *w, const char *unit_path, int64_t now_ms, warn_point_state *out, int cap,
+                         int *n);
+
 /* Alarms that other modules decide (permits: 作业气体超限 / 检测器失联):
  * raised once per (rule, source) and cleared by the same call with on =
  * false, then persisted, streamed and paged like every other alarm. */

@@ -702,6 +702,9 @@ static void anomaly_state_survives_restart(void **state)
     anomaly_run(e3, 3100, 6000, split, cap);
     assert_string_equal(whole, split);
     assert_true(strlen(split) > before);
+    double sc = rule_point_score(e3, 1);
+    assert_true(sc >= 0 && sc <= 1);
+    assert_true(isnan(rule_point_score(e3, 99)));
     /* Without the state the same readings score differently. */
     char *fresh = calloc(1, cap);
     rule_engine *e4 = engine(s);

@@ -1,0 +1,333 @@
+/* test_dynrisk.c — the dynamic risk index over the wire (issue 7 items 5–6),
+ * on SQLite and PostgreSQL.
+ *
+ * What a safety manager would check: a quiet new area reads low and says
+ * so; a lightning warning and a gale raise it and the explanation names the
+ * weather; a gas reading near its alarm limit, a 重大 hidden danger and an
+ * overdue one each raise it further and are named; a hot-work 特级 permit
+ * applied for three hours from now shows in the projection of those hours;
+ * the server's timer stores the history and the area list puts the worst
+ * area first; bad weather input is refused naming the field and stores
+ * nothing; the parameters are versioned data that only an admin changes,
+ * refused naming the field inside "params"; and a unit outside the caller's
+ * scope is 404. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "integration/common.h"
+
+typedef struct T {
+    ws_server s;
+    char admin[65], so[65], other[65];
+    long long ent, area, area2, person;
+} T;
+
+static long long post_id(T *t, const char *tok, const char *path, const char *body)
+{
+    json_t *r = NULL;
+    long st = ws_req(&t->s, "POST", path, tok, body, &r);
+    if (st != 201)
+        fail_msg("POST %s -> %ld %s %s %s", path, st, ws_err_code_of(r), ws_err_field_of(r),
+                 json_string_value(json_object_get(json_object_get(r, "error"), "message")));
+    long long id = json_integer_value(json_object_get(r, "id"));
+    json_decref(r);
+    return id;
+}
+
+static void iso(long long ms, char out[40])
+{
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    strftime(out, 40, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The area's index now (the reply in *o, caller decrefs). */
+static double index_of(T *t, long long unit, json_t **o)
+{
+    char p[80];
+    snprintf(p, sizeof p, "/api/v1/risk-index/%lld", unit);
+    json_t *r = NULL;
+    long st = ws_req(&t->s, "GET", p, t->so, NULL, &r);
+    if (st != 200) fail_msg("GET %s -> %ld %s", p, st, ws_err_field_of(r));
+    double v = json_number_value(json_object_get(r, "index"));
+    if (o) *o = r;
+    else json_decref(r);
+    return v;
+}
+
+/* The factor's entry in a reply, or NULL. */
+static json_t *factor(json_t *o, const char *name)
+{
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(o, "factors"), i, f)
+        if (!strcmp(json_string_value(json_object_get(f, "factor")), name)) return f;
+    return NULL;
+}
+
+static void weather_refused(T *t, const char *body, const char *field)
+{
+    json_t *r = NULL;
+    long st = ws_req(&t->s, "POST", "/api/v1/weather", t->admin, body, &r);
+    if (st != 400) fail_msg("weather %s -> %ld (want 400)", body, st);
+    if (strcmp(ws_err_field_of(r), field)) fail_msg("weather %s: field %s (want %s)", body, ws_err_field_of(r), field);
+    json_decref(r);
+}
+
+static void setup(T *t, const char *backend)
+{
+    memset(t, 0, sizeof *t);
+    const char *extra[] = {"--org-kind", "park", "--org-name", "风险园区", NULL};
+    ws_serve_extra[0] = "--tick-seconds";
+    ws_serve_extra[1] = "1";
+    assert_int_equal(ws_server_start(&t->s, backend, extra), 0);
+    ws_serve_extra[0] = NULL;
+    assert_int_equal(ws_login(&t->s, "admin", WS_ADMIN_PW, t->admin), 200);
+    json_t *r = NULL;
+    assert_int_equal(ws_req(&t->s, "GET", "/api/v1/me", t->admin, NULL, &r), 200);
+    long long park = json_integer_value(json_object_get(json_object_get(r, "scope"), "id"));
+    json_decref(r);
+    char b[600];
+    snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"enterprise\",\"code\":\"E1\",\"name\":\"化工\"}", park);
+    t->ent = post_id(t, t->admin, "/api/v1/units", b);
+    snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"area\",\"code\":\"A1\",\"name\":\"罐区\"}", t->ent);
+    t->area = post_id(t, t->admin, "/api/v1/units", b);
+    snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"area\",\"code\":\"A2\",\"name\":\"仓库\"}", t->ent);
+    t->area2 = post_id(t, t->admin, "/api/v1/units", b);
+    snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"安全员\"}", t->area);
+    t->person = post_id(t, t->admin, "/api/v1/people", b);
+    snprintf(b, sizeof b, "{\"username\":\"so\",\"password\":\"Risk-Pass-2026\",\"roles\":[\"safety_officer\"],"
+             "\"scope_unit_id\":%lld,\"person_id\":%lld}", t->ent, t->person);
+    post_id(t, t->admin, "/api/v1/accounts", b);
+    assert_int_equal(ws_login(&t->s, "so", "Risk-Pass-2026", t->so), 200);
+    /* someone scoped to the other area only */
+    snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"仓管员\"}", t->area2);
+    long long p2 = post_id(t, t->admin, "/api/v1/people", b);
+    snprintf(b, sizeof b, "{\"username\":\"w2\",\"password\":\"Risk-Pass-2026\",\"roles\":[\"worker\"],"
+             "\"scope_unit_id\":%lld,\"person_id\":%lld}", t->area2, p2);
+    post_id(t, t->admin, "/api/v1/accounts", b);
+    assert_int_equal(ws_login(&t->s, "w2", "Risk-Pass-2026", t->other), 200);
+}
+
+static void index_moves_with_each_factor(void **state)
+{
+    (void)state;
+    const char *be[2];
+    int nb = ws_backends(be);
+    for (int bi = 0; bi < nb; bi++) {
+        T t;
+        setup(&t, be[bi]);
+        char b[900], p[160];
+        json_t *o = NULL;
+
+        /* A quiet new area. */
+        double base = index_of(&t, t.area, &o);
+        assert_true(base >= 0 && base < 25);
+        assert_string_equal(json_string_value(json_object_get(o, "colour")), "blue");
+        assert_non_null(json_object_get(o, "projection"));
+        json_decref(o);
+
+        /* Bad weather input: refused naming the field, nothing stored. */
+        snprintf(b, sizeof b, "{\"unit_id\":%lld,\"wind_ms\":-3}", t.ent);
+        weather_refused(&t, b, "wind_ms");
+        snprintf(b, sizeof b, "{\"unit_id\":%lld,\"lightning\":\"purple\"}", t.ent);
+        weather_refused(&t, b, "lightning");
+        snprintf(b, sizeof b, "{\"unit_id\":%lld}", t.ent);
+        weather_refused(&t, b, "wind_ms");
+        snprintf(b, sizeof b, "{\"unit_id\":%lld,\"temp_c\":\"hot\"}", t.ent);
+        weather_refused(&t, b, "temp_c");
+        weather_refused(&t, "{\"wind_ms\":3}", "unit_id");
+        snprintf(b, sizeof b, "{\"unit_id\":%lld,\"rain_mmh\":2,\"observed_at\":\"2099-01-01T00:00:00Z\"}", t.ent);
+        weather_refused(&t, b, "observed_at");
+        snprintf(p, sizeof p, "/api/v1/weather?unit_id=%lld", t.ent);
+        assert_int_equal(ws_req(&t.s, "GET", p, t.so, NULL, &o), 200);
+        assert_int_equal(json_array_size(json_object_get(o, "items")), 0);
+        json_decref(o);
+        /* a worker cannot post weather */
+        snprintf(b, sizeof b, "{\"unit_id\":%lld,\"wind_ms\":3}", t.area2);
+        assert_int_equal(ws_req(&t.s, "POST", "/api/v1/weather", t.other, b, NULL), 403);
+
+        /* Weather on the enterprise applies to its areas. */
+        snprintf(b, sizeof b, "{\"unit_id\":%lld,\"wind_ms\":18.5,\"rain_mmh\":1,\"temp_c\":31,"
+                 "\"lightning\":\"red\",\"source\":\"园区气象站\"}", t.ent);
+        post_id(&t, t.admin, "/api/v1/weather", b);
+        double wx = index_of(&t, t.area, &o);
+        assert_true(wx > base);
+        json_t *f = factor(o, "weather");
+        assert_non_null(f);
+        assert_true(json_number_value(json_object_get(f, "points")) > 0);
+        assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(o, "inputs"), "weather"),
+                                                              "lightning")), "red");
+        json_decref(o);
+
+        /* A gas detector at 80 % of its alarm limit (H 25 %LEL → 20). */
+        snprintf(b, sizeof b, "{\"unit_id\":%lld,\"tag\":\"GT-301\",\"name\":\"罐区可燃气体\","
+                 "\"kind\":\"combustible\"}", t.area);
+        post_id(&t, t.admin, "/api/v1/points", b);
+        json_t *r = NULL;
+        long st = ws_http(&t.s, "POST", "/api/v1/ingest", t.admin, "GT-301 20\n", 10, "text/plain", &r, NULL);
+        if (st != 200 && st != 202) fail_msg("ingest -> %ld", st);
+        json_decref(r);
+        double rd = index_of(&t, t.area, &o);
+        assert_true(rd > wx);
+        f = factor(o, "readings");
+        if (!f) fail_msg("no readings factor: %s", json_dumps(o, 0));
+        assert_non_null(strstr(json_string_value(json_object_get(f, "detail")), "GT-301"));
+        json_decref(o);
+
+        /* A 重大 hidden danger, and an ordinary one already overdue. */
+        snprintf(b, sizeof b, "{\"unit_id\":%lld,\"title\":\"罐区紧急切断阀失效\",\"accident_type\":\"13\","
+                 "\"grade\":\"major\"}", t.area);
+        post_id(&t, t.admin, "/api/v1/hazards", b);
+        double hz = index_of(&t, t.area, &o);
+        assert_true(hz > rd);
+        f = factor(o, "hazards");
+        assert_non_null(f);
+        assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(o, "inputs"), "hazards"),
+                                                            "major")), 1);
+        json_decref(o);
+
+        /* A hot-work 二级 permit (一级 at night or on a holiday) applied for, planned three hours from now:
+         * the projection carries it in the hours it is planned, not before. */
+        long long now = (long long)time(NULL) * 1000;
+        char from_s[40], to_s[40];
+        iso(now + 3 * 3600000LL + 600000, from_s);
+        iso(now + 9 * 3600000LL, to_s);
+        assert_int_equal(index_of(&t, t.area, &o) > 0, 1);
+        json_t *before = json_deep_copy(json_object_get(json_object_get(o, "projection"), "hours"));
+        json_decref(o);
+        char until[40];
+        iso(now + 400LL * 86400000, until);
+        snprintf(b, sizeof b, "{\"person_id\":%lld,\"type\":\"welding_cutting\",\"number\":\"DH-301\","
+                 "\"expires_at\":\"%s\"}", t.person, until);
+        post_id(&t, t.admin, "/api/v1/certificates", b);
+        snprintf(b, sizeof b, "{\"person_id\":%lld,\"type\":\"guardian\",\"number\":\"JH-301\","
+                 "\"expires_at\":\"%s\"}", t.person, until);
+        post_id(&t, t.admin, "/api/v1/certificates", b);
+        snprintf(b, sizeof b, "{\"type\":\"hot_work\",\"grade\":\"2\",\"unit_id\":%lld,"
+                 "\"title\":\"T-301 罐顶动火\",\"location\":\"罐区 T-301\",\"planned_start\":\"%s\","
+                 "\"planned_end\":\"%s\",\"workers\":[{\"person_id\":%lld,\"cert_type\":\"welding_cutting\","
+                 "\"cert_no\":\"DH-301\"}],\"guardian_person_id\":%lld}", t.area, from_s, to_s, t.person, t.person);
+        long long pid = post_id(&t, t.so, "/api/v1/permits", b);
+        snprintf(p, sizeof p, "/api/v1/permits/%lld/actions/submit", pid);
+        st = ws_req(&t.s, "POST", p, t.so, "{}", &r);
+        if (st != 200) fail_msg("submit -> %ld %s %s", st, ws_err_field_of(r),
+                                json_string_value(json_object_get(json_object_get(r, "error"), "message")));
+        json_decref(r);
+        index_of(&t, t.area, &o);
+        json_t *pj = json_object_get(o, "projection"), *hours = json_object_get(pj, "hours");
+        assert_true(json_array_size(hours) >= 5);
+        for (size_t h = 0; h < json_array_size(hours); h++) {
+            double was = json_number_value(json_object_get(json_array_get(before, h), "index"));
+            double now_v = json_number_value(json_object_get(json_array_get(hours, h), "index"));
+            if (h < 3) assert_true(fabs(now_v - was) < 1e-9); /* not yet planned */
+            else if (h < 8) assert_true(now_v > was);         /* the permit's hours */
+        }
+        json_decref(before);
+        json_decref(o);
+
+        /* The list: the worse area first, both in scope of the enterprise. */
+        snprintf(p, sizeof p, "/api/v1/risk-index?unit_id=%lld", t.ent);
+        assert_int_equal(ws_req(&t.s, "GET", p, t.so, NULL, &o), 200);
+        json_t *items = json_object_get(o, "items");
+        assert_int_equal(json_array_size(items), 2);
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0), "unit_id")), t.area);
+        json_decref(o);
+
+        /* The server's timer stores the history (one row per 15 minutes). */
+        int rows = 0;
+        for (int k = 0; k < 50 && !rows; k++) {
+            usleep(100000);
+            snprintf(p, sizeof p, "/api/v1/risk-index/%lld/history", t.area);
+            assert_int_equal(ws_req(&t.s, "GET", p, t.so, NULL, &o), 200);
+            json_t *it = json_object_get(o, "items");
+            rows = (int)json_array_size(it);
+            if (rows) assert_non_null(json_object_get(json_array_get(it, 0), "factors"));
+            json_decref(o);
+        }
+        assert_true(rows >= 1);
+
+        /* Scope: the worker of the other area sees neither this area nor its history. */
+        snprintf(p, sizeof p, "/api/v1/risk-index/%lld", t.area);
+        assert_int_equal(ws_req(&t.s, "GET", p, t.other, NULL, &o), 404);
+        assert_string_equal(ws_err_field_of(o), "unit_id");
+        json_decref(o);
+        snprintf(p, sizeof p, "/api/v1/risk-index/%lld", t.area2);
+        assert_int_equal(ws_req(&t.s, "GET", p, t.other, NULL, NULL), 200);
+        assert_int_equal(ws_req(&t.s, "GET", "/api/v1/risk-index?unit_id=999999", t.so, NULL, NULL), 404);
+        snprintf(p, sizeof p, "/api/v1/risk-index/%lld/history?from=yesterday", t.area);
+        assert_int_equal(ws_req(&t.s, "GET", p, t.so, NULL, &o), 400);
+        assert_string_equal(ws_err_field_of(o), "from");
+        json_decref(o);
+        ws_server_destroy(&t.s);
+    }
+}
+
+static void parameters_are_versioned_data(void **state)
+{
+    (void)state;
+    const char *be[2];
+    int nb = ws_backends(be);
+    for (int bi = 0; bi < nb; bi++) {
+        T t;
+        setup(&t, be[bi]);
+        json_t *o = NULL;
+        assert_int_equal(ws_req(&t.s, "GET", "/api/v1/risk-index/params", t.so, NULL, &o), 200);
+        assert_int_equal(json_integer_value(json_object_get(o, "version")), 1);
+        json_t *params = json_deep_copy(json_object_get(o, "params"));
+        assert_non_null(json_object_get(params, "projection"));
+        json_decref(o);
+        /* Only an admin changes them. */
+        json_t *body = json_pack("{s:s,s:O}", "comment", "夜班权重上调", "params", params);
+        char *txt = json_dumps(body, JSON_COMPACT);
+        assert_int_equal(ws_req(&t.s, "PUT", "/api/v1/risk-index/params", t.so, txt, NULL), 403);
+        free(txt);
+        /* A mistake is refused naming the field inside params. */
+        json_t *bad = json_deep_copy(params);
+        json_object_set_new(json_object_get(bad, "projection"), "horizon_h", json_integer(1000));
+        json_object_set_new(body, "params", bad);
+        txt = json_dumps(body, JSON_COMPACT);
+        assert_int_equal(ws_req(&t.s, "PUT", "/api/v1/risk-index/params", t.admin, txt, &o), 400);
+        assert_string_equal(ws_err_field_of(o), "params.projection.horizon_h");
+        json_decref(o);
+        free(txt);
+        /* A good one is version 2, in force at once. */
+        json_t *good = json_deep_copy(params);
+        json_object_set_new(json_object_get(good, "projection"), "horizon_h", json_integer(12));
+        json_object_set_new(body, "params", good);
+        txt = json_dumps(body, JSON_COMPACT);
+        assert_int_equal(ws_req(&t.s, "PUT", "/api/v1/risk-index/params", t.admin, txt, &o), 200);
+        assert_int_equal(json_integer_value(json_object_get(o, "version")), 2);
+        assert_int_equal(json_array_size(json_object_get(o, "versions")), 2);
+        json_decref(o);
+        free(txt);
+        char p[80];
+        snprintf(p, sizeof p, "/api/v1/risk-index/%lld", t.area);
+        assert_int_equal(ws_req(&t.s, "GET", p, t.so, NULL, &o), 200);
+        assert_int_equal(json_integer_value(json_object_get(o, "params_version")), 2);
+        assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "projection"), "horizon_h")), 12);
+        json_decref(o);
+        json_decref(body);
+        json_decref(params);
+        ws_server_destroy(&t.s);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(index_moves_with_each_factor),
+        cmocka_unit_test(parameters_are_versioned_data),
+    };
+    return cmocka_run_group_tests_name("dynrisk", tests, NULL, NULL);
+}
