@@ -47,6 +47,7 @@ import * as hazardReportPage from './pages/hazard_report.js';
 import * as workflowsPage from './pages/workflows.js';
 import * as riskPage from './pages/risk.js';
 import * as riskMapPage from './pages/riskmap.js';
+import * as riskIndexPage from './pages/riskindex.js'; // issue 7: the dynamic risk index
 import * as inspectionsPage from './pages/inspections.js';
 import * as alarmsPage from './pages/alarms.js';
 import * as alarmKpiPage from './pages/alarmkpi.js';
@@ -83,6 +84,8 @@ const routes = {
   '/admin/workflows': { page: workflowsPage, allow: session.can.workflowRead, offer: session.can.workflowWrite, nav: 'nav.workflows' },
   // The risk register and its four-colour maps (risk.read: every role in scope).
   '/risk': { page: riskPage, nav: 'nav.risk', work: true },
+  // The dynamic risk index of the areas (riskidx.read: every role in scope).
+  '/risk/index': { page: riskIndexPage, nav: 'nav.riskindex', work: true },
   // Today's inspection checks of the signed-in user (phone; every role reads).
   '/inspections': { page: inspectionsPage, nav: 'nav.inspections', work: true },
   // Early warning: the alarm console, its KPIs and the trend charts (alarm.read, point.read).
@@ -124,6 +127,7 @@ const paramRoutes = [
   // A signed one-time acknowledge link from a duty notification (no sign-in).
   [/^\/ack\/([A-Za-z0-9_-]{96})$/, { page: ackPage, public: true }],
   [/^\/risk\/map\/(\d+)$/, { page: riskMapPage }],
+  [/^\/risk\/index\/(\d+)$/, { page: { render: riskIndexPage.one } }],
   [/^\/risk\/objects\/(\d+)$/, { page: { render: riskPage.point } }],
   [/^\/risk\/objects\/(\d+)\/card$/, { page: { render: riskPage.card } }],
   [/^\/permits\/(\d+)$/, { page: permitPage }],

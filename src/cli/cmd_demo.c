@@ -18,6 +18,7 @@
 #include "permit/permit.h"
 #include "taskforce/taskforce.h"
 #include "duty/duty.h"
+#include "dynrisk/dynrisk.h"
 #include "patrol/patrol.h"
 #include "voice/voice.h"
 #include "warn/warn.h"
@@ -108,6 +109,8 @@ static ws_err seed(cli_opts *o, const char *accounts_path)
         if (!rc) rc = taskforce_demo_seed(c, &ids);
         /* duty lists of the demo's posts and today's duties */
         if (!rc) rc = duty_demo_seed(c, ids.enterprise, clock_now_ms());
+        /* issue 7: weather and a week of each area's dynamic risk index */
+        if (!rc) rc = dynrisk_demo_seed(c, ids.enterprise, clock_now_ms());
         warn_close(w);
         ws_err rc2 = series_close(s);
         if (!rc) rc = rc2;

@@ -331,7 +331,11 @@ static bool night_at(const gathered *g, int64_t t)
     return m >= NIGHT_FROM || m < NIGHT_TO;
 }
 
-static ws_err gather(store_conn *c, struct warn *w, const org_unit *area, int64_t now, int horizon_h, gathered *g)
+/* The inputs of area at now. historic: as the records say they were at now
+ * (hazards open then, permits active then; no live points, no plans) — the
+ * demo's back-filled week. */
+static ws_err gather(store_conn *c, struct warn *w, const org_unit *area, int64_t now, int horizon_h, bool historic,
+                     gathered *g)
 {
     memset(g, 0, sizeof *g);
     g->in.points = g->pts;
@@ -358,8 +362,9 @@ static ws_err gather(store_conn *c, struct warn *w, const org_unit *area, int64_
     /* open hidden dangers */
     store_stmt *st = NULL;
     bool row = false;
-    rc = store_prepare(c, Q_DYN_HAZARDS, &st);
+    rc = store_prepare(c, historic ? Q_DYN_HAZARDS_AT : Q_DYN_HAZARDS, &st);
     if (!rc) rc = store_bind_text(st, 1, area->path);
+    if (!rc && historic) rc = store_bind_int(st, 2, now);
     while (!rc && !(rc = store_step(st, &row)) && row) {
         if (!strcmp(store_col_text(st, 0), "major")) g->in.hazards_major++;
         else g->in.hazards_general++;
@@ -370,11 +375,16 @@ static ws_err gather(store_conn *c, struct warn *w, const org_unit *area, int64_
     st = NULL;
     /* permits: active now, and planned in the horizon */
     int64_t until = now + (int64_t)horizon_h * HOUR_MS + HOUR_MS;
-    if (!rc) rc = store_prepare(c, Q_DYN_PERMITS, &st);
+    if (!rc) rc = store_prepare(c, historic ? Q_DYN_PERMITS_AT : Q_DYN_PERMITS, &st);
     if (!rc) rc = store_bind_text(st, 1, area->path);
     if (!rc) rc = store_bind_int(st, 2, now);
-    if (!rc) rc = store_bind_int(st, 3, until);
-    while (!rc && !(rc = store_step(st, &row)) && row) {
+    if (!rc && !historic) rc = store_bind_int(st, 3, until);
+    while (!rc && historic && !(rc = store_step(st, &row)) && row) {
+        rx_permit p;
+        if (permit_of(store_col_text(st, 0), store_col_text(st, 1), &p) && g->in.npermits < RX_MAX_PERMITS)
+            g->permits[g->in.npermits++] = p;
+    }
+    while (!rc && !historic && !(rc = store_step(st, &row)) && row) {
         rx_permit p;
         if (!permit_of(store_col_text(st, 0), store_col_text(st, 1), &p)) continue;
         bool active = !strcmp(store_col_text(st, 2), "active");
@@ -402,6 +412,7 @@ static ws_err gather(store_conn *c, struct warn *w, const org_unit *area, int64_
     if (!rc) rc = store_prepare(c, Q_DYN_WEATHER_LATEST, &st);
     if (!rc) rc = store_bind_text(st, 1, area->path);
     if (!rc) rc = store_bind_int(st, 2, now - DYNRISK_WEATHER_MAX_AGE_MS);
+    if (!rc) rc = store_bind_int(st, 3, now);
     if (!rc) rc = store_step(st, &row);
     if (!rc && row) {
         g->in.weather.known = true;
@@ -596,7 +607,7 @@ static ws_err area_eval(store_conn *c, struct warn *w, const org_unit *area, int
         free(sched);
         return ws_fail(WS_ENOMEM, NULL, "out of memory");
     }
-    ws_err rc = gather(c, w, area, now, p->horizon_h, g);
+    ws_err rc = gather(c, w, area, now, p->horizon_h, false, g);
     rx_result r;
     if (!rc) rx_compute(p, &g->in, &r);
     json_t *o = rc ? NULL : area_head(area, &r, now);
@@ -839,6 +850,75 @@ ws_err dynrisk_tick(store_conn *c, struct warn *w, int64_t now, int *stored)
         json_decref(o);
         if (!rc && stored) (*stored)++;
     }
+    free(areas);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ demo */
+
+/* A deterministic generator for the demo's weather. */
+static double demo_rand(uint32_t *s)
+{
+    *s = *s * 1664525u + 1013904223u;
+    return (double)(*s >> 8) / 16777216.0;
+}
+
+ws_err dynrisk_demo_seed(store_conn *c, int64_t site_unit_id, int64_t now)
+{
+    org_unit site;
+    ws_err rc = org_unit_get(c, site_unit_id, &site);
+    if (rc) return rc;
+    rx_params p;
+    if ((rc = dynrisk_params_active(c, &p, NULL))) return rc;
+    /* A week of hourly weather at the site: a mild November diurnal cycle,
+     * a thunderstorm two days ago (orange lightning warning, gale, heavy
+     * rain) and, now, a yellow lightning warning with a strong breeze. */
+    int64_t h0 = now / HOUR_MS - 7 * 24;
+    uint32_t seed = 20261129u;
+    bool own = false;
+    if ((rc = store_tx_join(c, &own))) return rc;
+    for (int64_t h = h0; !rc && h <= now / HOUR_MS; h++) {
+        int64_t t = h * HOUR_MS;
+        int local_h = (int)((((t / 60000 + ledger_tz_offset(site.tz, t)) / 60) % 24 + 24) % 24);
+        double day = sin((local_h - 9) * M_PI / 12); /* warmest mid-afternoon */
+        dynrisk_weather_in in = {.unit_id = site_unit_id, .observed_at = t, .source = "园区气象站",
+                                 .wind_ms = round((3.0 + 1.5 * day + 2.0 * demo_rand(&seed)) * 10) / 10,
+                                 .rain_mmh = 0, .temp_c = round((9.0 + 5.0 * day + demo_rand(&seed)) * 10) / 10};
+        int64_t ago = now / HOUR_MS - h;
+        if (ago >= 44 && ago <= 50) { /* the storm */
+            in.wind_ms = round((14.0 + 3.0 * demo_rand(&seed)) * 10) / 10;
+            in.rain_mmh = round((12.0 + 15.0 * demo_rand(&seed)) * 10) / 10;
+            in.lightning = ago >= 46 && ago <= 48 ? 3 : 2;
+        } else if (ago <= 1) {
+            in.wind_ms = 11.2;
+            in.lightning = 2;
+        }
+        if (in.observed_at > now) in.observed_at = now;
+        rc = dynrisk_weather_add(c, NULL, &in, NULL);
+    }
+    rc = store_tx_finish(c, own, rc);
+    /* The week of history of every area, from the records as they were. */
+    org_unit *areas = NULL;
+    int n = 0;
+    if (!rc) rc = areas_under(c, site.path, &areas, &n);
+    gathered *g = rc ? NULL : malloc(sizeof *g);
+    if (!rc && !g) rc = ws_fail(WS_ENOMEM, NULL, "out of memory");
+    int64_t b0 = now - now % DYNRISK_BUCKET_MS - 7 * 24 * HOUR_MS;
+    for (int i = 0; !rc && i < n; i++) {
+        if ((rc = store_tx_join(c, &own))) break;
+        for (int64_t t = b0; !rc && t < now - now % DYNRISK_BUCKET_MS; t += DYNRISK_BUCKET_MS) {
+            rx_result r;
+            rc = gather(c, NULL, &areas[i], t, p.horizon_h, true, g);
+            if (rc) break;
+            rx_compute(&p, &g->in, &r);
+            json_t *o = area_head(&areas[i], &r, t);
+            rc = store_bucket(c, areas[i].id, t, o);
+            json_decref(o);
+        }
+        if (!rc) rc = learn(c, &areas[i], now);
+        rc = store_tx_finish(c, own, rc);
+    }
+    free(g);
     free(areas);
     return rc;
 }

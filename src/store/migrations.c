@@ -1213,7 +1213,7 @@ const store_migration store_migrations[] = {
      "  created_at INTEGER NOT NULL\n"
      ");\n"
      "CREATE INDEX drills_scenario ON drills(scenario, id);\n"},
-    {23, "dynamic risk index: weather observations, the index history per area, weekly profiles, versioned parameters",
+    {23, "dynamic risk index: weather, history, weekly profiles, parameter versions",
      /* src/dynrisk (docs/internals/riskidx.md "Integration"). weather_obs:
       * observations and warnings posted for a unit (they apply to its
       * subtree); risk_index_history: one row per area and 15-minute bucket

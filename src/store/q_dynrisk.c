@@ -15,9 +15,16 @@ const char Q_DYN_PERMITS[] =
 const char Q_DYN_SHIFTS[] =
     "SELECT s.start_min, s.length_min, u.path FROM shifts s JOIN units u ON u.id = s.unit_id "
     "WHERE s.active = 1 AND $1 LIKE u.path || '%' ORDER BY length(u.path) DESC, s.start_min";
+const char Q_DYN_HAZARDS_AT[] =
+    "SELECT h.grade, h.deadline FROM hazards h JOIN units u ON u.id = h.unit_id "
+    "WHERE u.path LIKE $1 || '%' AND h.found_at <= $2 AND (h.closed_at IS NULL OR h.closed_at > $2)";
+const char Q_DYN_PERMITS_AT[] =
+    "SELECT p.type, p.grade FROM permits p JOIN units u ON u.id = p.unit_id "
+    "WHERE u.path LIKE $1 || '%' AND p.activated_at IS NOT NULL AND p.activated_at <= $2 "
+    "AND coalesce(p.closed_at, p.planned_end) > $2 ORDER BY p.id";
 const char Q_DYN_WEATHER_LATEST[] =
     "SELECT w.wind_ms, w.rain_mmh, w.temp_c, w.lightning, w.observed_at FROM weather_obs w "
-    "JOIN units u ON u.id = w.unit_id WHERE $1 LIKE u.path || '%' AND w.observed_at >= $2 "
+    "JOIN units u ON u.id = w.unit_id WHERE $1 LIKE u.path || '%' AND w.observed_at >= $2 AND w.observed_at <= $3 "
     "ORDER BY w.observed_at DESC, length(u.path) DESC LIMIT 1";
 const char Q_DYN_WEATHER_INSERT[] =
     "INSERT INTO weather_obs (unit_id, observed_at, wind_ms, rain_mmh, temp_c, lightning, source, created_at) "

@@ -12,8 +12,10 @@ extern const char Q_DYN_PERMITS[];        /* $1 path, $2 from, $3 to -> type, gr
                                              (permits under $1 active now, or live and planned to overlap [from, to)) */
 extern const char Q_DYN_SHIFTS[];         /* $1 path -> start_min, length_min, unit path (active shifts of $1's unit
                                              and its ancestors, nearest first) */
-extern const char Q_DYN_WEATHER_LATEST[]; /* $1 path, $2 since -> wind, rain, temp, lightning, observed_at (the newest
-                                             observation at or above the unit since $2) */
+extern const char Q_DYN_HAZARDS_AT[];     /* $1 path, $2 t -> grade, deadline (hidden dangers under $1 open at t) */
+extern const char Q_DYN_PERMITS_AT[];     /* $1 path, $2 t -> type, grade (permits under $1 that were active at t) */
+extern const char Q_DYN_WEATHER_LATEST[]; /* $1 path, $2 since, $3 until -> wind, rain, temp, lightning, observed_at (the
+                                             newest observation at or above the unit in [since, until]) */
 extern const char Q_DYN_WEATHER_INSERT[]; /* $1 unit, $2 at, $3 wind, $4 rain, $5 temp, $6 lightning, $7 source, $8 now -> id */
 extern const char Q_DYN_WEATHER_LIST[];   /* $1 path, $2 from, $3 to, $4 limit -> id, unit_id, observed_at, wind, rain,
                                              temp, lightning, source (at or below $1's subtree, newest first) */

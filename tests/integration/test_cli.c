@@ -18,7 +18,7 @@
 static void help_and_version(void **state)
 {
     ws_server s = {0};
-    char out[4096];
+    char out[16384]; /* init prints every migration before the password */
     const char *v[] = {"version", NULL};
     assert_int_equal(ws_cli(&s, false, out, sizeof out, v), 0);
     assert_non_null(strstr(out, "worksafe "));
@@ -38,7 +38,7 @@ static void init_generates_password(void **state)
 {
     ws_server s = {0};
     snprintf(s.dir, sizeof s.dir, "/tmp/ws-it-gen-%d", (int)getpid());
-    char out[4096];
+    char out[16384]; /* init prints every migration before the password */
     const char *a[] = {"init", "--data", s.dir, NULL};
     assert_int_equal(ws_cli(&s, false, out, sizeof out, a), 0);
     const char *p = strstr(out, "admin password: ");

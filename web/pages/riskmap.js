@@ -9,6 +9,9 @@
 // pick an area, click points on the plan, save (PUT …/shapes/{area}) or
 // remove (DELETE). The print stylesheet fits the map on one A4 landscape
 // page. No innerHTML: SVG nodes are made with createElementNS.
+// Issue 7: a switch shows the areas in the colours of their dynamic risk
+// index instead (GET /risk-index?unit_id=, ?mode=dynamic in the URL), each
+// labelled with its value; a click on an area opens /risk/index/{area}.
 import { api, qs } from '../api.js';
 import { t } from '../i18n.js';
 import * as ui from '../ui.js';
@@ -44,20 +47,49 @@ export async function render(main, ctx) {
     throw e;
   }
   let editing = false, draft = [], areaId = '';
+  let mode = new URLSearchParams(location.search).get('mode') === 'dynamic' ? 'dynamic' : 'static';
+  let dyn = null; // area unit id -> {index, colour}
+  const DYN_LEVEL = { blue: 'low', yellow: 'medium', orange: 'high', red: 'major' };
+  async function loadDyn() {
+    if (dyn) return;
+    const r = await api('GET', '/risk-index' + qs({ unit_id: unitId }));
+    dyn = new Map(r.items.map((x) => [x.unit_id, x]));
+  }
+  if (mode === 'dynamic') { try { await loadDyn(); } catch (e) { mode = 'static'; toastError(e); } }
   const units = map.can_edit ? await session.units() : [];
   const me = units.find((u) => String(u.id) === String(unitId));
   const below = me ? units.filter((u) => u.path && u.path.startsWith(me.path) && u.id !== me.id && u.active !== false) : [];
 
-  const legend = h('div', { class: 'risk-legend', id: 'risk-legend' },
-    ...['major', 'high', 'medium', 'low'].map((l) => h('span', { class: 'legend-item' },
-      h('span', { class: 'legend-swatch lvl-' + l }), t('risk.level.' + l) + ' ' + (map.counts[l] || 0))));
+  const legend = h('div', { class: 'risk-legend', id: 'risk-legend' });
+  function drawLegend() {
+    clear(legend);
+    const count = (l) => mode === 'dynamic'
+      ? map.areas.filter((a) => dyn.has(a.area_unit_id) && DYN_LEVEL[dyn.get(a.area_unit_id).colour] === l).length
+      : (map.counts[l] || 0);
+    for (const l of ['major', 'high', 'medium', 'low'])
+      legend.appendChild(h('span', { class: 'legend-item' }, h('span', { class: 'legend-swatch lvl-' + l }),
+        t('risk.level.' + l) + ' ' + count(l)));
+  }
+  drawLegend();
+  const modeBtn = (m, label) => h('button', { type: 'button', class: 'btn' + (mode === m ? ' btn-primary' : ''),
+    id: 'riskmap-mode-' + m, 'aria-pressed': String(mode === m), onclick: async () => {
+      if (mode === m) return;
+      try { if (m === 'dynamic') await loadDyn(); } catch (e) { toastError(e); return; }
+      mode = m;
+      history.replaceState(null, '', location.pathname + (m === 'dynamic' ? '?mode=dynamic' : ''));
+      for (const b of modes.children) { const on = b.id === 'riskmap-mode-' + m; b.classList.toggle('btn-primary', on); b.setAttribute('aria-pressed', String(on)); }
+      drawLegend();
+      draw();
+    } }, label);
+  const modes = h('div', { class: 'btn-group no-print', id: 'riskmap-modes' },
+    modeBtn('static', t('ri.map.static')), modeBtn('dynamic', t('ri.map.dynamic')));
   const stage = h('div', { class: 'riskmap-stage', id: 'riskmap-stage' });
   const tools = h('div', { class: 'riskmap-tools no-print', id: 'riskmap-tools' });
 
   const page = main.appendChild(h('div', { class: 'riskmap-page', id: 'riskmap-page' }));
   page.appendChild(pageHead(t('risk.map.title', { name: map.unit_name }),
     h('button', { type: 'button', class: 'btn no-print', id: 'riskmap-print', onclick: () => window.print() }, t('risk.map.print'))));
-  page.appendChild(h('div', { class: 'riskmap-summary' }, levelBadge(map.level), legend));
+  page.appendChild(h('div', { class: 'riskmap-summary' }, levelBadge(map.level), legend, modes));
   page.appendChild(stage);
   page.appendChild(tools);
 
@@ -70,16 +102,21 @@ export async function render(main, ctx) {
     const fs = Math.max(12, Math.round(Math.min(W, H) / 30));
     for (const a of map.areas) {
       const pts = a.points.map((p) => `${(p[0] * W).toFixed(1)},${(p[1] * H).toFixed(1)}`).join(' ');
-      const lv = a.level || 'none';
+      const d = mode === 'dynamic' && dyn ? dyn.get(a.area_unit_id) : null;
+      const lv = mode === 'dynamic' ? (d ? DYN_LEVEL[d.colour] || 'none' : 'none') : (a.level || 'none');
       const poly = svg('polygon', { points: pts, class: 'area lvl-' + lv, 'data-area': a.area_unit_id, 'data-level': lv },
-        svg('title', null, `${a.name} ${t('risk.level.' + lv)}`));
+        svg('title', null, d ? `${a.name} ${t('ri.map.index', { v: Math.round(d.index) })}` : `${a.name} ${t('risk.level.' + lv)}`));
+      if (mode === 'dynamic') {
+        poly.style.cursor = 'pointer';
+        poly.addEventListener('click', () => { if (!editing) ctx.go('/risk/index/' + a.area_unit_id); });
+      }
       over.appendChild(poly);
       const [cx, cy] = centroid(a.points);
       const n = ['major', 'high', 'medium', 'low'].reduce((s, l) => s + (a.counts[l] || 0), 0);
       over.appendChild(svg('text', { x: cx * W, y: cy * H, 'font-size': fs, class: 'area-label', 'text-anchor': 'middle' },
         a.name));
       over.appendChild(svg('text', { x: cx * W, y: cy * H + fs * 1.2, 'font-size': fs, class: 'area-count', 'text-anchor': 'middle',
-        'data-count': a.area_unit_id }, t('risk.map.count', { n })));
+        'data-count': a.area_unit_id }, d ? t('ri.map.index', { v: Math.round(d.index) }) : t('risk.map.count', { n })));
     }
     if (editing && draft.length) {
       over.appendChild(svg('polyline', { points: draft.map((p) => `${p[0] * W},${p[1] * H}`).join(' '), class: 'draft' }));

@@ -1,0 +1,151 @@
+// pages/riskindex.js — the dynamic risk index (动态风险指数, issue 7 item 6).
+//   /risk/index           every area in scope (?unit_id= narrows), worst first:
+//                         GET /risk-index — value, colour, the factor that drives it
+//   /risk/index/{unit}    one area: GET /risk-index/{unit} (value, colour, each
+//                         factor with its detail, inputs, the projection with its
+//                         warning) and GET /risk-index/{unit}/history (the stored
+//                         15-minute values, 7 days) drawn with ECharts over the
+//                         four colour bands (cut-offs from GET /risk-index/params),
+//                         the projection dashed after "now"; clicking a stored
+//                         value shows the factors it was made of.
+// Colours map to the risk levels' classes: blue low, yellow medium, orange
+// high, red major (app.css lvl-*). No innerHTML.
+import { api, qs } from '../api.js';
+import { t } from '../i18n.js';
+import * as ui from '../ui.js';
+import { loadECharts, chartOn, ms } from './live.js';
+
+const { h, clear, pageHead, emptyState, fmtTime } = ui;
+const LEVEL_OF = { blue: 'low', yellow: 'medium', orange: 'high', red: 'major' };
+const HEX = { blue: '#1e6fd9', yellow: '#f9c80e', orange: '#f57c00', red: '#d32f2f' };
+
+export function colourBadge(colour, value) {
+  const lv = LEVEL_OF[colour] || 'none';
+  return h('span', { class: 'badge lvl-badge lvl-' + lv, 'data-colour': colour || 'none' },
+    (value !== undefined ? Math.round(value) + ' · ' : '') + t('ri.colour.' + (colour || 'none')));
+}
+
+function factorName(f) { return t('ri.f.' + f); }
+
+function factorList(factors, id) {
+  if (!factors || !factors.length) return emptyState(t('ri.nofactors'));
+  const max = Math.max(...factors.map((f) => f.points), 1);
+  return h('ol', { class: 'ri-factors', id },
+    ...factors.map((f) => h('li', { class: 'ri-factor', 'data-factor': f.factor },
+      h('span', { class: 'ri-factor-name' }, factorName(f.factor)),
+      h('span', { class: 'ri-bar' }, h('span', { class: 'ri-bar-fill', style: `width:${Math.round(100 * f.points / max)}%` })),
+      h('span', { class: 'ri-points' }, '+' + f.points.toFixed(1)),
+      h('span', { class: 'ri-detail' }, f.detail))));
+}
+
+// /risk/index
+export async function render(main) {
+  const unit = new URLSearchParams(location.search).get('unit_id');
+  const r = await api('GET', '/risk-index' + qs({ unit_id: unit || undefined }));
+  main.appendChild(pageHead(t('ri.title'),
+    h('a', { href: '/risk', 'data-link': '', class: 'btn' }, t('ri.register'))));
+  main.appendChild(h('p', { class: 'hint' }, t('ri.intro', { v: r.params_version })));
+  if (!r.items.length) { main.appendChild(emptyState(t('ri.noareas'))); return; }
+  const rows = r.items.map((a) => h('tr', { 'data-unit': a.unit_id },
+    h('td', null, h('a', { href: '/risk/index/' + a.unit_id, 'data-link': '' }, a.name)),
+    h('td', null, colourBadge(a.colour, a.index)),
+    h('td', { class: 'ri-top' }, a.factors.length ? factorName(a.factors[0].factor) + '：' + a.factors[0].detail : t('ri.nofactors'))));
+  main.appendChild(h('table', { class: 'table', id: 'ri-table' },
+    h('thead', null, h('tr', null, h('th', null, t('ri.area')), h('th', null, t('ri.index')), h('th', null, t('ri.driver')))),
+    h('tbody', null, ...rows)));
+}
+
+function inputsCard(inp) {
+  const wx = inp.weather;
+  const rows = [
+    [t('ri.f.static'), t('risk.level.' + (inp.static_level || 'none'))],
+    [t('ri.f.hazards'), t('ri.in.hazards', { g: inp.hazards.general, m: inp.hazards.major, d: inp.hazards.overdue_days })],
+    [t('ri.f.permits'), inp.permits.length ? inp.permits.map((p) => t('ri.permit.' + p.type) + (p.grade ? ' ' + t('ri.grade', { g: p.grade }) : '')).join('、') : t('ri.none')],
+    [t('ri.f.weather'), wx ? t('ri.in.weather', { w: wx.wind_ms ?? '–', r: wx.rain_mmh ?? '–', c: wx.temp_c ?? '–', l: t('ri.colour.' + wx.lightning), at: fmtTime(wx.observed_at) }) : t('ri.noweather')],
+    [t('ri.f.night'), inp.night ? t('ri.yes') : t('ri.no')],
+    [t('ri.in.points'), String(inp.npoints)],
+  ];
+  return h('section', { class: 'card', id: 'ri-inputs' }, h('h2', null, t('ri.inputs')),
+    h('table', { class: 'table kv' }, h('tbody', null, ...rows.map(([k, v]) => h('tr', null, h('th', null, k), h('td', null, v))))),
+    inp.points.length ? h('table', { class: 'table', id: 'ri-points' },
+      h('thead', null, h('tr', null, h('th', null, t('ri.tag')), h('th', null, t('ri.ratio')), h('th', null, t('ri.score')))),
+      h('tbody', null, ...inp.points.map((p) => h('tr', null, h('td', null, p.tag),
+        h('td', null, p.ratio === null ? '–' : Math.round(p.ratio * 100) + '%'),
+        h('td', null, p.score === null ? '–' : p.score.toFixed(2)))))) : null);
+}
+
+function projectionCard(pj) {
+  const cells = pj.hours.map((x, i) => h('div', { class: 'ri-hour', 'data-h': i + 1, 'data-colour': x.colour },
+    h('span', { class: 'ri-hour-at' }, '+' + (i + 1) + 'h'), colourBadge(x.colour, x.index)));
+  return h('section', { class: 'card', id: 'ri-projection' }, h('h2', null, t('ri.projection', { h: pj.horizon_h })),
+    pj.unusual ? h('p', { class: 'notice', id: 'ri-unusual' }, t('ri.unusual', { d: pj.deviation })) : null,
+    h('div', { class: 'ri-hours' }, ...cells),
+    h('p', { class: 'hint' }, t('ri.profile', { n: pj.profile_hours })));
+}
+
+// /risk/index/{unit}
+export async function one(main, ctx) {
+  const id = ctx.params[0];
+  let cur;
+  try {
+    cur = await api('GET', '/risk-index/' + id);
+  } catch (e) {
+    if (e.status === 404) { main.appendChild(emptyState(t('ri.nounit'))); return; }
+    throw e;
+  }
+  const [hist, params] = await Promise.all([
+    api('GET', `/risk-index/${id}/history`),
+    api('GET', '/risk-index/params').catch(() => null),
+  ]);
+  const cuts = (params && params.params && params.params.cutoffs) || { yellow: 25, orange: 50, red: 75 };
+  main.appendChild(pageHead(t('ri.one.title', { name: cur.name }),
+    h('a', { href: '/risk/index', 'data-link': '', class: 'btn' }, t('ri.all'))));
+  main.appendChild(h('div', { class: 'ri-now', id: 'ri-now' },
+    h('span', { class: 'ri-value', id: 'ri-value' }, cur.index.toFixed(1)), colourBadge(cur.colour),
+    h('span', { class: 'hint' }, t('ri.at', { at: fmtTime(cur.at), v: cur.params_version }))));
+  const w = cur.projection && cur.projection.warning;
+  if (w) {
+    main.appendChild(h('div', { class: 'card notice notice-error', id: 'ri-warning', role: 'alert' },
+      t('ri.warning', { h: w.in_h, colour: t('ri.colour.' + w.colour), at: fmtTime(w.at) })));
+  }
+  main.appendChild(h('section', { class: 'card' }, h('h2', null, t('ri.why')), factorList(cur.factors, 'ri-factors-now')));
+  const chartEl = h('div', { class: 'chart', id: 'ri-chart', style: 'height:320px' });
+  const clicked = h('div', { id: 'ri-clicked' });
+  main.appendChild(h('section', { class: 'card' }, h('h2', null, t('ri.trend')), chartEl, clicked));
+  if (cur.projection) main.appendChild(projectionCard(cur.projection));
+  main.appendChild(inputsCard(cur.inputs));
+
+  const pts = hist.items.map((x) => [ms(x.at), x.index]);
+  const proj = cur.projection ? [[ms(cur.at), cur.index], ...cur.projection.hours.map((x) => [ms(x.at), x.index])] : [];
+  if (!pts.length) chartEl.before(h('p', { class: 'hint', id: 'ri-nohistory' }, t('ri.nohistory')));
+  let echarts;
+  try { echarts = await loadECharts(); } catch (e) { chartEl.appendChild(emptyState(t('ri.nochart'))); return; }
+  const chart = chartOn(echarts, chartEl);
+  const band = (from, to, c) => [{ yAxis: from, itemStyle: { color: HEX[c], opacity: 0.12 } }, { yAxis: to }];
+  chart.setOption({
+    animation: false,
+    tooltip: { trigger: 'axis' },
+    grid: { left: 40, right: 16, top: 16, bottom: 40 },
+    xAxis: { type: 'time' },
+    yAxis: { type: 'value', min: 0, max: 100 },
+    series: [
+      { name: t('ri.index'), type: 'line', showSymbol: false, data: pts, lineStyle: { color: '#334155' },
+        markArea: { silent: true, data: [band(0, cuts.yellow, 'blue'), band(cuts.yellow, cuts.orange, 'yellow'),
+          band(cuts.orange, cuts.red, 'orange'), band(cuts.red, 100, 'red')] } },
+      { name: t('ri.projected'), type: 'line', showSymbol: true, data: proj, lineStyle: { type: 'dashed', color: '#7c3aed' } },
+    ],
+  });
+  chart.on('click', (p) => {
+    if (p.seriesIndex !== 0) return;
+    const row = hist.items[p.dataIndex];
+    if (!row) return;
+    clear(clicked).appendChild(h('div', { class: 'ri-explain' },
+      h('h3', null, t('ri.explain', { at: fmtTime(row.at), v: row.index.toFixed(1) })), factorList(row.factors, 'ri-factors-then')));
+  });
+  // The latest stored value explained by default, so the page answers "why" without a click.
+  if (hist.items.length) {
+    const row = hist.items[hist.items.length - 1];
+    clicked.appendChild(h('div', { class: 'ri-explain' },
+      h('h3', null, t('ri.explain', { at: fmtTime(row.at), v: row.index.toFixed(1) })), factorList(row.factors, 'ri-factors-then')));
+  }
+}
