@@ -1010,6 +1010,8 @@ async function main() {
   await (await import('./patrol.mjs')).run({ test, assert, login, apiGet, missingStrings, noHorizontalScroll, BASE, ROOT, ART });
   // Issue 6: the anonymous report answered and read back with the receipt code, on a phone (tests/browser/voice.mjs).
   await (await import('./voice.mjs')).run({ test, assert, login, missingStrings, noHorizontalScroll, BASE, ROOT });
+  // Issue 7: the dynamic risk index pages and the map's dynamic colours (tests/browser/riskindex.mjs).
+  await (await import('./riskindex.mjs')).run({ test, assert, loginAdmin, apiGet, missingStrings, noHorizontalScroll, BASE });
 
   await browser.close();
   const passed = results.filter(Boolean).length;

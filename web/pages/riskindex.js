@@ -27,13 +27,20 @@ export function colourBadge(colour, value) {
 
 function factorName(f) { return t('ri.f.' + f); }
 
+// The bar's width through the CSSOM (the Content-Security-Policy refuses style attributes).
+function barFill(share) {
+  const el = h('span', { class: 'ri-bar-fill' });
+  el.style.width = Math.round(100 * share) + '%';
+  return el;
+}
+
 function factorList(factors, id) {
   if (!factors || !factors.length) return emptyState(t('ri.nofactors'));
   const max = Math.max(...factors.map((f) => f.points), 1);
   return h('ol', { class: 'ri-factors', id },
     ...factors.map((f) => h('li', { class: 'ri-factor', 'data-factor': f.factor },
       h('span', { class: 'ri-factor-name' }, factorName(f.factor)),
-      h('span', { class: 'ri-bar' }, h('span', { class: 'ri-bar-fill', style: `width:${Math.round(100 * f.points / max)}%` })),
+      h('span', { class: 'ri-bar' }, barFill(f.points / max)),
       h('span', { class: 'ri-points' }, '+' + f.points.toFixed(1)),
       h('span', { class: 'ri-detail' }, f.detail))));
 }
@@ -66,7 +73,7 @@ function inputsCard(inp) {
     [t('ri.in.points'), String(inp.npoints)],
   ];
   return h('section', { class: 'card', id: 'ri-inputs' }, h('h2', null, t('ri.inputs')),
-    h('table', { class: 'table kv' }, h('tbody', null, ...rows.map(([k, v]) => h('tr', null, h('th', null, k), h('td', null, v))))),
+    h('table', { class: 'table ri-kv' }, h('tbody', null, ...rows.map(([k, v]) => h('tr', null, h('th', null, k), h('td', null, v))))),
     inp.points.length ? h('table', { class: 'table', id: 'ri-points' },
       h('thead', null, h('tr', null, h('th', null, t('ri.tag')), h('th', null, t('ri.ratio')), h('th', null, t('ri.score')))),
       h('tbody', null, ...inp.points.map((p) => h('tr', null, h('td', null, p.tag),
@@ -109,7 +116,7 @@ export async function one(main, ctx) {
       t('ri.warning', { h: w.in_h, colour: t('ri.colour.' + w.colour), at: fmtTime(w.at) })));
   }
   main.appendChild(h('section', { class: 'card' }, h('h2', null, t('ri.why')), factorList(cur.factors, 'ri-factors-now')));
-  const chartEl = h('div', { class: 'chart', id: 'ri-chart', style: 'height:320px' });
+  const chartEl = h('div', { class: 'chart ri-chart', id: 'ri-chart' });
   const clicked = h('div', { id: 'ri-clicked' });
   main.appendChild(h('section', { class: 'card' }, h('h2', null, t('ri.trend')), chartEl, clicked));
   if (cur.projection) main.appendChild(projectionCard(cur.projection));

@@ -1,0 +1,96 @@
+// riskindex.mjs — browser tests of the dynamic risk index pages
+// (pages/riskindex.js, the map switch in pages/riskmap.js; issue 7 item 6),
+// on the demo plant, which has a week of each area's index and weather.
+//
+// 1. The admin opens /risk/index: one row per area the API lists, in the
+//    API's order (worst first); the worst area's page shows its value and
+//    colour, every factor the API names with its detail, a chart over a week
+//    of stored values, the explanation of a stored value, the projection's
+//    hours and the inputs (the demo's yellow lightning warning); in Chinese
+//    and in English no string is missing.
+// 2. On the four-colour map of a site the switch to the dynamic index
+//    colours each area as the API says and labels it with its value; a
+//    click on an area opens its index page.
+// 3. On a phone the index page fits the screen.
+export async function run(hz) {
+  const { test, assert, loginAdmin, apiGet, missingStrings, noHorizontalScroll, BASE } = hz;
+  const LEVEL = { blue: 'low', yellow: 'medium', orange: 'high', red: 'major' };
+
+  await test('risk index: the areas worst first; one area explained, with its week and its projection', async (w) => {
+    const page = await loginAdmin(w);
+    await page.goto(BASE + '/risk/index');
+    await page.locator('#ri-table tbody tr').first().waitFor();
+    const list = (await apiGet(page, '/risk-index')).body.items;
+    assert(list.length >= 3, 'the demo has fewer than three areas with an index');
+    const rows = await page.locator('#ri-table tbody tr').evaluateAll((trs) => trs.map((tr) => Number(tr.dataset.unit)));
+    assert(rows.length === list.length, `the page lists ${rows.length} areas, the API ${list.length}`);
+    for (let i = 1; i < list.length; i++) assert(list[i - 1].index >= list[i].index, 'the API list is not worst first');
+    assert(rows[0] === list[0].unit_id, 'the page does not put the worst area first');
+    await missingStrings(page);
+
+    const worst = list[0];
+    await page.locator(`#ri-table tr[data-unit="${worst.unit_id}"] a`).click();
+    await page.waitForURL(new RegExp('/risk/index/' + worst.unit_id + '$'));
+    await page.locator('#ri-factors-now li').first().waitFor();
+    const one = (await apiGet(page, '/risk-index/' + worst.unit_id)).body;
+    const shown = Number(await page.locator('#ri-value').innerText());
+    assert(Math.abs(shown - one.index) <= 10, `the page shows ${shown}, the API ${one.index}`);
+    const names = await page.locator('#ri-factors-now li').evaluateAll((li) => li.map((x) => x.dataset.factor));
+    for (const f of ['static', 'hazards', 'weather'])
+      assert(names.includes(f) === one.factors.some((x) => x.factor === f), `the factor ${f} differs between page and API`);
+    assert(names.includes('weather'), 'the demo\'s lightning warning is not among the factors');
+    const wx = await page.locator('#ri-factors-now li[data-factor=weather] .ri-detail').innerText();
+    assert(/lightning/.test(wx), 'the weather factor does not say what drives it: ' + wx);
+    await page.locator('#ri-chart canvas').first().waitFor();
+    await page.locator('#ri-factors-then li').first().waitFor();
+    const hist = (await apiGet(page, `/risk-index/${worst.unit_id}/history`)).body.items;
+    assert(hist.length >= 7 * 96 - 8, `the demo area has ${hist.length} stored values, not a week's`);
+    const hours = await page.locator('#ri-projection .ri-hour').count();
+    assert(hours === one.projection.horizon_h, `the projection shows ${hours} hours, the API ${one.projection.horizon_h}`);
+    assert((await page.locator('#ri-inputs').innerText()).includes('黄'), 'the inputs do not show the yellow lightning warning');
+    await missingStrings(page);
+    await page.evaluate(() => localStorage.setItem('ws_lang', 'en'));
+    await page.reload();
+    await page.locator('#ri-factors-now li').first().waitFor();
+    await missingStrings(page);
+    await page.evaluate(() => localStorage.removeItem('ws_lang'));
+  });
+
+  await test('risk index: the four-colour map switches to the dynamic colours; an area opens its index', async (w) => {
+    const page = await loginAdmin(w);
+    const units = (await apiGet(page, '/units?limit=200')).body.items;
+    const sites = units.filter((u) => u.kind === 'site');
+    let site = null, map = null;
+    for (const s of sites) {
+      const m = (await apiGet(page, '/risk/maps/' + s.id)).body;
+      if (m.plan && m.areas.length >= 2) { site = s; map = m; break; }
+    }
+    assert(site, 'no demo site has a plan with areas');
+    await page.goto(BASE + '/risk/map/' + site.id);
+    await page.locator('#riskmap-svg polygon').first().waitFor();
+    await page.locator('#riskmap-mode-dynamic').click();
+    const dyn = (await apiGet(page, '/risk-index?unit_id=' + site.id)).body.items;
+    await page.waitForFunction(() => location.search.includes('mode=dynamic'));
+    for (const a of map.areas) {
+      const d = dyn.find((x) => x.unit_id === a.area_unit_id);
+      assert(d, `area ${a.area_unit_id} has no index`);
+      const lv = await page.locator(`#riskmap-svg polygon[data-area="${a.area_unit_id}"]`).getAttribute('data-level');
+      assert(lv === LEVEL[d.colour], `area ${a.name}: the map shows ${lv}, the index is ${d.colour}`);
+      const label = await page.locator(`#riskmap-svg text[data-count="${a.area_unit_id}"]`).textContent();
+      assert(label.includes(String(Math.round(d.index))), `area ${a.name}: the label ${label} does not show ${Math.round(d.index)}`);
+    }
+    await page.locator(`#riskmap-svg polygon[data-area="${map.areas[0].area_unit_id}"]`).click({ force: true });
+    await page.waitForURL(new RegExp('/risk/index/' + map.areas[0].area_unit_id + '$'));
+    await page.locator('#ri-value').waitFor();
+    await missingStrings(page);
+  });
+
+  await test('risk index: the index page fits a phone', async (w) => {
+    const page = await loginAdmin(w, { viewport: { width: 375, height: 812 } });
+    const list = (await apiGet(page, '/risk-index')).body.items;
+    await page.goto(BASE + '/risk/index/' + list[0].unit_id);
+    await page.locator('#ri-factors-now li').first().waitFor();
+    await page.locator('#ri-chart canvas').first().waitFor();
+    await noHorizontalScroll(page);
+  });
+}
