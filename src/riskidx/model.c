@@ -111,6 +111,7 @@ static const pfield fields[] = {
     {G_PROJECTION, "unusual_window_h", OFF(unusual_window_h), 1, true, 1, RX_MAX_HORIZON},
     {G_PROJECTION, "half_life_h", OFF(pj.half_life_h), 1, false, 0.1, 168},
     {G_PROJECTION, "blend", OFF(pj.blend), 1, false, 0, 1},
+    {G_PROJECTION, "blend_sigma", OFF(pj.blend_sigma), 1, false, 0, 5},
     {G_PROJECTION, "sigma_min", OFF(pj.sigma_min), 1, false, 0, 50},
     {G_PROJECTION, "trend", OFF(pj.trend), 1, false, 0, 2},
     {G_PROJECTION, "min_n", OFF(pj.min_n), 1, true, 1, 1000},
@@ -149,7 +150,7 @@ static void set_defaults(rx_params *p)
     w->cap[RX_NIGHT] = 5;
     w->nt.points = 5;
     p->horizon_h = 8, p->k_sigma = 2.0, p->unusual_window_h = 6;
-    p->pj.half_life_h = 2, p->pj.blend = 0.5, p->pj.sigma_min = 2, p->pj.trend = 0.5, p->pj.min_n = 2;
+    p->pj.half_life_h = 2, p->pj.blend = 0.5, p->pj.blend_sigma = 0, p->pj.sigma_min = 2, p->pj.trend = 0.5, p->pj.min_n = 2;
 }
 
 static const char default_json[] =
@@ -168,7 +169,7 @@ static const char default_json[] =
     "\"lightning\":[3,6,10,15]},"
     "\"night\":{\"cap\":5,\"points\":5}},"
     "\"projection\":{\"horizon_h\":8,\"k_sigma\":2,\"unusual_window_h\":6,\"half_life_h\":2,"
-    "\"blend\":0.5,\"sigma_min\":2,\"trend\":0.5,\"min_n\":2}}";
+    "\"blend\":0.5,\"blend_sigma\":0,\"sigma_min\":2,\"trend\":0.5,\"min_n\":2}}";
 
 const char *rx_params_default_json(void) { return default_json; }
 
@@ -624,25 +625,36 @@ void rx_project(const rx_params *p, const rx_profile *pr, const rx_inputs *now, 
         recent += nrecent - W;
         nrecent = W;
     }
-    double sdev = 0, svar = 0, sx = 0, sxx = 0, sxy = 0;
-    int m = 0;
+    /* deviation d_i = recent_i − mean(how_i) over the hours with profile data;
+     * the trend is the smallest of the last three hourly rises of d when all
+     * three are rises (a ramp), else 0 — a step (a hazard found) or noise
+     * gives no trend, a steady climb (a reading heading for its limit) gives
+     * its slowest recent slope */
+    double sdev = 0, svar = 0, prev = 0, slope = INFINITY;
+    int m = 0, pairs = 0;
     for (int i = 0; i < nrecent; i++) {
         int h = wrap_how(how_now - (nrecent - 1 - i));
-        if (!HAS(h) || !isfinite(recent[i])) continue;
+        if (!HAS(h) || !isfinite(recent[i])) {
+            slope = 0;                                  /* a gap breaks the ramp */
+            continue;
+        }
         double dv = recent[i] - pr->mean[h];
+        if (m > 0 && i >= nrecent - 3) {
+            double rise = dv - prev;
+            if (rise < slope) slope = rise;
+            pairs++;
+        }
+        prev = dv;
         sdev += dv, svar += pr->var[h];
-        sx += i, sxx += (double)i * i, sxy += (double)i * dv;
         m++;
     }
-    double slope = 0;
+    if (pairs < 3 || !(slope > 0)) slope = 0;
     if (m > 0) {
         out->deviation = sdev / m;
         double sigma = sqrt(svar / m);
         if (sigma < p->pj.sigma_min) sigma = p->pj.sigma_min;
         /* at least half the window must have profile data to call a day unusual */
-        out->unusual = 2 * m >= nrecent && m >= 1 && fabs(out->deviation) > p->k_sigma * sigma;
-        double den = m * sxx - sx * sx;
-        if (m >= 2 && den > 0) slope = (m * sxy - sx * sdev) / den;
+        out->unusual = 2 * m >= nrecent && fabs(out->deviation) > p->k_sigma * sigma;
     }
     int hn = wrap_how(how_now);
     double dev_now = HAS(hn) ? cur->index - pr->mean[hn] : out->deviation;
@@ -667,9 +679,11 @@ void rx_project(const rx_params *p, const rx_profile *pr, const rx_inputs *now, 
         double x = r.index;                                         /* M_h */
         int hh = wrap_how(how_now + h);
         if (HAS(hh)) {
-            double q = pr->mean[hh];                                /* Q_h */
-            if (out->unusual) q += dev_now + p->pj.trend * slope * h;
-            else q += dev_now * decay;
+            double q;                                               /* Q_h */
+            if (out->unusual)
+                q = pr->mean[hh] + dev_now + p->pj.trend * slope * h;
+            else
+                q = pr->mean[hh] - p->pj.blend_sigma * sqrt(pr->var[hh]) + dev_now * decay;
             double beta = out->unusual ? 1.0 : p->pj.blend;
             if (q > x) x += beta * (q - x);
         }

@@ -141,6 +141,7 @@ typedef struct rx_weights {
 typedef struct rx_proj_settings {
     double half_life_h;              /* readings/anomaly decay and a normal day's deviation */
     double blend;                    /* share of the profile's excess taken on a normal day */
+    double blend_sigma;              /* σ of the hour taken off its profile mean before blending */
     double sigma_min;                /* floor of σ in the unusual-day test */
     double trend;                    /* weight of the deviation's slope on an unusual day */
     int min_n;                       /* profile hours with fewer values are "no data" */
