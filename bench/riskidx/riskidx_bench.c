@@ -22,13 +22,18 @@
  * already the pre-rise one (no change between s and t−1), warned (warn_in_h
  * > 0); its lead time is t − the earliest such s. A warning episode (a run of
  * consecutive warned hours a..b) is false when no rise happens in (a, b+H].
+ * "timed" counts the hits where one of those warnings also named the hour
+ * of the rise to within one hour (s + warn_in_h within t ± 1); "sustained"
+ * is the hit rate over the rises whose old colour had held 3 hours and whose
+ * new colour holds 3 hours (no flapping at a cut-off).
  *
  * Peers in the same run: "persistence" (no projection: a change is seen when
  * it has happened — hit rate 0, lead 0 by construction), "profile only" (the
  * hour's profile mean plus the current deviation decaying with the model's
- * half-life: the seasonal-naive forecast) and "model only" (rx_project
- * without a profile: schedule and decay, no weekly pattern, no unusual-day
- * test). Options: RISKIDX_SEED (default 7), RISKIDX_AREAS (default 50),
+ * half-life: the seasonal-naive forecast), "margin" (warn while the index is
+ * within 5 points of the next cut-off: the usual pre-alarm band) and "model
+ * only" (rx_project without a profile: schedule and decay, no weekly
+ * pattern, no unusual-day test). Options: RISKIDX_SEED (default 7), RISKIDX_AREAS (default 50),
  * RISKIDX_PARAMS (a parameters document instead of the default one).
  * Ends with the one line
  *   riskidx hit_rate=N lead_time_h=N false_warnings=N persistence_hit_rate=N */
@@ -258,12 +263,14 @@ static void inject(void)
 
 /* ------------------------------------------------------------ the replay */
 
-enum { M_RX, M_MODEL, M_PROFILE, M_PERSIST, NMETHODS };
+enum { M_RX, M_MODEL, M_PROFILE, M_MARGIN, M_PERSIST, NMETHODS };
 static const char *const method_names[NMETHODS] = {"worksafe rx_project", "model only (no profile)",
-                                                   "profile only (seasonal naive)", "persistence"};
+                                                   "profile only (seasonal naive)", "margin (5 below next cut)",
+                                                   "persistence"};
+#define MARGIN 5.0
 
 typedef struct stats {
-    long rises, hits, episodes, false_eps, warned_hours, hours;
+    long rises, hits, timed, sus_rises, sus_hits, episodes, false_eps, warned_hours, hours;
     long kind_rises[K_NKINDS], kind_hits[K_NKINDS];
     int *leads;
     long nleads, cap_leads;
@@ -327,12 +334,19 @@ static void score_area(const rx_params *p)
                     if (t >= inj[k].t0 && t <= inj[k].t1) kind = k;
                 s->rises++;
                 if (kind >= 0) s->kind_rises[kind]++;
+                /* sustained: the old colour held 3 hours before, the new one 3 hours after */
+                bool sus = t - seg >= 3 && t + 2 < T;
+                for (int u = t; sus && u <= t + 2; u++) sus = col[u] >= col[t];
                 int first = -1;
+                bool on_time = false;
                 for (int u = t - Hh > seg ? t - Hh : seg; u < t; u++)
                     if (warn[m][u]) {
-                        first = u;
-                        break;
+                        if (first < 0) first = u;
+                        if (abs(u + warn[m][u] - t) <= 1) on_time = true;
                     }
+                if (on_time) s->timed++;
+                if (sus) s->sus_rises++;
+                if (sus && first >= 0) s->sus_hits++;
                 if (first >= 0) {
                     s->hits++;
                     if (kind >= 0) s->kind_hits[kind]++;
@@ -431,6 +445,10 @@ int main(void)
                         break;
                     }
                 }
+                /* margin: warn while the index is within MARGIN of the next cut-off */
+                double next = r.colour == RX_BLUE ? p.cut_yellow : r.colour == RX_YELLOW ? p.cut_orange
+                            : r.colour == RX_ORANGE ? p.cut_red : 1e9;
+                warn[M_MARGIN][t] = r.index >= next - MARGIN ? 1 : 0;
                 warn[M_PERSIST][t] = 0;
             }
             rx_profile_learn(&pr, how_of(t), r.index);
@@ -444,16 +462,18 @@ int main(void)
            "weeks %d-%d replayed with rx_project each hour (horizon %d h, k_sigma %.1f, window %d h)\n\n",
            nareas, WEEKS, (unsigned long long)seed, LEARN_WEEKS, LEARN_WEEKS + 1, WEEKS, Hh, p.k_sigma,
            p.unusual_window_h);
-    printf("%-31s %6s %6s %8s %7s %7s %9s %9s %8s\n", "method", "rises", "hits", "hit_rate", "lead_md",
-           "lead_p10", "warn_eps", "false_eps", "warned_%");
+    printf("%-31s %6s %6s %8s %6s %9s %7s %8s %8s %9s %8s\n", "method", "rises", "hits", "hit_rate", "timed",
+           "sustained", "lead_md", "lead_p10", "warn_eps", "false_eps", "warned_%");
     double out_hit = 0, out_lead = 0, persist_hit = 0;
     long out_false = 0;
     for (int m = 0; m < NMETHODS; m++) {
         stats *s = &S[m];
         double hr = s->rises ? (double)s->hits / (double)s->rises : 0;
         double md = quantile(s->leads, s->nleads, 0.5), p10 = quantile(s->leads, s->nleads, 0.1);
-        printf("%-31s %6ld %6ld %8.3f %7.0f %7.0f %9ld %9ld %8.1f\n", method_names[m], s->rises, s->hits, hr, md,
-               p10, s->episodes, s->false_eps, 100.0 * (double)s->warned_hours / (double)(s->hours ? s->hours : 1));
+        printf("%-31s %6ld %6ld %8.3f %6.3f %9.3f %7.0f %8.0f %8ld %9ld %8.1f\n", method_names[m], s->rises, s->hits,
+               hr, s->rises ? (double)s->timed / (double)s->rises : 0,
+               s->sus_rises ? (double)s->sus_hits / (double)s->sus_rises : 0, md, p10, s->episodes, s->false_eps,
+               100.0 * (double)s->warned_hours / (double)(s->hours ? s->hours : 1));
         if (m == M_RX) out_hit = hr, out_lead = md, out_false = s->false_eps;
         if (m == M_PERSIST) persist_hit = hr;
     }

@@ -618,43 +618,46 @@ void rx_project(const rx_params *p, const rx_profile *pr, const rx_inputs *now, 
     int min_n = p->pj.min_n < 1 ? 1 : p->pj.min_n;
 #define HAS(h) (pr && pr->n[h] >= (uint32_t)min_n)
 
-    /* 1. the unusual-day test over the last unusual_window_h hours */
-    int W = p->unusual_window_h;
+    /* 1. the unusual-day test over the last unusual_window_h hours:
+     * d_i = recent_i − mean(how_i) over the hours with profile data */
+    int W = p->unusual_window_h < 1 ? 1 : p->unusual_window_h;
     if (!recent || nrecent < 0) nrecent = 0;
     if (nrecent > W) {
         recent += nrecent - W;
         nrecent = W;
     }
-    /* deviation d_i = recent_i − mean(how_i) over the hours with profile data;
-     * the trend is the smallest of the last three hourly rises of d when all
-     * three are rises (a ramp), else 0 — a step (a hazard found) or noise
-     * gives no trend, a steady climb (a reading heading for its limit) gives
-     * its slowest recent slope */
-    double sdev = 0, svar = 0, prev = 0, slope = INFINITY;
-    int m = 0, pairs = 0;
+    double sdev = 0, svar = 0;
+    int m = 0;
     for (int i = 0; i < nrecent; i++) {
         int h = wrap_how(how_now - (nrecent - 1 - i));
-        if (!HAS(h) || !isfinite(recent[i])) {
-            slope = 0;                                  /* a gap breaks the ramp */
-            continue;
-        }
-        double dv = recent[i] - pr->mean[h];
-        if (m > 0 && i >= nrecent - 3) {
-            double rise = dv - prev;
-            if (rise < slope) slope = rise;
-            pairs++;
-        }
-        prev = dv;
-        sdev += dv, svar += pr->var[h];
+        if (!HAS(h) || !isfinite(recent[i])) continue;
+        sdev += recent[i] - pr->mean[h], svar += pr->var[h];
         m++;
     }
-    if (pairs < 3 || !(slope > 0)) slope = 0;
     if (m > 0) {
         out->deviation = sdev / m;
         double sigma = sqrt(svar / m);
         if (sigma < p->pj.sigma_min) sigma = p->pj.sigma_min;
         /* at least half the window must have profile data to call a day unusual */
         out->unusual = 2 * m >= nrecent && fabs(out->deviation) > p->k_sigma * sigma;
+    }
+    /* the trend: the smallest of the last three hourly rises of d when all
+     * three are rises (a ramp), else 0 — a step (a hazard found) or noise
+     * gives no trend, a steady climb (a reading heading for its limit) its
+     * slowest recent slope. Needs the last four hours, with profile data. */
+    double slope = 0;
+    if (nrecent >= 4) {
+        slope = INFINITY;
+        for (int i = nrecent - 3; i < nrecent && slope > 0; i++) {
+            int h0 = wrap_how(how_now - (nrecent - i)), h1 = wrap_how(how_now - (nrecent - 1 - i));
+            if (!HAS(h0) || !HAS(h1) || !isfinite(recent[i - 1]) || !isfinite(recent[i])) {
+                slope = 0;
+                break;
+            }
+            double rise = (recent[i] - pr->mean[h1]) - (recent[i - 1] - pr->mean[h0]);
+            if (rise < slope) slope = rise;
+        }
+        if (!(slope > 0)) slope = 0;
     }
     int hn = wrap_how(how_now);
     double dev_now = HAS(hn) ? cur->index - pr->mean[hn] : out->deviation;
