@@ -434,6 +434,55 @@ static void test_params_round_trip(void **st)
     assert_true(fabs(r.index - 0.1) < 1e-12);
 }
 
+
+/* Odd inputs: unknown grades count as the most hazardous, points past
+ * RX_MAX_POINTS are ignored, negative counts are none, long tags stay
+ * within the detail line. */
+static void test_input_edges(void **st)
+{
+    (void)st;
+    rx_permit a[1], b[1];
+    rx_inputs in = {.npermits = 1, .permits = a};
+    rx_inputs jn = {.npermits = 1, .permits = b};
+    rx_result ra, rb;
+    a[0] = (rx_permit){RX_HOT_WORK, 0}, b[0] = (rx_permit){RX_HOT_WORK, 1};
+    rx_compute(&P, &in, &ra), rx_compute(&P, &jn, &rb);
+    assert_true(ra.index == rb.index && ra.index > 0);
+    a[0] = (rx_permit){RX_HEIGHT, 9}, b[0] = (rx_permit){RX_HEIGHT, 4};
+    rx_compute(&P, &in, &ra), rx_compute(&P, &jn, &rb);
+    assert_true(ra.index == rb.index && ra.index > 0);
+
+    static rx_point many[RX_MAX_POINTS + 1];
+    for (int i = 0; i <= RX_MAX_POINTS; i++) {
+        snprintf(many[i].tag, sizeof many[i].tag, "P%d", i);
+        many[i].ratio = 0.1, many[i].score = 0.1;
+    }
+    many[RX_MAX_POINTS].ratio = 3;                 /* the 65th point: not looked at */
+    rx_inputs pts = {.npoints = RX_MAX_POINTS + 1, .points = many};
+    rx_compute(&P, &pts, &ra);
+    assert_true(ra.index == 0);
+    many[RX_MAX_POINTS - 1].ratio = 3;             /* the 64th is */
+    memset(many[RX_MAX_POINTS - 1].tag, 'X', RX_TAG_MAX);
+    many[RX_MAX_POINTS - 1].tag[RX_TAG_MAX] = 0;
+    many[RX_MAX_POINTS - 2].ratio = 2.5;
+    memset(many[RX_MAX_POINTS - 2].tag, 'Y', RX_TAG_MAX);
+    many[RX_MAX_POINTS - 2].tag[RX_TAG_MAX] = 0;
+    rx_compute(&P, &pts, &ra);
+    assert_true(ra.index > 0);
+    const rx_contrib *c = contrib_of(&ra, RX_READINGS);
+    assert_non_null(c);
+    assert_true(strlen(c->detail) < sizeof c->detail);
+    assert_non_null(strstr(c->detail, "XXXXXXXX"));
+    assert_non_null(strstr(c->detail, "3.00"));
+
+    rx_inputs neg = {.hazards_general = -3, .hazards_major = -1, .hazard_overdue_days = -5,
+                     .npermits = -2, .npoints = -1, .static_rank = 9};
+    rx_compute(&P, &neg, &ra);
+    assert_null(contrib_of(&ra, RX_HAZARDS));
+    assert_null(contrib_of(&ra, RX_PERMITS));
+    assert_true(fabs(ra.index - 40) < 1e-9);       /* a rank above 4 counts as 4 */
+}
+
 /* ----------------------------------------------------------------- profile */
 
 static void test_profile_learning(void **st)
@@ -546,6 +595,26 @@ static void test_project_readings_decay(void **st)
     assert_int_equal(pj.warn_in_h, 0);
 }
 
+/* A schedule shorter than the horizon: the hours past it carry the current
+ * permits and shift; the horizon is data; cur may be left to rx_project. */
+static void test_project_short_schedule(void **st)
+{
+    (void)st;
+    rx_permit now_permits[1] = {{RX_CONFINED, 0}};
+    rx_inputs in = {.static_rank = 2, .npermits = 1, .permits = now_permits};     /* 12 + 15 */
+    static rx_schedule s;
+    sched_empty(&s, 2, false);                     /* the next two hours: no permit */
+    const char *doc = "{\"version\":1,\"projection\":{\"horizon_h\":12}}";
+    rx_params q;
+    assert_int_equal(rx_params_parse(doc, strlen(doc), &q), WS_OK);
+    rx_projection pj;
+    rx_project(&q, NULL, &in, NULL, 0, NULL, 0, &s, &pj);
+    assert_int_equal(pj.nhours, 12);
+    assert_true(pj.index[0] == 12 && pj.index[1] == 12);
+    for (int h = 2; h < 12; h++) assert_true(pj.index[h] == 27);
+    assert_int_equal(pj.warn_in_h, 0);             /* back to the current colour, not above */
+}
+
 /* A flat profile at 20 (±0.5) on every hour for six weeks. */
 static void flat_profile(rx_profile *pr)
 {
@@ -648,12 +717,14 @@ int main(void)
         cmocka_unit_test(test_night),
         cmocka_unit_test(test_caps_and_clamp),
         cmocka_unit_test(test_colour_cutoffs),
+        cmocka_unit_test(test_input_edges),
         cmocka_unit_test(test_params_refusals),
         cmocka_unit_test(test_params_round_trip),
         cmocka_unit_test(test_profile_learning),
         cmocka_unit_test(test_project_scheduled_hot_work),
         cmocka_unit_test(test_project_night_shift),
         cmocka_unit_test(test_project_readings_decay),
+        cmocka_unit_test(test_project_short_schedule),
         cmocka_unit_test(test_project_profile_shape),
         cmocka_unit_test(test_project_unusual_day),
     };
