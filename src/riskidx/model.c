@@ -634,9 +634,10 @@ void rx_project(const rx_params *p, const rx_profile *pr, const rx_inputs *now, 
         sdev += recent[i] - pr->mean[h], svar += pr->var[h];
         m++;
     }
+    double sigma = 0;
     if (m > 0) {
         out->deviation = sdev / m;
-        double sigma = sqrt(svar / m);
+        sigma = sqrt(svar / m);
         if (sigma < p->pj.sigma_min) sigma = p->pj.sigma_min;
         /* at least half the window must have profile data to call a day unusual */
         out->unusual = 2 * m >= nrecent && fabs(out->deviation) > p->k_sigma * sigma;
@@ -659,6 +660,9 @@ void rx_project(const rx_params *p, const rx_profile *pr, const rx_inputs *now, 
         }
         if (!(slope > 0)) slope = 0;
     }
+    /* a climb of more than k·σ over the last three hours is unusual too,
+     * before the window's mean has caught up with it */
+    if (m > 0 && slope > 0 && 3 * slope > p->k_sigma * sigma) out->unusual = true;
     int hn = wrap_how(how_now);
     double dev_now = HAS(hn) ? cur->index - pr->mean[hn] : out->deviation;
 

@@ -10,8 +10,8 @@
  * projection: a scheduled 特级 hot-work permit and a scheduled night shift
  * warn at the hour they start, the profile's usual rise is blended in, and
  * the unusual-day test switches on when the recent hours sit well above the
- * profile (carrying the deviation and its trend forward) and off when they
- * match it. */
+ * profile or climb steeply (carrying the deviation and its trend forward)
+ * and off when they match it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -696,6 +696,21 @@ static void test_project_unusual_day(void **st)
     assert_true(up.unusual);
     assert_int_equal(up.warn_in_h, 3);
     assert_int_equal(up.warn_colour, RX_ORANGE);
+    /* a climb of more than k·σ over the last three hours is unusual before the
+     * window's mean deviation (here 2 < k·σ = 4) says so: 3 + 3 + 3 > 4 */
+    rx_inputs climb = {.static_rank = 3, .hazards_general = 1};          /* 28 */
+    rx_result ccur;
+    rx_compute(&P, &climb, &ccur);
+    double steps[6] = {19, 19, 19, 22, 25, 28};
+    rx_projection cl;
+    rx_project(&P, &pr, &climb, &ccur, 100, steps, 6, NULL, &cl);
+    assert_true(cl.unusual);
+    assert_true(fabs(cl.deviation) < 4);
+    assert_true(cl.index[7] > 28 + 0.5 * 3 * 8 - 1);                     /* level and trend carried */
+    double flat_steps[6] = {19, 19, 19, 25, 22, 28};                      /* not three rises */
+    rx_project(&P, &pr, &climb, &ccur, 100, flat_steps, 6, NULL, &cl);
+    assert_false(cl.unusual);
+
     /* the same hours judged with a k that calls them usual: no warning */
     rx_params lax = P;
     lax.k_sigma = 10;
