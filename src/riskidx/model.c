@@ -330,6 +330,9 @@ static int put_num(char *b, size_t n, double x)
 
 char *rx_params_to_json(const rx_params *p)
 {
+    for (size_t i = 0; i < NFIELDS; i++)   /* NaN or inf has no JSON form: refuse, do not guess */
+        for (int k = 0; !fields[i].is_int && k < fields[i].n; k++)
+            if (!isfinite(((const double *)(const void *)((const char *)p + fields[i].off))[k])) return NULL;
     char *b = malloc(JSON_MAX);
     if (!b) return NULL;
     size_t at = 0;

@@ -160,7 +160,8 @@ typedef struct rx_params {
 
 const char *rx_params_default_json(void);
 ws_err rx_params_parse(const char *json, size_t len, rx_params *out);
-/* Canonical JSON of p (malloc'd; caller frees). */
+/* Canonical JSON of p (malloc'd; caller frees). NULL when out of memory or
+ * when p holds a number JSON cannot carry (NaN, inf: never after a parse). */
 char *rx_params_to_json(const rx_params *p);
 
 void rx_compute(const rx_params *p, const rx_inputs *in, rx_result *out);

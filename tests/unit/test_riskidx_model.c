@@ -483,6 +483,45 @@ static void test_input_edges(void **st)
     assert_true(fabs(ra.index - 40) < 1e-9);       /* a rank above 4 counts as 4 */
 }
 
+
+/* Every one-byte change of the default document is either accepted (and then
+ * round-trips) or refused with WS_EINVAL and a field; nothing else happens. */
+static void test_params_mutations(void **st)
+{
+    (void)st;
+    const char *d = rx_params_default_json();
+    size_t n = strlen(d);
+    char *buf = malloc(n + 1);
+    static const char subst[] = {'x', '}', '9', '"', '-', ',', '['};
+    int accepted = 0, refused_n = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < sizeof subst; k++) {
+            memcpy(buf, d, n + 1);
+            if (buf[i] == subst[k]) continue;
+            buf[i] = subst[k];
+            rx_params q;
+            ws_err rc = rx_params_parse(buf, n, &q);
+            if (rc == WS_OK) {
+                accepted++;
+                char *j = rx_params_to_json(&q);
+                assert_non_null(j);
+                rx_params q2;
+                assert_int_equal(rx_params_parse(j, strlen(j), &q2), WS_OK);
+                assert_memory_equal(&q, &q2, sizeof q);
+                free(j);
+            } else {
+                assert_int_equal(rc, WS_EINVAL);
+                assert_true(strlen(ws_err_field()) > 0);
+                refused_n++;
+            }
+        }
+    free(buf);
+    assert_true(accepted > 50 && refused_n > 1000);   /* digits change weights; the rest breaks */
+    rx_params bad = P;
+    bad.w.nt.points = NAN;
+    assert_null(rx_params_to_json(&bad));
+}
+
 /* ----------------------------------------------------------------- profile */
 
 static void test_profile_learning(void **st)
@@ -735,6 +774,7 @@ int main(void)
         cmocka_unit_test(test_input_edges),
         cmocka_unit_test(test_params_refusals),
         cmocka_unit_test(test_params_round_trip),
+        cmocka_unit_test(test_params_mutations),
         cmocka_unit_test(test_profile_learning),
         cmocka_unit_test(test_project_scheduled_hot_work),
         cmocka_unit_test(test_project_night_shift),
