@@ -9,8 +9,8 @@
  * rx_project work in the caller's memory and a few stack variables.
  *
  * The formulas, the default weights and the reasons for them are in
- * docs/internals/riskidx.md; the comments here say which code is which line
- * of that page. */
+ * docs/internals/riskidx.md ("Factors and default weights", "Projection");
+ * the symbols in the comments here (M_h, Q_h, δ_h, D, σ, s) are that page's. */
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -59,10 +59,8 @@ static const char *const groups[G_COUNT] = {
     "factors.permits",  "factors.weather", "factors.night",    "projection"};
 
 #define OFF(m) offsetof(rx_params, m)
-#define CAP(f) {G_##f + 0, "cap", OFF(w.cap) + RX_##f##_IDX * sizeof(double), 1, false, 0, 100}
-enum { RX_STATIC_IDX = RX_STATIC, RX_READINGS_IDX = RX_READINGS, RX_ANOMALY_IDX = RX_ANOMALY,
-       RX_HAZARDS_IDX = RX_HAZARDS, RX_PERMITS_IDX = RX_PERMITS, RX_WEATHER_IDX = RX_WEATHER,
-       RX_NIGHT_IDX = RX_NIGHT };
+/* a factor's cap: w.cap[RX_<f>] in group G_<f> */
+#define CAP(f) {G_##f, "cap", OFF(w.cap) + (size_t)RX_##f * sizeof(double), 1, false, 0, 100}
 
 static const pfield fields[] = {
     {G_CUTOFFS, "yellow", OFF(cut_yellow), 1, false, 0, 100},
@@ -686,7 +684,7 @@ void rx_project(const rx_params *p, const rx_profile *pr, const rx_inputs *now, 
         }
         rx_result r;
         compute_scaled(p, &in, scale, &r);
-        double x = r.index;                                         /* M_h */
+        double x = r.index;                                         /* M_h (δ_h = decay) */
         int hh = wrap_how(how_now + h);
         if (HAS(hh)) {
             double q;                                               /* Q_h */
