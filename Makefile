@@ -12,6 +12,7 @@
 #   make bench-permits  permit pre-check latency with 500 active permits in the site
 #   make bench-nab    the streaming anomaly detector on the NAB corpus, scored by the C NAB scorer
 #   make bench-tep    multivariate monitoring on the Tennessee Eastman process against classic PCA
+#   make bench-riskidx  backtest of the risk index's projection on a generated history (hit rate, lead time)
 #   make check-layers  the dependency rules of docs/ARCHITECTURE.md
 include config.mk
 
@@ -269,3 +270,15 @@ bench-nab: build/bench/nab_bench
 	build/bench/nab_bench
 
 .PHONY: bench-nab
+
+# Issue 7 item 5: the risk index's projection backtested on a generated
+# history with injected changes (bench/riskidx), linked from its sources at -O2.
+RISKIDX_BENCH_SRC := src/riskidx/model.c src/core/err.c
+build/bench/riskidx_bench: bench/riskidx/riskidx_bench.c $(RISKIDX_BENCH_SRC) src/riskidx/model.h
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(REL_CFLAGS) -pie $< $(RISKIDX_BENCH_SRC) $(shell pkg-config --libs jansson) -lm -o $@
+
+.PHONY: bench-riskidx
+bench-riskidx: build/bench/riskidx_bench
+	build/bench/riskidx_bench

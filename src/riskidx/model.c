@@ -9,8 +9,8 @@
  * rx_project work in the caller's memory and a few stack variables.
  *
  * The formulas, the default weights and the reasons for them are in
- * docs/internals/riskidx.md; the comments here say which code is which line
- * of that page. */
+ * docs/internals/riskidx.md ("Factors and default weights", "Projection");
+ * the symbols in the comments here (M_h, Q_h, δ_h, D, σ, s) are that page's. */
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -59,10 +59,8 @@ static const char *const groups[G_COUNT] = {
     "factors.permits",  "factors.weather", "factors.night",    "projection"};
 
 #define OFF(m) offsetof(rx_params, m)
-#define CAP(f) {G_##f + 0, "cap", OFF(w.cap) + RX_##f##_IDX * sizeof(double), 1, false, 0, 100}
-enum { RX_STATIC_IDX = RX_STATIC, RX_READINGS_IDX = RX_READINGS, RX_ANOMALY_IDX = RX_ANOMALY,
-       RX_HAZARDS_IDX = RX_HAZARDS, RX_PERMITS_IDX = RX_PERMITS, RX_WEATHER_IDX = RX_WEATHER,
-       RX_NIGHT_IDX = RX_NIGHT };
+/* a factor's cap: w.cap[RX_<f>] in group G_<f> */
+#define CAP(f) {G_##f, "cap", OFF(w.cap) + (size_t)RX_##f * sizeof(double), 1, false, 0, 100}
 
 static const pfield fields[] = {
     {G_CUTOFFS, "yellow", OFF(cut_yellow), 1, false, 0, 100},
@@ -111,6 +109,7 @@ static const pfield fields[] = {
     {G_PROJECTION, "unusual_window_h", OFF(unusual_window_h), 1, true, 1, RX_MAX_HORIZON},
     {G_PROJECTION, "half_life_h", OFF(pj.half_life_h), 1, false, 0.1, 168},
     {G_PROJECTION, "blend", OFF(pj.blend), 1, false, 0, 1},
+    {G_PROJECTION, "blend_sigma", OFF(pj.blend_sigma), 1, false, 0, 5},
     {G_PROJECTION, "sigma_min", OFF(pj.sigma_min), 1, false, 0, 50},
     {G_PROJECTION, "trend", OFF(pj.trend), 1, false, 0, 2},
     {G_PROJECTION, "min_n", OFF(pj.min_n), 1, true, 1, 1000},
@@ -149,7 +148,7 @@ static void set_defaults(rx_params *p)
     w->cap[RX_NIGHT] = 5;
     w->nt.points = 5;
     p->horizon_h = 8, p->k_sigma = 2.0, p->unusual_window_h = 6;
-    p->pj.half_life_h = 2, p->pj.blend = 0.5, p->pj.sigma_min = 2, p->pj.trend = 0.5, p->pj.min_n = 2;
+    p->pj.half_life_h = 2, p->pj.blend = 0.5, p->pj.blend_sigma = 0, p->pj.sigma_min = 2, p->pj.trend = 0.5, p->pj.min_n = 2;
 }
 
 static const char default_json[] =
@@ -168,7 +167,7 @@ static const char default_json[] =
     "\"lightning\":[3,6,10,15]},"
     "\"night\":{\"cap\":5,\"points\":5}},"
     "\"projection\":{\"horizon_h\":8,\"k_sigma\":2,\"unusual_window_h\":6,\"half_life_h\":2,"
-    "\"blend\":0.5,\"sigma_min\":2,\"trend\":0.5,\"min_n\":2}}";
+    "\"blend\":0.5,\"blend_sigma\":0,\"sigma_min\":2,\"trend\":0.5,\"min_n\":2}}";
 
 const char *rx_params_default_json(void) { return default_json; }
 
@@ -329,6 +328,9 @@ static int put_num(char *b, size_t n, double x)
 
 char *rx_params_to_json(const rx_params *p)
 {
+    for (size_t i = 0; i < NFIELDS; i++)   /* NaN or inf has no JSON form: refuse, do not guess */
+        for (int k = 0; !fields[i].is_int && k < fields[i].n; k++)
+            if (!isfinite(((const double *)(const void *)((const char *)p + fields[i].off))[k])) return NULL;
     char *b = malloc(JSON_MAX);
     if (!b) return NULL;
     size_t at = 0;
@@ -617,33 +619,51 @@ void rx_project(const rx_params *p, const rx_profile *pr, const rx_inputs *now, 
     int min_n = p->pj.min_n < 1 ? 1 : p->pj.min_n;
 #define HAS(h) (pr && pr->n[h] >= (uint32_t)min_n)
 
-    /* 1. the unusual-day test over the last unusual_window_h hours */
-    int W = p->unusual_window_h;
+    /* 1. the unusual-day test over the last unusual_window_h hours:
+     * d_i = recent_i − mean(how_i) over the hours with profile data */
+    int W = p->unusual_window_h < 1 ? 1 : p->unusual_window_h;
     if (!recent || nrecent < 0) nrecent = 0;
     if (nrecent > W) {
         recent += nrecent - W;
         nrecent = W;
     }
-    double sdev = 0, svar = 0, sx = 0, sxx = 0, sxy = 0;
+    double sdev = 0, svar = 0;
     int m = 0;
     for (int i = 0; i < nrecent; i++) {
         int h = wrap_how(how_now - (nrecent - 1 - i));
         if (!HAS(h) || !isfinite(recent[i])) continue;
-        double dv = recent[i] - pr->mean[h];
-        sdev += dv, svar += pr->var[h];
-        sx += i, sxx += (double)i * i, sxy += (double)i * dv;
+        sdev += recent[i] - pr->mean[h], svar += pr->var[h];
         m++;
     }
-    double slope = 0;
+    double sigma = 0;
     if (m > 0) {
         out->deviation = sdev / m;
-        double sigma = sqrt(svar / m);
+        sigma = sqrt(svar / m);
         if (sigma < p->pj.sigma_min) sigma = p->pj.sigma_min;
         /* at least half the window must have profile data to call a day unusual */
-        out->unusual = 2 * m >= nrecent && m >= 1 && fabs(out->deviation) > p->k_sigma * sigma;
-        double den = m * sxx - sx * sx;
-        if (m >= 2 && den > 0) slope = (m * sxy - sx * sdev) / den;
+        out->unusual = 2 * m >= nrecent && fabs(out->deviation) > p->k_sigma * sigma;
     }
+    /* the trend: the smallest of the last three hourly rises of d when all
+     * three are rises (a ramp), else 0 — a step (a hazard found) or noise
+     * gives no trend, a steady climb (a reading heading for its limit) its
+     * slowest recent slope. Needs the last four hours, with profile data. */
+    double slope = 0;
+    if (nrecent >= 4) {
+        slope = INFINITY;
+        for (int i = nrecent - 3; i < nrecent && slope > 0; i++) {
+            int h0 = wrap_how(how_now - (nrecent - i)), h1 = wrap_how(how_now - (nrecent - 1 - i));
+            if (!HAS(h0) || !HAS(h1) || !isfinite(recent[i - 1]) || !isfinite(recent[i])) {
+                slope = 0;
+                break;
+            }
+            double rise = (recent[i] - pr->mean[h1]) - (recent[i - 1] - pr->mean[h0]);
+            if (rise < slope) slope = rise;
+        }
+        if (!(slope > 0)) slope = 0;
+    }
+    /* a climb of more than k·σ over the last three hours is unusual too,
+     * before the window's mean has caught up with it */
+    if (m > 0 && slope > 0 && 3 * slope > p->k_sigma * sigma) out->unusual = true;
     int hn = wrap_how(how_now);
     double dev_now = HAS(hn) ? cur->index - pr->mean[hn] : out->deviation;
 
@@ -664,12 +684,14 @@ void rx_project(const rx_params *p, const rx_profile *pr, const rx_inputs *now, 
         }
         rx_result r;
         compute_scaled(p, &in, scale, &r);
-        double x = r.index;                                         /* M_h */
+        double x = r.index;                                         /* M_h (δ_h = decay) */
         int hh = wrap_how(how_now + h);
         if (HAS(hh)) {
-            double q = pr->mean[hh];                                /* Q_h */
-            if (out->unusual) q += dev_now + p->pj.trend * slope * h;
-            else q += dev_now * decay;
+            double q;                                               /* Q_h */
+            if (out->unusual)
+                q = pr->mean[hh] + dev_now + p->pj.trend * slope * h;
+            else
+                q = pr->mean[hh] - p->pj.blend_sigma * sqrt(pr->var[hh]) + dev_now * decay;
             double beta = out->unusual ? 1.0 : p->pj.blend;
             if (q > x) x += beta * (q - x);
         }

@@ -141,6 +141,7 @@ typedef struct rx_weights {
 typedef struct rx_proj_settings {
     double half_life_h;              /* readings/anomaly decay and a normal day's deviation */
     double blend;                    /* share of the profile's excess taken on a normal day */
+    double blend_sigma;              /* σ of the hour taken off its profile mean before blending */
     double sigma_min;                /* floor of σ in the unusual-day test */
     double trend;                    /* weight of the deviation's slope on an unusual day */
     int min_n;                       /* profile hours with fewer values are "no data" */
@@ -159,7 +160,8 @@ typedef struct rx_params {
 
 const char *rx_params_default_json(void);
 ws_err rx_params_parse(const char *json, size_t len, rx_params *out);
-/* Canonical JSON of p (malloc'd; caller frees). */
+/* Canonical JSON of p (malloc'd; caller frees). NULL when out of memory or
+ * when p holds a number JSON cannot carry (NaN, inf: never after a parse). */
 char *rx_params_to_json(const rx_params *p);
 
 void rx_compute(const rx_params *p, const rx_inputs *in, rx_result *out);
