@@ -40,7 +40,7 @@ export async function run(hz) {
       assert(names.includes(f) === one.factors.some((x) => x.factor === f), `the factor ${f} differs between page and API`);
     assert(names.includes('weather'), 'the demo\'s lightning warning is not among the factors');
     const wx = await page.locator('#ri-factors-now li[data-factor=weather] .ri-detail').innerText();
-    assert(/lightning/.test(wx), 'the weather factor does not say what drives it: ' + wx);
+    assert(/雷电黄色预警/.test(wx), 'the weather factor does not say, in Chinese, what drives it: ' + wx);
     await page.locator('#ri-chart canvas').first().waitFor();
     await page.locator('#ri-factors-then li').first().waitFor();
     const hist = (await apiGet(page, `/risk-index/${worst.unit_id}/history`)).body.items;

@@ -27,6 +27,66 @@ export function colourBadge(colour, value) {
 
 function factorName(f) { return t('ri.f.' + f); }
 
+// Permit grades in the reader's words: the model's hot-work grades 1/2/3
+// and the API's 'special'/'1'/'2' are 特级/一级/二级; heights I–IV.
+const HOT = { 1: 'special', 2: '1', 3: '2' };
+function permitText(type, grade) {
+  if (!grade) return t('ri.permit.' + type);
+  if (type === 'work_at_height') return t('ri.permit.' + type) + ' ' + t('ri.height.' + grade);
+  return t('ri.permit.' + type) + ' ' + t('ri.grade.' + grade);
+}
+
+// The model writes each factor's detail in fixed English forms (src/riskidx/
+// model.c); they are put into the reader's language here, and shown as
+// they are when a form is not recognised.
+const LEVEL_RANK = ['none', 'low', 'medium', 'high', 'major'];
+function detailText(factor, d) {
+  let m;
+  switch (factor) {
+    case 'static':
+      if ((m = /^static risk level (\d)/.exec(d))) return t('ri.d.static', { level: t('risk.level.' + LEVEL_RANK[+m[1]]) });
+      break;
+    case 'readings': {
+      const parts = d.split(', ').map((x) => /^(\S+) at ([\d.]+)(?: of its limit)?$/.exec(x));
+      if (parts.every(Boolean)) return parts.map((p) => t('ri.d.reading', { tag: p[1], pct: Math.round(+p[2] * 100) })).join(t('ri.sep'));
+      break;
+    }
+    case 'anomaly':
+      if ((m = /^(\S+) anomaly score ([\d.]+)$/.exec(d))) return t('ri.d.anomaly', { tag: m[1], s: m[2] });
+      break;
+    case 'hazards':
+      if ((m = /^(\d+) major, (\d+) general hidden dangers(?:, ([\d.]+) days overdue)?$/.exec(d)))
+        return t('ri.d.hazards', { m: m[1], g: m[2] }) + (m[3] ? t('ri.sep') + t('ri.d.overdue', { d: m[3] }) : '');
+      break;
+    case 'permits': {
+      const more = /^(.*) \(\+(\d+) more\)$/.exec(d);
+      const items = (more ? more[1] : d).split(', ').map((x) => /^(\w+)(?: grade (\d))?$/.exec(x));
+      if (items.every(Boolean)) {
+        const s = items.map((p) => permitText(p[1], p[2] ? (p[1] === 'hot_work' ? HOT[p[2]] : p[2]) : '')).join(t('ri.sep'));
+        return more ? s + t('ri.sep') + t('ri.d.more', { n: more[2] }) : s;
+      }
+      break;
+    }
+    case 'weather': {
+      const out = [];
+      for (const x of d.split(', ')) {
+        if ((m = /^wind ([\d.]+) m\/s$/.exec(x))) out.push(t('ri.d.wind', { v: m[1] }));
+        else if ((m = /^rain ([\d.]+) mm\/h$/.exec(x))) out.push(t('ri.d.rain', { v: m[1] }));
+        else if ((m = /^heat ([\d.-]+) C$/.exec(x))) out.push(t('ri.d.heat', { v: m[1] }));
+        else if ((m = /^cold ([\d.-]+) C$/.exec(x))) out.push(t('ri.d.cold', { v: m[1] }));
+        else if ((m = /^lightning warning (\w+)$/.exec(x))) out.push(t('ri.d.lightning', { c: t('ri.colour.' + m[1]) }));
+        else return d;
+      }
+      return out.join(t('ri.sep'));
+    }
+    case 'night':
+      if (d === 'night shift') return t('ri.d.night');
+      break;
+    default:
+  }
+  return d;
+}
+
 // The bar's width through the CSSOM (the Content-Security-Policy refuses style attributes).
 function barFill(share) {
   const el = h('span', { class: 'ri-bar-fill' });
@@ -42,7 +102,7 @@ function factorList(factors, id) {
       h('span', { class: 'ri-factor-name' }, factorName(f.factor)),
       h('span', { class: 'ri-bar' }, barFill(f.points / max)),
       h('span', { class: 'ri-points' }, '+' + f.points.toFixed(1)),
-      h('span', { class: 'ri-detail' }, f.detail))));
+      h('span', { class: 'ri-detail' }, detailText(f.factor, f.detail)))));
 }
 
 // /risk/index
@@ -56,7 +116,7 @@ export async function render(main) {
   const rows = r.items.map((a) => h('tr', { 'data-unit': a.unit_id },
     h('td', null, h('a', { href: '/risk/index/' + a.unit_id, 'data-link': '' }, a.name)),
     h('td', null, colourBadge(a.colour, a.index)),
-    h('td', { class: 'ri-top' }, a.factors.length ? factorName(a.factors[0].factor) + '：' + a.factors[0].detail : t('ri.nofactors'))));
+    h('td', { class: 'ri-top' }, a.factors.length ? factorName(a.factors[0].factor) + t('ri.colon') + detailText(a.factors[0].factor, a.factors[0].detail) : t('ri.nofactors'))));
   main.appendChild(h('table', { class: 'table', id: 'ri-table' },
     h('thead', null, h('tr', null, h('th', null, t('ri.area')), h('th', null, t('ri.index')), h('th', null, t('ri.driver')))),
     h('tbody', null, ...rows)));
@@ -67,7 +127,7 @@ function inputsCard(inp) {
   const rows = [
     [t('ri.f.static'), t('risk.level.' + (inp.static_level || 'none'))],
     [t('ri.f.hazards'), t('ri.in.hazards', { g: inp.hazards.general, m: inp.hazards.major, d: inp.hazards.overdue_days })],
-    [t('ri.f.permits'), inp.permits.length ? inp.permits.map((p) => t('ri.permit.' + p.type) + (p.grade ? ' ' + t('ri.grade', { g: p.grade }) : '')).join('、') : t('ri.none')],
+    [t('ri.f.permits'), inp.permits.length ? inp.permits.map((p) => permitText(p.type, p.grade)).join(t('ri.sep')) : t('ri.none')],
     [t('ri.f.weather'), wx ? t('ri.in.weather', { w: wx.wind_ms ?? '–', r: wx.rain_mmh ?? '–', c: wx.temp_c ?? '–', l: t('ri.colour.' + wx.lightning), at: fmtTime(wx.observed_at) }) : t('ri.noweather')],
     [t('ri.f.night'), inp.night ? t('ri.yes') : t('ri.no')],
     [t('ri.in.points'), String(inp.npoints)],
