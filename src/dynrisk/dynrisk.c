@@ -828,6 +828,36 @@ static ws_err learn(store_conn *c, const org_unit *a, int64_t now)
     return rc;
 }
 
+/* The forecast alarm of each area as this process last set it (the timer
+ * thread only): unknown at start, so the first tick clears what an earlier
+ * run may have left raised. */
+#define MAX_FORECAST 2048
+static struct {
+    int64_t area;
+    bool on;
+} forecast[MAX_FORECAST];
+static int nforecast;
+
+/* Raise or clear the area's 预警 "turning orange/red within the horizon". */
+static void forecast_alarm(struct warn *w, const org_unit *a, const json_t *o, int64_t now)
+{
+    const json_t *wj = json_object_get(json_object_get(o, "projection"), "warning");
+    const char *col = json_string_value(json_object_get(wj, "colour"));
+    bool on = col && (!strcmp(col, "orange") || !strcmp(col, "red"));
+    int k = 0;
+    while (k < nforecast && forecast[k].area != a->id) k++;
+    bool known = k < nforecast;
+    if (known && forecast[k].on == on) return;
+    if (!known && nforecast == MAX_FORECAST) return;
+    char title[200];
+    snprintf(title, sizeof title, "动态风险预警：%.60s 预计 %d 小时后升为%s色（当前 %.0f 分）", a->name,
+             (int)json_integer_value(json_object_get(wj, "in_h")), col && !strcmp(col, "red") ? "红" : "橙",
+             json_number_value(json_object_get(o, "index")));
+    if (warn_external_alarm(w, WARN_RULE_RISK_FORECAST, a->id, a->id, 1, on, on ? title : NULL, now)) return;
+    if (!known) forecast[k = nforecast++].area = a->id;
+    forecast[k].on = on;
+}
+
 ws_err dynrisk_tick(store_conn *c, struct warn *w, int64_t now, int *stored)
 {
     if (stored) *stored = 0;
@@ -839,7 +869,8 @@ ws_err dynrisk_tick(store_conn *c, struct warn *w, int64_t now, int *stored)
     int64_t bucket = now - now % DYNRISK_BUCKET_MS;
     for (int i = 0; !rc && i < n; i++) {
         json_t *o = NULL;
-        rc = area_eval(c, w, &areas[i], now, &p, false, &o);
+        rc = area_eval(c, w, &areas[i], now, &p, w != NULL, &o);
+        if (!rc && w) forecast_alarm(w, &areas[i], o, now);
         bool own = false;
         if (!rc) rc = store_tx_join(c, &own);
         if (!rc) {

@@ -9,7 +9,8 @@
  * the server's timer stores the history and the area list puts the worst
  * area first; bad weather input is refused naming the field and stores
  * nothing; the parameters are versioned data that only an admin changes,
- * refused naming the field inside "params"; and a unit outside the caller's
+ * refused naming the field inside "params"; an area projected to turn orange
+ * gets one 预警 from the server's timer; and a unit outside the caller's
  * scope is 404. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -81,6 +82,35 @@ static void weather_refused(T *t, const char *body, const char *field)
     long st = ws_req(&t->s, "POST", "/api/v1/weather", t->admin, body, &r);
     if (st != 400) fail_msg("weather %s -> %ld (want 400)", body, st);
     if (strcmp(ws_err_field_of(r), field)) fail_msg("weather %s: field %s (want %s)", body, ws_err_field_of(r), field);
+    json_decref(r);
+}
+
+/* A hot-work 二级 permit (一级 at night or on a holiday) applied for in the
+ * area, planned for [from, to): certificates, draft, submitted. */
+static void apply_hot_work(T *t, long long from, long long to)
+{
+    long long now = (long long)time(NULL) * 1000;
+    char b[900], p[160], from_s[40], to_s[40], until[40];
+    iso(from, from_s);
+    iso(to, to_s);
+    iso(now + 400LL * 86400000, until);
+    static int n;
+    snprintf(b, sizeof b, "{\"person_id\":%lld,\"type\":\"welding_cutting\",\"number\":\"DH-%d\","
+             "\"expires_at\":\"%s\"}", t->person, ++n, until);
+    post_id(t, t->admin, "/api/v1/certificates", b);
+    snprintf(b, sizeof b, "{\"person_id\":%lld,\"type\":\"guardian\",\"number\":\"JH-%d\","
+             "\"expires_at\":\"%s\"}", t->person, n, until);
+    post_id(t, t->admin, "/api/v1/certificates", b);
+    snprintf(b, sizeof b, "{\"type\":\"hot_work\",\"grade\":\"2\",\"unit_id\":%lld,"
+             "\"title\":\"T-301 罐顶动火\",\"location\":\"罐区 T-301\",\"planned_start\":\"%s\","
+             "\"planned_end\":\"%s\",\"workers\":[{\"person_id\":%lld,\"cert_type\":\"welding_cutting\","
+             "\"cert_no\":\"DH-%d\"}],\"guardian_person_id\":%lld}", t->area, from_s, to_s, t->person, n, t->person);
+    long long pid = post_id(t, t->so, "/api/v1/permits", b);
+    snprintf(p, sizeof p, "/api/v1/permits/%lld/actions/submit", pid);
+    json_t *r = NULL;
+    long st = ws_req(&t->s, "POST", p, t->so, "{}", &r);
+    if (st != 200) fail_msg("submit -> %ld %s %s", st, ws_err_field_of(r),
+                            json_string_value(json_object_get(json_object_get(r, "error"), "message")));
     json_decref(r);
 }
 
@@ -200,30 +230,10 @@ static void index_moves_with_each_factor(void **state)
         /* A hot-work 二级 permit (一级 at night or on a holiday) applied for, planned three hours from now:
          * the projection carries it in the hours it is planned, not before. */
         long long now = (long long)time(NULL) * 1000;
-        char from_s[40], to_s[40];
-        iso(now + 3 * 3600000LL + 600000, from_s);
-        iso(now + 9 * 3600000LL, to_s);
         assert_int_equal(index_of(&t, t.area, &o) > 0, 1);
         json_t *before = json_deep_copy(json_object_get(json_object_get(o, "projection"), "hours"));
         json_decref(o);
-        char until[40];
-        iso(now + 400LL * 86400000, until);
-        snprintf(b, sizeof b, "{\"person_id\":%lld,\"type\":\"welding_cutting\",\"number\":\"DH-301\","
-                 "\"expires_at\":\"%s\"}", t.person, until);
-        post_id(&t, t.admin, "/api/v1/certificates", b);
-        snprintf(b, sizeof b, "{\"person_id\":%lld,\"type\":\"guardian\",\"number\":\"JH-301\","
-                 "\"expires_at\":\"%s\"}", t.person, until);
-        post_id(&t, t.admin, "/api/v1/certificates", b);
-        snprintf(b, sizeof b, "{\"type\":\"hot_work\",\"grade\":\"2\",\"unit_id\":%lld,"
-                 "\"title\":\"T-301 罐顶动火\",\"location\":\"罐区 T-301\",\"planned_start\":\"%s\","
-                 "\"planned_end\":\"%s\",\"workers\":[{\"person_id\":%lld,\"cert_type\":\"welding_cutting\","
-                 "\"cert_no\":\"DH-301\"}],\"guardian_person_id\":%lld}", t.area, from_s, to_s, t.person, t.person);
-        long long pid = post_id(&t, t.so, "/api/v1/permits", b);
-        snprintf(p, sizeof p, "/api/v1/permits/%lld/actions/submit", pid);
-        st = ws_req(&t.s, "POST", p, t.so, "{}", &r);
-        if (st != 200) fail_msg("submit -> %ld %s %s", st, ws_err_field_of(r),
-                                json_string_value(json_object_get(json_object_get(r, "error"), "message")));
-        json_decref(r);
+        apply_hot_work(&t, now + 3 * 3600000LL + 600000, now + 9 * 3600000LL);
         index_of(&t, t.area, &o);
         json_t *pj = json_object_get(o, "projection"), *hours = json_object_get(pj, "hours");
         assert_true(json_array_size(hours) >= 5);
@@ -317,6 +327,44 @@ static void parameters_are_versioned_data(void **state)
         assert_int_equal(json_integer_value(json_object_get(o, "params_version")), 2);
         assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "projection"), "horizon_h")), 12);
         json_decref(o);
+
+        /* The forecast alarm: with orange from 5.5 points (version 3), the
+         * quiet area (0, or 5 during a night shift: blue under 5.2) is
+         * projected orange once a hot-work permit is planned in it, and the
+         * server's timer raises one 预警 saying so. */
+        json_t *low = json_deep_copy(good);
+        json_t *cut = json_object_get(low, "cutoffs");
+        json_object_set_new(cut, "yellow", json_real(5.2));
+        json_object_set_new(cut, "orange", json_real(5.5));
+        json_object_set_new(cut, "red", json_real(99));
+        json_object_set_new(body, "params", low);
+        txt = json_dumps(body, JSON_COMPACT);
+        assert_int_equal(ws_req(&t.s, "PUT", "/api/v1/risk-index/params", t.admin, txt, &o), 200);
+        assert_int_equal(json_integer_value(json_object_get(o, "version")), 3);
+        json_decref(o);
+        free(txt);
+        long long now = (long long)time(NULL) * 1000;
+        apply_hot_work(&t, now + 2 * 3600000LL, now + 8 * 3600000LL);
+        assert_int_equal(ws_req(&t.s, "GET", p, t.so, NULL, &o), 200);
+        assert_string_equal(json_string_value(json_object_get(o, "colour")), "blue");
+        json_t *warning = json_object_get(json_object_get(o, "projection"), "warning");
+        if (!json_is_object(warning)) fail_msg("no warning: %s", json_dumps(json_object_get(o, "projection"), 0));
+        assert_string_equal(json_string_value(json_object_get(warning, "colour")), "orange");
+        assert_true(json_integer_value(json_object_get(warning, "in_h")) >= 2);
+        json_decref(o);
+        int found = 0;
+        for (int k = 0; k < 60 && !found; k++) {
+            usleep(100000);
+            assert_int_equal(ws_req(&t.s, "GET", "/api/v1/alarms?state=open&limit=200", t.admin, NULL, &o), 200);
+            size_t i;
+            json_t *x;
+            json_array_foreach(json_object_get(o, "items"), i, x) {
+                const char *title = json_string_value(json_object_get(x, "title"));
+                found += title && strstr(title, "动态风险预警") && strstr(title, "罐区") && strstr(title, "橙");
+            }
+            json_decref(o);
+        }
+        assert_int_equal(found, 1);
         json_decref(body);
         json_decref(params);
         ws_server_destroy(&t.s);
