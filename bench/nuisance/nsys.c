@@ -21,7 +21,12 @@
  *    sensor is suspect or had a STUCK / DRIFT / SPIKE flag in the last
  *    suspect_min: then to maintenance ("this sensor behaves oddly");
  *  - maintenance notifications: stale and flatline raises, the first
- *    DET_STUCK of a run, every DET_DRIFT, the spike work order and the
+ *    DET_STUCK of a run, every DET_DRIFT that moves the detector's slow
+ *    level further from the level it learnt (a step back toward it is the
+ *    return after a real disturbance or a recalibration: counted in
+ *    drift_returns, no ticket), DET_DROPOUT (the first reading
+ *    after a gap: stale has usually opened the ticket), the spike work
+ *    order and the
  *    diverted alarms, at most one per point per maint_dedup_min (an open
  *    ticket takes the rest). All are counted; none is dropped silently.
  * The detector runs twice per reading here: once inside the rule engine (the
@@ -41,8 +46,9 @@
 #define T0_MS 1764288000000LL /* 2025-11-28 00:00 UTC: minute 0 of the plant */
 #define MIN_MS 60000LL
 #define NONE INT32_MIN
+#define NS_BLOCK 5 /* minutes of readings per point between timer runs */
 
-enum { TRIG_STALE, TRIG_FLATLINE, TRIG_STUCK, TRIG_DRIFT, TRIG_SPIKES, TRIG_REROUTED };
+enum { TRIG_STALE, TRIG_FLATLINE, TRIG_STUCK, TRIG_DRIFT, TRIG_SPIKES, TRIG_REROUTED, TRIG_DROPOUT };
 
 static const char RULES[] =
     "{\"rules\":["
@@ -124,6 +130,7 @@ typedef struct ctx {
     det_state *det;
     uint8_t *flat;          /* flatline active */
     int32_t *stuck_last, *flag_last, *maint_last;
+    double *ref;            /* the detector's learnt level (NaN until learnt) */
     char (*tags)[16];
     rule_point *rp;
     rule_engine *eng;
@@ -166,7 +173,10 @@ static void to_operator(ctx *c, acc *a, int p, int32_t m, bool notice)
     int k = match_excursion(c, p, m);
     if (k < 0) {
         a->r->nuisance++;
-        if (notice) a->r->nuisance_notices++;
+        if (notice) {
+            a->r->nuisance_notices++;
+            a->r->nuisance_notices_learning += m < (int32_t)(c->pl->cfg.quiet_days * 1440);
+        }
         else {
             a->r->nuisance_alarms++;
             a->r->nuisance_alarms_by[cause_of(c, p, m)]++;
@@ -196,12 +206,17 @@ static void to_maintenance(ctx *c, int p, int32_t m, int trig)
     r->maint_triggers[trig]++;
     if (trig == TRIG_REROUTED) r->rerouted++;
     int f = fault_at(c, p, m);
-    if (f >= 0 && trig != TRIG_REROUTED) c->found[f] = 1;
+    /* (a spike counts as found by its own flag, see worksafe_reading) */
+    if (f >= 0 && trig != TRIG_REROUTED && c->pl->pts[p].ev[f - c->ev0[p]].type != PG_SPIKE)
+        c->found[f] = 1;
     if (c->maint_last[p] != NONE && m - c->maint_last[p] < c->o.maint_dedup_min) return;
     c->maint_last[p] = m;
     r->maint++;
     if (f >= 0) r->maint_matched++;
-    else r->maint_unmatched_by[trig]++;
+    else {
+        r->maint_unmatched_by[trig]++;
+        r->maint_unmatched_during[cause_of(c, p, m)]++;
+    }
 }
 
 /* ------------------------------------------------------------ the systems */
@@ -251,12 +266,23 @@ static int handle_rule_events(ctx *c, int32_t m, const rule_event *ev, int n)
 static int worksafe_reading(ctx *c, int p, int32_t m, double v)
 {
     int64_t t = T0_MS + (int64_t)m * MIN_MS;
-    det_out d = det_step(&c->det[p], (double)t / 1000.0, v);
+    det_state *ds = &c->det[p];
+    double base_before = ds->drift_base;
+    det_out d = det_step(ds, (double)t / 1000.0, v);
+    if (isnan(c->ref[p]) && ds->n == DET_DRIFT_LEARN + 1) c->ref[p] = ds->drift_base;
+    /* A drift step back toward the learnt level is the level's return after
+     * a real disturbance or a recalibration, not a fault: counted, no ticket. */
+    if ((d.flags & DET_DRIFT) && !isnan(c->ref[p]) &&
+        fabs(ds->drift_base - c->ref[p]) < fabs(base_before - c->ref[p])) {
+        d.flags &= ~(unsigned)DET_DRIFT;
+        c->ws.r->drift_returns++;
+    }
     if (d.flags & DET_STUCK) {
         if (c->stuck_last[p] != m - 1) to_maintenance(c, p, m, TRIG_STUCK);
         c->stuck_last[p] = m;
     }
     if (d.flags & DET_DRIFT) to_maintenance(c, p, m, TRIG_DRIFT);
+    if (d.flags & DET_DROPOUT) to_maintenance(c, p, m, TRIG_DROPOUT); /* usually stale's open ticket */
     if (d.flags & (DET_STUCK | DET_DRIFT | DET_SPIKE)) c->flag_last[p] = m;
     int n = 0;
     if (d.flags & DET_SPIKE) {
@@ -394,6 +420,7 @@ int ns_run(pg_plant *pl, const ns_options *o, ns_result *rb, ns_result *rw)
     c->stuck_last = zalloc((size_t)np, sizeof(int32_t), &bad);
     c->flag_last = zalloc((size_t)np, sizeof(int32_t), &bad);
     c->maint_last = zalloc((size_t)np, sizeof(int32_t), &bad);
+    c->ref = zalloc((size_t)np, sizeof(double), &bad);
     c->tags = zalloc((size_t)np, sizeof *c->tags, &bad);
     c->rp = zalloc((size_t)np, sizeof *c->rp, &bad);
     c->rev = zalloc(RULE_READING_EVENTS, sizeof *c->rev, &bad);
@@ -418,6 +445,7 @@ int ns_run(pg_plant *pl, const ns_options *o, ns_result *rb, ns_result *rw)
         thr_state_init(&c->ts[p]);
         det_init(&c->det[p], &dp);
         c->stuck_last[p] = c->flag_last[p] = c->maint_last[p] = NONE;
+        c->ref[p] = NAN;
         snprintf(c->tags[p], sizeof c->tags[p], "P%05d", p + 1);
         c->rp[p] = (rule_point){p + 1, p / o->points_per_operator + 1, 0, "/1/",
                                 pg_kind_name(pt->kind), c->tags[p], pt->res};
@@ -438,21 +466,31 @@ int ns_run(pg_plant *pl, const ns_options *o, ns_result *rb, ns_result *rw)
             goto out_eng;
         }
 
-    for (int32_t m = 0; m < pl->minutes; m++) {
-        for (int p = 0; p < np; p++) {
-            double v;
-            if (!pg_reading(pl, p, m, &v, NULL, NULL)) continue;
-            baseline_reading(c, p, m, v);
-            if (worksafe_reading(c, p, m, v)) goto out_eng;
-        }
-        int n;
-        do {
-            if (rule_on_tick(c->eng, T0_MS + (int64_t)m * MIN_MS, c->rev, RULE_READING_EVENTS, &n)) {
-                fprintf(stderr, "rule_on_tick: %s\n", ws_err_message());
-                goto out_eng;
+    /* Time-major in blocks of NS_BLOCK minutes: each point's readings of the
+     * block, then the timer once for each minute of it. Points are
+     * independent, and a stale raise carries last reading + max_gap
+     * whatever the tick's phase; a block shorter than the shortest dropout
+     * (10 min) minus max_gap keeps every stale raise before the point's
+     * return. The block keeps a point's state in cache for 5 readings. */
+    for (int32_t m0 = 0; m0 < pl->minutes; m0 += NS_BLOCK) {
+        int32_t m1 = m0 + NS_BLOCK < pl->minutes ? m0 + NS_BLOCK : pl->minutes;
+        for (int p = 0; p < np; p++)
+            for (int32_t m = m0; m < m1; m++) {
+                double v;
+                if (!pg_reading(pl, p, m, &v, NULL, NULL)) continue;
+                baseline_reading(c, p, m, v);
+                if (worksafe_reading(c, p, m, v)) goto out_eng;
             }
-            handle_rule_events(c, m, c->rev, n);
-        } while (n == RULE_READING_EVENTS);
+        for (int32_t m = m0; m < m1; m++) {
+            int n;
+            do {
+                if (rule_on_tick(c->eng, T0_MS + (int64_t)m * MIN_MS, c->rev, RULE_READING_EVENTS, &n)) {
+                    fprintf(stderr, "rule_on_tick: %s\n", ws_err_message());
+                    goto out_eng;
+                }
+                handle_rule_events(c, m, c->rev, n);
+            } while (n == RULE_READING_EVENTS);
+        }
     }
     for (int s = 0; s < 2; s++) summarise(c, as[s], tmp);
     for (int p = 0; p < np; p++)
@@ -472,7 +510,7 @@ out_tmp:
     }
     free(c->exc0); free(c->ev0); free(c->exc_start); free(c->found);
     free(c->thr); free(c->ts); free(c->det); free(c->flat);
-    free(c->stuck_last); free(c->flag_last); free(c->maint_last);
+    free(c->stuck_last); free(c->flag_last); free(c->maint_last); free(c->ref);
     free(c->tags); free(c->rp); free(c->rev); free(c->bstate);
     return rc;
 }

@@ -45,6 +45,7 @@ typedef struct ns_result {
     long nuisance_alarms_by[PG_NTYPES + 1]; /* … limit alarms only */
     long notices;                /* worksafe: anomaly notices (预警) to the operator */
     long nuisance_notices;
+    long nuisance_notices_learning; /* … of which in the first quiet_days (detectors learning) */
     int notice_first;            /* excursions where a notice came before the first alarm */
     double notice_lead_median_min;
     int operators;
@@ -54,16 +55,19 @@ typedef struct ns_result {
     /* maintenance (worksafe only): sensor-fault notifications */
     long maint;                  /* notifications after the per-point dedup */
     long maint_matched;          /* … raised during (or within an hour after) an injected fault */
-    long maint_triggers[6];      /* raw triggers: stale, flatline, stuck, drift, spike burst, rerouted */
-    long maint_unmatched_by[6];  /* notifications outside any injected fault, by the trigger that opened them */
+    long maint_triggers[7];      /* raw triggers: stale, flatline, stuck, drift, spike burst, rerouted,
+                                    dropout (DET_DROPOUT at the return) */
+    long maint_unmatched_by[7];
+    long maint_unmatched_during[PG_NTYPES + 1]; /* … by the event they fell in (flapping, excursion; none) */  /* notifications outside any injected fault, by the trigger that opened them */
+    long drift_returns;          /* DET_DRIFT steps back toward the learnt level: no ticket */
     long rerouted;               /* limit alarms and notices routed to maintenance */
     int faults[PG_NTYPES], faults_found[PG_NTYPES]; /* injected sensor faults and how many got a notification */
 } ns_result;
 
 ns_options ns_options_default(void);
 
-/* Run both systems over the whole plant (time-major: minute by minute, all
- * points). 0 on success, -1 on an error (message on stderr). */
+/* Run both systems over the whole plant (time-major, in blocks of five
+ * minutes: every point's five readings, then the timer for each minute). 0 on success, -1 on an error (message on stderr). */
 int ns_run(pg_plant *pl, const ns_options *o, ns_result *baseline, ns_result *worksafe);
 
 /* The worksafe rule set used (JSON text; static). */

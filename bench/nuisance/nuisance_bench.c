@@ -72,6 +72,14 @@ int main(int argc, char **argv)
     double t2 = now_s();
     printf("run: %.1f s (generation %.2f s); %.0f readings/s through both systems, one thread\n",
            t2 - t0, t1 - t0, (double)pl.npoints * pl.minutes / (t2 - t1));
+    printf("baseline: an alarm at every crossing of H, HH or L (no deadband, no delay)\n"
+           "worksafe limits (thr_eval): gas presets (combustible H 25 / HH 50 %%LEL db 1, toxic H 10 /"
+           " HH 20 ppm db 0.5, O2 L 19.5 / H 23.5 %%VOL db 0.2) on-delay 60 s; process H / HH with"
+           " deadband 1 / 2 / 5 / 5 %% of span (temperature / pressure / level / flow) on-delay 120 s;"
+           " off-delay 300 s on every limit\n"
+           "worksafe rules (rule engine): stale 300 s, flatline 6 h at the resolution, anomaly score >"
+           " 0.4 for 120 s (notice), 3 detector spikes in 24 h -> corrective work order; detector flags"
+           " route a stuck sensor's alarms and an odd sensor's notices to maintenance\n");
     printf("operators: %d (one per %d points); a match: within %d min of an excursion's ramps\n\n",
            w.operators, o.points_per_operator, o.grace_min);
 
@@ -87,6 +95,7 @@ int main(int argc, char **argv)
     row_l("  nuisance alarms", b.nuisance_alarms, w.nuisance_alarms);
     row_s("operator notices (anomaly rule, level notice)", "-", w.notices);
     row_s("  nuisance notices", "-", w.nuisance_notices);
+    row_s("  in the first days (detectors learning)", "-", w.nuisance_notices_learning);
     row_s("  excursions with a notice before the alarm", "-", w.notice_first);
     row_d("  notice's lead, median (min)", NAN, w.notice_lead_median_min);
     row_l("nuisance (alarms + notices, no excursion)", b.nuisance, w.nuisance);
@@ -109,13 +118,19 @@ int main(int argc, char **argv)
     row_s("  during an injected sensor fault", "-", w.maint_matched);
     row_s("  alarms/notices diverted to maintenance", "-", w.rerouted);
     printf("  maintenance triggers before the per-point daily dedup: stale %ld, flatline %ld, "
-           "stuck %ld, drift %ld, spike work orders %ld, diverted %ld\n",
+           "stuck %ld, drift %ld, spike work orders %ld, diverted %ld, dropout %ld\n",
            w.maint_triggers[0], w.maint_triggers[1], w.maint_triggers[2], w.maint_triggers[3],
-           w.maint_triggers[4], w.maint_triggers[5]);
+           w.maint_triggers[4], w.maint_triggers[5], w.maint_triggers[6]);
     printf("  notifications outside any injected fault, by what opened them: stale %ld, flatline %ld, "
-           "stuck %ld, drift %ld, spike work orders %ld, diverted %ld\n",
+           "stuck %ld, drift %ld, spike work orders %ld, diverted %ld, dropout %ld\n",
            w.maint_unmatched_by[0], w.maint_unmatched_by[1], w.maint_unmatched_by[2],
-           w.maint_unmatched_by[3], w.maint_unmatched_by[4], w.maint_unmatched_by[5]);
+           w.maint_unmatched_by[3], w.maint_unmatched_by[4], w.maint_unmatched_by[5],
+           w.maint_unmatched_by[6]);
+    printf("  … and the labelled event they fell in (within %d min):", o.grace_min);
+    for (int k = 0; k <= PG_NTYPES; k++) printf(" %s %ld", cause[k], w.maint_unmatched_during[k]);
+    printf("\n");
+    printf("  drift flags back toward the learnt level (a return, not a fault: no ticket): %ld\n",
+           w.drift_returns);
     printf("  injected sensor faults found: stuck %d/%d, drift %d/%d, dropout %d/%d (a notification "
            "during it); spikes flagged by the detector %d/%d\n",
            w.faults_found[PG_STUCK], w.faults[PG_STUCK], w.faults_found[PG_DRIFT], w.faults[PG_DRIFT],
