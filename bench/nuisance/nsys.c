@@ -122,6 +122,7 @@ typedef struct ctx {
     int nexc, nev, nops, nwin;
     int *exc0, *ev0;        /* per point: index of its first excursion / event */
     int32_t *exc_start;
+    uint8_t *exc_gas;       /* per excursion: on a gas point (combustible, toxic, O2) */
     uint8_t *found;         /* per event: a maintenance notification (spike: a flag) */
     acc base, ws;
     /* worksafe per point */
@@ -336,18 +337,39 @@ static void summarise(ctx *c, acc *a, int32_t *tmp)
 {
     ns_result *r = a->r;
     r->excursions = c->nexc;
-    int n = 0, nl = 0;
-    int32_t *lead = tmp + c->nexc;
+    int n = 0, nl = 0, ng = 0, nf = 0;
+    int32_t *lead = tmp + c->nexc, *gas = tmp + 2 * c->nexc, *first = tmp + 3 * c->nexc;
+    double sum = 0;
     for (int k = 0; k < c->nexc; k++) {
         if (a->first_alarm[k] == NONE) continue;
         int32_t d = a->first_alarm[k] - c->exc_start[k];
         if (d < 0) { r->caught_before_start++; d = 0; }
+        sum += d;
+        if (c->exc_gas[k]) gas[ng++] = d;
         tmp[n++] = d;
-        if (a->first_notice[k] != NONE && a->first_notice[k] < a->first_alarm[k])
+        int32_t f = a->first_alarm[k];
+        if (a->first_notice[k] != NONE && a->first_notice[k] < a->first_alarm[k]) {
             lead[nl++] = a->first_alarm[k] - a->first_notice[k];
+            f = a->first_notice[k];
+        }
+        first[nf++] = f - c->exc_start[k];
     }
     r->caught = n;
     r->missed = c->nexc - n;
+    r->catch_mean_min = n ? sum / n : NAN;
+    qsort(gas, (size_t)ng, sizeof *gas, cmp_int);
+    r->catch_median_gas_min = pct(gas, ng, 0.5);
+    r->catch_gas = ng;
+    qsort(first, (size_t)nf, sizeof *first, cmp_int);
+    r->first_median_min = pct(first, nf, 0.5);
+    /* the process points' excursions: the caught ones that are not gas */
+    for (int k = 0, j = 0; k < c->nexc; k++)
+        if (a->first_alarm[k] != NONE && !c->exc_gas[k]) {
+            int32_t d = a->first_alarm[k] - c->exc_start[k];
+            gas[j++] = d < 0 ? 0 : d;
+        }
+    qsort(gas, (size_t)(n - ng), sizeof *gas, cmp_int);
+    r->catch_median_process_min = pct(gas, n - ng, 0.5);
     qsort(tmp, (size_t)n, sizeof *tmp, cmp_int);
     r->catch_median_min = pct(tmp, n, 0.5);
     r->catch_p90_min = pct(tmp, n, 0.9);
@@ -405,6 +427,7 @@ int ns_run(pg_plant *pl, const ns_options *o, ns_result *rb, ns_result *rw)
     }
     memcpy(rb->faults, rw->faults, sizeof rb->faults);
     c->exc_start = zalloc((size_t)c->nexc, sizeof *c->exc_start, &bad);
+    c->exc_gas = zalloc((size_t)c->nexc, 1, &bad);
     c->found = zalloc((size_t)c->nev, 1, &bad);
     for (int s = 0; s < 2; s++) {
         as[s]->r = rs[s];
@@ -425,14 +448,17 @@ int ns_run(pg_plant *pl, const ns_options *o, ns_result *rb, ns_result *rw)
     c->rp = zalloc((size_t)np, sizeof *c->rp, &bad);
     c->rev = zalloc(RULE_READING_EVENTS, sizeof *c->rev, &bad);
     c->bstate = zalloc((size_t)np, 1, &bad);
-    tmp = zalloc(2 * (size_t)c->nexc + 1, sizeof(int32_t), &bad);
+    tmp = zalloc(4 * (size_t)c->nexc + 1, sizeof(int32_t), &bad);
     set = zalloc(1, sizeof *set, &bad);
     if (bad) { fprintf(stderr, "nsys: out of memory\n"); goto out_tmp; }
     for (int s = 0; s < 2; s++)
         for (int k = 0; k < c->nexc; k++) as[s]->first_alarm[k] = as[s]->first_notice[k] = NONE;
     for (int p = 0, k = 0; p < np; p++)
         for (int i = 0; i < pl->pts[p].nev; i++)
-            if (pl->pts[p].ev[i].type == PG_EXCURSION) c->exc_start[k++] = pl->pts[p].ev[i].start;
+            if (pl->pts[p].ev[i].type == PG_EXCURSION) {
+                c->exc_gas[k] = pl->pts[p].kind <= PG_OXYGEN;
+                c->exc_start[k++] = pl->pts[p].ev[i].start;
+            }
 
     det_params dp = det_params_default();
     for (int p = 0; p < np; p++) {
@@ -508,7 +534,7 @@ out_tmp:
         free(as[s]->per10);
         free(as[s]->per10_all);
     }
-    free(c->exc0); free(c->ev0); free(c->exc_start); free(c->found);
+    free(c->exc0); free(c->ev0); free(c->exc_start); free(c->exc_gas); free(c->found);
     free(c->thr); free(c->ts); free(c->det); free(c->flat);
     free(c->stuck_last); free(c->flag_last); free(c->maint_last); free(c->ref);
     free(c->tags); free(c->rp); free(c->rev); free(c->bstate);

@@ -36,6 +36,11 @@ typedef struct ns_result {
     /* real excursions */
     int excursions, caught, missed;
     double catch_median_min, catch_p90_min, catch_max_min; /* from the label's start, >= 0 */
+    double catch_mean_min;
+    double catch_median_gas_min, catch_median_process_min; /* gas: 60 s on-delay; process: 120 s */
+    int catch_gas;               /* caught excursions on gas points */
+    double first_median_min;     /* first operator notification (notice or alarm) from the
+                                    start; negative: before it */
     int caught_before_start;     /* an alarm in the grace before the start (counted as 0) */
     /* operator */
     long alarms;                 /* operator alarms (limit alarms, 报警/紧急) */

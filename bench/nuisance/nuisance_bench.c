@@ -90,6 +90,9 @@ int main(int argc, char **argv)
     row_d("  time to catch, median (min after start)", b.catch_median_min, w.catch_median_min);
     row_d("  time to catch, p90 (min)", b.catch_p90_min, w.catch_p90_min);
     row_d("  time to catch, worst (min)", b.catch_max_min, w.catch_max_min);
+    row_d("  time to catch, mean (min)", b.catch_mean_min, w.catch_mean_min);
+    row_d("  median on gas points (min)", b.catch_median_gas_min, w.catch_median_gas_min);
+    row_d("  median on process points (min)", b.catch_median_process_min, w.catch_median_process_min);
     row_l("  alarm before the label's start (as 0)", b.caught_before_start, w.caught_before_start);
     row_l("operator alarms (H/HH/L: alarm, emergency)", b.alarms, w.alarms);
     row_l("  nuisance alarms", b.nuisance_alarms, w.nuisance_alarms);
@@ -98,6 +101,7 @@ int main(int argc, char **argv)
     row_s("  in the first days (detectors learning)", "-", w.nuisance_notices_learning);
     row_s("  excursions with a notice before the alarm", "-", w.notice_first);
     row_d("  notice's lead, median (min)", NAN, w.notice_lead_median_min);
+    row_d("  first notification, median (min from start)", b.first_median_min, w.first_median_min);
     row_l("nuisance (alarms + notices, no excursion)", b.nuisance, w.nuisance);
     static const char *const cause[PG_NTYPES + 1] = {"excursion ramps", "flapping", "stuck", "drift",
                                                      "spike", "dropout", "normal operation"};
