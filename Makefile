@@ -13,6 +13,7 @@
 #   make bench-nab    the streaming anomaly detector on the NAB corpus, scored by the C NAB scorer
 #   make bench-tep    multivariate monitoring on the Tennessee Eastman process against classic PCA
 #   make bench-riskidx  backtest of the risk index's projection on a generated history (hit rate, lead time)
+#   make bench-nuisance  plain thresholds vs worksafe's limits + rules + detector on a generated plant
 #   make check-layers  the dependency rules of docs/ARCHITECTURE.md
 include config.mk
 
@@ -282,3 +283,28 @@ build/bench/riskidx_bench: bench/riskidx/riskidx_bench.c $(RISKIDX_BENCH_SRC) sr
 .PHONY: bench-riskidx
 bench-riskidx: build/bench/riskidx_bench
 	build/bench/riskidx_bench
+
+# Issue 7 item 4 — nuisance alarms: plain thresholds against worksafe's limits
+# (thr_eval), rules (stale, flatline, anomaly, count) and detector fault flags
+# on a generated, labelled plant (bench/nuisance; 2,000 points x 30 days).
+# The alarm and anomaly sources are linked at -O2; rule_json.c needs jansson.
+NUISANCE_GEN_SRC := bench/nuisance/plantgen.c bench/nuisance/nsys.c
+NUISANCE_WS_SRC := src/alarm/threshold.c src/alarm/rule.c src/alarm/rule_json.c src/anomaly/detector.c \
+                   src/core/err.c
+build/bench/nuisance_bench: bench/nuisance/nuisance_bench.c $(NUISANCE_GEN_SRC) $(NUISANCE_WS_SRC) \
+                            $(wildcard bench/nuisance/*.h) src/alarm/rule.h src/alarm/threshold.h src/anomaly/detector.h
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(REL_CFLAGS) -pie $< $(NUISANCE_GEN_SRC) $(NUISANCE_WS_SRC) $(shell pkg-config --cflags --libs jansson) -lm -o $@
+
+.PHONY: bench-nuisance
+bench-nuisance: build/bench/nuisance_bench
+	build/bench/nuisance_bench
+
+# Its unit test links the generator and the two systems from bench/nuisance.
+build/test/unit/test_plantgen: tests/unit/test_plantgen.c $(NUISANCE_GEN_SRC) $(wildcard bench/nuisance/*.h) \
+                               build/test/libworksafe.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(TEST_CFLAGS) -Itests -Ibench/nuisance $< $(NUISANCE_GEN_SRC) build/test/libworksafe.a $(PKG_LIBS) \
+	    $(TEST_LIBS) $(TEST_LDFLAGS) -o $@
