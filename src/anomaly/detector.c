@@ -193,13 +193,15 @@ det_out det_step(det_state *s, double t, double x)
         double dm0 = x - s->drift_m;      /* Welford: drift_d holds the sum of squares */
         s->drift_m += dm0 / (double)s->n;
         s->drift_d += dm0 * (x - s->drift_m);
-        s->drift_base = s->drift_m;
+        s->drift_base = s->drift_ref = s->drift_m;
         if (s->n == DET_DRIFT_LEARN) s->drift_d = sqrt(s->drift_d / (double)s->n);
     } else {
         s->drift_m = ewma(s->drift_m, x, 0.001);
         if (fabs(s->drift_m - s->drift_base) > p->drift_h * (s->drift_d + eps)) {
-            o.flags |= DET_DRIFT;
-            s->drift_base = s->drift_m;   /* once per step of drift */
+            /* once per step; only a step away from the learnt level is drift —
+             * the way back (after a real disturbance, a recalibration) is not */
+            if (fabs(s->drift_m - s->drift_ref) > fabs(s->drift_base - s->drift_ref)) o.flags |= DET_DRIFT;
+            s->drift_base = s->drift_m;
         }
     }
 

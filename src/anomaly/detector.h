@@ -74,6 +74,7 @@ typedef struct {
     double sp_m, sp_d;          /* medium level and deviation (spikes, stuck) */
     double drift_m, drift_d;    /* slow level; standard deviation learnt at the start */
     double drift_base;          /* the level drift is measured from */
+    double drift_ref;           /* the level learnt at the start: steps back toward it are no drift */
 } det_state;
 
 typedef struct {

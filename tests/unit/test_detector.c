@@ -116,6 +116,15 @@ static void test_sensor_faults(void **st)
     assert_false(flags_in(0, 3000, fl) & DET_DROPOUT);
     assert_true(flags_in(3500, N, fl) & DET_DRIFT);
     assert_false(flags_in(0, 3500, fl) & DET_DRIFT);
+
+    /* A level that moves away and comes back: the way out is drift, the
+     * way back (a recalibration, the process returning) is not. */
+    clean_signal();
+    for (int i = 2100; i < 3600; i++) xs[i] += 40;
+    det_init(&s, &p);
+    for (int i = 0; i < N; i++) fl[i] = det_step(&s, ts[i], xs[i]).flags;
+    assert_true(flags_in(2100, 3600, fl) & DET_DRIFT);
+    assert_false(flags_in(3600, N, fl) & DET_DRIFT);
 }
 
 int main(void)
