@@ -50,6 +50,7 @@ typedef struct slot {
     int32_t rule;     /* index into the set */
     int32_t det;      /* anomaly: index of its detector state, -1 none */
     double score;     /* anomaly: the latest score */
+    int64_t fault_ms; /* anomaly: when the last sensor-fault work order was asked for */
     bool active;      /* raised (stale: the point is stale for this rule) */
     uint8_t rn;       /* roc: samples in the ring */
     uint8_t rh;       /* roc: index of the newest */
@@ -523,13 +524,22 @@ static void flat_reading(const rule *r, slot *s, int64_t t, double v, bool good,
 /* Anomaly: the point's detector scores every reading (a bad one is a missing
  * value to it, so dropouts count); the rule raises when the score stays
  * above score_above for on_delay_ms (t0 = since when, 0 = not above) and
- * clears when it falls back. The event's value is the score. */
+ * clears when it falls back. The event's value is the score. A sensor fault
+ * the rule watches (faults) asks for a corrective work order, at most once
+ * a day per point (value = the DET_* flags seen). */
 static void anomaly_reading(rule_engine *e, const rule *r, slot *s, int64_t t, double v, bool good, const pt *q,
                             rule_event *out, int *n)
 {
     if (s->det < 0 || !e->dets) return;
     det_out o = det_step(&e->dets[s->det], (double)t / 1000.0, good ? v : NAN);
     s->score = o.score;
+    if ((o.flags & r->faults) && (!s->fault_ms || t - s->fault_ms >= 86400000LL)) {
+        /* a sensor fault the rule watches: a corrective work order, once a day */
+        s->fault_ms = t;
+        emit(out, n, r, RULE_EV_ACTION, q->id, q->unit_id, t, (double)(o.flags & r->faults));
+        snprintf(out[*n - 1].action, sizeof out[0].action, "work_order");
+        snprintf(out[*n - 1].action_kind, sizeof out[0].action_kind, "corrective");
+    }
     if (o.score > r->score_above) {
         if (!s->t0) s->t0 = t;
         if (!s->active && t - s->t0 >= r->on_delay_ms) {

@@ -108,6 +108,8 @@ typedef struct rule {
     bool any;                   /* composite: any (else all) */
     int64_t on_delay_ms;        /* composite; anomaly: how long the score stays above */
     double score_above;         /* anomaly: 0 < limit < 1 on the detector's score */
+    uint8_t faults;             /* anomaly: DET_* sensor faults that ask for a corrective work
+                                   order (at most one a day per point), 0 = none */
     int cond0, ncond;           /* composite: conds[cond0 .. cond0+ncond) of the set */
 } rule;
 
@@ -163,7 +165,8 @@ typedef struct rule_event {
     uint8_t rule_kind;   /* rule_kind */
     int64_t at_ms;
     double value;        /* the reading (roc: the rate per second; flatline: the band;
-                            stale: ms since the last reading; count: N; composite: NaN) */
+                            stale: ms since the last reading; count: N; composite: NaN;
+                            anomaly: the score, or for its work order the DET_* flags) */
     char action[16];     /* RULE_EV_ACTION: "work_order" */
     char action_kind[16];/* RULE_EV_ACTION: "preventive", … */
     char key[RULE_KEY_MAX + 1]; /* count: the event key */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "alarm/rule.h"
+#include "anomaly/detector.h"
 
 #define DAY_S INT64_C(86400)
 
@@ -195,6 +196,29 @@ static ws_err parse_select(pctx *p, json_t *o, bool req, rule_select *s)
     return WS_OK;
 }
 
+/* The detector's sensor faults by name, in DET_* bit order. */
+static const char *const fault_names[4] = {"stuck", "drift", "spike", "dropout"};
+_Static_assert(DET_STUCK == 1 && DET_DRIFT == 2 && DET_SPIKE == 4 && DET_DROPOUT == 8, "fault bit order");
+
+/* anomaly "faults": a list of distinct fault names (absent: none). */
+static ws_err parse_faults(pctx *p, json_t *a, uint8_t *out)
+{
+    *out = 0;
+    if (!a) return WS_OK;
+    if (!json_is_array(a) || json_array_size(a) > 4) return bad(p, "faults", " must list up to 4 of stuck, drift, spike, dropout");
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        char key[40];
+        snprintf(key, sizeof key, "faults[%zu]", i);
+        const char *s = json_string_value(json_array_get(a, i));
+        int k = 0;
+        while (s && k < 4 && strcmp(s, fault_names[k])) k++;
+        if (!s || k == 4) return bad(p, key, " must be stuck, drift, spike or dropout");
+        if (*out & (1u << k)) return bad(p, key, " repeats a fault");
+        *out |= (uint8_t)(1u << k);
+    }
+    return WS_OK;
+}
+
 static ws_err parse_cond(pctx *p, json_t *c, rule_cond *out)
 {
     memset(out, 0, sizeof *out);
@@ -260,7 +284,7 @@ static ws_err parse_rule(pctx *p, json_t *o, rule_set *set, rule *r)
     static const char *const flat_k[] = {"select", "window_s", "epsilon", NULL};
     static const char *const count_k[] = {"key", "n", "window_s", "action", "action_kind", "alarm", NULL};
     static const char *const comp_k[] = {"unit_id", "mode", "conditions", "on_delay_s", NULL};
-    static const char *const anom_k[] = {"select", "score_above", "for_s", NULL};
+    static const char *const anom_k[] = {"select", "score_above", "for_s", "faults", NULL};
     static const char *const *const keys[] = {NULL, roc_k, stale_k, flat_k, count_k, comp_k, anom_k};
     char what[48];
     snprintf(what, sizeof what, "a %s rule", kind_names[r->kind]);
@@ -306,6 +330,7 @@ static ws_err parse_rule(pctx *p, json_t *o, rule_set *set, rule *r)
         if (r->score_above >= 1) return bad(p, "score_above", " must be below 1 (scores are in [0, 1])");
         if ((rc = get_int(p, o, "for_s", true, 0, DAY_S, &v))) return rc;
         r->on_delay_ms = v * 1000;
+        if ((rc = parse_faults(p, json_object_get(o, "faults"), &r->faults))) return rc;
         break;
     case RULE_FLATLINE: {
         if ((rc = parse_select(p, json_object_get(o, "select"), true, &r->sel))) return rc;
@@ -466,11 +491,16 @@ char *rule_set_to_json(const rule_set *s)
             json_object_set_new(o, "max_gap_s", json_integer(r->max_gap_ms / 1000));
             json_object_set_new(o, "offline", json_boolean(r->offline));
             break;
-        case RULE_ANOMALY:
+        case RULE_ANOMALY: {
             json_object_set_new(o, "select", select_json(&r->sel));
             json_object_set_new(o, "score_above", json_real(r->score_above));
             json_object_set_new(o, "for_s", json_integer(r->on_delay_ms / 1000));
+            json_t *f = json_array();
+            for (int k = 0; k < 4; k++)
+                if (r->faults & (1u << k)) json_array_append_new(f, json_string(fault_names[k]));
+            json_object_set_new(o, "faults", f);
             break;
+        }
         case RULE_FLATLINE:
             json_object_set_new(o, "select", select_json(&r->sel));
             json_object_set_new(o, "window_s", json_integer(r->window_ms / 1000));

@@ -544,6 +544,16 @@ static void rules_apply(warn *w, const rule_event *ev, int n)
             w->wo[w->nwo].rule_id = e->rule_id;
             snprintf(w->wo[w->nwo].kind, sizeof w->wo[0].kind, "%s", e->action_kind[0] ? e->action_kind : "preventive");
             snprintf(w->wo[w->nwo].rule_name, sizeof w->wo[0].rule_name, "%.127s", rule_name(w, e->rule_id));
+            w->wo[w->nwo].fault[0] = 0;
+            if (e->rule_kind == RULE_ANOMALY) { /* value: the DET_* flags seen */
+                static const char *const zh[4] = {"卡滞", "漂移", "尖峰", "断线丢数"};
+                unsigned f = (unsigned)e->value;
+                char *o = w->wo[w->nwo].fault;
+                size_t cap = sizeof w->wo[0].fault;
+                int len = snprintf(o, cap, "%.40s 疑似", src ? src->tag : "");
+                for (int k = 0; k < 4 && len > 0 && (size_t)len < cap; k++)
+                    if (f & (1u << k)) len += snprintf(o + len, cap - (size_t)len, " %s", zh[k]);
+            }
             w->nwo++;
         }
     }
@@ -564,10 +574,16 @@ static void open_work_orders(warn *w)
     if (store_acquire(w->cfg.db, &c)) return;
     for (int i = 0; i < n; i++) {
         if (!wo[i].device_id) continue;
-        char title[200];
-        snprintf(title, sizeof title, "预防性维护：%.127s 在窗口内多次故障", wo[i].rule_name);
+        char title[320];
+        if (wo[i].fault[0]) { /* the rule's name too when the title stays within 200 bytes */
+            int len = snprintf(title, sizeof title, "传感器故障：%s（%s）", wo[i].fault, wo[i].rule_name);
+            if (len > 200) snprintf(title, sizeof title, "传感器故障：%s", wo[i].fault);
+        } else
+            snprintf(title, sizeof title, "预防性维护：%.127s 在窗口内多次故障", wo[i].rule_name);
         plant_workorder_in in = {.device_id = wo[i].device_id, .kind = wo[i].kind, .title = title,
-                                 .description = "由报警规则自动生成（同一设备在时间窗内故障达到次数）",
+                                 .description = wo[i].fault[0]
+                                                    ? "由异常检测规则自动生成（检测器识别出传感器故障，请检查、清洁或校准）"
+                                                    : "由报警规则自动生成（同一设备在时间窗内故障达到次数）",
                                  .source_kind = "rule", .source_id = wo[i].rule_id};
         int64_t id;
         bool created;

@@ -60,6 +60,7 @@ typedef struct warn_wo {
     int64_t device_id, point_id, unit_id, rule_id;
     char kind[16];
     char rule_name[128]; /* copied under the mutex: the rule engine may be rebuilt meanwhile */
+    char fault[128];     /* anomaly rules: "<tag> 漂移" — the sensor fault the detector saw; "" otherwise */
 } warn_wo;
 
 #define PEND_MAX 1024      /* alarm events queued before a persist */

@@ -613,6 +613,20 @@ static void anomaly_rule_needs_sustained_score(void **state)
     refused("{\"rules\":[{\"id\":2001,\"kind\":\"anomaly\",\"name\":\"x\",\"level\":1,"
             "\"select\":{\"tags\":[\"GT-1\"]},\"score_above\":0.5,\"for_s\":60,\"window_s\":60}]}",
             "rules[0].window_s");
+    refused("{\"rules\":[{\"id\":2001,\"kind\":\"anomaly\",\"name\":\"x\",\"level\":1,"
+            "\"select\":{\"tags\":[\"GT-1\"]},\"score_above\":0.5,\"for_s\":60,\"faults\":[\"stuck\",\"rust\"]}]}",
+            "rules[0].faults[1]");
+    refused("{\"rules\":[{\"id\":2001,\"kind\":\"anomaly\",\"name\":\"x\",\"level\":1,"
+            "\"select\":{\"tags\":[\"GT-1\"]},\"score_above\":0.5,\"for_s\":60,\"faults\":[\"drift\",\"drift\"]}]}",
+            "rules[0].faults[1]");
+    rule_set *f = parse_ok("{\"rules\":[{\"id\":2001,\"kind\":\"anomaly\",\"name\":\"x\",\"level\":1,"
+                           "\"select\":{\"tags\":[\"GT-1\"]},\"score_above\":0.5,\"for_s\":60,"
+                           "\"faults\":[\"dropout\",\"stuck\"]}]}");
+    char *fj = rule_set_to_json(f);
+    assert_non_null(strstr(fj, "\"faults\":[\"stuck\",\"dropout\"]"));
+    assert_int_equal(f->rules[0].faults, 9);
+    free(fj);
+    free(f);
     rule_set *s = parse_ok(anom_doc);
     char *canon = rule_set_to_json(s);
     rule_set *t = parse_ok(canon);

@@ -358,6 +358,46 @@ static void t_rules_stale(void **state)
     engine_close();
 }
 
+/* An anomaly rule that watches for stuck sensors: a detector that stops
+ * moving after varying gets one corrective work order on its device, titled
+ * with the tag and the fault, and no second one the same day; the score
+ * part of the rule is tested in test_rule. */
+static void t_sensor_fault_work_order(void **state)
+{
+    (void)state;
+    store_conn *c;
+    OK(store_acquire(tc.s, &c));
+    point_device_in d = {.unit_id = tc.unit_id, .code = "GD-7", .name = "可燃气体探测器", .kind = "gas_detector",
+                         .protocol = "http", .active = true};
+    int64_t dev = 0;
+    OK(point_device_create(c, &TRUSTED, &d, &dev));
+    point_in in = {.set = POINT_SET_DEVICE | POINT_SET_UNIT | POINT_SET_TAG | POINT_SET_NAME | POINT_SET_KIND,
+                   .device_id = dev, .unit_id = tc.unit_id, .tag = "GT-107", .name = "罐区可燃气体",
+                   .kind = "combustible", .range_low = NAN, .range_high = NAN, .resolution = NAN,
+                   .exposure_limit = NAN, .ll = NAN, .l = NAN, .h = NAN, .hh = NAN, .deadband = NAN, .active = true};
+    int64_t pid = 0;
+    OK(point_create(c, &TRUSTED, &in, &pid));
+    const char *doc = "{\"rules\":[{\"id\":2201,\"kind\":\"anomaly\",\"name\":\"探测器故障识别\",\"level\":1,"
+                      "\"select\":{\"tags\":[\"GT-107\"]},\"score_above\":0.9,\"for_s\":600,\"faults\":[\"stuck\"]}]}";
+    int64_t v = 0;
+    OK(alarm_ruleset_create(c, &TRUSTED, doc, strlen(doc), "识别卡滞的探测器", false, &v));
+    OK(alarm_ruleset_activate(c, &TRUSTED, v));
+    store_release(c);
+    engine_open();
+    int64_t t0 = clock_now_ms() - 200 * 60000LL;
+    warn_result res;
+    for (int i = 0; i < 60; i++) in1("GT-107", 2 + (i % 4), t0 + i * 60000LL, &res);   /* alive */
+    for (int i = 60; i < 120; i++) in1("GT-107", 3, t0 + i * 60000LL, &res);           /* stuck */
+    OK(warn_tick(tc.w, clock_now_ms()));
+    assert_int_equal(sql_int("SELECT count(*) FROM work_orders WHERE device_id = $1 AND kind = 'corrective'", dev), 1);
+    assert_int_equal(sql_int("SELECT count(*) FROM work_orders WHERE device_id = $1 AND title LIKE '%GT-107%卡滞%'", dev), 1);
+    for (int i = 120; i < 190; i++) in1("GT-107", i % 2 ? 2 : 6, t0 + i * 60000LL, &res);  /* alive again */
+    for (int i = 190; i < 200; i++) in1("GT-107", 3, t0 + i * 60000LL, &res);
+    OK(warn_tick(tc.w, clock_now_ms()));
+    assert_int_equal(sql_int("SELECT count(*) FROM work_orders WHERE device_id = $1", dev), 1);
+    engine_close();
+}
+
 /* The series store fails (here: its chunk table is gone, as a full or broken
  * disk would refuse writes): readings are refused by it and counted, the
  * "时序库写入失败" system alarm says so, and limits, alarms and
@@ -458,7 +498,7 @@ int main(void)
     const struct CMUnitTest sq[] = {
         T(t_dedup_and_late, &fx_sqlite), T(t_operator_actions, &fx_sqlite),
         T(t_escalation_resumes, &fx_sqlite), T(t_journal_replay, &fx_sqlite),
-        T(t_rules_stale, &fx_sqlite), T(t_series_failure, &fx_sqlite), T(t_seal_evidence, &fx_sqlite),
+        T(t_rules_stale, &fx_sqlite), T(t_sensor_fault_work_order, &fx_sqlite), T(t_series_failure, &fx_sqlite), T(t_seal_evidence, &fx_sqlite),
     };
     int rc = cmocka_run_group_tests_name("warn (sqlite)", sq, group_setup, group_teardown);
     const char *pg = getenv("WS_TEST_PG_URL");
@@ -467,7 +507,7 @@ int main(void)
         const struct CMUnitTest pq[] = {
             T(t_dedup_and_late, &fx_pg), T(t_operator_actions, &fx_pg),
             T(t_escalation_resumes, &fx_pg), T(t_journal_replay, &fx_pg),
-            T(t_rules_stale, &fx_pg), T(t_seal_evidence, &fx_pg),
+            T(t_rules_stale, &fx_pg), T(t_sensor_fault_work_order, &fx_pg), T(t_seal_evidence, &fx_pg),
         };
         rc |= cmocka_run_group_tests_name("warn (postgres)", pq, group_setup, group_teardown);
     }
