@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alarm/ruleset.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "cli/cli.h"
@@ -23,6 +24,37 @@
 #include "voice/voice.h"
 #include "warn/warn.h"
 #include "org/org.h"
+
+/* Version 2 of the demo's alarm rules, active: the default set plus an
+ * anomaly rule on the process tags (temperature, pressure, level, flow) —
+ * the detector's score held above 0.45 for 5 minutes raises a 预警, and a
+ * stuck or drifting transmitter asks for a corrective work order. */
+static ws_err demo_anomaly_rules(store_conn *c, const audit_actor *who)
+{
+    json_t *doc = json_loads(rule_set_default_json(), 0, NULL);
+    json_t *anomaly = json_pack("{s:i,s:s,s:s,s:i,s:{s:[s,s,s,s]},s:f,s:i,s:[s,s]}", "id", 2101, "kind", "anomaly",
+                             "name", "工艺参数异常（异常检测）", "level", 1, "select", "kinds", "temperature",
+                             "pressure", "level", "flow", "score_above", 0.45, "for_s", 300, "faults", "stuck",
+                             "drift");
+    if (!doc || !anomaly) {
+        json_decref(doc);
+        json_decref(anomaly);
+        return ws_fail(WS_ENOMEM, NULL, "out of memory");
+    }
+    json_array_append_new(json_object_get(doc, "rules"), anomaly);
+    char *txt = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    if (!txt) return ws_fail(WS_ENOMEM, NULL, "out of memory");
+    org_caller by = {who, NULL};
+    int64_t v = 0;
+    ws_err rc = store_begin(c);
+    if (!rc) rc = alarm_ruleset_create(c, &by, txt, strlen(txt), "演示：增加工艺参数异常检测规则", false, &v);
+    if (!rc) rc = alarm_ruleset_activate(c, &by, v);
+    if (!rc) rc = store_commit(c);
+    else store_rollback(c);
+    free(txt);
+    return rc;
+}
 
 typedef struct demo_account {
     const char *username;
@@ -109,6 +141,8 @@ static ws_err seed(cli_opts *o, const char *accounts_path)
         if (!rc) rc = taskforce_demo_seed(c, &ids);
         /* duty lists of the demo's posts and today's duties */
         if (!rc) rc = duty_demo_seed(c, ids.enterprise, clock_now_ms());
+        /* issue 7: the default alarm rules plus an anomaly rule on the DCS tags */
+        if (!rc) rc = demo_anomaly_rules(c, &who);
         /* issue 7: weather and a week of each area's dynamic risk index */
         if (!rc) rc = dynrisk_demo_seed(c, ids.enterprise, clock_now_ms());
         warn_close(w);
