@@ -7,7 +7,8 @@
  * dangers found on weekday patrols and closed days later (some overdue),
  * day-shift permits (80 % applied for a day ahead and so in the schedule,
  * 20 % ad hoc), night shifts in 24/7 areas, and weather episodes (wind,
- * heat afternoons, storms with a lightning warning). In weeks 5–12 every
+ * heat afternoons, storms with a lightning warning that forecasts the
+ * storm's hours — in the schedule from the warning on). In weeks 5–12 every
  * area also gets four injected changes, at random hours:
  *   gas      one point's reading climbs to 1.15 of its limit over 8 hours
  *   major    a 重大 hidden danger is found (open 3–7 days)
@@ -84,6 +85,7 @@ typedef struct hour {
     rx_permit permits[MAXP];
     int known_at[MAXP];        /* hour from which the permit is in the schedule */
     rx_weather wx;
+    int wx_known;              /* hour from which this hour's weather is forecast (a storm's warning), -1 none */
     bool night;
 } hour;
 
@@ -94,6 +96,7 @@ typedef struct injection {
 static hour H_[T];
 static injection inj[K_NKINDS];
 static rx_weather base_wx[T];
+static int base_wxk[T];        /* as hour.wx_known, for the site's weather */
 
 static int how_of(int t) { return t % RX_WEEK_H; }
 static int dow_of(int t) { return (t / 24) % 7; }       /* 0 Monday */
@@ -103,8 +106,10 @@ static int hod_of(int t) { return t % 24; }
  * afternoons, storms with a lightning warning a few hours ahead. */
 static void gen_weather(void)
 {
-    for (int t = 0; t < T; t++)
+    for (int t = 0; t < T; t++) {
         base_wx[t] = (rx_weather){true, 3 + 4 * uni(), 0, 22 + 4 * sin(2 * M_PI * (hod_of(t) - 9) / 24.0), 0};
+        base_wxk[t] = -1;
+    }
     for (int t = 0; t < T;) {
         double u = uni();
         if (u < 0.004) {                                  /* windy spell, 6–18 h */
@@ -119,6 +124,7 @@ static void gen_weather(void)
             for (int k = t + lead; k < t + lead + d && k < T; k++) {
                 base_wx[k].rain_mmh = 16 + 20 * uni();
                 base_wx[k].wind_ms = 9 + 6 * uni();
+                base_wxk[k] = t;                          /* the warning forecasts the storm's hours */
             }
             t += lead + d;
         } else if (hod_of(t) == 12 && u < 0.15) {         /* a hot afternoon, about one day in seven */
@@ -186,6 +192,7 @@ static void gen_area(area *a)
             hz_close[nhz++] = t + 24 * irand(2, 12);
         }
         h->wx = base_wx[t];
+        h->wx_known = base_wxk[t];
     }
     for (int k = 0; k < nhz; k++)
         for (int t = hz_open[k]; t < hz_close[k] && t < T; t++) {
@@ -246,6 +253,7 @@ static void inject(void)
             for (int t = t0; t < t0 + lead + d && t < T; t++) H_[t].wx.lightning = 3;
             for (int t = t0 + lead; t < t0 + lead + d && t < T; t++) {
                 H_[t].wx.wind_ms = 18, H_[t].wx.rain_mmh = 30;
+                H_[t].wx_known = t0;
             }
             in->t1 = t0 + lead + d;
             break;
@@ -315,6 +323,9 @@ static void schedule_at(int t, int horizon, rx_schedule *s)
         for (int k = 0; k < H_[u].npermits; k++)
             if (H_[u].known_at[k] <= t) s->permits[h - 1][s->npermits[h - 1]++] = H_[u].permits[k];
         s->night[h - 1] = H_[u].night;
+        /* a storm's hours are forecast from its warning on (POST /weather with "forecast") */
+        s->forecast[h - 1] = H_[u].wx_known >= 0 && H_[u].wx_known <= t;
+        if (s->forecast[h - 1]) s->weather[h - 1] = H_[u].wx;
     }
 }
 

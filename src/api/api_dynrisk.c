@@ -6,7 +6,7 @@
  *   GET  /api/v1/risk-index/{unit_id}/history ?from=&to=   (default the last 7 days)
  *   GET  /api/v1/risk-index/params               the active parameters and the versions
  *   PUT  /api/v1/risk-index/params               a new version {"comment", "params": {...}} (admin)
- *   POST /api/v1/weather                         one observation or warning for a unit
+ *   POST /api/v1/weather                         one observation or warning for a unit (or a forecast)
  *   GET  /api/v1/weather ?unit_id=&from=&to=&limit=
  *
  * Permissions: riskidx.read in scope (everyone); weather in needs
@@ -144,6 +144,7 @@ typedef struct weather_body {
     int64_t unit_id, observed_at;
     double wind_ms, rain_mmh, temp_c;
     const char *lightning, *source;
+    bool forecast;
 } weather_body;
 
 static const json_field weather_fields[] = {
@@ -154,6 +155,7 @@ static const json_field weather_fields[] = {
     {"temp_c", JF_NUMBER, false, true, offsetof(weather_body, temp_c), 0, 0, 0, 2},
     {"lightning", JF_STRING, false, true, offsetof(weather_body, lightning), 8, 0, 0, -1},
     {"source", JF_STRING, false, false, offsetof(weather_body, source), 64, 0, 0, -1},
+    {"forecast", JF_BOOL, false, false, offsetof(weather_body, forecast), 0, 0, 0, -1},
 };
 
 /* POST /api/v1/weather */
@@ -165,7 +167,12 @@ static ws_err weather_post(api_ctx *ctx)
     ws_err rc = api_decode(ctx, weather_fields, sizeof weather_fields / sizeof weather_fields[0], &b, &present, &root);
     if (rc) return rc;
     dynrisk_weather_in in = {.unit_id = b.unit_id, .observed_at = b.observed_at ? b.observed_at : clock_now_ms(),
-                             .wind_ms = NAN, .rain_mmh = NAN, .temp_c = NAN, .source = b.source};
+                             .wind_ms = NAN, .rain_mmh = NAN, .temp_c = NAN, .source = b.source,
+                             .forecast = b.forecast};
+    if (b.forecast && !b.observed_at) {
+        json_decref(root);
+        return ws_fail(WS_EINVAL, "observed_at", "a forecast needs observed_at: the time it is for");
+    }
     json_t *v;
     if ((v = json_object_get(root, "wind_ms")) && !json_is_null(v)) in.wind_ms = b.wind_ms;
     if ((v = json_object_get(root, "rain_mmh")) && !json_is_null(v)) in.rain_mmh = b.rain_mmh;
@@ -236,7 +243,8 @@ const api_route api_dynrisk_routes[] = {
       "The stored index of a unit every 15 minutes (?from=&to=, default the last 7 days)", NULL, 0),
     R("POST", "/api/v1/weather", weather_post, "reading.write",
       "A weather observation or warning for a unit and its subtree: wind_ms, rain_mmh, temp_c, lightning "
-      "(none/blue/yellow/orange/red)",
+      "(none/blue/yellow/orange/red); \"forecast\": true for a forecast or warning issued ahead, observed_at "
+      "being the time it is for (up to 72 h ahead), which the projection uses for its hours",
       weather_fields, sizeof weather_fields / sizeof weather_fields[0]),
     R("GET", "/api/v1/weather", weather_list, "riskidx.read",
       "Weather observations at or around a unit (?unit_id=&from=&to=&limit=, default the last 2 days)", NULL, 0),

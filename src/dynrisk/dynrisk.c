@@ -212,8 +212,12 @@ ws_err dynrisk_weather_add(store_conn *c, const org_caller *by, const dynrisk_we
     if (isnan(in->wind_ms) && isnan(in->rain_mmh) && isnan(in->temp_c) && !in->lightning)
         return ws_fail(WS_EINVAL, "wind_ms", "an observation needs at least one of wind_ms, rain_mmh, temp_c or lightning");
     int64_t now = clock_now_ms();
-    if (in->observed_at <= 0 || in->observed_at > now + 5 * 60000LL)
-        return ws_fail(WS_EINVAL, "observed_at", "observed_at is a time not in the future");
+    if (in->forecast && (in->observed_at < now - DYNRISK_WEATHER_MAX_AGE_MS || in->observed_at > now + 72 * HOUR_MS))
+        return ws_fail(WS_EINVAL, "observed_at", "a forecast's observed_at is the time it is for, within the last 3 "
+                       "and the next 72 hours");
+    if (!in->forecast && (in->observed_at <= 0 || in->observed_at > now + 5 * 60000LL))
+        return ws_fail(WS_EINVAL, "observed_at", "observed_at is a time not in the future (a forecast says "
+                       "\"forecast\": true)");
     store_stmt *st = NULL;
     bool row = false;
     rc = store_prepare(c, Q_DYN_WEATHER_INSERT, &st);
@@ -225,6 +229,7 @@ ws_err dynrisk_weather_add(store_conn *c, const org_caller *by, const dynrisk_we
     if (!rc) rc = store_bind_int(st, 6, in->lightning);
     if (!rc) rc = store_bind_text(st, 7, in->source && *in->source ? in->source : "api");
     if (!rc) rc = store_bind_int(st, 8, now);
+    if (!rc) rc = store_bind_int(st, 9, in->forecast);
     if (!rc) rc = store_step(st, &row);
     if (!rc && row && id) *id = store_col_int(st, 0);
     store_finalize(st);
@@ -253,6 +258,7 @@ ws_err dynrisk_weather_list(store_conn *c, const char *path, int64_t from, int64
         json_object_set_new(o, "temp_c", opt_real(store_col_opt_double(st, 5)));
         json_object_set_new(o, "lightning", json_str(colour_name((int)store_col_int(st, 6))));
         json_object_set_new(o, "source", json_str(store_col_text(st, 7)));
+        json_object_set_new(o, "forecast", json_boolean(store_col_int(st, 8) != 0));
         json_array_append_new(a, o);
     }
     store_finalize(st);
@@ -284,6 +290,11 @@ typedef struct gathered {
         rx_permit p;
         int64_t from, to;
     } planned[RX_MAX_PERMITS];
+    int nforecasts;               /* weather forecasts for the horizon, oldest first */
+    struct forecast {
+        int64_t at;
+        rx_weather w;
+    } forecasts[128];
 } gathered;
 
 static const char *const permit_types[RX_NPERMIT_TYPES] = {
@@ -421,6 +432,21 @@ static ws_err gather(store_conn *c, struct warn *w, const org_unit *area, int64_
         g->in.weather.temp_c = store_col_opt_double(st, 2);
         g->in.weather.lightning = (int)store_col_int(st, 3);
         g->weather_at = store_col_int(st, 4);
+    }
+    store_finalize(st);
+    st = NULL;
+    /* forecasts for the projection's hours */
+    if (!rc && !historic) rc = store_prepare(c, Q_DYN_FORECASTS, &st);
+    if (!rc && !historic) rc = store_bind_text(st, 1, area->path);
+    if (!rc && !historic) rc = store_bind_int(st, 2, now - DYNRISK_WEATHER_MAX_AGE_MS);
+    if (!rc && !historic) rc = store_bind_int(st, 3, until);
+    while (!rc && !historic && !(rc = store_step(st, &row)) && row) {
+        if (g->nforecasts == (int)(sizeof g->forecasts / sizeof g->forecasts[0])) break;
+        struct forecast *f = &g->forecasts[g->nforecasts++];
+        f->w = (rx_weather){.known = true, .wind_ms = store_col_opt_double(st, 0),
+                            .rain_mmh = store_col_opt_double(st, 1), .temp_c = store_col_opt_double(st, 2),
+                            .lightning = (int)store_col_int(st, 3)};
+        f->at = store_col_int(st, 4);
     }
     store_finalize(st);
     return rc;
@@ -594,6 +620,15 @@ static void schedule_of(const gathered *g, int64_t now, int nhours, rx_schedule 
             if (g->planned[i].from <= t && t < g->planned[i].to && s->npermits[h] < RX_MAX_PERMITS)
                 s->permits[h][s->npermits[h]++] = g->planned[i].p;
         s->night[h] = night_at(g, t);
+        /* the newest forecast for t (at most 3 hours before it) — unless an
+         * observation newer than that forecast's time is already in */
+        for (int i = 0; i < g->nforecasts; i++) {
+            const struct forecast *f = &g->forecasts[i];
+            if (f->at > t || t - f->at > DYNRISK_WEATHER_MAX_AGE_MS) continue;
+            if (g->weather_at && g->weather_at >= f->at && g->in.weather.known) continue;
+            s->forecast[h] = true;
+            s->weather[h] = f->w;
+        }
     }
 }
 

@@ -12,6 +12,7 @@
  *     hazards    open hidden dangers: 一般 / 重大, days past deadline
  *     permits    active permits (type, effective grade)
  *     weather    the newest observation at or above the area, ≤ 3 h old
+ *                (forecasts: the projection's hours they are for)
  *     night      the shift on now is a night shift (its unit's or the nearest
  *                ancestor's shifts; none defined: 22:00–06:00 local)
  *   projection  the same, hour by hour: permits planned to be active, the
@@ -66,11 +67,16 @@ typedef struct dynrisk_weather_in {
     double wind_ms, rain_mmh, temp_c; /* NaN = not observed */
     int lightning;                 /* 0 none, 1 blue .. 4 red warning */
     const char *source;            /* e.g. "气象站", "api"; NULL = "api" */
+    bool forecast;                 /* a forecast or warning issued ahead, for observed_at */
 } dynrisk_weather_in;
 
 /* Store one observation for a unit (it applies to the unit's subtree).
  * Values are checked (WS_EINVAL naming the field); at least one of wind,
- * rain, temperature or a lightning warning. Permission reading.write. */
+ * rain, temperature or a lightning warning; observed_at not in the future,
+ * or for a forecast within the last 3 and the next 72 hours. A forecast
+ * counts for the projection's hours from its time for 3 hours (an
+ * observation of those hours wins once it is there). Permission
+ * reading.write. */
 ws_err dynrisk_weather_add(store_conn *c, const org_caller *by, const dynrisk_weather_in *in, int64_t *id);
 /* Observations for units at or above / below path in [from, to), newest first. */
 ws_err dynrisk_weather_list(store_conn *c, const char *path, int64_t from, int64_t to, int limit, json_t **items);

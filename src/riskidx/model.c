@@ -679,8 +679,10 @@ void rx_project(const rx_params *p, const rx_profile *pr, const rx_inputs *now, 
             in.npermits = n < 0 ? 0 : n > RX_MAX_PERMITS ? RX_MAX_PERMITS : n;
             in.permits = sched->permits[h - 1];
             in.night = sched->night[h - 1];
+            in.weather = sched->forecast[h - 1] ? sched->weather[h - 1] : now->weather;
         } else {
             in.npermits = now->npermits, in.permits = now->permits, in.night = now->night;
+            in.weather = now->weather;
         }
         rx_result r;
         compute_scaled(p, &in, scale, &r);

@@ -192,13 +192,17 @@ void rx_profile_learn(rx_profile *pr, int how, double index);
 #define RX_MAX_HORIZON 72
 
 /* What is known about the coming hours: per hour ahead (index 0 = the next
- * hour) the permits scheduled to be active and whether it is a night shift.
- * The other inputs (static level, hazards, weather) are carried forward. */
+ * hour) the permits scheduled to be active, whether it is a night shift, and
+ * the weather forecast for it when there is one (a warning issued ahead,
+ * 雷电/大风预警). The other inputs (static level, hazards, and the weather of
+ * hours without a forecast) are carried forward. */
 typedef struct rx_schedule {
     int nhours;                                  /* ≤ RX_MAX_HORIZON */
     int npermits[RX_MAX_HORIZON];
     rx_permit permits[RX_MAX_HORIZON][RX_MAX_PERMITS];
     bool night[RX_MAX_HORIZON];
+    bool forecast[RX_MAX_HORIZON];               /* weather[h] is a forecast for that hour */
+    rx_weather weather[RX_MAX_HORIZON];
 } rx_schedule;
 
 typedef struct rx_projection {

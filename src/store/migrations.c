@@ -1216,7 +1216,7 @@ const store_migration store_migrations[] = {
     {23, "dynamic risk index: weather, history, weekly profiles, parameter versions",
      /* src/dynrisk (docs/internals/riskidx.md "Integration"). weather_obs:
       * observations and warnings posted for a unit (they apply to its
-      * subtree); risk_index_history: one row per area and 15-minute bucket
+      * subtree; forecast rows are for a coming hour); risk_index_history: one row per area and 15-minute bucket
       * (idx 0..100, colour 1..4, factors the JSON explanation);
       * risk_index_profiles: the weekly profile of an area as JSON, with the
       * last hour learnt; risk_index_params: versions of the model's
@@ -1229,6 +1229,7 @@ const store_migration store_migrations[] = {
      "  rain_mmh REAL,\n"
      "  temp_c REAL,\n"
      "  lightning INTEGER NOT NULL,\n"       /* warning colour 0 none, 1 blue .. 4 red */
+     "  forecast INTEGER NOT NULL,\n"        /* 1: a forecast (warning issued ahead) for observed_at */
      "  source TEXT NOT NULL,\n"
      "  created_at INTEGER NOT NULL\n"
      ");\n"

@@ -25,12 +25,16 @@ const char Q_DYN_PERMITS_AT[] =
 const char Q_DYN_WEATHER_LATEST[] =
     "SELECT w.wind_ms, w.rain_mmh, w.temp_c, w.lightning, w.observed_at FROM weather_obs w "
     "JOIN units u ON u.id = w.unit_id WHERE $1 LIKE u.path || '%' AND w.observed_at >= $2 AND w.observed_at <= $3 "
-    "ORDER BY w.observed_at DESC, length(u.path) DESC LIMIT 1";
+    "ORDER BY w.forecast, w.observed_at DESC, length(u.path) DESC LIMIT 1";
+const char Q_DYN_FORECASTS[] =
+    "SELECT w.wind_ms, w.rain_mmh, w.temp_c, w.lightning, w.observed_at FROM weather_obs w "
+    "JOIN units u ON u.id = w.unit_id WHERE $1 LIKE u.path || '%' AND w.forecast = 1 AND w.observed_at >= $2 "
+    "AND w.observed_at <= $3 ORDER BY w.observed_at, length(u.path) LIMIT 256";
 const char Q_DYN_WEATHER_INSERT[] =
-    "INSERT INTO weather_obs (unit_id, observed_at, wind_ms, rain_mmh, temp_c, lightning, source, created_at) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+    "INSERT INTO weather_obs (unit_id, observed_at, wind_ms, rain_mmh, temp_c, lightning, source, created_at, "
+    "forecast) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
 const char Q_DYN_WEATHER_LIST[] =
-    "SELECT w.id, w.unit_id, w.observed_at, w.wind_ms, w.rain_mmh, w.temp_c, w.lightning, w.source "
+    "SELECT w.id, w.unit_id, w.observed_at, w.wind_ms, w.rain_mmh, w.temp_c, w.lightning, w.source, w.forecast "
     "FROM weather_obs w JOIN units u ON u.id = w.unit_id "
     "WHERE (u.path LIKE $1 || '%' OR $1 LIKE u.path || '%') AND w.observed_at >= $2 AND w.observed_at < $3 "
     "ORDER BY w.observed_at DESC, w.id DESC LIMIT $4";

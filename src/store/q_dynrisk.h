@@ -15,10 +15,14 @@ extern const char Q_DYN_SHIFTS[];         /* $1 path -> start_min, length_min, u
 extern const char Q_DYN_HAZARDS_AT[];     /* $1 path, $2 t -> grade, deadline (hidden dangers under $1 open at t) */
 extern const char Q_DYN_PERMITS_AT[];     /* $1 path, $2 t -> type, grade (permits under $1 that were active at t) */
 extern const char Q_DYN_WEATHER_LATEST[]; /* $1 path, $2 since, $3 until -> wind, rain, temp, lightning, observed_at (the
-                                             newest observation at or above the unit in [since, until]) */
-extern const char Q_DYN_WEATHER_INSERT[]; /* $1 unit, $2 at, $3 wind, $4 rain, $5 temp, $6 lightning, $7 source, $8 now -> id */
+                                             newest observation at or above the unit in [since, until]; a
+                                             forecast for that time only when no observation is) */
+extern const char Q_DYN_FORECASTS[];      /* $1 path, $2 from, $3 to -> wind, rain, temp, lightning, observed_at (forecasts
+                                             at or above the unit for [from, to], oldest first) */
+extern const char Q_DYN_WEATHER_INSERT[]; /* $1 unit, $2 at, $3 wind, $4 rain, $5 temp, $6 lightning, $7 source, $8 now,
+                                             $9 forecast -> id */
 extern const char Q_DYN_WEATHER_LIST[];   /* $1 path, $2 from, $3 to, $4 limit -> id, unit_id, observed_at, wind, rain,
-                                             temp, lightning, source (at or below $1's subtree, newest first) */
+                                             temp, lightning, source, forecast (at or below $1's subtree, newest first) */
 extern const char Q_DYN_HISTORY_PUT[];    /* $1 unit, $2 at, $3 idx, $4 colour, $5 factors (upsert) */
 extern const char Q_DYN_HISTORY[];        /* $1 unit, $2 from, $3 to, $4 limit -> at, idx, colour, factors (oldest first) */
 extern const char Q_DYN_PROFILE_GET[];    /* $1 unit -> learnt_hour, profile */

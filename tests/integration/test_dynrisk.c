@@ -3,7 +3,8 @@
  *
  * What a safety manager would check: a quiet new area reads low and says
  * so; a lightning warning and a gale raise it and the explanation names the
- * weather; a gas reading near its alarm limit, a 重大 hidden danger and an
+ * weather, and when they are forecast for two hours ahead the projection
+ * rises from that hour and warns; a gas reading near its alarm limit, a 重大 hidden danger and an
  * overdue one each raise it further and are named; a hot-work 特级 permit
  * applied for three hours from now shows in the projection of those hours;
  * the server's timer stores the history and the area list puts the worst
@@ -186,6 +187,32 @@ static void index_moves_with_each_factor(void **state)
         /* a worker cannot post weather */
         snprintf(b, sizeof b, "{\"unit_id\":%lld,\"wind_ms\":3}", t.area2);
         assert_int_equal(ws_req(&t.s, "POST", "/api/v1/weather", t.other, b, NULL), 403);
+
+        /* A red lightning warning with a gale, forecast for two hours from
+         * now in the quiet area: its projection rises from that hour and
+         * warns; its index now does not move. */
+        long long t_fc = (long long)time(NULL) * 1000 + 2 * 3600000LL;
+        char fc[40], far[40];
+        iso(t_fc, fc);
+        iso(t_fc + 100 * 3600000LL, far);
+        snprintf(b, sizeof b, "{\"unit_id\":%lld,\"lightning\":\"red\",\"forecast\":true}", t.area2);
+        weather_refused(&t, b, "observed_at");
+        snprintf(b, sizeof b, "{\"unit_id\":%lld,\"lightning\":\"red\",\"forecast\":true,\"observed_at\":\"%s\"}",
+                 t.area2, far);
+        weather_refused(&t, b, "observed_at");
+        double quiet = index_of(&t, t.area2, NULL);
+        snprintf(b, sizeof b, "{\"unit_id\":%lld,\"wind_ms\":20,\"lightning\":\"red\",\"forecast\":true,"
+                 "\"observed_at\":\"%s\",\"source\":\"气象台预警\"}", t.area2, fc);
+        post_id(&t, t.admin, "/api/v1/weather", b);
+        assert_true(fabs(index_of(&t, t.area2, &o) - quiet) < 1e-9);
+        json_t *fh = json_object_get(json_object_get(o, "projection"), "hours");
+        double h1 = json_number_value(json_object_get(json_array_get(fh, 0), "index"));
+        double h2 = json_number_value(json_object_get(json_array_get(fh, 1), "index"));
+        if (!(h2 - h1 >= 20)) fail_msg("forecast not projected: %s", json_dumps(fh, 0));
+        json_t *fw = json_object_get(json_object_get(o, "projection"), "warning");
+        assert_true(json_is_object(fw));
+        assert_int_equal(json_integer_value(json_object_get(fw, "in_h")), 2);
+        json_decref(o);
 
         /* Weather on the enterprise applies to its areas. */
         snprintf(b, sizeof b, "{\"unit_id\":%lld,\"wind_ms\":18.5,\"rain_mmh\":1,\"temp_c\":31,"

@@ -7,7 +7,8 @@
  * colour cut-offs at their boundaries, contributions largest first, strict
  * parameter parsing (each refusal names the field), the canonical default
  * document's round trip, the weekly profile's bias-corrected EWMA, and the
- * projection: a scheduled 特级 hot-work permit and a scheduled night shift
+ * projection: a scheduled 特级 hot-work permit, a scheduled night shift, a
+ * weather warning forecast for some hours ahead
  * warn at the hour they start, the profile's usual rise is blended in, and
  * the unusual-day test switches on when the recent hours sit well above the
  * profile or climb steeply (carrying the deviation and its trend forward)
@@ -615,6 +616,35 @@ static void test_project_night_shift(void **st)
     assert_int_equal(pj.warn_in_h, 0);
 }
 
+static void test_project_weather_forecast(void **st)
+{
+    (void)st;
+    /* 12 + 3 = 15, blue, calm now; a red lightning warning with a gale
+     * forecast for the third and fourth hours ahead: 15 + 25 (the weather
+     * cap) = 40, yellow, warned 3 hours ahead; calm again after it */
+    rx_inputs in = {.static_rank = 2, .hazards_general = 1,
+                    .weather = {.known = true, .wind_ms = 3, .rain_mmh = 0, .temp_c = 15}};
+    rx_result cur;
+    rx_compute(&P, &in, &cur);
+    assert_int_equal(cur.colour, RX_BLUE);
+    static rx_schedule s;
+    sched_empty(&s, 8, false);
+    for (int h = 2; h < 4; h++) {
+        s.forecast[h] = true;
+        s.weather[h] = (rx_weather){.known = true, .wind_ms = 20, .rain_mmh = 30, .temp_c = 12, .lightning = 4};
+    }
+    rx_projection pj;
+    rx_project(&P, NULL, &in, &cur, 0, NULL, 0, &s, &pj);
+    assert_int_equal(pj.warn_in_h, 3);
+    assert_int_equal(pj.warn_colour, RX_YELLOW);
+    assert_true(fabs(pj.index[2] - (cur.index + 25)) < 1e-9);
+    assert_true(fabs(pj.index[4] - cur.index) < 1e-9);        /* the forecast hours only */
+    /* without the forecast the calm weather is carried forward */
+    sched_empty(&s, 8, false);
+    rx_project(&P, NULL, &in, &cur, 0, NULL, 0, &s, &pj);
+    assert_int_equal(pj.warn_in_h, 0);
+}
+
 static void test_project_readings_decay(void **st)
 {
     (void)st;
@@ -778,6 +808,7 @@ int main(void)
         cmocka_unit_test(test_profile_learning),
         cmocka_unit_test(test_project_scheduled_hot_work),
         cmocka_unit_test(test_project_night_shift),
+        cmocka_unit_test(test_project_weather_forecast),
         cmocka_unit_test(test_project_readings_decay),
         cmocka_unit_test(test_project_short_schedule),
         cmocka_unit_test(test_project_profile_shape),
