@@ -962,6 +962,13 @@ ws_err dynrisk_demo_seed(store_conn *c, int64_t site_unit_id, int64_t now)
         if (in.observed_at > now) in.observed_at = now;
         rc = dynrisk_weather_add(c, NULL, &in, NULL);
     }
+    /* the weather service's warning for this afternoon: a red lightning
+     * warning with a gale and heavy rain from three hours on */
+    for (int k = 3; !rc && k <= 5; k++) {
+        dynrisk_weather_in fc = {.unit_id = site_unit_id, .observed_at = now + k * HOUR_MS, .source = "气象台预警",
+                                 .wind_ms = 18.5, .rain_mmh = 25, .temp_c = 8, .lightning = 4, .forecast = true};
+        rc = dynrisk_weather_add(c, NULL, &fc, NULL);
+    }
     rc = store_tx_finish(c, own, rc);
     /* The week of history of every area, from the records as they were. */
     org_unit *areas = NULL;

@@ -95,10 +95,10 @@ ws_err dynrisk_history(store_conn *c, int64_t unit_id, int64_t from, int64_t to,
 ws_err dynrisk_tick(store_conn *c, struct warn *w, int64_t now, int *stored);
 
 /* The demo plant: a week of hourly weather at the site (a thunderstorm two
- * days ago, a lightning warning now) and a week of each area's history
- * computed from its records as they were then (readings and anomaly scores
- * are live only, so the back-filled week leaves them out), its profile
- * learnt. */
+ * days ago, a lightning warning now, a red one forecast three hours ahead)
+ * and a week of each area's history computed from its records as they were
+ * then (readings and anomaly scores are live only, so the back-filled week
+ * leaves them out), its profile learnt. */
 ws_err dynrisk_demo_seed(store_conn *c, int64_t site_unit_id, int64_t now);
 
 #endif
