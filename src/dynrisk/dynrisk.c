@@ -645,6 +645,15 @@ static ws_err area_eval(store_conn *c, struct warn *w, const org_unit *area, int
     ws_err rc = gather(c, w, area, now, p->horizon_h, false, g);
     rx_result r;
     if (!rc) rx_compute(p, &g->in, &r);
+    /* the colour held against the last stored one (hysteresis, rx_colour_held) */
+    store_stmt *st = NULL;
+    bool row = false;
+    if (!rc) rc = store_prepare(c, Q_DYN_LAST_COLOUR, &st);
+    if (!rc) rc = store_bind_int(st, 1, area->id);
+    if (!rc) rc = store_bind_int(st, 2, now - 2 * DYNRISK_BUCKET_MS);
+    if (!rc) rc = store_step(st, &row);
+    if (!rc && row) r.colour = rx_colour_held(p, r.index, (int)store_col_int(st, 0));
+    store_finalize(st);
     json_t *o = rc ? NULL : area_head(area, &r, now);
     if (!rc) json_object_set_new(o, "inputs", inputs_json(g));
     if (!rc && project) {
@@ -979,11 +988,13 @@ ws_err dynrisk_demo_seed(store_conn *c, int64_t site_unit_id, int64_t now)
     int64_t b0 = now - now % DYNRISK_BUCKET_MS - 7 * 24 * HOUR_MS;
     for (int i = 0; !rc && i < n; i++) {
         if ((rc = store_tx_join(c, &own))) break;
+        int prev = 0;
         for (int64_t t = b0; !rc && t < now - now % DYNRISK_BUCKET_MS; t += DYNRISK_BUCKET_MS) {
             rx_result r;
             rc = gather(c, NULL, &areas[i], t, p.horizon_h, true, g);
             if (rc) break;
             rx_compute(&p, &g->in, &r);
+            prev = r.colour = rx_colour_held(&p, r.index, prev);
             json_t *o = area_head(&areas[i], &r, t);
             rc = store_bucket(c, areas[i].id, t, o);
             json_decref(o);

@@ -66,6 +66,7 @@ static const pfield fields[] = {
     {G_CUTOFFS, "yellow", OFF(cut_yellow), 1, false, 0, 100},
     {G_CUTOFFS, "orange", OFF(cut_orange), 1, false, 0, 100},
     {G_CUTOFFS, "red", OFF(cut_red), 1, false, 0, 100},
+    {G_CUTOFFS, "hysteresis", OFF(hysteresis), 1, false, 0, 20},
     CAP(STATIC),
     {G_STATIC, "rank", OFF(w.st.rank), 5, false, 0, 100},
     CAP(READINGS),
@@ -123,7 +124,7 @@ static void set_defaults(rx_params *p)
 {
     memset(p, 0, sizeof *p);
     p->version = 1;
-    p->cut_yellow = 25, p->cut_orange = 50, p->cut_red = 75;
+    p->cut_yellow = 25, p->cut_orange = 50, p->cut_red = 75, p->hysteresis = 2;
     rx_weights *w = &p->w;
     w->cap[RX_STATIC] = 40;
     const double rank[5] = {0, 5, 12, 25, 40};
@@ -153,7 +154,7 @@ static void set_defaults(rx_params *p)
 
 static const char default_json[] =
     "{\"version\":1,"
-    "\"cutoffs\":{\"yellow\":25,\"orange\":50,\"red\":75},"
+    "\"cutoffs\":{\"yellow\":25,\"orange\":50,\"red\":75,\"hysteresis\":2},"
     "\"factors\":{"
     "\"static\":{\"cap\":40,\"rank\":[0,5,12,25,40]},"
     "\"readings\":{\"cap\":45,\"from\":0.5,\"at_limit\":30,\"power\":2,\"second\":0.25},"
@@ -382,6 +383,14 @@ int rx_colour_of(const rx_params *p, double index)
 {
     return index >= p->cut_red ? RX_RED : index >= p->cut_orange ? RX_ORANGE
          : index >= p->cut_yellow ? RX_YELLOW : RX_BLUE;
+}
+
+int rx_colour_held(const rx_params *p, double index, int prev)
+{
+    int c = rx_colour_of(p, index);
+    if (prev <= c || prev > RX_RED) return c;
+    double cut = prev == RX_RED ? p->cut_red : prev == RX_ORANGE ? p->cut_orange : p->cut_yellow;
+    return prev == c + 1 && index >= cut - p->hysteresis ? prev : c;
 }
 
 /* ((x − from) / (1 − from))^power above from, else 0: 0 at from, 1 at 1. */

@@ -151,6 +151,7 @@ typedef struct rx_proj_settings {
 typedef struct rx_params {
     int version;
     double cut_yellow, cut_orange, cut_red;    /* index ≥ cut → colour */
+    double hysteresis;               /* a colour is kept until the index falls this far below its cut */
     rx_weights w;                    /* opaque to callers (docs/internals/riskidx.md) */
     int horizon_h;                   /* projection horizon, 1..72 */
     double k_sigma;                  /* unusual-day test */
@@ -166,6 +167,11 @@ char *rx_params_to_json(const rx_params *p);
 
 void rx_compute(const rx_params *p, const rx_inputs *in, rx_result *out);
 int rx_colour_of(const rx_params *p, double index);
+/* The colour with hysteresis: the previous colour prev (0 = none) is kept
+ * while the index stays within p->hysteresis below prev's cut-off, so an
+ * index hovering at a cut-off does not flip colour every reading; rising is
+ * at once. */
+int rx_colour_held(const rx_params *p, double index, int prev);
 
 /* ---------------------------------------------------------------- profile */
 

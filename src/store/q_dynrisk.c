@@ -42,6 +42,8 @@ const char Q_DYN_HISTORY_PUT[] =
     "INSERT INTO risk_index_history (unit_id, at, idx, colour, factors) VALUES ($1, $2, $3, $4, $5) "
     "ON CONFLICT (unit_id, at) DO UPDATE SET idx = excluded.idx, colour = excluded.colour, "
     "factors = excluded.factors";
+const char Q_DYN_LAST_COLOUR[] =
+    "SELECT colour FROM risk_index_history WHERE unit_id = $1 AND at >= $2 ORDER BY at DESC LIMIT 1";
 const char Q_DYN_HISTORY[] =
     "SELECT at, idx, colour, factors FROM risk_index_history WHERE unit_id = $1 AND at >= $2 AND at < $3 "
     "ORDER BY at LIMIT $4";

@@ -77,6 +77,14 @@ static json_t *factor(json_t *o, const char *name)
     return NULL;
 }
 
+/* RFC 3339 of now + s seconds, in a static buffer. */
+static const char *fc_now(int s)
+{
+    static char out[40];
+    iso((long long)time(NULL) * 1000 + s * 1000LL, out);
+    return out;
+}
+
 static void weather_refused(T *t, const char *body, const char *field)
 {
     json_t *r = NULL;
@@ -392,6 +400,45 @@ static void parameters_are_versioned_data(void **state)
             json_decref(o);
         }
         assert_int_equal(found, 1);
+
+        /* Hysteresis (version 4: yellow from 10, held 20 points below): a
+         * gale with a red lightning warning makes the area yellow and the
+         * timer stores it; when calm returns the index falls under 10 but
+         * the colour stays yellow. */
+        json_t *hy = json_deep_copy(json_object_get(body, "params"));
+        cut = json_object_get(hy, "cutoffs");
+        json_object_set_new(cut, "yellow", json_real(10));
+        json_object_set_new(cut, "orange", json_real(40));
+        json_object_set_new(cut, "hysteresis", json_real(20));
+        json_object_set_new(body, "params", hy);
+        txt = json_dumps(body, JSON_COMPACT);
+        assert_int_equal(ws_req(&t.s, "PUT", "/api/v1/risk-index/params", t.admin, txt, &o), 200);
+        json_decref(o);
+        free(txt);
+        char wb[300];
+        snprintf(wb, sizeof wb, "{\"unit_id\":%lld,\"wind_ms\":20,\"lightning\":\"red\"}", t.area);
+        post_id(&t, t.admin, "/api/v1/weather", wb);
+        char hp[100];
+        snprintf(hp, sizeof hp, "/api/v1/risk-index/%lld/history?from=%s", t.area, fc_now(-1200));
+        const char *last = "";
+        o = NULL;
+        for (int k = 0; k < 60 && strcmp(last, "yellow"); k++) {
+            usleep(100000);
+            json_decref(o);
+            o = NULL;
+            assert_int_equal(ws_req(&t.s, "GET", hp, t.so, NULL, &o), 200);
+            json_t *it = json_object_get(o, "items");
+            last = json_array_size(it) ? json_string_value(json_object_get(json_array_get(it, json_array_size(it) - 1), "colour")) : "";
+        }
+        assert_string_equal(last, "yellow");
+        json_decref(o);
+        usleep(10000);
+        snprintf(wb, sizeof wb, "{\"unit_id\":%lld,\"wind_ms\":2,\"lightning\":\"none\"}", t.area);
+        post_id(&t, t.admin, "/api/v1/weather", wb);
+        assert_int_equal(ws_req(&t.s, "GET", p, t.so, NULL, &o), 200);
+        assert_true(json_number_value(json_object_get(o, "index")) < 10);
+        assert_string_equal(json_string_value(json_object_get(o, "colour")), "yellow");
+        json_decref(o);
         json_decref(body);
         json_decref(params);
         ws_server_destroy(&t.s);

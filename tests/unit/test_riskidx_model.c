@@ -358,6 +358,18 @@ static void test_colour_cutoffs(void **st)
     assert_int_equal(rx_params_parse(doc, strlen(doc), &q), WS_OK);
     rx_compute(&q, &in, &r);
     assert_int_equal(r.colour, RX_ORANGE);
+    /* hysteresis (default 2): orange held down to 48, yellow below; rising at once;
+     * a fall of two colours is not held */
+    assert_int_equal(rx_colour_held(&P, 49, RX_ORANGE), RX_ORANGE);
+    assert_int_equal(rx_colour_held(&P, 48, RX_ORANGE), RX_ORANGE);
+    assert_int_equal(rx_colour_held(&P, 47.9, RX_ORANGE), RX_YELLOW);
+    assert_int_equal(rx_colour_held(&P, 49, RX_YELLOW), RX_YELLOW);
+    assert_int_equal(rx_colour_held(&P, 50, RX_YELLOW), RX_ORANGE);
+    assert_int_equal(rx_colour_held(&P, 24, RX_ORANGE), RX_BLUE);
+    assert_int_equal(rx_colour_held(&P, 49, 0), RX_YELLOW);
+    const char *nh = "{\"version\":1,\"cutoffs\":{\"yellow\":25,\"orange\":50,\"red\":75,\"hysteresis\":0}}";
+    assert_int_equal(rx_params_parse(nh, strlen(nh), &q), WS_OK);
+    assert_int_equal(rx_colour_held(&q, 49.9, RX_ORANGE), RX_YELLOW);
 }
 
 /* -------------------------------------------------------------- parameters */
