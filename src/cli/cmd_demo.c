@@ -120,6 +120,9 @@ static ws_err seed(cli_opts *o, const char *accounts_path)
         char wal[CLI_PATH_MAX + 16];
         snprintf(wal, sizeof wal, "%s/journal", o->data);
         warn_config wc = {.db = db, .db_url = cli_db_url(o), .series = s, .wal_dir = wal, .no_thread = true};
+        /* issue 7: the default alarm rules plus an anomaly rule on the DCS tags,
+         * active before the engine starts, so the state it saves is the server's */
+        if (!rc) rc = demo_anomaly_rules(c, &who);
         if (!rc) rc = warn_open(&wc, &w);
         if (!rc) rc = warn_demo_seed(w, c, &ids, clock_now_ms());
         /* special-work permits in every state, through their lifecycle */
@@ -141,8 +144,6 @@ static ws_err seed(cli_opts *o, const char *accounts_path)
         if (!rc) rc = taskforce_demo_seed(c, &ids);
         /* duty lists of the demo's posts and today's duties */
         if (!rc) rc = duty_demo_seed(c, ids.enterprise, clock_now_ms());
-        /* issue 7: the default alarm rules plus an anomaly rule on the DCS tags */
-        if (!rc) rc = demo_anomaly_rules(c, &who);
         /* issue 7: weather and a week of each area's dynamic risk index */
         if (!rc) rc = dynrisk_demo_seed(c, ids.enterprise, clock_now_ms());
         warn_close(w);
