@@ -212,7 +212,14 @@ build/bench/sse_bench: bench/sse/sse_bench.c
 	@echo "  LD      $@"
 	@$(CC) -std=c11 -O2 -g -Wall -Wextra -Werror $< -lpthread -o $@
 
-bench-sse: build/worksafe build/bench/sse_bench
+# Its ceiling: a bare one-thread epoll server that writes the frame to every
+# stream, driven by the same client in the same run (bench/sse/raw_fanout.c).
+build/bench/raw_fanout: bench/sse/raw_fanout.c
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) -std=c11 -O2 -g -Wall -Wextra -Werror $< -lpthread -o $@
+
+bench-sse: build/worksafe build/bench/sse_bench build/bench/raw_fanout
 	bench/sse/run.sh
 
 # MQTT ingestion vs a bare mosquitto_sub through one broker (bench/mqtt).

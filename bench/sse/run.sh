@@ -8,6 +8,9 @@
 # points first (1,000 load tags under every limit, 50 alarm tags it drives
 # over H 25 %LEL and back). Each run ends with
 #     sse p99_ms=N clients=N all_ms=N
+# and is followed by the same client against the ceiling, bench/sse/raw_fanout
+# (a bare epoll server writing one frame to every stream, on port + 1):
+#     sse-ceiling p99_ms=N clients=N all_ms=N
 # Knobs (environment): WS_BENCH_PORT (18190), WS_BENCH_RATE (100000),
 # WS_BENCH_EVENTS (100), WS_BENCH_CLIENTS ("1000 10000"), WS_BENCH_BIN.
 set -euo pipefail
@@ -15,6 +18,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${WS_BENCH_BIN:-$ROOT/build/worksafe}
 TOOL=$ROOT/build/bench/sse_bench
+RAW=$ROOT/build/bench/raw_fanout
 PORT=${WS_BENCH_PORT:-18190}
 RATE=${WS_BENCH_RATE:-100000}
 EVENTS=${WS_BENCH_EVENTS:-100}
@@ -23,12 +27,15 @@ CLIENTS=${WS_BENCH_CLIENTS:-"1000 10000"}
 die() { echo "bench-sse: $*" >&2; exit 1; }
 [ -x "$BIN" ] || die "$BIN not built (make build/worksafe)"
 [ -x "$TOOL" ] || die "$TOOL not built (make build/bench/sse_bench)"
+[ -x "$RAW" ] || die "$RAW not built (make build/bench/raw_fanout)"
 
 TMP=$(mktemp -d /tmp/ws-bench-sse.XXXXXX)
 WS_PID=""
+RAW_PID=""
 cleanup() {
     local rc=$?
     [ -n "$WS_PID" ] && kill "$WS_PID" 2>/dev/null && wait "$WS_PID" 2>/dev/null || true
+    [ -n "$RAW_PID" ] && kill "$RAW_PID" 2>/dev/null && wait "$RAW_PID" 2>/dev/null || true
     [ $rc -ne 0 ] && [ -s "$TMP/serve.log" ] && { echo "--- serve.log" >&2; tail -n 20 "$TMP/serve.log" >&2; }
     rm -rf "$TMP"
     exit $rc
@@ -38,6 +45,9 @@ trap 'exit 130' INT TERM
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 port_free "$PORT" || die "port $PORT is in use (set WS_BENCH_PORT)"
+port_free "$((PORT + 1))" || die "port $((PORT + 1)) is in use (set WS_BENCH_PORT)"
+"$RAW" "$((PORT + 1))" &
+RAW_PID=$!
 
 PW="Bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 "$BIN" init --data "$TMP/data" --admin-password "$PW" >"$TMP/init.log" 2>&1 || die "init failed"
@@ -59,4 +69,6 @@ UNIT=$(curl -fsS -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v
 
 for n in $CLIENTS; do
     "$TOOL" --port "$PORT" --token "$TOKEN" --unit "$UNIT" --clients "$n" --events "$EVENTS" --rate "$RATE"
+    "$TOOL" --port "$((PORT + 1))" --token x --clients "$n" --events "$EVENTS" --rate "$RATE" |
+        sed 's/^sse /sse-ceiling /'
 done
