@@ -71,11 +71,21 @@ static ws_err committee_list(api_ctx *ctx)
         const char *k = json_string_value(json_object_get(x, "kind")), *kz = k;
         for (size_t j = 0; j < 3; j++)
             if (!strcmp(kinds[j][0], k)) kz = kinds[j][1];
-        const char *lv = json_string_value(json_object_get(x, "level"));
-        const char *st = lv ? lv : json_string_value(json_object_get(x, "state"));
+        /* the status column in the page's words: a risk's level, a hazard's
+         * state (已超期 when overdue), a task force's open tasks */
+        const char *lv = json_string_value(json_object_get(x, "level")), *st = lv;
+        char tasks[48];
         for (size_t j = 0; lv && j < 2; j++)
             if (!strcmp(words[j][0], lv)) st = words[j][1];
-        if (!st) st = json_string_value(json_object_get(x, "trigger"));
+        if (!lv && !strcmp(k, "hazard"))
+            st = json_is_true(json_object_get(x, "overdue"))
+                     ? "已超期"
+                     : api_hazard_state_zh(json_string_value(json_object_get(x, "state")));
+        else if (!lv) {
+            snprintf(tasks, sizeof tasks, "%lld 项任务未完成",
+                     (long long)json_integer_value(json_object_get(x, "open_tasks")));
+            st = tasks;
+        }
         int64_t since = 0;
         const char *s = json_string_value(json_object_get(x, "since"));
         if (s) clock_parse_rfc3339(s, &since);

@@ -80,18 +80,6 @@ static ws_err list_path(api_ctx *ctx, char *path, size_t cap)
     return WS_OK;
 }
 
-static const char *const state_zh[][2] = {
-    {"reported", "已上报"}, {"assessed", "已评估"}, {"assigned", "已派单"},
-    {"rectifying", "整改中"}, {"acceptance", "待验收"}, {"closed", "已销号"},
-    {"rejected", "不予受理"},
-};
-static const char *zh_state(const char *s)
-{
-    for (size_t i = 0; i < sizeof state_zh / sizeof state_zh[0]; i++)
-        if (!strcmp(s, state_zh[i][0])) return state_zh[i][1];
-    return s;
-}
-
 static const ledger_col hazard_ledger_cols[] = {
     {"隐患编号", LEDGER_TEXT, 16}, {"隐患名称", LEDGER_TEXT, 36}, {"所属单位", LEDGER_TEXT, 20},
     {"具体位置", LEDGER_TEXT, 20}, {"事故类型", LEDGER_TEXT, 12}, {"隐患等级", LEDGER_TEXT, 10},
@@ -132,7 +120,7 @@ static ws_err export_rows(api_ctx *ctx, hazard_filter *f, ledger_format fmt)
             if (!rc) rc = ledger_text(l, !strcmp(r->grade, "major")     ? "重大"
                                          : !strcmp(r->grade, "general") ? "一般"
                                                                         : "未定级");
-            if (!rc) rc = ledger_text(l, zh_state(r->state));
+            if (!rc) rc = ledger_text(l, api_hazard_state_zh(r->state));
             if (!rc) rc = ledger_text(l, r->overdue ? "是" : "否");
             if (!rc) rc = ledger_text(l, r->sup_level[0] ? "是" : "否");
             if (!rc) rc = ledger_time(l, r->found_at, tz);

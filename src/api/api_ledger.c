@@ -143,6 +143,17 @@ const char *api_kind_zh(const char *kind)
     return kind ? kind : "";
 }
 
+const char *api_hazard_state_zh(const char *state)
+{
+    static const char *const map[][2] = {
+        {"reported", "已上报"},   {"assessed", "已评估"},   {"assigned", "已派单"}, {"rectifying", "整改中"},
+        {"acceptance", "待验收"}, {"closed", "已销号"},     {"rejected", "不予受理"},
+    };
+    for (size_t i = 0; state && i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(state, map[i][0]) == 0) return map[i][1];
+    return state ? state : "";
+}
+
 const char *api_roles_zh(unsigned roles, char *out, size_t cap)
 {
     static const char *const map[][2] = {

@@ -33,6 +33,9 @@ const char *api_person_name(api_names *n, int64_t id);
 
 /* 园区, 企业, 厂区, 区域/车间, 车间, 网格 (the UI's words); the code itself otherwise. */
 const char *api_kind_zh(const char *kind);
+/* 已上报, 已评估, … 不予受理: the default hazard lifecycle's states (the UI's
+ * words); the id itself for a state an admin added. */
+const char *api_hazard_state_zh(const char *state);
 /* "系统管理员、安全管理员" for a role set, into out. */
 const char *api_roles_zh(unsigned roles, char *out, size_t cap);
 

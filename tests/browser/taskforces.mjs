@@ -97,6 +97,10 @@ export async function run(hz) {
     const rows = await page.locator('#dash-committee tbody tr').count();
     assert(rows === api.length, `the page lists ${rows} items, the API ${api.length}`);
     assert(await page.locator('#dash-committee tr[data-kind=task_force]').count() >= 1, 'no task force on the list');
+    // a hazard's state is shown in words, never as its id (rectifying)
+    const cells = await page.locator('#dash-committee tbody td').allTextContents();
+    const raw = cells.filter((c) => /^[a-z_]+$/.test(c.trim()));
+    assert(!raw.length, `the committee list shows raw ids: ${raw.join(', ')}`);
     await missingStrings(page);
   });
 }

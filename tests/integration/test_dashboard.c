@@ -177,6 +177,14 @@ static void run(const char *backend)
     assert_int_equal(ws_http(&t.s, "GET", "/api/v1/dashboard/committee-list?format=xlsx", t.admin, NULL, 0, NULL, NULL, &raw), 200);
     assert_true(raw && raw[0] == 'P' && raw[1] == 'K');
     free(raw);
+    /* the status column in the page's words, not ids */
+    raw = NULL;
+    assert_int_equal(ws_http(&t.s, "GET", "/api/v1/dashboard/committee-list?format=csv", t.admin, NULL, 0, NULL, NULL, &raw), 200);
+    assert_non_null(strstr(raw, "已超期"));      /* H3 */
+    assert_non_null(strstr(raw, "项任务未完成")); /* the major hazard's task force */
+    static const char *const ids[] = {",assessed,", ",assigned,", ",rectifying,", ",acceptance,"};
+    for (size_t k = 0; k < sizeof ids / sizeof ids[0]; k++) assert_null(strstr(raw, ids[k]));
+    free(raw);
     assert_int_equal(ws_req(&t.s, "GET", "/api/v1/dashboard/collaboration", t.p, NULL, &l), 403);
     json_decref(l);
     assert_int_equal(ws_req(&t.s, "GET", "/api/v1/dashboard/collaboration?from=yesterday", t.admin, NULL, &l), 400);

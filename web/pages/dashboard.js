@@ -7,6 +7,7 @@
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { h, pageHead, emptyState, fmtTime } from '../ui.js';
+import { stateName } from './hazard_ui.js';
 
 function dur(s) {
   if (s === null || s === undefined) return '—';
@@ -34,7 +35,7 @@ export async function render(main) {
   const od = d.overdue_by_department || {};
   const items = (l && l.items) || [];
   const kind = (x) => t('dash.kind.' + x.kind);
-  const status = (x) => x.level ? t('dash.level.' + x.level) : x.kind === 'hazard' ? (x.overdue ? t('dash.overdue') : x.state) : t('dash.open_tasks', { n: x.open_tasks });
+  const status = (x) => x.level ? t('dash.level.' + x.level) : x.kind === 'hazard' ? (x.overdue ? t('dash.overdue') : stateName(x.state, x.state_label)) : t('dash.open_tasks', { n: x.open_tasks });
   main.appendChild(h('div', { class: 'page', id: 'dash-page' },
     pageHead(t('dash.title')),
     h('p', { class: 'hint' }, t('dash.period', { from: fmtTime(d.from), to: fmtTime(d.to), n: d.hazards_reported })),
