@@ -181,6 +181,9 @@ export async function run(hz) {
     assert(k && k.summary && k.summary.raised >= 6, 'the server counts fewer than the demo\'s 6 alarms: ' + JSON.stringify(k && k.summary));
     const shown = Number((await page.locator('#kpi-raised .kpi-value').innerText()).trim());
     assert(shown === k.summary.raised, `the page shows ${shown} raised, the server ${k.summary.raised}`);
+    // a week of a few alarms is a small rate, not none: never "0" for a rate above 0
+    const avg = (await page.locator('#kpi-avg .kpi-value').innerText()).trim();
+    assert(k.summary.worst_per_10min_avg > 0 ? avg !== '0' : avg === '0', `the page shows ${avg} alarms per 10 min, the server ${k.summary.worst_per_10min_avg}`);
     await page.locator('#kpi-chart canvas').first().waitFor();
     assert(await page.locator('#kpi-areas tbody tr').count() === k.areas.length, 'not a row per area');
     const people = await page.locator('#kpi-people tbody').innerText();

@@ -28,7 +28,13 @@ export function dur(s) {
   return t('kpi.hour', { n: Math.round(s / 360) / 10 });
 }
 
-const num = (v, d) => (v === null || v === undefined ? '—' : String(Math.round(v * (d || 100)) / (d || 100)));
+// A rate with two decimals; a rate above 0 that would round to 0 reads "< 0.01"
+// (a quiet week is not the same as no alarms).
+const num = (v, d) => {
+  if (v === null || v === undefined) return '—';
+  const k = d || 100, r = Math.round(v * k) / k;
+  return v > 0 && r === 0 ? '< ' + 1 / k : String(r);
+};
 
 // 'good' within the acceptable figure, 'fair' within the manageable one, else 'bad'.
 function rateClass(v, ref) {
