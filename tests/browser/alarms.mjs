@@ -17,6 +17,9 @@
 //    at 100 %, stored as history (the server has the readings), no alarm.
 // 4. An acknowledge link (/ack/<token>) opens without signing in, does
 //    nothing until the button, and a forged token is refused on the page.
+// 1b. A reading over GT-101's HH raises its alarms at several levels; the
+//    console keeps them together under the highest (the others drawn as
+//    related rows), and one button acknowledges them all as the admin.
 // 5. The alarm KPI page shows what GET /alarms/kpi says: the demo's alarms
 //    raised in the last 7 days, a row per area with its chart, and the
 //    people who acknowledged (the demo's safety officer and grid leader).
@@ -102,6 +105,48 @@ export async function run(hz) {
     await hrow.waitFor();
     assert((await hrow.innerText()).includes('探头附近阀门法兰泄漏' + RUN), 'the history row lacks the cause');
     await missingStrings(page);
+  });
+
+  await test('alarm console: the alarms of one point stay together under the highest, acknowledged at once', async (w) => {
+    // GT-101: the demo's simulator leaves it to visitors and tests
+    const page = await loginAdmin(w);
+    const gt = ((await apiGet(page, '/points?q=GT-101')).body.items || []).find((p) => p.tag === 'GT-101');
+    assert(gt && typeof gt.hh === 'number', 'the demo has no GT-101 with an HH limit');
+    await page.goto(BASE + '/alarms');
+    await page.locator('#al-live[data-state="live"]').waitFor();
+    const r = await ingest(page, `GT-101 ${gt.hh + 5}\n`);
+    assert(r.status === 200 && r.body.accepted === 1, 'the reading over HH was not accepted');
+    const mine = async () => ((await apiGet(page, '/alarms?state=open&limit=200')).body.items || []).filter((a) => a.tag === 'GT-101');
+    const unacked = (a) => a.state === 'unack' || a.state === 'rtn_unack';
+    let open = [];
+    for (let i = 0; i < 50 && open.filter((a) => a.active).length < 2; i++) { open = await mine(); await page.waitForTimeout(100); }
+    assert(open.filter((a) => a.active).length >= 2, 'a reading over HH did not raise H and HH: ' + JSON.stringify(open.map((a) => a.level)));
+    const top = Math.max(...open.map((a) => a.level));
+    const rows = page.locator('.al-row[data-tag="GT-101"]');
+    for (let i = 0; i < 50 && (await rows.count()) !== open.length; i++) await page.waitForTimeout(100);
+    assert(await rows.count() === open.length, `the console shows ${await rows.count()} GT-101 rows, the server ${open.length}`);
+    // adjacent, the most severe first, the rest marked as related
+    const order = await page.locator('.al-row').evaluateAll((els) => els.map((e) => [e.dataset.tag, e.dataset.related, Number(e.dataset.level)]));
+    const at = order.findIndex((x) => x[0] === 'GT-101');
+    const run = order.slice(at, at + open.length);
+    assert(run.every((x) => x[0] === 'GT-101'), 'the GT-101 rows are not together: ' + JSON.stringify(order));
+    assert(run[0][1] === 'first' && run[0][2] === top, 'the first GT-101 row is not the most severe: ' + JSON.stringify(run));
+    assert(run.slice(1).every((x) => x[1] === 'rest'), 'the other GT-101 rows are not marked related');
+    await missingStrings(page);
+    await rows.first().locator('.al-ack-point').click();
+    for (let i = 0; i < 50 && (await mine()).some(unacked); i++) await page.waitForTimeout(100);
+    open = await mine();
+    assert(!open.some(unacked) && open.every((a) => a.acked_at), 'not all GT-101 alarms acknowledged: ' + JSON.stringify(open.map((a) => a.state)));
+    for (let i = 0; i < 50 && (await page.locator('.al-row[data-tag="GT-101"] .al-ack').count()); i++) await page.waitForTimeout(100);
+    assert(await page.locator('.al-row[data-tag="GT-101"] .al-ack').count() === 0, 'the page still offers to acknowledge a GT-101 alarm');
+    // leave the demo as it was: clear, then close with a record
+    await ingest(page, `GT-101 ${Math.round(gt.h / 10)}\n`);
+    for (let i = 0; i < 50 && (await mine()).some((a) => a.active); i++) await page.waitForTimeout(100);
+    for (const a of await mine()) {
+      const c = await page.evaluate(async (id) => (await fetch(`/api/v1/alarms/${id}/actions/close`, { method: 'POST', credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ cause: '浏览器测试', action: '复位' }) })).status, a.id);
+      assert(c === 200, 'closing a GT-101 alarm answered ' + c);
+    }
   });
 
   await test('trends: GT-102 over 7 days with its limit lines and the excursion above H', async (w) => {

@@ -104,7 +104,20 @@ export async function render(main, ctx) {
     known = ids; first = false;
     clear(body);
     if (!items.length) { body.appendChild(emptyState(t('al.empty'))); return; }
-    const list = h('div', { class: 'al-list', id: 'al-list' }, items.map((a) => row(a, reload)));
+    // Alarms of one point (H and HH of a detector, its fault) stay together under
+    // the highest: groups in the order of their first member, which the sort
+    // above made the most severe and newest. The others are drawn as related
+    // rows, and the first offers to acknowledge the point's alarms at once
+    // (each is still acknowledged one by one, by this person, on the record).
+    const groups = new Map();
+    for (const a of items) {
+      const k = a.tag ? 'tag:' + a.tag : 'id:' + a.id;
+      if (!groups.has(k)) groups.set(k, []);
+      groups.get(k).push(a);
+    }
+    const rows = [];
+    for (const g of groups.values()) g.forEach((a, i) => rows.push(row(a, reload, g.length > 1 ? { group: g, first: i === 0 } : null)));
+    const list = h('div', { class: 'al-list', id: 'al-list' }, rows);
     body.appendChild(list);
     for (const a of fresh) {
       const el = list.querySelector(`[data-alarm-id="${a.id}"]`);
@@ -154,10 +167,15 @@ function beep(seconds) {
   } catch (e) { /* no audio device: the visual cue remains */ }
 }
 
-function row(a, reload) {
-  const acts = mayAct() ? actions(a, reload) : null;
-  return h('article', { class: 'al-row al-row-' + a.level + ' al-row-' + a.state, dataset: { alarmId: a.id, level: a.level, state: a.state, tag: a.tag || '' } },
+const unacked = (a) => a.state === 'unack' || a.state === 'rtn_unack';
+
+// One alarm; rel = {group, first} when other open alarms share its point.
+function row(a, reload, rel) {
+  const acts = mayAct() ? actions(a, reload, rel && rel.first ? rel.group : null) : null;
+  return h('article', { class: 'al-row al-row-' + a.level + ' al-row-' + a.state + (rel && !rel.first ? ' al-row-related' : ''),
+    dataset: { alarmId: a.id, level: a.level, state: a.state, tag: a.tag || '', related: rel ? (rel.first ? 'first' : 'rest') : '' } },
     h('div', { class: 'al-row-top' }, levelBadge(a.level), stateBadge(a.state),
+      rel ? badge(rel.first ? t('al.related', { n: rel.group.length - 1 }) : t('al.related_of', { tag: a.tag }), 'info al-related') : null,
       a.count > 1 ? h('span', { class: 'badge badge-off al-count', title: t('al.count') }, '×' + a.count) : null,
       a.chattering ? badge(t('al.chattering'), 'info') : null,
       a.flood_group ? badge(t('al.flood'), 'info') : null,
@@ -173,16 +191,26 @@ function row(a, reload) {
     acts);
 }
 
-function actions(a, reload) {
+// The buttons of one alarm; group: the open alarms of its point when this is
+// the first of several (it then also acknowledges the point's unacknowledged ones).
+function actions(a, reload, group) {
   const btn = (cls, label, fn) => h('button', { type: 'button', class: 'btn btn-small ' + cls, onclick: fn }, label);
   const post = async (what, body, el) => {
     el.disabled = true;
     try { await api('POST', `/alarms/${a.id}/actions/${what}`, body || {}); reload(a.id); } catch (e) { toastError(e); } finally { el.disabled = false; }
   };
+  const ackAll = async (el, list) => {
+    el.disabled = true;
+    try {
+      for (const x of list) await api('POST', `/alarms/${x.id}/actions/ack`, {});
+    } catch (e) { toastError(e); } finally { el.disabled = false; reload(a.id); }
+  };
   const out = [];
-  if (a.state === 'unack' || a.state === 'rtn_unack') {
+  if (unacked(a)) {
     out.push(btn('btn-primary al-ack', t('al.ack'), (ev) => post('ack', {}, ev.currentTarget)));
   }
+  const pending = group ? group.filter(unacked) : [];
+  if (pending.length > 1) out.push(btn('al-ack-point', t('al.ack_point', { n: pending.length }), (ev) => ackAll(ev.currentTarget, pending)));
   if (a.state === 'shelved') out.push(btn('al-unshelve', t('al.unshelve'), (ev) => post('unshelve', {}, ev.currentTarget)));
   else if (a.state !== 'oos') out.push(btn('al-shelve', t('al.shelve'), () => shelveForm(a, reload)));
   out.push(btn('al-close', t('al.close'), () => closeForm(a, reload)));
