@@ -1174,6 +1174,8 @@ export const en = {
   // ---- home: today ----
   'home.today': "Today",
   'home.duties': "My duties",
+  'home.patrols': "Grid patrols",
+  'home.patrols.none': "No grid patrols to walk",
   'home.tasks': "Task-force tasks",
   'home.duties.none': "No duties due today",
   'home.tasks.none': "No open task-force tasks",

@@ -1179,6 +1179,8 @@ export const zh = {
   // ---- home: today ----
   'home.today': "今日待办",
   'home.duties': "岗位履职",
+  'home.patrols': "网格巡查",
+  'home.patrols.none': "没有待巡查的网格",
   'home.tasks': "专项组任务",
   'home.duties.none': "今天没有待履行的职责",
   'home.tasks.none': "没有待办的专项组任务",

@@ -45,11 +45,15 @@ export async function run(hz) {
     const ctx = page.context();
     await login(page, 'gridleader', pw);
     await page.locator('#home-scope').waitFor();
+    // today's patrol is on the home page's to-do list
+    await page.locator('#home-patrols a[data-patrol-id]').first().waitFor();
+    const onHome = await page.locator('#home-patrols a[data-patrol-id]').evaluateAll((els) => els.map((e) => Number(e.dataset.patrolId)));
     await page.goto(BASE + '/patrol');
     await page.locator('#patrols').waitFor();
     const card = page.locator('.pt-card[data-state="pending"]').first();
     await card.waitFor();
     const id = Number(await card.getAttribute('data-patrol-id'));
+    assert(onHome.includes(id), `the pending patrol ${id} is not on the home page (${onHome})`);
     await missingStrings(page);
     await noHorizontalScroll(page);
     await card.click();

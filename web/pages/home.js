@@ -67,13 +67,24 @@ async function breadcrumbs(scope) {
   return depth > 1 ? [{ name: '…' }, self] : [self];
 }
 
-// Today's duties (岗位履职, done from here with a note) and open task-force
-// tasks of the signed-in person.
+// Today's duties (岗位履职, done from here with a note), the grid patrols
+// still to walk (own grid and cross-supervision, until their window ends)
+// and open task-force tasks of the signed-in person.
 async function fillToday(box) {
   const list = h('ul', { class: 'tf-tasks', id: 'home-duties' });
+  const walks = h('ul', { class: 'tf-tasks', id: 'home-patrols' });
   const tasks = h('ul', { class: 'tf-tasks', id: 'home-tasks' });
-  box.append(h('h3', null, t('home.duties')), list, h('h3', null, t('home.tasks')), tasks);
-  const [d, f] = await Promise.all([api('GET', '/me/duties').catch(() => null), api('GET', '/me/tasks?state=open').catch(() => null)]);
+  box.append(h('h3', null, t('home.duties')), list, h('h3', null, t('home.patrols')), walks, h('h3', null, t('home.tasks')), tasks);
+  const [d, f, p] = await Promise.all([api('GET', '/me/duties').catch(() => null), api('GET', '/me/tasks?state=open').catch(() => null),
+    api('GET', '/patrols?mine=1&limit=50').catch(() => null)]);
+  const due = ((p && p.items) || []).filter((x) => (x.state === 'pending' || x.state === 'in_progress') && Date.parse(x.window_end) > Date.now());
+  if (!due.length) walks.appendChild(h('li', { class: 'muted' }, t('home.patrols.none')));
+  for (const x of due) {
+    walks.appendChild(h('li', { class: 'tf-task' },
+      h('a', { href: '/patrol/' + x.id, 'data-link': '', dataset: { patrolId: String(x.id) } }, x.grid_name), ' ',
+      x.kind === 'cross' ? badge(t('pt.cross'), 'info') : null, ' ', badge(t('pt.state.' + x.state)),
+      h('div', { class: 'row-meta' }, t('home.duty.due', { at: fmtTime(x.window_end) }))));
+  }
   const duties = (d && d.items) || [];
   if (!duties.length) list.appendChild(h('li', { class: 'muted' }, t('home.duties.none')));
   for (const x of duties) {
