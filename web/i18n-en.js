@@ -743,6 +743,7 @@ export const en = {
   'al.related': '{n} more on this point',
   'al.related_of': 'lower alarm of {tag}',
   'al.ack_point': 'Acknowledge all {n} of this point',
+  'al.trend': 'Trend',
   'al.ack': 'Acknowledge',
   'al.shelve': 'Shelve',
   'al.unshelve': 'Unshelve',

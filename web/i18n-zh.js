@@ -748,6 +748,7 @@ export const zh = {
   'al.related': '同位号另有 {n} 条',
   'al.related_of': '{tag} 的较低级报警',
   'al.ack_point': '确认本位号 {n} 条',
+  'al.trend': '查看趋势',
   'al.ack': '确认',
   'al.shelve': '搁置',
   'al.unshelve': '恢复',

@@ -19,7 +19,8 @@
 //    nothing until the button, and a forged token is refused on the page.
 // 1b. A reading over GT-101's HH raises its alarms at several levels; the
 //    console keeps them together under the highest (the others drawn as
-//    related rows), and one button acknowledges them all as the admin.
+//    related rows), one button acknowledges them all as the admin, and the
+//    row's 查看趋势 opens the point's trend with the reading in it.
 // 5. The alarm KPI page shows what GET /alarms/kpi says: the demo's alarms
 //    raised in the last 7 days, a row per area with its chart, and the
 //    people who acknowledged (the demo's safety officer and grid leader).
@@ -107,7 +108,7 @@ export async function run(hz) {
     await missingStrings(page);
   });
 
-  await test('alarm console: the alarms of one point stay together under the highest, acknowledged at once', async (w) => {
+  await test('alarm console: the alarms of one point stay together under the highest, acknowledged at once, and lead to its trend', async (w) => {
     // GT-101: the demo's simulator leaves it to visitors and tests
     const page = await loginAdmin(w);
     const gt = ((await apiGet(page, '/points?q=GT-101')).body.items || []).find((p) => p.tag === 'GT-101');
@@ -139,6 +140,13 @@ export async function run(hz) {
     assert(!open.some(unacked) && open.every((a) => a.acked_at), 'not all GT-101 alarms acknowledged: ' + JSON.stringify(open.map((a) => a.state)));
     for (let i = 0; i < 50 && (await page.locator('.al-row[data-tag="GT-101"] .al-ack').count()); i++) await page.waitForTimeout(100);
     assert(await page.locator('.al-row[data-tag="GT-101"] .al-ack').count() === 0, 'the page still offers to acknowledge a GT-101 alarm');
+    // the row leads to the point's trend, with the reading that raised it
+    await rows.first().locator('.al-trend').click();
+    await page.waitForURL(new RegExp('/trends\\?ids=' + gt.id + '$'));
+    const chart = page.locator('#tr-chart');
+    await chart.locator('canvas').first().waitFor();
+    for (let i = 0; i < 50 && Number(await chart.getAttribute('data-max')) < gt.hh; i++) await page.waitForTimeout(100);
+    assert(Number(await chart.getAttribute('data-max')) >= gt.hh, 'the trend does not show the reading over HH: ' + await chart.getAttribute('data-max'));
     // leave the demo as it was: clear, then close with a record
     await ingest(page, `GT-101 ${Math.round(gt.h / 10)}\n`);
     for (let i = 0; i < 50 && (await mine()).some((a) => a.active); i++) await page.waitForTimeout(100);

@@ -186,6 +186,7 @@ function row(a, reload, rel) {
       h('span', { class: 'al-unit' }, a.unit_name || ''),
       a.value !== null && a.value !== undefined ? h('span', { class: 'al-value' }, t('al.value', { v: fmtValue(a) })) : null,
       h('span', { class: 'al-raised' }, t('al.raised_at', { at: fmtTime(a.raised_at) })),
+      a.point_id ? h('a', { href: '/trends' + qs({ ids: a.point_id }), 'data-link': '', class: 'al-trend' }, t('al.trend')) : null,
       a.acked_by ? h('span', null, t('al.acked_by', { who: a.acked_by })) : null,
       a.shelved_until ? h('span', null, t('al.shelved_until', { at: fmtTime(a.shelved_until) })) : null),
     acts);
