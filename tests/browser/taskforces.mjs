@@ -68,6 +68,47 @@ export async function run(hz) {
     await page.evaluate(() => localStorage.removeItem('ws_lang'));
   });
 
+  await test('park overview: the regulator\'s home lists the park\'s enterprises with the server\'s counts, linked to the lists', async (w) => {
+    const file = process.env.WS_DEMO_ACCOUNTS;
+    assert(file, 'WS_DEMO_ACCOUNTS is not set');
+    const fs = await import('node:fs');
+    const line = fs.readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith('regulator '));
+    assert(line, 'the demo has no regulator account');
+    const page = await w.newPage();
+    await login(page, 'regulator', line.split(' ')[1]);
+    const table = page.locator('#home-park .park-table');
+    await table.waitFor();
+    await missingStrings(page);
+    const units = (await apiGet(page, '/units?limit=200')).body.items;
+    const ents = units.filter((u) => u.kind === 'enterprise' && u.active);
+    assert(ents.length >= 2, 'the demo park has fewer than two enterprises');
+    assert(await table.locator('tbody tr').count() === ents.length, 'not a row per enterprise');
+    const alarms = (await apiGet(page, '/alarms?state=open&limit=500')).body.items;
+    const entOf = new Map(units.map((u) => [u.id, u.enterprise_id]));
+    for (const e of ents) {
+      const tr = table.locator(`tbody tr[data-unit-id="${e.id}"]`);
+      const st = (await apiGet(page, '/hazards/stats?unit_id=' + e.id)).body;
+      assert((await tr.locator('[data-col=major]').innerText()).trim() === String(st.major_open), `${e.name}: major hazards differ from the server's ${st.major_open}`);
+      assert((await tr.locator('[data-col=overdue]').innerText()).trim() === String(st.overdue), `${e.name}: overdue differs from the server's ${st.overdue}`);
+      const mine = alarms.filter((a) => entOf.get(a.unit_id) === e.id);
+      const want = `${mine.filter((a) => a.level === 3).length} / ${mine.filter((a) => a.level === 2).length}`;
+      assert((await tr.locator('[data-col=alarms]').innerText()).trim() === want, `${e.name}: alarms ${await tr.locator('[data-col=alarms]').innerText()} instead of ${want}`);
+    }
+    // the riskiest enterprise first, and its major hazards one click away
+    const first = table.locator('tbody tr').first();
+    const id = Number(await first.getAttribute('data-unit-id'));
+    const major = Number((await first.locator('[data-col=major]').innerText()).trim());
+    assert(major >= 1, 'the demo enterprise has no open major hidden danger');
+    await first.locator('[data-col=major] a').click();
+    await page.waitForURL(new RegExp('/hazards\\?unit_id=' + id + '&grade=major'));
+    // the manager of one enterprise has no park overview
+    const m = fs.readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith('manager '));
+    const p2 = await w.newPage();
+    await login(p2, 'manager', m.split(' ')[1]);
+    await p2.locator('#home-scope').waitFor();
+    assert(await p2.locator('#home-park').count() === 0, 'an enterprise account sees the park overview');
+  });
+
   await test('duties: the operator marks the duty of the day done from the home page on a phone', async (w) => {
     const file = process.env.WS_DEMO_ACCOUNTS;
     assert(file, 'WS_DEMO_ACCOUNTS is not set');

@@ -1,11 +1,13 @@
 // pages/home.js — who you are (username, person, roles in words), your scope
 // unit (name, kind, its path from the root as breadcrumbs), today's duties and
-// task-force tasks (a person's account), and the admin pages your roles allow.
-// Data: GET /api/v1/me, /me/duties, /me/tasks.
+// task-force tasks (a person's account), for a park's accounts the overview of
+// its enterprises (park_overview.js), and the admin pages your roles allow.
+// Data: GET /api/v1/me, /me/duties, /me/tasks, /patrols?mine=1.
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { h, badge, clear, errorNode, fmtTime, toast } from '../ui.js';
 import * as session from '../session.js';
+import { parkOverview } from './park_overview.js';
 
 export async function render(main, ctx) {
   const m = session.me();
@@ -41,12 +43,14 @@ export async function render(main, ctx) {
       : h('p', { class: 'muted', id: 'home-no-admin' }, t('home.no_admin')));
 
   const today = person ? h('section', { class: 'card', id: 'home-today' }, h('h2', null, t('home.today'))) : null;
+  const park = scope.kind === 'park' ? h('div', { id: 'home-park-slot' }) : null;
   main.appendChild(h('div', { class: 'page' },
     h('div', { class: 'page-head' }, h('h1', null, t('home.hello', { name: (person && person.name) || m.username }))),
-    today,
+    today, park,
     h('div', { class: 'grid-2' }, who, where),
     admin));
   if (today) await fillToday(today);
+  if (park) park.replaceWith(await parkOverview());
 
   for (const c of await breadcrumbs(scope)) {
     crumbs.appendChild(h('li', null, c.kind ? h('span', { class: 'crumb-kind' }, session.kindName(c.kind)) : null, c.name));

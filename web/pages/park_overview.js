@@ -1,0 +1,63 @@
+// pages/park_overview.js — the home page's overview of a park's enterprises
+// (园区企业概览) for an account whose scope is a park (the park's regulator,
+// its admin): one row per enterprise with its highest dynamic risk index,
+// open major, overdue and supervised (督办) hidden dangers, open 紧急 and 报警
+// alarms, and special work in progress, each linking to the filtered list.
+// Not a page: home.js shows the section it returns.
+//
+// Data, all in the caller's scope: /units (each unit names its enterprise),
+// /risk-index, /hazards/stats?unit_id= per enterprise, /alarms?state=open and
+// /permits?state=active, counted per enterprise here.
+import { api, listAll, qs } from '../api.js';
+import { t } from '../i18n.js';
+import { h, emptyState } from '../ui.js';
+import * as session from '../session.js';
+import { colourBadge } from './riskindex.js';
+
+const ALARM_CAP = 500; // one page of open alarms; more shows as "500+"
+
+export async function parkOverview() {
+  const box = h('section', { class: 'card', id: 'home-park' }, h('h2', null, t('park.title')));
+  const units = await session.units();
+  const ents = units.filter((u) => u.kind === 'enterprise' && u.active !== false);
+  if (!ents.length) { box.appendChild(emptyState(t('park.none'))); return box; }
+  const entOf = new Map(units.map((u) => [u.id, u.enterprise_id]));
+  const [ri, alarms, permits, stats] = await Promise.all([
+    api('GET', '/risk-index').catch(() => null),
+    api('GET', '/alarms' + qs({ state: 'open', limit: ALARM_CAP })).catch(() => null),
+    listAll('/permits?state=active', 2000).catch(() => null),
+    Promise.all(ents.map((e) => api('GET', '/hazards/stats' + qs({ unit_id: e.id })).catch(() => null))),
+  ]);
+  const row = new Map(ents.map((e, i) => [e.id, { e, risk: null, st: stats[i], l3: 0, l2: 0, permits: 0 }]));
+  const at = (unitId) => row.get(entOf.get(unitId));
+  for (const a of (ri && ri.items) || []) {
+    const r = at(a.unit_id);
+    if (r && (!r.risk || a.index > r.risk.index)) r.risk = a;
+  }
+  const alarmItems = (alarms && alarms.items) || [];
+  for (const a of alarmItems) {
+    const r = at(a.unit_id);
+    if (r && a.level === 3) r.l3++;
+    if (r && a.level === 2) r.l2++;
+  }
+  for (const p of permits || []) { const r = at(p.unit_id); if (r) r.permits++; }
+  const capped = alarmItems.length >= ALARM_CAP;
+  const n = (v) => (v === null || v === undefined ? '—' : String(v));
+  const link = (href, text, cls) => h('a', { href, 'data-link': '', class: cls || '' }, text);
+  // the riskiest first: risk index, then emergencies, then open major hidden dangers
+  const rows = [...row.values()].sort((a, b) => ((b.risk ? b.risk.index : -1) - (a.risk ? a.risk.index : -1)) ||
+    (b.l3 - a.l3) || (((b.st && b.st.major_open) || 0) - ((a.st && a.st.major_open) || 0)));
+  box.appendChild(h('div', { class: 'table-wrap' }, h('table', { class: 'table park-table' },
+    h('thead', null, h('tr', null, ['ent', 'risk', 'major', 'overdue', 'supervised', 'alarms', 'permits'].map((c) => h('th', null, t('park.col.' + c))))),
+    h('tbody', null, rows.map((r) => h('tr', { dataset: { unitId: String(r.e.id) } },
+      h('td', null, r.e.name),
+      h('td', { dataset: { col: 'risk' } }, r.risk ? link('/risk/index/' + r.risk.unit_id, [colourBadge(r.risk.colour, r.risk.index), ' ', r.risk.name]) : '—'),
+      h('td', { class: 'num', dataset: { col: 'major' } }, r.st ? link('/hazards' + qs({ unit_id: r.e.id, grade: 'major' }), n(r.st.major_open)) : '—'),
+      h('td', { class: 'num', dataset: { col: 'overdue' } }, r.st ? link('/hazards' + qs({ unit_id: r.e.id, overdue: 1 }), n(r.st.overdue)) : '—'),
+      h('td', { class: 'num', dataset: { col: 'supervised' } }, r.st ? link('/hazards' + qs({ unit_id: r.e.id, supervised: 1 }), n(r.st.supervised_open)) : '—'),
+      h('td', { class: 'num', dataset: { col: 'alarms' } }, link('/alarms' + qs({ unit_id: r.e.id }),
+        t('park.alarms', { l3: r.l3, l2: r.l2 }) + (capped ? '+' : ''), r.l3 ? 'park-hot' : '')),
+      h('td', { class: 'num', dataset: { col: 'permits' } }, n(r.permits))))))));
+  box.appendChild(h('p', { class: 'muted small' }, t('park.note')));
+  return box;
+}
