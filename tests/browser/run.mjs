@@ -185,6 +185,9 @@ async function noHorizontalScroll(page) {
 async function missingStrings(page) {
   const body = await page.locator('body').innerText();
   assert(!body.includes('⟦'), 'a string is missing from the dictionary: ' + (body.match(/⟦[^⟧]*⟧/) || [''])[0]);
+  // nor a JavaScript value printed as text (append(null), a missing field)
+  const junk = body.match(/(^|\n)\s*(null|undefined|NaN)\s*(\n|$)|\[object Object\]|\bundefined\b/);
+  assert(!junk, 'the page shows a JavaScript value as text: ' + JSON.stringify(junk && junk[0]));
 }
 
 // -------------------------------------------------------------------- tests
@@ -1012,6 +1015,8 @@ async function main() {
   await (await import('./voice.mjs')).run({ test, assert, login, missingStrings, noHorizontalScroll, BASE, ROOT });
   // Issue 7: the dynamic risk index pages and the map's dynamic colours (tests/browser/riskindex.mjs).
   await (await import('./riskindex.mjs')).run({ test, assert, loginAdmin, apiGet, missingStrings, noHorizontalScroll, BASE });
+  // Every page and the demo's records, in both languages, as it is left by the tests above (tests/browser/smoke.mjs).
+  await (await import('./smoke.mjs')).run({ test, assert, login, loginAdmin, apiGet, missingStrings, BASE });
 
   await browser.close();
   const passed = results.filter(Boolean).length;

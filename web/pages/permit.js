@@ -51,7 +51,7 @@ export async function render(main, ctx) {
     clear(root);
     root.dataset.state = p.state;
     const rec = p.record || {};
-    root.append(
+    root.append(...[ // (append would print a null as "null")
       h('div', { class: 'page-head' },
         h('h1', null, h('span', { class: 'pm-code', id: 'pm-code' }, p.code), ' ', stateBadge(p.state)),
         h('div', { class: 'page-actions' },
@@ -85,9 +85,15 @@ export async function render(main, ctx) {
           h('li', { class: 'timeline-item', dataset: { kind: e.kind, to: e.to || '' } },
             h('div', null, h('strong', null, t('pm.ev.' + e.kind, null, e.kind)),
               e.from && e.to && e.from !== e.to ? ' ' + stateName(e.from) + ' → ' + stateName(e.to) : ''),
-            h('div', { class: 'muted small' }, fmtTime(e.at), ' · ', e.actor),
+            h('div', { class: 'muted small' }, fmtTime(e.at), ' · ', actorSpan(e.actor)),
             e.detail && (e.detail.reason || (e.detail.body && (e.detail.body.reason || e.detail.body.note)))
-              ? h('div', { class: 'small' }, e.detail.reason || e.detail.body.reason || e.detail.body.note) : null)))));
+              ? h('div', { class: 'small' }, e.detail.reason || e.detail.body.reason || e.detail.body.note) : null))))].filter(Boolean));
+  }
+
+  // The timeline's actor: a person by name ("person:33"), else as recorded (cli, system).
+  function actorSpan(actor) {
+    const m = /^person:(\d+)$/.exec(actor || '');
+    return m ? personSpan(Number(m[1])) : (actor || '');
   }
 
   function pointTags(ids) {
