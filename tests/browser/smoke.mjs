@@ -1,7 +1,8 @@
 // smoke.mjs — every page of the demo as the safety officer and the admin, in
 // Chinese (with the demo's records) and in English (the lists): the page
 // renders, says nothing the dictionary lacks, prints no JavaScript value as
-// text (null, undefined, [object Object]) and logs no uncaught error. The
+// text (null, undefined, [object Object]), logs no uncaught error and uses no
+// badge kind without a style. The
 // records opened are every permit (one per state in the demo), the first
 // hidden dangers, a task force and an area's risk index, so a field a record
 // leaves empty is exercised. Run from run.mjs with its harness.
@@ -26,6 +27,21 @@ export async function run(hz) {
       await page.waitForTimeout(250); // the page's second requests (names, charts)
       try { await missingStrings(page); } catch (e) { throw new Error(p + ': ' + e.message); }
       assert(!errors.length, p + ': ' + errors.join('; '));
+      // every badge kind the page uses has a style (an unstyled one reads as grey, not as its meaning)
+      const unstyled = await page.evaluate(() => {
+        const known = new Set();
+        const walk = (rules) => {
+          for (const r of rules) {
+            for (const m of (r.selectorText || '').matchAll(/\.(badge-[\w-]+)/g)) known.add(m[1]);
+            if (r.cssRules) walk(r.cssRules);
+          }
+        };
+        for (const sh of document.styleSheets) { try { walk(sh.cssRules); } catch (e) { /* another origin */ } }
+        const used = new Set();
+        document.querySelectorAll('[class*="badge-"]').forEach((el) => el.classList.forEach((c) => { if (c.startsWith('badge-')) used.add(c); }));
+        return [...used].filter((c) => !known.has(c));
+      });
+      assert(!unstyled.length, p + ': badges without a style: ' + unstyled.join(', '));
     }
   }
 
