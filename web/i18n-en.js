@@ -1396,7 +1396,7 @@ export const en = {
   // ---- end of anonymous reports and the points bank ----
   // ---- issue 7: the dynamic risk index ----
   'nav.riskindex': 'Risk index',
-  'ri.title': 'Dynamic risk index',
+  'ri.index_title': 'Dynamic risk index',
   'ri.register': 'Risk register',
   'ri.intro': 'Each area scores 0–100 in four colours, from its static risk, live readings, anomaly scores, hidden dangers, permits, weather and night shifts (parameters v{v}).',
   'ri.noareas': 'No areas in your scope',

@@ -1401,7 +1401,7 @@ export const zh = {
   // ---- end of anonymous reports and the points bank ----
   // ---- issue 7: the dynamic risk index ----
   'nav.riskindex': '动态风险',
-  'ri.title': '动态风险指数',
+  'ri.index_title': '动态风险指数',
   'ri.register': '风险清单',
   'ri.intro': '每个区域 0–100 分，按四色分级；由静态风险、实时读数、异常评分、隐患、作业票、天气和夜班合成（参数版本 v{v}）。',
   'ri.noareas': '范围内没有区域',

@@ -10,8 +10,9 @@
 //    a normal reading clears it, it is closed from the page with cause and
 //    action, leaves the open list and shows in the history tab with its
 //    handling record. The server agrees at each step.
-// 2. The trend page draws GT-102 over 7 days with its limit lines, and the
-//    excursion above H is in the data it drew.
+// 2. The trend page opened bare shows the points with open alarms; it draws
+//    GT-102 over 7 days with its limit lines, and the excursion above H is in
+//    the data it drew.
 // 3. History import (/trends/import): a CSV with a bad row is refused with
 //    the row named and nothing stored; a good one is uploaded with the bar
 //    at 100 %, stored as history (the server has the readings), no alarm.
@@ -161,6 +162,13 @@ export async function run(hz) {
     const page = await loginAdmin(w);
     const gt = ((await apiGet(page, '/points?q=GT-102')).body.items || []).find((p) => p.tag === 'GT-102');
     assert(gt && typeof gt.h === 'number', 'the demo has no GT-102 with an H limit');
+    // opened bare, the page shows the points with open alarms
+    await page.goto(BASE + '/trends');
+    await page.waitForURL(/\/trends\?ids=\d/);
+    const alarmed = ((await apiGet(page, '/alarms?state=open&limit=100')).body.items || []).map((a) => a.point_id).filter(Boolean);
+    const shown = new URL(page.url()).searchParams.get('ids').split(',').map(Number);
+    assert(shown.length && shown.every((id) => alarmed.includes(id)), `the bare trend page chose ${shown}, not points with open alarms (${alarmed})`);
+    await page.locator('#tr-chart canvas').first().waitFor();
     await page.goto(BASE + `/trends?ids=${gt.id}&range=7d`);
     const chart = page.locator('#tr-chart');
     await chart.locator('canvas').first().waitFor();

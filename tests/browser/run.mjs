@@ -217,6 +217,12 @@ async function main() {
     const used = new Set([...src.matchAll(/\bt\('([a-z_]+\.[a-z_.0-9]*[a-z0-9_])'/g)].map((x) => x[1]));
     const absent = [...used].filter((k) => !dict.includes(`'${k}':`));
     assert(!absent.length, 'keys used but not defined: ' + absent.join(', '));
+    // A key defined twice in one language: the later silently replaces the earlier.
+    for (const f of ['i18n-zh.js', 'i18n-en.js']) {
+      const keys = [...fs.readFileSync(path.join(ROOT, 'web', f), 'utf8').matchAll(/^\s*'([^']+)':/gm)].map((x) => x[1]);
+      const twice = keys.filter((k, i) => keys.indexOf(k) !== i);
+      assert(!twice.length, `${f} defines twice: ${twice.join(', ')}`);
+    }
   });
 
   await test('login with a wrong password shows the server error', async (w) => {

@@ -111,7 +111,7 @@ export async function render(main, ctx) {
     // (each is still acknowledged one by one, by this person, on the record).
     const groups = new Map();
     for (const a of items) {
-      const k = a.tag ? 'tag:' + a.tag : 'id:' + a.id;
+      const k = a.point_id ? 'point:' + a.point_id : 'id:' + a.id; // tags may repeat across enterprises
       if (!groups.has(k)) groups.set(k, []);
       groups.get(k).push(a);
     }

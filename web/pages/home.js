@@ -49,12 +49,11 @@ export async function render(main, ctx) {
     today, park,
     h('div', { class: 'grid-2' }, who, where),
     admin));
-  if (today) await fillToday(today);
-  if (park) park.replaceWith(await parkOverview());
-
+  // the path first (no request), then the cards that ask the server
   for (const c of await breadcrumbs(scope)) {
     crumbs.appendChild(h('li', null, c.kind ? h('span', { class: 'crumb-kind' }, session.kindName(c.kind)) : null, c.name));
   }
+  await Promise.all([today ? fillToday(today) : null, park ? parkOverview().then((box) => park.replaceWith(box)) : null]);
 }
 
 // [{name, kind}] from the root to the scope unit. /me gives the scope's

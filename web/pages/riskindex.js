@@ -109,7 +109,7 @@ function factorList(factors, id) {
 export async function render(main) {
   const unit = new URLSearchParams(location.search).get('unit_id');
   const r = await api('GET', '/risk-index' + qs({ unit_id: unit || undefined }));
-  main.appendChild(pageHead(t('ri.title'),
+  main.appendChild(pageHead(t('ri.index_title'),
     h('a', { href: '/risk', 'data-link': '', class: 'btn' }, t('ri.register'))));
   main.appendChild(h('p', { class: 'hint' }, t('ri.intro', { v: r.params_version })));
   if (!r.items.length) { main.appendChild(emptyState(t('ri.noareas'))); return; }

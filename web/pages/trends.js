@@ -7,7 +7,8 @@
 // drag, slider). When the range ends now the chart appends readings live
 // from GET /points/stream?ids= (SSE, event "value"); without that stream the
 // page says so and still works. The choice lives in the URL
-// (?ids=1,2&range=24h or range=custom&from=&to=).
+// (?ids=1,2&range=24h or range=custom&from=&to=); opened bare the first time,
+// the page chooses the points with open alarms.
 import { api, qs } from '../api.js';
 import { t } from '../i18n.js';
 import * as ui from '../ui.js';
@@ -45,8 +46,19 @@ function urlOf(st) {
     from: st.range === 'custom' ? st.from : '', to: st.range === 'custom' ? st.to : '' });
 }
 
+// The first time the page opens without a choice it shows the points with
+// open alarms (up to four, the most severe first): what is happening now.
+let autoPicked = false;
+
 export async function render(main, ctx) {
   const st = readState();
+  if (!location.search && !autoPicked) {
+    autoPicked = true;
+    const open = await api('GET', '/alarms' + qs({ state: 'open', limit: 100 })).catch(() => null);
+    const ids = [...new Set(((open && open.items) || []).filter((a) => a.point_id)
+      .sort((a, b) => b.level - a.level || b.id - a.id).map((a) => a.point_id))].slice(0, 4);
+    if (ids.length) { st.ids = ids; return ctx.go(urlOf(st), true); }
+  }
   const units = await session.units();
   const root = h('div', { class: 'page trends-page', id: 'trends' });
   main.appendChild(root);
