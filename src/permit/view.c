@@ -7,6 +7,8 @@
 
 #include "core/clock.h"
 #include "core/json.h"
+#include "auth/auth.h"
+#include "org/org.h"
 #include "permit/permit_int.h"
 #include "store/q_permit.h"
 
@@ -46,6 +48,28 @@ ws_err permit_list(store_conn *c, const permit_filter *f, json_t **items, int64_
     return WS_OK;
 }
 
+/* The name of a timeline actor as recorded ("person:33" the person's name,
+ * "account:10" its person's name or else its username); NULL for anything
+ * else (cli, system) or an id that no longer resolves. Into out. */
+static const char *actor_name(store_conn *c, const char *actor, char *out, size_t cap)
+{
+    long long id = 0;
+    char kind[16];
+    if (!actor || sscanf(actor, "%15[a-z]:%lld", kind, &id) != 2 || id <= 0) return NULL;
+    if (!strcmp(kind, "account")) {
+        auth_account a;
+        if (auth_account_get(c, id, &a)) return NULL;
+        if (!a.person_id) return snprintf(out, cap, "%s", a.username) >= 0 ? out : NULL;
+        id = a.person_id;
+    } else if (strcmp(kind, "person")) {
+        return NULL;
+    }
+    org_person p;
+    if (org_person_get(c, id, &p)) return NULL;
+    snprintf(out, cap, "%s", p.name);
+    return out;
+}
+
 static ws_err timeline(store_conn *c, int64_t id, json_t **out)
 {
     store_stmt *st = NULL;
@@ -64,6 +88,15 @@ static ws_err timeline(store_conn *c, int64_t id, json_t **out)
                                               "detail", detail ? detail : json_null()));
     }
     store_finalize(st);
+    /* names after the statement is done (a lookup is a statement of its own) */
+    size_t i;
+    json_t *e;
+    json_array_foreach(*out, i, e) {
+        char name[ORG_NAME_MAX + 1];
+        const char *n = rc ? NULL : actor_name(c, json_string_value(json_object_get(e, "actor")), name, sizeof name);
+        json_object_set_new(e, "actor_name", n ? json_string(n) : json_null());
+    }
+    if (!rc) ws_err_clear(); /* an actor that did not resolve is not this request's error */
     return rc;
 }
 

@@ -182,7 +182,11 @@ static void run(const char *backend)
     json_decref(r);
     assert_int_equal(act(&t, t.guard, id, "check_in", NULL, &r), 200);
     assert_string_equal(json_string_value(json_object_get(r, "state")), "active");
-    assert_int_equal(json_array_size(json_object_get(r, "timeline")), 5); /* refusals leave no trace */
+    json_t *tl = json_object_get(r, "timeline");
+    assert_int_equal(json_array_size(tl), 5); /* refusals leave no trace */
+    /* who did each step, by name: the applicant first, the guardian last */
+    assert_string_equal(json_string_value(json_object_get(json_array_get(tl, 0), "actor_name")), "申请人");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(tl, 4), "actor_name")), "监护人");
     assert_true(json_is_object(json_object_get(r, "evidence")));
     json_decref(r);
     /* two height jobs at once are fine under the default matrix */

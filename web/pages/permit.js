@@ -85,15 +85,9 @@ export async function render(main, ctx) {
           h('li', { class: 'timeline-item', dataset: { kind: e.kind, to: e.to || '' } },
             h('div', null, h('strong', null, t('pm.ev.' + e.kind, null, e.kind)),
               e.from && e.to && e.from !== e.to ? ' ' + stateName(e.from) + ' → ' + stateName(e.to) : ''),
-            h('div', { class: 'muted small' }, fmtTime(e.at), ' · ', actorSpan(e.actor)),
+            h('div', { class: 'muted small' }, fmtTime(e.at), ' · ', e.actor_name || e.actor),
             e.detail && (e.detail.reason || (e.detail.body && (e.detail.body.reason || e.detail.body.note)))
               ? h('div', { class: 'small' }, e.detail.reason || e.detail.body.reason || e.detail.body.note) : null))))].filter(Boolean));
-  }
-
-  // The timeline's actor: a person by name ("person:33"), else as recorded (cli, system).
-  function actorSpan(actor) {
-    const m = /^person:(\d+)$/.exec(actor || '');
-    return m ? personSpan(Number(m[1])) : (actor || '');
   }
 
   function pointTags(ids) {
