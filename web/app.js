@@ -230,8 +230,11 @@ function drawShell() {
   const here = location.pathname.replace(/\/+$/, '') || '/';
   const work = Object.entries(routes).filter(([, r]) => r.work && (!r.allow || r.allow())).map(([p, r]) => ({ path: p, label: t(r.nav) }));
   const links = [{ path: '/', label: t('nav.home') }, ...work, ...adminLinks()];
+  // the one link whose path is the longest prefix of here (/risk/index is 动态风险, not 风险)
+  const best = links.filter((l) => l.path === here || (l.path !== '/' && here.startsWith(l.path + '/')))
+    .reduce((a, l) => (!a || l.path.length > a.path.length ? l : a), null);
   for (const l of links) {
-    const on = l.path === here || (l.path !== '/' && here.startsWith(l.path + '/'));
+    const on = l === best;
     nav.appendChild(h('a', { href: l.path, 'data-link': '', class: 'navlink' + (on ? ' active' : ''),
       'aria-current': l.path === here ? 'page' : null }, l.label));
   }

@@ -1,8 +1,8 @@
 // smoke.mjs — every page of the demo as the safety officer and the admin, in
 // Chinese (with the demo's records) and in English (the lists): the page
 // renders, says nothing the dictionary lacks, prints no JavaScript value as
-// text (null, undefined, [object Object]), logs no uncaught error and uses no
-// badge kind without a style. The
+// text (null, undefined, [object Object]), logs no uncaught error, uses no
+// badge kind without a style and marks one place at most in the nav. The
 // records opened are every permit (one per state in the demo), the first
 // hidden dangers, a task force and an area's risk index, so a field a record
 // leaves empty is exercised. Run from run.mjs with its harness.
@@ -42,6 +42,8 @@ export async function run(hz) {
         return [...used].filter((c) => !known.has(c));
       });
       assert(!unstyled.length, p + ': badges without a style: ' + unstyled.join(', '));
+      const lit = await page.locator('#mainnav .navlink.active').allInnerTexts();
+      assert(lit.length <= 1, p + ': the nav marks several places: ' + lit.join(', '));
     }
   }
 
