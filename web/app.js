@@ -61,6 +61,7 @@ import * as permitPrintPage from './pages/permit_print.js';
 import * as taskForcesPage from './pages/taskforces.js';
 import * as dashboardPage from './pages/dashboard.js';
 import * as patrolPage from './pages/patrol.js';
+import * as evidencePage from './pages/evidence.js';
 // issue 6: anonymous reports and the points bank
 import * as reportPage from './pages/report.js';
 import * as voicePage from './pages/voice.js';
@@ -112,6 +113,8 @@ const routes = {
   '/report': { page: reportPage, public: true },
   '/report/follow': { page: { render: reportPage.follow }, public: true },
   '/voice': { page: voicePage, nav: 'nav.voice', work: true, allow: () => hasRole('admin', 'manager', 'safety_officer', 'dept_head') },
+  // The evidence log's checkpoint and its checks (audit.read).
+  '/audit': { page: evidencePage, nav: 'nav.audit', allow: () => hasRole('admin', 'manager', 'safety_officer', 'regulator') },
   '/points': { page: pointsPage, nav: 'nav.points', work: true, allow: () => !!session.me() && !(session.me().roles || []).every((r) => r === 'regulator') },
 };
 

@@ -1,0 +1,60 @@
+// evidence.mjs — the evidence log page (/audit, pages/evidence.js) as the
+// park's regulator: the current checkpoint's signature checks out in the
+// browser; this browser keeps it, and after the log grows (the admin signs in:
+// a leaf) the next visit proves with a real consistency proof that the log was
+// only appended to; a kept note pasted back checks out, the same note with its
+// root altered is refused (signature), and a wrong root fails the consistency
+// check itself. Run from run.mjs with its harness.
+import fs from 'node:fs';
+
+export async function run(hz) {
+  const { test, assert, login, loginAdmin, missingStrings, BASE } = hz;
+
+  await test('evidence: the regulator checks the signed checkpoint and, after the log grows, its consistency in the browser', async (w) => {
+    const file = process.env.WS_DEMO_ACCOUNTS;
+    assert(file, 'WS_DEMO_ACCOUNTS is not set');
+    const line = fs.readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith('regulator '));
+    assert(line, 'the demo has no regulator account');
+    const page = await w.newPage();
+    await login(page, 'regulator', line.split(' ')[1]);
+    await page.locator('#home-scope').waitFor();
+    await page.goto(BASE + '/audit');
+    await page.locator('#ev-current[data-signature="ok"]').waitFor();
+    await page.locator('#ev-witness[data-result="first"]').waitFor();
+    await missingStrings(page);
+    const first = await page.locator('#ev-note').innerText();
+    const size1 = Number(await page.locator('#ev-current').getAttribute('data-size'));
+
+    // the log grows: a sign-in is a leaf
+    const admin = await loginAdmin(w);
+    await admin.close();
+    await page.reload();
+    await page.locator('#ev-witness[data-result]').waitFor();
+    const size2 = Number(await page.locator('#ev-current').getAttribute('data-size'));
+    assert(size2 > size1, `the log did not grow: ${size1} -> ${size2}`);
+    assert(await page.locator('#ev-witness').getAttribute('data-result') === 'ok', 'the kept checkpoint is not consistent with the grown log: ' +
+      await page.locator('#ev-witness').getAttribute('data-result'));
+
+    // a kept note pasted back checks out; the same note with another root does not
+    await page.locator('#ev-paste').fill(first);
+    await page.locator('#ev-run').click();
+    await page.locator('#ev-results li[data-result]').waitFor();
+    assert(await page.locator('#ev-results li').first().getAttribute('data-result') === 'ok', 'the kept note does not check out');
+    const lines = first.split('\n');
+    lines[2] = (lines[2][0] === 'A' ? 'B' : 'A') + lines[2].slice(1);
+    await page.locator('#ev-paste').fill(lines.join('\n'));
+    await page.locator('#ev-run').click();
+    await page.locator('#ev-results li[data-result="bad_sig"]').waitFor();
+    // the consistency check fails on a wrong root by itself (not only through the signature)
+    const verdicts = await page.evaluate(async ([n1, s2]) => {
+      const m = await import('/pages/evidence.js');
+      const a = m.parseNote(n1);
+      const cur = m.parseNote(await (await fetch('/api/v1/audit/checkpoint', { credentials: 'same-origin' })).text());
+      const path = (await (await fetch(`/api/v1/audit/proof/consistency?old=${a.size}&new=${cur.size}`, { credentials: 'same-origin' })).json()).path;
+      const wrong = a.root.slice(); wrong[0] ^= 1;
+      return [await m.verifyConsistency(a.size, cur.size, a.root, cur.root, path), await m.verifyConsistency(a.size, cur.size, wrong, cur.root, path),
+        cur.size >= s2];
+    }, [first, size2]);
+    assert(verdicts[0] === true && verdicts[1] === false && verdicts[2], 'consistency verdicts: ' + JSON.stringify(verdicts));
+  });
+}
