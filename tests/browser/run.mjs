@@ -251,8 +251,8 @@ async function main() {
     assert(crumbs.length >= 1 && crumbs[crumbs.length - 1].includes(me.scope.name), 'scope path does not end with the scope: ' + crumbs.join(' › '));
     assert((await text(page, '#home-scope')).includes('园区'), 'the scope kind is not shown in Chinese');
     const tiles = await page.locator('#home-admin .tile').allInnerTexts();
-    assert(tiles.length === 7, `admin should be offered 7 admin pages, got ${tiles.length}`);
-    for (const w of ['组织单位', '部门', '岗位', '人员', '账号', '批量导入', '流程配置']) {
+    assert(tiles.length === 8, `admin should be offered 8 admin pages, got ${tiles.length}`);
+    for (const w of ['组织单位', '部门', '岗位', '人员', '账号', '批量导入', '流程配置', '证据链']) {
       assert(tiles.some((x) => x.includes(w)), `no home tile for ${w}`);
     }
     // The token is in the HttpOnly cookie only, never in script-visible storage.
@@ -859,8 +859,8 @@ async function main() {
     await login(page, 'manager', line.split(/\s+/)[1]);
     await page.locator('#home-scope').waitFor();
     assert((await text(page, '#scope-name')) === '华东精细化工有限公司', 'the manager scope is not the demo enterprise');
-    assert(await page.locator('#home-admin .tile').count() === 6,
-      'a manager should be offered units, departments, posts, people, accounts and import');
+    assert(await page.locator('#home-admin .tile').count() === 7,
+      'a manager should be offered units, departments, posts, people, accounts, import and the evidence log');
     await page.goto(BASE + '/admin/accounts');
     await page.locator('#account-list .row-card').first().waitFor();
     assert(await page.locator('#account-new').count() === 0, 'a manager is offered account creation');

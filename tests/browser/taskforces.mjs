@@ -68,7 +68,7 @@ export async function run(hz) {
     await page.evaluate(() => localStorage.removeItem('ws_lang'));
   });
 
-  await test('park overview: the regulator\'s home lists the park\'s enterprises with the server\'s counts, linked to the lists', async (w) => {
+  await test('overview: the regulator\'s home lists the park\'s enterprises, the manager\'s the enterprise\'s sites, with the server\'s counts', async (w) => {
     const file = process.env.WS_DEMO_ACCOUNTS;
     assert(file, 'WS_DEMO_ACCOUNTS is not set');
     const fs = await import('node:fs');
@@ -101,12 +101,21 @@ export async function run(hz) {
     assert(major >= 1, 'the demo enterprise has no open major hidden danger');
     await first.locator('[data-col=major] a').click();
     await page.waitForURL(new RegExp('/hazards\\?unit_id=' + id + '&grade=major'));
-    // the manager of one enterprise has no park overview
+    // the manager of one enterprise sees its sites the same way
     const m = fs.readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith('manager '));
     const p2 = await w.newPage();
     await login(p2, 'manager', m.split(' ')[1]);
-    await p2.locator('#home-scope').waitFor();
-    assert(await p2.locator('#home-park').count() === 0, 'an enterprise account sees the park overview');
+    const t2 = p2.locator('#home-park[data-scope-kind="enterprise"] .park-table');
+    await t2.waitFor();
+    await missingStrings(p2);
+    const me = (await apiGet(p2, '/me')).body;
+    const sites = (await apiGet(p2, '/units?limit=200')).body.items.filter((u) => u.parent_id === me.scope.id && u.active);
+    assert(sites.length >= 1 && await t2.locator('tbody tr').count() === sites.length, 'not a row per site of the enterprise');
+    for (const u of sites) {
+      const st = (await apiGet(p2, '/hazards/stats?unit_id=' + u.id)).body;
+      const got = (await t2.locator(`tbody tr[data-unit-id="${u.id}"] [data-col=major]`).innerText()).trim();
+      assert(got === String(st.major_open), `${u.name}: major hazards ${got}, the server ${st.major_open}`);
+    }
   });
 
   await test('duties: the operator marks the duty of the day done from the home page on a phone', async (w) => {

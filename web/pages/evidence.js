@@ -58,7 +58,10 @@ export function splitNotes(text) {
 
 // Whether the note carries a valid signature of the verifier key "name+keyid+base64(0x01||pub)".
 export async function verifySignature(note, verifierKey) {
-  const [name, keyHex, keyB64] = verifierKey.split('+');
+  // name+keyid+base64: the base64 may itself contain '+', so split at the first two only
+  const m = /^([^+\s]+)\+([0-9a-f]{8})\+(\S+)$/.exec(verifierKey || '');
+  if (!m) return false;
+  const [, name, keyHex, keyB64] = m;
   const raw = b64(keyB64);
   if (raw.length !== 33 || raw[0] !== 1) return false;
   const pub = raw.slice(1);

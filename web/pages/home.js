@@ -1,7 +1,8 @@
 // pages/home.js — who you are (username, person, roles in words), your scope
 // unit (name, kind, its path from the root as breadcrumbs), today's duties and
-// task-force tasks (a person's account), for a park's accounts the overview of
-// its enterprises (park_overview.js), and the admin pages your roles allow.
+// task-force tasks (a person's account), the overview of the units right under
+// the scope (park_overview.js: a park's enterprises, an enterprise's sites),
+// and the admin pages your roles allow.
 // Data: GET /api/v1/me, /me/duties, /me/tasks, /patrols?mine=1.
 import { api } from '../api.js';
 import { t } from '../i18n.js';
@@ -43,7 +44,7 @@ export async function render(main, ctx) {
       : h('p', { class: 'muted', id: 'home-no-admin' }, t('home.no_admin')));
 
   const today = person ? h('section', { class: 'card', id: 'home-today' }, h('h2', null, t('home.today'))) : null;
-  const park = scope.kind === 'park' ? h('div', { id: 'home-park-slot' }) : null;
+  const park = scope.id ? h('div', { id: 'home-park-slot' }) : null;
   main.appendChild(h('div', { class: 'page' },
     h('div', { class: 'page-head' }, h('h1', null, t('home.hello', { name: (person && person.name) || m.username }))),
     today, park,
@@ -53,7 +54,7 @@ export async function render(main, ctx) {
   for (const c of await breadcrumbs(scope)) {
     crumbs.appendChild(h('li', null, c.kind ? h('span', { class: 'crumb-kind' }, session.kindName(c.kind)) : null, c.name));
   }
-  await Promise.all([today ? fillToday(today) : null, park ? parkOverview().then((box) => park.replaceWith(box)) : null]);
+  await Promise.all([today ? fillToday(today) : null, park ? parkOverview(scope).then((box) => (box ? park.replaceWith(box) : park.remove())) : null]);
 }
 
 // [{name, kind}] from the root to the scope unit. /me gives the scope's

@@ -1,27 +1,33 @@
-// pages/park_overview.js — the home page's overview of a park's enterprises
-// (园区企业概览) for an account whose scope is a park (the park's regulator,
-// its admin): one row per enterprise with its highest dynamic risk index,
-// open major, overdue and supervised (督办) hidden dangers, open 紧急 and 报警
-// alarms, and special work in progress, each linking to the filtered list.
-// Not a page: home.js shows the section it returns.
+// pages/park_overview.js — the home page's overview of the units right under
+// the caller's scope: a park's enterprises (园区企业概览, for the park's
+// regulator and admin), an enterprise's sites (for its manager and safety
+// officer), a site's areas, and so on. One row per unit with its highest
+// dynamic risk index, open major, overdue and supervised (督办) hidden
+// dangers, open 紧急 and 报警 alarms, and special work in progress, each
+// linking to the filtered list. Not a page: home.js shows the section.
 //
-// Data, all in the caller's scope: /units (each unit names its enterprise),
-// /risk-index, /hazards/stats?unit_id= per enterprise, /alarms?state=open and
-// /permits?state=active, counted per enterprise here.
+// Data, all in the caller's scope: /units (a unit belongs to the row whose
+// path is a prefix of its own), /risk-index, /hazards/stats?unit_id= per row,
+// /alarms?state=open and /permits?state=active, counted per row here.
 import { api, listAll, qs } from '../api.js';
 import { t } from '../i18n.js';
-import { h, emptyState } from '../ui.js';
+import { h } from '../ui.js';
 import * as session from '../session.js';
 import { colourBadge } from './riskindex.js';
 
 const ALARM_CAP = 500; // one page of open alarms; more shows as "500+"
 
-export async function parkOverview() {
-  const box = h('section', { class: 'card', id: 'home-park' }, h('h2', null, t('park.title')));
+// The section for the units right under scope ({id, kind, name}); null when it has none.
+export async function parkOverview(scope) {
   const units = await session.units();
-  const ents = units.filter((u) => u.kind === 'enterprise' && u.active !== false);
-  if (!ents.length) { box.appendChild(emptyState(t('park.none'))); return box; }
-  const entOf = new Map(units.map((u) => [u.id, u.enterprise_id]));
+  const ents = units.filter((u) => u.parent_id === scope.id && u.active !== false);
+  if (!ents.length) return null;
+  const park = scope.kind === 'park';
+  const box = h('section', { class: 'card', id: 'home-park', dataset: { scopeKind: scope.kind } },
+    h('h2', null, park ? t('park.title') : t('park.title_units', { name: scope.name })));
+  const pathOf = new Map(units.map((u) => [u.id, u.path || '']));
+  const rowOf = (unitId) => { const p = pathOf.get(unitId) || ''; const e = ents.find((x) => p.startsWith(x.path)); return e ? e.id : null; };
+  const entOf = new Map(units.map((u) => [u.id, rowOf(u.id)]));
   const [ri, alarms, permits, stats] = await Promise.all([
     api('GET', '/risk-index').catch(() => null),
     api('GET', '/alarms' + qs({ state: 'open', limit: ALARM_CAP })).catch(() => null),
@@ -48,7 +54,7 @@ export async function parkOverview() {
   const rows = [...row.values()].sort((a, b) => ((b.risk ? b.risk.index : -1) - (a.risk ? a.risk.index : -1)) ||
     (b.l3 - a.l3) || (((b.st && b.st.major_open) || 0) - ((a.st && a.st.major_open) || 0)));
   box.appendChild(h('div', { class: 'table-wrap' }, h('table', { class: 'table park-table' },
-    h('thead', null, h('tr', null, ['ent', 'risk', 'major', 'overdue', 'supervised', 'alarms', 'permits'].map((c) => h('th', null, t('park.col.' + c))))),
+    h('thead', null, h('tr', null, [park ? 'ent' : 'unit', 'risk', 'major', 'overdue', 'supervised', 'alarms', 'permits'].map((c) => h('th', null, t('park.col.' + c))))),
     h('tbody', null, rows.map((r) => h('tr', { dataset: { unitId: String(r.e.id) } },
       h('td', null, r.e.name),
       h('td', { dataset: { col: 'risk' } }, r.risk ? link('/risk/index/' + r.risk.unit_id, [colourBadge(r.risk.colour, r.risk.index), ' ', r.risk.name]) : '—'),
