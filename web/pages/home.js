@@ -1,14 +1,14 @@
 // pages/home.js — who you are (username, person, roles in words), your scope
 // unit (name, kind, its path from the root as breadcrumbs), today's duties and
 // task-force tasks (a person's account), the overview of the units right under
-// the scope (park_overview.js: a park's enterprises, an enterprise's sites),
+// the scope (unit_overview.js: a park's enterprises, an enterprise's sites),
 // and the admin pages your roles allow.
 // Data: GET /api/v1/me, /me/duties, /me/tasks, /patrols?mine=1.
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { h, badge, clear, errorNode, fmtTime, toast } from '../ui.js';
 import * as session from '../session.js';
-import { parkOverview } from './park_overview.js';
+import { unitOverview } from './unit_overview.js';
 
 export async function render(main, ctx) {
   const m = session.me();
@@ -54,7 +54,7 @@ export async function render(main, ctx) {
   for (const c of await breadcrumbs(scope)) {
     crumbs.appendChild(h('li', null, c.kind ? h('span', { class: 'crumb-kind' }, session.kindName(c.kind)) : null, c.name));
   }
-  await Promise.all([today ? fillToday(today) : null, park ? parkOverview(scope).then((box) => (box ? park.replaceWith(box) : park.remove())) : null]);
+  await Promise.all([today ? fillToday(today) : null, park ? unitOverview(scope).then((box) => (box ? park.replaceWith(box) : park.remove())) : null]);
 }
 
 // [{name, kind}] from the root to the scope unit. /me gives the scope's

@@ -1,4 +1,4 @@
-// pages/park_overview.js — the home page's overview of the units right under
+// pages/unit_overview.js — the home page's overview of the units right under
 // the caller's scope: a park's enterprises (园区企业概览, for the park's
 // regulator and admin), an enterprise's sites (for its manager and safety
 // officer), a site's areas, and so on. One row per unit with its highest
@@ -18,7 +18,7 @@ import { colourBadge } from './riskindex.js';
 const ALARM_CAP = 500; // one page of open alarms; more shows as "500+"
 
 // The section for the units right under scope ({id, kind, name}); null when it has none.
-export async function parkOverview(scope) {
+export async function unitOverview(scope) {
   const units = await session.units();
   const ents = units.filter((u) => u.parent_id === scope.id && u.active !== false);
   if (!ents.length) return null;
