@@ -213,15 +213,18 @@ async function main() {
     // Every key the pages name literally is in the dictionary.
     const src = ['app.js', 'ui.js', 'session.js', ...fs.readdirSync(path.join(ROOT, 'web/pages')).map((f) => 'pages/' + f)]
       .map((f) => fs.readFileSync(path.join(ROOT, 'web', f), 'utf8')).join('\n');
-    const dict = ['i18n-zh.js', 'i18n-en.js'].map((f) => fs.readFileSync(path.join(ROOT, 'web', f), 'utf8')).join('\n');
+    // the tables of each language: i18n-zh.js and the parts it spreads in (i18n-zh-*.js)
+    const tablesOf = (l) => fs.readdirSync(path.join(ROOT, 'web')).filter((f) => new RegExp(`^i18n-${l}(-[a-z]+)?\\.js$`).test(f));
+    const dict = [...tablesOf('zh'), ...tablesOf('en')].map((f) => fs.readFileSync(path.join(ROOT, 'web', f), 'utf8')).join('\n');
     const used = new Set([...src.matchAll(/\bt\('([a-z_]+\.[a-z_.0-9]*[a-z0-9_])'/g)].map((x) => x[1]));
     const absent = [...used].filter((k) => !dict.includes(`'${k}':`));
     assert(!absent.length, 'keys used but not defined: ' + absent.join(', '));
     // A key defined twice in one language: the later silently replaces the earlier.
-    for (const f of ['i18n-zh.js', 'i18n-en.js']) {
-      const keys = [...fs.readFileSync(path.join(ROOT, 'web', f), 'utf8').matchAll(/^\s*'([^']+)':/gm)].map((x) => x[1]);
+    for (const l of ['zh', 'en']) {
+      const keys = tablesOf(l).flatMap((f) => [...fs.readFileSync(path.join(ROOT, 'web', f), 'utf8').matchAll(/^\s*'([^']+)':/gm)].map((x) => x[1]));
       const twice = keys.filter((k, i) => keys.indexOf(k) !== i);
-      assert(!twice.length, `${f} defines twice: ${twice.join(', ')}`);
+      assert(tablesOf(l).includes(`i18n-${l}.js`), `no i18n-${l}.js among the tables`);
+      assert(!twice.length, `the ${l} tables define twice: ${twice.join(', ')}`);
     }
   });
 
