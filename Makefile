@@ -110,7 +110,7 @@ FUZZ_LIBS_fuzz_modbus_cfg := $(shell pkg-config --libs libmodbus 2>/dev/null) -l
 FUZZ_LIBS_fuzz_hikvision := $(shell pkg-config --libs expat 2>/dev/null)
 FUZZ_EXTRA_fuzz_rule := src/alarm/rule.c src/alarm/rule_json.c src/anomaly/detector.c
 FUZZ_LIBS_fuzz_rule := -lm
-FUZZ_EXTRA_fuzz_permit := src/permit/rules.c src/permit/calendar.c src/permit/snapshot.c src/permit/profiles_data.c \
+FUZZ_EXTRA_fuzz_permit := src/permit/rules.c src/permit/rules_parse.c src/permit/calendar.c src/permit/snapshot.c src/permit/profiles_data.c \
                           src/ledger/tz.c
 FUZZ_LIBS_fuzz_permit := -lm -lpthread
 $(foreach f,$(FUZZ_BIN),$(eval $(f): $(FUZZ_EXTRA_$(notdir $(f)))))
