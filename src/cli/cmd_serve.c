@@ -154,6 +154,15 @@ static void tf_timer_start(tf_timer *t, store *db)
     t->on = pthread_create(&t->thread, NULL, tf_thread, t) == 0;
 }
 
+/* Run a pass now instead of at the end of the 5 s wait (SIGUSR1). */
+static void tf_timer_wake(tf_timer *t)
+{
+    if (!t->on) return;
+    pthread_mutex_lock(&t->mu);
+    pthread_cond_signal(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+}
+
 static void tf_timer_stop(tf_timer *t)
 {
     if (!t->on) return;
@@ -194,6 +203,7 @@ int cli_serve(cli_opts *o)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1); /* run the deadline timer now (operators, tests) */
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -273,7 +283,8 @@ int cli_serve(cli_opts *o)
             log_info("shutting down", "signal", s);
             break;
         }
-        timer_tick(db);
+        timer_tick(db); /* the period passed, or SIGUSR1 / SIGHUP asked for it now */
+        if (sig == SIGUSR1) tf_timer_wake(&forces);
         if (clock_mono_ms() - last_checkpoint >= 60000) {
             checkpoint(db); /* every minute; a no-op when the log has not grown */
             last_checkpoint = clock_mono_ms();

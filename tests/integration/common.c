@@ -131,6 +131,11 @@ static int wait_ready(ws_server *s)
 
 const char *ws_serve_extra[8];
 
+void ws_server_tick(ws_server *s)
+{
+    if (s->pid > 0) kill(s->pid, SIGUSR1);
+}
+
 int ws_server_restart(ws_server *s)
 {
     s->port = ws_free_port();

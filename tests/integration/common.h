@@ -32,6 +32,9 @@ int ws_free_port(void);
 /* Extra arguments for every `serve` the harness starts (NULL-terminated,
  * e.g. {"--tick-seconds", "1", NULL}); empty by default. */
 extern const char *ws_serve_extra[8];
+/* Ask the server to run its deadline timer now (SIGUSR1), as a test that
+ * waits for what the timer makes would otherwise wait up to a tick. */
+void ws_server_tick(ws_server *s);
 /* Start serve again on the same data (after ws_server_stop). */
 int ws_server_restart(ws_server *s);
 /* SIGTERM and wait; returns the exit status (0 = clean). */

@@ -33,13 +33,14 @@ static long long wait_patrol(ws_server *s, const char *tok, long long grid)
 {
     char p[96];
     snprintf(p, sizeof p, "/api/v1/patrols?unit_id=%lld", grid);
-    for (int i = 0; i < 100; i++) {
+    for (int i = 0; i < 500; i++) {
         json_t *r = NULL;
+        ws_server_tick(s);
         ws_req(s, "GET", p, tok, NULL, &r);
         long long id = json_integer_value(json_object_get(json_array_get(json_object_get(r, "items"), 0), "id"));
         json_decref(r);
         if (id) return id;
-        usleep(100000);
+        usleep(20000);
     }
     fail_msg("no patrol for grid %lld", grid);
     return 0;

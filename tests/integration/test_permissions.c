@@ -166,7 +166,7 @@ static const tmpl tmpls[] = {
     {"GET", "/api/v1/risk/objects/{id}/card", "/api/v1/risk/objects/{risk_object}/card", NULL, NULL},
     {"GET", "/api/v1/risk/objects/{id}/qr.svg", "/api/v1/risk/objects/{risk_object}/qr.svg", NULL, NULL},
     /* Inspections: {insp} a check of a daily task of the in/out unit's post,
-     * made by the server's timer (--tick-seconds 1); {finsp} a fresh one. */
+     * made by the server's timer (run at once by ws_server_tick); {finsp} a fresh one. */
     {"GET", "/api/v1/inspections", "/api/v1/inspections?mine=1&state=pending", NULL, NULL},
     {"GET", "/api/v1/inspections/{id}", "/api/v1/inspections/{insp}", NULL, NULL},
     {"POST", "/api/v1/inspections/{id}/actions/complete",
@@ -518,7 +518,7 @@ static int insp_made[2], insp_used[2];
 static void setup_world(world *w, const char *backend)
 {
     const char *extra[] = {"--org-kind", "park", "--org-name", "测试园区", NULL};
-    ws_serve_extra[0] = "--tick-seconds"; /* inspections appear within a second */
+    ws_serve_extra[0] = "--tick-seconds"; /* and sooner when ws_server_tick asks */
     ws_serve_extra[1] = "1";
     memset(insp_made, 0, sizeof insp_made);
     memset(insp_used, 0, sizeof insp_used);
@@ -614,8 +614,9 @@ static long long inspection_of(world *w, int side, bool fresh)
         }
         for (int i = 0; i < 8; i++) {
             long long id = 0;
-            for (int tries = 0; !id && tries < 100; tries++) {
+            for (int tries = 0; !id && tries < 500; tries++) {
                 json_t *r = NULL;
+                ws_server_tick(&w->s);
                 snprintf(p, sizeof p, "/api/v1/inspections?task_id=%lld&state=pending", tasks[i]);
                 if (ws_req(&w->s, "GET", p, w->root_tok, NULL, &r) == 200) {
                     json_t *items = json_object_get(r, "items");
@@ -624,7 +625,7 @@ static long long inspection_of(world *w, int side, bool fresh)
                         id = json_integer_value(json_object_get(json_array_get(items, 1), "id"));
                 }
                 json_decref(r);
-                if (!id) usleep(100000);
+                if (!id) usleep(20000);
             }
             if (!id) fail_msg("no inspection made for task %lld within 10 s", tasks[i]);
             insp_pool[side][insp_made[side]++] = id;
@@ -739,19 +740,20 @@ static bool plant_ref(world *w, const char *key, int side, int c, char *v, size_
 }
 
 /* The patrol placeholders into v; false for other keys. A grid under the
- * side's unit with one point; the server's timer (--tick-seconds 1) makes
- * its patrol, waited for here. Made by the root admin. */
+ * side's unit with one point; the server's timer makes its patrol when
+ * ws_server_tick asks, waited for here. Made by the root admin. */
 static long long patrol_wait(world *w, long long grid)
 {
     char p[96];
     snprintf(p, sizeof p, "/api/v1/patrols?unit_id=%lld", grid);
-    for (int i = 0; i < 100; i++) {
+    for (int i = 0; i < 500; i++) {
         json_t *r = NULL;
+        ws_server_tick(&w->s);
         long st = ws_req(&w->s, "GET", p, w->root_tok, NULL, &r);
         long long id = json_integer_value(json_object_get(json_array_get(json_object_get(r, "items"), 0), "id"));
         json_decref(r);
         if (st == 200 && id) return id;
-        usleep(100000);
+        usleep(20000);
     }
     fail_msg("no patrol made for grid %lld within 10 s", grid);
     return 0;
@@ -1034,14 +1036,15 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
             if (key[1] == 't' && !w->dtask[side]) {
                 char p[96];
                 snprintf(p, sizeof p, "/api/v1/duty-tasks?person_id=%lld", w->person[side]);
-                for (int i = 0; i < 100 && !w->dtask[side]; i++) {
+                for (int i = 0; i < 500 && !w->dtask[side]; i++) {
                     json_t *r = NULL;
+                    ws_server_tick(&w->s);
                     long st = ws_req(&w->s, "GET", p, w->root_tok, NULL, &r);
                     if (st != 200) fail_msg("setup GET %s -> %ld", p, st);
                     json_t *it = json_array_get(json_object_get(r, "items"), 0);
                     if (it) w->dtask[side] = json_integer_value(json_object_get(it, "id"));
                     json_decref(r);
-                    if (!w->dtask[side]) usleep(100000);
+                    if (!w->dtask[side]) usleep(20000);
                 }
                 if (!w->dtask[side]) fail_msg("setup: no duty task was made within 10 s");
             }
