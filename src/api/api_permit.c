@@ -237,10 +237,13 @@ static ws_err packages_create(api_ctx *ctx)
     if (rc) return rc;
     CALLER;
     int64_t id = 0;
+    static const char *const keys[] = {"unit_id", "title", NULL};
     json_t *unit = json_object_get(body, "unit_id");
-    if (!json_is_integer(unit)) rc = ws_fail(WS_EINVAL, "unit_id", "unit_id is required");
-    if (!rc) rc = permit_package_create(ctx->conn, &by, json_integer_value(unit),
-                                        json_string_value(json_object_get(body, "title")), &id);
+    const char *title = NULL;
+    rc = json_known_keys(body, NULL, keys);
+    if (!rc) rc = json_opt_text(body, "title", "title", &title);
+    if (!rc && !json_is_integer(unit)) rc = ws_fail(WS_EINVAL, "unit_id", "unit_id is required");
+    if (!rc) rc = permit_package_create(ctx->conn, &by, json_integer_value(unit), title, &id);
     json_decref(body);
     json_t *o = NULL;
     if (!rc) rc = permit_package_json(ctx->conn, id, NULL, &o);
@@ -270,7 +273,11 @@ static ws_err packages_assess(api_ctx *ctx)
     if (!rc) rc = body_object(ctx, false, &body);
     if (rc) return rc;
     CALLER;
-    rc = permit_package_assess(ctx->conn, &by, id, json_string_value(json_object_get(body, "joint_assessment")));
+    static const char *const keys[] = {"joint_assessment", NULL};
+    const char *text = NULL;
+    rc = json_known_keys(body, NULL, keys);
+    if (!rc) rc = json_opt_text(body, "joint_assessment", "joint_assessment", &text);
+    if (!rc) rc = permit_package_assess(ctx->conn, &by, id, text);
     json_decref(body);
     if (!rc) rc = permit_package_json(ctx->conn, id, NULL, &o);
     return rc ? rc : api_reply_json(ctx, 200, o);
@@ -373,7 +380,11 @@ static ws_err profiles_select(api_ctx *ctx)
     ws_err rc = body_object(ctx, false, &body);
     if (rc) return rc;
     CALLER;
-    rc = permit_profile_select(svc(), ctx->conn, &by, json_string_value(json_object_get(body, "key")));
+    static const char *const keys[] = {"key", NULL};
+    const char *key = NULL;
+    rc = json_known_keys(body, NULL, keys);
+    if (!rc) rc = json_opt_text(body, "key", "key", &key);
+    if (!rc) rc = permit_profile_select(svc(), ctx->conn, &by, key);
     json_decref(body);
     return rc ? rc : profiles_list(ctx);
 }
@@ -414,7 +425,9 @@ static ws_err conflicts_put(api_ctx *ctx)
     ws_err rc = body_object(ctx, false, &body);
     if (rc) return rc;
     CALLER;
-    rc = permit_conflicts_put(ctx->conn, &by, json_object_get(body, "items"));
+    static const char *const keys[] = {"items", NULL};
+    rc = json_known_keys(body, NULL, keys);
+    if (!rc) rc = permit_conflicts_put(ctx->conn, &by, json_object_get(body, "items"));
     json_decref(body);
     return rc ? rc : conflicts_list(ctx);
 }

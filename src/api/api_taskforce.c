@@ -82,9 +82,12 @@ static ws_err forces_create(api_ctx *ctx)
     ws_err rc = body_object(ctx, false, &body);
     if (rc) return rc;
     CALLER;
+    static const char *const keys[] = {"title", "drill", "unit_id", NULL};
     const char *title = json_string_value(json_object_get(body, "title"));
     const json_t *drill = json_object_get(body, "drill");
-    if (!title || !title[0] || strlen(title) > TF_TITLE_MAX) rc = ws_fail(WS_EINVAL, "title", "title is 1..200 bytes");
+    rc = json_known_keys(body, NULL, keys);
+    if (!rc && (!title || !title[0] || strlen(title) > TF_TITLE_MAX))
+        rc = ws_fail(WS_EINVAL, "title", "title is 1..200 bytes");
     if (!rc && drill && !json_is_boolean(drill)) rc = ws_fail(WS_EINVAL, "drill", "drill is true or false");
     if (!rc && !json_is_integer(json_object_get(body, "unit_id")))
         rc = ws_fail(WS_EINVAL, "unit_id", "unit_id is required");
@@ -158,7 +161,9 @@ static ws_err rules_put(api_ctx *ctx)
     ws_err rc = body_object(ctx, false, &body);
     if (rc) return rc;
     CALLER;
-    rc = taskforce_rules_put(ctx->conn, &by, json_object_get(body, "items"));
+    static const char *const keys[] = {"items", NULL};
+    rc = json_known_keys(body, NULL, keys);
+    if (!rc) rc = taskforce_rules_put(ctx->conn, &by, json_object_get(body, "items"));
     json_decref(body);
     return rc ? rc : rules_get(ctx);
 }
@@ -221,7 +226,11 @@ static ws_err drills_start(api_ctx *ctx)
     int64_t id = 0;
     int level = 0;
     char title[256] = "";
-    if (!json_is_integer(json_object_get(body, "unit_id"))) rc = ws_fail(WS_EINVAL, "unit_id", "unit_id is required");
+    static const char *const keys[] = {"unit_id", "scenario", NULL};
+    const json_t *sc = json_object_get(body, "scenario");
+    rc = json_known_keys(body, NULL, keys);
+    if (!rc && sc && !json_is_string(sc)) rc = ws_fail(WS_EINVAL, "scenario", "scenario is the name of a drill scenario");
+    if (!rc && !json_is_integer(json_object_get(body, "unit_id"))) rc = ws_fail(WS_EINVAL, "unit_id", "unit_id is required");
     if (!rc)
         rc = drill_start(ctx->conn, &by, json_string_value(json_object_get(body, "scenario")),
                          json_integer_value(json_object_get(body, "unit_id")), &id, &level, title, sizeof title);

@@ -287,3 +287,29 @@ json_t *json_time(int64_t ms)
     char t[40];
     return json_string(clock_format_rfc3339(ms, t, sizeof t));
 }
+
+ws_err json_opt_text(const json_t *obj, const char *key, const char *field, const char **out)
+{
+    const json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (!v || json_is_null(v)) return WS_OK;
+    if (!json_is_string(v)) return ws_fail(WS_EINVAL, field, "%s must be text", field);
+    *out = json_string_value(v);
+    return WS_OK;
+}
+
+ws_err json_known_keys(const json_t *obj, const char *prefix, const char *const *keys)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)obj, k, v) {
+        bool known = false;
+        for (size_t i = 0; keys[i] && !known; i++) known = !strcmp(k, keys[i]);
+        if (known) continue;
+        char f[128];
+        if (prefix) snprintf(f, sizeof f, "%s.%s", prefix, k);
+        else snprintf(f, sizeof f, "%s", k);
+        return ws_fail(WS_EINVAL, f, "%s is not a field of this request", f);
+    }
+    return WS_OK;
+}

@@ -50,6 +50,16 @@ typedef struct json_field {
 ws_err json_decode_body(const char *body, size_t len, size_t max_body, const json_field *fields,
                         size_t nfields, void *out, uint64_t *present, json_t **root);
 
+/* An optional text member of obj: *out is NULL when key is absent or null,
+ * the string (borrowed from obj) when it is one; anything else fails with
+ * WS_EINVAL naming field (the path the caller sent, e.g. "items[2].note"). */
+ws_err json_opt_text(const json_t *obj, const char *key, const char *field, const char **out);
+
+/* Refuse a member of obj that is not in keys (NULL-terminated): WS_EINVAL
+ * naming it as "prefix.key" (or "key" when prefix is NULL), so that a
+ * misspelt optional field is an error the sender sees, not data dropped. */
+ws_err json_known_keys(const json_t *obj, const char *prefix, const char *const *keys);
+
 /* Serialise v compactly (caller frees). Keys keep insertion order. */
 char *json_dump_compact(const json_t *v);
 

@@ -160,8 +160,10 @@ static ws_err allow(const org_caller *by, const char *action, const char *path)
 ws_err duty_create(store_conn *c, const org_caller *by, const json_t *body, int64_t *id)
 {
     if (!json_is_object(body)) return ws_fail(WS_EINVAL, "body", "the body must be a JSON object");
+    static const char *const keys[] = {"title", "description", "frequency", "enterprise_id", "post_id", NULL};
     const char *title, *desc, *freq;
-    ws_err rc = text_field(body, "title", 200, true, &title);
+    ws_err rc = json_known_keys(body, NULL, keys);
+    if (!rc) rc = text_field(body, "title", 200, true, &title);
     if (!rc) rc = text_field(body, "description", 2000, false, &desc);
     if (!rc) rc = freq_field(body, true, &freq);
     if (rc) return rc;
@@ -203,7 +205,9 @@ ws_err duty_update(store_conn *c, const org_caller *by, int64_t id, const json_t
     store_stmt *st = NULL;
     bool row = false;
     if (!json_is_object(body)) return ws_fail(WS_EINVAL, "body", "the body must be a JSON object");
-    ws_err rc = store_prepare(c, Q_DUTY_GET, &st);
+    static const char *const keys[] = {"title", "description", "frequency", "active", NULL};
+    ws_err rc = json_known_keys(body, NULL, keys);
+    if (!rc) rc = store_prepare(c, Q_DUTY_GET, &st);
     if (!rc) rc = store_bind_int(st, 1, id);
     if (!rc) rc = store_step(st, &row);
     json_t *d = !rc && row ? duty_json(st) : NULL;

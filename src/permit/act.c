@@ -424,8 +424,9 @@ ws_err permit_act(permit_svc *s, store_conn *c, const org_caller *by, int64_t id
         permit_copy(p.state, sizeof p.state, "suspended");
         p.suspended_at = now;
     } else if (!strcmp(action, "close")) {
-        const char *note = json_string_value(json_object_get(body, "note"));
-        rc = permit_text(note ? note : "", "note", PERMIT_TEXT_MAX, false);
+        const char *note = NULL;
+        rc = json_opt_text(body, "note", "note", &note);
+        if (!rc) rc = permit_text(note ? note : "", "note", PERMIT_TEXT_MAX, false);
         if (!rc && note) json_object_set_new(p.doc, "close_note", json_string(note));
         if (!rc) rc = permit_signature(c, by, body, p.doc, "close", now);
         permit_copy(p.state, sizeof p.state, "closed");

@@ -58,20 +58,23 @@ static ws_err bad(const char *path, const char *msg)
     return ws_fail(WS_EINVAL, path, "%s: %s", path, msg);
 }
 
+/* One year's object; base prefixes the members' paths in errors ("" for
+ * the API's body, "[i]" for a file's list). */
 static ws_err parse_year(pr_calendar *c, const json_t *o, const char *base)
 {
     char path[96];
+    const char *sep = base[0] ? "." : "";
     if (!json_is_object(o)) return bad(base, "must be an object");
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)o, k, v) {
         if (strcmp(k, "year") && strcmp(k, "source") && strcmp(k, "holidays") && strcmp(k, "workdays")) {
-            snprintf(path, sizeof path, "%s.%s", base, k);
+            snprintf(path, sizeof path, "%s%s%s", base, sep, k);
             return bad(path, "unknown member");
         }
     }
     json_t *jy = json_object_get(o, "year");
-    snprintf(path, sizeof path, "%s.year", base);
+    snprintf(path, sizeof path, "%s%syear", base, sep);
     if (!json_is_integer(jy) || json_integer_value(jy) < 2000 || json_integer_value(jy) > 2100)
         return bad(path, "must be a year from 2000 to 2100");
     int year = (int)json_integer_value(jy);
@@ -79,15 +82,15 @@ static ws_err parse_year(pr_calendar *c, const json_t *o, const char *base)
         if (c->years[i] == year) return bad(path, "year listed twice");
     if (c->nyears >= CAL_MAX_YEARS) return bad(path, "too many years");
     json_t *src = json_object_get(o, "source");
-    snprintf(path, sizeof path, "%s.source", base);
+    snprintf(path, sizeof path, "%s%ssource", base, sep);
     if (!json_is_string(src) || !json_string_length(src)) return bad(path, "must name the notice");
     json_t *hs = json_object_get(o, "holidays");
-    snprintf(path, sizeof path, "%s.holidays", base);
+    snprintf(path, sizeof path, "%s%sholidays", base, sep);
     if (!json_is_array(hs)) return bad(path, "must be an array");
     size_t i;
     json_t *h;
     json_array_foreach(hs, i, h) {
-        snprintf(path, sizeof path, "%s.holidays[%zu]", base, i);
+        snprintf(path, sizeof path, "%s%sholidays[%zu]", base, sep, i);
         if (!json_is_object(h) || json_object_size(h) != 3) return bad(path, "must be {from, to, name}");
         if (c->nhol >= CAL_MAX_HOL) return bad(path, "too many holidays");
         int y1 = 0, y2 = 0;
@@ -95,15 +98,15 @@ static ws_err parse_year(pr_calendar *c, const json_t *o, const char *base)
         long to = parse_date(json_string_value(json_object_get(h, "to")), &y2);
         const char *name = json_string_value(json_object_get(h, "name"));
         if (from < 0 || y1 != year) {
-            snprintf(path, sizeof path, "%s.holidays[%zu].from", base, i);
+            snprintf(path, sizeof path, "%s%sholidays[%zu].from", base, sep, i);
             return bad(path, "must be a date YYYY-MM-DD in the document's year");
         }
         if (to < from || to - from > 31 || y2 != year) {
-            snprintf(path, sizeof path, "%s.holidays[%zu].to", base, i);
+            snprintf(path, sizeof path, "%s%sholidays[%zu].to", base, sep, i);
             return bad(path, "must be a date of the same year, not before from");
         }
         if (!name || !*name || strlen(name) >= sizeof c->hol[0].name) {
-            snprintf(path, sizeof path, "%s.holidays[%zu].name", base, i);
+            snprintf(path, sizeof path, "%s%sholidays[%zu].name", base, sep, i);
             return bad(path, "must be a name of 1 to 47 bytes");
         }
         cal_hol *ch = &c->hol[c->nhol++];
@@ -112,10 +115,10 @@ static ws_err parse_year(pr_calendar *c, const json_t *o, const char *base)
         snprintf(ch->name, sizeof ch->name, "%s", name);
     }
     json_t *ws = json_object_get(o, "workdays");
-    snprintf(path, sizeof path, "%s.workdays", base);
+    snprintf(path, sizeof path, "%s%sworkdays", base, sep);
     if (ws && !json_is_array(ws)) return bad(path, "must be an array of dates");
     json_array_foreach(ws, i, h) {
-        snprintf(path, sizeof path, "%s.workdays[%zu]", base, i);
+        snprintf(path, sizeof path, "%s%sworkdays[%zu]", base, sep, i);
         int y = 0;
         long d = parse_date(json_string_value(h), &y);
         if (d < 0 || y != year) return bad(path, "must be a date YYYY-MM-DD in the document's year");
@@ -142,7 +145,7 @@ ws_err pr_calendar_parse(const json_t *doc, pr_calendar **out)
             if (rc) goto fail;
         }
     } else {
-        rc = parse_year(c, doc, "calendar");
+        rc = parse_year(c, doc, "");
         if (rc) goto fail;
     }
     *out = c;

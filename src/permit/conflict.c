@@ -103,30 +103,36 @@ ws_err permit_conflicts_json(store_conn *c, json_t **out)
 ws_err permit_conflicts_put(store_conn *c, const org_caller *by, const json_t *rows)
 {
     if (!json_is_array(rows) || json_array_size(rows) > PT_COUNT * PT_COUNT)
-        return ws_fail(WS_EINVAL, "conflicts", "the matrix is a list of at most %d pairs", PT_COUNT * PT_COUNT);
+        return ws_fail(WS_EINVAL, "items", "the matrix is a list of at most %d pairs", PT_COUNT * PT_COUNT);
     size_t i;
     json_t *r;
+    static const char *const keys[] = {"type_a", "type_b", "verdict", "note", NULL};
     json_array_foreach(rows, i, r) {
         char f[40];
+        snprintf(f, sizeof f, "items[%zu]", i);
+        if (!json_is_object(r)) return ws_fail(WS_EINVAL, f, "a pair is an object {type_a, type_b, verdict, note}");
+        ws_err krc = json_known_keys(r, f, keys);
+        if (krc) return krc;
         const char *a = json_string_value(json_object_get(r, "type_a"));
         const char *b = json_string_value(json_object_get(r, "type_b"));
         const char *v = json_string_value(json_object_get(r, "verdict"));
-        const char *note = json_string_value(json_object_get(r, "note"));
-        snprintf(f, sizeof f, "conflicts[%zu].type_a", i);
+        const char *note = NULL;
+        snprintf(f, sizeof f, "items[%zu].type_a", i);
         if (pr_type_of(a) < 0) return ws_fail(WS_EINVAL, f, "not an operation type");
-        snprintf(f, sizeof f, "conflicts[%zu].type_b", i);
+        snprintf(f, sizeof f, "items[%zu].type_b", i);
         if (pr_type_of(b) < 0) return ws_fail(WS_EINVAL, f, "not an operation type");
-        snprintf(f, sizeof f, "conflicts[%zu].verdict", i);
+        snprintf(f, sizeof f, "items[%zu].verdict", i);
         if (!v || (strcmp(v, "refuse") && strcmp(v, "joint"))) return ws_fail(WS_EINVAL, f, "verdict is refuse or joint");
-        snprintf(f, sizeof f, "conflicts[%zu].note", i);
-        ws_err rc = permit_text(note ? note : "", f, 400, false);
+        snprintf(f, sizeof f, "items[%zu].note", i);
+        ws_err rc = json_opt_text(r, "note", f, &note);
+        if (!rc) rc = permit_text(note ? note : "", f, 400, false);
         if (rc) return rc;
         for (size_t k = 0; k < i; k++) {
             const json_t *o = json_array_get(rows, k);
             const char *oa = json_string_value(json_object_get(o, "type_a"));
             const char *ob = json_string_value(json_object_get(o, "type_b"));
             if ((!strcmp(oa, a) && !strcmp(ob, b)) || (!strcmp(oa, b) && !strcmp(ob, a))) {
-                snprintf(f, sizeof f, "conflicts[%zu]", i);
+                snprintf(f, sizeof f, "items[%zu]", i);
                 return ws_fail(WS_EINVAL, f, "the pair %s / %s is listed twice", a, b);
             }
         }
@@ -143,7 +149,7 @@ ws_err permit_conflicts_put(store_conn *c, const org_caller *by, const json_t *r
         if (rc) break;
         const char *a = json_string_value(json_object_get(r, "type_a"));
         const char *b = json_string_value(json_object_get(r, "type_b"));
-        const char *note = json_string_value(json_object_get(r, "note"));
+        const char *note = NULL;
         st = NULL;
         rc = store_prepare(c, Q_CONFLICT_INSERT, &st);
         if (!rc) rc = store_bind_text(st, 1, strcmp(a, b) <= 0 ? a : b);

@@ -379,8 +379,11 @@ ws_err taskforce_task_act(store_conn *c, const org_caller *by, int64_t task_id, 
     if (strcmp(t.state, "open"))
         return ws_fail(WS_ECONFLICT, "state", "the task is %s already", t.state);
     if (!strcmp(t.force_state, "closed")) return ws_fail(WS_ECONFLICT, "state", "the task force is closed");
-    const char *note = json_string_value(json_object_get(body, "note"));
-    if ((rc = text_ok(note, "note", TF_TEXT_MAX))) return rc;
+    static const char *const keys[] = {"note", "amount", NULL};
+    const char *note = NULL;
+    if ((rc = json_known_keys(body, NULL, keys)) || (rc = json_opt_text(body, "note", "note", &note)) ||
+        (rc = text_ok(note, "note", TF_TEXT_MAX)))
+        return rc;
     if (!done && (!note || !note[0])) return ws_fail(WS_EINVAL, "note", "cancelling a task needs a note (why)");
     int64_t cents = t.amount_cents;
     const json_t *amount = json_object_get(body, "amount");
@@ -426,8 +429,12 @@ ws_err taskforce_task_add(store_conn *c, const org_caller *by, int64_t force_id,
     json_decref(f);
     if (rc) return rc;
     if (closed) return ws_fail(WS_ECONFLICT, "state", "the task force is closed");
+    static const char *const keys[] = {"title", "kind", "assignee_person_id", "department_id", "due_at", NULL};
+    if ((rc = json_known_keys(body, NULL, keys))) return rc;
     const char *title = json_string_value(json_object_get(body, "title"));
-    const char *kind = json_string_value(json_object_get(body, "kind"));
+    const json_t *kv = json_object_get(body, "kind");
+    const char *kind = json_string_value(kv);
+    if (kv && !kind) return ws_fail(WS_EINVAL, "kind", "kind is action, budget or document");
     if (!title || !title[0]) return ws_fail(WS_EINVAL, "title", "title is required");
     if ((rc = text_ok(title, "title", TF_TITLE_MAX))) return rc;
     if (kind && strcmp(kind, "action") && strcmp(kind, "budget") && strcmp(kind, "document"))
@@ -644,8 +651,13 @@ ws_err taskforce_rules_put(store_conn *c, const org_caller *by, const json_t *it
                        "task_title, task_kind, due_hours}");
     size_t i;
     json_t *r;
+    static const char *const keys[] = {"trigger", "department_code", "task_title", "task_kind", "due_hours", NULL};
     json_array_foreach(items, i, r) {
         char f[48];
+        snprintf(f, sizeof f, "items[%zu]", i);
+        if (!json_is_object(r)) return ws_fail(WS_EINVAL, f, "a rule is an object");
+        ws_err krc = json_known_keys(r, f, keys);
+        if (krc) return krc;
         const char *t = json_string_value(json_object_get(r, "trigger"));
         bool ok = t && !strncmp(t, "drill_", 6) && strlen(t) < 48 && strspn(t, "abcdefghijklmnopqrstuvwxyz_") == strlen(t);
         for (int k = 0; t && triggers[k]; k++) ok |= !strcmp(t, triggers[k]);

@@ -199,7 +199,7 @@ static void run(const char *backend)
     json_decref(r);
     assert_int_equal(ws_req(&t.s, "PUT", "/api/v1/permit-conflicts", t.admin,
                             "{\"items\":[{\"type_a\":\"work_at_height\",\"type_b\":\"ladder\",\"verdict\":\"refuse\"}]}", &r), 400);
-    assert_string_equal(ws_err_field_of(r), "conflicts[0].type_b");
+    assert_string_equal(ws_err_field_of(r), "items[0].type_b");
     json_decref(r);
     long long third = height_permit(&t, "GC-7788");
     assert_int_equal(act(&t, t.app, third, "submit", NULL, NULL), 200);

@@ -766,7 +766,7 @@ static void profile_refusals_name_the_path(void **state)
                           "2027-01-01", "to", "2027-01-01", "name", "元旦");
     pr_calendar *cal = NULL;
     assert_int_equal(pr_calendar_parse(c, &cal), WS_EINVAL);
-    assert_string_equal(ws_err_field(), "calendar.holidays[0].from");
+    assert_string_equal(ws_err_field(), "holidays[0].from");
     json_decref(c);
 }
 
