@@ -267,8 +267,9 @@ static ws_err do_approve(permit_svc *s, store_conn *c, const org_caller *by, con
                          permit_row *p, int64_t now, pr_report *r)
 {
     const char *post = json_string_value(json_object_get(body, "post"));
-    const char *opinion = json_string_value(json_object_get(body, "opinion"));
+    const char *opinion = NULL;
     ws_err rc = permit_allow(by, "permit.approve", p->unit_path);
+    if (!rc) rc = json_opt_text(body, "opinion", "opinion", &opinion);
     if (rc) return rc;
     if (!post || !post[0]) return ws_fail(WS_EINVAL, "post", "approve as which post of the chain (post)?");
     if ((rc = permit_text(opinion ? opinion : "", "opinion", 500, false))) return rc;
@@ -351,25 +352,38 @@ static ws_err need_reason(const json_t *body, const char *what, char *out, size_
 ws_err permit_act(permit_svc *s, store_conn *c, const org_caller *by, int64_t id, const char *action,
                   const json_t *body, json_t **report)
 {
-    static const struct { const char *action, *states; } from[] = {
-        {"submit", "|draft|"},
-        {"confirm_measures", "|applied|"},
-        {"gas", "|identified|tested|approved|active|suspended|"},
-        {"approve", "|tested|"},
-        {"check_in", "|approved|"},
-        {"suspend", "|active|"},
-        {"resume", "|suspended|"},
-        {"close", "|active|suspended|"},
-        {"cancel", "|draft|applied|identified|tested|approved|suspended|"},
+    /* each action: the states it leaves from and the members its body may have
+     * (gas checks its own, with the analysis) */
+    static const char *const k_sign[] = {"signature_attachment_id", NULL};
+    static const char *const k_measures[] = {"confirmed", "not_applicable", NULL};
+    static const char *const k_approve[] = {"post", "opinion", "signature_attachment_id", NULL};
+    static const char *const k_reason[] = {"reason", NULL};
+    static const char *const k_none[] = {NULL};
+    static const char *const k_close[] = {"note", "signature_attachment_id", NULL};
+    static const struct { const char *action, *states; const char *const *keys; } from[] = {
+        {"submit", "|draft|", k_sign},
+        {"confirm_measures", "|applied|", k_measures},
+        {"gas", "|identified|tested|approved|active|suspended|", NULL},
+        {"approve", "|tested|", k_approve},
+        {"check_in", "|approved|", k_sign},
+        {"suspend", "|active|", k_reason},
+        {"resume", "|suspended|", k_none},
+        {"close", "|active|suspended|", k_close},
+        {"cancel", "|draft|applied|identified|tested|approved|suspended|", k_reason},
     };
     if (report) *report = NULL;
     const char *states = NULL;
+    const char *const *keys = NULL;
     for (size_t i = 0; i < sizeof from / sizeof from[0]; i++)
-        if (!strcmp(from[i].action, action)) states = from[i].states;
+        if (!strcmp(from[i].action, action)) states = from[i].states, keys = from[i].keys;
     if (!states)
         return ws_fail(WS_ENOTFOUND, "action", "no such action (submit, confirm_measures, gas, approve, "
                        "check_in, suspend, resume, close, cancel)");
     if (body && !json_is_object(body)) return ws_fail(WS_EINVAL, "body", "the body must be a JSON object");
+    if (body && keys) {
+        ws_err krc = json_known_keys(body, NULL, keys);
+        if (krc) return krc;
+    }
     json_t *empty = body ? NULL : json_object();
     if (!body) body = empty;
     permit_row p;

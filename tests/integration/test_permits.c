@@ -176,7 +176,17 @@ static void run(const char *backend)
     assert_int_equal(act(&t, t.app, id, "confirm_measures", NULL, NULL), 200);
     assert_int_equal(act(&t, t.app, id, "approve", "{\"post\":\"workshop_head\"}", &r), 403);
     json_decref(r);
+    /* each action takes its own members: a misspelt one, or an opinion that is not text, is named */
+    assert_int_equal(act(&t, t.head, id, "approve", "{\"post\":\"workshop_head\",\"opinon\":\"同意\"}", &r), 400);
+    assert_string_equal(ws_err_field_of(r), "opinon");
+    json_decref(r);
+    assert_int_equal(act(&t, t.head, id, "approve", "{\"post\":\"workshop_head\",\"opinion\":1}", &r), 400);
+    assert_string_equal(ws_err_field_of(r), "opinion");
+    json_decref(r);
     assert_int_equal(act(&t, t.head, id, "approve", "{\"post\":\"workshop_head\"}", NULL), 200);
+    assert_int_equal(act(&t, t.app, id, "check_in", "{\"reason\":\"x\"}", &r), 400);
+    assert_string_equal(ws_err_field_of(r), "reason");
+    json_decref(r);
     assert_int_equal(act(&t, t.app, id, "check_in", NULL, &r), 403);
     assert_string_equal(ws_err_field_of(r), "guardian_person_id");
     json_decref(r);
