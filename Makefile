@@ -17,6 +17,11 @@
 #   make check-layers  the dependency rules of docs/ARCHITECTURE.md
 include config.mk
 
+# Build with every core unless the caller chose (-jN on the command line).
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+endif
+
 PKGS := libmicrohttpd jansson sqlite3 libpq libsodium gnutls libzip expat xlsxwriter vips libqrencode libcurl libmodbus libmosquitto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
