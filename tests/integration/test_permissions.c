@@ -1333,6 +1333,73 @@ static void bad_fields(void **state)
     assert_int_equal(wrong, 0);
 }
 
+/* Bad query parameters: every parameter of a GET route's request, in turn,
+ * set to a word where the route expects a number, a time, a state or a
+ * flag; and limit=x on every list that takes a limit. The answer is 400
+ * naming the parameter, not the parameter ignored. */
+static void bad_query(void **state)
+{
+    (void)state;
+    world *w = calloc(1, sizeof *w);
+    setup_world(w, "sqlite");
+    int wrong = 0, sent = 0;
+    for (size_t i = 0; i < sizeof tmpls / sizeof *tmpls; i++) {
+        const tmpl *t = &tmpls[i];
+        if (strcmp(t->method, "GET") || (t->ctype && !strcmp(t->ctype, "text/event-stream"))) continue;
+        char path[512];
+        expand(w, t->path, 0, 1, path, sizeof path);
+        char *q = strchr(path, '?');
+        /* the parameters as sent, then limit=x when the route lists items */
+        char names[8][32];
+        int nn = 0;
+        for (char *p = q ? q + 1 : NULL; p && *p && nn < 8;) {
+            size_t k = strcspn(p, "=&");
+            snprintf(names[nn++], sizeof names[0], "%.*s", (int)k, p);
+            p = strchr(p, '&');
+            if (p) p++;
+        }
+        /* a list that takes limit (limit=1 cuts a longer list to one item) */
+        json_t *rep = NULL, *one = NULL;
+        bool has = false;
+        for (int k = 0; k < nn; k++) has |= !strcmp(names[k], "limit");
+        if (!has && nn < 8 && ws_req(&w->s, "GET", path, w->tok[1], NULL, &rep) == 200 &&
+            json_array_size(json_object_get(rep, "items")) > 1) {
+            char p1[600];
+            snprintf(p1, sizeof p1, "%s%climit=1", path, q ? '&' : '?');
+            if (ws_req(&w->s, "GET", p1, w->tok[1], NULL, &one) == 200 &&
+                json_array_size(json_object_get(one, "items")) == 1)
+                snprintf(names[nn++], sizeof names[0], "limit");
+        }
+        json_decref(rep);
+        json_decref(one);
+        for (int k = 0; k < nn; k++) {
+            /* the path with names[k]=x in place of its value (or added) */
+            char bad[600], *o = bad;
+            size_t base = q ? (size_t)(q - path) : strlen(path);
+            o += snprintf(o, sizeof bad, "%.*s?%s=x", (int)base, path, names[k]);
+            for (char *p = q ? q + 1 : NULL; p && *p;) {
+                size_t len = strcspn(p, "&"), kl = strcspn(p, "=&");
+                if (!(kl == strlen(names[k]) && !strncmp(p, names[k], kl)))
+                    o += snprintf(o, sizeof bad - (size_t)(o - bad), "&%.*s", (int)len, p);
+                p = p[len] ? p + len + 1 : NULL;
+            }
+            json_t *r2 = NULL;
+            long st = ws_req(&w->s, "GET", bad, w->tok[1], NULL, &r2);
+            const char *fld = ws_err_field_of(r2);
+            sent++;
+            if (st != 400 || !fld || strcmp(fld, names[k])) {
+                fprintf(stderr, "GET %s: %s=x -> %ld (field %s)\n", bad, names[k], st, fld ? fld : "-");
+                wrong++;
+            }
+            json_decref(r2);
+        }
+    }
+    fprintf(stderr, "bad query: %d requests, %d wrong\n", sent, wrong);
+    ws_server_destroy(&w->s);
+    free(w);
+    assert_int_equal(wrong, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1340,6 +1407,7 @@ int main(void)
         cmocka_unit_test(regulator_sees_no_contact_data),
         cmocka_unit_test(me_shows_scope_ancestors),
         cmocka_unit_test(bad_fields),
+        cmocka_unit_test(bad_query),
     };
     return cmocka_run_group_tests_name("permissions", tests, NULL, NULL);
 }
