@@ -100,8 +100,23 @@ static void lead_times(const nab_corpus *c, double **a, const char *labels_path,
             size_t first = SIZE_MAX;
             for (size_t i = win ? win->l : 1; win && i <= win->r && first == SIZE_MAX; i++)
                 if (i >= P && a[fi][i] >= theta) first = i;
-            if (first == SIZE_MAX) printf("no alarm in its window\n");
-            else printf("%+7.1f h\n", (t - f->ts[first]) / 3600.0);
+            if (first != SIZE_MAX) {
+                printf("%+7.1f h\n", (t - f->ts[first]) / 3600.0);
+                continue;
+            }
+            /* none inside: the last alarm in the day before the window opened, if any
+             * (NAB counts it a false positive; an operator would have had it) */
+            size_t before = SIZE_MAX;
+            for (size_t i = P; win && i < win->l; i++)
+                if (a[fi][i] >= theta && f->ts[win->l] - f->ts[i] <= 86400.0) before = i;
+            double top = 0, top_before = 0;
+            for (size_t i = win ? win->l : 1; win && i <= win->r; i++) if (i >= P && a[fi][i] > top) top = a[fi][i];
+            for (size_t i = P; win && i < win->l; i++)
+                if (f->ts[win->l] - f->ts[i] <= 86400.0 && a[fi][i] > top_before) top_before = a[fi][i];
+            if (before == SIZE_MAX)
+                printf("no alarm in its window (highest score %.2f; %.2f in the day before)\n", top, top_before);
+            else printf("no alarm in its window; one %.1f h before it opened (%+.1f h)\n",
+                        (f->ts[win->l] - f->ts[before]) / 3600.0, (t - f->ts[before]) / 3600.0);
         }
     }
 }
