@@ -1012,6 +1012,7 @@ export const en = {
   'dash.level.high': "High",
   'dash.overdue': "Overdue",
   'dash.open_tasks': "{n} tasks open",
+  'dash.sec': "{n} s",
   'dash.min': "{n} min",
   'dash.hours': "{n} h",
   'dash.days': "{n} days",

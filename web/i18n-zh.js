@@ -1017,6 +1017,7 @@ export const zh = {
   'dash.level.high': "较大",
   'dash.overdue': "已超期",
   'dash.open_tasks': "{n} 项任务未完成",
+  'dash.sec': "{n} 秒",
   'dash.min': "{n} 分钟",
   'dash.hours': "{n} 小时",
   'dash.days': "{n} 天",

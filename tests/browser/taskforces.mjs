@@ -151,6 +151,13 @@ export async function run(hz) {
     const cells = await page.locator('#dash-committee tbody td').allTextContents();
     const raw = cells.filter((c) => /^[a-z_]+$/.test(c.trim()));
     assert(!raw.length, `the committee list shows raw ids: ${raw.join(', ')}`);
+    // a response time under a minute reads in seconds, never "0 分钟"
+    const col = (await apiGet(page, '/dashboard/collaboration')).body;
+    const first = (await page.locator('#dash-first .dash-value').textContent()).trim();
+    const med = col.report_to_first_action && col.report_to_first_action.median_s;
+    if (med !== null && med !== undefined && med < 59.5) assert(first === Math.round(med) + ' 秒', `first action: ${first} for ${med} s`);
+    for (const v of await page.locator('.dash-value').allTextContents())
+      assert(!/^0 分钟$/.test(v.trim()), `a card reads "${v.trim()}"`);
     await missingStrings(page);
   });
 }

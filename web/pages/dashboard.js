@@ -11,6 +11,7 @@ import { stateName } from './hazard_ui.js';
 
 function dur(s) {
   if (s === null || s === undefined) return '—';
+  if (s < 59.5) return t('dash.sec', { n: Math.round(s) }); // a fast answer, not "0 分钟"
   if (s < 3600) return t('dash.min', { n: Math.round(s / 60) });
   if (s < 86400) return t('dash.hours', { n: (s / 3600).toFixed(1) });
   return t('dash.days', { n: (s / 86400).toFixed(1) });
