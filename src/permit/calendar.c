@@ -83,7 +83,8 @@ static ws_err parse_year(pr_calendar *c, const json_t *o, const char *base)
     if (c->nyears >= CAL_MAX_YEARS) return bad(path, "too many years");
     json_t *src = json_object_get(o, "source");
     snprintf(path, sizeof path, "%s%ssource", base, sep);
-    if (!json_is_string(src) || !json_string_length(src)) return bad(path, "must name the notice");
+    if (!json_is_string(src) || !json_string_length(src) || json_string_length(src) > 300)
+        return bad(path, "must name the notice (1 to 300 bytes)");
     json_t *hs = json_object_get(o, "holidays");
     snprintf(path, sizeof path, "%s%sholidays", base, sep);
     if (!json_is_array(hs)) return bad(path, "must be an array");

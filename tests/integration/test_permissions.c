@@ -1245,11 +1245,20 @@ static json_t *wrong_kind(const json_t *v)
     return json_is_string(v) ? json_integer(12345) : json_string("x");
 }
 
+/* A string far over any field's limit (70,000 bytes). */
+static json_t *too_long(const json_t *v)
+{
+    (void)v;
+    static char big[70001];
+    memset(big, 'a', sizeof big - 1);
+    return json_string(big);
+}
+
 /* Send t's body (admin, resources in scope, fresh ones expanded anew) with
- * one field replaced: top-level key, or key of the first element of the
- * array at top-level key arr (when arr is not NULL). The answer must be
- * 4xx and a 400 must name the field. Returns 1 when it is not. */
-static int send_bad(world *w, const tmpl *t, const char *arr, const char *key)
+ * one field replaced by mutate(its value): top-level key, or key of the first
+ * element of the array at top-level key arr (when arr is not NULL). The
+ * answer must be 4xx and a 400 must name the field. Returns 1 when it is not. */
+static int send_bad(world *w, const tmpl *t, const char *arr, const char *key, json_t *(*mutate)(const json_t *))
 {
     static char body[32768];
     char path[512], want[96];
@@ -1257,7 +1266,7 @@ static int send_bad(world *w, const tmpl *t, const char *arr, const char *key)
     expand(w, t->body, 0, 1, body, sizeof body);
     json_t *o = json_loads(body, 0, NULL);
     json_t *at = arr ? json_array_get(json_object_get(o, arr), 0) : o;
-    json_object_set_new(at, key, wrong_kind(json_object_get(at, key)));
+    json_object_set_new(at, key, mutate(json_object_get(at, key)));
     if (arr) snprintf(want, sizeof want, "%s[0].%s", arr, key);
     else snprintf(want, sizeof want, "%s", key);
     char *txt = json_dumps(o, 0);
@@ -1267,8 +1276,8 @@ static int send_bad(world *w, const tmpl *t, const char *arr, const char *key)
     const char *fld = ws_err_field_of(rep);
     int bad = !(st >= 400 && st < 500 && (st != 400 || (fld && !strncmp(fld, want, strlen(want)))));
     if (bad)
-        fprintf(stderr, "%s %s: %s of the wrong kind -> %ld (field %s)\n", t->method, t->pattern, want, st,
-                fld ? fld : "-");
+        fprintf(stderr, "%s %s: %s %s -> %ld (field %s)\n", t->method, t->pattern, want,
+                mutate == too_long ? "too long" : "of the wrong kind", st, fld ? fld : "-");
     json_decref(rep);
     free(txt);
     return bad;
@@ -1276,9 +1285,10 @@ static int send_bad(world *w, const tmpl *t, const char *arr, const char *key)
 
 /* Bad input, field by field: for every route that takes a JSON object, each
  * of its fields in turn (top level, and those of the first object of a
- * top-level array) is sent with a value of the wrong kind by the admin. The
- * server must answer 4xx, never accept it, never 5xx or drop the
- * connection, and a 400 must name the field as sent. */
+ * top-level array) is sent with a value of the wrong kind, and each text
+ * field 70,000 bytes long, by the admin. The server must answer 4xx, never
+ * accept it (nor cut it short), never 5xx or drop the connection, and a 400
+ * must name the field as sent. */
 static void bad_fields(void **state)
 {
     (void)state;
@@ -1295,12 +1305,14 @@ static void bad_fields(void **state)
         const char *key, *k2;
         json_t *val, *v2;
         json_object_foreach(obj, key, val) {
-            wrong += send_bad(w, t, NULL, key);
-            sent++;
+            wrong += send_bad(w, t, NULL, key, wrong_kind);
+            if (json_is_string(val)) wrong += send_bad(w, t, NULL, key, too_long);
+            sent += 1 + json_is_string(val);
             json_t *first = json_array_get(val, 0);
             json_object_foreach(first, k2, v2) {
-                wrong += send_bad(w, t, key, k2);
-                sent++;
+                wrong += send_bad(w, t, key, k2, wrong_kind);
+                if (json_is_string(v2)) wrong += send_bad(w, t, key, k2, too_long);
+                sent += 1 + json_is_string(v2);
             }
         }
         /* a member the route does not know (a misspelt optional field) is
