@@ -124,7 +124,7 @@ run_backend() { # sqlite|postgres
     local pw="Bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
     printf '%s\n' "$pw" >"$TMP/password-$be" # for WS_BENCH_KEEP
     if [ "$be" = postgres ]; then
-        "$PGBIN/pg_isready" -q -h 127.0.0.1 -p 55432 2>/dev/null || PG_STARTED=1
+        "$PGBIN/pg_isready" -q -h 127.0.0.1 -p 25432 2>/dev/null || PG_STARTED=1
         local url
         url=$("$ROOT/scripts/pg-test.sh" start 2>"$TMP/pg.log") || die "could not start the PostgreSQL test cluster"
         PG_ADMIN=$url

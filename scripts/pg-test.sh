@@ -5,19 +5,21 @@
 #   scripts/pg-test.sh url     print the URL
 #   scripts/pg-test.sh stop    stop it and delete its files
 #
-# The cluster lives in /tmp/ws-pg, listens on 127.0.0.1:55432 only (sockets
+# The cluster lives in /tmp/ws-pg, listens on 127.0.0.1:25432 only (sockets
 # in /tmp/ws-pg-sock), trusts local connections and runs with fsync=off: it
 # holds test data and nothing else. initdb and postgres refuse to run as root,
 # so as root the cluster belongs to the unprivileged system user `wstest`
 # (created when missing); as any other user it belongs to that user. In both
 # cases the database superuser is `wstest` and the database worksafe_test
 # exists. A system cluster that Debian may have started on 5432 is ignored.
+# The port lies below the kernel's ephemeral range (32768-60999), so no
+# client socket left in TIME_WAIT can hold it when the cluster starts.
 set -eu
 
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 DATA=/tmp/ws-pg
 SOCK=/tmp/ws-pg-sock
-PORT=55432
+PORT=25432
 HOST=127.0.0.1
 DBUSER=wstest
 DB=worksafe_test

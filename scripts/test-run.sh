@@ -21,7 +21,7 @@ cleanup() {
 trap cleanup EXIT
 
 # Leave a cluster that was already running (a developer's) as it was.
-was_running=0; /usr/lib/postgresql/15/bin/pg_isready -q -h 127.0.0.1 -p 55432 2>/dev/null && was_running=1
+was_running=0; /usr/lib/postgresql/15/bin/pg_isready -q -h 127.0.0.1 -p 25432 2>/dev/null && was_running=1
 if url=$(scripts/pg-test.sh start 2>"$log_dir/pg.log"); then
     export WS_TEST_PG_URL=$url; [ $was_running -eq 1 ] || pg_started=1
     echo "postgres: $url"
