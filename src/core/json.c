@@ -307,9 +307,10 @@ ws_err json_known_keys(const json_t *obj, const char *prefix, const char *const 
         for (size_t i = 0; keys[i] && !known; i++) known = !strcmp(k, keys[i]);
         if (known) continue;
         char f[128];
-        if (prefix) snprintf(f, sizeof f, "%s.%s", prefix, k);
+        if (!k[0]) snprintf(f, sizeof f, "%s", prefix ? prefix : "body"); /* "" names nothing findable */
+        else if (prefix) snprintf(f, sizeof f, "%s.%s", prefix, k);
         else snprintf(f, sizeof f, "%s", k);
-        return ws_fail(WS_EINVAL, f, "%s is not a field of this request", f);
+        return ws_fail(WS_EINVAL, f, "%s is not a field of this request", k[0] ? f : "an empty name");
     }
     return WS_OK;
 }

@@ -157,15 +157,6 @@ static ws_err do_measures(permit_svc *s, store_conn *c, const org_caller *by, co
 
 static ws_err do_gas(store_conn *c, const org_caller *by, const json_t *body, permit_row *p, int64_t now)
 {
-    static const char *const known[] = {"kind", "unit", "value", "substance", "lel_pct_vol", "limit",
-                                        "portable", "position", "at", "signature_attachment_id", NULL};
-    const char *key;
-    json_t *val;
-    json_object_foreach((json_t *)body, key, val) {
-        bool ok = false;
-        for (int i = 0; known[i] && !ok; i++) ok = !strcmp(known[i], key);
-        if (!ok) return ws_fail(WS_EINVAL, key, "unknown field %s", key);
-    }
     const char *kind = json_string_value(json_object_get(body, "kind"));
     const char *unit = json_string_value(json_object_get(body, "unit"));
     if (!kind || (strcmp(kind, "combustible") && strcmp(kind, "oxygen") && strcmp(kind, "toxic")))
@@ -352,9 +343,10 @@ static ws_err need_reason(const json_t *body, const char *what, char *out, size_
 ws_err permit_act(permit_svc *s, store_conn *c, const org_caller *by, int64_t id, const char *action,
                   const json_t *body, json_t **report)
 {
-    /* each action: the states it leaves from and the members its body may have
-     * (gas checks its own, with the analysis) */
+    /* each action: the states it leaves from and the members its body may have */
     static const char *const k_sign[] = {"signature_attachment_id", NULL};
+    static const char *const k_gas[] = {"kind", "unit", "value", "substance", "lel_pct_vol", "limit",
+                                        "portable", "position", "at", "signature_attachment_id", NULL};
     static const char *const k_measures[] = {"confirmed", "not_applicable", NULL};
     static const char *const k_approve[] = {"post", "opinion", "signature_attachment_id", NULL};
     static const char *const k_reason[] = {"reason", NULL};
@@ -363,7 +355,7 @@ ws_err permit_act(permit_svc *s, store_conn *c, const org_caller *by, int64_t id
     static const struct { const char *action, *states; const char *const *keys; } from[] = {
         {"submit", "|draft|", k_sign},
         {"confirm_measures", "|applied|", k_measures},
-        {"gas", "|identified|tested|approved|active|suspended|", NULL},
+        {"gas", "|identified|tested|approved|active|suspended|", k_gas},
         {"approve", "|tested|", k_approve},
         {"check_in", "|approved|", k_sign},
         {"suspend", "|active|", k_reason},
@@ -380,7 +372,7 @@ ws_err permit_act(permit_svc *s, store_conn *c, const org_caller *by, int64_t id
         return ws_fail(WS_ENOTFOUND, "action", "no such action (submit, confirm_measures, gas, approve, "
                        "check_in, suspend, resume, close, cancel)");
     if (body && !json_is_object(body)) return ws_fail(WS_EINVAL, "body", "the body must be a JSON object");
-    if (body && keys) {
+    if (body) {
         ws_err krc = json_known_keys(body, NULL, keys);
         if (krc) return krc;
     }

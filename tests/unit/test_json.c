@@ -156,6 +156,36 @@ static void unknown_and_missing_fields_are_named(void **state)
     REFUSED("{\"\":1,\"name\":\"a\"}", WS_EINVAL, "body");
 }
 
+/* The helpers of hand-read bodies: unknown members and optional text. */
+static void known_keys_and_opt_text(void **state)
+{
+    (void)state;
+    static const char *const keys[] = {"note", "amount", NULL};
+    json_t *o = json_loads("{\"note\":\"ok\",\"amount\":1}", 0, NULL);
+    assert_int_equal(json_known_keys(o, NULL, keys), WS_OK);
+    json_object_set_new(o, "notes", json_string("typo"));
+    assert_int_equal(json_known_keys(o, NULL, keys), WS_EINVAL);
+    assert_string_equal(ws_err_field(), "notes");
+    assert_int_equal(json_known_keys(o, "items[3]", keys), WS_EINVAL);
+    assert_string_equal(ws_err_field(), "items[3].notes");
+    json_object_del(o, "notes");
+    json_object_set_new(o, "", json_integer(1));
+    assert_int_equal(json_known_keys(o, NULL, keys), WS_EINVAL);
+    assert_string_equal(ws_err_field(), "body");
+    json_object_del(o, "");
+    const char *s = "unset";
+    assert_int_equal(json_opt_text(o, "note", "note", &s), WS_OK);
+    assert_string_equal(s, "ok");
+    assert_int_equal(json_opt_text(o, "absent", "absent", &s), WS_OK);
+    assert_null(s);
+    json_object_set_new(o, "note", json_null());
+    assert_int_equal(json_opt_text(o, "note", "note", &s), WS_OK);
+    assert_null(s);
+    assert_int_equal(json_opt_text(o, "amount", "items[0].amount", &s), WS_EINVAL);
+    assert_string_equal(ws_err_field(), "items[0].amount");
+    json_decref(o);
+}
+
 static void wrong_types_are_named(void **state)
 {
     (void)state;
@@ -297,6 +327,7 @@ int main(void)
         cmocka_unit_test(array_item_cap),
         cmocka_unit_test(body_cap_is_too_big),
         cmocka_unit_test(reply_helpers),
+        cmocka_unit_test(known_keys_and_opt_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
