@@ -226,6 +226,30 @@ int main(int argc, char **argv)
         }
         return 0;
     }
+    if (argc > 1 && strcmp(argv[1], "ablate") == 0) {  /* each part switched off: the three sums per half */
+        struct { const char *name; det_params p; } v[8];
+        int nv = 0;
+        det_params d = det_params_default();
+        v[nv].name = "all parts"; v[nv++].p = d;
+        v[nv].name = "no difference surprise"; v[nv].p = d; v[nv++].p.w_diff = 0;
+        v[nv].name = "no envelope"; v[nv].p = d; v[nv++].p.w_rng = 0;
+        v[nv].name = "no peak damping"; v[nv].p = d; v[nv++].p.peak_pow = 0;
+        v[nv].name = "no value-pair context"; v[nv].p = d; v[nv++].p.w_ctx = 0;
+        v[nv].name = "no time-of-day context"; v[nv].p = d; v[nv++].p.w_tod = 0;
+        v[nv].name = "no damping after an alarm"; v[nv].p = d; v[nv++].p.suppress_gain = 1;
+        printf("%-28s %9s %9s %9s\n", "", "half A", "half B", "whole");
+        for (int k = 0; k < nv; k++) {
+            run(&c, &v[k].p, a);
+            double ha_ = 0, hb_ = 0, wh_ = 0;
+            for (int pr = 0; pr < NAB_NPROFILES; pr++) {
+                ha_ += score(&c, a, 0, pr);
+                hb_ += score(&c, a, 1, pr);
+                wh_ += score(&c, a, -1, pr);
+            }
+            printf("%-28s %9.2f %9.2f %9.2f\n", v[k].name, ha_, hb_, wh_);
+        }
+        return 0;
+    }
     if (argc > 1 && strcmp(argv[1], "halves") == 0) {
         for (size_t f = 0; f < c.n; f++) printf("%c %s\n", f % 2 ? 'B' : 'A', c.f[f].name);
         return 0;
