@@ -8,6 +8,7 @@
  *   POST /api/v1/patrols/{id}/actions/check      the check of one point, with its proof
  *   GET  /api/v1/patrol-points                   (?unit_id, grid_id, code, pages)
  *   POST /api/v1/patrol-points                   a point in a grid
+ *   PATCH /api/v1/patrol-points/{id}             rename, checklist, photo rule, retire
  *   GET  /api/v1/patrol-points/{id}/qr.svg       its QR code (names /patrol/scan/<code>)
  *   GET  /api/v1/patrol-templates                checklist templates
  *   POST /api/v1/patrol-templates                one template
@@ -330,6 +331,42 @@ static ws_err point_create(api_ctx *ctx)
     return rc ? rc : api_reply_json(ctx, 201, o);
 }
 
+typedef struct point_patch_body {
+    const char *name;
+    int64_t template_id;
+    bool photo_required, active;
+} point_patch_body;
+static const json_field point_patch_fields[] = {
+    {"name", JF_STRING, false, false, offsetof(point_patch_body, name), 300, 0, 0, -1},
+    {"template_id", JF_ID, false, true, offsetof(point_patch_body, template_id), 0, 0, 0, -1},
+    {"photo_required", JF_BOOL, false, false, offsetof(point_patch_body, photo_required), 0, 0, 0, -1},
+    {"active", JF_BOOL, false, false, offsetof(point_patch_body, active), 0, 0, 0, -1},
+};
+
+static ws_err point_patch(api_ctx *ctx)
+{
+    int64_t id;
+    point_patch_body b = {0};
+    json_t *root = NULL;
+    uint64_t present = 0;
+    ws_err rc = api_param_id(ctx, 0, &id);
+    if (!rc) rc = api_decode(ctx, point_patch_fields, sizeof point_patch_fields / sizeof point_patch_fields[0], &b,
+                             &present, &root);
+    if (rc) return rc;
+    char abuf[32];
+    audit_actor who;
+    actor(ctx, &who, abuf, sizeof abuf);
+    org_caller by = {&who, &ctx->who};
+    patrol_point_patch in = {.has_name = present & 1, .has_template = present & 2, .has_photo = present & 4,
+                             .has_active = present & 8, .name = b.name, .template_id = b.template_id,
+                             .photo_required = b.photo_required, .active = b.active};
+    rc = patrol_point_update(ctx->conn, &by, id, &in);
+    json_decref(root);
+    json_t *o = NULL;
+    if (!rc) rc = patrol_point_get_json(ctx->conn, &ctx->who, id, NULL, &o);
+    return rc ? rc : api_reply_json(ctx, 200, o);
+}
+
 static ws_err origin_of(api_ctx *ctx, char *out, size_t cap)
 {
     const char *origin = api_public_origin();
@@ -521,6 +558,10 @@ const api_route api_patrol_routes[] = {
     R("POST", "/api/v1/patrol-points", point_create, "patrol.admin",
       "A patrol point in a grid: code, name, template, risk object, lat/lon/radius_m, "
       "photo_required", point_fields, NPOINT),
+    R("PATCH", "/api/v1/patrol-points/{id}", point_patch, "patrol.admin",
+      "Change a point {name, template_id (null: none), photo_required, active (false retires it from the "
+      "next patrols on)}; its code and place stay",
+      point_patch_fields, sizeof point_patch_fields / sizeof point_patch_fields[0]),
     R("GET", "/api/v1/patrol-points/{id}/qr.svg", point_qr, "patrol.read",
       "The point's QR code (SVG) naming <origin>/patrol/scan/<code>", NULL, 0),
     R("GET", "/api/v1/patrol-templates", templates, "patrol.read",

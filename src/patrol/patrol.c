@@ -248,6 +248,20 @@ static json_t *point_json(store_stmt *st, char *path, size_t cap)
     return o;
 }
 
+/* WS_OK when id is an active checklist template of the enterprise. */
+static ws_err template_of(store_conn *c, int64_t id, int64_t enterprise, const char *field)
+{
+    store_stmt *st = NULL;
+    bool row = false, ok = false;
+    ws_err rc = store_prepare(c, Q_PATROL_TPL_GET, &st);
+    if (!rc) rc = store_bind_int(st, 1, id);
+    if (!rc) rc = store_step(st, &row);
+    if (!rc && row) ok = store_col_int(st, 4) && store_col_int(st, 1) == enterprise;
+    store_finalize(st);
+    if (!rc && !ok) rc = ws_fail(WS_EINVAL, field, "no such active template of the enterprise");
+    return rc;
+}
+
 ws_err patrol_point_create(store_conn *c, const org_caller *by, const patrol_point_in *in,
                            int64_t *id)
 {
@@ -261,19 +275,7 @@ ws_err patrol_point_create(store_conn *c, const org_caller *by, const patrol_poi
         return ws_fail(WS_EINVAL, "code", "code is 1 to %d letters, digits, - or _",
                        PATROL_CODE_MAX);
     if ((rc = check_text(in->name, "name", PATROL_NAME_MAX * 3))) return rc;
-    if (in->template_id) {
-        store_stmt *st = NULL;
-        bool row = false;
-        int64_t ent = 0;
-        rc = store_prepare(c, Q_PATROL_TPL_GET, &st);
-        if (!rc) rc = store_bind_int(st, 1, in->template_id);
-        if (!rc) rc = store_step(st, &row);
-        if (!rc && row && store_col_int(st, 4)) ent = store_col_int(st, 1);
-        store_finalize(st);
-        if (rc) return rc;
-        if (!ent || ent != g.enterprise_id)
-            return ws_fail(WS_EINVAL, "template_id", "no such active template of the grid's enterprise");
-    }
+    if (in->template_id && (rc = template_of(c, in->template_id, g.enterprise_id, "template_id"))) return rc;
     if (in->risk_object_id) {
         risk_object o;
         org_unit ou;
@@ -325,6 +327,56 @@ ws_err patrol_point_create(store_conn *c, const org_caller *by, const patrol_poi
     if (!rc && row) *id = store_col_int(st, 0);
     store_finalize(st);
     if (!rc) rc = audit_record(c, actor_of(by), &PATROL_POINT_ENTITY, *id, "create", NULL);
+    return store_tx_finish(c, own, rc);
+}
+
+ws_err patrol_point_update(store_conn *c, const org_caller *by, int64_t id, const patrol_point_patch *in)
+{
+    store_stmt *st = NULL;
+    bool row = false;
+    char path[512] = "", name[PATROL_NAME_MAX * 3 + 1] = "";
+    int64_t grid = 0, tpl = 0;
+    bool photo = false, active = false;
+    ws_err rc = store_prepare(c, Q_PATROL_POINT_GET, &st);
+    if (!rc) rc = store_bind_int(st, 1, id);
+    if (!rc) rc = store_step(st, &row);
+    if (!rc && row) {
+        grid = store_col_int(st, 1);
+        snprintf(name, sizeof name, "%s", store_col_text(st, 3));
+        tpl = store_col_null(st, 5) ? 0 : store_col_int(st, 5);
+        photo = store_col_int(st, 10) != 0;
+        active = store_col_int(st, 11) != 0;
+        snprintf(path, sizeof path, "%s", store_col_text(st, 15));
+    }
+    store_finalize(st);
+    if (rc) return rc;
+    if (!row) return ws_fail(WS_ENOTFOUND, "id", "no such patrol point");
+    if ((rc = decide(by, "patrol.admin", path, "id"))) return rc;
+    if (in->has_name) {
+        if ((rc = check_text(in->name, "name", PATROL_NAME_MAX * 3))) return rc;
+        snprintf(name, sizeof name, "%s", in->name);
+    }
+    if (in->has_template && in->template_id) {
+        org_unit g;
+        if ((rc = org_unit_get(c, grid, &g))) return rc;
+        if ((rc = template_of(c, in->template_id, g.enterprise_id, "template_id"))) return rc;
+    }
+    if (in->has_template) tpl = in->template_id;
+    if (in->has_photo) photo = in->photo_required;
+    if (in->has_active) active = in->active;
+    bool own = false;
+    if ((rc = store_tx_join(c, &own))) return rc;
+    st = NULL;
+    rc = store_prepare(c, Q_PATROL_POINT_UPDATE, &st);
+    if (!rc) rc = store_bind_int(st, 1, id);
+    if (!rc) rc = store_bind_text(st, 2, name);
+    if (!rc) rc = store_bind_opt_int(st, 3, tpl);
+    if (!rc) rc = store_bind_int(st, 4, photo ? 1 : 0);
+    if (!rc) rc = store_bind_int(st, 5, active ? 1 : 0);
+    if (!rc) rc = store_bind_int(st, 6, clock_now_ms());
+    if (!rc) rc = store_step(st, &row);
+    store_finalize(st);
+    if (!rc) rc = audit_record(c, actor_of(by), &PATROL_POINT_ENTITY, id, "update", NULL);
     return store_tx_finish(c, own, rc);
 }
 
@@ -429,19 +481,6 @@ static ws_err rota_insert(store_conn *c, const org_caller *by, const patrol_rota
     if (!rc && row) id = store_col_int(st, 0);
     store_finalize(st);
     if (!rc) rc = audit_record(c, actor_of(by), &PATROL_ROTA_ENTITY, id, "create", NULL);
-    return rc;
-}
-
-static ws_err template_of(store_conn *c, int64_t id, int64_t enterprise, const char *field)
-{
-    store_stmt *st = NULL;
-    bool row = false, ok = false;
-    ws_err rc = store_prepare(c, Q_PATROL_TPL_GET, &st);
-    if (!rc) rc = store_bind_int(st, 1, id);
-    if (!rc) rc = store_step(st, &row);
-    if (!rc && row) ok = store_col_int(st, 4) && store_col_int(st, 1) == enterprise;
-    store_finalize(st);
-    if (!rc && !ok) rc = ws_fail(WS_EINVAL, field, "no such active template of the enterprise");
     return rc;
 }
 

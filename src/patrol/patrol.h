@@ -97,6 +97,18 @@ typedef struct patrol_point_in {
 /* Permission patrol.admin on the grid. */
 ws_err patrol_point_create(store_conn *c, const org_caller *by, const patrol_point_in *in,
                            int64_t *id);
+/* A change to a point; has_* says which members were sent. */
+typedef struct patrol_point_patch {
+    bool has_name, has_template, has_photo, has_active;
+    const char *name;
+    int64_t template_id;        /* 0 = none */
+    bool photo_required, active;
+} patrol_point_patch;
+/* Rename a point, change its checklist or photo rule, retire it (active
+ * false) or bring it back. Permission patrol.admin on its grid. The code,
+ * grid and place stay (the printed QR names the code). A retired point is
+ * left out of the patrols made from then on; patrols already made keep it. */
+ws_err patrol_point_update(store_conn *c, const org_caller *by, int64_t id, const patrol_point_patch *in);
 /* One point (caller owns); by id, or by code when id is 0. WS_ENOTFOUND
  * outside the subject's scope (subject NULL: no check). */
 ws_err patrol_point_get_json(store_conn *c, const auth_subject *s, int64_t id, const char *code,

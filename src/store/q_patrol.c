@@ -36,6 +36,9 @@ const char Q_PATROL_POINT_INSERT[] =
     "INSERT INTO patrol_points (grid_unit_id, code, name, seq, template_id, risk_object_id, "
     "lat, lon, radius_m, photo_required, active, created_at, updated_at) "
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11) RETURNING id";
+const char Q_PATROL_POINT_UPDATE[] =
+    "UPDATE patrol_points SET name = $2, template_id = $3, photo_required = $4, active = $5, "
+    "updated_at = $6 WHERE id = $1";
 const char Q_PATROL_POINT_GET[] = "SELECT " POINT_COLS POINT_FROM "WHERE pt.id = $1";
 const char Q_PATROL_POINT_BY_CODE[] = "SELECT " POINT_COLS POINT_FROM "WHERE pt.code = $1";
 const char Q_PATROL_POINT_LIST[] =

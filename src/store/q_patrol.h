@@ -28,6 +28,8 @@ extern const char Q_PATROL_TPL_LIST[];
  * $8 lon, $9 radius_m, $10 photo_required, $11 now -> id */
 extern const char Q_PATROL_POINT_INSERT[];
 extern const char Q_PATROL_POINT_GET[];     /* $1 id -> POINT_ROW */
+/* $1 id, $2 name, $3 template or NULL, $4 photo_required, $5 active, $6 now */
+extern const char Q_PATROL_POINT_UPDATE[];
 extern const char Q_PATROL_POINT_BY_CODE[]; /* $1 code -> POINT_ROW */
 /* $1 path, $2 grid or 0, $3 after id, $4 limit -> POINT_ROW, by id */
 extern const char Q_PATROL_POINT_LIST[];

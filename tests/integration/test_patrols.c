@@ -182,8 +182,85 @@ static void patrols_over_http(void **state)
     }
 }
 
+/* A point renamed, its checklist dropped, or retired: the next patrols of
+ * its grid go without a retired point, and a grid whose points are all
+ * retired gets no patrol; the code stays; bad changes name their field. */
+static void points_change_and_retire(void **state)
+{
+    (void)state;
+    const char *be[2];
+    int nb = ws_backends(be);
+    for (int k = 0; k < nb; k++) {
+        ws_server s;
+        const char *extra[] = {"--org-kind", "enterprise", "--org-name", "化工企业", NULL};
+        ws_serve_extra[0] = NULL; /* the timer runs only when asked (ws_server_tick) */
+        assert_int_equal(ws_server_start(&s, be[k], extra), 0);
+        char tok[65], b[512], p[96];
+        assert_int_equal(ws_login(&s, "admin", WS_ADMIN_PW, tok), 200);
+        json_t *r = NULL;
+        assert_int_equal(ws_req(&s, "GET", "/api/v1/me", tok, NULL, &r), 200);
+        long long ent = json_integer_value(json_object_get(json_object_get(r, "scope"), "id"));
+        json_decref(r);
+        snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"site\",\"code\":\"S1\",\"name\":\"一厂区\"}", ent);
+        long long site = post_id(&s, tok, "/api/v1/units", b), grid[2];
+        for (int g = 0; g < 2; g++) {
+            snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"grid\",\"code\":\"G%d\",\"name\":\"网格%d\"}", site, g, g);
+            grid[g] = post_id(&s, tok, "/api/v1/units", b);
+        }
+        snprintf(b, sizeof b, "{\"enterprise_id\":%lld,\"name\":\"日常\",\"items\":[\"通道畅通\"]}", ent);
+        long long tpl = post_id(&s, tok, "/api/v1/patrol-templates", b);
+        snprintf(b, sizeof b, "{\"grid_unit_id\":%lld,\"code\":\"K1\",\"name\":\"储罐\",\"template_id\":%lld}", grid[0], tpl);
+        long long keep = post_id(&s, tok, "/api/v1/patrol-points", b);
+        snprintf(b, sizeof b, "{\"grid_unit_id\":%lld,\"code\":\"R1\",\"name\":\"拆除的泵房\"}", grid[0]);
+        long long gone = post_id(&s, tok, "/api/v1/patrol-points", b);
+        snprintf(b, sizeof b, "{\"grid_unit_id\":%lld,\"code\":\"X1\",\"name\":\"停用的装车台\"}", grid[1]);
+        long long only = post_id(&s, tok, "/api/v1/patrol-points", b);
+        /* bad changes are named; nothing changes */
+        snprintf(p, sizeof p, "/api/v1/patrol-points/%lld", keep);
+        assert_int_equal(ws_req(&s, "PATCH", p, tok, "{\"active\":\"no\"}", &r), 400);
+        assert_string_equal(ws_err_field_of(r), "active");
+        json_decref(r);
+        assert_int_equal(ws_req(&s, "PATCH", p, tok, "{\"code\":\"K2\"}", &r), 400);
+        assert_string_equal(ws_err_field_of(r), "code");
+        json_decref(r);
+        assert_int_equal(ws_req(&s, "PATCH", p, tok, "{\"template_id\":999999}", &r), 400);
+        assert_string_equal(ws_err_field_of(r), "template_id");
+        json_decref(r);
+        assert_int_equal(ws_req(&s, "PATCH", "/api/v1/patrol-points/999999", tok, "{\"name\":\"x\"}", &r), 404);
+        json_decref(r);
+        /* renamed, checklist dropped, photo asked for: the code stays */
+        assert_int_equal(ws_req(&s, "PATCH", p, tok,
+                                "{\"name\":\"1号储罐\",\"template_id\":null,\"photo_required\":true}", &r), 200);
+        assert_string_equal(json_string_value(json_object_get(r, "name")), "1号储罐");
+        assert_string_equal(json_string_value(json_object_get(r, "code")), "K1");
+        assert_true(json_is_null(json_object_get(r, "template_id")));
+        assert_true(json_is_true(json_object_get(r, "photo_required")));
+        json_decref(r);
+        /* retired */
+        for (int g = 0; g < 2; g++) {
+            snprintf(p, sizeof p, "/api/v1/patrol-points/%lld", g ? only : gone);
+            assert_int_equal(ws_req(&s, "PATCH", p, tok, "{\"active\":false}", &r), 200);
+            assert_true(json_is_false(json_object_get(r, "active")));
+            json_decref(r);
+        }
+        /* today's patrol of grid 0 has the kept point only; grid 1 has none */
+        long long pa = wait_patrol(&s, tok, grid[0]);
+        snprintf(p, sizeof p, "/api/v1/patrols/%lld", pa);
+        assert_int_equal(ws_req(&s, "GET", p, tok, NULL, &r), 200);
+        json_t *stops = json_object_get(r, "stops");
+        assert_int_equal(json_array_size(stops), 1);
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(stops, 0), "point_id")), keep);
+        json_decref(r);
+        snprintf(p, sizeof p, "/api/v1/patrols?unit_id=%lld", grid[1]);
+        assert_int_equal(ws_req(&s, "GET", p, tok, NULL, &r), 200);
+        assert_int_equal(json_array_size(json_object_get(r, "items")), 0);
+        json_decref(r);
+        ws_server_destroy(&s);
+    }
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(patrols_over_http)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(patrols_over_http), cmocka_unit_test(points_change_and_retire)};
     return cmocka_run_group_tests_name("patrols", tests, NULL, NULL);
 }

@@ -359,6 +359,7 @@ static const tmpl tmpls[] = {
     {"GET", "/api/v1/patrol-points", "/api/v1/patrol-points?limit=5", NULL, NULL},
     {"POST", "/api/v1/patrol-points", "/api/v1/patrol-points",
      "{\"grid_unit_id\":{grid},\"code\":\"PP{n}\",\"name\":\"巡查点{n}\",\"lat\":31.98,\"lon\":120.89}", NULL},
+    {"PATCH", "/api/v1/patrol-points/{id}", "/api/v1/patrol-points/{ppoint}", "{\"name\":\"巡检点{n}\"}", NULL},
     {"GET", "/api/v1/patrol-points/{id}/qr.svg", "/api/v1/patrol-points/{ppoint}/qr.svg", NULL, NULL},
     {"GET", "/api/v1/patrol-templates", "/api/v1/patrol-templates", NULL, NULL},
     {"POST", "/api/v1/patrol-templates", "/api/v1/patrol-templates",
