@@ -9,6 +9,7 @@
  *   GET  /api/v1/patrol-points                   (?unit_id, grid_id, code, pages)
  *   POST /api/v1/patrol-points                   a point in a grid
  *   PATCH /api/v1/patrol-points/{id}             rename, checklist, photo rule, retire
+ *   PATCH /api/v1/patrol-templates/{id}          rename, new items, retire
  *   GET  /api/v1/patrol-points/{id}/qr.svg       its QR code (names /patrol/scan/<code>)
  *   GET  /api/v1/patrol-templates                checklist templates
  *   POST /api/v1/patrol-templates                one template
@@ -447,6 +448,36 @@ static ws_err template_create(api_ctx *ctx)
     return rc ? rc : api_reply_json(ctx, 201, o);
 }
 
+typedef struct tpl_patch_body {
+    const char *name;
+    json_t *items;
+    bool active;
+} tpl_patch_body;
+static const json_field tpl_patch_fields[] = {
+    {"name", JF_STRING, false, false, offsetof(tpl_patch_body, name), 200, 0, 0, -1},
+    {"items", JF_ARRAY, false, false, offsetof(tpl_patch_body, items), PATROL_ITEMS_MAX, 0, 0, -1},
+    {"active", JF_BOOL, false, false, offsetof(tpl_patch_body, active), 0, 0, 0, -1},
+};
+
+static ws_err template_patch(api_ctx *ctx)
+{
+    int64_t id;
+    tpl_patch_body b = {0};
+    json_t *root = NULL, *o = NULL;
+    uint64_t present = 0;
+    ws_err rc = api_param_id(ctx, 0, &id);
+    if (!rc) rc = api_decode(ctx, tpl_patch_fields, 3, &b, &present, &root);
+    if (rc) return rc;
+    char abuf[32];
+    audit_actor who;
+    actor(ctx, &who, abuf, sizeof abuf);
+    org_caller by = {&who, &ctx->who};
+    rc = patrol_template_update(ctx->conn, &by, id, present & 1 ? b.name : NULL, present & 2 ? b.items : NULL,
+                                present & 4 ? (int)b.active : -1, &o);
+    json_decref(root);
+    return rc ? rc : api_reply_json(ctx, 200, o);
+}
+
 static ws_err rota(api_ctx *ctx)
 {
     char path[AUTH_PATH_MAX];
@@ -568,6 +599,9 @@ const api_route api_patrol_routes[] = {
       "Checklist templates of the enterprises in scope", NULL, 0),
     R("POST", "/api/v1/patrol-templates", template_create, "patrol.admin",
       "A checklist template: enterprise_id, name, items", tpl_fields, 3),
+    R("PATCH", "/api/v1/patrol-templates/{id}", template_patch, "patrol.admin",
+      "Change a template {name, items, active (false retires it; refused while a point or rota row uses "
+      "it)}; patrols already made keep their items", tpl_patch_fields, 3),
     R("GET", "/api/v1/patrol-rota", rota, "patrol.read",
       "The cross-supervision rota (?unit_id subtree)", NULL, 0),
     R("PUT", "/api/v1/patrol-rota", rota_put, "patrol.admin",

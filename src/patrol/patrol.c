@@ -191,6 +191,67 @@ static json_t *tpl_json(store_stmt *st)
                      "active", store_col_int(st, 4) != 0);
 }
 
+ws_err patrol_template_update(store_conn *c, const org_caller *by, int64_t id, const char *name,
+                              const json_t *items, int active, json_t **out)
+{
+    if (out) *out = NULL;
+    store_stmt *st = NULL;
+    bool row = false;
+    json_t *cur = NULL;
+    char path[512] = "";
+    ws_err rc = store_prepare(c, Q_PATROL_TPL_GET, &st);
+    if (!rc) rc = store_bind_int(st, 1, id);
+    if (!rc) rc = store_step(st, &row);
+    if (!rc && row) {
+        cur = tpl_json(st);
+        snprintf(path, sizeof path, "%s", store_col_text(st, 5));
+    }
+    store_finalize(st);
+    if (!rc && !cur) rc = ws_fail(WS_ENOTFOUND, "id", "no such patrol template");
+    if (!rc) rc = decide(by, "patrol.admin", path, "id");
+    if (!rc && name) rc = check_text(name, "name", PATROL_NAME_MAX * 2);
+    if (!rc && items) rc = check_items(items, "items");
+    if (!rc && active == 0 && json_is_true(json_object_get(cur, "active"))) {
+        int64_t points = 0, rota = 0;
+        st = NULL;
+        rc = store_prepare(c, Q_PATROL_TPL_USERS, &st);
+        if (!rc) rc = store_bind_int(st, 1, id);
+        if (!rc) rc = store_step(st, &row);
+        if (!rc && row) points = store_col_int(st, 0), rota = store_col_int(st, 1);
+        store_finalize(st);
+        if (!rc && (points || rota))
+            rc = ws_fail(WS_ECONFLICT, "active", "%lld active points and %lld rota rows use this template: "
+                         "give them another first", (long long)points, (long long)rota);
+    }
+    if (rc) {
+        json_decref(cur);
+        return rc;
+    }
+    if (name) json_object_set_new(cur, "name", json_string(name));
+    if (items) json_object_set_new(cur, "items", json_deep_copy(items));
+    if (active >= 0) json_object_set_new(cur, "active", json_boolean(active));
+    char *txt = json_dumps(json_object_get(cur, "items"), JSON_COMPACT);
+    bool own = false;
+    rc = txt ? store_tx_join(c, &own) : ws_fail(WS_ENOMEM, NULL, "out of memory");
+    if (!rc) {
+        st = NULL;
+        rc = store_prepare(c, Q_PATROL_TPL_UPDATE, &st);
+        if (!rc) rc = store_bind_int(st, 1, id);
+        if (!rc) rc = store_bind_text(st, 2, json_string_value(json_object_get(cur, "name")));
+        if (!rc) rc = store_bind_text(st, 3, txt);
+        if (!rc) rc = store_bind_int(st, 4, json_is_true(json_object_get(cur, "active")) ? 1 : 0);
+        if (!rc) rc = store_bind_int(st, 5, clock_now_ms());
+        if (!rc) rc = store_step(st, &row);
+        store_finalize(st);
+        if (!rc) rc = audit_record(c, actor_of(by), &PATROL_TEMPLATE_ENTITY, id, "update", NULL);
+        rc = store_tx_finish(c, own, rc);
+    }
+    free(txt);
+    if (!rc && out) *out = cur;
+    else json_decref(cur);
+    return rc;
+}
+
 ws_err patrol_template_list(store_conn *c, const char *path, json_t **out)
 {
     store_stmt *st = NULL;

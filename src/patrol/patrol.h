@@ -82,6 +82,14 @@ ws_err patrol_init(void);
  * Permission patrol.admin on the enterprise. */
 ws_err patrol_template_create(store_conn *c, const org_caller *by, int64_t enterprise_id,
                               const char *name, const json_t *items, int64_t *id);
+/* Rename a template, replace its items, retire it (active false: refused
+ * with WS_ECONFLICT on "active" while an active point or rota row uses it)
+ * or bring it back. Permission patrol.admin on its enterprise. Patrols
+ * already made keep the items they were made with. name or items NULL and
+ * active < 0 leave that part as it is. *out (caller owns) is the template
+ * as stored, when out is not NULL. */
+ws_err patrol_template_update(store_conn *c, const org_caller *by, int64_t id, const char *name,
+                              const json_t *items, int active, json_t **out);
 /* Templates of enterprises in or above the path (caller owns *out). */
 ws_err patrol_template_list(store_conn *c, const char *path, json_t **out);
 

@@ -23,6 +23,11 @@
 const char Q_PATROL_TPL_INSERT[] =
     "INSERT INTO patrol_templates (enterprise_id, name, items, active, created_at, updated_at) "
     "VALUES ($1, $2, $3, 1, $4, $4) RETURNING id";
+const char Q_PATROL_TPL_UPDATE[] =
+    "UPDATE patrol_templates SET name = $2, items = $3, active = $4, updated_at = $5 WHERE id = $1";
+const char Q_PATROL_TPL_USERS[] =
+    "SELECT (SELECT COUNT(*) FROM patrol_points WHERE template_id = $1 AND active = 1), "
+    "(SELECT COUNT(*) FROM patrol_rota WHERE template_id = $1 AND active = 1)";
 const char Q_PATROL_TPL_GET[] =
     "SELECT t.id, t.enterprise_id, t.name, t.items, t.active, u.path "
     "FROM patrol_templates t JOIN units u ON u.id = t.enterprise_id WHERE t.id = $1";

@@ -21,6 +21,10 @@
 extern const char Q_PATROL_TPL_INSERT[];
 /* $1 id -> id, enterprise_id, name, items, active, enterprise path */
 extern const char Q_PATROL_TPL_GET[];
+/* $1 id, $2 name, $3 items (JSON), $4 active, $5 now */
+extern const char Q_PATROL_TPL_UPDATE[];
+/* $1 template -> active points using it, active rota rows using it */
+extern const char Q_PATROL_TPL_USERS[];
 /* $1 scope path -> the same columns: templates of enterprises in or above the scope */
 extern const char Q_PATROL_TPL_LIST[];
 

@@ -228,13 +228,34 @@ static void points_change_and_retire(void **state)
         json_decref(r);
         assert_int_equal(ws_req(&s, "PATCH", "/api/v1/patrol-points/999999", tok, "{\"name\":\"x\"}", &r), 404);
         json_decref(r);
+        /* a template in use is not retired; renamed and given new items, it is */
+        snprintf(p, sizeof p, "/api/v1/patrol-templates/%lld", tpl);
+        assert_int_equal(ws_req(&s, "PATCH", p, tok, "{\"active\":false}", &r), 409);
+        assert_string_equal(ws_err_field_of(r), "active");
+        json_decref(r);
+        assert_int_equal(ws_req(&s, "PATCH", p, tok, "{\"items\":[]}", &r), 400);
+        assert_string_equal(ws_err_field_of(r), "items");
+        json_decref(r);
+        assert_int_equal(ws_req(&s, "PATCH", p, tok, "{\"name\":\"日常巡查\",\"items\":[\"通道畅通\",\"无泄漏\"]}", &r), 200);
+        assert_string_equal(json_string_value(json_object_get(r, "name")), "日常巡查");
+        assert_int_equal(json_array_size(json_object_get(r, "items")), 2);
+        json_decref(r);
         /* renamed, checklist dropped, photo asked for: the code stays */
+        snprintf(p, sizeof p, "/api/v1/patrol-points/%lld", keep);
         assert_int_equal(ws_req(&s, "PATCH", p, tok,
                                 "{\"name\":\"1号储罐\",\"template_id\":null,\"photo_required\":true}", &r), 200);
         assert_string_equal(json_string_value(json_object_get(r, "name")), "1号储罐");
         assert_string_equal(json_string_value(json_object_get(r, "code")), "K1");
         assert_true(json_is_null(json_object_get(r, "template_id")));
         assert_true(json_is_true(json_object_get(r, "photo_required")));
+        json_decref(r);
+        /* no point uses the template now: it is retired, and listed no more */
+        snprintf(p, sizeof p, "/api/v1/patrol-templates/%lld", tpl);
+        assert_int_equal(ws_req(&s, "PATCH", p, tok, "{\"active\":false}", &r), 200);
+        assert_true(json_is_false(json_object_get(r, "active")));
+        json_decref(r);
+        assert_int_equal(ws_req(&s, "GET", "/api/v1/patrol-templates", tok, NULL, &r), 200);
+        assert_int_equal(json_array_size(json_object_get(r, "items")), 0);
         json_decref(r);
         /* retired */
         for (int g = 0; g < 2; g++) {

@@ -362,6 +362,7 @@ static const tmpl tmpls[] = {
     {"PATCH", "/api/v1/patrol-points/{id}", "/api/v1/patrol-points/{ppoint}", "{\"name\":\"巡检点{n}\"}", NULL},
     {"GET", "/api/v1/patrol-points/{id}/qr.svg", "/api/v1/patrol-points/{ppoint}/qr.svg", NULL, NULL},
     {"GET", "/api/v1/patrol-templates", "/api/v1/patrol-templates", NULL, NULL},
+    {"PATCH", "/api/v1/patrol-templates/{id}", "/api/v1/patrol-templates/{ptpl}", "{\"name\":\"日常{n}\"}", NULL},
     {"POST", "/api/v1/patrol-templates", "/api/v1/patrol-templates",
      "{\"enterprise_id\":{ent},\"name\":\"模板{n}\",\"items\":[\"消防器材完好\"]}", NULL},
     {"GET", "/api/v1/patrol-rota", "/api/v1/patrol-rota", NULL, NULL},
