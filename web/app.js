@@ -15,6 +15,7 @@
 //   /hazards          hidden-danger board   (signed in; in the nav for all)
 //   /hazards/new      report a hazard       (all but regulator)
 //   /hazards/{id}     one hazard            (signed in; ctx.params = [id])
+//   /admin/patrol     patrol points and checklists (admin, manager, safety officer)
 //   /admin/workflows  workflow editor       (read: admin, manager, SO, regulator; edit: admin)
 //   /risk             risk register         (signed in; forms for admin, manager, SO)
 //   /risk/map/{id}    four-colour map of a unit; /risk/objects/{id} a risk point (phone);
@@ -66,6 +67,7 @@ import * as evidencePage from './pages/evidence.js';
 import * as reportPage from './pages/report.js';
 import * as voicePage from './pages/voice.js';
 import * as pointsPage from './pages/points.js';
+import * as patrolAdminPage from './pages/patrol_admin.js';
 
 const routes = {
   '/login': { page: loginPage, public: true },
@@ -114,6 +116,8 @@ const routes = {
   '/report/follow': { page: { render: reportPage.follow }, public: true },
   '/voice': { page: voicePage, nav: 'nav.voice', work: true, allow: () => hasRole('admin', 'manager', 'safety_officer', 'dept_head') },
   // The evidence log's checkpoint and its checks (audit.read).
+  // Patrol points and checklist templates: rename, retire (patrol.admin).
+  '/admin/patrol': { page: patrolAdminPage, nav: 'nav.patrol_admin', allow: () => hasRole('admin', 'manager', 'safety_officer') },
   '/audit': { page: evidencePage, nav: 'nav.audit', allow: () => hasRole('admin', 'manager', 'safety_officer', 'regulator') },
   '/points': { page: pointsPage, nav: 'nav.points', work: true, allow: () => !!session.me() && !(session.me().roles || []).every((r) => r === 'regulator') },
 };

@@ -254,8 +254,8 @@ async function main() {
     assert(crumbs.length >= 1 && crumbs[crumbs.length - 1].includes(me.scope.name), 'scope path does not end with the scope: ' + crumbs.join(' › '));
     assert((await text(page, '#home-scope')).includes('园区'), 'the scope kind is not shown in Chinese');
     const tiles = await page.locator('#home-admin .tile').allInnerTexts();
-    assert(tiles.length === 8, `admin should be offered 8 admin pages, got ${tiles.length}`);
-    for (const w of ['组织单位', '部门', '岗位', '人员', '账号', '批量导入', '流程配置', '证据链']) {
+    assert(tiles.length === 9, `admin should be offered 9 admin pages, got ${tiles.length}`);
+    for (const w of ['组织单位', '部门', '岗位', '人员', '账号', '批量导入', '流程配置', '证据链', '巡查点与清单']) {
       assert(tiles.some((x) => x.includes(w)), `no home tile for ${w}`);
     }
     // The token is in the HttpOnly cookie only, never in script-visible storage.
@@ -862,8 +862,8 @@ async function main() {
     await login(page, 'manager', line.split(/\s+/)[1]);
     await page.locator('#home-scope').waitFor();
     assert((await text(page, '#scope-name')) === '华东精细化工有限公司', 'the manager scope is not the demo enterprise');
-    assert(await page.locator('#home-admin .tile').count() === 7,
-      'a manager should be offered units, departments, posts, people, accounts, import and the evidence log');
+    assert(await page.locator('#home-admin .tile').count() === 8,
+      'a manager should be offered units, departments, posts, people, accounts, import, patrol points and the evidence log');
     await page.goto(BASE + '/admin/accounts');
     await page.locator('#account-list .row-card').first().waitFor();
     assert(await page.locator('#account-new').count() === 0, 'a manager is offered account creation');
@@ -1020,6 +1020,8 @@ async function main() {
   await (await import('./permits.mjs')).run({ test, assert, login, loginAdmin, apiGet, missingStrings, noHorizontalScroll, BASE, ROOT, ART, RUN });
   // Grid patrol on a phone, offline then synced (tests/browser/patrol.mjs).
   await (await import('./patrol.mjs')).run({ test, assert, login, apiGet, missingStrings, noHorizontalScroll, BASE, ROOT, ART });
+  // The page that renames and retires patrol points and checklists (tests/browser/patrol_admin.mjs).
+  await (await import('./patrol_admin.mjs')).run({ test, assert, loginAdmin, apiGet, missingStrings, BASE });
   // Issue 6: the anonymous report answered and read back with the receipt code, on a phone (tests/browser/voice.mjs).
   await (await import('./voice.mjs')).run({ test, assert, login, missingStrings, noHorizontalScroll, BASE, ROOT });
   // Issue 7: the dynamic risk index pages and the map's dynamic colours (tests/browser/riskindex.mjs).

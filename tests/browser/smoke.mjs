@@ -82,6 +82,6 @@ export async function run(hz) {
     const errors = [];
     page.on('pageerror', (e) => errors.push('uncaught: ' + e.message));
     await visit(page, ['/', '/admin/units', '/admin/departments', '/admin/posts', '/admin/people', '/admin/accounts', '/admin/import',
-      '/admin/workflows', '/trends/import'], errors);
+      '/admin/workflows', '/admin/patrol', '/trends/import'], errors);
   });
 }
