@@ -227,13 +227,13 @@ static ws_err drills_start(api_ctx *ctx)
     int level = 0;
     char title[256] = "";
     static const char *const keys[] = {"unit_id", "scenario", NULL};
-    const json_t *sc = json_object_get(body, "scenario");
+    const char *scenario = NULL;
     rc = json_known_keys(body, NULL, keys);
-    if (!rc && sc && !json_is_string(sc)) rc = ws_fail(WS_EINVAL, "scenario", "scenario is the name of a drill scenario");
+    if (!rc) rc = json_opt_text(body, "scenario", "scenario", &scenario);
     if (!rc && !json_is_integer(json_object_get(body, "unit_id"))) rc = ws_fail(WS_EINVAL, "unit_id", "unit_id is required");
     if (!rc)
-        rc = drill_start(ctx->conn, &by, json_string_value(json_object_get(body, "scenario")),
-                         json_integer_value(json_object_get(body, "unit_id")), &id, &level, title, sizeof title);
+        rc = drill_start(ctx->conn, &by, scenario, json_integer_value(json_object_get(body, "unit_id")), &id, &level,
+                         title, sizeof title);
     int64_t unit = json_integer_value(json_object_get(body, "unit_id"));
     json_decref(body);
     if (rc) return rc;

@@ -64,17 +64,6 @@ static int digits(const char *s, int n, int *v)
     return 0;
 }
 
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
-static int64_t days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 int clock_parse_rfc3339(const char *s, int64_t *ms)
 {
     int Y, M, D, h, mi, se, frac = 0;
@@ -110,7 +99,7 @@ int clock_parse_rfc3339(const char *s, int64_t *ms)
     } else return -1;
     if (*p) return -1;
     if (se == 60) se = 59; /* leap second: clamp */
-    int64_t secs = days_from_civil(Y, M, D) * 86400 + h * 3600 + mi * 60 + se - off * 60;
+    int64_t secs = clock_days_from_civil(Y, M, D) * 86400 + h * 3600 + mi * 60 + se - off * 60;
     *ms = secs * 1000 + frac;
     return 0;
 }

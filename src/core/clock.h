@@ -25,6 +25,19 @@ char *clock_format_rfc3339_off(int64_t ms, int offset_min, char *out, size_t cap
  * Returns 0 and sets *ms, or -1 when s is not such a time. */
 int clock_parse_rfc3339(const char *s, int64_t *ms);
 
+/* Days from 1970-01-01 to y-m-d (m 1..12) in the proleptic Gregorian
+ * calendar (H. Hinnant's days_from_civil). Inline: ingest calls it per
+ * reading with a text time. */
+static inline int64_t clock_days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
 #ifdef WS_TEST_CLOCK
 void clock_test_advance(int64_t ms);
 #endif

@@ -310,7 +310,7 @@ ws_err json_known_keys(const json_t *obj, const char *prefix, const char *const 
         if (!k[0]) snprintf(f, sizeof f, "%s", prefix ? prefix : "body"); /* "" names nothing findable */
         else if (prefix) snprintf(f, sizeof f, "%s.%s", prefix, k);
         else snprintf(f, sizeof f, "%s", k);
-        return ws_fail(WS_EINVAL, f, "%s is not a field of this request", k[0] ? f : "an empty name");
+        return ws_fail(WS_EINVAL, f, "%s: unknown member", k[0] ? f : "a member with an empty name");
     }
     return WS_OK;
 }

@@ -52,17 +52,6 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (m 1..12). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = floor_div(y, 400);
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 {
     z += 719468;
@@ -112,9 +101,9 @@ ws_err inspection_window(const char *tz, const char *frequency, int64_t every_ho
         int64_t y;
         int m, dd;
         civil_from_days(d, &y, &m, &dd);
-        *start = local_to_utc(tz, days_from_civil(y, m, 1), 0);
-        *end = local_to_utc(tz, m == 12 ? days_from_civil(y + 1, 1, 1)
-                                        : days_from_civil(y, m + 1, 1), 0);
+        *start = local_to_utc(tz, clock_days_from_civil(y, m, 1), 0);
+        *end = local_to_utc(tz, m == 12 ? clock_days_from_civil(y + 1, 1, 1)
+                                        : clock_days_from_civil(y, m + 1, 1), 0);
     } else if (frequency && !strcmp(frequency, "hours") && every_hours >= 1 &&
                every_hours <= 8760) {
         if (24 % every_hours == 0) {

@@ -12,6 +12,7 @@
  * JPEG may contain any bytes), else at the next delimiter. XML with a DOCTYPE
  * is refused (no entity expansion), and element nesting is capped. */
 #include "ingest/hikvision.h"
+#include "core/clock.h"
 
 #include <ctype.h>
 #include <expat.h>
@@ -24,16 +25,6 @@
 #define TEXT_MAX 255
 
 /* ---- time ------------------------------------------------------------- */
-
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
 
 static int digits(const char *s, int n)
 {
@@ -88,7 +79,7 @@ int hik_parse_time(const char *s, int default_offset_min, int64_t *ms, int *offs
         off = sign * (oh * 60 + om);
     }
     if (*p) return -1;
-    int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
+    int64_t days = clock_days_from_civil(y, mo, d);
     *ms = ((days * 86400 + h * 3600 + mi * 60 + (se == 60 ? 59 : se)) - (int64_t)off * 60) * 1000 + frac;
     if (offset_min) *offset_min = off;
     return 0;

@@ -175,8 +175,6 @@ ws_err ingest_csv_read_fd(int fd, const ingest_csv_opts *opts, ingest_errors *er
 
 /* ------------------------------------------- shared by the decoders */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-int64_t ingest_days_from_civil(int64_t y, unsigned m, unsigned d);
 /* 0 when s[0..n) is a valid tag, else TAG_MISSING / TAG_LONG / TAG_CHAR. */
 ingest_reason ingest_tag_check(const char *s, size_t n);
 /* "YYYY-MM-DD[T| ]HH:MM[:SS[.f{1,9}]][Z|±HH:MM|±HHMM]" ('/' also between

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "ingest/ingest.h"
 
 /* ------------------------------------------------------------- reasons */
@@ -195,16 +196,6 @@ ingest_reason ingest_parse_double(const char *s, size_t n, double *out)
 
 /* --------------------------------------------------------------- times */
 
-int64_t ingest_days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 static bool dig(const char *s, size_t n, size_t at, size_t count, int *v)
 {
     if (at + count > n) return false;
@@ -267,7 +258,7 @@ ingest_reason ingest_parse_datetime(const char *s, size_t n, int64_t *ms, bool *
     if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
         return INGEST_E_TIME_RANGE;
     if (sec == 60) sec = 59; /* a leap second: POSIX time has none */
-    int64_t days = ingest_days_from_civil(y, (unsigned)mo, (unsigned)d);
+    int64_t days = clock_days_from_civil(y, mo, d);
     *ms = ((days * 24 + h) * 60 + mi) * INT64_C(60000) + sec * 1000 + frac;
     return INGEST_E_NONE;
 }

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
+#include "core/json.h"
 #include "permit/permit_rules.h"
 
 #define CAL_MAX_YEARS 32
@@ -29,16 +31,6 @@ struct pr_calendar {
     int nwd;
 };
 
-static long days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = y - era * 400;
-    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 /* "YYYY-MM-DD" -> days; -1 when malformed or not a date. */
 static long parse_date(const char *s, int *year)
 {
@@ -50,7 +42,7 @@ static long parse_date(const char *s, int *year)
     bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (d > md[m - 1] || (m == 2 && d == 29 && !leap)) return -1;
     if (year) *year = y;
-    return days_from_civil(y, m, d);
+    return clock_days_from_civil(y, m, d);
 }
 
 static ws_err bad(const char *path, const char *msg)
@@ -65,14 +57,9 @@ static ws_err parse_year(pr_calendar *c, const json_t *o, const char *base)
     char path[96];
     const char *sep = base[0] ? "." : "";
     if (!json_is_object(o)) return bad(base, "must be an object");
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)o, k, v) {
-        if (strcmp(k, "year") && strcmp(k, "source") && strcmp(k, "holidays") && strcmp(k, "workdays")) {
-            snprintf(path, sizeof path, "%s%s%s", base, sep, k);
-            return bad(path, "unknown member");
-        }
-    }
+    static const char *const members[] = {"year", "source", "holidays", "workdays", NULL};
+    ws_err rc = json_known_keys(o, base[0] ? base : NULL, members);
+    if (rc) return rc;
     json_t *jy = json_object_get(o, "year");
     snprintf(path, sizeof path, "%s%syear", base, sep);
     if (!json_is_integer(jy) || json_integer_value(jy) < 2000 || json_integer_value(jy) > 2100)
@@ -163,7 +150,7 @@ void pr_calendar_free(pr_calendar *c)
 
 int pr_calendar_day(const pr_calendar *c, int y, int m, int d, const char **name, bool *known)
 {
-    long day = days_from_civil(y, m, d);
+    long day = clock_days_from_civil(y, m, d);
     if (name) *name = NULL;
     bool k = false;
     if (c) {

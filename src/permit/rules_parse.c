@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
+#include "core/json.h"
 #include "permit/rules_int.h"
 
 static const char *const KIND_NAMES[K_COUNT] = {
@@ -19,16 +21,6 @@ static const kind STATUTORY[] = {K_GRADE,      K_GRADE_UPGRADE, K_GRADE_MEASURED
                                  K_TEMP_POWER, K_GAS_BEFORE,    K_GAS_BREAK,      K_GAS_CONT,
                                  K_GAS_PERIODIC, K_OXYGEN,      K_TOXIC,          K_COMBUSTIBLE,
                                  K_CERT,       K_GUARDIAN,      K_MEASURES,       K_APPROVALS};
-
-static long days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = y - era * 400;
-    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
 
 /* ---------------------------------------------------------------- parse */
 
@@ -45,23 +37,6 @@ static ws_err bad(const char *path, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     return ws_fail(WS_EINVAL, path, "%s: %s", path, msg);
-}
-
-static ws_err only_members(const json_t *o, const char *base, const char *const *allowed)
-{
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)o, k, v) {
-        bool ok = false;
-        for (int i = 0; allowed[i]; i++)
-            if (!strcmp(k, allowed[i])) ok = true;
-        if (!ok) {
-            char path[200];
-            sf(path, sizeof path, "%s.%s", base, k);
-            return bad(path, "unknown member");
-        }
-    }
-    return WS_OK;
 }
 
 static ws_err get_str(const json_t *o, const char *base, const char *name, char *out, size_t cap,
@@ -111,7 +86,7 @@ static long parse_day(const char *s)
     if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
         sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || m < 1 || m > 12 || d < 1 || d > 31)
         return -1;
-    return days_from_civil(y, m, d);
+    return clock_days_from_civil(y, m, d);
 }
 
 static int parse_hhmm(const char *s)
@@ -180,7 +155,7 @@ static ws_err parse_params(rule *r, const json_t *pa, const char *base)
     switch (r->k) {
     case K_GRADE: {
         static const char *const al[] = {"grades", "hot_tapping", NULL};
-        if ((rc = only_members(pa, base, al))) return rc;
+        if ((rc = json_known_keys(pa, base, al))) return rc;
         json_t *g = json_object_get(pa, "grades");
         sf(path, sizeof path, "%s.grades", base);
         if (!json_is_array(g) || json_array_size(g) < 2 || json_array_size(g) > 4)
@@ -206,7 +181,7 @@ static ws_err parse_params(rule *r, const json_t *pa, const char *base)
     }
     case K_GRADE_UPGRADE: {
         static const char *const al[] = {"night_from", "night_to", "holidays", "rest_days", NULL};
-        if ((rc = only_members(pa, base, al))) return rc;
+        if ((rc = json_known_keys(pa, base, al))) return rc;
         char t[8];
         if ((rc = get_str(pa, base, "night_from", t, sizeof t, true))) return rc;
         r->night_from = parse_hhmm(t);
@@ -221,7 +196,7 @@ static ws_err parse_params(rule *r, const json_t *pa, const char *base)
     }
     case K_GRADE_MEASURED: {
         static const char *const al[] = {"basis", "bounds", NULL};
-        if ((rc = only_members(pa, base, al))) return rc;
+        if ((rc = json_known_keys(pa, base, al))) return rc;
         char b[16];
         if ((rc = get_str(pa, base, "basis", b, sizeof b, true))) return rc;
         r->basis = !strcmp(b, "height_m") ? 0 : !strcmp(b, "mass_t") ? 1 : -1;
@@ -245,7 +220,7 @@ static ws_err parse_params(rule *r, const json_t *pa, const char *base)
     }
     case K_VALIDITY: {
         static const char *const al[] = {"hours", "same_day", NULL};
-        if ((rc = only_members(pa, base, al))) return rc;
+        if ((rc = json_known_keys(pa, base, al))) return rc;
         if (json_object_get(pa, "same_day")) {
             if ((rc = get_bool(pa, base, "same_day", &r->same_day))) return rc;
             if (!json_object_get(pa, "hours") && r->same_day) return WS_OK;
@@ -254,14 +229,14 @@ static ws_err parse_params(rule *r, const json_t *pa, const char *base)
     }
     case K_TEMP_POWER: {
         static const char *const al[] = {"days", "max_days", "within_served", NULL};
-        if ((rc = only_members(pa, base, al))) return rc;
+        if ((rc = json_known_keys(pa, base, al))) return rc;
         if ((rc = get_num(pa, base, "days", 0.01, 366, &r->days))) return rc;
         if ((rc = get_num(pa, base, "max_days", r->days, 366, &r->max_days))) return rc;
         return get_bool(pa, base, "within_served", &r->within_served);
     }
     case K_GAS_BEFORE: {
         static const char *const al[] = {"max_age_min", "kinds", NULL};
-        if ((rc = only_members(pa, base, al))) return rc;
+        if ((rc = json_known_keys(pa, base, al))) return rc;
         if ((rc = get_num(pa, base, "max_age_min", 1, 24 * 60, &r->max_age_min))) return rc;
         json_t *ko = json_object_get(pa, "kinds");
         sf(path, sizeof path, "%s.kinds", base);
@@ -279,7 +254,7 @@ static ws_err parse_params(rule *r, const json_t *pa, const char *base)
     }
     case K_GAS_BREAK: {
         static const char *const al[] = {"break_min", "max_age_min", "kinds", NULL};
-        if ((rc = only_members(pa, base, al))) return rc;
+        if ((rc = json_known_keys(pa, base, al))) return rc;
         if ((rc = parse_gnum(pa, base, "break_min", 24 * 60, r))) return rc;
         if ((rc = get_num(pa, base, "max_age_min", 1, 24 * 60, &r->max_age_min))) return rc;
         sf(path, sizeof path, "%s.kinds", base);
@@ -290,7 +265,7 @@ static ws_err parse_params(rule *r, const json_t *pa, const char *base)
     }
     case K_GAS_CONT: {
         static const char *const al[] = {"grades", NULL};
-        if ((rc = only_members(pa, base, al))) return rc;
+        if ((rc = json_known_keys(pa, base, al))) return rc;
         json_t *g = json_object_get(pa, "grades");
         sf(path, sizeof path, "%s.grades", base);
         if (!json_is_array(g) || !json_array_size(g) || json_array_size(g) > 4)
@@ -308,7 +283,7 @@ static ws_err parse_params(rule *r, const json_t *pa, const char *base)
     }
     case K_GAS_PERIODIC: {
         static const char *const al[] = {"interval_min", "kinds", NULL};
-        if ((rc = only_members(pa, base, al))) return rc;
+        if ((rc = json_known_keys(pa, base, al))) return rc;
         if ((rc = get_num(pa, base, "interval_min", 1, 7 * 24 * 60, &r->interval_min))) return rc;
         sf(path, sizeof path, "%s.kinds", base);
         unsigned ks = 0;
@@ -318,7 +293,7 @@ static ws_err parse_params(rule *r, const json_t *pa, const char *base)
     }
     case K_OXYGEN: {
         static const char *const al[] = {"min", "max", "max_enriched", NULL};
-        if ((rc = only_members(pa, base, al))) return rc;
+        if ((rc = json_known_keys(pa, base, al))) return rc;
         if ((rc = get_num(pa, base, "min", 10, 25, &r->o2_min))) return rc;
         if ((rc = get_num(pa, base, "max", r->o2_min, 25, &r->o2_max))) return rc;
         return get_num(pa, base, "max_enriched", r->o2_max, 30, &r->o2_max_enriched);
@@ -326,12 +301,12 @@ static ws_err parse_params(rule *r, const json_t *pa, const char *base)
     case K_TOXIC:
     case K_MEASURES: {
         static const char *const al[] = {NULL};
-        return only_members(pa, base, al);
+        return json_known_keys(pa, base, al);
     }
     case K_COMBUSTIBLE: {
         static const char *const al[] = {"portable_max_lel", "lel_split_vol", "vol_max_high_lel",
                                          "vol_max_low_lel", NULL};
-        if ((rc = only_members(pa, base, al))) return rc;
+        if ((rc = json_known_keys(pa, base, al))) return rc;
         if ((rc = get_num(pa, base, "portable_max_lel", 0.1, 100, &r->portable_max_lel))) return rc;
         if ((rc = get_num(pa, base, "lel_split_vol", 0.1, 100, &r->lel_split))) return rc;
         if ((rc = get_num(pa, base, "vol_max_high_lel", 0.01, 100, &r->vol_high))) return rc;
@@ -339,7 +314,7 @@ static ws_err parse_params(rule *r, const json_t *pa, const char *base)
     }
     case K_CERT: {
         static const char *const al[] = {"required", NULL};
-        if ((rc = only_members(pa, base, al))) return rc;
+        if ((rc = json_known_keys(pa, base, al))) return rc;
         json_t *ro = json_object_get(pa, "required");
         sf(path, sizeof path, "%s.required", base);
         if (!json_is_object(ro)) return bad(path, "must map a type to certificate types");
@@ -367,12 +342,12 @@ static ws_err parse_params(rule *r, const json_t *pa, const char *base)
     }
     case K_GUARDIAN: {
         static const char *const al[] = {"checkin", NULL};
-        if ((rc = only_members(pa, base, al))) return rc;
+        if ((rc = json_known_keys(pa, base, al))) return rc;
         return get_bool(pa, base, "checkin", &r->checkin);
     }
     case K_APPROVALS: {
         static const char *const al[] = {"chain", NULL};
-        if ((rc = only_members(pa, base, al))) return rc;
+        if ((rc = json_known_keys(pa, base, al))) return rc;
         json_t *co = json_object_get(pa, "chain");
         sf(path, sizeof path, "%s.chain", base);
         if (!json_is_object(co) || !json_object_size(co) || json_object_size(co) > MAX_GRADE_KEYS)
@@ -415,7 +390,7 @@ static ws_err parse_rule(pr_profile *pf, const json_t *o, size_t idx, rule *r)
     ws_err rc;
     sf(base, sizeof base, "rules[%zu]", idx);
     if (!json_is_object(o)) return bad(base, "must be an object");
-    if ((rc = only_members(o, base, al))) return rc;
+    if ((rc = json_known_keys(o, base, al))) return rc;
     if ((rc = get_str(o, base, "id", r->id, sizeof r->id, true))) return rc;
     for (int i = 0; i < pf->n; i++)
         if (!strcmp(pf->rules[i].id, r->id)) {
@@ -472,7 +447,7 @@ ws_err pr_profile_parse(const json_t *doc, pr_profile **out)
     *out = NULL;
     ws_err rc;
     if (!json_is_object(doc)) return bad("profile", "must be an object");
-    if ((rc = only_members(doc, "profile", al))) return rc;
+    if ((rc = json_known_keys(doc, "profile", al))) return rc;
     pr_profile *pf = calloc(1, sizeof *pf);
     if (!pf) return ws_fail(WS_ENOMEM, NULL, "out of memory");
     char txt[128];

@@ -35,18 +35,6 @@ bool plant_role_valid(const char *role) { return plant_one_of(role, duty_roles);
 
 /* --------------------------------------------------------- calendar, zones */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 void plant_date_format(int64_t day, char out[11])
 {
     int64_t z = day + 719468;
@@ -81,7 +69,7 @@ bool plant_date_parse(const char *s, int64_t *day)
     if (y < 1900 || m < 1 || m > 12 || d < 1) return false;
     int dm = days[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
     if (d > dm) return false;
-    *day = days_from_civil(y, m, d);
+    *day = clock_days_from_civil(y, m, d);
     return true;
 }
 

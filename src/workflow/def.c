@@ -148,16 +148,6 @@ static ws_err bool_member(const json_t *o, const char *path, const char *name, b
 
 /* ------------------------------------------------------------ field values */
 
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = (unsigned)(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 /* "YYYY-MM-DD" -> days since the epoch, or INT64_MIN. */
 static int64_t parse_date(const char *s)
 {
@@ -169,7 +159,7 @@ static int64_t parse_date(const char *s)
     if (y < 1900 || y > 9999 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return INT64_MIN;
     bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (m == 2 && d == 29 && !leap) return INT64_MIN;
-    return days_from_civil(y, (unsigned)m, (unsigned)d);
+    return clock_days_from_civil(y, m, d);
 }
 
 int64_t wf_time_of(const json_t *v)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "ingest/ingest.h"
 #include "ledger/ledger.h"
 
@@ -41,8 +42,8 @@ static ws_err batch(const char *s)
 static void test_days(void **state)
 {
     (void)state;
-    assert_int_equal(ingest_days_from_civil(1970, 1, 1), 0);
-    assert_int_equal(ingest_days_from_civil(2000, 3, 1), 11017);
+    assert_int_equal(clock_days_from_civil(1970, 1, 1), 0);
+    assert_int_equal(clock_days_from_civil(2000, 3, 1), 11017);
     int64_t ms;
     bool off;
     int om;
@@ -386,14 +387,14 @@ static void test_csv_dst(void **state)
                     "2026-10-25 03:30:00,5,A\n"  /* CET: 02:30Z */
                     "2026-07-01 12:00:00+00:00,6,A\n";
     assert_int_equal(csv(s, strlen(s), "Europe/Berlin", 0, 4096), WS_OK);
-    int64_t d0329 = ingest_days_from_civil(2026, 3, 29) * 86400000;
-    int64_t d1025 = ingest_days_from_civil(2026, 10, 25) * 86400000;
+    int64_t d0329 = clock_days_from_civil(2026, 3, 29) * 86400000;
+    int64_t d1025 = clock_days_from_civil(2026, 10, 25) * 86400000;
     assert_int_equal(ngot, 5);
     assert_int_equal(got[0].source_ms, d0329 + 59 * 60000);
     assert_int_equal(got[1].source_ms, d0329 + 3600000);
     assert_int_equal(got[2].source_ms, d1025 + 30 * 60000);
     assert_int_equal(got[3].source_ms, d1025 + 150 * 60000);
-    assert_int_equal(got[4].source_ms, ingest_days_from_civil(2026, 7, 1) * 86400000 + 43200000);
+    assert_int_equal(got[4].source_ms, clock_days_from_civil(2026, 7, 1) * 86400000 + 43200000);
     assert_int_equal(errs.count, 1);
     assert_int_equal(errs.sample[0].reason, INGEST_E_TIME_GAP);
     assert_int_equal(errs.sample[0].line, 3);
