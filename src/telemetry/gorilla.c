@@ -27,38 +27,73 @@
 
 /* ---- bit writer / reader ---- */
 
-/* Write the low n (0..64) bits of x at enc->bits. The caller has checked the
- * room: every reading's size is computed before any of it is written. */
-static void put(gorilla_enc *e, uint64_t x, int n)
+/* x's bytes in big-endian order, as a word to memcpy. */
+static uint64_t be64(uint64_t x)
 {
-    while (n > 0) {
-        size_t i = e->bits >> 3;
-        int used = (int)(e->bits & 7), left = 8 - used;
-        int take = n < left ? n : left;
-        uint8_t chunk = (uint8_t)((x >> (n - take)) & ((1u << take) - 1));
-        if (!used) e->buf[i] = 0;
-        e->buf[i] |= (uint8_t)(chunk << (left - take));
-        e->bits += (size_t)take;
-        n -= take;
-    }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return x;
+#else
+    return __builtin_bswap64(x);
+#endif
 }
 
-/* Read n (0..64) bits; WS_ECORRUPT if they run past the chunk's end. */
+/* Write the low n (0..64) bits of x at enc->bits. The caller has checked the
+ * room: every reading's size is computed before any of it is written. Up to
+ * 56 bits go in one step: the partial byte and the new bits are shifted into
+ * the top of a 64-bit word, whose bytes are stored big-endian (eight at once
+ * when the buffer has room past them: the bytes beyond the new bits are
+ * zeros, which is what an unwritten byte must hold). */
+static void put(gorilla_enc *e, uint64_t x, int n)
+{
+    if (n > 56) {
+        put(e, x >> 32, n - 32);
+        n = 32;
+    }
+    if (n <= 0) return;
+    x &= (UINT64_C(1) << n) - 1;
+    size_t i = e->bits >> 3;
+    int used = (int)(e->bits & 7);
+    uint64_t old = used ? (uint64_t)(e->buf[i] >> (8 - used)) : 0;
+    uint64_t w = ((old << n) | x) << (64 - used - n);
+    if (i + 8 <= e->cap + GORILLA_TRAILER) {
+        uint64_t be = be64(w);
+        memcpy(e->buf + i, &be, 8);
+    } else {
+        int bytes = (used + n + 7) / 8;
+        for (int k = 0; k < bytes; k++) e->buf[i + (size_t)k] = (uint8_t)(w >> (56 - 8 * k));
+    }
+    e->bits += (size_t)n;
+}
+
+/* Read n (0..64) bits; WS_ECORRUPT if they run past the chunk's end. Up to
+ * 56 bits in one step, from a big-endian 64-bit load (the trailer's four
+ * bytes follow the bit stream, so a load near its end stays in the buffer). */
 static ws_err get(gorilla_dec *d, int n, uint64_t *out)
 {
     if ((size_t)n > d->len * 8 - d->bits)
         return ws_fail(WS_ECORRUPT, "chunk", "chunk truncated at bit %zu", d->bits);
-    uint64_t x = 0;
-    while (n > 0) {
-        size_t i = d->bits >> 3;
-        int used = (int)(d->bits & 7), avail = 8 - used;
-        int take = n < avail ? n : avail;
-        unsigned chunk = ((unsigned)d->buf[i] >> (avail - take)) & ((1u << take) - 1);
-        x = (take == 64 ? 0 : x << take) | chunk;
-        d->bits += (size_t)take;
-        n -= take;
+    if (n > 56) {
+        uint64_t hi = 0, lo = 0; /* the room for both was checked above */
+        (void)get(d, n - 32, &hi);
+        (void)get(d, 32, &lo);
+        *out = hi << 32 | lo;
+        return WS_OK;
     }
-    *out = x;
+    if (n == 0) {
+        *out = 0;
+        return WS_OK;
+    }
+    size_t i = d->bits >> 3;
+    int used = (int)(d->bits & 7);
+    uint64_t w = 0;
+    if (i + 8 <= d->len + GORILLA_TRAILER) {
+        memcpy(&w, d->buf + i, 8);
+        w = be64(w);
+    } else {
+        for (size_t k = 0; i + k < d->len; k++) w |= (uint64_t)d->buf[i + k] << (56 - 8 * k);
+    }
+    *out = (w << used) >> (64 - n);
+    d->bits += (size_t)n;
     return WS_OK;
 }
 
@@ -167,6 +202,7 @@ static ws_err enc_start(gorilla_enc *e, uint8_t *buf, size_t cap, bool scaled, d
     e->cap = cap - GORILLA_TRAILER; /* room for the bit stream */
     e->scaled = scaled;
     e->res = res;
+    e->inv = scaled ? inverse_of(res) : 0;
     memset(buf, 0, hdr);
     buf[0] = GORILLA_VERSION;
     buf[1] = scaled ? 1 : 0;
@@ -200,19 +236,39 @@ static void bucket_of(int64_t dod, int *pre, int *pay)
     else { *pre = 4; *pay = 64; }
 }
 
+static ws_err add_word(gorilla_enc *e, int64_t t, uint64_t word);
+
 ws_err gorilla_enc_add(gorilla_enc *e, int64_t t, double v)
 {
     if (!e->buf) return ws_fail(WS_EINVAL, "chunk", "encoder not initialised");
-    if (t > GORILLA_T_MAX || t < -GORILLA_T_MAX)
-        return ws_fail(WS_EINVAL, "t", "timestamp out of range");
     uint64_t word = bits_of(v);
     if (e->scaled && isfinite(v)) {
-        double inv = inverse_of(e->res);
-        double k = steps_of(v, e->res, inv);
-        if (fabs(k) > (double)GORILLA_K_MAX || bits_of(scale(k, e->res, inv)) != word)
+        double k = steps_of(v, e->res, e->inv);
+        if (fabs(k) > (double)GORILLA_K_MAX || bits_of(scale(k, e->res, e->inv)) != word)
             return ws_fail(WS_EINVAL, "value", "value %.17g is not quantised to %g", v, e->res);
         word = bits_of(k);
     }
+    return add_word(e, t, word);
+}
+
+ws_err gorilla_enc_add_quantised(gorilla_enc *e, int64_t t, double v)
+{
+    if (!e->buf) return ws_fail(WS_EINVAL, "chunk", "encoder not initialised");
+    uint64_t word = bits_of(v);
+    if (e->scaled && isfinite(v)) {
+        double k = steps_of(v, e->res, e->inv);
+        if (fabs(k) > (double)GORILLA_K_MAX)
+            return ws_fail(WS_EINVAL, "value", "value %.17g is too large for steps of %g", v, e->res);
+        word = k == 0 ? 0 : bits_of(k); /* zero is +0.0, as gorilla_quantise makes it */
+    }
+    return add_word(e, t, word);
+}
+
+/* Append the stored word of one reading (see the layout above). */
+static ws_err add_word(gorilla_enc *e, int64_t t, uint64_t word)
+{
+    if (t > GORILLA_T_MAX || t < -GORILLA_T_MAX)
+        return ws_fail(WS_EINVAL, "t", "timestamp out of range");
     if (e->count == UINT32_MAX) return ws_fail(WS_ETOOBIG, "chunk", "chunk holds too many readings");
     size_t room = e->cap * 8 - e->bits;
     if (e->count == 0) {
@@ -341,7 +397,7 @@ ws_err gorilla_dec_next(gorilla_dec *d, int64_t *t, double *v, bool *done)
         *done = true;
         return WS_OK;
     }
-    uint64_t word;
+    uint64_t word = 0;
     if (d->done == 0) {
         if ((rc = get(d, 64, &word))) return rc;
     } else {

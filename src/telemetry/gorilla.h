@@ -60,6 +60,7 @@ typedef struct gorilla_enc {
     uint32_t count;
     bool scaled;
     double res;           /* scaled mode: the resolution */
+    double inv;           /* scaled mode: N when res is 1/N, else 0 */
     int64_t t_prev, d_prev;
     uint64_t v_prev;      /* bit pattern of the previous stored word */
     int lead, len;        /* the current XOR window; len 0 = none yet */
@@ -92,6 +93,12 @@ ws_err gorilla_enc_init_scaled(gorilla_enc *enc, uint8_t *buf, size_t cap, doubl
  * not a multiple of the resolution as gorilla_quantise makes it, or too large
  * (|v / res| > GORILLA_K_MAX). */
 ws_err gorilla_enc_add(gorilla_enc *enc, int64_t t_ms, double v);
+
+/* gorilla_enc_add of gorilla_quantise(v, the chunk's resolution) in one step
+ * (the series store's path): in a scaled chunk a finite v is rounded to its
+ * step here, and WS_EINVAL only when |v / res| > GORILLA_K_MAX. In a raw
+ * chunk, the same as gorilla_enc_add. */
+ws_err gorilla_enc_add_quantised(gorilla_enc *enc, int64_t t_ms, double v);
 
 /* Seal the chunk: writes the count into the header and the checksum after the
  * zero padding; *len is the chunk's size in bytes. WS_EINVAL for an empty chunk.

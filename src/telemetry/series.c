@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "core/bigmem.h"
 #include "core/clock.h"
 #include "store/q_meta.h"
 #include "store/q_telemetry.h"
@@ -27,7 +29,7 @@ typedef struct slot {
     int64_t t_min, t_max, opened_at;
     int64_t wal_seq;   /* highest ingest-journal sequence in the open chunk (0 none) */
     gorilla_enc enc;
-    uint8_t buf[SERIES_CHUNK_BYTES];
+    uint8_t *buf;      /* chunk_bytes in bufs, apart so that slots stay dense */
 } slot;
 
 typedef struct pair {
@@ -36,16 +38,45 @@ typedef struct pair {
     uint32_t i; /* stored order, to break ties of t */
 } pair;
 
+/* A finished chunk waiting for the writer: its bytes (trailer included) and
+ * what its row records. */
+typedef struct sealed_chunk {
+    int64_t point_id, t_min, t_max, wal_seq;
+    double res;
+    uint32_t n;
+    size_t len;
+    uint8_t bytes[SERIES_CHUNK_BYTES];
+} sealed_chunk;
+
+#define SEAL_QUEUE 128      /* finished chunks waiting to be written (bounded) */
+#define SEAL_GROUP 64       /* chunks written in one transaction at most */
+#define RETRY_MIN_MS 100    /* the writer's first wait after a failure, doubled up to */
+#define RETRY_MAX_MS 5000
+
 struct series {
     store *st;
     series_config cfg;
+    /* mu guards the open chunks, the queue's counters, failing and stop */
     pthread_mutex_t mu;
+    pthread_cond_t work;    /* writer: a chunk was queued, or stop */
+    pthread_cond_t room;    /* sealers: the queue has room, or the writer failed */
+    pthread_cond_t written; /* flushers: q_head moved, or the writer failed */
     slot *slots;
+    uint8_t *bufs;  /* the open chunks' bytes, chunk_bytes per slot */
     int used;
     int32_t *index; /* open addressing by point id: slot number or -1 */
     size_t mask;
-    /* seal scratch, under mu */
-    uint8_t chunk[SERIES_CHUNK_BYTES];
+    /* The seal queue: q[i % SEAL_QUEUE] for q_head <= i < q_tail. A sealer
+     * fills q[q_tail] and moves q_tail under mu; the writer reads entries
+     * [q_head, q_tail) outside mu (no one else touches them) and moves q_head
+     * once they are committed. */
+    sealed_chunk *q;
+    uint64_t q_head, q_tail;
+    bool failing;            /* the last write failed; the writer retries */
+    char fail_msg[256];
+    bool stop;
+    pthread_t writer;
+    /* writer scratch (the writer thread only) */
     int64_t dt[SERIES_READINGS_MAX];
     double dv[SERIES_READINGS_MAX];
     pair pairs[SERIES_READINGS_MAX];
@@ -71,6 +102,22 @@ ws_err series_url(const char *main_url, const char *data_dir, char *out, size_t 
     return WS_OK;
 }
 
+static void *writer_main(void *arg);
+
+/* Free what series_open allocated (the store is closed by the caller). */
+static void free_series(series *s)
+{
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->work);
+    pthread_cond_destroy(&s->room);
+    pthread_cond_destroy(&s->written);
+    free(s->slots);
+    free(s->bufs);
+    free(s->index);
+    free(s->q);
+    free(s);
+}
+
 ws_err series_open(const char *url, const series_config *cfg, series **out)
 {
     *out = NULL;
@@ -89,30 +136,33 @@ ws_err series_open(const char *url, const series_config *cfg, series **out)
     series *s = calloc(1, sizeof *s);
     if (!s) return ws_fail(WS_ENOMEM, NULL, "series: out of memory");
     s->cfg = c;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->work, NULL);
+    pthread_cond_init(&s->room, NULL);
+    pthread_cond_init(&s->written, NULL);
     size_t hcap = 16;
     while (hcap < (size_t)c.capacity * 2) hcap <<= 1;
     s->mask = hcap - 1;
-    s->slots = calloc((size_t)c.capacity, sizeof *s->slots);
+    s->slots = bigmem_calloc((size_t)c.capacity, sizeof *s->slots);
     s->index = malloc(hcap * sizeof *s->index);
-    if (!s->slots || !s->index) {
-        free(s->slots);
-        free(s->index);
-        free(s);
+    s->bufs = bigmem_calloc((size_t)c.capacity, c.chunk_bytes);
+    s->q = malloc(SEAL_QUEUE * sizeof *s->q);
+    if (!s->slots || !s->bufs || !s->index || !s->q) {
+        free_series(s);
         return ws_fail(WS_ENOMEM, NULL, "series: out of memory");
     }
     memset(s->index, 0xff, hcap * sizeof *s->index);
-    pthread_mutex_init(&s->mu, NULL);
     store_conn *conn = NULL;
-    ws_err rc = store_open(url, 2, &s->st);
+    /* three connections: the writer, a history read, the engine's digest */
+    ws_err rc = store_open(url, 3, &s->st);
     if (!rc) rc = store_acquire(s->st, &conn);
     if (!rc) rc = store_migrate(conn);
     if (conn) store_release(conn);
+    if (!rc && pthread_create(&s->writer, NULL, writer_main, s))
+        rc = ws_fail(WS_EINTERNAL, NULL, "series: cannot start the writer thread");
     if (rc) {
         store_close(s->st);
-        pthread_mutex_destroy(&s->mu);
-        free(s->slots);
-        free(s->index);
-        free(s);
+        free_series(s);
         return rc;
     }
     *out = s;
@@ -144,6 +194,7 @@ static ws_err find_slot(series *s, int64_t point_id, bool claim, slot **out)
     slot *sl = &s->slots[s->used];
     s->index[h] = s->used++;
     sl->point_id = point_id;
+    sl->buf = s->bufs + (size_t)(sl - s->slots) * s->cfg.chunk_bytes;
     sl->res = NAN;
     sl->n = 0;
     *out = sl;
@@ -157,13 +208,11 @@ static int pair_cmp(const void *a, const void *b)
     return x->i < y->i ? -1 : x->i > y->i;
 }
 
-/* Upsert the rollups of pairs[0..np) (sorted by time) in buckets of w. */
-static ws_err upsert_buckets(store_conn *c, const char *q, int64_t point_id, int64_t w,
-                             const pair *p, size_t np)
+/* Upsert the rollups of pairs[0..np) (sorted by time) in buckets of w
+ * through the prepared upsert st. */
+static ws_err upsert_buckets(store_stmt *st, int64_t point_id, int64_t w, const pair *p, size_t np)
 {
-    store_stmt *st = NULL;
-    ws_err rc = store_prepare(c, q, &st);
-    if (rc) return rc;
+    ws_err rc = WS_OK;
     size_t i = 0;
     while (i < np && !rc) {
         int64_t b = floor_to(p[i].t, w);
@@ -187,56 +236,141 @@ static ws_err upsert_buckets(store_conn *c, const char *q, int64_t point_id, int
             break;
         rc = store_step(st, &row);
     }
-    store_finalize(st);
     return rc;
 }
 
-/* Seal sl's open chunk: the chunk and its rollups in one transaction. On
- * failure the chunk stays open. Under s->mu. */
-static ws_err seal(series *s, slot *sl)
+/* Write one finished chunk and its rollups with the prepared statements
+ * (chunk insert, minute upsert, hour upsert). Writer thread. */
+static ws_err write_chunk(series *s, const sealed_chunk *e, store_stmt *const st[3])
 {
-    if (sl->n == 0) return WS_OK;
-    gorilla_enc tmp = sl->enc;
-    memcpy(s->chunk, sl->buf, s->cfg.chunk_bytes);
-    tmp.buf = s->chunk;
-    size_t len = 0, m = 0;
-    ws_err rc = gorilla_enc_finish(&tmp, &len);
-    if (!rc) rc = gorilla_decode(s->chunk, len, s->dt, s->dv, SERIES_READINGS_MAX, &m);
-    if (rc || m != sl->n)
+    size_t m = 0;
+    ws_err rc = gorilla_decode(e->bytes, e->len, s->dt, s->dv, SERIES_READINGS_MAX, &m);
+    if (rc || m != e->n)
         return ws_fail(WS_EINTERNAL, NULL, "series: chunk of point %lld does not decode",
-                       (long long)sl->point_id);
+                       (long long)e->point_id);
     size_t np = 0;
     for (size_t i = 0; i < m; i++)
         if (isfinite(s->dv[i])) s->pairs[np++] = (pair){s->dt[i], s->dv[i], (uint32_t)i};
     bool sorted = true; /* readings mostly come in order: sort only when they did not */
     for (size_t i = 1; i < np && sorted; i++) sorted = pair_cmp(&s->pairs[i - 1], &s->pairs[i]) <= 0;
     if (!sorted) qsort(s->pairs, np, sizeof *s->pairs, pair_cmp);
-
-    store_conn *c = NULL;
-    store_stmt *st = NULL;
     bool row;
-    rc = store_acquire(s->st, &c);
+    if ((rc = store_reset(st[0])) || (rc = store_bind_int(st[0], 1, e->point_id)) ||
+        (rc = store_bind_int(st[0], 2, e->t_min)) || (rc = store_bind_int(st[0], 3, e->t_max)) ||
+        (rc = store_bind_int(st[0], 4, e->n)) || (rc = store_bind_blob(st[0], 5, e->bytes, e->len)) ||
+        (rc = store_bind_opt_double(st[0], 6, e->res)) ||
+        (rc = store_bind_int(st[0], 7, clock_now_ms())) || (rc = store_bind_int(st[0], 8, e->wal_seq)) ||
+        (rc = store_step(st[0], &row)))
+        return rc;
+    if ((rc = upsert_buckets(st[1], e->point_id, SERIES_MINUTE_MS, s->pairs, np))) return rc;
+    return upsert_buckets(st[2], e->point_id, SERIES_HOUR_MS, s->pairs, np);
+}
+
+/* Write queue entries [from, to) in one transaction. Writer thread, outside
+ * mu: those entries are its own until q_head passes them. */
+static ws_err write_group(series *s, uint64_t from, uint64_t to)
+{
+    static const char *const q[3] = {Q_SERIES_CHUNK_INSERT, Q_SERIES_1M_UPSERT, Q_SERIES_1H_UPSERT};
+    store_stmt *st[3] = {0};
+    store_conn *c = NULL;
+    ws_err rc = store_acquire(s->st, &c);
     if (rc) return rc;
     if ((rc = store_begin(c))) goto done;
-    if ((rc = store_prepare(c, Q_SERIES_CHUNK_INSERT, &st))) goto done;
-    if ((rc = store_bind_int(st, 1, sl->point_id)) || (rc = store_bind_int(st, 2, sl->t_min)) ||
-        (rc = store_bind_int(st, 3, sl->t_max)) || (rc = store_bind_int(st, 4, sl->n)) ||
-        (rc = store_bind_blob(st, 5, s->chunk, len)) ||
-        (rc = store_bind_opt_double(st, 6, sl->res)) ||
-        (rc = store_bind_int(st, 7, clock_now_ms())) || (rc = store_bind_int(st, 8, sl->wal_seq)) ||
-        (rc = store_step(st, &row)))
-        goto done;
-    if ((rc = upsert_buckets(c, Q_SERIES_1M_UPSERT, sl->point_id, SERIES_MINUTE_MS, s->pairs, np)))
-        goto done;
-    if ((rc = upsert_buckets(c, Q_SERIES_1H_UPSERT, sl->point_id, SERIES_HOUR_MS, s->pairs, np)))
-        goto done;
-    rc = store_commit(c);
+    for (int k = 0; k < 3 && !rc; k++) rc = store_prepare(c, q[k], &st[k]);
+    for (uint64_t i = from; i < to && !rc; i++) rc = write_chunk(s, &s->q[i % SEAL_QUEUE], st);
+    for (int k = 0; k < 3; k++)
+        if (st[k]) store_finalize(st[k]);
+    if (!rc) rc = store_commit(c);
 done:
-    if (st) store_finalize(st);
     if (rc) store_rollback(c);
     store_release(c);
-    if (!rc) sl->n = 0, sl->wal_seq = 0;
     return rc;
+}
+
+/* The writer thread: commits queued chunks a group at a time; after a
+ * failure it keeps the chunks, says so (failing, with the message) and
+ * retries with a growing wait. At stop it drains the queue, unless the
+ * store is failing: those chunks stay in the ingest journal, which is only
+ * cut after a flush has committed them. */
+static void *writer_main(void *arg)
+{
+    series *s = arg;
+    int64_t wait_ms = RETRY_MIN_MS;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->stop && s->q_head == s->q_tail) pthread_cond_wait(&s->work, &s->mu);
+        if (s->q_head == s->q_tail || (s->stop && s->failing)) break;
+        uint64_t from = s->q_head, to = s->q_tail;
+        if (to - from > SEAL_GROUP) to = from + SEAL_GROUP;
+        pthread_mutex_unlock(&s->mu);
+        ws_err rc = write_group(s, from, to);
+        pthread_mutex_lock(&s->mu);
+        if (!rc) {
+            s->q_head = to;
+            s->failing = false;
+            wait_ms = RETRY_MIN_MS;
+        } else {
+            s->failing = true;
+            snprintf(s->fail_msg, sizeof s->fail_msg, "%s", ws_err_message());
+        }
+        pthread_cond_broadcast(&s->room);
+        pthread_cond_broadcast(&s->written);
+        if (rc) { /* wait before the retry; a queued chunk does not cut it short */
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            int64_t ns = until.tv_nsec + (wait_ms % 1000) * 1000000;
+            until.tv_sec += (time_t)(wait_ms / 1000 + ns / 1000000000);
+            until.tv_nsec = (long)(ns % 1000000000);
+            while (!s->stop && pthread_cond_timedwait(&s->work, &s->mu, &until) == 0) {}
+            if (wait_ms < RETRY_MAX_MS) wait_ms *= 2;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+static ws_err failing_err(const series *s)
+{
+    return ws_fail(WS_ESTORE, NULL, "series store failing, chunks wait: %s", s->fail_msg);
+}
+
+/* Finish sl's open chunk into the seal queue and empty the slot: the writer
+ * commits it with its rollups. Waits while the queue is full (the writer is
+ * behind); WS_ESTORE, the chunk left open, when it is full because the
+ * store is failing. Under mu (released while waiting). */
+static ws_err seal(series *s, slot *sl)
+{
+    while (sl->n > 0 && s->q_tail - s->q_head >= SEAL_QUEUE) {
+        if (s->failing) return failing_err(s);
+        pthread_cond_wait(&s->room, &s->mu);
+    }
+    if (sl->n == 0) return WS_OK; /* sealed by another thread meanwhile */
+    sealed_chunk *e = &s->q[s->q_tail % SEAL_QUEUE];
+    gorilla_enc tmp = sl->enc;
+    memcpy(e->bytes, sl->buf, s->cfg.chunk_bytes);
+    tmp.buf = e->bytes;
+    if (gorilla_enc_finish(&tmp, &e->len))
+        return ws_fail(WS_EINTERNAL, NULL, "series: chunk of point %lld cannot be finished",
+                       (long long)sl->point_id);
+    e->point_id = sl->point_id;
+    e->t_min = sl->t_min;
+    e->t_max = sl->t_max;
+    e->wal_seq = sl->wal_seq;
+    e->res = sl->res;
+    e->n = sl->n;
+    s->q_tail++;
+    pthread_cond_signal(&s->work);
+    sl->n = 0;
+    sl->wal_seq = 0;
+    return WS_OK;
+}
+
+/* Wait until the writer has committed every chunk queued before upto.
+ * WS_ESTORE when the store is failing. Under mu. */
+static ws_err wait_written(series *s, uint64_t upto)
+{
+    while (s->q_head < upto && !s->failing) pthread_cond_wait(&s->written, &s->mu);
+    return s->q_head < upto ? failing_err(s) : WS_OK;
 }
 
 static ws_err start_chunk(series *s, slot *sl)
@@ -262,6 +396,7 @@ ws_err series_point_resolution(series *s, int64_t point_id, double resolution)
     if (!rc && !(isnan(r) && isnan(sl->res)) && r != sl->res) {
         rc = seal(s, sl);
         if (!rc) sl->res = r;
+        if (!rc) rc = wait_written(s, s->q_tail); /* rare: the old step's chunk is stored on return */
     }
     pthread_mutex_unlock(&s->mu);
     return rc;
@@ -272,6 +407,29 @@ ws_err series_append(series *s, int64_t point_id, int64_t t_ms, double value, in
     return series_append_seq(s, point_id, t_ms, value, quality, 0);
 }
 
+/* Append one reading to sl's open chunk. Under mu. */
+static ws_err append_locked(series *s, slot *sl, int64_t t_ms, double value, int quality, int64_t wal_seq)
+{
+    ws_err rc;
+    if (t_ms > GORILLA_T_MAX || t_ms < -GORILLA_T_MAX)
+        return ws_fail(WS_EINVAL, "t_ms", "reading time out of range");
+    double v = quality == Q_BAD || quality == Q_STALE ? NAN : value; /* quantised by the chunk */
+    if (sl->n == 0 && (rc = start_chunk(s, sl))) return rc;
+    rc = gorilla_enc_add_quantised(&sl->enc, t_ms, v);
+    if (rc == WS_ETOOBIG) {
+        if ((rc = seal(s, sl)) || (rc = start_chunk(s, sl))) return rc;
+        rc = gorilla_enc_add_quantised(&sl->enc, t_ms, v);
+    }
+    if (rc)
+        return ws_fail(rc == WS_ETOOBIG ? WS_EINTERNAL : WS_EINVAL, "value",
+                       "series: value of point %lld cannot be stored", (long long)sl->point_id);
+    if (sl->n == 0 || t_ms < sl->t_min) sl->t_min = t_ms;
+    if (sl->n == 0 || t_ms > sl->t_max) sl->t_max = t_ms;
+    if (wal_seq > sl->wal_seq) sl->wal_seq = wal_seq;
+    sl->n++;
+    return WS_OK;
+}
+
 ws_err series_append_seq(series *s, int64_t point_id, int64_t t_ms, double value, int quality,
                          int64_t wal_seq)
 {
@@ -280,30 +438,24 @@ ws_err series_append_seq(series *s, int64_t point_id, int64_t t_ms, double value
     pthread_mutex_lock(&s->mu);
     slot *sl;
     ws_err rc = find_slot(s, point_id, true, &sl);
-    if (rc) goto out;
-    double v = value;
-    if (quality == Q_BAD || quality == Q_STALE)
-        v = NAN;
-    else if (!isnan(sl->res) && isfinite(v))
-        v = gorilla_quantise(v, sl->res);
-    if (sl->n == 0 && (rc = start_chunk(s, sl))) goto out;
-    rc = gorilla_enc_add(&sl->enc, t_ms, v);
-    if (rc == WS_ETOOBIG) {
-        if ((rc = seal(s, sl)) || (rc = start_chunk(s, sl))) goto out;
-        rc = gorilla_enc_add(&sl->enc, t_ms, v);
-    }
-    if (rc) {
-        rc = ws_fail(rc == WS_ETOOBIG ? WS_EINTERNAL : WS_EINVAL, "value",
-                     "series: value of point %lld cannot be stored", (long long)point_id);
-        goto out;
-    }
-    if (sl->n == 0 || t_ms < sl->t_min) sl->t_min = t_ms;
-    if (sl->n == 0 || t_ms > sl->t_max) sl->t_max = t_ms;
-    if (wal_seq > sl->wal_seq) sl->wal_seq = wal_seq;
-    sl->n++;
-out:
+    if (!rc) rc = append_locked(s, sl, t_ms, value, quality, wal_seq);
     pthread_mutex_unlock(&s->mu);
     return rc;
+}
+
+size_t series_append_batch(series *s, const series_in *in, size_t n, ws_err *first)
+{
+    size_t refused = 0;
+    *first = WS_OK;
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < n; i++) {
+        slot *sl;
+        ws_err rc = find_slot(s, in[i].point_id, true, &sl);
+        if (!rc) rc = append_locked(s, sl, in[i].t_ms, in[i].value, in[i].quality, in[i].wal_seq);
+        if (rc && !refused++) *first = rc;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return refused;
 }
 
 ws_err series_wal_sealed(series *s, int64_t from_seq,
@@ -427,6 +579,7 @@ static ws_err flush(series *s, bool all, int64_t now_ms, int *sealed)
         rc = seal(s, sl);
         if (!rc) k++;
     }
+    if (!rc) rc = wait_written(s, s->q_tail);
     pthread_mutex_unlock(&s->mu);
     if (sealed) *sealed = k;
     return rc;
@@ -435,15 +588,25 @@ static ws_err flush(series *s, bool all, int64_t now_ms, int *sealed)
 ws_err series_flush(series *s, int64_t now_ms, int *sealed) { return flush(s, false, now_ms, sealed); }
 ws_err series_flush_all(series *s, int *sealed) { return flush(s, true, 0, sealed); }
 
+bool series_failing(series *s)
+{
+    pthread_mutex_lock(&s->mu);
+    bool f = s->failing;
+    pthread_mutex_unlock(&s->mu);
+    return f;
+}
+
 ws_err series_close(series *s)
 {
     if (!s) return WS_OK;
     ws_err rc = series_flush_all(s, NULL);
+    pthread_mutex_lock(&s->mu);
+    s->stop = true;
+    pthread_cond_signal(&s->work);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->writer, NULL);
     store_close(s->st);
-    pthread_mutex_destroy(&s->mu);
-    free(s->slots);
-    free(s->index);
-    free(s);
+    free_series(s);
     return rc;
 }
 
@@ -467,6 +630,14 @@ static void fold(series_sample *o, int64_t n, double mn, double mx, double sum, 
         if (last_t >= o->last_t) o->last = last, o->last_t = last_t;
     }
     o->n += n;
+}
+
+/* Whether a chunk of point_id waits in the seal queue. Under mu. */
+static bool queued(const series *s, int64_t point_id)
+{
+    for (uint64_t i = s->q_head; i < s->q_tail; i++)
+        if (s->q[i % SEAL_QUEUE].point_id == point_id) return true;
+    return false;
 }
 
 ws_err series_history(series *s, int64_t point_id, int64_t from_ms, int64_t to_ms,
@@ -493,6 +664,7 @@ ws_err series_history(series *s, int64_t point_id, int64_t from_ms, int64_t to_m
     uint8_t ob[SERIES_CHUNK_BYTES];
     size_t olen = 0;
     pthread_mutex_lock(&s->mu);
+    while (queued(s, point_id) && !wait_written(s, s->q_tail)) {} /* its sealed chunks are in the store */
     slot *sl;
     if (!find_slot(s, point_id, false, &sl) && sl->n > 0 && sl->t_max >= from_ms &&
         sl->t_min < to_ms) {

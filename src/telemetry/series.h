@@ -12,10 +12,12 @@
  * fixed table of `capacity` slots chosen at series_open (no allocation per
  * reading). A reading is quantised to the point's resolution
  * (series_point_resolution; gorilla_quantise) and added to a 4 KiB scaled
- * chunk (a raw chunk when the point has no resolution). A chunk is SEALED —
- * written with its rollups in one transaction — when the next reading does
- * not fit, when it is older than max_age_ms at series_flush(now), or at
- * series_close. Late and out-of-order readings go into the open chunk as
+ * chunk (a raw chunk when the point has no resolution). A chunk is SEALED
+ * when the next reading does not fit, when it is older than max_age_ms at
+ * series_flush(now), or at series_close: finished into a bounded queue, from
+ * which the store's writer thread commits up to 64 chunks with their rollups
+ * in one transaction, so the appending thread never waits on the database
+ * (only on a full queue). Late and out-of-order readings go into the open chunk as
  * they come (the codec keeps signed deltas) or, after a seal, into a new
  * chunk; the rollup upserts merge a late chunk into the buckets already
  * written. Nothing is dropped silently: a reading that cannot be stored is
@@ -25,11 +27,19 @@
  * rollups, which cover finite values only); UNCERTAIN keeps its value (the
  * chunk format has no quality bits).
  *
- * Threads: one mutex guards the open chunks; a seal runs its transaction
- * under it. series_history takes the mutex only to copy one open chunk. */
+ * Threads: one mutex guards the open chunks and the queue; the writer
+ * thread (started by series_open, joined by series_close) writes outside
+ * it. When a write fails the writer keeps the chunks, retries with a
+ * growing wait (0.1 s to 5 s) and series_failing says so; once the queue
+ * is full, appends that need a seal fail (WS_ESTORE) and their readings
+ * are left to the ingest journal. series_flush and series_flush_all return
+ * once what they sealed is committed (WS_ESTORE while the store fails).
+ * series_history waits for queued chunks of its point, then copies the
+ * open chunk under the mutex. */
 #ifndef WS_TELEMETRY_SERIES_H
 #define WS_TELEMETRY_SERIES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,14 +73,15 @@ ws_err series_close(series *s);
 store *series_store(series *s);
 
 /* Set the quantisation step of a point (NaN or 0: raw chunks). An open chunk
- * with another step is sealed first. WS_EINVAL outside [GORILLA_RES_MIN,
+ * with another step is sealed (and committed) first. WS_EINVAL outside [GORILLA_RES_MIN,
  * GORILLA_RES_MAX]; WS_ETOOBIG naming point_id when the table is full. */
 ws_err series_point_resolution(series *s, int64_t point_id, double resolution);
 
 /* Append one reading (quality a ws_quality of ingest/reading.h). WS_ETOOBIG
  * naming point_id: the open-chunk table is full; WS_EINVAL naming t_ms or
- * value: out of the codec's range; WS_ESTORE: sealing the full chunk failed
- * (the reading is not stored; the chunk stays open for the next try). */
+ * value: out of the codec's range; WS_ESTORE: the full chunk cannot be
+ * queued because the store is failing (the reading is not stored; the chunk
+ * stays open for the next try). */
 ws_err series_append(series *s, int64_t point_id, int64_t t_ms, double value, int quality);
 
 /* series_append with the reading's ingest-journal sequence (src/warn): each
@@ -78,6 +89,16 @@ ws_err series_append(series *s, int64_t point_id, int64_t t_ms, double value, in
  * after a crash skips readings already sealed (series_wal_sealed). */
 ws_err series_append_seq(series *s, int64_t point_id, int64_t t_ms, double value, int quality,
                          int64_t wal_seq);
+/* series_append_seq for n readings under one lock (the engine's path).
+ * Returns how many were refused; *first is the first refusal's error (WS_OK
+ * when none), ws_err_message that of the last. */
+typedef struct series_in {
+    int64_t point_id, t_ms, wal_seq;
+    double value;
+    int quality;
+} series_in;
+size_t series_append_batch(series *s, const series_in *in, size_t n, ws_err *first);
+
 /* For each point with a chunk sealed holding journal sequence >= from_seq,
  * calls fn(ctx, point_id, highest sealed sequence). */
 ws_err series_wal_sealed(series *s, int64_t from_seq,
@@ -108,6 +129,8 @@ ws_err series_retain(series *s, int64_t raw_before_ms, int64_t minute_before_ms)
 ws_err series_flush(series *s, int64_t now_ms, int *sealed);
 /* Seal every open chunk. */
 ws_err series_flush_all(series *s, int *sealed);
+/* Whether the last write of sealed chunks failed (the writer is retrying). */
+bool series_failing(series *s);
 
 typedef enum { SERIES_TIER_RAW, SERIES_TIER_1M, SERIES_TIER_1H } series_tier;
 

@@ -634,86 +634,112 @@ ws_err warn_reload_rules(warn *w)
     return rc;
 }
 
-/* Apply readings r[0..n) with sequences first_seq.. (0: no journal). Under w->mu. */
+/* The "series store failing" system alarm follows the store: up while it
+ * refuses readings (refused) or its writer fails to commit sealed chunks
+ * (which wait in its queue meanwhile), down once neither. Under w->mu. */
+static void series_health(warn *w, bool refused, int64_t now)
+{
+    if (!w->cfg.series) return;
+    bool down = refused || series_failing(w->cfg.series);
+    if (down == w->series_down) return;
+    w->series_down = down;
+    system_alarm(w, WARN_RULE_SERIES, down, down ? "时序库写入失败 series store failing" : NULL, now);
+}
+
+/* Apply readings r[0..n) with sequences first_seq.. (0: no journal). Under w->mu.
+ *
+ * A window of readings at a time, in three passes: tags to points, the
+ * window's series appends in one call (one lock), then evaluation. */
 static void apply(warn *w, const ws_reading *r, size_t n, int64_t first_seq, int64_t now,
                   bool replay, const char *scope, bool history, warn_result *res)
 {
     thr_event te[THR_MAX_EVENTS];
-    size_t scope_len = scope ? strlen(scope) : 0;
-    for (size_t i = 0; i < n; i++) {
-        const ws_reading *x = &r[i];
-        wpoint *p = find_tag(w, x->tag);
-        if (!p || (scope_len && strncmp(p->unit_path, scope, scope_len))) {
-            res->unknown_tag++;
-            continue;
-        }
-        int64_t seq = first_seq ? first_seq + (int64_t)i : 0;
-        int64_t t = x->source_ms ? x->source_ms : now;
-        if (t > now + w->cfg.skew_ms && !replay) {
-            res->skewed++;
-            if (!p->skewed) {
-                p->skewed = true;
-                log_warn("device clock ahead of the server: arrival time used", "tag", p->tag);
+    size_t scope_len = scope && strcmp(scope, "/") ? strlen(scope) : 0; /* "/" holds every point */
+    wpoint **wp = w->win_p;
+    int64_t *wt = w->win_t;
+    for (size_t base = 0; base < n; base += WARN_WIN) {
+        size_t m = n - base < WARN_WIN ? n - base : WARN_WIN, ns = 0;
+        const ws_reading *rw = r + base;
+        for (size_t j = 0; j < m; j++) {
+            const ws_reading *x = &rw[j];
+            wpoint *p = find_tag(w, x->tag);
+            if (!p || (scope_len && strncmp(p->unit_path, scope, scope_len))) {
+                res->unknown_tag++;
+                wp[j] = NULL;
+                continue;
             }
-            t = now;
-        }
-        if (w->cfg.series && !(replay && seq && seq <= p->sealed_seq)) {
-            ws_err rc = series_append_seq(w->cfg.series, p->id, t, x->value, x->quality, seq);
-            if (rc) {
-                res->failed++;
-                if (!w->series_down) {
-                    w->series_down = true;
-                    log_warn("series store refused a reading", "detail", ws_err_message());
-                    system_alarm(w, WARN_RULE_SERIES, true, "时序库写入失败 series store failing", now);
+            int64_t seq = first_seq ? first_seq + (int64_t)(base + j) : 0;
+            int64_t t = x->source_ms ? x->source_ms : now;
+            if (t > now + w->cfg.skew_ms && !replay) {
+                res->skewed++;
+                if (!p->skewed) {
+                    p->skewed = true;
+                    log_warn("device clock ahead of the server: arrival time used", "tag", p->tag);
                 }
-            } else if (w->series_down) {
-                w->series_down = false;
-                system_alarm(w, WARN_RULE_SERIES, false, NULL, now);
+                t = now;
             }
+            wp[j] = p;
+            wt[j] = t;
+            if (w->cfg.series && !(replay && seq && seq <= p->sealed_seq))
+                w->win_s[ns++] = (series_in){p->id, t, seq, x->value, x->quality};
         }
-        if (t > p->last_src_ms) {
-            p->last_src_ms = t;
-            p->last_value = x->value;
-            p->last_q = x->quality;
-            p->dirty = true;
+        if (ns) {
+            ws_err first;
+            size_t bad = series_append_batch(w->cfg.series, w->win_s, ns, &first);
+            if (bad && !res->failed && !w->series_down)
+                log_warn("series store refused a reading", "detail", ws_err_message());
+            res->failed += bad;
         }
-        p->last_arrival_ms = now;
-        if (p->maint_until > t) { res->accepted++; continue; } /* recorded, nobody paged */
-        if (history) { res->accepted++; continue; }             /* imported history: the backtest's */
-        int ne = 0;
-        if (thr_eval(&p->thr, &p->st, t, x->value, x->quality, te, &ne) == THR_LATE) {
-            res->late++;
-            continue;
-        }
-        res->accepted++;
-        for (int k = 0; k < ne; k++) {
-            alarm_events ev = {0};
-            int64_t rid = WARN_RULE_THR_BASE + te[k].cond;
-            ws_err rc;
-            if (te[k].raised) {
-                alarm_raise_in in = {.rule_id = rid, .source_id = p->id, .area_id = p->unit_id,
-                                     .level = te[k].level};
-                rc = alarm_raise(w->alarms, &in, t, &ev);
-            } else {
-                rc = alarm_clear(w->alarms, rid, p->id, t, &ev);
-                if (rc == WS_ENOTFOUND || rc == WS_ECONFLICT) rc = WS_OK, ev.n = 0;
+        for (size_t j = 0; j < m; j++) {
+            wpoint *p = wp[j];
+            if (!p) continue;
+            const ws_reading *x = &rw[j];
+            int64_t t = wt[j];
+            if (t > p->last_src_ms) {
+                p->last_src_ms = t;
+                p->last_value = x->value;
+                p->last_q = x->quality;
+                p->dirty = true;
             }
-            if (rc) log_warn("alarm not raised", "tag", p->tag, "detail", ws_err_message());
-            else queue_events(w, &ev, p, te[k].cond, te[k].value, t, 0, NULL);
-            if (w->rules && te[k].cond == THR_FAULT && te[k].raised) {
+            p->last_arrival_ms = now;
+            if (p->maint_until > t) { res->accepted++; continue; } /* recorded, nobody paged */
+            if (history) { res->accepted++; continue; }             /* imported history: the backtest's */
+            int ne = 0;
+            if (thr_eval(&p->thr, &p->st, t, x->value, x->quality, te, &ne) == THR_LATE) {
+                res->late++;
+                continue;
+            }
+            res->accepted++;
+            for (int k = 0; k < ne; k++) {
+                alarm_events ev = {0};
+                int64_t rid = WARN_RULE_THR_BASE + te[k].cond;
+                ws_err rc;
+                if (te[k].raised) {
+                    alarm_raise_in in = {.rule_id = rid, .source_id = p->id, .area_id = p->unit_id,
+                                         .level = te[k].level};
+                    rc = alarm_raise(w->alarms, &in, t, &ev);
+                } else {
+                    rc = alarm_clear(w->alarms, rid, p->id, t, &ev);
+                    if (rc == WS_ENOTFOUND || rc == WS_ECONFLICT) rc = WS_OK, ev.n = 0;
+                }
+                if (rc) log_warn("alarm not raised", "tag", p->tag, "detail", ws_err_message());
+                else queue_events(w, &ev, p, te[k].cond, te[k].value, t, 0, NULL);
+                if (w->rules && te[k].cond == THR_FAULT && te[k].raised) {
+                    int nr = 0;
+                    if (!rule_on_fact_event(w->rules, "equipment_fault", p->device_id ? p->device_id : p->id,
+                                            p->unit_id, t, w->rev, RULE_READING_EVENTS, &nr))
+                        rules_apply(w, w->rev, nr);
+                }
+            }
+            if (w->rules) {
+                rule_point rp = rule_point_of(p);
                 int nr = 0;
-                if (!rule_on_fact_event(w->rules, "equipment_fault", p->device_id ? p->device_id : p->id,
-                                        p->unit_id, t, w->rev, RULE_READING_EVENTS, &nr))
+                if (!rule_on_reading(w->rules, &rp, t, x->value, x->quality, w->rev, RULE_READING_EVENTS, &nr))
                     rules_apply(w, w->rev, nr);
             }
         }
-        if (w->rules) {
-            rule_point rp = rule_point_of(p);
-            int nr = 0;
-            if (!rule_on_reading(w->rules, &rp, t, x->value, x->quality, w->rev, RULE_READING_EVENTS, &nr))
-                rules_apply(w, w->rev, nr);
-        }
     }
+    if (n) series_health(w, res->failed > 0, now);
 }
 
 static void publish_values(warn *w, int64_t now)
@@ -991,6 +1017,7 @@ ws_err warn_tick(warn *w, int64_t now)
         if (rule_on_tick(w->rules, now, w->rev, RULE_READING_EVENTS, &nr) || !nr) break;
         rules_apply(w, w->rev, nr);
     }
+    series_health(w, false, now);
     ws_err rc = persist(w, NULL);
     publish_values(w, now);
     pthread_mutex_unlock(&w->mu);

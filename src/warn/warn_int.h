@@ -13,6 +13,7 @@
 #include "ingest/reading.h"
 #include "audit/audit.h"
 #include "store/store.h"
+#include "telemetry/series.h"
 #include "warn/warn.h"
 
 #include "warn/journal.h"
@@ -26,23 +27,25 @@
 #define WARN_RULE_SERIES 100
 
 typedef struct wpoint {
+    /* what every reading touches, together in the first cache lines */
     int64_t id, unit_id, device_id;
-    char tag[WS_TAG_MAX + 1];
-    char name[96];
-    char kind[16];
-    char unit_path[128];
-    thr_config thr;
-    thr_state st;
     int64_t sealed_seq;      /* replay: readings at or below are in the series store */
     int64_t maint_until;     /* device maintenance / calibration: recorded, not paged */
     int64_t last_src_ms;     /* newest source time seen */
     int64_t last_arrival_ms;
     double last_value;
     uint8_t last_q;
-    int64_t pub_ms;          /* last value published to the value hub */
     bool dirty;              /* a newer value waits for its 1 Hz slot */
     bool skewed;             /* the device's clock ran ahead */
+    int64_t pub_ms;          /* last value published to the value hub */
     double resolution;       /* NaN = none (flatline rules use it) */
+    thr_config thr;
+    thr_state st;
+    char tag[WS_TAG_MAX + 1];
+    char unit_path[128];
+    /* the rest */
+    char name[96];
+    char kind[16];
 } wpoint;
 
 /* ------------------------------------------------------------ engine */
@@ -63,6 +66,7 @@ typedef struct warn_wo {
     char fault[128];     /* anomaly rules: "<tag> 漂移" — the sensor fault the detector saw; "" otherwise */
 } warn_wo;
 
+#define WARN_WIN 256        /* readings apply works on at once */
 #define PEND_MAX 1024      /* alarm events queued before a persist */
 #define HUB_ALARM_SLOTS 8192
 #define HUB_VALUE_SLOTS 16384
@@ -107,6 +111,10 @@ struct warn {
     warn_wo wo[64];            /* work orders count rules asked for, opened after the batch */
     int nwo;
     warn_page page[WARN_PAGE_MAX]; /* escalations to page, sent after the batch (page.c) */
+    /* apply's window (warn.c): the readings' points, times, series appends */
+    wpoint *win_p[WARN_WIN];
+    int64_t win_t[WARN_WIN];
+    series_in win_s[WARN_WIN];
     int npage;
     int64_t last_plant_ms;
     int64_t last_retain_ms;

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -156,9 +157,10 @@ static void test_round_trip(void **state)
             OK(series_append(s, p + 1, tm, v, 0));
         }
     }
-    /* Some chunks sealed by size, the rest open: all come back exact. */
-    assert_true(sql_int(s, "SELECT COUNT(*) FROM series_chunks") >= 3);
+    /* Some chunks sealed by size, the rest open: all come back exact (a
+     * history read waits for its point's chunks still queued for the writer). */
     for (int p = 0; p < 3; p++) check_point(s, p + 1, ts + p * RT_N, vs + p * RT_N, RT_N);
+    assert_true(sql_int(s, "SELECT COUNT(*) FROM series_chunks") >= 3);
     OK(series_close(s));
     s = open_series(t, 16, 0, 0);
     assert_int_equal(sql_int(s, "SELECT SUM(n) FROM series_chunks"), 3 * RT_N);
@@ -270,6 +272,10 @@ static void test_seal_size_and_age(void **state)
     assert_int_equal(sql_int(s, "SELECT COUNT(*) FROM series_chunks"), 1);
     /* Raw random doubles: about 8 bytes each, so 2,000 fill several chunks. */
     for (int i = 0; i < 2000; i++) OK(series_append(s, 2, T0 + i * 1000, unif(), 0));
+    /* full chunks went to the writer thread; a flush that seals nothing by
+     * age returns once they are committed */
+    OK(series_flush(s, 0, &sealed));
+    assert_int_equal(sealed, 0);
     int64_t by_size = sql_int(s, "SELECT COUNT(*) FROM series_chunks WHERE point_id = 2");
     assert_true(by_size >= 3);
     assert_true(sql_int(s, "SELECT MAX(LENGTH(data)) FROM series_chunks") <= SERIES_CHUNK_BYTES);
@@ -522,6 +528,44 @@ static void test_named_errors(void **state)
     assert_int_equal(series_url("x.db", "/data", url, 8), WS_ETOOBIG);
 }
 
+/* The store refuses writes (its chunk table renamed away, as a broken disk
+ * would): full chunks wait in the writer's queue and appends go on until it
+ * is full, then they fail naming the store; series_failing says so and a
+ * flush returns the failure. Once the table is back, the writer's retry
+ * commits every queued chunk: nothing accepted is lost. */
+static void test_writer_failure(void **state)
+{
+    tctx *t = *state;
+    series *s = open_series(t, 4, 64, 0);
+    store_conn *c;
+    OK(store_acquire(series_store(s), &c));
+    OK(store_exec(c, "ALTER TABLE series_chunks RENAME TO series_chunks_away"));
+    store_release(c);
+    int accepted = 0;
+    ws_err rc = WS_OK;
+    for (int i = 0; i < 100000 && !rc; i++) {
+        rc = series_append(s, 1, T0 + i * 1000, unif(), 0);
+        if (!rc) accepted++;
+    }
+    assert_int_equal(rc, WS_ESTORE);
+    assert_true(series_failing(s));
+    assert_true(accepted > 128); /* a queue's worth of chunks was held */
+    int sealed = 0;
+    assert_int_equal(series_flush_all(s, &sealed), WS_ESTORE);
+    OK(store_acquire(series_store(s), &c));
+    OK(store_exec(c, "ALTER TABLE series_chunks_away RENAME TO series_chunks"));
+    store_release(c);
+    for (int i = 0; i < 200 && series_failing(s); i++) {
+        struct timespec ms50 = {0, 50000000};
+        nanosleep(&ms50, NULL);
+    }
+    assert_false(series_failing(s));
+    OK(series_close(s)); /* seals the open chunk and waits for the queue */
+    s = open_series(t, 4, 64, 0);
+    assert_int_equal(sql_int(s, "SELECT SUM(n) FROM series_chunks WHERE point_id = 1"), accepted);
+    OK(series_close(s));
+}
+
 /* ------------------------------------------------------------------ main */
 
 static int setup_sqlite(void **state) { *state = &fx_sqlite; return 0; }
@@ -538,6 +582,7 @@ int main(void)
         DB_TEST(test_seal_size_and_age),   DB_TEST(test_rollups_brute_force),
         DB_TEST(test_history_bounds),      DB_TEST(test_corrupt_chunk),
         DB_TEST(test_named_errors),
+        DB_TEST(test_writer_failure),
     };
     int failed = cmocka_run_group_tests_name("series_sqlite", db, setup_sqlite, NULL);
     const char *pg = getenv("WS_TEST_PG_URL");

@@ -399,8 +399,9 @@ static void t_sensor_fault_work_order(void **state)
 }
 
 /* The series store fails (here: its chunk table is gone, as a full or broken
- * disk would refuse writes): readings are refused by it and counted, the
- * "时序库写入失败" system alarm says so, and limits, alarms and
+ * disk would refuse writes): the "时序库写入失败" system alarm says so as soon
+ * as its writer fails; once the writer's queue of sealed chunks is full,
+ * readings are refused by it and counted; limits, alarms and
  * acknowledgements go on working. */
 static void t_series_failure(void **state)
 {
@@ -417,11 +418,16 @@ static void t_series_failure(void **state)
     OK(store_acquire(series_store(tc.ser), &sc2));
     OK(store_exec(sc2, "DROP TABLE series_chunks"));
     store_release(sc2);
-    int64_t t0 = clock_now_ms() - 600000;
+    int64_t t0 = clock_now_ms() - 3600000;
     warn_result res;
     size_t failed = 0;
-    for (int i = 0; i < 300; i++) {
-        in1("GT-106", i == 250 ? 40 : 2 + (i % 7) * 1.3, t0 + i * 1000, &res);
+    in1("GT-106", 2, t0 - 1000, &res);
+    OK(series_flush_all(tc.ser, NULL) == WS_ESTORE ? WS_OK : WS_EINTERNAL); /* the writer has failed */
+    in1("GT-106", 2, t0 - 500, &res);
+    assert_int_equal(res.failed, 0); /* held: the chunk waits in the queue */
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 100 AND open = 1", 0), 1);
+    for (int i = 0; i < 3000; i++) {
+        in1("GT-106", i == 2950 ? 40 : 2 + (i % 7) * 1.3, t0 + i * 1000, &res);
         failed += res.failed;
     }
     assert_true(failed > 0);
