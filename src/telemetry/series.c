@@ -48,7 +48,7 @@ typedef struct sealed_chunk {
     uint8_t bytes[SERIES_CHUNK_BYTES];
 } sealed_chunk;
 
-#define SEAL_QUEUE 128      /* finished chunks waiting to be written (bounded) */
+#define SEAL_QUEUE 1024     /* finished chunks waiting to be written (bounded) */
 #define SEAL_GROUP 64       /* chunks written in one transaction at most */
 #define RETRY_MIN_MS 100    /* the writer's first wait after a failure, doubled up to */
 #define RETRY_MAX_MS 5000
