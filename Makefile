@@ -206,8 +206,14 @@ build/bench/raw_sink: bench/ingest/raw_sink.c
 	@echo "  LD      $@"
 	@$(CC) -std=c11 -O2 -g -Wall -Wextra -Werror $< $(shell pkg-config --cflags --libs libmicrohttpd) -o $@
 
+# The engine alone (no HTTP), linked like the server (cli objects + library).
+build/bench/engine_cost: bench/ingest/engine_cost.c $(filter-out build/rel/main.o,$(REL_CLI_OBJ)) build/rel/libworksafe.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(REL_CFLAGS) -pie $^ $(PKG_LIBS) -o $@
+
 bench-ingest: deps
-	$(MAKE) all build/bench/ingest_bench build/bench/raw_sink
+	$(MAKE) all build/bench/ingest_bench build/bench/raw_sink build/bench/engine_cost
 	bench/ingest/run.sh
 
 # Live alarm streams: an epoll client with N streams + 10 probes against a

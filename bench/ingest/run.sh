@@ -4,6 +4,8 @@
 #  1. worksafe (release build, fresh data directory, 2,000 combustible gas
 #     points) takes HTTP line batches from bench/ingest/ingest_bench for
 #     WS_BENCH_SECONDS: journal, series store, limits and alarms, for real;
+#     then bench/ingest/engine_cost on the stopped data directory: the same
+#     readings straight into the engine, CPU per reading without HTTP;
 #  2. the raw-append ceiling: bench/ingest/raw_sink (same HTTP library and
 #     thread pool, appends each body to a file) with the same client;
 #  3. MQTT: make bench-mqtt (worksafe's client vs a bare mosquitto_sub);
@@ -65,6 +67,8 @@ echo "worksafe: alarms open after the run: ${OPEN:-?}"
 kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true; PIDS=()
 STORED=$(sqlite3 "$TMP/data/series.db" "SELECT sum(length(data)) || ' ' || sum(n) FROM series_chunks")
 echo "worksafe: series store after the run: $STORED (bytes, readings)"
+# the engine alone on the same data directory: CPU per reading without HTTP
+[ -x "$ROOT/build/bench/engine_cost" ] && "$ROOT/build/bench/engine_cost" "$TMP/data" 2000 5 2>/dev/null | grep '^engine ' || true
 
 # 2. raw append ceiling
 "$SINK" "$PORT" "$TMP/raw.out" &
