@@ -3,15 +3,24 @@
  * One batch, under the engine mutex:
  *
  *   journal_append (write(2): the batch now survives kill -9)
- *     └ for each reading: tag → cached point (open-addressed hash, no allocation)
- *         ├ series_append_seq (compressed chunk; a failure raises the
- *         │   "series store failed" system alarm, evaluation goes on)
+ *     └ 256 readings at a time: tag → cached point (open-addressed hash,
+ *       no allocation)
+ *         ├ series_append_batch (compressed chunks, sealed by the series
+ *         │   store's writer thread; a failure raises the "series store
+ *         │   failed" system alarm, evaluation goes on)
  *         ├ device in maintenance/calibration → recorded, not evaluated
  *         └ thr_eval → alarm_raise / alarm_clear → events queued
- *   persist the queued alarm events: one transaction on the engine's own
- *   synchronous=FULL connection (alarms row, alarm_events rows, an evidence
- *   leaf per changed alarm) — fsynced before the batch is answered
- *   publish them to the alarm hub (SSE), values to the value hub (1 Hz)
+ *   take the queued alarm events (persist_take): publish them to the
+ *   alarm hub (SSE) at once, snapshot each changed alarm's row, hand them
+ *   a ticket
+ * then, with the mutex let go so the next batch is applied meanwhile:
+ *   write them (persist_write) in ticket order: one transaction on the
+ *   engine's own synchronous=FULL connection (alarm_events rows, the
+ *   alarms row, an evidence leaf per changed alarm) — fsynced before the
+ *   batch is answered. A failed transaction's events go first into the
+ *   next one. Values go to the value hub from the timer (1 Hz).
+ * Operator actions, the timer and the journal replay write under the
+ * mutex (persist), after every ticket taken before theirs.
  *
  * Restart: open alarms come back from their rows (alarm_from_json keeps the
  * timers); each point's evaluation resumes at the source time of its last
@@ -379,72 +388,130 @@ static void publish(warn *w, const pend *p)
     hub_publish(w->ahub, &m);
 }
 
-/* Write the queued events in one fsynced transaction, then publish them.
- * Under w->mu. On failure the events stay queued for the next try (the
- * alarm table already holds the state; nothing is lost while running). */
-ws_err persist(warn *w, const audit_actor *actor)
+/* Write events P[0..n) in one fsynced transaction: an alarm_events row
+ * each, and for each alarm its row once, at its last event (from the
+ * snapshot taken with that event), with an evidence leaf. */
+static ws_err write_events(warn *w, const pend *P, int n)
 {
-    if (!w->npend) return WS_OK;
-    /* The live stream first: the fsync below takes milliseconds, and the
-     * console should not wait for it. The state is the table's already; the
-     * reply to the caller (the reading's POST, the acknowledgement) still
-     * waits for the commit. */
-    for (int i = 0; i < w->npend; i++)
-        if (!w->pend[i].published) {
-            publish(w, &w->pend[i]);
-            w->pend[i].published = true;
-        }
     store_conn *c = NULL;
     ws_err rc = store_acquire(w->dur, &c);
     if (rc) return rc;
-    static const audit_actor engine = {"system:early-warning"};
-    if (!actor) actor = &engine;
     if ((rc = store_begin(c))) goto done;
-    for (int i = 0; i < w->npend && !rc; i++) {
-        pend *p = &w->pend[i];
+    for (int i = 0; i < n && !rc; i++) {
+        const pend *p = &P[i];
         const alarm_event *e = &p->ev;
         if ((rc = write_event(c, p))) break;
-        if (e->kind == AEV_FLOOD_BEGIN || e->kind == AEV_FLOOD_END) continue;
-        /* the row: written once per alarm per transaction, at its last event */
-        bool later = false;
-        for (int k = i + 1; k < w->npend; k++)
-            if (w->pend[k].ev.alarm_id == e->alarm_id) later = true;
-        if (later) continue;
-        const alarm *a = e->kind == AEV_CLOSE ? &p->closed
-                                               : alarm_table_get(w->alarms, e->rule_id, e->source_id);
-        if (!a) continue;
+        if (e->kind == AEV_FLOOD_BEGIN || e->kind == AEV_FLOOD_END || !p->has_row) continue;
+        const alarm *a = &p->row;
         int64_t acked_by = 0, closed_by = 0;
         if ((rc = read_people(c, a->id, &acked_by, &closed_by))) break;
         for (int k = 0; k <= i; k++) {
-            const pend *q = &w->pend[k];
+            const pend *q = &P[k];
             if (q->ev.alarm_id != e->alarm_id || !q->person_id) continue;
             if (q->ev.kind == AEV_ACK) acked_by = q->person_id;
             if (q->ev.kind == AEV_CLOSE) closed_by = q->person_id;
         }
-        /* title and value: from the raise in this batch, else kept */
+        /* title and value: from the raise among these events, else kept */
         pend row = *p;
         for (int k = 0; k <= i; k++) {
-            const pend *q = &w->pend[k];
+            const pend *q = &P[k];
             if (q->ev.alarm_id == e->alarm_id && q->title[0]) {
                 snprintf(row.title, sizeof row.title, "%s", q->title);
                 row.value = q->value;
             }
         }
         if ((rc = write_alarm(c, a, &row, acked_by, closed_by))) break;
-        rc = audit_record(c, actor, &WARN_ENTITY_ALARM, a->id, ev_kind_name(e->kind), NULL);
+        const audit_actor who = {p->actor};
+        rc = audit_record(c, &who, &WARN_ENTITY_ALARM, a->id, ev_kind_name(e->kind), NULL);
     }
     if (!rc) rc = store_commit(c);
 done:
     if (rc) store_rollback(c);
     store_release(c);
-    if (rc) {
-        log_warn("alarm events not persisted; retried at the next change", "detail", ws_err_message());
-        return rc;
+    return rc;
+}
+
+ws_err persist_take(warn *w, const audit_actor *actor, warn_commit *out)
+{
+    *out = (warn_commit){0};
+    if (!w->npend && !atomic_load(&w->nretry)) return WS_OK;
+    /* The live stream first: the fsync takes milliseconds, and the console
+     * should not wait for it. The state is the table's already; the reply
+     * to the caller (the reading's POST, the acknowledgement) still waits
+     * for the commit. */
+    if (w->npend && !(out->ev = malloc((size_t)w->npend * sizeof *out->ev)))
+        return ws_fail(WS_ENOMEM, NULL, "out of memory for %d alarm events", w->npend);
+    const char *name = actor ? actor->name : "system:early-warning";
+    for (int i = 0; i < w->npend; i++) {
+        pend *p = &w->pend[i];
+        if (!p->published) publish(w, p), p->published = true;
+        page_queue(w, p);
+        snprintf(p->actor, sizeof p->actor, "%s", name);
+        const alarm_event *e = &p->ev;
+        bool later = false; /* the row goes with the alarm's last event here */
+        for (int k = i + 1; k < w->npend && !later; k++) later = w->pend[k].ev.alarm_id == e->alarm_id;
+        if (later || e->kind == AEV_FLOOD_BEGIN || e->kind == AEV_FLOOD_END) continue;
+        if (e->kind == AEV_CLOSE) p->has_row = true; /* row: as it left the table (set by operate) */
+        else {
+            const alarm *a = alarm_table_get(w->alarms, e->rule_id, e->source_id);
+            if (a) p->row = *a, p->has_row = true;
+        }
     }
-    for (int i = 0; i < w->npend; i++) page_queue(w, &w->pend[i]);
-    atomic_fetch_add(&w->n_alarm_events, (uint64_t)w->npend);
-    w->npend = 0;
+    if (w->npend) {
+        memcpy(out->ev, w->pend, (size_t)w->npend * sizeof *out->ev);
+        out->n = w->npend;
+        w->npend = 0;
+    }
+    out->ticket = ++w->ticket_next;
     return WS_OK;
+}
+
+ws_err persist_write(warn *w, warn_commit *c)
+{
+    if (!c->ticket) return WS_OK;
+    pthread_mutex_lock(&w->commit_mu);
+    while (w->ticket_done + 1 != c->ticket) pthread_cond_wait(&w->commit_cv, &w->commit_mu);
+    /* events of a failed transaction go first, in one transaction with these */
+    int nr = atomic_load(&w->nretry), total = nr + c->n;
+    ws_err rc = WS_OK;
+    pend *all = c->ev;
+    if (nr) {
+        if (!(all = malloc((size_t)total * sizeof *all))) rc = ws_fail(WS_ENOMEM, NULL, "out of memory");
+        else {
+            memcpy(all, w->retry, (size_t)nr * sizeof *all);
+            if (c->n) memcpy(all + nr, c->ev, (size_t)c->n * sizeof *all);
+        }
+    }
+    if (!rc && total) rc = write_events(w, all, total);
+    if (!rc) {
+        atomic_store(&w->nretry, 0);
+        atomic_fetch_add(&w->n_alarm_events, (uint64_t)total);
+    } else {
+        log_warn("alarm events not persisted; retried at the next change", "detail", ws_err_message());
+        for (int i = 0; i < c->n; i++) { /* keep them; the oldest go when it overflows */
+            if (nr == PEND_MAX) {
+                memmove(w->retry, w->retry + 1, (PEND_MAX - 1) * sizeof *w->retry);
+                nr--;
+                log_warn("alarm event retry queue full; the oldest event is not persisted", "alarm", "");
+            }
+            w->retry[nr++] = c->ev[i];
+        }
+        atomic_store(&w->nretry, nr);
+    }
+    if (all != c->ev) free(all);
+    w->ticket_done = c->ticket;
+    pthread_cond_broadcast(&w->commit_cv);
+    pthread_mutex_unlock(&w->commit_mu);
+    free(c->ev);
+    *c = (warn_commit){0};
+    return rc;
+}
+
+ws_err persist(warn *w, const audit_actor *actor)
+{
+    warn_commit c;
+    ws_err rc = persist_take(w, actor, &c);
+    return rc ? rc : persist_write(w, &c);
 }
 
 static void queue_events(warn *w, const alarm_events *ev, const wpoint *p, int cond, double value,
@@ -849,9 +916,14 @@ ws_err warn_ingest_scoped(warn *w, warn_src src, const char *scope, const ws_rea
         return rc;
     }
     apply(w, r, n, first, now, false, scope, src == WARN_SRC_CSV, res);
-    rc = persist(w, NULL); /* values go to their hub from the timer (≤ 1 Hz a point), not per batch */
+    /* values go to their hub from the timer (≤ 1 Hz a point), not per batch;
+     * the alarm events are written after the lock is let go, in turn, so
+     * the next batch is applied during this one's fsync */
+    warn_commit commit;
+    rc = persist_take(w, NULL, &commit);
     bool orders = w->nwo > 0;
     pthread_mutex_unlock(&w->mu);
+    if (!rc) rc = persist_write(w, &commit);
     if (orders) open_work_orders(w);
     atomic_fetch_add(&w->n_readings, res->accepted + res->late);
     atomic_fetch_add(&w->n_late, res->late);
@@ -1106,12 +1178,17 @@ ws_err warn_open(const warn_config *cfg, warn **out)
     pthread_mutex_init(&w->mu, NULL);
     pthread_mutex_init(&w->wait_mu, NULL);
     pthread_cond_init(&w->wait_cv, NULL);
+    pthread_mutex_init(&w->commit_mu, NULL);
+    pthread_cond_init(&w->commit_cv, NULL);
     w->j.fd = -1;
     alarm_config ac;
     alarm_config_default(&ac, w->cfg.alarm_capacity, 4096);
     ws_err rc = alarm_table_init(&ac, &w->alarms);
     if (rc) goto fail;
-    if (!(w->pend = calloc(PEND_MAX, sizeof *w->pend))) { rc = WS_ENOMEM; goto fail; }
+    if (!(w->pend = calloc(PEND_MAX, sizeof *w->pend)) || !(w->retry = calloc(PEND_MAX, sizeof *w->retry))) {
+        rc = WS_ENOMEM;
+        goto fail;
+    }
     if ((rc = store_open(cfg->db_url, 1, &w->dur))) goto fail;
     if (store_backend(w->dur) == STORE_SQLITE) {
         store_conn *c;
@@ -1183,10 +1260,13 @@ void warn_close(warn *w)
     hub_free(w->ahub);
     hub_free(w->vhub);
     free(w->pend);
+    free(w->retry);
     free(w->cams);
     free(w->pts);
     free(w->index);
     pthread_cond_destroy(&w->wait_cv);
+    pthread_mutex_destroy(&w->commit_mu);
+    pthread_cond_destroy(&w->commit_cv);
     pthread_mutex_destroy(&w->wait_mu);
     pthread_mutex_destroy(&w->mu);
     free(w);
@@ -1377,7 +1457,7 @@ ws_err warn_operate_at(warn *w, const org_caller *by, int64_t alarm_id, op_kind 
     int base = w->npend;
     queue_events(w, &ev, p, -1, NAN, row_src_ms(w, src), s->person_id, NULL);
     for (int i = base; i < w->npend; i++)
-        if (w->pend[i].ev.kind == AEV_CLOSE) w->pend[i].closed = closed;
+        if (w->pend[i].ev.kind == AEV_CLOSE) w->pend[i].row = closed;
     rc = persist(w, by->actor);
 out:
     pthread_mutex_unlock(&w->mu);

@@ -79,9 +79,21 @@ typedef struct pend {
     char title[160];
     char tag[WS_TAG_MAX + 1];
     int64_t point_id;
-    alarm closed; /* AEV_CLOSE: the alarm as it left the table */
+    alarm row;      /* with has_row: the alarm after this event, its last in the batch
+                       (AEV_CLOSE: as it left the table, set by operate) */
+    bool has_row;
     bool published; /* on the alarm hub already (before its commit) */
+    char actor[80]; /* the evidence leaf's actor */
 } pend;
+
+/* Alarm events on their way to the store: taken from w->pend under mu
+ * (persist_take), written in ticket order with or without it
+ * (persist_write). */
+typedef struct warn_commit {
+    pend *ev;
+    int n;
+    uint64_t ticket; /* 0: nothing to write */
+} warn_commit;
 
 struct warn {
     warn_config cfg;
@@ -96,6 +108,14 @@ struct warn {
     bool journaled;
     pend *pend;
     int npend;
+    /* persist: transactions in ticket order. Lock order mu, then commit_mu;
+     * the writer of a ticket never takes mu. */
+    pthread_mutex_t commit_mu;
+    pthread_cond_t commit_cv;
+    uint64_t ticket_next;      /* under mu */
+    uint64_t ticket_done;      /* under commit_mu */
+    pend *retry;               /* events of failed transactions (under commit_mu), */
+    _Atomic int nretry;        /* written first by the next; PEND_MAX at most */
     struct hub *ahub, *vhub;
     bool series_down;      /* the series-store system alarm is up */
     int64_t last_checkpoint_ms;
@@ -127,9 +147,16 @@ struct warn {
     int64_t refused_logged_ms;
 };
 
-/* Write the queued alarm events in one fsynced transaction and publish
- * them (warn.c). Under w->mu. */
+/* Publish the queued alarm events and write them in one fsynced
+ * transaction (warn.c), waiting for the transactions taken before. Under
+ * w->mu. On failure the events are kept and written first by the next
+ * (the alarm table already holds the state). */
 ws_err persist(warn *w, const audit_actor *actor);
+/* persist in two steps: take (under w->mu: publish, page, snapshot the
+ * alarms' rows, move the events out) and write (in ticket order; w->mu may
+ * be let go between the two). *c is emptied by the write. */
+ws_err persist_take(warn *w, const audit_actor *actor, warn_commit *c);
+ws_err persist_write(warn *w, warn_commit *c);
 /* Queue the events of one alarm call with a title (raise) and no reading. */
 void queue_events_ext(warn *w, const alarm_events *ev, const wpoint *p, int64_t src_ms, const char *title);
 
