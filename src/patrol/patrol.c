@@ -575,37 +575,68 @@ ws_err patrol_rota_set(store_conn *c, const org_caller *by, int64_t unit_id,
         return rc;
     bool own = false;
     int64_t now = clock_now_ms();
-    int written = 0;
     rc = store_tx_join(c, &own);
-    /* Retire the rows in force under the unit. */
-    int64_t old[500];
-    int nold = 0;
+    /* The rows wanted: the items, or the ring (each grid by code inspects
+     * the next, the last the first). */
+    patrol_rota_in ring[500];
+    const patrol_rota_in *want = rows;
+    size_t nw = n;
     store_stmt *st = NULL;
     bool row = false;
-    if (!rc) rc = store_prepare(c, Q_PATROL_ROTA_RETIRE, &st);
-    if (!rc) rc = store_bind_text(st, 1, u.path);
-    if (!rc) rc = store_bind_int(st, 2, now);
-    while (!rc && !(rc = store_step(st, &row)) && row)
-        if (nold < 500) old[nold++] = store_col_int(st, 0);
-    store_finalize(st);
-    for (int i = 0; !rc && i < nold; i++)
-        rc = audit_record(c, actor_of(by), &PATROL_ROTA_ENTITY, old[i], "retire", NULL);
-    for (size_t i = 0; !rc && i < n; i++, written++) rc = rota_insert(c, by, &rows[i], now);
     if (!rc && !n && ring_template_id > 0) {
         int64_t grids[500];
         int ng = 0;
-        st = NULL;
         rc = store_prepare(c, Q_PATROL_GRIDS_UNDER, &st);
         if (!rc) rc = store_bind_text(st, 1, u.path);
         while (!rc && !(rc = store_step(st, &row)) && row)
             if (ng < 500) grids[ng++] = store_col_int(st, 0);
         store_finalize(st);
-        for (int i = 0; !rc && ng > 1 && i < ng; i++, written++) {
-            patrol_rota_in r = {.inspector_grid_id = grids[i], .target_grid_id = grids[(i + 1) % ng],
-                                .template_id = ring_template_id, .weekdays = 127};
-            rc = rota_insert(c, by, &r, now);
-        }
+        st = NULL;
+        for (int i = 0; ng > 1 && i < ng; i++)
+            ring[i] = (patrol_rota_in){.inspector_grid_id = grids[i], .target_grid_id = grids[(i + 1) % ng],
+                                       .template_id = ring_template_id, .weekdays = 127};
+        want = ring;
+        nw = ng > 1 ? (size_t)ng : 0;
     }
+    /* The rows in force under the unit: one the same as a wanted row stays
+     * (with its id, which names the day's cross patrol, slot rota:<id>, so
+     * an edit elsewhere in the rota does not make today's patrols again);
+     * the others are retired, and the wanted rows left over are inserted. */
+    struct rota_row { int64_t id; patrol_rota_in r; } old[500];
+    int nold = 0;
+    bool matched[500] = {false};
+    if (!rc) rc = store_prepare(c, Q_PATROL_ROTA_UNDER, &st);
+    if (!rc) rc = store_bind_text(st, 1, u.path);
+    while (!rc && !(rc = store_step(st, &row)) && row)
+        if (nold < 500)
+            old[nold++] = (struct rota_row){store_col_int(st, 0),
+                                            {store_col_int(st, 1), store_col_int(st, 2), store_col_int(st, 3),
+                                             (int)store_col_int(st, 4)}};
+    store_finalize(st);
+    for (int i = 0; !rc && i < nold; i++) {
+        size_t j = 0;
+        for (; j < nw; j++) {
+            const patrol_rota_in *x = &want[j];
+            if (!matched[j] && x->inspector_grid_id == old[i].r.inspector_grid_id &&
+                x->target_grid_id == old[i].r.target_grid_id && x->template_id == old[i].r.template_id &&
+                (x->weekdays ? x->weekdays : 127) == old[i].r.weekdays)
+                break;
+        }
+        if (j < nw) {
+            matched[j] = true;
+            continue;
+        }
+        st = NULL;
+        rc = store_prepare(c, Q_PATROL_ROTA_RETIRE_ONE, &st);
+        if (!rc) rc = store_bind_int(st, 1, old[i].id);
+        if (!rc) rc = store_bind_int(st, 2, now);
+        if (!rc) rc = store_step(st, &row);
+        store_finalize(st);
+        if (!rc) rc = audit_record(c, actor_of(by), &PATROL_ROTA_ENTITY, old[i].id, "retire", NULL);
+    }
+    for (size_t j = 0; !rc && j < nw; j++)
+        if (!matched[j]) rc = rota_insert(c, by, &want[j], now);
+    int written = (int)nw;
     rc = store_tx_finish(c, own, rc);
     if (!rc && count) *count = written;
     return rc;

@@ -135,8 +135,10 @@ typedef struct patrol_rota_in {
 /* Replace the active rota of the grids under unit_id with rows (n may be 0
  * to clear), or, when ring_template_id > 0 and n == 0, with a ring: the
  * grids under the unit by code, each grid's leader inspecting the next one
- * (the last the first) every day. Permission patrol.admin on the unit and
- * every grid named. *count the rows written. */
+ * (the last the first) every day. A row in force that is the same as a new
+ * one stays, with its id (today's cross patrol names it), the others are
+ * retired. Permission patrol.admin on the unit and every grid named.
+ * *count the rows in force under the unit afterwards. */
 ws_err patrol_rota_set(store_conn *c, const org_caller *by, int64_t unit_id,
                        const patrol_rota_in *rows, size_t n, int64_t ring_template_id, int *count);
 ws_err patrol_rota_list(store_conn *c, const char *path, json_t **out);

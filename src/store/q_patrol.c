@@ -141,9 +141,12 @@ const char Q_PATROL_ROTA_LIST[] =
     "t.name, r.weekdays FROM patrol_rota r JOIN units gi ON gi.id = r.inspector_grid_id "
     "JOIN units gt ON gt.id = r.target_grid_id JOIN patrol_templates t ON t.id = r.template_id "
     "WHERE r.active = 1 AND gt.path LIKE CAST($1 AS TEXT) || '%' ORDER BY r.id LIMIT 500";
-const char Q_PATROL_ROTA_RETIRE[] =
-    "UPDATE patrol_rota SET active = 0, updated_at = $2 WHERE active = 1 AND target_grid_id IN "
-    "(SELECT id FROM units WHERE path LIKE CAST($1 AS TEXT) || '%') RETURNING id";
+const char Q_PATROL_ROTA_UNDER[] =
+    "SELECT r.id, r.inspector_grid_id, r.target_grid_id, r.template_id, r.weekdays "
+    "FROM patrol_rota r JOIN units gt ON gt.id = r.target_grid_id "
+    "WHERE r.active = 1 AND gt.path LIKE CAST($1 AS TEXT) || '%' ORDER BY r.id LIMIT 500";
+const char Q_PATROL_ROTA_RETIRE_ONE[] =
+    "UPDATE patrol_rota SET active = 0, updated_at = $2 WHERE id = $1 AND active = 1";
 const char Q_PATROL_GRIDS_UNDER[] =
     "SELECT id, code, leader_person_id FROM units WHERE kind = 'grid' AND active = 1 "
     "AND path LIKE CAST($1 AS TEXT) || '%' ORDER BY code LIMIT 500";

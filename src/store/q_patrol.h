@@ -94,8 +94,11 @@ extern const char Q_PATROL_ROTA_INSERT[];
 /* $1 path -> id, inspector grid, its name, target grid, its name, template,
  * its name, weekdays: active rows whose target lies in the path */
 extern const char Q_PATROL_ROTA_LIST[];
-/* $1 path, $2 now: retire the active rows whose target lies in the path -> ids */
-extern const char Q_PATROL_ROTA_RETIRE[];
+/* $1 path -> id, inspector grid, target grid, template, weekdays: the active
+ * rows whose target lies in the path */
+extern const char Q_PATROL_ROTA_UNDER[];
+/* $1 id, $2 now: retire one row */
+extern const char Q_PATROL_ROTA_RETIRE_ONE[];
 /* $1 path -> id, code, leader_person_id of the active grids in the subtree, by code */
 extern const char Q_PATROL_GRIDS_UNDER[];
 

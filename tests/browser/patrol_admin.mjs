@@ -3,8 +3,11 @@
 // made from the page (a bad code named first), renamed and given a photo
 // rule, retired and brought back, and the server agrees each time; a
 // checklist still used by points cannot be retired, and the page says why in
-// Chinese; a new checklist is made and, unused, retired. Run from run.mjs with its
-// harness; it leaves the demo's own points as they were.
+// Chinese; a new checklist is made and, unused, retired. A cross-supervision
+// rota row is added from the page (no day, and a grid inspecting itself, are
+// named first), shown with its days, and removed; the demo's own rota rows
+// keep their ids throughout. Run from run.mjs with its harness; it leaves the
+// demo's own points and rota as they were.
 export async function run(hz) {
   const { test, assert, loginAdmin, apiGet, missingStrings, BASE } = hz;
 
@@ -81,6 +84,53 @@ export async function run(hz) {
     await page.locator(`.pa-template[data-template="${nt.id}"] [data-action="retire"]`).click();
     await page.locator(`.pa-template[data-template="${nt.id}"]`).waitFor({ state: 'detached' });
     assert(!(await apiGet(page, '/patrol-templates')).body.items.some((x) => x.id === nt.id), 'the unused checklist was not retired');
+    await page.close();
+  });
+
+  await test('patrol admin: a cross-supervision rota row added (its mistakes named first) and removed; the other rows keep their ids', async (w) => {
+    const page = await loginAdmin(w);
+    const grids = (await apiGet(page, '/units?kind=grid&limit=200')).body.items.filter((g) => g.active);
+    const before = (await apiGet(page, '/patrol-rota')).body.items;
+    let from = null, to = null;
+    for (const a of grids) {
+      for (const b of grids) {
+        if (!from && a.id !== b.id && a.enterprise_id === b.enterprise_id &&
+            !before.some((r) => r.inspector_grid_id === a.id && r.target_grid_id === b.id)) { from = a; to = b; }
+      }
+    }
+    assert(from && to, 'no two grids of one enterprise without a rota row');
+    await page.goto(BASE + '/admin/patrol');
+    await page.locator('#pa-rota').waitFor();
+    await missingStrings(page);
+    await page.locator('#pa-new-rota').click();
+    const f = page.locator('#pa-rota-form');
+    await f.locator('select[name="inspector_grid_id"]').selectOption(String(from.id));
+    await f.locator('select[name="target_grid_id"]').selectOption(String(from.id));
+    for (const box of await f.locator('input[name="weekdays"]').all()) await box.uncheck();
+    await f.locator('button[type="submit"]').click();
+    const dayErr = f.locator('[data-field="weekdays"] .field-error');
+    await dayErr.filter({ hasText: /\S/ }).waitFor();
+    assert((await dayErr.innerText()).includes('至少选择一天'), 'no day is not named: ' + await dayErr.innerText());
+    await f.locator('input[name="weekdays"][value="0"]').check();
+    await f.locator('input[name="weekdays"][value="3"]').check();
+    await f.locator('button[type="submit"]').click(); /* a grid inspecting itself: the server names the target */
+    await f.locator('.field[data-field="target_grid_id"] .field-error').filter({ hasText: /\S/ }).waitFor();
+    await f.locator('select[name="target_grid_id"]').selectOption(String(to.id));
+    await f.locator('button[type="submit"]').click();
+    const row = page.locator(`.pa-rota[data-from="${from.id}"][data-to="${to.id}"]`);
+    await row.waitFor();
+    const shown = await row.innerText();
+    assert(shown.includes('周一') && shown.includes('周四') && !shown.includes('周二'), 'the row does not show its days: ' + shown);
+    let after = (await apiGet(page, '/patrol-rota')).body.items;
+    const made = after.find((r) => r.inspector_grid_id === from.id && r.target_grid_id === to.id);
+    assert(made && made.weekdays === 9, 'the new row on the server: ' + JSON.stringify(made));
+    const ids = (xs) => xs.filter((r) => r !== made).map((r) => r.id).sort((a, b) => a - b).join(',');
+    assert(ids(after) === ids(before), 'the other rows changed ids: ' + ids(before) + ' -> ' + ids(after));
+    await row.locator('[data-action="remove"]').click();
+    await row.waitFor({ state: 'detached' });
+    after = (await apiGet(page, '/patrol-rota')).body.items;
+    assert(!after.some((r) => r.id === made.id), 'the row was not removed');
+    assert(ids(after) === ids(before), 'removing a row changed the others: ' + ids(before) + ' -> ' + ids(after));
     await page.close();
   });
 }

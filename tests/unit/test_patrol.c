@@ -502,6 +502,27 @@ static void test_cross_supervision(void **state)
     json_decref(p);
     /* Scoped to grid A only, the cross patrol of B is not even visible. */
     assert_int_equal(nonce(&w->s_leader_a, xb, w->pb1, n), WS_ENOTFOUND);
+    /* An edit keeps the rows that stay, with their ids (which name the
+     * day's cross patrols): B's inspection of A dropped, A's of B keeps its
+     * row, and the same day's tick makes no patrol again. */
+    assert_int_equal(patrol_rota_list(tc.c, a.path, &rota), WS_OK);
+    int64_t ab_id = 0;
+    for (size_t i = 0; i < json_array_size(rota); i++) {
+        json_t *r = json_array_get(rota, i);
+        if (json_integer_value(json_object_get(r, "inspector_grid_id")) == w->grid_a)
+            ab_id = json_integer_value(json_object_get(r, "id"));
+    }
+    json_decref(rota);
+    assert_true(ab_id > 0);
+    patrol_rota_in ab = {w->grid_a, w->grid_b, xt, 0}; /* 0: every day, as stored 127 */
+    assert_int_equal(patrol_rota_set(tc.c, &TRUSTED, w->area, &ab, 1, 0, &count), WS_OK);
+    assert_int_equal(count, 1);
+    assert_int_equal(patrol_rota_list(tc.c, a.path, &rota), WS_OK);
+    assert_int_equal(json_array_size(rota), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(rota, 0), "id")), ab_id);
+    json_decref(rota);
+    assert_int_equal(patrol_tick(tc.c, now, &made, NULL), WS_OK);
+    assert_int_equal(made, 0);
     verify_clean();
 }
 

@@ -6,14 +6,18 @@
 // A template is renamed, given new items or retired
 // (PATCH /patrol-templates/{id}); the server refuses to retire one that a
 // point or the rota still uses and says so. Patrols already made keep what
-// they were made with.
+// they were made with. The cross-supervision rota (交叉监督: one grid's leader
+// inspects another grid on chosen weekdays) is listed, added to, trimmed or
+// made a ring an enterprise at a time (PUT /patrol-rota replaces the rows of
+// the unit it names; the rows that stay keep their ids).
 import { api } from '../api.js';
 import { t } from '../i18n.js';
-import { h, field, input, select, clearErrors, showError, busy, toast, toastError, pageHead, emptyState, badge, openDialog, formError } from '../ui.js';
+import { h, field, input, select, checkboxes, checkedValues, clearErrors, showError, busy, toast, toastError, pageHead, emptyState, badge, openDialog, formError } from '../ui.js';
 
 // The fields' names in error messages.
 const labels = () => ({ labels: { name: t('pa.f.name'), template_id: t('pa.f.template'), items: t('pa.f.items'), active: t('pa.f.state'),
-  code: t('pa.f.code'), grid_unit_id: t('pa.f.grid'), enterprise_id: t('pa.f.enterprise') } });
+  code: t('pa.f.code'), grid_unit_id: t('pa.f.grid'), enterprise_id: t('pa.f.enterprise'),
+  inspector_grid_id: t('pa.f.inspector'), target_grid_id: t('pa.f.target'), weekdays: t('pa.f.weekdays'), ring_template_id: t('pa.f.template'), unit_id: t('pa.f.enterprise') } });
 
 // A dialog with a form of the given fields; send(form) does the request.
 function editDialog(title, id, nodes, send, done) {
@@ -36,9 +40,14 @@ function editDialog(title, id, nodes, send, done) {
   });
 }
 
+// Weekday mask (bit 0 Monday; 0 or 127 every day) as words.
+const WEEKDAYS = ['pa.wd0', 'pa.wd1', 'pa.wd2', 'pa.wd3', 'pa.wd4', 'pa.wd5', 'pa.wd6'];
+const dayNames = (mask) => (!mask || mask === 127 ? t('pa.every_day')
+  : WEEKDAYS.filter((k, i) => mask & (1 << i)).map((k) => t(k)).join('、'));
+
 export async function render(main, ctx) {
-  const [pts, tpls, grids, ents] = await Promise.all([api('GET', '/patrol-points?limit=200'), api('GET', '/patrol-templates'),
-    api('GET', '/units?kind=grid&limit=200'), api('GET', '/units?kind=enterprise&limit=200')]);
+  const [pts, tpls, grids, ents, rota] = await Promise.all([api('GET', '/patrol-points?limit=200'), api('GET', '/patrol-templates'),
+    api('GET', '/units?kind=grid&limit=200'), api('GET', '/units?kind=enterprise&limit=200'), api('GET', '/patrol-rota')]);
   const tplName = (id) => { const x = tpls.items.find((y) => y.id === id); return x ? x.name : '#' + id; };
   const reload = () => ctx.rerender();
   const patchPoint = (p, body) => api('PATCH', '/patrol-points/' + p.id, body);
@@ -126,6 +135,62 @@ export async function render(main, ctx) {
       h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'edit' }, onclick: () => editTemplate(x) }, t('pa.edit')),
       h('button', { type: 'button', class: 'btn btn-small btn-danger-ghost', dataset: { action: 'retire' }, onclick: () => retireTemplate(x) }, t('pa.retire'))));
 
+  // The rota, an enterprise at a time: its rows are sent whole (PUT), and
+  // an error in the row being added names the dialog's field.
+  const gridEnt = (id) => { const g = grids.items.find((x) => x.id === id); return g ? g.enterprise_id : 0; };
+  const rowOf = (r) => ({ inspector_grid_id: r.inspector_grid_id, target_grid_id: r.target_grid_id, template_id: r.template_id, weekdays: r.weekdays });
+  const rowsOf = (ent, but) => rota.items.filter((r) => r.id !== but && gridEnt(r.target_grid_id) === ent).map(rowOf);
+  const putRota = async (ent, items) => {
+    try { return await api('PUT', '/patrol-rota', { unit_id: ent, items }); } catch (e) {
+      const m = e && e.field && /^items\[(\d+)\]\.(\w+)$/.exec(e.field);
+      if (m && Number(m[1]) === items.length - 1) e.field = m[2];
+      throw e;
+    }
+  };
+  const activeGrids = grids.items.filter((g) => g.active);
+  const entTpls = (ent) => tpls.items.filter((x) => x.enterprise_id === ent).map((x) => ({ value: x.id, label: x.name }));
+  const tplOptions = (sel, ent) => sel.replaceChildren(...entTpls(ent).map((o) => h('option', { value: String(o.value) }, o.label)));
+  const addRota = () => {
+    const opts = activeGrids.map((g) => ({ value: g.id, label: g.name }));
+    const insp = select('inspector_grid_id', opts);
+    const target = select('target_grid_id', opts, opts.length > 1 ? opts[1].value : undefined);
+    const tpl = select('template_id', entTpls(gridEnt(Number(target.value))));
+    target.addEventListener('change', () => tplOptions(tpl, gridEnt(Number(target.value))));
+    const days = checkboxes('weekdays', t('pa.f.weekdays'), WEEKDAYS.map((k, i) => ({ value: String(i), label: t(k) })),
+      ['0', '1', '2', '3', '4', '5', '6']);
+    editDialog(t('pa.new_rota'), 'pa-rota-form',
+      [field(t('pa.f.inspector'), insp), field(t('pa.f.target'), target), field(t('pa.f.template'), tpl), days],
+      (form) => {
+        const mask = checkedValues(form, 'weekdays').reduce((m, v) => m | (1 << Number(v)), 0);
+        if (!mask) throw { field: 'weekdays', message: t('pa.pick_day') };
+        const ent = gridEnt(Number(target.value));
+        return putRota(ent, rowsOf(ent).concat([{ inspector_grid_id: Number(insp.value), target_grid_id: Number(target.value),
+          template_id: Number(tpl.value), weekdays: mask }]));
+      },
+      reload);
+  };
+  const removeRota = async (r) => {
+    try {
+      await api('PUT', '/patrol-rota', { unit_id: gridEnt(r.target_grid_id), items: rowsOf(gridEnt(r.target_grid_id), r.id) });
+      toast(t('pa.rota_removed'), 'ok');
+      reload();
+    } catch (e) { toastError(e, labels()); }
+  };
+  const ringRota = () => {
+    const ent = select('unit_id', ents.items.filter((e) => e.active).map((e) => ({ value: e.id, label: e.name })));
+    const tpl = select('ring_template_id', entTpls(Number(ent.value)));
+    ent.addEventListener('change', () => tplOptions(tpl, Number(ent.value)));
+    editDialog(t('pa.ring'), 'pa-ring-form',
+      [h('p', { class: 'hint' }, t('pa.ring_hint')), field(t('pa.f.enterprise'), ent), field(t('pa.f.template'), tpl)],
+      () => api('PUT', '/patrol-rota', { unit_id: Number(ent.value), ring_template_id: Number(tpl.value) || 0 }),
+      reload);
+  };
+  const rotaRow = (r) => h('div', { class: 'row-card pa-rota', dataset: { rota: String(r.id), from: String(r.inspector_grid_id), to: String(r.target_grid_id) } },
+    h('div', null, h('strong', null, r.inspector_grid_name + ' → ' + r.target_grid_name),
+      h('div', { class: 'row-meta' }, t('pa.template_is', { name: r.template_name }), ' · ', dayNames(r.weekdays))),
+    h('div', { class: 'row-actions' },
+      h('button', { type: 'button', class: 'btn btn-small btn-danger-ghost', dataset: { action: 'remove' }, onclick: () => removeRota(r) }, t('pa.remove'))));
+
   main.replaceChildren(h('div', { class: 'page', id: 'pa-page' },
     pageHead(t('pa.title'),
       grids.items.length ? h('button', { type: 'button', class: 'btn btn-primary', id: 'pa-new-point', onclick: newPoint }, t('pa.new_point')) : null,
@@ -134,5 +199,11 @@ export async function render(main, ctx) {
     h('section', { class: 'card', id: 'pa-points' }, h('h2', null, t('pa.points')),
       pts.items.length ? pts.items.map(pointRow) : emptyState(t('pa.no_points'))),
     h('section', { class: 'card', id: 'pa-templates' }, h('h2', null, t('pa.templates')),
-      tpls.items.length ? tpls.items.map(tplRow) : emptyState(t('pa.no_templates')))));
+      tpls.items.length ? tpls.items.map(tplRow) : emptyState(t('pa.no_templates'))),
+    h('section', { class: 'card', id: 'pa-rota' }, h('h2', null, t('pa.rota')),
+      h('p', { class: 'hint' }, t('pa.rota_hint')),
+      rota.items.length ? rota.items.map(rotaRow) : emptyState(t('pa.no_rota')),
+      activeGrids.length > 1 ? h('div', { class: 'card-actions' },
+        h('button', { type: 'button', class: 'btn', id: 'pa-new-rota', onclick: addRota }, t('pa.new_rota')),
+        h('button', { type: 'button', class: 'btn', id: 'pa-ring', onclick: ringRota }, t('pa.ring'))) : null)));
 }
