@@ -488,15 +488,16 @@ ws_err persist_write(warn *w, warn_commit *c)
         atomic_fetch_add(&w->n_alarm_events, (uint64_t)total);
     } else {
         log_warn("alarm events not persisted; retried at the next change", "detail", ws_err_message());
-        for (int i = 0; i < c->n; i++) { /* keep them; the oldest go when it overflows */
-            if (nr == PEND_MAX) {
-                memmove(w->retry, w->retry + 1, (PEND_MAX - 1) * sizeof *w->retry);
-                nr--;
-                log_warn("alarm event retry queue full; the oldest event is not persisted", "alarm", "");
-            }
-            w->retry[nr++] = c->ev[i];
+        /* keep them after those already waiting; past PEND_MAX the oldest go */
+        int skip = c->n > PEND_MAX ? c->n - PEND_MAX : 0, add = c->n - skip;
+        int drop = nr + add > PEND_MAX ? nr + add - PEND_MAX : 0;
+        if (drop) {
+            log_warn("alarm event retry queue full; the oldest events are not persisted", "alarm", "");
+            memmove(w->retry, w->retry + drop, (size_t)(nr - drop) * sizeof *w->retry);
+            nr -= drop;
         }
-        atomic_store(&w->nretry, nr);
+        if (add) memcpy(w->retry + nr, c->ev + skip, (size_t)add * sizeof *w->retry);
+        atomic_store(&w->nretry, nr + add);
     }
     if (all != c->ev) free(all);
     w->ticket_done = c->ticket;
