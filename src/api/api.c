@@ -272,6 +272,23 @@ ws_err api_decode(api_ctx *ctx, const json_field *f, size_t n, void *out, uint64
     return json_decode_body(req->body, req->body_len, cfg.max_body, f, n, out, present, root);
 }
 
+ws_err api_no_body(api_ctx *ctx)
+{
+    const char *b = ctx->req->body;
+    size_t n = ctx->req->body_len, i = 0;
+    while (i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n')) i++;
+    if (i == n) return WS_OK;
+    json_t *o = json_loadb(b, n, JSON_REJECT_DUPLICATES, NULL);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return ws_fail(WS_EINVAL, "body", "this action takes no body (send none, or {})");
+    }
+    static const char *const none[] = {NULL};
+    ws_err rc = json_known_keys(o, NULL, none);
+    json_decref(o);
+    return rc;
+}
+
 ws_err api_param_id(api_ctx *ctx, int i, int64_t *id)
 {
     int64_t v;

@@ -191,6 +191,11 @@ void api_error(api_resp *resp, ws_err e);
 ws_err api_reply_json(api_ctx *ctx, int status, json_t *v); /* steals v */
 ws_err api_decode(api_ctx *ctx, const json_field *f, size_t n, void *out, uint64_t *present,
                   json_t **root);
+/* For an action that takes no body: none, whitespace or an empty JSON
+ * object passes; a member is refused by name ("<name>: unknown member"),
+ * anything else names "body" — data sent to such a route is never dropped
+ * silently. */
+ws_err api_no_body(api_ctx *ctx);
 /* Path parameter i as an id (>= 1), else WS_ENOTFOUND. */
 ws_err api_param_id(api_ctx *ctx, int i, int64_t *id);
 /* ?limit= (1..200, default 50) and ?cursor= (an opaque id, 0 = start). */

@@ -316,6 +316,8 @@ out:
 
 static ws_err reset_password(api_ctx *ctx)
 {
+    ws_err nb = api_no_body(ctx);
+    if (nb) return nb;
     auth_account a;
     char pw[17], actor_name[32];
     ws_err rc = load_target(ctx, "account.write", &a);
@@ -331,6 +333,8 @@ static ws_err reset_password(api_ctx *ctx)
 
 static ws_err unlock(api_ctx *ctx)
 {
+    ws_err nb = api_no_body(ctx);
+    if (nb) return nb;
     auth_account a;
     char actor_name[32];
     ws_err rc = load_target(ctx, "account.write", &a);
@@ -342,6 +346,8 @@ static ws_err unlock(api_ctx *ctx)
 
 static ws_err set_active(api_ctx *ctx, bool active)
 {
+    ws_err nb = api_no_body(ctx);
+    if (nb) return nb;
     auth_account a;
     char actor_name[32];
     ws_err rc = load_target(ctx, "account.write", &a);

@@ -222,6 +222,7 @@ static ws_err act_on(api_ctx *ctx, act a)
     act_body b = {0};
     if (a == A_SHELVE) rc = api_decode(ctx, shelve_fields, 3, &b, NULL, &root);
     else if (a == A_CLOSE) rc = api_decode(ctx, close_fields, 2, &b, NULL, &root);
+    else rc = api_no_body(ctx);
     if (rc) return rc;
     char actor_name[32];
     audit_actor actor = {api_actor(ctx, actor_name, sizeof actor_name)};

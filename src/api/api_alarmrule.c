@@ -136,6 +136,8 @@ static ws_err sets_create(api_ctx *ctx)
 /* POST /api/v1/alarm-rules/{version}/actions/activate */
 static ws_err sets_activate(api_ctx *ctx)
 {
+    ws_err nb = api_no_body(ctx);
+    if (nb) return nb;
     int64_t v;
     ws_err rc = version_param(ctx, &v);
     if (rc) return rc;

@@ -77,6 +77,8 @@ static ws_err login(api_ctx *ctx)
 
 static ws_err logout(api_ctx *ctx)
 {
+    ws_err nb = api_no_body(ctx);
+    if (nb) return nb;
     ws_err rc = auth_logout(ctx->conn, &ctx->who);
     if (rc) return rc;
     ctx->resp->status = 204;

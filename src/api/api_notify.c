@@ -117,6 +117,8 @@ static ws_err channels_patch(api_ctx *ctx)
 
 static ws_err channels_test(api_ctx *ctx)
 {
+    ws_err nb = api_no_body(ctx);
+    if (nb) return nb;
     int64_t id, oid = 0;
     ws_err rc = api_param_id(ctx, 0, &id);
     if (rc) return rc;

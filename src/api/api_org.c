@@ -236,6 +236,8 @@ static ws_err units_patch(api_ctx *ctx)
 
 static ws_err units_deactivate(api_ctx *ctx)
 {
+    ws_err nb = api_no_body(ctx);
+    if (nb) return nb;
     org_unit u;
     ws_err rc = load_unit(ctx, &u);
     if (rc) return rc;

@@ -88,6 +88,8 @@ static ws_err get(api_ctx *ctx)
 
 static ws_err start(api_ctx *ctx)
 {
+    ws_err nb = api_no_body(ctx);
+    if (nb) return nb;
     int64_t id;
     char abuf[32];
     audit_actor who;

@@ -334,6 +334,8 @@ static ws_err certs_create(api_ctx *ctx)
 
 static ws_err certs_revoke(api_ctx *ctx)
 {
+    ws_err nb = api_no_body(ctx);
+    if (nb) return nb;
     int64_t id;
     ws_err rc = api_param_id(ctx, 0, &id);
     if (rc) return rc;

@@ -179,6 +179,8 @@ static ws_err rule_sets_create(api_ctx *ctx)
 /* POST /api/v1/risk/rule-sets/{id}/actions/activate */
 static ws_err rule_sets_activate(api_ctx *ctx)
 {
+    ws_err nb = api_no_body(ctx);
+    if (nb) return nb;
     int64_t id;
     ws_err rc = api_param_id(ctx, 0, &id);
     if (rc) return rc;
