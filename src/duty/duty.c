@@ -47,25 +47,9 @@ static const char *const freqs[] = {"daily", "weekly", "monthly", "quarterly", "
 
 static void civil(int64_t z, int *y, int *m, int *d) /* days since 1970-01-01 -> date */
 {
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
-static int64_t days(int y, int m, int d) /* date -> days since 1970-01-01 */
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
+    int64_t yy;
+    clock_civil_from_days(z, &yy, m, d);
+    *y = (int)yy;
 }
 
 int duty_period(const char *frequency, int64_t day, char key[16], int64_t *end_day)
@@ -85,20 +69,20 @@ int duty_period(const char *frequency, int64_t day, char key[16], int64_t *end_d
         int64_t monday = day - wd, thursday = monday + 3;
         int ty, tm, td;
         civil(thursday, &ty, &tm, &td); /* the ISO year is the Thursday's */
-        int week = ((int)((thursday - days(ty, 1, 1)) / 7) + 1) % 100;
+        int week = ((int)((thursday - clock_days_from_civil(ty, 1, 1)) / 7) + 1) % 100;
         ty %= 10000;
         snprintf(key, 16, "%04d-W%02d", ty, week);
         *end_day = monday + 7;
     } else if (!strcmp(frequency, "monthly")) {
         snprintf(key, 16, "%04d-%02d", y, m);
-        *end_day = m == 12 ? days(y + 1, 1, 1) : days(y, m + 1, 1);
+        *end_day = m == 12 ? clock_days_from_civil(y + 1, 1, 1) : clock_days_from_civil(y, m + 1, 1);
     } else if (!strcmp(frequency, "quarterly")) {
         int q = (m - 1) / 3 + 1;
         snprintf(key, 16, "%04d-Q%d", y, q);
-        *end_day = q == 4 ? days(y + 1, 1, 1) : days(y, q * 3 + 1, 1);
+        *end_day = q == 4 ? clock_days_from_civil(y + 1, 1, 1) : clock_days_from_civil(y, q * 3 + 1, 1);
     } else if (!strcmp(frequency, "yearly")) {
         snprintf(key, 16, "%04d", y);
-        *end_day = days(y + 1, 1, 1);
+        *end_day = clock_days_from_civil(y + 1, 1, 1);
     } else {
         return -1;
     }

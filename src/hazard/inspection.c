@@ -52,18 +52,6 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = floor_div(z, 146097);
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
 
 static int64_t offset_ms(const char *tz, int64_t ms)
 {
@@ -100,7 +88,7 @@ ws_err inspection_window(const char *tz, const char *frequency, int64_t every_ho
     } else if (frequency && !strcmp(frequency, "monthly")) {
         int64_t y;
         int m, dd;
-        civil_from_days(d, &y, &m, &dd);
+        clock_civil_from_days(d, &y, &m, &dd);
         *start = local_to_utc(tz, clock_days_from_civil(y, m, 1), 0);
         *end = local_to_utc(tz, m == 12 ? clock_days_from_civil(y + 1, 1, 1)
                                         : clock_days_from_civil(y, m + 1, 1), 0);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "ledger/ledger.h"
 #include "permit/rules_int.h"
 
@@ -71,19 +72,6 @@ static const char *grade_zh(const char *g)
 
 /* ---------------------------------------------------------------- time */
 
-static void civil_from_days(long z, int *y, int *m, int *d)
-{
-    z += 719468;
-    long era = (z >= 0 ? z : z - 146096) / 146097;
-    long doe = z - era * 146097;
-    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long yy = yoe + era * 400;
-    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yy + (*m <= 2));
-}
 
 static long floor_div(int64_t a, int64_t b)
 {
@@ -404,8 +392,10 @@ static bool upgrade_due(cctx *c, const rule *r, char *reason, size_t cap, char *
     size_t len = 0;
     if (r->holidays || r->rest_days) {
         for (long d = d0; d <= d1 && !due; d++) {
-            int y, m, dd;
-            civil_from_days(d, &y, &m, &dd);
+            int64_t yy;
+            int m, dd;
+            clock_civil_from_days(d, &yy, &m, &dd);
+            int y = (int)yy;
             const char *name = NULL;
             bool known = true;
             int dk = pr_calendar_day(c->cal, y, m, dd, &name, &known);

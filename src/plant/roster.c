@@ -37,16 +37,9 @@ bool plant_role_valid(const char *role) { return plant_one_of(role, duty_roles);
 
 void plant_date_format(int64_t day, char out[11])
 {
-    int64_t z = day + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = yoe + era * 400;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    y += m <= 2;
+    int64_t y;
+    int m, d;
+    clock_civil_from_days(day, &y, &m, &d);
     unsigned yy = (unsigned)(y < 0 ? 0 : y % 10000);
     const unsigned v[3] = {yy, (unsigned)m, (unsigned)d};
     const int w[3] = {4, 2, 2};

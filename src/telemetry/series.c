@@ -407,12 +407,14 @@ ws_err series_append(series *s, int64_t point_id, int64_t t_ms, double value, in
     return series_append_seq(s, point_id, t_ms, value, quality, 0);
 }
 
-/* Append one reading to sl's open chunk. Under mu. */
+static bool time_ok(int64_t t_ms) { return t_ms <= GORILLA_T_MAX && t_ms >= -GORILLA_T_MAX; }
+static ws_err bad_time(void) { return ws_fail(WS_EINVAL, "t_ms", "reading time out of range"); }
+
+/* Append one reading to sl's open chunk (t_ms checked by the caller, before
+ * a slot is claimed for it). Under mu. */
 static ws_err append_locked(series *s, slot *sl, int64_t t_ms, double value, int quality, int64_t wal_seq)
 {
     ws_err rc;
-    if (t_ms > GORILLA_T_MAX || t_ms < -GORILLA_T_MAX)
-        return ws_fail(WS_EINVAL, "t_ms", "reading time out of range");
     double v = quality == Q_BAD || quality == Q_STALE ? NAN : value; /* quantised by the chunk */
     if (sl->n == 0 && (rc = start_chunk(s, sl))) return rc;
     rc = gorilla_enc_add_quantised(&sl->enc, t_ms, v);
@@ -433,8 +435,7 @@ static ws_err append_locked(series *s, slot *sl, int64_t t_ms, double value, int
 ws_err series_append_seq(series *s, int64_t point_id, int64_t t_ms, double value, int quality,
                          int64_t wal_seq)
 {
-    if (t_ms > GORILLA_T_MAX || t_ms < -GORILLA_T_MAX)
-        return ws_fail(WS_EINVAL, "t_ms", "reading time out of range");
+    if (!time_ok(t_ms)) return bad_time();
     pthread_mutex_lock(&s->mu);
     slot *sl;
     ws_err rc = find_slot(s, point_id, true, &sl);
@@ -450,7 +451,7 @@ size_t series_append_batch(series *s, const series_in *in, size_t n, ws_err *fir
     pthread_mutex_lock(&s->mu);
     for (size_t i = 0; i < n; i++) {
         slot *sl;
-        ws_err rc = find_slot(s, in[i].point_id, true, &sl);
+        ws_err rc = time_ok(in[i].t_ms) ? find_slot(s, in[i].point_id, true, &sl) : bad_time();
         if (!rc) rc = append_locked(s, sl, in[i].t_ms, in[i].value, in[i].quality, in[i].wal_seq);
         if (rc && !refused++) *first = rc;
     }

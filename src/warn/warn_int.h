@@ -147,7 +147,12 @@ struct warn {
     int64_t refused_logged_ms;
 };
 
-/* Publish the queued alarm events and write them in one fsynced
+extern const audit_entity WARN_ENTITY_ALARM; /* the alarms table's evidence entity (warn.c) */
+
+/* Publish an alarm event on the alarm hub (warn.c). Under w->mu. */
+void warn_publish(warn *w, const pend *p);
+
+/* persist.c: publish the queued alarm events and write them in one fsynced
  * transaction (warn.c), waiting for the transactions taken before. Under
  * w->mu. On failure the events are kept and written first by the next
  * (the alarm table already holds the state). */

@@ -1,0 +1,241 @@
+/* persist.c — alarm events into the main store (see warn_int.h): each
+ * event an alarm_events row, each changed alarm its row once (at its last
+ * event among those written, from the snapshot taken with it) and an
+ * evidence leaf, in one fsynced transaction on the engine's own
+ * connection. persist_take moves the queued events out under the engine's
+ * mutex; persist_write commits them in ticket order, with or without it;
+ * the events of a failed transaction go first into the next. */
+#include "warn/warn_int.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "store/q_warn.h"
+
+static const char *ev_kind_name(int k)
+{
+    static const char *const n[AEV_COUNT] = {
+        "raise", "repeat", "reactivate", "level_up", "clear", "ack", "shelve", "unshelve",
+        "suppress", "unsuppress", "close", "escalate", "chatter_begin", "chatter_end",
+        "flood_begin", "flood_end"};
+    return k >= 0 && k < AEV_COUNT ? n[k] : "?";
+}
+
+static const char *state_name(int st)
+{
+    static const char *const n[ALARM_ST_COUNT] = {"unack", "acked", "rtn_unack", "rtn_acked",
+                                                  "shelved", "oos", "closed"};
+    return st >= 0 && st < ALARM_ST_COUNT ? n[st] : "?";
+}
+
+static ws_err bind_opt_ms(store_stmt *st, int i, int64_t v) { return store_bind_opt_int(st, i, v); }
+
+/* Write one alarm's row (insert on raise, update otherwise). */
+static ws_err write_alarm(store_conn *c, const alarm *a, const pend *p, int64_t acked_by,
+                          int64_t closed_by)
+{
+    store_stmt *st = NULL;
+    bool row;
+    json_t *doc = alarm_to_json(a);
+    char *ds = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    if (!ds) return WS_ENOMEM;
+    int stt = a->closed ? ALARM_ST_CLOSED : alarm_state_of(a);
+    ws_err rc = store_prepare(c, Q_ALARM_UPSERT, &st);
+    if (!rc) rc = store_bind_int(st, 1, a->id);
+    if (!rc) rc = store_bind_int(st, 2, a->rule_id);
+    if (!rc) rc = store_bind_int(st, 3, a->source_id);
+    if (!rc) rc = store_bind_opt_int(st, 4, p->point_id);
+    if (!rc) rc = store_bind_int(st, 5, a->area_id);
+    if (!rc) rc = store_bind_int(st, 6, a->level);
+    if (!rc) rc = store_bind_text(st, 7, state_name(stt));
+    if (!rc) rc = store_bind_int(st, 8, a->closed ? 0 : 1);
+    if (!rc) rc = store_bind_text(st, 9, p->title);
+    if (!rc) rc = store_bind_opt_double(st, 10, p->value);
+    if (!rc) rc = store_bind_int(st, 11, a->count);
+    if (!rc) rc = store_bind_int(st, 12, a->raised_ms);
+    if (!rc) rc = bind_opt_ms(st, 13, a->acked_ms);
+    if (!rc) rc = store_bind_opt_int(st, 14, acked_by);
+    if (!rc) rc = bind_opt_ms(st, 15, a->cleared_ms);
+    if (!rc) rc = bind_opt_ms(st, 16, a->closed ? a->closed_ms : 0);
+    if (!rc) rc = store_bind_opt_int(st, 17, closed_by);
+    if (!rc) rc = store_bind_opt_text(st, 18, a->closed ? a->cause : NULL);
+    if (!rc) rc = store_bind_opt_text(st, 19, a->closed ? a->action : NULL);
+    if (!rc) rc = store_bind_text(st, 20, ds);
+    if (!rc) rc = store_bind_int(st, 21, p->src_ms);
+    if (!rc) rc = store_step(st, &row);
+    store_finalize(st);
+    free(ds);
+    return rc;
+}
+
+static ws_err write_event(store_conn *c, const pend *p)
+{
+    const alarm_event *e = &p->ev;
+    store_stmt *st = NULL;
+    bool row;
+    ws_err rc = store_prepare(c, Q_ALARM_EVENT_INSERT, &st);
+    if (!rc) rc = store_bind_int(st, 1, e->seq);
+    if (!rc) rc = store_bind_int(st, 2, e->alarm_id);
+    if (!rc) rc = store_bind_int(st, 3, e->area_id);
+    if (!rc) rc = store_bind_int(st, 4, e->at_ms);
+    if (!rc) rc = store_bind_text(st, 5, ev_kind_name(e->kind));
+    if (!rc) rc = store_bind_int(st, 6, e->level);
+    bool flood = e->kind == AEV_FLOOD_BEGIN || e->kind == AEV_FLOOD_END;
+    if (!rc) rc = store_bind_opt_text(st, 7, flood ? NULL : state_name(e->from));
+    if (!rc) rc = store_bind_opt_text(st, 8, flood ? NULL : state_name(e->to));
+    if (!rc) rc = store_bind_opt_int(st, 9, p->person_id);
+    if (!rc) rc = store_bind_opt_text(st, 10, e->who[0] ? e->who : NULL);
+    if (!rc) rc = store_bind_int(st, 11, e->flood_group);
+    if (!rc) rc = store_bind_int(st, 12, e->flood_ms);
+    if (!rc) rc = store_step(st, &row);
+    store_finalize(st);
+    return rc;
+}
+
+/* The person columns kept for an alarm across updates. */
+static ws_err read_people(store_conn *c, int64_t id, int64_t *acked_by, int64_t *closed_by)
+{
+    store_stmt *st = NULL;
+    bool row = false;
+    *acked_by = *closed_by = 0;
+    ws_err rc = store_prepare(c, Q_ALARM_PEOPLE, &st);
+    if (!rc) rc = store_bind_int(st, 1, id);
+    if (!rc) rc = store_step(st, &row);
+    if (!rc && row) {
+        *acked_by = store_col_int(st, 0);
+        *closed_by = store_col_int(st, 1);
+    }
+    store_finalize(st);
+    return rc;
+}
+
+/* Write events P[0..n) in one fsynced transaction: an alarm_events row
+ * each, and for each alarm its row once, at its last event (from the
+ * snapshot taken with that event), with an evidence leaf. */
+static ws_err write_events(warn *w, const pend *P, int n)
+{
+    store_conn *c = NULL;
+    ws_err rc = store_acquire(w->dur, &c);
+    if (rc) return rc;
+    if ((rc = store_begin(c))) goto done;
+    for (int i = 0; i < n && !rc; i++) {
+        const pend *p = &P[i];
+        const alarm_event *e = &p->ev;
+        if ((rc = write_event(c, p))) break;
+        if (e->kind == AEV_FLOOD_BEGIN || e->kind == AEV_FLOOD_END || !p->has_row) continue;
+        const alarm *a = &p->row;
+        int64_t acked_by = 0, closed_by = 0;
+        if ((rc = read_people(c, a->id, &acked_by, &closed_by))) break;
+        for (int k = 0; k <= i; k++) {
+            const pend *q = &P[k];
+            if (q->ev.alarm_id != e->alarm_id || !q->person_id) continue;
+            if (q->ev.kind == AEV_ACK) acked_by = q->person_id;
+            if (q->ev.kind == AEV_CLOSE) closed_by = q->person_id;
+        }
+        /* title and value: from the raise among these events, else kept */
+        pend row = *p;
+        for (int k = 0; k <= i; k++) {
+            const pend *q = &P[k];
+            if (q->ev.alarm_id == e->alarm_id && q->title[0]) {
+                snprintf(row.title, sizeof row.title, "%s", q->title);
+                row.value = q->value;
+            }
+        }
+        if ((rc = write_alarm(c, a, &row, acked_by, closed_by))) break;
+        const audit_actor who = {p->actor};
+        rc = audit_record(c, &who, &WARN_ENTITY_ALARM, a->id, ev_kind_name(e->kind), NULL);
+    }
+    if (!rc) rc = store_commit(c);
+done:
+    if (rc) store_rollback(c);
+    store_release(c);
+    return rc;
+}
+
+ws_err persist_take(warn *w, const audit_actor *actor, warn_commit *out)
+{
+    *out = (warn_commit){0};
+    if (!w->npend && !atomic_load(&w->nretry)) return WS_OK;
+    /* The live stream first: the fsync takes milliseconds, and the console
+     * should not wait for it. The state is the table's already; the reply
+     * to the caller (the reading's POST, the acknowledgement) still waits
+     * for the commit. */
+    if (w->npend && !(out->ev = malloc((size_t)w->npend * sizeof *out->ev)))
+        return ws_fail(WS_ENOMEM, NULL, "out of memory for %d alarm events", w->npend);
+    const char *name = actor ? actor->name : "system:early-warning";
+    for (int i = 0; i < w->npend; i++) {
+        pend *p = &w->pend[i];
+        if (!p->published) warn_publish(w, p), p->published = true;
+        page_queue(w, p);
+        snprintf(p->actor, sizeof p->actor, "%s", name);
+        const alarm_event *e = &p->ev;
+        bool later = false; /* the row goes with the alarm's last event here */
+        for (int k = i + 1; k < w->npend && !later; k++) later = w->pend[k].ev.alarm_id == e->alarm_id;
+        if (later || e->kind == AEV_FLOOD_BEGIN || e->kind == AEV_FLOOD_END) continue;
+        if (e->kind == AEV_CLOSE) p->has_row = true; /* row: as it left the table (set by operate) */
+        else {
+            const alarm *a = alarm_table_get(w->alarms, e->rule_id, e->source_id);
+            if (a) p->row = *a, p->has_row = true;
+        }
+    }
+    if (w->npend) {
+        memcpy(out->ev, w->pend, (size_t)w->npend * sizeof *out->ev);
+        out->n = w->npend;
+        w->npend = 0;
+    }
+    out->ticket = ++w->ticket_next;
+    return WS_OK;
+}
+
+ws_err persist_write(warn *w, warn_commit *c)
+{
+    if (!c->ticket) return WS_OK;
+    pthread_mutex_lock(&w->commit_mu);
+    while (w->ticket_done + 1 != c->ticket) pthread_cond_wait(&w->commit_cv, &w->commit_mu);
+    /* events of a failed transaction go first, in one transaction with these */
+    int nr = atomic_load(&w->nretry), total = nr + c->n;
+    ws_err rc = WS_OK;
+    pend *all = c->ev;
+    if (nr) {
+        if (!(all = malloc((size_t)total * sizeof *all))) rc = ws_fail(WS_ENOMEM, NULL, "out of memory");
+        else {
+            memcpy(all, w->retry, (size_t)nr * sizeof *all);
+            if (c->n) memcpy(all + nr, c->ev, (size_t)c->n * sizeof *all);
+        }
+    }
+    if (!rc && total) rc = write_events(w, all, total);
+    if (!rc) {
+        atomic_store(&w->nretry, 0);
+        atomic_fetch_add(&w->n_alarm_events, (uint64_t)total);
+    } else {
+        log_warn("alarm events not persisted; retried at the next change", "detail", ws_err_message());
+        /* keep them after those already waiting; past PEND_MAX the oldest go */
+        int skip = c->n > PEND_MAX ? c->n - PEND_MAX : 0, add = c->n - skip;
+        int drop = nr + add > PEND_MAX ? nr + add - PEND_MAX : 0;
+        if (drop) {
+            log_warn("alarm event retry queue full; the oldest events are not persisted", "alarm", "");
+            memmove(w->retry, w->retry + drop, (size_t)(nr - drop) * sizeof *w->retry);
+            nr -= drop;
+        }
+        if (add) memcpy(w->retry + nr, c->ev + skip, (size_t)add * sizeof *w->retry);
+        atomic_store(&w->nretry, nr + add);
+    }
+    if (all != c->ev) free(all);
+    w->ticket_done = c->ticket;
+    pthread_cond_broadcast(&w->commit_cv);
+    pthread_mutex_unlock(&w->commit_mu);
+    free(c->ev);
+    *c = (warn_commit){0};
+    return rc;
+}
+
+ws_err persist(warn *w, const audit_actor *actor)
+{
+    warn_commit c;
+    ws_err rc = persist_take(w, actor, &c);
+    return rc ? rc : persist_write(w, &c);
+}
