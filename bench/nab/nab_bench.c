@@ -28,11 +28,25 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* NAB's runner hands every detector the file's minimum and maximum
+ * (inputMin, inputMax in its detectors/base.py; HTM and CAD OSE bucket over
+ * them). Here they stand for what a plant point has: its measuring range
+ * (量程), passed the same way (det_set_range). with_range = 0 runs without. */
+static int with_range = 1;
+
 static void run(const nab_corpus *c, const det_params *p, double **a)
 {
     for (size_t f = 0; f < c->n; f++) {
         det_state s;
         det_init(&s, p);
+        if (with_range) {
+            double lo = c->f[f].v[0], hi = lo;
+            for (size_t i = 1; i < c->f[f].n; i++) {
+                if (c->f[f].v[i] < lo) lo = c->f[f].v[i];
+                if (c->f[f].v[i] > hi) hi = c->f[f].v[i];
+            }
+            det_set_range(&s, lo, hi);
+        }
         for (size_t i = 0; i < c->f[f].n; i++)
             a[f][i] = det_step(&s, c->f[f].ts[i], c->f[f].v[i]).score;
     }
@@ -126,40 +140,69 @@ static double half_a_obj(const nab_corpus *c, double **a)
     return score(c, a, 0, NAB_STANDARD) + score(c, a, 0, NAB_LOW_FP) + score(c, a, 0, NAB_LOW_FN);
 }
 
+typedef struct { const char *name; double *v; double cand[6]; } knob;
+#define NKNOB 23
+static void knobs_of(det_params *p, knob *out)
+{
+    knob t[] = {
+        { "alpha_short", &p->alpha_short, { 0.05, 0.1, 0.2, 0.3, 0.5, 1.0 } },
+        { "alpha_long", &p->alpha_long, { 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02 } },
+        { "alpha_diff", &p->alpha_diff, { 0.001, 0.003, 0.01, 0.03, 0.1, 0.3 } },
+        { "w_diff", &p->w_diff, { 0, 0.25, 0.5, 1, 1.5, 2 } },
+        { "alpha0", &p->alpha[0], { 0.1, 0.3, 0.5, 0.7, 0.9, 1.0 } },
+        { "alpha1", &p->alpha[1], { 0.01, 0.02, 0.05, 0.1, 0.2, 0.3 } },
+        { "alpha2", &p->alpha[2], { 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02 } },
+        { "suppress_at", &p->suppress_at, { 0.3, 0.4, 0.5, 0.6, 0.7, 0.8 } },
+        { "suppress_gain", &p->suppress_gain, { 0, 0.1, 0.3, 0.5, 0.7, 1.0 } },
+        { "w_rng", &p->w_rng, { 0, 0.5, 1, 2, 4, 8 } },
+        { "env_shrink", &p->env_shrink, { 0, 0.0001, 0.0003, 0.001, 0.003, 0.01 } },
+        { "w_ctx", &p->w_ctx, { 0, 0.5, 0.8, 0.9, 1, 2 } },
+        { "ctx_k", &p->ctx_k, { 5, 6, 7, 8, 10, 12 } },
+        { "alpha_ctx", &p->alpha_ctx, { 0.05, 0.1, 0.2, 0.3, 0.5, 1 } },
+        { "ctx_floor", &p->ctx_floor, { 0.3, 0.5, 0.7, 0.8, 0.9, 1 } },
+        { "suppress_frac", &p->suppress_frac, { 0.08, 0.1, 0.12, 0.15, 0.2, 0.25 } },
+        { "w_tod", &p->w_tod, { 0.6, 0.8, 1.0, 1.2, 1.5, 2.0 } },
+        { "tod_k", &p->tod_k, { 4, 5, 6, 7, 8, 10 } },
+        { "tod_h", &p->tod_h, { 2, 3, 4, 6, 8, 12 } },
+        { "z_scale", &p->z_scale, { 0.5, 1, 2, 3, 5, 8 } },
+        { "dev_cap", &p->dev_cap, { 0.005, 0.01, 0.02, 0.05, 0.1, 1 } },
+        { "peak_pow", &p->peak_pow, { 0, 0.25, 0.5, 1, 2, 4 } },
+        { "peak_decay", &p->peak_decay, { 0.99, 0.999, 0.9995, 0.9999, 0.99999, 1 } },
+    };
+    memcpy(out, t, sizeof t);
+}
+
+/* DETP="name=value,..." overrides the defaults (experiments only) */
+static det_params params(void)
+{
+    det_params p = det_params_default();
+    const char *e = getenv("DETP");
+    knob k[NKNOB];
+    knobs_of(&p, k);
+    while (e && *e) {
+        char name[32]; double v; int used = 0;
+        if (sscanf(e, "%31[^=]=%lf%n", name, &v, &used) != 2) break;
+        for (int j = 0; j < NKNOB; j++) if (!strcmp(k[j].name, name)) *k[j].v = v;
+        if (!strcmp(name, "warmup")) p.warmup = (uint32_t)v;
+        if (!strcmp(name, "suppress_n")) p.suppress_n = (uint32_t)v;
+        if (!strcmp(name, "ctx_order")) p.ctx_order = (uint32_t)v;
+        e += used;
+        if (*e == ',') e++;
+    }
+    return p;
+}
+
 /* Coordinate search over a few parameters, on half A only. */
 static void tune(const nab_corpus *c, double **a)
 {
-    det_params p = det_params_default();
+    det_params p = params();
     run(c, &p, a);
     double best = half_a_obj(c, a);
     printf("start: half A sum %.2f\n", best);
-    struct { const char *name; double *v; double cand[6]; } knobs[] = {
-        { "alpha_short", &p.alpha_short, { 0.05, 0.1, 0.2, 0.3, 0.5, 1.0 } },
-        { "alpha_long", &p.alpha_long, { 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02 } },
-        { "alpha_diff", &p.alpha_diff, { 0.001, 0.003, 0.01, 0.03, 0.1, 0.3 } },
-        { "w_diff", &p.w_diff, { 0, 0.25, 0.5, 1, 1.5, 2 } },
-        { "alpha0", &p.alpha[0], { 0.1, 0.3, 0.5, 0.7, 0.9, 1.0 } },
-        { "alpha1", &p.alpha[1], { 0.01, 0.02, 0.05, 0.1, 0.2, 0.3 } },
-        { "alpha2", &p.alpha[2], { 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02 } },
-        { "suppress_at", &p.suppress_at, { 0.3, 0.4, 0.5, 0.6, 0.7, 0.8 } },
-        { "suppress_gain", &p.suppress_gain, { 0, 0.1, 0.3, 0.5, 0.7, 1.0 } },
-        { "w_rng", &p.w_rng, { 0, 0.5, 1, 2, 4, 8 } },
-        { "env_shrink", &p.env_shrink, { 0, 0.0001, 0.0003, 0.001, 0.003, 0.01 } },
-        { "w_ctx", &p.w_ctx, { 0, 0.5, 0.8, 0.9, 1, 2 } },
-        { "ctx_k", &p.ctx_k, { 4, 5, 5.5, 6, 6.5, 7 } },
-        { "alpha_ctx", &p.alpha_ctx, { 0.05, 0.1, 0.2, 0.3, 0.5, 1 } },
-        { "ctx_floor", &p.ctx_floor, { 0.3, 0.5, 0.7, 0.8, 0.9, 1 } },
-        { "suppress_frac", &p.suppress_frac, { 0.05, 0.06, 0.07, 0.08, 0.09, 0.1 } },
-        { "w_tod", &p.w_tod, { 0.6, 0.7, 0.8, 0.9, 1.0, 1.2 } },
-        { "tod_k", &p.tod_k, { 4, 5, 6, 7, 8, 10 } },
-        { "tod_h", &p.tod_h, { 1, 1.5, 2, 2.5, 3, 4 } },
-        { "z_scale", &p.z_scale, { 0.5, 1, 2, 3, 5, 8 } },
-        { "dev_cap", &p.dev_cap, { 0.005, 0.01, 0.02, 0.05, 0.1, 1 } },
-        { "peak_pow", &p.peak_pow, { 0, 0.25, 0.5, 1, 2, 4 } },
-        { "peak_decay", &p.peak_decay, { 0.99, 0.999, 0.9995, 0.9999, 0.99999, 1 } },
-    };
+    knob knobs[NKNOB];
+    knobs_of(&p, knobs);
     for (int pass = 0; pass < 2; pass++)
-        for (size_t k = 0; k < sizeof knobs / sizeof knobs[0]; k++) {
+        for (size_t k = 0; k < NKNOB; k++) {
             double keep = *knobs[k].v;
             for (int j = 0; j < 6; j++) {
                 *knobs[k].v = knobs[k].cand[j];
@@ -191,6 +234,9 @@ static void tune(const nab_corpus *c, double **a)
     }
     p.suppress_n = keepn;
     printf("suppress_n = %u  half A sum %.2f\n", keepn, best);
+    printf("DETP=");
+    for (int k = 0; k < NKNOB; k++) printf("%s=%g,", knobs[k].name, *knobs[k].v);
+    printf("warmup=%u,suppress_n=%u\n", p.warmup, p.suppress_n);
 }
 
 int main(int argc, char **argv)
@@ -227,7 +273,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (argc > 1 && strcmp(argv[1], "ablate") == 0) {  /* each part switched off: the three sums per half */
-        struct { const char *name; det_params p; } v[8];
+        struct { const char *name; det_params p; } v[9];
         int nv = 0;
         det_params d = det_params_default();
         v[nv].name = "all parts"; v[nv++].p = d;
@@ -237,8 +283,10 @@ int main(int argc, char **argv)
         v[nv].name = "no value-pair context"; v[nv].p = d; v[nv++].p.w_ctx = 0;
         v[nv].name = "no time-of-day context"; v[nv].p = d; v[nv++].p.w_tod = 0;
         v[nv].name = "no damping after an alarm"; v[nv].p = d; v[nv++].p.suppress_gain = 1;
+        v[nv].name = "no measuring range"; v[nv++].p = d;
         printf("%-28s %9s %9s %9s\n", "", "half A", "half B", "whole");
         for (int k = 0; k < nv; k++) {
+            with_range = k != nv - 1;
             run(&c, &v[k].p, a);
             double ha_ = 0, hb_ = 0, wh_ = 0;
             for (int pr = 0; pr < NAB_NPROFILES; pr++) {
@@ -255,7 +303,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (argc > 1 && strcmp(argv[1], "diag") == 0) {   /* per file at theta* (standard) */
-        det_params dp = det_params_default();
+        det_params dp = params();
         run(&c, &dp, a);
         nab_result r;
         nab_score(c.f, c.n, (const double *const *)a, &nab_profiles[NAB_STANDARD], &r);
@@ -278,7 +326,7 @@ int main(int argc, char **argv)
         }
         return 0;
     }
-    det_params p = det_params_default();
+    det_params p = params();
     /* speed: the best of 5 passes over the corpus, one thread */
     double best_t = 1e9;
     for (int rep = 0; rep < 5; rep++) {

@@ -62,7 +62,7 @@ static const char RULES[] =
     "\"n\":3,\"window_s\":86400,\"action\":\"work_order\",\"action_kind\":\"corrective\",\"alarm\":false},"
     "{\"id\":2101,\"kind\":\"anomaly\",\"name\":\"behaviour changed\",\"level\":1,"
     "\"select\":{\"kinds\":[\"combustible\",\"toxic\",\"oxygen\",\"temperature\",\"pressure\",\"level\",\"flow\"]},"
-    "\"score_above\":0.4,\"for_s\":120}"
+    "\"score_above\":0.35,\"for_s\":120}"
     "]}";
 
 const char *ns_rule_set_json(void) { return RULES; }
@@ -470,11 +470,12 @@ int ns_run(pg_plant *pl, const ns_options *o, ns_result *rb, ns_result *rw)
         }
         thr_state_init(&c->ts[p]);
         det_init(&c->det[p], &dp);
+        det_set_range(&c->det[p], pt->lo, pt->hi);
         c->stuck_last[p] = c->flag_last[p] = c->maint_last[p] = NONE;
         c->ref[p] = NAN;
         snprintf(c->tags[p], sizeof c->tags[p], "P%05d", p + 1);
         c->rp[p] = (rule_point){p + 1, p / o->points_per_operator + 1, 0, "/1/",
-                                pg_kind_name(pt->kind), c->tags[p], pt->res};
+                                pg_kind_name(pt->kind), c->tags[p], pt->res, pt->lo, pt->hi};
     }
     if (rule_set_parse(RULES, sizeof RULES - 1, set)) {
         fprintf(stderr, "rule set: %s (%s)\n", ws_err_message(), ws_err_field());

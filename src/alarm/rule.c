@@ -361,6 +361,7 @@ static ws_err pt_get(rule_engine *e, const rule_point *p, int64_t t, int32_t *ou
         if (ru->kind == RULE_ANOMALY) {
             s->det = (int32_t)e->c.ndets++;
             det_init(&e->dets[s->det], &e->dparams);
+            det_set_range(&e->dets[s->det], p->range_low, p->range_high);
         }
         int k = e->c.offidx[r];
         if (k >= 0 && d >= 0) e->devs[d].npts[k]++;

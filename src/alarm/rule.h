@@ -151,6 +151,7 @@ typedef struct rule_point {
     const char *kind;    /* "combustible", … */
     const char *tag;
     double resolution;   /* NaN or 0 = none (flatline "resolution" then means exactly equal) */
+    double range_low, range_high; /* measuring range (NaN = none): anomaly contexts use it */
 } rule_point;
 
 typedef enum { RULE_EV_RAISE = 1, RULE_EV_CLEAR, RULE_EV_ACTION } rule_ev_kind;

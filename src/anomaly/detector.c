@@ -19,30 +19,30 @@
 det_params det_params_default(void)
 {
     det_params p = {
-        .alpha = { 0.9, 0.01, 0.005 },
-        .alpha_diff = 0.1,
-        .w_diff = 1.0,
+        .alpha = { 0.5, 0.3, 0.005 },
+        .alpha_diff = 0.3,
+        .w_diff = 0,
         .alpha_short = 0.1,
-        .alpha_long = 0.005,
+        .alpha_long = 0.01,
         .z_scale = 3.0,
         .suppress_at = 0.3,
-        .suppress_n = 50,
-        .suppress_gain = 0.3,
-        .suppress_frac = 0.07,
+        .suppress_n = 200,
+        .suppress_gain = 0.7,
+        .suppress_frac = 0.15,
         .warmup = 10,
         .dev_cap = 0.1,
         .peak_pow = 0.25,
         .peak_decay = 0.9999,
-        .w_rng = 2.0,
+        .w_rng = 0,
         .env_shrink = 0.01,
         .w_ctx = 0.8,
-        .ctx_k = 5.5,
+        .ctx_k = 5,
         .alpha_ctx = 1.0,
         .ctx_floor = 0.3,
         .ctx_order = 2,
         .w_tod = 1.2,
-        .tod_k = 4,
-        .tod_h = 2.5,
+        .tod_k = 7,
+        .tod_h = 8,
         .stuck_n = 30,
         .spike_k = 8.0,
         .drift_h = 3.0,
@@ -55,6 +55,14 @@ void det_init(det_state *s, const det_params *p)
 {
     memset(s, 0, sizeof *s);
     s->p = *p;
+}
+
+void det_set_range(det_state *s, double lo, double hi)
+{
+    if (!isfinite(lo) || !isfinite(hi) || !(hi > lo)) return;
+    s->fixed = 1;
+    s->rlo = lo;
+    s->rhi = hi;
 }
 
 static double ewma(double m, double x, double a) { return m + a * (x - m); }
@@ -138,9 +146,11 @@ det_out det_step(det_state *s, double t, double x)
     /* 2b. context novelty: the (previous, current) pair of value buckets
      * over the range seen so far, remembered in a bitset; a run of pairs
      * never seen before is a behaviour this series has not shown */
-    if (p->w_ctx > 0 && s->hi > s->lo) {
+    double clo = s->fixed ? s->rlo : s->lo, chi = s->fixed ? s->rhi : s->hi;
+    double xc = x < clo ? clo : x > chi ? chi : x;
+    if (p->w_ctx > 0 && chi > clo) {
         double kb = p->ctx_k;
-        uint32_t b = (uint32_t)((x - s->lo) / (s->hi - s->lo) * (kb - 1) + 0.5);
+        uint32_t b = (uint32_t)((xc - clo) / (chi - clo) * (kb - 1) + 0.5);
         uint32_t h = b + 1;
         for (uint32_t j = 0; j < p->ctx_order && j < DET_CTX_HIST; j++)
             h = (h * 2654435761u) ^ (s->ctx_hist[j] + 1);
@@ -155,7 +165,7 @@ det_out det_step(det_state *s, double t, double x)
         /* the same for (time of day, value): a level never seen at this hour */
         if (p->w_tod > 0) {
             double tb = floor(fmod(t, 86400.0) / (3600.0 * p->tod_h));
-            uint32_t vb = (uint32_t)((x - s->lo) / (s->hi - s->lo) * (p->tod_k - 1) + 0.5);
+            uint32_t vb = (uint32_t)((xc - clo) / (chi - clo) * (p->tod_k - 1) + 0.5);
             uint32_t g = ((uint32_t)tb * 0x9E3779B1u) ^ ((vb + 7) * 0x85EBCA6Bu) ^ 0x5bd1e995u;
             g = (g ^ (g >> 15)) * 2246822519u;
             g = (g ^ (g >> 13)) & (DET_CTX_BITS - 1);

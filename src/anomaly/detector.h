@@ -74,6 +74,8 @@ typedef struct {
     double sp_m, sp_d;          /* medium level and deviation (spikes, stuck) */
     double drift_m, drift_d;    /* slow level; standard deviation learnt at the start */
     double drift_base;          /* the level drift is measured from */
+    double rlo, rhi;            /* the point's measuring range, when known */
+    int fixed;                  /* 1: contexts are bucketed over rlo..rhi */
     double drift_ref;           /* the level learnt at the start: steps back toward it are no drift */
 } det_state;
 
@@ -85,6 +87,7 @@ typedef struct {
 det_params det_params_default(void);
 void det_init(det_state *s, const det_params *p);
 /* One reading: t in seconds (any origin, increasing), x the value (NaN = missing). */
+void det_set_range(det_state *s, double lo, double hi);
 det_out det_step(det_state *s, double t, double x);
 
 #endif

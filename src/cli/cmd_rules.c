@@ -303,7 +303,7 @@ static ws_err load_points(store_conn *c, const char *const *tags, int ntags, bt 
     for (size_t i = 0; i < b->npts; i++) {
         bt_point *q = &b->pts[i];
         q->rp = (rule_point){q->p.id, q->p.unit_id, q->p.device_id, q->p.unit_path, q->p.kind,
-                             q->p.tag, q->p.resolution};
+                             q->p.tag, q->p.resolution, q->p.range_low, q->p.range_high};
     }
     for (int k = 0; k < ntags; k++) {
         bool found = false;

@@ -132,7 +132,7 @@ static void set_defaults(rx_params *p)
     w->cap[RX_READINGS] = 45;
     w->rd.from = 0.5, w->rd.at_limit = 30, w->rd.power = 2, w->rd.second = 0.25;
     w->cap[RX_ANOMALY] = 20;
-    w->an.from = 0.4, w->an.at_one = 20, w->an.power = 1;
+    w->an.from = 0.3, w->an.at_one = 20, w->an.power = 1;
     w->cap[RX_HAZARDS] = 35;
     w->hz.general = 3, w->hz.major = 15, w->hz.per_overdue_day = 0.5;
     w->cap[RX_PERMITS] = 35;
@@ -158,7 +158,7 @@ static const char default_json[] =
     "\"factors\":{"
     "\"static\":{\"cap\":40,\"rank\":[0,5,12,25,40]},"
     "\"readings\":{\"cap\":45,\"from\":0.5,\"at_limit\":30,\"power\":2,\"second\":0.25},"
-    "\"anomaly\":{\"cap\":20,\"from\":0.4,\"at_one\":20,\"power\":1},"
+    "\"anomaly\":{\"cap\":20,\"from\":0.3,\"at_one\":20,\"power\":1},"
     "\"hazards\":{\"cap\":35,\"general\":3,\"major\":15,\"per_overdue_day\":0.5},"
     "\"permits\":{\"cap\":35,\"hot_work\":[22,12,6],\"confined_space\":15,\"blind_plate\":5,"
     "\"work_at_height\":[3,5,8,12],\"lifting\":6,\"temporary_power\":3,\"excavation\":4,"

@@ -189,6 +189,8 @@ static ws_err load_points(warn *w)
             copy_trunc(q->unit_path, sizeof q->unit_path, p->unit_path);
             thr_from_point(p, &q->thr);
             q->resolution = p->resolution;
+            q->range_low = p->range_low;
+            q->range_high = p->range_high;
             thr_state_init(&q->st);
             q->last_value = NAN;
             for (size_t d = 0; d < ndev; d++)
@@ -347,7 +349,8 @@ static rule_point rule_point_of(const wpoint *p)
 {
     return (rule_point){.id = p->id, .unit_id = p->unit_id, .device_id = p->device_id,
                         .unit_path = p->unit_path, .kind = p->kind, .tag = p->tag,
-                        .resolution = p->resolution};
+                        .resolution = p->resolution, .range_low = p->range_low,
+                        .range_high = p->range_high};
 }
 
 static const char *rule_name(warn *w, int64_t id)

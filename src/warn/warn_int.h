@@ -39,6 +39,7 @@ typedef struct wpoint {
     bool skewed;             /* the device's clock ran ahead */
     int64_t pub_ms;          /* last value published to the value hub */
     double resolution;       /* NaN = none (flatline rules use it) */
+    double range_low, range_high; /* NaN = none (anomaly rules bucket contexts over it) */
     thr_config thr;
     thr_state st;
     char tag[WS_TAG_MAX + 1];

@@ -130,7 +130,7 @@ static void rule_sets_and_backtest(void **state)
         json_array_append_new(rules, comp);
         json_array_append_new(rules, json_loads("{\"id\":2101,\"kind\":\"anomaly\",\"name\":\"GT-101 异常\","
                                                 "\"level\":1,\"select\":{\"tags\":[\"GT-101\"]},"
-                                                "\"score_above\":0.4,\"for_s\":120}", 0, NULL));
+                                                "\"score_above\":0.3,\"for_s\":180}", 0, NULL));
         json_t *body = json_object();
         json_object_set_new(body, "comment", json_string("季度评审：增加两点联合规则"));
         json_object_set_new(body, "rules", rules);
@@ -199,14 +199,15 @@ static void rule_sets_and_backtest(void **state)
         f = json_array_get(json_object_get(x, "first"), 0);
         assert_string_equal(json_string_value(json_object_get(f, "at")), "2026-01-05T08:00:01.000Z");
         /* The anomaly rule: the stuck detector coming back to life at 07:00 is
-         * a change its detector holds above 0.4 for two minutes (07:02); the
-         * 08:00 excursion is the H limit's (the score, learnt on a series
-         * that was flat for seven hours, stays below 0.4 there). */
+         * a change its detector holds above 0.3 for three minutes (07:03); the
+         * 08:00 excursion is the H limit's (its score, over the point's
+         * 0–100 %LEL range, is above 0.3 for two minutes only). */
         x = result(o, NULL, 2101, "GT-101");
         if (!x) fail_msg("no anomaly: %s", out);
         f = json_array_get(json_object_get(x, "first"), 0);
-        assert_string_equal(json_string_value(json_object_get(f, "at")), "2026-01-05T07:02:00.000Z");
-        assert_true(json_number_value(json_object_get(f, "value")) > 0.4);
+        assert_string_equal(json_string_value(json_object_get(f, "at")), "2026-01-05T07:03:00.000Z");
+        assert_true(json_number_value(json_object_get(f, "value")) > 0.3);
+        assert_int_equal(json_integer_value(json_object_get(x, "raises")), 1);
         assert_null(result(o, NULL, 2101, "GT-102"));
         x = result(o, "FAULT", 0, "GT-102");
         if (!x) fail_msg("no fault: %s", out);

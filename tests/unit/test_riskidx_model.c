@@ -174,7 +174,7 @@ static void test_anomaly(void **st)
     a.pts[0].score = 0.45;
     assert_true(compute(&a, &r2) < x0);
     assert_named(&r2, RX_ANOMALY, "GT-101", "0.45");
-    a.pts[0].score = 0.3;                       /* below 0.4: no anomaly factor */
+    a.pts[0].score = 0.25;                      /* below 0.3: no anomaly factor */
     compute(&a, &r2);
     assert_null(contrib_of(&r2, RX_ANOMALY));
 }
