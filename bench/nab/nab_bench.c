@@ -5,6 +5,9 @@
  * chosen with `nab_bench tune` which looks at half A only, then frozen in
  * det_params_default(). The run reports the three profiles on the whole corpus
  * and on half B, and the detector's readings per second on one core.
+ * Other modes: tune, ablate, halves, diag (per file at theta*), miss (the
+ * windows without an alarm), ctx (a grid of the time-of-day context); for
+ * experiments DETP="name=value,..." overrides the defaults in every mode.
  * Data: WS_NAB_DIR (default ../shared/data/nab); skipped when absent. */
 #include <stdint.h>
 #include <stdio.h>
@@ -141,21 +144,17 @@ static double half_a_obj(const nab_corpus *c, double **a)
 }
 
 typedef struct { const char *name; double *v; double cand[6]; } knob;
-#define NKNOB 23
+#define NKNOB 19
 static void knobs_of(det_params *p, knob *out)
 {
     knob t[] = {
         { "alpha_short", &p->alpha_short, { 0.05, 0.1, 0.2, 0.3, 0.5, 1.0 } },
         { "alpha_long", &p->alpha_long, { 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02 } },
-        { "alpha_diff", &p->alpha_diff, { 0.001, 0.003, 0.01, 0.03, 0.1, 0.3 } },
-        { "w_diff", &p->w_diff, { 0, 0.25, 0.5, 1, 1.5, 2 } },
         { "alpha0", &p->alpha[0], { 0.1, 0.3, 0.5, 0.7, 0.9, 1.0 } },
         { "alpha1", &p->alpha[1], { 0.01, 0.02, 0.05, 0.1, 0.2, 0.3 } },
         { "alpha2", &p->alpha[2], { 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02 } },
         { "suppress_at", &p->suppress_at, { 0.3, 0.4, 0.5, 0.6, 0.7, 0.8 } },
         { "suppress_gain", &p->suppress_gain, { 0, 0.1, 0.3, 0.5, 0.7, 1.0 } },
-        { "w_rng", &p->w_rng, { 0, 0.5, 1, 2, 4, 8 } },
-        { "env_shrink", &p->env_shrink, { 0, 0.0001, 0.0003, 0.001, 0.003, 0.01 } },
         { "w_ctx", &p->w_ctx, { 0, 0.5, 0.8, 0.9, 1, 2 } },
         { "ctx_k", &p->ctx_k, { 5, 6, 7, 8, 10, 12 } },
         { "alpha_ctx", &p->alpha_ctx, { 0.05, 0.1, 0.2, 0.3, 0.5, 1 } },
@@ -273,12 +272,10 @@ int main(int argc, char **argv)
         return 0;
     }
     if (argc > 1 && strcmp(argv[1], "ablate") == 0) {  /* each part switched off: the three sums per half */
-        struct { const char *name; det_params p; } v[9];
+        struct { const char *name; det_params p; } v[7];
         int nv = 0;
         det_params d = det_params_default();
         v[nv].name = "all parts"; v[nv++].p = d;
-        v[nv].name = "no difference surprise"; v[nv].p = d; v[nv++].p.w_diff = 0;
-        v[nv].name = "no envelope"; v[nv].p = d; v[nv++].p.w_rng = 0;
         v[nv].name = "no peak damping"; v[nv].p = d; v[nv++].p.peak_pow = 0;
         v[nv].name = "no value-pair context"; v[nv].p = d; v[nv++].p.w_ctx = 0;
         v[nv].name = "no time-of-day context"; v[nv].p = d; v[nv++].p.w_tod = 0;
@@ -300,6 +297,23 @@ int main(int argc, char **argv)
     }
     if (argc > 1 && strcmp(argv[1], "halves") == 0) {
         for (size_t f = 0; f < c.n; f++) printf("%c %s\n", f % 2 ? 'B' : 'A', c.f[f].name);
+        return 0;
+    }
+    if (argc > 1 && strcmp(argv[1], "miss") == 0) {   /* missed windows: the highest score in each */
+        det_params dp = params();
+        run(&c, &dp, a);
+        nab_result r;
+        nab_score(c.f, c.n, (const double *const *)a, &nab_profiles[NAB_STANDARD], &r);
+        for (size_t f = 0; f < c.n; f++) {
+            size_t P = nab_probation(c.f[f].n);
+            for (size_t k = 0; k < c.f[f].nwin; k++) {
+                double mx = 0; size_t at = 0;
+                for (size_t i = c.f[f].win[k].l; i <= c.f[f].win[k].r; i++)
+                    if (i >= P && a[f][i] > mx) { mx = a[f][i]; at = i; }
+                if (mx < r.theta) printf("%c %.3f at %zu of [%zu,%zu] n %zu %s\n", f % 2 ? 'B' : 'A', mx, at,
+                                         c.f[f].win[k].l, c.f[f].win[k].r, c.f[f].n, c.f[f].name);
+            }
+        }
         return 0;
     }
     if (argc > 1 && strcmp(argv[1], "diag") == 0) {   /* per file at theta* (standard) */

@@ -5,7 +5,7 @@
  *  1. det_step (anomaly/detector.h, default parameters): the sensor-fault
  *     flags STUCK / DRIFT / SPIKE of this reading;
  *  2. rule_on_reading (alarm/rule.h) with the set of ns_rule_set_json():
- *     flatline 6 h at the resolution, the anomaly rule (score > 0.4 for
+ *     flatline 6 h at the resolution, the anomaly rule (score > 0.35 for
  *     120 s, 预警); each DET_SPIKE is fed to the count rule "sensor_spike"
  *     (3 in 24 h → a corrective work order); rule_on_tick once a minute
  *     raises stale (no reading for 300 s);

@@ -78,7 +78,7 @@ int main(int argc, char **argv)
            " deadband 1 / 2 / 5 / 5 %% of span (temperature / pressure / level / flow) on-delay 120 s;"
            " off-delay 300 s on every limit\n"
            "worksafe rules (rule engine): stale 300 s, flatline 6 h at the resolution, anomaly score >"
-           " 0.4 for 120 s (notice), 3 detector spikes in 24 h -> corrective work order; detector flags"
+           " 0.35 for 120 s (notice), 3 detector spikes in 24 h -> corrective work order; detector flags"
            " route a stuck sensor's alarms and an odd sensor's notices to maintenance\n");
     printf("operators: %d (one per %d points); a match: within %d min of an excursion's ramps\n\n",
            w.operators, o.points_per_operator, o.grace_min);

@@ -1,12 +1,12 @@
 /* detector.c — the streaming detector of detector.h. Per reading:
  * 1. surprise e: the largest of the level's distance from its EWMA at three
- *    time scales (each in units of that scale's mean absolute deviation) and
- *    the first difference's distance from its usual size (weighted);
+ *    time scales, each in units of that scale's mean absolute deviation;
  * 2. the recent mean of log(1 + e) compared with its long-run mean and
  *    variance gives z (how much more surprising the last readings are than
  *    this series usually is), mapped to [0, 1];
- * 2b. context novelty: a (previous, current) pair of value buckets, or a
- *    (time of day, value) pair, never seen before in this series;
+ * 2b. context novelty: a run of value buckets (over the point's measuring
+ *    range when known, else the range seen), or a (time of day, value) pair,
+ *    never seen before in this series;
  * 3. after an alarm, the following readings are damped so that one event
  *    raises one alarm;
  * 4. sensor-fault checks run beside it on statistics of their own.
@@ -20,8 +20,6 @@ det_params det_params_default(void)
 {
     det_params p = {
         .alpha = { 0.5, 0.3, 0.005 },
-        .alpha_diff = 0.3,
-        .w_diff = 0,
         .alpha_short = 0.1,
         .alpha_long = 0.01,
         .z_scale = 3.0,
@@ -33,8 +31,6 @@ det_params det_params_default(void)
         .dev_cap = 0.1,
         .peak_pow = 0.25,
         .peak_decay = 0.9999,
-        .w_rng = 0,
-        .env_shrink = 0.01,
         .w_ctx = 0.8,
         .ctx_k = 5,
         .alpha_ctx = 1.0,
@@ -57,6 +53,7 @@ void det_init(det_state *s, const det_params *p)
     s->p = *p;
 }
 
+/* The point's measuring range: contexts are bucketed over it from now on. */
 void det_set_range(det_state *s, double lo, double hi)
 {
     if (!isfinite(lo) || !isfinite(hi) || !(hi > lo)) return;
@@ -105,23 +102,6 @@ det_out det_step(det_state *s, double t, double x)
         s->d[k] = ewma(s->d[k], dev, ad);
         s->m[k] = ewma(s->m[k], x, ak);
     }
-    /* a value outside the envelope this series has kept (a slowly shrinking
-     * running max and min) is new for it, whatever the recent deviations */
-    if (p->w_rng > 0) {
-        double out = x > s->env_hi ? x - s->env_hi : x < s->env_lo ? s->env_lo - x : 0.0;
-        double zr = p->w_rng * out / (s->d[DET_SCALES - 1] + eps);
-        if (s->n > 2 && zr > e) e = zr;
-        if (s->n == 1 || x > s->env_hi) s->env_hi = x;
-        if (s->n == 1 || x < s->env_lo) s->env_lo = x;
-        s->env_hi -= p->env_shrink * (s->env_hi - s->m[DET_SCALES - 1]);
-        s->env_lo -= p->env_shrink * (s->env_lo - s->m[DET_SCALES - 1]);
-    }
-    double dx = x - s->last_x;
-    double ddev = fabs(dx - s->dm);
-    double zd = p->w_diff * ddev / (s->dd + eps);
-    if (zd > e) e = zd;
-    s->dd = ewma(s->dd, ddev, p->alpha_diff);
-    s->dm = ewma(s->dm, dx, p->alpha_diff);
 
     /* 2. recent surprise against the series' usual surprise */
     double le = log1p(e);

@@ -19,8 +19,6 @@
  * of the NAB corpus (bench/nab). */
 typedef struct {
     double alpha[DET_SCALES];  /* EWMA weights of the level at three time scales */
-    double alpha_diff;         /* EWMA weight of the first-difference statistics */
-    double w_diff;             /* weight of the difference surprise against the level's */
     double alpha_short;        /* averaging of the surprise over the recent readings */
     double alpha_long;         /* its long-run mean and variance */
     double z_scale;            /* score = z / (z + z_scale) for z > 0 */
@@ -32,10 +30,8 @@ typedef struct {
     double dev_cap;            /* largest EWMA weight of the deviations */
     double peak_pow;           /* damping of surprises below the past peak (0 = off) */
     double peak_decay;         /* per-reading forgetting of that peak */
-    double w_rng;              /* weight of leaving the kept envelope (0 = off) */
-    double env_shrink;         /* per-reading shrink of the envelope toward the level */
     double w_ctx;              /* weight of context novelty (0 = off) */
-    double ctx_k;              /* value buckets over the range seen */
+    double ctx_k;              /* value buckets over the measuring range (or the range seen) */
     double alpha_ctx;          /* averaging of the "new context" indicator */
     uint32_t ctx_order;        /* previous buckets in a context */
     double w_tod;              /* weight of (time of day, value) novelty (0 = off) */
@@ -61,12 +57,10 @@ typedef struct {
     double last_t, last_x, dt;  /* previous timestamp and value; typical interval */
     double lo, hi;              /* range seen */
     double m[DET_SCALES], d[DET_SCALES];   /* level EWMA and mean absolute deviation */
-    double dm, dd;              /* difference EWMA and its mean absolute deviation */
     double sh, mu, var;         /* surprise: recent mean; long-run mean and variance */
     uint8_t ctx[DET_CTX_BITS / 8];   /* contexts seen (hashed) */
     uint32_t ctx_hist[DET_CTX_HIST]; /* previous buckets, latest first */
     double ctx_nov;                  /* recent share of new contexts */
-    double env_hi, env_lo;      /* kept envelope */
     double zpk;                 /* decayed peak of z */
     uint32_t quiet;             /* readings still damped after an alarm */
     uint32_t same;              /* identical readings in a row */
@@ -86,8 +80,11 @@ typedef struct {
 
 det_params det_params_default(void);
 void det_init(det_state *s, const det_params *p);
-/* One reading: t in seconds (any origin, increasing), x the value (NaN = missing). */
+/* The point's measuring range (lo < hi, both finite; otherwise ignored): value
+ * contexts are bucketed over it instead of over the range seen so far. Set it
+ * once, before the first reading: moving it later makes learnt contexts new. */
 void det_set_range(det_state *s, double lo, double hi);
+/* One reading: t in seconds (any origin, increasing), x the value (NaN = missing). */
 det_out det_step(det_state *s, double t, double x);
 
 #endif
