@@ -28,8 +28,7 @@
 static ws_err actor_of(api_ctx *ctx, audit_actor *who, char *abuf, size_t cap, wf_actor *by)
 {
     who->name = api_actor(ctx, abuf, cap);
-    by->actor = who;
-    by->subject = &ctx->who;
+    *by = (wf_actor){.actor = who, .subject = &ctx->who};
     return WS_OK;
 }
 

@@ -26,6 +26,8 @@
 #include "telemetry/series.h"
 
 #define DAY 86400000LL
+#define HOUR 3600000LL
+#define MINUTE 60000LL
 
 typedef struct demo_ctx {
     store_conn *c;
@@ -191,10 +193,11 @@ static ws_err seed_register(demo_ctx *d, const org_demo_ids *ids, int64_t *ev_ta
 
 /* ------------------------------------------------------------ hazards */
 
-static ws_err act(demo_ctx *d, const auth_subject *s, int64_t id, const char *action,
+/* One step of the workflow, recorded at at_ms (a back-dated, plausible time). */
+static ws_err act(demo_ctx *d, const auth_subject *s, int64_t at_ms, int64_t id, const char *action,
                   json_t *fields)
 {
-    wf_actor by = {d->who, s};
+    wf_actor by = {d->who, s, at_ms};
     ws_err rc = hazard_act(d->c, &by, id, action, fields);
     json_decref(fields);
     return rc;
@@ -257,19 +260,30 @@ static ws_err seed_hazard(demo_ctx *d, const demo_hazard *h, int64_t event, cons
     as_person(d, &reporter, leader ? leader : ids->person_worker, ROLE_GRID_LEADER);
     as_person(d, &officer, ids->person_safety_officer, ROLE_SAFETY_OFFICER);
     as_person(d, &assignee, leader ? leader : ids->person_grid_leader, ROLE_GRID_LEADER);
+    /* A history people would have made: reported 10 minutes to 2 hours after
+     * it was found, answered 20 minutes to 8 hours later, assigned 3 hours
+     * after that, work started the next day; closed ones rectified on day 4
+     * (the second one day 5) and accepted half a day later. The
+     * collaboration dashboard reads these times. */
+    static const int report_min[] = {40, 15, 90, 25, 60, 30, 10, 45, 120, 20, 35};
+    static const int answer_min[] = {150, 35, 300, 90, 20, 480, 60, 200, 45, 120, 25};
+    size_t k = (size_t)(h - hazards) % (sizeof report_min / sizeof report_min[0]);
+    int64_t found = now - h->days_ago * DAY, t = found + report_min[k] * MINUTE;
+    if (t > now) t = now;
     hazard_in in = {.unit_id = unit, .title = h->title, .description = h->description,
                     .location = h->location, .accident_type = h->accident_type,
-                    .hazard_factor = h->factor, .found_at = now - h->days_ago * DAY,
-                    .risk_event_id = event};
-    wf_actor by = {d->who, &reporter};
+                    .hazard_factor = h->factor, .found_at = found, .risk_event_id = event};
+    wf_actor by = {d->who, &reporter, t};
     int64_t id = 0;
     ws_err rc = hazard_report(d->c, &by, &in, &id);
     int until = rank_of(h->until);
+    t += answer_min[k] * MINUTE;
     if (!rc && !strcmp(h->until, "rejected"))
-        return act(d, &officer, id, "reject", json_pack("{s:s}", "reason", "经核实非隐患, 属临时周转"));
+        return act(d, &officer, t, id, "reject", json_pack("{s:s}", "reason", "经核实非隐患, 属临时周转"));
     if (rc || until < 1) return rc;
-    rc = act(d, &officer, id, "assess", json_pack("{s:s}", "grade", h->major ? "major" : "general"));
+    rc = act(d, &officer, t, id, "assess", json_pack("{s:s}", "grade", h->major ? "major" : "general"));
     if (rc || until < 2) return rc;
+    t += 3 * HOUR;
     int64_t deadline = !strcmp(h->until, "overdue") ? now - 2 * DAY : now + (h->major ? 30 : 7) * DAY;
     json_t *f = at("deadline", deadline);
     json_object_set_new(f, "assignee_person_id", json_integer(assignee.person_id));
@@ -288,22 +302,25 @@ static ws_err seed_hazard(demo_ctx *d, const demo_hazard *h, int64_t event, cons
         json_object_update(f, five);
         json_decref(five);
     }
-    rc = act(d, &officer, id, "assign", f);
+    rc = act(d, &officer, t, id, "assign", f);
     if (rc || until < 3) return rc;
-    rc = act(d, &assignee, id, "start_rectification", json_object());
+    t += 20 * HOUR;
+    rc = act(d, &assignee, t, id, "start_rectification", json_object());
     if (!rc && h->major) {
-        wf_actor rb = {d->who, NULL}; /* the park's regulator */
+        wf_actor rb = {d->who, NULL, 0}; /* the park's regulator */
         hazard_supervision sv = {"city", "市应急督〔2026〕7号", "请于期限内完成并报市局验收", true};
         rc = hazard_supervise(d->c, &rb, id, &sv);
     }
     if (rc || until < 4) return rc;
-    json_t *r = at("rectified_at", now - DAY);
+    /* awaiting acceptance: rectified a day ago; closed: rectified on day 4 */
+    int64_t done = until == 4 ? now - DAY : found + (4 + (int64_t)(k % 2)) * DAY;
+    json_t *r = at("rectified_at", done);
     json_object_set_new(r, "rectification_note", json_string("已更换并复测合格"));
-    rc = act(d, &assignee, id, "rectify", r);
+    rc = act(d, &assignee, done + HOUR, id, "rectify", r);
     if (rc || until < 5) return rc;
-    json_t *a = at("accepted_at", now - DAY / 2);
+    json_t *a = at("accepted_at", done + DAY / 2);
     json_object_set_new(a, "acceptance_note", json_string("现场复查合格, 同意销号"));
-    return act(d, &officer, id, "accept", a);
+    return act(d, &officer, done + DAY / 2 + HOUR, id, "accept", a);
 }
 
 /* ---------------------------------------------------------- site plans */

@@ -555,7 +555,7 @@ ws_err hazard_report(store_conn *c, const wf_actor *by, const hazard_in *in, int
 {
     const auth_subject *s = by ? by->subject : NULL;
     const audit_actor *who = who_of(by);
-    int64_t now = clock_now_ms();
+    int64_t now = wf_now(by);
     char path[AUTH_PATH_MAX];
     ws_err rc = auth_unit_path(c, in->unit_id, "unit_id", path, sizeof path);
     if (!rc && s) {

@@ -578,7 +578,7 @@ ws_err workflow_start(store_conn *c, const wf_actor *by, const char *key, int64_
     wf_def *d = NULL;
     json_t *data = json_object();
     bool own = false;
-    int64_t now = clock_now_ms(), iid = 0;
+    int64_t now = wf_now(by), iid = 0;
     char *text = NULL;
     ws_err rc = wf_tx_begin(c, &own);
     if (!rc) rc = wf_materialise(c, who, key);
@@ -653,7 +653,7 @@ ws_err workflow_fire(store_conn *c, const wf_actor *by, int64_t id, const char *
     json_t *data = NULL;
     char *text = NULL;
     bool own = false, loaded = false;
-    int64_t now = clock_now_ms();
+    int64_t now = wf_now(by);
     ws_err rc = wf_tx_begin(c, &own);
     if (!rc) rc = workflow_instance_get(c, id, &in);
     if (rc) goto out;

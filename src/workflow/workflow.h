@@ -57,6 +57,7 @@
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "core/err.h"
+#include "core/clock.h"
 #include "store/store.h"
 
 #define WF_KEY_MAX 40         /* [a-z][a-z0-9_]* */
@@ -77,7 +78,15 @@ ws_err workflow_init(void);
 typedef struct wf_actor {
     const audit_actor *actor;
     const auth_subject *subject;
+    int64_t at_ms; /* 0: now. Else when it happened: only the demo's seeding, which
+                      writes a plausible history, sets it (never from a request) */
 } wf_actor;
+
+/* The time an action of by is recorded at: by->at_ms, or now. */
+static inline int64_t wf_now(const wf_actor *by)
+{
+    return by && by->at_ms ? by->at_ms : clock_now_ms();
+}
 
 /* ------------------------------------------------------------ definitions */
 

@@ -239,6 +239,43 @@ static int64_t major_assigned(const char *extra)
 /* ------------------------------------------------------------------ tests */
 
 /* A general hazard through the whole default lifecycle, with its timeline. */
+/* A back-dated history (the demo's seeding): the start and each action are
+ * recorded at the actor's at_ms, with due times from there; an actor without
+ * one is recorded now. */
+static void test_backdated_history(void **state)
+{
+    (void)state;
+    world *w = &tc.w;
+    int64_t now = clock_now_ms(), t0 = now - 10 * 86400000LL;
+    wf_actor rep = {&WHO, &w->s_reporter, t0}, off = {&WHO, &w->s_officer, t0 + 5400000};
+    int64_t id = 0;
+    assert_int_equal(workflow_start(tc.c, &rep, "hazard", w->area, NULL, &id), WS_OK);
+    json_t *f = J("{\"grade\":\"general\"}");
+    assert_int_equal(workflow_fire(tc.c, &off, id, "assess", f, NULL), WS_OK);
+    json_decref(f);
+    wf_instance in;
+    assert_int_equal(workflow_instance_get(tc.c, id, &in), WS_OK);
+    assert_true(in.entered_at == t0 + 5400000);
+    workflow_instance_free(&in);
+    fire_ok(&w->s_officer, id, "reject", "{\"reason\":\"重复上报\"}", "rejected");
+    json_t *tl = NULL;
+    assert_int_equal(workflow_timeline(tc.c, id, &tl), WS_OK);
+    int64_t at[3];
+    size_t n = 0, i;
+    json_t *e;
+    json_array_foreach(tl, i, e) {   /* the start and the actions (effects aside) */
+        const char *k = json_string_value(json_object_get(e, "kind"));
+        if (n < 3 && (!strcmp(k, "start") || !strcmp(k, "action")))
+            at[n++] = workflow_time_of(json_object_get(e, "at"));
+    }
+    json_decref(tl);
+    assert_int_equal(n, 3);
+    assert_true(at[0] == t0);
+    assert_true(at[1] == t0 + 5400000);
+    assert_true(at[2] >= now);
+    verify_clean(tc.c);
+}
+
 static void test_general_lifecycle(void **state)
 {
     world *w = &tc.w;
@@ -747,6 +784,7 @@ int main(void)
     if (org_init() || auth_init() || workflow_init()) return 1;
     const struct CMUnitTest db[] = {
         DB_TEST(test_general_lifecycle),
+        DB_TEST(test_backdated_history),
         DB_TEST(test_major_needs_five_and_plan),
         DB_TEST(test_acceptance_guards),
         DB_TEST(test_guards_locked_on_save),
