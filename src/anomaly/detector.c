@@ -102,7 +102,6 @@ det_out det_step(det_state *s, double t, double x)
         s->d[k] = ewma(s->d[k], dev, ad);
         s->m[k] = ewma(s->m[k], x, ak);
     }
-
     /* 2. recent surprise against the series' usual surprise */
     double le = log1p(e);
     s->sh = s->n == 1 ? le : ewma(s->sh, le, p->alpha_short);
@@ -123,9 +122,10 @@ det_out det_step(det_state *s, double t, double x)
     }
     if (s->n < p->warmup) score = 0;
 
-    /* 2b. context novelty: the (previous, current) pair of value buckets
-     * over the range seen so far, remembered in a bitset; a run of pairs
-     * never seen before is a behaviour this series has not shown */
+    /* 2b. context novelty: the run of the last ctx_order + 1 value buckets
+     * (over the measuring range, else the range seen so far), remembered in
+     * a bitset; a run never seen before is a behaviour this series has not
+     * shown */
     double clo = s->fixed ? s->rlo : s->lo, chi = s->fixed ? s->rhi : s->hi;
     double xc = x < clo ? clo : x > chi ? chi : x;
     if (p->w_ctx > 0 && chi > clo) {
