@@ -1,6 +1,7 @@
 // patrol_admin.mjs — the patrol points and checklists page (/admin/patrol,
 // pages/patrol_admin.js) as the admin: a fresh point of a demo grid is
-// made from the page (a bad code named first), renamed and given a photo
+// made from the page (a bad code and half a GPS pair named first; its place
+// from the browser's location, a risk point of its grid), renamed and given a photo
 // rule, retired and brought back, and the server agrees each time; a
 // checklist still used by points cannot be retired, and the page says why in
 // Chinese; a new checklist is made and, unused, retired. A cross-supervision
@@ -29,11 +30,33 @@ export async function run(hz) {
     await nf.locator('button[type="submit"]').click();
     await nf.locator('.field[data-field="code"] .field-error').filter({ hasText: /\S/ }).waitFor();
     await nf.locator('input[name="code"]').fill(code);
+    // its place: half a pair is named; this device's location fills both
+    await nf.locator('input[name="lat"]').fill('30.2');
+    await nf.locator('button[type="submit"]').click();
+    await nf.locator('.field[data-field="lon"] .field-error').filter({ hasText: /\S/ }).waitFor();
+    await page.context().grantPermissions(['geolocation'], { origin: BASE });
+    await page.context().setGeolocation({ latitude: 30.123456, longitude: 120.654321 });
+    await nf.locator('#pa-here').click();
+    await page.waitForFunction(() => document.querySelector('#pa-new-point-form input[name="lon"]').value !== '');
+    assert(await nf.locator('input[name="lat"]').inputValue() === '30.123456', 'the location did not fill the latitude');
+    await nf.locator('input[name="radius_m"]').fill('50');
+    // a risk point of the grid, when it has one: the list offers the grid's own (the demo's sit
+    // on the areas above its grids, so there it offers none)
+    const risks = (await apiGet(page, '/risk/objects?unit_id=' + used.grid_unit_id + '&limit=200')).body.items;
+    await nf.locator(`select[name="risk_object_id"][data-grid="${used.grid_unit_id}"]`).waitFor({ state: 'attached' });
+    const offered = await nf.locator('select[name="risk_object_id"] option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+    assert(JSON.stringify(offered) === JSON.stringify(risks.map((x) => String(x.id))), 'risk points offered: ' + offered.join(','));
+    if (risks.length) {
+      await nf.locator('select[name="risk_object_id"]').selectOption(String(risks[0].id));
+    }
     await nf.locator('button[type="submit"]').click();
     const row = page.locator(`.pa-point[data-code="${code}"]`);
     await row.waitFor();
     const made = (await apiGet(page, '/patrol-points?code=' + code)).body.items[0];
     assert(made && made.grid_unit_id === used.grid_unit_id && made.name === '临时点位' && made.active, 'the new point: ' + JSON.stringify(made));
+    assert(made.lat === 30.123456 && made.lon === 120.654321 && made.radius_m === 50, 'the point\'s place: ' + JSON.stringify(made));
+    assert(made.risk_object_id === (risks.length ? risks[0].id : null), 'the point\'s risk point: ' + made.risk_object_id);
+    assert((await row.locator('.pa-gps').innerText()).includes('30.12346'), 'the row does not show the place');
     const id = made.id;
     // rename and ask for a photo
     await row.locator('[data-action="edit"]').click();

@@ -1,6 +1,8 @@
 // pages/patrol_admin.js — patrol points and checklist templates (/admin/patrol,
 // patrol.admin: admin, manager, safety officer). New points (in a grid, with
-// a code for its QR) and checklists (of an enterprise) are made here. A point is renamed, given
+// a code for its QR, optionally a risk point of the grid and the GPS place
+// with its radius, typed or taken from the phone) and checklists (of an
+// enterprise) are made here. A point is renamed, given
 // another checklist or photo rule, retired or brought back
 // (PATCH /patrol-points/{id}); its code stays, as the printed QR names it.
 // A template is renamed, given new items or retired
@@ -17,6 +19,7 @@ import { h, field, input, select, checkboxes, checkedValues, clearErrors, showEr
 // The fields' names in error messages.
 const labels = () => ({ labels: { name: t('pa.f.name'), template_id: t('pa.f.template'), items: t('pa.f.items'), active: t('pa.f.state'),
   code: t('pa.f.code'), grid_unit_id: t('pa.f.grid'), enterprise_id: t('pa.f.enterprise'),
+  risk_object_id: t('pa.f.risk'), lat: t('pa.f.lat'), lon: t('pa.f.lon'), radius_m: t('pa.f.radius'),
   inspector_grid_id: t('pa.f.inspector'), target_grid_id: t('pa.f.target'), weekdays: t('pa.f.weekdays'), ring_template_id: t('pa.f.template'), unit_id: t('pa.f.enterprise') } });
 
 // A dialog with a form of the given fields; send(form) does the request.
@@ -75,7 +78,9 @@ export async function render(main, ctx) {
       h('strong', null, p.name), ' ', h('span', { class: 'muted' }, p.code + ' · ' + p.grid_name), ' ',
       p.active ? badge(t('pa.active'), 'ok') : badge(t('pa.retired'), 'danger'),
       h('div', { class: 'row-meta' }, t('pa.template_is', { name: p.template_id ? tplName(p.template_id) : t('pa.no_template') }),
-        ' · ', p.photo_required ? t('pa.photo_yes') : t('pa.photo_no'))),
+        ' · ', p.photo_required ? t('pa.photo_yes') : t('pa.photo_no'),
+        ' · ', p.lat !== null && p.lat !== undefined ? h('span', { class: 'pa-gps' }, t('pa.gps_is', { lat: p.lat.toFixed(5), lon: p.lon.toFixed(5), r: p.radius_m })) : t('pa.gps_none'),
+        p.risk_object_id ? [' · ', h('a', { href: '/risk/objects/' + p.risk_object_id, class: 'pa-risk' }, t('pa.risk_is'))] : null)),
     h('div', { class: 'row-actions' },
       h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'edit' }, onclick: () => editPoint(p) }, t('pa.edit')),
       h('button', { type: 'button', class: 'btn btn-small' + (p.active ? ' btn-danger-ghost' : ''), dataset: { action: p.active ? 'retire' : 'restore' },
@@ -89,13 +94,48 @@ export async function render(main, ctx) {
       ...tpls.items.filter((x) => { const g = grids.items.find((y) => String(y.id) === grid.value); return g && x.enterprise_id === g.enterprise_id; })
         .map((x) => ({ value: x.id, label: x.name }))];
     const tpl = select('template_id', tplOpts());
-    grid.addEventListener('change', () => tpl.replaceChildren(...tplOpts().map((o) => h('option', { value: String(o.value) }, o.label))));
+    // The risk point whose control measures the patrol checks: one in the grid.
+    const risk = select('risk_object_id', [{ value: '', label: t('pa.no_risk') }]);
+    const loadRisks = async () => {
+      let items = [];
+      try { items = grid.value ? (await api('GET', '/risk/objects?unit_id=' + grid.value + '&limit=200')).items : []; } catch (e) { items = []; }
+      risk.replaceChildren(...[{ value: '', label: t('pa.no_risk') }, ...items.map((x) => ({ value: x.id, label: x.name }))]
+        .map((o) => h('option', { value: String(o.value) }, o.label)));
+      risk.dataset.grid = grid.value; // loaded for this grid
+    };
+    grid.addEventListener('change', () => {
+      tpl.replaceChildren(...tplOpts().map((o) => h('option', { value: String(o.value) }, o.label)));
+      loadRisks();
+    });
+    loadRisks();
+    // Where the QR hangs: a check-in farther than the radius is flagged.
+    const lat = input('lat', { type: 'number', step: 'any', min: -90, max: 90, inputmode: 'decimal' });
+    const lon = input('lon', { type: 'number', step: 'any', min: -180, max: 180, inputmode: 'decimal' });
+    const radius = input('radius_m', { type: 'number', step: 'any', min: 1, max: 5000, placeholder: '30', inputmode: 'decimal' });
+    const here = h('button', { type: 'button', class: 'btn btn-small', id: 'pa-here', onclick: () => {
+      if (!navigator.geolocation) { toast(t('pa.no_geo'), 'error'); return; }
+      navigator.geolocation.getCurrentPosition((pos) => {
+        lat.value = pos.coords.latitude.toFixed(6);
+        lon.value = pos.coords.longitude.toFixed(6);
+      }, () => toast(t('pa.no_geo'), 'error'), { enableHighAccuracy: true, timeout: 10000 });
+    } }, t('pa.here'));
     const photo = h('input', { type: 'checkbox', name: 'photo_required' });
     editDialog(t('pa.new_point'), 'pa-new-point-form',
       [field(t('pa.f.grid'), grid), field(t('pa.f.code'), code, t('pa.code_hint')), field(t('pa.f.name'), name), field(t('pa.f.template'), tpl),
+        field(t('pa.f.risk'), risk, t('pa.risk_hint')),
+        h('div', { class: 'grid-3' }, field(t('pa.f.lat'), lat), field(t('pa.f.lon'), lon), field(t('pa.f.radius'), radius)),
+        h('p', { class: 'hint' }, t('pa.gps_hint'), ' ', here),
         h('label', { class: 'check' }, photo, h('span', null, t('pa.f.photo')))],
-      () => api('POST', '/patrol-points', { grid_unit_id: Number(grid.value), code: code.value.trim(), name: name.value.trim(),
-        template_id: tpl.value ? Number(tpl.value) : null, photo_required: photo.checked }),
+      () => {
+        const body = { grid_unit_id: Number(grid.value), code: code.value.trim(), name: name.value.trim(),
+          template_id: tpl.value ? Number(tpl.value) : null, photo_required: photo.checked };
+        if (risk.value) body.risk_object_id = Number(risk.value);
+        // Sent as typed: the server names a missing half of the pair or a value out of range.
+        if (lat.value !== '') body.lat = Number(lat.value);
+        if (lon.value !== '') body.lon = Number(lon.value);
+        if (radius.value !== '') body.radius_m = Number(radius.value);
+        return api('POST', '/patrol-points', body);
+      },
       reload);
   };
   const newTemplate = () => {
