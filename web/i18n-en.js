@@ -1309,6 +1309,7 @@ export const en = {
   'pa.rota': 'Cross-supervision rota',
   'pa.rota_hint': 'A grid leader inspects another grid by the rota (cross-supervision); the cross patrols are made each day. The rows of an enterprise are saved together; rows that stay do not make today\'s patrols again.',
   'pa.no_rota': 'No cross-supervision rota yet',
+  'pa.edit_rota': 'Change the rota row',
   'pa.new_rota': 'Add to the rota',
   'pa.ring': 'Make a ring',
   'pa.ring_hint': 'By grid code, each grid leader inspects the next grid (the last the first), every day; replaces the enterprise\'s rota.',

@@ -6,7 +6,7 @@
 // checklist still used by points cannot be retired, and the page says why in
 // Chinese; a new checklist is made and, unused, retired. A cross-supervision
 // rota row is added from the page (no day, and a grid inspecting itself, are
-// named first), shown with its days, and removed; the demo's own rota rows
+// named first), shown with its days, given other days, and removed; the demo's own rota rows
 // keep their ids throughout. Run from run.mjs with its harness; it leaves the
 // demo's own points and rota as they were.
 export async function run(hz) {
@@ -110,7 +110,7 @@ export async function run(hz) {
     await page.close();
   });
 
-  await test('patrol admin: a cross-supervision rota row added (its mistakes named first) and removed; the other rows keep their ids', async (w) => {
+  await test('patrol admin: a cross-supervision rota row added (its mistakes named first), given other days and removed; the other rows keep their ids', async (w) => {
     const page = await loginAdmin(w);
     const grids = (await apiGet(page, '/units?kind=grid&limit=200')).body.items.filter((g) => g.active);
     const before = (await apiGet(page, '/patrol-rota')).body.items;
@@ -147,12 +147,24 @@ export async function run(hz) {
     let after = (await apiGet(page, '/patrol-rota')).body.items;
     const made = after.find((r) => r.inspector_grid_id === from.id && r.target_grid_id === to.id);
     assert(made && made.weekdays === 9, 'the new row on the server: ' + JSON.stringify(made));
-    const ids = (xs) => xs.filter((r) => r !== made).map((r) => r.id).sort((a, b) => a - b).join(',');
+    const ids = (xs) => xs.filter((r) => r.inspector_grid_id !== from.id || r.target_grid_id !== to.id).map((r) => r.id).sort((a, b) => a - b).join(',');
     assert(ids(after) === ids(before), 'the other rows changed ids: ' + ids(before) + ' -> ' + ids(after));
+    // its days changed in place: the grids are fixed in the dialog, the others keep their ids
+    await row.locator('[data-action="edit"]').click();
+    assert(await f.locator('select[name="target_grid_id"]').isDisabled(), 'the edit lets the grids change');
+    assert(await f.locator('input[name="weekdays"][value="3"]').isChecked(), 'the edit does not show the row\'s days');
+    await f.locator('input[name="weekdays"][value="3"]').uncheck();
+    await f.locator('input[name="weekdays"][value="5"]').check();
+    await f.locator('button[type="submit"]').click();
+    await page.locator(`.pa-rota[data-from="${from.id}"][data-to="${to.id}"]`).filter({ hasText: '周六' }).waitFor();
+    after = (await apiGet(page, '/patrol-rota')).body.items;
+    const changed = after.filter((r) => r.inspector_grid_id === from.id && r.target_grid_id === to.id);
+    assert(changed.length === 1 && changed[0].weekdays === 33, 'the changed row on the server: ' + JSON.stringify(changed));
+    assert(ids(after) === ids(before), 'changing a row changed the others: ' + ids(before) + ' -> ' + ids(after));
     await row.locator('[data-action="remove"]').click();
     await row.waitFor({ state: 'detached' });
     after = (await apiGet(page, '/patrol-rota')).body.items;
-    assert(!after.some((r) => r.id === made.id), 'the row was not removed');
+    assert(!after.some((r) => r.inspector_grid_id === from.id && r.target_grid_id === to.id), 'the row was not removed');
     assert(ids(after) === ids(before), 'removing a row changed the others: ' + ids(before) + ' -> ' + ids(after));
     await page.close();
   });

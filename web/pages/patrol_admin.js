@@ -9,8 +9,8 @@
 // (PATCH /patrol-templates/{id}); the server refuses to retire one that a
 // point or the rota still uses and says so. Patrols already made keep what
 // they were made with. The cross-supervision rota (交叉监督: one grid's leader
-// inspects another grid on chosen weekdays) is listed, added to, trimmed or
-// made a ring an enterprise at a time (PUT /patrol-rota replaces the rows of
+// inspects another grid on chosen weekdays) is listed, added to, given other
+// days or another checklist, trimmed or made a ring an enterprise at a time (PUT /patrol-rota replaces the rows of
 // the unit it names; the rows that stay keep their ids).
 import { api } from '../api.js';
 import { t } from '../i18n.js';
@@ -190,21 +190,25 @@ export async function render(main, ctx) {
   const activeGrids = grids.items.filter((g) => g.active);
   const entTpls = (ent) => tpls.items.filter((x) => x.enterprise_id === ent).map((x) => ({ value: x.id, label: x.name }));
   const tplOptions = (sel, ent) => sel.replaceChildren(...entTpls(ent).map((o) => h('option', { value: String(o.value) }, o.label)));
-  const addRota = () => {
+  // A new row, or (r) the days and checklist of a row: its two grids stay
+  // (another pair is another row: remove this one, add that one).
+  const rotaDialog = (r) => {
     const opts = activeGrids.map((g) => ({ value: g.id, label: g.name }));
-    const insp = select('inspector_grid_id', opts);
-    const target = select('target_grid_id', opts, opts.length > 1 ? opts[1].value : undefined);
-    const tpl = select('template_id', entTpls(gridEnt(Number(target.value))));
+    const fixed = r ? { disabled: true } : undefined;
+    const insp = select('inspector_grid_id', opts, r ? r.inspector_grid_id : undefined, fixed);
+    const target = select('target_grid_id', opts, r ? r.target_grid_id : opts.length > 1 ? opts[1].value : undefined, fixed);
+    const tpl = select('template_id', entTpls(gridEnt(Number(target.value))), r ? r.template_id : undefined);
     target.addEventListener('change', () => tplOptions(tpl, gridEnt(Number(target.value))));
-    const days = checkboxes('weekdays', t('pa.f.weekdays'), WEEKDAYS.map((k, i) => ({ value: String(i), label: t(k) })),
-      ['0', '1', '2', '3', '4', '5', '6']);
-    editDialog(t('pa.new_rota'), 'pa-rota-form',
+    const all = [0, 1, 2, 3, 4, 5, 6];
+    const on = r && r.weekdays && r.weekdays !== 127 ? all.filter((i) => r.weekdays & (1 << i)) : all;
+    const days = checkboxes('weekdays', t('pa.f.weekdays'), WEEKDAYS.map((k, i) => ({ value: String(i), label: t(k) })), on.map(String));
+    editDialog(r ? t('pa.edit_rota') + ' · ' + r.inspector_grid_name + ' → ' + r.target_grid_name : t('pa.new_rota'), 'pa-rota-form',
       [field(t('pa.f.inspector'), insp), field(t('pa.f.target'), target), field(t('pa.f.template'), tpl), days],
       (form) => {
         const mask = checkedValues(form, 'weekdays').reduce((m, v) => m | (1 << Number(v)), 0);
         if (!mask) throw { field: 'weekdays', message: t('pa.pick_day') };
         const ent = gridEnt(Number(target.value));
-        return putRota(ent, rowsOf(ent).concat([{ inspector_grid_id: Number(insp.value), target_grid_id: Number(target.value),
+        return putRota(ent, rowsOf(ent, r ? r.id : undefined).concat([{ inspector_grid_id: Number(insp.value), target_grid_id: Number(target.value),
           template_id: Number(tpl.value), weekdays: mask }]));
       },
       reload);
@@ -229,6 +233,7 @@ export async function render(main, ctx) {
     h('div', null, h('strong', null, r.inspector_grid_name + ' → ' + r.target_grid_name),
       h('div', { class: 'row-meta' }, t('pa.template_is', { name: r.template_name }), ' · ', dayNames(r.weekdays))),
     h('div', { class: 'row-actions' },
+      h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'edit' }, onclick: () => rotaDialog(r) }, t('pa.edit')),
       h('button', { type: 'button', class: 'btn btn-small btn-danger-ghost', dataset: { action: 'remove' }, onclick: () => removeRota(r) }, t('pa.remove'))));
 
   main.replaceChildren(h('div', { class: 'page', id: 'pa-page' },
@@ -244,6 +249,6 @@ export async function render(main, ctx) {
       h('p', { class: 'hint' }, t('pa.rota_hint')),
       rota.items.length ? rota.items.map(rotaRow) : emptyState(t('pa.no_rota')),
       activeGrids.length > 1 ? h('div', { class: 'card-actions' },
-        h('button', { type: 'button', class: 'btn', id: 'pa-new-rota', onclick: addRota }, t('pa.new_rota')),
+        h('button', { type: 'button', class: 'btn', id: 'pa-new-rota', onclick: () => rotaDialog() }, t('pa.new_rota')),
         h('button', { type: 'button', class: 'btn', id: 'pa-ring', onclick: ringRota }, t('pa.ring'))) : null)));
 }
