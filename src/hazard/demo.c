@@ -263,8 +263,9 @@ static ws_err seed_hazard(demo_ctx *d, const demo_hazard *h, int64_t event, cons
     /* A history people would have made: reported 10 minutes to 2 hours after
      * it was found, answered 20 minutes to 8 hours later, assigned 3 hours
      * after that, work started the next day; closed ones rectified on day 4
-     * (the second one day 5) and accepted half a day later. The
-     * collaboration dashboard reads these times. */
+     * (the second one day 5, after an acceptance refused on day 4) and
+     * accepted half a day later; the one awaiting acceptance was sent back
+     * once before its work began. The collaboration dashboard reads these. */
     static const int report_min[] = {40, 15, 90, 25, 60, 30, 10, 45, 120, 20, 35};
     static const int answer_min[] = {150, 35, 300, 90, 20, 480, 60, 200, 45, 120, 25};
     size_t k = (size_t)(h - hazards) % (sizeof report_min / sizeof report_min[0]);
@@ -303,6 +304,18 @@ static ws_err seed_hazard(demo_ctx *d, const demo_hazard *h, int64_t event, cons
         json_decref(five);
     }
     rc = act(d, &officer, t, id, "assign", f);
+    if (!rc && until == 4) {
+        /* sent back once for a stop of the loading bay, then assigned again */
+        t += 2 * HOUR;
+        rc = act(d, &assignee, t, id, "return_assignment",
+                 json_pack("{s:s}", "reason", "更换接地夹需停用 2# 鹤位, 请先协调装车计划"));
+        t += 3 * HOUR;
+        json_t *again = rc ? NULL : at("deadline", deadline);
+        if (again) {
+            json_object_set_new(again, "assignee_person_id", json_integer(assignee.person_id));
+            rc = act(d, &officer, t, id, "assign", again);
+        }
+    }
     if (rc || until < 3) return rc;
     t += 20 * HOUR;
     rc = act(d, &assignee, t, id, "start_rectification", json_object());
@@ -314,6 +327,16 @@ static ws_err seed_hazard(demo_ctx *d, const demo_hazard *h, int64_t event, cons
     if (rc || until < 4) return rc;
     /* awaiting acceptance: rectified a day ago; closed: rectified on day 4 */
     int64_t done = until == 4 ? now - DAY : found + (4 + (int64_t)(k % 2)) * DAY;
+    if (until == 5 && k % 2) {
+        /* the first rectification fails its acceptance and is done again */
+        json_t *r1 = at("rectified_at", done - DAY);
+        json_object_set_new(r1, "rectification_note", json_string("已加装临边护栏"));
+        rc = act(d, &assignee, done - DAY + HOUR, id, "rectify", r1);
+        if (!rc)
+            rc = act(d, &officer, done - DAY / 2, id, "reject_acceptance",
+                     json_pack("{s:s}", "reason", "护栏高 1.0 m, 低于 1.2 m 的要求, 且未设挡脚板"));
+        if (rc) return rc;
+    }
     json_t *r = at("rectified_at", done);
     json_object_set_new(r, "rectification_note", json_string("已更换并复测合格"));
     rc = act(d, &assignee, done + HOUR, id, "rectify", r);
