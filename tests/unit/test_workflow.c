@@ -238,7 +238,6 @@ static int64_t major_assigned(const char *extra)
 
 /* ------------------------------------------------------------------ tests */
 
-/* A general hazard through the whole default lifecycle, with its timeline. */
 /* A back-dated history (the demo's seeding): the start and each action are
  * recorded at the actor's at_ms, with due times from there; an actor without
  * one is recorded now. */
@@ -276,6 +275,7 @@ static void test_backdated_history(void **state)
     verify_clean(tc.c);
 }
 
+/* A general hazard through the whole default lifecycle, with its timeline. */
 static void test_general_lifecycle(void **state)
 {
     world *w = &tc.w;

@@ -10,8 +10,9 @@
 // point or the rota still uses and says so. Patrols already made keep what
 // they were made with. The cross-supervision rota (交叉监督: one grid's leader
 // inspects another grid on chosen weekdays) is listed, added to, given other
-// days or another checklist, trimmed or made a ring an enterprise at a time (PUT /patrol-rota replaces the rows of
-// the unit it names; the rows that stay keep their ids).
+// days or another checklist, trimmed or made a ring an enterprise at a time
+// (PUT /patrol-rota replaces the rows of the unit it names; the rows that
+// stay keep their ids).
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { h, field, input, select, checkboxes, checkedValues, clearErrors, showError, busy, toast, toastError, pageHead, emptyState, badge, openDialog, formError } from '../ui.js';
@@ -108,7 +109,7 @@ export async function render(main, ctx) {
       loadRisks();
     });
     loadRisks();
-    // Where the QR hangs: a check-in farther than the radius is flagged.
+    // Where the QR hangs: a check-in farther than the radius is recorded as outside.
     const lat = input('lat', { type: 'number', step: 'any', min: -90, max: 90, inputmode: 'decimal' });
     const lon = input('lon', { type: 'number', step: 'any', min: -180, max: 180, inputmode: 'decimal' });
     const radius = input('radius_m', { type: 'number', step: 'any', min: 1, max: 5000, placeholder: '30', inputmode: 'decimal' });
@@ -194,9 +195,11 @@ export async function render(main, ctx) {
   // (another pair is another row: remove this one, add that one).
   const rotaDialog = (r) => {
     const opts = activeGrids.map((g) => ({ value: g.id, label: g.name }));
-    const fixed = r ? { disabled: true } : undefined;
-    const insp = select('inspector_grid_id', opts, r ? r.inspector_grid_id : undefined, fixed);
-    const target = select('target_grid_id', opts, r ? r.target_grid_id : opts.length > 1 ? opts[1].value : undefined, fixed);
+    const fixed = { disabled: true }; // an edited row offers only its own grids, even a retired one
+    const insp = r ? select('inspector_grid_id', [{ value: r.inspector_grid_id, label: r.inspector_grid_name }], undefined, fixed)
+      : select('inspector_grid_id', opts);
+    const target = r ? select('target_grid_id', [{ value: r.target_grid_id, label: r.target_grid_name }], undefined, fixed)
+      : select('target_grid_id', opts, opts.length > 1 ? opts[1].value : undefined);
     const tpl = select('template_id', entTpls(gridEnt(Number(target.value))), r ? r.template_id : undefined);
     target.addEventListener('change', () => tplOptions(tpl, gridEnt(Number(target.value))));
     const all = [0, 1, 2, 3, 4, 5, 6];
