@@ -293,6 +293,7 @@ export const en = {
   'accounts.need_scope': 'Choose a scope unit',
   'accounts.locked': 'Locked',
   'accounts.must_change': 'Must change password',
+  'accounts.self': 'You',
   'accounts.reset': 'Reset password',
   'accounts.reset_title': 'Reset password',
   'accounts.reset_text': 'A new password will be made for “{name}”; the old one stops working and must be changed at the next sign-in.',

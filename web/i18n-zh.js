@@ -298,6 +298,7 @@ export const zh = {
   'accounts.need_scope': '请选择管辖范围',
   'accounts.locked': '已锁定',
   'accounts.must_change': '待改密码',
+  'accounts.self': '本人',
   'accounts.reset': '重置密码',
   'accounts.reset_title': '重置密码',
   'accounts.reset_text': '将为「{name}」生成新密码，旧密码立即失效，对方下次登录需修改密码。',

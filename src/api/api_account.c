@@ -322,6 +322,11 @@ static ws_err reset_password(api_ctx *ctx)
     char pw[17], actor_name[32];
     ws_err rc = load_target(ctx, "account.write", &a);
     if (rc) return rc;
+    /* one's own password is changed with the current one (POST
+     * /api/v1/auth/password): a stolen session must not set a new one */
+    if (a.id == ctx->who.account_id)
+        return ws_fail(WS_ECONFLICT, "id",
+                       "you cannot reset your own password; change it with your current one");
     audit_actor who = {api_actor(ctx, actor_name, sizeof actor_name)};
     rc = auth_reset_password(ctx->conn, &who, a.id, pw, sizeof pw);
     if (rc) return rc;

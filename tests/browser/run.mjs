@@ -540,6 +540,13 @@ async function main() {
     const page = await loginAdmin(w);
     await page.goto(BASE + '/admin/accounts');
     await page.locator('#account-list .row-card').first().waitFor();
+    // The admin's own row: marked 本人, no reset and no deactivation (the
+    // server refuses both; one's own password is changed with the current one).
+    const own = page.locator(`#account-list [data-username="${ADMIN_USER}"]`);
+    assert((await own.innerText()).includes('本人'), 'the own account is not marked 本人');
+    assert(await own.locator('[data-action=reset], [data-action=deactivate]').count() === 0,
+      'the own account offers reset or deactivate');
+    assert(await own.locator('[data-action=edit]').count() === 1, 'the own account offers no edit');
     const units = await allItems(page, '/units');
     const grid = units.find((u) => u.kind === 'grid' && u.active);
     await page.locator('#account-new').click();

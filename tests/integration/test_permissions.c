@@ -1240,6 +1240,43 @@ static void me_shows_scope_ancestors(void **state)
     free(w);
 }
 
+/* An administrator cannot lock themself out or around the password check:
+ * their own roles and scope, deactivating their own account and resetting
+ * their own password (which would skip the current password) are refused,
+ * naming the field, and the session goes on. */
+static void admin_cannot_lock_self_out(void **state)
+{
+    (void)state;
+    ws_server s;
+    char tok[65];
+    assert_int_equal(ws_server_start(&s, "sqlite", NULL), 0);
+    assert_int_equal(ws_login(&s, "admin", WS_ADMIN_PW, tok), 200);
+    json_t *r = NULL;
+    assert_int_equal(ws_req(&s, "GET", "/api/v1/me", tok, NULL, &r), 200);
+    long long id = (long long)json_integer_value(json_object_get(r, "id"));
+    json_decref(r);
+    char path[96];
+    snprintf(path, sizeof path, "/api/v1/accounts/%lld", id);
+    r = NULL;
+    assert_int_equal(ws_req(&s, "PATCH", path, tok, "{\"roles\":[\"worker\"]}", &r), 403);
+    assert_string_equal(ws_err_field_of(r), "roles");
+    json_decref(r);
+    static const char *const acts[] = {"deactivate", "reset_password"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "/api/v1/accounts/%lld/actions/%s", id, acts[i]);
+        r = NULL;
+        assert_int_equal(ws_req(&s, "POST", path, tok, "{}", &r), 409);
+        assert_string_equal(ws_err_field_of(r), "id");
+        json_decref(r);
+    }
+    r = NULL;
+    assert_int_equal(ws_req(&s, "GET", "/api/v1/me", tok, NULL, &r), 200);
+    assert_true(json_is_false(json_object_get(r, "must_change_password")));
+    assert_int_equal(json_array_size(json_object_get(r, "roles")), 1);
+    json_decref(r);
+    ws_server_destroy(&s);
+}
+
 /* A value of the wrong kind for v: a number for a string, a string for
  * anything else. */
 static json_t *wrong_kind(const json_t *v)
@@ -1417,6 +1454,7 @@ int main(void)
         cmocka_unit_test(matrix),
         cmocka_unit_test(regulator_sees_no_contact_data),
         cmocka_unit_test(me_shows_scope_ancestors),
+        cmocka_unit_test(admin_cannot_lock_self_out),
         cmocka_unit_test(bad_fields),
         cmocka_unit_test(bad_query),
     };

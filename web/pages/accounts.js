@@ -25,12 +25,16 @@ export async function render(main, ctx) {
 
   function row(a) {
     const locked = isLocked(a);
+    // one's own account: no reset (the password page asks for the current
+    // one) and no deactivation; the server refuses both too
+    const self = session.me() && session.me().id === a.id;
     return h('div', { class: 'row-card' + (a.active === false ? ' inactive' : ''), dataset: { accountId: a.id, username: a.username } },
       h('div', { class: 'row-main' },
         h('div', { class: 'row-title' }, h('span', { class: 'account-name' }, a.username),
           a.active === false ? badge(t('common.inactive'), 'off') : null,
           locked ? badge(t('accounts.locked'), 'warn') : null,
-          a.must_change_password ? badge(t('accounts.must_change'), 'info') : null),
+          a.must_change_password ? badge(t('accounts.must_change'), 'info') : null,
+          self ? badge(t('accounts.self'), 'info') : null),
         h('div', { class: 'chips' }, (a.roles || []).map((r) => badge(session.roleName(r), 'role'))),
         h('div', { class: 'row-meta' },
           h('span', null, t('accounts.scope') + ': ' + session.unitName(units, a.scope_unit_id)),
@@ -38,11 +42,11 @@ export async function render(main, ctx) {
       writable ? h('div', { class: 'row-actions' },
         a.active !== false ? h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'edit' },
           onclick: () => editAccount(units, a, safeReload) }, t('common.edit')) : null,
-        a.active !== false ? h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'reset' },
+        a.active !== false && !self ? h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'reset' },
           onclick: () => resetPassword(a, safeReload) }, t('accounts.reset')) : null,
         locked ? h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'unlock' },
           onclick: () => act(a, 'unlock', safeReload) }, t('accounts.unlock')) : null,
-        a.active !== false
+        self ? null : a.active !== false
           ? h('button', { type: 'button', class: 'btn btn-small btn-danger-ghost', dataset: { action: 'deactivate' },
               onclick: () => act(a, 'deactivate', safeReload) }, t('common.deactivate'))
           : h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'activate' },
