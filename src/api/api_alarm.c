@@ -44,6 +44,7 @@ static json_t *alarm_row(store_stmt *st, char *path, size_t cap)
     json_object_set_new(o, "open", json_boolean(store_col_int(st, 7)));
     json_object_set_new(o, "title", json_str(store_col_text(st, 8)));
     json_object_set_new(o, "value", num(store_col_opt_double(st, 9)));
+    json_object_set_new(o, "uom", json_str(*store_col_text(st, 25) ? store_col_text(st, 25) : NULL));
     json_object_set_new(o, "count", json_integer(store_col_int(st, 10)));
     json_object_set_new(o, "raised_at", json_time(store_col_int(st, 11)));
     json_object_set_new(o, "acked_at", json_time(store_col_int(st, 12)));

@@ -40,7 +40,7 @@ const char Q_ALARM_COUNTERS[] =
     "a.open, a.title, a.value, a.count, a.raised_at, coalesce(a.acked_at, 0), "                \
     "coalesce(a.acked_by_person_id, 0), coalesce(a.cleared_at, 0), coalesce(a.closed_at, 0), " \
     "coalesce(a.closed_by_person_id, 0), a.cause, a.action, a.doc, u.path, u.name, "           \
-    "coalesce(p.tag, ''), coalesce(pa.name, ''), coalesce(pc.name, '') "
+    "coalesce(p.tag, ''), coalesce(pa.name, ''), coalesce(pc.name, ''), coalesce(p.uom, '') "
 #define ALARM_FROM                                                          \
     "FROM alarms a JOIN units u ON u.id = a.unit_id "                       \
     "LEFT JOIN points p ON p.id = a.point_id "                              \

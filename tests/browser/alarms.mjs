@@ -59,7 +59,7 @@ export async function run(hz) {
     assert(await row.getAttribute('data-state') === 'unack', 'the new alarm is not unacknowledged');
     assert(await row.locator('.al-blink').count() === 1, 'the unacknowledged badge does not blink');
     assert(Number(await row.getAttribute('data-level')) >= 2, 'a reading over H is not at least 报警');
-    assert((await row.innerText()).includes(String(high)), 'the row does not show the value ' + high);
+    assert((await row.innerText()).includes(String(high) + ' %LEL'), 'the row does not show the value ' + high + ' %LEL');
 
     // Acknowledge from the page.
     await row.locator('.al-ack').click();

@@ -201,6 +201,8 @@ static void lifecycle(const char *backend)
     char p[64];
     snprintf(p, sizeof p, "/api/v1/alarms/%lld", id);
     assert_int_equal(ws_req(&t.s, "GET", p, t.tok, NULL, &r), 200);
+    /* the value comes with the point's unit of measure (combustible: %LEL) */
+    assert_string_equal(json_string_value(json_object_get(r, "uom")), "%LEL");
     /* raise, ack, clear, close in that order (escalation steps between) */
     const char *want[] = {"raise", "ack", "clear", "close"};
     size_t i, k = 0;

@@ -47,7 +47,8 @@ function mayAct() {
 
 function fmtValue(a) {
   if (a.value === null || a.value === undefined) return '';
-  return String(Math.round(a.value * 1000) / 1000);
+  const v = String(Math.round(a.value * 1000) / 1000);
+  return a.uom ? v + ' ' + a.uom : v; // the point's unit of measure: 56 %LEL, 31 mg/m³
 }
 
 export async function render(main, ctx) {
