@@ -186,6 +186,20 @@ export async function run(hz) {
       return s ? s.markLine.data.map((d) => d.yAxis) : [];
     });
     assert(marks.includes(gt.h), 'no mark line at H: ' + JSON.stringify(marks));
+    // Two gas points with the same limits share one line per limit, labelled
+    // with both tags, and no two labels are placed in the same spot.
+    const gt3 = ((await apiGet(page, '/points?q=GT-103')).body.items || []).find((p) => p.tag === 'GT-103');
+    assert(gt3 && gt3.h === gt.h, 'the demo has no GT-103 with the H of GT-102');
+    await page.goto(BASE + `/trends?ids=${gt.id},${gt3.id}&range=7d`);
+    await page.waitForFunction(() => { const e = document.getElementById('tr-chart'); return e && e.dataset.series === '2'; });
+    const both = await page.evaluate(() => {
+      const inst = window.echarts.getInstanceByDom(document.getElementById('tr-chart'));
+      return inst.getOption().series.flatMap((x) => (x.markLine ? x.markLine.data : [])).map((d) => ({ y: d.yAxis, text: d.label.formatter, at: d.label.position }));
+    });
+    const atH = both.filter((m) => m.y === gt.h);
+    assert(atH.length === 1 && atH[0].text === `GT-102/GT-103 H ${gt.h}`, 'the shared H line: ' + JSON.stringify(atH));
+    assert(new Set(both.map((m) => m.y + m.at)).size === both.length, 'two labels in one place: ' + JSON.stringify(both));
+    await page.goto(BASE + `/trends?ids=${gt.id}&range=7d`);
     await page.locator('#tr-range-24h').click();
     await page.waitForURL(new RegExp('/trends\\?ids=' + gt.id + '$'));
     await chart.locator('canvas').first().waitFor();

@@ -26,6 +26,40 @@ function limitValues(sel) {
   return out;
 }
 
+// The limit lines, on the series of the first point that has each: points
+// sharing a limit (two gas points at HH 50) share one line labelled
+// "GT-301/GT-302 HH 50". Labels are placed in turn, lowest line first: over
+// the line's right end, under it, then the same at the left end, the first
+// place whose band (about a label's height, from the axis span lo..hi) is
+// free, so no label is drawn over another.
+function limitMarks(series, lines, lo, hi) {
+  const groups = new Map(); // "k|value" -> {k, c, v, tags, at: series index}
+  lines.forEach(([si, p]) => {
+    for (const [k, c] of LIMITS) {
+      if (typeof p[k] !== 'number') continue;
+      const key = k + '|' + p[k];
+      if (!groups.has(key)) groups.set(key, { k, c, v: p[k], tags: [], at: si });
+      groups.get(key).tags.push(p.tag);
+    }
+  });
+  const all = [...groups.values()].sort((a, b) => a.v - b.v);
+  const lh = (hi > lo ? hi - lo : 1) * 0.06;
+  const taken = { End: [], Start: [] }; // [from, to] bands of placed labels
+  const free = (end, a, b) => taken[end].every(([x, y]) => b <= x || a >= y);
+  for (const g of all) {
+    let pos = 'insideEndTop';
+    for (const [end, side] of [['End', 'Top'], ['End', 'Bottom'], ['Start', 'Top'], ['Start', 'Bottom']]) {
+      const a = side === 'Top' ? g.v : g.v - lh, b = a + lh;
+      if (free(end, a, b)) { taken[end].push([a, b]); pos = 'inside' + end + side; break; }
+    }
+    const m = { yAxis: g.v, name: g.k.toUpperCase(), lineStyle: { color: g.c, type: g.k.length === 2 ? 'solid' : 'dashed' },
+      label: { formatter: `${g.tags.join('/')} ${g.k.toUpperCase()} ${g.v}`, position: pos, color: g.c } };
+    const s = series[g.at];
+    if (!s.markLine) s.markLine = { symbol: 'none', silent: true, data: [] };
+    s.markLine.data.push(m);
+  }
+}
+
 // A little room beyond v (dir -1 below, 1 above) so a limit line is not on the frame.
 function niceBound(v, dir) {
   const pad = Math.max(Math.abs(v) * 0.05, 0.5);
@@ -161,14 +195,12 @@ export async function render(main, ctx) {
       series.push({ name: name + ' max', type: 'line', stack: 'band' + i, symbol: 'none', lineStyle: { opacity: 0 },
         areaStyle: { color: colour, opacity: 0.25 }, data: pts.map((x) => [ms(x.t), x.max - x.min]), tooltip: { show: false }, silent: true });
     }
-    const marks = LIMITS.filter(([k]) => p[k] !== null && p[k] !== undefined).map(([k, c]) => ({
-      yAxis: p[k], name: k.toUpperCase(), lineStyle: { color: c, type: k.length === 2 ? 'solid' : 'dashed' },
-      label: { formatter: `${p.tag} ${k.toUpperCase()} ${p[k]}`, position: 'insideEndTop', color: c } }));
     lines.push([series.length, p]);
     series.push({ name, type: 'line', showSymbol: false, sampling: 'lttb', color: colour,
-      data: pts.map((x) => [ms(x.t), bucketed ? x.avg : x.last]),
-      markLine: { symbol: 'none', silent: true, data: marks } });
+      data: pts.map((x) => [ms(x.t), bucketed ? x.avg : x.last]) });
   });
+  const shown = series.flatMap((x) => x.data.map((d) => d[1])).concat(limitValues(sel)).filter(Number.isFinite);
+  limitMarks(series, lines, Math.min(...shown), Math.max(...shown));
   // Limits in words beside the chart (also what the test reads).
   for (const p of sel) {
     legend.appendChild(h('div', { class: 'tr-limit-row', dataset: { pointId: p.id } }, h('strong', null, p.tag), ' ',
