@@ -29,7 +29,8 @@
 //                     the board of active permits, /permits/{id} one permit with its
 //                     actions, /permits/{id}/edit fix a draft, /permits/{id}/print
 //   /patrol           today's grid patrols (phone, offline); /patrol/{id} one patrol,
-//                     /patrol/scan/{code} what a point's QR code opens
+//                     /patrol/scan/{code} what a point's QR code opens; /patrol/overview
+//                     every grid's patrol of a day (those who supervise)
 import { api, setUnauthorizedHandler } from './api.js';
 import { t, lang, setLang, applyStatic } from './i18n.js';
 import { h, clear, toast, errorNode } from './ui.js';
@@ -142,6 +143,7 @@ const paramRoutes = [
   [/^\/permits\/(\d+)\/print$/, { page: permitPrintPage }],
   [/^\/task-forces\/(\d+)$/, { page: { render: taskForcesPage.detail } }],
   [/^\/patrol\/(\d+)$/, { page: { render: patrolPage.detail } }],
+  [/^\/patrol\/overview$/, { page: { render: patrolPage.overview } }],
   [/^\/patrol\/scan\/([A-Za-z0-9_-]{1,32})$/, { page: { render: patrolPage.scan } }],
   [/^\/voice\/(\d+)$/, { page: { render: voicePage.one } }], // issue 6
 ];

@@ -1042,6 +1042,11 @@ static json_t *patrol_json(store_stmt *st, patrol_row *r)
     json_t *to = json_of_text(store_col_text(st, 13));
     json_object_set_new(o, "escalated_to", json_is_array(to) ? to : json_array());
     if (!json_is_array(to)) json_decref(to);
+    /* progress, for lists: stops checked of all, and stops whose check found
+     * something wrong (each opened hidden dangers) */
+    json_object_set_new(o, "stops_total", json_integer(store_col_int(st, 19)));
+    json_object_set_new(o, "stops_done", json_integer(store_col_int(st, 20)));
+    json_object_set_new(o, "stops_flagged", json_integer(store_col_int(st, 21)));
     return o;
 }
 
@@ -1123,6 +1128,9 @@ ws_err patrol_get_json(store_conn *c, const auth_subject *s, int64_t id, json_t 
     json_object_set_new(o, "stops", stops);
     json_object_set_new(o, "stops_done", json_integer(done));
     json_object_set_new(o, "stops_total", json_integer(total));
+    /* whether the reader may record it (a supervisor reading a grid's
+     * patrol is offered no start or check) */
+    if (s) json_object_set_new(o, "can_check", json_boolean(patrol_may_check(c, s, &r) == WS_OK));
     *out = o;
     return WS_OK;
 }

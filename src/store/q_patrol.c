@@ -6,7 +6,11 @@
 #define PATROL_COLS                                                                          \
     "p.id, p.kind, p.grid_unit_id, p.rota_id, p.slot, p.day, p.window_start, p.window_end, " \
     "p.assignee_person_id, p.state, p.started_at, p.done_at, p.escalated_at, "              \
-    "p.escalated_to, p.created_at, p.updated_at, u.name, u.path, COALESCE(pe.name, '')"
+    "p.escalated_to, p.created_at, p.updated_at, u.name, u.path, COALESCE(pe.name, ''), "   \
+    "(SELECT count(*) FROM patrol_stops s WHERE s.patrol_id = p.id), "                       \
+    "(SELECT count(*) FROM patrol_stops s WHERE s.patrol_id = p.id AND s.state = 'done'), "  \
+    "(SELECT count(*) FROM patrol_stops s WHERE s.patrol_id = p.id "                         \
+    " AND s.hazard_ids IS NOT NULL AND s.hazard_ids <> '[]')"
 #define PATROL_FROM                                                                          \
     " FROM patrols p JOIN units u ON u.id = p.grid_unit_id "                                 \
     "LEFT JOIN people pe ON pe.id = p.assignee_person_id "

@@ -129,4 +129,57 @@ export async function run(hz) {
     await page.waitForURL(new RegExp('/hazards/' + hid + '$'));
     await page.locator('#hz-timeline').waitFor();
   });
+
+  await test('patrol overview: a department head sees every grid\'s patrol of the day, unfinished first, and reads one without being offered to record it', async (w) => {
+    const pw = password('depthead');
+    assert(pw, 'needs the demo account "depthead" (WS_DEMO_ACCOUNTS)');
+    const page = await w.newPage();
+    await login(page, 'depthead', pw);
+    await page.locator('#home-scope').waitFor();
+    await page.goto(BASE + '/patrol');
+    await page.locator('#pt-overview-link').click();
+    await page.waitForURL(/\/patrol\/overview/);
+    const root = page.locator('#pt-overview');
+    await root.waitFor();
+    const day = await root.getAttribute('data-day');
+    const want = [];
+    for (let cur = null; ;) {
+      const r = await apiGet(page, '/patrols?day=' + day + '&limit=200' + (cur ? '&cursor=' + cur : ''));
+      want.push(...r.body.items);
+      if (!r.body.next_cursor) break;
+      cur = r.body.next_cursor;
+    }
+    assert(want.length > 0, 'the demo has no patrols on ' + day);
+    const rows = page.locator('#pt-ov-table tbody tr');
+    assert(await rows.count() === want.length, `the table has ${await rows.count()} rows, the server ${want.length}`);
+    assert(Number(await page.locator('#pt-ov-counts').getAttribute('data-total')) === want.length, 'the count chip');
+    // unfinished first: no missed or pending row after an in-progress or done one
+    const rank = { missed: 0, pending: 1, in_progress: 2, done: 3 };
+    const states = await rows.evaluateAll((els) => els.map((e) => e.dataset.state));
+    assert(states.every((x, i) => i === 0 || rank[states[i - 1]] <= rank[x]), 'not unfinished first: ' + states.join(','));
+    // each row's progress and wrong stops are the server's
+    for (const p of want) {
+      const row = page.locator(`#pt-ov-table tr[data-patrol-id="${p.id}"]`);
+      assert((await row.locator('.pt-ov-progress').innerText()).trim() === `${p.stops_done} / ${p.stops_total}`, 'progress of patrol ' + p.id);
+      const fl = (await row.locator('.pt-ov-flagged').innerText()).trim();
+      assert(p.stops_flagged ? fl.includes(String(p.stops_flagged)) : fl === '0', `wrong stops of patrol ${p.id}: ${fl}`);
+    }
+    await missingStrings(page);
+    await page.screenshot({ path: path.join(ART, 'patrol-overview.png') });
+    // An open patrol read from here: its stops, no start or scan for a reader who does not patrol it.
+    const open = want.find((p) => p.state === 'pending' || p.state === 'in_progress');
+    assert(open, 'no open patrol on ' + day);
+    await page.locator(`#pt-ov-table tr[data-patrol-id="${open.id}"] a`).click();
+    await page.waitForURL(new RegExp('/patrol/' + open.id + '$'));
+    await page.locator('#pt-readonly').waitFor();
+    assert(await page.locator('.pt-stop').count() === open.stops_total, 'the stops are not shown');
+    assert(await page.locator('#pt-start, .pt-scan').count() === 0, 'a reader is offered to start or scan');
+    // another day from the picker: the URL and the table follow
+    await page.goto(BASE + '/patrol/overview');
+    await root.waitFor();
+    const prev = new Date(Date.parse(day + 'T00:00:00Z') - 86400000).toISOString().slice(0, 10);
+    await page.locator('#pt-ov-day').fill(prev);
+    await page.waitForURL(new RegExp('day=' + prev));
+    await page.locator(`#pt-overview[data-day="${prev}"]`).waitFor();
+  });
 }

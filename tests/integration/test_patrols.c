@@ -169,6 +169,34 @@ static void patrols_over_http(void **state)
         assert_string_equal(json_string_value(json_object_get(stop, "time_source")), "phone");
         assert_non_null(json_string_value(json_object_get(stop, "received_at")));
         json_decref(r);
+        /* The list carries each patrol's progress: of grid 0's two stops both
+         * checked, one found wrong; grid 1's one stop not yet checked. */
+        for (int g = 0; g < 2; g++) {
+            snprintf(p, sizeof p, "/api/v1/patrols?unit_id=%lld", grid[g]);
+            assert_int_equal(ws_req(&s, "GET", p, tok, NULL, &r), 200);
+            json_t *it = json_array_get(json_object_get(r, "items"), 0);
+            assert_int_equal(json_integer_value(json_object_get(it, "id")), g ? pb : pa);
+            assert_int_equal(json_integer_value(json_object_get(it, "stops_total")), g ? 1 : 2);
+            assert_int_equal(json_integer_value(json_object_get(it, "stops_done")), g ? 0 : 2);
+            assert_int_equal(json_integer_value(json_object_get(it, "stops_flagged")), g ? 0 : 1);
+            json_decref(r);
+        }
+        /* Who may record it, as the page is told: the admin may; a worker of
+         * the site, not of the grid, reads it but may not. */
+        snprintf(p, sizeof p, "/api/v1/patrols/%lld", pb);
+        assert_int_equal(ws_req(&s, "GET", p, tok, NULL, &r), 200);
+        assert_true(json_is_true(json_object_get(r, "can_check")));
+        json_decref(r);
+        snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"厂区员工\",\"phone\":\"13900000001\"}", site);
+        long long person = post_id(&s, tok, "/api/v1/people", b);
+        snprintf(b, sizeof b, "{\"username\":\"site_worker\",\"password\":\"Site-Worker-Pass9\",\"roles\":[\"worker\"],"
+                 "\"scope_unit_id\":%lld,\"person_id\":%lld}", site, person);
+        post_id(&s, tok, "/api/v1/accounts", b);
+        char wtok[65];
+        assert_int_equal(ws_login(&s, "site_worker", "Site-Worker-Pass9", wtok), 200);
+        assert_int_equal(ws_req(&s, "GET", p, wtok, NULL, &r), 200);
+        assert_true(json_is_false(json_object_get(r, "can_check")));
+        json_decref(r);
         /* A regulator-less world: a bad body names the field. */
         snprintf(body, sizeof body, "{\"point_id\":%lld,\"items\":[{\"ok\":\"yes\"}]}", pt[2]);
         snprintf(p, sizeof p, "/api/v1/patrols/%lld/actions/check", pb);

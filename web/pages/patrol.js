@@ -8,13 +8,17 @@
 //                      it) or takes the code typed in, then the point's checklist
 //   /patrol/scan/{code} what a point's printed QR code opens: the stop of that
 //                      point in today's patrol
+//   /patrol/overview   巡查总览 for those who supervise (GET /patrols?day=&unit_id=):
+//                      every grid's patrol of a day in the reader's scope, its
+//                      patroller, progress, stops found wrong and state, missed first
 //
 // Online, a check asks the server for a one-time scan nonce for (patrol, point)
 // and posts it with the results (and GPS when the phone gives it). Offline, it
 // is queued (offline.js) with the phone's time and the offline nonce, marked
 // 待同步, and sent when the signal is back; the server records that the time
 // came from the phone. A failed item becomes a hidden danger on the server.
-import { api, qs } from '../api.js';
+import { api, qs, listAll } from '../api.js';
+import * as session from '../session.js';
 import { t } from '../i18n.js';
 import { h, clear, formError, clearErrors, showError, busy, toast, pageHead, badge, emptyState, fmtTime, openDialog, errorNode } from '../ui.js';
 import * as offline from '../offline.js';
@@ -67,11 +71,18 @@ function watch(node, fn) {
   const off = offline.onChange(() => { if (!document.body.contains(node)) { off(); return; } fn(); });
 }
 
+// Those who supervise patrols beyond their own grid.
+function supervises() {
+  const me = session.me();
+  return !!me && (me.roles || []).some((r) => ['admin', 'manager', 'safety_officer', 'dept_head', 'regulator'].includes(r));
+}
+
 export async function render(main, ctx) {
   const data = await load('/patrols' + qs({ mine: 1, limit: 50 }), 'patrols:mine');
   const items = ((data && data.items) || []).filter((p) => p.state !== 'missed' || isRecent(p));
   const b = banner();
-  const page = h('div', { class: 'page narrow', id: 'patrols' }, pageHead(t('pt.title')),
+  const ov = supervises() ? h('a', { href: '/patrol/overview', 'data-link': '', class: 'btn', id: 'pt-overview-link' }, t('pt.ov.title')) : null;
+  const page = h('div', { class: 'page narrow', id: 'patrols' }, pageHead(t('pt.title'), ov),
     h('p', { class: 'muted' }, t('pt.intro')), b.node);
   if (!items.length) page.appendChild(emptyState(t('pt.empty')));
   for (const p of items) {
@@ -87,6 +98,54 @@ export async function render(main, ctx) {
 }
 
 function isRecent(p) { return Date.now() - new Date(p.window_end).getTime() < 3 * 86400000; }
+
+// 巡查总览: a day's patrols in the reader's scope (or one unit's subtree).
+// The day defaults to the newest patrol day the server has made (the patrol
+// day starts with the first shift, so it is not always the calendar day).
+const stateOrder = { missed: 0, pending: 1, in_progress: 2, done: 3 };
+
+export async function overview(main, ctx) {
+  const q = new URLSearchParams(location.search);
+  let day = q.get('day') || '';
+  const unitId = q.get('unit_id') || '';
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) {
+    const newest = await api('GET', '/patrols' + qs({ limit: 1, unit_id: unitId }));
+    day = (newest && newest.items && newest.items[0] && newest.items[0].day) || new Date().toISOString().slice(0, 10);
+  }
+  const [units, items] = await Promise.all([session.units(), listAll('/patrols' + qs({ day, unit_id: unitId }))]);
+  const go = (d, u) => ctx.go('/patrol/overview' + qs({ day: d, unit_id: u }), true);
+  const dayIn = h('input', { type: 'date', class: 'input', id: 'pt-ov-day', value: day, 'aria-label': t('pt.ov.day') });
+  dayIn.addEventListener('change', () => dayIn.value && go(dayIn.value, unitSel.value));
+  const unitSel = h('select', { class: 'input', id: 'pt-ov-unit', 'aria-label': t('pt.ov.unit') },
+    session.unitOptions(units, { empty: t('pt.ov.all_units'), kinds: ['park', 'enterprise', 'site', 'area', 'workshop', 'grid'] })
+      .map((o) => h('option', { value: o.value, selected: String(o.value) === unitId }, o.label)));
+  unitSel.addEventListener('change', () => go(day, unitSel.value));
+  const count = (st) => items.filter((p) => p.state === st).length;
+  const done = count('done');
+  const chips = h('div', { class: 'chips', id: 'pt-ov-counts', dataset: { total: items.length, done, missed: count('missed') } },
+    badge(t('pt.ov.total', { n: items.length }), 'info'),
+    ...['done', 'in_progress', 'pending', 'missed'].map((st) => badge(t('pt.state.' + st) + ' ' + count(st), count(st) ? stateKind[st] : 'off')),
+    items.length ? badge(t('pt.ov.rate', { p: Math.round((100 * done) / items.length) }), done === items.length ? 'ok' : 'warn') : null);
+  const rows = items.slice().sort((a, b) => stateOrder[a.state] - stateOrder[b.state] || String(a.grid_name).localeCompare(String(b.grid_name), 'zh-CN'));
+  const short = (v) => (v ? new Date(v).toLocaleString(document.documentElement.lang || 'zh-CN',
+    { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false }) : '');
+  const table = rows.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'table', id: 'pt-ov-table' },
+    h('thead', null, h('tr', null, ['grid', 'kind', 'who', 'due', 'progress', 'flagged', 'state', 'done_at'].map((c) => h('th', null, t('pt.ov.col.' + c))))),
+    h('tbody', null, rows.map((p) => h('tr', { dataset: { patrolId: p.id, state: p.state } },
+      h('td', null, h('a', { href: '/patrol/' + p.id, 'data-link': '' }, p.grid_name)),
+      h('td', null, p.kind === 'cross' ? badge(t('pt.cross'), 'info') : t('pt.ov.own')),
+      h('td', null, p.assignee_name || t('pt.ov.grid_people')),
+      h('td', { class: 'num' }, short(p.window_end)),
+      h('td', { class: 'num pt-ov-progress' }, `${p.stops_done} / ${p.stops_total}`),
+      h('td', { class: 'num pt-ov-flagged' }, p.stops_flagged ? badge(t('pt.ov.flagged', { n: p.stops_flagged }), 'danger') : '0'),
+      h('td', null, badge(t('pt.state.' + p.state), stateKind[p.state]),
+        p.escalated_to && p.escalated_to.length ? h('span', { class: 'muted' }, ' ', t('pt.ov.escalated')) : null),
+      h('td', { class: 'num' }, short(p.done_at))))))) : emptyState(t('pt.ov.empty', { day }));
+  main.appendChild(h('div', { class: 'page', id: 'pt-overview', dataset: { day } },
+    pageHead(t('pt.ov.title'), h('a', { href: '/patrol', 'data-link': '', class: 'btn' }, t('pt.ov.mine'))),
+    h('p', { class: 'muted' }, t('pt.ov.intro')),
+    h('div', { class: 'filters' }, dayIn, unitSel), chips, table));
+}
 
 // The stop of a scanned point: /patrol/scan/{code}.
 export async function scan(main, ctx) {
@@ -111,7 +170,8 @@ export async function detail(main, ctx) {
   const head = h('div', { class: 'card pt-head' });
   const page = h('div', { class: 'page narrow', id: 'patrol', dataset: { patrolId: id } }, pageHead(t('pt.title')), b.node, head, stopsBox);
 
-  const open = () => p.state === 'pending' || p.state === 'in_progress';
+  // open and this reader may record it (a supervisor reads a grid's patrol)
+  const open = () => (p.state === 'pending' || p.state === 'in_progress') && p.can_check !== false;
   function drawHead() {
     clear(head);
     const done = p.stops.filter((s) => s.state === 'done' || local[s.point_id]).length;
@@ -120,6 +180,7 @@ export async function detail(main, ctx) {
       badge(t('pt.state.' + p.state), stateKind[p.state]), h('br'),
       h('span', { class: 'muted' }, t('pt.day', { day: p.day, code: p.code })), h('br'),
       h('span', { id: 'pt-progress' }, t('pt.progress', { done, total: p.stops.length })));
+    if (p.can_check === false) head.append(h('p', { class: 'muted', id: 'pt-readonly' }, t('pt.readonly')));
     if (p.escalated_to && p.escalated_to.length)
       head.append(h('p', { class: 'notice-error' }, t('pt.escalated', { who: p.escalated_to.map((x) => x.name + '（' + x.unit_name + '）').join('、') })));
     if (open() && offline.isOnline() && !Object.keys(nonces).length) {
