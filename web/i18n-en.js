@@ -997,6 +997,8 @@ export const en = {
   'dash.return_rate': "Returned",
   'dash.rejection_rate': "Acceptance refused",
   'dash.satisfaction': "Anonymous reports: satisfaction",
+  'dash.sat_value': "{v} / 5",
+  'dash.sat_note': "rated by {n} ({m} answered)",
   'dash.none': "None",
   'dash.od.hazards': "Overdue hazards by department",
   'dash.od.tasks': "Overdue task-force tasks by department",

@@ -1002,6 +1002,8 @@ export const zh = {
   'dash.return_rate': "退回率",
   'dash.rejection_rate': "验收不通过率",
   'dash.satisfaction': "匿名举报满意度",
+  'dash.sat_value': "{v} / 5",
+  'dash.sat_note': "{n} 人评价（已答复 {m} 条）",
   'dash.none': "无",
   'dash.od.hazards': "超期隐患（按部门）",
   'dash.od.tasks': "超期专项任务（按部门）",

@@ -158,6 +158,11 @@ export async function run(hz) {
     if (med !== null && med !== undefined && med < 59.5) assert(first === Math.round(med) + ' 秒', `first action: ${first} for ${med} s`);
     for (const v of await page.locator('.dash-value').allTextContents())
       assert(!/^0 分钟$/.test(v.trim()), `a card reads "${v.trim()}"`);
+    // satisfaction reads out of 5, with how many rated it
+    const sat = col.satisfaction;
+    assert(sat && sat.rated > 0, 'the demo has no rated report: ' + JSON.stringify(sat));
+    assert((await page.locator('#dash-satisfaction .dash-value').textContent()).trim() === sat.average.toFixed(1) + ' / 5', 'the satisfaction card');
+    assert((await page.locator('#dash-satisfaction .row-meta').textContent()).includes(sat.rated + ' 人评价'), 'the satisfaction card does not say how many rated');
     await missingStrings(page);
   });
 }

@@ -45,7 +45,11 @@ export async function render(main) {
       card('dash-done', t('dash.done'), dur(a.median_s), t('dash.p90', { v: dur(a.p90_s), n: a.n })),
       card('dash-return', t('dash.return_rate'), pct(d.return_rate)),
       card('dash-reject', t('dash.rejection_rate'), pct(d.rejection_rate)),
-      card('dash-satisfaction', t('dash.satisfaction'), d.satisfaction && d.satisfaction.average ? String(d.satisfaction.average) : '—')),
+      // reporters rate the answer 1–5: the mean out of 5, of how many rated
+      d.satisfaction && d.satisfaction.average
+        ? card('dash-satisfaction', t('dash.satisfaction'), t('dash.sat_value', { v: d.satisfaction.average.toFixed(1) }),
+          t('dash.sat_note', { n: d.satisfaction.rated, m: d.satisfaction.answered }))
+        : card('dash-satisfaction', t('dash.satisfaction'), '—')),
     h('div', { class: 'grid-2' },
       deptTable('dash-od-hazards', t('dash.od.hazards'), od.hazards || []),
       deptTable('dash-od-tasks', t('dash.od.tasks'), od.task_force_tasks || []),
