@@ -928,6 +928,8 @@ export const en = {
   'home.duties': "My duties",
   'home.patrols': "Grid patrols",
   'home.patrols.none': "No grid patrols to walk",
+  'home.patrols.summary': "Patrols in your scope on {day}: {done} of {total} done",
+  'home.patrols.missed': "{n} missed",
   'park.title': "Enterprises of the park",
   'park.title_units': "Units of {name}",
   'park.col.unit': "Unit",

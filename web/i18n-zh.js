@@ -933,6 +933,8 @@ export const zh = {
   'home.duties': "岗位履职",
   'home.patrols': "网格巡查",
   'home.patrols.none': "没有待巡查的网格",
+  'home.patrols.summary': "所辖 {day} 巡查：已完成 {done} / {total}",
+  'home.patrols.missed': "未完成 {n}",
   'park.title': "园区企业概览",
   'park.title_units': "{name} 下属单位概览",
   'park.col.unit': "单位",

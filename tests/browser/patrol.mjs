@@ -136,6 +136,10 @@ export async function run(hz) {
     const page = await w.newPage();
     await login(page, 'depthead', pw);
     await page.locator('#home-scope').waitFor();
+    // the home page sums up the day's patrols in scope and leads to the overview
+    const sum = page.locator('#home-patrol-summary');
+    await sum.waitFor();
+    const homeTotal = Number(await sum.getAttribute('data-total'));
     await page.goto(BASE + '/patrol');
     await page.locator('#pt-overview-link').click();
     await page.waitForURL(/\/patrol\/overview/);
@@ -153,6 +157,7 @@ export async function run(hz) {
     const rows = page.locator('#pt-ov-table tbody tr');
     assert(await rows.count() === want.length, `the table has ${await rows.count()} rows, the server ${want.length}`);
     assert(Number(await page.locator('#pt-ov-counts').getAttribute('data-total')) === want.length, 'the count chip');
+    assert(homeTotal === want.length, `the home page counts ${homeTotal} patrols, the server ${want.length}`);
     // unfinished first: no missed or pending row after an in-progress or done one
     const rank = { missed: 0, pending: 1, in_progress: 2, done: 3 };
     const states = await rows.evaluateAll((els) => els.map((e) => e.dataset.state));

@@ -9,6 +9,7 @@ import { t } from '../i18n.js';
 import { h, badge, clear, errorNode, fmtTime, toast } from '../ui.js';
 import * as session from '../session.js';
 import { unitOverview } from './unit_overview.js';
+import { supervises, dayPatrols } from './patrol.js';
 
 export async function render(main, ctx) {
   const m = session.me();
@@ -79,15 +80,23 @@ async function fillToday(box) {
   const walks = h('ul', { class: 'tf-tasks', id: 'home-patrols' });
   const tasks = h('ul', { class: 'tf-tasks', id: 'home-tasks' });
   box.append(h('h3', null, t('home.duties')), list, h('h3', null, t('home.patrols')), walks, h('h3', null, t('home.tasks')), tasks);
-  const [d, f, p] = await Promise.all([api('GET', '/me/duties').catch(() => null), api('GET', '/me/tasks?state=open').catch(() => null),
-    api('GET', '/patrols?mine=1&limit=50').catch(() => null)]);
+  const [d, f, p, all] = await Promise.all([api('GET', '/me/duties').catch(() => null), api('GET', '/me/tasks?state=open').catch(() => null),
+    api('GET', '/patrols?mine=1&limit=50').catch(() => null), supervises() ? dayPatrols().catch(() => null) : null]);
   const due = ((p && p.items) || []).filter((x) => (x.state === 'pending' || x.state === 'in_progress') && Date.parse(x.window_end) > Date.now());
-  if (!due.length) walks.appendChild(h('li', { class: 'muted' }, t('home.patrols.none')));
+  if (!due.length) walks.appendChild(h('li', { class: 'muted' }, t(all ? 'pt.empty' : 'home.patrols.none')));
   for (const x of due) {
     walks.appendChild(h('li', { class: 'tf-task' },
       h('a', { href: '/patrol/' + x.id, 'data-link': '', dataset: { patrolId: String(x.id) } }, x.grid_name), ' ',
       x.kind === 'cross' ? badge(t('pt.cross'), 'info') : null, ' ', badge(t('pt.state.' + x.state)),
       h('div', { class: 'row-meta' }, t('home.duty.due', { at: fmtTime(x.window_end) }))));
+  }
+  // those who supervise: the day's patrols in their scope, and the overview
+  if (all && all.items.length) {
+    const n = (st) => all.items.filter((x) => x.state === st).length;
+    walks.appendChild(h('li', { class: 'tf-task', id: 'home-patrol-summary', dataset: { total: all.items.length, done: n('done'), missed: n('missed') } },
+      t('home.patrols.summary', { day: all.day, done: n('done'), total: all.items.length }), ' ',
+      n('missed') ? badge(t('home.patrols.missed', { n: n('missed') }), 'danger') : null, ' ',
+      h('a', { href: '/patrol/overview', 'data-link': '' }, t('pt.ov.title'))));
   }
   const duties = (d && d.items) || [];
   if (!duties.length) list.appendChild(h('li', { class: 'muted' }, t('home.duties.none')));

@@ -72,7 +72,7 @@ function watch(node, fn) {
 }
 
 // Those who supervise patrols beyond their own grid.
-function supervises() {
+export function supervises() {
   const me = session.me();
   return !!me && (me.roles || []).some((r) => ['admin', 'manager', 'safety_officer', 'dept_head', 'regulator'].includes(r));
 }
@@ -104,15 +104,20 @@ function isRecent(p) { return Date.now() - new Date(p.window_end).getTime() < 3 
 // day starts with the first shift, so it is not always the calendar day).
 const stateOrder = { missed: 0, pending: 1, in_progress: 2, done: 3 };
 
-export async function overview(main, ctx) {
-  const q = new URLSearchParams(location.search);
-  let day = q.get('day') || '';
-  const unitId = q.get('unit_id') || '';
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) {
+// A day's patrols in the reader's scope (under unitId when given); without a
+// day, the newest patrol day the server has made.
+export async function dayPatrols(day, unitId) {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day || '')) {
     const newest = await api('GET', '/patrols' + qs({ limit: 1, unit_id: unitId }));
     day = (newest && newest.items && newest.items[0] && newest.items[0].day) || new Date().toISOString().slice(0, 10);
   }
-  const [units, items] = await Promise.all([session.units(), listAll('/patrols' + qs({ day, unit_id: unitId }))]);
+  return { day, items: await listAll('/patrols' + qs({ day, unit_id: unitId })) };
+}
+
+export async function overview(main, ctx) {
+  const q = new URLSearchParams(location.search);
+  const unitId = q.get('unit_id') || '';
+  const [units, { day, items }] = await Promise.all([session.units(), dayPatrols(q.get('day'), unitId)]);
   const go = (d, u) => ctx.go('/patrol/overview' + qs({ day: d, unit_id: u }), true);
   const dayIn = h('input', { type: 'date', class: 'input', id: 'pt-ov-day', value: day, 'aria-label': t('pt.ov.day') });
   dayIn.addEventListener('change', () => dayIn.value && go(dayIn.value, unitSel.value));
