@@ -54,6 +54,9 @@ export async function run(hz) {
     await sp.goto(BASE + '/voice');
     const row = sp.locator('#voice-list .vr-row', { hasText: uniq });
     await row.waitFor();
+    // a fresh report has most of its 72 hours left to be answered
+    const left = (await row.locator('.vr-left').innerText()).trim();
+    assert(/^7[01] 小时内须答复$/.test(left), 'the time left to answer: ' + left);
     await row.click();
     await sp.locator('#voice-report').waitFor();
     assert((await sp.locator('#voice-text').innerText()).includes(uniq), 'the report text is not shown');
@@ -107,6 +110,8 @@ export async function run(hz) {
     await sp.locator('#home-scope').waitFor();
     await sp.goto(BASE + '/voice?state=overdue');
     await sp.locator('#voice-list .vr-row').first().waitFor();
+    // an overdue report says how late it is
+    assert(/^已超时 \d+ 小时$/.test((await sp.locator('#voice-list .vr-row .vr-left').first().innerText()).trim()), 'an overdue report does not say how late');
     await missingStrings(sp);
     await noHorizontalScroll(sp);
   });

@@ -22,11 +22,20 @@ export async function render(main, ctx) {
       t('vo.filter.' + (s || 'all')), s && stats[s] !== undefined ? ' (' + stats[s] + ')' : '')));
   const rows = list.items.map((r) => h('a', { href: '/voice/' + r.id, 'data-link': '', class: 'row-card vr-row', dataset: { id: String(r.id) } },
     h('div', null, h('strong', null, r.number), ' ', badge(t('vr.state.' + r.state), r.overdue ? 'danger' : r.state === 'open' ? 'warn' : 'ok'),
-      r.overdue ? badge(t('vo.overdue'), 'danger') : null,
+      r.overdue ? badge(t('vo.overdue'), 'danger') : null, ' ', timeLeft(r),
       h('div', { class: 'muted' }, r.unit_name, ' · ', t('vr.cat.' + r.category, null, r.category_name), ' · ', fmtTime(r.created_at))),
     h('div', { class: 'vr-row-text' }, r.text.length > 80 ? r.text.slice(0, 80) + '…' : r.text)));
   main.replaceChildren(pageHead(t('vo.title')), tabs,
     h('div', { id: 'voice-list' }, rows.length ? rows : emptyState(t('vo.empty'))));
+}
+
+// The 72-hour answer of an unanswered report: the time left, or how late.
+function timeLeft(r) {
+  if (r.state !== 'open' || r.first_reply_at || !r.due_at) return null;
+  const ms = Date.parse(r.due_at) - Date.now();
+  const hrs = Math.floor(Math.abs(ms) / 3600000);
+  const text = ms < 0 ? t('vo.late_h', { h: Math.max(1, hrs) }) : hrs >= 1 ? t('vo.left_h', { h: hrs }) : t('vo.left_m', { m: Math.max(1, Math.floor(ms / 60000)) });
+  return h('span', { class: ms < 0 || hrs < 12 ? 'vr-warn vr-left' : 'muted vr-left' }, text);
 }
 
 export async function one(main, ctx) {
