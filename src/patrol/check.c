@@ -120,7 +120,7 @@ ws_err patrol_nonce_issue(store_conn *c, const wf_actor *by, int64_t patrol_id, 
                           char out[PATROL_NONCE_LEN + 1], int64_t *issued_at, int64_t *expires_at)
 {
     patrol_row r;
-    int64_t sid = 0, now = clock_now_ms();
+    int64_t sid = 0, now = wf_now(by);
     char state[16];
     ws_err rc = open_check(c, by, patrol_id, &r);
     if (!rc) rc = stop_of(c, patrol_id, point_id, &sid, state, NULL, NULL, NULL, NULL, NULL);
@@ -144,7 +144,7 @@ ws_err patrol_nonce_issue(store_conn *c, const wf_actor *by, int64_t patrol_id, 
 ws_err patrol_start(store_conn *c, const wf_actor *by, int64_t patrol_id, json_t **out)
 {
     patrol_row r;
-    int64_t now = clock_now_ms();
+    int64_t now = wf_now(by);
     ws_err rc = open_check(c, by, patrol_id, &r);
     if (!rc && now < r.window_start)
         rc = ws_fail(WS_ECONFLICT, "state", "this patrol's day has not begun");
@@ -285,7 +285,7 @@ ws_err patrol_check(store_conn *c, const wf_actor *by, int64_t patrol_id,
 {
     const auth_subject *s = by ? by->subject : NULL;
     const audit_actor *who = by && by->actor ? by->actor : &SYSTEM;
-    int64_t now = clock_now_ms();
+    int64_t now = wf_now(by);
     patrol_row r;
     int64_t sid = 0;
     char state[16], pname[256];

@@ -186,5 +186,11 @@ export async function run(hz) {
     await page.locator('#pt-ov-day').fill(prev);
     await page.waitForURL(new RegExp('day=' + prev));
     await page.locator(`#pt-overview[data-day="${prev}"]`).waitFor();
+    // the demo's yesterday was walked in full, during that day
+    const counts = page.locator('#pt-ov-counts');
+    const total = Number(await counts.getAttribute('data-total'));
+    assert(total > 0 && Number(await counts.getAttribute('data-done')) === total, `yesterday's patrols: ${await counts.getAttribute('data-done')} of ${total} done`);
+    const past = (await apiGet(page, '/patrols?day=' + prev + '&limit=200')).body.items;
+    assert(past.every((p) => Date.parse(p.done_at) < Date.parse(p.window_end)), 'a patrol of yesterday was done after its day');
   });
 }
