@@ -63,6 +63,7 @@ import * as permitPrintPage from './pages/permit_print.js';
 import * as taskForcesPage from './pages/taskforces.js';
 import * as dashboardPage from './pages/dashboard.js';
 import * as patrolPage from './pages/patrol.js';
+import * as drillsPage from './pages/drills.js';
 import * as evidencePage from './pages/evidence.js';
 // issue 6: anonymous reports and the points bank
 import * as reportPage from './pages/report.js';
@@ -105,6 +106,8 @@ const routes = {
   // Task forces and incidents (taskforce.read: every role in scope).
   '/task-forces': { page: taskForcesPage, nav: 'nav.taskforces', work: true },
   '/me/tasks': { page: { render: taskForcesPage.mine } },
+  // The collaboration stress test: drills and their reports (taskforce.read; drill.run starts one).
+  '/drills': { page: drillsPage },
   '/incidents/new': { page: { render: taskForcesPage.incident } },
   // The collaboration dashboard (dashboard.read: those who steer, and the regulator).
   '/dashboard': { page: dashboardPage, allow: session.can.dashboard, nav: 'nav.dashboard', work: true },
@@ -142,6 +145,7 @@ const paramRoutes = [
   [/^\/permits\/(\d+)\/edit$/, { page: permitApplyPage }],
   [/^\/permits\/(\d+)\/print$/, { page: permitPrintPage }],
   [/^\/task-forces\/(\d+)$/, { page: { render: taskForcesPage.detail } }],
+  [/^\/drills\/(\d+)$/, { page: { render: drillsPage.one } }],
   [/^\/patrol\/(\d+)$/, { page: { render: patrolPage.detail } }],
   [/^\/patrol\/overview$/, { page: { render: patrolPage.overview } }],
   [/^\/patrol\/scan\/([A-Za-z0-9_-]{1,32})$/, { page: { render: patrolPage.scan } }],

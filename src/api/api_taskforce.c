@@ -133,8 +133,15 @@ static ws_err tasks_act(api_ctx *ctx)
     CALLER;
     rc = taskforce_task_act(ctx->conn, &by, id, ctx->req->params[1], body);
     json_decref(body);
-    return rc ? rc : api_reply_json(ctx, 200, json_pack("{s:I, s:s}", "id", (json_int_t)id, "action",
-                                                        ctx->req->params[1]));
+    if (rc) return rc;
+    /* a drill's force closed with this task: the simulated event is over, so
+     * its 【演练】 alarm clears (and can be closed with its record) */
+    int64_t drill = 0, unit = 0;
+    int level = 0;
+    if (!drill_of_closed_task(ctx->conn, id, &drill, &unit, &level) && drill && level && api_warn() &&
+        warn_external_alarm(api_warn(), WARN_RULE_DRILL, drill, unit, level, false, NULL, clock_now_ms()))
+        log_warn("drill alarm not cleared", "detail", ws_err_message());
+    return api_reply_json(ctx, 200, json_pack("{s:I, s:s}", "id", (json_int_t)id, "action", ctx->req->params[1]));
 }
 
 static ws_err my_tasks(api_ctx *ctx)

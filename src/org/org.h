@@ -70,6 +70,8 @@ ws_err org_init(void);
 typedef struct org_caller {
     const audit_actor *actor;
     const auth_subject *subject;
+    int64_t at_ms; /* 0: now. Else when it happened: only the demo's seeding, which
+                      writes a plausible history, sets it (never from a request) */
 } org_caller;
 
 /* ------------------------------------------------------------------ units */

@@ -110,6 +110,9 @@ const char Q_DRILL_GET[] = "SELECT " DRILL_COLS DRILL_FROM "WHERE d.id = $1";
 const char Q_DRILL_LIST[] =
     "SELECT " DRILL_COLS DRILL_FROM "WHERE u.path LIKE CAST($1 AS TEXT) || '%' "
     "AND (CAST($2 AS TEXT) = '' OR d.scenario = $2) ORDER BY d.id DESC LIMIT $3";
+const char Q_DRILL_OF_CLOSED_TASK[] =
+    "SELECT d.id, d.unit_id, d.alarm_level FROM task_force_tasks t JOIN task_forces f ON f.id = t.force_id "
+    "JOIN drills d ON d.force_id = f.id WHERE t.id = $1 AND f.state = 'closed'";
 const char Q_DRILL_ALARM[] =
     "SELECT a.raised_at, a.acked_at, p.name, a.state FROM alarms a LEFT JOIN people p ON p.id = a.acked_by_person_id "
     "WHERE a.rule_id = $1 AND a.source_id = $2 ORDER BY a.id LIMIT 1";

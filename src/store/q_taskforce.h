@@ -59,6 +59,7 @@ extern const char Q_DRILL_SET_FORCE[];  /* $1 id, $2 force */
 extern const char Q_DRILL_GET[];        /* $1 id -> id, scenario, unit_id, force_id, alarm_level, started_at, started_by,
                                            unit path, scenario title */
 extern const char Q_DRILL_LIST[];       /* $1 scope, $2 scenario '' any, $3 limit -> drill rows as Q_DRILL_GET */
+extern const char Q_DRILL_OF_CLOSED_TASK[]; /* $1 task -> drill id, unit, alarm_level, when its force is closed */
 extern const char Q_DRILL_ALARM[];      /* $1 rule, $2 drill id -> raised_at, acked_at, acked_by name, state */
 
 #endif

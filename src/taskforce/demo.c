@@ -1,7 +1,10 @@
 /* demo.c — the task forces of `worksafe demo`: the forces the demo's 重大
  * hazards and 紧急 alarms form by themselves (the same rules as in use), one
  * of them half done (the budget approved, the production measure taken),
- * and a serious incident at the loading station with its force. */
+ * a serious incident at the loading station with its force, and two earlier
+ * drills of the H₂S-leak scenario in 罐区 (three weeks and one week ago,
+ * back-dated through org_caller.at_ms), the second faster than the first,
+ * so a drill's report has earlier ones to stand next to. */
 #include <stdio.h>
 #include <string.h>
 
@@ -60,6 +63,38 @@ ws_err taskforce_demo_seed(store_conn *c, const org_demo_ids *ids)
         rc = incident_report(c, &by, b, &id);
         json_decref(b);
     }
-    (void)ids;
+    /* two H₂S-leak drills in 罐区 at 10:00 (UTC+8): each department's task
+     * done so many minutes after the force formed, in the order of the
+     * scenario's rules (production, safety, equipment, medical) */
+    static const int mins[2][4] = {{9, 21, 47, 33}, {6, 14, 29, 18}};
+    for (int k = 0; k < 2 && !rc; k++) {
+        int64_t day = (clock_now_ms() - (k ? 7 : 21) * 86400000LL) / 86400000LL * 86400000LL;
+        int64_t t0 = day + 2 * 3600000LL;
+        org_caller at = {&who, NULL, t0};
+        int64_t drill = 0;
+        int level = 0;
+        rc = drill_start(c, &at, "h2s_leak", ids->area_tank_farm, &drill, &level, NULL, 0);
+        json_t *d = NULL, *force = NULL;
+        if (!rc) rc = drill_json(c, NULL, drill, 0, &d);
+        if (!rc) rc = taskforce_json(c, NULL, json_integer_value(json_object_get(d, "force_id")), &force);
+        /* done in time order: the force closes with the last */
+        json_t *tasks = json_object_get(force, "tasks");
+        for (int left = 4; left > 0 && !rc; left--) {
+            int first = -1;
+            for (int n = 0; n < 4 && n < (int)json_array_size(tasks); n++)
+                if (mins[k][n] >= 0 && (first < 0 || mins[k][n] < mins[k][first]) &&
+                    !strcmp(json_string_value(json_object_get(json_array_get(tasks, (size_t)n), "state")), "open"))
+                    first = n;
+            if (first < 0) break;
+            at.at_ms = t0 + mins[k][first] * 60000LL;
+            json_t *body = json_pack("{s:s}", "note", "演练：按预案完成");
+            json_t *t = json_array_get(tasks, (size_t)first);
+            rc = taskforce_task_act(c, &at, json_integer_value(json_object_get(t, "id")), "done", body);
+            json_object_set_new(t, "state", json_string("done"));
+            json_decref(body);
+        }
+        json_decref(force);
+        json_decref(d);
+    }
     return rc;
 }

@@ -44,7 +44,7 @@ ws_err drill_start(store_conn *c, const org_caller *by, const char *scenario, in
         if (rc == WS_ENOTFOUND) rc = ws_fail(WS_ENOTFOUND, "unit_id", "no such unit (unit_id)");
     }
     if (rc) return rc;
-    int64_t now = clock_now_ms();
+    int64_t now = by && by->at_ms ? by->at_ms : clock_now_ms();
     bool own = false;
     if ((rc = store_tx_join(c, &own))) return rc;
     static const audit_actor sys = {"system"};
@@ -235,6 +235,24 @@ ws_err drill_scenarios_json(store_conn *c, json_t **items)
         json_array_append_new(*items, json_pack("{s:s, s:s, s:s, s:i}", "key", store_col_text(st, 0), "title",
                                                 store_col_text(st, 1), "description", store_col_text(st, 2),
                                                 "alarm_level", (int)store_col_int(st, 3)));
+    store_finalize(st);
+    return rc;
+}
+
+ws_err drill_of_closed_task(store_conn *c, int64_t task_id, int64_t *drill_id, int64_t *unit_id, int *alarm_level)
+{
+    store_stmt *st = NULL;
+    bool row = false;
+    *drill_id = *unit_id = 0;
+    *alarm_level = 0;
+    ws_err rc = store_prepare(c, Q_DRILL_OF_CLOSED_TASK, &st);
+    if (!rc) rc = store_bind_int(st, 1, task_id);
+    if (!rc) rc = store_step(st, &row);
+    if (!rc && row) {
+        *drill_id = store_col_int(st, 0);
+        *unit_id = store_col_int(st, 1);
+        *alarm_level = (int)store_col_int(st, 2);
+    }
     store_finalize(st);
     return rc;
 }

@@ -112,6 +112,12 @@ ws_err drill_start(store_conn *c, const org_caller *by, const char *scenario, in
  * rule id of drill alarms), each step's time by department and person, the
  * whole, and the earlier drills of the scenario (new reference). */
 ws_err drill_json(store_conn *c, const auth_subject *s, int64_t id, int64_t alarm_rule, json_t **out);
+
+/* The drill whose task force task_id closed (its last task done or
+ * cancelled): *drill_id, *unit_id and *alarm_level; *drill_id 0 when the
+ * task's force is no drill's or is still open. The API layer then clears the
+ * drill's alarm: the simulated event is over. */
+ws_err drill_of_closed_task(store_conn *c, int64_t task_id, int64_t *drill_id, int64_t *unit_id, int *alarm_level);
 ws_err drill_list(store_conn *c, const char *scope, json_t **items);
 ws_err drill_scenarios_json(store_conn *c, json_t **items);
 

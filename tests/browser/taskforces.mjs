@@ -13,6 +13,10 @@
 // 3. The demo's operator (account worker, 冯超) sees today's duty of his post
 //    on the home page on a phone, marks it done with a note, and the server
 //    has it done.
+// 4. Drills (协同压力测试, pages/drills.js): the demo's two H₂S drills, the
+//    newer one's report with its steps and the older one beside it; a drill
+//    started from the page in 合成车间 lands on its report, running, with its
+//    【演练】 alarm raised; the alarm is then acknowledged and closed.
 export async function run(hz) {
   const { test, assert, login, loginAdmin, apiGet, missingStrings, BASE } = hz;
 
@@ -164,5 +168,62 @@ export async function run(hz) {
     assert((await page.locator('#dash-satisfaction .dash-value').textContent()).trim() === sat.average.toFixed(1) + ' / 5', 'the satisfaction card');
     assert((await page.locator('#dash-satisfaction .row-meta').textContent()).includes(sat.rated + ' 人评价'), 'the satisfaction card does not say how many rated');
     await missingStrings(page);
+  });
+
+  await test('drills: the demo\'s drills and a report beside the earlier one; a drill started from the page runs with its alarm', async (w) => {
+    const page = await loginAdmin(w);
+    await page.goto(BASE + '/task-forces');
+    await page.locator('#tf-drills').click();
+    await page.waitForURL(/\/drills$/);
+    const list = (await apiGet(page, '/drills')).body.items;
+    assert(list.length >= 2, 'the demo has fewer than two drills');
+    await page.locator('#dr-list .dr-row').first().waitFor();
+    assert(await page.locator('#dr-list .dr-row').count() === list.length, 'the page does not list every drill');
+    await missingStrings(page);
+    // the newest demo drill: its steps, and the earlier one beside it
+    await page.locator(`#dr-list .dr-row[data-id="${list[0].id}"]`).click();
+    await page.waitForURL(new RegExp('/drills/' + list[0].id + '$'));
+    await page.locator('#dr-steps tbody tr').first().waitFor();
+    const rep = (await apiGet(page, '/drills/' + list[0].id)).body;
+    assert(await page.locator('#dr-steps tbody tr').count() === rep.steps.length, 'the steps differ from the API');
+    assert(rep.earlier.length >= 1 && await page.locator('#dr-earlier tbody tr').count() === rep.earlier.length, 'the earlier drills differ');
+    if (rep.total_seconds !== null && rep.earlier[0].total_seconds !== null && rep.total_seconds < rep.earlier[0].total_seconds)
+      assert((await page.locator('#dr-total').innerText()).includes('比上次快'), 'the report does not say it was faster than the drill before');
+    const depts = await page.locator('#dr-steps tbody td:nth-child(2)').allInnerTexts();
+    assert(depts.every((d) => d && d !== '—'), 'a step without its department: ' + depts.join(','));
+    await missingStrings(page);
+    // start one: the unit is asked for first, then the report of the running drill
+    await page.goto(BASE + '/drills');
+    await page.locator('#dr-start').click();
+    const form = page.locator('#dr-form');
+    await form.locator('button[type=submit]').click();
+    await form.locator('[data-field=unit_id].has-error').waitFor();
+    const units = (await apiGet(page, '/units?limit=200')).body.items;
+    const area = units.find((u) => u.name === '合成车间');
+    assert(area, 'the demo has no 合成车间');
+    await form.locator('select[name=scenario]').selectOption('h2s_leak');
+    await form.locator('select[name=unit_id]').selectOption(String(area.id));
+    await form.locator('button[type=submit]').click();
+    await page.waitForURL(/\/drills\/\d+$/);
+    const id = Number(new URL(page.url()).pathname.split('/').pop());
+    assert(!list.some((d) => d.id === id), 'the page did not land on the new drill');
+    await page.locator('#drill[data-state="open"]').waitFor();
+    const now = (await apiGet(page, '/drills/' + id)).body;
+    assert(now.alarm && now.alarm.state, 'the H₂S drill raised no alarm: ' + JSON.stringify(now.alarm));
+    assert((await page.locator('#dr-ack').innerText()).includes('尚未确认'), 'the alarm is not shown as waiting');
+    assert((await page.locator('#dr-total').innerText()).includes('进行中'), 'the drill is not shown as running');
+    // the departments finish their tasks: the force closes, the drill is over,
+    // its alarm clears and is closed with a record (the demo is left as it was)
+    const post = (path, body) => page.evaluate(async ([p, b]) => (await fetch('/api/v1' + p, { method: 'POST', credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(b) })).status, [path, body]);
+    const force = (await apiGet(page, '/task-forces/' + now.force_id)).body;
+    for (const task of force.tasks.filter((x) => x.state === 'open'))
+      assert(await post(`/task-force-tasks/${task.id}/actions/done`, task.kind === 'budget' ? { amount: 1 } : {}) === 200, 'a drill task was not done');
+    const alarms = (await apiGet(page, '/alarms?state=open&limit=100')).body.items.filter((a) => a.title.includes('【演练】'));
+    assert(alarms.length === 1 && !alarms[0].active, 'the drill\'s alarm did not clear when the drill ended: ' + JSON.stringify(alarms.map((a) => [a.title, a.active])));
+    assert(await post(`/alarms/${alarms[0].id}/actions/ack`, {}) === 200, 'the drill alarm was not acknowledged');
+    assert(await post(`/alarms/${alarms[0].id}/actions/close`, { cause: '演练', action: '演练结束' }) === 200, 'the drill alarm was not closed');
+    await page.reload();
+    await page.locator('#drill[data-state="closed"]').waitFor();
   });
 }

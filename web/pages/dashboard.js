@@ -9,7 +9,7 @@ import { t } from '../i18n.js';
 import { h, pageHead, emptyState, fmtTime } from '../ui.js';
 import { stateName } from './hazard_ui.js';
 
-function dur(s) {
+export function dur(s) {
   if (s === null || s === undefined) return '—';
   if (s < 59.5) return t('dash.sec', { n: Math.round(s) }); // a fast answer, not "0 分钟"
   if (s < 3600) return t('dash.min', { n: Math.round(s / 60) });

@@ -46,6 +46,7 @@ export async function render(main, ctx) {
   const list = h('div', { class: 'rows', id: 'tf-list' });
   main.appendChild(h('div', { class: 'page' },
     pageHead(t('tf.title'), h('a', { href: '/me/tasks', 'data-link': '', class: 'btn btn-small', id: 'tf-mine' }, t('tf.mine')),
+      h('a', { href: '/drills', 'data-link': '', class: 'btn btn-small', id: 'tf-drills' }, t('dr.title')),
       h('a', { href: '/incidents/new', 'data-link': '', class: 'btn btn-small', id: 'tf-incident' }, '+ ', t('tf.incident.new'))),
     h('p', { class: 'hint' }, t('tf.hint')),
     h('div', { class: 'filters' }, sel), list));
