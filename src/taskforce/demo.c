@@ -82,7 +82,7 @@ ws_err taskforce_demo_seed(store_conn *c, const org_demo_ids *ids)
         for (int left = 4; left > 0 && !rc; left--) {
             int first = -1;
             for (int n = 0; n < 4 && n < (int)json_array_size(tasks); n++)
-                if (mins[k][n] >= 0 && (first < 0 || mins[k][n] < mins[k][first]) &&
+                if ((first < 0 || mins[k][n] < mins[k][first]) &&
                     !strcmp(json_string_value(json_object_get(json_array_get(tasks, (size_t)n), "state")), "open"))
                     first = n;
             if (first < 0) break;
