@@ -28,6 +28,7 @@
 //                     (phone), /permits/approvals the approval queue, /permits/board
 //                     the board of active permits, /permits/{id} one permit with its
 //                     actions, /permits/{id}/edit fix a draft, /permits/{id}/print
+//   /plant            interlock bypasses and maintenance work orders
 //   /patrol           today's grid patrols (phone, offline); /patrol/{id} one patrol,
 //                     /patrol/scan/{code} what a point's QR code opens; /patrol/overview
 //                     every grid's patrol of a day (those who supervise)
@@ -64,6 +65,7 @@ import * as taskForcesPage from './pages/taskforces.js';
 import * as dashboardPage from './pages/dashboard.js';
 import * as patrolPage from './pages/patrol.js';
 import * as drillsPage from './pages/drills.js';
+import * as plantPage from './pages/plant.js';
 import * as evidencePage from './pages/evidence.js';
 // issue 6: anonymous reports and the points bank
 import * as reportPage from './pages/report.js';
@@ -113,6 +115,8 @@ const routes = {
   '/dashboard': { page: dashboardPage, allow: session.can.dashboard, nav: 'nav.dashboard', work: true },
   // Grid patrols on a phone, also offline (patrol.read: every role in scope).
   '/patrol': { page: patrolPage, nav: 'nav.patrol', work: true },
+  // Interlock bypasses and maintenance work orders (plant.read: every role in scope).
+  '/plant': { page: plantPage, nav: 'nav.plant', work: true },
   // Issue 6. The anonymous report and its follow-up (phone, no sign-in: the
   // page reads no session); the staff inbox (voice.read); the points bank
   // (bank.read: everyone but the regulator).

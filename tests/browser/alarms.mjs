@@ -22,6 +22,9 @@
 //    console keeps them together under the highest (the others drawn as
 //    related rows), one button acknowledges them all as the admin, and the
 //    row's 查看趋势 opens the point's trend with the reading in it.
+// 6. The plant page (/plant): the demo's interlock bypass in force with its
+//    time left, its reason and measures; the demo's work order started and
+//    done with a note from the page, and the server has it done.
 // 5. The alarm KPI page shows what GET /alarms/kpi says: the demo's alarms
 //    raised in the last 7 days, a row per area with its chart, and the
 //    people who acknowledged (the demo's safety officer and grid leader).
@@ -263,5 +266,39 @@ export async function run(hz) {
     assert(await page.locator('#kpi-areas tbody tr').count() === k.areas.length, 'not a row per area');
     const people = await page.locator('#kpi-people tbody').innerText();
     assert(k.people.some((p) => p.name && people.includes(p.name)), 'no person of the server in the people table');
+  });
+
+  await test('plant: the interlock bypass in force with its time left and measures; a work order started and done from the page', async (w) => {
+    const page = await loginAdmin(w);
+    await page.goto(BASE + '/plant');
+    await page.locator('#plant').waitFor();
+    const bypasses = (await apiGet(page, '/bypasses?limit=200')).body.items;
+    const inForce = bypasses.filter((b) => b.state === 'active' || b.state === 'expired');
+    assert(inForce.length >= 1, 'the demo has no interlock bypass in force');
+    assert(await page.locator('#pl-bypasses .pl-bypass').count() === bypasses.length, 'the page does not list every bypass');
+    assert(Number(await page.locator('#pl-counts').getAttribute('data-inforce')) === inForce.length, 'the count of bypasses in force');
+    const first = page.locator('#pl-bypasses .pl-bypass').first();
+    assert(['active', 'expired'].includes(await first.getAttribute('data-state')), 'a bypass in force is not first');
+    const b = inForce[0];
+    const card = page.locator(`#pl-bypasses .pl-bypass[data-id="${b.id}"]`);
+    const text = await card.innerText();
+    assert(text.includes(b.interlock) && text.includes(b.measures), 'the bypass does not show its interlock and measures');
+    assert(/还剩|已超期/.test(await card.locator('.pl-left').innerText()), 'the bypass does not say its time left');
+    await missingStrings(page);
+    // a work order: started, then done with what was done
+    const orders = (await apiGet(page, '/work-orders?limit=200')).body.items;
+    const wo = orders.find((x) => x.state === 'open');
+    assert(wo, 'the demo has no open work order');
+    const row = page.locator(`#pl-orders .pl-order[data-id="${wo.id}"]`);
+    await row.locator('.pl-start').click();
+    await page.locator(`#pl-orders .pl-order[data-id="${wo.id}"][data-state="in_progress"]`).waitFor();
+    const going = page.locator(`#pl-orders .pl-order[data-id="${wo.id}"]`);
+    await going.locator('.btn-primary').click(); // without a note: refused on the page
+    assert((await apiGet(page, '/work-orders/' + wo.id)).body.state === 'in_progress', 'done without a note');
+    await going.locator('input[name=note]').fill('已更换机械密封，试车无泄漏');
+    await going.locator('.btn-primary').click();
+    await page.locator(`#pl-orders .pl-order[data-id="${wo.id}"][data-state="done"]`).waitFor();
+    const after = (await apiGet(page, '/work-orders/' + wo.id)).body;
+    assert(after.state === 'done' && after.close_note === '已更换机械密封，试车无泄漏', 'the server: ' + after.state + ' ' + after.close_note);
   });
 }
