@@ -25,11 +25,23 @@
 // 6. The plant page (/plant): the demo's interlock bypass in force with its
 //    time left, its reason and measures; the demo's work order started and
 //    done with a note from the page, and the server has it done.
+// 7. A bypass requested on the page by the safety officer (an empty form is
+//    refused naming a field) cannot be approved by herself; the manager
+//    approves it, she puts it in force and restores it, all from the page.
 // 5. The alarm KPI page shows what GET /alarms/kpi says: the demo's alarms
 //    raised in the last 7 days, a row per area with its chart, and the
 //    people who acknowledged (the demo's safety officer and grid leader).
+import fs from 'node:fs';
+
+// The demo's accounts file (WS_DEMO_ACCOUNTS), a line per account.
+function require_accounts() {
+  const file = process.env.WS_DEMO_ACCOUNTS;
+  if (!file || !fs.existsSync(file)) throw new Error('needs WS_DEMO_ACCOUNTS');
+  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+}
+
 export async function run(hz) {
-  const { test, assert, loginAdmin, apiGet, missingStrings, BASE, RUN } = hz;
+  const { test, assert, login, loginAdmin, apiGet, missingStrings, BASE, RUN } = hz;
 
   // POST /api/v1/ingest as the signed-in page (text/plain line format).
   async function ingest(page, body) {
@@ -300,5 +312,57 @@ export async function run(hz) {
     await page.locator(`#pl-orders .pl-order[data-id="${wo.id}"][data-state="done"]`).waitFor();
     const after = (await apiGet(page, '/work-orders/' + wo.id)).body;
     assert(after.state === 'done' && after.close_note === '已更换机械密封，试车无泄漏', 'the server: ' + after.state + ' ' + after.close_note);
+  });
+
+  await test('plant: a bypass requested on the page, refused to its requester, approved by the manager, put in force and restored', async (w) => {
+    const pw = (user) => {
+      const line = require_accounts().find((l) => l.startsWith(user + ' '));
+      return line ? line.split(/\s+/)[1] : null;
+    };
+    const officer = await w.newPage();
+    await login(officer, 'safety', pw('safety'));
+    await officer.locator('#home-scope').waitFor();
+    await officer.goto(BASE + '/plant');
+    await officer.locator('#pl-request-open').click();
+    const form = officer.locator('#pl-request');
+    await form.locator('button[type=submit]').click();
+    await form.locator('.has-error, .form-error:not(.hidden)').first().waitFor();
+    const units = (await apiGet(officer, '/units?limit=200')).body.items;
+    const tank = units.find((u) => u.name === '罐区');
+    const name = 'P-101A 出口压力低低联锁 PSLL-' + RUN;
+    await form.locator('select[name=unit_id]').selectOption(String(tank.id));
+    const eq = (await apiGet(officer, '/equipment?limit=200')).body.items.find((e) => e.code === 'P-101A');
+    await form.locator('select[name=target]').selectOption('e:' + eq.id);
+    await form.locator('input[name=interlock]').fill(name);
+    await form.locator('textarea[name=reason]').fill('压力变送器 PT-102 更换');
+    await form.locator('textarea[name=measures]').fill('专人监护泵出口压力，备用泵待命');
+    await form.locator('button[type=submit]').click();
+    const card = () => officer.locator('#pl-bypasses .pl-bypass', { hasText: name });
+    await officer.locator('#pl-bypasses .pl-bypass[data-state="requested"]', { hasText: name }).waitFor();
+    const id = Number(await card().getAttribute('data-id'));
+    // the requester cannot approve her own request
+    await card().locator('.pl-approve').click();
+    await officer.locator('dialog .btn-primary').click();
+    await officer.locator('#toast.toast-error').waitFor();
+    assert((await apiGet(officer, '/bypasses/' + id)).body.state === 'requested', 'the requester approved her own bypass');
+    // the manager approves it
+    const manager = await w.newPage();
+    await login(manager, 'manager', pw('manager'));
+    await manager.locator('#home-scope').waitFor();
+    await manager.goto(BASE + '/plant');
+    await manager.locator(`#pl-bypasses .pl-bypass[data-id="${id}"] .pl-approve`).click();
+    await manager.locator('dialog .btn-primary').click();
+    await manager.locator(`#pl-bypasses .pl-bypass[data-id="${id}"][data-state="approved"]`).waitFor();
+    // she puts it in force, then restores the interlock
+    await officer.reload();
+    await officer.locator(`#pl-bypasses .pl-bypass[data-id="${id}"] .pl-activate`).click();
+    await officer.locator('dialog .btn-danger').click();
+    await officer.locator(`#pl-bypasses .pl-bypass[data-id="${id}"][data-state="active"]`).waitFor();
+    await officer.locator(`#pl-bypasses .pl-bypass[data-id="${id}"] .pl-restore`).click();
+    await officer.locator('dialog .btn-primary').click();
+    await officer.locator(`#pl-bypasses .pl-bypass[data-id="${id}"][data-state="restored"]`).waitFor();
+    const b = (await apiGet(officer, '/bypasses/' + id)).body;
+    assert(b.state === 'restored' && b.approver_person_id && b.approver_person_id !== b.requested_by_person_id, 'the server: ' + JSON.stringify(b));
+    await missingStrings(officer);
   });
 }

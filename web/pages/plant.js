@@ -4,7 +4,9 @@
 //   bypasses    still in force first (expired and not restored, active with
 //               the time left, approved, requested), with the interlock, the
 //               reason, the measures taken meanwhile and who asked and
-//               approved; 恢复联锁 for one in force, 取消 for one not yet in force
+//               approved; 申请旁路 (a form: unit, equipment, interlock, reason,
+//               measures, expiry), 批准 (bypass.approve: not by the requester),
+//               投用 once approved, 恢复联锁 for one in force, 取消 before
 //   work orders open first (in progress, open), with the equipment, kind,
 //               where it came from (a sensor fault, the 3-in-30-days rule, by
 //               hand) and the due time; 开始, and 完成 / 取消 with a note
@@ -13,13 +15,55 @@
 // officer, department head) is offered the actions; the server decides.
 import { api, listAll } from '../api.js';
 import { t } from '../i18n.js';
-import { h, pageHead, emptyState, fmtTime, badge, toast, errorNode, confirmDialog } from '../ui.js';
+import { h, pageHead, emptyState, fmtTime, badge, toast, errorNode, confirmDialog, field, input, select, formError,
+  showError, clearErrors, busy, openDialog } from '../ui.js';
 import * as session from '../session.js';
+import { localInputValue, toRfc3339 } from './hazard_ui.js';
 
 const BYPASS_ORDER = { expired: 0, active: 1, approved: 2, requested: 3, restored: 4, cancelled: 5 };
 const BYPASS_KIND = { expired: 'danger', active: 'warn', approved: 'info', requested: 'info', restored: 'ok', cancelled: 'off' };
 const WO_ORDER = { in_progress: 0, open: 1, done: 2, cancelled: 3 };
 const WO_KIND = { in_progress: 'info', open: 'warn', done: 'ok', cancelled: 'off' };
+
+function canApprove() {
+  const me = session.me();
+  return !!me && (me.roles || []).some((r) => ['admin', 'manager', 'safety_officer'].includes(r));
+}
+
+// 申请旁路: the request; the server names a wrong field, shown beside it.
+// A bypass is of a piece of equipment or of a point (位号): one select offers both.
+function requestDialog(units, equipment, points, done) {
+  const unit = select('unit_id', [{ value: '', label: t('pl.f.pick_unit') }].concat(session.unitOptions(units, { kinds: ['site', 'area', 'workshop', 'grid'] })));
+  const eq = h('select', { name: 'target', class: 'input' }, h('option', { value: '' }, t('pl.f.pick_target')),
+    h('optgroup', { label: t('pl.f.equipment') }, equipment.map((e) => h('option', { value: 'e:' + e.id }, e.code + ' ' + e.name))),
+    h('optgroup', { label: t('pl.f.points') }, points.map((p) => h('option', { value: 'p:' + p.id }, p.tag + ' ' + p.name))));
+  const il = input('interlock', { maxlength: 200, placeholder: t('pl.f.interlock_hint') });
+  const reason = h('textarea', { name: 'reason', class: 'input', rows: 2, maxlength: 2000 });
+  const measures = h('textarea', { name: 'measures', class: 'input', rows: 2, maxlength: 2000, placeholder: t('pl.f.measures_hint') });
+  const until = input('expires_at', { type: 'datetime-local', value: localInputValue(new Date(Date.now() + 8 * 3600e3)) });
+  const form = h('form', { class: 'form', id: 'pl-request', novalidate: true }, formError(),
+    field(t('pl.f.unit'), unit), field(t('pl.f.target'), eq), field(t('pl.f.interlock'), il),
+    field(t('pl.b.reason'), reason), field(t('pl.b.measures'), measures), field(t('pl.f.until'), until),
+    h('p', { class: 'hint' }, t('pl.f.note')),
+    h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, t('pl.f.submit'))));
+  const d = openDialog(t('pl.b.request'), form, { wide: true });
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    if (!eq.value) return showError(form, { field: 'target', message: t('pl.f.need_target') });
+    const body = { unit_id: unit.value ? Number(unit.value) : undefined, interlock: il.value.trim(), reason: reason.value.trim(),
+      measures: measures.value.trim(), expires_at: toRfc3339(until.value) || undefined };
+    body[eq.value[0] === 'e' ? 'equipment_id' : 'point_id'] = Number(eq.value.slice(2));
+    busy(form, async () => {
+      try {
+        await api('POST', '/bypasses', body);
+        d.close();
+        toast(t('pl.b.requested_ok'), 'ok');
+        done();
+      } catch (e) { showError(form, e, { labels: { point_id: t('pl.f.target'), equipment_id: t('pl.f.target') } }); }
+    });
+  });
+}
 
 function canWrite() {
   const me = session.me();
@@ -35,8 +79,8 @@ function left(iso) {
 }
 
 export async function render(main, ctx) {
-  const [bypasses, orders, equipment, units] = await Promise.all([listAll('/bypasses'), listAll('/work-orders'),
-    listAll('/equipment'), session.units()]);
+  const [bypasses, orders, equipment, points, units] = await Promise.all([listAll('/bypasses'), listAll('/work-orders'),
+    listAll('/equipment'), listAll('/points'), session.units()]);
   const eqName = (id) => { const e = equipment.find((x) => x.id === id); return e ? e.code + ' ' + e.name : ''; };
   const people = new Map();
   const ids = [...new Set(bypasses.flatMap((b) => [b.requested_by_person_id, b.approver_person_id]).concat(orders.map((w) => w.assignee_person_id)).filter(Boolean))];
@@ -68,6 +112,14 @@ export async function render(main, ctx) {
       if (await confirmDialog(t('pl.b.restore'), t('pl.b.restore_q', { name: b.interlock }), t('pl.b.restore')))
         act(`/bypasses/${b.id}/actions/restore`, {}, t('pl.b.restored_ok'));
     } }, t('pl.b.restore')) : null,
+    canApprove() && b.state === 'requested' ? h('button', { type: 'button', class: 'btn btn-small btn-primary pl-approve', onclick: async () => {
+      if (await confirmDialog(t('pl.b.approve'), t('pl.b.approve_q', { name: b.interlock, at: fmtTime(b.expires_at) }), t('pl.b.approve')))
+        act(`/bypasses/${b.id}/actions/approve`, {}, t('pl.b.approved_ok'));
+    } }, t('pl.b.approve')) : null,
+    write && b.state === 'approved' ? h('button', { type: 'button', class: 'btn btn-small btn-primary pl-activate', onclick: async () => {
+      if (await confirmDialog(t('pl.b.activate'), t('pl.b.activate_q', { name: b.interlock }), t('pl.b.activate'), true))
+        act(`/bypasses/${b.id}/actions/activate`, {}, t('pl.b.activated_ok'));
+    } }, t('pl.b.activate')) : null,
     write && (b.state === 'requested' || b.state === 'approved') ? h('button', { type: 'button', class: 'btn btn-small pl-cancel', onclick: async () => {
       if (await confirmDialog(t('pl.b.cancel'), t('pl.b.cancel_q', { name: b.interlock }), t('pl.b.cancel'), true))
         act(`/bypasses/${b.id}/actions/cancel`, {}, t('pl.b.cancelled_ok'));
@@ -101,8 +153,10 @@ export async function render(main, ctx) {
 
   const nInForce = bypasses.filter(inForce).length, nExpired = bypasses.filter((b) => b.state === 'expired').length;
   const nOpen = orders.filter((w) => w.state === 'open' || w.state === 'in_progress').length;
+  const req = write ? h('button', { type: 'button', class: 'btn btn-primary', id: 'pl-request-open' }, t('pl.b.request')) : null;
+  if (req) req.addEventListener('click', () => requestDialog(units, equipment, points, reload));
   main.appendChild(h('div', { class: 'page', id: 'plant' },
-    pageHead(t('pl.title')),
+    pageHead(t('pl.title'), req),
     h('p', { class: 'hint' }, t('pl.intro')),
     h('div', { class: 'chips', id: 'pl-counts', dataset: { inforce: nInForce, expired: nExpired, open: nOpen } },
       badge(t('pl.c.inforce', { n: nInForce }), nInForce ? 'warn' : 'off'),
