@@ -316,10 +316,24 @@ static void test_day_follows_shifts_across_midnight(void **state)
 
 /* ------------------------------------------------------------- nonces */
 
+/* Move the test clock two hours into the next patrol day when the present
+ * one ends within the hour: the tests below move the clock by up to eleven
+ * minutes and must not cross the day's end (they failed when run in the
+ * ten minutes before local midnight). Returns the shift, to be undone. */
+static int64_t clear_of_day_end(int64_t grid)
+{
+    int64_t day, s, e, now = clock_now_ms();
+    assert_int_equal(patrol_day_of(tc.c, grid, now, &day, &s, &e), WS_OK);
+    int64_t shift = e - now < 60 * MIN ? e - now + 120 * MIN : 0;
+    clock_test_advance(shift);
+    return shift;
+}
+
 static void test_nonce_rules(void **state)
 {
     (void)state;
     world *w = &tc.w;
+    int64_t shifted = clear_of_day_end(w->grid_a);
     int64_t now = clock_now_ms();
     assert_int_equal(patrol_tick(tc.c, now, NULL, NULL), WS_OK);
     int64_t pa = patrol_of(w->grid_a, "own", NULL), pb = patrol_of(w->grid_b, "own", NULL);
@@ -369,6 +383,7 @@ static void test_nonce_rules(void **state)
     /* A regulator records nothing; another grid's worker is refused. */
     assert_int_equal(nonce(&w->s_regulator, pa, w->p2, n2), WS_EFORBIDDEN);
     verify_clean();
+    clock_test_advance(-shifted);
 }
 
 /* --------------------------------------------------- failed item → hazard */
@@ -377,6 +392,7 @@ static void test_failed_item_opens_hazard_and_offline(void **state)
 {
     (void)state;
     world *w = &tc.w;
+    int64_t shifted = clear_of_day_end(w->grid_a);
     int64_t now = clock_now_ms();
     assert_int_equal(patrol_tick(tc.c, now, NULL, NULL), WS_OK);
     int64_t pa = patrol_of(w->grid_a, "own", NULL);
@@ -450,6 +466,7 @@ static void test_failed_item_opens_hazard_and_offline(void **state)
     assert_string_equal(ws_err_field(), "state");
     json_decref(nonces);
     verify_clean();
+    clock_test_advance(-shifted);
 }
 
 /* ------------------------------------------------- cross-supervision */
