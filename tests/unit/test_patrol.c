@@ -316,15 +316,16 @@ static void test_day_follows_shifts_across_midnight(void **state)
 
 /* ------------------------------------------------------------- nonces */
 
-/* Move the test clock two hours into the next patrol day when the present
- * one ends within the hour: the tests below move the clock by up to eleven
- * minutes and must not cross the day's end (they failed when run in the
- * ten minutes before local midnight). Returns the shift, to be undone. */
-static int64_t clear_of_day_end(int64_t grid)
+/* Move the test clock three hours into the patrol day when the present one
+ * began or ends within the hour: the tests below move the clock by up to
+ * eleven minutes either way and must stay inside the day (they failed when
+ * run in the ten minutes before local midnight, or the minute after).
+ * Returns the shift, to be undone. */
+static int64_t clear_of_day_edges(int64_t grid)
 {
     int64_t day, s, e, now = clock_now_ms();
     assert_int_equal(patrol_day_of(tc.c, grid, now, &day, &s, &e), WS_OK);
-    int64_t shift = e - now < 60 * MIN ? e - now + 120 * MIN : 0;
+    int64_t shift = now - s < 60 * MIN ? s + 180 * MIN - now : e - now < 60 * MIN ? e + 180 * MIN - now : 0;
     clock_test_advance(shift);
     return shift;
 }
@@ -333,7 +334,7 @@ static void test_nonce_rules(void **state)
 {
     (void)state;
     world *w = &tc.w;
-    int64_t shifted = clear_of_day_end(w->grid_a);
+    int64_t shifted = clear_of_day_edges(w->grid_a);
     int64_t now = clock_now_ms();
     assert_int_equal(patrol_tick(tc.c, now, NULL, NULL), WS_OK);
     int64_t pa = patrol_of(w->grid_a, "own", NULL), pb = patrol_of(w->grid_b, "own", NULL);
@@ -392,7 +393,7 @@ static void test_failed_item_opens_hazard_and_offline(void **state)
 {
     (void)state;
     world *w = &tc.w;
-    int64_t shifted = clear_of_day_end(w->grid_a);
+    int64_t shifted = clear_of_day_edges(w->grid_a);
     int64_t now = clock_now_ms();
     assert_int_equal(patrol_tick(tc.c, now, NULL, NULL), WS_OK);
     int64_t pa = patrol_of(w->grid_a, "own", NULL);
