@@ -48,6 +48,12 @@ export const can = {
   pointWrite: () => has('admin', 'manager', 'safety_officer'),
   // The collaboration dashboard (dashboard.read).
   dashboard: () => has('admin', 'manager', 'safety_officer', 'dept_head', 'regulator'),
+  // Grid patrols beyond one's own grid: the overview is offered to those who supervise.
+  patrolOverview: () => has('admin', 'manager', 'safety_officer', 'dept_head', 'regulator'),
+  // Drills (drill.run) and the plant registers (plant.write, bypass.approve).
+  drillRun: () => has('admin', 'manager', 'safety_officer'),
+  plantWrite: () => has('admin', 'manager', 'safety_officer', 'dept_head'),
+  bypassApprove: () => has('admin', 'manager', 'safety_officer'),
 };
 
 export function roleName(r) { return t('role.' + r, null, r); }

@@ -37,6 +37,7 @@
 
 #include "audit/audit.h"
 #include "auth/auth.h"
+#include "core/clock.h"
 #include "core/err.h"
 #include "store/store.h"
 
@@ -73,6 +74,12 @@ typedef struct org_caller {
     int64_t at_ms; /* 0: now. Else when it happened: only the demo's seeding, which
                       writes a plausible history, sets it (never from a request) */
 } org_caller;
+
+/* The time an action of by is recorded at: by->at_ms, or now (as wf_now). */
+static inline int64_t org_now(const org_caller *by)
+{
+    return by && by->at_ms ? by->at_ms : clock_now_ms();
+}
 
 /* ------------------------------------------------------------------ units */
 

@@ -44,7 +44,7 @@ ws_err drill_start(store_conn *c, const org_caller *by, const char *scenario, in
         if (rc == WS_ENOTFOUND) rc = ws_fail(WS_ENOTFOUND, "unit_id", "no such unit (unit_id)");
     }
     if (rc) return rc;
-    int64_t now = by && by->at_ms ? by->at_ms : clock_now_ms();
+    int64_t now = org_now(by);
     bool own = false;
     if ((rc = store_tx_join(c, &own))) return rc;
     static const audit_actor sys = {"system"};

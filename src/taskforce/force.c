@@ -201,7 +201,7 @@ ws_err taskforce_form(store_conn *c, const org_caller *by, const taskforce_sourc
     if ((rc = allow(by, "taskforce.write", u.path)) == WS_ENOTFOUND)
         return ws_fail(WS_EINVAL, "unit_id", "no such unit (unit_id)");
     if (rc) return rc;
-    int64_t now = by && by->at_ms ? by->at_ms : clock_now_ms();
+    int64_t now = org_now(by);
     bool own = false;
     if ((rc = store_tx_join(c, &own))) return rc;
     int64_t source_id = src->id;
@@ -395,7 +395,7 @@ ws_err taskforce_task_act(store_conn *c, const org_caller *by, int64_t task_id, 
     } else if (amount) {
         return ws_fail(WS_EINVAL, "amount", "only a budget task has an amount");
     }
-    int64_t now = by && by->at_ms ? by->at_ms : clock_now_ms();
+    int64_t now = org_now(by);
     bool own = false;
     if ((rc = store_tx_join(c, &own))) return rc;
     store_stmt *st = NULL;
@@ -462,7 +462,7 @@ ws_err taskforce_task_add(store_conn *c, const org_caller *by, int64_t force_id,
     const json_t *dv = json_object_get(body, "due_at");
     if (dv && (!json_is_string(dv) || clock_parse_rfc3339(json_string_value(dv), &due)))
         return ws_fail(WS_EINVAL, "due_at", "due_at is a time (RFC 3339)");
-    int64_t now = by && by->at_ms ? by->at_ms : clock_now_ms();
+    int64_t now = org_now(by);
     bool own = false;
     if ((rc = store_tx_join(c, &own))) return rc;
     rc = add_task(c, by, force_id, dept, assignee, title, kind ? kind : "action", due, now, task_id);

@@ -13,17 +13,12 @@ import { h, pageHead, emptyState, fmtTime, field, select, formError, showError, 
 import * as session from '../session.js';
 import { dur } from './dashboard.js';
 
-function canRun() {
-  const me = session.me();
-  return !!me && (me.roles || []).some((r) => ['admin', 'manager', 'safety_officer'].includes(r));
-}
-
 export async function render(main, ctx) {
   const [list, sc, units] = await Promise.all([api('GET', '/drills'), api('GET', '/drill-scenarios'), session.units()]);
   const scenarios = (sc && sc.items) || [];
   const title = (key) => (scenarios.find((s) => s.key === key) || {}).title || key;
   const items = (list && list.items) || [];
-  const start = canRun() ? h('button', { type: 'button', class: 'btn btn-primary', id: 'dr-start' }, t('dr.start')) : null;
+  const start = session.can.drillRun() ? h('button', { type: 'button', class: 'btn btn-primary', id: 'dr-start' }, t('dr.start')) : null;
   if (start) start.addEventListener('click', () => startDialog(scenarios, units, ctx));
   main.appendChild(h('div', { class: 'page', id: 'drills' },
     pageHead(t('dr.title'), h('a', { href: '/task-forces', 'data-link': '', class: 'btn' }, t('tf.title')), start),

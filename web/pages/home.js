@@ -9,7 +9,7 @@ import { t } from '../i18n.js';
 import { h, badge, clear, errorNode, fmtTime, toast } from '../ui.js';
 import * as session from '../session.js';
 import { unitOverview } from './unit_overview.js';
-import { supervises, dayPatrols } from './patrol.js';
+import { dayPatrols } from './patrol.js';
 
 export async function render(main, ctx) {
   const m = session.me();
@@ -81,7 +81,7 @@ async function fillToday(box) {
   const tasks = h('ul', { class: 'tf-tasks', id: 'home-tasks' });
   box.append(h('h3', null, t('home.duties')), list, h('h3', null, t('home.patrols')), walks, h('h3', null, t('home.tasks')), tasks);
   const [d, f, p, all] = await Promise.all([api('GET', '/me/duties').catch(() => null), api('GET', '/me/tasks?state=open').catch(() => null),
-    api('GET', '/patrols?mine=1&limit=50').catch(() => null), supervises() ? dayPatrols().catch(() => null) : null]);
+    api('GET', '/patrols?mine=1&limit=50').catch(() => null), session.can.patrolOverview() ? dayPatrols().catch(() => null) : null]);
   const due = ((p && p.items) || []).filter((x) => (x.state === 'pending' || x.state === 'in_progress') && Date.parse(x.window_end) > Date.now());
   if (!due.length) walks.appendChild(h('li', { class: 'muted' }, t(all ? 'pt.empty' : 'home.patrols.none')));
   for (const x of due) {

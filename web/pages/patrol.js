@@ -71,17 +71,11 @@ function watch(node, fn) {
   const off = offline.onChange(() => { if (!document.body.contains(node)) { off(); return; } fn(); });
 }
 
-// Those who supervise patrols beyond their own grid.
-export function supervises() {
-  const me = session.me();
-  return !!me && (me.roles || []).some((r) => ['admin', 'manager', 'safety_officer', 'dept_head', 'regulator'].includes(r));
-}
-
 export async function render(main, ctx) {
   const data = await load('/patrols' + qs({ mine: 1, limit: 50 }), 'patrols:mine');
   const items = ((data && data.items) || []).filter((p) => p.state !== 'missed' || isRecent(p));
   const b = banner();
-  const ov = supervises() ? h('a', { href: '/patrol/overview', 'data-link': '', class: 'btn', id: 'pt-overview-link' }, t('pt.ov.title')) : null;
+  const ov = session.can.patrolOverview() ? h('a', { href: '/patrol/overview', 'data-link': '', class: 'btn', id: 'pt-overview-link' }, t('pt.ov.title')) : null;
   const page = h('div', { class: 'page narrow', id: 'patrols' }, pageHead(t('pt.title'), ov),
     h('p', { class: 'muted' }, t('pt.intro')), b.node);
   if (!items.length) page.appendChild(emptyState(t('pt.empty')));

@@ -25,11 +25,6 @@ const BYPASS_KIND = { expired: 'danger', active: 'warn', approved: 'info', reque
 const WO_ORDER = { in_progress: 0, open: 1, done: 2, cancelled: 3 };
 const WO_KIND = { in_progress: 'info', open: 'warn', done: 'ok', cancelled: 'off' };
 
-function canApprove() {
-  const me = session.me();
-  return !!me && (me.roles || []).some((r) => ['admin', 'manager', 'safety_officer'].includes(r));
-}
-
 // 申请旁路: the request; the server names a wrong field, shown beside it.
 // A bypass is of a piece of equipment or of a point (位号): one select offers both.
 function requestDialog(units, equipment, points, done) {
@@ -65,11 +60,6 @@ function requestDialog(units, equipment, points, done) {
   });
 }
 
-function canWrite() {
-  const me = session.me();
-  return !!me && (me.roles || []).some((r) => ['admin', 'manager', 'safety_officer', 'dept_head'].includes(r));
-}
-
 // "还剩 3 小时 20 分" or "已超期 2 小时"
 function left(iso) {
   const ms = Date.parse(iso) - Date.now();
@@ -86,7 +76,7 @@ export async function render(main, ctx) {
   const ids = [...new Set(bypasses.flatMap((b) => [b.requested_by_person_id, b.approver_person_id]).concat(orders.map((w) => w.assignee_person_id)).filter(Boolean))];
   await Promise.all(ids.map((id) => api('GET', '/people/' + id).then((p) => people.set(id, p.name)).catch(() => null)));
   const who = (id) => (id ? people.get(id) || '#' + id : '—');
-  const write = canWrite();
+  const write = session.can.plantWrite();
   const reload = () => ctx.go(location.pathname, true);
   const act = async (path, body, done) => {
     try {
@@ -112,7 +102,7 @@ export async function render(main, ctx) {
       if (await confirmDialog(t('pl.b.restore'), t('pl.b.restore_q', { name: b.interlock }), t('pl.b.restore')))
         act(`/bypasses/${b.id}/actions/restore`, {}, t('pl.b.restored_ok'));
     } }, t('pl.b.restore')) : null,
-    canApprove() && b.state === 'requested' ? h('button', { type: 'button', class: 'btn btn-small btn-primary pl-approve', onclick: async () => {
+    session.can.bypassApprove() && b.state === 'requested' ? h('button', { type: 'button', class: 'btn btn-small btn-primary pl-approve', onclick: async () => {
       if (await confirmDialog(t('pl.b.approve'), t('pl.b.approve_q', { name: b.interlock, at: fmtTime(b.expires_at) }), t('pl.b.approve')))
         act(`/bypasses/${b.id}/actions/approve`, {}, t('pl.b.approved_ok'));
     } }, t('pl.b.approve')) : null,
