@@ -93,13 +93,11 @@ export async function render(main, ctx) {
 
 function isRecent(p) { return Date.now() - new Date(p.window_end).getTime() < 3 * 86400000; }
 
-// 巡查总览: a day's patrols in the reader's scope (or one unit's subtree).
-// The day defaults to the newest patrol day the server has made (the patrol
-// day starts with the first shift, so it is not always the calendar day).
 const stateOrder = { missed: 0, pending: 1, in_progress: 2, done: 3 };
 
 // A day's patrols in the reader's scope (under unitId when given); without a
-// day, the newest patrol day the server has made.
+// day, the newest patrol day the server has made (the patrol day starts with
+// the first shift, so it is not always the calendar day).
 export async function dayPatrols(day, unitId) {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day || '')) {
     const newest = await api('GET', '/patrols' + qs({ limit: 1, unit_id: unitId }));
@@ -108,6 +106,7 @@ export async function dayPatrols(day, unitId) {
   return { day, items: await listAll('/patrols' + qs({ day, unit_id: unitId })) };
 }
 
+// 巡查总览: a day's patrols in the reader's scope (or one unit's subtree), unfinished first.
 export async function overview(main, ctx) {
   const q = new URLSearchParams(location.search);
   const unitId = q.get('unit_id') || '';
@@ -116,7 +115,7 @@ export async function overview(main, ctx) {
   const dayIn = h('input', { type: 'date', class: 'input', id: 'pt-ov-day', value: day, 'aria-label': t('pt.ov.day') });
   dayIn.addEventListener('change', () => dayIn.value && go(dayIn.value, unitSel.value));
   const unitSel = h('select', { class: 'input', id: 'pt-ov-unit', 'aria-label': t('pt.ov.unit') },
-    session.unitOptions(units, { empty: t('pt.ov.all_units'), kinds: ['park', 'enterprise', 'site', 'area', 'workshop', 'grid'] })
+    session.unitOptions(units, { empty: t('pt.ov.all_units') })
       .map((o) => h('option', { value: o.value, selected: String(o.value) === unitId }, o.label)));
   unitSel.addEventListener('change', () => go(day, unitSel.value));
   const count = (st) => items.filter((p) => p.state === st).length;

@@ -73,7 +73,8 @@ export async function render(main, ctx) {
     listAll('/equipment'), listAll('/points'), session.units()]);
   const eqName = (id) => { const e = equipment.find((x) => x.id === id); return e ? e.code + ' ' + e.name : ''; };
   const people = new Map();
-  const ids = [...new Set(bypasses.flatMap((b) => [b.requested_by_person_id, b.approver_person_id]).concat(orders.map((w) => w.assignee_person_id)).filter(Boolean))];
+  const ptName = (id) => { const p = points.find((x) => x.id === id); return p ? p.tag + ' ' + p.name : ''; };
+  const ids = [...new Set(bypasses.flatMap((b) => [b.requested_by_person_id, b.approver_person_id]).filter(Boolean))];
   await Promise.all(ids.map((id) => api('GET', '/people/' + id).then((p) => people.set(id, p.name)).catch(() => null)));
   const who = (id) => (id ? people.get(id) || '#' + id : '—');
   const write = session.can.plantWrite();
@@ -93,7 +94,7 @@ export async function render(main, ctx) {
       h('strong', null, b.interlock), ' ', badge(t('pl.b.' + b.state), BYPASS_KIND[b.state]),
       inForce(b) ? h('span', { class: b.state === 'expired' ? 'vr-warn pl-left' : 'muted pl-left' }, ' ', left(b.expires_at)) : null,
       h('div', { class: 'muted' }, session.unitName(units, b.unit_id), b.equipment_id ? ' · ' + eqName(b.equipment_id) : '',
-        ' · ', t('pl.b.until', { at: fmtTime(b.expires_at) })),
+        b.point_id ? ' · ' + ptName(b.point_id) : '', ' · ', t('pl.b.until', { at: fmtTime(b.expires_at) })),
       h('div', null, t('pl.b.reason'), '：', b.reason),
       h('div', null, t('pl.b.measures'), '：', b.measures),
       h('div', { class: 'muted' }, t('pl.b.people', { req: who(b.requested_by_person_id), appr: who(b.approver_person_id) }),
