@@ -289,6 +289,17 @@ void rule_engine_free(rule_engine *e)
 
 const rule_set *rule_engine_set(const rule_engine *e) { return &e->set; }
 
+bool rule_set_cross_point(const rule_set *s)
+{
+    for (int i = 0; i < s->n; i++) {
+        const rule *r = &s->rules[i];
+        if (r->kind != RULE_COMPOSITE || !r->enabled) continue;
+        for (int j = 0; j < r->ncond; j++)
+            if (!s->conds[r->cond0 + j].is_fact) return true;
+    }
+    return false;
+}
+
 /* Whether rule r has a per-point slot. */
 static bool per_point(const rule *r)
 {

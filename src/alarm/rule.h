@@ -138,6 +138,10 @@ char *rule_set_to_json(const rule_set *s);
  *   1004 count     "equipment_fault" 3 times in 30 days on one equipment
  *                  → {"action":"work_order","kind":"preventive"}         */
 const char *rule_set_default_json(void);
+/* Whether an enabled composite of s has a point condition: it judges
+ * several points' readings together, so they must be applied in the order
+ * they came (the engine otherwise applies a batch point by point). */
+bool rule_set_cross_point(const rule_set *s);
 const char *rule_kind_name(int kind); /* "roc", … ; static */
 
 /* ----------------------------------------------------------------- engine */

@@ -3,8 +3,9 @@
  * One batch, under the engine mutex:
  *
  *   journal_append (write(2): the batch now survives kill -9)
- *     └ 256 readings at a time: tag → cached point (open-addressed hash,
- *       no allocation)
+ *     └ 8,192 readings at a time: tag → cached point (open-addressed hash,
+ *       no allocation), then point by point unless a composite rule judges
+ *       points together (group); 256 of them at a time:
  *         ├ series_append_batch (compressed chunks, sealed by the series
  *         │   store's writer thread; a failure raises the "series store
  *         │   failed" system alarm, evaluation goes on)
@@ -76,14 +77,19 @@ static uint64_t tag_hash(const char *s)
     return h;
 }
 
+/* The point of tag. A slot holds the hash's high half beside the index, and
+ * the tags are compared in their own dense array: a lookup touches no
+ * point's record (whose lines are cold when readings come point after
+ * point). */
 static wpoint *find_tag(const warn *w, const char *tag)
 {
     if (!w->index_cap) return NULL;
     size_t m = w->index_cap - 1;
-    for (size_t i = tag_hash(tag) & m;; i = (i + 1) & m) {
-        uint32_t k = w->index[i];
+    uint64_t h = tag_hash(tag);
+    for (size_t i = h & m;; i = (i + 1) & m) {
+        uint32_t k = w->index[i].k;
         if (!k) return NULL;
-        if (!strcmp(w->pts[k - 1].tag, tag)) return &w->pts[k - 1];
+        if (w->index[i].h == (uint32_t)(h >> 32) && !strcmp(w->tags[k - 1], tag)) return &w->pts[k - 1];
     }
 }
 
@@ -214,17 +220,26 @@ static ws_err load_points(warn *w)
     }
     size_t icap = 64;
     while (icap < n * 2) icap *= 2;
-    uint32_t *idx = calloc(icap, sizeof *idx);
-    if (!idx) { rc = WS_ENOMEM; goto fail; }
-    for (size_t i = 0; i < n; i++)
-        for (size_t h = tag_hash(pts[i].tag) & (icap - 1);; h = (h + 1) & (icap - 1))
-            if (!idx[h]) { idx[h] = (uint32_t)(i + 1); break; }
+    wtag_slot *idx = calloc(icap, sizeof *idx);
+    uint32_t *cnt = calloc(cap, sizeof *cnt);
+    char(*tags)[WS_TAG_MAX + 1] = malloc((n ? n : 1) * sizeof *tags);
+    if (!idx || !cnt || !tags) { free(idx); free(cnt); free(tags); rc = WS_ENOMEM; goto fail; }
+    for (size_t i = 0; i < n; i++) {
+        memcpy(tags[i], pts[i].tag, sizeof tags[i]);
+        uint64_t th = tag_hash(pts[i].tag);
+        for (size_t h = th & (icap - 1);; h = (h + 1) & (icap - 1))
+            if (!idx[h].k) { idx[h] = (wtag_slot){(uint32_t)(i + 1), (uint32_t)(th >> 32)}; break; }
+    }
     free(w->pts);
     free(w->index);
+    free(w->tags);
+    free(w->grp_cnt);
     w->pts = pts;
     w->npts = n;
     w->cap_pts = cap;
     w->index = idx;
+    w->grp_cnt = cnt;
+    w->tags = tags;
     w->index_cap = icap;
     free(devs);
     store_release(c);
@@ -492,29 +507,76 @@ static void series_health(warn *w, bool refused, int64_t now)
     system_alarm(w, WARN_RULE_SERIES, down, down ? "时序库写入失败 series store failing" : NULL, now);
 }
 
-/* Apply readings r[0..n) with sequences first_seq.. (0: no journal). Under w->mu.
+/* Whether readings may be applied point by point rather than as they came:
+ * every rule judges one point's readings on their own, unless a composite
+ * has a point condition (it judges points together, at each reading). */
+static bool point_major_ok(const warn *w)
+{
+    return !w->rules || !rule_set_cross_point(rule_engine_set(w->rules));
+}
+
+/* Resolve the points of r[0..n) (n <= WARN_GROUP) into w->grp_pt and put the
+ * known ones in w->grp_ord in the order they are to be applied: point-major
+ * when major (a counting sort, stable: each point's readings keep their
+ * order; points in the order first met), else as they came. Returns how
+ * many are in grp_ord. Under w->mu. */
+static size_t group(warn *w, const ws_reading *r, size_t n, const char *scope, size_t scope_len,
+                    bool major, warn_result *res)
+{
+    uint32_t *pt = w->grp_pt, *ord = w->grp_ord, *met = w->grp_met, *cnt = w->grp_cnt;
+    size_t known = 0, nmet = 0;
+    for (size_t j = 0; j < n; j++) {
+        const wpoint *p = find_tag(w, r[j].tag);
+        if (!p || (scope_len && strncmp(p->unit_path, scope, scope_len))) {
+            res->unknown_tag++;
+            pt[j] = UINT32_MAX;
+            continue;
+        }
+        uint32_t k = (uint32_t)(p - w->pts);
+        pt[j] = k;
+        known++;
+        if (!major) ord[known - 1] = (uint32_t)j;
+        else if (cnt[k]++ == 0) met[nmet++] = k;
+    }
+    if (!major) return known;
+    uint32_t at = 0; /* counts become each point's next place */
+    for (size_t i = 0; i < nmet; i++) {
+        uint32_t c = cnt[met[i]];
+        cnt[met[i]] = at;
+        at += c;
+    }
+    for (size_t j = 0; j < n; j++)
+        if (pt[j] != UINT32_MAX) ord[cnt[pt[j]]++] = (uint32_t)j;
+    for (size_t i = 0; i < nmet; i++) cnt[met[i]] = 0;
+    return known;
+}
+
+/* Apply readings r[0..n) (n <= WARN_GROUP) with sequences first_seq.. (0: no
+ * journal). Under w->mu.
  *
- * A window of readings at a time, in three passes: tags to points, the
- * window's series appends in one call (one lock), then evaluation. */
-static void apply(warn *w, const ws_reading *r, size_t n, int64_t first_seq, int64_t now,
-                  bool replay, const char *scope, bool history, warn_result *res)
+ * Their points first, then point by point when no rule judges points
+ * together (group): a point's state is then fetched into the cache once for
+ * its several readings of a batch instead of once a reading (with 2,000
+ * points and 8,192 readings, about a quarter of the engine's time). Each
+ * point's readings keep their order and their journal sequence, so replay
+ * and the late-reading checks see what they would. Then a window of readings
+ * at a time, in two passes: the window's series appends in one call (one
+ * lock), then evaluation. */
+static void apply_group(warn *w, const ws_reading *r, size_t n, int64_t first_seq, int64_t now,
+                        bool replay, const char *scope, size_t scope_len, bool history,
+                        warn_result *res)
 {
     thr_event te[THR_MAX_EVENTS];
-    size_t scope_len = scope && strcmp(scope, "/") ? strlen(scope) : 0; /* "/" holds every point */
     wpoint **wp = w->win_p;
     int64_t *wt = w->win_t;
-    for (size_t base = 0; base < n; base += WARN_WIN) {
-        size_t m = n - base < WARN_WIN ? n - base : WARN_WIN, ns = 0;
-        const ws_reading *rw = r + base;
+    size_t known = group(w, r, n, scope, scope_len, point_major_ok(w), res);
+    for (size_t base = 0; base < known; base += WARN_WIN) {
+        size_t m = known - base < WARN_WIN ? known - base : WARN_WIN, ns = 0;
+        const uint32_t *ord = w->grp_ord + base;
         for (size_t j = 0; j < m; j++) {
-            const ws_reading *x = &rw[j];
-            wpoint *p = find_tag(w, x->tag);
-            if (!p || (scope_len && strncmp(p->unit_path, scope, scope_len))) {
-                res->unknown_tag++;
-                wp[j] = NULL;
-                continue;
-            }
-            int64_t seq = first_seq ? first_seq + (int64_t)(base + j) : 0;
+            const ws_reading *x = &r[ord[j]];
+            wpoint *p = &w->pts[w->grp_pt[ord[j]]];
+            int64_t seq = first_seq ? first_seq + (int64_t)ord[j] : 0;
             int64_t t = x->source_ms ? x->source_ms : now;
             if (t > now + w->cfg.skew_ms && !replay) {
                 res->skewed++;
@@ -538,8 +600,7 @@ static void apply(warn *w, const ws_reading *r, size_t n, int64_t first_seq, int
         }
         for (size_t j = 0; j < m; j++) {
             wpoint *p = wp[j];
-            if (!p) continue;
-            const ws_reading *x = &rw[j];
+            const ws_reading *x = &r[ord[j]];
             int64_t t = wt[j];
             if (t > p->last_src_ms) {
                 p->last_src_ms = t;
@@ -584,6 +645,19 @@ static void apply(warn *w, const ws_reading *r, size_t n, int64_t first_seq, int
                     rules_apply(w, w->rev, nr);
             }
         }
+    }
+}
+
+/* Apply readings r[0..n) with sequences first_seq.. (0: no journal),
+ * WARN_GROUP at a time. Under w->mu. */
+static void apply(warn *w, const ws_reading *r, size_t n, int64_t first_seq, int64_t now,
+                  bool replay, const char *scope, bool history, warn_result *res)
+{
+    size_t scope_len = scope && strcmp(scope, "/") ? strlen(scope) : 0; /* "/" holds every point */
+    for (size_t g0 = 0; g0 < n; g0 += WARN_GROUP) {
+        size_t gn = n - g0 < WARN_GROUP ? n - g0 : WARN_GROUP;
+        apply_group(w, r + g0, gn, first_seq ? first_seq + (int64_t)g0 : 0, now, replay, scope, scope_len,
+                    history, res);
     }
     if (n) series_health(w, res->failed > 0, now);
 }
@@ -1043,6 +1117,8 @@ void warn_close(warn *w)
     free(w->cams);
     free(w->pts);
     free(w->index);
+    free(w->tags);
+    free(w->grp_cnt);
     pthread_cond_destroy(&w->wait_cv);
     pthread_mutex_destroy(&w->commit_mu);
     pthread_cond_destroy(&w->commit_cv);

@@ -51,6 +51,11 @@ typedef struct wpoint {
 
 /* ------------------------------------------------------------ engine */
 
+/* A slot of the tag index: pts index + 1 (0 empty) and the tag hash's high half. */
+typedef struct wtag_slot {
+    uint32_t k, h;
+} wtag_slot;
+
 #define WARN_PAGE_MAX 256
 typedef struct warn_page {
     int64_t alarm_id, unit_id, at_ms;
@@ -68,6 +73,7 @@ typedef struct warn_wo {
 } warn_wo;
 
 #define WARN_WIN 256        /* readings apply works on at once */
+#define WARN_GROUP 8192     /* readings apply puts in point-major order at once */
 #define PEND_MAX 1024      /* alarm events queued before a persist */
 #define HUB_ALARM_SLOTS 8192
 #define HUB_VALUE_SLOTS 16384
@@ -103,7 +109,9 @@ struct warn {
     alarm_table *alarms;
     wpoint *pts;
     size_t npts, cap_pts;
-    uint32_t *index;       /* tag hash → pts index + 1, 0 empty */
+    wtag_slot *index;      /* open addressing by tag hash, index_cap slots */
+    char (*tags)[WS_TAG_MAX + 1]; /* npts: the points' tags, dense (find_tag) */
+    uint32_t *grp_cnt;     /* npts counters of apply's point-major order, zero between uses */
     size_t index_cap;
     warn_journal j;
     bool journaled;
@@ -136,6 +144,9 @@ struct warn {
     wpoint *win_p[WARN_WIN];
     int64_t win_t[WARN_WIN];
     series_in win_s[WARN_WIN];
+    /* apply's group: each reading's point (pts index, or UINT32_MAX when
+     * unknown), the order readings are applied in, the points met */
+    uint32_t grp_pt[WARN_GROUP], grp_ord[WARN_GROUP], grp_met[WARN_GROUP];
     int npage;
     int64_t last_plant_ms;
     int64_t last_retain_ms;

@@ -360,6 +360,57 @@ static void t_rules_stale(void **state)
     engine_close();
 }
 
+/* One batch, interleaved points: applied point by point, each point's
+ * readings still judged in their order (a raise, a clear and a raise again
+ * of one alarm; a late reading inside the batch counted late), stored in
+ * time order. With a composite over two points in force the batch goes in
+ * the order it came, so two excursions that overlap in time inside it
+ * raise the composite (point by point they would never have met). */
+static void t_point_major(void **state)
+{
+    (void)state;
+    int64_t a = add_point("GT-201");
+    add_point("GT-202");
+    engine_open();
+    int64_t t0 = clock_now_ms() - 600000;
+    ws_reading b1[] = {rd("GT-201", 5, t0), rd("GT-202", 5, t0), rd("GT-201", 30, t0 + 1000),
+                       rd("GT-202", 2, t0 - 1000), rd("GT-201", 3, t0 + 2000), rd("GT-202", 6, t0 + 2000),
+                       rd("GT-201", 28, t0 + 3000)};
+    warn_result res;
+    OK(warn_ingest(tc.w, WARN_SRC_HTTP, b1, sizeof b1 / sizeof b1[0], &res));
+    assert_int_equal(res.accepted, 6);
+    assert_int_equal(res.late, 1);
+    assert_int_equal(events_of("raise"), 1);
+    assert_int_equal(events_of("clear"), 1);
+    assert_int_equal(sql_int("SELECT count FROM alarms WHERE open = 1 AND source_id = $1", a), 2);
+    series_sample out[8];
+    size_t n = 0;
+    OK(series_history(tc.ser, a, t0 - 60000, t0 + 60000, 8, out, &n, NULL));
+    assert_int_equal(n, 4);
+    for (size_t i = 1; i < n; i++) assert_true(out[i].t > out[i - 1].t);
+    engine_close();
+
+    store_conn *c;
+    OK(store_acquire(tc.s, &c));
+    char doc[512];
+    snprintf(doc, sizeof doc,
+             "{\"rules\":[{\"id\":3101,\"kind\":\"composite\",\"name\":\"两点同时超 20 %%LEL\",\"level\":3,"
+             "\"unit_id\":%lld,\"mode\":\"all\",\"conditions\":[{\"tag\":\"GT-201\",\"op\":\">=\",\"value\":20},"
+             "{\"tag\":\"GT-202\",\"op\":\">=\",\"value\":20}]}]}",
+             (long long)tc.unit_id);
+    int64_t v = 0;
+    OK(alarm_ruleset_create(c, &TRUSTED, doc, strlen(doc), "两点联合判断", false, &v));
+    OK(alarm_ruleset_activate(c, &TRUSTED, v));
+    store_release(c);
+    engine_open();
+    int64_t t1 = t0 + 10000;
+    ws_reading b2[] = {rd("GT-201", 22, t1), rd("GT-202", 23, t1 + 1000), rd("GT-201", 4, t1 + 2000),
+                       rd("GT-202", 4, t1 + 3000)};
+    OK(warn_ingest(tc.w, WARN_SRC_HTTP, b2, 4, &res));
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 3101", 0), 1);
+    engine_close();
+}
+
 /* An anomaly rule that watches for stuck sensors: a detector that stops
  * moving after varying gets one corrective work order on its device, titled
  * with the tag and the fault, and no second one the same day; the score
@@ -612,7 +663,7 @@ int main(void)
     const struct CMUnitTest sq[] = {
         T(t_dedup_and_late, &fx_sqlite), T(t_operator_actions, &fx_sqlite),
         T(t_escalation_resumes, &fx_sqlite), T(t_journal_replay, &fx_sqlite),
-        T(t_rules_stale, &fx_sqlite), T(t_sensor_fault_work_order, &fx_sqlite), T(t_series_failure, &fx_sqlite), T(t_seal_evidence, &fx_sqlite),
+        T(t_rules_stale, &fx_sqlite), T(t_point_major, &fx_sqlite), T(t_sensor_fault_work_order, &fx_sqlite), T(t_series_failure, &fx_sqlite), T(t_seal_evidence, &fx_sqlite),
         T(t_persist_retry, &fx_sqlite), T(t_concurrent_persist, &fx_sqlite),
     };
     int rc = cmocka_run_group_tests_name("warn (sqlite)", sq, group_setup, group_teardown);
@@ -622,7 +673,7 @@ int main(void)
         const struct CMUnitTest pq[] = {
             T(t_dedup_and_late, &fx_pg), T(t_operator_actions, &fx_pg),
             T(t_escalation_resumes, &fx_pg), T(t_journal_replay, &fx_pg),
-            T(t_rules_stale, &fx_pg), T(t_sensor_fault_work_order, &fx_pg), T(t_seal_evidence, &fx_pg),
+            T(t_rules_stale, &fx_pg), T(t_point_major, &fx_pg), T(t_sensor_fault_work_order, &fx_pg), T(t_seal_evidence, &fx_pg),
             T(t_persist_retry, &fx_pg), T(t_concurrent_persist, &fx_pg),
         };
         rc |= cmocka_run_group_tests_name("warn (postgres)", pq, group_setup, group_teardown);
