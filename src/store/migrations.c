@@ -1256,6 +1256,14 @@ const store_migration store_migrations[] = {
      "  active INTEGER NOT NULL\n"
      ");\n"
      "CREATE UNIQUE INDEX risk_index_params_one_active ON risk_index_params(active) WHERE active = 1;\n"},
+    {24, "series store: each sealed chunk carries its 1-minute rollups",
+     /* minutes: the chunk's finite readings per minute, SERIES_MINUTE_BYTES
+      * an entry (series.h), written with the chunk in one INSERT instead of
+      * one upsert of series_1m per minute (which cost the writer more than
+      * the rest of a chunk). NULL on chunks sealed before; series_1m keeps
+      * their minutes and is read beside. Retention empties a chunk's data
+      * when raw readings expire and deletes the row when its minutes do. */
+     "ALTER TABLE series_chunks ADD COLUMN minutes BLOB;\n"},
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);

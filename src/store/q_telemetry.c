@@ -57,8 +57,8 @@ const char Q_POINT_LIST[] =
 
 /* ----------------------------------------------------------------- series */
 const char Q_SERIES_CHUNK_INSERT[] =
-    "INSERT INTO series_chunks (point_id, t_first, t_last, n, data, resolution, sealed_at, wal_seq) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    "INSERT INTO series_chunks (point_id, t_first, t_last, n, data, resolution, sealed_at, wal_seq, minutes) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 /* Per point, the highest ingest-journal sequence stored in a sealed chunk at
  * or above $1 (the journal's first sequence): what a replay skips. */
 const char Q_SERIES_WAL_SEALED[] =
@@ -77,25 +77,38 @@ const char Q_SERIES_WAL_SEALED[] =
     "ELSE " table ".v_last END, "                                                         \
     "last_t = CASE WHEN excluded.last_t >= " table ".last_t THEN excluded.last_t "        \
     "ELSE " table ".last_t END"
-const char Q_SERIES_1M_UPSERT[] = SERIES_UPSERT("series_1m");
 const char Q_SERIES_1H_UPSERT[] = SERIES_UPSERT("series_1h");
 
 #define SERIES_OVERLAP " FROM series_chunks WHERE point_id = $1 AND t_first < $3 AND t_last >= $2"
-const char Q_SERIES_CHUNK_COUNT[] = "SELECT COALESCE(SUM(n), 0)" SERIES_OVERLAP;
+/* the readings of the overlapping chunks, and how many of them retention
+ * emptied (their raw readings are gone) */
+const char Q_SERIES_CHUNK_COUNT[] =
+    "SELECT COALESCE(SUM(n), 0), COALESCE(SUM(CASE WHEN length(data) = 0 THEN 1 ELSE 0 END), 0)"
+    SERIES_OVERLAP;
 const char Q_SERIES_CHUNK_RANGE[] =
-    "SELECT id, t_first, t_last, n, data, resolution" SERIES_OVERLAP " ORDER BY t_first, id";
+    "SELECT id, t_first, t_last, n, data, resolution" SERIES_OVERLAP " AND length(data) > 0 "
+    "ORDER BY t_first, id";
 
 #define SERIES_ROLLUP_RANGE(table)                                                        \
     "SELECT bucket, n, v_min, v_max, v_sum, v_last, last_t FROM " table                  \
     " WHERE point_id = $1 AND bucket >= $2 AND bucket < $3 ORDER BY bucket"
 const char Q_SERIES_1M_RANGE[] = SERIES_ROLLUP_RANGE("series_1m");
 const char Q_SERIES_1H_RANGE[] = SERIES_ROLLUP_RANGE("series_1h");
+const char Q_SERIES_MINUTES_RANGE[] =
+    "SELECT minutes FROM series_chunks WHERE point_id = $1 AND t_first < $3 AND t_last >= $2 "
+    "AND minutes IS NOT NULL";
 
 /* Sealed chunks after $1 in id order, at most $2: what a digest covers. */
 const char Q_SERIES_DIGEST_ROWS[] =
     "SELECT id, point_id, t_first, t_last, n, data FROM series_chunks WHERE id > $1 ORDER BY id LIMIT $2";
-/* Retention: raw chunks that ended before $1, minute buckets before $2. */
-const char Q_SERIES_RETAIN_CHUNKS[] = "DELETE FROM series_chunks WHERE t_last < $1";
+/* Retention, each before $1: the raw readings of chunks (a chunk with
+ * minutes keeps them, with empty data; one without goes); the minutes of
+ * chunks and of series_1m. */
+const char Q_SERIES_RETAIN_RAW[] =
+    "UPDATE series_chunks SET data = substr(data, 1, 0) WHERE t_last < $1 AND minutes IS NOT NULL "
+    "AND length(data) > 0";
+const char Q_SERIES_RETAIN_CHUNKS[] = "DELETE FROM series_chunks WHERE t_last < $1 AND minutes IS NULL";
+const char Q_SERIES_RETAIN_MINUTES[] = "DELETE FROM series_chunks WHERE t_last < $1";
 const char Q_SERIES_RETAIN_1M[] = "DELETE FROM series_1m WHERE bucket < $1";
 
 /* ------------------------------------------------------------ locations */

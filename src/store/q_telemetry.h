@@ -39,21 +39,27 @@ extern const char Q_POINT_LIST[];
 /* Series store (src/telemetry/series.c), in the series store's own database.
  * Chunk rows: id, t_first, t_last, n, data, resolution. Rollup rows: bucket,
  * n, v_min, v_max, v_sum, v_last, last_t. */
-extern const char Q_SERIES_CHUNK_INSERT[];
+extern const char Q_SERIES_CHUNK_INSERT[]; /* $1 point_id, $2 t_first, $3 t_last, $4 n,
+                                              $5 data, $6 resolution or NULL, $7 sealed_at,
+                                              $8 wal_seq, $9 minutes */
 extern const char Q_SERIES_WAL_SEALED[];
 extern const char Q_SERIES_DIGEST_ROWS[];
-extern const char Q_SERIES_RETAIN_CHUNKS[];
-extern const char Q_SERIES_RETAIN_1M[]; /* $1 point_id, $2 t_first, $3 t_last, $4 n,
-                                              $5 data, $6 resolution or NULL, $7 sealed_at */
-extern const char Q_SERIES_1M_UPSERT[];    /* $1 point_id, $2 bucket, $3 n, $4 min, $5 max,
+extern const char Q_SERIES_RETAIN_RAW[];     /* $1: empty data of chunks with minutes */
+extern const char Q_SERIES_RETAIN_CHUNKS[];  /* $1: delete chunks without minutes */
+extern const char Q_SERIES_RETAIN_MINUTES[]; /* $1: delete chunks (their minutes) */
+extern const char Q_SERIES_RETAIN_1M[];      /* $1: delete series_1m buckets */
+extern const char Q_SERIES_1H_UPSERT[];    /* $1 point_id, $2 bucket, $3 n, $4 min, $5 max,
                                               $6 sum, $7 last, $8 last_t: merged */
-extern const char Q_SERIES_1H_UPSERT[];    /* the same for hours */
 extern const char Q_SERIES_CHUNK_COUNT[];  /* $1 point_id, $2 from, $3 to -> SUM(n) of the
-                                              chunks overlapping [from, to) */
-extern const char Q_SERIES_CHUNK_RANGE[];  /* the same parameters -> chunk rows by t_first */
+                                              chunks overlapping [from, to), how many of
+                                              them have their data emptied */
+extern const char Q_SERIES_CHUNK_RANGE[];  /* the same parameters -> chunk rows with data
+                                              by t_first */
 extern const char Q_SERIES_1M_RANGE[];     /* $1 point_id, $2 from, $3 to -> rollup rows of
                                               buckets starting in [from, to) by bucket */
 extern const char Q_SERIES_1H_RANGE[];
+extern const char Q_SERIES_MINUTES_RANGE[]; /* $1 point_id, $2 from, $3 to -> the minutes of
+                                               chunks overlapping [from, to) */
 
 /* Point locations (migration 17) */
 extern const char Q_LOCATION_PUT[];    /* $1 point, $2 lat, $3 lon, $4 note, $5 now (upsert) */

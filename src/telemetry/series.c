@@ -80,6 +80,7 @@ struct series {
     int64_t dt[SERIES_READINGS_MAX];
     double dv[SERIES_READINGS_MAX];
     pair pairs[SERIES_READINGS_MAX];
+    uint8_t minutes[SERIES_READINGS_MAX * SERIES_MINUTE_BYTES]; /* a chunk's minutes blob */
 };
 
 static int64_t floor_to(int64_t t, int64_t w)
@@ -208,12 +209,41 @@ static int pair_cmp(const void *a, const void *b)
     return x->i < y->i ? -1 : x->i > y->i;
 }
 
-/* Upsert the rollups of pairs[0..np) (sorted by time) in buckets of w
- * through the prepared upsert st. */
-static ws_err upsert_buckets(store_stmt *st, int64_t point_id, int64_t w, const pair *p, size_t np)
+static void le_put(uint8_t *p, uint64_t x, int bytes)
+{
+    for (int i = 0; i < bytes; i++, x >>= 8) p[i] = (uint8_t)x;
+}
+
+static uint64_t le_get(const uint8_t *p, int bytes)
+{
+    uint64_t x = 0;
+    for (int i = bytes - 1; i >= 0; i--) x = x << 8 | p[i];
+    return x;
+}
+
+static uint64_t dbits(double v) { uint64_t u; memcpy(&u, &v, 8); return u; }
+static double dval(uint64_t u) { double v; memcpy(&v, &u, 8); return v; }
+
+void series_minute_get(const uint8_t *blob, size_t i, series_sample *out)
+{
+    const uint8_t *p = blob + i * SERIES_MINUTE_BYTES;
+    out->t = (int64_t)le_get(p, 8);
+    out->n = (int64_t)le_get(p + 8, 4);
+    out->last_t = out->t + (int64_t)le_get(p + 12, 4);
+    out->min = dval(le_get(p + 16, 8));
+    out->max = dval(le_get(p + 24, 8));
+    out->avg = dval(le_get(p + 32, 8));
+    out->last = dval(le_get(p + 40, 8));
+}
+
+/* The rollups of pairs[0..np) (sorted by time) in buckets of w: each through
+ * the prepared upsert st, or, without st, as minutes entries into out (room
+ * for one per pair), *len set to their bytes. */
+static ws_err buckets(store_stmt *st, int64_t point_id, int64_t w, const pair *p, size_t np,
+                      uint8_t *out, size_t *len)
 {
     ws_err rc = WS_OK;
-    size_t i = 0;
+    size_t i = 0, k = 0;
     while (i < np && !rc) {
         int64_t b = floor_to(p[i].t, w);
         int64_t n = 0;
@@ -227,6 +257,17 @@ static ws_err upsert_buckets(store_stmt *st, int64_t point_id, int64_t w, const 
             last = v;
             last_t = p[i].t;
         }
+        if (!st) {
+            uint8_t *e = out + k++ * SERIES_MINUTE_BYTES;
+            le_put(e, (uint64_t)b, 8);
+            le_put(e + 8, (uint64_t)n, 4);
+            le_put(e + 12, (uint64_t)(last_t - b), 4);
+            le_put(e + 16, dbits(mn), 8);
+            le_put(e + 24, dbits(mx), 8);
+            le_put(e + 32, dbits(sum), 8);
+            le_put(e + 40, dbits(last), 8);
+            continue;
+        }
         bool row;
         if ((rc = store_reset(st)) || (rc = store_bind_int(st, 1, point_id)) ||
             (rc = store_bind_int(st, 2, b)) || (rc = store_bind_int(st, 3, n)) ||
@@ -236,12 +277,13 @@ static ws_err upsert_buckets(store_stmt *st, int64_t point_id, int64_t w, const 
             break;
         rc = store_step(st, &row);
     }
+    if (len) *len = k * SERIES_MINUTE_BYTES;
     return rc;
 }
 
-/* Write one finished chunk and its rollups with the prepared statements
- * (chunk insert, minute upsert, hour upsert). Writer thread. */
-static ws_err write_chunk(series *s, const sealed_chunk *e, store_stmt *const st[3])
+/* Write one finished chunk, its minutes in its row, and its hour rollups
+ * with the prepared statements (chunk insert, hour upsert). Writer thread. */
+static ws_err write_chunk(series *s, const sealed_chunk *e, store_stmt *const st[2])
 {
     size_t m = 0;
     ws_err rc = gorilla_decode(e->bytes, e->len, s->dt, s->dv, SERIES_READINGS_MAX, &m);
@@ -254,31 +296,32 @@ static ws_err write_chunk(series *s, const sealed_chunk *e, store_stmt *const st
     bool sorted = true; /* readings mostly come in order: sort only when they did not */
     for (size_t i = 1; i < np && sorted; i++) sorted = pair_cmp(&s->pairs[i - 1], &s->pairs[i]) <= 0;
     if (!sorted) qsort(s->pairs, np, sizeof *s->pairs, pair_cmp);
+    size_t mlen = 0;
+    (void)buckets(NULL, e->point_id, SERIES_MINUTE_MS, s->pairs, np, s->minutes, &mlen);
     bool row;
     if ((rc = store_reset(st[0])) || (rc = store_bind_int(st[0], 1, e->point_id)) ||
         (rc = store_bind_int(st[0], 2, e->t_min)) || (rc = store_bind_int(st[0], 3, e->t_max)) ||
         (rc = store_bind_int(st[0], 4, e->n)) || (rc = store_bind_blob(st[0], 5, e->bytes, e->len)) ||
         (rc = store_bind_opt_double(st[0], 6, e->res)) ||
         (rc = store_bind_int(st[0], 7, clock_now_ms())) || (rc = store_bind_int(st[0], 8, e->wal_seq)) ||
-        (rc = store_step(st[0], &row)))
+        (rc = store_bind_blob(st[0], 9, s->minutes, mlen)) || (rc = store_step(st[0], &row)))
         return rc;
-    if ((rc = upsert_buckets(st[1], e->point_id, SERIES_MINUTE_MS, s->pairs, np))) return rc;
-    return upsert_buckets(st[2], e->point_id, SERIES_HOUR_MS, s->pairs, np);
+    return buckets(st[1], e->point_id, SERIES_HOUR_MS, s->pairs, np, NULL, NULL);
 }
 
 /* Write queue entries [from, to) in one transaction. Writer thread, outside
  * mu: those entries are its own until q_head passes them. */
 static ws_err write_group(series *s, uint64_t from, uint64_t to)
 {
-    static const char *const q[3] = {Q_SERIES_CHUNK_INSERT, Q_SERIES_1M_UPSERT, Q_SERIES_1H_UPSERT};
-    store_stmt *st[3] = {0};
+    static const char *const q[2] = {Q_SERIES_CHUNK_INSERT, Q_SERIES_1H_UPSERT};
+    store_stmt *st[2] = {0};
     store_conn *c = NULL;
     ws_err rc = store_acquire(s->st, &c);
     if (rc) return rc;
     if ((rc = store_begin(c))) goto done;
-    for (int k = 0; k < 3 && !rc; k++) rc = store_prepare(c, q[k], &st[k]);
+    for (int k = 0; k < 2 && !rc; k++) rc = store_prepare(c, q[k], &st[k]);
     for (uint64_t i = from; i < to && !rc; i++) rc = write_chunk(s, &s->q[i % SEAL_QUEUE], st);
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < 2; k++)
         if (st[k]) store_finalize(st[k]);
     if (!rc) rc = store_commit(c);
 done:
@@ -563,7 +606,9 @@ ws_err series_retain(series *s, int64_t raw_before_ms, int64_t minute_before_ms)
     store_conn *c = NULL;
     ws_err rc = store_acquire(s->st, &c);
     if (rc) return rc;
-    if (raw_before_ms > 0) rc = exec1(c, Q_SERIES_RETAIN_CHUNKS, raw_before_ms);
+    if (raw_before_ms > 0) rc = exec1(c, Q_SERIES_RETAIN_RAW, raw_before_ms);
+    if (!rc && raw_before_ms > 0) rc = exec1(c, Q_SERIES_RETAIN_CHUNKS, raw_before_ms);
+    if (!rc && minute_before_ms > 0) rc = exec1(c, Q_SERIES_RETAIN_MINUTES, minute_before_ms);
     if (!rc && minute_before_ms > 0) rc = exec1(c, Q_SERIES_RETAIN_1M, minute_before_ms);
     store_release(c);
     return rc;
@@ -691,12 +736,14 @@ ws_err series_history(series *s, int64_t point_id, int64_t from_ms, int64_t to_m
         (rc = store_bind_int(st, 3, to_ms)) || (rc = store_step(st, &row)))
         goto done;
     stored = row ? store_col_int(st, 0) : 0;
+    int64_t emptied = row ? store_col_int(st, 1) : 0;
     store_finalize(st);
     st = NULL;
     size_t open_in = 0;
     for (size_t i = 0; i < on; i++) open_in += ot[i] >= from_ms && ot[i] < to_ms;
 
-    if ((uint64_t)stored + open_in <= max_points) {
+    /* raw when they fit and every overlapping chunk still has its readings */
+    if (!emptied && (uint64_t)stored + open_in <= max_points) {
         /* Raw: decode the overlapping chunks. */
         if (info) *info = (series_history_info){SERIES_TIER_RAW, 0};
         if ((rc = store_prepare(c, Q_SERIES_CHUNK_RANGE, &st)) ||
@@ -760,6 +807,26 @@ ws_err series_history(series *s, int64_t point_id, int64_t from_ms, int64_t to_m
              store_col_double(st, 4), store_col_double(st, 5), store_col_int(st, 6));
     }
     if (rc) goto done;
+    if (tier == SERIES_TIER_1M) { /* the chunks' own minutes (series_1m holds older ones) */
+        store_finalize(st);
+        st = NULL;
+        if ((rc = store_prepare(c, Q_SERIES_MINUTES_RANGE, &st)) || (rc = store_bind_int(st, 1, point_id)) ||
+            (rc = store_bind_int(st, 2, base)) || (rc = store_bind_int(st, 3, to_ms)))
+            goto done;
+        for (;;) {
+            if ((rc = store_step(st, &row)) || !row) break;
+            size_t blen = 0;
+            const uint8_t *b = store_col_blob(st, 0, &blen);
+            for (size_t e = 0; e < blen / SERIES_MINUTE_BYTES; e++) {
+                series_sample x;
+                series_minute_get(b, e, &x);
+                if (x.t < base || x.t >= to_ms) continue;
+                int64_t i = (x.t - base) / bw;
+                if (i < slots) fold(&out[i], x.n, x.min, x.max, x.avg, x.last, x.last_t);
+            }
+        }
+        if (rc) goto done;
+    }
     int64_t end = floor_to(to_ms - 1, w) + w; /* the last included bucket's end */
     for (size_t i = 0; i < on; i++) {
         if (ot[i] < base || ot[i] >= end || !isfinite(ov[i])) continue;

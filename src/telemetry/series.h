@@ -119,8 +119,9 @@ ws_err series_digest(series *s, int64_t after_id, int64_t max_chunks, series_dig
 ws_err series_digest_last(series *s, int64_t *last_id);
 ws_err series_digest_mark(series *s, int64_t last_id);
 
-/* Retention: remove raw chunks that ended before raw_before_ms and minute
- * buckets before minute_before_ms (0 = keep); hour buckets are kept. */
+/* Retention: remove the raw readings of chunks that ended before
+ * raw_before_ms and the minute buckets before minute_before_ms (0 = keep);
+ * hour buckets are kept. */
 ws_err series_retain(series *s, int64_t raw_before_ms, int64_t minute_before_ms);
 
 /* Seal the chunks opened at least max_age_ms before now_ms (clock_now_ms time
@@ -144,6 +145,15 @@ typedef struct series_sample {
     int64_t last_t; /* time of `last` */
 } series_sample;
 
+/* A chunk's minutes (the minutes column, migration 24): per minute with a
+ * finite reading, in time order, SERIES_MINUTE_BYTES little-endian bytes:
+ * bucket start ms (i64), n (u32), ms from the bucket's start to the last
+ * reading (u32), min, max, sum, last (f64 each). */
+#define SERIES_MINUTE_BYTES 48
+/* Decode entry i of a minutes blob (i < len / SERIES_MINUTE_BYTES) into a
+ * bucket sample (t = bucket start, avg = the sum). */
+void series_minute_get(const uint8_t *blob, size_t i, series_sample *out);
+
 typedef struct series_history_info {
     series_tier tier;
     int64_t width_ms; /* bucket width; 0 for raw */
@@ -152,7 +162,7 @@ typedef struct series_history_info {
 /* At most max_points samples of point_id over [from_ms, to_ms), in time
  * order, into out (room for max_points). Raw readings when the chunks
  * overlapping the range hold no more than max_points; otherwise buckets of
- * whole minutes (from series_1m) or, when each output bucket spans an hour
+ * whole minutes (the chunks' minutes, and series_1m of older chunks) or, when each output bucket spans an hour
  * or more, whole hours (series_1h), merged k at a time so that they fit —
  * bucket starts aligned down from from_ms; a bucket is included when it
  * starts before to_ms. The open chunk counts too. Only chunks overlapping

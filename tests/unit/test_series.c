@@ -178,9 +178,66 @@ static void test_round_trip(void **state)
 
 /* ----------------------------------------------------------- out of order */
 
+/* The minute buckets of pid as its chunks' minutes hold them, entries of
+ * one minute (from different chunks) merged; sorted by bucket. Returns
+ * how many (at most cap). */
+static int minutes_of(series *s, int64_t pid, series_sample *out, int cap)
+{
+    store_conn *c = NULL;
+    store_stmt *st = NULL;
+    bool row = false;
+    int k = 0;
+    OK(store_acquire(series_store(s), &c));
+    OK(store_prepare(c, "SELECT minutes FROM series_chunks WHERE point_id = $1 ORDER BY id", &st));
+    OK(store_bind_int(st, 1, pid));
+    for (;;) {
+        OK(store_step(st, &row));
+        if (!row) break;
+        size_t len = 0;
+        const uint8_t *b = store_col_blob(st, 0, &len);
+        assert_int_equal(len % SERIES_MINUTE_BYTES, 0);
+        for (size_t e = 0; e < len / SERIES_MINUTE_BYTES; e++) {
+            series_sample x;
+            series_minute_get(b, e, &x);
+            assert_int_equal(x.t % SERIES_MINUTE_MS, 0);
+            assert_true(x.n >= 1 && x.last_t >= x.t && x.last_t < x.t + SERIES_MINUTE_MS);
+            int i = 0;
+            while (i < k && out[i].t != x.t) i++;
+            if (i == k) {
+                assert_true(k < cap);
+                out[k++] = x;
+                continue;
+            }
+            out[i].n += x.n;
+            out[i].min = fmin(out[i].min, x.min);
+            out[i].max = fmax(out[i].max, x.max);
+            out[i].avg += x.avg;
+            if (x.last_t >= out[i].last_t) out[i].last = x.last, out[i].last_t = x.last_t;
+        }
+    }
+    store_finalize(st);
+    store_release(c);
+    for (int i = 1; i < k; i++) /* insertion sort by bucket */
+        for (int j = i; j > 0 && out[j - 1].t > out[j].t; j--) {
+            series_sample x = out[j];
+            out[j] = out[j - 1];
+            out[j - 1] = x;
+        }
+    return k;
+}
+
+/* The rollup of pid's bucket: minutes from the chunks, hours from series_1h. */
 static void rollup(series *s, const char *table, int64_t pid, int64_t bucket, int64_t *n,
                    double *mn, double *mx, double *sum, double *last)
 {
+    if (!strcmp(table, "minutes")) {
+        series_sample m[64];
+        int k = minutes_of(s, pid, m, 64), i = 0;
+        while (i < k && m[i].t != bucket) i++;
+        assert_true(i < k);
+        *n = m[i].n, *mn = m[i].min, *mx = m[i].max, *sum = m[i].avg, *last = m[i].last;
+        return;
+    }
     store_conn *c = NULL;
     store_stmt *st = NULL;
     bool row = false;
@@ -239,7 +296,7 @@ static void test_out_of_order(void **state)
     assert_true(isnan(out[6].last));
     int64_t rn;
     double mn, mx, sum, last;
-    rollup(s, "series_1m", 7, T0, &rn, &mn, &mx, &sum, &last);
+    rollup(s, "minutes", 7, T0, &rn, &mn, &mx, &sum, &last);
     assert_int_equal(rn, 6);
     assert_true(mn == 0.5 && mx == 5.0 && last == 3.0);
     assert_true(fabs(sum - 15.5) < 1e-9);
@@ -248,7 +305,7 @@ static void test_out_of_order(void **state)
     /* A later late reading moves `last`. */
     OK(series_append(s, 7, T0 + 25000, 2.5, 0));
     OK(series_flush_all(s, NULL));
-    rollup(s, "series_1m", 7, T0, &rn, &mn, &mx, &sum, &last);
+    rollup(s, "minutes", 7, T0, &rn, &mn, &mx, &sum, &last);
     assert_int_equal(rn, 7);
     assert_true(last == 2.5);
     OK(series_close(s));
@@ -312,47 +369,68 @@ static series *rollup_data(tctx *t)
     return s;
 }
 
-static void check_rollups(series *s, const char *table, int64_t w)
+/* One bucket against the readings of rollup_data, computed here. */
+static void check_bucket(int64_t b, int64_t w, int64_t n_got, double mn_got, double mx_got, double sum_got,
+                         double last_got, int64_t *total)
+{
+    int64_t n = 0, last_t = INT64_MIN;
+    double mn = INFINITY, mx = -INFINITY, sum = 0, last = NAN;
+    for (int i = 0; i < RB_N; i++) {
+        if (rb_q[i] || rb_t[i] < b || rb_t[i] >= b + w) continue;
+        n++;
+        mn = fmin(mn, rb_v[i]);
+        mx = fmax(mx, rb_v[i]);
+        sum += rb_v[i];
+        if (rb_t[i] > last_t) last_t = rb_t[i], last = rb_v[i];
+    }
+    assert_int_equal(n_got, n);
+    assert_true(mn_got == mn);
+    assert_true(mx_got == mx);
+    assert_true(fabs(sum_got - sum) <= 1e-9 * (1 + fabs(sum)));
+    assert_true(last_got == last);
+    *total += n;
+}
+
+static int64_t finite_readings(void)
+{
+    int64_t finite = 0;
+    for (int i = 0; i < RB_N; i++) finite += !rb_q[i];
+    return finite;
+}
+
+/* The chunks' minutes, merged, against a brute-force computation. */
+static void check_minutes(series *s)
+{
+    static series_sample m[256];
+    int k = minutes_of(s, 5, m, 256);
+    int64_t total = 0;
+    for (int i = 0; i < k; i++) check_bucket(m[i].t, SERIES_MINUTE_MS, m[i].n, m[i].min, m[i].max, m[i].avg, m[i].last, &total);
+    assert_int_equal(total, finite_readings());
+    assert_int_equal(k, 180);
+}
+
+/* The hour rollups (series_1h), likewise. */
+static void check_hours(series *s)
 {
     store_conn *c = NULL;
     store_stmt *st = NULL;
     bool row = false;
-    char sql[200];
-    snprintf(sql, sizeof sql,
-             "SELECT bucket, n, v_min, v_max, v_sum, v_last FROM %s WHERE point_id = 5 "
-             "ORDER BY bucket", table);
     OK(store_acquire(series_store(s), &c));
-    OK(store_prepare(c, sql, &st));
+    OK(store_prepare(c, "SELECT bucket, n, v_min, v_max, v_sum, v_last FROM series_1h WHERE point_id = 5 "
+                        "ORDER BY bucket", &st));
     int buckets = 0;
     int64_t total = 0;
     for (;;) {
         OK(store_step(st, &row));
         if (!row) break;
-        int64_t b = store_col_int(st, 0);
-        int64_t n = 0, last_t = INT64_MIN;
-        double mn = INFINITY, mx = -INFINITY, sum = 0, last = NAN;
-        for (int i = 0; i < RB_N; i++) {
-            if (rb_q[i] || rb_t[i] < b || rb_t[i] >= b + w) continue;
-            n++;
-            mn = fmin(mn, rb_v[i]);
-            mx = fmax(mx, rb_v[i]);
-            sum += rb_v[i];
-            if (rb_t[i] > last_t) last_t = rb_t[i], last = rb_v[i];
-        }
-        assert_int_equal(store_col_int(st, 1), n);
-        assert_true(store_col_double(st, 2) == mn);
-        assert_true(store_col_double(st, 3) == mx);
-        assert_true(fabs(store_col_double(st, 4) - sum) <= 1e-9 * (1 + fabs(sum)));
-        assert_true(store_col_double(st, 5) == last);
+        check_bucket(store_col_int(st, 0), SERIES_HOUR_MS, store_col_int(st, 1), store_col_double(st, 2),
+                     store_col_double(st, 3), store_col_double(st, 4), store_col_double(st, 5), &total);
         buckets++;
-        total += n;
     }
     store_finalize(st);
     store_release(c);
-    int64_t finite = 0;
-    for (int i = 0; i < RB_N; i++) finite += !rb_q[i];
-    assert_int_equal(total, finite);
-    assert_int_equal(buckets, w == SERIES_HOUR_MS ? 3 : 180);
+    assert_int_equal(total, finite_readings());
+    assert_int_equal(buckets, 3);
 }
 
 static void test_rollups_brute_force(void **state)
@@ -360,8 +438,60 @@ static void test_rollups_brute_force(void **state)
     tctx *t = *state;
     series *s = rollup_data(t);
     assert_true(sql_int(s, "SELECT COUNT(*) FROM series_chunks") > 10);
-    check_rollups(s, "series_1m", SERIES_MINUTE_MS);
-    check_rollups(s, "series_1h", SERIES_HOUR_MS);
+    check_minutes(s);
+    check_hours(s);
+    OK(series_close(s));
+}
+
+/* Retention: raw readings go first (the minutes stay, so charts of the
+ * period still draw), then the minutes; hours stay. */
+static void test_retention(void **state)
+{
+    tctx *t = *state;
+    series *s = rollup_data(t);
+    int64_t end = T0 + 3 * SERIES_HOUR_MS;
+    series_sample *out = malloc(6000 * sizeof *out);
+    assert_non_null(out);
+    size_t n = 0;
+    series_history_info info;
+    OK(series_retain(s, end, 0));
+    assert_int_equal(sql_int(s, "SELECT COUNT(*) FROM series_chunks WHERE LENGTH(data) > 0"), 0);
+    assert_true(sql_int(s, "SELECT COUNT(*) FROM series_chunks") > 10);
+    check_minutes(s);
+    /* with room for every reading too: the raw ones are gone, the minutes answer */
+    for (size_t room = 180; room <= 6000; room += 5820) {
+        OK(series_history(s, 5, T0, end, room, out, &n, &info));
+        assert_int_equal(info.tier, SERIES_TIER_1M);
+        assert_int_equal(n, 180);
+        int64_t sum_n = 0;
+        for (size_t i = 0; i < n; i++) sum_n += out[i].n;
+        assert_int_equal(sum_n, finite_readings());
+    }
+    /* a minute written by a version before the chunks carried them: merged */
+    OK(series_history(s, 5, T0, end, 180, out, &n, &info));
+    int64_t n0 = out[0].n;
+    double last0 = out[0].last;
+    store_conn *c = NULL;
+    store_stmt *st = NULL;
+    bool row;
+    OK(store_acquire(series_store(s), &c));
+    OK(store_prepare(c, "INSERT INTO series_1m (point_id, bucket, n, v_min, v_max, v_sum, v_last, last_t) "
+                        "VALUES (5, $1, 3, -1000.0, 4.0, 7.5, 2.5, $2)", &st));
+    OK(store_bind_int(st, 1, T0));
+    OK(store_bind_int(st, 2, T0)); /* not after the minute's readings: its last stays */
+    OK(store_step(st, &row));
+    store_finalize(st);
+    store_release(c);
+    OK(series_history(s, 5, T0, end, 180, out, &n, &info));
+    assert_int_equal(info.tier, SERIES_TIER_1M);
+    assert_true(out[0].t == T0 && out[0].n == n0 + 3 && out[0].min == -1000.0 && out[0].last == last0);
+    OK(series_retain(s, end, end));
+    assert_int_equal(sql_int(s, "SELECT COUNT(*) FROM series_chunks"), 0);
+    assert_int_equal(sql_int(s, "SELECT COUNT(*) FROM series_1m"), 0);
+    OK(series_history(s, 5, T0, end, 180, out, &n, &info));
+    assert_int_equal(n, 0);
+    check_hours(s);
+    free(out);
     OK(series_close(s));
 }
 
@@ -581,7 +711,7 @@ int main(void)
         DB_TEST(test_round_trip),          DB_TEST(test_out_of_order),
         DB_TEST(test_seal_size_and_age),   DB_TEST(test_rollups_brute_force),
         DB_TEST(test_history_bounds),      DB_TEST(test_corrupt_chunk),
-        DB_TEST(test_named_errors),
+        DB_TEST(test_named_errors),        DB_TEST(test_retention),
         DB_TEST(test_writer_failure),
     };
     int failed = cmocka_run_group_tests_name("series_sqlite", db, setup_sqlite, NULL);
