@@ -324,13 +324,18 @@ static ws_err dev_get(rule_engine *e, int64_t id, int64_t unit_id, int32_t *out)
     return WS_OK;
 }
 
-/* The point's index, tracking it at t when new. */
+/* The point's index, tracking it at t when new; p->slot is used and kept. */
 static ws_err pt_get(rule_engine *e, const rule_point *p, int64_t t, int32_t *out)
 {
     size_t pos;
     if (p->id <= 0) return ws_fail(WS_EINVAL, "point_id", "a point id must be >= 1");
+    if (p->slot && *p->slot >= 0 && (uint64_t)*p->slot < e->c.npts && e->pts[*p->slot].id == p->id) {
+        *out = *p->slot;
+        return WS_OK;
+    }
     int32_t i = idx_find(e->pidx, e->pmask, p->id, e->pts, sizeof *e->pts, &pos);
     if (i >= 0) {
+        if (p->slot) *p->slot = i;
         *out = i;
         return WS_OK;
     }
@@ -386,6 +391,7 @@ static ws_err pt_get(rule_engine *e, const rule_point *p, int64_t t, int32_t *ou
         q->cmask |= UINT64_C(1) << ci;
     }
     e->pidx[pos] = i;
+    if (p->slot) *p->slot = i;
     *out = i;
     return WS_OK;
 }

@@ -156,6 +156,10 @@ typedef struct rule_point {
     const char *tag;
     double resolution;   /* NaN or 0 = none (flatline "resolution" then means exactly equal) */
     double range_low, range_high; /* measuring range (NaN = none): anomaly contexts use it */
+    int32_t *slot;       /* optional: where the caller keeps the point's place in an engine,
+                            which readings then use instead of a lookup (-1 at first; a
+                            place that is not this point's, as after a new engine, is
+                            looked up again and rewritten) */
 } rule_point;
 
 typedef enum { RULE_EV_RAISE = 1, RULE_EV_CLEAR, RULE_EV_ACTION } rule_ev_kind;

@@ -199,6 +199,7 @@ static ws_err load_points(warn *w)
             q->range_high = p->range_high;
             thr_state_init(&q->st);
             q->last_value = NAN;
+            q->rule_slot = -1;
             for (size_t d = 0; d < ndev; d++)
                 if (devs[d].id == p->device_id) q->maint_until = devs[d].until;
             const wpoint *old = find_point(w, p->id);
@@ -360,12 +361,12 @@ static void system_alarm(warn *w, int64_t rule_id, bool on, const char *title, i
 
 /* ------------------------------------------------------------ rules */
 
-static rule_point rule_point_of(const wpoint *p)
+static rule_point rule_point_of(wpoint *p)
 {
     return (rule_point){.id = p->id, .unit_id = p->unit_id, .device_id = p->device_id,
                         .unit_path = p->unit_path, .kind = p->kind, .tag = p->tag,
                         .resolution = p->resolution, .range_low = p->range_low,
-                        .range_high = p->range_high};
+                        .range_high = p->range_high, .slot = &p->rule_slot};
 }
 
 static const char *rule_name(warn *w, int64_t id)
@@ -515,38 +516,48 @@ static bool point_major_ok(const warn *w)
     return !w->rules || !rule_set_cross_point(rule_engine_set(w->rules));
 }
 
+#define GRP_OUT UINT32_MAX /* grp_cnt of a point outside the caller's scope */
+
 /* Resolve the points of r[0..n) (n <= WARN_GROUP) into w->grp_pt and put the
  * known ones in w->grp_ord in the order they are to be applied: point-major
  * when major (a counting sort, stable: each point's readings keep their
- * order; points in the order first met), else as they came. Returns how
- * many are in grp_ord. Under w->mu. */
+ * order; points in the order first met), else as they came. A point outside
+ * the caller's scope counts as unknown; the scope is checked once a point,
+ * not once a reading. Returns how many are in grp_ord. Under w->mu. */
 static size_t group(warn *w, const ws_reading *r, size_t n, const char *scope, size_t scope_len,
                     bool major, warn_result *res)
 {
     uint32_t *pt = w->grp_pt, *ord = w->grp_ord, *met = w->grp_met, *cnt = w->grp_cnt;
-    size_t known = 0, nmet = 0;
+    size_t nmet = 0, known = 0;
     for (size_t j = 0; j < n; j++) {
         const wpoint *p = find_tag(w, r[j].tag);
-        if (!p || (scope_len && strncmp(p->unit_path, scope, scope_len))) {
+        if (!p) {
             res->unknown_tag++;
             pt[j] = UINT32_MAX;
             continue;
         }
         uint32_t k = (uint32_t)(p - w->pts);
         pt[j] = k;
-        known++;
-        if (!major) ord[known - 1] = (uint32_t)j;
-        else if (cnt[k]++ == 0) met[nmet++] = k;
+        if (cnt[k]++ == 0) met[nmet++] = k;
     }
-    if (!major) return known;
     uint32_t at = 0; /* counts become each point's next place */
     for (size_t i = 0; i < nmet; i++) {
-        uint32_t c = cnt[met[i]];
-        cnt[met[i]] = at;
+        uint32_t k = met[i], c = cnt[k];
+        if (scope_len && strncmp(w->pts[k].unit_path, scope, scope_len)) {
+            res->unknown_tag += c;
+            cnt[k] = GRP_OUT;
+            continue;
+        }
+        cnt[k] = at;
         at += c;
     }
-    for (size_t j = 0; j < n; j++)
-        if (pt[j] != UINT32_MAX) ord[cnt[pt[j]]++] = (uint32_t)j;
+    for (size_t j = 0; j < n; j++) {
+        uint32_t k = pt[j];
+        if (k == UINT32_MAX || cnt[k] == GRP_OUT) continue;
+        if (major) ord[cnt[k]++] = (uint32_t)j;
+        else ord[known] = (uint32_t)j;
+        known++;
+    }
     for (size_t i = 0; i < nmet; i++) cnt[met[i]] = 0;
     return known;
 }

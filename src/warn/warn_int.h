@@ -40,6 +40,7 @@ typedef struct wpoint {
     int64_t pub_ms;          /* last value published to the value hub */
     double resolution;       /* NaN = none (flatline rules use it) */
     double range_low, range_high; /* NaN = none (anomaly rules bucket contexts over it) */
+    int32_t rule_slot;       /* its place in the rule engine (rule_point.slot), -1 unknown */
     thr_config thr;
     thr_state st;
     char tag[WS_TAG_MAX + 1];

@@ -219,6 +219,34 @@ static void stale_raises_at_max_gap_and_late_data_never_clears(void **state)
     free(s);
 }
 
+/* A caller's kept place of a point (rule_point.slot): filled at the first
+ * reading; a place that is another point's (a kept place from an engine
+ * since replaced) is looked up again, so readings never land on the wrong
+ * point's state. */
+static void kept_place_is_checked(void **state)
+{
+    (void)state;
+    rule_set *s = parse_ok(rule_set_default_json());
+    rule_engine *e = engine(s);
+    int32_t sa = -1, sb = -1;
+    rule_point a = gas(1, 0, "GT-101"), b = gas(2, 0, "GT-102");
+    a.slot = &sa;
+    b.slot = &sb;
+    evs o;
+    rd(e, &a, T0, 3, 0, &o);
+    rd(e, &b, T0, 3, 0, &o);
+    assert_true(sa >= 0 && sb >= 0 && sa != sb);
+    int32_t kept_b = sb;
+    sb = sa; /* wrong: a's place */
+    rd(e, &b, T0 + 290 * SEC, 3, 0, &o);
+    assert_int_equal(sb, kept_b);
+    tick(e, T0 + 300 * SEC, &o); /* a is silent for 300 s, b is not */
+    assert_true(rule_active(e, 1001, 1));
+    assert_false(rule_active(e, 1001, 2));
+    rule_engine_free(e);
+    free(s);
+}
+
 static void point_tracked_but_silent_goes_stale(void **state)
 {
     (void)state;
@@ -762,6 +790,7 @@ int main(void)
         cmocka_unit_test(default_set_parses_as_documented),
         cmocka_unit_test(refusals_name_the_field),
         cmocka_unit_test(stale_raises_at_max_gap_and_late_data_never_clears),
+        cmocka_unit_test(kept_place_is_checked),
         cmocka_unit_test(point_tracked_but_silent_goes_stale),
         cmocka_unit_test(device_offline_when_all_points_stale),
         cmocka_unit_test(stuck_sensor_raises_flatline_after_six_hours),

@@ -388,6 +388,14 @@ static void t_point_major(void **state)
     OK(series_history(tc.ser, a, t0 - 60000, t0 + 60000, 8, out, &n, NULL));
     assert_int_equal(n, 4);
     for (size_t i = 1; i < n; i++) assert_true(out[i].t > out[i - 1].t);
+    /* a caller whose scope holds neither point: all unknown, nothing stored */
+    ws_reading b3[] = {rd("GT-201", 40, t0 + 4000), rd("GT-202", 40, t0 + 4000), rd("GT-201", 41, t0 + 5000)};
+    OK(warn_ingest_scoped(tc.w, WARN_SRC_HTTP, "/999999/", b3, 3, &res));
+    assert_int_equal(res.unknown_tag, 3);
+    assert_int_equal(res.accepted, 0);
+    OK(warn_ingest_scoped(tc.w, WARN_SRC_HTTP, tc.unit_path, b3, 3, &res));
+    assert_int_equal(res.unknown_tag, 0);
+    assert_int_equal(res.accepted, 3);
     engine_close();
 
     store_conn *c;
