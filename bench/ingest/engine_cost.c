@@ -6,7 +6,7 @@
  * DATA_DIR is a stopped worksafe data directory whose register holds the
  * combustible-gas points P00000.. (bench/ingest/run.sh makes it with
  * ingest_bench --setup). The tool opens the store, series store and engine
- * as `serve` does and calls warn_ingest with slices of 8,192 readings from
+ * as `serve` does and calls warn_ingest with batches of 20,000 readings from
  * one thread for SECONDS (default 5): the same line-format values as
  * ingest_bench (one reading per point per simulated second, an excursion
  * over H now and then), decoded beforehand, so what is measured is the
@@ -26,7 +26,7 @@
 #include "telemetry/series.h"
 #include "warn/warn.h"
 
-#define SLICE 8192
+#define SLICE 20000 /* a batch of bench/ingest (the HTTP path hands it to the engine whole) */
 #define ROUNDS_HELD 64 /* slices generated up front, reused with later times */
 
 static double secs(clockid_t c)

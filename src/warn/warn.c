@@ -3,7 +3,7 @@
  * One batch, under the engine mutex:
  *
  *   journal_append (write(2): the batch now survives kill -9)
- *     └ 8,192 readings at a time: tag → cached point (open-addressed hash,
+ *     └ 32,768 readings at a time: tag → cached point (open-addressed hash,
  *       no allocation), then point by point unless a composite rule judges
  *       points together (group); 256 of them at a time:
  *         ├ series_append_batch (compressed chunks, sealed by the series
@@ -568,7 +568,7 @@ static size_t group(warn *w, const ws_reading *r, size_t n, const char *scope, s
  * Their points first, then point by point when no rule judges points
  * together (group): a point's state is then fetched into the cache once for
  * its several readings of a batch instead of once a reading (with 2,000
- * points and 8,192 readings, about a quarter of the engine's time). Each
+ * points and 20,000 readings, about a third of the engine's time). Each
  * point's readings keep their order and their journal sequence, so replay
  * and the late-reading checks see what they would. Then a window of readings
  * at a time, in two passes: the window's series appends in one call (one

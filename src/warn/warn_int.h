@@ -74,7 +74,7 @@ typedef struct warn_wo {
 } warn_wo;
 
 #define WARN_WIN 256        /* readings apply works on at once */
-#define WARN_GROUP 8192     /* readings apply puts in point-major order at once */
+#define WARN_GROUP 32768    /* readings apply puts in point-major order at once */
 #define PEND_MAX 1024      /* alarm events queued before a persist */
 #define HUB_ALARM_SLOTS 8192
 #define HUB_VALUE_SLOTS 16384
