@@ -264,6 +264,12 @@ ws_err gorilla_enc_add_quantised(gorilla_enc *e, int64_t t, double v)
     return add_word(e, t, word);
 }
 
+double gorilla_enc_last(const gorilla_enc *e)
+{
+    double v = double_of(e->v_prev);
+    return e->scaled && isfinite(v) ? scale(v, e->res, e->inv) : v;
+}
+
 /* Append the stored word of one reading (see the layout above). */
 static ws_err add_word(gorilla_enc *e, int64_t t, uint64_t word)
 {

@@ -100,6 +100,10 @@ ws_err gorilla_enc_add(gorilla_enc *enc, int64_t t_ms, double v);
  * chunk, the same as gorilla_enc_add. */
 ws_err gorilla_enc_add_quantised(gorilla_enc *enc, int64_t t_ms, double v);
 
+/* The value the decoder will return for the reading added last (the chunk's
+ * quantised value in a scaled chunk). */
+double gorilla_enc_last(const gorilla_enc *enc);
+
 /* Seal the chunk: writes the count into the header and the checksum after the
  * zero padding; *len is the chunk's size in bytes. WS_EINVAL for an empty chunk.
  * The encoder may be re-initialised afterwards. */

@@ -22,6 +22,17 @@
 
 enum { Q_BAD = 2, Q_STALE = 3 }; /* ws_quality of ingest/reading.h (a layer above) */
 
+/* One minute's rollup of finite readings (the minutes column's entry). */
+typedef struct minute {
+    int64_t bucket, last_t;
+    int64_t n;
+    double min, max, sum, last;
+} minute;
+
+#define MINUTES_KEPT 64 /* minutes an open chunk rolls up as readings come; past
+                           that (or a reading for a minute between two kept),
+                           the writer decodes the chunk to roll it up */
+
 typedef struct slot {
     int64_t point_id;
     double res;        /* NaN: raw chunks */
@@ -30,6 +41,9 @@ typedef struct slot {
     int64_t wal_seq;   /* highest ingest-journal sequence in the open chunk (0 none) */
     gorilla_enc enc;
     uint8_t *buf;      /* chunk_bytes in bufs, apart so that slots stay dense */
+    minute *mins;      /* MINUTES_KEPT in s->mins: the open chunk's minutes, by bucket */
+    int nmin;
+    bool mins_lost;    /* they did not fit: the writer rolls the chunk up itself */
 } slot;
 
 typedef struct pair {
@@ -46,6 +60,8 @@ typedef struct sealed_chunk {
     uint32_t n;
     size_t len;
     uint8_t bytes[SERIES_CHUNK_BYTES];
+    int nmin;          /* -1: roll the chunk up from its readings */
+    minute mins[MINUTES_KEPT];
 } sealed_chunk;
 
 #define SEAL_QUEUE 1024     /* finished chunks waiting to be written (bounded) */
@@ -63,6 +79,7 @@ struct series {
     pthread_cond_t written; /* flushers: q_head moved, or the writer failed */
     slot *slots;
     uint8_t *bufs;  /* the open chunks' bytes, chunk_bytes per slot */
+    minute *mins;   /* the open chunks' minutes, MINUTES_KEPT per slot */
     int used;
     int32_t *index; /* open addressing by point id: slot number or -1 */
     size_t mask;
@@ -80,6 +97,7 @@ struct series {
     int64_t dt[SERIES_READINGS_MAX];
     double dv[SERIES_READINGS_MAX];
     pair pairs[SERIES_READINGS_MAX];
+    minute rolled[SERIES_READINGS_MAX];                         /* a decoded chunk's minutes */
     uint8_t minutes[SERIES_READINGS_MAX * SERIES_MINUTE_BYTES]; /* a chunk's minutes blob */
 };
 
@@ -114,6 +132,7 @@ static void free_series(series *s)
     pthread_cond_destroy(&s->written);
     free(s->slots);
     free(s->bufs);
+    free(s->mins);
     free(s->index);
     free(s->q);
     free(s);
@@ -147,8 +166,9 @@ ws_err series_open(const char *url, const series_config *cfg, series **out)
     s->slots = bigmem_calloc((size_t)c.capacity, sizeof *s->slots);
     s->index = malloc(hcap * sizeof *s->index);
     s->bufs = bigmem_calloc((size_t)c.capacity, c.chunk_bytes);
+    s->mins = bigmem_calloc((size_t)c.capacity * MINUTES_KEPT, sizeof *s->mins);
     s->q = malloc(SEAL_QUEUE * sizeof *s->q);
-    if (!s->slots || !s->bufs || !s->index || !s->q) {
+    if (!s->slots || !s->bufs || !s->mins || !s->index || !s->q) {
         free_series(s);
         return ws_fail(WS_ENOMEM, NULL, "series: out of memory");
     }
@@ -196,6 +216,7 @@ static ws_err find_slot(series *s, int64_t point_id, bool claim, slot **out)
     s->index[h] = s->used++;
     sl->point_id = point_id;
     sl->buf = s->bufs + (size_t)(sl - s->slots) * s->cfg.chunk_bytes;
+    sl->mins = s->mins + (size_t)(sl - s->slots) * MINUTES_KEPT;
     sl->res = NAN;
     sl->n = 0;
     *out = sl;
@@ -236,68 +257,116 @@ void series_minute_get(const uint8_t *blob, size_t i, series_sample *out)
     out->last = dval(le_get(p + 40, 8));
 }
 
-/* The rollups of pairs[0..np) (sorted by time) in buckets of w: each through
- * the prepared upsert st, or, without st, as minutes entries into out (room
- * for one per pair), *len set to their bytes. */
-static ws_err buckets(store_stmt *st, int64_t point_id, int64_t w, const pair *p, size_t np,
-                      uint8_t *out, size_t *len)
+/* Fold finite reading (t, v) into minute m, or start it (n == 0). */
+static void minute_add(minute *m, int64_t t, double v)
+{
+    if (m->n == 0) {
+        *m = (minute){floor_to(t, SERIES_MINUTE_MS), t, 1, v, v, v, v};
+        return;
+    }
+    m->n++;
+    if (v < m->min) m->min = v;
+    if (v > m->max) m->max = v;
+    m->sum += v;
+    if (t >= m->last_t) m->last = v, m->last_t = t;
+}
+
+/* Fold minute x into the rollup r of a longer bucket (r->n == 0: start it). */
+static void minute_merge(minute *r, const minute *x)
+{
+    if (r->n == 0) {
+        *r = *x;
+        return;
+    }
+    r->n += x->n;
+    if (x->min < r->min) r->min = x->min;
+    if (x->max > r->max) r->max = x->max;
+    r->sum += x->sum;
+    if (x->last_t >= r->last_t) r->last = x->last, r->last_t = x->last_t;
+}
+
+/* The minutes of pairs[0..np) (sorted by time) into out; returns how many. */
+static size_t minutes_of_pairs(const pair *p, size_t np, minute *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < np; i++) {
+        if (!k || floor_to(p[i].t, SERIES_MINUTE_MS) != out[k - 1].bucket) out[k++].n = 0;
+        minute_add(&out[k - 1], p[i].t, p[i].v);
+    }
+    return k;
+}
+
+/* Minutes m[0..n) (by bucket) as a minutes blob into out; its length. */
+static size_t minutes_blob(const minute *m, size_t n, uint8_t *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *e = out + i * SERIES_MINUTE_BYTES;
+        le_put(e, (uint64_t)m[i].bucket, 8);
+        le_put(e + 8, (uint64_t)m[i].n, 4);
+        le_put(e + 12, (uint64_t)(m[i].last_t - m[i].bucket), 4);
+        le_put(e + 16, dbits(m[i].min), 8);
+        le_put(e + 24, dbits(m[i].max), 8);
+        le_put(e + 32, dbits(m[i].sum), 8);
+        le_put(e + 40, dbits(m[i].last), 8);
+    }
+    return n * SERIES_MINUTE_BYTES;
+}
+
+/* Upsert the hours of minutes m[0..n) (by bucket) through the prepared
+ * hour upsert st. */
+static ws_err upsert_hours(store_stmt *st, int64_t point_id, const minute *m, size_t n)
 {
     ws_err rc = WS_OK;
-    size_t i = 0, k = 0;
-    while (i < np && !rc) {
-        int64_t b = floor_to(p[i].t, w);
-        int64_t n = 0;
-        double mn = p[i].v, mx = p[i].v, sum = 0, last = p[i].v;
-        int64_t last_t = p[i].t;
-        for (; i < np && floor_to(p[i].t, w) == b; i++, n++) {
-            double v = p[i].v;
-            if (v < mn) mn = v;
-            if (v > mx) mx = v;
-            sum += v;
-            last = v;
-            last_t = p[i].t;
-        }
-        if (!st) {
-            uint8_t *e = out + k++ * SERIES_MINUTE_BYTES;
-            le_put(e, (uint64_t)b, 8);
-            le_put(e + 8, (uint64_t)n, 4);
-            le_put(e + 12, (uint64_t)(last_t - b), 4);
-            le_put(e + 16, dbits(mn), 8);
-            le_put(e + 24, dbits(mx), 8);
-            le_put(e + 32, dbits(sum), 8);
-            le_put(e + 40, dbits(last), 8);
-            continue;
-        }
+    for (size_t i = 0; i < n && !rc;) {
+        int64_t b = floor_to(m[i].bucket, SERIES_HOUR_MS);
+        minute h = {0};
+        for (; i < n && floor_to(m[i].bucket, SERIES_HOUR_MS) == b; i++) minute_merge(&h, &m[i]);
         bool row;
         if ((rc = store_reset(st)) || (rc = store_bind_int(st, 1, point_id)) ||
-            (rc = store_bind_int(st, 2, b)) || (rc = store_bind_int(st, 3, n)) ||
-            (rc = store_bind_double(st, 4, mn)) || (rc = store_bind_double(st, 5, mx)) ||
-            (rc = store_bind_double(st, 6, sum)) || (rc = store_bind_double(st, 7, last)) ||
-            (rc = store_bind_int(st, 8, last_t)))
+            (rc = store_bind_int(st, 2, b)) || (rc = store_bind_int(st, 3, h.n)) ||
+            (rc = store_bind_double(st, 4, h.min)) || (rc = store_bind_double(st, 5, h.max)) ||
+            (rc = store_bind_double(st, 6, h.sum)) || (rc = store_bind_double(st, 7, h.last)) ||
+            (rc = store_bind_int(st, 8, h.last_t)))
             break;
         rc = store_step(st, &row);
     }
-    if (len) *len = k * SERIES_MINUTE_BYTES;
     return rc;
+}
+
+/* The minutes of a sealed chunk: those kept as its readings came, or else
+ * rolled up from its decoded readings into s->rolled. Writer thread. */
+static ws_err chunk_minutes(series *s, const sealed_chunk *e, const minute **m, size_t *n)
+{
+    if (e->nmin >= 0) {
+        *m = e->mins;
+        *n = (size_t)e->nmin;
+        return WS_OK;
+    }
+    size_t k = 0;
+    ws_err rc = gorilla_decode(e->bytes, e->len, s->dt, s->dv, SERIES_READINGS_MAX, &k);
+    if (rc || k != e->n)
+        return ws_fail(WS_EINTERNAL, NULL, "series: chunk of point %lld does not decode",
+                       (long long)e->point_id);
+    size_t np = 0;
+    for (size_t i = 0; i < k; i++)
+        if (isfinite(s->dv[i])) s->pairs[np++] = (pair){s->dt[i], s->dv[i], (uint32_t)i};
+    bool sorted = true; /* readings mostly come in order: sort only when they did not */
+    for (size_t i = 1; i < np && sorted; i++) sorted = pair_cmp(&s->pairs[i - 1], &s->pairs[i]) <= 0;
+    if (!sorted) qsort(s->pairs, np, sizeof *s->pairs, pair_cmp);
+    *m = s->rolled;
+    *n = minutes_of_pairs(s->pairs, np, s->rolled);
+    return WS_OK;
 }
 
 /* Write one finished chunk, its minutes in its row, and its hour rollups
  * with the prepared statements (chunk insert, hour upsert). Writer thread. */
 static ws_err write_chunk(series *s, const sealed_chunk *e, store_stmt *const st[2])
 {
-    size_t m = 0;
-    ws_err rc = gorilla_decode(e->bytes, e->len, s->dt, s->dv, SERIES_READINGS_MAX, &m);
-    if (rc || m != e->n)
-        return ws_fail(WS_EINTERNAL, NULL, "series: chunk of point %lld does not decode",
-                       (long long)e->point_id);
-    size_t np = 0;
-    for (size_t i = 0; i < m; i++)
-        if (isfinite(s->dv[i])) s->pairs[np++] = (pair){s->dt[i], s->dv[i], (uint32_t)i};
-    bool sorted = true; /* readings mostly come in order: sort only when they did not */
-    for (size_t i = 1; i < np && sorted; i++) sorted = pair_cmp(&s->pairs[i - 1], &s->pairs[i]) <= 0;
-    if (!sorted) qsort(s->pairs, np, sizeof *s->pairs, pair_cmp);
-    size_t mlen = 0;
-    (void)buckets(NULL, e->point_id, SERIES_MINUTE_MS, s->pairs, np, s->minutes, &mlen);
+    const minute *m = NULL;
+    size_t nm = 0;
+    ws_err rc = chunk_minutes(s, e, &m, &nm);
+    if (rc) return rc;
+    size_t mlen = minutes_blob(m, nm, s->minutes);
     bool row;
     if ((rc = store_reset(st[0])) || (rc = store_bind_int(st[0], 1, e->point_id)) ||
         (rc = store_bind_int(st[0], 2, e->t_min)) || (rc = store_bind_int(st[0], 3, e->t_max)) ||
@@ -306,7 +375,7 @@ static ws_err write_chunk(series *s, const sealed_chunk *e, store_stmt *const st
         (rc = store_bind_int(st[0], 7, clock_now_ms())) || (rc = store_bind_int(st[0], 8, e->wal_seq)) ||
         (rc = store_bind_blob(st[0], 9, s->minutes, mlen)) || (rc = store_step(st[0], &row)))
         return rc;
-    return buckets(st[1], e->point_id, SERIES_HOUR_MS, s->pairs, np, NULL, NULL);
+    return upsert_hours(st[1], e->point_id, m, nm);
 }
 
 /* Write queue entries [from, to) in one transaction. Writer thread, outside
@@ -401,6 +470,8 @@ static ws_err seal(series *s, slot *sl)
     e->wal_seq = sl->wal_seq;
     e->res = sl->res;
     e->n = sl->n;
+    e->nmin = sl->mins_lost ? -1 : sl->nmin;
+    if (e->nmin > 0) memcpy(e->mins, sl->mins, (size_t)e->nmin * sizeof *e->mins);
     s->q_tail++;
     pthread_cond_signal(&s->work);
     sl->n = 0;
@@ -422,6 +493,8 @@ static ws_err start_chunk(series *s, slot *sl)
                     ? gorilla_enc_init(&sl->enc, sl->buf, s->cfg.chunk_bytes)
                     : gorilla_enc_init_scaled(&sl->enc, sl->buf, s->cfg.chunk_bytes, sl->res);
     sl->opened_at = clock_now_ms();
+    sl->nmin = 0;
+    sl->mins_lost = false;
     return rc;
 }
 
@@ -453,6 +526,27 @@ ws_err series_append(series *s, int64_t point_id, int64_t t_ms, double value, in
 static bool time_ok(int64_t t_ms) { return t_ms <= GORILLA_T_MAX && t_ms >= -GORILLA_T_MAX; }
 static ws_err bad_time(void) { return ws_fail(WS_EINVAL, "t_ms", "reading time out of range"); }
 
+/* Fold a finite stored reading into the open chunk's kept minutes: the
+ * minute it falls in, or a new one after the last; one that would fall
+ * between two kept ones, or past MINUTES_KEPT, leaves the roll-up to the
+ * writer. Under mu. */
+static void keep_minute(slot *sl, int64_t t, double v)
+{
+    if (sl->mins_lost) return;
+    int64_t b = floor_to(t, SERIES_MINUTE_MS);
+    for (int i = sl->nmin - 1; i >= 0 && sl->mins[i].bucket >= b; i--)
+        if (sl->mins[i].bucket == b) {
+            minute_add(&sl->mins[i], t, v);
+            return;
+        }
+    if ((sl->nmin && sl->mins[sl->nmin - 1].bucket > b) || sl->nmin == MINUTES_KEPT) {
+        sl->mins_lost = true;
+        return;
+    }
+    sl->mins[sl->nmin].n = 0;
+    minute_add(&sl->mins[sl->nmin++], t, v);
+}
+
 /* Append one reading to sl's open chunk (t_ms checked by the caller, before
  * a slot is claimed for it). Under mu. */
 static ws_err append_locked(series *s, slot *sl, int64_t t_ms, double value, int quality, int64_t wal_seq)
@@ -468,6 +562,8 @@ static ws_err append_locked(series *s, slot *sl, int64_t t_ms, double value, int
     if (rc)
         return ws_fail(rc == WS_ETOOBIG ? WS_EINTERNAL : WS_EINVAL, "value",
                        "series: value of point %lld cannot be stored", (long long)sl->point_id);
+    double stored = gorilla_enc_last(&sl->enc);
+    if (isfinite(stored)) keep_minute(sl, t_ms, stored);
     if (sl->n == 0 || t_ms < sl->t_min) sl->t_min = t_ms;
     if (sl->n == 0 || t_ms > sl->t_max) sl->t_max = t_ms;
     if (wal_seq > sl->wal_seq) sl->wal_seq = wal_seq;

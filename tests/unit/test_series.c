@@ -369,19 +369,25 @@ static series *rollup_data(tctx *t)
     return s;
 }
 
-/* One bucket against the readings of rollup_data, computed here. */
+/* The readings buckets are checked against (rollup_data's by default). */
+static const int64_t *ck_t = rb_t;
+static const double *ck_v = rb_v;
+static const int *ck_q = rb_q;
+static int ck_n = RB_N;
+
+/* One bucket against those readings, computed here. */
 static void check_bucket(int64_t b, int64_t w, int64_t n_got, double mn_got, double mx_got, double sum_got,
                          double last_got, int64_t *total)
 {
     int64_t n = 0, last_t = INT64_MIN;
     double mn = INFINITY, mx = -INFINITY, sum = 0, last = NAN;
-    for (int i = 0; i < RB_N; i++) {
-        if (rb_q[i] || rb_t[i] < b || rb_t[i] >= b + w) continue;
+    for (int i = 0; i < ck_n; i++) {
+        if (ck_q[i] || ck_t[i] < b || ck_t[i] >= b + w) continue;
         n++;
-        mn = fmin(mn, rb_v[i]);
-        mx = fmax(mx, rb_v[i]);
-        sum += rb_v[i];
-        if (rb_t[i] > last_t) last_t = rb_t[i], last = rb_v[i];
+        mn = fmin(mn, ck_v[i]);
+        mx = fmax(mx, ck_v[i]);
+        sum += ck_v[i];
+        if (ck_t[i] > last_t) last_t = ck_t[i], last = ck_v[i];
     }
     assert_int_equal(n_got, n);
     assert_true(mn_got == mn);
@@ -394,30 +400,33 @@ static void check_bucket(int64_t b, int64_t w, int64_t n_got, double mn_got, dou
 static int64_t finite_readings(void)
 {
     int64_t finite = 0;
-    for (int i = 0; i < RB_N; i++) finite += !rb_q[i];
+    for (int i = 0; i < ck_n; i++) finite += !ck_q[i];
     return finite;
 }
 
-/* The chunks' minutes, merged, against a brute-force computation. */
-static void check_minutes(series *s)
+/* Point pid's minutes, merged, against a brute-force computation. */
+static void check_minutes_of(series *s, int64_t pid, int want)
 {
     static series_sample m[256];
-    int k = minutes_of(s, 5, m, 256);
+    int k = minutes_of(s, pid, m, 256);
     int64_t total = 0;
     for (int i = 0; i < k; i++) check_bucket(m[i].t, SERIES_MINUTE_MS, m[i].n, m[i].min, m[i].max, m[i].avg, m[i].last, &total);
     assert_int_equal(total, finite_readings());
-    assert_int_equal(k, 180);
+    assert_int_equal(k, want);
 }
 
+static void check_minutes(series *s) { check_minutes_of(s, 5, 180); }
+
 /* The hour rollups (series_1h), likewise. */
-static void check_hours(series *s)
+static void check_hours_of(series *s, int64_t pid)
 {
     store_conn *c = NULL;
     store_stmt *st = NULL;
     bool row = false;
     OK(store_acquire(series_store(s), &c));
-    OK(store_prepare(c, "SELECT bucket, n, v_min, v_max, v_sum, v_last FROM series_1h WHERE point_id = 5 "
+    OK(store_prepare(c, "SELECT bucket, n, v_min, v_max, v_sum, v_last FROM series_1h WHERE point_id = $1 "
                         "ORDER BY bucket", &st));
+    OK(store_bind_int(st, 1, pid));
     int buckets = 0;
     int64_t total = 0;
     for (;;) {
@@ -433,6 +442,8 @@ static void check_hours(series *s)
     assert_int_equal(buckets, 3);
 }
 
+static void check_hours(series *s) { check_hours_of(s, 5); }
+
 static void test_rollups_brute_force(void **state)
 {
     tctx *t = *state;
@@ -440,6 +451,37 @@ static void test_rollups_brute_force(void **state)
     assert_true(sql_int(s, "SELECT COUNT(*) FROM series_chunks") > 10);
     check_minutes(s);
     check_hours(s);
+    OK(series_close(s));
+}
+
+/* Readings in time order: each chunk rolls its minutes up as they come
+ * (the writer need not decode it); the same sums as computed here. One
+ * reading a second for three hours, 256-byte chunks of a few minutes each,
+ * one in 50 BAD, and two late readings (one inside a kept minute, one in a
+ * minute before the chunk's first, which the writer then rolls up itself). */
+static void test_rollups_in_order(void **state)
+{
+    tctx *t = *state;
+    enum { N = 10800 + 2 };
+    static int64_t ts[N];
+    static double vs[N];
+    static int qs[N];
+    series *s = open_series(t, 4, 256, 0);
+    OK(series_point_resolution(s, 6, 0.5));
+    for (int i = 0; i < N; i++) {
+        ts[i] = T0 + (int64_t)i * 1000;
+        if (i == 10800) ts[i] = T0 + 10795500;        /* late, in the last minute */
+        if (i == 10801) ts[i] = T0 + 10700000 - 30000; /* late, minutes back */
+        qs[i] = i % 50 == 17 ? 2 : 0;
+        vs[i] = qs[i] ? NAN : gorilla_quantise(40 * unif() - 10, 0.5);
+        OK(series_append(s, 6, ts[i], vs[i], qs[i]));
+    }
+    OK(series_flush_all(s, NULL));
+    assert_true(sql_int(s, "SELECT COUNT(*) FROM series_chunks WHERE point_id = 6") > 20);
+    ck_t = ts, ck_v = vs, ck_q = qs, ck_n = N;
+    check_minutes_of(s, 6, 180);
+    check_hours_of(s, 6);
+    ck_t = rb_t, ck_v = rb_v, ck_q = rb_q, ck_n = RB_N;
     OK(series_close(s));
 }
 
@@ -712,6 +754,7 @@ int main(void)
         DB_TEST(test_seal_size_and_age),   DB_TEST(test_rollups_brute_force),
         DB_TEST(test_history_bounds),      DB_TEST(test_corrupt_chunk),
         DB_TEST(test_named_errors),        DB_TEST(test_retention),
+        DB_TEST(test_rollups_in_order),
         DB_TEST(test_writer_failure),
     };
     int failed = cmocka_run_group_tests_name("series_sqlite", db, setup_sqlite, NULL);
