@@ -29,9 +29,10 @@ typedef struct minute {
     double min, max, sum, last;
 } minute;
 
-#define MINUTES_KEPT 64 /* minutes an open chunk rolls up as readings come; past
-                           that (or a reading for a minute between two kept),
-                           the writer decodes the chunk to roll it up */
+#define MINUTES_KEPT 128 /* minutes an open chunk rolls up as readings come (a
+                            4 KiB chunk of 1 Hz readings spans 45-90); past
+                            that (or a reading for a minute between two
+                            kept), the writer decodes the chunk to roll it up */
 
 typedef struct slot {
     int64_t point_id;
