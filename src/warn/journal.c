@@ -108,9 +108,6 @@ void journal_close(warn_journal *j)
 {
     if (j->fd >= 0) close(j->fd);
     j->fd = -1;
-    free(j->rec);
-    j->rec = NULL;
-    j->rec_cap = 0;
 }
 
 ws_err journal_replay(warn_journal *j, journal_apply_fn fn, void *ctx, uint64_t *replayed)
@@ -193,19 +190,13 @@ done:
     return rc;
 }
 
-ws_err journal_append(warn_journal *j, const ws_reading *r, size_t n, int64_t *first_seq)
+ws_err journal_record(const ws_reading *r, size_t n, journal_rec *rec)
 {
-    if (j->broken) return ws_fail(WS_EIO, "journal", "the ingest journal has a torn record it could not cut");
-    size_t need = J_HDR + n * (1u + WS_TAG_MAX + 17u);
+    *rec = (journal_rec){0};
     if (n > J_MAX_READINGS) return ws_fail(WS_ETOOBIG, "readings", "at most %u readings a batch", J_MAX_READINGS);
-    if (need > j->rec_cap) {
-        size_t nc = need < 65536 ? 65536 : need;
-        uint8_t *g = realloc(j->rec, nc);
-        if (!g) return WS_ENOMEM;
-        j->rec = g;
-        j->rec_cap = nc;
-    }
-    uint8_t *p = j->rec + J_HDR;
+    uint8_t *buf = malloc(J_HDR + n * (1u + WS_TAG_MAX + 17u));
+    if (!buf) return WS_ENOMEM;
+    uint8_t *p = buf + J_HDR;
     for (size_t i = 0; i < n; i++) {
         size_t tl = strnlen(r[i].tag, WS_TAG_MAX);
         *p++ = (uint8_t)tl;
@@ -218,15 +209,30 @@ ws_err journal_append(warn_journal *j, const ws_reading *r, size_t n, int64_t *f
         p[16] = r[i].quality;
         p += 17;
     }
-    uint32_t len = (uint32_t)(p - j->rec - J_HDR);
-    put32(j->rec, J_MAGIC);
-    put32(j->rec + 4, len);
-    put32(j->rec + 8, gorilla_crc32c(j->rec + J_HDR, len));
-    put32(j->rec + 12, (uint32_t)n);
-    put64(j->rec + 16, (uint64_t)j->next_seq);
-    size_t total = J_HDR + len, done = 0;
+    uint32_t len = (uint32_t)(p - buf - J_HDR);
+    put32(buf, J_MAGIC);
+    put32(buf + 4, len);
+    put32(buf + 8, gorilla_crc32c(buf + J_HDR, len));
+    put32(buf + 12, (uint32_t)n);
+    *rec = (journal_rec){buf, J_HDR + len, n};
+    return WS_OK;
+}
+
+void journal_rec_free(journal_rec *rec)
+{
+    free(rec->buf);
+    *rec = (journal_rec){0};
+}
+
+ws_err journal_write(warn_journal *j, journal_rec *rec, int64_t *first_seq)
+{
+    if (j->broken) return ws_fail(WS_EIO, "journal", "the ingest journal has a torn record it could not cut");
+    put64(rec->buf + 16, (uint64_t)j->next_seq);
+    size_t n = rec->n;
+    const uint8_t *out = rec->buf;
+    size_t total = rec->len, done = 0;
     while (done < total) {
-        ssize_t k = write(j->fd, j->rec + done, total - done);
+        ssize_t k = write(j->fd, out + done, total - done);
         if (k < 0 && errno == EINTR) continue;
         if (k <= 0) {
             int e = errno;

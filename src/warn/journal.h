@@ -23,9 +23,15 @@ typedef struct warn_journal {
     int64_t next_seq;    /* sequence of the next reading */
     int64_t low_seq;     /* first sequence still in a segment */
     bool broken;         /* a torn record could not be cut: appends refused until the next segment */
-    uint8_t *rec;        /* record buffer, grown to the largest batch */
-    size_t rec_cap;
 } warn_journal;
+
+/* One batch's record, built by the caller before it takes the owner's lock
+ * (journal_record), appended under it (journal_write): only the write, in
+ * sequence order, is serial. */
+typedef struct journal_rec {
+    uint8_t *buf; /* header and payload; journal_rec_free */
+    size_t len, n;
+} journal_rec;
 
 typedef ws_err (*journal_apply_fn)(void *ctx, const ws_reading *r, size_t n, int64_t first_seq);
 
@@ -33,8 +39,11 @@ ws_err journal_open(warn_journal *j, const char *dir);
 /* Feed every whole record to fn in order, cut a torn tail, then open a new
  * segment for appends. Must be called once after journal_open. */
 ws_err journal_replay(warn_journal *j, journal_apply_fn fn, void *ctx, uint64_t *replayed);
-/* Append one record; *first_seq = the sequence of r[0]. */
-ws_err journal_append(warn_journal *j, const ws_reading *r, size_t n, int64_t *first_seq);
+/* Build the record of r[0..n) into rec (its sequence is set by journal_write). */
+ws_err journal_record(const ws_reading *r, size_t n, journal_rec *rec);
+void journal_rec_free(journal_rec *rec);
+/* Append a built record; *first_seq = the sequence of its first reading. */
+ws_err journal_write(warn_journal *j, journal_rec *rec, int64_t *first_seq);
 /* Start a new segment; *boundary = its first sequence. */
 ws_err journal_rotate(warn_journal *j, int64_t *boundary);
 /* Remove the segments wholly before boundary (all sealed in the series store). */

@@ -2,7 +2,8 @@
  *
  * One batch, under the engine mutex:
  *
- *   journal_append (write(2): the batch now survives kill -9)
+ *   journal_write (write(2) of the record built before the lock was
+ *   taken: the batch now survives kill -9)
  *     └ 32,768 readings at a time: tag → cached point (open-addressed hash,
  *       no allocation), then point by point unless a composite rule judges
  *       points together (group); 256 of them at a time:
@@ -772,11 +773,14 @@ ws_err warn_ingest_scoped(warn *w, warn_src src, const char *scope, const ws_rea
     memset(res, 0, sizeof *res);
     if (!n) return WS_OK;
     int64_t now = clock_now_ms();
+    journal_rec rec = {0}; /* built before the lock: only its write is serial */
+    ws_err rc = w->journaled ? journal_record(r, n, &rec) : WS_OK;
+    if (rc) return rc;
     pthread_mutex_lock(&w->mu);
     int64_t first = 0;
-    ws_err rc = WS_OK;
-    if (w->journaled && (rc = journal_append(&w->j, r, n, &first))) {
+    if (w->journaled && (rc = journal_write(&w->j, &rec, &first))) {
         pthread_mutex_unlock(&w->mu);
+        journal_rec_free(&rec);
         return rc;
     }
     apply(w, r, n, first, now, false, scope, src == WARN_SRC_CSV, res);
@@ -787,6 +791,7 @@ ws_err warn_ingest_scoped(warn *w, warn_src src, const char *scope, const ws_rea
     rc = persist_take(w, NULL, &commit);
     bool orders = w->nwo > 0;
     pthread_mutex_unlock(&w->mu);
+    journal_rec_free(&rec);
     if (!rc) rc = persist_write(w, &commit);
     if (orders) open_work_orders(w);
     atomic_fetch_add(&w->n_readings, res->accepted + res->late);
