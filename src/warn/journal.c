@@ -15,7 +15,8 @@
  * Reading k of a record has sequence first_seq + k. Replay reads the segments
  * in order and stops at the first record that is short or fails its CRC (a
  * write torn by the crash); that tail is cut off so new records follow whole
- * ones. Owner: the engine (warn.c), under its mutex. */
+ * ones. Owner: the engine (warn.c), under its mutex; journal_record touches
+ * no journal state and is called before the mutex is taken. */
 #include "warn/journal.h"
 
 #include <dirent.h>
