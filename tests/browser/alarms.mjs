@@ -28,6 +28,12 @@
 // 7. A bypass requested on the page by the safety officer (an empty form is
 //    refused naming a field) cannot be approved by herself; the manager
 //    approves it, she puts it in force and restores it, all from the page.
+// 8. The duty roster on /plant: this week's table shows every entry the
+//    server has for the week; the next-week link moves the table a week on;
+//    in a week three weeks on, the safety officer puts 张丽 on a day shift as
+//    safety officer from the page (the dialog refuses to go without a
+//    person), then takes her off again; the server agrees each time. The
+//    worker (plant.read only) is offered neither.
 // 5. The alarm KPI page shows what GET /alarms/kpi says: the demo's alarms
 //    raised in the last 7 days, a row per area with its chart, and the
 //    people who acknowledged (the demo's safety officer and grid leader).
@@ -364,5 +370,63 @@ export async function run(hz) {
     const b = (await apiGet(officer, '/bypasses/' + id)).body;
     assert(b.state === 'restored' && b.approver_person_id && b.approver_person_id !== b.requested_by_person_id, 'the server: ' + JSON.stringify(b));
     await missingStrings(officer);
+  });
+
+  await test('plant: the week\'s duty roster as the server has it; a duty added and removed from the page; not offered to a worker', async (w) => {
+    const pw = (user) => {
+      const line = require_accounts().find((l) => l.startsWith(user + ' '));
+      return line ? line.split(/\s+/)[1] : null;
+    };
+    const day = (d) => d.toISOString().slice(0, 10);
+    const n = new Date();
+    const todayUtc = new Date(Date.UTC(n.getFullYear(), n.getMonth(), n.getDate()));
+    const monday = new Date(todayUtc.getTime() - ((todayUtc.getUTCDay() + 6) % 7) * 86400e3);
+    const plus = (d, k) => day(new Date(d.getTime() + k * 86400e3));
+    const officer = await w.newPage();
+    await login(officer, 'safety', pw('safety'));
+    await officer.locator('#home-scope').waitFor();
+    await officer.goto(BASE + '/plant?week=' + day(monday));
+    await officer.locator('#pl-week').waitFor();
+    assert(await officer.locator('#pl-week').getAttribute('data-week') === day(monday), 'the roster is not of this week');
+    const entries = (await apiGet(officer, `/roster-entries?from=${day(monday)}&to=${plus(monday, 6)}&limit=200`)).body.items;
+    assert(entries.length > 0, 'the demo has nobody on duty this week');
+    assert(await officer.locator('.pl-roster .pl-duty').count() === entries.length, 'the page does not show every roster entry of the week');
+    const e0 = entries[0];
+    const cell = officer.locator(`.pl-roster td[data-shift="${e0.shift_id}"][data-day="${e0.day}"]`);
+    assert((await cell.innerText()).includes(e0.person_name), 'an entry is not in its shift and day');
+    await officer.locator('#pl-week-next').click();
+    await officer.locator(`#pl-week[data-week="${plus(monday, 7)}"]`).waitFor();
+    // three weeks on: nobody yet; 张丽 put on the first day shift as safety officer, then taken off
+    const week = plus(monday, 21);
+    await officer.goto(BASE + '/plant?week=' + week);
+    await officer.locator(`#pl-week[data-week="${week}"]`).waitFor();
+    assert(await officer.locator('.pl-roster .pl-duty').count() === 0, 'a week three weeks on already has a roster');
+    const shift = (await apiGet(officer, '/shifts?limit=200')).body.items.find((s) => s.name === '白班' && s.active);
+    assert(shift, 'the demo has no 白班');
+    const slot = officer.locator(`.pl-roster td[data-shift="${shift.id}"][data-day="${week}"]`);
+    await slot.locator('.pl-duty-add').click();
+    const form = officer.locator('#pl-duty');
+    await form.locator('select[name=role]').selectOption('safety_officer');
+    await form.locator('button[type=submit]').click();
+    await form.locator('.has-error, .form-error:not(.hidden)').first().waitFor();
+    await form.locator('.hz-person-q').fill('张丽');
+    await form.locator('select[name=person_id] option', { hasText: '张丽' }).first().waitFor({ state: 'attached' });
+    await form.locator('select[name=person_id]').selectOption({ label: (await form.locator('select[name=person_id] option', { hasText: '张丽' }).first().innerText()) });
+    await form.locator('button[type=submit]').click();
+    await officer.locator(`.pl-roster td[data-shift="${shift.id}"][data-day="${week}"] .pl-duty[data-role="safety_officer"]`, { hasText: '张丽' }).waitFor();
+    const added = (await apiGet(officer, `/roster-entries?from=${week}&to=${week}&shift_id=${shift.id}`)).body.items;
+    assert(added.length === 1 && added[0].role === 'safety_officer' && added[0].person_name === '张丽', 'the server: ' + JSON.stringify(added));
+    await officer.locator(`.pl-duty[data-id="${added[0].id}"] .pl-duty-del`).click();
+    await officer.locator('dialog .btn-danger').click();
+    await officer.locator(`.pl-roster td[data-shift="${shift.id}"][data-day="${week}"] .pl-duty`).waitFor({ state: 'detached' });
+    assert((await apiGet(officer, `/roster-entries?from=${week}&to=${week}`)).body.items.length === 0, 'the entry is still on the server');
+    await missingStrings(officer);
+    // the worker reads the roster but is offered no change
+    const worker = await w.newPage();
+    await login(worker, 'worker', pw('worker'));
+    await worker.locator('#home-scope').waitFor();
+    await worker.goto(BASE + '/plant?week=' + day(monday));
+    await worker.locator('#pl-week').waitFor();
+    assert(await worker.locator('.pl-duty-add, .pl-duty-del').count() === 0, 'the worker is offered roster changes');
   });
 }

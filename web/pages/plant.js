@@ -10,15 +10,99 @@
 //   work orders open first (in progress, open), with the equipment, kind,
 //               where it came from (a sensor fault, the 3-in-30-days rule, by
 //               hand) and the due time; 开始, and 完成 / 取消 with a note
-// Data: GET /bypasses, /work-orders, /equipment, /people (names); actions
-// through POST .../actions/{action}. plant.write (admin, manager, safety
+//   值班表      the week's duty roster (?week=YYYY-MM-DD, Monday first): per
+//               unit with shifts, a row a shift and a column a day, the people
+//               on duty with their role — who an unacknowledged alarm is
+//               escalated to (grid leader → safety officer → manager); 排班
+//               adds one (person, role) to a shift and day, × removes one
+// Data: GET /bypasses, /work-orders, /equipment, /people (names), /shifts,
+// /roster-entries?from=&to=; actions through POST .../actions/{action},
+// POST /roster-entries, DELETE /roster-entries/{id}. plant.write (admin, manager, safety
 // officer, department head) is offered the actions; the server decides.
-import { api, listAll } from '../api.js';
+import { api, listAll, qs } from '../api.js';
 import { t } from '../i18n.js';
 import { h, pageHead, emptyState, fmtTime, badge, toast, errorNode, confirmDialog, field, input, select, formError,
   showError, clearErrors, busy, openDialog } from '../ui.js';
 import * as session from '../session.js';
-import { localInputValue, toRfc3339 } from './hazard_ui.js';
+import { localInputValue, toRfc3339, personField } from './hazard_ui.js';
+
+const DUTY_ROLES = ['grid_leader', 'safety_officer', 'manager', 'operator'];
+const DUTY_KIND = { grid_leader: 'info', safety_officer: 'warn', manager: 'danger', operator: 'off' };
+
+// Dates as YYYY-MM-DD, computed in UTC so that no zone shifts a day.
+const ymd = (d) => d.toISOString().slice(0, 10);
+const addDays = (day, n) => ymd(new Date(Date.parse(day + 'T00:00:00Z') + n * 86400e3));
+function weekStart(day) {
+  const d = new Date(Date.parse(day + 'T00:00:00Z'));
+  return addDays(day, -((d.getUTCDay() + 6) % 7)); // Monday
+}
+function today() {
+  const n = new Date();
+  return ymd(new Date(Date.UTC(n.getFullYear(), n.getMonth(), n.getDate())));
+}
+
+// 排班: one person in one duty role on a shift and day.
+function dutyDialog(shift, day, done) {
+  const role = select('role', DUTY_ROLES.map((r) => ({ value: r, label: t('pl.r.role.' + r) })));
+  const form = h('form', { class: 'form', id: 'pl-duty', novalidate: true }, formError(),
+    h('p', null, t('pl.r.slot', { shift: shift.name, day })),
+    personField('person_id', t('pl.r.person'), true), field(t('pl.r.role'), role),
+    h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, t('pl.r.add'))));
+  const d = openDialog(t('pl.r.add'), form);
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const person = form.querySelector('[name=person_id]').value;
+    if (!person) return showError(form, { field: 'person_id', message: t('pl.r.need_person') });
+    busy(form, async () => {
+      try {
+        await api('POST', '/roster-entries', { entries: [{ shift_id: shift.id, day, person_id: Number(person), role: role.value }] });
+        d.close();
+        toast(t('pl.r.added_ok'), 'ok');
+        done();
+      } catch (e) { showError(form, e, { labels: { 'entries[0].person_id': t('pl.r.person'), 'entries[0].role': t('pl.r.role') } }); }
+    });
+  });
+}
+
+// The week's roster: a table a unit with shifts.
+function rosterSection(shifts, entries, units, week, write, reload) {
+  const days = [...Array(7).keys()].map((i) => addDays(week, i));
+  const now = today();
+  const nav = (d, label, id) => h('a', { href: location.pathname + qs({ week: d }) + '#pl-roster', class: 'btn btn-small', id, dataset: { link: '' } }, label);
+  const head = h('div', { class: 'toolbar', id: 'pl-week', dataset: { week } },
+    nav(addDays(week, -7), t('pl.r.prev'), 'pl-week-prev'),
+    h('strong', null, ' ', t('pl.r.week', { from: days[0], to: days[6] }), ' '),
+    nav(addDays(week, 7), t('pl.r.next'), 'pl-week-next'),
+    week !== weekStart(now) ? nav(weekStart(now), t('pl.r.this'), 'pl-week-this') : null);
+  const active = shifts.filter((s) => s.active).sort((a, b) => a.unit_id - b.unit_id || a.start.localeCompare(b.start));
+  if (!active.length) return [head, emptyState(t('pl.r.no_shifts'))];
+  const unitIds = [...new Set(active.map((s) => s.unit_id))];
+  const end = (s) => { const m = (Number(s.start.slice(0, 2)) * 60 + Number(s.start.slice(3)) + s.length_min) % 1440;
+    return String(Math.floor(m / 60)).padStart(2, '0') + ':' + String(m % 60).padStart(2, '0'); };
+  const cell = (s, day) => {
+    const here = entries.filter((e) => e.shift_id === s.id && e.day === day)
+      .sort((a, b) => DUTY_ROLES.indexOf(a.role) - DUTY_ROLES.indexOf(b.role));
+    return h('td', { class: day === now ? 'pl-today' : null, dataset: { shift: String(s.id), day } },
+      here.map((e) => h('div', { class: 'pl-duty', dataset: { id: String(e.id), role: e.role } },
+        badge(t('pl.r.role.' + e.role), DUTY_KIND[e.role]), ' ', e.person_name,
+        write ? h('button', { type: 'button', class: 'pl-duty-del', title: t('pl.r.remove'), 'aria-label': t('pl.r.remove'),
+          onclick: async () => {
+            if (!(await confirmDialog(t('pl.r.remove'), t('pl.r.remove_q', { name: e.person_name, shift: s.name, day }), t('pl.r.remove'), true))) return;
+            try { await api('DELETE', '/roster-entries/' + e.id); toast(t('pl.r.removed_ok'), 'ok'); reload(); } catch (err) { toast(errorNode(err), 'error'); }
+          } }, '×') : null)),
+      here.length ? null : h('span', { class: 'muted' }, t('pl.r.nobody')),
+      write ? h('button', { type: 'button', class: 'btn btn-small pl-duty-add', onclick: () => dutyDialog(s, day, reload) }, '+ ', t('pl.r.add')) : null);
+  };
+  return [head, ...unitIds.map((u) => h('div', { class: 'table-wrap' },
+    h('h3', null, session.unitName(units, u)),
+    h('table', { class: 'table pl-roster', dataset: { unit: String(u) } },
+      h('thead', null, h('tr', null, h('th', null, t('pl.r.shift')),
+        days.map((d, i) => h('th', { class: d === now ? 'pl-today' : null }, t('pl.r.dow.' + i), h('br'), d.slice(5))))),
+      h('tbody', null, active.filter((s) => s.unit_id === u).map((s) => h('tr', null,
+        h('th', null, s.name, h('div', { class: 'muted' }, s.start + '–' + end(s))),
+        days.map((d) => cell(s, d)))))))) ];
+}
 
 const BYPASS_ORDER = { expired: 0, active: 1, approved: 2, requested: 3, restored: 4, cancelled: 5 };
 const BYPASS_KIND = { expired: 'danger', active: 'warn', approved: 'info', requested: 'info', restored: 'ok', cancelled: 'off' };
@@ -69,8 +153,11 @@ function left(iso) {
 }
 
 export async function render(main, ctx) {
-  const [bypasses, orders, equipment, points, units] = await Promise.all([listAll('/bypasses'), listAll('/work-orders'),
-    listAll('/equipment'), listAll('/points'), session.units()]);
+  const asked = new URLSearchParams(location.search).get('week');
+  const week = weekStart(asked && /^\d{4}-\d{2}-\d{2}$/.test(asked) && !Number.isNaN(Date.parse(asked)) ? asked : today());
+  const [bypasses, orders, equipment, points, units, shifts, duty] = await Promise.all([listAll('/bypasses'), listAll('/work-orders'),
+    listAll('/equipment'), listAll('/points'), session.units(), listAll('/shifts'),
+    listAll('/roster-entries' + qs({ from: week, to: addDays(week, 6) }))]);
   const eqName = (id) => { const e = equipment.find((x) => x.id === id); return e ? e.code + ' ' + e.name : ''; };
   const people = new Map();
   const ptName = (id) => { const p = points.find((x) => x.id === id); return p ? p.tag + ' ' + p.name : ''; };
@@ -78,7 +165,7 @@ export async function render(main, ctx) {
   await Promise.all(ids.map((id) => api('GET', '/people/' + id).then((p) => people.set(id, p.name)).catch(() => null)));
   const who = (id) => (id ? people.get(id) || '#' + id : '—');
   const write = session.can.plantWrite();
-  const reload = () => ctx.go(location.pathname, true);
+  const reload = () => ctx.go(location.pathname + location.search, true);
   const act = async (path, body, done) => {
     try {
       await api('POST', path, body);
@@ -156,5 +243,9 @@ export async function render(main, ctx) {
     h('h2', null, t('pl.bypasses')),
     bRows.length ? h('div', { class: 'rows', id: 'pl-bypasses' }, bRows.map(bypassCard)) : emptyState(t('pl.b.none')),
     h('h2', null, t('pl.orders')),
-    wRows.length ? h('div', { class: 'rows', id: 'pl-orders' }, wRows.map(orderCard)) : emptyState(t('pl.w.none'))));
+    wRows.length ? h('div', { class: 'rows', id: 'pl-orders' }, wRows.map(orderCard)) : emptyState(t('pl.w.none')),
+    h('h2', { id: 'pl-roster' }, t('pl.roster')),
+    h('p', { class: 'hint' }, t('pl.r.intro')),
+    ...rosterSection(shifts, duty, units, week, write, reload)));
+  if (location.hash === '#pl-roster') document.getElementById('pl-roster').scrollIntoView();
 }
