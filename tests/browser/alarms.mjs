@@ -27,7 +27,9 @@
 //    done with a note from the page, and the server has it done.
 // 7. A bypass requested on the page by the safety officer (an empty form is
 //    refused naming a field) cannot be approved by herself; the manager
-//    approves it, she puts it in force and restores it, all from the page.
+//    approves it, she puts it in force, the manager extends it (a later
+//    expiry, one extension on the server) and she restores it, all from the
+//    page.
 // 8. The duty roster on /plant: this week's table shows every entry the
 //    server has for the week; the next-week link moves the table a week on;
 //    in a week three weeks on, the safety officer puts 张丽 on a day shift as
@@ -320,7 +322,7 @@ export async function run(hz) {
     assert(after.state === 'done' && after.close_note === '已更换机械密封，试车无泄漏', 'the server: ' + after.state + ' ' + after.close_note);
   });
 
-  await test('plant: a bypass requested on the page, refused to its requester, approved by the manager, put in force and restored', async (w) => {
+  await test('plant: a bypass requested on the page, refused to its requester, approved by the manager, put in force, extended and restored', async (w) => {
     const pw = (user) => {
       const line = require_accounts().find((l) => l.startsWith(user + ' '));
       return line ? line.split(/\s+/)[1] : null;
@@ -364,6 +366,16 @@ export async function run(hz) {
     await officer.locator(`#pl-bypasses .pl-bypass[data-id="${id}"] .pl-activate`).click();
     await officer.locator('dialog .btn-danger').click();
     await officer.locator(`#pl-bypasses .pl-bypass[data-id="${id}"][data-state="active"]`).waitFor();
+    // the manager extends it: a new approval with a later expiry
+    const before = (await apiGet(manager, '/bypasses/' + id)).body;
+    await manager.reload();
+    await manager.locator(`#pl-bypasses .pl-bypass[data-id="${id}"] .pl-extend`).click();
+    await manager.locator('#pl-extend button[type=submit]').click();
+    await manager.locator(`#pl-bypasses .pl-bypass[data-id="${id}"]`, { hasText: '已延期 1 次' }).waitFor();
+    const ext = (await apiGet(manager, '/bypasses/' + id)).body;
+    assert(ext.state === 'active' && ext.extensions === 1 && Date.parse(ext.expires_at) > Date.parse(before.expires_at),
+      'the server after the extension: ' + JSON.stringify(ext));
+    await officer.reload();
     await officer.locator(`#pl-bypasses .pl-bypass[data-id="${id}"] .pl-restore`).click();
     await officer.locator('dialog .btn-primary').click();
     await officer.locator(`#pl-bypasses .pl-bypass[data-id="${id}"][data-state="restored"]`).waitFor();

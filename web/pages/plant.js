@@ -6,7 +6,9 @@
 //               reason, the measures taken meanwhile and who asked and
 //               approved; 申请旁路 (a form: unit, equipment, interlock, reason,
 //               measures, expiry), 批准 (bypass.approve: not by the requester),
-//               投用 once approved, 恢复联锁 for one in force, 取消 before
+//               投用 once approved, 恢复联锁 for one in force, 延期 (a new
+//               approval with a new expiry, bypass.approve) for one in force,
+//               取消 before
 //   work orders open first (in progress, open), with the equipment, kind,
 //               where it came from (a sensor fault, the 3-in-30-days rule, by
 //               hand) and the due time; 开始, and 完成 / 取消 with a note
@@ -144,6 +146,29 @@ function requestDialog(units, equipment, points, done) {
   });
 }
 
+// 延期: a new approval of a bypass in force, with its new expiry (at most 72
+// hours on, the server's limit; it names the field when refused).
+function extendDialog(b, done) {
+  const until = input('expires_at', { type: 'datetime-local', value: localInputValue(new Date(Math.max(Date.now(), Date.parse(b.expires_at)) + 8 * 3600e3)) });
+  const form = h('form', { class: 'form', id: 'pl-extend', novalidate: true }, formError(),
+    h('p', null, t('pl.b.extend_what', { name: b.interlock, at: fmtTime(b.expires_at) })),
+    field(t('pl.f.until'), until), h('p', { class: 'hint' }, t('pl.b.extend_note')),
+    h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, t('pl.b.extend'))));
+  const d = openDialog(t('pl.b.extend'), form);
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    busy(form, async () => {
+      try {
+        await api('POST', `/bypasses/${b.id}/actions/extend`, { expires_at: toRfc3339(until.value) || undefined });
+        d.close();
+        toast(t('pl.b.extended_ok'), 'ok');
+        done();
+      } catch (e) { showError(form, e); }
+    });
+  });
+}
+
 // "还剩 3 小时 20 分" or "已超期 2 小时"
 function left(iso) {
   const ms = Date.parse(iso) - Date.now();
@@ -186,10 +211,13 @@ export async function render(main, ctx) {
       h('div', null, t('pl.b.measures'), '：', b.measures),
       h('div', { class: 'muted' }, t('pl.b.people', { req: who(b.requested_by_person_id), appr: who(b.approver_person_id) }),
         b.extensions ? ' · ' + t('pl.b.extended', { n: b.extensions }) : '')),
+    h('div', { class: 'row-actions' },
     write && inForce(b) ? h('button', { type: 'button', class: 'btn btn-small btn-primary pl-restore', onclick: async () => {
       if (await confirmDialog(t('pl.b.restore'), t('pl.b.restore_q', { name: b.interlock }), t('pl.b.restore')))
         act(`/bypasses/${b.id}/actions/restore`, {}, t('pl.b.restored_ok'));
     } }, t('pl.b.restore')) : null,
+    session.can.bypassApprove() && inForce(b) ? h('button', { type: 'button', class: 'btn btn-small pl-extend',
+      onclick: () => extendDialog(b, reload) }, t('pl.b.extend')) : null,
     session.can.bypassApprove() && b.state === 'requested' ? h('button', { type: 'button', class: 'btn btn-small btn-primary pl-approve', onclick: async () => {
       if (await confirmDialog(t('pl.b.approve'), t('pl.b.approve_q', { name: b.interlock, at: fmtTime(b.expires_at) }), t('pl.b.approve')))
         act(`/bypasses/${b.id}/actions/approve`, {}, t('pl.b.approved_ok'));
@@ -201,7 +229,7 @@ export async function render(main, ctx) {
     write && (b.state === 'requested' || b.state === 'approved') ? h('button', { type: 'button', class: 'btn btn-small pl-cancel', onclick: async () => {
       if (await confirmDialog(t('pl.b.cancel'), t('pl.b.cancel_q', { name: b.interlock }), t('pl.b.cancel'), true))
         act(`/bypasses/${b.id}/actions/cancel`, {}, t('pl.b.cancelled_ok'));
-    } }, t('pl.b.cancel')) : null);
+    } }, t('pl.b.cancel')) : null));
 
   const wRows = orders.slice().sort((a, b) => WO_ORDER[a.state] - WO_ORDER[b.state] || String(a.due_at || '~').localeCompare(String(b.due_at || '~')));
   const late = (w) => (w.state === 'open' || w.state === 'in_progress') && w.due_at && Date.parse(w.due_at) < Date.now();
