@@ -167,10 +167,17 @@ int ws_server_start(ws_server *s, const char *backend, const char *const *extra_
     static int seq;
     memset(s, 0, sizeof *s);
     snprintf(s->dir, sizeof s->dir, "/tmp/ws-it-%d-%d", (int)getpid(), ++seq);
+    /* A directory or database of this name can only be left by a dead run
+     * whose pid this one reuses (a crashed test does not clean up): clear it. */
+    char rm[300];
+    snprintf(rm, sizeof rm, "rm -rf '%s'", s->dir);
+    if (system(rm) != 0) return -1;
     s->pg = strcmp(backend, "postgres") == 0;
     if (s->pg) {
         char sql[128], name[64];
         snprintf(name, sizeof name, "ws_it_%d_%d", (int)getpid(), seq);
+        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", name);
+        if (pg_admin(sql)) return -1;
         snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
         if (pg_admin(sql)) return -1;
         /* Same server as WS_TEST_PG_URL, another database. */
