@@ -1144,6 +1144,7 @@ export const en = {
   'pl.r.this': "This week",
   'pl.r.week': "{from} to {to}",
   'pl.r.no_shifts': "No shifts yet (day shift, night shift…); set them through /api/v1/shifts",
+  'pl.r.no_shifts_read': "Your units have no shifts of their own; duty is rostered by the unit above",
   'pl.r.shift': "Shift",
   'pl.r.dow.0': "Mon", 'pl.r.dow.1': "Tue", 'pl.r.dow.2': "Wed", 'pl.r.dow.3': "Thu",
   'pl.r.dow.4': "Fri", 'pl.r.dow.5': "Sat", 'pl.r.dow.6': "Sun",

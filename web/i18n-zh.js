@@ -1149,6 +1149,7 @@ export const zh = {
   'pl.r.this': "本周",
   'pl.r.week': "{from} 至 {to}",
   'pl.r.no_shifts': "还没有班次（白班、夜班等），可通过接口 /api/v1/shifts 设置",
+  'pl.r.no_shifts_read': "您负责的单位没有设置班次；值班由上级单位安排",
   'pl.r.shift': "班次",
   'pl.r.dow.0': "周一", 'pl.r.dow.1': "周二", 'pl.r.dow.2': "周三", 'pl.r.dow.3': "周四",
   'pl.r.dow.4': "周五", 'pl.r.dow.5': "周六", 'pl.r.dow.6': "周日",

@@ -35,7 +35,7 @@
 //    in a week three weeks on, the safety officer puts 张丽 on a day shift as
 //    safety officer from the page (the dialog refuses to go without a
 //    person), then takes her off again; the server agrees each time. The
-//    worker (plant.read only) is offered neither.
+//    park's regulator (read-only) sees the same roster and is offered neither.
 // 5. The alarm KPI page shows what GET /alarms/kpi says: the demo's alarms
 //    raised in the last 7 days, a row per area with its chart, and the
 //    people who acknowledged (the demo's safety officer and grid leader).
@@ -384,7 +384,7 @@ export async function run(hz) {
     await missingStrings(officer);
   });
 
-  await test('plant: the week\'s duty roster as the server has it; a duty added and removed from the page; not offered to a worker', async (w) => {
+  await test('plant: the week\'s duty roster as the server has it; a duty added and removed from the page; read-only for a regulator', async (w) => {
     const pw = (user) => {
       const line = require_accounts().find((l) => l.startsWith(user + ' '));
       return line ? line.split(/\s+/)[1] : null;
@@ -433,12 +433,13 @@ export async function run(hz) {
     await officer.locator(`.pl-roster td[data-shift="${shift.id}"][data-day="${week}"] .pl-duty`).waitFor({ state: 'detached' });
     assert((await apiGet(officer, `/roster-entries?from=${week}&to=${week}`)).body.items.length === 0, 'the entry is still on the server');
     await missingStrings(officer);
-    // the worker reads the roster but is offered no change
-    const worker = await w.newPage();
-    await login(worker, 'worker', pw('worker'));
-    await worker.locator('#home-scope').waitFor();
-    await worker.goto(BASE + '/plant?week=' + day(monday));
-    await worker.locator('#pl-week').waitFor();
-    assert(await worker.locator('.pl-duty-add, .pl-duty-del').count() === 0, 'the worker is offered roster changes');
+    // the park's regulator (read-only, the enterprise in scope) reads the roster but is offered no change
+    const reader = await w.newPage();
+    await login(reader, 'regulator', pw('regulator'));
+    await reader.locator('#home-scope').waitFor();
+    await reader.goto(BASE + '/plant?week=' + day(monday));
+    await reader.locator('#pl-week').waitFor();
+    assert(await reader.locator('.pl-roster .pl-duty').count() === entries.length, 'the regulator does not see the roster');
+    assert(await reader.locator('.pl-duty-add, .pl-duty-del').count() === 0, 'the regulator is offered roster changes');
   });
 }

@@ -78,7 +78,7 @@ function rosterSection(shifts, entries, units, week, write, reload) {
     nav(addDays(week, 7), t('pl.r.next'), 'pl-week-next'),
     week !== weekStart(now) ? nav(weekStart(now), t('pl.r.this'), 'pl-week-this') : null);
   const active = shifts.filter((s) => s.active).sort((a, b) => a.unit_id - b.unit_id || a.start.localeCompare(b.start));
-  if (!active.length) return [head, emptyState(t('pl.r.no_shifts'))];
+  if (!active.length) return [head, emptyState(t(write ? 'pl.r.no_shifts' : 'pl.r.no_shifts_read'))];
   const unitIds = [...new Set(active.map((s) => s.unit_id))];
   const end = (s) => { const m = (Number(s.start.slice(0, 2)) * 60 + Number(s.start.slice(3)) + s.length_min) % 1440;
     return String(Math.floor(m / 60)).padStart(2, '0') + ':' + String(m % 60).padStart(2, '0'); };
