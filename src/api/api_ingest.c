@@ -11,10 +11,11 @@
  * more than 262,144 lines are checked in a first pass and decoded again
  * slice by slice, to bound memory.) The readings go to warn_ingest in slices
  * of 32,768 (a bigger slice gives the engine more readings of each point to
- * apply together), each journaled before it is applied; the 200 reply therefore means the
- * readings survive kill -9. Readings of tags that are not in the register
- * are not stored: counted (unknown_tag) with a few samples in the reply and
- * in /metrics, so one unregistered tag never blocks a DCS feed. */
+ * apply together), each journaled before it is applied; the 200 reply
+ * therefore means the readings survive kill -9. Readings of tags that are
+ * not in the register are not stored: counted (unknown_tag) with a few
+ * samples in the reply and in /metrics, so one unregistered tag never
+ * blocks a DCS feed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

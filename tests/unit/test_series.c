@@ -410,7 +410,8 @@ static void check_minutes_of(series *s, int64_t pid, int want)
     static series_sample m[256];
     int k = minutes_of(s, pid, m, 256);
     int64_t total = 0;
-    for (int i = 0; i < k; i++) check_bucket(m[i].t, SERIES_MINUTE_MS, m[i].n, m[i].min, m[i].max, m[i].avg, m[i].last, &total);
+    for (int i = 0; i < k; i++)
+        check_bucket(m[i].t, SERIES_MINUTE_MS, m[i].n, m[i].min, m[i].max, m[i].avg, m[i].last, &total);
     assert_int_equal(total, finite_readings());
     assert_int_equal(k, want);
 }
