@@ -36,6 +36,20 @@ static ws_err grow(buf *b, size_t extra)
     return WS_OK;
 }
 
+ws_err buf_reserve(buf *b, size_t n)
+{
+    if (n > b->cap || b->len > b->cap - n)
+        return ws_fail(WS_ETOOBIG, NULL, "content exceeds the limit of %zu bytes", b->cap);
+    size_t need = b->len + n + 1; /* exactly: the caller knows the size */
+    if (need <= b->alloc) return WS_OK;
+    char *p = realloc(b->data, need);
+    if (!p) return ws_fail(WS_ENOMEM, NULL, "out of memory");
+    if (!b->data) p[0] = 0;
+    b->data = p;
+    b->alloc = need;
+    return WS_OK;
+}
+
 ws_err buf_append(buf *b, const void *p, size_t n)
 {
     ws_err rc = grow(b, n);

@@ -24,6 +24,8 @@ void buf_init(buf *b, size_t cap);
 void buf_free(buf *b);
 void buf_reset(buf *b); /* len = 0, keeps memory */
 ws_err buf_append(buf *b, const void *p, size_t n);
+/* Room for n more bytes without a further allocation (within the cap). */
+ws_err buf_reserve(buf *b, size_t n);
 ws_err buf_puts(buf *b, const char *s);
 ws_err buf_putc(buf *b, char c);
 ws_err buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -147,6 +147,7 @@ typedef struct reqctx {
     bool too_big;
     bool over_budget;       /* the server-wide body budget was exhausted */
     size_t reserved;        /* bytes of body_bytes this request holds */
+    size_t declared;        /* Content-Length (<= the route's cap), 0 when absent */
     buf body;
     http_match m;
 } reqctx;
@@ -508,6 +509,7 @@ static enum MHD_Result begin(const listener *l, struct MHD_Connection *conn, con
                 ws_fail(WS_ETOOBIG, "body", "the request body is larger than %zu bytes", cap);
                 return send_error(l, conn, rq, WS_ETOOBIG, MHD_HTTP_HEADER_CONNECTION, "close");
             }
+            rq->declared = (size_t)n;
         }
         buf_init(&rq->body, rq->r->max_body ? rq->r->max_body : s->max_body);
         return MHD_YES;
@@ -589,12 +591,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         size_t n = *upload_size;
         if (rq->kind == K_API && !rq->too_big && !rq->over_budget) {
             http_server *s = l->srv;
-            if (atomic_fetch_add(&s->body_bytes, n) + n > BODY_BUDGET) {
-                atomic_fetch_sub(&s->body_bytes, n);
+            /* The declared length is held (and allocated) from the first
+             * byte, so a body is copied once, not regrown as it arrives. */
+            size_t hold = rq->body.len + n > rq->declared ? rq->body.len + n : rq->declared;
+            size_t extra = hold - rq->reserved;
+            if (extra && atomic_fetch_add(&s->body_bytes, extra) + extra > BODY_BUDGET) {
+                atomic_fetch_sub(&s->body_bytes, extra);
                 rq->over_budget = true;
             } else {
-                rq->reserved += n;
-                if (buf_append(&rq->body, upload, n)) rq->too_big = true;
+                rq->reserved = hold;
+                if ((!rq->body.alloc && buf_reserve(&rq->body, hold)) ||
+                    buf_append(&rq->body, upload, n))
+                    rq->too_big = true;
             }
             if (rq->too_big || rq->over_budget) buf_free(&rq->body);
         }
