@@ -65,6 +65,31 @@ static void put(gorilla_enc *e, uint64_t x, int n)
     e->bits += (size_t)n;
 }
 
+/* A reading's fields gathered into one word before they are written: most
+ * readings take one put (a time bucket bit and a few value bits), not one
+ * a field. Fields go in order; a field that would pass put's 56-bit step
+ * flushes what is gathered first. */
+typedef struct gather {
+    uint64_t w;
+    int n;
+} gather;
+
+static inline void gather_add(gorilla_enc *e, gather *g, uint64_t x, int n)
+{
+    if (g->n + n > 56) {
+        put(e, g->w, g->n);
+        g->w = 0;
+        g->n = 0;
+        if (n > 56) {
+            put(e, x, n);
+            return;
+        }
+    }
+    if (n <= 0) return;
+    g->w = g->w << n | (x & ((UINT64_C(1) << n) - 1));
+    g->n += n;
+}
+
 /* Read n (0..64) bits; WS_ECORRUPT if they run past the chunk's end. Up to
  * 56 bits in one step, from a big-endian 64-bit load (the trailer's four
  * bytes follow the bit stream, so a load near its end stays in the buffer). */
@@ -309,25 +334,27 @@ static ws_err add_word(gorilla_enc *e, int64_t t, uint64_t word)
     if ((size_t)(pre + pay + vbits) > room) return ws_fail(WS_ETOOBIG, "chunk", "chunk full");
 
     static const uint64_t prefix[] = {0, 0x0, 0x2, 0x6, 0xe};
+    gather g = {0, 0};
     if (pay == 64) {
-        put(e, 0xf, 4);
-        put(e, (uint64_t)dod, 64);
+        gather_add(e, &g, 0xf, 4);
+        gather_add(e, &g, (uint64_t)dod, 64);
     } else {
-        put(e, prefix[pre], pre);
-        if (pay) put(e, (uint64_t)(dod + ((INT64_C(1) << (pay - 1)) - 1)), pay);
+        gather_add(e, &g, prefix[pre], pre);
+        if (pay) gather_add(e, &g, (uint64_t)(dod + ((INT64_C(1) << (pay - 1)) - 1)), pay);
     }
-    if (!x) put(e, 0, 1);
+    if (!x) gather_add(e, &g, 0, 1);
     else if (reuse) {
-        put(e, 2, 2);
-        put(e, x >> (64 - e->lead - e->len), e->len);
+        gather_add(e, &g, 2, 2);
+        gather_add(e, &g, x >> (64 - e->lead - e->len), e->len);
     } else {
-        put(e, 3, 2);
-        put(e, (uint64_t)lead, 5);
-        put(e, (uint64_t)(len - 1), 6);
-        put(e, x >> (64 - lead - len), len);
+        gather_add(e, &g, 3, 2);
+        gather_add(e, &g, (uint64_t)lead, 5);
+        gather_add(e, &g, (uint64_t)(len - 1), 6);
+        gather_add(e, &g, x >> (64 - lead - len), len);
         e->lead = lead;
         e->len = len;
     }
+    put(e, g.w, g.n);
     e->t_prev = t;
     e->d_prev = delta;
     e->v_prev = word;
