@@ -71,26 +71,70 @@ ws_err warn_init(void) { return audit_register(&WARN_ENTITY_ALARM); }
 
 /* ------------------------------------------------------------ tag index */
 
-static uint64_t tag_hash(const char *s)
+/* A tag as 8-byte words, zero past its NUL: what the index hashes and
+ * compares. s is a tag field (WS_TAG_MAX + 1 bytes, NUL-terminated), so
+ * reading it a word at a time stays inside it; bytes after the NUL (stale
+ * in a reused reading) are masked off. Returns the words used (1..8). */
+#define TAG_WORDS ((WS_TAG_MAX + 1) / 8)
+static int tag_words(const char *s, uint64_t wd[TAG_WORDS])
 {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ull;
-    return h;
+    for (int i = 0; i < TAG_WORDS; i++) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        uint64_t x;
+        memcpy(&x, s + 8 * i, 8);
+        /* the lowest zero byte's top bit (higher ones may be false hits) */
+        uint64_t z = (x - UINT64_C(0x0101010101010101)) & ~x & UINT64_C(0x8080808080808080);
+        if (z) {
+            int b = __builtin_ctzll(z) >> 3; /* bytes before the NUL */
+            wd[i] = b ? x & (~UINT64_C(0) >> (64 - 8 * b)) : 0;
+            return i + 1;
+        }
+        wd[i] = x;
+#else
+        uint64_t x = 0;
+        int b = 0;
+        while (b < 8 && s[8 * i + b]) x |= (uint64_t)(uint8_t)s[8 * i + b] << (8 * b), b++;
+        wd[i] = x;
+        if (b < 8) return i + 1;
+#endif
+    }
+    return TAG_WORDS; /* not reached: the field's last byte is a NUL */
 }
 
-/* The point of tag. A slot holds the hash's high half beside the index, and
- * the tags are compared in their own dense array: a lookup touches no
+static uint64_t tag_hash(const uint64_t *wd, int n)
+{
+    uint64_t h = UINT64_C(0x9E3779B97F4A7C15);
+    for (int i = 0; i < n; i++) {
+        h = (h ^ wd[i]) * UINT64_C(0xBF58476D1CE4E5B9);
+        h ^= h >> 31;
+    }
+    return h * UINT64_C(0x94D049BB133111EB);
+}
+
+/* The point of tag (a tag field, as tag_words). A slot holds the hash's
+ * high half beside the index, and the tags are compared, a word at a time,
+ * in their own dense array of zero-padded fields: a lookup touches no
  * point's record (whose lines are cold when readings come point after
  * point). */
 static wpoint *find_tag(const warn *w, const char *tag)
 {
     if (!w->index_cap) return NULL;
+    uint64_t wd[TAG_WORDS];
+    int n = tag_words(tag, wd);
     size_t m = w->index_cap - 1;
-    uint64_t h = tag_hash(tag);
+    uint64_t h = tag_hash(wd, n);
     for (size_t i = h & m;; i = (i + 1) & m) {
         uint32_t k = w->index[i].k;
         if (!k) return NULL;
-        if (w->index[i].h == (uint32_t)(h >> 32) && !strcmp(w->tags[k - 1], tag)) return &w->pts[k - 1];
+        if (w->index[i].h != (uint32_t)(h >> 32)) continue;
+        const char *t = w->tags[k - 1];
+        int j = 0;
+        for (; j < n; j++) {
+            uint64_t x;
+            memcpy(&x, t + 8 * j, 8);
+            if (x != wd[j]) break;
+        }
+        if (j == n) return &w->pts[k - 1];
     }
 }
 
@@ -227,8 +271,12 @@ static ws_err load_points(warn *w)
     char(*tags)[WS_TAG_MAX + 1] = malloc((n ? n : 1) * sizeof *tags);
     if (!idx || !cnt || !tags) { free(idx); free(cnt); free(tags); rc = WS_ENOMEM; goto fail; }
     for (size_t i = 0; i < n; i++) {
-        memcpy(tags[i], pts[i].tag, sizeof tags[i]);
-        uint64_t th = tag_hash(pts[i].tag);
+        /* zero-padded (find_tag compares whole words) */
+        size_t tl = strnlen(pts[i].tag, WS_TAG_MAX);
+        memset(tags[i], 0, sizeof tags[i]);
+        memcpy(tags[i], pts[i].tag, tl);
+        uint64_t wd[TAG_WORDS];
+        uint64_t th = tag_hash(wd, tag_words(tags[i], wd));
         for (size_t h = th & (icap - 1);; h = (h + 1) & (icap - 1))
             if (!idx[h].k) { idx[h] = (wtag_slot){(uint32_t)(i + 1), (uint32_t)(th >> 32)}; break; }
     }
@@ -519,16 +567,17 @@ static bool point_major_ok(const warn *w)
 
 #define GRP_OUT UINT32_MAX /* grp_cnt of a point outside the caller's scope */
 
-/* Resolve the points of r[0..n) (n <= WARN_GROUP) into w->grp_pt and put the
- * known ones in w->grp_ord in the order they are to be applied: point-major
+/* Resolve the points of r[0..n) (n <= WARN_GROUP) into w->grp_pt and copy the
+ * known ones into w->grp_rd in the order they are to be applied: point-major
  * when major (a counting sort, stable: each point's readings keep their
  * order; points in the order first met), else as they came. A point outside
  * the caller's scope counts as unknown; the scope is checked once a point,
- * not once a reading. Returns how many are in grp_ord. Under w->mu. */
+ * not once a reading. Returns how many are in grp_rd. Under w->mu. */
 static size_t group(warn *w, const ws_reading *r, size_t n, const char *scope, size_t scope_len,
                     bool major, warn_result *res)
 {
-    uint32_t *pt = w->grp_pt, *ord = w->grp_ord, *met = w->grp_met, *cnt = w->grp_cnt;
+    uint32_t *pt = w->grp_pt, *met = w->grp_met, *cnt = w->grp_cnt;
+    warn_grp_rd *rd = w->grp_rd;
     size_t nmet = 0, known = 0;
     for (size_t j = 0; j < n; j++) {
         const wpoint *p = find_tag(w, r[j].tag);
@@ -555,8 +604,8 @@ static size_t group(warn *w, const ws_reading *r, size_t n, const char *scope, s
     for (size_t j = 0; j < n; j++) {
         uint32_t k = pt[j];
         if (k == UINT32_MAX || cnt[k] == GRP_OUT) continue;
-        if (major) ord[cnt[k]++] = (uint32_t)j;
-        else ord[known] = (uint32_t)j;
+        rd[major ? cnt[k]++ : known] =
+            (warn_grp_rd){r[j].source_ms, r[j].value, (uint32_t)j, r[j].quality};
         known++;
     }
     for (size_t i = 0; i < nmet; i++) cnt[met[i]] = 0;
@@ -584,11 +633,11 @@ static void apply_group(warn *w, const ws_reading *r, size_t n, int64_t first_se
     size_t known = group(w, r, n, scope, scope_len, point_major_ok(w), res);
     for (size_t base = 0; base < known; base += WARN_WIN) {
         size_t m = known - base < WARN_WIN ? known - base : WARN_WIN, ns = 0;
-        const uint32_t *ord = w->grp_ord + base;
+        const warn_grp_rd *rd = w->grp_rd + base;
         for (size_t j = 0; j < m; j++) {
-            const ws_reading *x = &r[ord[j]];
-            wpoint *p = &w->pts[w->grp_pt[ord[j]]];
-            int64_t seq = first_seq ? first_seq + (int64_t)ord[j] : 0;
+            const warn_grp_rd *x = &rd[j];
+            wpoint *p = &w->pts[w->grp_pt[x->j]];
+            int64_t seq = first_seq ? first_seq + (int64_t)x->j : 0;
             int64_t t = x->source_ms ? x->source_ms : now;
             if (t > now + w->cfg.skew_ms && !replay) {
                 res->skewed++;
@@ -612,7 +661,7 @@ static void apply_group(warn *w, const ws_reading *r, size_t n, int64_t first_se
         }
         for (size_t j = 0; j < m; j++) {
             wpoint *p = wp[j];
-            const ws_reading *x = &r[ord[j]];
+            const warn_grp_rd *x = &rd[j];
             int64_t t = wt[j];
             if (t > p->last_src_ms) {
                 p->last_src_ms = t;

@@ -79,6 +79,15 @@ typedef struct warn_wo {
 #define HUB_ALARM_SLOTS 8192
 #define HUB_VALUE_SLOTS 16384
 
+/* A reading as apply takes it, copied into place by group (so apply reads
+ * its readings in order, not scattered over the batch). */
+typedef struct warn_grp_rd {
+    int64_t source_ms;
+    double value;
+    uint32_t j; /* its place in the batch (its journal sequence - the first) */
+    uint8_t quality;
+} warn_grp_rd;
+
 typedef struct pend {
     alarm_event ev;
     double value;
@@ -147,7 +156,8 @@ struct warn {
     series_in win_s[WARN_WIN];
     /* apply's group: each reading's point (pts index, or UINT32_MAX when
      * unknown), the order readings are applied in, the points met */
-    uint32_t grp_pt[WARN_GROUP], grp_ord[WARN_GROUP], grp_met[WARN_GROUP];
+    uint32_t grp_pt[WARN_GROUP], grp_met[WARN_GROUP];
+    warn_grp_rd grp_rd[WARN_GROUP]; /* the readings to apply, in that order */
     int npage;
     int64_t last_plant_ms;
     int64_t last_retain_ms;
