@@ -104,6 +104,9 @@ ws_err ingest_line_decode(const char *buf, size_t len, ws_reading *out, size_t c
  * offset_base (for a continued input). */
 ws_err ingest_line_decode_at(const char *buf, size_t len, size_t line_base, size_t offset_base,
                              ws_reading *out, size_t cap, size_t *n, ingest_errors *errs);
+/* Whether the common line form takes the one-pass path (default true);
+ * false only for tests that check both paths give the same results. */
+extern bool ingest_line_fast;
 
 /* ----------------------------------------------------------- JSON batch
  *

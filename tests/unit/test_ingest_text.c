@@ -32,6 +32,116 @@ static ws_err line(const char *s)
     return ingest_line_decode(s, strlen(s), out, 64, &n, &errs);
 }
 
+/* Both paths of the line decoder over buf (fast: the one-pass path for the
+ * common form, else every line through the general one) must agree on
+ * everything: readings bit for bit, errors, where a full output stopped. */
+static void same_both_ways(const char *text, size_t len, size_t cap)
+{
+    static ws_reading a[512], b[512];
+    ingest_errors ea, eb;
+    size_t na = 0, nb = 0;
+    ingest_errors_init(&ea);
+    ingest_errors_init(&eb);
+    ingest_line_fast = true;
+    ws_err ra = ingest_line_decode(text, len, a, cap, &na, &ea);
+    ingest_line_fast = false;
+    ws_err rb = ingest_line_decode(text, len, b, cap, &nb, &eb);
+    ingest_line_fast = true;
+    assert_int_equal(ra, rb);
+    assert_int_equal(na, nb);
+    assert_int_equal(ea.count, eb.count);
+    assert_int_equal(ea.full, eb.full);
+    assert_int_equal(ea.resume, eb.resume);
+    for (size_t i = 0; i < ea.nsample; i++) {
+        assert_int_equal(ea.sample[i].line, eb.sample[i].line);
+        assert_int_equal(ea.sample[i].offset, eb.sample[i].offset);
+        assert_int_equal(ea.sample[i].reason, eb.sample[i].reason);
+    }
+    for (size_t i = 0; i < na; i++) {
+        assert_string_equal(a[i].tag, b[i].tag);
+        assert_memory_equal(&a[i].value, &b[i].value, sizeof a[i].value);
+        assert_int_equal(a[i].source_ms, b[i].source_ms);
+        assert_int_equal(a[i].quality, b[i].quality);
+    }
+}
+
+static void pick(char *dst, size_t *len, const char *const *alts, size_t nalts, unsigned *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    const char *s = alts[(*seed >> 16) % nalts];
+    memcpy(dst + *len, s, strlen(s));
+    *len += strlen(s);
+}
+
+static void digits(char *dst, size_t *len, int max, unsigned *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    int k = (int)((*seed >> 16) % (unsigned)max);
+    for (int i = 0; i <= k; i++) {
+        *seed = *seed * 1103515245u + 12345u;
+        dst[(*len)++] = (char)('0' + (*seed >> 16) % 10);
+    }
+}
+
+/* Lines near the common form and around every edge of the fast path: digit
+ * counts about 15 and 16, signs, exponents, NaN, tabs, double spaces, CR
+ * alone and before LF, times at and past the range, qualities, comments,
+ * blanks, junk, a missing last LF, long tags; and full outputs. */
+static void test_line_fast_path_agrees(void **state)
+{
+    (void)state;
+    static const char *const tags[] = {"P1", "FT-101.PV", "a/b:c_d", "", " P2", "x#", "TAG_ABCDEFGHIJKLMNOPQRSTU",
+                                       "T2345678901234567890123456789012345678901234567890123456789012",
+                                       "T23456789012345678901234567890123456789012345678901234567890123"};
+    static const char *const seps[] = {" ", " ", " ", "  ", "\t", ""};
+    static const char *const signs[] = {"", "", "", "-", "+", "--"};
+    static const char *const mids[] = {"", "", ".", ".", "e3", ".e", "NaN", "nan", "x"};
+    static const char *const tails[] = {"", " ", " -", " good", " 2", " bad", " 7", " stale extra", "\t"};
+    static const char *const ends[] = {"\n", "\n", "\n", "\r\n", "\r", "\r\r\n", " \n", "\n\n", "\n# c\n"};
+    char text[16384];
+    unsigned seed = 12345;
+    for (int round = 0; round < 3000; round++) {
+        size_t len = 0;
+        int lines = 1 + (int)(seed >> 20) % 40;
+        for (int l = 0; l < lines && len < sizeof text - 400; l++) {
+            pick(text, &len, tags, sizeof tags / sizeof *tags, &seed);
+            pick(text, &len, seps, sizeof seps / sizeof *seps, &seed);
+            pick(text, &len, signs, sizeof signs / sizeof *signs, &seed);
+            digits(text, &len, 17, &seed);
+            pick(text, &len, mids, sizeof mids / sizeof *mids, &seed);
+            if (seed & 0x100) digits(text, &len, 17, &seed);
+            if (seed & 0x200) {
+                text[len++] = ' ';
+                digits(text, &len, 17, &seed);
+            }
+            pick(text, &len, tails, sizeof tails / sizeof *tails, &seed);
+            pick(text, &len, ends, sizeof ends / sizeof *ends, &seed);
+        }
+        if (seed & 0x400 && len) len--; /* no LF (or CR) at the end */
+        same_both_ways(text, len, 512);
+        same_both_ways(text, len, (size_t)(seed >> 24) % 8); /* full outputs, 0 included */
+    }
+    /* the edges, by hand */
+    static const char *const edge[] = {
+        "P1 123456789012345 1\n",     "P1 1234567890123456 1\n", "P1 1.23456789012345\n",
+        "P1 0.000000000000001\n",      "P1 -0\n",                 "P1 -0.0 5\n",
+        "P1 5 253402300799999\n",      "P1 5 253402300800000\n",  "P1 5 999999999999999\n",
+        "P1 5 1000000000000000\n",     "P1 5 99999999999999999999999\n", "P1 5\r",
+        "P1 5 1\r\n",                   "P1 1.\n",                 "P1 .5\n",
+        "P1 5 -\n",                     "P1 5 12x\n",              "P1 5 12 3\n",
+        "P1 00000000000000012.5 7\n",
+    };
+    for (size_t i = 0; i < sizeof edge / sizeof *edge; i++) same_both_ways(edge[i], strlen(edge[i]), 8);
+    /* and what the fast path reads, read right */
+    assert_int_equal(line("FT-101.PV -12.25 1795860000123\r\nP2 3\n"), WS_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(out[0].tag, "FT-101.PV");
+    assert_true(out[0].value == -12.25);
+    assert_int_equal(out[0].source_ms, T_NOV);
+    assert_int_equal(out[1].source_ms, 0);
+    assert_true(out[1].value == 3);
+}
+
 static ws_err batch(const char *s)
 {
     ingest_errors_init(&errs);
@@ -445,6 +555,7 @@ int main(void)
         cmocka_unit_test(test_line_happy),
         cmocka_unit_test(test_line_bad),
         cmocka_unit_test(test_line_samples_and_cap),
+        cmocka_unit_test(test_line_fast_path_agrees),
         cmocka_unit_test(test_batch_happy),
         cmocka_unit_test(test_batch_bad),
         cmocka_unit_test(test_csv_wide),
