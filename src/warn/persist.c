@@ -188,48 +188,78 @@ ws_err persist_take(warn *w, const audit_actor *actor, warn_commit *out)
         w->npend = 0;
     }
     out->ticket = ++w->ticket_next;
+    pthread_mutex_lock(&w->commit_mu); /* queued in ticket order: tickets are handed out under mu */
+    if (w->cq_tail) w->cq_tail->next = out;
+    else w->cq_head = out;
+    w->cq_tail = out;
+    pthread_mutex_unlock(&w->commit_mu);
     return WS_OK;
 }
 
+/* Write c, and with it every commit queued by then: the first caller to
+ * find no writer at work takes the whole queue (its own commit, those of
+ * batches that were applied during the last fsync, and any before its own
+ * whose owners have not come to write yet) into one transaction, after the
+ * events of a failed one; the others wait until theirs is done. So
+ * commits stay in ticket order and concurrent batches share one fsync. */
 ws_err persist_write(warn *w, warn_commit *c)
 {
     if (!c->ticket) return WS_OK;
     pthread_mutex_lock(&w->commit_mu);
-    while (w->ticket_done + 1 != c->ticket) pthread_cond_wait(&w->commit_cv, &w->commit_mu);
-    /* events of a failed transaction go first, in one transaction with these */
-    int nr = atomic_load(&w->nretry), total = nr + c->n;
-    ws_err rc = WS_OK;
-    pend *all = c->ev;
-    if (nr) {
-        if (!(all = malloc((size_t)total * sizeof *all))) rc = ws_fail(WS_ENOMEM, NULL, "out of memory");
-        else {
-            memcpy(all, w->retry, (size_t)nr * sizeof *all);
-            if (c->n) memcpy(all + nr, c->ev, (size_t)c->n * sizeof *all);
+    while (!c->done && w->writing) pthread_cond_wait(&w->commit_cv, &w->commit_mu);
+    bool wrote = !c->done;
+    if (wrote) {
+        warn_commit *list = w->cq_head; /* c is among them: it was queued, and is not done */
+        w->cq_head = w->cq_tail = NULL;
+        w->writing = true;
+        int nr = atomic_load(&w->nretry), total = nr;
+        for (warn_commit *x = list; x; x = x->next) total += x->n;
+        pthread_mutex_unlock(&w->commit_mu);
+        /* retry and writing are this writer's alone until writing is false */
+        ws_err rc = WS_OK;
+        pend *all = NULL;
+        if (total && !(all = malloc((size_t)total * sizeof *all))) rc = ws_fail(WS_ENOMEM, NULL, "out of memory");
+        if (!rc) {
+            int k = nr;
+            if (nr) memcpy(all, w->retry, (size_t)nr * sizeof *all);
+            for (warn_commit *x = list; x; x = x->next)
+                if (x->n) memcpy(all + k, x->ev, (size_t)x->n * sizeof *all), k += x->n;
         }
-    }
-    if (!rc && total) rc = write_events(w, all, total);
-    if (!rc) {
-        atomic_store(&w->nretry, 0);
-        atomic_fetch_add(&w->n_alarm_events, (uint64_t)total);
-    } else {
-        log_warn("alarm events not persisted; retried at the next change", "detail", ws_err_message());
-        /* keep them after those already waiting; past PEND_MAX the oldest go */
-        int skip = c->n > PEND_MAX ? c->n - PEND_MAX : 0, add = c->n - skip;
-        int drop = nr + add > PEND_MAX ? nr + add - PEND_MAX : 0;
-        if (drop) {
-            log_warn("alarm event retry queue full; the oldest events are not persisted", "alarm", "");
-            memmove(w->retry, w->retry + drop, (size_t)(nr - drop) * sizeof *w->retry);
-            nr -= drop;
+        if (!rc && total) rc = write_events(w, all, total);
+        if (!rc) {
+            atomic_store(&w->nretry, 0);
+            atomic_fetch_add(&w->n_alarm_events, (uint64_t)total);
+        } else {
+            log_warn("alarm events not persisted; retried at the next change", "detail", ws_err_message());
+            /* keep them after those already waiting; past PEND_MAX the oldest go */
+            for (warn_commit *x = list; x; x = x->next) {
+                int skip = x->n > PEND_MAX ? x->n - PEND_MAX : 0, add = x->n - skip;
+                int drop = nr + add > PEND_MAX ? nr + add - PEND_MAX : 0;
+                if (drop) {
+                    log_warn("alarm event retry queue full; the oldest events are not persisted", "alarm", "");
+                    memmove(w->retry, w->retry + drop, (size_t)(nr - drop) * sizeof *w->retry);
+                    nr -= drop;
+                }
+                if (add) memcpy(w->retry + nr, x->ev + skip, (size_t)add * sizeof *w->retry);
+                nr += add;
+            }
+            atomic_store(&w->nretry, nr);
         }
-        if (add) memcpy(w->retry + nr, c->ev + skip, (size_t)add * sizeof *w->retry);
-        atomic_store(&w->nretry, nr + add);
+        free(all);
+        pthread_mutex_lock(&w->commit_mu);
+        for (warn_commit *x = list, *nx; x; x = nx) {
+            nx = x->next; /* read before done: its owner may return at once */
+            x->rc = rc;
+            x->done = true;
+        }
+        w->writing = false;
+        pthread_cond_broadcast(&w->commit_cv);
     }
-    if (all != c->ev) free(all);
-    w->ticket_done = c->ticket;
-    pthread_cond_broadcast(&w->commit_cv);
+    ws_err rc = c->rc;
     pthread_mutex_unlock(&w->commit_mu);
     free(c->ev);
     *c = (warn_commit){0};
+    if (rc && !wrote) ws_fail(rc, NULL, "alarm events not persisted (written with another batch's)");
     return rc;
 }
 

@@ -104,12 +104,18 @@ typedef struct pend {
 } pend;
 
 /* Alarm events on their way to the store: taken from w->pend under mu
- * (persist_take), written in ticket order with or without it
- * (persist_write). */
+ * (persist_take, which queues the commit), written in ticket order with or
+ * without it (persist_write). The caller owns the struct (on its stack)
+ * and its events until persist_write returns; meanwhile it sits in the
+ * queue, where another caller's write may take it into its transaction
+ * (group commit: one fsync for every batch waiting). */
 typedef struct warn_commit {
     pend *ev;
     int n;
-    uint64_t ticket; /* 0: nothing to write */
+    uint64_t ticket;          /* 0: nothing to write */
+    struct warn_commit *next; /* the queue (under commit_mu) */
+    bool done;                /* written, or failed with rc (under commit_mu) */
+    ws_err rc;
 } warn_commit;
 
 struct warn {
@@ -128,11 +134,12 @@ struct warn {
     pend *pend;
     int npend;
     /* persist: transactions in ticket order. Lock order mu, then commit_mu;
-     * the writer of a ticket never takes mu. */
+     * the writer never takes mu. */
     pthread_mutex_t commit_mu;
     pthread_cond_t commit_cv;
     uint64_t ticket_next;      /* under mu */
-    uint64_t ticket_done;      /* under commit_mu */
+    warn_commit *cq_head, *cq_tail; /* commits not yet taken by a writer, in ticket order */
+    bool writing;              /* a writer has taken commits and is writing them */
     pend *retry;               /* events of failed transactions (under commit_mu), */
     _Atomic int nretry;        /* written first by the next; PEND_MAX at most */
     struct hub *ahub, *vhub;
@@ -181,8 +188,9 @@ void warn_publish(warn *w, const pend *p);
  * (the alarm table already holds the state). */
 ws_err persist(warn *w, const audit_actor *actor);
 /* persist in two steps: take (under w->mu: publish, page, snapshot the
- * alarms' rows, move the events out) and write (in ticket order; w->mu may
- * be let go between the two). *c is emptied by the write. */
+ * alarms' rows, move the events out, queue *c) and write (in ticket order;
+ * w->mu may be let go between the two, and every take must be followed by
+ * its write). *c is emptied by the write. */
 ws_err persist_take(warn *w, const audit_actor *actor, warn_commit *c);
 ws_err persist_write(warn *w, warn_commit *c);
 /* Queue the events of one alarm call with a title (raise) and no reading. */
