@@ -625,7 +625,7 @@ static size_t group(warn *w, const ws_reading *r, size_t n, const char *scope, s
  * lock), then evaluation. */
 static void apply_group(warn *w, const ws_reading *r, size_t n, int64_t first_seq, int64_t now,
                         bool replay, const char *scope, size_t scope_len, bool history,
-                        warn_result *res)
+                        series_in *defer, size_t *ndefer, warn_result *res)
 {
     thr_event te[THR_MAX_EVENTS];
     wpoint **wp = w->win_p;
@@ -652,7 +652,10 @@ static void apply_group(warn *w, const ws_reading *r, size_t n, int64_t first_se
             if (w->cfg.series && !(replay && seq && seq <= p->sealed_seq))
                 w->win_s[ns++] = (series_in){p->id, t, seq, x->value, x->quality};
         }
-        if (ns) {
+        if (ns && defer) {
+            memcpy(defer + *ndefer, w->win_s, ns * sizeof *defer);
+            *ndefer += ns;
+        } else if (ns) {
             ws_err first;
             size_t bad = series_append_batch(w->cfg.series, w->win_s, ns, &first);
             if (bad && !res->failed && !w->series_down)
@@ -710,17 +713,41 @@ static void apply_group(warn *w, const ws_reading *r, size_t n, int64_t first_se
 }
 
 /* Apply readings r[0..n) with sequences first_seq.. (0: no journal),
- * WARN_GROUP at a time. Under w->mu. */
+ * WARN_GROUP at a time. Under w->mu. With defer (n <= WARN_GROUP), the
+ * series appends are not made but put in defer[0..*ndefer), for the
+ * caller to make after (append_deferred). */
 static void apply(warn *w, const ws_reading *r, size_t n, int64_t first_seq, int64_t now,
-                  bool replay, const char *scope, bool history, warn_result *res)
+                  bool replay, const char *scope, bool history, series_in *defer, size_t *ndefer,
+                  warn_result *res)
 {
     size_t scope_len = scope && strcmp(scope, "/") ? strlen(scope) : 0; /* "/" holds every point */
     for (size_t g0 = 0; g0 < n; g0 += WARN_GROUP) {
         size_t gn = n - g0 < WARN_GROUP ? n - g0 : WARN_GROUP;
         apply_group(w, r + g0, gn, first_seq ? first_seq + (int64_t)g0 : 0, now, replay, scope, scope_len,
-                    history, res);
+                    history, defer, ndefer, res);
     }
     if (n) series_health(w, res->failed > 0, now);
+}
+
+/* The second stage of an ingest: the series appends apply deferred, under
+ * append_mu (taken before mu was let go). A refusal raises the series
+ * store's system alarm, under mu again (rare). */
+static void append_deferred(warn *w, const series_in *in, size_t n, int64_t now, warn_result *res)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i += WARN_WIN) { /* the series lock a window at a time: readers get in */
+        ws_err first;
+        size_t m = n - i < WARN_WIN ? n - i : WARN_WIN, b = series_append_batch(w->cfg.series, in + i, m, &first);
+        if (b && !bad) log_warn("series store refused a reading", "detail", ws_err_message());
+        bad += b;
+    }
+    pthread_mutex_unlock(&w->append_mu);
+    res->failed += bad;
+    if (bad) {
+        pthread_mutex_lock(&w->mu);
+        series_health(w, true, now);
+        pthread_mutex_unlock(&w->mu);
+    }
 }
 
 static void publish_values(warn *w, int64_t now)
@@ -832,14 +859,19 @@ ws_err warn_ingest_scoped(warn *w, warn_src src, const char *scope, const ws_rea
         journal_rec_free(&rec);
         return rc;
     }
-    apply(w, r, n, first, now, false, scope, src == WARN_SRC_CSV, res);
+    series_in *defer = NULL; /* the series appends after the lock, when a batch is one group */
+    size_t ndefer = 0;
+    if (w->cfg.series && n <= WARN_GROUP) defer = w->defer[w->defer_turn], w->defer_turn ^= 1;
+    apply(w, r, n, first, now, false, scope, src == WARN_SRC_CSV, defer, &ndefer, res);
     /* values go to their hub from the timer (≤ 1 Hz a point), not per batch;
      * the alarm events are written after the lock is let go, in turn, so
      * the next batch is applied during this one's fsync */
     warn_commit commit;
     rc = persist_take(w, NULL, &commit);
     bool orders = w->nwo > 0;
+    if (defer) pthread_mutex_lock(&w->append_mu); /* before mu goes: batches append in journal order */
     pthread_mutex_unlock(&w->mu);
+    if (defer) append_deferred(w, defer, ndefer, now, res);
     journal_rec_free(&rec);
     if (!rc) rc = persist_write(w, &commit);
     if (orders) open_work_orders(w);
@@ -916,7 +948,7 @@ static ws_err replay_batch(void *ctx, const ws_reading *r, size_t n, int64_t fir
 {
     warn *w = ctx;
     warn_result res = {0};
-    apply(w, r, n, first_seq, clock_now_ms(), true, NULL, false, &res);
+    apply(w, r, n, first_seq, clock_now_ms(), true, NULL, false, NULL, NULL, &res);
     return persist(w, NULL);
 }
 
@@ -974,9 +1006,13 @@ static ws_err checkpoint(warn *w)
     int64_t boundary;
     pthread_mutex_lock(&w->mu);
     ws_err rc = journal_rotate(&w->j, &boundary);
+    /* a batch journaled before still appending holds append_mu: wait for it */
+    pthread_mutex_lock(&w->append_mu);
+    pthread_mutex_unlock(&w->append_mu);
     pthread_mutex_unlock(&w->mu);
     if (rc) return rc;
-    /* every reading below boundary was appended before the rotation (under mu) */
+    /* every reading below boundary was appended before the rotation, or
+     * since, by a batch that was applied before it (under mu) */
     if ((rc = series_flush_all(w->cfg.series, NULL))) return rc;
     pthread_mutex_lock(&w->mu);
     rc = journal_drop_before(&w->j, boundary);
@@ -1097,13 +1133,16 @@ ws_err warn_open(const warn_config *cfg, warn **out)
     pthread_mutex_init(&w->wait_mu, NULL);
     pthread_cond_init(&w->wait_cv, NULL);
     pthread_mutex_init(&w->commit_mu, NULL);
+    pthread_mutex_init(&w->append_mu, NULL);
     pthread_cond_init(&w->commit_cv, NULL);
     w->j.fd = -1;
     alarm_config ac;
     alarm_config_default(&ac, w->cfg.alarm_capacity, 4096);
     ws_err rc = alarm_table_init(&ac, &w->alarms);
     if (rc) goto fail;
-    if (!(w->pend = calloc(PEND_MAX, sizeof *w->pend)) || !(w->retry = calloc(PEND_MAX, sizeof *w->retry))) {
+    if (!(w->pend = calloc(PEND_MAX, sizeof *w->pend)) || !(w->retry = calloc(PEND_MAX, sizeof *w->retry)) ||
+        !(w->defer[0] = malloc(WARN_GROUP * sizeof *w->defer[0])) ||
+        !(w->defer[1] = malloc(WARN_GROUP * sizeof *w->defer[1]))) {
         rc = WS_ENOMEM;
         goto fail;
     }
@@ -1179,6 +1218,8 @@ void warn_close(warn *w)
     hub_free(w->vhub);
     free(w->pend);
     free(w->retry);
+    free(w->defer[0]);
+    free(w->defer[1]);
     free(w->cams);
     free(w->pts);
     free(w->index);
@@ -1186,6 +1227,7 @@ void warn_close(warn *w)
     free(w->grp_cnt);
     pthread_cond_destroy(&w->wait_cv);
     pthread_mutex_destroy(&w->commit_mu);
+    pthread_mutex_destroy(&w->append_mu);
     pthread_cond_destroy(&w->commit_cv);
     pthread_mutex_destroy(&w->wait_mu);
     pthread_mutex_destroy(&w->mu);

@@ -157,6 +157,14 @@ struct warn {
     warn_wo wo[64];            /* work orders count rules asked for, opened after the batch */
     int nwo;
     warn_page page[WARN_PAGE_MAX]; /* escalations to page, sent after the batch (page.c) */
+    /* ingest's second stage (warn.c): the series appends of a batch, made
+     * after mu is let go, under append_mu, which a batch takes before it
+     * lets go of mu, so batches append in journal order while the next is
+     * evaluated. Two buffers, each a batch's (WARN_GROUP), used in turn:
+     * the batch after next can only start once this one's appends are done. */
+    pthread_mutex_t append_mu;
+    series_in *defer[2];
+    int defer_turn;            /* under mu */
     /* apply's window (warn.c): the readings' points, times, series appends */
     wpoint *win_p[WARN_WIN];
     int64_t win_t[WARN_WIN];

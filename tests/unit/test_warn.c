@@ -664,6 +664,76 @@ static void t_concurrent_persist(void **state)
     engine_close();
 }
 
+typedef struct feeder {
+    const char *tag;
+    int64_t t0;
+    _Atomic int *running;
+} feeder;
+
+enum { FEED_BATCHES = 100, FEED_N = 100 };
+
+static void *feed(void *arg)
+{
+    feeder *f = arg;
+    ws_reading r[FEED_N];
+    void *ret = NULL;
+    for (int b = 0; b < FEED_BATCHES && !ret; b++) {
+        for (int i = 0; i < FEED_N; i++) r[i] = rd(f->tag, 1 + i % 5, f->t0 + (int64_t)(b * FEED_N + i) * 1000);
+        if (warn_ingest(tc.w, WARN_SRC_HTTP, r, FEED_N, NULL)) ret = (void *)1;
+    }
+    atomic_fetch_sub(f->running, 1);
+    return ret;
+}
+
+/* Four threads ingest while the timer checkpoints the journal (a tick 10 s
+ * on each time). A batch's series appends are made after the engine's lock
+ * is let go (the next batch is evaluated meanwhile); a checkpoint waits for
+ * those of every batch journaled before it, or dropping the journal would
+ * lose them at a crash. Then a "crash" (the files as they are): every
+ * reading is in the series store exactly once, sealed or replayed. */
+static void t_pipeline_checkpoint(void **state)
+{
+    (void)state;
+    static const char *tags[4] = {"GT-121", "GT-122", "GT-123", "GT-124"};
+    for (int i = 0; i < 4; i++) add_point(tags[i]);
+    engine_open();
+    _Atomic int running = 4;
+    feeder f[4];
+    pthread_t th[4];
+    int64_t now = clock_now_ms();
+    for (int i = 0; i < 4; i++) {
+        f[i] = (feeder){tags[i], now - 3600000 * 2, &running};
+        assert_int_equal(pthread_create(&th[i], NULL, feed, &f[i]), 0);
+    }
+    int ticks = 0; /* checkpoints while the threads feed (and a few after) */
+    while ((atomic_load(&running) || ticks < 20) && ticks < 1000) OK(warn_tick(tc.w, now + 10001 * ++ticks));
+    for (int i = 0; i < 4; i++) {
+        void *ret = NULL;
+        pthread_join(th[i], &ret);
+        assert_null(ret);
+    }
+    char cmd[1200];
+    if (tc.f->kind == STORE_POSTGRES) {
+        engine_close();
+        engine_open();
+    } else {
+        snprintf(cmd, sizeof cmd, "cp -r %s %s.crash", tc.sdir, tc.sdir);
+        assert_int_equal(system(cmd), 0);
+        engine_close();
+        store_close(tc.s);
+        snprintf(cmd, sizeof cmd, "rm -rf %s && mv %s.crash %s", tc.sdir, tc.sdir, tc.sdir);
+        assert_int_equal(system(cmd), 0);
+        OK(store_open(tc.url, 4, &tc.s));
+        tc.db.s = tc.s;
+        engine_open();
+    }
+    OK(series_flush_all(tc.ser, NULL));
+    series_digest_out d;
+    OK(series_digest(tc.ser, 0, 1000000, &d));
+    assert_int_equal(d.readings, 4 * FEED_BATCHES * FEED_N);
+    engine_close();
+}
+
 #define T(fn, fx) cmocka_unit_test_prestate_setup_teardown(fn, db_setup, db_teardown, fx)
 
 int main(void)
@@ -674,6 +744,7 @@ int main(void)
         T(t_rules_stale, &fx_sqlite), T(t_point_major, &fx_sqlite), T(t_sensor_fault_work_order, &fx_sqlite),
         T(t_series_failure, &fx_sqlite), T(t_seal_evidence, &fx_sqlite),
         T(t_persist_retry, &fx_sqlite), T(t_concurrent_persist, &fx_sqlite),
+        T(t_pipeline_checkpoint, &fx_sqlite),
     };
     int rc = cmocka_run_group_tests_name("warn (sqlite)", sq, group_setup, group_teardown);
     const char *pg = getenv("WS_TEST_PG_URL");
@@ -685,6 +756,7 @@ int main(void)
             T(t_rules_stale, &fx_pg), T(t_point_major, &fx_pg), T(t_sensor_fault_work_order, &fx_pg),
             T(t_seal_evidence, &fx_pg),
             T(t_persist_retry, &fx_pg), T(t_concurrent_persist, &fx_pg),
+            T(t_pipeline_checkpoint, &fx_pg),
         };
         rc |= cmocka_run_group_tests_name("warn (postgres)", pq, group_setup, group_teardown);
     }
