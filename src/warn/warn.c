@@ -633,6 +633,7 @@ static void apply_group(warn *w, const ws_reading *r, size_t n, int64_t first_se
     size_t known = group(w, r, n, scope, scope_len, point_major_ok(w), res);
     for (size_t base = 0; base < known; base += WARN_WIN) {
         size_t m = known - base < WARN_WIN ? known - base : WARN_WIN, ns = 0;
+        series_in *sin = defer ? defer + *ndefer : w->win_s; /* deferred: straight into the batch's */
         const warn_grp_rd *rd = w->grp_rd + base;
         for (size_t j = 0; j < m; j++) {
             const warn_grp_rd *x = &rd[j];
@@ -650,10 +651,9 @@ static void apply_group(warn *w, const ws_reading *r, size_t n, int64_t first_se
             wp[j] = p;
             wt[j] = t;
             if (w->cfg.series && !(replay && seq && seq <= p->sealed_seq))
-                w->win_s[ns++] = (series_in){p->id, t, seq, x->value, x->quality};
+                sin[ns++] = (series_in){p->id, t, seq, x->value, x->quality};
         }
-        if (ns && defer) {
-            memcpy(defer + *ndefer, w->win_s, ns * sizeof *defer);
+        if (defer) {
             *ndefer += ns;
         } else if (ns) {
             ws_err first;
