@@ -7,22 +7,27 @@
  *     └ 32,768 readings at a time: tag → cached point (open-addressed hash,
  *       no allocation), then point by point unless a composite rule judges
  *       points together (group); 256 of them at a time:
- *         ├ series_append_batch (compressed chunks, sealed by the series
- *         │   store's writer thread; a failure raises the "series store
- *         │   failed" system alarm, evaluation goes on)
+ *         ├ series appends collected (stage 2, below)
  *         ├ device in maintenance/calibration → recorded, not evaluated
  *         └ thr_eval → alarm_raise / alarm_clear → events queued
  *   take the queued alarm events (persist_take): publish them to the
- *   alarm hub (SSE) at once, snapshot each changed alarm's row, hand them
- *   a ticket
- * then, with the mutex let go so the next batch is applied meanwhile:
- *   write them (persist_write) in ticket order: one transaction on the
- *   engine's own synchronous=FULL connection (alarm_events rows, the
- *   alarms row, an evidence leaf per changed alarm) — fsynced before the
- *   batch is answered. A failed transaction's events go first into the
- *   next one. Values go to the value hub from the timer (1 Hz).
+ *   alarm hub (SSE) at once, snapshot each changed alarm's row, queue them
+ *   with a ticket
+ * then the append mutex is taken and the engine mutex let go, so the next
+ * batch is evaluated meanwhile:
+ *   stage 2: series_append_batch (compressed chunks, sealed by the series
+ *   store's writer thread; a refusal raises the "series store failed"
+ *   system alarm); batches append in journal order, as they took the
+ *   append mutex before letting go of the engine's
+ *   write the events (persist_write) in ticket order, grouped: one
+ *   transaction on the engine's own synchronous=FULL connection
+ *   (alarm_events rows, the alarms row, an evidence leaf per changed
+ *   alarm) for every commit queued — fsynced before the batch is
+ *   answered. A failed transaction's events go first into the next one.
+ *   Values go to the value hub from the timer (1 Hz).
  * Operator actions, the timer and the journal replay write under the
- * mutex (persist), after every ticket taken before theirs.
+ * mutex (persist), after every ticket taken before theirs; the replay and
+ * batches over 32,768 readings append under the engine mutex.
  *
  * Restart: open alarms come back from their rows (alarm_from_json keeps the
  * timers); each point's evaluation resumes at the source time of its last
