@@ -290,6 +290,29 @@ static void t_escalation_resumes(void **state)
 
 /* A restart replays the journal: readings that were journaled but not sealed
  * come back, sealed ones are not doubled, alarms are not raised twice. */
+/* "Crash": drop the engine and the series store without sealing, by copying
+ * the files aside as they are now and putting them back after a close; then
+ * open again (journal replay). PostgreSQL: the series rows are in the
+ * database, so a close and reopen only (the journal is empty after it). */
+static void crash_and_reopen(void)
+{
+    char cmd[1200];
+    if (tc.f->kind == STORE_POSTGRES) {
+        engine_close();
+        engine_open();
+        return;
+    }
+    snprintf(cmd, sizeof cmd, "cp -r %s %s.crash", tc.sdir, tc.sdir);
+    assert_int_equal(system(cmd), 0);
+    engine_close();
+    store_close(tc.s);
+    snprintf(cmd, sizeof cmd, "rm -rf %s && mv %s.crash %s", tc.sdir, tc.sdir, tc.sdir);
+    assert_int_equal(system(cmd), 0);
+    OK(store_open(tc.url, 4, &tc.s));
+    tc.db.s = tc.s; /* the fixture closes this one */
+    engine_open();
+}
+
 static void t_journal_replay(void **state)
 {
     (void)state;
@@ -303,25 +326,7 @@ static void t_journal_replay(void **state)
     OK(series_flush_all(tc.ser, NULL)); /* the first half sealed, still in the journal */
     OK(warn_ingest(tc.w, WARN_SRC_HTTP, r + 250, 250, &res));
     assert_int_equal(events_of("raise"), 1);
-    /* "crash": drop the engine and the series store without sealing, by
-     * copying the files aside as they are now */
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "cp -r %s %s.crash", tc.sdir, tc.sdir);
-    if (tc.f->kind == STORE_POSTGRES) {
-        engine_close();
-        /* PostgreSQL: the series rows are in the database; simulate by
-         * reopening only (the journal is empty after a clean close) */
-        engine_open();
-    } else {
-        assert_int_equal(system(cmd), 0);
-        engine_close();
-        store_close(tc.s);
-        snprintf(cmd, sizeof cmd, "rm -rf %s && mv %s.crash %s", tc.sdir, tc.sdir, tc.sdir);
-        assert_int_equal(system(cmd), 0);
-        OK(store_open(tc.url, 4, &tc.s));
-        tc.db.s = tc.s; /* the fixture closes this one */
-        engine_open();
-    }
+    crash_and_reopen();
     series_sample out[600];
     size_t n = 0;
     OK(series_history(tc.ser, pid, t0 - 1, t0 + 600000, 600, out, &n, NULL));
@@ -712,21 +717,7 @@ static void t_pipeline_checkpoint(void **state)
         pthread_join(th[i], &ret);
         assert_null(ret);
     }
-    char cmd[1200];
-    if (tc.f->kind == STORE_POSTGRES) {
-        engine_close();
-        engine_open();
-    } else {
-        snprintf(cmd, sizeof cmd, "cp -r %s %s.crash", tc.sdir, tc.sdir);
-        assert_int_equal(system(cmd), 0);
-        engine_close();
-        store_close(tc.s);
-        snprintf(cmd, sizeof cmd, "rm -rf %s && mv %s.crash %s", tc.sdir, tc.sdir, tc.sdir);
-        assert_int_equal(system(cmd), 0);
-        OK(store_open(tc.url, 4, &tc.s));
-        tc.db.s = tc.s;
-        engine_open();
-    }
+    crash_and_reopen();
     OK(series_flush_all(tc.ser, NULL));
     series_digest_out d;
     OK(series_digest(tc.ser, 0, 1000000, &d));
