@@ -761,9 +761,11 @@ ws_err http_start(const http_config *cfg, http_server **out)
     if (cfg->listen_tls &&
         (rc = http_tls_load(cfg->cert_path, cfg->key_path, &s->cert_pem, &s->key_pem)))
         goto fail;
-    if (cfg->listen && (rc = start_listener(s, L_PLAIN, cfg->listen, (unsigned)threads))) goto fail;
+    /* HTTPS first: once the plain listener answers (a health check on
+     * loopback), every listener is up */
     if (cfg->listen_tls && (rc = start_listener(s, L_TLS, cfg->listen_tls, (unsigned)threads)))
         goto fail;
+    if (cfg->listen && (rc = start_listener(s, L_PLAIN, cfg->listen, (unsigned)threads))) goto fail;
     if (pthread_create(&s->timer, NULL, sse_timer, s) != 0) {
         rc = ws_fail(WS_EINTERNAL, NULL, "cannot start the stream timer thread");
         goto fail;
