@@ -215,10 +215,15 @@ ws_err persist_write(warn *w, warn_commit *c)
         int nr = atomic_load(&w->nretry), total = nr;
         for (warn_commit *x = list; x; x = x->next) total += x->n;
         pthread_mutex_unlock(&w->commit_mu);
-        /* retry and writing are this writer's alone until writing is false */
+        /* retry, stage and writing are this writer's alone until writing is false */
         ws_err rc = WS_OK;
-        pend *all = NULL;
-        if (total && !(all = malloc((size_t)total * sizeof *all))) rc = ws_fail(WS_ENOMEM, NULL, "out of memory");
+        if ((size_t)total > w->stage_cap) { /* kept between writes: an outage retries often */
+            size_t cap = (size_t)total > 2 * w->stage_cap ? (size_t)total : 2 * w->stage_cap;
+            pend *g = realloc(w->stage, cap * sizeof *g);
+            if (g) w->stage = g, w->stage_cap = cap;
+            else rc = ws_fail(WS_ENOMEM, NULL, "out of memory for %d alarm events", total);
+        }
+        pend *all = w->stage;
         if (!rc) {
             int k = nr;
             if (nr) memcpy(all, w->retry, (size_t)nr * sizeof *all);
@@ -229,23 +234,24 @@ ws_err persist_write(warn *w, warn_commit *c)
         if (!rc) {
             atomic_store(&w->nretry, 0);
             atomic_fetch_add(&w->n_alarm_events, (uint64_t)total);
-        } else {
+        } else if (all) {
             log_warn("alarm events not persisted; retried at the next change", "detail", ws_err_message());
-            /* keep them after those already waiting; past PEND_MAX the oldest go */
+            /* kept for the next write, the newest PEND_MAX: past it the oldest go */
+            int keep = total > PEND_MAX ? PEND_MAX : total;
+            if (keep < total)
+                log_warn("alarm event retry queue full; the oldest events are not persisted", "alarm", "");
+            memcpy(w->retry, all + (total - keep), (size_t)keep * sizeof *w->retry);
+            atomic_store(&w->nretry, keep);
+        } else { /* no room to gather them: keep what was waiting, and the newest of these */
+            log_warn("alarm events not persisted; retried at the next change", "detail", ws_err_message());
             for (warn_commit *x = list; x; x = x->next) {
-                int skip = x->n > PEND_MAX ? x->n - PEND_MAX : 0, add = x->n - skip;
-                int drop = nr + add > PEND_MAX ? nr + add - PEND_MAX : 0;
-                if (drop) {
-                    log_warn("alarm event retry queue full; the oldest events are not persisted", "alarm", "");
-                    memmove(w->retry, w->retry + drop, (size_t)(nr - drop) * sizeof *w->retry);
-                    nr -= drop;
-                }
-                if (add) memcpy(w->retry + nr, x->ev + skip, (size_t)add * sizeof *w->retry);
+                int add = x->n > PEND_MAX ? PEND_MAX : x->n, drop = nr + add > PEND_MAX ? nr + add - PEND_MAX : 0;
+                if (drop) memmove(w->retry, w->retry + drop, (size_t)(nr - drop) * sizeof *w->retry), nr -= drop;
+                if (add) memcpy(w->retry + nr, x->ev + (x->n - add), (size_t)add * sizeof *w->retry);
                 nr += add;
             }
             atomic_store(&w->nretry, nr);
         }
-        free(all);
         pthread_mutex_lock(&w->commit_mu);
         for (warn_commit *x = list, *nx; x; x = nx) {
             nx = x->next; /* read before done: its owner may return at once */

@@ -1225,6 +1225,7 @@ void warn_close(warn *w)
     free(w->retry);
     free(w->defer[0]);
     free(w->defer[1]);
+    free(w->stage);
     free(w->cams);
     free(w->pts);
     free(w->index);

@@ -140,6 +140,8 @@ struct warn {
     uint64_t ticket_next;      /* under mu */
     warn_commit *cq_head, *cq_tail; /* commits not yet taken by a writer, in ticket order */
     bool writing;              /* a writer has taken commits and is writing them */
+    pend *stage;               /* the writer's transaction: retry, then the commits' */
+    size_t stage_cap;          /* events (the writer's own while writing; kept, grown) */
     pend *retry;               /* events of failed transactions (under commit_mu), */
     _Atomic int nretry;        /* written first by the next; PEND_MAX at most */
     struct hub *ahub, *vhub;
