@@ -150,7 +150,10 @@ export async function run(hz) {
     await page.locator('#pm-precheck[data-application-ok="1"] .pm-verdict[data-rule="certificate"][data-result="pass"]').waitFor();
     const pre = (await apiGet(page, `/permits/${permitId}/precheck`)).body;
     const chain = pre.required_posts;
-    assert(chain.length >= 2, 'the chain has fewer than two posts: ' + JSON.stringify(chain));
+    // Grade 2 is the workshop's alone; at night, on a rest day or a holiday
+    // in the planned window it is upgraded and the chain grows (the clock
+    // decides, so both are accepted, each with its own chain).
+    assert(chain.length >= (pre.effective_grade === '2' ? 1 : 2), 'the chain is too short for grade ' + pre.effective_grade + ': ' + JSON.stringify(chain));
     assert(await page.locator('#pm-chain li').count() === chain.length, 'the page does not show the approval chain');
     if (pre.effective_grade !== '2') {
       const eg = await page.locator('#pm-effective-grade').innerText();
@@ -182,12 +185,14 @@ export async function run(hz) {
     await noHorizontalScroll(page);
     await page.screenshot({ path: path.join(ART, 'permit-phone.png'), fullPage: true });
 
-    // Approvals: whoever holds each post of the chain; the first from the queue.
+    // Approvals: whoever holds each post of the chain; the first from the
+    // queue when more follow, the last on the permit's page with a signature
+    // (the printable permit shows it).
     for (let i = 0; i < chain.length; i++) {
       const code = String(chain[i]).split('|').find((c) => HOLDERS[c]);
       assert(code, 'no demo account holds ' + chain[i]);
       const ap = await as(w, HOLDERS[code]);
-      if (i === 0) {
+      if (i === 0 && chain.length > 1) {
         await ap.goto(BASE + '/permits/approvals');
         const card = ap.locator(`#pm-queue .pm-card[data-permit-id="${permitId}"]`);
         await card.waitFor();
