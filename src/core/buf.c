@@ -2,6 +2,7 @@
 #include "core/buf.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,38 +22,29 @@ void buf_reset(buf *b)
     if (b->data) b->data[0] = 0;
 }
 
-static ws_err grow(buf *b, size_t extra)
+/* Room for extra more bytes (and the NUL) within the cap: by doubling, or
+ * exactly when the caller knows the size. */
+static ws_err grow(buf *b, size_t extra, bool exact)
 {
     if (extra > b->cap || b->len > b->cap - extra)
         return ws_fail(WS_ETOOBIG, NULL, "content exceeds the limit of %zu bytes", b->cap);
     size_t need = b->len + extra + 1;
     if (need <= b->alloc) return WS_OK;
-    size_t n = b->alloc ? b->alloc : 256;
+    size_t n = exact ? need : b->alloc ? b->alloc : 256;
     while (n < need) n *= 2;
     char *p = realloc(b->data, n);
     if (!p) return ws_fail(WS_ENOMEM, NULL, "out of memory");
+    if (!b->data) p[0] = 0;
     b->data = p;
     b->alloc = n;
     return WS_OK;
 }
 
-ws_err buf_reserve(buf *b, size_t n)
-{
-    if (n > b->cap || b->len > b->cap - n)
-        return ws_fail(WS_ETOOBIG, NULL, "content exceeds the limit of %zu bytes", b->cap);
-    size_t need = b->len + n + 1; /* exactly: the caller knows the size */
-    if (need <= b->alloc) return WS_OK;
-    char *p = realloc(b->data, need);
-    if (!p) return ws_fail(WS_ENOMEM, NULL, "out of memory");
-    if (!b->data) p[0] = 0;
-    b->data = p;
-    b->alloc = need;
-    return WS_OK;
-}
+ws_err buf_reserve(buf *b, size_t n) { return grow(b, n, true); }
 
 ws_err buf_append(buf *b, const void *p, size_t n)
 {
-    ws_err rc = grow(b, n);
+    ws_err rc = grow(b, n, false);
     if (rc) return rc;
     if (n) memcpy(b->data + b->len, p, n);
     b->len += n;
@@ -70,7 +62,7 @@ ws_err buf_printf(buf *b, const char *fmt, ...)
     va_copy(ap2, ap);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    ws_err rc = n < 0 ? WS_EINTERNAL : grow(b, (size_t)n);
+    ws_err rc = n < 0 ? WS_EINTERNAL : grow(b, (size_t)n, false);
     if (!rc) {
         vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap2);
         b->len += (size_t)n;

@@ -191,24 +191,6 @@ done:
     return rc;
 }
 
-/* The length of tag (a tag field: WS_TAG_MAX + 1 bytes) when below 16,
- * found a word at a time (most tags are short); 16 for longer ones. */
-static size_t short_tag_len(const char *tag)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    for (int w = 0; w < 2; w++) {
-        uint64_t x;
-        memcpy(&x, tag + 8 * w, 8);
-        uint64_t z = (x - UINT64_C(0x0101010101010101)) & ~x & UINT64_C(0x8080808080808080);
-        if (z) return (size_t)(8 * w + (__builtin_ctzll(z) >> 3)); /* the lowest zero byte */
-    }
-    return 16;
-#else
-    size_t n = strnlen(tag, 16);
-    return n;
-#endif
-}
-
 ws_err journal_record(const ws_reading *r, size_t n, journal_rec *rec)
 {
     *rec = (journal_rec){0};
@@ -217,10 +199,11 @@ ws_err journal_record(const ws_reading *r, size_t n, journal_rec *rec)
     if (!buf) return WS_ENOMEM;
     uint8_t *p = buf + J_HDR;
     for (size_t i = 0; i < n; i++) {
-        size_t tl = short_tag_len(r[i].tag);
+        uint64_t wd[WS_TAG_WORDS];
+        size_t tl = ws_tag_words(r[i].tag, wd);
         *p++ = (uint8_t)tl;
-        if (tl < 16) memcpy(p, r[i].tag, 16); /* fixed size: the record has room for 63 */
-        else tl = strnlen(r[i].tag, WS_TAG_MAX), p[-1] = (uint8_t)tl, memcpy(p, r[i].tag, tl);
+        if (tl < 16) memcpy(p, r[i].tag, 16); /* a fixed size, inlined: the record has room for 63 */
+        else memcpy(p, r[i].tag, tl);
         p += tl;
         put64(p, (uint64_t)r[i].source_ms);
         uint64_t bits;

@@ -224,7 +224,8 @@ ws_err persist_write(warn *w, warn_commit *c)
             else rc = ws_fail(WS_ENOMEM, NULL, "out of memory for %d alarm events", total);
         }
         pend *all = w->stage;
-        if (!rc) {
+        bool gathered = !rc; /* all[0..total): the retry queue, then the commits' events */
+        if (gathered) {
             int k = nr;
             if (nr) memcpy(all, w->retry, (size_t)nr * sizeof *all);
             for (warn_commit *x = list; x; x = x->next)
@@ -234,7 +235,7 @@ ws_err persist_write(warn *w, warn_commit *c)
         if (!rc) {
             atomic_store(&w->nretry, 0);
             atomic_fetch_add(&w->n_alarm_events, (uint64_t)total);
-        } else if (all) {
+        } else if (gathered) {
             log_warn("alarm events not persisted; retried at the next change", "detail", ws_err_message());
             /* kept for the next write, the newest PEND_MAX: past it the oldest go */
             int keep = total > PEND_MAX ? PEND_MAX : total;

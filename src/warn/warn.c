@@ -76,36 +76,6 @@ ws_err warn_init(void) { return audit_register(&WARN_ENTITY_ALARM); }
 
 /* ------------------------------------------------------------ tag index */
 
-/* A tag as 8-byte words, zero past its NUL: what the index hashes and
- * compares. s is a tag field (WS_TAG_MAX + 1 bytes, NUL-terminated), so
- * reading it a word at a time stays inside it; bytes after the NUL (stale
- * in a reused reading) are masked off. Returns the words used (1..8). */
-#define TAG_WORDS ((WS_TAG_MAX + 1) / 8)
-static int tag_words(const char *s, uint64_t wd[TAG_WORDS])
-{
-    for (int i = 0; i < TAG_WORDS; i++) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        uint64_t x;
-        memcpy(&x, s + 8 * i, 8);
-        /* the lowest zero byte's top bit (higher ones may be false hits) */
-        uint64_t z = (x - UINT64_C(0x0101010101010101)) & ~x & UINT64_C(0x8080808080808080);
-        if (z) {
-            int b = __builtin_ctzll(z) >> 3; /* bytes before the NUL */
-            wd[i] = b ? x & (~UINT64_C(0) >> (64 - 8 * b)) : 0;
-            return i + 1;
-        }
-        wd[i] = x;
-#else
-        uint64_t x = 0;
-        int b = 0;
-        while (b < 8 && s[8 * i + b]) x |= (uint64_t)(uint8_t)s[8 * i + b] << (8 * b), b++;
-        wd[i] = x;
-        if (b < 8) return i + 1;
-#endif
-    }
-    return TAG_WORDS; /* not reached: the field's last byte is a NUL */
-}
-
 static uint64_t tag_hash(const uint64_t *wd, int n)
 {
     uint64_t h = UINT64_C(0x9E3779B97F4A7C15);
@@ -116,7 +86,7 @@ static uint64_t tag_hash(const uint64_t *wd, int n)
     return h * UINT64_C(0x94D049BB133111EB);
 }
 
-/* The point of tag (a tag field, as tag_words). A slot holds the hash's
+/* The point of tag (a tag field, as ws_tag_words). A slot holds the hash's
  * high half beside the index, and the tags are compared, a word at a time,
  * in their own dense array of zero-padded fields: a lookup touches no
  * point's record (whose lines are cold when readings come point after
@@ -124,8 +94,8 @@ static uint64_t tag_hash(const uint64_t *wd, int n)
 static wpoint *find_tag(const warn *w, const char *tag)
 {
     if (!w->index_cap) return NULL;
-    uint64_t wd[TAG_WORDS];
-    int n = tag_words(tag, wd);
+    uint64_t wd[WS_TAG_WORDS];
+    int n = (int)(ws_tag_words(tag, wd) / 8) + 1;
     size_t m = w->index_cap - 1;
     uint64_t h = tag_hash(wd, n);
     for (size_t i = h & m;; i = (i + 1) & m) {
@@ -280,8 +250,8 @@ static ws_err load_points(warn *w)
         size_t tl = strnlen(pts[i].tag, WS_TAG_MAX);
         memset(tags[i], 0, sizeof tags[i]);
         memcpy(tags[i], pts[i].tag, tl);
-        uint64_t wd[TAG_WORDS];
-        uint64_t th = tag_hash(wd, tag_words(tags[i], wd));
+        uint64_t wd[WS_TAG_WORDS];
+        uint64_t th = tag_hash(wd, (int)(ws_tag_words(tags[i], wd) / 8) + 1);
         for (size_t h = th & (icap - 1);; h = (h + 1) & (icap - 1))
             if (!idx[h].k) { idx[h] = (wtag_slot){(uint32_t)(i + 1), (uint32_t)(th >> 32)}; break; }
     }
@@ -617,6 +587,21 @@ static size_t group(warn *w, const ws_reading *r, size_t n, const char *scope, s
     return known;
 }
 
+/* Append in[0..n) to the series store, a window (one lock) at a time so
+ * readers get in between; the first refusal is logged unless quiet (the
+ * store is known to be failing). Returns how many were refused. */
+static size_t append_series(warn *w, const series_in *in, size_t n, bool quiet)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i += WARN_WIN) {
+        ws_err first;
+        size_t m = n - i < WARN_WIN ? n - i : WARN_WIN, b = series_append_batch(w->cfg.series, in + i, m, &first);
+        if (b && !bad && !quiet) log_warn("series store refused a reading", "detail", ws_err_message());
+        bad += b;
+    }
+    return bad;
+}
+
 /* Apply readings r[0..n) (n <= WARN_GROUP) with sequences first_seq.. (0: no
  * journal). Under w->mu.
  *
@@ -658,15 +643,8 @@ static void apply_group(warn *w, const ws_reading *r, size_t n, int64_t first_se
             if (w->cfg.series && !(replay && seq && seq <= p->sealed_seq))
                 sin[ns++] = (series_in){p->id, t, seq, x->value, x->quality};
         }
-        if (defer) {
-            *ndefer += ns;
-        } else if (ns) {
-            ws_err first;
-            size_t bad = series_append_batch(w->cfg.series, w->win_s, ns, &first);
-            if (bad && !res->failed && !w->series_down)
-                log_warn("series store refused a reading", "detail", ws_err_message());
-            res->failed += bad;
-        }
+        if (defer) *ndefer += ns;
+        else if (ns) res->failed += append_series(w, w->win_s, ns, res->failed || w->series_down);
         for (size_t j = 0; j < m; j++) {
             wpoint *p = wp[j];
             const warn_grp_rd *x = &rd[j];
@@ -720,7 +698,7 @@ static void apply_group(warn *w, const ws_reading *r, size_t n, int64_t first_se
 /* Apply readings r[0..n) with sequences first_seq.. (0: no journal),
  * WARN_GROUP at a time. Under w->mu. With defer (n <= WARN_GROUP), the
  * series appends are not made but put in defer[0..*ndefer), for the
- * caller to make after (append_deferred). */
+ * caller to make after the lock (stage 2 in warn_ingest_scoped). */
 static void apply(warn *w, const ws_reading *r, size_t n, int64_t first_seq, int64_t now,
                   bool replay, const char *scope, bool history, series_in *defer, size_t *ndefer,
                   warn_result *res)
@@ -732,27 +710,6 @@ static void apply(warn *w, const ws_reading *r, size_t n, int64_t first_seq, int
                     history, defer, ndefer, res);
     }
     if (n) series_health(w, res->failed > 0, now);
-}
-
-/* The second stage of an ingest: the series appends apply deferred, under
- * append_mu (taken before mu was let go). A refusal raises the series
- * store's system alarm, under mu again (rare). */
-static void append_deferred(warn *w, const series_in *in, size_t n, int64_t now, warn_result *res)
-{
-    size_t bad = 0;
-    for (size_t i = 0; i < n; i += WARN_WIN) { /* the series lock a window at a time: readers get in */
-        ws_err first;
-        size_t m = n - i < WARN_WIN ? n - i : WARN_WIN, b = series_append_batch(w->cfg.series, in + i, m, &first);
-        if (b && !bad) log_warn("series store refused a reading", "detail", ws_err_message());
-        bad += b;
-    }
-    pthread_mutex_unlock(&w->append_mu);
-    res->failed += bad;
-    if (bad) {
-        pthread_mutex_lock(&w->mu);
-        series_health(w, true, now);
-        pthread_mutex_unlock(&w->mu);
-    }
 }
 
 static void publish_values(warn *w, int64_t now)
@@ -869,14 +826,23 @@ ws_err warn_ingest_scoped(warn *w, warn_src src, const char *scope, const ws_rea
     if (w->cfg.series && n <= WARN_GROUP) defer = w->defer[w->defer_turn], w->defer_turn ^= 1;
     apply(w, r, n, first, now, false, scope, src == WARN_SRC_CSV, defer, &ndefer, res);
     /* values go to their hub from the timer (≤ 1 Hz a point), not per batch;
-     * the alarm events are written after the lock is let go, in turn, so
-     * the next batch is applied during this one's fsync */
+     * the alarm events are written after the lock is let go (grouped with
+     * those of batches waiting), so the next batch is applied meanwhile */
     warn_commit commit;
     rc = persist_take(w, NULL, &commit);
     bool orders = w->nwo > 0;
     if (defer) pthread_mutex_lock(&w->append_mu); /* before mu goes: batches append in journal order */
     pthread_mutex_unlock(&w->mu);
-    if (defer) append_deferred(w, defer, ndefer, now, res);
+    if (defer) { /* stage 2 */
+        size_t bad = append_series(w, defer, ndefer, false);
+        pthread_mutex_unlock(&w->append_mu); /* before mu again: the lock order is mu, append_mu */
+        res->failed += bad;
+        if (bad) { /* the series store's system alarm (rare) */
+            pthread_mutex_lock(&w->mu);
+            series_health(w, true, now);
+            pthread_mutex_unlock(&w->mu);
+        }
+    }
     journal_rec_free(&rec);
     if (!rc) rc = persist_write(w, &commit);
     if (orders) open_work_orders(w);

@@ -609,6 +609,16 @@ static void t_persist_retry(void **state)
     engine_close();
 }
 
+/* Join n threads, each to have returned NULL (no failure). */
+static void join_all(pthread_t *th, int n)
+{
+    for (int i = 0; i < n; i++) {
+        void *ret = NULL;
+        pthread_join(th[i], &ret);
+        assert_null(ret);
+    }
+}
+
 typedef struct flapper {
     const char *tag;
     _Atomic int64_t *t; /* the point's clock, shared by the threads that feed it */
@@ -647,11 +657,7 @@ static void t_concurrent_persist(void **state)
         f[i] = (flapper){tags[i % 4], &clk[i % 4], ROUNDS};
         assert_int_equal(pthread_create(&th[i], NULL, flap, &f[i]), 0);
     }
-    for (int i = 0; i < 8; i++) {
-        void *ret = NULL;
-        pthread_join(th[i], &ret);
-        assert_null(ret);
-    }
+    join_all(th, 8);
     assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE open = 1", 0), 4);
     /* every event once, none missing (the engine numbers them in order) */
     assert_true(events_of("raise") == 4 && events_of("clear") > 0);
@@ -712,11 +718,7 @@ static void t_pipeline_checkpoint(void **state)
     }
     int ticks = 0; /* checkpoints while the threads feed (and a few after) */
     while ((atomic_load(&running) || ticks < 20) && ticks < 1000) OK(warn_tick(tc.w, now + 10001 * ++ticks));
-    for (int i = 0; i < 4; i++) {
-        void *ret = NULL;
-        pthread_join(th[i], &ret);
-        assert_null(ret);
-    }
+    join_all(th, 4);
     crash_and_reopen();
     OK(series_flush_all(tc.ser, NULL));
     series_digest_out d;
