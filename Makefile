@@ -32,7 +32,7 @@ BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Isrc $(WARN) $(PKG_CFLAGS) -DWS_VERSION='
 
 REL_CFLAGS := $(BASE_CFLAGS) -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 TEST_CFLAGS := $(BASE_CFLAGS) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
-               -fno-sanitize-recover=undefined -DWS_TEST_CLOCK
+               -fno-sanitize-recover=undefined -DWS_TEST_CLOCK -DWS_TEST_HASH
 TEST_LDFLAGS := -fsanitize=address,undefined
 
 # The library holds every module; the command line (src/cli, main.c) is

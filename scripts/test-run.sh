@@ -77,6 +77,16 @@ one check-layers scripts/check-layers.sh
 # A clock that tests can move exists only in the test build, never in the
 # binary `make install` installs (a movable clock in a permit system is a backdoor).
 one release-has-no-test-clock sh -c '! nm build/worksafe | grep -q clock_test_advance && nm build/test/worksafe | grep -q clock_test_advance'
+# The test build hashes passwords at libsodium's minimum cost (src/auth/password.c);
+# the release binary must store the INTERACTIVE cost: 64 MiB, two passes.
+hash_of() { # binary: the admin's stored password hash after `init`
+    local d; d=$(mktemp -d /tmp/ws-hash-XXXXXX)
+    "$1" init --data "$d" --admin-password 'Hash-Check-2026' >/dev/null 2>&1 &&
+        python3 -c 'import sqlite3,sys; print(sqlite3.connect("file:"+sys.argv[1]+"/worksafe.db?mode=ro",uri=True).execute("SELECT password_hash FROM accounts WHERE username=?",("admin",)).fetchone()[0])' "$d"
+    rm -rf "$d"
+}
+full_cost() { case "$(hash_of "$1")" in '$argon2id$v=19$m=65536,t=2,p=1$'*) return 0;; *) return 1;; esac; }
+one release-hashes-at-full-cost full_cost build/worksafe
 tests=()
 for t in build/test/integration/test_* build/test/unit/test_*; do [ -x "$t" ] && tests+=("$t"); done
 for t in "${tests[@]}"; do pool cmocka_job "$t"; done

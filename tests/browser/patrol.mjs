@@ -41,7 +41,7 @@ export async function run(hz) {
   await test('patrol: on a phone a patrol done offline syncs later; the failed item becomes a hidden danger, timed by the phone', async (w) => {
     const pw = password('gridleader');
     assert(pw, 'needs the demo account "gridleader" (WS_DEMO_ACCOUNTS)');
-    const page = await w.newPage(PHONE);
+    const page = await w.newPage(Object.assign({ serviceWorkers: 'allow' }, PHONE));
     const ctx = page.context();
     await login(page, 'gridleader', pw);
     await page.locator('#home-scope').waitFor();
