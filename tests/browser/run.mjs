@@ -204,6 +204,8 @@ async function main() {
   }
   // Screenshots of an earlier run would mislead: start clean.
   fs.rmSync(ART, { recursive: true, force: true });
+  // No host but the server under test resolves: the plant network has no
+  // Internet, and a page that reaches out fails its test (requestfailed).
   browser = await chromium.launch({
     executablePath: process.env.WS_CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run',
