@@ -4,10 +4,11 @@
 #  1. worksafe (release build, fresh data directory, 2,000 combustible gas
 #     points) takes HTTP line batches from bench/ingest/ingest_bench for
 #     WS_BENCH_SECONDS: journal, series store, limits and alarms, for real;
+#  2. the raw-append ceiling: bench/ingest/raw_sink (same HTTP library and
+#     thread pool, appends each body to a file) with the same client, in
+#     turns with 1 for WS_BENCH_ROUNDS rounds (the medians are compared);
 #     then bench/ingest/engine_cost on the stopped data directory: the same
 #     readings straight into the engine, CPU per reading without HTTP;
-#  2. the raw-append ceiling: bench/ingest/raw_sink (same HTTP library and
-#     thread pool, appends each body to a file) with the same client;
 #  3. MQTT: make bench-mqtt (worksafe's client vs a bare mosquitto_sub);
 #  4. Node-RED: bench/nodered/run.sh when node-red@4 is installed there (or
 #     WS_BENCH_NODERED=install to install it; skipped otherwise, and said so);
@@ -26,7 +27,8 @@ BIN=$ROOT/build/worksafe
 TOOL=$ROOT/build/bench/ingest_bench
 SINK=$ROOT/build/bench/raw_sink
 PORT=${WS_BENCH_PORT:-18290}
-SECONDS_RUN=${WS_BENCH_SECONDS:-10}
+SECONDS_RUN=${WS_BENCH_SECONDS:-5}
+ROUNDS=${WS_BENCH_ROUNDS:-5}
 THREADS=${WS_BENCH_THREADS:-4}
 BATCH=${WS_BENCH_BATCH:-20000}
 
@@ -59,25 +61,37 @@ TOKEN=$(curl -fsS -H 'Content-Type: application/json' -d "{\"username\":\"admin\
 UNIT=$(curl -fsS -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/units" |
     grep -o '"id":[0-9]*' | head -n 1 | cut -d: -f2)
 "$TOOL" --port "$PORT" --token "$TOKEN" --unit "$UNIT" --setup --seconds 1 --threads 1 --batch 2000 >/dev/null
-WS_LINE=$("$TOOL" --port "$PORT" --token "$TOKEN" --seconds "$SECONDS_RUN" --threads "$THREADS" --batch "$BATCH")
-echo "worksafe: $WS_LINE"
-WS_RATE=$(echo "$WS_LINE" | field readings_per_s)
+# 2. the raw-append ceiling beside it on the next port: bench/ingest/raw_sink
+#    (same HTTP library and thread pool, appends each body to a file).
+"$SINK" "$((PORT + 1))" "$TMP/raw.out" &
+PIDS+=($!)
+wait_port "$((PORT + 1))" || die "raw_sink did not start"
+# The two take turns with the same client, ROUNDS times, and each side's
+# median is taken: this machine's speed drifts by half within minutes, and
+# one run of each, minutes apart, put the ratio anywhere from 0.45 to 0.87.
+WS_RATES=(); RAW_RATES=()
+for r in $(seq "$ROUNDS"); do
+    WS_LINE=$("$TOOL" --port "$PORT" --token "$TOKEN" --seconds "$SECONDS_RUN" --threads "$THREADS" --batch "$BATCH")
+    # worksafe is stopped while the sink runs: its background work after a
+    # round (series flush, rollups, fsync) must not slow the ceiling down
+    kill -STOP "${PIDS[0]}"
+    RAW_LINE=$("$TOOL" --port "$((PORT + 1))" --token x --seconds "$SECONDS_RUN" --threads "$THREADS" --batch "$BATCH")
+    : >"$TMP/raw.out" # the sink appends to an empty file each round (no writeback left for the next)
+    kill -CONT "${PIDS[0]}"
+    WS_RATES+=("$(echo "$WS_LINE" | field readings_per_s)"); RAW_RATES+=("$(echo "$RAW_LINE" | field readings_per_s)")
+    echo "round $r: worksafe $WS_LINE"
+    echo "round $r: raw append $RAW_LINE"
+done
+median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+WS_RATE=$(median "${WS_RATES[@]}"); RAW_RATE=$(median "${RAW_RATES[@]}")
+echo "worksafe: median of $ROUNDS rounds $WS_RATE readings/s; raw append: median $RAW_RATE"
 OPEN=$(curl -fsS "http://127.0.0.1:$PORT/metrics" | sed -n 's/^alarms_open \([0-9]*\)/\1/p')
 echo "worksafe: alarms open after the run: ${OPEN:-?}"
-kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true; PIDS=()
+for p in "${PIDS[@]}"; do kill "$p"; wait "$p" 2>/dev/null || true; done; PIDS=()
 STORED=$(sqlite3 "$TMP/data/series.db" "SELECT sum(length(data)) || ' ' || sum(n) FROM series_chunks")
 echo "worksafe: series store after the run: $STORED (bytes, readings)"
 # the engine alone on the same data directory: CPU per reading without HTTP
 [ -x "$ROOT/build/bench/engine_cost" ] && "$ROOT/build/bench/engine_cost" "$TMP/data" 2000 5 2>/dev/null | grep '^engine ' || true
-
-# 2. raw append ceiling
-"$SINK" "$PORT" "$TMP/raw.out" &
-PIDS+=($!)
-wait_port "$PORT" || die "raw_sink did not start"
-RAW_LINE=$("$TOOL" --port "$PORT" --token x --seconds "$SECONDS_RUN" --threads "$THREADS" --batch "$BATCH")
-echo "raw append: $RAW_LINE"
-RAW_RATE=$(echo "$RAW_LINE" | field readings_per_s)
-kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true; PIDS=()
 
 if [ "${WS_BENCH_ONLY:-}" = ingest ]; then
     echo "ingest readings_per_s=${WS_RATE:-0} ceiling_ratio=$(python3 -c "print(round(${WS_RATE:-0} / ${RAW_RATE:-1}, 2))")"

@@ -6,11 +6,11 @@
  * minimum limits instead: the same argon2id, stored and verified the same
  * way, at 8 KiB and one pass; the test suite hashes some 700 passwords and
  * spent 40 % of its CPU here. test-run.sh checks that a password set by the
- * release binary is stored with m=65536,t=2. A counting semaphore lets at most AUTH_MAX_HASHERS hashes or
- * verifications run at once in the whole process, so a login flood costs at
- * most 2 x 64 MiB and queues instead of exhausting memory. Callers hash
- * before they open a write transaction, so the slow part never holds the
- * database's write lock. */
+ * release binary is stored with m=65536,t=2. A counting semaphore lets at
+ * most AUTH_MAX_HASHERS hashes or verifications run at once in the whole
+ * process, so a login flood costs at most 2 x 64 MiB and queues instead of
+ * exhausting memory. Callers hash before they open a write transaction, so
+ * the slow part never holds the database's write lock. */
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>

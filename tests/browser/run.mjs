@@ -72,7 +72,6 @@ class Watch {
     const ctx = await browser.newContext(Object.assign({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', serviceWorkers: 'block' },
       DESKTOP, opts || {}));
     ctx.setDefaultTimeout(TIMEOUT);
-    // Anything not from the server under test is refused: the plant network has no Internet.
     return this.attach(await ctx.newPage());
   }
 }
