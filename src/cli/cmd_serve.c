@@ -270,6 +270,12 @@ int cli_serve(cli_opts *o)
     }
     if (o->simulate && cli_demo_sim_start(db, engine, &sim))
         log_warn("demo simulator not started", "detail", ws_err_message());
+    /* Deadlines that passed while the server was down, and the day's duties
+     * and patrols, are settled before the first request: a client never sees
+     * the state from before the pass, nor has its reads raced by it. */
+    if (o->recurrence_days) hazard_set_recurrence_days(o->recurrence_days);
+    checkpoint(db);
+    timer_tick(db);
     if (http_start(&hc, &srv)) {
         fprintf(stderr, "cannot start HTTP: %s\n", ws_err_message());
         goto done;
@@ -277,11 +283,8 @@ int cli_serve(cli_opts *o)
     tf_timer_start(&forces, db);
     log_info("worksafe serving", "http", o->listen[0] ? o->listen : "off", "https",
              o->listen_tls[0] ? o->listen_tls : "off", "data", o->data, "version", WS_VERSION);
-    checkpoint(db);
-    if (o->recurrence_days) hazard_set_recurrence_days(o->recurrence_days);
     int tick = o->tick_seconds ? o->tick_seconds : 60;
     int64_t last_checkpoint = clock_mono_ms();
-    timer_tick(db); /* deadlines that passed while the server was down */
     for (;;) {
         struct timespec t = {tick, 0};
         int sig = sigtimedwait(&set, NULL, &t);
