@@ -6,7 +6,10 @@
  *   first call (headers read)  -> begin(): classify the request (req_kind)
  *       /api/...   router match (API route, 404 or 405); a Content-Length
  *                  over max_body is answered with 413 at once and the
- *                  connection closed; otherwise a capped body buffer is set up
+ *                  connection closed when the client waits for 100 Continue
+ *                  or it exceeds the cap by more than DRAIN_MAX, else read
+ *                  and dropped like a streamed one; otherwise a capped body
+ *                  buffer is set up
  *       /healthz, /metrics, anything else: static files
  *   calls with upload data     -> API routes: appended to the capped buffer,
  *                  past the cap the rest is discarded and the reply is 413;
@@ -57,6 +60,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -73,6 +77,9 @@
  * memory; past it new body bytes get 429 (the client retries), so many slow
  * uploads cannot exhaust memory even though each is under max_body. */
 #define BODY_BUDGET ((size_t)256 << 20)
+/* A declared body at most this far over its cap is read through before the
+ * 413 (see begin()); a larger one is refused at once. */
+#define DRAIN_MAX ((unsigned long long)8 << 20)
 /* Connections per listener: 10,000 parked event streams plus requests. */
 #define CONN_LIMIT 12000
 #define SSE_PING_MS 15000
@@ -506,10 +513,20 @@ static enum MHD_Result begin(const listener *l, struct MHD_Connection *conn, con
             unsigned long long n = strtoull(cl, &e, 10);
             size_t cap = rq->r->max_body ? rq->r->max_body : s->max_body;
             if (errno || *e || n > cap) {
-                ws_fail(WS_ETOOBIG, "body", "the request body is larger than %zu bytes", cap);
-                return send_error(l, conn, rq, WS_ETOOBIG, MHD_HTTP_HEADER_CONNECTION, "close");
+                /* At once when the client waits for "100 Continue" or the body
+                 * is too large to read through. Otherwise it is read and
+                 * dropped, and the 413 comes at its end: a reply queued while
+                 * the client still sends is often lost to the reset that a
+                 * close with unread data causes. */
+                const char *ex = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+                if (errno || *e || n - cap > DRAIN_MAX || (ex && !strcasecmp(ex, "100-continue"))) {
+                    ws_fail(WS_ETOOBIG, "body", "the request body is larger than %zu bytes", cap);
+                    return send_error(l, conn, rq, WS_ETOOBIG, MHD_HTTP_HEADER_CONNECTION, "close");
+                }
+                rq->too_big = true;
+            } else {
+                rq->declared = (size_t)n;
             }
-            rq->declared = (size_t)n;
         }
         buf_init(&rq->body, rq->r->max_body ? rq->r->max_body : s->max_body);
         return MHD_YES;
