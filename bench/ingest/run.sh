@@ -39,7 +39,9 @@ TMP=$(mktemp -d /tmp/ws-bench-ingest.XXXXXX)
 PIDS=()
 cleanup() {
     local rc=$?
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
+    # CONT too: worksafe may be stopped mid-round, and a stopped process
+    # would not act on the TERM, so the wait would never end
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null && kill -CONT "$p" && wait "$p" 2>/dev/null || true; done
     [ $rc -ne 0 ] && [ -s "$TMP/serve.log" ] && { echo "--- serve.log" >&2; tail -n 20 "$TMP/serve.log" >&2; }
     rm -rf "$TMP"
     exit $rc

@@ -506,12 +506,12 @@ static enum MHD_Result begin(const listener *l, struct MHD_Connection *conn, con
         rq->kind = K_API;
         rq->route = rq->m.route;
         rq->r = s->routes[rq->m.route];
+        size_t cap = rq->r->max_body ? rq->r->max_body : s->max_body;
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl) {
             char *e;
             errno = 0;
             unsigned long long n = strtoull(cl, &e, 10);
-            size_t cap = rq->r->max_body ? rq->r->max_body : s->max_body;
             if (errno || *e || n > cap) {
                 /* At once when the client waits for "100 Continue" or the body
                  * is too large to read through. Otherwise it is read and
@@ -528,7 +528,7 @@ static enum MHD_Result begin(const listener *l, struct MHD_Connection *conn, con
                 rq->declared = (size_t)n;
             }
         }
-        buf_init(&rq->body, rq->r->max_body ? rq->r->max_body : s->max_body);
+        buf_init(&rq->body, cap);
         return MHD_YES;
     }
     if (!strcmp(url, "/healthz")) {
