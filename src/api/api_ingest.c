@@ -8,7 +8,7 @@
  * All or nothing for malformed input: the whole body is decoded before any
  * reading is applied; a bad line → 400 naming the first (field "line 12" or
  * the JSON path) with up to 16 samples, and nothing is stored. (Bodies of
- * more than 262,144 lines are checked in a first pass and decoded again
+ * more than 262,144 readings are checked in a first pass and decoded again
  * slice by slice, to bound memory.) The readings go to warn_ingest in slices
  * of 32,768 (a bigger slice gives the engine more readings of each point to
  * apply together), each journaled before it is applied; the 200 reply
@@ -27,7 +27,7 @@
 #include "warn/warn.h"
 
 #define SLICE 32768
-#define ONE_PASS 262144 /* lines decoded in one pass (23 MiB of readings) */
+#define ONE_PASS 262144 /* readings decoded in one pass (23 MiB of them) */
 
 static json_t *errors_json(const ingest_errors *e)
 {
@@ -113,24 +113,57 @@ static ws_err ingest_post(api_ctx *ctx)
             }
         free(r);
     } else {
-        /* up to ONE_PASS lines: decode once into an array of them all, refuse
-         * or apply; bigger bodies are checked in a first pass and decoded
-         * again slice by slice, so memory stays bounded */
-        size_t lines = 1;
-        for (const char *q = body, *end = body + len; (q = memchr(q, '\n', (size_t)(end - q))); q++) lines++;
-        bool one_pass = lines <= ONE_PASS;
-        size_t cap = one_pass ? lines : SLICE;
+        /* up to ONE_PASS readings: decode once into an array of them all
+         * (sized from the body's length for lines of 24 bytes or more, and
+         * grown when they are shorter), then refuse or apply; bigger bodies
+         * are checked in a first pass and decoded again slice by slice, so
+         * memory stays bounded */
+        size_t cap = len / 24 + 16;
+        if (cap > ONE_PASS) cap = ONE_PASS;
         ws_reading *r = malloc(cap * sizeof *r);
         if (!r) return WS_ENOMEM;
-        for (int pass = one_pass ? 1 : 0; pass < 2 && !rc; pass++) {
-            size_t off = 0, line = 0;
-            ingest_errors pe;
+        size_t n = 0, off = 0, line = 0;
+        ingest_errors pe;
+        ingest_errors_init(&pe);
+        bool one_pass = true;
+        for (;;) {
+            size_t got = 0;
+            pe.full = false;
+            ws_err d = ingest_line_decode_at(body + off, len - off, line, off, r + n, cap - n, &got, &pe);
+            n += got;
+            if (d != WS_ETOOBIG) break;
+            if (cap == ONE_PASS) {
+                one_pass = false;
+                break;
+            }
+            for (size_t k = off; k < pe.resume; k++) /* the lines consumed, to keep numbering */
+                if (body[k] == '\n') line++;
+            off = pe.resume;
+            size_t nc = 2 * cap > ONE_PASS ? ONE_PASS : 2 * cap;
+            ws_reading *g = realloc(r, nc * sizeof *r);
+            if (!g) {
+                free(r);
+                return WS_ENOMEM;
+            }
+            r = g, cap = nc;
+        }
+        if (one_pass && pe.count) {
+            free(r);
+            return refuse(ctx, &pe);
+        }
+        for (size_t k = 0; one_pass && k < n && !rc; k += SLICE) {
+            warn_result res;
+            rc = warn_ingest_scoped(w, WARN_SRC_HTTP, ctx->who.scope_path, r + k, n - k < SLICE ? n - k : SLICE,
+                                    &res);
+            add(&tot, &res);
+        }
+        for (int pass = 0; !one_pass && pass < 2 && !rc; pass++) {
+            off = 0, line = 0;
             ingest_errors_init(&pe);
             for (;;) {
-                size_t n = 0;
+                n = 0;
                 pe.full = false;
                 ws_err d = ingest_line_decode_at(body + off, len - off, line, off, r, cap, &n, &pe);
-                if (pass == 1 && one_pass && pe.count) break;
                 for (size_t k = 0; pass == 1 && k < n && !rc; k += SLICE) {
                     warn_result res;
                     rc = warn_ingest_scoped(w, WARN_SRC_HTTP, ctx->who.scope_path, r + k,
@@ -138,7 +171,6 @@ static ws_err ingest_post(api_ctx *ctx)
                     add(&tot, &res);
                 }
                 if (d != WS_ETOOBIG || rc) break;
-                /* count the lines consumed to keep numbering */
                 for (size_t k = off; k < pe.resume; k++)
                     if (body[k] == '\n') line++;
                 off = pe.resume;
