@@ -203,7 +203,19 @@ static bool res_ok(double res) { return res >= GORILLA_RES_MIN && res <= GORILLA
 /* k -> value, the one formula used by gorilla_quantise and the decoder. */
 static double scale(double k, double res, double inv) { return inv ? k / inv : k * res; }
 
-static double steps_of(double v, double res, double inv) { return round(inv ? v * inv : v / res); }
+/* round(x) (halves away from zero), without the libm call below 2^52,
+ * where a double converts to an integer and back exactly: the ingest path
+ * quantises every reading. */
+static double round_fast(double x)
+{
+    if (!(fabs(x) < 0x1p52)) return round(x);
+    double t = (double)(int64_t)x, d = x - t; /* t = trunc(x); d exact */
+    if (d >= 0.5) t += 1;
+    else if (d <= -0.5) t -= 1;
+    return copysign(t, x); /* -0.3 rounds to -0.0, as round does */
+}
+
+static double steps_of(double v, double res, double inv) { return round_fast(inv ? v * inv : v / res); }
 
 double gorilla_quantise(double v, double resolution)
 {

@@ -588,10 +588,12 @@ size_t series_append_batch(series *s, const series_in *in, size_t n, ws_err *fir
 {
     size_t refused = 0;
     *first = WS_OK;
+    slot *sl = NULL; /* the last reading's: a batch comes point by point */
     pthread_mutex_lock(&s->mu);
     for (size_t i = 0; i < n; i++) {
-        slot *sl;
-        ws_err rc = time_ok(in[i].t_ms) ? find_slot(s, in[i].point_id, true, &sl) : bad_time();
+        ws_err rc = WS_OK;
+        if (!time_ok(in[i].t_ms)) rc = bad_time();
+        else if (!sl || sl->point_id != in[i].point_id) rc = find_slot(s, in[i].point_id, true, &sl);
         if (!rc) rc = append_locked(s, sl, in[i].t_ms, in[i].value, in[i].quality, in[i].wal_seq);
         if (rc && !refused++) *first = rc;
     }

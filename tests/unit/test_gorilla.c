@@ -342,6 +342,16 @@ static void quantise_is_exact_and_repeatable(void **state)
         assert_true(bits(gorilla_quantise(q, 0.1)) == bits(q));
         assert_true(fabs(q - r) <= 0.05 + 1e-12);
     }
+    /* The steps are rounded as round(3) does, halves away from zero, near
+     * ties and far out too (the encoder rounds without libm below 2^52). */
+    for (int i = 0; i < 200000; i++) {
+        double res = i % 3 ? 0.1 : 0.25, e = (uni() - 0.5) * 1e-12;
+        double v = i % 2 ? (double)((int64_t)(uni() * 2e6) - 1000000) / 2 * res + e /* at or near a tie */
+                         : (uni() - 0.5) * ldexp(1, (int)(uni() * 60)) * res;
+        double k = res == 0.1 ? round(v * 10) : round(v / res);
+        double want = fabs(k) > (double)GORILLA_K_MAX ? v : k == 0 ? 0.0 : res == 0.1 ? k / 10 : k * res;
+        if (bits(gorilla_quantise(v, res)) != bits(want)) fail_msg("quantise(%.17g, %g)", v, res);
+    }
 }
 
 static void scaled_chunks_hold_quantised_values_small(void **state)
