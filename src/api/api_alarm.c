@@ -77,7 +77,6 @@ static ws_err load(api_ctx *ctx, int64_t id, json_t **out)
     bool row = false;
     char path[AUTH_PATH_MAX];
     *out = NULL;
-    warn_sync(api_warn()); /* what batches answered so far raised is written */
     ws_err rc = store_prepare(ctx->conn, Q_ALARM_GET, &st);
     if (!rc) rc = store_bind_int(st, 1, id);
     if (!rc) rc = store_step(st, &row);
@@ -118,7 +117,6 @@ static ws_err alarms_list(api_ctx *ctx)
         if (*end || limit < 1 || limit > 500) rc = ws_fail(WS_EINVAL, "limit", "limit is 1..500");
     }
     if (rc) return rc;
-    warn_sync(api_warn()); /* what batches answered so far raised is written */
     store_stmt *st = NULL;
     bool row = false;
     json_t *items = json_array();

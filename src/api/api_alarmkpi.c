@@ -29,7 +29,6 @@
 #include "core/clock.h"
 #include "org/org.h"
 #include "store/q_alarmkpi.h"
-#include "warn/warn.h"
 
 #define PERIOD_MS 600000LL
 #define FLOOD_OVER 10            /* a flood: more than 10 in a period (EEMUA 191) */
@@ -232,7 +231,6 @@ static ws_err kpi_get(api_ctx *ctx)
     if (rc) return rc;
     if (from >= to) return ws_fail(WS_EINVAL, "from", "from must be before to");
     if (to - from > MAX_SPAN_MS) return ws_fail(WS_EINVAL, "from", "at most 400 days at once");
-    warn_sync(api_warn()); /* what batches answered so far raised is written */
     org_unit u;
     if (unit_id) {
         rc = org_unit_get(ctx->conn, unit_id, &u);

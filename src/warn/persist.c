@@ -3,10 +3,8 @@
  * event among those written, from the snapshot taken with it) and an
  * evidence leaf, in one fsynced transaction on the engine's own
  * connection. persist_take moves the queued events out under the engine's
- * mutex and queues them with a ticket; the committer thread writes the
- * queue in ticket order, every commit waiting in one transaction;
- * persist_write waits for one commit, warn_sync for all queued so far. The
- * events of a failed transaction go first into the next. */
+ * mutex; persist_write commits them in ticket order, with or without it;
+ * the events of a failed transaction go first into the next. */
 #include "warn/warn_int.h"
 
 #include <stdatomic.h>
@@ -158,20 +156,16 @@ done:
     return rc;
 }
 
-ws_err persist_take(warn *w, const audit_actor *actor, warn_commit *out, bool detached)
+ws_err persist_take(warn *w, const audit_actor *actor, warn_commit *out)
 {
-    *out = (warn_commit){.detached = detached};
-    if (!w->npend && !atomic_load(&w->nretry)) {
-        if (detached) free(out);
-        return WS_OK;
-    }
+    *out = (warn_commit){0};
+    if (!w->npend && !atomic_load(&w->nretry)) return WS_OK;
     /* The live stream first: the fsync takes milliseconds, and the console
-     * should not wait for it. The state is the table's already; an operator
-     * action's reply still waits for the commit. */
-    if (w->npend && !(out->ev = malloc((size_t)w->npend * sizeof *out->ev))) {
-        if (detached) free(out);
+     * should not wait for it. The state is the table's already; the reply
+     * to the caller (the reading's POST, the acknowledgement) still waits
+     * for the commit. */
+    if (w->npend && !(out->ev = malloc((size_t)w->npend * sizeof *out->ev)))
         return ws_fail(WS_ENOMEM, NULL, "out of memory for %d alarm events", w->npend);
-    }
     const char *name = actor ? actor->name : "system:early-warning";
     for (int i = 0; i < w->npend; i++) {
         pend *p = &w->pend[i];
@@ -198,128 +192,87 @@ ws_err persist_take(warn *w, const audit_actor *actor, warn_commit *out, bool de
     if (w->cq_tail) w->cq_tail->next = out;
     else w->cq_head = out;
     w->cq_tail = out;
-    w->ticket_queued = out->ticket;
-    pthread_cond_signal(&w->commit_work_cv);
     pthread_mutex_unlock(&w->commit_mu);
     return WS_OK;
 }
 
-/* Write the commits of list (in ticket order) in one transaction, after the
- * events of a failed one; on failure keep their events for the next.
- * Returns the transaction's result. The committer thread's alone: retry,
- * stage and the engine's connection are used by no other writer. */
-static ws_err write_list(warn *w, warn_commit *list)
-{
-    ws_err rc = WS_OK;
-    int nr = atomic_load(&w->nretry), total = nr;
-    for (warn_commit *x = list; x; x = x->next) total += x->n;
-    if ((size_t)total > w->stage_cap) { /* kept between writes: an outage retries often */
-        size_t cap = (size_t)total > 2 * w->stage_cap ? (size_t)total : 2 * w->stage_cap;
-        pend *g = realloc(w->stage, cap * sizeof *g);
-        if (g) w->stage = g, w->stage_cap = cap;
-        else rc = ws_fail(WS_ENOMEM, NULL, "out of memory for %d alarm events", total);
-    }
-    pend *all = w->stage;
-    bool gathered = !rc; /* all[0..total): the retry queue, then the commits' events */
-    if (gathered) {
-        int k = nr;
-        if (nr) memcpy(all, w->retry, (size_t)nr * sizeof *all);
-        for (warn_commit *x = list; x; x = x->next)
-            if (x->n) memcpy(all + k, x->ev, (size_t)x->n * sizeof *all), k += x->n;
-    }
-    if (!rc && total) rc = write_events(w, all, total);
-    if (!rc) {
-        atomic_store(&w->nretry, 0);
-        atomic_fetch_add(&w->n_alarm_events, (uint64_t)total);
-    } else if (gathered) {
-        log_warn("alarm events not persisted; retried at the next change", "detail", ws_err_message());
-        /* kept for the next write, the newest PEND_MAX: past it the oldest go */
-        int keep = total > PEND_MAX ? PEND_MAX : total;
-        if (keep < total) log_warn("alarm event retry queue full; the oldest events are not persisted", "alarm", "");
-        memcpy(w->retry, all + (total - keep), (size_t)keep * sizeof *w->retry);
-        atomic_store(&w->nretry, keep);
-    } else { /* no room to gather them: keep what was waiting, and the newest of these */
-        log_warn("alarm events not persisted; retried at the next change", "detail", ws_err_message());
-        for (warn_commit *x = list; x; x = x->next) {
-            int add = x->n > PEND_MAX ? PEND_MAX : x->n, drop = nr + add > PEND_MAX ? nr + add - PEND_MAX : 0;
-            if (drop) memmove(w->retry, w->retry + drop, (size_t)(nr - drop) * sizeof *w->retry), nr -= drop;
-            if (add) memcpy(w->retry + nr, x->ev + (x->n - add), (size_t)add * sizeof *w->retry);
-            nr += add;
-        }
-        atomic_store(&w->nretry, nr);
-    }
-    return rc;
-}
-
-/* The committer thread (started by warn_open, stopped by warn_close once
- * the queue is empty): takes every commit queued by then into one
- * transaction, in ticket order — group commit: batches evaluated during an
- * fsync share the next one. A detached commit (a reading batch's) is freed
- * here once written; the owner of any other is woken (persist_write). */
-void *persist_committer(void *arg)
-{
-    warn *w = arg;
-    pthread_mutex_lock(&w->commit_mu);
-    for (;;) {
-        while ((!w->cq_head || w->commit_hold) && !w->commit_stop)
-            pthread_cond_wait(&w->commit_work_cv, &w->commit_mu);
-        if (!w->cq_head) break; /* stopping, and nothing is left */
-        warn_commit *list = w->cq_head;
-        w->cq_head = w->cq_tail = NULL;
-        pthread_mutex_unlock(&w->commit_mu);
-        ws_err rc = write_list(w, list);
-        pthread_mutex_lock(&w->commit_mu);
-        for (warn_commit *x = list, *nx; x; x = nx) {
-            nx = x->next; /* read before done: its owner may return at once */
-            w->ticket_written = x->ticket;
-            if (x->detached) {
-                free(x->ev);
-                free(x);
-                continue;
-            }
-            x->rc = rc;
-            x->done = true;
-        }
-        pthread_cond_broadcast(&w->commit_cv);
-    }
-    pthread_mutex_unlock(&w->commit_mu);
-    return NULL;
-}
-
-/* Wait until the committer has written c (and every commit before it). */
+/* Write c, and with it every commit queued by then: the first caller to
+ * find no writer at work takes the whole queue (its own commit, those of
+ * batches that were applied during the last fsync, and any before its own
+ * whose owners have not come to write yet) into one transaction, after the
+ * events of a failed one; the others wait until theirs is done. So
+ * commits stay in ticket order and concurrent batches share one fsync. */
 ws_err persist_write(warn *w, warn_commit *c)
 {
     if (!c->ticket) return WS_OK;
     pthread_mutex_lock(&w->commit_mu);
-    while (!c->done) pthread_cond_wait(&w->commit_cv, &w->commit_mu);
+    while (!c->done && w->writing) pthread_cond_wait(&w->commit_cv, &w->commit_mu);
+    bool wrote = !c->done;
+    if (wrote) {
+        warn_commit *list = w->cq_head; /* c is among them: it was queued, and is not done */
+        w->cq_head = w->cq_tail = NULL;
+        w->writing = true;
+        int nr = atomic_load(&w->nretry), total = nr;
+        for (warn_commit *x = list; x; x = x->next) total += x->n;
+        pthread_mutex_unlock(&w->commit_mu);
+        /* retry, stage and writing are this writer's alone until writing is false */
+        ws_err rc = WS_OK;
+        if ((size_t)total > w->stage_cap) { /* kept between writes: an outage retries often */
+            size_t cap = (size_t)total > 2 * w->stage_cap ? (size_t)total : 2 * w->stage_cap;
+            pend *g = realloc(w->stage, cap * sizeof *g);
+            if (g) w->stage = g, w->stage_cap = cap;
+            else rc = ws_fail(WS_ENOMEM, NULL, "out of memory for %d alarm events", total);
+        }
+        pend *all = w->stage;
+        bool gathered = !rc; /* all[0..total): the retry queue, then the commits' events */
+        if (gathered) {
+            int k = nr;
+            if (nr) memcpy(all, w->retry, (size_t)nr * sizeof *all);
+            for (warn_commit *x = list; x; x = x->next)
+                if (x->n) memcpy(all + k, x->ev, (size_t)x->n * sizeof *all), k += x->n;
+        }
+        if (!rc && total) rc = write_events(w, all, total);
+        if (!rc) {
+            atomic_store(&w->nretry, 0);
+            atomic_fetch_add(&w->n_alarm_events, (uint64_t)total);
+        } else if (gathered) {
+            log_warn("alarm events not persisted; retried at the next change", "detail", ws_err_message());
+            /* kept for the next write, the newest PEND_MAX: past it the oldest go */
+            int keep = total > PEND_MAX ? PEND_MAX : total;
+            if (keep < total)
+                log_warn("alarm event retry queue full; the oldest events are not persisted", "alarm", "");
+            memcpy(w->retry, all + (total - keep), (size_t)keep * sizeof *w->retry);
+            atomic_store(&w->nretry, keep);
+        } else { /* no room to gather them: keep what was waiting, and the newest of these */
+            log_warn("alarm events not persisted; retried at the next change", "detail", ws_err_message());
+            for (warn_commit *x = list; x; x = x->next) {
+                int add = x->n > PEND_MAX ? PEND_MAX : x->n, drop = nr + add > PEND_MAX ? nr + add - PEND_MAX : 0;
+                if (drop) memmove(w->retry, w->retry + drop, (size_t)(nr - drop) * sizeof *w->retry), nr -= drop;
+                if (add) memcpy(w->retry + nr, x->ev + (x->n - add), (size_t)add * sizeof *w->retry);
+                nr += add;
+            }
+            atomic_store(&w->nretry, nr);
+        }
+        pthread_mutex_lock(&w->commit_mu);
+        for (warn_commit *x = list, *nx; x; x = nx) {
+            nx = x->next; /* read before done: its owner may return at once */
+            x->rc = rc;
+            x->done = true;
+        }
+        w->writing = false;
+        pthread_cond_broadcast(&w->commit_cv);
+    }
     ws_err rc = c->rc;
     pthread_mutex_unlock(&w->commit_mu);
     free(c->ev);
     *c = (warn_commit){0};
-    if (rc) ws_fail(rc, NULL, "alarm events not persisted (the alarm store refused the write; kept for the next)");
+    if (rc && !wrote) ws_fail(rc, NULL, "alarm events not persisted (written with another batch's)");
     return rc;
-}
-
-void warn_sync(warn *w)
-{
-    if (!w) return;
-    pthread_mutex_lock(&w->commit_mu);
-    uint64_t target = w->ticket_queued;
-    while (w->ticket_written < target && w->committer_on) pthread_cond_wait(&w->commit_cv, &w->commit_mu);
-    pthread_mutex_unlock(&w->commit_mu);
-}
-
-void warn_hold_commits(warn *w, bool hold)
-{
-    pthread_mutex_lock(&w->commit_mu);
-    w->commit_hold = hold;
-    pthread_cond_signal(&w->commit_work_cv);
-    pthread_mutex_unlock(&w->commit_mu);
 }
 
 ws_err persist(warn *w, const audit_actor *actor)
 {
     warn_commit c;
-    ws_err rc = persist_take(w, actor, &c, false);
+    ws_err rc = persist_take(w, actor, &c);
     return rc ? rc : persist_write(w, &c);
 }

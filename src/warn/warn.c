@@ -19,19 +19,15 @@
  *   store's writer thread; a refusal raises the "series store failed"
  *   system alarm); batches append in journal order, as they took the
  *   append mutex before letting go of the engine's
- * and the batch is answered. The committer thread writes the queued events
- * in ticket order, grouped: one transaction on the engine's own
- * synchronous=FULL connection (alarm_events rows, the alarms row, an
- * evidence leaf per changed alarm) for every commit queued, fsynced. A
- * batch does not wait for it (the journal covers a crash meanwhile: a
- * checkpoint drops no segment whose batches' commits are unwritten, and
- * the replay makes the changes again); readers of the alarms tables wait
- * (warn_sync). A failed transaction's events go first into the next one.
- * Values go to the value hub from the timer (1 Hz).
- * Operator actions, the timer and the journal replay wait for their
- * commit under the mutex (persist), after every ticket taken before
- * theirs; the replay and batches over 32,768 readings append under the
- * engine mutex.
+ *   write the events (persist_write) in ticket order, grouped: one
+ *   transaction on the engine's own synchronous=FULL connection
+ *   (alarm_events rows, the alarms row, an evidence leaf per changed
+ *   alarm) for every commit queued — fsynced before the batch is
+ *   answered. A failed transaction's events go first into the next one.
+ *   Values go to the value hub from the timer (1 Hz).
+ * Operator actions, the timer and the journal replay write under the
+ * mutex (persist), after every ticket taken before theirs; the replay and
+ * batches over 32,768 readings append under the engine mutex.
  *
  * Restart: open alarms come back from their rows (alarm_from_json keeps the
  * timers); each point's evaluation resumes at the source time of its last
@@ -818,17 +814,11 @@ ws_err warn_ingest_scoped(warn *w, warn_src src, const char *scope, const ws_rea
     journal_rec rec = {0}; /* built before the lock: only its write is serial */
     ws_err rc = w->journaled ? journal_record(r, n, &rec) : WS_OK;
     if (rc) return rc;
-    warn_commit *commit = malloc(sizeof *commit); /* detached: the committer's once taken */
-    if (!commit) {
-        journal_rec_free(&rec);
-        return WS_ENOMEM;
-    }
     pthread_mutex_lock(&w->mu);
     int64_t first = 0;
     if (w->journaled && (rc = journal_write(&w->j, &rec, &first))) {
         pthread_mutex_unlock(&w->mu);
         journal_rec_free(&rec);
-        free(commit);
         return rc;
     }
     series_in *defer = NULL; /* the series appends after the lock, when a batch is one group */
@@ -836,11 +826,10 @@ ws_err warn_ingest_scoped(warn *w, warn_src src, const char *scope, const ws_rea
     if (w->cfg.series && n <= WARN_GROUP) defer = w->defer[w->defer_turn], w->defer_turn ^= 1;
     apply(w, r, n, first, now, false, scope, src == WARN_SRC_CSV, defer, &ndefer, res);
     /* values go to their hub from the timer (≤ 1 Hz a point), not per batch;
-     * the alarm events are published now and written by the committer
-     * (grouped with those of other batches); the batch does not wait for
-     * that fsync: it is journaled, and a checkpoint keeps its journal until
-     * the commit is written (replay raises again what a crash lost) */
-    rc = persist_take(w, NULL, commit, true);
+     * the alarm events are written after the lock is let go (grouped with
+     * those of batches waiting), so the next batch is applied meanwhile */
+    warn_commit commit;
+    rc = persist_take(w, NULL, &commit);
     bool orders = w->nwo > 0;
     if (defer) pthread_mutex_lock(&w->append_mu); /* before mu goes: batches append in journal order */
     pthread_mutex_unlock(&w->mu);
@@ -855,6 +844,7 @@ ws_err warn_ingest_scoped(warn *w, warn_src src, const char *scope, const ws_rea
         }
     }
     journal_rec_free(&rec);
+    if (!rc) rc = persist_write(w, &commit);
     if (orders) open_work_orders(w);
     atomic_fetch_add(&w->n_readings, res->accepted + res->late);
     atomic_fetch_add(&w->n_late, res->late);
@@ -987,7 +977,6 @@ static ws_err checkpoint(warn *w)
     int64_t boundary;
     pthread_mutex_lock(&w->mu);
     ws_err rc = journal_rotate(&w->j, &boundary);
-    uint64_t taken = w->ticket_next; /* the alarm commits of every batch below boundary */
     /* a batch journaled before still appending holds append_mu: wait for it */
     pthread_mutex_lock(&w->append_mu);
     pthread_mutex_unlock(&w->append_mu);
@@ -996,17 +985,9 @@ static ws_err checkpoint(warn *w)
     /* every reading below boundary was appended before the rotation, or
      * since, by a batch that was applied before it (under mu) */
     if ((rc = series_flush_all(w->cfg.series, NULL))) return rc;
-    /* and their alarm events are written (the batches did not wait for it):
-     * else the journal stays until a later checkpoint finds them written,
-     * so that a crash meanwhile replays them */
-    pthread_mutex_lock(&w->commit_mu);
-    bool written = w->ticket_written >= taken && !atomic_load(&w->nretry);
-    pthread_mutex_unlock(&w->commit_mu);
-    if (written) {
-        pthread_mutex_lock(&w->mu);
-        rc = journal_drop_before(&w->j, boundary);
-        pthread_mutex_unlock(&w->mu);
-    }
+    pthread_mutex_lock(&w->mu);
+    rc = journal_drop_before(&w->j, boundary);
+    pthread_mutex_unlock(&w->mu);
     if (!rc) rc = seal_evidence(w);
     return rc;
 }
@@ -1116,13 +1097,6 @@ ws_err warn_open(const warn_config *cfg, warn **out)
     warn *w = calloc(1, sizeof *w);
     if (!w) return WS_ENOMEM;
     w->cfg = *cfg;
-    if (cfg->wal_dir) { /* kept: the caller's string need not outlive the call */
-        if (snprintf(w->wal_dir, sizeof w->wal_dir, "%s", cfg->wal_dir) >= (int)sizeof w->wal_dir) {
-            free(w);
-            return ws_fail(WS_ETOOBIG, "wal_dir", "journal directory path too long");
-        }
-        w->cfg.wal_dir = w->wal_dir;
-    }
     if (!w->cfg.alarm_capacity) w->cfg.alarm_capacity = 65536;
     if (!w->cfg.max_points) w->cfg.max_points = 65536;
     if (!w->cfg.skew_ms) w->cfg.skew_ms = 5000;
@@ -1132,7 +1106,6 @@ ws_err warn_open(const warn_config *cfg, warn **out)
     pthread_mutex_init(&w->commit_mu, NULL);
     pthread_mutex_init(&w->append_mu, NULL);
     pthread_cond_init(&w->commit_cv, NULL);
-    pthread_cond_init(&w->commit_work_cv, NULL);
     w->j.fd = -1;
     alarm_config ac;
     alarm_config_default(&ac, w->cfg.alarm_capacity, 4096);
@@ -1152,8 +1125,6 @@ ws_err warn_open(const warn_config *cfg, warn **out)
         store_release(c);
         if (rc) goto fail;
     }
-    if (pthread_create(&w->committer, NULL, persist_committer, w)) { rc = WS_EINTERNAL; goto fail; }
-    w->committer_on = true;
     if ((rc = hub_new(sizeof(warn_alarm_msg), HUB_ALARM_SLOTS, &w->ahub)) ||
         (rc = hub_new(sizeof(warn_value_msg), HUB_VALUE_SLOTS, &w->vhub)))
         goto fail;
@@ -1201,11 +1172,7 @@ void warn_close(warn *w)
         pthread_mutex_unlock(&w->wait_mu);
         pthread_join(w->thread, NULL);
     }
-    if (w->committer_on) {
-        warn_hold_commits(w, false);
-        if (w->npend) (void)persist(w, NULL);
-        warn_sync(w); /* the batches' commits too, so the checkpoint below may drop the journal */
-    }
+    if (w->npend) (void)persist(w, NULL);
     if (w->rules && w->cfg.wal_dir) rules_state_save(w, w->cfg.wal_dir);
     rule_engine_free(w->rules);
     free(w->rev);
@@ -1215,15 +1182,6 @@ void warn_close(warn *w)
             log_warn("ingest journal not checkpointed at stop; it is replayed at the next start", "detail",
                      ws_err_message());
         journal_close(&w->j);
-    }
-    if (w->committer_on) { /* after the last commits: it stops once the queue is empty */
-        pthread_mutex_lock(&w->commit_mu);
-        w->commit_stop = true;
-        w->commit_hold = false;
-        pthread_cond_signal(&w->commit_work_cv);
-        pthread_mutex_unlock(&w->commit_mu);
-        pthread_join(w->committer, NULL);
-        w->committer_on = false;
     }
     alarm_table_free(w->alarms);
     if (w->dur) store_close(w->dur);
@@ -1243,7 +1201,6 @@ void warn_close(warn *w)
     pthread_mutex_destroy(&w->commit_mu);
     pthread_mutex_destroy(&w->append_mu);
     pthread_cond_destroy(&w->commit_cv);
-    pthread_cond_destroy(&w->commit_work_cv);
     pthread_mutex_destroy(&w->wait_mu);
     pthread_mutex_destroy(&w->mu);
     free(w);
@@ -1325,8 +1282,6 @@ ws_err warn_metrics(void *ctx, buf *out)
         "# TYPE ingest_store_failed_total counter\ningest_store_failed_total %llu\n"
         "# HELP alarm_events_total Alarm events persisted (raise, clear, ack, escalate, ...).\n"
         "# TYPE alarm_events_total counter\nalarm_events_total %llu\n"
-        "# HELP alarm_events_unwritten Alarm events the alarm store refused, kept for its next write.\n"
-        "# TYPE alarm_events_unwritten gauge\nalarm_events_unwritten %d\n"
         "# HELP alarms_open Open alarms.\n# TYPE alarms_open gauge\nalarms_open %zu\n"
         "# HELP points_evaluated Points in the engine's cache.\n# TYPE points_evaluated gauge\n"
         "points_evaluated %zu\n"
@@ -1338,7 +1293,7 @@ ws_err warn_metrics(void *ctx, buf *out)
         "# TYPE camera_bad_payloads_total counter\ncamera_bad_payloads_total %llu\n",
         (unsigned long long)s.readings, (unsigned long long)s.late, (unsigned long long)s.unknown_tag,
         (unsigned long long)s.skewed, (unsigned long long)s.failed,
-        (unsigned long long)s.alarm_events, atomic_load(&((warn *)ctx)->nretry), s.open_alarms, s.points,
+        (unsigned long long)s.alarm_events, s.open_alarms, s.points,
         (unsigned long long)atomic_load(&((warn *)ctx)->n_camera_events),
         (unsigned long long)atomic_load(&((warn *)ctx)->n_camera_refused),
         (unsigned long long)atomic_load(&((warn *)ctx)->n_camera_bad));

@@ -76,12 +76,7 @@ typedef struct warn_result {
 } warn_result;
 
 /* Apply readings (arrival time now). With a journal, r is journaled first:
- * on WS_OK the batch is durable against kill -9 and evaluated, and the
- * alarm changes it caused are on the alarm stream and queued for the
- * committer thread, which fsyncs them shortly after (grouped with other
- * batches'); the call does not wait for that (warn_sync does). A crash
- * before it loses nothing: the journal is kept until they are written,
- * and its replay raises them again. res may be NULL.
+ * on WS_OK the batch is durable against kill -9. res may be NULL.
  * WARN_SRC_CSV is imported history: stored, never evaluated (last year's
  * excursions page nobody; `worksafe rules backtest` replays them). A replay
  * of the journal after a crash evaluates CSV readings like live ones. */
@@ -90,15 +85,6 @@ ws_err warn_ingest(warn *w, warn_src src, const ws_reading *r, size_t n, warn_re
  * scope_path are counted as unknown tags (their existence is not revealed). */
 ws_err warn_ingest_scoped(warn *w, warn_src src, const char *scope_path, const ws_reading *r,
                           size_t n, warn_result *res);
-
-/* Wait until every alarm change taken so far (every batch's returned by
- * now, every operator action's) is written: readers of the alarms tables
- * call it first, so that what a batch raised is there to read. */
-void warn_sync(warn *w);
-/* Tests (a crash before a commit is written): hold the committer, so that
- * commits queue up unwritten, or let it go. Whoever waits for a commit
- * meanwhile (an operator action, warn_sync) waits until it is let go. */
-void warn_hold_commits(warn *w, bool hold);
 
 /* An ingest_sink_fn (ingest/ingest.h) for adapters: ctx is a warn_sink_ctx. */
 typedef struct warn_sink_ctx {

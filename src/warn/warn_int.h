@@ -104,25 +104,22 @@ typedef struct pend {
 } pend;
 
 /* Alarm events on their way to the store: taken from w->pend under mu
- * (persist_take, which queues the commit with a ticket) and written by the
- * committer thread in ticket order, every commit queued in one
- * transaction (group commit: one fsync for every batch waiting). The
- * owner of an attached commit (on its stack) waits for it (persist_write)
- * and frees its events; a detached one (a reading batch's: malloc'd) is
- * the committer's from the take on, freed once written. */
+ * (persist_take, which queues the commit), written in ticket order with or
+ * without it (persist_write). The caller owns the struct (on its stack)
+ * and its events until persist_write returns; meanwhile it sits in the
+ * queue, where another caller's write may take it into its transaction
+ * (group commit: one fsync for every batch waiting). */
 typedef struct warn_commit {
     pend *ev;
     int n;
     uint64_t ticket;          /* 0: nothing to write */
     struct warn_commit *next; /* the queue (under commit_mu) */
     bool done;                /* written, or failed with rc (under commit_mu) */
-    bool detached;            /* nobody waits: the committer frees it */
     ws_err rc;
 } warn_commit;
 
 struct warn {
     warn_config cfg;
-    char wal_dir[WARN_PATH_MAX]; /* cfg.wal_dir points here */
     pthread_mutex_t mu;
     store *dur;            /* own store: one connection, synchronous=FULL */
     alarm_table *alarms;
@@ -136,21 +133,16 @@ struct warn {
     bool journaled;
     pend *pend;
     int npend;
-    /* persist: transactions in ticket order, by the committer thread. Lock
-     * order mu, then commit_mu; the committer never takes mu. */
+    /* persist: transactions in ticket order. Lock order mu, then commit_mu;
+     * the writer never takes mu. */
     pthread_mutex_t commit_mu;
-    pthread_cond_t commit_cv;      /* commits written (owners, warn_sync wait on it) */
-    pthread_cond_t commit_work_cv; /* commits queued, hold let go, stop (the committer waits) */
+    pthread_cond_t commit_cv;
     uint64_t ticket_next;      /* under mu */
-    warn_commit *cq_head, *cq_tail; /* commits not yet taken by the committer, in ticket order */
-    uint64_t ticket_queued;    /* the last ticket queued (under commit_mu) */
-    uint64_t ticket_written;   /* every ticket up to it written or failed (under commit_mu) */
-    bool commit_hold, commit_stop; /* under commit_mu */
-    pthread_t committer;
-    bool committer_on;
-    pend *stage;               /* the committer's transaction: retry, then the commits' */
-    size_t stage_cap;          /* events (the committer's; kept, grown) */
-    pend *retry;               /* events of failed transactions (the committer's), */
+    warn_commit *cq_head, *cq_tail; /* commits not yet taken by a writer, in ticket order */
+    bool writing;              /* a writer has taken commits and is writing them */
+    pend *stage;               /* the writer's transaction: retry, then the commits' */
+    size_t stage_cap;          /* events (the writer's own while writing; kept, grown) */
+    pend *retry;               /* events of failed transactions (under commit_mu), */
     _Atomic int nretry;        /* written first by the next; PEND_MAX at most */
     struct hub *ahub, *vhub;
     bool series_down;      /* the series-store system alarm is up */
@@ -206,15 +198,11 @@ void warn_publish(warn *w, const pend *p);
  * (the alarm table already holds the state). */
 ws_err persist(warn *w, const audit_actor *actor);
 /* persist in two steps: take (under w->mu: publish, page, snapshot the
- * alarms' rows, move the events out, queue *c for the committer) and
- * write (wait until the committer has written it; w->mu may be let go
- * between the two, and every attached take must be followed by its
- * write). *c is emptied by the write. detached: c was malloc'd and is the
- * committer's from here on (freed by it, or here when there is nothing to
- * write); nobody waits for it. */
-ws_err persist_take(warn *w, const audit_actor *actor, warn_commit *c, bool detached);
+ * alarms' rows, move the events out, queue *c) and write (in ticket order;
+ * w->mu may be let go between the two, and every take must be followed by
+ * its write). *c is emptied by the write. */
+ws_err persist_take(warn *w, const audit_actor *actor, warn_commit *c);
 ws_err persist_write(warn *w, warn_commit *c);
-void *persist_committer(void *arg);
 /* Queue the events of one alarm call with a title (raise) and no reading. */
 void queue_events_ext(warn *w, const alarm_events *ev, const wpoint *p, int64_t src_ms, const char *title);
 
