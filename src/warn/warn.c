@@ -1097,6 +1097,13 @@ ws_err warn_open(const warn_config *cfg, warn **out)
     warn *w = calloc(1, sizeof *w);
     if (!w) return WS_ENOMEM;
     w->cfg = *cfg;
+    if (cfg->wal_dir) { /* kept: the caller's string need not outlive the call */
+        if (snprintf(w->wal_dir, sizeof w->wal_dir, "%s", cfg->wal_dir) >= (int)sizeof w->wal_dir) {
+            free(w);
+            return ws_fail(WS_ETOOBIG, "wal_dir", "journal directory path too long");
+        }
+        w->cfg.wal_dir = w->wal_dir;
+    }
     if (!w->cfg.alarm_capacity) w->cfg.alarm_capacity = 65536;
     if (!w->cfg.max_points) w->cfg.max_points = 65536;
     if (!w->cfg.skew_ms) w->cfg.skew_ms = 5000;

@@ -120,6 +120,7 @@ typedef struct warn_commit {
 
 struct warn {
     warn_config cfg;
+    char wal_dir[WARN_PATH_MAX]; /* cfg.wal_dir points here */
     pthread_mutex_t mu;
     store *dur;            /* own store: one connection, synchronous=FULL */
     alarm_table *alarms;
