@@ -72,11 +72,17 @@ wait_port "$((PORT + 1))" || die "raw_sink did not start"
 # median is taken: this machine's speed drifts by half within minutes, and
 # one run of each, minutes apart, put the ratio anywhere from 0.45 to 0.87.
 WS_RATES=(); RAW_RATES=()
+# Each round starts with no dirty page cache (sync, untimed): without it
+# the kernel could still be writing back worksafe's journal and series
+# files during the sink's round (bench/RESULTS.md: the sink's medians were
+# 15.0 and 15.4 M readings/s without it, 16.6-19.3 M with it).
 for r in $(seq "$ROUNDS"); do
+    sync
     WS_LINE=$("$TOOL" --port "$PORT" --token "$TOKEN" --seconds "$SECONDS_RUN" --threads "$THREADS" --batch "$BATCH")
     # worksafe is stopped while the sink runs: its background work after a
     # round (series flush, rollups, fsync) must not slow the ceiling down
     kill -STOP "${PIDS[0]}"
+    sync
     RAW_LINE=$("$TOOL" --port "$((PORT + 1))" --token x --seconds "$SECONDS_RUN" --threads "$THREADS" --batch "$BATCH")
     : >"$TMP/raw.out" # the sink appends to an empty file each round (no writeback left for the next)
     kill -CONT "${PIDS[0]}"
