@@ -79,6 +79,27 @@ static void add(warn_result *t, const warn_result *r)
     t->failed += r->failed;
 }
 
+/* Hand r[0..n) to the engine SLICE readings at a time, adding up into tot;
+ * stops at the first error. */
+static ws_err apply_slices(api_ctx *ctx, warn *w, const ws_reading *r, size_t n, warn_result *tot)
+{
+    ws_err rc = WS_OK;
+    for (size_t k = 0; k < n && !rc; k += SLICE) {
+        warn_result res;
+        rc = warn_ingest_scoped(w, WARN_SRC_HTTP, ctx->who.scope_path, r + k, n - k < SLICE ? n - k : SLICE, &res);
+        add(tot, &res);
+    }
+    return rc;
+}
+
+/* Line feeds in p[0..n): the lines a decoder consumed, to keep numbering. */
+static size_t lines_in(const char *p, size_t n)
+{
+    size_t k = 0;
+    for (const char *e = p + n; (p = memchr(p, '\n', (size_t)(e - p))); p++) k++;
+    return k;
+}
+
 static ws_err ingest_post(api_ctx *ctx)
 {
     warn *w = api_warn();
@@ -105,19 +126,16 @@ static ws_err ingest_post(api_ctx *ctx)
             if (!errs.nsample) return rc ? rc : ws_fail(WS_EINVAL, "body", "malformed batch");
             return refuse(ctx, &errs);
         }
-        if (!rc)
-            for (size_t off = 0; off < n && !rc; off += SLICE) {
-                warn_result res;
-                rc = warn_ingest_scoped(w, WARN_SRC_HTTP, ctx->who.scope_path, r + off, n - off < SLICE ? n - off : SLICE, &res);
-                add(&tot, &res);
-            }
+        if (!rc) rc = apply_slices(ctx, w, r, n, &tot);
         free(r);
     } else {
-        /* up to ONE_PASS readings: decode once into an array of them all
-         * (sized from the body's length for lines of 24 bytes or more, and
-         * grown when they are shorter), then refuse or apply; bigger bodies
-         * are checked in a first pass and decoded again slice by slice, so
-         * memory stays bounded */
+        /* Pass 0 decodes the whole body: into one array, sized from the
+         * body's length for lines of 24 bytes or more and grown when they
+         * are shorter, up to ONE_PASS readings; past that the array is
+         * reused a slice at a time, to check the rest only. Any bad line:
+         * refused whole. Else the array is applied, or (over ONE_PASS)
+         * pass 1 decodes again slice by slice and applies, so memory stays
+         * bounded. */
         size_t cap = len / 24 + 16;
         if (cap > ONE_PASS) cap = ONE_PASS;
         ws_reading *r = malloc(cap * sizeof *r);
@@ -132,13 +150,13 @@ static ws_err ingest_post(api_ctx *ctx)
             ws_err d = ingest_line_decode_at(body + off, len - off, line, off, r + n, cap - n, &got, &pe);
             n += got;
             if (d != WS_ETOOBIG) break;
-            if (cap == ONE_PASS) {
-                one_pass = false;
-                break;
-            }
-            for (size_t k = off; k < pe.resume; k++) /* the lines consumed, to keep numbering */
-                if (body[k] == '\n') line++;
+            line += lines_in(body + off, pe.resume - off);
             off = pe.resume;
+            if (cap == ONE_PASS) { /* full: keep checking, keep nothing */
+                one_pass = false;
+                n = 0;
+                continue;
+            }
             size_t nc = 2 * cap > ONE_PASS ? ONE_PASS : 2 * cap;
             ws_reading *g = realloc(r, nc * sizeof *r);
             if (!g) {
@@ -147,38 +165,19 @@ static ws_err ingest_post(api_ctx *ctx)
             }
             r = g, cap = nc;
         }
-        if (one_pass && pe.count) {
+        if (pe.count) {
             free(r);
             return refuse(ctx, &pe);
         }
-        for (size_t k = 0; one_pass && k < n && !rc; k += SLICE) {
-            warn_result res;
-            rc = warn_ingest_scoped(w, WARN_SRC_HTTP, ctx->who.scope_path, r + k, n - k < SLICE ? n - k : SLICE,
-                                    &res);
-            add(&tot, &res);
-        }
-        for (int pass = 0; !one_pass && pass < 2 && !rc; pass++) {
-            off = 0, line = 0;
-            ingest_errors_init(&pe);
-            for (;;) {
-                n = 0;
-                pe.full = false;
-                ws_err d = ingest_line_decode_at(body + off, len - off, line, off, r, cap, &n, &pe);
-                for (size_t k = 0; pass == 1 && k < n && !rc; k += SLICE) {
-                    warn_result res;
-                    rc = warn_ingest_scoped(w, WARN_SRC_HTTP, ctx->who.scope_path, r + k,
-                                            n - k < SLICE ? n - k : SLICE, &res);
-                    add(&tot, &res);
-                }
-                if (d != WS_ETOOBIG || rc) break;
-                for (size_t k = off; k < pe.resume; k++)
-                    if (body[k] == '\n') line++;
-                off = pe.resume;
-            }
-            if (pe.count) {
-                free(r);
-                return refuse(ctx, &pe);
-            }
+        if (one_pass) rc = apply_slices(ctx, w, r, n, &tot);
+        for (off = 0, line = 0; !one_pass && !rc;) { /* pass 1 */
+            n = 0;
+            pe.full = false;
+            ws_err d = ingest_line_decode_at(body + off, len - off, line, off, r, cap, &n, &pe);
+            rc = apply_slices(ctx, w, r, n, &tot);
+            if (d != WS_ETOOBIG) break;
+            line += lines_in(body + off, pe.resume - off);
+            off = pe.resume;
         }
         free(r);
     }
