@@ -1,7 +1,7 @@
 /* ingest_bench.c — HTTP line-batch load for `make bench-ingest`.
  *
  *   ingest_bench --port P [--token T] [--points N] [--threads K] [--batch B]
- *                [--seconds S] [--setup] [--unit U]
+ *                [--seconds S] [--setup] [--unit U] [--from-ms T]
  *
  * With --setup it first creates N combustible gas points P00000.. in unit U
  * (POST /api/v1/points, GB/T 50493 limits by default). Then K threads, each
@@ -9,9 +9,13 @@
  * of B readings in the line format (`TAG VALUE TIME_MS`) for S seconds: one
  * reading per point per simulated second, values wandering under the limits
  * with an excursion over H now and then, so the engine stores, evaluates and
- * raises for real. Counts only readings of batches answered 200 and prints
+ * raises for real. Simulated time starts at T (ms UTC; default a day ago).
+ * Counts only readings of batches answered 200 and prints
  *
- *   ingest_http readings=N seconds=S readings_per_s=N batches=N
+ *   ingest_http readings=N seconds=S readings_per_s=N batches=N next_ms=T
+ *
+ * where T is past every time sent: the next run's --from-ms, so that its
+ * readings are new to the engine, not late ones stored without evaluation.
  *
  * The same tool drives the raw-append peer (bench/ingest/raw_sink.c), which
  * answers every POST after appending its body to a file. Nothing here is
@@ -33,7 +37,8 @@
 
 static int port = 0, npoints = 2000, nthreads = 4, batch = 20000, seconds = 10;
 static const char *token = "";
-static atomic_ullong total_readings, total_batches;
+static unsigned long long from_ms; /* the first simulated second; 0: a day ago */
+static atomic_ullong total_readings, total_batches, next_ms;
 static atomic_bool stop_flag;
 
 static double now_s(void)
@@ -125,7 +130,7 @@ static void *worker(void *arg)
     int id = (int)(intptr_t)arg;
     int fd = dial();
     char *body = malloc((size_t)batch * 40 + 64);
-    unsigned long long t0 = (unsigned long long)time(NULL) * 1000 - 86400000ull; /* yesterday on */
+    unsigned long long t0 = from_ms ? from_ms : (unsigned long long)time(NULL) * 1000 - 86400000ull;
     unsigned long long round = 0;
     int mine = 0;
     for (int p = id; p < npoints; p += nthreads) mine++;
@@ -166,6 +171,9 @@ static void *worker(void *arg)
         atomic_fetch_add(&total_readings, (unsigned long long)batch);
         atomic_fetch_add(&total_batches, 1);
     }
+    /* the next run starts past every time sent, so that it is not late */
+    unsigned long long next = t0 + (round + 1) * 1000, seen = atomic_load(&next_ms);
+    while (next > seen && !atomic_compare_exchange_weak(&next_ms, &seen, next)) {}
     close(fd);
     free(body);
     return NULL;
@@ -202,6 +210,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--batch")) batch = atoi(v), i++;
         else if (!strcmp(a, "--seconds")) seconds = atoi(v), i++;
         else if (!strcmp(a, "--unit")) unit = atoll(v), i++;
+        else if (!strcmp(a, "--from-ms")) from_ms = strtoull(v, NULL, 10), i++;
         else if (!strcmp(a, "--setup")) setup = 1;
         else {
             fprintf(stderr, "ingest_bench: unknown argument %s\n", a);
@@ -220,7 +229,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < nthreads; i++) pthread_join(th[i], NULL);
     double el = now_s() - t0;
     unsigned long long r = atomic_load(&total_readings);
-    printf("ingest_http readings=%llu seconds=%.2f readings_per_s=%.0f batches=%llu\n", r, el, (double)r / el,
-           (unsigned long long)atomic_load(&total_batches));
+    printf("ingest_http readings=%llu seconds=%.2f readings_per_s=%.0f batches=%llu next_ms=%llu\n", r, el,
+           (double)r / el, (unsigned long long)atomic_load(&total_batches), (unsigned long long)atomic_load(&next_ms));
     return 0;
 }

@@ -62,7 +62,12 @@ TOKEN=$(curl -fsS -H 'Content-Type: application/json' -d "{\"username\":\"admin\
 [ -n "$TOKEN" ] || die "login failed"
 UNIT=$(curl -fsS -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/units" |
     grep -o '"id":[0-9]*' | head -n 1 | cut -d: -f2)
-"$TOOL" --port "$PORT" --token "$TOKEN" --unit "$UNIT" --setup --seconds 1 --threads 1 --batch 2000 >/dev/null
+# Simulated time runs on from three days ago, each run from where the last
+# ended (next_ms): a run that began again at the same time would send only
+# late readings, which are stored but not evaluated.
+NEXT=$(( $(date +%s) * 1000 - 3 * 86400000 ))
+NEXT=$("$TOOL" --port "$PORT" --token "$TOKEN" --unit "$UNIT" --setup --seconds 1 --threads 1 --batch 2000 \
+    --from-ms "$NEXT" | field next_ms)
 # 2. the raw-append ceiling beside it on the next port: bench/ingest/raw_sink
 #    (same HTTP library and thread pool, appends each body to a file).
 "$SINK" "$((PORT + 1))" "$TMP/raw.out" &
@@ -78,7 +83,9 @@ WS_RATES=(); RAW_RATES=()
 # 15.0 and 15.4 M readings/s without it, 16.6-19.3 M with it).
 for r in $(seq "$ROUNDS"); do
     sync
-    WS_LINE=$("$TOOL" --port "$PORT" --token "$TOKEN" --seconds "$SECONDS_RUN" --threads "$THREADS" --batch "$BATCH")
+    WS_LINE=$("$TOOL" --port "$PORT" --token "$TOKEN" --seconds "$SECONDS_RUN" --threads "$THREADS" --batch "$BATCH" \
+        --from-ms "$NEXT")
+    NEXT=$(echo "$WS_LINE" | field next_ms)
     # worksafe is stopped while the sink runs: its background work after a
     # round (series flush, rollups, fsync) must not slow the ceiling down
     kill -STOP "${PIDS[0]}"
@@ -93,8 +100,10 @@ done
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 WS_RATE=$(median "${WS_RATES[@]}"); RAW_RATE=$(median "${RAW_RATES[@]}")
 echo "worksafe: median of $ROUNDS rounds $WS_RATE readings/s; raw append: median $RAW_RATE"
-OPEN=$(curl -fsS "http://127.0.0.1:$PORT/metrics" | sed -n 's/^alarms_open \([0-9]*\)/\1/p')
-echo "worksafe: alarms open after the run: ${OPEN:-?}"
+METRICS=$(curl -fsS "http://127.0.0.1:$PORT/metrics")
+metric() { echo "$METRICS" | sed -n "s/^$1 \([0-9]*\)/\1/p"; }
+echo "worksafe: alarms open after the run: $(metric alarms_open); readings $(metric ingest_readings_total)," \
+    "of which late $(metric ingest_late_total); alarm events $(metric alarm_events_total)"
 for p in "${PIDS[@]}"; do kill "$p"; wait "$p" 2>/dev/null || true; done; PIDS=()
 STORED=$(sqlite3 "$TMP/data/series.db" "SELECT sum(length(data)) || ' ' || sum(n) FROM series_chunks")
 echo "worksafe: series store after the run: $STORED (bytes, readings)"
