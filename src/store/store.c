@@ -14,6 +14,7 @@
  * keep engine messages in the log and parameter values out of it, and the
  * child-process runner for pg_dump/pg_restore (no shell, an argv array). */
 #include <math.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
@@ -332,6 +333,29 @@ static bool ident_ok(const char *s)
     return n <= 63;
 }
 
+/* store_scan_table's SQL, interned: the same columns of the same table give
+ * the same string, and the backends' statement caches (keyed by the SQL's
+ * address) keep it compiled. The audit log reads an entity's row this way on
+ * every change it records (each alarm event under ingest), and compiling
+ * the SELECT each time was most of that. The strings live until exit; past
+ * SCAN_SQL_MAX distinct ones a statement is compiled for its caller alone. */
+#define SCAN_SQL_MAX 256
+static pthread_mutex_t scan_mu = PTHREAD_MUTEX_INITIALIZER;
+static char *scan_sql[SCAN_SQL_MAX];
+static size_t nscan_sql;
+
+static const char *scan_intern(const char *sql)
+{
+    const char *out = NULL;
+    pthread_mutex_lock(&scan_mu);
+    for (size_t i = 0; i < nscan_sql && !out; i++)
+        if (!strcmp(scan_sql[i], sql)) out = scan_sql[i];
+    if (!out && nscan_sql < SCAN_SQL_MAX && (scan_sql[nscan_sql] = strdup(sql)))
+        out = scan_sql[nscan_sql++];
+    pthread_mutex_unlock(&scan_mu);
+    return out;
+}
+
 ws_err store_scan_table(store_conn *c, const char *table, const char *const *cols, int ncols,
                         int64_t id, store_stmt **out)
 {
@@ -340,7 +364,7 @@ ws_err store_scan_table(store_conn *c, const char *table, const char *const *col
         return ws_fail(WS_EINVAL, "table", "invalid table name");
     if (ncols < 1 || ncols > 200)
         return ws_fail(WS_EINVAL, "cols", "need 1..200 columns");
-    buf b = BUF_INIT(64 * 1024);
+    buf b = BUF_INIT(1024);
     ws_err rc = buf_puts(&b, "SELECT ");
     for (int i = 0; !rc && i < ncols; i++) {
         if (!ident_ok(cols[i])) {
@@ -356,13 +380,12 @@ ws_err store_scan_table(store_conn *c, const char *table, const char *const *col
         return rc;
     }
     char *sql = buf_steal(&b);
+    const char *kept = sql ? scan_intern(sql) : NULL;
     store_stmt *st = NULL;
-    rc = c->s->ops->prepare(c, sql, false, &st);
-    if (rc) {
-        free(sql);
-        return rc;
-    }
-    st->owned_sql = sql;
+    rc = c->s->ops->prepare(c, kept ? kept : sql, kept != NULL, &st);
+    if (kept || rc) free(sql);
+    if (rc) return rc;
+    if (!kept) st->owned_sql = sql;
     if (id > 0) {
         rc = store_bind_int(st, 1, id);
         if (rc) {

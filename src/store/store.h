@@ -101,8 +101,9 @@ void store_finalize(store_stmt *st);
 
 /* Generic reads for the audit verifier and backups: SELECT the named columns
  * of table ORDER BY id (optionally WHERE id = $1 when id > 0). Identifiers
- * must match [a-z_][a-z0-9_]*; the SQL is built here so it stays in store/.
- * The statement owns its SQL; caller finalizes. */
+ * must match [a-z_][a-z0-9_]*; the SQL is built here so it stays in store/,
+ * and kept, so the connection's statement cache compiles it once. Caller
+ * finalizes. */
 ws_err store_scan_table(store_conn *c, const char *table, const char *const *cols, int ncols,
                         int64_t id, store_stmt **out);
 

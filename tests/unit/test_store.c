@@ -606,6 +606,22 @@ static void t_scan_table(void **state)
     assert_string_equal(store_col_text(st, 1), "S-b");
     assert_int_equal(store_step(st, &row), WS_OK);
     assert_false(row);
+    store_stmt *first = st;
+    store_finalize(st);
+    /* The same scan by another id: the cached statement (its SQL is kept),
+     * bound afresh; the same scan nested inside it: a statement of its own. */
+    assert_int_equal(store_scan_table(c, "units", cols, 2, ids[2], &st), WS_OK);
+    assert_ptr_equal(st, first);
+    store_stmt *inner;
+    assert_int_equal(store_scan_table(c, "units", cols, 2, ids[0], &inner), WS_OK);
+    assert_ptr_not_equal(inner, st);
+    assert_int_equal(store_step(st, &row), WS_OK);
+    assert_true(row);
+    assert_string_equal(store_col_text(st, 1), "S-c");
+    assert_int_equal(store_step(inner, &row), WS_OK);
+    assert_true(row);
+    assert_string_equal(store_col_text(inner, 1), "S-a");
+    store_finalize(inner);
     store_finalize(st);
 
     const char *bad_cols[] = {"id", "name; DROP TABLE units"};
