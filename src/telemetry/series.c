@@ -534,6 +534,11 @@ static ws_err bad_time(void) { return ws_fail(WS_EINVAL, "t_ms", "reading time o
 static void keep_minute(slot *sl, int64_t t, double v)
 {
     if (sl->mins_lost) return;
+    minute *last = sl->nmin ? &sl->mins[sl->nmin - 1] : NULL;
+    if (last && t >= last->bucket && t - last->bucket < SERIES_MINUTE_MS) { /* most do: no division */
+        minute_add(last, t, v);
+        return;
+    }
     int64_t b = floor_to(t, SERIES_MINUTE_MS);
     for (int i = sl->nmin - 1; i >= 0 && sl->mins[i].bucket >= b; i--)
         if (sl->mins[i].bucket == b) {
