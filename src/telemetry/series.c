@@ -40,6 +40,7 @@ typedef struct slot {
     uint32_t n;        /* readings in the open chunk; 0 = no chunk started */
     int64_t t_min, t_max, opened_at;
     int64_t wal_seq;   /* highest ingest-journal sequence in the open chunk (0 none) */
+    int64_t first_seq; /* lowest (0 none): the journal keeps it until the chunk is written */
     gorilla_enc enc;
     uint8_t *buf;      /* chunk_bytes in bufs, apart so that slots stay dense */
     minute *mins;      /* MINUTES_KEPT in s->mins: the open chunk's minutes, by bucket */
@@ -56,7 +57,7 @@ typedef struct pair {
 /* A finished chunk waiting for the writer: its bytes (trailer included) and
  * what its row records. */
 typedef struct sealed_chunk {
-    int64_t point_id, t_min, t_max, wal_seq;
+    int64_t point_id, t_min, t_max, wal_seq, first_seq;
     double res;
     uint32_t n;
     size_t len;
@@ -142,7 +143,7 @@ static void free_series(series *s)
 ws_err series_open(const char *url, const series_config *cfg, series **out)
 {
     *out = NULL;
-    series_config c = {4096, SERIES_CHUNK_BYTES, 60000};
+    series_config c = {4096, SERIES_CHUNK_BYTES, SERIES_MAX_AGE_MS};
     if (cfg) {
         if (cfg->capacity) c.capacity = cfg->capacity;
         if (cfg->chunk_bytes) c.chunk_bytes = cfg->chunk_bytes;
@@ -469,6 +470,7 @@ static ws_err seal(series *s, slot *sl)
     e->t_min = sl->t_min;
     e->t_max = sl->t_max;
     e->wal_seq = sl->wal_seq;
+    e->first_seq = sl->first_seq;
     e->res = sl->res;
     e->n = sl->n;
     e->nmin = sl->mins_lost ? -1 : sl->nmin;
@@ -477,6 +479,7 @@ static ws_err seal(series *s, slot *sl)
     pthread_cond_signal(&s->work);
     sl->n = 0;
     sl->wal_seq = 0;
+    sl->first_seq = 0;
     return WS_OK;
 }
 
@@ -573,6 +576,7 @@ static ws_err append_locked(series *s, slot *sl, int64_t t_ms, double value, int
     if (sl->n == 0 || t_ms < sl->t_min) sl->t_min = t_ms;
     if (sl->n == 0 || t_ms > sl->t_max) sl->t_max = t_ms;
     if (wal_seq > sl->wal_seq) sl->wal_seq = wal_seq;
+    if (wal_seq > 0 && (!sl->first_seq || wal_seq < sl->first_seq)) sl->first_seq = wal_seq;
     sl->n++;
     return WS_OK;
 }
@@ -736,6 +740,22 @@ static ws_err flush(series *s, bool all, int64_t now_ms, int *sealed)
 }
 
 ws_err series_flush(series *s, int64_t now_ms, int *sealed) { return flush(s, false, now_ms, sealed); }
+
+int64_t series_journal_floor(series *s)
+{
+    int64_t low = 0;
+    pthread_mutex_lock(&s->mu);
+    for (int i = 0; i < s->used; i++) {
+        int64_t f = s->slots[i].n ? s->slots[i].first_seq : 0;
+        if (f && (!low || f < low)) low = f;
+    }
+    for (uint64_t i = s->q_head; i < s->q_tail; i++) { /* sealed, not yet committed */
+        int64_t f = s->q[i % SEAL_QUEUE].first_seq;
+        if (f && (!low || f < low)) low = f;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return low;
+}
 ws_err series_flush_all(series *s, int *sealed) { return flush(s, true, 0, sealed); }
 
 bool series_failing(series *s)

@@ -50,13 +50,20 @@
 #define SERIES_READINGS_MAX 16384  /* more than a 4 KiB chunk can hold (2 bits a reading) */
 #define SERIES_MINUTE_MS INT64_C(60000)
 #define SERIES_HOUR_MS INT64_C(3600000)
+/* How long a chunk stays open at most (series_flush): long enough that a
+ * 1 Hz point fills most of a 4 KiB chunk (about 5,000 readings of a plant's
+ * slow signals) rather than paying a chunk's header, first value, checksum,
+ * row and minute entry every few readings; short enough that the ingest
+ * journal, which keeps the readings of open chunks, stays small, and that a
+ * reading reaches a sealed chunk (and the evidence log's digest) within it. */
+#define SERIES_MAX_AGE_MS (INT64_C(30) * 60000)
 
 typedef struct series series;
 
 typedef struct series_config {
     int capacity;       /* points with an open chunk at once; default 4096 */
     size_t chunk_bytes; /* 64 .. SERIES_CHUNK_BYTES; default SERIES_CHUNK_BYTES */
-    int64_t max_age_ms; /* series_flush seals chunks opened this long ago; default 60 s */
+    int64_t max_age_ms; /* series_flush seals chunks opened this long ago; default SERIES_MAX_AGE_MS */
 } series_config;
 
 /* Where the series store lives for a main store url: the same URL for
@@ -130,6 +137,10 @@ ws_err series_retain(series *s, int64_t raw_before_ms, int64_t minute_before_ms)
 ws_err series_flush(series *s, int64_t now_ms, int *sealed);
 /* Seal every open chunk. */
 ws_err series_flush_all(series *s, int *sealed);
+/* The lowest ingest-journal sequence (series_append_seq's wal_seq) of a
+ * reading not yet committed to the store (in an open chunk or in the seal
+ * queue); 0 when there is none. The journal must keep it and what follows. */
+int64_t series_journal_floor(series *s);
 /* Whether the last write of sealed chunks failed (the writer is retrying). */
 bool series_failing(series *s);
 

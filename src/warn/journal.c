@@ -260,19 +260,26 @@ ws_err journal_rotate(warn_journal *j, int64_t *boundary)
     return open_segment(j, j->next_seq);
 }
 
-ws_err journal_drop_before(warn_journal *j, int64_t boundary)
+ws_err journal_drop_before(warn_journal *j, int64_t boundary, uint64_t *kept)
 {
     int64_t *segs = NULL;
     size_t n = 0;
+    *kept = 0;
     ws_err rc = list_segments(j->dir, &segs, &n);
     if (rc) return rc;
+    j->low_seq = j->seg_first;
     for (size_t i = 0; i < n; i++) {
-        if (segs[i] >= boundary || segs[i] == j->seg_first) continue;
         char p[WARN_PATH_MAX + 64];
         seg_path(j, segs[i], p, sizeof p);
-        if (unlink(p) && errno != ENOENT) rc = ws_fail(WS_EIO, "journal", "cannot remove %s", p);
+        /* wholly before boundary: the next segment starts at or before it */
+        if (segs[i] != j->seg_first && i + 1 < n && segs[i + 1] <= boundary) {
+            if (unlink(p) && errno != ENOENT) rc = ws_fail(WS_EIO, "journal", "cannot remove %s", p);
+            continue;
+        }
+        struct stat st;
+        if (!stat(p, &st)) *kept += (uint64_t)st.st_size;
+        if (segs[i] < j->low_seq) j->low_seq = segs[i];
     }
     free(segs);
-    j->low_seq = boundary;
     return rc;
 }

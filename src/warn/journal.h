@@ -46,8 +46,9 @@ void journal_rec_free(journal_rec *rec);
 ws_err journal_write(warn_journal *j, journal_rec *rec, int64_t *first_seq);
 /* Start a new segment; *boundary = its first sequence. */
 ws_err journal_rotate(warn_journal *j, int64_t *boundary);
-/* Remove the segments wholly before boundary (all sealed in the series store). */
-ws_err journal_drop_before(warn_journal *j, int64_t boundary);
+/* Remove the segments wholly before boundary (their readings all committed
+ * to the series store); *kept = the bytes of the segments left. */
+ws_err journal_drop_before(warn_journal *j, int64_t boundary, uint64_t *kept);
 void journal_close(warn_journal *j);
 
 #endif

@@ -971,7 +971,15 @@ static void retain(warn *w, int64_t now)
     }
 }
 
-static ws_err checkpoint(warn *w)
+/* Every 10 s: a new journal segment, then the segments whose readings are
+ * all committed to the series store go. Chunks are sealed when full, or by
+ * the series store's age rule (series_flush, SERIES_MAX_AGE_MS); until then
+ * the journal keeps their readings, from series_journal_floor on. When what
+ * it keeps has grown past journal_keep bytes (a point that reports
+ * rarely beside busy ones pins old segments), every open chunk is sealed,
+ * so that a restart never replays much more than that; with all (a clean
+ * stop), every one is. */
+static ws_err checkpoint(warn *w, int64_t now, bool all)
 {
     if (!w->journaled || !w->cfg.series) return WS_OK;
     int64_t boundary;
@@ -984,9 +992,13 @@ static ws_err checkpoint(warn *w)
     if (rc) return rc;
     /* every reading below boundary was appended before the rotation, or
      * since, by a batch that was applied before it (under mu) */
-    if ((rc = series_flush_all(w->cfg.series, NULL))) return rc;
+    uint64_t keep = w->cfg.journal_keep ? w->cfg.journal_keep : WARN_JOURNAL_KEEP;
+    rc = all || w->journal_kept > keep ? series_flush_all(w->cfg.series, NULL)
+                                       : series_flush(w->cfg.series, now, NULL);
+    if (rc) return rc;
+    int64_t low = series_journal_floor(w->cfg.series);
     pthread_mutex_lock(&w->mu);
-    rc = journal_drop_before(&w->j, boundary);
+    rc = journal_drop_before(&w->j, low && low < boundary ? low : boundary, &w->journal_kept);
     pthread_mutex_unlock(&w->mu);
     if (!rc) rc = seal_evidence(w);
     return rc;
@@ -1023,7 +1035,7 @@ ws_err warn_tick(warn *w, int64_t now)
     plant_alarms(w, now);
     if (now - w->last_checkpoint_ms >= 10000) {
         w->last_checkpoint_ms = now;
-        ws_err c = checkpoint(w);
+        ws_err c = checkpoint(w, now, false);
         if (c) log_warn("ingest journal checkpoint failed", "detail", ws_err_message());
         retain(w, now);
     }
@@ -1185,7 +1197,7 @@ void warn_close(warn *w)
     free(w->rev);
     if (w->journaled) {
         /* seal what the journal holds, then it can go */
-        if (w->cfg.series && checkpoint(w))
+        if (w->cfg.series && checkpoint(w, clock_now_ms(), true))
             log_warn("ingest journal not checkpointed at stop; it is replayed at the next start", "detail",
                      ws_err_message());
         journal_close(&w->j);

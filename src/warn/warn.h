@@ -54,6 +54,7 @@ typedef struct warn_config {
     bool no_thread;         /* tests: no timer thread, the test calls warn_tick */
     const char *public_url; /* "https://safety.example.com": acknowledge links in pages; NULL = none */
     int retention_days;     /* series: raw chunks kept this long, minute buckets twice; 0 = forever */
+    uint64_t journal_keep;  /* journal bytes past which a checkpoint seals every chunk; default 256 MiB */
 } warn_config;
 
 /* Register the audited entity "alarm" (idempotent; before audit verify). */

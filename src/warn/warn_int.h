@@ -73,6 +73,7 @@ typedef struct warn_wo {
     char fault[128];     /* anomaly rules: "<tag> 漂移" — the sensor fault the detector saw; "" otherwise */
 } warn_wo;
 
+#define WARN_JOURNAL_KEEP (UINT64_C(256) << 20) /* past this, a checkpoint seals every chunk */
 #define WARN_WIN 256        /* readings apply works on at once */
 #define WARN_GROUP 32768    /* readings apply puts in point-major order at once */
 #define PEND_MAX 1024      /* alarm events queued before a persist */
@@ -148,6 +149,7 @@ struct warn {
     struct hub *ahub, *vhub;
     bool series_down;      /* the series-store system alarm is up */
     int64_t last_checkpoint_ms;
+    uint64_t journal_kept;     /* bytes the journal kept at the last checkpoint (engine thread) */
     pthread_t thread;
     bool thread_on;
     _Atomic bool stop;

@@ -346,6 +346,29 @@ static void test_seal_size_and_age(void **state)
     OK(series_close(s));
 }
 
+/* The journal floor: the lowest journal sequence of a reading not yet
+ * committed, over the open chunks (the lowest of each, whatever the order
+ * its readings came in); a sealed and written chunk no longer holds it. */
+static void test_journal_floor(void **state)
+{
+    tctx *t = *state;
+    series *s = open_series(t, 4, 0, 10000);
+    assert_int_equal(series_journal_floor(s), 0);
+    OK(series_append_seq(s, 1, T0, 1.0, 0, 12));
+    OK(series_append_seq(s, 2, T0, 1.0, 0, 9));
+    OK(series_append_seq(s, 2, T0 + 1000, 1.5, 0, 14));
+    OK(series_append(s, 3, T0, 1.0, 0)); /* not journaled: no part of the floor */
+    assert_int_equal(series_journal_floor(s), 9);
+    int sealed = 0;
+    OK(series_flush(s, clock_now_ms() + 10000, &sealed)); /* all old enough: sealed and written */
+    assert_int_equal(sealed, 3);
+    assert_int_equal(series_journal_floor(s), 0);
+    OK(series_append_seq(s, 2, T0 + 2000, 2.0, 0, 20));
+    OK(series_append_seq(s, 1, T0 + 1000, 2.0, 0, 21));
+    assert_int_equal(series_journal_floor(s), 20);
+    OK(series_close(s));
+}
+
 /* ------------------------------------------------- rollups and the history */
 
 #define RB_N 5000
@@ -756,7 +779,7 @@ int main(void)
         DB_TEST(test_history_bounds),      DB_TEST(test_corrupt_chunk),
         DB_TEST(test_named_errors),        DB_TEST(test_retention),
         DB_TEST(test_rollups_in_order),
-        DB_TEST(test_writer_failure),
+        DB_TEST(test_writer_failure),      DB_TEST(test_journal_floor),
     };
     int failed = cmocka_run_group_tests_name("series_sqlite", db, setup_sqlite, NULL);
     const char *pg = getenv("WS_TEST_PG_URL");

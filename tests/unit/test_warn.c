@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -333,6 +334,94 @@ static void t_journal_replay(void **state)
     assert_int_equal(n, 500);
     assert_int_equal(events_of("raise"), 1);
     assert_int_equal(open_alarms(), 1);
+    engine_close();
+}
+
+/* Bytes of the ingest journal's segments (not rules.state beside them). */
+static long journal_bytes(void)
+{
+    char dir[300], path[600];
+    snprintf(dir, sizeof dir, "%s/journal", tc.sdir);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    long total = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        struct stat st;
+        if (strncmp(e->d_name, "ingest-", 7)) continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (!stat(path, &st)) total += (long)st.st_size;
+    }
+    closedir(d);
+    return total;
+}
+
+/* A checkpoint (every 10 s) leaves open a chunk that is neither full nor
+ * SERIES_MAX_AGE_MS old: sealing them all, as it did, gave a 1 Hz point a
+ * chunk of ten readings, each paying a header, a checksum, a row and a
+ * minute entry. The journal keeps their readings meanwhile, so a crash
+ * loses none; once the chunks are old enough they are sealed and the
+ * journal lets the readings go. */
+static void t_open_chunks_kept(void **state)
+{
+    (void)state;
+    int64_t pid = add_point("GT-131");
+    add_point("GT-132");
+    engine_open();
+    int64_t now = clock_now_ms(), t0 = now - 600000;
+    ws_reading r[20];
+    for (int k = 0; k < 6; k++) { /* a minute of 1 Hz readings of each point, 10 s a batch */
+        for (int i = 0; i < 20; i++)
+            r[i] = rd(i % 2 ? "GT-132" : "GT-131", 1 + (i % 5) * 0.5, t0 + (k * 10 + i / 2) * 1000);
+        OK(warn_ingest(tc.w, WARN_SRC_HTTP, r, 20, NULL));
+        OK(warn_tick(tc.w, now + 10001 * (k + 1))); /* a checkpoint each time */
+    }
+    series_digest_out d;
+    OK(series_digest(tc.ser, 0, 1000, &d));
+    assert_int_equal(d.chunks, 0);   /* nothing sealed by the checkpoints */
+    assert_true(journal_bytes() > 0); /* the journal holds the open chunks' readings */
+    crash_and_reopen();
+    series_sample out[100];
+    size_t n = 0;
+    OK(series_history(tc.ser, pid, t0 - 1, t0 + 120000, 100, out, &n, NULL));
+    assert_int_equal(n, 60);
+    /* old enough: sealed at the next checkpoint, and the journal is let go */
+    OK(warn_tick(tc.w, clock_now_ms() + SERIES_MAX_AGE_MS + 20000));
+    OK(series_digest(tc.ser, 0, 1000, &d));
+    assert_int_equal(d.chunks, 2);
+    assert_int_equal(d.readings, 120);
+    assert_int_equal(journal_bytes(), 0);
+    engine_close();
+}
+
+/* The journal is bounded: once what it keeps passes journal_keep bytes (a
+ * point that reports rarely pins its segments), the next checkpoint seals
+ * every chunk, full or not, and the journal is let go. */
+static void t_journal_bounded(void **state)
+{
+    (void)state;
+    add_point("GT-133");
+    char surl[1200], wal[300];
+    OK(series_url(tc.url, tc.sdir, surl, sizeof surl));
+    OK(series_open(surl, NULL, &tc.ser));
+    snprintf(wal, sizeof wal, "%s/journal", tc.sdir);
+    warn_config wc = {.db = tc.s, .db_url = tc.url, .series = tc.ser, .wal_dir = wal, .no_thread = true,
+                      .journal_keep = 1000};
+    OK(warn_open(&wc, &tc.w));
+    int64_t now = clock_now_ms(), t0 = now - 600000;
+    ws_reading r[100];
+    for (int i = 0; i < 100; i++) r[i] = rd("GT-133", 2 + (i % 3), t0 + i * 1000);
+    OK(warn_ingest(tc.w, WARN_SRC_HTTP, r, 100, NULL)); /* about 2.5 KB of journal */
+    OK(warn_tick(tc.w, now + 10001));
+    series_digest_out d;
+    OK(series_digest(tc.ser, 0, 1000, &d));
+    assert_int_equal(d.chunks, 0); /* young, not full: kept open, the journal keeps it */
+    assert_true(journal_bytes() > 1000);
+    OK(warn_tick(tc.w, now + 20002));
+    OK(series_digest(tc.ser, 0, 1000, &d));
+    assert_int_equal(d.chunks, 1);
+    assert_int_equal(d.readings, 100);
+    assert_int_equal(journal_bytes(), 0);
     engine_close();
 }
 
@@ -735,7 +824,7 @@ int main(void)
         T(t_dedup_and_late, &fx_sqlite), T(t_operator_actions, &fx_sqlite),
         T(t_escalation_resumes, &fx_sqlite), T(t_journal_replay, &fx_sqlite),
         T(t_rules_stale, &fx_sqlite), T(t_point_major, &fx_sqlite), T(t_sensor_fault_work_order, &fx_sqlite),
-        T(t_series_failure, &fx_sqlite), T(t_seal_evidence, &fx_sqlite),
+        T(t_series_failure, &fx_sqlite), T(t_seal_evidence, &fx_sqlite), T(t_open_chunks_kept, &fx_sqlite), T(t_journal_bounded, &fx_sqlite),
         T(t_persist_retry, &fx_sqlite), T(t_concurrent_persist, &fx_sqlite),
         T(t_pipeline_checkpoint, &fx_sqlite),
     };
@@ -747,7 +836,7 @@ int main(void)
             T(t_dedup_and_late, &fx_pg), T(t_operator_actions, &fx_pg),
             T(t_escalation_resumes, &fx_pg), T(t_journal_replay, &fx_pg),
             T(t_rules_stale, &fx_pg), T(t_point_major, &fx_pg), T(t_sensor_fault_work_order, &fx_pg),
-            T(t_seal_evidence, &fx_pg),
+            T(t_seal_evidence, &fx_pg), T(t_open_chunks_kept, &fx_pg),
             T(t_persist_retry, &fx_pg), T(t_concurrent_persist, &fx_pg),
             T(t_pipeline_checkpoint, &fx_pg),
         };
