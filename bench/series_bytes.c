@@ -23,6 +23,10 @@
  *   plant-1s-raw  the same readings in raw chunks (the paper's scheme), the peer.
  *   plant-1s-noisy the same plant with twice the noise, scaled: how the figure
  *               moves when sensors are noisier than assumed.
+ *   plant-1s-store the plant through the series store itself, sealed as serve
+ *               seals: bytes of the chunks, of their minute roll-ups and of
+ *               the whole file per reading (plant-1s-store-10s: every chunk
+ *               sealed each 10 s, the policy before 2026-11-30).
  *
  *   build/bench/series_bytes [path/to/d00.dat]      (make bench-series) */
 #include <math.h>
@@ -31,7 +35,13 @@
 #include <string.h>
 #include <time.h>
 
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include "core/clock.h"
+#include "core/log.h"
 #include "telemetry/gorilla.h"
+#include "telemetry/series.h"
 
 #define CHUNK_CAP 4096
 #define MAXN 4000
@@ -51,7 +61,7 @@ static double now(void)
 
 static uint64_t bits_of(double v) { uint64_t u; memcpy(&u, &v, 8); return u; }
 
-static uint8_t store[MAXN * 20];
+static uint8_t chunk_store[MAXN * 20];
 static size_t chunk_off[MAXN + 1], chunk_len[MAXN + 1];
 
 /* Encode one point's series into chunks (res > 0: scaled), decode and check. */
@@ -61,7 +71,7 @@ static void run_series(tally *t, const int64_t *ts, const double *v, size_t n, d
     size_t nc = 0, off = 0, len;
     ws_err rc;
     double t0 = now();
-    rc = res > 0 ? gorilla_enc_init_scaled(&e, store, CHUNK_CAP, res) : gorilla_enc_init(&e, store, CHUNK_CAP);
+    rc = res > 0 ? gorilla_enc_init_scaled(&e, chunk_store, CHUNK_CAP, res) : gorilla_enc_init(&e, chunk_store, CHUNK_CAP);
     for (size_t i = 0; i < n && !rc; i++) {
         rc = gorilla_enc_add(&e, ts[i], v[i]);
         if (rc == WS_ETOOBIG) {
@@ -69,8 +79,8 @@ static void run_series(tally *t, const int64_t *ts, const double *v, size_t n, d
             chunk_off[nc] = off;
             chunk_len[nc++] = len;
             off += len;
-            rc = res > 0 ? gorilla_enc_init_scaled(&e, store + off, CHUNK_CAP, res)
-                         : gorilla_enc_init(&e, store + off, CHUNK_CAP);
+            rc = res > 0 ? gorilla_enc_init_scaled(&e, chunk_store + off, CHUNK_CAP, res)
+                         : gorilla_enc_init(&e, chunk_store + off, CHUNK_CAP);
             if (!rc) rc = gorilla_enc_add(&e, ts[i], v[i]);
         }
     }
@@ -88,7 +98,7 @@ static void run_series(tally *t, const int64_t *ts, const double *v, size_t n, d
     for (size_t c = 0; c < nc; c++) {
         gorilla_dec d;
         bool done = false;
-        if ((rc = gorilla_dec_init(&d, store + chunk_off[c], chunk_len[c]))) break;
+        if ((rc = gorilla_dec_init(&d, chunk_store + chunk_off[c], chunk_len[c]))) break;
         while (!rc) {
             int64_t tt;
             double vv;
@@ -267,6 +277,90 @@ static void plant(double noise, const char *name, int also_raw)
     if (also_raw) report(&raw);
 }
 
+/* ---- (c) the plant through the series store itself ---- */
+
+/* The plant above, second by second across its points as ingest delivers
+ * it, into the series store (telemetry/series.c, a SQLite file in /tmp),
+ * sealing as `serve` does: a chunk when it is full or SERIES_MAX_AGE_MS
+ * after it opened (here: a series_flush every SERIES_MAX_AGE_MS of plant
+ * time, which seals every chunk then open), the rest at close. seal_s > 0
+ * instead seals every open chunk each seal_s seconds of plant time (what
+ * the engine's 10-s journal checkpoint did until 2026-11-30). Reports the
+ * chunk bytes, the minute roll-ups kept in the chunk rows, and the whole
+ * file (rows, index, hour roll-ups, SQLite's pages) per reading. */
+static void plant_store(const char *name, int seal_s)
+{
+    static int64_t ts[SECONDS];
+    static double v[SECONDS];
+    double *all = malloc((size_t)POINTS * SECONDS * sizeof *all);
+    int64_t *allt = malloc((size_t)POINTS * SECONDS * sizeof *allt);
+    double res[POINTS];
+    char dir[] = "/tmp/ws-series-bytes-XXXXXX", url[64];
+    series *st = NULL;
+    if (!all || !allt || !mkdtemp(dir)) {
+        fprintf(stderr, "series_bytes: no memory or temporary directory\n");
+        exit(1);
+    }
+    snprintf(url, sizeof url, "%s/series.db", dir);
+    rng = 0x5EED; /* the same plant as plant(1, ...) */
+    for (int p = 0; p < POINTS; p++) {
+        gen_point(p, 1, ts, v, &res[p]);
+        memcpy(all + (size_t)p * SECONDS, v, sizeof v);
+        memcpy(allt + (size_t)p * SECONDS, ts, sizeof ts);
+    }
+    if (series_open(url, NULL, &st)) goto fail;
+    for (int p = 0; p < POINTS; p++)
+        if (series_point_resolution(st, p + 1, res[p])) goto fail;
+    double t0 = now();
+    for (int sec = 0; sec < SECONDS; sec++) {
+        for (int p = 0; p < POINTS; p++)
+            if (series_append(st, p + 1, allt[(size_t)p * SECONDS + sec], all[(size_t)p * SECONDS + sec], 0))
+                goto fail;
+        int tick = sec + 1;
+        if (seal_s > 0 && tick % seal_s == 0 && series_flush_all(st, NULL)) goto fail;
+        if (seal_s == 0 && tick % (int)(SERIES_MAX_AGE_MS / 1000) == 0 &&
+            series_flush(st, clock_now_ms() + SERIES_MAX_AGE_MS, NULL))
+            goto fail;
+    }
+    if (series_close(st)) { st = NULL; goto fail; }
+    st = NULL;
+    double el = now() - t0;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    long long rows = 0, data = 0, mins = 0, n = 0;
+    if (sqlite3_open(url, &db) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT count(*), sum(length(data)), sum(length(minutes)), sum(n) FROM series_chunks",
+                           -1, &q, NULL) != SQLITE_OK || sqlite3_step(q) != SQLITE_ROW)
+        goto fail_db;
+    rows = sqlite3_column_int64(q, 0), data = sqlite3_column_int64(q, 1);
+    mins = sqlite3_column_int64(q, 2), n = sqlite3_column_int64(q, 3);
+    sqlite3_finalize(q);
+    q = NULL;
+    if (sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) != SQLITE_OK) goto fail_db;
+    sqlite3_close(db);
+    struct stat fs;
+    if (stat(url, &fs) || n != (long long)POINTS * SECONDS) {
+        fprintf(stderr, "series_bytes: %s: %lld readings stored of %d\n", name, n, POINTS * SECONDS);
+        exit(1);
+    }
+    printf("%-15s readings=%lld chunks=%lld readings_per_chunk=%.0f chunk_bytes_per_reading=%.3f "
+           "minute_bytes_per_reading=%.3f file_bytes_per_reading=%.3f append_per_s=%.0f\n",
+           name, n, rows, (double)n / (double)rows, (double)data / (double)n, (double)mins / (double)n,
+           (double)fs.st_size / (double)n, (double)n / el);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd)) {}
+    free(all);
+    free(allt);
+    return;
+fail_db:
+    fprintf(stderr, "series_bytes: %s: %s\n", name, db ? sqlite3_errmsg(db) : "cannot open");
+    exit(1);
+fail:
+    fprintf(stderr, "series_bytes: %s: %s\n", name, ws_err_message());
+    exit(1);
+}
+
 int main(int argc, char **argv)
 {
     const char *path = argc > 1 ? argv[1] : "../shared/data/tep-train/d00.dat";
@@ -275,5 +369,9 @@ int main(int argc, char **argv)
     printf("# generated plant: %d points x %d s at 1 s, quantised to sensor resolution\n", POINTS, SECONDS);
     plant(1, "plant-1s", 1);
     plant(2, "plant-1s-noisy", 0);
+    printf("# the plant through the series store (SQLite file), sealed as serve does, and every 10 s\n");
+    log_set_level(LOG_WARN); /* not the store's migration lines */
+    plant_store("plant-1s-store", 0);
+    plant_store("plant-1s-store-10s", 10);
     return 0;
 }
