@@ -14,10 +14,10 @@
  * keep engine messages in the log and parameter values out of it, and the
  * child-process runner for pg_dump/pg_restore (no shell, an argv array). */
 #include <math.h>
-#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -741,6 +741,8 @@ static ws_err flush(series *s, bool all, int64_t now_ms, int *sealed)
 
 ws_err series_flush(series *s, int64_t now_ms, int *sealed) { return flush(s, false, now_ms, sealed); }
 
+ws_err series_flush_all(series *s, int *sealed) { return flush(s, true, 0, sealed); }
+
 int64_t series_journal_floor(series *s)
 {
     int64_t low = 0;
@@ -756,7 +758,6 @@ int64_t series_journal_floor(series *s)
     pthread_mutex_unlock(&s->mu);
     return low;
 }
-ws_err series_flush_all(series *s, int *sealed) { return flush(s, true, 0, sealed); }
 
 bool series_failing(series *s)
 {

@@ -51,11 +51,11 @@
 #define SERIES_MINUTE_MS INT64_C(60000)
 #define SERIES_HOUR_MS INT64_C(3600000)
 /* How long a chunk stays open at most (series_flush): long enough that a
- * 1 Hz point fills most of a 4 KiB chunk (about 5,000 readings of a plant's
- * slow signals) rather than paying a chunk's header, first value, checksum,
- * row and minute entry every few readings; short enough that the ingest
- * journal, which keeps the readings of open chunks, stays small, and that a
- * reading reaches a sealed chunk (and the evidence log's digest) within it. */
+ * 1 Hz point's chunk holds 1,800 readings, over which a chunk's fixed cost
+ * (header, first value, checksum, row and index entry: about 100 bytes)
+ * is spread thin; short enough that the ingest journal, which keeps the
+ * readings of open chunks, stays small, and that a reading reaches a sealed
+ * chunk (and the evidence log's digest) within it. */
 #define SERIES_MAX_AGE_MS (INT64_C(30) * 60000)
 
 typedef struct series series;
