@@ -34,6 +34,11 @@ typedef struct minute {
                             that (or a reading for a minute between two
                             kept), the writer decodes the chunk to roll it up */
 
+/* The minutes column's compact form (series.h). */
+#define MIN2_MARK 0xFF    /* its first byte; a 48-byte entry's first is a bucket's lowest, a multiple of 32 */
+#define MIN2_STEPS 1      /* flags: min, max and last are steps of the resolution that follows */
+#define MIN2_ENTRY_MAX 64 /* the most bytes an entry takes (54: three 10-byte varints, two of 3, a double) */
+
 typedef struct slot {
     int64_t point_id;
     double res;        /* NaN: raw chunks */
@@ -100,7 +105,7 @@ struct series {
     double dv[SERIES_READINGS_MAX];
     pair pairs[SERIES_READINGS_MAX];
     minute rolled[SERIES_READINGS_MAX];                         /* a decoded chunk's minutes */
-    uint8_t minutes[SERIES_READINGS_MAX * SERIES_MINUTE_BYTES]; /* a chunk's minutes blob */
+    uint8_t minutes[SERIES_READINGS_MAX * MIN2_ENTRY_MAX + 16]; /* a chunk's minutes blob */
 };
 
 static int64_t floor_to(int64_t t, int64_t w)
@@ -247,16 +252,96 @@ static uint64_t le_get(const uint8_t *p, int bytes)
 static uint64_t dbits(double v) { uint64_t u; memcpy(&u, &v, 8); return u; }
 static double dval(uint64_t u) { double v; memcpy(&v, &u, 8); return v; }
 
-void series_minute_get(const uint8_t *blob, size_t i, series_sample *out)
+/* ---- the minutes column (series.h has both formats) ---- */
+
+
+static uint8_t *put_uv(uint8_t *p, uint64_t x)
 {
-    const uint8_t *p = blob + i * SERIES_MINUTE_BYTES;
-    out->t = (int64_t)le_get(p, 8);
-    out->n = (int64_t)le_get(p + 8, 4);
-    out->last_t = out->t + (int64_t)le_get(p + 12, 4);
-    out->min = dval(le_get(p + 16, 8));
-    out->max = dval(le_get(p + 24, 8));
-    out->avg = dval(le_get(p + 32, 8));
-    out->last = dval(le_get(p + 40, 8));
+    for (; x >= 0x80; x >>= 7) *p++ = (uint8_t)(x | 0x80);
+    *p++ = (uint8_t)x;
+    return p;
+}
+
+static uint64_t zz(int64_t x) { return ((uint64_t)x << 1) ^ (uint64_t)(x >> 63); }
+static int64_t unzz(uint64_t x) { return (int64_t)(x >> 1) ^ -(int64_t)(x & 1); }
+
+/* A varint at it->p, or false when it runs past the end or past 64 bits. */
+static bool get_uv(series_minutes_it *it, uint64_t *x)
+{
+    *x = 0;
+    for (int sh = 0; sh < 64 && it->p < it->end; sh += 7) {
+        uint8_t b = *it->p++;
+        *x |= (uint64_t)(b & 0x7F) << sh;
+        if (!(b & 0x80)) return true;
+    }
+    return false;
+}
+
+static bool get_f64(series_minutes_it *it, double *v)
+{
+    if (it->end - it->p < 8) return false;
+    *v = dval(le_get(it->p, 8));
+    it->p += 8;
+    return true;
+}
+
+/* v as a step count of res when the value the codec stores for that count
+ * is v itself, bit for bit. */
+static bool steps_exact(double v, double res, int64_t *k)
+{
+    double q = nearbyint(v / res);
+    if (!(fabs(q) < 0x1p52)) return false;
+    *k = (int64_t)q;
+    return dbits(gorilla_quantise((double)*k * res, res)) == dbits(v);
+}
+
+static double from_steps(int64_t k, double res) { return gorilla_quantise((double)k * res, res); }
+
+void series_minutes_begin(series_minutes_it *it, const uint8_t *blob, size_t len)
+{
+    *it = (series_minutes_it){blob, blob ? blob + len : blob, false, false, 0, 0, 0};
+    if (!blob || !len || blob[0] != MIN2_MARK) return;
+    it->compact = true;
+    it->p++;
+    if (it->p >= it->end) return;
+    it->steps = *it->p++ & MIN2_STEPS;
+    if (it->steps && !get_f64(it, &it->res)) it->p = it->end;
+}
+
+bool series_minutes_next(series_minutes_it *it, series_sample *out)
+{
+    if (!it->compact) { /* 48-byte entries */
+        if (it->end - it->p < SERIES_MINUTE_BYTES) return false;
+        const uint8_t *p = it->p;
+        out->t = (int64_t)le_get(p, 8);
+        out->n = (int64_t)le_get(p + 8, 4);
+        out->last_t = out->t + (int64_t)le_get(p + 12, 4);
+        out->min = dval(le_get(p + 16, 8));
+        out->max = dval(le_get(p + 24, 8));
+        out->avg = dval(le_get(p + 32, 8));
+        out->last = dval(le_get(p + 40, 8));
+        it->p += SERIES_MINUTE_BYTES;
+        return true;
+    }
+    uint64_t db, n, off;
+    if (it->p >= it->end || !get_uv(it, &db) || !get_uv(it, &n) || !get_uv(it, &off) || off >= SERIES_MINUTE_MS)
+        return false;
+    it->minute += unzz(db);
+    out->t = it->minute * SERIES_MINUTE_MS;
+    out->n = (int64_t)n;
+    out->last_t = out->t + (int64_t)off;
+    if (it->steps) {
+        uint64_t a, b, c;
+        if (!get_uv(it, &a) || !get_uv(it, &b) || !get_uv(it, &c)) return false;
+        int64_t kmin = it->klast + unzz(a);
+        it->klast = kmin + (int64_t)c;
+        out->min = from_steps(kmin, it->res);
+        out->max = from_steps(kmin + (int64_t)b, it->res);
+        out->last = from_steps(it->klast, it->res);
+    } else if (!get_f64(it, &out->min) || !get_f64(it, &out->max) || !get_f64(it, &out->last)) {
+        return false;
+    }
+    return get_f64(it, &out->avg);
 }
 
 /* Fold finite reading (t, v) into minute m, or start it (n == 0). */
@@ -298,20 +383,47 @@ static size_t minutes_of_pairs(const pair *p, size_t np, minute *out)
     return k;
 }
 
-/* Minutes m[0..n) (by bucket) as a minutes blob into out; its length. */
-static size_t minutes_blob(const minute *m, size_t n, uint8_t *out)
+/* Minutes m[0..n) (by bucket) as a compact minutes blob (series.h) into out
+ * (room for MIN2_ENTRY_MAX bytes an entry and 10 more); its length. min, max
+ * and last go as steps of res when every one of them is one exactly (the
+ * values of a scaled chunk are), else as doubles. */
+static size_t minutes_blob(const minute *m, size_t n, double res, uint8_t *out)
 {
+    bool steps = isfinite(res) && res > 0;
+    int64_t k;
+    for (size_t i = 0; i < n && steps; i++)
+        steps = steps_exact(m[i].min, res, &k) && steps_exact(m[i].max, res, &k) &&
+                steps_exact(m[i].last, res, &k);
+    uint8_t *p = out;
+    *p++ = MIN2_MARK;
+    *p++ = steps ? MIN2_STEPS : 0;
+    if (steps) le_put(p, dbits(res), 8), p += 8;
+    int64_t prev = 0, klast = 0; /* the previous entry's minute number and last */
     for (size_t i = 0; i < n; i++) {
-        uint8_t *e = out + i * SERIES_MINUTE_BYTES;
-        le_put(e, (uint64_t)m[i].bucket, 8);
-        le_put(e + 8, (uint64_t)m[i].n, 4);
-        le_put(e + 12, (uint64_t)(m[i].last_t - m[i].bucket), 4);
-        le_put(e + 16, dbits(m[i].min), 8);
-        le_put(e + 24, dbits(m[i].max), 8);
-        le_put(e + 32, dbits(m[i].sum), 8);
-        le_put(e + 40, dbits(m[i].last), 8);
+        int64_t b = m[i].bucket / SERIES_MINUTE_MS; /* buckets are whole minutes */
+        p = put_uv(p, zz(b - prev));
+        p = put_uv(p, (uint64_t)m[i].n);
+        p = put_uv(p, (uint64_t)(m[i].last_t - m[i].bucket));
+        prev = b;
+        if (steps) {
+            int64_t kmin = 0, kmax = 0, kl = 0;
+            (void)steps_exact(m[i].min, res, &kmin);
+            (void)steps_exact(m[i].max, res, &kmax);
+            (void)steps_exact(m[i].last, res, &kl);
+            p = put_uv(p, zz(kmin - klast));
+            p = put_uv(p, (uint64_t)(kmax - kmin));
+            p = put_uv(p, (uint64_t)(kl - kmin));
+            klast = kl;
+        } else {
+            le_put(p, dbits(m[i].min), 8);
+            le_put(p + 8, dbits(m[i].max), 8);
+            le_put(p + 16, dbits(m[i].last), 8);
+            p += 24;
+        }
+        le_put(p, dbits(m[i].sum), 8);
+        p += 8;
     }
-    return n * SERIES_MINUTE_BYTES;
+    return (size_t)(p - out);
 }
 
 /* Upsert the hours of minutes m[0..n) (by bucket) through the prepared
@@ -368,7 +480,7 @@ static ws_err write_chunk(series *s, const sealed_chunk *e, store_stmt *const st
     size_t nm = 0;
     ws_err rc = chunk_minutes(s, e, &m, &nm);
     if (rc) return rc;
-    size_t mlen = minutes_blob(m, nm, s->minutes);
+    size_t mlen = minutes_blob(m, nm, e->res, s->minutes);
     bool row;
     if ((rc = store_reset(st[0])) || (rc = store_bind_int(st[0], 1, e->point_id)) ||
         (rc = store_bind_int(st[0], 2, e->t_min)) || (rc = store_bind_int(st[0], 3, e->t_max)) ||
@@ -942,9 +1054,9 @@ ws_err series_history(series *s, int64_t point_id, int64_t from_ms, int64_t to_m
             if ((rc = store_step(st, &row)) || !row) break;
             size_t blen = 0;
             const uint8_t *b = store_col_blob(st, 0, &blen);
-            for (size_t e = 0; e < blen / SERIES_MINUTE_BYTES; e++) {
-                series_sample x;
-                series_minute_get(b, e, &x);
+            series_minutes_it it;
+            series_sample x;
+            for (series_minutes_begin(&it, b, blen); series_minutes_next(&it, &x);) {
                 if (x.t < base || x.t >= to_ms) continue;
                 int64_t i = (x.t - base) / bw;
                 if (i < slots) fold(&out[i], x.n, x.min, x.max, x.avg, x.last, x.last_t);

@@ -156,14 +156,33 @@ typedef struct series_sample {
     int64_t last_t; /* time of `last` */
 } series_sample;
 
-/* A chunk's minutes (the minutes column, migration 24): per minute with a
- * finite reading, in time order, SERIES_MINUTE_BYTES little-endian bytes:
- * bucket start ms (i64), n (u32), ms from the bucket's start to the last
- * reading (u32), min, max, sum, last (f64 each). */
+/* A chunk's minutes (the minutes column, migration 24): one entry per minute
+ * with a finite reading, in time order, in one of two forms.
+ *   Compact (since 2026-11-30): byte 0xFF, a flags byte (bit 0: steps),
+ *     with steps the resolution (f64 LE); then per minute, varints (LEB128,
+ *     signed ones zigzagged): the minute number's change from the previous
+ *     entry (the first counts from 0), n, ms from the minute's start to the
+ *     last reading; with steps, min - the previous entry's last (signed;
+ *     the first counts from 0), max - min and last - min, each in steps of
+ *     the resolution (the codec's value of a step count, gorilla_quantise,
+ *     is the stored value bit for bit), else min, max and last as f64 LE;
+ *     then the sum (f64 LE). About 17 bytes a minute for a scaled point.
+ *   48-byte entries (chunks sealed before): bucket start ms (i64), n (u32),
+ *     ms from the bucket's start to the last reading (u32), min, max, sum,
+ *     last (f64 each), little-endian. A bucket start is a multiple of
+ *     60,000, so its lowest byte is a multiple of 32, never 0xFF. */
 #define SERIES_MINUTE_BYTES 48
-/* Decode entry i of a minutes blob (i < len / SERIES_MINUTE_BYTES) into a
- * bucket sample (t = bucket start, avg = the sum). */
-void series_minute_get(const uint8_t *blob, size_t i, series_sample *out);
+typedef struct series_minutes_it {
+    const uint8_t *p, *end;
+    bool compact, steps;
+    double res;
+    int64_t minute, klast;
+} series_minutes_it;
+/* Read a minutes blob (either form) entry by entry: each into out as a
+ * bucket sample (t = the minute's start, avg = the sum); false at the end,
+ * or at an entry that runs past it (the rest is ignored). */
+void series_minutes_begin(series_minutes_it *it, const uint8_t *blob, size_t len);
+bool series_minutes_next(series_minutes_it *it, series_sample *out);
 
 typedef struct series_history_info {
     series_tier tier;

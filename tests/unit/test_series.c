@@ -193,12 +193,12 @@ static int minutes_of(series *s, int64_t pid, series_sample *out, int cap)
     for (;;) {
         OK(store_step(st, &row));
         if (!row) break;
-        size_t len = 0;
+        size_t len = 0, used = 0;
         const uint8_t *b = store_col_blob(st, 0, &len);
-        assert_int_equal(len % SERIES_MINUTE_BYTES, 0);
-        for (size_t e = 0; e < len / SERIES_MINUTE_BYTES; e++) {
-            series_sample x;
-            series_minute_get(b, e, &x);
+        series_minutes_it it;
+        series_sample x;
+        for (series_minutes_begin(&it, b, len); series_minutes_next(&it, &x);) {
+            used = (size_t)(it.p - b);
             assert_int_equal(x.t % SERIES_MINUTE_MS, 0);
             assert_true(x.n >= 1 && x.last_t >= x.t && x.last_t < x.t + SERIES_MINUTE_MS);
             int i = 0;
@@ -214,6 +214,7 @@ static int minutes_of(series *s, int64_t pid, series_sample *out, int cap)
             out[i].avg += x.avg;
             if (x.last_t >= out[i].last_t) out[i].last = x.last, out[i].last_t = x.last_t;
         }
+        assert_int_equal(used, len); /* every byte read: no entry cut short */
     }
     store_finalize(st);
     store_release(c);
@@ -367,6 +368,66 @@ static void test_journal_floor(void **state)
     OK(series_append_seq(s, 1, T0 + 1000, 2.0, 0, 21));
     assert_int_equal(series_journal_floor(s), 20);
     OK(series_close(s));
+}
+
+/* The minutes column in both forms: the compact one the store writes (steps
+ * of the resolution for a scaled point: a few bytes a minute; doubles for a
+ * raw one), and the 48-byte entries of chunks sealed before it, which are
+ * still read. Values come back bit for bit. */
+static void test_minutes_forms(void **state)
+{
+    tctx *t = *state;
+    series *s = open_series(t, 4, 0, 10000);
+    OK(series_point_resolution(s, 1, 0.1));
+    for (int i = 0; i < 600; i++) { /* ten minutes at 1 Hz, from -3 to 6.9 */
+        OK(series_append(s, 1, T0 + i * 1000, (i * 37 % 100) / 10.0 - 3, 0));
+        OK(series_append(s, 2, T0 + i * 1000, 1.0 / (i + 3), 0)); /* no resolution: raw */
+    }
+    OK(series_flush_all(s, NULL));
+    int64_t l1 = sql_int(s, "SELECT LENGTH(minutes) FROM series_chunks WHERE point_id = 1");
+    int64_t l2 = sql_int(s, "SELECT LENGTH(minutes) FROM series_chunks WHERE point_id = 2");
+    assert_true(l1 <= 10 + 10 * 18); /* steps: 17 bytes a minute here (175), against 48 */
+    assert_true(l2 <= 2 + 10 * 45);  /* doubles: 37 a minute (375) */
+    series_sample m[16];
+    assert_int_equal(minutes_of(s, 1, m, 16), 10);
+    for (int k = 0; k < 10; k++) {
+        double mn = INFINITY, mx = -INFINITY, sum = 0;
+        for (int i = k * 60; i < k * 60 + 60; i++) {
+            double v = gorilla_quantise((i * 37 % 100) / 10.0 - 3, 0.1);
+            mn = fmin(mn, v), mx = fmax(mx, v), sum += v;
+        }
+        assert_int_equal(m[k].n, 60);
+        assert_true(m[k].min == mn && m[k].max == mx && m[k].avg == sum);
+        assert_true(m[k].last == gorilla_quantise(((k * 60 + 59) * 37 % 100) / 10.0 - 3, 0.1));
+    }
+    assert_int_equal(minutes_of(s, 2, m, 16), 10);
+    assert_true(m[9].last == 1.0 / 602 && m[0].max == 1.0 / 3);
+    OK(series_close(s));
+    /* 48-byte entries, as chunks sealed before the compact form hold them */
+    uint8_t old[2 * SERIES_MINUTE_BYTES];
+    const int64_t bucket[2] = {T0, T0 + 60000};
+    const double f[2][4] = {{1.5, 2.5, 10.0, 2.0}, {0.5, 0.75, 3.0, 0.5}};
+    for (int e = 0; e < 2; e++) {
+        uint8_t *p = old + e * SERIES_MINUTE_BYTES;
+        uint64_t w[7] = {(uint64_t)bucket[e], 5, 59000};
+        for (int k = 0; k < 4; k++) memcpy(&w[3 + k], &f[e][k], 8);
+        for (int k = 0, at = 0; k < 7; at += k == 1 || k == 2 ? 4 : 8, k++)
+            for (int b = 0; b < (k == 1 || k == 2 ? 4 : 8); b++) p[at + b] = (uint8_t)(w[k] >> (8 * b));
+    }
+    series_minutes_it it;
+    series_sample x;
+    series_minutes_begin(&it, old, sizeof old);
+    for (int e = 0; e < 2; e++) {
+        assert_true(series_minutes_next(&it, &x));
+        assert_int_equal(x.t, bucket[e]);
+        assert_int_equal(x.n, 5);
+        assert_int_equal(x.last_t, bucket[e] + 59000);
+        assert_true(x.min == f[e][0] && x.max == f[e][1] && x.avg == f[e][2] && x.last == f[e][3]);
+    }
+    assert_false(series_minutes_next(&it, &x));
+    series_minutes_begin(&it, old, SERIES_MINUTE_BYTES + 7); /* a cut entry is not read */
+    assert_true(series_minutes_next(&it, &x));
+    assert_false(series_minutes_next(&it, &x));
 }
 
 /* ------------------------------------------------- rollups and the history */
@@ -780,6 +841,7 @@ int main(void)
         DB_TEST(test_named_errors),        DB_TEST(test_retention),
         DB_TEST(test_rollups_in_order),
         DB_TEST(test_writer_failure),      DB_TEST(test_journal_floor),
+        DB_TEST(test_minutes_forms),
     };
     int failed = cmocka_run_group_tests_name("series_sqlite", db, setup_sqlite, NULL);
     const char *pg = getenv("WS_TEST_PG_URL");
