@@ -326,17 +326,18 @@ bool series_minutes_next(series_minutes_it *it, series_sample *out)
     uint64_t db, n, off;
     if (it->p >= it->end || !get_uv(it, &db) || !get_uv(it, &n) || !get_uv(it, &off) || off >= SERIES_MINUTE_MS)
         return false;
-    it->minute += unzz(db);
+    it->minute = (int64_t)((uint64_t)it->minute + (uint64_t)unzz(db)); /* wraps on a damaged blob, no UB */
+    if (it->minute > GORILLA_T_MAX / SERIES_MINUTE_MS || it->minute < -GORILLA_T_MAX / SERIES_MINUTE_MS) return false;
     out->t = it->minute * SERIES_MINUTE_MS;
     out->n = (int64_t)n;
     out->last_t = out->t + (int64_t)off;
     if (it->steps) {
         uint64_t a, b, c;
         if (!get_uv(it, &a) || !get_uv(it, &b) || !get_uv(it, &c)) return false;
-        int64_t kmin = it->klast + unzz(a);
-        it->klast = kmin + (int64_t)c;
+        int64_t kmin = (int64_t)((uint64_t)it->klast + (uint64_t)unzz(a));
+        it->klast = (int64_t)((uint64_t)kmin + c);
         out->min = from_steps(kmin, it->res);
-        out->max = from_steps(kmin + (int64_t)b, it->res);
+        out->max = from_steps((int64_t)((uint64_t)kmin + b), it->res);
         out->last = from_steps(it->klast, it->res);
     } else if (!get_f64(it, &out->min) || !get_f64(it, &out->max) || !get_f64(it, &out->last)) {
         return false;
