@@ -13,7 +13,8 @@
 #  4. Node-RED: bench/nodered/run.sh when node-red@4 is installed there (or
 #     WS_BENCH_NODERED=install to install it; skipped otherwise, and said so);
 #  5. bytes per stored reading: make bench-series (2,000 points at 1 s,
-#     quantised), and the ingest run's own series store;
+#     quantised, through the series store: the whole file), and the ingest
+#     run's own series store;
 #  6. SSE: make bench-sse with 1,000 streams (sse_p99_ms: 10 probes beside them)
 #     and 10,000 (sse_all_ms: until every stream has the event); each next to
 #     its ceiling, the same client against bench/sse/raw_fanout (sse-ceiling).
@@ -134,10 +135,12 @@ else
     echo "nodered: not installed (WS_BENCH_NODERED=install to install node-red@4 into bench/nodered)"
 fi
 
-# 5. bytes per stored reading
-SB=$(make -s -C "$ROOT" bench-series 2>/dev/null | grep '^plant-1s ' || true)
+# 5. bytes per stored reading: the plant through the series store, the whole
+#    file (chunks, minute and hour roll-ups, index, page slack), sealed as
+#    serve seals; the codec's figure (plant-1s) is printed beside it
+SB=$(make -s -C "$ROOT" bench-series 2>/dev/null | grep -E '^plant-1s(-store)? ' || true)
 echo "${SB:-series: not run}"
-BPR=$(echo "$SB" | field bytes_per_reading)
+BPR=$(echo "$SB" | grep '^plant-1s-store ' | field file_bytes_per_reading)
 
 # 6. SSE: p99 for 10 probes beside 1,000 streams; everyone's time with 10,000
 SSE_ALL=$(WS_BENCH_CLIENTS="1000 10000" make -s -C "$ROOT" bench-sse 2>/dev/null | grep '^sse' || true)
