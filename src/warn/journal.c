@@ -121,7 +121,10 @@ ws_err journal_replay(warn_journal *j, journal_apply_fn fn, void *ctx, uint64_t 
     uint8_t *buf = NULL;
     size_t bcap = 0;
     uint64_t total = 0;
-    int64_t next = 1;
+    /* an empty segment (a checkpoint's last rotation) still names the next
+     * sequence: sequences never start again at 1, which would put new
+     * readings under the series store's sealed marks of an earlier run */
+    int64_t next = nseg ? segs[nseg - 1] : 1;
     if (!rd) { rc = WS_ENOMEM; goto done; }
     j->low_seq = nseg ? segs[0] : 1;
     for (size_t s = 0; s < nseg && !rc; s++) {
@@ -251,6 +254,14 @@ ws_err journal_write(warn_journal *j, journal_rec *rec, int64_t *first_seq)
     *first_seq = j->next_seq;
     j->next_seq += (int64_t)n;
     return WS_OK;
+}
+
+ws_err journal_skip_to(warn_journal *j, int64_t seq)
+{
+    if (seq <= j->next_seq) return WS_OK;
+    ws_err rc = open_segment(j, seq);
+    if (!rc) j->next_seq = seq;
+    return rc;
 }
 
 ws_err journal_rotate(warn_journal *j, int64_t *boundary)

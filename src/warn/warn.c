@@ -911,8 +911,10 @@ done:
 
 static void note_sealed(void *ctx, int64_t point_id, int64_t seq)
 {
-    wpoint *p = find_point(ctx, point_id);
+    warn *w = ctx;
+    wpoint *p = find_point(w, point_id);
     if (p && seq > p->sealed_seq) p->sealed_seq = seq;
+    if (seq > w->max_sealed) w->max_sealed = seq;
 }
 
 static ws_err replay_batch(void *ctx, const ws_reading *r, size_t n, int64_t first_seq)
@@ -1163,6 +1165,9 @@ ws_err warn_open(const warn_config *cfg, warn **out)
             if ((rc = series_wal_sealed(cfg->series, 1, note_sealed, w))) goto fail;
         }
         if ((rc = journal_replay(&w->j, replay_batch, w, &replayed))) goto fail;
+        /* new sequences above the sealed marks of earlier runs, even when
+         * the journal's directory was emptied by hand */
+        if (w->j.next_seq <= w->max_sealed && (rc = journal_skip_to(&w->j, w->max_sealed + 1))) goto fail;
         if (replayed) {
             char s[24];
             snprintf(s, sizeof s, "%llu", (unsigned long long)replayed);

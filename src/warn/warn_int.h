@@ -150,6 +150,7 @@ struct warn {
     bool series_down;      /* the series-store system alarm is up */
     int64_t last_checkpoint_ms;
     uint64_t journal_kept;     /* bytes the journal kept at the last checkpoint (engine thread) */
+    int64_t max_sealed; /* the highest wal_seq of a sealed chunk, at open */
     pthread_t thread;
     bool thread_on;
     _Atomic bool stop;

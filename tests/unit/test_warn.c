@@ -394,6 +394,42 @@ static void t_open_chunks_kept(void **state)
     engine_close();
 }
 
+/* Journal sequences go on across a clean restart: were they to start again
+ * at 1, the readings of the next run would sit under the series store's
+ * sealed marks of the last one, and a crash would lose those not yet
+ * sealed (replay would take them for sealed). */
+static void t_restart_then_crash(void **state)
+{
+    (void)state;
+    int64_t pid = add_point("GT-142");
+    engine_open();
+    int64_t t0 = clock_now_ms() - 3600000;
+    ws_reading r[100];
+    for (int i = 0; i < 100; i++) r[i] = rd("GT-142", 1 + (i % 4) * 0.5, t0 + i * 1000);
+    OK(warn_ingest(tc.w, WARN_SRC_HTTP, r, 100, NULL));
+    engine_close(); /* a clean stop: sealed, the journal emptied */
+    engine_open();
+    for (int i = 0; i < 100; i++) r[i] = rd("GT-142", 2 + (i % 3) * 0.5, t0 + (100 + i) * 1000);
+    OK(warn_ingest(tc.w, WARN_SRC_HTTP, r, 100, NULL)); /* open chunk, in the journal only */
+    crash_and_reopen();
+    series_sample out[300];
+    size_t n = 0;
+    OK(series_history(tc.ser, pid, t0 - 1, t0 + 300000, 300, out, &n, NULL));
+    assert_int_equal(n, 200);
+    engine_close();
+    /* the same when the journal's segments were removed by hand meanwhile */
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -f %s/journal/ingest-*.wal", tc.sdir);
+    assert_int_equal(system(cmd), 0);
+    engine_open();
+    for (int i = 0; i < 100; i++) r[i] = rd("GT-142", 3 + (i % 3) * 0.5, t0 + (200 + i) * 1000);
+    OK(warn_ingest(tc.w, WARN_SRC_HTTP, r, 100, NULL));
+    crash_and_reopen();
+    OK(series_history(tc.ser, pid, t0 - 1, t0 + 400000, 300, out, &n, NULL));
+    assert_int_equal(n, 300);
+    engine_close();
+}
+
 /* The journal is bounded: once what it keeps passes journal_keep bytes (a
  * point that reports rarely pins its segments), the next checkpoint seals
  * every chunk, full or not, and the journal is let go. */
@@ -825,6 +861,7 @@ int main(void)
         T(t_escalation_resumes, &fx_sqlite), T(t_journal_replay, &fx_sqlite),
         T(t_rules_stale, &fx_sqlite), T(t_point_major, &fx_sqlite), T(t_sensor_fault_work_order, &fx_sqlite),
         T(t_series_failure, &fx_sqlite), T(t_seal_evidence, &fx_sqlite), T(t_open_chunks_kept, &fx_sqlite), T(t_journal_bounded, &fx_sqlite),
+        T(t_restart_then_crash, &fx_sqlite),
         T(t_persist_retry, &fx_sqlite), T(t_concurrent_persist, &fx_sqlite),
         T(t_pipeline_checkpoint, &fx_sqlite),
     };
@@ -836,7 +873,7 @@ int main(void)
             T(t_dedup_and_late, &fx_pg), T(t_operator_actions, &fx_pg),
             T(t_escalation_resumes, &fx_pg), T(t_journal_replay, &fx_pg),
             T(t_rules_stale, &fx_pg), T(t_point_major, &fx_pg), T(t_sensor_fault_work_order, &fx_pg),
-            T(t_seal_evidence, &fx_pg), T(t_open_chunks_kept, &fx_pg),
+            T(t_seal_evidence, &fx_pg), T(t_open_chunks_kept, &fx_pg), T(t_restart_then_crash, &fx_pg),
             T(t_persist_retry, &fx_pg), T(t_concurrent_persist, &fx_pg),
             T(t_pipeline_checkpoint, &fx_pg),
         };
