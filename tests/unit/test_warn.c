@@ -81,15 +81,20 @@ static int64_t sql_int(const char *sql, int64_t arg)
     return v;
 }
 
-static void engine_open(void)
+/* The series store (sc NULL: its defaults) and the engine, with its journal
+ * in the fixture's directory (journal_keep 0: the default bound). */
+static void engine_open_with(const series_config *sc, uint64_t journal_keep)
 {
     char surl[1200], wal[300];
     OK(series_url(tc.url, tc.sdir, surl, sizeof surl));
-    OK(series_open(surl, NULL, &tc.ser));
+    OK(series_open(surl, sc, &tc.ser));
     snprintf(wal, sizeof wal, "%s/journal", tc.sdir);
-    warn_config wc = {.db = tc.s, .db_url = tc.url, .series = tc.ser, .wal_dir = wal, .no_thread = true};
+    warn_config wc = {.db = tc.s, .db_url = tc.url, .series = tc.ser, .wal_dir = wal, .no_thread = true,
+                      .journal_keep = journal_keep};
     OK(warn_open(&wc, &tc.w));
 }
+
+static void engine_open(void) { engine_open_with(NULL, 0); }
 
 static void engine_close(void)
 {
@@ -437,13 +442,7 @@ static void t_journal_bounded(void **state)
 {
     (void)state;
     add_point("GT-133");
-    char surl[1200], wal[300];
-    OK(series_url(tc.url, tc.sdir, surl, sizeof surl));
-    OK(series_open(surl, NULL, &tc.ser));
-    snprintf(wal, sizeof wal, "%s/journal", tc.sdir);
-    warn_config wc = {.db = tc.s, .db_url = tc.url, .series = tc.ser, .wal_dir = wal, .no_thread = true,
-                      .journal_keep = 1000};
-    OK(warn_open(&wc, &tc.w));
+    engine_open_with(NULL, 1000);
     int64_t now = clock_now_ms(), t0 = now - 600000;
     ws_reading r[100];
     for (int i = 0; i < 100; i++) r[i] = rd("GT-133", 2 + (i % 3), t0 + i * 1000);
@@ -598,13 +597,8 @@ static void t_series_failure(void **state)
 {
     (void)state;
     add_point("GT-106");
-    char surl[1200], wal[300];
-    OK(series_url(tc.url, tc.sdir, surl, sizeof surl));
     series_config sc = {.chunk_bytes = 64}; /* small chunks: a seal every few readings */
-    OK(series_open(surl, &sc, &tc.ser));
-    snprintf(wal, sizeof wal, "%s/journal", tc.sdir);
-    warn_config wc = {.db = tc.s, .db_url = tc.url, .series = tc.ser, .wal_dir = wal, .no_thread = true};
-    OK(warn_open(&wc, &tc.w));
+    engine_open_with(&sc, 0);
     store_conn *sc2;
     OK(store_acquire(series_store(tc.ser), &sc2));
     OK(store_exec(sc2, "DROP TABLE series_chunks"));
