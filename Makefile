@@ -113,7 +113,7 @@ FUZZ_EXTRA_fuzz_dahua := src/ingest/dahua.c
 FUZZ_EXTRA_fuzz_modbus_cfg := src/ingest/modbus.c src/ingest/line.c src/core/log.c
 FUZZ_LIBS_fuzz_modbus_cfg := $(shell pkg-config --libs libmodbus 2>/dev/null) -lpthread -lm
 FUZZ_LIBS_fuzz_hikvision := $(shell pkg-config --libs expat 2>/dev/null)
-FUZZ_EXTRA_fuzz_rule := src/alarm/rule.c src/alarm/rule_json.c src/anomaly/detector.c
+FUZZ_EXTRA_fuzz_rule := src/alarm/rule.c src/alarm/rule_json.c src/anomaly/detector.c src/core/bigmem.c
 FUZZ_LIBS_fuzz_rule := -lm
 FUZZ_EXTRA_fuzz_permit := src/permit/rules.c src/permit/rules_parse.c src/permit/calendar.c src/permit/snapshot.c src/permit/profiles_data.c \
                           src/ledger/tz.c

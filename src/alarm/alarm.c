@@ -66,6 +66,7 @@
 #include <string.h>
 
 #include "alarm/alarm.h"
+#include "core/bigmem.h"
 
 typedef struct area {
     int64_t id;
@@ -176,7 +177,7 @@ ws_err alarm_table_init(const alarm_config *c, alarm_table **out)
     size_t ns = pow2_at_least(c->capacity * 2), na = pow2_at_least(c->areas * 2);
     t->mask = ns - 1;
     t->amask = na - 1;
-    t->slot = calloc(ns, sizeof *t->slot);
+    t->slot = bigmem_sparse(ns, sizeof *t->slot); /* mostly empty: pages as used */
     t->used = calloc(ns, 1);
     t->area = calloc(na, sizeof *t->area);
     if (!t->slot || !t->used || !t->area) {
@@ -193,7 +194,7 @@ ws_err alarm_table_init(const alarm_config *c, alarm_table **out)
 void alarm_table_free(alarm_table *t)
 {
     if (!t) return;
-    free(t->slot);
+    bigmem_sparse_free(t->slot, t->mask + 1, sizeof *t->slot);
     free(t->used);
     free(t->area);
     free(t);

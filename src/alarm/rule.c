@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "alarm/rule.h"
+#include "core/bigmem.h"
 #include "anomaly/detector.h"
 
 #define NONE INT64_MIN
@@ -233,8 +234,9 @@ ws_err rule_engine_init(const rule_set *set, const rule_engine_config *cfg, rule
     e->set = *set;
     e->cfg = c;
     size_t pcap = pow2_at_least(2 * c.points), dcap = pow2_at_least(2 * c.devices);
-    e->pts = calloc(c.points, sizeof *e->pts);
-    e->slots = calloc(c.slots, sizeof *e->slots);
+    /* Handed out in order from the front: pages as used (plain data). */
+    e->pts = bigmem_sparse(c.points, sizeof *e->pts);
+    e->slots = bigmem_sparse(c.slots, sizeof *e->slots);
     e->devs = calloc(c.devices, sizeof *e->devs);
     e->ctrs = calloc(c.counters, sizeof *e->ctrs);
     e->facts = calloc(c.facts, sizeof *e->facts);
@@ -276,8 +278,8 @@ ws_err rule_engine_init(const rule_set *set, const rule_engine_config *cfg, rule
 void rule_engine_free(rule_engine *e)
 {
     if (!e) return;
-    free(e->pts);
-    free(e->slots);
+    bigmem_sparse_free(e->pts, e->cfg.points, sizeof *e->pts);
+    bigmem_sparse_free(e->slots, e->cfg.slots, sizeof *e->slots);
     free(e->devs);
     free(e->ctrs);
     free(e->facts);

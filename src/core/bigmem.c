@@ -1,4 +1,5 @@
-/* bigmem.c — zeroed tables on transparent huge pages (see bigmem.h). */
+/* bigmem.c — zeroed tables on transparent huge pages, and sparse tables
+ * zeroed lazily by the kernel (see bigmem.h). */
 #include "core/bigmem.h"
 
 #include <stdlib.h>
@@ -20,4 +21,16 @@ void *bigmem_calloc(size_t n, size_t size)
 #endif
     memset(p, 0, rounded);
     return p;
+}
+
+void *bigmem_sparse(size_t n, size_t size)
+{
+    if (!n || !size || n > (size_t)-1 / size) return NULL;
+    void *p = mmap(NULL, n * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+void bigmem_sparse_free(void *p, size_t n, size_t size)
+{
+    if (p) munmap(p, n * size);
 }

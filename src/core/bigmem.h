@@ -17,4 +17,16 @@
 /* calloc(n, size) as above; NULL on overflow or out of memory. */
 void *bigmem_calloc(size_t n, size_t size);
 
+/* A sparse table (sized for its worst case, mostly untouched: an
+ * open-addressed hash table, or a pool handed out from the front): n * size
+ * bytes of anonymous memory that the kernel zeroes page by page as they are
+ * first touched, so untouched slots cost neither memory nor time. calloc
+ * promises nothing of the kind: under ASan the alarm table's 228 MB calloc,
+ * faulted in and cleared at every engine start, was a third of test_warn's
+ * CPU. The table must hold no pointers to heap memory (the leak checker does
+ * not read it), and ASan does not check its bounds. NULL on overflow or out
+ * of memory. Free with bigmem_sparse_free and the same n and size. */
+void *bigmem_sparse(size_t n, size_t size);
+void bigmem_sparse_free(void *p, size_t n, size_t size);
+
 #endif
