@@ -254,7 +254,6 @@ static double dval(uint64_t u) { double v; memcpy(&v, &u, 8); return v; }
 
 /* ---- the minutes column (series.h has both formats) ---- */
 
-
 static uint8_t *put_uv(uint8_t *p, uint64_t x)
 {
     for (; x >= 0x80; x >>= 7) *p++ = (uint8_t)(x | 0x80);

@@ -44,7 +44,8 @@ ws_err journal_record(const ws_reading *r, size_t n, journal_rec *rec);
 void journal_rec_free(journal_rec *rec);
 /* Append a built record; *first_seq = the sequence of its first reading. */
 ws_err journal_write(warn_journal *j, journal_rec *rec, int64_t *first_seq);
-/* Go on from sequence seq (> next_seq) in a new segment. */
+/* Go on from sequence seq in a new segment when seq is above next_seq;
+ * otherwise nothing. */
 ws_err journal_skip_to(warn_journal *j, int64_t seq);
 /* Start a new segment; *boundary = its first sequence. */
 ws_err journal_rotate(warn_journal *j, int64_t *boundary);
