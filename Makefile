@@ -22,7 +22,7 @@ ifeq ($(filter -j%,$(MAKEFLAGS)),)
 MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
 endif
 
-PKGS := libmicrohttpd jansson sqlite3 libpq libsodium gnutls libzip expat xlsxwriter vips libqrencode libcurl libmodbus libmosquitto
+PKGS := libmicrohttpd jansson sqlite3 libpq libsodium gnutls nettle libzip expat xlsxwriter vips libqrencode libcurl libmodbus libmosquitto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 

@@ -23,6 +23,7 @@
 #include "attach/attach.h"
 #include "attach/attach_int.h"
 #include "core/clock.h"
+#include "core/sha256.h"
 #include "store/q_attach.h"
 
 #define DIR_MAX 512
@@ -70,8 +71,8 @@ void attach_blob_path(const char *sha256, char *out, size_t cap)
 
 static void sha256_hex(const uint8_t *p, size_t n, char out[65])
 {
-    uint8_t h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, p, n);
+    uint8_t h[WS_SHA256_LEN];
+    ws_sha256(h, p, n);
     hex_encode(h, sizeof h, out);
 }
 

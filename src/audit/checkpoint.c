@@ -24,6 +24,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/sha256.h"
 #include "store/q_audit.h"
 
 #define ORIGIN_MAX 200
@@ -43,14 +44,14 @@ const char *audit_origin(void) { return key.loaded ? key.origin : ""; }
 
 static void compute_keyid(const char *name, const uint8_t pk[32], uint8_t out[4])
 {
-    crypto_hash_sha256_state st;
-    uint8_t h[crypto_hash_sha256_BYTES];
+    ws_sha256_ctx st;
+    uint8_t h[WS_SHA256_LEN];
     static const uint8_t sep[2] = {0x0A, 0x01};
-    crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, (const uint8_t *)name, strlen(name));
-    crypto_hash_sha256_update(&st, sep, 2);
-    crypto_hash_sha256_update(&st, pk, 32);
-    crypto_hash_sha256_final(&st, h);
+    ws_sha256_init(&st);
+    ws_sha256_update(&st, (const uint8_t *)name, strlen(name));
+    ws_sha256_update(&st, sep, 2);
+    ws_sha256_update(&st, pk, 32);
+    ws_sha256_final(&st, h);
     memcpy(out, h, 4);
 }
 

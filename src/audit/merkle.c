@@ -12,29 +12,31 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "core/sha256.h"
+
 void audit_sha256(const uint8_t *p, size_t n, uint8_t out[AUDIT_HASH_LEN])
 {
-    crypto_hash_sha256(out, p, n);
+    ws_sha256(out, p, n);
 }
 
 void audit_content_hash(const uint8_t salt[AUDIT_HASH_LEN], const uint8_t *content, size_t n,
                         uint8_t out[AUDIT_HASH_LEN])
 {
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, salt, AUDIT_HASH_LEN);
-    crypto_hash_sha256_update(&st, content, n);
-    crypto_hash_sha256_final(&st, out);
+    ws_sha256_ctx st;
+    ws_sha256_init(&st);
+    ws_sha256_update(&st, salt, AUDIT_HASH_LEN);
+    ws_sha256_update(&st, content, n);
+    ws_sha256_final(&st, out);
 }
 
 void audit_leaf_hash(const uint8_t *data, size_t n, uint8_t out[AUDIT_HASH_LEN])
 {
     static const uint8_t prefix = 0x00;
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, &prefix, 1);
-    crypto_hash_sha256_update(&st, data, n);
-    crypto_hash_sha256_final(&st, out);
+    ws_sha256_ctx st;
+    ws_sha256_init(&st);
+    ws_sha256_update(&st, &prefix, 1);
+    ws_sha256_update(&st, data, n);
+    ws_sha256_final(&st, out);
 }
 
 void audit_node_hash(const uint8_t l[AUDIT_HASH_LEN], const uint8_t r[AUDIT_HASH_LEN],
@@ -44,7 +46,7 @@ void audit_node_hash(const uint8_t l[AUDIT_HASH_LEN], const uint8_t r[AUDIT_HASH
     in[0] = 0x01;
     memcpy(in + 1, l, AUDIT_HASH_LEN);
     memcpy(in + 1 + AUDIT_HASH_LEN, r, AUDIT_HASH_LEN);
-    crypto_hash_sha256(out, in, sizeof in);
+    ws_sha256(out, in, sizeof in);
 }
 
 /* Largest power of two strictly smaller than n (n >= 2). */
@@ -58,7 +60,7 @@ static size_t split_point(size_t n)
 void audit_root_of(const uint8_t (*leaves)[AUDIT_HASH_LEN], size_t n, uint8_t out[AUDIT_HASH_LEN])
 {
     if (n == 0) {
-        crypto_hash_sha256(out, (const uint8_t *)"", 0);
+        ws_sha256(out, (const uint8_t *)"", 0);
         return;
     }
     if (n == 1) {
@@ -218,7 +220,7 @@ void audit_frontier_push(audit_frontier *f, const uint8_t leaf[AUDIT_HASH_LEN])
 void audit_frontier_root(const audit_frontier *f, uint8_t out[AUDIT_HASH_LEN])
 {
     if (f->n == 0) {
-        crypto_hash_sha256(out, (const uint8_t *)"", 0);
+        ws_sha256(out, (const uint8_t *)"", 0);
         return;
     }
     uint8_t r[AUDIT_HASH_LEN];

@@ -29,6 +29,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/sha256.h"
 #include "store/q_auth.h"
 
 #define AUTH_LOCK_AFTER 5
@@ -207,7 +208,7 @@ ws_err auth_login(store_conn *c, const char *username, const char *password, cha
     /* Success: a fresh token, its hash stored, the subject filled. */
     uint8_t raw[32], th[32];
     randombytes_buf(raw, sizeof raw);
-    crypto_hash_sha256(th, raw, sizeof raw);
+    ws_sha256(th, raw, sizeof raw);
     int64_t expires = now + session_ttl_ms;
     int64_t sid = 0;
     rc = record_success(c, id, username, th, now, expires, &sid);
@@ -235,7 +236,7 @@ ws_err auth_session(store_conn *c, const char *token, auth_subject *s)
     bool row = false;
     memset(s, 0, sizeof *s);
     if (!token || strlen(token) != 64 || hex_decode(token, raw, sizeof raw) != 0) return bad_session();
-    crypto_hash_sha256(th, raw, sizeof raw);
+    ws_sha256(th, raw, sizeof raw);
     sodium_memzero(raw, sizeof raw);
     ws_err rc = store_prepare(c, Q_AUTH_SESSION_LOOKUP, &st);
     if (!rc) rc = store_bind_blob(st, 1, th, sizeof th);

@@ -24,21 +24,22 @@
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/sha256.h"
 
 /* SHA-256 of a file as hex into out (65 bytes). */
 static ws_err file_sha256(const char *path, char out[65])
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return ws_fail(WS_EIO, path, "cannot read %s: %s", path, strerror(errno));
-    crypto_hash_sha256_state s;
-    crypto_hash_sha256_init(&s);
+    ws_sha256_ctx s;
+    ws_sha256_init(&s);
     unsigned char b[65536];
     ssize_t n;
-    while ((n = read(fd, b, sizeof b)) > 0) crypto_hash_sha256_update(&s, b, (size_t)n);
+    while ((n = read(fd, b, sizeof b)) > 0) ws_sha256_update(&s, b, (size_t)n);
     close(fd);
     if (n < 0) return ws_fail(WS_EIO, path, "cannot read %s", path);
     unsigned char h[32];
-    crypto_hash_sha256_final(&s, h);
+    ws_sha256_final(&s, h);
     hex_encode(h, 32, out);
     return WS_OK;
 }

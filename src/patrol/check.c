@@ -15,6 +15,7 @@
 #include "attach/attach.h"
 #include "bank/bank.h"
 #include "core/clock.h"
+#include "core/sha256.h"
 #include "hazard/hazard.h"
 #include "patrol/patrol_int.h"
 #include "store/q_patrol.h"
@@ -23,8 +24,8 @@ static const audit_actor SYSTEM = {"system:patrol"};
 
 static void hash_hex(const char *nonce, char out[65])
 {
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, (const unsigned char *)nonce, strlen(nonce));
+    unsigned char h[WS_SHA256_LEN];
+    ws_sha256(h, (const unsigned char *)nonce, strlen(nonce));
     sodium_bin2hex(out, 65, h, sizeof h);
 }
 

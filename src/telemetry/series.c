@@ -6,7 +6,6 @@
 #include "telemetry/series.h"
 
 #include <math.h>
-#include <sodium.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 
 #include "core/bigmem.h"
 #include "core/clock.h"
+#include "core/sha256.h"
 #include "store/q_meta.h"
 #include "store/q_telemetry.h"
 #include "telemetry/gorilla.h"
@@ -746,8 +746,8 @@ ws_err series_digest(series *s, int64_t after_id, int64_t max_chunks, series_dig
     store_conn *c = NULL;
     store_stmt *st = NULL;
     bool row = false;
-    crypto_hash_sha256_state h;
-    crypto_hash_sha256_init(&h);
+    ws_sha256_ctx h;
+    ws_sha256_init(&h);
     ws_err rc = store_acquire(s->st, &c);
     if (rc) return rc;
     if ((rc = store_prepare(c, Q_SERIES_DIGEST_ROWS, &st)) || (rc = store_bind_int(st, 1, after_id)) ||
@@ -761,14 +761,14 @@ ws_err series_digest(series *s, int64_t after_id, int64_t max_chunks, series_dig
                         store_col_int(st, 3), store_col_int(st, 4)};
         for (int i = 0; i < 5; i++)
             for (int b = 0; b < 8; b++) rec[i * 8 + b] = (uint8_t)((uint64_t)f[i] >> (56 - 8 * b));
-        crypto_hash_sha256(rec + 40, data, len);
-        crypto_hash_sha256_update(&h, rec, sizeof rec);
+        ws_sha256(rec + 40, data, len);
+        ws_sha256_update(&h, rec, sizeof rec);
         if (!out->chunks) out->from_id = f[0];
         out->to_id = f[0];
         out->chunks++;
         out->readings += f[4];
     }
-    if (!rc) crypto_hash_sha256_final(&h, out->sha256);
+    if (!rc) ws_sha256_final(&h, out->sha256);
 done:
     if (st) store_finalize(st);
     store_release(c);

@@ -13,6 +13,7 @@
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/sha256.h"
 #include "hazard/hazard.h"
 #include "notify/channel.h"
 #include "notify/outbox.h"
@@ -172,8 +173,8 @@ static bool code_norm(const char *in, char out[VOICE_CODE_CHARS + 1])
 /* Hex SHA-256 of the canonical code. */
 static void code_hash(const char *canon, char hex[65])
 {
-    uint8_t h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, (const unsigned char *)canon, strlen(canon));
+    uint8_t h[WS_SHA256_LEN];
+    ws_sha256(h, (const unsigned char *)canon, strlen(canon));
     sodium_bin2hex(hex, 65, h, sizeof h);
 }
 

@@ -25,6 +25,7 @@
 
 #include "core/clock.h"
 #include "core/json.h"
+#include "core/sha256.h"
 #include "store/q_workflow.h"
 #include "workflow/wf_int.h"
 
@@ -87,8 +88,8 @@ static wf_def *cache[CACHE_MAX];
 
 static void digest_hex(const char *body, char out[65])
 {
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, (const unsigned char *)body, strlen(body));
+    unsigned char h[WS_SHA256_LEN];
+    ws_sha256(h, (const unsigned char *)body, strlen(body));
     for (size_t i = 0; i < sizeof h; i++) snprintf(out + 2 * i, 3, "%02x", h[i]);
 }
 
