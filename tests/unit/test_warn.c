@@ -29,9 +29,11 @@
 #include "core/clock.h"
 #include "org/org.h"
 #include "store/store.h"
+#include "telemetry/gorilla.h"
 #include "telemetry/point.h"
 #include "telemetry/series.h"
 #include "unit/pgdb.h"
+#include "warn/journal.h"
 #include "warn/warn.h"
 
 static const audit_actor WHO = {"account:1"};
@@ -846,11 +848,138 @@ static void t_pipeline_checkpoint(void **state)
     engine_close();
 }
 
+/* ------------------------------------------------ the journal's records */
+
+#define JF_MAX 400
+static ws_reading jf_got[JF_MAX];
+static int64_t jf_seq[JF_MAX];
+static size_t jf_n;
+
+static ws_err jf_collect(void *ctx, const ws_reading *r, size_t n, int64_t first_seq)
+{
+    (void)ctx;
+    for (size_t i = 0; i < n; i++) {
+        assert_true(jf_n < JF_MAX);
+        jf_seq[jf_n] = first_seq + (int64_t)i;
+        jf_got[jf_n++] = r[i];
+    }
+    return WS_OK;
+}
+
+static void jf_replay(const char *dir, warn_journal *j)
+{
+    jf_n = 0;
+    OK(journal_open(j, dir));
+    OK(journal_replay(j, jf_collect, NULL, NULL));
+}
+
+static void jf_same(const ws_reading *a, const ws_reading *b)
+{
+    assert_string_equal(a->tag, b->tag);
+    assert_int_equal(a->source_ms, b->source_ms);
+    assert_memory_equal(&a->value, &b->value, 8); /* bit for bit: NaN, -0 */
+    assert_int_equal(a->quality, b->quality);
+}
+
+/* Records come back as written: every tag length, quality and value bit
+ * pattern, and times that jump anywhere (0 = none, the extremes, backwards)
+ * through the WSJ2 delta encoding; a segment of the older WSJ1 records
+ * before them still replays; a torn tail is cut, the rest kept. */
+static void t_journal_format(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ws-journal-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    /* a WSJ1 segment, as the previous release wrote it: two readings, sequences 1, 2 */
+    ws_reading old[2] = {{.tag = "GT-101", .source_ms = 1764460800000, .value = 12.5, .quality = 0},
+                         {.tag = "", .source_ms = 0, .value = -3.25, .quality = 2}};
+    uint8_t rec[24 + 2 * 81], *p = rec + 24;
+    for (int i = 0; i < 2; i++) {
+        size_t tl = strlen(old[i].tag);
+        *p++ = (uint8_t)tl;
+        memcpy(p, old[i].tag, tl), p += tl;
+        memcpy(p, &old[i].source_ms, 8), p += 8;
+        memcpy(p, &old[i].value, 8), p += 8;
+        *p++ = old[i].quality;
+    }
+    uint32_t hdr[4] = {0x314a5357u, (uint32_t)(p - rec - 24), 0, 2};
+    hdr[2] = gorilla_crc32c(rec + 24, hdr[1]);
+    int64_t first = 1;
+    memcpy(rec, hdr, 16);
+    memcpy(rec + 16, &first, 8);
+    char path[256];
+    snprintf(path, sizeof path, "%s/ingest-%020d.wal", dir, 1);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(rec, 1, (size_t)(p - rec), f), (size_t)(p - rec));
+    fclose(f);
+
+    warn_journal j;
+    jf_replay(dir, &j);
+    assert_int_equal(jf_n, 2);
+    jf_same(&jf_got[0], &old[0]);
+    jf_same(&jf_got[1], &old[1]);
+
+    /* WSJ2: 300 readings in two records */
+    static ws_reading r[300];
+    const int64_t times[] = {0, INT64_MAX, INT64_MIN, -1, 1764460800000, 1764460800000, 1764460801000,
+                             1764460799999, 1};
+    const double vals[] = {0.0, -0.0, NAN, INFINITY, -INFINITY, 1e-300, 23.375, -1e300};
+    for (int i = 0; i < 300; i++) {
+        int tl = i % 64;
+        for (int k = 0; k < tl; k++) r[i].tag[k] = (char)('A' + (i + k) % 26);
+        r[i].tag[tl] = 0;
+        r[i].source_ms = i < 100 ? times[i % 9] : 1764460800000 + 1000 * (i / 7);
+        r[i].value = vals[i % 8];
+        r[i].quality = (uint8_t)(i % 4);
+    }
+    journal_rec a, b;
+    int64_t s1, s2;
+    OK(journal_record(r, 170, &a));
+    OK(journal_record(r + 170, 130, &b));
+    assert_true(b.len < 24 + 130 * (1 + 63 + 17)); /* smaller than WSJ1 */
+    OK(journal_write(&j, &a, &s1));
+    OK(journal_write(&j, &b, &s2));
+    journal_rec_free(&a);
+    journal_rec_free(&b);
+    assert_int_equal(s1, 3);
+    assert_int_equal(s2, 173);
+    journal_close(&j);
+
+    jf_replay(dir, &j);
+    assert_int_equal(jf_n, 302);
+    for (size_t i = 0; i < 302; i++) assert_int_equal(jf_seq[i], (int64_t)i + 1);
+    for (int i = 0; i < 300; i++) jf_same(&jf_got[2 + i], &r[i]);
+    /* a torn tail: half a record more; cut at replay, the whole ones kept */
+    OK(journal_record(r, 50, &a));
+    OK(journal_write(&j, &a, &s1));
+    journal_close(&j);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    char last[64] = "";
+    for (struct dirent *e; (e = readdir(d));)
+        if (!strncmp(e->d_name, "ingest-", 7) && strcmp(e->d_name, last) > 0)
+            snprintf(last, sizeof last, "%.40s", e->d_name);
+    closedir(d);
+    snprintf(path, sizeof path, "%s/%s", dir, last);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(truncate(path, sb.st_size - (off_t)a.len / 2), 0);
+    journal_rec_free(&a);
+    jf_replay(dir, &j);
+    assert_int_equal(jf_n, 302);
+    journal_close(&j);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 #define T(fn, fx) cmocka_unit_test_prestate_setup_teardown(fn, db_setup, db_teardown, fx)
 
 int main(void)
 {
     const struct CMUnitTest sq[] = {
+        cmocka_unit_test(t_journal_format),
         T(t_dedup_and_late, &fx_sqlite), T(t_operator_actions, &fx_sqlite),
         T(t_escalation_resumes, &fx_sqlite), T(t_journal_replay, &fx_sqlite),
         T(t_rules_stale, &fx_sqlite), T(t_point_major, &fx_sqlite), T(t_sensor_fault_work_order, &fx_sqlite),
