@@ -258,8 +258,7 @@ void warn_camera_event(warn *w, const warn_camera *cam, const ws_camera_event *e
     int64_t now = clock_now_ms(), id;
     pthread_mutex_lock(&w->mu);
     camera_alarm(w, cam, ev, now, &id);
-    (void)persist(w, NULL);
-    pthread_mutex_unlock(&w->mu);
+    (void)persist_unlock(w, NULL);
 }
 
 /* Constant-time check of "Basic base64(user:password)". */
@@ -329,8 +328,7 @@ ws_err warn_camera_push(warn *w, const char *code, const char *peer, const char 
     res->pictures = natt;
     pthread_mutex_lock(&w->mu);
     camera_alarm(w, cam, &he->ev, now, &res->alarm_id);
-    rc = persist(w, NULL);
-    pthread_mutex_unlock(&w->mu);
+    rc = persist_unlock(w, NULL);
     free(he);
     if (!rc) rc = link_pictures(w, res->alarm_id, att, natt, now);
     return rc;

@@ -153,8 +153,7 @@ void plant_alarms(warn *w, int64_t now)
         snprintf(title, sizeof title, "联锁旁路超期：%.120s", x->interlock);
         if (!alarm_raise(w->alarms, &in, now, &e)) queue_events_ext(w, &e, NULL, now, title);
     }
-    (void)persist(w, NULL);
-    pthread_mutex_unlock(&w->mu);
+    (void)persist_unlock(w, NULL);
 }
 
 /* -------------------------------------------------- outbox health */
@@ -174,8 +173,7 @@ void warn_notify_health(void *ctx, int64_t channel_id, const char *name, bool fa
     } else if (!alarm_clear(w->alarms, WARN_RULE_OUTBOX, channel_id, now, &e)) {
         queue_events_ext(w, &e, NULL, now, NULL);
     }
-    (void)persist(w, NULL);
-    pthread_mutex_unlock(&w->mu);
+    (void)persist_unlock(w, NULL);
 }
 
 /* -------------------------------------------------- other modules' alarms */
@@ -198,7 +196,7 @@ ws_err warn_external_alarm(warn *w, int64_t rule_id, int64_t source_id, int64_t 
         if (rc == WS_ENOTFOUND || rc == WS_ECONFLICT) rc = WS_OK, e.n = 0;
     }
     if (!rc) queue_events_ext(w, &e, NULL, now, title);
-    if (!rc) rc = persist(w, NULL);
+    if (!rc) return persist_unlock(w, NULL);
     pthread_mutex_unlock(&w->mu);
     return rc;
 }

@@ -270,6 +270,14 @@ ws_err persist_write(warn *w, warn_commit *c)
     return rc;
 }
 
+ws_err persist_unlock(warn *w, const audit_actor *actor)
+{
+    warn_commit c;
+    ws_err rc = persist_take(w, actor, &c); /* on failure nothing is queued */
+    pthread_mutex_unlock(&w->mu);
+    return rc ? rc : persist_write(w, &c);
+}
+
 ws_err persist(warn *w, const audit_actor *actor)
 {
     warn_commit c;

@@ -25,9 +25,11 @@
  *   alarm) for every commit queued — fsynced before the batch is
  *   answered. A failed transaction's events go first into the next one.
  *   Values go to the value hub from the timer (1 Hz).
- * Operator actions, the timer and the journal replay write under the
- * mutex (persist), after every ticket taken before theirs; the replay and
- * batches over 32,768 readings append under the engine mutex.
+ * Operator actions, the timer and other modules' alarms take their
+ * events under the mutex and write them after letting it go
+ * (persist_unlock), after every ticket taken before theirs: an operator's
+ * fsync never holds up ingest. The journal replay writes under the mutex
+ * (persist); it and batches over 32,768 readings append under it.
  *
  * Restart: open alarms come back from their rows (alarm_from_json keeps the
  * timers); each point's evaluation resumes at the source time of its last
@@ -1029,9 +1031,8 @@ ws_err warn_tick(warn *w, int64_t now)
         rules_apply(w, w->rev, nr);
     }
     series_health(w, false, now);
-    ws_err rc = persist(w, NULL);
     publish_values(w, now);
-    pthread_mutex_unlock(&w->mu);
+    ws_err rc = persist_unlock(w, NULL);
     open_work_orders(w);
     page_flush(w);
     plant_alarms(w, now);
@@ -1416,7 +1417,7 @@ ws_err warn_operate_at(warn *w, const org_caller *by, int64_t alarm_id, op_kind 
     queue_events(w, &ev, p, -1, NAN, row_src_ms(w, src), s->person_id, NULL);
     for (int i = base; i < w->npend; i++)
         if (w->pend[i].ev.kind == AEV_CLOSE) w->pend[i].row = closed;
-    rc = persist(w, by->actor);
+    return persist_unlock(w, by->actor);
 out:
     pthread_mutex_unlock(&w->mu);
     return rc;
@@ -1475,7 +1476,7 @@ ws_err warn_context_set(warn *w, int64_t unit_id, const char *fact, bool on, int
         int nr = 0;
         rc = rule_on_context(w->rules, unit_id, fact, on, until_ms, now, w->rev, RULE_READING_EVENTS, &nr);
         if (!rc) rules_apply(w, w->rev, nr);
-        if (!rc) rc = persist(w, NULL);
+        if (!rc) return persist_unlock(w, NULL);
     }
     pthread_mutex_unlock(&w->mu);
     return rc;

@@ -207,6 +207,10 @@ ws_err persist(warn *w, const audit_actor *actor);
  * its write). *c is emptied by the write. */
 ws_err persist_take(warn *w, const audit_actor *actor, warn_commit *c);
 ws_err persist_write(warn *w, warn_commit *c);
+/* persist for a caller holding w->mu, let go of between the two steps:
+ * the caller waits for its fsync, ingest and other operators do not.
+ * Returns with w->mu unlocked. */
+ws_err persist_unlock(warn *w, const audit_actor *actor);
 /* Queue the events of one alarm call with a title (raise) and no reading. */
 void queue_events_ext(warn *w, const alarm_events *ev, const wpoint *p, int64_t src_ms, const char *title);
 

@@ -848,6 +848,60 @@ static void t_pipeline_checkpoint(void **state)
     engine_close();
 }
 
+/* An acknowledgement's commit waits without the engine's mutex: while the
+ * main store's write lock is held elsewhere (another writer, a checkpoint,
+ * a slow disk), the operator's request waits for it, and readings keep
+ * going through the engine meanwhile. SQLite: the lock is a transaction of
+ * the test's own. */
+typedef struct ack_arg {
+    org_caller *by;
+    int64_t id;
+    ws_err rc;
+    atomic_bool done;
+} ack_arg;
+
+static void *ack_later(void *p)
+{
+    ack_arg *a = p;
+    a->rc = warn_ack(tc.w, a->by, a->id);
+    atomic_store(&a->done, true);
+    return NULL;
+}
+
+static void t_ack_waits_alone(void **state)
+{
+    (void)state;
+    add_point("GT-103");
+    add_point("GT-104");
+    engine_open();
+    int64_t t0 = clock_now_ms() - 600000;
+    warn_result res;
+    in1("GT-103", 30, t0, &res);
+    int64_t id = sql_int("SELECT id FROM alarms WHERE open = 1", 0);
+    auth_subject su = {.account_id = 1, .person_id = 0, .roles = ROLE_SAFETY_OFFICER};
+    snprintf(su.username, sizeof su.username, "zhang.wei");
+    snprintf(su.scope_path, sizeof su.scope_path, "%s", scope_root());
+    audit_actor act = {"account:1"};
+    org_caller by = {&act, &su};
+    store_conn *c;
+    OK(store_acquire(tc.s, &c));
+    OK(store_begin(c)); /* BEGIN IMMEDIATE: the write lock, until the rollback below */
+    ack_arg a = {.by = &by, .id = id};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, ack_later, &a), 0);
+    usleep(200 * 1000); /* the acknowledgement is now waiting for the lock */
+    int64_t t = clock_now_ms();
+    for (int i = 1; i <= 20; i++) in1("GT-104", 1, t0 + 1000 * i, &res);
+    assert_true(clock_now_ms() - t < 1000); /* not behind the acknowledgement (its wait is up to 5 s) */
+    assert_false(atomic_load(&a.done));
+    store_rollback(c);
+    store_release(c);
+    pthread_join(th, NULL);
+    OK(a.rc);
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE acked_at IS NOT NULL", 0), 1);
+    engine_close();
+}
+
 /* ------------------------------------------------ the journal's records */
 
 #define JF_MAX 400
@@ -986,7 +1040,7 @@ int main(void)
         T(t_series_failure, &fx_sqlite), T(t_seal_evidence, &fx_sqlite), T(t_open_chunks_kept, &fx_sqlite), T(t_journal_bounded, &fx_sqlite),
         T(t_restart_then_crash, &fx_sqlite),
         T(t_persist_retry, &fx_sqlite), T(t_concurrent_persist, &fx_sqlite),
-        T(t_pipeline_checkpoint, &fx_sqlite),
+        T(t_pipeline_checkpoint, &fx_sqlite), T(t_ack_waits_alone, &fx_sqlite),
     };
     int rc = cmocka_run_group_tests_name("warn (sqlite)", sq, group_setup, group_teardown);
     const char *pg = getenv("WS_TEST_PG_URL");
