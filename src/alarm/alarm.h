@@ -8,7 +8,7 @@
  * argument (no clock reads), so the test build's clock and a restart replay
  * it. Every state change returns event records (alarm_events) that the caller
  * appends to the evidence log and the stream; the caller also persists the
- * changed alarm (alarm_table_get + alarm_to_json) in the same transaction.
+ * changed alarm (alarm_table_get + alarm_to_text) in the same transaction.
  * An alarm is a plain struct; alarm_from_json restores it strictly and
  * alarm_table_restore puts it back, with its escalation timers.
  *
@@ -61,7 +61,7 @@ typedef struct alarm_chain {
     alarm_esc_step step[ALARM_ESC_MAX]; /* after_ms non-decreasing */
 } alarm_chain;
 
-/* One alarm: the whole state, plain data (serialised by alarm_to_json). */
+/* One alarm: the whole state, plain data (serialised by alarm_to_text). */
 typedef struct alarm {
     int64_t id;          /* assigned by the table, unique, > 0 */
     int64_t rule_id;     /* key part 1 (> 0) */
@@ -260,8 +260,10 @@ const char *alarm_ev_name(int kind);
  * message in ws_fail detail. */
 int alarm_check(const alarm *a, int64_t now);
 
-/* Serialise the whole state (new reference, caller owns). */
-json_t *alarm_to_json(const alarm *a);
+/* Append the whole state to out as a JSON document (alarm_from_json reads
+ * it back); WS_ETOOBIG past out's cap. */
+struct buf;
+ws_err alarm_to_text(const alarm *a, struct buf *out);
 /* Strict restore: every key required, no unknown keys, types and ranges
  * checked, then alarm_check; WS_EINVAL naming the field on refusal. */
 ws_err alarm_from_json(const json_t *j, alarm *out);

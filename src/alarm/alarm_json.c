@@ -3,7 +3,9 @@
  * alarms and a restart puts them back with their timers (alarm.h).
  *
  * The document is one flat object, times as integer ms UTC (exact, no time
- * zone), with "v": 1. Restore refuses unknown keys, missing keys, wrong
+ * zone), with "v": 1. It is written straight into a buffer (alarm_to_text:
+ * an alarm flood writes one per event, and building it as a jansson tree
+ * first was two thirds of writing the alarm's row). Restore refuses unknown keys, missing keys, wrong
  * types, out-of-range numbers and over-long strings, naming the field, and
  * finally the invariants (alarm_check), so an edited or truncated row never
  * becomes a live alarm. */
@@ -12,6 +14,7 @@
 #include <string.h>
 
 #include "alarm/alarm.h"
+#include "core/buf.h"
 
 enum { F_I64, F_I32, F_U8, F_BOOL, F_STR };
 
@@ -44,36 +47,111 @@ static const fdesc FIELDS[] = {
 };
 #define NFIELDS (sizeof FIELDS / sizeof FIELDS[0])
 
-json_t *alarm_to_json(const alarm *a)
+/* Decimal digits of v at p; returns the end. */
+static char *put_int(char *p, int64_t v)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "v", json_integer(1));
+    char d[20];
+    int n = 0;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do d[n++] = (char)('0' + u % 10), u /= 10; while (u);
+    if (v < 0) *p++ = '-';
+    while (n) *p++ = d[--n];
+    return p;
+}
+
+/* s as a JSON string at p (quotes, backslashes and control characters
+ * escaped; UTF-8 as it is, as jansson writes it); returns the end. At most
+ * 2 + 6 * strlen(s) bytes. */
+static char *put_str(char *p, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    *p++ = '"';
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') *p++ = '\\', *p++ = (char)c;
+        else if (c >= 0x20) *p++ = (char)c;
+        else if (c == '\n') *p++ = '\\', *p++ = 'n';
+        else if (c == '\t') *p++ = '\\', *p++ = 't';
+        else if (c == '\r') *p++ = '\\', *p++ = 'r';
+        else {
+            memcpy(p, "\\u00", 4);
+            p[4] = hex[c >> 4];
+            p[5] = hex[c & 15];
+            p += 6;
+        }
+    }
+    *p++ = '"';
+    return p;
+}
+
+static char *put_key(char *p, const char *k)
+{
+    *p++ = '"';
+    size_t n = strlen(k);
+    memcpy(p, k, n);
+    p += n;
+    *p++ = '"';
+    *p++ = ':';
+    return p;
+}
+
+/* Room for any document: every string of the struct escaped at six bytes a
+ * byte, and numbers and keys in what is left (the struct's other bytes are
+ * its numbers, each written in at most 20 digits, and keys are short). */
+#define DOC_MAX (6 * sizeof(alarm) + 2048)
+
+ws_err alarm_to_text(const alarm *a, buf *out)
+{
+    ws_err rc = buf_reserve(out, DOC_MAX);
+    if (rc) return rc;
+    char *p0 = out->data + out->len, *p = p0;
+    memcpy(p, "{\"v\":1", 6);
+    p += 6;
     for (size_t i = 0; i < NFIELDS; i++) {
         const fdesc *f = &FIELDS[i];
-        const char *p = (const char *)a + f->off;
-        json_t *v = NULL;
+        const char *x = (const char *)a + f->off;
+        *p++ = ',';
+        p = put_key(p, f->name);
         switch (f->type) {
-        case F_I64: v = json_integer(*(const int64_t *)p); break;
-        case F_I32: v = json_integer(*(const int32_t *)p); break;
-        case F_U8: v = json_integer(*(const uint8_t *)p); break;
-        case F_BOOL: v = json_boolean(*(const bool *)p); break;
-        default: v = json_string(p); break;
+        case F_I64: p = put_int(p, *(const int64_t *)x); break;
+        case F_I32: p = put_int(p, *(const int32_t *)x); break;
+        case F_U8: p = put_int(p, *(const uint8_t *)x); break;
+        case F_BOOL: {
+            const char *b = *(const bool *)x ? "true" : "false";
+            size_t n = strlen(b);
+            memcpy(p, b, n);
+            p += n;
+            break;
         }
-        json_object_set_new(o, f->name, v);
+        default: p = put_str(p, x); break;
+        }
     }
-    json_t *ch = json_array();
+    *p++ = ',';
+    p = put_key(p, "chain");
+    *p++ = '[';
     for (int i = 0; i < a->chain.n && i < ALARM_ESC_MAX; i++) {
-        json_t *s = json_object();
-        json_object_set_new(s, "after_ms", json_integer(a->chain.step[i].after_ms));
-        json_object_set_new(s, "target", json_string(a->chain.step[i].target));
-        json_array_append_new(ch, s);
+        if (i) *p++ = ',';
+        *p++ = '{';
+        p = put_key(p, "after_ms");
+        p = put_int(p, a->chain.step[i].after_ms);
+        *p++ = ',';
+        p = put_key(p, "target");
+        p = put_str(p, a->chain.step[i].target);
+        *p++ = '}';
     }
-    json_object_set_new(o, "chain", ch);
-    json_t *fl = json_array();
-    for (int i = 0; i < a->flap_n && i < ALARM_FLAP_MAX; i++)
-        json_array_append_new(fl, json_integer(a->flap[i]));
-    json_object_set_new(o, "flap", fl);
-    return o;
+    *p++ = ']';
+    *p++ = ',';
+    p = put_key(p, "flap");
+    *p++ = '[';
+    for (int i = 0; i < a->flap_n && i < ALARM_FLAP_MAX; i++) {
+        if (i) *p++ = ',';
+        p = put_int(p, a->flap[i]);
+    }
+    memcpy(p, "]}", 2);
+    p += 2;
+    out->len += (size_t)(p - p0);
+    out->data[out->len] = 0;
+    return WS_OK;
 }
 
 static ws_err int_in(const json_t *v, const char *name, int64_t lo, int64_t hi, int64_t *out)

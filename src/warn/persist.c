@@ -39,10 +39,9 @@ static ws_err write_alarm(store_conn *c, const alarm *a, const pend *p, int64_t 
 {
     store_stmt *st = NULL;
     bool row;
-    json_t *doc = alarm_to_json(a);
-    char *ds = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    json_decref(doc);
-    if (!ds) return WS_ENOMEM;
+    buf doc = BUF_INIT(1 << 20);
+    if (alarm_to_text(a, &doc)) return WS_ENOMEM;
+    const char *ds = doc.data;
     int stt = a->closed ? ALARM_ST_CLOSED : alarm_state_of(a);
     ws_err rc = store_prepare(c, Q_ALARM_UPSERT, &st);
     if (!rc) rc = store_bind_int(st, 1, a->id);
@@ -68,7 +67,7 @@ static ws_err write_alarm(store_conn *c, const alarm *a, const pend *p, int64_t 
     if (!rc) rc = store_bind_int(st, 21, p->src_ms);
     if (!rc) rc = store_step(st, &row);
     store_finalize(st);
-    free(ds);
+    buf_free(&doc);
     return rc;
 }
 
