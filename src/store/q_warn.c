@@ -12,8 +12,9 @@ const char Q_ALARM_UPSERT[] =
     "title = CASE WHEN excluded.title = '' THEN alarms.title ELSE excluded.title END, "
     "value = CASE WHEN excluded.title = '' THEN alarms.value ELSE excluded.value END, "
     "count = excluded.count, acked_at = excluded.acked_at, "
-    "acked_by_person_id = excluded.acked_by_person_id, cleared_at = excluded.cleared_at, "
-    "closed_at = excluded.closed_at, closed_by_person_id = excluded.closed_by_person_id, "
+    "acked_by_person_id = coalesce(excluded.acked_by_person_id, alarms.acked_by_person_id), "
+    "cleared_at = excluded.cleared_at, closed_at = excluded.closed_at, "
+    "closed_by_person_id = coalesce(excluded.closed_by_person_id, alarms.closed_by_person_id), "
     "cause = excluded.cause, action = excluded.action, doc = excluded.doc, "
     "src_ms = CASE WHEN excluded.src_ms > alarms.src_ms THEN excluded.src_ms ELSE alarms.src_ms END";
 
@@ -21,10 +22,6 @@ const char Q_ALARM_EVENT_INSERT[] =
     "INSERT INTO alarm_events (seq, alarm_id, unit_id, at, kind, level, state_from, state_to, "
     "person_id, who, flood_group, flood_ms) "
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
-
-const char Q_ALARM_PEOPLE[] =
-    "SELECT coalesce(acked_by_person_id, 0), coalesce(closed_by_person_id, 0) FROM alarms "
-    "WHERE id = $1";
 
 const char Q_ALARM_OPEN_DOCS[] = "SELECT doc FROM alarms WHERE open = 1 ORDER BY id";
 

@@ -5,7 +5,6 @@
 
 extern const char Q_ALARM_UPSERT[];
 extern const char Q_ALARM_EVENT_INSERT[];
-extern const char Q_ALARM_PEOPLE[];
 extern const char Q_ALARM_OPEN_DOCS[];
 extern const char Q_ALARM_POINT_SRC_MS[];
 extern const char Q_ALARM_COUNTERS[];

@@ -95,23 +95,6 @@ static ws_err write_event(store_conn *c, const pend *p)
     return rc;
 }
 
-/* The person columns kept for an alarm across updates. */
-static ws_err read_people(store_conn *c, int64_t id, int64_t *acked_by, int64_t *closed_by)
-{
-    store_stmt *st = NULL;
-    bool row = false;
-    *acked_by = *closed_by = 0;
-    ws_err rc = store_prepare(c, Q_ALARM_PEOPLE, &st);
-    if (!rc) rc = store_bind_int(st, 1, id);
-    if (!rc) rc = store_step(st, &row);
-    if (!rc && row) {
-        *acked_by = store_col_int(st, 0);
-        *closed_by = store_col_int(st, 1);
-    }
-    store_finalize(st);
-    return rc;
-}
-
 /* Write events P[0..n) in one fsynced transaction: an alarm_events row
  * each, and for each alarm its row once, at its last event (from the
  * snapshot taken with that event), with an evidence leaf. */
@@ -127,8 +110,7 @@ static ws_err write_events(warn *w, const pend *P, int n)
         if ((rc = write_event(c, p))) break;
         if (e->kind == AEV_FLOOD_BEGIN || e->kind == AEV_FLOOD_END || !p->has_row) continue;
         const alarm *a = &p->row;
-        int64_t acked_by = 0, closed_by = 0;
-        if ((rc = read_people(c, a->id, &acked_by, &closed_by))) break;
+        int64_t acked_by = 0, closed_by = 0; /* 0 (NULL): the row keeps the one it has */
         for (int k = 0; k <= i; k++) {
             const pend *q = &P[k];
             if (q->ev.alarm_id != e->alarm_id || !q->person_id) continue;

@@ -242,18 +242,22 @@ static void t_operator_actions(void **state)
     warn_result res;
     in1("GT-102", 30, t0, &res);
     int64_t id = sql_int("SELECT id FROM alarms WHERE open = 1", 0);
-    auth_subject su = {.account_id = 1, .person_id = 0, .roles = ROLE_SAFETY_OFFICER};
+    auth_subject su = {.account_id = 1, .person_id = 7, .roles = ROLE_SAFETY_OFFICER};
     snprintf(su.username, sizeof su.username, "zhang.wei");
     snprintf(su.scope_path, sizeof su.scope_path, "%s", scope_root());
     audit_actor act = {"account:1"};
     org_caller by = {&act, &su};
     OK(warn_ack(tc.w, &by, id));
     assert_int_equal(warn_ack(tc.w, &by, id), WS_ECONFLICT);
+    assert_int_equal(sql_int("SELECT acked_by_person_id FROM alarms WHERE id = $1", id), 7);
     /* still active: close refused, naming the state */
     assert_int_equal(warn_close_alarm(tc.w, &by, id, "法兰泄漏", "紧固"), WS_ECONFLICT);
-    in1("GT-102", 2, t0 + 1000, &res);
+    in1("GT-102", 2, t0 + 1000, &res); /* the clear rewrites the row: who acknowledged stays */
+    assert_int_equal(sql_int("SELECT acked_by_person_id FROM alarms WHERE id = $1", id), 7);
     assert_int_equal(warn_close_alarm(tc.w, &by, id, "", "紧固"), WS_EINVAL);
     OK(warn_close_alarm(tc.w, &by, id, "法兰泄漏", "紧固法兰并复测"));
+    assert_int_equal(sql_int("SELECT acked_by_person_id * 100 + closed_by_person_id FROM alarms WHERE id = $1", id),
+                     707);
     assert_int_equal(open_alarms(), 0);
     assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE state = 'closed' AND cause IS NOT NULL", 0), 1);
     /* a caller outside the scope cannot see it */
