@@ -1,14 +1,14 @@
-/* alarm_json.c — an alarm's whole state as JSON (alarm_to_json) and its
+/* alarm_json.c — an alarm's whole state as JSON (alarm_to_text) and its
  * strict restore (alarm_from_json), so the persistence step stores open
  * alarms and a restart puts them back with their timers (alarm.h).
  *
  * The document is one flat object, times as integer ms UTC (exact, no time
- * zone), with "v": 1. It is written straight into a buffer (alarm_to_text:
- * an alarm flood writes one per event, and building it as a jansson tree
- * first was two thirds of writing the alarm's row). Restore refuses unknown keys, missing keys, wrong
- * types, out-of-range numbers and over-long strings, naming the field, and
- * finally the invariants (alarm_check), so an edited or truncated row never
- * becomes a live alarm. */
+ * zone), with "v": 1. It is written straight into a buffer: an alarm flood
+ * writes one per event, and building it as a jansson tree first was two
+ * thirds of writing the alarm's row. Restore refuses unknown keys, missing
+ * keys, wrong types, out-of-range numbers and over-long strings, naming the
+ * field, and finally the invariants (alarm_check), so an edited or
+ * truncated row never becomes a live alarm. */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>

@@ -54,9 +54,9 @@ static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
 static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 
-/* Decode reading k of a record's payload buf[0..len) at *pos into r; *prev
- * is the previous reading's time (WSJ2). False when it runs past len or
- * does not decode. */
+/* Decode the reading at *pos of a record's payload buf[0..len) into r and
+ * move *pos past it; *prev is the previous reading's time (WSJ2). False
+ * when it runs past len or does not decode. */
 static bool get_reading(uint32_t magic, const uint8_t *buf, size_t len, size_t *pos, int64_t *prev,
                         ws_reading *r)
 {

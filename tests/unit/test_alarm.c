@@ -642,6 +642,26 @@ static void doc_round_trip(void **state)
     assert_int_equal(a.chain.n, closed.chain.n);
     for (int i = 0; i < a.chain.n; i++) assert_string_equal(a.chain.step[i].target, closed.chain.step[i].target);
     json_decref(j);
+    /* the longest document: every string full of bytes written as \u00XX */
+    alarm worst = closed;
+    char *strs[] = {worst.acked_by, worst.mode_by, worst.mode_approver, worst.mode_reason,
+                    worst.cause,    worst.action,  worst.person};
+    size_t caps[] = {sizeof worst.acked_by, sizeof worst.mode_by, sizeof worst.mode_approver,
+                     sizeof worst.mode_reason, sizeof worst.cause, sizeof worst.action, sizeof worst.person};
+    for (int i = 0; i < 7; i++) memset(strs[i], 1, caps[i] - 1), strs[i][caps[i] - 1] = 0;
+    for (int i = 0; i < ALARM_ESC_MAX; i++) {
+        memset(worst.chain.step[i].target, 1, sizeof worst.chain.step[i].target - 1);
+        worst.chain.step[i].target[sizeof worst.chain.step[i].target - 1] = 0;
+        worst.chain.step[i].after_ms = INT64_MIN;
+    }
+    worst.chain.n = ALARM_ESC_MAX;
+    worst.flap_n = ALARM_FLAP_MAX;
+    for (int i = 0; i < ALARM_FLAP_MAX; i++) worst.flap[i] = INT64_MIN;
+    buf big = BUF_INIT(1 << 20);
+    assert_int_equal(alarm_to_text(&worst, &big), WS_OK); /* within its reserve (ASan) */
+    assert_non_null(j = json_loads(big.data, 0, &jerr));  /* and still JSON */
+    json_decref(j);
+    buf_free(&big);
     buf_free(&doc);
     alarm_table_free(t);
 }
