@@ -233,6 +233,23 @@ static const char *scope_root(void) { return tc.unit_path; }
 
 /* Operators: acknowledge, close only when cleared with the record; the
  * evidence log has a leaf per change and verifies. */
+/* A safety officer over the whole plant, as the API passes one to the
+ * engine. by points into the struct: initialise in place, do not copy. */
+typedef struct officer {
+    auth_subject su;
+    audit_actor act;
+    org_caller by;
+} officer;
+
+static void officer_init(officer *o, int64_t person_id)
+{
+    *o = (officer){.su = {.account_id = 1, .person_id = person_id, .roles = ROLE_SAFETY_OFFICER},
+                   .act = {"account:1"}};
+    snprintf(o->su.username, sizeof o->su.username, "zhang.wei");
+    snprintf(o->su.scope_path, sizeof o->su.scope_path, "%s", scope_root());
+    o->by = (org_caller){&o->act, &o->su};
+}
+
 static void t_operator_actions(void **state)
 {
     (void)state;
@@ -242,29 +259,26 @@ static void t_operator_actions(void **state)
     warn_result res;
     in1("GT-102", 30, t0, &res);
     int64_t id = sql_int("SELECT id FROM alarms WHERE open = 1", 0);
-    auth_subject su = {.account_id = 1, .person_id = 7, .roles = ROLE_SAFETY_OFFICER};
-    snprintf(su.username, sizeof su.username, "zhang.wei");
-    snprintf(su.scope_path, sizeof su.scope_path, "%s", scope_root());
-    audit_actor act = {"account:1"};
-    org_caller by = {&act, &su};
-    OK(warn_ack(tc.w, &by, id));
-    assert_int_equal(warn_ack(tc.w, &by, id), WS_ECONFLICT);
+    officer o;
+    officer_init(&o, 7);
+    OK(warn_ack(tc.w, &o.by, id));
+    assert_int_equal(warn_ack(tc.w, &o.by, id), WS_ECONFLICT);
     assert_int_equal(sql_int("SELECT acked_by_person_id FROM alarms WHERE id = $1", id), 7);
     /* still active: close refused, naming the state */
-    assert_int_equal(warn_close_alarm(tc.w, &by, id, "法兰泄漏", "紧固"), WS_ECONFLICT);
+    assert_int_equal(warn_close_alarm(tc.w, &o.by, id, "法兰泄漏", "紧固"), WS_ECONFLICT);
     in1("GT-102", 2, t0 + 1000, &res); /* the clear rewrites the row: who acknowledged stays */
     assert_int_equal(sql_int("SELECT acked_by_person_id FROM alarms WHERE id = $1", id), 7);
-    assert_int_equal(warn_close_alarm(tc.w, &by, id, "", "紧固"), WS_EINVAL);
-    OK(warn_close_alarm(tc.w, &by, id, "法兰泄漏", "紧固法兰并复测"));
+    assert_int_equal(warn_close_alarm(tc.w, &o.by, id, "", "紧固"), WS_EINVAL);
+    OK(warn_close_alarm(tc.w, &o.by, id, "法兰泄漏", "紧固法兰并复测"));
     assert_int_equal(sql_int("SELECT acked_by_person_id * 100 + closed_by_person_id FROM alarms WHERE id = $1", id),
                      707);
     assert_int_equal(open_alarms(), 0);
     assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE state = 'closed' AND cause IS NOT NULL", 0), 1);
     /* a caller outside the scope cannot see it */
-    snprintf(su.scope_path, sizeof su.scope_path, "/99999/");
+    snprintf(o.su.scope_path, sizeof o.su.scope_path, "/99999/");
     in1("GT-102", 40, t0 + 2000, &res);
     int64_t id2 = sql_int("SELECT id FROM alarms WHERE open = 1", 0);
-    assert_int_equal(warn_ack(tc.w, &by, id2), WS_ENOTFOUND);
+    assert_int_equal(warn_ack(tc.w, &o.by, id2), WS_ENOTFOUND);
     engine_close();
     store_conn *c;
     OK(store_acquire(tc.s, &c));
@@ -882,15 +896,12 @@ static void t_ack_waits_alone(void **state)
     warn_result res;
     in1("GT-103", 30, t0, &res);
     int64_t id = sql_int("SELECT id FROM alarms WHERE open = 1", 0);
-    auth_subject su = {.account_id = 1, .person_id = 0, .roles = ROLE_SAFETY_OFFICER};
-    snprintf(su.username, sizeof su.username, "zhang.wei");
-    snprintf(su.scope_path, sizeof su.scope_path, "%s", scope_root());
-    audit_actor act = {"account:1"};
-    org_caller by = {&act, &su};
+    officer o;
+    officer_init(&o, 0);
     store_conn *c;
     OK(store_acquire(tc.s, &c));
     OK(store_begin(c)); /* BEGIN IMMEDIATE: the write lock, until the rollback below */
-    ack_arg a = {.by = &by, .id = id};
+    ack_arg a = {.by = &o.by, .id = id};
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, ack_later, &a), 0);
     usleep(200 * 1000); /* the acknowledgement is now waiting for the lock */
