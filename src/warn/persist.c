@@ -40,10 +40,11 @@ static ws_err write_alarm(store_conn *c, const alarm *a, const pend *p, int64_t 
     store_stmt *st = NULL;
     bool row;
     buf doc = BUF_INIT(1 << 20);
-    if (alarm_to_text(a, &doc)) return WS_ENOMEM;
+    ws_err rc = alarm_to_text(a, &doc);
+    if (rc) return rc;
     const char *ds = doc.data;
     int stt = a->closed ? ALARM_ST_CLOSED : alarm_state_of(a);
-    ws_err rc = store_prepare(c, Q_ALARM_UPSERT, &st);
+    rc = store_prepare(c, Q_ALARM_UPSERT, &st);
     if (!rc) rc = store_bind_int(st, 1, a->id);
     if (!rc) rc = store_bind_int(st, 2, a->rule_id);
     if (!rc) rc = store_bind_int(st, 3, a->source_id);
