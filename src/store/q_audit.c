@@ -23,17 +23,18 @@ const char Q_AUDIT_ENTITY_HISTORY[] =
     "FROM audit_leaf l LEFT JOIN record_version v ON v.seq = l.seq "
     "WHERE l.entity = $1 ORDER BY l.entity_id, l.seq";
 
-/* A version is an event when its content starts with "WSE1" (57 53 45 31);
+/* A version's entity and id are its leaf's: found through audit_leaf_entity
+ * (migration 25). A version is an event when its content starts with "WSE1" (57 53 45 31);
  * substr on a blob is bytewise on both engines. Versions already purged
  * (content NULL) are left as they are. */
 const char Q_AUDIT_VERSION_PURGE_RECORD[] =
     "UPDATE record_version SET salt = NULL, content = NULL "
-    "WHERE entity = $1 AND entity_id = $2 AND content IS NOT NULL "
-    "AND substr(content, 1, 4) <> $3";
+    "WHERE seq IN (SELECT seq FROM audit_leaf WHERE entity = $1 AND entity_id = $2) "
+    "AND content IS NOT NULL AND substr(content, 1, 4) <> $3";
 const char Q_AUDIT_VERSION_PURGE_EVENTS[] =
     "UPDATE record_version SET salt = NULL, content = NULL "
-    "WHERE entity = $1 AND entity_id = $2 AND content IS NOT NULL "
-    "AND substr(content, 1, 4) = $3";
+    "WHERE seq IN (SELECT seq FROM audit_leaf WHERE entity = $1 AND entity_id = $2) "
+    "AND content IS NOT NULL AND substr(content, 1, 4) = $3";
 
 const char Q_AUDIT_CHECKPOINT_INSERT[] =
     "INSERT INTO audit_checkpoint (size, ts, root, note) VALUES ($1, $2, $3, $4) "
