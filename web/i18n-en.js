@@ -1316,6 +1316,8 @@ export const en = {
   'ri.height.4': 'class IV',
   'ri.d.static': 'static risk of the area: {level}',
   'ri.d.reading': '{tag} at {pct}% of its alarm limit',
+  'ri.d.past1': 'past its alarm limit (H/L): at least orange',
+  'ri.d.past2': 'past its emergency limit (HH/LL): red',
   'ri.d.anomaly': '{tag} anomaly score {s}',
   'ri.d.hazards': '{m} major and {g} general hidden dangers',
   'ri.d.overdue': '{d} days overdue in all',

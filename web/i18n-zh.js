@@ -1321,6 +1321,8 @@ export const zh = {
   'ri.height.4': 'Ⅳ级',
   'ri.d.static': '区域固有风险：{level}',
   'ri.d.reading': '{tag} 达报警值的 {pct}%',
+  'ri.d.past1': '已越过报警限（H/L）：至少橙色',
+  'ri.d.past2': '已越过紧急限（HH/LL）：红色',
   'ri.d.anomaly': '{tag} 异常评分 {s}',
   'ri.d.hazards': '重大隐患 {m} 项、一般隐患 {g} 项',
   'ri.d.overdue': '超期合计 {d} 天',

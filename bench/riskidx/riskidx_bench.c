@@ -303,6 +303,7 @@ static void inputs_at(int t, rx_inputs *in, rx_point *pts)
     for (int i = 0; i < NPTS; i++) {
         snprintf(pts[i].tag, sizeof pts[i].tag, "%s", tags[i]);
         pts[i].ratio = H_[t].ratio[i];
+        pts[i].past = pts[i].ratio >= 1; /* the history's limits are its first ones (no HH or LL) */
         pts[i].score = H_[t].score[i];
     }
     in->npoints = NPTS, in->points = pts;

@@ -74,6 +74,7 @@ static const pfield fields[] = {
     {G_READINGS, "at_limit", OFF(w.rd.at_limit), 1, false, 0, 100},
     {G_READINGS, "power", OFF(w.rd.power), 1, false, 0.25, 4},
     {G_READINGS, "second", OFF(w.rd.second), 1, false, 0, 1},
+    {G_READINGS, "floor", OFF(w.rd.floor), 2, false, 0, 100},
     CAP(ANOMALY),
     {G_ANOMALY, "from", OFF(w.an.from), 1, false, 0, 0.99},
     {G_ANOMALY, "at_one", OFF(w.an.at_one), 1, false, 0, 100},
@@ -131,6 +132,7 @@ static void set_defaults(rx_params *p)
     memcpy(w->st.rank, rank, sizeof rank);
     w->cap[RX_READINGS] = 45;
     w->rd.from = 0.5, w->rd.at_limit = 30, w->rd.power = 2, w->rd.second = 0.25;
+    w->rd.floor[0] = 50, w->rd.floor[1] = 75; /* the orange and red cut-offs */
     w->cap[RX_ANOMALY] = 20;
     w->an.from = 0.3, w->an.at_one = 20, w->an.power = 1;
     w->cap[RX_HAZARDS] = 35;
@@ -157,7 +159,7 @@ static const char default_json[] =
     "\"cutoffs\":{\"yellow\":25,\"orange\":50,\"red\":75,\"hysteresis\":2},"
     "\"factors\":{"
     "\"static\":{\"cap\":40,\"rank\":[0,5,12,25,40]},"
-    "\"readings\":{\"cap\":45,\"from\":0.5,\"at_limit\":30,\"power\":2,\"second\":0.25},"
+    "\"readings\":{\"cap\":45,\"from\":0.5,\"at_limit\":30,\"power\":2,\"second\":0.25,\"floor\":[50,75]},"
     "\"anomaly\":{\"cap\":20,\"from\":0.3,\"at_one\":20,\"power\":1},"
     "\"hazards\":{\"cap\":35,\"general\":3,\"major\":15,\"per_overdue_day\":0.5},"
     "\"permits\":{\"cap\":35,\"hot_work\":[22,12,6],\"confined_space\":15,\"blind_plate\":5,"
@@ -436,6 +438,19 @@ static void cat(char *d, size_t n, const char *fmt, ...)
 }
 
 /* The raw (uncapped) points of one factor and its detail line. */
+/* The most limits any of the first np points is past (0..2), and *at which
+ * one (the first with that many); *at = -1 when none is. */
+static int worst_past(const rx_inputs *in, int np, int *at)
+{
+    int k = 0;
+    *at = -1;
+    for (int i = 0; i < np; i++) {
+        int x = in->points[i].past < 0 ? 0 : in->points[i].past > 2 ? 2 : in->points[i].past;
+        if (x > k) k = x, *at = i;
+    }
+    return k;
+}
+
 static double factor_raw(const rx_params *p, const rx_inputs *in, rx_factor f, char *d, size_t dn)
 {
     const rx_weights *w = &p->w;
@@ -462,11 +477,17 @@ static double factor_raw(const rx_params *p, const rx_inputs *in, rx_factor f, c
                 i2 = i, r2 = r;
             }
         }
-        if (i1 < 0) return 0;
-        double g1 = w->rd.at_limit * ramp(r1, w->rd.from, w->rd.power);
+        int ip, k = worst_past(in, np, &ip);
+        if (i1 < 0 && !k) return 0;
+        double g1 = i1 >= 0 ? w->rd.at_limit * ramp(r1, w->rd.from, w->rd.power) : 0;
         double g2 = i2 >= 0 ? w->rd.second * w->rd.at_limit * ramp(r2, w->rd.from, w->rd.power) : 0;
-        snprintf(d, dn, "%.31s at %.2f of its limit", in->points[i1].tag, r1);
+        if (i1 >= 0) snprintf(d, dn, "%.31s at %.2f of its limit", in->points[i1].tag, r1);
         if (g2 > 0) cat(d, dn, ", %.31s at %.2f", in->points[i2].tag, r2);
+        if (k) { /* the floor (compute_scaled) is named with its point */
+            const char *which = k == 2 ? "second" : "first";
+            if (ip == i1) cat(d, dn, ", past its %s limit", which);
+            else cat(d, dn, "%s%.31s past its %s limit", d[0] ? ", " : "", in->points[ip].tag, which);
+        }
         return g1 + g2;
     }
     case RX_ANOMALY: {
@@ -576,6 +597,26 @@ static void compute_scaled(const rx_params *p, const rx_inputs *in, const double
         c->points = x;
         memcpy(c->detail, d, sizeof d);
         sum += x;
+    }
+    /* A reading past an alarm limit holds the index at that limit's floor
+     * (by default: past H or L orange, past HH or LL red), whatever the other
+     * factors add up to; the readings contribution takes up the difference,
+     * so the factors still sum to the index and the explanation names the
+     * point. In the projection the floor decays with the readings. */
+    int np = !in->points ? 0 : in->npoints < 0 ? 0 : in->npoints > RX_MAX_POINTS ? RX_MAX_POINTS : in->npoints;
+    int ip, k = worst_past(in, np, &ip);
+    double fl = k ? p->w.rd.floor[k - 1] * (scale ? scale[RX_READINGS] : 1) : 0;
+    if (fl > sum) {
+        rx_contrib *c = NULL;
+        for (int i = 0; i < out->ncontrib; i++)
+            if (out->contrib[i].factor == RX_READINGS) c = &out->contrib[i];
+        if (!c) { /* past a limit with its ratio under the ramp: the floor alone */
+            c = &out->contrib[out->ncontrib++];
+            *c = (rx_contrib){.factor = RX_READINGS};
+            factor_raw(p, in, RX_READINGS, c->detail, sizeof c->detail);
+        }
+        c->points += fl - sum;
+        sum = fl;
     }
     /* largest first; ties keep the factor order (insertion sort is stable) */
     for (int i = 1; i < out->ncontrib; i++) {

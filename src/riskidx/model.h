@@ -57,12 +57,15 @@ enum { RX_BLUE = 1, RX_YELLOW = 2, RX_ORANGE = 3, RX_RED = 4 };
 
 /* One live point of the area. ratio = how far the value is toward its first
  * alarm limit: 0 at normal, 1 at the limit (H, or L for low-side points),
- * > 1 beyond; NaN when the point has no limit. score = its anomaly score in
+ * > 1 beyond; NaN when the point has no limit. past = how many of its alarm
+ * limits the value is at or past: 0; 1 its first (H or L: 报警, GB/T 50493
+ * 一级); 2 its second (HH or LL: 紧急, 二级). score = its anomaly score in
  * [0, 1] (NaN when it has no detector). */
 typedef struct rx_point {
     char tag[RX_TAG_MAX + 1];
     double ratio;
     double score;
+    int past;
 } rx_point;
 
 /* Permit types (GB 30871) with grades: hot work 1 特级 2 一级 3 二级;
@@ -118,7 +121,7 @@ typedef struct rx_result {
 typedef struct rx_weights {
     double cap[RX_NFACTORS];         /* each factor's contribution ≤ cap */
     struct { double rank[5]; } st;   /* points per static rank 0..4 */
-    struct { double from, at_limit, power, second; } rd;   /* readings */
+    struct { double from, at_limit, power, second, floor[2]; } rd; /* readings; floor: past 1st, 2nd limit */
     struct { double from, at_one, power; } an;             /* anomaly */
     struct { double general, major, per_overdue_day; } hz;
     struct {

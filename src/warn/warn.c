@@ -762,6 +762,16 @@ static double limit_ratio(const thr_config *c, double v)
     return NAN;
 }
 
+/* How many alarm limits v is at or past on its side: 2 at or past LL or HH,
+ * 1 at or past L or H, else 0 (disabled limits do not count). */
+static int limits_past(const thr_config *c, double v)
+{
+    const thr_limit *l = c->lim;
+    if ((l[THR_HH].enabled && v >= l[THR_HH].value) || (l[THR_LL].enabled && v <= l[THR_LL].value)) return 2;
+    if ((l[THR_H].enabled && v >= l[THR_H].value) || (l[THR_L].enabled && v <= l[THR_L].value)) return 1;
+    return 0;
+}
+
 static int by_ratio_desc(const void *a, const void *b)
 {
     double x = ((const warn_point_state *)a)->ratio, y = ((const warn_point_state *)b)->ratio;
@@ -783,8 +793,10 @@ ws_err warn_points_under(warn *w, const char *unit_path, int64_t now_ms, warn_po
         if (strncmp(p->unit_path, unit_path, plen) || p->maint_until > now_ms) continue;
         warn_point_state x = {.id = p->id, .value = p->last_value, .ratio = NAN, .score = NAN};
         copy_trunc(x.tag, sizeof x.tag, p->tag);
-        if (p->last_src_ms && p->last_q == THR_Q_GOOD && isfinite(p->last_value))
+        if (p->last_src_ms && p->last_q == THR_Q_GOOD && isfinite(p->last_value)) {
             x.ratio = limit_ratio(&p->thr, p->last_value);
+            x.past = limits_past(&p->thr, p->last_value);
+        }
         if (w->rules) x.score = rule_point_score(w->rules, p->id);
         if (total < cap) out[total++] = x;
         else { /* keep the worst: replace the best kept when this one is worse */

@@ -140,13 +140,15 @@ ws_err warn_point_latest(warn *w, int64_t point_id, warn_latest *out);
  * ratio = how far the newest good value is toward the first alarm limit of
  * its side (0 at the middle of L..H, or at 0 for a high-only point; 1 at
  * the limit; > 1 beyond; NaN without limits, a value, or good quality),
- * score = its latest anomaly score (NaN when no anomaly rule scores it).
- * Points in maintenance are left out. At most cap are written; *n is how
- * many were, worst ratio first. */
+ * past = how many of its alarm limits that value is at or past on its side
+ * (0; 1: L or H; 2: LL or HH), score = its latest anomaly score (NaN when
+ * no anomaly rule scores it). Points in maintenance are left out. At most
+ * cap are written; *n is how many were, worst ratio first. */
 typedef struct warn_point_state {
     int64_t id;
     char tag[64];
     double value, ratio, score;
+    int past;
 } warn_point_state;
 ws_err warn_points_under(warn *w, const char *unit_path, int64_t now_ms, warn_point_state *out, int cap,
                          int *n);

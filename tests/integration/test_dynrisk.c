@@ -302,6 +302,23 @@ static void index_moves_with_each_factor(void **state)
         }
         assert_true(rows >= 1);
 
+        /* A detector past HH (combustible: 50 %LEL) holds the quiet second
+         * area at red, whatever else it has, and says why. */
+        snprintf(b, sizeof b, "{\"unit_id\":%lld,\"tag\":\"GT-901\",\"name\":\"装车台可燃气体\","
+                 "\"kind\":\"combustible\"}", t.area2);
+        post_id(&t, t.admin, "/api/v1/points", b);
+        st = ws_http(&t.s, "POST", "/api/v1/ingest", t.admin, "GT-901 62\n", 10, "text/plain", &r, NULL);
+        if (st != 200 && st != 202) fail_msg("ingest -> %ld", st);
+        json_decref(r);
+        assert_true(index_of(&t, t.area2, &o) >= 75);
+        assert_string_equal(json_string_value(json_object_get(o, "colour")), "red");
+        f = factor(o, "readings");
+        if (!f || !strstr(json_string_value(json_object_get(f, "detail")), "GT-901 at 2.48 of its limit, past its second limit"))
+            fail_msg("readings factor: %s", json_dumps(o, 0));
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(json_object_get(o, "inputs"),
+                                                                                            "points"), 0), "past")), 2);
+        json_decref(o);
+
         /* Scope: the worker of the other area sees neither this area nor its history. */
         snprintf(p, sizeof p, "/api/v1/risk-index/%lld", t.area);
         assert_int_equal(ws_req(&t.s, "GET", p, t.other, NULL, &o), 404);

@@ -131,6 +131,66 @@ static void test_static(void **st)
     assert_null(contrib_of(&r2, RX_STATIC));
 }
 
+static double sum_of(const rx_result *r)
+{
+    double s = 0;
+    for (int i = 0; i < r->ncontrib; i++) s += r->contrib[i].points;
+    return s;
+}
+
+/* A reading past an alarm limit holds the index at that limit's floor (by
+ * default past H or L orange, past HH or LL red), whatever else the area
+ * has: the readings contribution takes up the difference, so the factors
+ * still sum to the index, and it names the point and the limit. Above the
+ * floor the factors add as before; floors of 0 switch it off. */
+static void test_reading_floor(void **st)
+{
+    (void)st;
+    area a;
+    rx_result r;
+    baseline(&a); /* a quiet area: one point and nothing else */
+    a.in.static_rank = 0, a.in.hazards_general = 0, a.in.npermits = 0, a.in.night = false;
+    a.in.weather.known = false, a.pts[0].score = NAN, a.pts[1].score = NAN;
+    a.pts[0].ratio = 1.1, a.pts[0].past = 1; /* past H: a 报警 reading */
+    assert_true(compute(&a, &r) >= 50);
+    assert_int_equal(r.colour, RX_ORANGE);
+    assert_int_equal(r.ncontrib, 1);
+    assert_named(&r, RX_READINGS, "GT-101 at 1.10", "past its first limit");
+    assert_true(fabs(sum_of(&r) - r.index) < 1e-9);
+    a.pts[0].ratio = 2.24, a.pts[0].past = 2; /* past HH: 紧急 */
+    assert_true(compute(&a, &r) >= 75);
+    assert_int_equal(r.colour, RX_RED);
+    assert_named(&r, RX_READINGS, "GT-101 at 2.24", "past its second limit");
+    assert_true(fabs(sum_of(&r) - r.index) < 1e-9);
+    /* the point past a limit need not be the worst by ratio (an O2 point
+     * past LL beside a high-side point nearer its H): named by its tag */
+    a.pts[0].ratio = 0.9, a.pts[0].past = 0;
+    a.pts[1].ratio = 0.6, a.pts[1].past = 2;
+    assert_true(compute(&a, &r) >= 75);
+    assert_named(&r, RX_READINGS, "GT-101 at 0.90", "PT-205 past its second limit");
+    /* past a limit with a ratio under the ramp (a limit set inside the
+     * normal band): the floor alone */
+    a.pts[0].ratio = NAN, a.pts[1].ratio = 0.2, a.pts[1].past = 1;
+    assert_true(compute(&a, &r) >= 50);
+    assert_named(&r, RX_READINGS, "PT-205 at 0.20", "past its first limit");
+    /* above the floor the other factors still count */
+    area b;
+    baseline(&b);
+    b.pts[0].ratio = 2.24, b.pts[0].past = 2;
+    rx_result rb;
+    double xb = compute(&b, &rb);
+    assert_true(xb > 75);
+    b.in.hazards_major = 1;
+    assert_true(compute(&b, &rb) > xb || rb.index == 100);
+    /* floors of 0: the ramp alone (capped at 45: yellow) */
+    rx_params keep = P;
+    P.w.rd.floor[0] = P.w.rd.floor[1] = 0;
+    a.pts[0].ratio = 2.24, a.pts[0].past = 2, a.pts[1].past = 0;
+    assert_true(compute(&a, &r) <= 45.0 + 1e-9);
+    assert_int_equal(r.colour, RX_YELLOW);
+    P = keep;
+}
+
 static void test_readings(void **st)
 {
     (void)st;
@@ -806,6 +866,7 @@ int main(void)
         cmocka_unit_test(test_baseline_explained),
         cmocka_unit_test(test_static),
         cmocka_unit_test(test_readings),
+        cmocka_unit_test(test_reading_floor),
         cmocka_unit_test(test_anomaly),
         cmocka_unit_test(test_hazards),
         cmocka_unit_test(test_permits),

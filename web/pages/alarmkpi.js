@@ -75,7 +75,7 @@ export async function render(main, ctx) {
       s.worst_flood_pct > ref.flood_pct_max ? 'bad' : 'good'),
     card('tta', t('kpi.tta'), dur(s.ack.mean_s), t('kpi.p90', { v: dur(s.ack.p90_s), n: s.ack.n })),
     card('ttc', t('kpi.ttc'), dur(s.close.mean_s), t('kpi.p90', { v: dur(s.close.p90_s), n: s.close.n })),
-    card('levels', t('kpi.levels'), `${pct(lv['3'] || 0)} / ${pct(lv['2'] || 0)} / ${pct(lv['1'] || 0)} %`,
+    card('levels', t('kpi.levels'), `${pct(lv['3'] || 0)}/${pct(lv['2'] || 0)}/${pct(lv['1'] || 0)} %`,
       t('kpi.levels_target', { a: ref.level_pct['3'], b: ref.level_pct['2'], c: ref.level_pct['1'] }))));
   root.appendChild(h('p', { class: 'muted kpi-note' }, t('kpi.note', { src: ref.source, n: ref.flood_over_per_10min })));
 

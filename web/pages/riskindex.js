@@ -47,9 +47,16 @@ function detailText(factor, d) {
       if ((m = /^static risk level (\d)/.exec(d))) return t('ri.d.static', { level: t('risk.level.' + LEVEL_RANK[+m[1]]) });
       break;
     case 'readings': {
-      const parts = d.split(', ').map((x) => /^(\S+) at ([\d.]+)(?: of its limit)?$/.exec(x));
-      if (parts.every(Boolean)) return parts.map((p) => t('ri.d.reading', { tag: p[1], pct: Math.round(+p[2] * 100) })).join(t('ri.sep'));
-      break;
+      // "TAG at R[ of its limit]" parts, then perhaps "[TAG ]past its first|second limit"
+      // (the floor: docs/internals/riskidx.md)
+      const out = [];
+      for (const x of d.split(', ')) {
+        if ((m = /^(\S+) at ([\d.]+)(?: of its limit)?$/.exec(x))) out.push(t('ri.d.reading', { tag: m[1], pct: Math.round(+m[2] * 100) }));
+        else if ((m = /^(?:(\S+) )?past its (first|second) limit$/.exec(x)))
+          out.push((m[1] ? m[1] + ' ' : '') + t(m[2] === 'second' ? 'ri.d.past2' : 'ri.d.past1'));
+        else return d;
+      }
+      return out.join(t('ri.sep'));
     }
     case 'anomaly':
       if ((m = /^(\S+) anomaly score ([\d.]+)$/.exec(d))) return t('ri.d.anomaly', { tag: m[1], s: m[2] });
