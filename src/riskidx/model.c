@@ -437,7 +437,6 @@ static void cat(char *d, size_t n, const char *fmt, ...)
     va_end(ap);
 }
 
-/* The raw (uncapped) points of one factor and its detail line. */
 /* The most limits any of the first np points is past (0..2), and *at which
  * one (the first with that many); *at = -1 when none is. */
 static int worst_past(const rx_inputs *in, int np, int *at)
@@ -451,6 +450,7 @@ static int worst_past(const rx_inputs *in, int np, int *at)
     return k;
 }
 
+/* The raw (uncapped) points of one factor and its detail line. */
 static double factor_raw(const rx_params *p, const rx_inputs *in, rx_factor f, char *d, size_t dn)
 {
     const rx_weights *w = &p->w;

@@ -772,9 +772,12 @@ static int limits_past(const thr_config *c, double v)
     return 0;
 }
 
-static int by_ratio_desc(const void *a, const void *b)
+/* Worst first: more alarm limits past, then the higher ratio. */
+static int by_worst(const void *a, const void *b)
 {
-    double x = ((const warn_point_state *)a)->ratio, y = ((const warn_point_state *)b)->ratio;
+    const warn_point_state *p = a, *q = b;
+    if (p->past != q->past) return p->past < q->past ? 1 : -1;
+    double x = p->ratio, y = q->ratio;
     if (isnan(x)) x = -1;
     if (isnan(y)) y = -1;
     return x < y ? 1 : x > y ? -1 : 0;
@@ -802,12 +805,12 @@ ws_err warn_points_under(warn *w, const char *unit_path, int64_t now_ms, warn_po
         else { /* keep the worst: replace the best kept when this one is worse */
             int best = 0;
             for (int k = 1; k < cap; k++)
-                if (by_ratio_desc(&out[k], &out[best]) > 0) best = k;
-            if (cap > 0 && by_ratio_desc(&x, &out[best]) < 0) out[best] = x;
+                if (by_worst(&out[k], &out[best]) > 0) best = k;
+            if (cap > 0 && by_worst(&x, &out[best]) < 0) out[best] = x;
         }
     }
     pthread_mutex_unlock(&w->mu);
-    qsort(out, (size_t)total, sizeof *out, by_ratio_desc);
+    qsort(out, (size_t)total, sizeof *out, by_worst);
     *n = total;
     return WS_OK;
 }

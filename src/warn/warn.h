@@ -143,7 +143,8 @@ ws_err warn_point_latest(warn *w, int64_t point_id, warn_latest *out);
  * past = how many of its alarm limits that value is at or past on its side
  * (0; 1: L or H; 2: LL or HH), score = its latest anomaly score (NaN when
  * no anomaly rule scores it). Points in maintenance are left out. At most
- * cap are written; *n is how many were, worst ratio first. */
+ * cap are written; *n is how many were, worst first (most limits past, then
+ * the highest ratio). */
 typedef struct warn_point_state {
     int64_t id;
     char tag[64];
