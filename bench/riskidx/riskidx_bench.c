@@ -304,6 +304,12 @@ static void inputs_at(int t, rx_inputs *in, rx_point *pts)
         snprintf(pts[i].tag, sizeof pts[i].tag, "%s", tags[i]);
         pts[i].ratio = H_[t].ratio[i];
         pts[i].past = pts[i].ratio >= 1; /* the history's limits are its first ones (no HH or LL) */
+        double c = t >= 3 ? INFINITY : 0; /* the smallest of the last three hourly rises, as the server's */
+        for (int k = 0; k < 3 && t >= 3; k++) {
+            double rise = H_[t - k].ratio[i] - H_[t - k - 1].ratio[i];
+            if (rise < c) c = rise;
+        }
+        pts[i].climb = c > 0 ? c : 0;
         pts[i].score = H_[t].score[i];
     }
     in->npoints = NPTS, in->points = pts;

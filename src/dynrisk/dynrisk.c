@@ -366,6 +366,7 @@ static ws_err gather(store_conn *c, struct warn *w, const org_unit *area, int64_
                 snprintf(g->pts[i].tag, sizeof g->pts[i].tag, "%s", ps[i].tag);
                 g->pts[i].ratio = ps[i].ratio;
                 g->pts[i].past = ps[i].past;
+                g->pts[i].climb = ps[i].climb;
                 g->pts[i].score = ps[i].score;
             }
             g->in.npoints = n;
@@ -588,6 +589,7 @@ static json_t *inputs_json(const gathered *g)
         json_object_set_new(x, "tag", json_str(g->pts[i].tag));
         json_object_set_new(x, "ratio", isnan(g->pts[i].ratio) ? json_null() : json_real(round(g->pts[i].ratio * 100) / 100));
         json_object_set_new(x, "past", json_integer(g->pts[i].past));
+        json_object_set_new(x, "climb_per_h", json_real(round(g->pts[i].climb * 1000) / 1000));
         json_object_set_new(x, "score", isnan(g->pts[i].score) ? json_null() : json_real(round(g->pts[i].score * 100) / 100));
         json_array_append_new(pts, x);
     }

@@ -114,6 +114,7 @@ static const pfield fields[] = {
     {G_PROJECTION, "blend_sigma", OFF(pj.blend_sigma), 1, false, 0, 5},
     {G_PROJECTION, "sigma_min", OFF(pj.sigma_min), 1, false, 0, 50},
     {G_PROJECTION, "trend", OFF(pj.trend), 1, false, 0, 2},
+    {G_PROJECTION, "climb", OFF(pj.climb), 1, false, 0, 2},
     {G_PROJECTION, "min_n", OFF(pj.min_n), 1, true, 1, 1000},
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
@@ -152,6 +153,7 @@ static void set_defaults(rx_params *p)
     w->nt.points = 5;
     p->horizon_h = 8, p->k_sigma = 2.0, p->unusual_window_h = 6;
     p->pj.half_life_h = 2, p->pj.blend = 0.5, p->pj.blend_sigma = 0, p->pj.sigma_min = 2, p->pj.trend = 0.5, p->pj.min_n = 2;
+    p->pj.climb = 0.6;
 }
 
 static const char default_json[] =
@@ -170,7 +172,7 @@ static const char default_json[] =
     "\"lightning\":[3,6,10,15]},"
     "\"night\":{\"cap\":5,\"points\":5}},"
     "\"projection\":{\"horizon_h\":8,\"k_sigma\":2,\"unusual_window_h\":6,\"half_life_h\":2,"
-    "\"blend\":0.5,\"blend_sigma\":0,\"sigma_min\":2,\"trend\":0.5,\"min_n\":2}}";
+    "\"blend\":0.5,\"blend_sigma\":0,\"sigma_min\":2,\"trend\":0.5,\"climb\":0.6,\"min_n\":2}}";
 
 const char *rx_params_default_json(void) { return default_json; }
 
@@ -721,9 +723,27 @@ void rx_project(const rx_params *p, const rx_profile *pr, const rx_inputs *now, 
     rx_inputs in = *now;
     double scale[RX_NFACTORS];
     for (int f = 0; f < RX_NFACTORS; f++) scale[f] = 1;
+    /* A point whose ratio has been climbing is carried on up, climb·h
+     * (times the climb weight), and may pass its first limit (the floor);
+     * while one climbs the readings do not fade. */
+    int np = !now->points ? 0 : now->npoints < 0 ? 0 : now->npoints > RX_MAX_POINTS ? RX_MAX_POINTS : now->npoints;
+    bool climbs = false;
+    for (int i = 0; i < np && p->pj.climb > 0; i++)
+        climbs |= now->points[i].climb > 0 && isfinite(now->points[i].climb) && isfinite(now->points[i].ratio);
+    rx_point ahead[RX_MAX_POINTS];
+    if (climbs) memcpy(ahead, now->points, (size_t)np * sizeof *ahead), in.points = ahead;
     for (int h = 1; h <= H; h++) {
         double decay = pow(0.5, h / p->pj.half_life_h);
         scale[RX_READINGS] = scale[RX_ANOMALY] = decay;
+        if (climbs) {
+            scale[RX_READINGS] = 1;
+            for (int i = 0; i < np; i++) {
+                const rx_point *q = &now->points[i];
+                if (!(q->climb > 0) || !isfinite(q->climb) || !isfinite(q->ratio)) continue;
+                ahead[i].ratio = q->ratio + p->pj.climb * q->climb * h;
+                if (ahead[i].ratio >= 1 && ahead[i].past < 1) ahead[i].past = 1;
+            }
+        }
         if (sched && h <= sched->nhours && h <= RX_MAX_HORIZON) {
             int n = sched->npermits[h - 1];
             in.npermits = n < 0 ? 0 : n > RX_MAX_PERMITS ? RX_MAX_PERMITS : n;

@@ -60,12 +60,15 @@ enum { RX_BLUE = 1, RX_YELLOW = 2, RX_ORANGE = 3, RX_RED = 4 };
  * > 1 beyond; NaN when the point has no limit. past = how many of its alarm
  * limits the value is at or past: 0; 1 its first (H or L: 报警, GB/T 50493
  * 一级); 2 its second (HH or LL: 紧急, 二级). score = its anomaly score in
- * [0, 1] (NaN when it has no detector). */
+ * [0, 1] (NaN when it has no detector). climb = how fast its ratio has
+ * been rising, per hour: the smallest of its last three hourly rises when
+ * all three are rises, else 0 (the projection carries a climb forward). */
 typedef struct rx_point {
     char tag[RX_TAG_MAX + 1];
     double ratio;
     double score;
     int past;
+    double climb;
 } rx_point;
 
 /* Permit types (GB 30871) with grades: hot work 1 特级 2 一级 3 二级;
@@ -147,6 +150,7 @@ typedef struct rx_proj_settings {
     double blend_sigma;              /* σ of the hour taken off its profile mean before blending */
     double sigma_min;                /* floor of σ in the unusual-day test */
     double trend;                    /* weight of the deviation's slope on an unusual day */
+    double climb;                    /* weight of a climbing point's rise per hour ahead */
     int min_n;                       /* profile hours with fewer values are "no data" */
 } rx_proj_settings;
 

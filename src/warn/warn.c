@@ -604,6 +604,25 @@ static size_t append_series(warn *w, const series_in *in, size_t n, bool quiet)
     return bad;
 }
 
+/* A reading at t, past the hour of p's last one: that last value closes its
+ * hour. Kept when good, after the hours kept before if the closed hour
+ * follows them, else as the first of a new row. Under w->mu. */
+static void note_hour(wpoint *p, int64_t t)
+{
+    const int64_t H = 3600000;
+    if (p->hour_end) {
+        if (p->last_q != THR_Q_GOOD || !isfinite(p->last_value)) p->nhours = 0;
+        else {
+            if (p->hour_kept != p->hour_end - H) p->nhours = 0; /* an hour missing in between */
+            memmove(p->hour_v + 1, p->hour_v, (WARN_HOURS - 1) * sizeof p->hour_v[0]);
+            p->hour_v[0] = p->last_value;
+            if (p->nhours < WARN_HOURS) p->nhours++;
+            p->hour_kept = p->hour_end;
+        }
+    }
+    p->hour_end = (t / H + 1) * H; /* source times are > 0 */
+}
+
 /* Apply readings r[0..n) (n <= WARN_GROUP) with sequences first_seq.. (0: no
  * journal). Under w->mu.
  *
@@ -652,6 +671,7 @@ static void apply_group(warn *w, const ws_reading *r, size_t n, int64_t first_se
             const warn_grp_rd *x = &rd[j];
             int64_t t = wt[j];
             if (t > p->last_src_ms) {
+                if (t >= p->hour_end) note_hour(p, t);
                 p->last_src_ms = t;
                 p->last_value = x->value;
                 p->last_q = x->quality;
@@ -772,6 +792,21 @@ static int limits_past(const thr_config *c, double v)
     return 0;
 }
 
+/* How fast p's ratio has climbed, per hour: the smallest of its last three
+ * hourly rises when all three are rises and the newest hour kept ended
+ * within the last two, else 0. */
+static double climb_of(const wpoint *p, int64_t now_ms)
+{
+    if (p->nhours < WARN_HOURS || now_ms - p->hour_kept >= 2 * 3600000) return 0;
+    double c = INFINITY;
+    for (int k = 0; k + 1 < WARN_HOURS; k++) {
+        double rise = limit_ratio(&p->thr, p->hour_v[k]) - limit_ratio(&p->thr, p->hour_v[k + 1]);
+        if (!(rise < c)) continue; /* also NaN: no limits */
+        c = rise;
+    }
+    return c > 0 && isfinite(c) ? c : 0;
+}
+
 /* Worst first: more alarm limits past, then the higher ratio. */
 static int by_worst(const void *a, const void *b)
 {
@@ -799,6 +834,7 @@ ws_err warn_points_under(warn *w, const char *unit_path, int64_t now_ms, warn_po
         if (p->last_src_ms && p->last_q == THR_Q_GOOD && isfinite(p->last_value)) {
             x.ratio = limit_ratio(&p->thr, p->last_value);
             x.past = limits_past(&p->thr, p->last_value);
+            x.climb = climb_of(p, now_ms);
         }
         if (w->rules) x.score = rule_point_score(w->rules, p->id);
         if (total < cap) out[total++] = x;

@@ -141,14 +141,16 @@ ws_err warn_point_latest(warn *w, int64_t point_id, warn_latest *out);
  * its side (0 at the middle of L..H, or at 0 for a high-only point; 1 at
  * the limit; > 1 beyond; NaN without limits, a value, or good quality),
  * past = how many of its alarm limits that value is at or past on its side
- * (0; 1: L or H; 2: LL or HH), score = its latest anomaly score (NaN when
+ * (0; 1: L or H; 2: LL or HH), climb = how fast its ratio has risen per
+ * hour (the smallest of the last three hourly rises, by source time, when
+ * all three rose; else 0), score = its latest anomaly score (NaN when
  * no anomaly rule scores it). Points in maintenance are left out. At most
  * cap are written; *n is how many were, worst first (most limits past, then
  * the highest ratio). */
 typedef struct warn_point_state {
     int64_t id;
     char tag[64];
-    double value, ratio, score;
+    double value, ratio, score, climb;
     int past;
 } warn_point_state;
 ws_err warn_points_under(warn *w, const char *unit_path, int64_t now_ms, warn_point_state *out, int cap,

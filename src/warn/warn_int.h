@@ -23,6 +23,7 @@
 /* Threshold conditions are alarms of built-in rules 1 + thr_cond (1..9);
  * system alarms (series store, journal, outbox) use rule ids from 100; rule
  * sets from 1000. */
+#define WARN_HOURS 4 /* hourly values a point keeps: three hourly rises */
 #define WARN_RULE_THR_BASE 1
 #define WARN_RULE_SERIES 100
 
@@ -48,6 +49,13 @@ typedef struct wpoint {
     /* the rest */
     char name[96];
     char kind[16];
+    /* the last value of each of the last WARN_HOURS source-time hours, newest
+     * first, nhours of them in a row (an hour without a good reading breaks
+     * the row): how fast the point climbs, for the risk index's projection */
+    int64_t hour_end;        /* the end of the hour of last_src_ms (0: none yet) */
+    int64_t hour_kept;       /* the end of the hour of hour_v[0] */
+    double hour_v[WARN_HOURS];
+    int nhours;
 } wpoint;
 
 /* ------------------------------------------------------------ engine */

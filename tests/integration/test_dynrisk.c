@@ -315,8 +315,9 @@ static void index_moves_with_each_factor(void **state)
         f = factor(o, "readings");
         if (!f || !strstr(json_string_value(json_object_get(f, "detail")), "GT-901 at 2.48 of its limit, past its second limit"))
             fail_msg("readings factor: %s", json_dumps(o, 0));
-        assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(json_object_get(o, "inputs"),
-                                                                                            "points"), 0), "past")), 2);
+        json_t *p0 = json_array_get(json_object_get(json_object_get(o, "inputs"), "points"), 0);
+        assert_int_equal(json_integer_value(json_object_get(p0, "past")), 2);
+        assert_true(json_is_number(json_object_get(p0, "climb_per_h"))); /* one reading: 0 */
         json_decref(o);
 
         /* Scope: the worker of the other area sees neither this area nor its history. */

@@ -736,6 +736,41 @@ static void test_project_readings_decay(void **st)
     assert_int_equal(pj.warn_in_h, 0);
 }
 
+/* A point that has been climbing is carried on up (projection.climb · its
+ * climb · h) instead of fading: the projection rises, warns by
+ * the hour its ratio would pass the limit, and holds the floor from then.
+ * Without a climb, or with the weight at 0, the same area only fades. */
+static void test_project_climb(void **st)
+{
+    (void)st;
+    area a;
+    baseline(&a);
+    a.pts[0].ratio = 0.7, a.pts[0].climb = 0.1; /* +0.06 an hour at the default 0.6: past 1.0 in 5 h */
+    rx_result cur;
+    rx_compute(&P, &a.in, &cur);
+    assert_true(cur.colour < RX_ORANGE);
+    static rx_schedule s;
+    sched_empty(&s, 8, true);
+    for (int h = 0; h < 8; h++) s.permits[h][s.npermits[h]++] = a.permits[0];
+    rx_projection pj;
+    rx_project(&P, NULL, &a.in, &cur, 0, NULL, 0, &s, &pj);
+    assert_true(pj.index[0] > cur.index && pj.index[2] > pj.index[0]);
+    assert_true(pj.warn_in_h >= 1 && pj.warn_in_h <= 5); /* the ramp may get there first */
+    assert_true(pj.warn_colour >= RX_ORANGE);
+    assert_true(pj.index[4] >= 50); /* past the limit at h = 5: the floor */
+    /* no climb: nothing to warn of */
+    a.pts[0].climb = 0;
+    rx_project(&P, NULL, &a.in, &cur, 0, NULL, 0, &s, &pj);
+    assert_int_equal(pj.warn_in_h, 0);
+    /* the weight is data: 0 switches it off */
+    a.pts[0].climb = 0.1;
+    const char *doc = "{\"version\":1,\"projection\":{\"climb\":0}}";
+    rx_params q;
+    assert_int_equal(rx_params_parse(doc, strlen(doc), &q), WS_OK);
+    rx_project(&q, NULL, &a.in, &cur, 0, NULL, 0, &s, &pj);
+    assert_int_equal(pj.warn_in_h, 0);
+}
+
 /* A schedule shorter than the horizon: the hours past it carry the current
  * permits and shift; the horizon is data; cur may be left to rx_project. */
 static void test_project_short_schedule(void **st)
@@ -883,6 +918,7 @@ int main(void)
         cmocka_unit_test(test_project_night_shift),
         cmocka_unit_test(test_project_weather_forecast),
         cmocka_unit_test(test_project_readings_decay),
+        cmocka_unit_test(test_project_climb),
         cmocka_unit_test(test_project_short_schedule),
         cmocka_unit_test(test_project_profile_shape),
         cmocka_unit_test(test_project_unusual_day),

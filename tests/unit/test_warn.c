@@ -917,6 +917,43 @@ static void t_ack_waits_alone(void **state)
     engine_close();
 }
 
+static double climb_now(const char *tag)
+{
+    warn_point_state ps[8];
+    int n = 0;
+    OK(warn_points_under(tc.w, tc.unit_path, clock_now_ms(), ps, 8, &n));
+    for (int i = 0; i < n; i++)
+        if (!strcmp(ps[i].tag, tag)) return ps[i].climb;
+    fail_msg("%s not among the unit's points", tag);
+    return NAN;
+}
+
+/* The risk index's climb: the smallest of a point's last three hourly rises
+ * of its ratio, by source time (the last value of each hour), 0 unless all
+ * three rose in hours one after another. */
+static void t_points_climb(void **state)
+{
+    (void)state;
+    add_point("GT-106"); /* combustible: H 25 %LEL, ratio = value / 25 */
+    add_point("GT-107");
+    engine_open();
+    const int64_t H = 3600000;
+    int64_t t0 = (clock_now_ms() / H - 6) * H; /* the five hours, then one for the fall below */
+    warn_result res;
+    /* every 10 minutes for five hours: +2.5 %LEL an hour (ratio +0.1) */
+    for (int i = 0; i <= 30; i++) in1("GT-106", 5 + 2.5 * i / 6.0, t0 + i * 600000, &res);
+    assert_true(fabs(climb_now("GT-106") - 0.1) < 1e-9);
+    /* the same, with the third hour missing: no row of three rises */
+    for (int i = 0; i <= 30; i++)
+        if (i / 6 != 2) in1("GT-107", 5 + 2.5 * i / 6.0, t0 + i * 600000, &res);
+    assert_true(climb_now("GT-107") == 0);
+    /* a fall in the last hour: not a climb */
+    in1("GT-106", 1, t0 + 5 * H + 1, &res);
+    in1("GT-106", 1, t0 + 6 * H + 1, &res);
+    assert_true(climb_now("GT-106") == 0);
+    engine_close();
+}
+
 /* ------------------------------------------------ the journal's records */
 
 #define JF_MAX 400
@@ -1055,7 +1092,7 @@ int main(void)
         T(t_series_failure, &fx_sqlite), T(t_seal_evidence, &fx_sqlite), T(t_open_chunks_kept, &fx_sqlite), T(t_journal_bounded, &fx_sqlite),
         T(t_restart_then_crash, &fx_sqlite),
         T(t_persist_retry, &fx_sqlite), T(t_concurrent_persist, &fx_sqlite),
-        T(t_pipeline_checkpoint, &fx_sqlite), T(t_ack_waits_alone, &fx_sqlite),
+        T(t_pipeline_checkpoint, &fx_sqlite), T(t_ack_waits_alone, &fx_sqlite), T(t_points_climb, &fx_sqlite),
     };
     int rc = cmocka_run_group_tests_name("warn (sqlite)", sq, group_setup, group_teardown);
     const char *pg = getenv("WS_TEST_PG_URL");
