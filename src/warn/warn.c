@@ -233,6 +233,8 @@ static ws_err load_points(warn *w)
                 q->last_value = old->last_value;
                 q->last_q = old->last_q;
                 q->pub_ms = old->pub_ms;
+                q->hour_end = old->hour_end, q->hour_kept = old->hour_kept, q->nhours = old->nhours;
+                memcpy(q->hour_v, old->hour_v, sizeof q->hour_v);
             }
             if (w->cfg.series && !isnan(p->resolution) && p->resolution > 0)
                 (void)series_point_resolution(w->cfg.series, p->id, p->resolution);

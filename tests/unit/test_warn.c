@@ -943,6 +943,8 @@ static void t_points_climb(void **state)
     /* every 10 minutes for five hours: +2.5 %LEL an hour (ratio +0.1) */
     for (int i = 0; i <= 30; i++) in1("GT-106", 5 + 2.5 * i / 6.0, t0 + i * 600000, &res);
     assert_true(fabs(climb_now("GT-106") - 0.1) < 1e-9);
+    OK(warn_reload_points(tc.w)); /* an edit of the register keeps the hours */
+    assert_true(fabs(climb_now("GT-106") - 0.1) < 1e-9);
     /* the same, with the third hour missing: no row of three rises */
     for (int i = 0; i <= 30; i++)
         if (i / 6 != 2) in1("GT-107", 5 + 2.5 * i / 6.0, t0 + i * 600000, &res);
