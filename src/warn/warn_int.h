@@ -33,6 +33,7 @@ typedef struct wpoint {
     int64_t sealed_seq;      /* replay: readings at or below are in the series store */
     int64_t maint_until;     /* device maintenance / calibration: recorded, not paged */
     int64_t last_src_ms;     /* newest source time seen */
+    int64_t hour_end;        /* the end of the hour of last_src_ms (0: none yet; hour_v below) */
     int64_t last_arrival_ms;
     double last_value;
     uint8_t last_q;
@@ -52,7 +53,6 @@ typedef struct wpoint {
     /* the last value of each of the last WARN_HOURS source-time hours, newest
      * first, nhours of them in a row (an hour without a good reading breaks
      * the row): how fast the point climbs, for the risk index's projection */
-    int64_t hour_end;        /* the end of the hour of last_src_ms (0: none yet) */
     int64_t hour_kept;       /* the end of the hour of hour_v[0] */
     double hour_v[WARN_HOURS];
     int nhours;
