@@ -1294,6 +1294,7 @@ export const en = {
   'ri.all': 'All areas',
   'ri.at': '{at} · parameters v{v}',
   'ri.warning': 'Warning: expected to turn {colour} in {h} h ({at})',
+  'ri.warning_climb': ': {tag} is climbing, about {pct}% of its alarm limit an hour',
   'ri.why': 'Why this value',
   'ri.trend': 'The last 7 days (click a value to see what made it)',
   'ri.nohistory': 'No history yet: the server stores a value every 15 minutes',

@@ -1299,6 +1299,7 @@ export const zh = {
   'ri.all': '全部区域',
   'ri.at': '{at} · 参数 v{v}',
   'ri.warning': '预警：预计 {h} 小时后（{at}）升为{colour}色',
+  'ri.warning_climb': '：{tag} 持续上升，每小时约升报警值的 {pct}%',
   'ri.why': '为什么是这个分数',
   'ri.trend': '近 7 天趋势（点击查看当时的构成）',
   'ri.nohistory': '尚无历史记录：服务器每 15 分钟记录一次',

@@ -636,6 +636,24 @@ static void schedule_of(const gathered *g, int64_t now, int nhours, rx_schedule 
     }
 }
 
+/* Whether the warning of pj is owed to a climbing point: projected again
+ * with the climb weight at 0, it comes later, lower or not at all. Returns
+ * the fastest-climbing point's index in g->pts then, else -1. */
+static int climb_cause(const rx_params *p, const rx_profile *pr, const gathered *g, const rx_result *r, int how,
+                       const double *recent, int nrecent, const rx_schedule *sched, const rx_projection *pj)
+{
+    int ic = -1;
+    for (int i = 0; i < g->in.npoints; i++)
+        if (g->pts[i].climb > 0 && (ic < 0 || g->pts[i].climb > g->pts[ic].climb)) ic = i;
+    if (ic < 0 || !(p->pj.climb > 0)) return -1;
+    rx_params q = *p;
+    q.pj.climb = 0;
+    rx_projection flat;
+    rx_project(&q, pr, &g->in, r, how, recent, nrecent, sched, &flat);
+    bool owed = !flat.warn_in_h || flat.warn_in_h > pj->warn_in_h || flat.warn_colour < pj->warn_colour;
+    return owed ? ic : -1;
+}
+
 static ws_err area_eval(store_conn *c, struct warn *w, const org_unit *area, int64_t now, const rx_params *p,
                         bool project, json_t **out)
 {
@@ -690,12 +708,15 @@ static ws_err area_eval(store_conn *c, struct warn *w, const org_unit *area, int
             int known = 0;
             for (int h = 0; h < RX_WEEK_H; h++) known += pr.n[h] > 0;
             json_object_set_new(pjo, "profile_hours", json_integer(known)); /* hours of the week learnt */
-            if (pj.warn_in_h > 0)
-                json_object_set_new(pjo, "warning",
-                                    json_pack("{s:i,s:s,s:o}", "in_h", pj.warn_in_h, "colour",
-                                              colour_name(pj.warn_colour), "at",
-                                              json_time(now + (int64_t)pj.warn_in_h * HOUR_MS)));
-            else
+            if (pj.warn_in_h > 0) {
+                json_t *wj = json_pack("{s:i,s:s,s:o}", "in_h", pj.warn_in_h, "colour", colour_name(pj.warn_colour),
+                                       "at", json_time(now + (int64_t)pj.warn_in_h * HOUR_MS));
+                int ic = climb_cause(p, &pr, g, &r, hour_of_week(now, g->tz_off), recent, nrecent, sched, &pj);
+                if (ic >= 0)
+                    json_object_set_new(wj, "climbing", json_pack("{s:s,s:f}", "tag", g->pts[ic].tag, "climb_per_h",
+                                                                  round(g->pts[ic].climb * 1000) / 1000));
+                json_object_set_new(pjo, "warning", wj);
+            } else
                 json_object_set_new(pjo, "warning", json_null());
             json_object_set_new(o, "projection", pjo);
         }
@@ -898,9 +919,11 @@ static void forecast_alarm(struct warn *w, const org_unit *a, const json_t *o, i
     if (known && forecast[k].on == on) return;
     if (!known && nforecast == MAX_FORECAST) return;
     char title[200];
-    snprintf(title, sizeof title, "动态风险预警：%.60s 预计 %d 小时后升为%s色（当前 %.0f 分）", a->name,
+    const char *climbing = json_string_value(json_object_get(json_object_get(wj, "climbing"), "tag"));
+    snprintf(title, sizeof title, "动态风险预警：%.60s 预计 %d 小时后升为%s色（当前 %.0f 分%s%.31s%s）", a->name,
              (int)json_integer_value(json_object_get(wj, "in_h")), col && !strcmp(col, "red") ? "红" : "橙",
-             json_number_value(json_object_get(o, "index")));
+             json_number_value(json_object_get(o, "index")), climbing ? "；" : "", climbing ? climbing : "",
+             climbing ? " 持续上升" : "");
     if (warn_external_alarm(w, WARN_RULE_RISK_FORECAST, a->id, a->id, 1, on, on ? title : NULL, now)) return;
     if (!known) forecast[k = nforecast++].area = a->id;
     forecast[k].on = on;

@@ -483,13 +483,13 @@ static double factor_raw(const rx_params *p, const rx_inputs *in, rx_factor f, c
         if (i1 < 0 && !k) return 0;
         double g1 = i1 >= 0 ? w->rd.at_limit * ramp(r1, w->rd.from, w->rd.power) : 0;
         double g2 = i2 >= 0 ? w->rd.second * w->rd.at_limit * ramp(r2, w->rd.from, w->rd.power) : 0;
+        /* the floor (compute_scaled) is named with its point: right after
+         * it when it is the worst by ratio, else by its tag at the end */
+        const char *which = k == 2 ? "second" : "first";
         if (i1 >= 0) snprintf(d, dn, "%.31s at %.2f of its limit", in->points[i1].tag, r1);
+        if (k && ip == i1) cat(d, dn, ", past its %s limit", which);
         if (g2 > 0) cat(d, dn, ", %.31s at %.2f", in->points[i2].tag, r2);
-        if (k) { /* the floor (compute_scaled) is named with its point */
-            const char *which = k == 2 ? "second" : "first";
-            if (ip == i1) cat(d, dn, ", past its %s limit", which);
-            else cat(d, dn, "%s%.31s past its %s limit", d[0] ? ", " : "", in->points[ip].tag, which);
-        }
+        if (k && ip != i1) cat(d, dn, "%s%.31s past its %s limit", d[0] ? ", " : "", in->points[ip].tag, which);
         return g1 + g2;
     }
     case RX_ANOMALY: {

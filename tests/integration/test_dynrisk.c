@@ -302,6 +302,31 @@ static void index_moves_with_each_factor(void **state)
         }
         assert_true(rows >= 1);
 
+        /* A detector climbing for five hours (ratio +0.1 an hour, now 0.9 of
+         * H): the projection carries it past H, so it warns of orange and
+         * names the point; the forecast is owed to the climb. */
+        snprintf(b, sizeof b, "{\"unit_id\":%lld,\"tag\":\"GT-902\",\"name\":\"装车台可燃气体\","
+                 "\"kind\":\"combustible\"}", t.area2);
+        post_id(&t, t.admin, "/api/v1/points", b);
+        {
+            const long long H = 3600000;
+            long long t0 = ((long long)time(NULL) * 1000 / H - 5) * H;
+            char body[2048];
+            size_t bl = 0;
+            for (int i = 0; i <= 30; i++) /* every 10 minutes: 10 → 22.5 %LEL */
+                bl += (size_t)snprintf(body + bl, sizeof body - bl, "GT-902 %.4f %lld\n", 10 + 2.5 * i / 6.0,
+                                       t0 + i * 600000LL);
+            st = ws_http(&t.s, "POST", "/api/v1/ingest", t.admin, body, bl, "text/plain", &r, NULL);
+            if (st != 200 && st != 202) fail_msg("ingest -> %ld", st);
+            json_decref(r);
+        }
+        index_of(&t, t.area2, &o);
+        json_t *wn = json_object_get(json_object_get(o, "projection"), "warning");
+        if (!json_is_object(wn)) fail_msg("no forecast warning: %s", json_dumps(o, 0));
+        assert_string_equal(json_string_value(json_object_get(json_object_get(wn, "climbing"), "tag")), "GT-902");
+        assert_true(fabs(json_number_value(json_object_get(json_object_get(wn, "climbing"), "climb_per_h")) - 0.1) < 0.01);
+        json_decref(o);
+
         /* A detector past HH (combustible: 50 %LEL) holds the quiet second
          * area at red, whatever else it has, and says why. */
         snprintf(b, sizeof b, "{\"unit_id\":%lld,\"tag\":\"GT-901\",\"name\":\"装车台可燃气体\","

@@ -161,6 +161,10 @@ static void test_reading_floor(void **st)
     assert_true(compute(&a, &r) >= 75);
     assert_int_equal(r.colour, RX_RED);
     assert_named(&r, RX_READINGS, "GT-101 at 2.24", "past its second limit");
+    a.pts[1].ratio = 0.9; /* the limit is named with its point, before the next */
+    compute(&a, &r);
+    assert_named(&r, RX_READINGS, "GT-101 at 2.24 of its limit, past its second limit, PT-205 at 0.90", NULL);
+    a.pts[1].ratio = 0.3;
     assert_true(fabs(sum_of(&r) - r.index) < 1e-9);
     /* the point past a limit need not be the worst by ratio (an O2 point
      * past LL beside a high-side point nearer its H): named by its tag */

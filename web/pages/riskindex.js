@@ -180,7 +180,8 @@ export async function one(main, ctx) {
   const w = cur.projection && cur.projection.warning;
   if (w) {
     main.appendChild(h('div', { class: 'card notice notice-error', id: 'ri-warning', role: 'alert' },
-      t('ri.warning', { h: w.in_h, colour: t('ri.colour.' + w.colour), at: fmtTime(w.at) })));
+      t('ri.warning', { h: w.in_h, colour: t('ri.colour.' + w.colour), at: fmtTime(w.at) }) +
+      (w.climbing ? t('ri.warning_climb', { tag: w.climbing.tag, pct: Math.round(w.climbing.climb_per_h * 100) }) : '')));
   }
   main.appendChild(h('section', { class: 'card' }, h('h2', null, t('ri.why')), factorList(cur.factors, 'ri-factors-now')));
   const chartEl = h('div', { class: 'chart ri-chart', id: 'ri-chart' });
