@@ -439,6 +439,16 @@ static void cat(char *d, size_t n, const char *fmt, ...)
     va_end(ap);
 }
 
+/* The points of in that are read: at most RX_MAX_POINTS, none without an array. */
+static int npoints_of(const rx_inputs *in)
+{
+    if (!in->points || in->npoints < 0) return 0;
+    return in->npoints > RX_MAX_POINTS ? RX_MAX_POINTS : in->npoints;
+}
+
+/* A point the projection carries on up: a climb and a ratio to add it to. */
+static bool climbing(const rx_point *q) { return q->climb > 0 && isfinite(q->climb) && isfinite(q->ratio); }
+
 /* The most limits any of the first np points is past (0..2), and *at which
  * one (the first with that many); *at = -1 when none is. */
 static int worst_past(const rx_inputs *in, int np, int *at)
@@ -457,8 +467,7 @@ static double factor_raw(const rx_params *p, const rx_inputs *in, rx_factor f, c
 {
     const rx_weights *w = &p->w;
     d[0] = 0;
-    int np = in->npoints < 0 ? 0 : in->npoints > RX_MAX_POINTS ? RX_MAX_POINTS : in->npoints;
-    if (!in->points) np = 0;
+    int np = npoints_of(in);
     switch (f) {
     case RX_STATIC: {
         int r = in->static_rank < 0 ? 0 : in->static_rank > 4 ? 4 : in->static_rank;
@@ -605,8 +614,7 @@ static void compute_scaled(const rx_params *p, const rx_inputs *in, const double
      * factors add up to; the readings contribution takes up the difference,
      * so the factors still sum to the index and the explanation names the
      * point. In the projection the floor decays with the readings. */
-    int np = !in->points ? 0 : in->npoints < 0 ? 0 : in->npoints > RX_MAX_POINTS ? RX_MAX_POINTS : in->npoints;
-    int ip, k = worst_past(in, np, &ip);
+    int ip, k = worst_past(in, npoints_of(in), &ip);
     double fl = k ? p->w.rd.floor[k - 1] * (scale ? scale[RX_READINGS] : 1) : 0;
     if (fl > sum) {
         rx_contrib *c = NULL;
@@ -726,10 +734,9 @@ void rx_project(const rx_params *p, const rx_profile *pr, const rx_inputs *now, 
     /* A point whose ratio has been climbing is carried on up, climb·h
      * (times the climb weight), and may pass its first limit (the floor);
      * while one climbs the readings do not fade. */
-    int np = !now->points ? 0 : now->npoints < 0 ? 0 : now->npoints > RX_MAX_POINTS ? RX_MAX_POINTS : now->npoints;
+    int np = npoints_of(now);
     bool climbs = false;
-    for (int i = 0; i < np && p->pj.climb > 0; i++)
-        climbs |= now->points[i].climb > 0 && isfinite(now->points[i].climb) && isfinite(now->points[i].ratio);
+    for (int i = 0; i < np && p->pj.climb > 0; i++) climbs |= climbing(&now->points[i]);
     rx_point ahead[RX_MAX_POINTS];
     if (climbs) memcpy(ahead, now->points, (size_t)np * sizeof *ahead), in.points = ahead;
     for (int h = 1; h <= H; h++) {
@@ -739,7 +746,7 @@ void rx_project(const rx_params *p, const rx_profile *pr, const rx_inputs *now, 
             scale[RX_READINGS] = 1;
             for (int i = 0; i < np; i++) {
                 const rx_point *q = &now->points[i];
-                if (!(q->climb > 0) || !isfinite(q->climb) || !isfinite(q->ratio)) continue;
+                if (!climbing(q)) continue;
                 ahead[i].ratio = q->ratio + p->pj.climb * q->climb * h;
                 if (ahead[i].ratio >= 1 && ahead[i].past < 1) ahead[i].past = 1;
             }

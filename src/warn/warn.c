@@ -116,7 +116,7 @@ static wpoint *find_tag(const warn *w, const char *tag)
 }
 
 /* Copy at most cap - 1 bytes (a too deep unit path fails closed in scope checks). */
-static void copy_trunc(char *dst, size_t cap, const char *src)
+void warn_copy_trunc(char *dst, size_t cap, const char *src)
 {
     size_t n = strnlen(src, cap - 1);
     memcpy(dst, src, n);
@@ -124,7 +124,7 @@ static void copy_trunc(char *dst, size_t cap, const char *src)
 }
 
 /* The cache is in id order (load_points reads the register by id). */
-static wpoint *find_point(const warn *w, int64_t id)
+wpoint *warn_find_point(const warn *w, int64_t id)
 {
     size_t lo = 0, hi = w->npts;
     while (lo < hi) {
@@ -212,9 +212,9 @@ static ws_err load_points(warn *w)
             q->unit_id = p->unit_id;
             q->device_id = p->device_id;
             snprintf(q->tag, sizeof q->tag, "%s", p->tag);
-            copy_trunc(q->name, sizeof q->name, p->name);
+            warn_copy_trunc(q->name, sizeof q->name, p->name);
             snprintf(q->kind, sizeof q->kind, "%s", p->kind);
-            copy_trunc(q->unit_path, sizeof q->unit_path, p->unit_path);
+            warn_copy_trunc(q->unit_path, sizeof q->unit_path, p->unit_path);
             thr_from_point(p, &q->thr);
             q->resolution = p->resolution;
             q->range_low = p->range_low;
@@ -224,7 +224,7 @@ static ws_err load_points(warn *w)
             q->rule_slot = -1;
             for (size_t d = 0; d < ndev; d++)
                 if (devs[d].id == p->device_id) q->maint_until = devs[d].until;
-            const wpoint *old = find_point(w, p->id);
+            const wpoint *old = warn_find_point(w, p->id);
             if (old) {
                 q->st = old->st;
                 q->sealed_seq = old->sealed_seq;
@@ -326,12 +326,12 @@ void warn_publish(warn *w, const pend *p)
     m.state = e->to;
     m.count = e->count;
     m.value = p->value;
-    const wpoint *pt = p->point_id ? find_point(w, p->point_id) : NULL;
+    const wpoint *pt = p->point_id ? warn_find_point(w, p->point_id) : NULL;
     char path[AUTH_PATH_MAX] = "";
     if (!pt && area_path(w, e->area_id, path, sizeof path)) path[0] = 0; /* fails closed */
-    copy_trunc(m.unit_path, sizeof m.unit_path, pt ? pt->unit_path : path);
+    warn_copy_trunc(m.unit_path, sizeof m.unit_path, pt ? pt->unit_path : path);
     snprintf(m.tag, sizeof m.tag, "%s", p->tag);
-    copy_trunc(m.title, sizeof m.title, p->title);
+    warn_copy_trunc(m.title, sizeof m.title, p->title);
     snprintf(m.who, sizeof m.who, "%s", e->who);
     hub_publish(w->ahub, &m);
 }
@@ -359,7 +359,7 @@ static void queue_events(warn *w, const alarm_events *ev, const wpoint *p, int c
         {
             char t[WS_TAG_MAX + sizeof p->name + 48];
             snprintf(t, sizeof t, "%s %s %s", p->tag, p->name, cond_title(cond));
-            copy_trunc(q->title, sizeof q->title, t);
+            warn_copy_trunc(q->title, sizeof q->title, t);
         }
     }
 }
@@ -368,7 +368,7 @@ static void queue_events(warn *w, const alarm_events *ev, const wpoint *p, int c
  * carry no reading (operator actions, timers): the row's src_ms is kept. */
 static int64_t row_src_ms(warn *w, int64_t source)
 {
-    const wpoint *p = find_point(w, source);
+    const wpoint *p = warn_find_point(w, source);
     return p ? p->st.last_ms : 0;
 }
 
@@ -411,8 +411,8 @@ static void rules_apply(warn *w, const rule_event *ev, int n)
     for (int i = 0; i < n; i++) {
         const rule_event *e = &ev[i];
         const wpoint *p = (e->rule_kind == RULE_ROC || e->rule_kind == RULE_FLATLINE || e->rule_kind == RULE_ANOMALY ||
-                           (e->rule_kind == RULE_STALE && e->source_id && find_point(w, e->source_id)))
-                              ? find_point(w, e->source_id) : NULL;
+                           (e->rule_kind == RULE_STALE && e->source_id && warn_find_point(w, e->source_id)))
+                              ? warn_find_point(w, e->source_id) : NULL;
         alarm_events ae = {0};
         char title[160];
         snprintf(title, sizeof title, "%.*s %.*s", 56, p ? p->tag : "", 100, rule_name(w, e->rule_id));
@@ -427,7 +427,7 @@ static void rules_apply(warn *w, const rule_event *ev, int n)
                 queue_events(w, &ae, p, -1, NAN, e->at_ms, 0, NULL);
         } else if (e->kind == RULE_EV_ACTION && !strcmp(e->action, "work_order") &&
                    w->nwo < (int)(sizeof w->wo / sizeof w->wo[0])) {
-            const wpoint *src = find_point(w, e->source_id);
+            const wpoint *src = warn_find_point(w, e->source_id);
             w->wo[w->nwo].device_id = src ? src->device_id : e->source_id;
             w->wo[w->nwo].point_id = src ? src->id : 0;
             w->wo[w->nwo].unit_id = e->unit_id;
@@ -744,113 +744,11 @@ static void publish_values(warn *w, int64_t now)
         if (!p->dirty || now - p->pub_ms < 1000) continue;
         warn_value_msg m = {.point_id = p->id, .unit_id = p->unit_id, .t_ms = p->last_src_ms,
                             .value = p->last_value, .quality = p->last_q};
-        copy_trunc(m.unit_path, sizeof m.unit_path, p->unit_path);
+        warn_copy_trunc(m.unit_path, sizeof m.unit_path, p->unit_path);
         hub_publish(w->vhub, &m);
         p->pub_ms = now;
         p->dirty = false;
     }
-}
-
-ws_err warn_point_latest(warn *w, int64_t point_id, warn_latest *out)
-{
-    memset(out, 0, sizeof *out);
-    if (!w) return ws_fail(WS_EUNAVAILABLE, NULL, "the early-warning engine is not running");
-    pthread_mutex_lock(&w->mu);
-    const wpoint *p = find_point(w, point_id);
-    if (p) {
-        out->value = p->last_value;
-        out->quality = p->last_q;
-        out->src_ms = p->last_src_ms;
-        out->arrival_ms = p->last_arrival_ms;
-        out->unit_id = p->unit_id;
-        copy_trunc(out->kind, sizeof out->kind, p->kind);
-        copy_trunc(out->tag, sizeof out->tag, p->tag);
-    }
-    pthread_mutex_unlock(&w->mu);
-    return p ? WS_OK : ws_fail(WS_ENOTFOUND, "point_id", "the engine has no point %lld", (long long)point_id);
-}
-
-/* How far v is toward the first alarm limit of its side (warn.h). */
-static double limit_ratio(const thr_config *c, double v)
-{
-    const thr_limit *hi = c->lim[THR_H].enabled ? &c->lim[THR_H] : c->lim[THR_HH].enabled ? &c->lim[THR_HH] : NULL;
-    const thr_limit *lo = c->lim[THR_L].enabled ? &c->lim[THR_L] : c->lim[THR_LL].enabled ? &c->lim[THR_LL] : NULL;
-    if (hi && lo && hi->value > lo->value) {
-        double mid = (hi->value + lo->value) / 2;
-        return v >= mid ? (v - mid) / (hi->value - mid) : (mid - v) / (mid - lo->value);
-    }
-    if (hi && hi->value > 0) return v > 0 ? v / hi->value : 0;
-    if (lo && lo->value > 0) return v <= lo->value ? 1 + (lo->value - v) / lo->value : lo->value / v;
-    return NAN;
-}
-
-/* How many alarm limits v is at or past on its side: 2 at or past LL or HH,
- * 1 at or past L or H, else 0 (disabled limits do not count). */
-static int limits_past(const thr_config *c, double v)
-{
-    const thr_limit *l = c->lim;
-    if ((l[THR_HH].enabled && v >= l[THR_HH].value) || (l[THR_LL].enabled && v <= l[THR_LL].value)) return 2;
-    if ((l[THR_H].enabled && v >= l[THR_H].value) || (l[THR_L].enabled && v <= l[THR_L].value)) return 1;
-    return 0;
-}
-
-/* How fast p's ratio has climbed, per hour: the smallest of its last three
- * hourly rises when all three are rises and the newest hour kept ended
- * within the last two, else 0. */
-static double climb_of(const wpoint *p, int64_t now_ms)
-{
-    if (p->nhours < WARN_HOURS || now_ms - p->hour_kept >= 2 * 3600000) return 0;
-    double c = INFINITY;
-    for (int k = 0; k + 1 < WARN_HOURS; k++) {
-        double rise = limit_ratio(&p->thr, p->hour_v[k]) - limit_ratio(&p->thr, p->hour_v[k + 1]);
-        if (!(rise < c)) continue; /* also NaN: no limits */
-        c = rise;
-    }
-    return c > 0 && isfinite(c) ? c : 0;
-}
-
-/* Worst first: more alarm limits past, then the higher ratio. */
-static int by_worst(const void *a, const void *b)
-{
-    const warn_point_state *p = a, *q = b;
-    if (p->past != q->past) return p->past < q->past ? 1 : -1;
-    double x = p->ratio, y = q->ratio;
-    if (isnan(x)) x = -1;
-    if (isnan(y)) y = -1;
-    return x < y ? 1 : x > y ? -1 : 0;
-}
-
-ws_err warn_points_under(warn *w, const char *unit_path, int64_t now_ms, warn_point_state *out, int cap,
-                         int *n)
-{
-    *n = 0;
-    if (!w) return ws_fail(WS_EUNAVAILABLE, NULL, "the early-warning engine is not running");
-    size_t plen = strlen(unit_path);
-    int total = 0;
-    pthread_mutex_lock(&w->mu);
-    for (size_t i = 0; i < w->npts; i++) {
-        const wpoint *p = &w->pts[i];
-        if (strncmp(p->unit_path, unit_path, plen) || p->maint_until > now_ms) continue;
-        warn_point_state x = {.id = p->id, .value = p->last_value, .ratio = NAN, .score = NAN};
-        copy_trunc(x.tag, sizeof x.tag, p->tag);
-        if (p->last_src_ms && p->last_q == THR_Q_GOOD && isfinite(p->last_value)) {
-            x.ratio = limit_ratio(&p->thr, p->last_value);
-            x.past = limits_past(&p->thr, p->last_value);
-            x.climb = climb_of(p, now_ms);
-        }
-        if (w->rules) x.score = rule_point_score(w->rules, p->id);
-        if (total < cap) out[total++] = x;
-        else { /* keep the worst: replace the best kept when this one is worse */
-            int best = 0;
-            for (int k = 1; k < cap; k++)
-                if (by_worst(&out[k], &out[best]) > 0) best = k;
-            if (cap > 0 && by_worst(&x, &out[best]) < 0) out[best] = x;
-        }
-    }
-    pthread_mutex_unlock(&w->mu);
-    qsort(out, (size_t)total, sizeof *out, by_worst);
-    *n = total;
-    return WS_OK;
 }
 
 ws_err warn_ingest(warn *w, warn_src src, const ws_reading *r, size_t n, warn_result *res)
@@ -937,7 +835,7 @@ static ws_err restore_alarms(warn *w)
             log_warn("open alarm not restored", "detail", ws_err_message());
             break;
         }
-        wpoint *p = find_point(w, a.source_id);
+        wpoint *p = warn_find_point(w, a.source_id);
         int cond = (int)(a.rule_id - WARN_RULE_THR_BASE);
         if (p && cond >= 0 && cond < THR_NCOND) p->st.active[cond] = a.raw_active;
     }
@@ -947,7 +845,7 @@ static ws_err restore_alarms(warn *w)
     /* evaluation resumes after each point's last alarm change */
     if ((rc = store_prepare(c, Q_ALARM_POINT_SRC_MS, &st))) goto done;
     while (!(rc = store_step(st, &row)) && row) {
-        wpoint *p = find_point(w, store_col_int(st, 0));
+        wpoint *p = warn_find_point(w, store_col_int(st, 0));
         if (p) {
             p->st.last_ms = store_col_int(st, 1);
             p->st.evaluated = true;
@@ -967,7 +865,7 @@ done:
 static void note_sealed(void *ctx, int64_t point_id, int64_t seq)
 {
     warn *w = ctx;
-    wpoint *p = find_point(w, point_id);
+    wpoint *p = warn_find_point(w, point_id);
     if (p && seq > p->sealed_seq) p->sealed_seq = seq;
     if (seq > w->max_sealed) w->max_sealed = seq;
 }
@@ -1071,7 +969,7 @@ ws_err warn_tick(warn *w, int64_t now)
         for (int i = 0; i < n; i++) {
             alarm_events ev = {.n = 1};
             ev.ev[0] = due[i];
-            const wpoint *p = find_point(w, due[i].source_id);
+            const wpoint *p = warn_find_point(w, due[i].source_id);
             /* the point's latest value goes with an escalation (the page shows it) */
             queue_events(w, &ev, due[i].rule_id < 100 ? p : NULL, -1,
                          due[i].rule_id < 100 && p ? p->last_value : NAN,
@@ -1302,100 +1200,6 @@ ws_err warn_reload_points(warn *w)
     return rc;
 }
 
-struct hub *warn_alarm_hub(warn *w) { return w ? w->ahub : NULL; }
-struct hub *warn_value_hub(warn *w) { return w ? w->vhub : NULL; }
-
-void warn_stats(warn *w, warn_stats_out *s)
-{
-    memset(s, 0, sizeof *s);
-    s->readings = atomic_load(&w->n_readings);
-    s->late = atomic_load(&w->n_late);
-    s->unknown_tag = atomic_load(&w->n_unknown);
-    s->skewed = atomic_load(&w->n_skewed);
-    s->failed = atomic_load(&w->n_failed);
-    s->alarm_events = atomic_load(&w->n_alarm_events);
-    pthread_mutex_lock(&w->mu);
-    s->open_alarms = alarm_table_count(w->alarms);
-    s->points = w->npts;
-    pthread_mutex_unlock(&w->mu);
-}
-
-void warn_note_refused(warn *w, warn_src src, const char *sample)
-{
-    static const char *const names[WARN_SRC_COUNT] = {"http", "mqtt", "modbus", "csv"};
-    atomic_fetch_add(&w->n_refused, 1);
-    int64_t now = clock_now_ms();
-    pthread_mutex_lock(&w->mu);
-    snprintf(w->refused_sample, sizeof w->refused_sample, "%s: %.200s", names[src % WARN_SRC_COUNT], sample);
-    bool log_it = now - w->refused_logged_ms >= 60000;
-    if (log_it) w->refused_logged_ms = now;
-    pthread_mutex_unlock(&w->mu);
-    if (log_it) log_warn("ingest batch refused (first of this minute)", "source", names[src % WARN_SRC_COUNT],
-                         "sample", sample);
-}
-
-static void put_escaped(char *dst, size_t cap, const char *src)
-{
-    size_t n = 0;
-    for (; *src && n + 3 < cap; src++) {
-        if (*src == '"' || *src == '\\') dst[n++] = '\\';
-        dst[n++] = *src == '\n' ? ' ' : *src;
-    }
-    dst[n] = 0;
-}
-
-static ws_err refused_metrics(warn *w, buf *out);
-
-ws_err warn_metrics(void *ctx, buf *out)
-{
-    ws_err rc0 = refused_metrics(ctx, out);
-    if (rc0) return rc0;
-    warn_stats_out s;
-    warn_stats(ctx, &s);
-    return buf_printf(out,
-        "# HELP ingest_readings_total Readings applied by the engine (stored; late ones not evaluated).\n"
-        "# TYPE ingest_readings_total counter\ningest_readings_total %llu\n"
-        "# HELP ingest_late_total Readings older than the last evaluated of their point.\n"
-        "# TYPE ingest_late_total counter\ningest_late_total %llu\n"
-        "# HELP ingest_unknown_tag_total Readings of tags not in the register (not stored).\n"
-        "# TYPE ingest_unknown_tag_total counter\ningest_unknown_tag_total %llu\n"
-        "# HELP ingest_clock_skew_total Readings whose device clock ran ahead (arrival time used).\n"
-        "# TYPE ingest_clock_skew_total counter\ningest_clock_skew_total %llu\n"
-        "# HELP ingest_store_failed_total Readings the series store refused.\n"
-        "# TYPE ingest_store_failed_total counter\ningest_store_failed_total %llu\n"
-        "# HELP alarm_events_total Alarm events persisted (raise, clear, ack, escalate, ...).\n"
-        "# TYPE alarm_events_total counter\nalarm_events_total %llu\n"
-        "# HELP alarms_open Open alarms.\n# TYPE alarms_open gauge\nalarms_open %zu\n"
-        "# HELP points_evaluated Points in the engine's cache.\n# TYPE points_evaluated gauge\n"
-        "points_evaluated %zu\n"
-        "# HELP camera_events_total AI-camera events received (heartbeats included).\n"
-        "# TYPE camera_events_total counter\ncamera_events_total %llu\n"
-        "# HELP camera_refused_total Camera pushes refused for their credentials.\n"
-        "# TYPE camera_refused_total counter\ncamera_refused_total %llu\n"
-        "# HELP camera_bad_payloads_total Camera pushes that did not decode.\n"
-        "# TYPE camera_bad_payloads_total counter\ncamera_bad_payloads_total %llu\n",
-        (unsigned long long)s.readings, (unsigned long long)s.late, (unsigned long long)s.unknown_tag,
-        (unsigned long long)s.skewed, (unsigned long long)s.failed,
-        (unsigned long long)s.alarm_events, s.open_alarms, s.points,
-        (unsigned long long)atomic_load(&((warn *)ctx)->n_camera_events),
-        (unsigned long long)atomic_load(&((warn *)ctx)->n_camera_refused),
-        (unsigned long long)atomic_load(&((warn *)ctx)->n_camera_bad));
-}
-
-static ws_err refused_metrics(warn *w, buf *out)
-{
-    char sample[600];
-    pthread_mutex_lock(&w->mu);
-    put_escaped(sample, sizeof sample, w->refused_sample);
-    pthread_mutex_unlock(&w->mu);
-    return buf_printf(out,
-        "# HELP ingest_refused_batches_total Batches refused as malformed (HTTP, CSV); nothing of them stored.\n"
-        "# TYPE ingest_refused_batches_total counter\ningest_refused_batches_total %llu\n"
-        "# HELP ingest_refused_last The last refusal, as a label (reason and where, no payload).\n"
-        "# TYPE ingest_refused_last gauge\ningest_refused_last{sample=\"%s\"} 1\n",
-        (unsigned long long)atomic_load(&w->n_refused), sample);
-}
-
 /* ------------------------------------------------------------ operators */
 
 /* The open alarm with this id (under mu), NULL when none. */
@@ -1450,7 +1254,7 @@ ws_err warn_operate_at(warn *w, const org_caller *by, int64_t alarm_id, op_kind 
     auth_resource res = {.unit_path = path};
     if (!trusted && (rc = auth_decide(s, "alarm.ack", &res))) goto out;
     int64_t rid = al->rule_id, src = al->source_id;
-    const wpoint *p = rid < 100 ? find_point(w, src) : NULL;
+    const wpoint *p = rid < 100 ? warn_find_point(w, src) : NULL;
     alarm_events ev = {0};
     alarm closed;
     switch (op) {

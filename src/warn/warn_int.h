@@ -219,6 +219,11 @@ ws_err persist_write(warn *w, warn_commit *c);
  * the caller waits for its fsync, ingest and other operators do not.
  * Returns with w->mu unlocked. */
 ws_err persist_unlock(warn *w, const audit_actor *actor);
+/* warn.c: the cached point with this id (the cache is in id order), NULL
+ * when none; and a copy of at most cap - 1 bytes of src (a too deep unit
+ * path fails closed in scope checks). Under w->mu / anywhere. */
+wpoint *warn_find_point(const warn *w, int64_t id);
+void warn_copy_trunc(char *dst, size_t cap, const char *src);
 /* Queue the events of one alarm call with a title (raise) and no reading. */
 void queue_events_ext(warn *w, const alarm_events *ev, const wpoint *p, int64_t src_ms, const char *title);
 
