@@ -414,14 +414,25 @@ static void rules_apply(warn *w, const rule_event *ev, int n)
                            (e->rule_kind == RULE_STALE && e->source_id && warn_find_point(w, e->source_id)))
                               ? warn_find_point(w, e->source_id) : NULL;
         alarm_events ae = {0};
-        char title[160];
-        snprintf(title, sizeof title, "%.*s %.*s", 56, p ? p->tag : "", 100, rule_name(w, e->rule_id));
+        char title[160], what[48] = "";
+        int tlen = snprintf(title, sizeof title, "%.*s %.*s", 56, p ? p->tag : "", 100, rule_name(w, e->rule_id));
+        /* An alarm's value is shown in its point's unit, so a point's alarm
+         * carries the reading (none when the point fell silent); a rate or an
+         * anomaly score is said in the title. A unit's rule keeps its own
+         * value (a count). */
+        double value = e->value;
+        if (p) {
+            value = e->rule_kind == RULE_STALE ? NAN : p->last_value;
+            if (e->rule_kind == RULE_ROC) snprintf(what, sizeof what, "（%.3g/秒）", e->value);
+            if (e->rule_kind == RULE_ANOMALY) snprintf(what, sizeof what, "（异常评分 %.2f）", e->value);
+            if (tlen > 0 && (size_t)tlen + strlen(what) < sizeof title) strcat(title, what);
+        }
         if (e->kind == RULE_EV_RAISE) {
             alarm_raise_in in = {.rule_id = e->rule_id, .source_id = e->source_id, .area_id = e->unit_id,
                                  .level = e->level};
             if (alarm_raise(w->alarms, &in, e->at_ms, &ae))
                 log_warn("rule alarm not raised", "detail", ws_err_message());
-            else queue_events(w, &ae, p, -1, e->value, e->at_ms, 0, title);
+            else queue_events(w, &ae, p, -1, value, e->at_ms, 0, title);
         } else if (e->kind == RULE_EV_CLEAR) {
             if (!alarm_clear(w->alarms, e->rule_id, e->source_id, e->at_ms, &ae))
                 queue_events(w, &ae, p, -1, NAN, e->at_ms, 0, NULL);

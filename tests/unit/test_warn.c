@@ -497,6 +497,8 @@ static void t_rules_stale(void **state)
     OK(warn_tick(tc.w, now + 301000));
     assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 1001 AND open = 1", 0), 1);
     assert_int_equal(sql_int("SELECT level FROM alarms WHERE rule_id = 1001", 0), 1);
+    /* a silent point has no value to show (not the silence in ms, in %LEL) */
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 1001 AND value IS NULL", 0), 1);
     in1("GT-105", 3, now - 390000, &res); /* a late reading: stays stale */
     OK(warn_tick(tc.w, now + 302000));
     assert_int_equal(sql_int("SELECT count(*) FROM alarm_events e JOIN alarms a ON a.id = e.alarm_id "
@@ -565,6 +567,33 @@ static void t_point_major(void **state)
                        rd("GT-202", 4, t1 + 3000)};
     OK(warn_ingest(tc.w, WARN_SRC_HTTP, b2, 4, &res));
     assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 3101", 0), 1);
+    engine_close();
+}
+
+/* A rate-of-change alarm shows the reading that raised it, in the point's
+ * unit, and says its rate in the title (per second, the rule's own unit). */
+static void t_rule_alarm_value(void **state)
+{
+    (void)state;
+    add_point("GT-108");
+    store_conn *c;
+    OK(store_acquire(tc.s, &c));
+    const char *doc = "{\"rules\":[{\"id\":2001,\"kind\":\"roc\",\"name\":\"升速\",\"level\":1,"
+                      "\"select\":{\"tags\":[\"GT-108\"]},\"limit_per_s\":0.1,\"window_s\":60}]}";
+    int64_t v = 0;
+    OK(alarm_ruleset_create(c, &TRUSTED, doc, strlen(doc), "升速", false, &v));
+    OK(alarm_ruleset_activate(c, &TRUSTED, v));
+    store_release(c);
+    engine_open();
+    int64_t t0 = clock_now_ms() - 600000;
+    warn_result res;
+    for (int i = 0; i <= 6; i++) in1("GT-108", 2, t0 + i * 10000, &res);
+    /* the slot keeps a sample every 15 s: 12 %LEL over the 50 s since the
+     * oldest kept one in the window, 0.24 a second */
+    in1("GT-108", 14, t0 + 70000, &res);
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 2001 AND open = 1", 0), 1);
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 2001 AND value = 14", 0), 1);
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 2001 AND title = 'GT-108 升速（0.24/秒）'", 0), 1);
     engine_close();
 }
 
@@ -1090,7 +1119,7 @@ int main(void)
         cmocka_unit_test(t_journal_format),
         T(t_dedup_and_late, &fx_sqlite), T(t_operator_actions, &fx_sqlite),
         T(t_escalation_resumes, &fx_sqlite), T(t_journal_replay, &fx_sqlite),
-        T(t_rules_stale, &fx_sqlite), T(t_point_major, &fx_sqlite), T(t_sensor_fault_work_order, &fx_sqlite),
+        T(t_rules_stale, &fx_sqlite), T(t_rule_alarm_value, &fx_sqlite), T(t_point_major, &fx_sqlite), T(t_sensor_fault_work_order, &fx_sqlite),
         T(t_series_failure, &fx_sqlite), T(t_seal_evidence, &fx_sqlite), T(t_open_chunks_kept, &fx_sqlite), T(t_journal_bounded, &fx_sqlite),
         T(t_restart_then_crash, &fx_sqlite),
         T(t_persist_retry, &fx_sqlite), T(t_concurrent_persist, &fx_sqlite),
@@ -1103,7 +1132,7 @@ int main(void)
         const struct CMUnitTest pq[] = {
             T(t_dedup_and_late, &fx_pg), T(t_operator_actions, &fx_pg),
             T(t_escalation_resumes, &fx_pg), T(t_journal_replay, &fx_pg),
-            T(t_rules_stale, &fx_pg), T(t_point_major, &fx_pg), T(t_sensor_fault_work_order, &fx_pg),
+            T(t_rules_stale, &fx_pg), T(t_rule_alarm_value, &fx_pg), T(t_point_major, &fx_pg), T(t_sensor_fault_work_order, &fx_pg),
             T(t_seal_evidence, &fx_pg), T(t_open_chunks_kept, &fx_pg), T(t_restart_then_crash, &fx_pg),
             T(t_persist_retry, &fx_pg), T(t_concurrent_persist, &fx_pg),
             T(t_pipeline_checkpoint, &fx_pg),
