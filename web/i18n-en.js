@@ -729,6 +729,8 @@ export const en = {
   'al.f.level': 'Level',
   'al.f.unit': 'Unit',
   'al.f.state': 'State',
+  'al.f.from': 'From',
+  'al.f.to': 'To',
   'al.sound': 'Sound and flash for emergencies',
   'al.live.live': 'Live',
   'al.live.reconnecting': 'Reconnecting…',

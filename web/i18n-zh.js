@@ -734,6 +734,8 @@ export const zh = {
   'al.f.level': '级别',
   'al.f.unit': '单位',
   'al.f.state': '状态',
+  'al.f.from': '起始日期',
+  'al.f.to': '截止日期',
   'al.sound': '紧急报警声光提示',
   'al.live.live': '实时',
   'al.live.reconnecting': '重新连接中…',

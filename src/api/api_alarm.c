@@ -1,7 +1,8 @@
 /* api_alarm.c — alarms over REST (issue 4 item 5), read from the alarms
  * table and changed through the engine (src/warn), which owns the state:
  *
- *   GET  /api/v1/alarms ?state=open|closed|all (default open) &unit_id= &level= &limit= &before=
+ *   GET  /api/v1/alarms ?state=open|closed|all (default open) &unit_id= &level= &from= &to=
+ *                       &limit= &before=; &format=xlsx|csv: the 报警记录台账, every match
  *   GET  /api/v1/alarms/{id}                      with its events
  *   POST /api/v1/alarms/{id}/actions/ack          {}
  *   POST /api/v1/alarms/{id}/actions/shelve       {"reason","until","approver_person_id"}
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/api_ledger.h"
 #include "core/clock.h"
 #include "notify/acklink.h"
 #include "org/org.h"
@@ -93,42 +95,166 @@ static ws_err load(api_ctx *ctx, int64_t id, json_t **out)
     return rc;
 }
 
-static ws_err alarms_list(api_ctx *ctx)
+/* The list's filters (GET /alarms and its ledger). */
+typedef struct alarm_filter {
+    int open; /* 1 open, 0 closed, -1 all */
+    int64_t unit, level, before, limit, from, to;
+} alarm_filter;
+
+static ws_err query_time(api_ctx *ctx, const char *name, int64_t *out)
+{
+    const char *v = api_query(ctx, name);
+    *out = 0;
+    if (v && clock_parse_rfc3339(v, out)) return ws_fail(WS_EINVAL, name, "%s is a time (RFC 3339)", name);
+    return WS_OK;
+}
+
+static ws_err read_filter(api_ctx *ctx, alarm_filter *f)
 {
     const char *state = api_query(ctx, "state");
-    int open = 1;
-    if (!state || !strcmp(state, "open")) open = 1;
-    else if (!strcmp(state, "closed")) open = 0;
-    else if (!strcmp(state, "all")) open = -1;
+    *f = (alarm_filter){.open = 1, .limit = 100};
+    if (!state || !strcmp(state, "open")) f->open = 1;
+    else if (!strcmp(state, "closed")) f->open = 0;
+    else if (!strcmp(state, "all")) f->open = -1;
     else return ws_fail(WS_EINVAL, "state", "state is open, closed or all");
-    int64_t unit = 0, level = 0, before = 0, limit = 100;
-    ws_err rc = api_query_id(ctx, "unit_id", &unit);
-    if (!rc) rc = api_query_id(ctx, "before", &before);
+    ws_err rc = api_query_id(ctx, "unit_id", &f->unit);
+    if (!rc) rc = api_query_id(ctx, "before", &f->before);
     const char *lv = api_query(ctx, "level");
     if (!rc && lv) {
         char *end;
-        level = strtol(lv, &end, 10);
-        if (*end || level < 1 || level > 3) rc = ws_fail(WS_EINVAL, "level", "level is 1, 2 or 3");
+        f->level = strtol(lv, &end, 10);
+        if (*end || f->level < 1 || f->level > 3) rc = ws_fail(WS_EINVAL, "level", "level is 1, 2 or 3");
     }
     const char *lim = api_query(ctx, "limit");
     if (!rc && lim) {
         char *end;
-        limit = strtol(lim, &end, 10);
-        if (*end || limit < 1 || limit > 500) rc = ws_fail(WS_EINVAL, "limit", "limit is 1..500");
+        f->limit = strtol(lim, &end, 10);
+        if (*end || f->limit < 1 || f->limit > 500) rc = ws_fail(WS_EINVAL, "limit", "limit is 1..500");
     }
+    if (!rc) rc = query_time(ctx, "from", &f->from);
+    if (!rc) rc = query_time(ctx, "to", &f->to);
+    if (!rc && f->from && f->to && f->from >= f->to) rc = ws_fail(WS_EINVAL, "to", "to must be after from");
+    return rc;
+}
+
+/* Q_ALARM_LIST prepared and bound for f in the caller's scope; *st the caller's. */
+static ws_err prepare_list(api_ctx *ctx, const alarm_filter *f, store_stmt **st)
+{
+    ws_err rc = store_prepare(ctx->conn, Q_ALARM_LIST, st);
+    if (!rc) rc = store_bind_text(*st, 1, ctx->who.scope_path);
+    if (!rc) rc = store_bind_int(*st, 2, f->open);
+    if (!rc) rc = store_bind_int(*st, 3, f->unit);
+    if (!rc) rc = store_bind_int(*st, 4, f->level);
+    if (!rc) rc = store_bind_int(*st, 5, f->before);
+    if (!rc) rc = store_bind_int(*st, 6, f->limit);
+    if (!rc) rc = store_bind_int(*st, 7, f->from);
+    if (!rc) rc = store_bind_int(*st, 8, f->to);
+    return rc;
+}
+
+/* 报警记录台账: every alarm of the list, with its handling record. */
+static const ledger_col alarm_ledger_cols[] = {
+    {"报警编号", LEDGER_INT, 10},   {"级别", LEDGER_TEXT, 8},       {"所属单位", LEDGER_TEXT, 18},
+    {"位号", LEDGER_TEXT, 12},      {"报警内容", LEDGER_TEXT, 36},  {"报警值", LEDGER_TEXT, 14},
+    {"发生次数", LEDGER_INT, 8},    {"报警时间", LEDGER_TIME, 18},  {"确认时间", LEDGER_TIME, 18},
+    {"确认人", LEDGER_TEXT, 10},    {"确认用时(秒)", LEDGER_INT, 12}, {"恢复时间", LEDGER_TIME, 18},
+    {"关闭时间", LEDGER_TIME, 18},  {"关闭人", LEDGER_TEXT, 10},    {"原因", LEDGER_TEXT, 30},
+    {"处置措施", LEDGER_TEXT, 30},  {"状态", LEDGER_TEXT, 12},
+};
+static const ledger_spec alarm_ledger = {"报警记录台账", NULL, true, alarm_ledger_cols,
+                                         sizeof alarm_ledger_cols / sizeof alarm_ledger_cols[0], 0};
+
+static const char *level_zh(int64_t level)
+{
+    return level == 3 ? "紧急" : level == 2 ? "报警" : "预警";
+}
+
+/* The page's words for a state (web/i18n-zh.js al.state.*). */
+static const char *state_zh(const char *s)
+{
+    static const char *const map[][2] = {{"unack", "未确认"},       {"acked", "已确认"},
+                                         {"rtn_unack", "已恢复未确认"}, {"rtn_acked", "已恢复待关闭"},
+                                         {"shelved", "已搁置"},      {"oos", "停用中"},
+                                         {"closed", "已关闭"}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (!strcmp(s, map[i][0])) return map[i][1];
+    return s;
+}
+
+/* One ledger row from the current row of Q_ALARM_LIST (ALARM_COLS order). */
+static ws_err ledger_alarm(ledger *l, store_stmt *st, api_names *names)
+{
+    const char *tz = NULL;
+    api_unit_name(names, store_col_int(st, 4), &tz);
+    char value[64] = "";
+    double v = store_col_opt_double(st, 9);
+    if (!isnan(v)) snprintf(value, sizeof value, "%.6g%s%s", v, *store_col_text(st, 25) ? " " : "",
+                            store_col_text(st, 25));
+    int64_t raised = store_col_int(st, 11), acked = store_col_int(st, 12);
+    ws_err rc = ledger_int(l, store_col_int(st, 0));
+    if (!rc) rc = ledger_text(l, level_zh(store_col_int(st, 5)));
+    if (!rc) rc = ledger_text(l, store_col_text(st, 21));
+    if (!rc) rc = ledger_text(l, store_col_text(st, 22));
+    if (!rc) rc = ledger_text(l, store_col_text(st, 8));
+    if (!rc) rc = ledger_text(l, value);
+    if (!rc) rc = ledger_int(l, store_col_int(st, 10));
+    if (!rc) rc = ledger_time(l, raised, tz);
+    if (!rc) rc = ledger_time(l, acked, tz);
+    if (!rc) rc = ledger_text(l, store_col_text(st, 23));
+    if (!rc) rc = acked > 0 ? ledger_int(l, (acked - raised) / 1000) : ledger_text(l, NULL);
+    if (!rc) rc = ledger_time(l, store_col_int(st, 14), tz);
+    if (!rc) rc = ledger_time(l, store_col_int(st, 15), tz);
+    if (!rc) rc = ledger_text(l, store_col_text(st, 24));
+    if (!rc) rc = ledger_text(l, store_col_text(st, 17));
+    if (!rc) rc = ledger_text(l, store_col_text(st, 18));
+    if (!rc) rc = ledger_text(l, state_zh(store_col_text(st, 6)));
+    if (!rc) rc = ledger_row_end(l);
+    return rc;
+}
+
+/* GET /alarms?format=xlsx|csv: the list with f's filters, to the end. */
+static ws_err export_alarms(api_ctx *ctx, alarm_filter *f, ledger_format fmt)
+{
+    ledger *l = NULL;
+    api_names *names = api_names_new(ctx->conn);
+    ws_err rc = names ? ledger_open(&alarm_ledger, fmt, &l) : ws_fail(WS_ENOMEM, NULL, "out of memory");
+    f->limit = API_LEDGER_PAGE;
+    size_t n;
+    do {
+        store_stmt *st = NULL;
+        bool row = false;
+        n = 0;
+        if (!rc) rc = prepare_list(ctx, f, &st);
+        while (!rc && !(rc = store_step(st, &row)) && row) {
+            f->before = store_col_int(st, 0);
+            n++;
+            rc = ledger_alarm(l, st, names);
+        }
+        store_finalize(st);
+    } while (!rc && (int64_t)n == f->limit);
+    const char *tz = NULL;
+    if (names) api_unit_name(names, ctx->who.scope_unit_id, &tz);
+    if (!rc) rc = api_ledger_reply(ctx, &alarm_ledger, fmt, l, tz);
+    else ledger_free(l);
+    if (names) api_names_free(names);
+    return rc;
+}
+
+static ws_err alarms_list(api_ctx *ctx)
+{
+    alarm_filter f;
+    ledger_format fmt;
+    bool file = false;
+    ws_err rc = api_ledger_format(ctx, &fmt, &file);
+    if (!rc) rc = read_filter(ctx, &f);
     if (rc) return rc;
+    if (file) return export_alarms(ctx, &f, fmt);
     store_stmt *st = NULL;
     bool row = false;
     json_t *items = json_array();
     int64_t last = 0;
-    size_t n = 0;
-    rc = store_prepare(ctx->conn, Q_ALARM_LIST, &st);
-    if (!rc) rc = store_bind_text(st, 1, ctx->who.scope_path);
-    if (!rc) rc = store_bind_int(st, 2, open);
-    if (!rc) rc = store_bind_int(st, 3, unit);
-    if (!rc) rc = store_bind_int(st, 4, level);
-    if (!rc) rc = store_bind_int(st, 5, before);
-    if (!rc) rc = store_bind_int(st, 6, limit);
+    int64_t n = 0;
+    rc = prepare_list(ctx, &f, &st);
     while (!rc && !(rc = store_step(st, &row)) && row) {
         char path[AUTH_PATH_MAX];
         json_t *o = alarm_row(st, path, sizeof path);
@@ -143,7 +269,7 @@ static ws_err alarms_list(api_ctx *ctx)
     }
     json_t *r = json_object();
     json_object_set_new(r, "items", items);
-    json_object_set_new(r, "next", (int64_t)n == limit ? json_integer(last) : json_null());
+    json_object_set_new(r, "next", n == f.limit ? json_integer(last) : json_null());
     return api_reply_json(ctx, 200, r);
 }
 
@@ -283,7 +409,8 @@ static ws_err alarms_close(api_ctx *ctx) { return act_on(ctx, A_CLOSE); }
 const api_route api_alarm_routes[] = {
     R("GET", "/api/v1/alarms", alarms_list, "alarm.read",
       "Alarms in the caller's scope, newest first: ?state=open|closed|all (default open), "
-      "&unit_id= subtree, &level=1|2|3 (预警/报警/紧急), &limit= (1..500), &before= (id, paging)",
+      "&unit_id= subtree, &level=1|2|3 (预警/报警/紧急), &from= &to= (raised at, RFC 3339), "
+      "&limit= (1..500), &before= (id, paging); ?format=xlsx|csv exports the 报警记录台账",
       NULL, 0),
     R("GET", "/api/v1/alarms/{id}", alarms_get, "alarm.read",
       "One alarm with its events (raise, repeat, clear, ack, shelve, escalate, close, …)", NULL, 0),

@@ -13,7 +13,10 @@
 // says which state or field; the page shows that next to the form. An
 // option sounds a tone and flashes the page for a new 紧急 alarm (Web Audio,
 // no sound file). Filters (level, unit, state) live in the URL; the 历史 tab
-// lists closed alarms with their handling record (?tab=closed).
+// lists closed alarms with their handling record (?tab=closed), raised
+// between two dates (?from=, ?to=, inclusive days in the browser's zone).
+// Both tabs export what they list as the 报警记录台账 (导出 Excel / CSV:
+// GET /alarms?<the same filters>&format=xlsx|csv, every row).
 import { api, qs } from '../api.js';
 import { t } from '../i18n.js';
 import * as ui from '../ui.js';
@@ -33,10 +36,25 @@ export function stateBadge(state) {
     dataset: { state } }, t('al.state.' + state, null, state));
 }
 
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
 function readFilter() {
   const p = new URLSearchParams(location.search);
+  const day = (k) => (DAY.test(p.get(k) || '') ? p.get(k) : '');
   return { tab: p.get('tab') === 'closed' ? 'closed' : 'open', level: p.get('level') || '', unit_id: p.get('unit_id') || '',
-    state: STATES.includes(p.get('state')) ? p.get('state') : '' };
+    state: STATES.includes(p.get('state')) ? p.get('state') : '', from: day('from'), to: day('to') };
+}
+
+// The server's filters for f: from/to (days, local) as instants, to exclusive.
+function listParams(f) {
+  const at = (day, plus) => {
+    if (!day) return '';
+    const d = new Date(day + 'T00:00:00');
+    d.setDate(d.getDate() + plus);
+    return isNaN(d.getTime()) ? '' : d.toISOString();
+  };
+  return { state: f.tab === 'closed' ? 'closed' : 'open', level: f.level, unit_id: f.unit_id,
+    from: f.tab === 'closed' ? at(f.from, 0) : '', to: f.tab === 'closed' ? at(f.to, 1) : '' };
 }
 
 // Whether the account may act on alarms (alarm.ack); the server decides.
@@ -57,7 +75,7 @@ export async function render(main, ctx) {
   const root = h('div', { class: 'page al-page', id: 'alarms' });
   main.appendChild(root);
   const go = () => ctx.go('/alarms' + qs({ tab: f.tab === 'closed' ? 'closed' : '', level: f.level, unit_id: f.unit_id,
-    state: f.tab === 'open' ? f.state : '' }), true);
+    state: f.tab === 'open' ? f.state : '', from: f.tab === 'closed' ? f.from : '', to: f.tab === 'closed' ? f.to : '' }), true);
 
   const tabs = h('div', { class: 'segmented al-tabs', role: 'tablist' },
     ['open', 'closed'].map((k) => h('a', { href: '/alarms' + qs({ tab: k === 'closed' ? 'closed' : '' }), 'data-link': '', role: 'tab',
@@ -68,7 +86,11 @@ export async function render(main, ctx) {
   const stateSel = select('state', [{ value: '', label: t('al.all_states') }, ...STATES.map((s) => ({ value: s, label: t('al.state.' + s) }))],
     f.state, { 'aria-label': t('al.f.state'), id: 'al-state' });
   if (f.tab === 'closed') stateSel.classList.add('hidden');
-  for (const [s, k] of [[levelSel, 'level'], [unitSel, 'unit_id'], [stateSel, 'state']]) {
+  const fromIn = h('input', { type: 'date', class: 'input', id: 'al-from', value: f.from, 'aria-label': t('al.f.from') });
+  const toIn = h('input', { type: 'date', class: 'input', id: 'al-to', value: f.to, 'aria-label': t('al.f.to') });
+  fromIn.title = t('al.f.from');
+  toIn.title = t('al.f.to');
+  for (const [s, k] of [[levelSel, 'level'], [unitSel, 'unit_id'], [stateSel, 'state'], [fromIn, 'from'], [toIn, 'to']]) {
     s.addEventListener('change', () => { f[k] = s.value; go(); });
   }
   const sound = h('input', { type: 'checkbox', id: 'al-sound', checked: audible });
@@ -81,8 +103,10 @@ export async function render(main, ctx) {
       h('a', { href: '/trends', 'data-link': '', class: 'btn', id: 'al-trends' }, t('nav.trends')),
       h('a', { href: '/alarms/kpi', 'data-link': '', class: 'btn', id: 'al-kpi' }, t('al.kpi'))),
     h('div', { class: 'toolbar' }, tabs, h('div', { class: 'al-toolbar-right' }, liveBadge,
-      f.tab === 'open' ? h('label', { class: 'check al-sound' }, sound, h('span', null, t('al.sound'))) : null)),
-    h('div', { class: 'filters al-filters', id: 'al-filter' }, levelSel, unitSel, stateSel),
+      f.tab === 'open' ? h('label', { class: 'check al-sound' }, sound, h('span', null, t('al.sound'))) : null,
+      ui.exportButtons(() => '/alarms' + qs(listParams(f)), 'al'))),
+    h('div', { class: 'filters al-filters' + (f.tab === 'closed' ? ' al-filters-days' : ''), id: 'al-filter' },
+      levelSel, unitSel, stateSel, f.tab === 'closed' ? fromIn : null, f.tab === 'closed' ? toIn : null),
     summary, body);
 
   if (f.tab === 'closed') { await history(body, f); return; }
@@ -328,7 +352,7 @@ async function history(body, f) {
     tbody)), more));
   let before = null;
   async function load() {
-    const page = await api('GET', '/alarms' + qs({ state: 'closed', level: f.level, unit_id: f.unit_id, limit: 50, before }));
+    const page = await api('GET', '/alarms' + qs(Object.assign(listParams(f), { limit: 50, before })));
     for (const a of (page && page.items) || []) {
       tbody.appendChild(h('tr', { dataset: { alarmId: a.id, level: a.level } },
         h('td', null, levelBadge(a.level)),
