@@ -13,7 +13,8 @@
  *  - an alarm already acknowledged, or closed, comes back in "skipped";
  *  - the literal route is not taken for /api/v1/alarms/{id};
  *  - on SQLite, 200 alarms in one request (the cap) are all acknowledged;
- *    the time is printed (the measured figure is in bench/RESULTS.md). */
+ *    the time is printed (the release build's figure is in
+ *    docs/internals/alarm.md). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
