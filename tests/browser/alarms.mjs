@@ -222,10 +222,12 @@ export async function run(hz) {
     await missingStrings(page);
 
     // 全选 ticks every visible unacknowledged row, and unticks them
-    const visible = await page.locator('.al-row input.al-select').count();
-    assert(visible >= 2, 'fewer than two rows offer a checkbox');
     await page.locator('#al-select-all').check();
-    await page.locator('#al-ack-selected', { hasText: `(${visible})` }).waitFor();
+    await page.waitForFunction(() => { // every visible checkbox ticked, and counted (a re-read may add rows)
+      const boxes = document.querySelectorAll('.al-row input.al-select');
+      return boxes.length >= 2 && [...boxes].every((x) => x.checked) &&
+        document.getElementById('al-ack-selected').textContent.includes('(' + boxes.length + ')');
+    });
     await page.locator('#al-select-all').uncheck();
     await page.locator('#al-ack-selected', { hasText: '(0)' }).waitFor();
     assert(await button.isDisabled(), 'the button is enabled after unticking all');
