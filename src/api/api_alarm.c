@@ -8,10 +8,12 @@
  *   POST /api/v1/alarms/{id}/actions/shelve       {"reason","until","approver_person_id"}
  *   POST /api/v1/alarms/{id}/actions/unshelve     {}
  *   POST /api/v1/alarms/{id}/actions/close        {"cause","action"}
+ *   POST /api/v1/alarms/actions/ack               {"ids":[…]} several at once (1..200)
  *
  * Permissions: alarm.read (every role, in its scope) and alarm.ack (not the
  * regulator) on the alarm's unit; outside the scope 404. An action answers
- * with the alarm as stored after the fsynced change. */
+ * with the alarm as stored after the fsynced change; the bulk ack answers
+ * {"acked":[ids],"skipped":[{"id","reason"}]}. */
 #include <math.h>
 #include <sodium.h>
 #include <stddef.h>
@@ -405,6 +407,97 @@ static ws_err alarms_shelve(api_ctx *ctx) { return act_on(ctx, A_SHELVE); }
 static ws_err alarms_unshelve(api_ctx *ctx) { return act_on(ctx, A_UNSHELVE); }
 static ws_err alarms_close(api_ctx *ctx) { return act_on(ctx, A_CLOSE); }
 
+/* POST /api/v1/alarms/actions/ack {"ids":[…]}: the console's "acknowledge
+ * the selected alarms" in an alarm flood. Every id is checked first (read
+ * scope, as a single action: unknown or outside the scope is a 404 naming
+ * "ids", and nothing is acknowledged); then each alarm goes through the
+ * same engine call as the single ack, so each is its own fsynced ack event
+ * by the caller. One that is already acknowledged, or closed meanwhile, is
+ * reported in "skipped", not an error of the whole request. Any other
+ * failure (storage) stops there with its error: the acknowledgements before
+ * it stand, each being complete, and the console reads the list again. */
+#define BULK_ACK_MAX 200
+
+typedef struct bulk_body {
+    json_t *ids;
+} bulk_body;
+
+static const json_field bulk_ack_fields[] = {
+    {"ids", JF_ARRAY, true, false, offsetof(bulk_body, ids), BULK_ACK_MAX, 0, 0, -1},
+};
+
+/* The ids of arr into ids (the caller's, BULK_ACK_MAX long): 1..BULK_ACK_MAX
+ * distinct integers >= 1, else WS_EINVAL naming "ids". */
+static ws_err bulk_ids(const json_t *arr, int64_t *ids, size_t *n)
+{
+    size_t i;
+    json_t *v;
+    *n = 0;
+    if (!json_array_size(arr)) return ws_fail(WS_EINVAL, "ids", "ids must name at least one alarm");
+    json_array_foreach(arr, i, v) {
+        if (!json_is_integer(v) || json_integer_value(v) < 1)
+            return ws_fail(WS_EINVAL, "ids", "ids[%zu] is not an alarm id (an integer of at least 1)", i);
+        if (*n >= BULK_ACK_MAX) /* the decoder caps the array; kept for the bound of ids */
+            return ws_fail(WS_EINVAL, "ids", "ids has more than %d items", BULK_ACK_MAX);
+        int64_t id = json_integer_value(v);
+        for (size_t k = 0; k < *n; k++)
+            if (ids[k] == id) return ws_fail(WS_EINVAL, "ids", "ids names alarm %lld twice", (long long)id);
+        ids[(*n)++] = id;
+    }
+    return WS_OK;
+}
+
+static ws_err alarms_bulk_ack(api_ctx *ctx)
+{
+    warn *w = api_warn();
+    if (!w) return ws_fail(WS_EUNAVAILABLE, NULL, "the early-warning engine is not running");
+    bulk_body b = {0};
+    json_t *root = NULL;
+    int64_t ids[BULK_ACK_MAX];
+    size_t n = 0;
+    ws_err rc = api_decode(ctx, bulk_ack_fields, 1, &b, NULL, &root);
+    if (!rc) rc = bulk_ids(b.ids, ids, &n);
+    json_decref(root);
+    if (rc) return rc;
+    /* all or nothing on existence and scope, before any change */
+    for (size_t i = 0; i < n; i++) {
+        json_t *cur = NULL;
+        rc = load(ctx, ids[i], &cur);
+        json_decref(cur);
+        if (rc == WS_ENOTFOUND) return ws_fail(WS_ENOTFOUND, "ids", "no such alarm: %lld", (long long)ids[i]);
+        if (rc) return rc;
+    }
+    char actor_name[32];
+    audit_actor actor = {api_actor(ctx, actor_name, sizeof actor_name)};
+    org_caller by = {&actor, &ctx->who};
+    json_t *acked = json_array(), *skipped = json_array();
+    for (size_t i = 0; i < n && !rc; i++) {
+        const char *reason = NULL;
+        rc = warn_ack(w, &by, ids[i]);
+        if (rc == WS_ECONFLICT) reason = "already acknowledged";
+        else if (rc == WS_ENOTFOUND) reason = "closed"; /* the engine holds open alarms only */
+        if (reason) {
+            json_t *s = json_object();
+            json_object_set_new(s, "id", json_integer(ids[i]));
+            json_object_set_new(s, "reason", json_string(reason));
+            json_array_append_new(skipped, s);
+            ws_err_clear();
+            rc = WS_OK;
+        } else if (!rc) {
+            json_array_append_new(acked, json_integer(ids[i]));
+        }
+    }
+    if (rc) {
+        json_decref(acked);
+        json_decref(skipped);
+        return rc;
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "acked", acked);
+    json_object_set_new(o, "skipped", skipped);
+    return api_reply_json(ctx, 200, o);
+}
+
 #define R(m, p, fn, act, sum, body, nbody) {m, p, fn, API_AUTH, act, sum, "alarms", body, nbody, 0}
 const api_route api_alarm_routes[] = {
     R("GET", "/api/v1/alarms", alarms_list, "alarm.read",
@@ -427,5 +520,10 @@ const api_route api_alarm_routes[] = {
     {"POST", "/api/v1/alarm-links/{token}/ack", alarms_link_ack, API_PUBLIC, NULL,
      "Acknowledge through a signed one-time link of a duty message, as the person it was made "
      "for (403 tampered or expired, 409 used)", "alarms", NULL, 0, 0},
+    R("POST", "/api/v1/alarms/actions/ack", alarms_bulk_ack, "alarm.ack",
+      "Acknowledge several alarms (1..200 distinct ids) as the caller, each its own fsynced ack; "
+      "any id unknown or outside the scope: 404 on ids and none acknowledged; already "
+      "acknowledged or closed ones come back in skipped with a reason",
+      bulk_ack_fields, 1),
 };
 const size_t api_alarm_nroutes = sizeof api_alarm_routes / sizeof api_alarm_routes[0];

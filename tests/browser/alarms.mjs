@@ -22,6 +22,11 @@
 //    console keeps them together under the highest (the others drawn as
 //    related rows), one button acknowledges them all as the admin, and the
 //    row's 查看趋势 opens the point's trend with the reading in it.
+// 1c. In a flood: two new points raise an alarm each; the first is ticked,
+//    the second arrives over the stream and the first stays ticked; 全选
+//    ticks every visible unacknowledged row and unticks them; with the two
+//    ticked, 确认所选 (2) acknowledges both in one request (the server has
+//    both acknowledged and no other alarm), and the button is back at 0.
 // 6. The plant page (/plant): the demo's interlock bypass in force with its
 //    time left, its reason and measures; the demo's work order started and
 //    done with a note from the page, and the server has it done.
@@ -178,6 +183,90 @@ export async function run(hz) {
       const c = await page.evaluate(async (id) => (await fetch(`/api/v1/alarms/${id}/actions/close`, { method: 'POST', credentials: 'same-origin',
         headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ cause: '浏览器测试', action: '复位' }) })).status, a.id);
       assert(c === 200, 'closing a GT-101 alarm answered ' + c);
+    }
+  });
+
+  await test('alarm console: two alarms selected, kept selected across a live update, and acknowledged at once', async (w) => {
+    const page = await loginAdmin(w);
+    const tank = ((await apiGet(page, '/units?limit=200')).body.items || []).find((u) => u.name === '罐区');
+    assert(tank, 'the demo has no 罐区');
+    const tags = ['BK-' + RUN + '-1', 'BK-' + RUN + '-2'];
+    for (const tag of tags) {
+      const st = await page.evaluate(async (b) => (await fetch('/api/v1/points', { method: 'POST', credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(b) })).status,
+      { unit_id: tank.id, tag, name: '批量确认测试 ' + tag, kind: 'combustible' });
+      assert(st === 201, 'creating point ' + tag + ' answered ' + st);
+    }
+    await page.goto(BASE + '/alarms');
+    await page.locator('#al-live[data-state="live"]').waitFor();
+    const button = page.locator('#al-ack-selected');
+    assert(await button.isDisabled(), 'the button is enabled with nothing selected');
+    assert((await button.innerText()).includes('确认所选 (0)'), 'the button says ' + await button.innerText());
+    const unackedIds = async () => ((await apiGet(page, '/alarms?state=open&limit=200')).body.items || [])
+      .filter((a) => a.state === 'unack' || a.state === 'rtn_unack').map((a) => a.id);
+
+    // the first alarm, ticked
+    let r = await ingest(page, `${tags[0]} 30\n`);
+    assert(r.status === 200 && r.body.accepted === 1, 'the reading of ' + tags[0] + ' was not accepted');
+    const pick = (tag) => page.locator(`.al-row[data-tag="${tag}"] input.al-select`);
+    await pick(tags[0]).check();
+    await page.locator('#al-ack-selected', { hasText: '(1)' }).waitFor();
+    // the second arrives over the stream: the list is read again, the first stays ticked
+    r = await ingest(page, `${tags[1]} 31\n`);
+    assert(r.status === 200 && r.body.accepted === 1, 'the reading of ' + tags[1] + ' was not accepted');
+    await pick(tags[1]).waitFor();
+    assert(await pick(tags[0]).isChecked(), 'the live update lost the selection of the first alarm');
+    assert((await button.innerText()).includes('(1)'), 'after the update the button says ' + await button.innerText());
+    await pick(tags[1]).check();
+    await page.locator('#al-ack-selected', { hasText: '(2)' }).waitFor();
+    await missingStrings(page);
+
+    // 全选 ticks every visible unacknowledged row, and unticks them
+    await page.locator('#al-select-all').check();
+    await page.waitForFunction(() => { // every visible checkbox ticked, and counted (a re-read may add rows)
+      const boxes = document.querySelectorAll('.al-row input.al-select');
+      return boxes.length >= 2 && [...boxes].every((x) => x.checked) &&
+        document.getElementById('al-ack-selected').textContent.includes('(' + boxes.length + ')');
+    });
+    await page.locator('#al-select-all').uncheck();
+    await page.locator('#al-ack-selected', { hasText: '(0)' }).waitFor();
+    assert(await button.isDisabled(), 'the button is enabled after unticking all');
+    await pick(tags[0]).check();
+    await pick(tags[1]).check();
+    await page.locator('#al-ack-selected', { hasText: '(2)' }).waitFor();
+
+    // acknowledged at once; nothing else is
+    const open = (await apiGet(page, '/alarms?state=open&limit=200')).body.items || [];
+    const mine = tags.map((tag) => open.find((a) => a.tag === tag));
+    assert(mine.every(Boolean), 'the server has no open alarm for each new point');
+    const others = (await unackedIds()).filter((id) => !mine.some((a) => a.id === id));
+    const posts = [];
+    page.on('request', (q) => { if (q.method() === 'POST' && q.url().includes('/actions/ack')) posts.push(q.url()); });
+    await button.click();
+    for (const a of mine) await page.locator(`.al-row[data-alarm-id="${a.id}"][data-state="acked"]`).waitFor();
+    assert(posts.length === 1 && posts[0].endsWith('/api/v1/alarms/actions/ack'), 'not one bulk request: ' + JSON.stringify(posts));
+    for (const a of mine) {
+      const srv = (await apiGet(page, '/alarms/' + a.id)).body;
+      assert(srv.state === 'acked' && srv.acked_at && (srv.events || []).some((e) => e.kind === 'ack'),
+        'the server does not have ' + a.tag + ' acknowledged: ' + srv.state);
+    }
+    const still = await unackedIds();
+    const gone = others.filter((id) => !still.includes(id));
+    for (const id of gone) {
+      const srv = (await apiGet(page, '/alarms/' + id)).body;
+      assert(srv.state === 'closed', 'alarm ' + id + ' was acknowledged without being selected');
+    }
+    await page.locator('#al-ack-selected', { hasText: '(0)' }).waitFor();
+    assert(await button.isDisabled(), 'the button is enabled after the acknowledgement');
+    assert(await page.locator(`.al-row[data-tag="${tags[0]}"] input.al-select`).count() === 0, 'an acknowledged row still offers a checkbox');
+
+    // leave the demo as it was: clear, then close with a record
+    await ingest(page, tags.map((tag) => `${tag} 0`).join('\n') + '\n');
+    for (const a of mine) {
+      for (let i = 0; i < 50 && (await apiGet(page, '/alarms/' + a.id)).body.active; i++) await page.waitForTimeout(100);
+      const c = await page.evaluate(async (id) => (await fetch(`/api/v1/alarms/${id}/actions/close`, { method: 'POST', credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ cause: '浏览器测试', action: '复位' }) })).status, a.id);
+      assert(c === 200, 'closing ' + a.tag + ' answered ' + c);
     }
   });
 

@@ -240,6 +240,7 @@ static const tmpl tmpls[] = {
     {"POST", "/api/v1/alarms/{id}/actions/close", "/api/v1/alarms/{frtn}/actions/close",
      "{\"cause\":\"泄漏\",\"action\":\"紧固法兰\"}", NULL},
     {"GET", "/api/v1/alarms/kpi", "/api/v1/alarms/kpi?unit_id={unit}", NULL, NULL},
+    {"POST", "/api/v1/alarms/actions/ack", "/api/v1/alarms/actions/ack", "{\"ids\":[{falarm}]}", NULL},
     /* Plant registers: {fshift}, {froster}, {fworkorder}, {fbypass} are fresh ones; {soon} an
      * RFC 3339 time an hour ahead. */
     {"GET", "/api/v1/shifts", "/api/v1/shifts", NULL, NULL},

@@ -16,7 +16,11 @@
 // lists closed alarms with their handling record (?tab=closed), raised
 // between two dates (?from=, ?to=, inclusive days in the browser's zone).
 // Both tabs export what they list as the 报警记录台账 (导出 Excel / CSV:
-// GET /alarms?<the same filters>&format=xlsx|csv, every row).
+// GET /alarms?<the same filters>&format=xlsx|csv, every row). In an alarm
+// flood the unacknowledged rows can be ticked (or all visible ones at once)
+// and 确认所选 (N) acknowledges them in one POST /alarms/actions/ack; the
+// selection lives in the page, so the stream's re-reads keep it for the rows
+// still there and unacknowledged.
 import { api, qs } from '../api.js';
 import { t } from '../i18n.js';
 import * as ui from '../ui.js';
@@ -98,6 +102,42 @@ export async function render(main, ctx) {
   const liveBadge = h('span', { id: 'al-live', class: 'al-live' });
   const summary = h('div', { class: 'chips al-summary', id: 'al-summary' });
   const body = h('div', { id: 'al-body' });
+
+  // The selection for 确认所选 (open tab, accounts that may act): alarm ids,
+  // pruned at each read to the visible unacknowledged rows (pickable).
+  const picked = new Set();
+  let pickable = [], sending = false;
+  const pickAll = h('input', { type: 'checkbox', id: 'al-select-all' });
+  const ackSel = h('button', { type: 'button', class: 'btn btn-primary btn-small', id: 'al-ack-selected', disabled: true });
+  const bulkBar = f.tab === 'open' && mayAct()
+    ? h('div', { class: 'toolbar al-bulk', id: 'al-bulk' }, h('label', { class: 'check' }, pickAll, h('span', null, t('al.select_all'))), ackSel)
+    : null;
+  function syncPick() {
+    ackSel.textContent = t('al.ack_selected', { n: picked.size });
+    ackSel.disabled = sending || !picked.size;
+    pickAll.disabled = !pickable.length;
+    pickAll.checked = pickable.length > 0 && pickable.every((id) => picked.has(id));
+    pickAll.indeterminate = !pickAll.checked && pickable.some((id) => picked.has(id));
+    for (const cb of body.querySelectorAll('input.al-select')) cb.checked = picked.has(Number(cb.value));
+  }
+  const sel = { has: (id) => picked.has(id), set: (id, on) => { if (on) picked.add(id); else picked.delete(id); syncPick(); } };
+  pickAll.addEventListener('change', () => {
+    for (const id of pickable) { if (pickAll.checked) picked.add(id); else picked.delete(id); }
+    syncPick();
+  });
+  ackSel.addEventListener('click', async () => {
+    const ids = pickable.filter((id) => picked.has(id)); // in the order shown
+    if (!ids.length) return;
+    sending = true; syncPick();
+    try {
+      const r = await api('POST', '/alarms/actions/ack', { ids });
+      for (const id of ids) picked.delete(id);
+      const skipped = (r && r.skipped) || [];
+      ui.toast(t('al.acked_n', { n: ((r && r.acked) || []).length }) + (skipped.length ? ' · ' + t('al.skipped_n', { n: skipped.length }) : ''));
+      reload();
+    } catch (e) { toastError(e); } finally { sending = false; syncPick(); }
+  });
+
   root.append(
     pageHead(t('al.title'),
       h('a', { href: '/trends', 'data-link': '', class: 'btn', id: 'al-trends' }, t('nav.trends')),
@@ -107,7 +147,7 @@ export async function render(main, ctx) {
       ui.exportButtons(() => '/alarms' + qs(listParams(f)), 'al'))),
     h('div', { class: 'filters al-filters' + (f.tab === 'closed' ? ' al-filters-days' : ''), id: 'al-filter' },
       levelSel, unitSel, stateSel, f.tab === 'closed' ? fromIn : null, f.tab === 'closed' ? toIn : null),
-    summary, body);
+    summary, ...(bulkBar ? [bulkBar] : []), body);
 
   if (f.tab === 'closed') { await history(body, f); return; }
 
@@ -127,13 +167,16 @@ export async function render(main, ctx) {
     const ids = new Set(items.map((a) => a.id));
     const fresh = first ? [] : items.filter((a) => !known.has(a.id));
     known = ids; first = false;
+    pickable = items.filter(unacked).map((a) => a.id);
+    const still = new Set(pickable);
+    for (const id of [...picked]) if (!still.has(id)) picked.delete(id);
     clear(body);
-    if (!items.length) { body.appendChild(emptyState(t('al.empty'))); return; }
+    if (!items.length) { body.appendChild(emptyState(t('al.empty'))); syncPick(); return; }
     // Alarms of one point (H and HH of a detector, its fault) stay together under
     // the highest: groups in the order of their first member, which the sort
     // above made the most severe and newest. The others are drawn as related
     // rows, and the first offers to acknowledge the point's alarms at once
-    // (each is still acknowledged one by one, by this person, on the record).
+    // (in one request; each is still its own acknowledgement by this person, on the record).
     const groups = new Map();
     for (const a of items) {
       const k = a.point_id ? 'point:' + a.point_id : 'id:' + a.id; // tags may repeat across enterprises
@@ -141,9 +184,11 @@ export async function render(main, ctx) {
       groups.get(k).push(a);
     }
     const rows = [];
-    for (const g of groups.values()) g.forEach((a, i) => rows.push(row(a, reload, g.length > 1 ? { group: g, first: i === 0 } : null)));
+    const pick = bulkBar ? sel : null;
+    for (const g of groups.values()) g.forEach((a, i) => rows.push(row(a, reload, g.length > 1 ? { group: g, first: i === 0 } : null, pick)));
     const list = h('div', { class: 'al-list', id: 'al-list' }, rows);
     body.appendChild(list);
+    syncPick();
     for (const a of fresh) {
       const el = list.querySelector(`[data-alarm-id="${a.id}"]`);
       if (el) el.classList.add('al-new');
@@ -194,12 +239,17 @@ function beep(seconds) {
 
 const unacked = (a) => a.state === 'unack' || a.state === 'rtn_unack';
 
-// One alarm; rel = {group, first} when other open alarms share its point.
-function row(a, reload, rel) {
+// One alarm; rel = {group, first} when other open alarms share its point;
+// sel = {has, set} of the page's selection when rows can be ticked.
+function row(a, reload, rel, sel) {
   const acts = mayAct() ? actions(a, reload, rel && rel.first ? rel.group : null) : null;
   return h('article', { class: 'al-row al-row-' + a.level + ' al-row-' + a.state + (rel && !rel.first ? ' al-row-related' : ''),
     dataset: { alarmId: a.id, level: a.level, state: a.state, tag: a.tag || '', related: rel ? (rel.first ? 'first' : 'rest') : '' } },
-    h('div', { class: 'al-row-top' }, levelBadge(a.level), stateBadge(a.state),
+    h('div', { class: 'al-row-top' },
+      sel && unacked(a) ? h('label', { class: 'check al-pick' }, h('input', { type: 'checkbox', class: 'al-select', value: String(a.id),
+        checked: sel.has(a.id), 'aria-label': t('al.select', { title: a.title || a.tag || '#' + a.id }),
+        onchange: (ev) => sel.set(a.id, ev.currentTarget.checked) })) : null,
+      levelBadge(a.level), stateBadge(a.state),
       rel ? badge(rel.first ? t('al.related', { n: rel.group.length - 1 }) : t('al.related_of', { tag: a.tag }), 'info al-related') : null,
       a.count > 1 ? h('span', { class: 'badge badge-off al-count', title: t('al.count') }, '×' + a.count) : null,
       a.chattering ? badge(t('al.chattering'), 'info') : null,
@@ -228,7 +278,7 @@ function actions(a, reload, group) {
   const ackAll = async (el, list) => {
     el.disabled = true;
     try {
-      for (const x of list) await api('POST', `/alarms/${x.id}/actions/ack`, {});
+      await api('POST', '/alarms/actions/ack', { ids: list.map((x) => x.id) });
     } catch (e) { toastError(e); } finally { el.disabled = false; reload(a.id); }
   };
   const out = [];
