@@ -10,6 +10,12 @@
  *   OX-201  报警 (oxygen deficiency), returned to normal, unacknowledged
  *   GT-302  报警, shelved while the detector is calibrated, with its reason
  *
+ * and, before those, a week of alarms handled and closed, each with its
+ * cause and action (the history tab, the 报警记录台账 and the KPI page have
+ * a week to show): the pump seal of the work order, an exhaust fan trip,
+ * nitrogen purging, GT-102's flange weep at the very minutes the week of
+ * readings (hazard_demo_readings) has it over H, and a worn loading arm seal.
+ *
  * Times are relative to now, so the console looks alive whenever the demo
  * is made. Runs once, on a fresh demo database (cmd_demo.c). */
 #include "warn/warn_int.h"
@@ -88,6 +94,53 @@ static ws_err registers(store_conn *c, const org_demo_ids *ids, int64_t now)
     return rc;
 }
 
+/* An alarm of the past week, handled: a reading before, the peak at minute
+ * `at` of the week of readings (0 a week ago, as hazard_demo_readings), the
+ * acknowledgement, the reading back to normal and the close, minutes after
+ * the peak. */
+typedef struct past_alarm {
+    const char *tag;
+    int at;
+    double before, peak, after;
+    int ack_min, clear_min, close_min;
+    bool by_grid_leader; /* acknowledged by the grid leader, else the safety officer */
+    const char *cause, *action;
+} past_alarm;
+
+static const past_alarm PAST[] = {
+    {"GT-201", 1 * 1440 + 500, 1.2, 27.6, 2.1, 2, 8, 35, true, "P-101A 机械密封渗漏，泵房内甲醇蒸气积聚",
+     "切换至备用泵 P-101B，开启强制通风，开具 P-101A 机械密封更换工单"},
+    {"AT-201", 2 * 1440 + 300, 6.0, 29.0, 7.5, 6, 20, 55, false, "泵房排风机 EF-02 跳停，甲醇浓度升高",
+     "复位并恢复排风机运行，人员撤至上风向，复测低于接触限值后恢复作业"},
+    {"OX-201", 3 * 1440 + 1320, 20.8, 19.2, 20.7, 9, 15, 70, true, "R-201 氮气置换后人孔附近氧含量偏低",
+     "加强通风置换，进入前复测氧含量，受限空间作业票补录气体检测记录"},
+    /* the week of readings has GT-102 over H from minute 4·1440 + 611 */
+    {"GT-102", 4 * 1440 + 611, 12.0, 25.2, 1.0, 4, 4, 50, true, "T-102 罐根进料阀法兰渗漏",
+     "更换法兰垫片并紧固，便携式检测仪复测 0 %LEL，列入月度检修计划"},
+    {"GT-301", 5 * 1440 + 700, 3.0, 26.1, 2.2, 1, 3, 30, true, "1# 鹤管密封圈磨损，装车时少量逸散",
+     "暂停装车，更换鹤管密封圈，复测合格后恢复装车"},
+};
+
+static ws_err past_week(warn *w, const org_caller *by_so, const org_caller *by_gl, int64_t now)
+{
+    const int64_t M = 60000, start = (now / M - 7 * 1440) * M;
+    ws_err rc = WS_OK;
+    for (size_t i = 0; !rc && i < sizeof PAST / sizeof PAST[0]; i++) {
+        const past_alarm *a = &PAST[i];
+        int64_t t = start + a->at * M + 30000; /* between the week's readings, a minute apart */
+        int cond = a->peak < a->before ? THR_L : THR_H;
+        rc = in1(w, a->tag, a->before, t - 3 * M);
+        if (!rc) rc = in1(w, a->tag, a->peak, t);
+        if (!rc) rc = warn_operate_at(w, a->by_grid_leader ? by_gl : by_so, open_id(w, a->tag, cond), OP_ACK,
+                                      &(op_args){0}, false, t + a->ack_min * M);
+        if (!rc) rc = in1(w, a->tag, a->after, t + a->clear_min * M);
+        if (!rc) rc = warn_operate_at(w, by_so, open_id(w, a->tag, cond), OP_CLOSE,
+                                      &(op_args){.cause = a->cause, .action = a->action}, false,
+                                      t + a->close_min * M);
+    }
+    return rc;
+}
+
 ws_err warn_demo_seed(warn *w, store_conn *c, const org_demo_ids *ids, int64_t now)
 {
     ws_err rc = rosters(c, ids, now);
@@ -104,6 +157,7 @@ ws_err warn_demo_seed(warn *w, store_conn *c, const org_demo_ids *ids, int64_t n
     const audit_actor a_so = {"demo:safety"}, a_gl = {"demo:gridleader"};
     const org_caller by_so = {&a_so, &so}, by_gl = {&a_gl, &gl};
     const int64_t M = 60000;
+    rc = past_week(w, &by_so, &by_gl, now);
     /* GT-103: an excursion three hours ago, handled and closed */
     if (!rc) rc = in1(w, "GT-103", 6.2, now - 185 * M + 30000);
     if (!rc) rc = in1(w, "GT-103", 31.4, now - 180 * M + 30000);
