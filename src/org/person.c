@@ -526,31 +526,18 @@ ws_err org_person_transfer(store_conn *c, const org_caller *by, int64_t id, int6
     return org_tx_end(c, own, rc);
 }
 
-/* Escape % _ and \ for LIKE ... ESCAPE '\' and wrap in %...%. */
-static void like_pattern(const char *q, char *out, size_t cap)
-{
-    size_t o = 0;
-    if (cap < 3) return;
-    out[o++] = '%';
-    for (const char *s = q; *s && o + 3 < cap; s++) {
-        if (*s == '%' || *s == '_' || *s == '\\') out[o++] = '\\';
-        out[o++] = *s;
-    }
-    out[o++] = '%';
-    out[o] = 0;
-}
-
 ws_err org_person_list(store_conn *c, const org_person_filter *f, org_person **items, size_t *n,
                        int64_t *next)
 {
     int limit = f->limit > 0 && f->limit <= 200 ? f->limit : 50;
     char pat[256] = "";
-    if (f->q && *f->q) like_pattern(f->q, pat, sizeof pat);
     const char *path = f->scope_path ? f->scope_path : "/";
     org_unit u;
     *items = NULL;
     *n = 0;
     *next = 0;
+    if (f->q && *f->q && !store_like_contains(f->q, pat, sizeof pat))
+        return ws_fail(WS_EINVAL, "q", "q is too long (at most %zu bytes)", (sizeof pat - 3) / 2);
     ws_err rc = WS_OK;
     if (f->unit_id > 0) {
         rc = org_unit_get(c, f->unit_id, &u);

@@ -211,6 +211,26 @@ ws_err store_bind_opt_double(store_stmt *st, int idx, double v)
     return isnan(v) ? store_bind_null(st, idx) : store_bind_double(st, idx, v);
 }
 
+bool store_like_contains(const char *q, char *out, size_t cap)
+{
+    size_t o = 0;
+    if (cap) out[0] = 0;
+    if (cap < 3) return false;
+    out[o++] = '%';
+    for (const char *s = q; *s; s++) {
+        bool esc = *s == '%' || *s == '_' || *s == '\\';
+        if (o + (esc ? 2 : 1) + 2 > cap) { /* the byte (escaped), then "%" and NUL */
+            out[0] = 0;
+            return false;
+        }
+        if (esc) out[o++] = '\\';
+        out[o++] = *s;
+    }
+    out[o++] = '%';
+    out[o] = 0;
+    return true;
+}
+
 int64_t store_col_opt_int(store_stmt *st, int i)
 {
     return store_col_null(st, i) ? 0 : store_col_int(st, i);

@@ -78,6 +78,10 @@ ws_err store_bind_null(store_stmt *st, int idx);
 ws_err store_bind_opt_int(store_stmt *st, int idx, int64_t v);
 ws_err store_bind_opt_text(store_stmt *st, int idx, const char *s);
 ws_err store_bind_opt_double(store_stmt *st, int idx, double v);
+/* q as a pattern for "LIKE $n ESCAPE '\'" that matches any text containing
+ * it: % _ and \ escaped, wrapped in %...%. False (out "") when it does not
+ * fit in cap: the caller refuses the query rather than search for less. */
+bool store_like_contains(const char *q, char *out, size_t cap);
 /* Execute on the first call, then advance. *row is true while a row is
  * available; false at the end. A constraint violation returns WS_ECONFLICT
  * (with the constraint named in the detail), other failures WS_ESTORE. */

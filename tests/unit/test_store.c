@@ -230,6 +230,25 @@ static void t_url_rejected(void **state)
     assert_null(s);
 }
 
+/* A search term as a LIKE pattern: wrapped, the three special characters
+ * escaped, and refused whole (never cut short) when it does not fit. */
+static void t_like_contains(void **state)
+{
+    (void)state;
+    char out[16];
+    assert_true(store_like_contains("GT-1", out, sizeof out));
+    assert_string_equal(out, "%GT-1%");
+    assert_true(store_like_contains("5%_a\\", out, sizeof out));
+    assert_string_equal(out, "%5\\%\\_a\\\\%");
+    assert_true(store_like_contains("", out, sizeof out));
+    assert_string_equal(out, "%%");
+    assert_true(store_like_contains("abcdefghijklm", out, sizeof out)); /* 15 bytes and NUL */
+    assert_false(store_like_contains("abcdefghijklmn", out, sizeof out));
+    assert_string_equal(out, "");
+    assert_false(store_like_contains("%%%%%%%", out, sizeof out));
+    assert_false(store_like_contains("a", out, 2));
+}
+
 static void t_migrate_from_empty(void **state)
 {
     fixture *f = *state;
@@ -745,7 +764,7 @@ static void t_backup_restore(void **state)
 int main(void)
 {
     log_set_level(getenv("WS_TEST_LOG") ? LOG_DEBUG : LOG_ERROR);
-    const struct CMUnitTest basics[] = {cmocka_unit_test(t_url_rejected)};
+    const struct CMUnitTest basics[] = {cmocka_unit_test(t_url_rejected), cmocka_unit_test(t_like_contains)};
     const struct CMUnitTest sqlite_tests[] = {SUITE};
     const struct CMUnitTest pg_tests[] = {SUITE};
     int failed = cmocka_run_group_tests_name("store", basics, NULL, NULL);
