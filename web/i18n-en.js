@@ -731,6 +731,7 @@ export const en = {
   'al.f.state': 'State',
   'al.f.from': 'From',
   'al.f.to': 'To',
+  'al.f.q': 'Tag or alarm text',
   'al.sound': 'Sound and flash for emergencies',
   'al.live.live': 'Live',
   'al.live.reconnecting': 'Reconnecting…',

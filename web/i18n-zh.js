@@ -736,6 +736,7 @@ export const zh = {
   'al.f.state': '状态',
   'al.f.from': '起始日期',
   'al.f.to': '截止日期',
+  'al.f.q': '位号或报警内容',
   'al.sound': '紧急报警声光提示',
   'al.live.live': '实时',
   'al.live.reconnecting': '重新连接中…',

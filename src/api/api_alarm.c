@@ -2,7 +2,7 @@
  * table and changed through the engine (src/warn), which owns the state:
  *
  *   GET  /api/v1/alarms ?state=open|closed|all (default open) &unit_id= &level= &from= &to=
- *                       &limit= &before=; &format=xlsx|csv: the 报警记录台账, every match
+ *                       &q= (tag or title) &limit= &before=; &format=xlsx|csv: the 报警记录台账
  *   GET  /api/v1/alarms/{id}                      with its events
  *   POST /api/v1/alarms/{id}/actions/ack          {}
  *   POST /api/v1/alarms/{id}/actions/shelve       {"reason","until","approver_person_id"}
@@ -98,9 +98,12 @@ static ws_err load(api_ctx *ctx, int64_t id, json_t **out)
 }
 
 /* The list's filters (GET /alarms and its ledger). */
+#define ALARM_Q_MAX 64 /* bytes of ?q= */
+
 typedef struct alarm_filter {
     int open; /* 1 open, 0 closed, -1 all */
     int64_t unit, level, before, limit, from, to;
+    char like[2 * ALARM_Q_MAX + 3]; /* ?q= as a LIKE pattern, "" none */
 } alarm_filter;
 
 static ws_err query_time(api_ctx *ctx, const char *name, int64_t *out)
@@ -136,6 +139,9 @@ static ws_err read_filter(api_ctx *ctx, alarm_filter *f)
     if (!rc) rc = query_time(ctx, "from", &f->from);
     if (!rc) rc = query_time(ctx, "to", &f->to);
     if (!rc && f->from && f->to && f->from >= f->to) rc = ws_fail(WS_EINVAL, "to", "to must be after from");
+    const char *q = api_query(ctx, "q");
+    if (!rc && q && *q && (strlen(q) > ALARM_Q_MAX || !store_like_contains(q, f->like, sizeof f->like)))
+        rc = ws_fail(WS_EINVAL, "q", "q is longer than %d bytes", ALARM_Q_MAX);
     return rc;
 }
 
@@ -151,6 +157,7 @@ static ws_err prepare_list(api_ctx *ctx, const alarm_filter *f, store_stmt **st)
     if (!rc) rc = store_bind_int(*st, 6, f->limit);
     if (!rc) rc = store_bind_int(*st, 7, f->from);
     if (!rc) rc = store_bind_int(*st, 8, f->to);
+    if (!rc) rc = store_bind_text(*st, 9, f->like);
     return rc;
 }
 
@@ -503,6 +510,7 @@ const api_route api_alarm_routes[] = {
     R("GET", "/api/v1/alarms", alarms_list, "alarm.read",
       "Alarms in the caller's scope, newest first: ?state=open|closed|all (default open), "
       "&unit_id= subtree, &level=1|2|3 (预警/报警/紧急), &from= &to= (raised at, RFC 3339), "
+      "&q= (part of the tag, any case, or of the title), "
       "&limit= (1..500), &before= (id, paging); ?format=xlsx|csv exports the 报警记录台账",
       NULL, 0),
     R("GET", "/api/v1/alarms/{id}", alarms_get, "alarm.read",

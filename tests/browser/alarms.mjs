@@ -9,9 +9,10 @@
 //    before it has cleared is refused and the page says why (the state);
 //    a normal reading clears it, it is closed from the page with cause and
 //    action, leaves the open list and shows in the history tab with its
-//    handling record. The server agrees at each step. A date range of today
-//    keeps it, and the tab's CSV export (the 报警记录台账) has it with its
-//    record; a range from tomorrow does not list it.
+//    handling record. The server agrees at each step. Its tag (any case)
+//    finds it there and another's does not; a date range of today keeps it,
+//    and the tab's CSV export (the 报警记录台账) has it with its record; a
+//    range from tomorrow does not list it.
 // 2. The trend page opened bare shows the points with open alarms; it draws
 //    GT-102 over 7 days with its limit lines, and the excursion above H is in
 //    the data it drew.
@@ -136,6 +137,18 @@ export async function run(hz) {
     const hrow = page.locator(`#al-history tr[data-alarm-id="${id}"]`);
     await hrow.waitFor();
     assert((await hrow.innerText()).includes('探头附近阀门法兰泄漏' + RUN), 'the history row lacks the cause');
+    // Found by its tag in any case; not by another's.
+    await page.locator('#al-q').fill('gt-101');
+    await page.locator('#al-q').press('Enter');
+    await page.waitForURL(/q=gt-101/);
+    await page.locator(`#al-history tr[data-alarm-id="${id}"]`).waitFor();
+    await page.locator('#al-q').fill('GT-104');
+    await page.locator('#al-q').press('Enter');
+    await page.waitForURL(/q=GT-104/);
+    await page.locator(`#al-history tr[data-alarm-id="${id}"]`).waitFor({ state: 'detached' });
+    await page.locator('#al-q').fill('');
+    await page.locator('#al-q').press('Enter');
+    await page.waitForURL((u) => !u.search.includes('q='));
     // Raised today: kept by a range of today; the export link gives the
     // 报警记录台账 of what the tab lists, with the handling record.
     const day = (plus) => { const d = new Date(); d.setDate(d.getDate() + plus);

@@ -228,6 +228,29 @@ static void alarm_ledger(T *t, long long closed, long long open)
     assert_int_equal(ws_req(&t->s, "GET", p, t->tok, NULL, &r), 400);
     assert_string_equal(ws_err_field_of(r), "to");
     json_decref(r);
+    /* q: part of the tag in any case, or of the title; % is a character */
+    static const struct { const char *q; size_t n; } qs[] = {
+        {"gt-201", 3}, {"%E9%AB%98%E9%AB%98%E6%8A%A5", 1} /* 高高报 */, {"%25", 0}, {"T-2_1", 0}};
+    for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+        snprintf(p, sizeof p, "/api/v1/alarms?state=all&q=%s", qs[i].q);
+        assert_int_equal(ws_req(&t->s, "GET", p, t->tok, NULL, &r), 200);
+        if (json_array_size(json_object_get(r, "items")) != qs[i].n)
+            fail_msg("q=%s: %zu alarms, not %zu", qs[i].q, json_array_size(json_object_get(r, "items")), qs[i].n);
+        json_decref(r);
+    }
+    assert_int_equal(ws_http(&t->s, "GET", "/api/v1/alarms?state=all&format=csv&q=%E9%AB%98%E9%AB%98%E6%8A%A5",
+                             t->tok, NULL, 0, NULL, NULL, &raw),
+                     200);
+    assert_non_null(strstr(raw, "\r\n1,"));
+    assert_null(strstr(raw, "\r\n2,"));
+    free(raw);
+    char longq[80];
+    memset(longq, 'a', 65);
+    longq[65] = 0;
+    snprintf(p, sizeof p, "/api/v1/alarms?q=%s", longq);
+    assert_int_equal(ws_req(&t->s, "GET", p, t->tok, NULL, &r), 400);
+    assert_string_equal(ws_err_field_of(r), "q");
+    json_decref(r);
     assert_int_equal(ws_req(&t->s, "GET", "/api/v1/alarms?format=pdf", t->tok, NULL, &r), 400);
     assert_string_equal(ws_err_field_of(r), "format");
     json_decref(r);

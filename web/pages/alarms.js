@@ -12,9 +12,10 @@
 // server refuses close unless the alarm is cleared and acknowledged and
 // says which state or field; the page shows that next to the form. An
 // option sounds a tone and flashes the page for a new 紧急 alarm (Web Audio,
-// no sound file). Filters (level, unit, state) live in the URL; the 历史 tab
-// lists closed alarms with their handling record (?tab=closed), raised
-// between two dates (?from=, ?to=, inclusive days in the browser's zone).
+// no sound file). Filters (level, unit, state, part of a tag or title: ?q=)
+// live in the URL; the 历史 tab lists closed alarms with their handling
+// record (?tab=closed), raised between two dates (?from=, ?to=, inclusive
+// days in the browser's zone).
 // Both tabs export what they list as the 报警记录台账 (导出 Excel / CSV:
 // GET /alarms?<the same filters>&format=xlsx|csv, every row). In an alarm
 // flood the unacknowledged rows can be ticked (or all visible ones at once)
@@ -46,7 +47,8 @@ function readFilter() {
   const p = new URLSearchParams(location.search);
   const day = (k) => (DAY.test(p.get(k) || '') ? p.get(k) : '');
   return { tab: p.get('tab') === 'closed' ? 'closed' : 'open', level: p.get('level') || '', unit_id: p.get('unit_id') || '',
-    state: STATES.includes(p.get('state')) ? p.get('state') : '', from: day('from'), to: day('to') };
+    state: STATES.includes(p.get('state')) ? p.get('state') : '', from: day('from'), to: day('to'),
+    q: (p.get('q') || '').slice(0, 64) };
 }
 
 // The server's filters for f: from/to (days, local) as instants, to exclusive.
@@ -57,7 +59,7 @@ function listParams(f) {
     d.setDate(d.getDate() + plus);
     return isNaN(d.getTime()) ? '' : d.toISOString();
   };
-  return { state: f.tab === 'closed' ? 'closed' : 'open', level: f.level, unit_id: f.unit_id,
+  return { state: f.tab === 'closed' ? 'closed' : 'open', level: f.level, unit_id: f.unit_id, q: f.q,
     from: f.tab === 'closed' ? at(f.from, 0) : '', to: f.tab === 'closed' ? at(f.to, 1) : '' };
 }
 
@@ -79,7 +81,7 @@ export async function render(main, ctx) {
   const root = h('div', { class: 'page al-page', id: 'alarms' });
   main.appendChild(root);
   const go = () => ctx.go('/alarms' + qs({ tab: f.tab === 'closed' ? 'closed' : '', level: f.level, unit_id: f.unit_id,
-    state: f.tab === 'open' ? f.state : '', from: f.tab === 'closed' ? f.from : '', to: f.tab === 'closed' ? f.to : '' }), true);
+    state: f.tab === 'open' ? f.state : '', q: f.q, from: f.tab === 'closed' ? f.from : '', to: f.tab === 'closed' ? f.to : '' }), true);
 
   const tabs = h('div', { class: 'segmented al-tabs', role: 'tablist' },
     ['open', 'closed'].map((k) => h('a', { href: '/alarms' + qs({ tab: k === 'closed' ? 'closed' : '' }), 'data-link': '', role: 'tab',
@@ -94,7 +96,9 @@ export async function render(main, ctx) {
   const toIn = h('input', { type: 'date', class: 'input', id: 'al-to', value: f.to, 'aria-label': t('al.f.to') });
   fromIn.title = t('al.f.from');
   toIn.title = t('al.f.to');
-  for (const [s, k] of [[levelSel, 'level'], [unitSel, 'unit_id'], [stateSel, 'state'], [fromIn, 'from'], [toIn, 'to']]) {
+  const qIn = h('input', { type: 'search', class: 'input', id: 'al-q', value: f.q, maxlength: 64,
+    placeholder: t('al.f.q'), 'aria-label': t('al.f.q') });
+  for (const [s, k] of [[levelSel, 'level'], [unitSel, 'unit_id'], [stateSel, 'state'], [qIn, 'q'], [fromIn, 'from'], [toIn, 'to']]) {
     s.addEventListener('change', () => { f[k] = s.value; go(); });
   }
   const sound = h('input', { type: 'checkbox', id: 'al-sound', checked: audible });
@@ -146,7 +150,7 @@ export async function render(main, ctx) {
       f.tab === 'open' ? h('label', { class: 'check al-sound' }, sound, h('span', null, t('al.sound'))) : null,
       ui.exportButtons(() => '/alarms' + qs(listParams(f)), 'al'))),
     h('div', { class: 'filters al-filters' + (f.tab === 'closed' ? ' al-filters-days' : ''), id: 'al-filter' },
-      levelSel, unitSel, stateSel, f.tab === 'closed' ? fromIn : null, f.tab === 'closed' ? toIn : null),
+      levelSel, unitSel, stateSel, qIn, f.tab === 'closed' ? fromIn : null, f.tab === 'closed' ? toIn : null),
     summary, ...(bulkBar ? [bulkBar] : []), body);
 
   if (f.tab === 'closed') { await history(body, f); return; }
@@ -154,7 +158,7 @@ export async function render(main, ctx) {
   let known = new Set();
   let first = true;
   async function load(flashId) {
-    const page = await api('GET', '/alarms' + qs({ state: 'open', level: f.level, unit_id: f.unit_id, limit: 200 }));
+    const page = await api('GET', '/alarms' + qs({ state: 'open', level: f.level, unit_id: f.unit_id, q: f.q, limit: 200 }));
     let items = (page && page.items) || [];
     if (f.state) items = items.filter((a) => a.state === f.state);
     items.sort((a, b) => (b.level - a.level) || (Date.parse(b.raised_at) - Date.parse(a.raised_at)) || (b.id - a.id));
