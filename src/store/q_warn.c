@@ -32,12 +32,17 @@ const char Q_ALARM_COUNTERS[] =
     "SELECT coalesce((SELECT max(id) FROM alarms), 0), "
     "coalesce((SELECT max(seq) FROM alarm_events), 0)";
 
+/* Who acknowledged or closed, when no person is linked (an account without
+ * one, such as the admin): the username its last such event recorded. */
+#define ALARM_ACTOR(kind) \
+    "(SELECT e.who FROM alarm_events e WHERE e.alarm_id = a.id AND e.kind = '" kind "' ORDER BY e.seq DESC LIMIT 1)"
 #define ALARM_COLS                                                                              \
     "a.id, a.rule_id, a.source_id, coalesce(a.point_id, 0), a.unit_id, a.level, a.state, "     \
     "a.open, a.title, a.value, a.count, a.raised_at, coalesce(a.acked_at, 0), "                \
     "coalesce(a.acked_by_person_id, 0), coalesce(a.cleared_at, 0), coalesce(a.closed_at, 0), " \
     "coalesce(a.closed_by_person_id, 0), a.cause, a.action, a.doc, u.path, u.name, "           \
-    "coalesce(p.tag, ''), coalesce(pa.name, ''), coalesce(pc.name, ''), coalesce(p.uom, '') "
+    "coalesce(p.tag, ''), coalesce(pa.name, " ALARM_ACTOR("ack") ", ''), "                    \
+    "coalesce(pc.name, " ALARM_ACTOR("close") ", ''), coalesce(p.uom, '') "
 #define ALARM_FROM                                                          \
     "FROM alarms a JOIN units u ON u.id = a.unit_id "                       \
     "LEFT JOIN points p ON p.id = a.point_id "                              \

@@ -199,6 +199,10 @@ static void alarm_ledger(T *t, long long closed, long long open)
     assert_string_equal(end, "\r\n"); /* the last row */
     *end = 0;
     assert_non_null(strstr(row, ",30 %LEL,1,"));
+    /* acknowledged and closed by the admin, an account without a person */
+    char *who = strstr(row, ",admin,");
+    assert_non_null(who);
+    assert_non_null(strstr(who + 6, ",admin,"));
     assert_non_null(strstr(row, ",法兰泄漏,紧固法兰并复测合格,已关闭"));
     free(raw);
     raw = NULL;
