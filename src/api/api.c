@@ -504,6 +504,10 @@ void api_dispatch(const api_route *r, const api_req *req, api_resp *resp)
             if (rc) goto fail;
         }
     }
+    if (req->bad_query) {
+        rc = ws_fail(WS_EINVAL, req->bad_query, "%s is not UTF-8", req->bad_query);
+        goto fail;
+    }
     rc = r->fn(&ctx);
     if (rc) goto fail;
     if (!resp->status) {

@@ -32,6 +32,10 @@ typedef struct api_req {
     void *hctx;
     bool tls;
     const char *peer; /* the client's numeric address ("10.0.2.8", "::1"), "" unknown */
+    /* The first query parameter whose name or value is not UTF-8 ("query"
+     * when its name is not), NULL when all are: refused with a 400 naming it
+     * before the handler runs, so no handler hands bad bytes to the store. */
+    const char *bad_query;
 } api_req;
 
 /* A live reply (server-sent events, src/api/api_stream.c): a handler that

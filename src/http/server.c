@@ -67,6 +67,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "org/org.h"
 
 #define JSON_TYPE "application/json; charset=utf-8"
 #define CSP "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; " \
@@ -442,6 +443,19 @@ static enum MHD_Result serve_metrics(const listener *l, struct MHD_Connection *c
     return send_reply(l, conn, rq, MHD_HTTP_OK, r, true);
 }
 
+/* MHD_get_connection_values_n's callback: stops at the first query
+ * parameter that is not UTF-8 and names it in *arg. */
+static enum MHD_Result find_bad_query(void *arg, enum MHD_ValueKind kind, const char *key, size_t klen,
+                                      const char *value, size_t vlen)
+{
+    (void)kind;
+    const char **bad = arg;
+    bool key_ok = org_utf8_valid(key, klen);
+    if (key_ok && (!value || org_utf8_valid(value, vlen))) return MHD_YES;
+    *bad = key_ok ? key : "query";
+    return MHD_NO;
+}
+
 /* Last call: the whole body is in rq->body. */
 static enum MHD_Result dispatch(const listener *l, struct MHD_Connection *conn, const char *url,
                                 const char *method, reqctx *rq)
@@ -457,6 +471,7 @@ static enum MHD_Result dispatch(const listener *l, struct MHD_Connection *conn, 
     req.header = lookup_header;
     req.query = lookup_query;
     req.hctx = conn;
+    MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, find_bad_query, &req.bad_query);
     req.tls = l->tls;
     /* the peer's address, numeric (camera allow-lists); never logged with a request */
     char peer[INET6_ADDRSTRLEN] = "";
