@@ -164,11 +164,7 @@ static ws_err export(api_ctx *ctx, ledger_format fmt)
         }
         if (n > 0) cursor = rows[n - 1].id;
     } while (!rc && n == API_LEDGER_PAGE);
-    const char *tz = NULL;
-    api_unit_name(names, ctx->who.scope_unit_id, &tz);
-    if (!rc) rc = api_ledger_reply(ctx, &account_ledger, fmt, l, tz);
-    else ledger_free(l);
-    api_names_free(names);
+    rc = api_ledger_finish(ctx, &account_ledger, fmt, l, names, rc);
     free(rows);
     return rc;
 }

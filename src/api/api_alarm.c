@@ -241,12 +241,7 @@ static ws_err export_alarms(api_ctx *ctx, alarm_filter *f, ledger_format fmt)
         }
         store_finalize(st);
     } while (!rc && (int64_t)n == f->limit);
-    const char *tz = NULL;
-    if (names) api_unit_name(names, ctx->who.scope_unit_id, &tz);
-    if (!rc) rc = api_ledger_reply(ctx, &alarm_ledger, fmt, l, tz);
-    else ledger_free(l);
-    if (names) api_names_free(names);
-    return rc;
+    return api_ledger_finish(ctx, &alarm_ledger, fmt, l, names, rc);
 }
 
 static ws_err alarms_list(api_ctx *ctx)

@@ -135,12 +135,7 @@ static ws_err export_rows(api_ctx *ctx, hazard_filter *f, ledger_format fmt)
         items = NULL;
         f->cursor = next;
     } while (!rc && next > 0);
-    const char *tz = NULL;
-    if (names) api_unit_name(names, ctx->who.scope_unit_id, &tz);
-    if (!rc) rc = api_ledger_reply(ctx, &hazard_ledger, fmt, l, tz);
-    else ledger_free(l);
-    if (names) api_names_free(names);
-    return rc;
+    return api_ledger_finish(ctx, &hazard_ledger, fmt, l, names, rc);
 }
 
 static ws_err hazards_list(api_ctx *ctx)

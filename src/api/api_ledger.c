@@ -195,3 +195,14 @@ ws_err api_ledger_reply(api_ctx *ctx, const ledger_spec *spec, ledger_format f, 
     api_add_header(ctx->resp, "Content-Disposition", disp);
     return WS_OK;
 }
+
+ws_err api_ledger_finish(api_ctx *ctx, const ledger_spec *spec, ledger_format f, ledger *l,
+                         api_names *names, ws_err rc)
+{
+    const char *tz = NULL; /* borrowed from names: the reply comes before they go */
+    if (names) api_unit_name(names, ctx->who.scope_unit_id, &tz);
+    if (!rc) rc = api_ledger_reply(ctx, spec, f, l, tz);
+    else ledger_free(l);
+    if (names) api_names_free(names);
+    return rc;
+}

@@ -45,4 +45,10 @@ const char *api_roles_zh(unsigned roles, char *out, size_t cap);
 ws_err api_ledger_reply(api_ctx *ctx, const ledger_spec *spec, ledger_format f, ledger *l,
                         const char *tz);
 
+/* The end of an export read into l: when rc is 0 the reply (its file dated
+ * in the zone of the caller's scope), else l is freed; names (NULL allowed)
+ * is freed either way. Returns rc, or the reply's failure. */
+ws_err api_ledger_finish(api_ctx *ctx, const ledger_spec *spec, ledger_format f, ledger *l,
+                         api_names *names, ws_err rc);
+
 #endif

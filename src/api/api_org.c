@@ -130,12 +130,7 @@ static ws_err units_export(api_ctx *ctx, org_unit_filter *f, ledger_format fmt)
         items = NULL;
         f->cursor = next;
     } while (!rc && next > 0);
-    const char *tz = NULL;
-    api_unit_name(names, ctx->who.scope_unit_id, &tz);
-    if (!rc) rc = api_ledger_reply(ctx, &unit_ledger, fmt, l, tz);
-    else ledger_free(l);
-    api_names_free(names);
-    return rc;
+    return api_ledger_finish(ctx, &unit_ledger, fmt, l, names, rc);
 }
 
 static ws_err units_list(api_ctx *ctx)
@@ -395,12 +390,7 @@ static ws_err refs_export(api_ctx *ctx, org_ref_filter *f, ledger_format fmt, bo
         free(p);
         f->cursor = next;
     } while (!rc && next > 0);
-    const char *tz = NULL;
-    api_unit_name(names, ctx->who.scope_unit_id, &tz);
-    if (!rc) rc = api_ledger_reply(ctx, spec, fmt, l, tz);
-    else ledger_free(l);
-    api_names_free(names);
-    return rc;
+    return api_ledger_finish(ctx, spec, fmt, l, names, rc);
 }
 
 static ws_err depts_list(api_ctx *ctx)
@@ -652,12 +642,7 @@ static ws_err people_export(api_ctx *ctx, org_person_filter *f, ledger_format fm
         free(items);
         f->cursor = next;
     } while (!rc && next > 0);
-    const char *tz = NULL;
-    api_unit_name(names, ctx->who.scope_unit_id, &tz);
-    if (!rc) rc = api_ledger_reply(ctx, &spec, fmt, l, tz);
-    else ledger_free(l);
-    api_names_free(names);
-    return rc;
+    return api_ledger_finish(ctx, &spec, fmt, l, names, rc);
 }
 
 static ws_err people_list(api_ctx *ctx)

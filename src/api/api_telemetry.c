@@ -201,12 +201,7 @@ static ws_err devices_export(api_ctx *ctx, point_filter *f, ledger_format fmt)
         items = NULL;
         f->cursor = next;
     } while (!rc && next > 0);
-    const char *tz = NULL;
-    api_unit_name(names, ctx->who.scope_unit_id, &tz);
-    if (!rc) rc = api_ledger_reply(ctx, &device_ledger, fmt, l, tz);
-    else ledger_free(l);
-    api_names_free(names);
-    return rc;
+    return api_ledger_finish(ctx, &device_ledger, fmt, l, names, rc);
 }
 
 static ws_err devices_list(api_ctx *ctx)
@@ -440,12 +435,7 @@ static ws_err points_export(api_ctx *ctx, point_filter *f, ledger_format fmt)
         items = NULL;
         f->cursor = next;
     } while (!rc && next > 0);
-    const char *tz = NULL;
-    api_unit_name(names, ctx->who.scope_unit_id, &tz);
-    if (!rc) rc = api_ledger_reply(ctx, &point_ledger, fmt, l, tz);
-    else ledger_free(l);
-    api_names_free(names);
-    return rc;
+    return api_ledger_finish(ctx, &point_ledger, fmt, l, names, rc);
 }
 
 static ws_err points_list(api_ctx *ctx)
