@@ -784,6 +784,8 @@ export const en = {
   'al.col.raised': 'Raised',
   'al.col.closed': 'Closed',
   'al.col.closed_by': 'Closed by',
+  'al.col.acked': 'Acknowledged',
+  'al.col.cleared': 'Returned to normal',
   'al.col.cause': 'Cause',
   'al.col.action': 'Action taken',
   'al.ev.raise': 'Raised',

@@ -789,6 +789,8 @@ export const zh = {
   'al.col.raised': '发生时间',
   'al.col.closed': '关闭时间',
   'al.col.closed_by': '关闭人',
+  'al.col.acked': '确认时间',
+  'al.col.cleared': '恢复时间',
   'al.col.cause': '原因',
   'al.col.action': '处置措施',
   'al.ev.raise': '发生',

@@ -299,6 +299,7 @@ static ws_err alarms_get(api_ctx *ctx)
         json_object_set_new(e, "state_to", json_str(*store_col_text(st, 5) ? store_col_text(st, 5) : NULL));
         json_object_set_new(e, "who", json_str(*store_col_text(st, 6) ? store_col_text(st, 6) : NULL));
         json_object_set_new(e, "person_id", json_id(store_col_int(st, 7)));
+        json_object_set_new(e, "person_name", json_str(*store_col_text(st, 8) ? store_col_text(st, 8) : NULL));
         json_array_append_new(evs, e);
     }
     store_finalize(st);

@@ -66,8 +66,9 @@ const char Q_ALARM_LIST[] =
 const char Q_ALARM_GET[] = "SELECT " ALARM_COLS ALARM_FROM "WHERE a.id = $1";
 
 const char Q_ALARM_EVENTS[] =
-    "SELECT seq, at, kind, level, coalesce(state_from, ''), coalesce(state_to, ''), "
-    "coalesce(who, ''), coalesce(person_id, 0) FROM alarm_events WHERE alarm_id = $1 ORDER BY seq";
+    "SELECT e.seq, e.at, e.kind, e.level, coalesce(e.state_from, ''), coalesce(e.state_to, ''), "
+    "coalesce(e.who, ''), coalesce(e.person_id, 0), coalesce(pp.name, '') "
+    "FROM alarm_events e LEFT JOIN people pp ON pp.id = e.person_id WHERE e.alarm_id = $1 ORDER BY e.seq";
 
 const char Q_ALARM_PICTURE_INSERT[] =
     "INSERT INTO alarm_pictures (alarm_id, attachment_id, at) VALUES ($1, $2, $3)";

@@ -12,7 +12,7 @@
 //    handling record. The server agrees at each step. Its tag (any case)
 //    finds it there and another's does not; a date range of today keeps it,
 //    and the tab's CSV export (the 报警记录台账) has it with its record; a
-//    range from tomorrow does not list it.
+//    range from tomorrow does not list it. Its detail says who acknowledged it.
 // 2. The trend page opened bare shows the points with open alarms; it draws
 //    GT-102 over 7 days with its limit lines, and the excursion above H is in
 //    the data it drew.
@@ -137,6 +137,12 @@ export async function run(hz) {
     const hrow = page.locator(`#al-history tr[data-alarm-id="${id}"]`);
     await hrow.waitFor();
     assert((await hrow.innerText()).includes('探头附近阀门法兰泄漏' + RUN), 'the history row lacks the cause');
+    // Its story: who acknowledged it (the admin, an account without a person) and when.
+    await hrow.locator('button.link').click();
+    const ackedBy = await page.locator('#al-detail-acked').innerText();
+    assert(ackedBy.includes('admin'), 'the detail does not say who acknowledged: ' + ackedBy);
+    await page.keyboard.press('Escape');
+    await page.locator('#al-detail').waitFor({ state: 'detached' });
     // Found by its tag in any case; not by another's.
     await page.locator('#al-q').fill('gt-101');
     await page.locator('#al-q').press('Enter');

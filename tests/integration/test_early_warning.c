@@ -906,6 +906,13 @@ static void t_paging_and_link(void **state)
     assert_int_equal(ws_req(&t.s, "GET", p, t.tok, NULL, &r), 200);
     assert_int_equal(json_integer_value(json_object_get(r, "point_id")), gt);
     assert_string_equal(json_string_value(json_object_get(r, "acked_by")), "王网格");
+    /* its story names the person who acknowledged, not only the account */
+    size_t i;
+    json_t *e, *ack = NULL;
+    json_array_foreach(json_object_get(r, "events"), i, e)
+        if (!strcmp(json_string_value(json_object_get(e, "kind")), "ack")) ack = e;
+    assert_non_null(ack);
+    assert_string_equal(json_string_value(json_object_get(ack, "person_name")), "王网格");
     json_decref(r);
     ws_server_destroy(&t.s);
     atomic_store(&rx.stop, true);

@@ -390,11 +390,13 @@ async function detail(id) {
       h('dt', null, t('al.col.unit')), h('dd', null, a.unit_name || ''),
       h('dt', null, t('al.col.value')), h('dd', null, fmtValue(a)),
       h('dt', null, t('al.col.raised')), h('dd', null, fmtTime(a.raised_at)),
+      a.acked_at ? [h('dt', null, t('al.col.acked')), h('dd', { id: 'al-detail-acked' }, fmtTime(a.acked_at) + (a.acked_by ? ' · ' + a.acked_by : ''))] : null,
+      a.cleared_at ? [h('dt', null, t('al.col.cleared')), h('dd', null, fmtTime(a.cleared_at))] : null,
       a.closed_at ? [h('dt', null, t('al.col.closed')), h('dd', null, fmtTime(a.closed_at) + (a.closed_by ? ' · ' + a.closed_by : ''))] : null,
       a.cause ? [h('dt', null, t('al.f.cause')), h('dd', null, a.cause)] : null,
       a.action ? [h('dt', null, t('al.f.action')), h('dd', null, a.action)] : null),
     h('ol', { class: 'timeline al-events' }, ev.map((e) => h('li', { class: 'timeline-item', dataset: { kind: e.kind } },
-      h('span', { class: 'muted' }, fmtTime(e.at)), ' ', t('al.ev.' + e.kind, null, e.kind), e.who ? ' · ' + e.who : '')))), { wide: true });
+      h('span', { class: 'muted' }, fmtTime(e.at)), ' ', t('al.ev.' + e.kind, null, e.kind), e.person_name || e.who ? ' · ' + (e.person_name || e.who) : '')))), { wide: true });
 }
 
 // Closed alarms, newest first, with their handling record; "more" follows next.
