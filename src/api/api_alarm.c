@@ -145,10 +145,11 @@ static ws_err read_filter(api_ctx *ctx, alarm_filter *f)
     return rc;
 }
 
-/* Q_ALARM_LIST prepared and bound for f in the caller's scope; *st the caller's. */
-static ws_err prepare_list(api_ctx *ctx, const alarm_filter *f, store_stmt **st)
+/* sql (Q_ALARM_LIST or Q_ALARM_LEDGER) prepared and bound for f in the
+ * caller's scope; *st the caller's. */
+static ws_err prepare_list(api_ctx *ctx, const char *sql, const alarm_filter *f, store_stmt **st)
 {
-    ws_err rc = store_prepare(ctx->conn, Q_ALARM_LIST, st);
+    ws_err rc = store_prepare(ctx->conn, sql, st);
     if (!rc) rc = store_bind_text(*st, 1, ctx->who.scope_path);
     if (!rc) rc = store_bind_int(*st, 2, f->open);
     if (!rc) rc = store_bind_int(*st, 3, f->unit);
@@ -190,7 +191,8 @@ static const char *state_zh(const char *s)
     return s;
 }
 
-/* One ledger row from the current row of Q_ALARM_LIST (ALARM_COLS order). */
+/* One ledger row from the current row of Q_ALARM_LEDGER (ALARM_COLS order,
+ * then the last announcement before the acknowledgement). */
 static ws_err ledger_alarm(ledger *l, store_stmt *st, api_names *names)
 {
     const char *tz = NULL;
@@ -199,7 +201,8 @@ static ws_err ledger_alarm(ledger *l, store_stmt *st, api_names *names)
     double v = store_col_opt_double(st, 9);
     if (!isnan(v)) snprintf(value, sizeof value, "%.6g%s%s", v, *store_col_text(st, 25) ? " " : "",
                             store_col_text(st, 25));
-    int64_t raised = store_col_int(st, 11), acked = store_col_int(st, 12);
+    /* time to acknowledge: from the announcement the acknowledgement answered */
+    int64_t announced = store_col_int(st, 26), acked = store_col_int(st, 12);
     ws_err rc = ledger_int(l, store_col_int(st, 0));
     if (!rc) rc = ledger_text(l, level_zh(store_col_int(st, 5)));
     if (!rc) rc = ledger_text(l, store_col_text(st, 21));
@@ -207,10 +210,10 @@ static ws_err ledger_alarm(ledger *l, store_stmt *st, api_names *names)
     if (!rc) rc = ledger_text(l, store_col_text(st, 8));
     if (!rc) rc = ledger_text(l, value);
     if (!rc) rc = ledger_int(l, store_col_int(st, 10));
-    if (!rc) rc = ledger_time(l, raised, tz);
+    if (!rc) rc = ledger_time(l, store_col_int(st, 11), tz);
     if (!rc) rc = ledger_time(l, acked, tz);
     if (!rc) rc = ledger_text(l, store_col_text(st, 23));
-    if (!rc) rc = acked > 0 ? ledger_int(l, (acked - raised) / 1000) : ledger_text(l, NULL);
+    if (!rc) rc = acked > 0 && announced > 0 ? ledger_int(l, (acked - announced) / 1000) : ledger_text(l, NULL);
     if (!rc) rc = ledger_time(l, store_col_int(st, 14), tz);
     if (!rc) rc = ledger_time(l, store_col_int(st, 15), tz);
     if (!rc) rc = ledger_text(l, store_col_text(st, 24));
@@ -233,7 +236,7 @@ static ws_err export_alarms(api_ctx *ctx, alarm_filter *f, ledger_format fmt)
         store_stmt *st = NULL;
         bool row = false;
         n = 0;
-        if (!rc) rc = prepare_list(ctx, f, &st);
+        if (!rc) rc = prepare_list(ctx, Q_ALARM_LEDGER, f, &st);
         while (!rc && !(rc = store_step(st, &row)) && row) {
             f->before = store_col_int(st, 0);
             n++;
@@ -258,7 +261,7 @@ static ws_err alarms_list(api_ctx *ctx)
     json_t *items = json_array();
     int64_t last = 0;
     int64_t n = 0;
-    rc = prepare_list(ctx, &f, &st);
+    rc = prepare_list(ctx, Q_ALARM_LIST, &f, &st);
     while (!rc && !(rc = store_step(st, &row)) && row) {
         char path[AUTH_PATH_MAX];
         json_t *o = alarm_row(st, path, sizeof path);

@@ -3,6 +3,7 @@
  * PostgreSQL 15 both have; the p90 of n values is the smallest value whose
  * rank r has 10 r >= 9 n. */
 #include "store/q_alarmkpi.h"
+#include "store/q_warn.h"
 
 /* Events of units under $1 in [$2, $3). */
 #define AKPI_SCOPE                                                     \
@@ -10,8 +11,7 @@
     "WHERE u.path LIKE CAST($1 AS TEXT) || '%' "                       \
     "AND e.at >= CAST($2 AS BIGINT) AND e.at < CAST($3 AS BIGINT) "
 
-#define AKPI_ANNUNCIATION(a) \
-    "(" a ".kind IN ('raise', 'reactivate') OR (" a ".kind = 'unshelve' AND " a ".state_to = 'unack'))"
+#define AKPI_ANNUNCIATION(a) Q_ANNUNCIATION(a)
 
 /* n, sum, p90 and max of d(g, v) per g. */
 #define AKPI_STATS                                                                          \

@@ -9,9 +9,17 @@ extern const char Q_ALARM_OPEN_DOCS[];
 extern const char Q_ALARM_POINT_SRC_MS[];
 extern const char Q_ALARM_COUNTERS[];
 extern const char Q_ALARM_LIST[];
+extern const char Q_ALARM_LEDGER[];
 extern const char Q_ALARM_GET[];
 extern const char Q_ALARM_EVENTS[];
 extern const char Q_ALARM_PICTURE_INSERT[];
 extern const char Q_ALARM_PICTURES[];
+
+/* An alarm event a that (re)announced its alarm to the operator: a raise, a
+ * reactivation, or an unshelving back to unacknowledged. Time to
+ * acknowledge counts from the last one before the acknowledgement (the KPI
+ * page and the 报警记录台账 alike). */
+#define Q_ANNUNCIATION(a) \
+    "(" a ".kind IN ('raise', 'reactivate') OR (" a ".kind = 'unshelve' AND " a ".state_to = 'unack'))"
 
 #endif

@@ -260,6 +260,40 @@ static void alarm_ledger(T *t, long long closed, long long open)
     json_decref(r);
 }
 
+/* 确认用时 in the ledger counts from the announcement an acknowledgement
+ * answered: GT-201's open 报警 (raised about a minute ago) is acknowledged,
+ * returns to normal, comes back now and is acknowledged again within
+ * seconds, not a minute after it was first raised. */
+static void acked_in(T *t)
+{
+    json_t *r = NULL;
+    assert_int_equal(ws_req(&t->s, "GET", "/api/v1/alarms?level=2&q=GT-201", t->tok, NULL, &r), 200);
+    long long h = json_integer_value(json_object_get(json_array_get(json_object_get(r, "items"), 0), "id"));
+    json_decref(r);
+    assert_true(h > 0);
+    assert_int_equal(act(t, h, "ack", "{}", &r), 200);
+    json_decref(r);
+    char b[160];
+    long long now = now_ms();
+    snprintf(b, sizeof b, "GT-201 4 %lld\nGT-201 30 %lld\n", now - 2000, now - 1000);
+    assert_int_equal(ingest(t, b, "text/plain", NULL), 200);
+    assert_int_equal(act(t, h, "ack", "{}", &r), 200); /* unacknowledged again: it came back */
+    json_decref(r);
+    char *raw = NULL, key[40];
+    assert_int_equal(ws_http(&t->s, "GET", "/api/v1/alarms?state=all&format=csv&level=2", t->tok, NULL, 0, NULL, NULL,
+                             &raw),
+                     200);
+    snprintf(key, sizeof key, ",%lld,报警,", h);
+    char *row = strstr(raw, key);
+    assert_non_null(row);
+    /* 序号,报警编号,级别,所属单位,位号,报警内容,报警值,发生次数,报警时间,确认时间,确认人,确认用时(秒) */
+    char *f = row + 1;
+    for (int k = 1; k < 11; k++) f = strchr(f, ',') + 1;
+    long secs = strtol(f, NULL, 10);
+    if (secs < 0 || secs > 20) fail_msg("确认用时 %ld s (from the first raise, not the reactivation?)", secs);
+    free(raw);
+}
+
 static void lifecycle(const char *backend)
 {
     T t;
@@ -355,6 +389,7 @@ static void lifecycle(const char *backend)
     assert_string_equal(ws_err_field_of(r), "approver");
     json_decref(r);
     alarm_ledger(&t, id, hh);
+    acked_in(&t);
 
     /* CSV history (a DCS export in local time): a bad row refuses the file, naming it;
      * a good one is stored as history and raises nothing, even over H */
