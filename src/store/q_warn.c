@@ -53,12 +53,12 @@ const char Q_ALARM_COUNTERS[] =
  * (0 any), $5 before id (0 none), $6 limit, $7/$8 raised at or after / before
  * (ms, 0 unbounded), $9 a LIKE pattern (store_like_contains) the tag (any
  * case) or the title matches ('' any). Newest first. */
-#define ALARM_LIST_WHERE                                                                         \
-    "WHERE u.path LIKE CAST($1 AS TEXT) || '%' AND (CAST($2 AS BIGINT) < 0 OR a.open = $2) "               \
-    "AND (CAST($3 AS BIGINT) = 0 OR u.path LIKE (SELECT path FROM units WHERE id = $3) || '%') "           \
-    "AND (CAST($4 AS BIGINT) = 0 OR a.level = $4) AND (CAST($5 AS BIGINT) = 0 OR a.id < $5) "              \
-    "AND (CAST($7 AS BIGINT) = 0 OR a.raised_at >= $7) AND (CAST($8 AS BIGINT) = 0 OR a.raised_at < $8) " \
-    "AND (CAST($9 AS TEXT) = '' OR lower(coalesce(p.tag, '')) LIKE lower($9) ESCAPE '\\' "                  \
+#define ALARM_LIST_WHERE                                                                                     \
+    "WHERE u.path LIKE CAST($1 AS TEXT) || '%' AND (CAST($2 AS BIGINT) < 0 OR a.open = $2) "                 \
+    "AND (CAST($3 AS BIGINT) = 0 OR u.path LIKE (SELECT path FROM units WHERE id = $3) || '%') "             \
+    "AND (CAST($4 AS BIGINT) = 0 OR a.level = $4) AND (CAST($5 AS BIGINT) = 0 OR a.id < $5) "                \
+    "AND (CAST($7 AS BIGINT) = 0 OR a.raised_at >= $7) AND (CAST($8 AS BIGINT) = 0 OR a.raised_at < $8) "    \
+    "AND (CAST($9 AS TEXT) = '' OR lower(coalesce(p.tag, '')) LIKE lower($9) ESCAPE '\\' "                   \
     "     OR a.title LIKE $9 ESCAPE '\\') "                                                                  \
     "ORDER BY a.id DESC LIMIT $6"
 const char Q_ALARM_LIST[] = "SELECT " ALARM_COLS ALARM_FROM ALARM_LIST_WHERE;
