@@ -157,11 +157,14 @@ export async function run(hz) {
     await page.waitForURL((u) => !u.search.includes('q='));
     // Raised today: kept by a range of today; the export link gives the
     // 报警记录台账 of what the tab lists, with the handling record.
-    const day = (plus) => { const d = new Date(); d.setDate(d.getDate() + plus);
-      return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`; };
-    await page.locator('#al-from').fill(day(0));
+    // "today" in the page's zone (the browser's), which the page's range is read in,
+    // not the test runner's: they differ for eight hours a day
+    const day = (plus) => page.evaluate((p) => { const d = new Date(); d.setDate(d.getDate() + p);
+      return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`; }, plus);
+    const today = await day(0), tomorrow = await day(1);
+    await page.locator('#al-from').fill(today);
     await page.waitForURL(/from=/);
-    await page.locator('#al-to').fill(day(0));
+    await page.locator('#al-to').fill(today);
     await page.waitForURL(/to=/);
     await page.locator(`#al-history tr[data-alarm-id="${id}"]`).waitFor();
     await page.locator('#al-export-csv').hover();
@@ -171,8 +174,8 @@ export async function run(hz) {
     assert(csv.startsWith('200 ') && csv.includes('探头附近阀门法兰泄漏' + RUN) && csv.includes('已关闭'),
       'the CSV export lacks the closed alarm: ' + csv.slice(0, 300));
     // From tomorrow on: nothing raised yet.
-    await page.locator('#al-from').fill(day(1));
-    await page.waitForURL(new RegExp('from=' + day(1)));
+    await page.locator('#al-from').fill(tomorrow);
+    await page.waitForURL(new RegExp('from=' + tomorrow));
     await page.locator(`#al-history tr[data-alarm-id="${id}"]`).waitFor({ state: 'detached' });
     await missingStrings(page);
   });
