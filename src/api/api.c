@@ -342,6 +342,15 @@ ws_err api_query_id(api_ctx *ctx, const char *name, int64_t *out)
     return WS_OK;
 }
 
+ws_err api_query_time(api_ctx *ctx, const char *name, int64_t dflt, int64_t *out)
+{
+    const char *v = api_query(ctx, name);
+    *out = dflt;
+    if (v && clock_parse_rfc3339(v, out))
+        return ws_fail(WS_EINVAL, name, "%s must be an RFC 3339 time (2026-03-01T08:00:00+08:00)", name);
+    return WS_OK;
+}
+
 ws_err api_query_bool(api_ctx *ctx, const char *name, int *out)
 {
     const char *s = api_query(ctx, name);

@@ -208,6 +208,9 @@ ws_err api_page(api_ctx *ctx, int *limit, int64_t *cursor);
 const char *api_query(api_ctx *ctx, const char *name);
 /* ?name= as an id (>= 1); 0 when absent; WS_EINVAL naming name otherwise. */
 ws_err api_query_id(api_ctx *ctx, const char *name, int64_t *out);
+/* ?name= as an instant (RFC 3339, ms UTC); dflt when absent, else WS_EINVAL
+ * naming it. */
+ws_err api_query_time(api_ctx *ctx, const char *name, int64_t dflt, int64_t *out);
 /* ?name= as a boolean filter: -1 absent, 0, 1 (accepts 1/0/true/false). */
 ws_err api_query_bool(api_ctx *ctx, const char *name, int *out);
 /* {"items": items, "next_cursor": next or null}; steals items. */

@@ -106,14 +106,6 @@ typedef struct alarm_filter {
     char like[2 * ALARM_Q_MAX + 3]; /* ?q= as a LIKE pattern, "" none */
 } alarm_filter;
 
-static ws_err query_time(api_ctx *ctx, const char *name, int64_t *out)
-{
-    const char *v = api_query(ctx, name);
-    *out = 0;
-    if (v && clock_parse_rfc3339(v, out)) return ws_fail(WS_EINVAL, name, "%s is a time (RFC 3339)", name);
-    return WS_OK;
-}
-
 static ws_err read_filter(api_ctx *ctx, alarm_filter *f)
 {
     const char *state = api_query(ctx, "state");
@@ -136,8 +128,8 @@ static ws_err read_filter(api_ctx *ctx, alarm_filter *f)
         f->limit = strtol(lim, &end, 10);
         if (*end || f->limit < 1 || f->limit > 500) rc = ws_fail(WS_EINVAL, "limit", "limit is 1..500");
     }
-    if (!rc) rc = query_time(ctx, "from", &f->from);
-    if (!rc) rc = query_time(ctx, "to", &f->to);
+    if (!rc) rc = api_query_time(ctx, "from", 0, &f->from);
+    if (!rc) rc = api_query_time(ctx, "to", 0, &f->to);
     if (!rc && f->from && f->to && f->from >= f->to) rc = ws_fail(WS_EINVAL, "to", "to must be after from");
     const char *q = api_query(ctx, "q");
     if (!rc && q && *q && (strlen(q) > ALARM_Q_MAX || !store_like_contains(q, f->like, sizeof f->like)))

@@ -212,22 +212,13 @@ static json_t *reference_json(void)
 }
 
 /* ?name= as an RFC 3339 time, or dflt; WS_EINVAL naming it. */
-static ws_err query_time(api_ctx *ctx, const char *name, int64_t dflt, int64_t *out)
-{
-    const char *v = api_query(ctx, name);
-    *out = dflt;
-    if (v && clock_parse_rfc3339(v, out) != 0)
-        return ws_fail(WS_EINVAL, name, "%s must be an RFC 3339 time", name);
-    return WS_OK;
-}
-
 static ws_err kpi_get(api_ctx *ctx)
 {
     int64_t unit_id = 0, from, to, now = clock_now_ms();
     char path[AUTH_PATH_MAX];
     ws_err rc = api_query_id(ctx, "unit_id", &unit_id);
-    if (!rc) rc = query_time(ctx, "to", now, &to);
-    if (!rc) rc = query_time(ctx, "from", to - 7 * 86400000LL, &from);
+    if (!rc) rc = api_query_time(ctx, "to", now, &to);
+    if (!rc) rc = api_query_time(ctx, "from", to - 7 * 86400000LL, &from);
     if (rc) return rc;
     if (from >= to) return ws_fail(WS_EINVAL, "from", "from must be before to");
     if (to - from > MAX_SPAN_MS) return ws_fail(WS_EINVAL, "from", "at most 400 days at once");

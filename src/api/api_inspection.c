@@ -36,13 +36,10 @@ static ws_err list_path(api_ctx *ctx, char *path, size_t cap)
 
 static ws_err query_time(api_ctx *ctx, const char *name, int64_t *out)
 {
-    const char *v = api_query(ctx, name);
-    *out = 0;
-    if (!v) return WS_OK;
-    if (clock_parse_rfc3339(v, out) || *out <= 0)
-        return ws_fail(WS_EINVAL, name, "%s must be a time in RFC 3339 (2026-03-01T08:00:00+08:00)",
-                       name);
-    return WS_OK;
+    ws_err rc = api_query_time(ctx, name, 0, out);
+    if (!rc && api_query(ctx, name) && *out <= 0)
+        rc = ws_fail(WS_EINVAL, name, "%s must be a time in RFC 3339 (2026-03-01T08:00:00+08:00)", name);
+    return rc;
 }
 
 static ws_err list(api_ctx *ctx)

@@ -71,14 +71,6 @@ static ws_err body_object(api_ctx *ctx, bool optional, json_t **out)
     return WS_OK;
 }
 
-static ws_err query_time(api_ctx *ctx, const char *name, int64_t *ms)
-{
-    const char *s = api_query(ctx, name);
-    *ms = 0;
-    if (s && clock_parse_rfc3339(s, ms)) return ws_fail(WS_EINVAL, name, "%s is a time (RFC 3339)", name);
-    return WS_OK;
-}
-
 /* The permit readable by the caller. */
 static ws_err readable(api_ctx *ctx, int64_t *id, permit_row *p)
 {
@@ -112,8 +104,8 @@ static ws_err permits_list(api_ctx *ctx)
     ws_err rc = api_page(ctx, &f.limit, &f.cursor);
     if (!rc) rc = api_query_id(ctx, "unit_id", &f.unit_id);
     if (!rc) rc = api_query_id(ctx, "package_id", &f.package_id);
-    if (!rc) rc = query_time(ctx, "from", &f.from);
-    if (!rc) rc = query_time(ctx, "to", &f.to);
+    if (!rc) rc = api_query_time(ctx, "from", 0, &f.from);
+    if (!rc) rc = api_query_time(ctx, "to", 0, &f.to);
     f.state = api_query(ctx, "state");
     f.type = api_query(ctx, "type");
     if (!rc && f.type && pr_type_of(f.type) < 0) rc = ws_fail(WS_EINVAL, "type", "no such operation type");
@@ -453,8 +445,8 @@ static ws_err report_get(api_ctx *ctx)
     ledger_format fmt;
     bool file = false;
     ws_err rc = api_query_id(ctx, "unit_id", &unit);
-    if (!rc) rc = query_time(ctx, "from", &from);
-    if (!rc) rc = query_time(ctx, "to", &to);
+    if (!rc) rc = api_query_time(ctx, "from", 0, &from);
+    if (!rc) rc = api_query_time(ctx, "to", 0, &to);
     if (!rc && (!from || !to)) rc = ws_fail(WS_EINVAL, from ? "to" : "from", "from and to (RFC 3339) are required");
     if (!rc) rc = api_ledger_format(ctx, &fmt, &file);
     json_t *o = NULL;

@@ -527,15 +527,6 @@ static ws_err points_location_put(api_ctx *ctx)
 }
 
 /* ?name= as an RFC 3339 time, or dflt when absent; WS_EINVAL naming it. */
-static ws_err query_time(api_ctx *ctx, const char *name, int64_t dflt, int64_t *out)
-{
-    const char *v = api_query(ctx, name);
-    *out = dflt;
-    if (v && clock_parse_rfc3339(v, out) != 0)
-        return ws_fail(WS_EINVAL, name, "%s must be an RFC 3339 time", name);
-    return WS_OK;
-}
-
 #define HISTORY_MAX_POINTS 2000
 #define HISTORY_MAX_SPAN (400LL * 86400000LL)
 
@@ -548,8 +539,8 @@ static ws_err points_history(api_ctx *ctx)
     ws_err rc = api_param_id(ctx, 0, &id);
     if (!rc) rc = point_get(ctx->conn, id, &p);
     rc = can_read(ctx, rc, p.unit_path, "point");
-    if (!rc) rc = query_time(ctx, "to", now, &to);
-    if (!rc) rc = query_time(ctx, "from", to - 86400000LL, &from);
+    if (!rc) rc = api_query_time(ctx, "to", now, &to);
+    if (!rc) rc = api_query_time(ctx, "from", to - 86400000LL, &from);
     if (rc) return rc;
     const char *m = api_query(ctx, "max_points");
     if (m) {

@@ -158,6 +158,14 @@ static ws_reading rd(const char *tag, double v, int64_t t)
     return r;
 }
 
+/* Store doc as the next alarm rule set and make it the active one. */
+static void activate_rules(store_conn *c, const char *doc, const char *comment)
+{
+    int64_t v = 0;
+    OK(alarm_ruleset_create(c, &TRUSTED, doc, strlen(doc), comment, false, &v));
+    OK(alarm_ruleset_activate(c, &TRUSTED, v));
+}
+
 static void in1(const char *tag, double v, int64_t t, warn_result *res)
 {
     ws_reading r = rd(tag, v, t);
@@ -557,9 +565,7 @@ static void t_point_major(void **state)
              "\"unit_id\":%lld,\"mode\":\"all\",\"conditions\":[{\"tag\":\"GT-201\",\"op\":\">=\",\"value\":20},"
              "{\"tag\":\"GT-202\",\"op\":\">=\",\"value\":20}]}]}",
              (long long)tc.unit_id);
-    int64_t v = 0;
-    OK(alarm_ruleset_create(c, &TRUSTED, doc, strlen(doc), "两点联合判断", false, &v));
-    OK(alarm_ruleset_activate(c, &TRUSTED, v));
+    activate_rules(c, doc, "两点联合判断");
     store_release(c);
     engine_open();
     int64_t t1 = t0 + 10000;
@@ -580,9 +586,7 @@ static void t_rule_alarm_value(void **state)
     OK(store_acquire(tc.s, &c));
     const char *doc = "{\"rules\":[{\"id\":2001,\"kind\":\"roc\",\"name\":\"升速\",\"level\":1,"
                       "\"select\":{\"tags\":[\"GT-108\"]},\"limit_per_s\":0.1,\"window_s\":60}]}";
-    int64_t v = 0;
-    OK(alarm_ruleset_create(c, &TRUSTED, doc, strlen(doc), "升速", false, &v));
-    OK(alarm_ruleset_activate(c, &TRUSTED, v));
+    activate_rules(c, doc, "升速");
     store_release(c);
     engine_open();
     int64_t t0 = clock_now_ms() - 600000;
@@ -618,9 +622,7 @@ static void t_sensor_fault_work_order(void **state)
     OK(point_create(c, &TRUSTED, &in, &pid));
     const char *doc = "{\"rules\":[{\"id\":2201,\"kind\":\"anomaly\",\"name\":\"探测器故障识别\",\"level\":1,"
                       "\"select\":{\"tags\":[\"GT-107\"]},\"score_above\":0.9,\"for_s\":600,\"faults\":[\"stuck\"]}]}";
-    int64_t v = 0;
-    OK(alarm_ruleset_create(c, &TRUSTED, doc, strlen(doc), "识别卡滞的探测器", false, &v));
-    OK(alarm_ruleset_activate(c, &TRUSTED, v));
+    activate_rules(c, doc, "识别卡滞的探测器");
     store_release(c);
     engine_open();
     int64_t t0 = clock_now_ms() - 200 * 60000LL;
