@@ -326,15 +326,12 @@ static ws_err dev_get(rule_engine *e, int64_t id, int64_t unit_id, int32_t *out)
     return WS_OK;
 }
 
-/* The point's index, tracking it at t when new; p->slot is used and kept. */
-static ws_err pt_get(rule_engine *e, const rule_point *p, int64_t t, int32_t *out)
+/* The point's index when p->slot is not (yet) it: found, or tracked from t
+ * when new; p->slot is kept. */
+static ws_err pt_find(rule_engine *e, const rule_point *p, int64_t t, int32_t *out)
 {
     size_t pos;
     if (p->id <= 0) return ws_fail(WS_EINVAL, "point_id", "a point id must be >= 1");
-    if (p->slot && *p->slot >= 0 && (uint64_t)*p->slot < e->c.npts && e->pts[*p->slot].id == p->id) {
-        *out = *p->slot;
-        return WS_OK;
-    }
     int32_t i = idx_find(e->pidx, e->pmask, p->id, e->pts, sizeof *e->pts, &pos);
     if (i >= 0) {
         if (p->slot) *p->slot = i;
@@ -396,6 +393,16 @@ static ws_err pt_get(rule_engine *e, const rule_point *p, int64_t t, int32_t *ou
     if (p->slot) *p->slot = i;
     *out = i;
     return WS_OK;
+}
+
+/* The point's index: its remembered slot (every reading but a point's first), else pt_find. */
+static inline ws_err pt_get(rule_engine *e, const rule_point *p, int64_t t, int32_t *out)
+{
+    if (p->slot && *p->slot >= 0 && (uint64_t)*p->slot < e->c.npts && e->pts[*p->slot].id == p->id) {
+        *out = *p->slot;
+        return WS_OK;
+    }
+    return pt_find(e, p, t, out);
 }
 
 ws_err rule_track(rule_engine *e, const rule_point *p, int64_t now_ms)
@@ -622,7 +629,7 @@ ws_err rule_on_reading(rule_engine *e, const rule_point *p, int64_t t_ms, double
         default: break;
         }
     }
-    comp_reading(e, q, value, good, t_ms, out, n);
+    if (q->cmask) comp_reading(e, q, value, good, t_ms, out, n); /* a call only for points in a composite */
     return WS_OK;
 }
 

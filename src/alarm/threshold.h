@@ -83,6 +83,8 @@ typedef struct thr_state {
     bool have_prev;               /* prev_* is meaningful */
     bool active[THR_NCOND];       /* condition raised */
     int64_t since[THR_NCOND];     /* start of the pending on/off delay, THR_NONE = none */
+    bool calm;                    /* set by thr_eval only: no condition raised, no delay
+                                   * pending, prev_* set. Whoever sets active[] clears it */
 } thr_state;
 
 #define THR_NONE INT64_MIN

@@ -43,13 +43,8 @@ static uint64_t be64(uint64_t x)
  * the top of a 64-bit word, whose bytes are stored big-endian (eight at once
  * when the buffer has room past them: the bytes beyond the new bits are
  * zeros, which is what an unwritten byte must hold). */
-static void put(gorilla_enc *e, uint64_t x, int n)
+static inline void put_word(gorilla_enc *e, uint64_t x, int n) /* n in 1..56 */
 {
-    if (n > 56) {
-        put(e, x >> 32, n - 32);
-        n = 32;
-    }
-    if (n <= 0) return;
     x &= (UINT64_C(1) << n) - 1;
     size_t i = e->bits >> 3;
     int used = (int)(e->bits & 7);
@@ -63,6 +58,15 @@ static void put(gorilla_enc *e, uint64_t x, int n)
         for (int k = 0; k < bytes; k++) e->buf[i + (size_t)k] = (uint8_t)(w >> (56 - 8 * k));
     }
     e->bits += (size_t)n;
+}
+
+static void put(gorilla_enc *e, uint64_t x, int n)
+{
+    if (n > 56) {
+        put_word(e, x >> 32, n - 32);
+        n = 32;
+    }
+    if (n > 0) put_word(e, x, n);
 }
 
 /* A reading's fields gathered into one word before they are written: most
@@ -274,6 +278,8 @@ static void bucket_of(int64_t dod, int *pre, int *pay)
 }
 
 static ws_err add_word(gorilla_enc *e, int64_t t, uint64_t word);
+static void put_fields(gorilla_enc *e, int64_t dod, int pay, int pre, uint64_t x, bool reuse, int lead,
+                       int len);
 
 ws_err gorilla_enc_add(gorilla_enc *e, int64_t t, double v)
 {
@@ -344,7 +350,25 @@ static ws_err add_word(gorilla_enc *e, int64_t t, uint64_t word)
         vbits = reuse ? 2 + e->len : 13 + len;
     }
     if ((size_t)(pre + pay + vbits) > room) return ws_fail(WS_ETOOBIG, "chunk", "chunk full");
+    if (dod == 0 && (!x || (reuse && e->len <= 53))) {
+        /* most readings: on time ('0') and the value unchanged ('0') or in
+         * the window ('10' + e->len bits), one word of at most 56 bits */
+        if (!x) put_word(e, 0, 2);
+        else put_word(e, UINT64_C(2) << e->len | x >> (64 - e->lead - e->len), 3 + e->len);
+    } else {
+        put_fields(e, dod, pay, pre, x, reuse, lead, len);
+    }
+    e->t_prev = t;
+    e->d_prev = delta;
+    e->v_prev = word;
+    e->count++;
+    return WS_OK;
+}
 
+/* The other readings' fields, gathered (add_word has checked the room). */
+static void put_fields(gorilla_enc *e, int64_t dod, int pay, int pre, uint64_t x, bool reuse, int lead,
+                       int len)
+{
     static const uint64_t prefix[] = {0, 0x0, 0x2, 0x6, 0xe};
     gather g = {0, 0};
     if (pay == 64) {
@@ -367,11 +391,6 @@ static ws_err add_word(gorilla_enc *e, int64_t t, uint64_t word)
         e->len = len;
     }
     put(e, g.w, g.n);
-    e->t_prev = t;
-    e->d_prev = delta;
-    e->v_prev = word;
-    e->count++;
-    return WS_OK;
 }
 
 size_t gorilla_enc_size(const gorilla_enc *e) { return (e->bits + 7) / 8 + GORILLA_TRAILER; }

@@ -723,7 +723,7 @@ static void apply_group(warn *w, const ws_reading *r, size_t n, int64_t first_se
             if (w->rules) {
                 rule_point rp = rule_point_of(p);
                 int nr = 0;
-                if (!rule_on_reading(w->rules, &rp, t, x->value, x->quality, w->rev, RULE_READING_EVENTS, &nr))
+                if (!rule_on_reading(w->rules, &rp, t, x->value, x->quality, w->rev, RULE_READING_EVENTS, &nr) && nr)
                     rules_apply(w, w->rev, nr);
             }
         }
@@ -848,7 +848,7 @@ static ws_err restore_alarms(warn *w)
         }
         wpoint *p = warn_find_point(w, a.source_id);
         int cond = (int)(a.rule_id - WARN_RULE_THR_BASE);
-        if (p && cond >= 0 && cond < THR_NCOND) p->st.active[cond] = a.raw_active;
+        if (p && cond >= 0 && cond < THR_NCOND) p->st.active[cond] = a.raw_active, p->st.calm = false;
     }
     store_finalize(st);
     st = NULL;

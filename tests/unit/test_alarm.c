@@ -240,6 +240,61 @@ static void rate_of_change_raises_prealarm(void **state)
     assert_false(has(&o, THR_ROC)->raised);
 }
 
+/* Low limits with an on-delay, and a rate-of-change limit, beside the high ones. */
+static void set_low_and_roc(thr_config *c, int32_t delay_ms)
+{
+    c->lim[THR_LL] = (thr_limit){.enabled = true, .level = ALARM_LVL_EMERGENCY, .value = 2, .deadband = 0.5};
+    c->lim[THR_L] = (thr_limit){.enabled = true, .level = ALARM_LVL_ALARM, .value = 5, .deadband = 0.5,
+                                .on_delay_ms = delay_ms, .off_delay_ms = delay_ms};
+    c->lim[THR_ROC] = (thr_limit){.enabled = true, .level = ALARM_LVL_NOTICE, .value = 9000, .deadband = 100};
+}
+
+/* The shortcut for a calm point (threshold.c: stays_calm) decides as the
+ * full evaluation would: 200,000 random readings, limits with delays and
+ * deadbands switched on and off, faults, stale and late ones, through two
+ * states, one of them made to take the full path at every reading. */
+static void calm_shortcut_matches_full_evaluation(void **state)
+{
+    (void)state;
+    uint64_t x = 0x2545F4914F6CDD1DULL;
+#define RND() (x ^= x << 13, x ^= x >> 7, x ^= x << 17, x)
+    for (int run = 0; run < 200; run++) {
+        thr_config c;
+        thr_preset_combustible(&c, run % 2 ? 0.6 : 0);
+        if (run % 3 == 0) set_low_and_roc(&c, (int32_t)(RND() % 3) * 1000);
+        if (run % 5 == 0) c.lim[THR_H].on_delay_ms = c.lim[THR_H].off_delay_ms = 2000;
+        thr_state fast, full;
+        thr_state_init(&fast);
+        thr_state_init(&full);
+        int64_t t = T0;
+        int calm_seen = 0;
+        for (int i = 0; i < 1000; i++) {
+            uint64_t r = RND();
+            t += (int64_t)(r % 7) - 1; /* sometimes late or equal */
+            double v = r % 5 ? 10 + (double)(RND() % 1000) / 100.0 : (double)(RND() % 6000) / 100.0;
+            if (r % 97 == 0) v = NAN;
+            if (r % 50 == 1) c.lim[THR_PRE_H].enabled = !c.lim[THR_PRE_H].enabled;
+            uint8_t q = r % 61 == 0 ? THR_Q_STALE : r % 67 == 0 ? THR_Q_BAD : r % 3 == 0 ? THR_Q_UNCERTAIN : THR_Q_GOOD;
+            tev a, b;
+            calm_seen += fast.calm;
+            full.calm = false;
+            thr_result ra = ev(&c, &fast, t, v, q, &a), rb = ev(&c, &full, t, v, q, &b);
+            assert_int_equal(ra, rb);
+            assert_int_equal(a.n, b.n);
+            for (int k = 0; k < a.n; k++) {
+                assert_int_equal(a.e[k].cond, b.e[k].cond);
+                assert_int_equal(a.e[k].raised, b.e[k].raised);
+            }
+            assert_memory_equal(fast.active, full.active, sizeof fast.active);
+            assert_memory_equal(fast.since, full.since, sizeof fast.since);
+            assert_true(fast.last_ms == full.last_ms && fast.have_prev == full.have_prev);
+            if (full.have_prev) assert_true(fast.prev_ms == full.prev_ms && fast.prev_v == full.prev_v);
+        }
+        assert_true(calm_seen > 0); /* the shortcut was taken */
+    }
+#undef RND
+}
+
 static void config_check_names_the_field(void **state)
 {
     (void)state;
@@ -960,6 +1015,7 @@ int main(void)
         cmocka_unit_test(on_and_off_delay_at_the_exact_ms),
         cmocka_unit_test(bad_and_stale_raise_their_own_condition),
         cmocka_unit_test(rate_of_change_raises_prealarm),
+        cmocka_unit_test(calm_shortcut_matches_full_evaluation),
         cmocka_unit_test(config_check_names_the_field),
         cmocka_unit_test(late_and_out_of_order_never_raise),
         cmocka_unit_test(dedup_counts_without_a_new_alarm),
