@@ -354,6 +354,22 @@ export async function run(hz) {
     const atH = both.filter((m) => m.y === gt.h);
     assert(atH.length === 1 && atH[0].text === `GT-102/GT-103 H ${gt.h}`, 'the shared H line: ' + JSON.stringify(atH));
     assert(new Set(both.map((m) => m.y + m.at)).size === both.length, 'two labels in one place: ' + JSON.stringify(both));
+    assert(await chart.getAttribute('data-axes') === '%LEL', 'two gas points, one axis: ' + await chart.getAttribute('data-axes'));
+    // A temperature beside a gas reading gets its own axis (on the right), so
+    // its 80 °C does not flatten the gas reading's few %LEL.
+    const ti = ((await apiGet(page, '/points?q=TI-201')).body.items || []).find((p) => p.tag === 'TI-201');
+    assert(ti && ti.uom === '°C', 'the demo has no TI-201 in °C');
+    await page.goto(BASE + `/trends?ids=${gt.id},${ti.id}&range=7d`);
+    await page.waitForFunction(() => { const e = document.getElementById('tr-chart'); return e && e.dataset.series === '2'; });
+    assert(await chart.getAttribute('data-axes') === '%LEL|°C', 'the axes: ' + await chart.getAttribute('data-axes'));
+    const axes = await page.evaluate(() => {
+      const o = window.echarts.getInstanceByDom(document.getElementById('tr-chart')).getOption();
+      const line = (tag) => o.series.find((x) => x.name === tag);
+      return { gt: line('GT-102').yAxisIndex, ti: line('TI-201').yAxisIndex, pos: o.yAxis.map((a) => a.position),
+        tiMax: o.yAxis[1].max, tiMarks: (line('TI-201').markLine || { data: [] }).data.map((d) => d.yAxis) };
+    });
+    assert(axes.gt === 0 && axes.ti === 1 && axes.pos.join() === 'left,right', 'series on their axes: ' + JSON.stringify(axes));
+    assert(typeof ti.hh !== 'number' || (axes.tiMarks.includes(ti.hh) && axes.tiMax >= ti.hh), 'the °C axis does not span HH: ' + JSON.stringify(axes));
     await page.goto(BASE + `/trends?ids=${gt.id}&range=7d`);
     await page.locator('#tr-range-24h').click();
     await page.waitForURL(new RegExp('/trends\\?ids=' + gt.id + '$'));

@@ -8,7 +8,9 @@
 // from GET /points/stream?ids= (SSE, event "value"); without that stream the
 // page says so and still works. The choice lives in the URL
 // (?ids=1,2&range=24h or range=custom&from=&to=); opened bare the first time,
-// the page chooses the points with open alarms.
+// the page chooses the points with open alarms. Points of different units
+// (%LEL, mg/m³, °C) get an axis each, so a temperature does not flatten a gas
+// reading; the first on the left, the others on the right.
 import { api, qs } from '../api.js';
 import { t } from '../i18n.js';
 import * as ui from '../ui.js';
@@ -27,29 +29,31 @@ function limitValues(sel) {
 }
 
 // The limit lines, on the series of the first point that has each: points
-// sharing a limit (two gas points at HH 50) share one line labelled
-// "GT-301/GT-302 HH 50". Labels are placed in turn, lowest line first: over
-// the line's right end, under it, then the same at the left end, the first
-// place whose band (about a label's height, from the axis span lo..hi) is
-// free, so no label is drawn over another.
-function limitMarks(series, lines, lo, hi) {
-  const groups = new Map(); // "k|value" -> {k, c, v, tags, at: series index}
+// sharing a limit on one axis (two gas points at HH 50) share one line
+// labelled "GT-301/GT-302 HH 50". Labels are placed in turn, lowest line
+// first (as a fraction of its axis's span lo..hi, so lines of different axes
+// compare): over the line's right end, under it, then the same at the left
+// end, the first place whose band (about a label's height) is free, so no
+// label is drawn over another.
+function limitMarks(series, lines, axisOf, spans) {
+  const groups = new Map(); // "axis|k|value" -> {k, c, v, f, tags, at: series index}
   lines.forEach(([si, p]) => {
+    const [lo, hi] = spans[axisOf(p)];
     for (const [k, c] of LIMITS) {
       if (typeof p[k] !== 'number') continue;
-      const key = k + '|' + p[k];
-      if (!groups.has(key)) groups.set(key, { k, c, v: p[k], tags: [], at: si });
+      const key = axisOf(p) + '|' + k + '|' + p[k];
+      if (!groups.has(key)) groups.set(key, { k, c, v: p[k], f: hi > lo ? (p[k] - lo) / (hi - lo) : 0.5, tags: [], at: si });
       groups.get(key).tags.push(p.tag);
     }
   });
-  const all = [...groups.values()].sort((a, b) => a.v - b.v);
-  const lh = (hi > lo ? hi - lo : 1) * 0.06;
+  const all = [...groups.values()].sort((a, b) => a.f - b.f);
+  const lh = 0.06;
   const taken = { End: [], Start: [] }; // [from, to] bands of placed labels
   const free = (end, a, b) => taken[end].every(([x, y]) => b <= x || a >= y);
   for (const g of all) {
     let pos = 'insideEndTop';
     for (const [end, side] of [['End', 'Top'], ['End', 'Bottom'], ['Start', 'Top'], ['Start', 'Bottom']]) {
-      const a = side === 'Top' ? g.v : g.v - lh, b = a + lh;
+      const a = side === 'Top' ? g.f : g.f - lh, b = a + lh;
       if (free(end, a, b)) { taken[end].push([a, b]); pos = 'inside' + end + side; break; }
     }
     const m = { yAxis: g.v, name: g.k.toUpperCase(), lineStyle: { color: g.c, type: g.k.length === 2 ? 'solid' : 'dashed' },
@@ -182,6 +186,8 @@ export async function render(main, ctx) {
   const series = [];
   const lines = []; // [series index, point]
   const palette = ['#2563eb', '#059669', '#7c3aed', '#db2777', '#0891b2', '#65a30d', '#ea580c', '#475569'];
+  const uoms = [...new Set(sel.map((p) => p.uom || ''))]; // an axis each, in the order chosen
+  const axisOf = (p) => uoms.indexOf(p.uom || '');
   sel.forEach((p, i) => {
     const hs = hist[i];
     const colour = palette[i % palette.length];
@@ -190,17 +196,26 @@ export async function render(main, ctx) {
     const name = p.tag;
     if (bucketed) {
       // The band: an invisible min line and the max-min difference stacked on it.
-      series.push({ name: name + ' min', type: 'line', stack: 'band' + i, symbol: 'none', lineStyle: { opacity: 0 },
+      series.push({ name: name + ' min', type: 'line', stack: 'band' + i, symbol: 'none', lineStyle: { opacity: 0 }, yAxisIndex: axisOf(p),
         data: pts.map((x) => [ms(x.t), x.min]), tooltip: { show: false }, silent: true });
-      series.push({ name: name + ' max', type: 'line', stack: 'band' + i, symbol: 'none', lineStyle: { opacity: 0 },
+      series.push({ name: name + ' max', type: 'line', stack: 'band' + i, symbol: 'none', lineStyle: { opacity: 0 }, yAxisIndex: axisOf(p),
         areaStyle: { color: colour, opacity: 0.25 }, data: pts.map((x) => [ms(x.t), x.max - x.min]), tooltip: { show: false }, silent: true });
     }
     lines.push([series.length, p]);
-    series.push({ name, type: 'line', showSymbol: false, sampling: 'lttb', color: colour,
+    series.push({ name, type: 'line', showSymbol: false, sampling: 'lttb', color: colour, yAxisIndex: axisOf(p),
       data: pts.map((x) => [ms(x.t), bucketed ? x.avg : x.last]) });
   });
-  const shown = series.flatMap((x) => x.data.map((d) => d[1])).concat(limitValues(sel)).filter(Number.isFinite);
-  limitMarks(series, lines, Math.min(...shown), Math.max(...shown));
+  // Each axis spans its points' readings and limits, so every mark line is drawn.
+  const spans = uoms.map((u, a) => {
+    const on = lines.filter(([, p]) => axisOf(p) === a);
+    const shown = on.flatMap(([si]) => series[si].data.map((d) => d[1])).concat(limitValues(on.map(([, p]) => p))).filter(Number.isFinite);
+    return shown.length ? [niceBound(Math.min(...shown), -1), niceBound(Math.max(...shown), 1)] : [0, 1];
+  });
+  limitMarks(series, lines, axisOf, spans);
+  const yAxis = uoms.map((u, a) => ({ type: 'value', scale: true, name: u, position: a ? 'right' : 'left',
+    offset: a > 1 ? 56 * (a - 1) : 0, splitLine: { show: a === 0 },
+    axisLine: uoms.length > 1 ? { show: true, lineStyle: { color: palette[sel.findIndex((p) => axisOf(p) === a) % palette.length] } } : undefined,
+    min: spans[a][0], max: spans[a][1] })); // the spans the labels were placed in
   // Limits in words beside the chart (also what the test reads).
   for (const p of sel) {
     legend.appendChild(h('div', { class: 'tr-limit-row', dataset: { pointId: p.id } }, h('strong', null, p.tag), ' ',
@@ -210,17 +225,16 @@ export async function render(main, ctx) {
   }
   chart.setOption({
     animation: false,
-    grid: { left: 48, right: 24, top: 28, bottom: 72 },
+    grid: { left: 48, right: uoms.length > 1 ? 48 + 56 * (uoms.length - 2) : 24, top: 36, bottom: 72 },
     tooltip: { trigger: 'axis', renderMode: 'richText' },
     legend: { top: 0, data: lines.map(([, p]) => p.tag) },
     xAxis: { type: 'time', min: from, max: to },
-    // The axis always spans the limits, so every mark line is drawn.
-    yAxis: { type: 'value', scale: true, name: sel.length === 1 ? (sel[0].uom || '') : '',
-      min: (v) => niceBound(Math.min(v.min, ...limitValues(sel)), -1), max: (v) => niceBound(Math.max(v.max, ...limitValues(sel)), 1) },
+    yAxis,
     dataZoom: [{ type: 'inside' }, { type: 'slider', height: 24, bottom: 16 }],
     series,
   });
   chartEl.dataset.series = String(lines.length);
+  chartEl.dataset.axes = uoms.join('|');
   chartEl.dataset.samples = String(lines.reduce((n, [i]) => n + series[i].data.length, 0));
   // The highest reading shown (bucket maxima included), for a glance and the tests.
   const peak = hist.reduce((m, hs) => hs.items.reduce((a, x) => (x.n > 0 && x.max > a ? x.max : a), m), -Infinity);
@@ -242,6 +256,9 @@ export async function render(main, ctx) {
         if (!d || !idx.has(d.point_id) || typeof d.value !== 'number') return;
         const s = series[idx.get(d.point_id)];
         s.data.push([ms(d.t), d.value]);
+        const a = s.yAxisIndex, y = yAxis[a]; // a reading past its axis widens it
+        if (d.value < y.min) y.min = niceBound(d.value, -1);
+        if (d.value > y.max) y.max = niceBound(d.value, 1);
         const start = Date.now() - (RANGES[st.range] || RANGES['24h']);
         while (s.data.length && s.data[0][0] < start) s.data.shift();
         if (!pending) {
@@ -249,7 +266,7 @@ export async function render(main, ctx) {
           requestAnimationFrame(() => {
             pending = false;
             if (!chartEl.isConnected) return;
-            chart.setOption({ xAxis: { min: Date.now() - (RANGES[st.range] || RANGES['24h']), max: Date.now() }, series });
+            chart.setOption({ xAxis: { min: Date.now() - (RANGES[st.range] || RANGES['24h']), max: Date.now() }, yAxis, series });
           });
         }
       },
