@@ -176,31 +176,15 @@ static inline void set_flag(thr_state *s, int cond, bool on, int64_t t, double v
     emit(out, n, t, v, cond, level, on);
 }
 
-/* A calm point's good reading v at t changes nothing but the times when it
- * is inside every enabled limit and under the rate of change: what step()
- * would conclude for each, in a few compares (most readings of a plant). */
-static inline bool stays_calm(const thr_config *c, const thr_state *s, int64_t t, double v)
-{
-    const thr_limit *l = c->lim; /* | not ||: six compares without a branch each */
-    if ((l[THR_LL].enabled & (v <= l[THR_LL].value)) | (l[THR_L].enabled & (v <= l[THR_L].value)) |
-        (l[THR_PRE_L].enabled & (v <= l[THR_PRE_L].value)) | (l[THR_PRE_H].enabled & (v >= l[THR_PRE_H].value)) |
-        (l[THR_H].enabled & (v >= l[THR_H].value)) | (l[THR_HH].enabled & (v >= l[THR_HH].value)))
-        return false;
-    return !l[THR_ROC].enabled || fabs(v - s->prev_v) * 1000.0 / (double)(t - s->prev_ms) < l[THR_ROC].value;
-}
-
-thr_result thr_eval(const thr_config *c, thr_state *s, int64_t t, double v, uint8_t quality,
-                    thr_event *out, int *n)
+/* The full evaluation (thr_eval's inline part in threshold.h has found the
+ * reading is not one a calm point simply takes). */
+thr_result thr_eval_full(const thr_config *c, thr_state *s, int64_t t, double v, uint8_t quality,
+                         thr_event *out, int *n)
 {
     *n = 0;
     if (s->evaluated && t <= s->last_ms) return THR_LATE;
     s->evaluated = true;
     s->last_ms = t;
-    if (s->calm && quality <= THR_Q_UNCERTAIN && isfinite(v) && stays_calm(c, s, t, v)) {
-        s->prev_ms = t;
-        s->prev_v = v;
-        return THR_EVALUATED;
-    }
     s->calm = false;
 
     bool stale = quality == THR_Q_STALE;
