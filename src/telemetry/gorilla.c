@@ -294,23 +294,21 @@ ws_err gorilla_enc_add(gorilla_enc *e, int64_t t, double v)
     return add_word(e, t, word);
 }
 
-ws_err gorilla_enc_add_quantised(gorilla_enc *e, int64_t t, double v)
+ws_err gorilla_enc_add_quantised(gorilla_enc *e, int64_t t, double v, double *stored)
 {
     if (!e->buf) return ws_fail(WS_EINVAL, "chunk", "encoder not initialised");
     uint64_t word = bits_of(v);
+    double back = v;
     if (e->scaled && isfinite(v)) {
         double k = steps_of(v, e->res, e->inv);
         if (fabs(k) > (double)GORILLA_K_MAX)
             return ws_fail(WS_EINVAL, "value", "value %.17g is too large for steps of %g", v, e->res);
         word = k == 0 ? 0 : bits_of(k); /* zero is +0.0, as gorilla_quantise makes it */
+        back = scale(double_of(word), e->res, e->inv);
     }
-    return add_word(e, t, word);
-}
-
-double gorilla_enc_last(const gorilla_enc *e)
-{
-    double v = double_of(e->v_prev);
-    return e->scaled && isfinite(v) ? scale(v, e->res, e->inv) : v;
+    ws_err rc = add_word(e, t, word);
+    if (!rc && stored) *stored = back;
+    return rc;
 }
 
 /* Append the stored word of one reading (see the layout above). */

@@ -97,12 +97,10 @@ ws_err gorilla_enc_add(gorilla_enc *enc, int64_t t_ms, double v);
 /* gorilla_enc_add of gorilla_quantise(v, the chunk's resolution) in one step
  * (the series store's path): in a scaled chunk a finite v is rounded to its
  * step here, and WS_EINVAL only when |v / res| > GORILLA_K_MAX. In a raw
- * chunk, the same as gorilla_enc_add. */
-ws_err gorilla_enc_add_quantised(gorilla_enc *enc, int64_t t_ms, double v);
-
-/* The value the decoder will return for the reading added last (the chunk's
- * quantised value in a scaled chunk). */
-double gorilla_enc_last(const gorilla_enc *enc);
+ * chunk, the same as gorilla_enc_add. When added and stored is not NULL,
+ * *stored is the value the decoder will return for it (the quantised one in
+ * a scaled chunk). */
+ws_err gorilla_enc_add_quantised(gorilla_enc *enc, int64_t t_ms, double v, double *stored);
 
 /* Seal the chunk: writes the count into the header and the checksum after the
  * zero padding; *len is the chunk's size in bytes. WS_EINVAL for an empty chunk.

@@ -675,15 +675,15 @@ static ws_err append_locked(series *s, slot *sl, int64_t t_ms, double value, int
     ws_err rc;
     double v = quality == Q_BAD || quality == Q_STALE ? NAN : value; /* quantised by the chunk */
     if (sl->n == 0 && (rc = start_chunk(s, sl))) return rc;
-    rc = gorilla_enc_add_quantised(&sl->enc, t_ms, v);
+    double stored;
+    rc = gorilla_enc_add_quantised(&sl->enc, t_ms, v, &stored);
     if (rc == WS_ETOOBIG) {
         if ((rc = seal(s, sl)) || (rc = start_chunk(s, sl))) return rc;
-        rc = gorilla_enc_add_quantised(&sl->enc, t_ms, v);
+        rc = gorilla_enc_add_quantised(&sl->enc, t_ms, v, &stored);
     }
     if (rc)
         return ws_fail(rc == WS_ETOOBIG ? WS_EINTERNAL : WS_EINVAL, "value",
                        "series: value of point %lld cannot be stored", (long long)sl->point_id);
-    double stored = gorilla_enc_last(&sl->enc);
     if (isfinite(stored)) keep_minute(sl, t_ms, stored);
     if (sl->n == 0 || t_ms < sl->t_min) sl->t_min = t_ms;
     if (sl->n == 0 || t_ms > sl->t_max) sl->t_max = t_ms;

@@ -381,6 +381,29 @@ static void scaled_chunks_hold_quantised_values_small(void **state)
     round_trip(500, 5);
     for (size_t i = 0; i < 500; i++) vs[i] = gorilla_quantise(uni() * 1000 - 500, 0.3);
     round_trip(500, 0.3);
+    /* The series store's path: unquantised values in, and the value it is
+     * told was stored is, bit for bit, what the decoder gives back. */
+    for (int r = 0; r < 3; r++) {
+        double res = r == 0 ? 0.1 : r == 1 ? 0.3 : 0;
+        double back[500];
+        assert_int_equal(res ? gorilla_enc_init_scaled(&e, chunk, sizeof chunk, res) : gorilla_enc_init(&e, chunk, sizeof chunk), WS_OK);
+        for (int i = 0; i < 500; i++) {
+            double v = i % 97 == 5 ? NAN : i % 50 == 7 ? 0.0 : (uni() - 0.5) * 400;
+            assert_int_equal(gorilla_enc_add_quantised(&e, 1700000000000 + i * 1000, v, &back[i]), WS_OK);
+        }
+        size_t len;
+        assert_int_equal(gorilla_enc_finish(&e, &len), WS_OK);
+        gorilla_dec d;
+        assert_int_equal(gorilla_dec_init(&d, chunk, len), WS_OK);
+        for (int i = 0; i < 500; i++) {
+            int64_t t;
+            double v;
+            bool done;
+            assert_int_equal(gorilla_dec_next(&d, &t, &v, &done), WS_OK);
+            assert_false(done);
+            assert_memory_equal(&v, &back[i], sizeof v);
+        }
+    }
 }
 
 /* CRC-32C: the RFC 3720 (iSCSI) check values, and a bit-at-a-time reference
