@@ -210,7 +210,7 @@ static double scale(double k, double res, double inv) { return inv ? k / inv : k
 /* round(x) (halves away from zero), without the libm call below 2^52,
  * where a double converts to an integer and back exactly: the ingest path
  * quantises every reading. */
-static double round_fast(double x)
+static inline double round_fast(double x)
 {
     if (!(fabs(x) < 0x1p52)) return round(x);
     double t = (double)(int64_t)x, d = x - t; /* t = trunc(x); d exact */
@@ -219,7 +219,7 @@ static double round_fast(double x)
     return copysign(t, x); /* -0.3 rounds to -0.0, as round does */
 }
 
-static double steps_of(double v, double res, double inv) { return round_fast(inv ? v * inv : v / res); }
+static inline double steps_of(double v, double res, double inv) { return round_fast(inv ? v * inv : v / res); }
 
 double gorilla_quantise(double v, double resolution)
 {

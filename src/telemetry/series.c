@@ -345,7 +345,7 @@ bool series_minutes_next(series_minutes_it *it, series_sample *out)
 }
 
 /* Fold finite reading (t, v) into minute m, or start it (n == 0). */
-static void minute_add(minute *m, int64_t t, double v)
+static inline void minute_add(minute *m, int64_t t, double v)
 {
     if (m->n == 0) {
         *m = (minute){floor_to(t, SERIES_MINUTE_MS), t, 1, v, v, v, v};
