@@ -34,10 +34,15 @@ static ws_err line(const char *s)
 
 /* Both paths of the line decoder over buf (fast: the one-pass path for the
  * common form, else every line through the general one) must agree on
- * everything: readings bit for bit, errors, where a full output stopped. */
-static void same_both_ways(const char *text, size_t len, size_t cap)
+ * everything: readings bit for bit, errors, where a full output stopped.
+ * The text is copied to a block of its exact size, so that the sanitizer
+ * sees any read past its end. */
+static void same_both_ways(const char *input, size_t len, size_t cap)
 {
     static ws_reading a[512], b[512];
+    char *text = malloc(len ? len : 1);
+    assert_non_null(text);
+    memcpy(text, input, len);
     ingest_errors ea, eb;
     size_t na = 0, nb = 0;
     ingest_errors_init(&ea);
@@ -63,6 +68,7 @@ static void same_both_ways(const char *text, size_t len, size_t cap)
         assert_int_equal(a[i].source_ms, b[i].source_ms);
         assert_int_equal(a[i].quality, b[i].quality);
     }
+    free(text);
 }
 
 static void pick(char *dst, size_t *len, const char *const *alts, size_t nalts, unsigned *seed)
@@ -91,6 +97,8 @@ static void test_line_fast_path_agrees(void **state)
 {
     (void)state;
     static const char *const tags[] = {"P1", "FT-101.PV", "a/b:c_d", "", " P2", "x#", "TAG_ABCDEFGHIJKLMNOPQRSTU",
+                                       "U3-GT-1234.PV", "ABCDEFGHIJKLMNO", "ABCDEFGHIJKLMNOP", "ABCDEFGHIJKLMNOPQ",
+                                       "Z123456789012345678901234567890", "Z1234567890123456789012345678901",
                                        "T2345678901234567890123456789012345678901234567890123456789012",
                                        "T23456789012345678901234567890123456789012345678901234567890123"};
     static const char *const seps[] = {" ", " ", " ", "  ", "\t", ""};
@@ -140,6 +148,49 @@ static void test_line_fast_path_agrees(void **state)
     assert_int_equal(out[0].source_ms, T_NOV);
     assert_int_equal(out[1].source_ms, 0);
     assert_true(out[1].value == 3);
+}
+
+/* Edges of the fast path: every byte value in every kind of tag position
+ * (first, inside, last, at the 8- and 16-byte word edges, the 63rd and 64th
+ * byte), and lines at every distance from the buffer's end, must come out
+ * as the general path has them (and, under ASan, read nothing past it). */
+static void test_line_fast_path_edges(void **state)
+{
+    (void)state;
+    static const size_t lens[] = {1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 49, 62, 63, 64, 65};
+    char text[256];
+    for (size_t li = 0; li < sizeof lens / sizeof *lens; li++) {
+        size_t L = lens[li];
+        size_t at[] = {0, L / 2, L - 1};
+        for (size_t ai = 0; ai < 3; ai++)
+            for (int c = 0; c < 256; c++) {
+                memset(text, 'T', L);
+                text[at[ai]] = (char)c;
+                memcpy(text + L, " 12.5 1795860000123\nP2 1\n", 26);
+                same_both_ways(text, L + 26, 8);
+                same_both_ways(text, L + 19, 8); /* the line alone, no LF */
+            }
+    }
+    static const char *const lines[] = {
+        "U3-GT-1234.PV -4.125 1795860000123\n", "P1 5 12345678\n", "P1 5 123456789\n", "P1 5 1234567\n",
+        "P1 0.1234567 1\r\n", "P1 12345678.1234567 1\n", "P1 5 1795860000123", "P1 5 1795860000123\r",
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_ -123456789012345 253402300799999\n",
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_ 1.23456789012345 253402300800000\n",
+        "P1 5 \n", "P1 5 1 \n", "P1 5 1x\n", "P1 5.\n", "P1 .5\n", "P1 -\n", "P1 5 12345678x\n",
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
+        size_t ll = strlen(lines[i]);
+        for (size_t tail = 0; tail < 140; tail++) { /* then a comment line of tail bytes */
+            memcpy(text, lines[i], ll);
+            size_t len = ll;
+            if (tail) {
+                text[len++] = '\n';
+                memset(text + len, '#', tail - 1);
+                len += tail - 1;
+            }
+            same_both_ways(text, len, 8);
+        }
+    }
 }
 
 static ws_err batch(const char *s)
@@ -556,6 +607,7 @@ int main(void)
         cmocka_unit_test(test_line_bad),
         cmocka_unit_test(test_line_samples_and_cap),
         cmocka_unit_test(test_line_fast_path_agrees),
+        cmocka_unit_test(test_line_fast_path_edges),
         cmocka_unit_test(test_batch_happy),
         cmocka_unit_test(test_batch_bad),
         cmocka_unit_test(test_csv_wide),
