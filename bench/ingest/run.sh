@@ -77,30 +77,43 @@ wait_port "$((PORT + 1))" || die "raw_sink did not start"
 # The two take turns with the same client, ROUNDS times, and each side's
 # median is taken: this machine's speed drifts by half within minutes, and
 # one run of each, minutes apart, put the ratio anywhere from 0.45 to 0.87.
-WS_RATES=(); RAW_RATES=()
+WS_RATES=(); RAW_RATES=(); WS_CPU=(); RAW_CPU=()
+# CPU time (user + system, clock ticks) of a process, and per reading of a
+# round in ns: a diagnostic steadier than the rates on a shared host (a
+# neighbour's load slows a round but hardly changes what a reading costs).
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+ns_per() { python3 -c "print(round(($2 - $1) * 1e9 / $(getconf CLK_TCK) / max($3, 1), 1))"; }
 # Each round starts with no dirty page cache (sync, untimed): without it
 # the kernel could still be writing back worksafe's journal and series
 # files during the sink's round (bench/RESULTS.md: the sink's medians were
 # 15.0 and 15.4 M readings/s without it, 16.6-19.3 M with it).
 for r in $(seq "$ROUNDS"); do
     sync
+    T0=$(ticks "${PIDS[0]}")
     WS_LINE=$("$TOOL" --port "$PORT" --token "$TOKEN" --seconds "$SECONDS_RUN" --threads "$THREADS" --batch "$BATCH" \
         --from-ms "$NEXT")
     NEXT=$(echo "$WS_LINE" | field next_ms)
     # worksafe is stopped while the sink runs: its background work after a
     # round (series flush, rollups, fsync) must not slow the ceiling down
+    # (it is counted in worksafe's next round, or not at all after the last)
     kill -STOP "${PIDS[0]}"
+    T1=$(ticks "${PIDS[0]}")
     sync
+    S0=$(ticks "${PIDS[1]}")
     RAW_LINE=$("$TOOL" --port "$((PORT + 1))" --token x --seconds "$SECONDS_RUN" --threads "$THREADS" --batch "$BATCH")
+    S1=$(ticks "${PIDS[1]}")
     : >"$TMP/raw.out" # the sink appends to an empty file each round (no writeback left for the next)
     kill -CONT "${PIDS[0]}"
     WS_RATES+=("$(echo "$WS_LINE" | field readings_per_s)"); RAW_RATES+=("$(echo "$RAW_LINE" | field readings_per_s)")
-    echo "round $r: worksafe $WS_LINE"
-    echo "round $r: raw append $RAW_LINE"
+    WS_CPU+=("$(ns_per "$T0" "$T1" "$(echo "$WS_LINE" | sed -n 's/.* readings=\([0-9]*\).*/\1/p')")")
+    RAW_CPU+=("$(ns_per "$S0" "$S1" "$(echo "$RAW_LINE" | sed -n 's/.* readings=\([0-9]*\).*/\1/p')")")
+    echo "round $r: worksafe $WS_LINE cpu_ns_per_reading=${WS_CPU[-1]}"
+    echo "round $r: raw append $RAW_LINE cpu_ns_per_reading=${RAW_CPU[-1]}"
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 WS_RATE=$(median "${WS_RATES[@]}"); RAW_RATE=$(median "${RAW_RATES[@]}")
 echo "worksafe: median of $ROUNDS rounds $WS_RATE readings/s; raw append: median $RAW_RATE"
+echo "ingest-cpu worksafe_ns_per_reading=$(median "${WS_CPU[@]}") sink_ns_per_reading=$(median "${RAW_CPU[@]}") (server CPU, user + system, medians; a diagnostic, not in the issue's line)"
 METRICS=$(curl -fsS "http://127.0.0.1:$PORT/metrics")
 metric() { echo "$METRICS" | sed -n "s/^$1 \([0-9]*\)/\1/p"; }
 echo "worksafe: alarms open after the run: $(metric alarms_open); readings $(metric ingest_readings_total)," \
