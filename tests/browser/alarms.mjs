@@ -341,6 +341,19 @@ export async function run(hz) {
       return s ? s.markLine.data.map((d) => d.yAxis) : [];
     });
     assert(marks.includes(gt.h), 'no mark line at H: ' + JSON.stringify(marks));
+    // The alarms raised on GT-102 in the week are pins on its line, each at
+    // its raise time (the demo's week holds a handled one at the excursion).
+    const since = new Date(Date.now() - 7 * 86400e3 + 60e3).toISOString();
+    const raised = ((await apiGet(page, `/alarms?state=all&q=GT-102&limit=200&from=${since}`)).body.items || [])
+      .filter((a) => a.point_id === gt.id);
+    assert(raised.some((a) => !a.open), 'the demo week has no handled GT-102 alarm');
+    const pinned = (await chart.getAttribute('data-alarms')).split(',').filter(Boolean).map(Number);
+    assert(raised.every((a) => pinned.includes(a.id)), `pins ${pinned}, alarms ${raised.map((a) => a.id)}`);
+    const pins = await page.evaluate(() => {
+      const inst = window.echarts.getInstanceByDom(document.getElementById('tr-chart'));
+      return inst.getOption().series.flatMap((x) => (x.markPoint ? x.markPoint.data : [])).map((d) => d.coord[0]);
+    });
+    assert(raised.every((a) => pins.includes(Date.parse(a.raised_at))), 'a pin is not at its raise time: ' + JSON.stringify(pins));
     // Two gas points with the same limits share one line per limit, labelled
     // with both tags, and no two labels are placed in the same spot.
     const gt3 = ((await apiGet(page, '/points?q=GT-103')).body.items || []).find((p) => p.tag === 'GT-103');

@@ -64,6 +64,25 @@ function limitMarks(series, lines, axisOf, spans) {
   }
 }
 
+// An alarm's pin on its point's line: at the time it was raised, at its
+// value (an alarm without one, a stale sensor's, sits on the line), coloured
+// and labelled by its level; its title on hover.
+const LEVEL_COLOUR = { 1: '#ca8a04', 2: '#d97706', 3: '#b42318' };
+function alarmPins(alarms, data) {
+  if (!alarms.length) return undefined;
+  const near = (t) => { // the line's value nearest in time to t
+    let lo = 0, hi = data.length - 1;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (data[mid][0] < t) lo = mid + 1; else hi = mid; }
+    const b = data[lo];
+    return b ? b[1] : 0;
+  };
+  return { symbol: 'pin', symbolSize: 36, tooltip: { trigger: 'item', formatter: (d) => d.name },
+    label: { fontSize: 9, color: '#fff', formatter: (d) => d.value },
+    data: alarms.map((a) => ({ name: a.title + ' · ' + new Date(a.raised_at).toLocaleString(),
+      value: t('al.level.' + a.level), itemStyle: { color: LEVEL_COLOUR[a.level] || LEVEL_COLOUR[2] },
+      coord: [ms(a.raised_at), typeof a.value === 'number' ? a.value : near(ms(a.raised_at))] })) };
+}
+
 // A little room beyond v (dir -1 below, 1 above) so a limit line is not on the frame.
 function niceBound(v, dir) {
   const pad = Math.max(Math.abs(v) * 0.05, 0.5);
@@ -180,6 +199,12 @@ export async function render(main, ctx) {
   if (!(from < to)) { chartEl.appendChild(emptyState(t('tr.bad_range'))); return; }
   const hist = await Promise.all(sel.map((p) => api('GET', `/points/${p.id}/history` + qs({
     from: new Date(from).toISOString(), to: new Date(to).toISOString(), max_points: MAX_POINTS }))));
+  // The alarms raised on each point in the range (the list's search by tag,
+  // kept to the point itself): pins on its line. Without them the chart
+  // still draws.
+  const alarmsOf = await Promise.all(sel.map((p) => api('GET', '/alarms' + qs({ state: 'all', q: p.tag, limit: 200,
+    from: new Date(from).toISOString(), to: new Date(to).toISOString() }))
+    .then((r) => (r.items || []).filter((a) => a.point_id === p.id)).catch(() => [])));
 
   const echarts = await loadECharts();
   const chart = chartOn(echarts, chartEl);
@@ -202,8 +227,9 @@ export async function render(main, ctx) {
         areaStyle: { color: colour, opacity: 0.25 }, data: pts.map((x) => [ms(x.t), x.max - x.min]), tooltip: { show: false }, silent: true });
     }
     lines.push([series.length, p]);
-    series.push({ name, type: 'line', showSymbol: false, sampling: 'lttb', color: colour, yAxisIndex: axisOf(p),
-      data: pts.map((x) => [ms(x.t), bucketed ? x.avg : x.last]) });
+    const data = pts.map((x) => [ms(x.t), bucketed ? x.avg : x.last]);
+    series.push({ name, type: 'line', showSymbol: false, sampling: 'lttb', color: colour, yAxisIndex: axisOf(p), data,
+      markPoint: alarmPins(alarmsOf[i], data) });
   });
   // Each axis spans its points' readings and limits, so every mark line is drawn.
   const spans = uoms.map((u, a) => {
@@ -235,6 +261,7 @@ export async function render(main, ctx) {
   });
   chartEl.dataset.series = String(lines.length);
   chartEl.dataset.axes = uoms.join('|');
+  chartEl.dataset.alarms = alarmsOf.map((l) => l.map((a) => a.id).join(',')).join('|');
   chartEl.dataset.samples = String(lines.reduce((n, [i]) => n + series[i].data.length, 0));
   // The highest reading shown (bucket maxima included), for a glance and the tests.
   const peak = hist.reduce((m, hs) => hs.items.reduce((a, x) => (x.n > 0 && x.max > a ? x.max : a), m), -Infinity);
