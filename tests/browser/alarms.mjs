@@ -354,6 +354,16 @@ export async function run(hz) {
       return inst.getOption().series.flatMap((x) => (x.markPoint ? x.markPoint.data : [])).map((d) => d.coord[0]);
     });
     assert(raised.every((a) => pins.includes(Date.parse(a.raised_at))), 'a pin is not at its raise time: ' + JSON.stringify(pins));
+    // From the history, a handled alarm of days ago opens the trend around itself, not the last 24 h.
+    const old = raised.find((a) => !a.open && Date.now() - Date.parse(a.raised_at) > 24 * 3600e3);
+    assert(old, 'the demo week has no GT-102 alarm handled more than a day ago');
+    await page.goto(BASE + '/alarms?tab=closed&q=GT-102');
+    await page.locator(`#al-history tr[data-alarm-id="${old.id}"] .al-trend`).click();
+    await page.waitForURL(/\/trends\?.*range=custom/);
+    const u = new URL(page.url()).searchParams;
+    assert(Date.parse(u.get('from')) < Date.parse(old.raised_at) && Date.parse(u.get('to')) > Date.parse(old.closed_at || old.raised_at),
+      `the trend's range ${u.get('from')} .. ${u.get('to')} misses the alarm (${old.raised_at} .. ${old.closed_at})`);
+    await page.waitForFunction((id) => ((document.getElementById('tr-chart') || {}).dataset || {}).alarms === String(id), old.id);
     // Two gas points with the same limits share one line per limit, labelled
     // with both tags, and no two labels are placed in the same spot.
     const gt3 = ((await apiGet(page, '/points?q=GT-103')).body.items || []).find((p) => p.tag === 'GT-103');

@@ -265,7 +265,7 @@ function row(a, reload, rel, sel) {
       h('span', { class: 'al-unit' }, a.unit_name || ''),
       a.value !== null && a.value !== undefined ? h('span', { class: 'al-value' }, t('al.value', { v: fmtValue(a) })) : null,
       h('span', { class: 'al-raised' }, t('al.raised_at', { at: fmtTime(a.raised_at) })),
-      a.point_id ? h('a', { href: '/trends' + qs({ ids: a.point_id }), 'data-link': '', class: 'al-trend' }, t('al.trend')) : null,
+      a.point_id ? h('a', { href: trendHref(a), 'data-link': '', class: 'al-trend' }, t('al.trend')) : null,
       a.acked_by ? h('span', null, t('al.acked_by', { who: a.acked_by })) : null,
       a.shelved_until ? h('span', null, t('al.shelved_until', { at: fmtTime(a.shelved_until) })) : null),
     acts);
@@ -399,6 +399,17 @@ async function detail(id) {
       h('span', { class: 'muted' }, fmtTime(e.at)), ' ', t('al.ev.' + e.kind, null, e.kind), e.person_name || e.who ? ' · ' + (e.person_name || e.who) : '')))), { wide: true });
 }
 
+// The point's trend around alarm a: the live 24 h while its raise is in
+// them, else from an hour before the raise to an hour after it closed, was
+// cleared or (still open) now, so an alarm of last week opens on itself.
+function trendHref(a) {
+  const raised = Date.parse(a.raised_at), now = Date.now();
+  if (now - raised < 20 * 3600e3) return '/trends' + qs({ ids: a.point_id });
+  const end = Date.parse(a.closed_at || a.cleared_at || '') || now;
+  return '/trends' + qs({ ids: a.point_id, range: 'custom', from: rfc3339Local(localInput(raised - 3600e3)),
+    to: rfc3339Local(localInput(Math.min(now, end + 3600e3))) });
+}
+
 // Closed alarms, newest first, with their handling record; "more" follows next.
 async function history(body, f) {
   const tbody = h('tbody');
@@ -413,7 +424,7 @@ async function history(body, f) {
       tbody.appendChild(h('tr', { dataset: { alarmId: a.id, level: a.level } },
         h('td', null, levelBadge(a.level)),
         h('td', null, h('button', { type: 'button', class: 'link', onclick: () => detail(a.id) }, a.title || '#' + a.id)),
-        h('td', { class: 'mono' }, a.tag || ''),
+        h('td', { class: 'mono' }, a.point_id ? h('a', { href: trendHref(a), 'data-link': '', class: 'al-trend', title: t('al.trend') }, a.tag) : a.tag || ''),
         h('td', null, a.unit_name || ''),
         h('td', { class: 'num' }, fmtTime(a.raised_at)),
         h('td', { class: 'num' }, fmtTime(a.closed_at)),
