@@ -76,10 +76,10 @@ function alarmPins(alarms, data) {
     const b = data[lo];
     return b ? b[1] : 0;
   };
-  return { symbol: 'pin', symbolSize: 36, tooltip: { trigger: 'item', formatter: (d) => d.name },
-    label: { fontSize: 9, color: '#fff', formatter: (d) => d.value },
+  return { symbol: 'pin', symbolSize: 26, tooltip: { trigger: 'item', formatter: (d) => d.name },
     data: alarms.map((a) => ({ name: a.title + ' · ' + new Date(a.raised_at).toLocaleString(),
       value: t('al.level.' + a.level), itemStyle: { color: LEVEL_COLOUR[a.level] || LEVEL_COLOUR[2] },
+      label: { position: 'right', distance: 2, fontSize: 11, color: LEVEL_COLOUR[a.level] || LEVEL_COLOUR[2], formatter: (d) => d.value },
       coord: [ms(a.raised_at), typeof a.value === 'number' ? a.value : near(ms(a.raised_at))] })) };
 }
 
