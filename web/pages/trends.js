@@ -231,11 +231,17 @@ export async function render(main, ctx) {
     series.push({ name, type: 'line', showSymbol: false, sampling: 'lttb', color: colour, yAxisIndex: axisOf(p), data,
       markPoint: alarmPins(alarmsOf[i], data) });
   });
-  // Each axis spans its points' readings and limits, so every mark line is drawn.
+  // Each axis spans its points' readings (bucket minima and maxima too), their
+  // limits and alarm values, so every band, mark line and pin is drawn.
   const spans = uoms.map((u, a) => {
-    const on = lines.filter(([, p]) => axisOf(p) === a);
-    const shown = on.flatMap(([si]) => series[si].data.map((d) => d[1])).concat(limitValues(on.map(([, p]) => p))).filter(Number.isFinite);
-    return shown.length ? [niceBound(Math.min(...shown), -1), niceBound(Math.max(...shown), 1)] : [0, 1];
+    const shown = [];
+    sel.forEach((p, i) => {
+      if (axisOf(p) !== a) return;
+      for (const x of hist[i].items) if (x.n > 0) shown.push(x.min, x.max, x.last);
+      shown.push(...limitValues([p]), ...alarmsOf[i].map((al) => al.value));
+    });
+    const fin = shown.filter(Number.isFinite);
+    return fin.length ? [niceBound(Math.min(...fin), -1), niceBound(Math.max(...fin), 1)] : [0, 1];
   });
   limitMarks(series, lines, axisOf, spans);
   const yAxis = uoms.map((u, a) => ({ type: 'value', scale: true, name: u, position: a ? 'right' : 'left',
