@@ -331,6 +331,8 @@ export async function run(hz) {
     assert(Number(await chart.getAttribute('data-samples')) > 100, 'the chart has few samples: ' + await chart.getAttribute('data-samples'));
     const max = Number(await chart.getAttribute('data-max'));
     assert(max >= gt.h, `the excursion is not in the chart: highest ${max} < H ${gt.h}`);
+    const top = await page.evaluate(() => window.echarts.getInstanceByDom(document.getElementById('tr-chart')).getOption().yAxis[0].max);
+    assert(top >= max, `the axis (to ${top}) cuts off the highest bucket maximum ${max}`);
     const lim = page.locator(`#tr-limits [data-point-id="${gt.id}"]`);
     assert((await lim.locator('[data-limit="h"]').innerText()).includes(String(gt.h)), 'the H limit is not shown');
     if (typeof gt.hh === 'number') assert((await lim.locator('[data-limit="hh"]').innerText()).includes(String(gt.hh)), 'the HH limit is not shown');
