@@ -366,6 +366,14 @@ export async function run(hz) {
     assert(Date.parse(u.get('from')) < Date.parse(old.raised_at) && Date.parse(u.get('to')) > Date.parse(old.closed_at || old.raised_at),
       `the trend's range ${u.get('from')} .. ${u.get('to')} misses the alarm (${old.raised_at} .. ${old.closed_at})`);
     await page.waitForFunction((id) => ((document.getElementById('tr-chart') || {}).dataset || {}).alarms === String(id), old.id);
+    const histUrl = page.url();
+    // The same from the alarm's detail: its tag leads there, and the dialog closes.
+    await page.goto(BASE + '/alarms?tab=closed&q=GT-102');
+    await page.locator(`#al-history tr[data-alarm-id="${old.id}"] button.link`).click();
+    await page.locator('#al-detail .al-trend').click();
+    await page.waitForURL(/\/trends\?.*range=custom/);
+    assert(page.url() === histUrl, `the detail's trend link ${page.url()} is not the history's ${histUrl}`);
+    assert(await page.locator('dialog[open]').count() === 0, 'the alarm dialog stayed open over the trend');
     // Two gas points with the same limits share one line per limit, labelled
     // with both tags, and no two labels are placed in the same spot.
     const gt3 = ((await apiGet(page, '/points?q=GT-103')).body.items || []).find((p) => p.tag === 'GT-103');
