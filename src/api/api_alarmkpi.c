@@ -211,7 +211,6 @@ static json_t *reference_json(void)
     return o;
 }
 
-/* ?name= as an RFC 3339 time, or dflt; WS_EINVAL naming it. */
 static ws_err kpi_get(api_ctx *ctx)
 {
     int64_t unit_id = 0, from, to, now = clock_now_ms();

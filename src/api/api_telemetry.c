@@ -526,7 +526,6 @@ static ws_err points_location_put(api_ctx *ctx)
     return rc ? rc : points_location_get(ctx);
 }
 
-/* ?name= as an RFC 3339 time, or dflt when absent; WS_EINVAL naming it. */
 #define HISTORY_MAX_POINTS 2000
 #define HISTORY_MAX_SPAN (400LL * 86400000LL)
 

@@ -11,7 +11,6 @@
     "WHERE u.path LIKE CAST($1 AS TEXT) || '%' "                       \
     "AND e.at >= CAST($2 AS BIGINT) AND e.at < CAST($3 AS BIGINT) "
 
-#define AKPI_ANNUNCIATION(a) Q_ANNUNCIATION(a)
 
 /* n, sum, p90 and max of d(g, v) per g. */
 #define AKPI_STATS                                                                          \
@@ -24,7 +23,7 @@ const char Q_AKPI_RATE[] =
     "SELECT CASE WHEN CAST($4 AS BIGINT) = 2 THEN COALESCE(e.person_id, 0) ELSE e.unit_id END AS g, "
     "(e.at - CAST($2 AS BIGINT)) / 600000 AS b, COUNT(*) "
     "FROM alarm_events e " AKPI_SCOPE
-    "AND ((CAST($4 AS BIGINT) = 1 AND " AKPI_ANNUNCIATION("e") ") "
+    "AND ((CAST($4 AS BIGINT) = 1 AND " Q_ANNUNCIATION("e") ") "
     "OR (CAST($4 AS BIGINT) = 2 AND e.kind = 'ack')) "
     "GROUP BY 1, 2 ORDER BY 1, 2";
 
@@ -40,7 +39,7 @@ const char Q_AKPI_TTA[] =
     "WITH d AS (SELECT CASE CAST($4 AS BIGINT) WHEN 1 THEN e.unit_id "
     "WHEN 2 THEN COALESCE(e.person_id, 0) ELSE 0 END AS g, "
     "e.at - (SELECT MAX(p.at) FROM alarm_events p WHERE p.alarm_id = e.alarm_id "
-    "AND p.seq < e.seq AND " AKPI_ANNUNCIATION("p") ") AS v "
+    "AND p.seq < e.seq AND " Q_ANNUNCIATION("p") ") AS v "
     "FROM alarm_events e " AKPI_SCOPE "AND e.kind = 'ack')" AKPI_STATS;
 
 const char Q_AKPI_TTC[] =

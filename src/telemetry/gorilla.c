@@ -37,13 +37,13 @@ static uint64_t be64(uint64_t x)
 #endif
 }
 
-/* Write the low n (0..64) bits of x at enc->bits. The caller has checked the
- * room: every reading's size is computed before any of it is written. Up to
- * 56 bits go in one step: the partial byte and the new bits are shifted into
- * the top of a 64-bit word, whose bytes are stored big-endian (eight at once
- * when the buffer has room past them: the bytes beyond the new bits are
- * zeros, which is what an unwritten byte must hold). */
-static inline void put_word(gorilla_enc *e, uint64_t x, int n) /* n in 1..56 */
+/* Write the low n (1..56) bits of x at enc->bits in one step. The caller
+ * has checked the room: every reading's size is computed before any of it is
+ * written. The partial byte and the new bits are shifted into the top of a
+ * 64-bit word, whose bytes are stored big-endian (eight at once when the
+ * buffer has room past them: the bytes beyond the new bits are zeros, which
+ * is what an unwritten byte must hold). */
+static inline void put_word(gorilla_enc *e, uint64_t x, int n)
 {
     x &= (UINT64_C(1) << n) - 1;
     size_t i = e->bits >> 3;
@@ -60,6 +60,7 @@ static inline void put_word(gorilla_enc *e, uint64_t x, int n) /* n in 1..56 */
     e->bits += (size_t)n;
 }
 
+/* put_word for any n (0..64): more than 56 bits go in two steps. */
 static void put(gorilla_enc *e, uint64_t x, int n)
 {
     if (n > 56) {

@@ -383,12 +383,12 @@ async function detail(id) {
   let a;
   try { a = await api('GET', '/alarms/' + id); } catch (e) { toastError(e); return; }
   const ev = (a.events || []).slice().sort((x, y) => x.seq - y.seq);
-  let dlg = null; // the tag opens the trend around the alarm, and the dialog closes
-  dlg = ui.openDialog(a.title || a.tag || '#' + a.id, h('div', { id: 'al-detail' },
+  // the tag opens the trend around the alarm, and the dialog closes (clicked after dlg is set)
+  const dlg = ui.openDialog(a.title || a.tag || '#' + a.id, h('div', { id: 'al-detail' },
     h('div', { class: 'al-row-top' }, levelBadge(a.level), stateBadge(a.state)),
     h('dl', { class: 'kv' },
       h('dt', null, t('al.col.tag')), h('dd', null, a.point_id
-        ? h('a', { href: trendHref(a), 'data-link': '', class: 'al-trend mono', title: t('al.trend'), onclick: () => dlg && dlg.close() }, a.tag)
+        ? h('a', { href: trendHref(a), 'data-link': '', class: 'al-trend mono', title: t('al.trend'), onclick: () => dlg.close() }, a.tag)
         : a.tag || ''),
       h('dt', null, t('al.col.unit')), h('dd', null, a.unit_name || ''),
       h('dt', null, t('al.col.value')), h('dd', null, fmtValue(a)),

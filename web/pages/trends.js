@@ -70,9 +70,9 @@ function limitMarks(series, lines, axisOf, spans) {
 const LEVEL_COLOUR = { 1: '#ca8a04', 2: '#d97706', 3: '#b42318' };
 function alarmPins(alarms, data) {
   if (!alarms.length) return undefined;
-  const near = (t) => { // the line's value nearest in time to t
+  const near = (at) => { // the line's value nearest in time to at
     let lo = 0, hi = data.length - 1;
-    while (lo < hi) { const mid = (lo + hi) >> 1; if (data[mid][0] < t) lo = mid + 1; else hi = mid; }
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (data[mid][0] < at) lo = mid + 1; else hi = mid; }
     const b = data[lo];
     return b ? b[1] : 0;
   };
