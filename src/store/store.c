@@ -124,6 +124,11 @@ void store_stats(const store *s, uint64_t *statements, uint64_t *ns_total)
         *ns_total = atomic_load(&s->ns_total);
 }
 
+ws_err store_sync(store *s)
+{
+    return s->ops->sync ? s->ops->sync(s) : WS_OK;
+}
+
 ws_err store_acquire(store *s, store_conn **out)
 {
     pthread_mutex_lock(&s->mu);

@@ -43,6 +43,14 @@ store_kind store_backend(const store *s);
 /* Timings for /metrics: statements executed and total ns spent in them. */
 void store_stats(const store *s, uint64_t *statements, uint64_t *ns_total);
 
+/* Make every transaction committed on s so far survive a power cut. SQLite
+ * commits with synchronous=NORMAL: a commit is in the WAL file (it survives
+ * a crash of the process) but may not be on the disk yet; this fdatasyncs
+ * the WAL file (and, the first time, its directory). PostgreSQL commits are
+ * flushed at commit (synchronous_commit): nothing to do. Any thread, no
+ * connection needed; concurrent commits may or may not be covered. */
+ws_err store_sync(store *s);
+
 /* Blocks until a connection is free. Borrowed from the pool until release. */
 ws_err store_acquire(store *s, store_conn **out);
 void store_release(store_conn *c);

@@ -44,6 +44,7 @@ typedef struct store_ops {
     void (*finalize)(store_stmt *st);
     ws_err (*backup)(store *s, const char *dest_path);
     ws_err (*restore)(const char *target, const char *src_path);
+    ws_err (*sync)(store *s);                           /* store_sync; NULL: commits are durable */
     /* SQL that answers one row, one column: 1 when table schema_version exists. */
     const char *sql_has_version_table;
 } store_ops;
@@ -60,6 +61,7 @@ struct store {
     pthread_cond_t cv;
     _Atomic uint64_t statements;
     _Atomic uint64_t ns_total;
+    _Atomic bool dir_synced;   /* SQLite: store_sync has synced the WAL's directory */
 };
 
 struct store_conn {

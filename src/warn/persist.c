@@ -1,10 +1,19 @@
 /* persist.c — alarm events into the main store (see warn_int.h): each
  * event an alarm_events row, each changed alarm its row once (at its last
  * event among those written, from the snapshot taken with it) and an
- * evidence leaf, in one fsynced transaction on the engine's own
- * connection. persist_take moves the queued events out under the engine's
- * mutex; persist_write commits them in ticket order, with or without it;
- * the events of a failed transaction go first into the next. */
+ * evidence leaf, in one transaction on the engine's own connection.
+ * persist_take moves the queued events out under the engine's mutex;
+ * persist_write commits them in ticket order, with or without it; the
+ * events of a failed transaction go first into the next.
+ *
+ * Durability in two steps: a commit reaches the WAL file (it survives
+ * kill -9), then store_sync fsyncs it (a power cut). A batch of readings
+ * (lazy) is answered after the first: the syncer thread makes the second
+ * while the next transaction is written, so a batch's reply does not wait
+ * for the disk — its readings themselves are journaled for kill -9, not for
+ * a power cut. Every other commit (an operator's action, the timer's, the
+ * replay's) is answered after its own sync. Either way each event is
+ * fsynced within one sync of its commit. */
 #include "warn/warn_int.h"
 
 #include <stdatomic.h>
@@ -138,9 +147,9 @@ done:
     return rc;
 }
 
-ws_err persist_take(warn *w, const audit_actor *actor, warn_commit *out)
+ws_err persist_take(warn *w, const audit_actor *actor, bool lazy, warn_commit *out)
 {
-    *out = (warn_commit){0};
+    *out = (warn_commit){.lazy = lazy};
     if (!w->npend && !atomic_load(&w->nretry)) return WS_OK;
     /* The live stream first: the fsync takes milliseconds, and the console
      * should not wait for it. The state is the table's already; the reply
@@ -180,10 +189,13 @@ ws_err persist_take(warn *w, const audit_actor *actor, warn_commit *out)
 
 /* Write c, and with it every commit queued by then: the first caller to
  * find no writer at work takes the whole queue (its own commit, those of
- * batches that were applied during the last fsync, and any before its own
+ * batches that were applied during the last write, and any before its own
  * whose owners have not come to write yet) into one transaction, after the
  * events of a failed one; the others wait until theirs is done. So
- * commits stay in ticket order and concurrent batches share one fsync. */
+ * commits stay in ticket order and concurrent batches share one
+ * transaction and one fsync: the writer's own when a commit in it is not
+ * lazy (or no syncer runs), else the syncer's, asked for as the writer
+ * finishes. */
 ws_err persist_write(warn *w, warn_commit *c)
 {
     if (!c->ticket) return WS_OK;
@@ -194,6 +206,7 @@ ws_err persist_write(warn *w, warn_commit *c)
         warn_commit *list = w->cq_head; /* c is among them: it was queued, and is not done */
         w->cq_head = w->cq_tail = NULL;
         w->writing = true;
+        bool syncer = w->syncer_on;
         int nr = atomic_load(&w->nretry), total = nr;
         for (warn_commit *x = list; x; x = x->next) total += x->n;
         pthread_mutex_unlock(&w->commit_mu);
@@ -235,11 +248,27 @@ ws_err persist_write(warn *w, warn_commit *c)
             }
             atomic_store(&w->nretry, nr);
         }
+        /* synced now when a commit waits for it (or no syncer runs), else
+         * by the syncer; the events are committed either way (no retry) */
+        ws_err src = WS_OK;
+        bool now = !syncer, ask = false;
+        if (!rc && total) {
+            for (warn_commit *x = list; x && !now; x = x->next) now = !x->lazy;
+            if (now && (src = store_sync(w->dur))) {
+                atomic_fetch_add(&w->n_sync_failed, 1);
+                log_warn("alarm events committed but not synced to the disk", "detail", ws_err_message());
+            } else if (now) atomic_fetch_add(&w->n_syncs, 1);
+            ask = !now;
+        }
         pthread_mutex_lock(&w->commit_mu);
         for (warn_commit *x = list, *nx; x; x = nx) {
             nx = x->next; /* read before done: its owner may return at once */
-            x->rc = rc;
+            x->rc = rc ? rc : x->lazy ? WS_OK : src;
             x->done = true;
+        }
+        if (ask) {
+            w->sync_want++;
+            pthread_cond_signal(&w->sync_cv);
         }
         w->writing = false;
         pthread_cond_broadcast(&w->commit_cv);
@@ -248,14 +277,14 @@ ws_err persist_write(warn *w, warn_commit *c)
     pthread_mutex_unlock(&w->commit_mu);
     free(c->ev);
     *c = (warn_commit){0};
-    if (rc && !wrote) ws_fail(rc, NULL, "alarm events not persisted (written with another batch's)");
+    if (rc && !wrote) ws_fail(rc, NULL, "alarm events not persisted or not synced (written with another batch's)");
     return rc;
 }
 
 ws_err persist_unlock(warn *w, const audit_actor *actor)
 {
     warn_commit c;
-    ws_err rc = persist_take(w, actor, &c); /* on failure nothing is queued */
+    ws_err rc = persist_take(w, actor, false, &c); /* on failure nothing is queued */
     pthread_mutex_unlock(&w->mu);
     return rc ? rc : persist_write(w, &c);
 }
@@ -263,6 +292,57 @@ ws_err persist_unlock(warn *w, const audit_actor *actor)
 ws_err persist(warn *w, const audit_actor *actor)
 {
     warn_commit c;
-    ws_err rc = persist_take(w, actor, &c);
+    ws_err rc = persist_take(w, actor, false, &c);
     return rc ? rc : persist_write(w, &c);
+}
+
+/* The syncer: one store_sync for every request made while the last ran.
+ * A failure is counted (/metrics) and logged at most once a minute; the
+ * next sync covers the same writes again. */
+static void *syncer_main(void *arg)
+{
+    warn *w = arg;
+    int64_t logged = 0;
+    pthread_mutex_lock(&w->commit_mu);
+    for (;;) {
+        while (w->sync_done == w->sync_want && !w->sync_stop) pthread_cond_wait(&w->sync_cv, &w->commit_mu);
+        if (w->sync_done == w->sync_want) break; /* stopped, nothing left to sync */
+        uint64_t g = w->sync_want;
+        pthread_mutex_unlock(&w->commit_mu);
+        if (!store_sync(w->dur)) atomic_fetch_add(&w->n_syncs, 1);
+        else {
+            atomic_fetch_add(&w->n_sync_failed, 1);
+            int64_t now = clock_now_ms();
+            if (now - logged >= 60000) {
+                log_warn("alarm events committed but not synced to the disk (first of this minute)", "detail",
+                         ws_err_message());
+                logged = now;
+            }
+        }
+        pthread_mutex_lock(&w->commit_mu);
+        w->sync_done = g;
+    }
+    pthread_mutex_unlock(&w->commit_mu);
+    return NULL;
+}
+
+ws_err syncer_start(warn *w)
+{
+    if (pthread_create(&w->syncer, NULL, syncer_main, w)) return ws_fail(WS_EINTERNAL, NULL, "cannot start the syncer thread");
+    pthread_mutex_lock(&w->commit_mu);
+    w->syncer_on = true;
+    pthread_mutex_unlock(&w->commit_mu);
+    return WS_OK;
+}
+
+void syncer_stop(warn *w)
+{
+    pthread_mutex_lock(&w->commit_mu);
+    bool on = w->syncer_on;
+    w->syncer_on = false; /* writers from now on sync themselves; */
+    while (w->writing) pthread_cond_wait(&w->commit_cv, &w->commit_mu); /* one under way may still ask */
+    w->sync_stop = true;
+    pthread_cond_signal(&w->sync_cv);
+    pthread_mutex_unlock(&w->commit_mu);
+    if (on) pthread_join(w->syncer, NULL);
 }

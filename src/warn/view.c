@@ -129,6 +129,8 @@ void warn_stats(warn *w, warn_stats_out *s)
     s->skewed = atomic_load(&w->n_skewed);
     s->failed = atomic_load(&w->n_failed);
     s->alarm_events = atomic_load(&w->n_alarm_events);
+    s->syncs = atomic_load(&w->n_syncs);
+    s->sync_failed = atomic_load(&w->n_sync_failed);
     pthread_mutex_lock(&w->mu);
     s->open_alarms = alarm_table_count(w->alarms);
     s->points = w->npts;
@@ -180,6 +182,10 @@ ws_err warn_metrics(void *ctx, buf *out)
         "# TYPE ingest_store_failed_total counter\ningest_store_failed_total %llu\n"
         "# HELP alarm_events_total Alarm events persisted (raise, clear, ack, escalate, ...).\n"
         "# TYPE alarm_events_total counter\nalarm_events_total %llu\n"
+        "# HELP alarm_syncs_total Syncs of committed alarm events to the disk (one covers every commit before it).\n"
+        "# TYPE alarm_syncs_total counter\nalarm_syncs_total %llu\n"
+        "# HELP alarm_sync_failures_total Syncs of committed alarm events to the disk that failed.\n"
+        "# TYPE alarm_sync_failures_total counter\nalarm_sync_failures_total %llu\n"
         "# HELP alarms_open Open alarms.\n# TYPE alarms_open gauge\nalarms_open %zu\n"
         "# HELP points_evaluated Points in the engine's cache.\n# TYPE points_evaluated gauge\n"
         "points_evaluated %zu\n"
@@ -191,7 +197,8 @@ ws_err warn_metrics(void *ctx, buf *out)
         "# TYPE camera_bad_payloads_total counter\ncamera_bad_payloads_total %llu\n",
         (unsigned long long)s.readings, (unsigned long long)s.late, (unsigned long long)s.unknown_tag,
         (unsigned long long)s.skewed, (unsigned long long)s.failed,
-        (unsigned long long)s.alarm_events, s.open_alarms, s.points,
+        (unsigned long long)s.alarm_events, (unsigned long long)s.syncs, (unsigned long long)s.sync_failed,
+        s.open_alarms, s.points,
         (unsigned long long)atomic_load(&((warn *)ctx)->n_camera_events),
         (unsigned long long)atomic_load(&((warn *)ctx)->n_camera_refused),
         (unsigned long long)atomic_load(&((warn *)ctx)->n_camera_bad));

@@ -20,15 +20,17 @@
  *   system alarm); batches append in journal order, as they took the
  *   append mutex before letting go of the engine's
  *   write the events (persist_write) in ticket order, grouped: one
- *   transaction on the engine's own synchronous=FULL connection
- *   (alarm_events rows, the alarms row, an evidence leaf per changed
- *   alarm) for every commit queued — fsynced before the batch is
- *   answered. A failed transaction's events go first into the next one.
+ *   transaction on the engine's own connection (alarm_events rows, the
+ *   alarms row, an evidence leaf per changed alarm) for every commit
+ *   queued — committed (it survives kill -9) before the batch is
+ *   answered, and fsynced right after by the syncer thread while the next
+ *   is written. A failed transaction's events go first into the next one.
  *   Values go to the value hub from the timer (1 Hz).
  * Operator actions, the timer and other modules' alarms take their
  * events under the mutex and write them after letting it go
- * (persist_unlock), after every ticket taken before theirs: an operator's
- * fsync never holds up ingest. The journal replay writes under the mutex
+ * (persist_unlock), after every ticket taken before theirs, and are
+ * answered after their own fsync: an operator's fsync never holds up
+ * ingest. The journal replay writes under the mutex
  * (persist); it and batches over 32,768 readings append under it.
  *
  * Restart: open alarms come back from their rows (alarm_from_json keeps the
@@ -793,7 +795,7 @@ ws_err warn_ingest_scoped(warn *w, warn_src src, const char *scope, const ws_rea
      * the alarm events are written after the lock is let go (grouped with
      * those of batches waiting), so the next batch is applied meanwhile */
     warn_commit commit;
-    rc = persist_take(w, NULL, &commit);
+    rc = persist_take(w, NULL, true, &commit); /* lazy: answered once written, synced right after */
     bool orders = w->nwo > 0;
     if (defer) pthread_mutex_lock(&w->append_mu); /* before mu goes: batches append in journal order */
     pthread_mutex_unlock(&w->mu);
@@ -1090,6 +1092,7 @@ ws_err warn_open(const warn_config *cfg, warn **out)
     pthread_mutex_init(&w->commit_mu, NULL);
     pthread_mutex_init(&w->append_mu, NULL);
     pthread_cond_init(&w->commit_cv, NULL);
+    pthread_cond_init(&w->sync_cv, NULL);
     w->j.fd = -1;
     alarm_config ac;
     alarm_config_default(&ac, w->cfg.alarm_capacity, 4096);
@@ -1105,15 +1108,17 @@ ws_err warn_open(const warn_config *cfg, warn **out)
     if (store_backend(w->dur) == STORE_SQLITE) {
         store_conn *c;
         if ((rc = store_acquire(w->dur, &c))) goto fail;
-        rc = store_exec(c, "PRAGMA synchronous = FULL");
-        /* In an alarm flood each commit rewrites the same hot pages (alarm
-         * rows, the evidence index): checkpointed every 10,000 WAL pages
-         * (40 MB) instead of SQLite's 1,000, each is copied to the database
-         * a tenth as often. Other connections keep the default. */
-        if (!rc) rc = store_exec(c, "PRAGMA wal_autocheckpoint = 10000");
+        /* synchronous=NORMAL, as every connection: a commit is written to
+         * the WAL, and persist.c fsyncs it (store_sync). In an alarm flood
+         * each commit rewrites the same hot pages (alarm rows, the evidence
+         * index): checkpointed every 10,000 WAL pages (40 MB) instead of
+         * SQLite's 1,000, each is copied to the database a tenth as often.
+         * Other connections keep the default. */
+        rc = store_exec(c, "PRAGMA wal_autocheckpoint = 10000");
         store_release(c);
         if (rc) goto fail;
     }
+    if ((rc = syncer_start(w))) goto fail;
     if ((rc = hub_new(sizeof(warn_alarm_msg), HUB_ALARM_SLOTS, &w->ahub)) ||
         (rc = hub_new(sizeof(warn_value_msg), HUB_VALUE_SLOTS, &w->vhub)))
         goto fail;
@@ -1165,6 +1170,7 @@ void warn_close(warn *w)
         pthread_join(w->thread, NULL);
     }
     if (w->npend) (void)persist(w, NULL);
+    syncer_stop(w); /* after the last commit: it syncs what is left */
     if (w->rules && w->cfg.wal_dir) rules_state_save(w, w->cfg.wal_dir);
     rule_engine_free(w->rules);
     free(w->rev);
@@ -1193,6 +1199,7 @@ void warn_close(warn *w)
     pthread_mutex_destroy(&w->commit_mu);
     pthread_mutex_destroy(&w->append_mu);
     pthread_cond_destroy(&w->commit_cv);
+    pthread_cond_destroy(&w->sync_cv);
     pthread_mutex_destroy(&w->wait_mu);
     pthread_mutex_destroy(&w->mu);
     free(w);

@@ -17,8 +17,10 @@
  *    chunks record the highest one they hold, so a replay after a crash skips
  *    what is stored already and nothing is doubled.
  *  - Alarm changes of one batch or one operator action are written in one
- *    transaction on a connection with synchronous=FULL (fsynced), with the
- *    evidence-log leaf, before the reply.
+ *    transaction, with the evidence-log leaf, before the reply, and fsynced:
+ *    an operator's action before its reply, a batch's right after it (the
+ *    syncer thread; the batch's reply waits for the commit, which survives
+ *    kill -9 as its journaled readings do).
  *
  * Threads: one mutex guards the point cache, the evaluation state and the
  * alarm table (the alarm core has one owner); a batch takes it once. */
@@ -45,7 +47,7 @@ typedef struct warn warn;
 
 typedef struct warn_config {
     store *db;              /* main store (alarms); borrowed */
-    const char *db_url;     /* for the engine's own fsynced connection */
+    const char *db_url;     /* for the engine's own connection (alarm events, fsynced) */
     struct series *series;  /* series store; borrowed; NULL = none (alarms still work) */
     const char *wal_dir;    /* directory of ingest.wal; NULL = no journal (tests of the core only) */
     size_t alarm_capacity;  /* open alarms; default 65,536 */
@@ -100,6 +102,7 @@ ws_err warn_tick(warn *w, int64_t now_ms);
 
 typedef struct warn_stats_out {
     uint64_t readings, late, unknown_tag, skewed, failed, alarm_events;
+    uint64_t syncs, sync_failed; /* fsyncs of committed alarm events (persist.c) */
     size_t open_alarms, points;
 } warn_stats_out;
 /* A batch refused as malformed by an ingest path (HTTP line/JSON, CSV):

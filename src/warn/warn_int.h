@@ -117,13 +117,17 @@ typedef struct pend {
  * without it (persist_write). The caller owns the struct (on its stack)
  * and its events until persist_write returns; meanwhile it sits in the
  * queue, where another caller's write may take it into its transaction
- * (group commit: one fsync for every batch waiting). */
+ * (group commit: one transaction, and one fsync, for every batch waiting).
+ * A lazy commit (a batch of readings) is done once written: the syncer
+ * thread makes it survive a power cut right after; any other is done once
+ * synced as well (persist.c). */
 typedef struct warn_commit {
     pend *ev;
     int n;
     uint64_t ticket;          /* 0: nothing to write */
     struct warn_commit *next; /* the queue (under commit_mu) */
-    bool done;                /* written, or failed with rc (under commit_mu) */
+    bool lazy;                /* done when written; synced after, by the syncer */
+    bool done;                /* written (and synced unless lazy), or failed with rc (under commit_mu) */
     ws_err rc;
 } warn_commit;
 
@@ -131,7 +135,7 @@ struct warn {
     warn_config cfg;
     char wal_dir[WARN_PATH_MAX]; /* cfg.wal_dir points here */
     pthread_mutex_t mu;
-    store *dur;            /* own store: one connection, synchronous=FULL */
+    store *dur;            /* own store: one connection; commits synced by persist.c */
     alarm_table *alarms;
     wpoint *pts;
     size_t npts, cap_pts;
@@ -154,6 +158,14 @@ struct warn {
     size_t stage_cap;          /* events (the writer's own while writing; kept, grown) */
     pend *retry;               /* events of failed transactions (under commit_mu), */
     _Atomic int nretry;        /* written first by the next; PEND_MAX at most */
+    /* the syncer thread (persist.c): after a writer has committed only lazy
+     * commits it asks for a sync (sync_want++), which the syncer makes
+     * (store_sync) while the next transaction is written. Under commit_mu. */
+    pthread_t syncer;
+    bool syncer_on, sync_stop;
+    pthread_cond_t sync_cv;
+    uint64_t sync_want, sync_done;
+    _Atomic uint64_t n_syncs, n_sync_failed;
     struct hub *ahub, *vhub;
     bool series_down;      /* the series-store system alarm is up */
     int64_t last_checkpoint_ms;
@@ -212,9 +224,15 @@ ws_err persist(warn *w, const audit_actor *actor);
 /* persist in two steps: take (under w->mu: publish, page, snapshot the
  * alarms' rows, move the events out, queue *c) and write (in ticket order;
  * w->mu may be let go between the two, and every take must be followed by
- * its write). *c is emptied by the write. */
-ws_err persist_take(warn *w, const audit_actor *actor, warn_commit *c);
+ * its write). *c is emptied by the write. lazy: the write returns once the
+ * transaction is committed (it survives kill -9), and the syncer fsyncs it
+ * right after; else it returns once fsynced (a power cut). */
+ws_err persist_take(warn *w, const audit_actor *actor, bool lazy, warn_commit *c);
 ws_err persist_write(warn *w, warn_commit *c);
+/* The syncer thread: started by warn_open, stopped (after a last sync of
+ * what is committed) by warn_close. Without it every commit syncs itself. */
+ws_err syncer_start(warn *w);
+void syncer_stop(warn *w);
 /* persist for a caller holding w->mu, let go of between the two steps:
  * the caller waits for its fsync, ingest and other operators do not.
  * Returns with w->mu unlocked. */

@@ -755,11 +755,36 @@ static void t_backup_restore(void **state)
     rel(c);
 }
 
+/* store_sync after a commit; on SQLite it fdatasyncs the WAL by name: a
+ * WAL that is gone is nothing to sync, one that cannot be opened is an
+ * error naming the database. */
+static void t_sync(void **state)
+{
+    fixture *f = *state;
+    migrate_ok(f);
+    store_conn *c = acq(f);
+    assert_int_equal(insert_unit(c, "SYNCED", NULL), WS_OK);
+    rel(c);
+    assert_int_equal(store_sync(f->s), WS_OK);
+    if (f->kind != STORE_SQLITE) return;
+    char wal[400], kept[420];
+    snprintf(wal, sizeof wal, "%s/ws.db-wal", f->dir);
+    snprintf(kept, sizeof kept, "%s.kept", wal);
+    assert_int_equal(rename(wal, kept), 0); /* the connections keep theirs open */
+    assert_int_equal(store_sync(f->s), WS_OK);
+    assert_int_equal(symlink(wal, wal), 0); /* a loop: open fails with ELOOP */
+    assert_int_equal(store_sync(f->s), WS_EIO);
+    assert_string_equal(ws_err_field(), "db");
+    assert_int_equal(unlink(wal), 0);
+    assert_int_equal(rename(kept, wal), 0);
+    assert_int_equal(store_sync(f->s), WS_OK);
+}
+
 #define T(fn) cmocka_unit_test_teardown(fn, release_held)
 #define SUITE                                                                                      \
     T(t_migrate_from_empty), T(t_newer_schema_refused), T(t_typed_roundtrip),                      \
         T(t_rollback_leaves_nothing), T(t_constraint_conflict), T(t_pool_threads), T(t_scan_table), \
-        T(t_statement_cache), T(t_backup_restore)
+        T(t_statement_cache), T(t_backup_restore), T(t_sync)
 
 int main(void)
 {

@@ -948,6 +948,35 @@ static void t_ack_waits_alone(void **state)
     engine_close();
 }
 
+/* A batch is answered once its alarm events are committed, and the syncer
+ * fsyncs them right after; an operator's action is answered once synced. */
+static void t_synced_after_commit(void **state)
+{
+    (void)state;
+    add_point("GT-108");
+    engine_open();
+    warn_stats_out s0, s1;
+    warn_stats(tc.w, &s0);
+    warn_result res;
+    in1("GT-108", 30, clock_now_ms() - 60000, &res);
+    assert_true(sql_int("SELECT count(*) FROM alarm_events", 0) >= 1); /* committed when answered */
+    for (int i = 0; i < 500; i++) {
+        warn_stats(tc.w, &s1);
+        if (s1.syncs > s0.syncs) break;
+        usleep(10 * 1000);
+    }
+    assert_true(s1.syncs > s0.syncs); /* the syncer's, asked for by the batch's commit */
+    int64_t id = sql_int("SELECT id FROM alarms WHERE open = 1", 0);
+    officer o;
+    officer_init(&o, 0);
+    warn_stats(tc.w, &s0); /* nothing lazy is waiting now: only the acknowledgement can sync */
+    OK(warn_ack(tc.w, &o.by, id));
+    warn_stats(tc.w, &s1);
+    assert_true(s1.syncs > s0.syncs);
+    assert_int_equal(s1.sync_failed, 0);
+    engine_close();
+}
+
 static double climb_now(const char *tag)
 {
     warn_point_state ps[8];
@@ -1126,6 +1155,7 @@ int main(void)
         T(t_restart_then_crash, &fx_sqlite),
         T(t_persist_retry, &fx_sqlite), T(t_concurrent_persist, &fx_sqlite),
         T(t_pipeline_checkpoint, &fx_sqlite), T(t_ack_waits_alone, &fx_sqlite), T(t_points_climb, &fx_sqlite),
+        T(t_synced_after_commit, &fx_sqlite),
     };
     int rc = cmocka_run_group_tests_name("warn (sqlite)", sq, group_setup, group_teardown);
     const char *pg = getenv("WS_TEST_PG_URL");
@@ -1137,7 +1167,7 @@ int main(void)
             T(t_rules_stale, &fx_pg), T(t_rule_alarm_value, &fx_pg), T(t_point_major, &fx_pg), T(t_sensor_fault_work_order, &fx_pg),
             T(t_seal_evidence, &fx_pg), T(t_open_chunks_kept, &fx_pg), T(t_restart_then_crash, &fx_pg),
             T(t_persist_retry, &fx_pg), T(t_concurrent_persist, &fx_pg),
-            T(t_pipeline_checkpoint, &fx_pg),
+            T(t_pipeline_checkpoint, &fx_pg), T(t_synced_after_commit, &fx_pg),
         };
         rc |= cmocka_run_group_tests_name("warn (postgres)", pq, group_setup, group_teardown);
     }
