@@ -12,7 +12,10 @@
  *   3. a prober POSTs one reading over the H limit (or back to 0, clearing
  *      it) of one of --alarm-tags points at a time, and for each POST takes
  *      the time from the POST returning to the first new alarm event on
- *      each stream (0 when the event came before the reply).
+ *      each stream (0 when the event came before the reply); and, as a
+ *      detail line, the probes' time from the POST being sent (the whole
+ *      path: request, evaluation, fan-out), which does not depend on when
+ *      the server replies.
  * Prints `sse p99_ms=N clients=N all_ms=N` (p99 over the probes and all
  * events; all_ms = p99 over events of the time until every one of the N
  * streams had it), plus detail lines starting with '#'.
@@ -362,6 +365,7 @@ int main(int argc, char **argv)
     hc *pc = calloc(1, sizeof *pc);
     pc->fd = -1;
     int64_t *probe = calloc((size_t)nevents * NPROBE, sizeof *probe), *all = calloc((size_t)nevents, sizeof *all);
+    int64_t *from_send = calloc((size_t)nevents * NPROBE, sizeof *from_send), *reply = calloc((size_t)nevents, sizeof *reply);
     size_t np = 0, na = 0;
     int missed = 0;
     int64_t t_run = now_ns();
@@ -374,6 +378,7 @@ int main(int argc, char **argv)
         mark_ns = now_ns();
         int st = post(pc, "/api/v1/ingest", "text/plain", line, (size_t)ln);
         int64_t t_ret = now_ns();
+        reply[e] = t_ret - mark_ns;
         if (st != 200) {
             fprintf(stderr, "probe POST failed (%d)\n", st);
             return 1;
@@ -394,7 +399,7 @@ int main(int argc, char **argv)
             if (!first) continue;
             int64_t d = first - t_ret;
             if (d < 0) d = 0;
-            if (i < NPROBE) probe[np++] = d;
+            if (i < NPROBE) from_send[np] = first - mark_ns, probe[np++] = d;
             else if (d > worst) worst = d;
         }
         all[na++] = worst;
@@ -411,8 +416,10 @@ int main(int argc, char **argv)
     double load_secs = rate > 0 ? (double)(now_ns() - atomic_load(&load_t0)) / 1e9 : 1;
     int closed = 0;
     for (int i = 0; i < nconn; i++) closed += conns[i].fd < 0;
-    printf("# events=%d missed=%d streams_closed=%d load_readings_per_s=%.0f probe_p50_ms=%.2f all_max_ms=%.2f\n",
-           nevents, missed, closed, (double)sent / load_secs, pct(probe, np, 0.5), pct(all, na, 1.0));
+    printf("# events=%d missed=%d streams_closed=%d load_readings_per_s=%.0f probe_p50_ms=%.2f all_max_ms=%.2f"
+           " probe_from_send_p50_ms=%.2f probe_from_send_p99_ms=%.2f reply_p50_ms=%.2f\n",
+           nevents, missed, closed, (double)sent / load_secs, pct(probe, np, 0.5), pct(all, na, 1.0),
+           pct(from_send, np, 0.5), pct(from_send, np, 0.99), pct(reply, (size_t)nevents, 0.5));
     double p99 = pct(probe, np, 0.99), allp = pct(all, na, 0.99);
     printf("sse p99_ms=%.2f clients=%d all_ms=%.2f\n", p99, nclients, allp);
     return missed ? 3 : 0;
