@@ -252,7 +252,7 @@ ws_err persist_write(warn *w, warn_commit *c)
          * by the syncer; the events are committed either way (no retry) */
         ws_err src = WS_OK;
         bool now = !syncer, ask = false;
-        if (!rc && total) {
+        if (!rc && total && w->syncs) {
             for (warn_commit *x = list; x && !now; x = x->next) now = !x->lazy;
             if (now && (src = store_sync(w->dur))) {
                 atomic_fetch_add(&w->n_sync_failed, 1);

@@ -1118,7 +1118,9 @@ ws_err warn_open(const warn_config *cfg, warn **out)
         store_release(c);
         if (rc) goto fail;
     }
-    if ((rc = syncer_start(w))) goto fail;
+    /* PostgreSQL flushes every commit itself: no syncs to make there */
+    w->syncs = store_backend(w->dur) == STORE_SQLITE;
+    if (w->syncs && (rc = syncer_start(w))) goto fail;
     if ((rc = hub_new(sizeof(warn_alarm_msg), HUB_ALARM_SLOTS, &w->ahub)) ||
         (rc = hub_new(sizeof(warn_value_msg), HUB_VALUE_SLOTS, &w->vhub)))
         goto fail;

@@ -162,6 +162,7 @@ struct warn {
      * commits it asks for a sync (sync_want++), which the syncer makes
      * (store_sync) while the next transaction is written. Under commit_mu. */
     pthread_t syncer;
+    bool syncs;                /* commits need store_sync (SQLite); set at open */
     bool syncer_on, sync_stop;
     pthread_cond_t sync_cv;
     uint64_t sync_want, sync_done;

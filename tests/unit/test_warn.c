@@ -949,7 +949,8 @@ static void t_ack_waits_alone(void **state)
 }
 
 /* A batch is answered once its alarm events are committed, and the syncer
- * fsyncs them right after; an operator's action is answered once synced. */
+ * fsyncs them right after; an operator's action is answered once synced.
+ * On PostgreSQL the server flushes every commit itself: no syncs at all. */
 static void t_synced_after_commit(void **state)
 {
     (void)state;
@@ -960,19 +961,21 @@ static void t_synced_after_commit(void **state)
     warn_result res;
     in1("GT-108", 30, clock_now_ms() - 60000, &res);
     assert_true(sql_int("SELECT count(*) FROM alarm_events", 0) >= 1); /* committed when answered */
-    for (int i = 0; i < 500; i++) {
+    bool pg = tc.f->kind == STORE_POSTGRES;
+    for (int i = 0; i < 500 && !pg; i++) {
         warn_stats(tc.w, &s1);
         if (s1.syncs > s0.syncs) break;
         usleep(10 * 1000);
     }
-    assert_true(s1.syncs > s0.syncs); /* the syncer's, asked for by the batch's commit */
+    if (!pg) assert_true(s1.syncs > s0.syncs); /* the syncer's, asked for by the batch's commit */
     int64_t id = sql_int("SELECT id FROM alarms WHERE open = 1", 0);
     officer o;
     officer_init(&o, 0);
     warn_stats(tc.w, &s0); /* nothing lazy is waiting now: only the acknowledgement can sync */
     OK(warn_ack(tc.w, &o.by, id));
     warn_stats(tc.w, &s1);
-    assert_true(s1.syncs > s0.syncs);
+    if (pg) assert_int_equal(s1.syncs, 0);
+    else assert_true(s1.syncs > s0.syncs);
     assert_int_equal(s1.sync_failed, 0);
     engine_close();
 }
