@@ -365,7 +365,8 @@ int main(int argc, char **argv)
     hc *pc = calloc(1, sizeof *pc);
     pc->fd = -1;
     int64_t *probe = calloc((size_t)nevents * NPROBE, sizeof *probe), *all = calloc((size_t)nevents, sizeof *all);
-    int64_t *from_send = calloc((size_t)nevents * NPROBE, sizeof *from_send), *reply = calloc((size_t)nevents, sizeof *reply);
+    int64_t *from_send = calloc((size_t)nevents * NPROBE, sizeof *from_send);
+    int64_t *reply = calloc((size_t)nevents, sizeof *reply);
     size_t np = 0, na = 0;
     int missed = 0;
     int64_t t_run = now_ns();

@@ -328,7 +328,8 @@ static void *syncer_main(void *arg)
 
 ws_err syncer_start(warn *w)
 {
-    if (pthread_create(&w->syncer, NULL, syncer_main, w)) return ws_fail(WS_EINTERNAL, NULL, "cannot start the syncer thread");
+    if (pthread_create(&w->syncer, NULL, syncer_main, w))
+        return ws_fail(WS_EINTERNAL, NULL, "cannot start the syncer thread");
     pthread_mutex_lock(&w->commit_mu);
     w->syncer_on = true;
     pthread_mutex_unlock(&w->commit_mu);
