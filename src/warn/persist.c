@@ -13,7 +13,18 @@
  * for the disk — its readings themselves are journaled for kill -9, not for
  * a power cut. Every other commit (an operator's action, the timer's, the
  * replay's) is answered after its own sync. Either way each event is
- * fsynced within one sync of its commit. */
+ * fsynced within one sync of its commit:
+ *
+ *   writer: BEGIN … COMMIT ─┬─ all lazy ─▶ done (replies) ─▶ sync_want++ ─┐
+ *                           └─ any other ─▶ store_sync ─▶ done (replies)  │
+ *   syncer: waits while sync_done == sync_want ◀──────────────────────────┘
+ *           g = sync_want; store_sync; sync_done = g
+ *
+ * Invariants (under commit_mu): sync_done <= sync_want; a request is made
+ * after its commit, and the sync that answers it starts after the request,
+ * so it covers the commit; syncer_stop lets no request go unanswered (it
+ * waits for a writer under way; later writers sync themselves).
+ * t_synced_after_commit (test_warn) checks both ways of answering. */
 #include "warn/warn_int.h"
 
 #include <stdatomic.h>
