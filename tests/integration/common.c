@@ -2,6 +2,7 @@
 #include "integration/common.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
@@ -241,15 +242,31 @@ static size_t collect(char *d, size_t sz, size_t nm, void *u)
     return add;
 }
 
+/* One curl handle a thread, kept between requests so that its keep-alive
+ * connection is reused, as a browser's is: a new TCP connection a request
+ * was most of a short request's cost (the permission matrix makes about
+ * 6,000). Freed when its thread ends (the key's destructor) or at exit. */
+static pthread_key_t handle_key;
+static pthread_once_t handle_once = PTHREAD_ONCE_INIT;
+static void handle_free(void *h) { curl_easy_cleanup(h); }
+static void handle_key_make(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    pthread_key_create(&handle_key, handle_free);
+}
+static CURL *handle(void)
+{
+    pthread_once(&handle_once, handle_key_make);
+    CURL *h = pthread_getspecific(handle_key);
+    if (h) curl_easy_reset(h);
+    else if ((h = curl_easy_init())) pthread_setspecific(handle_key, h);
+    return h;
+}
+
 long ws_http(ws_server *s, const char *method, const char *path, const char *token, const char *body,
              size_t body_len, const char *ctype, json_t **reply, char **raw)
 {
-    static int inited;
-    if (!inited) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        inited = 1;
-    }
-    CURL *h = curl_easy_init();
+    CURL *h = handle();
     char url[1024], auth[128], ct[160];
     snprintf(url, sizeof url, "%s%s", s->base, path);
     struct curl_slist *hd = NULL;
@@ -284,7 +301,6 @@ long ws_http(ws_server *s, const char *method, const char *path, const char *tok
     if (cc != CURLE_OK && status < 400) status = 0; /* an error reply that came before the
                                                        connection failed still counts */
     curl_slist_free_all(hd);
-    curl_easy_cleanup(h);
     if (reply) *reply = k.p ? json_loads(k.p, 0, NULL) : NULL;
     if (raw) *raw = k.p;
     else free(k.p);
