@@ -11,7 +11,6 @@
     "WHERE u.path LIKE CAST($1 AS TEXT) || '%' "                       \
     "AND e.at >= CAST($2 AS BIGINT) AND e.at < CAST($3 AS BIGINT) "
 
-
 /* n, sum, p90 and max of d(g, v) per g. */
 #define AKPI_STATS                                                                          \
     ", r AS (SELECT g, v, ROW_NUMBER() OVER (PARTITION BY g ORDER BY v) AS rn, "           \

@@ -245,7 +245,8 @@ static size_t collect(char *d, size_t sz, size_t nm, void *u)
 /* One curl handle a thread, kept between requests so that its keep-alive
  * connection is reused, as a browser's is: a new TCP connection a request
  * was most of a short request's cost (the permission matrix makes about
- * 6,000). Freed when its thread ends (the key's destructor) or at exit. */
+ * 6,000). Freed when its thread ends (the key's destructor); the main
+ * thread's stays reachable until the process exits. */
 static pthread_key_t handle_key;
 static pthread_once_t handle_once = PTHREAD_ONCE_INIT;
 static void handle_free(void *h) { curl_easy_cleanup(h); }
