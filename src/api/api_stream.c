@@ -10,7 +10,10 @@
  * api.h); when there are none the HTTP layer parks the connection and the
  * hub's publish wakes it. The hub's wake filter runs on the engine's thread
  * under its lock, so it only compares: the caller's scope prefix for
- * alarms, a sorted id list for values. Rendering allocates nothing.
+ * alarms, a sorted id list for values. A record's frame is the same bytes
+ * for every stream, so each thread that writes streams renders it once
+ * (a per-thread cache of the last 64 frames, made on the thread's first
+ * frame); rendering allocates nothing else.
  *
  * Frames: `id:` is the hub's sequence number, so a reconnecting EventSource
  * (Last-Event-ID) gets what it missed while the ring still holds it; if not
@@ -25,6 +28,7 @@
  * authentication: a revoked session does not keep a stream for ever.
  * Without an engine (api_warn() NULL) both routes answer 503. */
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +57,8 @@ typedef struct stream {
     void *wake_arg;
     auth_subject who;
     size_t plen, poff;            /* a frame that did not fit the last buffer */
+    char ok_path[sizeof(((warn_alarm_msg *)0)->unit_path)]; /* the last alarm unit decided, */
+    bool ok_set, ok;                                          /* and the decision */
     char pend[PEND_CAP];
     union {
         warn_alarm_msg a;
@@ -181,14 +187,81 @@ static bool has_id(const stream *s, int64_t id)
     return false;
 }
 
-/* Whether this caller gets the record (the exact check, on the stream's thread). */
+/* Whether this caller gets the record (the exact check, on the stream's
+ * thread). The decision for an alarm depends only on its unit path (the
+ * caller is fixed for the stream), so the last one is kept: a flood from
+ * one unit costs one auth_decide a stream, not one an event. */
 static bool wanted(stream *s)
 {
     if (s->kind == S_VALUES) return has_id(s, s->rec.v.point_id);
-    if (!s->rec.a.unit_path[0]) return false;
+    const char *path = s->rec.a.unit_path;
+    if (!path[0]) return false;
+    if (s->ok_set && !strncmp(s->ok_path, path, sizeof s->ok_path)) return s->ok;
     auth_resource r = {0};
-    r.unit_path = s->rec.a.unit_path;
-    return auth_decide(&s->who, "alarm.read", &r) == WS_OK;
+    r.unit_path = path;
+    s->ok = auth_decide(&s->who, "alarm.read", &r) == WS_OK;
+    memcpy(s->ok_path, path, sizeof s->ok_path);
+    s->ok_set = true;
+    return s->ok;
+}
+
+/* The last frames this thread rendered, by hub and sequence: a record goes
+ * to every stream that wants it with the same bytes, so a thread that
+ * writes it to many streams renders it once. Per thread, so it needs no
+ * lock; direct-mapped on the sequence, with room for a burst of records
+ * (a stream reads a burst record by record, so fewer slots than the burst
+ * would make every stream render every record). Made on a thread's first
+ * frame and freed when the thread ends. */
+#define FRAME_SLOTS 64
+typedef struct frame_slot {
+    const hub *h;
+    uint64_t first, seq; /* first: a hub made later at the same address is another */
+    size_t len;
+    char bytes[PEND_CAP];
+} frame_slot;
+static pthread_key_t frames_key;
+static pthread_once_t frames_once = PTHREAD_ONCE_INIT;
+static void frames_key_make(void) { (void)pthread_key_create(&frames_key, free); }
+
+/* This thread's frame cache; NULL when out of memory (render every time). */
+static frame_slot *thread_frames(void)
+{
+    static _Thread_local frame_slot *frames;
+    if (frames) return frames;
+    pthread_once(&frames_once, frames_key_make);
+    frames = calloc(FRAME_SLOTS, sizeof *frames);
+    if (frames && pthread_setspecific(frames_key, frames) != 0) {
+        free(frames);
+        frames = NULL;
+    }
+    return frames;
+}
+
+/* Append record seq's frame (s->rec) to o. */
+static void put_frame(out *o, stream *s, uint64_t seq)
+{
+    frame_slot *all = thread_frames();
+    if (!all) {
+        if (s->kind == S_ALARMS) render_alarm(o, seq, &s->rec.a);
+        else render_value(o, seq, &s->rec.v);
+        return;
+    }
+    frame_slot *f = &all[seq % FRAME_SLOTS];
+    uint64_t first = hub_first_seq(s->h);
+    if (f->h != s->h || f->first != first || f->seq != seq || !f->len) {
+        out fo = {f->bytes, 0, sizeof f->bytes, false};
+        if (s->kind == S_ALARMS) render_alarm(&fo, seq, &s->rec.a);
+        else render_value(&fo, seq, &s->rec.v);
+        f->h = s->h;
+        f->first = first;
+        f->seq = seq;
+        f->len = fo.over ? 0 : fo.len;
+        if (fo.over) { /* cannot happen with PEND_CAP: let the caller see it */
+            o->over = true;
+            return;
+        }
+    }
+    put(o, f->bytes, f->len);
 }
 
 /* ---- the api_stream callbacks -------------------------------------------------- */
@@ -219,10 +292,7 @@ static long st_next(void *ctx, char *dst, size_t cap)
         uint64_t seq, lost;
         int got = hub_read(s->h, &s->sub, &s->rec, &seq, &lost);
         if (lost) putf(&o, "event: reset\ndata: {\"lost\":%llu}\n\n", (unsigned long long)lost);
-        if (got && wanted(s)) {
-            if (s->kind == S_ALARMS) render_alarm(&o, seq, &s->rec.a);
-            else render_value(&o, seq, &s->rec.v);
-        }
+        if (got && wanted(s)) put_frame(&o, s, seq);
         if (o.over) { /* cannot happen with PEND_CAP; never send half a frame */
             o.len = 0;
             o.over = false;

@@ -104,6 +104,10 @@ int http_metrics_extra(const http_metrics *m, int e);
 void http_metrics_record(http_metrics *m, int route, const char *method, int status,
                          int64_t duration_ns);
 void http_metrics_in_flight(http_metrics *m, int delta);
+/* Live streams: open ones (delta), and what the writers did: frames sent
+ * directly, streams handed back to libmicrohttpd (server.c). */
+void http_metrics_streams(http_metrics *m, int delta);
+void http_metrics_stream_io(http_metrics *m, uint64_t direct_sends, uint64_t handbacks);
 /* Append the Prometheus text exposition to out. db may be NULL. */
 ws_err http_metrics_render(http_metrics *m, store *db, buf *out);
 

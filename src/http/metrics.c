@@ -53,6 +53,8 @@ struct http_metrics {
     _Atomic uint64_t *hist;  /* [ntotal][NBUCKETS + 1], not cumulative */
     _Atomic uint64_t *sum_ns; /* [ntotal] */
     _Atomic int64_t in_flight;
+    _Atomic int64_t streams;
+    _Atomic uint64_t stream_sends, stream_handbacks;
     int64_t start_ms;
 };
 
@@ -122,6 +124,17 @@ void http_metrics_in_flight(http_metrics *m, int delta)
 }
 
 /* Route label, escaped for the exposition format (backslash, quote, newline). */
+void http_metrics_streams(http_metrics *m, int delta)
+{
+    atomic_fetch_add_explicit(&m->streams, delta, memory_order_relaxed);
+}
+
+void http_metrics_stream_io(http_metrics *m, uint64_t direct_sends, uint64_t handbacks)
+{
+    if (direct_sends) atomic_fetch_add_explicit(&m->stream_sends, direct_sends, memory_order_relaxed);
+    if (handbacks) atomic_fetch_add_explicit(&m->stream_handbacks, handbacks, memory_order_relaxed);
+}
+
 static ws_err put_label(buf *out, const char *s)
 {
     ws_err rc = WS_OK;
@@ -203,6 +216,18 @@ ws_err http_metrics_render(http_metrics *m, store *db, buf *out)
       "# TYPE http_requests_in_flight gauge\n"
       "http_requests_in_flight %lld\n",
       (long long)atomic_load_explicit(&m->in_flight, memory_order_relaxed));
+    P("# HELP http_streams_open Live event streams open now.\n"
+      "# TYPE http_streams_open gauge\n"
+      "http_streams_open %lld\n"
+      "# HELP http_stream_direct_sends_total Stream writes sent by the stream writers, not libmicrohttpd.\n"
+      "# TYPE http_stream_direct_sends_total counter\n"
+      "http_stream_direct_sends_total %llu\n"
+      "# HELP http_stream_handbacks_total Streams handed back to libmicrohttpd (socket full, closed, ended).\n"
+      "# TYPE http_stream_handbacks_total counter\n"
+      "http_stream_handbacks_total %llu\n",
+      (long long)atomic_load_explicit(&m->streams, memory_order_relaxed),
+      (unsigned long long)atomic_load_explicit(&m->stream_sends, memory_order_relaxed),
+      (unsigned long long)atomic_load_explicit(&m->stream_handbacks, memory_order_relaxed));
 
     if (db) {
         uint64_t st = 0, ns = 0;

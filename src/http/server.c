@@ -35,17 +35,38 @@
  * asks the stream for bytes whenever the socket can take them, and when it
  * has none parks the stream and suspends the connection, which then costs
  * no thread and no polling. The stream's wake (a hub publish, any thread)
- * resumes it. The race between parking and suspending is settled by a small
- * state machine, so a resume never precedes its suspend (libmicrohttpd
- * would cancel the resume and the wake would be lost):
+ * hands it on. The race between parking and suspending is settled by a
+ * small state machine, so a resume never precedes its suspend
+ * (libmicrohttpd would cancel the resume and the wake would be lost):
  *
  *   RUN --sse_read: nothing to send--> PARKING --suspended--> SUSP
- *    ^                                   | wake                 | wake, ping
- *    |                                   v                      | timer, stop
+ *    ^                                  ^   | wake              | wake, ping
+ *    |                                  |   v                   | timer, stop
  *    +--- sse_read resumes itself --- WOKEN                     |
- *    +------------------ MHD_resume_connection <----------------+
+ *    |                                  ^                       v
+ *    |                     wake while   |              plain listener: WRITE
+ *    |                     parking      |                 (on a writer's
+ *    |                                  |                  ready stack)
+ *    |                          writer: nothing left -> PARKING -> SUSP
+ *    +-- MHD_resume_connection <-- TLS, or the writer hands it back
+ *        (socket full, error, end of stream, shutdown)
  *
- * A timer thread (1 s) resumes parked streams whose 15 s comment ping is
+ * Direct writes: a stream on the plain listener (loopback; a reverse proxy
+ * or a local client) is sent without chunked encoding and ends by closing
+ * (MHD_RF_HTTP_1_0_COMPATIBLE_STRICT), so its body is a plain byte stream.
+ * While its connection is suspended, libmicrohttpd does not touch the
+ * socket, so a wake puts the stream on a writer thread's ready stack (a
+ * push, no lock, one eventfd write when the stack was empty) and the
+ * writer renders its frames and send(2)s them itself, without resuming the
+ * connection. A publish to 1,000 streams is then 1,000 pushes instead of
+ * 1,000 resumes (a mutex, an eventfd write, two epoll changes and a pass of
+ * libmicrohttpd's state machine each). When a send would block or fails,
+ * the stream is handed back: the unsent rest of its frame stays in the
+ * stream (toff < tlen), the connection is resumed, and sse_read returns
+ * that rest before anything else, so the byte stream stays whole. TLS
+ * streams always go through libmicrohttpd (sse_wake resumes them).
+ *
+ * A timer thread (1 s) wakes parked streams whose 15 s comment ping is
  * due, so proxies keep the link and a dead client is noticed (the write
  * fails and libmicrohttpd closes the connection, which a suspended one
  * cannot notice). */
@@ -55,13 +76,18 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -84,9 +110,15 @@
 /* Connections per listener: 10,000 parked event streams plus requests. */
 #define CONN_LIMIT 12000
 #define SSE_PING_MS 15000
-/* The response buffer libmicrohttpd allocates per stream (HTTP/1.0 path;
- * chunked replies write into the connection's own pool). */
+/* The response buffer libmicrohttpd allocates per stream, and the stream's
+ * own buffer for direct writes (sse.out). */
 #define SSE_BLOCK 1024
+/* The send buffer of a stream's socket (the kernel doubles it): about 140
+ * alarm frames. */
+#define SSE_SNDBUF (64 * 1024)
+/* Writer threads for direct stream writes: one per CPU, within these. */
+#define SSE_WRITERS_MIN 1
+#define SSE_WRITERS_MAX 8
 
 enum { L_PLAIN = 0, L_TLS = 1 };
 
@@ -98,6 +130,18 @@ typedef struct listener {
 } listener;
 
 typedef struct sse sse;
+
+/* A writer thread for direct stream writes (see the top of this file).
+ * ready is a stack of streams in state SSE_WRITE, pushed by any thread
+ * (sse_wake) and taken whole by the writer; efd wakes the writer when a
+ * push finds the stack empty. */
+typedef struct sse_writer {
+    struct http_server *srv;
+    _Atomic(sse *) ready;
+    int efd;
+    bool on;
+    pthread_t th;
+} sse_writer;
 
 struct http_server {
     listener l[2];
@@ -120,11 +164,20 @@ struct http_server {
     _Atomic int nstreams;
     bool timer_on, timer_stop;
     pthread_t timer;
+    sse_writer wr[SSE_WRITERS_MAX];
+    int nwr;
+    _Atomic unsigned wr_turn; /* streams are dealt to writers in turn */
+    _Atomic bool wr_stop;     /* no new pushes: sse_wake resumes instead */
+    _Atomic int wr_pushers;   /* sse_wake calls between their wr_stop check and push */
+    _Atomic bool wr_exit;     /* set once no push can come: writers end when empty */
 };
 
-enum { SSE_RUN = 0, SSE_PARKING, SSE_WOKEN, SSE_SUSP };
+enum { SSE_RUN = 0, SSE_PARKING, SSE_WOKEN, SSE_SUSP, SSE_WRITE };
 
-/* One open event stream; freed by libmicrohttpd's response free callback. */
+/* One open event stream; freed by libmicrohttpd's response free callback.
+ * Who may touch st, out, toff and tlen: libmicrohttpd's thread in RUN and
+ * PARKING (sse_read), the stream's writer in WRITE and PARKING (its own
+ * park); nobody in SUSP. */
 struct sse {
     sse *prev, *next;
     http_server *srv;
@@ -132,6 +185,12 @@ struct sse {
     api_stream st;
     _Atomic int state;
     _Atomic int64_t ping_at; /* monotonic ms when a comment ping is due */
+    int fd;                  /* the socket for direct writes; -1: always through libmicrohttpd */
+    bool fd_pushes;          /* TCP_NODELAY set and cork off, for direct writes */
+    sse_writer *wr;
+    sse *qnext;              /* on wr->ready */
+    uint32_t toff, tlen;     /* out[toff, tlen): rendered, not yet sent */
+    char out[SSE_BLOCK];
 };
 
 typedef enum {
@@ -252,15 +311,44 @@ static enum MHD_Result send_text(const listener *l, struct MHD_Connection *conn,
 
 /* ---- live streams (server-sent events) ------------------------------------ */
 
-/* Resume x if it is suspended; any thread. Callers guarantee x is alive:
- * the hub calls it before the stream's free returns (hub_unsubscribe), the
- * timer and http_stop hold smu, which sse_free takes to unlink x. */
+/* Put x (state SSE_WRITE) on its writer's ready stack; any thread. */
+static void sse_push(sse *x)
+{
+    sse_writer *w = x->wr;
+    sse *top = atomic_load_explicit(&w->ready, memory_order_relaxed);
+    do {
+        x->qnext = top;
+    } while (!atomic_compare_exchange_weak_explicit(&w->ready, &top, x, memory_order_release,
+                                                    memory_order_relaxed));
+    if (!top) {
+        uint64_t one = 1;
+        if (write(w->efd, &one, sizeof one) < 0) { /* the counter cannot overflow */ }
+    }
+}
+
+/* Hand x on if it is suspended: to its writer (direct writes) or back to
+ * libmicrohttpd; any thread. Callers guarantee x is alive: the hub calls
+ * it before the stream's free returns (hub_unsubscribe), the timer and
+ * http_stop hold smu, which sse_free takes to unlink x. */
 static void sse_wake(void *arg)
 {
     sse *x = arg;
+    http_server *s = x->srv;
     for (;;) {
         int st = atomic_load(&x->state);
         if (st == SSE_SUSP) {
+            if (x->fd >= 0) {
+                /* counted, so sse_writers_stop knows when no push can come */
+                atomic_fetch_add(&s->wr_pushers, 1);
+                if (!atomic_load(&s->wr_stop)) {
+                    bool mine = atomic_compare_exchange_weak(&x->state, &st, SSE_WRITE);
+                    if (mine) sse_push(x);
+                    atomic_fetch_sub(&s->wr_pushers, 1);
+                    if (mine) return;
+                    continue;
+                }
+                atomic_fetch_sub(&s->wr_pushers, 1);
+            }
             if (atomic_compare_exchange_weak(&x->state, &st, SSE_RUN)) {
                 MHD_resume_connection(x->conn);
                 return;
@@ -268,32 +356,49 @@ static void sse_wake(void *arg)
         } else if (st == SSE_PARKING) {
             if (atomic_compare_exchange_weak(&x->state, &st, SSE_WOKEN)) return;
         } else {
-            return; /* running, or woken already */
+            return; /* running, being written, or woken already */
         }
     }
 }
 
-/* libmicrohttpd's content reader: the stream's bytes, a ping when one is
- * due, or park and suspend. */
+/* The stream's next bytes into out (at most max): the unsent rest of a
+ * direct write first, then the stream's frames, or a ping when one is due.
+ * Returns the bytes, 0 when there is nothing now, -1 when the stream is
+ * over. Runs on whoever owns x (see struct sse). */
+static long sse_fill(sse *x, char *out, size_t max)
+{
+    if (x->toff < x->tlen) {
+        size_t k = x->tlen - x->toff;
+        if (k > max) k = max;
+        memcpy(out, x->out + x->toff, k);
+        x->toff += (uint32_t)k;
+        if (x->toff == x->tlen) x->toff = x->tlen = 0;
+        return (long)k;
+    }
+    long n = x->st.next(x->st.ctx, out, max);
+    int64_t now = clock_mono_ms();
+    if (n > 0) atomic_store(&x->ping_at, now + SSE_PING_MS);
+    if (n != 0) return n;
+    static const char ping[] = ": ping\n\n";
+    if (now >= atomic_load(&x->ping_at) && max >= sizeof ping - 1) {
+        memcpy(out, ping, sizeof ping - 1);
+        atomic_store(&x->ping_at, now + SSE_PING_MS);
+        return (long)(sizeof ping - 1);
+    }
+    return 0;
+}
+
+/* libmicrohttpd's content reader: the stream's bytes, or park and suspend. */
 static ssize_t sse_read(void *cls, uint64_t pos, char *out, size_t max)
 {
+    (void)pos;
     sse *x = cls;
     http_server *s = x->srv;
     for (;;) {
         if (atomic_load(&s->stopping)) return MHD_CONTENT_READER_END_OF_STREAM;
-        long n = x->st.next(x->st.ctx, out, max);
-        int64_t now = clock_mono_ms();
+        long n = sse_fill(x, out, max);
         if (n < 0) return MHD_CONTENT_READER_END_OF_STREAM;
-        if (n > 0) {
-            atomic_store(&x->ping_at, now + SSE_PING_MS);
-            return (ssize_t)n;
-        }
-        static const char ping[] = ": ping\n\n";
-        if (now >= atomic_load(&x->ping_at) && max >= sizeof ping - 1) {
-            memcpy(out, ping, sizeof ping - 1);
-            atomic_store(&x->ping_at, now + SSE_PING_MS);
-            return (ssize_t)(sizeof ping - 1);
-        }
+        if (n > 0) return (ssize_t)n;
         atomic_store(&x->state, SSE_PARKING);
         if (!x->st.park(x->st.ctx, sse_wake, x)) {
             atomic_store(&x->state, SSE_RUN);
@@ -313,6 +418,112 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *out, size_t max)
     }
 }
 
+/* Make the socket send each write at once (libmicrohttpd may have left it
+ * corked, and direct writes are small) and bound what the kernel holds for
+ * a reader that does not keep up (autotuning would let it grow to
+ * megabytes a stream); past that the stream waits in libmicrohttpd and
+ * then in the hub's ring. Once per stream. */
+static void sse_fd_push(sse *x)
+{
+    int off = 0, on = 1, sndbuf = SSE_SNDBUF;
+    (void)setsockopt(x->fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
+    (void)setsockopt(x->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    (void)setsockopt(x->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    x->fd_pushes = true;
+}
+
+/* Write x's frames to its socket until it has none (park it again) or the
+ * socket cannot take them (hand it back to libmicrohttpd, which waits for
+ * the socket and then reads the rest through sse_read). The writer owns x
+ * (state SSE_WRITE); x's connection is suspended throughout. */
+static void sse_write(sse *x, uint64_t *sends, uint64_t *handbacks)
+{
+    http_server *s = x->srv;
+    if (!x->fd_pushes) sse_fd_push(x);
+    for (;;) {
+        if (atomic_load(&s->stopping) || atomic_load(&s->wr_stop)) break;
+        if (x->toff == x->tlen) {
+            x->toff = x->tlen = 0;
+            long n = sse_fill(x, x->out, sizeof x->out);
+            if (n < 0) break; /* over: libmicrohttpd ends it */
+            if (n == 0) {
+                atomic_store(&x->state, SSE_PARKING);
+                if (!x->st.park(x->st.ctx, sse_wake, x)) {
+                    atomic_store(&x->state, SSE_WRITE);
+                    continue;
+                }
+                int expect = SSE_PARKING;
+                if (atomic_compare_exchange_strong(&x->state, &expect, SSE_SUSP)) {
+                    /* http_stop may have swept the streams before we were SUSP */
+                    if (atomic_load(&s->stopping)) sse_wake(x);
+                    return;
+                }
+                atomic_store(&x->state, SSE_WRITE); /* woken while parking */
+                continue;
+            }
+            x->tlen = (uint32_t)n;
+        }
+        ssize_t k = send(x->fd, x->out + x->toff, x->tlen - x->toff, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (k <= 0) break; /* full, or an error libmicrohttpd will meet and close on */
+        x->toff += (uint32_t)k;
+        ++*sends;
+    }
+    ++*handbacks;
+    atomic_store(&x->state, SSE_RUN);
+    MHD_resume_connection(x->conn);
+}
+
+/* A writer thread: takes its whole ready stack, oldest first, and writes
+ * each stream; sleeps on its eventfd when the stack is empty. At stop it
+ * hands back whatever is left. */
+static void *sse_writer_main(void *arg)
+{
+    sse_writer *w = arg;
+    pthread_setname_np(pthread_self(), "ws-sse-writer");
+    for (;;) {
+        sse *list = atomic_exchange_explicit(&w->ready, NULL, memory_order_acquire);
+        if (!list) {
+            if (atomic_load(&w->srv->wr_exit)) break;
+            uint64_t n;
+            if (read(w->efd, &n, sizeof n) < 0 && errno != EINTR && errno != EAGAIN) break;
+            continue;
+        }
+        sse *fifo = NULL; /* the stack is newest first */
+        while (list) {
+            sse *nx = list->qnext;
+            list->qnext = fifo;
+            fifo = list;
+            list = nx;
+        }
+        uint64_t sends = 0, handbacks = 0;
+        while (fifo) {
+            sse *nx = fifo->qnext;
+            sse_write(fifo, &sends, &handbacks);
+            fifo = nx;
+        }
+        http_metrics_stream_io(w->srv->metrics, sends, handbacks);
+    }
+    return NULL;
+}
+
+/* Stop the writers: from now on sse_wake resumes streams itself; once no
+ * push can be under way, the writers hand back what is on their stacks and
+ * end. */
+static void sse_writers_stop(http_server *s)
+{
+    atomic_store(&s->wr_stop, true);
+    while (atomic_load(&s->wr_pushers) > 0) sched_yield();
+    atomic_store(&s->wr_exit, true);
+    for (int i = 0; i < s->nwr; i++) {
+        sse_writer *w = &s->wr[i];
+        if (!w->on) continue;
+        uint64_t one = 1;
+        if (write(w->efd, &one, sizeof one) < 0) { /* see sse_push */ }
+        pthread_join(w->th, NULL);
+        w->on = false;
+    }
+}
+
 static void sse_free(void *cls)
 {
     sse *x = cls;
@@ -324,6 +535,7 @@ static void sse_free(void *cls)
     pthread_mutex_unlock(&s->smu);
     if (x->st.free) x->st.free(x->st.ctx); /* no stream wake after this */
     free(x);
+    http_metrics_streams(s->metrics, -1);
     atomic_fetch_sub(&s->nstreams, 1);
 }
 
@@ -375,8 +587,21 @@ static enum MHD_Result send_stream(const listener *l, struct MHD_Connection *con
     memset(&resp->stream, 0, sizeof resp->stream);
     atomic_init(&x->state, SSE_RUN);
     atomic_init(&x->ping_at, clock_mono_ms() + SSE_PING_MS);
+    x->fd = -1;
+    if (!l->tls && s->nwr > 0) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (ci) {
+            x->fd = ci->connect_fd;
+            x->wr = &s->wr[atomic_fetch_add(&s->wr_turn, 1) % (unsigned)s->nwr];
+        }
+    }
     struct MHD_Response *r =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, SSE_BLOCK, sse_read, x, sse_free);
+    /* Direct writes need the body as a plain byte stream: no chunks, and
+     * the stream ends by closing the connection. */
+    if (r && x->fd >= 0 &&
+        MHD_set_response_options(r, MHD_RF_HTTP_1_0_COMPATIBLE_STRICT, MHD_RO_END) != MHD_YES)
+        x->fd = -1;
     if (!r) {
         x->st.free(x->st.ctx);
         free(x);
@@ -384,6 +609,7 @@ static enum MHD_Result send_stream(const listener *l, struct MHD_Connection *con
         return MHD_NO;
     }
     atomic_fetch_add(&s->nstreams, 1);
+    http_metrics_streams(s->metrics, 1);
     pthread_mutex_lock(&s->smu);
     x->next = s->streams;
     if (s->streams) s->streams->prev = x;
@@ -738,6 +964,8 @@ static void free_server(http_server *s)
     free(s->web_dir);
     http_router_free(s->router);
     http_metrics_free(s->metrics);
+    for (int i = 0; i < SSE_WRITERS_MAX; i++)
+        if (s->wr[i].efd >= 0) close(s->wr[i].efd);
     pthread_cond_destroy(&s->tcond);
     pthread_mutex_destroy(&s->smu);
     free(s);
@@ -774,6 +1002,7 @@ ws_err http_start(const http_config *cfg, http_server **out)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&s->tcond, &ca);
     pthread_condattr_destroy(&ca);
+    for (int i = 0; i < SSE_WRITERS_MAX; i++) s->wr[i].efd = -1;
     raise_nofile();
     s->max_body = cfg->max_body ? cfg->max_body : (size_t)1 << 20;
     s->db = cfg->db;
@@ -790,6 +1019,20 @@ ws_err http_start(const http_config *cfg, http_server **out)
     if (cfg->threads <= 0 && threads < 4) threads = 4;
     if (threads > 256) threads = 256;
 
+    /* writers first: a stream may open as soon as a listener is up */
+    if (cfg->listen) {
+        s->nwr = (int)(cpus > SSE_WRITERS_MAX ? SSE_WRITERS_MAX : cpus < SSE_WRITERS_MIN ? SSE_WRITERS_MIN : cpus);
+        for (int i = 0; i < s->nwr; i++) {
+            sse_writer *w = &s->wr[i];
+            w->srv = s;
+            w->efd = eventfd(0, EFD_CLOEXEC);
+            if (w->efd < 0 || pthread_create(&w->th, NULL, sse_writer_main, w) != 0) {
+                rc = ws_fail(WS_EINTERNAL, NULL, "cannot start the stream writer threads");
+                goto fail;
+            }
+            w->on = true;
+        }
+    }
     if (cfg->listen_tls &&
         (rc = http_tls_load(cfg->cert_path, cfg->key_path, &s->cert_pem, &s->key_pem)))
         goto fail;
@@ -812,6 +1055,7 @@ ws_err http_start(const http_config *cfg, http_server **out)
 fail:
     for (int i = 0; i < 2; i++)
         if (s->l[i].d) MHD_stop_daemon(s->l[i].d);
+    sse_writers_stop(s);
     free_server(s);
     return rc;
 }
@@ -847,6 +1091,7 @@ void http_stop(http_server *s)
         pthread_join(s->timer, NULL);
         s->timer_on = false;
     }
+    sse_writers_stop(s); /* before the daemons: a writer may hold a stream */
     int left = atomic_load(&s->in_flight) - atomic_load(&s->nstreams);
     if (left > 0) {
         char n[16];

@@ -343,6 +343,10 @@ static void test_metrics_text(void **state)
     http_metrics_record(m, http_metrics_extra(m, HTTP_R_STATIC), "BREW", 418, 1000);
     http_metrics_record(m, -1, "GET", 200, 1); /* ignored */
     http_metrics_in_flight(m, 2);
+    http_metrics_streams(m, 3);
+    http_metrics_streams(m, -1);
+    http_metrics_stream_io(m, 40, 0);
+    http_metrics_stream_io(m, 2, 1);
     buf b = BUF_INIT(1 << 20);
     assert_int_equal(http_metrics_render(m, NULL, &b), WS_OK);
     const char *want[] = {
@@ -360,6 +364,9 @@ static void test_metrics_text(void **state)
         "\nhttp_request_duration_seconds_sum{route=\"/api/v1/units/{id}\"} 20.003500000\n",
         "\nhttp_request_duration_seconds_count{route=\"/api/v1/units/{id}\"} 3\n",
         "\nhttp_requests_in_flight 2\n",
+        "\nhttp_streams_open 2\n",
+        "\nhttp_stream_direct_sends_total 42\n",
+        "\nhttp_stream_handbacks_total 1\n",
         "\nprocess_start_time_seconds ",
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
