@@ -159,9 +159,20 @@ static void thr_from_point(const point *p, thr_config *c)
     if (thr_config_check(c)) thr_config_init(c); /* the register checked it; never page on a broken one */
 }
 
-/* Read the register into a new cache; evaluation state of points that stay
- * is carried over. Caller holds w->mu (or is warn_open). */
-static ws_err load_points(warn *w)
+/* The point register as the engine keeps it, read from the store. */
+typedef struct reg_cache {
+    wpoint *pts;
+    size_t n, cap;
+    wtag_slot *idx;
+    size_t icap;
+    uint32_t *cnt;
+    char (*tags)[WS_TAG_MAX + 1];
+} reg_cache;
+
+/* Read the register into a new cache, without the engine's lock: only the
+ * constant configuration of w is used. The points' evaluation state is
+ * fresh (install_points carries it over). Caller owns out on success. */
+static ws_err read_points(warn *w, reg_cache *out)
 {
     store_conn *c = NULL;
     ws_err rc = store_acquire(w->cfg.db, &c);
@@ -226,18 +237,6 @@ static ws_err load_points(warn *w)
             q->rule_slot = -1;
             for (size_t d = 0; d < ndev; d++)
                 if (devs[d].id == p->device_id) q->maint_until = devs[d].until;
-            const wpoint *old = warn_find_point(w, p->id);
-            if (old) {
-                q->st = old->st;
-                q->sealed_seq = old->sealed_seq;
-                q->last_src_ms = old->last_src_ms;
-                q->last_arrival_ms = old->last_arrival_ms;
-                q->last_value = old->last_value;
-                q->last_q = old->last_q;
-                q->pub_ms = old->pub_ms;
-                q->hour_end = old->hour_end, q->hour_kept = old->hour_kept, q->nhours = old->nhours;
-                memcpy(q->hour_v, old->hour_v, sizeof q->hour_v);
-            }
             if (w->cfg.series && !isnan(p->resolution) && p->resolution > 0)
                 (void)series_point_resolution(w->cfg.series, p->id, p->resolution);
         }
@@ -261,17 +260,7 @@ static ws_err load_points(warn *w)
         for (size_t h = th & (icap - 1);; h = (h + 1) & (icap - 1))
             if (!idx[h].k) { idx[h] = (wtag_slot){(uint32_t)(i + 1), (uint32_t)(th >> 32)}; break; }
     }
-    free(w->pts);
-    free(w->index);
-    free(w->tags);
-    free(w->grp_cnt);
-    w->pts = pts;
-    w->npts = n;
-    w->cap_pts = cap;
-    w->index = idx;
-    w->grp_cnt = cnt;
-    w->tags = tags;
-    w->index_cap = icap;
+    *out = (reg_cache){pts, n, cap, idx, icap, cnt, tags};
     free(devs);
     store_release(c);
     return WS_OK;
@@ -279,6 +268,47 @@ fail:
     free(pts);
     free(devs);
     store_release(c);
+    return rc;
+}
+
+/* Make r the engine's cache (taken): each point that stays keeps its
+ * evaluation state. Caller holds w->mu (or is warn_open). */
+static void install_points(warn *w, reg_cache *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        wpoint *q = &r->pts[i];
+        const wpoint *old = warn_find_point(w, q->id);
+        if (!old) continue;
+        q->st = old->st;
+        q->sealed_seq = old->sealed_seq;
+        q->last_src_ms = old->last_src_ms;
+        q->last_arrival_ms = old->last_arrival_ms;
+        q->last_value = old->last_value;
+        q->last_q = old->last_q;
+        q->pub_ms = old->pub_ms;
+        q->hour_end = old->hour_end, q->hour_kept = old->hour_kept, q->nhours = old->nhours;
+        memcpy(q->hour_v, old->hour_v, sizeof q->hour_v);
+    }
+    free(w->pts);
+    free(w->index);
+    free(w->tags);
+    free(w->grp_cnt);
+    w->pts = r->pts;
+    w->npts = r->n;
+    w->cap_pts = r->cap;
+    w->index = r->idx;
+    w->grp_cnt = r->cnt;
+    w->tags = r->tags;
+    w->index_cap = r->icap;
+    memset(r, 0, sizeof *r);
+}
+
+/* Read the register and install it at once (warn_open, before any thread). */
+static ws_err load_points(warn *w)
+{
+    reg_cache r;
+    ws_err rc = read_points(w, &r);
+    if (!rc) install_points(w, &r);
     return rc;
 }
 
@@ -1087,6 +1117,7 @@ ws_err warn_open(const warn_config *cfg, warn **out)
     if (!w->cfg.max_points) w->cfg.max_points = 65536;
     if (!w->cfg.skew_ms) w->cfg.skew_ms = 5000;
     pthread_mutex_init(&w->mu, NULL);
+    pthread_mutex_init(&w->reload_mu, NULL);
     pthread_mutex_init(&w->wait_mu, NULL);
     pthread_cond_init(&w->wait_cv, NULL);
     pthread_mutex_init(&w->commit_mu, NULL);
@@ -1204,19 +1235,32 @@ void warn_close(warn *w)
     pthread_cond_destroy(&w->sync_cv);
     pthread_mutex_destroy(&w->wait_mu);
     pthread_mutex_destroy(&w->mu);
+    pthread_mutex_destroy(&w->reload_mu);
     free(w);
 }
 
 ws_err warn_reload_points(warn *w)
 {
+    /* Reloads run one at a time, each reading after its caller's commit,
+     * so the last one installed is never older than one before it. The
+     * store is read without the engine's lock: ingest and alarm actions
+     * wait only for the swap. */
+    pthread_mutex_lock(&w->reload_mu);
+    reg_cache r;
+    ws_err rc = read_points(w, &r);
+    if (rc) {
+        pthread_mutex_unlock(&w->reload_mu);
+        return rc;
+    }
     pthread_mutex_lock(&w->mu);
-    ws_err rc = load_points(w);
+    install_points(w, &r);
     int64_t now = clock_now_ms();
     for (size_t i = 0; !rc && w->rules && i < w->npts; i++) {
         rule_point rp = rule_point_of(&w->pts[i]);
         rc = rule_track(w->rules, &rp, now); /* new points: silence counts from now */
     }
     pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->reload_mu);
     return rc;
 }
 

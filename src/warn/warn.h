@@ -119,7 +119,9 @@ ws_err warn_metrics(void *ctx, buf *out);
  * calls it after an activation). */
 ws_err warn_reload_rules(warn *w);
 
-/* Re-read the point register after a change (api_telemetry calls it). */
+/* Re-read the point register after a change (api_telemetry calls it, after
+ * its commit). The store is read without the engine's mutex; ingest waits
+ * only for the swap. Any thread; calls run one at a time. */
 ws_err warn_reload_points(warn *w);
 
 /* Context facts about an area ("hot_work_active"), published by other

@@ -135,6 +135,7 @@ struct warn {
     warn_config cfg;
     char wal_dir[WARN_PATH_MAX]; /* cfg.wal_dir points here */
     pthread_mutex_t mu;
+    pthread_mutex_t reload_mu; /* one warn_reload_points at a time (taken before mu) */
     store *dur;            /* own store: one connection; commits synced by persist.c */
     alarm_table *alarms;
     wpoint *pts;

@@ -1019,6 +1019,68 @@ static void t_points_climb(void **state)
     engine_close();
 }
 
+/* Points made while readings flow, each followed by a reload, from two
+ * threads at once: the store is read outside the engine's lock, and
+ * reloads run one at a time, so the last reload installed knows every
+ * point made before it; points that stay keep their evaluation. */
+#define RC_PER_THREAD 25
+static int64_t rc_ids[2][RC_PER_THREAD];
+static _Atomic bool rc_stop;
+
+static void *rc_maker(void *arg)
+{
+    int k = (int)(intptr_t)arg;
+    for (int i = 0; i < RC_PER_THREAD; i++) {
+        char tag[16];
+        snprintf(tag, sizeof tag, "RC-%d%02d", k, i);
+        rc_ids[k][i] = add_point(tag);
+        if (warn_reload_points(tc.w)) return (void *)1;
+        /* no later install may be older than this one */
+        warn_latest l;
+        for (int j = 0; j <= i; j++)
+            if (warn_point_latest(tc.w, rc_ids[k][j], &l)) return (void *)2;
+    }
+    return NULL;
+}
+
+static void *rc_feeder(void *arg)
+{
+    (void)arg;
+    int64_t t = clock_now_ms() - 3600000;
+    while (!atomic_load(&rc_stop)) {
+        warn_result res;
+        ws_reading r = rd("GT-110", 10, t += 1000);
+        if (warn_ingest(tc.w, WARN_SRC_HTTP, &r, 1, &res)) return (void *)1;
+    }
+    return NULL;
+}
+
+static void t_reload_concurrent(void **state)
+{
+    (void)state;
+    int64_t fed = add_point("GT-110");
+    engine_open();
+    atomic_store(&rc_stop, false);
+    pthread_t a, b, f;
+    assert_int_equal(pthread_create(&f, NULL, rc_feeder, NULL), 0);
+    assert_int_equal(pthread_create(&a, NULL, rc_maker, (void *)0), 0);
+    assert_int_equal(pthread_create(&b, NULL, rc_maker, (void *)1), 0);
+    void *ra, *rb, *rf;
+    pthread_join(a, &ra);
+    pthread_join(b, &rb);
+    atomic_store(&rc_stop, true);
+    pthread_join(f, &rf);
+    assert_null(ra);
+    assert_null(rb);
+    assert_null(rf);
+    warn_latest l;
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < RC_PER_THREAD; i++) OK(warn_point_latest(tc.w, rc_ids[k][i], &l));
+    OK(warn_point_latest(tc.w, fed, &l)); /* kept its last reading through 50 reloads */
+    assert_true(l.value == 10 && l.src_ms > 0);
+    engine_close();
+}
+
 /* ------------------------------------------------ the journal's records */
 
 #define JF_MAX 400
@@ -1157,7 +1219,7 @@ int main(void)
         T(t_series_failure, &fx_sqlite), T(t_seal_evidence, &fx_sqlite), T(t_open_chunks_kept, &fx_sqlite), T(t_journal_bounded, &fx_sqlite),
         T(t_restart_then_crash, &fx_sqlite),
         T(t_persist_retry, &fx_sqlite), T(t_concurrent_persist, &fx_sqlite),
-        T(t_pipeline_checkpoint, &fx_sqlite), T(t_ack_waits_alone, &fx_sqlite), T(t_points_climb, &fx_sqlite),
+        T(t_pipeline_checkpoint, &fx_sqlite), T(t_ack_waits_alone, &fx_sqlite), T(t_points_climb, &fx_sqlite), T(t_reload_concurrent, &fx_sqlite),
         T(t_synced_after_commit, &fx_sqlite),
     };
     int rc = cmocka_run_group_tests_name("warn (sqlite)", sq, group_setup, group_teardown);
