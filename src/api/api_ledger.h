@@ -12,6 +12,7 @@
 
 #include "api/api.h"
 #include "ledger/ledger.h"
+#include "org/org.h"
 
 #define API_LEDGER_PAGE 200
 
@@ -50,5 +51,11 @@ ws_err api_ledger_reply(api_ctx *ctx, const ledger_spec *spec, ledger_format f, 
  * is freed either way. Returns rc, or the reply's failure. */
 ws_err api_ledger_finish(api_ctx *ctx, const ledger_spec *spec, ledger_format f, ledger *l,
                          api_names *names, ws_err rc);
+
+/* POST /api/v1/imports/…: the body is a CSV or XLSX file (?dry_run=1), fn
+ * imports it; 200 {created, updated, unchanged, dry_run, errors: []}, or
+ * 400 with every bad row in error.rows [{row, field, message}] and
+ * error.omitted. *applied: rows were committed (not a dry run, no error). */
+ws_err api_import_run(api_ctx *ctx, org_import_fn fn, bool *applied);
 
 #endif

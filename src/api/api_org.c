@@ -901,8 +901,9 @@ static json_t *rows_json(const org_import_result *r)
     return a;
 }
 
-static ws_err run_import(api_ctx *ctx, bool people)
+ws_err api_import_run(api_ctx *ctx, org_import_fn fn, bool *applied)
 {
+    *applied = false;
     int dry = 0;
     ws_err rc = import_media(ctx);
     if (!rc) rc = api_query_bool(ctx, "dry_run", &dry);
@@ -910,8 +911,7 @@ static ws_err run_import(api_ctx *ctx, bool people)
     CALLER;
     org_import_result r;
     const api_req *q = ctx->req;
-    rc = people ? org_import_people(ctx->conn, &by, q->body, q->body_len, dry == 1, &r)
-                : org_import_units(ctx->conn, &by, q->body, q->body_len, dry == 1, &r);
+    rc = fn(ctx->conn, &by, q->body, q->body_len, dry == 1, &r);
     if (rc == WS_EINVAL && r.nerrors) {
         /* The envelope, plus every row error and the counts. */
         json_t *err = json_object();
@@ -936,11 +936,21 @@ static ws_err run_import(api_ctx *ctx, bool people)
     json_object_set_new(o, "dry_run", json_boolean(dry == 1));
     json_object_set_new(o, "errors", json_array());
     org_import_result_free(&r);
+    *applied = dry != 1;
     return api_reply_json(ctx, 200, o);
 }
 
-static ws_err import_units(api_ctx *ctx) { return run_import(ctx, false); }
-static ws_err import_people(api_ctx *ctx) { return run_import(ctx, true); }
+static ws_err import_units(api_ctx *ctx)
+{
+    bool applied;
+    return api_import_run(ctx, org_import_units, &applied);
+}
+
+static ws_err import_people(api_ctx *ctx)
+{
+    bool applied;
+    return api_import_run(ctx, org_import_people, &applied);
+}
 
 /* ----------------------------------------------------------------- routes */
 

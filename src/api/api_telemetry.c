@@ -5,6 +5,7 @@
  *   GET/POST /api/v1/points ?unit_id=&device_id=&kind=&q=&active=
  *                                                          GET/PATCH /api/v1/points/{id}
  *   GET/PUT  /api/v1/points/{id}/location                  where the detector is (WGS-84)
+ *   POST     /api/v1/imports/points ?dry_run=1             the register from CSV or XLSX
  *
  * Lists also answer ?format=xlsx|csv with the ledger (设备台账, 位号台账),
  * same filters and scope (api_ledger.h). Permissions: point.read (every role
@@ -276,6 +277,16 @@ static ws_err devices_patch(api_ctx *ctx)
 
 /* ----------------------------------------------------------------- points */
 
+/* POST /api/v1/imports/points: the register from a file; one engine reload
+ * for the whole file. */
+static ws_err points_import(api_ctx *ctx)
+{
+    bool applied = false;
+    ws_err rc = api_import_run(ctx, point_import, &applied);
+    if (applied) engine_reload();
+    return rc;
+}
+
 static json_t *point_json(const point *p)
 {
     json_t *o = json_object();
@@ -381,9 +392,11 @@ static const ledger_col point_ledger_cols[] = {
     {"分辨率", LEDGER_TEXT, 8},      {"接触限值", LEDGER_TEXT, 10},   {"低低限(LL)", LEDGER_TEXT, 10},
     {"低限(L)", LEDGER_TEXT, 10},    {"高限(H)", LEDGER_TEXT, 10},    {"高高限(HH)", LEDGER_TEXT, 10},
     {"回差", LEDGER_TEXT, 8},        {"报警延时(毫秒)", LEDGER_INT, 12}, {"所属单位", LEDGER_TEXT, 24},
-    {"设备编码", LEDGER_TEXT, 16},   {"状态", LEDGER_TEXT, 8},        {"创建时间", LEDGER_TIME, 18},
+    {"单位编码", LEDGER_TEXT, 12},   {"设备编码", LEDGER_TEXT, 16},   {"状态", LEDGER_TEXT, 8},
+    {"创建时间", LEDGER_TIME, 18},
 };
-static const ledger_spec point_ledger = {"位号台账", NULL, true, point_ledger_cols, 18, 0};
+/* The same columns come back in through POST /api/v1/imports/points. */
+static const ledger_spec point_ledger = {"位号台账", NULL, true, point_ledger_cols, 19, 0};
 
 static ws_err points_export(api_ctx *ctx, point_filter *f, ledger_format fmt)
 {
@@ -395,8 +408,8 @@ static ws_err points_export(api_ctx *ctx, point_filter *f, ledger_format fmt)
     ws_err rc = names ? ledger_open(&point_ledger, fmt, &l) : ws_fail(WS_ENOMEM, NULL, "out of memory");
     f->limit = API_LEDGER_PAGE;
     f->cursor = 0;
-    int64_t dev_id = 0;
-    char dev_code[POINT_CODE_MAX + 1] = "";
+    int64_t dev_id = 0, unit_id = 0;
+    char dev_code[POINT_CODE_MAX + 1] = "", unit_code[ORG_CODE_MAX + 1] = "";
     do {
         if (!rc) rc = point_list(ctx->conn, f, &items, &n, &next);
         for (size_t i = 0; !rc && i < n; i++) {
@@ -410,6 +423,12 @@ static ws_err points_export(api_ctx *ctx, point_filter *f, ledger_format fmt)
                 dev_code[0] = 0;
                 if (dev_id > 0 && !point_device_get(ctx->conn, dev_id, &d))
                     snprintf(dev_code, sizeof dev_code, "%s", d.code);
+            }
+            if (p->unit_id != unit_id) {
+                org_unit u;
+                unit_id = p->unit_id;
+                unit_code[0] = 0;
+                if (!org_unit_get(ctx->conn, unit_id, &u)) snprintf(unit_code, sizeof unit_code, "%s", u.code);
             }
             rc = ledger_text(l, p->tag);
             if (!rc) rc = ledger_text(l, p->name);
@@ -426,6 +445,7 @@ static ws_err points_export(api_ctx *ctx, point_filter *f, ledger_format fmt)
             if (!rc) rc = ledger_text(l, numtxt(p->deadband, t, sizeof t));
             if (!rc) rc = ledger_int(l, p->on_delay_ms);
             if (!rc) rc = ledger_text(l, unit);
+            if (!rc) rc = ledger_text(l, unit_code);
             if (!rc) rc = ledger_text(l, dev_code);
             if (!rc) rc = ledger_text(l, p->active ? "在用" : "已停用");
             if (!rc) rc = ledger_time(l, p->created_at, tz);
@@ -643,5 +663,9 @@ const api_route api_telemetry_routes[] = {
     R("PATCH", "/api/v1/points/{id}", points_patch, "point.write",
       "Change a point; a limit set to null is removed; limits stay strictly ordered LL < L < H "
       "< HH within the range", point_patch_fields, N_POINT_PATCH),
+    {"POST", "/api/v1/imports/points", points_import, API_AUTH, "import.run",
+     "Import the point register (位号台账) from CSV (UTF-8 or GBK) or XLSX: 位号, 名称, 类型, 单位编码, "
+     "limits, …; a known tag updates its point; all or nothing, every bad row listed; ?dry_run=1",
+     "imports", NULL, 0, ORG_IMPORT_MAX_BYTES},
 };
 const size_t api_telemetry_nroutes = sizeof api_telemetry_routes / sizeof api_telemetry_routes[0];

@@ -13,6 +13,7 @@
  * Units are applied parents first (a child may come before its parent in the
  * file); an existing code updates that unit. People are matched by employee
  * number within their unit; a row without one always creates a person. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,11 +23,7 @@
 
 /* ------------------------------------------------------------------ header */
 
-typedef struct colspec {
-    const char *key;         /* field name in errors */
-    const char *aliases[8];  /* accepted header texts (lower-case ASCII) */
-    bool required;
-} colspec;
+typedef org_import_col colspec;
 
 static const colspec unit_cols[] = {
     {"code", {"code", "编码", "代码", "单位编码"}, true},
@@ -74,10 +71,7 @@ static const char *kind_of(const char *s)
 
 /* ------------------------------------------------------------------ errors */
 
-static void add_error(org_import_result *r, int row, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void add_error(org_import_result *r, int row, const char *field, const char *fmt, ...)
+void org_import_error_add(org_import_result *r, int row, const char *field, const char *fmt, ...)
 {
     if (r->nerrors >= ORG_IMPORT_MAX_ERRORS) {
         r->omitted++;
@@ -106,7 +100,7 @@ static void add_rc_error(org_import_result *r, int row, const char *const *renam
     const char *f = ws_err_field();
     for (int i = 0; rename && rename[i]; i += 2)
         if (strcmp(f, rename[i]) == 0) f = rename[i + 1];
-    add_error(r, row, f, "%s", ws_err_message());
+    org_import_error_add(r, row, f, "%s", ws_err_message());
 }
 
 void org_import_result_free(org_import_result *r)
@@ -117,8 +111,7 @@ void org_import_result_free(org_import_result *r)
     r->nerrors = 0;
 }
 
-/* The outcome: WS_OK, or WS_EINVAL with the first error as the detail. */
-static ws_err outcome(org_import_result *r)
+ws_err org_import_outcome(org_import_result *r)
 {
     if (!r->nerrors) return WS_OK;
     /* By row, keeping the order of one row's errors (insertion sort: stable). */
@@ -138,8 +131,19 @@ static ws_err outcome(org_import_result *r)
     return ws_fail(WS_EINVAL, field, "row %d: %s: %s", e->row, e->field, e->message);
 }
 
-/* A fatal store failure: stop applying rows. */
-static bool fatal(ws_err rc)
+bool org_import_number(const char *s, double *v)
+{
+    *v = NAN;
+    if (!*s) return true;
+    char *end = NULL;
+    double x = strtod(s, &end);
+    while (end && *end == ' ') end++;
+    if (end == s || (end && *end) || !isfinite(x)) return false;
+    *v = x;
+    return true;
+}
+
+bool org_import_fatal(ws_err rc)
 {
     return rc == WS_ESTORE || rc == WS_ENOMEM || rc == WS_EINTERNAL || rc == WS_EIO ||
            rc == WS_ECORRUPT;
@@ -175,23 +179,20 @@ static void map_header(const org_table *t, const colspec *spec, int nspec, int *
             for (int a = 0; a < 8 && spec[k].aliases[a]; a++)
                 if (strcmp(name, spec[k].aliases[a]) == 0) hit = k;
         if (hit < 0) {
-            add_error(r, h->rownum, h->cells[c], "unknown column \"%s\"", h->cells[c]);
+            org_import_error_add(r, h->rownum, h->cells[c], "unknown column \"%s\"", h->cells[c]);
         } else if (idx[hit] >= 0) {
-            add_error(r, h->rownum, spec[hit].key, "column %s appears twice", spec[hit].key);
+            org_import_error_add(r, h->rownum, spec[hit].key, "column %s appears twice", spec[hit].key);
         } else {
             idx[hit] = c;
         }
     }
     for (int k = 0; k < nspec; k++)
         if (spec[k].required && idx[k] < 0)
-            add_error(r, h->rownum, spec[k].key, "the column %s (%s) is missing", spec[k].key,
+            org_import_error_add(r, h->rownum, spec[k].key, "the column %s (%s) is missing", spec[k].key,
                       spec[k].aliases[1]);
 }
 
-/* The steps every import starts with: the permission, its own transaction,
- * reading the file (*t is the caller's to free on success) and mapping the
- * header row to spec (problems become row errors in r). */
-static ws_err import_open(store_conn *c, const org_caller *by, const char *data, size_t len,
+ws_err org_import_open(store_conn *c, const org_caller *by, const char *data, size_t len,
                           const colspec *spec, int nspec, int *idx, org_import_result *r,
                           org_table *t)
 {
@@ -207,7 +208,7 @@ static ws_err import_open(store_conn *c, const org_caller *by, const char *data,
     return WS_OK;
 }
 
-static const char *cell(const org_table_row *row, const int *idx, int k)
+const char *org_import_cell(const org_table_row *row, const int *idx, int k)
 {
     int c = idx[k];
     return c >= 0 && c < row->ncells ? row->cells[c] : "";
@@ -217,7 +218,7 @@ static const char *cell(const org_table_row *row, const int *idx, int k)
 static bool row_ok(org_import_result *r, int row, const char *col, ws_err rc)
 {
     if (!rc) return true;
-    add_error(r, row, col, "%s", ws_err_message());
+    org_import_error_add(r, row, col, "%s", ws_err_message());
     return false;
 }
 
@@ -267,7 +268,7 @@ static ws_err apply_unit(store_conn *c, const org_caller *by, const urow *u, boo
         ws_err rc = org_unit_by_code(c, u->parent, &parent);
         if (rc && rc != WS_ENOTFOUND) return rc;
         if (rc || (s && !auth_in_scope(s, parent.path))) {
-            add_error(r, u->rownum, "parent_code", "no unit with code %s", u->parent);
+            org_import_error_add(r, u->rownum, "parent_code", "no unit with code %s", u->parent);
             return WS_OK;
         }
     }
@@ -277,7 +278,7 @@ static ws_err apply_unit(store_conn *c, const org_caller *by, const urow *u, boo
         int64_t id;
         if (!u->parent[0]) {
             if (s) {
-                add_error(r, u->rownum, "parent_code", "parent_code is required");
+                org_import_error_add(r, u->rownum, "parent_code", "parent_code is required");
                 return WS_OK;
             }
             rc = org_create_root(c, by->actor, u->kind, u->code, u->name, &id);
@@ -287,7 +288,7 @@ static ws_err apply_unit(store_conn *c, const org_caller *by, const urow *u, boo
             rc = org_unit_create(c, by, &in, &id);
         }
         if (rc) {
-            if (fatal(rc)) return rc;
+            if (org_import_fatal(rc)) return rc;
             add_rc_error(r, u->rownum, unit_rename);
             return WS_OK;
         }
@@ -296,7 +297,7 @@ static ws_err apply_unit(store_conn *c, const org_caller *by, const urow *u, boo
         return WS_OK;
     }
     if (s && !auth_in_scope(s, cur.path)) {
-        add_error(r, u->rownum, "code", "code %s is already used by another unit", u->code);
+        org_import_error_add(r, u->rownum, "code", "code %s is already used by another unit", u->code);
         return WS_OK;
     }
     org_unit_patch p = {0};
@@ -312,7 +313,7 @@ static ws_err apply_unit(store_conn *c, const org_caller *by, const urow *u, boo
     }
     rc = org_unit_update(c, by, cur.id, &p);
     if (rc) {
-        if (fatal(rc)) return rc;
+        if (org_import_fatal(rc)) return rc;
         add_rc_error(r, u->rownum, unit_rename);
         return WS_OK;
     }
@@ -332,7 +333,7 @@ static void unit_order(urow *rows, size_t n, const code_ix *ix, size_t *order, s
     if (!mark || !stack) {
         free(mark);
         free(stack);
-        add_error(r, 0, "file", "out of memory");
+        org_import_error_add(r, 0, "file", "out of memory");
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -353,7 +354,7 @@ static void unit_order(urow *rows, size_t n, const code_ix *ix, size_t *order, s
                 continue;
             }
             if (p && mark[pj] == 1) {
-                add_error(r, rows[j].rownum, "parent_code",
+                org_import_error_add(r, rows[j].rownum, "parent_code",
                           "parent_code %s leads back to this row (a cycle)", rows[j].parent);
                 rows[j].bad = true;
             }
@@ -371,7 +372,7 @@ ws_err org_import_units(store_conn *c, const org_caller *by, const char *data, s
 {
     org_table t;
     int idx[U_NCOLS];
-    ws_err rc = import_open(c, by, data, len, unit_cols, U_NCOLS, idx, r, &t);
+    ws_err rc = org_import_open(c, by, data, len, unit_cols, U_NCOLS, idx, r, &t);
     if (rc) return rc;
     size_t n = t.nrows - 1;
     urow *rows = calloc(n ? n : 1, sizeof *rows);
@@ -388,15 +389,15 @@ ws_err org_import_units(store_conn *c, const org_caller *by, const char *data, s
         const org_table_row *tr = &t.rows[i + 1];
         urow *u = &rows[i];
         u->rownum = tr->rownum;
-        u->code = cell(tr, idx, U_CODE);
-        u->name = cell(tr, idx, U_NAME);
-        u->parent = cell(tr, idx, U_PARENT);
-        u->tz = cell(tr, idx, U_TZ);
-        u->kind = kind_of(cell(tr, idx, U_KIND));
+        u->code = org_import_cell(tr, idx, U_CODE);
+        u->name = org_import_cell(tr, idx, U_NAME);
+        u->parent = org_import_cell(tr, idx, U_PARENT);
+        u->tz = org_import_cell(tr, idx, U_TZ);
+        u->kind = kind_of(org_import_cell(tr, idx, U_KIND));
         bool ok = row_ok(r, u->rownum, "code", org_check_code(u->code, "code"));
         ok &= row_ok(r, u->rownum, "name", org_check_name(u->name, "name", ORG_NAME_MAX));
         if (!u->kind) {
-            add_error(r, u->rownum, "kind",
+            org_import_error_add(r, u->rownum, "kind",
                       "kind must be park, enterprise, site, area, grid or workshop "
                       "(园区, 企业, 厂区, 车间, 网格)");
             u->kind = "";
@@ -405,11 +406,11 @@ ws_err org_import_units(store_conn *c, const org_caller *by, const char *data, s
         if (u->parent[0])
             ok &= row_ok(r, u->rownum, "parent_code", org_check_code(u->parent, "parent_code"));
         if (u->tz[0] && !org_tz_valid(u->tz)) {
-            add_error(r, u->rownum, "tz", "tz must be an IANA time zone such as Asia/Shanghai");
+            org_import_error_add(r, u->rownum, "tz", "tz must be an IANA time zone such as Asia/Shanghai");
             ok = false;
         }
         if (u->parent[0] && strcmp(u->parent, u->code) == 0) {
-            add_error(r, u->rownum, "parent_code", "a unit cannot be its own parent");
+            org_import_error_add(r, u->rownum, "parent_code", "a unit cannot be its own parent");
             ok = false;
         }
         u->bad = !ok;
@@ -419,7 +420,7 @@ ws_err org_import_units(store_conn *c, const org_caller *by, const char *data, s
     qsort(ix, n, sizeof *ix, ix_cmp);
     for (size_t k = 1; k < n; k++)
         if (ix[k].code[0] && strcmp(ix[k].code, ix[k - 1].code) == 0) {
-            add_error(r, rows[ix[k].i].rownum, "code", "code %s also appears in row %d",
+            org_import_error_add(r, rows[ix[k].i].rownum, "code", "code %s also appears in row %d",
                       ix[k].code, rows[ix[k - 1].i].rownum);
             rows[ix[k].i].bad = true;
         }
@@ -439,14 +440,14 @@ ws_err org_import_units(store_conn *c, const org_caller *by, const char *data, s
             continue;
         }
         if (p && failed[p->i]) {
-            add_error(r, rows[i].rownum, "parent_code", "the parent in row %d was not imported",
+            org_import_error_add(r, rows[i].rownum, "parent_code", "the parent in row %d was not imported",
                       rows[p->i].rownum);
             failed[i] = true;
             continue;
         }
         bool ok = false;
         rc = apply_unit(c, by, &rows[i], idx[U_TZ] >= 0, r, &ok);
-        if (rc) add_error(r, rows[i].rownum, "code", "%s", ws_err_message());
+        if (rc) org_import_error_add(r, rows[i].rownum, "code", "%s", ws_err_message());
         failed[i] = !ok;
     }
     free(failed);
@@ -461,7 +462,7 @@ ws_err org_import_units(store_conn *c, const org_caller *by, const char *data, s
     else rc = store_commit(c);
     if (rc) goto out;
 done:
-    rc = outcome(r);
+    rc = org_import_outcome(r);
 out:
     free(rows);
     free(ix);
@@ -501,12 +502,12 @@ static bool split_posts(const char *s, prow *p, org_import_result *r)
         while (n && a[n - 1] == ' ') n--;
         if (n) {
             if (p->nposts == ORG_POSTS_MAX) {
-                add_error(r, p->rownum, "posts", "a person holds at most %d posts",
+                org_import_error_add(r, p->rownum, "posts", "a person holds at most %d posts",
                           ORG_POSTS_MAX);
                 return false;
             }
             if (n > ORG_NAME_MAX) {
-                add_error(r, p->rownum, "posts", "a post name is too long");
+                org_import_error_add(r, p->rownum, "posts", "a post name is too long");
                 return false;
             }
             memcpy(p->posts[p->nposts], a, n);
@@ -538,11 +539,11 @@ static ws_err apply_person(store_conn *c, const org_caller *by, const prow *pr, 
     ws_err rc = org_unit_by_code(c, pr->unit, &u);
     if (rc && rc != WS_ENOTFOUND) return rc;
     if (rc || (s && !auth_in_scope(s, u.path))) {
-        add_error(r, pr->rownum, "unit_code", "no unit with code %s", pr->unit);
+        org_import_error_add(r, pr->rownum, "unit_code", "no unit with code %s", pr->unit);
         return WS_OK;
     }
     if (u.enterprise_id == 0) {
-        add_error(r, pr->rownum, "unit_code", "unit %s is not inside an enterprise", pr->unit);
+        org_import_error_add(r, pr->rownum, "unit_code", "unit %s is not inside an enterprise", pr->unit);
         return WS_OK;
     }
     int64_t dept = 0;
@@ -551,7 +552,7 @@ static ws_err apply_person(store_conn *c, const org_caller *by, const prow *pr, 
         rc = org_dept_find(c, u.enterprise_id, pr->dept, &d);
         if (rc && rc != WS_ENOTFOUND) return rc;
         if (rc) {
-            add_error(r, pr->rownum, "department", "no department %s in this enterprise",
+            org_import_error_add(r, pr->rownum, "department", "no department %s in this enterprise",
                       pr->dept);
             return WS_OK;
         }
@@ -564,7 +565,7 @@ static ws_err apply_person(store_conn *c, const org_caller *by, const prow *pr, 
         rc = org_post_find(c, u.enterprise_id, pr->posts[i], &p);
         if (rc && rc != WS_ENOTFOUND) return rc;
         if (rc) {
-            add_error(r, pr->rownum, "posts", "no post %s in this enterprise", pr->posts[i]);
+            org_import_error_add(r, pr->rownum, "posts", "no post %s in this enterprise", pr->posts[i]);
             return WS_OK;
         }
         bool dup = false;
@@ -582,7 +583,7 @@ static ws_err apply_person(store_conn *c, const org_caller *by, const prow *pr, 
         if (rc) return rc;
         if (existing) {
             if (!cur.active) {
-                add_error(r, pr->rownum, "employee_no",
+                org_import_error_add(r, pr->rownum, "employee_no",
                           "employee_no %s belongs to %s, who has left; reactivation is not "
                           "done by import", pr->empno, cur.name);
                 return WS_OK;
@@ -601,7 +602,7 @@ static ws_err apply_person(store_conn *c, const org_caller *by, const prow *pr, 
             }
             rc = org_person_update(c, by, existing, &pa);
             if (rc) {
-                if (fatal(rc)) return rc;
+                if (org_import_fatal(rc)) return rc;
                 add_rc_error(r, pr->rownum, person_rename);
                 return WS_OK;
             }
@@ -615,7 +616,7 @@ static ws_err apply_person(store_conn *c, const org_caller *by, const prow *pr, 
     int64_t id;
     rc = org_person_create(c, by, &in, &id);
     if (rc) {
-        if (fatal(rc)) return rc;
+        if (org_import_fatal(rc)) return rc;
         add_rc_error(r, pr->rownum, person_rename);
         return WS_OK;
     }
@@ -641,7 +642,7 @@ ws_err org_import_people(store_conn *c, const org_caller *by, const char *data, 
 {
     org_table t;
     int idx[P_NCOLS];
-    ws_err rc = import_open(c, by, data, len, person_cols, P_NCOLS, idx, r, &t);
+    ws_err rc = org_import_open(c, by, data, len, person_cols, P_NCOLS, idx, r, &t);
     if (rc) return rc;
     size_t n = t.nrows - 1, nkeys = 0;
     prow *rows = calloc(n ? n : 1, sizeof *rows);
@@ -657,19 +658,19 @@ ws_err org_import_people(store_conn *c, const org_caller *by, const char *data, 
         prow *p = &rows[i];
         size_t errors_before = r->nerrors + r->omitted;
         p->rownum = tr->rownum;
-        p->name = cell(tr, idx, P_NAME);
-        p->empno = cell(tr, idx, P_EMPNO);
-        p->phone = cell(tr, idx, P_PHONE);
-        p->unit = cell(tr, idx, P_UNIT);
-        p->dept = cell(tr, idx, P_DEPT);
+        p->name = org_import_cell(tr, idx, P_NAME);
+        p->empno = org_import_cell(tr, idx, P_EMPNO);
+        p->phone = org_import_cell(tr, idx, P_PHONE);
+        p->unit = org_import_cell(tr, idx, P_UNIT);
+        p->dept = org_import_cell(tr, idx, P_DEPT);
         row_ok(r, p->rownum, "name", org_check_name(p->name, "name", ORG_NAME_MAX));
         row_ok(r, p->rownum, "employee_no", org_check_empno(p->empno));
         if (!org_phone_valid(p->phone))
-            add_error(r, p->rownum, "phone",
+            org_import_error_add(r, p->rownum, "phone",
                       "phone must be 5 to 20 characters of digits, '+', '-' and spaces");
         row_ok(r, p->rownum, "unit_code", org_check_code(p->unit, "unit_code"));
         row_ok(r, p->rownum, "department", org_check_text(p->dept, "department", ORG_NAME_MAX));
-        split_posts(cell(tr, idx, P_POSTS), p, r);
+        split_posts(org_import_cell(tr, idx, P_POSTS), p, r);
         p->bad = r->nerrors + r->omitted != errors_before;
         if (p->empno[0] && p->unit[0] && strlen(p->unit) <= ORG_CODE_MAX &&
             strlen(p->empno) <= ORG_EMPNO_MAX) {
@@ -680,7 +681,7 @@ ws_err org_import_people(store_conn *c, const org_caller *by, const char *data, 
     qsort(keys, nkeys, sizeof *keys, pkey_cmp);
     for (size_t k = 1; k < nkeys; k++)
         if (strcmp(keys[k].key, keys[k - 1].key) == 0) {
-            add_error(r, rows[keys[k].i].rownum, "employee_no",
+            org_import_error_add(r, rows[keys[k].i].rownum, "employee_no",
                       "employee_no %s of unit %s also appears in row %d", rows[keys[k].i].empno,
                       rows[keys[k].i].unit, rows[keys[k - 1].i].rownum);
             rows[keys[k].i].bad = true;
@@ -691,7 +692,7 @@ ws_err org_import_people(store_conn *c, const org_caller *by, const char *data, 
     for (size_t i = 0; !rc && i < n; i++) {
         if (rows[i].bad) continue;
         rc = apply_person(c, by, &rows[i], idx, r);
-        if (rc) add_error(r, rows[i].rownum, "name", "%s", ws_err_message());
+        if (rc) org_import_error_add(r, rows[i].rownum, "name", "%s", ws_err_message());
     }
     if (rc) {
         char msg[256];
@@ -704,7 +705,7 @@ ws_err org_import_people(store_conn *c, const org_caller *by, const char *data, 
     else rc = store_commit(c);
     if (rc) goto out;
 done:
-    rc = outcome(r);
+    rc = org_import_outcome(r);
 out:
     free(rows);
     free(keys);

@@ -391,6 +391,36 @@ ws_err org_import_units(store_conn *c, const org_caller *by, const char *data, s
 ws_err org_import_people(store_conn *c, const org_caller *by, const char *data, size_t len,
                          bool dry_run, org_import_result *r);
 
+/* The pieces every import shares (other modules' imports use them too). */
+typedef struct org_import_col {
+    const char *key;        /* field name in errors */
+    const char *aliases[8]; /* accepted header texts (lower-case ASCII, or Chinese) */
+    bool required;
+} org_import_col;
+typedef ws_err (*org_import_fn)(store_conn *c, const org_caller *by, const char *data, size_t len,
+                                bool dry_run, org_import_result *r);
+/* The steps every import starts with: the permission import.run, that c is
+ * not in a transaction, reading the file (*t is the caller's to free on
+ * WS_OK) and mapping the header row to spec (idx[k]: the cell index of
+ * spec[k] or -1; unknown, twice-given or missing required columns become
+ * row errors in r, which this clears first). */
+ws_err org_import_open(store_conn *c, const org_caller *by, const char *data, size_t len,
+                       const org_import_col *spec, int nspec, int *idx, org_import_result *r,
+                       org_table *t);
+/* Cell k of a row ("" when the column or cell is absent). */
+const char *org_import_cell(const org_table_row *row, const int *idx, int k);
+/* Record a row error (at most ORG_IMPORT_MAX_ERRORS kept, the rest counted). */
+void org_import_error_add(org_import_result *r, int row, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The outcome: WS_OK, or WS_EINVAL with the errors sorted by row and the
+ * first as the thread's error detail. */
+ws_err org_import_outcome(org_import_result *r);
+/* A number cell into *v (NaN when empty); false when it is not a finite
+ * number (spaces after it are allowed). */
+bool org_import_number(const char *s, double *v);
+/* A store failure that must stop applying rows (not a row's own error). */
+bool org_import_fatal(ws_err rc);
+
 /* ------------------------------------------------------------------- demo */
 
 typedef struct org_demo_ids {

@@ -294,19 +294,6 @@ static const char *cell(const org_table_row *row, const int *idx, int k)
     return c >= 0 && c < row->ncells ? row->cells[c] : "";
 }
 
-/* A number cell into *v (NAN when empty); false when it is not a number. */
-static bool number(const char *s, double *v)
-{
-    *v = NAN;
-    if (!*s) return true;
-    char *end = NULL;
-    double x = strtod(s, &end);
-    while (end && *end == ' ') end++;
-    if (end == s || (end && *end) || !isfinite(x)) return false;
-    *v = x;
-    return true;
-}
-
 static void check_row(rrow *w, org_import_result *r)
 {
     size_t before = r->nerrors + r->omitted;
@@ -331,9 +318,9 @@ static void check_row(rrow *w, org_import_result *r)
     static const int inh[4] = {C_L, C_E, C_C, C_S}, res[4] = {C_RL, C_RE, C_RC, C_RS};
     double vi[4], vr[4];
     for (int k = 0; k < 4; k++) {
-        if (!number(w->cell[inh[k]], &vi[k]))
+        if (!org_import_number(w->cell[inh[k]], &vi[k]))
             add_error(r, n, cols[inh[k]].key, "%s must be a number", cols[inh[k]].key);
-        if (!number(w->cell[res[k]], &vr[k]))
+        if (!org_import_number(w->cell[res[k]], &vr[k]))
             add_error(r, n, cols[res[k]].key, "%s must be a number", cols[res[k]].key);
         if (!isnan(vr[k])) w->has_res = true;
     }

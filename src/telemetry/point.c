@@ -416,6 +416,13 @@ ws_err point_get_by_tag(store_conn *c, const char *tag, point *p)
     return rc;
 }
 
+ws_err point_device_by_code(store_conn *c, const char *code, int64_t *id)
+{
+    ws_err rc = id_of(c, Q_DEVICE_BY_CODE, code ? code : "", id);
+    if (!rc && !*id) return ws_fail(WS_ENOTFOUND, "code", "no device with this code");
+    return rc;
+}
+
 ws_err point_list(store_conn *c, const point_filter *f, point **items, size_t *n, int64_t *next)
 {
     return list_run(c, Q_POINT_LIST, f, true, point_row, sizeof **items, (void **)items, n,

@@ -158,6 +158,8 @@ typedef struct point_in {
 ws_err point_create(store_conn *c, const org_caller *by, const point_in *in, int64_t *id);
 ws_err point_update(store_conn *c, const org_caller *by, int64_t id, const point_in *in);
 ws_err point_get(store_conn *c, int64_t id, point *p);
+/* The device with this code (no permission check); WS_ENOTFOUND naming "code". */
+ws_err point_device_by_code(store_conn *c, const char *code, int64_t *id);
 /* The point of a tag (no permission check); WS_ENOTFOUND naming "tag". */
 ws_err point_get_by_tag(store_conn *c, const char *tag, point *p);
 ws_err point_list(store_conn *c, const point_filter *f, point **items, size_t *n,
@@ -201,5 +203,19 @@ ws_err point_nearby(store_conn *c, const char *path_prefix, double lat, double l
                     point_near *out, size_t cap, size_t *n);
 /* Great-circle distance in metres (haversine, mean Earth radius). */
 double point_distance_m(double lat1, double lon1, double lat2, double lon2);
+
+/* Import the point register (位号台账) from CSV (UTF-8 or GBK) or XLSX, as
+ * org_import_units does for units (org.h): all or nothing, every bad row
+ * listed, dry_run rolls back. Columns, Chinese or English: 位号/tag,
+ * 名称/name, 类型/kind (可燃气体 … or the code), 单位编码/unit_code (required);
+ * 计量单位/uom, 量程下限/range_low, 量程上限/range_high, 分辨率/resolution,
+ * 接触限值/exposure_limit, 低低限(LL)/ll, 低限(L)/l, 高限(H)/h, 高高限(HH)/hh,
+ * 回差/deadband, 报警延时(毫秒)/on_delay_ms, 设备编码/device_code, 状态/active
+ * (在用/已停用); 序号, 所属单位 and 创建时间 of the export are read past. A
+ * tag that exists updates that point (an empty cell clears the field), so
+ * the ledger export, edited, comes back in. Permission: import.run, and
+ * point.write on each row's unit (point_create / point_update). */
+ws_err point_import(store_conn *c, const org_caller *by, const char *data, size_t len, bool dry_run,
+                    org_import_result *r);
 
 #endif

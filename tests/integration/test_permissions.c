@@ -109,6 +109,8 @@ static const tmpl tmpls[] = {
      "code,name,kind,parent_code\nIMP{n},导入区域,area,{unit_code}\n", "text/csv"},
     {"POST", "/api/v1/imports/people", "/api/v1/imports/people?dry_run=1",
      "name,unit_code\n王{n},{unit_code}\n", "text/csv"},
+    {"POST", "/api/v1/imports/points", "/api/v1/imports/points?dry_run=1",
+     "位号,名称,类型,单位编码\nIMP-{n},导入位号,可燃气体,{unit_code}\n", "text/csv"},
     {"GET", "/api/v1/accounts", "/api/v1/accounts", NULL, NULL},
     {"POST", "/api/v1/accounts", "/api/v1/accounts",
      "{\"username\":\"u{n}\",\"password\":\"" PW "\",\"roles\":[\"worker\"],\"scope_unit_id\":{unit}}", NULL},
