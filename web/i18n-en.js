@@ -321,6 +321,7 @@ export const en = {
   'import.what': 'Import',
   'import.kind.units': 'Units',
   'import.kind.people': 'People',
+  'import.kind.points': 'Points (tags)',
   'import.file': 'File',
   'import.columns': 'Header columns:',
   'import.template': 'Download a template',

@@ -326,6 +326,7 @@ export const zh = {
   'import.what': '导入内容',
   'import.kind.units': '组织单位',
   'import.kind.people': '人员',
+  'import.kind.points': '位号',
   'import.file': '文件',
   'import.columns': '表头列：',
   'import.template': '下载模板',

@@ -835,6 +835,44 @@ async function main() {
     assert(found.filter((p) => p.name.endsWith(RUN)).length === 2, 'the two people were not imported');
   });
 
+  await test('import points: a bad row is named; the fixed file makes the points, which the engine knows at once', async (w) => {
+    const page = await loginAdmin(w);
+    await page.goto(BASE + '/admin/import');
+    await page.locator('#import-form').waitFor();
+    const units = await allItems(page, '/units');
+    const area = units.find((u) => u.kind === 'area' && u.active && u.enterprise_id);
+    await page.locator('input[name=kind][value=points]').check();
+    assert((await text(page, '#import-columns')).includes('高限(H)'), 'the point columns are not shown');
+    const t1 = 'IMP-' + RUN + '-1', t2 = 'IMP-' + RUN + '-2';
+    const csv = '\ufeff位号,名称,类型,单位编码,计量单位,高限(H),高高限(HH)\r\n' +
+      `${t1},导入可燃气体${RUN},可燃气体,${area.code},,,\r\n` +
+      `${t2},导入温度${RUN},烟雾,${area.code},℃,80,90\r\n`;
+    await page.locator('#import-file').setInputFiles({ name: 'points.csv', mimeType: 'text/csv', buffer: Buffer.from(csv, 'utf8') });
+    await page.locator('#import-dry').click();
+    await page.locator('#import-errors').waitFor();
+    const errs = await text(page, '#import-errors tbody');
+    assert(errs.startsWith('3') && errs.includes('类型'), 'the bad kind on row 3 is not reported as 类型: ' + errs);
+    assert(!(await allItems(page, '/points?q=' + encodeURIComponent('IMP-' + RUN))).length, 'a failed check wrote points');
+    const fixed = csv.replace('烟雾', '温度');
+    await page.locator('#import-file').setInputFiles({ name: 'points.csv', mimeType: 'text/csv', buffer: Buffer.from(fixed, 'utf8') });
+    await page.locator('#import-dry').click();
+    await page.locator('#import-ok').waitFor();
+    await page.locator('#import-run').click();
+    await page.locator('#import-done').waitFor();
+    assert((await text(page, '#import-done')).includes('2'), 'the import does not say it made 2 points');
+    const made = await allItems(page, '/points?q=' + encodeURIComponent('IMP-' + RUN));
+    const p2 = made.find((p) => p.tag === t2);
+    assert(made.length === 2 && p2 && p2.h === 80 && p2.hh === 90 && p2.kind === 'temperature',
+      'the imported points are not as the file says: ' + JSON.stringify(made));
+    const ing = await page.evaluate(async (body) => {
+      const r = await fetch('/api/v1/ingest', { method: 'POST', body, headers: { 'Content-Type': 'text/plain' } });
+      return { status: r.status, body: await r.json() };
+    }, `${t1} 5\n${t2} 20\n`);
+    assert(ing.status === 200 && ing.body.accepted === 2 && !ing.body.unknown_tag,
+      'the engine does not know the imported points: ' + JSON.stringify(ing));
+    await missingStrings(page);
+  });
+
   await test('export buttons: the people list with its filter downloads as a workbook and as CSV', async (w) => {
     const page = await loginAdmin(w);
     await page.goto(BASE + '/admin/people');

@@ -1,6 +1,7 @@
-// pages/import.js — bulk import of units or people from CSV (UTF-8 with or
-// without BOM, or GBK) or Excel (.xlsx). Always a dry run first
-// (POST /api/v1/imports/{units|people}?dry_run=1): the server checks every row
+// pages/import.js — bulk import of units, people or the point register (位号)
+// from CSV (UTF-8 with or without BOM, or GBK) or Excel (.xlsx). Always a dry
+// run first (POST /api/v1/imports/{units|people|points}?dry_run=1): the server
+// checks every row
 // and, when any is bad, answers 400 with the row errors, shown here in a table;
 // nothing is written. Only a clean dry run enables the real import, which is
 // all-or-nothing too.
@@ -12,9 +13,15 @@ import * as session from '../session.js';
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 // Header names the server accepts (Chinese or English, any order); the
 // template offered for download uses the page language.
+// The points' columns are those of the 位号台账 export, so an exported
+// ledger, edited, comes back in.
 const COLUMNS = {
-  zh: { units: ['编码', '名称', '类型', '上级编码', '时区'], people: ['姓名', '工号', '手机', '单位编码', '部门', '岗位'] },
-  en: { units: ['code', 'name', 'kind', 'parent_code', 'tz'], people: ['name', 'employee_no', 'phone', 'unit_code', 'department', 'posts'] },
+  zh: { units: ['编码', '名称', '类型', '上级编码', '时区'], people: ['姓名', '工号', '手机', '单位编码', '部门', '岗位'],
+    points: ['位号', '名称', '类型', '单位编码', '计量单位', '量程下限', '量程上限', '低低限(LL)', '低限(L)', '高限(H)',
+      '高高限(HH)', '回差', '报警延时(毫秒)', '设备编码', '状态'] },
+  en: { units: ['code', 'name', 'kind', 'parent_code', 'tz'], people: ['name', 'employee_no', 'phone', 'unit_code', 'department', 'posts'],
+    points: ['tag', 'name', 'kind', 'unit_code', 'uom', 'range_low', 'range_high', 'll', 'l', 'h', 'hh', 'deadband',
+      'on_delay_ms', 'device_code', 'active'] },
 };
 const columns = (kind) => COLUMNS[lang()][kind];
 // The API names a column by its English name ("row 7: code"): its label in the page language.
@@ -38,7 +45,7 @@ export function render(main) {
   const runBtn = h('button', { type: 'submit', class: 'btn btn-primary hidden', id: 'import-run', dataset: { step: 'run' } }, t('import.run'));
   const dryBtn = h('button', { type: 'submit', class: 'btn', id: 'import-dry', dataset: { step: 'dry' } }, t('import.dry'));
   const kindRadios = h('div', { class: 'segmented', role: 'radiogroup', 'aria-label': t('import.what') },
-    ['units', 'people'].map((k) => h('label', { class: 'seg' },
+    ['units', 'people', 'points'].map((k) => h('label', { class: 'seg' },
       h('input', { type: 'radio', name: 'kind', value: k, checked: k === kind, onchange: () => { kind = k; reset(); } }),
       h('span', null, t('import.kind.' + k)))));
   const form = h('form', { class: 'form', id: 'import-form', novalidate: true },
