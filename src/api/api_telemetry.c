@@ -374,18 +374,6 @@ static ws_err reply_point(api_ctx *ctx, int status, int64_t id)
     return api_reply_json(ctx, status, point_json(&p));
 }
 
-static const char *point_kind_zh(const char *k)
-{
-    static const char *const map[][2] = {
-        {"combustible", "可燃气体"}, {"toxic", "有毒气体"}, {"oxygen", "氧气"},
-        {"temperature", "温度"},     {"pressure", "压力"},  {"level", "液位"},
-        {"flow", "流量"},            {"status", "状态"},    {"camera", "视频"},
-    };
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (!strcmp(k, map[i][0])) return map[i][1];
-    return k;
-}
-
 static const ledger_col point_ledger_cols[] = {
     {"位号", LEDGER_TEXT, 18},       {"名称", LEDGER_TEXT, 28},       {"类型", LEDGER_TEXT, 10},
     {"计量单位", LEDGER_TEXT, 10},   {"量程下限", LEDGER_TEXT, 10},   {"量程上限", LEDGER_TEXT, 10},

@@ -204,6 +204,10 @@ ws_err point_nearby(store_conn *c, const char *path_prefix, double lat, double l
 /* Great-circle distance in metres (haversine, mean Earth radius). */
 double point_distance_m(double lat1, double lon1, double lat2, double lon2);
 
+/* The Chinese word of a point kind (可燃气体 for combustible, …; the ledger's
+ * and the import's); the kind itself when it has none. Static. */
+const char *point_kind_zh(const char *kind);
+
 /* Import the point register (位号台账) from CSV (UTF-8 or GBK) or XLSX, as
  * org_import_units does for units (org.h): all or nothing, every bad row
  * listed, dry_run rolls back. Columns, Chinese or English: 位号/tag,

@@ -60,6 +60,13 @@ static const struct {
     {"流量", "flow"},            {"状态", "status"},    {"视频", "camera"},
 };
 
+const char *point_kind_zh(const char *kind)
+{
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (!strcmp(kind, kinds[i].kind)) return kinds[i].zh;
+    return kind;
+}
+
 static const char *kind_of(const char *s)
 {
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
