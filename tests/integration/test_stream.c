@@ -32,6 +32,7 @@ typedef struct T {
     ws_server s;
     char tok[65];
     long long area;
+    long long first_point; /* ST-000 */
     int tls_port;
 } T;
 
@@ -82,9 +83,9 @@ typedef struct stream {
     bool eof;
 } stream;
 
-/* Connect and ask for the alarm stream; rcvbuf > 0 shrinks the socket's
+/* Connect and ask for the stream at path; rcvbuf > 0 shrinks the socket's
  * receive buffer first (so the server's sends fill it soon). */
-static void stream_open(T *t, stream *st, int rcvbuf)
+static void stream_open(T *t, stream *st, const char *path, int rcvbuf)
 {
     memset(st, 0, sizeof *st);
     st->fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -95,9 +96,9 @@ static void stream_open(T *t, stream *st, int rcvbuf)
     assert_int_equal(connect(st->fd, (struct sockaddr *)&a, sizeof a), 0);
     char req[512];
     int n = snprintf(req, sizeof req,
-                     "GET /api/v1/alarms/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+                     "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
                      "Accept: text/event-stream\r\n\r\n",
-                     t->tok);
+                     path, t->tok);
     assert_int_equal(write(st->fd, req, (size_t)n), n);
     st->cap = 1 << 16;
     st->buf = malloc(st->cap);
@@ -210,7 +211,8 @@ static int setup(void **state)
         snprintf(b, sizeof b,
                  "{\"unit_id\":%lld,\"tag\":\"ST-%03d\",\"name\":\"可燃气体 %d\",\"kind\":\"combustible\"}",
                  t->area, i, i);
-        post_id(t, "/api/v1/points", b);
+        long long id = post_id(t, "/api/v1/points", b);
+        if (i == 0) t->first_point = id;
     }
     *state = t;
     return 0;
@@ -293,10 +295,15 @@ static void *tls_main(void *arg)
 static void streams_end_to_end(void **state)
 {
     T *t = *state;
-    stream a, b, c;
-    stream_open(t, &a, 0);    /* reads all the time */
-    stream_open(t, &b, 2048); /* stops reading: its socket fills */
-    stream_open(t, &c, 0);    /* hangs up */
+    stream a, b, c, v;
+    const char *alarms = "/api/v1/alarms/stream";
+    stream_open(t, &a, alarms, 0);    /* reads all the time */
+    stream_open(t, &b, alarms, 2048); /* stops reading: its socket fills */
+    stream_open(t, &c, alarms, 0);    /* hangs up */
+    char vpath[96];
+    snprintf(vpath, sizeof vpath, "/api/v1/points/stream?ids=%lld", t->first_point);
+    stream_open(t, &v, vpath, 0); /* ST-000's values */
+    assert_true(stream_wait(&v, "retry: 3000", 5000));
     assert_true(stream_wait(&a, "retry: 3000", 5000));
     assert_true(stream_wait(&b, "retry: 3000", 5000));
     assert_true(stream_wait(&c, "retry: 3000", 5000));
@@ -304,14 +311,14 @@ static void streams_end_to_end(void **state)
     assert_non_null(strstr(a.buf, "HTTP/1.1 200"));
     assert_non_null(strstr(a.buf, "text/event-stream"));
     assert_null(strstr(a.buf, "chunked"));
-    assert_int_equal((int)metric(t, "http_streams_open"), 3);
+    assert_int_equal((int)metric(t, "http_streams_open"), 4);
 
     tls_reader tr = {.t = t};
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, tls_main, &tr), 0);
     for (long long until = mono_ms() + 10000; !atomic_load(&tr.open) && mono_ms() < until;) usleep(20000);
     assert_true(atomic_load(&tr.open));
-    assert_int_equal((int)metric(t, "http_streams_open"), 4);
+    assert_int_equal((int)metric(t, "http_streams_open"), 5);
 
     /* One raise reaches every stream; the plain ones through the writers. */
     double sends0 = metric(t, "http_stream_direct_sends_total");
@@ -321,7 +328,13 @@ static void streams_end_to_end(void **state)
     assert_int_equal(ws_http(&t->s, "POST", "/api/v1/ingest", t->tok, one, strlen(one), "text/plain", NULL, NULL), 200);
     assert_true(stream_wait(&a, "\"tag\":\"ST-000\"", 5000));
     assert_true(stream_wait(&c, "\"tag\":\"ST-000\"", 5000));
-    assert_true(metric(t, "http_stream_direct_sends_total") >= sends0 + 2);
+    char want[64];
+    snprintf(want, sizeof want, "event: value\nid: ");
+    assert_true(stream_wait(&v, want, 5000)); /* the value stream too */
+    snprintf(want, sizeof want, "\"point_id\":%lld,", t->first_point);
+    assert_true(stream_wait(&v, want, 5000));
+    assert_true(metric(t, "http_stream_direct_sends_total") >= sends0 + 3);
+    stream_close(&v);
 
     /* c hangs up; the next frames meet the closed socket and the server
      * lets the connection go. */
@@ -365,11 +378,12 @@ static void streams_end_to_end(void **state)
     assert_int_equal(tr.status, 200);
     assert_true(atomic_load(&tr.seen));
 
-    /* The connections of c and of the HTTPS stream are let go once a frame
+    /* The connections of c, v and the HTTPS stream are let go once a frame
      * meets them closed. */
     for (long long until = mono_ms() + 10000; metric(t, "http_streams_open") > 2 && mono_ms() < until;) {
         ms += 1000;
-        snprintf(one, sizeof one, "ST-001 %d %lld\n", (int)(ms / 1000 % 2) * 60, ms);
+        snprintf(one, sizeof one, "ST-000 %d %lld\nST-001 %d %lld\n", (int)(ms / 1000 % 2) * 60, ms,
+                 (int)(ms / 1000 % 2) * 60, ms);
         ws_http(&t->s, "POST", "/api/v1/ingest", t->tok, one, strlen(one), "text/plain", NULL, NULL);
         stream_pump(&a, 0);
         stream_pump(&b, 0);
