@@ -151,7 +151,7 @@ bool org_import_fatal(ws_err rc)
 
 /* ---------------------------------------------------------- header mapping */
 
-static void norm_header(const char *s, char *out, size_t cap)
+void org_import_header_norm(const char *s, char *out, size_t cap)
 {
     size_t o = 0;
     for (; *s && o + 1 < cap; s++) {
@@ -172,7 +172,7 @@ static void map_header(const org_table *t, const colspec *spec, int nspec, int *
     for (int k = 0; k < nspec; k++) idx[k] = -1;
     for (int c = 0; c < h->ncells; c++) {
         char name[96];
-        norm_header(h->cells[c], name, sizeof name);
+        org_import_header_norm(h->cells[c], name, sizeof name);
         if (!name[0]) continue;
         int hit = -1;
         for (int k = 0; k < nspec && hit < 0; k++)

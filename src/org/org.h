@@ -407,6 +407,9 @@ typedef ws_err (*org_import_fn)(store_conn *c, const org_caller *by, const char 
 ws_err org_import_open(store_conn *c, const org_caller *by, const char *data, size_t len,
                        const org_import_col *spec, int nspec, int *idx, org_import_result *r,
                        org_table *t);
+/* A header cell as the aliases are written: ASCII lower-cased, ' ' and '-'
+ * as '_', a '*' (a required-column marker) dropped. */
+void org_import_header_norm(const char *s, char *out, size_t cap);
 /* Cell k of a row ("" when the column or cell is absent). */
 const char *org_import_cell(const org_table_row *row, const int *idx, int k);
 /* Record a row error (at most ORG_IMPORT_MAX_ERRORS kept, the rest counted). */

@@ -77,32 +77,6 @@ static const char *const ignored_cols[] = {"序号", "no", "d", "r", "风险值"
 
 /* ------------------------------------------------------------------ errors */
 
-static void add_error(org_import_result *r, int row, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void add_error(org_import_result *r, int row, const char *field, const char *fmt, ...)
-{
-    if (r->nerrors >= ORG_IMPORT_MAX_ERRORS) {
-        r->omitted++;
-        return;
-    }
-    if (r->nerrors % 32 == 0) {
-        org_import_error *p = realloc(r->errors, (r->nerrors + 32) * sizeof *p);
-        if (!p) {
-            r->omitted++;
-            return;
-        }
-        r->errors = p;
-    }
-    org_import_error *e = &r->errors[r->nerrors++];
-    e->row = row;
-    snprintf(e->field, sizeof e->field, "%s", field ? field : "");
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(e->message, sizeof e->message, fmt, ap);
-    va_end(ap);
-}
-
 /* The error of a register function on this row, its field renamed to the
  * column (pairs from, to; NULL ends); dflt when the field is not listed. */
 static void add_rc_error(org_import_result *r, int row, const char *const *rename,
@@ -111,51 +85,12 @@ static void add_rc_error(org_import_result *r, int row, const char *const *renam
     const char *f = ws_err_field(), *to = dflt;
     for (int i = 0; rename[i]; i += 2)
         if (!strcmp(f, rename[i])) to = rename[i + 1];
-    add_error(r, row, to, "%s", ws_err_message());
+    org_import_error_add(r, row, to, "%s", ws_err_message());
 }
 
 void risk_import_result_free(risk_import_result *r)
 {
     if (r) org_import_result_free(&r->base);
-}
-
-/* WS_OK, or WS_EINVAL with the first error (by row) as the detail. */
-static ws_err outcome(org_import_result *r)
-{
-    if (!r->nerrors) return WS_OK;
-    for (size_t i = 1; i < r->nerrors; i++) { /* stable insertion sort by row */
-        org_import_error e = r->errors[i];
-        size_t j = i;
-        for (; j > 0 && r->errors[j - 1].row > e.row; j--) r->errors[j] = r->errors[j - 1];
-        r->errors[j] = e;
-    }
-    const org_import_error *e = &r->errors[0];
-    char field[48];
-    snprintf(field, sizeof field, "row %d: %s", e->row, e->field);
-    size_t more = r->nerrors - 1 + r->omitted;
-    if (more)
-        return ws_fail(WS_EINVAL, field, "row %d: %s: %s (and %zu more errors)", e->row, e->field,
-                       e->message, more);
-    return ws_fail(WS_EINVAL, field, "row %d: %s: %s", e->row, e->field, e->message);
-}
-
-static bool fatal(ws_err rc)
-{
-    return rc == WS_ESTORE || rc == WS_ENOMEM || rc == WS_EINTERNAL || rc == WS_EIO ||
-           rc == WS_ECORRUPT;
-}
-
-static void norm_header(const char *s, char *out, size_t cap)
-{
-    size_t o = 0;
-    for (; *s && o + 1 < cap; s++) {
-        char ch = *s;
-        if (ch >= 'A' && ch <= 'Z') ch = (char)(ch + 32);
-        if (ch == ' ' || ch == '-') ch = '_';
-        if (ch == '*') continue;
-        out[o++] = ch;
-    }
-    out[o] = 0;
 }
 
 static void map_header(const org_table *t, int *idx, org_import_result *r)
@@ -164,7 +99,7 @@ static void map_header(const org_table *t, int *idx, org_import_result *r)
     for (int k = 0; k < C_NCOLS; k++) idx[k] = -1;
     for (int c = 0; c < h->ncells; c++) {
         char name[96];
-        norm_header(h->cells[c], name, sizeof name);
+        org_import_header_norm(h->cells[c], name, sizeof name);
         if (!name[0]) continue;
         int hit = -1;
         for (int k = 0; k < C_NCOLS && hit < 0; k++)
@@ -173,17 +108,17 @@ static void map_header(const org_table *t, int *idx, org_import_result *r)
         for (int k = 0; hit < 0 && ignored_cols[k]; k++)
             if (!strcmp(name, ignored_cols[k])) hit = C_IGNORED;
         if (hit == C_IGNORED) continue;
-        if (hit < 0) add_error(r, h->rownum, h->cells[c], "unknown column \"%s\"", h->cells[c]);
+        if (hit < 0) org_import_error_add(r, h->rownum, h->cells[c], "unknown column \"%s\"", h->cells[c]);
         else if (idx[hit] >= 0)
-            add_error(r, h->rownum, cols[hit].key, "column %s appears twice", cols[hit].key);
+            org_import_error_add(r, h->rownum, cols[hit].key, "column %s appears twice", cols[hit].key);
         else idx[hit] = c;
     }
     for (size_t k = 0; k < sizeof required_cols / sizeof required_cols[0]; k++)
         if (idx[required_cols[k]] < 0)
-            add_error(r, h->rownum, cols[required_cols[k]].key, "the column %s (%s) is missing",
+            org_import_error_add(r, h->rownum, cols[required_cols[k]].key, "the column %s (%s) is missing",
                       cols[required_cols[k]].key, cols[required_cols[k]].aliases[1]);
     if (idx[C_RESP_NO] < 0 && idx[C_RESP_NAME] < 0)
-        add_error(r, h->rownum, "responsible_no",
+        org_import_error_add(r, h->rownum, "responsible_no",
                   "the column responsible_no (责任人工号) or responsible (责任人) is missing");
 }
 
@@ -301,27 +236,27 @@ static void check_row(rrow *w, org_import_result *r)
     static const int need[] = {C_OBJ_NAME, C_UNIT_CODE, C_RUNIT, C_EVENT};
     for (size_t k = 0; k < sizeof need / sizeof need[0]; k++)
         if (!*w->cell[need[k]])
-            add_error(r, n, cols[need[k]].key, "%s (%s) is required", cols[need[k]].key,
+            org_import_error_add(r, n, cols[need[k]].key, "%s (%s) is required", cols[need[k]].key,
                       cols[need[k]].aliases[1]);
     w->kind = lookup(w->cell[C_OBJ_KIND], kinds);
     if (!w->kind)
-        add_error(r, n, "object_kind",
+        org_import_error_add(r, n, "object_kind",
                   "object_kind must be installation, unit, process or activity "
                   "(装置, 单元, 工艺, 作业活动)");
     if (!*w->cell[C_RESP_NO] && !*w->cell[C_RESP_NAME])
-        add_error(r, n, "responsible_no", "the responsible person (责任人工号 or 责任人) is required");
+        org_import_error_add(r, n, "responsible_no", "the responsible person (责任人工号 or 责任人) is required");
     w->method = lookup(w->cell[C_METHOD], methods);
-    if (!w->method) add_error(r, n, "method", "method must be LEC or LS");
+    if (!w->method) org_import_error_add(r, n, "method", "method must be LEC or LS");
     if (*w->cell[C_ACC] && !accident_of(w->cell[C_ACC], w->accident))
-        add_error(r, n, "accident_type",
+        org_import_error_add(r, n, "accident_type",
                   "accident_type must be a GB 6441 code 01 to 20 or its name (e.g. 容器爆炸)");
     static const int inh[4] = {C_L, C_E, C_C, C_S}, res[4] = {C_RL, C_RE, C_RC, C_RS};
     double vi[4], vr[4];
     for (int k = 0; k < 4; k++) {
         if (!org_import_number(w->cell[inh[k]], &vi[k]))
-            add_error(r, n, cols[inh[k]].key, "%s must be a number", cols[inh[k]].key);
+            org_import_error_add(r, n, cols[inh[k]].key, "%s must be a number", cols[inh[k]].key);
         if (!org_import_number(w->cell[res[k]], &vr[k]))
-            add_error(r, n, cols[res[k]].key, "%s must be a number", cols[res[k]].key);
+            org_import_error_add(r, n, cols[res[k]].key, "%s must be a number", cols[res[k]].key);
         if (!isnan(vr[k])) w->has_res = true;
     }
     bool ls = w->method && !strcmp(w->method, "LS");
@@ -331,10 +266,10 @@ static void check_row(rrow *w, org_import_result *r)
     for (int u = 0; w->method && u < (ls ? 2 : 1); u++) {
         int k = unused[u];
         if (!isnan(vi[k]))
-            add_error(r, n, cols[inh[k]].key, "%s is not used by the %s method", cols[inh[k]].key,
+            org_import_error_add(r, n, cols[inh[k]].key, "%s is not used by the %s method", cols[inh[k]].key,
                       w->method);
         if (!isnan(vr[k]))
-            add_error(r, n, cols[res[k]].key, "%s is not used by the %s method", cols[res[k]].key,
+            org_import_error_add(r, n, cols[res[k]].key, "%s is not used by the %s method", cols[res[k]].key,
                       w->method);
     }
     for (int k = 0; k < 3; k++) w->inh[k] = w->res[k] = NAN;
@@ -348,25 +283,25 @@ static void check_row(rrow *w, org_import_result *r)
     if (*m) {
         w->category = lookup(mc, categories);
         if (!*mc)
-            add_error(r, n, "measure_category", "measure_category (管控措施类别) is required "
+            org_import_error_add(r, n, "measure_category", "measure_category (管控措施类别) is required "
                       "with a measure");
         else if (!w->category)
-            add_error(r, n, "measure_category",
+            org_import_error_add(r, n, "measure_category",
                       "measure_category must be engineering, management, training, ppe or "
                       "emergency (工程技术, 管理, 培训教育, 个体防护, 应急处置)");
     } else if (*mc) {
-        add_error(r, n, "measure", "measure (管控措施) is empty but has a category");
+        org_import_error_add(r, n, "measure", "measure (管控措施) is empty but has a category");
     }
     const char *task = w->cell[C_TASK], *fr = w->cell[C_FREQ], *post = w->cell[C_POST];
     if (*task) {
-        if (!*m) add_error(r, n, "measure", "an inspection task (排查内容) belongs to a measure");
+        if (!*m) org_import_error_add(r, n, "measure", "an inspection task (排查内容) belongs to a measure");
         w->frequency = frequency_of(fr, &w->every_hours);
         if (!w->frequency)
-            add_error(r, n, "frequency", "frequency must be 每天, 每周, 每月 or 每N小时 "
+            org_import_error_add(r, n, "frequency", "frequency must be 每天, 每周, 每月 or 每N小时 "
                       "(daily, weekly, monthly, Nh)");
-        if (!*post) add_error(r, n, "post_code", "post_code (岗位编码) is required with a task");
+        if (!*post) org_import_error_add(r, n, "post_code", "post_code (岗位编码) is required with a task");
     } else if (*fr || *post) {
-        add_error(r, n, "task", "task (排查内容) is empty but has a frequency or post");
+        org_import_error_add(r, n, "task", "task (排查内容) is empty but has a frequency or post");
     }
     w->bad = r->nerrors + r->omitted != before;
 }
@@ -470,7 +405,7 @@ static ws_err agree(rrow *rows, size_t n, org_import_result *r)
             const rrow *f = &rows[keys[first].i];
             const char *field = differs(f, w, level);
             if (field && !w->bad && !f->bad) {
-                add_error(r, w->rownum, field, "%s differs from row %d, which describes the same "
+                org_import_error_add(r, w->rownum, field, "%s differs from row %d, which describes the same "
                           "%s", field, f->rownum, level_names[level]);
                 w->bad = true;
             }
@@ -528,11 +463,11 @@ static ws_err person_of(store_conn *c, int64_t ent, const char *no, const char *
                     : find_id(c, Q_RISK_IMP_PERSON_BY_NAME, ent, name, id, &two);
     if (rc) return rc;
     if (!*id)
-        add_error(r, w->rownum, *no ? field : "responsible",
+        org_import_error_add(r, w->rownum, *no ? field : "responsible",
                   "no active person %s %s in this enterprise", *no ? "with employee number" : "named",
                   *no ? no : name);
     else if (two) {
-        add_error(r, w->rownum, *no ? field : "responsible",
+        org_import_error_add(r, w->rownum, *no ? field : "responsible",
                   "several people %s %s in this enterprise; give the employee number (工号)",
                   *no ? "have employee number" : "are named", *no ? no : name);
         *id = 0;
@@ -562,7 +497,7 @@ static bool step_ok(ws_err *rc, risk_import_result *r, const rrow *w, const char
                     const char *dflt)
 {
     if (!*rc) return true;
-    if (!fatal(*rc)) {
+    if (!org_import_fatal(*rc)) {
         add_rc_error(&r->base, w->rownum, rename, dflt);
         *rc = WS_OK;
     }
@@ -578,7 +513,7 @@ static ws_err apply_row(store_conn *c, const org_caller *by, const rrow *w,
     ws_err rc = org_unit_by_code(c, w->cell[C_UNIT_CODE], &u);
     if (rc && rc != WS_ENOTFOUND) return rc;
     if (rc || (s && !auth_in_scope(s, u.path))) {
-        add_error(b, w->rownum, "unit_code", "no unit with code %s", w->cell[C_UNIT_CODE]);
+        org_import_error_add(b, w->rownum, "unit_code", "no unit with code %s", w->cell[C_UNIT_CODE]);
         return WS_OK;
     }
     if (s) {
@@ -586,14 +521,14 @@ static ws_err apply_row(store_conn *c, const org_caller *by, const rrow *w,
         res.unit_path = u.path;
         rc = auth_decide(s, "risk.write", &res);
         if (rc == WS_EFORBIDDEN || rc == WS_ENOTFOUND) {
-            add_error(b, w->rownum, "unit_code", "you may not change the risk register of unit %s",
+            org_import_error_add(b, w->rownum, "unit_code", "you may not change the risk register of unit %s",
                       w->cell[C_UNIT_CODE]);
             return WS_OK;
         }
         if (rc) return rc;
     }
     if (u.enterprise_id <= 0) {
-        add_error(b, w->rownum, "unit_code", "unit %s is not inside an enterprise",
+        org_import_error_add(b, w->rownum, "unit_code", "unit %s is not inside an enterprise",
                   w->cell[C_UNIT_CODE]);
         return WS_OK;
     }
@@ -710,7 +645,7 @@ static ws_err apply_row(store_conn *c, const org_caller *by, const rrow *w,
     rc = org_post_find(c, u.enterprise_id, w->cell[C_POST], &p);
     if (rc && rc != WS_ENOTFOUND) return rc;
     if (rc || !p.active) {
-        add_error(b, w->rownum, "post_code", "no post %s in this enterprise", w->cell[C_POST]);
+        org_import_error_add(b, w->rownum, "post_code", "no post %s in this enterprise", w->cell[C_POST]);
         return WS_OK;
     }
     int64_t tid = 0;
@@ -770,7 +705,7 @@ ws_err risk_import(store_conn *c, const org_caller *by, const char *data, size_t
     for (size_t i = 0; !rc && i < n; i++) {
         if (rows[i].bad) continue;
         rc = apply_row(c, by, &rows[i], r);
-        if (rc) add_error(&r->base, rows[i].rownum, "event", "%s", ws_err_message());
+        if (rc) org_import_error_add(&r->base, rows[i].rownum, "event", "%s", ws_err_message());
     }
     if (rc) {
         char msg[256];
@@ -783,7 +718,7 @@ ws_err risk_import(store_conn *c, const org_caller *by, const char *data, size_t
     else rc = store_commit(c);
     if (rc) goto out;
 done:
-    rc = outcome(&r->base);
+    rc = org_import_outcome(&r->base);
 out:
     free(rows);
     org_table_free(&t);
