@@ -42,14 +42,15 @@
  *   RUN --sse_read: nothing to send--> PARKING --suspended--> SUSP
  *    ^                                  ^   | wake              | wake, ping
  *    |                                  |   v                   | timer, stop
- *    +--- sse_read resumes itself --- WOKEN                     |
- *    |                                  ^                       v
- *    |                     wake while   |              plain listener: WRITE
- *    |                     parking      |                 (on a writer's
- *    |                                  |                  ready stack)
- *    |                          writer: nothing left -> PARKING -> SUSP
- *    +-- MHD_resume_connection <-- TLS, or the writer hands it back
- *        (socket full, error, end of stream, shutdown)
+ *    +--- sse_read resumes itself --- WOKEN                     v
+ *    |                                  ^                     WRITE
+ *    |                     wake while   |                (on a writer's
+ *    |                     parking      |                 ready stack)
+ *    |                                  |                       |
+ *    |              plain: the writer sends; nothing left -> PARKING -> SUSP
+ *    +-- MHD_resume_connection <-- the writer: TLS (always), or a plain
+ *        stream handed back (socket full, error, end of stream, shutdown);
+ *        after the writers stop, sse_wake resumes itself (SUSP -> RUN)
  *
  * Direct writes: a stream on the plain listener (loopback; a reverse proxy
  * or a local client) is sent without chunked encoding and ends by closing
@@ -64,7 +65,11 @@
  * the stream is handed back: the unsent rest of its frame stays in the
  * stream (toff < tlen), the connection is resumed, and sse_read returns
  * that rest before anything else, so the byte stream stays whole. TLS
- * streams always go through libmicrohttpd (sse_wake resumes them).
+ * streams are always written by libmicrohttpd (gnutls must retry a record
+ * that would block with the same bytes, which libmicrohttpd would not know
+ * to do); a wake puts them on a writer's stack too, and the writer only
+ * resumes them, so a publish never calls MHD_resume_connection on the
+ * publisher's thread, which holds the engine's lock.
  *
  * A timer thread (1 s) wakes parked streams whose 15 s comment ping is
  * due, so proxies keep the link and a dead client is noticed (the write
@@ -337,7 +342,7 @@ static void sse_wake(void *arg)
     for (;;) {
         int st = atomic_load(&x->state);
         if (st == SSE_SUSP) {
-            if (x->fd >= 0) {
+            if (x->wr) {
                 /* counted, so sse_writers_stop knows when no push can come */
                 atomic_fetch_add(&s->wr_pushers, 1);
                 if (!atomic_load(&s->wr_stop)) {
@@ -439,6 +444,11 @@ static void sse_fd_push(sse *x)
 static void sse_write(sse *x, uint64_t *sends, uint64_t *handbacks)
 {
     http_server *s = x->srv;
+    if (x->fd < 0) { /* TLS: only its resume is done here, off the publisher's thread */
+        atomic_store(&x->state, SSE_RUN);
+        MHD_resume_connection(x->conn);
+        return;
+    }
     if (!x->fd_pushes) sse_fd_push(x);
     for (;;) {
         if (atomic_load(&s->stopping) || atomic_load(&s->wr_stop)) break;
@@ -588,12 +598,10 @@ static enum MHD_Result send_stream(const listener *l, struct MHD_Connection *con
     atomic_init(&x->state, SSE_RUN);
     atomic_init(&x->ping_at, clock_mono_ms() + SSE_PING_MS);
     x->fd = -1;
-    if (!l->tls && s->nwr > 0) {
+    if (s->nwr > 0) x->wr = &s->wr[atomic_fetch_add(&s->wr_turn, 1) % (unsigned)s->nwr];
+    if (!l->tls && x->wr) {
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        if (ci) {
-            x->fd = ci->connect_fd;
-            x->wr = &s->wr[atomic_fetch_add(&s->wr_turn, 1) % (unsigned)s->nwr];
-        }
+        if (ci) x->fd = ci->connect_fd;
     }
     struct MHD_Response *r =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, SSE_BLOCK, sse_read, x, sse_free);
@@ -1020,18 +1028,16 @@ ws_err http_start(const http_config *cfg, http_server **out)
     if (threads > 256) threads = 256;
 
     /* writers first: a stream may open as soon as a listener is up */
-    if (cfg->listen) {
-        s->nwr = (int)(cpus > SSE_WRITERS_MAX ? SSE_WRITERS_MAX : cpus < SSE_WRITERS_MIN ? SSE_WRITERS_MIN : cpus);
-        for (int i = 0; i < s->nwr; i++) {
-            sse_writer *w = &s->wr[i];
-            w->srv = s;
-            w->efd = eventfd(0, EFD_CLOEXEC);
-            if (w->efd < 0 || pthread_create(&w->th, NULL, sse_writer_main, w) != 0) {
-                rc = ws_fail(WS_EINTERNAL, NULL, "cannot start the stream writer threads");
-                goto fail;
-            }
-            w->on = true;
+    s->nwr = (int)(cpus > SSE_WRITERS_MAX ? SSE_WRITERS_MAX : cpus < SSE_WRITERS_MIN ? SSE_WRITERS_MIN : cpus);
+    for (int i = 0; i < s->nwr; i++) {
+        sse_writer *w = &s->wr[i];
+        w->srv = s;
+        w->efd = eventfd(0, EFD_CLOEXEC);
+        if (w->efd < 0 || pthread_create(&w->th, NULL, sse_writer_main, w) != 0) {
+            rc = ws_fail(WS_EINTERNAL, NULL, "cannot start the stream writer threads");
+            goto fail;
         }
+        w->on = true;
     }
     if (cfg->listen_tls &&
         (rc = http_tls_load(cfg->cert_path, cfg->key_path, &s->cert_pem, &s->key_pem)))
