@@ -216,8 +216,9 @@ const char *point_kind_zh(const char *kind);
  * 接触限值/exposure_limit, 低低限(LL)/ll, 低限(L)/l, 高限(H)/h, 高高限(HH)/hh,
  * 回差/deadband, 报警延时(毫秒)/on_delay_ms, 设备编码/device_code, 状态/active
  * (在用/已停用); 序号, 所属单位 and 创建时间 of the export are read past. A
- * tag that exists updates that point (an empty cell clears the field), so
- * the ledger export, edited, comes back in. Permission: import.run, and
+ * tag that exists updates that point with the cells given (an empty cell
+ * leaves its field as it is: importing a tag list again never strips a gas
+ * point's default limits), so the ledger export, edited, comes back in. Permission: import.run, and
  * point.write on each row's unit (point_create / point_update). */
 ws_err point_import(store_conn *c, const org_caller *by, const char *data, size_t len, bool dry_run,
                     org_import_result *r);

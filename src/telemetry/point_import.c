@@ -89,10 +89,16 @@ static int active_of(const char *s)
 typedef struct prow {
     int rownum;
     const char *tag, *name, *kind, *unit, *uom, *device;
-    double num[NNUM];
+    double num[NNUM]; /* NaN: the cell is empty */
     int64_t on_delay_ms;
+    bool has_delay, has_active; /* those cells are not empty */
     bool active, bad;
 } prow;
+
+/* The POINT_SET_* bit of each number column, in the order of prow.num. */
+static const unsigned num_bits[NNUM] = {POINT_SET_RANGE_LOW, POINT_SET_RANGE_HIGH, POINT_SET_RESOLUTION,
+                                        POINT_SET_EXPOSURE,  POINT_SET_LL,         POINT_SET_L,
+                                        POINT_SET_H,         POINT_SET_HH,         POINT_SET_DEADBAND};
 
 /* Phase 2: one row on its own. */
 static void check_row(prow *w, const org_table_row *tr, const int *idx, org_import_result *r)
@@ -124,7 +130,9 @@ static void check_row(prow *w, const org_table_row *tr, const int *idx, org_impo
     if (!ok)
         org_import_error_add(r, w->rownum, "on_delay_ms", "报警延时(毫秒) is whole milliseconds, 0 to %d",
                              POINT_DELAY_MAX_MS);
-    w->on_delay_ms = ok && !isnan(d) ? (int64_t)d : 0;
+    w->has_delay = ok && !isnan(d);
+    w->on_delay_ms = w->has_delay ? (int64_t)d : 0;
+    w->has_active = *org_import_cell(tr, idx, C_ACTIVE) != 0;
     int a = active_of(org_import_cell(tr, idx, C_ACTIVE));
     if (a < 0) org_import_error_add(r, w->rownum, "active", "状态 is 在用 or 已停用");
     w->active = a != 0;
@@ -140,16 +148,20 @@ static int by_tag(const void *a, const void *b)
 
 static bool same_num(double a, double b) { return (isnan(a) && isnan(b)) || a == b; }
 
-/* Whether point p already is what row in describes. */
+/* Whether point p already has every field in->set gives. */
 static bool unchanged(const point *p, const point_in *in)
 {
-    double db = isnan(in->deadband) ? 0 : in->deadband;
-    return p->unit_id == in->unit_id && p->device_id == in->device_id && !strcmp(p->name, in->name) &&
-           !strcmp(p->kind, in->kind) && !strcmp(p->uom, in->uom) && same_num(p->range_low, in->range_low) &&
-           same_num(p->range_high, in->range_high) && same_num(p->resolution, in->resolution) &&
-           same_num(p->exposure_limit, in->exposure_limit) && same_num(p->ll, in->ll) &&
-           same_num(p->l, in->l) && same_num(p->h, in->h) && same_num(p->hh, in->hh) &&
-           same_num(p->deadband, db) && p->on_delay_ms == in->on_delay_ms && p->active == in->active;
+    const double have[NNUM] = {p->range_low, p->range_high, p->resolution, p->exposure_limit, p->ll,
+                               p->l,         p->h,          p->hh,         p->deadband};
+    const double want[NNUM] = {in->range_low, in->range_high, in->resolution, in->exposure_limit, in->ll,
+                               in->l,         in->h,          in->hh,         in->deadband};
+    for (size_t i = 0; i < NNUM; i++)
+        if ((in->set & num_bits[i]) && !same_num(have[i], want[i])) return false;
+    return p->unit_id == in->unit_id && !strcmp(p->name, in->name) && !strcmp(p->kind, in->kind) &&
+           (!(in->set & POINT_SET_DEVICE) || p->device_id == in->device_id) &&
+           (!(in->set & POINT_SET_UOM) || !strcmp(p->uom, in->uom)) &&
+           (!(in->set & POINT_SET_ON_DELAY) || p->on_delay_ms == in->on_delay_ms) &&
+           (!(in->set & POINT_SET_ACTIVE) || p->active == in->active);
 }
 
 /* A point function's error on this row, its field named as the column. */
@@ -180,14 +192,20 @@ static ws_err apply_row(store_conn *c, const org_caller *by, const prow *w, org_
         org_import_error_add(r, w->rownum, "device_code", "no device has the code %.60s", w->device);
         return WS_OK;
     }
-    point_in in = {.set = POINT_SET_DEVICE | POINT_SET_UNIT | POINT_SET_TAG | POINT_SET_NAME | POINT_SET_KIND |
-                          POINT_SET_UOM | POINT_SET_RANGE_LOW | POINT_SET_RANGE_HIGH | POINT_SET_RESOLUTION |
-                          POINT_SET_EXPOSURE | POINT_SET_LIMITS | POINT_SET_DEADBAND | POINT_SET_ON_DELAY |
-                          POINT_SET_ACTIVE,
+    /* Only the cells given: an empty cell leaves its field as it is, so a
+     * tag list without limits, imported again, never strips the limits a
+     * gas point got by default (a limit is removed with PATCH {"hh": null}). */
+    point_in in = {.set = POINT_SET_UNIT | POINT_SET_TAG | POINT_SET_NAME | POINT_SET_KIND,
                    .device_id = dev, .unit_id = u.id, .tag = w->tag, .name = w->name, .kind = w->kind,
                    .uom = w->uom, .range_low = w->num[0], .range_high = w->num[1], .resolution = w->num[2],
                    .exposure_limit = w->num[3], .ll = w->num[4], .l = w->num[5], .h = w->num[6],
                    .hh = w->num[7], .deadband = w->num[8], .on_delay_ms = w->on_delay_ms, .active = w->active};
+    if (*w->device) in.set |= POINT_SET_DEVICE;
+    if (*w->uom) in.set |= POINT_SET_UOM;
+    if (w->has_delay) in.set |= POINT_SET_ON_DELAY;
+    if (w->has_active) in.set |= POINT_SET_ACTIVE;
+    for (size_t i = 0; i < NNUM; i++)
+        if (!isnan(w->num[i])) in.set |= num_bits[i];
     point p;
     rc = point_get_by_tag(c, w->tag, &p);
     if (rc && rc != WS_ENOTFOUND) return rc;

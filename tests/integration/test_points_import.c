@@ -157,6 +157,17 @@ static void import_register(void **state)
     assert_false(json_is_true(json_object_get(p, "active")));
     json_decref(p);
 
+    /* The same file again: nothing changes, and the gas point keeps the
+     * limits it got by default although its cells are empty. */
+    assert_int_equal(import(t, b, (size_t)n, false, &r), 200);
+    assert_int_equal(count(r, "unchanged"), 4);
+    assert_int_equal(count(r, "created") + count(r, "updated"), 0);
+    json_decref(r);
+    p = point_of(t, "GT-101");
+    assert_true(json_real_value(json_object_get(p, "h")) == 25);
+    assert_true(json_real_value(json_object_get(p, "hh")) == 50);
+    json_decref(p);
+
     /* The engine knows them at once: a reading over H raises an alarm. */
     const char *rd = "GT-101 30\n";
     assert_int_equal(ws_http(&t->s, "POST", "/api/v1/ingest", t->tok, rd, strlen(rd), "text/plain", &r, NULL), 200);
