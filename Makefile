@@ -94,14 +94,21 @@ build/test/integration/%: tests/integration/%.c $(INTEG_COMMON) build/test/libwo
 	@echo "  LD      $@"
 	@$(CC) $(TEST_CFLAGS) -Itests $< $(INTEG_COMMON) build/test/libworksafe.a $(PKG_LIBS) $(TEST_LIBS) $(TEST_LDFLAGS) -o $@
 
-# libFuzzer target for JSON request decoding (clang-14).
+# libFuzzer targets, one per decoder (clang-14). The sources they share are
+# compiled once into build/fuzz/obj (coverage and sanitizers, no libFuzzer
+# main), not once a target: that halved the fuzzers' part of the test build.
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
-build/fuzz/%: tests/fuzz/%.c src/core/json.c src/core/err.c src/core/clock.c src/core/buf.c
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Isrc -g -O1 $(shell pkg-config --cflags jansson)
+FUZZ_COMMON := src/core/json.c src/core/err.c src/core/clock.c src/core/buf.c
+build/fuzz/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	@clang-14 $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@
+build/fuzz/%: tests/fuzz/%.c
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	@clang-14 -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
-	    $(shell pkg-config --cflags jansson) $^ $(shell pkg-config --libs jansson) $(FUZZ_LIBS_$(notdir $@)) -o $@
+	@clang-14 $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined \
+	    $^ $(shell pkg-config --libs jansson) $(FUZZ_LIBS_$(notdir $@)) -o $@
 # Per-target extra sources: FUZZ_EXTRA_<target> := files linked into that fuzzer only.
 FUZZ_EXTRA_fuzz_gorilla := src/telemetry/gorilla.c
 FUZZ_EXTRA_fuzz_line := src/ingest/line.c
@@ -119,7 +126,8 @@ FUZZ_LIBS_fuzz_rule := -lm
 FUZZ_EXTRA_fuzz_permit := src/permit/rules.c src/permit/rules_parse.c src/permit/calendar.c src/permit/snapshot.c src/permit/profiles_data.c \
                           src/ledger/tz.c
 FUZZ_LIBS_fuzz_permit := -lm -lpthread
-$(foreach f,$(FUZZ_BIN),$(eval $(f): $(FUZZ_EXTRA_$(notdir $(f)))))
+FUZZ_OBJ = $(patsubst src/%.c,build/fuzz/obj/%.o,$(FUZZ_COMMON) $(FUZZ_EXTRA_$(1)))
+$(foreach f,$(FUZZ_BIN),$(eval $(f): $(call FUZZ_OBJ,$(notdir $(f)))))
 fuzz: $(FUZZ_BIN)
 
 # Web assets: copied into build/web, with the npm packages the pages use
@@ -262,7 +270,7 @@ install: all
 clean:
 	rm -rf build
 
--include $(REL_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(REL_CLI_OBJ:.o=.d) $(TEST_CLI_OBJ:.o=.d)
+-include $(REL_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(REL_CLI_OBJ:.o=.d) $(TEST_CLI_OBJ:.o=.d) $(wildcard build/fuzz/obj/*/*.d)
 
 # Special-work permits: the pre-check with 500 active permits (bench/permits).
 bench-permits: all
