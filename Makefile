@@ -230,7 +230,7 @@ bench-ingest: deps
 build/bench/sse_bench: bench/sse/sse_bench.c
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) -std=c11 -O2 -g -Wall -Wextra -Werror $< -lpthread -o $@
+	@$(CC) -std=c11 -O2 -g -Wall -Wextra -Werror $< $(shell pkg-config --cflags --libs gnutls) -lpthread -o $@
 
 # Its ceiling: a bare one-thread epoll server that writes the frame to every
 # stream, driven by the same client in the same run (bench/sse/raw_fanout.c).

@@ -11,8 +11,13 @@
 # and is followed by the same client against the ceiling, bench/sse/raw_fanout
 # (a bare epoll server writing one frame to every stream, on port + 1):
 #     sse-ceiling p99_ms=N clients=N all_ms=N
+# With WS_BENCH_TLS=1 worksafe also listens for HTTPS on port + 2 and each
+# run is followed by the same streams over HTTPS (the POSTs stay plain):
+#     sse-tls p99_ms=N clients=N all_ms=N tls=1
+# (the ceiling has no TLS: compare it with the plain line of the same run).
 # Knobs (environment): WS_BENCH_PORT (18190), WS_BENCH_RATE (100000),
-# WS_BENCH_EVENTS (100), WS_BENCH_CLIENTS ("1000 10000"), WS_BENCH_BIN.
+# WS_BENCH_EVENTS (100), WS_BENCH_CLIENTS ("1000 10000"), WS_BENCH_BIN,
+# WS_BENCH_TLS.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -51,8 +56,13 @@ RAW_PID=$!
 
 PW="Bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 "$BIN" init --data "$TMP/data" --admin-password "$PW" >"$TMP/init.log" 2>&1 || die "init failed"
+TLS_ARGS=""
+if [ "${WS_BENCH_TLS:-}" = 1 ]; then
+    port_free "$((PORT + 2))" || die "port $((PORT + 2)) is in use (set WS_BENCH_PORT)"
+    TLS_ARGS="--listen-tls 127.0.0.1:$((PORT + 2))"
+fi
 # shellcheck disable=SC2086
-"$BIN" serve --data "$TMP/data" --listen "127.0.0.1:$PORT" ${WS_SERVE_ARGS:-} >"$TMP/serve.log" 2>&1 &
+"$BIN" serve --data "$TMP/data" --listen "127.0.0.1:$PORT" $TLS_ARGS ${WS_SERVE_ARGS:-} >"$TMP/serve.log" 2>&1 &
 WS_PID=$!
 for _ in $(seq 1 150); do
     curl -fsS -o /dev/null "http://127.0.0.1:$PORT/healthz" 2>/dev/null && break
@@ -71,4 +81,8 @@ for n in $CLIENTS; do
     "$TOOL" --port "$PORT" --token "$TOKEN" --unit "$UNIT" --clients "$n" --events "$EVENTS" --rate "$RATE"
     "$TOOL" --port "$((PORT + 1))" --token x --clients "$n" --events "$EVENTS" --rate "$RATE" |
         sed 's/^sse /sse-ceiling /'
+    if [ -n "$TLS_ARGS" ]; then
+        "$TOOL" --port "$PORT" --tls-port "$((PORT + 2))" --token "$TOKEN" --clients "$n" --events "$EVENTS" \
+            --rate "$RATE" | sed 's/^sse /sse-tls /'
+    fi
 done

@@ -20,9 +20,15 @@
  * events; all_ms = p99 over events of the time until every one of the N
  * streams had it), plus detail lines starting with '#'.
  *
+ * With --tls-port the streams are HTTPS (gnutls, the server's self-signed
+ * certificate taken as it is: the bench measures, it does not authenticate);
+ * the POSTs stay on --port. An operator's console reaches worksafe over
+ * HTTPS, where libmicrohttpd writes the frames (docs/internals/http.md).
+ *
  * Usage: sse_bench --port P --token T [--clients N] [--events E]
  *                  [--rate R] [--load-prefix L] [--load-tags K]
- *                  [--alarm-prefix A] [--alarm-tags M] [--value V] */
+ *                  [--alarm-prefix A] [--alarm-tags M] [--value V]
+ *                  [--tls-port Q] */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -42,6 +48,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/gnutls.h>
+
 #define NPROBE 10
 
 static int port = 8080, nclients = 1000, nevents = 100, load_tags = 1000, alarm_tags = 50;
@@ -49,6 +57,8 @@ static long rate = 100000;
 static const char *token = "", *load_prefix = "SSEL", *alarm_prefix = "SSEA";
 static double value = 60;
 static long unit_id; /* --unit: create the points first (409 = there already) */
+static int tls_port;  /* --tls-port: the streams over HTTPS */
+static gnutls_certificate_credentials_t tls_cred;
 
 static int64_t now_ns(void)
 {
@@ -57,13 +67,13 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static int dial(bool nonblock)
+static int dial_port(bool nonblock, int to)
 {
     int fd = socket(AF_INET, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0), 0);
     if (fd < 0) return -1;
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)to)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 && errno != EINPROGRESS) {
         close(fd);
@@ -71,6 +81,8 @@ static int dial(bool nonblock)
     }
     return fd;
 }
+
+static int dial(bool nonblock) { return dial_port(nonblock, port); }
 
 /* ---- one blocking keep-alive HTTP client (load and prober) --------------- */
 
@@ -206,6 +218,7 @@ static void *load_main(void *arg)
 
 typedef struct conn {
     int fd;
+    gnutls_session_t tls; /* --tls-port: the stream's session, else NULL */
     bool open;        /* the first bytes (headers, retry) came */
     int events;       /* alarm frames seen */
     int64_t first_ns; /* arrival of the first frame after `mark` */
@@ -263,12 +276,20 @@ static void pump(int ep, int timeout_ms)
     for (int i = 0; i < n; i++) {
         conn *c = &conns[ev[i].data.u32];
         for (;;) {
-            ssize_t k = read(c->fd, buf, sizeof buf);
+            ssize_t k;
+            bool again;
+            if (c->tls) {
+                k = gnutls_record_recv(c->tls, buf, sizeof buf);
+                again = k == GNUTLS_E_AGAIN || k == GNUTLS_E_INTERRUPTED;
+            } else {
+                k = read(c->fd, buf, sizeof buf);
+                again = k < 0 && (errno == EAGAIN || errno == EINTR);
+            }
             if (k > 0) {
                 on_data(c, buf, (size_t)k, t);
                 continue;
             }
-            if (k == 0 || (errno != EAGAIN && errno != EINTR)) {
+            if (!again) {
                 epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
                 close(c->fd);
                 __atomic_store_n(&c->fd, -1, __ATOMIC_RELEASE);
@@ -276,6 +297,32 @@ static void pump(int ep, int timeout_ms)
             break;
         }
     }
+}
+
+/* A blocking TLS handshake on c->fd (the stream is read non-blocking after). */
+static int tls_open(conn *c)
+{
+    if (!tls_cred && gnutls_certificate_allocate_credentials(&tls_cred) != GNUTLS_E_SUCCESS) return -1;
+    if (gnutls_init(&c->tls, GNUTLS_CLIENT) != GNUTLS_E_SUCCESS) return -1;
+    gnutls_set_default_priority(c->tls);
+    gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, tls_cred);
+    gnutls_transport_set_int(c->tls, c->fd);
+    int rc;
+    do rc = gnutls_handshake(c->tls);
+    while (rc < 0 && !gnutls_error_is_fatal(rc));
+    return rc < 0 ? -1 : 0;
+}
+
+static int tls_write_all(gnutls_session_t s, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t k = gnutls_record_send(s, p, n);
+        if (k == GNUTLS_E_AGAIN || k == GNUTLS_E_INTERRUPTED) continue;
+        if (k <= 0) return -1;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
 }
 
 static atomic_bool probe_stop;
@@ -303,6 +350,7 @@ int main(int argc, char **argv)
         else if (!strcmp(k, "--alarm-tags")) alarm_tags = atoi(v);
         else if (!strcmp(k, "--value")) value = atof(v);
         else if (!strcmp(k, "--unit")) unit_id = atol(v);
+        else if (!strcmp(k, "--tls-port")) tls_port = atoi(v);
         else {
             fprintf(stderr, "unknown option %s\n", k);
             return 2;
@@ -330,8 +378,12 @@ int main(int argc, char **argv)
     int64_t t_conn = now_ns();
     for (int i = 0; i < nconn; i++) {
         conn *c = &conns[i];
-        c->fd = dial(false);
-        if (c->fd < 0 || write_all(c->fd, req, (size_t)rn)) {
+        c->fd = tls_port ? dial_port(false, tls_port) : dial(false);
+        if (c->fd >= 0 && tls_port && tls_open(c)) {
+            fprintf(stderr, "TLS handshake %d failed\n", i);
+            return 1;
+        }
+        if (c->fd < 0 || (c->tls ? tls_write_all(c->tls, req, (size_t)rn) : write_all(c->fd, req, (size_t)rn))) {
             fprintf(stderr, "connect %d failed: %s\n", i, strerror(errno));
             return 1;
         }
@@ -422,6 +474,6 @@ int main(int argc, char **argv)
            nevents, missed, closed, (double)sent / load_secs, pct(probe, np, 0.5), pct(all, na, 1.0),
            pct(from_send, np, 0.5), pct(from_send, np, 0.99), pct(reply, (size_t)nevents, 0.5));
     double p99 = pct(probe, np, 0.99), allp = pct(all, na, 0.99);
-    printf("sse p99_ms=%.2f clients=%d all_ms=%.2f\n", p99, nclients, allp);
+    printf("sse p99_ms=%.2f clients=%d all_ms=%.2f%s\n", p99, nclients, allp, tls_port ? " tls=1" : "");
     return missed ? 3 : 0;
 }
