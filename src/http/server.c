@@ -71,10 +71,11 @@
  * resumes them, so a publish never calls MHD_resume_connection on the
  * publisher's thread, which holds the engine's lock.
  *
- * A timer thread (1 s) wakes parked streams whose 15 s comment ping is
- * due, so proxies keep the link and a dead client is noticed (the write
- * fails and libmicrohttpd closes the connection, which a suspended one
- * cannot notice). */
+ * A timer thread (1 s) ends the parked streams whose client hung up (one
+ * poll(2) over their sockets, sse_reap: a suspended connection cannot
+ * notice), and wakes those whose 15 s comment ping is due, so proxies keep
+ * the link and a client gone without a word (a cable pulled) is noticed
+ * when the write fails. */
 #include "http/http.h"
 #include "http/http_int.h"
 
@@ -90,6 +91,7 @@
 #include <strings.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -169,6 +171,9 @@ struct http_server {
     _Atomic int nstreams;
     bool timer_on, timer_stop;
     pthread_t timer;
+    struct pollfd *hup_fd; /* the timer's: suspended streams' sockets, polled for a hang-up */
+    sse **hup_of;          /* the stream of each */
+    size_t hup_cap;
     sse_writer wr[SSE_WRITERS_MAX];
     int nwr;
     _Atomic unsigned wr_turn; /* streams are dealt to writers in turn */
@@ -191,6 +196,8 @@ struct sse {
     _Atomic int state;
     _Atomic int64_t ping_at; /* monotonic ms when a comment ping is due */
     int fd;                  /* the socket for direct writes; -1: always through libmicrohttpd */
+    int sock;                /* the socket, plain or TLS, for the hang-up check; -1 unknown */
+    _Atomic bool gone;       /* the client hung up: the stream ends */
     bool fd_pushes;          /* TCP_NODELAY set and cork off, for direct writes */
     sse_writer *wr;
     sse *qnext;              /* on wr->ready */
@@ -372,6 +379,7 @@ static void sse_wake(void *arg)
  * over. Runs on whoever owns x (see struct sse). */
 static long sse_fill(sse *x, char *out, size_t max)
 {
+    if (atomic_load_explicit(&x->gone, memory_order_relaxed)) return -1;
     if (x->toff < x->tlen) {
         size_t k = x->tlen - x->toff;
         if (k > max) k = max;
@@ -560,6 +568,40 @@ static void sse_sweep(http_server *s, bool due_only)
     pthread_mutex_unlock(&s->smu);
 }
 
+/* End the suspended streams whose client hung up: one poll(2) over their
+ * sockets, and each one found closed is marked gone and woken, so that its
+ * writer or libmicrohttpd ends it (sse_fill says -1) and the connection is
+ * let go. Without this a console that left kept its socket and its hub
+ * subscription until the next frame or ping (up to 15 s), and a crowd of
+ * consoles reconnecting at once held two sockets each for that long. A
+ * suspended connection's socket stays open (libmicrohttpd closes none while
+ * suspended); a stream that was resumed meanwhile and whose socket number
+ * was reused is ending anyway. Under smu, on the timer thread. */
+static void sse_reap(http_server *s)
+{
+    size_t n = 0;
+    for (sse *x = s->streams; x; x = x->next) {
+        if (x->sock < 0 || atomic_load(&x->state) != SSE_SUSP) continue;
+        if (n == s->hup_cap) {
+            size_t cap = s->hup_cap ? 2 * s->hup_cap : 256;
+            struct pollfd *f = realloc(s->hup_fd, cap * sizeof *f);
+            if (f) s->hup_fd = f;
+            sse **o = f ? realloc(s->hup_of, cap * sizeof *o) : NULL;
+            if (o) s->hup_of = o;
+            if (!f || !o) break; /* out of memory: the rest waits for its ping */
+            s->hup_cap = cap;
+        }
+        s->hup_fd[n] = (struct pollfd){.fd = x->sock, .events = POLLRDHUP};
+        s->hup_of[n++] = x;
+    }
+    if (!n || poll(s->hup_fd, (nfds_t)n, 0) <= 0) return;
+    for (size_t i = 0; i < n; i++)
+        if (s->hup_fd[i].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+            atomic_store(&s->hup_of[i]->gone, true);
+            sse_wake(s->hup_of[i]);
+        }
+}
+
 static void *sse_timer(void *arg)
 {
     http_server *s = arg;
@@ -570,6 +612,7 @@ static void *sse_timer(void *arg)
         ts.tv_sec += 1;
         pthread_cond_timedwait(&s->tcond, &s->smu, &ts);
         if (s->timer_stop) break;
+        sse_reap(s);
         pthread_mutex_unlock(&s->smu);
         sse_sweep(s, true);
         pthread_mutex_lock(&s->smu);
@@ -598,11 +641,10 @@ static enum MHD_Result send_stream(const listener *l, struct MHD_Connection *con
     atomic_init(&x->state, SSE_RUN);
     atomic_init(&x->ping_at, clock_mono_ms() + SSE_PING_MS);
     x->fd = -1;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    x->sock = ci ? ci->connect_fd : -1;
     if (s->nwr > 0) x->wr = &s->wr[atomic_fetch_add(&s->wr_turn, 1) % (unsigned)s->nwr];
-    if (!l->tls && x->wr) {
-        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        if (ci) x->fd = ci->connect_fd;
-    }
+    if (!l->tls && x->wr) x->fd = x->sock;
     struct MHD_Response *r =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, SSE_BLOCK, sse_read, x, sse_free);
     /* Direct writes need the body as a plain byte stream: no chunks, and
@@ -970,6 +1012,8 @@ static void free_server(http_server *s)
     }
     free(s->cert_pem);
     free(s->web_dir);
+    free(s->hup_fd);
+    free(s->hup_of);
     http_router_free(s->router);
     http_metrics_free(s->metrics);
     for (int i = 0; i < SSE_WRITERS_MAX; i++)
