@@ -108,6 +108,8 @@ void http_metrics_in_flight(http_metrics *m, int delta);
  * directly, streams handed back to libmicrohttpd (server.c). */
 void http_metrics_streams(http_metrics *m, int delta);
 void http_metrics_stream_io(http_metrics *m, uint64_t direct_sends, uint64_t handbacks);
+/* Parked streams ended because their client hung up (server.c, sse_reap). */
+void http_metrics_streams_hung_up(http_metrics *m, uint64_t n);
 /* Append the Prometheus text exposition to out. db may be NULL. */
 ws_err http_metrics_render(http_metrics *m, store *db, buf *out);
 

@@ -54,7 +54,7 @@ struct http_metrics {
     _Atomic uint64_t *sum_ns; /* [ntotal] */
     _Atomic int64_t in_flight;
     _Atomic int64_t streams;
-    _Atomic uint64_t stream_sends, stream_handbacks;
+    _Atomic uint64_t stream_sends, stream_handbacks, streams_hung_up;
     int64_t start_ms;
 };
 
@@ -133,6 +133,11 @@ void http_metrics_stream_io(http_metrics *m, uint64_t direct_sends, uint64_t han
 {
     if (direct_sends) atomic_fetch_add_explicit(&m->stream_sends, direct_sends, memory_order_relaxed);
     if (handbacks) atomic_fetch_add_explicit(&m->stream_handbacks, handbacks, memory_order_relaxed);
+}
+
+void http_metrics_streams_hung_up(http_metrics *m, uint64_t n)
+{
+    if (n) atomic_fetch_add_explicit(&m->streams_hung_up, n, memory_order_relaxed);
 }
 
 static ws_err put_label(buf *out, const char *s)
@@ -224,10 +229,14 @@ ws_err http_metrics_render(http_metrics *m, store *db, buf *out)
       "http_stream_direct_sends_total %llu\n"
       "# HELP http_stream_handbacks_total Streams handed back to libmicrohttpd (socket full, closed, ended).\n"
       "# TYPE http_stream_handbacks_total counter\n"
-      "http_stream_handbacks_total %llu\n",
+      "http_stream_handbacks_total %llu\n"
+      "# HELP http_streams_hung_up_total Parked streams ended because their client hung up.\n"
+      "# TYPE http_streams_hung_up_total counter\n"
+      "http_streams_hung_up_total %llu\n",
       (long long)atomic_load_explicit(&m->streams, memory_order_relaxed),
       (unsigned long long)atomic_load_explicit(&m->stream_sends, memory_order_relaxed),
-      (unsigned long long)atomic_load_explicit(&m->stream_handbacks, memory_order_relaxed));
+      (unsigned long long)atomic_load_explicit(&m->stream_handbacks, memory_order_relaxed),
+      (unsigned long long)atomic_load_explicit(&m->streams_hung_up, memory_order_relaxed));
 
     if (db) {
         uint64_t st = 0, ns = 0;

@@ -595,11 +595,14 @@ static void sse_reap(http_server *s)
         s->hup_of[n++] = x;
     }
     if (!n || poll(s->hup_fd, (nfds_t)n, 0) <= 0) return;
+    uint64_t gone = 0;
     for (size_t i = 0; i < n; i++)
         if (s->hup_fd[i].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
             atomic_store(&s->hup_of[i]->gone, true);
             sse_wake(s->hup_of[i]);
+            gone++;
         }
+    http_metrics_streams_hung_up(s->metrics, gone);
 }
 
 static void *sse_timer(void *arg)

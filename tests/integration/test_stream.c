@@ -334,6 +334,7 @@ static void streams_end_to_end(void **state)
     snprintf(want, sizeof want, "\"point_id\":%lld,", t->first_point);
     assert_true(stream_wait(&v, want, 5000));
     assert_true(metric(t, "http_stream_direct_sends_total") >= sends0 + 3);
+    double hung0 = metric(t, "http_streams_hung_up_total"); /* before v goes */
     stream_close(&v);
 
     /* v closed, c hangs up: with nothing sent to them, the server notices
@@ -343,6 +344,7 @@ static void streams_end_to_end(void **state)
     long long gone_by = mono_ms() + 5000;
     while (metric(t, "http_streams_open") > 3 && mono_ms() < gone_by) usleep(100000);
     assert_int_equal((int)metric(t, "http_streams_open"), 3);
+    assert_true(metric(t, "http_streams_hung_up_total") >= hung0 + 2);
     double handbacks0 = metric(t, "http_stream_handbacks_total");
 
     /* A flood: every point up and down, 30 times. b does not read. */

@@ -347,6 +347,8 @@ static void test_metrics_text(void **state)
     http_metrics_streams(m, -1);
     http_metrics_stream_io(m, 40, 0);
     http_metrics_stream_io(m, 2, 1);
+    http_metrics_streams_hung_up(m, 0);
+    http_metrics_streams_hung_up(m, 3);
     buf b = BUF_INIT(1 << 20);
     assert_int_equal(http_metrics_render(m, NULL, &b), WS_OK);
     const char *want[] = {
@@ -367,6 +369,7 @@ static void test_metrics_text(void **state)
         "\nhttp_streams_open 2\n",
         "\nhttp_stream_direct_sends_total 42\n",
         "\nhttp_stream_handbacks_total 1\n",
+        "\nhttp_streams_hung_up_total 3\n",
         "\nprocess_start_time_seconds ",
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
