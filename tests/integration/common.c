@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -262,6 +263,64 @@ static CURL *handle(void)
     if (h) curl_easy_reset(h);
     else if ((h = curl_easy_init())) pthread_setspecific(handle_key, h);
     return h;
+}
+
+static size_t file_body(char *d, size_t sz, size_t nm, void *u)
+{
+    ws_file *f = u;
+    size_t n = sz * nm;
+    char *p = realloc(f->p, f->n + n + 1);
+    if (!p) return 0;
+    memcpy(p + f->n, d, n);
+    f->p = p;
+    f->n += n;
+    f->p[f->n] = 0;
+    return n;
+}
+
+static size_t file_header(char *d, size_t sz, size_t nm, void *u)
+{
+    ws_file *f = u;
+    size_t n = sz * nm, k = n;
+    while (k && (d[k - 1] == '\r' || d[k - 1] == '\n')) k--;
+    if (k > 14 && !strncasecmp(d, "Content-Type: ", 14))
+        snprintf(f->ctype, sizeof f->ctype, "%.*s", (int)(k - 14), d + 14);
+    if (k > 21 && !strncasecmp(d, "Content-Disposition: ", 21))
+        snprintf(f->disp, sizeof f->disp, "%.*s", (int)(k - 21), d + 21);
+    return n;
+}
+
+long ws_fetch(ws_server *s, const char *path, const char *token, const char *body, size_t len,
+              const char *ctype, ws_file *f)
+{
+    memset(f, 0, sizeof *f);
+    CURL *h = handle();
+    char url[1024], auth[128], ct[160];
+    snprintf(url, sizeof url, "%s%s", s->base, path);
+    struct curl_slist *hd = NULL;
+    if (token) {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+        hd = curl_slist_append(hd, auth);
+    }
+    if (body) {
+        snprintf(ct, sizeof ct, "Content-Type: %s", ctype ? ctype : "application/octet-stream");
+        hd = curl_slist_append(hd, ct);
+        hd = curl_slist_append(hd, "Expect:"); /* no 100-continue round trip */
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    }
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, file_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, f);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, file_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, f);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 300L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    long status = 0;
+    if (curl_easy_perform(h) == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(hd);
+    return status;
 }
 
 long ws_http(ws_server *s, const char *method, const char *path, const char *token, const char *body,

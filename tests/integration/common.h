@@ -55,6 +55,19 @@ long ws_http(ws_server *s, const char *method, const char *path, const char *tok
 /* Shorthand for JSON bodies (body NUL-terminated). */
 long ws_req(ws_server *s, const char *method, const char *path, const char *token, const char *body,
             json_t **reply);
+/* A reply kept as bytes (an XLSX file or a photo has NUL bytes; one more
+ * NUL follows them), with two of its headers. p is the caller's to free. */
+typedef struct ws_file {
+    char *p;
+    size_t n;
+    char ctype[256], disp[512];
+} ws_file;
+/* GET path, or POST body[0..len) as ctype when body is not NULL, into *f
+ * (zeroed first). token may be NULL. A 300-s timeout: a 10,000-row import or
+ * export under the sanitizers on a busy machine can outlast ws_http's 30 s.
+ * Returns the status, 0 when the exchange failed. */
+long ws_fetch(ws_server *s, const char *path, const char *token, const char *body, size_t len,
+              const char *ctype, ws_file *f);
 /* Log in and copy the token (65 bytes). Returns the status. */
 long ws_login(ws_server *s, const char *user, const char *pw, char token[65]);
 

@@ -17,65 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "integration/common.h"
 
 #define FIXTURE "tests/data/photo-gps.jpg"
 #define PW "Attach-Pass-2026"
-
-typedef struct dl {
-    char *p;
-    size_t n;
-    char ctype[128];
-    char disp[512];
-} dl;
-
-static size_t on_body(char *p, size_t sz, size_t nm, void *arg)
-{
-    dl *d = arg;
-    size_t n = sz * nm;
-    char *q = realloc(d->p, d->n + n + 1);
-    if (!q) return 0;
-    memcpy(q + d->n, p, n);
-    d->p = q;
-    d->n += n;
-    return n;
-}
-
-static size_t on_header(char *p, size_t sz, size_t nm, void *arg)
-{
-    dl *d = arg;
-    size_t n = sz * nm;
-    if (n > 14 && !strncasecmp(p, "Content-Type: ", 14))
-        snprintf(d->ctype, sizeof d->ctype, "%.*s", (int)(n - 16), p + 14);
-    if (n > 21 && !strncasecmp(p, "Content-Disposition: ", 21))
-        snprintf(d->disp, sizeof d->disp, "%.*s", (int)(n - 23), p + 21);
-    return n;
-}
-
-/* GET path as binary into *d (caller frees d->p). Returns the status. */
-static long download(ws_server *s, const char *path, const char *tok, dl *d)
-{
-    memset(d, 0, sizeof *d);
-    char url[256], auth[128];
-    snprintf(url, sizeof url, "%s%s", s->base, path);
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
-    CURL *h = curl_easy_init();
-    struct curl_slist *hd = curl_slist_append(NULL, auth);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, d);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, d);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
-    long st = 0;
-    if (curl_easy_perform(h) == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &st);
-    curl_slist_free_all(hd);
-    curl_easy_cleanup(h);
-    return st;
-}
 
 static char *slurp(const char *path, size_t *n)
 {
@@ -153,15 +99,15 @@ static void upload_clean_serve(void **state)
         snprintf(turl, sizeof turl, "%s", json_string_value(json_object_get(r, "thumb_url")));
         json_decref(r);
 
-        dl d;
-        assert_int_equal(download(&s, url, tok, &d), 200);
+        ws_file d;
+        assert_int_equal(ws_fetch(&s, url, tok, NULL, 0, NULL, &d), 200);
         assert_string_equal(d.ctype, "image/jpeg");
         assert_non_null(strstr(d.disp, "filename*=UTF-8''%E7%85%A7%E7%89%87.jpg"));
         assert_true(d.n > 1000 && (unsigned char)d.p[0] == 0xFF && (unsigned char)d.p[1] == 0xD8);
         assert_false(holds(d.p, d.n, "Exif"));
         assert_false(holds(d.p, d.n, "ABC123"));
         free(d.p);
-        assert_int_equal(download(&s, turl, tok, &d), 200);
+        assert_int_equal(ws_fetch(&s, turl, tok, NULL, 0, NULL, &d), 200);
         assert_string_equal(d.ctype, "image/jpeg");
         assert_true(d.n > 100 && d.n < n);
         assert_false(holds(d.p, d.n, "Exif"));
@@ -209,9 +155,9 @@ static void upload_clean_serve(void **state)
         assert_int_equal(upload(&s, tok, site1, NULL, photo, n, &r), 201);
         snprintf(url, sizeof url, "/api/v1/attachments/%lld", json_integer_value(json_object_get(r, "id")));
         json_decref(r);
-        assert_int_equal(download(&s, url, wtok, &d), 404);
+        assert_int_equal(ws_fetch(&s, url, wtok, NULL, 0, NULL, &d), 404);
         free(d.p);
-        assert_int_equal(download(&s, url, tok, &d), 200);
+        assert_int_equal(ws_fetch(&s, url, tok, NULL, 0, NULL, &d), 200);
         free(d.p);
         assert_int_equal(upload(&s, wtok, site1, NULL, photo, n, &r), 404);
         json_decref(r);
@@ -238,10 +184,10 @@ static void backup_restore(void **state)
         assert_int_equal(upload(&s, tok, root, "before.jpg", photo, n, &r), 201);
         long long before = json_integer_value(json_object_get(r, "id"));
         json_decref(r);
-        dl orig;
+        ws_file orig;
         char url[96];
         snprintf(url, sizeof url, "/api/v1/attachments/%lld", before);
-        assert_int_equal(download(&s, url, tok, &orig), 200);
+        assert_int_equal(ws_fetch(&s, url, tok, NULL, 0, NULL, &orig), 200);
 
         snprintf(bdir, sizeof bdir, "%s/backups/attach-backup", s.dir);
         const char *bk[] = {"backup", "--out", bdir, NULL};
@@ -274,16 +220,16 @@ static void backup_restore(void **state)
         }
         assert_int_equal(ws_server_restart(&s), 0);
         assert_int_equal(ws_login(&s, "admin", WS_ADMIN_PW, tok), 200);
-        dl d;
-        assert_int_equal(download(&s, url, tok, &d), 200);
+        ws_file d;
+        assert_int_equal(ws_fetch(&s, url, tok, NULL, 0, NULL, &d), 200);
         assert_int_equal(d.n, orig.n);
         assert_memory_equal(d.p, orig.p, d.n);
         free(d.p);
         snprintf(url, sizeof url, "/api/v1/attachments/%lld/thumb", before);
-        assert_int_equal(download(&s, url, tok, &d), 200);
+        assert_int_equal(ws_fetch(&s, url, tok, NULL, 0, NULL, &d), 200);
         free(d.p);
         snprintf(url, sizeof url, "/api/v1/attachments/%lld", after);
-        assert_int_equal(download(&s, url, tok, &d), 404);
+        assert_int_equal(ws_fetch(&s, url, tok, NULL, 0, NULL, &d), 404);
         free(d.p);
         free(orig.p);
         /* A damaged attachment in the backup is refused before anything is touched. */

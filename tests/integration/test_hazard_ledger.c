@@ -19,7 +19,6 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,66 +29,6 @@
 #include "../../bench/hazard_seed.c"
 
 #define NHAZARDS 10000
-
-typedef struct {
-    char *p;
-    size_t n;
-    char ctype[520], disp[520];
-} reply_t;
-
-static size_t on_data(char *d, size_t sz, size_t nm, void *u)
-{
-    reply_t *r = u;
-    size_t k = sz * nm;
-    char *p = realloc(r->p, r->n + k + 1);
-    if (!p) return 0;
-    memcpy(p + r->n, d, k);
-    r->p = p;
-    r->n += k;
-    r->p[r->n] = 0;
-    return k;
-}
-
-static size_t on_header(char *d, size_t sz, size_t nm, void *u)
-{
-    reply_t *r = u;
-    size_t k = sz * nm;
-    char line[512];
-    size_t m = k < sizeof line - 1 ? k : sizeof line - 1;
-    memcpy(line, d, m);
-    line[m] = 0;
-    while (m && (line[m - 1] == '\r' || line[m - 1] == '\n')) line[--m] = 0;
-    if (strncasecmp(line, "Content-Type: ", 14) == 0)
-        snprintf(r->ctype, sizeof r->ctype, "%s", line + 14);
-    if (strncasecmp(line, "Content-Disposition: ", 21) == 0)
-        snprintf(r->disp, sizeof r->disp, "%s", line + 21);
-    return k;
-}
-
-/* A GET keeping the bytes and two headers; a generous timeout for 10,000
- * rows under the sanitizers on a busy machine. */
-static long get_file(ws_server *s, const char *path, const char *tok, reply_t *r)
-{
-    memset(r, 0, sizeof *r);
-    CURL *h = curl_easy_init();
-    char url[1024], auth[128];
-    snprintf(url, sizeof url, "%s%s", s->base, path);
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
-    struct curl_slist *hd = curl_slist_append(NULL, auth);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, 300L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    long status = 0;
-    if (curl_easy_perform(h) == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(hd);
-    curl_easy_cleanup(h);
-    return status;
-}
 
 static long long post_id(ws_server *s, const char *tok, const char *path, const char *body)
 {
@@ -157,8 +96,8 @@ static void ledger_of_10000(void **state)
         assert_int_equal(hazard_seed(target, NHAZARDS - 1, 0, units, true, NULL), NHAZARDS);
 
         /* XLSX: the whole ledger. */
-        reply_t f;
-        assert_int_equal(get_file(&s, "/api/v1/hazards?format=xlsx", tok, &f), 200);
+        ws_file f;
+        assert_int_equal(ws_fetch(&s, "/api/v1/hazards?format=xlsx", tok, NULL, 0, NULL, &f), 200);
         assert_string_equal(f.ctype,
                             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
         /* filename*=UTF-8''隐患排查治理台账-YYYYMMDD.xlsx */
@@ -197,7 +136,7 @@ static void ledger_of_10000(void **state)
         /* CSV with the state filter: exactly the rectifying ones. */
         long long want = db_count(&s, "SELECT COUNT(*) FROM hazards WHERE state = 'rectifying'");
         assert_true(want > 100 && want < NHAZARDS / 2);
-        assert_int_equal(get_file(&s, "/api/v1/hazards?state=rectifying&format=csv", tok, &f), 200);
+        assert_int_equal(ws_fetch(&s, "/api/v1/hazards?state=rectifying&format=csv", tok, NULL, 0, NULL, &f), 200);
         assert_string_equal(f.ctype, "text/csv; charset=utf-8");
         const char *head = "\xEF\xBB\xBF序号,隐患编号,隐患名称,所属单位,具体位置,事故类型,隐患等级,状态,"
                            "是否超期,挂牌督办,发现时间,报告人,整改责任人,整改期限,整改人,验收人,销号时间\r\n";

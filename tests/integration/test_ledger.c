@@ -16,7 +16,6 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,79 +26,6 @@
 
 #define NPEOPLE 10000
 #define REG_PW "Regulator-Pass-2026"
-
-typedef struct {
-    char *p;
-    size_t n;
-    char ctype[520], disp[520];
-} reply_t;
-
-static size_t on_body(char *d, size_t sz, size_t nm, void *u)
-{
-    reply_t *r = u;
-    size_t n = sz * nm;
-    char *p = realloc(r->p, r->n + n + 1);
-    if (!p) return 0;
-    memcpy(p + r->n, d, n);
-    r->p = p;
-    r->n += n;
-    r->p[r->n] = 0;
-    return n;
-}
-
-static size_t on_header(char *d, size_t sz, size_t nm, void *u)
-{
-    reply_t *r = u;
-    size_t n = sz * nm;
-    char line[512];
-    size_t k = n < sizeof line - 1 ? n : sizeof line - 1;
-    memcpy(line, d, k);
-    line[k] = 0;
-    while (k && (line[k - 1] == '\r' || line[k - 1] == '\n')) line[--k] = 0;
-    if (strncasecmp(line, "Content-Type: ", 14) == 0)
-        snprintf(r->ctype, sizeof r->ctype, "%s", line + 14);
-    if (strncasecmp(line, "Content-Disposition: ", 21) == 0)
-        snprintf(r->disp, sizeof r->disp, "%s", line + 21);
-    return n;
-}
-
-/* A GET (or, with body, a POST of a CSV file) keeping the reply bytes and two
- * headers. The timeout is generous: a 10,000-row import or export under the
- * sanitizers on a busy machine can take longer than ws_http's 30 s. */
-static long exchange(ws_server *s, const char *path, const char *tok, const char *body, size_t len,
-                     reply_t *r)
-{
-    memset(r, 0, sizeof *r);
-    CURL *h = curl_easy_init();
-    char url[1024], auth[128];
-    snprintf(url, sizeof url, "%s%s", s->base, path);
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
-    struct curl_slist *hd = curl_slist_append(NULL, auth);
-    if (body) {
-        hd = curl_slist_append(hd, "Content-Type: text/csv");
-        hd = curl_slist_append(hd, "Expect:");
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    }
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, 300L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    long status = 0;
-    if (curl_easy_perform(h) == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(hd);
-    curl_easy_cleanup(h);
-    return status;
-}
-
-static long get_file(ws_server *s, const char *path, const char *tok, reply_t *r)
-{
-    return exchange(s, path, tok, NULL, 0, r);
-}
 
 static long long post_created(ws_server *s, const char *tok, const char *path, const char *body)
 {
@@ -158,8 +84,8 @@ static void people_ledgers(void **state)
         for (int i = 1; i <= NPEOPLE; i++)
             len += (size_t)snprintf(csv + len, cap - len, "%s%05d,E%05d,139%08d,S1\r\n",
                                     i == 77 ? "王五" : "员工", i, i, i);
-        reply_t imp;
-        long st = exchange(&s, "/api/v1/imports/people", tok, csv, len, &imp);
+        ws_file imp;
+        long st = ws_fetch(&s, "/api/v1/imports/people", tok, csv, len, "text/csv", &imp);
         free(csv);
         r = imp.p ? json_loads(imp.p, 0, NULL) : NULL;
         free(imp.p);
@@ -168,9 +94,9 @@ static void people_ledgers(void **state)
         json_decref(r);
 
         /* Admin, XLSX, the site's 10,000 people. */
-        reply_t f;
+        ws_file f;
         snprintf(path, sizeof path, "/api/v1/people?unit_id=%lld&format=xlsx", s1);
-        assert_int_equal(get_file(&s, path, tok, &f), 200);
+        assert_int_equal(ws_fetch(&s, path, tok, NULL, 0, NULL, &f), 200);
         assert_string_equal(f.ctype,
                             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
         assert_non_null(strstr(f.disp, "attachment; "));
@@ -193,7 +119,7 @@ static void people_ledgers(void **state)
 
         /* Admin, CSV, the same filters as the list: q narrows to one. */
         snprintf(path, sizeof path, "/api/v1/people?unit_id=%lld&q=%%E7%%8E%%8B%%E4%%BA%%94&format=csv", s1);
-        assert_int_equal(get_file(&s, path, tok, &f), 200);
+        assert_int_equal(ws_fetch(&s, path, tok, NULL, 0, NULL, &f), 200);
         assert_string_equal(f.ctype, "text/csv; charset=utf-8");
         assert_non_null(strstr(f.disp, ".csv"));
         assert_string_equal(f.p, "\xEF\xBB\xBF序号,姓名,工号,单位,部门,岗位,手机,状态,离职日期\r\n"
@@ -206,11 +132,11 @@ static void people_ledgers(void **state)
                  "\"scope_unit_id\":%lld}", REG_PW, s2);
         post_created(&s, tok, "/api/v1/accounts", body);
         assert_int_equal(ws_login(&s, "reg2", REG_PW, rtok), 200);
-        assert_int_equal(get_file(&s, "/api/v1/people?format=csv", rtok, &f), 200);
+        assert_int_equal(ws_fetch(&s, "/api/v1/people?format=csv", rtok, NULL, 0, NULL, &f), 200);
         assert_string_equal(f.p, "\xEF\xBB\xBF序号,姓名,工号,单位,部门,岗位,状态,离职日期\r\n"
                                  "1,'=CMD(),Z-1,二厂区,,,在职,\r\n");
         free(f.p);
-        assert_int_equal(get_file(&s, "/api/v1/people?format=xlsx", rtok, &f), 200);
+        assert_int_equal(ws_fetch(&s, "/api/v1/people?format=xlsx", rtok, NULL, 0, NULL, &f), 200);
         assert_int_equal(org_table_read(f.p, f.n, 100, &t), WS_OK);
         assert_header(&t, NO_PHONE, 8);
         assert_int_equal(t.nrows, 2);
@@ -225,17 +151,17 @@ static void people_ledgers(void **state)
         json_decref(r);
 
         /* Units and accounts; a wrong format. */
-        assert_int_equal(get_file(&s, "/api/v1/units?kind=site&format=csv", tok, &f), 200);
+        assert_int_equal(ws_fetch(&s, "/api/v1/units?kind=site&format=csv", tok, NULL, 0, NULL, &f), 200);
         assert_non_null(strstr(f.p, "\xEF\xBB\xBF序号,单位编码,单位名称,类型,上级单位,时区,负责人,状态,创建时间\r\n"
                                     "1,S1,一厂区,厂区,"));
         assert_non_null(strstr(f.p, ",Asia/Shanghai,,在用,20"));
         assert_non_null(strstr(f.disp, "%E5%8D%95%E4%BD%8D%E5%8F%B0%E8%B4%A6-")); /* 单位台账 */
         free(f.p);
-        assert_int_equal(get_file(&s, "/api/v1/accounts?format=csv", tok, &f), 200);
+        assert_int_equal(ws_fetch(&s, "/api/v1/accounts?format=csv", tok, NULL, 0, NULL, &f), 200);
         assert_non_null(strstr(f.p, ",reg2,监管人员,二厂区,,启用,否,"));
         assert_null(strstr(f.p, "argon2"));
         free(f.p);
-        assert_int_equal(get_file(&s, "/api/v1/departments?format=xlsx", tok, &f), 200);
+        assert_int_equal(ws_fetch(&s, "/api/v1/departments?format=xlsx", tok, NULL, 0, NULL, &f), 200);
         assert_int_equal(org_table_read(f.p, f.n, 100, &t), WS_OK);
         assert_string_equal(t.rows[0].cells[2], "部门名称");
         assert_true(t.nrows >= 2);

@@ -7,7 +7,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,42 +76,12 @@ static json_t *point_of(T *t, const char *tag)
     return it;
 }
 
-typedef struct blob {
-    char *p;
-    size_t n;
-} blob;
-
-static size_t blob_put(char *d, size_t sz, size_t nm, void *u)
-{
-    blob *b = u;
-    char *q = realloc(b->p, b->n + sz * nm);
-    if (!q) return 0;
-    memcpy(q + b->n, d, sz * nm);
-    b->p = q;
-    b->n += sz * nm;
-    return sz * nm;
-}
-
 /* GET path into memory, with its length (an XLSX file has NUL bytes). */
-static blob fetch(T *t, const char *path)
+static ws_file fetch(T *t, const char *path)
 {
-    blob b = {0};
-    char url[256], auth[128];
-    snprintf(url, sizeof url, "%s%s", t->s.base, path);
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", t->tok);
-    CURL *h = curl_easy_init();
-    struct curl_slist *hd = curl_slist_append(NULL, auth);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, blob_put);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-    assert_int_equal(curl_easy_perform(h), CURLE_OK);
-    long st = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &st);
-    assert_int_equal(st, 200);
-    curl_slist_free_all(hd);
-    curl_easy_cleanup(h);
-    return b;
+    ws_file f;
+    assert_int_equal(ws_fetch(&t->s, path, t->tok, NULL, 0, NULL, &f), 200);
+    return f;
 }
 
 /* The field of the row error on this row ("" when none). */
@@ -216,12 +185,12 @@ static void import_register(void **state)
     assert_int_equal(npoints(t), before);
 
     /* The 位号台账 export comes back in unchanged, as CSV and as XLSX. */
-    blob csv = fetch(t, "/api/v1/points?format=csv");
+    ws_file csv = fetch(t, "/api/v1/points?format=csv");
     assert_int_equal(import(t, csv.p, csv.n, false, &r), 200);
     assert_int_equal(count(r, "unchanged"), before);
     assert_int_equal(count(r, "created") + count(r, "updated"), 0);
     json_decref(r);
-    blob x = fetch(t, "/api/v1/points?format=xlsx");
+    ws_file x = fetch(t, "/api/v1/points?format=xlsx");
     assert_memory_equal(x.p, "PK", 2);
     assert_int_equal(ws_http(&t->s, "POST", "/api/v1/imports/points", t->tok, x.p, x.n,
                              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &r, NULL),
