@@ -385,8 +385,8 @@ static void streams_end_to_end(void **state)
     assert_int_equal(tr.status, 200);
     assert_true(atomic_load(&tr.seen));
 
-    /* The connections of c, v and the HTTPS stream are let go once a frame
-     * meets them closed. */
+    /* The HTTPS stream, hung up at ST-039, is let go too (by the poll, or
+     * when a frame meets it closed). */
     for (long long until = mono_ms() + 10000; metric(t, "http_streams_open") > 2 && mono_ms() < until;) {
         ms += 1000;
         snprintf(one, sizeof one, "ST-000 %d %lld\nST-001 %d %lld\n", (int)(ms / 1000 % 2) * 60, ms,
