@@ -13,9 +13,12 @@
  * Counts only readings of batches answered 200 and prints
  *
  *   ingest_http readings=N seconds=S readings_per_s=N batches=N next_ms=T
+ *               client_cpu_ns_per_reading=N
  *
  * where T is past every time sent: the next run's --from-ms, so that its
- * readings are new to the engine, not late ones stored without evaluation.
+ * readings are new to the engine, not late ones stored without evaluation;
+ * client_cpu_ns_per_reading is this tool's own CPU (user + system) over the
+ * readings counted, the share of the two cores the server does not get.
  *
  * The same tool drives the raw-append peer (bench/ingest/raw_sink.c), which
  * answers every POST after appending its body to a file. Nothing here is
@@ -31,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,6 +50,15 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds (user + system) of this process so far. */
+static double cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 static int dial(void)
@@ -221,7 +234,7 @@ int main(int argc, char **argv)
     if (setup) setup_points(unit);
     pthread_t th[64];
     if (nthreads > 64) nthreads = 64;
-    double t0 = now_s();
+    double t0 = now_s(), cpu0 = cpu_s();
     for (int i = 0; i < nthreads; i++) pthread_create(&th[i], NULL, worker, (void *)(intptr_t)i);
     struct timespec ts = {seconds, 0};
     nanosleep(&ts, NULL);
@@ -229,7 +242,10 @@ int main(int argc, char **argv)
     for (int i = 0; i < nthreads; i++) pthread_join(th[i], NULL);
     double el = now_s() - t0;
     unsigned long long r = atomic_load(&total_readings);
-    printf("ingest_http readings=%llu seconds=%.2f readings_per_s=%.0f batches=%llu next_ms=%llu\n", r, el,
-           (double)r / el, (unsigned long long)atomic_load(&total_batches), (unsigned long long)atomic_load(&next_ms));
+    double cpu = cpu_s() - cpu0; /* the load's, not the setup's */
+    printf("ingest_http readings=%llu seconds=%.2f readings_per_s=%.0f batches=%llu next_ms=%llu"
+           " client_cpu_ns_per_reading=%.1f\n",
+           r, el, (double)r / el, (unsigned long long)atomic_load(&total_batches),
+           (unsigned long long)atomic_load(&next_ms), r ? cpu * 1e9 / (double)r : 0.0);
     return 0;
 }

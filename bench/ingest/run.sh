@@ -77,7 +77,7 @@ wait_port "$((PORT + 1))" || die "raw_sink did not start"
 # The two take turns with the same client, ROUNDS times, and each side's
 # median is taken: this machine's speed drifts by half within minutes, and
 # one run of each, minutes apart, put the ratio anywhere from 0.45 to 0.87.
-WS_RATES=(); RAW_RATES=(); WS_CPU=(); RAW_CPU=()
+WS_RATES=(); RAW_RATES=(); WS_CPU=(); RAW_CPU=(); WS_LINES=()
 # CPU time (user + system, clock ticks) of a process, and per reading of a
 # round in ns: a diagnostic steadier than the rates on a shared host (a
 # neighbour's load slows a round but hardly changes what a reading costs).
@@ -105,6 +105,7 @@ for r in $(seq "$ROUNDS"); do
     : >"$TMP/raw.out" # the sink appends to an empty file each round (no writeback left for the next)
     kill -CONT "${PIDS[0]}"
     WS_RATES+=("$(echo "$WS_LINE" | field readings_per_s)"); RAW_RATES+=("$(echo "$RAW_LINE" | field readings_per_s)")
+    WS_LINES+=("$WS_LINE")
     WS_CPU+=("$(ns_per "$T0" "$T1" "$(echo "$WS_LINE" | sed -n 's/.* readings=\([0-9]*\).*/\1/p')")")
     RAW_CPU+=("$(ns_per "$S0" "$S1" "$(echo "$RAW_LINE" | sed -n 's/.* readings=\([0-9]*\).*/\1/p')")")
     echo "round $r: worksafe $WS_LINE cpu_ns_per_reading=${WS_CPU[-1]}"
@@ -113,7 +114,10 @@ done
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 WS_RATE=$(median "${WS_RATES[@]}"); RAW_RATE=$(median "${RAW_RATES[@]}")
 echo "worksafe: median of $ROUNDS rounds $WS_RATE readings/s; raw append: median $RAW_RATE"
-echo "ingest-cpu worksafe_ns_per_reading=$(median "${WS_CPU[@]}") sink_ns_per_reading=$(median "${RAW_CPU[@]}") (server CPU, user + system, medians; a diagnostic, not in the issue's line)"
+CL_CPU=(); for l in "${WS_LINES[@]}"; do CL_CPU+=("$(echo "$l" | field client_cpu_ns_per_reading)"); done
+echo "ingest-cpu worksafe_ns_per_reading=$(median "${WS_CPU[@]}") sink_ns_per_reading=$(median "${RAW_CPU[@]}")" \
+    "client_ns_per_reading=$(median "${CL_CPU[@]}") (CPU, user + system, medians; the client shares the two cores" \
+    "with the server; a diagnostic, not in the issue's line)"
 METRICS=$(curl -fsS "http://127.0.0.1:$PORT/metrics")
 metric() { echo "$METRICS" | sed -n "s/^$1 \([0-9]*\)/\1/p"; }
 echo "worksafe: alarms open after the run: $(metric alarms_open); readings $(metric ingest_readings_total)," \
