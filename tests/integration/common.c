@@ -1,6 +1,11 @@
 /* common.c — the integration-test harness; see common.h. */
 #include "integration/common.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
 #include <curl/curl.h>
 #include <pthread.h>
 #include <errno.h>
@@ -290,33 +295,47 @@ static size_t file_header(char *d, size_t sz, size_t nm, void *u)
     return n;
 }
 
+/* What ws_http and ws_fetch set alike on h: the URL, the token, and the body
+ * with its Content-Type (ctype, else dflt). Small bodies go at once; a large
+ * one waits for "100 Continue", as a browser's does: a server that refuses it
+ * by its Content-Length (413) answers before the body, instead of closing
+ * while it is being sent (which curl reports as a send error, not the 413: a
+ * flaky test). Returns the header list, the caller's to free after the
+ * transfer (libcurl copies the strings). */
+static struct curl_slist *request(CURL *h, ws_server *s, const char *path, const char *token,
+                                  const char *body, size_t len, const char *ctype, const char *dflt)
+{
+    char url[1024], line[256];
+    snprintf(url, sizeof url, "%s%s", s->base, path);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    struct curl_slist *hd = NULL;
+    if (token) {
+        snprintf(line, sizeof line, "Authorization: Bearer %s", token);
+        hd = curl_slist_append(hd, line);
+    }
+    if (body) {
+        snprintf(line, sizeof line, "Content-Type: %s", ctype ? ctype : dflt);
+        hd = curl_slist_append(hd, line);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    }
+    if (len <= (1u << 20)) hd = curl_slist_append(hd, "Expect:");
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    return hd;
+}
+
 long ws_fetch(ws_server *s, const char *path, const char *token, const char *body, size_t len,
               const char *ctype, ws_file *f)
 {
     memset(f, 0, sizeof *f);
     CURL *h = handle();
-    char url[1024], auth[128], ct[160];
-    snprintf(url, sizeof url, "%s%s", s->base, path);
-    struct curl_slist *hd = NULL;
-    if (token) {
-        snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-        hd = curl_slist_append(hd, auth);
-    }
-    if (body) {
-        snprintf(ct, sizeof ct, "Content-Type: %s", ctype ? ctype : "application/octet-stream");
-        hd = curl_slist_append(hd, ct);
-        hd = curl_slist_append(hd, "Expect:"); /* no 100-continue round trip */
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    }
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
+    struct curl_slist *hd = request(h, s, path, token, body, len, ctype, "application/octet-stream");
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, file_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, f);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, file_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, f);
     curl_easy_setopt(h, CURLOPT_TIMEOUT, 300L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     long status = 0;
     if (curl_easy_perform(h) == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     curl_slist_free_all(hd);
@@ -327,34 +346,12 @@ long ws_http(ws_server *s, const char *method, const char *path, const char *tok
              size_t body_len, const char *ctype, json_t **reply, char **raw)
 {
     CURL *h = handle();
-    char url[1024], auth[128], ct[160];
-    snprintf(url, sizeof url, "%s%s", s->base, path);
-    struct curl_slist *hd = NULL;
-    if (token) {
-        snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-        hd = curl_slist_append(hd, auth);
-    }
-    if (body) {
-        snprintf(ct, sizeof ct, "Content-Type: %s", ctype ? ctype : "application/json");
-        hd = curl_slist_append(hd, ct);
-    }
-    /* Small bodies go at once. A large one waits for "100 Continue", as a
-     * browser's does: a server that refuses it by its Content-Length (413)
-     * answers before the body, instead of closing while it is being sent
-     * (which curl reports as a send error, not the 413: a flaky test). */
-    if (body_len <= (1u << 20)) hd = curl_slist_append(hd, "Expect:");
+    struct curl_slist *hd = request(h, s, path, token, body, body_len, ctype, "application/json");
     sink k = {0};
-    curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &k);
     curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    if (body) {
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
-    }
     long status = 0;
     CURLcode cc = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
@@ -371,6 +368,20 @@ long ws_req(ws_server *s, const char *method, const char *path, const char *toke
             json_t **reply)
 {
     return ws_http(s, method, path, token, body, body ? strlen(body) : 0, NULL, reply, NULL);
+}
+
+long long ws_post_id(ws_server *s, const char *token, const char *path, const char *body)
+{
+    json_t *r = NULL;
+    long st = ws_req(s, "POST", path, token, body, &r);
+    if (st != 201) {
+        const char *msg = json_string_value(json_object_get(json_object_get(r, "error"), "message"));
+        fail_msg("POST %s -> %ld %s %s %s", path, st, ws_err_code_of(r), ws_err_field_of(r), msg ? msg : "");
+    }
+    long long id = json_integer_value(json_object_get(r, "id"));
+    json_decref(r);
+    if (id <= 0) fail_msg("POST %s -> 201 without an id", path);
+    return id;
 }
 
 long ws_login(ws_server *s, const char *user, const char *pw, char token[65])

@@ -68,6 +68,10 @@ typedef struct ws_file {
  * Returns the status, 0 when the exchange failed. */
 long ws_fetch(ws_server *s, const char *path, const char *token, const char *body, size_t len,
               const char *ctype, ws_file *f);
+/* POST a JSON body that must create something: 201 and an "id" above 0,
+ * which is returned. Anything else fails the test, naming the path, the
+ * status and the error's code, field and message. */
+long long ws_post_id(ws_server *s, const char *token, const char *path, const char *body);
 /* Log in and copy the token (65 bytes). Returns the status. */
 long ws_login(ws_server *s, const char *user, const char *pw, char token[65]);
 

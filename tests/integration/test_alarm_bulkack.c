@@ -35,22 +35,12 @@ typedef struct T {
     long long area_a, area_b, person;
 } T;
 
-static long long post_id(T *t, const char *path, const char *body)
-{
-    json_t *r = NULL;
-    long st = ws_req(&t->s, "POST", path, t->admin, body, &r);
-    if (st != 201) fail_msg("POST %s -> %ld %s %s", path, st, ws_err_code_of(r), ws_err_field_of(r));
-    long long id = json_integer_value(json_object_get(r, "id"));
-    json_decref(r);
-    return id;
-}
-
 static long long unit(T *t, long long parent, const char *code, const char *name)
 {
     char b[256];
     snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"area\",\"code\":\"%s\",\"name\":\"%s\"}", parent, code,
              name);
-    return post_id(t, "/api/v1/units", b);
+    return ws_post_id(&t->s, t->admin, "/api/v1/units", b);
 }
 
 static void point(T *t, long long area, const char *tag)
@@ -58,7 +48,7 @@ static void point(T *t, long long area, const char *tag)
     char b[256];
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"tag\":\"%s\",\"name\":\"%s\",\"kind\":\"combustible\"}", area, tag,
              tag);
-    post_id(t, "/api/v1/points", b);
+    ws_post_id(&t->s, t->admin, "/api/v1/points", b);
 }
 
 static void ingest(T *t, const char *lines)
@@ -140,14 +130,14 @@ static void setup(T *t, const char *backend)
     t->area_b = unit(t, ent, "LD", "装卸区");
     char b[512];
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"李安全\"}", t->area_a);
-    t->person = post_id(t, "/api/v1/people", b);
+    t->person = ws_post_id(&t->s, t->admin, "/api/v1/people", b);
     snprintf(b, sizeof b, "{\"username\":\"so_a\",\"password\":\"" PW "\",\"roles\":[\"safety_officer\"],"
              "\"scope_unit_id\":%lld,\"person_id\":%lld}", t->area_a, t->person);
-    post_id(t, "/api/v1/accounts", b);
+    ws_post_id(&t->s, t->admin, "/api/v1/accounts", b);
     assert_int_equal(ws_login(&t->s, "so_a", PW, t->officer), 200);
     snprintf(b, sizeof b, "{\"username\":\"reg\",\"password\":\"" PW "\",\"roles\":[\"regulator\"],"
              "\"scope_unit_id\":%lld}", ent);
-    post_id(t, "/api/v1/accounts", b);
+    ws_post_id(&t->s, t->admin, "/api/v1/accounts", b);
     assert_int_equal(ws_login(&t->s, "reg", PW, t->reg), 200);
 }
 

@@ -44,16 +44,6 @@ typedef struct T {
     long long next_alarm, next_seq;
 } T;
 
-static long long post_id(T *t, const char *path, const char *body)
-{
-    json_t *r = NULL;
-    long st = ws_req(&t->s, "POST", path, t->tok, body, &r);
-    if (st != 201) fail_msg("POST %s -> %ld %s %s", path, st, ws_err_code_of(r), ws_err_field_of(r));
-    long long id = json_integer_value(json_object_get(r, "id"));
-    json_decref(r);
-    return id;
-}
-
 static void exec(T *t, const char *sql)
 {
     if (store_exec(t->c, sql)) fail_msg("%s: %s", sql, ws_err_message());
@@ -143,17 +133,17 @@ static void setup(T *t, const char *backend)
     json_decref(r);
     char b[512];
     snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"enterprise\",\"code\":\"E1\",\"name\":\"企业\"}", t->park);
-    t->ent = post_id(t, "/api/v1/units", b);
+    t->ent = ws_post_id(&t->s, t->tok, "/api/v1/units", b);
     snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"site\",\"code\":\"S1\",\"name\":\"一厂区\"}", t->ent);
-    t->site = post_id(t, "/api/v1/units", b);
+    t->site = ws_post_id(&t->s, t->tok, "/api/v1/units", b);
     snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"area\",\"code\":\"A\",\"name\":\"合成车间\"}", t->site);
-    t->area_a = post_id(t, "/api/v1/units", b);
+    t->area_a = ws_post_id(&t->s, t->tok, "/api/v1/units", b);
     snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"area\",\"code\":\"B\",\"name\":\"仓库\"}", t->site);
-    t->area_b = post_id(t, "/api/v1/units", b);
+    t->area_b = ws_post_id(&t->s, t->tok, "/api/v1/units", b);
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"操作员甲\"}", t->area_a);
-    t->p1 = post_id(t, "/api/v1/people", b);
+    t->p1 = ws_post_id(&t->s, t->tok, "/api/v1/people", b);
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"操作员乙\"}", t->area_b);
-    t->p2 = post_id(t, "/api/v1/people", b);
+    t->p2 = ws_post_id(&t->s, t->tok, "/api/v1/people", b);
     /* Two days ago, on a whole 10 minutes. */
     t->t0 = ((long long)time(NULL) * 1000 - 2 * 86400000LL) / 600000 * 600000;
     seed(t);
@@ -270,7 +260,7 @@ static void run(const char *backend)
     snprintf(body, sizeof body,
              "{\"username\":\"so_b\",\"password\":\"Role-Pass-2026\",\"roles\":[\"safety_officer\"],"
              "\"scope_unit_id\":%lld}", t.area_b);
-    post_id(&t, "/api/v1/accounts", body);
+    ws_post_id(&t.s, t.tok, "/api/v1/accounts", body);
     assert_int_equal(ws_login(&t.s, "so_b", "Role-Pass-2026", so), 200);
     r = kpi(&t, so, NULL, 200);
     assert_int_equal(json_array_size(json_object_get(r, "areas")), 1);
@@ -289,7 +279,7 @@ static void run(const char *backend)
     /* A live alarm through the engine, when the server has the ingest route. */
     snprintf(body, sizeof body,
              "{\"unit_id\":%lld,\"tag\":\"KPI-1\",\"name\":\"可燃气体\",\"kind\":\"combustible\"}", t.area_a);
-    post_id(&t, "/api/v1/points", body);
+    ws_post_id(&t.s, t.tok, "/api/v1/points", body);
     long st = ws_http(&t.s, "POST", "/api/v1/ingest", t.tok, "KPI-1 40\n", 9, "text/plain", &r, NULL);
     json_decref(r);
     if (st == 404) {

@@ -60,16 +60,6 @@ static long long root_unit(ws_server *s, const char *tok)
     return id;
 }
 
-static long long post_id(ws_server *s, const char *tok, const char *path, const char *body)
-{
-    json_t *r = NULL;
-    long st = ws_req(s, "POST", path, tok, body, &r);
-    if (st != 201) fail_msg("POST %s -> %ld %s", path, st, ws_err_field_of(r));
-    long long id = json_integer_value(json_object_get(r, "id"));
-    json_decref(r);
-    return id;
-}
-
 static void upload_clean_serve(void **state)
 {
     const char *be[2];
@@ -143,14 +133,14 @@ static void upload_clean_serve(void **state)
         /* Two sites; the worker's scope is the second. */
         snprintf(body, sizeof body, "{\"parent_id\":%lld,\"kind\":\"site\",\"code\":\"S1\",\"name\":\"一厂\"}",
                  root);
-        long long site1 = post_id(&s, tok, "/api/v1/units", body);
+        long long site1 = ws_post_id(&s, tok, "/api/v1/units", body);
         snprintf(body, sizeof body, "{\"parent_id\":%lld,\"kind\":\"site\",\"code\":\"S2\",\"name\":\"二厂\"}",
                  root);
-        long long site2 = post_id(&s, tok, "/api/v1/units", body);
+        long long site2 = ws_post_id(&s, tok, "/api/v1/units", body);
         snprintf(body, sizeof body,
                  "{\"username\":\"w2\",\"password\":\"" PW "\",\"roles\":[\"worker\"],\"scope_unit_id\":%lld}",
                  site2);
-        post_id(&s, tok, "/api/v1/accounts", body);
+        ws_post_id(&s, tok, "/api/v1/accounts", body);
         assert_int_equal(ws_login(&s, "w2", PW, wtok), 200);
         assert_int_equal(upload(&s, tok, site1, NULL, photo, n, &r), 201);
         snprintf(url, sizeof url, "/api/v1/attachments/%lld", json_integer_value(json_object_get(r, "id")));

@@ -30,16 +30,6 @@ typedef struct T {
     long long ent, area, person, dept;
 } T;
 
-static long long post_id(T *t, const char *path, const char *body)
-{
-    json_t *r = NULL;
-    long st = ws_req(&t->s, "POST", path, t->admin, body, &r);
-    if (st != 201) fail_msg("POST %s -> %ld %s %s", path, st, ws_err_code_of(r), ws_err_field_of(r));
-    long long id = json_integer_value(json_object_get(r, "id"));
-    json_decref(r);
-    return id;
-}
-
 static void act(T *t, const char *tok, long long h, const char *action, const char *body)
 {
     char p[96];
@@ -81,9 +71,9 @@ static void run(const char *backend)
     json_decref(r);
     char b[700], now_s[40], past[40], later[40];
     snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"enterprise\",\"code\":\"E1\",\"name\":\"化工\"}", park);
-    t.ent = post_id(&t, "/api/v1/units", b);
+    t.ent = ws_post_id(&t.s, t.admin, "/api/v1/units", b);
     snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"area\",\"code\":\"A1\",\"name\":\"罐区\"}", t.ent);
-    t.area = post_id(&t, "/api/v1/units", b);
+    t.area = ws_post_id(&t.s, t.admin, "/api/v1/units", b);
     snprintf(b, sizeof b, "/api/v1/departments?enterprise_id=%lld&limit=50", t.ent);
     assert_int_equal(ws_req(&t.s, "GET", b, t.admin, NULL, &r), 200);
     size_t i;
@@ -92,16 +82,16 @@ static void run(const char *backend)
         if (!strcmp(json_string_value(json_object_get(x, "code")), "equipment")) t.dept = json_integer_value(json_object_get(x, "id"));
     json_decref(r);
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"department_id\":%lld,\"name\":\"设备员\"}", t.area, t.dept);
-    t.person = post_id(&t, "/api/v1/people", b);
+    t.person = ws_post_id(&t.s, t.admin, "/api/v1/people", b);
     snprintf(b, sizeof b, "{\"username\":\"p\",\"password\":\"Dash-Pass-2026\",\"roles\":[\"worker\"],"
              "\"scope_unit_id\":%lld,\"person_id\":%lld}", t.ent, t.person);
-    post_id(&t, "/api/v1/accounts", b);
+    ws_post_id(&t.s, t.admin, "/api/v1/accounts", b);
     assert_int_equal(ws_login(&t.s, "p", "Dash-Pass-2026", t.p), 200);
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"安全员\"}", t.area);
-    long long inspector = post_id(&t, "/api/v1/people", b);
+    long long inspector = ws_post_id(&t.s, t.admin, "/api/v1/people", b);
     snprintf(b, sizeof b, "{\"username\":\"so\",\"password\":\"Dash-Pass-2026\",\"roles\":[\"safety_officer\"],"
              "\"scope_unit_id\":%lld,\"person_id\":%lld}", t.ent, inspector);
-    post_id(&t, "/api/v1/accounts", b);
+    ws_post_id(&t.s, t.admin, "/api/v1/accounts", b);
     assert_int_equal(ws_login(&t.s, "so", "Dash-Pass-2026", t.so), 200);
     long long now = (long long)time(NULL) * 1000;
     iso(now, now_s);
@@ -109,7 +99,7 @@ static void run(const char *backend)
     iso(now + 7 * 86400000LL, later);
     /* H1 */
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"title\":\"P-201 机封渗漏\",\"accident_type\":\"13\"}", t.area);
-    long long h1 = post_id(&t, "/api/v1/hazards", b);
+    long long h1 = ws_post_id(&t.s, t.admin, "/api/v1/hazards", b);
     act(&t, t.admin, h1, "assess", "{\"grade\":\"general\"}");
     snprintf(b, sizeof b, "{\"assignee_person_id\":%lld,\"deadline\":\"%s\"}", t.person, later);
     act(&t, t.admin, h1, "assign", b);
@@ -129,10 +119,10 @@ static void run(const char *backend)
     act(&t, t.so, h1, "accept", b);
     /* H2: major, untouched */
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"title\":\"罐区紧急切断阀失效\",\"accident_type\":\"13\",\"grade\":\"major\"}", t.area);
-    long long h2 = post_id(&t, "/api/v1/hazards", b);
+    long long h2 = ws_post_id(&t.s, t.admin, "/api/v1/hazards", b);
     /* H3: a deadline already past */
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"title\":\"防雷接地测试超期\",\"accident_type\":\"13\"}", t.area);
-    long long h3 = post_id(&t, "/api/v1/hazards", b);
+    long long h3 = ws_post_id(&t.s, t.admin, "/api/v1/hazards", b);
     act(&t, t.admin, h3, "assess", "{\"grade\":\"general\"}");
     snprintf(b, sizeof b, "{\"assignee_person_id\":%lld,\"deadline\":\"%s\"}", t.person, past);
     act(&t, t.admin, h3, "assign", b);

@@ -27,22 +27,12 @@ typedef struct T {
     long long ent, area, post, pa, pb, pc;
 } T;
 
-static long long post_id(T *t, const char *path, const char *body)
-{
-    json_t *r = NULL;
-    long st = ws_req(&t->s, "POST", path, t->admin, body, &r);
-    if (st != 201) fail_msg("POST %s -> %ld %s %s", path, st, ws_err_code_of(r), ws_err_field_of(r));
-    long long id = json_integer_value(json_object_get(r, "id"));
-    json_decref(r);
-    return id;
-}
-
 static void account(T *t, const char *user, long long person, char tok[65])
 {
     char b[300];
     snprintf(b, sizeof b, "{\"username\":\"%s\",\"password\":\"Duty-Pass-2026\",\"roles\":[\"worker\"],"
              "\"scope_unit_id\":%lld,\"person_id\":%lld}", user, t->ent, person);
-    post_id(t, "/api/v1/accounts", b);
+    ws_post_id(&t->s, t->admin, "/api/v1/accounts", b);
     assert_int_equal(ws_login(&t->s, user, "Duty-Pass-2026", tok), 200);
 }
 
@@ -75,17 +65,17 @@ static void run(const char *backend)
     json_decref(r);
     char b[600];
     snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"enterprise\",\"code\":\"E1\",\"name\":\"化工\"}", park);
-    t.ent = post_id(&t, "/api/v1/units", b);
+    t.ent = ws_post_id(&t.s, t.admin, "/api/v1/units", b);
     snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"area\",\"code\":\"A1\",\"name\":\"罐区\"}", t.ent);
-    t.area = post_id(&t, "/api/v1/units", b);
+    t.area = ws_post_id(&t.s, t.admin, "/api/v1/units", b);
     snprintf(b, sizeof b, "{\"enterprise_id\":%lld,\"code\":\"operator\",\"name\":\"操作工\"}", t.ent);
-    t.post = post_id(&t, "/api/v1/posts", b);
+    t.post = ws_post_id(&t.s, t.admin, "/api/v1/posts", b);
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"操作工甲\",\"post_ids\":[%lld]}", t.area, t.post);
-    t.pa = post_id(&t, "/api/v1/people", b);
+    t.pa = ws_post_id(&t.s, t.admin, "/api/v1/people", b);
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"操作工乙\"}", t.area);
-    t.pb = post_id(&t, "/api/v1/people", b);
+    t.pb = ws_post_id(&t.s, t.admin, "/api/v1/people", b);
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"技术员丙\"}", t.area);
-    t.pc = post_id(&t, "/api/v1/people", b);
+    t.pc = ws_post_id(&t.s, t.admin, "/api/v1/people", b);
     account(&t, "a", t.pa, t.a);
     account(&t, "b", t.pb, t.b);
     /* bad input named */
@@ -99,7 +89,7 @@ static void run(const char *backend)
     json_decref(r);
     snprintf(b, sizeof b, "{\"enterprise_id\":%lld,\"post_id\":%lld,\"title\":\"检查本区域机泵接地电阻\",\"frequency\":\"monthly\"}",
              t.ent, t.post);
-    post_id(&t, "/api/v1/duties", b);
+    ws_post_id(&t.s, t.admin, "/api/v1/duties", b);
     /* the holder of the post gets the task; the other person nothing */
     r = my_duties(&t, t.a, 1);
     assert_int_equal(json_array_size(json_object_get(r, "items")), 1);
@@ -135,7 +125,7 @@ static void run(const char *backend)
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"kind\":\"installation\",\"name\":\"甲醇罐区\",\"responsible_person_id\":%lld,"
              "\"major_hazard\":true,\"mh_principal_person_id\":%lld,\"mh_technical_person_id\":%lld,"
              "\"mh_operational_person_id\":%lld}", t.area, t.pc, t.pc, t.pb, t.pa);
-    post_id(&t, "/api/v1/risk/objects", b);
+    ws_post_id(&t.s, t.admin, "/api/v1/risk/objects", b);
     r = my_duties(&t, t.b, 1); /* the technical person: monthly */
     assert_int_equal(json_array_size(json_object_get(r, "items")), 1);
     assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(r, "items"), 0), "frequency")),

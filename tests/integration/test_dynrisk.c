@@ -33,18 +33,6 @@ typedef struct T {
     long long ent, area, area2, person;
 } T;
 
-static long long post_id(T *t, const char *tok, const char *path, const char *body)
-{
-    json_t *r = NULL;
-    long st = ws_req(&t->s, "POST", path, tok, body, &r);
-    if (st != 201)
-        fail_msg("POST %s -> %ld %s %s %s", path, st, ws_err_code_of(r), ws_err_field_of(r),
-                 json_string_value(json_object_get(json_object_get(r, "error"), "message")));
-    long long id = json_integer_value(json_object_get(r, "id"));
-    json_decref(r);
-    return id;
-}
-
 static void iso(long long ms, char out[40])
 {
     time_t s = (time_t)(ms / 1000);
@@ -106,15 +94,15 @@ static void apply_hot_work(T *t, long long from, long long to)
     static int n;
     snprintf(b, sizeof b, "{\"person_id\":%lld,\"type\":\"welding_cutting\",\"number\":\"DH-%d\","
              "\"expires_at\":\"%s\"}", t->person, ++n, until);
-    post_id(t, t->admin, "/api/v1/certificates", b);
+    ws_post_id(&t->s, t->admin, "/api/v1/certificates", b);
     snprintf(b, sizeof b, "{\"person_id\":%lld,\"type\":\"guardian\",\"number\":\"JH-%d\","
              "\"expires_at\":\"%s\"}", t->person, n, until);
-    post_id(t, t->admin, "/api/v1/certificates", b);
+    ws_post_id(&t->s, t->admin, "/api/v1/certificates", b);
     snprintf(b, sizeof b, "{\"type\":\"hot_work\",\"grade\":\"2\",\"unit_id\":%lld,"
              "\"title\":\"T-301 罐顶动火\",\"location\":\"罐区 T-301\",\"planned_start\":\"%s\","
              "\"planned_end\":\"%s\",\"workers\":[{\"person_id\":%lld,\"cert_type\":\"welding_cutting\","
              "\"cert_no\":\"DH-%d\"}],\"guardian_person_id\":%lld}", t->area, from_s, to_s, t->person, n, t->person);
-    long long pid = post_id(t, t->so, "/api/v1/permits", b);
+    long long pid = ws_post_id(&t->s, t->so, "/api/v1/permits", b);
     snprintf(p, sizeof p, "/api/v1/permits/%lld/actions/submit", pid);
     json_t *r = NULL;
     long st = ws_req(&t->s, "POST", p, t->so, "{}", &r);
@@ -138,23 +126,23 @@ static void setup(T *t, const char *backend)
     json_decref(r);
     char b[600];
     snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"enterprise\",\"code\":\"E1\",\"name\":\"化工\"}", park);
-    t->ent = post_id(t, t->admin, "/api/v1/units", b);
+    t->ent = ws_post_id(&t->s, t->admin, "/api/v1/units", b);
     snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"area\",\"code\":\"A1\",\"name\":\"罐区\"}", t->ent);
-    t->area = post_id(t, t->admin, "/api/v1/units", b);
+    t->area = ws_post_id(&t->s, t->admin, "/api/v1/units", b);
     snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"area\",\"code\":\"A2\",\"name\":\"仓库\"}", t->ent);
-    t->area2 = post_id(t, t->admin, "/api/v1/units", b);
+    t->area2 = ws_post_id(&t->s, t->admin, "/api/v1/units", b);
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"安全员\"}", t->area);
-    t->person = post_id(t, t->admin, "/api/v1/people", b);
+    t->person = ws_post_id(&t->s, t->admin, "/api/v1/people", b);
     snprintf(b, sizeof b, "{\"username\":\"so\",\"password\":\"Risk-Pass-2026\",\"roles\":[\"safety_officer\"],"
              "\"scope_unit_id\":%lld,\"person_id\":%lld}", t->ent, t->person);
-    post_id(t, t->admin, "/api/v1/accounts", b);
+    ws_post_id(&t->s, t->admin, "/api/v1/accounts", b);
     assert_int_equal(ws_login(&t->s, "so", "Risk-Pass-2026", t->so), 200);
     /* someone scoped to the other area only */
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"仓管员\"}", t->area2);
-    long long p2 = post_id(t, t->admin, "/api/v1/people", b);
+    long long p2 = ws_post_id(&t->s, t->admin, "/api/v1/people", b);
     snprintf(b, sizeof b, "{\"username\":\"w2\",\"password\":\"Risk-Pass-2026\",\"roles\":[\"worker\"],"
              "\"scope_unit_id\":%lld,\"person_id\":%lld}", t->area2, p2);
-    post_id(t, t->admin, "/api/v1/accounts", b);
+    ws_post_id(&t->s, t->admin, "/api/v1/accounts", b);
     assert_int_equal(ws_login(&t->s, "w2", "Risk-Pass-2026", t->other), 200);
 }
 
@@ -211,7 +199,7 @@ static void index_moves_with_each_factor(void **state)
         double quiet = index_of(&t, t.area2, NULL);
         snprintf(b, sizeof b, "{\"unit_id\":%lld,\"wind_ms\":20,\"lightning\":\"red\",\"forecast\":true,"
                  "\"observed_at\":\"%s\",\"source\":\"气象台预警\"}", t.area2, fc);
-        post_id(&t, t.admin, "/api/v1/weather", b);
+        ws_post_id(&t.s, t.admin, "/api/v1/weather", b);
         assert_true(fabs(index_of(&t, t.area2, &o) - quiet) < 1e-9);
         json_t *fh = json_object_get(json_object_get(o, "projection"), "hours");
         double h1 = json_number_value(json_object_get(json_array_get(fh, 0), "index"));
@@ -225,7 +213,7 @@ static void index_moves_with_each_factor(void **state)
         /* Weather on the enterprise applies to its areas. */
         snprintf(b, sizeof b, "{\"unit_id\":%lld,\"wind_ms\":18.5,\"rain_mmh\":1,\"temp_c\":31,"
                  "\"lightning\":\"red\",\"source\":\"园区气象站\"}", t.ent);
-        post_id(&t, t.admin, "/api/v1/weather", b);
+        ws_post_id(&t.s, t.admin, "/api/v1/weather", b);
         double wx = index_of(&t, t.area, &o);
         assert_true(wx > base);
         json_t *f = factor(o, "weather");
@@ -238,7 +226,7 @@ static void index_moves_with_each_factor(void **state)
         /* A gas detector at 80 % of its alarm limit (H 25 %LEL → 20). */
         snprintf(b, sizeof b, "{\"unit_id\":%lld,\"tag\":\"GT-301\",\"name\":\"罐区可燃气体\","
                  "\"kind\":\"combustible\"}", t.area);
-        post_id(&t, t.admin, "/api/v1/points", b);
+        ws_post_id(&t.s, t.admin, "/api/v1/points", b);
         json_t *r = NULL;
         long st = ws_http(&t.s, "POST", "/api/v1/ingest", t.admin, "GT-301 20\n", 10, "text/plain", &r, NULL);
         if (st != 200 && st != 202) fail_msg("ingest -> %ld", st);
@@ -253,7 +241,7 @@ static void index_moves_with_each_factor(void **state)
         /* A 重大 hidden danger, and an ordinary one already overdue. */
         snprintf(b, sizeof b, "{\"unit_id\":%lld,\"title\":\"罐区紧急切断阀失效\",\"accident_type\":\"13\","
                  "\"grade\":\"major\"}", t.area);
-        post_id(&t, t.admin, "/api/v1/hazards", b);
+        ws_post_id(&t.s, t.admin, "/api/v1/hazards", b);
         double hz = index_of(&t, t.area, &o);
         assert_true(hz > rd);
         f = factor(o, "hazards");
@@ -307,7 +295,7 @@ static void index_moves_with_each_factor(void **state)
          * names the point; the forecast is owed to the climb. */
         snprintf(b, sizeof b, "{\"unit_id\":%lld,\"tag\":\"GT-902\",\"name\":\"装车台可燃气体\","
                  "\"kind\":\"combustible\"}", t.area2);
-        post_id(&t, t.admin, "/api/v1/points", b);
+        ws_post_id(&t.s, t.admin, "/api/v1/points", b);
         {
             const long long H = 3600000;
             long long t0 = ((long long)time(NULL) * 1000 / H - 5) * H;
@@ -331,7 +319,7 @@ static void index_moves_with_each_factor(void **state)
          * area at red, whatever else it has, and says why. */
         snprintf(b, sizeof b, "{\"unit_id\":%lld,\"tag\":\"GT-901\",\"name\":\"装车台可燃气体\","
                  "\"kind\":\"combustible\"}", t.area2);
-        post_id(&t, t.admin, "/api/v1/points", b);
+        ws_post_id(&t.s, t.admin, "/api/v1/points", b);
         st = ws_http(&t.s, "POST", "/api/v1/ingest", t.admin, "GT-901 62\n", 10, "text/plain", &r, NULL);
         if (st != 200 && st != 202) fail_msg("ingest -> %ld", st);
         json_decref(r);
@@ -460,7 +448,7 @@ static void parameters_are_versioned_data(void **state)
         free(txt);
         char wb[300];
         snprintf(wb, sizeof wb, "{\"unit_id\":%lld,\"wind_ms\":20,\"lightning\":\"red\"}", t.area);
-        post_id(&t, t.admin, "/api/v1/weather", wb);
+        ws_post_id(&t.s, t.admin, "/api/v1/weather", wb);
         char hp[100];
         snprintf(hp, sizeof hp, "/api/v1/risk-index/%lld/history?from=%s", t.area, fc_now(-1200));
         const char *last = "";
@@ -477,7 +465,7 @@ static void parameters_are_versioned_data(void **state)
         json_decref(o);
         usleep(10000);
         snprintf(wb, sizeof wb, "{\"unit_id\":%lld,\"wind_ms\":2,\"lightning\":\"none\"}", t.area);
-        post_id(&t, t.admin, "/api/v1/weather", wb);
+        ws_post_id(&t.s, t.admin, "/api/v1/weather", wb);
         assert_int_equal(ws_req(&t.s, "GET", p, t.so, NULL, &o), 200);
         assert_true(json_number_value(json_object_get(o, "index")) < 10);
         assert_string_equal(json_string_value(json_object_get(o, "colour")), "yellow");

@@ -41,16 +41,6 @@ typedef struct T {
     long long area;
 } T;
 
-static long long post_id(T *t, const char *path, const char *body)
-{
-    json_t *r = NULL;
-    long st = ws_req(&t->s, "POST", path, t->tok, body, &r);
-    if (st != 201) fail_msg("POST %s -> %ld %s %s", path, st, ws_err_code_of(r), ws_err_field_of(r));
-    long long id = json_integer_value(json_object_get(r, "id"));
-    json_decref(r);
-    return id;
-}
-
 static long long now_ms(void)
 {
     struct timespec ts;
@@ -76,7 +66,7 @@ static void setup(T *t, const char *backend)
     json_decref(r);
     char b[256];
     snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"area\",\"code\":\"TF\",\"name\":\"罐区\"}", ent);
-    t->area = post_id(t, "/api/v1/units", b);
+    t->area = ws_post_id(&t->s, t->tok, "/api/v1/units", b);
 }
 
 static long long add_point(T *t, const char *tag, const char *kind)
@@ -84,7 +74,7 @@ static long long add_point(T *t, const char *tag, const char *kind)
     char b[256];
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"tag\":\"%s\",\"name\":\"%s\",\"kind\":\"%s\"%s}",
              t->area, tag, tag, kind, strcmp(kind, "toxic") ? "" : ",\"exposure_limit\":10,\"uom\":\"mg/m3\"");
-    return post_id(t, "/api/v1/points", b);
+    return ws_post_id(&t->s, t->tok, "/api/v1/points", b);
 }
 
 static long ingest(T *t, const char *body, const char *ctype, json_t **r)
@@ -705,11 +695,11 @@ static void t_camera_push(void **state)
     char b[512];
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"code\":\"CAM-01\",\"name\":\"罐区北门\","
              "\"kind\":\"camera\",\"protocol\":\"camera\"}", t.area);
-    long long dev = post_id(&t, "/api/v1/devices", b);
+    long long dev = ws_post_id(&t.s, t.tok, "/api/v1/devices", b);
     for (int i = 2; i <= 3; i++) {
         snprintf(b, sizeof b, "{\"unit_id\":%lld,\"code\":\"CAM-0%d\",\"name\":\"门岗%d\","
                  "\"kind\":\"camera\",\"protocol\":\"camera\"}", t.area, i, i);
-        post_id(&t, "/api/v1/devices", b);
+        ws_post_id(&t.s, t.tok, "/api/v1/devices", b);
     }
     assert_int_equal(ws_server_stop(&t.s), 0);
     char path[400];
@@ -886,11 +876,11 @@ static void t_paging_and_link(void **state)
     char b[512];
     snprintf(b, sizeof b, "{\"kind\":\"webhook\",\"name\":\"值班群\",\"url\":\"http://127.0.0.1:%d/hook\","
              "\"secret\":\"hook-secret-0123456789\"}", rx.port);
-    post_id(&t, "/api/v1/notify/channels", b);
+    ws_post_id(&t.s, t.tok, "/api/v1/notify/channels", b);
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"王网格\",\"phone\":\"13800000001\"}", t.area);
-    long long person = post_id(&t, "/api/v1/people", b);
+    long long person = ws_post_id(&t.s, t.tok, "/api/v1/people", b);
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"全天\",\"start\":\"00:00\",\"length_min\":1440}", t.area);
-    long long shift = post_id(&t, "/api/v1/shifts", b);
+    long long shift = ws_post_id(&t.s, t.tok, "/api/v1/shifts", b);
     char days[3][16];
     for (int i = 0; i < 3; i++) {
         time_t d = time(NULL) + 8 * 3600 + (i - 1) * 86400; /* Asia/Shanghai dates around today */

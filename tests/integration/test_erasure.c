@@ -29,17 +29,6 @@
 #define OLD_USER "ouyang.mm"
 #define USER_PW "Leaver-Pass-2026"
 
-static long long post_created(ws_server *s, const char *tok, const char *path, const char *body)
-{
-    json_t *r = NULL;
-    long st = ws_req(s, "POST", path, tok, body, &r);
-    if (st != 201) fail_msg("POST %s -> %ld (%s %s)", path, st, ws_err_code_of(r), ws_err_field_of(r));
-    long long id = json_integer_value(json_object_get(r, "id"));
-    json_decref(r);
-    assert_true(id > 0);
-    return id;
-}
-
 /* Whether the file holds the bytes of text (a missing file holds nothing). */
 static bool file_holds(const char *path, const char *text)
 {
@@ -78,17 +67,17 @@ static void erase_over_http(void **state)
 
         snprintf(body, sizeof body, "{\"parent_id\":%lld,\"kind\":\"site\",\"code\":\"S1\",\"name\":\"一厂区\"}",
                  root);
-        long long site = post_created(&s, tok, "/api/v1/units", body);
+        long long site = ws_post_id(&s, tok, "/api/v1/units", body);
         snprintf(body, sizeof body,
                  "{\"unit_id\":%lld,\"name\":\"" OLD_NAME "\",\"phone\":\"" OLD_PHONE
                  "\",\"employee_no\":\"" OLD_EMPNO "\"}", site);
-        long long pid = post_created(&s, tok, "/api/v1/people", body);
+        long long pid = ws_post_id(&s, tok, "/api/v1/people", body);
         snprintf(body, sizeof body, "{\"unit_id\":%lld,\"name\":\"留任员工\"}", site);
-        post_created(&s, tok, "/api/v1/people", body);
+        ws_post_id(&s, tok, "/api/v1/people", body);
         snprintf(body, sizeof body,
                  "{\"username\":\"" OLD_USER "\",\"password\":\"" USER_PW "\",\"roles\":[\"worker\"],"
                  "\"scope_unit_id\":%lld,\"person_id\":%lld}", site, pid);
-        long long acc = post_created(&s, tok, "/api/v1/accounts", body);
+        long long acc = ws_post_id(&s, tok, "/api/v1/accounts", body);
         assert_int_equal(ws_login(&s, OLD_USER, USER_PW, utok), 200);
         assert_int_equal(ws_req(&s, "GET", "/api/v1/me", utok, NULL, NULL), 200);
 

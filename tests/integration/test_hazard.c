@@ -42,21 +42,11 @@ typedef struct plant {
     long long p_worker, p_officer, p_assignee, p_manager, p_leader, p_reg;
 } plant;
 
-static long long post_id(ws_server *s, const char *tok, const char *path, const char *body)
-{
-    json_t *r = NULL;
-    long st = ws_req(s, "POST", path, tok, body, &r);
-    if (st != 201) fail_msg("POST %s -> %ld %s", path, st, ws_err_field_of(r));
-    long long id = json_integer_value(json_object_get(r, "id"));
-    json_decref(r);
-    return id;
-}
-
 static long long person(plant *p, long long unit, const char *name)
 {
     char body[200];
     snprintf(body, sizeof body, "{\"unit_id\":%lld,\"name\":\"%s\"}", unit, name);
-    return post_id(&p->s, p->admin, "/api/v1/people", body);
+    return ws_post_id(&p->s, p->admin, "/api/v1/people", body);
 }
 
 static void account(plant *p, const char *user, const char *role, long long scope, long long pid,
@@ -67,7 +57,7 @@ static void account(plant *p, const char *user, const char *role, long long scop
              "{\"username\":\"%s\",\"password\":\"" PW "\",\"roles\":[\"%s\"],"
              "\"scope_unit_id\":%lld,\"person_id\":%lld}",
              user, role, scope, pid);
-    post_id(&p->s, p->admin, "/api/v1/accounts", body);
+    ws_post_id(&p->s, p->admin, "/api/v1/accounts", body);
     assert_int_equal(ws_login(&p->s, user, PW, tok), 200);
 }
 
@@ -83,13 +73,13 @@ static void make_plant(plant *p, const char *backend)
     char body[300];
     snprintf(body, sizeof body, "{\"parent_id\":%lld,\"kind\":\"site\",\"code\":\"S1\",\"name\":\"一厂\"}",
              p->root);
-    p->site = post_id(&p->s, p->admin, "/api/v1/units", body);
+    p->site = ws_post_id(&p->s, p->admin, "/api/v1/units", body);
     snprintf(body, sizeof body, "{\"parent_id\":%lld,\"kind\":\"area\",\"code\":\"A1\",\"name\":\"罐区\"}",
              p->site);
-    p->area = post_id(&p->s, p->admin, "/api/v1/units", body);
+    p->area = ws_post_id(&p->s, p->admin, "/api/v1/units", body);
     snprintf(body, sizeof body, "{\"parent_id\":%lld,\"kind\":\"area\",\"code\":\"A2\",\"name\":\"装车站\"}",
              p->site);
-    p->other_area = post_id(&p->s, p->admin, "/api/v1/units", body);
+    p->other_area = ws_post_id(&p->s, p->admin, "/api/v1/units", body);
     p->p_worker = person(p, p->area, "王工");
     p->p_officer = person(p, p->site, "李安全");
     p->p_assignee = person(p, p->area, "赵整改");
@@ -132,7 +122,7 @@ static long long report(plant *p, const char *tok, long long unit, const char *t
     char body[1024];
     snprintf(body, sizeof body, "{\"unit_id\":%lld,\"title\":\"%s\",\"accident_type\":\"08\"%s}",
              unit, title, extra ? extra : "");
-    return post_id(&p->s, tok, "/api/v1/hazards", body);
+    return ws_post_id(&p->s, tok, "/api/v1/hazards", body);
 }
 
 static json_t *get(plant *p, const char *tok, const char *path)

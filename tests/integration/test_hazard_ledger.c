@@ -30,17 +30,6 @@
 
 #define NHAZARDS 10000
 
-static long long post_id(ws_server *s, const char *tok, const char *path, const char *body)
-{
-    json_t *r = NULL;
-    long st = ws_req(s, "POST", path, tok, body, &r);
-    if (st != 201) fail_msg("POST %s -> %ld (%s %s)", path, st, ws_err_code_of(r), ws_err_field_of(r));
-    long long id = json_integer_value(json_object_get(r, "id"));
-    json_decref(r);
-    assert_true(id > 0);
-    return id;
-}
-
 /* A count straight from the server's database (SQLite file or PostgreSQL). */
 static long long db_count(ws_server *s, const char *sql)
 {
@@ -81,14 +70,14 @@ static void ledger_of_10000(void **state)
         json_decref(r);
         snprintf(body, sizeof body,
                  "{\"parent_id\":%lld,\"kind\":\"site\",\"code\":\"S1\",\"name\":\"一厂区\"}", root);
-        long long site = post_id(&s, tok, "/api/v1/units", body);
+        long long site = ws_post_id(&s, tok, "/api/v1/units", body);
         snprintf(body, sizeof body,
                  "{\"parent_id\":%lld,\"kind\":\"area\",\"code\":\"A1\",\"name\":\"罐区\"}", site);
-        long long area = post_id(&s, tok, "/api/v1/units", body);
+        long long area = ws_post_id(&s, tok, "/api/v1/units", body);
         snprintf(body, sizeof body,
                  "{\"unit_id\":%lld,\"title\":\"最早上报的储罐泄漏\",\"accident_type\":\"17\","
                  "\"location\":\"甲类罐区\"}", area);
-        long long first = post_id(&s, tok, "/api/v1/hazards", body);
+        long long first = ws_post_id(&s, tok, "/api/v1/hazards", body);
 
         snprintf(units, sizeof units, "%lld,%lld", area, site);
         if (s.pg) snprintf(target, sizeof target, "%s", s.db);

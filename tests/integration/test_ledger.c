@@ -27,17 +27,6 @@
 #define NPEOPLE 10000
 #define REG_PW "Regulator-Pass-2026"
 
-static long long post_created(ws_server *s, const char *tok, const char *path, const char *body)
-{
-    json_t *r = NULL;
-    long st = ws_req(s, "POST", path, tok, body, &r);
-    if (st != 201) fail_msg("POST %s -> %ld (%s %s)", path, st, ws_err_code_of(r), ws_err_field_of(r));
-    long long id = json_integer_value(json_object_get(r, "id"));
-    json_decref(r);
-    assert_true(id > 0);
-    return id;
-}
-
 /* The header row of a table must be exactly these headings. */
 static void assert_header(const org_table *t, const char *const *want, int n)
 {
@@ -67,14 +56,14 @@ static void people_ledgers(void **state)
         json_decref(r);
         snprintf(body, sizeof body,
                  "{\"parent_id\":%lld,\"kind\":\"site\",\"code\":\"S1\",\"name\":\"一厂区\"}", root);
-        long long s1 = post_created(&s, tok, "/api/v1/units", body);
+        long long s1 = ws_post_id(&s, tok, "/api/v1/units", body);
         snprintf(body, sizeof body,
                  "{\"parent_id\":%lld,\"kind\":\"site\",\"code\":\"S2\",\"name\":\"二厂区\"}", root);
-        long long s2 = post_created(&s, tok, "/api/v1/units", body);
+        long long s2 = ws_post_id(&s, tok, "/api/v1/units", body);
         snprintf(body, sizeof body,
                  "{\"unit_id\":%lld,\"name\":\"=CMD()\",\"employee_no\":\"Z-1\",\"phone\":\"13700000000\"}",
                  s2);
-        post_created(&s, tok, "/api/v1/people", body);
+        ws_post_id(&s, tok, "/api/v1/people", body);
 
         /* 10,000 people into S1 through the import. */
         size_t cap = (size_t)NPEOPLE * 64 + 256, len = 0;
@@ -130,7 +119,7 @@ static void people_ledgers(void **state)
         snprintf(body, sizeof body,
                  "{\"username\":\"reg2\",\"password\":\"%s\",\"roles\":[\"regulator\"],"
                  "\"scope_unit_id\":%lld}", REG_PW, s2);
-        post_created(&s, tok, "/api/v1/accounts", body);
+        ws_post_id(&s, tok, "/api/v1/accounts", body);
         assert_int_equal(ws_login(&s, "reg2", REG_PW, rtok), 200);
         assert_int_equal(ws_fetch(&s, "/api/v1/people?format=csv", rtok, NULL, 0, NULL, &f), 200);
         assert_string_equal(f.p, "\xEF\xBB\xBF序号,姓名,工号,单位,部门,岗位,状态,离职日期\r\n"

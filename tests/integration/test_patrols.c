@@ -19,16 +19,6 @@
 #include "core/clock.h"
 #include "integration/common.h"
 
-static long long post_id(ws_server *s, const char *tok, const char *path, const char *body)
-{
-    json_t *r = NULL;
-    long st = ws_req(s, "POST", path, tok, body, &r);
-    if (st != 201) fail_msg("POST %s -> %ld %s", path, st, ws_err_field_of(r));
-    long long id = json_integer_value(json_object_get(r, "id"));
-    json_decref(r);
-    return id;
-}
-
 static long long wait_patrol(ws_server *s, const char *tok, long long grid)
 {
     char p[96];
@@ -88,14 +78,14 @@ static void patrols_over_http(void **state)
         json_decref(r);
         char b[512];
         snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"site\",\"code\":\"S1\",\"name\":\"一厂区\"}", ent);
-        long long site = post_id(&s, tok, "/api/v1/units", b);
+        long long site = ws_post_id(&s, tok, "/api/v1/units", b);
         long long grid[2];
         for (int g = 0; g < 2; g++) {
             snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"grid\",\"code\":\"G%d\",\"name\":\"网格%d\"}", site, g, g);
-            grid[g] = post_id(&s, tok, "/api/v1/units", b);
+            grid[g] = ws_post_id(&s, tok, "/api/v1/units", b);
         }
         snprintf(b, sizeof b, "{\"enterprise_id\":%lld,\"name\":\"日常\",\"items\":[\"消防器材完好\",\"通道畅通\"]}", ent);
-        long long tpl = post_id(&s, tok, "/api/v1/patrol-templates", b);
+        long long tpl = ws_post_id(&s, tok, "/api/v1/patrol-templates", b);
         /* A bad point names its field. */
         snprintf(b, sizeof b, "{\"grid_unit_id\":%lld,\"code\":\"bad code\",\"name\":\"点\"}", grid[0]);
         assert_int_equal(ws_req(&s, "POST", "/api/v1/patrol-points", tok, b, &r), 400);
@@ -104,11 +94,11 @@ static void patrols_over_http(void **state)
         long long pt[3];
         snprintf(b, sizeof b, "{\"grid_unit_id\":%lld,\"code\":\"A1\",\"name\":\"储罐\",\"template_id\":%lld,"
                  "\"lat\":31.98,\"lon\":120.89,\"radius_m\":20}", grid[0], tpl);
-        pt[0] = post_id(&s, tok, "/api/v1/patrol-points", b);
+        pt[0] = ws_post_id(&s, tok, "/api/v1/patrol-points", b);
         snprintf(b, sizeof b, "{\"grid_unit_id\":%lld,\"code\":\"A2\",\"name\":\"泵房\",\"template_id\":%lld}", grid[0], tpl);
-        pt[1] = post_id(&s, tok, "/api/v1/patrol-points", b);
+        pt[1] = ws_post_id(&s, tok, "/api/v1/patrol-points", b);
         snprintf(b, sizeof b, "{\"grid_unit_id\":%lld,\"code\":\"B1\",\"name\":\"装车台\",\"template_id\":%lld}", grid[1], tpl);
-        pt[2] = post_id(&s, tok, "/api/v1/patrol-points", b);
+        pt[2] = ws_post_id(&s, tok, "/api/v1/patrol-points", b);
         /* The QR code names the scan page of the point. */
         char p[128], *raw = NULL;
         snprintf(p, sizeof p, "/api/v1/patrol-points/%lld/qr.svg", pt[0]);
@@ -188,10 +178,10 @@ static void patrols_over_http(void **state)
         assert_true(json_is_true(json_object_get(r, "can_check")));
         json_decref(r);
         snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"厂区员工\",\"phone\":\"13900000001\"}", site);
-        long long person = post_id(&s, tok, "/api/v1/people", b);
+        long long person = ws_post_id(&s, tok, "/api/v1/people", b);
         snprintf(b, sizeof b, "{\"username\":\"site_worker\",\"password\":\"Site-Worker-Pass9\",\"roles\":[\"worker\"],"
                  "\"scope_unit_id\":%lld,\"person_id\":%lld}", site, person);
-        post_id(&s, tok, "/api/v1/accounts", b);
+        ws_post_id(&s, tok, "/api/v1/accounts", b);
         char wtok[65];
         assert_int_equal(ws_login(&s, "site_worker", "Site-Worker-Pass9", wtok), 200);
         assert_int_equal(ws_req(&s, "GET", p, wtok, NULL, &r), 200);
@@ -230,19 +220,19 @@ static void points_change_and_retire(void **state)
         long long ent = json_integer_value(json_object_get(json_object_get(r, "scope"), "id"));
         json_decref(r);
         snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"site\",\"code\":\"S1\",\"name\":\"一厂区\"}", ent);
-        long long site = post_id(&s, tok, "/api/v1/units", b), grid[2];
+        long long site = ws_post_id(&s, tok, "/api/v1/units", b), grid[2];
         for (int g = 0; g < 2; g++) {
             snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"grid\",\"code\":\"G%d\",\"name\":\"网格%d\"}", site, g, g);
-            grid[g] = post_id(&s, tok, "/api/v1/units", b);
+            grid[g] = ws_post_id(&s, tok, "/api/v1/units", b);
         }
         snprintf(b, sizeof b, "{\"enterprise_id\":%lld,\"name\":\"日常\",\"items\":[\"通道畅通\"]}", ent);
-        long long tpl = post_id(&s, tok, "/api/v1/patrol-templates", b);
+        long long tpl = ws_post_id(&s, tok, "/api/v1/patrol-templates", b);
         snprintf(b, sizeof b, "{\"grid_unit_id\":%lld,\"code\":\"K1\",\"name\":\"储罐\",\"template_id\":%lld}", grid[0], tpl);
-        long long keep = post_id(&s, tok, "/api/v1/patrol-points", b);
+        long long keep = ws_post_id(&s, tok, "/api/v1/patrol-points", b);
         snprintf(b, sizeof b, "{\"grid_unit_id\":%lld,\"code\":\"R1\",\"name\":\"拆除的泵房\"}", grid[0]);
-        long long gone = post_id(&s, tok, "/api/v1/patrol-points", b);
+        long long gone = ws_post_id(&s, tok, "/api/v1/patrol-points", b);
         snprintf(b, sizeof b, "{\"grid_unit_id\":%lld,\"code\":\"X1\",\"name\":\"停用的装车台\"}", grid[1]);
-        long long only = post_id(&s, tok, "/api/v1/patrol-points", b);
+        long long only = ws_post_id(&s, tok, "/api/v1/patrol-points", b);
         /* bad changes are named; nothing changes */
         snprintf(p, sizeof p, "/api/v1/patrol-points/%lld", keep);
         assert_int_equal(ws_req(&s, "PATCH", p, tok, "{\"active\":\"no\"}", &r), 400);

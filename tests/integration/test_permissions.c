@@ -506,16 +506,6 @@ static int load_rows(row *rows, int cap)
     return n;
 }
 
-static long long post_id(world *w, const char *path, const char *body)
-{
-    json_t *r = NULL;
-    long st = ws_req(&w->s, "POST", path, w->root_tok, body, &r);
-    if (st != 201) fail_msg("setup POST %s -> %ld %s", path, st, ws_err_field_of(r));
-    long long id = json_integer_value(json_object_get(r, "id"));
-    json_decref(r);
-    return id;
-}
-
 /* The inspection checks of each side ({insp}, {finsp}), per world. */
 static long long insp_pool[2][64];
 static int insp_made[2], insp_used[2];
@@ -538,26 +528,26 @@ static void setup_world(world *w, const char *backend)
         const char *e = i ? "B" : "A";
         snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"enterprise\",\"code\":\"E%s\",\"name\":\"企业%s\"}",
                  w->park, e, e);
-        w->ent[i] = post_id(w, "/api/v1/units", b);
+        w->ent[i] = ws_post_id(&w->s, w->root_tok, "/api/v1/units", b);
         snprintf(w->unit_code[i], sizeof w->unit_code[i], "S%s", e);
         snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"site\",\"code\":\"%s\",\"name\":\"厂区%s\"}",
                  w->ent[i], w->unit_code[i], e);
-        w->unit[i] = post_id(w, "/api/v1/units", b);
+        w->unit[i] = ws_post_id(&w->s, w->root_tok, "/api/v1/units", b);
         snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"员工%s\",\"phone\":\"13900000000\"}", w->unit[i], e);
-        w->person[i] = post_id(w, "/api/v1/people", b);
+        w->person[i] = ws_post_id(&w->s, w->root_tok, "/api/v1/people", b);
         snprintf(b, sizeof b, "{\"enterprise_id\":%lld,\"code\":\"setup\",\"name\":\"部门\"}", w->ent[i]);
-        w->dept[i] = post_id(w, "/api/v1/departments", b);
+        w->dept[i] = ws_post_id(&w->s, w->root_tok, "/api/v1/departments", b);
         snprintf(b, sizeof b, "{\"enterprise_id\":%lld,\"code\":\"setup\",\"name\":\"岗位\"}", w->ent[i]);
-        w->post[i] = post_id(w, "/api/v1/posts", b);
+        w->post[i] = ws_post_id(&w->s, w->root_tok, "/api/v1/posts", b);
         snprintf(b, sizeof b,
                  "{\"username\":\"target%s\",\"password\":\"" PW "\",\"roles\":[\"worker\"],\"scope_unit_id\":%lld}",
                  e, w->unit[i]);
-        w->account[i] = post_id(w, "/api/v1/accounts", b);
+        w->account[i] = ws_post_id(&w->s, w->root_tok, "/api/v1/accounts", b);
     }
     for (int c = 1; c < NCOL; c++) {
         snprintf(b, sizeof b, "{\"username\":\"r_%s\",\"password\":\"" PW "\",\"roles\":[\"%s\"],\"scope_unit_id\":%lld}",
                  cols[c], cols[c], w->ent[0]);
-        post_id(w, "/api/v1/accounts", b);
+        ws_post_id(&w->s, w->root_tok, "/api/v1/accounts", b);
         char user[48];
         snprintf(user, sizeof user, "r_%s", cols[c]);
         assert_int_equal(ws_login(&w->s, user, PW, w->tok[c]), 200);
@@ -583,18 +573,18 @@ static long long risk_id(world *w, int side, const char *kind)
     if (!r[0]) {
         snprintf(b, sizeof b, "{\"unit_id\":%lld,\"kind\":\"installation\",\"name\":\"装置\","
                  "\"responsible_person_id\":%lld}", w->unit[side], w->person[side]);
-        r[0] = post_id(w, "/api/v1/risk/objects", b);
+        r[0] = ws_post_id(&w->s, w->root_tok, "/api/v1/risk/objects", b);
         snprintf(b, sizeof b, "{\"object_id\":%lld,\"name\":\"单元\",\"responsible_person_id\":%lld}",
                  r[0], w->person[side]);
-        r[1] = post_id(w, "/api/v1/risk/units", b);
+        r[1] = ws_post_id(&w->s, w->root_tok, "/api/v1/risk/units", b);
         snprintf(b, sizeof b, "{\"risk_unit_id\":%lld,\"description\":\"泄漏\",\"method\":\"LEC\","
                  "\"inherent_l\":3,\"inherent_e\":6,\"inherent_c\":15}", r[1]);
-        r[2] = post_id(w, "/api/v1/risk/events", b);
+        r[2] = ws_post_id(&w->s, w->root_tok, "/api/v1/risk/events", b);
         snprintf(b, sizeof b, "{\"event_id\":%lld,\"category\":\"engineering\",\"text\":\"报警\"}", r[2]);
-        r[3] = post_id(w, "/api/v1/risk/measures", b);
+        r[3] = ws_post_id(&w->s, w->root_tok, "/api/v1/risk/measures", b);
         snprintf(b, sizeof b, "{\"measure_id\":%lld,\"what\":\"检查\",\"frequency\":\"daily\","
                  "\"post_id\":%lld}", r[3], w->post[side]);
-        r[4] = post_id(w, "/api/v1/risk/tasks", b);
+        r[4] = ws_post_id(&w->s, w->root_tok, "/api/v1/risk/tasks", b);
     }
     for (int i = 0; i < 5; i++)
         if (!strcmp(kind, kinds[i])) return r[i];
@@ -615,7 +605,7 @@ static long long inspection_of(world *w, int side, bool fresh)
             snprintf(b, sizeof b, "{\"measure_id\":%lld,\"what\":\"巡检%d\",\"frequency\":"
                      "\"daily\",\"post_id\":%lld}", risk_id(w, side, "measure"), ++w->n,
                      w->post[side]);
-            tasks[i] = post_id(w, "/api/v1/risk/tasks", b);
+            tasks[i] = ws_post_id(&w->s, w->root_tok, "/api/v1/risk/tasks", b);
         }
         for (int i = 0; i < 8; i++) {
             long long id = 0;
@@ -649,7 +639,7 @@ static long long make_alarm(world *w, int side, char mode)
     int n = ++w->n;
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"tag\":\"PA%d\",\"name\":\"报警测点\","
              "\"kind\":\"combustible\"}", w->unit[side], n);
-    long long point = post_id(w, "/api/v1/points", b);
+    long long point = ws_post_id(&w->s, w->root_tok, "/api/v1/points", b);
     long long now = (long long)time(NULL) * 1000;
     snprintf(b, sizeof b, "PA%d 30 %lld\nPA%d %s %lld\n", n, now - 2000, n, mode == 'r' ? "0" : "31",
              now - 1000);
@@ -707,7 +697,7 @@ static bool plant_ref(world *w, const char *key, int side, int c, char *v, size_
     case 0:
         snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"班次%d\",\"start\":\"20:00\",\"length_min\":720}",
                  w->unit[side], ++w->n);
-        id = post_id(w, "/api/v1/shifts", b);
+        id = ws_post_id(&w->s, w->root_tok, "/api/v1/shifts", b);
         break;
     case 1: {
         expand(w, "{fshift}", side, c, x, sizeof x);
@@ -723,12 +713,12 @@ static bool plant_ref(world *w, const char *key, int side, int c, char *v, size_
     case 2:
         snprintf(b, sizeof b, "{\"unit_id\":%lld,\"code\":\"PE%d\",\"name\":\"压缩机\",\"kind\":\"compressor\"}",
                  w->unit[side], ++w->n);
-        id = post_id(w, "/api/v1/equipment", b);
+        id = ws_post_id(&w->s, w->root_tok, "/api/v1/equipment", b);
         break;
     case 3:
         expand(w, "{equipment}", side, c, x, sizeof x);
         snprintf(b, sizeof b, "{\"equipment_id\":%s,\"title\":\"检修%d\"}", x, ++w->n);
-        id = post_id(w, "/api/v1/work-orders", b);
+        id = ws_post_id(&w->s, w->root_tok, "/api/v1/work-orders", b);
         break;
     case 4:
         expand(w, "{point}", side, c, x, sizeof x);
@@ -736,7 +726,7 @@ static bool plant_ref(world *w, const char *key, int side, int c, char *v, size_
         snprintf(b, sizeof b, "{\"unit_id\":%lld,\"point_id\":%s,\"interlock\":\"联锁%d\",\"reason\":\"检修\","
                  "\"measures\":\"专人监护\",\"requested_by_person_id\":%lld,\"expires_at\":\"%s\"}",
                  w->unit[side], x, ++w->n, w->person[side], y);
-        id = post_id(w, "/api/v1/bypasses", b);
+        id = ws_post_id(&w->s, w->root_tok, "/api/v1/bypasses", b);
         break;
     }
     if (!fresh) *slot = id;
@@ -783,7 +773,7 @@ static bool patrol_ref(world *w, const char *key, int side, char *v, size_t cap)
         if (!w->ptpl[side]) {
             snprintf(b, sizeof b, "{\"enterprise_id\":%lld,\"name\":\"日常巡查\",\"items\":[\"消防器材完好\"]}",
                      w->ent[side]);
-            w->ptpl[side] = post_id(w, "/api/v1/patrol-templates", b);
+            w->ptpl[side] = ws_post_id(&w->s, w->root_tok, "/api/v1/patrol-templates", b);
         }
         snprintf(v, cap, "%lld", w->ptpl[side]);
         return true;
@@ -793,9 +783,9 @@ static bool patrol_ref(world *w, const char *key, int side, char *v, size_t cap)
         int k = ++w->n;
         snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"grid\",\"code\":\"PG%d\",\"name\":\"网格%d\"}",
                  w->unit[side], k, k);
-        grid = post_id(w, "/api/v1/units", b);
+        grid = ws_post_id(&w->s, w->root_tok, "/api/v1/units", b);
         snprintf(b, sizeof b, "{\"grid_unit_id\":%lld,\"code\":\"PQ%d\",\"name\":\"巡查点\"}", grid, ++w->n);
-        long long pt = post_id(w, "/api/v1/patrol-points", b);
+        long long pt = ws_post_id(&w->s, w->root_tok, "/api/v1/patrol-points", b);
         if (fresh) {
             w->fppoint[side] = pt;
             snprintf(v, cap, "%lld", patrol_wait(w, grid));
@@ -901,7 +891,7 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
                 snprintf(b, sizeof b, "{\"unit_id\":%lld,\"title\":\"检查发现隐患%d\","
                          "\"accident_type\":\"08\",\"grade\":\"%s\"}",
                          w->unit[side], ++w->n, key[1] == 'm' ? "major" : "general");
-                long long id = post_id(w, "/api/v1/hazards", b);
+                long long id = ws_post_id(&w->s, w->root_tok, "/api/v1/hazards", b);
                 if (key[0] == 'h') w->hazard[side] = id;
                 snprintf(v, sizeof v, "%lld", id);
             }
@@ -916,7 +906,7 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
             if (!w->channel) {
                 snprintf(b, sizeof b, "{\"kind\":\"webhook\",\"name\":\"perm-hook%d\","
                          "\"url\":\"http://127.0.0.1:9/hook\"}", ++w->n);
-                w->channel = post_id(w, "/api/v1/notify/channels", b);
+                w->channel = ws_post_id(&w->s, w->root_tok, "/api/v1/notify/channels", b);
             }
             snprintf(v, sizeof v, "%lld", w->channel);
         } else if (!strcmp(key, "device") || !strcmp(key, "point")) {
@@ -929,22 +919,22 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
                 else
                     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"tag\":\"PP%d\",\"name\":\"测点\","
                              "\"kind\":\"combustible\"}", w->unit[side], ++w->n);
-                *slot = post_id(w, dev ? "/api/v1/devices" : "/api/v1/points", b);
+                *slot = ws_post_id(&w->s, w->root_tok, dev ? "/api/v1/devices" : "/api/v1/points", b);
             }
             snprintf(v, sizeof v, "%lld", *slot);
         } else if (!strcmp(key, "funit")) {
             snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"area\",\"code\":\"F%d\",\"name\":\"临时\"}",
                      w->unit[side], ++w->n);
-            snprintf(v, sizeof v, "%lld", post_id(w, "/api/v1/units", b));
+            snprintf(v, sizeof v, "%lld", ws_post_id(&w->s, w->root_tok, "/api/v1/units", b));
         } else if (!strcmp(key, "insp") || !strcmp(key, "finsp")) {
             snprintf(v, sizeof v, "%lld", inspection_of(w, side, key[0] == 'f'));
         } else if (!strcmp(key, "fperson")) {
             snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"临时工\"}", w->unit[side]);
-            snprintf(v, sizeof v, "%lld", post_id(w, "/api/v1/people", b));
+            snprintf(v, sizeof v, "%lld", ws_post_id(&w->s, w->root_tok, "/api/v1/people", b));
         } else if (!strcmp(key, "fleaver")) {
             snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"离职工\",\"phone\":\"13900000099\"}",
                      w->unit[side]);
-            long long id = post_id(w, "/api/v1/people", b);
+            long long id = ws_post_id(&w->s, w->root_tok, "/api/v1/people", b);
             char p[96];
             snprintf(p, sizeof p, "/api/v1/people/%lld/actions/deactivate", id);
             long st = ws_req(&w->s, "POST", p, w->root_tok, "{\"reason\":\"离职\"}", NULL);
@@ -960,7 +950,7 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
             if (st != 200) fail_msg("setup PUT %s -> %ld", p, st);
             snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"area\",\"code\":\"M%d\",\"name\":\"区域\"}",
                      w->unit[side], ++w->n);
-            long long area = post_id(w, "/api/v1/units", b);
+            long long area = ws_post_id(&w->s, w->root_tok, "/api/v1/units", b);
             snprintf(p, sizeof p, "/api/v1/risk/maps/%lld/shapes/%lld", w->unit[side], area);
             st = ws_req(&w->s, "PUT", p, w->root_tok, "{\"points\":[[0,0],[1,0],[1,1]]}", NULL);
             if (st != 201) fail_msg("setup PUT %s -> %ld", p, st);
@@ -969,7 +959,7 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
             snprintf(b, sizeof b,
                      "{\"username\":\"f%d\",\"password\":\"" PW "\",\"roles\":[\"worker\"],\"scope_unit_id\":%lld}",
                      ++w->n, w->unit[side]);
-            snprintf(v, sizeof v, "%lld", post_id(w, "/api/v1/accounts", b));
+            snprintf(v, sizeof v, "%lld", ws_post_id(&w->s, w->root_tok, "/api/v1/accounts", b));
         } else if (!strcmp(key, "person_name")) { /* its name now (other rows rename it) */
             json_t *r = NULL;
             char p[64];
@@ -1020,7 +1010,7 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
                 snprintf(b, sizeof b, "{\"type\":\"work_at_height\",\"unit_id\":%lld,\"title\":\"高处%d\","
                          "\"location\":\"管廊\",\"planned_start\":\"%s\",\"planned_end\":\"%s\","
                          "\"height_m\":6,\"applicant_person_id\":%lld}", w->unit[side], ++w->n, t0, t1, w->person[side]);
-                long long id = post_id(w, "/api/v1/permits", b);
+                long long id = ws_post_id(&w->s, w->root_tok, "/api/v1/permits", b);
                 if (!fresh) w->permit[side] = id;
                 snprintf(v, sizeof v, "%lld", id);
             } else {
@@ -1036,7 +1026,7 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
                 if (st != 200) fail_msg("setup PATCH %s -> %ld", p, st);
                 snprintf(b, sizeof b, "{\"enterprise_id\":%lld,\"post_id\":%lld,\"title\":\"周检%d\","
                          "\"frequency\":\"daily\"}", w->ent[side], w->post[side], ++w->n);
-                w->duty[side] = post_id(w, "/api/v1/duties", b);
+                w->duty[side] = ws_post_id(&w->s, w->root_tok, "/api/v1/duties", b);
             }
             if (key[1] == 't' && !w->dtask[side]) {
                 char p[96];
@@ -1057,7 +1047,7 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
         } else if (!strcmp(key, "drill")) {
             if (!w->drill[side]) {
                 snprintf(b, sizeof b, "{\"scenario\":\"major_hazard\",\"unit_id\":%lld}", w->unit[side]);
-                w->drill[side] = post_id(w, "/api/v1/drills", b);
+                w->drill[side] = ws_post_id(&w->s, w->root_tok, "/api/v1/drills", b);
             }
             snprintf(v, sizeof v, "%lld", w->drill[side]);
         } else if (!strcmp(key, "until0")) { /* a minute ago */
@@ -1065,7 +1055,7 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
         } else if (!strcmp(key, "force")) {
             if (!w->force[side]) {
                 snprintf(b, sizeof b, "{\"unit_id\":%lld,\"title\":\"专项组%d\"}", w->unit[side], ++w->n);
-                w->force[side] = post_id(w, "/api/v1/task-forces", b);
+                w->force[side] = ws_post_id(&w->s, w->root_tok, "/api/v1/task-forces", b);
             }
             snprintf(v, sizeof v, "%lld", w->force[side]);
         } else if (!strcmp(key, "ftask")) {
@@ -1086,7 +1076,7 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
                 clock_format_rfc3339(((int64_t)time(NULL) - 60) * 1000, t0, sizeof t0);
                 snprintf(b, sizeof b, "{\"unit_id\":%lld,\"title\":\"事件%d\",\"occurred_at\":\"%s\","
                          "\"severity\":\"minor\"}", w->unit[side], ++w->n, t0);
-                w->incident[side] = post_id(w, "/api/v1/incidents", b);
+                w->incident[side] = ws_post_id(&w->s, w->root_tok, "/api/v1/incidents", b);
             }
             snprintf(v, sizeof v, "%lld", w->incident[side]);
         } else if (!strcmp(key, "lpoint")) {
@@ -1100,7 +1090,7 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
         } else if (!strcmp(key, "package")) {
             if (!w->package[side]) {
                 snprintf(b, sizeof b, "{\"unit_id\":%lld,\"title\":\"检修包%d\"}", w->unit[side], ++w->n);
-                w->package[side] = post_id(w, "/api/v1/permit-packages", b);
+                w->package[side] = ws_post_id(&w->s, w->root_tok, "/api/v1/permit-packages", b);
             }
             snprintf(v, sizeof v, "%lld", w->package[side]);
         } else if (!strcmp(key, "fcert")) {
@@ -1108,7 +1098,7 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
             clock_format_rfc3339(((int64_t)time(NULL) + 86400) * 1000, t1, sizeof t1);
             snprintf(b, sizeof b, "{\"person_id\":%lld,\"type\":\"welding_cutting\",\"number\":\"W%d\","
                      "\"expires_at\":\"%s\"}", w->person[side], ++w->n, t1);
-            snprintf(v, sizeof v, "%lld", post_id(w, "/api/v1/certificates", b));
+            snprintf(v, sizeof v, "%lld", ws_post_id(&w->s, w->root_tok, "/api/v1/certificates", b));
         } else if (patrol_ref(w, key, side, v, sizeof v)) {
         } else if (plant_ref(w, key, side, c, v, sizeof v)) {
         } else if (voice_ref(w, key, side, v, sizeof v)) { /* issue 6 */

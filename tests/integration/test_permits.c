@@ -31,22 +31,12 @@ typedef struct T {
     char start[40], end[40];
 } T;
 
-static long long post_id(T *t, const char *tok, const char *path, const char *body)
-{
-    json_t *r = NULL;
-    long st = ws_req(&t->s, "POST", path, tok, body, &r);
-    if (st != 201) fail_msg("POST %s -> %ld %s %s", path, st, ws_err_code_of(r), ws_err_field_of(r));
-    long long id = json_integer_value(json_object_get(r, "id"));
-    json_decref(r);
-    return id;
-}
-
 static void account(T *t, const char *user, const char *role, long long person, char tok[65])
 {
     char b[400];
     snprintf(b, sizeof b, "{\"username\":\"%s\",\"password\":\"Permit-Pass-2026\",\"roles\":[\"%s\"],"
              "\"scope_unit_id\":%lld,\"person_id\":%lld}", user, role, t->ent, person);
-    post_id(t, t->admin, "/api/v1/accounts", b);
+    ws_post_id(&t->s, t->admin, "/api/v1/accounts", b);
     assert_int_equal(ws_login(&t->s, user, "Permit-Pass-2026", tok), 200);
 }
 
@@ -70,19 +60,19 @@ static void setup(T *t, const char *backend)
     json_decref(r);
     char b[512];
     snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"enterprise\",\"code\":\"E1\",\"name\":\"化工\"}", park);
-    t->ent = post_id(t, t->admin, "/api/v1/units", b);
+    t->ent = ws_post_id(&t->s, t->admin, "/api/v1/units", b);
     snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"area\",\"code\":\"A1\",\"name\":\"罐区\"}", t->ent);
-    t->area = post_id(t, t->admin, "/api/v1/units", b);
+    t->area = ws_post_id(&t->s, t->admin, "/api/v1/units", b);
     snprintf(b, sizeof b, "{\"enterprise_id\":%lld,\"code\":\"workshop_head\",\"name\":\"车间主任\"}", t->ent);
-    long long post = post_id(t, t->admin, "/api/v1/posts", b);
+    long long post = ws_post_id(&t->s, t->admin, "/api/v1/posts", b);
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"申请人\"}", t->area);
-    t->applicant = post_id(t, t->admin, "/api/v1/people", b);
+    t->applicant = ws_post_id(&t->s, t->admin, "/api/v1/people", b);
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"作业人\",\"employee_no\":\"E-0042\"}", t->area);
-    t->worker = post_id(t, t->admin, "/api/v1/people", b);
+    t->worker = ws_post_id(&t->s, t->admin, "/api/v1/people", b);
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"监护人\"}", t->area);
-    t->guardian = post_id(t, t->admin, "/api/v1/people", b);
+    t->guardian = ws_post_id(&t->s, t->admin, "/api/v1/people", b);
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"车间主任\",\"post_ids\":[%lld]}", t->area, post);
-    t->head_p = post_id(t, t->admin, "/api/v1/people", b);
+    t->head_p = ws_post_id(&t->s, t->admin, "/api/v1/people", b);
     account(t, "app", "worker", t->applicant, t->app);
     account(t, "head", "dept_head", t->head_p, t->head);
     account(t, "guard", "grid_leader", t->guardian, t->guard);
@@ -93,7 +83,7 @@ static void setup(T *t, const char *backend)
     iso(now + 400LL * 86400000, until);
     snprintf(b, sizeof b, "{\"person_id\":%lld,\"type\":\"guardian\",\"number\":\"JH-1\",\"expires_at\":\"%s\"}",
              t->guardian, until);
-    post_id(t, t->admin, "/api/v1/certificates", b);
+    ws_post_id(&t->s, t->admin, "/api/v1/certificates", b);
 }
 
 static long long height_permit(T *t, const char *cert_no)
@@ -103,7 +93,7 @@ static long long height_permit(T *t, const char *cert_no)
              "\"height_m\":4,\"planned_start\":\"%s\",\"planned_end\":\"%s\",\"guardian_person_id\":%lld,"
              "\"workers\":[{\"person_id\":%lld,\"cert_type\":\"work_at_height\",\"cert_no\":\"%s\"}]}",
              t->area, t->start, t->end, t->guardian, t->worker, cert_no);
-    return post_id(t, t->app, "/api/v1/permits", b);
+    return ws_post_id(&t->s, t->app, "/api/v1/permits", b);
 }
 
 static long act(T *t, const char *tok, long long id, const char *action, const char *body, json_t **r)
@@ -168,7 +158,7 @@ static void run(const char *backend)
     iso((long long)time(NULL) * 1000 + 400LL * 86400000, until);
     snprintf(b, sizeof b, "{\"person_id\":%lld,\"type\":\"work_at_height\",\"number\":\"GC-7788\",\"expires_at\":\"%s\"}",
              t.worker, until);
-    post_id(&t, t.admin, "/api/v1/certificates", b);
+    ws_post_id(&t.s, t.admin, "/api/v1/certificates", b);
     assert_int_equal(ws_req(&t.s, "POST", "/api/v1/certificates", t.admin, b, &r), 409);
     json_decref(r);
     /* now it goes through; only the guardian checks in */

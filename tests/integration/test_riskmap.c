@@ -25,16 +25,6 @@ typedef struct T {
     long long park, ent, site, area_a, grid, area_b, other_site, person, attach;
 } T;
 
-static long long post_id(T *t, const char *path, const char *body)
-{
-    json_t *r = NULL;
-    long st = ws_req(&t->s, "POST", path, t->tok, body, &r);
-    if (st != 201) fail_msg("POST %s -> %ld %s %s", path, st, ws_err_code_of(r), ws_err_field_of(r));
-    long long id = json_integer_value(json_object_get(r, "id"));
-    json_decref(r);
-    return id;
-}
-
 static void setup(T *t, const char *backend)
 {
     const char *extra[] = {"--org-kind", "park", "--org-name", "地图园区", NULL};
@@ -46,19 +36,19 @@ static void setup(T *t, const char *backend)
     json_decref(r);
     char b[512];
     snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"enterprise\",\"code\":\"E1\",\"name\":\"企业\"}", t->park);
-    t->ent = post_id(t, "/api/v1/units", b);
+    t->ent = ws_post_id(&t->s, t->tok, "/api/v1/units", b);
     snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"site\",\"code\":\"S1\",\"name\":\"一厂区\"}", t->ent);
-    t->site = post_id(t, "/api/v1/units", b);
+    t->site = ws_post_id(&t->s, t->tok, "/api/v1/units", b);
     snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"site\",\"code\":\"S2\",\"name\":\"二厂区\"}", t->ent);
-    t->other_site = post_id(t, "/api/v1/units", b);
+    t->other_site = ws_post_id(&t->s, t->tok, "/api/v1/units", b);
     snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"area\",\"code\":\"A\",\"name\":\"合成车间\"}", t->site);
-    t->area_a = post_id(t, "/api/v1/units", b);
+    t->area_a = ws_post_id(&t->s, t->tok, "/api/v1/units", b);
     snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"grid\",\"code\":\"AG\",\"name\":\"反应釜网格\"}", t->area_a);
-    t->grid = post_id(t, "/api/v1/units", b);
+    t->grid = ws_post_id(&t->s, t->tok, "/api/v1/units", b);
     snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"area\",\"code\":\"B\",\"name\":\"仓库\"}", t->site);
-    t->area_b = post_id(t, "/api/v1/units", b);
+    t->area_b = ws_post_id(&t->s, t->tok, "/api/v1/units", b);
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"张工\",\"phone\":\"13900000001\"}", t->site);
-    t->person = post_id(t, "/api/v1/people", b);
+    t->person = ws_post_id(&t->s, t->tok, "/api/v1/people", b);
     FILE *f = fopen("tests/data/photo-gps.jpg", "rb");
     assert_non_null(f);
     char *jpg = malloc(1 << 20);
@@ -253,16 +243,16 @@ static void map_and_card(void **state)
         /* The colour follows the highest level below the area. */
         snprintf(b, sizeof b, "{\"unit_id\":%lld,\"kind\":\"installation\",\"name\":\"反应釜\","
                  "\"responsible_person_id\":%lld}", t->grid, t->person);
-        long long obj = post_id(t, "/api/v1/risk/objects", b);
+        long long obj = ws_post_id(&t->s, t->tok, "/api/v1/risk/objects", b);
         snprintf(b, sizeof b, "{\"object_id\":%lld,\"name\":\"进料\",\"responsible_person_id\":%lld}", obj, t->person);
-        long long ru = post_id(t, "/api/v1/risk/units", b);
+        long long ru = ws_post_id(&t->s, t->tok, "/api/v1/risk/units", b);
         snprintf(b, sizeof b, "{\"risk_unit_id\":%lld,\"description\":\"泄漏着火\",\"accident_type\":\"05\","
                  "\"method\":\"LEC\",\"inherent_l\":3,\"inherent_e\":6,\"inherent_c\":15}", ru);
-        long long ev = post_id(t, "/api/v1/risk/events", b); /* D = 270: 较大 */
+        long long ev = ws_post_id(&t->s, t->tok, "/api/v1/risk/events", b); /* D = 270: 较大 */
         snprintf(b, sizeof b, "{\"event_id\":%lld,\"category\":\"engineering\",\"text\":\"可燃气体报警\"}", ev);
-        post_id(t, "/api/v1/risk/measures", b);
+        ws_post_id(&t->s, t->tok, "/api/v1/risk/measures", b);
         snprintf(b, sizeof b, "{\"event_id\":%lld,\"category\":\"emergency\",\"text\":\"切断进料，启动喷淋\"}", ev);
-        post_id(t, "/api/v1/risk/measures", b);
+        ws_post_id(&t->s, t->tok, "/api/v1/risk/measures", b);
         long long nh = 0, nm = 0;
         assert_string_equal(level_of(t, t->area_a, &nh, &nm), "high");
         assert_int_equal(nh, 1);

@@ -31,17 +31,6 @@
 #define MIN 60000LL
 #define HOUR 3600000LL
 
-static long long post_id(ws_server *s, const char *tok, const char *path, const char *body)
-{
-    json_t *r = NULL;
-    long st = ws_req(s, "POST", path, tok, body, &r);
-    if (st != 201) fail_msg("POST %s -> %ld %s %s", path, st, ws_err_code_of(r), ws_err_field_of(r));
-    long long id = json_integer_value(json_object_get(r, "id"));
-    if (!id) id = json_integer_value(json_object_get(r, "version"));
-    json_decref(r);
-    return id;
-}
-
 /* The result line of rule (name or id) for source, or NULL. */
 static json_t *result(json_t *out, const char *rule, long long rule_id, const char *source)
 {
@@ -95,10 +84,10 @@ static void rule_sets_and_backtest(void **state)
         json_decref(r);
         snprintf(b, sizeof b, "{\"unit_id\":%lld,\"tag\":\"GT-101\",\"name\":\"罐区可燃气体1\","
                  "\"kind\":\"combustible\"}", root);
-        long long p1 = post_id(&s, tok, "/api/v1/points", b);
+        long long p1 = ws_post_id(&s, tok, "/api/v1/points", b);
         snprintf(b, sizeof b, "{\"unit_id\":%lld,\"tag\":\"GT-102\",\"name\":\"罐区可燃气体2\","
                  "\"kind\":\"combustible\"}", root);
-        long long p2 = post_id(&s, tok, "/api/v1/points", b);
+        long long p2 = ws_post_id(&s, tok, "/api/v1/points", b);
 
         /* Version 1 is the default. */
         assert_int_equal(ws_req(&s, "GET", "/api/v1/alarm-rules", tok, NULL, &r), 200);
@@ -142,7 +131,7 @@ static void rule_sets_and_backtest(void **state)
         assert_int_equal(ws_req(&s, "GET", "/api/v1/alarm-rules", tok, NULL, &r), 200);
         assert_int_equal(json_array_size(json_object_get(r, "items")), 1);
         json_decref(r);
-        long long v = post_id(&s, tok, "/api/v1/alarm-rules", txt);
+        long long v = ws_post_id(&s, tok, "/api/v1/alarm-rules", txt);
         free(txt);
         assert_int_equal(v, 2);
         assert_int_equal(ws_req(&s, "POST", "/api/v1/alarm-rules/2/actions/activate", tok, "{}", &r), 200);

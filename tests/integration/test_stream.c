@@ -50,16 +50,6 @@ static long long mono_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static long long post_id(T *t, const char *path, const char *body)
-{
-    json_t *r = NULL;
-    long st = ws_req(&t->s, "POST", path, t->tok, body, &r);
-    if (st != 201) fail_msg("POST %s -> %ld %s %s", path, st, ws_err_code_of(r), ws_err_field_of(r));
-    long long id = json_integer_value(json_object_get(r, "id"));
-    json_decref(r);
-    return id;
-}
-
 /* A value of /metrics (the first line starting with name and a space). */
 static double metric(T *t, const char *name)
 {
@@ -206,12 +196,12 @@ static int setup(void **state)
     json_decref(r);
     char b[256];
     snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"area\",\"code\":\"RX\",\"name\":\"反应区\"}", ent);
-    t->area = post_id(t, "/api/v1/units", b);
+    t->area = ws_post_id(&t->s, t->tok, "/api/v1/units", b);
     for (int i = 0; i < NPOINTS; i++) {
         snprintf(b, sizeof b,
                  "{\"unit_id\":%lld,\"tag\":\"ST-%03d\",\"name\":\"可燃气体 %d\",\"kind\":\"combustible\"}",
                  t->area, i, i);
-        long long id = post_id(t, "/api/v1/points", b);
+        long long id = ws_post_id(&t->s, t->tok, "/api/v1/points", b);
         if (i == 0) t->first_point = id;
     }
     *state = t;

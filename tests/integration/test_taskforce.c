@@ -30,16 +30,6 @@ typedef struct T {
 
 static const char *const depts[] = {"safety", "production", "equipment", "technology", "finance"};
 
-static long long post_id(T *t, const char *path, const char *body)
-{
-    json_t *r = NULL;
-    long st = ws_req(&t->s, "POST", path, t->admin, body, &r);
-    if (st != 201) fail_msg("POST %s -> %ld %s %s", path, st, ws_err_code_of(r), ws_err_field_of(r));
-    long long id = json_integer_value(json_object_get(r, "id"));
-    json_decref(r);
-    return id;
-}
-
 static long long dept_id(T *t, const char *code)
 {
     json_t *r = NULL;
@@ -68,27 +58,27 @@ static void setup(T *t, const char *backend)
     json_decref(r);
     char b[512];
     snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"enterprise\",\"code\":\"E1\",\"name\":\"化工\"}", park);
-    t->ent = post_id(t, "/api/v1/units", b);
+    t->ent = ws_post_id(&t->s, t->admin, "/api/v1/units", b);
     snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"area\",\"code\":\"A1\",\"name\":\"罐区\"}", t->ent);
-    t->area = post_id(t, "/api/v1/units", b);
+    t->area = ws_post_id(&t->s, t->admin, "/api/v1/units", b);
     snprintf(b, sizeof b, "{\"enterprise_id\":%lld,\"code\":\"dept_manager\",\"name\":\"部门经理\"}", t->ent);
-    long long mgr_post = post_id(t, "/api/v1/posts", b);
+    long long mgr_post = ws_post_id(&t->s, t->admin, "/api/v1/posts", b);
     for (int i = 0; i < 5; i++) {
         t->dept[i] = dept_id(t, depts[i]);
         snprintf(b, sizeof b, "{\"unit_id\":%lld,\"department_id\":%lld,\"name\":\"%s员\"}", t->area, t->dept[i], depts[i]);
-        t->people[i] = post_id(t, "/api/v1/people", b);
+        t->people[i] = ws_post_id(&t->s, t->admin, "/api/v1/people", b);
     }
     /* production has a manager, created after its first person: the manager is chosen */
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"department_id\":%lld,\"name\":\"生产经理\",\"post_ids\":[%lld]}",
              t->area, t->dept[1], mgr_post);
-    t->manager = post_id(t, "/api/v1/people", b);
+    t->manager = ws_post_id(&t->s, t->admin, "/api/v1/people", b);
     snprintf(b, sizeof b, "{\"username\":\"fin\",\"password\":\"Force-Pass-2026\",\"roles\":[\"worker\"],"
              "\"scope_unit_id\":%lld,\"person_id\":%lld}", t->ent, t->people[4]);
-    post_id(t, "/api/v1/accounts", b);
+    ws_post_id(&t->s, t->admin, "/api/v1/accounts", b);
     assert_int_equal(ws_login(&t->s, "fin", "Force-Pass-2026", t->fin), 200);
     snprintf(b, sizeof b, "{\"username\":\"other\",\"password\":\"Force-Pass-2026\",\"roles\":[\"worker\"],"
              "\"scope_unit_id\":%lld,\"person_id\":%lld}", t->ent, t->people[0]);
-    post_id(t, "/api/v1/accounts", b);
+    ws_post_id(&t->s, t->admin, "/api/v1/accounts", b);
     assert_int_equal(ws_login(&t->s, "other", "Force-Pass-2026", t->other), 200);
 }
 
@@ -132,7 +122,7 @@ static void run(const char *backend)
     char b[600], p[96];
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"title\":\"T-101 罐顶呼吸阀严重腐蚀\",\"accident_type\":\"13\","
              "\"grade\":\"major\"}", t.area);
-    long long hazard = post_id(&t, "/api/v1/hazards", b);
+    long long hazard = ws_post_id(&t.s, t.admin, "/api/v1/hazards", b);
     long long force = force_of(&t, "hazard", hazard, 15);
     assert_true(force > 0);
     snprintf(p, sizeof p, "/api/v1/task-forces/%lld", force);
