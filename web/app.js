@@ -226,7 +226,10 @@ async function render() {
     if (e.status === 403) { clear(main).appendChild(noPermission()); return; }
     main.appendChild(h('div', { class: 'card notice notice-error' }, t('err.load'), ' ', errorNode(e)));
   }
-  main.focus({ preventScroll: true });
+  // Focus moves to the new page for keyboard and screen-reader users, but not
+  // away from a field the user went to while the page was still loading, and
+  // not for a render that a later one has overtaken.
+  if (seq === renderSeq && !main.contains(document.activeElement)) main.focus({ preventScroll: true });
 }
 
 function noPermission() {

@@ -143,15 +143,27 @@ export async function run(hz) {
     assert(ackedBy.includes('admin'), 'the detail does not say who acknowledged: ' + ackedBy);
     await page.keyboard.press('Escape');
     await page.locator('#al-detail').waitFor({ state: 'detached' });
-    // Found by its tag in any case; not by another's.
-    await page.locator('#al-q').fill('gt-101');
-    await page.locator('#al-q').press('Enter');
+    // Found by its tag in any case; not by another's. Typed while the list is
+    // still loading (held back here), the search keeps the focus and every key:
+    // the page once moved the focus to itself when its list came.
+    const slow = /\/api\/v1\/alarms\?.*state=closed/;
+    await page.route(slow, async (r) => { await new Promise((ok) => setTimeout(ok, 700)); await r.continue(); });
+    await page.reload();
+    const listed = page.waitForResponse(slow);
+    await page.locator('#al-q').click();
+    await page.keyboard.type('gt-1');
+    await listed;
+    await page.waitForTimeout(100);
+    await page.keyboard.type('01');
+    await page.keyboard.press('Enter');
     await page.waitForURL(/q=gt-101/);
+    await page.unroute(slow);
     await page.locator(`#al-history tr[data-alarm-id="${id}"]`).waitFor();
     await page.locator('#al-q').fill('GT-104');
     await page.locator('#al-q').press('Enter');
     await page.waitForURL(/q=GT-104/);
-    await page.locator(`#al-history tr[data-alarm-id="${id}"]`).waitFor({ state: 'detached' });
+    await page.locator('#al-history tbody tr').first().waitFor(); // GT-104's list has come
+    assert(await page.locator(`#al-history tr[data-alarm-id="${id}"]`).count() === 0, 'GT-104 finds GT-101\'s alarm');
     await page.locator('#al-q').fill('');
     await page.locator('#al-q').press('Enter');
     await page.waitForURL((u) => !u.search.includes('q='));
