@@ -2,9 +2,10 @@
 # test-run.sh — run every test and end with one line "N passed, N failed".
 #
 # Order: layer check, unit tests (cmocka), integration tests against the real
-# server over loopback (each on SQLite and PostgreSQL), the JSON fuzzer for a
-# few seconds, then the browser tests in headless Chromium. A throwaway
-# PostgreSQL cluster is started on a loopback port and stopped at the end.
+# server over loopback (each on SQLite and PostgreSQL), the fuzzers for a few
+# seconds each; the browser tests in headless Chromium run beside all of them
+# and are reported last. A throwaway PostgreSQL cluster is started on a
+# loopback port and stopped at the end.
 # Called by `make test` after the test build; sanitizers are on in every binary.
 set -u
 cd "$(dirname "$0")/.."
@@ -20,7 +21,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
 pg_started=0
 cleanup() {
-    [ -n "${browser_pid:-}" ] && kill "$browser_pid" 2>/dev/null
+    [ -n "${browser_pid:-}" ] && pkill -P "$browser_pid" 2>/dev/null
     [ $pg_started -eq 1 ] && scripts/pg-test.sh stop >/dev/null 2>&1
 }
 trap cleanup EXIT
@@ -42,10 +43,13 @@ fi
 # file; the results are read back in a fixed order, so the output and the
 # counts do not depend on which finished first.
 JOBS=${WS_TEST_JOBS:-3}
-pool() { # run "$@" in the background, at most JOBS at a time
-    while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
+pool_pids=()
+pool() { # run "$@" in the background, at most JOBS at a time (the browser job aside)
+    while [ "$(jobs -rp | grep -vxc "${browser_pid:-none}")" -ge "$JOBS" ]; do wait -n; done
     "$@" &
+    pool_pids+=($!)
 }
+pool_wait() { wait "${pool_pids[@]}"; pool_pids=(); }
 
 # A cmocka binary: count "[  PASSED  ] N" and "[  FAILED  ] N"; a crash or a
 # non-zero exit with no failure counted is one failure.
@@ -94,10 +98,45 @@ hash_of() { # binary: the admin's stored password hash after `init`
 }
 full_cost() { case "$(hash_of "$1")" in '$argon2id$v=19$m=65536,t=2,p=1$'*) return 0;; *) return 1;; esac; }
 one release-hashes-at-full-cost full_cost build/worksafe
+# Browser tests: a demo plant on a free port, driven by playwright-core. They
+# start before the cmocka tests and run beside them, outside the pool: one
+# Chromium that mostly waits on pages. Run alone after the rest they took 3 of
+# the 9 min 51 s of a CI run; beside them this script went from 6 min 15 s to
+# 4 min 52 s (2026-12-01). browser_job writes browser.log and browser.res;
+# browser_report, at the end, counts them.
+browser_job() {
+    local bdir port pw brc line bp bf
+    bdir=$(mktemp -d /tmp/ws-browser-XXXXXX)
+    port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+    build/test/worksafe demo --data "$bdir" --listen "127.0.0.1:$port" --listen-tls "" --web build/web --tick-seconds 2 \
+        >"$log_dir/browser-server.log" 2>&1 &
+    local server=$!
+    for _ in $(seq 600); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+    pw=$(awk '$1=="admin"{print $2}' "$bdir/demo-accounts.txt" 2>/dev/null)
+    WS_BASE_URL="http://127.0.0.1:$port" WS_ADMIN_PASSWORD="$pw" WS_DEMO_ACCOUNTS="$bdir/demo-accounts.txt" \
+        node tests/browser/run.mjs >"$log_dir/browser.log" 2>&1
+    brc=$?
+    line=$(grep -E '^browser: [0-9]+ passed, [0-9]+ failed' "$log_dir/browser.log" | tail -1)
+    bp=$(echo "$line" | awk '{print $2+0}'); bf=$(echo "$line" | awk '{print $4+0}')
+    if [ -z "$line" ] || { [ "$brc" -ne 0 ] && [ "$bf" -eq 0 ]; }; then bf=$((bf + 1)); fi
+    echo "$bp $bf" >"$log_dir/browser.res"
+    kill "$server" 2>/dev/null; wait "$server" 2>/dev/null
+    rm -rf "$bdir"
+}
+browser_report() {
+    local bp bf
+    read -r bp bf <"$log_dir/browser.res" 2>/dev/null || { bp=0; bf=1; }
+    passed=$((passed + bp)); failed=$((failed + bf))
+    if [ "$bf" -gt 0 ]; then failures+=("browser"); echo "FAIL browser ($bp passed, $bf failed)"; grep -E '^not ok' "$log_dir/browser.log"; tail -5 "$log_dir/browser.log"
+    else echo "ok   browser ($bp passed)"; fi
+}
+rm -f "$log_dir/browser.res"
+if [ -f tests/browser/run.mjs ]; then browser_job & browser_pid=$!; fi
+
 tests=()
 for t in build/test/integration/test_* build/test/unit/test_*; do [ -x "$t" ] && tests+=("$t"); done
 for t in "${tests[@]}"; do pool cmocka_job "$t"; done
-wait
+pool_wait
 for t in "${tests[@]}"; do cmocka_report "$t"; done
 fuzz_job() { # name, command...
     local name=$1; shift
@@ -110,33 +149,13 @@ for f in build/fuzz/fuzz_*; do
     seeds=(); [ -d "tests/fuzz/seeds-${name#fuzz_}" ] && seeds=("tests/fuzz/seeds-${name#fuzz_}")
     pool fuzz_job "$name" "$f" -max_total_time=5 -rss_limit_mb=2048 "$corpus" "${seeds[@]}"
 done
-wait
+pool_wait
 for name in "${fuzzers[@]}"; do
     if [ "$(cat "$log_dir/$name.res" 2>/dev/null)" = 0 ]; then passed=$((passed + 1)); echo "ok   $name"
     else failed=$((failed + 1)); failures+=("$name"); echo "FAIL $name — $log_dir/$name.log"; tail -20 "$log_dir/$name.log"; fi
 done
 
-# Browser tests: a demo plant on a free port, driven by playwright-core.
-if [ -f tests/browser/run.mjs ]; then
-    bdir=$(mktemp -d /tmp/ws-browser-XXXXXX)
-    port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-    build/test/worksafe demo --data "$bdir" --listen "127.0.0.1:$port" --listen-tls "" --web build/web --tick-seconds 2 \
-        >"$log_dir/browser-server.log" 2>&1 &
-    browser_pid=$!
-    for _ in $(seq 600); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
-    pw=$(awk '$1=="admin"{print $2}' "$bdir/demo-accounts.txt" 2>/dev/null)
-    WS_BASE_URL="http://127.0.0.1:$port" WS_ADMIN_PASSWORD="$pw" WS_DEMO_ACCOUNTS="$bdir/demo-accounts.txt" \
-        node tests/browser/run.mjs >"$log_dir/browser.log" 2>&1
-    brc=$?
-    line=$(grep -E '^browser: [0-9]+ passed, [0-9]+ failed' "$log_dir/browser.log" | tail -1)
-    bp=$(echo "$line" | awk '{print $2+0}'); bf=$(echo "$line" | awk '{print $4+0}')
-    if [ -z "$line" ] || { [ "$brc" -ne 0 ] && [ "$bf" -eq 0 ]; }; then bf=$((bf + 1)); fi
-    passed=$((passed + bp)); failed=$((failed + bf))
-    if [ "$bf" -gt 0 ]; then failures+=("browser"); echo "FAIL browser ($bp passed, $bf failed)"; grep -E '^not ok' "$log_dir/browser.log"; tail -5 "$log_dir/browser.log"
-    else echo "ok   browser ($bp passed)"; fi
-    kill "$browser_pid" 2>/dev/null; wait "$browser_pid" 2>/dev/null; browser_pid=
-    rm -rf "$bdir"
-fi
+if [ -n "${browser_pid:-}" ]; then wait "$browser_pid"; browser_pid=; browser_report; fi
 
 [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
 echo "$passed passed, $failed failed"
