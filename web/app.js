@@ -253,9 +253,10 @@ function drawShell() {
   // the one link whose path is the longest prefix of here (/risk/index is 动态风险, not 风险)
   const best = links.filter((l) => l.path === here || (l.path !== '/' && here.startsWith(l.path + '/')))
     .reduce((a, l) => (!a || l.path.length > a.path.length ? l : a), null);
+  const firstAdmin = links[1 + work.length]; // the administration links follow the work ones
   for (const l of links) {
     const on = l === best;
-    nav.appendChild(h('a', { href: l.path, 'data-link': '', class: 'navlink' + (on ? ' active' : ''),
+    nav.appendChild(h('a', { href: l.path, 'data-link': '', class: 'navlink' + (on ? ' active' : '') + (l === firstAdmin ? ' nav-admin-first' : ''),
       'aria-current': l.path === here ? 'page' : null }, l.label));
   }
 }

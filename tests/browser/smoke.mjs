@@ -83,5 +83,14 @@ export async function run(hz) {
     page.on('pageerror', (e) => errors.push('uncaught: ' + e.message));
     await visit(page, ['/', '/admin/units', '/admin/departments', '/admin/posts', '/admin/people', '/admin/accounts', '/admin/import',
       '/admin/workflows', '/admin/patrol', '/trends/import'], errors);
+    // On a desktop every module is in reach of a mouse: the admin's nav (the
+    // longest) shows every link whole inside the window. It used to scroll
+    // sideways with its scrollbar hidden, and six links lay past the edge.
+    const vw = page.viewportSize().width;
+    const cut = await page.evaluate((w) => [...document.querySelectorAll('#mainnav a')]
+      .filter((a) => { const r = a.getBoundingClientRect(); return r.left < 0 || r.right > w || !r.width; })
+      .map((a) => a.textContent), vw);
+    assert(vw >= 1000, 'the admin page is not a desktop one: ' + vw);
+    assert(!cut.length, 'nav links out of reach at ' + vw + ' px: ' + cut.join(', '));
   });
 }
