@@ -259,6 +259,13 @@ function drawShell() {
     nav.appendChild(h('a', { href: l.path, 'data-link': '', class: 'navlink' + (on ? ' active' : '') + (l === firstAdmin ? ' nav-admin-first' : ''),
       'aria-current': l.path === here ? 'page' : null }, l.label));
   }
+  // On a phone the bar scrolls sideways: the current place is brought to its
+  // middle, not left past the edge (报警 was off screen on the alarm console).
+  const on = nav.querySelector('.navlink.active');
+  if (on && nav.scrollWidth > nav.clientWidth) {
+    const r = on.getBoundingClientRect(), b = nav.getBoundingClientRect();
+    nav.scrollLeft += r.left - b.left - (b.width - r.width) / 2;
+  }
 }
 
 async function logout() {

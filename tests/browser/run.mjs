@@ -959,6 +959,10 @@ async function main() {
       await page.locator('.page-head').waitFor();
       await page.waitForLoadState('networkidle');
       try { await noHorizontalScroll(page); } catch (e) { throw new Error(p + ': ' + e.message); }
+      // the nav scrolls sideways on a phone; the current place is in view
+      const lit = await page.evaluate(() => { const a = document.querySelector('#mainnav .navlink.active');
+        const r = a && a.getBoundingClientRect(); return r && { text: a.textContent, left: r.left, right: r.right }; });
+      assert(lit && lit.left >= 0 && lit.right <= 375, p + ': the nav\'s current place is out of view: ' + JSON.stringify(lit));
       if (p === '/admin/departments') {
         await page.locator('#dept-list .row-card').first().waitFor();
         await page.screenshot({ path: path.join(ART, 'departments-phone.png'), fullPage: true });
