@@ -11,7 +11,11 @@
  *
  * Permissions: riskidx.read in scope (everyone); weather in needs
  * reading.write on its unit (the integration accounts); parameters
- * riskidx.rules (admin). A unit outside the scope is 404 naming unit_id. */
+ * riskidx.rules (admin). A unit outside the scope is 404 naming unit_id,
+ * except an area above the scope: a grid leader or a worker scoped to a
+ * grid reads the index and the weather of the area the grid lies in (as
+ * the area's risk notice board, 风险告知, is posted for everyone working
+ * there), not its sibling areas'. */
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -26,12 +30,49 @@
 
 #define DAY_MS 86400000LL
 
-static ws_err unit_at(api_ctx *ctx, int64_t id, const char *field, org_unit *u)
+/* Whether u is an area above the caller's scope unit. */
+static bool area_above(const api_ctx *ctx, const org_unit *u)
+{
+    size_t n = strlen(u->path);
+    return !strcmp(u->kind, "area") && strlen(ctx->who.scope_path) > n && !strncmp(ctx->who.scope_path, u->path, n);
+}
+
+/* The unit id, in scope or an area above it (*above then set). */
+static ws_err unit_at(api_ctx *ctx, int64_t id, const char *field, org_unit *u, bool *above)
 {
     ws_err rc = org_unit_get(ctx->conn, id, u);
-    if (!rc && !auth_in_scope(&ctx->who, u->path)) rc = WS_ENOTFOUND;
+    bool up = !rc && !auth_in_scope(&ctx->who, u->path) && area_above(ctx, u);
+    if (!rc && !up && !auth_in_scope(&ctx->who, u->path)) rc = WS_ENOTFOUND;
     if (rc == WS_ENOTFOUND) return ws_fail(WS_ENOTFOUND, field, "no such unit (%s)", field);
+    if (above) *above = up;
     return rc;
+}
+
+/* The nearest active area above the caller's scope unit, if any (*found).
+ * The scope's path lists its ancestors ("/1/5/9/"): at most a few reads. */
+static ws_err nearest_area_above(api_ctx *ctx, org_unit *u, bool *found)
+{
+    *found = false;
+    char path[sizeof ctx->who.scope_path];
+    snprintf(path, sizeof path, "%s", ctx->who.scope_path);
+    size_t n = strlen(path);
+    if (n < 2) return WS_OK;
+    path[n - 1] = '\0';
+    char *slash = strrchr(path, '/');
+    if (!slash) return WS_OK;
+    *slash = '\0'; /* "/1/5": the scope unit itself (9) is not above it */
+    for (; (slash = strrchr(path, '/')) != NULL; *slash = '\0') {
+        long long id = atoll(slash + 1);
+        if (id <= 0) continue;
+        ws_err rc = org_unit_get(ctx->conn, id, u);
+        if (rc == WS_ENOTFOUND) continue;
+        if (rc) return rc;
+        if (!strcmp(u->kind, "area") && u->active && area_above(ctx, u)) {
+            *found = true;
+            return WS_OK;
+        }
+    }
+    return WS_OK;
 }
 
 static ws_err span(api_ctx *ctx, int64_t def_ms, int64_t *from, int64_t *to)
@@ -52,14 +93,20 @@ static ws_err index_list(api_ctx *ctx)
 {
     int64_t unit = 0;
     ws_err rc = api_query_id(ctx, "unit_id", &unit);
-    org_unit u;
+    org_unit u, up;
+    bool above = false;
     const char *path = ctx->who.scope_path;
     if (!rc && unit) {
-        rc = unit_at(ctx, unit, "unit_id", &u);
+        rc = unit_at(ctx, unit, "unit_id", &u, &above);
         path = u.path;
+    } else if (!rc) {
+        rc = nearest_area_above(ctx, &up, &above); /* the grid's area, beside any under the scope */
     }
     json_t *o = NULL;
-    if (!rc) rc = dynrisk_areas(ctx->conn, api_warn(), path, clock_now_ms(), &o);
+    if (!rc && above && unit) /* that area alone: the areas under it are not all in scope */
+        rc = dynrisk_areas(ctx->conn, api_warn(), NULL, &u, clock_now_ms(), &o);
+    else if (!rc)
+        rc = dynrisk_areas(ctx->conn, api_warn(), path, above ? &up : NULL, clock_now_ms(), &o);
     return rc ? rc : api_reply_json(ctx, 200, o);
 }
 
@@ -69,7 +116,7 @@ static ws_err index_get(api_ctx *ctx)
     int64_t id;
     ws_err rc = api_param_id(ctx, 0, &id);
     org_unit u;
-    if (!rc) rc = unit_at(ctx, id, "unit_id", &u);
+    if (!rc) rc = unit_at(ctx, id, "unit_id", &u, NULL);
     json_t *o = NULL;
     if (!rc) rc = dynrisk_area(ctx->conn, api_warn(), &u, clock_now_ms(), true, &o);
     return rc ? rc : api_reply_json(ctx, 200, o);
@@ -81,7 +128,7 @@ static ws_err index_history(api_ctx *ctx)
     int64_t id, from, to;
     ws_err rc = api_param_id(ctx, 0, &id);
     org_unit u;
-    if (!rc) rc = unit_at(ctx, id, "unit_id", &u);
+    if (!rc) rc = unit_at(ctx, id, "unit_id", &u, NULL);
     if (!rc) rc = span(ctx, 7 * DAY_MS, &from, &to);
     json_t *o = NULL;
     if (!rc) rc = dynrisk_history(ctx->conn, id, from, to, &o);
@@ -205,7 +252,7 @@ static ws_err weather_list(api_ctx *ctx)
     org_unit u;
     const char *path = ctx->who.scope_path;
     if (!rc && unit) {
-        rc = unit_at(ctx, unit, "unit_id", &u);
+        rc = unit_at(ctx, unit, "unit_id", &u, NULL);
         path = u.path;
     }
     if (!rc) rc = span(ctx, 2 * DAY_MS, &from, &to);

@@ -794,18 +794,20 @@ static int by_index_desc(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-ws_err dynrisk_areas(store_conn *c, struct warn *w, const char *path, int64_t now, json_t **out)
+ws_err dynrisk_areas(store_conn *c, struct warn *w, const char *path, const org_unit *above, int64_t now,
+                     json_t **out)
 {
     rx_params p;
     int64_t version = 0;
     ws_err rc = dynrisk_params_active(c, &p, &version);
     org_unit *areas = NULL;
     int n = 0;
-    if (!rc) rc = areas_under(c, path, &areas, &n);
-    json_t **items = rc ? NULL : calloc((size_t)n + 1, sizeof *items);
+    if (!rc && path) rc = areas_under(c, path, &areas, &n);
+    json_t **items = rc ? NULL : calloc((size_t)n + 2, sizeof *items);
     if (!rc && !items) rc = ws_fail(WS_ENOMEM, NULL, "out of memory");
     int k = 0;
     for (; !rc && k < n; k++) rc = area_eval(c, w, &areas[k], now, &p, false, &items[k]);
+    if (!rc && above && (rc = area_eval(c, w, above, now, &p, false, &items[k])) == WS_OK) n = ++k;
     json_t *a = json_array();
     if (!rc) {
         qsort(items, (size_t)n, sizeof *items, by_index_desc);

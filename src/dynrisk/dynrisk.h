@@ -87,8 +87,10 @@ ws_err dynrisk_weather_list(store_conn *c, const char *path, int64_t from, int64
  * w may be NULL (then readings and anomaly scores are unknown). */
 ws_err dynrisk_area(store_conn *c, struct warn *w, const org_unit *area, int64_t now, bool project,
                     json_t **out);
-/* Every active area under path, worst first, each without its projection. */
-ws_err dynrisk_areas(store_conn *c, struct warn *w, const char *path, int64_t now, json_t **out);
+/* Every active area under path (NULL: none), and above (an area over
+ * path, or NULL), worst first, each without its projection. */
+ws_err dynrisk_areas(store_conn *c, struct warn *w, const char *path, const org_unit *above, int64_t now,
+                     json_t **out);
 /* Stored history of an area in [from, to), at most 5,000 rows, oldest first. */
 ws_err dynrisk_history(store_conn *c, int64_t unit_id, int64_t from, int64_t to, json_t **out);
 /* Store the current bucket of every area and learn finished hours. */

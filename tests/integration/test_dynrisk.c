@@ -341,6 +341,38 @@ static void index_moves_with_each_factor(void **state)
         snprintf(p, sizeof p, "/api/v1/risk-index/%lld", t.area2);
         assert_int_equal(ws_req(&t.s, "GET", p, t.other, NULL, NULL), 200);
         assert_int_equal(ws_req(&t.s, "GET", "/api/v1/risk-index?unit_id=999999", t.so, NULL, NULL), 404);
+        /* A worker scoped to a grid inside the area reads the area's index (its
+         * list, the area itself and its history), not the other area's nor
+         * the enterprise's. */
+        char b2[400], grid_tok[65];
+        snprintf(b2, sizeof b2, "{\"parent_id\":%lld,\"kind\":\"grid\",\"code\":\"G1\",\"name\":\"罐区一网格\"}", t.area);
+        long long grid = ws_post_id(&t.s, t.admin, "/api/v1/units", b2);
+        snprintf(b2, sizeof b2, "{\"unit_id\":%lld,\"name\":\"网格员\"}", grid);
+        long long gp = ws_post_id(&t.s, t.admin, "/api/v1/people", b2);
+        snprintf(b2, sizeof b2, "{\"username\":\"g1\",\"password\":\"Risk-Pass-2026\",\"roles\":[\"worker\"],"
+                 "\"scope_unit_id\":%lld,\"person_id\":%lld}", grid, gp);
+        ws_post_id(&t.s, t.admin, "/api/v1/accounts", b2);
+        assert_int_equal(ws_login(&t.s, "g1", "Risk-Pass-2026", grid_tok), 200);
+        for (int q = 0; q < 2; q++) {
+            snprintf(p, sizeof p, q ? "/api/v1/risk-index?unit_id=%lld" : "/api/v1/risk-index", t.area);
+            assert_int_equal(ws_req(&t.s, "GET", p, grid_tok, NULL, &o), 200);
+            json_t *its = json_object_get(o, "items");
+            if (json_array_size(its) != 1 ||
+                json_integer_value(json_object_get(json_array_get(its, 0), "unit_id")) != t.area)
+                fail_msg("%s as the grid's worker: %s", p, json_dumps(o, 0));
+            json_decref(o);
+        }
+        snprintf(p, sizeof p, "/api/v1/risk-index/%lld", t.area);
+        assert_int_equal(ws_req(&t.s, "GET", p, grid_tok, NULL, NULL), 200);
+        snprintf(p, sizeof p, "/api/v1/risk-index/%lld/history", t.area);
+        assert_int_equal(ws_req(&t.s, "GET", p, grid_tok, NULL, NULL), 200);
+        long long other_units[] = {t.area2, t.ent};
+        for (int q = 0; q < 2; q++) {
+            snprintf(p, sizeof p, "/api/v1/risk-index/%lld", other_units[q]);
+            assert_int_equal(ws_req(&t.s, "GET", p, grid_tok, NULL, NULL), 404);
+            snprintf(p, sizeof p, "/api/v1/risk-index?unit_id=%lld", other_units[q]);
+            assert_int_equal(ws_req(&t.s, "GET", p, grid_tok, NULL, NULL), 404);
+        }
         snprintf(p, sizeof p, "/api/v1/risk-index/%lld/history?from=yesterday", t.area);
         assert_int_equal(ws_req(&t.s, "GET", p, t.so, NULL, &o), 400);
         assert_string_equal(ws_err_field_of(o), "from");
