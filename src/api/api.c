@@ -30,6 +30,7 @@
 
 #include "core/log.h"
 #include "ledger/ledger.h"
+#include "org/org.h"
 #include "plant/plant.h"
 
 #define JSON_TYPE "application/json; charset=utf-8"
@@ -296,6 +297,19 @@ ws_err api_param_id(api_ctx *ctx, int i, int64_t *id)
         return ws_fail(WS_ENOTFOUND, "id", "not found");
     *id = v;
     return WS_OK;
+}
+
+auth_resource api_unit_resource(api_ctx *ctx, const char *unit_path)
+{
+    auth_resource r = {.unit_path = unit_path};
+    size_t n = unit_path ? strlen(unit_path) : 0;
+    const char *scope = ctx->who.scope_path;
+    if (n < 2 || unit_path[n - 1] != '/' || strlen(scope) <= n || strncmp(scope, unit_path, n)) return r;
+    const char *last = unit_path + n - 1; /* "/1/5/": the unit is 5 */
+    while (last > unit_path && last[-1] != '/') last--;
+    org_unit u;
+    if (!org_unit_get(ctx->conn, atoll(last), &u)) r.unit_is_area = !strcmp(u.kind, "area");
+    return r;
 }
 
 ws_err api_page(api_ctx *ctx, int *limit, int64_t *cursor)

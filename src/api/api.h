@@ -204,6 +204,10 @@ ws_err api_no_body(api_ctx *ctx);
 ws_err api_param_id(api_ctx *ctx, int i, int64_t *id);
 /* ?limit= (1..200, default 50) and ?cursor= (an opaque id, 0 = start). */
 ws_err api_page(api_ctx *ctx, int *limit, int64_t *cursor);
+/* The resource of a record on unit_path (borrowed) for auth_decide: its path,
+ * and whether its unit is an area when it lies above the caller's scope
+ * (REL_AREA_ABOVE; one read then, none otherwise). */
+auth_resource api_unit_resource(api_ctx *ctx, const char *unit_path);
 /* ?name=, or NULL when absent or empty. Borrowed from the request. */
 const char *api_query(api_ctx *ctx, const char *name);
 /* ?name= as an id (>= 1); 0 when absent; WS_EINVAL naming name otherwise. */

@@ -12,10 +12,10 @@
  * Permissions: riskidx.read in scope (everyone); weather in needs
  * reading.write on its unit (the integration accounts); parameters
  * riskidx.rules (admin). A unit outside the scope is 404 naming unit_id,
- * except an area above the scope: a grid leader or a worker scoped to a
- * grid reads the index and the weather of the area the grid lies in (as
- * the area's risk notice board, 风险告知, is posted for everyone working
- * there), not its sibling areas'. */
+ * except an area above the scope (REL_AREA_ABOVE in src/auth/policy.c): a
+ * grid leader or a worker scoped to a grid reads the index and the weather
+ * of the area the grid lies in (as the area's risk notice board, 风险告知,
+ * is posted for everyone working there), not its sibling areas'. */
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -30,21 +30,17 @@
 
 #define DAY_MS 86400000LL
 
-/* Whether u is an area above the caller's scope unit. */
-static bool area_above(const api_ctx *ctx, const org_unit *u)
-{
-    size_t n = strlen(u->path);
-    return !strcmp(u->kind, "area") && strlen(ctx->who.scope_path) > n && !strncmp(ctx->who.scope_path, u->path, n);
-}
-
-/* The unit id, in scope or an area above it (*above then set). */
+/* The unit id if the caller may read its index (riskidx.read: in scope, or
+ * an area above it, *above then set). */
 static ws_err unit_at(api_ctx *ctx, int64_t id, const char *field, org_unit *u, bool *above)
 {
     ws_err rc = org_unit_get(ctx->conn, id, u);
-    bool up = !rc && !auth_in_scope(&ctx->who, u->path) && area_above(ctx, u);
-    if (!rc && !up && !auth_in_scope(&ctx->who, u->path)) rc = WS_ENOTFOUND;
+    if (!rc) {
+        auth_resource r = api_unit_resource(ctx, u->path);
+        rc = auth_decide(&ctx->who, "riskidx.read", &r);
+        if (above) *above = !rc && !auth_in_scope(&ctx->who, u->path);
+    }
     if (rc == WS_ENOTFOUND) return ws_fail(WS_ENOTFOUND, field, "no such unit (%s)", field);
-    if (above) *above = up;
     return rc;
 }
 
@@ -67,7 +63,7 @@ static ws_err nearest_area_above(api_ctx *ctx, org_unit *u, bool *found)
         ws_err rc = org_unit_get(ctx->conn, id, u);
         if (rc == WS_ENOTFOUND) continue;
         if (rc) return rc;
-        if (!strcmp(u->kind, "area") && u->active && area_above(ctx, u)) {
+        if (!strcmp(u->kind, "area") && u->active) {
             *found = true;
             return WS_OK;
         }

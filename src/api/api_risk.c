@@ -11,10 +11,10 @@
  *                                                    GET/PATCH /api/v1/risk/measures/{id}
  *   GET/POST /api/v1/risk/tasks ?measure_id=&active=        GET/PATCH /api/v1/risk/tasks/{id}
  *
- * Permissions: risk.read (every role in its scope, regulators too) and
- * risk.write (admin, manager, safety_officer), on the unit path of the
- * record's risk object; outside the scope 404. Lists are filtered by the
- * caller's scope. Levels are shown as code, Chinese name and colour. Nothing
+ * Permissions: risk.read (every role in its scope, regulators too, and the
+ * register of an area above the scope: a grid's people read their area's)
+ * and risk.write (admin, manager, safety_officer), on the unit path of the
+ * record's risk object; outside 404. Lists are filtered the same way. Levels are shown as code, Chinese name and colour. Nothing
  * is removed: PATCH {"active": false} retires a record, and an inactive event
  * no longer counts in its unit's level. */
 #include <math.h>
@@ -42,8 +42,7 @@ static org_caller caller(api_ctx *ctx, audit_actor *a, char *name, size_t cap)
 static ws_err can_read(api_ctx *ctx, ws_err rc, const char *path, const char *what)
 {
     if (!rc) {
-        auth_resource r = {0};
-        r.unit_path = path;
+        auth_resource r = api_unit_resource(ctx, path);
         rc = auth_decide(&ctx->who, "risk.read", &r);
     }
     if (rc == WS_ENOTFOUND) return ws_fail(WS_ENOTFOUND, "id", "no such %s", what);

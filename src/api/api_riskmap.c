@@ -36,8 +36,7 @@ static ws_err check(api_ctx *ctx, ws_err rc, const char *action, const char *pat
                     const char *field, const char *what)
 {
     if (!rc) {
-        auth_resource r = {0};
-        r.unit_path = path;
+        auth_resource r = api_unit_resource(ctx, path);
         rc = auth_decide(&ctx->who, action, &r);
     }
     if (rc == WS_ENOTFOUND) return ws_fail(WS_ENOTFOUND, field, "no such %s", what);

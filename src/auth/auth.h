@@ -59,6 +59,7 @@ typedef struct auth_resource {
     int64_t reporter_person_id; /* 0 when none */
     int64_t assignee_person_id;
     int64_t owner_account_id;   /* e.g. the account itself for /me */
+    bool unit_is_area;          /* the unit is an area (kind "area"): see REL_AREA_ABOVE */
 } auth_resource;
 
 /* The decision. r may be NULL for a role-only check (route level). */

@@ -27,7 +27,9 @@
 
 #include "auth/auth.h"
 
-enum { REL_NONE, REL_OWNER, REL_REPORTER, REL_ASSIGNEE };
+/* REL_AREA_ABOVE: the resource's unit is an area that holds the account's
+ * scope unit (a grid in it, or deeper). */
+enum { REL_NONE, REL_OWNER, REL_REPORTER, REL_ASSIGNEE, REL_AREA_ABOVE };
 
 typedef struct rule {
     const char *action;
@@ -73,6 +75,9 @@ static const rule rules[] = {
      * rule set): everyone in scope reads, regulators too; admins, managers
      * and safety officers keep it. */
     {"risk.read", ROLE_ALL, true, REL_NONE, NULL},
+    /* ...and the register of the area the account's grid lies in: the law
+     * has every employee told the risks of their workplace (安全生产法 第四十四条). */
+    {"risk.read", ROLE_ALL, false, REL_AREA_ABOVE, NULL},
     {"risk.write", A | M | SO, true, REL_NONE, NULL},
     /* The rule sets risk is graded with (LEC/LS tables, cut-offs): a new
      * version and the choice of the active one are an admin's. */
@@ -124,6 +129,7 @@ static const rule rules[] = {
      * weather it uses (weather comes in with reading.write); its parameters
      * are install-wide rule data, changed by admins only. */
     {"riskidx.read", ROLE_ALL, true, REL_NONE, NULL},
+    {"riskidx.read", ROLE_ALL, false, REL_AREA_ABOVE, NULL}, /* the index of their grid's area */
     {"riskidx.rules", A, false, REL_NONE, NULL},
     {"alarm.ack", ROLE_ALL & ~RG, true, REL_NONE, NULL},
     /* Special-work permits (特殊作业票, src/permit): everyone in scope reads
@@ -216,6 +222,12 @@ static bool relation_ok(const rule *ru, const auth_subject *s, const auth_resour
     case REL_OWNER: return r->owner_account_id > 0 && r->owner_account_id == s->account_id;
     case REL_REPORTER: return r->reporter_person_id > 0 && r->reporter_person_id == s->person_id;
     case REL_ASSIGNEE: return r->assignee_person_id > 0 && r->assignee_person_id == s->person_id;
+    case REL_AREA_ABOVE: {
+        if (!r->unit_is_area || !r->unit_path) return false;
+        size_t n = strlen(r->unit_path);
+        return n >= 2 && r->unit_path[n - 1] == '/' && strlen(s->scope_path) > n &&
+               !strncmp(s->scope_path, r->unit_path, n);
+    }
     }
     return false;
 }

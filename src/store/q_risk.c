@@ -60,7 +60,11 @@
 #define LIST_TAIL(alias)                                                                  \
     "AND (CAST($4 AS BIGINT) < 0 OR " alias ".active = $4) AND " alias ".id > $5 "       \
     "ORDER BY " alias ".id LIMIT $6"
-#define IN_SCOPE "WHERE u.path LIKE CAST($1 AS TEXT) || '%' "
+/* In the scope $1, or an area that holds it (risk.read's REL_AREA_ABOVE in
+ * src/auth/policy.c: a grid's people read their area's register). */
+#define IN_SCOPE                                                                          \
+    "WHERE (u.path LIKE CAST($1 AS TEXT) || '%' "                                         \
+    "OR (u.kind = 'area' AND CAST($1 AS TEXT) LIKE u.path || '%')) "
 
 /* -------------------------------------------------------------- rule sets */
 const char Q_RISK_RULESET_INSERT[] =

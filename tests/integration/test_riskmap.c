@@ -300,6 +300,54 @@ static void map_and_card(void **state)
         check_qr(raw, strlen(raw), url);
         free(raw);
 
+        /* Told the risks of their workplace (安全生产法 第四十四条): a worker
+         * scoped to a grid reads the register of the area the grid lies in
+         * (a list, the object, its units and its card), not another area's,
+         * and writes none of it. */
+        {
+            char wtok[65], q[160];
+            snprintf(b, sizeof b, "{\"unit_id\":%lld,\"kind\":\"unit\",\"name\":\"合成车间整体\",\"responsible_person_id\":%lld}", t->area_a, t->person);
+            long long on_a = ws_post_id(&t->s, t->tok, "/api/v1/risk/objects", b);
+            snprintf(b, sizeof b, "{\"object_id\":%lld,\"name\":\"车间通风\",\"responsible_person_id\":%lld}", on_a, t->person);
+            ws_post_id(&t->s, t->tok, "/api/v1/risk/units", b);
+            snprintf(b, sizeof b, "{\"unit_id\":%lld,\"kind\":\"unit\",\"name\":\"仓库整体\",\"responsible_person_id\":%lld}", t->area_b, t->person);
+            long long on_b = ws_post_id(&t->s, t->tok, "/api/v1/risk/objects", b);
+            snprintf(b, sizeof b, "{\"unit_id\":%lld,\"kind\":\"unit\",\"name\":\"厂区整体\",\"responsible_person_id\":%lld}", t->site, t->person);
+            long long on_site = ws_post_id(&t->s, t->tok, "/api/v1/risk/objects", b);
+            snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"网格员\"}", t->grid);
+            long long wp = ws_post_id(&t->s, t->tok, "/api/v1/people", b);
+            snprintf(b, sizeof b, "{\"username\":\"gw\",\"password\":\"Grid-Pass-2026\",\"roles\":[\"worker\"],"
+                     "\"scope_unit_id\":%lld,\"person_id\":%lld}", t->grid, wp);
+            ws_post_id(&t->s, t->tok, "/api/v1/accounts", b);
+            assert_int_equal(ws_login(&t->s, "gw", "Grid-Pass-2026", wtok), 200);
+            assert_int_equal(ws_req(&t->s, "GET", "/api/v1/risk/objects?limit=200", wtok, NULL, &r), 200);
+            bool seen_a = false, seen_grid = false;
+            size_t i;
+            json_t *it;
+            json_array_foreach(json_object_get(r, "items"), i, it) {
+                long long id = json_integer_value(json_object_get(it, "id"));
+                if (id == on_b || id == on_site) fail_msg("the grid's worker lists object %lld of another unit", id);
+                seen_a |= id == on_a;
+                seen_grid |= id == obj;
+            }
+            json_decref(r);
+            if (!seen_a || !seen_grid) fail_msg("the grid's worker does not list its area's and grid's objects");
+            snprintf(q, sizeof q, "/api/v1/risk/units?object_id=%lld", on_a);
+            assert_int_equal(ws_req(&t->s, "GET", q, wtok, NULL, &r), 200);
+            assert_int_equal(json_array_size(json_object_get(r, "items")), 1);
+            json_decref(r);
+            long long ids[3] = {on_a, on_b, on_site};
+            for (int k = 0; k < 3; k++) {
+                long want = k ? 404 : 200;
+                snprintf(q, sizeof q, "/api/v1/risk/objects/%lld", ids[k]);
+                assert_int_equal(ws_req(&t->s, "GET", q, wtok, NULL, NULL), want);
+                snprintf(q, sizeof q, "/api/v1/risk/objects/%lld/card", ids[k]);
+                assert_int_equal(ws_req(&t->s, "GET", q, wtok, NULL, NULL), want);
+            }
+            snprintf(q, sizeof q, "/api/v1/risk/objects/%lld", on_a);
+            assert_int_equal(ws_req(&t->s, "PATCH", q, wtok, "{\"name\":\"改名\"}", NULL), 403);
+        }
+
         /* Removing a polygon; a second time there is none. */
         assert_int_equal(ws_req(&t->s, "DELETE", sp, t->tok, NULL, NULL), 204);
         m = NULL;

@@ -172,6 +172,35 @@ static void policy_matrix(void **state)
     assert_int_equal(auth_decide(&s, "unit.read", &out), WS_EFORBIDDEN);
 }
 
+/* REL_AREA_ABOVE: someone scoped to a grid reads the risk register and the
+ * risk index of an area that holds the grid, and nothing else above it. */
+static void area_above_reads(void **state)
+{
+    (void)state;
+    auth_subject grid = subject(ROLE_WORKER, "/1/2/5/9/"); /* a grid in area 5 */
+    auth_resource area = {.unit_path = "/1/2/5/", .unit_is_area = true};
+    auth_resource outer = {.unit_path = "/1/2/", .unit_is_area = true}; /* an area holding area 5 */
+    auth_resource site = {.unit_path = "/1/2/5/", .unit_is_area = false};
+    auth_resource sibling = {.unit_path = "/1/2/6/", .unit_is_area = true};
+    auth_resource digits = {.unit_path = "/1/2/5/9", .unit_is_area = true}; /* not a whole path */
+    auth_resource self = {.unit_path = "/1/2/5/9/", .unit_is_area = true};
+    for (int k = 0; k < 2; k++) {
+        const char *act = k ? "riskidx.read" : "risk.read";
+        assert_int_equal(auth_decide(&grid, act, &area), WS_OK);
+        assert_int_equal(auth_decide(&grid, act, &outer), WS_OK);
+        assert_int_equal(auth_decide(&grid, act, &self), WS_OK); /* in scope, as before */
+        assert_int_equal(auth_decide(&grid, act, &site), WS_ENOTFOUND);
+        assert_int_equal(auth_decide(&grid, act, &sibling), WS_ENOTFOUND);
+        assert_int_equal(auth_decide(&grid, act, &digits), WS_ENOTFOUND);
+    }
+    /* reading only: nobody keeps the register of an area above them */
+    auth_subject so = subject(ROLE_SAFETY_OFFICER, "/1/2/5/9/");
+    assert_int_equal(auth_decide(&so, "risk.write", &area), WS_ENOTFOUND);
+    /* and only those two: hidden dangers and alarms of the area stay out */
+    assert_int_equal(auth_decide(&grid, "hazard.read", &area), WS_ENOTFOUND);
+    assert_int_equal(auth_decide(&grid, "alarm.read", &area), WS_ENOTFOUND);
+}
+
 /* ---- pure: passwords ---------------------------------------------------- */
 
 static void password_policy_and_hashing(void **state)
@@ -1185,6 +1214,7 @@ int main(void)
         cmocka_unit_test(roles_round_trip),
         cmocka_unit_test(scope_is_a_path_prefix),
         cmocka_unit_test(policy_matrix),
+        cmocka_unit_test(area_above_reads),
         cmocka_unit_test(password_policy_and_hashing),
     };
     const struct CMUnitTest on_store[] = {
