@@ -133,7 +133,8 @@ static ws_err seed_register(demo_ctx *d, const org_demo_ids *ids, int64_t *ev_ta
     static const demo_event tank_confined = {
         "清罐作业中毒和窒息", "19", {1, 2, 40}, {0.5, 2, 15},
         {{"management", "受限空间作业票, 作业前 30 分钟内气体分析"},
-         {"ppe", "正压式空气呼吸器、安全绳"}, {NULL, NULL}},
+         {"ppe", "正压式空气呼吸器、安全绳"},
+         {"emergency", "有人晕倒严禁盲目施救: 佩戴正压式空气呼吸器救援, 同时呼叫 120"}},
         "检查正压式空气呼吸器压力与有效期", "weekly", "safety_officer"};
     if ((rc = add_event(d, ru, &tank_confined, g_tank, &ev))) return rc;
 
@@ -148,12 +149,14 @@ static ws_err seed_register(demo_ctx *d, const org_demo_ids *ids, int64_t *ev_ta
     static const demo_event runaway = {
         "冷却失效导致反应失控, 超温超压", "17", {3, 6, 15}, {1, 6, 15},
         {{"engineering", "温度与加料阀、冷却水阀联锁, 设置爆破片"},
-         {"training", "岗位操作法与异常工况处置培训, 每季度考核"}, {NULL, NULL}},
+         {"training", "岗位操作法与异常工况处置培训, 每季度考核"},
+         {"emergency", "超温超压: 立即停止加料、全开冷却水, 无效时紧急泄放, 人员撤至上风向"}},
         "检查反应釜温度、压力联锁投用, 冷却水流量正常", "hours", NULL, 2};
     if ((rc = add_event(d, ru, &runaway, g_reactor, ev_reactor))) return rc;
     static const demo_event burn = {
         "取样时物料喷溅灼烫", "07", {1, 6, 3}, {0.5, 6, 3},
-        {{"ppe", "防酸面罩、耐酸手套"}, {"management", "密闭取样器"}, {NULL, NULL}},
+        {{"ppe", "防酸面罩、耐酸手套"}, {"management", "密闭取样器"},
+         {"emergency", "灼烫处用大量流动清水冲洗 15 分钟以上, 再送医"}},
         NULL, NULL, NULL};
     if ((rc = add_event(d, ru, &burn, g_reactor, &ev))) return rc;
 
@@ -171,7 +174,8 @@ static ws_err seed_register(demo_ctx *d, const org_demo_ids *ids, int64_t *ev_ta
     static const demo_event reboiler = {
         "再沸器或塔釜泄漏着火", "08", {3, 6, 40}, {1, 6, 40},
         {{"engineering", "塔釜液位、压力高高联锁切断蒸汽"},
-         {"management", "动火、检修作业票管理, 泄漏点每周检测 (LDAR)"}, {NULL, NULL}},
+         {"management", "动火、检修作业票管理, 泄漏点每周检测 (LDAR)"},
+         {"emergency", "切断蒸汽与进料, 启动消防水炮, 按装置火灾预案处置"}},
         "检查塔釜液位计、压力表示值与 DCS 一致", "daily", NULL, 0};
     if ((rc = add_event(d, ru, &reboiler, g_col, &ev))) return rc;
 
@@ -186,7 +190,8 @@ static ws_err seed_register(demo_ctx *d, const org_demo_ids *ids, int64_t *ev_ta
     static const demo_event static_fire = {
         "静电积聚放电引燃甲醇蒸气", "08", {1, 6, 15}, {0.5, 6, 15},
         {{"engineering", "静电接地报警器与装车泵联锁"},
-         {"management", "装车前核对驾驶员、押运员资质"}, {NULL, NULL}},
+         {"management", "装车前核对驾驶员、押运员资质"},
+         {"emergency", "立即停泵、关闭紧急切断阀, 用干粉灭火器扑救初起火灾"}},
         "检查静电接地夹完好、接地电阻 ≤ 10 Ω", "daily", NULL};
     return add_event(d, ru, &static_fire, g_load, &ev);
 }
