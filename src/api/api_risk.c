@@ -14,9 +14,10 @@
  * Permissions: risk.read (every role in its scope, regulators too, and the
  * register of an area above the scope: a grid's people read their area's)
  * and risk.write (admin, manager, safety_officer), on the unit path of the
- * record's risk object; outside 404. Lists are filtered the same way. Levels are shown as code, Chinese name and colour. Nothing
- * is removed: PATCH {"active": false} retires a record, and an inactive event
- * no longer counts in its unit's level. */
+ * record's risk object; outside 404. Lists are filtered the same way.
+ * Levels are shown as code, Chinese name and colour. Nothing is removed:
+ * PATCH {"active": false} retires a record, and an inactive event no longer
+ * counts in its unit's level. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
