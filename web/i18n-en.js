@@ -738,6 +738,8 @@ export const en = {
   'al.live.reconnecting': 'Reconnecting…',
   'al.live.unavailable': 'Live updates unavailable; reload by hand',
   'al.count.open': '{n} open',
+  'al.announce.one': 'New alarm: {title}',
+  'al.announce.many': '{n} new alarms',
   'al.count.unack': '{n} unacknowledged',
   'al.count': 'Occurrences',
   'al.chattering': 'Chattering',

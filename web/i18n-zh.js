@@ -743,6 +743,8 @@ export const zh = {
   'al.live.reconnecting': '重新连接中…',
   'al.live.unavailable': '实时推送不可用，请手动刷新',
   'al.count.open': '当前 {n} 条',
+  'al.announce.one': '新报警：{title}',
+  'al.announce.many': '{n} 条新报警',
   'al.count.unack': '未确认 {n}',
   'al.count': '发生次数',
   'al.chattering': '抖动',

@@ -5,7 +5,8 @@
 //
 // 1. The admin opens the alarm console and waits until its stream is live. A
 //    reading over GT-101's H limit is posted to /api/v1/ingest; the alarm
-//    appears without a reload, is acknowledged from the page; closing it
+//    appears without a reload (announced to screen readers, counted in the
+//    tab's title until acknowledged), is acknowledged from the page; closing it
 //    before it has cleared is refused and the page says why (the state);
 //    a normal reading clears it, it is closed from the page with cause and
 //    action, leaves the open list and shows in the history tab with its
@@ -91,6 +92,17 @@ export async function run(hz) {
     assert(await row.locator('.al-blink').count() === 1, 'the unacknowledged badge does not blink');
     assert(Number(await row.getAttribute('data-level')) >= 2, 'a reading over H is not at least 报警');
     assert((await row.innerText()).includes(String(high) + ' %LEL'), 'the row does not show the value ' + high + ' %LEL');
+    // Screen readers are told, and the tab's title counts what waits for an
+    // acknowledgement (a console in a background tab).
+    const said = await page.locator('#al-announce').innerText();
+    assert(said.includes('新报警'), 'the new alarm is not announced: ' + JSON.stringify(said));
+    // (rows and title read at once: a live update may come between two reads)
+    const titleCounts = () => { // in the page
+      const n = document.querySelectorAll('.al-row[data-state="unack"], .al-row[data-state="rtn_unack"]').length;
+      const m = /^\((\d+)\) /.exec(document.title);
+      return n >= 1 && m !== null && Number(m[1]) === n;
+    };
+    assert(await page.evaluate(titleCounts), 'the title does not count the alarms waiting: ' + await page.title());
 
     // Acknowledge from the page.
     await row.locator('.al-ack').click();
@@ -98,6 +110,11 @@ export async function run(hz) {
     await acked.waitFor();
     let srv = (await apiGet(page, '/alarms/' + id)).body;
     assert(srv.state === 'acked' && srv.acked_at, 'the server does not have it acknowledged: ' + srv.state);
+    await page.waitForFunction(() => { // the count follows the acknowledgement
+      const n = document.querySelectorAll('.al-row[data-state="unack"], .al-row[data-state="rtn_unack"]').length;
+      const m = /^\((\d+)\) /.exec(document.title);
+      return n ? m !== null && Number(m[1]) === n : m === null;
+    });
 
     // Closing while the condition is still there is refused; the page names the state.
     await acked.locator('.al-close').click();

@@ -104,6 +104,9 @@ export async function render(main, ctx) {
   const sound = h('input', { type: 'checkbox', id: 'al-sound', checked: audible });
   sound.addEventListener('change', () => { audible = sound.checked; if (audible) beep(0.01); });
   const liveBadge = h('span', { id: 'al-live', class: 'al-live' });
+  // New alarms are read out by screen readers; the tab's title carries the
+  // count to acknowledge, for a console left in a background tab.
+  const announce = h('div', { id: 'al-announce', class: 'sr-only', role: 'status', 'aria-live': 'polite' });
   const summary = h('div', { class: 'chips al-summary', id: 'al-summary' });
   const body = h('div', { id: 'al-body' });
 
@@ -151,7 +154,7 @@ export async function render(main, ctx) {
       ui.exportButtons(() => '/alarms' + qs(listParams(f)), 'al'))),
     h('div', { class: 'filters al-filters' + (f.tab === 'closed' ? ' al-filters-days' : ''), id: 'al-filter' },
       levelSel, unitSel, stateSel, qIn, f.tab === 'closed' ? fromIn : null, f.tab === 'closed' ? toIn : null),
-    summary, ...(bulkBar ? [bulkBar] : []), body);
+    summary, ...(bulkBar ? [bulkBar] : []), body, announce);
 
   if (f.tab === 'closed') { await history(body, f); return; }
 
@@ -171,6 +174,14 @@ export async function render(main, ctx) {
     const ids = new Set(items.map((a) => a.id));
     const fresh = first ? [] : items.filter((a) => !known.has(a.id));
     known = ids; first = false;
+    if (root.isConnected) {
+      const unack = items.filter(unacked).length;
+      document.title = (unack ? `(${unack}) ` : '') + t('al.title') + ' · ' + t('app.title');
+      if (fresh.length) {
+        announce.textContent = fresh.length === 1 ? t('al.announce.one', { title: fresh[0].title || fresh[0].tag || '#' + fresh[0].id })
+          : t('al.announce.many', { n: fresh.length });
+      }
+    }
     pickable = items.filter(unacked).map((a) => a.id);
     const still = new Set(pickable);
     for (const id of [...picked]) if (!still.has(id)) picked.delete(id);
