@@ -480,7 +480,8 @@ static ws_err points_create(api_ctx *ctx)
     rc = point_create(ctx->conn, &by, &in, &id);
     json_decref(root);
     if (rc) return rc;
-    engine_reload();
+    if (api_warn() && warn_add_point(api_warn(), id))
+        log_warn("the engine did not take the new point", "detail", ws_err_message());
     return reply_point(ctx, 201, id);
 }
 

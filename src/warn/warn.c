@@ -169,6 +169,59 @@ typedef struct reg_cache {
     char (*tags)[WS_TAG_MAX + 1];
 } reg_cache;
 
+/* The engine's entry for register row p (fresh evaluation state), whose
+ * device is in maintenance until maint (0: not). */
+static void point_in_cache(warn *w, const point *p, int64_t maint, wpoint *q)
+{
+    memset(q, 0, sizeof *q);
+    q->id = p->id;
+    q->unit_id = p->unit_id;
+    q->device_id = p->device_id;
+    snprintf(q->tag, sizeof q->tag, "%s", p->tag);
+    warn_copy_trunc(q->name, sizeof q->name, p->name);
+    snprintf(q->kind, sizeof q->kind, "%s", p->kind);
+    warn_copy_trunc(q->unit_path, sizeof q->unit_path, p->unit_path);
+    thr_from_point(p, &q->thr);
+    q->resolution = p->resolution;
+    q->range_low = p->range_low;
+    q->range_high = p->range_high;
+    thr_state_init(&q->st);
+    q->last_value = NAN;
+    q->rule_slot = -1;
+    q->maint_until = maint;
+    if (w->cfg.series && !isnan(p->resolution) && p->resolution > 0)
+        (void)series_point_resolution(w->cfg.series, p->id, p->resolution);
+}
+
+/* A tag zero-padded to its slot (find_tag compares whole words). */
+static void tag_pad(char out[WS_TAG_MAX + 1], const char *tag)
+{
+    memset(out, 0, WS_TAG_MAX + 1);
+    memcpy(out, tag, strnlen(tag, WS_TAG_MAX));
+}
+
+/* Index slot i + 1 of tag (padded) in idx (icap slots, a power of two, never full). */
+static void tag_index_put(wtag_slot *idx, size_t icap, const char *tag, size_t i)
+{
+    uint64_t wd[WS_TAG_WORDS];
+    uint64_t th = tag_hash(wd, (int)(ws_tag_words(tag, wd) / 8) + 1);
+    for (size_t h = th & (icap - 1);; h = (h + 1) & (icap - 1))
+        if (!idx[h].k) { idx[h] = (wtag_slot){(uint32_t)(i + 1), (uint32_t)(th >> 32)}; return; }
+}
+
+/* A new index of tags[0..n) with room for twice as many (*icap slots), in
+ * their order: of two points with one tag, the first is found. Caller frees. */
+static wtag_slot *tag_index(char (*tags)[WS_TAG_MAX + 1], size_t n, size_t *icap)
+{
+    size_t cap = 64;
+    while (cap < n * 2) cap *= 2;
+    wtag_slot *idx = calloc(cap, sizeof *idx);
+    if (!idx) return NULL;
+    for (size_t i = 0; i < n; i++) tag_index_put(idx, cap, tags[i], i);
+    *icap = cap;
+    return idx;
+}
+
 /* Read the register into a new cache, without the engine's lock: only the
  * constant configuration of w is used. The points' evaluation state is
  * fresh (install_points carries it over). Caller owns out on success. */
@@ -219,47 +272,24 @@ static ws_err read_points(warn *w, reg_cache *out)
                 pts = g;
                 cap *= 2;
             }
-            const point *p = &items[i];
-            wpoint *q = &pts[n++];
-            q->id = p->id;
-            q->unit_id = p->unit_id;
-            q->device_id = p->device_id;
-            snprintf(q->tag, sizeof q->tag, "%s", p->tag);
-            warn_copy_trunc(q->name, sizeof q->name, p->name);
-            snprintf(q->kind, sizeof q->kind, "%s", p->kind);
-            warn_copy_trunc(q->unit_path, sizeof q->unit_path, p->unit_path);
-            thr_from_point(p, &q->thr);
-            q->resolution = p->resolution;
-            q->range_low = p->range_low;
-            q->range_high = p->range_high;
-            thr_state_init(&q->st);
-            q->last_value = NAN;
-            q->rule_slot = -1;
+            int64_t maint = 0;
             for (size_t d = 0; d < ndev; d++)
-                if (devs[d].id == p->device_id) q->maint_until = devs[d].until;
-            if (w->cfg.series && !isnan(p->resolution) && p->resolution > 0)
-                (void)series_point_resolution(w->cfg.series, p->id, p->resolution);
+                if (devs[d].id == items[i].device_id) maint = devs[d].until;
+            point_in_cache(w, &items[i], maint, &pts[n++]);
         }
         free(items);
         if (!next) break;
         cur = next;
     }
-    size_t icap = 64;
-    while (icap < n * 2) icap *= 2;
-    wtag_slot *idx = calloc(icap, sizeof *idx);
+    size_t icap = 0;
+    wtag_slot *idx = NULL;
     uint32_t *cnt = calloc(cap, sizeof *cnt);
     char(*tags)[WS_TAG_MAX + 1] = malloc((n ? n : 1) * sizeof *tags);
-    if (!idx || !cnt || !tags) { free(idx); free(cnt); free(tags); rc = WS_ENOMEM; goto fail; }
-    for (size_t i = 0; i < n; i++) {
-        /* zero-padded (find_tag compares whole words) */
-        size_t tl = strnlen(pts[i].tag, WS_TAG_MAX);
-        memset(tags[i], 0, sizeof tags[i]);
-        memcpy(tags[i], pts[i].tag, tl);
-        uint64_t wd[WS_TAG_WORDS];
-        uint64_t th = tag_hash(wd, (int)(ws_tag_words(tags[i], wd) / 8) + 1);
-        for (size_t h = th & (icap - 1);; h = (h + 1) & (icap - 1))
-            if (!idx[h].k) { idx[h] = (wtag_slot){(uint32_t)(i + 1), (uint32_t)(th >> 32)}; break; }
+    if (cnt && tags) {
+        for (size_t i = 0; i < n; i++) tag_pad(tags[i], pts[i].tag);
+        idx = tag_index(tags, n, &icap);
     }
+    if (!idx || !cnt || !tags) { free(idx); free(cnt); free(tags); rc = WS_ENOMEM; goto fail; }
     *out = (reg_cache){pts, n, cap, idx, icap, cnt, tags};
     free(devs);
     store_release(c);
@@ -1258,6 +1288,76 @@ ws_err warn_reload_points(warn *w)
     for (size_t i = 0; !rc && w->rules && i < w->npts; i++) {
         rule_point rp = rule_point_of(&w->pts[i]);
         rc = rule_track(w->rules, &rp, now); /* new points: silence counts from now */
+    }
+    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->reload_mu);
+    return rc;
+}
+
+ws_err warn_add_point(warn *w, int64_t id)
+{
+    pthread_mutex_lock(&w->reload_mu);
+    store_conn *c = NULL;
+    point p;
+    int64_t maint = 0;
+    ws_err rc = store_acquire(w->cfg.db, &c);
+    if (!rc) rc = point_get(c, id, &p);
+    if (!rc && p.device_id) {
+        point_device d;
+        if (!point_device_get(c, p.device_id, &d)) maint = d.maintenance_until;
+        ws_err_clear();
+    }
+    if (c) store_release(c);
+    if (rc || !p.active) {
+        pthread_mutex_unlock(&w->reload_mu);
+        return rc;
+    }
+    pthread_mutex_lock(&w->mu);
+    size_t n = w->npts;
+    bool newest = !n || w->pts[n - 1].id < id; /* the register stays in id order */
+    if (!newest || n == w->cfg.max_points) {
+        pthread_mutex_unlock(&w->mu);
+        pthread_mutex_unlock(&w->reload_mu);
+        return warn_reload_points(w); /* the general case (and its refusal past max_points) */
+    }
+    if (n == w->cap_pts) {
+        size_t cap = w->cap_pts ? w->cap_pts * 2 : 256;
+        wpoint *g = realloc(w->pts, cap * sizeof *g);
+        if (g) w->pts = g;
+        uint32_t *k = g ? realloc(w->grp_cnt, cap * sizeof *k) : NULL;
+        if (k) w->grp_cnt = k;
+        if (!g || !k) rc = ws_fail(WS_ENOMEM, NULL, "out of memory");
+        else {
+            memset(w->pts + w->cap_pts, 0, (cap - w->cap_pts) * sizeof *g);
+            memset(w->grp_cnt + w->cap_pts, 0, (cap - w->cap_pts) * sizeof *k);
+            w->cap_pts = cap;
+        }
+    }
+    char(*tags)[WS_TAG_MAX + 1] = rc ? NULL : realloc(w->tags, (n + 1) * sizeof *tags);
+    if (!rc && !tags) rc = ws_fail(WS_ENOMEM, NULL, "out of memory");
+    if (!rc) {
+        w->tags = tags;
+        tag_pad(tags[n], p.tag);
+        if ((n + 1) * 2 > w->index_cap) { /* keep it at most half full */
+            size_t icap = 0;
+            wtag_slot *idx = tag_index(tags, n + 1, &icap);
+            if (!idx) rc = ws_fail(WS_ENOMEM, NULL, "out of memory");
+            else {
+                free(w->index);
+                w->index = idx;
+                w->index_cap = icap;
+            }
+        } else {
+            tag_index_put(w->index, w->index_cap, tags[n], n);
+        }
+    }
+    if (!rc) {
+        point_in_cache(w, &p, maint, &w->pts[n]);
+        w->npts = n + 1;
+        if (w->rules) {
+            rule_point rp = rule_point_of(&w->pts[n]);
+            rc = rule_track(w->rules, &rp, clock_now_ms()); /* silence counts from now */
+        }
     }
     pthread_mutex_unlock(&w->mu);
     pthread_mutex_unlock(&w->reload_mu);

@@ -123,6 +123,10 @@ ws_err warn_reload_rules(warn *w);
  * its commit). The store is read without the engine's mutex; ingest waits
  * only for the swap. Any thread; calls run one at a time. */
 ws_err warn_reload_points(warn *w);
+/* The same for a point just created (id): added without re-reading the rest
+ * of the register, so that creating points one by one costs each one read,
+ * not one of the whole register (a reload when it is not the newest). */
+ws_err warn_add_point(warn *w, int64_t id);
 
 /* Context facts about an area ("hot_work_active"), published by other
  * modules (permits) for composite rules; until_ms 0 = until retracted. */

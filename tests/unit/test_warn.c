@@ -1081,6 +1081,49 @@ static void t_reload_concurrent(void **state)
     engine_close();
 }
 
+/* Points created one by one join the running engine through warn_add_point
+ * (one read each, not the whole register): each is evaluated right away, a
+ * reading over its GB/T 50493 H raises, the arrays and the tag index grow
+ * past their first sizes (256 points, 64 slots) without losing the points
+ * before them or their state, and an id already there falls back to a
+ * reload with no duplicate. */
+static void t_add_point(void **state)
+{
+    (void)state;
+    int64_t first = add_point("AP-000");
+    engine_open();
+    int64_t t = clock_now_ms() - 3600000;
+    warn_result res;
+    in1("AP-000", 5, t, &res);
+    assert_int_equal(res.accepted, 1);
+    enum { N = 300 };
+    static int64_t ids[N];
+    for (int i = 1; i < N; i++) {
+        char tag[16];
+        snprintf(tag, sizeof tag, "AP-%03d", i);
+        ids[i] = add_point(tag);
+        OK(warn_add_point(tc.w, ids[i]));
+        in1(tag, 3, t + i, &res);
+        if (res.accepted != 1 || res.unknown_tag) fail_msg("%s not taken after warn_add_point", tag);
+    }
+    warn_latest l;
+    for (int i = 1; i < N; i++) {
+        OK(warn_point_latest(tc.w, ids[i], &l));
+        assert_true(l.value == 3);
+    }
+    OK(warn_point_latest(tc.w, first, &l)); /* kept through 299 additions */
+    assert_true(l.value == 5 && l.src_ms == t);
+    int64_t before = open_alarms();
+    in1("AP-299", 30, t + 1000, &res); /* over H 25 %LEL */
+    assert_int_equal(open_alarms(), before + 1);
+    OK(warn_add_point(tc.w, first)); /* not the newest: a reload */
+    in1("AP-000", 6, t + 2000, &res);
+    assert_int_equal(res.accepted, 1);
+    OK(warn_point_latest(tc.w, first, &l));
+    assert_true(l.value == 6);
+    engine_close();
+}
+
 /* ------------------------------------------------ the journal's records */
 
 #define JF_MAX 400
@@ -1220,6 +1263,7 @@ int main(void)
         T(t_restart_then_crash, &fx_sqlite),
         T(t_persist_retry, &fx_sqlite), T(t_concurrent_persist, &fx_sqlite),
         T(t_pipeline_checkpoint, &fx_sqlite), T(t_ack_waits_alone, &fx_sqlite), T(t_points_climb, &fx_sqlite), T(t_reload_concurrent, &fx_sqlite),
+        T(t_add_point, &fx_sqlite),
         T(t_synced_after_commit, &fx_sqlite),
     };
     int rc = cmocka_run_group_tests_name("warn (sqlite)", sq, group_setup, group_teardown);
@@ -1232,7 +1276,7 @@ int main(void)
             T(t_rules_stale, &fx_pg), T(t_rule_alarm_value, &fx_pg), T(t_point_major, &fx_pg), T(t_sensor_fault_work_order, &fx_pg),
             T(t_seal_evidence, &fx_pg), T(t_open_chunks_kept, &fx_pg), T(t_restart_then_crash, &fx_pg),
             T(t_persist_retry, &fx_pg), T(t_concurrent_persist, &fx_pg),
-            T(t_pipeline_checkpoint, &fx_pg), T(t_synced_after_commit, &fx_pg),
+            T(t_pipeline_checkpoint, &fx_pg), T(t_synced_after_commit, &fx_pg), T(t_add_point, &fx_pg),
         };
         rc |= cmocka_run_group_tests_name("warn (postgres)", pq, group_setup, group_teardown);
     }
