@@ -272,9 +272,13 @@ static ws_err read_points(warn *w, reg_cache *out)
                 pts = g;
                 cap *= 2;
             }
-            int64_t maint = 0;
-            for (size_t d = 0; d < ndev; d++)
-                if (devs[d].id == items[i].device_id) maint = devs[d].until;
+            int64_t maint = 0; /* devs is in id order (the list's cursor) */
+            for (size_t lo = 0, hi = ndev; lo < hi;) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (devs[mid].id == items[i].device_id) { maint = devs[mid].until; break; }
+                if (devs[mid].id < items[i].device_id) lo = mid + 1;
+                else hi = mid;
+            }
             point_in_cache(w, &items[i], maint, &pts[n++]);
         }
         free(items);

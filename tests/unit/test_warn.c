@@ -1081,6 +1081,67 @@ static void t_reload_concurrent(void **state)
     engine_close();
 }
 
+/* A device in maintenance or calibration mode (维护/标定): its points' test
+ * gas over H is recorded and pages nobody; once the mode ends (a register
+ * reload) the same reading raises. Five devices, so that each point finds
+ * its own device's window among several, and a point added to the running
+ * engine (warn_add_point) takes its device's window too. */
+static void t_maintenance_mode(void **state)
+{
+    (void)state;
+    store_conn *c;
+    OK(store_acquire(tc.s, &c));
+    int64_t now = clock_now_ms(), dev[5];
+    for (int i = 0; i < 5; i++) {
+        char code[16];
+        snprintf(code, sizeof code, "GD-%d", i);
+        point_device_in d = {.unit_id = tc.unit_id, .code = code, .name = "可燃气体探测器", .kind = "gas_detector",
+                             .protocol = "http", .maintenance_until = i == 2 || i == 4 ? now + 3600000 : 0,
+                             .active = true};
+        OK(point_device_create(c, &TRUSTED, &d, &dev[i]));
+    }
+    const char *tags[3] = {"MT-1", "MT-2", "MT-3"};
+    int on[3] = {1, 2, 4}; /* MT-1 on a device at work, MT-2 and MT-3 on two in calibration */
+    int64_t pid[3];
+    for (int i = 0; i < 2; i++) {
+        point_in in = {.set = POINT_SET_DEVICE | POINT_SET_UNIT | POINT_SET_TAG | POINT_SET_NAME | POINT_SET_KIND,
+                       .device_id = dev[on[i]], .unit_id = tc.unit_id, .tag = tags[i], .name = "可燃气体",
+                       .kind = "combustible", .range_low = NAN, .range_high = NAN, .resolution = NAN,
+                       .exposure_limit = NAN, .ll = NAN, .l = NAN, .h = NAN, .hh = NAN, .deadband = NAN, .active = true};
+        OK(point_create(c, &TRUSTED, &in, &pid[i]));
+    }
+    store_release(c);
+    engine_open();
+    OK(store_acquire(tc.s, &c));
+    point_in in = {.set = POINT_SET_DEVICE | POINT_SET_UNIT | POINT_SET_TAG | POINT_SET_NAME | POINT_SET_KIND,
+                   .device_id = dev[on[2]], .unit_id = tc.unit_id, .tag = tags[2], .name = "可燃气体",
+                   .kind = "combustible", .range_low = NAN, .range_high = NAN, .resolution = NAN,
+                   .exposure_limit = NAN, .ll = NAN, .l = NAN, .h = NAN, .hh = NAN, .deadband = NAN, .active = true};
+    OK(point_create(c, &TRUSTED, &in, &pid[2]));
+    store_release(c);
+    OK(warn_add_point(tc.w, pid[2]));
+    warn_result res;
+    int64_t t = now - 60000;
+    int64_t base = open_alarms();
+    for (int i = 0; i < 3; i++) in1(tags[i], 40, t, &res); /* test gas, 40 %LEL: over H */
+    assert_int_equal(open_alarms(), base + 1); /* only MT-1's */
+    warn_latest l;
+    for (int i = 0; i < 3; i++) {
+        OK(warn_point_latest(tc.w, pid[i], &l)); /* recorded all the same */
+        assert_true(l.value == 40);
+    }
+    /* calibration over: the next test gas pages */
+    OK(store_acquire(tc.s, &c));
+    point_device_in end = {.set = POINT_DSET_MAINT, .maintenance_until = 0};
+    OK(point_device_update(c, &TRUSTED, dev[2], &end));
+    OK(point_device_update(c, &TRUSTED, dev[4], &end));
+    store_release(c);
+    OK(warn_reload_points(tc.w));
+    for (int i = 1; i < 3; i++) in1(tags[i], 41, t + 1000, &res);
+    assert_int_equal(open_alarms(), base + 3);
+    engine_close();
+}
+
 /* Points created one by one join the running engine through warn_add_point
  * (one read each, not the whole register): each is evaluated right away, a
  * reading over its GB/T 50493 H raises, the arrays and the tag index grow
@@ -1263,7 +1324,7 @@ int main(void)
         T(t_restart_then_crash, &fx_sqlite),
         T(t_persist_retry, &fx_sqlite), T(t_concurrent_persist, &fx_sqlite),
         T(t_pipeline_checkpoint, &fx_sqlite), T(t_ack_waits_alone, &fx_sqlite), T(t_points_climb, &fx_sqlite), T(t_reload_concurrent, &fx_sqlite),
-        T(t_add_point, &fx_sqlite),
+        T(t_add_point, &fx_sqlite), T(t_maintenance_mode, &fx_sqlite),
         T(t_synced_after_commit, &fx_sqlite),
     };
     int rc = cmocka_run_group_tests_name("warn (sqlite)", sq, group_setup, group_teardown);
@@ -1276,7 +1337,7 @@ int main(void)
             T(t_rules_stale, &fx_pg), T(t_rule_alarm_value, &fx_pg), T(t_point_major, &fx_pg), T(t_sensor_fault_work_order, &fx_pg),
             T(t_seal_evidence, &fx_pg), T(t_open_chunks_kept, &fx_pg), T(t_restart_then_crash, &fx_pg),
             T(t_persist_retry, &fx_pg), T(t_concurrent_persist, &fx_pg),
-            T(t_pipeline_checkpoint, &fx_pg), T(t_synced_after_commit, &fx_pg), T(t_add_point, &fx_pg),
+            T(t_pipeline_checkpoint, &fx_pg), T(t_synced_after_commit, &fx_pg), T(t_add_point, &fx_pg), T(t_maintenance_mode, &fx_pg),
         };
         rc |= cmocka_run_group_tests_name("warn (postgres)", pq, group_setup, group_teardown);
     }
