@@ -238,7 +238,7 @@ static ws_err devices_create(api_ctx *ctx)
     rc = point_device_create(ctx->conn, &by, &in, &id);
     json_decref(root);
     if (rc) return rc;
-    engine_reload();
+    /* no reload: a new device has no points yet (they name it after) */
     return reply_device(ctx, 201, id);
 }
 
