@@ -1081,6 +1081,53 @@ static void t_reload_concurrent(void **state)
     engine_close();
 }
 
+/* Device clock skew: a reading dated more than skew_ms (5 s) ahead of its
+ * arrival is counted, stored at its arrival time, and raises at that time,
+ * never in the future; one a second ahead is the device's own time. */
+static void t_clock_skew(void **state)
+{
+    (void)state;
+    int64_t pid = add_point("SK-1");
+    engine_open();
+    warn_result res;
+    int64_t now = clock_now_ms();
+    in1("SK-1", 30, now + 3600000, &res); /* an hour ahead, over H */
+    assert_int_equal(res.skewed, 1);
+    assert_int_equal(res.accepted, 1);
+    int64_t after = clock_now_ms();
+    warn_latest l;
+    OK(warn_point_latest(tc.w, pid, &l));
+    assert_true(l.src_ms >= now && l.src_ms <= after); /* the arrival time */
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE open = 1 AND point_id = $1", pid), 1);
+    assert_true(sql_int("SELECT max(raised_at) FROM alarms WHERE point_id = $1", pid) <= after);
+    in1("SK-1", 31, after + 1000, &res); /* a second ahead: within the allowance */
+    assert_int_equal(res.skewed, 0);
+    OK(warn_point_latest(tc.w, pid, &l));
+    assert_int_equal(l.src_ms, after + 1000);
+    warn_stats_out st;
+    warn_stats(tc.w, &st);
+    assert_int_equal(st.skewed, 1);
+    engine_close();
+}
+
+/* A notification channel that keeps failing raises its own alarm (通知通道
+ * 故障, rule 102, one per channel however often it is reported) and clears
+ * it when the channel works again. */
+static void t_outbox_alarm(void **state)
+{
+    (void)state;
+    engine_open();
+    const char *q = "SELECT count(*) FROM alarms WHERE rule_id = 102 AND source_id = $1 AND state = 'unack'";
+    warn_notify_health(tc.w, 7, "钉钉机器人 安全群", true);
+    warn_notify_health(tc.w, 7, "钉钉机器人 安全群", true);
+    assert_int_equal(sql_int(q, 7), 1);
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 102", 0), 1);
+    warn_notify_health(tc.w, 7, "钉钉机器人 安全群", false);
+    assert_int_equal(sql_int(q, 7), 0); /* returned to normal, still to be acknowledged */
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 102 AND state = 'rtn_unack'", 0), 1);
+    engine_close();
+}
+
 /* A device in maintenance or calibration mode (维护/标定): its points' test
  * gas over H is recorded and pages nobody; once the mode ends (a register
  * reload) the same reading raises. Five devices, so that each point finds
@@ -1325,6 +1372,7 @@ int main(void)
         T(t_persist_retry, &fx_sqlite), T(t_concurrent_persist, &fx_sqlite),
         T(t_pipeline_checkpoint, &fx_sqlite), T(t_ack_waits_alone, &fx_sqlite), T(t_points_climb, &fx_sqlite), T(t_reload_concurrent, &fx_sqlite),
         T(t_add_point, &fx_sqlite), T(t_maintenance_mode, &fx_sqlite),
+        T(t_clock_skew, &fx_sqlite), T(t_outbox_alarm, &fx_sqlite),
         T(t_synced_after_commit, &fx_sqlite),
     };
     int rc = cmocka_run_group_tests_name("warn (sqlite)", sq, group_setup, group_teardown);
@@ -1337,7 +1385,7 @@ int main(void)
             T(t_rules_stale, &fx_pg), T(t_rule_alarm_value, &fx_pg), T(t_point_major, &fx_pg), T(t_sensor_fault_work_order, &fx_pg),
             T(t_seal_evidence, &fx_pg), T(t_open_chunks_kept, &fx_pg), T(t_restart_then_crash, &fx_pg),
             T(t_persist_retry, &fx_pg), T(t_concurrent_persist, &fx_pg),
-            T(t_pipeline_checkpoint, &fx_pg), T(t_synced_after_commit, &fx_pg), T(t_add_point, &fx_pg), T(t_maintenance_mode, &fx_pg),
+            T(t_pipeline_checkpoint, &fx_pg), T(t_synced_after_commit, &fx_pg), T(t_add_point, &fx_pg), T(t_maintenance_mode, &fx_pg), T(t_clock_skew, &fx_pg), T(t_outbox_alarm, &fx_pg),
         };
         rc |= cmocka_run_group_tests_name("warn (postgres)", pq, group_setup, group_teardown);
     }
