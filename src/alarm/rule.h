@@ -235,6 +235,12 @@ ws_err rule_on_tick(rule_engine *e, int64_t now_ms, rule_event *out, int cap, in
 ws_err rule_on_context(rule_engine *e, int64_t unit_id, const char *fact, bool on,
                        int64_t until_ms, int64_t now_ms, rule_event *out, int cap, int *n);
 
+/* The fact keys of a sensor fault for count rules (the default rule set's
+ * "equipment_fault" matches both): the source is a device id, or a point id
+ * for a point without a device (the ids are separate sequences). */
+#define RULE_FAULT_DEVICE "equipment_fault:device"
+#define RULE_FAULT_POINT "equipment_fault:point"
+
 /* An event for count rules: key (e.g. "equipment_fault" or
  * "equipment_fault:E42"), on source_id (e.g. the equipment) of unit_id, at
  * now_ms. A count rule matches a key equal to its own or starting with its

@@ -176,8 +176,8 @@ static ws_err feed(bt *b, const rd *r)
         if (te[i].cond == THR_FAULT && te[i].raised) {
             int n = 0;
             int64_t src = p->p.device_id > 0 ? p->p.device_id : p->p.id;
-            rc = rule_on_fact_event(b->eng, "equipment_fault", src, p->p.unit_id, te[i].at_ms,
-                                    b->ev, RULE_READING_EVENTS, &n);
+            rc = rule_on_fact_event(b->eng, p->p.device_id > 0 ? RULE_FAULT_DEVICE : RULE_FAULT_POINT, src,
+                                    p->p.unit_id, te[i].at_ms, b->ev, RULE_READING_EVENTS, &n);
             if (rc) return rc;
             rule_events(b, n);
         }

@@ -504,8 +504,12 @@ static void rules_apply(warn *w, const rule_event *ev, int n)
                 queue_events(w, &ae, p, -1, NAN, e->at_ms, 0, NULL);
         } else if (e->kind == RULE_EV_ACTION && !strcmp(e->action, "work_order") &&
                    w->nwo < (int)(sizeof w->wo / sizeof w->wo[0])) {
-            const wpoint *src = warn_find_point(w, e->source_id);
-            w->wo[w->nwo].device_id = src ? src->device_id : e->source_id;
+            /* the source is a point for an anomaly rule and for a fault of a
+             * point without a device, else a device (RULE_FAULT_*) */
+            const char *sfx = strrchr(e->key, ':');
+            bool of_point = e->rule_kind == RULE_ANOMALY || (sfx && !strcmp(sfx, ":point"));
+            const wpoint *src = of_point ? warn_find_point(w, e->source_id) : NULL;
+            w->wo[w->nwo].device_id = of_point ? (src ? src->device_id : 0) : e->source_id;
             w->wo[w->nwo].point_id = src ? src->id : 0;
             w->wo[w->nwo].unit_id = e->unit_id;
             w->wo[w->nwo].rule_id = e->rule_id;
@@ -780,9 +784,12 @@ static void apply_group(warn *w, const ws_reading *r, size_t n, int64_t first_se
                 if (rc) log_warn("alarm not raised", "tag", p->tag, "detail", ws_err_message());
                 else queue_events(w, &ev, p, te[k].cond, te[k].value, t, 0, NULL);
                 if (w->rules && te[k].cond == THR_FAULT && te[k].raised) {
+                    /* counted per device, or per point without one; the key
+                     * says which (their ids are separate sequences) */
                     int nr = 0;
-                    if (!rule_on_fact_event(w->rules, "equipment_fault", p->device_id ? p->device_id : p->id,
-                                            p->unit_id, t, w->rev, RULE_READING_EVENTS, &nr))
+                    if (!rule_on_fact_event(w->rules, p->device_id ? RULE_FAULT_DEVICE : RULE_FAULT_POINT,
+                                            p->device_id ? p->device_id : p->id, p->unit_id, t, w->rev,
+                                            RULE_READING_EVENTS, &nr))
                         rules_apply(w, w->rev, nr);
                 }
             }

@@ -1128,6 +1128,51 @@ static void t_outbox_alarm(void **state)
     engine_close();
 }
 
+/* The default count rule (1004): the same device's sensor fault three times
+ * in 30 days opens one preventive work order on that device, and the count
+ * survives a clean restart of the engine (DATA/journal/rules.state): two
+ * faults before it, the third after. The device's id is also the id of
+ * another point (ids are per table), which must not be taken for it. */
+static void t_count_rule_work_order(void **state)
+{
+    (void)state;
+    int64_t other = add_point("CF-0"); /* no device; its id may equal the device's */
+    store_conn *c;
+    OK(store_acquire(tc.s, &c));
+    point_device_in d = {.unit_id = tc.unit_id, .code = "GD-CF", .name = "可燃气体探测器", .kind = "gas_detector",
+                         .protocol = "modbus", .active = true};
+    int64_t dev = 0, pid = 0;
+    OK(point_device_create(c, &TRUSTED, &d, &dev));
+    point_in in = {.set = POINT_SET_DEVICE | POINT_SET_UNIT | POINT_SET_TAG | POINT_SET_NAME | POINT_SET_KIND,
+                   .device_id = dev, .unit_id = tc.unit_id, .tag = "CF-1", .name = "泵房可燃气体",
+                   .kind = "combustible", .range_low = NAN, .range_high = NAN, .resolution = NAN,
+                   .exposure_limit = NAN, .ll = NAN, .l = NAN, .h = NAN, .hh = NAN, .deadband = NAN, .active = true};
+    OK(point_create(c, &TRUSTED, &in, &pid));
+    store_release(c);
+    assert_int_equal(dev, other); /* the case the engine must not confuse */
+    engine_open();
+    int64_t t = clock_now_ms() - 600000;
+    warn_result res;
+    for (int k = 0; k < 2; k++) { /* fault, then good again: two faults */
+        ws_reading r = rd("CF-1", NAN, t + 2000 * k);
+        r.quality = WS_Q_BAD;
+        OK(warn_ingest(tc.w, WARN_SRC_HTTP, &r, 1, &res));
+        in1("CF-1", 1, t + 2000 * k + 1000, &res);
+    }
+    assert_int_equal(sql_int("SELECT count(*) FROM work_orders", 0), 0);
+    engine_close(); /* clean: the rules' counts are saved */
+    engine_open();
+    ws_reading r = rd("CF-1", NAN, t + 10000);
+    r.quality = WS_Q_BAD;
+    OK(warn_ingest(tc.w, WARN_SRC_HTTP, &r, 1, &res));
+    OK(warn_tick(tc.w, clock_now_ms())); /* orders are opened outside the engine's lock */
+    assert_int_equal(sql_int("SELECT count(*) FROM work_orders WHERE device_id = $1 AND kind = 'preventive' "
+                             "AND source_kind = 'rule' AND source_id = 1004", dev), 1);
+    assert_int_equal(sql_int("SELECT count(*) FROM work_orders", 0), 1);
+    assert_int_equal(sql_int("SELECT count(*) FROM work_orders WHERE title LIKE '预防性维护%'", 0), 1);
+    engine_close();
+}
+
 /* A device in maintenance or calibration mode (维护/标定): its points' test
  * gas over H is recorded and pages nobody; once the mode ends (a register
  * reload) the same reading raises. Five devices, so that each point finds
@@ -1372,7 +1417,7 @@ int main(void)
         T(t_persist_retry, &fx_sqlite), T(t_concurrent_persist, &fx_sqlite),
         T(t_pipeline_checkpoint, &fx_sqlite), T(t_ack_waits_alone, &fx_sqlite), T(t_points_climb, &fx_sqlite), T(t_reload_concurrent, &fx_sqlite),
         T(t_add_point, &fx_sqlite), T(t_maintenance_mode, &fx_sqlite),
-        T(t_clock_skew, &fx_sqlite), T(t_outbox_alarm, &fx_sqlite),
+        T(t_clock_skew, &fx_sqlite), T(t_outbox_alarm, &fx_sqlite), T(t_count_rule_work_order, &fx_sqlite),
         T(t_synced_after_commit, &fx_sqlite),
     };
     int rc = cmocka_run_group_tests_name("warn (sqlite)", sq, group_setup, group_teardown);
@@ -1385,7 +1430,7 @@ int main(void)
             T(t_rules_stale, &fx_pg), T(t_rule_alarm_value, &fx_pg), T(t_point_major, &fx_pg), T(t_sensor_fault_work_order, &fx_pg),
             T(t_seal_evidence, &fx_pg), T(t_open_chunks_kept, &fx_pg), T(t_restart_then_crash, &fx_pg),
             T(t_persist_retry, &fx_pg), T(t_concurrent_persist, &fx_pg),
-            T(t_pipeline_checkpoint, &fx_pg), T(t_synced_after_commit, &fx_pg), T(t_add_point, &fx_pg), T(t_maintenance_mode, &fx_pg), T(t_clock_skew, &fx_pg), T(t_outbox_alarm, &fx_pg),
+            T(t_pipeline_checkpoint, &fx_pg), T(t_synced_after_commit, &fx_pg), T(t_add_point, &fx_pg), T(t_maintenance_mode, &fx_pg), T(t_clock_skew, &fx_pg), T(t_outbox_alarm, &fx_pg), T(t_count_rule_work_order, &fx_pg),
         };
         rc |= cmocka_run_group_tests_name("warn (postgres)", pq, group_setup, group_teardown);
     }
