@@ -164,7 +164,9 @@ export async function run(hz) {
     // still loading (held back here), the search keeps the focus and every key:
     // the page once moved the focus to itself when its list came.
     const slow = /\/api\/v1\/alarms\?.*state=closed/;
-    await page.route(slow, async (r) => { await new Promise((ok) => setTimeout(ok, 700)); await r.continue(); });
+    // (a request still held when the route is removed is let go by Playwright:
+    // its continue then fails, which must not end the run)
+    await page.route(slow, async (r) => { await new Promise((ok) => setTimeout(ok, 700)); await r.continue().catch(() => {}); });
     await page.reload();
     const listed = page.waitForResponse(slow);
     await page.locator('#al-q').click();
@@ -174,8 +176,8 @@ export async function run(hz) {
     await page.keyboard.type('01');
     await page.keyboard.press('Enter');
     await page.waitForURL(/q=gt-101/);
-    await page.unroute(slow);
     await page.locator(`#al-history tr[data-alarm-id="${id}"]`).waitFor();
+    await page.unroute(slow);
     await page.locator('#al-q').fill('GT-104');
     await page.locator('#al-q').press('Enter');
     await page.waitForURL(/q=GT-104/);

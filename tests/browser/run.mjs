@@ -37,6 +37,11 @@ const DESKTOP = { viewport: { width: 1280, height: 860 } };
 
 let browser;
 const results = [];
+// A promise rejected with nobody to catch it (a route handler that outlived
+// its page, say) would end node and lose every result after it: it fails the
+// test running when it comes, or the next one, and the run goes on.
+const stray = [];
+process.on('unhandledRejection', (e) => stray.push('unhandled rejection: ' + String((e && e.message) || e).split('\n')[0]));
 
 // ------------------------------------------------------------------ harness
 
@@ -89,6 +94,7 @@ async function test(name, fn) {
     err = e;
   }
   if (!err && w.errors.length) err = new Error(w.errors.join('; '));
+  if (!err && stray.length) err = new Error(stray.splice(0).join('; '));
   if (err) {
     const msg = String((err && err.message) || err).split('\n')[0];
     console.log(`not ok - ${name}: ${msg}`);
@@ -1091,6 +1097,7 @@ async function main() {
   await (await import('./smoke.mjs')).run({ test, assert, login, loginAdmin, apiGet, missingStrings, BASE });
 
   await browser.close();
+  if (stray.length) { console.log('not ok - after the last test: ' + stray.join('; ')); results.push(false); }
   const passed = results.filter(Boolean).length;
   const failed = results.length - passed;
   console.log(`browser: ${passed} passed, ${failed} failed`);
