@@ -27,6 +27,7 @@
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "core/clock.h"
+#include "core/hub.h"
 #include "org/org.h"
 #include "store/store.h"
 #include "telemetry/gorilla.h"
@@ -1081,6 +1082,47 @@ static void t_reload_concurrent(void **state)
     engine_close();
 }
 
+/* The readings stream (warn_value_hub, SSE /points/stream) carries a point's
+ * latest value at most once a second, however fast it is read, and nothing
+ * for a point with no new reading; two points changed in a second are two
+ * records. */
+static void t_values_at_most_1hz(void **state)
+{
+    (void)state;
+    add_point("HZ-1");
+    add_point("HZ-2");
+    engine_open();
+    struct hub *vh = warn_value_hub(tc.w);
+    uint64_t base = hub_last(vh);
+    int64_t t0 = clock_now_ms(), src = t0 - 60000;
+    warn_result res;
+    in1("HZ-1", 1, src += 100, &res);
+    OK(warn_tick(tc.w, t0));
+    assert_int_equal(hub_last(vh) - base, 1); /* the first value at once */
+    for (int i = 1; i <= 9; i++) { /* ten readings a second */
+        in1("HZ-1", 1 + i, src += 100, &res);
+        OK(warn_tick(tc.w, t0 + 100 * i));
+    }
+    assert_int_equal(hub_last(vh) - base, 1);
+    OK(warn_tick(tc.w, t0 + 1000));
+    assert_int_equal(hub_last(vh) - base, 2); /* the newest of them, a second on */
+    warn_value_msg m;
+    hub_sub sub;
+    bool gap = false;
+    hub_subscribe(vh, &sub, hub_last(vh) - 1, &gap);
+    uint64_t seq = 0, lost = 0;
+    assert_int_equal(hub_read(vh, &sub, &m, &seq, &lost), 1);
+    assert_true(m.value == 10);
+    hub_unsubscribe(vh, &sub);
+    OK(warn_tick(tc.w, t0 + 2500)); /* nothing new: nothing sent */
+    assert_int_equal(hub_last(vh) - base, 2);
+    in1("HZ-1", 20, src += 100, &res);
+    in1("HZ-2", 30, src += 100, &res);
+    OK(warn_tick(tc.w, t0 + 2600));
+    assert_int_equal(hub_last(vh) - base, 4);
+    engine_close();
+}
+
 /* Device clock skew: a reading dated more than skew_ms (5 s) ahead of its
  * arrival is counted, stored at its arrival time, and raises at that time,
  * never in the future; one a second ahead is the device's own time. */
@@ -1417,7 +1459,7 @@ int main(void)
         T(t_persist_retry, &fx_sqlite), T(t_concurrent_persist, &fx_sqlite),
         T(t_pipeline_checkpoint, &fx_sqlite), T(t_ack_waits_alone, &fx_sqlite), T(t_points_climb, &fx_sqlite), T(t_reload_concurrent, &fx_sqlite),
         T(t_add_point, &fx_sqlite), T(t_maintenance_mode, &fx_sqlite),
-        T(t_clock_skew, &fx_sqlite), T(t_outbox_alarm, &fx_sqlite), T(t_count_rule_work_order, &fx_sqlite),
+        T(t_clock_skew, &fx_sqlite), T(t_outbox_alarm, &fx_sqlite), T(t_count_rule_work_order, &fx_sqlite), T(t_values_at_most_1hz, &fx_sqlite),
         T(t_synced_after_commit, &fx_sqlite),
     };
     int rc = cmocka_run_group_tests_name("warn (sqlite)", sq, group_setup, group_teardown);
