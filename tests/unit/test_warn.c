@@ -107,16 +107,33 @@ static void engine_close(void)
     tc.ser = NULL;
 }
 
-static int64_t add_point(const char *tag)
+/* A combustible gas point (GB/T 50493 default limits) on device (0: none). */
+static int64_t add_point_on(const char *tag, int64_t device)
 {
     store_conn *c;
     OK(store_acquire(tc.s, &c));
-    point_in in = {.set = POINT_SET_UNIT | POINT_SET_TAG | POINT_SET_NAME | POINT_SET_KIND,
-                   .unit_id = tc.unit_id, .tag = tag, .name = "罐区可燃气体", .kind = "combustible",
-                   .range_low = NAN, .range_high = NAN, .resolution = NAN, .exposure_limit = NAN,
-                   .ll = NAN, .l = NAN, .h = NAN, .hh = NAN, .deadband = NAN, .active = true};
+    point_in in = {.set = (device ? POINT_SET_DEVICE : 0u) | POINT_SET_UNIT | POINT_SET_TAG | POINT_SET_NAME |
+                          POINT_SET_KIND,
+                   .device_id = device, .unit_id = tc.unit_id, .tag = tag, .name = "罐区可燃气体",
+                   .kind = "combustible", .range_low = NAN, .range_high = NAN, .resolution = NAN,
+                   .exposure_limit = NAN, .ll = NAN, .l = NAN, .h = NAN, .hh = NAN, .deadband = NAN, .active = true};
     int64_t id = 0;
     OK(point_create(c, &TRUSTED, &in, &id));
+    store_release(c);
+    return id;
+}
+
+static int64_t add_point(const char *tag) { return add_point_on(tag, 0); }
+
+/* A gas detector, in maintenance until maint (0: not). */
+static int64_t add_device(const char *code, int64_t maint)
+{
+    store_conn *c;
+    OK(store_acquire(tc.s, &c));
+    point_device_in d = {.unit_id = tc.unit_id, .code = code, .name = "可燃气体探测器", .kind = "gas_detector",
+                         .protocol = "http", .maintenance_until = maint, .active = true};
+    int64_t id = 0;
+    OK(point_device_create(c, &TRUSTED, &d, &id));
     store_release(c);
     return id;
 }
@@ -609,18 +626,10 @@ static void t_rule_alarm_value(void **state)
 static void t_sensor_fault_work_order(void **state)
 {
     (void)state;
+    int64_t dev = add_device("GD-7", 0);
+    (void)add_point_on("GT-107", dev);
     store_conn *c;
     OK(store_acquire(tc.s, &c));
-    point_device_in d = {.unit_id = tc.unit_id, .code = "GD-7", .name = "可燃气体探测器", .kind = "gas_detector",
-                         .protocol = "http", .active = true};
-    int64_t dev = 0;
-    OK(point_device_create(c, &TRUSTED, &d, &dev));
-    point_in in = {.set = POINT_SET_DEVICE | POINT_SET_UNIT | POINT_SET_TAG | POINT_SET_NAME | POINT_SET_KIND,
-                   .device_id = dev, .unit_id = tc.unit_id, .tag = "GT-107", .name = "罐区可燃气体",
-                   .kind = "combustible", .range_low = NAN, .range_high = NAN, .resolution = NAN,
-                   .exposure_limit = NAN, .ll = NAN, .l = NAN, .h = NAN, .hh = NAN, .deadband = NAN, .active = true};
-    int64_t pid = 0;
-    OK(point_create(c, &TRUSTED, &in, &pid));
     const char *doc = "{\"rules\":[{\"id\":2201,\"kind\":\"anomaly\",\"name\":\"探测器故障识别\",\"level\":1,"
                       "\"select\":{\"tags\":[\"GT-107\"]},\"score_above\":0.9,\"for_s\":600,\"faults\":[\"stuck\"]}]}";
     activate_rules(c, doc, "识别卡滞的探测器");
@@ -1179,18 +1188,8 @@ static void t_count_rule_work_order(void **state)
 {
     (void)state;
     int64_t other = add_point("CF-0"); /* no device; its id may equal the device's */
-    store_conn *c;
-    OK(store_acquire(tc.s, &c));
-    point_device_in d = {.unit_id = tc.unit_id, .code = "GD-CF", .name = "可燃气体探测器", .kind = "gas_detector",
-                         .protocol = "modbus", .active = true};
-    int64_t dev = 0, pid = 0;
-    OK(point_device_create(c, &TRUSTED, &d, &dev));
-    point_in in = {.set = POINT_SET_DEVICE | POINT_SET_UNIT | POINT_SET_TAG | POINT_SET_NAME | POINT_SET_KIND,
-                   .device_id = dev, .unit_id = tc.unit_id, .tag = "CF-1", .name = "泵房可燃气体",
-                   .kind = "combustible", .range_low = NAN, .range_high = NAN, .resolution = NAN,
-                   .exposure_limit = NAN, .ll = NAN, .l = NAN, .h = NAN, .hh = NAN, .deadband = NAN, .active = true};
-    OK(point_create(c, &TRUSTED, &in, &pid));
-    store_release(c);
+    int64_t dev = add_device("GD-CF", 0);
+    (void)add_point_on("CF-1", dev);
     assert_int_equal(dev, other); /* the case the engine must not confuse */
     engine_open();
     int64_t t = clock_now_ms() - 600000;
@@ -1223,37 +1222,20 @@ static void t_count_rule_work_order(void **state)
 static void t_maintenance_mode(void **state)
 {
     (void)state;
-    store_conn *c;
-    OK(store_acquire(tc.s, &c));
     int64_t now = clock_now_ms(), dev[5];
     for (int i = 0; i < 5; i++) {
         char code[16];
         snprintf(code, sizeof code, "GD-%d", i);
-        point_device_in d = {.unit_id = tc.unit_id, .code = code, .name = "可燃气体探测器", .kind = "gas_detector",
-                             .protocol = "http", .maintenance_until = i == 2 || i == 4 ? now + 3600000 : 0,
-                             .active = true};
-        OK(point_device_create(c, &TRUSTED, &d, &dev[i]));
+        dev[i] = add_device(code, i == 2 || i == 4 ? now + 3600000 : 0);
     }
     const char *tags[3] = {"MT-1", "MT-2", "MT-3"};
     int on[3] = {1, 2, 4}; /* MT-1 on a device at work, MT-2 and MT-3 on two in calibration */
     int64_t pid[3];
-    for (int i = 0; i < 2; i++) {
-        point_in in = {.set = POINT_SET_DEVICE | POINT_SET_UNIT | POINT_SET_TAG | POINT_SET_NAME | POINT_SET_KIND,
-                       .device_id = dev[on[i]], .unit_id = tc.unit_id, .tag = tags[i], .name = "可燃气体",
-                       .kind = "combustible", .range_low = NAN, .range_high = NAN, .resolution = NAN,
-                       .exposure_limit = NAN, .ll = NAN, .l = NAN, .h = NAN, .hh = NAN, .deadband = NAN, .active = true};
-        OK(point_create(c, &TRUSTED, &in, &pid[i]));
-    }
-    store_release(c);
+    for (int i = 0; i < 2; i++) pid[i] = add_point_on(tags[i], dev[on[i]]);
     engine_open();
-    OK(store_acquire(tc.s, &c));
-    point_in in = {.set = POINT_SET_DEVICE | POINT_SET_UNIT | POINT_SET_TAG | POINT_SET_NAME | POINT_SET_KIND,
-                   .device_id = dev[on[2]], .unit_id = tc.unit_id, .tag = tags[2], .name = "可燃气体",
-                   .kind = "combustible", .range_low = NAN, .range_high = NAN, .resolution = NAN,
-                   .exposure_limit = NAN, .ll = NAN, .l = NAN, .h = NAN, .hh = NAN, .deadband = NAN, .active = true};
-    OK(point_create(c, &TRUSTED, &in, &pid[2]));
-    store_release(c);
+    pid[2] = add_point_on(tags[2], dev[on[2]]);
     OK(warn_add_point(tc.w, pid[2]));
+    store_conn *c;
     warn_result res;
     int64_t t = now - 60000;
     int64_t base = open_alarms();
