@@ -209,28 +209,28 @@ static void camera_alarm(warn *w, const warn_camera *cam, const ws_camera_event 
     *alarm_id = 0;
     atomic_fetch_add(&w->n_camera_events, 1);
     if (ev->heartbeat || ev->violation == WS_VIOL_OTHER || ev->violation > WS_VIOL_FIRE) return;
-    int64_t rule = WARN_RULE_CAMERA_BASE + ev->violation;
+    int64_t rule_id = WARN_RULE_CAMERA_BASE + ev->violation;
     int64_t t = ev->source_ms && ev->source_ms <= now + w->cfg.skew_ms ? ev->source_ms : now;
     char t2[sizeof cam->code + sizeof cam->name + 32], title[160];
     snprintf(t2, sizeof t2, "%s %s %s", cam->code, cam->name, viol_title[ev->violation]);
     snprintf(title, sizeof title, "%.*s", (int)sizeof title - 1, t2);
     alarm_events e = {0};
     if (ev->action == WS_CAM_STOP) {
-        if (!alarm_clear(w->alarms, rule, cam->device_id, t, &e)) queue_events_ext(w, &e, NULL, t, title);
+        if (!alarm_clear(w->alarms, rule_id, cam->device_id, t, &e)) queue_events_ext(w, &e, NULL, t, title);
         return;
     }
-    alarm_raise_in in = {.rule_id = rule, .source_id = cam->device_id, .area_id = cam->unit_id,
+    alarm_raise_in in = {.rule_id = rule_id, .source_id = cam->device_id, .area_id = cam->unit_id,
                          .level = viol_level[ev->violation]};
     if (alarm_raise(w->alarms, &in, t, &e)) {
         log_warn("camera alarm not raised", "camera", cam->code, "detail", ws_err_message());
         return;
     }
     queue_events_ext(w, &e, NULL, t, title);
-    const alarm *a = alarm_table_get(w->alarms, rule, cam->device_id);
+    const alarm *a = alarm_table_get(w->alarms, rule_id, cam->device_id);
     if (a) *alarm_id = a->id;
     bool pulse = ev->action == WS_CAM_PULSE || (cam->vendor == WS_CAM_HIKVISION && ev->post_count == 0 &&
                                                 ev->action != WS_CAM_START);
-    if (pulse && !alarm_clear(w->alarms, rule, cam->device_id, t + 1, &e)) queue_events_ext(w, &e, NULL, t + 1, NULL);
+    if (pulse && !alarm_clear(w->alarms, rule_id, cam->device_id, t + 1, &e)) queue_events_ext(w, &e, NULL, t + 1, NULL);
 }
 
 static ws_err link_pictures(warn *w, int64_t alarm_id, const int64_t *att, size_t n, int64_t now)

@@ -1,5 +1,6 @@
 /* warn_int.h — what the engine's files share: the journal (journal.c), the
- * point cache and the engine struct (warn.c), alarm persistence (persist.c).
+ * point cache and the engine struct (warn.c; the register in register.c), alarm
+ * persistence (persist.c).
  * Not for use outside src/warn. */
 #ifndef WS_WARN_INT_H
 #define WS_WARN_INT_H
@@ -9,6 +10,7 @@
 #include <stdint.h>
 
 #include "alarm/alarm.h"
+#include "alarm/rule.h"
 #include "alarm/threshold.h"
 #include "ingest/reading.h"
 #include "audit/audit.h"
@@ -239,6 +241,31 @@ void syncer_stop(warn *w);
  * the caller waits for its fsync, ingest and other operators do not.
  * Returns with w->mu unlocked. */
 ws_err persist_unlock(warn *w, const audit_actor *actor);
+/* The tag index's hash of a tag's words (ws_tag_words): find_tag in warn.c
+ * and the index builders of register.c. */
+static inline uint64_t warn_tag_hash(const uint64_t *wd, int n)
+{
+    uint64_t h = UINT64_C(0x9E3779B97F4A7C15);
+    for (int i = 0; i < n; i++) {
+        h = (h ^ wd[i]) * UINT64_C(0xBF58476D1CE4E5B9);
+        h ^= h >> 31;
+    }
+    return h * UINT64_C(0x94D049BB133111EB);
+}
+
+/* A point as the rule engine sees it (its slot kept in the point). */
+static inline rule_point warn_rule_point(wpoint *p)
+{
+    return (rule_point){.id = p->id, .unit_id = p->unit_id, .device_id = p->device_id,
+                        .unit_path = p->unit_path, .kind = p->kind, .tag = p->tag,
+                        .resolution = p->resolution, .range_low = p->range_low,
+                        .range_high = p->range_high, .slot = &p->rule_slot};
+}
+
+/* register.c: read the register and install it at once (warn_open, before
+ * any thread). */
+ws_err warn_load_points(warn *w);
+
 /* warn.c: the cached point with this id (the cache is in id order), NULL
  * when none; and a copy of at most cap - 1 bytes of src (a too deep unit
  * path fails closed in scope checks). Under w->mu / anywhere. */
