@@ -68,11 +68,13 @@ int main(int argc, char **argv)
         for (size_t t = 0; t < 500; t++) d00[t * P + v] = raw[v * 500 + t];
 
     mvmon_opts po = mvmon_opts_pca();
-    mvmon_opts oo = {
-        .lags = (int)env_d("TEP_LAGS", 2), .cpv = env_d("TEP_CPV", 0.70), .ncomp = 0,
-        .alpha = env_d("TEP_ALPHA", 0.99), .lambda = env_d("TEP_LAMBDA", 0.05),
-        .empirical = (int)env_d("TEP_FOLDS", 5),
-    };
+    /* the server's monitor (mvmon_opts_default), each option open to a sweep */
+    mvmon_opts oo = mvmon_opts_default();
+    oo.lags = (int)env_d("TEP_LAGS", oo.lags);
+    oo.cpv = env_d("TEP_CPV", oo.cpv);
+    oo.alpha = env_d("TEP_ALPHA", oo.alpha);
+    oo.lambda = env_d("TEP_LAMBDA", oo.lambda);
+    oo.empirical = (int)env_d("TEP_FOLDS", oo.empirical);
     /* ablation: the static PCA, but with the held-out limits of mvmon */
     mvmon_opts co = po;
     co.empirical = oo.empirical;

@@ -38,6 +38,12 @@ mvmon_opts mvmon_opts_pca(void)
                          .empirical = 0 };
 }
 
+mvmon_opts mvmon_opts_default(void)
+{
+    return (mvmon_opts){ .lags = 2, .cpv = 0.70, .ncomp = 0, .alpha = 0.99, .lambda = 0.05,
+                         .empirical = 5 };
+}
+
 /* ---- distributions ---------------------------------------------------- */
 
 double mvmon_norm_quantile(double prob)
@@ -443,3 +449,4 @@ size_t mvmon_contrib(const mvmon *m, double *c)
 }
 size_t mvmon_ncomp(const mvmon *m) { return m->a; }
 size_t mvmon_dim(const mvmon *m) { return m->m; }
+double mvmon_phi_limit(const mvmon *m) { return m->phi_lim; }

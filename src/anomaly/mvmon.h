@@ -42,6 +42,10 @@ typedef struct mvmon_opts {
 
 /* The classic PCA peer: no lags, no smoothing, textbook limits, 90 % CPV. */
 mvmon_opts mvmon_opts_pca(void);
+/* worksafe's monitor as measured by `make bench-tep` and run by the server
+ * (src/warn/monitor.c): lags 2, 70 % CPV, EWMA lambda 0.05, 99 % limits
+ * from 5 held-out folds. */
+mvmon_opts mvmon_opts_default(void);
 
 typedef struct mvmon mvmon;
 
@@ -77,6 +81,7 @@ void mvmon_step(mvmon *m, const double *x, mvmon_result *r);
 size_t mvmon_contrib(const mvmon *m, double *c);
 
 size_t mvmon_ncomp(const mvmon *m);  /* components kept */
+double mvmon_phi_limit(const mvmon *m); /* the alarm limit on phi */
 size_t mvmon_dim(const mvmon *m);    /* p·(lags+1) */
 
 /* Distribution helpers, exposed for the unit test: quantiles of the standard

@@ -122,6 +122,7 @@ static void routes_build(void)
     add_routes(api_voice_routes, api_voice_nroutes); /* issue 6: anonymous reports */
     add_routes(api_bank_routes, api_bank_nroutes);   /* issue 6: the points bank */
     add_routes(api_dynrisk_routes, api_dynrisk_nroutes); /* issue 7: the dynamic risk index */
+    add_routes(api_monitor_routes, api_monitor_nroutes); /* issue 7: process monitors */
 }
 
 const api_route *const *api_route_table(size_t *n)

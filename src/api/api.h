@@ -156,6 +156,8 @@ extern const api_route api_bank_routes[];
 extern const size_t api_bank_nroutes;
 extern const api_route api_dynrisk_routes[];
 extern const size_t api_dynrisk_nroutes;
+extern const api_route api_monitor_routes[];
+extern const size_t api_monitor_nroutes;
 
 /* Global set-up: the store the API works on and the body cap. */
 typedef struct api_config {

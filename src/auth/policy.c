@@ -110,6 +110,11 @@ static const rule rules[] = {
      * rule-library review, rules backtest); only admins add or activate. */
     {"alarmrule.read", A | M | SO, false, REL_NONE, NULL},
     {"alarmrule.write", A, false, REL_NONE, NULL},
+    /* Process monitors (多变量过程监控) of a unit's points: the safety office
+     * and the department heads read them; admins, managers and safety
+     * officers train and retire them in their scope. */
+    {"monitor.read", A | M | SO | DH, true, REL_NONE, NULL},
+    {"monitor.write", A | M | SO, true, REL_NONE, NULL},
     /* Plant registers (shift rosters, equipment and work orders, interlock
      * bypasses 联锁旁路): everyone in scope reads; admins, managers, safety
      * officers and department heads (the equipment department) keep them and

@@ -1271,6 +1271,31 @@ const store_migration store_migrations[] = {
       * audited write one more random B-tree page (in an alarm flood, one
       * page in four of an event's). */
      "DROP INDEX IF EXISTS record_version_entity;\n"},
+    {26, "process monitors: multivariate monitors of a unit's points, each with its training matrix",
+     /* src/warn/monitor.c (docs/internals/mvmon.md "In the server"). A
+      * monitor is never edited: retraining makes a new one and deactivates
+      * the old. point_ids: the model's columns in order ("12,13,15"); train:
+      * samples × points 1-minute means, f64 little-endian, row-major — the
+      * model is refitted from it at every start, so the series store's
+      * retention cannot take a monitor's training data away. */
+     "CREATE TABLE process_monitors (\n"
+     "  id ID_PK,\n"
+     "  unit_id INTEGER NOT NULL REFERENCES units(id),\n"
+     "  name TEXT NOT NULL,\n"
+     "  comment TEXT NOT NULL,\n"
+     "  level INTEGER NOT NULL,\n"
+     "  on_delay_min INTEGER NOT NULL,\n"
+     "  point_ids TEXT NOT NULL,\n"
+     "  train_from INTEGER NOT NULL,\n"
+     "  train_to INTEGER NOT NULL,\n"
+     "  samples INTEGER NOT NULL,\n"
+     "  train BLOB NOT NULL,\n"
+     "  created_by_person_id INTEGER,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  active INTEGER NOT NULL,\n"
+     "  deactivated_at INTEGER\n"
+     ");\n"
+     "CREATE INDEX process_monitors_unit ON process_monitors(unit_id);\n"},
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);

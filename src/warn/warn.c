@@ -76,7 +76,11 @@ static const audit_col alarm_cols[] = {
 const audit_entity WARN_ENTITY_ALARM = {"alarm", "alarms", alarm_cols,
                                         (int)(sizeof alarm_cols / sizeof alarm_cols[0])};
 
-ws_err warn_init(void) { return audit_register(&WARN_ENTITY_ALARM); }
+ws_err warn_init(void)
+{
+    ws_err rc = audit_register(&WARN_ENTITY_ALARM);
+    return rc ? rc : audit_register(&WARN_ENTITY_MONITOR);
+}
 
 /* ------------------------------------------------------------ tag index */
 
@@ -845,6 +849,7 @@ ws_err warn_tick(warn *w, int64_t now)
     open_work_orders(w);
     page_flush(w);
     plant_alarms(w, now);
+    monitor_tick(w, now);
     if (now - w->last_checkpoint_ms >= 10000) {
         w->last_checkpoint_ms = now;
         ws_err c = checkpoint(w, now, false);
@@ -937,6 +942,7 @@ ws_err warn_open(const warn_config *cfg, warn **out)
     pthread_cond_init(&w->wait_cv, NULL);
     pthread_mutex_init(&w->commit_mu, NULL);
     pthread_mutex_init(&w->append_mu, NULL);
+    pthread_mutex_init(&w->mon_mu, NULL);
     pthread_cond_init(&w->commit_cv, NULL);
     pthread_cond_init(&w->sync_cv, NULL);
     w->j.fd = -1;
@@ -972,6 +978,7 @@ ws_err warn_open(const warn_config *cfg, warn **out)
         goto fail;
     if (!(w->rev = calloc(RULE_READING_EVENTS, sizeof *w->rev))) { rc = WS_ENOMEM; goto fail; }
     if ((rc = warn_load_points(w)) || (rc = restore_alarms(w))) goto fail;
+    if (cfg->series && (rc = monitor_load(w))) goto fail;
     if ((rc = load_rules(w, clock_now_ms()))) {
         log_warn("alarm rules not loaded; limits still evaluated", "detail", ws_err_message());
         rc = WS_OK;
@@ -1029,6 +1036,7 @@ void warn_close(warn *w)
                      ws_err_message());
         journal_close(&w->j);
     }
+    monitor_free_all(w);
     alarm_table_free(w->alarms);
     if (w->dur) store_close(w->dur);
     hub_free(w->ahub);
@@ -1046,6 +1054,7 @@ void warn_close(warn *w)
     pthread_cond_destroy(&w->wait_cv);
     pthread_mutex_destroy(&w->commit_mu);
     pthread_mutex_destroy(&w->append_mu);
+    pthread_mutex_destroy(&w->mon_mu);
     pthread_cond_destroy(&w->commit_cv);
     pthread_cond_destroy(&w->sync_cv);
     pthread_mutex_destroy(&w->wait_mu);

@@ -270,4 +270,85 @@ ws_err warn_unshelve(warn *w, const org_caller *by, int64_t alarm_id);
 ws_err warn_close_alarm(warn *w, const org_caller *by, int64_t alarm_id, const char *cause,
                         const char *action);
 
+/* ------------------------------------------------ process monitors (monitor.c)
+ *
+ * 多变量过程监控 (issue 7 item 3): a unit's correlated points (a reactor's
+ * temperatures, pressures, feeds) watched together by anomaly/mvmon. A
+ * monitor is trained once, at creation, on the 1-minute means of its points
+ * over a window of normal operation taken from the series store; it is then
+ * fed each minute's means as the points' readings arrive and raises an alarm
+ * (rule WARN_RULE_MVMON, source = the monitor, area = its unit) when the
+ * group leaves its normal region for on_delay_min minutes in a row, naming
+ * the points that contribute most; five normal minutes clear it. Monitors
+ * are immutable: retraining is a new monitor and the old one deactivated.
+ * docs/internals/mvmon.md "In the server". */
+#define WARN_RULE_MVMON 107        /* source = process monitor id */
+#define WARN_MON_POINTS_MIN 2
+#define WARN_MON_POINTS_MAX 32
+#define WARN_MON_NAME_MAX 64       /* bytes, UTF-8 */
+#define WARN_MON_COMMENT_MAX 500
+#define WARN_MON_MAX 64            /* active monitors in an installation */
+#define WARN_MON_HIST 240          /* minutes of the decision statistic kept for the page */
+
+typedef struct warn_monitor_in {
+    int64_t unit_id;
+    const char *name, *comment; /* comment may be NULL */
+    const int64_t *point_ids;   /* npoints distinct points of the unit's subtree */
+    int npoints;
+    int64_t train_from, train_to; /* ms: a window of normal operation, 6 h .. 14 days, in the past */
+    int level;                  /* alarm level 1..3; 0 = 1 (预警) */
+    int on_delay_min;           /* 1..60; 0 = 3 */
+} warn_monitor_in;
+
+typedef enum {
+    WARN_MON_INACTIVE = 0, /* deactivated */
+    WARN_MON_WAITING,      /* no minute judged yet (no readings since it started) */
+    WARN_MON_NORMAL,
+    WARN_MON_ABNORMAL,     /* its alarm is up */
+    WARN_MON_NO_DATA       /* the last minute lacked a point's value (missing_point_id) */
+} warn_mon_state;
+
+typedef struct warn_monitor {
+    int64_t id, unit_id;
+    char unit_path[128];
+    char name[WARN_MON_NAME_MAX + 1];
+    char comment[WARN_MON_COMMENT_MAX + 1];
+    int level, on_delay_min;
+    int npoints;
+    int64_t point_ids[WARN_MON_POINTS_MAX];
+    int64_t train_from, train_to;
+    int samples;                /* complete minutes trained on */
+    int components;             /* principal components kept */
+    bool active;
+    int64_t created_by_person_id, created_at, deactivated_at;
+    /* from the engine (active monitors) */
+    warn_mon_state state;
+    int64_t last_minute;        /* start of the last minute judged; 0 none */
+    double ratio;               /* its decision statistic over the limit (> 1: outside) */
+    double contrib[WARN_MON_POINTS_MAX]; /* each point's share of it, summing to 1 */
+    int64_t missing_point_id;   /* WARN_MON_NO_DATA: a point without a value */
+    int nhist;                  /* the last nhist minutes judged, oldest first */
+    int64_t hist_t[WARN_MON_HIST];
+    float hist_ratio[WARN_MON_HIST];
+} warn_monitor;
+
+/* Train and start a monitor (auth "monitor.write" on the unit; the points
+ * must lie in its subtree). WS_EINVAL naming the field — "point_ids[2]"
+ * for a point that is unknown, outside the unit or did not vary,
+ * "train_from" when the window holds too few complete minutes (a monitor
+ * of p points needs max(360, 12·p)); WS_ECONFLICT at WARN_MON_MAX active
+ * monitors. *id is the new monitor's. */
+ws_err warn_monitor_create(warn *w, store_conn *c, const org_caller *by, const warn_monitor_in *in,
+                           int64_t *id);
+/* One monitor with its live status (no permission check: the caller checks
+ * unit_path). Allocated by the caller: the struct is a few KiB. */
+ws_err warn_monitor_get(warn *w, store_conn *c, int64_t id, warn_monitor *out);
+/* Monitors whose unit lies under scope_path (and under unit_id's when > 0),
+ * active -1 any, 0, 1; newest first, at most 500. *items is the caller's. */
+ws_err warn_monitor_list(warn *w, store_conn *c, const char *scope_path, int64_t unit_id, int active,
+                         warn_monitor **items, size_t *n);
+/* Stop a monitor for good and clear its alarm (auth "monitor.write").
+ * WS_ECONFLICT when it is inactive already. */
+ws_err warn_monitor_deactivate(warn *w, store_conn *c, const org_caller *by, int64_t id);
+
 #endif

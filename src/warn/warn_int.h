@@ -210,12 +210,26 @@ struct warn {
     size_t ncams;
     _Atomic uint64_t n_camera_events, n_camera_refused, n_camera_bad;
     char camera_bad_sample[256];
+    /* process monitors (monitor.c): the active ones, under mon_mu (taken
+     * before mu) */
+    pthread_mutex_t mon_mu;
+    struct wmon *mons[WARN_MON_MAX];
+    int nmons;
+    int64_t last_mon_ms;
     _Atomic uint64_t n_refused;
     char refused_sample[256];
     int64_t refused_logged_ms;
 };
 
 extern const audit_entity WARN_ENTITY_ALARM; /* the alarms table's evidence entity (warn.c) */
+extern const audit_entity WARN_ENTITY_MONITOR; /* process monitors (monitor.c) */
+
+/* monitor.c: start the active process monitors (warn_open, after the
+ * alarms are restored); judge their complete minutes (warn_tick, outside
+ * w->mu; at most once a second); free them (warn_close). */
+ws_err monitor_load(warn *w);
+void monitor_tick(warn *w, int64_t now);
+void monitor_free_all(warn *w);
 
 /* Publish an alarm event on the alarm hub (warn.c). Under w->mu. */
 void warn_publish(warn *w, const pend *p);

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include <curl/curl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,8 @@ typedef struct world {
     long long pgrid[2], ppoint[2], patrol[2], ptpl[2], phazard[2], fppoint[2];
     long long vreport[2];            /* {vreport}: an anonymous report, made on first use */
     char vcode[40];                  /* {vcode}: its receipt code (enterprise A) */
+    long long mpts[2][2], mon[2], mt0; /* {mpoints} {monitor} {mfrom}: made on first use */
+    int mtag[2];
     int n;
 } world;
 
@@ -267,6 +270,14 @@ static const tmpl tmpls[] = {
     {"GET", "/api/v1/work-orders/{id}", "/api/v1/work-orders/{workorder}", NULL, NULL},
     {"PATCH", "/api/v1/work-orders/{id}", "/api/v1/work-orders/{workorder}", "{\"title\":\"工单{n}\"}", NULL},
     {"POST", "/api/v1/work-orders/{id}/actions/{action}", "/api/v1/work-orders/{fworkorder}/actions/start",
+     "{}", NULL},
+    /* Process monitors (issue 7): see monitor_ref. */
+    {"GET", "/api/v1/process-monitors", "/api/v1/process-monitors", NULL, NULL},
+    {"POST", "/api/v1/process-monitors", "/api/v1/process-monitors",
+     "{\"name\":\"监控{n}\",\"unit_id\":{unit},\"point_ids\":[{mpoints}],\"train_from\":\"{mfrom}\","
+     "\"train_to\":\"{mto}\"}", NULL},
+    {"GET", "/api/v1/process-monitors/{id}", "/api/v1/process-monitors/{monitor}", NULL, NULL},
+    {"POST", "/api/v1/process-monitors/{id}/actions/deactivate", "/api/v1/process-monitors/{fmonitor}/actions/deactivate",
      "{}", NULL},
     {"GET", "/api/v1/bypasses", "/api/v1/bypasses", NULL, NULL},
     {"POST", "/api/v1/bypasses", "/api/v1/bypasses",
@@ -845,6 +856,63 @@ static bool voice_ref(world *w, const char *key, int side, char *v, size_t cap)
     return true;
 }
 
+/* Issue 7: process monitors. {mpoints} two points of the side's unit with
+ * seven hours of correlated minute readings ending half an hour ago,
+ * {mfrom} {mto} that window, {monitor} a monitor trained on it,
+ * {fmonitor} a fresh one; into v, false for other keys. */
+static bool monitor_ref(world *w, const char *key, int side, char *v, size_t cap)
+{
+    long long(*pts)[2] = w->mpts, *mon = w->mon;
+    int *tags = w->mtag;
+    long long t0 = w->mt0;
+    if (strcmp(key, "mpoints") && strcmp(key, "mfrom") && strcmp(key, "mto") && strcmp(key, "monitor") &&
+        strcmp(key, "fmonitor"))
+        return false;
+    enum { MINUTES = 420 };
+    if (!t0) t0 = w->mt0 = ((long long)time(NULL) / 60 - MINUTES - 30) * 60000;
+    if (!pts[side][0]) {
+        char b[256];
+        tags[side] = ++w->n;
+        for (int j = 0; j < 2; j++) {
+            snprintf(b, sizeof b, "{\"unit_id\":%lld,\"tag\":\"MV%d-%d\",\"name\":\"反应温度%d\",\"kind\":\"temperature\"}",
+                     w->unit[side], tags[side], j, j);
+            pts[side][j] = ws_post_id(&w->s, w->root_tok, "/api/v1/points", b);
+        }
+        size_t cap2 = MINUTES * 2 * 48, len = 0;
+        char *body = malloc(cap2);
+        unsigned rnd = 12345u + (unsigned)side;
+        for (int i = 0; i < MINUTES; i++) {
+            rnd = rnd * 1103515245u + 12345u;
+            double a = 50 + 5 * sin(i / 30.0) + (double)(rnd >> 16 & 1023) / 512.0;
+            rnd = rnd * 1103515245u + 12345u;
+            double c2 = 2 * a + (double)(rnd >> 16 & 1023) / 512.0;
+            len += (size_t)snprintf(body + len, cap2 - len, "MV%d-0 %.3f %lld\nMV%d-1 %.3f %lld\n", tags[side], a,
+                                    t0 + i * 60000LL + 1000, tags[side], c2, t0 + i * 60000LL + 1000);
+        }
+        json_t *r = NULL;
+        long st = ws_http(&w->s, "POST", "/api/v1/ingest", w->root_tok, body, len, "text/plain", &r, NULL);
+        free(body);
+        if (st != 200) fail_msg("setup monitor ingest -> %ld %s", st, ws_err_field_of(r));
+        json_decref(r);
+    }
+    char f[40], t[40];
+    clock_format_rfc3339(t0, f, sizeof f);
+    clock_format_rfc3339(t0 + MINUTES * 60000LL, t, sizeof t);
+    if (!strcmp(key, "mpoints")) snprintf(v, cap, "%lld,%lld", pts[side][0], pts[side][1]);
+    else if (!strcmp(key, "mfrom")) snprintf(v, cap, "%s", f);
+    else if (!strcmp(key, "mto")) snprintf(v, cap, "%s", t);
+    else if (key[0] == 'm' && mon[side]) snprintf(v, cap, "%lld", mon[side]);
+    else {
+        char b[512];
+        snprintf(b, sizeof b, "{\"name\":\"监控%d\",\"unit_id\":%lld,\"point_ids\":[%lld,%lld],"
+                 "\"train_from\":\"%s\",\"train_to\":\"%s\"}", ++w->n, w->unit[side], pts[side][0], pts[side][1], f, t);
+        long long id = ws_post_id(&w->s, w->root_tok, "/api/v1/process-monitors", b);
+        if (key[0] == 'm') mon[side] = id;
+        snprintf(v, cap, "%lld", id);
+    }
+    return true;
+}
+
 /* Expand a template for side (0 in, 1 out) and column c. */
 static void expand(world *w, const char *t, int side, int c, char *out, size_t cap)
 {
@@ -1102,6 +1170,7 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
         } else if (patrol_ref(w, key, side, v, sizeof v)) {
         } else if (plant_ref(w, key, side, c, v, sizeof v)) {
         } else if (voice_ref(w, key, side, v, sizeof v)) { /* issue 6 */
+        } else if (monitor_ref(w, key, side, v, sizeof v)) { /* issue 7 */
         } else fail_msg("unknown placeholder {%s}", key);
         put(out, cap, &n, v);
     }

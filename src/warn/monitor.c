@@ -1,0 +1,698 @@
+/* monitor.c — process monitors (多变量过程监控, warn.h): a unit's correlated
+ * points watched together by anomaly/mvmon.
+ *
+ *  - Training (warn_monitor_create): the 1-minute means of the points over
+ *    a window of normal operation, read from the series store (the same
+ *    1-minute buckets the trend charts show). A point without a reading in
+ *    a minute keeps its last mean for up to CARRY_MIN minutes; minutes in
+ *    which some point has no value are left out. The matrix is stored with
+ *    the monitor (migration 26) and the model is refitted from it at every
+ *    start: mvmon's fit is deterministic, so the model is the same one.
+ *  - Judging (monitor_tick, from warn_tick): minute M of a monitor is judged
+ *    once every point that is still reporting (a reading arrived in the last
+ *    LIVE_MS) has a reading of a later minute — so the minute is complete,
+ *    whether the data is live or a back-fill of the last hours. Its means
+ *    come from the series store after ingest's appends have drained (the
+ *    append_mu barrier below). The same carry-forward fills a gap; a minute
+ *    still missing a value is no verdict (state no_data) and restarts the
+ *    model's lag history.
+ *  - The alarm (rule WARN_RULE_MVMON, source = the monitor): raised when the
+ *    group has been outside its normal region on_delay_min minutes in a row,
+ *    with the three largest contributors in its title; cleared after
+ *    CLEAR_MIN normal minutes. Its time is the end of the minute judged.
+ *
+ * After a restart the model's history (lags, EWMA) is rebuilt by judging
+ * the last WARM_MIN minutes again without moving the alarm; the alarm's
+ * state comes from the alarm table, which survives the restart.
+ *
+ *     waiting ──minute judged──▶ normal ◀──CLEAR_MIN normal minutes── abnormal (alarm up)
+ *                                  │ ▲                                  ▲
+ *                                  │ └──── a complete minute ─┐         │
+ *                                  ▼                          │         │
+ *                               no_data ──────────────────────┘   on_delay_min
+ *                                                           minutes outside
+ *
+ * Threads: the active monitors live in w->mons under w->mon_mu; judging
+ * holds it and takes w->mu and w->append_mu only briefly, one at a time
+ * (lock order mon_mu, then mu). Nothing here runs on the ingest path. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "anomaly/mvmon.h"
+#include "auth/auth.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "store/q_monitor.h"
+#include "telemetry/point.h"
+#include "warn/warn_int.h"
+
+#define MINUTE SERIES_MINUTE_MS
+#define CARRY_MIN 5          /* minutes a point's last mean stands in for a minute without readings */
+#define CLEAR_MIN 5          /* normal minutes in a row that clear the alarm */
+#define WARM_MIN 60          /* minutes judged again after a restart, the alarm left alone */
+#define CATCHUP_MIN 1440     /* at most a day judged at once (a back-fill); older minutes are skipped */
+#define LIVE_MS (5 * MINUTE) /* a point silent longer does not hold the monitor's minutes back */
+#define TRAIN_SAMPLES_MIN 360
+#define TRAIN_SPAN_MIN (6 * SERIES_HOUR_MS)
+#define TRAIN_SPAN_MAX (14 * 24 * SERIES_HOUR_MS)
+
+struct wmon {
+    int64_t id, unit_id;
+    char name[WARN_MON_NAME_MAX + 1];
+    int level, on_delay, np;
+    int64_t pid[WARN_MON_POINTS_MAX];
+    mvmon *m;
+    int64_t next;       /* start of the next minute to judge */
+    int64_t live_from;  /* minutes before only warm the model (a restart) */
+    double carry[WARN_MON_POINTS_MAX];
+    int64_t carry_t[WARN_MON_POINTS_MAX]; /* the minute of carry[j]; 0 none */
+    int above, below;   /* minutes in a row outside / inside */
+    bool on;            /* its alarm is up */
+    warn_mon_state state;
+    int64_t last_minute, missing;
+    double ratio, contrib[WARN_MON_POINTS_MAX];
+    int hist_n, hist_head; /* ring of the last WARN_MON_HIST minutes */
+    int64_t hist_t[WARN_MON_HIST];
+    float hist_r[WARN_MON_HIST];
+};
+
+static const audit_col mon_cols[] = {
+    {"id", AC_INT}, {"unit_id", AC_INT}, {"name", AC_TEXT}, {"comment", AC_TEXT}, {"level", AC_INT},
+    {"on_delay_min", AC_INT}, {"point_ids", AC_TEXT}, {"train_from", AC_INT}, {"train_to", AC_INT},
+    {"samples", AC_INT}, {"train", AC_BLOB}, {"created_by_person_id", AC_INT}, {"created_at", AC_INT},
+    {"active", AC_INT}, {"deactivated_at", AC_INT},
+};
+const audit_entity WARN_ENTITY_MONITOR = {"process_monitor", "process_monitors", mon_cols,
+                                          (int)(sizeof mon_cols / sizeof mon_cols[0])};
+
+static void wmon_free(struct wmon *mo)
+{
+    if (!mo) return;
+    mvmon_free(mo->m);
+    free(mo);
+}
+
+void monitor_free_all(warn *w)
+{
+    for (int i = 0; i < w->nmons; i++) wmon_free(w->mons[i]);
+    w->nmons = 0;
+}
+
+/* ------------------------------------------------------------ the data */
+
+/* The mean of point pid over each minute [from + i·MINUTE, +MINUTE), i < nmin,
+ * into out[i·stride] (NaN: no finite reading). sbuf and cnt have room for
+ * nmin. The history read returns raw readings or 1-minute buckets, which are
+ * binned alike. */
+static ws_err minute_means(series *s, int64_t pid, int64_t from, int nmin, series_sample *sbuf,
+                           double *cnt, double *out, int stride)
+{
+    size_t n = 0;
+    ws_err rc = series_history(s, pid, from, from + nmin * MINUTE, (size_t)nmin, sbuf, &n, NULL);
+    if (rc) return rc;
+    for (int i = 0; i < nmin; i++) out[(size_t)i * stride] = 0, cnt[i] = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (sbuf[k].n <= 0 || !isfinite(sbuf[k].avg) || sbuf[k].t < from) continue;
+        int64_t i = (sbuf[k].t - from) / MINUTE;
+        if (i >= nmin) continue;
+        out[(size_t)i * stride] += sbuf[k].avg * (double)sbuf[k].n;
+        cnt[i] += (double)sbuf[k].n;
+    }
+    for (int i = 0; i < nmin; i++) out[(size_t)i * stride] = cnt[i] > 0 ? out[(size_t)i * stride] / cnt[i] : NAN;
+    return WS_OK;
+}
+
+/* A minute's values of the monitor's points with the carry-forward; the
+ * index of a point still without one, or -1. */
+static int fill_minute(struct wmon *mo, const double *row, int64_t t, double *x)
+{
+    int missing = -1;
+    for (int j = 0; j < mo->np; j++) {
+        if (isfinite(row[j])) {
+            mo->carry[j] = row[j];
+            mo->carry_t[j] = t;
+        }
+        if (mo->carry_t[j] && t - mo->carry_t[j] <= CARRY_MIN * MINUTE) x[j] = mo->carry[j];
+        else if (missing < 0) missing = j;
+    }
+    return missing;
+}
+
+/* ------------------------------------------------------------ judging */
+
+static void hist_push(struct wmon *mo, int64_t t, double ratio)
+{
+    int k = (mo->hist_head + mo->hist_n) % WARN_MON_HIST;
+    if (mo->hist_n == WARN_MON_HIST) mo->hist_head = (mo->hist_head + 1) % WARN_MON_HIST;
+    else mo->hist_n++;
+    mo->hist_t[k] = t;
+    mo->hist_r[k] = (float)ratio;
+}
+
+/* The alarm's title: the name and the three largest contributors, cut at
+ * whole items so that it fits the alarm's 160 bytes. */
+static void alarm_title(warn *w, const struct wmon *mo, char *out, size_t cap)
+{
+    int len = snprintf(out, cap, "多变量监控「%s」偏离正常工况", mo->name);
+    if (len < 0 || (size_t)len >= cap) {
+        snprintf(out, cap, "多变量监控偏离正常工况");
+        return;
+    }
+    int order[WARN_MON_POINTS_MAX];
+    for (int j = 0; j < mo->np; j++) order[j] = j;
+    for (int a = 0; a < mo->np && a < 3; a++)
+        for (int b = a + 1; b < mo->np; b++)
+            if (mo->contrib[order[b]] > mo->contrib[order[a]]) {
+                int t = order[a];
+                order[a] = order[b];
+                order[b] = t;
+            }
+    pthread_mutex_lock(&w->mu);
+    for (int a = 0; a < mo->np && a < 3; a++) {
+        const wpoint *p = warn_find_point(w, mo->pid[order[a]]);
+        char item[WS_TAG_MAX + 32];
+        int il = snprintf(item, sizeof item, "%s%s %.0f%%", a ? "、" : "：主要贡献 ", p ? p->tag : "?",
+                          100 * mo->contrib[order[a]]);
+        if (il < 0 || (size_t)(len + il) >= cap) break;
+        memcpy(out + len, item, (size_t)il + 1);
+        len += il;
+    }
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void raise_or_clear(warn *w, struct wmon *mo, bool on, int64_t at)
+{
+    char title[160];
+    if (on) alarm_title(w, mo, title, sizeof title);
+    if (warn_external_alarm(w, WARN_RULE_MVMON, mo->id, mo->unit_id, mo->level, on, on ? title : NULL, at))
+        log_warn("process monitor alarm not changed", "detail", ws_err_message());
+    else mo->on = on;
+}
+
+/* Judge the minutes of mo that are complete. Under w->mon_mu. */
+static void judge(warn *w, struct wmon *mo, int64_t now)
+{
+    int64_t bound = INT64_MAX;
+    pthread_mutex_lock(&w->mu);
+    for (int j = 0; j < mo->np; j++) {
+        const wpoint *p = warn_find_point(w, mo->pid[j]);
+        if (!p || !p->last_arrival_ms || now - p->last_arrival_ms > LIVE_MS) continue;
+        int64_t m0 = p->last_src_ms - ((p->last_src_ms % MINUTE) + MINUTE) % MINUTE;
+        if (m0 < bound) bound = m0;
+    }
+    pthread_mutex_unlock(&w->mu);
+    if (bound == INT64_MAX || bound <= mo->next) return;
+    /* a batch takes append_mu before it lets go of mu: once we hold it, the
+     * appends of every reading seen above are in the series store */
+    pthread_mutex_lock(&w->append_mu);
+    pthread_mutex_unlock(&w->append_mu);
+    if (bound - mo->next > CATCHUP_MIN * MINUTE) {
+        mo->next = bound - CATCHUP_MIN * MINUTE;
+        mvmon_reset(mo->m);
+    }
+    int nmin = (int)((bound - mo->next) / MINUTE), np = mo->np;
+    double *vals = malloc((size_t)nmin * (size_t)np * sizeof *vals), *cnt = malloc((size_t)nmin * sizeof *cnt);
+    series_sample *sbuf = malloc((size_t)nmin * sizeof *sbuf);
+    ws_err rc = vals && cnt && sbuf ? WS_OK : WS_ENOMEM;
+    for (int j = 0; !rc && j < np; j++) rc = minute_means(w->cfg.series, mo->pid[j], mo->next, nmin, sbuf, cnt, vals + j, np);
+    if (rc) { /* the series store is failing (its own alarm says so): later */
+        free(vals), free(cnt), free(sbuf);
+        return;
+    }
+    for (int i = 0; i < nmin; i++) {
+        int64_t t = mo->next + i * MINUTE;
+        double x[WARN_MON_POINTS_MAX];
+        int miss = fill_minute(mo, vals + (size_t)i * np, t, x);
+        if (miss >= 0) { /* no verdict; the lags need consecutive minutes */
+            mo->state = WARN_MON_NO_DATA;
+            mo->missing = mo->pid[miss];
+            mo->last_minute = t;
+            mvmon_reset(mo->m);
+            continue;
+        }
+        mvmon_result r;
+        mvmon_step(mo->m, x, &r);
+        if (!r.ready) continue;
+        double c[WARN_MON_POINTS_MAX], sum = 0;
+        mvmon_contrib(mo->m, c);
+        for (int j = 0; j < np; j++) sum += c[j] > 0 ? c[j] : 0;
+        for (int j = 0; j < np; j++) mo->contrib[j] = sum > 0 && c[j] > 0 ? c[j] / sum : 0;
+        mo->ratio = r.phi_lim > 0 ? r.phi / r.phi_lim : 0;
+        mo->last_minute = t;
+        mo->missing = 0;
+        hist_push(mo, t, mo->ratio);
+        if (r.alarm) mo->above++, mo->below = 0;
+        else mo->below++, mo->above = 0;
+        if (t >= mo->live_from) {
+            if (!mo->on && mo->above >= mo->on_delay) raise_or_clear(w, mo, true, t + MINUTE);
+            else if (mo->on && mo->below >= CLEAR_MIN) raise_or_clear(w, mo, false, t + MINUTE);
+        }
+        mo->state = mo->on ? WARN_MON_ABNORMAL : WARN_MON_NORMAL;
+    }
+    mo->next = bound;
+    free(vals), free(cnt), free(sbuf);
+}
+
+void monitor_tick(warn *w, int64_t now)
+{
+    if (!w->cfg.series) return;
+    pthread_mutex_lock(&w->mon_mu);
+    if (now - w->last_mon_ms >= 1000) {
+        w->last_mon_ms = now;
+        for (int i = 0; i < w->nmons; i++) judge(w, w->mons[i], now);
+    }
+    pthread_mutex_unlock(&w->mon_mu);
+}
+
+/* ------------------------------------------------------------ rows */
+
+static ws_err parse_ids(const char *s, warn_monitor *v)
+{
+    v->npoints = 0;
+    while (*s && v->npoints < WARN_MON_POINTS_MAX) {
+        char *end;
+        long long id = strtoll(s, &end, 10);
+        if (end == s || id <= 0) break;
+        v->point_ids[v->npoints++] = id;
+        s = *end == ',' ? end + 1 : end;
+    }
+    if (*s || v->npoints < WARN_MON_POINTS_MIN) return ws_fail(WS_ECORRUPT, "point_ids", "a stored monitor's points do not parse");
+    return WS_OK;
+}
+
+/* A row (q_monitor.h's column order) into v; with train, the matrix too
+ * (*train the caller's). */
+static ws_err read_row(store_stmt *st, warn_monitor *v, double **train)
+{
+    memset(v, 0, sizeof *v);
+    v->id = store_col_int(st, 0);
+    v->unit_id = store_col_int(st, 1);
+    snprintf(v->name, sizeof v->name, "%s", store_col_text(st, 2));
+    snprintf(v->comment, sizeof v->comment, "%s", store_col_text(st, 3));
+    v->level = (int)store_col_int(st, 4);
+    v->on_delay_min = (int)store_col_int(st, 5);
+    ws_err rc = parse_ids(store_col_text(st, 6), v);
+    v->train_from = store_col_int(st, 7);
+    v->train_to = store_col_int(st, 8);
+    v->samples = (int)store_col_int(st, 9);
+    v->created_by_person_id = store_col_opt_int(st, 10);
+    v->created_at = store_col_int(st, 11);
+    v->active = store_col_int(st, 12) != 0;
+    v->deactivated_at = store_col_opt_int(st, 13);
+    snprintf(v->unit_path, sizeof v->unit_path, "%s", store_col_text(st, 14));
+    v->state = v->active ? WARN_MON_WAITING : WARN_MON_INACTIVE;
+    if (rc || !train) return rc;
+    size_t len = 0;
+    const void *blob = store_col_blob(st, 15, &len);
+    size_t want = (size_t)v->samples * (size_t)v->npoints * sizeof(double);
+    if (v->samples <= 0 || len != want) return ws_fail(WS_ECORRUPT, "train", "a stored monitor's training data is damaged");
+    if (!(*train = malloc(len))) return ws_fail(WS_ENOMEM, NULL, "out of memory");
+    memcpy(*train, blob, len); /* little-endian hosts only, as the series chunks */
+    return WS_OK;
+}
+
+/* The engine's side of a monitor from its row and training matrix. */
+static ws_err wmon_new(const warn_monitor *v, const double *train, struct wmon **out)
+{
+    struct wmon *mo = calloc(1, sizeof *mo);
+    if (!mo) return ws_fail(WS_ENOMEM, NULL, "out of memory");
+    mo->id = v->id;
+    mo->unit_id = v->unit_id;
+    snprintf(mo->name, sizeof mo->name, "%s", v->name);
+    mo->level = v->level;
+    mo->on_delay = v->on_delay_min;
+    mo->np = v->npoints;
+    memcpy(mo->pid, v->point_ids, sizeof mo->pid);
+    mvmon_opts o = mvmon_opts_default();
+    ws_err rc = mvmon_train(train, (size_t)v->samples, (size_t)v->npoints, &o, &mo->m);
+    if (rc) {
+        free(mo);
+        return rc;
+    }
+    mo->state = WARN_MON_WAITING;
+    *out = mo;
+    return WS_OK;
+}
+
+ws_err monitor_load(warn *w)
+{
+    store_conn *c = NULL;
+    ws_err rc = store_acquire(w->cfg.db, &c);
+    if (rc) return rc;
+    store_stmt *st = NULL;
+    bool row = false;
+    int64_t now = clock_now_ms(), minute = now - now % MINUTE;
+    rc = store_prepare(c, Q_MONITOR_ACTIVE, &st);
+    while (!rc && !(rc = store_step(st, &row)) && row && w->nmons < WARN_MON_MAX) {
+        warn_monitor v;
+        double *train = NULL;
+        struct wmon *mo = NULL;
+        ws_err e = read_row(st, &v, &train);
+        if (!e) e = wmon_new(&v, train, &mo);
+        free(train);
+        if (e) { /* the others still run */
+            char id[24];
+            snprintf(id, sizeof id, "%lld", (long long)v.id);
+            log_warn("process monitor not started", "id", id);
+            continue;
+        }
+        mo->next = minute - WARM_MIN * MINUTE;
+        mo->live_from = minute - MINUTE;
+        pthread_mutex_lock(&w->mu);
+        const alarm *a = alarm_table_get(w->alarms, WARN_RULE_MVMON, mo->id);
+        mo->on = a && a->active;
+        pthread_mutex_unlock(&w->mu);
+        if (mo->on) mo->above = mo->on_delay;
+        w->mons[w->nmons++] = mo;
+    }
+    store_finalize(st);
+    store_release(c);
+    return rc;
+}
+
+/* Copy the engine's status of monitor v->id into v. Under w->mon_mu. */
+static void status_of(warn *w, warn_monitor *v)
+{
+    for (int i = 0; i < w->nmons; i++) {
+        const struct wmon *mo = w->mons[i];
+        if (mo->id != v->id) continue;
+        v->state = mo->state;
+        v->components = (int)mvmon_ncomp(mo->m);
+        v->last_minute = mo->last_minute;
+        v->ratio = mo->ratio;
+        v->missing_point_id = mo->missing;
+        memcpy(v->contrib, mo->contrib, sizeof v->contrib);
+        v->nhist = mo->hist_n;
+        for (int k = 0; k < mo->hist_n; k++) {
+            int at = (mo->hist_head + k) % WARN_MON_HIST;
+            v->hist_t[k] = mo->hist_t[at];
+            v->hist_ratio[k] = mo->hist_r[at];
+        }
+        return;
+    }
+}
+
+ws_err warn_monitor_get(warn *w, store_conn *c, int64_t id, warn_monitor *out)
+{
+    store_stmt *st = NULL;
+    bool row = false;
+    ws_err rc = store_prepare(c, Q_MONITOR_GET, &st);
+    if (!rc) rc = store_bind_int(st, 1, id);
+    if (!rc) rc = store_step(st, &row);
+    if (!rc && !row) rc = ws_fail(WS_ENOTFOUND, "id", "no such process monitor");
+    if (!rc) rc = read_row(st, out, NULL);
+    store_finalize(st);
+    if (rc || !w) return rc;
+    pthread_mutex_lock(&w->mon_mu);
+    status_of(w, out);
+    pthread_mutex_unlock(&w->mon_mu);
+    return WS_OK;
+}
+
+ws_err warn_monitor_list(warn *w, store_conn *c, const char *scope_path, int64_t unit_id, int active,
+                         warn_monitor **items, size_t *n)
+{
+    *items = NULL;
+    *n = 0;
+    size_t cap = 8, k = 0;
+    warn_monitor *a = malloc(cap * sizeof *a);
+    if (!a) return ws_fail(WS_ENOMEM, NULL, "out of memory");
+    store_stmt *st = NULL;
+    bool row = false;
+    ws_err rc = store_prepare(c, Q_MONITOR_LIST, &st);
+    if (!rc) rc = store_bind_text(st, 1, scope_path ? scope_path : "/");
+    if (!rc) rc = store_bind_int(st, 2, unit_id);
+    if (!rc) rc = store_bind_int(st, 3, active);
+    while (!rc && !(rc = store_step(st, &row)) && row) {
+        if (k == cap) {
+            warn_monitor *p = realloc(a, cap * 2 * sizeof *a);
+            if (!p) {
+                rc = ws_fail(WS_ENOMEM, NULL, "out of memory");
+                break;
+            }
+            a = p;
+            cap *= 2;
+        }
+        rc = read_row(st, &a[k++], NULL);
+    }
+    store_finalize(st);
+    if (rc) {
+        free(a);
+        return rc;
+    }
+    if (w) {
+        pthread_mutex_lock(&w->mon_mu);
+        for (size_t i = 0; i < k; i++) status_of(w, &a[i]);
+        pthread_mutex_unlock(&w->mon_mu);
+    }
+    *items = a;
+    *n = k;
+    return WS_OK;
+}
+
+/* ------------------------------------------------------------ create */
+
+static ws_err check_text(const char *s, size_t max, bool required, const char *field)
+{
+    size_t n = s ? strlen(s) : 0;
+    bool blank = true;
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return ws_fail(WS_EINVAL, field, "%s must not contain control characters", field);
+        if (s[i] != ' ') blank = false;
+    }
+    if (required && blank) return ws_fail(WS_EINVAL, field, "%s is required", field);
+    if (n > max) return ws_fail(WS_EINVAL, field, "%s is longer than %zu bytes", field, max);
+    if (!org_utf8_valid(s ? s : "", n)) return ws_fail(WS_EINVAL, field, "%s is not valid UTF-8", field);
+    return WS_OK;
+}
+
+/* The request, checked against the register: the unit in the caller's
+ * scope, every point in the unit's subtree (an unknown point and one out of
+ * scope read alike). */
+static ws_err check_in(store_conn *c, const org_caller *by, const warn_monitor_in *in, org_unit *u, int64_t now)
+{
+    ws_err rc = check_text(in->name, WARN_MON_NAME_MAX, true, "name");
+    if (!rc) rc = check_text(in->comment, WARN_MON_COMMENT_MAX, false, "comment");
+    if (rc) return rc;
+    if (in->level < 0 || in->level > 3) return ws_fail(WS_EINVAL, "level", "level is 1 (预警), 2 (报警) or 3 (紧急)");
+    if (in->on_delay_min < 0 || in->on_delay_min > 60)
+        return ws_fail(WS_EINVAL, "on_delay_min", "on_delay_min is 1..60 minutes");
+    rc = in->unit_id > 0 ? org_unit_get(c, in->unit_id, u) : WS_ENOTFOUND;
+    if (!rc && by && by->subject) {
+        auth_resource r = {0};
+        r.unit_path = u->path;
+        rc = auth_decide(by->subject, "monitor.write", &r);
+    }
+    if (rc == WS_ENOTFOUND) return ws_fail(WS_ENOTFOUND, "unit_id", "no such unit");
+    if (rc) return rc;
+    if (!u->active) return ws_fail(WS_ECONFLICT, "unit_id", "the unit is deactivated");
+    if (in->npoints < WARN_MON_POINTS_MIN || in->npoints > WARN_MON_POINTS_MAX)
+        return ws_fail(WS_EINVAL, "point_ids", "a monitor watches %d to %d points together", WARN_MON_POINTS_MIN,
+                       WARN_MON_POINTS_MAX);
+    for (int j = 0; j < in->npoints; j++) {
+        char f[24];
+        snprintf(f, sizeof f, "point_ids[%d]", j);
+        for (int k = 0; k < j; k++)
+            if (in->point_ids[k] == in->point_ids[j]) return ws_fail(WS_EINVAL, f, "the point is listed twice");
+        point p;
+        rc = in->point_ids[j] > 0 ? point_get(c, in->point_ids[j], &p) : WS_ENOTFOUND;
+        if (rc == WS_ENOTFOUND || (!rc && strncmp(p.unit_path, u->path, strlen(u->path))))
+            return ws_fail(WS_EINVAL, f, "no such point in the unit");
+        if (rc) return rc;
+        if (!p.active) return ws_fail(WS_EINVAL, f, "the point %s is deactivated", p.tag);
+    }
+    if (in->train_to > now) return ws_fail(WS_EINVAL, "train_to", "the training window must lie in the past");
+    if (in->train_to - in->train_from < TRAIN_SPAN_MIN)
+        return ws_fail(WS_EINVAL, "train_from", "the training window is shorter than 6 hours of normal operation");
+    if (in->train_to - in->train_from > TRAIN_SPAN_MAX)
+        return ws_fail(WS_EINVAL, "train_from", "the training window is longer than 14 days");
+    return WS_OK;
+}
+
+/* The training matrix (rows: complete minutes) of the request's points;
+ * *x the caller's. */
+static ws_err training_data(warn *w, const warn_monitor_in *in, double **x, int *rows)
+{
+    int np = in->npoints;
+    int64_t from = in->train_from - ((in->train_from % MINUTE) + MINUTE) % MINUTE;
+    int nmin = (int)((in->train_to - from) / MINUTE);
+    double *vals = malloc((size_t)nmin * (size_t)np * sizeof *vals), *cnt = malloc((size_t)nmin * sizeof *cnt);
+    series_sample *sbuf = malloc((size_t)nmin * sizeof *sbuf);
+    ws_err rc = vals && cnt && sbuf ? WS_OK : ws_fail(WS_ENOMEM, NULL, "out of memory");
+    for (int j = 0; !rc && j < np; j++) rc = minute_means(w->cfg.series, in->point_ids[j], from, nmin, sbuf, cnt, vals + j, np);
+    free(cnt), free(sbuf);
+    if (rc) {
+        free(vals);
+        return rc;
+    }
+    /* complete minutes, in place, with the carry-forward of the judging */
+    struct wmon *tmp = calloc(1, sizeof *tmp);
+    if (!tmp) {
+        free(vals);
+        return ws_fail(WS_ENOMEM, NULL, "out of memory");
+    }
+    tmp->np = np;
+    int k = 0;
+    for (int i = 0; i < nmin; i++) {
+        double row[WARN_MON_POINTS_MAX];
+        if (fill_minute(tmp, vals + (size_t)i * np, from + i * MINUTE, row) < 0)
+            memcpy(vals + (size_t)k++ * np, row, (size_t)np * sizeof *row);
+    }
+    free(tmp);
+    int need = 12 * np > TRAIN_SAMPLES_MIN ? 12 * np : TRAIN_SAMPLES_MIN;
+    if (k < need) {
+        free(vals);
+        return ws_fail(WS_EINVAL, "train_from",
+                       "the training window holds %d minutes with a value of every point; %d points need at least %d",
+                       k, np, need);
+    }
+    for (int j = 0; j < np; j++) {
+        double lo = vals[j], hi = vals[j];
+        for (int i = 1; i < k; i++) {
+            double v = vals[(size_t)i * np + j];
+            if (v < lo) lo = v;
+            if (v > hi) hi = v;
+        }
+        if (!(hi > lo)) {
+            free(vals);
+            char f[24];
+            snprintf(f, sizeof f, "point_ids[%d]", j);
+            return ws_fail(WS_EINVAL, f, "the point did not vary over the training window: nothing to learn from it");
+        }
+    }
+    *x = vals;
+    *rows = k;
+    return WS_OK;
+}
+
+static int64_t row_count(store_conn *c, const char *sql)
+{
+    store_stmt *st = NULL;
+    bool row = false;
+    int64_t n = -1;
+    if (!store_prepare(c, sql, &st) && !store_step(st, &row) && row) n = store_col_int(st, 0);
+    store_finalize(st);
+    return n;
+}
+
+ws_err warn_monitor_create(warn *w, store_conn *c, const org_caller *by, const warn_monitor_in *in, int64_t *id)
+{
+    if (!w || !w->cfg.series) return ws_fail(WS_EUNAVAILABLE, NULL, "the series store is not running");
+    org_unit u;
+    int64_t now = clock_now_ms();
+    ws_err rc = check_in(c, by, in, &u, now);
+    if (rc) return rc;
+    double *x = NULL;
+    int rows = 0;
+    if ((rc = training_data(w, in, &x, &rows))) return rc;
+    warn_monitor v;
+    memset(&v, 0, sizeof v);
+    snprintf(v.name, sizeof v.name, "%s", in->name);
+    v.unit_id = in->unit_id;
+    v.level = in->level ? in->level : ALARM_LVL_NOTICE;
+    v.on_delay_min = in->on_delay_min ? in->on_delay_min : 3;
+    v.npoints = in->npoints;
+    memcpy(v.point_ids, in->point_ids, (size_t)in->npoints * sizeof *in->point_ids);
+    v.samples = rows;
+    struct wmon *mo = NULL;
+    rc = wmon_new(&v, x, &mo);
+    if (rc == WS_EINVAL) {
+        char why[160];
+        snprintf(why, sizeof why, "%s", ws_err_message());
+        rc = ws_fail(WS_EINVAL, "train_from", "the model could not be fitted on this window: %s", why);
+    }
+    char ids[WARN_MON_POINTS_MAX * 21];
+    size_t il = 0;
+    for (int j = 0; j < in->npoints; j++) il += (size_t)snprintf(ids + il, sizeof ids - il, "%s%lld", j ? "," : "", (long long)in->point_ids[j]);
+    bool own = false;
+    if (!rc) rc = store_tx_join(c, &own);
+    if (!rc) {
+        int64_t active = row_count(c, Q_MONITOR_COUNT_ACTIVE);
+        if (active < 0) rc = ws_fail(WS_ESTORE, NULL, "process monitors not counted");
+        else if (active >= WARN_MON_MAX)
+            rc = ws_fail(WS_ECONFLICT, NULL, "%d process monitors are active already; deactivate one first", WARN_MON_MAX);
+        store_stmt *st = NULL;
+        bool row = false;
+        if (!rc) rc = store_prepare(c, Q_MONITOR_INSERT, &st);
+        if (!rc) rc = store_bind_int(st, 1, in->unit_id);
+        if (!rc) rc = store_bind_text(st, 2, in->name);
+        if (!rc) rc = store_bind_text(st, 3, in->comment ? in->comment : "");
+        if (!rc) rc = store_bind_int(st, 4, v.level);
+        if (!rc) rc = store_bind_int(st, 5, v.on_delay_min);
+        if (!rc) rc = store_bind_text(st, 6, ids);
+        if (!rc) rc = store_bind_int(st, 7, in->train_from);
+        if (!rc) rc = store_bind_int(st, 8, in->train_to);
+        if (!rc) rc = store_bind_int(st, 9, rows);
+        if (!rc) rc = store_bind_blob(st, 10, x, (size_t)rows * (size_t)in->npoints * sizeof *x);
+        if (!rc) rc = store_bind_opt_int(st, 11, by && by->subject ? by->subject->person_id : 0);
+        if (!rc) rc = store_bind_int(st, 12, now);
+        if (!rc) rc = store_step(st, &row);
+        if (!rc && row) *id = store_col_int(st, 0);
+        store_finalize(st);
+        audit_actor sys = {"system"};
+        if (!rc) rc = audit_record(c, by && by->actor ? by->actor : &sys, &WARN_ENTITY_MONITOR, *id, "create", NULL);
+        rc = store_tx_finish(c, own, rc);
+    }
+    free(x);
+    if (rc) {
+        wmon_free(mo);
+        return rc;
+    }
+    mo->id = *id;
+    int64_t first = in->train_to - ((in->train_to % MINUTE) + MINUTE) % MINUTE;
+    int64_t minute = now - now % MINUTE;
+    mo->next = first > minute - CATCHUP_MIN * MINUTE ? first : minute - CATCHUP_MIN * MINUTE;
+    mo->live_from = mo->next;
+    pthread_mutex_lock(&w->mon_mu);
+    if (w->nmons < WARN_MON_MAX) w->mons[w->nmons++] = mo, mo = NULL;
+    pthread_mutex_unlock(&w->mon_mu);
+    wmon_free(mo);
+    return WS_OK;
+}
+
+ws_err warn_monitor_deactivate(warn *w, store_conn *c, const org_caller *by, int64_t id)
+{
+    warn_monitor *v = malloc(sizeof *v);
+    if (!v) return ws_fail(WS_ENOMEM, NULL, "out of memory");
+    ws_err rc = warn_monitor_get(NULL, c, id, v);
+    if (!rc && by && by->subject) {
+        auth_resource r = {0};
+        r.unit_path = v->unit_path;
+        rc = auth_decide(by->subject, "monitor.write", &r);
+    }
+    if (rc == WS_ENOTFOUND) rc = ws_fail(WS_ENOTFOUND, "id", "no such process monitor");
+    if (!rc && !v->active) rc = ws_fail(WS_ECONFLICT, "state", "the monitor is inactive already");
+    int64_t unit_id = rc ? 0 : v->unit_id;
+    free(v);
+    if (rc) return rc;
+    bool own = false;
+    rc = store_tx_join(c, &own);
+    store_stmt *st = NULL;
+    bool row = false;
+    if (!rc) rc = store_prepare(c, Q_MONITOR_DEACTIVATE, &st);
+    if (!rc) rc = store_bind_int(st, 1, id);
+    if (!rc) rc = store_bind_int(st, 2, clock_now_ms());
+    if (!rc) rc = store_step(st, &row);
+    if (!rc && store_changes(st) != 1) rc = ws_fail(WS_ECONFLICT, "state", "the monitor is inactive already");
+    store_finalize(st);
+    audit_actor sys = {"system"};
+    if (!rc) rc = audit_record(c, by && by->actor ? by->actor : &sys, &WARN_ENTITY_MONITOR, id, "deactivate", NULL);
+    rc = store_tx_finish(c, own, rc);
+    if (rc || !w) return rc;
+    struct wmon *gone = NULL;
+    pthread_mutex_lock(&w->mon_mu);
+    for (int i = 0; i < w->nmons; i++)
+        if (w->mons[i]->id == id) {
+            gone = w->mons[i];
+            w->mons[i] = w->mons[--w->nmons];
+            break;
+        }
+    pthread_mutex_unlock(&w->mon_mu);
+    if (gone && gone->on && warn_external_alarm(w, WARN_RULE_MVMON, id, unit_id, gone->level, false, NULL, clock_now_ms()))
+        log_warn("process monitor alarm not cleared", "detail", ws_err_message());
+    wmon_free(gone);
+    return WS_OK;
+}
