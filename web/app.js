@@ -72,6 +72,7 @@ import * as reportPage from './pages/report.js';
 import * as voicePage from './pages/voice.js';
 import * as pointsPage from './pages/points.js';
 import * as patrolAdminPage from './pages/patrol_admin.js';
+import * as monitorsPage from './pages/monitors.js'; // issue 7: process monitors
 
 const routes = {
   '/login': { page: loginPage, public: true },
@@ -100,6 +101,9 @@ const routes = {
   '/alarms/kpi': { page: alarmKpiPage },
   '/trends': { page: trendsPage, nav: 'nav.trends', work: true },
   '/trends/import': { page: readingsImportPage, allow: session.can.pointWrite },
+  // Process monitors: a unit's points judged together (monitor.read; training: monitor.write).
+  '/monitors': { page: monitorsPage, nav: 'nav.monitors', work: true, allow: session.can.monitorRead },
+  '/monitors/new': { page: { render: monitorsPage.create }, allow: session.can.monitorWrite },
   // Special-work permits (permit.read: every role in scope; the server decides the writes).
   '/permits': { page: permitsPage, nav: 'nav.permits', work: true },
   '/permits/new': { page: permitApplyPage },
@@ -154,6 +158,7 @@ const paramRoutes = [
   [/^\/patrol\/overview$/, { page: { render: patrolPage.overview } }],
   [/^\/patrol\/scan\/([A-Za-z0-9_-]{1,32})$/, { page: { render: patrolPage.scan } }],
   [/^\/voice\/(\d+)$/, { page: { render: voicePage.one } }], // issue 6
+  [/^\/monitors\/(\d+)$/, { page: { render: monitorsPage.one }, allow: session.can.monitorRead }],
 ];
 
 function matchRoute(path) {

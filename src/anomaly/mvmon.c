@@ -352,6 +352,31 @@ ws_err mvmon_train(const double *x, size_t n, size_t p, const mvmon_opts *o, mvm
         mvmon_free(fm);
     }
     if (cnt < 20) { rc = ws_fail(WS_EINVAL, "n", "mvmon: too few held-out samples (%zu)", cnt); goto fail; }
+    if (o->tail) {
+        /* moment-matched g·χ²_h (Box), its quantile by Wilson–Hilferty */
+        double z = mvmon_norm_quantile(o->alpha);
+        for (int s = 0; s < ns; s++) {
+            double mu = 0, var = 0;
+            for (size_t i = 0; i < cnt; i++) mu += st[4 * i + s];
+            mu /= (double)cnt;
+            for (size_t i = 0; i < cnt; i++) var += (st[4 * i + s] - mu) * (st[4 * i + s] - mu);
+            var /= (double)(cnt - 1);
+            double lim = 1e-12;
+            if (mu > 0 && var > 0) {
+                double g = var / (2 * mu), h = 2 * mu * mu / var, c = 2.0 / (9 * h);
+                double w = 1 - c + z * sqrt(c);
+                lim = g * h * w * w * w;
+            }
+            m->scale[s] = lim > 1e-12 ? lim : 1e-12;
+        }
+        m->phi_lim = 1;
+        m->nstat = ns;
+        m->t2_lim = m->scale[0];
+        m->spe_lim = m->scale[1];
+        free(use); free(st); free(col);
+        *out = m;
+        return WS_OK;
+    }
     /* each statistic scaled by its own held-out quantile, then the quantile
      * of their maximum is the one limit */
     for (int s = 0; s < ns; s++) {

@@ -38,6 +38,13 @@ typedef struct mvmon_opts {
     double lambda;     /* EWMA weight of the newest sample, 0 < lambda <= 1 */
     int empirical;     /* 0: textbook limits (F for T², Jackson–Mudholkar for
                         * SPE); k >= 2: quantiles over k held-out folds */
+    bool tail;         /* with empirical: each statistic's limit is the alpha
+                        * quantile of g·χ²_h fitted to its held-out values by
+                        * their mean and variance, and the alarm is any
+                        * statistic over its own limit (phi_lim 1) — for alpha
+                        * beyond what the held-out samples can show (99.9 %
+                        * of EWMA statistics: a few hundred independent
+                        * windows) */
 } mvmon_opts;
 
 /* The classic PCA peer: no lags, no smoothing, textbook limits, 90 % CPV. */

@@ -206,7 +206,7 @@ const api_route api_monitor_routes[] = {
       NULL, 0),
     R("POST", "/api/v1/process-monitors", monitors_create, "monitor.write",
       "Train and start a monitor of 2..32 points of a unit on the 1-minute means of a window of "
-      "normal operation (6 h .. 14 days, in the past); it raises an alarm of level (default 1 预警) "
+      "normal operation (24 h .. 14 days, in the past); it raises an alarm of level (default 1 预警) "
       "when the group leaves its normal region for on_delay_min minutes (default 3). Refusals name "
       "the field: point_ids[i] (unknown, outside the unit, constant), train_from (too few minutes)",
       monitor_fields, NF(monitor_fields)),

@@ -494,6 +494,8 @@ static ws_err seed_points(demo_ctx *d)
         {2, "HDJX-S1-HC-G1", "OX-201", "R-201 釜旁氧含量", "oxygen", "%VOL", 0.1, 0},
         {2, "HDJX-S1-HC-G1", "TI-201", "R-201 反应温度", "temperature", "°C", 0.1, 0},
         {2, "HDJX-S1-HC-G1", "PI-201", "R-201 釜压", "pressure", "MPa", 0.01, 0},
+        {2, "HDJX-S1-HC-G1", "FI-201", "R-201 进料流量", "flow", "m³/h", 0.01, 0},
+        {2, "HDJX-S1-HC-G1", "TI-202", "R-201 夹套出口温度", "temperature", "°C", 0.1, 0},
     };
     for (size_t i = 0; !rc && i < sizeof pts / sizeof pts[0]; i++) {
         point_in in = {.device_id = dev[pts[i].dev], .unit_id = unit_of(d, pts[i].unit, NULL),
@@ -548,11 +550,37 @@ static double noise(uint64_t *st)
     return (double)(*st >> 11) / 9007199254740992.0 - 0.5; /* [-0.5, 0.5) */
 }
 
-/* The value of a demo point at minute i of the week (i = 0 a week ago). */
-static double demo_value(const point *p, int i, uint64_t *st)
+/* R-201's DCS tags move with its load: a daily cycle and a slower swing.
+ * TI-202, the jacket outlet, reads 2.5 °C low for half an hour sixteen hours
+ * ago and for the last 25 minutes of the week — a cooling water valve
+ * hunting — while every tag stays inside its own limits: what the process
+ * monitor of R-201 (warn/demo.c) sees and a single limit does not. The
+ * live simulator's minutes (i >= 7·1440) never have it. minute: i's minute
+ * since the epoch. */
+static bool reactor_value(const point *p, int i, int64_t minute, uint64_t *st, double *x)
+{
+    /* the load follows the clock (the minute since the epoch), so the live
+     * simulator continues the week's history without a jump */
+    double day = (double)(minute % 1440) / 1440.0;
+    double load = 2 * (day < 0.5 ? day : 1 - day) + 0.15 * sin(2 * 3.14159265358979 * (double)(minute % 173) / 173.0);
+    if (!strcmp(p->tag, "TI-201")) *x = 72 + 6 * load + noise(st);
+    else if (!strcmp(p->tag, "PI-201")) *x = 0.40 + 0.05 * load + 0.02 * noise(st);
+    else if (!strcmp(p->tag, "FI-201")) *x = 6.0 + 1.2 * load + 0.1 * noise(st);
+    else if (!strcmp(p->tag, "TI-202")) {
+        bool hunting = (i >= 6 * 1440 + 480 && i < 6 * 1440 + 510) || (i >= 7 * 1440 - 25 && i < 7 * 1440);
+        *x = 41 + 4.5 * load + 0.5 * noise(st) - (hunting ? 2.5 : 0);
+    } else
+        return false;
+    return true;
+}
+
+/* The value of a demo point at minute i of the week (i = 0 a week ago),
+ * which is minute `minute` since the epoch. */
+static double demo_value(const point *p, int i, int64_t minute, uint64_t *st)
 {
     double day = (double)(i % 1440) / 1440.0, x;
-    if (!strcmp(p->kind, "combustible")) {
+    if (reactor_value(p, i, minute, st, &x)) {
+    } else if (!strcmp(p->kind, "combustible")) {
         x = 0.6 + 0.8 * noise(st) + 0.4;
         /* GT-102: a flange weep three days ago, up to 報警 for a quarter of an hour */
         if (!strcmp(p->tag, "GT-102") && i >= 4 * 1440 + 600 && i < 4 * 1440 + 615)
@@ -575,7 +603,7 @@ static double demo_value(const point *p, int i, uint64_t *st)
 double hazard_demo_value(const point *p, int64_t t_ms, uint64_t *st)
 {
     int64_t minute = t_ms / 60000;
-    return demo_value(p, (int)(((minute % (7 * 1440)) + 7 * 1440) % (7 * 1440)) % 1440 + 7 * 1440, st);
+    return demo_value(p, (int)(((minute % (7 * 1440)) + 7 * 1440) % (7 * 1440)) % 1440 + 7 * 1440, minute, st);
 }
 
 ws_err hazard_demo_readings(store_conn *c, series *s, int64_t now)
@@ -591,7 +619,7 @@ ws_err hazard_demo_readings(store_conn *c, series *s, int64_t now)
         rc = series_point_resolution(s, pts[k].id, pts[k].resolution);
         for (int i = 0; !rc && i < 7 * 1440; i++)
             rc = series_append(s, pts[k].id, start + (int64_t)i * 60000,
-                               gorilla_quantise(demo_value(&pts[k], i, &st), pts[k].resolution),
+                               gorilla_quantise(demo_value(&pts[k], i, start / 60000 + i, &st), pts[k].resolution),
                                0);
     }
     free(pts);

@@ -141,6 +141,48 @@ static ws_err past_week(warn *w, const org_caller *by_so, const org_caller *by_g
     return rc;
 }
 
+/* R-201's process monitor (多变量过程监控): TI-201, PI-201, FI-201 and TI-202
+ * trained by the safety officer on the first six days of the week of
+ * readings, then judged over the last day: the jacket outlet's half hour off
+ * its relation sixteen hours ago (raised, cleared, closed with its record)
+ * and again for the last 25 minutes (active, not yet acknowledged) —
+ * hazard/demo.c's reactor_value. */
+static ws_err reactor_monitor(warn *w, store_conn *c, const org_caller *by_so, int64_t now)
+{
+    static const char *const tags[] = {"TI-201", "PI-201", "FI-201", "TI-202"};
+    const int64_t M = 60000, start = (now / M - 7 * 1440) * M;
+    int64_t ids[4];
+    for (int k = 0; k < 4; k++) {
+        const wpoint *p = NULL;
+        for (size_t i = 0; i < w->npts; i++)
+            if (!strcmp(w->pts[i].tag, tags[k])) p = &w->pts[i];
+        if (!p) return ws_fail(WS_EINTERNAL, NULL, "demo point %s missing", tags[k]);
+        ids[k] = p->id;
+    }
+    const wpoint *ti = warn_find_point(w, ids[0]);
+    warn_monitor_in in = {.unit_id = ti->unit_id, .name = "R-201 反应釜",
+                          .comment = "开车稳定后连续 6 天正常运行的数据训练；夹套冷却与反应负荷联动",
+                          .point_ids = ids, .npoints = 4, .train_from = start, .train_to = start + 6 * 1440 * M,
+                          .level = ALARM_LVL_NOTICE, .on_delay_min = 5};
+    int64_t id = 0;
+    ws_err rc = warn_monitor_create(w, c, by_so, &in, &id);
+    if (rc) return rc;
+    int64_t ep = start + (6 * 1440 + 480) * M; /* the first episode */
+    monitor_judge_until(w, id, ep + 3 * 60 * M);
+    pthread_mutex_lock(&w->mu);
+    const alarm *a = alarm_table_get(w->alarms, WARN_RULE_MVMON, id);
+    int64_t aid = a ? a->id : 0;
+    pthread_mutex_unlock(&w->mu);
+    if (!aid) return ws_fail(WS_EINTERNAL, NULL, "the demo's process monitor raised nothing");
+    rc = warn_operate_at(w, by_so, aid, OP_ACK, &(op_args){0}, false, ep + 12 * M);
+    if (!rc) rc = warn_operate_at(w, by_so, aid, OP_CLOSE,
+                                  &(op_args){.cause = "R-201 夹套冷却水调节阀定位器故障，阀门振荡，夹套出口温度偏离负荷对应值",
+                                             .action = "切至手动稳定冷却水量，更换阀门定位器并整定回路，复核温度关系恢复"},
+                                  false, ep + 170 * M);
+    if (!rc) monitor_judge_until(w, id, now);
+    return rc;
+}
+
 ws_err warn_demo_seed(warn *w, store_conn *c, const org_demo_ids *ids, int64_t now)
 {
     ws_err rc = rosters(c, ids, now);
@@ -185,5 +227,6 @@ ws_err warn_demo_seed(warn *w, store_conn *c, const org_demo_ids *ids, int64_t n
     /* GT-301: 紧急 at the loading arm, six minutes ago, nobody has acknowledged */
     if (!rc) rc = in1(w, "GT-301", 8.0, now - 7 * M + 30000);
     if (!rc) rc = in1(w, "GT-301", 56.0, now - 6 * M);
+    if (!rc) rc = reactor_monitor(w, c, &by_so, now);
     return rc;
 }

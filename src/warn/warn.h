@@ -295,7 +295,7 @@ typedef struct warn_monitor_in {
     const char *name, *comment; /* comment may be NULL */
     const int64_t *point_ids;   /* npoints distinct points of the unit's subtree */
     int npoints;
-    int64_t train_from, train_to; /* ms: a window of normal operation, 6 h .. 14 days, in the past */
+    int64_t train_from, train_to; /* ms: a window of normal operation, 24 h .. 14 days, in the past */
     int level;                  /* alarm level 1..3; 0 = 1 (预警) */
     int on_delay_min;           /* 1..60; 0 = 3 */
 } warn_monitor_in;
@@ -336,7 +336,7 @@ typedef struct warn_monitor {
  * must lie in its subtree). WS_EINVAL naming the field — "point_ids[2]"
  * for a point that is unknown, outside the unit or did not vary,
  * "train_from" when the window holds too few complete minutes (a monitor
- * of p points needs max(360, 12·p)); WS_ECONFLICT at WARN_MON_MAX active
+ * of p points needs max(1440, 12·p)); WS_ECONFLICT at WARN_MON_MAX active
  * monitors. *id is the new monitor's. */
 ws_err warn_monitor_create(warn *w, store_conn *c, const org_caller *by, const warn_monitor_in *in,
                            int64_t *id);

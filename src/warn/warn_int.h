@@ -230,6 +230,10 @@ extern const audit_entity WARN_ENTITY_MONITOR; /* process monitors (monitor.c) *
 ws_err monitor_load(warn *w);
 void monitor_tick(warn *w, int64_t now);
 void monitor_free_all(warn *w);
+/* Judge monitor id's minutes before until now, whether or not its points
+ * are reporting: the demo, whose week of readings goes straight into the
+ * series store. */
+void monitor_judge_until(warn *w, int64_t id, int64_t until);
 
 /* Publish an alarm event on the alarm hub (warn.c). Under w->mu. */
 void warn_publish(warn *w, const pend *p);

@@ -1091,6 +1091,8 @@ async function main() {
   await (await import('./voice.mjs')).run({ test, assert, login, missingStrings, noHorizontalScroll, BASE, ROOT });
   // Issue 7: the dynamic risk index pages and the map's dynamic colours (tests/browser/riskindex.mjs).
   await (await import('./riskindex.mjs')).run({ test, assert, loginAdmin, apiGet, missingStrings, noHorizontalScroll, BASE });
+  // Issue 7: process monitors (tests/browser/monitors.mjs).
+  await (await import('./monitors.mjs')).run({ test, assert, login, loginAdmin, apiGet, missingStrings, noHorizontalScroll, BASE, RUN });
   // The evidence log page: signature and consistency checked in the browser (tests/browser/evidence.mjs).
   await (await import('./evidence.mjs')).run({ test, assert, login, loginAdmin, missingStrings, BASE });
   // Every page and the demo's records, in both languages, as it is left by the tests above (tests/browser/smoke.mjs).

@@ -3,7 +3,7 @@
  *
  * Four points of a reactor move together: a temperature TI-1 on a slow
  * cycle, a second temperature TI-2 that follows it, a feed FI-3 and a
- * pressure PI-4 set by it. Six and a half hours of normal operation train a
+ * pressure PI-4 set by it. Twenty-five hours of normal operation train a
  * monitor. Forty normal minutes later nothing is raised; then TI-2 drops
  * 2.5 °C below where TI-1 puts it, for 20 minutes — a reading every one of
  * whose points stays inside its own normal range, so no limit of any single
@@ -30,7 +30,7 @@
 #include "integration/common.h"
 
 #define MIN 60000LL
-#define NTRAIN 390
+#define NTRAIN 1500
 #define NNORMAL 40
 #define NFAULT 20
 #define NBACK 118
@@ -145,11 +145,11 @@ static void monitor_lifecycle(void **state)
         snprintf(b, sizeof b, "{\"unit_id\":%lld,\"tag\":\"ST-1\",\"name\":\"运行状态\",\"kind\":\"status\"}", area);
         long long flat = ws_post_id(&s, tok, "/api/v1/points", b);
 
-        /* six and a half hours of normal operation, ending 2 h 40 min ago */
+        /* 25 hours of normal operation, ending 3 hours ago */
         long long now_min = (long long)time(NULL) / 60 * MIN;
         long long t0 = now_min - (NTRAIN + NNORMAL + NFAULT + NBACK + 2) * MIN;
         ingest(&s, tok, t0, 0, NTRAIN, -1, -1);
-        char flatb[NTRAIN * 32];
+        static char flatb[NTRAIN * 32];
         size_t fl = 0;
         for (int i = 0; i < NTRAIN; i++) fl += (size_t)snprintf(flatb + fl, sizeof flatb - fl, "ST-1 1 %lld\n", t0 + i * MIN + 1500);
         assert_int_equal(ws_http(&s, "POST", "/api/v1/ingest", tok, flatb, fl, "text/plain", NULL, NULL), 200);
@@ -161,9 +161,9 @@ static void monitor_lifecycle(void **state)
     (snprintf(b, sizeof b, "{\"name\":\"R-100 反应器\",\"unit_id\":%lld,\"point_ids\":[%s],\"train_from\":\"%s\",\"train_to\":\"%s\"}", area, pts, f, t), b)
         char ids[128], shortto[40], early[40], early_to[40];
         snprintf(ids, sizeof ids, "%lld,%lld,%lld,%lld", pt[0], pt[1], pt[2], pt[3]);
-        clock_format_rfc3339(t0 + 5 * 60 * MIN, shortto, sizeof shortto);
-        expect_refusal(&s, tok, BODY(ids, from, shortto), 400, "train_from"); /* 5 h */
-        clock_format_rfc3339(t0 - 10 * 60 * MIN, early, sizeof early);
+        clock_format_rfc3339(t0 + 20 * 60 * MIN, shortto, sizeof shortto);
+        expect_refusal(&s, tok, BODY(ids, from, shortto), 400, "train_from"); /* 20 h */
+        clock_format_rfc3339(t0 - 32 * 60 * MIN, early, sizeof early);
         clock_format_rfc3339(t0 - 2 * 60 * MIN, early_to, sizeof early_to);
         expect_refusal(&s, tok, BODY(ids, early, early_to), 400, "train_from"); /* no data then */
         char bad[160];

@@ -857,7 +857,7 @@ static bool voice_ref(world *w, const char *key, int side, char *v, size_t cap)
 }
 
 /* Issue 7: process monitors. {mpoints} two points of the side's unit with
- * seven hours of correlated minute readings ending half an hour ago,
+ * a day of correlated minute readings ending half an hour ago,
  * {mfrom} {mto} that window, {monitor} a monitor trained on it,
  * {fmonitor} a fresh one; into v, false for other keys. */
 static bool monitor_ref(world *w, const char *key, int side, char *v, size_t cap)
@@ -868,7 +868,7 @@ static bool monitor_ref(world *w, const char *key, int side, char *v, size_t cap
     if (strcmp(key, "mpoints") && strcmp(key, "mfrom") && strcmp(key, "mto") && strcmp(key, "monitor") &&
         strcmp(key, "fmonitor"))
         return false;
-    enum { MINUTES = 420 };
+    enum { MINUTES = 1450 };
     if (!t0) t0 = w->mt0 = ((long long)time(NULL) / 60 - MINUTES - 30) * 60000;
     if (!pts[side][0]) {
         char b[256];

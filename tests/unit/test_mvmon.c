@@ -167,6 +167,51 @@ static void test_monitor_small_shift(void **state)
     free(x);
 }
 
+/* The server's limits (src/warn/monitor.c): 99.99 % points of a scaled χ²
+ * fitted to the held-out statistics. On normal data a rate far below the
+ * empirical 99 %'s, yet a 3-SD shift of one point is caught within a few
+ * samples and named. */
+static void test_tail_limits(void **state)
+{
+    (void)state;
+    size_t n = 3000;
+    double *x = normal_data(n);
+    mvmon_opts o = mvmon_opts_default();
+    mvmon_opts t = o;
+    t.alpha = 0.9999;
+    t.tail = true;
+    mvmon *emp = NULL, *tl = NULL;
+    assert_int_equal(mvmon_train(x, n, NP, &o, &emp), WS_OK);
+    assert_int_equal(mvmon_train(x, n, NP, &t, &tl), WS_OK);
+    assert_true(mvmon_phi_limit(tl) == 1.0);
+    double xs[NP], c[NP];
+    unsigned fe = 0, ft = 0, m = 20000;
+    for (unsigned i = 0; i < m; i++) {
+        mvmon_result r, q;
+        sample(xs);
+        mvmon_step(emp, xs, &r);
+        mvmon_step(tl, xs, &q);
+        fe += r.alarm, ft += q.alarm;
+    }
+    print_message("tail: empirical 99%% %u, tail 99.99%% %u of %u normal samples\n", fe, ft, m);
+    assert_true(fe > 0 && ft * 10 < fe);
+    assert_true(ft < m / 1000);
+    unsigned first = 0, named = 0;
+    for (unsigned i = 1; i <= 60; i++) {
+        mvmon_result r;
+        sample(xs);
+        xs[4] += 0.9;
+        mvmon_step(tl, xs, &r);
+        if (r.alarm && !first) first = i;
+        if (r.alarm && mvmon_contrib(tl, c) == 4) named++;
+    }
+    assert_true(first > 0 && first <= 10);
+    assert_true(named > 0);
+    mvmon_free(emp);
+    mvmon_free(tl);
+    free(x);
+}
+
 static void test_rejects_bad_input(void **state)
 {
     (void)state;
@@ -190,6 +235,7 @@ int main(void)
         cmocka_unit_test(test_normal_rate_pca),
         cmocka_unit_test(test_shift_named_pca),
         cmocka_unit_test(test_monitor_small_shift),
+        cmocka_unit_test(test_tail_limits),
         cmocka_unit_test(test_rejects_bad_input),
     };
     return cmocka_run_group_tests_name("mvmon", tests, NULL, NULL);

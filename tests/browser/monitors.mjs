@@ -1,0 +1,111 @@
+// monitors.mjs — browser tests of the process monitor pages (pages/monitors.js;
+// issue 7 item 3) on the demo plant, whose R-201 monitor was trained on six
+// days and judged the last day: its jacket outlet TI-202 is off its relation.
+//
+// 1. The admin's list shows R-201 in the state the API reports; its page names
+//    TI-202 first among the contributors, as the API does, draws the ratio's
+//    history, and has every string in Chinese and in English.
+// 2. The safety officer trains a monitor from the form: ticking one point is
+//    refused at the points field; with three of R-201's points and the last
+//    seven days it is trained (a day or more of minutes), opened, and stopped
+//    through the confirmation dialog.
+// 3. A worker has no link to the pages and is refused at the address; on a
+//    phone the monitor's page fits the screen.
+import fs from 'node:fs';
+
+function account(user) {
+  const file = process.env.WS_DEMO_ACCOUNTS;
+  if (!file || !fs.existsSync(file)) throw new Error('needs WS_DEMO_ACCOUNTS');
+  const line = fs.readFileSync(file, 'utf8').split('\n').find((l) => l.split(' ')[0] === user);
+  if (!line) throw new Error('no demo account ' + user);
+  return line.split(' ')[1];
+}
+
+export async function run(hz) {
+  const { test, assert, login, loginAdmin, apiGet, missingStrings, noHorizontalScroll, BASE, RUN } = hz;
+
+  async function r201(page) {
+    const list = (await apiGet(page, '/process-monitors')).body.items;
+    const m = list.find((x) => x.name === 'R-201 反应釜');
+    assert(m, 'the demo has no R-201 monitor');
+    return (await apiGet(page, '/process-monitors/' + m.id)).body;
+  }
+
+  await test('process monitors: the demo reactor listed and explained, in both languages', async (w) => {
+    const page = await loginAdmin(w);
+    await page.goto(BASE + '/monitors');
+    const m = await r201(page);
+    const row = page.locator(`#mv-list tr[data-monitor-id="${m.id}"]`);
+    await row.waitFor();
+    assert(await row.getAttribute('data-state') === m.state, `the list shows ${await row.getAttribute('data-state')}, the API ${m.state}`);
+    assert(m.state === 'abnormal', 'the demo reactor is not outside its normal region: ' + m.state);
+    assert((await row.innerText()).includes('TI-202'), 'the list does not name TI-202 as the top contributor');
+    await missingStrings(page);
+    await row.locator('a').click();
+    await page.waitForURL(new RegExp('/monitors/' + m.id + '$'));
+    await page.locator('#mv-contrib li').first().waitFor();
+    const first = await page.locator('#mv-contrib li').first().getAttribute('data-point-id');
+    const top = [...m.points].sort((a, b) => b.contribution - a.contribution)[0];
+    assert(Number(first) === top.id && top.tag === 'TI-202', `the page puts point ${first} first, the API ${top.tag}`);
+    assert(await page.locator('#mv-now .mv-state').getAttribute('data-state') === 'abnormal', 'the state badge is not abnormal');
+    assert((await page.locator('#mv-ratio').innerText()).includes(m.ratio.toFixed(2).slice(0, 3)), 'the ratio shown differs from the API');
+    await page.locator('#mv-chart canvas').first().waitFor();
+    assert(Number(await page.locator('#mv-chart').getAttribute('data-samples')) === m.history.length, 'the chart does not draw the history');
+    assert((await page.locator('#mv-samples').innerText()).includes(String(m.samples)), 'the training samples are not shown');
+    await missingStrings(page);
+    await page.evaluate(() => localStorage.setItem('ws_lang', 'en'));
+    await page.reload();
+    await page.locator('#mv-contrib li').first().waitFor();
+    assert((await page.locator('#mv-now').innerText()).includes('Outside normal operation'), 'no English state');
+    await missingStrings(page);
+    await page.evaluate(() => localStorage.removeItem('ws_lang'));
+  });
+
+  await test('process monitors: the safety officer trains one from the form, a refusal at its field, then stops it', async (w) => {
+    const page = await w.newPage();
+    await login(page, 'safety', account('safety'));
+    await page.locator('#mainnav a[href="/monitors"]').waitFor();
+    const demo = await r201(page);
+    const pts = (await apiGet(page, '/points?unit_id=' + demo.unit_id + '&limit=200')).body.items;
+    const pick = ['TI-201', 'PI-201', 'FI-201'].map((t) => pts.find((p) => p.tag === t));
+    assert(pick.every(Boolean), 'R-201\'s points are not under its unit');
+    await page.goto(BASE + '/monitors/new');
+    await page.locator('#mv-form').waitFor();
+    await page.locator('#mv-name').fill('R-201 负荷回路 ' + RUN);
+    await page.locator('#mv-unit').selectOption(String(demo.unit_id));
+    await page.locator(`#mv-points input[value="${pick[0].id}"]`).check();
+    await page.getByRole('button', { name: '最近 7 天' }).click();
+    await page.locator('#mv-submit').click();
+    await page.locator('[data-field="point_ids"].has-error').waitFor();
+    assert(/测点/.test(await page.locator('[data-field="point_ids"] .field-error').innerText()), 'the refusal does not name the points');
+    assert(page.url().endsWith('/monitors/new'), 'a refused form left the page');
+    for (const p of pick.slice(1)) await page.locator(`#mv-points input[value="${p.id}"]`).check();
+    await page.locator('#mv-submit').click();
+    await page.waitForURL(/\/monitors\/\d+$/);
+    const id = Number(page.url().split('/').pop());
+    const m = (await apiGet(page, '/process-monitors/' + id)).body;
+    assert(m.samples >= 1440 && m.points.map((p) => p.tag).join() === 'TI-201,PI-201,FI-201', 'trained on the wrong data: ' + JSON.stringify([m.samples, m.points]));
+    await page.locator('#mv-samples').waitFor();
+    assert((await page.locator('#mv-samples').innerText()).includes(String(m.samples)), 'the page does not show the samples');
+    await missingStrings(page);
+    await page.locator('#mv-deactivate').click();
+    await page.locator('dialog .btn-danger').click();
+    await page.locator('#mv-now .mv-state[data-state="inactive"]').waitFor();
+    assert(!(await apiGet(page, '/process-monitors/' + id)).body.active, 'the monitor is still active');
+    assert(await page.locator('#mv-deactivate').count() === 0, 'a stopped monitor still offers to stop');
+  });
+
+  await test('process monitors: a worker is kept out; a phone fits the monitor page', async (w) => {
+    const page = await w.newPage();
+    await login(page, 'worker', account('worker'));
+    await page.locator('#home-scope').waitFor();
+    assert(await page.locator('#mainnav a[href="/monitors"]').count() === 0, 'a worker is offered the monitors');
+    await page.goto(BASE + '/monitors');
+    await page.locator('#no-permission').waitFor();
+    const phone = await loginAdmin(w, { viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    const m = await r201(phone);
+    await phone.goto(BASE + '/monitors/' + m.id);
+    await phone.locator('#mv-contrib li').first().waitFor();
+    await noHorizontalScroll(phone);
+  });
+}
