@@ -13,6 +13,7 @@
 #   make bench-permits  permit pre-check latency with 500 active permits in the site
 #   make bench-nab    the streaming anomaly detector on the NAB corpus, scored by the C NAB scorer
 #   make bench-tep    multivariate monitoring on the Tennessee Eastman process against classic PCA
+#   make bench-mvmon-minute  false alarms a day of a process monitor judged every minute, per kind of limits
 #   make bench-riskidx  backtest of the risk index's projection on a generated history (hit rate, lead time)
 #   make bench-nuisance  plain thresholds vs worksafe's limits + rules + detector on a generated plant
 #   make check-layers  the dependency rules of docs/ARCHITECTURE.md
@@ -289,6 +290,17 @@ build/bench/tep_bench: bench/tep/tep_bench.c $(MVMON_BENCH_SRC) src/anomaly/mvmo
 .PHONY: bench-tep
 bench-tep: build/bench/tep_bench
 	build/bench/tep_bench $(TEP_DIR)
+
+# The server's process monitors judge a minute at a time: false alarms a day
+# for three kinds of limits on the demo reactor's shape (bench/tep/minute_bench.c).
+build/bench/minute_bench: bench/tep/minute_bench.c $(MVMON_BENCH_SRC) src/anomaly/mvmon.h
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(REL_CFLAGS) -pie $< $(MVMON_BENCH_SRC) -lm -o $@
+
+.PHONY: bench-mvmon-minute
+bench-mvmon-minute: build/bench/minute_bench
+	build/bench/minute_bench
 
 # Issue 7 item 2: the streaming anomaly detector over the NAB corpus, scored
 # by the C NAB scorer (bench/nab; data from WS_NAB_DIR, default ../shared/data/nab).
