@@ -25,6 +25,8 @@ const char Q_ALARM_EVENT_INSERT[] =
 
 const char Q_ALARM_OPEN_DOCS[] = "SELECT doc FROM alarms WHERE open = 1 ORDER BY id";
 
+const char Q_ALARM_TITLE[] = "SELECT title FROM alarms WHERE id = $1";
+
 const char Q_ALARM_POINT_SRC_MS[] =
     "SELECT point_id, max(src_ms) FROM alarms WHERE point_id IS NOT NULL GROUP BY point_id";
 

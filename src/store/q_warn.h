@@ -14,6 +14,7 @@ extern const char Q_ALARM_GET[];
 extern const char Q_ALARM_EVENTS[];
 extern const char Q_ALARM_PICTURE_INSERT[];
 extern const char Q_ALARM_PICTURES[];
+extern const char Q_ALARM_TITLE[]; /* $1 alarm id -> title */
 
 /* An alarm event a that (re)announced its alarm to the operator: a raise, a
  * reactivation, or an unshelving back to unacknowledged. Time to

@@ -28,6 +28,7 @@
 #include "notify/sender.h"
 #include "org/org.h"
 #include "plant/plant.h"
+#include "store/q_warn.h"
 
 #define PAGE_PEOPLE 8
 #define LINK_TTL_MS (24 * 3600 * 1000LL)
@@ -55,6 +56,19 @@ static const char *role_zh(const char *r)
 }
 
 static const char *level_zh(int l) { return l >= 3 ? "紧急" : l == 2 ? "报警" : "预警"; }
+
+/* An escalation event carries no title (only a raise does): the alarm's, as
+ * its raise stored it (written before the page is sent), into g. */
+static void page_title(store_conn *c, warn_page *g)
+{
+    if (g->title[0]) return;
+    store_stmt *st = NULL;
+    bool row = false;
+    if (!store_prepare(c, Q_ALARM_TITLE, &st) && !store_bind_int(st, 1, g->alarm_id) && !store_step(st, &row) && row)
+        warn_copy_trunc(g->title, sizeof g->title, store_col_text(st, 0));
+    store_finalize(st);
+    if (!g->title[0]) snprintf(g->title, sizeof g->title, "报警 #%lld", (long long)g->alarm_id);
+}
 
 /* One message per active channel for page g. */
 static void send_page(warn *w, store_conn *c, const notify_channel *ch, size_t nch, const warn_page *g,
@@ -120,7 +134,10 @@ void page_flush(warn *w)
     if (!store_acquire(w->cfg.db, &c) && !notify_channel_list(c, &ch, &nch) && nch) {
         unsigned char key[NOTIFY_ACKLINK_KEYBYTES];
         bool have_key = !notify_acklink_key(c, key);
-        for (int i = 0; i < n; i++) send_page(w, c, ch, nch, &pg[i], key, have_key);
+        for (int i = 0; i < n; i++) {
+            page_title(c, &pg[i]);
+            send_page(w, c, ch, nch, &pg[i], key, have_key);
+        }
         notify_sender_poke();
     }
     free(ch);

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "alarm/ruleset.h"
@@ -28,7 +29,10 @@
 #include "auth/auth.h"
 #include "core/clock.h"
 #include "core/hub.h"
+#include "notify/channel.h"
 #include "org/org.h"
+#include "ledger/ledger.h"
+#include "plant/plant.h"
 #include "store/store.h"
 #include "telemetry/gorilla.h"
 #include "telemetry/point.h"
@@ -337,6 +341,65 @@ static void t_escalation_resumes(void **state)
     assert_int_equal(events_of("escalate"), 2);
     OK(warn_tick(tc.w, t0 + 16 * 60000));
     assert_int_equal(events_of("escalate"), 3);
+    engine_close();
+}
+
+/* Escalation pages the people on duty (page.c): the grid leader on the
+ * unit's roster at once, the safety officer after 5 minutes — each named and
+ * mentioned by phone in a message to every active channel, titled with the
+ * alarm (escalation events carry no title of their own; the pages once went
+ * out as a bare "【报警】") — and, once the alarm is acknowledged, not the
+ * manager at 15 minutes. */
+static void t_escalation_pages(void **state)
+{
+    (void)state;
+    store_conn *c;
+    OK(store_acquire(tc.s, &c));
+    int64_t gl = 0, so = 0, shift = 0, ch = 0;
+    org_person_in p1 = {.unit_id = tc.unit_id, .name = "王网格", .phone = "13800000001"};
+    org_person_in p2 = {.unit_id = tc.unit_id, .name = "李安全", .phone = "13800000002"};
+    OK(org_person_create(c, &TRUSTED, &p1, &gl));
+    OK(org_person_create(c, &TRUSTED, &p2, &so));
+    plant_shift_in sh = {.unit_id = tc.unit_id, .name = "全天", .start = "00:00", .length_min = 1440, .active = true};
+    OK(plant_shift_create(c, &TRUSTED, &sh, &shift));
+    char days[3][16];
+    plant_roster_in r[6];
+    for (int i = 0; i < 3; i++) { /* yesterday, today and tomorrow in the unit's zone (Asia/Shanghai) */
+        time_t t = (time_t)(clock_now_ms() / 1000) + (i - 1) * 86400 + 8 * 3600;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(days[i], sizeof days[i], "%Y-%m-%d", &tm);
+        r[2 * i] = (plant_roster_in){shift, gl, days[i], "grid_leader"};
+        r[2 * i + 1] = (plant_roster_in){shift, so, days[i], "safety_officer"};
+    }
+    OK(plant_roster_add(c, &TRUSTED, r, 6, NULL));
+    notify_channel_in chi = {.kind = "webhook", .name = "短信网关", .url = "http://127.0.0.1:9/hook", .active = true};
+    OK(notify_channel_create(c, &WHO, &chi, clock_now_ms(), &ch));
+    store_release(c);
+    add_point("GT-105");
+    engine_open();
+    int64_t t0 = clock_now_ms() - 20 * 60000;
+    warn_result res;
+    in1("GT-105", 30, t0, &res);
+    const char *rows = "SELECT count(*) FROM notify_outbox WHERE channel_id = $1";
+    OK(warn_tick(tc.w, t0 + 1000));
+    assert_int_equal(sql_int(rows, ch), 1);
+    assert_int_equal(sql_int("SELECT count(*) FROM notify_outbox WHERE body LIKE '%王网格 @13800000001%' "
+                             "AND body LIKE '%网格长%' AND mentions LIKE '%13800000001%' "
+                             "AND title LIKE '【报警】GT-105 %高报%' AND body LIKE '%GT-105 %'", 0), 1);
+    OK(warn_tick(tc.w, t0 + 4 * 60000)); /* nothing due before 5 minutes */
+    assert_int_equal(sql_int(rows, ch), 1);
+    OK(warn_tick(tc.w, t0 + 6 * 60000));
+    assert_int_equal(sql_int(rows, ch), 2);
+    assert_int_equal(sql_int("SELECT count(*) FROM notify_outbox WHERE body LIKE '%李安全 @13800000002%' "
+                             "AND body LIKE '%安全员%' AND mentions LIKE '%13800000002%' AND title LIKE '%GT-105%' "
+                             "AND mentions NOT LIKE '%13800000001%'", 0), 1);
+    officer o;
+    officer_init(&o, so);
+    OK(warn_ack(tc.w, &o.by, sql_int("SELECT id FROM alarms WHERE open = 1", 0)));
+    OK(warn_tick(tc.w, t0 + 16 * 60000));
+    assert_int_equal(sql_int(rows, ch), 2);
+    assert_int_equal(events_of("escalate"), 2);
     engine_close();
 }
 
@@ -731,7 +794,9 @@ static int group_setup(void **state)
     (void)state;
     snprintf(tmpdir, sizeof tmpdir, "/tmp/ws-test-warn-XXXXXX");
     if (!mkdtemp(tmpdir)) return -1;
-    if (auth_init() || org_init() || point_init() || warn_init() || alarm_ruleset_init()) return -1;
+    if (auth_init() || org_init() || point_init() || warn_init() || alarm_ruleset_init() ||
+        plant_init(ledger_tz_offset))
+        return -1;
     return 0;
 }
 
@@ -1434,7 +1499,7 @@ int main(void)
     const struct CMUnitTest sq[] = {
         cmocka_unit_test(t_journal_format),
         T(t_dedup_and_late, &fx_sqlite), T(t_operator_actions, &fx_sqlite),
-        T(t_escalation_resumes, &fx_sqlite), T(t_journal_replay, &fx_sqlite),
+        T(t_escalation_resumes, &fx_sqlite), T(t_escalation_pages, &fx_sqlite), T(t_journal_replay, &fx_sqlite),
         T(t_rules_stale, &fx_sqlite), T(t_rule_alarm_value, &fx_sqlite), T(t_point_major, &fx_sqlite), T(t_sensor_fault_work_order, &fx_sqlite),
         T(t_series_failure, &fx_sqlite), T(t_seal_evidence, &fx_sqlite), T(t_open_chunks_kept, &fx_sqlite), T(t_journal_bounded, &fx_sqlite),
         T(t_restart_then_crash, &fx_sqlite),
@@ -1450,7 +1515,7 @@ int main(void)
         snprintf(fx_pg.pg_admin, sizeof fx_pg.pg_admin, "%s", pg);
         const struct CMUnitTest pq[] = {
             T(t_dedup_and_late, &fx_pg), T(t_operator_actions, &fx_pg),
-            T(t_escalation_resumes, &fx_pg), T(t_journal_replay, &fx_pg),
+            T(t_escalation_resumes, &fx_pg), T(t_escalation_pages, &fx_pg), T(t_journal_replay, &fx_pg),
             T(t_rules_stale, &fx_pg), T(t_rule_alarm_value, &fx_pg), T(t_point_major, &fx_pg), T(t_sensor_fault_work_order, &fx_pg),
             T(t_seal_evidence, &fx_pg), T(t_open_chunks_kept, &fx_pg), T(t_restart_then_crash, &fx_pg),
             T(t_persist_retry, &fx_pg), T(t_concurrent_persist, &fx_pg),
