@@ -4,11 +4,13 @@
 //
 // 1. The admin's list shows R-201 in the state the API reports; its page names
 //    TI-202 first among the contributors, as the API does, draws the ratio's
-//    history, and has every string in Chinese and in English.
+//    history, and has every string in Chinese and in English; the alarm
+//    console's row of its alarm opens it.
 // 2. The safety officer trains a monitor from the form: ticking one point is
 //    refused at the points field; with three of R-201's points and the last
-//    seven days it is trained (a day or more of minutes), opened, and stopped
-//    through the confirmation dialog.
+//    seven days it is trained (a day or more of minutes) and opened;
+//    retraining it fills the form from it and stops it on request; the new one
+//    is stopped through the confirmation dialog.
 // 3. A worker has no link to the pages and is refused at the address; on a
 //    phone the monitor's page fits the screen.
 import fs from 'node:fs';
@@ -59,6 +61,11 @@ export async function run(hz) {
     assert((await page.locator('#mv-now').innerText()).includes('Outside normal operation'), 'no English state');
     await missingStrings(page);
     await page.evaluate(() => localStorage.removeItem('ws_lang'));
+    // the alarm console's row of the monitor's alarm opens the monitor
+    await page.goto(BASE + '/alarms');
+    await page.locator(`a.al-monitor[href="/monitors/${m.id}"]`).first().click();
+    await page.waitForURL(new RegExp('/monitors/' + m.id + '$'));
+    await page.locator('#mv-contrib li').first().waitFor();
   });
 
   await test('process monitors: the safety officer trains one from the form, a refusal at its field, then stops it', async (w) => {
@@ -88,10 +95,24 @@ export async function run(hz) {
     await page.locator('#mv-samples').waitFor();
     assert((await page.locator('#mv-samples').innerText()).includes(String(m.samples)), 'the page does not show the samples');
     await missingStrings(page);
+    // retrain: the form comes filled from the monitor; once trained, the old one is stopped on request
+    await page.locator('#mv-retrain').click();
+    await page.waitForURL(/\/monitors\/new\?from=\d+$/);
+    await page.locator('#mv-points input:checked').nth(2).waitFor();
+    const ticked = await page.locator('#mv-points input:checked').evaluateAll((xs) => xs.map((x) => Number(x.value)));
+    assert(ticked.join() === pick.map((p) => p.id).join(), 'the retrain form does not tick the old points: ' + ticked);
+    assert(await page.locator('#mv-unit').inputValue() === String(demo.unit_id), 'the retrain form has another unit');
+    await page.getByRole('button', { name: '最近 3 天' }).click();
+    await page.locator('#mv-submit').click();
+    await page.locator('dialog .btn-danger').click();
+    await page.waitForURL((u) => /\/monitors\/\d+$/.test(u.pathname) && !u.pathname.endsWith('/' + id));
+    assert(!(await apiGet(page, '/process-monitors/' + id)).body.active, 'retraining did not stop the old monitor');
+    await page.locator('#mv-now').waitFor();
     await page.locator('#mv-deactivate').click();
     await page.locator('dialog .btn-danger').click();
     await page.locator('#mv-now .mv-state[data-state="inactive"]').waitFor();
-    assert(!(await apiGet(page, '/process-monitors/' + id)).body.active, 'the monitor is still active');
+    const id2 = Number(new URL(page.url()).pathname.split('/').pop());
+    assert(!(await apiGet(page, '/process-monitors/' + id2)).body.active, 'the monitor is still active');
     assert(await page.locator('#mv-deactivate').count() === 0, 'a stopped monitor still offers to stop');
   });
 

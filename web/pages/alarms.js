@@ -277,9 +277,18 @@ function row(a, reload, rel, sel) {
       a.value !== null && a.value !== undefined ? h('span', { class: 'al-value' }, t('al.value', { v: fmtValue(a) })) : null,
       h('span', { class: 'al-raised' }, t('al.raised_at', { at: fmtTime(a.raised_at) })),
       a.point_id ? h('a', { href: trendHref(a), 'data-link': '', class: 'al-trend' }, t('al.trend')) : null,
+      monitorLink(a),
       a.acked_by ? h('span', null, t('al.acked_by', { who: a.acked_by })) : null,
       a.shelved_until ? h('span', null, t('al.shelved_until', { at: fmtTime(a.shelved_until) })) : null),
     acts);
+}
+
+// A process monitor's alarm (rule 107, source = the monitor) opens the
+// monitor's page: each point's share of the departure, its recent course.
+const MONITOR_RULE = 107;
+function monitorLink(a, onclick) {
+  if (a.rule_id !== MONITOR_RULE || !session.can.monitorRead()) return null;
+  return h('a', { href: '/monitors/' + a.source_id, 'data-link': '', class: 'al-monitor', onclick }, t('al.monitor'));
 }
 
 // The buttons of one alarm; group: the open alarms of its point when this is
@@ -402,6 +411,7 @@ async function detail(id) {
         ? h('a', { href: trendHref(a), 'data-link': '', class: 'al-trend mono', title: t('al.trend'), onclick: () => dlg.close() }, a.tag)
         : a.tag || ''),
       h('dt', null, t('al.col.unit')), h('dd', null, a.unit_name || ''),
+      a.rule_id === MONITOR_RULE ? [h('dt', null, t('nav.monitors')), h('dd', null, monitorLink(a, () => dlg.close()))] : null,
       h('dt', null, t('al.col.value')), h('dd', null, fmtValue(a)),
       h('dt', null, t('al.col.raised')), h('dd', null, fmtTime(a.raised_at)),
       a.acked_at ? [h('dt', null, t('al.col.acked')), h('dd', { id: 'al-detail-acked' }, fmtTime(a.acked_at) + (a.acked_by ? ' · ' + a.acked_by : ''))] : null,

@@ -111,6 +111,7 @@ export async function one(main, ctx) {
   main.appendChild(pageHead(m.name,
     h('a', { href: '/trends' + qs({ ids }), 'data-link': '', class: 'btn' }, t('mv.trends')),
     h('a', { href: '/monitors', 'data-link': '', class: 'btn' }, t('mv.all')),
+    canWrite() ? h('a', { href: '/monitors/new' + qs({ from: m.id }), 'data-link': '', class: 'btn', id: 'mv-retrain' }, t('mv.retrain')) : null,
     m.active && canWrite() ? off : null));
   const now = h('div', { class: 'card mv-now', id: 'mv-now' }, stateBadge(m), ' ',
     h('strong', { id: 'mv-ratio' }, ratioText(m)), ' ',
@@ -182,7 +183,8 @@ export async function create(main, ctx) {
   main.appendChild(form);
 
   let order = []; // point ids in the order ticked: the model's columns
-  unit.addEventListener('change', async () => {
+  // The unit's points as boxes; those of ticked (ids) ticked in that order.
+  async function loadPoints(ticked) {
     order = [];
     clear(pointsBox);
     if (!unit.value) { pointsBox.appendChild(h('p', { class: 'hint' }, t('mv.pick_unit_first'))); return; }
@@ -197,8 +199,29 @@ export async function create(main, ctx) {
         });
         pointsBox.appendChild(h('label', { class: 'check mv-point' }, box, ' ', x.tag, ' ', h('span', { class: 'muted' }, x.name + (x.uom ? ' (' + x.uom + ')' : ''))));
       }
+      for (const id of ticked || []) {
+        const box = pointsBox.querySelector(`input[value="${id}"]`);
+        if (box) { box.checked = true; order.push(id); }
+      }
     } catch (e) { ui.toastError(e); }
-  });
+  }
+  unit.addEventListener('change', () => loadPoints());
+  // Retraining (?from=id): the old monitor's unit, points, level and delay,
+  // and the day before now as the window to check.
+  const fromId = parseInt(new URLSearchParams(location.search).get('from'), 10);
+  if (fromId > 0) {
+    try {
+      const old = await api('GET', '/process-monitors/' + fromId);
+      name.value = old.name;
+      unit.value = String(old.unit_id);
+      level.value = String(old.level);
+      delay.value = String(old.on_delay_min);
+      comment.value = t('mv.retrain_of', { name: old.name, id: old.id });
+      main.querySelector('h1').textContent = t('mv.retrain') + ' · ' + old.name;
+      form.dataset.from = String(old.id);
+      await loadPoints(old.points.map((p) => p.id));
+    } catch (e) { if (e.status !== 404) ui.toastError(e); }
+  }
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     ui.clearErrors(form);
@@ -211,6 +234,9 @@ export async function create(main, ctx) {
       try {
         const m = await api('POST', '/process-monitors', body);
         ui.toast(t('mv.trained', { n: m.samples }));
+        // a retrained monitor replaces the old one: offer to stop it now
+        if (fromId > 0 && (await ui.confirmDialog(t('mv.deactivate'), t('mv.stop_old_q', { id: fromId }), t('mv.deactivate'), true)))
+          await api('POST', `/process-monitors/${fromId}/actions/deactivate`, {}).catch((e) => { if (e.status !== 409) ui.toastError(e); });
         ctx.go('/monitors/' + m.id);
       } catch (e) { ui.showError(form, e); }
     });
