@@ -12,7 +12,11 @@
  * digests it); the sender is woken after each enqueue.
  *
  * Devices in maintenance/calibration mode raise no alarm, so they page no
- * one. Paging runs on the engine's timer thread, outside the engine mutex. */
+ * one. Paging runs on the engine's timer thread, outside the engine mutex.
+ *
+ * The plant timer (once a minute): an interlock bypass past its expiry
+ * raises 联锁旁路超期 (报警), which clears once the bypass is restored,
+ * extended or cancelled. */
 #include "warn/warn_int.h"
 
 #include <math.h>
@@ -147,20 +151,47 @@ void page_flush(warn *w)
 
 /* ------------------------------------------------------- plant timer */
 
+#define BYPASS_CHECK_MAX 64
+
+/* The bypasses of the open 联锁旁路超期 alarms still raised that are no longer
+ * expired (restored, extended, cancelled): their alarm clears, so it can be
+ * closed with its record. At most BYPASS_CHECK_MAX a minute. */
+static size_t bypasses_back(warn *w, store_conn *c, int64_t *done)
+{
+    int64_t ids[BYPASS_CHECK_MAX];
+    size_t n = 0, k = 0, pos = 0;
+    pthread_mutex_lock(&w->mu);
+    for (const alarm *a; n < BYPASS_CHECK_MAX && (a = alarm_table_next(w->alarms, &pos));)
+        if (a->rule_id == WARN_RULE_BYPASS && a->raw_active) ids[n++] = a->source_id;
+    pthread_mutex_unlock(&w->mu);
+    for (size_t i = 0; i < n; i++) {
+        plant_bypass b;
+        ws_err rc = plant_bypass_get(c, ids[i], &b);
+        if (rc == WS_ENOTFOUND || (!rc && strcmp(b.state, "expired"))) done[k++] = ids[i];
+    }
+    return k;
+}
+
 void plant_alarms(warn *w, int64_t now)
 {
     if (now - w->last_plant_ms < 60000) return;
     w->last_plant_ms = now;
     store_conn *c = NULL;
     plant_tick_out out;
+    int64_t back[BYPASS_CHECK_MAX];
     if (store_acquire(w->cfg.db, &c)) return;
     ws_err rc = plant_tick(c, now, &out);
+    size_t nback = rc ? 0 : bypasses_back(w, c, back);
     store_release(c);
     if (rc) {
         log_warn("plant timer failed", "detail", ws_err_message());
         return;
     }
     pthread_mutex_lock(&w->mu);
+    for (size_t i = 0; i < nback; i++) {
+        alarm_events e = {0};
+        if (!alarm_clear(w->alarms, WARN_RULE_BYPASS, back[i], now, &e)) queue_events_ext(w, &e, NULL, now, NULL);
+    }
     for (size_t i = 0; i < out.n_expired; i++) {
         const plant_expired *x = &out.expired[i];
         alarm_events e = {0};

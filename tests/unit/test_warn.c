@@ -403,6 +403,52 @@ static void t_escalation_pages(void **state)
     engine_close();
 }
 
+/* An interlock bypass past its expiry raises 联锁旁路超期 on the plant timer,
+ * once; restoring the interlock clears it at the next minute, so it can be
+ * acknowledged and closed with its record (before, it stayed raised for
+ * ever and could never be closed). */
+static void t_bypass_overdue(void **state)
+{
+    (void)state;
+    int64_t pt = add_point("PSHH-101");
+    store_conn *c;
+    OK(store_acquire(tc.s, &c));
+    int64_t req = 0, appr = 0, id = 0;
+    org_person_in p1 = {.unit_id = tc.unit_id, .name = "赵操作"}, p2 = {.unit_id = tc.unit_id, .name = "钱主任"};
+    OK(org_person_create(c, &TRUSTED, &p1, &req));
+    OK(org_person_create(c, &TRUSTED, &p2, &appr));
+    int64_t now = clock_now_ms();
+    plant_bypass_in in = {.unit_id = tc.unit_id, .point_id = pt, .interlock = "PSHH-101 高高联锁停机",
+                          .reason = "变送器更换", .measures = "专人监盘，就地压力表每 15 分钟记录",
+                          .requested_by_person_id = req, .expires_at = now + 3600000};
+    OK(plant_bypass_request(c, &TRUSTED, &in, &id));
+    OK(plant_bypass_approve(c, &TRUSTED, id, appr));
+    OK(plant_bypass_activate(c, &TRUSTED, id));
+    store_release(c);
+    engine_open();
+    const char *raised = "SELECT count(*) FROM alarms WHERE rule_id = 103 AND source_id = $1 AND state = 'unack' "
+                         "AND title LIKE '联锁旁路超期：PSHH-101%'";
+    OK(warn_tick(tc.w, now + 30 * 60000));
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 103", 0), 0);
+    OK(warn_tick(tc.w, now + 62 * 60000));
+    assert_int_equal(sql_int(raised, id), 1);
+    OK(warn_tick(tc.w, now + 64 * 60000)); /* once */
+    assert_int_equal(sql_int("SELECT count(*) FROM alarm_events e JOIN alarms a ON a.id = e.alarm_id "
+                             "WHERE a.rule_id = 103 AND e.kind = 'raise'", 0), 1);
+    OK(store_acquire(tc.s, &c));
+    OK(plant_bypass_restore(c, &TRUSTED, id));
+    store_release(c);
+    OK(warn_tick(tc.w, now + 66 * 60000));
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 103 AND state = 'rtn_unack'", 0), 1);
+    int64_t aid = sql_int("SELECT id FROM alarms WHERE rule_id = 103", 0);
+    officer o;
+    officer_init(&o, appr);
+    OK(warn_ack(tc.w, &o.by, aid));
+    OK(warn_close_alarm(tc.w, &o.by, aid, "联锁旁路超期未恢复", "恢复联锁并复核定值"));
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 103 AND open = 1", 0), 0);
+    engine_close();
+}
+
 /* A restart replays the journal: readings that were journaled but not sealed
  * come back, sealed ones are not doubled, alarms are not raised twice. */
 /* "Crash": drop the engine and the series store without sealing, by copying
@@ -1499,7 +1545,8 @@ int main(void)
     const struct CMUnitTest sq[] = {
         cmocka_unit_test(t_journal_format),
         T(t_dedup_and_late, &fx_sqlite), T(t_operator_actions, &fx_sqlite),
-        T(t_escalation_resumes, &fx_sqlite), T(t_escalation_pages, &fx_sqlite), T(t_journal_replay, &fx_sqlite),
+        T(t_escalation_resumes, &fx_sqlite), T(t_escalation_pages, &fx_sqlite), T(t_bypass_overdue, &fx_sqlite),
+        T(t_journal_replay, &fx_sqlite),
         T(t_rules_stale, &fx_sqlite), T(t_rule_alarm_value, &fx_sqlite), T(t_point_major, &fx_sqlite), T(t_sensor_fault_work_order, &fx_sqlite),
         T(t_series_failure, &fx_sqlite), T(t_seal_evidence, &fx_sqlite), T(t_open_chunks_kept, &fx_sqlite), T(t_journal_bounded, &fx_sqlite),
         T(t_restart_then_crash, &fx_sqlite),
@@ -1515,7 +1562,8 @@ int main(void)
         snprintf(fx_pg.pg_admin, sizeof fx_pg.pg_admin, "%s", pg);
         const struct CMUnitTest pq[] = {
             T(t_dedup_and_late, &fx_pg), T(t_operator_actions, &fx_pg),
-            T(t_escalation_resumes, &fx_pg), T(t_escalation_pages, &fx_pg), T(t_journal_replay, &fx_pg),
+            T(t_escalation_resumes, &fx_pg), T(t_escalation_pages, &fx_pg), T(t_bypass_overdue, &fx_pg),
+            T(t_journal_replay, &fx_pg),
             T(t_rules_stale, &fx_pg), T(t_rule_alarm_value, &fx_pg), T(t_point_major, &fx_pg), T(t_sensor_fault_work_order, &fx_pg),
             T(t_seal_evidence, &fx_pg), T(t_open_chunks_kept, &fx_pg), T(t_restart_then_crash, &fx_pg),
             T(t_persist_retry, &fx_pg), T(t_concurrent_persist, &fx_pg),
