@@ -61,6 +61,7 @@ typedef struct tctx {
     char unit_path[256];
     series *ser;
     warn *w;
+    int retention_days; /* of the next engine_open (warn_config.retention_days) */
 } tctx;
 
 static fixture fx_sqlite = {.kind = STORE_SQLITE}, fx_pg = {.kind = STORE_POSTGRES};
@@ -97,7 +98,7 @@ static void engine_open_with(const series_config *sc, uint64_t journal_keep)
     OK(series_open(surl, sc, &tc.ser));
     snprintf(wal, sizeof wal, "%s/journal", tc.sdir);
     warn_config wc = {.db = tc.s, .db_url = tc.url, .series = tc.ser, .wal_dir = wal, .no_thread = true,
-                      .journal_keep = journal_keep};
+                      .journal_keep = journal_keep, .retention_days = tc.retention_days};
     OK(warn_open(&wc, &tc.w));
 }
 
@@ -447,6 +448,49 @@ static void t_bypass_overdue(void **state)
     OK(warn_close_alarm(tc.w, &o.by, aid, "联锁旁路超期未恢复", "恢复联锁并复核定值"));
     assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 103 AND open = 1", 0), 0);
     engine_close();
+}
+
+/* Retention on the engine's timer (warn_config.retention_days, here 1): at
+ * the first checkpoint and then once a day, raw readings of chunks older
+ * than a day go and minute buckets older than two days, and the evidence
+ * log records it; what is younger stays raw. Three chunks (each sealed by a
+ * checkpoint): three days old, a day and a half, an hour. */
+static void t_retention(void **state)
+{
+    (void)state;
+    int64_t pid = add_point("GT-106");
+    series_config sc = {.max_age_ms = 1}; /* a checkpoint seals every open chunk */
+    engine_open_with(&sc, 0);
+    const int64_t now = clock_now_ms(), D = 86400000, M = 60000, ago[3] = {3 * D, 3 * D / 2, 3600000};
+    for (int g = 0; g < 3; g++) {
+        ws_reading r[10];
+        for (int k = 0; k < 10; k++) r[k] = rd("GT-106", 2 + k % 3, now - ago[g] + k * M);
+        OK(warn_ingest(tc.w, WARN_SRC_HTTP, r, 10, NULL));
+        usleep(2000);
+        OK(warn_tick(tc.w, now + (g + 1) * 11000)); /* a checkpoint: seals the group's chunk */
+    }
+    engine_close();
+    const char *retained = "SELECT count(*) FROM audit_leaf WHERE entity = 'series' AND action = 'retain'";
+    assert_int_equal(sql_int(retained, 0), 0);
+    tc.retention_days = 1;
+    engine_open_with(&sc, 0);
+    OK(warn_tick(tc.w, now + 60000));
+    assert_int_equal(sql_int(retained, 0), 1);
+    series_sample out[64];
+    size_t n = 0;
+    series_history_info info;
+    OK(series_history(tc.ser, pid, now - 4 * D, now - 5 * D / 2, 64, out, &n, &info)); /* all gone */
+    assert_int_equal(n, 0);
+    OK(series_history(tc.ser, pid, now - ago[1] - M, now - ago[1] + 20 * M, 64, out, &n, &info)); /* minutes only */
+    assert_int_equal(n, 10);
+    assert_int_not_equal(info.tier, SERIES_TIER_RAW);
+    OK(series_history(tc.ser, pid, now - 2 * 3600000, now, 64, out, &n, &info)); /* still raw */
+    assert_int_equal(n, 10);
+    assert_int_equal(info.tier, SERIES_TIER_RAW);
+    OK(warn_tick(tc.w, now + 5 * 60000)); /* once a day */
+    assert_int_equal(sql_int(retained, 0), 1);
+    engine_close();
+    tc.retention_days = 0;
 }
 
 /* A restart replays the journal: readings that were journaled but not sealed
@@ -1545,7 +1589,7 @@ int main(void)
     const struct CMUnitTest sq[] = {
         cmocka_unit_test(t_journal_format),
         T(t_dedup_and_late, &fx_sqlite), T(t_operator_actions, &fx_sqlite),
-        T(t_escalation_resumes, &fx_sqlite), T(t_escalation_pages, &fx_sqlite), T(t_bypass_overdue, &fx_sqlite),
+        T(t_escalation_resumes, &fx_sqlite), T(t_escalation_pages, &fx_sqlite), T(t_bypass_overdue, &fx_sqlite), T(t_retention, &fx_sqlite),
         T(t_journal_replay, &fx_sqlite),
         T(t_rules_stale, &fx_sqlite), T(t_rule_alarm_value, &fx_sqlite), T(t_point_major, &fx_sqlite), T(t_sensor_fault_work_order, &fx_sqlite),
         T(t_series_failure, &fx_sqlite), T(t_seal_evidence, &fx_sqlite), T(t_open_chunks_kept, &fx_sqlite), T(t_journal_bounded, &fx_sqlite),
@@ -1562,7 +1606,7 @@ int main(void)
         snprintf(fx_pg.pg_admin, sizeof fx_pg.pg_admin, "%s", pg);
         const struct CMUnitTest pq[] = {
             T(t_dedup_and_late, &fx_pg), T(t_operator_actions, &fx_pg),
-            T(t_escalation_resumes, &fx_pg), T(t_escalation_pages, &fx_pg), T(t_bypass_overdue, &fx_pg),
+            T(t_escalation_resumes, &fx_pg), T(t_escalation_pages, &fx_pg), T(t_bypass_overdue, &fx_pg), T(t_retention, &fx_pg),
             T(t_journal_replay, &fx_pg),
             T(t_rules_stale, &fx_pg), T(t_rule_alarm_value, &fx_pg), T(t_point_major, &fx_pg), T(t_sensor_fault_work_order, &fx_pg),
             T(t_seal_evidence, &fx_pg), T(t_open_chunks_kept, &fx_pg), T(t_restart_then_crash, &fx_pg),
