@@ -1,7 +1,8 @@
 /* api_monitor.c — process monitors (多变量过程监控, src/warn/monitor.c) over REST:
  *
  *   GET  /api/v1/process-monitors ?unit_id= (subtree) &active=   newest first
- *   POST /api/v1/process-monitors                                train and start one
+ *   POST /api/v1/process-monitors ?dry_run=1                     train and start one (dry run:
+ *                                                                train and backtest only)
  *        {"name", "unit_id", "point_ids":[…], "train_from", "train_to",
  *         "level"?, "on_delay_min"?, "comment"?}
  *   GET  /api/v1/process-monitors/{id}                           with the last 240 minutes
@@ -108,8 +109,28 @@ static ws_err monitors_list(api_ctx *ctx)
     return api_reply_json(ctx, 200, o);
 }
 
-/* One monitor the caller may read: WS_ENOTFOUND outside the scope. */
-static ws_err reply_one(api_ctx *ctx, int status, int64_t id)
+static json_t *backtest_json(const warn_monitor_backtest *b)
+{
+    json_t *o = json_object(), *a = json_array();
+    json_object_set_new(o, "from", json_time(b->from));
+    json_object_set_new(o, "to", json_time(b->to));
+    json_object_set_new(o, "minutes", json_integer(b->minutes));
+    json_object_set_new(o, "outside", json_integer(b->outside));
+    json_object_set_new(o, "max_ratio", b->minutes ? json_real(b->max_ratio) : json_null());
+    json_object_set_new(o, "alarms", json_integer(b->alarms));
+    for (int i = 0; i < b->nlisted; i++) {
+        json_t *e = json_object();
+        json_object_set_new(e, "raised_at", json_time(b->raised[i]));
+        json_object_set_new(e, "cleared_at", json_time(b->cleared[i]));
+        json_array_append_new(a, e);
+    }
+    json_object_set_new(o, "listed", a);
+    return o;
+}
+
+/* One monitor the caller may read: WS_ENOTFOUND outside the scope; with
+ * bt (a creation), its backtest too. */
+static ws_err reply_one(api_ctx *ctx, int status, int64_t id, const warn_monitor_backtest *bt)
 {
     warn_monitor *m = malloc(sizeof *m);
     if (!m) return ws_fail(WS_ENOMEM, NULL, "out of memory");
@@ -120,7 +141,11 @@ static ws_err reply_one(api_ctx *ctx, int status, int64_t id)
         rc = auth_decide(&ctx->who, "monitor.read", &r);
     }
     if (rc == WS_ENOTFOUND) rc = ws_fail(WS_ENOTFOUND, "id", "no such process monitor");
-    if (!rc) rc = api_reply_json(ctx, status, monitor_json(m, true));
+    if (!rc) {
+        json_t *o = monitor_json(m, true);
+        if (bt) json_object_set_new(o, "backtest", backtest_json(bt));
+        rc = api_reply_json(ctx, status, o);
+    }
     free(m);
     return rc;
 }
@@ -131,7 +156,7 @@ static ws_err monitors_get(api_ctx *ctx)
     int64_t id = 0;
     ws_err rc = need_engine();
     if (!rc) rc = api_param_id(ctx, 0, &id);
-    return rc ? rc : reply_one(ctx, 200, id);
+    return rc ? rc : reply_one(ctx, 200, id, NULL);
 }
 
 typedef struct {
@@ -150,10 +175,12 @@ static const json_field monitor_fields[] = {
     {"comment", JF_STRING, false, true, offsetof(monitor_body, comment), WARN_MON_COMMENT_MAX, 0, 0, -1},
 };
 
-/* POST /api/v1/process-monitors */
+/* POST /api/v1/process-monitors (?dry_run=1) */
 static ws_err monitors_create(api_ctx *ctx)
 {
+    int dry = 0;
     ws_err rc = need_engine();
+    if (!rc) rc = api_query_bool(ctx, "dry_run", &dry);
     monitor_body b = {0};
     json_t *root = NULL;
     if (!rc) rc = api_decode(ctx, monitor_fields, NF(monitor_fields), &b, NULL, &root);
@@ -177,9 +204,19 @@ static ws_err monitors_create(api_ctx *ctx)
                           .npoints = (int)np, .train_from = b.train_from, .train_to = b.train_to,
                           .level = (int)b.level, .on_delay_min = (int)b.on_delay_min};
     int64_t id = 0;
-    if (!rc) rc = warn_monitor_create(api_warn(), ctx->conn, &by, &in, &id);
+    int comps = 0;
+    warn_monitor_backtest bt;
+    if (!rc) rc = warn_monitor_create(api_warn(), ctx->conn, &by, &in, dry == 1, &bt, &comps, &id);
     json_decref(root);
-    return rc ? rc : reply_one(ctx, 201, id);
+    if (rc) return rc;
+    if (dry == 1) {
+        json_t *o = json_object();
+        json_object_set_new(o, "valid", json_true());
+        json_object_set_new(o, "components", json_integer(comps));
+        json_object_set_new(o, "backtest", backtest_json(&bt));
+        return api_reply_json(ctx, 200, o);
+    }
+    return reply_one(ctx, 201, id, &bt);
 }
 
 /* POST /api/v1/process-monitors/{id}/actions/deactivate */
@@ -194,7 +231,7 @@ static ws_err monitors_deactivate(api_ctx *ctx)
     audit_actor actor = {api_actor(ctx, actor_name, sizeof actor_name)};
     org_caller by = {&actor, &ctx->who};
     rc = warn_monitor_deactivate(api_warn(), ctx->conn, &by, id);
-    return rc ? rc : reply_one(ctx, 200, id);
+    return rc ? rc : reply_one(ctx, 200, id, NULL);
 }
 
 #define R(m, p, fn, act, sum, body, nbody) {m, p, fn, API_AUTH, act, sum, "process monitors", body, nbody, 0}
@@ -208,7 +245,9 @@ const api_route api_monitor_routes[] = {
       "Train and start a monitor of 2..32 points of a unit on the 1-minute means of a window of "
       "normal operation (24 h .. 14 days, in the past); it raises an alarm of level (default 1 预警) "
       "when the group leaves its normal region for on_delay_min minutes (default 3). Refusals name "
-      "the field: point_ids[i] (unknown, outside the unit, constant), train_from (too few minutes)",
+      "the field: point_ids[i] (unknown, outside the unit, constant), train_from (too few minutes). "
+      "The reply's backtest says what it would have raised on the stored minutes after its window "
+      "(up to 7 days, to now), which it judges first; ?dry_run=1 trains and backtests only (200)",
       monitor_fields, NF(monitor_fields)),
     R("GET", "/api/v1/process-monitors/{id}", monitors_get, "monitor.read",
       "One monitor with the last 240 minutes judged: history [[minute, ratio], …]", NULL, 0),

@@ -165,7 +165,7 @@ static ws_err reactor_monitor(warn *w, store_conn *c, const org_caller *by_so, i
                           .point_ids = ids, .npoints = 4, .train_from = start, .train_to = start + 6 * 1440 * M,
                           .level = ALARM_LVL_NOTICE, .on_delay_min = 5};
     int64_t id = 0;
-    ws_err rc = warn_monitor_create(w, c, by_so, &in, &id);
+    ws_err rc = warn_monitor_create(w, c, by_so, &in, false, NULL, NULL, &id);
     if (rc) return rc;
     int64_t ep = start + (6 * 1440 + 480) * M; /* the first episode */
     monitor_judge_until(w, id, ep + 3 * 60 * M);

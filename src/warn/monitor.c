@@ -601,6 +601,56 @@ static ws_err training_data(warn *w, const warn_monitor_in *in, double **x, int 
     return WS_OK;
 }
 
+/* The backtest of a freshly trained mo over the stored minutes after its
+ * window: its judging without alarms; mo's history and carry are reset
+ * after, for the real start. */
+static ws_err backtest(warn *w, struct wmon *mo, int64_t train_to, int64_t now, warn_monitor_backtest *bt)
+{
+    memset(bt, 0, sizeof *bt);
+    int64_t from = train_to - ((train_to % MINUTE) + MINUTE) % MINUTE;
+    if (from < train_to) from += MINUTE;
+    int64_t to = now - ((now % MINUTE) + MINUTE) % MINUTE; /* the current minute is not complete */
+    if (to > from + WARN_MON_BACKTEST_DAYS * 24 * SERIES_HOUR_MS) to = from + WARN_MON_BACKTEST_DAYS * 24 * SERIES_HOUR_MS;
+    bt->from = from;
+    bt->to = to > from ? to : from;
+    if (to <= from) return WS_OK;
+    int nmin = (int)((to - from) / MINUTE), np = mo->np;
+    double *vals = malloc((size_t)nmin * (size_t)np * sizeof *vals), *cnt = malloc((size_t)nmin * sizeof *cnt);
+    series_sample *sbuf = malloc((size_t)nmin * sizeof *sbuf);
+    ws_err rc = vals && cnt && sbuf ? WS_OK : ws_fail(WS_ENOMEM, NULL, "out of memory");
+    for (int j = 0; !rc && j < np; j++) rc = minute_means(w->cfg.series, mo->pid[j], from, nmin, sbuf, cnt, vals + j, np);
+    int above = 0, below = 0;
+    bool on = false;
+    for (int i = 0; !rc && i < nmin; i++) {
+        int64_t t = from + i * MINUTE;
+        double x[WARN_MON_POINTS_MAX];
+        if (fill_minute(mo, vals + (size_t)i * np, t, x) >= 0) {
+            mvmon_reset(mo->m);
+            continue;
+        }
+        mvmon_result r;
+        mvmon_step(mo->m, x, &r);
+        if (!r.ready) continue;
+        double ratio = r.phi_lim > 0 ? r.phi / r.phi_lim : 0;
+        bt->minutes++;
+        if (ratio > bt->max_ratio) bt->max_ratio = ratio;
+        if (r.alarm) bt->outside++, above++, below = 0;
+        else below++, above = 0;
+        if (!on && above >= mo->on_delay) {
+            on = true;
+            if (bt->nlisted < WARN_MON_BACKTEST_ALARMS) bt->raised[bt->nlisted++] = t + MINUTE;
+            bt->alarms++;
+        } else if (on && below >= CLEAR_MIN) {
+            on = false;
+            if (bt->alarms <= WARN_MON_BACKTEST_ALARMS) bt->cleared[bt->alarms - 1] = t + MINUTE;
+        }
+    }
+    free(vals), free(cnt), free(sbuf);
+    mvmon_reset(mo->m);
+    memset(mo->carry_t, 0, sizeof mo->carry_t);
+    return rc;
+}
+
 static int64_t row_count(store_conn *c, const char *sql)
 {
     store_stmt *st = NULL;
@@ -611,8 +661,10 @@ static int64_t row_count(store_conn *c, const char *sql)
     return n;
 }
 
-ws_err warn_monitor_create(warn *w, store_conn *c, const org_caller *by, const warn_monitor_in *in, int64_t *id)
+ws_err warn_monitor_create(warn *w, store_conn *c, const org_caller *by, const warn_monitor_in *in, bool dry_run,
+                           warn_monitor_backtest *bt, int *components, int64_t *id)
 {
+    *id = 0;
     if (!w || !w->cfg.series) return ws_fail(WS_EUNAVAILABLE, NULL, "the series store is not running");
     org_unit u;
     int64_t now = clock_now_ms();
@@ -637,11 +689,21 @@ ws_err warn_monitor_create(warn *w, store_conn *c, const org_caller *by, const w
         snprintf(why, sizeof why, "%s", ws_err_message());
         rc = ws_fail(WS_EINVAL, "train_from", "the model could not be fitted on this window: %s", why);
     }
+    if (!rc) {
+        if (components) *components = (int)mvmon_ncomp(mo->m);
+        warn_monitor_backtest tmp;
+        rc = backtest(w, mo, in->train_to, now, bt ? bt : &tmp);
+    }
+    if (rc || dry_run) {
+        free(x);
+        wmon_free(mo);
+        return rc;
+    }
     char ids[WARN_MON_POINTS_MAX * 21];
     size_t il = 0;
     for (int j = 0; j < in->npoints; j++) il += (size_t)snprintf(ids + il, sizeof ids - il, "%s%lld", j ? "," : "", (long long)in->point_ids[j]);
     bool own = false;
-    if (!rc) rc = store_tx_join(c, &own);
+    rc = store_tx_join(c, &own);
     if (!rc) {
         int64_t active = row_count(c, Q_MONITOR_COUNT_ACTIVE);
         if (active < 0) rc = ws_fail(WS_ESTORE, NULL, "process monitors not counted");

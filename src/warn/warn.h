@@ -332,14 +332,30 @@ typedef struct warn_monitor {
     float hist_ratio[WARN_MON_HIST];
 } warn_monitor;
 
-/* Train and start a monitor (auth "monitor.write" on the unit; the points
- * must lie in its subtree). WS_EINVAL naming the field — "point_ids[2]"
- * for a point that is unknown, outside the unit or did not vary,
- * "train_from" when the window holds too few complete minutes (a monitor
- * of p points needs max(1440, 12·p)); WS_ECONFLICT at WARN_MON_MAX active
- * monitors. *id is the new monitor's. */
+/* What a monitor would have raised on the stored minutes after its training
+ * window (at most WARN_MON_BACKTEST_DAYS, up to now) — what a new monitor
+ * judges first, as it starts at the end of its window (a day back at most). */
+#define WARN_MON_BACKTEST_DAYS 7
+#define WARN_MON_BACKTEST_ALARMS 10
+typedef struct warn_monitor_backtest {
+    int64_t from, to;           /* the minutes looked at, [from, to) */
+    int minutes;                /* judged (complete) */
+    int outside;                /* of them over the limit */
+    double max_ratio;
+    int alarms;                 /* raises, with the on-delay and the 5-minute clear */
+    int nlisted;                /* the first WARN_MON_BACKTEST_ALARMS of them: */
+    int64_t raised[WARN_MON_BACKTEST_ALARMS], cleared[WARN_MON_BACKTEST_ALARMS]; /* cleared 0: still up at `to` */
+} warn_monitor_backtest;
+
+/* Train a monitor and backtest it (*bt, may be NULL); unless dry_run, store
+ * and start it (auth "monitor.write" on the unit; the points must lie in its
+ * subtree). WS_EINVAL naming the field — "point_ids[2]" for a point that is
+ * unknown, outside the unit or did not vary, "train_from" when the window
+ * holds too few complete minutes (a monitor of p points needs max(1440,
+ * 12·p)); WS_ECONFLICT at WARN_MON_MAX active monitors. *id is the new
+ * monitor's (0 on a dry run); *components its principal components. */
 ws_err warn_monitor_create(warn *w, store_conn *c, const org_caller *by, const warn_monitor_in *in,
-                           int64_t *id);
+                           bool dry_run, warn_monitor_backtest *bt, int *components, int64_t *id);
 /* One monitor with its live status (no permission check: the caller checks
  * unit_path). Allocated by the caller: the struct is a few KiB. */
 ws_err warn_monitor_get(warn *w, store_conn *c, int64_t id, warn_monitor *out);

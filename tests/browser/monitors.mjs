@@ -8,7 +8,8 @@
 //    console's row of its alarm opens it.
 // 2. The safety officer trains a monitor from the form: ticking one point is
 //    refused at the points field; with three of R-201's points and the last
-//    seven days it is trained (a day or more of minutes) and opened;
+//    seven days a dry run says what it would have raised and stores nothing;
+//    then it is trained (a day or more of minutes) and opened;
 //    retraining it fills the form from it and stops it on request; the new one
 //    is stopped through the confirmation dialog.
 // 3. A worker has no link to the pages and is refused at the address; on a
@@ -87,6 +88,12 @@ export async function run(hz) {
     assert(/测点/.test(await page.locator('[data-field="point_ids"] .field-error').innerText()), 'the refusal does not name the points');
     assert(page.url().endsWith('/monitors/new'), 'a refused form left the page');
     for (const p of pick.slice(1)) await page.locator(`#mv-points input[value="${p.id}"]`).check();
+    // a dry run trains and backtests, and stores nothing
+    const before = (await apiGet(page, '/process-monitors?active=1')).body.items.length;
+    await page.locator('#mv-dryrun').click();
+    await page.locator('#mv-backtest:not(.hidden)').waitFor();
+    assert(/主成分/.test(await page.locator('#mv-backtest').innerText()), 'the dry run does not say what was trained');
+    assert((await apiGet(page, '/process-monitors?active=1')).body.items.length === before, 'a dry run stored a monitor');
     await page.locator('#mv-submit').click();
     await page.waitForURL(/\/monitors\/\d+$/);
     const id = Number(page.url().split('/').pop());

@@ -11,8 +11,10 @@
  * state abnormal with TI-2 the largest share. After two hours back to
  * normal the alarm is cleared. Bad requests are refused naming the field
  * (a window too short, a constant point, a point listed twice or outside the
- * unit, a window without data); the monitor survives a restart with the same
- * model; deactivating it is final and leaves an evidence log that verifies. */
+ * unit, a window without data); a dry run of the same training backtests
+ * the minutes after it to the same alarm at the same minute and stores
+ * nothing; the monitor survives a restart with the same model; deactivating
+ * it is final and leaves an evidence log that verifies. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -188,7 +190,10 @@ static void monitor_lifecycle(void **state)
 
         /* train */
         BODY(ids, from, to);
-        long long id = ws_post_id(&s, tok, "/api/v1/process-monitors", b);
+        assert_int_equal(ws_req(&s, "POST", "/api/v1/process-monitors", tok, b, &r), 201);
+        long long id = json_integer_value(json_object_get(r, "id"));
+        assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "backtest"), "minutes")), 0);
+        json_decref(r);
         snprintf(p, sizeof p, "/api/v1/process-monitors/%lld", id);
         assert_int_equal(ws_req(&s, "GET", p, tok, NULL, &r), 200);
         assert_int_equal(json_integer_value(json_object_get(r, "samples")), NTRAIN);
@@ -236,6 +241,8 @@ static void monitor_lifecycle(void **state)
         clock_format_rfc3339(t0 + (f0 + 8) * MIN, flate, sizeof flate);
         const char *raised = json_string_value(json_object_get(a, "raised_at"));
         assert_true(strcmp(raised, fstart) >= 0 && strcmp(raised, flate) <= 0);
+        char raised_at[40];
+        snprintf(raised_at, sizeof raised_at, "%s", raised);
         json_decref(a);
         /* TI-2 alone never crossed a limit of its own: no alarm of a point */
         assert_int_equal(ws_req(&s, "GET", "/api/v1/alarms?limit=200", tok, NULL, &r), 200);
@@ -251,6 +258,24 @@ static void monitor_lifecycle(void **state)
         assert_non_null(a);
         assert_false(json_is_true(json_object_get(a, "active")));
         json_decref(a);
+
+        /* a dry run of the same training backtests the minutes after it: the
+         * same one alarm at the same minute, cleared; nothing is stored */
+        BODY(ids, from, to);
+        snprintf(b + strlen(b) - 1, sizeof b - strlen(b) + 1, ",\"on_delay_min\":3}");
+        assert_int_equal(ws_req(&s, "POST", "/api/v1/process-monitors?dry_run=1", tok, b, &r), 200);
+        json_t *bt = json_object_get(r, "backtest");
+        assert_int_equal(json_integer_value(json_object_get(r, "components")), comps);
+        assert_int_equal(json_integer_value(json_object_get(bt, "alarms")), 1);
+        assert_true(json_integer_value(json_object_get(bt, "minutes")) >= NNORMAL + NFAULT + NBACK - 8);
+        assert_true(json_integer_value(json_object_get(bt, "outside")) >= NFAULT);
+        json_t *l0 = json_array_get(json_object_get(bt, "listed"), 0);
+        assert_string_equal(json_string_value(json_object_get(l0, "raised_at")), raised_at);
+        assert_non_null(json_string_value(json_object_get(l0, "cleared_at")));
+        json_decref(r);
+        assert_int_equal(ws_req(&s, "GET", "/api/v1/process-monitors", tok, NULL, &r), 200);
+        assert_int_equal(json_array_size(json_object_get(r, "items")), 1);
+        json_decref(r);
 
         /* a restart refits the same model from the stored matrix */
         assert_int_equal(ws_server_stop(&s), 0);

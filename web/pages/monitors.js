@@ -154,6 +154,19 @@ export async function one(main, ctx) {
 
 // ---------------------------------------------------------------- new
 
+// A backtest (POST /process-monitors: what the model would have raised on
+// the minutes after its window) in words, with its first alarms.
+function backtestNodes(b, components) {
+  const out = [h('p', null, t('mv.bt.model', { c: components }))];
+  if (!b.minutes) { out.push(h('p', { class: 'hint' }, t('mv.bt.nodata'))); return out; }
+  out.push(h('p', { id: 'mv-bt-summary', dataset: { alarms: b.alarms } }, t('mv.bt.summary', { from: fmtTime(b.from), to: fmtTime(b.to),
+    n: b.minutes, out: b.outside, a: b.alarms, max: b.max_ratio.toFixed(2) })));
+  if (b.listed.length)
+    out.push(h('ul', { class: 'mv-bt-list' }, b.listed.map((x) => h('li', null, fmtTime(x.raised_at) + ' – ' +
+      (x.cleared_at ? fmtTime(x.cleared_at) : t('mv.bt.still'))))));
+  return out;
+}
+
 export async function create(main, ctx) {
   if (!canWrite()) { main.appendChild(emptyState(t('mv.cannot'))); return; }
   const units = await session.units();
@@ -176,7 +189,9 @@ export async function create(main, ctx) {
     ui.field(t('mv.from'), from), ui.field(t('mv.to'), to, t('mv.window_hint')), presets,
     ui.field(t('mv.level'), level), ui.field(t('mv.on_delay'), delay, t('mv.on_delay_hint')),
     ui.field(t('mv.comment'), comment),
+    h('div', { class: 'mv-backtest hidden', id: 'mv-backtest', role: 'status' }),
     h('div', { class: 'form-actions' }, h('a', { href: '/monitors', 'data-link': '', class: 'btn' }, t('common.cancel')),
+      h('button', { type: 'button', class: 'btn', id: 'mv-dryrun' }, t('mv.dryrun')),
       h('button', { type: 'submit', class: 'btn btn-primary', id: 'mv-submit' }, t('mv.train'))));
   main.appendChild(pageHead(t('mv.new')));
   main.appendChild(h('p', { class: 'hint' }, t('mv.new_intro')));
@@ -222,18 +237,37 @@ export async function create(main, ctx) {
       await loadPoints(old.points.map((p) => p.id));
     } catch (e) { if (e.status !== 404) ui.toastError(e); }
   }
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  // The request of the form, or null (its error shown) when the window is not filled in.
+  function bodyOf() {
     ui.clearErrors(form);
-    if (!from.value || !to.value) { ui.showError(form, { field: 'train_from', message: t('mv.bad_window') }); return; }
+    if (!from.value || !to.value) { ui.showError(form, { field: 'train_from', message: t('mv.bad_window') }); return null; }
     const body = { name: name.value.trim(), unit_id: parseInt(unit.value, 10) || 0, point_ids: order,
       train_from: rfc3339Local(from.value), train_to: rfc3339Local(to.value),
       level: parseInt(level.value, 10), on_delay_min: parseInt(delay.value, 10) || 3 };
     if (comment.value.trim()) body.comment = comment.value.trim();
+    return body;
+  }
+  // A dry run: trained and backtested on the minutes after the window, nothing stored.
+  const result = form.querySelector('#mv-backtest');
+  form.querySelector('#mv-dryrun').addEventListener('click', async () => {
+    const body = bodyOf();
+    if (!body) return;
+    await ui.busy(form, async () => {
+      try {
+        const r = await api('POST', '/process-monitors?dry_run=1', body);
+        clear(result).append(...backtestNodes(r.backtest, r.components));
+        result.classList.remove('hidden');
+      } catch (e) { result.classList.add('hidden'); ui.showError(form, e); }
+    });
+  });
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const body = bodyOf();
+    if (!body) return;
     await ui.busy(form, async () => {
       try {
         const m = await api('POST', '/process-monitors', body);
-        ui.toast(t('mv.trained', { n: m.samples }));
+        ui.toast(t('mv.trained', { n: m.samples }) + (m.backtest && m.backtest.alarms ? t('mv.trained_alarms', { n: m.backtest.alarms }) : ''));
         // a retrained monitor replaces the old one: offer to stop it now
         if (fromId > 0 && (await ui.confirmDialog(t('mv.deactivate'), t('mv.stop_old_q', { id: fromId }), t('mv.deactivate'), true)))
           await api('POST', `/process-monitors/${fromId}/actions/deactivate`, {}).catch((e) => { if (e.status !== 409) ui.toastError(e); });
