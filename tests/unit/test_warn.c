@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "alarm/ruleset.h"
+#include "alarm/threshold.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "core/clock.h"
@@ -491,6 +492,33 @@ static void t_retention(void **state)
     assert_int_equal(sql_int(retained, 0), 1);
     engine_close();
     tc.retention_days = 0;
+}
+
+/* A reading of quality STALE — what a Sparkplug NDEATH/DDEATH makes of every
+ * point of the dead node (ingest/sparkplug.c) — raises the point's 数据中断
+ * through the engine and never a value alarm; the next good reading clears
+ * it, and a late STALE one changes nothing. */
+static void t_stale_quality(void **state)
+{
+    (void)state;
+    add_point("GT-107");
+    engine_open();
+    int64_t t0 = clock_now_ms() - 60000;
+    warn_result res;
+    in1("GT-107", 3, t0, &res);
+    ws_reading dead = {.source_ms = t0 + 1000, .value = NAN, .quality = WS_Q_STALE};
+    snprintf(dead.tag, sizeof dead.tag, "GT-107");
+    OK(warn_ingest(tc.w, WARN_SRC_MQTT, &dead, 1, &res));
+    const char *stale = "SELECT count(*) FROM alarms WHERE rule_id = $1 AND state = 'unack' AND title LIKE 'GT-107 %数据中断'";
+    assert_int_equal(sql_int(stale, 1 + THR_STALE), 1);
+    assert_int_equal(open_alarms(), 1);
+    in1("GT-107", 3.2, t0 + 2000, &res);
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = $1 AND state = 'rtn_unack'", 1 + THR_STALE), 1);
+    dead.source_ms = t0 + 1500; /* late: stored, not evaluated */
+    OK(warn_ingest(tc.w, WARN_SRC_MQTT, &dead, 1, &res));
+    assert_int_equal(res.late, 1);
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = $1 AND state = 'rtn_unack'", 1 + THR_STALE), 1);
+    engine_close();
 }
 
 /* A restart replays the journal: readings that were journaled but not sealed
@@ -1589,7 +1617,7 @@ int main(void)
     const struct CMUnitTest sq[] = {
         cmocka_unit_test(t_journal_format),
         T(t_dedup_and_late, &fx_sqlite), T(t_operator_actions, &fx_sqlite),
-        T(t_escalation_resumes, &fx_sqlite), T(t_escalation_pages, &fx_sqlite), T(t_bypass_overdue, &fx_sqlite), T(t_retention, &fx_sqlite),
+        T(t_escalation_resumes, &fx_sqlite), T(t_escalation_pages, &fx_sqlite), T(t_bypass_overdue, &fx_sqlite), T(t_retention, &fx_sqlite), T(t_stale_quality, &fx_sqlite),
         T(t_journal_replay, &fx_sqlite),
         T(t_rules_stale, &fx_sqlite), T(t_rule_alarm_value, &fx_sqlite), T(t_point_major, &fx_sqlite), T(t_sensor_fault_work_order, &fx_sqlite),
         T(t_series_failure, &fx_sqlite), T(t_seal_evidence, &fx_sqlite), T(t_open_chunks_kept, &fx_sqlite), T(t_journal_bounded, &fx_sqlite),
@@ -1606,7 +1634,7 @@ int main(void)
         snprintf(fx_pg.pg_admin, sizeof fx_pg.pg_admin, "%s", pg);
         const struct CMUnitTest pq[] = {
             T(t_dedup_and_late, &fx_pg), T(t_operator_actions, &fx_pg),
-            T(t_escalation_resumes, &fx_pg), T(t_escalation_pages, &fx_pg), T(t_bypass_overdue, &fx_pg), T(t_retention, &fx_pg),
+            T(t_escalation_resumes, &fx_pg), T(t_escalation_pages, &fx_pg), T(t_bypass_overdue, &fx_pg), T(t_retention, &fx_pg), T(t_stale_quality, &fx_pg),
             T(t_journal_replay, &fx_pg),
             T(t_rules_stale, &fx_pg), T(t_rule_alarm_value, &fx_pg), T(t_point_major, &fx_pg), T(t_sensor_fault_work_order, &fx_pg),
             T(t_seal_evidence, &fx_pg), T(t_open_chunks_kept, &fx_pg), T(t_restart_then_crash, &fx_pg),
