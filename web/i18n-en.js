@@ -1335,6 +1335,7 @@ export const en = {
   'ri.d.past1': 'past its alarm limit (H/L): at least orange',
   'ri.d.past2': 'past its emergency limit (HH/LL): red',
   'ri.d.anomaly': '{tag} anomaly score {s}',
+  'ri.d.monitor': 'a process monitor off its normal operation (most from {tag}), score {s}',
   'ri.d.hazards': '{m} major and {g} general hidden dangers',
   'ri.d.overdue': '{d} days overdue in all',
   'ri.d.more': '{n} more',

@@ -1340,6 +1340,7 @@ export const zh = {
   'ri.d.past1': '已越过报警限（H/L）：至少橙色',
   'ri.d.past2': '已越过紧急限（HH/LL）：红色',
   'ri.d.anomaly': '{tag} 异常评分 {s}',
+  'ri.d.monitor': '多变量监控偏离正常工况（主要贡献 {tag}），评分 {s}',
   'ri.d.hazards': '重大隐患 {m} 项、一般隐患 {g} 项',
   'ri.d.overdue': '超期合计 {d} 天',
   'ri.d.more': '另有 {n} 张',

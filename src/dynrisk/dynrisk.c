@@ -357,17 +357,28 @@ static ws_err gather(store_conn *c, struct warn *w, const org_unit *area, int64_
     ws_err rc = risk_map_counts(c, area->path, counts, &rank);
     if (rc) return rc;
     g->in.static_rank = rank;
-    /* live points */
+    /* live points, and after them the area's process monitors (their
+     * departure as an anomaly score; room kept for up to 8) */
     if (w) {
         warn_point_state ps[RX_MAX_POINTS];
-        int n = 0;
-        if (!warn_points_under(w, area->path, now, ps, RX_MAX_POINTS, &n)) {
+        warn_monitor_score ms[8];
+        int n = 0, nm = 0;
+        if (warn_monitors_under(w, area->path, now, ms, 8, &nm)) nm = 0;
+        if (!warn_points_under(w, area->path, now, ps, RX_MAX_POINTS - nm, &n)) {
             for (int i = 0; i < n; i++) {
                 snprintf(g->pts[i].tag, sizeof g->pts[i].tag, "%s", ps[i].tag);
                 g->pts[i].ratio = ps[i].ratio;
                 g->pts[i].past = ps[i].past;
                 g->pts[i].climb = ps[i].climb;
                 g->pts[i].score = ps[i].score;
+            }
+            for (int k = 0; k < nm; k++, n++) {
+                rx_point *x = &g->pts[n];
+                memset(x, 0, sizeof *x);
+                snprintf(x->tag, sizeof x->tag, "%s", ms[k].top);
+                x->ratio = NAN;
+                x->score = ms[k].score;
+                x->monitor = true;
             }
             g->in.npoints = n;
         }
@@ -591,6 +602,7 @@ static json_t *inputs_json(const gathered *g)
         json_object_set_new(x, "past", json_integer(g->pts[i].past));
         json_object_set_new(x, "climb_per_h", json_real(round(g->pts[i].climb * 1000) / 1000));
         json_object_set_new(x, "score", isnan(g->pts[i].score) ? json_null() : json_real(round(g->pts[i].score * 100) / 100));
+        if (g->pts[i].monitor) json_object_set_new(x, "monitor", json_true());
         json_array_append_new(pts, x);
     }
     json_object_set_new(o, "points", pts);

@@ -511,7 +511,8 @@ static double factor_raw(const rx_params *p, const rx_inputs *in, rx_factor f, c
             if (i1 < 0 || s > s1) i1 = i, s1 = s;
         }
         if (i1 < 0) return 0;
-        snprintf(d, dn, "%.31s anomaly score %.2f", in->points[i1].tag, s1);
+        snprintf(d, dn, in->points[i1].monitor ? "%.31s process monitor score %.2f" : "%.31s anomaly score %.2f",
+                 in->points[i1].tag, s1);
         return w->an.at_one * ramp(s1, w->an.from, w->an.power);
     }
     case RX_HAZARDS: {

@@ -69,6 +69,9 @@ typedef struct rx_point {
     double score;
     int past;
     double climb;
+    bool monitor; /* a process monitor of the area, not a point: tag is the point
+                     that contributes most to its departure, score its departure
+                     (ratio NaN, past 0, climb 0) */
 } rx_point;
 
 /* Permit types (GB 30871) with grades: hot work 1 特级 2 一级 3 二级;

@@ -75,6 +75,7 @@
 
 struct wmon {
     int64_t id, unit_id;
+    char unit_path[128];
     char name[WARN_MON_NAME_MAX + 1];
     int level, on_delay, np;
     int64_t pid[WARN_MON_POINTS_MAX];
@@ -351,6 +352,7 @@ static ws_err wmon_new(const warn_monitor *v, const double *train, struct wmon *
     if (!mo) return ws_fail(WS_ENOMEM, NULL, "out of memory");
     mo->id = v->id;
     mo->unit_id = v->unit_id;
+    warn_copy_trunc(mo->unit_path, sizeof mo->unit_path, v->unit_path);
     snprintf(mo->name, sizeof mo->name, "%s", v->name);
     mo->level = v->level;
     mo->on_delay = v->on_delay_min;
@@ -482,6 +484,32 @@ ws_err warn_monitor_list(warn *w, store_conn *c, const char *scope_path, int64_t
     }
     *items = a;
     *n = k;
+    return WS_OK;
+}
+
+ws_err warn_monitors_under(warn *w, const char *unit_path, int64_t now_ms, warn_monitor_score *out, int cap,
+                           int *n)
+{
+    *n = 0;
+    if (!w) return ws_fail(WS_EUNAVAILABLE, NULL, "the early-warning engine is not running");
+    size_t plen = strlen(unit_path);
+    pthread_mutex_lock(&w->mon_mu);
+    for (int i = 0; i < w->nmons && *n < cap; i++) {
+        const struct wmon *mo = w->mons[i];
+        bool judged = mo->state == WARN_MON_NORMAL || mo->state == WARN_MON_ABNORMAL;
+        if (strncmp(mo->unit_path, unit_path, plen) || !judged || now_ms - mo->last_minute > 10 * MINUTE) continue;
+        int top = 0;
+        for (int j = 1; j < mo->np; j++)
+            if (mo->contrib[j] > mo->contrib[top]) top = j;
+        warn_monitor_score *x = &out[(*n)++];
+        x->id = mo->id;
+        x->score = mo->ratio > 0 ? mo->ratio / (1 + mo->ratio) : 0;
+        pthread_mutex_lock(&w->mu);
+        const wpoint *p = warn_find_point(w, mo->pid[top]);
+        warn_copy_trunc(x->top, sizeof x->top, p ? p->tag : "?");
+        pthread_mutex_unlock(&w->mu);
+    }
+    pthread_mutex_unlock(&w->mon_mu);
     return WS_OK;
 }
 
@@ -677,6 +705,7 @@ ws_err warn_monitor_create(warn *w, store_conn *c, const org_caller *by, const w
     memset(&v, 0, sizeof v);
     snprintf(v.name, sizeof v.name, "%s", in->name);
     v.unit_id = in->unit_id;
+    warn_copy_trunc(v.unit_path, sizeof v.unit_path, u.path);
     v.level = in->level ? in->level : ALARM_LVL_NOTICE;
     v.on_delay_min = in->on_delay_min ? in->on_delay_min : 3;
     v.npoints = in->npoints;

@@ -363,6 +363,17 @@ ws_err warn_monitor_get(warn *w, store_conn *c, int64_t id, warn_monitor *out);
  * active -1 any, 0, 1; newest first, at most 500. *items is the caller's. */
 ws_err warn_monitor_list(warn *w, store_conn *c, const char *scope_path, int64_t unit_id, int active,
                          warn_monitor **items, size_t *n);
+/* The active monitors judged in the last 10 minutes whose unit lies under
+ * unit_path, as the dynamic risk index takes them into its anomaly factor:
+ * score = ratio / (1 + ratio) (0.5 at the limit, toward 1 beyond it), top
+ * = the tag of the point that contributes most. At most cap into out. */
+typedef struct warn_monitor_score {
+    int64_t id;
+    char top[64];
+    double score;
+} warn_monitor_score;
+ws_err warn_monitors_under(warn *w, const char *unit_path, int64_t now_ms, warn_monitor_score *out, int cap,
+                           int *n);
 /* Stop a monitor for good and clear its alarm (auth "monitor.write").
  * WS_ECONFLICT when it is inactive already. */
 ws_err warn_monitor_deactivate(warn *w, store_conn *c, const org_caller *by, int64_t id);

@@ -39,7 +39,7 @@ static int setup(void **st)
 
 /* A yellow area with a little of every factor, so each can go up and down. */
 typedef struct area {
-    rx_point pts[3];
+    rx_point pts[4]; /* three points, and room for a process monitor (test_anomaly) */
     rx_permit permits[RX_MAX_PERMITS];
     rx_inputs in;
 } area;
@@ -241,6 +241,18 @@ static void test_anomaly(void **st)
     a.pts[0].score = 0.25;                      /* below 0.3: no anomaly factor */
     compute(&a, &r2);
     assert_null(contrib_of(&r2, RX_ANOMALY));
+    /* a process monitor of the area off its normal region (ratio 24: score
+     * 0.96) moves the index up like a point's detector, and is named as a
+     * monitor by the point that contributes most */
+    baseline(&a);
+    rx_point *m = &a.pts[a.in.npoints++];
+    memset(m, 0, sizeof *m);
+    snprintf(m->tag, sizeof m->tag, "TI-202");
+    m->ratio = NAN;
+    m->score = 0.96;
+    m->monitor = true;
+    assert_true(compute(&a, &r1) > x0);
+    assert_named(&r1, RX_ANOMALY, "TI-202 process monitor score", "0.96");
 }
 
 static void test_hazards(void **st)

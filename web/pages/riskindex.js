@@ -60,6 +60,7 @@ function detailText(factor, d) {
     }
     case 'anomaly':
       if ((m = /^(\S+) anomaly score ([\d.]+)$/.exec(d))) return t('ri.d.anomaly', { tag: m[1], s: m[2] });
+      if ((m = /^(\S+) process monitor score ([\d.]+)$/.exec(d))) return t('ri.d.monitor', { tag: m[1], s: m[2] });
       break;
     case 'hazards':
       if ((m = /^(\d+) major, (\d+) general hidden dangers(?:, ([\d.]+) days overdue)?$/.exec(d)))
