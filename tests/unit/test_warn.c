@@ -113,15 +113,16 @@ static void engine_close(void)
     tc.ser = NULL;
 }
 
-/* A combustible gas point (GB/T 50493 default limits) on device (0: none). */
-static int64_t add_point_on(const char *tag, int64_t device)
+/* A point of kind (gas kinds get GB/T 50493 default limits, others none) on
+ * device (0: none). */
+static int64_t add_point_kind(const char *tag, int64_t device, const char *kind)
 {
     store_conn *c;
     OK(store_acquire(tc.s, &c));
     point_in in = {.set = (device ? POINT_SET_DEVICE : 0u) | POINT_SET_UNIT | POINT_SET_TAG | POINT_SET_NAME |
                           POINT_SET_KIND,
                    .device_id = device, .unit_id = tc.unit_id, .tag = tag, .name = "罐区可燃气体",
-                   .kind = "combustible", .range_low = NAN, .range_high = NAN, .resolution = NAN,
+                   .kind = kind, .range_low = NAN, .range_high = NAN, .resolution = NAN,
                    .exposure_limit = NAN, .ll = NAN, .l = NAN, .h = NAN, .hh = NAN, .deadband = NAN, .active = true};
     int64_t id = 0;
     OK(point_create(c, &TRUSTED, &in, &id));
@@ -129,6 +130,8 @@ static int64_t add_point_on(const char *tag, int64_t device)
     return id;
 }
 
+/* A combustible gas point on device (0: none). */
+static int64_t add_point_on(const char *tag, int64_t device) { return add_point_kind(tag, device, "combustible"); }
 static int64_t add_point(const char *tag) { return add_point_on(tag, 0); }
 
 /* A gas detector, in maintenance until maint (0: not). */
@@ -518,6 +521,70 @@ static void t_stale_quality(void **state)
     OK(warn_ingest(tc.w, WARN_SRC_MQTT, &dead, 1, &res));
     assert_int_equal(res.late, 1);
     assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = $1 AND state = 'rtn_unack'", 1 + THR_STALE), 1);
+    engine_close();
+}
+
+/* Minutes [i0, i1) of two correlated points MV-A, MV-B (B = 2A + noise;
+ * with `off`, B 3 units below its relation), a reading a minute at t0 + i
+ * minutes + 1 s. */
+static void mv_minutes(int64_t t0, int i0, int i1, bool off)
+{
+    ws_reading r[2 * 256];
+    for (int i = i0; i < i1;) {
+        int k = 0;
+        for (; i < i1 && k < 2 * 256; i++) {
+            unsigned h = 2654435761u * (unsigned)(i + 1);
+            double a = 50 + 5 * sin(i / 30.0) + (double)(h >> 20 & 255) / 256.0;
+            double b = 2 * a + (double)(h >> 8 & 255) / 256.0 - (off ? 3 : 0);
+            r[k++] = rd("MV-A", a, t0 + (int64_t)i * 60000 + 1000);
+            r[k++] = rd("MV-B", b, t0 + (int64_t)i * 60000 + 1000);
+        }
+        OK(warn_ingest(tc.w, WARN_SRC_HTTP, r, (size_t)k, NULL));
+    }
+}
+
+/* A process monitor's alarm across a restart (monitor.c): raised once after
+ * its on-delay while MV-B is off its relation to MV-A; a restart during the
+ * departure refits the model from the stored matrix and judges the last
+ * hour again without a second raise or a clear, and the alarm is still the
+ * one, active. */
+static void t_monitor_restart(void **state)
+{
+    (void)state;
+    int64_t ids[2] = {add_point_kind("MV-A", 0, "temperature"), add_point_kind("MV-B", 0, "temperature")};
+    engine_open();
+    store_conn *c;
+    OK(store_acquire(tc.s, &c));
+    const int64_t M = 60000, now = clock_now_ms() / M * M, t0 = now - 1600 * M;
+    mv_minutes(t0, 0, 1500, false);
+    warn_monitor_in in = {.unit_id = tc.unit_id, .name = "两点监控", .point_ids = ids, .npoints = 2,
+                          .train_from = t0, .train_to = t0 + 1500 * M};
+    int64_t id = 0;
+    OK(warn_monitor_create(tc.w, c, &TRUSTED, &in, false, NULL, NULL, &id));
+    store_release(c);
+    mv_minutes(t0, 1500, 1588, false);
+    mv_minutes(t0, 1588, 1600, true); /* the last 12 minutes off */
+    OK(warn_tick(tc.w, clock_now_ms()));
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 107 AND state = 'unack'", 0), 1);
+    assert_int_equal(events_of("raise"), 1);
+    const char *changes = "SELECT count(*) FROM alarm_events WHERE kind <> 'escalate'"; /* escalation goes on */
+    int64_t events = sql_int(changes, 0);
+    engine_close();
+    engine_open();
+    ws_reading more[2] = {rd("MV-A", 50, now + 1000), rd("MV-B", 97, now + 1000)}; /* live again */
+    OK(warn_ingest(tc.w, WARN_SRC_HTTP, more, 2, NULL));
+    OK(warn_tick(tc.w, clock_now_ms() + 2000));
+    OK(store_acquire(tc.s, &c));
+    warn_monitor *m = malloc(sizeof *m);
+    OK(warn_monitor_get(tc.w, c, id, m));
+    store_release(c);
+    assert_int_equal(m->state, WARN_MON_ABNORMAL); /* judged again after the restart */
+    assert_true(m->nhist >= 50);
+    free(m);
+    assert_int_equal(events_of("raise"), 1);
+    assert_int_equal(events_of("clear"), 0);
+    assert_int_equal(sql_int(changes, 0), events);
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 107 AND state = 'unack'", 0), 1);
     engine_close();
 }
 
@@ -1617,7 +1684,7 @@ int main(void)
     const struct CMUnitTest sq[] = {
         cmocka_unit_test(t_journal_format),
         T(t_dedup_and_late, &fx_sqlite), T(t_operator_actions, &fx_sqlite),
-        T(t_escalation_resumes, &fx_sqlite), T(t_escalation_pages, &fx_sqlite), T(t_bypass_overdue, &fx_sqlite), T(t_retention, &fx_sqlite), T(t_stale_quality, &fx_sqlite),
+        T(t_escalation_resumes, &fx_sqlite), T(t_escalation_pages, &fx_sqlite), T(t_bypass_overdue, &fx_sqlite), T(t_retention, &fx_sqlite), T(t_stale_quality, &fx_sqlite), T(t_monitor_restart, &fx_sqlite),
         T(t_journal_replay, &fx_sqlite),
         T(t_rules_stale, &fx_sqlite), T(t_rule_alarm_value, &fx_sqlite), T(t_point_major, &fx_sqlite), T(t_sensor_fault_work_order, &fx_sqlite),
         T(t_series_failure, &fx_sqlite), T(t_seal_evidence, &fx_sqlite), T(t_open_chunks_kept, &fx_sqlite), T(t_journal_bounded, &fx_sqlite),
@@ -1634,7 +1701,7 @@ int main(void)
         snprintf(fx_pg.pg_admin, sizeof fx_pg.pg_admin, "%s", pg);
         const struct CMUnitTest pq[] = {
             T(t_dedup_and_late, &fx_pg), T(t_operator_actions, &fx_pg),
-            T(t_escalation_resumes, &fx_pg), T(t_escalation_pages, &fx_pg), T(t_bypass_overdue, &fx_pg), T(t_retention, &fx_pg), T(t_stale_quality, &fx_pg),
+            T(t_escalation_resumes, &fx_pg), T(t_escalation_pages, &fx_pg), T(t_bypass_overdue, &fx_pg), T(t_retention, &fx_pg), T(t_stale_quality, &fx_pg), T(t_monitor_restart, &fx_pg),
             T(t_journal_replay, &fx_pg),
             T(t_rules_stale, &fx_pg), T(t_rule_alarm_value, &fx_pg), T(t_point_major, &fx_pg), T(t_sensor_fault_work_order, &fx_pg),
             T(t_seal_evidence, &fx_pg), T(t_open_chunks_kept, &fx_pg), T(t_restart_then_crash, &fx_pg),
