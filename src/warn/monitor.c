@@ -156,6 +156,39 @@ static int fill_minute(struct wmon *mo, const double *row, int64_t t, double *x)
     return missing;
 }
 
+/* The minute means of np points over [from, from + nmin minutes), row-major
+ * (minute i, point j at [i·np + j]); the caller frees. NULL with *rc set when
+ * the series store fails or memory runs out. */
+static double *points_minutes(warn *w, const int64_t *pid, int np, int64_t from, int nmin, ws_err *rc)
+{
+    double *vals = malloc((size_t)nmin * (size_t)np * sizeof *vals), *cnt = malloc((size_t)nmin * sizeof *cnt);
+    series_sample *sbuf = malloc((size_t)nmin * sizeof *sbuf);
+    *rc = vals && cnt && sbuf ? WS_OK : ws_fail(WS_ENOMEM, NULL, "out of memory");
+    for (int j = 0; !*rc && j < np; j++) *rc = minute_means(w->cfg.series, pid[j], from, nmin, sbuf, cnt, vals + j, np);
+    free(cnt), free(sbuf);
+    if (*rc) {
+        free(vals);
+        return NULL;
+    }
+    return vals;
+}
+
+/* Minute t of mo (row: its points' means) through the model, with the
+ * carry-forward: the index of a point still without a value (no verdict;
+ * the lag history restarts, as the lags need consecutive minutes), or -1
+ * with *r filled (r->ready false while the lags fill). */
+static int step_minute(struct wmon *mo, const double *row, int64_t t, mvmon_result *r)
+{
+    double x[WARN_MON_POINTS_MAX];
+    int miss = fill_minute(mo, row, t, x);
+    if (miss >= 0) {
+        mvmon_reset(mo->m);
+        return miss;
+    }
+    mvmon_step(mo->m, x, r);
+    return -1;
+}
+
 /* ------------------------------------------------------------ judging */
 
 static void hist_push(struct wmon *mo, int64_t t, double ratio)
@@ -216,27 +249,19 @@ static void judge_to(warn *w, struct wmon *mo, int64_t bound)
         mvmon_reset(mo->m);
     }
     int nmin = (int)((bound - mo->next) / MINUTE), np = mo->np;
-    double *vals = malloc((size_t)nmin * (size_t)np * sizeof *vals), *cnt = malloc((size_t)nmin * sizeof *cnt);
-    series_sample *sbuf = malloc((size_t)nmin * sizeof *sbuf);
-    ws_err rc = vals && cnt && sbuf ? WS_OK : WS_ENOMEM;
-    for (int j = 0; !rc && j < np; j++) rc = minute_means(w->cfg.series, mo->pid[j], mo->next, nmin, sbuf, cnt, vals + j, np);
-    if (rc) { /* the series store is failing (its own alarm says so): later */
-        free(vals), free(cnt), free(sbuf);
-        return;
-    }
+    ws_err rc;
+    double *vals = points_minutes(w, mo->pid, np, mo->next, nmin, &rc);
+    if (!vals) return; /* the series store is failing (its own alarm says so): later */
     for (int i = 0; i < nmin; i++) {
         int64_t t = mo->next + i * MINUTE;
-        double x[WARN_MON_POINTS_MAX];
-        int miss = fill_minute(mo, vals + (size_t)i * np, t, x);
-        if (miss >= 0) { /* no verdict; the lags need consecutive minutes */
+        mvmon_result r;
+        int miss = step_minute(mo, vals + (size_t)i * np, t, &r);
+        if (miss >= 0) {
             mo->state = WARN_MON_NO_DATA;
             mo->missing = mo->pid[miss];
             mo->last_minute = t;
-            mvmon_reset(mo->m);
             continue;
         }
-        mvmon_result r;
-        mvmon_step(mo->m, x, &r);
         if (!r.ready) continue;
         double c[WARN_MON_POINTS_MAX], sum = 0;
         mvmon_contrib(mo->m, c);
@@ -255,7 +280,7 @@ static void judge_to(warn *w, struct wmon *mo, int64_t bound)
         mo->state = mo->on ? WARN_MON_ABNORMAL : WARN_MON_NORMAL;
     }
     mo->next = bound;
-    free(vals), free(cnt), free(sbuf);
+    free(vals);
 }
 
 /* Judge the minutes of mo that are complete: before the newest minute of
@@ -580,15 +605,9 @@ static ws_err training_data(warn *w, const warn_monitor_in *in, double **x, int 
     int np = in->npoints;
     int64_t from = in->train_from - ((in->train_from % MINUTE) + MINUTE) % MINUTE;
     int nmin = (int)((in->train_to - from) / MINUTE);
-    double *vals = malloc((size_t)nmin * (size_t)np * sizeof *vals), *cnt = malloc((size_t)nmin * sizeof *cnt);
-    series_sample *sbuf = malloc((size_t)nmin * sizeof *sbuf);
-    ws_err rc = vals && cnt && sbuf ? WS_OK : ws_fail(WS_ENOMEM, NULL, "out of memory");
-    for (int j = 0; !rc && j < np; j++) rc = minute_means(w->cfg.series, in->point_ids[j], from, nmin, sbuf, cnt, vals + j, np);
-    free(cnt), free(sbuf);
-    if (rc) {
-        free(vals);
-        return rc;
-    }
+    ws_err rc;
+    double *vals = points_minutes(w, in->point_ids, np, from, nmin, &rc);
+    if (!vals) return rc;
     /* complete minutes, in place, with the carry-forward of the judging */
     struct wmon *tmp = calloc(1, sizeof *tmp);
     if (!tmp) {
@@ -643,22 +662,14 @@ static ws_err backtest(warn *w, struct wmon *mo, int64_t train_to, int64_t now, 
     bt->to = to > from ? to : from;
     if (to <= from) return WS_OK;
     int nmin = (int)((to - from) / MINUTE), np = mo->np;
-    double *vals = malloc((size_t)nmin * (size_t)np * sizeof *vals), *cnt = malloc((size_t)nmin * sizeof *cnt);
-    series_sample *sbuf = malloc((size_t)nmin * sizeof *sbuf);
-    ws_err rc = vals && cnt && sbuf ? WS_OK : ws_fail(WS_ENOMEM, NULL, "out of memory");
-    for (int j = 0; !rc && j < np; j++) rc = minute_means(w->cfg.series, mo->pid[j], from, nmin, sbuf, cnt, vals + j, np);
+    ws_err rc;
+    double *vals = points_minutes(w, mo->pid, np, from, nmin, &rc);
     int above = 0, below = 0;
     bool on = false;
-    for (int i = 0; !rc && i < nmin; i++) {
+    for (int i = 0; vals && i < nmin; i++) {
         int64_t t = from + i * MINUTE;
-        double x[WARN_MON_POINTS_MAX];
-        if (fill_minute(mo, vals + (size_t)i * np, t, x) >= 0) {
-            mvmon_reset(mo->m);
-            continue;
-        }
         mvmon_result r;
-        mvmon_step(mo->m, x, &r);
-        if (!r.ready) continue;
+        if (step_minute(mo, vals + (size_t)i * np, t, &r) >= 0 || !r.ready) continue;
         double ratio = r.phi_lim > 0 ? r.phi / r.phi_lim : 0;
         bt->minutes++;
         if (ratio > bt->max_ratio) bt->max_ratio = ratio;
@@ -673,7 +684,7 @@ static ws_err backtest(warn *w, struct wmon *mo, int64_t train_to, int64_t now, 
             if (bt->alarms <= WARN_MON_BACKTEST_ALARMS) bt->cleared[bt->alarms - 1] = t + MINUTE;
         }
     }
-    free(vals), free(cnt), free(sbuf);
+    free(vals);
     mvmon_reset(mo->m);
     memset(mo->carry_t, 0, sizeof mo->carry_t);
     return rc;
