@@ -21,7 +21,9 @@
  * "required_posts", "conflicts"), so the phone shows all that fails at once.
  * Permissions: permit.read, permit.write, permit.approve, permit.admin (certificates),
  * permit.rules (profile, calendar, matrix: install-wide)
- * (src/auth/policy.c); outside the scope 404. */
+ * (src/auth/policy.c); outside the scope 404. Someone scoped to a grid also
+ * lists and reads the permits of the area that holds it (属地), read only:
+ * GET /permits/{id} says "writable": false, and any action is 404 for them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,8 +79,7 @@ static ws_err readable(api_ctx *ctx, int64_t *id, permit_row *p)
     ws_err rc = api_param_id(ctx, 0, id);
     if (!rc) rc = permit_get(ctx->conn, *id, p);
     if (!rc) {
-        auth_resource r = {0};
-        r.unit_path = p->unit_path;
+        auth_resource r = api_unit_resource(ctx, p->unit_path);
         rc = auth_decide(&ctx->who, "permit.read", &r);
         if (rc) permit_row_free(p);
     }
@@ -138,6 +139,9 @@ static ws_err permits_get(api_ctx *ctx)
     if (rc) return rc;
     json_t *o = NULL;
     rc = permit_json(svc(), ctx->conn, &p, true, &o);
+    /* read only for the caller: a permit of the area above a grid (属地) */
+    auth_resource r = {.unit_path = p.unit_path};
+    if (!rc) json_object_set_new(o, "writable", json_boolean(auth_decide(&ctx->who, "permit.write", &r) == WS_OK));
     permit_row_free(&p);
     return rc ? rc : api_reply_json(ctx, 200, o);
 }

@@ -146,6 +146,10 @@ static const rule rules[] = {
      * safety officers; the rules as data (profile in force, holiday
      * calendar, conflict matrix) are install-wide: admins only. */
     {"permit.read", ROLE_ALL, true, REL_NONE, NULL},
+    /* ...and the permits of the area the account's grid lies in, read only:
+     * 属地管理 — work in an area is the business of the people on its ground
+     * (GB 30871: the territorial unit takes part in the safety measures). */
+    {"permit.read", ROLE_ALL, false, REL_AREA_ABOVE, NULL},
     {"permit.write", ROLE_ALL & ~RG, true, REL_NONE, NULL},
     {"permit.approve", A | M | SO | DH, true, REL_NONE, NULL},
     {"permit.admin", A | M | SO, true, REL_NONE, NULL},

@@ -24,9 +24,9 @@ const char Q_PERMIT_UPDATE[] =
     "updated_at = $16 WHERE id = $1";
 const char Q_PERMIT_GET[] = "SELECT " PERMIT_COLS PERMIT_FROM "WHERE p.id = $1";
 const char Q_PERMIT_NEXT_SEQ[] = "SELECT count(*) FROM permits WHERE code LIKE CAST($1 AS TEXT) || '%'";
-const char Q_PERMIT_LIST[] =
+const char Q_PERMIT_LIST[] = /* in the scope, or on an area that holds it (属地, read only) */
     "SELECT " PERMIT_COLS PERMIT_FROM
-    "WHERE u.path LIKE CAST($1 AS TEXT) || '%' "
+    "WHERE (u.path LIKE CAST($1 AS TEXT) || '%' OR (u.kind = 'area' AND CAST($1 AS TEXT) LIKE u.path || '%')) "
     "AND (CAST($2 AS BIGINT) = 0 OR u.path LIKE (SELECT path FROM units WHERE id = $2) || '%') "
     "AND (CAST($5 AS TEXT) = '' OR p.state = $5 OR ($5 = 'open' AND p.state NOT IN "
     "('closed', 'cancelled', 'expired'))) "

@@ -86,15 +86,17 @@ static void setup(T *t, const char *backend)
     ws_post_id(&t->s, t->admin, "/api/v1/certificates", b);
 }
 
-static long long height_permit(T *t, const char *cert_no)
+static long long height_permit_in(T *t, long long unit, const char *cert_no)
 {
     char b[800];
     snprintf(b, sizeof b, "{\"type\":\"work_at_height\",\"unit_id\":%lld,\"title\":\"管廊保温修补\",\"location\":\"东侧管廊\","
              "\"height_m\":4,\"planned_start\":\"%s\",\"planned_end\":\"%s\",\"guardian_person_id\":%lld,"
              "\"workers\":[{\"person_id\":%lld,\"cert_type\":\"work_at_height\",\"cert_no\":\"%s\"}]}",
-             t->area, t->start, t->end, t->guardian, t->worker, cert_no);
+             unit, t->start, t->end, t->guardian, t->worker, cert_no);
     return ws_post_id(&t->s, t->app, "/api/v1/permits", b);
 }
+
+static long long height_permit(T *t, const char *cert_no) { return height_permit_in(t, t->area, cert_no); }
 
 static long act(T *t, const char *tok, long long id, const char *action, const char *body, json_t **r)
 {
@@ -102,6 +104,51 @@ static long act(T *t, const char *tok, long long id, const char *action, const c
     snprintf(p, sizeof p, "/api/v1/permits/%lld/actions/%s", id, action);
     return ws_req(&t->s, "POST", p, tok, body ? body : "{}", r);
 }
+
+/* 属地: someone scoped to a grid of the area lists and reads the area's
+ * permits, read only ("writable": false; an action is 404), and not those of
+ * a sibling area; the applicant, scoped to the enterprise, may still act. */
+static void grid_reads_area(T *t, long long id)
+{
+    char b[400], p[96];
+    snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"grid\",\"code\":\"A1-G1\",\"name\":\"罐区一网格\"}", t->area);
+    long long grid = ws_post_id(&t->s, t->admin, "/api/v1/units", b);
+    snprintf(b, sizeof b, "{\"parent_id\":%lld,\"kind\":\"area\",\"code\":\"A2\",\"name\":\"装卸区\"}", t->ent);
+    long long other = ws_post_id(&t->s, t->admin, "/api/v1/units", b);
+    long long elsewhere = height_permit_in(t, other, "GC-7788");
+    snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"网格员\"}", grid);
+    long long person = ws_post_id(&t->s, t->admin, "/api/v1/people", b);
+    snprintf(b, sizeof b, "{\"username\":\"gridw\",\"password\":\"Permit-Pass-2026\",\"roles\":[\"worker\"],"
+             "\"scope_unit_id\":%lld,\"person_id\":%lld}", grid, person);
+    ws_post_id(&t->s, t->admin, "/api/v1/accounts", b);
+    char tok[65];
+    assert_int_equal(ws_login(&t->s, "gridw", "Permit-Pass-2026", tok), 200);
+    json_t *r = NULL, *x;
+    size_t i;
+    bool mine = false, theirs = false;
+    assert_int_equal(ws_req(&t->s, "GET", "/api/v1/permits?limit=200", tok, NULL, &r), 200);
+    json_array_foreach(json_object_get(r, "items"), i, x) {
+        long long pid = json_integer_value(json_object_get(x, "id"));
+        mine |= pid == id;
+        theirs |= pid == elsewhere;
+    }
+    json_decref(r);
+    assert_true(mine);
+    assert_false(theirs);
+    snprintf(p, sizeof p, "/api/v1/permits/%lld", id);
+    assert_int_equal(ws_req(&t->s, "GET", p, tok, NULL, &r), 200);
+    assert_true(json_is_false(json_object_get(r, "writable")));
+    json_decref(r);
+    assert_int_equal(ws_req(&t->s, "GET", p, t->app, NULL, &r), 200);
+    assert_true(json_is_true(json_object_get(r, "writable")));
+    json_decref(r);
+    assert_int_equal(act(t, tok, id, "suspend", "{\"reason\":\"看看\"}", &r), 404);
+    json_decref(r);
+    snprintf(p, sizeof p, "/api/v1/permits/%lld", elsewhere);
+    assert_int_equal(ws_req(&t->s, "GET", p, tok, NULL, &r), 404);
+    json_decref(r);
+}
+
 
 static bool verdict_fails(json_t *verdicts, const char *rule)
 {
@@ -254,6 +301,7 @@ static void run(const char *backend)
     assert_int_equal(ws_http(&t.s, "GET", p, t.app, NULL, 0, NULL, NULL, &raw), 200);
     assert_non_null(raw && strstr(raw, "<svg") ? raw : NULL);
     free(raw);
+    grid_reads_area(&t, id);
     ws_server_destroy(&t.s);
 }
 

@@ -172,8 +172,9 @@ static void policy_matrix(void **state)
     assert_int_equal(auth_decide(&s, "unit.read", &out), WS_EFORBIDDEN);
 }
 
-/* REL_AREA_ABOVE: someone scoped to a grid reads the risk register and the
- * risk index of an area that holds the grid, and nothing else above it. */
+/* REL_AREA_ABOVE: someone scoped to a grid reads the risk register, the
+ * risk index and the permits (属地) of an area that holds the grid, and
+ * nothing else above it. */
 static void area_above_reads(void **state)
 {
     (void)state;
@@ -184,8 +185,8 @@ static void area_above_reads(void **state)
     auth_resource sibling = {.unit_path = "/1/2/6/", .unit_is_area = true};
     auth_resource digits = {.unit_path = "/1/2/5/9", .unit_is_area = true}; /* not a whole path */
     auth_resource self = {.unit_path = "/1/2/5/9/", .unit_is_area = true};
-    for (int k = 0; k < 2; k++) {
-        const char *act = k ? "riskidx.read" : "risk.read";
+    for (int k = 0; k < 3; k++) {
+        const char *act = k == 2 ? "permit.read" : k ? "riskidx.read" : "risk.read";
         assert_int_equal(auth_decide(&grid, act, &area), WS_OK);
         assert_int_equal(auth_decide(&grid, act, &outer), WS_OK);
         assert_int_equal(auth_decide(&grid, act, &self), WS_OK); /* in scope, as before */
@@ -196,7 +197,9 @@ static void area_above_reads(void **state)
     /* reading only: nobody keeps the register of an area above them */
     auth_subject so = subject(ROLE_SAFETY_OFFICER, "/1/2/5/9/");
     assert_int_equal(auth_decide(&so, "risk.write", &area), WS_ENOTFOUND);
-    /* and only those two: hidden dangers and alarms of the area stay out */
+    assert_int_equal(auth_decide(&so, "permit.write", &area), WS_ENOTFOUND);
+    assert_int_equal(auth_decide(&so, "permit.approve", &area), WS_ENOTFOUND);
+    /* and only those three: hidden dangers and alarms of the area stay out */
     assert_int_equal(auth_decide(&grid, "hazard.read", &area), WS_ENOTFOUND);
     assert_int_equal(auth_decide(&grid, "alarm.read", &area), WS_ENOTFOUND);
 }

@@ -147,7 +147,7 @@ export async function render(main, ctx) {
     const approver = roles.some((r) => APPROVER_ROLES.includes(r));
     const guardian = me.person && me.person.id === p.guardian_person_id;
     const acts = [];
-    if (!writer) return null;
+    if (!writer || p.writable === false) return null; // read only: a permit of the area above the caller's grid (属地)
     if (s === 'draft') acts.push(['submit_go', 'btn-primary']);
     if (s === 'applied') acts.push(['confirm_measures', 'btn-primary']);
     if (['identified', 'tested', 'approved', 'active', 'suspended'].includes(s)) acts.push(['gas', s === 'identified' ? 'btn-primary' : '']);
