@@ -314,6 +314,31 @@ export async function run(hz) {
     await page.locator('#lang-toggle').click();
   });
 
+  await test('permits: a grid leader reads a permit of the area above the grid (属地) and is offered no action', async (w) => {
+    const gl = await as(w, 'gridleader');
+    const me = (await apiGet(gl, '/me')).body;
+    const admin = await loginAdmin(w);
+    const grid = (await apiGet(admin, '/units/' + me.scope.id)).body;
+    const area = (await apiGet(admin, '/units/' + grid.parent_id)).body;
+    assert(area.kind === 'area', 'the grid leader\'s grid is not in an area: ' + area.kind);
+    const person = (await apiGet(admin, '/people?unit_id=' + area.id + '&limit=1')).body.items[0];
+    const now = Date.now();
+    const r = await post(admin, '/permits', { type: 'excavation', unit_id: area.id, title: '属地动土 ' + RUN, location: '合成车间东侧',
+      planned_start: new Date(now + 3600e3).toISOString(), planned_end: new Date(now + 3 * 3600e3).toISOString(),
+      applicant_person_id: person.id });
+    assert(r.status === 201, 'the permit was not made: ' + r.status + ' ' + JSON.stringify(r.body));
+    await gl.goto(BASE + '/permits/' + r.body.id);
+    await gl.locator('#pm-code').waitFor();
+    await gl.locator('#pm-timeline').waitFor();
+    assert(await gl.locator('#pm-actions').count() === 0, 'a read-only permit offers actions');
+    assert(await gl.locator('#pm-edit').count() === 0, 'a read-only permit offers to edit');
+    await missingStrings(gl);
+    // the applicant's page of the same permit still has its actions
+    const app = await as(w, 'applicant');
+    await app.goto(BASE + '/permits/' + r.body.id);
+    await app.locator('#pm-actions').waitFor();
+  });
+
   await test('permits: the approval queue lists the missing posts; a worker without a post gets no approve button', async (w) => {
     const so = await as(w, 'safety');
     await so.goto(BASE + '/permits/approvals');

@@ -55,7 +55,7 @@ export async function render(main, ctx) {
       h('div', { class: 'page-head' },
         h('h1', null, h('span', { class: 'pm-code', id: 'pm-code' }, p.code), ' ', stateBadge(p.state)),
         h('div', { class: 'page-actions' },
-          p.state === 'draft' ? h('a', { href: '/permits/' + p.id + '/edit', 'data-link': '', class: 'btn', id: 'pm-edit' }, t('pm.edit')) : null,
+          p.state === 'draft' && p.writable !== false ? h('a', { href: '/permits/' + p.id + '/edit', 'data-link': '', class: 'btn', id: 'pm-edit' }, t('pm.edit')) : null,
           h('a', { href: '/permits/' + p.id + '/print', 'data-link': '', class: 'btn', id: 'pm-print-link' }, t('pm.print')))),
       p.reason && ['suspended', 'cancelled', 'expired'].includes(p.state)
         ? h('p', { class: 'notice notice-warn', id: 'pm-reason' }, t('pm.reason'), '：', p.reason) : null,
