@@ -802,6 +802,126 @@ static void t_camera_push(void **state)
     ws_server_destroy(&t.s);
 }
 
+/* A Dahua camera on the loopback: the first request of each connection gets
+ * a digest challenge, the next an event stream — an intrusion (Start) and
+ * then heartbeats until the test stops it. The digest itself is checked in
+ * tests/unit/test_dahua_stream.c; here what counts is the way from the
+ * stream to the alarm. */
+typedef struct dahua_dev {
+    int lfd, port;
+    pthread_t th;
+    atomic_bool stop;
+    atomic_int streams;
+} dahua_dev;
+
+static void *dahua_main(void *arg)
+{
+    dahua_dev *d = arg;
+    while (!atomic_load(&d->stop)) {
+        struct pollfd pf = {.fd = d->lfd, .events = POLLIN};
+        if (poll(&pf, 1, 50) <= 0) continue;
+        int c = accept(d->lfd, NULL, NULL);
+        if (c < 0) continue;
+        char req[4096];
+        size_t n = 0;
+        while (n < sizeof req - 1 && !strstr(req, "\r\n\r\n")) {
+            ssize_t k = recv(c, req + n, sizeof req - 1 - n, 0);
+            if (k <= 0) break;
+            n += (size_t)k;
+            req[n] = 0;
+        }
+        req[n] = 0;
+        if (!strstr(req, "Authorization: Digest")) {
+            const char *ch = "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Digest realm=\"Login to DH\", "
+                             "qop=\"auth\", nonce=\"9f2c1a\", opaque=\"x\"\r\nContent-Length: 0\r\n\r\n";
+            (void)!send(c, ch, strlen(ch), MSG_NOSIGNAL);
+            /* the client may ask again on the same connection */
+            n = 0;
+            req[0] = 0;
+            while (n < sizeof req - 1 && !strstr(req, "\r\n\r\n")) {
+                struct pollfd q = {.fd = c, .events = POLLIN};
+                if (poll(&q, 1, 2000) <= 0) break;
+                ssize_t k = recv(c, req + n, sizeof req - 1 - n, 0);
+                if (k <= 0) break;
+                n += (size_t)k;
+                req[n] = 0;
+            }
+            if (!strstr(req, "Authorization: Digest")) {
+                close(c);
+                continue;
+            }
+        }
+        atomic_fetch_add(&d->streams, 1);
+        const char *head = "HTTP/1.1 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary=myboundary\r\n\r\n";
+        const char *ev = "Code=CrossRegionDetection;action=Start;index=0;data={\"Name\":\"north fence\"}";
+        char part[512];
+        int pl = snprintf(part, sizeof part, "--myboundary\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n\r\n%s\r\n\r\n",
+                          strlen(ev), ev);
+        bool ok = send(c, head, strlen(head), MSG_NOSIGNAL) > 0 && send(c, part, (size_t)pl, MSG_NOSIGNAL) > 0;
+        const char *hb = "--myboundary\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n\r\nHeartbeat\r\n\r\n";
+        while (ok && !atomic_load(&d->stop)) {
+            usleep(200000);
+            ok = send(c, hb, strlen(hb), MSG_NOSIGNAL) > 0;
+        }
+        close(c);
+    }
+    return NULL;
+}
+
+/* A Dahua camera's event stream (eventManager attach) ends as an alarm of
+ * the camera's device: the server connects to the camera named in
+ * integrations.json, answers its digest challenge, and an intrusion event
+ * raises 区域入侵 (报警) on the camera's area. */
+static void t_dahua_stream(void **state)
+{
+    (void)state;
+    T t;
+    setup(&t, "sqlite");
+    dahua_dev d = {0};
+    d.lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(d.lfd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t al = sizeof a;
+    assert_int_equal(getsockname(d.lfd, (struct sockaddr *)&a, &al), 0);
+    d.port = ntohs(a.sin_port);
+    assert_int_equal(listen(d.lfd, 8), 0);
+    assert_int_equal(pthread_create(&d.th, NULL, dahua_main, &d), 0);
+    char b[512];
+    snprintf(b, sizeof b, "{\"unit_id\":%lld,\"code\":\"CAM-D1\",\"name\":\"罐区北围栏\","
+             "\"kind\":\"camera\",\"protocol\":\"camera\"}", t.area);
+    long long dev = ws_post_id(&t.s, t.tok, "/api/v1/devices", b);
+    assert_int_equal(ws_server_stop(&t.s), 0);
+    char path[400];
+    snprintf(path, sizeof path, "%s/integrations.json", t.s.dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "{\"cameras\":[{\"code\":\"CAM-D1\",\"vendor\":\"dahua\",\"user\":\"admin\","
+               "\"password\":\"S3cret\",\"base_url\":\"http://127.0.0.1:%d\"}]}", d.port);
+    fclose(f);
+    assert_int_equal(ws_server_restart(&t.s), 0);
+    assert_int_equal(ws_login(&t.s, "admin", WS_ADMIN_PW, t.tok), 200);
+    json_t *hit = NULL;
+    for (int i = 0; i < 200 && !hit; i++) {
+        json_t *r = NULL;
+        assert_int_equal(ws_req(&t.s, "GET", "/api/v1/alarms?state=all&limit=50", t.tok, NULL, &r), 200);
+        size_t k;
+        json_t *x;
+        json_array_foreach(json_object_get(r, "items"), k, x)
+            if (json_integer_value(json_object_get(x, "source_id")) == dev) hit = json_incref(x);
+        json_decref(r);
+        if (!hit) usleep(50000);
+    }
+    atomic_store(&d.stop, true);
+    pthread_join(d.th, NULL);
+    close(d.lfd);
+    if (!hit) fail_msg("no alarm from the Dahua stream (streams opened: %d)", atomic_load(&d.streams));
+    assert_true(atomic_load(&d.streams) >= 1);
+    assert_non_null(strstr(json_string_value(json_object_get(hit, "title")), "区域入侵"));
+    assert_int_equal(json_integer_value(json_object_get(hit, "unit_id")), t.area);
+    assert_int_equal(json_integer_value(json_object_get(hit, "level")), 2);
+    json_decref(hit);
+    ws_server_destroy(&t.s);
+}
+
 /* ------------------------------------------------- paging and ack links */
 
 typedef struct receiver {
@@ -950,7 +1070,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_lifecycle_sqlite), cmocka_unit_test(t_lifecycle_pg),
         cmocka_unit_test(t_kill9_sqlite),     cmocka_unit_test(t_kill9_pg),
-        cmocka_unit_test(t_plant_adapters),   cmocka_unit_test(t_camera_push),
+        cmocka_unit_test(t_plant_adapters),   cmocka_unit_test(t_camera_push), cmocka_unit_test(t_dahua_stream),
         cmocka_unit_test(t_paging_and_link),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
