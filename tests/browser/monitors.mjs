@@ -132,6 +132,11 @@ export async function run(hz) {
     await page.locator('#no-permission').waitFor();
     const phone = await loginAdmin(w, { viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
     const m = await r201(phone);
+    await phone.goto(BASE + '/monitors');
+    await phone.locator(`#mv-list tr[data-monitor-id="${m.id}"]`).waitFor();
+    await noHorizontalScroll(phone);
+    assert(await phone.locator('#mv-list').evaluate((t) => t.scrollWidth <= t.parentElement.clientWidth + 1),
+      'the monitor list is wider than a phone');
     await phone.goto(BASE + '/monitors/' + m.id);
     await phone.locator('#mv-contrib li').first().waitFor();
     await noHorizontalScroll(phone);

@@ -60,15 +60,17 @@ export async function render(main, ctx) {
     return h('tr', { dataset: { monitorId: m.id, state: m.state } },
       h('td', null, h('a', { href: '/monitors/' + m.id, 'data-link': '' }, m.name)),
       h('td', null, session.unitName(units, m.unit_id)),
-      h('td', { class: 'mv-tags' }, m.points.map((x) => x.tag || '#' + x.id).join('、')),
+      h('td', { class: 'mv-tags mv-wide' }, m.points.map((x) => x.tag || '#' + x.id).join('、')),
       h('td', null, stateBadge(m)),
       h('td', { class: 'num' }, ratioText(m)),
-      h('td', null, top && m.state !== 'normal' ? top.tag + ' ' + pct(top.contribution) : '—'),
-      h('td', { class: 'muted' }, fmtTime(m.train_from) + ' – ' + fmtTime(m.train_to)));
+      h('td', { class: 'mv-wide' }, top && m.state !== 'normal' ? top.tag + ' ' + pct(top.contribution) : '—'),
+      h('td', { class: 'muted mv-wide' }, fmtTime(m.train_from) + ' – ' + fmtTime(m.train_to)));
   });
+  // on a phone: name, unit, state and departure; the rest is on the monitor's page
+  const wide = new Set(['mv.c.points', 'mv.c.top', 'mv.c.window']);
   main.appendChild(h('div', { class: 'table-wrap' }, h('table', { class: 'table', id: 'mv-list' },
     h('thead', null, h('tr', null, ['mv.c.name', 'mv.c.unit', 'mv.c.points', 'mv.c.state', 'mv.c.ratio', 'mv.c.top', 'mv.c.window']
-      .map((k) => h('th', null, t(k))))),
+      .map((k) => h('th', { class: wide.has(k) ? 'mv-wide' : null }, t(k))))),
     h('tbody', null, rows))));
 }
 
