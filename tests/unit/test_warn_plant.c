@@ -1,0 +1,266 @@
+/* test_warn_plant.c — the engine with its neighbours, in-process on a real
+ * SQLite file (and PostgreSQL when WS_TEST_PG_URL is set), times explicit
+ * (warn_tick takes now): escalation paging along the duty roster, the plant
+ * timer's overdue interlock bypass, retention on the engine's timer, a STALE
+ * reading (a Sparkplug DEATH), and a process monitor across a restart. The
+ * fixture is tests/unit/warn_fixture.h, shared with test_warn.c. */
+#include "unit/warn_fixture.h"
+
+/* Escalation pages the people on duty (page.c): the grid leader on the
+ * unit's roster at once, the safety officer after 5 minutes — each named and
+ * mentioned by phone in a message to every active channel, titled with the
+ * alarm (escalation events carry no title of their own; the pages once went
+ * out as a bare "【报警】") — and, once the alarm is acknowledged, not the
+ * manager at 15 minutes. */
+static void t_escalation_pages(void **state)
+{
+    (void)state;
+    store_conn *c;
+    OK(store_acquire(tc.s, &c));
+    int64_t gl = 0, so = 0, shift = 0, ch = 0;
+    org_person_in p1 = {.unit_id = tc.unit_id, .name = "王网格", .phone = "13800000001"};
+    org_person_in p2 = {.unit_id = tc.unit_id, .name = "李安全", .phone = "13800000002"};
+    OK(org_person_create(c, &TRUSTED, &p1, &gl));
+    OK(org_person_create(c, &TRUSTED, &p2, &so));
+    plant_shift_in sh = {.unit_id = tc.unit_id, .name = "全天", .start = "00:00", .length_min = 1440, .active = true};
+    OK(plant_shift_create(c, &TRUSTED, &sh, &shift));
+    char days[3][16];
+    plant_roster_in r[6];
+    for (int i = 0; i < 3; i++) { /* yesterday, today and tomorrow in the unit's zone (Asia/Shanghai) */
+        time_t t = (time_t)(clock_now_ms() / 1000) + (i - 1) * 86400 + 8 * 3600;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(days[i], sizeof days[i], "%Y-%m-%d", &tm);
+        r[2 * i] = (plant_roster_in){shift, gl, days[i], "grid_leader"};
+        r[2 * i + 1] = (plant_roster_in){shift, so, days[i], "safety_officer"};
+    }
+    OK(plant_roster_add(c, &TRUSTED, r, 6, NULL));
+    notify_channel_in chi = {.kind = "webhook", .name = "短信网关", .url = "http://127.0.0.1:9/hook", .active = true};
+    OK(notify_channel_create(c, &WHO, &chi, clock_now_ms(), &ch));
+    store_release(c);
+    add_point("GT-105");
+    engine_open();
+    int64_t t0 = clock_now_ms() - 20 * 60000;
+    warn_result res;
+    in1("GT-105", 30, t0, &res);
+    const char *rows = "SELECT count(*) FROM notify_outbox WHERE channel_id = $1";
+    OK(warn_tick(tc.w, t0 + 1000));
+    assert_int_equal(sql_int(rows, ch), 1);
+    assert_int_equal(sql_int("SELECT count(*) FROM notify_outbox WHERE body LIKE '%王网格 @13800000001%' "
+                             "AND body LIKE '%网格长%' AND mentions LIKE '%13800000001%' "
+                             "AND title LIKE '【报警】GT-105 %高报%' AND body LIKE '%GT-105 %'", 0), 1);
+    OK(warn_tick(tc.w, t0 + 4 * 60000)); /* nothing due before 5 minutes */
+    assert_int_equal(sql_int(rows, ch), 1);
+    OK(warn_tick(tc.w, t0 + 6 * 60000));
+    assert_int_equal(sql_int(rows, ch), 2);
+    assert_int_equal(sql_int("SELECT count(*) FROM notify_outbox WHERE body LIKE '%李安全 @13800000002%' "
+                             "AND body LIKE '%安全员%' AND mentions LIKE '%13800000002%' AND title LIKE '%GT-105%' "
+                             "AND mentions NOT LIKE '%13800000001%'", 0), 1);
+    officer o;
+    officer_init(&o, so);
+    OK(warn_ack(tc.w, &o.by, sql_int("SELECT id FROM alarms WHERE open = 1", 0)));
+    OK(warn_tick(tc.w, t0 + 16 * 60000));
+    assert_int_equal(sql_int(rows, ch), 2);
+    assert_int_equal(events_of("escalate"), 2);
+    engine_close();
+}
+
+/* An interlock bypass past its expiry raises 联锁旁路超期 on the plant timer,
+ * once; restoring the interlock clears it at the next minute, so it can be
+ * acknowledged and closed with its record (before, it stayed raised for
+ * ever and could never be closed). */
+static void t_bypass_overdue(void **state)
+{
+    (void)state;
+    int64_t pt = add_point("PSHH-101");
+    store_conn *c;
+    OK(store_acquire(tc.s, &c));
+    int64_t req = 0, appr = 0, id = 0;
+    org_person_in p1 = {.unit_id = tc.unit_id, .name = "赵操作"}, p2 = {.unit_id = tc.unit_id, .name = "钱主任"};
+    OK(org_person_create(c, &TRUSTED, &p1, &req));
+    OK(org_person_create(c, &TRUSTED, &p2, &appr));
+    int64_t now = clock_now_ms();
+    plant_bypass_in in = {.unit_id = tc.unit_id, .point_id = pt, .interlock = "PSHH-101 高高联锁停机",
+                          .reason = "变送器更换", .measures = "专人监盘，就地压力表每 15 分钟记录",
+                          .requested_by_person_id = req, .expires_at = now + 3600000};
+    OK(plant_bypass_request(c, &TRUSTED, &in, &id));
+    OK(plant_bypass_approve(c, &TRUSTED, id, appr));
+    OK(plant_bypass_activate(c, &TRUSTED, id));
+    store_release(c);
+    engine_open();
+    const char *raised = "SELECT count(*) FROM alarms WHERE rule_id = 103 AND source_id = $1 AND state = 'unack' "
+                         "AND title LIKE '联锁旁路超期：PSHH-101%'";
+    OK(warn_tick(tc.w, now + 30 * 60000));
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 103", 0), 0);
+    OK(warn_tick(tc.w, now + 62 * 60000));
+    assert_int_equal(sql_int(raised, id), 1);
+    OK(warn_tick(tc.w, now + 64 * 60000)); /* once */
+    assert_int_equal(sql_int("SELECT count(*) FROM alarm_events e JOIN alarms a ON a.id = e.alarm_id "
+                             "WHERE a.rule_id = 103 AND e.kind = 'raise'", 0), 1);
+    OK(store_acquire(tc.s, &c));
+    OK(plant_bypass_restore(c, &TRUSTED, id));
+    store_release(c);
+    OK(warn_tick(tc.w, now + 66 * 60000));
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 103 AND state = 'rtn_unack'", 0), 1);
+    int64_t aid = sql_int("SELECT id FROM alarms WHERE rule_id = 103", 0);
+    officer o;
+    officer_init(&o, appr);
+    OK(warn_ack(tc.w, &o.by, aid));
+    OK(warn_close_alarm(tc.w, &o.by, aid, "联锁旁路超期未恢复", "恢复联锁并复核定值"));
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 103 AND open = 1", 0), 0);
+    engine_close();
+}
+
+/* Retention on the engine's timer (warn_config.retention_days, here 1): at
+ * the first checkpoint and then once a day, raw readings of chunks older
+ * than a day go and minute buckets older than two days, and the evidence
+ * log records it; what is younger stays raw. Three chunks (each sealed by a
+ * checkpoint): three days old, a day and a half, an hour. */
+static void t_retention(void **state)
+{
+    (void)state;
+    int64_t pid = add_point("GT-106");
+    series_config sc = {.max_age_ms = 1}; /* a checkpoint seals every open chunk */
+    engine_open_with(&sc, 0);
+    const int64_t now = clock_now_ms(), D = 86400000, M = 60000, ago[3] = {3 * D, 3 * D / 2, 3600000};
+    for (int g = 0; g < 3; g++) {
+        ws_reading r[10];
+        for (int k = 0; k < 10; k++) r[k] = rd("GT-106", 2 + k % 3, now - ago[g] + k * M);
+        OK(warn_ingest(tc.w, WARN_SRC_HTTP, r, 10, NULL));
+        usleep(2000);
+        OK(warn_tick(tc.w, now + (g + 1) * 11000)); /* a checkpoint: seals the group's chunk */
+    }
+    engine_close();
+    const char *retained = "SELECT count(*) FROM audit_leaf WHERE entity = 'series' AND action = 'retain'";
+    assert_int_equal(sql_int(retained, 0), 0);
+    tc.retention_days = 1;
+    engine_open_with(&sc, 0);
+    OK(warn_tick(tc.w, now + 60000));
+    assert_int_equal(sql_int(retained, 0), 1);
+    series_sample out[64];
+    size_t n = 0;
+    series_history_info info;
+    OK(series_history(tc.ser, pid, now - 4 * D, now - 5 * D / 2, 64, out, &n, &info)); /* all gone */
+    assert_int_equal(n, 0);
+    OK(series_history(tc.ser, pid, now - ago[1] - M, now - ago[1] + 20 * M, 64, out, &n, &info)); /* minutes only */
+    assert_int_equal(n, 10);
+    assert_int_not_equal(info.tier, SERIES_TIER_RAW);
+    OK(series_history(tc.ser, pid, now - 2 * 3600000, now, 64, out, &n, &info)); /* still raw */
+    assert_int_equal(n, 10);
+    assert_int_equal(info.tier, SERIES_TIER_RAW);
+    OK(warn_tick(tc.w, now + 5 * 60000)); /* once a day */
+    assert_int_equal(sql_int(retained, 0), 1);
+    engine_close();
+    tc.retention_days = 0;
+}
+
+/* A reading of quality STALE — what a Sparkplug NDEATH/DDEATH makes of every
+ * point of the dead node (ingest/sparkplug.c) — raises the point's 数据中断
+ * through the engine and never a value alarm; the next good reading clears
+ * it, and a late STALE one changes nothing. */
+static void t_stale_quality(void **state)
+{
+    (void)state;
+    add_point("GT-107");
+    engine_open();
+    int64_t t0 = clock_now_ms() - 60000;
+    warn_result res;
+    in1("GT-107", 3, t0, &res);
+    ws_reading dead = {.source_ms = t0 + 1000, .value = NAN, .quality = WS_Q_STALE};
+    snprintf(dead.tag, sizeof dead.tag, "GT-107");
+    OK(warn_ingest(tc.w, WARN_SRC_MQTT, &dead, 1, &res));
+    const char *stale = "SELECT count(*) FROM alarms WHERE rule_id = $1 AND state = 'unack' AND title LIKE 'GT-107 %数据中断'";
+    assert_int_equal(sql_int(stale, 1 + THR_STALE), 1);
+    assert_int_equal(open_alarms(), 1);
+    in1("GT-107", 3.2, t0 + 2000, &res);
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = $1 AND state = 'rtn_unack'", 1 + THR_STALE), 1);
+    dead.source_ms = t0 + 1500; /* late: stored, not evaluated */
+    OK(warn_ingest(tc.w, WARN_SRC_MQTT, &dead, 1, &res));
+    assert_int_equal(res.late, 1);
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = $1 AND state = 'rtn_unack'", 1 + THR_STALE), 1);
+    engine_close();
+}
+
+/* Minutes [i0, i1) of two correlated points MV-A, MV-B (B = 2A + noise;
+ * with `off`, B 3 units below its relation), a reading a minute at t0 + i
+ * minutes + 1 s. */
+static void mv_minutes(int64_t t0, int i0, int i1, bool off)
+{
+    ws_reading r[2 * 256];
+    for (int i = i0; i < i1;) {
+        int k = 0;
+        for (; i < i1 && k < 2 * 256; i++) {
+            unsigned h = 2654435761u * (unsigned)(i + 1);
+            double a = 50 + 5 * sin(i / 30.0) + (double)(h >> 20 & 255) / 256.0;
+            double b = 2 * a + (double)(h >> 8 & 255) / 256.0 - (off ? 3 : 0);
+            r[k++] = rd("MV-A", a, t0 + (int64_t)i * 60000 + 1000);
+            r[k++] = rd("MV-B", b, t0 + (int64_t)i * 60000 + 1000);
+        }
+        OK(warn_ingest(tc.w, WARN_SRC_HTTP, r, (size_t)k, NULL));
+    }
+}
+
+/* A process monitor's alarm across a restart (monitor.c): raised once after
+ * its on-delay while MV-B is off its relation to MV-A; a restart during the
+ * departure refits the model from the stored matrix and judges the last
+ * hour again without a second raise or a clear, and the alarm is still the
+ * one, active. */
+static void t_monitor_restart(void **state)
+{
+    (void)state;
+    int64_t ids[2] = {add_point_kind("MV-A", 0, "temperature"), add_point_kind("MV-B", 0, "temperature")};
+    engine_open();
+    store_conn *c;
+    OK(store_acquire(tc.s, &c));
+    const int64_t M = 60000, now = clock_now_ms() / M * M, t0 = now - 1600 * M;
+    mv_minutes(t0, 0, 1500, false);
+    warn_monitor_in in = {.unit_id = tc.unit_id, .name = "两点监控", .point_ids = ids, .npoints = 2,
+                          .train_from = t0, .train_to = t0 + 1500 * M};
+    int64_t id = 0;
+    OK(warn_monitor_create(tc.w, c, &TRUSTED, &in, false, NULL, NULL, &id));
+    store_release(c);
+    mv_minutes(t0, 1500, 1588, false);
+    mv_minutes(t0, 1588, 1600, true); /* the last 12 minutes off */
+    OK(warn_tick(tc.w, clock_now_ms()));
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 107 AND state = 'unack'", 0), 1);
+    assert_int_equal(events_of("raise"), 1);
+    const char *changes = "SELECT count(*) FROM alarm_events WHERE kind <> 'escalate'"; /* escalation goes on */
+    int64_t events = sql_int(changes, 0);
+    engine_close();
+    engine_open();
+    ws_reading more[2] = {rd("MV-A", 50, now + 1000), rd("MV-B", 97, now + 1000)}; /* live again */
+    OK(warn_ingest(tc.w, WARN_SRC_HTTP, more, 2, NULL));
+    OK(warn_tick(tc.w, clock_now_ms() + 2000));
+    OK(store_acquire(tc.s, &c));
+    warn_monitor *m = malloc(sizeof *m);
+    OK(warn_monitor_get(tc.w, c, id, m));
+    store_release(c);
+    assert_int_equal(m->state, WARN_MON_ABNORMAL); /* judged again after the restart */
+    assert_true(m->nhist >= 50);
+    free(m);
+    assert_int_equal(events_of("raise"), 1);
+    assert_int_equal(events_of("clear"), 0);
+    assert_int_equal(sql_int(changes, 0), events);
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 107 AND state = 'unack'", 0), 1);
+    engine_close();
+}
+
+
+int main(void)
+{
+    const struct CMUnitTest sq[] = {
+        T(t_escalation_pages, &fx_sqlite), T(t_bypass_overdue, &fx_sqlite), T(t_retention, &fx_sqlite),
+        T(t_stale_quality, &fx_sqlite), T(t_monitor_restart, &fx_sqlite),
+    };
+    int rc = cmocka_run_group_tests_name("warn plant (sqlite)", sq, group_setup, group_teardown);
+    const char *pg = getenv("WS_TEST_PG_URL");
+    if (pg && *pg) {
+        snprintf(fx_pg.pg_admin, sizeof fx_pg.pg_admin, "%s", pg);
+        const struct CMUnitTest pq[] = {
+            T(t_escalation_pages, &fx_pg), T(t_bypass_overdue, &fx_pg), T(t_retention, &fx_pg),
+            T(t_stale_quality, &fx_pg), T(t_monitor_restart, &fx_pg),
+        };
+        rc |= cmocka_run_group_tests_name("warn plant (postgres)", pq, group_setup, group_teardown);
+    }
+    return rc;
+}
