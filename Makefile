@@ -89,6 +89,8 @@ build/test/unit/%: tests/unit/%.c tests/unit/pgdb.c tests/unit/pgdb.h build/test
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(TEST_CFLAGS) -Itests $< tests/unit/pgdb.c build/test/libworksafe.a $(PKG_LIBS) $(TEST_LIBS) $(TEST_LDFLAGS) -o $@
+# the permission matrix's route calls, as data
+build/test/integration/test_permissions: tests/integration/permission_calls.h
 # the engine's fixture, shared by two test files
 build/test/unit/test_warn build/test/unit/test_warn_plant: tests/unit/warn_fixture.h
 
