@@ -95,8 +95,8 @@ static bool one_of(const char *s, const char *const *set)
 static const char *const device_kinds[] = {"gas_detector", "plc", "dcs", "camera", "other", NULL};
 static const char *const protocols[] = {"http", "mqtt", "modbus", "camera", NULL};
 static const char *const point_kinds[] = {"combustible", "toxic",  "oxygen", "temperature",
-                                          "pressure",    "level",  "flow",   "status",
-                                          "camera",      NULL};
+                                          "pressure",    "level",  "flow",   "analysis",
+                                          "status",      "camera", NULL};
 
 /* A tag or a device code: ASCII letters, digits and _ . : / -, 1..max bytes. */
 static bool ident_valid(const char *s, size_t max)
@@ -471,7 +471,7 @@ ws_err point_check(const point *p)
     if (!one_of(p->kind, point_kinds))
         return ws_fail(WS_EINVAL, "kind",
                        "kind must be combustible, toxic, oxygen, temperature, pressure, level, "
-                       "flow, status or camera");
+                       "flow, analysis, status or camera");
     if ((rc = check_text(p->uom, "uom", POINT_UOM_MAX, false))) return rc;
     if (!strcmp(p->kind, "combustible") && strcmp(p->uom, "%LEL"))
         return ws_fail(WS_EINVAL, "uom", "a combustible gas point measures %%LEL");
@@ -529,7 +529,7 @@ static ws_err point_lengths(const point_in *in, unsigned set)
     if ((set & POINT_SET_KIND) && (!in->kind || strlen(in->kind) >= 16 || !one_of(in->kind, point_kinds)))
         return ws_fail(WS_EINVAL, "kind",
                        "kind must be combustible, toxic, oxygen, temperature, pressure, level, "
-                       "flow, status or camera");
+                       "flow, analysis, status or camera");
     if ((set & POINT_SET_UOM) && in->uom && strlen(in->uom) > POINT_UOM_MAX)
         return ws_fail(WS_EINVAL, "uom", "uom is longer than %d bytes", POINT_UOM_MAX);
     return WS_OK;

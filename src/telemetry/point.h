@@ -119,7 +119,8 @@ typedef struct point {
     int64_t id, device_id, unit_id; /* device_id 0: none */
     char tag[POINT_TAG_MAX + 1];
     char name[POINT_NAME_MAX + 1];
-    char kind[16]; /* combustible, toxic, oxygen, temperature, pressure, level, flow, status, camera */
+    char kind[16]; /* combustible, toxic, oxygen, temperature, pressure, level, flow,
+                      analysis (在线分析: a composition), status, camera */
     char uom[POINT_UOM_MAX + 1];
     /* NaN = none */
     double range_low, range_high, resolution, exposure_limit;

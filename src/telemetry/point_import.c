@@ -57,7 +57,8 @@ static const struct {
 } kinds[] = {
     {"可燃气体", "combustible"}, {"有毒气体", "toxic"}, {"氧气", "oxygen"},
     {"温度", "temperature"},     {"压力", "pressure"},  {"液位", "level"},
-    {"流量", "flow"},            {"状态", "status"},    {"视频", "camera"},
+    {"流量", "flow"},            {"分析", "analysis"},  {"状态", "status"},
+    {"视频", "camera"},
 };
 
 const char *point_kind_zh(const char *kind)
@@ -119,7 +120,7 @@ static void check_row(prow *w, const org_table_row *tr, const int *idx, org_impo
     w->kind = kind_of(k);
     if (*k && !w->kind)
         org_import_error_add(r, w->rownum, "kind", "类型 must be %s",
-                             "可燃气体, 有毒气体, 氧气, 温度, 压力, 液位, 流量, 状态 or 视频");
+                             "可燃气体, 有毒气体, 氧气, 温度, 压力, 液位, 流量, 分析, 状态 or 视频");
     for (size_t i = 0; i < NNUM; i++)
         if (!org_import_number(org_import_cell(tr, idx, num_cols[i]), &w->num[i]))
             org_import_error_add(r, w->rownum, cols[num_cols[i]].key, "%s (%s) is not a number",
