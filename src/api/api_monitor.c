@@ -69,6 +69,7 @@ static json_t *monitor_json(const warn_monitor *m, bool history)
         json_object_set_new(p, "tag", known ? json_str(l.tag) : json_null());
         json_object_set_new(p, "value", known && l.src_ms ? num_or_null(l.value) : json_null());
         json_object_set_new(p, "contribution", judged && m->state != WARN_MON_NO_DATA ? json_real(m->contrib[j]) : json_null());
+        json_object_set_new(p, "hold_min", json_integer(m->hold_min[j]));
         json_array_append_new(pts, p);
     }
     json_object_set_new(o, "points", pts);
@@ -205,15 +206,18 @@ static ws_err monitors_create(api_ctx *ctx)
                           .npoints = (int)np, .train_from = b.train_from, .train_to = b.train_to,
                           .level = (int)b.level, .on_delay_min = (int)b.on_delay_min};
     int64_t id = 0;
-    int comps = 0;
+    warn_monitor_fit fit;
     warn_monitor_backtest bt;
-    if (!rc) rc = warn_monitor_create(api_warn(), ctx->conn, &by, &in, dry == 1, &bt, &comps, &id);
+    if (!rc) rc = warn_monitor_create(api_warn(), ctx->conn, &by, &in, dry == 1, &bt, &fit, &id);
     json_decref(root);
     if (rc) return rc;
     if (dry == 1) {
         json_t *o = json_object();
         json_object_set_new(o, "valid", json_true());
-        json_object_set_new(o, "components", json_integer(comps));
+        json_object_set_new(o, "components", json_integer(fit.components));
+        json_t *holds = json_array();
+        for (size_t j = 0; j < np; j++) json_array_append_new(holds, json_integer(fit.hold_min[j]));
+        json_object_set_new(o, "hold_min", holds);
         json_object_set_new(o, "backtest", backtest_json(&bt));
         return api_reply_json(ctx, 200, o);
     }
@@ -246,7 +250,10 @@ const api_route api_monitor_routes[] = {
       "Train and start a monitor of 2..32 points of a unit on the 1-minute means of a window of "
       "normal operation (24 h .. 14 days, in the past); it raises an alarm of level (default 1 预警) "
       "when the group leaves its normal region for on_delay_min minutes (default 3). Refusals name "
-      "the field: point_ids[i] (unknown, outside the unit, constant), train_from (too few minutes). "
+      "the field: point_ids[i] (unknown, outside the unit, constant, sampled less often than every "
+      "30 minutes), train_from (too few minutes). A point sampled less often than every minute or "
+      "two keeps its last value for twice its interval (hold_min, learnt from the window; 5 "
+      "otherwise) and is not waited for. "
       "The reply's backtest says what it would have raised on the stored minutes after its window "
       "(up to 7 days, to now), which it judges first; ?dry_run=1 trains and backtests only (200)",
       monitor_fields, NF(monitor_fields)),

@@ -1296,6 +1296,12 @@ const store_migration store_migrations[] = {
      "  deactivated_at INTEGER\n"
      ");\n"
      "CREATE INDEX process_monitors_unit ON process_monitors(unit_id);\n"},
+    {27, "process monitors: each point's hold, for points sampled less often than every minute",
+     /* src/warn/monitor.c. hold_min: minutes each point's last mean stands
+      * in for minutes without one, in point_ids' order ("5,5,30"); NULL
+      * when every point holds the default 5. Nullable, so the evidence
+      * log's encoding of the monitors before it is unchanged. */
+     "ALTER TABLE process_monitors ADD COLUMN hold_min TEXT;\n"},
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);

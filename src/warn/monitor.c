@@ -4,18 +4,25 @@
  *  - Training (warn_monitor_create): the 1-minute means of the points over
  *    a window of normal operation, read from the series store (the same
  *    1-minute buckets the trend charts show). A point without a reading in
- *    a minute keeps its last mean for up to CARRY_MIN minutes; minutes in
- *    which some point has no value are left out. The matrix is stored with
- *    the monitor (migration 26) and the model is refitted from it at every
- *    start: mvmon's fit is deterministic, so the model is the same one.
+ *    a minute keeps its last mean for up to its hold: WARN_MON_HOLD
+ *    minutes, or twice the sampling interval of a point sampled less often
+ *    (an analyser every 15 minutes holds 30: sample and hold, as a DCS
+ *    shows it), the interval being the median gap between its minutes in
+ *    the window. Minutes in which some point has no value are left out.
+ *    The matrix and the holds are stored with the monitor (migrations 26,
+ *    27) and the model is refitted from them at every start: mvmon's fit
+ *    is deterministic, so the model is the same one.
  *  - Judging (monitor_tick, from warn_tick): minute M of a monitor is judged
  *    once every point that is still reporting (a reading arrived in the last
  *    LIVE_MS) has a reading of a later minute — so the minute is complete,
- *    whether the data is live or a back-fill of the last hours. Its means
- *    come from the series store after ingest's appends have drained (the
- *    append_mu barrier below). The same carry-forward fills a gap; a minute
- *    still missing a value is no verdict (state no_data) and restarts the
- *    model's lag history.
+ *    whether the data is live or a back-fill of the last hours. Held points
+ *    (a hold over WARN_MON_HOLD) are not waited for: their last sample
+ *    stands, and a sample that arrives after its minute was judged is
+ *    picked up for the minutes after, within its hold. The means come from
+ *    the series store after ingest's appends have drained (the append_mu
+ *    barrier below). The same carry-forward fills a gap; a minute still
+ *    missing a value is no verdict (state no_data) and restarts the model's
+ *    lag history.
  *  - The alarm (rule WARN_RULE_MVMON, source = the monitor): raised when the
  *    group has been outside its normal region on_delay_min minutes in a row,
  *    with the three largest contributors in its title; cleared after
@@ -49,7 +56,6 @@
 #include "warn/warn_int.h"
 
 #define MINUTE SERIES_MINUTE_MS
-#define CARRY_MIN 5          /* minutes a point's last mean stands in for a minute without readings */
 #define CLEAR_MIN 5          /* normal minutes in a row that clear the alarm */
 #define WARM_MIN 60          /* minutes judged again after a restart, the alarm left alone */
 #define CATCHUP_MIN 1440     /* at most a day judged at once (a back-fill); older minutes are skipped */
@@ -82,6 +88,7 @@ struct wmon {
     mvmon *m;
     int64_t next;       /* start of the next minute to judge */
     int64_t live_from;  /* minutes before only warm the model (a restart) */
+    int hold[WARN_MON_POINTS_MAX];        /* minutes carry[j] stands in for (warn_monitor.hold_min) */
     double carry[WARN_MON_POINTS_MAX];
     int64_t carry_t[WARN_MON_POINTS_MAX]; /* the minute of carry[j]; 0 none */
     int above, below;   /* minutes in a row outside / inside */
@@ -98,7 +105,7 @@ static const audit_col mon_cols[] = {
     {"id", AC_INT}, {"unit_id", AC_INT}, {"name", AC_TEXT}, {"comment", AC_TEXT}, {"level", AC_INT},
     {"on_delay_min", AC_INT}, {"point_ids", AC_TEXT}, {"train_from", AC_INT}, {"train_to", AC_INT},
     {"samples", AC_INT}, {"train", AC_BLOB}, {"created_by_person_id", AC_INT}, {"created_at", AC_INT},
-    {"active", AC_INT}, {"deactivated_at", AC_INT},
+    {"active", AC_INT}, {"deactivated_at", AC_INT}, {"hold_min", AC_TEXT},
 };
 const audit_entity WARN_ENTITY_MONITOR = {"process_monitor", "process_monitors", mon_cols,
                                           (int)(sizeof mon_cols / sizeof mon_cols[0])};
@@ -150,7 +157,7 @@ static int fill_minute(struct wmon *mo, const double *row, int64_t t, double *x)
             mo->carry[j] = row[j];
             mo->carry_t[j] = t;
         }
-        if (mo->carry_t[j] && t - mo->carry_t[j] <= CARRY_MIN * MINUTE) x[j] = mo->carry[j];
+        if (mo->carry_t[j] && t - mo->carry_t[j] <= mo->hold[j] * MINUTE) x[j] = mo->carry[j];
         else if (missing < 0) missing = j;
     }
     return missing;
@@ -240,6 +247,23 @@ static void raise_or_clear(warn *w, struct wmon *mo, bool on, int64_t at)
     else mo->on = on;
 }
 
+/* For each held point, its newest mean of the hold before mo->next when
+ * newer than its carry: a sample that reached the store after its minute
+ * was judged (an analyser reports a sample minutes after it was drawn). */
+static void refresh_held(warn *w, struct wmon *mo)
+{
+    series_sample sbuf[WARN_MON_HOLD_MAX];
+    double cnt[WARN_MON_HOLD_MAX], v[WARN_MON_HOLD_MAX];
+    for (int j = 0; j < mo->np; j++) {
+        int h = mo->hold[j];
+        int64_t from = mo->next - h * MINUTE;
+        if (h <= WARN_MON_HOLD || minute_means(w->cfg.series, mo->pid[j], from, h, sbuf, cnt, v, 1)) continue;
+        int i = h - 1;
+        while (i >= 0 && !isfinite(v[i])) i--;
+        if (i >= 0 && from + i * MINUTE > mo->carry_t[j]) mo->carry[j] = v[i], mo->carry_t[j] = from + i * MINUTE;
+    }
+}
+
 /* Judge the minutes of mo before bound (a minute's start). Under w->mon_mu. */
 static void judge_to(warn *w, struct wmon *mo, int64_t bound)
 {
@@ -248,6 +272,7 @@ static void judge_to(warn *w, struct wmon *mo, int64_t bound)
         mo->next = bound - CATCHUP_MIN * MINUTE;
         mvmon_reset(mo->m);
     }
+    refresh_held(w, mo);
     int nmin = (int)((bound - mo->next) / MINUTE), np = mo->np;
     ws_err rc;
     double *vals = points_minutes(w, mo->pid, np, mo->next, nmin, &rc);
@@ -284,18 +309,22 @@ static void judge_to(warn *w, struct wmon *mo, int64_t bound)
 }
 
 /* Judge the minutes of mo that are complete: before the newest minute of
- * its slowest point still reporting. Under w->mon_mu. */
+ * its slowest point still reporting, held points aside (unless it has only
+ * held ones). Under w->mon_mu. */
 static void judge(warn *w, struct wmon *mo, int64_t now)
 {
-    int64_t bound = INT64_MAX;
+    int64_t bound = INT64_MAX, held = INT64_MAX;
     pthread_mutex_lock(&w->mu);
     for (int j = 0; j < mo->np; j++) {
         const wpoint *p = warn_find_point(w, mo->pid[j]);
-        if (!p || !p->last_arrival_ms || now - p->last_arrival_ms > LIVE_MS) continue;
+        int64_t live = mo->hold[j] > WARN_MON_HOLD ? mo->hold[j] * MINUTE : LIVE_MS;
+        if (!p || !p->last_arrival_ms || now - p->last_arrival_ms > live) continue;
         int64_t m0 = p->last_src_ms - ((p->last_src_ms % MINUTE) + MINUTE) % MINUTE;
-        if (m0 < bound) bound = m0;
+        int64_t *b = mo->hold[j] > WARN_MON_HOLD ? &held : &bound;
+        if (m0 < *b) *b = m0;
     }
     pthread_mutex_unlock(&w->mu);
+    if (bound == INT64_MAX) bound = held;
     if (bound == INT64_MAX || bound <= mo->next) return;
     /* a batch takes append_mu before it lets go of mu: once we hold it, the
      * appends of every reading seen above are in the series store */
@@ -339,6 +368,21 @@ static ws_err parse_ids(const char *s, warn_monitor *v)
     return WS_OK;
 }
 
+/* The stored holds ("5,5,30"; NULL: every point the default) into v. */
+static ws_err parse_holds(const char *s, warn_monitor *v)
+{
+    for (int j = 0; j < v->npoints; j++) {
+        char *end = NULL;
+        long h = s ? strtol(s, &end, 10) : WARN_MON_HOLD;
+        if (s && (end == s || h < WARN_MON_HOLD || h > WARN_MON_HOLD_MAX || (*end != ',' && *end)))
+            return ws_fail(WS_ECORRUPT, "hold_min", "a stored monitor's holds do not parse");
+        v->hold_min[j] = (int)h;
+        if (s) s = *end == ',' ? end + 1 : end;
+    }
+    if (s && *s) return ws_fail(WS_ECORRUPT, "hold_min", "a stored monitor's holds do not parse");
+    return WS_OK;
+}
+
 /* A row (q_monitor.h's column order) into v; with train, the matrix too
  * (*train the caller's). */
 static ws_err read_row(store_stmt *st, warn_monitor *v, double **train)
@@ -359,10 +403,11 @@ static ws_err read_row(store_stmt *st, warn_monitor *v, double **train)
     v->active = store_col_int(st, 12) != 0;
     v->deactivated_at = store_col_opt_int(st, 13);
     snprintf(v->unit_path, sizeof v->unit_path, "%s", store_col_text(st, 14));
+    if (!rc) rc = parse_holds(store_col_null(st, 15) ? NULL : store_col_text(st, 15), v);
     v->state = v->active ? WARN_MON_WAITING : WARN_MON_INACTIVE;
     if (rc || !train) return rc;
     size_t len = 0;
-    const void *blob = store_col_blob(st, 15, &len);
+    const void *blob = store_col_blob(st, 16, &len);
     size_t want = (size_t)v->samples * (size_t)v->npoints * sizeof(double);
     if (v->samples <= 0 || len != want) return ws_fail(WS_ECORRUPT, "train", "a stored monitor's training data is damaged");
     if (!(*train = malloc(len))) return ws_fail(WS_ENOMEM, NULL, "out of memory");
@@ -383,6 +428,7 @@ static ws_err wmon_new(const warn_monitor *v, const double *train, struct wmon *
     mo->on_delay = v->on_delay_min;
     mo->np = v->npoints;
     memcpy(mo->pid, v->point_ids, sizeof mo->pid);
+    memcpy(mo->hold, v->hold_min, sizeof mo->hold);
     mvmon_opts o = mvmon_opts_default();
     o.alpha = ALPHA;
     o.tail = true;
@@ -598,9 +644,40 @@ static ws_err check_in(store_conn *c, const org_caller *by, const warn_monitor_i
     return WS_OK;
 }
 
-/* The training matrix (rows: complete minutes) of the request's points;
- * *x the caller's. */
-static ws_err training_data(warn *w, const warn_monitor_in *in, double **x, int *rows)
+/* Each point's hold from its minutes in the window (vals: nmin × np, NaN
+ * for a minute without a reading): WARN_MON_HOLD, or twice the median gap
+ * between its minutes with a reading when that is longer. A point sampled
+ * less often than every WARN_MON_HOLD_MAX / 2 minutes is refused by name. */
+static ws_err learn_holds(const double *vals, int nmin, int np, int *hold)
+{
+    enum { GMAX = WARN_MON_HOLD_MAX / 2 };
+    for (int j = 0; j < np; j++) {
+        int gaps[GMAX + 2] = {0}, n = 0, last = -1;
+        for (int i = 0; i < nmin; i++) {
+            if (!isfinite(vals[(size_t)i * np + j])) continue;
+            if (last >= 0) gaps[i - last <= GMAX ? i - last : GMAX + 1]++, n++;
+            last = i;
+        }
+        int med = 1; /* no two minutes with a reading: the count of complete minutes refuses it */
+        for (int g = 1, acc = 0; n && g <= GMAX + 1; g++)
+            if (2 * (acc += gaps[g]) >= n) {
+                med = g;
+                break;
+            }
+        if (med > GMAX) {
+            char f[24];
+            snprintf(f, sizeof f, "point_ids[%d]", j);
+            return ws_fail(WS_EINVAL, f, "the point reported less often than every %d minutes in the training window; a monitor judges every minute and holds a value at most %d minutes",
+                           GMAX, WARN_MON_HOLD_MAX);
+        }
+        hold[j] = 2 * med > WARN_MON_HOLD ? 2 * med : WARN_MON_HOLD;
+    }
+    return WS_OK;
+}
+
+/* The training matrix (rows: complete minutes) of the request's points
+ * and their holds; *x the caller's. */
+static ws_err training_data(warn *w, const warn_monitor_in *in, int *hold, double **x, int *rows)
 {
     int np = in->npoints;
     int64_t from = in->train_from - ((in->train_from % MINUTE) + MINUTE) % MINUTE;
@@ -610,11 +687,13 @@ static ws_err training_data(warn *w, const warn_monitor_in *in, double **x, int 
     if (!vals) return rc;
     /* complete minutes, in place, with the carry-forward of the judging */
     struct wmon *tmp = calloc(1, sizeof *tmp);
-    if (!tmp) {
+    if (!tmp || (rc = learn_holds(vals, nmin, np, hold))) {
         free(vals);
-        return ws_fail(WS_ENOMEM, NULL, "out of memory");
+        free(tmp);
+        return tmp ? rc : ws_fail(WS_ENOMEM, NULL, "out of memory");
     }
     tmp->np = np;
+    memcpy(tmp->hold, hold, (size_t)np * sizeof *hold);
     int k = 0;
     for (int i = 0; i < nmin; i++) {
         double row[WARN_MON_POINTS_MAX];
@@ -701,7 +780,7 @@ static int64_t row_count(store_conn *c, const char *sql)
 }
 
 ws_err warn_monitor_create(warn *w, store_conn *c, const org_caller *by, const warn_monitor_in *in, bool dry_run,
-                           warn_monitor_backtest *bt, int *components, int64_t *id)
+                           warn_monitor_backtest *bt, warn_monitor_fit *fit, int64_t *id)
 {
     *id = 0;
     if (!w || !w->cfg.series) return ws_fail(WS_EUNAVAILABLE, NULL, "the series store is not running");
@@ -711,9 +790,9 @@ ws_err warn_monitor_create(warn *w, store_conn *c, const org_caller *by, const w
     if (rc) return rc;
     double *x = NULL;
     int rows = 0;
-    if ((rc = training_data(w, in, &x, &rows))) return rc;
     warn_monitor v;
     memset(&v, 0, sizeof v);
+    if ((rc = training_data(w, in, v.hold_min, &x, &rows))) return rc;
     snprintf(v.name, sizeof v.name, "%s", in->name);
     v.unit_id = in->unit_id;
     warn_copy_trunc(v.unit_path, sizeof v.unit_path, u.path);
@@ -730,7 +809,10 @@ ws_err warn_monitor_create(warn *w, store_conn *c, const org_caller *by, const w
         rc = ws_fail(WS_EINVAL, "train_from", "the model could not be fitted on this window: %s", why);
     }
     if (!rc) {
-        if (components) *components = (int)mvmon_ncomp(mo->m);
+        if (fit) {
+            fit->components = (int)mvmon_ncomp(mo->m);
+            memcpy(fit->hold_min, v.hold_min, sizeof fit->hold_min);
+        }
         warn_monitor_backtest tmp;
         rc = backtest(w, mo, in->train_to, now, bt ? bt : &tmp);
     }
@@ -739,9 +821,14 @@ ws_err warn_monitor_create(warn *w, store_conn *c, const org_caller *by, const w
         wmon_free(mo);
         return rc;
     }
-    char ids[WARN_MON_POINTS_MAX * 21];
-    size_t il = 0;
-    for (int j = 0; j < in->npoints; j++) il += (size_t)snprintf(ids + il, sizeof ids - il, "%s%lld", j ? "," : "", (long long)in->point_ids[j]);
+    char ids[WARN_MON_POINTS_MAX * 21], holds[WARN_MON_POINTS_MAX * 3] = "";
+    size_t il = 0, hl = 0;
+    bool held = false;
+    for (int j = 0; j < in->npoints; j++) {
+        il += (size_t)snprintf(ids + il, sizeof ids - il, "%s%lld", j ? "," : "", (long long)in->point_ids[j]);
+        hl += (size_t)snprintf(holds + hl, sizeof holds - hl, "%s%d", j ? "," : "", v.hold_min[j]);
+        held |= v.hold_min[j] != WARN_MON_HOLD;
+    }
     bool own = false;
     rc = store_tx_join(c, &own);
     if (!rc) {
@@ -764,6 +851,7 @@ ws_err warn_monitor_create(warn *w, store_conn *c, const org_caller *by, const w
         if (!rc) rc = store_bind_blob(st, 10, x, (size_t)rows * (size_t)in->npoints * sizeof *x);
         if (!rc) rc = store_bind_opt_int(st, 11, by && by->subject ? by->subject->person_id : 0);
         if (!rc) rc = store_bind_int(st, 12, now);
+        if (!rc) rc = store_bind_opt_text(st, 13, held ? holds : NULL);
         if (!rc) rc = store_step(st, &row);
         if (!rc && row) *id = store_col_int(st, 0);
         store_finalize(st);

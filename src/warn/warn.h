@@ -289,6 +289,8 @@ ws_err warn_close_alarm(warn *w, const org_caller *by, int64_t alarm_id, const c
 #define WARN_MON_COMMENT_MAX 500
 #define WARN_MON_MAX 64            /* active monitors in an installation */
 #define WARN_MON_HIST 240          /* minutes of the decision statistic kept for the page */
+#define WARN_MON_HOLD 5            /* minutes a point's last mean stands in for minutes without one */
+#define WARN_MON_HOLD_MAX 60       /* the longest hold: a point sampled every 30 minutes at most */
 
 typedef struct warn_monitor_in {
     int64_t unit_id;
@@ -319,6 +321,10 @@ typedef struct warn_monitor {
     int64_t train_from, train_to;
     int samples;                /* complete minutes trained on */
     int components;             /* principal components kept */
+    /* each point's hold in minutes: WARN_MON_HOLD, or twice the sampling
+     * interval of a slower point (an analyser's 15 minutes: 30), learnt
+     * from the training window; a held point is not waited for */
+    int hold_min[WARN_MON_POINTS_MAX];
     bool active;
     int64_t created_by_person_id, created_at, deactivated_at;
     /* from the engine (active monitors) */
@@ -347,15 +353,24 @@ typedef struct warn_monitor_backtest {
     int64_t raised[WARN_MON_BACKTEST_ALARMS], cleared[WARN_MON_BACKTEST_ALARMS]; /* cleared 0: still up at `to` */
 } warn_monitor_backtest;
 
+/* What training learnt besides the model: its principal components and
+ * each point's hold (warn_monitor.hold_min). */
+typedef struct warn_monitor_fit {
+    int components;
+    int hold_min[WARN_MON_POINTS_MAX];
+} warn_monitor_fit;
+
 /* Train a monitor and backtest it (*bt, may be NULL); unless dry_run, store
  * and start it (auth "monitor.write" on the unit; the points must lie in its
  * subtree). WS_EINVAL naming the field — "point_ids[2]" for a point that is
  * unknown, outside the unit or did not vary, "train_from" when the window
  * holds too few complete minutes (a monitor of p points needs max(1440,
- * 12·p)); WS_ECONFLICT at WARN_MON_MAX active monitors. *id is the new
- * monitor's (0 on a dry run); *components its principal components. */
+ * 12·p), "point_ids[2]" too for a point sampled less often than every
+ * WARN_MON_HOLD_MAX / 2 minutes); WS_ECONFLICT at WARN_MON_MAX active
+ * monitors. *id is the new monitor's (0 on a dry run); *fit (may be NULL)
+ * what training learnt. */
 ws_err warn_monitor_create(warn *w, store_conn *c, const org_caller *by, const warn_monitor_in *in,
-                           bool dry_run, warn_monitor_backtest *bt, int *components, int64_t *id);
+                           bool dry_run, warn_monitor_backtest *bt, warn_monitor_fit *fit, int64_t *id);
 /* One monitor with its live status (no permission check: the caller checks
  * unit_path). Allocated by the caller: the struct is a few KiB. */
 ws_err warn_monitor_get(warn *w, store_conn *c, int64_t id, warn_monitor *out);

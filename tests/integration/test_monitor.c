@@ -147,14 +147,19 @@ static void monitor_lifecycle(void **state)
         long long elsewhere = ws_post_id(&s, tok, "/api/v1/points", b);
         snprintf(b, sizeof b, "{\"unit_id\":%lld,\"tag\":\"ST-1\",\"name\":\"运行状态\",\"kind\":\"status\"}", area);
         long long flat = ws_post_id(&s, tok, "/api/v1/points", b);
+        snprintf(b, sizeof b, "{\"unit_id\":%lld,\"tag\":\"AN-1\",\"name\":\"出料分析\",\"kind\":\"analysis\",\"uom\":\"%%\"}", area);
+        long long slow = ws_post_id(&s, tok, "/api/v1/points", b); /* a sample every 45 minutes */
 
         /* 25 hours of normal operation, ending 3 hours ago */
         long long now_min = (long long)time(NULL) / 60 * MIN;
         long long t0 = now_min - (NTRAIN + NNORMAL + NFAULT + NBACK + NLAST + 2) * MIN;
         ingest(&s, tok, t0, 0, NTRAIN, -1, -1);
-        static char flatb[NTRAIN * 32];
+        static char flatb[NTRAIN * 48];
         size_t fl = 0;
-        for (int i = 0; i < NTRAIN; i++) fl += (size_t)snprintf(flatb + fl, sizeof flatb - fl, "ST-1 1 %lld\n", t0 + i * MIN + 1500);
+        for (int i = 0; i < NTRAIN; i++) {
+            fl += (size_t)snprintf(flatb + fl, sizeof flatb - fl, "ST-1 1 %lld\n", t0 + i * MIN + 1500);
+            if (i % 45 == 0) fl += (size_t)snprintf(flatb + fl, sizeof flatb - fl, "AN-1 %d %lld\n", 90 + i % 7, t0 + i * MIN + 2500);
+        }
         assert_int_equal(ws_http(&s, "POST", "/api/v1/ingest", tok, flatb, fl, "text/plain", NULL, NULL), 200);
         clock_format_rfc3339(t0, from, sizeof from);
         clock_format_rfc3339(t0 + NTRAIN * MIN, to, sizeof to);
@@ -176,6 +181,8 @@ static void monitor_lifecycle(void **state)
         expect_refusal(&s, tok, BODY(bad, from, to), 400, "point_ids[1]");
         snprintf(bad, sizeof bad, "%lld,%lld,%lld", pt[0], flat, pt[1]);
         expect_refusal(&s, tok, BODY(bad, from, to), 400, "point_ids[1]");
+        snprintf(bad, sizeof bad, "%lld,%lld,%lld", pt[0], pt[1], slow);
+        expect_refusal(&s, tok, BODY(bad, from, to), 400, "point_ids[2]"); /* sampled every 45 minutes */
         snprintf(bad, sizeof bad, "%lld", pt[0]);
         expect_refusal(&s, tok, BODY(bad, from, to), 400, "point_ids");
         snprintf(bad, sizeof bad, "%lld,\"x\"", pt[0]);
@@ -290,6 +297,8 @@ static void monitor_lifecycle(void **state)
         assert_int_equal(ws_req(&s, "POST", "/api/v1/process-monitors?dry_run=1", tok, b, &r), 200);
         json_t *bt = json_object_get(r, "backtest");
         assert_int_equal(json_integer_value(json_object_get(r, "components")), comps);
+        assert_int_equal(json_array_size(json_object_get(r, "hold_min")), 4); /* every point read each minute */
+        for (size_t j = 0; j < 4; j++) assert_int_equal(json_integer_value(json_array_get(json_object_get(r, "hold_min"), j)), 5);
         assert_int_equal(json_integer_value(json_object_get(bt, "alarms")), 2);
         assert_true(json_integer_value(json_object_get(bt, "minutes")) >= NNORMAL + NFAULT + NBACK + NLAST - 8);
         assert_true(json_integer_value(json_object_get(bt, "outside")) >= NFAULT);

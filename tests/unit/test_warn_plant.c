@@ -184,6 +184,7 @@ static void t_stale_quality(void **state)
 /* Minutes [i0, i1) of two correlated points MV-A, MV-B (B = 2A + noise;
  * with `off`, B 3 units below its relation), a reading a minute at t0 + i
  * minutes + 1 s. */
+static double mv_a(int i) { return 50 + 5 * sin(i / 30.0) + (double)((2654435761u * (unsigned)(i + 1)) >> 20 & 255) / 256.0; }
 static void mv_minutes(int64_t t0, int i0, int i1, bool off)
 {
     ws_reading r[2 * 256];
@@ -191,7 +192,7 @@ static void mv_minutes(int64_t t0, int i0, int i1, bool off)
         int k = 0;
         for (; i < i1 && k < 2 * 256; i++) {
             unsigned h = 2654435761u * (unsigned)(i + 1);
-            double a = 50 + 5 * sin(i / 30.0) + (double)(h >> 20 & 255) / 256.0;
+            double a = mv_a(i);
             double b = 2 * a + (double)(h >> 8 & 255) / 256.0 - (off ? 3 : 0);
             r[k++] = rd("MV-A", a, t0 + (int64_t)i * 60000 + 1000);
             r[k++] = rd("MV-B", b, t0 + (int64_t)i * 60000 + 1000);
@@ -245,12 +246,69 @@ static void t_monitor_restart(void **state)
     engine_close();
 }
 
+/* An analyser's sample of minute i: AN-C = A/2 + noise, `off` below it. */
+static double an_c(int i, double off) { return mv_a(i) / 2 + (double)((2654435761u * (unsigned)(i + 7)) >> 12 & 255) / 1024.0 - off; }
+
+/* A point sampled every 15 minutes (an analyser) in a monitor beside two
+ * read every minute (monitor.c "hold"): training learns its hold (twice
+ * its interval: 30) and a point sampled every 45 minutes is refused by
+ * name; live, the monitor judges every minute on the held sample instead
+ * of waiting or saying no_data; a sample that arrives after its minute was
+ * judged is taken up for the minutes after, so its departure raises the
+ * alarm before the next sample; the holds survive a restart. */
+static void t_monitor_held(void **state)
+{
+    (void)state;
+    int64_t ids[4] = {add_point_kind("MV-A", 0, "temperature"), add_point_kind("MV-B", 0, "temperature"),
+                      add_point_kind("AN-C", 0, "temperature"), add_point_kind("AN-D", 0, "temperature")};
+    engine_open();
+    const int64_t M = 60000, now = clock_now_ms() / M * M, t0 = now - 1600 * M;
+    mv_minutes(t0, 0, 1560, false);
+    for (int i = 0; i < 1560; i++) {
+        if (i % 15 == 0) in1("AN-C", an_c(i, 0), t0 + i * M + 20000, NULL);
+        if (i % 45 == 0) in1("AN-D", an_c(i, 0), t0 + i * M + 30000, NULL);
+    }
+    store_conn *c;
+    OK(store_acquire(tc.s, &c));
+    warn_monitor_in in = {.unit_id = tc.unit_id, .name = "分析仪监控", .point_ids = ids, .npoints = 3,
+                          .train_from = t0, .train_to = t0 + 1500 * M};
+    int64_t id = 0;
+    warn_monitor_fit fit;
+    ids[2] = ids[3]; /* every 45 minutes: refused */
+    assert_int_equal(warn_monitor_create(tc.w, c, &TRUSTED, &in, true, NULL, &fit, &id), WS_EINVAL);
+    assert_string_equal(ws_err_field(), "point_ids[2]");
+    ids[2] = sql_int("SELECT id FROM points WHERE tag = 'AN-C'", 0);
+    OK(warn_monitor_create(tc.w, c, &TRUSTED, &in, false, NULL, &fit, &id));
+    assert_int_equal(fit.hold_min[0], 5);
+    assert_int_equal(fit.hold_min[1], 5);
+    assert_int_equal(fit.hold_min[2], 30);
+    OK(warn_tick(tc.w, clock_now_ms()));
+    warn_monitor *m = malloc(sizeof *m);
+    OK(warn_monitor_get(tc.w, c, id, m));
+    assert_int_equal(m->state, WARN_MON_NORMAL); /* not waiting for AN-C, nor no_data between its samples */
+    assert_int_equal(m->last_minute, t0 + 1558 * M);
+    mv_minutes(t0, 1560, 1566, false); /* AN-C's sample of 1560 not in yet */
+    OK(warn_tick(tc.w, clock_now_ms() + 2000)); /* monitors are judged once a second at most */
+    in1("AN-C", an_c(1560, 4), t0 + 1560 * M + 20000, NULL); /* late, and 4 below its relation */
+    mv_minutes(t0, 1566, 1574, false);
+    OK(warn_tick(tc.w, clock_now_ms() + 4000));
+    /* raised on the late sample: the held one of 1545 stood until 1575 */
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 107 AND title LIKE '%主要贡献 AN-C%'", 0), 1);
+    engine_close();
+    engine_open();
+    OK(warn_monitor_get(tc.w, c, id, m));
+    assert_int_equal(m->hold_min[2], 30);
+    assert_int_equal(m->hold_min[0], 5);
+    free(m);
+    store_release(c);
+    engine_close();
+}
 
 int main(void)
 {
     const struct CMUnitTest sq[] = {
         T(t_escalation_pages, &fx_sqlite), T(t_bypass_overdue, &fx_sqlite), T(t_retention, &fx_sqlite),
-        T(t_stale_quality, &fx_sqlite), T(t_monitor_restart, &fx_sqlite),
+        T(t_stale_quality, &fx_sqlite), T(t_monitor_restart, &fx_sqlite), T(t_monitor_held, &fx_sqlite),
     };
     int rc = cmocka_run_group_tests_name("warn plant (sqlite)", sq, group_setup, group_teardown);
     const char *pg = getenv("WS_TEST_PG_URL");
@@ -258,7 +316,7 @@ int main(void)
         snprintf(fx_pg.pg_admin, sizeof fx_pg.pg_admin, "%s", pg);
         const struct CMUnitTest pq[] = {
             T(t_escalation_pages, &fx_pg), T(t_bypass_overdue, &fx_pg), T(t_retention, &fx_pg),
-            T(t_stale_quality, &fx_pg), T(t_monitor_restart, &fx_pg),
+            T(t_stale_quality, &fx_pg), T(t_monitor_restart, &fx_pg), T(t_monitor_held, &fx_pg),
         };
         rc |= cmocka_run_group_tests_name("warn plant (postgres)", pq, group_setup, group_teardown);
     }

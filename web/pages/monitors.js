@@ -86,7 +86,8 @@ function contribList(m) {
       h('a', { href: '/trends' + qs({ ids: x.id }), 'data-link': '', class: 'mv-tag' }, x.tag || '#' + x.id),
       h('span', { class: 'mv-bar', 'aria-hidden': 'true' }, fill),
       h('span', { class: 'num' }, share === null ? '—' : pct(share)),
-      h('span', { class: 'muted mv-latest' }, typeof x.value === 'number' ? t('mv.latest', { v: Number(x.value.toPrecision(4)) }) : ''));
+      h('span', { class: 'muted mv-latest' }, (typeof x.value === 'number' ? t('mv.latest', { v: Number(x.value.toPrecision(4)) }) : '') +
+        (x.hold_min > 5 ? ' · ' + t('mv.held', { n: x.hold_min }) : '')));
   }));
 }
 
@@ -158,8 +159,9 @@ export async function one(main, ctx) {
 
 // A backtest (POST /process-monitors: what the model would have raised on
 // the minutes after its window) in words, with its first alarms.
-function backtestNodes(b, components) {
+function backtestNodes(b, components, held) {
   const out = [h('p', null, t('mv.bt.model', { c: components }))];
+  if (held.length) out.push(h('p', { id: 'mv-bt-held' }, t('mv.bt.held', { list: held.join(t('mv.sep')) })));
   if (!b.minutes) { out.push(h('p', { class: 'hint' }, t('mv.bt.nodata'))); return out; }
   out.push(h('p', { id: 'mv-bt-summary', dataset: { alarms: b.alarms } }, t('mv.bt.summary', { from: fmtTime(b.from), to: fmtTime(b.to),
     n: b.minutes, out: b.outside, a: b.alarms, max: b.max_ratio.toFixed(2) })));
@@ -257,7 +259,10 @@ export async function create(main, ctx) {
     await ui.busy(form, async () => {
       try {
         const r = await api('POST', '/process-monitors?dry_run=1', body);
-        clear(result).append(...backtestNodes(r.backtest, r.components));
+        // points sampled less often than every minute or two: their value is held
+        const held = body.point_ids.flatMap((pid, j) => (r.hold_min[j] > 5 ?
+          [t('mv.held_tag', { tag: pointsBox.querySelector(`input[value="${pid}"]`).dataset.tag, n: r.hold_min[j] })] : []));
+        clear(result).append(...backtestNodes(r.backtest, r.components, held));
         result.classList.remove('hidden');
       } catch (e) { result.classList.add('hidden'); ui.showError(form, e); }
     });
