@@ -4,7 +4,8 @@
  * week of history (hazard_demo_value). So trends move, the live streams
  * carry values, and the leak at the loading arm (GT-301, seeded as a 紧急
  * alarm by warn_demo_seed) and the methanol at the pump house (AT-201) stay
- * in progress for the demo's first half hour, then ease.
+ * in progress for the demo's first half hour, then ease. The analyser
+ * AI-201 sends one sample every 15 minutes.
  * GT-101 is left alone for the visitor's own readings (and the browser
  * test's): POST /api/v1/ingest "GT-101 30" raises its 报警. */
 #include <pthread.h>
@@ -29,6 +30,7 @@ struct cli_demo_sim {
     point *pts;
     size_t n;
     uint64_t st[SIM_MAX];
+    int64_t sampled[SIM_MAX]; /* the minute of a slow point's last sample (hazard_demo_period_min) */
     pthread_t th;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -56,6 +58,9 @@ static void *sim_main(void *arg)
         for (size_t i = 0; i < s->n; i++) {
             const point *p = &s->pts[i];
             if (!strcmp(p->tag, "GT-101")) continue;
+            int64_t minute = now / 60000, period = hazard_demo_period_min(p);
+            if (period > 1 && (minute % period || s->sampled[i] == minute)) continue;
+            s->sampled[i] = minute;
             double v = held(p->tag, (now - start) / 1000);
             if (v < 0) v = hazard_demo_value(p, now, &s->st[i]);
             snprintf(r[k].tag, sizeof r[k].tag, "%s", p->tag);

@@ -496,6 +496,7 @@ static ws_err seed_points(demo_ctx *d)
         {2, "HDJX-S1-HC-G1", "PI-201", "R-201 釜压", "pressure", "MPa", 0.01, 0},
         {2, "HDJX-S1-HC-G1", "FI-201", "R-201 进料流量", "flow", "m³/h", 0.01, 0},
         {2, "HDJX-S1-HC-G1", "TI-202", "R-201 夹套出口温度", "temperature", "°C", 0.1, 0},
+        {2, "HDJX-S1-HC-G1", "AI-201", "R-201 出料主产物含量 (在线色谱，每 15 分钟)", "analysis", "%", 0.01, 0},
     };
     for (size_t i = 0; !rc && i < sizeof pts / sizeof pts[0]; i++) {
         point_in in = {.device_id = dev[pts[i].dev], .unit_id = unit_of(d, pts[i].unit, NULL),
@@ -550,7 +551,9 @@ static double noise(uint64_t *st)
     return (double)(*st >> 11) / 9007199254740992.0 - 0.5; /* [-0.5, 0.5) */
 }
 
-/* R-201's DCS tags move with its load: a daily cycle and a slower swing.
+/* R-201's DCS tags move with its load: a daily cycle and a slower swing;
+ * its online chromatograph AI-201 reports the product's content every 15
+ * minutes, a little lower at high load.
  * TI-202, the jacket outlet, reads 2.5 °C low for half an hour sixteen hours
  * ago and for the last 25 minutes of the week — a cooling water valve
  * hunting — while every tag stays inside its own limits: what the process
@@ -566,6 +569,7 @@ static bool reactor_value(const point *p, int i, int64_t minute, uint64_t *st, d
     if (!strcmp(p->tag, "TI-201")) *x = 72 + 6 * load + noise(st);
     else if (!strcmp(p->tag, "PI-201")) *x = 0.40 + 0.05 * load + 0.02 * noise(st);
     else if (!strcmp(p->tag, "FI-201")) *x = 6.0 + 1.2 * load + 0.1 * noise(st);
+    else if (!strcmp(p->tag, "AI-201")) *x = 96.5 - 1.5 * load + 0.1 * noise(st);
     else if (!strcmp(p->tag, "TI-202")) {
         bool hunting = (i >= 6 * 1440 + 480 && i < 6 * 1440 + 510) || (i >= 7 * 1440 - 25 && i < 7 * 1440);
         *x = 41 + 4.5 * load + 0.5 * noise(st) - (hunting ? 2.5 : 0);
@@ -600,6 +604,8 @@ static double demo_value(const point *p, int i, int64_t minute, uint64_t *st)
     return x < 0 ? 0 : x;
 }
 
+int hazard_demo_period_min(const point *p) { return strcmp(p->tag, "AI-201") ? 1 : 15; }
+
 double hazard_demo_value(const point *p, int64_t t_ms, uint64_t *st)
 {
     int64_t minute = t_ms / 60000;
@@ -616,11 +622,13 @@ ws_err hazard_demo_readings(store_conn *c, series *s, int64_t now)
     int64_t start = (now / 60000 - 7 * 1440) * 60000;
     for (size_t k = 0; !rc && k < n; k++) {
         uint64_t st = (uint64_t)pts[k].id * 7919u;
+        int period = hazard_demo_period_min(&pts[k]);
         rc = series_point_resolution(s, pts[k].id, pts[k].resolution);
         for (int i = 0; !rc && i < 7 * 1440; i++)
-            rc = series_append(s, pts[k].id, start + (int64_t)i * 60000,
-                               gorilla_quantise(demo_value(&pts[k], i, start / 60000 + i, &st), pts[k].resolution),
-                               0);
+            if ((start / 60000 + i) % period == 0)
+                rc = series_append(s, pts[k].id, start + (int64_t)i * 60000,
+                                   gorilla_quantise(demo_value(&pts[k], i, start / 60000 + i, &st), pts[k].resolution),
+                                   0);
     }
     free(pts);
     if (!rc) rc = series_flush_all(s, NULL);

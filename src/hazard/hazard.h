@@ -174,6 +174,9 @@ ws_err hazard_demo_readings(store_conn *c, struct series *s, int64_t now);
  * point's noise state, seeded by the caller). For the live simulator. */
 struct point;
 double hazard_demo_value(const struct point *p, int64_t t_ms, uint64_t *st);
+/* Minutes between p's samples: 1, or 15 for the reactor's online analyser
+ * AI-201 (a sample at every minute since the epoch divisible by it). */
+int hazard_demo_period_min(const struct point *p);
 
 /* ------------------------------------------------------------ timer */
 

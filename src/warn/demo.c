@@ -141,7 +141,8 @@ static ws_err past_week(warn *w, const org_caller *by_so, const org_caller *by_g
     return rc;
 }
 
-/* R-201's process monitor (多变量过程监控): TI-201, PI-201, FI-201 and TI-202
+/* R-201's process monitor (多变量过程监控): TI-201, PI-201, FI-201, TI-202 and
+ * the analyser AI-201 (a sample every 15 minutes, held 30),
  * trained by the safety officer on the first six days of the week of
  * readings, then judged over the last day: the jacket outlet's half hour off
  * its relation sixteen hours ago (raised, cleared, closed with its record)
@@ -149,10 +150,11 @@ static ws_err past_week(warn *w, const org_caller *by_so, const org_caller *by_g
  * hazard/demo.c's reactor_value. */
 static ws_err reactor_monitor(warn *w, store_conn *c, const org_caller *by_so, int64_t now)
 {
-    static const char *const tags[] = {"TI-201", "PI-201", "FI-201", "TI-202"};
+    static const char *const tags[] = {"TI-201", "PI-201", "FI-201", "TI-202", "AI-201"};
+    enum { NP = sizeof tags / sizeof tags[0] };
     const int64_t M = 60000, start = (now / M - 7 * 1440) * M;
-    int64_t ids[4];
-    for (int k = 0; k < 4; k++) {
+    int64_t ids[NP];
+    for (int k = 0; k < NP; k++) {
         const wpoint *p = NULL;
         for (size_t i = 0; i < w->npts; i++)
             if (!strcmp(w->pts[i].tag, tags[k])) p = &w->pts[i];
@@ -162,7 +164,7 @@ static ws_err reactor_monitor(warn *w, store_conn *c, const org_caller *by_so, i
     const wpoint *ti = warn_find_point(w, ids[0]);
     warn_monitor_in in = {.unit_id = ti->unit_id, .name = "R-201 反应釜",
                           .comment = "开车稳定后连续 6 天正常运行的数据训练；夹套冷却与反应负荷联动",
-                          .point_ids = ids, .npoints = 4, .train_from = start, .train_to = start + 6 * 1440 * M,
+                          .point_ids = ids, .npoints = NP, .train_from = start, .train_to = start + 6 * 1440 * M,
                           .level = ALARM_LVL_NOTICE, .on_delay_min = 5};
     int64_t id = 0;
     ws_err rc = warn_monitor_create(w, c, by_so, &in, false, NULL, NULL, &id);

@@ -4,11 +4,13 @@
 //
 // 1. The admin's list shows R-201 in the state the API reports; its page names
 //    TI-202 first among the contributors, as the API does, draws the ratio's
-//    history, and has every string in Chinese and in English; the alarm
+//    history, shows the analyser AI-201 (a sample every 15 minutes) as held
+//    30 minutes, and has every string in Chinese and in English; the alarm
 //    console's row of its alarm opens it.
 // 2. The safety officer trains a monitor from the form: ticking one point is
-//    refused at the points field; with three of R-201's points and the last
-//    seven days a dry run says what it would have raised and stores nothing;
+//    refused at the points field; with four of R-201's points (the analyser
+//    among them) and the last seven days a dry run says what it would have
+//    raised and that the analyser is held, and stores nothing;
 //    then it is trained (a day or more of minutes) and opened;
 //    retraining it fills the form from it and stops it on request; the new one
 //    is stopped through the confirmation dialog.
@@ -55,6 +57,10 @@ export async function run(hz) {
     await page.locator('#mv-chart canvas').first().waitFor();
     assert(Number(await page.locator('#mv-chart').getAttribute('data-samples')) === m.history.length, 'the chart does not draw the history');
     assert((await page.locator('#mv-samples').innerText()).includes(String(m.samples)), 'the training samples are not shown');
+    // the analyser, sampled every 15 minutes, is held between its samples, and the page says so
+    const ai = m.points.find((p) => p.tag === 'AI-201');
+    assert(ai && ai.hold_min === 30 && m.points.every((p) => p === ai || p.hold_min === 5), 'the holds are wrong: ' + JSON.stringify(m.points));
+    assert((await page.locator(`#mv-contrib li[data-point-id="${ai.id}"]`).innerText()).includes('沿用上一值至多 30 分钟'), 'the analyser\'s hold is not shown');
     await missingStrings(page);
     await page.evaluate(() => localStorage.setItem('ws_lang', 'en'));
     await page.reload();
@@ -75,7 +81,7 @@ export async function run(hz) {
     await page.locator('#mainnav a[href="/monitors"]').waitFor();
     const demo = await r201(page);
     const pts = (await apiGet(page, '/points?unit_id=' + demo.unit_id + '&limit=200')).body.items;
-    const pick = ['TI-201', 'PI-201', 'FI-201'].map((t) => pts.find((p) => p.tag === t));
+    const pick = ['TI-201', 'PI-201', 'FI-201', 'AI-201'].map((t) => pts.find((p) => p.tag === t));
     assert(pick.every(Boolean), 'R-201\'s points are not under its unit');
     await page.goto(BASE + '/monitors/new');
     await page.locator('#mv-form').waitFor();
@@ -93,19 +99,20 @@ export async function run(hz) {
     await page.locator('#mv-dryrun').click();
     await page.locator('#mv-backtest:not(.hidden)').waitFor();
     assert(/主成分/.test(await page.locator('#mv-backtest').innerText()), 'the dry run does not say what was trained');
+    assert((await page.locator('#mv-bt-held').innerText()).includes('AI-201（沿用上一值至多 30 分钟）'), 'the dry run does not name the held analyser');
     assert((await apiGet(page, '/process-monitors?active=1')).body.items.length === before, 'a dry run stored a monitor');
     await page.locator('#mv-submit').click();
     await page.waitForURL(/\/monitors\/\d+$/);
     const id = Number(page.url().split('/').pop());
     const m = (await apiGet(page, '/process-monitors/' + id)).body;
-    assert(m.samples >= 1440 && m.points.map((p) => p.tag).join() === 'TI-201,PI-201,FI-201', 'trained on the wrong data: ' + JSON.stringify([m.samples, m.points]));
+    assert(m.samples >= 1440 && m.points.map((p) => p.tag).join() === 'TI-201,PI-201,FI-201,AI-201', 'trained on the wrong data: ' + JSON.stringify([m.samples, m.points]));
     await page.locator('#mv-samples').waitFor();
     assert((await page.locator('#mv-samples').innerText()).includes(String(m.samples)), 'the page does not show the samples');
     await missingStrings(page);
     // retrain: the form comes filled from the monitor; once trained, the old one is stopped on request
     await page.locator('#mv-retrain').click();
     await page.waitForURL(/\/monitors\/new\?from=\d+$/);
-    await page.locator('#mv-points input:checked').nth(2).waitFor();
+    await page.locator('#mv-points input:checked').nth(3).waitFor();
     const ticked = await page.locator('#mv-points input:checked').evaluateAll((xs) => xs.map((x) => Number(x.value)));
     assert(ticked.join() === pick.map((p) => p.id).join(), 'the retrain form does not tick the old points: ' + ticked);
     assert(await page.locator('#mv-unit').inputValue() === String(demo.unit_id), 'the retrain form has another unit');
