@@ -19,6 +19,12 @@
  * rules, as the engine does live. Context facts (hot work) are not stored
  * with history, so composites that need one do not fire here.
  *
+ * The active process monitors (多变量过程监控, rule 107; not part of a rule
+ * set) are replayed too, over the same range from the end of each one's
+ * training window (warn_monitor_replay: the 1-minute means, the on-delay
+ * and the clear, as they judge live); with --tag, those watching one of the
+ * points. Their lines give the statistic over its limit at each raise.
+ *
  * Default range: the 90 days before now. Output: per rule and source the
  * number of raises (work-order actions for count rules), the total time
  * active within the range, and the first three raises with time and value;
@@ -38,6 +44,7 @@
 #include "core/json.h"
 #include "telemetry/point.h"
 #include "telemetry/series.h"
+#include "warn/warn.h"
 
 #define MAX_TAGS 64
 #define FETCH_MAX 65536              /* samples per series_history call */
@@ -63,7 +70,7 @@ typedef struct rd {
  * rule_id = -(cond + 1). */
 typedef struct stat {
     int64_t rule_id, source_id;
-    uint8_t level, src_kind; /* 0 point, 1 device, 2 unit, 3 count source */
+    uint8_t level, src_kind; /* 0 point, 1 device, 2 unit, 3 count source, 4 process monitor */
     int64_t raises, actions;
     int64_t active_since; /* INT64_MIN = not active */
     int64_t active_ms;
@@ -81,6 +88,12 @@ typedef struct bt {
     size_t nstats, capstats;
     int64_t readings, late, last_tick;
     rule_event ev[RULE_READING_EVENTS];
+    bool tags_only; /* --tag: only the monitors of those points */
+    size_t nmons;
+    struct {
+        int64_t id;
+        char name[WARN_MON_NAME_MAX + 1];
+    } mons[WARN_MON_MAX];
 } bt;
 
 static stat *stat_of(bt *b, int64_t rule_id, int64_t source, uint8_t level, uint8_t src_kind)
@@ -216,14 +229,14 @@ static ws_err push(rdbuf *r, const rd *x)
 
 /* Every raw reading of point pi in [from, to) into out, window by window. */
 static ws_err fetch(series *s, int32_t pi, int64_t pid, int64_t from, int64_t to,
-                    series_sample *buf, rdbuf *out)
+                    series_sample *samples, rdbuf *out)
 {
     int64_t w = to - from, t = from;
     while (t < to) {
         int64_t end = w >= to - t ? to : t + w;
         size_t n = 0;
         series_history_info info;
-        ws_err rc = series_history(s, pid, t, end, FETCH_MAX, buf, &n, &info);
+        ws_err rc = series_history(s, pid, t, end, FETCH_MAX, samples, &n, &info);
         if (rc) return rc;
         if (info.tier != SERIES_TIER_RAW) {
             if (w <= 1000)
@@ -233,7 +246,7 @@ static ws_err fetch(series *s, int32_t pi, int64_t pid, int64_t from, int64_t to
             continue;
         }
         for (size_t i = 0; i < n; i++) {
-            rd x = {buf[i].t, pi, buf[i].n ? THR_Q_GOOD : THR_Q_BAD, buf[i].n ? buf[i].last : NAN};
+            rd x = {samples[i].t, pi, samples[i].n ? THR_Q_GOOD : THR_Q_BAD, samples[i].n ? samples[i].last : NAN};
             if ((rc = push(out, &x))) return rc;
         }
         t = end;
@@ -327,17 +340,41 @@ static const rule *rule_by_id(const rule_set *s, int64_t id)
     return NULL;
 }
 
-static const char *source_name(const bt *b, const stat *s, char *buf, size_t cap)
+static const char *const src_kinds[] = {"point", "device", "unit", "source", "monitor"};
+
+/* A process monitor's replay into the report: rule WARN_RULE_MVMON, source
+ * the monitor, listed even when it would have raised nothing. */
+static bool monitor_event(void *arg, const warn_monitor *m, warn_replay_ev ev, int64_t at, double ratio)
 {
-    if (s->src_kind == 0) {
+    bt *b = arg;
+    if (ev != WARN_REPLAY_START) {
+        note(b, WARN_RULE_MVMON, m->id, (uint8_t)m->level, 4, ev == WARN_REPLAY_RAISE ? RULE_EV_RAISE : RULE_EV_CLEAR,
+             at, ratio);
+        return true;
+    }
+    bool watched = !b->tags_only;
+    for (int j = 0; j < m->npoints && !watched; j++)
+        for (size_t i = 0; i < b->npts && !watched; i++) watched = b->pts[i].p.id == m->point_ids[j];
+    if (!watched || b->nmons == WARN_MON_MAX || !stat_of(b, WARN_RULE_MVMON, m->id, (uint8_t)m->level, 4)) return false;
+    b->mons[b->nmons].id = m->id;
+    snprintf(b->mons[b->nmons++].name, sizeof b->mons[0].name, "%s", m->name);
+    return true;
+}
+
+static const char *source_name(const bt *b, const stat *s, char *out, size_t cap)
+{
+    if (s->src_kind == 4) {
+        for (size_t i = 0; i < b->nmons; i++)
+            if (b->mons[i].id == s->source_id) return b->mons[i].name;
+        snprintf(out, cap, "monitor %lld", (long long)s->source_id);
+    } else if (s->src_kind == 0) {
         for (size_t i = 0; i < b->npts; i++)
             if (b->pts[i].p.id == s->source_id) return b->pts[i].p.tag;
-        snprintf(buf, cap, "point %lld", (long long)s->source_id);
+        snprintf(out, cap, "point %lld", (long long)s->source_id);
     } else {
-        static const char *const k[] = {"point", "device", "unit", "source"};
-        snprintf(buf, cap, "%s %lld", k[s->src_kind], (long long)s->source_id);
+        snprintf(out, cap, "%s %lld", src_kinds[s->src_kind], (long long)s->source_id);
     }
-    return buf;
+    return out;
 }
 
 static int stat_cmp(const void *a, const void *b)
@@ -358,7 +395,7 @@ static void fmt_dur(int64_t ms, char *out, size_t cap)
 
 static void report(bt *b, int64_t version, int64_t from, int64_t to, bool as_json)
 {
-    qsort(b->stats, b->nstats, sizeof *b->stats, stat_cmp);
+    if (b->nstats) qsort(b->stats, b->nstats, sizeof *b->stats, stat_cmp);
     char f1[40], f2[40], src[48];
     clock_format_rfc3339(from, f1, sizeof f1);
     clock_format_rfc3339(to, f2, sizeof f2);
@@ -370,16 +407,17 @@ static void report(bt *b, int64_t version, int64_t from, int64_t to, bool as_jso
         json_object_set_new(o, "points", json_integer((json_int_t)b->npts));
         json_object_set_new(o, "readings", json_integer(b->readings));
         json_object_set_new(o, "late", json_integer(b->late));
+        json_object_set_new(o, "monitors", json_integer((json_int_t)b->nmons));
         for (size_t i = 0; i < b->nstats; i++) {
             const stat *s = &b->stats[i];
             json_t *x = json_object();
-            const rule *r = s->rule_id > 0 ? rule_by_id(b->set, s->rule_id) : NULL;
-            json_object_set_new(x, "rule", json_string(r ? rule_kind_name(r->kind) : thr_label(s->rule_id)));
+            const rule *r = s->rule_id > 0 && s->src_kind != 4 ? rule_by_id(b->set, s->rule_id) : NULL;
+            const char *kind = s->src_kind == 4 ? "process_monitor" : r ? rule_kind_name(r->kind) : thr_label(s->rule_id);
+            json_object_set_new(x, "rule", json_string(kind));
             json_object_set_new(x, "rule_id", s->rule_id > 0 ? json_integer(s->rule_id) : json_null());
-            json_object_set_new(x, "name", json_string(r ? r->name : "limit"));
+            json_object_set_new(x, "name", json_string(s->src_kind == 4 ? source_name(b, s, src, sizeof src) : r ? r->name : "limit"));
             json_object_set_new(x, "level", json_integer(s->level));
-            static const char *const k[] = {"point", "device", "unit", "source"};
-            json_object_set_new(x, "source_kind", json_string(k[s->src_kind]));
+            json_object_set_new(x, "source_kind", json_string(src_kinds[s->src_kind]));
             json_object_set_new(x, "source_id", json_integer(s->source_id));
             json_object_set_new(x, "source", json_string(source_name(b, s, src, sizeof src)));
             json_object_set_new(x, "raises", json_integer(s->raises));
@@ -403,8 +441,9 @@ static void report(bt *b, int64_t version, int64_t from, int64_t to, bool as_jso
         free(txt);
         return;
     }
-    printf("rule-set version %lld, %s .. %s: %zu points, %lld readings (%lld late, not evaluated)\n",
-           (long long)version, f1, f2, b->npts, (long long)b->readings, (long long)b->late);
+    printf("rule-set version %lld, %s .. %s: %zu points, %lld readings (%lld late, not evaluated), "
+           "%zu process monitors\n",
+           (long long)version, f1, f2, b->npts, (long long)b->readings, (long long)b->late, b->nmons);
     if (!b->nstats) {
         printf("nothing would have been raised\n");
         return;
@@ -412,9 +451,10 @@ static void report(bt *b, int64_t version, int64_t from, int64_t to, bool as_jso
     printf("%-34s %-16s %3s %7s %13s  %s\n", "RULE", "SOURCE", "LVL", "RAISES", "ACTIVE", "FIRST RAISES");
     for (size_t i = 0; i < b->nstats; i++) {
         const stat *s = &b->stats[i];
-        const rule *r = s->rule_id > 0 ? rule_by_id(b->set, s->rule_id) : NULL;
+        const rule *r = s->rule_id > 0 && s->src_kind != 4 ? rule_by_id(b->set, s->rule_id) : NULL;
         char label[160], dur[32], first[200] = "";
-        if (r) snprintf(label, sizeof label, "%lld %s %.40s", (long long)r->id, rule_kind_name(r->kind), r->name);
+        if (s->src_kind == 4) snprintf(label, sizeof label, "%d process_monitor 多变量过程监控", WARN_RULE_MVMON);
+        else if (r) snprintf(label, sizeof label, "%lld %s %.40s", (long long)r->id, rule_kind_name(r->kind), r->name);
         else snprintf(label, sizeof label, "%s (limit)", thr_label(s->rule_id));
         fmt_dur(s->active_ms, dur, sizeof dur);
         for (int k = 0; k < s->nfirst; k++) {
@@ -440,8 +480,9 @@ static int usage(int code)
     fprintf(code ? stderr : stdout,
             "usage: worksafe rules backtest [--data DIR] [--db URL] --version N\n"
             "                               [--from RFC3339] [--to RFC3339] [--tag T]... [--json]\n"
-            "replays stored readings (default: the last 90 days) through the points' limits and\n"
-            "alarm rule-set version N, and prints per rule and source what would have been raised.\n");
+            "replays stored readings (default: the last 90 days) through the points' limits,\n"
+            "alarm rule-set version N and the active process monitors, and prints per rule and\n"
+            "source what would have been raised.\n");
     return code;
 }
 
@@ -520,13 +561,13 @@ int cmd_rules(int argc, char **argv)
     series *s = NULL;
     rule_set *set = calloc(1, sizeof *set);
     bt *b = calloc(1, sizeof *b);
-    series_sample *buf = calloc(FETCH_MAX, sizeof *buf);
+    series_sample *samples = calloc(FETCH_MAX, sizeof *samples);
     rdbuf slab = {0};
     int code = 2;
     ws_err rc = WS_OK;
     char surl[CLI_PATH_MAX + 32];
     alarm_ruleset_row row = {0};
-    if (!set || !b || !buf) goto done;
+    if (!set || !b || !samples) goto done;
     if (cli_open_store(&o, 1, &db) || cli_init_modules(&o) || store_acquire(db, &c) ||
         cli_open_audit(&o, c))
         goto done;
@@ -546,8 +587,8 @@ int cmd_rules(int argc, char **argv)
         int64_t end = width >= to - t ? to : t + width;
         slab.n = 0;
         for (size_t i = 0; i < b->npts; i++)
-            if ((rc = fetch(s, (int32_t)i, b->pts[i].p.id, t, end, buf, &slab))) goto fail;
-        qsort(slab.a, slab.n, sizeof *slab.a, rd_cmp);
+            if ((rc = fetch(s, (int32_t)i, b->pts[i].p.id, t, end, samples, &slab))) goto fail;
+        if (slab.n) qsort(slab.a, slab.n, sizeof *slab.a, rd_cmp);
         for (size_t i = 0; i < slab.n; i++)
             if ((rc = feed(b, &slab.a[i]))) goto fail;
         t = end;
@@ -560,6 +601,8 @@ int cmd_rules(int argc, char **argv)
         if (width > INT64_C(30) * 86400000) width = INT64_C(30) * 86400000;
     }
     if ((rc = tick(b, to))) goto fail;
+    b->tags_only = ntags > 0;
+    if ((rc = warn_monitor_replay(c, s, from, to, monitor_event, b))) goto fail;
     /* Close what is still active at the end of the range. */
     for (size_t i = 0; i < b->nstats; i++) {
         stat *x = &b->stats[i];
@@ -586,7 +629,7 @@ done:
     }
     free(b);
     free(set);
-    free(buf);
+    free(samples);
     free(slab.a);
     return code;
 }

@@ -166,12 +166,12 @@ static int fill_minute(struct wmon *mo, const double *row, int64_t t, double *x)
 /* The minute means of np points over [from, from + nmin minutes), row-major
  * (minute i, point j at [i·np + j]); the caller frees. NULL with *rc set when
  * the series store fails or memory runs out. */
-static double *points_minutes(warn *w, const int64_t *pid, int np, int64_t from, int nmin, ws_err *rc)
+static double *points_minutes(series *s, const int64_t *pid, int np, int64_t from, int nmin, ws_err *rc)
 {
     double *vals = malloc((size_t)nmin * (size_t)np * sizeof *vals), *cnt = malloc((size_t)nmin * sizeof *cnt);
     series_sample *sbuf = malloc((size_t)nmin * sizeof *sbuf);
     *rc = vals && cnt && sbuf ? WS_OK : ws_fail(WS_ENOMEM, NULL, "out of memory");
-    for (int j = 0; !*rc && j < np; j++) *rc = minute_means(w->cfg.series, pid[j], from, nmin, sbuf, cnt, vals + j, np);
+    for (int j = 0; !*rc && j < np; j++) *rc = minute_means(s, pid[j], from, nmin, sbuf, cnt, vals + j, np);
     free(cnt), free(sbuf);
     if (*rc) {
         free(vals);
@@ -275,7 +275,7 @@ static void judge_to(warn *w, struct wmon *mo, int64_t bound)
     refresh_held(w, mo);
     int nmin = (int)((bound - mo->next) / MINUTE), np = mo->np;
     ws_err rc;
-    double *vals = points_minutes(w, mo->pid, np, mo->next, nmin, &rc);
+    double *vals = points_minutes(w->cfg.series, mo->pid, np, mo->next, nmin, &rc);
     if (!vals) return; /* the series store is failing (its own alarm says so): later */
     for (int i = 0; i < nmin; i++) {
         int64_t t = mo->next + i * MINUTE;
@@ -683,7 +683,7 @@ static ws_err training_data(warn *w, const warn_monitor_in *in, int *hold, doubl
     int64_t from = in->train_from - ((in->train_from % MINUTE) + MINUTE) % MINUTE;
     int nmin = (int)((in->train_to - from) / MINUTE);
     ws_err rc;
-    double *vals = points_minutes(w, in->point_ids, np, from, nmin, &rc);
+    double *vals = points_minutes(w->cfg.series, in->point_ids, np, from, nmin, &rc);
     if (!vals) return rc;
     /* complete minutes, in place, with the carry-forward of the judging */
     struct wmon *tmp = calloc(1, sizeof *tmp);
@@ -727,45 +727,96 @@ static ws_err training_data(warn *w, const warn_monitor_in *in, int *hold, doubl
     return WS_OK;
 }
 
-/* The backtest of a freshly trained mo over the stored minutes after its
- * window: its judging without alarms; mo's history and carry are reset
- * after, for the real start. */
-static ws_err backtest(warn *w, struct wmon *mo, int64_t train_to, int64_t now, warn_monitor_backtest *bt)
+/* mo judged over the stored minutes [from, to) as it judges live, without
+ * the engine: the on-delay and the clear; a day of minutes read at a time.
+ * The counts into *bt, each raise and clear to fn (may be NULL). mo's
+ * history and carry are reset after. */
+typedef bool (*replay_fn)(void *arg, bool on, int64_t at, double ratio);
+static ws_err replay(series *s, struct wmon *mo, int64_t from, int64_t to, replay_fn fn, void *arg,
+                     warn_monitor_backtest *bt)
 {
     memset(bt, 0, sizeof *bt);
+    bt->from = from;
+    bt->to = to > from ? to : from;
+    int above = 0, below = 0, np = mo->np;
+    bool on = false, stop = false;
+    ws_err rc = WS_OK;
+    for (int64_t t0 = from; !rc && !stop && t0 < to; t0 += CATCHUP_MIN * MINUTE) {
+        int nmin = (int)((to - t0) / MINUTE < CATCHUP_MIN ? (to - t0) / MINUTE : CATCHUP_MIN);
+        double *vals = points_minutes(s, mo->pid, np, t0, nmin, &rc);
+        for (int i = 0; vals && !stop && i < nmin; i++) {
+            int64_t t = t0 + i * MINUTE;
+            mvmon_result r;
+            if (step_minute(mo, vals + (size_t)i * np, t, &r) >= 0 || !r.ready) continue;
+            double ratio = r.phi_lim > 0 ? r.phi / r.phi_lim : 0;
+            bt->minutes++;
+            if (ratio > bt->max_ratio) bt->max_ratio = ratio;
+            if (r.alarm) bt->outside++, above++, below = 0;
+            else below++, above = 0;
+            if (!on && above >= mo->on_delay) {
+                on = true;
+                if (bt->nlisted < WARN_MON_BACKTEST_ALARMS) bt->raised[bt->nlisted++] = t + MINUTE;
+                bt->alarms++;
+            } else if (on && below >= CLEAR_MIN) {
+                on = false;
+                if (bt->alarms <= WARN_MON_BACKTEST_ALARMS) bt->cleared[bt->alarms - 1] = t + MINUTE;
+            } else
+                continue;
+            stop = fn && !fn(arg, on, t + MINUTE, ratio);
+        }
+        free(vals);
+    }
+    mvmon_reset(mo->m);
+    memset(mo->carry_t, 0, sizeof mo->carry_t);
+    return rc;
+}
+
+/* The backtest of a freshly trained mo over the stored minutes after its
+ * window, up to WARN_MON_BACKTEST_DAYS and the current minute. */
+static ws_err backtest(warn *w, struct wmon *mo, int64_t train_to, int64_t now, warn_monitor_backtest *bt)
+{
     int64_t from = train_to - ((train_to % MINUTE) + MINUTE) % MINUTE;
     if (from < train_to) from += MINUTE;
     int64_t to = now - ((now % MINUTE) + MINUTE) % MINUTE; /* the current minute is not complete */
     if (to > from + WARN_MON_BACKTEST_DAYS * 24 * SERIES_HOUR_MS) to = from + WARN_MON_BACKTEST_DAYS * 24 * SERIES_HOUR_MS;
-    bt->from = from;
-    bt->to = to > from ? to : from;
-    if (to <= from) return WS_OK;
-    int nmin = (int)((to - from) / MINUTE), np = mo->np;
-    ws_err rc;
-    double *vals = points_minutes(w, mo->pid, np, from, nmin, &rc);
-    int above = 0, below = 0;
-    bool on = false;
-    for (int i = 0; vals && i < nmin; i++) {
-        int64_t t = from + i * MINUTE;
-        mvmon_result r;
-        if (step_minute(mo, vals + (size_t)i * np, t, &r) >= 0 || !r.ready) continue;
-        double ratio = r.phi_lim > 0 ? r.phi / r.phi_lim : 0;
-        bt->minutes++;
-        if (ratio > bt->max_ratio) bt->max_ratio = ratio;
-        if (r.alarm) bt->outside++, above++, below = 0;
-        else below++, above = 0;
-        if (!on && above >= mo->on_delay) {
-            on = true;
-            if (bt->nlisted < WARN_MON_BACKTEST_ALARMS) bt->raised[bt->nlisted++] = t + MINUTE;
-            bt->alarms++;
-        } else if (on && below >= CLEAR_MIN) {
-            on = false;
-            if (bt->alarms <= WARN_MON_BACKTEST_ALARMS) bt->cleared[bt->alarms - 1] = t + MINUTE;
-        }
+    return replay(w->cfg.series, mo, from, to, NULL, NULL, bt);
+}
+
+struct replay_arg {
+    warn_replay_fn fn;
+    void *arg;
+    const warn_monitor *m;
+};
+static bool replay_event(void *arg, bool on, int64_t at, double ratio)
+{
+    struct replay_arg *a = arg;
+    return a->fn(a->arg, a->m, on ? WARN_REPLAY_RAISE : WARN_REPLAY_CLEAR, at, ratio);
+}
+
+ws_err warn_monitor_replay(store_conn *c, series *s, int64_t from, int64_t to, warn_replay_fn fn, void *arg)
+{
+    store_stmt *st = NULL;
+    bool row = false;
+    warn_monitor *v = malloc(sizeof *v);
+    ws_err rc = v ? store_prepare(c, Q_MONITOR_ACTIVE, &st) : ws_fail(WS_ENOMEM, NULL, "out of memory");
+    while (!rc && !(rc = store_step(st, &row)) && row) {
+        double *train = NULL;
+        struct wmon *mo = NULL;
+        rc = read_row(st, v, &train);
+        if (!rc) rc = wmon_new(v, train, &mo);
+        free(train);
+        if (rc) break;
+        /* from the end of its window: the minutes before it trained on */
+        int64_t start = v->train_to - ((v->train_to % MINUTE) + MINUTE) % MINUTE;
+        if (start < v->train_to) start += MINUTE;
+        if (start < from) start = from - ((from % MINUTE) + MINUTE) % MINUTE;
+        struct replay_arg ra = {fn, arg, v};
+        warn_monitor_backtest bt;
+        if (fn(arg, v, WARN_REPLAY_START, start, 0) && start < to) rc = replay(s, mo, start, to, replay_event, &ra, &bt);
+        wmon_free(mo);
     }
-    free(vals);
-    mvmon_reset(mo->m);
-    memset(mo->carry_t, 0, sizeof mo->carry_t);
+    store_finalize(st);
+    free(v);
     return rc;
 }
 

@@ -371,6 +371,16 @@ typedef struct warn_monitor_fit {
  * what training learnt. */
 ws_err warn_monitor_create(warn *w, store_conn *c, const org_caller *by, const warn_monitor_in *in,
                            bool dry_run, warn_monitor_backtest *bt, warn_monitor_fit *fit, int64_t *id);
+/* The active monitors replayed over the series store's minutes [from, to)
+ * as they judge live (each from the end of its training window at the
+ * earliest), without an engine: `worksafe rules backtest`. fn gets START
+ * once a monitor with the minute it starts at (false skips the monitor),
+ * then its RAISEs and CLEARs in time order with the statistic over its
+ * limit at that minute (false stops the monitor). */
+struct series;
+typedef enum { WARN_REPLAY_START, WARN_REPLAY_RAISE, WARN_REPLAY_CLEAR } warn_replay_ev;
+typedef bool (*warn_replay_fn)(void *arg, const warn_monitor *m, warn_replay_ev ev, int64_t at, double ratio);
+ws_err warn_monitor_replay(store_conn *c, struct series *s, int64_t from, int64_t to, warn_replay_fn fn, void *arg);
 /* One monitor with its live status (no permission check: the caller checks
  * unit_path). Allocated by the caller: the struct is a few KiB. */
 ws_err warn_monitor_get(warn *w, store_conn *c, int64_t id, warn_monitor *out);

@@ -310,8 +310,36 @@ static void monitor_lifecycle(void **state)
         assert_int_equal(json_array_size(json_object_get(r, "items")), 1);
         json_decref(r);
 
-        /* a restart refits the same model from the stored matrix */
+        /* the quarterly review: `worksafe rules backtest` replays the monitor
+         * over the stored minutes after its window, the same two alarms, the
+         * first at the live one's minute; --tag of a point it does not watch
+         * leaves it out */
         assert_int_equal(ws_server_stop(&s), 0);
+        static char out[1 << 16];
+        const char *rb[] = {"rules", "backtest", "--version", "1", "--json", NULL};
+        if (ws_cli(&s, true, out, sizeof out, rb) != 0) fail_msg("rules backtest: %s", out);
+        json_t *o = json_loads(strstr(out, "{\"version\""), JSON_DISABLE_EOF_CHECK, NULL);
+        if (!o) fail_msg("not JSON: %s", out);
+        assert_int_equal(json_integer_value(json_object_get(o, "monitors")), 1);
+        json_t *x = NULL, *e;
+        size_t k;
+        json_array_foreach(json_object_get(o, "results"), k, e)
+            if (json_integer_value(json_object_get(e, "rule_id")) == 107) x = e;
+        if (!x) fail_msg("no monitor line: %s", out);
+        assert_string_equal(json_string_value(json_object_get(x, "source_kind")), "monitor");
+        assert_string_equal(json_string_value(json_object_get(x, "source")), "R-100 反应器");
+        assert_int_equal(json_integer_value(json_object_get(x, "raises")), 2);
+        json_t *first0 = json_array_get(json_object_get(x, "first"), 0);
+        assert_string_equal(json_string_value(json_object_get(first0, "at")), raised_at);
+        assert_true(json_number_value(json_object_get(first0, "value")) > 1); /* over its limit */
+        assert_true(json_integer_value(json_object_get(x, "active_ms")) >= (NFAULT - 5) * MIN);
+        json_decref(o);
+        const char *rt[] = {"rules", "backtest", "--version", "1", "--tag", "TK-1", NULL};
+        if (ws_cli(&s, true, out, sizeof out, rt) != 0) fail_msg("rules backtest --tag: %s", out);
+        assert_non_null(strstr(out, "0 process monitors"));
+        assert_null(strstr(out, "process_monitor "));
+
+        /* a restart refits the same model from the stored matrix */
         assert_int_equal(ws_server_restart(&s), 0);
         assert_int_equal(ws_login(&s, "admin", WS_ADMIN_PW, tok), 200);
         assert_int_equal(ws_req(&s, "GET", p, tok, NULL, &r), 200);
@@ -330,7 +358,6 @@ static void monitor_lifecycle(void **state)
         assert_int_equal(ws_req(&s, "GET", "/api/v1/process-monitors?active=1", tok, NULL, &r), 200);
         assert_int_equal(json_array_size(json_object_get(r, "items")), 0);
         json_decref(r);
-        char out[4096];
         const char *vf[] = {"audit", "verify", NULL};
         assert_int_equal(ws_server_stop(&s), 0);
         if (ws_cli(&s, true, out, sizeof out, vf) != 0) fail_msg("audit verify: %s", out);
