@@ -250,8 +250,14 @@ static ws_err packages_get(api_ctx *ctx)
 {
     int64_t id;
     json_t *o = NULL;
+    char path[AUTH_PATH_MAX];
     ws_err rc = api_param_id(ctx, 0, &id);
-    if (!rc) rc = permit_package_json(ctx->conn, id, ctx->who.scope_path, &o);
+    if (!rc) rc = permit_package_json(ctx->conn, id, path, &o);
+    if (!rc) { /* 属地: an area above the caller's grid reads too */
+        auth_resource r = api_unit_resource(ctx, path);
+        if ((rc = auth_decide(&ctx->who, "permit.read", &r))) json_decref(o);
+    }
+    if (rc == WS_ENOTFOUND) return ws_fail(WS_ENOTFOUND, "id", "no such job package");
     if (rc) return rc;
     permit_filter f = {.scope_path = ctx->who.scope_path, .package_id = id, .limit = 200};
     json_t *items = NULL;

@@ -157,7 +157,9 @@ ws_err permit_package_create(store_conn *c, const org_caller *by, int64_t unit_i
                              int64_t *id);
 /* Record the joint risk assessment (联合风险评估) of a package. */
 ws_err permit_package_assess(store_conn *c, const org_caller *by, int64_t id, const char *assessment);
-ws_err permit_package_json(store_conn *c, int64_t id, const char *scope_path, json_t **out);
+/* A package as JSON; with path (AUTH_PATH_MAX bytes, may be NULL) its
+ * unit's path, for the caller's permission check. */
+ws_err permit_package_json(store_conn *c, int64_t id, char *path, json_t **out);
 
 /* ------------------------------------------------------------ certificates */
 

@@ -285,7 +285,7 @@ ws_err permit_package_create(store_conn *c, const org_caller *by, int64_t unit_i
     return store_tx_finish(c, own, rc);
 }
 
-ws_err permit_package_json(store_conn *c, int64_t id, const char *scope_path, json_t **out)
+ws_err permit_package_json(store_conn *c, int64_t id, char *path, json_t **out)
 {
     store_stmt *st = NULL;
     bool row = false;
@@ -293,7 +293,8 @@ ws_err permit_package_json(store_conn *c, int64_t id, const char *scope_path, js
     ws_err rc = store_prepare(c, Q_PACKAGE_GET, &st);
     if (!rc) rc = store_bind_int(st, 1, id);
     if (!rc) rc = store_step(st, &row);
-    if (!rc && row && (!scope_path || !strncmp(store_col_text(st, 9), scope_path, strlen(scope_path))))
+    if (!rc && row && path) permit_copy(path, AUTH_PATH_MAX, store_col_text(st, 9));
+    if (!rc && row)
         *out = json_pack("{s:I, s:I, s:s, s:o, s:o, s:o, s:s, s:o}", "id", (json_int_t)store_col_int(st, 0), "unit_id",
                          (json_int_t)store_col_int(st, 1), "title", store_col_text(st, 2), "joint_assessment",
                          json_str(store_col_text(st, 3)), "assessed_by_person_id", json_id(store_col_opt_int(st, 4)),

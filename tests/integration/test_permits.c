@@ -106,8 +106,9 @@ static long act(T *t, const char *tok, long long id, const char *action, const c
 }
 
 /* 属地: someone scoped to a grid of the area lists and reads the area's
- * permits, read only ("writable": false; an action is 404), and not those of
- * a sibling area; the applicant, scoped to the enterprise, may still act. */
+ * permits and job packages, read only ("writable": false; an action is 404),
+ * and not those of a sibling area; the applicant, scoped to the enterprise,
+ * may still act. */
 static void grid_reads_area(T *t, long long id)
 {
     char b[400], p[96];
@@ -147,6 +148,15 @@ static void grid_reads_area(T *t, long long id)
     snprintf(p, sizeof p, "/api/v1/permits/%lld", elsewhere);
     assert_int_equal(ws_req(&t->s, "GET", p, tok, NULL, &r), 404);
     json_decref(r);
+    /* a job package of the area reads too; one of another area does not */
+    long long pk[2];
+    for (int k = 0; k < 2; k++) {
+        snprintf(b, sizeof b, "{\"unit_id\":%lld,\"title\":\"检修作业包 %d\"}", k ? other : t->area, k);
+        pk[k] = ws_post_id(&t->s, t->admin, "/api/v1/permit-packages", b);
+        snprintf(p, sizeof p, "/api/v1/permit-packages/%lld", pk[k]);
+        assert_int_equal(ws_req(&t->s, "GET", p, tok, NULL, &r), k ? 404 : 200);
+        json_decref(r);
+    }
 }
 
 
