@@ -22,7 +22,8 @@
  * Permissions: permit.read, permit.write, permit.approve, permit.admin (certificates),
  * permit.rules (profile, calendar, matrix: install-wide)
  * (src/auth/policy.c); outside the scope 404. Someone scoped to a grid also
- * lists and reads the permits of the area that holds it (属地), read only:
+ * lists and reads the permits and job packages of the area that holds it
+ * (属地), read only:
  * GET /permits/{id} says "writable": false, and any action is 404 for them. */
 #include <stdio.h>
 #include <stdlib.h>
