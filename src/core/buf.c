@@ -79,6 +79,15 @@ char *buf_steal(buf *b)
     return p;
 }
 
+void str_append_utf8(char *out, size_t cap, const char *s, size_t max)
+{
+    size_t have = strlen(out), len = strlen(s), n = len < max ? len : max;
+    if (have + n + 1 > cap) n = cap > have ? cap - have - 1 : 0;
+    while (n > 0 && n < len && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
+    memcpy(out + have, s, n);
+    out[have + n] = 0;
+}
+
 char *hex_encode(const uint8_t *p, size_t n, char *out)
 {
     static const char hx[] = "0123456789abcdef";

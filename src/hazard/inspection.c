@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "attach/attach.h"
+#include "core/buf.h"
 #include "core/clock.h"
 #include "hazard/hazard.h"
 #include "hazard/inspection.h"
@@ -158,17 +159,6 @@ static json_t *json_of_text(const char *s)
 {
     json_t *v = s && *s ? json_loads(s, JSON_DECODE_ANY, NULL) : NULL;
     return v ? v : json_null();
-}
-
-/* Append at most max bytes of s to out (cap), cut at a UTF-8 boundary. */
-static void append_utf8(char *out, size_t cap, const char *s, size_t max)
-{
-    size_t have = strlen(out), n = strlen(s);
-    if (n > max) n = max;
-    if (have + n + 1 > cap) n = cap - have - 1;
-    while (n > 0 && n < strlen(s) && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
-    memcpy(out + have, s, n);
-    out[have + n] = 0;
 }
 
 /* ---------------------------------------------------------------- tick */
@@ -519,17 +509,17 @@ static ws_err open_hazard(store_conn *c, const wf_actor *by, const irow *r, cons
                           int64_t *hid)
 {
     char title[HAZARD_TITLE_MAX + 1] = "排查不合格：";
-    append_utf8(title, sizeof title, item, HAZARD_TITLE_MAX);
+    str_append_utf8(title, sizeof title, item, HAZARD_TITLE_MAX);
     char desc[HAZARD_TEXT_MAX + 1] = "";
     if (res->note && *res->note) {
-        append_utf8(desc, sizeof desc, res->note, INSP_NOTE_MAX);
-        append_utf8(desc, sizeof desc, "\n", 1);
+        str_append_utf8(desc, sizeof desc, res->note, INSP_NOTE_MAX);
+        str_append_utf8(desc, sizeof desc, "\n", 1);
     }
-    append_utf8(desc, sizeof desc, "排查项目：", 64);
-    append_utf8(desc, sizeof desc, item, 1000);
+    str_append_utf8(desc, sizeof desc, "排查项目：", 64);
+    str_append_utf8(desc, sizeof desc, item, 1000);
     if (e && e->description[0]) {
-        append_utf8(desc, sizeof desc, "\n风险事件：", 64);
-        append_utf8(desc, sizeof desc, e->description, 800);
+        str_append_utf8(desc, sizeof desc, "\n风险事件：", 64);
+        str_append_utf8(desc, sizeof desc, e->description, 800);
     }
     hazard_in in = {.unit_id = r->unit_id, .title = title, .description = desc,
                     .accident_type = e && e->accident_type[0] ? e->accident_type

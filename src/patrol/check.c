@@ -14,6 +14,7 @@
 
 #include "attach/attach.h"
 #include "bank/bank.h"
+#include "core/buf.h"
 #include "core/clock.h"
 #include "core/sha256.h"
 #include "hazard/hazard.h"
@@ -234,17 +235,6 @@ static ws_err check_photos(store_conn *c, const auth_subject *s, const int64_t *
     return WS_OK;
 }
 
-/* Append at most max bytes of s to out (cap), cut at a UTF-8 boundary. */
-static void append_utf8(char *out, size_t cap, const char *s, size_t max)
-{
-    size_t have = strlen(out), n = strlen(s);
-    if (n > max) n = max;
-    if (have + n + 1 > cap) n = cap - have - 1;
-    while (n > 0 && n < strlen(s) && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
-    memcpy(out + have, s, n);
-    out[have + n] = 0;
-}
-
 /* The nonce's verdict: WS_OK with *kind and *issued, or a 409 naming it. */
 static ws_err judge_nonce(store_conn *c, const char *nonce, int64_t patrol_id, int64_t point_id,
                           int64_t now, bool offline, int64_t *nid, char kind[16], int64_t *issued)
@@ -373,22 +363,22 @@ ws_err patrol_check(store_conn *c, const wf_actor *by, int64_t patrol_id,
         int64_t hid = 0;
         if (!in->items[i].ok) {
             char title[HAZARD_TITLE_MAX + 1] = "巡查不合格：";
-            append_utf8(title, sizeof title, text ? text : "", HAZARD_TITLE_MAX);
+            str_append_utf8(title, sizeof title, text ? text : "", HAZARD_TITLE_MAX);
             char desc[HAZARD_TEXT_MAX + 1] = "";
             if (in->items[i].note && *in->items[i].note) {
-                append_utf8(desc, sizeof desc, in->items[i].note, INSP_NOTE_MAX);
-                append_utf8(desc, sizeof desc, "\n", 1);
+                str_append_utf8(desc, sizeof desc, in->items[i].note, INSP_NOTE_MAX);
+                str_append_utf8(desc, sizeof desc, "\n", 1);
             }
             char line[512];
             snprintf(line, sizeof line, "巡查：%s %s，巡查点 %s，检查项：", have_grid ? g.name : "",
                      r.day, pname);
-            append_utf8(desc, sizeof desc, line, sizeof line);
-            append_utf8(desc, sizeof desc, text ? text : "", 1000);
-            if (in->offline) append_utf8(desc, sizeof desc, "\n（离线记录，发现时间来自手机）", 128);
+            str_append_utf8(desc, sizeof desc, line, sizeof line);
+            str_append_utf8(desc, sizeof desc, text ? text : "", 1000);
+            if (in->offline) str_append_utf8(desc, sizeof desc, "\n（离线记录，发现时间来自手机）", 128);
             const char *acc = json_string_value(json_object_get(it, "accident_type"));
             int64_t ev = json_integer_value(json_object_get(it, "event_id"));
             char loc[HAZARD_LOCATION_MAX + 1] = "";
-            append_utf8(loc, sizeof loc, pname, HAZARD_LOCATION_MAX);
+            str_append_utf8(loc, sizeof loc, pname, HAZARD_LOCATION_MAX);
             hazard_in hin = {.unit_id = r.grid_unit_id, .title = title, .description = desc,
                              .accident_type = acc && *acc ? acc : INSP_DEFAULT_ACCIDENT,
                              .location = loc, .risk_event_id = ev,

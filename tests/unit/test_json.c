@@ -1,6 +1,8 @@
 /* test_json.c — the strict request-body decoder (core/json.c): every kind of
  * bad input is refused with WS_EINVAL (or WS_ETOOBIG) and names the field a
- * person has to fix; good input lands in the struct with its presence bits. */
+ * person has to fix; good input lands in the struct with its presence bits.
+ * Also core/buf.h's str_append_utf8: text cut to a byte budget never ends in
+ * half a character. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "core/buf.h"
 #include "core/json.h"
 
 typedef struct body {
@@ -311,10 +314,26 @@ static void reply_helpers(void **state)
     json_decref(o);
 }
 
+static void utf8_cut_keeps_whole_characters(void **state)
+{
+    (void)state;
+    char out[16] = "R:";
+    str_append_utf8(out, sizeof out, "安全生产", 7); /* 3 bytes a character: two fit */
+    assert_string_equal(out, "R:安全");
+    str_append_utf8(out, sizeof out, "管理制度", 100); /* the cap: 8 bytes in all + NUL */
+    assert_string_equal(out, "R:安全管理");
+    char a[8] = "";
+    str_append_utf8(a, sizeof a, "GT-101 H", 6);
+    assert_string_equal(a, "GT-101");
+    str_append_utf8(a, sizeof a, "xyz", 3); /* one byte of room left */
+    assert_string_equal(a, "GT-101x");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(good_body_fills_struct),
+        cmocka_unit_test(utf8_cut_keeps_whole_characters),
         cmocka_unit_test(present_bits_follow_table_order),
         cmocka_unit_test(malformed_json_names_body_with_position),
         cmocka_unit_test(bad_utf8_nul_and_duplicates_are_refused),
