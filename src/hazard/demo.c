@@ -593,7 +593,7 @@ static double demo_value(const point *p, int i, int64_t minute, uint64_t *st)
     } else if (!strcmp(p->kind, "toxic")) {
         x = 3 + 2 * day + noise(st);
     } else if (!strcmp(p->kind, "oxygen")) {
-        x = 20.9 + 0.1 * noise(st);
+        x = 20.9 + 0.25 * noise(st); /* a real cell wanders a digit: not a frozen reading */
     } else if (!strcmp(p->kind, "temperature")) {
         x = 72 + 6 * (day < 0.5 ? day : 1 - day) + noise(st);
     } else if (!strcmp(p->kind, "pressure")) {
