@@ -454,7 +454,7 @@ static void report(bt *b, int64_t version, int64_t from, int64_t to, bool as_jso
         const stat *s = &b->stats[i];
         const rule *r = s->rule_id > 0 && s->src_kind != 4 ? rule_by_id(b->set, s->rule_id) : NULL;
         char label[160], dur[32], first[200] = "";
-        if (s->src_kind == 4) snprintf(label, sizeof label, "%d process_monitor 多变量过程监控", WARN_RULE_MVMON);
+        if (s->src_kind == 4) snprintf(label, sizeof label, "%d process_monitor", WARN_RULE_MVMON);
         else if (r) {
             snprintf(label, sizeof label, "%lld %s ", (long long)r->id, rule_kind_name(r->kind));
             str_append_utf8(label, sizeof label, r->name, 40);

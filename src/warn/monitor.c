@@ -728,7 +728,8 @@ static ws_err training_data(warn *w, const warn_monitor_in *in, int *hold, doubl
 }
 
 /* mo judged over the stored minutes [from, to) as it judges live, without
- * the engine: the on-delay and the clear; a day of minutes read at a time.
+ * the engine: the on-delay and the clear; a day of minutes read at a time
+ * (from a minute's start; to rounded down to one).
  * The counts into *bt, each raise and clear to fn (may be NULL). mo's
  * history and carry are reset after. */
 typedef bool (*replay_fn)(void *arg, bool on, int64_t at, double ratio);
@@ -736,6 +737,7 @@ static ws_err replay(series *s, struct wmon *mo, int64_t from, int64_t to, repla
                      warn_monitor_backtest *bt)
 {
     memset(bt, 0, sizeof *bt);
+    to -= ((to % MINUTE) + MINUTE) % MINUTE; /* whole minutes: a part of one is no verdict */
     bt->from = from;
     bt->to = to > from ? to : from;
     int above = 0, below = 0, np = mo->np;

@@ -249,13 +249,24 @@ static void t_monitor_restart(void **state)
 /* An analyser's sample of minute i: AN-C = A/2 + noise, `off` below it. */
 static double an_c(int i, double off) { return mv_a(i) / 2 + (double)((2654435761u * (unsigned)(i + 7)) >> 12 & 255) / 1024.0 - off; }
 
+/* warn_monitor_replay's events counted: [0] starts, [1] raises. */
+static bool replay_count(void *arg, const warn_monitor *m, warn_replay_ev ev, int64_t at, double ratio)
+{
+    (void)m, (void)at, (void)ratio;
+    int *n = arg;
+    n[0] += ev == WARN_REPLAY_START;
+    n[1] += ev == WARN_REPLAY_RAISE;
+    return true;
+}
+
 /* A point sampled every 15 minutes (an analyser) in a monitor beside two
  * read every minute (monitor.c "hold"): training learns its hold (twice
  * its interval: 30) and a point sampled every 45 minutes is refused by
  * name; live, the monitor judges every minute on the held sample instead
  * of waiting or saying no_data; a sample that arrives after its minute was
  * judged is taken up for the minutes after, so its departure raises the
- * alarm before the next sample; the holds survive a restart. */
+ * alarm before the next sample; the replay of `rules backtest` raises it
+ * too; the holds survive a restart. */
 static void t_monitor_held(void **state)
 {
     (void)state;
@@ -294,6 +305,13 @@ static void t_monitor_held(void **state)
     OK(warn_tick(tc.w, clock_now_ms() + 4000));
     /* raised on the late sample: the held one of 1545 stood until 1575 */
     assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 107 AND title LIKE '%主要贡献 AN-C%'", 0), 1);
+    /* the replay of `rules backtest` (from the end of the window, a day at
+     * a time) over a range ending 30 s into a minute a whole day on: the
+     * departure is raised there too (the sample in its own minute) */
+    int raises[2] = {0, 0};
+    OK(warn_monitor_replay(c, tc.ser, t0, t0 + (1500 + 1440) * M + 30000, replay_count, raises));
+    assert_int_equal(raises[0], 1); /* started */
+    assert_int_equal(raises[1], 1);
     engine_close();
     engine_open();
     OK(warn_monitor_get(tc.w, c, id, m));
