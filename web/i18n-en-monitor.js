@@ -72,7 +72,7 @@ export const enMonitor = {
   'mv.retrain': 'Retrain',
   'mv.dryrun': 'Try it (nothing saved)',
   'mv.trained_alarms': '; on the data after its window it raises {n} alarm(s) first',
-  'mv.held': 'sampled slowly, last value held up to {n} min',
+  'mv.held': 'slow sampling, held {n} min',
   'mv.held_tag': '{tag} (last value held up to {n} min)',
   'mv.bt.held': 'Points sampled slowly keep their last value between samples and are not waited for: {list}.',
   'mv.sep': ', ',

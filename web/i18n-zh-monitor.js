@@ -72,7 +72,7 @@ export const zhMonitor = {
   'mv.retrain': '重新训练',
   'mv.dryrun': '试算（不保存）',
   'mv.trained_alarms': '；训练时段之后的数据上会先报警 {n} 次',
-  'mv.held': '慢采样，沿用上一值至多 {n} 分钟',
+  'mv.held': '慢采样，保持 {n} 分钟',
   'mv.held_tag': '{tag}（沿用上一值至多 {n} 分钟）',
   'mv.bt.held': '采样较慢的测点在两次采样之间沿用上一值，不等待：{list}。',
   'mv.sep': '、',

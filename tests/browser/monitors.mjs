@@ -60,7 +60,7 @@ export async function run(hz) {
     // the analyser, sampled every 15 minutes, is held between its samples, and the page says so
     const ai = m.points.find((p) => p.tag === 'AI-201');
     assert(ai && ai.hold_min === 30 && m.points.every((p) => p === ai || p.hold_min === 5), 'the holds are wrong: ' + JSON.stringify(m.points));
-    assert((await page.locator(`#mv-contrib li[data-point-id="${ai.id}"]`).innerText()).includes('沿用上一值至多 30 分钟'), 'the analyser\'s hold is not shown');
+    assert((await page.locator(`#mv-contrib li[data-point-id="${ai.id}"]`).innerText()).includes('慢采样，保持 30 分钟'), 'the analyser\'s hold is not shown');
     await missingStrings(page);
     await page.evaluate(() => localStorage.setItem('ws_lang', 'en'));
     await page.reload();
