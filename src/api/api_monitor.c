@@ -4,7 +4,8 @@
  *   POST /api/v1/process-monitors ?dry_run=1                     train and start one (dry run:
  *                                                                train and backtest only)
  *        {"name", "unit_id", "point_ids":[…], "train_from", "train_to",
- *         "level"?, "on_delay_min"?, "comment"?}
+ *         "level"?, "on_delay_min"?, "comment"?,
+ *         "run_point_id"?, "run_min"?, "run_max"?}                 the run condition 运行工况
  *   GET  /api/v1/process-monitors/{id}                           with the last 240 minutes
  *   POST /api/v1/process-monitors/{id}/actions/deactivate        stop it for good
  *
@@ -31,6 +32,7 @@ static const char *state_name(warn_mon_state s)
     case WARN_MON_NORMAL: return "normal";
     case WARN_MON_ABNORMAL: return "abnormal";
     case WARN_MON_NO_DATA: return "no_data";
+    case WARN_MON_IDLE: return "idle";
     default: return "inactive";
     }
 }
@@ -73,6 +75,16 @@ static json_t *monitor_json(const warn_monitor *m, bool history)
         json_array_append_new(pts, p);
     }
     json_object_set_new(o, "points", pts);
+    json_t *run = json_null();
+    if (m->run_point_id) {
+        warn_latest l;
+        run = json_object();
+        json_object_set_new(run, "point_id", json_id(m->run_point_id));
+        json_object_set_new(run, "tag", w && !warn_point_latest(w, m->run_point_id, &l) ? json_str(l.tag) : json_null());
+        json_object_set_new(run, "min", num_or_null(m->run_min));
+        json_object_set_new(run, "max", num_or_null(m->run_max));
+    }
+    json_object_set_new(o, "run", run);
     if (history) {
         json_t *h = json_array();
         for (int k = 0; k < m->nhist; k++) {
@@ -162,7 +174,8 @@ static ws_err monitors_get(api_ctx *ctx)
 }
 
 typedef struct {
-    int64_t unit_id, train_from, train_to, level, on_delay_min;
+    int64_t unit_id, train_from, train_to, level, on_delay_min, run_point_id;
+    double run_min, run_max;
     const char *name, *comment;
     json_t *point_ids;
 } monitor_body;
@@ -175,6 +188,9 @@ static const json_field monitor_fields[] = {
     {"level", JF_INT, false, false, offsetof(monitor_body, level), 0, 1, 3, -1},
     {"on_delay_min", JF_INT, false, false, offsetof(monitor_body, on_delay_min), 0, 1, 60, -1},
     {"comment", JF_STRING, false, true, offsetof(monitor_body, comment), WARN_MON_COMMENT_MAX, 0, 0, -1},
+    {"run_point_id", JF_ID, false, true, offsetof(monitor_body, run_point_id), 0, 0, 0, -1},
+    {"run_min", JF_NUMBER, false, false, offsetof(monitor_body, run_min), 0, 0, 0, -1},
+    {"run_max", JF_NUMBER, false, false, offsetof(monitor_body, run_max), 0, 0, 0, -1},
 };
 
 /* POST /api/v1/process-monitors (?dry_run=1) */
@@ -183,7 +199,7 @@ static ws_err monitors_create(api_ctx *ctx)
     int dry = 0;
     ws_err rc = need_engine();
     if (!rc) rc = api_query_bool(ctx, "dry_run", &dry);
-    monitor_body b = {0};
+    monitor_body b = {.run_min = NAN, .run_max = NAN};
     json_t *root = NULL;
     if (!rc) rc = api_decode(ctx, monitor_fields, NF(monitor_fields), &b, NULL, &root);
     if (rc) return rc;
@@ -204,7 +220,8 @@ static ws_err monitors_create(api_ctx *ctx)
     org_caller by = {&actor, &ctx->who};
     warn_monitor_in in = {.unit_id = b.unit_id, .name = b.name, .comment = b.comment, .point_ids = ids,
                           .npoints = (int)np, .train_from = b.train_from, .train_to = b.train_to,
-                          .level = (int)b.level, .on_delay_min = (int)b.on_delay_min};
+                          .level = (int)b.level, .on_delay_min = (int)b.on_delay_min,
+                          .run_point_id = b.run_point_id, .run_min = b.run_min, .run_max = b.run_max};
     int64_t id = 0;
     warn_monitor_fit fit;
     warn_monitor_backtest bt;
@@ -253,7 +270,9 @@ const api_route api_monitor_routes[] = {
       "the field: point_ids[i] (unknown, outside the unit, constant, sampled less often than every "
       "30 minutes), train_from (too few minutes). A point sampled less often than every minute or "
       "two keeps its last value for twice its interval (hold_min, learnt from the window; 5 "
-      "otherwise) and is not waited for. "
+      "otherwise) and is not waited for. With a run condition (run_point_id and run_min and/or "
+      "run_max) only the minutes in which that point's mean lies in the range are trained on and "
+      "judged; the others are state idle and clear an alarm as normal minutes do. "
       "The reply's backtest says what it would have raised on the stored minutes after its window "
       "(up to 7 days, to now), which it judges first; ?dry_run=1 trains and backtests only (200)",
       monitor_fields, NF(monitor_fields)),

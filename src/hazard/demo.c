@@ -554,6 +554,8 @@ static double noise(uint64_t *st)
 /* R-201's DCS tags move with its load: a daily cycle and a slower swing;
  * its online chromatograph AI-201 reports the product's content every 15
  * minutes, a little lower at high load.
+ * The unit stops for four hours on the third day (a planned stop: no feed,
+ * cold, depressurised), which the monitor's run condition leaves out.
  * TI-202, the jacket outlet, reads 2.5 °C low for half an hour sixteen hours
  * ago and for the last 25 minutes of the week — a cooling water valve
  * hunting — while every tag stays inside its own limits: what the process
@@ -566,6 +568,15 @@ static bool reactor_value(const point *p, int i, int64_t minute, uint64_t *st, d
      * simulator continues the week's history without a jump */
     double day = (double)(minute % 1440) / 1440.0;
     double load = 2 * (day < 0.5 ? day : 1 - day) + 0.15 * sin(2 * 3.14159265358979 * (double)(minute % 173) / 173.0);
+    /* a planned four-hour stop on the third day: cold, depressurised, no feed */
+    bool down = i >= 2 * 1440 + 600 && i < 2 * 1440 + 840;
+    if (down && strcmp(p->tag, "AI-201")) {
+        if (!strcmp(p->tag, "TI-201") || !strcmp(p->tag, "TI-202")) *x = 27 + 0.5 * noise(st);
+        else if (!strcmp(p->tag, "PI-201")) *x = 0.10 + 0.01 * noise(st);
+        else if (!strcmp(p->tag, "FI-201")) *x = 0.02 + 0.02 * noise(st);
+        else return false;
+        return true;
+    }
     if (!strcmp(p->tag, "TI-201")) *x = 72 + 6 * load + noise(st);
     else if (!strcmp(p->tag, "PI-201")) *x = 0.40 + 0.05 * load + 0.02 * noise(st);
     else if (!strcmp(p->tag, "FI-201")) *x = 6.0 + 1.2 * load + 0.1 * noise(st);

@@ -1302,6 +1302,13 @@ const store_migration store_migrations[] = {
       * when every point holds the default 5. Nullable, so the evidence
       * log's encoding of the monitors before it is unchanged. */
      "ALTER TABLE process_monitors ADD COLUMN hold_min TEXT;\n"},
+    {28, "process monitors: a run condition, so a unit that is shut down is not judged against its running model",
+     /* src/warn/monitor.c. The minutes in which run_point_id's mean lies
+      * outside [run_min, run_max] (NULL: open) are neither trained on nor
+      * judged. Nullable: the evidence log's older leaves are unchanged. */
+     "ALTER TABLE process_monitors ADD COLUMN run_point_id INTEGER REFERENCES points(id);\n"
+     "ALTER TABLE process_monitors ADD COLUMN run_min REAL;\n"
+     "ALTER TABLE process_monitors ADD COLUMN run_max REAL;\n"},
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);

@@ -142,7 +142,8 @@ static ws_err past_week(warn *w, const org_caller *by_so, const org_caller *by_g
 }
 
 /* R-201's process monitor (多变量过程监控): TI-201, PI-201, FI-201, TI-202 and
- * the analyser AI-201 (a sample every 15 minutes, held 30),
+ * the analyser AI-201 (a sample every 15 minutes, held 30), judged while
+ * FI-201 shows feed (≥ 3 m³/h: the third day's stop is left out),
  * trained by the safety officer on the first six days of the week of
  * readings, then judged over the last day: the jacket outlet's half hour off
  * its relation sixteen hours ago (raised, cleared, closed with its record)
@@ -165,7 +166,8 @@ static ws_err reactor_monitor(warn *w, store_conn *c, const org_caller *by_so, i
     warn_monitor_in in = {.unit_id = ti->unit_id, .name = "R-201 反应釜",
                           .comment = "开车稳定后连续 6 天正常运行的数据训练；夹套冷却与反应负荷联动",
                           .point_ids = ids, .npoints = NP, .train_from = start, .train_to = start + 6 * 1440 * M,
-                          .level = ALARM_LVL_NOTICE, .on_delay_min = 5};
+                          .level = ALARM_LVL_NOTICE, .on_delay_min = 5,
+                          .run_point_id = ids[2], .run_min = 3, .run_max = NAN}; /* FI-201: running */
     int64_t id = 0;
     ws_err rc = warn_monitor_create(w, c, by_so, &in, false, NULL, NULL, &id);
     if (rc) return rc;

@@ -8,7 +8,9 @@
  *    minutes, or twice the sampling interval of a point sampled less often
  *    (an analyser every 15 minutes holds 30: sample and hold, as a DCS
  *    shows it), the interval being the median gap between its minutes in
- *    the window. Minutes in which some point has no value are left out.
+ *    the window. Minutes in which some point has no value are left out,
+ *    and with a run condition (运行工况: a point's mean inside a range),
+ *    the minutes in which the unit does not run.
  *    The matrix and the holds are stored with the monitor (migrations 26,
  *    27) and the model is refitted from them at every start: mvmon's fit
  *    is deterministic, so the model is the same one.
@@ -22,7 +24,8 @@
  *    the series store after ingest's appends have drained (the append_mu
  *    barrier below). The same carry-forward fills a gap; a minute still
  *    missing a value is no verdict (state no_data) and restarts the model's
- *    lag history.
+ *    lag history; so is a minute in which the unit does not run (state
+ *    idle), which counts as normal for clearing an alarm that is up.
  *  - The alarm (rule WARN_RULE_MVMON, source = the monitor): raised when the
  *    group has been outside its normal region on_delay_min minutes in a row,
  *    with the three largest contributors in its title; cleared after
@@ -36,8 +39,9 @@
  *                                  │ ▲                                  ▲
  *                                  │ └──── a complete minute ─┐         │
  *                                  ▼                          │         │
- *                               no_data ──────────────────────┘   on_delay_min
+ *                          no_data / idle ────────────────────┘   on_delay_min
  *                                                           minutes outside
+ *     (idle minutes count as normal ones towards CLEAR_MIN)
  *
  * Threads: the active monitors live in w->mons under w->mon_mu; judging
  * holds it and takes w->mu and w->append_mu only briefly, one at a time
@@ -84,13 +88,15 @@ struct wmon {
     char unit_path[128];
     char name[WARN_MON_NAME_MAX + 1];
     int level, on_delay, np;
-    int64_t pid[WARN_MON_POINTS_MAX];
+    int ncol;                           /* np, and the run point's column at np when it has one */
+    int64_t pid[WARN_MON_POINTS_MAX + 1];
+    double run_min, run_max;            /* the run condition on column np (NaN: open) */
     mvmon *m;
     int64_t next;       /* start of the next minute to judge */
     int64_t live_from;  /* minutes before only warm the model (a restart) */
-    int hold[WARN_MON_POINTS_MAX];        /* minutes carry[j] stands in for (warn_monitor.hold_min) */
-    double carry[WARN_MON_POINTS_MAX];
-    int64_t carry_t[WARN_MON_POINTS_MAX]; /* the minute of carry[j]; 0 none */
+    int hold[WARN_MON_POINTS_MAX + 1];        /* minutes carry[j] stands in for (warn_monitor.hold_min) */
+    double carry[WARN_MON_POINTS_MAX + 1];
+    int64_t carry_t[WARN_MON_POINTS_MAX + 1]; /* the minute of carry[j]; 0 none */
     int above, below;   /* minutes in a row outside / inside */
     bool on;            /* its alarm is up */
     warn_mon_state state;
@@ -105,7 +111,8 @@ static const audit_col mon_cols[] = {
     {"id", AC_INT}, {"unit_id", AC_INT}, {"name", AC_TEXT}, {"comment", AC_TEXT}, {"level", AC_INT},
     {"on_delay_min", AC_INT}, {"point_ids", AC_TEXT}, {"train_from", AC_INT}, {"train_to", AC_INT},
     {"samples", AC_INT}, {"train", AC_BLOB}, {"created_by_person_id", AC_INT}, {"created_at", AC_INT},
-    {"active", AC_INT}, {"deactivated_at", AC_INT}, {"hold_min", AC_TEXT},
+    {"active", AC_INT}, {"deactivated_at", AC_INT}, {"hold_min", AC_TEXT}, {"run_point_id", AC_INT},
+    {"run_min", AC_REAL}, {"run_max", AC_REAL},
 };
 const audit_entity WARN_ENTITY_MONITOR = {"process_monitor", "process_monitors", mon_cols,
                                           (int)(sizeof mon_cols / sizeof mon_cols[0])};
@@ -147,12 +154,12 @@ static ws_err minute_means(series *s, int64_t pid, int64_t from, int nmin, serie
     return WS_OK;
 }
 
-/* A minute's values of the monitor's points with the carry-forward; the
- * index of a point still without one, or -1. */
+/* A minute's values of the monitor's columns (row: ncol means) with the
+ * carry-forward; the index of a column still without one, or -1. */
 static int fill_minute(struct wmon *mo, const double *row, int64_t t, double *x)
 {
     int missing = -1;
-    for (int j = 0; j < mo->np; j++) {
+    for (int j = 0; j < mo->ncol; j++) {
         if (isfinite(row[j])) {
             mo->carry[j] = row[j];
             mo->carry_t[j] = t;
@@ -180,15 +187,27 @@ static double *points_minutes(series *s, const int64_t *pid, int np, int64_t fro
     return vals;
 }
 
-/* Minute t of mo (row: its points' means) through the model, with the
- * carry-forward: the index of a point still without a value (no verdict;
- * the lag history restarts, as the lags need consecutive minutes), or -1
- * with *r filled (r->ready false while the lags fill). */
+/* Whether the unit runs in minute x (its columns' values): the run point
+ * inside [run_min, run_max], or no run condition. */
+static bool running(const struct wmon *mo, const double *x)
+{
+    if (mo->ncol == mo->np) return true;
+    double v = x[mo->np];
+    return (isnan(mo->run_min) || v >= mo->run_min) && (isnan(mo->run_max) || v <= mo->run_max);
+}
+
+#define MINUTE_IDLE (-2)
+/* Minute t of mo (row: its columns' means) through the model, with the
+ * carry-forward: the index of a column still without a value (no verdict;
+ * the lag history restarts, as the lags need consecutive minutes),
+ * MINUTE_IDLE when the unit is not running (the same), or -1 with *r
+ * filled (r->ready false while the lags fill). */
 static int step_minute(struct wmon *mo, const double *row, int64_t t, mvmon_result *r)
 {
-    double x[WARN_MON_POINTS_MAX];
+    double x[WARN_MON_POINTS_MAX + 1];
     int miss = fill_minute(mo, row, t, x);
-    if (miss >= 0) {
+    if (miss < 0 && !running(mo, x)) miss = MINUTE_IDLE;
+    if (miss != -1) {
         mvmon_reset(mo->m);
         return miss;
     }
@@ -254,7 +273,7 @@ static void refresh_held(warn *w, struct wmon *mo)
 {
     series_sample sbuf[WARN_MON_HOLD_MAX];
     double cnt[WARN_MON_HOLD_MAX], v[WARN_MON_HOLD_MAX];
-    for (int j = 0; j < mo->np; j++) {
+    for (int j = 0; j < mo->ncol; j++) {
         int h = mo->hold[j];
         int64_t from = mo->next - h * MINUTE;
         if (h <= WARN_MON_HOLD || minute_means(w->cfg.series, mo->pid[j], from, h, sbuf, cnt, v, 1)) continue;
@@ -275,12 +294,20 @@ static void judge_to(warn *w, struct wmon *mo, int64_t bound)
     refresh_held(w, mo);
     int nmin = (int)((bound - mo->next) / MINUTE), np = mo->np;
     ws_err rc;
-    double *vals = points_minutes(w->cfg.series, mo->pid, np, mo->next, nmin, &rc);
+    double *vals = points_minutes(w->cfg.series, mo->pid, mo->ncol, mo->next, nmin, &rc);
     if (!vals) return; /* the series store is failing (its own alarm says so): later */
     for (int i = 0; i < nmin; i++) {
         int64_t t = mo->next + i * MINUTE;
         mvmon_result r;
-        int miss = step_minute(mo, vals + (size_t)i * np, t, &r);
+        int miss = step_minute(mo, vals + (size_t)i * mo->ncol, t, &r);
+        if (miss == MINUTE_IDLE) { /* nothing to judge: an alarm up clears as after normal minutes */
+            mo->state = WARN_MON_IDLE;
+            mo->last_minute = t;
+            mo->missing = 0;
+            mo->below++, mo->above = 0;
+            if (t >= mo->live_from && mo->on && mo->below >= CLEAR_MIN) raise_or_clear(w, mo, false, t + MINUTE);
+            continue;
+        }
         if (miss >= 0) {
             mo->state = WARN_MON_NO_DATA;
             mo->missing = mo->pid[miss];
@@ -315,7 +342,7 @@ static void judge(warn *w, struct wmon *mo, int64_t now)
 {
     int64_t bound = INT64_MAX, held = INT64_MAX;
     pthread_mutex_lock(&w->mu);
-    for (int j = 0; j < mo->np; j++) {
+    for (int j = 0; j < mo->ncol; j++) {
         const wpoint *p = warn_find_point(w, mo->pid[j]);
         int64_t live = mo->hold[j] > WARN_MON_HOLD ? mo->hold[j] * MINUTE : LIVE_MS;
         if (!p || !p->last_arrival_ms || now - p->last_arrival_ms > live) continue;
@@ -404,10 +431,13 @@ static ws_err read_row(store_stmt *st, warn_monitor *v, double **train)
     v->deactivated_at = store_col_opt_int(st, 13);
     snprintf(v->unit_path, sizeof v->unit_path, "%s", store_col_text(st, 14));
     if (!rc) rc = parse_holds(store_col_null(st, 15) ? NULL : store_col_text(st, 15), v);
+    v->run_point_id = store_col_opt_int(st, 16);
+    v->run_min = store_col_opt_double(st, 17);
+    v->run_max = store_col_opt_double(st, 18);
     v->state = v->active ? WARN_MON_WAITING : WARN_MON_INACTIVE;
     if (rc || !train) return rc;
     size_t len = 0;
-    const void *blob = store_col_blob(st, 16, &len);
+    const void *blob = store_col_blob(st, 19, &len);
     size_t want = (size_t)v->samples * (size_t)v->npoints * sizeof(double);
     if (v->samples <= 0 || len != want) return ws_fail(WS_ECORRUPT, "train", "a stored monitor's training data is damaged");
     if (!(*train = malloc(len))) return ws_fail(WS_ENOMEM, NULL, "out of memory");
@@ -426,9 +456,14 @@ static ws_err wmon_new(const warn_monitor *v, const double *train, struct wmon *
     snprintf(mo->name, sizeof mo->name, "%s", v->name);
     mo->level = v->level;
     mo->on_delay = v->on_delay_min;
-    mo->np = v->npoints;
-    memcpy(mo->pid, v->point_ids, sizeof mo->pid);
-    memcpy(mo->hold, v->hold_min, sizeof mo->hold);
+    mo->np = mo->ncol = v->npoints;
+    memcpy(mo->pid, v->point_ids, sizeof v->point_ids);
+    memcpy(mo->hold, v->hold_min, sizeof v->hold_min);
+    if (v->run_point_id > 0) {
+        mo->pid[mo->ncol] = v->run_point_id;
+        mo->hold[mo->ncol++] = WARN_MON_HOLD;
+    }
+    mo->run_min = v->run_min, mo->run_max = v->run_max;
     mvmon_opts o = mvmon_opts_default();
     o.alpha = ALPHA;
     o.tail = true;
@@ -601,6 +636,19 @@ static ws_err check_text(const char *s, size_t max, bool required, const char *f
     return WS_OK;
 }
 
+/* Point id, active, in u's subtree; WS_EINVAL naming field otherwise (an
+ * unknown point and one out of scope read alike). */
+static ws_err unit_point(store_conn *c, int64_t id, const org_unit *u, const char *field)
+{
+    point p;
+    ws_err rc = id > 0 ? point_get(c, id, &p) : WS_ENOTFOUND;
+    if (rc == WS_ENOTFOUND || (!rc && strncmp(p.unit_path, u->path, strlen(u->path))))
+        return ws_fail(WS_EINVAL, field, "no such point in the unit");
+    if (rc) return rc;
+    if (!p.active) return ws_fail(WS_EINVAL, field, "the point %s is deactivated", p.tag);
+    return WS_OK;
+}
+
 /* The request, checked against the register: the unit in the caller's
  * scope, every point in the unit's subtree (an unknown point and one out of
  * scope read alike). */
@@ -629,12 +677,14 @@ static ws_err check_in(store_conn *c, const org_caller *by, const warn_monitor_i
         snprintf(f, sizeof f, "point_ids[%d]", j);
         for (int k = 0; k < j; k++)
             if (in->point_ids[k] == in->point_ids[j]) return ws_fail(WS_EINVAL, f, "the point is listed twice");
-        point p;
-        rc = in->point_ids[j] > 0 ? point_get(c, in->point_ids[j], &p) : WS_ENOTFOUND;
-        if (rc == WS_ENOTFOUND || (!rc && strncmp(p.unit_path, u->path, strlen(u->path))))
-            return ws_fail(WS_EINVAL, f, "no such point in the unit");
-        if (rc) return rc;
-        if (!p.active) return ws_fail(WS_EINVAL, f, "the point %s is deactivated", p.tag);
+        if ((rc = unit_point(c, in->point_ids[j], u, f))) return rc;
+    }
+    if (in->run_point_id) {
+        if ((rc = unit_point(c, in->run_point_id, u, "run_point_id"))) return rc;
+        if (isnan(in->run_min) && isnan(in->run_max))
+            return ws_fail(WS_EINVAL, "run_min", "a run condition needs run_min, run_max or both");
+        if (isinf(in->run_min) || isinf(in->run_max) || in->run_min >= in->run_max)
+            return ws_fail(WS_EINVAL, "run_max", "run_max must be above run_min");
     }
     if (in->train_to > now) return ws_fail(WS_EINVAL, "train_to", "the training window must lie in the past");
     if (in->train_to - in->train_from < TRAIN_SPAN_MIN)
@@ -648,13 +698,13 @@ static ws_err check_in(store_conn *c, const org_caller *by, const warn_monitor_i
  * for a minute without a reading): WARN_MON_HOLD, or twice the median gap
  * between its minutes with a reading when that is longer. A point sampled
  * less often than every WARN_MON_HOLD_MAX / 2 minutes is refused by name. */
-static ws_err learn_holds(const double *vals, int nmin, int np, int *hold)
+static ws_err learn_holds(const double *vals, int nmin, int stride, int np, int *hold)
 {
     enum { GMAX = WARN_MON_HOLD_MAX / 2 };
     for (int j = 0; j < np; j++) {
         int gaps[GMAX + 2] = {0}, n = 0, last = -1;
         for (int i = 0; i < nmin; i++) {
-            if (!isfinite(vals[(size_t)i * np + j])) continue;
+            if (!isfinite(vals[(size_t)i * stride + j])) continue;
             if (last >= 0) gaps[i - last <= GMAX ? i - last : GMAX + 1]++, n++;
             last = i;
         }
@@ -675,38 +725,49 @@ static ws_err learn_holds(const double *vals, int nmin, int np, int *hold)
     return WS_OK;
 }
 
-/* The training matrix (rows: complete minutes) of the request's points
- * and their holds; *x the caller's. */
+/* The training matrix (rows: complete minutes in which the unit runs) of
+ * the request's points and their holds; *x the caller's. */
 static ws_err training_data(warn *w, const warn_monitor_in *in, int *hold, double **x, int *rows)
 {
     int np = in->npoints;
+    struct wmon *tmp = calloc(1, sizeof *tmp);
+    if (!tmp) return ws_fail(WS_ENOMEM, NULL, "out of memory");
+    tmp->np = tmp->ncol = np;
+    memcpy(tmp->pid, in->point_ids, (size_t)np * sizeof *in->point_ids);
+    if (in->run_point_id > 0) {
+        tmp->pid[tmp->ncol] = in->run_point_id;
+        tmp->hold[tmp->ncol++] = WARN_MON_HOLD;
+    }
+    tmp->run_min = in->run_min, tmp->run_max = in->run_max;
+    int nc = tmp->ncol;
     int64_t from = in->train_from - ((in->train_from % MINUTE) + MINUTE) % MINUTE;
     int nmin = (int)((in->train_to - from) / MINUTE);
     ws_err rc;
-    double *vals = points_minutes(w->cfg.series, in->point_ids, np, from, nmin, &rc);
-    if (!vals) return rc;
-    /* complete minutes, in place, with the carry-forward of the judging */
-    struct wmon *tmp = calloc(1, sizeof *tmp);
-    if (!tmp || (rc = learn_holds(vals, nmin, np, hold))) {
+    double *vals = points_minutes(w->cfg.series, tmp->pid, nc, from, nmin, &rc);
+    if (vals) rc = learn_holds(vals, nmin, nc, np, hold);
+    if (rc) {
         free(vals);
         free(tmp);
-        return tmp ? rc : ws_fail(WS_ENOMEM, NULL, "out of memory");
+        return rc;
     }
-    tmp->np = np;
     memcpy(tmp->hold, hold, (size_t)np * sizeof *hold);
-    int k = 0;
+    /* complete running minutes, in place (row k of np before row i of nc),
+     * with the carry-forward of the judging */
+    int k = 0, idle = 0;
     for (int i = 0; i < nmin; i++) {
-        double row[WARN_MON_POINTS_MAX];
-        if (fill_minute(tmp, vals + (size_t)i * np, from + i * MINUTE, row) < 0)
-            memcpy(vals + (size_t)k++ * np, row, (size_t)np * sizeof *row);
+        double row[WARN_MON_POINTS_MAX + 1];
+        if (fill_minute(tmp, vals + (size_t)i * nc, from + i * MINUTE, row) >= 0) continue;
+        if (running(tmp, row)) memcpy(vals + (size_t)k++ * np, row, (size_t)np * sizeof *row);
+        else idle++;
     }
     free(tmp);
     int need = 12 * np > TRAIN_SAMPLES_MIN ? 12 * np : TRAIN_SAMPLES_MIN;
     if (k < need) {
         free(vals);
         return ws_fail(WS_EINVAL, "train_from",
-                       "the training window holds %d minutes with a value of every point; %d points need at least %d",
-                       k, np, need);
+                       "the training window holds %d minutes with a value of every point%s (%d more with the unit "
+                       "not running); %d points need at least %d",
+                       k, in->run_point_id > 0 ? " and the unit running" : "", idle, np, need);
     }
     for (int j = 0; j < np; j++) {
         double lo = vals[j], hi = vals[j];
@@ -740,21 +801,28 @@ static ws_err replay(series *s, struct wmon *mo, int64_t from, int64_t to, repla
     to -= ((to % MINUTE) + MINUTE) % MINUTE; /* whole minutes: a part of one is no verdict */
     bt->from = from;
     bt->to = to > from ? to : from;
-    int above = 0, below = 0, np = mo->np;
+    int above = 0, below = 0, nc = mo->ncol;
     bool on = false, stop = false;
     ws_err rc = WS_OK;
     for (int64_t t0 = from; !rc && !stop && t0 < to; t0 += CATCHUP_MIN * MINUTE) {
         int nmin = (int)((to - t0) / MINUTE < CATCHUP_MIN ? (to - t0) / MINUTE : CATCHUP_MIN);
-        double *vals = points_minutes(s, mo->pid, np, t0, nmin, &rc);
+        double *vals = points_minutes(s, mo->pid, nc, t0, nmin, &rc);
         for (int i = 0; vals && !stop && i < nmin; i++) {
             int64_t t = t0 + i * MINUTE;
             mvmon_result r;
-            if (step_minute(mo, vals + (size_t)i * np, t, &r) >= 0 || !r.ready) continue;
-            double ratio = r.phi_lim > 0 ? r.phi / r.phi_lim : 0;
-            bt->minutes++;
-            if (ratio > bt->max_ratio) bt->max_ratio = ratio;
-            if (r.alarm) bt->outside++, above++, below = 0;
-            else below++, above = 0;
+            int miss = step_minute(mo, vals + (size_t)i * nc, t, &r);
+            double ratio = 0;
+            if (miss == MINUTE_IDLE) { /* not running: as a normal minute for the clear */
+                below++, above = 0;
+            } else if (miss >= 0 || !r.ready) {
+                continue;
+            } else {
+                ratio = r.phi_lim > 0 ? r.phi / r.phi_lim : 0;
+                bt->minutes++;
+                if (ratio > bt->max_ratio) bt->max_ratio = ratio;
+                if (r.alarm) bt->outside++, above++, below = 0;
+                else below++, above = 0;
+            }
             if (!on && above >= mo->on_delay) {
                 on = true;
                 if (bt->nlisted < WARN_MON_BACKTEST_ALARMS) bt->raised[bt->nlisted++] = t + MINUTE;
@@ -853,6 +921,9 @@ ws_err warn_monitor_create(warn *w, store_conn *c, const org_caller *by, const w
     v.on_delay_min = in->on_delay_min ? in->on_delay_min : 3;
     v.npoints = in->npoints;
     memcpy(v.point_ids, in->point_ids, (size_t)in->npoints * sizeof *in->point_ids);
+    v.run_point_id = in->run_point_id > 0 ? in->run_point_id : 0;
+    v.run_min = v.run_point_id ? in->run_min : NAN;
+    v.run_max = v.run_point_id ? in->run_max : NAN;
     v.samples = rows;
     struct wmon *mo = NULL;
     rc = wmon_new(&v, x, &mo);
@@ -905,6 +976,10 @@ ws_err warn_monitor_create(warn *w, store_conn *c, const org_caller *by, const w
         if (!rc) rc = store_bind_opt_int(st, 11, by && by->subject ? by->subject->person_id : 0);
         if (!rc) rc = store_bind_int(st, 12, now);
         if (!rc) rc = store_bind_opt_text(st, 13, held ? holds : NULL);
+        bool run = in->run_point_id > 0;
+        if (!rc) rc = store_bind_opt_int(st, 14, in->run_point_id);
+        if (!rc) rc = store_bind_opt_double(st, 15, run ? in->run_min : NAN);
+        if (!rc) rc = store_bind_opt_double(st, 16, run ? in->run_max : NAN);
         if (!rc) rc = store_step(st, &row);
         if (!rc && row) *id = store_col_int(st, 0);
         store_finalize(st);

@@ -300,6 +300,13 @@ typedef struct warn_monitor_in {
     int64_t train_from, train_to; /* ms: a window of normal operation, 24 h .. 14 days, in the past */
     int level;                  /* alarm level 1..3; 0 = 1 (预警) */
     int on_delay_min;           /* 1..60; 0 = 3 */
+    /* The run condition (运行工况), optional: the minutes in which the unit
+     * runs are those with run_point_id's mean inside [run_min, run_max]
+     * (NaN: open; at least one set). Only they are trained on and judged,
+     * so a shut-down unit is not measured against its running model.
+     * run_point_id 0: none (run_min, run_max ignored). */
+    int64_t run_point_id;
+    double run_min, run_max;
 } warn_monitor_in;
 
 typedef enum {
@@ -307,7 +314,8 @@ typedef enum {
     WARN_MON_WAITING,      /* no minute judged yet (no readings since it started) */
     WARN_MON_NORMAL,
     WARN_MON_ABNORMAL,     /* its alarm is up */
-    WARN_MON_NO_DATA       /* the last minute lacked a point's value (missing_point_id) */
+    WARN_MON_NO_DATA,      /* the last minute lacked a point's value (missing_point_id) */
+    WARN_MON_IDLE          /* the unit is not running (its run condition): nothing judged */
 } warn_mon_state;
 
 typedef struct warn_monitor {
@@ -325,6 +333,8 @@ typedef struct warn_monitor {
      * interval of a slower point (an analyser's 15 minutes: 30), learnt
      * from the training window; a held point is not waited for */
     int hold_min[WARN_MON_POINTS_MAX];
+    int64_t run_point_id;       /* the run condition (warn_monitor_in); 0 none */
+    double run_min, run_max;
     bool active;
     int64_t created_by_person_id, created_at, deactivated_at;
     /* from the engine (active monitors) */

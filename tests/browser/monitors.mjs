@@ -5,12 +5,14 @@
 // 1. The admin's list shows R-201 in the state the API reports; its page names
 //    TI-202 first among the contributors, as the API does, draws the ratio's
 //    history, shows the analyser AI-201 (a sample every 15 minutes) as held
-//    30 minutes, and has every string in Chinese and in English; the alarm
+//    30 minutes and the run condition (FI-201 ≥ 3), and has every string in
+//    Chinese and in English; the alarm
 //    console's row of its alarm opens it.
 // 2. The safety officer trains a monitor from the form: ticking one point is
 //    refused at the points field; with four of R-201's points (the analyser
 //    among them) and the last seven days a dry run says what it would have
-//    raised and that the analyser is held, and stores nothing;
+//    raised and that the analyser is held, and stores nothing; a run
+//    condition with its bounds the wrong way round is refused at its field;
 //    then it is trained (a day or more of minutes) and opened;
 //    retraining it fills the form from it and stops it on request; the new one
 //    is stopped through the confirmation dialog.
@@ -61,6 +63,9 @@ export async function run(hz) {
     const ai = m.points.find((p) => p.tag === 'AI-201');
     assert(ai && ai.hold_min === 30 && m.points.every((p) => p === ai || p.hold_min === 5), 'the holds are wrong: ' + JSON.stringify(m.points));
     assert((await page.locator(`#mv-contrib li[data-point-id="${ai.id}"]`).innerText()).includes('慢采样，保持 30 分钟'), 'the analyser\'s hold is not shown');
+    // judged while FI-201 shows feed: the third day's stop was left out of its training
+    assert(m.run && m.run.tag === 'FI-201' && m.run.min === 3 && m.run.max === null, 'the run condition is wrong: ' + JSON.stringify(m.run));
+    assert((await page.locator('#mv-run').innerText()).includes('FI-201 ≥ 3'), 'the run condition is not shown');
     await missingStrings(page);
     await page.evaluate(() => localStorage.setItem('ws_lang', 'en'));
     await page.reload();
@@ -94,6 +99,13 @@ export async function run(hz) {
     assert(/测点/.test(await page.locator('[data-field="point_ids"] .field-error').innerText()), 'the refusal does not name the points');
     assert(page.url().endsWith('/monitors/new'), 'a refused form left the page');
     for (const p of pick.slice(1)) await page.locator(`#mv-points input[value="${p.id}"]`).check();
+    // the run condition: FI-201 with its bounds the wrong way round is refused at run_max, then fixed
+    await page.locator('#mv-run-point').selectOption(String(pick[2].id));
+    await page.locator('#mv-run-min').fill('3');
+    await page.locator('#mv-run-max').fill('1');
+    await page.locator('#mv-dryrun').click();
+    await page.locator('[data-field="run_max"].has-error').waitFor();
+    await page.locator('#mv-run-max').fill('');
     // a dry run trains and backtests, and stores nothing
     const before = (await apiGet(page, '/process-monitors?active=1')).body.items.length;
     await page.locator('#mv-dryrun').click();
@@ -106,6 +118,7 @@ export async function run(hz) {
     const id = Number(page.url().split('/').pop());
     const m = (await apiGet(page, '/process-monitors/' + id)).body;
     assert(m.samples >= 1440 && m.points.map((p) => p.tag).join() === 'TI-201,PI-201,FI-201,AI-201', 'trained on the wrong data: ' + JSON.stringify([m.samples, m.points]));
+    assert(m.run && m.run.point_id === pick[2].id && m.run.min === 3, 'the run condition was not stored: ' + JSON.stringify(m.run));
     await page.locator('#mv-samples').waitFor();
     assert((await page.locator('#mv-samples').innerText()).includes(String(m.samples)), 'the page does not show the samples');
     await missingStrings(page);
@@ -116,6 +129,8 @@ export async function run(hz) {
     const ticked = await page.locator('#mv-points input:checked').evaluateAll((xs) => xs.map((x) => Number(x.value)));
     assert(ticked.join() === pick.map((p) => p.id).join(), 'the retrain form does not tick the old points: ' + ticked);
     assert(await page.locator('#mv-unit').inputValue() === String(demo.unit_id), 'the retrain form has another unit');
+    assert(await page.locator('#mv-run-point').inputValue() === String(pick[2].id) && await page.locator('#mv-run-min').inputValue() === '3',
+      'the retrain form lost the run condition');
     await page.getByRole('button', { name: '最近 3 天' }).click();
     await page.locator('#mv-submit').click();
     await page.locator('dialog .btn-danger').click();

@@ -192,6 +192,12 @@ static void monitor_lifecycle(void **state)
         expect_refusal(&s, tok, BODY(ids, from, future), 400, "train_to");
         snprintf(b, sizeof b, "{\"name\":\" \",\"unit_id\":%lld,\"point_ids\":[%s],\"train_from\":\"%s\",\"train_to\":\"%s\"}", area, ids, from, to);
         expect_refusal(&s, tok, b, 400, "name");
+        BODY(ids, from, to); /* a run condition on a point of another unit */
+        snprintf(b + strlen(b) - 1, sizeof b - strlen(b) + 1, ",\"run_point_id\":%lld,\"run_min\":1}", elsewhere);
+        expect_refusal(&s, tok, b, 400, "run_point_id");
+        BODY(ids, from, to); /* a run condition without a bound */
+        snprintf(b + strlen(b) - 1, sizeof b - strlen(b) + 1, ",\"run_point_id\":%lld}", pt[2]);
+        expect_refusal(&s, tok, b, 400, "run_min");
         assert_int_equal(ws_req(&s, "GET", "/api/v1/process-monitors", tok, NULL, &r), 200);
         assert_int_equal(json_array_size(json_object_get(r, "items")), 0);
         json_decref(r);
@@ -205,6 +211,7 @@ static void monitor_lifecycle(void **state)
         snprintf(p, sizeof p, "/api/v1/process-monitors/%lld", id);
         assert_int_equal(ws_req(&s, "GET", p, tok, NULL, &r), 200);
         assert_int_equal(json_integer_value(json_object_get(r, "samples")), NTRAIN);
+        assert_true(json_is_null(json_object_get(r, "run")));
         long long comps = json_integer_value(json_object_get(r, "components"));
         assert_true(comps >= 1 && comps < 12);
         assert_string_equal(json_string_value(json_object_get(r, "state")), "waiting");

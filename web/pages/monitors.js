@@ -18,7 +18,7 @@ import * as session from '../session.js';
 import { loadECharts, chartOn, ms, localInput, rfc3339Local } from './live.js';
 
 const { h, clear, pageHead, emptyState, fmtTime, badge } = ui;
-const STATE_KIND = { normal: 'ok', abnormal: 'danger', no_data: 'warn', waiting: 'info', inactive: 'off' };
+const STATE_KIND = { normal: 'ok', abnormal: 'danger', no_data: 'warn', waiting: 'info', idle: 'off', inactive: 'off' };
 const HOUR = 3600e3;
 
 export const canWrite = () => session.can.monitorWrite();
@@ -35,6 +35,14 @@ function topPoint(m) {
 }
 
 function pct(x) { return Math.round(x * 100) + '%'; }
+
+// The run condition (运行工况) in words: "FI-201 ≥ 3", or null without one.
+function runText(run) {
+  if (!run) return null;
+  const tag = run.tag || '#' + run.point_id;
+  if (run.min !== null && run.max !== null) return `${run.min} ≤ ${tag} ≤ ${run.max}`;
+  return run.min !== null ? `${tag} ≥ ${run.min}` : `${tag} ≤ ${run.max}`;
+}
 
 function ratioText(m) {
   return typeof m.ratio === 'number' ? t('mv.ratio_x', { x: m.ratio.toFixed(2) }) : '—';
@@ -124,6 +132,7 @@ export async function one(main, ctx) {
     now.appendChild(h('p', { class: 'notice' }, t('mv.missing', { tag: miss ? miss.tag : '#' + m.missing_point_id })));
   }
   if (m.state === 'abnormal') now.appendChild(h('p', { class: 'notice notice-error', role: 'alert' }, t('mv.abnormal_hint')));
+  if (m.state === 'idle') now.appendChild(h('p', { class: 'notice', id: 'mv-idle' }, t('mv.idle_hint', { cond: runText(m.run) })));
   main.appendChild(now);
   main.appendChild(h('section', { class: 'card' }, h('h2', null, t('mv.why')), h('p', { class: 'hint' }, t('mv.why_hint')), contribList(m)));
   const chartEl = h('div', { class: 'chart mv-chart', id: 'mv-chart', role: 'img', 'aria-label': t('mv.chart') });
@@ -133,6 +142,7 @@ export async function one(main, ctx) {
       h('dt', null, t('mv.c.unit')), h('dd', null, session.unitName(units, m.unit_id)),
       h('dt', null, t('mv.c.window')), h('dd', null, fmtTime(m.train_from) + ' – ' + fmtTime(m.train_to)),
       h('dt', null, t('mv.samples')), h('dd', { id: 'mv-samples' }, t('mv.samples_v', { n: m.samples, c: m.components === null ? '—' : m.components })),
+      h('dt', null, t('mv.run')), h('dd', { id: 'mv-run' }, runText(m.run) || t('mv.run_none')),
       h('dt', null, t('mv.level')), h('dd', null, t('al.level.' + m.level)),
       h('dt', null, t('mv.on_delay')), h('dd', null, t('mv.minutes', { n: m.on_delay_min })),
       h('dt', null, t('mv.created')), h('dd', null, fmtTime(m.created_at)),
@@ -185,12 +195,18 @@ export async function create(main, ctx) {
   const level = ui.select('level', [1, 2, 3].map((l) => ({ value: String(l), label: t('al.level.' + l) })), '1', { id: 'mv-level' });
   const delay = ui.input('on_delay_min', { type: 'number', min: 1, max: 60, value: 3, id: 'mv-delay' });
   const comment = h('textarea', { name: 'comment', maxlength: 500, rows: 2, id: 'mv-comment' });
+  // the run condition: a point of the unit and its range while the unit runs
+  const runPoint = ui.select('run_point_id', [{ value: '', label: t('mv.run_none') }], '', { id: 'mv-run-point' });
+  const runMin = ui.input('run_min', { type: 'number', step: 'any', id: 'mv-run-min' });
+  const runMax = ui.input('run_max', { type: 'number', step: 'any', id: 'mv-run-max' });
   const form = h('form', { class: 'form card', id: 'mv-form', novalidate: '' }, ui.formError(),
     ui.field(t('mv.c.name'), name, t('mv.name_hint')),
     ui.field(t('mv.c.unit'), unit),
     h('fieldset', { class: 'field', dataset: { field: 'point_ids' } }, h('legend', null, t('mv.c.points')), pointsBox,
       h('div', { class: 'field-hint' }, t('mv.points_hint')), h('div', { class: 'field-error', role: 'alert' })),
     ui.field(t('mv.from'), from), ui.field(t('mv.to'), to, t('mv.window_hint')), presets,
+    ui.field(t('mv.run'), runPoint, t('mv.run_hint')),
+    h('div', { class: 'mv-run-range' }, ui.field(t('mv.run_min'), runMin), ui.field(t('mv.run_max'), runMax)),
     ui.field(t('mv.level'), level), ui.field(t('mv.on_delay'), delay, t('mv.on_delay_hint')),
     ui.field(t('mv.comment'), comment),
     h('div', { class: 'mv-backtest hidden', id: 'mv-backtest', role: 'status' }),
@@ -210,6 +226,8 @@ export async function create(main, ctx) {
     try {
       const page = await api('GET', '/points' + qs({ unit_id: unit.value, active: 1, limit: 200 }));
       const items = (page.items || []).filter((x) => x.kind !== 'camera');
+      clear(runPoint).append(h('option', { value: '' }, t('mv.run_none')),
+        ...items.map((x) => h('option', { value: String(x.id) }, x.tag + ' ' + x.name)));
       if (!items.length) { pointsBox.appendChild(emptyState(t('mv.no_points'))); return; }
       for (const x of items) {
         const box = h('input', { type: 'checkbox', name: 'point_ids', value: String(x.id), dataset: { tag: x.tag } });
@@ -239,6 +257,11 @@ export async function create(main, ctx) {
       main.querySelector('h1').textContent = t('mv.retrain') + ' · ' + old.name;
       form.dataset.from = String(old.id);
       await loadPoints(old.points.map((p) => p.id));
+      if (old.run) {
+        runPoint.value = String(old.run.point_id);
+        runMin.value = old.run.min === null ? '' : String(old.run.min);
+        runMax.value = old.run.max === null ? '' : String(old.run.max);
+      }
     } catch (e) { if (e.status !== 404) ui.toastError(e); }
   }
   // The request of the form, or null (its error shown) when the window is not filled in.
@@ -249,6 +272,11 @@ export async function create(main, ctx) {
       train_from: rfc3339Local(from.value), train_to: rfc3339Local(to.value),
       level: parseInt(level.value, 10), on_delay_min: parseInt(delay.value, 10) || 3 };
     if (comment.value.trim()) body.comment = comment.value.trim();
+    if (runPoint.value) {
+      body.run_point_id = parseInt(runPoint.value, 10);
+      if (runMin.value !== '') body.run_min = Number(runMin.value);
+      if (runMax.value !== '') body.run_max = Number(runMax.value);
+    }
     return body;
   }
   // A dry run: trained and backtested on the minutes after the window, nothing stored.
