@@ -221,7 +221,7 @@ static const tmpl tmpls[] = {
     {"GET", "/api/v1/process-monitors", "/api/v1/process-monitors", NULL, NULL},
     {"POST", "/api/v1/process-monitors", "/api/v1/process-monitors",
      "{\"name\":\"监控{n}\",\"unit_id\":{unit},\"point_ids\":[{mpoints}],\"train_from\":\"{mfrom}\","
-     "\"train_to\":\"{mto}\"}", NULL},
+     "\"train_to\":\"{mto}\",\"run_point_id\":{mrun},\"run_min\":0}", NULL},
     {"GET", "/api/v1/process-monitors/{id}", "/api/v1/process-monitors/{monitor}", NULL, NULL},
     {"POST", "/api/v1/process-monitors/{id}/actions/deactivate", "/api/v1/process-monitors/{fmonitor}/actions/deactivate",
      "{}", NULL},

@@ -505,7 +505,8 @@ static bool voice_ref(world *w, const char *key, int side, char *v, size_t cap)
 }
 
 /* Issue 7: process monitors. {mpoints} two points of the side's unit with
- * a day of correlated minute readings ending half an hour ago,
+ * a day of correlated minute readings ending half an hour ago ({mrun} the
+ * first, as a run condition),
  * {mfrom} {mto} that window, {monitor} a monitor trained on it,
  * {fmonitor} a fresh one; into v, false for other keys. */
 static bool monitor_ref(world *w, const char *key, int side, char *v, size_t cap)
@@ -513,8 +514,8 @@ static bool monitor_ref(world *w, const char *key, int side, char *v, size_t cap
     long long(*pts)[2] = w->mpts, *mon = w->mon;
     int *tags = w->mtag;
     long long t0 = w->mt0;
-    if (strcmp(key, "mpoints") && strcmp(key, "mfrom") && strcmp(key, "mto") && strcmp(key, "monitor") &&
-        strcmp(key, "fmonitor"))
+    if (strcmp(key, "mpoints") && strcmp(key, "mrun") && strcmp(key, "mfrom") && strcmp(key, "mto") &&
+        strcmp(key, "monitor") && strcmp(key, "fmonitor"))
         return false;
     enum { MINUTES = 1450 };
     if (!t0) t0 = w->mt0 = ((long long)time(NULL) / 60 - MINUTES - 30) * 60000;
@@ -547,6 +548,7 @@ static bool monitor_ref(world *w, const char *key, int side, char *v, size_t cap
     clock_format_rfc3339(t0, f, sizeof f);
     clock_format_rfc3339(t0 + MINUTES * 60000LL, t, sizeof t);
     if (!strcmp(key, "mpoints")) snprintf(v, cap, "%lld,%lld", pts[side][0], pts[side][1]);
+    else if (!strcmp(key, "mrun")) snprintf(v, cap, "%lld", pts[side][0]);
     else if (!strcmp(key, "mfrom")) snprintf(v, cap, "%s", f);
     else if (!strcmp(key, "mto")) snprintf(v, cap, "%s", t);
     else if (key[0] == 'm' && mon[side]) snprintf(v, cap, "%lld", mon[side]);
