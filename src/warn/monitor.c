@@ -10,7 +10,9 @@
  *    shows it), the interval being the median gap between its minutes in
  *    the window. Minutes in which some point has no value are left out,
  *    and with a run condition (运行工况: a point's mean inside a range),
- *    the minutes in which the unit does not run.
+ *    the minutes in which the unit does not run. The run point's value
+ *    stands until it changes (RUN_HOLD_MIN), read back from before the
+ *    minutes judged when there is none: a state may report only on change.
  *    The matrix and the holds are stored with the monitor (migrations 26,
  *    27) and the model is refitted from them at every start: mvmon's fit
  *    is deterministic, so the model is the same one.
@@ -64,6 +66,9 @@
 #define WARM_MIN 60          /* minutes judged again after a restart, the alarm left alone */
 #define CATCHUP_MIN 1440     /* at most a day judged at once (a back-fill); older minutes are skipped */
 #define LIVE_MS (5 * MINUTE) /* a point silent longer does not hold the monitor's minutes back */
+/* A run point's value stands until it changes, a week at most: a state
+ * (运行/停车) may be reported only on change, as Sparkplug B does. */
+#define RUN_HOLD_MIN (7 * 1440)
 /* At least a day of complete minutes: a plant's load, ambient temperature
  * and shift pattern run on a daily cycle, and a model that has not seen a
  * whole one takes the rest of the day for a departure (a monitor trained on
@@ -273,7 +278,7 @@ static void refresh_held(warn *w, struct wmon *mo)
 {
     series_sample sbuf[WARN_MON_HOLD_MAX];
     double cnt[WARN_MON_HOLD_MAX], v[WARN_MON_HOLD_MAX];
-    for (int j = 0; j < mo->ncol; j++) {
+    for (int j = 0; j < mo->np; j++) {
         int h = mo->hold[j];
         int64_t from = mo->next - h * MINUTE;
         if (h <= WARN_MON_HOLD || minute_means(w->cfg.series, mo->pid[j], from, h, sbuf, cnt, v, 1)) continue;
@@ -281,6 +286,21 @@ static void refresh_held(warn *w, struct wmon *mo)
         while (i >= 0 && !isfinite(v[i])) i--;
         if (i >= 0 && from + i * MINUTE > mo->carry_t[j]) mo->carry[j] = v[i], mo->carry_t[j] = from + i * MINUTE;
     }
+}
+
+/* The run point's last reading before t into its carry when it has none
+ * (a start, a restart, a replay): a state reported on change may be days
+ * old. */
+static void seed_run(series *s, struct wmon *mo, int64_t t)
+{
+    series_sample x;
+    size_t n = 0;
+    if (mo->ncol == mo->np || mo->carry_t[mo->np] ||
+        series_history(s, mo->pid[mo->np], t - RUN_HOLD_MIN * MINUTE, t, 1, &x, &n, NULL) || !n || x.n <= 0 ||
+        !isfinite(x.last))
+        return;
+    mo->carry[mo->np] = x.last;
+    mo->carry_t[mo->np] = x.last_t - ((x.last_t % MINUTE) + MINUTE) % MINUTE;
 }
 
 /* Judge the minutes of mo before bound (a minute's start). Under w->mon_mu. */
@@ -292,6 +312,7 @@ static void judge_to(warn *w, struct wmon *mo, int64_t bound)
         mvmon_reset(mo->m);
     }
     refresh_held(w, mo);
+    seed_run(w->cfg.series, mo, mo->next);
     int nmin = (int)((bound - mo->next) / MINUTE), np = mo->np;
     ws_err rc;
     double *vals = points_minutes(w->cfg.series, mo->pid, mo->ncol, mo->next, nmin, &rc);
@@ -461,7 +482,7 @@ static ws_err wmon_new(const warn_monitor *v, const double *train, struct wmon *
     memcpy(mo->hold, v->hold_min, sizeof v->hold_min);
     if (v->run_point_id > 0) {
         mo->pid[mo->ncol] = v->run_point_id;
-        mo->hold[mo->ncol++] = WARN_MON_HOLD;
+        mo->hold[mo->ncol++] = RUN_HOLD_MIN;
     }
     mo->run_min = v->run_min, mo->run_max = v->run_max;
     mvmon_opts o = mvmon_opts_default();
@@ -736,7 +757,7 @@ static ws_err training_data(warn *w, const warn_monitor_in *in, int *hold, doubl
     memcpy(tmp->pid, in->point_ids, (size_t)np * sizeof *in->point_ids);
     if (in->run_point_id > 0) {
         tmp->pid[tmp->ncol] = in->run_point_id;
-        tmp->hold[tmp->ncol++] = WARN_MON_HOLD;
+        tmp->hold[tmp->ncol++] = RUN_HOLD_MIN;
     }
     tmp->run_min = in->run_min, tmp->run_max = in->run_max;
     int nc = tmp->ncol;
@@ -751,6 +772,7 @@ static ws_err training_data(warn *w, const warn_monitor_in *in, int *hold, doubl
         return rc;
     }
     memcpy(tmp->hold, hold, (size_t)np * sizeof *hold);
+    seed_run(w->cfg.series, tmp, from);
     /* complete running minutes, in place (row k of np before row i of nc),
      * with the carry-forward of the judging */
     int k = 0, idle = 0;
@@ -804,6 +826,7 @@ static ws_err replay(series *s, struct wmon *mo, int64_t from, int64_t to, repla
     int above = 0, below = 0, nc = mo->ncol;
     bool on = false, stop = false;
     ws_err rc = WS_OK;
+    seed_run(s, mo, from);
     for (int64_t t0 = from; !rc && !stop && t0 < to; t0 += CATCHUP_MIN * MINUTE) {
         int nmin = (int)((to - t0) / MINUTE < CATCHUP_MIN ? (to - t0) / MINUTE : CATCHUP_MIN);
         double *vals = points_minutes(s, mo->pid, nc, t0, nmin, &rc);

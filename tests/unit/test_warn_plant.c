@@ -322,33 +322,36 @@ static void t_monitor_held(void **state)
     engine_close();
 }
 
-/* Minutes [i0, i1) of MV-A, MV-B and the feed flow RUN-F: running, as
- * mv_minutes with RUN-F about 10; shut down, RUN-F 0 and MV-A, MV-B at
- * ambient, far from their running relation. */
+/* Minutes [i0, i1) of MV-A, MV-B and the run state RUN-S, which reports
+ * only on change (1 running, 0 stopped; Sparkplug's report by exception):
+ * running, as mv_minutes; stopped, MV-A, MV-B at ambient, far from their
+ * running relation. */
 static void run_minutes(int64_t t0, int i0, int i1, bool on)
 {
+    in1("RUN-S", on ? 1 : 0, t0 + (int64_t)i0 * 60000 + 500, NULL);
     if (on) mv_minutes(t0, i0, i1, false);
-    for (int i = i0; i < i1; i++) {
+    for (int i = i0; i < i1 && !on; i++) {
         int64_t t = t0 + (int64_t)i * 60000 + 1000;
-        double f = on ? 10 + an_c(i, 0) / 50 : 0;
-        ws_reading r[3] = {rd("RUN-F", f, t), rd("MV-A", 20 + (i % 3) * 0.1, t), rd("MV-B", 25 - (i % 2) * 0.1, t)};
-        OK(warn_ingest(tc.w, WARN_SRC_HTTP, r, on ? 1 : 3, NULL));
+        ws_reading r[2] = {rd("MV-A", 20 + (i % 3) * 0.1, t), rd("MV-B", 25 - (i % 2) * 0.1, t)};
+        OK(warn_ingest(tc.w, WARN_SRC_HTTP, r, 2, NULL));
     }
 }
 
 /* A run condition (运行工况, monitor.c): a monitor of MV-A, MV-B gated on
- * the feed flow RUN-F >= 5 trains on a window with a 200-minute shutdown in
- * it (those minutes left out), and a later shutdown is state idle, with no
- * alarm, though the shut-down readings are far outside the running model;
- * running again, it judges again. A condition without a bound, or with its
- * bounds the wrong way round, is refused by name. */
+ * the run state RUN-S >= 0.5 (reported only when it changes, so its value
+ * stands for hours) trains on a window with a 200-minute stop in it (those
+ * minutes left out), and a later stop is state idle, with no alarm, though
+ * the stopped readings are far outside the running model; running again,
+ * it judges again, across a restart long after RUN-S last changed. A
+ * condition without a bound, or with its bounds the wrong way round, is
+ * refused by name. */
 static void t_monitor_run(void **state)
 {
     (void)state;
     int64_t ids[2] = {add_point_kind("MV-A", 0, "temperature"), add_point_kind("MV-B", 0, "temperature")};
-    int64_t flow = add_point_kind("RUN-F", 0, "flow");
+    int64_t flow = add_point_kind("RUN-S", 0, "status");
     engine_open();
-    const int64_t M = 60000, now = clock_now_ms() / M * M, t0 = now - 1700 * M;
+    const int64_t M = 60000, now = clock_now_ms() / M * M, t0 = now - 1800 * M;
     run_minutes(t0, 0, 600, true);
     run_minutes(t0, 600, 800, false);
     run_minutes(t0, 800, 1640, true);
@@ -360,7 +363,7 @@ static void t_monitor_run(void **state)
     int64_t id = 0;
     assert_int_equal(warn_monitor_create(tc.w, c, &TRUSTED, &in, true, NULL, NULL, &id), WS_EINVAL);
     assert_string_equal(ws_err_field(), "run_min");
-    in.run_min = 5, in.run_max = 5;
+    in.run_min = 0.5, in.run_max = 0.5;
     assert_int_equal(warn_monitor_create(tc.w, c, &TRUSTED, &in, true, NULL, NULL, &id), WS_EINVAL);
     assert_string_equal(ws_err_field(), "run_max");
     in.run_max = NAN;
@@ -369,7 +372,7 @@ static void t_monitor_run(void **state)
     OK(warn_monitor_get(tc.w, c, id, m));
     assert_int_equal(m->samples, 1640 - 200); /* the shutdown left out */
     assert_int_equal(m->run_point_id, flow);
-    assert_true(m->run_min == 5 && isnan(m->run_max));
+    assert_true(m->run_min == 0.5 && isnan(m->run_max));
     run_minutes(t0, 1640, 1670, false);
     OK(warn_tick(tc.w, clock_now_ms()));
     OK(warn_monitor_get(tc.w, c, id, m));
@@ -379,6 +382,15 @@ static void t_monitor_run(void **state)
     OK(warn_tick(tc.w, clock_now_ms() + 2000));
     OK(warn_monitor_get(tc.w, c, id, m));
     assert_int_equal(m->state, WARN_MON_NORMAL);
+    /* a restart two hours after RUN-S last changed: its value is read back
+     * from before the hour judged again, not missing */
+    engine_close();
+    engine_open();
+    mv_minutes(t0, 1700, 1795, false);
+    OK(warn_tick(tc.w, clock_now_ms()));
+    OK(warn_monitor_get(tc.w, c, id, m));
+    assert_int_equal(m->state, WARN_MON_NORMAL);
+    assert_int_equal(m->last_minute, t0 + 1793 * M);
     assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 107", 0), 0);
     free(m);
     store_release(c);
