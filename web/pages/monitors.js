@@ -128,7 +128,8 @@ export async function one(main, ctx) {
     h('strong', { id: 'mv-ratio' }, ratioText(m)), ' ',
     h('span', { class: 'hint' }, m.last_minute ? t('mv.judged', { at: fmtTime(m.last_minute) }) : t('mv.not_judged')));
   if (m.state === 'no_data') {
-    const miss = m.points.find((x) => x.id === m.missing_point_id);
+    const miss = m.points.find((x) => x.id === m.missing_point_id) ||
+      (m.run && m.run.point_id === m.missing_point_id ? m.run : null); // the run condition's point
     now.appendChild(h('p', { class: 'notice' }, t('mv.missing', { tag: miss ? miss.tag : '#' + m.missing_point_id })));
   }
   if (m.state === 'abnormal') now.appendChild(h('p', { class: 'notice notice-error', role: 'alert' }, t('mv.abnormal_hint')));
