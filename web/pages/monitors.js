@@ -235,7 +235,7 @@ export async function create(main, ctx) {
         box.addEventListener('change', () => {
           order = box.checked ? [...order, x.id] : order.filter((y) => y !== x.id);
         });
-        pointsBox.appendChild(h('label', { class: 'check mv-point' }, box, ' ', x.tag, ' ', h('span', { class: 'muted' }, x.name + (x.uom ? ' (' + x.uom + ')' : ''))));
+        pointsBox.appendChild(h('label', { class: 'check mv-point' }, box, ' ', h('span', { class: 'mv-point-tag' }, x.tag), ' ', h('span', { class: 'muted' }, x.name + (x.uom ? ' (' + x.uom + ')' : ''))));
       }
       for (const id of ticked || []) {
         const box = pointsBox.querySelector(`input[value="${id}"]`);
