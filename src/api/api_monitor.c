@@ -215,6 +215,8 @@ static ws_err monitors_create(api_ctx *ctx)
         snprintf(f, sizeof f, "point_ids[%zu]", j);
         rc = ws_fail(WS_EINVAL, f, "%s must be a point id", f);
     }
+    if (!rc && !b.run_point_id && (!isnan(b.run_min) || !isnan(b.run_max)))
+        rc = ws_fail(WS_EINVAL, "run_point_id", "run_min and run_max need the run condition's point");
     char actor_name[32];
     audit_actor actor = {api_actor(ctx, actor_name, sizeof actor_name)};
     org_caller by = {&actor, &ctx->who};

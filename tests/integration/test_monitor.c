@@ -195,6 +195,9 @@ static void monitor_lifecycle(void **state)
         BODY(ids, from, to); /* a run condition on a point of another unit */
         snprintf(b + strlen(b) - 1, sizeof b - strlen(b) + 1, ",\"run_point_id\":%lld,\"run_min\":1}", elsewhere);
         expect_refusal(&s, tok, b, 400, "run_point_id");
+        BODY(ids, from, to); /* a bound without its point: not dropped */
+        snprintf(b + strlen(b) - 1, sizeof b - strlen(b) + 1, ",\"run_min\":1}");
+        expect_refusal(&s, tok, b, 400, "run_point_id");
         BODY(ids, from, to); /* a run condition without a bound */
         snprintf(b + strlen(b) - 1, sizeof b - strlen(b) + 1, ",\"run_point_id\":%lld}", pt[2]);
         expect_refusal(&s, tok, b, 400, "run_min");
