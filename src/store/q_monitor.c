@@ -1,10 +1,10 @@
-/* q_monitor.c — SQL of q_monitor.h (process monitors, migration 26). */
+/* q_monitor.c — SQL of q_monitor.h (process monitors, migrations 26-28). */
 #include "store/q_monitor.h"
 
 #define COLS                                                                                  \
     "m.id, m.unit_id, m.name, m.comment, m.level, m.on_delay_min, m.point_ids, m.train_from, " \
-    "m.train_to, m.samples, m.created_by_person_id, m.created_at, m.active, m.deactivated_at, u.path, "  \
-    "m.hold_min, m.run_point_id, m.run_min, m.run_max"
+    "m.train_to, m.samples, m.created_by_person_id, m.created_at, m.active, m.deactivated_at, " \
+    "u.path, m.hold_min, m.run_point_id, m.run_min, m.run_max"
 #define FROM " FROM process_monitors m JOIN units u ON u.id = m.unit_id "
 
 const char Q_MONITOR_INSERT[] =
