@@ -269,6 +269,7 @@ ws_err rule_engine_init(const rule_set *set, const rule_engine_config *cfg, rule
         if (r->kind == RULE_STALE && r->offline) e->c.offidx[i] = k++;
         if (r->kind == RULE_COMPOSITE)
             for (int j = 0; j < r->ncond; j++) e->cond_rule[r->cond0 + j] = (int16_t)i;
+        if (r->while_cond) e->cond_rule[r->while_cond - 1] = (int16_t)i;
     }
     e->c.now_ms = NONE;
     *out = e;
@@ -386,7 +387,8 @@ static ws_err pt_find(rule_engine *e, const rule_point *p, int64_t t, int32_t *o
         const rule_cond *c = &e->set.conds[ci];
         const rule *ru = &e->set.rules[e->cond_rule[ci]];
         if (c->is_fact || !ru->enabled || !sel_match(&c->sel, p)) continue;
-        if (ru->unit_id != p->unit_id && !has_unit(p->unit_path, ru->unit_id)) continue;
+        if (ru->kind == RULE_COMPOSITE && ru->unit_id != p->unit_id && !has_unit(p->unit_path, ru->unit_id))
+            continue; /* a composite's points lie in its area; an operating state's anywhere */
         q->cmask |= UINT64_C(1) << ci;
     }
     e->pidx[pos] = i;
@@ -479,7 +481,7 @@ static void comp_reading(rule_engine *e, pt *q, double v, bool good, int64_t t, 
         touched[e->cond_rule[ci]] = true;
     }
     for (int ri = 0; ri < e->set.n; ri++)
-        if (touched[ri]) comp_eval(e, ri, t, out, n);
+        if (touched[ri] && e->set.rules[ri].kind == RULE_COMPOSITE) comp_eval(e, ri, t, out, n);
 }
 
 /* ---------------------------------------------------------------- reading */
@@ -603,6 +605,20 @@ static void stale_reading(rule_engine *e, const rule *r, slot *s, pt *q, int64_t
     }
 }
 
+/* A reading while rule r's operating state does not hold: what it raised
+ * clears, its window and anchor start again once the state holds, and an
+ * anomaly detector does not step (it learns the running unit, not the
+ * stopped one). */
+static void suppressed(const rule *r, slot *s, const pt *q, int64_t t, rule_event *out, int *n)
+{
+    s->rn = 0;
+    s->nflat = 0;
+    s->t0 = 0;
+    if (!s->active) return;
+    s->active = false;
+    emit(out, n, r, RULE_EV_CLEAR, q->id, q->unit_id, t, NAN);
+}
+
 ws_err rule_on_reading(rule_engine *e, const rule_point *p, int64_t t_ms, double value,
                        uint8_t quality, rule_event *out, int cap, int *n)
 {
@@ -621,6 +637,10 @@ ws_err rule_on_reading(rule_engine *e, const rule_point *p, int64_t t_ms, double
     for (int k = 0; k < q->nslot; k++) {
         slot *s = &e->slots[q->slot0 + k];
         const rule *r = &e->set.rules[s->rule];
+        if (r->while_cond && e->c.ntrue[r->while_cond - 1] <= 0) { /* outside its operating state */
+            suppressed(r, s, q, t_ms, out, n);
+            continue;
+        }
         switch (r->kind) {
         case RULE_ROC: roc_reading(r, s, t_ms, value, good, q, out, n); break;
         case RULE_FLATLINE: flat_reading(r, s, t_ms, value, good, q, out, n); break;

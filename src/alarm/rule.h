@@ -3,7 +3,10 @@
  * offline, flatline (a stuck sensor), count of an event key in a window (→ a
  * preventive work order), composites over several points and context
  * facts of an area ("hot_work_active"), and anomaly: the streaming
- * detector's score (anomaly/detector.h) above a limit for a time.
+ * detector's score (anomaly/detector.h) above a limit for a time. Roc,
+ * flatline and anomaly rules may apply in an operating state only
+ * ("while": a point condition such as a feed flow >= 3), so a stopped unit
+ * does not flood the console; the points' limits never are suppressed.
  *
  * A rule set is JSON data (docs/internals/alarm.md "Rules"), parsed strictly
  * by rule_set_parse: unknown keys, wrong types, out-of-range numbers, keys
@@ -111,6 +114,12 @@ typedef struct rule {
     uint8_t faults;             /* anomaly: DET_* sensor faults that ask for a corrective work
                                    order (at most one a day per point), 0 = none */
     int cond0, ncond;           /* composite: conds[cond0 .. cond0+ncond) of the set */
+    /* roc, flatline, anomaly: 1 + the index in conds of the operating state
+     * the rule applies in ("while": a point condition, e.g. the feed flow
+     * >= 3: designed suppression, ISA-18.2), 0 none. Otherwise the rule does
+     * not judge its points' readings, clears what it raised and forgets its
+     * window, so a stopped unit does not flood the console. */
+    int16_t while_cond;
 } rule;
 
 typedef struct rule_set {

@@ -279,12 +279,12 @@ static ws_err parse_rule(pctx *p, json_t *o, rule_set *set, rule *r)
         if (!strcmp(kind, kind_names[k])) r->kind = (uint8_t)k;
     if (!r->kind)
         return bad(p, "kind", " must be roc, stale, flatline, count, composite or anomaly");
-    static const char *const roc_k[] = {"select", "limit_per_s", "window_s", NULL};
+    static const char *const roc_k[] = {"select", "limit_per_s", "window_s", "while", NULL};
     static const char *const stale_k[] = {"select", "max_gap_s", "offline", NULL};
-    static const char *const flat_k[] = {"select", "window_s", "epsilon", NULL};
+    static const char *const flat_k[] = {"select", "window_s", "epsilon", "while", NULL};
     static const char *const count_k[] = {"key", "n", "window_s", "action", "action_kind", "alarm", NULL};
     static const char *const comp_k[] = {"unit_id", "mode", "conditions", "on_delay_s", NULL};
-    static const char *const anom_k[] = {"select", "score_above", "for_s", "faults", NULL};
+    static const char *const anom_k[] = {"select", "score_above", "for_s", "faults", "while", NULL};
     static const char *const *const keys[] = {NULL, roc_k, stale_k, flat_k, count_k, comp_k, anom_k};
     char what[48];
     snprintf(what, sizeof what, "a %s rule", kind_names[r->kind]);
@@ -396,6 +396,16 @@ static ws_err parse_rule(pctx *p, json_t *o, rule_set *set, rule *r)
         }
         break;
     }
+    }
+    json_t *wc = json_object_get(o, "while"); /* only roc, flatline and anomaly keys let it through */
+    if (wc) {
+        pctx q;
+        snprintf(q.path, sizeof q.path, "%.64s.while", p->path);
+        if (set->ncond >= RULE_CONDS_TOTAL) return bad(p, "while", ": at most 64 conditions in a set");
+        if ((rc = parse_cond(&q, wc, &set->conds[set->ncond]))) return rc;
+        if (set->conds[set->ncond].is_fact)
+            return bad(&q, "fact", ": an operating state is a point condition (tag or select, op, value)");
+        r->while_cond = (int16_t)++set->ncond;
     }
     return WS_OK;
 }
@@ -535,6 +545,14 @@ char *rule_set_to_json(const rule_set *s)
             json_object_set_new(o, "conditions", cs);
             break;
         }
+        }
+        if (r->while_cond) { /* only when set: the fingerprints of sets without one are unchanged */
+            const rule_cond *c = &s->conds[r->while_cond - 1];
+            json_t *co = json_object();
+            json_object_set_new(co, "select", select_json(&c->sel));
+            json_object_set_new(co, "op", json_string(op_names[c->op & 3]));
+            json_object_set_new(co, "value", json_real(c->value));
+            json_object_set_new(o, "while", co);
         }
         json_array_append_new(a, o);
     }

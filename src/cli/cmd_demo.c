@@ -28,14 +28,16 @@
 /* Version 2 of the demo's alarm rules, active: the default set plus an
  * anomaly rule on the process tags (temperature, pressure, level, flow) —
  * the detector's score held above 0.35 for 5 minutes raises a 预警, and a
- * stuck or drifting transmitter asks for a corrective work order. */
+ * stuck or drifting transmitter asks for a corrective work order — that
+ * applies while R-201 has feed (FI-201 >= 3 m³/h; its process tags are
+ * R-201's): a planned stop floods nobody's console. */
 static ws_err demo_anomaly_rules(store_conn *c, const audit_actor *who)
 {
     json_t *doc = json_loads(rule_set_default_json(), 0, NULL);
-    json_t *anomaly = json_pack("{s:i,s:s,s:s,s:i,s:{s:[s,s,s,s]},s:f,s:i,s:[s,s]}", "id", 2101, "kind", "anomaly",
-                             "name", "工艺参数异常（异常检测）", "level", 1, "select", "kinds", "temperature",
-                             "pressure", "level", "flow", "score_above", 0.35, "for_s", 300, "faults", "stuck",
-                             "drift");
+    json_t *anomaly = json_pack("{s:i,s:s,s:s,s:i,s:{s:[s,s,s,s]},s:f,s:i,s:[s,s],s:{s:s,s:s,s:f}}", "id", 2101,
+                                "kind", "anomaly", "name", "工艺参数异常（异常检测）", "level", 1, "select", "kinds",
+                                "temperature", "pressure", "level", "flow", "score_above", 0.35, "for_s", 300,
+                                "faults", "stuck", "drift", "while", "tag", "FI-201", "op", ">=", "value", 3.0);
     if (!doc || !anomaly) {
         json_decref(doc);
         json_decref(anomaly);

@@ -706,6 +706,70 @@ static void anomaly_rule_needs_sustained_score(void **state)
     free(s);
 }
 
+/* The operating state ("while", designed suppression): an anomaly rule on
+ * GT-101 that applies while the feed FI-1 is at least 3. A stop (FI-1 0)
+ * with GT-101 far off its running level raises nothing, and running again
+ * nothing either; an alarm raised while running clears at the first reading
+ * once the unit stops. "while" is a point condition on roc, flatline and
+ * anomaly rules only, refused by name otherwise, and survives the canonical
+ * form. */
+static void operating_state_suppresses_point_rules(void **state)
+{
+    (void)state;
+    refused("{\"rules\":[{\"id\":2001,\"kind\":\"anomaly\",\"name\":\"x\",\"level\":1,"
+            "\"select\":{\"tags\":[\"GT-1\"]},\"score_above\":0.5,\"for_s\":60,\"while\":{\"fact\":\"hot_work_active\"}}]}",
+            "rules[0].while.fact");
+    refused("{\"rules\":[{\"id\":2001,\"kind\":\"roc\",\"name\":\"x\",\"level\":1,\"select\":{\"tags\":[\"GT-1\"]},"
+            "\"limit_per_s\":1,\"window_s\":60,\"while\":{\"tag\":\"FI-1\",\"op\":\"=\",\"value\":3}}]}",
+            "rules[0].while.op");
+    refused("{\"rules\":[{\"id\":2001,\"kind\":\"stale\",\"name\":\"x\",\"level\":1,\"select\":{\"tags\":[\"GT-1\"]},"
+            "\"max_gap_s\":60,\"while\":{\"tag\":\"FI-1\",\"op\":\">=\",\"value\":3}}]}",
+            "rules[0].while");
+    const char *doc = "{\"rules\":[{\"id\":2001,\"kind\":\"anomaly\",\"name\":\"运行时异常\",\"level\":1,"
+                      "\"select\":{\"tags\":[\"GT-101\"]},\"score_above\":0.3,\"for_s\":120,"
+                      "\"while\":{\"tag\":\"FI-1\",\"op\":\">=\",\"value\":3}}]}";
+    rule_set *s = parse_ok(doc);
+    char *canon = rule_set_to_json(s);
+    assert_non_null(strstr(canon, "\"while\":{\"select\":{\"tags\":[\"FI-1\"]},\"op\":\">=\",\"value\":3"));
+    rule_set *t = parse_ok(canon);
+    assert_true(s->fingerprint == t->fingerprint && t->rules[0].while_cond == 1);
+    free(canon);
+    free(t);
+    rule_engine *e = engine(s);
+    rule_point p = gas(1, 0, "GT-101");
+    rule_point f = {2, 7, 0, "/1/4/7/", "flow", "FI-1", 0.1, 0, 50}; /* another unit: the state may be anywhere */
+    evs o;
+    uint32_t rng = 7;
+    int i = 0;
+    for (; i < 3 * 1440; i++) { /* three days running */
+        rd(e, &f, T0 + i * MIN, 10, 0, &o);
+        rd(e, &p, T0 + i * MIN + SEC, normal_value(i, &rng), 0, &o);
+        assert_int_equal(o.n, 0);
+    }
+    for (int k = 0; k < 60; k++, i++) { /* an hour's stop, GT-101 far off: suppressed */
+        rd(e, &f, T0 + i * MIN, 0, 0, &o);
+        rd(e, &p, T0 + i * MIN + SEC, 60 + (k & 1), 0, &o);
+        assert_int_equal(o.n, 0);
+    }
+    for (int k = 0; k < 240; k++, i++) { /* running again, as before */
+        rd(e, &f, T0 + i * MIN, 10, 0, &o);
+        rd(e, &p, T0 + i * MIN + SEC, normal_value(i, &rng), 0, &o);
+        assert_null(find(&o, 2001, RULE_EV_RAISE));
+    }
+    int64_t raised = 0; /* running, the same departure: raised */
+    for (int k = 0; k < 30 && !raised; k++, i++) {
+        rd(e, &f, T0 + i * MIN, 10, 0, &o);
+        rd(e, &p, T0 + i * MIN + SEC, 60 + (k & 1), 0, &o);
+        if (find(&o, 2001, RULE_EV_RAISE)) raised = T0 + i * MIN;
+    }
+    assert_true(raised > 0);
+    rd(e, &f, T0 + i * MIN, 0, 0, &o); /* the unit stops: its alarm clears at GT-101's next reading */
+    rd(e, &p, T0 + i * MIN + SEC, 61, 0, &o);
+    assert_non_null(find(&o, 2001, RULE_EV_CLEAR));
+    rule_engine_free(e);
+    free(s);
+}
+
 /* Anomaly scenario for the restart test: every event with its score. */
 static void anomaly_run(rule_engine *e, int from, int to, char *log, size_t cap)
 {
@@ -803,6 +867,7 @@ int main(void)
         cmocka_unit_test(exported_state_continues_like_uninterrupted),
         cmocka_unit_test(anomaly_rule_needs_sustained_score),
         cmocka_unit_test(anomaly_state_survives_restart),
+        cmocka_unit_test(operating_state_suppresses_point_rules),
         cmocka_unit_test(full_tables_are_named_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
