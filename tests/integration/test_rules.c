@@ -9,7 +9,8 @@
  * holds — GT-101 stuck at 2 %LEL for six hours (flatline at 06:00), its
  * excursion to 30 %LEL at 08:00 (H 报警, 10 minutes), its 20-minute silence
  * (stale), both detectors over 10 %LEL together (the composite on the area),
- * GT-101's detector seeing the stuck sensor come back to life (anomaly),
+ * GT-101's detector seeing the stuck sensor come back to life (anomaly;
+ * the same rule in an operating state GT-102 never reaches raises nothing),
  * and three sensor faults of GT-102 (a preventive work order) — and nothing
  * for the healthy, moving GT-102; --tag narrows it to one point; a version
  * that does not exist is an error. */
@@ -120,6 +121,11 @@ static void rule_sets_and_backtest(void **state)
         json_array_append_new(rules, json_loads("{\"id\":2101,\"kind\":\"anomaly\",\"name\":\"GT-101 异常\","
                                                 "\"level\":1,\"select\":{\"tags\":[\"GT-101\"]},"
                                                 "\"score_above\":0.3,\"for_s\":180}", 0, NULL));
+        /* the same, in an operating state the history never reaches */
+        json_array_append_new(rules, json_loads("{\"id\":2102,\"kind\":\"anomaly\",\"name\":\"GT-101 异常（运行时）\","
+                                                "\"level\":1,\"select\":{\"tags\":[\"GT-101\"]},"
+                                                "\"score_above\":0.3,\"for_s\":180,"
+                                                "\"while\":{\"tag\":\"GT-102\",\"op\":\">=\",\"value\":50}}", 0, NULL));
         json_t *body = json_object();
         json_object_set_new(body, "comment", json_string("季度评审：增加两点联合规则"));
         json_object_set_new(body, "rules", rules);
@@ -141,6 +147,11 @@ static void rule_sets_and_backtest(void **state)
         json_decref(r);
         assert_int_equal(ws_req(&s, "GET", "/api/v1/alarm-rules/1", tok, NULL, &r), 200);
         assert_true(json_is_false(json_object_get(r, "active")));
+        json_decref(r);
+        assert_int_equal(ws_req(&s, "GET", "/api/v1/alarm-rules/2", tok, NULL, &r), 200);
+        json_t *w2 = json_object_get(json_array_get(json_object_get(r, "rules"), 6), "while");
+        assert_string_equal(json_string_value(json_object_get(w2, "op")), ">="); /* stored with its operating state */
+        assert_true(json_number_value(json_object_get(w2, "value")) == 50);
         json_decref(r);
         assert_int_equal(ws_req(&s, "GET", "/api/v1/alarm-rules/99", tok, NULL, &r), 404);
         json_decref(r);
@@ -200,6 +211,7 @@ static void rule_sets_and_backtest(void **state)
         assert_true(json_number_value(json_object_get(f, "value")) > 0.3);
         assert_int_equal(json_integer_value(json_object_get(x, "raises")), 1);
         assert_null(result(o, NULL, 2101, "GT-102"));
+        assert_null(result(o, NULL, 2102, "GT-101")); /* GT-102 never reached 50: it never applied */
         x = result(o, "FAULT", 0, "GT-102");
         if (!x) fail_msg("no fault: %s", out);
         assert_int_equal(json_integer_value(json_object_get(x, "raises")), 3);
