@@ -473,6 +473,19 @@ static json_t *select_json(const rule_select *s)
     return o;
 }
 
+static json_t *cond_json(const rule_cond *c)
+{
+    json_t *co = json_object();
+    if (c->is_fact) {
+        json_object_set_new(co, "fact", json_string(c->fact));
+    } else {
+        json_object_set_new(co, "select", select_json(&c->sel));
+        json_object_set_new(co, "op", json_string(op_names[c->op & 3]));
+        json_object_set_new(co, "value", json_real(c->value));
+    }
+    return co;
+}
+
 char *rule_set_to_json(const rule_set *s)
 {
     json_t *root = json_object(), *a = json_array();
@@ -530,30 +543,13 @@ char *rule_set_to_json(const rule_set *s)
             json_object_set_new(o, "mode", json_string(r->any ? "any" : "all"));
             json_object_set_new(o, "on_delay_s", json_integer(r->on_delay_ms / 1000));
             json_t *cs = json_array();
-            for (int k = 0; k < r->ncond; k++) {
-                const rule_cond *c = &s->conds[r->cond0 + k];
-                json_t *co = json_object();
-                if (c->is_fact) {
-                    json_object_set_new(co, "fact", json_string(c->fact));
-                } else {
-                    json_object_set_new(co, "select", select_json(&c->sel));
-                    json_object_set_new(co, "op", json_string(op_names[c->op & 3]));
-                    json_object_set_new(co, "value", json_real(c->value));
-                }
-                json_array_append_new(cs, co);
-            }
+            for (int k = 0; k < r->ncond; k++) json_array_append_new(cs, cond_json(&s->conds[r->cond0 + k]));
             json_object_set_new(o, "conditions", cs);
             break;
         }
         }
-        if (r->while_cond) { /* only when set: the fingerprints of sets without one are unchanged */
-            const rule_cond *c = &s->conds[r->while_cond - 1];
-            json_t *co = json_object();
-            json_object_set_new(co, "select", select_json(&c->sel));
-            json_object_set_new(co, "op", json_string(op_names[c->op & 3]));
-            json_object_set_new(co, "value", json_real(c->value));
-            json_object_set_new(o, "while", co);
-        }
+        if (r->while_cond) /* only when set: the fingerprints of sets without one are unchanged */
+            json_object_set_new(o, "while", cond_json(&s->conds[r->while_cond - 1]));
         json_array_append_new(a, o);
     }
     char *txt = json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(17));
