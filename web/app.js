@@ -23,6 +23,7 @@
 //   /inspections      today's inspection checks of the signed-in user (phone)
 //   /alarms           live alarm console and closed-alarm history (signed in)
 //   /alarms/kpi       alarm KPIs against ISA-18.2 / EEMUA 191 (signed in)
+//   /alarms/rules     the alarm rule library, read only (admin, manager, SO)
 //   /trends           trend charts of points (ECharts; signed in)
 //   /permits          special-work permits (作业票; signed in); /permits/new apply
 //                     (phone), /permits/approvals the approval queue, /permits/board
@@ -73,6 +74,7 @@ import * as voicePage from './pages/voice.js';
 import * as pointsPage from './pages/points.js';
 import * as patrolAdminPage from './pages/patrol_admin.js';
 import * as monitorsPage from './pages/monitors.js'; // issue 7: process monitors
+import * as rulesPage from './pages/rules.js'; // issue 4: the alarm rule library
 
 const routes = {
   '/login': { page: loginPage, public: true },
@@ -99,6 +101,7 @@ const routes = {
   // Early warning: the alarm console, its KPIs and the trend charts (alarm.read, point.read).
   '/alarms': { page: alarmsPage, nav: 'nav.alarms', work: true },
   '/alarms/kpi': { page: alarmKpiPage },
+  '/alarms/rules': { page: rulesPage, allow: session.can.alarmRuleRead },
   '/trends': { page: trendsPage, nav: 'nav.trends', work: true },
   '/trends/import': { page: readingsImportPage, allow: session.can.pointWrite },
   // Process monitors: a unit's points judged together (monitor.read; training: monitor.write).

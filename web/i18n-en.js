@@ -4,6 +4,7 @@
 import { enPermit } from './i18n-en-permit.js';
 import { enPlant } from './i18n-en-plant.js';
 import { enMonitor } from './i18n-en-monitor.js';
+import { enRules } from './i18n-en-rules.js';
 
 export const en = {
   'app.title': 'Work Safety · worksafe',
@@ -1078,6 +1079,7 @@ export const en = {
   'nav.patrol': "Patrol",
   ...enPlant, // equipment and interlocks, the duty roster (pages/plant.js): i18n-en-plant.js
   ...enMonitor, // process monitors (pages/monitors.js): i18n-en-monitor.js
+  ...enRules, // the alarm rule library (pages/rules.js): i18n-en-rules.js
   'pt.title': "Grid patrol",
   'pt.readonly': "Read only: this patrol is recorded by the grid's people or the named cross inspector",
   'pt.ov.title': "Patrol overview",

@@ -4,6 +4,7 @@
 import { zhPermit } from './i18n-zh-permit.js';
 import { zhPlant } from './i18n-zh-plant.js';
 import { zhMonitor } from './i18n-zh-monitor.js';
+import { zhRules } from './i18n-zh-rules.js';
 
 export const zh = {
   'app.title': '安全生产管理 · worksafe',
@@ -1083,6 +1084,7 @@ export const zh = {
   'nav.patrol': "巡查",
   ...zhPlant, // equipment and interlocks, the duty roster (pages/plant.js): i18n-zh-plant.js
   ...zhMonitor, // process monitors (pages/monitors.js): i18n-zh-monitor.js
+  ...zhRules, // the alarm rule library (pages/rules.js): i18n-zh-rules.js
   'pt.title': "网格巡查",
   'pt.readonly': "只读：本巡查由网格人员或指定的交叉监督人记录",
   'pt.ov.title': "巡查总览",

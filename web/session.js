@@ -54,6 +54,8 @@ export const can = {
   drillRun: () => has('admin', 'manager', 'safety_officer'),
   plantWrite: () => has('admin', 'manager', 'safety_officer', 'dept_head'),
   bypassApprove: () => has('admin', 'manager', 'safety_officer'),
+  // The alarm rule library (alarmrule.read).
+  alarmRuleRead: () => has('admin', 'manager', 'safety_officer'),
   // Process monitors (monitor.read / monitor.write).
   monitorRead: () => has('admin', 'manager', 'safety_officer', 'dept_head'),
   monitorWrite: () => has('admin', 'manager', 'safety_officer'),

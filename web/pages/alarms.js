@@ -148,7 +148,8 @@ export async function render(main, ctx) {
   root.append(
     pageHead(t('al.title'),
       h('a', { href: '/trends', 'data-link': '', class: 'btn', id: 'al-trends' }, t('nav.trends')),
-      h('a', { href: '/alarms/kpi', 'data-link': '', class: 'btn', id: 'al-kpi' }, t('al.kpi'))),
+      h('a', { href: '/alarms/kpi', 'data-link': '', class: 'btn', id: 'al-kpi' }, t('al.kpi')),
+      session.can.alarmRuleRead() ? h('a', { href: '/alarms/rules', 'data-link': '', class: 'btn', id: 'al-rules' }, t('al.rules')) : null),
     h('div', { class: 'toolbar' }, tabs, h('div', { class: 'al-toolbar-right' }, liveBadge,
       f.tab === 'open' ? h('label', { class: 'check al-sound' }, sound, h('span', null, t('al.sound'))) : null,
       ui.exportButtons(() => '/alarms' + qs(listParams(f)), 'al'))),
