@@ -8,7 +8,8 @@
 //    operating state and a stale rule its gap in words; version 1 is one
 //    click away and lacks the anomaly rule; every string in Chinese and in
 //    English.
-// 2. A worker has no link to it and is refused at the address.
+// 2. A worker has no link to it and is refused at the address; on a phone
+//    the page does not scroll sideways (the table scrolls in its frame).
 import fs from 'node:fs';
 
 function account(user) {
@@ -18,7 +19,7 @@ function account(user) {
 }
 
 export async function run(hz) {
-  const { test, assert, login, apiGet, missingStrings, BASE } = hz;
+  const { test, assert, login, loginAdmin, apiGet, missingStrings, noHorizontalScroll, BASE } = hz;
 
   await test('rule library: the active version in words, its operating states, version 1, both languages', async (w) => {
     const page = await w.newPage();
@@ -48,7 +49,7 @@ export async function run(hz) {
     await page.evaluate(() => localStorage.removeItem('ws_lang'));
   });
 
-  await test('rule library: a worker is kept out', async (w) => {
+  await test('rule library: a worker is kept out; a phone reads it', async (w) => {
     const page = await w.newPage();
     await login(page, 'worker', account('worker'));
     await page.locator('#home-scope').waitFor();
@@ -57,5 +58,9 @@ export async function run(hz) {
     assert(await page.locator('#al-rules').count() === 0, 'a worker is offered the rule library');
     await page.goto(BASE + '/alarms/rules');
     await page.locator('#no-permission').waitFor();
+    const phone = await loginAdmin(w, { viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    await phone.goto(BASE + '/alarms/rules');
+    await phone.locator('#rl-rules').waitFor();
+    await noHorizontalScroll(phone);
   });
 }

@@ -66,7 +66,7 @@ function rulesTable(set) {
     h('td', null, whenText(r)),
     h('td', { class: 'rl-while' }, r.while ? t('rl.while', { c: condText(r.while) }) : t('rl.always')),
     h('td', null, r.enabled ? '' : t('rl.disabled'))));
-  return h('div', { class: 'table-wrap' }, h('table', { class: 'table', id: 'rl-rules' },
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'table rl-table', id: 'rl-rules' },
     h('thead', null, h('tr', null, ['rl.c.id', 'rl.c.name', 'rl.c.level', 'rl.c.select', 'rl.c.when', 'rl.c.while', 'rl.c.state']
       .map((k) => h('th', null, t(k))))),
     h('tbody', null, rows)));
