@@ -33,7 +33,6 @@ export const enRules = {
   'rl.kind.analysis': 'analysis',
   'rl.kind.status': 'status',
   'rl.kind.camera': 'camera',
-  'rl.unit': 'unit #{id}',
   'rl.any_source': 'any device or point',
   'rl.sep': ', ',
   'rl.fact': 'area fact “{f}”',

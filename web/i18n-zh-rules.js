@@ -33,7 +33,6 @@ export const zhRules = {
   'rl.kind.analysis': '在线分析',
   'rl.kind.status': '状态',
   'rl.kind.camera': '视频',
-  'rl.unit': '单位 #{id}',
   'rl.any_source': '任一设备或测点',
   'rl.sep': '、',
   'rl.fact': '区域事实「{f}」',

@@ -813,11 +813,10 @@ static ws_err training_data(warn *w, const warn_monitor_in *in, int *hold, doubl
 /* mo judged over the stored minutes [from, to) as it judges live, without
  * the engine: the on-delay and the clear; a day of minutes read at a time
  * (from a minute's start; to rounded down to one).
- * The counts into *bt, each raise and clear to fn (may be NULL). mo's
- * history and carry are reset after. */
-typedef bool (*replay_fn)(void *arg, bool on, int64_t at, double ratio);
-static ws_err replay(series *s, struct wmon *mo, int64_t from, int64_t to, replay_fn fn, void *arg,
-                     warn_monitor_backtest *bt)
+ * The counts into *bt, each raise and clear to fn (may be NULL) as
+ * monitor v's. mo's history and carry are reset after. */
+static ws_err replay(series *s, struct wmon *mo, int64_t from, int64_t to, const warn_monitor *v,
+                     warn_replay_fn fn, void *arg, warn_monitor_backtest *bt)
 {
     memset(bt, 0, sizeof *bt);
     to -= ((to % MINUTE) + MINUTE) % MINUTE; /* whole minutes: a part of one is no verdict */
@@ -855,7 +854,7 @@ static ws_err replay(series *s, struct wmon *mo, int64_t from, int64_t to, repla
                 if (bt->alarms <= WARN_MON_BACKTEST_ALARMS) bt->cleared[bt->alarms - 1] = t + MINUTE;
             } else
                 continue;
-            stop = fn && !fn(arg, on, t + MINUTE, ratio);
+            stop = fn && !fn(arg, v, on ? WARN_REPLAY_RAISE : WARN_REPLAY_CLEAR, t + MINUTE, ratio);
         }
         free(vals);
     }
@@ -872,18 +871,7 @@ static ws_err backtest(warn *w, struct wmon *mo, int64_t train_to, int64_t now, 
     if (from < train_to) from += MINUTE;
     int64_t to = now - ((now % MINUTE) + MINUTE) % MINUTE; /* the current minute is not complete */
     if (to > from + WARN_MON_BACKTEST_DAYS * 24 * SERIES_HOUR_MS) to = from + WARN_MON_BACKTEST_DAYS * 24 * SERIES_HOUR_MS;
-    return replay(w->cfg.series, mo, from, to, NULL, NULL, bt);
-}
-
-struct replay_arg {
-    warn_replay_fn fn;
-    void *arg;
-    const warn_monitor *m;
-};
-static bool replay_event(void *arg, bool on, int64_t at, double ratio)
-{
-    struct replay_arg *a = arg;
-    return a->fn(a->arg, a->m, on ? WARN_REPLAY_RAISE : WARN_REPLAY_CLEAR, at, ratio);
+    return replay(w->cfg.series, mo, from, to, NULL, NULL, NULL, bt);
 }
 
 ws_err warn_monitor_replay(store_conn *c, series *s, int64_t from, int64_t to, warn_replay_fn fn, void *arg)
@@ -903,9 +891,8 @@ ws_err warn_monitor_replay(store_conn *c, series *s, int64_t from, int64_t to, w
         int64_t start = v->train_to - ((v->train_to % MINUTE) + MINUTE) % MINUTE;
         if (start < v->train_to) start += MINUTE;
         if (start < from) start = from - ((from % MINUTE) + MINUTE) % MINUTE;
-        struct replay_arg ra = {fn, arg, v};
         warn_monitor_backtest bt;
-        if (fn(arg, v, WARN_REPLAY_START, start, 0) && start < to) rc = replay(s, mo, start, to, replay_event, &ra, &bt);
+        if (fn(arg, v, WARN_REPLAY_START, start, 0) && start < to) rc = replay(s, mo, start, to, v, fn, arg, &bt);
         wmon_free(mo);
     }
     store_finalize(st);

@@ -14,7 +14,8 @@ import * as session from '../session.js';
 
 const { h, pageHead, emptyState, fmtTime, badge } = ui;
 const LEVEL_KIND = { 1: 'warn', 2: 'danger', 3: 'danger' };
-let unitName = (id) => t('rl.unit', { id }); // the unit's name once the register is loaded
+let units = []; // the unit register, loaded by render
+const unitName = (id) => session.unitName(units, id);
 
 // A duration in seconds as "5 分钟", "6 小时", "30 天".
 function dur(s) {
@@ -73,9 +74,9 @@ function rulesTable(set) {
 }
 
 export async function render(main) {
-  const [res, units] = await Promise.all([api('GET', '/alarm-rules'), session.units()]);
+  let res;
+  [res, units] = await Promise.all([api('GET', '/alarm-rules'), session.units()]);
   const list = res.items || [];
-  unitName = (id) => session.unitName(units, id) || t('rl.unit', { id });
   main.appendChild(pageHead(t('rl.title'), h('a', { href: '/alarms', 'data-link': '', class: 'btn' }, t('nav.alarms'))));
   main.appendChild(h('p', { class: 'hint' }, t('rl.intro')));
   if (!list.length) { main.appendChild(emptyState(t('rl.none'))); return; }
