@@ -170,6 +170,8 @@ static const tmpl tmpls[] = {
     {"POST", "/api/v1/alarm-rules", "/api/v1/alarm-rules", "{\"comment\":\"权限测试{n}\",\"rules\":[]}", NULL},
     {"GET", "/api/v1/alarm-rules/{version}", "/api/v1/alarm-rules/1", NULL, NULL},
     {"POST", "/api/v1/alarm-rules/{version}/actions/activate", "/api/v1/alarm-rules/1/actions/activate", "{}", NULL},
+    {"POST", "/api/v1/alarm-rules/backtest", "/api/v1/alarm-rules/backtest",
+     "{\"version\":1,\"from\":\"2026-01-01T00:00:00Z\",\"to\":\"2026-01-02T00:00:00Z\"}", NULL},
     /* Live streams: the status only (stream_status). */
     {"GET", "/api/v1/alarms/stream", "/api/v1/alarms/stream", NULL, "text/event-stream"},
     {"GET", "/api/v1/points/stream", "/api/v1/points/stream?ids={point}", NULL, "text/event-stream"},

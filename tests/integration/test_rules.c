@@ -13,7 +13,13 @@
  * the same rule in an operating state GT-102 never reaches raises nothing),
  * and three sensor faults of GT-102 (a preventive work order) — and nothing
  * for the healthy, moving GT-102; --tag narrows it to one point; a version
- * that does not exist is an error. */
+ * that does not exist is an error.
+ *
+ * The rule editor's 试算 over HTTP (POST /api/v1/alarm-rules/backtest) gives
+ * the same lines for the stored version; a draft whose flatline window is
+ * longer than the sensor was stuck does not raise it; bad ranges, a draft
+ * with a mistake and unknown tags or versions are refused naming the field.
+ * Who may run it: tests/data/permissions.csv. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -67,6 +73,84 @@ static void write_history(ws_server *s, long long p1, long long p2)
         assert_int_equal(series_append(ser, p2, t + 1000, bad ? NAN : v2, bad ? 2 : 0), WS_OK);
     }
     assert_int_equal(series_close(ser), WS_OK);
+}
+
+static json_t *bt_post(ws_server *s, const char *tok, const char *body, int want)
+{
+    json_t *r = NULL;
+    int st = ws_req(s, "POST", "/api/v1/alarm-rules/backtest", tok, body, &r);
+    if (st != want) fail_msg("backtest %s: %d, not %d", body, st, want);
+    return r;
+}
+
+static void refused(ws_server *s, const char *tok, const char *body, int want, const char *field)
+{
+    json_t *r = bt_post(s, tok, body, want);
+    if (strcmp(ws_err_field_of(r), field)) fail_msg("backtest %s: field %s, not %s", body, ws_err_field_of(r), field);
+    json_decref(r);
+}
+
+/* The backtest over HTTP, on the history write_history left (the server
+ * stopped; started again here). */
+static void api_backtest(ws_server *s)
+{
+    char tok[65];
+    assert_int_equal(ws_server_restart(s), 0);
+    assert_int_equal(ws_login(s, "admin", WS_ADMIN_PW, tok), 200);
+#define RANGE "\"from\":\"2026-01-05T00:00:00Z\",\"to\":\"2026-01-05T12:00:00Z\""
+    json_t *o = bt_post(s, tok, "{\"version\":2," RANGE "}", 200);
+    assert_int_equal(json_integer_value(json_object_get(o, "version")), 2);
+    assert_int_equal(json_integer_value(json_object_get(o, "points")), 2);
+    assert_int_equal(json_integer_value(json_object_get(o, "readings")), 2 * 720 - 20);
+    assert_true(json_is_integer(json_object_get(o, "elapsed_ms")));
+    json_t *x = result(o, NULL, 1003, "GT-101"); /* the same flatline as the CLI's */
+    assert_non_null(x);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(x, "first"), 0), "at")),
+                        "2026-01-05T06:00:00.000Z");
+    assert_non_null(result(o, "H", 0, "GT-101"));
+    json_decref(o);
+
+    /* A draft: version 2's rules with the flatline window at 8 h, longer
+     * than GT-101 was stuck (7 h): it would not have raised. */
+    json_t *r = NULL;
+    assert_int_equal(ws_req(s, "GET", "/api/v1/alarm-rules/2", tok, NULL, &r), 200);
+    json_t *rules = json_deep_copy(json_object_get(r, "rules"));
+    json_decref(r);
+    json_object_set_new(json_array_get(rules, 2), "window_s", json_integer(8 * 3600));
+    json_t *body = json_loads("{" RANGE "}", 0, NULL);
+    json_object_set(body, "rules", rules);
+    char *txt = json_dumps(body, JSON_COMPACT);
+    o = bt_post(s, tok, txt, 200);
+    free(txt);
+    assert_true(json_is_null(json_object_get(o, "version")));
+    assert_null(result(o, NULL, 1003, "GT-101"));
+    assert_non_null(result(o, NULL, 1001, "GT-101")); /* the other rules as before */
+    json_decref(o);
+    /* the same draft with a mistake */
+    json_object_set_new(json_array_get(rules, 2), "window_s", json_integer(30));
+    txt = json_dumps(body, JSON_COMPACT);
+    refused(s, tok, txt, 400, "rules[2].window_s");
+    free(txt);
+    json_decref(body);
+    json_decref(rules);
+
+    /* Bad input names the field. */
+    refused(s, tok, "{" RANGE "}", 400, "version");
+    refused(s, tok, "{\"version\":2,\"rules\":[]," RANGE "}", 400, "rules");
+    refused(s, tok, "{\"version\":2,\"from\":\"2026-01-05T12:00:00Z\",\"to\":\"2026-01-05T12:00:00Z\"}", 400, "from");
+    refused(s, tok, "{\"version\":2,\"from\":\"2025-01-01T00:00:00Z\",\"to\":\"2026-01-05T12:00:00Z\"}", 400, "from");
+    refused(s, tok, "{\"version\":2,\"to\":\"2099-01-01T00:00:00Z\"}", 400, "to");
+    refused(s, tok, "{\"version\":2,\"from\":\"yesterday\"}", 400, "from");
+    refused(s, tok, "{\"version\":9," RANGE "}", 404, "version");
+    refused(s, tok, "{\"version\":2,\"tags\":[\"GT-109\"]," RANGE "}", 404, "tags");
+    refused(s, tok, "{\"version\":2,\"tags\":[7]," RANGE "}", 400, "tags[0]");
+    /* One tag: one point. */
+    o = bt_post(s, tok, "{\"version\":2,\"tags\":[\"GT-102\"]," RANGE "}", 200);
+    assert_int_equal(json_integer_value(json_object_get(o, "points")), 1);
+    assert_null(result(o, NULL, 1003, "GT-101"));
+    assert_non_null(result(o, "FAULT", 0, "GT-102"));
+    json_decref(o);
+#undef RANGE
 }
 
 static void rule_sets_and_backtest(void **state)
@@ -234,6 +318,7 @@ static void rule_sets_and_backtest(void **state)
         const char *args3[] = {"rules", "backtest", "--version", "9", NULL};
         assert_int_equal(ws_cli(&s, true, out, sizeof out, args3), 2);
         assert_non_null(strstr(out, "version"));
+        api_backtest(&s);
         ws_server_destroy(&s);
     }
 }

@@ -2,9 +2,11 @@
  * SQLite file (and PostgreSQL when WS_TEST_PG_URL is set), times explicit
  * (warn_tick takes now): escalation paging along the duty roster, the plant
  * timer's overdue interlock bypass, retention on the engine's timer, a STALE
- * reading (a Sparkplug DEATH), and a process monitor across a restart. The
+ * reading (a Sparkplug DEATH), a process monitor across a restart, and the
+ * bounds of the rule backtest. The
  * fixture is tests/unit/warn_fixture.h, shared with test_warn.c. */
 #include "unit/warn_fixture.h"
+#include "warn/backtest.h"
 
 /* Escalation pages the people on duty (page.c): the grid leader on the
  * unit's roster at once, the safety officer after 5 minutes — each named and
@@ -397,12 +399,55 @@ static void t_monitor_run(void **state)
     engine_close();
 }
 
+/* The backtest's bounds (warn/backtest.h): a range holding more readings
+ * than the budget is refused naming "to", with nothing reported; within it
+ * every reading is replayed (GT-108's one excursion over H is there); a scope
+ * without the point replays nothing of it. */
+static void t_backtest_bounds(void **state)
+{
+    (void)state;
+    add_point("GT-108");
+    engine_open();
+    const int64_t M = 60000, t0 = clock_now_ms() / M * M - 120 * M;
+    for (int i = 0; i < 100; i++) in1("GT-108", i == 50 ? 30 : 2 + i % 3, t0 + i * M, NULL);
+    store_conn *c;
+    OK(store_acquire(tc.s, &c));
+    rule_set *set = calloc(1, sizeof *set);
+    const char *d = rule_set_default_json();
+    OK(rule_set_parse(d, strlen(d), set));
+    warn_backtest *b = NULL;
+    warn_backtest_opts o = {t0, t0 + 100 * M, "/", NULL, 0, 99};
+    assert_int_equal(warn_backtest_run(c, tc.ser, set, &o, &b), WS_ETOOBIG);
+    assert_string_equal(ws_err_field(), "to");
+    assert_null(b);
+    o.max_readings = 100;
+    OK(warn_backtest_run(c, tc.ser, set, &o, &b));
+    json_t *j = warn_backtest_json(b, 1);
+    assert_int_equal(json_integer_value(json_object_get(j, "readings")), 100);
+    json_t *x = json_array_get(json_object_get(j, "results"), 0);
+    assert_string_equal(json_string_value(json_object_get(x, "rule")), "H");
+    assert_string_equal(json_string_value(json_object_get(x, "source")), "GT-108");
+    assert_int_equal(json_integer_value(json_object_get(x, "raises")), 1);
+    json_decref(j);
+    warn_backtest_free(b);
+    o.scope_path = "/nowhere/";
+    OK(warn_backtest_run(c, tc.ser, set, &o, &b));
+    j = warn_backtest_json(b, 1);
+    assert_int_equal(json_integer_value(json_object_get(j, "points")), 0);
+    assert_int_equal(json_integer_value(json_object_get(j, "readings")), 0);
+    json_decref(j);
+    warn_backtest_free(b);
+    free(set);
+    store_release(c);
+    engine_close();
+}
+
 int main(void)
 {
     const struct CMUnitTest sq[] = {
         T(t_escalation_pages, &fx_sqlite), T(t_bypass_overdue, &fx_sqlite), T(t_retention, &fx_sqlite),
         T(t_stale_quality, &fx_sqlite), T(t_monitor_restart, &fx_sqlite), T(t_monitor_held, &fx_sqlite),
-        T(t_monitor_run, &fx_sqlite),
+        T(t_monitor_run, &fx_sqlite), T(t_backtest_bounds, &fx_sqlite),
     };
     int rc = cmocka_run_group_tests_name("warn plant (sqlite)", sq, group_setup, group_teardown);
     const char *pg = getenv("WS_TEST_PG_URL");
@@ -411,7 +456,7 @@ int main(void)
         const struct CMUnitTest pq[] = {
             T(t_escalation_pages, &fx_pg), T(t_bypass_overdue, &fx_pg), T(t_retention, &fx_pg),
             T(t_stale_quality, &fx_pg), T(t_monitor_restart, &fx_pg), T(t_monitor_held, &fx_pg),
-            T(t_monitor_run, &fx_pg),
+            T(t_monitor_run, &fx_pg), T(t_backtest_bounds, &fx_pg),
         };
         rc |= cmocka_run_group_tests_name("warn plant (postgres)", pq, group_setup, group_teardown);
     }
