@@ -23,7 +23,8 @@
 //   /inspections      today's inspection checks of the signed-in user (phone)
 //   /alarms           live alarm console and closed-alarm history (signed in)
 //   /alarms/kpi       alarm KPIs against ISA-18.2 / EEMUA 191 (signed in)
-//   /alarms/rules     the alarm rule library, read only (admin, manager, SO)
+//   /alarms/rules     the alarm rule library and its backtest (admin, manager, SO;
+//                     drafts and activation: admin)
 //   /trends           trend charts of points (ECharts; signed in)
 //   /permits          special-work permits (作业票; signed in); /permits/new apply
 //                     (phone), /permits/approvals the approval queue, /permits/board

@@ -54,8 +54,9 @@ export const can = {
   drillRun: () => has('admin', 'manager', 'safety_officer'),
   plantWrite: () => has('admin', 'manager', 'safety_officer', 'dept_head'),
   bypassApprove: () => has('admin', 'manager', 'safety_officer'),
-  // The alarm rule library (alarmrule.read).
+  // The alarm rule library (alarmrule.read; drafts and activation alarmrule.write).
   alarmRuleRead: () => has('admin', 'manager', 'safety_officer'),
+  alarmRuleWrite: () => has('admin'),
   // Process monitors (monitor.read / monitor.write).
   monitorRead: () => has('admin', 'manager', 'safety_officer', 'dept_head'),
   monitorWrite: () => has('admin', 'manager', 'safety_officer'),

@@ -10,6 +10,14 @@
 //    English.
 // 2. A worker has no link to it and is refused at the address; on a phone
 //    the page does not scroll sideways (the table scrolls in its frame).
+// 3. Management of change: the safety officer backtests the active version
+//    (试算) but is offered no draft. The admin drafts from it: a score
+//    threshold out of range is refused at its input; lowered to 0.2 the
+//    draft's backtest shows more anomaly alarms than version 2 on the same
+//    week; saving without a reason is refused at the reason; saved, the new
+//    version is inactive until activated through a confirmation, after which
+//    the engine's active set (the API) is the new one. Version 2 is
+//    activated again afterwards, for the tests that follow.
 import fs from 'node:fs';
 
 function account(user) {
@@ -24,6 +32,7 @@ export async function run(hz) {
   await test('rule library: the active version in words, its operating states, version 1, both languages', async (w) => {
     const page = await w.newPage();
     await login(page, 'safety', account('safety'));
+    await page.locator('#home-scope').waitFor(); // signed in before leaving the login page
     await page.goto(BASE + '/alarms');
     await page.locator('#al-rules').click();
     await page.waitForURL(/\/alarms\/rules$/);
@@ -47,6 +56,56 @@ export async function run(hz) {
     assert((await page.locator('#rl-rules tr[data-rule-id="1001"]').innerText()).includes('no data for 5 min'), 'no English');
     await missingStrings(page);
     await page.evaluate(() => localStorage.removeItem('ws_lang'));
+  });
+
+  await test('rule library: backtest, a draft refused and tried, saved with its reason, activated', async (w) => {
+    const officer = await w.newPage();
+    await login(officer, 'safety', account('safety'));
+    await officer.locator('#home-scope').waitFor();
+    await officer.goto(BASE + '/alarms/rules');
+    await officer.locator('#rl-bt-run').click();
+    await officer.locator('#rl-bt-out table').waitFor();
+    assert(await officer.locator('#rl-bt-out tbody tr').count() > 0, 'the backtest of the demo week shows nothing');
+    assert((await officer.locator('.rl-bt-summary').innerText()).includes('个读数'), 'no summary of the replay');
+    assert(await officer.locator('#rl-draft').count() === 0, 'a safety officer is offered a draft');
+    await missingStrings(officer);
+
+    const page = await loginAdmin(w);
+    await page.goto(BASE + '/alarms/rules');
+    const before = (await apiGet(page, '/alarm-rules')).body.items;
+    const base = before.find((v) => v.active).version;
+    await page.locator('#rl-draft').click();
+    await page.locator('#rl-editor').waitFor();
+    const score = page.locator('#rl-editor tr[data-rule-id="2101"] input[name=score_above]');
+    const idx = (await apiGet(page, '/alarm-rules/' + base)).body.rules.findIndex((r) => r.id === 2101);
+    await score.fill('1.5');
+    await page.locator('#rl-try').click();
+    await page.locator(`[data-field="rules[${idx}].score_above"].has-error`).waitFor();
+    await score.fill('0.2');
+    await page.locator('#rl-try').click();
+    await page.locator('#rl-try-out table').waitFor();
+    const more = await page.locator('#rl-try-out tbody tr[data-key^="anomaly|2101|"]').evaluateAll((rows) =>
+      rows.filter((r) => Number(r.dataset.raises) > Number(r.dataset.baseRaises)).length);
+    assert(more > 0, 'a lower anomaly threshold shows no more alarms than version ' + base);
+    assert(await page.locator('#rl-try-out .rl-delta.up').count() > 0, 'the increase is not marked');
+    await page.locator('#rl-save').click();
+    await page.locator('[data-field="comment"].has-error').waitFor();
+    assert((await apiGet(page, '/alarm-rules')).body.items.length === before.length, 'a version was saved without a reason');
+    await page.locator('#rl-comment').fill('浏览器测试：异常评分阈值 0.35 → 0.2');
+    await page.locator('#rl-save').click();
+    const v = before.length + 1;
+    await page.waitForURL(new RegExp('version=' + v + '$'));
+    await page.locator(`#rl-set[data-version="${v}"]`).waitFor();
+    const saved = (await apiGet(page, '/alarm-rules/' + v)).body;
+    assert(!saved.active && saved.rules.find((r) => r.id === 2101).score_above === 0.2, 'the draft was not saved as it was edited');
+    assert(saved.comment.includes('0.35 → 0.2'), 'the reason was not kept');
+    await page.locator('#rl-activate').click();
+    await page.locator('dialog .btn-primary').click();
+    await page.locator(`#rl-set[data-version="${v}"] .badge-ok`).waitFor();
+    assert((await apiGet(page, '/alarm-rules')).body.items.find((x) => x.active).version === v, 'not activated');
+    const st = await page.evaluate(async (b) => (await fetch(`/api/v1/alarm-rules/${b}/actions/activate`, { method: 'POST',
+      credentials: 'same-origin', headers: { 'Content-Type': 'application/json' }, body: '{}' })).status, base);
+    assert(st === 200, 'version ' + base + ' could not be activated again: ' + st);
   });
 
   await test('rule library: a worker is kept out; a phone reads it', async (w) => {

@@ -1,29 +1,24 @@
 // pages/rules.js — /alarms/rules: the alarm rule library (报警规则库) for the
-// quarterly review, read only. The versions of the rule set
+// quarterly review. The versions of the rule set
 // (GET /alarm-rules: which one is active, when, why) and one version's
 // rules (GET /alarm-rules/{version}) in words: what each watches, when it
 // raises, at which level, and the operating state it applies in ("while").
 // ?version= chooses the version (default: the active one). The points' own
 // limits (LL/L/H/HH, GB/T 50493) are not rules and are named as such.
-// Editing stays with the API and `worksafe rules backtest` (docs/internals/
-// alarm.md); the page needs alarmrule.read (admins, managers, safety officers).
+// Beneath, the version's backtest (试算) and, for admins (alarmrule.write),
+// a draft of a new version and the activation of a saved one
+// (pages/rules_edit.js). The page needs alarmrule.read (admins, managers,
+// safety officers).
 import { api, qs } from '../api.js';
 import { t } from '../i18n.js';
 import * as ui from '../ui.js';
 import * as session from '../session.js';
+import { backtestCard, dur, editorCard } from './rules_edit.js';
 
 const { h, pageHead, emptyState, fmtTime, badge } = ui;
 const LEVEL_KIND = { 1: 'warn', 2: 'danger', 3: 'danger' };
 let units = []; // the unit register, loaded by render
 const unitName = (id) => session.unitName(units, id);
-
-// A duration in seconds as "5 分钟", "6 小时", "30 天".
-function dur(s) {
-  if (s % 86400 === 0) return t('rl.days', { n: s / 86400 });
-  if (s % 3600 === 0) return t('rl.hours', { n: s / 3600 });
-  if (s % 60 === 0) return t('rl.minutes', { n: s / 60 });
-  return t('rl.seconds', { n: s });
-}
 
 // What a selector matches: "GT-101、GT-102" / "可燃气体、有毒气体" / "罐区".
 function selText(sel) {
@@ -73,7 +68,19 @@ function rulesTable(set) {
     h('tbody', null, rows)));
 }
 
-export async function render(main) {
+// Activate a saved version after a confirmation (admins).
+async function activate(set, active, ctx) {
+  const ok = await ui.confirmDialog(t('rl.activate'), t('rl.activate_q', { v: set.version, a: active ? active.version : '-' }),
+    t('rl.activate'));
+  if (!ok) return;
+  try {
+    await api('POST', `/alarm-rules/${set.version}/actions/activate`);
+    ui.toast(t('rl.activated', { v: set.version }), 'ok');
+    ctx.rerender();
+  } catch (e) { ui.toastError(e); }
+}
+
+export async function render(main, ctx) {
   let res;
   [res, units] = await Promise.all([api('GET', '/alarm-rules'), session.units()]);
   const list = res.items || [];
@@ -90,8 +97,20 @@ export async function render(main) {
       h('span', { class: 'muted' }, fmtTime(v.created_at) + (v.comment ? ' · ' + v.comment : '')))));
   main.appendChild(h('section', { class: 'card' }, h('h2', null, t('rl.versions')), versions));
   const set = await api('GET', '/alarm-rules/' + chosen.version);
+  const write = session.can.alarmRuleWrite();
+  const slot = h('div');
+  const draft = h('button', { type: 'button', class: 'btn', id: 'rl-draft', onclick: () => {
+    draft.disabled = true;
+    slot.appendChild(editorCard(set, (v) => ctx.go('/alarms/rules' + qs({ version: v }))));
+    slot.querySelector('input').focus();
+  } }, t('rl.e.open'));
   main.appendChild(h('section', { class: 'card', id: 'rl-set', dataset: { version: set.version } },
     h('h2', null, t('rl.version', { v: set.version }), ' ', set.active ? badge(t('rl.active'), 'ok') : null),
     set.rules.length ? rulesTable(set) : emptyState(t('rl.empty')),
-    h('p', { class: 'hint' }, t('rl.limits_note'))));
+    h('p', { class: 'hint' }, t('rl.limits_note')),
+    write ? h('div', { class: 'form-actions' }, draft,
+      set.active ? null : h('button', { type: 'button', class: 'btn btn-primary', id: 'rl-activate',
+        onclick: () => activate(set, active.active ? active : null, ctx) }, t('rl.activate'))) : null));
+  main.appendChild(slot);
+  main.appendChild(backtestCard(set, list.find((v) => v.active)));
 }
