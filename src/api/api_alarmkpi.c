@@ -16,6 +16,14 @@
  *  - per person: the acknowledgements they made per 10 minutes (average,
  *    peak, flood periods) and their times to acknowledge and close; who was
  *    on duty when an alarm was raised needs the rosters, which come later;
+ *  - the most frequent alarms (bad actors; an alarm is its rule and source,
+ *    across the rows a close and a new raise make): the top 10 by
+ *    annunciations with their share of the load, and which of them chatter
+ *    (three annunciations within 60 s); the share of the top 10 and the
+ *    number of chattering alarms in the window;
+ *  - stale alarms: open alarms still in alarm (not returned to normal, not
+ *    shelved) whose latest annunciation is 24 hours old or more, now —
+ *    their number and the 20 oldest;
  *  - the reference figures of ANSI/ISA-18.2 and EEMUA 191 beside them, so
  *    the page can show targets.
  * Periods are 10 minutes counted from `from`. Permission alarm.read on the
@@ -34,6 +42,9 @@
 #define FLOOD_OVER 10            /* a flood: more than 10 in a period (EEMUA 191) */
 #define MAX_SPAN_MS (400LL * 86400000LL)
 #define MAX_GROUPS 1024          /* areas or people in one answer */
+#define TOP_N 10                 /* the most frequent alarms listed (ISA-18.2's "top 10") */
+#define STALE_MS 86400000LL      /* in alarm this long: stale */
+#define STALE_LIST 20
 
 typedef struct kstat {
     int64_t n, sum_ms, p90_ms, max_ms;
@@ -160,6 +171,79 @@ static ws_err load_open(api_ctx *ctx, const char *path, groups *gs)
     return rc;
 }
 
+static json_t *unit_name_json(api_ctx *ctx, int64_t unit_id)
+{
+    org_unit u;
+    return org_unit_get(ctx->conn, unit_id, &u) ? json_null() : json_str(u.name);
+}
+
+/* One alarm's identity columns (id, title, unit_id, point_id, level from
+ * column c on) into o. */
+static void alarm_cols(api_ctx *ctx, store_stmt *st, int c, json_t *o)
+{
+    int64_t unit = store_col_int(st, c + 2);
+    json_object_set_new(o, "alarm_id", json_id(store_col_int(st, c)));
+    json_object_set_new(o, "title", json_str(store_col_text(st, c + 1)));
+    json_object_set_new(o, "unit_id", json_id(unit));
+    json_object_set_new(o, "unit_name", unit_name_json(ctx, unit));
+    json_object_set_new(o, "point_id", store_col_null(st, c + 3) ? json_null() : json_id(store_col_int(st, c + 3)));
+    json_object_set_new(o, "level", json_integer(store_col_int(st, c + 4)));
+}
+
+/* The most frequent alarms: the first TOP_N into top, with the total of
+ * annunciations, those of the top, and the alarms that chattered. */
+static ws_err load_frequent(api_ctx *ctx, const char *path, int64_t from, int64_t to, json_t *top,
+                            int64_t *total, int64_t *in_top, int64_t *chattering)
+{
+    store_stmt *st = NULL;
+    bool row = false;
+    size_t k = 0;
+    ws_err rc = prepare(ctx, Q_AKPI_FREQUENT, path, from, to, 0, 3, &st);
+    while (!rc && !(rc = store_step(st, &row)) && row) {
+        int64_t n = store_col_int(st, 2);
+        bool chat = store_col_int(st, 3) != 0;
+        *total += n;
+        *chattering += chat;
+        if (k++ >= TOP_N) continue;
+        *in_top += n;
+        json_t *o = json_object();
+        json_object_set_new(o, "rule_id", json_integer(store_col_int(st, 0)));
+        json_object_set_new(o, "source_id", json_integer(store_col_int(st, 1)));
+        json_object_set_new(o, "annunciated", json_integer(n));
+        json_object_set_new(o, "chattering", json_boolean(chat));
+        json_object_set_new(o, "last_at", json_time(store_col_int(st, 4)));
+        alarm_cols(ctx, st, 5, o);
+        json_array_append_new(top, o);
+    }
+    store_finalize(st);
+    size_t i;
+    json_t *o;
+    json_array_foreach(top, i, o) /* each one's share of the load */
+        json_object_set_new(o, "pct", json_real(100.0 * (double)json_integer_value(json_object_get(o, "annunciated")) /
+                                                (double)*total));
+    return rc;
+}
+
+/* Stale alarms now: their number and the STALE_LIST oldest into list. */
+static ws_err load_stale(api_ctx *ctx, const char *path, int64_t now, json_t *list, int64_t *n)
+{
+    store_stmt *st = NULL;
+    bool row = false;
+    ws_err rc = store_prepare(ctx->conn, Q_AKPI_STALE, &st);
+    if (!rc) rc = store_bind_text(st, 1, path);
+    if (!rc) rc = store_bind_int(st, 2, now - STALE_MS);
+    while (!rc && !(rc = store_step(st, &row)) && row) {
+        if ((*n)++ >= STALE_LIST) continue;
+        json_t *o = json_object();
+        alarm_cols(ctx, st, 0, o);
+        json_object_set_new(o, "state", json_str(store_col_text(st, 5)));
+        json_object_set_new(o, "since", json_time(store_col_int(st, 6)));
+        json_array_append_new(list, o);
+    }
+    store_finalize(st);
+    return rc;
+}
+
 static json_t *secs(int64_t ms) { return json_real((double)ms / 1000.0); }
 
 /* {"n","mean_s","p90_s","max_s"}; the times null when n is 0. */
@@ -208,6 +292,13 @@ static json_t *reference_json(void)
     json_object_set_new(p, "2", json_integer(15));
     json_object_set_new(p, "3", json_integer(5));
     json_object_set_new(o, "level_pct", p);
+    json_object_set_new(o, "top_n", json_integer(TOP_N));
+    json_object_set_new(o, "top_pct_max", json_integer(5)); /* "~1 % to 5 % maximum" */
+    json_object_set_new(o, "chattering_max", json_integer(0));
+    json_object_set_new(o, "chattering_n", json_integer(3));  /* annunciations ... */
+    json_object_set_new(o, "chattering_s", json_integer(60)); /* ... within this */
+    json_object_set_new(o, "stale_h", json_integer(STALE_MS / 3600000));
+    json_object_set_new(o, "stale_below", json_integer(5));   /* "less than 5 present on any day" */
     return o;
 }
 
@@ -254,7 +345,15 @@ static ws_err kpi_get(api_ctx *ctx)
     if (!rc) rc = load_stat(ctx, Q_AKPI_TTC, path, from, to, 2, &people, offsetof(group, ttc));
     if (!rc) rc = load_stat(ctx, Q_AKPI_TTA, path, from, to, 0, &all, offsetof(group, tta));
     if (!rc) rc = load_stat(ctx, Q_AKPI_TTC, path, from, to, 0, &all, offsetof(group, ttc));
-    if (rc) goto done;
+    int64_t ann = 0, in_top = 0, chattering = 0, stale = 0;
+    json_t *top = json_array(), *stale_list = json_array();
+    if (!rc) rc = load_frequent(ctx, path, from, to, top, &ann, &in_top, &chattering);
+    if (!rc) rc = load_stale(ctx, path, now, stale_list, &stale);
+    if (rc) {
+        json_decref(top);
+        json_decref(stale_list);
+        goto done;
+    }
 
     /* The summary: totals; the rate figures of the busiest area. */
     group sum = {0};
@@ -262,11 +361,9 @@ static ws_err kpi_get(api_ctx *ctx)
     json_t *aj = json_array();
     for (size_t i = 0; i < areas.n; i++) {
         const group *g = &areas.g[i];
-        org_unit au;
         json_t *o = json_object();
         json_object_set_new(o, "unit_id", json_id(g->id));
-        json_object_set_new(o, "unit_name",
-                            org_unit_get(ctx->conn, g->id, &au) ? json_null() : json_str(au.name));
+        json_object_set_new(o, "unit_name", unit_name_json(ctx, g->id));
         json_object_set_new(o, "raised", json_integer(g->raised));
         json_object_set_new(o, "by_level", levels_json(g->by_level));
         json_object_set_new(o, "open_now", json_integer(g->open_now));
@@ -315,6 +412,10 @@ static ws_err kpi_get(api_ctx *ctx)
     json_object_set_new(s, "time_in_flood_s", json_integer(sum.flood * (PERIOD_MS / 1000)));
     json_object_set_new(s, "ack", stat_json(&a0->tta));
     json_object_set_new(s, "close", stat_json(&a0->ttc));
+    json_object_set_new(s, "top_pct", ann ? json_real(100.0 * (double)in_top / (double)ann) : json_null());
+    json_object_set_new(s, "top_annunciated", json_integer(in_top));
+    json_object_set_new(s, "chattering", json_integer(chattering));
+    json_object_set_new(s, "stale_now", json_integer(stale));
 
     json_t *r = json_object();
     json_object_set_new(r, "from", json_time(from));
@@ -326,6 +427,8 @@ static ws_err kpi_get(api_ctx *ctx)
     json_object_set_new(r, "summary", s);
     json_object_set_new(r, "areas", aj);
     json_object_set_new(r, "people", pj);
+    json_object_set_new(r, "frequent", top);
+    json_object_set_new(r, "stale", stale_list);
     rc = api_reply_json(ctx, 200, r);
 done:
     free(areas.g);
@@ -339,7 +442,8 @@ const api_route api_alarmkpi_routes[] = {
      "Alarm KPIs per area and per person over ?from..to (default the last 7 days) for the scope "
      "or ?unit_id's subtree: alarms raised, annunciations per 10 minutes (average, peak), "
      "periods and time in flood (more than 10 in 10 minutes), time to acknowledge and to close "
-     "(mean, p90), with the ISA-18.2 / EEMUA 191 reference figures",
+     "(mean, p90), the 10 most frequent alarms with their share and chattering, the stale "
+     "alarms (in alarm 24 h or more) now, with the ISA-18.2 / EEMUA 191 reference figures",
      "alarm", NULL, 0, 0},
 };
 const size_t api_alarmkpi_nroutes = sizeof api_alarmkpi_routes / sizeof api_alarmkpi_routes[0];

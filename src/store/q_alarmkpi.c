@@ -48,3 +48,26 @@ const char Q_AKPI_TTC[] =
     "FROM alarms e JOIN units u ON u.id = e.unit_id "
     "WHERE u.path LIKE CAST($1 AS TEXT) || '%' AND e.closed_at IS NOT NULL "
     "AND e.closed_at >= CAST($2 AS BIGINT) AND e.closed_at < CAST($3 AS BIGINT))" AKPI_STATS;
+
+/* Annunciations per alarm identity (rule, source), each with the one two
+ * before it (LAG 2: a third within 60 s is chattering), and the identities
+ * whose flap suppression began in the window (cb). */
+const char Q_AKPI_FREQUENT[] =
+    "WITH ev AS (SELECT a.rule_id AS r, a.source_id AS s, a.id AS aid, e.at AS at "
+    "FROM alarm_events e JOIN alarms a ON a.id = e.alarm_id " AKPI_SCOPE "AND " Q_ANNUNCIATION("e") "), "
+    "cb AS (SELECT DISTINCT a.rule_id AS r, a.source_id AS s "
+    "FROM alarm_events e JOIN alarms a ON a.id = e.alarm_id " AKPI_SCOPE "AND e.kind = 'chatter_begin'), "
+    "w AS (SELECT r, s, aid, at, LAG(at, 2) OVER (PARTITION BY r, s ORDER BY at) AS at2 FROM ev), "
+    "g AS (SELECT r, s, COUNT(*) AS n, MAX(CASE WHEN at - at2 <= 60000 THEN 1 ELSE 0 END) AS chat, "
+    "MAX(at) AS last, MAX(aid) AS aid FROM w GROUP BY r, s) "
+    "SELECT g.r, g.s, g.n, CASE WHEN g.chat = 1 OR EXISTS (SELECT 1 FROM cb WHERE cb.r = g.r AND cb.s = g.s) "
+    "THEN 1 ELSE 0 END, g.last, a.id, a.title, a.unit_id, a.point_id, a.level "
+    "FROM g JOIN alarms a ON a.id = g.aid ORDER BY g.n DESC, g.last DESC, g.r, g.s";
+
+const char Q_AKPI_STALE[] =
+    "SELECT id, title, unit_id, point_id, level, state, since FROM (SELECT a.id, a.title, a.unit_id, "
+    "a.point_id, a.level, a.state, COALESCE((SELECT MAX(p.at) FROM alarm_events p WHERE p.alarm_id = a.id "
+    "AND " Q_ANNUNCIATION("p") "), a.raised_at) AS since "
+    "FROM alarms a JOIN units u ON u.id = a.unit_id WHERE u.path LIKE CAST($1 AS TEXT) || '%' "
+    "AND a.open = 1 AND a.state IN ('unack', 'acked')) x "
+    "WHERE since <= CAST($2 AS BIGINT) ORDER BY since, id";

@@ -27,4 +27,15 @@ extern const char Q_AKPI_TTA[];
  * Q_AKPI_TTA (person: who closed) -> group id, n, sum ms, p90 ms, max ms. */
 extern const char Q_AKPI_TTC[];
 
+/* The alarms (identity: rule_id, source_id) annunciated in the window, most
+ * often first -> rule_id, source_id, annunciations, chattering (1 when any
+ * three of them fell within 60 s), the last one's time, and of the newest
+ * alarm row of the identity: id, title, unit_id, point_id, level. */
+extern const char Q_AKPI_FREQUENT[];
+/* Stale alarms: $1 path prefix, $2 a time -> open alarms still in alarm
+ * (unack or acked, not returned to normal nor shelved) whose latest
+ * annunciation (or raise) is at or before $2, oldest first: id, title,
+ * unit_id, point_id, level, state, since. */
+extern const char Q_AKPI_STALE[];
+
 #endif

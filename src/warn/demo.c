@@ -14,7 +14,9 @@
  * cause and action (the history tab, the 报警记录台账 and the KPI page have
  * a week to show): the pump seal of the work order, an exhaust fan trip,
  * nitrogen purging, GT-102's flange weep at the very minutes the week of
- * readings (hazard_demo_readings) has it over H, and a worn loading arm seal.
+ * readings (hazard_demo_readings) has it over H, a worn loading arm seal,
+ * and GT-104 chattering across H for half a minute (a wet sensor head;
+ * the KPI page's bad actors name it).
  *
  * Times are relative to now, so the console looks alive whenever the demo
  * is made. Runs once, on a fresh demo database (cmd_demo.c). */
@@ -141,6 +143,25 @@ static ws_err past_week(warn *w, const org_caller *by_so, const org_caller *by_g
     return rc;
 }
 
+/* GT-104 chattering two days ago: readings every 5 s either side of H (25,
+ * deadband 1) for half a minute — three annunciations, six transitions, one
+ * short of the core's flap suppression — then back to normal; acknowledged
+ * by the grid leader and closed with its record. */
+static ws_err chatter(warn *w, const org_caller *by_gl, const org_caller *by_so, int64_t now)
+{
+    const int64_t M = 60000, t0 = (now / M - 2 * 1440 - 260) * M + 30000;
+    ws_err rc = in1(w, "GT-104", 3.5, t0 - M);
+    for (int i = 0; !rc && i < 6; i++) rc = in1(w, "GT-104", i % 2 ? 23.2 : 26.8, t0 + i * 5000);
+    if (!rc) rc = in1(w, "GT-104", 3.2, t0 + 2 * M);
+    if (!rc) rc = in1(w, "GT-104", 3.1, t0 + 4 * M);
+    if (!rc) rc = warn_operate_at(w, by_gl, open_id(w, "GT-104", THR_H), OP_ACK, &(op_args){0}, false, t0 + 5 * M);
+    if (!rc) rc = warn_operate_at(w, by_so, open_id(w, "GT-104", THR_H), OP_CLOSE,
+                                  &(op_args){.cause = "T-104 罐根探头防雨罩脱落，探头受潮，读数在报警值附近跳变",
+                                             .action = "装回防雨罩并烘干探头，标定合格；列入报警评审：评估该点增加 10 秒延时"},
+                                  false, t0 + 45 * M);
+    return rc;
+}
+
 /* R-201's process monitor (多变量过程监控): TI-201, PI-201, FI-201, TI-202 and
  * the analyser AI-201 (a sample every 15 minutes, held 30), judged while
  * FI-201 shows feed (≥ 3 m³/h: the third day's stop is left out),
@@ -204,6 +225,7 @@ ws_err warn_demo_seed(warn *w, store_conn *c, const org_demo_ids *ids, int64_t n
     const org_caller by_so = {&a_so, &so}, by_gl = {&a_gl, &gl};
     const int64_t M = 60000;
     rc = past_week(w, &by_so, &by_gl, now);
+    if (!rc) rc = chatter(w, &by_gl, &by_so, now);
     /* GT-103: an excursion three hours ago, handled and closed */
     if (!rc) rc = in1(w, "GT-103", 6.2, now - 185 * M + 30000);
     if (!rc) rc = in1(w, "GT-103", 31.4, now - 180 * M + 30000);

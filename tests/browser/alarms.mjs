@@ -46,8 +46,10 @@
 //    person), then takes her off again; the server agrees each time. The
 //    park's regulator (read-only) sees the same roster and is offered neither.
 // 5. The alarm KPI page shows what GET /alarms/kpi says: the demo's alarms
-//    raised in the last 7 days, a row per area with its chart, and the
-//    people who acknowledged (the demo's safety officer and grid leader).
+//    raised in the last 7 days, a row per area with its chart, the people
+//    who acknowledged (the demo's safety officer and grid leader), and the
+//    most frequent alarms in the server's order, GT-104's chattering one
+//    marked and leading to its trend.
 import fs from 'node:fs';
 
 // The demo's accounts file (WS_DEMO_ACCOUNTS), a line per account.
@@ -498,6 +500,19 @@ export async function run(hz) {
     assert(await page.locator('#kpi-areas tbody tr').count() === k.areas.length, 'not a row per area');
     const people = await page.locator('#kpi-people tbody').innerText();
     assert(k.people.some((p) => p.name && people.includes(p.name)), 'no person of the server in the people table');
+    const rows = page.locator('#kpi-frequent tbody tr');
+    assert(await rows.count() === k.frequent.length, 'not a row per frequent alarm');
+    for (let i = 0; i < k.frequent.length; i++) {
+      const f = k.frequent[i], row = rows.nth(i);
+      assert(Number(await row.getAttribute('data-rule-id')) === f.rule_id && Number(await row.getAttribute('data-source-id')) === f.source_id,
+        `row ${i + 1} is not the server's ${f.title}`);
+      assert((await row.locator('.badge').count() > 0) === f.chattering, `row ${i + 1}: the chattering mark differs`);
+    }
+    const chat = k.frequent.find((f) => f.chattering && f.title.startsWith('GT-104'));
+    assert(chat, 'the demo\'s chattering GT-104 is not among the frequent alarms: ' + JSON.stringify(k.frequent.map((f) => f.title)));
+    assert(Number((await page.locator('#kpi-chattering .kpi-value').innerText()).trim()) === k.summary.chattering, 'the chattering card');
+    await page.locator(`#kpi-frequent tr[data-source-id="${chat.source_id}"][data-rule-id="${chat.rule_id}"] a`).click();
+    await page.waitForURL(new RegExp('/trends\\?ids=' + chat.point_id));
   });
 
   await test('plant: the interlock bypass in force with its time left and measures; a work order started and done from the page', async (w) => {

@@ -19,7 +19,18 @@
  * period (a flood for the person), mean 65 s, p90 (rank 11) 110 s. A safety
  * officer scoped to B sees only B, and unit_id of A answers 404 naming
  * unit_id. When the server has the ingest route, a reading over H on a new
- * point in A is counted as a raise. */
+ * point in A is counted as a raise.
+ *
+ * Bad actors, in the window [T0 + 2 h, T0 + 3 h): alarm (rule 5, source 500)
+ * in A annunciated 4 times, three of them within 40 s (chattering); (6, 600)
+ * raised twice as two alarm rows 10 minutes apart, the second flap-
+ * suppressed by the alarm core (chattering too); (7, 700) in B once. So
+ * the frequent list is 4, 2, 1 (57.1 %, ...), two chattering alarms, the
+ * top 10 are 100 % of the load. In the first window B's alarm (2 annunciations)
+ * leads, and the top 10 carry 11 of 15 (73.3 %). Stale now: of four open
+ * alarms raised three days ago, only the acknowledged one still in alarm
+ * (not the one returned to normal, not the shelved one, not the one
+ * reactivated an hour ago) — and not for the officer scoped to B. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -85,6 +96,50 @@ static long long alarm(T *t, long long unit, int level, long long raised, long l
     return id;
 }
 
+/* An alarm row of identity (rule, source) in `state`, raised at `raised`
+ * (open unless closed), without events; returns its id. */
+static long long alarm_row(T *t, int rule, long long source, long long unit, int level, const char *state,
+                           long long raised)
+{
+    long long id = ++t->next_alarm;
+    char sql[1024];
+    bool closed = !strcmp(state, "closed");
+    snprintf(sql, sizeof sql,
+             "INSERT INTO alarms (id, rule_id, source_id, point_id, unit_id, level, state, open, title, "
+             "value, count, raised_at, doc, src_ms) VALUES (%lld, %d, %lld, NULL, %lld, %d, '%s', %d, "
+             "'KPI 坏分子 %d', 30, 1, %lld, '{}', %lld)",
+             id, rule, source, unit, level, state, closed ? 0 : 1, rule, raised, raised);
+    exec(t, sql);
+    return id;
+}
+
+/* The alarms of the bad-actor window and the stale ones (see the top). */
+static void seed_bad_actors(T *t)
+{
+    long long w2 = t->t0 + 2 * 3600000LL, A = t->area_a, B = t->area_b;
+    long long x = alarm_row(t, 5, 500, A, 1, "closed", w2);
+    event(t, x, A, w2, "raise", 1, NULL, "unack", 0);
+    const long long off[] = {10000, 20000, 30000, 40000, 50000, 30 * 60000LL};
+    for (int i = 0; i < 6; i++)
+        event(t, x, A, w2 + off[i], i % 2 ? "reactivate" : "clear", 1, i % 2 ? "rtn_unack" : "unack",
+              i % 2 ? "unack" : "rtn_unack", 0);
+    for (int i = 1; i <= 2; i++) {
+        long long y = alarm_row(t, 6, 600, A, 2, "closed", w2 + i * 10 * 60000LL);
+        event(t, y, A, w2 + i * 10 * 60000LL, "raise", 2, NULL, "unack", 0);
+        /* the alarm core's flap suppression began on the second (its
+         * raises then count without being annunciated) */
+        if (i == 2) event(t, y, A, w2 + i * 10 * 60000LL + 1000, "chatter_begin", 2, "unack", "unack", 0);
+    }
+    long long z = alarm_row(t, 7, 700, B, 1, "closed", w2 + 5 * 60000LL);
+    event(t, z, B, w2 + 5 * 60000LL, "raise", 1, NULL, "unack", 0);
+    long long now = (long long)time(NULL) * 1000, d3 = now - 3 * 86400000LL;
+    alarm_row(t, 8, 800, A, 2, "acked", d3);     /* stale */
+    alarm_row(t, 9, 900, A, 2, "rtn_unack", d3); /* returned to normal */
+    alarm_row(t, 11, 1100, B, 3, "shelved", d3);
+    long long r = alarm_row(t, 10, 1000, B, 2, "unack", d3);
+    event(t, r, B, now - 3600000LL, "reactivate", 2, "rtn_unack", "unack", 0);
+}
+
 static void seed(T *t)
 {
     char url[600];
@@ -117,6 +172,7 @@ static void seed(T *t)
     event(t, b, t->area_b, rb + 1200000, "close", 3, "rtn_acked", "closed", t->p2);
     /* Outside the window: an hour before T0. */
     alarm(t, t->area_b, 1, T0 - 3600000LL, 5000, t->p2, 60000, t->p2);
+    seed_bad_actors(t);
     store_release(t->c);
     store_close(t->db);
 }
@@ -157,16 +213,21 @@ static void iso(long long ms, char *out, size_t cap)
     strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static json_t *kpi(T *t, const char *tok, const char *extra, long want)
+static json_t *kpi_at(T *t, long long at, const char *tok, const char *extra, long want)
 {
     char from[32], to[32], p[256];
-    iso(t->t0, from, sizeof from);
-    iso(t->t0 + 3600000LL, to, sizeof to);
+    iso(at, from, sizeof from);
+    iso(at + 3600000LL, to, sizeof to);
     snprintf(p, sizeof p, "/api/v1/alarms/kpi?from=%s&to=%s%s", from, to, extra ? extra : "");
     json_t *r = NULL;
     long st = ws_req(&t->s, "GET", p, tok, NULL, &r);
     if (st != want) fail_msg("GET %s -> %ld (%s %s), want %ld", p, st, ws_err_code_of(r), ws_err_field_of(r), want);
     return r;
+}
+
+static json_t *kpi(T *t, const char *tok, const char *extra, long want)
+{
+    return kpi_at(t, t->t0, tok, extra, want);
 }
 
 static json_t *group_of(json_t *arr, const char *key, long long id)
@@ -245,6 +306,37 @@ static void run(const char *backend)
     json_t *p2 = group_of(json_object_get(r, "people"), "person_id", t.p2);
     near(num(p2, "acked", NULL), 3, "P2 acks");
     near(num(p2, "ack", "p90_s"), 300, "P2 p90 ack");
+    json_t *f0 = json_array_get(json_object_get(r, "frequent"), 0);
+    near(num(f0, "rule_id", NULL), 2, "first window: B's alarm leads");
+    near(num(f0, "annunciated", NULL), 2, "its annunciations");
+    assert_int_equal(json_array_size(json_object_get(r, "frequent")), 10);
+    near(num(s, "top_pct", NULL), 1100.0 / 15, "first window: the top 10's share");
+    near(num(s, "chattering", NULL), 0, "first window: none chatter");
+    near(num(s, "stale_now", NULL), 1, "stale now");
+    json_t *st0 = json_array_get(json_object_get(r, "stale"), 0);
+    assert_string_equal(json_string_value(json_object_get(st0, "state")), "acked");
+    assert_string_equal(json_string_value(json_object_get(st0, "title")), "KPI 坏分子 8");
+    assert_string_equal(json_string_value(json_object_get(st0, "unit_name")), "合成车间");
+    near(num(ref, "top_pct_max", NULL), 5, "reference top 10 share");
+    near(num(ref, "stale_below", NULL), 5, "reference stale");
+    json_decref(r);
+
+    /* The bad-actor window. */
+    r = kpi_at(&t, t.t0 + 2 * 3600000LL, t.tok, NULL, 200);
+    json_t *fr = json_object_get(r, "frequent");
+    assert_int_equal(json_array_size(fr), 3);
+    const long long want_rule[] = {5, 6, 7}, want_n[] = {4, 2, 1};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *x = json_array_get(fr, i);
+        near(num(x, "rule_id", NULL), (double)want_rule[i], "frequent order");
+        near(num(x, "source_id", NULL), (double)want_rule[i] * 100, "frequent source");
+        near(num(x, "annunciated", NULL), (double)want_n[i], "frequent annunciations");
+        near(num(x, "pct", NULL), 100.0 * (double)want_n[i] / 7, "frequent share");
+        assert_true(json_is_true(json_object_get(x, "chattering")) == (i < 2));
+    }
+    assert_string_equal(json_string_value(json_object_get(json_array_get(fr, 1), "title")), "KPI 坏分子 6");
+    near(num(json_object_get(r, "summary"), "chattering", NULL), 2, "chattering alarms");
+    near(num(json_object_get(r, "summary"), "top_pct", NULL), 100, "top 10 share with 3 alarms");
     json_decref(r);
 
     /* unit_id narrows to the subtree. */
@@ -265,6 +357,7 @@ static void run(const char *backend)
     r = kpi(&t, so, NULL, 200);
     assert_int_equal(json_array_size(json_object_get(r, "areas")), 1);
     near(num(json_object_get(r, "summary"), "raised", NULL), 1, "scoped: raised");
+    near(num(json_object_get(r, "summary"), "stale_now", NULL), 0, "scoped: A's stale alarm is not B's");
     json_decref(r);
     snprintf(q, sizeof q, "&unit_id=%lld", t.area_a);
     r = kpi(&t, so, q, 404);
@@ -288,8 +381,9 @@ static void run(const char *backend)
         assert_int_equal(st, 200);
         snprintf(q, sizeof q, "/api/v1/alarms/kpi?unit_id=%lld", t.area_a);
         assert_int_equal(ws_req(&t.s, "GET", q, t.tok, NULL, &r), 200);
-        /* the default window (7 days) holds the seeded 13 and the new one */
-        near(num(json_object_get(r, "summary"), "raised", NULL), 14, "raised after a live reading over H");
+        /* the default window (7 days) holds the seeded 13, the bad-actor
+         * window's 3 raises and the new one */
+        near(num(json_object_get(r, "summary"), "raised", NULL), 17, "raised after a live reading over H");
         json_decref(r);
     }
     ws_server_destroy(&t.s);

@@ -5,7 +5,10 @@
 // and p90, open now, the level mix) each beside its reference figure as the
 // server returns it; an ECharts bar chart of the average and peak per 10
 // minutes per area with the 1 (acceptable) and 2 (manageable) lines; tables
-// per area and per person. Range 24 h / 7 d / 30 d and the unit live in the URL.
+// per area and per person; the bad actors (the 10 most frequent alarms, their
+// share of the load, which chatter) and the stale alarms (in alarm 24 h or
+// more, now), each trend one click away. Range 24 h / 7 d / 30 d and the unit
+// live in the URL.
 import { api, qs } from '../api.js';
 import { t } from '../i18n.js';
 import * as ui from '../ui.js';
@@ -14,6 +17,7 @@ import { loadECharts, chartOn } from './live.js';
 
 const { h, select, pageHead, emptyState } = ui;
 const RANGES = { '24h': 86400e3, '7d': 7 * 86400e3, '30d': 30 * 86400e3 };
+const TOP_MIN = 100; // annunciations before the top 10's share is judged against its reference
 
 function readFilter() {
   const p = new URLSearchParams(location.search);
@@ -41,6 +45,35 @@ function rateClass(v, ref) {
   if (v <= ref.acceptable_per_10min) return 'good';
   if (v <= ref.manageable_per_10min) return 'fair';
   return 'bad';
+}
+
+// An alarm's title, linked to its point's trend when it has a point.
+function alarmCell(a) {
+  return h('td', null, a.point_id ? h('a', { href: '/trends' + qs({ ids: a.point_id }), 'data-link': '' }, a.title) : a.title);
+}
+
+// The most frequent alarms and the stale ones, under the area tables.
+function badActors(root, k) {
+  const ref = k.reference;
+  if (k.frequent.length) {
+    root.appendChild(h('h2', null, t('kpi.frequent', { n: ref.top_n })));
+    root.appendChild(h('div', { class: 'table-wrap' }, h('table', { class: 'table', id: 'kpi-frequent' },
+      h('thead', null, h('tr', null, ['rank', 'alarm', 'area', 'count', 'share', 'chattering', 'last'].map((c) => h('th', null, t('kpi.col.' + c))))),
+      h('tbody', null, k.frequent.map((a, i) => h('tr', { dataset: { ruleId: a.rule_id, sourceId: a.source_id } },
+        h('td', { class: 'num' }, String(i + 1)), alarmCell(a), h('td', null, a.unit_name || '#' + a.unit_id),
+        h('td', { class: 'num' }, String(a.annunciated)), h('td', { class: 'num' }, num(a.pct, 10) + ' %'),
+        h('td', null, a.chattering ? ui.badge(t('kpi.chatters'), 'warn') : ''),
+        h('td', { class: 'muted' }, ui.fmtTime(a.last_at))))))));
+    root.appendChild(h('p', { class: 'muted kpi-note' }, t('kpi.frequent_note')));
+  }
+  if (k.stale.length) {
+    root.appendChild(h('h2', null, t('kpi.stale_list', { h: ref.stale_h })));
+    root.appendChild(h('div', { class: 'table-wrap' }, h('table', { class: 'table', id: 'kpi-stale' },
+      h('thead', null, h('tr', null, ['alarm', 'area', 'state', 'since'].map((c) => h('th', null, t('kpi.col.' + c))))),
+      h('tbody', null, k.stale.map((a) => h('tr', { dataset: { alarmId: a.alarm_id } },
+        alarmCell(a), h('td', null, a.unit_name || '#' + a.unit_id),
+        h('td', null, t('al.state.' + a.state, null, a.state)), h('td', { class: 'muted' }, ui.fmtTime(a.since))))))));
+  }
 }
 
 export async function render(main, ctx) {
@@ -76,7 +109,15 @@ export async function render(main, ctx) {
     card('tta', t('kpi.tta'), dur(s.ack.mean_s), t('kpi.p90', { v: dur(s.ack.p90_s), n: s.ack.n })),
     card('ttc', t('kpi.ttc'), dur(s.close.mean_s), t('kpi.p90', { v: dur(s.close.p90_s), n: s.close.n })),
     card('levels', t('kpi.levels'), `${pct(lv['3'] || 0)}/${pct(lv['2'] || 0)}/${pct(lv['1'] || 0)} %`,
-      t('kpi.levels_target', { a: ref.level_pct['3'], b: ref.level_pct['2'], c: ref.level_pct['1'] }))));
+      t('kpi.levels_target', { a: ref.level_pct['3'], b: ref.level_pct['2'], c: ref.level_pct['1'] })),
+    // the share says little of a small load: below TOP_MIN annunciations it is shown, not judged
+    card('top', t('kpi.top', { n: ref.top_n }), s.top_pct === null ? '—' : num(s.top_pct, 10) + ' %',
+      t(s.annunciated < TOP_MIN ? 'kpi.top_small' : 'kpi.top_target', { p: ref.top_pct_max, k: s.top_annunciated, n: s.annunciated }),
+      s.top_pct === null || s.annunciated < TOP_MIN ? '' : s.top_pct > ref.top_pct_max ? 'bad' : 'good'),
+    card('chattering', t('kpi.chattering'), String(s.chattering), t('kpi.chattering_target', { n: ref.chattering_n, s: ref.chattering_s }),
+      s.chattering > ref.chattering_max ? 'bad' : 'good'),
+    card('stale', t('kpi.stale', { h: ref.stale_h }), String(s.stale_now), t('kpi.stale_target', { n: ref.stale_below }),
+      s.stale_now >= ref.stale_below ? 'bad' : s.stale_now ? 'fair' : 'good')));
   root.appendChild(h('p', { class: 'muted kpi-note' }, t('kpi.note', { src: ref.source, n: ref.flood_over_per_10min })));
 
   const areas = (k.areas || []).slice().sort((a, b) => b.per_10min_avg - a.per_10min_avg || b.raised - a.raised);
@@ -103,6 +144,7 @@ export async function render(main, ctx) {
         h('td', { class: 'num' }, dur(p.ack.mean_s)), h('td', { class: 'num' }, dur(p.ack.p90_s)), h('td', { class: 'num' }, dur(p.close.mean_s))))))));
   }
   root.appendChild(h('p', { class: 'muted kpi-note' }, t('kpi.person_note')));
+  badActors(root, k);
 
   const echarts = await loadECharts();
   const chart = chartOn(echarts, chartEl);
