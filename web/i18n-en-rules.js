@@ -1,5 +1,5 @@
 // i18n-en-rules.js — the English strings of the alarm rule library page
-// (pages/rules.js, pages/rules_edit.js), spread into i18n-en.js's table. Keys: rl.* (and al.rules).
+// (pages/rules.js, rules_edit.js, rules_diff.js), spread into i18n-en.js's table. Keys: rl.* (and al.rules).
 
 export const enRules = {
   'al.rules': 'Rule library',
@@ -117,5 +117,38 @@ export const enRules = {
   'rl.activate': 'Activate this version',
   'rl.activate_q': 'Activate version {v}? The alarm engine evaluates it from now on, and version {a} stops being active.',
   'rl.activated': 'Version {v} is active',
+  // what a version changed (pages/rules_diff.js)
+  'rl.d.title': 'Changes (against version {v})',
+  'rl.d.title_active': 'What activating it changes (against the active version {v})',
+  'rl.d.added': 'Added',
+  'rl.d.removed': 'Removed',
+  'rl.d.changed': 'Changed',
+  'rl.d.same': 'The rules are the same.',
+  'rl.d.none': '(none)',
+  'rl.yes': 'yes',
+  'rl.no': 'no',
+  'rl.f.name': 'Name',
+  'rl.f.kind': 'Kind',
+  'rl.f.level': 'Level',
+  'rl.f.enabled': 'Enabled',
+  'rl.f.select': 'Points',
+  'rl.f.unit_id': 'Area',
+  'rl.f.max_gap_s': 'Gap',
+  'rl.f.offline': 'Device offline',
+  'rl.f.window_s': 'Window',
+  'rl.f.epsilon': 'Change below',
+  'rl.f.limit_per_s': 'Limit per second',
+  'rl.f.key': 'Event',
+  'rl.f.n': 'Count',
+  'rl.f.action': 'Action',
+  'rl.f.action_kind': 'Work order kind',
+  'rl.f.alarm': 'Also alarm',
+  'rl.f.mode': 'Combination',
+  'rl.f.conditions': 'Conditions',
+  'rl.f.on_delay_s': 'For',
+  'rl.f.score_above': 'Score above',
+  'rl.f.for_s': 'For',
+  'rl.f.faults': 'Faults that open a work order',
+  'rl.f.while': 'Operating state',
   'rl.limits_note': 'The points’ own limits (LL/L/H/HH; gas points per GB/T 50493) are not rules: they are set on the points, and no rule or operating state suppresses them.',
 };

@@ -1,5 +1,5 @@
 // i18n-zh-rules.js — the Chinese (zh-CN) strings of the alarm rule library
-// page (pages/rules.js, pages/rules_edit.js), spread into i18n-zh.js's table. Keys: rl.* (and al.rules).
+// page (pages/rules.js, rules_edit.js, rules_diff.js), spread into i18n-zh.js's table. Keys: rl.* (and al.rules).
 
 export const zhRules = {
   'al.rules': '规则库',
@@ -117,5 +117,38 @@ export const zhRules = {
   'rl.activate': '启用此版本',
   'rl.activate_q': '启用第 {v} 版？报警引擎立即按它评估，当前启用的第 {a} 版停用。',
   'rl.activated': '第 {v} 版已启用',
+  // what a version changed (pages/rules_diff.js)
+  'rl.d.title': '变更内容（与第 {v} 版相比）',
+  'rl.d.title_active': '启用后的变化（与启用中的第 {v} 版相比）',
+  'rl.d.added': '新增',
+  'rl.d.removed': '删除',
+  'rl.d.changed': '修改',
+  'rl.d.same': '规则相同。',
+  'rl.d.none': '（无）',
+  'rl.yes': '是',
+  'rl.no': '否',
+  'rl.f.name': '名称',
+  'rl.f.kind': '类型',
+  'rl.f.level': '级别',
+  'rl.f.enabled': '启用',
+  'rl.f.select': '适用测点',
+  'rl.f.unit_id': '区域',
+  'rl.f.max_gap_s': '无数据时长',
+  'rl.f.offline': '按设备离线',
+  'rl.f.window_s': '窗口',
+  'rl.f.epsilon': '变化阈值',
+  'rl.f.limit_per_s': '每秒变化限值',
+  'rl.f.key': '事件',
+  'rl.f.n': '次数',
+  'rl.f.action': '动作',
+  'rl.f.action_kind': '工单类型',
+  'rl.f.alarm': '同时报警',
+  'rl.f.mode': '组合方式',
+  'rl.f.conditions': '条件',
+  'rl.f.on_delay_s': '持续',
+  'rl.f.score_above': '评分阈值',
+  'rl.f.for_s': '持续',
+  'rl.f.faults': '生成工单的故障',
+  'rl.f.while': '运行工况',
   'rl.limits_note': '各测点自身的报警限值（低低/低/高/高高，气体检测点按 GB/T 50493）不属于规则库，在测点上设置，任何规则和运行工况都不会屏蔽它们。',
 };

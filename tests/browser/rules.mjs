@@ -15,7 +15,8 @@
 //    threshold out of range is refused at its input; lowered to 0.2 the
 //    draft's backtest shows more anomaly alarms than version 2 on the same
 //    week; saving without a reason is refused at the reason; saved, the new
-//    version is inactive until activated through a confirmation, after which
+//    version shows its one change against the version before it and is
+//    inactive until activated through a confirmation, after which
 //    the engine's active set (the API) is the new one. Version 2 is
 //    activated again afterwards, for the tests that follow.
 import fs from 'node:fs';
@@ -96,6 +97,10 @@ export async function run(hz) {
     const v = before.length + 1;
     await page.waitForURL(new RegExp('version=' + v + '$'));
     await page.locator(`#rl-set[data-version="${v}"]`).waitFor();
+    // the new version says what it changed against the one before
+    const change = page.locator('#rl-diff li[data-change="changed"][data-rule-id="2101"] li[data-field="score_above"]');
+    assert((await change.innerText()).replace(/\s+/g, '').includes('0.35→0.2'), 'the change of the threshold is not shown');
+    assert(await page.locator('#rl-diff > ul > li').count() === 1, 'more changes shown than the one made');
     const saved = (await apiGet(page, '/alarm-rules/' + v)).body;
     assert(!saved.active && saved.rules.find((r) => r.id === 2101).score_above === 0.2, 'the draft was not saved as it was edited');
     assert(saved.comment.includes('0.35 → 0.2'), 'the reason was not kept');

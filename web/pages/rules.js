@@ -5,7 +5,8 @@
 // raises, at which level, and the operating state it applies in ("while").
 // ?version= chooses the version (default: the active one). The points' own
 // limits (LL/L/H/HH, GB/T 50493) are not rules and are named as such.
-// Beneath, the version's backtest (试算) and, for admins (alarmrule.write),
+// Above the rules, what the version changes against the active one (the
+// active one: against the version before it; pages/rules_diff.js); beneath, its backtest (试算) and, for admins (alarmrule.write),
 // a draft of a new version and the activation of a saved one
 // (pages/rules_edit.js). The page needs alarmrule.read (admins, managers,
 // safety officers).
@@ -14,6 +15,7 @@ import { t } from '../i18n.js';
 import * as ui from '../ui.js';
 import * as session from '../session.js';
 import { backtestCard, dur, editorCard } from './rules_edit.js';
+import { diffCard } from './rules_diff.js';
 
 const { h, pageHead, emptyState, fmtTime, badge } = ui;
 const LEVEL_KIND = { 1: 'warn', 2: 'danger', 3: 'danger' };
@@ -35,6 +37,20 @@ function condText(c) {
   if (c.fact) return t('rl.fact', { f: c.fact });
   const op = { '>=': '≥', '>': '>', '<=': '≤', '<': '<' }[c.op] || c.op;
   return `${c.tag || selText(c.select)} ${op} ${c.value}`;
+}
+
+// A field's value in words, for the changes of a version.
+const SECONDS = new Set(['max_gap_s', 'window_s', 'on_delay_s', 'for_s']);
+function fieldText(k, v) {
+  if (k === 'select') return selText(v);
+  if (k === 'while') return condText(v);
+  if (k === 'conditions') return v.map(condText).join(t('rl.sep'));
+  if (k === 'level') return t('al.level.' + v);
+  if (k === 'unit_id') return unitName(v);
+  if (k === 'faults') return v.map((f) => t('rl.fault.' + f, null, f)).join(t('rl.sep'));
+  if (typeof v === 'boolean') return t(v ? 'rl.yes' : 'rl.no');
+  if (SECONDS.has(k) && Number.isInteger(v)) return dur(v);
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
 // When the rule raises, in words.
@@ -96,7 +112,11 @@ export async function render(main, ctx) {
       v.active ? badge(t('rl.active'), 'ok') : null, ' ',
       h('span', { class: 'muted' }, fmtTime(v.created_at) + (v.comment ? ' · ' + v.comment : '')))));
   main.appendChild(h('section', { class: 'card' }, h('h2', null, t('rl.versions')), versions));
-  const set = await api('GET', '/alarm-rules/' + chosen.version);
+  // An inactive version against the active one (what activating it would
+  // change); the active one against the version numbered before it.
+  const prevRow = chosen.active ? [...list].reverse().find((v) => v.version < chosen.version) : list.find((v) => v.active);
+  const [set, prev] = await Promise.all([api('GET', '/alarm-rules/' + chosen.version),
+    prevRow ? api('GET', '/alarm-rules/' + prevRow.version) : null]);
   const write = session.can.alarmRuleWrite();
   const slot = h('div');
   const draft = h('button', { type: 'button', class: 'btn', id: 'rl-draft', onclick: () => {
@@ -111,6 +131,8 @@ export async function render(main, ctx) {
     write ? h('div', { class: 'form-actions' }, draft,
       set.active ? null : h('button', { type: 'button', class: 'btn btn-primary', id: 'rl-activate',
         onclick: () => activate(set, active.active ? active : null, ctx) }, t('rl.activate'))) : null));
+  const diff = diffCard(prev, set, fieldText);
+  if (diff) main.insertBefore(diff, main.querySelector('#rl-set'));
   main.appendChild(slot);
   main.appendChild(backtestCard(set, list.find((v) => v.active)));
 }
