@@ -195,6 +195,9 @@ void api_error(api_resp *resp, ws_err e);
 
 /* Helpers for handlers. */
 ws_err api_reply_json(api_ctx *ctx, int status, json_t *v); /* steals v */
+/* An alarm response card (telemetry/response.h) as JSON (api_telemetry.c). */
+struct point_response;
+json_t *api_response_json(const struct point_response *r);
 ws_err api_decode(api_ctx *ctx, const json_field *f, size_t n, void *out, uint64_t *present,
                   json_t **root);
 /* For an action that takes no body: none, whitespace or an empty JSON

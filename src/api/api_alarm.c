@@ -27,6 +27,7 @@
 #include "notify/acklink.h"
 #include "org/org.h"
 #include "store/q_warn.h"
+#include "telemetry/response.h"
 #include "warn/warn.h"
 
 static json_t *num(double v) { return isnan(v) ? json_null() : json_real(v); }
@@ -312,6 +313,11 @@ static ws_err alarms_get(api_ctx *ctx)
         json_array_append_new(pics, json_integer(store_col_int(st, 0)));
     store_finalize(st);
     json_object_set_new(o, "pictures", pics);
+    /* what to do: the point's alarm response card, if written */
+    point_response resp;
+    bool found = false;
+    if (!rc) rc = point_response_of_alarm(ctx->conn, id, &resp, &found);
+    json_object_set_new(o, "response", found ? api_response_json(&resp) : json_null());
     if (rc) {
         json_decref(o);
         return rc;
@@ -397,6 +403,19 @@ static ws_err alarms_link_ack(api_ctx *ctx)
     json_t *o = json_object();
     json_object_set_new(o, "alarm_id", json_integer(alarm_id));
     json_object_set_new(o, "acked_by", json_string(p.name));
+    /* the person now acts: the alarm's title and what to do come back */
+    char title[256] = "";
+    store_stmt *st = NULL;
+    bool row = false;
+    if (!store_prepare(ctx->conn, Q_ALARM_TITLE, &st) && !store_bind_int(st, 1, alarm_id) && !store_step(st, &row) && row)
+        snprintf(title, sizeof title, "%s", store_col_text(st, 0));
+    store_finalize(st);
+    json_object_set_new(o, "title", json_str(title[0] ? title : NULL));
+    point_response resp;
+    bool found = false;
+    if (point_response_of_alarm(ctx->conn, alarm_id, &resp, &found)) found = false;
+    json_object_set_new(o, "response", found ? api_response_json(&resp) : json_null());
+    ws_err_clear();
     return api_reply_json(ctx, 200, o);
 }
 

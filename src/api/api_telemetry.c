@@ -23,6 +23,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "telemetry/point.h"
+#include "telemetry/response.h"
 #include "telemetry/series.h"
 #include "warn/warn.h"
 
@@ -535,6 +536,57 @@ static ws_err points_location_put(api_ctx *ctx)
     return rc ? rc : points_location_get(ctx);
 }
 
+/* The alarm response card (报警处置卡) as JSON. */
+json_t *api_response_json(const point_response *r)
+{
+    return json_pack("{s:I, s:o, s:o, s:s, s:i, s:o, s:o}", "point_id", (json_int_t)r->point_id, "cause",
+                     json_str(r->cause[0] ? r->cause : NULL), "consequence",
+                     json_str(r->consequence[0] ? r->consequence : NULL), "action", r->action, "response_min",
+                     r->response_min, "updated_by_person_id", json_id(r->updated_by_person_id), "updated_at",
+                     json_time(r->updated_at));
+}
+
+static ws_err points_response_get(api_ctx *ctx)
+{
+    point p;
+    point_response r;
+    int64_t id;
+    ws_err rc = api_param_id(ctx, 0, &id);
+    if (!rc) rc = point_get(ctx->conn, id, &p);
+    rc = can_read(ctx, rc, p.unit_path, "point");
+    if (!rc) rc = point_response_get(ctx->conn, id, &r);
+    if (rc) return rc;
+    return api_reply_json(ctx, 200, api_response_json(&r));
+}
+
+typedef struct response_body {
+    const char *cause, *consequence, *action;
+    int64_t response_min;
+} response_body;
+
+static const json_field response_fields[] = {
+    {"cause", JF_STRING, false, true, offsetof(response_body, cause), RESPONSE_TEXT_MAX, 0, 0, -1},
+    {"consequence", JF_STRING, false, true, offsetof(response_body, consequence), RESPONSE_TEXT_MAX, 0, 0, -1},
+    {"action", JF_STRING, true, false, offsetof(response_body, action), RESPONSE_ACTION_MAX, 0, 0, -1},
+    {"response_min", JF_INT, true, false, offsetof(response_body, response_min), 0, 1, RESPONSE_MIN_MAX, -1},
+};
+#define N_RESPONSE (sizeof response_fields / sizeof response_fields[0])
+
+static ws_err points_response_put(api_ctx *ctx)
+{
+    int64_t id;
+    response_body b = {0};
+    json_t *root = NULL;
+    ws_err rc = api_param_id(ctx, 0, &id);
+    if (!rc) rc = api_decode(ctx, response_fields, N_RESPONSE, &b, NULL, &root);
+    if (rc) return rc;
+    CALLER;
+    point_response_in in = {b.cause, b.consequence, b.action, b.response_min};
+    rc = point_response_put(ctx->conn, &by, id, &in);
+    json_decref(root);
+    return rc ? rc : points_response_get(ctx);
+}
+
 #define HISTORY_MAX_POINTS 2000
 #define HISTORY_MAX_SPAN (400LL * 86400000LL)
 
@@ -649,6 +701,13 @@ const api_route api_telemetry_routes[] = {
     R("PUT", "/api/v1/points/{id}/location", points_location_put, "point.write",
       "Set where the detector is installed: lat, lon (WGS-84 degrees), note — special-work permits "
       "link the gas detectors within their radius", location_fields, 3),
+    R("GET", "/api/v1/points/{id}/response", points_response_get, "point.read",
+      "The point's alarm response card (报警处置卡): likely cause, consequence, action, the minutes "
+      "within which to act; 404 naming response when it has none", NULL, 0),
+    R("PUT", "/api/v1/points/{id}/response", points_response_put, "point.write",
+      "Write the point's alarm response card: action (required, lines allowed), response_min "
+      "(1..1440), cause and consequence (may be null); shown with the point's alarms and in the "
+      "duty messages", response_fields, N_RESPONSE),
     R("PATCH", "/api/v1/points/{id}", points_patch, "point.write",
       "Change a point; a limit set to null is removed; limits stay strictly ordered LL < L < H "
       "< HH within the range", point_patch_fields, N_POINT_PATCH),

@@ -1309,6 +1309,20 @@ const store_migration store_migrations[] = {
      "ALTER TABLE process_monitors ADD COLUMN run_point_id INTEGER REFERENCES points(id);\n"
      "ALTER TABLE process_monitors ADD COLUMN run_min REAL;\n"
      "ALTER TABLE process_monitors ADD COLUMN run_max REAL;\n"},
+    {29, "alarm response cards: what to do when a point's alarm comes (ISA-18.2 alarm response procedure)",
+     /* src/telemetry/response.c (docs/internals/telemetry.md "Alarm
+      * response cards"). One card per point: id is the point's id. The
+      * likely cause, the consequence of not acting, the action (lines) and
+      * the time within which the operator must act. Times ms UTC. */
+     "CREATE TABLE alarm_responses (\n"
+     "  id INTEGER PRIMARY KEY REFERENCES points(id),\n"
+     "  cause TEXT NOT NULL,\n"
+     "  consequence TEXT NOT NULL,\n"
+     "  action TEXT NOT NULL,\n"
+     "  response_min INTEGER NOT NULL,\n"
+     "  updated_by_person_id INTEGER,\n"
+     "  updated_at INTEGER NOT NULL\n"
+     ");\n"},
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);

@@ -14,6 +14,7 @@
 #include "core/clock.h"
 #include "store/q_telemetry.h"
 #include "telemetry/point.h"
+#include "telemetry/response.h"
 
 /* ------------------------------------------------------- audited entities */
 
@@ -44,6 +45,7 @@ ws_err point_init(void)
     ws_err rc = audit_register(&POINT_ENTITY_DEVICE);
     if (!rc) rc = audit_register(&POINT_ENTITY_POINT);
     if (!rc) rc = audit_register(&POINT_ENTITY_LOCATION);
+    if (!rc) rc = audit_register(&POINT_ENTITY_RESPONSE); /* response.c */
     if (!rc) done = true;
     return rc;
 }

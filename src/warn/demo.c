@@ -18,6 +18,9 @@
  * and GT-104 chattering across H for half a minute (a wet sensor head;
  * the KPI page's bad actors name it).
  *
+ * The gas detectors have response cards (报警处置卡: steps, time limit,
+ * cause, consequence), so each alarm and duty message says what to do.
+ *
  * Times are relative to now, so the console looks alive whenever the demo
  * is made. Runs once, on a fresh demo database (cmd_demo.c). */
 #include "warn/warn_int.h"
@@ -27,6 +30,7 @@
 
 #include "plant/plant.h"
 #include "telemetry/point.h"
+#include "telemetry/response.h"
 
 static ws_err in1(warn *w, const char *tag, double v, int64_t t)
 {
@@ -162,6 +166,46 @@ static ws_err chatter(warn *w, const org_caller *by_gl, const org_caller *by_so,
     return rc;
 }
 
+/* Response cards (报警处置卡) of the demo's gas detectors, written by the
+ * safety officer: what the person paged does, within how many minutes. */
+static ws_err response_cards(warn *w, store_conn *c, const org_caller *by_so)
+{
+    static const struct {
+        const char *tags[4];
+        point_response_in in;
+    } cards[] = {
+        {{"GT-101", "GT-102", "GT-103", "GT-104"},
+         {"罐根法兰、阀门或排污口渗漏；探头受潮或标定漂移", "可燃气体在防火堤内积聚，遇点火源闪爆",
+          "通知内操查看罐区液位与阀门状态，暂停该罐收发料\n佩戴便携式四合一检测仪到现场，从上风向接近确认泄漏点\n"
+          "确认泄漏：关闭根部阀，设警戒区，禁止一切动火和车辆进入，报告安全员\n确认误报：记录读数，联系仪表工标定",
+          10}},
+        {{"GT-301", "GT-302", NULL, NULL},
+         {"鹤管密封圈磨损或快速接头未锁紧，装车时逸散", "装车区可燃气体积聚，静电或车辆火花引燃",
+          "立即停止装车，关闭鹤管切断阀和紧急切断阀\n罐车熄火，司机离开驾驶室到安全区\n"
+          "佩戴便携式检测仪确认泄漏点，超过 50 %LEL 时启动装车区喷淋\n检测低于 10 %LEL 且处理完毕后，经安全员同意方可恢复装车",
+          5}},
+        {{"GT-201", "AT-201", NULL, NULL},
+         {"装车泵机械密封渗漏，或泵房排风机停运", "甲醇蒸气积聚：中毒和爆炸",
+          "确认泵房排风机运行，未运行时立即启动备用风机\n人员佩戴防毒面具后进入，切换至备用泵并隔离漏点\n"
+          "浓度超过接触限值 2 倍时撤离泵房，报告安全员启动应急预案",
+          5}},
+        {{"OX-201", NULL, NULL, NULL},
+         {"氮气置换或氮封泄漏，釜旁通风不良", "缺氧窒息",
+          "禁止人员进入釜旁和受限空间，已进入者立即撤出\n开启强制通风，查找氮气泄漏点并关闭氮气阀\n"
+          "复测氧含量 19.5～23.5 %VOL 后方可进入",
+          3}},
+    };
+    ws_err rc = WS_OK;
+    for (size_t i = 0; !rc && i < sizeof cards / sizeof cards[0]; i++)
+        for (int k = 0; !rc && k < 4 && cards[i].tags[k]; k++) {
+            const wpoint *p = NULL;
+            for (size_t j = 0; j < w->npts && !p; j++)
+                if (!strcmp(w->pts[j].tag, cards[i].tags[k])) p = &w->pts[j];
+            if (p) rc = point_response_put(c, by_so, p->id, &cards[i].in);
+        }
+    return rc;
+}
+
 /* R-201's process monitor (多变量过程监控): TI-201, PI-201, FI-201, TI-202 and
  * the analyser AI-201 (a sample every 15 minutes, held 30), judged while
  * FI-201 shows feed (≥ 3 m³/h: the third day's stop is left out),
@@ -224,7 +268,8 @@ ws_err warn_demo_seed(warn *w, store_conn *c, const org_demo_ids *ids, int64_t n
     const audit_actor a_so = {"demo:safety"}, a_gl = {"demo:gridleader"};
     const org_caller by_so = {&a_so, &so}, by_gl = {&a_gl, &gl};
     const int64_t M = 60000;
-    rc = past_week(w, &by_so, &by_gl, now);
+    rc = response_cards(w, c, &by_so);
+    if (!rc) rc = past_week(w, &by_so, &by_gl, now);
     if (!rc) rc = chatter(w, &by_gl, &by_so, now);
     /* GT-103: an excursion three hours ago, handled and closed */
     if (!rc) rc = in1(w, "GT-103", 6.2, now - 185 * M + 30000);

@@ -8,8 +8,11 @@
  * else the nearest ancestor's) are mentioned by phone in a message to every
  * active robot channel (DingTalk, WeCom, webhook), each with a signed
  * one-time link to acknowledge as themselves (notify/acklink.h) when the
- * server knows its public URL. 紧急 goes out at once (the outbox never
- * digests it); the sender is woken after each enqueue.
+ * server knows its public URL. When the alarm's point has a response card
+ * (telemetry/response.h), the message says within how many minutes to act
+ * and begins the action (the link's page shows it whole). 紧急 goes out at
+ * once (the outbox never digests it); the sender is woken after each
+ * enqueue.
  *
  * Devices in maintenance/calibration mode raise no alarm, so they page no
  * one. Paging runs on the engine's timer thread, outside the engine mutex.
@@ -24,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "notify/acklink.h"
@@ -33,9 +37,11 @@
 #include "org/org.h"
 #include "plant/plant.h"
 #include "store/q_warn.h"
+#include "telemetry/response.h"
 
 #define PAGE_PEOPLE 8
 #define LINK_TTL_MS (24 * 3600 * 1000LL)
+#define PAGE_ACTION_MAX 600 /* bytes of a response card's action in a message */
 
 void page_queue(warn *w, const pend *p)
 {
@@ -91,6 +97,19 @@ static void send_page(warn *w, store_conn *c, const notify_channel *ch, size_t n
     len += snprintf(body + len, sizeof body - (size_t)len, "- 时间：%s\n", ts);
     if (!isnan(g->value)) len += snprintf(body + len, sizeof body - (size_t)len, "- 数值：%g\n", g->value);
     len += snprintf(body + len, sizeof body - (size_t)len, "- 通知：%s（未确认时逐级上报）\n", role_zh(g->role));
+    point_response *card = malloc(sizeof *card);
+    bool found = false;
+    if (card && !point_response_of_alarm(c, g->alarm_id, card, &found) && found) {
+        len += snprintf(body + len, sizeof body - (size_t)len, "- 响应时限：%d 分钟内\n- 处置：", card->response_min);
+        /* one line of the message: the card's line breaks become spaces */
+        char act[PAGE_ACTION_MAX + 4] = "";
+        str_append_utf8(act, sizeof act, card->action, PAGE_ACTION_MAX);
+        for (char *q = act; *q; q++)
+            if (*q == '\r' || *q == '\n') *q = ' ';
+        len += snprintf(body + len, sizeof body - (size_t)len, "%s%s\n", act,
+                        strlen(card->action) > PAGE_ACTION_MAX ? "…" : "");
+    }
+    free(card);
     for (size_t i = 0; i < n && len < (int)sizeof body - 400; i++) {
         org_person pp;
         if (org_person_get(c, ids[i], &pp)) continue;

@@ -50,6 +50,10 @@
 //    who acknowledged (the demo's safety officer and grid leader), and the
 //    most frequent alarms in the server's order, GT-104's chattering one
 //    marked and leading to its trend.
+// 9. The response card (报警处置卡): GT-301's 紧急 alarm shows its steps and
+//    time limit as the server has them; the safety officer's edit without
+//    steps is refused at the steps, a new time limit is saved and shown,
+//    and the card is put back.
 import fs from 'node:fs';
 
 // The demo's accounts file (WS_DEMO_ACCOUNTS), a line per account.
@@ -479,6 +483,37 @@ export async function run(hz) {
     assert(!page.url().includes('/login'), 'the link page asked for a sign-in');
     await page.locator('#ack-submit').click();
     await page.locator('#ack-result', { hasText: '无效' }).waitFor();
+  });
+
+  await test('response card: GT-301\'s steps and time limit in the alarm, edited by the safety officer', async (w) => {
+    const page = await w.newPage();
+    await login(page, 'safety', require_accounts().find((l) => l.startsWith('safety ')).split(/\s+/)[1]);
+    await page.locator('#home-scope').waitFor();
+    const open = (await apiGet(page, '/alarms?state=open&limit=200')).body.items;
+    const a = open.find((x) => x.tag === 'GT-301' && x.level === 3);
+    assert(a, 'the demo has no open 紧急 alarm of GT-301');
+    const card = (await apiGet(page, `/points/${a.point_id}/response`)).body;
+    await page.goto(BASE + '/alarms');
+    await page.locator(`[data-alarm-id="${a.id}"] button.link`).first().click();
+    await page.locator('#al-response').waitFor();
+    const steps = card.action.split('\n').filter((x) => x.trim());
+    assert(await page.locator('#al-response .resp-steps li').count() === steps.length, 'not a line per step');
+    assert((await page.locator('#al-response .resp-steps li').first().innerText()).trim() === steps[0].trim(), 'the first step differs');
+    assert((await page.locator('#al-response .resp-limit').innerText()).includes(String(card.response_min)), 'no time limit');
+    await missingStrings(page);
+    await page.locator('#resp-edit').click();
+    await page.locator('#resp-action').fill('  ');
+    await page.locator('#resp-save').click();
+    await page.locator('#resp-form [data-field="action"].has-error').waitFor();
+    await page.locator('#resp-action').fill(card.action);
+    await page.locator('#resp-min').fill(String(card.response_min + 1));
+    await page.locator('#resp-save').click();
+    await page.locator('#al-response .resp-limit', { hasText: String(card.response_min + 1) }).waitFor();
+    assert((await apiGet(page, `/points/${a.point_id}/response`)).body.response_min === card.response_min + 1, 'the server kept the old limit');
+    const st = await page.evaluate(async ([id, b]) => (await fetch(`/api/v1/points/${id}/response`, { method: 'PUT', credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(b) })).status,
+    [a.point_id, { action: card.action, response_min: card.response_min, cause: card.cause, consequence: card.consequence }]);
+    assert(st === 200, 'the card could not be put back: ' + st);
   });
 
   await test('alarm KPIs: the cards, areas and people of the demo, as the server counts them', async (w) => {

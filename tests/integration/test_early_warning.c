@@ -10,7 +10,11 @@
  *    acknowledged reading is there after the restart, the open alarms are
  *    the same (not lost, not doubled), and the evidence log verifies.
  *  - A real mosquitto broker and a real Modbus TCP server (libmodbus inside
- *    the test) configured in DATA/integrations.json feed the same engine. */
+ *    the test) configured in DATA/integrations.json feed the same engine.
+ *  - Paging: the person on duty gets a message with a one-time acknowledge
+ *    link and the point's response card (报警处置卡, refused naming the
+ *    field until it is right), which the link's answer and the alarm's
+ *    detail carry too. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1015,6 +1019,36 @@ static void t_paging_and_link(void **state)
     if (st != 201 && st != 200) fail_msg("roster -> %ld %s", st, ws_err_field_of(r));
     json_decref(r);
     long long gt = add_point(&t, "GT-501", "combustible");
+    /* its response card: refused naming the field, then written and read */
+    char rp[96];
+    snprintf(rp, sizeof rp, "/api/v1/points/%lld/response", gt);
+    assert_int_equal(ws_req(&t.s, "GET", rp, t.tok, NULL, &r), 404);
+    assert_string_equal(ws_err_field_of(r), "response");
+    json_decref(r);
+    const struct { const char *body, *field; long status; } bad[] = {
+        {"{\"action\":\"  \\n \",\"response_min\":5}", "action", 400},
+        {"{\"action\":\"关阀\",\"response_min\":0}", "response_min", 400},
+        {"{\"action\":\"关阀\",\"response_min\":5,\"cause\":\"渗\\u0007漏\"}", "cause", 400},
+        {"{\"response_min\":5}", "action", 400},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        assert_int_equal(ws_req(&t.s, "PUT", rp, t.tok, bad[k].body, &r), bad[k].status);
+        assert_string_equal(ws_err_field_of(r), bad[k].field);
+        json_decref(r);
+    }
+    assert_int_equal(ws_req(&t.s, "PUT", "/api/v1/points/999999/response", t.tok,
+                            "{\"action\":\"关阀\",\"response_min\":5}", &r), 404);
+    assert_string_equal(ws_err_field_of(r), "id");
+    json_decref(r);
+    assert_int_equal(ws_req(&t.s, "PUT", rp, t.tok, "{\"action\":\"撤离无关人员\\n关闭根部阀\",\"response_min\":5,"
+                            "\"cause\":\"法兰渗漏\",\"consequence\":null}", &r), 200);
+    assert_string_equal(json_string_value(json_object_get(r, "action")), "撤离无关人员\n关闭根部阀");
+    assert_true(json_is_null(json_object_get(r, "consequence")));
+    json_decref(r);
+    assert_int_equal(ws_req(&t.s, "GET", rp, t.tok, NULL, &r), 200);
+    assert_int_equal(json_integer_value(json_object_get(r, "response_min")), 5);
+    assert_string_equal(json_string_value(json_object_get(r, "cause")), "法兰渗漏");
+    json_decref(r);
     snprintf(b, sizeof b, "GT-501 60 %lld\n", now_ms() - 500);
     assert_int_equal(ingest(&t, b, "text/plain", NULL), 200);
 
@@ -1031,6 +1065,8 @@ static void t_paging_and_link(void **state)
     assert_non_null(strstr(got, "13800000001"));
     assert_non_null(strstr(got, "数值：60")); /* the reading that raised it */
     assert_non_null(strstr(got, "https://safety.example.com/ack/"));
+    assert_non_null(strstr(got, "响应时限：5 分钟内")); /* the response card, on one line */
+    assert_non_null(strstr(got, "处置：撤离无关人员 关闭根部阀"));
     char tok[97];
     const char *k = strstr(got, "/ack/") + 5;
     memcpy(tok, k, 96);
@@ -1039,6 +1075,10 @@ static void t_paging_and_link(void **state)
     snprintf(p, sizeof p, "/api/v1/alarm-links/%s/ack", tok);
     assert_int_equal(ws_req(&t.s, "POST", p, NULL, "{}", &r), 200);
     assert_string_equal(json_string_value(json_object_get(r, "acked_by")), "王网格");
+    /* the person who acknowledged now acts: the alarm and its steps come back */
+    assert_non_null(strstr(json_string_value(json_object_get(r, "title")), "GT-501"));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r, "response"), "action")),
+                        "撤离无关人员\n关闭根部阀");
     long long aid = json_integer_value(json_object_get(r, "alarm_id"));
     json_decref(r);
     assert_int_equal(ws_req(&t.s, "POST", p, NULL, "{}", &r), 409); /* used up */
@@ -1051,6 +1091,7 @@ static void t_paging_and_link(void **state)
     assert_int_equal(ws_req(&t.s, "GET", p, t.tok, NULL, &r), 200);
     assert_int_equal(json_integer_value(json_object_get(r, "point_id")), gt);
     assert_string_equal(json_string_value(json_object_get(r, "acked_by")), "王网格");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "response"), "response_min")), 5);
     /* its story names the person who acknowledged, not only the account */
     size_t i;
     json_t *e, *ack = NULL;

@@ -805,6 +805,14 @@ static void expand(world *w, const char *t, int side, int c, char *out, size_t c
             long st = ws_req(&w->s, "PUT", p, w->root_tok, "{\"lat\":31.98,\"lon\":120.89,\"note\":\"罐根\"}", NULL);
             if (st != 200) fail_msg("setup PUT %s -> %ld", p, st);
             snprintf(v, sizeof v, "%s", pt);
+        } else if (!strcmp(key, "rpoint")) {
+            /* {point} with a response card the root admin wrote */
+            char pt[32], p[96];
+            expand(w, "{point}", side, c, pt, sizeof pt);
+            snprintf(p, sizeof p, "/api/v1/points/%s/response", pt);
+            long st = ws_req(&w->s, "PUT", p, w->root_tok, "{\"action\":\"关闭根部阀\",\"response_min\":5}", NULL);
+            if (st != 200) fail_msg("setup PUT %s -> %ld", p, st);
+            snprintf(v, sizeof v, "%s", pt);
         } else if (!strcmp(key, "package")) {
             if (!w->package[side]) {
                 snprintf(b, sizeof b, "{\"unit_id\":%lld,\"title\":\"检修包%d\"}", w->unit[side], ++w->n);

@@ -6,14 +6,16 @@
  * bounds of the rule backtest. The
  * fixture is tests/unit/warn_fixture.h, shared with test_warn.c. */
 #include "unit/warn_fixture.h"
+#include "telemetry/response.h"
 #include "warn/backtest.h"
 
 /* Escalation pages the people on duty (page.c): the grid leader on the
  * unit's roster at once, the safety officer after 5 minutes — each named and
  * mentioned by phone in a message to every active channel, titled with the
  * alarm (escalation events carry no title of their own; the pages once went
- * out as a bare "【报警】") — and, once the alarm is acknowledged, not the
- * manager at 15 minutes. */
+ * out as a bare "【报警】"), with the point's response card (its time limit
+ * and steps) — and, once the alarm is acknowledged, not the manager at 15
+ * minutes. */
 static void t_escalation_pages(void **state)
 {
     (void)state;
@@ -40,7 +42,12 @@ static void t_escalation_pages(void **state)
     notify_channel_in chi = {.kind = "webhook", .name = "短信网关", .url = "http://127.0.0.1:9/hook", .active = true};
     OK(notify_channel_create(c, &WHO, &chi, clock_now_ms(), &ch));
     store_release(c);
-    add_point("GT-105");
+    int64_t pid = add_point("GT-105");
+    /* the point's response card: its time limit and steps go into the message */
+    point_response_in card = {"法兰渗漏", "闪爆", "撤离无关人员\n关闭根部阀", 5};
+    OK(store_acquire(tc.s, &c));
+    OK(point_response_put(c, &TRUSTED, pid, &card));
+    store_release(c);
     engine_open();
     int64_t t0 = clock_now_ms() - 20 * 60000;
     warn_result res;
@@ -50,7 +57,8 @@ static void t_escalation_pages(void **state)
     assert_int_equal(sql_int(rows, ch), 1);
     assert_int_equal(sql_int("SELECT count(*) FROM notify_outbox WHERE body LIKE '%王网格 @13800000001%' "
                              "AND body LIKE '%网格长%' AND mentions LIKE '%13800000001%' "
-                             "AND title LIKE '【报警】GT-105 %高报%' AND body LIKE '%GT-105 %'", 0), 1);
+                             "AND title LIKE '【报警】GT-105 %高报%' AND body LIKE '%GT-105 %' "
+                             "AND body LIKE '%响应时限：5 分钟内%' AND body LIKE '%处置：撤离无关人员 关闭根部阀%'", 0), 1);
     OK(warn_tick(tc.w, t0 + 4 * 60000)); /* nothing due before 5 minutes */
     assert_int_equal(sql_int(rows, ch), 1);
     OK(warn_tick(tc.w, t0 + 6 * 60000));

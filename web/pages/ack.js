@@ -2,10 +2,13 @@
 // message (/ack/<token>). Opening the page changes nothing (robots and link
 // previews fetch it); the button POSTs the token, the server checks its
 // signature and expiry, uses it up and acknowledges the alarm as the person
-// it was made for. No sign-in: the link is the credential.
+// it was made for. No sign-in: the link is the credential. Once acknowledged
+// the page shows the alarm and, when its point has one, the response card:
+// what to do, within how many minutes (pages/response.js).
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { h } from '../ui.js';
+import { cardNode } from './response.js';
 
 export function render(main, ctx) {
   const token = ctx.params[0];
@@ -16,6 +19,8 @@ export function render(main, ctx) {
     try {
       const r = await api('POST', '/alarm-links/' + token + '/ack', {}, { noRedirect: true });
       msg.textContent = t('ack.done') + (r && r.title ? ' · ' + r.title : '');
+      btn.remove();
+      if (r && r.response) msg.after(cardNode(r.response, null, false));
     } catch (e) {
       msg.textContent = e.status === 409 ? t('ack.used') : (e.status === 403 ? t('ack.bad') : e.message);
       btn.disabled = false;

@@ -24,6 +24,7 @@
 // still there and unacknowledged.
 import { api, qs } from '../api.js';
 import { t } from '../i18n.js';
+import { alarmCard } from './response.js';
 import * as ui from '../ui.js';
 import * as session from '../session.js';
 import { openStream, localInput, rfc3339Local } from './live.js';
@@ -399,11 +400,17 @@ function shelveForm(a, reload) {
   });
 }
 
+// Who an event names: an escalation's duty role in words, else the actor.
+const whoText = (e) => (e.kind === 'escalate' ? session.roleName(e.who) : e.who);
+
 // One alarm with its events, oldest first (GET /alarms/{id}).
 async function detail(id) {
   let a;
   try { a = await api('GET', '/alarms/' + id); } catch (e) { toastError(e); return; }
   const ev = (a.events || []).slice().sort((x, y) => x.seq - y.seq);
+  // what to do: the point's response card (pages/response.js)
+  const resp = a.point_id ? h('div', { class: 'al-response-slot' }) : null;
+  if (resp) alarmCard(resp, a, session.can.pointWrite());
   // the tag opens the trend around the alarm, and the dialog closes (clicked after dlg is set)
   const dlg = ui.openDialog(a.title || a.tag || '#' + a.id, h('div', { id: 'al-detail' },
     h('div', { class: 'al-row-top' }, levelBadge(a.level), stateBadge(a.state)),
@@ -420,8 +427,9 @@ async function detail(id) {
       a.closed_at ? [h('dt', null, t('al.col.closed')), h('dd', null, fmtTime(a.closed_at) + (a.closed_by ? ' · ' + a.closed_by : ''))] : null,
       a.cause ? [h('dt', null, t('al.f.cause')), h('dd', null, a.cause)] : null,
       a.action ? [h('dt', null, t('al.f.action')), h('dd', null, a.action)] : null),
+    resp,
     h('ol', { class: 'timeline al-events' }, ev.map((e) => h('li', { class: 'timeline-item', dataset: { kind: e.kind } },
-      h('span', { class: 'muted' }, fmtTime(e.at)), ' ', t('al.ev.' + e.kind, null, e.kind), e.person_name || e.who ? ' · ' + (e.person_name || e.who) : '')))), { wide: true });
+      h('span', { class: 'muted' }, fmtTime(e.at)), ' ', t('al.ev.' + e.kind, null, e.kind), e.person_name || e.who ? ' · ' + (e.person_name || whoText(e)) : '')))), { wide: true });
 }
 
 // The point's trend around alarm a: the live 24 h while its raise is in
