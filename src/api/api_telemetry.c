@@ -382,15 +382,19 @@ static const ledger_col point_ledger_cols[] = {
     {"低限(L)", LEDGER_TEXT, 10},    {"高限(H)", LEDGER_TEXT, 10},    {"高高限(HH)", LEDGER_TEXT, 10},
     {"回差", LEDGER_TEXT, 8},        {"报警延时(毫秒)", LEDGER_INT, 12}, {"所属单位", LEDGER_TEXT, 24},
     {"单位编码", LEDGER_TEXT, 12},   {"设备编码", LEDGER_TEXT, 16},   {"状态", LEDGER_TEXT, 8},
-    {"创建时间", LEDGER_TIME, 18},
+    {"处置措施", LEDGER_TEXT, 40},   {"响应时限(分钟)", LEDGER_TEXT, 12}, {"可能原因", LEDGER_TEXT, 24},
+    {"后果", LEDGER_TEXT, 24},       {"创建时间", LEDGER_TIME, 18},
 };
-/* The same columns come back in through POST /api/v1/imports/points. */
-static const ledger_spec point_ledger = {"位号台账", NULL, true, point_ledger_cols, 19, 0};
+/* The same columns come back in through POST /api/v1/imports/points
+ * (the response card's four as well: telemetry/response.h). */
+static const ledger_spec point_ledger = {"位号台账", NULL, true, point_ledger_cols,
+                                         sizeof point_ledger_cols / sizeof point_ledger_cols[0], 0};
 
 static ws_err points_export(api_ctx *ctx, point_filter *f, ledger_format fmt)
 {
     ledger *l = NULL;
-    api_names *names = api_names_new(ctx->conn);
+    point_response *card = malloc(sizeof *card); /* a few KiB: not on the request's stack */
+    api_names *names = card ? api_names_new(ctx->conn) : NULL;
     point *items = NULL;
     size_t n = 0;
     int64_t next = 0;
@@ -437,6 +441,17 @@ static ws_err points_export(api_ctx *ctx, point_filter *f, ledger_format fmt)
             if (!rc) rc = ledger_text(l, unit_code);
             if (!rc) rc = ledger_text(l, dev_code);
             if (!rc) rc = ledger_text(l, p->active ? "在用" : "已停用");
+            /* its response card, or four empty cells */
+            ws_err had = rc ? rc : point_response_get(ctx->conn, p->id, card);
+            if (had == WS_ENOTFOUND) card->point_id = 0, ws_err_clear();
+            else if (had) rc = had;
+            bool has = !rc && card->point_id;
+            char mins[16] = "";
+            if (has) snprintf(mins, sizeof mins, "%d", card->response_min);
+            if (!rc) rc = ledger_text(l, has ? card->action : "");
+            if (!rc) rc = ledger_text(l, mins);
+            if (!rc) rc = ledger_text(l, has ? card->cause : "");
+            if (!rc) rc = ledger_text(l, has ? card->consequence : "");
             if (!rc) rc = ledger_time(l, p->created_at, tz);
             if (!rc) rc = ledger_row_end(l);
         }
@@ -444,6 +459,7 @@ static ws_err points_export(api_ctx *ctx, point_filter *f, ledger_format fmt)
         items = NULL;
         f->cursor = next;
     } while (!rc && next > 0);
+    free(card);
     return api_ledger_finish(ctx, &point_ledger, fmt, l, names, rc);
 }
 

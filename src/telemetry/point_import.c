@@ -12,6 +12,9 @@
  *   3. in one transaction, each row through point_create / point_update,
  *      so permissions, checks and audit leaves are those of single writes;
  *      a row equal to its point counts as unchanged and writes nothing.
+ *      A row with 处置措施 also writes the point's alarm response card
+ *      (point_response_put, telemetry/response.h) unless it is the same; an
+ *      empty 处置措施 leaves the card as it is.
  * Commit only when no row failed and this is not a dry run. */
 #include <math.h>
 #include <stdio.h>
@@ -20,6 +23,7 @@
 #include <strings.h>
 
 #include "telemetry/point.h"
+#include "telemetry/response.h"
 
 static const org_import_col cols[] = {
     {"tag", {"tag", "位号"}, true},
@@ -39,6 +43,11 @@ static const org_import_col cols[] = {
     {"on_delay_ms", {"on_delay_ms", "报警延时(毫秒)", "报警延时"}, false},
     {"device_code", {"device_code", "设备编码"}, false},
     {"active", {"active", "状态"}, false},
+    /* the alarm response card (报警处置卡) */
+    {"action", {"action", "处置措施", "处置步骤"}, false},
+    {"response_min", {"response_min", "响应时限(分钟)", "响应时限"}, false},
+    {"cause", {"cause", "可能原因"}, false},
+    {"consequence", {"consequence", "后果", "不及时处置的后果"}, false},
     /* the export's own columns, read past */
     {"no", {"no", "序号"}, false},
     {"unit", {"unit", "所属单位"}, false},
@@ -46,7 +55,8 @@ static const org_import_col cols[] = {
 };
 enum {
     C_TAG, C_NAME, C_KIND, C_UNIT, C_UOM, C_RLOW, C_RHIGH, C_RES, C_EXPO, C_LL, C_L, C_H, C_HH,
-    C_DEADBAND, C_DELAY, C_DEVICE, C_ACTIVE, C_NO, C_UNITNAME, C_CREATED, C_NCOLS
+    C_DEADBAND, C_DELAY, C_DEVICE, C_ACTIVE, C_ACTION, C_RESPMIN, C_CAUSE, C_CONSEQ, C_NO, C_UNITNAME,
+    C_CREATED, C_NCOLS
 };
 /* The number columns, in the order of row.num. */
 static const int num_cols[] = {C_RLOW, C_RHIGH, C_RES, C_EXPO, C_LL, C_L, C_H, C_HH, C_DEADBAND};
@@ -90,6 +100,7 @@ static int active_of(const char *s)
 typedef struct prow {
     int rownum;
     const char *tag, *name, *kind, *unit, *uom, *device;
+    point_response_in card; /* card.action "": no card on this row */
     double num[NNUM]; /* NaN: the cell is empty */
     int64_t on_delay_ms;
     bool has_delay, has_active; /* those cells are not empty */
@@ -137,6 +148,19 @@ static void check_row(prow *w, const org_table_row *tr, const int *idx, org_impo
     int a = active_of(org_import_cell(tr, idx, C_ACTIVE));
     if (a < 0) org_import_error_add(r, w->rownum, "active", "状态 is 在用 or 已停用");
     w->active = a != 0;
+    w->card = (point_response_in){org_import_cell(tr, idx, C_CAUSE), org_import_cell(tr, idx, C_CONSEQ),
+                                  org_import_cell(tr, idx, C_ACTION), 0};
+    const char *mins = org_import_cell(tr, idx, C_RESPMIN);
+    if (*w->card.action) {
+        double m;
+        if (!org_import_number(mins, &m) || isnan(m) || m < 1 || m > RESPONSE_MIN_MAX || m != (double)(int64_t)m)
+            org_import_error_add(r, w->rownum, "response_min", "响应时限(分钟) is whole minutes, 1 to %d, "
+                                 "when 处置措施 is given", RESPONSE_MIN_MAX);
+        else
+            w->card.response_min = (int64_t)m;
+    } else if (*mins || *w->card.cause || *w->card.consequence) {
+        org_import_error_add(r, w->rownum, "action", "处置措施 is required when 响应时限, 可能原因 or 后果 is given");
+    }
     w->bad = r->nerrors + r->omitted > before;
 }
 
@@ -176,6 +200,24 @@ static void rc_error(org_import_result *r, int row)
     org_import_error_add(r, row, f, "%s", ws_err_message());
 }
 
+/* The row's response card onto point id, unless the point has it already
+ * (*written says whether it was written). */
+static ws_err put_card(store_conn *c, const org_caller *by, int64_t id, const point_response_in *in, bool *written)
+{
+    *written = false;
+    point_response *old = malloc(sizeof *old);
+    if (!old) return ws_fail(WS_ENOMEM, NULL, "out of memory");
+    ws_err rc = point_response_get(c, id, old);
+    bool same = !rc && old->response_min == in->response_min && !strcmp(old->action, in->action) &&
+                !strcmp(old->cause, in->cause) && !strcmp(old->consequence, in->consequence);
+    free(old);
+    if (rc && rc != WS_ENOTFOUND) return rc;
+    if (same) return WS_OK;
+    rc = point_response_put(c, by, id, in);
+    *written = !rc;
+    return rc;
+}
+
 /* Phase 3: one row inside the import's transaction. A row's own failure is
  * recorded and WS_OK returned; only a fatal store error comes back. */
 static ws_err apply_row(store_conn *c, const org_caller *by, const prow *w, org_import_result *r)
@@ -210,21 +252,23 @@ static ws_err apply_row(store_conn *c, const org_caller *by, const prow *w, org_
     point p;
     rc = point_get_by_tag(c, w->tag, &p);
     if (rc && rc != WS_ENOTFOUND) return rc;
-    if (!rc && unchanged(&p, &in)) {
-        r->unchanged++;
-        return WS_OK;
-    }
     int64_t id = 0;
-    bool found = !rc;
-    rc = found ? point_update(c, by, p.id, &in) : point_create(c, by, &in, &id);
-    if (!rc && !found && !w->active) { /* made in use; then as the row says */
-        point_in off = {.set = POINT_SET_ACTIVE, .active = false};
-        rc = point_update(c, by, id, &off);
+    bool found = !rc, same = found && unchanged(&p, &in);
+    if (found) id = p.id;
+    if (!same) {
+        rc = found ? point_update(c, by, p.id, &in) : point_create(c, by, &in, &id);
+        if (!rc && !found && !w->active) { /* made in use; then as the row says */
+            point_in off = {.set = POINT_SET_ACTIVE, .active = false};
+            rc = point_update(c, by, id, &off);
+        }
     }
+    bool card_written = false;
+    if (!rc && *w->card.action) rc = put_card(c, by, id, &w->card, &card_written);
     if (org_import_fatal(rc)) return rc;
     if (rc) rc_error(r, w->rownum);
-    else if (found) r->updated++;
-    else r->created++;
+    else if (!found) r->created++;
+    else if (same && !card_written) r->unchanged++;
+    else r->updated++;
     return WS_OK;
 }
 

@@ -1,7 +1,9 @@
 /* test_points_import.c — POST /api/v1/imports/points: a point register from
  * CSV and XLSX made in one go and evaluated at once; every bad row listed
  * and nothing written; a dry run that writes nothing; the 位号台账 export
- * coming back in unchanged, and edited. */
+ * coming back in unchanged, and edited; alarm response cards (处置措施, a
+ * cell of several lines) written with the register, refused naming the
+ * column, and coming back in with the export unchanged. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -216,6 +218,42 @@ static void import_register(void **state)
     assert_true(json_real_value(json_object_get(p, "h")) == 190);
     json_decref(p);
     free(edit);
+    free(csv.p);
+
+    /* Response cards: GT-101's written (its point as it was), TT-201 left
+     * without one; the same file again changes nothing. */
+    const char *cards = "位号,名称,类型,单位编码,处置措施,响应时限(分钟),可能原因,后果\n"
+                        "GT-101,储罐区可燃气体 1,可燃气体,TF,\"关闭根部阀\n设警戒区\",10,法兰渗漏,闪爆\n"
+                        "TT-201,反应釜温度,温度,TF,,,,\n";
+    assert_int_equal(import(t, cards, strlen(cards), false, &r), 200);
+    assert_int_equal(count(r, "updated"), 1);
+    assert_int_equal(count(r, "unchanged"), 1);
+    json_decref(r);
+    p = point_of(t, "GT-101");
+    char rp[96];
+    snprintf(rp, sizeof rp, "/api/v1/points/%lld/response", (long long)json_integer_value(json_object_get(p, "id")));
+    json_decref(p);
+    assert_int_equal(ws_req(&t->s, "GET", rp, t->tok, NULL, &r), 200);
+    assert_string_equal(json_string_value(json_object_get(r, "action")), "关闭根部阀\n设警戒区");
+    assert_int_equal(json_integer_value(json_object_get(r, "response_min")), 10);
+    assert_string_equal(json_string_value(json_object_get(r, "consequence")), "闪爆");
+    json_decref(r);
+    assert_int_equal(import(t, cards, strlen(cards), false, &r), 200);
+    assert_int_equal(count(r, "unchanged"), 2);
+    json_decref(r);
+    const char *badcards = "位号,名称,类型,单位编码,处置措施,响应时限(分钟),可能原因,后果\n"
+                           "GT-101,储罐区可燃气体 1,可燃气体,TF,关阀,十分钟,,\n"
+                           "TT-201,反应釜温度,温度,TF,,,超温,\n";
+    assert_int_equal(import(t, badcards, strlen(badcards), false, &r), 400);
+    assert_string_not_equal(row_error(r, 2, "response_min"), "");
+    assert_string_not_equal(row_error(r, 3, "action"), "");
+    json_decref(r);
+    /* the export carries the card and comes back in unchanged */
+    csv = fetch(t, "/api/v1/points?format=csv");
+    assert_non_null(memmem(csv.p, csv.n, "处置措施", strlen("处置措施")));
+    assert_int_equal(import(t, csv.p, csv.n, false, &r), 200);
+    assert_int_equal(count(r, "unchanged"), before);
+    json_decref(r);
     free(csv.p);
 }
 

@@ -14,14 +14,14 @@ const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
 // Header names the server accepts (Chinese or English, any order); the
 // template offered for download uses the page language.
 // The points' columns are those of the 位号台账 export, so an exported
-// ledger, edited, comes back in.
+// ledger, edited, comes back in; the last four are the alarm response card.
 const COLUMNS = {
   zh: { units: ['编码', '名称', '类型', '上级编码', '时区'], people: ['姓名', '工号', '手机', '单位编码', '部门', '岗位'],
     points: ['位号', '名称', '类型', '单位编码', '计量单位', '量程下限', '量程上限', '低低限(LL)', '低限(L)', '高限(H)',
-      '高高限(HH)', '回差', '报警延时(毫秒)', '设备编码', '状态'] },
+      '高高限(HH)', '回差', '报警延时(毫秒)', '设备编码', '状态', '处置措施', '响应时限(分钟)', '可能原因', '后果'] },
   en: { units: ['code', 'name', 'kind', 'parent_code', 'tz'], people: ['name', 'employee_no', 'phone', 'unit_code', 'department', 'posts'],
     points: ['tag', 'name', 'kind', 'unit_code', 'uom', 'range_low', 'range_high', 'll', 'l', 'h', 'hh', 'deadband',
-      'on_delay_ms', 'device_code', 'active'] },
+      'on_delay_ms', 'device_code', 'active', 'action', 'response_min', 'cause', 'consequence'] },
 };
 const columns = (kind) => COLUMNS[lang()][kind];
 // The API names a column by its English name ("row 7: code"): its label in the page language.
