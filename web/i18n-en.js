@@ -140,6 +140,8 @@ export const en = {
   'resp.f.limit': 'Act within (minutes)',
   'resp.f.cause': 'Likely cause',
   'resp.f.consequence': 'If nobody acts',
+  'al.resp': 'Within {n} min: {step} …',
+  'al.resp_late': 'response time passed',
   'ack.title': 'Acknowledge alarm',
   'ack.intro': 'This link came with a duty notification. It works once and acknowledges the alarm as you.',
   'ack.button': 'Acknowledge as me',

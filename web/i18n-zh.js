@@ -145,6 +145,8 @@ export const zh = {
   'resp.f.limit': '响应时限（分钟）',
   'resp.f.cause': '可能原因',
   'resp.f.consequence': '不及时处置的后果',
+  'al.resp': '{n} 分钟内处置：{step} …',
+  'al.resp_late': '已超过响应时限',
   'ack.title': '确认报警',
   'ack.intro': '此链接由值班通知发出，只能使用一次，以您本人的身份确认该报警。',
   'ack.button': '本人确认',

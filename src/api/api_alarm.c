@@ -23,6 +23,7 @@
 
 #include "api/api.h"
 #include "api/api_ledger.h"
+#include "core/buf.h"
 #include "core/clock.h"
 #include "notify/acklink.h"
 #include "org/org.h"
@@ -31,6 +32,8 @@
 #include "warn/warn.h"
 
 static json_t *num(double v) { return isnan(v) ? json_null() : json_real(v); }
+
+#define RESPONSE_FIRST_MAX 200 /* bytes of the first step in a list row */
 
 /* The alarm at the current row of st (Q_ALARM_COLS order); *path its unit path. */
 static json_t *alarm_row(store_stmt *st, char *path, size_t cap)
@@ -57,6 +60,17 @@ static json_t *alarm_row(store_stmt *st, char *path, size_t cap)
     json_object_set_new(o, "cleared_at", json_time(store_col_int(st, 14)));
     json_object_set_new(o, "closed_at", json_time(store_col_int(st, 15)));
     json_object_set_new(o, "closed_by", json_str(*store_col_text(st, 24) ? store_col_text(st, 24) : NULL));
+    /* the first step of the point's response card and its time limit */
+    const char *act = store_col_text(st, 26);
+    char first[RESPONSE_FIRST_MAX + 4] = "";
+    size_t nl = strcspn(act, "\r\n");
+    if (nl > RESPONSE_FIRST_MAX) nl = RESPONSE_FIRST_MAX;
+    char line[RESPONSE_FIRST_MAX + 1];
+    memcpy(line, act, nl);
+    line[nl] = 0;
+    str_append_utf8(first, sizeof first, line, RESPONSE_FIRST_MAX);
+    json_object_set_new(o, "response_first", json_str(first[0] ? first : NULL));
+    json_object_set_new(o, "response_min", act[0] ? json_integer(store_col_int(st, 27)) : json_null());
     json_object_set_new(o, "cause", json_str(store_col_text(st, 17)));
     json_object_set_new(o, "action", json_str(store_col_text(st, 18)));
     /* from the core's state: active, shelving, chattering, flood */
@@ -195,7 +209,7 @@ static ws_err ledger_alarm(ledger *l, store_stmt *st, api_names *names)
     if (!isnan(v)) snprintf(value, sizeof value, "%.6g%s%s", v, *store_col_text(st, 25) ? " " : "",
                             store_col_text(st, 25));
     /* time to acknowledge: from the announcement the acknowledgement answered */
-    int64_t announced = store_col_int(st, 26), acked = store_col_int(st, 12);
+    int64_t announced = store_col_int(st, 28), acked = store_col_int(st, 12);
     ws_err rc = ledger_int(l, store_col_int(st, 0));
     if (!rc) rc = ledger_text(l, level_zh(store_col_int(st, 5)));
     if (!rc) rc = ledger_text(l, store_col_text(st, 21));

@@ -44,12 +44,14 @@ const char Q_ALARM_COUNTERS[] =
     "coalesce(a.acked_by_person_id, 0), coalesce(a.cleared_at, 0), coalesce(a.closed_at, 0), " \
     "coalesce(a.closed_by_person_id, 0), a.cause, a.action, a.doc, u.path, u.name, "           \
     "coalesce(p.tag, ''), coalesce(pa.name, " ALARM_ACTOR("ack") ", ''), "                    \
-    "coalesce(pc.name, " ALARM_ACTOR("close") ", ''), coalesce(p.uom, '') "
+    "coalesce(pc.name, " ALARM_ACTOR("close") ", ''), coalesce(p.uom, ''), "                 \
+    "coalesce(r.action, ''), coalesce(r.response_min, 0) "
 #define ALARM_FROM                                                          \
     "FROM alarms a JOIN units u ON u.id = a.unit_id "                       \
     "LEFT JOIN points p ON p.id = a.point_id "                              \
     "LEFT JOIN people pa ON pa.id = a.acked_by_person_id "                  \
-    "LEFT JOIN people pc ON pc.id = a.closed_by_person_id "
+    "LEFT JOIN people pc ON pc.id = a.closed_by_person_id "                 \
+    "LEFT JOIN alarm_responses r ON r.id = a.point_id "
 
 /* $1 scope path prefix, $2 open (-1 any), $3 unit subtree (0 any), $4 level
  * (0 any), $5 before id (0 none), $6 limit, $7/$8 raised at or after / before

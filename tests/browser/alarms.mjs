@@ -50,8 +50,9 @@
 //    who acknowledged (the demo's safety officer and grid leader), and the
 //    most frequent alarms in the server's order, GT-104's chattering one
 //    marked and leading to its trend.
-// 9. The response card (报警处置卡): GT-301's 紧急 alarm shows its steps and
-//    time limit as the server has them; the safety officer's edit without
+// 9. The response card (报警处置卡): GT-301's 紧急 alarm shows its first
+//    step on the console and its steps and time limit in its detail as the
+//    server has them; the safety officer's edit without
 //    steps is refused at the steps, a new time limit is saved and shown,
 //    and the card is put back.
 import fs from 'node:fs';
@@ -493,10 +494,13 @@ export async function run(hz) {
     const a = open.find((x) => x.tag === 'GT-301' && x.level === 3);
     assert(a, 'the demo has no open 紧急 alarm of GT-301');
     const card = (await apiGet(page, `/points/${a.point_id}/response`)).body;
+    const steps = card.action.split('\n').filter((x) => x.trim());
     await page.goto(BASE + '/alarms');
+    // the console row already says what to do first, and by when
+    const hint = await page.locator(`article[data-alarm-id="${a.id}"] .al-resp`).innerText();
+    assert(hint.includes(steps[0].trim()) && hint.includes(String(card.response_min)), 'the console row lacks the first step: ' + hint);
     await page.locator(`[data-alarm-id="${a.id}"] button.link`).first().click();
     await page.locator('#al-response').waitFor();
-    const steps = card.action.split('\n').filter((x) => x.trim());
     assert(await page.locator('#al-response .resp-steps li').count() === steps.length, 'not a line per step');
     assert((await page.locator('#al-response .resp-steps li').first().innerText()).trim() === steps[0].trim(), 'the first step differs');
     assert((await page.locator('#al-response .resp-limit').innerText()).includes(String(card.response_min)), 'no time limit');

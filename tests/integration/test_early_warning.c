@@ -1100,6 +1100,12 @@ static void t_paging_and_link(void **state)
     assert_non_null(ack);
     assert_string_equal(json_string_value(json_object_get(ack, "person_name")), "王网格");
     json_decref(r);
+    /* the console's list gives the first step and the time limit */
+    assert_int_equal(ws_req(&t.s, "GET", "/api/v1/alarms?q=GT-501", t.tok, NULL, &r), 200);
+    json_t *row = json_array_get(json_object_get(r, "items"), 0);
+    assert_string_equal(json_string_value(json_object_get(row, "response_first")), "撤离无关人员");
+    assert_int_equal(json_integer_value(json_object_get(row, "response_min")), 5);
+    json_decref(r);
     ws_server_destroy(&t.s);
     atomic_store(&rx.stop, true);
     pthread_join(rx.th, NULL);

@@ -282,7 +282,17 @@ function row(a, reload, rel, sel) {
       monitorLink(a),
       a.acked_by ? h('span', null, t('al.acked_by', { who: a.acked_by })) : null,
       a.shelved_until ? h('span', null, t('al.shelved_until', { at: fmtTime(a.shelved_until) })) : null),
+    respHint(a),
     acts);
+}
+
+// The first step of the point's response card and its time limit, red once
+// passed while unacknowledged; the detail has the whole card.
+function respHint(a) {
+  if (!a.response_first) return null;
+  const late = unacked(a) && Date.now() > Date.parse(a.raised_at) + a.response_min * 60000;
+  return h('div', { class: 'al-resp' + (late ? ' al-resp-late' : '') },
+    t('al.resp', { step: a.response_first, n: a.response_min }), late ? ' · ' + t('al.resp_late') : '');
 }
 
 // A process monitor's alarm (rule 107, source = the monitor) opens the
