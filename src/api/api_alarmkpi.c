@@ -21,6 +21,9 @@
  *    annunciations with their share of the load, and which of them chatter
  *    (three annunciations within 60 s); the share of the top 10 and the
  *    number of chattering alarms in the window;
+ *  - response on time: of the acknowledgements of alarms whose point has a
+ *    response card (telemetry/response.h), those within its time limit —
+ *    per area, per person and in all;
  *  - stale alarms: open alarms still in alarm (not returned to normal, not
  *    shelved) whose latest annunciation is 24 hours old or more, now —
  *    their number and the 20 oldest;
@@ -53,6 +56,7 @@ typedef struct kstat {
 typedef struct group {
     int64_t id;
     int64_t raised, by_level[3], open_now;
+    int64_t card_acks, on_time; /* acks of alarms with a response card; within its limit */
     int64_t events, peak, flood; /* annunciations (areas) or acks (people) per period */
     kstat tta, ttc;
 } group;
@@ -133,6 +137,32 @@ static ws_err load_stat(api_ctx *ctx, const char *q, const char *path, int64_t f
     }
     store_finalize(st);
     return rc;
+}
+
+/* Rows (g, acks, on time) of Q_AKPI_ONTIME into each group. */
+static ws_err load_ontime(api_ctx *ctx, const char *path, int64_t from, int64_t to, int mode, groups *gs)
+{
+    store_stmt *st = NULL;
+    bool row = false;
+    ws_err rc = prepare(ctx, Q_AKPI_ONTIME, path, from, to, mode, 4, &st);
+    while (!rc && !(rc = store_step(st, &row)) && row) {
+        group *g = group_of(gs, store_col_int(st, 0));
+        if (!g) {
+            rc = WS_ETOOBIG;
+            break;
+        }
+        g->card_acks = store_col_int(st, 1);
+        g->on_time = store_col_int(st, 2);
+    }
+    store_finalize(st);
+    return rc;
+}
+
+/* {"acks","on_time","pct"}: pct null without acks. */
+static json_t *ontime_json(const group *g)
+{
+    return json_pack("{s:I, s:I, s:o}", "acks", (json_int_t)g->card_acks, "on_time", (json_int_t)g->on_time, "pct",
+                     g->card_acks ? json_real(100.0 * (double)g->on_time / (double)g->card_acks) : json_null());
 }
 
 static ws_err load_raised(api_ctx *ctx, const char *path, int64_t from, int64_t to, groups *gs)
@@ -345,6 +375,9 @@ static ws_err kpi_get(api_ctx *ctx)
     if (!rc) rc = load_stat(ctx, Q_AKPI_TTC, path, from, to, 2, &people, offsetof(group, ttc));
     if (!rc) rc = load_stat(ctx, Q_AKPI_TTA, path, from, to, 0, &all, offsetof(group, tta));
     if (!rc) rc = load_stat(ctx, Q_AKPI_TTC, path, from, to, 0, &all, offsetof(group, ttc));
+    if (!rc) rc = load_ontime(ctx, path, from, to, 1, &areas);
+    if (!rc) rc = load_ontime(ctx, path, from, to, 2, &people);
+    if (!rc) rc = load_ontime(ctx, path, from, to, 0, &all);
     int64_t ann = 0, in_top = 0, chattering = 0, stale = 0;
     json_t *top = json_array(), *stale_list = json_array();
     if (!rc) rc = load_frequent(ctx, path, from, to, top, &ann, &in_top, &chattering);
@@ -371,6 +404,7 @@ static ws_err kpi_get(api_ctx *ctx)
         rate_into(o, g, periods);
         json_object_set_new(o, "ack", stat_json(&g->tta));
         json_object_set_new(o, "close", stat_json(&g->ttc));
+        json_object_set_new(o, "on_time", ontime_json(g));
         json_array_append_new(aj, o);
         sum.raised += g->raised;
         for (int l = 0; l < 3; l++) sum.by_level[l] += g->by_level[l];
@@ -395,6 +429,7 @@ static ws_err kpi_get(api_ctx *ctx)
         rate_into(o, g, periods);
         json_object_set_new(o, "ack", stat_json(&g->tta));
         json_object_set_new(o, "close", stat_json(&g->ttc));
+        json_object_set_new(o, "on_time", ontime_json(g));
         json_array_append_new(pj, o);
     }
     ws_err_clear();
@@ -412,6 +447,7 @@ static ws_err kpi_get(api_ctx *ctx)
     json_object_set_new(s, "time_in_flood_s", json_integer(sum.flood * (PERIOD_MS / 1000)));
     json_object_set_new(s, "ack", stat_json(&a0->tta));
     json_object_set_new(s, "close", stat_json(&a0->ttc));
+    json_object_set_new(s, "on_time", ontime_json(a0));
     json_object_set_new(s, "top_pct", ann ? json_real(100.0 * (double)in_top / (double)ann) : json_null());
     json_object_set_new(s, "top_annunciated", json_integer(in_top));
     json_object_set_new(s, "chattering", json_integer(chattering));

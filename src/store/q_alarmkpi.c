@@ -71,3 +71,13 @@ const char Q_AKPI_STALE[] =
     "FROM alarms a JOIN units u ON u.id = a.unit_id WHERE u.path LIKE CAST($1 AS TEXT) || '%' "
     "AND a.open = 1 AND a.state IN ('unack', 'acked')) x "
     "WHERE since <= CAST($2 AS BIGINT) ORDER BY since, id";
+
+const char Q_AKPI_ONTIME[] =
+    "WITH d AS (SELECT CASE CAST($4 AS BIGINT) WHEN 1 THEN e.unit_id "
+    "WHEN 2 THEN COALESCE(e.person_id, 0) ELSE 0 END AS g, r.response_min AS m, "
+    "e.at - (SELECT MAX(p.at) FROM alarm_events p WHERE p.alarm_id = e.alarm_id "
+    "AND p.seq < e.seq AND " Q_ANNUNCIATION("p") ") AS v "
+    "FROM alarm_events e JOIN alarms a ON a.id = e.alarm_id JOIN alarm_responses r ON r.id = a.point_id "
+    AKPI_SCOPE "AND e.kind = 'ack') "
+    "SELECT g, COUNT(*), SUM(CASE WHEN v <= m * 60000 THEN 1 ELSE 0 END) FROM d WHERE v IS NOT NULL "
+    "GROUP BY g ORDER BY g";

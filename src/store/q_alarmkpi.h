@@ -32,6 +32,11 @@ extern const char Q_AKPI_TTC[];
  * three of them fell within 60 s), the last one's time, and of the newest
  * alarm row of the identity: id, title, unit_id, point_id, level. */
 extern const char Q_AKPI_FREQUENT[];
+/* Acknowledged within the response card's time limit: acks in the window
+ * of alarms whose point has a card (telemetry/response.h), each measured as
+ * Q_AKPI_TTA against the card's response_min (as it is now). $4 group as
+ * Q_AKPI_TTA -> group id, acks, of them in time. */
+extern const char Q_AKPI_ONTIME[];
 /* Stale alarms: $1 path prefix, $2 a time -> open alarms still in alarm
  * (unack or acked, not returned to normal nor shelved) whose latest
  * annunciation (or raise) is at or before $2, oldest first: id, title,

@@ -19,7 +19,8 @@
  * period (a flood for the person), mean 65 s, p90 (rank 11) 110 s. A safety
  * officer scoped to B sees only B, and unit_id of A answers 404 naming
  * unit_id. When the server has the ingest route, a reading over H on a new
- * point in A is counted as a raise.
+ * point in A is counted as a raise. A's 13 alarms are of a point whose
+ * response card says one minute: 6 of the 13 acknowledgements are in time.
  *
  * Bad actors, in the window [T0 + 2 h, T0 + 3 h): alarm (rule 5, source 500)
  * in A annunciated 4 times, three of them within 40 s (chattering); (6, 600)
@@ -48,7 +49,7 @@
 typedef struct T {
     ws_server s;
     char tok[65];
-    long long park, ent, site, area_a, area_b, p1, p2;
+    long long park, ent, site, area_a, area_b, p1, p2, point;
     long long t0;
     store *db;
     store_conn *c;
@@ -173,6 +174,8 @@ static void seed(T *t)
     /* Outside the window: an hour before T0. */
     alarm(t, t->area_b, 1, T0 - 3600000LL, 5000, t->p2, 60000, t->p2);
     seed_bad_actors(t);
+    snprintf(sql, sizeof sql, "UPDATE alarms SET point_id = %lld WHERE unit_id = %lld AND rule_id = 1", t->point, t->area_a);
+    exec(t, sql);
     store_release(t->c);
     store_close(t->db);
 }
@@ -200,6 +203,13 @@ static void setup(T *t, const char *backend)
     t->p1 = ws_post_id(&t->s, t->tok, "/api/v1/people", b);
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"操作员乙\"}", t->area_b);
     t->p2 = ws_post_id(&t->s, t->tok, "/api/v1/people", b);
+    /* A's alarms of rule 1 are of a point whose response card says act
+     * within a minute. */
+    snprintf(b, sizeof b, "{\"unit_id\":%lld,\"tag\":\"KPI-P\",\"name\":\"合成釜可燃气体\",\"kind\":\"combustible\"}",
+             t->area_a);
+    t->point = ws_post_id(&t->s, t->tok, "/api/v1/points", b);
+    snprintf(b, sizeof b, "/api/v1/points/%lld/response", t->point);
+    assert_int_equal(ws_req(&t->s, "PUT", b, t->tok, "{\"action\":\"关阀\",\"response_min\":1}", NULL), 200);
     /* Two days ago, on a whole 10 minutes. */
     t->t0 = ((long long)time(NULL) * 1000 - 2 * 86400000LL) / 600000 * 600000;
     seed(t);
@@ -286,6 +296,9 @@ static void run(const char *backend)
     near(num(a, "ack", "max_s"), 300, "A max time to acknowledge");
     near(num(a, "close", "n"), 13, "A closes");
     near(num(a, "close", "mean_s"), (12 * 600.0 + 900) / 13, "A mean time to close");
+    near(num(a, "on_time", "acks"), 13, "A acks of alarms with a response card");
+    near(num(a, "on_time", "on_time"), 6, "A acks within its minute (10 .. 60 s)");
+    near(num(json_object_get(r, "summary"), "on_time", "pct"), 600.0 / 13, "on time in all");
 
     json_t *b = group_of(json_object_get(r, "areas"), "unit_id", t.area_b);
     near(num(b, "raised", NULL), 1, "B raised");
@@ -294,6 +307,7 @@ static void run(const char *backend)
     near(num(b, "ack", "max_s"), 60, "B max ack");
     near(num(b, "close", "mean_s"), 1200, "B time to close");
     near(num(b, "flood_periods", NULL), 0, "B flood periods");
+    assert_true(json_is_null(json_object_get(json_object_get(b, "on_time"), "pct"))); /* no card in B */
 
     json_t *p1 = group_of(json_object_get(r, "people"), "person_id", t.p1);
     assert_string_equal(json_string_value(json_object_get(p1, "name")), "操作员甲");

@@ -4,7 +4,8 @@
 // minutes, share and time in flood, time to acknowledge and to close as mean
 // and p90, open now, the level mix) each beside its reference figure as the
 // server returns it; an ECharts bar chart of the average and peak per 10
-// minutes per area with the 1 (acceptable) and 2 (manageable) lines; tables
+// minutes per area with the 1 (acceptable) and 2 (manageable) lines; the
+// acknowledgements within their response card's time limit; tables
 // per area and per person; the bad actors (the 10 most frequent alarms, their
 // share of the load, which chatter) and the stale alarms (in alarm 24 h or
 // more, now), each trend one click away. Range 24 h / 7 d / 30 d and the unit
@@ -108,6 +109,9 @@ export async function render(main, ctx) {
       s.worst_flood_pct > ref.flood_pct_max ? 'bad' : 'good'),
     card('tta', t('kpi.tta'), dur(s.ack.mean_s), t('kpi.p90', { v: dur(s.ack.p90_s), n: s.ack.n })),
     card('ttc', t('kpi.ttc'), dur(s.close.mean_s), t('kpi.p90', { v: dur(s.close.p90_s), n: s.close.n })),
+    card('ontime', t('kpi.ontime'), s.on_time.pct === null ? '—' : num(s.on_time.pct, 10) + ' %',
+      // no standard sets a figure for this one: shown, not judged
+      s.on_time.acks ? t('kpi.ontime_of', { k: s.on_time.on_time, n: s.on_time.acks }) : t('kpi.ontime_none')),
     card('levels', t('kpi.levels'), `${pct(lv['3'] || 0)}/${pct(lv['2'] || 0)}/${pct(lv['1'] || 0)} %`,
       t('kpi.levels_target', { a: ref.level_pct['3'], b: ref.level_pct['2'], c: ref.level_pct['1'] })),
     // the share says little of a small load: below TOP_MIN annunciations it is shown, not judged
@@ -126,12 +130,14 @@ export async function render(main, ctx) {
   root.appendChild(h('h2', null, t('kpi.by_area')));
   root.appendChild(chartEl);
   root.appendChild(h('div', { class: 'table-wrap' }, h('table', { class: 'table', id: 'kpi-areas' },
-    h('thead', null, h('tr', null, ['area', 'raised', 'open', 'avg', 'peak', 'flood', 'tta', 'tta_p90', 'ttc'].map((c) => h('th', null, t('kpi.col.' + c))))),
+    h('thead', null, h('tr', null, ['area', 'raised', 'open', 'avg', 'peak', 'flood', 'tta', 'tta_p90', 'ontime', 'ttc'].map((c) => h('th', null, t('kpi.col.' + c))))),
     h('tbody', null, areas.map((a) => h('tr', { dataset: { unitId: a.unit_id } },
       h('td', null, a.unit_name || '#' + a.unit_id), h('td', { class: 'num' }, String(a.raised)), h('td', { class: 'num' }, String(a.open_now)),
       h('td', { class: 'num kpi-' + rateClass(a.per_10min_avg, ref) }, num(a.per_10min_avg)), h('td', { class: 'num' }, String(a.per_10min_peak)),
       h('td', { class: 'num' }, num(a.flood_pct) + ' % · ' + dur(a.time_in_flood_s)),
-      h('td', { class: 'num' }, dur(a.ack.mean_s)), h('td', { class: 'num' }, dur(a.ack.p90_s)), h('td', { class: 'num' }, dur(a.close.mean_s))))))));
+      h('td', { class: 'num' }, dur(a.ack.mean_s)), h('td', { class: 'num' }, dur(a.ack.p90_s)),
+      h('td', { class: 'num kpi-ontime' }, a.on_time.acks ? `${a.on_time.on_time}/${a.on_time.acks}` : '—'),
+      h('td', { class: 'num' }, dur(a.close.mean_s))))))));
   const people = (k.people || []).slice().sort((a, b) => b.acked - a.acked);
   if (people.length) {
     root.appendChild(h('h2', null, t('kpi.by_person')));
