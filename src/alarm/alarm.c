@@ -483,6 +483,18 @@ static ws_err lookup(alarm_table *t, int64_t rule, int64_t src, alarm **out)
 
 /* ------------------------------------------------------------ operations */
 
+/* Bring the first escalation (step 1) forward to respond_ms when that is
+ * sooner, and the later steps by as much: a source whose response card says
+ * three minutes pages the next level at three, not at the chain's five. The
+ * times stay non-decreasing and never later than the chain's. */
+static void fit_chain(alarm_chain *c, int64_t respond_ms)
+{
+    if (respond_ms <= 0 || c->n < 2 || c->step[1].after_ms <= respond_ms) return;
+    int64_t to = respond_ms > c->step[0].after_ms ? respond_ms : c->step[0].after_ms;
+    int64_t d = c->step[1].after_ms - to;
+    for (int i = 1; i < c->n; i++) c->step[i].after_ms -= d;
+}
+
 ws_err alarm_raise(alarm_table *t, const alarm_raise_in *in, int64_t now, alarm_events *ev)
 {
     ev->n = 0;
@@ -509,6 +521,7 @@ ws_err alarm_raise(alarm_table *t, const alarm_raise_in *in, int64_t now, alarm_
         a->count = 1;
         a->raised_ms = a->last_raise_ms = now;
         a->chain = t->cfg.chain[in->level];
+        fit_chain(&a->chain, in->respond_ms);
         a->flap[0] = now;
         a->flap_n = 1;
         esc_restart(a, now);
@@ -526,6 +539,7 @@ ws_err alarm_raise(alarm_table *t, const alarm_raise_in *in, int64_t now, alarm_
         a->level = in->level;
         int step = a->esc_step;
         a->chain = t->cfg.chain[in->level];
+        fit_chain(&a->chain, in->respond_ms);
         a->esc_step = step < a->chain.n ? step : a->chain.n;
         esc_recompute(a);
     }

@@ -170,6 +170,11 @@ void alarm_table_free(alarm_table *t);
 typedef struct alarm_raise_in {
     int64_t rule_id, source_id, area_id;
     uint8_t level;
+    /* the source's response time limit (its response card), 0 none: the
+     * chain's second step (the first escalation) comes no later than this
+     * after the raise, the later steps as much earlier; never later than
+     * the chain says */
+    int64_t respond_ms;
 } alarm_raise_in;
 
 typedef struct alarm_shelve_in {

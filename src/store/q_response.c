@@ -14,3 +14,5 @@ const char Q_RESPONSE_PUT[] =
 
 const char Q_RESPONSE_OF_ALARM[] =
     "SELECT r.id, " RESPONSE_COLS " FROM alarms a JOIN alarm_responses r ON r.id = a.point_id WHERE a.id = $1";
+
+const char Q_RESPONSE_LIMITS[] = "SELECT id, response_min FROM alarm_responses ORDER BY id";

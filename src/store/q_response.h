@@ -13,4 +13,8 @@ extern const char Q_RESPONSE_PUT[];
  * point's id first */
 extern const char Q_RESPONSE_OF_ALARM[];
 
+/* -> point id, response_min of every card, by point id (the engine's
+ * register: the escalation of its alarms) */
+extern const char Q_RESPONSE_LIMITS[];
+
 #endif

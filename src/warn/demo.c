@@ -198,10 +198,13 @@ static ws_err response_cards(warn *w, store_conn *c, const org_caller *by_so)
     ws_err rc = WS_OK;
     for (size_t i = 0; !rc && i < sizeof cards / sizeof cards[0]; i++)
         for (int k = 0; !rc && k < 4 && cards[i].tags[k]; k++) {
-            const wpoint *p = NULL;
+            wpoint *p = NULL;
             for (size_t j = 0; j < w->npts && !p; j++)
                 if (!strcmp(w->pts[j].tag, cards[i].tags[k])) p = &w->pts[j];
             if (p) rc = point_response_put(c, by_so, p->id, &cards[i].in);
+            /* the engine's register as a reload would read it (the demo's
+             * engine runs no thread yet) */
+            if (p && !rc) p->respond_ms = cards[i].in.response_min * 60000;
         }
     return rc;
 }

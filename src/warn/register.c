@@ -1,6 +1,7 @@
 /* register.c — the point register as the engine keeps it (see warn_int.h,
- * struct warn): each active point's limits, device maintenance window and
- * evaluation state in id order, and the open-addressed tag index that
+ * struct warn): each active point's limits, device maintenance window,
+ * response card's time limit (its alarms' escalation) and evaluation state
+ * in id order, and the open-addressed tag index that
  * ingest looks tags up in (find_tag in warn.c).
  *
  * Read whole at start (warn_load_points) and after an edit of points or
@@ -17,6 +18,7 @@
 
 #include "alarm/rule.h"
 #include "core/clock.h"
+#include "store/q_response.h"
 #include "telemetry/point.h"
 #include "telemetry/series.h"
 
@@ -167,6 +169,21 @@ static ws_err read_points(warn *w, reg_cache *out)
         if (!next) break;
         cur = next;
     }
+    /* response cards: each point's time limit (pts is in id order) */
+    store_stmt *st = NULL;
+    bool row = false;
+    rc = store_prepare(c, Q_RESPONSE_LIMITS, &st);
+    while (!rc && !(rc = store_step(st, &row)) && row) {
+        int64_t id = store_col_int(st, 0);
+        for (size_t lo = 0, hi = n; lo < hi;) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (pts[mid].id == id) { pts[mid].respond_ms = store_col_int(st, 1) * 60000; break; }
+            if (pts[mid].id < id) lo = mid + 1;
+            else hi = mid;
+        }
+    }
+    store_finalize(st);
+    if (rc) goto fail;
     size_t icap = 0;
     wtag_slot *idx = NULL;
     uint32_t *cnt = calloc(cap, sizeof *cnt);

@@ -273,7 +273,7 @@ static void rules_apply(warn *w, const rule_event *ev, int n)
         }
         if (e->kind == RULE_EV_RAISE) {
             alarm_raise_in in = {.rule_id = e->rule_id, .source_id = e->source_id, .area_id = e->unit_id,
-                                 .level = e->level};
+                                 .level = e->level, .respond_ms = p ? p->respond_ms : 0};
             if (alarm_raise(w->alarms, &in, e->at_ms, &ae))
                 log_warn("rule alarm not raised", "detail", ws_err_message());
             else queue_events(w, &ae, p, -1, value, e->at_ms, 0, title);
@@ -553,7 +553,7 @@ static void apply_group(warn *w, const ws_reading *r, size_t n, int64_t first_se
                 ws_err rc;
                 if (te[k].raised) {
                     alarm_raise_in in = {.rule_id = rid, .source_id = p->id, .area_id = p->unit_id,
-                                         .level = te[k].level};
+                                         .level = te[k].level, .respond_ms = p->respond_ms};
                     rc = alarm_raise(w->alarms, &in, t, &ev);
                 } else {
                     rc = alarm_clear(w->alarms, rid, p->id, t, &ev);

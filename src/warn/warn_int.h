@@ -52,6 +52,7 @@ typedef struct wpoint {
     /* the rest */
     char name[96];
     char kind[16];
+    int64_t respond_ms;      /* its response card's time limit, 0 none (alarm_raise_in.respond_ms) */
     /* the last value of each of the last WARN_HOURS source-time hours, newest
      * first, nhours of them in a row (an hour without a good reading breaks
      * the row): how fast the point climbs, for the risk index's projection */

@@ -721,6 +721,52 @@ static void doc_round_trip(void **state)
     alarm_table_free(t);
 }
 
+/* A source with a response card of 3 minutes: the safety officer is paged
+ * at 3 minutes and the manager at 13, not at 5 and 15; a card longer than
+ * the chain's 5 minutes changes nothing; the fitted chain goes with the
+ * alarm's document, so a restore keeps it. */
+static void escalation_follows_response_card(void **state)
+{
+    (void)state;
+    alarm_table *t = table(8, NULL);
+    alarm_events e;
+    alarm_event out[16];
+    int n;
+    alarm_raise_in in = RIN(1, 7, ALARM_LVL_ALARM);
+    in.respond_ms = 3 * MIN;
+    assert_int_equal(alarm_raise(t, &in, T0, &e), WS_OK);
+    assert_int_equal(alarm_due(t, T0 + 20 * MIN, out, 16, &n), WS_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(out[0].at_ms, T0);
+    assert_int_equal(out[1].at_ms, T0 + 3 * MIN);
+    assert_string_equal(out[1].who, "safety_officer");
+    assert_int_equal(out[2].at_ms, T0 + 13 * MIN);
+    assert_string_equal(out[2].who, "manager");
+    in = RIN(1, 8, ALARM_LVL_ALARM);
+    in.respond_ms = 10 * MIN; /* later than the chain: the chain stands */
+    assert_int_equal(alarm_raise(t, &in, T0, &e), WS_OK);
+    assert_int_equal(alarm_due(t, T0 + 20 * MIN, out, 16, &n), WS_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(out[1].at_ms, T0 + 5 * MIN);
+    assert_int_equal(out[2].at_ms, T0 + 15 * MIN);
+    in = RIN(1, 9, ALARM_LVL_ALARM);
+    in.respond_ms = 2 * MIN;
+    assert_int_equal(alarm_raise(t, &in, T0, &e), WS_OK);
+    const alarm *a = alarm_table_get(t, 1, 9);
+    assert_non_null(a);
+    buf doc = BUF_INIT(1 << 20);
+    assert_int_equal(alarm_to_text(a, &doc), WS_OK);
+    json_t *j = json_loads(doc.data, 0, NULL);
+    assert_non_null(j);
+    alarm back;
+    assert_int_equal(alarm_from_json(j, &back), WS_OK);
+    json_decref(j);
+    buf_free(&doc);
+    assert_int_equal(back.chain.step[1].after_ms, 2 * MIN);
+    assert_int_equal(back.chain.step[2].after_ms, 12 * MIN);
+    alarm_table_free(t);
+}
+
 static void restore_continues_escalation(void **state)
 {
     (void)state;
@@ -948,7 +994,8 @@ static void invariants_hold_after_random_operations(void **state)
         case 1:
         case 2: {
             alarm_raise_in in = {.rule_id = r, .source_id = s, .area_id = s % 3,
-                                 .level = (uint8_t)(1 + (r - 1) % 3)};
+                                 .level = (uint8_t)(1 + (r - 1) % 3),
+                                 .respond_ms = s % 2 ? (int64_t)(s % 7) * MIN : 0}; /* some with a card */
             rc = alarm_raise(t, &in, now, &e);
             if (rc == WS_OK) {
                 model_count[r][s] = e.ev[e.n - 1].kind == AEV_RAISE ? 1 : model_count[r][s] + 1;
@@ -1022,7 +1069,7 @@ int main(void)
         cmocka_unit_test(flapping_alarm_stays_one_chattering_alarm),
         cmocka_unit_test(shelving_ends_at_the_exact_expiry),
         cmocka_unit_test(emergency_shelve_needs_a_different_approver),
-        cmocka_unit_test(escalation_step_by_step),
+        cmocka_unit_test(escalation_step_by_step), cmocka_unit_test(escalation_follows_response_card),
         cmocka_unit_test(close_needs_cleared_acked_and_record),
         cmocka_unit_test(doc_round_trip), cmocka_unit_test(restore_continues_escalation),
         cmocka_unit_test(full_table_is_a_named_error),

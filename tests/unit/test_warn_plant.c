@@ -10,12 +10,12 @@
 #include "warn/backtest.h"
 
 /* Escalation pages the people on duty (page.c): the grid leader on the
- * unit's roster at once, the safety officer after 5 minutes — each named and
+ * unit's roster at once, then the safety officer — each named and
  * mentioned by phone in a message to every active channel, titled with the
  * alarm (escalation events carry no title of their own; the pages once went
  * out as a bare "【报警】"), with the point's response card (its time limit
- * and steps) — and, once the alarm is acknowledged, not the manager at 15
- * minutes. */
+ * and steps), the safety officer at the card's 3 minutes rather than the
+ * chain's 5 — and, once the alarm is acknowledged, not the manager. */
 static void t_escalation_pages(void **state)
 {
     (void)state;
@@ -44,7 +44,7 @@ static void t_escalation_pages(void **state)
     store_release(c);
     int64_t pid = add_point("GT-105");
     /* the point's response card: its time limit and steps go into the message */
-    point_response_in card = {"法兰渗漏", "闪爆", "撤离无关人员\n关闭根部阀", 5};
+    point_response_in card = {"法兰渗漏", "闪爆", "撤离无关人员\n关闭根部阀", 3};
     OK(store_acquire(tc.s, &c));
     OK(point_response_put(c, &TRUSTED, pid, &card));
     store_release(c);
@@ -58,10 +58,10 @@ static void t_escalation_pages(void **state)
     assert_int_equal(sql_int("SELECT count(*) FROM notify_outbox WHERE body LIKE '%王网格 @13800000001%' "
                              "AND body LIKE '%网格长%' AND mentions LIKE '%13800000001%' "
                              "AND title LIKE '【报警】GT-105 %高报%' AND body LIKE '%GT-105 %' "
-                             "AND body LIKE '%响应时限：5 分钟内%' AND body LIKE '%处置：撤离无关人员 关闭根部阀%'", 0), 1);
-    OK(warn_tick(tc.w, t0 + 4 * 60000)); /* nothing due before 5 minutes */
+                             "AND body LIKE '%响应时限：3 分钟内%' AND body LIKE '%处置：撤离无关人员 关闭根部阀%'", 0), 1);
+    OK(warn_tick(tc.w, t0 + 2 * 60000)); /* nothing due before the card's 3 minutes */
     assert_int_equal(sql_int(rows, ch), 1);
-    OK(warn_tick(tc.w, t0 + 6 * 60000));
+    OK(warn_tick(tc.w, t0 + 4 * 60000)); /* the card's 3 minutes, not the chain's 5 */
     assert_int_equal(sql_int(rows, ch), 2);
     assert_int_equal(sql_int("SELECT count(*) FROM notify_outbox WHERE body LIKE '%李安全 @13800000002%' "
                              "AND body LIKE '%安全员%' AND mentions LIKE '%13800000002%' AND title LIKE '%GT-105%' "
