@@ -21,6 +21,8 @@
  *    annunciations with their share of the load, and which of them chatter
  *    (three annunciations within 60 s); the share of the top 10 and the
  *    number of chattering alarms in the window;
+ *  - response cards: whether each frequent alarm's point has one, and the
+ *    share of point alarms' annunciations whose point has one;
  *  - response on time: of the acknowledgements of alarms whose point has a
  *    response card (telemetry/response.h), those within its time limit —
  *    per area, per person and in all;
@@ -221,9 +223,11 @@ static void alarm_cols(api_ctx *ctx, store_stmt *st, int c, json_t *o)
 }
 
 /* The most frequent alarms: the first TOP_N into top, with the total of
- * annunciations, those of the top, and the alarms that chattered. */
+ * annunciations, those of the top, the alarms that chattered, and of the
+ * annunciations of point alarms, cover[0], those whose point has a
+ * response card, cover[1]. */
 static ws_err load_frequent(api_ctx *ctx, const char *path, int64_t from, int64_t to, json_t *top,
-                            int64_t *total, int64_t *in_top, int64_t *chattering)
+                            int64_t *total, int64_t *in_top, int64_t *chattering, int64_t cover[2])
 {
     store_stmt *st = NULL;
     bool row = false;
@@ -231,9 +235,10 @@ static ws_err load_frequent(api_ctx *ctx, const char *path, int64_t from, int64_
     ws_err rc = prepare(ctx, Q_AKPI_FREQUENT, path, from, to, 0, 3, &st);
     while (!rc && !(rc = store_step(st, &row)) && row) {
         int64_t n = store_col_int(st, 2);
-        bool chat = store_col_int(st, 3) != 0;
+        bool chat = store_col_int(st, 3) != 0, point = !store_col_null(st, 8), card = store_col_int(st, 10) != 0;
         *total += n;
         *chattering += chat;
+        if (point) cover[0] += n, cover[1] += card ? n : 0;
         if (k++ >= TOP_N) continue;
         *in_top += n;
         json_t *o = json_object();
@@ -243,6 +248,7 @@ static ws_err load_frequent(api_ctx *ctx, const char *path, int64_t from, int64_
         json_object_set_new(o, "chattering", json_boolean(chat));
         json_object_set_new(o, "last_at", json_time(store_col_int(st, 4)));
         alarm_cols(ctx, st, 5, o);
+        json_object_set_new(o, "has_card", point ? json_boolean(card) : json_null());
         json_array_append_new(top, o);
     }
     store_finalize(st);
@@ -378,9 +384,9 @@ static ws_err kpi_get(api_ctx *ctx)
     if (!rc) rc = load_ontime(ctx, path, from, to, 1, &areas);
     if (!rc) rc = load_ontime(ctx, path, from, to, 2, &people);
     if (!rc) rc = load_ontime(ctx, path, from, to, 0, &all);
-    int64_t ann = 0, in_top = 0, chattering = 0, stale = 0;
+    int64_t ann = 0, in_top = 0, chattering = 0, stale = 0, cover[2] = {0, 0};
     json_t *top = json_array(), *stale_list = json_array();
-    if (!rc) rc = load_frequent(ctx, path, from, to, top, &ann, &in_top, &chattering);
+    if (!rc) rc = load_frequent(ctx, path, from, to, top, &ann, &in_top, &chattering, cover);
     if (!rc) rc = load_stale(ctx, path, now, stale_list, &stale);
     if (rc) {
         json_decref(top);
@@ -450,6 +456,8 @@ static ws_err kpi_get(api_ctx *ctx)
     json_object_set_new(s, "on_time", ontime_json(a0));
     json_object_set_new(s, "top_pct", ann ? json_real(100.0 * (double)in_top / (double)ann) : json_null());
     json_object_set_new(s, "top_annunciated", json_integer(in_top));
+    /* of the point alarms' annunciations, those with a response card */
+    json_object_set_new(s, "card_pct", cover[0] ? json_real(100.0 * (double)cover[1] / (double)cover[0]) : json_null());
     json_object_set_new(s, "chattering", json_integer(chattering));
     json_object_set_new(s, "stale_now", json_integer(stale));
 

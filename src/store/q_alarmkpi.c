@@ -61,7 +61,8 @@ const char Q_AKPI_FREQUENT[] =
     "g AS (SELECT r, s, COUNT(*) AS n, MAX(CASE WHEN at - at2 <= 60000 THEN 1 ELSE 0 END) AS chat, "
     "MAX(at) AS last, MAX(aid) AS aid FROM w GROUP BY r, s) "
     "SELECT g.r, g.s, g.n, CASE WHEN g.chat = 1 OR EXISTS (SELECT 1 FROM cb WHERE cb.r = g.r AND cb.s = g.s) "
-    "THEN 1 ELSE 0 END, g.last, a.id, a.title, a.unit_id, a.point_id, a.level "
+    "THEN 1 ELSE 0 END, g.last, a.id, a.title, a.unit_id, a.point_id, a.level, "
+    "CASE WHEN EXISTS (SELECT 1 FROM alarm_responses rc WHERE rc.id = a.point_id) THEN 1 ELSE 0 END "
     "FROM g JOIN alarms a ON a.id = g.aid ORDER BY g.n DESC, g.last DESC, g.r, g.s";
 
 const char Q_AKPI_STALE[] =

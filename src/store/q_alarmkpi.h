@@ -30,7 +30,8 @@ extern const char Q_AKPI_TTC[];
 /* The alarms (identity: rule_id, source_id) annunciated in the window, most
  * often first -> rule_id, source_id, annunciations, chattering (1 when any
  * three of them fell within 60 s), the last one's time, and of the newest
- * alarm row of the identity: id, title, unit_id, point_id, level. */
+ * alarm row of the identity: id, title, unit_id, point_id, level, and 1
+ * when that point has a response card. */
 extern const char Q_AKPI_FREQUENT[];
 /* Acknowledged within the response card's time limit: acks in the window
  * of alarms whose point has a card (telemetry/response.h), each measured as

@@ -323,6 +323,9 @@ static void run(const char *backend)
     json_t *f0 = json_array_get(json_object_get(r, "frequent"), 0);
     near(num(f0, "rule_id", NULL), 2, "first window: B's alarm leads");
     near(num(f0, "annunciated", NULL), 2, "its annunciations");
+    assert_true(json_is_null(json_object_get(f0, "has_card"))); /* no point */
+    assert_true(json_is_true(json_object_get(json_array_get(json_object_get(r, "frequent"), 1), "has_card")));
+    near(num(s, "card_pct", NULL), 100, "A's point alarms all have a card");
     assert_int_equal(json_array_size(json_object_get(r, "frequent")), 10);
     near(num(s, "top_pct", NULL), 1100.0 / 15, "first window: the top 10's share");
     near(num(s, "chattering", NULL), 0, "first window: none chatter");

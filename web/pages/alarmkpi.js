@@ -59,11 +59,12 @@ function badActors(root, k) {
   if (k.frequent.length) {
     root.appendChild(h('h2', null, t('kpi.frequent', { n: ref.top_n })));
     root.appendChild(h('div', { class: 'table-wrap' }, h('table', { class: 'table', id: 'kpi-frequent' },
-      h('thead', null, h('tr', null, ['rank', 'alarm', 'area', 'count', 'share', 'chattering', 'last'].map((c) => h('th', null, t('kpi.col.' + c))))),
+      h('thead', null, h('tr', null, ['rank', 'alarm', 'area', 'count', 'share', 'chattering', 'card', 'last'].map((c) => h('th', null, t('kpi.col.' + c))))),
       h('tbody', null, k.frequent.map((a, i) => h('tr', { dataset: { ruleId: a.rule_id, sourceId: a.source_id } },
         h('td', { class: 'num' }, String(i + 1)), alarmCell(a), h('td', null, a.unit_name || '#' + a.unit_id),
         h('td', { class: 'num' }, String(a.annunciated)), h('td', { class: 'num' }, num(a.pct, 10) + ' %'),
         h('td', null, a.chattering ? ui.badge(t('kpi.chatters'), 'warn') : ''),
+        h('td', { class: 'kpi-card-cell' }, a.has_card === null ? '' : a.has_card ? t('kpi.card_yes') : ui.badge(t('kpi.card_no'), 'off')),
         h('td', { class: 'muted' }, ui.fmtTime(a.last_at))))))));
     root.appendChild(h('p', { class: 'muted kpi-note' }, t('kpi.frequent_note')));
   }
@@ -112,6 +113,7 @@ export async function render(main, ctx) {
     card('ontime', t('kpi.ontime'), s.on_time.pct === null ? '—' : num(s.on_time.pct, 10) + ' %',
       // no standard sets a figure for this one: shown, not judged
       s.on_time.acks ? t('kpi.ontime_of', { k: s.on_time.on_time, n: s.on_time.acks }) : t('kpi.ontime_none')),
+    card('cards', t('kpi.cards'), s.card_pct === null ? '—' : num(s.card_pct, 10) + ' %', t('kpi.cards_note')),
     card('levels', t('kpi.levels'), `${pct(lv['3'] || 0)}/${pct(lv['2'] || 0)}/${pct(lv['1'] || 0)} %`,
       t('kpi.levels_target', { a: ref.level_pct['3'], b: ref.level_pct['2'], c: ref.level_pct['1'] })),
     // the share says little of a small load: below TOP_MIN annunciations it is shown, not judged
