@@ -19,7 +19,7 @@
  * A backtest runs on the request's thread, one at a time (429 while another
  * runs), over at most BT_MAX_DAYS and BT_MAX_READINGS stored readings (413
  * naming "to" beyond them: the CLI has no bound). Default range: the 7 days
- * before now. */
+ * before now; a `to` up to a day ahead (a client's clock) ends at now. */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,8 +240,13 @@ static ws_err sets_backtest(api_ctx *ctx)
         rc = ws_fail(WS_EINVAL, "from", "from must be before to");
         goto out;
     }
-    if (b.to > now + 60000) {
+    if (b.to > now + 86400000) {
         rc = ws_fail(WS_EINVAL, "to", "to must not be in the future");
+        goto out;
+    }
+    if (b.to > now) b.to = now; /* a client's clock a little ahead: the history ends now */
+    if (b.from >= b.to) {
+        rc = ws_fail(WS_EINVAL, "from", "from must be before now");
         goto out;
     }
     if (b.to - b.from > BT_MAX_DAYS * INT64_C(86400000)) {
