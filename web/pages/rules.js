@@ -121,7 +121,7 @@ export async function render(main, ctx) {
   const slot = h('div');
   const draft = h('button', { type: 'button', class: 'btn', id: 'rl-draft', onclick: () => {
     draft.disabled = true;
-    slot.appendChild(editorCard(set, (v) => ctx.go('/alarms/rules' + qs({ version: v }))));
+    slot.appendChild(editorCard(set, (v) => ctx.go('/alarms/rules' + qs({ version: v })), selText));
     slot.querySelector('input').focus();
   } }, t('rl.e.open'));
   main.appendChild(h('section', { class: 'card', id: 'rl-set', dataset: { version: set.version } },

@@ -6,9 +6,10 @@
 //                 day, week or month (POST /alarm-rules/backtest), beside
 //                 the active version when it is another one.
 //   editorCard    a draft from the shown version (admins, alarmrule.write):
-//                 each rule's name, level, parameters, enabled or removed;
-//                 other changes (a new rule, selectors, conditions) in the
-//                 JSON beneath. 试算草稿 compares the draft with the version
+//                 each rule's name, level, parameters, enabled or removed,
+//                 and for the rules of points their points (kinds, tags);
+//                 new rules of those kinds from a template; the rest
+//                 (composites, counts, conditions) in the JSON beneath. 试算草稿 compares the draft with the version
 //                 it came from; 保存为新版本 stores it (POST /alarm-rules).
 // The server checks every rule; a refusal names the field as a path
 // ("rules[3].window_s"), shown at that input or, for a field the table has
@@ -27,6 +28,17 @@ const PARAMS = {
 const SECONDS = new Set(['max_gap_s', 'window_s', 'on_delay_s', 'for_s']);
 const LEVEL_KIND = { 1: 'warn', 2: 'danger', 3: 'danger' };
 const RANGES = [1, 7, 30]; // days
+// The rules chosen by points, and the point kinds they choose by.
+const POINT_RULES = ['stale', 'flatline', 'roc', 'anomaly'];
+const KINDS = ['combustible', 'toxic', 'oxygen', 'temperature', 'pressure', 'level', 'flow', 'analysis', 'status'];
+const GAS = ['combustible', 'toxic', 'oxygen'];
+// A new rule of each kind, as a safety engineer would start one.
+const TEMPLATES = {
+  stale: { level: 1, select: { kinds: GAS }, max_gap_s: 300, offline: false },
+  flatline: { level: 1, select: { kinds: GAS }, window_s: 21600, epsilon: 'resolution' },
+  roc: { level: 1, select: { kinds: ['temperature'] }, limit_per_s: 0.5, window_s: 60 },
+  anomaly: { level: 1, select: { kinds: ['temperature', 'pressure'] }, score_above: 0.35, for_s: 300 },
+};
 
 // A duration in seconds in words ("6 小时"), '' when not a whole count.
 export function dur(s) {
@@ -124,8 +136,29 @@ export function backtestCard(set, active) {
     h('div', { class: 'rl-bar' }, days, btn), out);
 }
 
+// Which points a rule of points applies to: kinds ticked and tags typed
+// (unit_ids, when the JSON gave some, are kept as they are).
+function selectEditor(r, slot, selText) {
+  const sel = r.select || (r.select = {});
+  const summary = h('summary', null, selText(sel) || t('rl.e.sel_none'));
+  const sync = () => {
+    const ks = [...box.querySelectorAll('input[name="sel-kind"]:checked')].map((x) => x.value);
+    const ts = tags.value.split(/[,，、\s]+/).filter(Boolean);
+    if (ks.length) sel.kinds = ks; else delete sel.kinds;
+    if (ts.length) sel.tags = ts; else delete sel.tags;
+    summary.textContent = selText(sel) || t('rl.e.sel_none');
+  };
+  const tags = ui.input('sel-tags', { value: (sel.tags || []).join(', '), placeholder: 'GT-101, GT-102', oninput: sync,
+    'aria-label': t('rl.e.sel_tags') });
+  const box = h('div', { class: 'check-grid rl-sel-kinds' }, KINDS.map((k) => h('label', { class: 'check' },
+    h('input', { type: 'checkbox', name: 'sel-kind', value: k, checked: (sel.kinds || []).includes(k), onchange: sync }),
+    h('span', null, t('rl.kind.' + k)))));
+  return slot('select', h('details', { class: 'rl-sel' }, summary, box,
+    h('label', { class: 'rl-param' }, h('span', null, t('rl.e.sel_tags')), tags)));
+}
+
 // One rule as an editable row of the draft; inputs write into r.
-function ruleRow(r, i, onRemove) {
+function ruleRow(r, i, onRemove, selText) {
   const slot = (name, control) => h('div', { class: 'field', dataset: { field: `rules[${i}].${name}` } },
     control, h('div', { class: 'field-error', role: 'alert' }));
   const name = ui.input('name', { value: r.name, maxlength: 120, oninput: (e) => { r.name = e.target.value; } });
@@ -146,14 +179,15 @@ function ruleRow(r, i, onRemove) {
     h('td', { class: 'num' }, String(r.id)),
     h('td', null, slot('name', name), h('div', { class: 'muted' }, t('rl.k.' + r.kind, null, r.kind))),
     h('td', null, slot('level', level)),
-    h('td', null, params),
+    h('td', null, params, POINT_RULES.includes(r.kind) ? selectEditor(r, slot, selText) : null),
     h('td', null, slot('enabled', h('label', { class: 'check' }, enabled, h('span', null, t('rl.e.enabled'))))),
     h('td', null, h('button', { type: 'button', class: 'btn btn-ghost', dataset: { remove: r.id }, onclick: onRemove },
       t('rl.e.remove'))));
 }
 
-// The draft editor, starting from set's rules. onSaved(version) after a save.
-export function editorCard(set, onSaved) {
+// The draft editor, starting from set's rules. onSaved(version) after a
+// save; selText(select) says a selector in words (pages/rules.js).
+export function editorCard(set, onSaved, selText) {
   let rules = JSON.parse(JSON.stringify(set.rules));
   const tbody = h('tbody');
   const json = h('textarea', { class: 'input rl-json', id: 'rl-json', rows: 14, spellcheck: false });
@@ -170,15 +204,28 @@ export function editorCard(set, onSaved) {
       draw();
     } }, t('rl.e.json_load'))),
     h('div', { class: 'field-error', role: 'alert' }));
-  // A refusal at its input, or at the JSON (opened) when the table has none.
+  // A refusal at the nearest input of its path ("rules[3].select.tags[0]"
+  // at rules[3]'s points), or at the JSON (opened) when the table has none.
   const showRuleError = (e) => {
-    ui.showError(form, e);
-    const f = String(e.field || '');
-    if (f.startsWith('rules') && !form.querySelector(`[data-field="${CSS.escape(f)}"]`)) details.open = true;
+    let f = String(e.field || '');
+    while (f.includes('.') && !form.querySelector(`[data-field="${CSS.escape(f)}"]`)) f = f.replace(/[.[][^.[]*$/, '');
+    const slot = f.startsWith('rules[') && form.querySelector(`[data-field="${CSS.escape(f)}"]`);
+    ui.showError(form, slot ? Object.assign({}, e, { field: f }) : e);
+    if (slot && slot.querySelector('details')) slot.querySelector('details').open = true;
+    if (String(e.field || '').startsWith('rules') && !slot) details.open = true;
   };
   const draw = () => {
-    clear(tbody).append(...rules.map((r, i) => ruleRow(r, i, () => { rules.splice(i, 1); draw(); })));
+    clear(tbody).append(...rules.map((r, i) => ruleRow(r, i, () => { rules.splice(i, 1); draw(); }, selText)));
     json.value = JSON.stringify(rules, null, 2);
+  };
+  // A new rule from a template, numbered after the highest.
+  const kindSel = ui.select('new-kind', POINT_RULES.map((k) => ({ value: k, label: t('rl.k.' + k) })), 'anomaly', { id: 'rl-new-kind' });
+  const add = () => {
+    const id = rules.reduce((m, r) => Math.max(m, Number(r.id) || 0), 0) + 1;
+    const tpl = JSON.parse(JSON.stringify(TEMPLATES[kindSel.value]));
+    rules.push(Object.assign({ id, kind: kindSel.value, name: t('rl.e.new_name', { k: t('rl.k.' + kindSel.value) }), enabled: true }, tpl));
+    draw();
+    tbody.lastElementChild.querySelector('input[name="name"]').select();
   };
   const comment = ui.input('comment', { id: 'rl-comment', maxlength: 200, required: true,
     placeholder: t('rl.e.comment_ph') });
@@ -190,6 +237,7 @@ export function editorCard(set, onSaved) {
     h('div', { class: 'table-wrap' }, h('table', { class: 'table rl-table rl-edit-table' },
       h('thead', null, h('tr', null, ['rl.c.id', 'rl.c.name', 'rl.c.level', 'rl.e.params', 'rl.c.state', '']
         .map((k) => h('th', null, k ? t(k) : '')))), tbody)),
+    h('div', { class: 'rl-bar' }, kindSel, h('button', { type: 'button', class: 'btn', id: 'rl-add', onclick: add }, t('rl.e.add'))),
     details,
     ui.field(t('rl.e.comment'), comment, t('rl.e.comment_hint')),
     h('div', { class: 'rl-bar' },
