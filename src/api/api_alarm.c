@@ -433,6 +433,44 @@ static ws_err alarms_link_ack(api_ctx *ctx)
     return api_reply_json(ctx, 200, o);
 }
 
+/* GET /api/v1/alarm-links/{token}: what the link is about, before the
+ * person acknowledges — the alarm's title, level and state, when it was
+ * raised and the response card. The token is checked (MAC, expiry) and not
+ * used up: opening the link changes nothing. */
+static ws_err alarms_link_get(api_ctx *ctx)
+{
+    unsigned char key[NOTIFY_ACKLINK_KEYBYTES];
+    int64_t alarm_id = 0, person_id = 0;
+    ws_err rc = notify_acklink_key(ctx->conn, key);
+    if (!rc) rc = notify_acklink_check(key, ctx->req->params[0], clock_now_ms(), &alarm_id, &person_id);
+    sodium_memzero(key, sizeof key);
+    if (rc) return rc;
+    store_stmt *st = NULL;
+    bool row = false;
+    char path[AUTH_PATH_MAX];
+    json_t *a = NULL;
+    rc = store_prepare(ctx->conn, Q_ALARM_GET, &st);
+    if (!rc) rc = store_bind_int(st, 1, alarm_id);
+    if (!rc) rc = store_step(st, &row);
+    if (!rc && row) a = alarm_row(st, path, sizeof path);
+    store_finalize(st);
+    if (rc) return rc;
+    if (!a) return ws_fail(WS_ENOTFOUND, "token", "the alarm of this link is gone");
+    json_t *o = json_object();
+    static const char *const keep[] = {"title", "tag", "unit_name", "level", "state", "open", "value", "uom",
+                                       "raised_at"};
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+        json_object_set(o, keep[i], json_object_get(a, keep[i]));
+    json_decref(a);
+    json_object_set_new(o, "alarm_id", json_integer(alarm_id));
+    point_response resp;
+    bool found = false;
+    if (point_response_of_alarm(ctx->conn, alarm_id, &resp, &found)) found = false;
+    ws_err_clear();
+    json_object_set_new(o, "response", found ? api_response_json(&resp) : json_null());
+    return api_reply_json(ctx, 200, o);
+}
+
 static ws_err alarms_ack(api_ctx *ctx) { return act_on(ctx, A_ACK); }
 static ws_err alarms_shelve(api_ctx *ctx) { return act_on(ctx, A_SHELVE); }
 static ws_err alarms_unshelve(api_ctx *ctx) { return act_on(ctx, A_UNSHELVE); }
@@ -549,6 +587,10 @@ const api_route api_alarm_routes[] = {
     R("POST", "/api/v1/alarms/{id}/actions/close", alarms_close, "alarm.ack",
       "Close with the handling record (cause, action; the caller is the person); only when "
       "cleared and acknowledged", close_fields, 2),
+    {"GET", "/api/v1/alarm-links/{token}", alarms_link_get, API_PUBLIC, NULL,
+     "What a signed one-time acknowledge link is about (no sign-in; nothing is used up): the "
+     "alarm's title, level, state, time and value, and its point's response card; 403 naming "
+     "token when the link is not valid or has expired", "alarms", NULL, 0, 0},
     {"POST", "/api/v1/alarm-links/{token}/ack", alarms_link_ack, API_PUBLIC, NULL,
      "Acknowledge through a signed one-time link of a duty message, as the person it was made "
      "for (403 tampered or expired, 409 used)", "alarms", NULL, 0, 0},

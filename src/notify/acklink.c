@@ -105,28 +105,50 @@ ws_err notify_acklink_make(const unsigned char key[NOTIFY_ACKLINK_KEYBYTES], int
     return WS_OK;
 }
 
-ws_err notify_acklink_redeem(store_conn *c, const unsigned char key[NOTIFY_ACKLINK_KEYBYTES],
-                             const char *token, int64_t now, int64_t *alarm_id, int64_t *person_id)
+/* The token's fields once its form, MAC and expiry are checked, into raw. */
+static ws_err verify(const unsigned char key[NOTIFY_ACKLINK_KEYBYTES], const char *token, int64_t now,
+                     unsigned char raw[RAW_LEN])
 {
-    *alarm_id = *person_id = 0;
     if (sodium_init() < 0) return ws_fail(WS_EINTERNAL, NULL, "libsodium failed to start");
-    unsigned char raw[RAW_LEN];
     size_t n = 0;
     const char *end = NULL;
     if (!token || strlen(token) != NOTIFY_ACKLINK_TOKEN_LEN ||
-        sodium_base642bin(raw, sizeof raw, token, NOTIFY_ACKLINK_TOKEN_LEN, NULL, &n, &end,
+        sodium_base642bin(raw, RAW_LEN, token, NOTIFY_ACKLINK_TOKEN_LEN, NULL, &n, &end,
                           sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
         n != RAW_LEN || end != token + NOTIFY_ACKLINK_TOKEN_LEN || raw[0] != VERSION)
         return ws_fail(WS_EFORBIDDEN, "token", "this acknowledge link is not valid");
     if (crypto_auth_verify(raw + BODY_LEN, raw, BODY_LEN, key) != 0) /* constant time */
         return ws_fail(WS_EFORBIDDEN, "token", "this acknowledge link is not valid");
+    if (now >= get64(raw + 1 + NONCE_LEN + 16))
+        return ws_fail(WS_EFORBIDDEN, "token", "this acknowledge link has expired");
+    return WS_OK;
+}
+
+ws_err notify_acklink_check(const unsigned char key[NOTIFY_ACKLINK_KEYBYTES], const char *token, int64_t now,
+                            int64_t *alarm_id, int64_t *person_id)
+{
+    *alarm_id = *person_id = 0;
+    unsigned char raw[RAW_LEN];
+    ws_err rc = verify(key, token, now, raw);
+    if (rc) return rc;
+    *alarm_id = get64(raw + 1 + NONCE_LEN);
+    *person_id = get64(raw + 1 + NONCE_LEN + 8);
+    return WS_OK;
+}
+
+ws_err notify_acklink_redeem(store_conn *c, const unsigned char key[NOTIFY_ACKLINK_KEYBYTES],
+                             const char *token, int64_t now, int64_t *alarm_id, int64_t *person_id)
+{
+    *alarm_id = *person_id = 0;
+    unsigned char raw[RAW_LEN];
+    ws_err rc = verify(key, token, now, raw);
+    if (rc) return rc;
     int64_t alarm = get64(raw + 1 + NONCE_LEN), person = get64(raw + 1 + NONCE_LEN + 8),
             expires = get64(raw + 1 + NONCE_LEN + 16);
-    if (now >= expires) return ws_fail(WS_EFORBIDDEN, "token", "this acknowledge link has expired");
     char nonce[NONCE_LEN * 2 + 1];
     sodium_bin2hex(nonce, sizeof nonce, raw + 1, NONCE_LEN);
     bool own = false, row = false;
-    ws_err rc = store_tx_join(c, &own);
+    rc = store_tx_join(c, &own);
     if (rc) return rc;
     store_stmt *st = NULL;
     rc = store_prepare(c, Q_NOTIFY_ACKLINK_USE, &st);

@@ -45,6 +45,13 @@ ws_err notify_acklink_make(const unsigned char key[NOTIFY_ACKLINK_KEYBYTES], int
 ws_err notify_acklink_redeem(store_conn *c, const unsigned char key[NOTIFY_ACKLINK_KEYBYTES],
                              const char *token, int64_t now, int64_t *alarm_id, int64_t *person_id);
 
+/* Check token at time now without using it up (the link's page shows the
+ * alarm before the person acknowledges): *alarm_id, *person_id, or the
+ * WS_EFORBIDDEN of notify_acklink_redeem. Whether it was used is not known
+ * here. */
+ws_err notify_acklink_check(const unsigned char key[NOTIFY_ACKLINK_KEYBYTES], const char *token, int64_t now,
+                            int64_t *alarm_id, int64_t *person_id);
+
 /* Forget used nonces of links that expired before now (they are refused by
  * their expiry anyway). */
 ws_err notify_acklink_purge(store_conn *c, int64_t now);

@@ -178,6 +178,8 @@ static const tmpl tmpls[] = {
     {"POST", "/api/v1/ingest", "/api/v1/ingest", "NO-SUCH-TAG 1\n", "text/plain"},
     {"POST", "/api/v1/imports/readings", "/api/v1/imports/readings?tz=Asia/Shanghai",
      "time,tag,value\n2026-11-28 08:00:00,NO-SUCH-TAG,1\n", "text/csv"},
+    {"GET", "/api/v1/alarm-links/{token}",
+     "/api/v1/alarm-links/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL, NULL},
     {"POST", "/api/v1/alarm-links/{token}/ack",
      "/api/v1/alarm-links/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/ack",
      "{}", NULL},

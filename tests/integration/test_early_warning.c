@@ -1072,6 +1072,15 @@ static void t_paging_and_link(void **state)
     memcpy(tok, k, 96);
     tok[96] = 0;
     char p[200];
+    /* opening the link shows the alarm and what to do, and uses nothing up */
+    snprintf(p, sizeof p, "/api/v1/alarm-links/%s", tok);
+    for (int twice = 0; twice < 2; twice++) {
+        assert_int_equal(ws_req(&t.s, "GET", p, NULL, NULL, &r), 200);
+        assert_non_null(strstr(json_string_value(json_object_get(r, "title")), "GT-501"));
+        assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "response"), "response_min")), 5);
+        assert_null(json_object_get(r, "acked_by")); /* only what the page shows */
+        json_decref(r);
+    }
     snprintf(p, sizeof p, "/api/v1/alarm-links/%s/ack", tok);
     assert_int_equal(ws_req(&t.s, "POST", p, NULL, "{}", &r), 200);
     assert_string_equal(json_string_value(json_object_get(r, "acked_by")), "王网格");
@@ -1086,6 +1095,10 @@ static void t_paging_and_link(void **state)
     tok[10] = tok[10] == 'A' ? 'B' : 'A';
     snprintf(p, sizeof p, "/api/v1/alarm-links/%s/ack", tok);
     assert_int_equal(ws_req(&t.s, "POST", p, NULL, "{}", &r), 403); /* tampered */
+    json_decref(r);
+    snprintf(p, sizeof p, "/api/v1/alarm-links/%s", tok);
+    assert_int_equal(ws_req(&t.s, "GET", p, NULL, NULL, &r), 403);
+    assert_string_equal(ws_err_field_of(r), "token");
     json_decref(r);
     snprintf(p, sizeof p, "/api/v1/alarms/%lld", aid);
     assert_int_equal(ws_req(&t.s, "GET", p, t.tok, NULL, &r), 200);

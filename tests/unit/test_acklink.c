@@ -130,6 +130,14 @@ static void test_roundtrip_once(void **state)
                      NOTIFY_ACKLINK_TOKEN_LEN);
     assert_string_not_equal(a, b);
     int64_t alarm = 0, person = 0;
+    /* checking (the link's page) reads it and uses nothing up, however often */
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(notify_acklink_check(t->key, a, T0, &alarm, &person), WS_OK);
+        assert_int_equal(alarm, 4242);
+        assert_int_equal(person, 17);
+    }
+    assert_int_equal(notify_acklink_check(t->key, a, T0 + HOUR, &alarm, &person), WS_EFORBIDDEN); /* expired */
+    assert_int_equal(alarm, 0);
     assert_int_equal(redeem(t, a, T0, &alarm, &person), WS_OK);
     assert_int_equal(alarm, 4242);
     assert_int_equal(person, 17);
