@@ -192,6 +192,7 @@ static const json_field bt_fields[] = {
     {"tags", JF_ARRAY, false, false, offsetof(bt_body, tags), BT_MAX_TAGS, 0, 0, -1},
 };
 #define N_BT (sizeof bt_fields / sizeof bt_fields[0])
+enum { BT_HAS_FROM = 1u << 2, BT_HAS_TO = 1u << 3 }; /* api_decode's present: bit i for bt_fields[i] */
 
 static atomic_flag bt_running = ATOMIC_FLAG_INIT;
 
@@ -229,8 +230,8 @@ static ws_err sets_backtest(api_ctx *ctx)
     ws_err rc = api_decode(ctx, bt_fields, N_BT, &b, &present, &root);
     if (rc) return rc;
     int64_t now = clock_now_ms();
-    if (!(present & 8)) b.to = now;
-    if (!(present & 4)) b.from = b.to - BT_DEFAULT_DAYS * INT64_C(86400000);
+    if (!(present & BT_HAS_TO)) b.to = now;
+    if (!(present & BT_HAS_FROM)) b.from = b.to - BT_DEFAULT_DAYS * INT64_C(86400000);
     const char *tags[BT_MAX_TAGS];
     int ntags = 0;
     rule_set *set = NULL;

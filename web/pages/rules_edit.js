@@ -9,8 +9,9 @@
 //                 each rule's name, level, parameters, enabled or removed,
 //                 and for the rules of points their points (kinds, tags);
 //                 new rules of those kinds from a template; the rest
-//                 (composites, counts, conditions) in the JSON beneath. 试算草稿 compares the draft with the version
-//                 it came from; 保存为新版本 stores it (POST /alarm-rules).
+//                 (composites, counts, conditions) in the JSON beneath.
+//                 试算草稿 compares the draft with the version it came
+//                 from; 保存为新版本 stores it (POST /alarm-rules).
 // The server checks every rule; a refusal names the field as a path
 // ("rules[3].window_s"), shown at that input or, for a field the table has
 // no input for, at the JSON.
@@ -42,7 +43,8 @@ const TEMPLATES = {
 
 // A duration in seconds in words ("6 小时"), '' when not a whole count.
 export function dur(s) {
-  if (!Number.isInteger(s) || s <= 0) return '';
+  if (!Number.isInteger(s) || s < 0) return '';
+  if (s === 0) return t('rl.seconds', { n: 0 });
   if (s % 86400 === 0) return t('rl.days', { n: s / 86400 });
   if (s % 3600 === 0) return t('rl.hours', { n: s / 3600 });
   if (s % 60 === 0) return t('rl.minutes', { n: s / 60 });
