@@ -37,14 +37,7 @@ ws_err point_location_set(store_conn *c, const org_caller *by, int64_t point_id,
     if (note && strlen(note) > POINT_NAME_MAX) return ws_fail(WS_EINVAL, "note", "note is at most %d bytes", POINT_NAME_MAX);
     for (const char *q = note; q && *q; q++)
         if ((unsigned char)*q < 0x20) return ws_fail(WS_EINVAL, "note", "note must not contain control characters");
-    point p;
-    ws_err rc = point_get(c, point_id, &p);
-    if (!rc && by && by->subject) {
-        auth_resource r = {0};
-        r.unit_path = p.unit_path;
-        rc = auth_decide(by->subject, "point.write", &r);
-    }
-    if (rc == WS_ENOTFOUND) return ws_fail(WS_ENOTFOUND, "id", "no such point");
+    ws_err rc = point_writable(c, by, point_id);
     if (rc) return rc;
     bool own = false;
     if ((rc = store_tx_join(c, &own))) return rc;

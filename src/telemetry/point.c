@@ -632,6 +632,15 @@ ws_err point_create(store_conn *c, const org_caller *by, const point_in *in, int
     return tx_end(c, own, rc);
 }
 
+ws_err point_writable(store_conn *c, const org_caller *by, int64_t id)
+{
+    point p;
+    ws_err rc = point_get(c, id, &p);
+    if (!rc) rc = allow(by, p.unit_path);
+    if (rc == WS_ENOTFOUND) return ws_fail(WS_ENOTFOUND, "id", "no such point");
+    return rc;
+}
+
 ws_err point_update(store_conn *c, const org_caller *by, int64_t id, const point_in *in)
 {
     point p;

@@ -159,6 +159,10 @@ typedef struct point_in {
 ws_err point_create(store_conn *c, const org_caller *by, const point_in *in, int64_t *id);
 ws_err point_update(store_conn *c, const org_caller *by, int64_t id, const point_in *in);
 ws_err point_get(store_conn *c, int64_t id, point *p);
+/* Whether by may write what hangs off point id (its location, its response
+ * card): point.write on its unit; no such point or outside the scope is
+ * WS_ENOTFOUND naming "id". */
+ws_err point_writable(store_conn *c, const org_caller *by, int64_t id);
 /* The device with this code (no permission check); WS_ENOTFOUND naming "code". */
 ws_err point_device_by_code(store_conn *c, const char *code, int64_t *id);
 /* The point of a tag (no permission check); WS_ENOTFOUND naming "tag". */

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "auth/auth.h"
 #include "core/clock.h"
 #include "store/q_response.h"
 #include "telemetry/point.h"
@@ -84,14 +83,7 @@ ws_err point_response_of_alarm(store_conn *c, int64_t alarm_id, point_response *
 
 ws_err point_response_put(store_conn *c, const org_caller *by, int64_t point_id, const point_response_in *in)
 {
-    point p;
-    ws_err rc = point_get(c, point_id, &p);
-    if (!rc && by && by->subject) {
-        auth_resource r = {0};
-        r.unit_path = p.unit_path;
-        rc = auth_decide(by->subject, "point.write", &r);
-    }
-    if (rc == WS_ENOTFOUND) return ws_fail(WS_ENOTFOUND, "id", "no such point");
+    ws_err rc = point_writable(c, by, point_id);
     if (rc) return rc;
     if ((rc = check(in->cause, "cause", RESPONSE_TEXT_MAX, true, false)) ||
         (rc = check(in->consequence, "consequence", RESPONSE_TEXT_MAX, true, false)) ||

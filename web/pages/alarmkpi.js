@@ -113,7 +113,7 @@ export async function render(main, ctx) {
     card('ontime', t('kpi.ontime'), s.on_time.pct === null ? '—' : num(s.on_time.pct, 10) + ' %',
       // no standard sets a figure for this one: shown, not judged
       s.on_time.acks ? t('kpi.ontime_of', { k: s.on_time.on_time, n: s.on_time.acks }) : t('kpi.ontime_none')),
-    card('cards', t('kpi.cards'), s.card_pct === null ? '—' : num(s.card_pct, 10) + ' %', t('kpi.cards_note')),
+    card('card-cover', t('kpi.cards'), s.card_pct === null ? '—' : num(s.card_pct, 10) + ' %', t('kpi.cards_note')),
     card('levels', t('kpi.levels'), `${pct(lv['3'] || 0)}/${pct(lv['2'] || 0)}/${pct(lv['1'] || 0)} %`,
       t('kpi.levels_target', { a: ref.level_pct['3'], b: ref.level_pct['2'], c: ref.level_pct['1'] })),
     // the share says little of a small load: below TOP_MIN annunciations it is shown, not judged
