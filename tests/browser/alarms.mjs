@@ -545,7 +545,8 @@ export async function run(hz) {
       const f = k.frequent[i], row = rows.nth(i);
       assert(Number(await row.getAttribute('data-rule-id')) === f.rule_id && Number(await row.getAttribute('data-source-id')) === f.source_id,
         `row ${i + 1} is not the server's ${f.title}`);
-      assert((await row.locator('.badge').count() > 0) === f.chattering, `row ${i + 1}: the chattering mark differs`);
+      assert((await row.locator('.kpi-chat .badge').count() > 0) === f.chattering, `row ${i + 1}: the chattering mark differs`);
+      assert((await row.locator('.kpi-card-cell .badge').count() > 0) === (f.has_card === false), `row ${i + 1}: the card mark differs`);
     }
     const chat = k.frequent.find((f) => f.chattering && f.title.startsWith('GT-104'));
     assert(chat, 'the demo\'s chattering GT-104 is not among the frequent alarms: ' + JSON.stringify(k.frequent.map((f) => f.title)));

@@ -63,7 +63,7 @@ function badActors(root, k) {
       h('tbody', null, k.frequent.map((a, i) => h('tr', { dataset: { ruleId: a.rule_id, sourceId: a.source_id } },
         h('td', { class: 'num' }, String(i + 1)), alarmCell(a), h('td', null, a.unit_name || '#' + a.unit_id),
         h('td', { class: 'num' }, String(a.annunciated)), h('td', { class: 'num' }, num(a.pct, 10) + ' %'),
-        h('td', null, a.chattering ? ui.badge(t('kpi.chatters'), 'warn') : ''),
+        h('td', { class: 'kpi-chat' }, a.chattering ? ui.badge(t('kpi.chatters'), 'warn') : ''),
         h('td', { class: 'kpi-card-cell' }, a.has_card === null ? '' : a.has_card ? t('kpi.card_yes') : ui.badge(t('kpi.card_no'), 'off')),
         h('td', { class: 'muted' }, ui.fmtTime(a.last_at))))))));
     root.appendChild(h('p', { class: 'muted kpi-note' }, t('kpi.frequent_note')));
