@@ -45,7 +45,7 @@ export const enRules = {
   'rl.w.offline': 'every point of one device without data for {d}',
   'rl.w.flatline': 'moved less than {e} in {d} while reporting',
   'rl.w.roc': 'changes faster than {v} a second (over {d})',
-  'rl.w.count': 'the {n}th “{key}” of one source within {d}',
+  'rl.w.count': '“{key}” {n} times from one source within {d}',
   'rl.w.work_order': ', opening a {k} work order',
   'rl.wo.preventive': 'preventive',
   'rl.wo.corrective': 'corrective',

@@ -51,6 +51,13 @@ export function dur(s) {
   return t('rl.seconds', { n: s });
 }
 
+// Time in alarm: minutes up to two hours, then hours to a tenth.
+function activeText(ms) {
+  if (ms < 60000) return t('rl.bt.under_minute');
+  if (ms < 2 * 3600000) return t('rl.minutes', { n: Math.round(ms / 60000) });
+  return t('rl.hours', { n: Math.round(ms / 360000) / 10 });
+}
+
 const keyOf = (r) => `${r.rule}|${r.rule_id ?? ''}|${r.source_kind}|${r.source_id}`;
 // Raises of a line; a count rule's work orders count as its actions.
 const hits = (r) => (r ? r.raises + r.actions : 0);
@@ -85,7 +92,7 @@ function resultTable(res, base, labels) {
       h('td', { class: 'num' }, String(hits(r)) + (r && r.actions ? t('rl.bt.orders', { n: r.actions }) : '')),
       base ? h('td', { class: 'num' }, String(hits(b))) : null,
       base ? h('td', { class: 'num rl-delta' + (d > 0 ? ' up' : d < 0 ? ' down' : '') }, d > 0 ? '+' + d : d < 0 ? String(d) : '') : null,
-      h('td', null, r ? dur(Math.round(r.active_ms / 60000) * 60) || t('rl.bt.under_minute') : ''),
+      h('td', null, r ? activeText(r.active_ms) : ''),
       h('td', { class: 'muted' }, first));
   });
   const heads = ['rl.bt.c.rule', 'rl.bt.c.source', 'rl.c.level', 'rl.bt.c.raises'];
