@@ -598,9 +598,10 @@ static ws_err points_response_put(api_ctx *ctx)
     if (rc) return rc;
     CALLER;
     point_response_in in = {b.cause, b.consequence, b.action, b.response_min};
-    rc = point_response_put(ctx->conn, &by, id, &in);
+    bool written = false;
+    rc = point_response_put(ctx->conn, &by, id, &in, &written);
     json_decref(root);
-    if (!rc) engine_reload(); /* the escalation of the point's alarms follows the card */
+    if (written) engine_reload(); /* the escalation of the point's alarms follows the card */
     return rc ? rc : points_response_get(ctx);
 }
 

@@ -69,18 +69,18 @@ static ws_err leaf(store_conn *c, const org_caller *by, const audit_entity *e, i
     return audit_record(c, by && by->actor ? by->actor : &sys, e, id, action, NULL);
 }
 
-/* Text of at most max bytes, valid UTF-8, no control characters; required:
- * not empty or blank. */
-static ws_err check_text(const char *s, const char *field, size_t max, bool required)
+ws_err point_text_check(const char *s, const char *field, size_t max, bool required, bool multiline)
 {
     size_t n = s ? strlen(s) : 0;
     bool blank = true;
     if (n > max) return ws_fail(WS_EINVAL, field, "%s is longer than %zu bytes", field, max);
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
-        if (ch < 0x20 || ch == 0x7f)
-            return ws_fail(WS_EINVAL, field, "%s must not contain control characters", field);
-        if (ch != ' ') blank = false;
+        bool br = multiline && (ch == '\n' || ch == '\r');
+        if ((ch < 0x20 && !br) || ch == 0x7f)
+            return ws_fail(WS_EINVAL, field, "%s must not contain control characters%s", field,
+                           multiline ? " other than line breaks" : "");
+        if (ch != ' ' && !br) blank = false;
     }
     if (n && !org_utf8_valid(s, n)) return ws_fail(WS_EINVAL, field, "%s is not valid UTF-8", field);
     if (required && blank) return ws_fail(WS_EINVAL, field, "%s must not be empty", field);
@@ -274,11 +274,11 @@ static ws_err device_fields(const point_device_in *in, unsigned set)
     if ((set & POINT_DSET_CODE) && !ident_valid(in->code, POINT_CODE_MAX))
         return ws_fail(WS_EINVAL, "code",
                        "code must be 1 to %d ASCII letters, digits or _ . : / -", POINT_CODE_MAX);
-    if (set & POINT_DSET_NAME) rc = check_text(in->name, "name", POINT_NAME_MAX, true);
+    if (set & POINT_DSET_NAME) rc = point_text_check(in->name, "name", POINT_NAME_MAX, true, false);
     if (!rc && (set & POINT_DSET_KIND) && !one_of(in->kind, device_kinds))
         rc = ws_fail(WS_EINVAL, "kind", "kind must be gas_detector, plc, dcs, camera or other");
-    if (!rc && (set & POINT_DSET_VENDOR)) rc = check_text(in->vendor, "vendor", POINT_VENDOR_MAX, false);
-    if (!rc && (set & POINT_DSET_MODEL)) rc = check_text(in->model, "model", POINT_VENDOR_MAX, false);
+    if (!rc && (set & POINT_DSET_VENDOR)) rc = point_text_check(in->vendor, "vendor", POINT_VENDOR_MAX, false, false);
+    if (!rc && (set & POINT_DSET_MODEL)) rc = point_text_check(in->model, "model", POINT_VENDOR_MAX, false, false);
     if (!rc && (set & POINT_DSET_PROTOCOL) && !one_of(in->protocol, protocols))
         rc = ws_fail(WS_EINVAL, "protocol", "protocol must be http, mqtt, modbus or camera");
     if (!rc && (set & POINT_DSET_CAL) && in->calibration_due && *in->calibration_due &&
@@ -469,12 +469,12 @@ ws_err point_check(const point *p)
     if (!point_tag_valid(p->tag))
         return ws_fail(WS_EINVAL, "tag", "tag must be 1 to %d ASCII letters, digits or _ . : / -",
                        POINT_TAG_MAX);
-    if ((rc = check_text(p->name, "name", POINT_NAME_MAX, true))) return rc;
+    if ((rc = point_text_check(p->name, "name", POINT_NAME_MAX, true, false))) return rc;
     if (!one_of(p->kind, point_kinds))
         return ws_fail(WS_EINVAL, "kind",
                        "kind must be combustible, toxic, oxygen, temperature, pressure, level, "
                        "flow, analysis, status or camera");
-    if ((rc = check_text(p->uom, "uom", POINT_UOM_MAX, false))) return rc;
+    if ((rc = point_text_check(p->uom, "uom", POINT_UOM_MAX, false, false))) return rc;
     if (!strcmp(p->kind, "combustible") && strcmp(p->uom, "%LEL"))
         return ws_fail(WS_EINVAL, "uom", "a combustible gas point measures %%LEL");
     if (!strcmp(p->kind, "oxygen") && strcmp(p->uom, "%VOL"))

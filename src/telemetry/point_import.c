@@ -200,24 +200,6 @@ static void rc_error(org_import_result *r, int row)
     org_import_error_add(r, row, f, "%s", ws_err_message());
 }
 
-/* The row's response card onto point id, unless the point has it already
- * (*written says whether it was written). */
-static ws_err put_card(store_conn *c, const org_caller *by, int64_t id, const point_response_in *in, bool *written)
-{
-    *written = false;
-    point_response *old = malloc(sizeof *old);
-    if (!old) return ws_fail(WS_ENOMEM, NULL, "out of memory");
-    ws_err rc = point_response_get(c, id, old);
-    bool same = !rc && old->response_min == in->response_min && !strcmp(old->action, in->action) &&
-                !strcmp(old->cause, in->cause) && !strcmp(old->consequence, in->consequence);
-    free(old);
-    if (rc && rc != WS_ENOTFOUND) return rc;
-    if (same) return WS_OK;
-    rc = point_response_put(c, by, id, in);
-    *written = !rc;
-    return rc;
-}
-
 /* Phase 3: one row inside the import's transaction. A row's own failure is
  * recorded and WS_OK returned; only a fatal store error comes back. */
 static ws_err apply_row(store_conn *c, const org_caller *by, const prow *w, org_import_result *r)
@@ -263,7 +245,7 @@ static ws_err apply_row(store_conn *c, const org_caller *by, const prow *w, org_
         }
     }
     bool card_written = false;
-    if (!rc && *w->card.action) rc = put_card(c, by, id, &w->card, &card_written);
+    if (!rc && *w->card.action) rc = point_response_put(c, by, id, &w->card, &card_written);
     if (org_import_fatal(rc)) return rc;
     if (rc) rc_error(r, w->rownum);
     else if (!found) r->created++;

@@ -17,25 +17,6 @@ static const audit_col response_cols[] = {
 const audit_entity POINT_ENTITY_RESPONSE = {"alarm_response", "alarm_responses", response_cols,
                                             (int)(sizeof response_cols / sizeof response_cols[0])};
 
-/* Text of at most max bytes, valid UTF-8; control characters refused except
- * line breaks when multiline; required: not blank. */
-static ws_err check(const char *s, const char *field, size_t max, bool multiline, bool required)
-{
-    size_t n = s ? strlen(s) : 0;
-    bool blank = true;
-    if (n > max) return ws_fail(WS_EINVAL, field, "%s is longer than %zu bytes", field, max);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if ((ch < 0x20 && !(multiline && (ch == '\n' || ch == '\r'))) || ch == 0x7f)
-            return ws_fail(WS_EINVAL, field, "%s must not contain control characters%s", field,
-                           multiline ? " other than line breaks" : "");
-        if (ch != ' ' && ch != '\n' && ch != '\r') blank = false;
-    }
-    if (n && !org_utf8_valid(s, n)) return ws_fail(WS_EINVAL, field, "%s is not valid UTF-8", field);
-    if (required && blank) return ws_fail(WS_EINVAL, field, "%s must not be empty: say what to do", field);
-    return WS_OK;
-}
-
 static void read_card(store_stmt *st, int c, point_response *out)
 {
     snprintf(out->cause, sizeof out->cause, "%s", store_col_text(st, c));
@@ -81,13 +62,15 @@ ws_err point_response_of_alarm(store_conn *c, int64_t alarm_id, point_response *
     return rc;
 }
 
-ws_err point_response_put(store_conn *c, const org_caller *by, int64_t point_id, const point_response_in *in)
+ws_err point_response_put(store_conn *c, const org_caller *by, int64_t point_id, const point_response_in *in,
+                          bool *written)
 {
+    if (written) *written = false;
     ws_err rc = point_writable(c, by, point_id);
     if (rc) return rc;
-    if ((rc = check(in->cause, "cause", RESPONSE_TEXT_MAX, true, false)) ||
-        (rc = check(in->consequence, "consequence", RESPONSE_TEXT_MAX, true, false)) ||
-        (rc = check(in->action, "action", RESPONSE_ACTION_MAX, true, true)))
+    if ((rc = point_text_check(in->cause, "cause", RESPONSE_TEXT_MAX, false, true)) ||
+        (rc = point_text_check(in->consequence, "consequence", RESPONSE_TEXT_MAX, false, true)) ||
+        (rc = point_text_check(in->action, "action", RESPONSE_ACTION_MAX, true, true)))
         return rc;
     if (in->response_min < 1 || in->response_min > RESPONSE_MIN_MAX)
         return ws_fail(WS_EINVAL, "response_min", "response_min must be a whole number of minutes from 1 to %d",
@@ -98,12 +81,16 @@ ws_err point_response_put(store_conn *c, const org_caller *by, int64_t point_id,
     ws_err had = point_response_get(c, point_id, &old);
     if (had != WS_OK && had != WS_ENOTFOUND) return store_tx_finish(c, own, had);
     ws_err_clear();
+    const char *cause = in->cause ? in->cause : "", *conseq = in->consequence ? in->consequence : "";
+    if (!had && old.response_min == in->response_min && !strcmp(old.action, in->action) &&
+        !strcmp(old.cause, cause) && !strcmp(old.consequence, conseq))
+        return store_tx_finish(c, own, WS_OK); /* the same card: nothing to write */
     store_stmt *st = NULL;
     int64_t person = by && by->subject ? by->subject->person_id : 0;
     rc = store_prepare(c, Q_RESPONSE_PUT, &st);
     if (!rc) rc = store_bind_int(st, 1, point_id);
-    if (!rc) rc = store_bind_text(st, 2, in->cause ? in->cause : "");
-    if (!rc) rc = store_bind_text(st, 3, in->consequence ? in->consequence : "");
+    if (!rc) rc = store_bind_text(st, 2, cause);
+    if (!rc) rc = store_bind_text(st, 3, conseq);
     if (!rc) rc = store_bind_text(st, 4, in->action);
     if (!rc) rc = store_bind_int(st, 5, in->response_min);
     if (!rc) rc = person > 0 ? store_bind_int(st, 6, person) : store_bind_null(st, 6);
@@ -116,5 +103,7 @@ ws_err point_response_put(store_conn *c, const org_caller *by, int64_t point_id,
         rc = audit_record(c, by && by->actor ? by->actor : &sys, &POINT_ENTITY_RESPONSE, point_id,
                           had ? "create" : "update", NULL);
     }
-    return store_tx_finish(c, own, rc);
+    rc = store_tx_finish(c, own, rc);
+    if (!rc && written) *written = true;
+    return rc;
 }

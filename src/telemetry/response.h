@@ -46,7 +46,9 @@ ws_err point_response_get(store_conn *c, int64_t point_id, point_response *out);
 ws_err point_response_of_alarm(store_conn *c, int64_t alarm_id, point_response *out, bool *found);
 /* Write (create or replace) the card of point_id: point.write on the point's
  * unit (no such point or outside the scope: WS_ENOTFOUND naming "id");
- * refusals name the field. With its evidence-log leaf. */
-ws_err point_response_put(store_conn *c, const org_caller *by, int64_t point_id, const point_response_in *in);
+ * refusals name the field. With its evidence-log leaf; a card the same as
+ * the stored one writes nothing. *written (may be NULL): whether it wrote. */
+ws_err point_response_put(store_conn *c, const org_caller *by, int64_t point_id, const point_response_in *in,
+                          bool *written);
 
 #endif

@@ -201,7 +201,7 @@ static ws_err response_cards(warn *w, store_conn *c, const org_caller *by_so)
             wpoint *p = NULL;
             for (size_t j = 0; j < w->npts && !p; j++)
                 if (!strcmp(w->pts[j].tag, cards[i].tags[k])) p = &w->pts[j];
-            if (p) rc = point_response_put(c, by_so, p->id, &cards[i].in);
+            if (p) rc = point_response_put(c, by_so, p->id, &cards[i].in, NULL);
             /* the engine's register as a reload would read it (the demo's
              * engine runs no thread yet) */
             if (p && !rc) p->respond_ms = cards[i].in.response_min * 60000;

@@ -46,7 +46,7 @@ static void t_escalation_pages(void **state)
     /* the point's response card: its time limit and steps go into the message */
     point_response_in card = {"法兰渗漏", "闪爆", "撤离无关人员\n关闭根部阀", 3};
     OK(store_acquire(tc.s, &c));
-    OK(point_response_put(c, &TRUSTED, pid, &card));
+    OK(point_response_put(c, &TRUSTED, pid, &card, NULL));
     store_release(c);
     engine_open();
     int64_t t0 = clock_now_ms() - 20 * 60000;
