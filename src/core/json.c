@@ -218,9 +218,79 @@ fail:
     return rc;
 }
 
+/* The shortest of 15, 16 or 17 significant digits that reads back as the
+ * number written in tok[0..n) (jansson's "%.17g", with its ".0"), into out;
+ * false when that is the original or not shorter. */
+static bool shortest_real(const char *tok, size_t n, char *out, size_t cap)
+{
+    char orig[40];
+    if (n >= sizeof orig) return false;
+    memcpy(orig, tok, n);
+    orig[n] = 0;
+    double x = strtod(orig, NULL);
+    for (int prec = 15; prec <= 16; prec++) {
+        int k = snprintf(out, cap, "%.*g", prec, x);
+        if (k <= 0 || (size_t)k >= cap || strtod(out, NULL) != x) continue;
+        if (!strpbrk(out, ".e")) {
+            if ((size_t)k + 2 >= cap) return false;
+            memcpy(out + k, ".0", 3);
+            k += 2;
+        }
+        return (size_t)k < n;
+    }
+    return false;
+}
+
+/* jansson writes every real with 17 significant digits, so a value stored as
+ * 19.1 would go out as 19.100000000000001. Each real of 16 or more digits is
+ * rewritten, in place, as the shortest text that reads back as the same
+ * double (never longer, so the string only shrinks); strings and integers
+ * are copied as they are. */
+static void shorten_reals(char *s)
+{
+    char *w = s;
+    const char *r = s;
+    while (*r) {
+        if (*r == '"') { /* a string: up to its unescaped closing quote */
+            *w++ = *r++;
+            while (*r && *r != '"') {
+                if (*r == '\\' && r[1]) *w++ = *r++;
+                *w++ = *r++;
+            }
+            if (*r) *w++ = *r++;
+            continue;
+        }
+        if (*r != '-' && (*r < '0' || *r > '9')) {
+            *w++ = *r++;
+            continue;
+        }
+        const char *t = r;
+        int digits = 0; /* of the mantissa */
+        bool real = false, exponent = false;
+        while (*r == '-' || *r == '+' || *r == '.' || *r == 'e' || *r == 'E' || (*r >= '0' && *r <= '9')) {
+            char c = *r++;
+            if (c == 'e' || c == 'E') real = exponent = true;
+            else if (c == '.') real = true;
+            else if (c >= '0' && c <= '9' && !exponent) digits++;
+        }
+        char sh[40];
+        if (real && digits >= 16 && shortest_real(t, (size_t)(r - t), sh, sizeof sh)) {
+            size_t k = strlen(sh);
+            memmove(w, sh, k);
+            w += k;
+        } else {
+            memmove(w, t, (size_t)(r - t));
+            w += r - t;
+        }
+    }
+    *w = 0;
+}
+
 char *json_dump_compact(const json_t *v)
 {
-    return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+    if (s) shorten_reals(s);
+    return s;
 }
 
 /* Length of the valid UTF-8 sequence at p (at most n bytes), 0 when invalid. */

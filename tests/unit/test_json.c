@@ -314,6 +314,28 @@ static void reply_helpers(void **state)
     json_decref(o);
 }
 
+/* Reals go out as the shortest text that reads back as the same double:
+ * 19.1 stored is "19.1", not jansson's "19.100000000000001"; a computed value
+ * that needs 17 digits keeps them; digits inside strings are left alone. */
+static void reals_are_shortest_round_trip(void **state)
+{
+    (void)state;
+    double third = 1.0 / 3.0, sum = 0.1 + 0.2, big = 1.2e16, tiny = -1.1e-7;
+    json_t *a = json_pack("[f,f,f,f,f,f,f,I,s,{s:f}]", 19.1, 11.2, 56.0, third, sum, big, tiny,
+                          (json_int_t)12345678901234567LL, "19.100000000000001", "k\"0.1", 0.1);
+    char *s = json_dump_compact(a);
+    assert_string_equal(s, "[19.1,11.2,56.0,0.3333333333333333,0.30000000000000004,1.2e+16,-1.1e-07,"
+                           "12345678901234567,\"19.100000000000001\",{\"k\\\"0.1\":0.1}]");
+    json_t *back = json_loads(s, 0, NULL);
+    assert_non_null(back);
+    assert_true(json_real_value(json_array_get(back, 3)) == third);
+    assert_true(json_real_value(json_array_get(back, 4)) == sum);
+    assert_true(json_real_value(json_array_get(back, 5)) == big);
+    json_decref(back);
+    free(s);
+    json_decref(a);
+}
+
 static void utf8_cut_keeps_whole_characters(void **state)
 {
     (void)state;
@@ -346,6 +368,7 @@ int main(void)
         cmocka_unit_test(array_item_cap),
         cmocka_unit_test(body_cap_is_too_big),
         cmocka_unit_test(reply_helpers),
+        cmocka_unit_test(reals_are_shortest_round_trip),
         cmocka_unit_test(known_keys_and_opt_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
