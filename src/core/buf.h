@@ -32,10 +32,10 @@ ws_err buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2,
 /* Hands the data to the caller (caller frees) and resets b. May be NULL when empty. */
 char *buf_steal(buf *b);
 
-/* Lower-case hex of n bytes into out (cap >= 2n+1). Returns out. */
 /* Append at most max bytes of s to the NUL-terminated string out (cap
  * bytes in all), cut at a UTF-8 character boundary. */
 void str_append_utf8(char *out, size_t cap, const char *s, size_t max);
+/* Lower-case hex of n bytes into out (cap >= 2n+1). Returns out. */
 char *hex_encode(const uint8_t *p, size_t n, char *out);
 /* Decode exactly 2*n hex digits; returns 0 or -1. */
 int hex_decode(const char *s, uint8_t *out, size_t n);

@@ -56,6 +56,7 @@
 #include "alarm/ruleset.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
+#include "core/buf.h"
 #include "core/clock.h"
 #include "core/hub.h"
 #include "core/log.h"
@@ -111,12 +112,13 @@ static wpoint *find_tag(const warn *w, const char *tag)
     }
 }
 
-/* Copy at most cap - 1 bytes (a too deep unit path fails closed in scope checks). */
+/* Copy at most cap - 1 bytes, cut at a UTF-8 character boundary (a title
+ * never ends in half a character; a too deep unit path fails closed in
+ * scope checks). */
 void warn_copy_trunc(char *dst, size_t cap, const char *src)
 {
-    size_t n = strnlen(src, cap - 1);
-    memcpy(dst, src, n);
-    dst[n] = 0;
+    dst[0] = 0;
+    str_append_utf8(dst, cap, src, cap);
 }
 
 /* The cache is in id order (register.c reads the register by id). */
@@ -206,7 +208,7 @@ static void queue_events(warn *w, const alarm_events *ev, const wpoint *p, int c
         if (p) snprintf(q->tag, sizeof q->tag, "%s", p->tag);
         int k = ev->ev[i].kind;
         if (title && (k == AEV_RAISE || k == AEV_REACTIVATE || k == AEV_LEVEL_UP))
-            snprintf(q->title, sizeof q->title, "%s", title);
+            warn_copy_trunc(q->title, sizeof q->title, title);
         else if (p && cond >= 0 && (k == AEV_RAISE || k == AEV_REACTIVATE || k == AEV_LEVEL_UP))
         {
             char t[WS_TAG_MAX + sizeof p->name + 48];

@@ -949,6 +949,25 @@ static void t_outbox_alarm(void **state)
     engine_close();
 }
 
+/* A title longer than an alarm's 160 bytes is cut at a character, never
+ * inside one: "A" and 60 three-byte characters (181 bytes) keep "A" and 52
+ * (157 bytes), not two bytes of the 53rd. */
+static void t_long_title_cut_whole(void **state)
+{
+    (void)state;
+    engine_open();
+    char title[200] = "A";
+    for (int i = 0; i < 60; i++) strcat(title, "危");
+    assert_int_equal(warn_external_alarm(tc.w, WARN_RULE_RISK_FORECAST, 9, 1, 1, true, title, clock_now_ms()), WS_OK);
+    char want[200] = "A";
+    for (int i = 0; i < 52; i++) strcat(want, "危");
+    char q[400];
+    snprintf(q, sizeof q, "SELECT count(*) FROM alarms WHERE rule_id = %d AND source_id = $1 AND title = '%s'",
+             WARN_RULE_RISK_FORECAST, want);
+    assert_int_equal(sql_int(q, 9), 1);
+    engine_close();
+}
+
 /* The default count rule (1004): the same device's sensor fault three times
  * in 30 days opens one preventive work order on that device, and the count
  * survives a clean restart of the engine (DATA/journal/rules.state): two
@@ -1211,7 +1230,7 @@ int main(void)
         T(t_pipeline_checkpoint, &fx_sqlite), T(t_ack_waits_alone, &fx_sqlite), T(t_points_climb, &fx_sqlite), T(t_reload_concurrent, &fx_sqlite),
         T(t_add_point, &fx_sqlite), T(t_maintenance_mode, &fx_sqlite),
         T(t_clock_skew, &fx_sqlite), T(t_outbox_alarm, &fx_sqlite), T(t_count_rule_work_order, &fx_sqlite), T(t_values_at_most_1hz, &fx_sqlite),
-        T(t_synced_after_commit, &fx_sqlite),
+        T(t_synced_after_commit, &fx_sqlite), T(t_long_title_cut_whole, &fx_sqlite),
     };
     int rc = cmocka_run_group_tests_name("warn (sqlite)", sq, group_setup, group_teardown);
     const char *pg = getenv("WS_TEST_PG_URL");
