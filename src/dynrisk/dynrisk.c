@@ -289,6 +289,9 @@ typedef struct gathered {
     struct planned {
         rx_permit p;
         int64_t from, to;
+        int64_t id;
+        bool active;              /* active now: from is now */
+        char code[32];
     } planned[RX_MAX_PERMITS];
     int nforecasts;               /* weather forecasts for the horizon, oldest first */
     struct forecast {
@@ -414,8 +417,11 @@ static ws_err gather(store_conn *c, struct warn *w, const org_unit *area, int64_
         bool active = !strcmp(store_col_text(st, 2), "active");
         int64_t from = store_col_int(st, 3), to = store_col_int(st, 4);
         if (active && g->in.npermits < RX_MAX_PERMITS) g->permits[g->in.npermits++] = p;
-        if (g->nplanned < RX_MAX_PERMITS)
-            g->planned[g->nplanned++] = (struct planned){p, active ? now : from, to};
+        if (g->nplanned < RX_MAX_PERMITS) {
+            struct planned *pl = &g->planned[g->nplanned++];
+            *pl = (struct planned){p, active ? now : from, to, store_col_int(st, 5), active, ""};
+            snprintf(pl->code, sizeof pl->code, "%s", store_col_text(st, 6));
+        }
     }
     store_finalize(st);
     st = NULL;
@@ -648,6 +654,79 @@ static void schedule_of(const gathered *g, int64_t now, int nhours, rx_schedule 
     }
 }
 
+/* Hour h's points per factor (those of at least 0.05), with "profile" for
+ * what the weekly profile added: {"permits": 12.0, "profile": 3.4, …}. */
+static json_t *hour_factors(const rx_projection *pj, int h)
+{
+    json_t *o = json_object();
+    for (int f = 0; f < RX_NFACTORS; f++)
+        if (pj->factor_pts[h][f] >= 0.05)
+            json_object_set_new(o, rx_factor_name((rx_factor)f), json_real(round(pj->factor_pts[h][f] * 10) / 10));
+    if (pj->profile_pts[h] >= 0.05) json_object_set_new(o, "profile", json_real(round(pj->profile_pts[h] * 10) / 10));
+    return o;
+}
+
+/* What raises the index from now (r) to the warning hour: each factor with
+ * at least half a point more then, with its detail at that hour, and the
+ * weekly profile's part; largest first. */
+static json_t *warning_why(const rx_result *r, const rx_projection *pj)
+{
+    int h = pj->warn_in_h - 1;
+    struct {
+        const char *factor, *detail;
+        double change;
+        char text[64];
+    } why[RX_NFACTORS + 1];
+    int n = 0;
+    for (int f = 0; f < RX_NFACTORS; f++) {
+        double was = 0;
+        for (int i = 0; i < r->ncontrib; i++)
+            if (r->contrib[i].factor == (rx_factor)f) was = r->contrib[i].points;
+        double change = pj->factor_pts[h][f] - was;
+        if (change < 0.5) continue;
+        why[n].factor = rx_factor_name((rx_factor)f), why[n].change = change, why[n].detail = "";
+        for (int i = 0; i < pj->warn_model.ncontrib; i++)
+            if (pj->warn_model.contrib[i].factor == (rx_factor)f) why[n].detail = pj->warn_model.contrib[i].detail;
+        n++;
+    }
+    if (pj->profile_pts[h] >= 0.5) {
+        why[n].factor = "profile", why[n].change = pj->profile_pts[h];
+        if (pj->unusual)
+            snprintf(why[n].text, sizeof why[n].text, "running %.1f above the weekly profile", pj->deviation);
+        else
+            snprintf(why[n].text, sizeof why[n].text, "usually %.1f at this hour of the week", pj->profile_mean[h]);
+        why[n].detail = why[n].text;
+        n++;
+    }
+    json_t *a = json_array();
+    bool used[RX_NFACTORS + 1] = {false};
+    for (;;) {
+        int best = -1;
+        for (int i = 0; i < n; i++)
+            if (!used[i] && (best < 0 || why[i].change > why[best].change)) best = i;
+        if (best < 0) break;
+        used[best] = true;
+        json_array_append_new(a, json_pack("{s:s,s:f,s:s}", "factor", why[best].factor, "change",
+                                           round(why[best].change * 10) / 10, "detail", why[best].detail));
+    }
+    return a;
+}
+
+/* The permits not active now that are planned to be at the warning hour t
+ * (the ones to look at: rescheduled, or their measures reinforced). */
+static json_t *warning_permits(const gathered *g, int64_t now, int64_t t)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < g->nplanned; i++) {
+        const struct planned *pl = &g->planned[i];
+        if (pl->active || pl->from > t || pl->to <= t) continue;
+        json_array_append_new(a, json_pack("{s:I,s:s,s:s,s:s,s:o,s:o}", "id", (json_int_t)pl->id, "code", pl->code,
+                                           "type", permit_types[pl->p.type], "grade", permit_grade_text(&pl->p),
+                                           "from", json_time(pl->from), "to", json_time(pl->to)));
+    }
+    return a;
+}
+
 /* Whether the warning of pj is owed to a climbing point: projected again
  * with the climb weight at 0, it comes later, lower or not at all. Returns
  * the fastest-climbing point's index in g->pts then, else -1. */
@@ -711,9 +790,9 @@ static ws_err area_eval(store_conn *c, struct warn *w, const org_unit *area, int
             json_t *pjo = json_object(), *hours = json_array();
             json_object_set_new(pjo, "horizon_h", json_integer(pj.nhours));
             for (int h = 0; h < pj.nhours; h++)
-                json_array_append_new(hours, json_pack("{s:o,s:f,s:s}", "at", json_time(now + (int64_t)(h + 1) * HOUR_MS),
+                json_array_append_new(hours, json_pack("{s:o,s:f,s:s,s:o}", "at", json_time(now + (int64_t)(h + 1) * HOUR_MS),
                                                        "index", round(pj.index[h] * 10) / 10, "colour",
-                                                       colour_name(pj.colour[h])));
+                                                       colour_name(pj.colour[h]), "factors", hour_factors(&pj, h)));
             json_object_set_new(pjo, "hours", hours);
             json_object_set_new(pjo, "unusual", json_boolean(pj.unusual));
             json_object_set_new(pjo, "deviation", json_real(round(pj.deviation * 10) / 10));
@@ -727,6 +806,8 @@ static ws_err area_eval(store_conn *c, struct warn *w, const org_unit *area, int
                 if (ic >= 0)
                     json_object_set_new(wj, "climbing", json_pack("{s:s,s:f}", "tag", g->pts[ic].tag, "climb_per_h",
                                                                   round(g->pts[ic].climb * 1000) / 1000));
+                json_object_set_new(wj, "why", warning_why(&r, &pj));
+                json_object_set_new(wj, "permits", warning_permits(g, now, now + (int64_t)pj.warn_in_h * HOUR_MS));
                 json_object_set_new(pjo, "warning", wj);
             } else
                 json_object_set_new(pjo, "warning", json_null());
@@ -921,6 +1002,51 @@ static struct {
 } forecast[MAX_FORECAST];
 static int nforecast;
 
+/* The main cause of a forecast warning wj in a few words, for its alarm's
+ * title: a point still climbing, else the first permit planned by then
+ * (its code and local start), else the factor that adds most (for the
+ * weather, the forecast's lightning warning or wind). */
+static void warning_cause(const org_unit *a, const json_t *wj, char *out, size_t n)
+{
+    static const char *const labels[RX_NPERMIT_TYPES] = {"动火作业", "受限空间作业", "盲板抽堵作业", "高处作业",
+                                                         "吊装作业", "临时用电作业", "动土作业",     "断路作业"};
+    static const char *const factors[][2] = {{"static", "固有风险"}, {"readings", "实时读数"}, {"anomaly", "异常评分"},
+                                             {"hazards", "隐患"},     {"permits", "特殊作业"},  {"weather", "天气"},
+                                             {"night", "夜班"},       {"profile", "该时段常态偏高"}};
+    *out = 0;
+    const char *tag = json_string_value(json_object_get(json_object_get(wj, "climbing"), "tag"));
+    const json_t *pm = json_array_get(json_object_get(wj, "permits"), 0);
+    const char *top = json_string_value(json_object_get(json_array_get(json_object_get(wj, "why"), 0), "factor"));
+    if (tag) {
+        snprintf(out, n, "%.31s 持续上升", tag);
+    } else if (pm) {
+        const char *type = json_string_value(json_object_get(pm, "type"));
+        const char *label = "特殊作业";
+        for (int i = 0; type && i < RX_NPERMIT_TYPES; i++)
+            if (!strcmp(type, permit_types[i])) label = labels[i];
+        int64_t from = 0;
+        const char *fs = json_string_value(json_object_get(pm, "from"));
+        if (fs) clock_parse_rfc3339(fs, &from);
+        int64_t local_min = from / 60000 + ledger_tz_offset(a->tz, from);
+        snprintf(out, n, "计划%s %.31s %02d:%02d 起", label, json_string_value(json_object_get(pm, "code")),
+                 (int)((local_min / 60) % 24), (int)(local_min % 60));
+    } else if (top && !strcmp(top, "weather")) {
+        /* the forecast's worst: "… lightning warning red" / "wind 18.5 m/s" */
+        static const char *const colours[][2] = {{"red", "红"}, {"orange", "橙"}, {"yellow", "黄"}, {"blue", "蓝"}};
+        const char *d = json_string_value(json_object_get(json_array_get(json_object_get(wj, "why"), 0), "detail"));
+        const char *l = d ? strstr(d, "lightning warning ") : NULL, *wind = d ? strstr(d, "wind ") : NULL;
+        double v = 0;
+        snprintf(out, n, "主因：天气预报");
+        for (size_t i = 0; l && i < sizeof colours / sizeof colours[0]; i++)
+            if (!strncmp(l + strlen("lightning warning "), colours[i][0], strlen(colours[i][0])))
+                snprintf(out, n, "雷电%s色预警", colours[i][1]);
+        if (!l && wind && sscanf(wind, "wind %lf", &v) == 1) snprintf(out, n, "预报大风 %.1f m/s", v);
+    } else {
+        for (size_t i = 0; top && i < sizeof factors / sizeof factors[0]; i++)
+            if (!strcmp(top, factors[i][0])) snprintf(out, n, "主因：%s", factors[i][1]);
+    }
+}
+
 /* Raise or clear the area's 预警 "turning orange/red within the horizon". */
 static void forecast_alarm(struct warn *w, const org_unit *a, const json_t *o, int64_t now)
 {
@@ -932,12 +1058,11 @@ static void forecast_alarm(struct warn *w, const org_unit *a, const json_t *o, i
     bool known = k < nforecast;
     if (known && forecast[k].on == on) return;
     if (!known && nforecast == MAX_FORECAST) return;
-    char title[200];
-    const char *climbing = json_string_value(json_object_get(json_object_get(wj, "climbing"), "tag"));
-    snprintf(title, sizeof title, "动态风险预警：%.60s 预计 %d 小时后升为%s色（当前 %.0f 分%s%.31s%s）", a->name,
+    char title[256], cause[96];
+    warning_cause(a, wj, cause, sizeof cause);
+    snprintf(title, sizeof title, "动态风险预警：%.60s 预计 %d 小时后升为%s色（当前 %.0f 分%s%s）", a->name,
              (int)json_integer_value(json_object_get(wj, "in_h")), col && !strcmp(col, "red") ? "红" : "橙",
-             json_number_value(json_object_get(o, "index")), climbing ? "；" : "", climbing ? climbing : "",
-             climbing ? " 持续上升" : "");
+             json_number_value(json_object_get(o, "index")), *cause ? "；" : "", cause);
     if (warn_external_alarm(w, WARN_RULE_RISK_FORECAST, a->id, a->id, 1, on, on ? title : NULL, now)) return;
     if (!known) forecast[k = nforecast++].area = a->id;
     forecast[k].on = on;

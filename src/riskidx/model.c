@@ -764,8 +764,10 @@ void rx_project(const rx_params *p, const rx_profile *pr, const rx_inputs *now, 
         }
         rx_result r;
         compute_scaled(p, &in, scale, &r);
+        for (int i = 0; i < r.ncontrib; i++) out->factor_pts[h - 1][r.contrib[i].factor] = r.contrib[i].points;
         double x = r.index;                                         /* M_h (δ_h = decay) */
         int hh = wrap_how(how_now + h);
+        out->profile_mean[h - 1] = HAS(hh) ? pr->mean[hh] : NAN;
         if (HAS(hh)) {
             double q;                                               /* Q_h */
             if (out->unusual)
@@ -777,10 +779,12 @@ void rx_project(const rx_params *p, const rx_profile *pr, const rx_inputs *now, 
         }
         x = clampd(x, 0, 100);
         out->index[h - 1] = x;
+        out->profile_pts[h - 1] = x > r.index ? x - r.index : 0;
         out->colour[h - 1] = rx_colour_of(p, x);
         if (!out->warn_in_h && out->colour[h - 1] > cur->colour) {
             out->warn_in_h = h;
             out->warn_colour = out->colour[h - 1];
+            out->warn_model = r;
         }
     }
 #undef HAS

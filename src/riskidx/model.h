@@ -229,6 +229,13 @@ typedef struct rx_projection {
     double deviation;                /* their mean deviation from the profile */
     int warn_in_h;                   /* first hour ahead whose colour is above the current, 0 = none */
     int warn_colour;
+    /* Why, per hour ahead: each factor's points in the model part M_h, and
+     * what the weekly profile added on top of it (index − M_h, ≥ 0) with the
+     * profile's mean for that hour (NaN when it has no data). */
+    double factor_pts[RX_MAX_HORIZON][RX_NFACTORS];
+    double profile_pts[RX_MAX_HORIZON];
+    double profile_mean[RX_MAX_HORIZON];
+    rx_result warn_model;            /* M at warn_in_h, with the factors' details */
 } rx_projection;
 
 /* recent: the last p->unusual_window_h hourly indexes, oldest first, the

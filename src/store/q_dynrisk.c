@@ -8,7 +8,7 @@ const char Q_DYN_HAZARDS[] =
     "SELECT h.grade, h.deadline FROM hazards h JOIN units u ON u.id = h.unit_id "
     "WHERE h.closed_at IS NULL AND u.path LIKE $1 || '%'";
 const char Q_DYN_PERMITS[] =
-    "SELECT p.type, p.grade, p.state, p.planned_start, p.planned_end FROM permits p "
+    "SELECT p.type, p.grade, p.state, p.planned_start, p.planned_end, p.id, p.code FROM permits p "
     "JOIN units u ON u.id = p.unit_id WHERE u.path LIKE $1 || '%' AND (p.state = 'active' OR "
     "(p.state IN ('applied', 'identified', 'tested', 'approved', 'suspended') "
     "AND p.planned_start < $3 AND p.planned_end > $2)) ORDER BY p.id";

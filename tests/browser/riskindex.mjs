@@ -8,10 +8,13 @@
 //    of stored values, the explanation of a stored value, the projection's
 //    hours and the inputs (the demo's yellow lightning warning); in Chinese
 //    and in English no string is missing.
-// 2. On the four-colour map of a site the switch to the dynamic index
+// 2. A forecast warning says what raises the index by then (the demo's
+//    thunderstorm forecast), the warning's hour is explained factor by
+//    factor, and a click on another hour explains that one.
+// 3. On the four-colour map of a site the switch to the dynamic index
 //    colours each area as the API says and labels it with its value; a
 //    click on an area opens its index page.
-// 3. On a phone the index page fits the screen.
+// 4. On a phone the index page fits the screen.
 export async function run(hz) {
   const { test, assert, loginAdmin, apiGet, missingStrings, noHorizontalScroll, BASE } = hz;
   const LEVEL = { blue: 'low', yellow: 'medium', orange: 'high', red: 'major' };
@@ -54,6 +57,36 @@ export async function run(hz) {
     await page.locator('#ri-factors-now li').first().waitFor();
     await missingStrings(page);
     await page.evaluate(() => localStorage.removeItem('ws_lang'));
+  });
+
+  await test('risk index: a forecast warning says why, and each hour ahead is explained', async (w) => {
+    const page = await loginAdmin(w);
+    const list = (await apiGet(page, '/risk-index')).body.items;
+    let one = null;
+    for (const a of list) {
+      const x = (await apiGet(page, '/risk-index/' + a.unit_id)).body;
+      if (x.projection && x.projection.warning) { one = x; break; }
+    }
+    assert(one, 'no demo area has a forecast warning (the demo forecasts a thunderstorm)');
+    const wn = one.projection.warning;
+    assert(wn.why.length >= 1, 'the warning gives no reason: ' + JSON.stringify(wn));
+    await page.goto(BASE + '/risk/index/' + one.unit_id);
+    await page.locator('#ri-warning-why').waitFor();
+    const why = await page.locator('#ri-warning-why').innerText();
+    const names = { weather: '天气', permits: '特殊作业', readings: '实时读数', profile: '周画像', night: '夜班', hazards: '未闭环隐患' };
+    assert(why.includes(names[wn.why[0].factor] || '?'), `the warning's reason does not name ${wn.why[0].factor}: ${why}`);
+    if (wn.why[0].factor === 'weather') assert(/雷电.色预警|风速/.test(why), 'the weather reason does not say what is forecast: ' + why);
+    // the warning's hour is the one explained, its rising factor marked
+    const pressed = await page.locator('#ri-projection .ri-hour[aria-pressed="true"]').getAttribute('data-h');
+    assert(Number(pressed) === wn.in_h, `hour +${pressed} is explained, the warning is at +${wn.in_h}`);
+    const up = page.locator(`#ri-factors-hour li[data-factor="${wn.why[0].factor}"] .ri-detail.ri-up`);
+    assert(await up.count() === 1, 'the rising factor is not marked in the hour\'s explanation');
+    await page.locator('#ri-projection .ri-hour[data-h="1"]').click();
+    assert((await page.locator('#ri-hour-explain h3').innerText()).includes('+1'), 'a click on +1h does not explain that hour');
+    const h1 = Object.keys(one.projection.hours[0].factors);
+    const shown = await page.locator('#ri-factors-hour li').evaluateAll((li) => li.map((x) => x.dataset.factor));
+    for (const f of h1) assert(shown.includes(f), `+1h: the factor ${f} of the API is not shown`);
+    await missingStrings(page);
   });
 
   await test('risk index: the four-colour map switches to the dynamic colours; an area opens its index', async (w) => {

@@ -83,8 +83,8 @@ static void weather_refused(T *t, const char *body, const char *field)
 }
 
 /* A hot-work 二级 permit (一级 at night or on a holiday) applied for in the
- * area, planned for [from, to): certificates, draft, submitted. */
-static void apply_hot_work(T *t, long long from, long long to)
+ * area, planned for [from, to): certificates, draft, submitted. Returns its id. */
+static long long apply_hot_work(T *t, long long from, long long to)
 {
     long long now = (long long)time(NULL) * 1000;
     char b[900], p[160], from_s[40], to_s[40], until[40];
@@ -109,6 +109,7 @@ static void apply_hot_work(T *t, long long from, long long to)
     if (st != 200) fail_msg("submit -> %ld %s %s", st, ws_err_field_of(r),
                             json_string_value(json_object_get(json_object_get(r, "error"), "message")));
     json_decref(r);
+    return pid;
 }
 
 static void setup(T *t, const char *backend)
@@ -442,13 +443,33 @@ static void parameters_are_versioned_data(void **state)
         json_decref(o);
         free(txt);
         long long now = (long long)time(NULL) * 1000;
-        apply_hot_work(&t, now + 2 * 3600000LL, now + 8 * 3600000LL);
+        long long planned = apply_hot_work(&t, now + 2 * 3600000LL, now + 8 * 3600000LL);
         assert_int_equal(ws_req(&t.s, "GET", p, t.so, NULL, &o), 200);
         assert_string_equal(json_string_value(json_object_get(o, "colour")), "blue");
         json_t *warning = json_object_get(json_object_get(o, "projection"), "warning");
         if (!json_is_object(warning)) fail_msg("no warning: %s", json_dumps(json_object_get(o, "projection"), 0));
         assert_string_equal(json_string_value(json_object_get(warning, "colour")), "orange");
-        assert_true(json_integer_value(json_object_get(warning, "in_h")) >= 2);
+        long long in_h = json_integer_value(json_object_get(warning, "in_h"));
+        assert_true(in_h >= 2);
+        /* It says why: the permits factor rises by then, by the permit planned
+         * (listed with its code), and that hour's factors show it. */
+        json_t *why0 = json_array_get(json_object_get(warning, "why"), 0);
+        assert_string_equal(json_string_value(json_object_get(why0, "factor")), "permits");
+        assert_true(json_number_value(json_object_get(why0, "change")) > 0);
+        size_t ip;
+        json_t *pm;
+        int listed = 0;
+        json_array_foreach(json_object_get(warning, "permits"), ip, pm) {
+            listed += json_integer_value(json_object_get(pm, "id")) == planned &&
+                      !strcmp(json_string_value(json_object_get(pm, "type")), "hot_work") &&
+                      strlen(json_string_value(json_object_get(pm, "code"))) > 0;
+        }
+        assert_int_equal(listed, 1);
+        json_t *hours = json_object_get(json_object_get(o, "projection"), "hours");
+        json_t *then = json_object_get(json_array_get(hours, (size_t)in_h - 1), "factors");
+        json_t *next = json_object_get(json_array_get(hours, 0), "factors"); /* before the job */
+        assert_true(json_number_value(json_object_get(then, "permits")) > 0);
+        assert_null(json_object_get(next, "permits"));
         json_decref(o);
         int found = 0;
         for (int k = 0; k < 60 && !found; k++) {
@@ -458,7 +479,8 @@ static void parameters_are_versioned_data(void **state)
             json_t *x;
             json_array_foreach(json_object_get(o, "items"), i, x) {
                 const char *title = json_string_value(json_object_get(x, "title"));
-                found += title && strstr(title, "动态风险预警") && strstr(title, "罐区") && strstr(title, "橙");
+                found += title && strstr(title, "动态风险预警") && strstr(title, "罐区") && strstr(title, "橙") &&
+                         strstr(title, "计划动火作业");
             }
             json_decref(o);
         }

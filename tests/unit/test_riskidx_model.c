@@ -672,6 +672,13 @@ static void test_project_scheduled_hot_work(void **st)
     assert_int_equal(pj.colour[1], RX_YELLOW);
     assert_int_equal(pj.colour[2], RX_ORANGE);
     assert_int_equal(pj.colour[6], RX_YELLOW);               /* the job ends */
+    /* why: the permits factor holds the 特级 job from that hour on, the
+     * model part at the warning hour names it, the profile adds nothing */
+    assert_true(fabs(pj.factor_pts[2][RX_PERMITS] - pj.factor_pts[1][RX_PERMITS] - 22) < 1e-9);
+    assert_true(fabs(pj.factor_pts[2][RX_STATIC] - 25) < 1e-9);
+    assert_true(fabs(pj.warn_model.index - pj.index[2]) < 1e-9);
+    assert_named(&pj.warn_model, RX_PERMITS, "hot_work grade 1", NULL);
+    for (int h = 0; h < 8; h++) assert_true(pj.profile_pts[h] == 0 && isnan(pj.profile_mean[h]));
     /* the same with a learnt flat profile: the schedule still wins */
     static rx_profile pr;
     rx_profile_init(&pr);
@@ -831,6 +838,11 @@ static void test_project_profile_shape(void **st)
     assert_false(pj.unusual);
     assert_true(pj.index[1] > pj.index[0] + 15);               /* blended toward the usual rise */
     assert_int_equal(pj.warn_in_h, 2);
+    /* why: the profile, not the model (whose factors stay as now) */
+    assert_true(fabs(pj.profile_mean[1] - pr.mean[50]) < 1e-9);
+    assert_true(fabs(pj.profile_pts[1] - (pj.index[1] - pj.warn_model.index)) < 1e-9);
+    assert_true(pj.profile_pts[1] > 15);
+    assert_true(fabs(pj.warn_model.index - cur.index) < 1e-9);
     /* without data for an hour the model alone speaks */
     rx_profile empty;
     rx_profile_init(&empty);

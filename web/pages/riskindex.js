@@ -90,6 +90,10 @@ function detailText(factor, d) {
     case 'night':
       if (d === 'night shift') return t('ri.d.night');
       break;
+    case 'profile':
+      if ((m = /^usually ([\d.]+) at this hour of the week$/.exec(d))) return t('ri.d.profile_usual', { v: Math.round(+m[1]) });
+      if ((m = /^running ([\d.-]+) above the weekly profile$/.exec(d))) return t('ri.d.profile_unusual', { v: Math.round(+m[1]) });
+      break;
     default:
   }
   return d;
@@ -149,13 +153,55 @@ function inputsCard(inp) {
         h('td', null, p.score === null ? '–' : p.score.toFixed(2)))))) : null);
 }
 
-function projectionCard(pj) {
-  const cells = pj.hours.map((x, i) => h('div', { class: 'ri-hour', 'data-h': i + 1, 'data-colour': x.colour },
+// An hour ahead's points per factor ({"permits": 12, "profile": 3.4}), largest first.
+function hourFactors(x) {
+  return Object.entries(x.factors || {}).map(([factor, points]) => ({ factor, points })).sort((a, b) => b.points - a.points);
+}
+
+// The hours ahead as buttons; the one chosen (the warning's, else the first)
+// is explained beneath: its points per factor, each marked with its change
+// from now.
+function projectionCard(pj, now) {
+  const explain = h('div', { id: 'ri-hour-explain' });
+  const was = Object.fromEntries(now.map((f) => [f.factor, f.points]));
+  const show = (i) => {
+    const x = pj.hours[i];
+    for (const b of cells) b.setAttribute('aria-pressed', String(+b.dataset.h === i + 1));
+    const fs = hourFactors(x);
+    const max = Math.max(...fs.map((f) => f.points), 1);
+    clear(explain).appendChild(h('div', { class: 'ri-explain' },
+      h('h3', null, t('ri.hour_explain', { h: i + 1, at: fmtTime(x.at), v: x.index.toFixed(1) })),
+      fs.length ? h('ol', { class: 'ri-factors', id: 'ri-factors-hour' }, ...fs.map((f) => {
+        const d = f.points - (was[f.factor] || 0);
+        return h('li', { class: 'ri-factor', 'data-factor': f.factor },
+          h('span', { class: 'ri-factor-name' }, factorName(f.factor)),
+          h('span', { class: 'ri-bar' }, barFill(f.points / max)),
+          h('span', { class: 'ri-points' }, '+' + f.points.toFixed(1)),
+          h('span', { class: 'ri-detail' + (d >= 0.5 ? ' ri-up' : '') }, Math.abs(d) < 0.5 ? t('ri.same') : t('ri.change', { d: (d > 0 ? '+' : '') + d.toFixed(1) })));
+      })) : emptyState(t('ri.nofactors'))));
+  };
+  const cells = pj.hours.map((x, i) => h('button', { type: 'button', class: 'ri-hour', 'data-h': i + 1, 'data-colour': x.colour, onclick: () => show(i) },
     h('span', { class: 'ri-hour-at' }, '+' + (i + 1) + 'h'), colourBadge(x.colour, x.index)));
+  if (pj.hours.length) show(pj.warning ? pj.warning.in_h - 1 : 0);
   return h('section', { class: 'card', id: 'ri-projection' }, h('h2', null, t('ri.projection', { h: pj.horizon_h })),
     pj.unusual ? h('p', { class: 'notice', id: 'ri-unusual' }, t('ri.unusual', { d: pj.deviation })) : null,
-    h('div', { class: 'ri-hours' }, ...cells),
+    h('div', { class: 'ri-hours' }, ...cells), explain,
     h('p', { class: 'hint' }, t('ri.profile', { n: pj.profile_hours })));
+}
+
+// The warning with what raises the index by then, and the permits planned to
+// be under way at that hour (the ones to reschedule or reinforce).
+function warningCard(w) {
+  const why = (w.why || []).map((x) => factorName(x.factor) + ' +' + x.change.toFixed(1) +
+    (x.detail ? t('ri.paren', { d: detailText(x.factor, x.detail) }) : ''));
+  const permits = (w.permits || []).map((p) => h('li', null,
+    h('a', { href: '/permits/' + p.id, 'data-link': '' }, p.code), ' ',
+    permitText(p.type, p.grade), ' ', fmtTime(p.from) + ' – ' + fmtTime(p.to)));
+  return h('div', { class: 'card notice notice-error', id: 'ri-warning', role: 'alert' },
+    h('p', null, t('ri.warning', { h: w.in_h, colour: t('ri.colour.' + w.colour), at: fmtTime(w.at) }) +
+      (w.climbing ? t('ri.warning_climb', { tag: w.climbing.tag, pct: Math.round(w.climbing.climb_per_h * 100) }) : '')),
+    why.length ? h('p', { id: 'ri-warning-why' }, t('ri.warning_why') + why.join(t('ri.sep'))) : null,
+    permits.length ? h('div', { id: 'ri-warning-permits' }, t('ri.warning_permits'), h('ul', null, ...permits)) : null);
 }
 
 // /risk/index/{unit}
@@ -179,16 +225,12 @@ export async function one(main, ctx) {
     h('span', { class: 'ri-value', id: 'ri-value' }, cur.index.toFixed(1)), colourBadge(cur.colour),
     h('span', { class: 'hint' }, t('ri.at', { at: fmtTime(cur.at), v: cur.params_version }))));
   const w = cur.projection && cur.projection.warning;
-  if (w) {
-    main.appendChild(h('div', { class: 'card notice notice-error', id: 'ri-warning', role: 'alert' },
-      t('ri.warning', { h: w.in_h, colour: t('ri.colour.' + w.colour), at: fmtTime(w.at) }) +
-      (w.climbing ? t('ri.warning_climb', { tag: w.climbing.tag, pct: Math.round(w.climbing.climb_per_h * 100) }) : '')));
-  }
+  if (w) main.appendChild(warningCard(w));
   main.appendChild(h('section', { class: 'card' }, h('h2', null, t('ri.why')), factorList(cur.factors, 'ri-factors-now')));
   const chartEl = h('div', { class: 'chart ri-chart', id: 'ri-chart' });
   const clicked = h('div', { id: 'ri-clicked' });
   main.appendChild(h('section', { class: 'card' }, h('h2', null, t('ri.trend')), chartEl, clicked));
-  if (cur.projection) main.appendChild(projectionCard(cur.projection));
+  if (cur.projection) main.appendChild(projectionCard(cur.projection, cur.factors));
   main.appendChild(inputsCard(cur.inputs));
 
   const pts = hist.items.map((x) => [ms(x.at), x.index]);
