@@ -10,7 +10,8 @@
 //    and in English no string is missing.
 // 2. A forecast warning says what raises the index by then (the demo's
 //    thunderstorm forecast), the warning's hour is explained factor by
-//    factor, and a click on another hour explains that one.
+//    factor, and a click on another hour explains that one; its alarm on the
+//    console names the cause and opens the page.
 // 3. On the four-colour map of a site the switch to the dynamic index
 //    colours each area as the API says and labels it with its value; a
 //    click on an area opens its index page.
@@ -87,6 +88,16 @@ export async function run(hz) {
     const shown = await page.locator('#ri-factors-hour li').evaluateAll((li) => li.map((x) => x.dataset.factor));
     for (const f of h1) assert(shown.includes(f), `+1h: the factor ${f} of the API is not shown`);
     await missingStrings(page);
+    // the forecast's alarm on the console names the cause and opens this page
+    await page.goto(BASE + '/alarms');
+    const link = page.locator(`a.al-riskindex[href="/risk/index/${one.unit_id}"]`).first();
+    await link.waitFor();
+    const title = await page.locator('.al-row', { has: link }).locator('.al-title').innerText();
+    if (wn.why[0].factor === 'weather' && !wn.climbing && !wn.permits.length)
+      assert(/雷电.色预警|预报大风|天气/.test(title), 'the forecast alarm does not name its cause: ' + title);
+    await link.click();
+    await page.waitForURL(new RegExp('/risk/index/' + one.unit_id + '$'));
+    await page.locator('#ri-warning-why').waitFor();
   });
 
   await test('risk index: the four-colour map switches to the dynamic colours; an area opens its index', async (w) => {

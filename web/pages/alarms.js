@@ -279,7 +279,7 @@ function row(a, reload, rel, sel) {
       a.value !== null && a.value !== undefined ? h('span', { class: 'al-value' }, t('al.value', { v: fmtValue(a) })) : null,
       h('span', { class: 'al-raised' }, t('al.raised_at', { at: fmtTime(a.raised_at) })),
       a.point_id ? h('a', { href: trendHref(a), 'data-link': '', class: 'al-trend' }, t('al.trend')) : null,
-      monitorLink(a),
+      sourceLink(a),
       a.acked_by ? h('span', null, t('al.acked_by', { who: a.acked_by })) : null,
       a.shelved_until ? h('span', null, t('al.shelved_until', { at: fmtTime(a.shelved_until) })) : null),
     respHint(a),
@@ -295,12 +295,19 @@ function respHint(a) {
     t('al.resp', { step: a.response_first, n: a.response_min }), late ? ' · ' + t('al.resp_late') : '');
 }
 
-// A process monitor's alarm (rule 107, source = the monitor) opens the
-// monitor's page: each point's share of the departure, its recent course.
-const MONITOR_RULE = 107;
-function monitorLink(a, onclick) {
-  if (a.rule_id !== MONITOR_RULE || !session.can.monitorRead()) return null;
-  return h('a', { href: '/monitors/' + a.source_id, 'data-link': '', class: 'al-monitor', onclick }, t('al.monitor'));
+// The alarms of other modules open what raised them (src/warn/warn.h, the
+// source is that record's id): a process monitor's (107) its page, with each
+// point's share of the departure; a risk forecast's (106) the area's index
+// with the reasons; a permit's gas test (104) the permit.
+const SOURCE_PAGES = {
+  107: { path: '/monitors/', label: 'al.monitor', cls: 'al-monitor', allow: () => session.can.monitorRead() },
+  106: { path: '/risk/index/', label: 'al.riskindex', cls: 'al-riskindex', allow: () => true },
+  104: { path: '/permits/', label: 'al.permit', cls: 'al-permit', allow: () => true },
+};
+function sourceLink(a, onclick) {
+  const sp = SOURCE_PAGES[a.rule_id];
+  if (!sp || !sp.allow()) return null;
+  return h('a', { href: sp.path + a.source_id, 'data-link': '', class: sp.cls, onclick }, t(sp.label));
 }
 
 // The buttons of one alarm; group: the open alarms of its point when this is
@@ -429,7 +436,7 @@ async function detail(id) {
         ? h('a', { href: trendHref(a), 'data-link': '', class: 'al-trend mono', title: t('al.trend'), onclick: () => dlg.close() }, a.tag)
         : a.tag || ''),
       h('dt', null, t('al.col.unit')), h('dd', null, a.unit_name || ''),
-      a.rule_id === MONITOR_RULE ? [h('dt', null, t('nav.monitors')), h('dd', null, monitorLink(a, () => dlg.close()))] : null,
+      SOURCE_PAGES[a.rule_id] ? [h('dt', null, t('al.source')), h('dd', null, sourceLink(a, () => dlg.close()))] : null,
       h('dt', null, t('al.col.value')), h('dd', null, fmtValue(a)),
       h('dt', null, t('al.col.raised')), h('dd', null, fmtTime(a.raised_at)),
       a.acked_at ? [h('dt', null, t('al.col.acked')), h('dd', { id: 'al-detail-acked' }, fmtTime(a.acked_at) + (a.acked_by ? ' · ' + a.acked_by : ''))] : null,
