@@ -24,6 +24,7 @@
 #define NIGHT_TO (6 * 60)
 #define MAX_SHIFTS 16
 #define MAX_AREAS 2000
+#define MAX_FORECAST_LISTED 256 /* areas with an active forecast alarm projected again for a list */
 #define MAX_HISTORY 5000
 
 static const audit_col params_cols[] = {
@@ -887,6 +888,44 @@ static int by_index_desc(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
+/* The warning of each area whose forecast alarm is active (the timer
+ * projects every area each minute and raises one when orange or red is
+ * coming): those areas are projected again, so the list says how far off it
+ * is now and why, as "warning" (projection.warning with the alarm's id), or
+ * null — without projecting every area of a large park on each request. */
+static ws_err attach_warnings(store_conn *c, struct warn *w, const org_unit *areas, int nareas,
+                              const org_unit *above, const rx_params *p, int64_t now, json_t **items)
+{
+    int n = nareas + (above != NULL); /* items[nareas] is above's */
+    for (int i = 0; i < n; i++) json_object_set_new(items[i], "warning", json_null());
+    store_stmt *st = NULL;
+    bool row = false;
+    ws_err rc = store_prepare(c, Q_DYN_FORECAST_ALARMS, &st);
+    if (!rc) rc = store_bind_int(st, 1, WARN_RULE_RISK_FORECAST);
+    int64_t alarm[MAX_FORECAST_LISTED], area[MAX_FORECAST_LISTED];
+    int na = 0;
+    while (!rc && !(rc = store_step(st, &row)) && row && na < MAX_FORECAST_LISTED) {
+        area[na] = store_col_int(st, 0);
+        alarm[na++] = store_col_int(st, 1);
+    }
+    store_finalize(st);
+    for (int k = 0; !rc && k < na; k++) {
+        for (int i = 0; !rc && i < n; i++) {
+            const org_unit *u = i < nareas ? &areas[i] : above;
+            if (u->id != area[k]) continue;
+            json_t *o = NULL;
+            rc = area_eval(c, w, u, now, p, true, &o);
+            json_t *wj = rc ? NULL : json_object_get(json_object_get(o, "projection"), "warning");
+            if (json_is_object(wj)) {
+                json_object_set_new(wj, "alarm_id", json_integer(alarm[k]));
+                json_object_set(items[i], "warning", wj);
+            }
+            json_decref(o);
+        }
+    }
+    return rc;
+}
+
 ws_err dynrisk_areas(store_conn *c, struct warn *w, const char *path, const org_unit *above, int64_t now,
                      json_t **out)
 {
@@ -898,9 +937,10 @@ ws_err dynrisk_areas(store_conn *c, struct warn *w, const char *path, const org_
     if (!rc && path) rc = areas_under(c, path, &areas, &n);
     json_t **items = rc ? NULL : calloc((size_t)n + 2, sizeof *items);
     if (!rc && !items) rc = ws_fail(WS_ENOMEM, NULL, "out of memory");
-    int k = 0;
+    int k = 0, nareas = n;
     for (; !rc && k < n; k++) rc = area_eval(c, w, &areas[k], now, &p, false, &items[k]);
     if (!rc && above && (rc = area_eval(c, w, above, now, &p, false, &items[k])) == WS_OK) n = ++k;
+    if (!rc) rc = attach_warnings(c, w, areas, nareas, above, &p, now, items);
     json_t *a = json_array();
     if (!rc) {
         qsort(items, (size_t)n, sizeof *items, by_index_desc);

@@ -9,7 +9,7 @@
 //    hours and the inputs (the demo's yellow lightning warning); in Chinese
 //    and in English no string is missing.
 // 2. A forecast warning says what raises the index by then (the demo's
-//    thunderstorm forecast), the warning's hour is explained factor by
+//    thunderstorm forecast), the list says when it comes, the warning's hour is explained factor by
 //    factor, and a click on another hour explains that one; its alarm on the
 //    console names the cause and opens the page.
 // 3. On the four-colour map of a site the switch to the dynamic index
@@ -70,6 +70,15 @@ export async function run(hz) {
     }
     assert(one, 'no demo area has a forecast warning (the demo forecasts a thunderstorm)');
     const wn = one.projection.warning;
+    // the list shows what is coming where a forecast alarm is active (the
+    // timer raises it on its first tick)
+    const listed = list.find((a) => a.unit_id === one.unit_id);
+    if (wn.colour === 'orange' || wn.colour === 'red') {
+      assert(listed.warning && listed.warning.colour === wn.colour, 'the list does not carry the area\'s forecast: ' + JSON.stringify(listed.warning));
+      await page.goto(BASE + '/risk/index');
+      const coming = await page.locator(`#ri-table tr[data-unit="${one.unit_id}"] .ri-coming`).innerText();
+      assert(coming.includes(`${listed.warning.in_h} 小时后`), 'the list does not say when the colour comes: ' + coming);
+    }
     assert(wn.why.length >= 1, 'the warning gives no reason: ' + JSON.stringify(wn));
     await page.goto(BASE + '/risk/index/' + one.unit_id);
     await page.locator('#ri-warning-why').waitFor();

@@ -485,6 +485,28 @@ static void parameters_are_versioned_data(void **state)
             json_decref(o);
         }
         assert_int_equal(found, 1);
+        /* The list shows the coming colour of the area with the active
+         * forecast alarm, projected again (how far off it is now, and why). */
+        assert_int_equal(ws_req(&t.s, "GET", "/api/v1/risk-index", t.so, NULL, &o), 200);
+        int warned = 0;
+        size_t ia;
+        json_t *item;
+        json_array_foreach(json_object_get(o, "items"), ia, item) {
+            json_t *lw = json_object_get(item, "warning");
+            if (json_integer_value(json_object_get(item, "unit_id")) != t.area) {
+                assert_true(json_is_null(lw));
+                continue;
+            }
+            assert_true(json_is_object(lw));
+            assert_string_equal(json_string_value(json_object_get(lw, "colour")), "orange");
+            assert_true(json_integer_value(json_object_get(lw, "in_h")) >= 1);
+            assert_true(json_integer_value(json_object_get(lw, "alarm_id")) > 0);
+            assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(lw, "why"), 0), "factor")),
+                                "permits");
+            warned++;
+        }
+        assert_int_equal(warned, 1);
+        json_decref(o);
 
         /* Hysteresis (version 4: yellow from 10, held 20 points below): a
          * gale with a red lightning warning makes the area yellow and the

@@ -128,10 +128,19 @@ export async function render(main) {
   const rows = r.items.map((a) => h('tr', { 'data-unit': a.unit_id },
     h('td', null, h('a', { href: '/risk/index/' + a.unit_id, 'data-link': '' }, a.name)),
     h('td', null, colourBadge(a.colour, a.index)),
-    h('td', { class: 'ri-top' }, a.factors.length ? factorName(a.factors[0].factor) + t('ri.colon') + detailText(a.factors[0].factor, a.factors[0].detail) : t('ri.nofactors'))));
+    h('td', { class: 'ri-top' }, a.factors.length ? factorName(a.factors[0].factor) + t('ri.colon') + detailText(a.factors[0].factor, a.factors[0].detail) : t('ri.nofactors')),
+    h('td', { class: 'ri-coming' }, a.warning ? [colourBadge(a.warning.colour), ' ', t('ri.in_h', { h: a.warning.in_h }), ' ', warningCause(a.warning)] : '')));
   main.appendChild(h('table', { class: 'table', id: 'ri-table' },
-    h('thead', null, h('tr', null, h('th', null, t('ri.area')), h('th', null, t('ri.index')), h('th', null, t('ri.driver')))),
+    h('thead', null, h('tr', null, h('th', null, t('ri.area')), h('th', null, t('ri.index')), h('th', null, t('ri.driver')), h('th', null, t('ri.coming')))),
     h('tbody', null, ...rows)));
+}
+
+// A forecast warning's main cause in a few words: a climbing point, the first
+// permit planned by then, else the factor that rises most.
+function warningCause(w) {
+  if (w.climbing) return t('ri.cause_climb', { tag: w.climbing.tag });
+  if (w.permits && w.permits.length) return t('ri.cause_permit', { p: permitText(w.permits[0].type, w.permits[0].grade), code: w.permits[0].code });
+  return w.why && w.why.length ? t('ri.cause', { f: factorName(w.why[0].factor) }) : '';
 }
 
 function inputsCard(inp) {
