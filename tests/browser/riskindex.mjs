@@ -15,9 +15,13 @@
 // 3. On the four-colour map of a site the switch to the dynamic index
 //    colours each area as the API says and labels it with its value; a
 //    click on an area opens its index page.
-// 4. On a phone the index page fits the screen.
+// 4. A worker's home page gives the risk notice (风险告知) of their area: its
+//    index, what drives it and the open alarms, on a phone.
+// 5. On a phone the index page fits the screen.
+import fs from 'node:fs';
+
 export async function run(hz) {
-  const { test, assert, loginAdmin, apiGet, missingStrings, noHorizontalScroll, BASE } = hz;
+  const { test, assert, login, loginAdmin, apiGet, missingStrings, noHorizontalScroll, BASE } = hz;
   const LEVEL = { blue: 'low', yellow: 'medium', orange: 'high', red: 'major' };
 
   await test('risk index: the areas worst first; one area explained, with its week and its projection', async (w) => {
@@ -144,6 +148,27 @@ export async function run(hz) {
     await page.locator(`#riskmap-svg polygon[data-area="${map.areas[0].area_unit_id}"]`).click({ force: true });
     await page.waitForURL(new RegExp('/risk/index/' + map.areas[0].area_unit_id + '$'));
     await page.locator('#ri-value').waitFor();
+    await missingStrings(page);
+  });
+
+  await test('risk index: a worker\'s home page gives the risk notice of their area', async (w) => {
+    const file = process.env.WS_DEMO_ACCOUNTS;
+    const line = file && fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith('worker ')) : null;
+    assert(line, 'needs WS_DEMO_ACCOUNTS with the demo worker');
+    const page = await w.newPage({ viewport: { width: 375, height: 812 } });
+    await login(page, 'worker', line.split(/\s+/)[1]);
+    await page.locator('#home-area').waitFor();
+    const area = (await apiGet(page, '/risk-index')).body.items[0];
+    assert(Number(await page.locator('#home-area').getAttribute('data-unit-id')) === area.unit_id, 'the notice is not of the worker\'s area');
+    assert((await page.locator('#home-area h2').innerText()).includes(area.name), 'the notice does not name the area');
+    const shown = await page.locator('#home-area li').evaluateAll((li) => li.map((x) => x.dataset.factor));
+    assert(JSON.stringify(shown) === JSON.stringify(area.factors.slice(0, 3).map((f) => f.factor)),
+      `the notice shows ${shown}, the API's top factors are ${area.factors.map((f) => f.factor)}`);
+    const open = (await apiGet(page, '/alarms?state=open&limit=500')).body.items;
+    const said = await page.locator('#home-area-alarms').innerText();
+    assert(open.length ? said.includes('紧急 ' + open.filter((a) => a.level === 3).length) : said.includes('无'),
+      `the notice says "${said}" of ${open.length} open alarms`);
+    await noHorizontalScroll(page);
     await missingStrings(page);
   });
 

@@ -1090,7 +1090,7 @@ async function main() {
   // Issue 6: the anonymous report answered and read back with the receipt code, on a phone (tests/browser/voice.mjs).
   await (await import('./voice.mjs')).run({ test, assert, login, missingStrings, noHorizontalScroll, BASE, ROOT });
   // Issue 7: the dynamic risk index pages and the map's dynamic colours (tests/browser/riskindex.mjs).
-  await (await import('./riskindex.mjs')).run({ test, assert, loginAdmin, apiGet, missingStrings, noHorizontalScroll, BASE });
+  await (await import('./riskindex.mjs')).run({ test, assert, login, loginAdmin, apiGet, missingStrings, noHorizontalScroll, BASE });
   // Issue 7: process monitors (tests/browser/monitors.mjs).
   await (await import('./monitors.mjs')).run({ test, assert, login, loginAdmin, apiGet, missingStrings, noHorizontalScroll, BASE, RUN });
   // Issue 4: the alarm rule library (tests/browser/rules.mjs).

@@ -1,14 +1,15 @@
 // pages/home.js — who you are (username, person, roles in words), your scope
 // unit (name, kind, its path from the root as breadcrumbs), today's duties and
 // task-force tasks (a person's account), the overview of the units right under
-// the scope (unit_overview.js: a park's enterprises, an enterprise's sites),
+// the scope (unit_overview.js: a park's enterprises, an enterprise's sites) or,
+// for a grid, its area's risk notice (风险告知),
 // and the admin pages your roles allow.
 // Data: GET /api/v1/me, /me/duties, /me/tasks, /patrols?mine=1.
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { h, badge, clear, errorNode, fmtTime, toast } from '../ui.js';
 import * as session from '../session.js';
-import { unitOverview } from './unit_overview.js';
+import { unitOverview, areaNotice } from './unit_overview.js';
 import { dayPatrols } from './patrol.js';
 
 export async function render(main, ctx) {
@@ -55,7 +56,7 @@ export async function render(main, ctx) {
   for (const c of await breadcrumbs(scope)) {
     crumbs.appendChild(h('li', null, c.kind ? h('span', { class: 'crumb-kind' }, session.kindName(c.kind)) : null, c.name));
   }
-  await Promise.all([today ? fillToday(today) : null, park ? unitOverview(scope).then((box) => (box ? park.replaceWith(box) : park.remove())) : null]);
+  await Promise.all([today ? fillToday(today) : null, park ? unitOverview(scope).then((box) => box || areaNotice()).then((box) => (box ? park.replaceWith(box) : park.remove())) : null]);
 }
 
 // [{name, kind}] from the root to the scope unit. /me gives the scope's

@@ -25,7 +25,7 @@ export function colourBadge(colour, value) {
     (value !== undefined ? Math.round(value) + ' · ' : '') + t('ri.colour.' + (colour || 'none')));
 }
 
-function factorName(f) { return t('ri.f.' + f); }
+export function factorName(f) { return t('ri.f.' + f); }
 
 // Permit grades in the reader's words: the model's hot-work grades 1/2/3
 // and the API's 'special'/'1'/'2' are 特级/一级/二级; heights I–IV.
@@ -40,7 +40,7 @@ function permitText(type, grade) {
 // model.c); they are put into the reader's language here, and shown as
 // they are when a form is not recognised.
 const LEVEL_RANK = ['none', 'low', 'medium', 'high', 'major'];
-function detailText(factor, d) {
+export function detailText(factor, d) {
   let m;
   switch (factor) {
     case 'static':
@@ -137,7 +137,7 @@ export async function render(main) {
 
 // A forecast warning's main cause in a few words: a climbing point, the first
 // permit planned by then, else the factor that rises most.
-function warningCause(w) {
+export function warningCause(w) {
   if (w.climbing) return t('ri.cause_climb', { tag: w.climbing.tag });
   if (w.permits && w.permits.length) return t('ri.cause_permit', { p: permitText(w.permits[0].type, w.permits[0].grade), code: w.permits[0].code });
   return w.why && w.why.length ? t('ri.cause', { f: factorName(w.why[0].factor) }) : '';

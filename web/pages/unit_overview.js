@@ -9,11 +9,15 @@
 // Data, all in the caller's scope: /units (a unit belongs to the row whose
 // path is a prefix of its own), /risk-index, /hazards/stats?unit_id= per row,
 // /alarms?state=open and /permits?state=active, counted per row here.
+//
+// A scope with no units under it (a grid leader's or a worker's grid) gets
+// the risk notice of its area instead (areaNotice, 风险告知): the area's index
+// and colour, what drives it, the colour coming, and the open alarms.
 import { api, listAll, qs } from '../api.js';
 import { t } from '../i18n.js';
 import { h } from '../ui.js';
 import * as session from '../session.js';
-import { colourBadge } from './riskindex.js';
+import { colourBadge, factorName, detailText, warningCause } from './riskindex.js';
 
 const ALARM_CAP = 500; // one page of open alarms; more shows as "500+"
 
@@ -66,4 +70,29 @@ export async function unitOverview(scope) {
       h('td', { class: 'num', dataset: { col: 'permits' } }, n(r.permits))))))));
   box.appendChild(h('p', { class: 'muted small' }, t('park.note')));
   return box;
+}
+
+// The risk notice of the caller's area (风险告知) for a scope with no units
+// under it: /risk-index gives a grid's own area; null when there is none.
+export async function areaNotice() {
+  const [ri, alarms] = await Promise.all([
+    api('GET', '/risk-index').catch(() => null),
+    api('GET', '/alarms' + qs({ state: 'open', limit: ALARM_CAP })).catch(() => null),
+  ]);
+  const a = ri && ri.items && ri.items[0];
+  if (!a) return null;
+  const items = (alarms && alarms.items) || [];
+  const count = (lv) => items.filter((x) => x.level === lv).length;
+  const l3 = count(3), l2 = count(2), l1 = count(1);
+  const w = a.warning;
+  return h('section', { class: 'card', id: 'home-area', dataset: { unitId: String(a.unit_id) } },
+    h('h2', null, t('home.area.title', { name: a.name })),
+    h('p', { class: 'home-area-now' }, colourBadge(a.colour, a.index), ' ',
+      h('a', { href: '/risk/index/' + a.unit_id, 'data-link': '' }, t('home.area.more'))),
+    a.factors.length ? h('ul', { class: 'home-area-factors' }, a.factors.slice(0, 3).map((f) =>
+      h('li', { dataset: { factor: f.factor } }, factorName(f.factor) + t('ri.colon') + detailText(f.factor, f.detail)))) : null,
+    w ? h('p', { class: 'notice notice-error', id: 'home-area-warning' },
+      t('home.area.coming', { h: w.in_h, colour: t('ri.colour.' + w.colour) }), warningCause(w)) : null,
+    h('p', null, h('a', { href: '/alarms', 'data-link': '', id: 'home-area-alarms', class: l3 ? 'park-hot' : '' },
+      items.length ? t('home.area.alarms', { l3, l2, l1 }) : t('home.area.noalarms'))));
 }
