@@ -93,4 +93,12 @@ export const enAlarms = {
   'kpi.col.tta': 'To acknowledge',
   'kpi.col.tta_p90': 'Ack p90',
   'kpi.col.ttc': 'To close',
+  'al.cx.title': 'On site, now',
+  'al.cx.area': 'Area',
+  'al.cx.permits': 'Special work there',
+  'al.cx.nopermits': 'No special work under way',
+  'al.cx.until': 'until {at}',
+  'al.cx.suspended': 'suspended',
+  'al.cx.duty': 'On duty',
+  'al.cx.noduty': 'Nobody on the roster',
 };

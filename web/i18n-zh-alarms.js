@@ -93,4 +93,12 @@ export const zhAlarms = {
   'kpi.col.tta': '确认用时',
   'kpi.col.tta_p90': '确认 P90',
   'kpi.col.ttc': '关闭用时',
+  'al.cx.title': '现场（当前）',
+  'al.cx.area': '所在区域',
+  'al.cx.permits': '区域内作业',
+  'al.cx.nopermits': '无进行中的特殊作业',
+  'al.cx.until': '至 {at}',
+  'al.cx.suspended': '已暂停',
+  'al.cx.duty': '当班',
+  'al.cx.noduty': '未排班',
 };

@@ -27,6 +27,7 @@
 #include "core/clock.h"
 #include "notify/acklink.h"
 #include "org/org.h"
+#include "plant/plant.h"
 #include "store/q_warn.h"
 #include "telemetry/response.h"
 #include "warn/warn.h"
@@ -287,6 +288,68 @@ static ws_err alarms_list(api_ctx *ctx)
     return api_reply_json(ctx, 200, r);
 }
 
+/* Where the alarm is, what is under way there and who answers for it now
+ * ("context" of GET /alarms/{id}): the area (the nearest unit of kind
+ * "area" at or above the alarm's unit, else the unit), the special work
+ * active or suspended in it (the first thing to stop when gas is found;
+ * listed to whoever may read the alarm, as the permit is posted at the work
+ * site for everyone there), and the people on duty along the escalation
+ * chain (plant_on_duty: the unit's roster, else the nearest ancestor's). */
+#define CTX_PERMITS 20
+static ws_err alarm_context(api_ctx *ctx, int64_t unit_id, json_t **out)
+{
+    json_t *o = json_object(), *permits = json_array(), *duty = json_array();
+    char path[AUTH_PATH_MAX] = "";
+    store_stmt *st = NULL;
+    bool row = false;
+    ws_err rc = store_prepare(ctx->conn, Q_ALARM_CTX_AREA, &st);
+    if (!rc) rc = store_bind_int(st, 1, unit_id);
+    if (!rc) rc = store_step(st, &row);
+    if (!rc && row) {
+        json_object_set_new(o, "area", json_pack("{s:I,s:s}", "unit_id", (json_int_t)store_col_int(st, 0), "name",
+                                                 store_col_text(st, 1)));
+        snprintf(path, sizeof path, "%s", store_col_text(st, 2));
+    } else if (!rc) {
+        json_object_set_new(o, "area", json_null());
+        rc = auth_unit_path(ctx->conn, unit_id, "unit_id", path, sizeof path);
+    }
+    store_finalize(st);
+    st = NULL;
+    if (!rc) rc = store_prepare(ctx->conn, Q_ALARM_CTX_PERMITS, &st);
+    if (!rc) rc = store_bind_text(st, 1, path);
+    if (!rc) rc = store_bind_int(st, 2, CTX_PERMITS);
+    while (!rc && !(rc = store_step(st, &row)) && row)
+        json_array_append_new(permits, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "id",
+                                                 (json_int_t)store_col_int(st, 0), "code", store_col_text(st, 1),
+                                                 "type", store_col_text(st, 2), "grade", store_col_text(st, 3),
+                                                 "state", store_col_text(st, 4), "title", store_col_text(st, 5),
+                                                 "location", store_col_text(st, 6), "until",
+                                                 json_time(store_col_int(st, 7))));
+    store_finalize(st);
+    static const char *const chain[] = {"grid_leader", "safety_officer", "manager"};
+    int64_t now = clock_now_ms();
+    for (size_t k = 0; !rc && k < sizeof chain / sizeof chain[0]; k++) {
+        int64_t ids[4];
+        size_t n = 0;
+        rc = plant_on_duty(ctx->conn, unit_id, chain[k], now, ids, 4, &n);
+        for (size_t i = 0; !rc && i < n; i++) {
+            auth_person_info pi;
+            rc = auth_person_info_get(ctx->conn, ids[i], &pi);
+            if (!rc)
+                json_array_append_new(duty, json_pack("{s:s,s:I,s:s}", "role", chain[k], "person_id",
+                                                      (json_int_t)pi.id, "name", pi.name));
+        }
+    }
+    json_object_set_new(o, "permits", permits);
+    json_object_set_new(o, "on_duty", duty);
+    if (rc) {
+        json_decref(o);
+        return rc;
+    }
+    *out = o;
+    return WS_OK;
+}
+
 static ws_err alarms_get(api_ctx *ctx)
 {
     int64_t id;
@@ -332,6 +395,9 @@ static ws_err alarms_get(api_ctx *ctx)
     bool found = false;
     if (!rc) rc = point_response_of_alarm(ctx->conn, id, &resp, &found);
     json_object_set_new(o, "response", found ? api_response_json(&resp) : json_null());
+    json_t *cx = NULL;
+    if (!rc) rc = alarm_context(ctx, json_integer_value(json_object_get(o, "unit_id")), &cx);
+    if (!rc) json_object_set_new(o, "context", cx);
     if (rc) {
         json_decref(o);
         return rc;
@@ -576,7 +642,7 @@ const api_route api_alarm_routes[] = {
       "&limit= (1..500), &before= (id, paging); ?format=xlsx|csv exports the 报警记录台账",
       NULL, 0),
     R("GET", "/api/v1/alarms/{id}", alarms_get, "alarm.read",
-      "One alarm with its events (raise, repeat, clear, ack, shelve, escalate, close, …)", NULL, 0),
+      "One alarm with its events (raise, repeat, clear, ack, shelve, escalate, close, …), its response card and what is on site now (area, special work under way there, people on duty)", NULL, 0),
     R("POST", "/api/v1/alarms/{id}/actions/ack", alarms_ack, "alarm.ack",
       "Acknowledge an alarm as the caller (stops its escalation); fsynced before the reply", NULL, 0),
     R("POST", "/api/v1/alarms/{id}/actions/shelve", alarms_shelve, "alarm.ack",

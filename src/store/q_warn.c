@@ -86,3 +86,10 @@ const char Q_ALARM_PICTURE_INSERT[] =
 
 const char Q_ALARM_PICTURES[] =
     "SELECT attachment_id FROM alarm_pictures WHERE alarm_id = $1 ORDER BY attachment_id";
+const char Q_ALARM_CTX_AREA[] =
+    "SELECT a.id, a.name, a.path FROM units u JOIN units a ON u.path LIKE a.path || '%' "
+    "WHERE u.id = $1 AND a.kind = 'area' ORDER BY length(a.path) DESC LIMIT 1";
+const char Q_ALARM_CTX_PERMITS[] =
+    "SELECT p.id, p.code, p.type, p.grade, p.state, p.title, p.location, p.planned_end FROM permits p "
+    "JOIN units u ON u.id = p.unit_id WHERE u.path LIKE $1 || '%' AND p.state IN ('active', 'suspended') "
+    "ORDER BY p.id LIMIT $2";

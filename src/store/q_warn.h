@@ -14,6 +14,8 @@ extern const char Q_ALARM_GET[];
 extern const char Q_ALARM_EVENTS[];
 extern const char Q_ALARM_PICTURE_INSERT[];
 extern const char Q_ALARM_PICTURES[];
+extern const char Q_ALARM_CTX_AREA[];    /* $1 unit -> id, name, path of the nearest area at or above it */
+extern const char Q_ALARM_CTX_PERMITS[]; /* $1 path, $2 limit -> active/suspended permits under it */
 extern const char Q_ALARM_TITLE[]; /* $1 alarm id -> title */
 
 /* An alarm event a that (re)announced its alarm to the operator: a raise, a

@@ -56,6 +56,10 @@
 //    server has them; the safety officer's edit without
 //    steps is refused at the steps, a new time limit is saved and shown,
 //    and the card is put back.
+// 10. What is on site now, in an alarm's detail: AT-201's alarm in the tank
+//    farm lists the area's special work as the server has it (the demo's
+//    active hot work, named), who is on duty along the escalation chain,
+//    and a permit opens from there.
 import fs from 'node:fs';
 
 // The demo's accounts file (WS_DEMO_ACCOUNTS), a line per account.
@@ -518,6 +522,32 @@ export async function run(hz) {
       headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(b) })).status,
     [a.point_id, { action: card.action, response_min: card.response_min, cause: card.cause, consequence: card.consequence }]);
     assert(st === 200, 'the card could not be put back: ' + st);
+  });
+
+  await test('alarm detail: what is on site now, the work under way in the area and who is on duty', async (w) => {
+    const page = await w.newPage();
+    await login(page, 'safety', require_accounts().find((l) => l.startsWith('safety ')).split(/\s+/)[1]);
+    await page.locator('#home-scope').waitFor();
+    const open = (await apiGet(page, '/alarms?state=open&limit=200')).body.items;
+    // the demo's toxic alarm in the tank farm, where a hot-work job is active
+    const a = open.find((x) => x.tag === 'AT-201');
+    assert(a, 'the demo has no open alarm of AT-201');
+    const cx = (await apiGet(page, '/alarms/' + a.id)).body.context;
+    assert(cx.area && cx.permits.some((p) => p.type === 'hot_work' && p.state === 'active'),
+      'the API gives no active hot work around AT-201: ' + JSON.stringify(cx));
+    await page.goto(BASE + '/alarms');
+    await page.locator(`[data-alarm-id="${a.id}"] button.link`).first().click();
+    await page.locator('#al-context').waitFor();
+    const shown = await page.locator('#al-cx-permits li').evaluateAll((li) => li.map((x) => Number(x.dataset.permit)));
+    assert(JSON.stringify(shown) === JSON.stringify(cx.permits.map((p) => p.id)), `the page lists permits ${shown}, the API ${cx.permits.map((p) => p.id)}`);
+    const hot = cx.permits.find((p) => p.type === 'hot_work');
+    assert((await page.locator(`#al-cx-permits li[data-permit="${hot.id}"]`).innerText()).includes('动火'), 'the hot work is not named');
+    const duty = await page.locator('#al-cx-duty').innerText();
+    for (const d of cx.on_duty) assert(duty.includes(d.name), `${d.name} (${d.role}) on duty is not shown: ${duty}`);
+    await missingStrings(page);
+    await page.locator(`#al-cx-permits a[href="/permits/${hot.id}"]`).click();
+    await page.waitForURL(new RegExp('/permits/' + hot.id + '$'));
+    await page.locator('#al-detail').waitFor({ state: 'detached' });
   });
 
   await test('alarm KPIs: the cards, areas and people of the demo, as the server counts them', async (w) => {

@@ -355,6 +355,12 @@ static void lifecycle(const char *backend)
     assert_int_equal(ws_req(&t.s, "GET", p, t.tok, NULL, &r), 200);
     /* the value comes with the point's unit of measure (combustible: %LEL) */
     assert_string_equal(json_string_value(json_object_get(r, "uom")), "%LEL");
+    /* what is around it: its area (the point's unit is one), no work under
+     * way there, nobody on a roster */
+    json_t *cx = json_object_get(r, "context");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(cx, "area"), "unit_id")), t.area);
+    assert_int_equal(json_array_size(json_object_get(cx, "permits")), 0);
+    assert_int_equal(json_array_size(json_object_get(cx, "on_duty")), 0);
     /* raise, ack, clear, close in that order (escalation steps between) */
     const char *want[] = {"raise", "ack", "clear", "close"};
     size_t i, k = 0;
@@ -1105,6 +1111,10 @@ static void t_paging_and_link(void **state)
     assert_int_equal(json_integer_value(json_object_get(r, "point_id")), gt);
     assert_string_equal(json_string_value(json_object_get(r, "acked_by")), "王网格");
     assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "response"), "response_min")), 5);
+    /* who answers for it now: the grid leader on the roster */
+    json_t *duty0 = json_array_get(json_object_get(json_object_get(r, "context"), "on_duty"), 0);
+    assert_string_equal(json_string_value(json_object_get(duty0, "role")), "grid_leader");
+    assert_string_equal(json_string_value(json_object_get(duty0, "name")), "王网格");
     /* its story names the person who acknowledged, not only the account */
     size_t i;
     json_t *e, *ack = NULL;
