@@ -10,7 +10,8 @@
  * one-time link to acknowledge as themselves (notify/acklink.h) when the
  * server knows its public URL. When the alarm's point has a response card
  * (telemetry/response.h), the message says within how many minutes to act
- * and begins the action (the link's page shows it whole). 紧急 goes out at
+ * and begins the action (the link's page shows it whole); the special work
+ * under way in the alarm's area is listed (what to stop first). 紧急 goes out at
  * once (the outbox never digests it); the sender is woken after each
  * enqueue.
  *
@@ -27,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/auth.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -80,6 +82,44 @@ static void page_title(store_conn *c, warn_page *g)
     if (!g->title[0]) snprintf(g->title, sizeof g->title, "报警 #%lld", (long long)g->alarm_id);
 }
 
+/* The special work active or suspended in the area of unit_id (the nearest
+ * unit of kind area at or above it, else the unit), as one message line:
+ * "- 区域内作业：DH-… T-103 罐顶动火；…" with at most PAGE_WORK permits (a
+ * gas alarm beside hot work means stopping the hot work first). Appends to
+ * body at len; returns the new length. */
+#define PAGE_WORK 3
+static int area_work(store_conn *c, int64_t unit_id, char *body, size_t cap, int len)
+{
+    char path[AUTH_PATH_MAX] = "";
+    store_stmt *st = NULL;
+    bool row = false;
+    ws_err rc = store_prepare(c, Q_ALARM_CTX_AREA, &st);
+    if (!rc) rc = store_bind_int(st, 1, unit_id);
+    if (!rc) rc = store_step(st, &row);
+    if (!rc && row) snprintf(path, sizeof path, "%s", store_col_text(st, 2));
+    store_finalize(st);
+    if (!rc && !row) rc = auth_unit_path(c, unit_id, "unit_id", path, sizeof path);
+    st = NULL;
+    if (!rc) rc = store_prepare(c, Q_ALARM_CTX_PERMITS, &st);
+    if (!rc) rc = store_bind_text(st, 1, path);
+    if (!rc) rc = store_bind_int(st, 2, PAGE_WORK + 1);
+    int n = 0;
+    while (!rc && !(rc = store_step(st, &row)) && row && len < (int)cap - 400) {
+        if (n == PAGE_WORK) {
+            len += snprintf(body + len, cap - (size_t)len, "；等");
+            break;
+        }
+        char one[200] = "";
+        str_append_utf8(one, sizeof one, store_col_text(st, 5), 120);
+        len += snprintf(body + len, cap - (size_t)len, "%s%s %s%s", n ? "；" : "- 区域内作业：", store_col_text(st, 1),
+                        one, strcmp(store_col_text(st, 4), "suspended") ? "" : "（已暂停）");
+        n++;
+    }
+    store_finalize(st);
+    if (n) len += snprintf(body + len, cap - (size_t)len, "\n");
+    return len;
+}
+
 /* One message per active channel for page g. */
 static void send_page(warn *w, store_conn *c, const notify_channel *ch, size_t nch, const warn_page *g,
                       const unsigned char *key, bool have_key)
@@ -110,6 +150,7 @@ static void send_page(warn *w, store_conn *c, const notify_channel *ch, size_t n
                         strlen(card->action) > PAGE_ACTION_MAX ? "…" : "");
     }
     free(card);
+    len = area_work(c, g->unit_id, body, sizeof body, len);
     for (size_t i = 0; i < n && len < (int)sizeof body - 400; i++) {
         org_person pp;
         if (org_person_get(c, ids[i], &pp)) continue;

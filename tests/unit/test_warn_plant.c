@@ -14,8 +14,9 @@
  * mentioned by phone in a message to every active channel, titled with the
  * alarm (escalation events carry no title of their own; the pages once went
  * out as a bare "【报警】"), with the point's response card (its time limit
- * and steps), the safety officer at the card's 3 minutes rather than the
- * chain's 5 — and, once the alarm is acknowledged, not the manager. */
+ * and steps) and the special work under way in its area (active hot work,
+ * a suspended job), the safety officer at the card's 3 minutes rather than
+ * the chain's 5 — and, once the alarm is acknowledged, not the manager. */
 static void t_escalation_pages(void **state)
 {
     (void)state;
@@ -42,6 +43,16 @@ static void t_escalation_pages(void **state)
     notify_channel_in chi = {.kind = "webhook", .name = "短信网关", .url = "http://127.0.0.1:9/hook", .active = true};
     OK(notify_channel_create(c, &WHO, &chi, clock_now_ms(), &ch));
     store_release(c);
+    /* hot work under way in the unit, and a suspended job: the message lists them */
+    char ins[640];
+    for (int k = 0; k < 2; k++) {
+        snprintf(ins, sizeof ins, "INSERT INTO permits (unit_id, code, type, grade, state, profile, title, location, "
+                 "planned_start, planned_end, applicant_person_id, doc, created_by, created_at, updated_at) VALUES "
+                 "($1, '%s', '%s', '1', '%s', 'default', '%s', '罐顶', 0, %lld, %lld, '{}', 'test', 0, 0) RETURNING id",
+                 k ? "MB-TEST-0001" : "DH-TEST-0001", k ? "blind_plate" : "hot_work", k ? "suspended" : "active",
+                 k ? "出口盲板抽堵" : "T-105 罐顶动火", (long long)clock_now_ms() + 3600000, (long long)gl);
+        assert_true(sql_int(ins, tc.unit_id) > 0);
+    }
     int64_t pid = add_point("GT-105");
     /* the point's response card: its time limit and steps go into the message */
     point_response_in card = {"法兰渗漏", "闪爆", "撤离无关人员\n关闭根部阀", 3};
@@ -58,7 +69,8 @@ static void t_escalation_pages(void **state)
     assert_int_equal(sql_int("SELECT count(*) FROM notify_outbox WHERE body LIKE '%王网格 @13800000001%' "
                              "AND body LIKE '%网格长%' AND mentions LIKE '%13800000001%' "
                              "AND title LIKE '【报警】GT-105 %高报%' AND body LIKE '%GT-105 %' "
-                             "AND body LIKE '%响应时限：3 分钟内%' AND body LIKE '%处置：撤离无关人员 关闭根部阀%'", 0), 1);
+                             "AND body LIKE '%响应时限：3 分钟内%' AND body LIKE '%处置：撤离无关人员 关闭根部阀%' "
+                             "AND body LIKE '%区域内作业：DH-TEST-0001 T-105 罐顶动火；MB-TEST-0001 出口盲板抽堵（已暂停）%'", 0), 1);
     OK(warn_tick(tc.w, t0 + 2 * 60000)); /* nothing due before the card's 3 minutes */
     assert_int_equal(sql_int(rows, ch), 1);
     OK(warn_tick(tc.w, t0 + 4 * 60000)); /* the card's 3 minutes, not the chain's 5 */
