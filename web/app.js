@@ -68,6 +68,7 @@ import * as dashboardPage from './pages/dashboard.js';
 import * as patrolPage from './pages/patrol.js';
 import * as drillsPage from './pages/drills.js';
 import * as plantPage from './pages/plant.js';
+import * as handoverPage from './pages/handover.js';
 import * as evidencePage from './pages/evidence.js';
 // issue 6: anonymous reports and the points bank
 import * as reportPage from './pages/report.js';
@@ -125,6 +126,7 @@ const routes = {
   '/patrol': { page: patrolPage, nav: 'nav.patrol', work: true },
   // Interlock bypasses and maintenance work orders (plant.read: every role in scope).
   '/plant': { page: plantPage, nav: 'nav.plant', work: true },
+  '/plant/handover': { page: handoverPage },
   // Issue 6. The anonymous report and its follow-up (phone, no sign-in: the
   // page reads no session); the staff inbox (voice.read); the points bank
   // (bank.read: everyone but the regulator).

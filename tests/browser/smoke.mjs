@@ -13,7 +13,7 @@ export async function run(hz) {
 
   const LISTS = ['/', '/hazards', '/hazards?view=list', '/risk', '/risk/index', '/inspections', '/alarms', '/alarms?tab=closed',
     '/alarms/kpi', '/trends', '/permits', '/permits/approvals', '/permits/board', '/task-forces', '/me/tasks', '/dashboard',
-    '/patrol', '/patrol/overview', '/drills', '/plant', '/voice', '/points', '/audit'];
+    '/patrol', '/patrol/overview', '/drills', '/plant', '/plant/handover', '/voice', '/points', '/audit'];
 
   // The first path is loaded, the rest reached through the shell's router
   // (history + popstate, as a click on a link does): faster than a reload.

@@ -262,7 +262,7 @@ export async function render(main, ctx) {
   const req = write ? h('button', { type: 'button', class: 'btn btn-primary', id: 'pl-request-open' }, t('pl.b.request')) : null;
   if (req) req.addEventListener('click', () => requestDialog(units, equipment, points, reload));
   main.appendChild(h('div', { class: 'page', id: 'plant' },
-    pageHead(t('pl.title'), req),
+    pageHead(t('pl.title'), h('a', { href: '/plant/handover', 'data-link': '', class: 'btn', id: 'pl-handover' }, t('ho.title')), req),
     h('p', { class: 'hint' }, t('pl.intro')),
     h('div', { class: 'chips', id: 'pl-counts', dataset: { inforce: nInForce, expired: nExpired, open: nOpen } },
       badge(t('pl.c.inforce', { n: nInForce }), nInForce ? 'warn' : 'off'),
