@@ -299,22 +299,12 @@ static ws_err alarms_list(api_ctx *ctx)
 static ws_err alarm_context(api_ctx *ctx, int64_t unit_id, json_t **out)
 {
     json_t *o = json_object(), *permits = json_array(), *duty = json_array();
-    char path[AUTH_PATH_MAX] = "";
+    char path[AUTH_PATH_MAX] = "", name[ORG_NAME_MAX + 1];
+    int64_t area = 0;
     store_stmt *st = NULL;
     bool row = false;
-    ws_err rc = store_prepare(ctx->conn, Q_ALARM_CTX_AREA, &st);
-    if (!rc) rc = store_bind_int(st, 1, unit_id);
-    if (!rc) rc = store_step(st, &row);
-    if (!rc && row) {
-        json_object_set_new(o, "area", json_pack("{s:I,s:s}", "unit_id", (json_int_t)store_col_int(st, 0), "name",
-                                                 store_col_text(st, 1)));
-        snprintf(path, sizeof path, "%s", store_col_text(st, 2));
-    } else if (!rc) {
-        json_object_set_new(o, "area", json_null());
-        rc = auth_unit_path(ctx->conn, unit_id, "unit_id", path, sizeof path);
-    }
-    store_finalize(st);
-    st = NULL;
+    ws_err rc = warn_area_of(ctx->conn, unit_id, &area, name, sizeof name, path, sizeof path);
+    json_object_set_new(o, "area", area ? json_pack("{s:I,s:s}", "unit_id", (json_int_t)area, "name", name) : json_null());
     if (!rc) rc = store_prepare(ctx->conn, Q_ALARM_CTX_PERMITS, &st);
     if (!rc) rc = store_bind_text(st, 1, path);
     if (!rc) rc = store_bind_int(st, 2, CTX_PERMITS);

@@ -43,7 +43,7 @@ const char Q_DYN_HISTORY_PUT[] =
     "ON CONFLICT (unit_id, at) DO UPDATE SET idx = excluded.idx, colour = excluded.colour, "
     "factors = excluded.factors";
 const char Q_DYN_FORECAST_ALARMS[] =
-    "SELECT source_id, id, title, raised_at, state FROM alarms WHERE open = 1 AND rule_id = $1 "
+    "SELECT source_id, id FROM alarms WHERE open = 1 AND rule_id = $1 "
     "AND state IN ('unack', 'acked', 'shelved') ORDER BY id";
 const char Q_DYN_LAST_COLOUR[] =
     "SELECT colour FROM risk_index_history WHERE unit_id = $1 AND at >= $2 ORDER BY at DESC LIMIT 1";

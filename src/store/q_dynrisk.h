@@ -24,7 +24,7 @@ extern const char Q_DYN_WEATHER_INSERT[]; /* $1 unit, $2 at, $3 wind, $4 rain, $
 extern const char Q_DYN_WEATHER_LIST[];   /* $1 path, $2 from, $3 to, $4 limit -> id, unit_id, observed_at, wind, rain,
                                              temp, lightning, source, forecast (at or below $1's subtree, newest first) */
 extern const char Q_DYN_HISTORY_PUT[];    /* $1 unit, $2 at, $3 idx, $4 colour, $5 factors (upsert) */
-extern const char Q_DYN_FORECAST_ALARMS[]; /* $1 rule -> source (area), id, title, raised_at, state: active forecasts */
+extern const char Q_DYN_FORECAST_ALARMS[]; /* $1 rule -> source (area), id: active forecast alarms */
 extern const char Q_DYN_LAST_COLOUR[];    /* $1 unit, $2 since -> colour (the newest stored since $2) */
 extern const char Q_DYN_HISTORY[];        /* $1 unit, $2 from, $3 to, $4 limit -> at, idx, colour, factors (oldest first) */
 extern const char Q_DYN_PROFILE_GET[];    /* $1 unit -> learnt_hour, profile */

@@ -82,24 +82,38 @@ static void page_title(store_conn *c, warn_page *g)
     if (!g->title[0]) snprintf(g->title, sizeof g->title, "报警 #%lld", (long long)g->alarm_id);
 }
 
-/* The special work active or suspended in the area of unit_id (the nearest
- * unit of kind area at or above it, else the unit), as one message line:
- * "- 区域内作业：DH-… T-103 罐顶动火；…" with at most PAGE_WORK permits (a
- * gas alarm beside hot work means stopping the hot work first). Appends to
- * body at len; returns the new length. */
-#define PAGE_WORK 3
-static int area_work(store_conn *c, int64_t unit_id, char *body, size_t cap, int len)
+ws_err warn_area_of(store_conn *c, int64_t unit_id, int64_t *area_id, char *name, size_t name_cap, char *path,
+                    size_t path_cap)
 {
-    char path[AUTH_PATH_MAX] = "";
+    *area_id = 0;
+    if (name_cap) name[0] = 0;
     store_stmt *st = NULL;
     bool row = false;
     ws_err rc = store_prepare(c, Q_ALARM_CTX_AREA, &st);
     if (!rc) rc = store_bind_int(st, 1, unit_id);
     if (!rc) rc = store_step(st, &row);
-    if (!rc && row) snprintf(path, sizeof path, "%s", store_col_text(st, 2));
+    if (!rc && row) {
+        *area_id = store_col_int(st, 0);
+        if (name_cap) snprintf(name, name_cap, "%s", store_col_text(st, 1));
+        snprintf(path, path_cap, "%s", store_col_text(st, 2));
+    }
     store_finalize(st);
-    if (!rc && !row) rc = auth_unit_path(c, unit_id, "unit_id", path, sizeof path);
-    st = NULL;
+    if (!rc && !row) rc = auth_unit_path(c, unit_id, "unit_id", path, path_cap);
+    return rc;
+}
+
+/* The special work active or suspended in the area of unit_id
+ * (warn_area_of), as one message line: "- 区域内作业：DH-… T-103 罐顶动火；…"
+ * with at most PAGE_WORK permits (a gas alarm beside hot work means stopping
+ * the hot work first). Appends to body at len; returns the new length. */
+#define PAGE_WORK 3
+static int area_work(store_conn *c, int64_t unit_id, char *body, size_t cap, int len)
+{
+    char path[AUTH_PATH_MAX] = "";
+    int64_t area = 0;
+    store_stmt *st = NULL;
+    bool row = false;
+    ws_err rc = warn_area_of(c, unit_id, &area, NULL, 0, path, sizeof path);
     if (!rc) rc = store_prepare(c, Q_ALARM_CTX_PERMITS, &st);
     if (!rc) rc = store_bind_text(st, 1, path);
     if (!rc) rc = store_bind_int(st, 2, PAGE_WORK + 1);

@@ -174,6 +174,13 @@ ws_err warn_points_under(warn *w, const char *unit_path, int64_t now_ms, warn_po
 ws_err warn_external_alarm(warn *w, int64_t rule_id, int64_t source_id, int64_t unit_id, int level,
                            bool on, const char *title, int64_t now);
 
+/* The area of unit_id: the nearest unit of kind "area" at or above it, its
+ * id, name (name_cap 0: not wanted) and path; when there is none, *area_id 0
+ * and the unit's own path (page.c; the duty message and the alarm detail
+ * list the special work under way there). */
+ws_err warn_area_of(store_conn *c, int64_t unit_id, int64_t *area_id, char *name, size_t name_cap, char *path,
+                    size_t path_cap);
+
 /* Hubs of the live streams (core/hub.h): alarm events (warn_alarm_msg) and
  * point values at most once a second per point (warn_value_msg). Borrowed. */
 struct hub *warn_alarm_hub(warn *w);
