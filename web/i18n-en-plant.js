@@ -133,4 +133,5 @@ export const enPlant = {
   'ho.sign_out': 'Handed over by:',
   'ho.sign_in': 'Taken over by:',
   'ho.sign_at': 'At:',
+  'ho.capped': 'Many alarms: only the latest {n} are listed; the console\'s history has them all',
 };

@@ -133,4 +133,5 @@ export const zhPlant = {
   'ho.sign_out': '交班人：',
   'ho.sign_in': '接班人：',
   'ho.sign_at': '交接时间：',
+  'ho.capped': '报警较多，仅列出最近 {n} 条，完整记录见报警台历史',
 };

@@ -22,6 +22,7 @@ import { h, pageHead, emptyState, fmtTime, badge, select, field } from '../ui.js
 import * as session from '../session.js';
 
 const HOURS = [8, 12, 24];
+const ALARM_CAP = 500; // one page of alarms (the API's most); more is said, not hidden
 const CHAIN = ['grid_leader', 'safety_officer', 'manager'];
 const LEVEL_KIND = { 1: 'info', 2: 'warn', 3: 'danger' };
 
@@ -63,8 +64,8 @@ export async function render(main, ctx) {
   if (!unit) { main.appendChild(emptyState(t('ho.nounit'))); return; }
   const u = { unit_id: unit.id };
   const [raised, open, bypasses, permits, orders, duty] = await Promise.all([
-    api('GET', '/alarms' + qs({ ...u, state: 'all', from: from.toISOString(), to: to.toISOString(), limit: 500 })).then((r) => r.items),
-    api('GET', '/alarms' + qs({ ...u, state: 'open', limit: 500 })).then((r) => r.items),
+    api('GET', '/alarms' + qs({ ...u, state: 'all', from: from.toISOString(), to: to.toISOString(), limit: ALARM_CAP })).then((r) => r.items),
+    api('GET', '/alarms' + qs({ ...u, state: 'open', limit: ALARM_CAP })).then((r) => r.items),
     Promise.all(['active', 'expired'].map((s) => listAll('/bypasses' + qs({ ...u, state: s })))).then((x) => x.flat()),
     Promise.all(['active', 'suspended'].map((s) => listAll('/permits' + qs({ ...u, state: s })))).then((x) => x.flat()),
     Promise.all(['open', 'in_progress'].map((s) => listAll('/work-orders' + qs({ ...u, state: s })))).then((x) => x.flat()),
@@ -81,11 +82,12 @@ export async function render(main, ctx) {
     return h('span', { class: 'ho-duty-role', dataset: { role: r } }, ' ', session.roleName(r), ' ',
       people.length ? people.map((p) => p.name).join('、') : t('ho.noduty'));
   })));
+  const capped = (list) => (list.length >= ALARM_CAP ? h('p', { class: 'notice' }, t('ho.capped', { n: ALARM_CAP })) : null);
   main.appendChild(section('ho-raised', t('ho.raised'), raised.length, [
-    h('p', { class: 'muted', id: 'ho-levels' }, t('ho.levels', { l3: count(3), l2: count(2), l1: count(1) })),
+    h('p', { class: 'muted', id: 'ho-levels' }, t('ho.levels', { l3: count(3), l2: count(2), l1: count(1) })), capped(raised),
     table(['level', 'title', 'raised', 'state', 'who'], raised.map(alarmRow))]));
   main.appendChild(section('ho-open', t('ho.open'), open.length,
-    table(['level', 'title', 'raised', 'state', 'who'], open.map(alarmRow))));
+    [capped(open), table(['level', 'title', 'raised', 'state', 'who'], open.map(alarmRow))]));
   main.appendChild(section('ho-bypasses', t('ho.bypasses'), bypasses.length,
     table(['interlock', 'until', 'measures'], bypasses.map((b) => h('tr', { dataset: { id: String(b.id) } },
       h('td', null, b.interlock, ' ', badge(t('pl.b.' + b.state), b.state === 'expired' ? 'danger' : 'warn')),
