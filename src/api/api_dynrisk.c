@@ -269,7 +269,7 @@ static ws_err weather_list(api_ctx *ctx)
 const api_route api_dynrisk_routes[] = {
     R("GET", "/api/v1/risk-index", index_list, "riskidx.read",
       "The dynamic risk index (0–100, four colours) of every area under ?unit_id= (default the scope), worst "
-      "first, each with its top factors",
+      "first, each with its top factors and, where a forecast alarm is active, its warning (projected again)",
       NULL, 0),
     R("GET", "/api/v1/risk-index/params", params_get, "riskidx.read",
       "The risk index's parameters in force (weights, colour cut-offs, projection horizon, k·σ test) and the "
@@ -280,7 +280,7 @@ const api_route api_dynrisk_routes[] = {
       params_fields, 2),
     R("GET", "/api/v1/risk-index/{unit_id}", index_get, "riskidx.read",
       "One unit's index now: value, colour, the factors with what drives them, the inputs, and the projection "
-      "of the next hours with its warning",
+      "of the next hours (each hour's points per factor) with its warning: why, and the permits planned by then",
       NULL, 0),
     R("GET", "/api/v1/risk-index/{unit_id}/history", index_history, "riskidx.read",
       "The stored index of a unit every 15 minutes (?from=&to=, default the last 7 days)", NULL, 0),
