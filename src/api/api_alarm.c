@@ -451,6 +451,18 @@ static ws_err act_on(api_ctx *ctx, act a)
     return api_reply_json(ctx, 200, cur);
 }
 
+/* The response card of the alarm behind an acknowledge link, or null: the
+ * link pages show what to do when the card can be read, and are not failed
+ * for it (the acknowledgement has been made, or the token checked). */
+static json_t *link_response(api_ctx *ctx, int64_t alarm_id)
+{
+    point_response resp;
+    bool found = false;
+    if (point_response_of_alarm(ctx->conn, alarm_id, &resp, &found)) found = false;
+    ws_err_clear();
+    return found ? api_response_json(&resp) : json_null();
+}
+
 /* POST /api/v1/alarm-links/{token}/ack: a signed one-time link from a duty
  * message. The token is checked (MAC, expiry) and used up in its own
  * transaction, then the alarm is acknowledged as the person it names. */
@@ -481,11 +493,7 @@ static ws_err alarms_link_ack(api_ctx *ctx)
         snprintf(title, sizeof title, "%s", store_col_text(st, 0));
     store_finalize(st);
     json_object_set_new(o, "title", json_str(title[0] ? title : NULL));
-    point_response resp;
-    bool found = false;
-    if (point_response_of_alarm(ctx->conn, alarm_id, &resp, &found)) found = false;
-    json_object_set_new(o, "response", found ? api_response_json(&resp) : json_null());
-    ws_err_clear();
+    json_object_set_new(o, "response", link_response(ctx, alarm_id));
     return api_reply_json(ctx, 200, o);
 }
 
@@ -519,11 +527,7 @@ static ws_err alarms_link_get(api_ctx *ctx)
         json_object_set(o, keep[i], json_object_get(a, keep[i]));
     json_decref(a);
     json_object_set_new(o, "alarm_id", json_integer(alarm_id));
-    point_response resp;
-    bool found = false;
-    if (point_response_of_alarm(ctx->conn, alarm_id, &resp, &found)) found = false;
-    ws_err_clear();
-    json_object_set_new(o, "response", found ? api_response_json(&resp) : json_null());
+    json_object_set_new(o, "response", link_response(ctx, alarm_id));
     return api_reply_json(ctx, 200, o);
 }
 
