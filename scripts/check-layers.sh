@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 rank() {
     case $1 in
         core) echo 0 ;; anomaly) echo 1 ;; store) echo 1 ;; audit) echo 2 ;; auth) echo 3 ;;
-        org) echo 4 ;; hazard|warn|duty) echo 6 ;; permit|taskforce|dashboard|patrol|voice|dynrisk) echo 7 ;; api) echo 8 ;; http) echo 9 ;; cli) echo 10 ;; *) echo 5 ;;
+        org) echo 4 ;; hazard|warn|duty) echo 6 ;; permit|taskforce|dashboard|patrol|voice|dynrisk|handover) echo 7 ;; api) echo 8 ;; http) echo 9 ;; cli) echo 10 ;; *) echo 5 ;;
     esac
 }
 bad=0

@@ -117,6 +117,7 @@ static void routes_build(void)
     add_routes(api_permit_routes, api_permit_nroutes);
     add_routes(api_taskforce_routes, api_taskforce_nroutes);
     add_routes(api_duty_routes, api_duty_nroutes);
+    add_routes(api_handover_routes, api_handover_nroutes);
     add_routes(api_dashboard_routes, api_dashboard_nroutes);
     add_routes(api_patrol_routes, api_patrol_nroutes); /* grid patrols (issue 6) */
     add_routes(api_voice_routes, api_voice_nroutes); /* issue 6: anonymous reports */

@@ -143,6 +143,8 @@ extern const size_t api_permit_nroutes;
 extern const api_route api_taskforce_routes[];
 extern const size_t api_taskforce_nroutes;
 extern const api_route api_duty_routes[];
+extern const api_route api_handover_routes[];
+extern const size_t api_handover_nroutes;
 extern const size_t api_duty_nroutes;
 extern const api_route api_dashboard_routes[];
 extern const size_t api_dashboard_nroutes;

@@ -124,6 +124,10 @@ static const rule rules[] = {
     {"plant.read", ROLE_ALL, true, REL_NONE, NULL},
     {"plant.write", A | M | SO | DH, true, REL_NONE, NULL},
     {"bypass.approve", A | M | SO, true, REL_NONE, NULL},
+    /* Shift handovers (交接班记录, src/handover): read with plant.read; the
+     * shift's own people hand over and take — every role but the regulator
+     * (the taker is never the one who handed over: src/handover). */
+    {"handover.write", ROLE_ALL & ~RG, true, REL_NONE, NULL},
     /* Readings in over HTTP (integration accounts of the DCS/gas system are
      * made with one of these roles), and alarms: everyone in scope sees them;
      * everyone but the regulator acknowledges, shelves and closes — the

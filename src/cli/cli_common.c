@@ -23,6 +23,7 @@
 #include "permit/permit.h"
 #include "taskforce/taskforce.h"
 #include "duty/duty.h"
+#include "handover/handover.h"
 #include "dynrisk/dynrisk.h"
 #include "patrol/patrol.h"
 #include "voice/voice.h"
@@ -83,6 +84,7 @@ ws_err cli_init_modules(const cli_opts *o)
     if ((rc = permit_init())) return rc;
     if ((rc = taskforce_init())) return rc;
     if ((rc = duty_init())) return rc;
+    if ((rc = handover_init())) return rc; /* 交接班记录 */
     taskforce_hook_workflow(); /* the hazard lifecycle's open_task_force effect */
     if ((rc = patrol_init())) return rc;
     if ((rc = voice_init())) return rc; /* issue 6: anonymous reports and the points bank */

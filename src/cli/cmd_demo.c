@@ -19,6 +19,7 @@
 #include "permit/permit.h"
 #include "taskforce/taskforce.h"
 #include "duty/duty.h"
+#include "handover/handover.h"
 #include "dynrisk/dynrisk.h"
 #include "patrol/patrol.h"
 #include "voice/voice.h"
@@ -146,6 +147,8 @@ static ws_err seed(cli_opts *o, const char *accounts_path)
         if (!rc) rc = taskforce_demo_seed(c, &ids);
         /* duty lists of the demo's posts and today's duties */
         if (!rc) rc = duty_demo_seed(c, ids.enterprise, clock_now_ms());
+        /* a day of shift handovers, one waiting to be taken */
+        if (!rc) rc = handover_demo_seed(c, &ids, clock_now_ms());
         /* issue 7: weather and a week of each area's dynamic risk index */
         if (!rc) rc = dynrisk_demo_seed(c, ids.enterprise, clock_now_ms());
         warn_close(w);

@@ -1323,6 +1323,31 @@ const store_migration store_migrations[] = {
      "  updated_by_person_id INTEGER,\n"
      "  updated_at INTEGER NOT NULL\n"
      ");\n"},
+    {30, "shift handovers (交接班记录): what one shift hands the next, signed by both in the system",
+     /* src/handover (docs/internals/plant.md "交接班"). The window is
+      * [period_from, period_to] (ms UTC); snapshot is the JSON the server
+      * read at hand-over time (alarms of the window, what is handed on, who
+      * is on duty) and summary its counts, both hashed into the evidence
+      * log with the row. At most one handover per unit waits to be taken. */
+     "CREATE TABLE handovers (\n"
+     "  id ID_PK,\n"
+     "  unit_id INTEGER NOT NULL REFERENCES units(id),\n"
+     "  shift_id INTEGER REFERENCES shifts(id),\n"
+     "  period_from INTEGER NOT NULL,\n"
+     "  period_to INTEGER NOT NULL,\n"
+     "  state TEXT NOT NULL,\n"                /* handed, accepted, refused */
+     "  handed_by_person_id INTEGER NOT NULL REFERENCES people(id),\n"
+     "  handed_note TEXT NOT NULL,\n"
+     "  summary TEXT NOT NULL,\n"
+     "  snapshot TEXT NOT NULL,\n"
+     "  taken_by_person_id INTEGER REFERENCES people(id),\n"
+     "  taken_at INTEGER,\n"
+     "  taken_note TEXT,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX handovers_unit ON handovers(unit_id, period_to);\n"
+     "CREATE UNIQUE INDEX handovers_waiting ON handovers(unit_id) WHERE state = 'handed';\n"},
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);

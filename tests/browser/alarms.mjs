@@ -59,8 +59,11 @@
 // 11. The shift handover (/plant/handover, from /plant): the open alarms,
 //    the bypasses in force, the special work under way and the work orders
 //    not done in the officer's scope, as the server lists them, who is on
-//    duty, signature lines and a print button; the window follows the
-//    choice of shift length.
+//    duty, signature lines and a print button; the window is the rostered
+//    shift's. Then signed in the system: the worker hands over their grid
+//    (a note is required), the grid leader finds it waiting, is refused a
+//    refusal without a reason, accepts it, and the record shows both
+//    signatures as the server has them; the next window starts there.
 // 10. What is on site now, in an alarm's detail: AT-201's alarm in the tank
 //    farm lists the area's special work as the server has it (the demo's
 //    active hot work, named), who is on duty along the escalation chain,
@@ -730,11 +733,57 @@ export async function run(hz) {
     for (const n of duty) assert(said.includes(n), `the safety officer on duty ${n} is not named: ${said}`);
     assert(await page.locator('#ho-sign').isVisible() && await page.locator('#ho-print').isVisible(), 'no signature lines or print button');
     await missingStrings(page);
-    // a longer shift: the window follows the choice
-    await page.selectOption('select[name=hours]', '24');
-    await page.waitForURL(/hours=24/);
-    await page.locator('#ho-raised').waitFor();
+    // the window is the rostered shift's (or follows the last handover): no hour choice then
+    const kind = await page.locator('#ho-from').getAttribute('data-kind');
+    assert(kind === 'shift' || kind === 'previous', 'the window is not the shift\'s: ' + kind);
+    assert(!(await page.locator('select[name=hours]').isVisible()), 'an hour choice beside a rostered shift');
     assert((await page.locator('#ho-levels').innerText()).includes('紧急'), 'no count by level');
+  });
+
+  await test('plant: a worker hands the grid over in the system, the grid leader refuses without a reason in vain and accepts', async (w) => {
+    const pw = (u) => require_accounts().find((l) => l.startsWith(u + ' ')).split(/\s+/)[1];
+    const worker = await w.newPage();
+    await login(worker, 'worker', pw('worker'));
+    await worker.locator('#home-scope').waitFor();
+    const grid = (await apiGet(worker, '/me')).body.scope.id;
+    await worker.goto(BASE + '/plant/handover');
+    await worker.locator('#ho-give').waitFor();
+    const before = (await apiGet(worker, `/handovers?unit_id=${grid}`)).body.items;
+    assert(await worker.locator('#ho-history tr[data-id]').count() === before.length, 'the page does not list every handover record');
+    await worker.locator('#ho-give-btn').click();
+    await worker.locator('#ho-give .has-error, #ho-give .form-error:not(.hidden)').first().waitFor();
+    await worker.locator('#ho-give textarea[name=note]').fill('R-201 夹套温度偏高，已通知工艺；OX-201 低报已恢复未确认。');
+    await worker.locator('#ho-give-btn').click();
+    await worker.waitForURL(/\/plant\/handover\?id=\d+/);
+    const id = Number(new URL(worker.url()).searchParams.get('id'));
+    await worker.locator('#ho-state[data-state="handed"]').waitFor();
+    assert(await worker.locator('#ho-wait-own').isVisible() && !(await worker.locator('#ho-take').count()), 'the giver is offered to take their own handover');
+    const rec = (await apiGet(worker, '/handovers/' + id)).body;
+    const shownOpen = await worker.locator('#ho-open tr[data-alarm-id]').count();
+    assert(shownOpen === rec.snapshot.open_alarms.items.length, `the record shows ${shownOpen} open alarms, the server sealed ${rec.snapshot.open_alarms.items.length}`);
+    // the grid leader finds it waiting
+    const leader = await w.newPage();
+    await login(leader, 'gridleader', pw('gridleader'));
+    await leader.locator('#home-scope').waitFor();
+    await leader.goto(BASE + '/plant/handover');
+    await leader.locator('#ho-waiting a').click();
+    await leader.waitForURL(new RegExp('id=' + id));
+    await leader.locator('#ho-refuse').click();
+    await leader.locator('#ho-take .has-error, #ho-take .form-error:not(.hidden)').first().waitFor();
+    assert((await apiGet(leader, '/handovers/' + id)).body.state === 'handed', 'a refusal without a reason was taken');
+    await leader.locator('#ho-take textarea[name=note]').fill('已到现场核对');
+    await leader.locator('#ho-accept').click();
+    await leader.locator('#ho-state[data-state="accepted"]').waitFor();
+    const done = (await apiGet(leader, '/handovers/' + id)).body;
+    const me = (await apiGet(leader, '/me')).body;
+    assert(done.state === 'accepted' && done.taken_by.id === me.person.id && done.taken_note === '已到现场核对', 'the server: ' + JSON.stringify(done.taken_by));
+    const sign = await leader.locator('#ho-sign').innerText();
+    assert(sign.includes(rec.handed_by.name) && sign.includes(me.person.name), 'the signatures are not both shown: ' + sign);
+    await missingStrings(leader);
+    // the next window starts where this one ended
+    await worker.goto(BASE + '/plant/handover');
+    await worker.locator('#ho-from[data-kind="previous"]').waitFor();
+    assert(await worker.locator(`#ho-history tr[data-id="${id}"]`).count() === 1, 'the accepted record is not in the history');
   });
 
   await test('plant: the week\'s duty roster as the server has it; a duty added and removed from the page; read-only for a regulator', async (w) => {

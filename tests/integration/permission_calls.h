@@ -236,6 +236,14 @@ static const tmpl tmpls[] = {
     {"GET", "/api/v1/bypasses/{id}", "/api/v1/bypasses/{bypass}", NULL, NULL},
     {"POST", "/api/v1/bypasses/{id}/actions/{action}", "/api/v1/bypasses/{fbypass}/actions/approve",
      "{\"approver_person_id\":{fperson}}", NULL},
+    /* Shift handovers: {handover}, {fhandover} handed over by {person} on a fresh unit each. */
+    {"GET", "/api/v1/units/{id}/handover-draft", "/api/v1/units/{unit}/handover-draft", NULL, NULL},
+    {"GET", "/api/v1/handovers", "/api/v1/handovers", NULL, NULL},
+    {"POST", "/api/v1/handovers", "/api/v1/handovers",
+     "{\"unit_id\":{funit},\"note\":\"正常\",\"handed_by_person_id\":{person}}", NULL},
+    {"GET", "/api/v1/handovers/{id}", "/api/v1/handovers/{handover}", NULL, NULL},
+    {"POST", "/api/v1/handovers/{id}/actions/{action}", "/api/v1/handovers/{fhandover}/actions/accept",
+     "{\"taken_by_person_id\":{fperson}}", NULL},
     /* Special-work permits: {permit} a draft of the in/out unit, {fpermit} a fresh one, {package} a
      * job package, {fcert} a fresh certificate, {pstart} {pend} an hour and three hours ahead. */
     {"GET", "/api/v1/permits", "/api/v1/permits", NULL, NULL},

@@ -131,6 +131,8 @@ static const struct {
     {"account.read", {O, O, F, F, F, F, F}, {N, N, F, F, F, F, F}},
     {"account.write", {O, F, F, F, F, F, F}, {N, F, F, F, F, F, F}},
     {"audit.read", {O, O, O, F, F, F, O}, {N, N, N, F, F, F, N}},
+    {"plant.read", {O, O, O, O, O, O, O}, {N, N, N, N, N, N, N}},
+    {"handover.write", {O, O, O, O, O, O, F}, {N, N, N, N, N, N, F}},
 };
 
 static ws_err expect_code(int e) { return e == O ? WS_OK : e == F ? WS_EFORBIDDEN : WS_ENOTFOUND; }

@@ -1,30 +1,30 @@
-// pages/handover.js — 交接班: what the outgoing shift hands over for one unit,
-// on one printable page (/plant/handover?unit_id=&hours=), as plants keep a
-// shift handover record (交接班记录) signed by both shifts:
-//   this shift   the alarms raised in the last N hours (8, 12 or 24; the
-//                shift's length), counted by level, each with its state now
-//                and who acknowledged or closed it
-//   handed over  what the next shift inherits: the alarms still open, the
-//                interlock bypasses in force (with their expiry and measures),
-//                the special work active or suspended, and the work orders
-//                not done
-//   on duty      who is on duty now for grid leader, safety officer and
-//                manager (the escalation chain), from the roster
-// and lines for the two signatures when printed. Read-only: every list is
-// the server's, in the reader's scope (plant.read, alarm.read and
-// permit.read are every role's).
-// Data: GET /alarms?state=all&unit_id=&from=&to=, /alarms?state=open&unit_id=,
-// /bypasses?unit_id=&state=, /permits?unit_id=&state=, /work-orders?unit_id=&state=,
-// /units/{id}/on-duty?role=.
-import { api, listAll, qs } from '../api.js';
+// pages/handover.js — 交接班: the shift handover of one unit, signed by both
+// shifts in the system (src/handover), on one printable page.
+//   /plant/handover?unit_id=&hours=   what a handover would hold now (the
+//       server's draft): its window (from the last accepted handover, the
+//       rostered shift, or the last N hours), the alarms raised in it by
+//       level, and what the next shift inherits — alarms still open, bypasses
+//       in force, special work active or suspended, work orders not done, who
+//       is on duty. The outgoing person writes the note and hands over (交班);
+//       a handover already waiting is shown instead of the form. Below, the
+//       unit's recent handover records.
+//   /plant/handover?id=               one record as sealed at hand-over time,
+//       with both signatures; while it waits, someone other than the giver
+//       takes it (接班) or refuses it with the reason (拒绝接班).
+// Accounts without a person of their own pick whom they sign for (the
+// server accepts that only then). Regulators read, never sign.
+// Data: GET /units/{id}/handover-draft?hours=, GET /handovers?unit_id=,
+// POST /handovers, GET /handovers/{id}, POST /handovers/{id}/actions/{accept|refuse}.
+import { api, qs } from '../api.js';
 import { t } from '../i18n.js';
-import { h, pageHead, emptyState, fmtTime, badge, select, field } from '../ui.js';
+import { h, pageHead, emptyState, fmtTime, badge, select, field, showError, toast, formError } from '../ui.js';
+import { personField } from './hazard_ui.js';
 import * as session from '../session.js';
 
 const HOURS = [8, 12, 24];
-const ALARM_CAP = 500; // one page of alarms (the API's most); more is said, not hidden
 const CHAIN = ['grid_leader', 'safety_officer', 'manager'];
 const LEVEL_KIND = { 1: 'info', 2: 'warn', 3: 'danger' };
+const STATE_KIND = { handed: 'info', accepted: 'ok', refused: 'warn' };
 
 function section(id, title, n, body) {
   return h('section', { class: 'card ho-section', id },
@@ -40,19 +40,91 @@ function table(cols, rows) {
 
 const alarmRow = (a) => h('tr', { dataset: { alarmId: String(a.id) } },
   h('td', null, badge(t('al.level.' + a.level), LEVEL_KIND[a.level])),
-  h('td', null, a.title || a.tag || '#' + a.id),
+  h('td', null, h('a', { href: '/alarms/' + a.id, 'data-link': '' }, a.title || '#' + a.id)),
   h('td', null, fmtTime(a.raised_at)),
   h('td', null, t('al.state.' + a.state, null, a.state)),
   h('td', null, [a.acked_by, a.closed_by].filter(Boolean).join(' / ') || '—'));
 
-export async function render(main, ctx) {
-  const q = new URLSearchParams(location.search);
+// The sections of a snapshot (the server's reading, draft or sealed).
+function snapshotView(snap, sum) {
+  const list = (k) => (snap[k] && snap[k].items) || [];
+  const more = (k) => (snap[k] && snap[k].more ? h('p', { class: 'notice' }, t('ho.capped', { n: list(k).length })) : null);
+  const lv = sum.raised_by_level || {};
+  const duty = snap.on_duty || {};
+  return [
+    h('p', { id: 'ho-duty' }, t('ho.duty'), CHAIN.map((r) => {
+      const people = duty[r] || [];
+      return h('span', { class: 'ho-duty-role', dataset: { role: r } }, ' ', session.roleName(r), ' ',
+        people.length ? people.map((p) => p.name).join('、') : t('ho.noduty'));
+    })),
+    section('ho-raised', t('ho.raised'), (lv[1] || 0) + (lv[2] || 0) + (lv[3] || 0), [
+      h('p', { class: 'muted', id: 'ho-levels' }, t('ho.levels', { l3: lv[3] || 0, l2: lv[2] || 0, l1: lv[1] || 0 })),
+      more('raised'), table(['level', 'title', 'raised', 'state', 'who'], list('raised').map(alarmRow))]),
+    section('ho-open', t('ho.open'), list('open_alarms').length,
+      [more('open_alarms'), table(['level', 'title', 'raised', 'state', 'who'], list('open_alarms').map(alarmRow))]),
+    section('ho-bypasses', t('ho.bypasses'), list('bypasses').length,
+      table(['interlock', 'until', 'measures'], list('bypasses').map((b) => h('tr', { dataset: { id: String(b.id) } },
+        h('td', null, b.interlock, ' ', badge(t('pl.b.' + b.state), b.state === 'expired' ? 'danger' : 'warn')),
+        h('td', null, fmtTime(b.expires_at)), h('td', null, b.measures))))),
+    section('ho-permits', t('ho.permits'), list('permits').length,
+      table(['code', 'title', 'until'], list('permits').map((p) => h('tr', { dataset: { id: String(p.id) } },
+        h('td', null, h('a', { href: '/permits/' + p.id, 'data-link': '', class: 'mono' }, p.code),
+          p.state === 'suspended' ? [' ', badge(t('al.cx.suspended'), 'off')] : null),
+        h('td', null, t('ri.permit.' + p.type), ' ', p.title), h('td', null, fmtTime(p.planned_end)))))),
+    section('ho-orders', t('ho.orders'), list('work_orders').length,
+      table(['title', 'state', 'due'], list('work_orders').map((w) => h('tr', { dataset: { id: String(w.id) } },
+        h('td', null, w.title), h('td', null, t('pl.w.' + w.state)), h('td', null, w.due_at ? fmtTime(w.due_at) : '—'))))),
+  ];
+}
+
+const signer = () => !!session.me() && (session.me().roles || []).some((r) => r !== 'regulator');
+const ownPerson = () => (session.me().person && session.me().person.id) || 0;
+
+// "自上次接班 … 起" / "白班 … 起" / "最近 12 小时".
+function windowText(d, hours) {
+  if (d.from_kind === 'previous') return t('ho.from.previous', { at: fmtTime(d.period_from) });
+  if (d.from_kind === 'shift') return t('ho.from.shift', { shift: d.shift_name, at: fmtTime(d.period_from) });
+  return t('ho.hours', { h: hours });
+}
+
+function giveForm(ctx, unit, hours) {
+  const note = h('textarea', { name: 'note', class: 'input', rows: 3, required: true, placeholder: t('ho.note_hint') });
+  const form = h('form', { class: 'card ho-give no-print', id: 'ho-give', novalidate: true },
+    h('h2', null, t('ho.give')), formError(), field(t('ho.note'), note),
+    ownPerson() ? null : personField('person_id', t('ho.as'), true),
+    h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn btn-primary', id: 'ho-give-btn' }, t('ho.give_btn'))));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const body = { unit_id: unit.id, note: note.value, hours };
+    const who = form.querySelector('[name=person_id]');
+    if (who && who.value) body.handed_by_person_id = Number(who.value);
+    try {
+      const rec = await api('POST', '/handovers', body);
+      toast(t('ho.given_ok'), 'ok');
+      ctx.go('/plant/handover' + qs({ id: rec.id }));
+    } catch (e) { showError(form, e, { labels: { handed_by_person_id: t('ho.as') } }); }
+  });
+  return form;
+}
+
+function historyView(items) {
+  return section('ho-history', t('ho.history'), items.length,
+    table(['at', 'shift', 'out', 'in', 'hstate', 'summary'], items.map((x) => h('tr', { dataset: { id: String(x.id) } },
+      h('td', null, h('a', { href: '/plant/handover?id=' + x.id, 'data-link': '' }, fmtTime(x.handed_at))),
+      h('td', null, x.shift_name || '—'),
+      h('td', null, x.handed_by.name),
+      h('td', null, x.taken_by ? x.taken_by.name : '—'),
+      h('td', null, badge(t('ho.state.' + x.state), STATE_KIND[x.state])),
+      h('td', { class: 'muted' }, t('ho.sum', { open: x.summary.open_alarms || 0, bypasses: x.summary.bypasses || 0,
+        permits: x.summary.permits || 0, orders: x.summary.work_orders || 0 }))))));
+}
+
+async function renderDraft(main, ctx, q) {
   const me = session.me();
   const units = await session.units();
   const unitId = Number(q.get('unit_id')) || (me.scope && me.scope.id);
   const hours = HOURS.includes(Number(q.get('hours'))) ? Number(q.get('hours')) : 12;
   const unit = units.find((u) => u.id === unitId) || units[0];
-  const to = new Date(), from = new Date(to.getTime() - hours * 3600e3);
   const go = (u, hh) => ctx.go('/plant/handover' + qs({ unit_id: u, hours: hh }));
   const unitSel = select('unit_id', units.filter((u) => u.active !== false).map((u) => ({ value: String(u.id), label: u.name })), String(unit ? unit.id : ''));
   unitSel.addEventListener('change', () => go(unitSel.value, hours));
@@ -60,46 +132,80 @@ export async function render(main, ctx) {
   hoursSel.addEventListener('change', () => go(unitSel.value, hoursSel.value));
   main.appendChild(pageHead(t('ho.title'),
     h('button', { type: 'button', class: 'btn no-print', id: 'ho-print', onclick: () => window.print() }, t('ho.print'))));
-  main.appendChild(h('div', { class: 'filters no-print' }, field(t('ho.unit'), unitSel), field(t('ho.window'), hoursSel)));
+  const hoursField = field(t('ho.window'), hoursSel, t('ho.window_hint'));
+  main.appendChild(h('div', { class: 'filters no-print' }, field(t('ho.unit'), unitSel), hoursField));
   if (!unit) { main.appendChild(emptyState(t('ho.nounit'))); return; }
-  const u = { unit_id: unit.id };
-  const [raised, open, bypasses, permits, orders, duty] = await Promise.all([
-    api('GET', '/alarms' + qs({ ...u, state: 'all', from: from.toISOString(), to: to.toISOString(), limit: ALARM_CAP })).then((r) => r.items),
-    api('GET', '/alarms' + qs({ ...u, state: 'open', limit: ALARM_CAP })).then((r) => r.items),
-    Promise.all(['active', 'expired'].map((s) => listAll('/bypasses' + qs({ ...u, state: s })))).then((x) => x.flat()),
-    Promise.all(['active', 'suspended'].map((s) => listAll('/permits' + qs({ ...u, state: s })))).then((x) => x.flat()),
-    Promise.all(['open', 'in_progress'].map((s) => listAll('/work-orders' + qs({ ...u, state: s })))).then((x) => x.flat()),
-    Promise.all(CHAIN.map((r) => api('GET', `/units/${unit.id}/on-duty` + qs({ role: r })).catch(() => null))),
+  const [d, history] = await Promise.all([
+    api('GET', `/units/${unit.id}/handover-draft` + qs({ hours })),
+    api('GET', '/handovers' + qs({ unit_id: unit.id, limit: 20 })).then((r) => r.items),
   ]);
-  const newest = (a, b) => Date.parse(b.raised_at) - Date.parse(a.raised_at);
-  raised.sort(newest);
-  open.sort(newest);
-  const count = (lv) => raised.filter((a) => a.level === lv).length;
+  if (d.from_kind !== 'hours') hoursField.style.display = 'none'; // the roster or the last handover sets the window
+  const waiting = history.find((x) => x.state === 'handed' && x.unit_id === unit.id);
   main.appendChild(h('p', { class: 'ho-head', id: 'ho-head' },
-    t('ho.head', { unit: unit.name, from: fmtTime(from.toISOString()), to: fmtTime(to.toISOString()) })));
-  main.appendChild(h('p', { id: 'ho-duty' }, t('ho.duty'), CHAIN.map((r, i) => {
-    const people = (duty[i] && duty[i].people) || [];
-    return h('span', { class: 'ho-duty-role', dataset: { role: r } }, ' ', session.roleName(r), ' ',
-      people.length ? people.map((p) => p.name).join('、') : t('ho.noduty'));
-  })));
-  const capped = (list) => (list.length >= ALARM_CAP ? h('p', { class: 'notice' }, t('ho.capped', { n: ALARM_CAP })) : null);
-  main.appendChild(section('ho-raised', t('ho.raised'), raised.length, [
-    h('p', { class: 'muted', id: 'ho-levels' }, t('ho.levels', { l3: count(3), l2: count(2), l1: count(1) })), capped(raised),
-    table(['level', 'title', 'raised', 'state', 'who'], raised.map(alarmRow))]));
-  main.appendChild(section('ho-open', t('ho.open'), open.length,
-    [capped(open), table(['level', 'title', 'raised', 'state', 'who'], open.map(alarmRow))]));
-  main.appendChild(section('ho-bypasses', t('ho.bypasses'), bypasses.length,
-    table(['interlock', 'until', 'measures'], bypasses.map((b) => h('tr', { dataset: { id: String(b.id) } },
-      h('td', null, b.interlock, ' ', badge(t('pl.b.' + b.state), b.state === 'expired' ? 'danger' : 'warn')),
-      h('td', null, fmtTime(b.expires_at)), h('td', null, b.measures))))));
-  main.appendChild(section('ho-permits', t('ho.permits'), permits.length,
-    table(['code', 'title', 'until'], permits.map((p) => h('tr', { dataset: { id: String(p.id) } },
-      h('td', null, h('a', { href: '/permits/' + p.id, 'data-link': '', class: 'mono' }, p.code),
-        p.state === 'suspended' ? [' ', badge(t('al.cx.suspended'), 'off')] : null),
-      h('td', null, t('ri.permit.' + p.type), ' ', p.title), h('td', null, fmtTime(p.planned_end)))))));
-  main.appendChild(section('ho-orders', t('ho.orders'), orders.length,
-    table(['title', 'state', 'due'], orders.map((w) => h('tr', { dataset: { id: String(w.id) } },
-      h('td', null, w.title), h('td', null, t('pl.w.' + w.state)), h('td', null, w.due_at ? fmtTime(w.due_at) : '—'))))));
+    t('ho.head', { unit: unit.name, from: fmtTime(d.period_from), to: fmtTime(d.period_to) }), ' · ',
+    h('span', { id: 'ho-from', dataset: { kind: d.from_kind } }, windowText(d, hours))));
+  if (waiting) {
+    main.appendChild(h('p', { class: 'notice no-print', id: 'ho-waiting' }, t('ho.waiting', { who: waiting.handed_by.name, at: fmtTime(waiting.handed_at) }), ' ',
+      h('a', { href: '/plant/handover?id=' + waiting.id, 'data-link': '', class: 'btn btn-small' }, t('ho.open_record'))));
+  } else if (signer()) {
+    main.appendChild(giveForm(ctx, unit, hours));
+  }
+  main.append(...snapshotView(d.snapshot, d.summary));
+  main.appendChild(historyView(history));
   main.appendChild(h('div', { class: 'ho-sign', id: 'ho-sign' },
     h('span', null, t('ho.sign_out')), h('span', null, t('ho.sign_in')), h('span', null, t('ho.sign_at'))));
+}
+
+function takeForm(ctx, rec) {
+  const note = h('textarea', { name: 'note', class: 'input', rows: 2, placeholder: t('ho.take_hint') });
+  const form = h('form', { class: 'card ho-take no-print', id: 'ho-take', novalidate: true },
+    h('h2', null, t('ho.take')), formError(), field(t('ho.take_note'), note),
+    ownPerson() ? null : personField('person_id', t('ho.as'), true));
+  const act = (action) => async () => {
+    const body = {};
+    if (note.value.trim()) body.note = note.value;
+    const who = form.querySelector('[name=person_id]');
+    if (who && who.value) body.taken_by_person_id = Number(who.value);
+    try {
+      await api('POST', `/handovers/${rec.id}/actions/${action}`, body);
+      toast(t(action === 'accept' ? 'ho.accepted_ok' : 'ho.refused_ok'), 'ok');
+      ctx.go('/plant/handover' + qs({ id: rec.id }));
+    } catch (e) { showError(form, e, { labels: { taken_by_person_id: t('ho.as'), note: t('ho.take_note') } }); }
+  };
+  form.appendChild(h('div', { class: 'form-actions' },
+    h('button', { type: 'button', class: 'btn btn-primary', id: 'ho-accept', onclick: act('accept') }, t('ho.accept')),
+    h('button', { type: 'button', class: 'btn btn-danger', id: 'ho-refuse', onclick: act('refuse') }, t('ho.refuse'))));
+  form.addEventListener('submit', (ev) => ev.preventDefault());
+  return form;
+}
+
+async function renderRecord(main, ctx, id) {
+  const rec = await api('GET', '/handovers/' + id);
+  main.appendChild(pageHead(t('ho.record'),
+    h('a', { href: '/plant/handover' + qs({ unit_id: rec.unit_id }), 'data-link': '', class: 'btn no-print', id: 'ho-back' }, t('ho.back')),
+    h('button', { type: 'button', class: 'btn no-print', id: 'ho-print', onclick: () => window.print() }, t('ho.print'))));
+  main.appendChild(h('p', { class: 'ho-head', id: 'ho-head' },
+    t('ho.head', { unit: rec.unit_name, from: fmtTime(rec.period_from), to: fmtTime(rec.period_to) }),
+    rec.shift_name ? ' · ' + rec.shift_name : '', ' ',
+    h('span', { id: 'ho-state', dataset: { state: rec.state } }, badge(t('ho.state.' + rec.state), STATE_KIND[rec.state]))));
+  main.appendChild(h('section', { class: 'card', id: 'ho-notes' },
+    h('p', null, h('strong', null, t('ho.note'), '：'), h('span', { id: 'ho-note', class: 'ho-text' }, rec.note)),
+    rec.taken_note ? h('p', null, h('strong', null, t(rec.state === 'refused' ? 'ho.refused_why' : 'ho.take_note'), '：'),
+      h('span', { id: 'ho-taken-note', class: 'ho-text' }, rec.taken_note)) : null));
+  const mine = ownPerson() && ownPerson() === rec.handed_by.id;
+  if (rec.state === 'handed' && signer() && !mine) main.appendChild(takeForm(ctx, rec));
+  else if (rec.state === 'handed' && mine) main.appendChild(h('p', { class: 'notice no-print', id: 'ho-wait-own' }, t('ho.wait_own')));
+  main.append(...snapshotView(rec.snapshot || {}, rec.summary || {}));
+  main.appendChild(h('div', { class: 'ho-sign', id: 'ho-sign' },
+    h('span', null, t('ho.sign_out'), ' ', rec.handed_by.name, ' ', fmtTime(rec.handed_at)),
+    h('span', null, t(rec.state === 'refused' ? 'ho.refused_by' : 'ho.sign_in'), ' ',
+      rec.taken_by ? rec.taken_by.name + ' ' + fmtTime(rec.taken_at) : t('ho.state.handed')),
+    h('span', { class: 'muted' }, t('ho.sealed'))));
+}
+
+export async function render(main, ctx) {
+  const q = new URLSearchParams(location.search);
+  const id = Number(q.get('id'));
+  if (id) return renderRecord(main, ctx, id);
+  return renderDraft(main, ctx, q);
 }

@@ -1,0 +1,209 @@
+/* api_handover.c — shift handovers (交接班记录, src/handover) over REST:
+ *
+ *   GET  /api/v1/units/{id}/handover-draft ?hours=   what a handover would hold now
+ *   GET  /api/v1/handovers ?unit_id=&state=          newest first, without snapshots
+ *   POST /api/v1/handovers {unit_id, note, hours, handed_by_person_id}
+ *   GET  /api/v1/handovers/{id}                      with the snapshot
+ *   POST /api/v1/handovers/{id}/actions/{accept|refuse} {note, taken_by_person_id}
+ *
+ * Permissions: plant.read (every role in scope) to read, handover.write
+ * (every role but the regulator) to hand over and take; outside the scope
+ * 404. Times RFC 3339. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/clock.h"
+#include "core/json.h"
+#include "handover/handover.h"
+
+static org_caller caller(api_ctx *ctx, audit_actor *a, char *name, size_t cap)
+{
+    a->name = api_actor(ctx, name, cap);
+    org_caller by = {a, &ctx->who};
+    return by;
+}
+
+#define NF(a) (sizeof(a) / sizeof((a)[0]))
+
+#define CALLER                                   \
+    char actor_name_[32];                        \
+    audit_actor actor_;                          \
+    org_caller by = caller(ctx, &actor_, actor_name_, sizeof actor_name_)
+
+/* Stored JSON text as a value; an unreadable one (never written so) is null. */
+static json_t *stored(const char *text)
+{
+    json_t *v = text && *text ? json_loads(text, 0, NULL) : NULL;
+    return v ? v : json_null();
+}
+
+static json_t *person(int64_t id, const char *name)
+{
+    return id > 0 ? json_pack("{s:I, s:s}", "id", (json_int_t)id, "name", name) : json_null();
+}
+
+static json_t *handover_json(const handover *h, bool with_snapshot)
+{
+    json_t *o = json_pack("{s:I, s:I, s:s, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o}",
+                          "id", (json_int_t)h->id, "unit_id", (json_int_t)h->unit_id, "unit_name",
+                          h->unit_name, "shift_id", json_id(h->shift_id), "shift_name",
+                          json_str(h->shift_id ? h->shift_name : NULL), "period_from",
+                          json_time(h->period_from), "period_to", json_time(h->period_to), "state",
+                          h->state, "handed_by", person(h->handed_by_person_id, h->handed_by_name),
+                          "handed_at", json_time(h->created_at), "note", h->handed_note,
+                          "taken_by", person(h->taken_by_person_id, h->taken_by_name), "taken_at",
+                          json_time(h->taken_at), "taken_note",
+                          json_str(h->taken_note[0] ? h->taken_note : NULL), "summary",
+                          stored(h->summary));
+    if (with_snapshot) json_object_set_new(o, "snapshot", stored(h->snapshot));
+    return o;
+}
+
+static ws_err reply_one(api_ctx *ctx, int status, int64_t id)
+{
+    handover h;
+    ws_err rc = handover_get(ctx->conn, id, &h);
+    if (rc) return rc;
+    rc = api_reply_json(ctx, status, handover_json(&h, true));
+    handover_clear(&h);
+    return rc;
+}
+
+/* ?hours= 1..24, 0 when absent. */
+static ws_err query_hours(api_ctx *ctx, int *hours)
+{
+    const char *s = api_query(ctx, "hours");
+    char *end = NULL;
+    long v = s ? strtol(s, &end, 10) : 0;
+    if (s && (*end || v < 1 || v > 24)) return ws_fail(WS_EINVAL, "hours", "hours is 1..24");
+    *hours = (int)v;
+    return WS_OK;
+}
+
+static ws_err draft(api_ctx *ctx)
+{
+    int64_t unit_id = 0;
+    int hours = 0;
+    handover_draft d;
+    ws_err rc = api_param_id(ctx, 0, &unit_id);
+    if (!rc) rc = query_hours(ctx, &hours);
+    CALLER;
+    if (!rc) rc = handover_draft_make(ctx->conn, &by, unit_id, hours, clock_now_ms(), &d);
+    if (rc) return rc;
+    json_t *o = json_pack("{s:I, s:o, s:o, s:o, s:o, s:s, s:O, s:O}", "unit_id", (json_int_t)d.unit_id,
+                          "shift_id", json_id(d.shift_id), "shift_name",
+                          json_str(d.shift_id ? d.shift_name : NULL), "period_from",
+                          json_time(d.period_from), "period_to", json_time(d.period_to), "from_kind",
+                          d.from_kind, "summary", d.summary, "snapshot", d.snapshot);
+    handover_draft_clear(&d);
+    return api_reply_json(ctx, 200, o);
+}
+
+static ws_err list(api_ctx *ctx)
+{
+    handover_filter f = {.scope_path = ctx->who.scope_path};
+    ws_err rc = api_page(ctx, &f.limit, &f.cursor);
+    if (!rc) rc = api_query_id(ctx, "unit_id", &f.unit_id);
+    f.state = api_query(ctx, "state");
+    if (!rc && f.state && strcmp(f.state, "handed") && strcmp(f.state, "accepted") && strcmp(f.state, "refused"))
+        rc = ws_fail(WS_EINVAL, "state", "state is handed, accepted or refused");
+    handover *items = NULL;
+    size_t n = 0;
+    int64_t next = 0;
+    if (!rc) rc = handover_list(ctx->conn, &f, &items, &n, &next);
+    if (rc) return rc;
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) json_array_append_new(a, handover_json(&items[i], false));
+    handover_list_free(items, n);
+    return api_reply_json(ctx, 200, api_page_json(a, next));
+}
+
+static ws_err get_one(api_ctx *ctx)
+{
+    int64_t id = 0;
+    handover h;
+    ws_err rc = api_param_id(ctx, 0, &id);
+    if (!rc) rc = handover_get(ctx->conn, id, &h);
+    if (rc) return rc;
+    auth_resource r = {0};
+    r.unit_path = h.unit_path;
+    rc = auth_decide(&ctx->who, "plant.read", &r);
+    if (rc == WS_ENOTFOUND) rc = ws_fail(WS_ENOTFOUND, "id", "no such handover");
+    if (!rc) rc = api_reply_json(ctx, 200, handover_json(&h, true));
+    handover_clear(&h);
+    return rc;
+}
+
+typedef struct {
+    int64_t unit_id, hours, person_id;
+    const char *note;
+} give_body;
+static const json_field give_fields[] = {
+    {"unit_id", JF_ID, true, false, offsetof(give_body, unit_id), 0, 0, 0, -1},
+    {"note", JF_STRING, true, false, offsetof(give_body, note), HANDOVER_NOTE_MAX, 0, 0, -1},
+    {"hours", JF_INT, false, false, offsetof(give_body, hours), 0, 1, 24, -1},
+    {"handed_by_person_id", JF_ID, false, true, offsetof(give_body, person_id), 0, 0, 0, -1},
+};
+
+static ws_err give(api_ctx *ctx)
+{
+    give_body b = {0};
+    json_t *root = NULL;
+    ws_err rc = api_decode(ctx, give_fields, NF(give_fields), &b, NULL, &root);
+    if (rc) return rc;
+    CALLER;
+    handover_in in = {.unit_id = b.unit_id, .note = b.note, .hours = (int)b.hours, .person_id = b.person_id};
+    int64_t id = 0;
+    rc = handover_give(ctx->conn, &by, &in, &id);
+    json_decref(root);
+    return rc ? rc : reply_one(ctx, 201, id);
+}
+
+typedef struct {
+    int64_t person_id;
+    const char *note;
+} take_body;
+static const json_field take_fields[] = {
+    {"note", JF_STRING, false, true, offsetof(take_body, note), HANDOVER_NOTE_MAX, 0, 0, -1},
+    {"taken_by_person_id", JF_ID, false, true, offsetof(take_body, person_id), 0, 0, 0, -1},
+};
+
+static ws_err take(api_ctx *ctx)
+{
+    int64_t id = 0;
+    take_body b = {0};
+    json_t *root = NULL;
+    ws_err rc = api_param_id(ctx, 0, &id);
+    const char *a = ctx->req->params[1];
+    bool accept = !strcmp(a, "accept");
+    if (!rc && !accept && strcmp(a, "refuse"))
+        rc = ws_fail(WS_ENOTFOUND, "action", "no such action (accept, refuse)");
+    if (!rc) rc = api_decode(ctx, take_fields, NF(take_fields), &b, NULL, &root);
+    if (rc) return rc;
+    CALLER;
+    rc = handover_take(ctx->conn, &by, id, accept, b.note, b.person_id);
+    json_decref(root);
+    return rc ? rc : reply_one(ctx, 200, id);
+}
+
+#define R(m, p, fn, act, sum, body, nbody) {m, p, fn, API_AUTH, act, sum, "plant", body, nbody, 0}
+const api_route api_handover_routes[] = {
+    R("GET", "/api/v1/units/{id}/handover-draft", draft, "plant.read",
+      "What a shift handover (交接班) of the unit would hold now: its window (from the last "
+      "accepted handover, the rostered shift, or ?hours=), the alarms raised in it by level, and "
+      "what the next shift inherits (open alarms, bypasses, special work, work orders, on duty)",
+      NULL, 0),
+    R("GET", "/api/v1/handovers", list, "plant.read",
+      "Shift handover records, newest first (?unit_id= subtree, &state=handed|accepted|refused)",
+      NULL, 0),
+    R("POST", "/api/v1/handovers", give, "handover.write",
+      "Hand over (交班): the server seals what it reads now with the note; one handover of a unit "
+      "waits at a time", give_fields, NF(give_fields)),
+    R("GET", "/api/v1/handovers/{id}", get_one, "plant.read",
+      "One handover with the snapshot sealed at hand-over time", NULL, 0),
+    R("POST", "/api/v1/handovers/{id}/actions/{action}", take, "handover.write",
+      "Take a handover (接班): accept, or refuse with a note; someone other than who handed it over",
+      take_fields, NF(take_fields)),
+};
+const size_t api_handover_nroutes = sizeof api_handover_routes / sizeof api_handover_routes[0];

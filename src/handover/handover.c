@@ -1,0 +1,507 @@
+/* handover.c — the shift handover record (handover.h): its window, the
+ * snapshot the server reads at hand-over time, and its states:
+ *
+ *              accept (another person)
+ *   handed ---------------------------> accepted
+ *      |
+ *      | refuse (another person, with the reason)
+ *      v
+ *   refused
+ *
+ * A refused handover stays as the record of why; the outgoing shift sets
+ * things right and hands over again (a new record, whose window starts
+ * where the last accepted one ended). Anything else is WS_ECONFLICT naming
+ * "state". */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/json.h"
+#include "handover/handover.h"
+#include "plant/plant.h"
+#include "store/q_handover.h"
+
+#define HOUR_MS 3600000LL
+#define FOLLOW_ON_MS (24 * HOUR_MS) /* invariant 5: an earlier handover this recent starts the window */
+
+static const audit_col cols[] = {
+    {"id", AC_INT},           {"unit_id", AC_INT},        {"shift_id", AC_INT},
+    {"period_from", AC_INT},  {"period_to", AC_INT},      {"state", AC_TEXT},
+    {"handed_by_person_id", AC_INT}, {"handed_note", AC_TEXT}, {"summary", AC_TEXT},
+    {"snapshot", AC_TEXT},    {"taken_by_person_id", AC_INT}, {"taken_at", AC_INT},
+    {"taken_note", AC_TEXT},  {"created_at", AC_INT},     {"updated_at", AC_INT},
+};
+const audit_entity HANDOVER_ENTITY = {"handover", "handovers", cols,
+                                      (int)(sizeof cols / sizeof cols[0])};
+
+ws_err handover_init(void)
+{
+    static bool done;
+    if (done) return WS_OK;
+    ws_err rc = audit_register(&HANDOVER_ENTITY);
+    if (!rc) done = true;
+    return rc;
+}
+
+static ws_err allow(const org_caller *by, const char *action, const char *path)
+{
+    if (!by || !by->subject) return WS_OK;
+    auth_resource r = {0};
+    r.unit_path = path;
+    return auth_decide(by->subject, action, &r);
+}
+
+static const audit_actor *who_of(const org_caller *by)
+{
+    static const audit_actor sys = {"system"};
+    return by && by->actor ? by->actor : &sys;
+}
+
+static void copy(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : "");
+}
+
+static bool blank(const char *s)
+{
+    while (s && *s && (unsigned char)*s <= ' ') s++;
+    return !s || !*s;
+}
+
+/* Text of at most HANDOVER_NOTE_MAX bytes, UTF-8, lines allowed, not blank. */
+static ws_err note_ok(const char *s, const char *field)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n > HANDOVER_NOTE_MAX)
+        return ws_fail(WS_EINVAL, field, "%s is longer than %d bytes", field, HANDOVER_NOTE_MAX);
+    if (s && !org_utf8_valid(s, n)) return ws_fail(WS_EINVAL, field, "%s is not valid UTF-8", field);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch < 0x20 && ch != '\n' && ch != '\r' && ch != '\t')
+            return ws_fail(WS_EINVAL, field, "%s must not contain control characters", field);
+    }
+    return blank(s) ? ws_fail(WS_EINVAL, field, "%s is required", field) : WS_OK;
+}
+
+/* The unit, readable or writable (action) by the caller; to sign a
+ * handover of it (sign), active and inside an enterprise (whose people sign). */
+static ws_err unit_for(store_conn *c, const org_caller *by, const char *action, int64_t unit_id,
+                       bool sign, org_unit *u)
+{
+    ws_err rc = unit_id > 0 ? org_unit_get(c, unit_id, u) : WS_ENOTFOUND;
+    if (!rc) rc = allow(by, action, u->path);
+    if (rc == WS_ENOTFOUND) return ws_fail(WS_ENOTFOUND, "unit_id", "no such unit");
+    if (rc || !sign) return rc;
+    if (!u->active) return ws_fail(WS_ECONFLICT, "unit_id", "the unit is deactivated");
+    if (u->enterprise_id <= 0)
+        return ws_fail(WS_EINVAL, "unit_id", "a handover is signed for a unit inside an enterprise");
+    return WS_OK;
+}
+
+/* The person signing: the caller's own when the account has one (given must
+ * then be 0 or the same), else given; active, of the unit's enterprise. */
+static ws_err signer(store_conn *c, const org_caller *by, const org_unit *u, int64_t given,
+                     const char *field, int64_t *who)
+{
+    int64_t self = by && by->subject ? by->subject->person_id : 0;
+    if (self > 0 && given > 0 && given != self)
+        return ws_fail(WS_EINVAL, field, "you sign as yourself (%s)", field);
+    *who = self > 0 ? self : given;
+    if (*who <= 0)
+        return ws_fail(WS_EINVAL, field, "who signs (%s)? the account has no person", field);
+    org_person p;
+    ws_err rc = org_person_get(c, *who, &p);
+    if (rc == WS_ENOTFOUND || (!rc && (!p.active || p.enterprise_id != u->enterprise_id)))
+        return ws_fail(WS_EINVAL, field, "no such active person in this enterprise (%s)", field);
+    return rc;
+}
+
+/* -------------------------------------------------------------- the window */
+
+/* The rostered shift of u (or of its nearest ancestor with shifts) being
+ * handed over at now: with an earlier handover at since (> 0), the
+ * occurrence that overlaps [since, now] most; else the one, started by now,
+ * whose end is nearest now, and *start its start. */
+static ws_err shift_at(store_conn *c, const org_unit *u, int64_t since, int64_t now,
+                       handover_draft *d, int64_t *start)
+{
+    store_stmt *st = NULL;
+    bool row = false;
+    char path[AUTH_PATH_MAX] = "";
+    int64_t best = 0;
+    bool have = false;
+    ws_err rc = store_prepare(c, Q_HANDOVER_SHIFTS, &st);
+    if (!rc) rc = store_bind_text(st, 1, u->path);
+    while (!rc && !(rc = store_step(st, &row)) && row) {
+        if (path[0] && strcmp(path, store_col_text(st, 5))) break; /* only the deepest unit's */
+        copy(path, sizeof path, store_col_text(st, 5));
+        const char *tz = store_col_text(st, 4);
+        int64_t sm = store_col_int(st, 2), len = store_col_int(st, 3), today;
+        if ((rc = plant_local_day(tz, now, &today))) break;
+        for (int64_t day = today - 1; day <= today && !rc; day++) {
+            int64_t from, to, score;
+            rc = plant_local_to_utc(tz, day, sm, &from);
+            if (!rc) rc = plant_local_to_utc(tz, day, sm + len, &to);
+            if (rc || from > now) continue;
+            if (since > 0) { /* overlap, larger is better: scored as its negative */
+                int64_t lo = from > since ? from : since, hi = to < now ? to : now;
+                if (hi <= lo) continue;
+                score = lo - hi;
+            } else {
+                score = to > now ? to - now : now - to;
+            }
+            if (!have || score < best) {
+                have = true;
+                best = score;
+                *start = from;
+                d->shift_id = store_col_int(st, 0);
+                copy(d->shift_name, sizeof d->shift_name, store_col_text(st, 1));
+            }
+        }
+    }
+    store_finalize(st);
+    return rc;
+}
+
+static ws_err window(store_conn *c, const org_unit *u, int hours, int64_t now, handover_draft *d)
+{
+    int64_t shift_start = 0, last = 0;
+    bool found = false;
+    store_stmt *st = NULL;
+    ws_err rc = store_prepare(c, Q_HANDOVER_LAST, &st);
+    if (!rc) rc = store_bind_int(st, 1, u->id);
+    if (!rc) rc = store_step(st, &found);
+    if (!rc && found) last = store_col_opt_int(st, 0);
+    store_finalize(st);
+    if (!(last > 0 && last < now && last >= now - FOLLOW_ON_MS)) last = 0;
+    if (!rc) rc = shift_at(c, u, last, now, d, &shift_start);
+    if (rc) return rc;
+    d->period_to = now;
+    if (last) {
+        d->period_from = last;
+        d->from_kind = "previous";
+    } else if (d->shift_id > 0) {
+        d->period_from = shift_start;
+        d->from_kind = "shift";
+    } else {
+        d->period_from = now - (int64_t)(hours > 0 ? hours : HANDOVER_HOURS_DEFAULT) * HOUR_MS;
+        d->from_kind = "hours";
+    }
+    return WS_OK;
+}
+
+/* ------------------------------------------------------------ the snapshot */
+
+typedef json_t *(*row_fn)(store_stmt *st);
+
+static json_t *alarm_row(store_stmt *st)
+{
+    return json_pack("{s:I, s:I, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)store_col_int(st, 0),
+                     "level", (json_int_t)store_col_int(st, 1), "title", store_col_text(st, 2),
+                     "state", store_col_text(st, 3), "raised_at", json_time(store_col_int(st, 4)),
+                     "acked_by", json_str(store_col_null(st, 5) ? NULL : store_col_text(st, 5)),
+                     "closed_by", json_str(store_col_null(st, 6) ? NULL : store_col_text(st, 6)));
+}
+
+static json_t *bypass_row(store_stmt *st)
+{
+    return json_pack("{s:I, s:s, s:s, s:o, s:s}", "id", (json_int_t)store_col_int(st, 0), "interlock",
+                     store_col_text(st, 1), "state", store_col_text(st, 2), "expires_at",
+                     json_time(store_col_int(st, 3)), "measures", store_col_text(st, 4));
+}
+
+static json_t *permit_row(store_stmt *st)
+{
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:o}", "id", (json_int_t)store_col_int(st, 0),
+                     "code", store_col_text(st, 1), "type", store_col_text(st, 2), "grade",
+                     store_col_text(st, 3), "title", store_col_text(st, 4), "state",
+                     store_col_text(st, 5), "planned_end", json_time(store_col_int(st, 6)));
+}
+
+static json_t *order_row(store_stmt *st)
+{
+    return json_pack("{s:I, s:s, s:s, s:s, s:o}", "id", (json_int_t)store_col_int(st, 0), "title",
+                     store_col_text(st, 1), "kind", store_col_text(st, 2), "state",
+                     store_col_text(st, 3), "due_at", json_time(store_col_opt_int(st, 4)));
+}
+
+/* {"items":[...], "more":bool} of sql ($1 path, $2 limit, $3 the window's
+ * end when to > 0, $4 its start when from > 0) into snap[key]; the count of
+ * items into sum[key]. */
+static ws_err read_list(store_conn *c, const char *sql, const char *path, int64_t from, int64_t to,
+                        row_fn fn, const char *key, json_t *snap, json_t *sum)
+{
+    store_stmt *st = NULL;
+    bool row = false;
+    json_t *items = json_array();
+    size_t n = 0;
+    ws_err rc = store_prepare(c, sql, &st);
+    if (!rc) rc = store_bind_text(st, 1, path);
+    if (!rc) rc = store_bind_int(st, 2, HANDOVER_LIST_CAP + 1);
+    if (!rc && to > 0) rc = store_bind_int(st, 3, to);
+    if (!rc && from > 0) rc = store_bind_int(st, 4, from);
+    while (!rc && !(rc = store_step(st, &row)) && row)
+        if (++n <= HANDOVER_LIST_CAP) json_array_append_new(items, fn(st));
+    store_finalize(st);
+    json_object_set_new(snap, key, json_pack("{s:o, s:b}", "items", items, "more", n > HANDOVER_LIST_CAP));
+    json_object_set_new(sum, key, json_integer((json_int_t)json_array_size(items)));
+    return rc;
+}
+
+/* The counts of alarms raised in the window by level: {"1":n,"2":n,"3":n}. */
+static ws_err read_levels(store_conn *c, const char *path, const handover_draft *d, json_t *sum)
+{
+    store_stmt *st = NULL;
+    bool row = false;
+    int64_t by_level[4] = {0};
+    ws_err rc = store_prepare(c, Q_HANDOVER_LEVELS, &st);
+    if (!rc) rc = store_bind_text(st, 1, path);
+    if (!rc) rc = store_bind_int(st, 2, d->period_from);
+    if (!rc) rc = store_bind_int(st, 3, d->period_to);
+    while (!rc && !(rc = store_step(st, &row)) && row) {
+        int64_t lv = store_col_int(st, 0);
+        if (lv >= 1 && lv <= 3) by_level[lv] = store_col_int(st, 1);
+    }
+    store_finalize(st);
+    json_object_set_new(sum, "raised_by_level",
+                        json_pack("{s:I, s:I, s:I}", "1", (json_int_t)by_level[1], "2",
+                                  (json_int_t)by_level[2], "3", (json_int_t)by_level[3]));
+    return rc;
+}
+
+/* Who is on duty at the hand-over along the escalation chain. */
+static ws_err read_duty(store_conn *c, const org_unit *u, int64_t now, json_t *snap)
+{
+    static const char *const chain[] = {"grid_leader", "safety_officer", "manager"};
+    json_t *duty = json_object();
+    ws_err rc = WS_OK;
+    for (size_t r = 0; r < 3 && !rc; r++) {
+        int64_t ids[8];
+        size_t n = 0;
+        json_t *people = json_array();
+        rc = plant_on_duty(c, u->id, chain[r], now, ids, 8, &n);
+        for (size_t i = 0; !rc && i < n; i++) {
+            org_person p;
+            if (org_person_get(c, ids[i], &p)) continue;
+            json_array_append_new(people, json_pack("{s:I, s:s}", "id", (json_int_t)p.id, "name", p.name));
+        }
+        json_object_set_new(duty, chain[r], people);
+    }
+    json_object_set_new(snap, "on_duty", duty);
+    return rc;
+}
+
+ws_err handover_draft_make(store_conn *c, const org_caller *by, int64_t unit_id, int hours,
+                           int64_t now, handover_draft *d)
+{
+    memset(d, 0, sizeof *d);
+    org_unit u;
+    if (hours < 0 || hours > 24) return ws_fail(WS_EINVAL, "hours", "hours is 1..24");
+    ws_err rc = unit_for(c, by, "plant.read", unit_id, false, &u);
+    if (!rc) rc = window(c, &u, hours, now, d);
+    if (rc) return rc;
+    d->unit_id = u.id;
+    d->snapshot = json_object();
+    d->summary = json_object();
+    const int64_t from = d->period_from, to = d->period_to;
+    rc = read_levels(c, u.path, d, d->summary);
+    if (!rc) rc = read_list(c, Q_HANDOVER_RAISED, u.path, from, to, alarm_row, "raised", d->snapshot, d->summary);
+    if (!rc) rc = read_list(c, Q_HANDOVER_OPEN, u.path, 0, to, alarm_row, "open_alarms", d->snapshot, d->summary);
+    if (!rc) rc = read_list(c, Q_HANDOVER_BYPASSES, u.path, 0, 0, bypass_row, "bypasses", d->snapshot, d->summary);
+    if (!rc) rc = read_list(c, Q_HANDOVER_PERMITS, u.path, 0, 0, permit_row, "permits", d->snapshot, d->summary);
+    if (!rc) rc = read_list(c, Q_HANDOVER_ORDERS, u.path, 0, 0, order_row, "work_orders", d->snapshot, d->summary);
+    if (!rc) rc = read_duty(c, &u, now, d->snapshot);
+    if (rc) handover_draft_clear(d);
+    return rc;
+}
+
+void handover_draft_clear(handover_draft *d)
+{
+    json_decref(d->summary);
+    json_decref(d->snapshot);
+    d->summary = d->snapshot = NULL;
+}
+
+/* ------------------------------------------------------------------ writes */
+
+ws_err handover_give(store_conn *c, const org_caller *by, const handover_in *in, int64_t *id)
+{
+    org_unit u;
+    int64_t who = 0, waiting = 0, now = org_now(by);
+    bool own = false, found = false;
+    ws_err rc = note_ok(in->note, "note");
+    if (!rc) rc = unit_for(c, by, "handover.write", in->unit_id, true, &u);
+    if (!rc) rc = signer(c, by, &u, in->person_id, "handed_by_person_id", &who);
+    if (rc || (rc = store_tx_join(c, &own))) return rc;
+    store_stmt *st = NULL;
+    rc = store_prepare(c, Q_HANDOVER_WAITING, &st);
+    if (!rc) rc = store_bind_int(st, 1, u.id);
+    if (!rc) rc = store_step(st, &found);
+    if (!rc && found) waiting = store_col_int(st, 0);
+    store_finalize(st);
+    st = NULL;
+    if (!rc && waiting)
+        rc = ws_fail(WS_ECONFLICT, "unit_id",
+                     "handover %lld of this unit is waiting to be taken: it is accepted or refused first",
+                     (long long)waiting);
+    handover_draft d = {0};
+    char *summary = NULL, *snapshot = NULL;
+    if (!rc) rc = handover_draft_make(c, NULL, u.id, in->hours, now, &d);
+    if (!rc) {
+        summary = json_dumps(d.summary, JSON_COMPACT);
+        snapshot = json_dumps(d.snapshot, JSON_COMPACT);
+        if (!summary || !snapshot) rc = ws_fail(WS_ENOMEM, NULL, "out of memory");
+    }
+    if (!rc) rc = store_prepare(c, Q_HANDOVER_INSERT, &st);
+    if (!rc) rc = store_bind_int(st, 1, u.id);
+    if (!rc) rc = store_bind_opt_int(st, 2, d.shift_id);
+    if (!rc) rc = store_bind_int(st, 3, d.period_from);
+    if (!rc) rc = store_bind_int(st, 4, d.period_to);
+    if (!rc) rc = store_bind_int(st, 5, who);
+    if (!rc) rc = store_bind_text(st, 6, in->note);
+    if (!rc) rc = store_bind_text(st, 7, summary);
+    if (!rc) rc = store_bind_text(st, 8, snapshot);
+    if (!rc) rc = store_bind_int(st, 9, now);
+    bool row = false;
+    if (!rc && (rc = store_step(st, &row)) == WS_ECONFLICT) /* the unique index: a hand-over won the race */
+        rc = ws_fail(WS_ECONFLICT, "unit_id", "a handover of this unit is waiting to be taken");
+    if (!rc && !row) rc = ws_fail(WS_ESTORE, NULL, "insert returned no id");
+    if (!rc) *id = store_col_int(st, 0);
+    store_finalize(st);
+    free(summary);
+    free(snapshot);
+    handover_draft_clear(&d);
+    if (!rc) rc = audit_record(c, who_of(by), &HANDOVER_ENTITY, *id, "create", NULL);
+    return store_tx_finish(c, own, rc);
+}
+
+ws_err handover_take(store_conn *c, const org_caller *by, int64_t id, bool accept,
+                     const char *note, int64_t person_id)
+{
+    handover h;
+    org_unit u;
+    int64_t who = 0, now = org_now(by);
+    bool own = false;
+    ws_err rc = handover_get(c, id, &h);
+    if (!rc) rc = allow(by, "handover.write", h.unit_path);
+    handover_clear(&h);
+    if (rc == WS_ENOTFOUND) return ws_fail(WS_ENOTFOUND, "id", "no such handover");
+    if (rc) return rc;
+    if (strcmp(h.state, "handed"))
+        return ws_fail(WS_ECONFLICT, "state", "a handover %s cannot be taken", h.state);
+    if (blank(note)) note = NULL; /* an acceptance may say nothing */
+    if (note) rc = note_ok(note, "note");
+    else if (!accept) rc = ws_fail(WS_EINVAL, "note", "a refusal says why (note)");
+    if (!rc) rc = org_unit_get(c, h.unit_id, &u);
+    if (!rc) rc = signer(c, by, &u, person_id, "taken_by_person_id", &who);
+    if (!rc && who == h.handed_by_person_id)
+        rc = ws_fail(WS_EINVAL, "taken_by_person_id",
+                     "the next shift takes the handover: someone other than who handed it over");
+    if (rc || (rc = store_tx_join(c, &own))) return rc;
+    store_stmt *st = NULL;
+    rc = store_prepare(c, Q_HANDOVER_TAKE, &st);
+    if (!rc) rc = store_bind_int(st, 1, id);
+    if (!rc) rc = store_bind_text(st, 2, accept ? "accepted" : "refused");
+    if (!rc) rc = store_bind_int(st, 3, who);
+    if (!rc) rc = store_bind_int(st, 4, now);
+    if (!rc) rc = store_bind_opt_text(st, 5, note);
+    bool row = false;
+    if (!rc) rc = store_step(st, &row);
+    if (!rc && store_changes(st) != 1) /* taken meanwhile by someone else */
+        rc = ws_fail(WS_ECONFLICT, "state", "the handover was taken meanwhile");
+    store_finalize(st);
+    if (!rc) rc = audit_record(c, who_of(by), &HANDOVER_ENTITY, id, accept ? "accept" : "refuse", NULL);
+    return store_tx_finish(c, own, rc);
+}
+
+/* ------------------------------------------------------------------- reads */
+
+static ws_err read_row(store_stmt *st, handover *h)
+{
+    memset(h, 0, sizeof *h);
+    h->id = store_col_int(st, 0);
+    h->unit_id = store_col_int(st, 1);
+    h->shift_id = store_col_opt_int(st, 2);
+    h->period_from = store_col_int(st, 3);
+    h->period_to = store_col_int(st, 4);
+    copy(h->state, sizeof h->state, store_col_text(st, 5));
+    h->handed_by_person_id = store_col_int(st, 6);
+    copy(h->handed_note, sizeof h->handed_note, store_col_text(st, 7));
+    h->summary = strdup(store_col_text(st, 8));
+    h->snapshot = strdup(store_col_text(st, 9));
+    h->taken_by_person_id = store_col_opt_int(st, 10);
+    h->taken_at = store_col_opt_int(st, 11);
+    copy(h->taken_note, sizeof h->taken_note, store_col_text(st, 12));
+    h->created_at = store_col_int(st, 13);
+    h->updated_at = store_col_int(st, 14);
+    copy(h->unit_path, sizeof h->unit_path, store_col_text(st, 15));
+    copy(h->unit_name, sizeof h->unit_name, store_col_text(st, 16));
+    copy(h->shift_name, sizeof h->shift_name, store_col_text(st, 17));
+    copy(h->handed_by_name, sizeof h->handed_by_name, store_col_text(st, 18));
+    copy(h->taken_by_name, sizeof h->taken_by_name, store_col_text(st, 19));
+    if (!h->summary || !h->snapshot) {
+        handover_clear(h);
+        return ws_fail(WS_ENOMEM, NULL, "out of memory");
+    }
+    return WS_OK;
+}
+
+ws_err handover_get(store_conn *c, int64_t id, handover *h)
+{
+    store_stmt *st = NULL;
+    bool row = false;
+    memset(h, 0, sizeof *h);
+    ws_err rc = store_prepare(c, Q_HANDOVER_GET, &st);
+    if (!rc) rc = store_bind_int(st, 1, id);
+    if (!rc) rc = store_step(st, &row);
+    if (!rc && !row) rc = ws_fail(WS_ENOTFOUND, "id", "no such handover");
+    if (!rc) rc = read_row(st, h);
+    store_finalize(st);
+    return rc;
+}
+
+void handover_clear(handover *h)
+{
+    free(h->summary);
+    free(h->snapshot);
+    h->summary = h->snapshot = NULL;
+}
+
+ws_err handover_list(store_conn *c, const handover_filter *f, handover **items, size_t *n,
+                     int64_t *next)
+{
+    int limit = f->limit >= 1 && f->limit <= 200 ? f->limit : 50;
+    store_stmt *st = NULL;
+    bool row = false;
+    *items = calloc((size_t)limit + 1, sizeof **items);
+    *n = 0;
+    *next = 0;
+    if (!*items) return ws_fail(WS_ENOMEM, NULL, "out of memory");
+    ws_err rc = store_prepare(c, Q_HANDOVER_LIST, &st);
+    if (!rc) rc = store_bind_text(st, 1, f->scope_path ? f->scope_path : "/");
+    if (!rc) rc = store_bind_int(st, 2, f->unit_id);
+    if (!rc) rc = store_bind_int(st, 3, f->cursor);
+    if (!rc) rc = store_bind_int(st, 4, limit + 1);
+    if (!rc) rc = store_bind_text(st, 5, f->state ? f->state : "");
+    while (!rc && !(rc = store_step(st, &row)) && row && *n <= (size_t)limit)
+        if (!(rc = read_row(st, &(*items)[*n]))) (*n)++;
+    store_finalize(st);
+    if (!rc && *n > (size_t)limit) {
+        handover_clear(&(*items)[limit]);
+        *n = (size_t)limit;
+        *next = (*items)[limit - 1].id;
+    }
+    if (rc) {
+        handover_list_free(*items, *n);
+        *items = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+void handover_list_free(handover *items, size_t n)
+{
+    for (size_t i = 0; items && i < n; i++) handover_clear(&items[i]);
+    free(items);
+}

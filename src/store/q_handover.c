@@ -1,0 +1,59 @@
+/* q_handover.c — the SQL of q_handover.h (shift handovers, migration 30). */
+#include "store/q_handover.h"
+
+#define HO_COLS(snapshot)                                                                        \
+    "h.id, h.unit_id, h.shift_id, h.period_from, h.period_to, h.state, h.handed_by_person_id, " \
+    "h.handed_note, h.summary, " snapshot ", h.taken_by_person_id, h.taken_at, h.taken_note, "  \
+    "h.created_at, h.updated_at, u.path, u.name, s.name, pg.name, pt.name"
+#define HO_FROM                                                                                  \
+    " FROM handovers h JOIN units u ON u.id = h.unit_id LEFT JOIN shifts s ON s.id = h.shift_id " \
+    "JOIN people pg ON pg.id = h.handed_by_person_id "                                          \
+    "LEFT JOIN people pt ON pt.id = h.taken_by_person_id "
+
+const char Q_HANDOVER_INSERT[] =
+    "INSERT INTO handovers (unit_id, shift_id, period_from, period_to, state, handed_by_person_id, "
+    "handed_note, summary, snapshot, created_at, updated_at) "
+    "VALUES ($1, $2, $3, $4, 'handed', $5, $6, $7, $8, $9, $9) RETURNING id";
+const char Q_HANDOVER_TAKE[] =
+    "UPDATE handovers SET state = $2, taken_by_person_id = $3, taken_at = $4, taken_note = $5, "
+    "updated_at = $4 WHERE id = $1 AND state = 'handed'";
+const char Q_HANDOVER_GET[] = "SELECT " HO_COLS("h.snapshot") HO_FROM "WHERE h.id = $1";
+const char Q_HANDOVER_LIST[] =
+    "SELECT " HO_COLS("''") HO_FROM
+    "WHERE u.path LIKE CAST($1 AS TEXT) || '%' "
+    "AND (CAST($2 AS BIGINT) = 0 OR u.path LIKE (SELECT path FROM units WHERE id = $2) || '%') "
+    "AND (CAST($3 AS BIGINT) = 0 OR h.id < $3) "
+    "AND (CAST($5 AS TEXT) = '' OR h.state = $5) ORDER BY h.id DESC LIMIT $4";
+const char Q_HANDOVER_WAITING[] = "SELECT id FROM handovers WHERE unit_id = $1 AND state = 'handed'";
+const char Q_HANDOVER_LAST[] =
+    "SELECT MAX(period_to) FROM handovers WHERE unit_id = $1 AND state = 'accepted'";
+const char Q_HANDOVER_SHIFTS[] =
+    "SELECT s.id, s.name, s.start_min, s.length_min, su.tz, su.path FROM shifts s "
+    "JOIN units su ON su.id = s.unit_id "
+    "WHERE s.active = 1 AND CAST($1 AS TEXT) LIKE su.path || '%' "
+    "ORDER BY LENGTH(su.path) DESC, s.id";
+
+#define IN_UNIT " JOIN units u ON u.id = a.unit_id WHERE u.path LIKE CAST($1 AS TEXT) || '%' "
+#define ALARM_ROW                                                                       \
+    "SELECT a.id, a.level, a.title, a.state, a.raised_at, pa.name, pc.name FROM alarms a " \
+    "LEFT JOIN people pa ON pa.id = a.acked_by_person_id "                               \
+    "LEFT JOIN people pc ON pc.id = a.closed_by_person_id" IN_UNIT
+const char Q_HANDOVER_RAISED[] =
+    ALARM_ROW "AND a.raised_at >= $4 AND a.raised_at <= $3 ORDER BY a.raised_at DESC, a.id DESC LIMIT $2";
+const char Q_HANDOVER_LEVELS[] =
+    "SELECT a.level, COUNT(*) FROM alarms a" IN_UNIT
+    "AND a.raised_at >= $2 AND a.raised_at <= $3 GROUP BY a.level";
+const char Q_HANDOVER_OPEN[] =
+    ALARM_ROW "AND a.open = 1 AND a.raised_at <= $3 ORDER BY a.raised_at DESC, a.id DESC LIMIT $2";
+const char Q_HANDOVER_BYPASSES[] =
+    "SELECT b.id, b.interlock, b.state, b.expires_at, b.measures FROM bypasses b "
+    "JOIN units u ON u.id = b.unit_id WHERE u.path LIKE CAST($1 AS TEXT) || '%' "
+    "AND b.state IN ('active', 'expired') ORDER BY b.expires_at, b.id LIMIT $2";
+const char Q_HANDOVER_PERMITS[] =
+    "SELECT p.id, p.code, p.type, p.grade, p.title, p.state, p.planned_end FROM permits p "
+    "JOIN units u ON u.id = p.unit_id WHERE u.path LIKE CAST($1 AS TEXT) || '%' "
+    "AND p.state IN ('active', 'suspended') ORDER BY p.planned_end, p.id LIMIT $2";
+const char Q_HANDOVER_ORDERS[] =
+    "SELECT w.id, w.title, w.kind, w.state, w.due_at FROM work_orders w "
+    "JOIN units u ON u.id = w.unit_id WHERE u.path LIKE CAST($1 AS TEXT) || '%' "
+    "AND w.state IN ('open', 'in_progress') ORDER BY (w.due_at IS NULL), w.due_at, w.id LIMIT $2";

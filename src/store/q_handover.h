@@ -1,0 +1,36 @@
+/* q_handover.h — named queries of the shift handover record (src/handover);
+ * the schema is migration 30 of src/store/migrations.c.
+ *
+ * Column orders the readers in src/handover rely on:
+ *   handover rows: id, unit_id, shift_id, period_from, period_to, state,
+ *                  handed_by_person_id, handed_note, summary, snapshot
+ *                  (Q_HANDOVER_GET only; '' in lists), taken_by_person_id,
+ *                  taken_at, taken_note, created_at, updated_at, unit path,
+ *                  unit name, shift name, handed-by name, taken-by name
+ *   snapshot alarm rows: id, level, title, state, raised_at, acked-by name,
+ *                  closed-by name
+ * The snapshot reads take $1 the unit's path (its subtree) and $2 a row
+ * limit; the alarm reads $3 the window's end (alarms raised after it are
+ * not listed: a handover recorded for a past instant, as the demo's, lists
+ * none newer) and Q_HANDOVER_RAISED $4 its start (ms UTC). Bypasses, permits
+ * and work orders are read as they stand. */
+#ifndef WS_Q_HANDOVER_H
+#define WS_Q_HANDOVER_H
+
+extern const char Q_HANDOVER_INSERT[];   /* $1 unit .. $9 created_at -> id */
+extern const char Q_HANDOVER_TAKE[];     /* $1 id, $2 state, $3 person, $4 at, $5 note; only a handed one */
+extern const char Q_HANDOVER_GET[];      /* $1 id */
+extern const char Q_HANDOVER_LIST[];     /* $1 scope, $2 unit subtree or 0, $3 cursor (ids below it; 0 none), $4 limit, $5 state or '' */
+extern const char Q_HANDOVER_WAITING[];  /* $1 unit -> id of the handover waiting to be taken */
+extern const char Q_HANDOVER_LAST[];     /* $1 unit -> period_to of the latest accepted one */
+extern const char Q_HANDOVER_SHIFTS[];   /* $1 unit path -> active shifts of the unit and its ancestors,
+                                          * deepest unit first: id, name, start_min, length_min, tz, path */
+
+extern const char Q_HANDOVER_RAISED[];   /* alarm rows raised in the window, newest first */
+extern const char Q_HANDOVER_LEVELS[];   /* $1 path, $2 from, $3 to -> level, count */
+extern const char Q_HANDOVER_OPEN[];     /* open alarm rows raised by the end, newest first */
+extern const char Q_HANDOVER_BYPASSES[]; /* id, interlock, state, expires_at, measures: active or expired */
+extern const char Q_HANDOVER_PERMITS[];  /* id, code, type, grade, title, state, planned_end: active or suspended */
+extern const char Q_HANDOVER_ORDERS[];   /* id, title, kind, state, due_at: open or in progress */
+
+#endif
