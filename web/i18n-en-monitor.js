@@ -71,6 +71,7 @@ export const enMonitor = {
   'al.monitor': 'Open the process monitor',
   'al.riskindex': 'Open the area\'s risk index',
   'al.permit': 'Open the permit',
+  'al.handover': "Open the handover",
   'al.source': 'Raised by',
   'mv.retrain': 'Retrain',
   'mv.dryrun': 'Try it (nothing saved)',

@@ -71,6 +71,7 @@ export const zhMonitor = {
   'al.monitor': '查看多变量监控',
   'al.riskindex': '查看动态风险',
   'al.permit': '查看作业票',
+  'al.handover': "查看交接班",
   'al.source': '来源',
   'mv.retrain': '重新训练',
   'mv.dryrun': '试算（不保存）',

@@ -8,7 +8,8 @@
  *
  * Permissions: plant.read (every role in scope) to read, handover.write
  * (every role but the regulator) to hand over and take; outside the scope
- * 404. Times RFC 3339. */
+ * 404. Times RFC 3339. Taking a handover clears its 交接班超时未接 alarm at
+ * once (the timer would within a minute). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -184,7 +185,13 @@ static ws_err take(api_ctx *ctx)
     CALLER;
     rc = handover_take(ctx->conn, &by, id, accept, b.note, b.person_id);
     json_decref(root);
-    return rc ? rc : reply_one(ctx, 200, id);
+    if (rc) return rc;
+    handover h;
+    if ((rc = handover_get(ctx->conn, id, &h))) return rc;
+    handover_alarm_clear(api_warn(), id, h.unit_id, clock_now_ms()); /* 交接班超时未接, if raised */
+    rc = api_reply_json(ctx, 200, handover_json(&h, true));
+    handover_clear(&h);
+    return rc;
 }
 
 #define R(m, p, fn, act, sum, body, nbody) {m, p, fn, API_AUTH, act, sum, "plant", body, nbody, 0}

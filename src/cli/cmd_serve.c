@@ -29,6 +29,7 @@
 #include "taskforce/taskforce.h"
 #include "duty/duty.h"
 #include "dynrisk/dynrisk.h"
+#include "handover/handover.h"
 #include "voice/voice.h"
 #include "warn/warn.h"
 
@@ -110,6 +111,8 @@ static void timer_tick(store *db)
     if (voice_tick(c, clock_now_ms(), NULL)) log_warn("anonymous-report timer failed", "detail", ws_err_message());
     /* issue 7: the risk index of every area into its history, profiles learnt */
     if (dynrisk_tick(c, live, clock_now_ms(), NULL)) log_warn("risk index timer failed", "detail", ws_err_message());
+    /* a shift handover nobody has taken for 30 minutes pages the duty roster */
+    if (handover_tick(c, live, clock_now_ms(), NULL)) log_warn("handover timer failed", "detail", ws_err_message());
     store_release(c);
 }
 

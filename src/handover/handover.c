@@ -21,6 +21,7 @@
 #include "handover/handover.h"
 #include "plant/plant.h"
 #include "store/q_handover.h"
+#include "warn/warn.h"
 
 #define HOUR_MS 3600000LL
 #define FOLLOW_ON_MS (24 * HOUR_MS) /* invariant 5: an earlier handover this recent starts the window */
@@ -413,6 +414,53 @@ ws_err handover_take(store_conn *c, const org_caller *by, int64_t id, bool accep
     store_finalize(st);
     if (!rc) rc = audit_record(c, who_of(by), &HANDOVER_ENTITY, id, accept ? "accept" : "refuse", NULL);
     return store_tx_finish(c, own, rc);
+}
+
+/* ------------------------------------------------------------------- timer */
+
+ws_err handover_tick(store_conn *c, struct warn *w, int64_t now, int *raised)
+{
+    enum { CAP = 64 };
+    struct { int64_t id, unit, at; char title[256]; } due[CAP];
+    int64_t done[CAP][2];
+    int n = 0, m = 0;
+    store_stmt *st = NULL;
+    bool row = false;
+    if (raised) *raised = 0;
+    if (!w) return WS_OK;
+    ws_err rc = store_prepare(c, Q_HANDOVER_OVERDUE, &st);
+    if (!rc) rc = store_bind_int(st, 1, now - HANDOVER_WAIT_MIN * 60000LL);
+    if (!rc) rc = store_bind_int(st, 2, HANDOVER_RULE);
+    while (!rc && n < CAP && !(rc = store_step(st, &row)) && row) {
+        due[n].id = store_col_int(st, 0);
+        due[n].unit = store_col_int(st, 1);
+        due[n].at = store_col_int(st, 2);
+        snprintf(due[n].title, sizeof due[n].title, "交接班超时未接：%.60s（%.30s 交班，已等待 %lld 分钟）",
+                 store_col_text(st, 3), store_col_text(st, 4), (long long)((now - due[n].at) / 60000));
+        n++;
+    }
+    store_finalize(st);
+    st = NULL;
+    if (!rc) rc = store_prepare(c, Q_HANDOVER_TAKEN, &st);
+    if (!rc) rc = store_bind_int(st, 1, HANDOVER_RULE);
+    while (!rc && m < CAP && !(rc = store_step(st, &row)) && row) {
+        done[m][0] = store_col_int(st, 0);
+        done[m][1] = store_col_int(st, 1);
+        m++;
+    }
+    store_finalize(st);
+    /* the engine is called with no statement open: it writes the alarm itself */
+    for (int i = 0; !rc && i < n; i++) {
+        rc = warn_external_alarm(w, HANDOVER_RULE, due[i].id, due[i].unit, 1, true, due[i].title, now);
+        if (!rc && raised) (*raised)++;
+    }
+    for (int i = 0; !rc && i < m; i++) handover_alarm_clear(w, done[i][0], done[i][1], now);
+    return rc;
+}
+
+void handover_alarm_clear(struct warn *w, int64_t id, int64_t unit_id, int64_t now)
+{
+    if (w) (void)warn_external_alarm(w, HANDOVER_RULE, id, unit_id, 1, false, NULL, now);
 }
 
 /* ------------------------------------------------------------------- reads */

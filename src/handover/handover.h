@@ -49,6 +49,8 @@
 #define HANDOVER_LIST_CAP 100     /* rows a snapshot list keeps; "more" says there were more */
 #define HANDOVER_HOURS_DEFAULT 12 /* the window without a roster or an earlier handover */
 #define HANDOVER_SHIFT_NAME_MAX 60
+#define HANDOVER_WAIT_MIN 30      /* a handover waiting longer raises 交接班超时未接 */
+#define HANDOVER_RULE 108         /* the engine's rule id of that alarm; source = handover id */
 
 extern const audit_entity HANDOVER_ENTITY; /* "handover" */
 
@@ -120,6 +122,16 @@ typedef struct handover_filter {
 ws_err handover_list(store_conn *c, const handover_filter *f, handover **items, size_t *n,
                      int64_t *next);
 void handover_list_free(handover *items, size_t n);
+
+struct warn;
+/* The server's minute timer: each handover waiting longer than
+ * HANDOVER_WAIT_MIN raises one 预警 "交接班超时未接" on its unit through the
+ * engine (paged along the duty roster and escalated like any alarm; once a
+ * handover, even if someone closes that alarm); the alarm of a handover
+ * taken since clears. *raised (may be NULL) counts the new ones. */
+ws_err handover_tick(store_conn *c, struct warn *w, int64_t now, int *raised);
+/* Clear the waiting alarm of handover id at once (when it is taken). */
+void handover_alarm_clear(struct warn *w, int64_t id, int64_t unit_id, int64_t now);
 
 /* The demo's handovers (demo.c): the last day's shift changes of 合成车间's
  * reactor grid accepted (one refused first and handed over again), and

@@ -32,6 +32,15 @@ const char Q_HANDOVER_SHIFTS[] =
     "JOIN units su ON su.id = s.unit_id "
     "WHERE s.active = 1 AND CAST($1 AS TEXT) LIKE su.path || '%' "
     "ORDER BY LENGTH(su.path) DESC, s.id";
+const char Q_HANDOVER_OVERDUE[] =
+    "SELECT h.id, h.unit_id, h.created_at, u.name, pg.name FROM handovers h "
+    "JOIN units u ON u.id = h.unit_id JOIN people pg ON pg.id = h.handed_by_person_id "
+    "WHERE h.state = 'handed' AND h.created_at <= $1 "
+    "AND NOT EXISTS (SELECT 1 FROM alarms a WHERE a.rule_id = $2 AND a.source_id = h.id) "
+    "ORDER BY h.id LIMIT 64";
+const char Q_HANDOVER_TAKEN[] =
+    "SELECT a.source_id, a.unit_id FROM alarms a JOIN handovers h ON h.id = a.source_id "
+    "WHERE a.rule_id = $1 AND a.open = 1 AND a.cleared_at IS NULL AND h.state <> 'handed' LIMIT 64";
 
 #define IN_UNIT " JOIN units u ON u.id = a.unit_id WHERE u.path LIKE CAST($1 AS TEXT) || '%' "
 #define ALARM_ROW                                                                       \

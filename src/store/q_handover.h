@@ -26,6 +26,11 @@ extern const char Q_HANDOVER_LAST[];     /* $1 unit -> period_to of the latest a
 extern const char Q_HANDOVER_SHIFTS[];   /* $1 unit path -> active shifts of the unit and its ancestors,
                                           * deepest unit first: id, name, start_min, length_min, tz, path */
 
+extern const char Q_HANDOVER_OVERDUE[];  /* $1 handed at or before, $2 rule -> id, unit_id, handed_at,
+                                          * unit name, giver's name: waiting and never alarmed */
+extern const char Q_HANDOVER_TAKEN[];    /* $1 rule -> source (handover) id, unit_id of its open alarms
+                                          * whose handover is no longer waiting */
+
 extern const char Q_HANDOVER_RAISED[];   /* alarm rows raised in the window, newest first */
 extern const char Q_HANDOVER_LEVELS[];   /* $1 path, $2 from, $3 to -> level, count */
 extern const char Q_HANDOVER_OPEN[];     /* open alarm rows raised by the end, newest first */

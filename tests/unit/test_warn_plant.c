@@ -2,11 +2,12 @@
  * SQLite file (and PostgreSQL when WS_TEST_PG_URL is set), times explicit
  * (warn_tick takes now): escalation paging along the duty roster, the plant
  * timer's overdue interlock bypass, retention on the engine's timer, a STALE
- * reading (a Sparkplug DEATH), a process monitor across a restart, and the
- * bounds of the rule backtest. The
+ * reading (a Sparkplug DEATH), a process monitor across a restart, the
+ * bounds of the rule backtest, and a shift handover nobody takes. The
  * fixture is tests/unit/warn_fixture.h, shared with test_warn.c. */
 #include "unit/warn_fixture.h"
 #include "telemetry/response.h"
+#include "handover/handover.h"
 #include "warn/backtest.h"
 
 /* Escalation pages the people on duty (page.c): the grid leader on the
@@ -130,6 +131,42 @@ static void t_bypass_overdue(void **state)
     OK(warn_ack(tc.w, &o.by, aid));
     OK(warn_close_alarm(tc.w, &o.by, aid, "联锁旁路超期未恢复", "恢复联锁并复核定值"));
     assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 103 AND open = 1", 0), 0);
+    engine_close();
+}
+
+/* A shift handover nobody takes (src/handover): after 30 minutes waiting the
+ * timer raises one 预警 "交接班超时未接" on its unit, naming it and the
+ * giver, once however often it runs; taken over, the alarm clears. */
+static void t_handover_waiting(void **state)
+{
+    (void)state;
+    store_conn *c;
+    OK(handover_init());
+    OK(store_acquire(tc.s, &c));
+    int64_t giver = 0, taker = 0, id = 0;
+    org_person_in p1 = {.unit_id = tc.unit_id, .name = "孙交班"}, p2 = {.unit_id = tc.unit_id, .name = "周接班"};
+    OK(org_person_create(c, &TRUSTED, &p1, &giver));
+    OK(org_person_create(c, &TRUSTED, &p2, &taker));
+    int64_t now = clock_now_ms();
+    handover_in in = {.unit_id = tc.unit_id, .note = "R-101 搅拌电流偏高，已通知电工。", .person_id = giver};
+    OK(handover_give(c, &TRUSTED, &in, &id));
+    engine_open();
+    int raised = -1;
+    OK(handover_tick(c, tc.w, now + 29 * 60000, &raised));
+    assert_int_equal(raised, 0);
+    OK(handover_tick(c, tc.w, now + 31 * 60000, &raised));
+    assert_int_equal(raised, 1);
+    const char *open = "SELECT count(*) FROM alarms WHERE rule_id = 108 AND source_id = $1 AND level = 1 "
+                       "AND state = 'unack' AND title LIKE '交接班超时未接：测试化工（孙交班 交班%'";
+    assert_int_equal(sql_int(open, id), 1);
+    OK(handover_tick(c, tc.w, now + 33 * 60000, &raised)); /* once */
+    assert_int_equal(raised, 0);
+    assert_int_equal(sql_int("SELECT count(*) FROM alarm_events e JOIN alarms a ON a.id = e.alarm_id "
+                             "WHERE a.rule_id = 108 AND e.kind = 'raise'", 0), 1);
+    OK(handover_take(c, &TRUSTED, id, true, NULL, taker));
+    OK(handover_tick(c, tc.w, now + 35 * 60000, &raised));
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 108 AND state = 'rtn_unack'", 0), 1);
+    store_release(c);
     engine_close();
 }
 
@@ -467,7 +504,7 @@ int main(void)
     const struct CMUnitTest sq[] = {
         T(t_escalation_pages, &fx_sqlite), T(t_bypass_overdue, &fx_sqlite), T(t_retention, &fx_sqlite),
         T(t_stale_quality, &fx_sqlite), T(t_monitor_restart, &fx_sqlite), T(t_monitor_held, &fx_sqlite),
-        T(t_monitor_run, &fx_sqlite), T(t_backtest_bounds, &fx_sqlite),
+        T(t_monitor_run, &fx_sqlite), T(t_backtest_bounds, &fx_sqlite), T(t_handover_waiting, &fx_sqlite),
     };
     int rc = cmocka_run_group_tests_name("warn plant (sqlite)", sq, group_setup, group_teardown);
     const char *pg = getenv("WS_TEST_PG_URL");
@@ -476,7 +513,7 @@ int main(void)
         const struct CMUnitTest pq[] = {
             T(t_escalation_pages, &fx_pg), T(t_bypass_overdue, &fx_pg), T(t_retention, &fx_pg),
             T(t_stale_quality, &fx_pg), T(t_monitor_restart, &fx_pg), T(t_monitor_held, &fx_pg),
-            T(t_monitor_run, &fx_pg), T(t_backtest_bounds, &fx_pg),
+            T(t_monitor_run, &fx_pg), T(t_backtest_bounds, &fx_pg), T(t_handover_waiting, &fx_pg),
         };
         rc |= cmocka_run_group_tests_name("warn plant (postgres)", pq, group_setup, group_teardown);
     }

@@ -298,8 +298,10 @@ function respHint(a) {
 // The alarms of other modules open what raised them (src/warn/warn.h, the
 // source is that record's id): a process monitor's (107) its page, with each
 // point's share of the departure; a risk forecast's (106) the area's index
-// with the reasons; a permit's gas test (104) the permit.
+// with the reasons; a permit's gas test (104) the permit; a shift handover
+// nobody has taken (108) that handover, to take it.
 const SOURCE_PAGES = {
+  108: { path: '/plant/handover?id=', label: 'al.handover', cls: 'al-handover', allow: () => true },
   107: { path: '/monitors/', label: 'al.monitor', cls: 'al-monitor', allow: () => session.can.monitorRead() },
   106: { path: '/risk/index/', label: 'al.riskindex', cls: 'al-riskindex', allow: () => true },
   104: { path: '/permits/', label: 'al.permit', cls: 'al-permit', allow: () => true },
