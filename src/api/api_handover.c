@@ -1,7 +1,8 @@
 /* api_handover.c — shift handovers (交接班记录, src/handover) over REST:
  *
  *   GET  /api/v1/units/{id}/handover-draft ?hours=   what a handover would hold now
- *   GET  /api/v1/handovers ?unit_id=&state=          newest first, without snapshots
+ *   GET  /api/v1/handovers ?unit_id=&state=&format=  newest first, without snapshots;
+ *                                                    ?format=xlsx|csv: 交接班记录台账
  *   POST /api/v1/handovers {unit_id, note, hours, handed_by_person_id}
  *   GET  /api/v1/handovers/{id}                      with the snapshot
  *   POST /api/v1/handovers/{id}/actions/{accept|refuse} {note, taken_by_person_id}
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/api_ledger.h"
 #include "core/clock.h"
 #include "core/json.h"
 #include "handover/handover.h"
@@ -101,14 +103,75 @@ static ws_err draft(api_ctx *ctx)
     return api_reply_json(ctx, 200, o);
 }
 
+/* 交接班记录台账: each record with what was handed on, for the regulator's file. */
+static const ledger_col ledger_cols[] = {
+    {"交班时间", LEDGER_TIME, 18},  {"单位", LEDGER_TEXT, 16},      {"班次", LEDGER_TEXT, 8},
+    {"本班起", LEDGER_TIME, 18},    {"交班人", LEDGER_TEXT, 10},    {"交班说明", LEDGER_TEXT, 40},
+    {"本班紧急", LEDGER_INT, 8},    {"本班报警", LEDGER_INT, 8},    {"本班预警", LEDGER_INT, 8},
+    {"遗留报警", LEDGER_INT, 8},    {"在用旁路", LEDGER_INT, 8},    {"进行中作业", LEDGER_INT, 10},
+    {"未完成工单", LEDGER_INT, 10}, {"状态", LEDGER_TEXT, 8},       {"接班人", LEDGER_TEXT, 10},
+    {"接班时间", LEDGER_TIME, 18},  {"接班意见/拒绝原因", LEDGER_TEXT, 30},
+};
+static const ledger_spec handover_ledger = {"交接班记录台账", NULL, true, ledger_cols,
+                                            sizeof ledger_cols / sizeof ledger_cols[0], 0};
+
+static ws_err ledger_row(ledger *l, const handover *h, api_names *names)
+{
+    static const char *const states[][2] = {{"handed", "待接班"}, {"accepted", "已接班"}, {"refused", "拒绝接班"}};
+    const char *tz = NULL, *state = h->state;
+    api_unit_name(names, h->unit_id, &tz);
+    for (size_t i = 0; i < 3; i++)
+        if (!strcmp(states[i][0], h->state)) state = states[i][1];
+    json_t *sum = stored(h->summary), *lv = json_object_get(sum, "raised_by_level");
+    static const char *const levels[] = {"3", "2", "1"}; /* 紧急, 报警, 预警 */
+    static const char *const counts[] = {"open_alarms", "bypasses", "permits", "work_orders"};
+    ws_err rc = ledger_time(l, h->created_at, tz);
+    if (!rc) rc = ledger_text(l, h->unit_name);
+    if (!rc) rc = ledger_text(l, h->shift_id ? h->shift_name : NULL);
+    if (!rc) rc = ledger_time(l, h->period_from, tz);
+    if (!rc) rc = ledger_text(l, h->handed_by_name);
+    if (!rc) rc = ledger_text(l, h->handed_note);
+    for (size_t i = 0; !rc && i < 3; i++) rc = ledger_int(l, json_integer_value(json_object_get(lv, levels[i])));
+    for (size_t i = 0; !rc && i < 4; i++) rc = ledger_int(l, json_integer_value(json_object_get(sum, counts[i])));
+    if (!rc) rc = ledger_text(l, state);
+    if (!rc) rc = ledger_text(l, h->taken_by_person_id ? h->taken_by_name : NULL);
+    if (!rc) rc = ledger_time(l, h->taken_at, tz);
+    if (!rc) rc = ledger_text(l, h->taken_note[0] ? h->taken_note : NULL);
+    if (!rc) rc = ledger_row_end(l);
+    json_decref(sum);
+    return rc;
+}
+
+/* The list with f's filters, to the end, as a ledger. */
+static ws_err export_list(api_ctx *ctx, handover_filter *f, ledger_format fmt)
+{
+    ledger *l = NULL;
+    api_names *names = api_names_new(ctx->conn);
+    ws_err rc = names ? ledger_open(&handover_ledger, fmt, &l) : ws_fail(WS_ENOMEM, NULL, "out of memory");
+    f->limit = API_LEDGER_PAGE;
+    f->cursor = 0;
+    do {
+        handover *items = NULL;
+        size_t n = 0;
+        if (!rc) rc = handover_list(ctx->conn, f, &items, &n, &f->cursor);
+        for (size_t i = 0; !rc && i < n; i++) rc = ledger_row(l, &items[i], names);
+        handover_list_free(items, n);
+    } while (!rc && f->cursor);
+    return api_ledger_finish(ctx, &handover_ledger, fmt, l, names, rc);
+}
+
 static ws_err list(api_ctx *ctx)
 {
     handover_filter f = {.scope_path = ctx->who.scope_path};
-    ws_err rc = api_page(ctx, &f.limit, &f.cursor);
+    ledger_format fmt;
+    bool file = false;
+    ws_err rc = api_ledger_format(ctx, &fmt, &file);
+    if (!rc) rc = api_page(ctx, &f.limit, &f.cursor);
     if (!rc) rc = api_query_id(ctx, "unit_id", &f.unit_id);
     f.state = api_query(ctx, "state");
     if (!rc && f.state && strcmp(f.state, "handed") && strcmp(f.state, "accepted") && strcmp(f.state, "refused"))
         rc = ws_fail(WS_EINVAL, "state", "state is handed, accepted or refused");
+    if (!rc && file) return export_list(ctx, &f, fmt);
     handover *items = NULL;
     size_t n = 0;
     int64_t next = 0;
@@ -202,7 +265,8 @@ const api_route api_handover_routes[] = {
       "what the next shift inherits (open alarms, bypasses, special work, work orders, on duty)",
       NULL, 0),
     R("GET", "/api/v1/handovers", list, "plant.read",
-      "Shift handover records, newest first (?unit_id= subtree, &state=handed|accepted|refused)",
+      "Shift handover records, newest first (?unit_id= subtree, &state=handed|accepted|refused); "
+      "?format=xlsx|csv: the 交接班记录台账 with what each handed on",
       NULL, 0),
     R("POST", "/api/v1/handovers", give, "handover.write",
       "Hand over (交班): the server seals what it reads now with the note; one handover of a unit "

@@ -750,6 +750,11 @@ export async function run(hz) {
     await worker.locator('#ho-give').waitFor();
     const before = (await apiGet(worker, `/handovers?unit_id=${grid}`)).body.items;
     assert(await worker.locator('#ho-history tr[data-id]').count() === before.length, 'the page does not list every handover record');
+    const xlsx = await worker.evaluate(async (href) => {
+      const r = await fetch(href, { credentials: 'same-origin' });
+      return { status: r.status, type: r.headers.get('content-type') };
+    }, await worker.locator('#ho-export-xlsx').getAttribute('href'));
+    assert(xlsx.status === 200 && xlsx.type.includes('spreadsheetml'), 'the handover ledger does not download: ' + JSON.stringify(xlsx));
     await worker.locator('#ho-give-btn').click();
     await worker.locator('#ho-give .has-error, #ho-give .form-error:not(.hidden)').first().waitFor();
     await worker.locator('#ho-give textarea[name=note]').fill('R-201 夹套温度偏高，已通知工艺；OX-201 低报已恢复未确认。');

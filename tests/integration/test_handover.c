@@ -10,7 +10,8 @@
  * over. 甲 cannot take their own handover, 乙 must say why they refuse, and
  * a refused or accepted one cannot be taken again (invariants 1-3 of
  * handover.h). Handed over again and accepted, the next draft starts where
- * it ended (invariant 5). Lists filter by state and by scope. Changing a
+ * it ended (invariant 5). Lists filter by state and by scope; the ledger
+ * (CSV) holds both records newest first. Changing a
  * sealed snapshot behind the server's back makes `audit verify` fail
  * (invariant 4). */
 #include <setjmp.h>
@@ -289,6 +290,16 @@ static void run(const char *backend)
     assert_int_equal(json_array_size(json_object_get(l, "items")), 0);
     json_decref(l);
     (void)now;
+    /* the ledger: both records, newest first, with what they handed on */
+    char *raw = NULL;
+    snprintf(p, sizeof p, "/api/v1/handovers?unit_id=%lld&format=csv", t.area);
+    assert_int_equal(ws_http(&t.s, "GET", p, t.reg, NULL, 0, NULL, NULL, &raw), 200);
+    assert_non_null(strstr(raw, "交班时间"));
+    char *r1 = strstr(raw, "已接班"), *r2 = strstr(raw, "拒绝接班");
+    if (!r1 || !r2 || r1 > r2) fail_msg("the ledger lacks a record or its order: %s", raw);
+    assert_non_null(strstr(raw, "旁路到期时间未交代"));
+    assert_non_null(strstr(raw, "操作工甲"));
+    free(raw);
 
     /* the snapshot is sealed: changed behind the server's back, verify fails */
     char out[8192], cmd[1200], want[64];

@@ -7,7 +7,7 @@
 //       in force, special work active or suspended, work orders not done, who
 //       is on duty. The outgoing person writes the note and hands over (交班);
 //       a handover already waiting is shown instead of the form. Below, the
-//       unit's recent handover records.
+//       unit's recent handover records and their ledger (交接班记录台账, xlsx/csv).
 //   /plant/handover?id=               one record as sealed at hand-over time,
 //       with both signatures; while it waits, someone other than the giver
 //       takes it (接班) or refuses it with the reason (拒绝接班).
@@ -17,7 +17,7 @@
 // POST /handovers, GET /handovers/{id}, POST /handovers/{id}/actions/{accept|refuse}.
 import { api, qs } from '../api.js';
 import { t } from '../i18n.js';
-import { h, pageHead, emptyState, fmtTime, badge, select, field, showError, toast, formError } from '../ui.js';
+import { h, pageHead, emptyState, fmtTime, badge, select, field, showError, toast, formError, exportButtons } from '../ui.js';
 import { personField } from './hazard_ui.js';
 import * as session from '../session.js';
 
@@ -107,8 +107,9 @@ function giveForm(ctx, unit, hours) {
   return form;
 }
 
-function historyView(items) {
-  return section('ho-history', t('ho.history'), items.length,
+function historyView(unit, items) {
+  return section('ho-history', t('ho.history'), items.length, [
+    h('div', { class: 'toolbar no-print' }, exportButtons('/handovers' + qs({ unit_id: unit.id }), 'ho')),
     table(['at', 'shift', 'out', 'in', 'hstate', 'summary'], items.map((x) => h('tr', { dataset: { id: String(x.id) } },
       h('td', null, h('a', { href: '/plant/handover?id=' + x.id, 'data-link': '' }, fmtTime(x.handed_at))),
       h('td', null, x.shift_name || '—'),
@@ -116,7 +117,7 @@ function historyView(items) {
       h('td', null, x.taken_by ? x.taken_by.name : '—'),
       h('td', null, badge(t('ho.state.' + x.state), STATE_KIND[x.state])),
       h('td', { class: 'muted' }, t('ho.sum', { open: x.summary.open_alarms || 0, bypasses: x.summary.bypasses || 0,
-        permits: x.summary.permits || 0, orders: x.summary.work_orders || 0 }))))));
+        permits: x.summary.permits || 0, orders: x.summary.work_orders || 0 })))))]);
 }
 
 async function renderDraft(main, ctx, q) {
@@ -151,7 +152,7 @@ async function renderDraft(main, ctx, q) {
     main.appendChild(giveForm(ctx, unit, hours));
   }
   main.append(...snapshotView(d.snapshot, d.summary));
-  main.appendChild(historyView(history));
+  main.appendChild(historyView(unit, history));
   main.appendChild(h('div', { class: 'ho-sign', id: 'ho-sign' },
     h('span', null, t('ho.sign_out')), h('span', null, t('ho.sign_in')), h('span', null, t('ho.sign_at'))));
 }
