@@ -499,8 +499,10 @@ static ws_err alarms_link_ack(api_ctx *ctx)
 
 /* GET /api/v1/alarm-links/{token}: what the link is about, before the
  * person acknowledges — the alarm's title, level and state, when it was
- * raised and the response card. The token is checked (MAC, expiry) and not
- * used up: opening the link changes nothing. */
+ * raised, the response card and, while it is open, its context (the area,
+ * the special work under way there, who is on duty: what the duty message
+ * that carried the link named already). The token is checked (MAC, expiry)
+ * and not used up: opening the link changes nothing. */
 static ws_err alarms_link_get(api_ctx *ctx)
 {
     unsigned char key[NOTIFY_ACKLINK_KEYBYTES];
@@ -520,11 +522,16 @@ static ws_err alarms_link_get(api_ctx *ctx)
     store_finalize(st);
     if (rc) return rc;
     if (!a) return ws_fail(WS_ENOTFOUND, "token", "the alarm of this link is gone");
-    json_t *o = json_object();
+    json_t *o = json_object(), *cx = NULL;
     static const char *const keep[] = {"title", "tag", "unit_name", "level", "state", "open", "value", "uom",
                                        "raised_at"};
     for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
         json_object_set(o, keep[i], json_object_get(a, keep[i]));
+    /* while it is open, what is around it: what the duty message it came in already named */
+    if (json_is_true(json_object_get(a, "open")) &&
+        !alarm_context(ctx, json_integer_value(json_object_get(a, "unit_id")), &cx))
+        json_object_set_new(o, "context", cx);
+    ws_err_clear();
     json_decref(a);
     json_object_set_new(o, "alarm_id", json_integer(alarm_id));
     json_object_set_new(o, "response", link_response(ctx, alarm_id));

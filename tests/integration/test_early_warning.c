@@ -1085,6 +1085,10 @@ static void t_paging_and_link(void **state)
         assert_non_null(strstr(json_string_value(json_object_get(r, "title")), "GT-501"));
         assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "response"), "response_min")), 5);
         assert_null(json_object_get(r, "acked_by")); /* only what the page shows */
+        /* and, open, what is around it: who answers for it now (the message named them too) */
+        json_t *d0 = json_array_get(json_object_get(json_object_get(r, "context"), "on_duty"), 0);
+        assert_string_equal(json_string_value(json_object_get(d0, "name")), "王网格");
+        assert_non_null(json_object_get(json_object_get(r, "context"), "permits"));
         json_decref(r);
     }
     snprintf(p, sizeof p, "/api/v1/alarm-links/%s/ack", tok);

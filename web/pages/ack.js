@@ -2,14 +2,16 @@
 // message (/ack/<token>). Opening the page changes nothing (robots and link
 // previews fetch it): it reads what the link is about (GET
 // /alarm-links/{token}: the alarm and its point's response card, what to do
-// within how many minutes, pages/response.js) and shows it; the button POSTs
+// within how many minutes, and while it is open what is around it — the
+// special work under way in its area, who is on duty; pages/response.js)
+// and shows it; the button POSTs
 // the token, the server checks its signature and expiry, uses it up and
 // acknowledges the alarm as the person it was made for. No sign-in: the link
 // is the credential.
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { h, badge, fmtTime } from '../ui.js';
-import { cardNode } from './response.js';
+import { cardNode, contextNode } from './response.js';
 
 const LEVEL_KIND = { 1: 'warn', 2: 'danger', 3: 'danger' };
 
@@ -39,5 +41,6 @@ export async function render(main, ctx) {
   about.append(
     h('p', null, badge(t('al.level.' + a.level), LEVEL_KIND[a.level] || 'info'), ' ', h('strong', null, a.title)),
     h('p', { class: 'muted' }, [a.unit_name, fmtTime(a.raised_at)].filter(Boolean).join(' · ')),
-    a.response ? cardNode(a.response, a.raised_at, a.state === 'unack' || a.state === 'rtn_unack') : null);
+    a.response ? cardNode(a.response, a.raised_at, a.state === 'unack' || a.state === 'rtn_unack') : null,
+    a.open && a.context ? contextNode(a.context, { links: false }) : null);
 }

@@ -24,7 +24,7 @@
 // still there and unacknowledged.
 import { api, qs } from '../api.js';
 import { t } from '../i18n.js';
-import { alarmCard } from './response.js';
+import { alarmCard, contextNode } from './response.js';
 import * as ui from '../ui.js';
 import * as session from '../session.js';
 import { openStream, localInput, rfc3339Local } from './live.js';
@@ -447,29 +447,9 @@ async function detail(id) {
       a.cause ? [h('dt', null, t('al.f.cause')), h('dd', null, a.cause)] : null,
       a.action ? [h('dt', null, t('al.f.action')), h('dd', null, a.action)] : null),
     resp,
-    a.open && a.context ? contextBox(a.context, () => dlg.close()) : null,
+    a.open && a.context ? contextNode(a.context, { close: () => dlg.close() }) : null,
     h('ol', { class: 'timeline al-events' }, ev.map((e) => h('li', { class: 'timeline-item', dataset: { kind: e.kind } },
       h('span', { class: 'muted' }, fmtTime(e.at)), ' ', t('al.ev.' + e.kind, null, e.kind), e.person_name || e.who ? ' · ' + (e.person_name || whoText(e)) : '')))), { wide: true });
-}
-
-// What is around an open alarm now (GET /alarms/{id} "context"): its area
-// (opening the area's risk index), the special work active or suspended
-// there (the first thing to stop when gas is found) and who is on duty along
-// the escalation chain. close: closes the dialog when a link is followed.
-function contextBox(cx, close) {
-  const link = (href, text, cls) => h('a', { href, 'data-link': '', class: cls || '', onclick: close }, text);
-  const permits = cx.permits.map((p) => h('li', { dataset: { permit: String(p.id), state: p.state } },
-    link('/permits/' + p.id, p.code, 'mono'), ' ', t('ri.permit.' + p.type), ' ', p.title,
-    ' · ' + t('al.cx.until', { at: fmtTime(p.until) }), p.state === 'suspended' ? [' ', badge(t('al.cx.suspended'), 'off')] : null));
-  return h('section', { class: 'al-context', id: 'al-context' },
-    h('h3', null, t('al.cx.title')),
-    h('dl', { class: 'kv' },
-      cx.area ? [h('dt', null, t('al.cx.area')), h('dd', null, link('/risk/index/' + cx.area.unit_id, cx.area.name, 'al-cx-area'))] : null,
-      h('dt', null, t('al.cx.permits')),
-      h('dd', { id: 'al-cx-permits' }, permits.length ? h('ul', { class: 'al-cx-list' }, permits) : t('al.cx.nopermits')),
-      h('dt', null, t('al.cx.duty')),
-      h('dd', { id: 'al-cx-duty' }, cx.on_duty.length
-        ? cx.on_duty.map((d) => session.roleName(d.role) + ' ' + d.name).join(' · ') : t('al.cx.noduty'))));
 }
 
 // The point's trend around alarm a: the live 24 h while its raise is in

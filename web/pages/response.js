@@ -1,14 +1,39 @@
 // pages/response.js — the alarm response card (报警处置卡) of a point: what
 // the person who gets its alarm should know and do (GET/PUT
-// /points/{id}/response; telemetry/response.h). Shown in the alarm's detail
-// on the console (pages/alarms.js) and on the acknowledge-link page a duty
-// message opens (pages/ack.js); written from the alarm's detail by those who
+// /points/{id}/response; telemetry/response.h), and what is around the alarm
+// now (its "context"). Shown in the alarm's detail on the console
+// (pages/alarms.js) and on the acknowledge-link page a duty message opens
+// (pages/ack.js); the card is written from the alarm's detail by those who
 // keep the point register (point.write: admins, managers, safety officers).
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import * as ui from '../ui.js';
+import * as session from '../session.js';
 
 const { h, clear } = ui;
+
+// What is around an open alarm now (the "context" of GET /alarms/{id} and of
+// GET /alarm-links/{token}): its area, the special work active or suspended
+// there (the first thing to stop when gas is found) and who is on duty along
+// the escalation chain. opts.links: the area and permits link to their pages
+// (not on the link page, whose reader has not signed in); opts.close runs
+// when a link is followed (closes the console's dialog).
+export function contextNode(cx, opts = {}) {
+  const link = (href, text, cls) => (opts.links === false ? h('span', { class: cls || '' }, text)
+    : h('a', { href, 'data-link': '', class: cls || '', onclick: opts.close }, text));
+  const permits = cx.permits.map((p) => h('li', { dataset: { permit: String(p.id), state: p.state } },
+    link('/permits/' + p.id, p.code, 'mono'), ' ', t('ri.permit.' + p.type), ' ', p.title,
+    ' · ' + t('al.cx.until', { at: ui.fmtTime(p.until) }), p.state === 'suspended' ? [' ', ui.badge(t('al.cx.suspended'), 'off')] : null));
+  return h('section', { class: 'al-context', id: 'al-context' },
+    h('h3', null, t('al.cx.title')),
+    h('dl', { class: 'kv' },
+      cx.area ? [h('dt', null, t('al.cx.area')), h('dd', null, link('/risk/index/' + cx.area.unit_id, cx.area.name, 'al-cx-area'))] : null,
+      h('dt', null, t('al.cx.permits')),
+      h('dd', { id: 'al-cx-permits' }, permits.length ? h('ul', { class: 'al-cx-list' }, permits) : t('al.cx.nopermits')),
+      h('dt', null, t('al.cx.duty')),
+      h('dd', { id: 'al-cx-duty' }, cx.on_duty.length
+        ? cx.on_duty.map((d) => session.roleName(d.role) + ' ' + d.name).join(' · ') : t('al.cx.noduty'))));
+}
 
 // The card. raisedAt (optional) turns the time limit into a clock time,
 // marked overdue when it has passed and `open` (not yet acknowledged).
