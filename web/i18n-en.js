@@ -991,6 +991,8 @@ export const en = {
   'home.tasks': "Task-force tasks",
   'home.duties.none': "No duties due today",
   'home.tasks.none': "No open task-force tasks",
+  'home.handovers': "Shift handovers waiting to be taken",
+  'home.handover.by': "handed over by {who} at {at}",
   'home.duty.due': "due {at}",
   'home.duty.note': "What you found (optional)",
   'home.duty.done': "Done",

@@ -996,6 +996,8 @@ export const zh = {
   'home.tasks': "专项组任务",
   'home.duties.none': "今天没有待履行的职责",
   'home.tasks.none': "没有待办的专项组任务",
+  'home.handovers': "待接班",
+  'home.handover.by': "{who} {at} 交班",
   'home.duty.due': "截止 {at}",
   'home.duty.note': "履职情况（可选）",
   'home.duty.done': "已履职",

@@ -61,7 +61,8 @@
 //    not done in the officer's scope, as the server lists them, who is on
 //    duty, signature lines and a print button; the window is the rostered
 //    shift's. Then signed in the system: the worker hands over their grid
-//    (a note is required), the grid leader finds it waiting, is refused a
+//    (a note is required), the grid leader finds it waiting (on the home
+//    page and the handover page), is refused a
 //    refusal without a reason, accepts it, and the record shows both
 //    signatures as the server has them; the next window starts there.
 // 10. What is on site now, in an alarm's detail: AT-201's alarm in the tank
@@ -769,7 +770,7 @@ export async function run(hz) {
     // the grid leader finds it waiting
     const leader = await w.newPage();
     await login(leader, 'gridleader', pw('gridleader'));
-    await leader.locator('#home-scope').waitFor();
+    await leader.locator(`#home-handovers a[data-handover-id="${id}"]`).waitFor(); // on the home page first
     await leader.goto(BASE + '/plant/handover');
     await leader.locator('#ho-waiting a').click();
     await leader.waitForURL(new RegExp('id=' + id));

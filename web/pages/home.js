@@ -1,10 +1,10 @@
 // pages/home.js — who you are (username, person, roles in words), your scope
-// unit (name, kind, its path from the root as breadcrumbs), today's duties and
-// task-force tasks (a person's account), the overview of the units right under
+// unit (name, kind, its path from the root as breadcrumbs), the shift
+// handovers waiting for you, today's duties and task-force tasks (a person's account), the overview of the units right under
 // the scope (unit_overview.js: a park's enterprises, an enterprise's sites) or,
 // for a grid, its area's risk notice (风险告知),
 // and the admin pages your roles allow.
-// Data: GET /api/v1/me, /me/duties, /me/tasks, /patrols?mine=1.
+// Data: GET /api/v1/me, /me/duties, /me/tasks, /patrols?mine=1, /handovers?state=handed.
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { h, badge, clear, errorNode, fmtTime, toast } from '../ui.js';
@@ -75,8 +75,18 @@ async function breadcrumbs(scope) {
 
 // Today's duties (岗位履职, done from here with a note), the grid patrols
 // still to walk (own grid and cross-supervision, until their window ends)
-// and open task-force tasks of the signed-in person.
+// and open task-force tasks of the signed-in person; first, when there are
+// any in the scope, the shift handovers waiting to be taken (not one's own).
 async function fillToday(box) {
+  const me = session.me();
+  const waiting = me.roles.some((r) => r !== 'regulator')
+    ? (((await api('GET', '/handovers?state=handed&limit=20').catch(() => null)) || {}).items || [])
+      .filter((x) => x.handed_by.id !== me.person.id) : [];
+  if (waiting.length) {
+    box.append(h('h3', null, t('home.handovers')), h('ul', { class: 'tf-tasks', id: 'home-handovers' }, waiting.map((x) =>
+      h('li', { class: 'tf-task' }, h('a', { href: '/plant/handover?id=' + x.id, 'data-link': '', dataset: { handoverId: String(x.id) } }, x.unit_name),
+        h('div', { class: 'row-meta' }, t('home.handover.by', { who: x.handed_by.name, at: fmtTime(x.handed_at) }))))));
+  }
   const list = h('ul', { class: 'tf-tasks', id: 'home-duties' });
   const walks = h('ul', { class: 'tf-tasks', id: 'home-patrols' });
   const tasks = h('ul', { class: 'tf-tasks', id: 'home-tasks' });
