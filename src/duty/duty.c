@@ -133,13 +133,6 @@ static ws_err freq_field(const json_t *body, bool required, const char **out)
     return ws_fail(WS_EINVAL, "frequency", "frequency is daily, weekly, monthly, quarterly or yearly");
 }
 
-static ws_err allow(const org_caller *by, const char *action, const char *path)
-{
-    if (!by || !by->subject) return WS_OK;
-    auth_resource r = {0};
-    r.unit_path = path;
-    return auth_decide(by->subject, action, &r);
-}
 
 ws_err duty_create(store_conn *c, const org_caller *by, const json_t *body, int64_t *id)
 {
@@ -158,7 +151,7 @@ ws_err duty_create(store_conn *c, const org_caller *by, const json_t *body, int6
     if (rc == WS_ENOTFOUND || (!rc && u.enterprise_id != u.id))
         return ws_fail(WS_EINVAL, "enterprise_id", "no such enterprise (enterprise_id)");
     if (rc) return rc;
-    if ((rc = allow(by, "duty.write", u.path)) == WS_ENOTFOUND)
+    if ((rc = org_allow(by, "duty.write", u.path)) == WS_ENOTFOUND)
         return ws_fail(WS_ENOTFOUND, "enterprise_id", "no such enterprise (enterprise_id)");
     if (rc) return rc;
     org_post p;
@@ -203,7 +196,7 @@ ws_err duty_update(store_conn *c, const org_caller *by, int64_t id, const json_t
     org_unit u;
     if (ent > 0) {
         rc = org_unit_get(c, ent, &u);
-        if (!rc) rc = allow(by, "duty.write", u.path);
+        if (!rc) rc = org_allow(by, "duty.write", u.path);
     } else if (by && by->subject) {
         rc = auth_decide(by->subject, "duty.statutory", NULL);
     }

@@ -45,14 +45,6 @@ ws_err handover_init(void)
     return rc;
 }
 
-static ws_err allow(const org_caller *by, const char *action, const char *path)
-{
-    if (!by || !by->subject) return WS_OK;
-    auth_resource r = {0};
-    r.unit_path = path;
-    return auth_decide(by->subject, action, &r);
-}
-
 static const audit_actor *who_of(const org_caller *by)
 {
     static const audit_actor sys = {"system"};
@@ -91,7 +83,7 @@ static ws_err unit_for(store_conn *c, const org_caller *by, const char *action, 
                        bool sign, org_unit *u)
 {
     ws_err rc = unit_id > 0 ? org_unit_get(c, unit_id, u) : WS_ENOTFOUND;
-    if (!rc) rc = allow(by, action, u->path);
+    if (!rc) rc = org_allow(by, action, u->path);
     if (rc == WS_ENOTFOUND) return ws_fail(WS_ENOTFOUND, "unit_id", "no such unit");
     if (rc || !sign) return rc;
     if (!u->active) return ws_fail(WS_ECONFLICT, "unit_id", "the unit is deactivated");
@@ -385,7 +377,7 @@ ws_err handover_take(store_conn *c, const org_caller *by, int64_t id, bool accep
     int64_t who = 0, now = org_now(by);
     bool own = false;
     ws_err rc = handover_get(c, id, &h);
-    if (!rc) rc = allow(by, "handover.write", h.unit_path);
+    if (!rc) rc = org_allow(by, "handover.write", h.unit_path);
     handover_clear(&h);
     if (rc == WS_ENOTFOUND) return ws_fail(WS_ENOTFOUND, "id", "no such handover");
     if (rc) return rc;

@@ -75,6 +75,12 @@ typedef struct org_caller {
                       writes a plausible history, sets it (never from a request) */
 } org_caller;
 
+/* The one permission check of the domain modules: auth_decide(action) on a
+ * record of the unit at unit_path, unless by is a trusted caller (no
+ * subject). WS_ENOTFOUND outside the subject's scope, WS_EFORBIDDEN when no
+ * role of it may. */
+ws_err org_allow(const org_caller *by, const char *action, const char *unit_path);
+
 /* The time an action of by is recorded at: by->at_ms, or now (as wf_now). */
 static inline int64_t org_now(const org_caller *by)
 {

@@ -12,8 +12,6 @@ ws_err org_tx_begin(store_conn *c, bool *own);
  * detail of rc across the rollback. Returns the final code. */
 ws_err org_tx_end(store_conn *c, bool own, ws_err rc);
 
-/* auth_decide(action) on a unit path unless the caller is trusted. */
-ws_err org_allow(const org_caller *by, const char *action, const char *unit_path);
 /* Append a leaf for row id of e. */
 ws_err org_audit(store_conn *c, const org_caller *by, const audit_entity *e, int64_t id,
                  const char *action);

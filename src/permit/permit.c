@@ -86,10 +86,7 @@ const char *permit_actor(const org_caller *by)
 
 ws_err permit_allow(const org_caller *by, const char *action, const char *path)
 {
-    if (!by || !by->subject) return WS_OK;
-    auth_resource r = {0};
-    r.unit_path = path;
-    return auth_decide(by->subject, action, &r);
+    return org_allow(by, action, path);
 }
 
 ws_err permit_text(const char *s, const char *field, size_t max, bool required)

@@ -83,10 +83,7 @@ void plant_copy(char *dst, size_t cap, const char *src) { snprintf(dst, cap, "%s
 
 ws_err plant_allow(const org_caller *by, const char *action, const char *path)
 {
-    if (!by || !by->subject) return WS_OK;
-    auth_resource r = {0};
-    r.unit_path = path;
-    return auth_decide(by->subject, action, &r);
+    return org_allow(by, action, path);
 }
 
 ws_err plant_leaf(store_conn *c, const org_caller *by, const audit_entity *e, int64_t id,

@@ -60,13 +60,6 @@ static ws_err tx_begin(store_conn *c, bool *own)
     return *own ? store_begin(c) : WS_OK;
 }
 
-static ws_err decide(const org_caller *by, const char *action, const char *path)
-{
-    if (!by || !by->subject) return WS_OK;
-    auth_resource r = {0};
-    r.unit_path = path;
-    return auth_decide(by->subject, action, &r);
-}
 
 static ws_err leaf(store_conn *c, const org_caller *by, const audit_entity *e, int64_t id,
                    const char *action)
@@ -80,7 +73,7 @@ static ws_err leaf(store_conn *c, const org_caller *by, const audit_entity *e, i
 static ws_err map_unit(store_conn *c, const org_caller *by, int64_t unit_id, org_unit *u)
 {
     ws_err rc = org_unit_get(c, unit_id, u);
-    if (!rc) rc = decide(by, "risk.write", u->path);
+    if (!rc) rc = org_allow(by, "risk.write", u->path);
     if (rc == WS_ENOTFOUND) return ws_fail(WS_ENOTFOUND, "unit_id", "no such unit");
     if (rc) return rc;
     if (!u->active) return ws_fail(WS_ECONFLICT, "unit_id", "the unit is deactivated");
@@ -131,7 +124,7 @@ static ws_err plan_image(store_conn *c, const org_caller *by, int64_t id, int64_
     }
     store_finalize(st);
     if (rc) return rc;
-    rc = row ? decide(by, "attachment.read", path) : WS_ENOTFOUND;
+    rc = row ? org_allow(by, "attachment.read", path) : WS_ENOTFOUND;
     if (rc == WS_ENOTFOUND || rc == WS_EFORBIDDEN)
         return ws_fail(WS_ENOTFOUND, "attachment_id", "no such attachment");
     if (rc) return rc;

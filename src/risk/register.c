@@ -98,10 +98,7 @@ static ws_err tx_begin(store_conn *c, bool *own) { return store_tx_join(c, own);
 
 static ws_err allow(const org_caller *by, const char *path)
 {
-    if (!by || !by->subject) return WS_OK;
-    auth_resource r = {0};
-    r.unit_path = path;
-    return auth_decide(by->subject, "risk.write", &r);
+    return org_allow(by, "risk.write", path);
 }
 
 static ws_err leaf(store_conn *c, const org_caller *by, const audit_entity *e, int64_t id,

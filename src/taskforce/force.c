@@ -96,13 +96,6 @@ static ws_err event(store_conn *c, const org_caller *by, int64_t force, int64_t 
     return rc;
 }
 
-static ws_err allow(const org_caller *by, const char *action, const char *path)
-{
-    if (!by || !by->subject) return WS_OK;
-    auth_resource r = {0};
-    r.unit_path = path;
-    return auth_decide(by->subject, action, &r);
-}
 
 /* Where the force's links come from: the source's photos, similar past
  * cases in the enterprise, earlier forces of the unit. */
@@ -198,7 +191,7 @@ ws_err taskforce_form(store_conn *c, const org_caller *by, const taskforce_sourc
     if (rc == WS_ENOTFOUND) return ws_fail(WS_EINVAL, "unit_id", "no such unit (unit_id)");
     if (rc) return rc;
     if (!u.enterprise_id) return ws_fail(WS_EINVAL, "unit_id", "a task force belongs to a unit of an enterprise");
-    if ((rc = allow(by, "taskforce.write", u.path)) == WS_ENOTFOUND)
+    if ((rc = org_allow(by, "taskforce.write", u.path)) == WS_ENOTFOUND)
         return ws_fail(WS_EINVAL, "unit_id", "no such unit (unit_id)");
     if (rc) return rc;
     int64_t now = org_now(by);
@@ -369,9 +362,9 @@ ws_err taskforce_task_act(store_conn *c, const org_caller *by, int64_t task_id, 
     ws_err rc = task_get(c, task_id, &t);
     if (rc) return rc;
     bool mine = by && by->subject && by->subject->person_id > 0 && by->subject->person_id == t.assignee;
-    rc = allow(by, "taskforce.read", t.path);
+    rc = org_allow(by, "taskforce.read", t.path);
     if (rc == WS_ENOTFOUND) return ws_fail(WS_ENOTFOUND, "id", "no such task");
-    if (!rc && !mine) rc = allow(by, "taskforce.write", t.path);
+    if (!rc && !mine) rc = org_allow(by, "taskforce.write", t.path);
     if (rc == WS_EFORBIDDEN) return ws_fail(WS_EFORBIDDEN, "assignee_person_id", "the task's assignee or a manager closes it");
     if (rc) return rc;
     bool done = !strcmp(action, "done");
@@ -425,7 +418,7 @@ ws_err taskforce_task_add(store_conn *c, const org_caller *by, int64_t force_id,
     const char *path = json_string_value(json_object_get(f, "unit_path"));
     bool closed = !strcmp(json_string_value(json_object_get(f, "state")), "closed");
     int64_t unit = json_integer_value(json_object_get(f, "unit_id"));
-    rc = allow(by, "taskforce.write", path);
+    rc = org_allow(by, "taskforce.write", path);
     json_decref(f);
     if (rc) return rc;
     if (closed) return ws_fail(WS_ECONFLICT, "state", "the task force is closed");

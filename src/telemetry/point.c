@@ -56,10 +56,7 @@ static void copy(char *dst, size_t cap, const char *src) { snprintf(dst, cap, "%
 
 static ws_err allow(const org_caller *by, const char *path)
 {
-    if (!by || !by->subject) return WS_OK;
-    auth_resource r = {0};
-    r.unit_path = path;
-    return auth_decide(by->subject, "point.write", &r);
+    return org_allow(by, "point.write", path);
 }
 
 static ws_err leaf(store_conn *c, const org_caller *by, const audit_entity *e, int64_t id,
