@@ -54,6 +54,8 @@ export const can = {
   drillRun: () => has('admin', 'manager', 'safety_officer'),
   plantWrite: () => has('admin', 'manager', 'safety_officer', 'dept_head'),
   bypassApprove: () => has('admin', 'manager', 'safety_officer'),
+  // Shift handovers (handover.write): everyone but the regulator hands over and takes.
+  handover: () => has('admin', 'manager', 'safety_officer', 'dept_head', 'grid_leader', 'worker'),
   // The alarm rule library (alarmrule.read; drafts and activation alarmrule.write).
   alarmRuleRead: () => has('admin', 'manager', 'safety_officer'),
   alarmRuleWrite: () => has('admin'),

@@ -62,20 +62,8 @@ static bool blank(const char *s)
     return !s || !*s;
 }
 
-/* Text of at most HANDOVER_NOTE_MAX bytes, UTF-8, lines allowed, not blank. */
-static ws_err note_ok(const char *s, const char *field)
-{
-    size_t n = s ? strlen(s) : 0;
-    if (n > HANDOVER_NOTE_MAX)
-        return ws_fail(WS_EINVAL, field, "%s is longer than %d bytes", field, HANDOVER_NOTE_MAX);
-    if (s && !org_utf8_valid(s, n)) return ws_fail(WS_EINVAL, field, "%s is not valid UTF-8", field);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch < 0x20 && ch != '\n' && ch != '\r' && ch != '\t')
-            return ws_fail(WS_EINVAL, field, "%s must not contain control characters", field);
-    }
-    return blank(s) ? ws_fail(WS_EINVAL, field, "%s is required", field) : WS_OK;
-}
+/* A note: lines allowed, not blank. */
+static ws_err note_ok(const char *s) { return org_check_free_text(s, "note", HANDOVER_NOTE_MAX, true, true); }
 
 /* The unit, readable or writable (action) by the caller; to sign a
  * handover of it (sign), active and inside an enterprise (whose people sign). */
@@ -323,7 +311,7 @@ ws_err handover_give(store_conn *c, const org_caller *by, const handover_in *in,
     org_unit u;
     int64_t who = 0, waiting = 0, now = org_now(by);
     bool own = false, found = false;
-    ws_err rc = note_ok(in->note, "note");
+    ws_err rc = note_ok(in->note);
     if (!rc) rc = unit_for(c, by, "handover.write", in->unit_id, true, &u);
     if (!rc) rc = signer(c, by, &u, in->person_id, "handed_by_person_id", &who);
     if (rc || (rc = store_tx_join(c, &own))) return rc;
@@ -384,7 +372,7 @@ ws_err handover_take(store_conn *c, const org_caller *by, int64_t id, bool accep
     if (strcmp(h.state, "handed"))
         return ws_fail(WS_ECONFLICT, "state", "a handover %s cannot be taken", h.state);
     if (blank(note)) note = NULL; /* an acceptance may say nothing */
-    if (note) rc = note_ok(note, "note");
+    if (note) rc = note_ok(note);
     else if (!accept) rc = ws_fail(WS_EINVAL, "note", "a refusal says why (note)");
     if (!rc) rc = org_unit_get(c, h.unit_id, &u);
     if (!rc) rc = signer(c, by, &u, person_id, "taken_by_person_id", &who);

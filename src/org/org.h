@@ -367,6 +367,10 @@ ws_err org_table_read(const char *data, size_t len, size_t max_rows, org_table *
 void org_table_free(org_table *t);
 /* Exposed for tests: strict UTF-8 check. */
 bool org_utf8_valid(const char *s, size_t n);
+/* Free text a person writes (a note, a reason, measures): at most max bytes,
+ * valid UTF-8, no control characters (line breaks and tabs allowed when
+ * multiline); when required, not blank. Fails with WS_EINVAL naming field. */
+ws_err org_check_free_text(const char *s, const char *field, size_t max, bool required, bool multiline);
 
 typedef struct org_import_error {
     int row;

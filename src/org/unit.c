@@ -156,6 +156,23 @@ ws_err org_check_text(const char *s, const char *field, size_t max)
     return WS_OK;
 }
 
+ws_err org_check_free_text(const char *s, const char *field, size_t max, bool required, bool multiline)
+{
+    size_t n = s ? strlen(s) : 0;
+    bool blank = true;
+    if (n > max) return ws_fail(WS_EINVAL, field, "%s is longer than %zu bytes", field, max);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        bool ws = ch == ' ' || (multiline && (ch == '\n' || ch == '\r' || ch == '\t'));
+        if ((ch < 0x20 || ch == 0x7f) && !ws)
+            return ws_fail(WS_EINVAL, field, "%s must not contain control characters", field);
+        if (!ws) blank = false;
+    }
+    if (n && !org_utf8_valid(s, n)) return ws_fail(WS_EINVAL, field, "%s is not valid UTF-8", field);
+    if (required && blank) return ws_fail(WS_EINVAL, field, "%s must not be empty", field);
+    return WS_OK;
+}
+
 ws_err org_check_name(const char *name, const char *field, size_t max)
 {
     ws_err rc = org_check_text(name, field, max);

@@ -185,6 +185,9 @@ static void run(const char *backend)
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"note\":\"   \"}", t.area);
     assert_int_equal(post(&t, t.a, "/api/v1/handovers", b, f), 400);
     assert_string_equal(f, "note");
+    snprintf(b, sizeof b, "{\"unit_id\":%lld,\"note\":\"正常\\u007f\"}", t.area); /* DEL, a control character */
+    assert_int_equal(post(&t, t.a, "/api/v1/handovers", b, f), 400);
+    assert_string_equal(f, "note");
     int k = snprintf(b, sizeof b, "{\"unit_id\":%lld,\"note\":\"", t.area);
     memset(b + k, 'x', 2001);
     snprintf(b + k + 2001, sizeof b - (size_t)k - 2001, "\"}");

@@ -77,7 +77,6 @@ function snapshotView(snap, sum) {
   ];
 }
 
-const signer = () => !!session.me() && (session.me().roles || []).some((r) => r !== 'regulator');
 const ownPerson = () => (session.me().person && session.me().person.id) || 0;
 
 // "自上次接班 … 起" / "白班 … 起" / "最近 12 小时".
@@ -148,7 +147,7 @@ async function renderDraft(main, ctx, q) {
   if (waiting) {
     main.appendChild(h('p', { class: 'notice no-print', id: 'ho-waiting' }, t('ho.waiting', { who: waiting.handed_by.name, at: fmtTime(waiting.handed_at) }), ' ',
       h('a', { href: '/plant/handover?id=' + waiting.id, 'data-link': '', class: 'btn btn-small' }, t('ho.open_record'))));
-  } else if (signer()) {
+  } else if (session.can.handover()) {
     main.appendChild(giveForm(ctx, unit, hours));
   }
   main.append(...snapshotView(d.snapshot, d.summary));
@@ -194,7 +193,7 @@ async function renderRecord(main, ctx, id) {
     rec.taken_note ? h('p', null, h('strong', null, t(rec.state === 'refused' ? 'ho.refused_why' : 'ho.take_note'), '：'),
       h('span', { id: 'ho-taken-note', class: 'ho-text' }, rec.taken_note)) : null));
   const mine = ownPerson() && ownPerson() === rec.handed_by.id;
-  if (rec.state === 'handed' && signer() && !mine) main.appendChild(takeForm(ctx, rec));
+  if (rec.state === 'handed' && session.can.handover() && !mine) main.appendChild(takeForm(ctx, rec));
   else if (rec.state === 'handed' && mine) main.appendChild(h('p', { class: 'notice no-print', id: 'ho-wait-own' }, t('ho.wait_own')));
   main.append(...snapshotView(rec.snapshot || {}, rec.summary || {}));
   main.appendChild(h('div', { class: 'ho-sign', id: 'ho-sign' },

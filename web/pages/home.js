@@ -79,7 +79,7 @@ async function breadcrumbs(scope) {
 // any in the scope, the shift handovers waiting to be taken (not one's own).
 async function fillToday(box) {
   const me = session.me();
-  const waiting = me.roles.some((r) => r !== 'regulator')
+  const waiting = session.can.handover()
     ? (((await api('GET', '/handovers?state=handed&limit=20').catch(() => null)) || {}).items || [])
       .filter((x) => x.handed_by.id !== me.person.id) : [];
   if (waiting.length) {
