@@ -5,7 +5,8 @@
 // needs to go on offline (today's patrols, a started patrol's offline
 // nonces). sync() sends the outbox in order once the browser is back online:
 // an answer 2xx removes the item, a 4xx keeps it with the server's error for
-// the user to see (and discard), a network failure ends the pass.
+// the user to see (and discard), a network failure ends the pass and, while
+// the phone says it is online, the pass is tried again with backoff.
 import { api } from './api.js';
 
 const DB = 'worksafe-offline';
@@ -70,11 +71,21 @@ export function onChange(fn) { listeners.add(fn); return () => listeners.delete(
 function changed() { for (const fn of listeners) { try { fn(); } catch (e) { /* a page went away */ } } }
 
 let syncing = null;
+// A weak signal: the phone says it is online but a request still fails. The
+// pass is tried again after 2, 4, 8 … 60 s while the phone says online.
+const RETRY_MIN_MS = 2000, RETRY_MAX_MS = 60000;
+let retryMs = RETRY_MIN_MS, retryTimer = null;
+function retryLater() {
+  if (retryTimer) return;
+  retryTimer = setTimeout(() => { retryTimer = null; sync(); }, retryMs);
+  retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
+}
+
 // Send the queue. Resolves {sent, failed, left}.
 export function sync() {
   if (syncing) return syncing;
   syncing = (async () => {
-    let sent = 0, failed = 0;
+    let sent = 0, failed = 0, noNetwork = false;
     try {
       if (!isOnline()) return { sent, failed, left: (await queued()).length };
       for (const it of await queued()) {
@@ -84,7 +95,7 @@ export function sync() {
           await tx('outbox', 'readwrite', (s) => s.delete(it.id));
           sent++;
         } catch (e) {
-          if (e.status === 0) break; // no network after all: keep the rest
+          if (e.status === 0) { noNetwork = true; break; } // no network after all: keep the rest
           if (e.status === 401) break; // signed out: keep it for after sign-in
           it.error = { status: e.status, code: e.code, field: e.field, message: e.message };
           await tx('outbox', 'readwrite', (s) => s.put(it));
@@ -94,12 +105,16 @@ export function sync() {
       return { sent, failed, left: (await queued()).length };
     } finally {
       syncing = null;
+      if (noNetwork && isOnline()) retryLater();
+      else if (!noNetwork) retryMs = RETRY_MIN_MS;
       changed();
     }
   })();
   return syncing;
 }
 
-// Back online: send what waited. The service worker keeps the shell.
+// Back online, or the phone's screen on again: send what waited. The service
+// worker keeps the shell.
 window.addEventListener('online', () => { sync(); });
 window.addEventListener('offline', () => changed());
+document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') sync(); });

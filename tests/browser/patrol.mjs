@@ -7,7 +7,8 @@
 // fetched), loses the signal (context.setOffline), scans both points by
 // their codes, checks every item — one failed, with a note — and submits:
 // both are kept on the phone as 待同步 and nothing reaches the server. Back
-// online, the queue syncs by itself; the server has the patrol done, the
+// online, the first send fails (a weak signal) and the queue syncs by itself
+// on the retry; the server has the patrol done, the
 // failed item became a hidden danger linked to the patrol, and the record
 // says the times came from the phone (client_time, received_at, offline nonce).
 import fs from 'node:fs';
@@ -58,6 +59,8 @@ export async function run(hz) {
     await noHorizontalScroll(page);
     await card.click();
     await page.waitForURL(new RegExp('/patrol/' + id + '$'));
+    await page.locator('#pt-start').waitFor();
+    await missingStrings(page);
     await page.locator('#pt-start').click();
     await page.locator('#pt-ready').waitFor();
     // The service worker keeps the shell from now on.
@@ -99,10 +102,16 @@ export async function run(hz) {
     assert(srv.status === 200 && srv.body.stops.every((s) => s.state === 'pending'),
       'the server has checks although the phone was offline: ' + JSON.stringify(srv.body.stops.map((s) => s.state)));
 
-    // Back online: the queue syncs by itself and the page shows the server's record.
+    // Back online on a weak signal: the first send fails as if the network
+    // were still away; the queue is sent again by itself, and the page shows
+    // the server's record.
+    let dropped = 0;
+    w.expectFailures(/\/api\/v1\/patrols\/\d+\/actions\/check$/);
+    await ctx.route('**/api/v1/patrols/*/actions/check', (r) => (dropped++ ? r.continue() : r.abort('internetdisconnected')));
     await ctx.setOffline(false);
     await page.locator('.pt-stop[data-state="done"]').nth(1).waitFor();
     await page.locator('#pt-banner[data-queued="0"]').waitFor({ state: 'attached' });
+    assert(dropped >= 2, 'the weak signal was not simulated: ' + dropped + ' sends seen');
     assert(await page.locator('.pt-proof-time[data-source="phone"]').count() === 2, 'the page does not say the phone timed the checks');
     const rec = await apiGet(page, '/patrols/' + id);
     assert(rec.status === 200 && rec.body.state === 'done', 'the patrol is not done on the server: ' + rec.body.state);

@@ -46,13 +46,16 @@ process.on('unhandledRejection', (e) => stray.push('unhandled rejection: ' + Str
 // ------------------------------------------------------------------ harness
 
 class Watch {
-  constructor(name) { this.name = name; this.errors = []; this.pages = []; }
+  constructor(name) { this.name = name; this.errors = []; this.pages = []; this.expected = []; }
+  // Requests the test itself makes fail (a weak signal): their failures are not errors.
+  expectFailures(re) { this.expected.push(re); }
   attach(page) {
     this.pages.push(page);
     page.on('pageerror', (e) => this.errors.push('uncaught: ' + e.message));
     page.on('console', (m) => {
       if (m.type() !== 'error') return;
       const url = (m.location() && m.location().url) || '';
+      if (this.expected.some((re) => re.test(url))) return;
       if (/^Failed to load resource: the server responded with a status of 4\d\d/.test(m.text()) &&
           new URL(url, BASE).pathname.startsWith('/api/')) return;
       this.errors.push('console: ' + m.text() + (url ? ' (' + url + ')' : ''));
@@ -65,6 +68,7 @@ class Watch {
     });
     page.on('requestfailed', (r) => {
       const u = new URL(r.url());
+      if (this.expected.some((re) => re.test(r.url()))) return;
       if (u.origin !== BASE) this.errors.push('request to another origin: ' + r.url());
       else if (!/ERR_ABORTED/.test(r.failure() && r.failure().errorText)) this.errors.push('request failed: ' + r.url());
     });
@@ -96,11 +100,19 @@ async function test(name, fn) {
   if (!err && w.errors.length) err = new Error(w.errors.join('; '));
   if (!err && stray.length) err = new Error(stray.splice(0).join('; '));
   if (err) {
-    const msg = String((err && err.message) || err).split('\n')[0];
-    console.log(`not ok - ${name}: ${msg}`);
+    const lines = String((err && err.message) || err).split('\n');
+    console.log(`not ok - ${name}: ${lines[0]}`);
     results.push(false);
+    // CI keeps only this log: what was awaited, from which line, and on what page.
+    const waited = lines.find((l) => /waiting for /.test(l));
+    if (waited) console.log('#   ' + waited.replace(/\x1b\[[0-9;]*m/g, '').trim());
+    const at = String((err && err.stack) || '').split('\n').find((l) => /tests\/browser\/(?!run\.mjs)/.test(l));
+    if (at) console.log('#   ' + at.trim());
     const page = w.pages[w.pages.length - 1];
     if (page && !page.isClosed()) {
+      const seen = await page.evaluate(() => location.pathname + location.search + ' | ' +
+        (document.querySelector('main') || document.body).innerText.replace(/\s+/g, ' ').slice(0, 400)).catch(() => '');
+      if (seen) console.log('#   page: ' + seen);
       fs.mkdirSync(ART, { recursive: true });
       const file = path.join(ART, name.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '') + '.png');
       await page.screenshot({ path: file, fullPage: true }).catch(() => {});
@@ -195,7 +207,7 @@ async function missingStrings(page) {
   const body = await page.locator('body').innerText();
   assert(!body.includes('⟦'), 'a string is missing from the dictionary: ' + (body.match(/⟦[^⟧]*⟧/) || [''])[0]);
   // nor a JavaScript value printed as text (append(null), a missing field)
-  const junk = body.match(/(^|\n)\s*(null|undefined|NaN)\s*(\n|$)|\[object Object\]|\bundefined\b/);
+  const junk = body.match(/(^|\n)\s*(null|undefined|NaN)\s*(\n|$)|[\u3000-\u9fff]\s*(null|NaN)\s*[\u3000-\u9fff]|\[object Object\]|\bundefined\b/);
   assert(!junk, 'the page shows a JavaScript value as text: ' + JSON.stringify(junk && junk[0]));
 }
 

@@ -174,7 +174,7 @@ export async function detail(main, ctx) {
     clear(head);
     const done = p.stops.filter((s) => s.state === 'done' || local[s.point_id]).length;
     head.dataset.state = p.state;
-    head.append(h('strong', null, p.grid_name), ' ', p.kind === 'cross' ? badge(t('pt.cross'), 'info') : null, ' ',
+    head.append(h('strong', null, p.grid_name), ' ', p.kind === 'cross' ? badge(t('pt.cross'), 'info') : '', ' ',
       badge(t('pt.state.' + p.state), stateKind[p.state]), h('br'),
       h('span', { class: 'muted' }, t('pt.day', { day: p.day, code: p.code })), h('br'),
       h('span', { id: 'pt-progress' }, t('pt.progress', { done, total: p.stops.length })));
@@ -302,19 +302,25 @@ export async function detail(main, ctx) {
   drawAll();
   main.appendChild(page);
   // Back online and synced: read the record again (the server's view wins).
-  watch(page, async () => {
+  // A stop kept on the phone is let go only once the record shows it done:
+  // on a weak signal the service worker may answer from its cache, and then
+  // the record is read again a little later (at most five times).
+  let rereads = 0;
+  const reread = async () => {
     b.draw();
     const q = await offline.queued().catch(() => []);
     if (offline.isOnline() && Object.keys(local).length && !q.some((x) => x.path === `/patrols/${id}/actions/check`)) {
       try {
         p = await api('GET', '/patrols/' + id);
         await offline.put('patrol:' + id, p);
-        for (const k of Object.keys(local)) delete local[k];
+        for (const s of p.stops) if (s.state === 'done') delete local[s.point_id];
         await offline.put('local:' + id, local);
         drawAll();
+        if (Object.keys(local).length && rereads++ < 5 && document.body.contains(page)) setTimeout(reread, 3000);
       } catch (e) { /* still away */ }
     } else drawHead();
-  });
+  };
+  watch(page, reread);
   if (offline.isOnline()) offline.sync();
   // Opened from a printed QR code: straight to that point's checklist.
   const want = new URLSearchParams(location.search).get('point');
