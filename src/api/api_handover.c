@@ -221,6 +221,7 @@ static ws_err give(api_ctx *ctx)
     int64_t id = 0;
     rc = handover_give(ctx->conn, &by, &in, &id);
     json_decref(root);
+    if (!rc) handover_missed_clear(api_warn(), b.unit_id, clock_now_ms()); /* 交接班未交, if raised */
     return rc ? rc : reply_one(ctx, 201, id);
 }
 

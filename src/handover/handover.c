@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/clock.h"
 #include "core/json.h"
 #include "handover/handover.h"
@@ -398,6 +399,8 @@ ws_err handover_take(store_conn *c, const org_caller *by, int64_t id, bool accep
 
 /* ------------------------------------------------------------------- timer */
 
+static ws_err missed_pass(store_conn *c, struct warn *w, int64_t now, int *raised);
+
 ws_err handover_tick(store_conn *c, struct warn *w, int64_t now, int *raised)
 {
     enum { CAP = 64 };
@@ -415,8 +418,11 @@ ws_err handover_tick(store_conn *c, struct warn *w, int64_t now, int *raised)
         due[n].id = store_col_int(st, 0);
         due[n].unit = store_col_int(st, 1);
         due[n].at = store_col_int(st, 2);
-        snprintf(due[n].title, sizeof due[n].title, "交接班超时未接：%.60s（%.30s 交班，已等待 %lld 分钟）",
-                 store_col_text(st, 3), store_col_text(st, 4), (long long)((now - due[n].at) / 60000));
+        char unit[64] = "", giver[40] = ""; /* cut at a character, not inside one */
+        str_append_utf8(unit, sizeof unit, store_col_text(st, 3), 60);
+        str_append_utf8(giver, sizeof giver, store_col_text(st, 4), 36);
+        snprintf(due[n].title, sizeof due[n].title, "交接班超时未接：%s（%s 交班，已等待 %lld 分钟）", unit,
+                 giver, (long long)((now - due[n].at) / 60000));
         n++;
     }
     store_finalize(st);
@@ -435,12 +441,122 @@ ws_err handover_tick(store_conn *c, struct warn *w, int64_t now, int *raised)
         if (!rc && raised) (*raised)++;
     }
     for (int i = 0; !rc && i < m; i++) handover_alarm_clear(w, done[i][0], done[i][1], now);
-    return rc;
+    return rc ? rc : missed_pass(c, w, now, raised);
 }
 
 void handover_alarm_clear(struct warn *w, int64_t id, int64_t unit_id, int64_t now)
 {
     if (w) (void)warn_external_alarm(w, HANDOVER_RULE, id, unit_id, 1, false, NULL, now);
+}
+
+void handover_missed_clear(struct warn *w, int64_t unit_id, int64_t now)
+{
+    if (w) (void)warn_external_alarm(w, HANDOVER_MISSED_RULE, unit_id, unit_id, 1, false, NULL, now);
+}
+
+/* The latest end in (after, upto] of a rostered shift of the unit at upath
+ * (its own shifts, else its nearest ancestor's); *end 0 when none, else the
+ * shift's name and the end's local minute of the day. */
+static ws_err last_shift_end(store_conn *c, const char *upath, int64_t after, int64_t upto,
+                             int64_t *end, char *name, size_t cap, int *end_min)
+{
+    store_stmt *st = NULL;
+    bool row = false;
+    char path[AUTH_PATH_MAX] = "";
+    *end = 0;
+    ws_err rc = store_prepare(c, Q_HANDOVER_SHIFTS, &st);
+    if (!rc) rc = store_bind_text(st, 1, upath);
+    while (!rc && !(rc = store_step(st, &row)) && row) {
+        if (path[0] && strcmp(path, store_col_text(st, 5))) break; /* only the deepest unit's */
+        copy(path, sizeof path, store_col_text(st, 5));
+        const char *tz = store_col_text(st, 4);
+        int64_t sm = store_col_int(st, 2), len = store_col_int(st, 3), today;
+        if ((rc = plant_local_day(tz, upto, &today))) break;
+        for (int64_t day = today - 2; day <= today && !rc; day++) {
+            int64_t to;
+            rc = plant_local_to_utc(tz, day, sm + len, &to);
+            if (!rc && to > after && to <= upto && to > *end) {
+                *end = to;
+                *end_min = (int)((sm + len) % 1440);
+                copy(name, cap, store_col_text(st, 1));
+            }
+        }
+    }
+    store_finalize(st);
+    return rc;
+}
+
+static ws_err count_of(store_conn *c, const char *q, int64_t a, int64_t b, int64_t d, int64_t *n)
+{
+    store_stmt *st = NULL;
+    bool row = false;
+    *n = 0;
+    ws_err rc = store_prepare(c, q, &st);
+    if (!rc) rc = store_bind_int(st, 1, a);
+    if (!rc) rc = store_bind_int(st, 2, b);
+    if (!rc) rc = store_bind_int(st, 3, d);
+    if (!rc) rc = store_step(st, &row);
+    if (!rc && row) *n = store_col_int(st, 0);
+    store_finalize(st);
+    return rc;
+}
+
+/* 交接班未交 (handover.h, handover_missed_clear): raise for each unit that
+ * keeps handovers and let a shift end pass without one; clear where one was
+ * made since. */
+static ws_err missed_pass(store_conn *c, struct warn *w, int64_t now, int *raised)
+{
+    enum { CAP = 64 };
+    typedef struct { int64_t unit; char path[AUTH_PATH_MAX], title[256]; } keeper;
+    keeper *k = calloc(CAP, sizeof *k);
+    int64_t done[CAP];
+    int n = 0, m = 0, due = 0;
+    if (!k) return ws_fail(WS_ENOMEM, NULL, "out of memory");
+    char names[CAP][64];
+    store_stmt *st = NULL;
+    bool row = false;
+    ws_err rc = store_prepare(c, Q_HANDOVER_KEEPERS, &st);
+    if (!rc) rc = store_bind_int(st, 1, now - HANDOVER_KEEP_DAYS * 24 * HOUR_MS);
+    if (!rc) rc = store_bind_int(st, 2, now);
+    while (!rc && n < CAP && !(rc = store_step(st, &row)) && row) {
+        k[n].unit = store_col_int(st, 0);
+        copy(k[n].path, sizeof k[n].path, store_col_text(st, 1));
+        names[n][0] = 0;
+        str_append_utf8(names[n], sizeof names[n], store_col_text(st, 2), 60);
+        n++;
+    }
+    store_finalize(st);
+    for (int i = 0; !rc && i < n; i++) {
+        int64_t end = 0, since = 0, alarmed = 0;
+        int em = 0;
+        char shift[HANDOVER_SHIFT_NAME_MAX + 1] = "", sname[40] = "";
+        rc = last_shift_end(c, k[i].path, now - HANDOVER_LOOK_H * HOUR_MS,
+                            now - HANDOVER_WAIT_MIN * 60000LL, &end, shift, sizeof shift, &em);
+        if (!rc && end) rc = count_of(c, Q_HANDOVER_SINCE, k[i].unit, end - HANDOVER_EARLY_MIN * 60000LL, now, &since);
+        if (!rc && end && !since)
+            rc = count_of(c, Q_HANDOVER_MISSED_RAISED, HANDOVER_MISSED_RULE, k[i].unit, end, &alarmed);
+        if (rc || !end || since || alarmed) continue;
+        k[due].unit = k[i].unit; /* the due ones move to the front of k (due <= i) */
+        str_append_utf8(sname, sizeof sname, shift, 36);
+        snprintf(k[due].title, sizeof k[due].title, "交接班未交：%s（%s %02d:%02d 交班，已过 %lld 分钟，未见交接班记录）",
+                 names[i], sname, em / 60, em % 60, (long long)((now - end) / 60000));
+        due++;
+    }
+    st = NULL;
+    if (!rc) rc = store_prepare(c, Q_HANDOVER_MISSED_DONE, &st);
+    if (!rc) rc = store_bind_int(st, 1, HANDOVER_MISSED_RULE);
+    if (!rc) rc = store_bind_int(st, 2, (HANDOVER_WAIT_MIN + HANDOVER_EARLY_MIN) * 60000LL);
+    if (!rc) rc = store_bind_int(st, 3, now);
+    while (!rc && m < CAP && !(rc = store_step(st, &row)) && row) done[m++] = store_col_int(st, 0);
+    store_finalize(st);
+    /* the engine is called with no statement open: it writes the alarm itself */
+    for (int i = 0; !rc && i < due; i++) {
+        rc = warn_external_alarm(w, HANDOVER_MISSED_RULE, k[i].unit, k[i].unit, 1, true, k[i].title, now);
+        if (!rc && raised) (*raised)++;
+    }
+    for (int i = 0; !rc && i < m; i++) handover_missed_clear(w, done[i], now);
+    free(k);
+    return rc;
 }
 
 /* ------------------------------------------------------------------- reads */

@@ -51,6 +51,10 @@
 #define HANDOVER_SHIFT_NAME_MAX 60
 #define HANDOVER_WAIT_MIN 30      /* a handover waiting longer raises 交接班超时未接 */
 #define HANDOVER_RULE 108         /* the engine's rule id of that alarm; source = handover id */
+#define HANDOVER_MISSED_RULE 109  /* 交接班未交: a shift ended with no handover; source = unit id */
+#define HANDOVER_EARLY_MIN 120    /* a handover this long before a shift's end counts for it */
+#define HANDOVER_LOOK_H 6         /* shift ends further back are not looked at (a restart) */
+#define HANDOVER_KEEP_DAYS 7      /* a unit with a handover in these days keeps handovers */
 
 extern const audit_entity HANDOVER_ENTITY; /* "handover" */
 
@@ -128,10 +132,20 @@ struct warn;
  * HANDOVER_WAIT_MIN raises one 预警 "交接班超时未接" on its unit through the
  * engine (paged along the duty roster and escalated like any alarm; once a
  * handover, even if someone closes that alarm); the alarm of a handover
- * taken since clears. *raised (may be NULL) counts the new ones. */
+ * taken since clears. *raised (may be NULL) counts the new ones, of this
+ * alarm and of the next. */
 ws_err handover_tick(store_conn *c, struct warn *w, int64_t now, int *raised);
 /* Clear the waiting alarm of handover id at once (when it is taken). */
 void handover_alarm_clear(struct warn *w, int64_t id, int64_t unit_id, int64_t now);
+/* The same timer, for a unit that keeps handovers (one in the last
+ * HANDOVER_KEEP_DAYS): when HANDOVER_WAIT_MIN have passed since one of its
+ * rostered shifts ended (the unit's or its nearest ancestor's shifts; ends
+ * in the last HANDOVER_LOOK_H hours) and no handover of the unit was made
+ * from HANDOVER_EARLY_MIN before that end, one 预警 "交接班未交" on the unit
+ * (HANDOVER_MISSED_RULE), once a shift end; it clears when a handover is
+ * made (the timer, or handover_missed_clear from the API at once). Units
+ * that never used the record in worksafe are not nagged. */
+void handover_missed_clear(struct warn *w, int64_t unit_id, int64_t now);
 
 /* The demo's handovers (demo.c): the last day's shift changes of 合成车间's
  * reactor grid accepted (one refused first and handed over again), and

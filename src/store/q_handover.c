@@ -38,6 +38,22 @@ const char Q_HANDOVER_OVERDUE[] =
     "WHERE h.state = 'handed' AND h.created_at <= $1 "
     "AND NOT EXISTS (SELECT 1 FROM alarms a WHERE a.rule_id = $2 AND a.source_id = h.id) "
     "ORDER BY h.id LIMIT 64";
+const char Q_HANDOVER_KEEPERS[] =
+    "SELECT DISTINCT h.unit_id, u.path, u.name FROM handovers h JOIN units u ON u.id = h.unit_id "
+    "WHERE h.created_at >= $1 AND h.created_at <= $2 ORDER BY h.unit_id LIMIT 64";
+const char Q_HANDOVER_SINCE[] =
+    "SELECT count(*) FROM handovers WHERE unit_id = $1 AND created_at >= $2 AND created_at <= $3";
+/* raised, raised again while active (repeat) or after it returned (reactivate) */
+#define HANDOVER_RAISE_KINDS "('raise', 'repeat', 'reactivate')"
+const char Q_HANDOVER_MISSED_RAISED[] =
+    "SELECT count(*) FROM alarm_events e JOIN alarms a ON a.id = e.alarm_id "
+    "WHERE a.rule_id = $1 AND a.source_id = $2 AND e.kind IN " HANDOVER_RAISE_KINDS " AND e.at >= $3";
+const char Q_HANDOVER_MISSED_DONE[] =
+    "SELECT a.source_id FROM alarms a WHERE a.rule_id = $1 AND a.open = 1 "
+    "AND a.state IN ('unack', 'acked', 'shelved') "
+    "AND EXISTS (SELECT 1 FROM handovers h WHERE h.unit_id = a.source_id AND h.created_at <= $3 "
+    "AND h.created_at >= (SELECT MAX(e.at) FROM alarm_events e WHERE e.alarm_id = a.id "
+    "AND e.kind IN " HANDOVER_RAISE_KINDS ") - $2) LIMIT 64";
 const char Q_HANDOVER_TAKEN[] =
     "SELECT a.source_id, a.unit_id FROM alarms a JOIN handovers h ON h.id = a.source_id "
     "WHERE a.rule_id = $1 AND a.open = 1 AND a.cleared_at IS NULL AND h.state <> 'handed' LIMIT 64";

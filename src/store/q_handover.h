@@ -30,6 +30,13 @@ extern const char Q_HANDOVER_OVERDUE[];  /* $1 handed at or before, $2 rule -> i
                                           * unit name, giver's name: waiting and never alarmed */
 extern const char Q_HANDOVER_TAKEN[];    /* $1 rule -> source (handover) id, unit_id of its open alarms
                                           * whose handover is no longer waiting */
+extern const char Q_HANDOVER_KEEPERS[];  /* $1 from, $2 to -> unit id, path, name of units with a
+                                          * handover created in [from, to] (they keep handovers) */
+extern const char Q_HANDOVER_SINCE[];    /* $1 unit, $2 from, $3 to -> handovers created in [from, to] */
+extern const char Q_HANDOVER_MISSED_RAISED[]; /* $1 rule, $2 unit, $3 since -> times its alarm was
+                                          * raised since (first, again, or once more after returning) */
+extern const char Q_HANDOVER_MISSED_DONE[];   /* $1 rule, $2 lead (ms), $3 now -> units of active
+                                          * missed-handover alarms with a handover since the last raise - lead */
 
 extern const char Q_HANDOVER_RAISED[];   /* alarm rows raised in the window, newest first */
 extern const char Q_HANDOVER_LEVELS[];   /* $1 path, $2 from, $3 to -> level, count */

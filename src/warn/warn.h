@@ -171,7 +171,8 @@ ws_err warn_points_under(warn *w, const char *unit_path, int64_t now_ms, warn_po
 #define WARN_RULE_PERMIT_GAS 104   /* source = permit id */
 #define WARN_RULE_DRILL 105        /* source = drill id (【演练】 alarms of the stress test) */
 #define WARN_RULE_RISK_FORECAST 106 /* source = area id: its risk index is projected to turn orange or red */
-/* 107 process monitors (below); 108 交接班超时未接 of src/handover (HANDOVER_RULE, source = handover id) */
+/* 107 process monitors (below); 108 交接班超时未接 and 109 交接班未交 of src/handover (HANDOVER_RULE,
+ * source = handover id; HANDOVER_MISSED_RULE, source = unit id) */
 ws_err warn_external_alarm(warn *w, int64_t rule_id, int64_t source_id, int64_t unit_id, int level,
                            bool on, const char *title, int64_t now);
 

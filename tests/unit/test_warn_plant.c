@@ -3,7 +3,8 @@
  * (warn_tick takes now): escalation paging along the duty roster, the plant
  * timer's overdue interlock bypass, retention on the engine's timer, a STALE
  * reading (a Sparkplug DEATH), a process monitor across a restart, the
- * bounds of the rule backtest, and a shift handover nobody takes. The
+ * bounds of the rule backtest, a shift handover nobody takes and a shift
+ * change with no handover. The
  * fixture is tests/unit/warn_fixture.h, shared with test_warn.c. */
 #include "unit/warn_fixture.h"
 #include "telemetry/response.h"
@@ -166,6 +167,95 @@ static void t_handover_waiting(void **state)
     OK(handover_take(c, &TRUSTED, id, true, NULL, taker));
     OK(handover_tick(c, tc.w, now + 35 * 60000, &raised));
     assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 108 AND state = 'rtn_unack'", 0), 1);
+    store_release(c);
+    engine_close();
+}
+
+/* A shift change that passes with no handover (交接班未交): a workshop that
+ * keeps handovers in worksafe (one at the change before), with day and
+ * night shifts (08:00, 20:00 Asia/Shanghai). 29 minutes after the 20:00 end
+ * nothing; at 31 one 预警 naming the unit and the shift; once however often
+ * the timer runs; a handover made clears it. At the next change, with that
+ * alarm still open (returned, unclosed), it is raised again, once; a
+ * handover made an hour before a change counts for it; a change more than
+ * six hours back is not looked at. */
+static void t_handover_missed(void **state)
+{
+    (void)state;
+    const int64_t M = 60000, H = 3600000;
+    store_conn *c;
+    OK(handover_init());
+    OK(store_acquire(tc.s, &c));
+    int64_t ws = 0, giver = 0, taker = 0, s1 = 0, s2 = 0, id = 0, day = 0, end = 0;
+    org_unit_in ui = {.parent_id = tc.unit_id, .kind = "workshop", .code = "HO-W2", .name = "二车间",
+                      .tz = "Asia/Shanghai"};
+    OK(org_unit_create(c, &TRUSTED, &ui, &ws));
+    org_person_in p1 = {.unit_id = ws, .name = "郑白班"}, p2 = {.unit_id = ws, .name = "钱夜班"};
+    OK(org_person_create(c, &TRUSTED, &p1, &giver));
+    OK(org_person_create(c, &TRUSTED, &p2, &taker));
+    plant_shift_in d1 = {.unit_id = ws, .name = "白班", .start = "08:00", .length_min = 720, .active = true};
+    plant_shift_in d2 = {.unit_id = ws, .name = "夜班", .start = "20:00", .length_min = 720, .active = true};
+    OK(plant_shift_create(c, &TRUSTED, &d1, &s1));
+    OK(plant_shift_create(c, &TRUSTED, &d2, &s2));
+    /* the end of a day shift (20:00 local) a day or two back */
+    OK(plant_local_day("Asia/Shanghai", clock_now_ms() - 20 * H, &day));
+    OK(plant_local_to_utc("Asia/Shanghai", day, 20 * 60, &end));
+    org_caller at = TRUSTED;
+    at.at_ms = end - 12 * H + 5 * M; /* the morning's handover: the workshop keeps them */
+    handover_in in = {.unit_id = ws, .note = "夜班无异常。", .person_id = taker};
+    OK(handover_give(c, &at, &in, &id));
+    at.at_ms += 5 * M;
+    OK(handover_take(c, &at, id, true, NULL, giver));
+    engine_open();
+    int raised = -1;
+    OK(handover_tick(c, tc.w, end + 29 * M, &raised));
+    assert_int_equal(raised, 0);
+    OK(handover_tick(c, tc.w, end + 31 * M, &raised));
+    assert_int_equal(raised, 1);
+    const char *open = "SELECT count(*) FROM alarms WHERE rule_id = 109 AND source_id = $1 AND unit_id = $1 "
+                       "AND level = 1 AND state = 'unack' AND title = '交接班未交：二车间（白班 20:00 交班，已过 31 分钟，未见交接班记录）'";
+    assert_int_equal(sql_int(open, ws), 1);
+    OK(handover_tick(c, tc.w, end + 33 * M, &raised)); /* once */
+    assert_int_equal(raised, 0);
+    const char *raises = "SELECT count(*) FROM alarm_events e JOIN alarms a ON a.id = e.alarm_id "
+                         "WHERE a.rule_id = 109 AND a.source_id = $1 AND e.kind IN ('raise', 'reactivate')";
+    assert_int_equal(sql_int(raises, ws), 1);
+    /* the day shift hands over, late: the alarm returns */
+    at.at_ms = end + 40 * M;
+    in.person_id = giver;
+    OK(handover_give(c, &at, &in, &id));
+    OK(handover_tick(c, tc.w, end + 41 * M, &raised));
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 109 AND source_id = $1 AND state = 'rtn_unack'", ws), 1);
+    at.at_ms = end + 45 * M;
+    OK(handover_take(c, &at, id, true, NULL, taker));
+    /* the next change (08:00): nobody hands over; raised again though the
+     * first alarm was never closed, and only once */
+    const int64_t next = end + 12 * H;
+    OK(handover_tick(c, tc.w, next + 31 * M, &raised));
+    assert_int_equal(raised, 1);
+    OK(handover_tick(c, tc.w, next + 32 * M, &raised));
+    assert_int_equal(raised, 0);
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 109 AND source_id = $1 AND state = 'unack'", ws), 1);
+    handover_missed_clear(tc.w, ws, next + 33 * M); /* as POST /handovers does */
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 109 AND source_id = $1 AND state = 'rtn_unack'", ws), 1);
+    /* more than six hours after a change, and nothing newer: not looked at */
+    at.at_ms = next + 50 * M;
+    in.person_id = taker;
+    OK(handover_give(c, &at, &in, &id));
+    at.at_ms += 5 * M;
+    OK(handover_take(c, &at, id, true, NULL, giver));
+    OK(handover_tick(c, tc.w, next + 56 * M, &raised));
+    OK(handover_tick(c, tc.w, next + 7 * H, &raised));
+    assert_int_equal(raised, 0);
+    /* the change after (20:00): a handover an hour before it counts */
+    at.at_ms = next + 11 * H;
+    in.person_id = giver;
+    OK(handover_give(c, &at, &in, &id));
+    at.at_ms += 5 * M;
+    OK(handover_take(c, &at, id, true, NULL, taker));
+    OK(handover_tick(c, tc.w, next + 12 * H + 31 * M, &raised));
+    assert_int_equal(raised, 0);
+    assert_int_equal(sql_int(raises, ws), 2);
     store_release(c);
     engine_close();
 }
@@ -505,6 +595,7 @@ int main(void)
         T(t_escalation_pages, &fx_sqlite), T(t_bypass_overdue, &fx_sqlite), T(t_retention, &fx_sqlite),
         T(t_stale_quality, &fx_sqlite), T(t_monitor_restart, &fx_sqlite), T(t_monitor_held, &fx_sqlite),
         T(t_monitor_run, &fx_sqlite), T(t_backtest_bounds, &fx_sqlite), T(t_handover_waiting, &fx_sqlite),
+        T(t_handover_missed, &fx_sqlite),
     };
     int rc = cmocka_run_group_tests_name("warn plant (sqlite)", sq, group_setup, group_teardown);
     const char *pg = getenv("WS_TEST_PG_URL");
@@ -514,6 +605,7 @@ int main(void)
             T(t_escalation_pages, &fx_pg), T(t_bypass_overdue, &fx_pg), T(t_retention, &fx_pg),
             T(t_stale_quality, &fx_pg), T(t_monitor_restart, &fx_pg), T(t_monitor_held, &fx_pg),
             T(t_monitor_run, &fx_pg), T(t_backtest_bounds, &fx_pg), T(t_handover_waiting, &fx_pg),
+            T(t_handover_missed, &fx_pg),
         };
         rc |= cmocka_run_group_tests_name("warn plant (postgres)", pq, group_setup, group_teardown);
     }

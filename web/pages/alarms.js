@@ -299,8 +299,10 @@ function respHint(a) {
 // source is that record's id): a process monitor's (107) its page, with each
 // point's share of the departure; a risk forecast's (106) the area's index
 // with the reasons; a permit's gas test (104) the permit; a shift handover
-// nobody has taken (108) that handover, to take it.
+// nobody has taken (108) that handover, to take it; a shift change with no
+// handover (109, the source is the unit) the unit's handover page, to make it.
 const SOURCE_PAGES = {
+  109: { path: '/plant/handover?unit_id=', label: 'al.handover', cls: 'al-handover', allow: () => true },
   108: { path: '/plant/handover?id=', label: 'al.handover', cls: 'al-handover', allow: () => true },
   107: { path: '/monitors/', label: 'al.monitor', cls: 'al-monitor', allow: () => session.can.monitorRead() },
   106: { path: '/risk/index/', label: 'al.riskindex', cls: 'al-riskindex', allow: () => true },
