@@ -101,6 +101,70 @@ static ws_err signer(store_conn *c, const org_caller *by, const org_unit *u, int
 
 /* -------------------------------------------------------------- the window */
 
+/* One occurrence of a rostered shift: its row, when it ran (ms UTC), and
+ * the local minute of the day it ended. */
+typedef struct {
+    int64_t id, from, to;
+    int end_min;
+    const char *name;
+} shift_occ;
+
+/* Calls fn for each occurrence starting on the local days (today - back) ..
+ * today, at now, of the active shifts of the unit at upath, or of its nearest
+ * ancestor with shifts (only the deepest unit's). */
+static ws_err each_shift(store_conn *c, const char *upath, int64_t now, int back,
+                         void (*fn)(void *arg, const shift_occ *o), void *arg)
+{
+    store_stmt *st = NULL;
+    bool row = false;
+    char path[AUTH_PATH_MAX] = "";
+    ws_err rc = store_prepare(c, Q_HANDOVER_SHIFTS, &st);
+    if (!rc) rc = store_bind_text(st, 1, upath);
+    while (!rc && !(rc = store_step(st, &row)) && row) {
+        if (path[0] && strcmp(path, store_col_text(st, 5))) break;
+        copy(path, sizeof path, store_col_text(st, 5));
+        const char *tz = store_col_text(st, 4);
+        int64_t sm = store_col_int(st, 2), len = store_col_int(st, 3), today;
+        shift_occ o = {.id = store_col_int(st, 0), .end_min = (int)((sm + len) % 1440),
+                       .name = store_col_text(st, 1)};
+        if ((rc = plant_local_day(tz, now, &today))) break;
+        for (int64_t day = today - back; day <= today && !rc; day++) {
+            rc = plant_local_to_utc(tz, day, sm, &o.from);
+            if (!rc) rc = plant_local_to_utc(tz, day, sm + len, &o.to);
+            if (!rc) fn(arg, &o);
+        }
+    }
+    store_finalize(st);
+    return rc;
+}
+
+typedef struct {
+    int64_t since, now, best, start;
+    bool have;
+    handover_draft *d;
+} shift_pick;
+
+static void pick_shift(void *arg, const shift_occ *o)
+{
+    shift_pick *k = arg;
+    int64_t score;
+    if (o->from > k->now) return;
+    if (k->since > 0) { /* overlap, larger is better: scored as its negative */
+        int64_t lo = o->from > k->since ? o->from : k->since, hi = o->to < k->now ? o->to : k->now;
+        if (hi <= lo) return;
+        score = lo - hi;
+    } else {
+        score = o->to > k->now ? o->to - k->now : k->now - o->to;
+    }
+    if (!k->have || score < k->best) {
+        k->have = true;
+        k->best = score;
+        k->start = o->from;
+        k->d->shift_id = o->id;
+        copy(k->d->shift_name, sizeof k->d->shift_name, o->name);
+    }
+}
+
 /* The rostered shift of u (or of its nearest ancestor with shifts) being
  * handed over at now: with an earlier handover at since (> 0), the
  * occurrence that overlaps [since, now] most; else the one, started by now,
@@ -108,41 +172,9 @@ static ws_err signer(store_conn *c, const org_caller *by, const org_unit *u, int
 static ws_err shift_at(store_conn *c, const org_unit *u, int64_t since, int64_t now,
                        handover_draft *d, int64_t *start)
 {
-    store_stmt *st = NULL;
-    bool row = false;
-    char path[AUTH_PATH_MAX] = "";
-    int64_t best = 0;
-    bool have = false;
-    ws_err rc = store_prepare(c, Q_HANDOVER_SHIFTS, &st);
-    if (!rc) rc = store_bind_text(st, 1, u->path);
-    while (!rc && !(rc = store_step(st, &row)) && row) {
-        if (path[0] && strcmp(path, store_col_text(st, 5))) break; /* only the deepest unit's */
-        copy(path, sizeof path, store_col_text(st, 5));
-        const char *tz = store_col_text(st, 4);
-        int64_t sm = store_col_int(st, 2), len = store_col_int(st, 3), today;
-        if ((rc = plant_local_day(tz, now, &today))) break;
-        for (int64_t day = today - 1; day <= today && !rc; day++) {
-            int64_t from, to, score;
-            rc = plant_local_to_utc(tz, day, sm, &from);
-            if (!rc) rc = plant_local_to_utc(tz, day, sm + len, &to);
-            if (rc || from > now) continue;
-            if (since > 0) { /* overlap, larger is better: scored as its negative */
-                int64_t lo = from > since ? from : since, hi = to < now ? to : now;
-                if (hi <= lo) continue;
-                score = lo - hi;
-            } else {
-                score = to > now ? to - now : now - to;
-            }
-            if (!have || score < best) {
-                have = true;
-                best = score;
-                *start = from;
-                d->shift_id = store_col_int(st, 0);
-                copy(d->shift_name, sizeof d->shift_name, store_col_text(st, 1));
-            }
-        }
-    }
-    store_finalize(st);
+    shift_pick k = {.since = since, .now = now, .d = d};
+    ws_err rc = each_shift(c, u->path, now, 1, pick_shift, &k);
+    if (!rc && k.have) *start = k.start;
     return rc;
 }
 
@@ -454,36 +486,20 @@ void handover_missed_clear(struct warn *w, int64_t unit_id, int64_t now)
     if (w) (void)warn_external_alarm(w, HANDOVER_MISSED_RULE, unit_id, unit_id, 1, false, NULL, now);
 }
 
-/* The latest end in (after, upto] of a rostered shift of the unit at upath
- * (its own shifts, else its nearest ancestor's); *end 0 when none, else the
- * shift's name and the end's local minute of the day. */
-static ws_err last_shift_end(store_conn *c, const char *upath, int64_t after, int64_t upto,
-                             int64_t *end, char *name, size_t cap, int *end_min)
+typedef struct {
+    int64_t after, upto, end;
+    int end_min;
+    char name[HANDOVER_SHIFT_NAME_MAX + 1];
+} shift_end;
+
+static void latest_end(void *arg, const shift_occ *o)
 {
-    store_stmt *st = NULL;
-    bool row = false;
-    char path[AUTH_PATH_MAX] = "";
-    *end = 0;
-    ws_err rc = store_prepare(c, Q_HANDOVER_SHIFTS, &st);
-    if (!rc) rc = store_bind_text(st, 1, upath);
-    while (!rc && !(rc = store_step(st, &row)) && row) {
-        if (path[0] && strcmp(path, store_col_text(st, 5))) break; /* only the deepest unit's */
-        copy(path, sizeof path, store_col_text(st, 5));
-        const char *tz = store_col_text(st, 4);
-        int64_t sm = store_col_int(st, 2), len = store_col_int(st, 3), today;
-        if ((rc = plant_local_day(tz, upto, &today))) break;
-        for (int64_t day = today - 2; day <= today && !rc; day++) {
-            int64_t to;
-            rc = plant_local_to_utc(tz, day, sm + len, &to);
-            if (!rc && to > after && to <= upto && to > *end) {
-                *end = to;
-                *end_min = (int)((sm + len) % 1440);
-                copy(name, cap, store_col_text(st, 1));
-            }
-        }
+    shift_end *e = arg;
+    if (o->to > e->after && o->to <= e->upto && o->to > e->end) {
+        e->end = o->to;
+        e->end_min = o->end_min;
+        copy(e->name, sizeof e->name, o->name);
     }
-    store_finalize(st);
-    return rc;
 }
 
 static ws_err count_of(store_conn *c, const char *q, int64_t a, int64_t b, int64_t d, int64_t *n)
@@ -527,19 +543,20 @@ static ws_err missed_pass(store_conn *c, struct warn *w, int64_t now, int *raise
     }
     store_finalize(st);
     for (int i = 0; !rc && i < n; i++) {
-        int64_t end = 0, since = 0, alarmed = 0;
-        int em = 0;
-        char shift[HANDOVER_SHIFT_NAME_MAX + 1] = "", sname[40] = "";
-        rc = last_shift_end(c, k[i].path, now - HANDOVER_LOOK_H * HOUR_MS,
-                            now - HANDOVER_WAIT_MIN * 60000LL, &end, shift, sizeof shift, &em);
+        /* the latest shift end from HANDOVER_LOOK_H to HANDOVER_WAIT_MIN ago */
+        shift_end e = {.after = now - HANDOVER_LOOK_H * HOUR_MS, .upto = now - HANDOVER_WAIT_MIN * 60000LL};
+        int64_t since = 0, alarmed = 0;
+        rc = each_shift(c, k[i].path, e.upto, 2, latest_end, &e);
+        const int64_t end = e.end;
+        char sname[40] = "";
         if (!rc && end) rc = count_of(c, Q_HANDOVER_SINCE, k[i].unit, end - HANDOVER_EARLY_MIN * 60000LL, now, &since);
         if (!rc && end && !since)
             rc = count_of(c, Q_HANDOVER_MISSED_RAISED, HANDOVER_MISSED_RULE, k[i].unit, end, &alarmed);
         if (rc || !end || since || alarmed) continue;
         k[due].unit = k[i].unit; /* the due ones move to the front of k (due <= i) */
-        str_append_utf8(sname, sizeof sname, shift, 36);
+        str_append_utf8(sname, sizeof sname, e.name, 36);
         snprintf(k[due].title, sizeof k[due].title, "交接班未交：%s（%s %02d:%02d 交班，已过 %lld 分钟，未见交接班记录）",
-                 names[i], sname, em / 60, em % 60, (long long)((now - end) / 60000));
+                 names[i], sname, e.end_min / 60, e.end_min % 60, (long long)((now - end) / 60000));
         due++;
     }
     st = NULL;
