@@ -4,13 +4,15 @@
  *   GET  /api/v1/handovers ?unit_id=&state=&format=  newest first, without snapshots;
  *                                                    ?format=xlsx|csv: 交接班记录台账
  *   POST /api/v1/handovers {unit_id, note, hours, handed_by_person_id}
+ *   GET  /api/v1/handovers/kpi ?unit_id=&days=       交接班统计 per unit (handover_kpi)
  *   GET  /api/v1/handovers/{id}                      with the snapshot
  *   POST /api/v1/handovers/{id}/actions/{accept|refuse} {note, taken_by_person_id}
  *
  * Permissions: plant.read (every role in scope) to read, handover.write
  * (every role but the regulator) to hand over and take; outside the scope
  * 404. Times RFC 3339. Taking a handover clears its 交接班超时未接 alarm at
- * once (the timer would within a minute). */
+ * once, and handing over the unit's 交接班未交 (the timer would within a
+ * minute). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,14 +75,15 @@ static ws_err reply_one(api_ctx *ctx, int status, int64_t id)
     return rc;
 }
 
-/* ?hours= 1..24, 0 when absent. */
-static ws_err query_hours(api_ctx *ctx, int *hours)
+/* ?name= a whole number lo..hi; *out unchanged when absent. */
+static ws_err query_range(api_ctx *ctx, const char *name, long lo, long hi, int *out)
 {
-    const char *s = api_query(ctx, "hours");
+    const char *s = api_query(ctx, name);
     char *end = NULL;
     long v = s ? strtol(s, &end, 10) : 0;
-    if (s && (*end || v < 1 || v > 24)) return ws_fail(WS_EINVAL, "hours", "hours is 1..24");
-    *hours = (int)v;
+    if (s && (*end || end == s || v < lo || v > hi))
+        return ws_fail(WS_EINVAL, name, "%s is a whole number %ld..%ld", name, lo, hi);
+    if (s) *out = (int)v;
     return WS_OK;
 }
 
@@ -90,7 +93,7 @@ static ws_err draft(api_ctx *ctx)
     int hours = 0;
     handover_draft d;
     ws_err rc = api_param_id(ctx, 0, &unit_id);
-    if (!rc) rc = query_hours(ctx, &hours);
+    if (!rc) rc = query_range(ctx, "hours", 1, 24, &hours);
     CALLER;
     if (!rc) rc = handover_draft_make(ctx->conn, &by, unit_id, hours, clock_now_ms(), &d);
     if (rc) return rc;
@@ -183,6 +186,24 @@ static ws_err list(api_ctx *ctx)
     return api_reply_json(ctx, 200, api_page_json(a, next));
 }
 
+/* GET /handovers/kpi?unit_id=&days= — 交接班统计 (handover_kpi) */
+static ws_err kpi(api_ctx *ctx)
+{
+    handover_filter f = {.scope_path = ctx->who.scope_path};
+    int days = 30;
+    ws_err rc = api_query_id(ctx, "unit_id", &f.unit_id);
+    if (!rc) rc = query_range(ctx, "days", 1, HANDOVER_KPI_DAYS_MAX, &days);
+    json_t *items = NULL;
+    int64_t now = clock_now_ms();
+    if (!rc) rc = handover_kpi(ctx->conn, &f, days, now, &items);
+    if (rc) return rc;
+    char from[32], to[32];
+    return api_reply_json(ctx, 200, json_pack("{s:I,s:s,s:s,s:i,s:i,s:o}", "days", (json_int_t)days, "from",
+                                              clock_format_rfc3339(now - days * 86400000LL, from, sizeof from),
+                                              "to", clock_format_rfc3339(now, to, sizeof to), "wait_min",
+                                              HANDOVER_WAIT_MIN, "early_min", HANDOVER_EARLY_MIN, "items", items));
+}
+
 static ws_err get_one(api_ctx *ctx)
 {
     int64_t id = 0;
@@ -272,6 +293,10 @@ const api_route api_handover_routes[] = {
     R("POST", "/api/v1/handovers", give, "handover.write",
       "Hand over (交班): the server seals what it reads now with the note; one handover of a unit "
       "waits at a time", give_fields, NF(give_fields)),
+    R("GET", "/api/v1/handovers/kpi", kpi, "plant.read",
+      "交接班统计 over the last ?days= (30; 1-90), per unit with handovers (?unit_id= subtree): "
+      "rostered shift ends and how many had a handover in time, handovers by state, minutes to take "
+      "them", NULL, 0),
     R("GET", "/api/v1/handovers/{id}", get_one, "plant.read",
       "One handover with the snapshot sealed at hand-over time", NULL, 0),
     R("POST", "/api/v1/handovers/{id}/actions/{action}", take, "handover.write",

@@ -576,6 +576,132 @@ static ws_err missed_pass(store_conn *c, struct warn *w, int64_t now, int *raise
     return rc;
 }
 
+/* --------------------------------------------------------------- figures */
+
+enum { KPI_ENDS_CAP = 1024, KPI_ROWS_CAP = 50000, KPI_UNITS_CAP = 500 };
+
+typedef struct {
+    int64_t from, upto, *ends;
+    size_t n;
+} kpi_ends;
+
+static void collect_end(void *arg, const shift_occ *o)
+{
+    kpi_ends *e = arg;
+    if (o->to >= e->from && o->to <= e->upto && e->n < KPI_ENDS_CAP) e->ends[e->n++] = o->to;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* One unit's figures from its handovers made[0..n) (times ascending) and
+ * the minutes each taken one waited, take[0..nt). */
+static ws_err unit_figures(store_conn *c, int64_t unit, const char *path, const char *name,
+                           const int64_t *made, size_t n, int64_t *take, size_t nt,
+                           const int counts[3], int64_t now, json_t *out)
+{
+    int64_t *ends = malloc(KPI_ENDS_CAP * sizeof *ends);
+    if (!ends) return ws_fail(WS_ENOMEM, NULL, "out of memory");
+    kpi_ends e = {.from = made[0] - HANDOVER_EARLY_MIN * 60000LL,
+                  .upto = now - HANDOVER_WAIT_MIN * 60000LL, .ends = ends};
+    int back = (int)((now - e.from) / (24 * HOUR_MS)) + 2;
+    ws_err rc = each_shift(c, path, now, back, collect_end, &e);
+    size_t in_time = 0, late = 0, j = 0;
+    if (!rc) qsort(ends, e.n, sizeof *ends, cmp_i64);
+    for (size_t i = 0; !rc && i < e.n; i++) { /* both ascending: one pass */
+        while (j < n && made[j] < ends[i] - HANDOVER_EARLY_MIN * 60000LL) j++;
+        in_time += j < n && made[j] <= ends[i] + HANDOVER_WAIT_MIN * 60000LL;
+    }
+    free(ends);
+    if (rc) return rc;
+    qsort(take, nt, sizeof *take, cmp_i64);
+    for (size_t i = 0; i < nt; i++) late += take[i] > HANDOVER_WAIT_MIN;
+    json_t *o = json_pack("{s:I,s:s,s:I,s:I,s:I,s:i,s:i,s:i,s:I}", "unit_id", (json_int_t)unit,
+                          "unit_name", name, "shift_ends", (json_int_t)e.n, "in_time",
+                          (json_int_t)in_time, "handovers", (json_int_t)n, "accepted", counts[0],
+                          "refused", counts[1], "waiting", counts[2], "take_late", (json_int_t)late);
+    if (!o) return ws_fail(WS_ENOMEM, NULL, "out of memory");
+    json_object_set_new(o, "in_time_rate", e.n ? json_real((double)in_time / (double)e.n) : json_null());
+    json_object_set_new(o, "take_median_min",
+                        nt ? json_real(nt % 2 ? (double)take[nt / 2]
+                                              : (double)(take[nt / 2 - 1] + take[nt / 2]) / 2.0)
+                           : json_null());
+    json_array_append_new(out, o);
+    return WS_OK;
+}
+
+typedef struct {
+    int64_t unit, at, taken;
+    int state; /* 0 accepted, 1 refused, 2 handed */
+} kpi_row;
+
+typedef struct {
+    int64_t id;
+    size_t first; /* its first row */
+    char path[AUTH_PATH_MAX], name[ORG_NAME_MAX + 1];
+} kpi_unit;
+
+ws_err handover_kpi(store_conn *c, const handover_filter *f, int days, int64_t now, json_t **out)
+{
+    *out = NULL;
+    if (days < 1 || days > HANDOVER_KPI_DAYS_MAX)
+        return ws_fail(WS_EINVAL, "days", "days is 1 to %d", HANDOVER_KPI_DAYS_MAX);
+    kpi_row *rows = malloc(KPI_ROWS_CAP * sizeof *rows);
+    kpi_unit *units = malloc(KPI_UNITS_CAP * sizeof *units);
+    int64_t *made = malloc(KPI_ROWS_CAP * sizeof *made), *take = malloc(KPI_ROWS_CAP * sizeof *take);
+    json_t *a = json_array();
+    size_t n = 0, nu = 0;
+    store_stmt *st = NULL;
+    bool row = false;
+    ws_err rc = rows && units && made && take && a ? WS_OK : ws_fail(WS_ENOMEM, NULL, "out of memory");
+    /* all rows first, the shift walks after: no statement is open across them */
+    if (!rc) rc = store_prepare(c, Q_HANDOVER_KPI_ROWS, &st);
+    if (!rc) rc = store_bind_text(st, 1, f->scope_path ? f->scope_path : "/");
+    if (!rc) rc = store_bind_int(st, 2, f->unit_id);
+    if (!rc) rc = store_bind_int(st, 3, now - (int64_t)days * 24 * HOUR_MS);
+    if (!rc) rc = store_bind_int(st, 4, now);
+    while (!rc && n < KPI_ROWS_CAP && !(rc = store_step(st, &row)) && row) {
+        kpi_row *r = &rows[n];
+        r->unit = store_col_int(st, 0);
+        if (!nu || units[nu - 1].id != r->unit) {
+            if (nu == KPI_UNITS_CAP) break;
+            units[nu] = (kpi_unit){.id = r->unit, .first = n};
+            copy(units[nu].path, sizeof units[nu].path, store_col_text(st, 1));
+            copy(units[nu].name, sizeof units[nu].name, store_col_text(st, 2));
+            nu++;
+        }
+        const char *state = store_col_text(st, 3);
+        r->state = !strcmp(state, "accepted") ? 0 : !strcmp(state, "refused") ? 1 : 2;
+        r->at = store_col_int(st, 4);
+        r->taken = store_col_opt_int(st, 5);
+        n++;
+    }
+    store_finalize(st);
+    if (!rc && row && (n == KPI_ROWS_CAP || nu == KPI_UNITS_CAP))
+        rc = ws_fail(WS_EINVAL, "days", "more than %d handovers or %d units in this time: choose fewer "
+                     "days or one unit (unit_id)", KPI_ROWS_CAP, KPI_UNITS_CAP);
+    for (size_t k = 0; !rc && k < nu; k++) {
+        size_t last = k + 1 < nu ? units[k + 1].first : n, nm = 0, nt = 0;
+        int counts[3] = {0, 0, 0};
+        for (size_t i = units[k].first; i < last; i++) {
+            made[nm++] = rows[i].at;
+            counts[rows[i].state]++;
+            if (rows[i].taken > 0) take[nt++] = (rows[i].taken - rows[i].at) / 60000;
+        }
+        rc = unit_figures(c, units[k].id, units[k].path, units[k].name, made, nm, take, nt, counts, now, a);
+    }
+    free(rows);
+    free(units);
+    free(made);
+    free(take);
+    if (rc) json_decref(a);
+    else *out = a;
+    return rc;
+}
+
 /* ------------------------------------------------------------------- reads */
 
 static ws_err read_row(store_stmt *st, handover *h)

@@ -127,6 +127,16 @@ ws_err handover_list(store_conn *c, const handover_filter *f, handover **items, 
                      int64_t *next);
 void handover_list_free(handover *items, size_t n);
 
+/* 交接班统计: for each unit under f->scope_path (and f->unit_id's subtree)
+ * with handovers made in the last `days` (1..90) days at now, from its first
+ * one in that time: the rostered shift ends (those HANDOVER_WAIT_MIN ago at
+ * least), how many had a handover in time (from HANDOVER_EARLY_MIN before
+ * the end to HANDOVER_WAIT_MIN after it), the handovers by state, and the
+ * minutes the next shift took to take them (median; how many took longer
+ * than HANDOVER_WAIT_MIN). *out: a JSON array by unit id, caller owns. */
+#define HANDOVER_KPI_DAYS_MAX 90
+ws_err handover_kpi(store_conn *c, const handover_filter *f, int days, int64_t now, json_t **out);
+
 struct warn;
 /* The server's minute timer: each handover waiting longer than
  * HANDOVER_WAIT_MIN raises one 预警 "交接班超时未接" on its unit through the

@@ -24,6 +24,12 @@ const char Q_HANDOVER_LIST[] =
     "AND (CAST($2 AS BIGINT) = 0 OR u.path LIKE (SELECT path FROM units WHERE id = $2) || '%') "
     "AND (CAST($3 AS BIGINT) = 0 OR h.id < $3) "
     "AND (CAST($5 AS TEXT) = '' OR h.state = $5) ORDER BY h.id DESC LIMIT $4";
+const char Q_HANDOVER_KPI_ROWS[] =
+    "SELECT h.unit_id, u.path, u.name, h.state, h.created_at, h.taken_at "
+    "FROM handovers h JOIN units u ON u.id = h.unit_id "
+    "WHERE u.path LIKE CAST($1 AS TEXT) || '%' "
+    "AND (CAST($2 AS BIGINT) = 0 OR u.path LIKE (SELECT path FROM units WHERE id = $2) || '%') "
+    "AND h.created_at >= $3 AND h.created_at <= $4 ORDER BY h.unit_id, h.created_at, h.id LIMIT 50000";
 const char Q_HANDOVER_WAITING[] = "SELECT id FROM handovers WHERE unit_id = $1 AND state = 'handed'";
 const char Q_HANDOVER_LAST[] =
     "SELECT MAX(period_to) FROM handovers WHERE unit_id = $1 AND state = 'accepted'";

@@ -38,6 +38,9 @@ extern const char Q_HANDOVER_MISSED_RAISED[]; /* $1 rule, $2 unit, $3 since -> t
 extern const char Q_HANDOVER_MISSED_DONE[];   /* $1 rule, $2 lead (ms), $3 now -> units of active
                                           * missed-handover alarms with a handover since the last raise - lead */
 
+extern const char Q_HANDOVER_KPI_ROWS[]; /* $1 scope, $2 unit subtree or 0, $3 from, $4 to -> unit id,
+                                          * path, name, state, created_at, taken_at; by unit, then time */
+
 extern const char Q_HANDOVER_RAISED[];   /* alarm rows raised in the window, newest first */
 extern const char Q_HANDOVER_LEVELS[];   /* $1 path, $2 from, $3 to -> level, count */
 extern const char Q_HANDOVER_OPEN[];     /* open alarm rows raised by the end, newest first */

@@ -739,6 +739,15 @@ export async function run(hz) {
     assert(kind === 'shift' || kind === 'previous', 'the window is not the shift\'s: ' + kind);
     assert(!(await page.locator('select[name=hours]').isVisible()), 'an hour choice beside a rostered shift');
     assert((await page.locator('#ho-levels').innerText()).includes('紧急'), 'no count by level');
+    // 交接班统计: the page's rows are the server's figures; the demo's two areas keep handovers
+    const kpi = (await apiGet(page, `/handovers/kpi?unit_id=${scope}&days=30`)).body;
+    const rows = await page.locator('#ho-kpi tr[data-unit-id]').evaluateAll((tr) => tr.map((x) => [Number(x.dataset.unitId), Number(x.dataset.inTime), Number(x.dataset.ends)]));
+    assert(JSON.stringify(rows) === JSON.stringify(kpi.items.map((u) => [u.unit_id, u.in_time, u.shift_ends])),
+      `the figures: the page has ${JSON.stringify(rows)}, the server ${JSON.stringify(kpi.items)}`);
+    assert(kpi.items.length >= 2 && kpi.items.some((u) => u.refused >= 1) && kpi.items.every((u) => u.in_time >= 1 && u.take_median_min > 0),
+      'the demo\'s handovers do not show in the figures: ' + JSON.stringify(kpi.items));
+    const bad = await page.evaluate(async () => (await fetch('/api/v1/handovers/kpi?days=0', { credentials: 'same-origin' })).json());
+    assert(bad.error && bad.error.field === 'days', 'days=0 was not refused naming days: ' + JSON.stringify(bad));
   });
 
   await test('plant: a worker hands the grid over in the system, the grid leader refuses without a reason in vain and accepts', async (w) => {

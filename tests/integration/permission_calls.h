@@ -241,6 +241,7 @@ static const tmpl tmpls[] = {
     {"GET", "/api/v1/handovers", "/api/v1/handovers", NULL, NULL},
     {"POST", "/api/v1/handovers", "/api/v1/handovers",
      "{\"unit_id\":{funit},\"note\":\"正常\",\"handed_by_person_id\":{person}}", NULL},
+    {"GET", "/api/v1/handovers/kpi", "/api/v1/handovers/kpi", NULL, NULL},
     {"GET", "/api/v1/handovers/{id}", "/api/v1/handovers/{handover}", NULL, NULL},
     {"POST", "/api/v1/handovers/{id}/actions/{action}", "/api/v1/handovers/{fhandover}/actions/accept",
      "{\"taken_by_person_id\":{fperson}}", NULL},

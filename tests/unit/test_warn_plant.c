@@ -256,6 +256,25 @@ static void t_handover_missed(void **state)
     OK(handover_tick(c, tc.w, next + 12 * H + 31 * M, &raised));
     assert_int_equal(raised, 0);
     assert_int_equal(sql_int(raises, ws), 2);
+    /* 交接班统计 over those two days, from the first handover: four shift
+     * ends, two with a handover in time (the morning's, and the one an hour
+     * early); four handovers, each taken in 5 minutes */
+    json_t *k = NULL;
+    handover_filter hf = {.scope_path = "/", .unit_id = ws};
+    OK(handover_kpi(c, &hf, 2, next + 12 * H + 40 * M, &k));
+    assert_int_equal(json_array_size(k), 1);
+    json_t *u = json_array_get(k, 0);
+    assert_int_equal(json_integer_value(json_object_get(u, "unit_id")), ws);
+    assert_int_equal(json_integer_value(json_object_get(u, "shift_ends")), 4);
+    assert_int_equal(json_integer_value(json_object_get(u, "in_time")), 2);
+    assert_true(json_real_value(json_object_get(u, "in_time_rate")) == 0.5);
+    assert_int_equal(json_integer_value(json_object_get(u, "handovers")), 4);
+    assert_int_equal(json_integer_value(json_object_get(u, "accepted")), 4);
+    assert_true(json_real_value(json_object_get(u, "take_median_min")) == 5.0);
+    assert_int_equal(json_integer_value(json_object_get(u, "take_late")), 0);
+    json_decref(k);
+    assert_int_equal(handover_kpi(c, &hf, 91, next, &k), WS_EINVAL);
+    assert_string_equal(ws_err_field(), "days");
     store_release(c);
     engine_close();
 }

@@ -7,14 +7,16 @@
 //       in force, special work active or suspended, work orders not done, who
 //       is on duty. The outgoing person writes the note and hands over (交班);
 //       a handover already waiting is shown instead of the form. Below, the
-//       unit's recent handover records and their ledger (交接班记录台账, xlsx/csv).
+//       unit's recent handover records and their ledger (交接班记录台账, xlsx/csv),
+//       and the 交接班统计 of the last 30 days: shift ends handed over in time,
+//       and how long the next shift took to take them.
 //   /plant/handover?id=               one record as sealed at hand-over time,
 //       with both signatures; while it waits, someone other than the giver
 //       takes it (接班) or refuses it with the reason (拒绝接班).
 // Accounts without a person of their own pick whom they sign for (the
 // server accepts that only then). Regulators read, never sign.
 // Data: GET /units/{id}/handover-draft?hours=, GET /handovers?unit_id=,
-// POST /handovers, GET /handovers/{id}, POST /handovers/{id}/actions/{accept|refuse}.
+// GET /handovers/kpi?unit_id=&days=30, POST /handovers, GET /handovers/{id}, POST /handovers/{id}/actions/{accept|refuse}.
 import { api, qs } from '../api.js';
 import { t } from '../i18n.js';
 import { h, pageHead, emptyState, fmtTime, badge, select, field, showError, toast, formError, exportButtons } from '../ui.js';
@@ -119,6 +121,20 @@ function historyView(unit, items) {
         permits: x.summary.permits || 0, orders: x.summary.work_orders || 0 })))))]);
 }
 
+// 交接班统计 of the unit's subtree (GET /handovers/kpi): in time, taken in time.
+function kpiView(k) {
+  const num = (v) => h('td', { class: 'num' }, v);
+  return section('ho-kpi', t('ho.kpi', { days: k.days }), k.items.length, [
+    h('p', { class: 'muted' }, t('ho.kpi_hint', { wait: k.wait_min })),
+    table(['unit', 'ends', 'in_time', 'counts', 'take', 'take_late'], k.items.map((u) => h('tr', { dataset: { unitId: String(u.unit_id), inTime: String(u.in_time), ends: String(u.shift_ends) } },
+      h('td', null, u.unit_name),
+      num(String(u.shift_ends)),
+      num(u.in_time_rate === null ? '—' : t('ho.rate', { n: u.in_time, p: Math.round(u.in_time_rate * 100) })),
+      num(`${u.accepted} / ${u.refused} / ${u.waiting}`),
+      num(u.take_median_min === null ? '—' : t('ho.minutes', { n: u.take_median_min })),
+      num(u.take_late ? badge(String(u.take_late), 'warn') : '0'))))]);
+}
+
 async function renderDraft(main, ctx, q) {
   const me = session.me();
   const units = await session.units();
@@ -135,9 +151,10 @@ async function renderDraft(main, ctx, q) {
   const hoursField = field(t('ho.window'), hoursSel, t('ho.window_hint'));
   main.appendChild(h('div', { class: 'filters no-print' }, field(t('ho.unit'), unitSel), hoursField));
   if (!unit) { main.appendChild(emptyState(t('ho.nounit'))); return; }
-  const [d, history] = await Promise.all([
+  const [d, history, kpi] = await Promise.all([
     api('GET', `/units/${unit.id}/handover-draft` + qs({ hours })),
     api('GET', '/handovers' + qs({ unit_id: unit.id, limit: 20 })).then((r) => r.items),
+    api('GET', '/handovers/kpi' + qs({ unit_id: unit.id, days: 30 })),
   ]);
   if (d.from_kind !== 'hours') hoursField.style.display = 'none'; // the roster or the last handover sets the window
   const waiting = history.find((x) => x.state === 'handed' && x.unit_id === unit.id);
@@ -152,6 +169,7 @@ async function renderDraft(main, ctx, q) {
   }
   main.append(...snapshotView(d.snapshot, d.summary));
   main.appendChild(historyView(unit, history));
+  main.appendChild(h('div', { class: 'no-print' }, kpiView(kpi)));
   main.appendChild(h('div', { class: 'ho-sign', id: 'ho-sign' },
     h('span', null, t('ho.sign_out')), h('span', null, t('ho.sign_in')), h('span', null, t('ho.sign_at'))));
 }
