@@ -81,9 +81,7 @@ class Watch {
     const ctx = await browser.newContext(Object.assign({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', serviceWorkers: 'block' },
       DESKTOP, opts || {}));
     ctx.setDefaultTimeout(TIMEOUT);
-    // the server's time (below); Playwright takes `time` relative to this
-    // process's Date.now(), which is shifted already, hence the offset again
-    if (CLOCK_OFFSET) await ctx.clock.install({ time: Date.now() - CLOCK_OFFSET });
+    if (CLOCK_OFFSET) await ctx.addInitScript(shiftDate, CLOCK_OFFSET); // the server's time (below)
     return this.attach(await ctx.newPage());
   }
 }
@@ -92,13 +90,14 @@ const ONLY = process.env.WS_BROWSER_ONLY ? new RegExp(process.env.WS_BROWSER_ONL
 // scripts/browser-at.sh runs the server at another time (faketime), the real
 // time less WS_CLOCK_OFFSET_MS: this process and the pages read the same.
 const CLOCK_OFFSET = Number(process.env.WS_CLOCK_OFFSET_MS || 0);
-if (CLOCK_OFFSET) {
+function shiftDate(off) { // here and, as an init script, in every page
   const RealDate = Date, realNow = Date.now;
   globalThis.Date = class extends RealDate {
-    constructor(...a) { if (a.length) super(...a); else super(realNow() - CLOCK_OFFSET); }
-    static now() { return realNow() - CLOCK_OFFSET; }
+    constructor(...a) { if (a.length) super(...a); else super(realNow() - off); }
+    static now() { return realNow() - off; }
   };
 }
+if (CLOCK_OFFSET) shiftDate(CLOCK_OFFSET);
 
 async function test(name, fn) {
   if (ONLY && !ONLY.test(name)) return;

@@ -162,6 +162,7 @@ export async function render(main, ctx) {
 
   let known = new Set();
   let first = true;
+  let drawn = ''; // the alarms the list shows, as read: an unchanged read keeps the list
   async function load(flashId) {
     const page = await api('GET', '/alarms' + qs({ state: 'open', level: f.level, unit_id: f.unit_id, q: f.q, limit: 200 }));
     let items = (page && page.items) || [];
@@ -187,6 +188,12 @@ export async function render(main, ctx) {
     pickable = items.filter(unacked).map((a) => a.id);
     const still = new Set(pickable);
     for (const id of [...picked]) if (!still.has(id)) picked.delete(id);
+    // Redrawn only when something changed: a re-read that finds the same
+    // alarms (the stream's catch-up as it opens, an event of another unit)
+    // must not replace the row under a click, the focus or the scroll.
+    const seen = JSON.stringify(items);
+    if (seen === drawn && !flashId && body.querySelector('#al-list')) return;
+    drawn = seen;
     clear(body);
     if (!items.length) { body.appendChild(emptyState(t('al.empty'))); syncPick(); return; }
     // Alarms of one point (H and HH of a detector, its fault) stay together under
