@@ -583,12 +583,15 @@ enum { KPI_ENDS_CAP = 1024, KPI_ROWS_CAP = 50000, KPI_UNITS_CAP = 500 };
 typedef struct {
     int64_t from, upto, *ends;
     size_t n;
+    bool full; /* more than KPI_ENDS_CAP: said, not cut */
 } kpi_ends;
 
 static void collect_end(void *arg, const shift_occ *o)
 {
     kpi_ends *e = arg;
-    if (o->to >= e->from && o->to <= e->upto && e->n < KPI_ENDS_CAP) e->ends[e->n++] = o->to;
+    if (o->to < e->from || o->to > e->upto) return;
+    if (e->n < KPI_ENDS_CAP) e->ends[e->n++] = o->to;
+    else e->full = true;
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -609,6 +612,9 @@ static ws_err unit_figures(store_conn *c, int64_t unit, const char *path, const 
                   .upto = now - HANDOVER_WAIT_MIN * 60000LL, .ends = ends};
     int back = (int)((now - e.from) / (24 * HOUR_MS)) + 2;
     ws_err rc = each_shift(c, path, now, back, collect_end, &e);
+    if (!rc && e.full)
+        rc = ws_fail(WS_EINVAL, "days", "%s has more than %d shift ends in this time: choose fewer days",
+                     name, KPI_ENDS_CAP);
     size_t in_time = 0, late = 0, j = 0;
     if (!rc) qsort(ends, e.n, sizeof *ends, cmp_i64);
     for (size_t i = 0; !rc && i < e.n; i++) { /* both ascending: one pass */
