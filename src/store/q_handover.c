@@ -42,7 +42,8 @@ const char Q_HANDOVER_OVERDUE[] =
     "SELECT h.id, h.unit_id, h.created_at, u.name, pg.name FROM handovers h "
     "JOIN units u ON u.id = h.unit_id JOIN people pg ON pg.id = h.handed_by_person_id "
     "WHERE h.state = 'handed' AND h.created_at <= $1 "
-    "AND NOT EXISTS (SELECT 1 FROM alarms a WHERE a.rule_id = $2 AND a.source_id = h.id) "
+    "AND NOT EXISTS (SELECT 1 FROM alarms a WHERE a.unit_id = h.unit_id AND a.rule_id = $2 "
+    "AND a.source_id = h.id) "
     "ORDER BY h.id LIMIT 64";
 const char Q_HANDOVER_KEEPERS[] =
     "SELECT DISTINCT h.unit_id, u.path, u.name FROM handovers h JOIN units u ON u.id = h.unit_id "
@@ -53,7 +54,8 @@ const char Q_HANDOVER_SINCE[] =
 #define HANDOVER_RAISE_KINDS "('raise', 'repeat', 'reactivate')"
 const char Q_HANDOVER_MISSED_RAISED[] =
     "SELECT count(*) FROM alarm_events e JOIN alarms a ON a.id = e.alarm_id "
-    "WHERE a.rule_id = $1 AND a.source_id = $2 AND e.kind IN " HANDOVER_RAISE_KINDS " AND e.at >= $3";
+    "WHERE a.unit_id = $2 AND a.rule_id = $1 AND a.source_id = $2 "  /* the source is the unit: alarms_unit */
+    "AND e.kind IN " HANDOVER_RAISE_KINDS " AND e.at >= $3";
 const char Q_HANDOVER_MISSED_DONE[] =
     "SELECT a.source_id FROM alarms a WHERE a.rule_id = $1 AND a.open = 1 "
     "AND a.state IN ('unack', 'acked', 'shelved') "

@@ -68,20 +68,11 @@ static ws_err leaf(store_conn *c, const org_caller *by, const audit_entity *e, i
 
 ws_err point_text_check(const char *s, const char *field, size_t max, bool required, bool multiline)
 {
-    size_t n = s ? strlen(s) : 0;
-    bool blank = true;
-    if (n > max) return ws_fail(WS_EINVAL, field, "%s is longer than %zu bytes", field, max);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        bool br = multiline && (ch == '\n' || ch == '\r');
-        if ((ch < 0x20 && !br) || ch == 0x7f)
-            return ws_fail(WS_EINVAL, field, "%s must not contain control characters%s", field,
-                           multiline ? " other than line breaks" : "");
-        if (ch != ' ' && !br) blank = false;
-    }
-    if (n && !org_utf8_valid(s, n)) return ws_fail(WS_EINVAL, field, "%s is not valid UTF-8", field);
-    if (required && blank) return ws_fail(WS_EINVAL, field, "%s must not be empty", field);
-    return WS_OK;
+    /* the register's texts are line-broken, never tabbed: stricter than a note */
+    if (multiline && s && strchr(s, '\t'))
+        return ws_fail(WS_EINVAL, field, "%s must not contain control characters other than line breaks",
+                       field);
+    return org_check_free_text(s, field, max, required, multiline);
 }
 
 static bool one_of(const char *s, const char *const *set)

@@ -159,9 +159,10 @@ typedef struct point_in {
 ws_err point_create(store_conn *c, const org_caller *by, const point_in *in, int64_t *id);
 ws_err point_update(store_conn *c, const org_caller *by, int64_t id, const point_in *in);
 ws_err point_get(store_conn *c, int64_t id, point *p);
-/* Text of at most max bytes, valid UTF-8, no control characters (line
- * breaks allowed when multiline); required: not blank. WS_EINVAL naming
- * field. For the point register and what hangs off it. */
+/* org_check_free_text without tabs: text of at most max bytes, valid
+ * UTF-8, no control characters (line breaks allowed when multiline);
+ * required: not blank. WS_EINVAL naming field. For the point register and
+ * what hangs off it. */
 ws_err point_text_check(const char *s, const char *field, size_t max, bool required, bool multiline);
 /* Whether by may write what hangs off point id (its location, its response
  * card): point.write on its unit; no such point or outside the scope is
