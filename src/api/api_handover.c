@@ -61,6 +61,7 @@ static json_t *handover_json(const handover *h, bool with_snapshot)
                           json_time(h->taken_at), "taken_note",
                           json_str(h->taken_note[0] ? h->taken_note : NULL), "summary",
                           stored(h->summary));
+    json_object_set_new(o, "taken_on_roster", h->taken_on_roster < 0 ? json_null() : json_boolean(h->taken_on_roster));
     if (with_snapshot) json_object_set_new(o, "snapshot", stored(h->snapshot));
     return o;
 }
@@ -114,6 +115,7 @@ static const ledger_col ledger_cols[] = {
     {"遗留报警", LEDGER_INT, 8},    {"在用旁路", LEDGER_INT, 8},    {"进行中作业", LEDGER_INT, 10},
     {"未完成工单", LEDGER_INT, 10}, {"状态", LEDGER_TEXT, 8},       {"接班人", LEDGER_TEXT, 10},
     {"接班时间", LEDGER_TIME, 18},  {"接班意见/拒绝原因", LEDGER_TEXT, 30},
+    {"接班人在值班表", LEDGER_TEXT, 12}, /* 是 / 否; blank: not taken, or that roster named nobody */
 };
 static const ledger_spec handover_ledger = {"交接班记录台账", NULL, true, ledger_cols,
                                             sizeof ledger_cols / sizeof ledger_cols[0], 0};
@@ -140,6 +142,7 @@ static ws_err ledger_row(ledger *l, const handover *h, api_names *names)
     if (!rc) rc = ledger_text(l, h->taken_by_person_id ? h->taken_by_name : NULL);
     if (!rc) rc = ledger_time(l, h->taken_at, tz);
     if (!rc) rc = ledger_text(l, h->taken_note[0] ? h->taken_note : NULL);
+    if (!rc) rc = ledger_text(l, h->taken_on_roster < 0 ? NULL : h->taken_on_roster ? "是" : "否");
     if (!rc) rc = ledger_row_end(l);
     json_decref(sum);
     return rc;

@@ -33,6 +33,7 @@ static const audit_col cols[] = {
     {"handed_by_person_id", AC_INT}, {"handed_note", AC_TEXT}, {"summary", AC_TEXT},
     {"snapshot", AC_TEXT},    {"taken_by_person_id", AC_INT}, {"taken_at", AC_INT},
     {"taken_note", AC_TEXT},  {"created_at", AC_INT},     {"updated_at", AC_INT},
+    {"taken_on_roster", AC_INT}, /* migration 32; NULL (left out of the leaf) before */
 };
 const audit_entity HANDOVER_ENTITY = {"handover", "handovers", cols,
                                       (int)(sizeof cols / sizeof cols[0])};
@@ -101,10 +102,11 @@ static ws_err signer(store_conn *c, const org_caller *by, const org_unit *u, int
 
 /* -------------------------------------------------------------- the window */
 
-/* One occurrence of a rostered shift: its row, when it ran (ms UTC), and
- * the local minute of the day it ended. */
+/* One occurrence of a rostered shift: its row, when it ran (ms UTC), the
+ * local day it started on (days since 1970-01-01) and the local minute of
+ * the day it ended. */
 typedef struct {
-    int64_t id, from, to;
+    int64_t id, from, to, day;
     int end_min;
     const char *name;
 } shift_occ;
@@ -129,6 +131,7 @@ static ws_err each_shift(store_conn *c, const char *upath, int64_t now, int back
                        .name = store_col_text(st, 1)};
         if ((rc = plant_local_day(tz, now, &today))) break;
         for (int64_t day = today - back; day <= today && !rc; day++) {
+            o.day = day;
             rc = plant_local_to_utc(tz, day, sm, &o.from);
             if (!rc) rc = plant_local_to_utc(tz, day, sm + len, &o.to);
             if (!rc) fn(arg, &o);
@@ -178,6 +181,71 @@ static ws_err shift_at(store_conn *c, const org_unit *u, int64_t since, int64_t 
     return rc;
 }
 
+typedef struct {
+    int64_t after;
+    bool have;
+    shift_occ o;
+    char name[HANDOVER_SHIFT_NAME_MAX + 1];
+} next_pick;
+
+static void pick_next(void *arg, const shift_occ *o)
+{
+    next_pick *k = arg;
+    if (o->from <= k->after || (k->have && o->from >= k->o.from)) return;
+    k->have = true;
+    k->o = *o;
+    copy(k->name, sizeof k->name, o->name);
+    k->o.name = k->name;
+}
+
+/* The people rostered on occurrence (shift, day) in any role, each once,
+ * as {id, name, roles[]}; at most HANDOVER_LIST_CAP. */
+static ws_err roster_of(store_conn *c, int64_t shift_id, int64_t day, json_t **out)
+{
+    char d[11];
+    plant_date_format(day, d);
+    store_stmt *st = NULL;
+    bool row = false;
+    json_t *people = json_array(), *last = NULL;
+    int64_t last_id = 0;
+    ws_err rc = people ? store_prepare(c, Q_HANDOVER_ROSTER, &st) : ws_fail(WS_ENOMEM, NULL, "out of memory");
+    if (!rc) rc = store_bind_int(st, 1, shift_id);
+    if (!rc) rc = store_bind_text(st, 2, d);
+    while (!rc && !(rc = store_step(st, &row)) && row) {
+        int64_t id = store_col_int(st, 0);
+        if (id != last_id) {
+            if (json_array_size(people) >= HANDOVER_LIST_CAP) break;
+            last = json_pack("{s:I, s:s, s:[]}", "id", (json_int_t)id, "name", store_col_text(st, 1), "roles");
+            if (!last || json_array_append_new(people, last)) rc = ws_fail(WS_ENOMEM, NULL, "out of memory");
+            last_id = id;
+        }
+        if (!rc) json_array_append_new(json_object_get(last, "roles"), json_string(store_col_text(st, 2)));
+    }
+    store_finalize(st);
+    if (rc) json_decref(people);
+    else *out = people;
+    return rc;
+}
+
+/* Invariant 6: the snapshot's "incoming", the occurrence after the one
+ * handed over and its roster now; nothing when the unit has no shifts. */
+static ws_err read_incoming(store_conn *c, const org_unit *u, const handover_draft *d, json_t *snap)
+{
+    if (d->shift_id <= 0) return WS_OK;
+    next_pick k = {.after = d->shift_from};
+    /* a shift lasts at most a day, so the next one starts within a day of its start */
+    ws_err rc = each_shift(c, u->path, d->shift_from + 26 * HOUR_MS, 2, pick_next, &k);
+    if (rc || !k.have) return rc;
+    json_t *people = NULL;
+    char day[11];
+    plant_date_format(k.o.day, day);
+    if ((rc = roster_of(c, k.o.id, k.o.day, &people))) return rc;
+    json_object_set_new(snap, "incoming", json_pack("{s:I, s:s, s:s, s:o, s:o}", "shift_id", (json_int_t)k.o.id,
+                                                    "shift_name", k.name, "day", day, "from",
+                                                    json_time(k.o.from), "people", people));
+    return WS_OK;
+}
+
 static ws_err window(store_conn *c, const org_unit *u, int hours, int64_t now, handover_draft *d)
 {
     int64_t shift_start = 0, last = 0;
@@ -191,6 +259,7 @@ static ws_err window(store_conn *c, const org_unit *u, int hours, int64_t now, h
     if (!(last > 0 && last < now && last >= now - FOLLOW_ON_MS)) last = 0;
     if (!rc) rc = shift_at(c, u, last, now, d, &shift_start);
     if (rc) return rc;
+    d->shift_from = d->shift_id > 0 ? shift_start : 0;
     d->period_to = now;
     if (last) {
         d->period_from = last;
@@ -326,6 +395,7 @@ ws_err handover_draft_make(store_conn *c, const org_caller *by, int64_t unit_id,
     if (!rc) rc = read_list(c, Q_HANDOVER_PERMITS, u.path, 0, 0, permit_row, "permits", d->snapshot, d->summary);
     if (!rc) rc = read_list(c, Q_HANDOVER_ORDERS, u.path, 0, 0, order_row, "work_orders", d->snapshot, d->summary);
     if (!rc) rc = read_duty(c, &u, now, d->snapshot);
+    if (!rc) rc = read_incoming(c, &u, d, d->snapshot);
     if (rc) handover_draft_clear(d);
     return rc;
 }
@@ -390,28 +460,51 @@ ws_err handover_give(store_conn *c, const org_caller *by, const handover_in *in,
     return store_tx_finish(c, own, rc);
 }
 
+/* Invariant 6: is who on the roster of the incoming occurrence named in
+ * the snapshot, as the roster stands now? *on: 1, 0, or -1 (nobody on it,
+ * or no incoming shift). */
+static ws_err on_roster(store_conn *c, const char *snapshot, int64_t who, int *on)
+{
+    *on = -1;
+    json_t *snap = json_loads(snapshot, 0, NULL), *people = NULL;
+    json_t *in = json_object_get(snap, "incoming");
+    int64_t shift = json_integer_value(json_object_get(in, "shift_id")), day;
+    ws_err rc = WS_OK;
+    if (shift > 0 && plant_date_parse(json_string_value(json_object_get(in, "day")), &day) &&
+        !(rc = roster_of(c, shift, day, &people)) && json_array_size(people)) {
+        size_t i;
+        json_t *p;
+        *on = 0;
+        json_array_foreach(people, i, p) if (json_integer_value(json_object_get(p, "id")) == who) *on = 1;
+    }
+    json_decref(people);
+    json_decref(snap);
+    return rc;
+}
+
 ws_err handover_take(store_conn *c, const org_caller *by, int64_t id, bool accept,
                      const char *note, int64_t person_id)
 {
     handover h;
     org_unit u;
     int64_t who = 0, now = org_now(by);
+    int on = -1;
     bool own = false;
     ws_err rc = handover_get(c, id, &h);
     if (!rc) rc = org_allow(by, "handover.write", h.unit_path);
-    handover_clear(&h);
-    if (rc == WS_ENOTFOUND) return ws_fail(WS_ENOTFOUND, "id", "no such handover");
-    if (rc) return rc;
-    if (strcmp(h.state, "handed"))
-        return ws_fail(WS_ECONFLICT, "state", "a handover %s cannot be taken", h.state);
+    if (rc == WS_ENOTFOUND) rc = ws_fail(WS_ENOTFOUND, "id", "no such handover");
+    if (!rc && strcmp(h.state, "handed"))
+        rc = ws_fail(WS_ECONFLICT, "state", "a handover %s cannot be taken", h.state);
     if (blank(note)) note = NULL; /* an acceptance may say nothing */
-    if (note) rc = note_ok(note);
-    else if (!accept) rc = ws_fail(WS_EINVAL, "note", "a refusal says why (note)");
+    if (!rc && note) rc = note_ok(note);
+    else if (!rc && !accept) rc = ws_fail(WS_EINVAL, "note", "a refusal says why (note)");
     if (!rc) rc = org_unit_get(c, h.unit_id, &u);
     if (!rc) rc = signer(c, by, &u, person_id, "taken_by_person_id", &who);
     if (!rc && who == h.handed_by_person_id)
         rc = ws_fail(WS_EINVAL, "taken_by_person_id",
                      "the next shift takes the handover: someone other than who handed it over");
+    if (!rc) rc = on_roster(c, h.snapshot, who, &on);
+    handover_clear(&h);
     if (rc || (rc = store_tx_join(c, &own))) return rc;
     store_stmt *st = NULL;
     rc = store_prepare(c, Q_HANDOVER_TAKE, &st);
@@ -420,6 +513,7 @@ ws_err handover_take(store_conn *c, const org_caller *by, int64_t id, bool accep
     if (!rc) rc = store_bind_int(st, 3, who);
     if (!rc) rc = store_bind_int(st, 4, now);
     if (!rc) rc = store_bind_opt_text(st, 5, note);
+    if (!rc) rc = on < 0 ? store_bind_null(st, 6) : store_bind_int(st, 6, on);
     bool row = false;
     if (!rc) rc = store_step(st, &row);
     if (!rc && store_changes(st) != 1) /* taken meanwhile by someone else */
@@ -600,11 +694,12 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* One unit's figures from its handovers made[0..n) (times ascending) and
- * the minutes each taken one waited, take[0..nt). */
+/* One unit's figures from its handovers made[0..n) (times ascending), the
+ * minutes each taken one waited, take[0..nt), and counts: accepted, refused,
+ * waiting, taken by someone off the next shift's roster. */
 static ws_err unit_figures(store_conn *c, int64_t unit, const char *path, const char *name,
                            const int64_t *made, size_t n, int64_t *take, size_t nt,
-                           const int counts[3], int64_t now, json_t *out)
+                           const int counts[4], int64_t now, json_t *out)
 {
     int64_t *ends = malloc(KPI_ENDS_CAP * sizeof *ends);
     if (!ends) return ws_fail(WS_ENOMEM, NULL, "out of memory");
@@ -625,10 +720,11 @@ static ws_err unit_figures(store_conn *c, int64_t unit, const char *path, const 
     if (rc) return rc;
     qsort(take, nt, sizeof *take, cmp_i64);
     for (size_t i = 0; i < nt; i++) late += take[i] > HANDOVER_WAIT_MIN;
-    json_t *o = json_pack("{s:I,s:s,s:I,s:I,s:I,s:i,s:i,s:i,s:I}", "unit_id", (json_int_t)unit,
+    json_t *o = json_pack("{s:I,s:s,s:I,s:I,s:I,s:i,s:i,s:i,s:I,s:i}", "unit_id", (json_int_t)unit,
                           "unit_name", name, "shift_ends", (json_int_t)e.n, "in_time",
                           (json_int_t)in_time, "handovers", (json_int_t)n, "accepted", counts[0],
-                          "refused", counts[1], "waiting", counts[2], "take_late", (json_int_t)late);
+                          "refused", counts[1], "waiting", counts[2], "take_late", (json_int_t)late,
+                          "taken_off_roster", counts[3]);
     if (!o) return ws_fail(WS_ENOMEM, NULL, "out of memory");
     json_object_set_new(o, "in_time_rate", e.n ? json_real((double)in_time / (double)e.n) : json_null());
     json_object_set_new(o, "take_median_min",
@@ -641,7 +737,8 @@ static ws_err unit_figures(store_conn *c, int64_t unit, const char *path, const 
 
 typedef struct {
     int64_t unit, at, taken;
-    int state; /* 0 accepted, 1 refused, 2 handed */
+    int state;   /* 0 accepted, 1 refused, 2 handed */
+    bool off;    /* taken by someone off the next shift's roster */
 } kpi_row;
 
 typedef struct {
@@ -683,6 +780,7 @@ ws_err handover_kpi(store_conn *c, const handover_filter *f, int days, int64_t n
         r->state = !strcmp(state, "accepted") ? 0 : !strcmp(state, "refused") ? 1 : 2;
         r->at = store_col_int(st, 4);
         r->taken = store_col_opt_int(st, 5);
+        r->off = !store_col_null(st, 6) && store_col_int(st, 6) == 0;
         n++;
     }
     store_finalize(st);
@@ -691,10 +789,11 @@ ws_err handover_kpi(store_conn *c, const handover_filter *f, int days, int64_t n
                      "days or one unit (unit_id)", KPI_ROWS_CAP, KPI_UNITS_CAP);
     for (size_t k = 0; !rc && k < nu; k++) {
         size_t last = k + 1 < nu ? units[k + 1].first : n, nm = 0, nt = 0;
-        int counts[3] = {0, 0, 0};
+        int counts[4] = {0, 0, 0, 0};
         for (size_t i = units[k].first; i < last; i++) {
             made[nm++] = rows[i].at;
             counts[rows[i].state]++;
+            counts[3] += rows[i].off;
             if (rows[i].taken > 0) take[nt++] = (rows[i].taken - rows[i].at) / 60000;
         }
         rc = unit_figures(c, units[k].id, units[k].path, units[k].name, made, nm, take, nt, counts, now, a);
@@ -733,6 +832,7 @@ static ws_err read_row(store_stmt *st, handover *h)
     copy(h->shift_name, sizeof h->shift_name, store_col_text(st, 17));
     copy(h->handed_by_name, sizeof h->handed_by_name, store_col_text(st, 18));
     copy(h->taken_by_name, sizeof h->taken_by_name, store_col_text(st, 19));
+    h->taken_on_roster = store_col_null(st, 20) ? -1 : (int)store_col_int(st, 20);
     if (!h->summary || !h->snapshot) {
         handover_clear(h);
         return ws_fail(WS_ENOMEM, NULL, "out of memory");

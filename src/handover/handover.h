@@ -31,7 +31,14 @@
  *  5. A unit's windows follow on: a window starts where the unit's last
  *     accepted handover ended when that lies in the last 24 hours; else at the
  *     start of the rostered shift (of the unit or its nearest ancestor with
- *     shifts) whose end is nearest the hand-over; else `hours` before it. */
+ *     shifts) whose end is nearest the hand-over; else `hours` before it.
+ *  6. The next shift is the first occurrence of the same rostered shifts
+ *     that starts after the handed-over one; the snapshot names it and the
+ *     people its roster had at hand-over time. A take records whether the
+ *     taker is on that occurrence's roster as it stands at taking time
+ *     (taken_on_roster: 1 on it, 0 not, NULL when the roster names nobody).
+ *     It never refuses on that ground: a shift change at night must not wait
+ *     for the roster to be edited; the record and the figures show it. */
 #ifndef WS_HANDOVER_H
 #define WS_HANDOVER_H
 
@@ -64,6 +71,7 @@ ws_err handover_init(void);
 /* A handover as the server would write it now: the window and the snapshot. */
 typedef struct handover_draft {
     int64_t unit_id, shift_id; /* shift 0: none found */
+    int64_t shift_from;        /* when that occurrence of the shift started (0: none) */
     char shift_name[HANDOVER_SHIFT_NAME_MAX + 1];
     int64_t period_from, period_to;
     const char *from_kind;     /* "previous", "shift" or "hours" (invariant 5) */
@@ -103,6 +111,7 @@ typedef struct handover {
     char handed_note[HANDOVER_NOTE_MAX + 1];
     char *summary, *snapshot;      /* JSON text, owned (handover_clear); snapshot "" in lists */
     int64_t taken_by_person_id, taken_at; /* 0 until taken */
+    int taken_on_roster;           /* invariant 6: 1, 0, or -1 (NULL: not taken, or no roster) */
     char taken_note[HANDOVER_NOTE_MAX + 1];
     int64_t created_at, updated_at;
     char unit_path[AUTH_PATH_MAX];
@@ -133,7 +142,8 @@ void handover_list_free(handover *items, size_t n);
  * least), how many had a handover in time (from HANDOVER_EARLY_MIN before
  * the end to HANDOVER_WAIT_MIN after it), the handovers by state, and the
  * minutes the next shift took to take them (median; how many took longer
- * than HANDOVER_WAIT_MIN). *out: a JSON array by unit id, caller owns. */
+ * than HANDOVER_WAIT_MIN; how many were taken by someone off the next
+ * shift's roster). *out: a JSON array by unit id, caller owns. */
 #define HANDOVER_KPI_DAYS_MAX 90
 ws_err handover_kpi(store_conn *c, const handover_filter *f, int days, int64_t now, json_t **out);
 

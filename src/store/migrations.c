@@ -1352,6 +1352,10 @@ const store_migration store_migrations[] = {
      /* Q_HANDOVER_KEEPERS (every minute) and Q_HANDOVER_KPI_ROWS select
       * handovers by created_at; without this they read the whole table. */
      "CREATE INDEX handovers_created ON handovers(created_at);\n"},
+    {32, "handovers: whether the taker was on the next shift's roster",
+     /* src/handover invariant 6: 1 on it, 0 not, NULL when that roster named
+      * nobody (and on every row taken before this migration). */
+     "ALTER TABLE handovers ADD COLUMN taken_on_roster INTEGER;\n"},
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);

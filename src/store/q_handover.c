@@ -4,7 +4,7 @@
 #define HO_COLS(snapshot)                                                                        \
     "h.id, h.unit_id, h.shift_id, h.period_from, h.period_to, h.state, h.handed_by_person_id, " \
     "h.handed_note, h.summary, " snapshot ", h.taken_by_person_id, h.taken_at, h.taken_note, "  \
-    "h.created_at, h.updated_at, u.path, u.name, s.name, pg.name, pt.name"
+    "h.created_at, h.updated_at, u.path, u.name, s.name, pg.name, pt.name, h.taken_on_roster"
 #define HO_FROM                                                                                  \
     " FROM handovers h JOIN units u ON u.id = h.unit_id LEFT JOIN shifts s ON s.id = h.shift_id " \
     "JOIN people pg ON pg.id = h.handed_by_person_id "                                          \
@@ -16,7 +16,10 @@ const char Q_HANDOVER_INSERT[] =
     "VALUES ($1, $2, $3, $4, 'handed', $5, $6, $7, $8, $9, $9) RETURNING id";
 const char Q_HANDOVER_TAKE[] =
     "UPDATE handovers SET state = $2, taken_by_person_id = $3, taken_at = $4, taken_note = $5, "
-    "updated_at = $4 WHERE id = $1 AND state = 'handed'";
+    "taken_on_roster = $6, updated_at = $4 WHERE id = $1 AND state = 'handed'";
+const char Q_HANDOVER_ROSTER[] =
+    "SELECT r.person_id, p.name, r.role FROM roster_entries r JOIN people p ON p.id = r.person_id "
+    "WHERE r.shift_id = $1 AND r.day = $2 AND p.active = 1 ORDER BY r.person_id, r.role";
 const char Q_HANDOVER_GET[] = "SELECT " HO_COLS("h.snapshot") HO_FROM "WHERE h.id = $1";
 const char Q_HANDOVER_LIST[] =
     "SELECT " HO_COLS("''") HO_FROM
@@ -25,7 +28,7 @@ const char Q_HANDOVER_LIST[] =
     "AND (CAST($3 AS BIGINT) = 0 OR h.id < $3) "
     "AND (CAST($5 AS TEXT) = '' OR h.state = $5) ORDER BY h.id DESC LIMIT $4";
 const char Q_HANDOVER_KPI_ROWS[] =
-    "SELECT h.unit_id, u.path, u.name, h.state, h.created_at, h.taken_at "
+    "SELECT h.unit_id, u.path, u.name, h.state, h.created_at, h.taken_at, h.taken_on_roster "
     "FROM handovers h JOIN units u ON u.id = h.unit_id "
     "WHERE u.path LIKE CAST($1 AS TEXT) || '%' "
     "AND (CAST($2 AS BIGINT) = 0 OR u.path LIKE (SELECT path FROM units WHERE id = $2) || '%') "

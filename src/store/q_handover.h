@@ -6,7 +6,8 @@
  *                  handed_by_person_id, handed_note, summary, snapshot
  *                  (Q_HANDOVER_GET only; '' in lists), taken_by_person_id,
  *                  taken_at, taken_note, created_at, updated_at, unit path,
- *                  unit name, shift name, handed-by name, taken-by name
+ *                  unit name, shift name, handed-by name, taken-by name,
+ *                  taken_on_roster (NULL, 0 or 1)
  *   snapshot alarm rows: id, level, title, state, raised_at, acked-by name,
  *                  closed-by name
  * The snapshot reads take $1 the unit's path (its subtree) and $2 a row
@@ -18,7 +19,10 @@
 #define WS_Q_HANDOVER_H
 
 extern const char Q_HANDOVER_INSERT[];   /* $1 unit .. $9 created_at -> id */
-extern const char Q_HANDOVER_TAKE[];     /* $1 id, $2 state, $3 person, $4 at, $5 note; only a handed one */
+extern const char Q_HANDOVER_TAKE[];     /* $1 id, $2 state, $3 person, $4 at, $5 note, $6 on the
+                                          * next shift's roster (NULL, 0, 1); only a handed one */
+extern const char Q_HANDOVER_ROSTER[];   /* $1 shift, $2 day -> person id, name, role of its active
+                                          * people rostered that day, by person */
 extern const char Q_HANDOVER_GET[];      /* $1 id */
 extern const char Q_HANDOVER_LIST[];     /* $1 scope, $2 unit subtree or 0, $3 cursor (ids below it; 0 none), $4 limit, $5 state or '' */
 extern const char Q_HANDOVER_WAITING[];  /* $1 unit -> id of the handover waiting to be taken */
@@ -39,7 +43,8 @@ extern const char Q_HANDOVER_MISSED_DONE[];   /* $1 rule, $2 lead (ms), $3 now -
                                           * missed-handover alarms with a handover since the last raise - lead */
 
 extern const char Q_HANDOVER_KPI_ROWS[]; /* $1 scope, $2 unit subtree or 0, $3 from, $4 to -> unit id,
-                                          * path, name, state, created_at, taken_at; by unit, then time */
+                                          * path, name, state, created_at, taken_at, taken_on_roster;
+                                          * by unit, then time */
 
 extern const char Q_HANDOVER_RAISED[];   /* alarm rows raised in the window, newest first */
 extern const char Q_HANDOVER_LEVELS[];   /* $1 path, $2 from, $3 to -> level, count */

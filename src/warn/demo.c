@@ -1,6 +1,6 @@
 /* demo.c — what `worksafe demo` shows of early warning: a duty roster for
  * the week (day and night shifts of the enterprise: grid leader, safety
- * officer, manager), an equipment register entry with a work order, an
+ * officer, manager and three operators), an equipment register entry with a work order, an
  * active interlock bypass, and alarms in every state, raised through the
  * engine itself from readings of the demo's detectors:
  *
@@ -59,7 +59,7 @@ static ws_err rosters(store_conn *c, const org_demo_ids *ids, int64_t now)
     if (!rc) rc = plant_shift_create(c, &by, &n, &night_shift);
     if (rc) return rc;
     char days[9][11];
-    plant_roster_in in[9 * 6];
+    plant_roster_in in[9 * 2 * 6];
     size_t k = 0;
     for (int i = 0; i < 9; i++) {
         int64_t t = now + (int64_t)(i - 2) * 86400000 + 8 * 3600000; /* Asia/Shanghai dates */
@@ -72,6 +72,11 @@ static ws_err rosters(store_conn *c, const org_demo_ids *ids, int64_t now)
             in[k++] = (plant_roster_in){sh[j], ids->person_grid_leader, days[i], "grid_leader"};
             in[k++] = (plant_roster_in){sh[j], ids->person_safety_officer, days[i], "safety_officer"};
             in[k++] = (plant_roster_in){sh[j], ids->person_manager, days[i], "manager"};
+            /* operators, who take handovers (陶然 of 罐区 is not on it: the demo's
+             * handover he takes shows as taken off the roster) */
+            in[k++] = (plant_roster_in){sh[j], ids->person_worker, days[i], "operator"};
+            in[k++] = (plant_roster_in){sh[j], ids->person_tank_grid_leader, days[i], "operator"};
+            in[k++] = (plant_roster_in){sh[j], ids->person_tank_operator2, days[i], "operator"};
         }
     }
     return plant_roster_add(c, &by, in, k, NULL);

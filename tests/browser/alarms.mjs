@@ -59,8 +59,9 @@
 // 11. The shift handover (/plant/handover, from /plant): the open alarms,
 //    the bypasses in force, the special work under way and the work orders
 //    not done in the officer's scope, as the server lists them, who is on
-//    duty, signature lines and a print button; the window is the rostered
-//    shift's. Then signed in the system: the worker hands over their grid
+//    duty, the next shift with its roster, signature lines and a print
+//    button; the window is the rostered shift's; the demo's handover taken by
+//    someone off the next shift's roster says so. Then signed in the system: the worker hands over their grid
 //    (a note is required), the grid leader finds it waiting (on the home
 //    page and the handover page), is refused a
 //    refusal without a reason, accepts it, and the record shows both
@@ -741,13 +742,23 @@ export async function run(hz) {
     assert((await page.locator('#ho-levels').innerText()).includes('紧急'), 'no count by level');
     // 交接班统计: the page's rows are the server's figures; the demo's two areas keep handovers
     const kpi = (await apiGet(page, `/handovers/kpi?unit_id=${scope}&days=30`)).body;
-    const rows = await page.locator('#ho-kpi tr[data-unit-id]').evaluateAll((tr) => tr.map((x) => [Number(x.dataset.unitId), Number(x.dataset.inTime), Number(x.dataset.ends)]));
-    assert(JSON.stringify(rows) === JSON.stringify(kpi.items.map((u) => [u.unit_id, u.in_time, u.shift_ends])),
+    const rows = await page.locator('#ho-kpi tr[data-unit-id]').evaluateAll((tr) => tr.map((x) => [Number(x.dataset.unitId), Number(x.dataset.inTime), Number(x.dataset.ends), Number(x.dataset.offRoster)]));
+    assert(JSON.stringify(rows) === JSON.stringify(kpi.items.map((u) => [u.unit_id, u.in_time, u.shift_ends, u.taken_off_roster])),
       `the figures: the page has ${JSON.stringify(rows)}, the server ${JSON.stringify(kpi.items)}`);
     assert(kpi.items.length >= 2 && kpi.items.some((u) => u.refused >= 1) && kpi.items.every((u) => u.in_time >= 1 && u.take_median_min > 0),
       'the demo\'s handovers do not show in the figures: ' + JSON.stringify(kpi.items));
     const bad = await page.evaluate(async () => (await fetch('/api/v1/handovers/kpi?days=0', { credentials: 'same-origin' })).json());
     assert(bad.error && bad.error.field === 'days', 'days=0 was not refused naming days: ' + JSON.stringify(bad));
+    // the next shift and its roster, as the server's draft has them
+    const draft = (await apiGet(page, `/units/${scope}/handover-draft`)).body;
+    const next = await page.locator('#ho-incoming').innerText();
+    assert(draft.snapshot.incoming && next.includes(draft.snapshot.incoming.shift_name) &&
+      draft.snapshot.incoming.people.every((p) => next.includes(p.name)), `the next shift: the page says ${next}, the server ${JSON.stringify(draft.snapshot.incoming)}`);
+    // the demo's tank-farm handover taken by someone off the roster says so on its record
+    const off = (await apiGet(page, `/handovers?unit_id=${scope}`)).body.items.find((x) => x.taken_on_roster === false);
+    assert(off, 'the demo has no handover taken off the roster');
+    await page.goto(BASE + '/plant/handover?id=' + off.id);
+    await page.locator('#ho-sign-in[data-on-roster="false"] .badge', { hasText: '不在该班值班表上' }).waitFor();
   });
 
   await test('plant: a worker hands the grid over in the system, the grid leader refuses without a reason in vain and accepts', async (w) => {
@@ -783,6 +794,8 @@ export async function run(hz) {
     await leader.goto(BASE + '/plant/handover');
     await leader.locator('#ho-waiting a').click();
     await leader.waitForURL(new RegExp('id=' + id));
+    await leader.locator('#ho-take').waitFor();
+    assert(!(await leader.locator('#ho-off-roster').count()), 'the grid leader, on the next shift\'s roster, is told he is not');
     await leader.locator('#ho-refuse').click();
     await leader.locator('#ho-take .has-error, #ho-take .form-error:not(.hidden)').first().waitFor();
     assert((await apiGet(leader, '/handovers/' + id)).body.state === 'handed', 'a refusal without a reason was taken');
@@ -791,7 +804,9 @@ export async function run(hz) {
     await leader.locator('#ho-state[data-state="accepted"]').waitFor();
     const done = (await apiGet(leader, '/handovers/' + id)).body;
     const me = (await apiGet(leader, '/me')).body;
-    assert(done.state === 'accepted' && done.taken_by.id === me.person.id && done.taken_note === '已到现场核对', 'the server: ' + JSON.stringify(done.taken_by));
+    assert(done.state === 'accepted' && done.taken_by.id === me.person.id && done.taken_note === '已到现场核对' && done.taken_on_roster === true,
+      'the server: ' + JSON.stringify([done.taken_by, done.taken_on_roster]));
+    assert(await leader.locator('#ho-sign-in[data-on-roster="true"]').count() === 1, 'the record does not show the taker on the roster');
     const sign = await leader.locator('#ho-sign').innerText();
     assert(sign.includes(rec.handed_by.name) && sign.includes(me.person.name), 'the signatures are not both shown: ' + sign);
     await missingStrings(leader);

@@ -174,6 +174,13 @@ static void run(const char *backend)
     assert_int_equal(num(json_array_get(json_object_get(json_object_get(snap, "open_alarms"), "items"), 0), "id"), t.alarm);
     assert_string_equal(str(json_array_get(json_object_get(json_object_get(snap, "bypasses"), "items"), 0), "interlock"),
                         "GT-1 联锁");
+    /* invariant 6: the next shift is the other one, its roster empty so far */
+    json_t *next = json_object_get(snap, "incoming");
+    assert_string_equal(str(next, "shift_name"), strcmp(str(d, "shift_name"), "白班") ? "白班" : "夜班");
+    assert_int_equal(json_array_size(json_object_get(next, "people")), 0);
+    long long next_shift = num(next, "shift_id");
+    char next_day[11];
+    snprintf(next_day, sizeof next_day, "%s", str(next, "day"));
     json_decref(d);
     snprintf(p, sizeof p, "/api/v1/units/%lld/handover-draft?hours=25", t.area);
     json_decref(get(&t, t.a, p, 400));
@@ -247,6 +254,11 @@ static void run(const char *backend)
     assert_int_equal(post(&t, t.b, p, "{}", f), 400);
     assert_string_equal(f, "note");
     assert_int_equal(post(&t, t.b, p, "{\"note\":\"旁路到期时间未交代\"}", f), 200);
+    snprintf(p, sizeof p, "/api/v1/handovers/%lld", h1);
+    h = get(&t, t.b, p, 200);
+    assert_true(json_is_null(json_object_get(h, "taken_on_roster"))); /* the roster named nobody */
+    json_decref(h);
+    snprintf(p, sizeof p, "/api/v1/handovers/%lld/actions/refuse", h1);
     assert_int_equal(post(&t, t.b, p, "{\"note\":\"再拒\"}", f), 409);
     assert_string_equal(f, "state");
     snprintf(p, sizeof p, "/api/v1/handovers/%lld/actions/accept", h1);
@@ -255,11 +267,24 @@ static void run(const char *backend)
     assert_int_equal(post(&t, t.b, p, "{}", f), 404);
     assert_string_equal(f, "action");
 
-    /* handed over again, accepted; the next draft follows on */
+    /* the next shift's roster now names 甲 only */
+    snprintf(b, sizeof b, "{\"entries\":[{\"shift_id\":%lld,\"day\":\"%s\",\"person_id\":%lld,\"role\":\"operator\"},"
+             "{\"shift_id\":%lld,\"day\":\"%s\",\"person_id\":%lld,\"role\":\"grid_leader\"}]}",
+             next_shift, next_day, t.pa, next_shift, next_day, t.pa);
+    assert_int_equal(post(&t, t.admin, "/api/v1/roster-entries", b, f), 201);
+    /* handed over again (the snapshot names the roster once however many
+     * roles), accepted by 乙, who is not on it: taken, and recorded so */
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"note\":\"GT-1 联锁旁路 1 小时后到期，到期前恢复。\"}", t.area);
     h = NULL;
     assert_int_equal(ws_req(&t.s, "POST", "/api/v1/handovers", t.a, b, &h), 201);
     long long h2 = num(h, "id");
+    json_decref(h);
+    snprintf(p, sizeof p, "/api/v1/handovers/%lld", h2);
+    h = get(&t, t.b, p, 200);
+    json_t *ppl = json_object_get(json_object_get(json_object_get(h, "snapshot"), "incoming"), "people");
+    assert_int_equal(json_array_size(ppl), 1);
+    assert_int_equal(num(json_array_get(ppl, 0), "id"), t.pa);
+    assert_int_equal(json_array_size(json_object_get(json_array_get(ppl, 0), "roles")), 2);
     json_decref(h);
     snprintf(p, sizeof p, "/api/v1/handovers/%lld/actions/accept", h2);
     h = NULL;
@@ -267,6 +292,7 @@ static void run(const char *backend)
     assert_string_equal(str(h, "state"), "accepted");
     assert_int_equal(num(h, "taken_by.id"), t.pb);
     assert_string_equal(str(h, "taken_note"), "已核对");
+    assert_true(json_is_false(json_object_get(h, "taken_on_roster")));
     char ended[40];
     snprintf(ended, sizeof ended, "%s", str(h, "period_to"));
     json_decref(h);
@@ -276,12 +302,30 @@ static void run(const char *backend)
     assert_string_equal(str(d, "period_from"), ended);
     assert_int_equal(num(d, "summary.raised_by_level.2"), 0); /* raised before the window */
     json_decref(d);
+    /* 乙 hands over to 甲, who is on the roster */
+    snprintf(b, sizeof b, "{\"unit_id\":%lld,\"note\":\"正常\"}", t.area);
+    long long h3 = 0;
+    h = NULL;
+    assert_int_equal(ws_req(&t.s, "POST", "/api/v1/handovers", t.b, b, &h), 201);
+    h3 = num(h, "id");
+    json_decref(h);
+    snprintf(p, sizeof p, "/api/v1/handovers/%lld/actions/accept", h3);
+    h = NULL;
+    assert_int_equal(ws_req(&t.s, "POST", p, t.a, "{}", &h), 200);
+    assert_true(json_is_true(json_object_get(h, "taken_on_roster")));
+    json_decref(h);
+    snprintf(p, sizeof p, "/api/v1/handovers/kpi?unit_id=%lld&days=1", t.area);
+    json_t *kp = get(&t, t.reg, p, 200);
+    assert_int_equal(num(json_array_get(json_object_get(kp, "items"), 0), "taken_off_roster"), 1);
+    assert_int_equal(num(json_array_get(json_object_get(kp, "items"), 0), "handovers"), 3);
+    json_decref(kp);
 
     /* lists: newest first, by state, by scope */
     snprintf(p, sizeof p, "/api/v1/handovers?unit_id=%lld", t.area);
     l = get(&t, t.reg, p, 200);
-    assert_int_equal(json_array_size(json_object_get(l, "items")), 2);
-    assert_int_equal(num(json_array_get(json_object_get(l, "items"), 0), "id"), h2);
+    assert_int_equal(json_array_size(json_object_get(l, "items")), 3);
+    assert_int_equal(num(json_array_get(json_object_get(l, "items"), 0), "id"), h3);
+    assert_int_equal(num(json_array_get(json_object_get(l, "items"), 1), "id"), h2);
     assert_null(json_object_get(json_array_get(json_object_get(l, "items"), 0), "snapshot"));
     json_decref(l);
     l = get(&t, t.admin, "/api/v1/handovers?state=refused", 200);
@@ -293,7 +337,7 @@ static void run(const char *backend)
     assert_int_equal(json_array_size(json_object_get(l, "items")), 0);
     json_decref(l);
     (void)now;
-    /* the ledger: both records, newest first, with what they handed on */
+    /* the ledger: the records, newest first, with what they handed on */
     char *raw = NULL;
     snprintf(p, sizeof p, "/api/v1/handovers?unit_id=%lld&format=csv", t.area);
     assert_int_equal(ws_http(&t.s, "GET", p, t.reg, NULL, 0, NULL, NULL, &raw), 200);
@@ -302,6 +346,8 @@ static void run(const char *backend)
     if (!r1 || !r2 || r1 > r2) fail_msg("the ledger lacks a record or its order: %s", raw);
     assert_non_null(strstr(raw, "旁路到期时间未交代"));
     assert_non_null(strstr(raw, "操作工甲"));
+    assert_non_null(strstr(raw, "接班人在值班表"));
+    assert_non_null(strstr(raw, "已核对,否")); /* 乙 off the roster */
     free(raw);
 
     /* the snapshot is sealed: changed behind the server's back, verify fails */

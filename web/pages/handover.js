@@ -12,7 +12,9 @@
 //       and how long the next shift took to take them.
 //   /plant/handover?id=               one record as sealed at hand-over time,
 //       with both signatures; while it waits, someone other than the giver
-//       takes it (接班) or refuses it with the reason (拒绝接班).
+//       takes it (接班) or refuses it with the reason (拒绝接班). The next
+//       shift (接班班次) and its roster are named; a taker off that roster is
+//       told before taking, and the record says so after (never refused).
 // Accounts without a person of their own pick whom they sign for (the
 // server accepts that only then). Regulators read, never sign.
 // Data: GET /units/{id}/handover-draft?hours=, GET /handovers?unit_id=,
@@ -53,12 +55,16 @@ function snapshotView(snap, sum) {
   const more = (k) => (snap[k] && snap[k].more ? h('p', { class: 'notice' }, t('ho.capped', { n: list(k).length })) : null);
   const lv = sum.raised_by_level || {};
   const duty = snap.on_duty || {};
+  const next = snap.incoming;
   return [
     h('p', { id: 'ho-duty' }, t('ho.duty'), CHAIN.map((r) => {
       const people = duty[r] || [];
       return h('span', { class: 'ho-duty-role', dataset: { role: r } }, ' ', session.roleName(r), ' ',
         people.length ? people.map((p) => p.name).join('、') : t('ho.noduty'));
     })),
+    next ? h('p', { id: 'ho-incoming', dataset: { shiftId: String(next.shift_id), day: next.day } },
+      t('ho.incoming', { shift: next.shift_name, at: fmtTime(next.from) }), ' ',
+      next.people.length ? next.people.map((p) => p.name).join('、') : t('ho.noduty')) : null,
     section('ho-raised', t('ho.raised'), (lv[1] || 0) + (lv[2] || 0) + (lv[3] || 0), [
       h('p', { class: 'muted', id: 'ho-levels' }, t('ho.levels', { l3: lv[3] || 0, l2: lv[2] || 0, l1: lv[1] || 0 })),
       more('raised'), table(['level', 'title', 'raised', 'state', 'who'], list('raised').map(alarmRow))]),
@@ -126,13 +132,14 @@ function kpiView(k) {
   const num = (v) => h('td', { class: 'num' }, v);
   return section('ho-kpi', t('ho.kpi', { days: k.days }), k.items.length, [
     h('p', { class: 'muted' }, t('ho.kpi_hint', { wait: k.wait_min })),
-    table(['unit', 'ends', 'in_time', 'counts', 'take', 'take_late'], k.items.map((u) => h('tr', { dataset: { unitId: String(u.unit_id), inTime: String(u.in_time), ends: String(u.shift_ends) } },
+    table(['unit', 'ends', 'in_time', 'counts', 'take', 'take_late', 'off_roster'], k.items.map((u) => h('tr', { dataset: { unitId: String(u.unit_id), inTime: String(u.in_time), ends: String(u.shift_ends), offRoster: String(u.taken_off_roster) } },
       h('td', null, u.unit_name),
       num(String(u.shift_ends)),
       num(u.in_time_rate === null ? '—' : t('ho.rate', { n: u.in_time, p: Math.round(u.in_time_rate * 100) })),
       num(`${u.accepted} / ${u.refused} / ${u.waiting}`),
       num(u.take_median_min === null ? '—' : t('ho.minutes', { n: u.take_median_min })),
-      num(u.take_late ? badge(String(u.take_late), 'warn') : '0'))))]);
+      num(u.take_late ? badge(String(u.take_late), 'warn') : '0'),
+      num(u.taken_off_roster ? badge(String(u.taken_off_roster), 'warn') : '0'))))]);
 }
 
 async function renderDraft(main, ctx, q) {
@@ -176,8 +183,13 @@ async function renderDraft(main, ctx, q) {
 
 function takeForm(ctx, rec) {
   const note = h('textarea', { name: 'note', class: 'input', rows: 2, placeholder: t('ho.take_hint') });
+  const next = rec.snapshot && rec.snapshot.incoming;
+  // told, not refused: the server records it (taken_on_roster) as it stands at taking
+  const offRoster = next && next.people.length && ownPerson() && !next.people.some((p) => p.id === ownPerson());
   const form = h('form', { class: 'card ho-take no-print', id: 'ho-take', novalidate: true },
-    h('h2', null, t('ho.take')), formError(), field(t('ho.take_note'), note),
+    h('h2', null, t('ho.take')), formError(),
+    offRoster ? h('p', { class: 'notice', id: 'ho-off-roster' }, t('ho.off_roster_me', { shift: next.shift_name })) : null,
+    field(t('ho.take_note'), note),
     ownPerson() ? null : personField('person_id', t('ho.as'), true));
   const act = (action) => async () => {
     const body = {};
@@ -216,8 +228,9 @@ async function renderRecord(main, ctx, id) {
   main.append(...snapshotView(rec.snapshot || {}, rec.summary || {}));
   main.appendChild(h('div', { class: 'ho-sign', id: 'ho-sign' },
     h('span', null, t('ho.sign_out'), ' ', rec.handed_by.name, ' ', fmtTime(rec.handed_at)),
-    h('span', null, t(rec.state === 'refused' ? 'ho.refused_by' : 'ho.sign_in'), ' ',
-      rec.taken_by ? rec.taken_by.name + ' ' + fmtTime(rec.taken_at) : t('ho.state.handed')),
+    h('span', { id: 'ho-sign-in', dataset: { onRoster: String(rec.taken_on_roster) } }, t(rec.state === 'refused' ? 'ho.refused_by' : 'ho.sign_in'), ' ',
+      rec.taken_by ? rec.taken_by.name + ' ' + fmtTime(rec.taken_at) : t('ho.state.handed'),
+      rec.taken_on_roster === false ? [' ', badge(t('ho.off_roster'), 'warn')] : null),
     h('span', { class: 'muted' }, t('ho.sealed'))));
 }
 
