@@ -19,7 +19,10 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "handover/handover.h"
+#include "notify/channel.h"
+#include "notify/outbox.h"
 #include "plant/plant.h"
 #include "store/q_handover.h"
 #include "warn/warn.h"
@@ -407,6 +410,141 @@ void handover_draft_clear(handover_draft *d)
     d->summary = d->snapshot = NULL;
 }
 
+/* ----------------------------------------------------------------- telling */
+
+/* "12-02 07:52": ms in the zone tz. */
+static void local_hm(const char *tz, int64_t ms, char out[24])
+{
+    int64_t day, midnight;
+    char d[11];
+    if (plant_local_day(tz, ms, &day) || plant_local_to_utc(tz, day, 0, &midnight)) {
+        snprintf(out, 24, "-");
+        return;
+    }
+    plant_date_format(day, d);
+    int m = (int)((ms - midnight) / 60000);
+    snprintf(out, 24, "%.5s %02d:%02d", d + 5, m / 60 % 100, m % 60);
+}
+
+/* At most max bytes of s on one line, cut at a character. */
+static void one_line(char *out, size_t cap, const char *s, size_t max)
+{
+    out[0] = 0;
+    str_append_utf8(out, cap, s, max);
+    for (char *q = out; *q; q++)
+        if (*q == '\r' || *q == '\n' || *q == '\t') *q = ' ';
+    if (strlen(s) > strlen(out)) str_append_utf8(out, cap, "…", 3);
+}
+
+/* The people ids[0..n) appended to body as "- who：name @phone、…", their
+ * phones into mention (the channels @ them); returns how many. */
+static int name_people(store_conn *c, const char *who, const int64_t *ids, size_t n, char *body,
+                       size_t cap, char phones[][ORG_PHONE_MAX + 1], const char **mention)
+{
+    int nm = 0, len = (int)strlen(body);
+    len += snprintf(body + len, cap - (size_t)len, "- %s：", who);
+    for (size_t i = 0; i < n && len < (int)cap - 200; i++) {
+        org_person p;
+        if (org_person_get(c, ids[i], &p)) continue;
+        len += snprintf(body + len, cap - (size_t)len, "%s%s%s%s", i ? "、" : "", p.name, p.phone[0] ? " @" : "",
+                        p.phone);
+        if (p.phone[0] && nm < NOTIFY_MENTIONS_MAX) {
+            copy(phones[nm], ORG_PHONE_MAX + 1, p.phone);
+            mention[nm] = phones[nm];
+            nm++;
+        }
+    }
+    if (!n) len += snprintf(body + len, cap - (size_t)len, "下一班值班表未排人");
+    snprintf(body + len, cap - (size_t)len, "\n");
+    ws_err_clear();
+    return nm;
+}
+
+/* The message through every active channel (a notice: bursts merge into a
+ * digest). Failures are logged: the handover stands. */
+static void tell(store_conn *c, const char *title, const char *body, const char *const *mention, int nm,
+                 int64_t now)
+{
+    notify_channel *ch = NULL;
+    size_t n = 0;
+    if (notify_channel_list(c, &ch, &n)) n = 0;
+    for (size_t k = 0; k < n; k++)
+        if (ch[k].active && notify_enqueue(c, ch[k].id, NOTIFY_NOTICE, title, body, mention, nm, now, NULL))
+            log_warn("handover notice not queued", "channel", ch[k].name, "detail", ws_err_message());
+    free(ch);
+    ws_err_clear();
+}
+
+/* 交接班待接 to the channels, the next shift's roster mentioned: what the
+ * plant's WeChat group gets today, with what is handed on counted. */
+static void tell_given(store_conn *c, const org_unit *u, int64_t giver, const char *note,
+                       const handover_draft *d, int64_t now)
+{
+    char unit[64] = "", who[40] = "", at[24], next_at[24] = "", title[NOTIFY_TITLE_MAX], body[1600],
+         line[400];
+    org_person p;
+    str_append_utf8(unit, sizeof unit, u->name, 60);
+    if (!org_person_get(c, giver, &p)) str_append_utf8(who, sizeof who, p.name, 36);
+    ws_err_clear();
+    local_hm(u->tz, now, at);
+    snprintf(title, sizeof title, "交接班待接：%s（%s 交班）", unit, who);
+    json_t *in = json_object_get(d->snapshot, "incoming"), *people = json_object_get(in, "people");
+    int len = snprintf(body, sizeof body, "- 交班：%s%s%s · %s\n", d->shift_id ? d->shift_name : "",
+                       d->shift_id ? " · " : "", who, at);
+    if (in) {
+        int64_t from = 0;
+        const char *iso = json_string_value(json_object_get(in, "from"));
+        if (iso && !clock_parse_rfc3339(iso, &from)) local_hm(u->tz, from, next_at);
+        len += snprintf(body + len, sizeof body - (size_t)len, "- 接班班次：%s（%s 起）\n",
+                        json_string_value(json_object_get(in, "shift_name")), next_at);
+    }
+    one_line(line, sizeof line, note, 300);
+    len += snprintf(body + len, sizeof body - (size_t)len, "- 交班说明：%s\n", line);
+    len += snprintf(body + len, sizeof body - (size_t)len,
+                    "- 移交：遗留报警 %lld · 在用旁路 %lld · 进行中作业 %lld · 未完成工单 %lld\n",
+                    (long long)json_integer_value(json_object_get(d->summary, "open_alarms")),
+                    (long long)json_integer_value(json_object_get(d->summary, "bypasses")),
+                    (long long)json_integer_value(json_object_get(d->summary, "permits")),
+                    (long long)json_integer_value(json_object_get(d->summary, "work_orders")));
+    int64_t ids[HANDOVER_LIST_CAP];
+    size_t n = 0, i;
+    json_t *x;
+    json_array_foreach(people, i, x) { /* the giver cannot take it (invariant 2) */
+        int64_t id = json_integer_value(json_object_get(x, "id"));
+        if (id != giver && n < HANDOVER_LIST_CAP) ids[n++] = id;
+    }
+    char phones[NOTIFY_MENTIONS_MAX][ORG_PHONE_MAX + 1];
+    const char *mention[NOTIFY_MENTIONS_MAX];
+    int nm = in ? name_people(c, "接班", ids, n, body, sizeof body, phones, mention) : 0;
+    len = (int)strlen(body);
+    snprintf(body + len, sizeof body - (size_t)len, "- 请在系统中接班；%d 分钟未接将报警\n", HANDOVER_WAIT_MIN);
+    tell(c, title, body, mention, nm, now);
+}
+
+/* 拒绝接班 to the channels, the giver mentioned: they set it right and hand
+ * over again. */
+static void tell_refused(store_conn *c, const handover *h, const char *tz, int64_t taker, const char *note,
+                         int64_t now)
+{
+    char unit[64] = "", who[40] = "", at[24], title[NOTIFY_TITLE_MAX], body[1200], line[400];
+    org_person p;
+    str_append_utf8(unit, sizeof unit, h->unit_name, 60);
+    if (!org_person_get(c, taker, &p)) str_append_utf8(who, sizeof who, p.name, 36);
+    ws_err_clear();
+    local_hm(tz, h->created_at, at);
+    snprintf(title, sizeof title, "拒绝接班：%s（%s 拒绝）", unit, who);
+    one_line(line, sizeof line, note, 300);
+    snprintf(body, sizeof body, "- 原因：%s\n", line);
+    char phones[1][ORG_PHONE_MAX + 1];
+    const char *mention[1];
+    char what[80];
+    snprintf(what, sizeof what, "交班（%s）", at);
+    int nm = name_people(c, what, &h->handed_by_person_id, 1, body, sizeof body, phones, mention);
+    int len = (int)strlen(body);
+    snprintf(body + len, sizeof body - (size_t)len, "- 请补充说明后重新交班\n");
+    tell(c, title, body, mention, nm, now);
+}
+
 /* ------------------------------------------------------------------ writes */
 
 ws_err handover_give(store_conn *c, const org_caller *by, const handover_in *in, int64_t *id)
@@ -455,6 +593,7 @@ ws_err handover_give(store_conn *c, const org_caller *by, const handover_in *in,
     store_finalize(st);
     free(summary);
     free(snapshot);
+    if (!rc) tell_given(c, &u, who, in->note, &d, now);
     handover_draft_clear(&d);
     if (!rc) rc = audit_record(c, who_of(by), &HANDOVER_ENTITY, *id, "create", NULL);
     return store_tx_finish(c, own, rc);
@@ -519,6 +658,7 @@ ws_err handover_take(store_conn *c, const org_caller *by, int64_t id, bool accep
     if (!rc && store_changes(st) != 1) /* taken meanwhile by someone else */
         rc = ws_fail(WS_ECONFLICT, "state", "the handover was taken meanwhile");
     store_finalize(st);
+    if (!rc && !accept) tell_refused(c, &h, u.tz, who, note, now);
     if (!rc) rc = audit_record(c, who_of(by), &HANDOVER_ENTITY, id, accept ? "accept" : "refuse", NULL);
     return store_tx_finish(c, own, rc);
 }

@@ -14,7 +14,8 @@
  *
  * How it fits: rank 7 beside permit and dashboard; it reads the alarms,
  * permits, bypasses and work orders of the unit's subtree through its own
- * queries (store/q_handover.c) and uses plant for zones and the duty roster.
+ * queries (store/q_handover.c), uses plant for zones and the duty roster,
+ * and posts 交接班待接 / 拒绝接班 notices through notify's channels.
  * Permissions: plant.read to read (every role in scope), handover.write to
  * hand over and take (every role but the regulator: the shift's own people).
  * by->subject NULL is a trusted caller (CLI, demo): no permission check.

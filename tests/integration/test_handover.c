@@ -42,10 +42,10 @@ static long long unit(T *t, long long parent, const char *kind, const char *code
     return ws_post_id(&t->s, t->admin, "/api/v1/units", b);
 }
 
-static long long person(T *t, long long u, const char *name)
+static long long person(T *t, long long u, const char *name, const char *phone)
 {
     char b[200];
-    snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"%s\"}", u, name);
+    snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"%s\",\"phone\":\"%s\"}", u, name, phone);
     return ws_post_id(&t->s, t->admin, "/api/v1/people", b);
 }
 
@@ -108,9 +108,9 @@ static void setup(T *t, const char *backend)
     t->ent = unit(t, park, "enterprise", "E1", "精细化工");
     t->ent2 = unit(t, park, "enterprise", "E2", "新材料");
     t->area = unit(t, t->ent, "area", "A1", "合成车间");
-    t->pa = person(t, t->area, "操作工甲");
-    t->pb = person(t, t->area, "操作工乙");
-    t->px = person(t, t->ent2, "外企员工");
+    t->pa = person(t, t->area, "操作工甲", "13900000011");
+    t->pb = person(t, t->area, "操作工乙", "13900000012");
+    t->px = person(t, t->ent2, "外企员工", "");
     account(t, "jia", "worker", t->ent, t->pa, t->a);
     account(t, "yi", "worker", t->ent, t->pb, t->b);
     account(t, "reg", "regulator", t->ent, 0, t->reg);
@@ -150,6 +150,22 @@ static void setup(T *t, const char *backend)
     long long eq = ws_post_id(&t->s, t->admin, "/api/v1/equipment", b);
     snprintf(b, sizeof b, "{\"equipment_id\":%lld,\"title\":\"P-1 机封渗漏\"}", eq);
     ws_post_id(&t->s, t->admin, "/api/v1/work-orders", b);
+    /* the shift's group robot (nothing listens: the messages stay in the outbox) */
+    ws_post_id(&t->s, t->admin, "/api/v1/notify/channels",
+               "{\"kind\":\"webhook\",\"name\":\"班组群\",\"url\":\"http://127.0.0.1:9/hook\"}");
+}
+
+/* The body of the newest outbox message titled title; fails when none. */
+static char *told(T *t, const char *title)
+{
+    json_t *r = get(t, t->admin, "/api/v1/notify/outbox?limit=200", 200), *x;
+    size_t i;
+    char *body = NULL;
+    json_array_foreach(json_object_get(r, "items"), i, x) if (!body && !strcmp(str(x, "title"), title))
+        body = strdup(str(x, "body"));
+    json_decref(r);
+    if (!body) fail_msg("no message titled %s", title);
+    return body;
 }
 
 static void run(const char *backend)
@@ -234,6 +250,12 @@ static void run(const char *backend)
     json_decref(h);
     assert_int_equal(post(&t, t.b, "/api/v1/handovers", b, f), 409);
     assert_string_equal(f, "unit_id");
+    /* the group is told, with what is handed on; the next shift's roster is empty */
+    char *m = told(&t, "交接班待接：合成车间（操作工甲 交班）");
+    if (!strstr(m, "遗留报警 1 · 在用旁路 1 · 进行中作业 0 · 未完成工单 1") || !strstr(m, "下一班值班表未排人") ||
+        !strstr(m, "GT-1 报警未确认"))
+        fail_msg("the handover message: %s", m);
+    free(m);
 
     /* the alarm is acknowledged afterwards: the record keeps it as handed over */
     snprintf(p, sizeof p, "/api/v1/alarms/%lld/actions/ack", t.alarm);
@@ -258,6 +280,9 @@ static void run(const char *backend)
     h = get(&t, t.b, p, 200);
     assert_true(json_is_null(json_object_get(h, "taken_on_roster"))); /* the roster named nobody */
     json_decref(h);
+    m = told(&t, "拒绝接班：合成车间（操作工乙 拒绝）"); /* the giver is mentioned */
+    if (!strstr(m, "旁路到期时间未交代") || !strstr(m, "操作工甲 @13900000011")) fail_msg("the refusal message: %s", m);
+    free(m);
     snprintf(p, sizeof p, "/api/v1/handovers/%lld/actions/refuse", h1);
     assert_int_equal(post(&t, t.b, p, "{\"note\":\"再拒\"}", f), 409);
     assert_string_equal(f, "state");
@@ -286,6 +311,9 @@ static void run(const char *backend)
     assert_int_equal(num(json_array_get(ppl, 0), "id"), t.pa);
     assert_int_equal(json_array_size(json_object_get(json_array_get(ppl, 0), "roles")), 2);
     json_decref(h);
+    m = told(&t, "交接班待接：合成车间（操作工甲 交班）"); /* the newest: the giver is not asked to take it */
+    if (!strstr(m, "- 接班：下一班值班表未排人")) fail_msg("the second handover message: %s", m);
+    free(m);
     snprintf(p, sizeof p, "/api/v1/handovers/%lld/actions/accept", h2);
     h = NULL;
     assert_int_equal(ws_req(&t.s, "POST", p, t.b, "{\"note\":\"已核对\"}", &h), 200);
@@ -309,6 +337,9 @@ static void run(const char *backend)
     assert_int_equal(ws_req(&t.s, "POST", "/api/v1/handovers", t.b, b, &h), 201);
     h3 = num(h, "id");
     json_decref(h);
+    m = told(&t, "交接班待接：合成车间（操作工乙 交班）"); /* the roster mentioned */
+    if (!strstr(m, "- 接班：操作工甲 @13900000011\n")) fail_msg("the third handover message: %s", m);
+    free(m);
     snprintf(p, sizeof p, "/api/v1/handovers/%lld/actions/accept", h3);
     h = NULL;
     assert_int_equal(ws_req(&t.s, "POST", p, t.a, "{}", &h), 200);
