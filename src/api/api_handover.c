@@ -1,6 +1,7 @@
 /* api_handover.c — shift handovers (交接班记录, src/handover) over REST:
  *
  *   GET  /api/v1/units/{id}/handover-draft ?hours=   what a handover would hold now
+ *   GET/PUT /api/v1/units/{id}/handover-settings     交接班要求 {required, wait_min, early_min}
  *   GET  /api/v1/handovers ?unit_id=&state=&format=  newest first, without snapshots;
  *                                                    ?format=xlsx|csv: 交接班记录台账
  *   POST /api/v1/handovers {unit_id, note, hours, handed_by_person_id}
@@ -9,7 +10,8 @@
  *   POST /api/v1/handovers/{id}/actions/{accept|refuse} {note, taken_by_person_id}
  *
  * Permissions: plant.read (every role in scope) to read, handover.write
- * (every role but the regulator) to hand over and take; outside the scope
+ * (every role but the regulator) to hand over and take, plant.write to set
+ * a unit's 交接班要求; outside the scope
  * 404. Times RFC 3339. Taking a handover clears its 交接班超时未接 alarm at
  * once, and handing over the unit's 交接班未交 (the timer would within a
  * minute). */
@@ -282,6 +284,53 @@ static ws_err take(api_ctx *ctx)
     return rc;
 }
 
+/* ---------------------------------------------------- 交接班要求 of a unit */
+
+static ws_err settings_reply(api_ctx *ctx, int status, int64_t unit_id)
+{
+    handover_settings hs;
+    CALLER;
+    ws_err rc = handover_settings_get(ctx->conn, &by, unit_id, &hs);
+    if (rc) return rc;
+    return api_reply_json(ctx, status, json_pack("{s:I, s:b, s:i, s:i, s:s, s:o}", "unit_id", (json_int_t)unit_id,
+                                                 "required", hs.required, "wait_min", hs.wait_min, "early_min",
+                                                 hs.early_min, "source", hs.stored ? "unit" : "default",
+                                                 "updated_at", json_time(hs.updated_at)));
+}
+
+static ws_err settings_get(api_ctx *ctx)
+{
+    int64_t unit_id = 0;
+    ws_err rc = api_param_id(ctx, 0, &unit_id);
+    return rc ? rc : settings_reply(ctx, 200, unit_id);
+}
+
+typedef struct {
+    bool required;
+    int64_t wait_min, early_min;
+} settings_body;
+static const json_field settings_fields[] = {
+    {"required", JF_BOOL, true, false, offsetof(settings_body, required), 0, 0, 0, -1},
+    {"wait_min", JF_INT, true, false, offsetof(settings_body, wait_min), 0, HANDOVER_WAIT_LO, HANDOVER_WAIT_HI, -1},
+    {"early_min", JF_INT, true, false, offsetof(settings_body, early_min), 0, 0, HANDOVER_EARLY_HI, -1},
+};
+
+static ws_err settings_put(api_ctx *ctx)
+{
+    int64_t unit_id = 0;
+    settings_body b = {0};
+    json_t *root = NULL;
+    ws_err rc = api_param_id(ctx, 0, &unit_id);
+    if (!rc) rc = api_decode(ctx, settings_fields, NF(settings_fields), &b, NULL, &root);
+    if (rc) return rc;
+    json_decref(root);
+    CALLER;
+    handover_settings in = {.unit_id = unit_id, .required = b.required, .wait_min = (int)b.wait_min,
+                            .early_min = (int)b.early_min};
+    rc = handover_settings_put(ctx->conn, &by, &in);
+    return rc ? rc : settings_reply(ctx, 200, unit_id);
+}
+
 #define R(m, p, fn, act, sum, body, nbody) {m, p, fn, API_AUTH, act, sum, "plant", body, nbody, 0}
 const api_route api_handover_routes[] = {
     R("GET", "/api/v1/units/{id}/handover-draft", draft, "plant.read",
@@ -289,6 +338,14 @@ const api_route api_handover_routes[] = {
       "accepted handover, the rostered shift, or ?hours=), the alarms raised in it by level, and "
       "what the next shift inherits (open alarms, bypasses, special work, work orders, on duty)",
       NULL, 0),
+    R("GET", "/api/v1/units/{id}/handover-settings", settings_get, "plant.read",
+      "交接班要求 of a unit: whether it must hand over in the system (交接班未交 then applies), the "
+      "minutes before an untaken handover raises 交接班超时未接, and how early a handover counts for "
+      "a shift end (source: unit, or default)",
+      NULL, 0),
+    R("PUT", "/api/v1/units/{id}/handover-settings", settings_put, "plant.write",
+      "Set a unit's 交接班要求 (required, wait_min 5-240, early_min 0-480)", settings_fields,
+      NF(settings_fields)),
     R("GET", "/api/v1/handovers", list, "plant.read",
       "Shift handover records, newest first (?unit_id= subtree, &state=handed|accepted|refused); "
       "?format=xlsx|csv: the 交接班记录台账 with what each handed on",

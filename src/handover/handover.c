@@ -46,6 +46,7 @@ ws_err handover_init(void)
     static bool done;
     if (done) return WS_OK;
     ws_err rc = audit_register(&HANDOVER_ENTITY);
+    if (!rc) rc = audit_register(&HANDOVER_SETTING_ENTITY);
     if (!rc) done = true;
     return rc;
 }
@@ -480,6 +481,8 @@ static void tell(store_conn *c, const char *title, const char *body, const char 
 static void tell_given(store_conn *c, const org_unit *u, int64_t giver, const char *note,
                        const handover_draft *d, int64_t now)
 {
+    handover_settings hs;
+    if (handover_settings_get(c, NULL, u->id, &hs)) hs.wait_min = HANDOVER_WAIT_MIN;
     char unit[64] = "", who[40] = "", at[24], next_at[24] = "", title[NOTIFY_TITLE_MAX], body[1600],
          line[400];
     org_person p;
@@ -517,7 +520,7 @@ static void tell_given(store_conn *c, const org_unit *u, int64_t giver, const ch
     const char *mention[NOTIFY_MENTIONS_MAX];
     int nm = in ? name_people(c, "接班", ids, n, body, sizeof body, phones, mention) : 0;
     len = (int)strlen(body);
-    snprintf(body + len, sizeof body - (size_t)len, "- 请在系统中接班；%d 分钟未接将报警\n", HANDOVER_WAIT_MIN);
+    snprintf(body + len, sizeof body - (size_t)len, "- 请在系统中接班；%d 分钟未接将报警\n", hs.wait_min);
     tell(c, title, body, mention, nm, now);
 }
 
@@ -678,8 +681,9 @@ ws_err handover_tick(store_conn *c, struct warn *w, int64_t now, int *raised)
     if (raised) *raised = 0;
     if (!w) return WS_OK;
     ws_err rc = store_prepare(c, Q_HANDOVER_OVERDUE, &st);
-    if (!rc) rc = store_bind_int(st, 1, now - HANDOVER_WAIT_MIN * 60000LL);
+    if (!rc) rc = store_bind_int(st, 1, now);
     if (!rc) rc = store_bind_int(st, 2, HANDOVER_RULE);
+    if (!rc) rc = store_bind_int(st, 3, HANDOVER_WAIT_MIN);
     while (!rc && n < CAP && !(rc = store_step(st, &row)) && row) {
         due[n].id = store_col_int(st, 0);
         due[n].unit = store_col_int(st, 1);
@@ -757,54 +761,67 @@ static ws_err count_of(store_conn *c, const char *q, int64_t a, int64_t b, int64
 static ws_err missed_pass(store_conn *c, struct warn *w, int64_t now, int *raised)
 {
     enum { CAP = 64 };
-    typedef struct { int64_t unit; char path[AUTH_PATH_MAX], title[256]; } keeper;
+    typedef struct {
+        int64_t unit, wait, early;
+        char path[AUTH_PATH_MAX], name[64], title[256];
+    } keeper;
     keeper *k = calloc(CAP, sizeof *k);
-    int64_t done[CAP];
-    int n = 0, m = 0, due = 0;
+    int64_t done[CAP], after = 0;
+    int n = CAP, m = 0;
     if (!k) return ws_fail(WS_ENOMEM, NULL, "out of memory");
-    char names[CAP][64];
     store_stmt *st = NULL;
     bool row = false;
-    ws_err rc = store_prepare(c, Q_HANDOVER_KEEPERS, &st);
-    if (!rc) rc = store_bind_int(st, 1, now - HANDOVER_KEEP_DAYS * 24 * HOUR_MS);
-    if (!rc) rc = store_bind_int(st, 2, now);
-    while (!rc && n < CAP && !(rc = store_step(st, &row)) && row) {
-        k[n].unit = store_col_int(st, 0);
-        copy(k[n].path, sizeof k[n].path, store_col_text(st, 1));
-        names[n][0] = 0;
-        str_append_utf8(names[n], sizeof names[n], store_col_text(st, 2), 60);
-        n++;
+    ws_err rc = WS_OK;
+    while (!rc && n == CAP) { /* the keepers, CAP at a time by unit id */
+        int due = 0;
+        n = 0;
+        rc = store_prepare(c, Q_HANDOVER_KEEPERS, &st);
+        if (!rc) rc = store_bind_int(st, 1, now - HANDOVER_KEEP_DAYS * 24 * HOUR_MS);
+        if (!rc) rc = store_bind_int(st, 2, now);
+        if (!rc) rc = store_bind_int(st, 3, HANDOVER_WAIT_MIN);
+        if (!rc) rc = store_bind_int(st, 4, HANDOVER_EARLY_MIN);
+        if (!rc) rc = store_bind_int(st, 5, after);
+        while (!rc && n < CAP && !(rc = store_step(st, &row)) && row) {
+            k[n].unit = after = store_col_int(st, 0);
+            copy(k[n].path, sizeof k[n].path, store_col_text(st, 1));
+            k[n].name[0] = 0;
+            str_append_utf8(k[n].name, sizeof k[n].name, store_col_text(st, 2), 60);
+            k[n].wait = store_col_int(st, 3);
+            k[n].early = store_col_int(st, 4);
+            n++;
+        }
+        store_finalize(st);
+        st = NULL;
+        for (int i = 0; !rc && i < n; i++) {
+            /* the latest shift end from HANDOVER_LOOK_H to the unit's wait ago */
+            shift_end e = {.after = now - HANDOVER_LOOK_H * HOUR_MS, .upto = now - k[i].wait * 60000};
+            int64_t since = 0, alarmed = 0;
+            rc = each_shift(c, k[i].path, e.upto, 2, latest_end, &e);
+            const int64_t end = e.end;
+            char sname[40] = "";
+            if (!rc && end) rc = count_of(c, Q_HANDOVER_SINCE, k[i].unit, end - k[i].early * 60000, now, &since);
+            if (!rc && end && !since)
+                rc = count_of(c, Q_HANDOVER_MISSED_RAISED, HANDOVER_MISSED_RULE, k[i].unit, end, &alarmed);
+            if (rc || !end || since || alarmed) continue;
+            str_append_utf8(sname, sizeof sname, e.name, 36);
+            keeper *d = &k[due++]; /* the due ones move to the front of k (due <= i) */
+            d->unit = k[i].unit;
+            snprintf(d->title, sizeof d->title, "交接班未交：%s（%s %02d:%02d 交班，已过 %lld 分钟，未见交接班记录）",
+                     k[i].name, sname, e.end_min / 60, e.end_min % 60, (long long)((now - end) / 60000));
+        }
+        /* the engine is called with no statement open: it writes the alarm itself */
+        for (int i = 0; !rc && i < due; i++) {
+            rc = warn_external_alarm(w, HANDOVER_MISSED_RULE, k[i].unit, k[i].unit, 1, true, k[i].title, now);
+            if (!rc && raised) (*raised)++;
+        }
     }
-    store_finalize(st);
-    for (int i = 0; !rc && i < n; i++) {
-        /* the latest shift end from HANDOVER_LOOK_H to HANDOVER_WAIT_MIN ago */
-        shift_end e = {.after = now - HANDOVER_LOOK_H * HOUR_MS, .upto = now - HANDOVER_WAIT_MIN * 60000LL};
-        int64_t since = 0, alarmed = 0;
-        rc = each_shift(c, k[i].path, e.upto, 2, latest_end, &e);
-        const int64_t end = e.end;
-        char sname[40] = "";
-        if (!rc && end) rc = count_of(c, Q_HANDOVER_SINCE, k[i].unit, end - HANDOVER_EARLY_MIN * 60000LL, now, &since);
-        if (!rc && end && !since)
-            rc = count_of(c, Q_HANDOVER_MISSED_RAISED, HANDOVER_MISSED_RULE, k[i].unit, end, &alarmed);
-        if (rc || !end || since || alarmed) continue;
-        k[due].unit = k[i].unit; /* the due ones move to the front of k (due <= i) */
-        str_append_utf8(sname, sizeof sname, e.name, 36);
-        snprintf(k[due].title, sizeof k[due].title, "交接班未交：%s（%s %02d:%02d 交班，已过 %lld 分钟，未见交接班记录）",
-                 names[i], sname, e.end_min / 60, e.end_min % 60, (long long)((now - end) / 60000));
-        due++;
-    }
-    st = NULL;
     if (!rc) rc = store_prepare(c, Q_HANDOVER_MISSED_DONE, &st);
     if (!rc) rc = store_bind_int(st, 1, HANDOVER_MISSED_RULE);
-    if (!rc) rc = store_bind_int(st, 2, (HANDOVER_WAIT_MIN + HANDOVER_EARLY_MIN) * 60000LL);
+    if (!rc) rc = store_bind_int(st, 2, HANDOVER_WAIT_MIN);
     if (!rc) rc = store_bind_int(st, 3, now);
+    if (!rc) rc = store_bind_int(st, 4, HANDOVER_EARLY_MIN);
     while (!rc && m < CAP && !(rc = store_step(st, &row)) && row) done[m++] = store_col_int(st, 0);
     store_finalize(st);
-    /* the engine is called with no statement open: it writes the alarm itself */
-    for (int i = 0; !rc && i < due; i++) {
-        rc = warn_external_alarm(w, HANDOVER_MISSED_RULE, k[i].unit, k[i].unit, 1, true, k[i].title, now);
-        if (!rc && raised) (*raised)++;
-    }
     for (int i = 0; !rc && i < m; i++) handover_missed_clear(w, done[i], now);
     free(k);
     return rc;
@@ -834,37 +851,43 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* One unit's figures from its handovers made[0..n) (times ascending), the
+typedef struct {
+    int64_t id, wait, early; /* its settings (minutes) */
+    size_t first;            /* its first row */
+    char path[AUTH_PATH_MAX], name[ORG_NAME_MAX + 1];
+} kpi_unit;
+
+/* Unit u's figures from its handovers made[0..n) (times ascending), the
  * minutes each taken one waited, take[0..nt), and counts: accepted, refused,
  * waiting, taken by someone off the next shift's roster. */
-static ws_err unit_figures(store_conn *c, int64_t unit, const char *path, const char *name,
-                           const int64_t *made, size_t n, int64_t *take, size_t nt,
-                           const int counts[4], int64_t now, json_t *out)
+static ws_err unit_figures(store_conn *c, const kpi_unit *u, const int64_t *made, size_t n, int64_t *take,
+                           size_t nt, const int counts[4], int64_t now, json_t *out)
 {
+    const int64_t early = u->early * 60000, wait = u->wait * 60000;
     int64_t *ends = malloc(KPI_ENDS_CAP * sizeof *ends);
     if (!ends) return ws_fail(WS_ENOMEM, NULL, "out of memory");
-    kpi_ends e = {.from = made[0] - HANDOVER_EARLY_MIN * 60000LL,
-                  .upto = now - HANDOVER_WAIT_MIN * 60000LL, .ends = ends};
+    kpi_ends e = {.from = made[0] - early, .upto = now - wait, .ends = ends};
     int back = (int)((now - e.from) / (24 * HOUR_MS)) + 2;
-    ws_err rc = each_shift(c, path, now, back, collect_end, &e);
+    ws_err rc = each_shift(c, u->path, now, back, collect_end, &e);
     if (!rc && e.full)
         rc = ws_fail(WS_EINVAL, "days", "%s has more than %d shift ends in this time: choose fewer days",
-                     name, KPI_ENDS_CAP);
+                     u->name, KPI_ENDS_CAP);
     size_t in_time = 0, late = 0, j = 0;
     if (!rc) qsort(ends, e.n, sizeof *ends, cmp_i64);
     for (size_t i = 0; !rc && i < e.n; i++) { /* both ascending: one pass */
-        while (j < n && made[j] < ends[i] - HANDOVER_EARLY_MIN * 60000LL) j++;
-        in_time += j < n && made[j] <= ends[i] + HANDOVER_WAIT_MIN * 60000LL;
+        while (j < n && made[j] < ends[i] - early) j++;
+        in_time += j < n && made[j] <= ends[i] + wait;
     }
     free(ends);
     if (rc) return rc;
     qsort(take, nt, sizeof *take, cmp_i64);
-    for (size_t i = 0; i < nt; i++) late += take[i] > HANDOVER_WAIT_MIN;
-    json_t *o = json_pack("{s:I,s:s,s:I,s:I,s:I,s:i,s:i,s:i,s:I,s:i}", "unit_id", (json_int_t)unit,
-                          "unit_name", name, "shift_ends", (json_int_t)e.n, "in_time",
+    for (size_t i = 0; i < nt; i++) late += take[i] > u->wait;
+    json_t *o = json_pack("{s:I,s:s,s:I,s:I,s:I,s:i,s:i,s:i,s:I,s:i,s:I,s:I}", "unit_id", (json_int_t)u->id,
+                          "unit_name", u->name, "shift_ends", (json_int_t)e.n, "in_time",
                           (json_int_t)in_time, "handovers", (json_int_t)n, "accepted", counts[0],
                           "refused", counts[1], "waiting", counts[2], "take_late", (json_int_t)late,
-                          "taken_off_roster", counts[3]);
+                          "taken_off_roster", counts[3], "wait_min", (json_int_t)u->wait, "early_min",
+                          (json_int_t)u->early);
     if (!o) return ws_fail(WS_ENOMEM, NULL, "out of memory");
     json_object_set_new(o, "in_time_rate", e.n ? json_real((double)in_time / (double)e.n) : json_null());
     json_object_set_new(o, "take_median_min",
@@ -880,12 +903,6 @@ typedef struct {
     int state;   /* 0 accepted, 1 refused, 2 handed */
     bool off;    /* taken by someone off the next shift's roster */
 } kpi_row;
-
-typedef struct {
-    int64_t id;
-    size_t first; /* its first row */
-    char path[AUTH_PATH_MAX], name[ORG_NAME_MAX + 1];
-} kpi_unit;
 
 ws_err handover_kpi(store_conn *c, const handover_filter *f, int days, int64_t now, json_t **out)
 {
@@ -906,12 +923,15 @@ ws_err handover_kpi(store_conn *c, const handover_filter *f, int days, int64_t n
     if (!rc) rc = store_bind_int(st, 2, f->unit_id);
     if (!rc) rc = store_bind_int(st, 3, now - (int64_t)days * 24 * HOUR_MS);
     if (!rc) rc = store_bind_int(st, 4, now);
+    if (!rc) rc = store_bind_int(st, 5, HANDOVER_WAIT_MIN);
+    if (!rc) rc = store_bind_int(st, 6, HANDOVER_EARLY_MIN);
     while (!rc && n < KPI_ROWS_CAP && !(rc = store_step(st, &row)) && row) {
         kpi_row *r = &rows[n];
         r->unit = store_col_int(st, 0);
         if (!nu || units[nu - 1].id != r->unit) {
             if (nu == KPI_UNITS_CAP) break;
-            units[nu] = (kpi_unit){.id = r->unit, .first = n};
+            units[nu] = (kpi_unit){.id = r->unit, .first = n, .wait = store_col_int(st, 7),
+                                   .early = store_col_int(st, 8)};
             copy(units[nu].path, sizeof units[nu].path, store_col_text(st, 1));
             copy(units[nu].name, sizeof units[nu].name, store_col_text(st, 2));
             nu++;
@@ -936,7 +956,7 @@ ws_err handover_kpi(store_conn *c, const handover_filter *f, int days, int64_t n
             counts[3] += rows[i].off;
             if (rows[i].taken > 0) take[nt++] = (rows[i].taken - rows[i].at) / 60000;
         }
-        rc = unit_figures(c, units[k].id, units[k].path, units[k].name, made, nm, take, nt, counts, now, a);
+        rc = unit_figures(c, &units[k], made, nm, take, nt, counts, now, a);
     }
     free(rows);
     free(units);

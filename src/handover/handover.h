@@ -57,17 +57,42 @@
 #define HANDOVER_LIST_CAP 100     /* rows a snapshot list keeps; "more" says there were more */
 #define HANDOVER_HOURS_DEFAULT 12 /* the window without a roster or an earlier handover */
 #define HANDOVER_SHIFT_NAME_MAX 60
-#define HANDOVER_WAIT_MIN 30      /* a handover waiting longer raises 交接班超时未接 */
+#define HANDOVER_WAIT_MIN 30      /* default: a handover waiting longer raises 交接班超时未接 */
 #define HANDOVER_RULE 108         /* the engine's rule id of that alarm; source = handover id */
 #define HANDOVER_MISSED_RULE 109  /* 交接班未交: a shift ended with no handover; source = unit id */
-#define HANDOVER_EARLY_MIN 120    /* a handover this long before a shift's end counts for it */
+#define HANDOVER_EARLY_MIN 120    /* default: a handover this long before a shift's end counts for it */
 #define HANDOVER_LOOK_H 6         /* shift ends further back are not looked at (a restart) */
 #define HANDOVER_KEEP_DAYS 7      /* a unit with a handover in these days keeps handovers */
 
-extern const audit_entity HANDOVER_ENTITY; /* "handover" */
+extern const audit_entity HANDOVER_ENTITY;         /* "handover" */
+extern const audit_entity HANDOVER_SETTING_ENTITY; /* "handover_setting" (settings.c) */
 
-/* Register the audited entity (start-up; idempotent). */
+/* Register the audited entities (start-up; idempotent). */
 ws_err handover_init(void);
+
+/* 交接班要求 of one unit (settings.c): whether it must hand over in the
+ * system (交接班未交 then applies whether or not it used the record in the
+ * last HANDOVER_KEEP_DAYS), the wait before 交接班超时未接 (also the end of
+ * the in-time window after a shift end) and the early window. A unit
+ * without settings has HANDOVER_WAIT_MIN and HANDOVER_EARLY_MIN and keeps
+ * handovers by using them. Not inherited: each unit that hands over has
+ * its own. */
+#define HANDOVER_WAIT_LO 5
+#define HANDOVER_WAIT_HI 240
+#define HANDOVER_EARLY_HI 480
+typedef struct handover_settings {
+    int64_t unit_id;
+    bool required;
+    int wait_min, early_min;
+    bool stored;        /* false: the defaults (no row) */
+    int64_t updated_at; /* 0 with the defaults */
+} handover_settings;
+/* Permission: plant.read on the unit. */
+ws_err handover_settings_get(store_conn *c, const org_caller *by, int64_t unit_id, handover_settings *s);
+/* Permission: plant.write on the unit; wait_min HANDOVER_WAIT_LO..HI,
+ * early_min 0..HANDOVER_EARLY_HI; required only for an active unit inside
+ * an enterprise. Refusals name the field. */
+ws_err handover_settings_put(store_conn *c, const org_caller *by, const handover_settings *in);
 
 /* A handover as the server would write it now: the window and the snapshot. */
 typedef struct handover_draft {

@@ -1356,6 +1356,17 @@ const store_migration store_migrations[] = {
      /* src/handover invariant 6: 1 on it, 0 not, NULL when that roster named
       * nobody (and on every row taken before this migration). */
      "ALTER TABLE handovers ADD COLUMN taken_on_roster INTEGER;\n"},
+    {33, "handover settings per unit (交接班要求): required in the system, the wait and the early window",
+     /* src/handover/settings.c; a unit without a row has the defaults of
+      * handover.h and keeps handovers only by using them. */
+     "CREATE TABLE handover_settings (\n"
+     "  id INTEGER PRIMARY KEY REFERENCES units(id),\n"   /* the unit's id */
+     "  required INTEGER NOT NULL,\n"
+     "  wait_min INTEGER NOT NULL,\n"
+     "  early_min INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX handover_settings_required ON handover_settings(required);\n"},
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);

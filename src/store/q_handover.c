@@ -1,6 +1,12 @@
 /* q_handover.c — the SQL of q_handover.h (shift handovers, migration 30). */
 #include "store/q_handover.h"
 
+/* a unit's settings, else the defaults: d the default wait, e the default early
+ * window (minutes, parameters) */
+#define HS_JOIN(unit) " LEFT JOIN handover_settings hs ON hs.id = " unit " "
+#define HS_WAIT(d) "COALESCE(hs.wait_min, CAST(" d " AS BIGINT))"
+#define HS_EARLY(e) "COALESCE(hs.early_min, CAST(" e " AS BIGINT))"
+
 #define HO_COLS(snapshot)                                                                        \
     "h.id, h.unit_id, h.shift_id, h.period_from, h.period_to, h.state, h.handed_by_person_id, " \
     "h.handed_note, h.summary, " snapshot ", h.taken_by_person_id, h.taken_at, h.taken_note, "  \
@@ -28,8 +34,8 @@ const char Q_HANDOVER_LIST[] =
     "AND (CAST($3 AS BIGINT) = 0 OR h.id < $3) "
     "AND (CAST($5 AS TEXT) = '' OR h.state = $5) ORDER BY h.id DESC LIMIT $4";
 const char Q_HANDOVER_KPI_ROWS[] =
-    "SELECT h.unit_id, u.path, u.name, h.state, h.created_at, h.taken_at, h.taken_on_roster "
-    "FROM handovers h JOIN units u ON u.id = h.unit_id "
+    "SELECT h.unit_id, u.path, u.name, h.state, h.created_at, h.taken_at, h.taken_on_roster, "
+    HS_WAIT("$5") ", " HS_EARLY("$6") " FROM handovers h JOIN units u ON u.id = h.unit_id" HS_JOIN("h.unit_id")
     "WHERE u.path LIKE CAST($1 AS TEXT) || '%' "
     "AND (CAST($2 AS BIGINT) = 0 OR u.path LIKE (SELECT path FROM units WHERE id = $2) || '%') "
     "AND h.created_at >= $3 AND h.created_at <= $4 ORDER BY h.unit_id, h.created_at, h.id LIMIT 50000";
@@ -41,16 +47,24 @@ const char Q_HANDOVER_SHIFTS[] =
     "JOIN units su ON su.id = s.unit_id "
     "WHERE s.active = 1 AND CAST($1 AS TEXT) LIKE su.path || '%' "
     "ORDER BY LENGTH(su.path) DESC, s.id";
+const char Q_HANDOVER_SETTINGS_GET[] =
+    "SELECT required, wait_min, early_min, updated_at FROM handover_settings WHERE id = $1";
+const char Q_HANDOVER_SETTINGS_PUT[] =
+    "INSERT INTO handover_settings (id, required, wait_min, early_min, updated_at) VALUES ($1, $2, $3, $4, $5) "
+    "ON CONFLICT (id) DO UPDATE SET required = excluded.required, wait_min = excluded.wait_min, "
+    "early_min = excluded.early_min, updated_at = excluded.updated_at";
 const char Q_HANDOVER_OVERDUE[] =
     "SELECT h.id, h.unit_id, h.created_at, u.name, pg.name FROM handovers h "
-    "JOIN units u ON u.id = h.unit_id JOIN people pg ON pg.id = h.handed_by_person_id "
-    "WHERE h.state = 'handed' AND h.created_at <= $1 "
+    "JOIN units u ON u.id = h.unit_id JOIN people pg ON pg.id = h.handed_by_person_id" HS_JOIN("h.unit_id")
+    "WHERE h.state = 'handed' AND h.created_at <= $1 - " HS_WAIT("$3") " * 60000 "
     "AND NOT EXISTS (SELECT 1 FROM alarms a WHERE a.unit_id = h.unit_id AND a.rule_id = $2 "
     "AND a.source_id = h.id) "
     "ORDER BY h.id LIMIT 64";
 const char Q_HANDOVER_KEEPERS[] =
-    "SELECT DISTINCT h.unit_id, u.path, u.name FROM handovers h JOIN units u ON u.id = h.unit_id "
-    "WHERE h.created_at >= $1 AND h.created_at <= $2 ORDER BY h.unit_id LIMIT 64";
+    "SELECT u.id, u.path, u.name, " HS_WAIT("$3") ", " HS_EARLY("$4") " FROM units u" HS_JOIN("u.id")
+    "WHERE u.active = 1 AND u.id > $5 AND u.id IN (SELECT unit_id FROM handovers "
+    "WHERE created_at >= $1 AND created_at <= $2 UNION SELECT id FROM handover_settings WHERE required = 1) "
+    "ORDER BY u.id LIMIT 64";
 const char Q_HANDOVER_SINCE[] =
     "SELECT count(*) FROM handovers WHERE unit_id = $1 AND created_at >= $2 AND created_at <= $3";
 /* raised, raised again while active (repeat) or after it returned (reactivate) */
@@ -60,11 +74,11 @@ const char Q_HANDOVER_MISSED_RAISED[] =
     "WHERE a.unit_id = $2 AND a.rule_id = $1 AND a.source_id = $2 "  /* the source is the unit: alarms_unit */
     "AND e.kind IN " HANDOVER_RAISE_KINDS " AND e.at >= $3";
 const char Q_HANDOVER_MISSED_DONE[] =
-    "SELECT a.source_id FROM alarms a WHERE a.rule_id = $1 AND a.open = 1 "
+    "SELECT a.source_id FROM alarms a" HS_JOIN("a.source_id") "WHERE a.rule_id = $1 AND a.open = 1 "
     "AND a.state IN ('unack', 'acked', 'shelved') "
     "AND EXISTS (SELECT 1 FROM handovers h WHERE h.unit_id = a.source_id AND h.created_at <= $3 "
     "AND h.created_at >= (SELECT MAX(e.at) FROM alarm_events e WHERE e.alarm_id = a.id "
-    "AND e.kind IN " HANDOVER_RAISE_KINDS ") - $2) LIMIT 64";
+    "AND e.kind IN " HANDOVER_RAISE_KINDS ") - (" HS_WAIT("$2") " + " HS_EARLY("$4") ") * 60000) LIMIT 64";
 const char Q_HANDOVER_TAKEN[] =
     "SELECT a.source_id, a.unit_id FROM alarms a JOIN handovers h ON h.id = a.source_id "
     "WHERE a.rule_id = $1 AND a.open = 1 AND a.cleared_at IS NULL AND h.state <> 'handed' LIMIT 64";

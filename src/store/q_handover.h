@@ -30,21 +30,30 @@ extern const char Q_HANDOVER_LAST[];     /* $1 unit -> period_to of the latest a
 extern const char Q_HANDOVER_SHIFTS[];   /* $1 unit path -> active shifts of the unit and its ancestors,
                                           * deepest unit first: id, name, start_min, length_min, tz, path */
 
-extern const char Q_HANDOVER_OVERDUE[];  /* $1 handed at or before, $2 rule -> id, unit_id, handed_at,
-                                          * unit name, giver's name: waiting and never alarmed */
+/* The timer's and the figures' queries take the default wait and early
+ * window (minutes) as parameters and use a unit's handover_settings over them. */
+extern const char Q_HANDOVER_SETTINGS_GET[]; /* $1 unit -> required, wait_min, early_min, updated_at */
+extern const char Q_HANDOVER_SETTINGS_PUT[]; /* $1 unit, $2 required, $3 wait, $4 early, $5 at (upsert) */
+extern const char Q_HANDOVER_OVERDUE[];  /* $1 now, $2 rule, $3 default wait -> id, unit_id, handed_at,
+                                          * unit name, giver's name: waiting longer than the unit's
+                                          * wait and never alarmed */
 extern const char Q_HANDOVER_TAKEN[];    /* $1 rule -> source (handover) id, unit_id of its open alarms
                                           * whose handover is no longer waiting */
-extern const char Q_HANDOVER_KEEPERS[];  /* $1 from, $2 to -> unit id, path, name of units with a
-                                          * handover created in [from, to] (they keep handovers) */
+extern const char Q_HANDOVER_KEEPERS[];  /* $1 from, $2 to, $3 default wait, $4 default early,
+                                          * $5 after this unit id -> unit id, path, name, wait, early
+                                          * of active units with a handover created in [from, to] or
+                                          * required to hand over; 64 at a time by id */
 extern const char Q_HANDOVER_SINCE[];    /* $1 unit, $2 from, $3 to -> handovers created in [from, to] */
 extern const char Q_HANDOVER_MISSED_RAISED[]; /* $1 rule, $2 unit, $3 since -> times its alarm was
                                           * raised since (first, again, or once more after returning) */
-extern const char Q_HANDOVER_MISSED_DONE[];   /* $1 rule, $2 lead (ms), $3 now -> units of active
-                                          * missed-handover alarms with a handover since the last raise - lead */
+extern const char Q_HANDOVER_MISSED_DONE[];   /* $1 rule, $2 default wait, $3 now, $4 default early
+                                          * -> units of active missed-handover alarms with a handover
+                                          * since the last raise less the unit's wait and early window */
 
-extern const char Q_HANDOVER_KPI_ROWS[]; /* $1 scope, $2 unit subtree or 0, $3 from, $4 to -> unit id,
-                                          * path, name, state, created_at, taken_at, taken_on_roster;
-                                          * by unit, then time */
+extern const char Q_HANDOVER_KPI_ROWS[]; /* $1 scope, $2 unit subtree or 0, $3 from, $4 to, $5 default
+                                          * wait, $6 default early -> unit id, path, name, state,
+                                          * created_at, taken_at, taken_on_roster, the unit's wait and
+                                          * early window; by unit, then time */
 
 extern const char Q_HANDOVER_RAISED[];   /* alarm rows raised in the window, newest first */
 extern const char Q_HANDOVER_LEVELS[];   /* $1 path, $2 from, $3 to -> level, count */

@@ -749,6 +749,22 @@ export async function run(hz) {
       'the demo\'s handovers do not show in the figures: ' + JSON.stringify(kpi.items));
     const bad = await page.evaluate(async () => (await fetch('/api/v1/handovers/kpi?days=0', { credentials: 'same-origin' })).json());
     assert(bad.error && bad.error.field === 'days', 'days=0 was not refused naming days: ' + JSON.stringify(bad));
+    // 交接班要求: the defaults shown; a bad wait refused naming the field; a good one saved (then put back)
+    const set0 = (await apiGet(page, `/units/${scope}/handover-settings`)).body;
+    assert((await page.locator('#ho-set-said').innerText()).includes(String(set0.wait_min)), 'the handover rules are not shown');
+    await page.locator('#ho-set-form input[name=wait_min]').fill('3');
+    await page.locator('#ho-set-save').click();
+    await page.locator('#ho-set-form .has-error, #ho-set-form .form-error:not(.hidden)').first().waitFor();
+    assert((await apiGet(page, `/units/${scope}/handover-settings`)).body.wait_min === set0.wait_min, 'a wait of 3 minutes was saved');
+    await page.locator('#ho-set-form input[name=wait_min]').fill('45');
+    await page.locator('#ho-set-save').click();
+    await page.locator('#ho-set-said', { hasText: '45' }).waitFor();
+    const set1 = (await apiGet(page, `/units/${scope}/handover-settings`)).body;
+    assert(set1.wait_min === 45 && set1.source === 'unit' && set1.required === set0.required, 'the server: ' + JSON.stringify(set1));
+    const back = await page.evaluate(async ([u, b]) => (await fetch(`/api/v1/units/${u}/handover-settings`,
+      { method: 'PUT', credentials: 'same-origin', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(b) })).status,
+    [scope, { required: set0.required, wait_min: set0.wait_min, early_min: set0.early_min }]);
+    assert(back === 200, 'the rules were not put back: ' + back);
     // the next shift and its roster, as the server's draft has them
     const draft = (await apiGet(page, `/units/${scope}/handover-draft`)).body;
     const next = await page.locator('#ho-incoming').innerText();

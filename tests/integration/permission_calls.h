@@ -238,6 +238,9 @@ static const tmpl tmpls[] = {
      "{\"approver_person_id\":{fperson}}", NULL},
     /* Shift handovers: {handover}, {fhandover} handed over by {person} on a fresh unit each. */
     {"GET", "/api/v1/units/{id}/handover-draft", "/api/v1/units/{unit}/handover-draft", NULL, NULL},
+    {"GET", "/api/v1/units/{id}/handover-settings", "/api/v1/units/{unit}/handover-settings", NULL, NULL},
+    {"PUT", "/api/v1/units/{id}/handover-settings", "/api/v1/units/{unit}/handover-settings",
+     "{\"required\":false,\"wait_min\":30,\"early_min\":120}", NULL},
     {"GET", "/api/v1/handovers", "/api/v1/handovers", NULL, NULL},
     {"POST", "/api/v1/handovers", "/api/v1/handovers",
      "{\"unit_id\":{funit},\"note\":\"正常\",\"handed_by_person_id\":{person}}", NULL},

@@ -201,6 +201,34 @@ static void run(const char *backend)
     snprintf(p, sizeof p, "/api/v1/units/%lld/handover-draft?hours=25", t.area);
     json_decref(get(&t, t.a, p, 400));
 
+    /* 交接班要求: the defaults until set; bad input names the field; workers may not set them */
+    snprintf(p, sizeof p, "/api/v1/units/%lld/handover-settings", t.area);
+    json_t *hs = get(&t, t.reg, p, 200);
+    assert_string_equal(str(hs, "source"), "default");
+    assert_int_equal(num(hs, "wait_min"), 30);
+    json_decref(hs);
+    static const char *const bad_settings[][2] = {
+        {"{\"wait_min\":30,\"early_min\":120}", "required"},
+        {"{\"required\":\"yes\",\"wait_min\":30,\"early_min\":120}", "required"},
+        {"{\"required\":false,\"wait_min\":\"30\",\"early_min\":120}", "wait_min"},
+        {"{\"required\":false,\"wait_min\":241,\"early_min\":120}", "wait_min"},
+        {"{\"required\":false,\"wait_min\":30,\"early_min\":-1}", "early_min"},
+    };
+    for (size_t i = 0; i < sizeof bad_settings / sizeof bad_settings[0]; i++) {
+        json_t *e = NULL;
+        assert_int_equal(ws_req(&t.s, "PUT", p, t.admin, bad_settings[i][0], &e), 400);
+        assert_string_equal(str(json_object_get(e, "error"), "field"), bad_settings[i][1]);
+        json_decref(e);
+    }
+    /* (not required: the server's timer would then page for this area's shift ends) */
+    const char *keep = "{\"required\":false,\"wait_min\":45,\"early_min\":120}";
+    assert_int_equal(ws_req(&t.s, "PUT", p, t.a, keep, NULL), 403);
+    hs = NULL;
+    assert_int_equal(ws_req(&t.s, "PUT", p, t.admin, keep, &hs), 200);
+    assert_string_equal(str(hs, "source"), "unit");
+    assert_int_equal(num(hs, "wait_min"), 45);
+    json_decref(hs);
+
     /* bad input names the field; the regulator may not hand over */
     snprintf(b, sizeof b, "{\"unit_id\":%lld}", t.area);
     assert_int_equal(post(&t, t.a, "/api/v1/handovers", b, f), 400);

@@ -171,6 +171,23 @@ static void t_handover_waiting(void **state)
     engine_close();
 }
 
+/* A workshop (code, name) under the test enterprise with day and night
+ * shifts (08:00, 20:00 Asia/Shanghai) and two people of it. */
+static void shift_workshop(store_conn *c, const char *code, const char *name, const char *n1, const char *n2,
+                           int64_t *ws, int64_t *p1, int64_t *p2)
+{
+    int64_t s1 = 0, s2 = 0;
+    org_unit_in ui = {.parent_id = tc.unit_id, .kind = "workshop", .code = code, .name = name, .tz = "Asia/Shanghai"};
+    OK(org_unit_create(c, &TRUSTED, &ui, ws));
+    org_person_in a = {.unit_id = *ws, .name = n1}, b = {.unit_id = *ws, .name = n2};
+    OK(org_person_create(c, &TRUSTED, &a, p1));
+    OK(org_person_create(c, &TRUSTED, &b, p2));
+    plant_shift_in d1 = {.unit_id = *ws, .name = "白班", .start = "08:00", .length_min = 720, .active = true};
+    plant_shift_in d2 = {.unit_id = *ws, .name = "夜班", .start = "20:00", .length_min = 720, .active = true};
+    OK(plant_shift_create(c, &TRUSTED, &d1, &s1));
+    OK(plant_shift_create(c, &TRUSTED, &d2, &s2));
+}
+
 /* A shift change that passes with no handover (交接班未交): a workshop that
  * keeps handovers in worksafe (one at the change before), with day and
  * night shifts (08:00, 20:00 Asia/Shanghai). 29 minutes after the 20:00 end
@@ -186,17 +203,8 @@ static void t_handover_missed(void **state)
     store_conn *c;
     OK(handover_init());
     OK(store_acquire(tc.s, &c));
-    int64_t ws = 0, giver = 0, taker = 0, s1 = 0, s2 = 0, id = 0, day = 0, end = 0;
-    org_unit_in ui = {.parent_id = tc.unit_id, .kind = "workshop", .code = "HO-W2", .name = "二车间",
-                      .tz = "Asia/Shanghai"};
-    OK(org_unit_create(c, &TRUSTED, &ui, &ws));
-    org_person_in p1 = {.unit_id = ws, .name = "郑白班"}, p2 = {.unit_id = ws, .name = "钱夜班"};
-    OK(org_person_create(c, &TRUSTED, &p1, &giver));
-    OK(org_person_create(c, &TRUSTED, &p2, &taker));
-    plant_shift_in d1 = {.unit_id = ws, .name = "白班", .start = "08:00", .length_min = 720, .active = true};
-    plant_shift_in d2 = {.unit_id = ws, .name = "夜班", .start = "20:00", .length_min = 720, .active = true};
-    OK(plant_shift_create(c, &TRUSTED, &d1, &s1));
-    OK(plant_shift_create(c, &TRUSTED, &d2, &s2));
+    int64_t ws = 0, giver = 0, taker = 0, id = 0, day = 0, end = 0;
+    shift_workshop(c, "HO-W2", "二车间", "郑白班", "钱夜班", &ws, &giver, &taker);
     /* the end of a day shift (20:00 local) a day or two back */
     OK(plant_local_day("Asia/Shanghai", clock_now_ms() - 20 * H, &day));
     OK(plant_local_to_utc("Asia/Shanghai", day, 20 * 60, &end));
@@ -275,6 +283,82 @@ static void t_handover_missed(void **state)
     json_decref(k);
     assert_int_equal(handover_kpi(c, &hf, 91, next, &k), WS_EINVAL);
     assert_string_equal(ws_err_field(), "days");
+    store_release(c);
+    engine_close();
+}
+
+/* 交接班要求 (src/handover/settings.c): a workshop required to hand over,
+ * which never used the record, gets 交接班未交 after its own wait (15
+ * minutes, not 30); with an early window of 60 minutes a handover 90
+ * minutes before a change does not count for it; a handover of the unit
+ * waits 15 minutes before 交接班超时未接; the figures use the unit's values.
+ * Refusals name the field; a unit without settings has the defaults. */
+static void t_handover_settings(void **state)
+{
+    (void)state;
+    const int64_t M = 60000, H = 3600000;
+    store_conn *c;
+    OK(handover_init());
+    OK(store_acquire(tc.s, &c));
+    int64_t ws = 0, giver = 0, taker = 0, id = 0, day = 0, end = 0;
+    shift_workshop(c, "HO-W3", "三车间", "吴白班", "郑夜班", &ws, &giver, &taker);
+    handover_settings hs, bad = {.unit_id = ws, .wait_min = 4, .early_min = 60};
+    OK(handover_settings_get(c, &TRUSTED, ws, &hs));
+    assert_true(!hs.stored && !hs.required && hs.wait_min == HANDOVER_WAIT_MIN && hs.early_min == HANDOVER_EARLY_MIN);
+    assert_int_equal(handover_settings_put(c, &TRUSTED, &bad), WS_EINVAL);
+    assert_string_equal(ws_err_field(), "wait_min");
+    bad.wait_min = 15;
+    bad.early_min = 481;
+    assert_int_equal(handover_settings_put(c, &TRUSTED, &bad), WS_EINVAL);
+    assert_string_equal(ws_err_field(), "early_min");
+    bad.unit_id = 999999;
+    bad.early_min = 60;
+    assert_int_equal(handover_settings_put(c, &TRUSTED, &bad), WS_ENOTFOUND);
+    assert_string_equal(ws_err_field(), "unit_id");
+    const handover_settings set = {.unit_id = ws, .required = true, .wait_min = 15, .early_min = 60};
+    OK(handover_settings_put(c, &TRUSTED, &set));
+    OK(handover_settings_get(c, &TRUSTED, ws, &hs));
+    assert_true(hs.stored && hs.required && hs.wait_min == 15 && hs.early_min == 60 && hs.updated_at > 0);
+    /* the end of a day shift (20:00 local) a day or two back; the workshop never handed over */
+    OK(plant_local_day("Asia/Shanghai", clock_now_ms() - 20 * H, &day));
+    OK(plant_local_to_utc("Asia/Shanghai", day, 20 * 60, &end));
+    engine_open();
+    int raised = -1;
+    OK(handover_tick(c, tc.w, end + 14 * M, &raised));
+    assert_int_equal(raised, 0);
+    OK(handover_tick(c, tc.w, end + 16 * M, &raised));
+    assert_int_equal(raised, 1);
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 109 AND source_id = $1 AND state = 'unack' "
+                             "AND title = '交接班未交：三车间（白班 20:00 交班，已过 16 分钟，未见交接班记录）'", ws), 1);
+    /* 90 minutes before the next change is too early for it */
+    const int64_t next = end + 12 * H;
+    org_caller at = TRUSTED;
+    at.at_ms = next - 90 * M;
+    handover_in in = {.unit_id = ws, .note = "夜班无异常。", .person_id = giver};
+    OK(handover_give(c, &at, &in, &id));
+    at.at_ms += 5 * M;
+    OK(handover_take(c, &at, id, true, NULL, taker));
+    OK(handover_tick(c, tc.w, next + 16 * M, &raised));
+    assert_int_equal(raised, 1);
+    /* a handover waits 15 minutes, not 30, before 交接班超时未接 */
+    at.at_ms = next + 20 * M;
+    in.person_id = taker;
+    OK(handover_give(c, &at, &in, &id));
+    OK(handover_tick(c, tc.w, next + 34 * M, &raised));
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 108 AND source_id = $1", id), 0);
+    OK(handover_tick(c, tc.w, next + 36 * M, &raised));
+    assert_int_equal(sql_int("SELECT count(*) FROM alarms WHERE rule_id = 108 AND source_id = $1 AND state = 'unack'", id), 1);
+    /* the figures: one end since the first handover (less 60 minutes), none in time */
+    json_t *k = NULL;
+    handover_filter hf = {.scope_path = "/", .unit_id = ws};
+    OK(handover_kpi(c, &hf, 2, next + 40 * M, &k));
+    json_t *u = json_array_get(k, 0);
+    assert_int_equal(json_integer_value(json_object_get(u, "wait_min")), 15);
+    assert_int_equal(json_integer_value(json_object_get(u, "early_min")), 60);
+    assert_int_equal(json_integer_value(json_object_get(u, "shift_ends")), 1);
+    assert_int_equal(json_integer_value(json_object_get(u, "in_time")), 0);
+    assert_int_equal(json_integer_value(json_object_get(u, "waiting")), 1);
+    json_decref(k);
     store_release(c);
     engine_close();
 }
@@ -614,7 +698,7 @@ int main(void)
         T(t_escalation_pages, &fx_sqlite), T(t_bypass_overdue, &fx_sqlite), T(t_retention, &fx_sqlite),
         T(t_stale_quality, &fx_sqlite), T(t_monitor_restart, &fx_sqlite), T(t_monitor_held, &fx_sqlite),
         T(t_monitor_run, &fx_sqlite), T(t_backtest_bounds, &fx_sqlite), T(t_handover_waiting, &fx_sqlite),
-        T(t_handover_missed, &fx_sqlite),
+        T(t_handover_missed, &fx_sqlite), T(t_handover_settings, &fx_sqlite),
     };
     int rc = cmocka_run_group_tests_name("warn plant (sqlite)", sq, group_setup, group_teardown);
     const char *pg = getenv("WS_TEST_PG_URL");
@@ -624,7 +708,7 @@ int main(void)
             T(t_escalation_pages, &fx_pg), T(t_bypass_overdue, &fx_pg), T(t_retention, &fx_pg),
             T(t_stale_quality, &fx_pg), T(t_monitor_restart, &fx_pg), T(t_monitor_held, &fx_pg),
             T(t_monitor_run, &fx_pg), T(t_backtest_bounds, &fx_pg), T(t_handover_waiting, &fx_pg),
-            T(t_handover_missed, &fx_pg),
+            T(t_handover_missed, &fx_pg), T(t_handover_settings, &fx_pg),
         };
         rc |= cmocka_run_group_tests_name("warn plant (postgres)", pq, group_setup, group_teardown);
     }

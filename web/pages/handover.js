@@ -9,7 +9,9 @@
 //       a handover already waiting is shown instead of the form. Below, the
 //       unit's recent handover records and their ledger (交接班记录台账, xlsx/csv),
 //       and the 交接班统计 of the last 30 days: shift ends handed over in time,
-//       and how long the next shift took to take them.
+//       and how long the next shift took to take them. Last, the unit's
+//       交接班要求 (must hand over in the system; minutes before an untaken
+//       handover alarms; how early a handover counts), editable with plant.write.
 //   /plant/handover?id=               one record as sealed at hand-over time,
 //       with both signatures; while it waits, someone other than the giver
 //       takes it (接班) or refuses it with the reason (拒绝接班). The next
@@ -18,7 +20,8 @@
 // Accounts without a person of their own pick whom they sign for (the
 // server accepts that only then). Regulators read, never sign.
 // Data: GET /units/{id}/handover-draft?hours=, GET /handovers?unit_id=,
-// GET /handovers/kpi?unit_id=&days=30, POST /handovers, GET /handovers/{id}, POST /handovers/{id}/actions/{accept|refuse}.
+// GET /handovers/kpi?unit_id=&days=30, GET/PUT /units/{id}/handover-settings, POST /handovers,
+// GET /handovers/{id}, POST /handovers/{id}/actions/{accept|refuse}.
 import { api, qs } from '../api.js';
 import { t } from '../i18n.js';
 import { h, pageHead, emptyState, fmtTime, badge, select, field, showError, toast, formError, exportButtons } from '../ui.js';
@@ -32,7 +35,7 @@ const STATE_KIND = { handed: 'info', accepted: 'ok', refused: 'warn' };
 
 function section(id, title, n, body) {
   return h('section', { class: 'card ho-section', id },
-    h('h2', null, title, ' ', h('span', { class: 'badge badge-off ho-count' }, String(n))), body);
+    h('h2', null, title, n === null ? null : [' ', h('span', { class: 'badge badge-off ho-count' }, String(n))]), body);
 }
 
 function table(cols, rows) {
@@ -127,11 +130,12 @@ function historyView(unit, items) {
         permits: x.summary.permits || 0, orders: x.summary.work_orders || 0 })))))]);
 }
 
-// 交接班统计 of the unit's subtree (GET /handovers/kpi): in time, taken in time.
-function kpiView(k) {
+// 交接班统计 of the unit's subtree (GET /handovers/kpi): in time, taken in
+// time; the hint gives the unit's own rules (each row is counted by its own).
+function kpiView(k, st) {
   const num = (v) => h('td', { class: 'num' }, v);
   return section('ho-kpi', t('ho.kpi', { days: k.days }), k.items.length, [
-    h('p', { class: 'muted' }, t('ho.kpi_hint', { wait: k.wait_min })),
+    h('p', { class: 'muted' }, t('ho.kpi_hint', { wait: st.wait_min, early: st.early_min })),
     table(['unit', 'ends', 'in_time', 'counts', 'take', 'take_late', 'off_roster'], k.items.map((u) => h('tr', { dataset: { unitId: String(u.unit_id), inTime: String(u.in_time), ends: String(u.shift_ends), offRoster: String(u.taken_off_roster) } },
       h('td', null, u.unit_name),
       num(String(u.shift_ends)),
@@ -140,6 +144,32 @@ function kpiView(k) {
       num(u.take_median_min === null ? '—' : t('ho.minutes', { n: u.take_median_min })),
       num(u.take_late ? badge(String(u.take_late), 'warn') : '0'),
       num(u.taken_off_roster ? badge(String(u.taken_off_roster), 'warn') : '0'))))]);
+}
+
+// 交接班要求 of the unit: read for everyone, a form for plant.write.
+function settingsView(ctx, unit, st) {
+  const said = t(st.required ? 'ho.set.required_on' : 'ho.set.required_off') + ' · ' +
+    t('ho.set.summary', { wait: st.wait_min, early: st.early_min }) + (st.source === 'default' ? ' ' + t('ho.set.default') : '');
+  if (!session.can.plantWrite()) {
+    return section('ho-settings', t('ho.set.title'), null, h('p', { id: 'ho-set-said' }, said));
+  }
+  const req = h('input', { type: 'checkbox', name: 'required', checked: st.required });
+  const wait = h('input', { type: 'number', name: 'wait_min', class: 'input', min: 5, max: 240, value: String(st.wait_min) });
+  const early = h('input', { type: 'number', name: 'early_min', class: 'input', min: 0, max: 480, value: String(st.early_min) });
+  const form = h('form', { class: 'no-print', id: 'ho-set-form', novalidate: true }, formError(),
+    h('label', { class: 'check' }, req, ' ', t('ho.set.required')),
+    field(t('ho.set.wait'), wait, t('ho.set.wait_hint')), field(t('ho.set.early'), early, t('ho.set.early_hint')),
+    h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn', id: 'ho-set-save' }, t('ho.set.save'))));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const num = (x) => (x.value.trim() === '' ? x.value : Number(x.value)); // the server names a bad one
+    try {
+      await api('PUT', `/units/${unit.id}/handover-settings`, { required: req.checked, wait_min: num(wait), early_min: num(early) });
+      toast(t('ho.set.saved'), 'ok');
+      ctx.go('/plant/handover' + qs({ unit_id: unit.id }));
+    } catch (e) { showError(form, e, { labels: { wait_min: t('ho.set.wait'), early_min: t('ho.set.early'), required: t('ho.set.required') } }); }
+  });
+  return section('ho-settings', t('ho.set.title'), null, [h('p', { class: 'muted', id: 'ho-set-said' }, said), form]);
 }
 
 async function renderDraft(main, ctx, q) {
@@ -158,10 +188,11 @@ async function renderDraft(main, ctx, q) {
   const hoursField = field(t('ho.window'), hoursSel, t('ho.window_hint'));
   main.appendChild(h('div', { class: 'filters no-print' }, field(t('ho.unit'), unitSel), hoursField));
   if (!unit) { main.appendChild(emptyState(t('ho.nounit'))); return; }
-  const [d, history, kpi] = await Promise.all([
+  const [d, history, kpi, settings] = await Promise.all([
     api('GET', `/units/${unit.id}/handover-draft` + qs({ hours })),
     api('GET', '/handovers' + qs({ unit_id: unit.id, limit: 20 })).then((r) => r.items),
     api('GET', '/handovers/kpi' + qs({ unit_id: unit.id, days: 30 })),
+    api('GET', `/units/${unit.id}/handover-settings`),
   ]);
   if (d.from_kind !== 'hours') hoursField.style.display = 'none'; // the roster or the last handover sets the window
   const waiting = history.find((x) => x.state === 'handed' && x.unit_id === unit.id);
@@ -176,7 +207,7 @@ async function renderDraft(main, ctx, q) {
   }
   main.append(...snapshotView(d.snapshot, d.summary));
   main.appendChild(historyView(unit, history));
-  main.appendChild(h('div', { class: 'no-print' }, kpiView(kpi)));
+  main.appendChild(h('div', { class: 'no-print' }, kpiView(kpi, settings), settingsView(ctx, unit, settings)));
   main.appendChild(h('div', { class: 'ho-sign', id: 'ho-sign' },
     h('span', null, t('ho.sign_out')), h('span', null, t('ho.sign_in')), h('span', null, t('ho.sign_at'))));
 }
