@@ -265,14 +265,43 @@ static int parse_uint(const char *s, int64_t *out)
     return 0;
 }
 
+ws_err api_json_type(api_ctx *ctx)
+{
+    const api_req *req = ctx->req;
+    const char *ct = req->header ? req->header(req->hctx, "Content-Type") : NULL;
+    if (!ct) return WS_OK;
+    size_t n = strcspn(ct, "; \t");
+    if (n != 16 || strncasecmp(ct, "application/json", 16) != 0)
+        return ws_fail(WS_EMEDIA, "Content-Type", "send the body as application/json");
+    return WS_OK;
+}
+
 ws_err api_decode(api_ctx *ctx, const json_field *f, size_t n, void *out, uint64_t *present,
                   json_t **root)
 {
     const api_req *req = ctx->req;
-    const char *ct = req->header ? req->header(req->hctx, "Content-Type") : NULL;
-    if (ct && strncasecmp(ct, "application/json", 16) != 0)
-        return ws_fail(WS_EMEDIA, "Content-Type", "send the body as application/json");
-    return json_decode_body(req->body, req->body_len, cfg.max_body, f, n, out, present, root);
+    ws_err rc = api_json_type(ctx);
+    return rc ? rc : json_decode_body(req->body, req->body_len, cfg.max_body, f, n, out, present, root);
+}
+
+ws_err api_body_object(api_ctx *ctx, bool optional, json_t **out)
+{
+    *out = NULL;
+    ws_err rc = ctx->req->body_len ? api_json_type(ctx) : WS_OK;
+    if (rc) return rc;
+    if (!ctx->req->body_len) {
+        if (!optional) return ws_fail(WS_EINVAL, "body", "a JSON object is required");
+        *out = json_object();
+        return WS_OK;
+    }
+    json_error_t e;
+    json_t *v = json_loadb(ctx->req->body, ctx->req->body_len, JSON_REJECT_DUPLICATES, &e);
+    if (!json_is_object(v)) {
+        json_decref(v);
+        return ws_fail(WS_EINVAL, "body", "the body must be a JSON object (%s)", e.text);
+    }
+    *out = v;
+    return WS_OK;
 }
 
 ws_err api_no_body(api_ctx *ctx)
@@ -281,13 +310,15 @@ ws_err api_no_body(api_ctx *ctx)
     size_t n = ctx->req->body_len, i = 0;
     while (i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n')) i++;
     if (i == n) return WS_OK;
+    ws_err rc = api_json_type(ctx);
+    if (rc) return rc;
     json_t *o = json_loadb(b, n, JSON_REJECT_DUPLICATES, NULL);
     if (!json_is_object(o)) {
         json_decref(o);
         return ws_fail(WS_EINVAL, "body", "this action takes no body (send none, or {})");
     }
     static const char *const none[] = {NULL};
-    ws_err rc = json_known_keys(o, NULL, none);
+    rc = json_known_keys(o, NULL, none);
     json_decref(o);
     return rc;
 }

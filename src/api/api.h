@@ -202,6 +202,13 @@ struct point_response;
 json_t *api_response_json(const struct point_response *r);
 ws_err api_decode(api_ctx *ctx, const json_field *f, size_t n, void *out, uint64_t *present,
                   json_t **root);
+/* The body as a JSON object, for handlers that read it member by member
+ * (*out owned by the caller); an empty body is {} when optional. Like
+ * api_decode: a Content-Type other than application/json is 415 naming it. */
+ws_err api_body_object(api_ctx *ctx, bool optional, json_t **out);
+/* WS_EMEDIA naming Content-Type unless it is absent or application/json
+ * (parameters such as "; charset=utf-8" allowed). */
+ws_err api_json_type(api_ctx *ctx);
 /* For an action that takes no body: none, whitespace or an empty JSON
  * object passes; a member is refused by name ("<name>: unknown member"),
  * anything else names "body" — data sent to such a route is never dropped

@@ -29,26 +29,6 @@ static org_caller caller(api_ctx *ctx, audit_actor *a, char *name, size_t cap)
     audit_actor actor_;                          \
     org_caller by = caller(ctx, &actor_, actor_name_, sizeof actor_name_)
 
-static ws_err body_object(api_ctx *ctx, bool optional, json_t **out)
-{
-    *out = NULL;
-    if (!ctx->req->body_len) {
-        if (optional) {
-            *out = json_object();
-            return WS_OK;
-        }
-        return ws_fail(WS_EINVAL, "body", "a JSON object is required");
-    }
-    json_error_t e;
-    json_t *v = json_loadb(ctx->req->body, ctx->req->body_len, JSON_REJECT_DUPLICATES, &e);
-    if (!json_is_object(v)) {
-        json_decref(v);
-        return ws_fail(WS_EINVAL, "body", "the body must be a JSON object (%s)", e.text);
-    }
-    *out = v;
-    return WS_OK;
-}
-
 static ws_err duties_list(api_ctx *ctx)
 {
     int64_t ent = 0;
@@ -61,7 +41,7 @@ static ws_err duties_list(api_ctx *ctx)
 static ws_err duties_create(api_ctx *ctx)
 {
     json_t *body = NULL;
-    ws_err rc = body_object(ctx, false, &body);
+    ws_err rc = api_body_object(ctx, false, &body);
     if (rc) return rc;
     CALLER;
     int64_t id = 0;
@@ -75,7 +55,7 @@ static ws_err duties_patch(api_ctx *ctx)
     int64_t id;
     json_t *body = NULL;
     ws_err rc = api_param_id(ctx, 0, &id);
-    if (!rc) rc = body_object(ctx, false, &body);
+    if (!rc) rc = api_body_object(ctx, false, &body);
     if (rc) return rc;
     CALLER;
     rc = duty_update(ctx->conn, &by, id, body);
@@ -96,7 +76,7 @@ static ws_err task_done(api_ctx *ctx)
     int64_t id;
     json_t *body = NULL;
     ws_err rc = api_param_id(ctx, 0, &id);
-    if (!rc) rc = body_object(ctx, true, &body);
+    if (!rc) rc = api_body_object(ctx, true, &body);
     if (rc) return rc;
     if (strcmp(ctx->req->params[1], "done")) {
         json_decref(body);

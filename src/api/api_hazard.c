@@ -289,15 +289,7 @@ static ws_err hazards_act(api_ctx *ctx)
     if (rc) return rc;
     const char *action = ctx->req->nparams > 1 ? ctx->req->params[1] : "";
     json_t *fields = NULL;
-    if (ctx->req->body_len) {
-        json_error_t e;
-        fields = json_loadb(ctx->req->body, ctx->req->body_len, JSON_REJECT_DUPLICATES, &e);
-        if (!fields || !json_is_object(fields)) {
-            json_decref(fields);
-            return ws_fail(WS_EINVAL, "body", "the body must be a JSON object of the action's "
-                           "fields");
-        }
-    }
+    if (ctx->req->body_len && (rc = api_body_object(ctx, false, &fields))) return rc;
     char abuf[32];
     audit_actor who;
     wf_actor by;

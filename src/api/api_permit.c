@@ -53,27 +53,6 @@ static permit_svc *svc(void) { return api_permits(); }
 #define NEED_SVC \
     if (!svc()) return ws_fail(WS_EUNAVAILABLE, NULL, "the permit service is not running")
 
-/* The body as a JSON object (an empty body is {} when optional). */
-static ws_err body_object(api_ctx *ctx, bool optional, json_t **out)
-{
-    *out = NULL;
-    if (!ctx->req->body_len) {
-        if (optional) {
-            *out = json_object();
-            return WS_OK;
-        }
-        return ws_fail(WS_EINVAL, "body", "a JSON object is required");
-    }
-    json_error_t e;
-    json_t *v = json_loadb(ctx->req->body, ctx->req->body_len, JSON_REJECT_DUPLICATES, &e);
-    if (!json_is_object(v)) {
-        json_decref(v);
-        return ws_fail(WS_EINVAL, "body", "the body must be a JSON object (%s)", e.text);
-    }
-    *out = v;
-    return WS_OK;
-}
-
 /* The permit readable by the caller. */
 static ws_err readable(api_ctx *ctx, int64_t *id, permit_row *p)
 {
@@ -122,7 +101,7 @@ static ws_err permits_create(api_ctx *ctx)
 {
     NEED_SVC;
     json_t *body = NULL;
-    ws_err rc = body_object(ctx, false, &body);
+    ws_err rc = api_body_object(ctx, false, &body);
     if (rc) return rc;
     CALLER;
     int64_t id = 0;
@@ -153,7 +132,7 @@ static ws_err permits_patch(api_ctx *ctx)
     int64_t id;
     json_t *body = NULL;
     ws_err rc = api_param_id(ctx, 0, &id);
-    if (!rc) rc = body_object(ctx, false, &body);
+    if (!rc) rc = api_body_object(ctx, false, &body);
     if (rc) return rc;
     CALLER;
     rc = permit_update(svc(), ctx->conn, &by, id, body);
@@ -180,7 +159,7 @@ static ws_err permits_action(api_ctx *ctx)
     int64_t id;
     json_t *body = NULL;
     ws_err rc = api_param_id(ctx, 0, &id);
-    if (!rc) rc = body_object(ctx, true, &body);
+    if (!rc) rc = api_body_object(ctx, true, &body);
     if (rc) return rc;
     CALLER;
     json_t *report = NULL;
@@ -230,7 +209,7 @@ static ws_err permits_qr(api_ctx *ctx)
 static ws_err packages_create(api_ctx *ctx)
 {
     json_t *body = NULL;
-    ws_err rc = body_object(ctx, false, &body);
+    ws_err rc = api_body_object(ctx, false, &body);
     if (rc) return rc;
     CALLER;
     int64_t id = 0;
@@ -273,7 +252,7 @@ static ws_err packages_assess(api_ctx *ctx)
     int64_t id;
     json_t *body = NULL, *o = NULL;
     ws_err rc = api_param_id(ctx, 0, &id);
-    if (!rc) rc = body_object(ctx, false, &body);
+    if (!rc) rc = api_body_object(ctx, false, &body);
     if (rc) return rc;
     CALLER;
     static const char *const keys[] = {"joint_assessment", NULL};
@@ -382,7 +361,7 @@ static ws_err profiles_select(api_ctx *ctx)
 {
     NEED_SVC;
     json_t *body = NULL;
-    ws_err rc = body_object(ctx, false, &body);
+    ws_err rc = api_body_object(ctx, false, &body);
     if (rc) return rc;
     CALLER;
     static const char *const keys[] = {"key", NULL};
@@ -409,7 +388,7 @@ static ws_err calendars_put(api_ctx *ctx)
     long year = strtol(ys, &end, 10);
     if (!end || *end) return ws_fail(WS_ENOTFOUND, "year", "no such year");
     json_t *body = NULL;
-    ws_err rc = body_object(ctx, false, &body);
+    ws_err rc = api_body_object(ctx, false, &body);
     if (rc) return rc;
     CALLER;
     rc = permit_calendar_put(svc(), ctx->conn, &by, (int)year, body);
@@ -427,7 +406,7 @@ static ws_err conflicts_list(api_ctx *ctx)
 static ws_err conflicts_put(api_ctx *ctx)
 {
     json_t *body = NULL;
-    ws_err rc = body_object(ctx, false, &body);
+    ws_err rc = api_body_object(ctx, false, &body);
     if (rc) return rc;
     CALLER;
     static const char *const keys[] = {"items", NULL};

@@ -60,6 +60,7 @@ static ws_err filter_of(api_ctx *ctx, plant_filter *f)
     if (!rc) rc = api_query_id(ctx, "device_id", &f->device_id);
     if (!rc) rc = api_query_id(ctx, "point_id", &f->point_id);
     if (!rc) rc = api_query_id(ctx, "shift_id", &f->shift_id);
+    if (!rc) rc = api_query_id(ctx, "person_id", &f->person_id);
     f->state = api_query(ctx, "state");
     f->kind = api_query(ctx, "kind");
     f->status = api_query(ctx, "status");
@@ -73,6 +74,10 @@ static ws_err filter_of(api_ctx *ctx, plant_filter *f)
     for (size_t i = 0; !rc && i < sizeof names / sizeof names[0]; i++)
         if (texts[i] && strlen(texts[i]) > 100)
             rc = ws_fail(WS_EINVAL, names[i], "%s is longer than 100 bytes", names[i]);
+    int64_t day;
+    if (!rc && f->from && !plant_date_parse(f->from, &day))
+        rc = ws_fail(WS_EINVAL, "from", "from is a date YYYY-MM-DD");
+    if (!rc && f->to && !plant_date_parse(f->to, &day)) rc = ws_fail(WS_EINVAL, "to", "to is a date YYYY-MM-DD");
     return rc;
 }
 

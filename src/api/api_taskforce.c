@@ -35,26 +35,6 @@ static org_caller caller(api_ctx *ctx, audit_actor *a, char *name, size_t cap)
     audit_actor actor_;                          \
     org_caller by = caller(ctx, &actor_, actor_name_, sizeof actor_name_)
 
-static ws_err body_object(api_ctx *ctx, bool optional, json_t **out)
-{
-    *out = NULL;
-    if (!ctx->req->body_len) {
-        if (optional) {
-            *out = json_object();
-            return WS_OK;
-        }
-        return ws_fail(WS_EINVAL, "body", "a JSON object is required");
-    }
-    json_error_t e;
-    json_t *v = json_loadb(ctx->req->body, ctx->req->body_len, JSON_REJECT_DUPLICATES, &e);
-    if (!json_is_object(v)) {
-        json_decref(v);
-        return ws_fail(WS_EINVAL, "body", "the body must be a JSON object (%s)", e.text);
-    }
-    *out = v;
-    return WS_OK;
-}
-
 static ws_err forces_list(api_ctx *ctx)
 {
     int limit;
@@ -79,7 +59,7 @@ static ws_err reply_force(api_ctx *ctx, int status, int64_t id)
 static ws_err forces_create(api_ctx *ctx)
 {
     json_t *body = NULL;
-    ws_err rc = body_object(ctx, false, &body);
+    ws_err rc = api_body_object(ctx, false, &body);
     if (rc) return rc;
     CALLER;
     static const char *const keys[] = {"title", "drill", "unit_id", NULL};
@@ -115,7 +95,7 @@ static ws_err forces_add_task(api_ctx *ctx)
     int64_t id, task = 0;
     json_t *body = NULL;
     ws_err rc = api_param_id(ctx, 0, &id);
-    if (!rc) rc = body_object(ctx, false, &body);
+    if (!rc) rc = api_body_object(ctx, false, &body);
     if (rc) return rc;
     CALLER;
     rc = taskforce_task_add(ctx->conn, &by, id, body, &task);
@@ -128,7 +108,7 @@ static ws_err tasks_act(api_ctx *ctx)
     int64_t id;
     json_t *body = NULL;
     ws_err rc = api_param_id(ctx, 0, &id);
-    if (!rc) rc = body_object(ctx, true, &body);
+    if (!rc) rc = api_body_object(ctx, true, &body);
     if (rc) return rc;
     CALLER;
     rc = taskforce_task_act(ctx->conn, &by, id, ctx->req->params[1], body);
@@ -165,7 +145,7 @@ static ws_err rules_get(api_ctx *ctx)
 static ws_err rules_put(api_ctx *ctx)
 {
     json_t *body = NULL;
-    ws_err rc = body_object(ctx, false, &body);
+    ws_err rc = api_body_object(ctx, false, &body);
     if (rc) return rc;
     CALLER;
     static const char *const keys[] = {"items", NULL};
@@ -189,7 +169,7 @@ static ws_err incidents_list(api_ctx *ctx)
 static ws_err incidents_create(api_ctx *ctx)
 {
     json_t *body = NULL, *o = NULL;
-    ws_err rc = body_object(ctx, false, &body);
+    ws_err rc = api_body_object(ctx, false, &body);
     if (rc) return rc;
     CALLER;
     int64_t id = 0;
@@ -227,7 +207,7 @@ static ws_err drills_list(api_ctx *ctx)
 static ws_err drills_start(api_ctx *ctx)
 {
     json_t *body = NULL;
-    ws_err rc = body_object(ctx, false, &body);
+    ws_err rc = api_body_object(ctx, false, &body);
     if (rc) return rc;
     CALLER;
     int64_t id = 0;

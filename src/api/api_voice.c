@@ -85,7 +85,8 @@ static ws_err submit(api_ctx *ctx)
     if (rc) return rc;
     submit_body b = {0};
     json_t *root = NULL;
-    rc = json_decode_body(ctx->req->body, ctx->req->body_len, SUBMIT_MAX_BODY, submit_fields, 4, &b, NULL, &root);
+    if (!(rc = api_json_type(ctx)))
+        rc = json_decode_body(ctx->req->body, ctx->req->body_len, SUBMIT_MAX_BODY, submit_fields, 4, &b, NULL, &root);
     if (rc) return rc;
     voice_photo ph[VOICE_PHOTOS_MAX];
     unsigned char *bin[VOICE_PHOTOS_MAX] = {0};

@@ -368,6 +368,17 @@ ws_err json_opt_text(const json_t *obj, const char *key, const char *field, cons
     return WS_OK;
 }
 
+ws_err json_opt_id(const json_t *obj, const char *key, const char *field, int64_t *out)
+{
+    const json_t *v = json_object_get(obj, key);
+    *out = 0;
+    if (!v || json_is_null(v)) return WS_OK;
+    if (!json_is_integer(v) || json_integer_value(v) < 1)
+        return ws_fail(WS_EINVAL, field, "%s is an id: a whole number of at least 1", field);
+    *out = (int64_t)json_integer_value(v);
+    return WS_OK;
+}
+
 ws_err json_known_keys(const json_t *obj, const char *prefix, const char *const *keys)
 {
     const char *k;

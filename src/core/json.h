@@ -55,6 +55,11 @@ ws_err json_decode_body(const char *body, size_t len, size_t max_body, const jso
  * WS_EINVAL naming field (the path the caller sent, e.g. "items[2].note"). */
 ws_err json_opt_text(const json_t *obj, const char *key, const char *field, const char **out);
 
+/* An optional id member of obj: *out is 0 when key is absent or null, the
+ * value when it is a whole number >= 1; anything else ("12", 0, 1.5, an
+ * object) fails with WS_EINVAL naming field, never read as "none". */
+ws_err json_opt_id(const json_t *obj, const char *key, const char *field, int64_t *out);
+
 /* Refuse a member of obj that is not in keys (NULL-terminated): WS_EINVAL
  * naming it as "prefix.key" (or "key" when prefix is NULL), so that a
  * misspelt optional field is an error the sender sees, not data dropped. */

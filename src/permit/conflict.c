@@ -149,7 +149,7 @@ ws_err permit_conflicts_put(store_conn *c, const org_caller *by, const json_t *r
         if (rc) break;
         const char *a = json_string_value(json_object_get(r, "type_a"));
         const char *b = json_string_value(json_object_get(r, "type_b"));
-        const char *note = NULL;
+        const char *note = json_string_value(json_object_get(r, "note")); /* checked above */
         st = NULL;
         rc = store_prepare(c, Q_CONFLICT_INSERT, &st);
         if (!rc) rc = store_bind_text(st, 1, strcmp(a, b) <= 0 ? a : b);

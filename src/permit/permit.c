@@ -538,8 +538,16 @@ static ws_err apply_fields(store_conn *c, const json_t *body, permit_row *p, int
                 json_decref(ws);
                 return rc;
             }
-            const char *ct = str_member(w, "cert_type"), *cn = str_member(w, "cert_no");
+            const char *ct = NULL, *cn = NULL;
+            char ft[48];
+            snprintf(ft, sizeof ft, "workers[%zu].cert_type", i);
             snprintf(f, sizeof f, "workers[%zu].cert_no", i);
+            if ((rc = json_opt_text(w, "cert_type", ft, &ct)) || (rc = json_opt_text(w, "cert_no", f, &cn))) {
+                json_decref(ws);
+                return rc;
+            }
+            if (!ct) ct = "";
+            if (!cn) cn = "";
             if (strlen(ct) >= 32 || strlen(cn) >= 40 || permit_text(cn, f, 39, false) ||
                 permit_text(ct, f, 31, false)) {
                 json_decref(ws);
@@ -632,7 +640,12 @@ ws_err permit_create(permit_svc *s, store_conn *c, const org_caller *by, const j
     p.unit_id = u.id;
     permit_copy(p.unit_path, sizeof p.unit_path, u.path);
     p.doc = json_object();
-    int64_t applicant = int_member(body, "applicant_person_id");
+    int64_t applicant = 0, pkg = 0;
+    if ((rc = json_opt_id(body, "applicant_person_id", "applicant_person_id", &applicant)) ||
+        (rc = json_opt_id(body, "package_id", "package_id", &pkg))) {
+        json_decref(p.doc);
+        return rc;
+    }
     if (by && by->subject && by->subject->person_id > 0) {
         if (applicant > 0 && applicant != by->subject->person_id) {
             json_decref(p.doc);
@@ -643,7 +656,6 @@ ws_err permit_create(permit_svc *s, store_conn *c, const org_caller *by, const j
     if (applicant <= 0) rc = ws_fail(WS_EINVAL, "applicant_person_id", "who applies? the account has no person (applicant_person_id)");
     if (!rc) rc = permit_person(c, applicant, u.enterprise_id, "applicant_person_id", NULL);
     if (!rc) rc = apply_fields(c, body, &p, u.enterprise_id, true);
-    int64_t pkg = int_member(body, "package_id");
     if (!rc && pkg > 0) {
         json_t *k = NULL;
         rc = permit_package_json(c, pkg, NULL, &k);

@@ -432,8 +432,10 @@ ws_err taskforce_task_add(store_conn *c, const org_caller *by, int64_t force_id,
     if ((rc = text_ok(title, "title", TF_TITLE_MAX))) return rc;
     if (kind && strcmp(kind, "action") && strcmp(kind, "budget") && strcmp(kind, "document"))
         return ws_fail(WS_EINVAL, "kind", "kind is action, budget or document");
-    int64_t assignee = json_integer_value(json_object_get(body, "assignee_person_id"));
-    int64_t dept = json_integer_value(json_object_get(body, "department_id"));
+    int64_t assignee = 0, dept = 0;
+    if ((rc = json_opt_id(body, "assignee_person_id", "assignee_person_id", &assignee)) ||
+        (rc = json_opt_id(body, "department_id", "department_id", &dept)))
+        return rc;
     org_unit u;
     if ((rc = org_unit_get(c, unit, &u))) return rc;
     if (assignee) {

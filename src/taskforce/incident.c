@@ -53,16 +53,11 @@ ws_err incident_report(store_conn *c, const org_caller *by, const json_t *body, 
     if (!json_is_object(body)) return ws_fail(WS_EINVAL, "body", "the body must be a JSON object");
     static const char *const known[] = {"unit_id", "title", "description", "occurred_at", "severity",
                                         "people_affected", "injuries", "fatalities", NULL};
-    const char *key;
-    json_t *val;
-    json_object_foreach((json_t *)body, key, val) {
-        bool ok = false;
-        for (int i = 0; known[i] && !ok; i++) ok = !strcmp(known[i], key);
-        if (!ok) return ws_fail(WS_EINVAL, key, "unknown field %s", key);
-    }
+    ws_err rc = json_known_keys(body, NULL, known);
     const char *title, *desc, *sev = json_string_value(json_object_get(body, "severity"));
-    int64_t affected, injuries, fatalities, occurred = 0, unit_id = json_integer_value(json_object_get(body, "unit_id"));
-    ws_err rc = text(body, "title", TF_TITLE_MAX, true, &title);
+    int64_t affected, injuries, fatalities, occurred = 0, unit_id = 0;
+    if (!rc) rc = json_opt_id(body, "unit_id", "unit_id", &unit_id);
+    if (!rc) rc = text(body, "title", TF_TITLE_MAX, true, &title);
     if (!rc) rc = text(body, "description", TF_TEXT_MAX, false, &desc);
     if (!rc) rc = count(body, "people_affected", &affected);
     if (!rc) rc = count(body, "injuries", &injuries);

@@ -528,8 +528,9 @@ static ws_err take_inputs(store_conn *c, const wf_def *d, const wf_action *a,
         bool listed = false;
         for (int i = 0; i < a->nreq; i++) listed |= !strcmp(a->required[i], k);
         for (int i = 0; i < a->nopt; i++) listed |= !strcmp(a->optional[i], k);
-        if (!listed)
-            return ws_fail(WS_EINVAL, k, "%s is not a field of %s", k, a->id ? a->id : "the start");
+        if (!listed) /* a member with an empty name names the object */
+            return ws_fail(WS_EINVAL, k[0] ? k : "fields", "%s is not a field of %s", k[0] ? k : "\"\"",
+                           a->id ? a->id : "the start");
         const wf_field *f = wf_def_field(d, k);
         if (!f) return ws_fail(WS_EINVAL, k, "%s is not a field", k);
         ws_err rc = wf_field_check(f, v);
