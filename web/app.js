@@ -22,6 +22,7 @@
 //   /risk/objects/{id}/card  the printable risk card with its QR code
 //   /inspections      today's inspection checks of the signed-in user (phone)
 //   /alarms           live alarm console and closed-alarm history (signed in)
+//   /alarms/{id}      the console with one alarm's detail open (signed in)
 //   /alarms/kpi       alarm KPIs against ISA-18.2 / EEMUA 191 (signed in)
 //   /alarms/rules     the alarm rule library and its backtest (admin, manager, SO;
 //                     drafts and activation: admin)
@@ -149,6 +150,7 @@ function hasRole(...roles) {
 // Routes with ids in the path: [pattern, route]; the groups go to ctx.params.
 const paramRoutes = [
   [/^\/hazards\/(\d+)$/, { page: hazardPage }],
+  [/^\/alarms\/(\d+)$/, { page: alarmsPage, nav: 'nav.alarms' }], // the console, that alarm's detail open
   // A signed one-time acknowledge link from a duty notification (no sign-in).
   [/^\/ack\/([A-Za-z0-9_-]{96})$/, { page: ackPage, public: true }],
   [/^\/risk\/map\/(\d+)$/, { page: riskMapPage }],

@@ -66,7 +66,7 @@ ws_err handover_demo_seed(store_conn *c, const org_demo_ids *ids, int64_t now)
     if (!rc) rc = hand(c, syn, op, b1 + 6 * MIN_MS, "本班报警均已确认；R-201 夹套温度仍需关注。", &id);
     if (!rc) rc = take(c, id, gl, b1 + 11 * MIN_MS, true, NULL);
     if (!rc) rc = hand(c, tank, tg, b1 + 8 * MIN_MS,
-                       "T-101 联锁旁路仍在用，到期前须恢复或续批；P-101A 工单未完成；罐区动火作业监护人在位。", &id);
+                       "T-101 联锁旁路仍在用，到期前须恢复或续批；P-101A 工单未完成，备泵运行。", &id);
     if (!rc) rc = take(c, id, to, b1 + 15 * MIN_MS, true, NULL);
     return rc;
 }

@@ -395,9 +395,10 @@ ws_err handover_draft_make(store_conn *c, const org_caller *by, int64_t unit_id,
     rc = read_levels(c, u.path, d, d->summary);
     if (!rc) rc = read_list(c, Q_HANDOVER_RAISED, u.path, from, to, alarm_row, "raised", d->snapshot, d->summary);
     if (!rc) rc = read_list(c, Q_HANDOVER_OPEN, u.path, 0, to, alarm_row, "open_alarms", d->snapshot, d->summary);
-    if (!rc) rc = read_list(c, Q_HANDOVER_BYPASSES, u.path, 0, 0, bypass_row, "bypasses", d->snapshot, d->summary);
-    if (!rc) rc = read_list(c, Q_HANDOVER_PERMITS, u.path, 0, 0, permit_row, "permits", d->snapshot, d->summary);
-    if (!rc) rc = read_list(c, Q_HANDOVER_ORDERS, u.path, 0, 0, order_row, "work_orders", d->snapshot, d->summary);
+    /* (made by the window's end: a handover recorded for a past instant, as the demo's, lists none newer) */
+    if (!rc) rc = read_list(c, Q_HANDOVER_BYPASSES, u.path, 0, to, bypass_row, "bypasses", d->snapshot, d->summary);
+    if (!rc) rc = read_list(c, Q_HANDOVER_PERMITS, u.path, 0, to, permit_row, "permits", d->snapshot, d->summary);
+    if (!rc) rc = read_list(c, Q_HANDOVER_ORDERS, u.path, 0, to, order_row, "work_orders", d->snapshot, d->summary);
     if (!rc) rc = read_duty(c, &u, now, d->snapshot);
     if (!rc) rc = read_incoming(c, &u, d, d->snapshot);
     if (rc) handover_draft_clear(d);

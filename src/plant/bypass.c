@@ -112,7 +112,7 @@ ws_err plant_bypass_request(store_conn *c, const org_caller *by, const plant_byp
 {
     org_unit u;
     bool own = false;
-    int64_t now = clock_now_ms();
+    int64_t now = org_now(by); /* the demo records a past request (by->at_ms) */
     ws_err rc = plant_text(in->interlock, "interlock", PLANT_NAME_MAX, true, false);
     if (!rc) rc = plant_text(in->reason, "reason", PLANT_TEXT_MAX, true, true);
     if (!rc) rc = plant_text(in->measures, "measures", PLANT_TEXT_MAX, true, true);
@@ -216,7 +216,7 @@ ws_err plant_bypass_approve(store_conn *c, const org_caller *by, int64_t id,
                             int64_t approver_person_id)
 {
     plant_bypass b;
-    int64_t now = clock_now_ms();
+    int64_t now = org_now(by);
     ws_err rc = for_action(c, by, id, "bypass.approve", "|requested|", "approved", &b);
     if (!rc) rc = approver_of(c, by, &b, approver_person_id, &b.approver_person_id);
     if (!rc) rc = expiry_ok(c, b.expires_at, now);
@@ -229,7 +229,7 @@ ws_err plant_bypass_approve(store_conn *c, const org_caller *by, int64_t id,
 ws_err plant_bypass_activate(store_conn *c, const org_caller *by, int64_t id)
 {
     plant_bypass b;
-    int64_t now = clock_now_ms();
+    int64_t now = org_now(by);
     ws_err rc = for_action(c, by, id, "plant.write", "|approved|", "activated", &b);
     if (rc) return rc;
     if (b.expires_at <= now)

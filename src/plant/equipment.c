@@ -313,7 +313,7 @@ static ws_err workorder_insert(store_conn *c, const org_caller *by, const plant_
     if (!rc) rc = store_bind_opt_int(st, 10, w->source_id);
     if (!rc) rc = store_bind_opt_text(st, 11, w->source_ref);
     if (!rc) rc = store_bind_text(st, 12, plant_actor(by));
-    if (!rc) rc = store_bind_int(st, 13, clock_now_ms());
+    if (!rc) rc = store_bind_int(st, 13, org_now(by)); /* the demo records a past one (by->at_ms) */
     if (!rc) rc = plant_run(st, id, "id");
     store_finalize(st);
     if (!rc) rc = plant_leaf(c, by, &PLANT_ENTITY_WORKORDER, *id, "create");

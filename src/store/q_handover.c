@@ -98,12 +98,12 @@ const char Q_HANDOVER_OPEN[] =
 const char Q_HANDOVER_BYPASSES[] =
     "SELECT b.id, b.interlock, b.state, b.expires_at, b.measures FROM bypasses b "
     "JOIN units u ON u.id = b.unit_id WHERE u.path LIKE CAST($1 AS TEXT) || '%' "
-    "AND b.state IN ('active', 'expired') ORDER BY b.expires_at, b.id LIMIT $2";
+    "AND b.state IN ('active', 'expired') AND b.created_at <= $3 ORDER BY b.expires_at, b.id LIMIT $2";
 const char Q_HANDOVER_PERMITS[] =
     "SELECT p.id, p.code, p.type, p.grade, p.title, p.state, p.planned_end FROM permits p "
     "JOIN units u ON u.id = p.unit_id WHERE u.path LIKE CAST($1 AS TEXT) || '%' "
-    "AND p.state IN ('active', 'suspended') ORDER BY p.planned_end, p.id LIMIT $2";
+    "AND p.state IN ('active', 'suspended') AND p.created_at <= $3 ORDER BY p.planned_end, p.id LIMIT $2";
 const char Q_HANDOVER_ORDERS[] =
     "SELECT w.id, w.title, w.kind, w.state, w.due_at FROM work_orders w "
     "JOIN units u ON u.id = w.unit_id WHERE u.path LIKE CAST($1 AS TEXT) || '%' "
-    "AND w.state IN ('open', 'in_progress') ORDER BY (w.due_at IS NULL), w.due_at, w.id LIMIT $2";
+    "AND w.state IN ('open', 'in_progress') AND w.created_at <= $3 ORDER BY (w.due_at IS NULL), w.due_at, w.id LIMIT $2";

@@ -14,7 +14,8 @@
  * limit; the alarm reads $3 the window's end (alarms raised after it are
  * not listed: a handover recorded for a past instant, as the demo's, lists
  * none newer) and Q_HANDOVER_RAISED $4 its start (ms UTC). Bypasses, permits
- * and work orders are read as they stand. */
+ * and work orders are read in the state they have now, those made after the
+ * window's end ($3) left out. */
 #ifndef WS_Q_HANDOVER_H
 #define WS_Q_HANDOVER_H
 

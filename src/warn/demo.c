@@ -86,22 +86,24 @@ static ws_err registers(store_conn *c, const org_demo_ids *ids, int64_t now)
 {
     static const audit_actor who = {"cli"};
     const org_caller by = {&who, NULL};
+    /* found and bypassed a day ago, so that the day of handovers hands them on */
+    const org_caller day_ago = {&who, NULL, now - 26 * 3600000LL};
     int64_t eq, wo, bp;
     plant_equipment_in e = {.unit_id = ids->area_tank_farm, .code = "P-101A", .name = "甲醇装车泵 A",
                             .kind = "pump", .status = "in_service"};
     ws_err rc = plant_equipment_create(c, &by, &e, &eq);
     plant_workorder_in w = {.equipment_id = eq, .kind = "corrective", .title = "P-101A 机械密封渗漏",
                             .description = "巡检发现密封处有甲醇渗漏痕迹，更换机械密封", .due_at = now + 2 * 86400000LL};
-    if (!rc) rc = plant_workorder_open(c, &by, &w, &wo, NULL);
+    if (!rc) rc = plant_workorder_open(c, &day_ago, &w, &wo, NULL);
     plant_bypass_in b = {.unit_id = ids->area_tank_farm, .equipment_id = eq,
                          .interlock = "T-101 高液位联锁 LSHH-101",
                          .reason = "液位计 LT-101 校验，临时旁路",
                          .measures = "专人现场监护液位，装车流量限制在 30 m³/h，校验完成立即恢复",
                          .requested_by_person_id = ids->person_dept_head,
                          .expires_at = now + 6 * 3600000LL};
-    if (!rc) rc = plant_bypass_request(c, &by, &b, &bp);
-    if (!rc) rc = plant_bypass_approve(c, &by, bp, ids->person_safety_officer);
-    if (!rc) rc = plant_bypass_activate(c, &by, bp);
+    if (!rc) rc = plant_bypass_request(c, &day_ago, &b, &bp);
+    if (!rc) rc = plant_bypass_approve(c, &day_ago, bp, ids->person_safety_officer);
+    if (!rc) rc = plant_bypass_activate(c, &day_ago, bp);
     return rc;
 }
 

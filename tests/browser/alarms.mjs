@@ -775,6 +775,24 @@ export async function run(hz) {
     assert(off, 'the demo has no handover taken off the roster');
     await page.goto(BASE + '/plant/handover?id=' + off.id);
     await page.locator('#ho-sign-in[data-on-roster="false"] .badge', { hasText: '不在该班值班表上' }).waitFor();
+    // an alarm handed on opens in the console with its detail (/alarms/{id}: a link that can be passed on)
+    await page.goto(BASE + '/plant/handover');
+    const first = page.locator('#ho-open tr[data-alarm-id]').first();
+    await first.waitFor();
+    const aid = await first.getAttribute('data-alarm-id');
+    await first.locator('a').click();
+    await page.waitForURL(new RegExp('/alarms/' + aid + '$'));
+    await page.locator('#al-detail').waitFor();
+    await missingStrings(page);
+    // the park's regulator, with no roster of its own: read-only, and nothing printed as text
+    const pw = (u) => require_accounts().find((l) => l.startsWith(u + ' ')).split(/\s+/)[1];
+    const reader = await w.newPage();
+    await login(reader, 'regulator', pw('regulator'));
+    await reader.locator('#home-scope').waitFor();
+    await reader.goto(BASE + '/plant/handover');
+    await reader.locator('#ho-set-said').waitFor();
+    assert(!(await reader.locator('#ho-give, #ho-set-form').count()), 'the regulator is offered to hand over or to set the rules');
+    await missingStrings(reader);
   });
 
   await test('plant: a worker hands the grid over in the system, the grid leader refuses without a reason in vain and accepts', async (w) => {

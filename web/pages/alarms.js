@@ -21,7 +21,9 @@
 // flood the unacknowledged rows can be ticked (or all visible ones at once)
 // and 确认所选 (N) acknowledges them in one POST /alarms/actions/ack; the
 // selection lives in the page, so the stream's re-reads keep it for the rows
-// still there and unacknowledged.
+// still there and unacknowledged. /alarms/{id} is the console with that
+// alarm's detail open: the link a handover record, a message or a colleague
+// gives.
 import { api, qs } from '../api.js';
 import { t } from '../i18n.js';
 import { alarmCard, contextNode } from './response.js';
@@ -230,6 +232,8 @@ export async function render(main, ctx) {
     timer = setTimeout(() => { if (root.isConnected) load(lastId).catch(toastError); lastId = 0; }, 150);
   }
   await load();
+  const linked = Number((ctx.params || [])[0]);
+  if (linked) detail(linked);
   openStream('/api/v1/alarms/stream', {
     root,
     onstate: (s) => {

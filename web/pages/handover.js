@@ -85,7 +85,7 @@ function snapshotView(snap, sum) {
     section('ho-orders', t('ho.orders'), list('work_orders').length,
       table(['title', 'state', 'due'], list('work_orders').map((w) => h('tr', { dataset: { id: String(w.id) } },
         h('td', null, w.title), h('td', null, t('pl.w.' + w.state)), h('td', null, w.due_at ? fmtTime(w.due_at) : '—'))))),
-  ];
+  ].filter(Boolean); // (spread into append, a null would print as text)
 }
 
 const ownPerson = () => (session.me().person && session.me().person.id) || 0;
