@@ -112,7 +112,7 @@ const routes = {
   '/monitors/new': { page: { render: monitorsPage.create }, allow: session.can.monitorWrite },
   // Special-work permits (permit.read: every role in scope; the server decides the writes).
   '/permits': { page: permitsPage, nav: 'nav.permits', work: true },
-  '/permits/new': { page: permitApplyPage },
+  '/permits/new': { page: permitApplyPage, allow: session.can.write },
   '/permits/approvals': { page: { render: permitsPage.approvals } },
   '/permits/board': { page: { render: permitsPage.board } },
   // Task forces and incidents (taskforce.read: every role in scope).
@@ -120,7 +120,7 @@ const routes = {
   '/me/tasks': { page: { render: taskForcesPage.mine } },
   // The collaboration stress test: drills and their reports (taskforce.read; drill.run starts one).
   '/drills': { page: drillsPage },
-  '/incidents/new': { page: { render: taskForcesPage.incident } },
+  '/incidents/new': { page: { render: taskForcesPage.incident }, allow: session.can.write },
   // The collaboration dashboard (dashboard.read: those who steer, and the regulator).
   '/dashboard': { page: dashboardPage, allow: session.can.dashboard, nav: 'nav.dashboard', work: true },
   // Grid patrols on a phone, also offline (patrol.read: every role in scope).
@@ -158,7 +158,7 @@ const paramRoutes = [
   [/^\/risk\/objects\/(\d+)$/, { page: { render: riskPage.point } }],
   [/^\/risk\/objects\/(\d+)\/card$/, { page: { render: riskPage.card } }],
   [/^\/permits\/(\d+)$/, { page: permitPage }],
-  [/^\/permits\/(\d+)\/edit$/, { page: permitApplyPage }],
+  [/^\/permits\/(\d+)\/edit$/, { page: permitApplyPage, allow: session.can.write }],
   [/^\/permits\/(\d+)\/print$/, { page: permitPrintPage }],
   [/^\/task-forces\/(\d+)$/, { page: { render: taskForcesPage.detail } }],
   [/^\/drills\/(\d+)$/, { page: { render: drillsPage.one } }],

@@ -42,6 +42,8 @@ export const can = {
   // Hidden dangers (hazard-contract.md): every role reads in scope; all but
   // the regulator report. Workflow definitions: workflow.read / .write.
   hazardReport: () => !!state.me && !(state.me.roles || []).every((r) => r === 'regulator'),
+  // Anything that writes: every role but a regulator alone, who reads (permits, incidents).
+  write: () => !!state.me && !(state.me.roles || []).every((r) => r === 'regulator'),
   workflowRead: () => has('admin', 'manager', 'safety_officer', 'regulator'),
   workflowWrite: () => has('admin'),
   // Readings in (reading.write: CSV history import) and the point register.

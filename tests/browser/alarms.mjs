@@ -793,6 +793,11 @@ export async function run(hz) {
     await reader.locator('#ho-set-said').waitFor();
     assert(!(await reader.locator('#ho-give, #ho-set-form').count()), 'the regulator is offered to hand over or to set the rules');
     await missingStrings(reader);
+    // nor offered forms that write elsewhere
+    for (const p of ['/permits/new', '/incidents/new']) {
+      await reader.goto(BASE + p);
+      await reader.locator('#no-permission').waitFor();
+    }
   });
 
   await test('plant: a worker hands the grid over in the system, the grid leader refuses without a reason in vain and accepts', async (w) => {

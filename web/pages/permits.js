@@ -24,10 +24,7 @@ import {
 const BOARD_REFRESH_MS = 5000;
 
 // permit.write: every role but the regulator (the server decides).
-function canApply() {
-  const m = session.me();
-  return !!m && !(m.roles || []).every((r) => r === 'regulator');
-}
+const canApply = session.can.write;
 
 function tabs(here) {
   const link = (path, key) => h('a', { href: path, 'data-link': '', class: 'btn btn-small' + (path === here ? ' btn-primary' : ''),

@@ -47,7 +47,7 @@ export async function render(main, ctx) {
   main.appendChild(h('div', { class: 'page' },
     pageHead(t('tf.title'), h('a', { href: '/me/tasks', 'data-link': '', class: 'btn btn-small', id: 'tf-mine' }, t('tf.mine')),
       h('a', { href: '/drills', 'data-link': '', class: 'btn btn-small', id: 'tf-drills' }, t('dr.title')),
-      h('a', { href: '/incidents/new', 'data-link': '', class: 'btn btn-small', id: 'tf-incident' }, '+ ', t('tf.incident.new'))),
+      session.can.write() ? h('a', { href: '/incidents/new', 'data-link': '', class: 'btn btn-small', id: 'tf-incident' }, '+ ', t('tf.incident.new')) : null),
     h('p', { class: 'hint' }, t('tf.hint')),
     h('div', { class: 'filters' }, sel), list));
   const r = await api('GET', '/task-forces' + qs({ state, limit: 200 }));
