@@ -9,7 +9,7 @@ import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { h, fmtTime } from '../ui.js';
 import * as session from '../session.js';
-import { typeName, gradeName, stateName, postName, certTypeName, personName, fmtRange } from './permit_ui.js';
+import { typeName, gradeName, stateName, postName, certTypeName, personName, fmtRange, evidenceText } from './permit_ui.js';
 
 export async function render(main, ctx) {
   const id = Number(ctx.params[0]);
@@ -68,5 +68,5 @@ export async function render(main, ctx) {
     h('section', { class: 'pm-print-verdicts' }, h('h2', null, t('pm.verdicts')),
       h('table', { class: 'pm-sub' }, h('thead', null, h('tr', null, [t('pm.print.rule'), t('pm.print.result'), t('pm.print.clause'), t('pm.print.evidence')].map((x) => h('th', null, x)))),
         h('tbody', null, failing.map((v) => h('tr', { class: 'pm-' + v.result, dataset: { rule: v.rule } }, h('td', null, t('pm.rule.' + v.rule, null, v.rule)),
-          h('td', null, t('pm.result.' + v.result)), h('td', null, v.clause), h('td', null, v.evidence))))))));
+          h('td', null, t('pm.result.' + v.result)), h('td', null, v.clause), h('td', null, evidenceText(v.evidence || '')))))))));
 }

@@ -7,7 +7,7 @@
 // uploaded to POST /attachments, the id then sent as signature_attachment_id).
 // Not a page: it exports no render().
 import { api, qs } from '../api.js';
-import { t } from '../i18n.js';
+import { t, lang } from '../i18n.js';
 import { h, clear, badge, errorNode } from '../ui.js';
 
 export const TYPES = ['hot_work', 'confined_space', 'blind_plate', 'work_at_height', 'lifting',
@@ -60,11 +60,21 @@ export function verdictList(report, failingField, later) {
       dataset: { rule: v.rule, result: v.result, later: isLater(v) ? '1' : null } },
       h('span', { class: 'badge pm-result pm-result-' + (isLater(v) ? 'later' : v.result) }, t('pm.result.' + (isLater(v) ? 'later' : v.result))),
       h('div', { class: 'pm-verdict-main' },
-        h('div', { class: 'pm-verdict-rule' }, h('strong', null, t('pm.rule.' + v.rule, null, v.rule)),
-          ' ', h('code', { class: 'pm-rule-id' }, v.rule)),
-        v.evidence ? h('div', { class: 'pm-evidence' }, v.evidence) : null,
+        // the rule's id stays on its name (hover, print) for whoever audits the rules
+        h('div', { class: 'pm-verdict-rule' }, h('strong', { title: v.rule }, t('pm.rule.' + v.rule, null, v.rule))),
+        v.evidence ? h('div', { class: 'pm-evidence' }, evidenceText(v.evidence)) : null,
         h('div', { class: 'pm-clause muted small' }, v.clause || '',
           v.confirmed === false ? ' · ' + t('pm.unconfirmed') : '')))));
+}
+
+// The engine writes its evidence in both languages, "中文 (English)": the
+// reader's half. A parenthesis of plain ASCII with a letter is the English.
+const EN_PART = /\s*\(([\x20-\x7e]*[A-Za-z][\x20-\x7e]*)\)/g;
+export function evidenceText(s) {
+  // a certificate type it names by its code reads as the certificate's name
+  if (lang() !== 'en') return s.replace(EN_PART, '').trim().replace(/\b[a-z]+(?:_[a-z]+)+\b/g, (c) => certTypeName(c));
+  const en = [...s.matchAll(EN_PART)].map((m) => m[1]);
+  return en.length ? en.join('; ') : s;
 }
 
 // Is a failing verdict one that the steps after submitting settle?
