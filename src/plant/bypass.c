@@ -66,7 +66,10 @@ ws_err plant_bypass_get(store_conn *c, int64_t id, plant_bypass *b)
 ws_err plant_bypass_list(store_conn *c, const plant_filter *f, plant_bypass **items, size_t *n,
                          int64_t *next)
 {
+    static const char *const states[] = {"requested", "approved", "active", "expired", "restored", "cancelled", NULL};
     plant_bind x[] = {PB_TEXT(f->state), PB_INT(f->point_id), PB_INT(f->equipment_id)};
+    ws_err rc = plant_filter_one_of(f->state, states, "state");
+    if (rc) return rc;
     return plant_list_run(c, Q_BYPASS_LIST, f, x, 3, bypass_row, sizeof **items, (void **)items,
                           n, next);
 }

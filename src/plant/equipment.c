@@ -28,6 +28,8 @@
 
 static const char *const statuses[] = {"in_service", "out_of_service", NULL};
 static const char *const wo_kinds[] = {"corrective", "preventive", "calibration", NULL};
+static const char *const wo_states[] = {"open", "in_progress", "done", "cancelled", NULL};
+static const char *const wo_sources[] = {"manual", "alarm", "rule", "calibration", NULL};
 
 /* A code: ASCII letters, digits and _ . : / -, 1..max bytes. */
 static bool ident_valid(const char *s, size_t max)
@@ -89,6 +91,8 @@ ws_err plant_equipment_list(store_conn *c, const plant_filter *f, plant_equipmen
                             size_t *n, int64_t *next)
 {
     plant_bind x[] = {PB_TEXT(f->kind), PB_TEXT(f->status), PB_INT(f->device_id), PB_TEXT(f->q)};
+    ws_err rc = plant_filter_one_of(f->status, statuses, "status");
+    if (rc) return rc;
     return plant_list_run(c, Q_EQUIPMENT_LIST, f, x, 4, equipment_row, sizeof **items,
                           (void **)items, n, next);
 }
@@ -241,6 +245,10 @@ ws_err plant_workorder_list(store_conn *c, const plant_filter *f, plant_workorde
 {
     plant_bind x[] = {PB_TEXT(f->state), PB_TEXT(f->kind), PB_INT(f->equipment_id),
                       PB_INT(f->device_id), PB_INT(f->person_id), PB_TEXT(f->source_kind)};
+    ws_err rc = plant_filter_one_of(f->state, wo_states, "state");
+    if (!rc) rc = plant_filter_one_of(f->kind, wo_kinds, "kind");
+    if (!rc) rc = plant_filter_one_of(f->source_kind, wo_sources, "source");
+    if (rc) return rc;
     return plant_list_run(c, Q_WORKORDER_LIST, f, x, 6, workorder_row, sizeof **items,
                           (void **)items, n, next);
 }

@@ -103,6 +103,15 @@ ws_err plant_text(const char *s, const char *field, size_t max, bool required, b
     return org_check_free_text(s, field, max, required, multiline);
 }
 
+ws_err plant_filter_one_of(const char *s, const char *const *set, const char *param)
+{
+    if (!s || plant_one_of(s, set)) return WS_OK;
+    char list[160] = "";
+    for (size_t i = 0; set[i]; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", set[i]);
+    return ws_fail(WS_EINVAL, param, "%s is one of %s", param, list);
+}
+
 bool plant_one_of(const char *s, const char *const *set)
 {
     for (; s && *set; set++)

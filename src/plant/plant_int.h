@@ -17,6 +17,9 @@ const char *plant_actor(const org_caller *by);
  * and tabs allowed when multiline); required: not blank. */
 ws_err plant_text(const char *s, const char *field, size_t max, bool required, bool multiline);
 bool plant_one_of(const char *s, const char *const *set);
+/* A list filter's value s (NULL: no filter) one of set, else WS_EINVAL
+ * naming the query parameter: an unknown value is an error, not an empty list. */
+ws_err plant_filter_one_of(const char *s, const char *const *set, const char *param);
 void plant_copy(char *dst, size_t cap, const char *src);
 /* The unit of a new row: exists, action allowed on it (else WS_ENOTFOUND
  * naming field), active, inside an enterprise. */

@@ -248,6 +248,8 @@ ws_err plant_roster_list(store_conn *c, const plant_filter *f, plant_roster **it
 {
     plant_bind x[] = {PB_TEXT(f->role), PB_TEXT(f->from), PB_TEXT(f->to), PB_INT(f->person_id),
                       PB_INT(f->shift_id)};
+    ws_err rc = plant_filter_one_of(f->role, duty_roles, "role");
+    if (rc) return rc;
     return plant_list_run(c, Q_ROSTER_LIST, f, x, 5, roster_row, sizeof **items, (void **)items,
                           n, next);
 }

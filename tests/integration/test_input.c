@@ -157,7 +157,7 @@ static void expect(ws_server *s, const char *tok, const char *method, const char
  * incidents, the conflict matrix, hazard actions): a wrong type is refused
  * by name, never read as "none" or as empty text; a body that is not JSON
  * by its Content-Type is 415; a member with an empty name names the body;
- * query dates are checked. On SQLite only: this is the API layer, the same
+ * query dates and the values of the plant lists' filters are checked. On SQLite only: this is the API layer, the same
  * on both backends. */
 static void hand_read_bodies(void **state)
 {
@@ -219,6 +219,13 @@ static void hand_read_bodies(void **state)
     expect(&s, tok, "GET", "/api/v1/roster-entries?to=2026-13-45", "", NULL, 400, "to");
     expect(&s, tok, "GET", "/api/v1/roster-entries?from=yesterday", "", NULL, 400, "from");
     expect(&s, tok, "GET", "/api/v1/roster-entries?person_id=abc", "", NULL, 400, "person_id");
+    /* an unknown value of a list filter is an error, not an empty list */
+    expect(&s, tok, "GET", "/api/v1/work-orders?state=abc", "", NULL, 400, "state");
+    expect(&s, tok, "GET", "/api/v1/work-orders?kind=abc", "", NULL, 400, "kind");
+    expect(&s, tok, "GET", "/api/v1/equipment?status=abc", "", NULL, 400, "status");
+    expect(&s, tok, "GET", "/api/v1/bypasses?state=abc", "", NULL, 400, "state");
+    expect(&s, tok, "GET", "/api/v1/roster-entries?role=abc", "", NULL, 400, "role");
+    expect(&s, tok, "GET", "/api/v1/bypasses?state=active", "", NULL, 200, NULL);
     ws_server_destroy(&s);
 }
 
