@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/api.h"
 #include "ingest/ingest.h"
@@ -226,7 +227,13 @@ static ws_err readings_import(api_ctx *ctx)
     if (!org_tz_valid(tz)) return ws_fail(WS_EINVAL, "tz", "tz is an IANA time zone, e.g. Asia/Shanghai");
     const char *body = ctx->req->body ? ctx->req->body : "";
     size_t len = ctx->req->body_len;
+    const char *ct = ctx->req->header(ctx->req->hctx, "Content-Type");
+    size_t ctn = ct ? strcspn(ct, "; \t") : 0;
+    if (ct && !((ctn == 8 && !strncasecmp(ct, "text/csv", 8)) || (ctn == 10 && !strncasecmp(ct, "text/plain", 10)) ||
+                (ctn == 24 && !strncasecmp(ct, "application/octet-stream", 24))))
+        return ws_fail(WS_EMEDIA, "Content-Type", "send the history as text/csv (an Excel file: save it as CSV)");
     if (!len) return ws_fail(WS_EINVAL, "body", "send the CSV file as the body");
+    if (memchr(body, 0, len)) return ws_fail(WS_EINVAL, "body", "the file is not CSV text (it holds NUL bytes)");
     csv_ctx x = {.w = w, .scope = ctx->who.scope_path};
     ingest_errors errs;
     for (int pass = 0; pass < 2; pass++) {
@@ -245,6 +252,7 @@ static ws_err readings_import(api_ctx *ctx)
             return refuse(ctx, &errs);
         }
         if (rc) return rc;
+        if (pass == 0 && !rows) return ws_fail(WS_EINVAL, "body", "the CSV holds no readings (a header at most)");
         if (pass == 1) {
             json_t *out = json_object();
             json_object_set_new(out, "rows", json_integer((json_int_t)rows));

@@ -411,6 +411,20 @@ static void lifecycle(const char *backend)
                              "text/csv", &r, NULL), 400);
     assert_string_equal(ws_err_field_of(r), "tz");
     json_decref(r);
+    /* not CSV: a header alone, an Excel file's bytes, JSON */
+    static const struct { const char *body; size_t len; const char *type, *field; long status; } not_csv[] = {
+        {"time,tag,value\r\n", 16, "text/csv", "body", 400},
+        {"PK\x03\x04\0\0\0\0", 8, "text/csv", "body", 400},
+        {"{}", 2, "application/json", "Content-Type", 415},
+        {"time,GT-209\n", 12, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "Content-Type", 415},
+    };
+    for (size_t ci = 0; ci < sizeof not_csv / sizeof not_csv[0]; ci++) {
+        long got = ws_http(&t.s, "POST", "/api/v1/imports/readings", t.tok, not_csv[ci].body, not_csv[ci].len,
+                           not_csv[ci].type, &r, NULL);
+        if (got != not_csv[ci].status || strcmp(ws_err_field_of(r), not_csv[ci].field))
+            fail_msg("history import %zu: %ld %s", ci, got, ws_err_field_of(r));
+        json_decref(r);
+    }
 
     /* /metrics counts it all */
     char *raw = NULL;
