@@ -1293,6 +1293,7 @@ export const en = {
   'ri.warning': 'Warning: expected to turn {colour} in {h} h ({at})',
   'ri.warning_climb': ': {tag} is climbing, about {pct}% of its alarm limit an hour',
   'ri.why': 'Why this value',
+  'ri.capped': 'The factors add up to {sum}; the index stops at 100.',
   'ri.trend': 'The last 7 days (click a value to see what made it)',
   'ri.nohistory': 'No history yet: the server stores a value every 15 minutes',
   'ri.nochart': 'The chart library did not load',

@@ -1298,6 +1298,7 @@ export const zh = {
   'ri.warning': '预警：预计 {h} 小时后（{at}）升为{colour}色',
   'ri.warning_climb': '：{tag} 持续上升，每小时约升报警值的 {pct}%',
   'ri.why': '为什么是这个分数',
+  'ri.capped': '各因素合计 {sum} 分，指数以 100 封顶。',
   'ri.trend': '近 7 天趋势（点击查看当时的构成）',
   'ri.nohistory': '尚无历史记录：服务器每 15 分钟记录一次',
   'ri.nochart': '图表组件未能加载',

@@ -49,6 +49,10 @@ export async function run(hz) {
     assert(names.includes('weather'), 'the demo\'s lightning warning is not among the factors');
     const wx = await page.locator('#ri-factors-now li[data-factor=weather] .ri-detail').innerText();
     assert(/雷电黄色预警/.test(wx), 'the weather factor does not say, in Chinese, what drives it: ' + wx);
+    // factors adding up past 100 say that the index stops there
+    const sum = one.factors.reduce((x, f) => x + f.points, 0);
+    assert((await page.locator('#ri-factors-now + .ri-capped').count()) === (sum > 100.05 ? 1 : 0),
+      `the factors add up to ${sum.toFixed(1)}: the cap is ${sum > 100.05 ? 'not ' : ''}explained`);
     await page.locator('#ri-chart canvas').first().waitFor();
     await page.locator('#ri-factors-then li').first().waitFor();
     const hist = (await apiGet(page, `/risk-index/${worst.unit_id}/history`)).body.items;

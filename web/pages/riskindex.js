@@ -109,12 +109,15 @@ function barFill(share) {
 function factorList(factors, id) {
   if (!factors || !factors.length) return emptyState(t('ri.nofactors'));
   const max = Math.max(...factors.map((f) => f.points), 1);
-  return h('ol', { class: 'ri-factors', id },
+  const sum = factors.reduce((a, f) => a + f.points, 0);
+  return [h('ol', { class: 'ri-factors', id },
     ...factors.map((f) => h('li', { class: 'ri-factor', 'data-factor': f.factor },
       h('span', { class: 'ri-factor-name' }, factorName(f.factor)),
       h('span', { class: 'ri-bar' }, barFill(f.points / max)),
       h('span', { class: 'ri-points' }, '+' + f.points.toFixed(1)),
-      h('span', { class: 'ri-detail' }, detailText(f.factor, f.detail)))));
+      h('span', { class: 'ri-detail' }, detailText(f.factor, f.detail))))),
+  // the points may add up past the scale's end: say so, or 137.6 beside 100 reads as an error
+  sum > 100.05 ? h('p', { class: 'muted small ri-capped' }, t('ri.capped', { sum: sum.toFixed(1) })) : null];
 }
 
 // /risk/index
