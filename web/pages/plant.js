@@ -96,7 +96,7 @@ function rosterSection(shifts, entries, units, week, write, reload) {
       here.length ? null : h('span', { class: 'muted' }, t('pl.r.nobody')),
       write ? h('button', { type: 'button', class: 'btn btn-small pl-duty-add', onclick: () => dutyDialog(s, day, reload) }, '+ ', t('pl.r.add')) : null);
   };
-  return [head, ...unitIds.map((u) => h('div', { class: 'table-wrap' },
+  return [head, ...unitIds.map((u) => h('div', { class: 'table-wrap bleed' },
     h('h3', null, session.unitName(units, u)),
     h('table', { class: 'table pl-roster', dataset: { unit: String(u) } },
       h('thead', null, h('tr', null, h('th', null, t('pl.r.shift')),
