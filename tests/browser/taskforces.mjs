@@ -24,6 +24,11 @@ export async function run(hz) {
     const page = await loginAdmin(w);
     await page.goto(BASE + '/task-forces');
     await page.locator('#tf-list .tf-card').first().waitFor();
+    // a card: its title the link (none inside another), its state a badge, not a bar across it
+    assert(await page.locator('#tf-list a a').count() === 0, 'a link inside a link in the list');
+    const [badgeW, cardW] = await page.locator('#tf-list .tf-card').first().evaluate((c) =>
+      [c.querySelector('.tf-state').getBoundingClientRect().width, c.getBoundingClientRect().width]);
+    assert(badgeW < cardW / 4, `the state badge spans ${badgeW} of the card's ${cardW} px`);
     const forces = (await apiGet(page, '/task-forces?state=open')).body.items;
     const hf = forces.find((f) => f.source_kind === 'hazard');
     assert(hf, 'the demo has no task force of a major hazard');

@@ -19,7 +19,7 @@ const KINDS = ['hazard', 'alarm', 'incident', 'drill', 'manual'];
 function sourceLink(f) {
   const label = t('tf.source.' + (KINDS.includes(f.source_kind) ? f.source_kind : 'manual'));
   if (f.source_kind === 'hazard') return h('a', { href: '/hazards/' + f.source_id, 'data-link': '' }, label);
-  if (f.source_kind === 'alarm') return h('a', { href: '/alarms', 'data-link': '' }, label);
+  if (f.source_kind === 'alarm') return h('a', { href: f.source_id ? '/alarms/' + f.source_id : '/alarms', 'data-link': '' }, label);
   return h('span', null, label);
 }
 
@@ -55,9 +55,11 @@ export async function render(main, ctx) {
   if (!items.length) list.appendChild(emptyState(t('tf.none')));
   items.sort((a, b) => (a.state === b.state ? 0 : a.state === 'open' ? -1 : 1));
   for (const f of items) {
-    list.appendChild(h('a', { class: 'row card tf-card', href: '/task-forces/' + f.id, 'data-link': '', dataset: { id: String(f.id) } },
-      h('div', { class: 'row-main' }, h('strong', null, f.title), ' ', stateBadge(f.state), f.drill ? h('span', { class: 'badge' }, t('tf.drill')) : null),
-      h('div', { class: 'row-meta' }, sourceLink(f), ' · ', fmtTime(f.opened_at), ' · ', progress(f))));
+    // a card with its title as the link (the source is a link of its own: no link inside a link)
+    list.appendChild(h('div', { class: 'row-card tf-card', dataset: { id: String(f.id) } },
+      h('div', { class: 'row-title' }, h('a', { href: '/task-forces/' + f.id, 'data-link': '', class: 'tf-card-title' }, f.title),
+        stateBadge(f.state), f.drill ? h('span', { class: 'badge' }, t('tf.drill')) : null),
+      h('div', { class: 'row-meta' }, sourceLink(f), h('span', null, fmtTime(f.opened_at)), progress(f))));
   }
 }
 
