@@ -46,6 +46,7 @@ export const enRules = {
   'rl.w.flatline': 'moved less than {e} in {d} while reporting',
   'rl.w.roc': 'changes faster than {v} a second (over {d})',
   'rl.w.count': '“{key}” {n} times from one source within {d}',
+  'rl.key.equipment_fault': 'equipment fault',
   'rl.w.work_order': ', opening a {k} work order',
   'rl.wo.preventive': 'preventive',
   'rl.wo.corrective': 'corrective',

@@ -46,6 +46,7 @@ export const zhRules = {
   'rl.w.flatline': '{d}内变化小于 {e}（仍在上报）',
   'rl.w.roc': '变化率超过每秒 {v}（{d}窗口）',
   'rl.w.count': '同一来源「{key}」{d}内第 {n} 次',
+  'rl.key.equipment_fault': '设备故障',
   'rl.w.work_order': '，生成{k}工单',
   'rl.wo.preventive': '预防性维护',
   'rl.wo.corrective': '维修',

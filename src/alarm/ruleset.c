@@ -96,7 +96,7 @@ static ws_err seed_default(store_conn *c)
     if (!rc) rc = store_prepare(c, Q_ALARMRULE_SEED, &st);
     if (!rc) rc = store_bind_int(st, 1, 1);
     if (!rc) rc = store_bind_text(st, 2, canon);
-    if (!rc) rc = store_bind_text(st, 3, "默认规则集（内置）: stale 300 s, offline, flatline 6 h, 3 faults in 30 days");
+    if (!rc) rc = store_bind_text(st, 3, "默认规则集（内置）：5 分钟无数据、设备离线、6 小时数值冻结、同一设备 30 天内 3 次故障");
     if (!rc) rc = store_bind_null(st, 4);
     if (!rc) rc = store_bind_int(st, 5, clock_now_ms());
     if (!rc) rc = store_bind_int(st, 6, 1);

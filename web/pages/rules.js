@@ -59,7 +59,7 @@ function whenText(r) {
   case 'stale': return t(r.offline ? 'rl.w.offline' : 'rl.w.stale', { d: dur(r.max_gap_s) });
   case 'flatline': return t('rl.w.flatline', { d: dur(r.window_s), e: r.epsilon === 'resolution' ? t('rl.resolution') : r.epsilon });
   case 'roc': return t('rl.w.roc', { v: r.limit_per_s, d: dur(r.window_s) });
-  case 'count': return t('rl.w.count', { key: r.key, n: r.n, d: dur(r.window_s) }) +
+  case 'count': return t('rl.w.count', { key: t('rl.key.' + r.key, null, r.key), n: r.n, d: dur(r.window_s) }) +
     (r.action === 'work_order' ? t('rl.w.work_order', { k: t('rl.wo.' + r.action_kind, null, r.action_kind) }) : '');
   case 'composite': return t(r.mode === 'any' ? 'rl.w.any' : 'rl.w.all', { c: r.conditions.map(condText).join('；') }) +
     (r.on_delay_s ? t('rl.w.delay', { d: dur(r.on_delay_s) }) : '');
