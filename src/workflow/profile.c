@@ -232,7 +232,7 @@ ws_err wf_guards_check(unsigned bits, const json_t *data, int64_t actor_person, 
 /* ------------------------------------------------------ the default hazard */
 
 static const char hazard_default[] =
-    "{\"name\":\"隐患排查治理 (hidden-danger lifecycle)\","
+    "{\"name\":\"隐患排查治理\","
     "\"initial\":\"reported\","
     "\"fields\":["
     "{\"id\":\"rectification_photos\",\"type\":\"attachments\",\"max_items\":9,\"label\":\"整改照片\"}],"

@@ -219,7 +219,7 @@ async function missingStrings(page) {
   const body = await page.locator('body').innerText();
   assert(!body.includes('⟦'), 'a string is missing from the dictionary: ' + (body.match(/⟦[^⟧]*⟧/) || [''])[0]);
   // nor a JavaScript value printed as text (append(null), a missing field)
-  const junk = body.match(/(^|\n)\s*(null|undefined|NaN)\s*(\n|$)|[\u3000-\u9fff]\s*(null|NaN)\s*[\u3000-\u9fff]|\[object Object\]|\bundefined\b/);
+  const junk = body.match(/(^|\n)\s*(null|undefined|NaN)\s*(\n|$)|[\u3000-\u9fff]\s*(null|NaN)\s*[\u3000-\u9fff]|\[object \w+\]|\bundefined\b/);
   assert(!junk, 'the page shows a JavaScript value as text: ' + JSON.stringify(junk && junk[0]));
 }
 

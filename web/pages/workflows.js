@@ -90,7 +90,7 @@ function graph(def) {
   const ol = h('ol', { class: 'wf-graph', id: 'wf-graph' });
   for (const s of def.states || []) {
     const outs = actions.filter((a) => (a.from || []).includes(s.id));
-    const sla = s.sla ? (s.sla.due_field ? t('wf.sla.field', { field: s.sla.due_field }) : t('wf.sla.seconds', { d: fmtDuration(s.sla.seconds) })) : '';
+    const sla = s.sla ? (s.sla.due_field ? t('wf.sla.field', { field: fieldName(def, s.sla.due_field) }) : t('wf.sla.seconds', { d: fmtDuration(s.sla.seconds) })) : '';
     const esc = s.sla && s.sla.escalate_to ? s.sla.escalate_to.map((x) => x.kind === 'role' ? session.roleName(x.role) : t('wf.target.' + x.kind, null, x.kind)).join(' → ') : '';
     ol.appendChild(h('li', { class: 'wf-state' + (s.terminal ? ' terminal' : '') + (s.id === def.initial ? ' initial' : ''), dataset: { state: s.id } },
       h('div', { class: 'wf-state-head' },
@@ -100,13 +100,13 @@ function graph(def) {
         sla ? badge('⏱ ' + sla, 'role') : null),
       esc ? h('div', { class: 'small muted' }, t('wf.escalate', { chain: esc })) : null,
       (s.on_enter || []).length ? h('div', { class: 'small muted' }, t('wf.on_enter'), '：',
-        s.on_enter.map((e) => t('wf.effect.' + e.kind, null, e.kind) + (e.when ? ` (${e.when.field} = ${e.when.equals})` : '')).join('、')) : null,
+        s.on_enter.map((e) => t('wf.effect.' + e.kind, null, e.kind) + (e.when ? ` (${fieldName(def, e.when.field)} = ${e.when.equals})` : '')).join('、')) : null,
       outs.length ? h('ul', { class: 'wf-actions' }, outs.map((a) => h('li', { class: 'wf-action', dataset: { action: a.id } },
         h('span', { class: 'wf-arrow' }, '➜ '), h('strong', null, a.label || a.id), h('span', { class: 'mono muted small' }, ' ', a.id),
         h('span', null, ' → ', h('span', { class: 'wf-to' }, stateLabel(def, a.to))),
         h('div', { class: 'small' }, h('span', { class: 'muted' }, t('wf.who'), '：'), allowText(a.allow)),
-        (a.required || []).length ? h('div', { class: 'small' }, h('span', { class: 'muted' }, t('wf.required'), '：'), a.required.join(', ')) : null,
-        (a.optional || []).length ? h('div', { class: 'small' }, h('span', { class: 'muted' }, t('wf.optional'), '：'), a.optional.join(', ')) : null,
+        (a.required || []).length ? h('div', { class: 'small' }, h('span', { class: 'muted' }, t('wf.required'), '：'), fieldNames(def, a.required)) : null,
+        (a.optional || []).length ? h('div', { class: 'small' }, h('span', { class: 'muted' }, t('wf.optional'), '：'), fieldNames(def, a.optional)) : null,
         (a.guards || []).length ? h('div', { class: 'chips wf-guards' }, a.guards.map((g) => badge('🔒 ' + t('wf.guard.' + g, null, g), 'warn'))) : null))) : null));
   }
   return ol;
@@ -117,6 +117,16 @@ function fmtDuration(s) {
   if (s % 86400 === 0) return t('wf.days', { n: s / 86400 });
   if (s % 3600 === 0) return t('wf.hours', { n: s / 3600 });
   return t('wf.minutes', { n: Math.round(s / 60) });
+}
+
+// A field by its name (a custom field's label, a built-in one's from the
+// dictionary); in lists with the id on hover for whoever edits the JSON.
+function fieldName(def, id) {
+  const f = (def.fields || []).find((x) => x.id === id);
+  return (f && f.label) || t('field.' + id, null, id);
+}
+function fieldNames(def, ids) {
+  return ids.map((id, i) => [i ? '、' : '', h('span', { title: id }, fieldName(def, id))]);
 }
 
 function fieldsTable(def) {
