@@ -624,6 +624,8 @@ export const en = {
   'hz.value.kind.create_task': 'Create a task',
   'hz.value.kind.open_task_force': 'Open a task force',
   'hz.actor.account': 'account #{id}',
+  'actor.cli': 'the system (command line)',
+  'actor.system': 'the system',
   // ---- end of hidden dangers and workflows ----
 
   // ledger exports (ui.js exportButtons)

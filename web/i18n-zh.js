@@ -629,6 +629,8 @@ export const zh = {
   'hz.value.kind.create_task': '生成任务',
   'hz.value.kind.open_task_force': '成立专班',
   'hz.actor.account': '账号 #{id}',
+  'actor.cli': '系统（命令行）',
+  'actor.system': '系统',
   // ---- end of hidden dangers and workflows ----
 
   // ledger exports (ui.js exportButtons)

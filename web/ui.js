@@ -245,6 +245,16 @@ export function emptyState(text) {
 }
 
 // Format an RFC 3339 time (or epoch ms) in the page language.
+// Who acted, from an evidence-log actor: "account:6" -> 账号 #6, the command
+// line and the server's own timers by what they are, a name as it is.
+export function actorName(a) {
+  const m = /^account:(\d+)$/.exec(a || '');
+  if (m) return t('hz.actor.account', { id: m[1] });
+  if (a === 'cli') return t('actor.cli');
+  if (/^system(:|$)/.test(a || '')) return t('actor.system');
+  return a || '';
+}
+
 export function fmtTime(v) {
   if (v === null || v === undefined || v === '') return '';
   const d = new Date(typeof v === 'number' ? v : String(v));

@@ -11,7 +11,7 @@
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { h, field, input, select, formError, clearErrors, showError, busy, toast, openDialog,
-  pageHead, emptyState, fmtTime } from '../ui.js';
+  pageHead, emptyState, fmtTime, actorName } from '../ui.js';
 import * as session from '../session.js';
 import { hazardBadges, stateName, fieldName, valueName, photoStrip, personSpan, actionFields, rememberPerson as personCache } from './hazard_ui.js';
 
@@ -120,9 +120,7 @@ function timelineItem(e) {
 // ("account:6" -> 账号 #6); the timer's own steps say so.
 function actorText(e) {
   if (e.actor_name) return ' · ' + e.actor_name;
-  const m = /^account:(\d+)$/.exec(e.actor || '');
-  if (m) return ' · ' + t('hz.actor.account', { id: m[1] });
-  return e.actor ? ' · ' + e.actor : '';
+  return e.actor ? ' · ' + actorName(e.actor) : '';
 }
 
 // The detail of a timeline entry: submitted fields as "label: value", a

@@ -11,7 +11,7 @@
 import { api, listAll, qs } from '../api.js';
 import { t } from '../i18n.js';
 import { h, clear, field, input, select, checkboxes, checkedValues, formError, clearErrors, showError,
-  busy, toast, toastError, errorNode, openDialog, badge, pageHead, emptyState, fmtTime, exportButtons } from '../ui.js';
+  busy, toast, toastError, errorNode, openDialog, badge, pageHead, emptyState, fmtTime, exportButtons, actorName } from '../ui.js';
 import * as session from '../session.js';
 
 const filter = { q: '', unit_id: '', active: '1' };
@@ -345,7 +345,7 @@ async function fillHistory(units, p, box) {
       const dFrom = (await ds(it.from_unit_id)).find((x) => x.id === it.from_department_id);
       const dTo = (await ds(it.to_unit_id)).find((x) => x.id === it.to_department_id);
       ol.appendChild(h('li', { class: 'timeline-item' },
-        h('div', { class: 'timeline-when muted small' }, fmtTime(it.at || it.created_at), it.actor ? ' · ' + it.actor : ''),
+        h('div', { class: 'timeline-when muted small' }, fmtTime(it.at || it.created_at), it.actor ? ' · ' + actorName(it.actor) : ''),
         h('div', null,
           h('span', { class: 'from' }, it.from_unit_id ? session.unitName(units, it.from_unit_id) : '—', dFrom ? ' / ' + dFrom.name : ''),
           ' → ',

@@ -17,7 +17,7 @@
 // pass limit) shows without a reload.
 import { api } from '../api.js';
 import { t } from '../i18n.js';
-import { h, clear, field, input, select, formError, clearErrors, busy, toast, openDialog, badge, fmtTime, emptyState } from '../ui.js';
+import { h, clear, field, input, select, formError, clearErrors, busy, toast, openDialog, badge, fmtTime, emptyState, actorName } from '../ui.js';
 import * as session from '../session.js';
 import {
   TERMINAL, typeName, stateBadge, gradeBadges, postName, certTypeName, verdictList, gradeAndChain,
@@ -85,7 +85,7 @@ export async function render(main, ctx) {
           h('li', { class: 'timeline-item', dataset: { kind: e.kind, to: e.to || '' } },
             h('div', null, h('strong', null, t('pm.ev.' + e.kind, null, e.kind)),
               e.from && e.to && e.from !== e.to ? ' ' + stateName(e.from) + ' → ' + stateName(e.to) : ''),
-            h('div', { class: 'muted small' }, fmtTime(e.at), ' · ', e.actor_name || e.actor),
+            h('div', { class: 'muted small' }, fmtTime(e.at), ' · ', e.actor_name || actorName(e.actor)),
             e.detail && (e.detail.reason || (e.detail.body && (e.detail.body.reason || e.detail.body.note)))
               ? h('div', { class: 'small' }, e.detail.reason || e.detail.body.reason || e.detail.body.note) : null))))].filter(Boolean));
   }

@@ -11,7 +11,7 @@
 // incident.write); a refusal is shown next to the form that caused it.
 import { api, qs } from '../api.js';
 import { t } from '../i18n.js';
-import { h, clear, select, toast, pageHead, emptyState, errorNode, fmtTime, field, input } from '../ui.js';
+import { h, clear, select, toast, pageHead, emptyState, errorNode, fmtTime, field, input, actorName } from '../ui.js';
 import * as session from '../session.js';
 
 const KINDS = ['hazard', 'alarm', 'incident', 'drill', 'manual'];
@@ -122,7 +122,7 @@ export async function detail(main, ctx) {
             : h('a', { href: d.href || '#', 'data-link': '' }, t('tf.doc.' + d.kind))))),
         !(links.similar_cases || []).length && !(links.documents || []).length ? emptyState(t('tf.links.none')) : null),
       h('section', { class: 'card' }, h('h2', null, t('tf.timeline')),
-        h('ol', { class: 'timeline' }, (f.timeline || []).map((e) => h('li', null, fmtTime(e.at), ' ', t('tf.ev.' + e.kind), ' · ', e.actor)))));
+        h('ol', { class: 'timeline' }, (f.timeline || []).map((e) => h('li', null, fmtTime(e.at), ' ', t('tf.ev.' + e.kind), ' · ', actorName(e.actor))))));
   };
   await reload();
 }

@@ -14,7 +14,7 @@
 import { api, qs } from '../api.js';
 import { t } from '../i18n.js';
 import { h, clear, field, input, select, checkboxes, checkedValues, formError, clearErrors, showError, busy, toast,
-  openDialog, badge, pageHead, emptyState, fmtTime, errorNode, explainError } from '../ui.js';
+  openDialog, badge, pageHead, emptyState, fmtTime, errorNode, explainError, actorName } from '../ui.js';
 import * as session from '../session.js';
 
 const GUARDS = ['five_assurances', 'rectification_plan', 'acceptor_not_rectifier', 'acceptance_after_rectification'];
@@ -59,7 +59,7 @@ export async function render(main, ctx) {
     h('h2', null, (def.name || key), ' · ', t('wf.version_n', { n: doc.version }),
       doc.builtin ? [' ', badge(t('wf.builtin'), 'off')] : null),
     def.description ? h('p', null, def.description) : null,
-    h('p', { class: 'small muted' }, doc.created_at ? t('wf.saved_at', { at: fmtTime(doc.created_at), by: doc.created_by || '' }) : t('wf.not_saved'),
+    h('p', { class: 'small muted' }, doc.created_at ? t('wf.saved_at', { at: fmtTime(doc.created_at), by: actorName(doc.created_by) }) : t('wf.not_saved'),
       doc.digest ? [' · ', h('span', { class: 'mono' }, 'sha256 ' + String(doc.digest).slice(0, 12))] : null),
     h('div', { class: 'wf-layout' },
       h('div', { class: 'wf-graph-box' }, graph(def)),
