@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "telemetry/point.h"
 #include "warn/warn.h"
 
 #define NF(a) (sizeof(a) / sizeof((a)[0]))
@@ -39,7 +40,8 @@ static const char *state_name(warn_mon_state s)
 
 static json_t *num_or_null(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
-static json_t *monitor_json(const warn_monitor *m, bool history)
+/* c, when given (one monitor), adds each point's unit of measure. */
+static json_t *monitor_json(store_conn *c, const warn_monitor *m, bool history)
 {
     json_t *o = json_object();
     json_object_set_new(o, "id", json_id(m->id));
@@ -72,6 +74,8 @@ static json_t *monitor_json(const warn_monitor *m, bool history)
         json_object_set_new(p, "value", known && l.src_ms ? num_or_null(l.value) : json_null());
         json_object_set_new(p, "contribution", judged && m->state != WARN_MON_NO_DATA ? json_real(m->contrib[j]) : json_null());
         json_object_set_new(p, "hold_min", json_integer(m->hold_min[j]));
+        point pt;
+        if (c && !point_get(c, m->point_ids[j], &pt)) json_object_set_new(p, "uom", json_str(pt.uom));
         json_array_append_new(pts, p);
     }
     json_object_set_new(o, "points", pts);
@@ -116,7 +120,7 @@ static ws_err monitors_list(api_ctx *ctx)
     if (!rc) rc = warn_monitor_list(api_warn(), ctx->conn, ctx->who.scope_path, unit_id, active, &items, &n);
     if (rc) return rc;
     json_t *a = json_array();
-    for (size_t i = 0; i < n; i++) json_array_append_new(a, monitor_json(&items[i], false));
+    for (size_t i = 0; i < n; i++) json_array_append_new(a, monitor_json(NULL, &items[i], false));
     free(items);
     json_t *o = json_object();
     json_object_set_new(o, "items", a);
@@ -156,7 +160,7 @@ static ws_err reply_one(api_ctx *ctx, int status, int64_t id, const warn_monitor
     }
     if (rc == WS_ENOTFOUND) rc = ws_fail(WS_ENOTFOUND, "id", "no such process monitor");
     if (!rc) {
-        json_t *o = monitor_json(m, true);
+        json_t *o = monitor_json(ctx->conn, m, true);
         if (bt) json_object_set_new(o, "backtest", backtest_json(bt));
         rc = api_reply_json(ctx, status, o);
     }

@@ -59,6 +59,10 @@ export async function run(hz) {
     await page.locator('#mv-chart canvas').first().waitFor();
     assert(Number(await page.locator('#mv-chart').getAttribute('data-samples')) === m.history.length, 'the chart does not draw the history');
     assert((await page.locator('#mv-samples').innerText()).includes(String(m.samples)), 'the training samples are not shown');
+    // each latest value with its unit of measure
+    const ti = m.points.find((p) => p.tag === 'TI-202');
+    assert(ti.uom === '°C' && (await page.locator(`#mv-contrib li[data-point-id="${ti.id}"] .mv-latest`).innerText()).includes('°C'),
+      'the latest value of TI-202 is shown without °C');
     // the analyser, sampled every 15 minutes, is held between its samples, and the page says so
     const ai = m.points.find((p) => p.tag === 'AI-201');
     assert(ai && ai.hold_min === 30 && m.points.every((p) => p === ai || p.hold_min === 5), 'the holds are wrong: ' + JSON.stringify(m.points));

@@ -94,7 +94,7 @@ function contribList(m) {
       h('a', { href: '/trends' + qs({ ids: x.id }), 'data-link': '', class: 'mv-tag' }, x.tag || '#' + x.id),
       h('span', { class: 'mv-bar', 'aria-hidden': 'true' }, fill),
       h('span', { class: 'num' }, share === null ? '—' : pct(share)),
-      h('span', { class: 'muted mv-latest' }, [typeof x.value === 'number' ? t('mv.latest', { v: Number(x.value.toPrecision(4)) }) : '',
+      h('span', { class: 'muted mv-latest' }, [typeof x.value === 'number' ? t('mv.latest', { v: Number(x.value.toPrecision(4)) + (x.uom ? ' ' + x.uom : '') }) : '',
         x.hold_min > 5 ? t('mv.held', { n: x.hold_min }) : ''].filter(Boolean).join(' · ')));
   }));
 }
