@@ -226,6 +226,8 @@ static void hand_read_bodies(void **state)
     expect(&s, tok, "GET", "/api/v1/bypasses?state=abc", "", NULL, 400, "state");
     expect(&s, tok, "GET", "/api/v1/roster-entries?role=abc", "", NULL, 400, "role");
     expect(&s, tok, "GET", "/api/v1/bypasses?state=active", "", NULL, 200, NULL);
+    expect(&s, tok, "GET", "/api/v1/permits?state=abc", "", NULL, 400, "state");
+    expect(&s, tok, "GET", "/api/v1/permits?state=open", "", NULL, 200, NULL);
     ws_server_destroy(&s);
 }
 
