@@ -144,6 +144,8 @@ static ws_err outbox_list(api_ctx *ctx)
     size_t n = 0;
     int64_t next = 0;
     const char *state = api_query(ctx, "state");
+    if (state && strcmp(state, "pending") && strcmp(state, "sent") && strcmp(state, "merged") && strcmp(state, "failed"))
+        return ws_fail(WS_EINVAL, "state", "state is pending, sent, merged or failed");
     if ((rc = notify_outbox_list(ctx->conn, state, channel, cursor, limit, &v, &n, &next))) return rc;
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++) {

@@ -228,6 +228,7 @@ static void hand_read_bodies(void **state)
     expect(&s, tok, "GET", "/api/v1/bypasses?state=active", "", NULL, 200, NULL);
     expect(&s, tok, "GET", "/api/v1/permits?state=abc", "", NULL, 400, "state");
     expect(&s, tok, "GET", "/api/v1/permits?state=open", "", NULL, 200, NULL);
+    expect(&s, tok, "GET", "/api/v1/notify/outbox?state=abc", "", NULL, 400, "state");
     ws_server_destroy(&s);
 }
 
