@@ -253,6 +253,8 @@ ws_err risk_object_get(store_conn *c, int64_t id, risk_object *o)
 ws_err risk_object_list(store_conn *c, const risk_filter *f, risk_object **items, size_t *n,
                         int64_t *next)
 {
+    if (f->kind && !one_of(f->kind, object_kinds)) /* an unknown kind is an error, not an empty list */
+        return ws_fail(WS_EINVAL, "kind", "kind is installation, unit, process or activity");
     return list_run(c, Q_RISK_OBJECT_LIST, f, object_row, sizeof **items, (void **)items, n,
                     next);
 }

@@ -169,6 +169,9 @@ static ws_err list_run(store_conn *c, const char *sql, const point_filter *f, bo
     *items = NULL;
     *n = 0;
     *next = 0;
+    /* an unknown kind is an error, not an empty list */
+    if (f->kind && !one_of(f->kind, points ? point_kinds : device_kinds))
+        return ws_fail(WS_EINVAL, "kind", "no such %s kind", points ? "point" : "device");
     int limit = f->limit >= 1 && f->limit <= 200 ? f->limit : 50;
     char *buf = calloc((size_t)limit + 1, size);
     if (!buf) return ws_fail(WS_ENOMEM, NULL, "out of memory");

@@ -229,6 +229,10 @@ static void hand_read_bodies(void **state)
     expect(&s, tok, "GET", "/api/v1/permits?state=abc", "", NULL, 400, "state");
     expect(&s, tok, "GET", "/api/v1/permits?state=open", "", NULL, 200, NULL);
     expect(&s, tok, "GET", "/api/v1/notify/outbox?state=abc", "", NULL, 400, "state");
+    expect(&s, tok, "GET", "/api/v1/points?kind=abc", "", NULL, 400, "kind");
+    expect(&s, tok, "GET", "/api/v1/devices?kind=abc", "", NULL, 400, "kind");
+    expect(&s, tok, "GET", "/api/v1/risk/objects?kind=abc", "", NULL, 400, "kind");
+    expect(&s, tok, "GET", "/api/v1/points?kind=combustible", "", NULL, 200, NULL);
     ws_server_destroy(&s);
 }
 
