@@ -265,13 +265,17 @@ static int parse_uint(const char *s, int64_t *out)
     return 0;
 }
 
+bool api_media_is(const char *ct, const char *type)
+{
+    size_t n = ct ? strcspn(ct, "; \t") : 0;
+    return ct && n == strlen(type) && !strncasecmp(ct, type, n);
+}
+
 ws_err api_json_type(api_ctx *ctx)
 {
     const api_req *req = ctx->req;
     const char *ct = req->header ? req->header(req->hctx, "Content-Type") : NULL;
-    if (!ct) return WS_OK;
-    size_t n = strcspn(ct, "; \t");
-    if (n != 16 || strncasecmp(ct, "application/json", 16) != 0)
+    if (ct && !api_media_is(ct, "application/json"))
         return ws_fail(WS_EMEDIA, "Content-Type", "send the body as application/json");
     return WS_OK;
 }

@@ -209,6 +209,9 @@ ws_err api_body_object(api_ctx *ctx, bool optional, json_t **out);
 /* WS_EMEDIA naming Content-Type unless it is absent or application/json
  * (parameters such as "; charset=utf-8" allowed). */
 ws_err api_json_type(api_ctx *ctx);
+/* Is the media type of Content-Type value ct (before any parameters) type,
+ * ignoring case? ct NULL: no. */
+bool api_media_is(const char *ct, const char *type);
 /* For an action that takes no body: none, whitespace or an empty JSON
  * object passes; a member is refused by name ("<name>: unknown member"),
  * anything else names "body" — data sent to such a route is never dropped

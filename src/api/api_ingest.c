@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "api/api.h"
 #include "ingest/ingest.h"
@@ -106,8 +105,8 @@ static ws_err ingest_post(api_ctx *ctx)
     warn *w = api_warn();
     if (!w) return ws_fail(WS_EUNAVAILABLE, NULL, "the early-warning engine is not running");
     const char *ct = ctx->req->header(ctx->req->hctx, "Content-Type");
-    bool json = ct && !strncmp(ct, "application/json", 16);
-    if (!json && ct && strncmp(ct, "text/plain", 10))
+    bool json = api_media_is(ct, "application/json");
+    if (!json && ct && !api_media_is(ct, "text/plain"))
         return ws_fail(WS_EINVAL, "Content-Type", "send text/plain (line format) or application/json");
     const char *body = ctx->req->body ? ctx->req->body : "";
     size_t len = ctx->req->body_len;
@@ -228,9 +227,8 @@ static ws_err readings_import(api_ctx *ctx)
     const char *body = ctx->req->body ? ctx->req->body : "";
     size_t len = ctx->req->body_len;
     const char *ct = ctx->req->header(ctx->req->hctx, "Content-Type");
-    size_t ctn = ct ? strcspn(ct, "; \t") : 0;
-    if (ct && !((ctn == 8 && !strncasecmp(ct, "text/csv", 8)) || (ctn == 10 && !strncasecmp(ct, "text/plain", 10)) ||
-                (ctn == 24 && !strncasecmp(ct, "application/octet-stream", 24))))
+    if (ct && !api_media_is(ct, "text/csv") && !api_media_is(ct, "text/plain") &&
+        !api_media_is(ct, "application/octet-stream"))
         return ws_fail(WS_EMEDIA, "Content-Type", "send the history as text/csv (an Excel file: save it as CSV)");
     if (!len) return ws_fail(WS_EINVAL, "body", "send the CSV file as the body");
     if (memchr(body, 0, len)) return ws_fail(WS_EINVAL, "body", "the file is not CSV text (it holds NUL bytes)");

@@ -19,9 +19,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/json.h"
-#include "core/log.h"
 #include "handover/handover.h"
-#include "notify/channel.h"
 #include "notify/outbox.h"
 #include "plant/plant.h"
 #include "store/q_handover.h"
@@ -462,21 +460,6 @@ static int name_people(store_conn *c, const char *who, const int64_t *ids, size_
     return nm;
 }
 
-/* The message through every active channel (a notice: bursts merge into a
- * digest). Failures are logged: the handover stands. */
-static void tell(store_conn *c, const char *title, const char *body, const char *const *mention, int nm,
-                 int64_t now)
-{
-    notify_channel *ch = NULL;
-    size_t n = 0;
-    if (notify_channel_list(c, &ch, &n)) n = 0;
-    for (size_t k = 0; k < n; k++)
-        if (ch[k].active && notify_enqueue(c, ch[k].id, NOTIFY_NOTICE, title, body, mention, nm, now, NULL))
-            log_warn("handover notice not queued", "channel", ch[k].name, "detail", ws_err_message());
-    free(ch);
-    ws_err_clear();
-}
-
 /* 交接班待接 to the channels, the next shift's roster mentioned: what the
  * plant's WeChat group gets today, with what is handed on counted. */
 static void tell_given(store_conn *c, const org_unit *u, int64_t giver, const char *note,
@@ -522,7 +505,7 @@ static void tell_given(store_conn *c, const org_unit *u, int64_t giver, const ch
     int nm = in ? name_people(c, "接班", ids, n, body, sizeof body, phones, mention) : 0;
     len = (int)strlen(body);
     snprintf(body + len, sizeof body - (size_t)len, "- 请在系统中接班；%d 分钟未接将报警\n", hs.wait_min);
-    tell(c, title, body, mention, nm, now);
+    notify_to_all(c, NOTIFY_NOTICE, title, body, mention, nm, now, "handover"); /* a notice: bursts merge */
 }
 
 /* 拒绝接班 to the channels, the giver mentioned: they set it right and hand
@@ -546,7 +529,7 @@ static void tell_refused(store_conn *c, const handover *h, const char *tz, int64
     int nm = name_people(c, what, &h->handed_by_person_id, 1, body, sizeof body, phones, mention);
     int len = (int)strlen(body);
     snprintf(body + len, sizeof body - (size_t)len, "- 请补充说明后重新交班\n");
-    tell(c, title, body, mention, nm, now);
+    notify_to_all(c, NOTIFY_NOTICE, title, body, mention, nm, now, "handover refusal");
 }
 
 /* ------------------------------------------------------------------ writes */

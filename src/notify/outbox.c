@@ -24,6 +24,7 @@
 
 #include "core/json.h"
 #include "core/log.h"
+#include "notify/channel.h"
 #include "notify/sign.h"
 #include "store/q_notify.h"
 
@@ -211,6 +212,19 @@ ws_err notify_enqueue(store_conn *c, int64_t channel, notify_level level, const 
     if (rc) return rc;
     rc = insert_row(c, channel, level, title, body, ms, 1, now, id);
     return store_tx_finish(c, own, rc);
+}
+
+void notify_to_all(store_conn *c, notify_level level, const char *title, const char *body,
+                   const char *const *mentions, int n, int64_t now, const char *what)
+{
+    notify_channel *ch = NULL;
+    size_t nch = 0;
+    if (notify_channel_list(c, &ch, &nch)) nch = 0;
+    for (size_t k = 0; k < nch; k++)
+        if (ch[k].active && notify_enqueue(c, ch[k].id, level, title, body, mentions, n, now, NULL))
+            log_warn("notice not queued", "what", what, "channel", ch[k].name, "detail", ws_err_message());
+    free(ch);
+    ws_err_clear();
 }
 
 /* ================================================================ reads */

@@ -79,6 +79,13 @@ ws_err notify_channel_add(store_conn *c, const char *kind, const char *name, con
 ws_err notify_enqueue(store_conn *c, int64_t channel, notify_level level, const char *title,
                       const char *body, const char *const *mentions, int n, int64_t now, int64_t *id);
 
+/* Queue the message on every active channel (a robot posts to its group;
+ * people are reached through the mentions). A channel that cannot take it
+ * is logged as "<what> not queued", never an error: what the message tells
+ * of stands. Joins the caller's transaction like notify_enqueue. */
+void notify_to_all(store_conn *c, notify_level level, const char *title, const char *body,
+                   const char *const *mentions, int n, int64_t now, const char *what);
+
 typedef struct notify_pass_stats {
     int requests;  /* HTTP requests made */
     int sent;      /* rows sent (a digest counts once) */

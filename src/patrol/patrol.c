@@ -7,8 +7,6 @@
 #include <string.h>
 
 #include "core/clock.h"
-#include "core/log.h"
-#include "notify/channel.h"
 #include "notify/outbox.h"
 #include "patrol/patrol_int.h"
 #include "plant/plant.h"
@@ -910,16 +908,8 @@ static json_t *escalate(store_conn *c, const patrol_row *p, int64_t now)
                      "网格 %s 在 %s 的%s巡查未在当日完成，已升级至 %s（%s）。",
                      g.name, p->day, strcmp(p->kind, "cross") ? "" : "交叉监督", u.name,
                      have ? per.name : "");
-            notify_channel *ch = NULL;
-            size_t nch = 0;
             const char *mention[1] = {have && per.phone[0] ? per.phone : NULL};
-            if (!notify_channel_list(c, &ch, &nch))
-                for (size_t k = 0; k < nch; k++)
-                    if (ch[k].active &&
-                        notify_enqueue(c, ch[k].id, NOTIFY_ALARM, title, body, mention,
-                                       mention[0] ? 1 : 0, now, NULL))
-                        log_warn("patrol escalation not queued", "detail", ws_err_message());
-            free(ch);
+            notify_to_all(c, NOTIFY_ALARM, title, body, mention, mention[0] ? 1 : 0, now, "patrol escalation");
         }
         unit = u.parent_id;
     }

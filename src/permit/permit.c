@@ -111,6 +111,15 @@ bool permit_terminal(const char *state)
     return !strcmp(state, "closed") || !strcmp(state, "cancelled") || !strcmp(state, "expired");
 }
 
+bool permit_state_known(const char *state)
+{
+    static const char *const states[] = {"draft",  "applied", "identified", "tested", "approved", "active",
+                                         "suspended", "closed", "cancelled", "expired"};
+    for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
+        if (!strcmp(state, states[i])) return true;
+    return false;
+}
+
 ws_err permit_param(store_conn *c, const char *name, char *out, size_t cap)
 {
     store_stmt *st = NULL;

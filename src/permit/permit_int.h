@@ -48,6 +48,7 @@ const char *permit_actor(const org_caller *by);
 ws_err permit_allow(const org_caller *by, const char *action, const char *path);
 ws_err permit_text(const char *s, const char *field, size_t max, bool required);
 bool permit_terminal(const char *state);
+bool permit_state_known(const char *state); /* one of the states drawn in permit.h */
 ws_err permit_param(store_conn *c, const char *name, char *out, size_t cap);
 int permit_tz_offset(const char *tz, int64_t ms);
 /* An active person of enterprise ent (field names the member on refusal). */

@@ -22,7 +22,6 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "ledger/ledger.h"
-#include "notify/channel.h"
 #include "notify/outbox.h"
 #include "permit/permit_int.h"
 #include "store/q_permit.h"
@@ -106,12 +105,6 @@ void permit_calendar_changed(permit_svc *s)
 static void tell(store_conn *c, const permit_row *p, notify_level level, const char *title,
                  const char *body, int64_t now)
 {
-    notify_channel *ch = NULL;
-    size_t n = 0;
-    if (notify_channel_list(c, &ch, &n) || !n) {
-        free(ch);
-        return;
-    }
     char phones[PR_MAX_WORKERS + 2][24];
     const char *mention[PR_MAX_WORKERS + 2];
     int nm = 0;
@@ -130,12 +123,7 @@ static void tell(store_conn *c, const permit_row *p, notify_level level, const c
         mention[nm] = phones[nm];
         nm++;
     }
-    for (size_t k = 0; k < n; k++) {
-        if (!ch[k].active) continue;
-        if (notify_enqueue(c, ch[k].id, level, title, body, mention, nm, now, NULL))
-            log_warn("permit notice not queued", "detail", ws_err_message());
-    }
-    free(ch);
+    notify_to_all(c, level, title, body, mention, nm, now, "permit notice");
 }
 
 /* Move p (already loaded) to state by the timer, with reason. */

@@ -32,6 +32,8 @@ static json_t *summary_json(const permit_row *p)
 
 ws_err permit_list(store_conn *c, const permit_filter *f, json_t **items, int64_t *next)
 {
+    if (f->state && *f->state && strcmp(f->state, "open") && !permit_state_known(f->state))
+        return ws_fail(WS_EINVAL, "state", "no such permit state"); /* not an empty list */
     int limit = f->limit >= 1 && f->limit <= 200 ? f->limit : 50;
     permit_row *rows = NULL;
     size_t n = 0;

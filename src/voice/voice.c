@@ -12,10 +12,8 @@
 #include "bank/bank.h"
 #include "core/clock.h"
 #include "core/json.h"
-#include "core/log.h"
 #include "core/sha256.h"
 #include "hazard/hazard.h"
-#include "notify/channel.h"
 #include "notify/outbox.h"
 #include "org/org.h"
 #include "store/q_voice.h"
@@ -792,12 +790,6 @@ static int64_t leader_at(store_conn *c, const char *path, int64_t k, char *unit_
 
 static void tell(store_conn *c, const report *r, int64_t level, int64_t now)
 {
-    notify_channel *ch = NULL;
-    size_t n = 0;
-    if (notify_channel_list(c, &ch, &n) || !n) {
-        free(ch);
-        return;
-    }
     char uname[ORG_NAME_MAX + 1] = "", code[24], title[120], body[600], phone[ORG_PHONE_MAX + 1] = "";
     int64_t leader = leader_at(c, r->unit_path, level, uname, sizeof uname);
     org_person p;
@@ -813,12 +805,7 @@ static void tell(store_conn *c, const report *r, int64_t level, int64_t now)
              "匿名举报 %s（%s，%s）已超过答复时限，第 %lld 次升级%s%s。请安全管理人员在“匿名举报”中尽快答复。",
              code, r->unit_name, category_name(r->category) ? category_name(r->category) : r->category,
              (long long)level, uname[0] ? "至" : "", uname[0] ? uname : "");
-    for (size_t k = 0; k < n; k++) {
-        if (!ch[k].active) continue;
-        if (notify_enqueue(c, ch[k].id, NOTIFY_ALARM, title, body, mention, nm, now, NULL))
-            log_warn("anonymous-report escalation not queued", "detail", ws_err_message());
-    }
-    free(ch);
+    notify_to_all(c, NOTIFY_ALARM, title, body, mention, nm, now, "anonymous-report escalation");
 }
 
 ws_err voice_tick(store_conn *c, int64_t now, int *escalated)
