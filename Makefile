@@ -198,7 +198,7 @@ bench-series: build/bench/series_bytes
 	build/bench/series_bytes $(TEP_D00)
 
 # The alarm core is pure (core/err + jansson): linked from its sources, -O2.
-ALARM_BENCH_SRC := src/alarm/threshold.c src/alarm/alarm.c src/alarm/alarm_json.c src/core/err.c
+ALARM_BENCH_SRC := src/alarm/threshold.c src/alarm/alarm.c src/alarm/alarm_json.c src/core/err.c src/core/bigmem.c src/core/buf.c
 build/bench/alarm_eval: bench/alarm_eval.c $(ALARM_BENCH_SRC) $(wildcard src/alarm/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
@@ -337,7 +337,7 @@ bench-riskidx: build/bench/riskidx_bench
 # The alarm and anomaly sources are linked at -O2; rule_json.c needs jansson.
 NUISANCE_GEN_SRC := bench/nuisance/plantgen.c bench/nuisance/nsys.c
 NUISANCE_WS_SRC := src/alarm/threshold.c src/alarm/rule.c src/alarm/rule_json.c src/anomaly/detector.c \
-                   src/core/err.c
+                   src/core/err.c src/core/bigmem.c
 build/bench/nuisance_bench: bench/nuisance/nuisance_bench.c $(NUISANCE_GEN_SRC) $(NUISANCE_WS_SRC) \
                             $(wildcard bench/nuisance/*.h) src/alarm/rule.h src/alarm/threshold.h src/anomaly/detector.h
 	@mkdir -p $(dir $@)
