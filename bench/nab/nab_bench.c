@@ -6,7 +6,8 @@
  * det_params_default(). The run reports the three profiles on the whole corpus
  * and on half B, and the detector's readings per second on one core.
  * Other modes: tune, ablate, halves, diag (per file at theta*), miss (the
- * windows without an alarm), ctx (a grid of the time-of-day context); for
+ * windows without an alarm), ctx and dist (grids of the time-of-day context
+ * and of the distribution check, half A only); for
  * experiments DETP="name=value,..." overrides the defaults in every mode.
  * Data: WS_NAB_DIR (default ../shared/data/nab); skipped when absent. */
 #include <stdint.h>
@@ -144,7 +145,7 @@ static double half_a_obj(const nab_corpus *c, double **a)
 }
 
 typedef struct { const char *name; double *v; double cand[6]; } knob;
-#define NKNOB 19
+#define NKNOB 24
 static void knobs_of(det_params *p, knob *out)
 {
     knob t[] = {
@@ -167,6 +168,11 @@ static void knobs_of(det_params *p, knob *out)
         { "dev_cap", &p->dev_cap, { 0.005, 0.01, 0.02, 0.05, 0.1, 1 } },
         { "peak_pow", &p->peak_pow, { 0, 0.25, 0.5, 1, 2, 4 } },
         { "peak_decay", &p->peak_decay, { 0.99, 0.999, 0.9995, 0.9999, 0.99999, 1 } },
+        { "w_dist", &p->w_dist, { 0, 0.4, 0.6, 0.8, 1.0, 1.2 } },
+        { "dist_w", &p->dist_w, { 64, 128, 192, 272, 384, 512 } },
+        { "dist_k", &p->dist_k, { 4, 6, 8, 10, 12, 16 } },
+        { "dist_rate", &p->dist_rate, { 0.001, 0.003, 0.01, 0.03, 0.1, 0.3 } },
+        { "dist_alpha", &p->dist_alpha, { 0.001, 0.003, 0.01, 0.03, 0.1, 0.3 } },
     };
     memcpy(out, t, sizeof t);
 }
@@ -271,8 +277,19 @@ int main(int argc, char **argv)
         }
         return 0;
     }
+    if (argc > 1 && strcmp(argv[1], "dist") == 0) {   /* grid of the distribution check, half A only */
+        det_params q = params();
+        double ws[] = { 0.35, 0.4, 0.45, 0.5, 0.55, 0.6 }, Ws[] = { 96, 128, 160, 192, 224 }, ks[] = { 8, 12, 16 };
+        for (int i = 0; i < 6; i++) for (int j = 0; j < 5; j++) for (int k = 0; k < 3; k++) {
+            q.w_dist = ws[i]; q.dist_w = Ws[j]; q.dist_k = ks[k];
+            run(&c, &q, a);
+            printf("w %.2f W %3.0f k %2.0f  half A sum %.2f\n", ws[i], Ws[j], ks[k], half_a_obj(&c, a));
+            fflush(stdout);
+        }
+        return 0;
+    }
     if (argc > 1 && strcmp(argv[1], "ablate") == 0) {  /* each part switched off: the three sums per half */
-        struct { const char *name; det_params p; } v[7];
+        struct { const char *name; det_params p; } v[8];
         int nv = 0;
         det_params d = det_params_default();
         v[nv].name = "all parts"; v[nv++].p = d;
@@ -280,6 +297,7 @@ int main(int argc, char **argv)
         v[nv].name = "no value-pair context"; v[nv].p = d; v[nv++].p.w_ctx = 0;
         v[nv].name = "no time-of-day context"; v[nv].p = d; v[nv++].p.w_tod = 0;
         v[nv].name = "no damping after an alarm"; v[nv].p = d; v[nv++].p.suppress_gain = 1;
+        v[nv].name = "no distribution check"; v[nv].p = d; v[nv++].p.w_dist = 0;
         v[nv].name = "no measuring range"; v[nv++].p = d;
         printf("%-28s %9s %9s %9s\n", "", "half A", "half B", "whole");
         for (int k = 0; k < nv; k++) {

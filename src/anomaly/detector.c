@@ -7,6 +7,9 @@
  * 2b. context novelty: a run of value buckets (over the point's measuring
  *    range when known, else the range seen), or a (time of day, value) pair,
  *    never seen before in this series;
+ * 2c. distribution check: the histogram of the last readings against the
+ *    readings before them (a level, spread or shape that has changed even
+ *    where each reading alone is unremarkable);
  * 3. after an alarm, the following readings are damped so that one event
  *    raises one alarm;
  * 4. sensor-fault checks run beside it on statistics of their own.
@@ -36,6 +39,11 @@ det_params det_params_default(void)
         .alpha_ctx = 1.0,
         .ctx_floor = 0.3,
         .ctx_order = 2,
+        .w_dist = 0.4,
+        .dist_w = 160,
+        .dist_k = 12,
+        .dist_rate = 0.003,
+        .dist_alpha = 0.01,
         .w_tod = 1.2,
         .tod_k = 7,
         .tod_h = 8,
@@ -155,6 +163,42 @@ det_out det_step(det_state *s, double t, double x)
             if (ct > cs) cs = ct;
         }
         if (cs > score) score = cs > 1 ? 1 : cs;
+    }
+    /* 2c. distribution check: the last dist_w readings, counted in dist_k
+     * buckets over the same range, against the readings before them; the
+     * Hellinger distance between the two, as surprising as it is against
+     * this series' usual distance */
+    if (p->w_dist > 0 && chi > clo) {
+        uint32_t W = p->dist_w < 2 ? 2 : p->dist_w > DET_DIST_MAX ? DET_DIST_MAX : (uint32_t)p->dist_w;
+        uint32_t K = p->dist_k < 2 ? 2 : p->dist_k > DET_DIST_KMAX ? DET_DIST_KMAX : (uint32_t)p->dist_k;
+        uint32_t b = (uint32_t)((xc - clo) / (chi - clo) * (double)(K - 1) + 0.5);
+        if (s->dn == W) {                       /* the oldest leaves for the reference */
+            uint32_t old = s->dring[s->dpos];
+            s->dcnt[old]--;
+            for (uint32_t j = 0; j < K; j++) s->dref[j] *= 1 - p->dist_rate;
+            s->dref[old] += p->dist_rate;
+            s->dref_sum = s->dref_sum * (1 - p->dist_rate) + p->dist_rate;
+            s->dleft++;
+        } else {
+            s->dn++;
+        }
+        s->dring[s->dpos] = (uint8_t)b;
+        s->dcnt[b]++;
+        s->dpos = s->dpos + 1 == W ? 0 : s->dpos + 1;
+        if (s->dleft >= W) {
+            double bc = 0;
+            for (uint32_t j = 0; j < K; j++)
+                if (s->dcnt[j]) bc += sqrt((double)s->dcnt[j] / (double)W * s->dref[j] / s->dref_sum);
+            double hd = bc < 1 ? sqrt(1 - bc) : 0;
+            double zd = (hd - s->dmu) / (sqrt(s->dvar) + 1e-6);
+            double ad = 1.0 / (double)(s->dleft - W + 1);
+            if (ad < p->dist_alpha) ad = p->dist_alpha;
+            double dd = hd - s->dmu;
+            s->dmu += ad * dd;
+            s->dvar = (1 - ad) * (s->dvar + ad * dd * dd);
+            double ds = zd > 0 ? p->w_dist * zd / (zd + p->z_scale) : 0;
+            if (ds > score) score = ds > 1 ? 1 : ds;
+        }
     }
     if (s->n < p->warmup) score = 0;
 

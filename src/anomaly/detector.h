@@ -13,6 +13,8 @@
 #define DET_SCALES 3
 #define DET_CTX_BITS (1u << 14)
 #define DET_CTX_HIST 6
+#define DET_DIST_MAX 256       /* longest window of the distribution check */
+#define DET_DIST_KMAX 16       /* most value buckets of its histograms */
 #define DET_DRIFT_LEARN 2000  /* readings that set the drift reference (a day at 1/min) */
 
 /* Tunable constants; det_params_default() gives the values chosen on half A
@@ -37,6 +39,11 @@ typedef struct {
     double w_tod;              /* weight of (time of day, value) novelty (0 = off) */
     double tod_k, tod_h;       /* its value buckets and hours per time bucket */
     double ctx_floor;          /* a new context scores this, plus the rest times the surprise score */
+    double w_dist;             /* weight of the distribution check (0 = off) */
+    double dist_w;             /* its window: the last this many readings ... */
+    double dist_k;             /* ... in this many value buckets, against the readings before */
+    double dist_rate;          /* the reference's EWMA weight per reading leaving the window */
+    double dist_alpha;         /* averaging of the distance's long-run mean and variance */
     /* sensor faults */
     uint32_t stuck_n;          /* this many identical readings in a row = stuck */
     double spike_k;            /* a reading this many deviations away that returns = spike */
@@ -71,6 +78,14 @@ typedef struct {
     double rlo, rhi;            /* the point's measuring range, when known */
     int fixed;                  /* 1: contexts are bucketed over rlo..rhi */
     double drift_ref;           /* the level learnt at the start: steps back toward it are no drift */
+    /* distribution check: the window's bucket counts against the reference */
+    uint8_t dring[DET_DIST_MAX];     /* buckets of the window's readings, oldest at dpos when full */
+    uint16_t dcnt[DET_DIST_KMAX];    /* readings per bucket in the window */
+    double dref[DET_DIST_KMAX];      /* reference: EWMA of readings that left the window */
+    double dref_sum;                 /* its mass */
+    uint32_t dpos, dn;               /* ring position; readings in the window */
+    uint32_t dleft;                  /* readings that have left the window */
+    double dmu, dvar;                /* the distance's long-run mean and variance */
 } det_state;
 
 typedef struct {
