@@ -674,7 +674,7 @@ static void anomaly_rule_needs_sustained_score(void **state)
     /* A step to 60 that stays: raised once, no sooner than two minutes
      * after the score first passed 0.3, with the score as the value. (In
      * the quiet days the score stays under 0.2 over the point's 0–100
-     * range; on the first day single readings reach 0.36 while the daily
+     * range; on the first day single readings reach 0.40 while the daily
      * cycle is new: the hold time is what keeps them quiet.) */
     int64_t raised = 0, cleared = 0;
     for (int k = 0; k < 30; k++, i++) {
