@@ -158,6 +158,7 @@ static ws_err hazards_list(api_ctx *ctx)
     f.q = api_query(ctx, "q");
     if (f.state && strlen(f.state) > WF_ID_MAX)
         return ws_fail(WS_EINVAL, "state", "state is not a state of the hazard lifecycle");
+    if (f.state && (rc = hazard_state_check(ctx->conn, f.state))) return rc;
     if (f.grade && strcmp(f.grade, "general") && strcmp(f.grade, "major"))
         return ws_fail(WS_EINVAL, "grade", "grade must be general or major");
     if (file) return export_rows(ctx, &f, fmt);

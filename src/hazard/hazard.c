@@ -950,6 +950,14 @@ static ws_err search_rows(store_conn *c, const hazard_filter *f, char (*terms)[6
     return rc;
 }
 
+ws_err hazard_state_check(store_conn *c, const char *state)
+{
+    ws_err rc = workflow_state_info(c, "hazard", 0, state, NULL, NULL, 0);
+    if (rc == WS_ENOTFOUND)
+        return ws_fail(WS_EINVAL, "state", "state %s is not a state of the hazard lifecycle", state);
+    return rc;
+}
+
 ws_err hazard_list(store_conn *c, const hazard_filter *f, hazard_row **items, size_t *n,
                    int64_t *next)
 {

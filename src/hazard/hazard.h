@@ -144,6 +144,10 @@ typedef struct hazard_row {
     bool overdue;
 } hazard_row;
 
+/* A list filter's state: WS_OK when the hazard workflow's current version
+ * has it, else WS_EINVAL naming "state" (a misspelt filter is an error, not
+ * an empty list). */
+ws_err hazard_state_check(store_conn *c, const char *state);
 /* Newest first. *items (caller frees) gets up to f->limit rows, *next the
  * cursor of the next page (0 when none). */
 ws_err hazard_list(store_conn *c, const hazard_filter *f, hazard_row **items, size_t *n,

@@ -233,6 +233,10 @@ static void hand_read_bodies(void **state)
     expect(&s, tok, "GET", "/api/v1/devices?kind=abc", "", NULL, 400, "kind");
     expect(&s, tok, "GET", "/api/v1/risk/objects?kind=abc", "", NULL, 400, "kind");
     expect(&s, tok, "GET", "/api/v1/points?kind=combustible", "", NULL, 200, NULL);
+    /* hazard states are workflow data: checked against the lifecycle in force */
+    expect(&s, tok, "GET", "/api/v1/hazards?state=abc", "", NULL, 400, "state");
+    expect(&s, tok, "GET", "/api/v1/hazards?state=rectifying", "", NULL, 200, NULL);
+    expect(&s, tok, "GET", "/api/v1/hazards?state=abc&format=csv", "", NULL, 400, "state");
     ws_server_destroy(&s);
 }
 
