@@ -240,6 +240,22 @@ export function pageHead(title, ...actions) {
     actions.length ? h('div', { class: 'page-actions' }, actions) : null);
 }
 
+// A table that reads as one card per row on a phone (CSS .table.stack under
+// 600 px): each cell is labelled with its column's heading, and so are rows
+// added later ("more"). Returns the table.
+export function stackTable(table) {
+  table.classList.add('stack');
+  const body = table.tBodies[0], head = table.tHead && table.tHead.rows[0];
+  if (!body || !head) return table;
+  const label = () => {
+    const names = [...head.cells].map((c) => c.textContent.trim());
+    for (const tr of body.rows) [...tr.cells].forEach((td, i) => { if (td.colSpan === 1) td.dataset.label = names[i] || ''; });
+  };
+  label();
+  new MutationObserver(label).observe(body, { childList: true });
+  return table;
+}
+
 export function emptyState(text) {
   return h('p', { class: 'empty' }, text);
 }

@@ -974,7 +974,7 @@ async function main() {
     assert(bad.status === 400 && bad.body.error.field === 'max_points', 'max_points=0 is not refused naming it');
   });
 
-  await test('phone viewport (375x812): home page without horizontal scroll', async (w) => {
+  await test('phone viewport (375x812): home page and ledgers without horizontal scroll', async (w) => {
     const page = await loginAdmin(w, PHONE);
     await page.locator('#scope-path li').first().waitFor();
     await noHorizontalScroll(page);
@@ -999,6 +999,22 @@ async function main() {
       }
     }
     await page.screenshot({ path: path.join(ART, 'import-phone.png'), fullPage: true });
+    // A ledger on a phone: one card per row, each value under its column's name.
+    await page.goto(BASE + '/hazards?view=list');
+    await page.locator('#hz-table tbody tr[data-hazard-id]').first().waitFor();
+    await noHorizontalScroll(page);
+    const card = await page.evaluate(() => {
+      const tb = document.querySelector('#hz-table');
+      const heads = [...tb.tHead.rows[0].cells].map((c) => c.textContent.trim());
+      const tr = tb.tBodies[0].rows[0];
+      return { thead: getComputedStyle(tb.tHead).display, row: getComputedStyle(tr).display, heads,
+        labels: [...tr.cells].map((c) => c.dataset.label), width: tr.getBoundingClientRect().width,
+        before: getComputedStyle(tr.cells[1], '::before').content };
+    });
+    assert(card.thead === 'none' && card.row === 'block', 'the hazard list is not stacked on a phone: ' + JSON.stringify(card));
+    assert(JSON.stringify(card.labels) === JSON.stringify(card.heads), 'cells are not labelled by their columns: ' + JSON.stringify(card));
+    assert(card.before === JSON.stringify(card.heads[1]) && card.width <= 375, 'the label is not shown beside the value: ' + JSON.stringify(card));
+    await page.screenshot({ path: path.join(ART, 'hazards-list-phone.png'), fullPage: false });
   });
 
   // ---- the four-colour map and the risk card (pages/riskmap.js, pages/risk.js) ----

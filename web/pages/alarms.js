@@ -31,7 +31,7 @@ import * as ui from '../ui.js';
 import * as session from '../session.js';
 import { openStream, localInput, rfc3339Local } from './live.js';
 
-const { h, clear, input, select, badge, pageHead, emptyState, fmtTime, toastError } = ui;
+const { h, clear, input, select, badge, pageHead, emptyState, fmtTime, toastError, stackTable } = ui;
 const STATES = ['unack', 'acked', 'rtn_unack', 'rtn_acked', 'shelved', 'oos'];
 let audible = false; // the 紧急 cue (kept for the visit, not stored)
 
@@ -480,9 +480,9 @@ function trendHref(a) {
 async function history(body, f) {
   const tbody = h('tbody');
   const more = h('button', { type: 'button', class: 'btn btn-block hidden', id: 'al-more' }, t('common.more'));
-  body.appendChild(h('div', null, h('div', { class: 'table-wrap' }, h('table', { class: 'table al-table', id: 'al-history' },
+  body.appendChild(h('div', null, h('div', { class: 'table-wrap' }, stackTable(h('table', { class: 'table al-table', id: 'al-history' },
     h('thead', null, h('tr', null, ['level', 'title', 'tag', 'unit', 'raised', 'closed', 'closed_by', 'cause', 'action'].map((c) => h('th', null, t('al.col.' + c))))),
-    tbody)), more));
+    tbody))), more));
   let before = null;
   async function load() {
     const page = await api('GET', '/alarms' + qs(Object.assign(listParams(f), { limit: 50, before })));

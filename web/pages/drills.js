@@ -9,7 +9,7 @@
 //                  forming, the whole, next to the earlier drills of the scenario
 import { api } from '../api.js';
 import { t } from '../i18n.js';
-import { h, pageHead, emptyState, fmtTime, field, select, formError, showError, busy, openDialog, badge } from '../ui.js';
+import { h, pageHead, emptyState, fmtTime, field, select, formError, showError, busy, openDialog, badge, stackTable } from '../ui.js';
 import * as session from '../session.js';
 import { dur } from './dashboard.js';
 
@@ -78,11 +78,11 @@ export async function one(main, ctx) {
       card('dr-ack', t('dr.ack'), al ? (al.acked_at ? dur(al.ack_seconds) : t('dr.not_acked')) : t(d.alarm_level ? 'dr.alarm_not_raised' : 'dr.no_alarm'),
         al && al.acked_by ? al.acked_by : null)),
     h('h2', null, t('dr.steps')),
-    h('div', { class: 'table-wrap' }, h('table', { class: 'table', id: 'dr-steps' },
+    h('div', { class: 'table-wrap' }, stackTable(h('table', { class: 'table', id: 'dr-steps' },
       h('thead', null, h('tr', null, ['task', 'dept', 'person', 'state', 'time'].map((c) => h('th', null, t('dr.col.' + c))))),
       h('tbody', null, (d.steps || []).map((x) => h('tr', { dataset: { state: x.state } },
         h('td', null, x.task), h('td', null, x.department || '—'), h('td', null, x.person || '—'),
-        h('td', null, t('dr.task.' + x.state)), h('td', { class: 'num' }, dur(x.seconds))))))),
+        h('td', null, t('dr.task.' + x.state)), h('td', { class: 'num' }, dur(x.seconds)))))))),
     h('h2', null, t('dr.earlier')),
     earlier.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'table', id: 'dr-earlier' },
       h('thead', null, h('tr', null, ['when', 'total', 'median', 'ack'].map((c) => h('th', null, t('dr.col.' + c))))),

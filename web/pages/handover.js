@@ -24,7 +24,7 @@
 // GET /handovers/{id}, POST /handovers/{id}/actions/{accept|refuse}.
 import { api, qs } from '../api.js';
 import { t } from '../i18n.js';
-import { h, pageHead, emptyState, fmtTime, badge, select, field, showError, toast, formError, exportButtons } from '../ui.js';
+import { h, pageHead, emptyState, fmtTime, badge, select, field, showError, toast, formError, exportButtons, stackTable } from '../ui.js';
 import { personField } from './hazard_ui.js';
 import * as session from '../session.js';
 
@@ -40,9 +40,9 @@ function section(id, title, n, body) {
 
 function table(cols, rows) {
   if (!rows.length) return emptyState(t('ho.none'));
-  return h('div', { class: 'table-wrap' }, h('table', { class: 'table ho-table' },
+  return h('div', { class: 'table-wrap' }, stackTable(h('table', { class: 'table ho-table' },
     h('thead', null, h('tr', null, cols.map((c) => h('th', null, t('ho.col.' + c))))),
-    h('tbody', null, rows)));
+    h('tbody', null, rows))));
 }
 
 const alarmRow = (a) => h('tr', { dataset: { alarmId: String(a.id) } },

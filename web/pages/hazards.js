@@ -12,7 +12,7 @@ import * as ui from '../ui.js';
 import * as session from '../session.js';
 import { STATES, stateName, gradeBadge } from './hazard_ui.js';
 
-const { h, clear, input, select, badge, pageHead, emptyState, fmtTime, toastError } = ui;
+const { h, clear, input, select, badge, pageHead, emptyState, fmtTime, toastError, stackTable } = ui;
 const PER_COLUMN = 20;
 
 function readFilter() {
@@ -118,9 +118,9 @@ async function listView(body, params) {
     { 'aria-label': t('hz.f.state'), id: 'hz-state-filter' });
   stateSel.addEventListener('change', () => { f.state = stateSel.value; load(false).catch(toastError); });
   body.appendChild(h('div', null, h('div', { class: 'hz-list-state' }, stateSel),
-    h('div', { class: 'table-wrap' }, h('table', { class: 'table hz-table', id: 'hz-table' },
+    h('div', { class: 'table-wrap' }, stackTable(h('table', { class: 'table hz-table', id: 'hz-table' },
       h('thead', null, h('tr', null, ['code', 'title', 'unit', 'grade', 'state', 'deadline', 'found_at'].map((c) => h('th', null, t('hz.col.' + c))))),
-      tbody)), more));
+      tbody))), more));
   async function load(append) {
     const page = await api('GET', '/hazards' + qs(Object.assign({}, params, { state: f.state, limit: 50, cursor: append ? cursor : null })));
     if (!append) clear(tbody);

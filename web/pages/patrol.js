@@ -20,7 +20,7 @@
 import { api, qs, listAll } from '../api.js';
 import * as session from '../session.js';
 import { t } from '../i18n.js';
-import { h, clear, formError, clearErrors, showError, busy, toast, pageHead, badge, emptyState, fmtTime, openDialog, errorNode } from '../ui.js';
+import { h, clear, formError, clearErrors, showError, busy, toast, pageHead, badge, emptyState, fmtTime, openDialog, errorNode, stackTable } from '../ui.js';
 import * as offline from '../offline.js';
 
 const stateKind = { pending: 'warn', in_progress: 'info', done: 'ok', missed: 'danger' };
@@ -127,7 +127,7 @@ export async function overview(main, ctx) {
   const rows = items.slice().sort((a, b) => stateOrder[a.state] - stateOrder[b.state] || String(a.grid_name).localeCompare(String(b.grid_name), 'zh-CN'));
   const short = (v) => (v ? new Date(v).toLocaleString(document.documentElement.lang || 'zh-CN',
     { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false }) : '');
-  const table = rows.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'table', id: 'pt-ov-table' },
+  const table = rows.length ? h('div', { class: 'table-wrap' }, stackTable(h('table', { class: 'table', id: 'pt-ov-table' },
     h('thead', null, h('tr', null, ['grid', 'kind', 'who', 'due', 'progress', 'flagged', 'state', 'done_at'].map((c) => h('th', null, t('pt.ov.col.' + c))))),
     h('tbody', null, rows.map((p) => h('tr', { dataset: { patrolId: p.id, state: p.state } },
       h('td', null, h('a', { href: '/patrol/' + p.id, 'data-link': '' }, p.grid_name)),
@@ -138,7 +138,7 @@ export async function overview(main, ctx) {
       h('td', { class: 'num pt-ov-flagged' }, p.stops_flagged ? badge(t('pt.ov.flagged', { n: p.stops_flagged }), 'danger') : '0'),
       h('td', null, badge(t('pt.state.' + p.state), stateKind[p.state]),
         p.escalated_to && p.escalated_to.length ? h('span', { class: 'muted' }, ' ', t('pt.ov.escalated')) : null),
-      h('td', { class: 'num' }, short(p.done_at))))))) : emptyState(t('pt.ov.empty', { day }));
+      h('td', { class: 'num' }, short(p.done_at)))))))) : emptyState(t('pt.ov.empty', { day }));
   main.appendChild(h('div', { class: 'page', id: 'pt-overview', dataset: { day } },
     pageHead(t('pt.ov.title'), h('a', { href: '/patrol', 'data-link': '', class: 'btn' }, t('pt.ov.mine'))),
     h('p', { class: 'muted' }, t('pt.ov.intro')),
