@@ -37,6 +37,26 @@ export function t(key, vars, fallback) {
   return s;
 }
 
+// Words the server writes into records in Chinese (an alarm's title names its
+// limit, a camera's violation, a system fault): in English they read in
+// English; what users named (tags, points, rules) stays as they wrote it.
+// Longer phrases first, so 高高报 is not read as 高报.
+const SERVER_EN = [
+  ['低低报 LL', 'LL low-low'], ['高高报 HH', 'HH high-high'], ['低报 L', 'L low'], ['高报 H', 'H high'],
+  ['接近低限 预警', 'approaching L (pre-alarm)'], ['接近高限 预警', 'approaching H (pre-alarm)'],
+  ['变化率超限', 'rate of change'], ['传感器故障', 'sensor fault'], ['数据中断', 'no data'],
+  ['未戴安全帽', 'no helmet'], ['区域入侵', 'intrusion'], ['吸烟', 'smoking'], ['烟火', 'fire or smoke'],
+  ['联锁旁路超期：', 'Interlock bypass overdue: '], ['通知通道故障：', 'Notification channel failing: '],
+  ['时序库写入失败 series store failing', 'Series store failing'],
+];
+export function serverText(s) {
+  if (current !== 'en' || !s) return s;
+  let o = String(s);
+  for (const [a, b] of SERVER_EN) o = o.split(a).join(b);
+  return o.replace(/（异常评分 ([\d.]+)）/g, ' (anomaly score $1)').replace(/（([-+\d.e]+)\/秒）/g, ' ($1/s)')
+    .replace(/^报警 #(\d+)$/, 'Alarm #$1');
+}
+
 // Strings of the static shell in index.html.
 export function applyStatic() {
   document.documentElement.lang = current === 'zh' ? 'zh-CN' : 'en';

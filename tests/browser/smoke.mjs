@@ -73,7 +73,16 @@ export async function run(hz) {
       await page.locator('#home-scope').waitFor();
       if (lang === 'en') await page.evaluate(() => localStorage.setItem('ws_lang', 'en'));
       await visit(page, lang === 'zh' ? [...LISTS, ...(await records(page))] : LISTS, errors);
-      if (lang === 'en') await page.evaluate(() => localStorage.removeItem('ws_lang'));
+      if (lang === 'en') {
+        // the demo's alarm titles name their limits, which the server writes in Chinese
+        await page.goto(BASE + '/alarms');
+        await page.locator('.al-title').first().waitFor();
+        const titles = await page.$$eval('.al-title', (els) => els.map((e) => e.textContent));
+        const zhLeft = titles.filter((s) => /高高报|高报|低低报|低报|接近[高低]限|变化率超限|传感器故障|数据中断|异常评分/.test(s));
+        assert(!zhLeft.length, 'alarm titles keep the server\'s Chinese in English: ' + zhLeft.join(' | '));
+        assert(titles.some((s) => /\b(HH high-high|H high|L low|LL low-low)\b/.test(s)), 'no limit read in English: ' + titles.join(' | '));
+        await page.evaluate(() => localStorage.removeItem('ws_lang'));
+      }
     });
   }
 

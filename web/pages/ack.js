@@ -9,7 +9,7 @@
 // acknowledges the alarm as the person it was made for. No sign-in: the link
 // is the credential.
 import { api } from '../api.js';
-import { t } from '../i18n.js';
+import { t, serverText } from '../i18n.js';
 import { h, badge, fmtTime } from '../ui.js';
 import { cardNode, contextNode } from './response.js';
 
@@ -39,7 +39,7 @@ export async function render(main, ctx) {
     return;
   }
   about.append(
-    h('p', null, badge(t('al.level.' + a.level), LEVEL_KIND[a.level] || 'info'), ' ', h('strong', null, a.title)),
+    h('p', null, badge(t('al.level.' + a.level), LEVEL_KIND[a.level] || 'info'), ' ', h('strong', null, serverText(a.title))),
     h('p', { class: 'muted' }, [a.unit_name, fmtTime(a.raised_at)].filter(Boolean).join(' · ')),
     a.response ? cardNode(a.response, a.raised_at, a.state === 'unack' || a.state === 'rtn_unack') : null,
     a.open && a.context ? contextNode(a.context, { links: false }) : null);

@@ -11,7 +11,7 @@
 // more, now), each trend one click away. Range 24 h / 7 d / 30 d and the unit
 // live in the URL.
 import { api, qs } from '../api.js';
-import { t } from '../i18n.js';
+import { t, serverText } from '../i18n.js';
 import * as ui from '../ui.js';
 import * as session from '../session.js';
 import { loadECharts, chartOn } from './live.js';
@@ -50,7 +50,7 @@ function rateClass(v, ref) {
 
 // An alarm's title, linked to its point's trend when it has a point.
 function alarmCell(a) {
-  return h('td', null, a.point_id ? h('a', { href: '/trends' + qs({ ids: a.point_id }), 'data-link': '' }, a.title) : a.title);
+  return h('td', null, a.point_id ? h('a', { href: '/trends' + qs({ ids: a.point_id }), 'data-link': '' }, serverText(a.title)) : serverText(a.title));
 }
 
 // The most frequent alarms and the stale ones, under the area tables.

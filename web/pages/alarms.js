@@ -25,7 +25,7 @@
 // alarm's detail open: the link a handover record, a message or a colleague
 // gives.
 import { api, qs } from '../api.js';
-import { t } from '../i18n.js';
+import { t, serverText } from '../i18n.js';
 import { alarmCard, contextNode } from './response.js';
 import * as ui from '../ui.js';
 import * as session from '../session.js';
@@ -183,7 +183,7 @@ export async function render(main, ctx) {
       const unack = items.filter(unacked).length;
       document.title = (unack ? `(${unack}) ` : '') + t('al.title') + ' · ' + t('app.title');
       if (fresh.length) {
-        announce.textContent = fresh.length === 1 ? t('al.announce.one', { title: fresh[0].title || fresh[0].tag || '#' + fresh[0].id })
+        announce.textContent = fresh.length === 1 ? t('al.announce.one', { title: serverText(fresh[0].title) || fresh[0].tag || '#' + fresh[0].id })
           : t('al.announce.many', { n: fresh.length });
       }
     }
@@ -275,7 +275,7 @@ function row(a, reload, rel, sel) {
     dataset: { alarmId: a.id, level: a.level, state: a.state, tag: a.tag || '', related: rel ? (rel.first ? 'first' : 'rest') : '' } },
     h('div', { class: 'al-row-top' },
       sel && unacked(a) ? h('label', { class: 'check al-pick' }, h('input', { type: 'checkbox', class: 'al-select', value: String(a.id),
-        checked: sel.has(a.id), 'aria-label': t('al.select', { title: a.title || a.tag || '#' + a.id }),
+        checked: sel.has(a.id), 'aria-label': t('al.select', { title: serverText(a.title) || a.tag || '#' + a.id }),
         onchange: (ev) => sel.set(a.id, ev.currentTarget.checked) })) : null,
       levelBadge(a.level), stateBadge(a.state),
       rel ? badge(rel.first ? t('al.related', { n: rel.group.length - 1 }) : t('al.related_of', { tag: a.tag }), 'info al-related') : null,
@@ -283,7 +283,7 @@ function row(a, reload, rel, sel) {
       a.chattering ? badge(t('al.chattering'), 'info') : null,
       a.flood_group ? badge(t('al.flood'), 'info') : null,
       a.active === false ? badge(t('al.cleared'), 'off') : null),
-    h('div', { class: 'al-title' }, h('button', { type: 'button', class: 'link al-open-detail', onclick: () => detail(a.id) }, a.title || a.tag || '#' + a.id)),
+    h('div', { class: 'al-title' }, h('button', { type: 'button', class: 'link al-open-detail', onclick: () => detail(a.id) }, serverText(a.title) || a.tag || '#' + a.id)),
     h('div', { class: 'row-meta' },
       a.tag ? h('span', { class: 'mono al-tag' }, a.tag) : null,
       h('span', { class: 'al-unit' }, a.unit_name || ''),
@@ -368,7 +368,7 @@ function closeForm(a, reload) {
   const cause = h('textarea', { name: 'cause', class: 'input', rows: 3, maxlength: 1000, id: 'al-close-cause' });
   const action = h('textarea', { name: 'action', class: 'input', rows: 3, maxlength: 1000, id: 'al-close-action' });
   const form = h('form', { class: 'form', id: 'al-close-form', novalidate: true }, ui.formError(),
-    h('p', { class: 'muted' }, a.title || a.tag || ''),
+    h('p', { class: 'muted' }, serverText(a.title) || a.tag || ''),
     ui.field(t('al.f.cause'), cause), ui.field(t('al.f.action'), action),
     h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn btn-primary', id: 'al-close-submit' }, t('al.close'))));
   const d = ui.openDialog(t('al.close.title'), form);
@@ -410,7 +410,7 @@ function shelveForm(a, reload) {
       h('div', { class: 'field-hint' }, t('al.f.approver_hint')), h('div', { class: 'field-error', role: 'alert' })));
   }
   const form = h('form', { class: 'form', id: 'al-shelve-form', novalidate: true }, ui.formError(),
-    h('p', { class: 'muted' }, a.title || a.tag || ''), fields,
+    h('p', { class: 'muted' }, serverText(a.title) || a.tag || ''), fields,
     h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn btn-primary', id: 'al-shelve-submit' }, t('al.shelve'))));
   const d = ui.openDialog(t('al.shelve.title'), form);
   form.addEventListener('submit', (ev) => {
@@ -444,7 +444,7 @@ async function detail(id) {
   const resp = a.point_id ? h('div', { class: 'al-response-slot' }) : null;
   if (resp) alarmCard(resp, a, session.can.pointWrite());
   // the tag opens the trend around the alarm, and the dialog closes (clicked after dlg is set)
-  const dlg = ui.openDialog(a.title || a.tag || '#' + a.id, h('div', { id: 'al-detail' },
+  const dlg = ui.openDialog(serverText(a.title) || a.tag || '#' + a.id, h('div', { id: 'al-detail' },
     h('div', { class: 'al-row-top' }, levelBadge(a.level), stateBadge(a.state)),
     h('dl', { class: 'kv' },
       h('dt', null, t('al.col.tag')), h('dd', null, a.point_id
@@ -489,7 +489,7 @@ async function history(body, f) {
     for (const a of (page && page.items) || []) {
       tbody.appendChild(h('tr', { dataset: { alarmId: a.id, level: a.level } },
         h('td', null, levelBadge(a.level)),
-        h('td', null, h('button', { type: 'button', class: 'link', onclick: () => detail(a.id) }, a.title || '#' + a.id)),
+        h('td', null, h('button', { type: 'button', class: 'link', onclick: () => detail(a.id) }, serverText(a.title) || '#' + a.id)),
         h('td', { class: 'mono' }, a.point_id ? h('a', { href: trendHref(a), 'data-link': '', class: 'al-trend', title: t('al.trend') }, a.tag) : a.tag || ''),
         h('td', null, a.unit_name || ''),
         h('td', { class: 'num' }, fmtTime(a.raised_at)),

@@ -23,7 +23,7 @@
 // GET /handovers/kpi?unit_id=&days=30, GET/PUT /units/{id}/handover-settings, POST /handovers,
 // GET /handovers/{id}, POST /handovers/{id}/actions/{accept|refuse}.
 import { api, qs } from '../api.js';
-import { t } from '../i18n.js';
+import { t, serverText } from '../i18n.js';
 import { h, pageHead, emptyState, fmtTime, badge, select, field, showError, toast, formError, exportButtons, stackTable } from '../ui.js';
 import { personField } from './hazard_ui.js';
 import * as session from '../session.js';
@@ -47,7 +47,7 @@ function table(cols, rows) {
 
 const alarmRow = (a) => h('tr', { dataset: { alarmId: String(a.id) } },
   h('td', null, badge(t('al.level.' + a.level), LEVEL_KIND[a.level])),
-  h('td', null, h('a', { href: '/alarms/' + a.id, 'data-link': '' }, a.title || '#' + a.id)),
+  h('td', null, h('a', { href: '/alarms/' + a.id, 'data-link': '' }, serverText(a.title) || '#' + a.id)),
   h('td', null, fmtTime(a.raised_at)),
   h('td', null, t('al.state.' + a.state, null, a.state)),
   h('td', null, [a.acked_by, a.closed_by].filter(Boolean).join(' / ') || '—'));

@@ -12,7 +12,7 @@
 // (%LEL, mg/m³, °C) get an axis each, so a temperature does not flatten a gas
 // reading; the first on the left, the others on the right.
 import { api, qs } from '../api.js';
-import { t } from '../i18n.js';
+import { t, serverText } from '../i18n.js';
 import * as ui from '../ui.js';
 import * as session from '../session.js';
 import { openStream, loadECharts, chartOn, ms, localInput, rfc3339Local } from './live.js';
@@ -77,7 +77,7 @@ function alarmPins(alarms, data) {
     return b ? b[1] : 0;
   };
   return { symbol: 'pin', symbolSize: 26, tooltip: { trigger: 'item', formatter: (d) => d.name },
-    data: alarms.map((a) => ({ name: a.title + ' · ' + new Date(a.raised_at).toLocaleString(),
+    data: alarms.map((a) => ({ name: serverText(a.title) + ' · ' + new Date(a.raised_at).toLocaleString(),
       value: t('al.level.' + a.level), itemStyle: { color: LEVEL_COLOUR[a.level] || LEVEL_COLOUR[2] },
       label: { position: 'right', distance: 2, fontSize: 11, color: LEVEL_COLOUR[a.level] || LEVEL_COLOUR[2], formatter: (d) => d.value },
       coord: [ms(a.raised_at), typeof a.value === 'number' ? a.value : near(ms(a.raised_at))] })) };
