@@ -84,6 +84,9 @@ const char *permit_actor(const org_caller *by)
     return by && by->actor && by->actor->name ? by->actor->name : "system";
 }
 
+static ws_err cert_lookup(store_conn *c, int64_t person, const char *type, const char *number,
+                          int64_t *expires, bool *revoked, char *num_out, size_t cap);
+
 ws_err permit_allow(const org_caller *by, const char *action, const char *path)
 {
     return org_allow(by, action, path);
@@ -561,6 +564,19 @@ static ws_err apply_fields(store_conn *c, const json_t *body, permit_row *p, int
                 permit_text(ct, f, 31, false)) {
                 json_decref(ws);
                 return ws_fail(WS_EINVAL, f, "certificate type (< 32 bytes) and number (< 40 bytes) are short text");
+            }
+            /* a type without a number (or with a masked one): the worker's
+             * certificate of that type in the register, recorded whole */
+            char found[PR_CERT_NO_MAX] = "";
+            if (strchr(cn, '*')) cn = ""; /* a masked number read back from the record */
+            if (ct[0] && !cn[0]) {
+                int64_t exp;
+                bool revoked;
+                if ((rc = cert_lookup(c, per.id, ct, "", &exp, &revoked, found, sizeof found))) {
+                    json_decref(ws);
+                    return rc;
+                }
+                cn = found;
             }
             json_array_append_new(ws, json_pack("{s:I, s:s, s:s, s:s}", "person_id", (json_int_t)per.id,
                                                 "name", per.name, "cert_type", ct, "cert_no", cn));

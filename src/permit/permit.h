@@ -171,7 +171,9 @@ typedef struct permit_cert_in {
 } permit_cert_in;
 ws_err permit_cert_create(store_conn *c, const org_caller *by, const permit_cert_in *in, int64_t *id);
 ws_err permit_cert_revoke(store_conn *c, const org_caller *by, int64_t id);
-ws_err permit_cert_list(store_conn *c, const char *scope_path, int64_t person_id, int limit,
+/* The register in scope_path, by id; numbers whole for by's units where by
+ * holds permit.admin (by NULL: everywhere), masked elsewhere (pr_cert_mask). */
+ws_err permit_cert_list(store_conn *c, const org_caller *by, const char *scope_path, int64_t person_id, int limit,
                         int64_t cursor, json_t **items, int64_t *next);
 /* Import a table (xlsx or CSV; columns 工号/employee_no, 证书类型/type,
  * 证书编号/number, 有效期至/expires_on, 发证机关/authority, 发证日期/issued_on):

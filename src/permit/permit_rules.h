@@ -64,6 +64,8 @@ int pr_type_of(const char *name);
 typedef enum { PR_GAS_COMBUSTIBLE = 0, PR_GAS_OXYGEN, PR_GAS_TOXIC } pr_gas_kind;
 typedef enum { PR_UNIT_PCT_LEL = 0, PR_UNIT_PCT_VOL, PR_UNIT_MG_M3, PR_UNIT_PPM } pr_gas_unit;
 
+#define PR_CERT_NO_MAX 40 /* a certificate number's bytes with its NUL */
+
 typedef struct pr_gas {
     int64_t at_ms;             /* when the sample was analysed */
     pr_gas_kind kind;
@@ -81,7 +83,7 @@ typedef struct pr_worker {
     int64_t person_id;
     char name[64];
     char cert_type[32];        /* the certificate shown for this job, "" none */
-    char cert_no[40];
+    char cert_no[PR_CERT_NO_MAX];
     int64_t cert_expires_ms;   /* 0 = none on record */
     bool cert_revoked;
 } pr_worker;
@@ -224,5 +226,13 @@ ws_err pr_permit_from_json(const json_t *o, pr_permit *out);
  * "pass"|"fail"|"na","effect","field","evidence"}] plus "effective_grade",
  * "upgrade_reason", "required_posts" — the API's form (new reference). */
 json_t *pr_report_json(const pr_report *r);
+
+/* A certificate number as people other than the register's keepers see it:
+ * the first four and last four characters, the rest as '*'
+ * ("T320***********0017"); a special-operation certificate's number is the
+ * holder's identity-card number with a letter before it (personal
+ * information: PIPL art. 28). Short numbers keep one character at each end.
+ * out gets at most cap - 1 bytes, cut at a character. */
+void pr_cert_mask(const char *no, char *out, size_t cap);
 
 #endif

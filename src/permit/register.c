@@ -55,11 +55,14 @@ static int day_end_ms(const char *s, int64_t *ms)
     return clock_parse_rfc3339(t, ms);
 }
 
-static json_t *cert_json(store_stmt *st)
+/* A register row; the number masked (pr_cert_mask) unless full. */
+static json_t *cert_json(store_stmt *st, bool full)
 {
+    char masked[PR_CERT_NO_MAX];
+    if (!full) pr_cert_mask(store_col_text(st, 3), masked, sizeof masked);
     return json_pack("{s:I, s:I, s:s, s:s, s:o, s:o, s:s, s:b, s:o, s:s}", "id", (json_int_t)store_col_int(st, 0),
                      "person_id", (json_int_t)store_col_int(st, 1), "type", store_col_text(st, 2), "number",
-                     store_col_text(st, 3), "issued_on", json_str(store_col_text(st, 4)), "expires_at",
+                     full ? store_col_text(st, 3) : masked, "issued_on", json_str(store_col_text(st, 4)), "expires_at",
                      json_time(store_col_int(st, 5)), "authority", store_col_text(st, 6), "revoked",
                      store_col_int(st, 7) != 0, "created_at", json_time(store_col_int(st, 8)), "person_name",
                      store_col_text(st, 10));
@@ -145,8 +148,8 @@ ws_err permit_cert_revoke(store_conn *c, const org_caller *by, int64_t id)
     return store_tx_finish(c, own, rc);
 }
 
-ws_err permit_cert_list(store_conn *c, const char *scope_path, int64_t person_id, int limit, int64_t cursor,
-                        json_t **items, int64_t *next)
+ws_err permit_cert_list(store_conn *c, const org_caller *by, const char *scope_path, int64_t person_id, int limit,
+                        int64_t cursor, json_t **items, int64_t *next)
 {
     if (limit < 1 || limit > 200) limit = 50;
     store_stmt *st = NULL;
@@ -164,7 +167,9 @@ ws_err permit_cert_list(store_conn *c, const char *scope_path, int64_t person_id
             *next = json_integer_value(json_object_get(json_array_get(*items, (size_t)limit - 1), "id"));
             break;
         }
-        json_array_append_new(*items, cert_json(st));
+        /* the register's keepers see whole numbers; others need only know the certificate */
+        bool full = !by || permit_allow(by, "permit.admin", store_col_text(st, 11)) == WS_OK;
+        json_array_append_new(*items, cert_json(st, full));
     }
     store_finalize(st);
     if (rc) {

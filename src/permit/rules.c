@@ -802,23 +802,46 @@ static void r_cert(cctx *c, const rule *r, pr_verdict *v)
             fail(c, v, field, "%s 无 %s 特种作业证 (worker %d has no %s certificate)", wk->name, want, w, want);
             return;
         }
+        char no[PR_CERT_NO_MAX];
+        pr_cert_mask(wk->cert_no, no, sizeof no);
         if (wk->cert_revoked) {
-            fail(c, v, field, "%s 的证书 %s 已吊销 (certificate revoked)", wk->name, wk->cert_no);
+            fail(c, v, field, "%s 的证书 %s 已吊销 (certificate revoked)", wk->name, no);
             return;
         }
         if (!wk->cert_expires_ms) {
-            fail(c, v, field, "%s 的证书 %s 无有效期记录 (no expiry on record)", wk->name, wk->cert_no);
+            fail(c, v, field, "%s 的证书 %s 无有效期记录 (no expiry on record)", wk->name, no);
             return;
         }
         if (wk->cert_expires_ms < end) {
             fail(c, v, field, "%s 的证书 %s 于 %s 到期, 早于作业结束 %s (certificate expires before the planned end)",
-                 wk->name, wk->cert_no, fmt_local(p, wk->cert_expires_ms, false, t1, sizeof t1),
+                 wk->name, no, fmt_local(p, wk->cert_expires_ms, false, t1, sizeof t1),
                  fmt_local(p, end, true, t2, sizeof t2));
             return;
         }
     }
     say(v, "%d 名作业人员持有效 %s 证 (%d workers hold a valid %s certificate)", p->nworkers, want, p->nworkers,
         want);
+}
+
+void pr_cert_mask(const char *no, char *out, size_t cap)
+{
+    if (!cap) return;
+    size_t n = 0, len = no ? strlen(no) : 0; /* characters (UTF-8) */
+    for (size_t i = 0; i < len; i++) n += ((unsigned char)no[i] & 0xC0) != 0x80;
+    size_t keep = n >= 10 ? 4 : n >= 4 ? 1 : 0, o = 0, k = 0;
+    for (size_t i = 0; i < len;) {
+        size_t w = 1; /* this character's bytes */
+        while (i + w < len && ((unsigned char)no[i + w] & 0xC0) == 0x80) w++;
+        bool show = k < keep || k >= n - keep;
+        size_t need = show ? w : 1;
+        if (o + need >= cap) break;
+        if (show) memcpy(out + o, no + i, w);
+        else out[o] = '*';
+        o += need;
+        i += w;
+        k++;
+    }
+    out[o] = 0;
 }
 
 static void r_guardian(cctx *c, const rule *r, pr_verdict *v)

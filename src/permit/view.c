@@ -135,10 +135,27 @@ static ws_err evidence(store_conn *c, int64_t id, json_t **out)
     return rc;
 }
 
+/* The record as the API shows it: the workers' certificate numbers masked
+ * (pr_cert_mask; the register keeps them whole). New reference. */
+static json_t *record_json(const json_t *doc)
+{
+    json_t *r = json_deep_copy(doc);
+    size_t i;
+    json_t *w;
+    json_array_foreach(json_object_get(r, "workers"), i, w) {
+        const char *no = json_string_value(json_object_get(w, "cert_no"));
+        if (!no || !no[0]) continue;
+        char masked[PR_CERT_NO_MAX];
+        pr_cert_mask(no, masked, sizeof masked);
+        json_object_set_new(w, "cert_no", json_string(masked));
+    }
+    return r;
+}
+
 ws_err permit_json(permit_svc *s, store_conn *c, const permit_row *p, bool with_timeline, json_t **out)
 {
     json_t *o = summary_json(p);
-    json_object_set(o, "record", p->doc);
+    json_object_set_new(o, "record", record_json(p->doc));
     json_object_set_new(o, "created_by", json_string(p->created_by));
     json_object_set_new(o, "created_at", json_time(p->created_at));
     json_object_set_new(o, "updated_at", json_time(p->updated_at));

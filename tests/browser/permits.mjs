@@ -28,6 +28,8 @@ import path from 'node:path';
 
 const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
 const WELDER_CERT = 'T320102198503150017';
+// as everyone but the register's keepers see it: an identity-card number inside
+const WELDER_CERT_SHOWN = 'T320***********0017';
 const HOLDERS = { workshop_head: 'workshop', safety_dept: 'safety', plant_manager: 'manager', chief_engineer: 'manager' };
 
 export async function run(hz) {
@@ -145,7 +147,10 @@ export async function run(hz) {
     assert(await refusal.locator('.pm-verdict.pm-refused[data-rule="certificate"]').count() === 1, 'the refusal does not mark the failing rule');
 
     // Fix: pick his certificate, save, pre-check again.
-    await pickOption(page, '[data-field="workers[0].cert"] select', WELDER_CERT);
+    const regs = (await apiGet(page, '/certificates?limit=200')).body.items || [];
+    assert(regs.length && regs.every((c) => c.number.includes('*')) && !JSON.stringify(regs).includes(WELDER_CERT),
+      'the applicant reads whole certificate numbers in the register');
+    await pickOption(page, '[data-field="workers[0].cert"] select', WELDER_CERT_SHOWN);
     await page.locator('#pm-save').click();
     await page.locator('#pm-precheck[data-application-ok="1"] .pm-verdict[data-rule="certificate"][data-result="pass"]').waitFor();
     const pre = (await apiGet(page, `/permits/${permitId}/precheck`)).body;
@@ -292,7 +297,10 @@ export async function run(hz) {
     for (const s of ['作业票编号', p.code, '作业内容', '地点', '时间', '作业人及证号', '监护人', '气体分析', '安全措施', '审批', '完工验收']) {
       assert(text.includes(s), 'the printable permit lacks ' + s);
     }
-    if (permitId) assert(text.includes(WELDER_CERT) && text.includes('1.5'), 'the printable permit lacks the certificate or the gas test');
+    if (permitId) assert(text.includes(WELDER_CERT_SHOWN) && text.includes('1.5'), 'the printable permit lacks the certificate or the gas test');
+    assert(!text.includes(WELDER_CERT) && !JSON.stringify(p).includes(WELDER_CERT), 'the permit shows a whole certificate number');
+    // the register's keeper (the admin here) reads them whole
+    assert(JSON.stringify((await apiGet(page, '/certificates?limit=200')).body).includes(WELDER_CERT), 'the admin cannot read the register whole');
     await page.emulateMedia({ media: 'print' });
     assert(!(await page.locator('.topbar').isVisible()) && !(await page.locator('#pm-print-btn').isVisible()), 'print media still shows the shell');
     assert(await page.locator('#pm-print-qr').isVisible() && await page.locator('#pm-print h1').isVisible(), 'print media hides the title or the QR code');

@@ -937,6 +937,28 @@ static void recorded_cases(void **state)
     if (bad) fail_msg("%d of %d cases differ", bad, ncases);
 }
 
+/* Certificate numbers as shown outside the register: four characters at each
+ * end of a long one, one of a short one, none of a tiny one; characters, not
+ * bytes; never longer than the buffer. */
+static void cert_mask(void **state)
+{
+    (void)state;
+    char o[PR_CERT_NO_MAX];
+    pr_cert_mask("T320102198503150017", o, sizeof o);
+    assert_string_equal(o, "T320***********0017");
+    pr_cert_mask("GC-7788", o, sizeof o);
+    assert_string_equal(o, "G*****8");
+    pr_cert_mask("JH1", o, sizeof o);
+    assert_string_equal(o, "***");
+    pr_cert_mask("", o, sizeof o);
+    assert_string_equal(o, "");
+    pr_cert_mask("苏安监字第2023001234号", o, sizeof o); /* 16 characters */
+    assert_string_equal(o, "苏安监字********234号");
+    char small[6];
+    pr_cert_mask("T320102198503150017", small, sizeof small);
+    assert_string_equal(small, "T320*");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -958,6 +980,7 @@ int main(void)
         cmocka_unit_test(compiled_data_equals_files),
         cmocka_unit_test(snapshot_json),
         cmocka_unit_test(recorded_cases),
+        cmocka_unit_test(cert_mask),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

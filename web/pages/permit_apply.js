@@ -108,7 +108,9 @@ export async function render(main, ctx) {
       const pid = Number(psel.value) || 0;
       if (!pid) return null;
       const [ct, cn] = (certSel.value || '\u0001').split('\u0001');
-      return { person_id: pid, cert_type: ct || '', cert_no: cn || '' };
+      // a masked number (the register shows whole ones to its keepers only) is
+      // resolved by the server from the worker's certificate of that type
+      return { person_id: pid, cert_type: ct || '', cert_no: cn && !cn.includes('*') ? cn : '' };
     } };
     workers.push(entry);
     workersBox.appendChild(box);
