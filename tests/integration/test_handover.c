@@ -358,7 +358,19 @@ static void run(const char *backend)
     assert_string_equal(str(d, "period_from"), ended);
     assert_int_equal(num(d, "summary.raised_by_level.2"), 0); /* raised before the window */
     json_decref(d);
-    /* 乙 hands over to 甲, who is on the roster */
+    /* 乙 hands over to 甲, who is on the roster. At night 乙's next shift is
+     * the one 甲 was rostered on above; early in the day shift it is not (甲
+     * handed over the night that just ended, 乙 now hands over the day, and
+     * the night follows): then 甲 is rostered on that one too. */
+    snprintf(p, sizeof p, "/api/v1/units/%lld/handover-draft", t.area);
+    d = get(&t, t.b, p, 200);
+    json_t *in3 = json_object_get(json_object_get(d, "snapshot"), "incoming");
+    if (num(in3, "shift_id") != next_shift || strcmp(str(in3, "day"), next_day)) {
+        snprintf(b, sizeof b, "{\"entries\":[{\"shift_id\":%lld,\"day\":\"%s\",\"person_id\":%lld,\"role\":\"operator\"}]}",
+                 num(in3, "shift_id"), str(in3, "day"), t.pa);
+        assert_int_equal(post(&t, t.admin, "/api/v1/roster-entries", b, f), 201);
+    }
+    json_decref(d);
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"note\":\"正常\"}", t.area);
     long long h3 = 0;
     h = NULL;
