@@ -565,7 +565,8 @@ void api_dispatch(const api_route *r, const api_req *req, api_resp *resp)
         }
     }
     if (req->bad_query) {
-        rc = ws_fail(WS_EINVAL, req->bad_query, "%s is not UTF-8", req->bad_query);
+        rc = req->query_repeated ? ws_fail(WS_EINVAL, req->bad_query, "%s is given more than once", req->bad_query)
+                                 : ws_fail(WS_EINVAL, req->bad_query, "%s is not UTF-8", req->bad_query);
         goto fail;
     }
     rc = r->fn(&ctx);

@@ -36,6 +36,9 @@ typedef struct api_req {
      * when its name is not), NULL when all are: refused with a 400 naming it
      * before the handler runs, so no handler hands bad bytes to the store. */
     const char *bad_query;
+    /* bad_query is given twice (?state=a&state=b): which one a handler
+     * would read is the server's choice, so it is refused as well. */
+    bool query_repeated;
 } api_req;
 
 /* A live reply (server-sent events, src/api/api_stream.c): a handler that

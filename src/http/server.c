@@ -722,17 +722,39 @@ static enum MHD_Result serve_metrics(const listener *l, struct MHD_Connection *c
     return send_reply(l, conn, rq, MHD_HTTP_OK, r, true);
 }
 
+/* The query parameters seen so far (the first QUERY_KEYS_MAX names are
+ * compared; libmicrohttpd keeps the strings for the connection). */
+#define QUERY_KEYS_MAX 32
+typedef struct {
+    api_req *req;
+    const char *key[QUERY_KEYS_MAX];
+    size_t klen[QUERY_KEYS_MAX];
+    int n;
+} query_scan;
+
 /* MHD_get_connection_values_n's callback: stops at the first query
- * parameter that is not UTF-8 and names it in *arg. */
+ * parameter that is not UTF-8, or given twice, and names it in the request. */
 static enum MHD_Result find_bad_query(void *arg, enum MHD_ValueKind kind, const char *key, size_t klen,
                                       const char *value, size_t vlen)
 {
     (void)kind;
-    const char **bad = arg;
+    query_scan *q = arg;
     bool key_ok = org_utf8_valid(key, klen);
-    if (key_ok && (!value || org_utf8_valid(value, vlen))) return MHD_YES;
-    *bad = key_ok ? key : "query";
-    return MHD_NO;
+    if (!key_ok || (value && !org_utf8_valid(value, vlen))) {
+        q->req->bad_query = key_ok ? key : "query";
+        return MHD_NO;
+    }
+    for (int i = 0; i < q->n; i++)
+        if (q->klen[i] == klen && !memcmp(q->key[i], key, klen)) {
+            q->req->bad_query = key;
+            q->req->query_repeated = true;
+            return MHD_NO;
+        }
+    if (q->n < QUERY_KEYS_MAX) {
+        q->key[q->n] = key;
+        q->klen[q->n++] = klen;
+    }
+    return MHD_YES;
 }
 
 /* Last call: the whole body is in rq->body. */
@@ -750,7 +772,8 @@ static enum MHD_Result dispatch(const listener *l, struct MHD_Connection *conn, 
     req.header = lookup_header;
     req.query = lookup_query;
     req.hctx = conn;
-    MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, find_bad_query, &req.bad_query);
+    query_scan qs = {.req = &req};
+    MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, find_bad_query, &qs);
     req.tls = l->tls;
     /* the peer's address, numeric (camera allow-lists); never logged with a request */
     char peer[INET6_ADDRSTRLEN] = "";

@@ -233,6 +233,9 @@ static void hand_read_bodies(void **state)
     expect(&s, tok, "GET", "/api/v1/devices?kind=abc", "", NULL, 400, "kind");
     expect(&s, tok, "GET", "/api/v1/risk/objects?kind=abc", "", NULL, 400, "kind");
     expect(&s, tok, "GET", "/api/v1/points?kind=combustible", "", NULL, 200, NULL);
+    /* a parameter given twice: which one counts would be the server's guess */
+    expect(&s, tok, "GET", "/api/v1/hazards?state=closed&state=rectifying", "", NULL, 400, "state");
+    expect(&s, tok, "GET", "/api/v1/alarms?limit=5&limit=5", "", NULL, 400, "limit");
     /* hazard states are workflow data: checked against the lifecycle in force */
     expect(&s, tok, "GET", "/api/v1/hazards?state=abc", "", NULL, 400, "state");
     expect(&s, tok, "GET", "/api/v1/hazards?state=rectifying", "", NULL, 200, NULL);
