@@ -244,6 +244,7 @@ export function pageHead(title, ...actions) {
 // 600 px): each cell is labelled with its column's heading, and so are rows
 // added later ("more"). Returns the table.
 export function stackTable(table) {
+  if (!(table instanceof HTMLTableElement)) throw new Error('stackTable: not a table: ' + (table && table.id));
   table.classList.add('stack');
   const body = table.tBodies[0], head = table.tHead && table.tHead.rows[0];
   if (!body || !head) return table;

@@ -1015,6 +1015,13 @@ async function main() {
     assert(JSON.stringify(card.labels) === JSON.stringify(card.heads), 'cells are not labelled by their columns: ' + JSON.stringify(card));
     assert(card.before === JSON.stringify(card.heads[1]) && card.width <= 375, 'the label is not shown beside the value: ' + JSON.stringify(card));
     await page.screenshot({ path: path.join(ART, 'hazards-list-phone.png'), fullPage: false });
+    // the alarm KPIs too, and the page still draws its chart
+    await page.goto(BASE + '/alarms/kpi');
+    await page.locator('#kpi-chart[data-areas]').waitFor();
+    await noHorizontalScroll(page);
+    const kpi = await page.evaluate(() => [...document.querySelectorAll('table#kpi-areas, table#kpi-people')]
+      .map((tb) => tb.id + ':' + tb.classList.contains('stack') + ':' + getComputedStyle(tb.tHead).display));
+    assert(kpi.length === 2 && kpi.every((x) => x.endsWith(':true:none')), 'the KPI tables are not cards on a phone: ' + kpi.join(', '));
   });
 
   // ---- the four-colour map and the risk card (pages/riskmap.js, pages/risk.js) ----

@@ -153,6 +153,8 @@ export async function render(main, ctx) {
   }
   root.appendChild(h('p', { class: 'muted kpi-note' }, t('kpi.person_note')));
   badActors(root, k);
+  // on a phone each area, person and alarm reads as a card (the cards above share ids: kpi-stale)
+  root.querySelectorAll('table#kpi-areas, table#kpi-people, table#kpi-frequent, table#kpi-stale').forEach((tb) => ui.stackTable(tb));
 
   const echarts = await loadECharts();
   const chart = chartOn(echarts, chartEl);
