@@ -58,23 +58,23 @@ function badActors(root, k) {
   const ref = k.reference;
   if (k.frequent.length) {
     root.appendChild(h('h2', null, t('kpi.frequent', { n: ref.top_n })));
-    root.appendChild(h('div', { class: 'table-wrap' }, h('table', { class: 'table', id: 'kpi-frequent' },
+    root.appendChild(h('div', { class: 'table-wrap' }, ui.stackTable(h('table', { class: 'table', id: 'kpi-frequent' },
       h('thead', null, h('tr', null, ['rank', 'alarm', 'area', 'count', 'share', 'chattering', 'card', 'last'].map((c) => h('th', null, t('kpi.col.' + c))))),
       h('tbody', null, k.frequent.map((a, i) => h('tr', { dataset: { ruleId: a.rule_id, sourceId: a.source_id } },
         h('td', { class: 'num' }, String(i + 1)), alarmCell(a), h('td', null, a.unit_name || '#' + a.unit_id),
         h('td', { class: 'num' }, String(a.annunciated)), h('td', { class: 'num' }, num(a.pct, 10) + ' %'),
         h('td', { class: 'kpi-chat' }, a.chattering ? ui.badge(t('kpi.chatters'), 'warn') : ''),
         h('td', { class: 'kpi-card-cell' }, a.has_card === null ? '' : a.has_card ? t('kpi.card_yes') : ui.badge(t('kpi.card_no'), 'off')),
-        h('td', { class: 'muted' }, ui.fmtTime(a.last_at))))))));
+        h('td', { class: 'muted' }, ui.fmtTime(a.last_at)))))))));
     root.appendChild(h('p', { class: 'muted kpi-note' }, t('kpi.frequent_note')));
   }
   if (k.stale.length) {
     root.appendChild(h('h2', null, t('kpi.stale_list', { h: ref.stale_h })));
-    root.appendChild(h('div', { class: 'table-wrap' }, h('table', { class: 'table', id: 'kpi-stale' },
+    root.appendChild(h('div', { class: 'table-wrap' }, ui.stackTable(h('table', { class: 'table', id: 'kpi-stale' },
       h('thead', null, h('tr', null, ['alarm', 'area', 'state', 'since'].map((c) => h('th', null, t('kpi.col.' + c))))),
       h('tbody', null, k.stale.map((a) => h('tr', { dataset: { alarmId: a.alarm_id } },
         alarmCell(a), h('td', null, a.unit_name || '#' + a.unit_id),
-        h('td', null, t('al.state.' + a.state, null, a.state)), h('td', { class: 'muted' }, ui.fmtTime(a.since))))))));
+        h('td', null, t('al.state.' + a.state, null, a.state)), h('td', { class: 'muted' }, ui.fmtTime(a.since)))))))));
   }
 }
 
@@ -131,7 +131,7 @@ export async function render(main, ctx) {
   const chartEl = h('div', { class: 'chart kpi-chart', id: 'kpi-chart', role: 'img', 'aria-label': t('kpi.chart') });
   root.appendChild(h('h2', null, t('kpi.by_area')));
   root.appendChild(chartEl);
-  root.appendChild(h('div', { class: 'table-wrap' }, h('table', { class: 'table', id: 'kpi-areas' },
+  root.appendChild(h('div', { class: 'table-wrap' }, ui.stackTable(h('table', { class: 'table', id: 'kpi-areas' },
     h('thead', null, h('tr', null, ['area', 'raised', 'open', 'avg', 'peak', 'flood', 'tta', 'tta_p90', 'ontime', 'ttc'].map((c) => h('th', null, t('kpi.col.' + c))))),
     h('tbody', null, areas.map((a) => h('tr', { dataset: { unitId: a.unit_id } },
       h('td', null, a.unit_name || '#' + a.unit_id), h('td', { class: 'num' }, String(a.raised)), h('td', { class: 'num' }, String(a.open_now)),
@@ -139,22 +139,20 @@ export async function render(main, ctx) {
       h('td', { class: 'num' }, num(a.flood_pct) + ' % · ' + dur(a.time_in_flood_s)),
       h('td', { class: 'num' }, dur(a.ack.mean_s)), h('td', { class: 'num' }, dur(a.ack.p90_s)),
       h('td', { class: 'num kpi-ontime' }, a.on_time.acks ? `${a.on_time.on_time}/${a.on_time.acks}` : '—'),
-      h('td', { class: 'num' }, dur(a.close.mean_s))))))));
+      h('td', { class: 'num' }, dur(a.close.mean_s)))))))));
   const people = (k.people || []).slice().sort((a, b) => b.acked - a.acked);
   if (people.length) {
     root.appendChild(h('h2', null, t('kpi.by_person')));
-    root.appendChild(h('div', { class: 'table-wrap' }, h('table', { class: 'table', id: 'kpi-people' },
+    root.appendChild(h('div', { class: 'table-wrap' }, ui.stackTable(h('table', { class: 'table', id: 'kpi-people' },
       h('thead', null, h('tr', null, ['person', 'acked', 'closed', 'avg', 'peak', 'flood', 'tta', 'tta_p90', 'ttc'].map((c) => h('th', null, t('kpi.col.' + c))))),
       h('tbody', null, people.map((p) => h('tr', { dataset: { personId: p.person_id || 0 } },
         h('td', null, p.name || t('kpi.nobody')), h('td', { class: 'num' }, String(p.acked)), h('td', { class: 'num' }, String(p.closed)),
         h('td', { class: 'num' }, num(p.per_10min_avg)), h('td', { class: 'num' }, String(p.per_10min_peak)),
         h('td', { class: 'num' }, num(p.flood_pct) + ' %'),
-        h('td', { class: 'num' }, dur(p.ack.mean_s)), h('td', { class: 'num' }, dur(p.ack.p90_s)), h('td', { class: 'num' }, dur(p.close.mean_s))))))));
+        h('td', { class: 'num' }, dur(p.ack.mean_s)), h('td', { class: 'num' }, dur(p.ack.p90_s)), h('td', { class: 'num' }, dur(p.close.mean_s)))))))));
   }
   root.appendChild(h('p', { class: 'muted kpi-note' }, t('kpi.person_note')));
   badActors(root, k);
-  // on a phone each area, person and alarm reads as a card (the cards above share ids: kpi-stale)
-  root.querySelectorAll('table#kpi-areas, table#kpi-people, table#kpi-frequent, table#kpi-stale').forEach((tb) => ui.stackTable(tb));
 
   const echarts = await loadECharts();
   const chart = chartOn(echarts, chartEl);
