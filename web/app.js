@@ -134,10 +134,10 @@ const routes = {
   '/report': { page: reportPage, public: true },
   '/report/follow': { page: { render: reportPage.follow }, public: true },
   '/voice': { page: voicePage, nav: 'nav.voice', work: true, allow: () => hasRole('admin', 'manager', 'safety_officer', 'dept_head') },
-  // The evidence log's checkpoint and its checks (audit.read).
   // Patrol points and checklist templates: rename, retire (patrol.admin).
   '/admin/patrol': { page: patrolAdminPage, nav: 'nav.patrol_admin', allow: () => hasRole('admin', 'manager', 'safety_officer') },
-  '/audit': { page: evidencePage, nav: 'nav.audit', allow: () => hasRole('admin', 'manager', 'safety_officer', 'regulator') },
+  // The evidence log's checkpoint, its checks and a record's seal (audit.read).
+  '/audit': { page: evidencePage, nav: 'nav.audit', allow: session.can.audit },
   '/points': { page: pointsPage, nav: 'nav.points', work: true, allow: () => !!session.me() && !(session.me().roles || []).every((r) => r === 'regulator') },
 };
 

@@ -45,6 +45,8 @@ export const can = {
   // Anything that writes: every role but a regulator alone, who reads (permits, incidents).
   write: () => !!state.me && !(state.me.roles || []).every((r) => r === 'regulator'),
   workflowRead: () => has('admin', 'manager', 'safety_officer', 'regulator'),
+  // The evidence log and a record's seal (audit.read).
+  audit: () => has('admin', 'manager', 'safety_officer', 'regulator'),
   workflowWrite: () => has('admin'),
   // Readings in (reading.write: CSV history import) and the point register.
   pointWrite: () => has('admin', 'manager', 'safety_officer'),

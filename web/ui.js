@@ -265,9 +265,10 @@ export function emptyState(text) {
 // Who acted, from an evidence-log actor: "account:6" -> 账号 #6, the command
 // line and the server's own timers by what they are, a name as it is.
 export function actorName(a) {
-  const m = /^account:(\d+)$/.exec(a || '');
-  if (m) return t('hz.actor.account', { id: m[1] });
+  const m = /^(account|person):(\d+)$/.exec(a || '');
+  if (m) return t(m[1] === 'account' ? 'hz.actor.account' : 'actor.person', { id: m[2] });
   if (a === 'cli') return t('actor.cli');
+  if (a === 'anonymous') return t('actor.anonymous');
   if (/^system(:|$)/.test(a || '')) return t('actor.system');
   return a || '';
 }

@@ -8,6 +8,12 @@
  *                                                timeline {items:[{seq,ts,actor,entity,
  *                                                entity_id,action,content_hash,leaf_hash}],
  *                                                next_cursor}
+ *   GET /api/v1/audit/record?entity=&id=&size=&cursor=&limit=
+ *                                                one record's seal: {entity,id,size,state,
+ *                                                columns,last_seq,items:[leaf + path],
+ *                                                next_cursor}; state is same,
+ *                                                changed_outside, created_outside, deleted,
+ *                                                deleted_outside, purged or none
  *   GET /api/v1/audit/key                        {origin, verifier_key}
  *
  * size and new default to the current size of the log. Every route needs
@@ -127,6 +133,27 @@ static bool entity_name_ok(const char *s)
     return n > 0;
 }
 
+/* A leaf row of Q_AUDIT_LEAVES_PAGE* as JSON. */
+static json_t *leaf_item(store_stmt *st)
+{
+    size_t hn = 0, ln = 0;
+    const void *ch = store_col_blob(st, 6, &hn);
+    const void *lh = store_col_blob(st, 7, &ln);
+    char chex[2 * AUDIT_HASH_LEN + 1] = "", lhex[2 * AUDIT_HASH_LEN + 1] = "";
+    if (ch && hn == AUDIT_HASH_LEN) hex_encode(ch, hn, chex);
+    if (lh && ln == AUDIT_HASH_LEN) hex_encode(lh, ln, lhex);
+    json_t *it = json_object();
+    json_object_set_new(it, "seq", json_integer(store_col_int(st, 0)));
+    json_object_set_new(it, "ts", json_time(store_col_int(st, 1)));
+    json_object_set_new(it, "actor", json_string(store_col_text(st, 2)));
+    json_object_set_new(it, "entity", json_string(store_col_text(st, 3)));
+    json_object_set_new(it, "entity_id", json_integer(store_col_int(st, 4)));
+    json_object_set_new(it, "action", json_string(store_col_text(st, 5)));
+    json_object_set_new(it, "content_hash", json_string(chex));
+    json_object_set_new(it, "leaf_hash", json_string(lhex));
+    return it;
+}
+
 static ws_err leaves(api_ctx *ctx)
 {
     int limit;
@@ -161,21 +188,7 @@ static ws_err leaves(api_ctx *ctx)
             next = seq;
             break;
         }
-        size_t hn = 0, ln = 0;
-        const void *ch = store_col_blob(st, 6, &hn);
-        const void *lh = store_col_blob(st, 7, &ln);
-        char chex[2 * AUDIT_HASH_LEN + 1] = "", lhex[2 * AUDIT_HASH_LEN + 1] = "";
-        if (ch && hn == AUDIT_HASH_LEN) hex_encode(ch, hn, chex);
-        if (lh && ln == AUDIT_HASH_LEN) hex_encode(lh, ln, lhex);
-        json_t *it = json_object();
-        json_object_set_new(it, "seq", json_integer(seq));
-        json_object_set_new(it, "ts", json_time(store_col_int(st, 1)));
-        json_object_set_new(it, "actor", json_string(store_col_text(st, 2)));
-        json_object_set_new(it, "entity", json_string(store_col_text(st, 3)));
-        json_object_set_new(it, "entity_id", json_integer(store_col_int(st, 4)));
-        json_object_set_new(it, "action", json_string(store_col_text(st, 5)));
-        json_object_set_new(it, "content_hash", json_string(chex));
-        json_object_set_new(it, "leaf_hash", json_string(lhex));
+        json_t *it = leaf_item(st);
         json_array_append_new(items, it);
         count++;
     }
@@ -185,6 +198,99 @@ static ws_err leaves(api_ctx *ctx)
         return rc;
     }
     json_t *o = json_object();
+    json_object_set_new(o, "items", items);
+    json_object_set_new(o, "next_cursor", next > 0 ? json_integer(next) : json_null());
+    return api_reply_json(ctx, 200, o);
+}
+
+static const char *rec_state_name(audit_rec_state st)
+{
+    switch (st) {
+    case AUDIT_REC_SAME: return "same";
+    case AUDIT_REC_CHANGED: return "changed_outside";
+    case AUDIT_REC_CREATED: return "created_outside";
+    case AUDIT_REC_DELETED: return "deleted";
+    case AUDIT_REC_DELETED_OUTSIDE: return "deleted_outside";
+    case AUDIT_REC_PURGED: return "purged";
+    case AUDIT_REC_NONE: break;
+    }
+    return "none";
+}
+
+static void put_path(size_t j, const uint8_t leaf[AUDIT_HASH_LEN],
+                     const uint8_t (*path)[AUDIT_HASH_LEN], size_t n, void *arg)
+{
+    (void)leaf;
+    json_object_set_new(json_array_get(arg, j), "path", path_json(path, n));
+}
+
+/* One record's seal: its leaves (a page, oldest first), each with its
+ * inclusion path in the tree of ?size= (the checkpoint the caller holds;
+ * default the current size; a leaf after it has path null), and whether the
+ * live row is still the last sealed version. Content is not served. */
+static ws_err record(api_ctx *ctx)
+{
+    int limit;
+    int64_t cursor;
+    ws_err rc = api_page(ctx, &limit, &cursor);
+    const char *entity = api_query(ctx, "entity");
+    uint64_t id = 0, size = 0;
+    bool has_id, has_size;
+    if (!rc && !entity) rc = ws_fail(WS_EINVAL, "entity", "entity is required");
+    if (!rc && !entity_name_ok(entity))
+        rc = ws_fail(WS_EINVAL, "entity", "entity must be a name such as hazard or permit");
+    if (!rc) rc = query_u64(ctx, "id", &id, &has_id);
+    if (!rc && (!has_id || id == 0)) rc = ws_fail(WS_EINVAL, "id", "id must be a positive integer");
+    if (!rc) rc = query_u64(ctx, "size", &size, &has_size);
+    if (!rc && !has_size) rc = audit_head(ctx->conn, &size, NULL);
+    audit_rec_check chk;
+    if (!rc) rc = audit_record_check(ctx->conn, entity, (int64_t)id, &chk);
+    if (rc) return rc;
+
+    store_stmt *st = NULL;
+    rc = store_prepare(ctx->conn, Q_AUDIT_LEAVES_PAGE_RECORD, &st);
+    if (!rc) rc = store_bind_text(st, 1, entity);
+    if (!rc) rc = store_bind_int(st, 2, (int64_t)id);
+    if (!rc) rc = store_bind_int(st, 3, cursor);
+    if (!rc) rc = store_bind_int(st, 4, limit + 1);
+    json_t *items = json_array();
+    size_t seqs[200];
+    int64_t next = 0;
+    int count = 0;
+    bool row = false;
+    while (!rc && !(rc = store_step(st, &row)) && row) {
+        int64_t seq = store_col_int(st, 0);
+        if (count == limit) {
+            next = seq;
+            break;
+        }
+        json_t *it = leaf_item(st);
+        json_object_set_new(it, "path", json_null()); /* until its proof is in */
+        json_array_append_new(items, it);
+        seqs[count++] = (size_t)seq;
+    }
+    store_finalize(st);
+    if (!rc && count == 0 && cursor == 0 && chk.state == AUDIT_REC_NONE)
+        rc = ws_fail(WS_ENOTFOUND, "id", "the log has no %s %llu", entity, (unsigned long long)id);
+    if (!rc) rc = audit_proofs_inclusion(ctx->conn, size, seqs, (size_t)count, put_path, items);
+    if (rc) {
+        json_decref(items);
+        return rc;
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "entity", json_string(entity));
+    json_object_set_new(o, "id", json_integer((json_int_t)id));
+    json_object_set_new(o, "size", json_integer((json_int_t)size));
+    json_object_set_new(o, "state", json_string(rec_state_name(chk.state)));
+    json_t *cols = json_array();
+    for (char *p = chk.cols, *end; *p; p = *end ? end + 1 : end) {
+        while (*p == ' ') p++;
+        end = strchr(p, ',');
+        if (!end) end = p + strlen(p);
+        if (end > p) json_array_append_new(cols, json_stringn(p, (size_t)(end - p)));
+    }
+    json_object_set_new(o, "columns", cols);
+    json_object_set_new(o, "last_seq", chk.last_seq >= 0 ? json_integer(chk.last_seq) : json_null());
     json_object_set_new(o, "items", items);
     json_object_set_new(o, "next_cursor", next > 0 ? json_integer(next) : json_null());
     return api_reply_json(ctx, 200, o);
@@ -212,6 +318,9 @@ const api_route api_audit_routes[] = {
      "RFC 6962 consistency proof from ?old= to ?new= (default: current)", "audit", NULL, 0},
     {"GET", "/api/v1/audit/leaves", leaves, API_AUTH, "audit.read",
      "Leaves of the log, optionally of one ?entity= and ?id=, oldest first", "audit", NULL, 0},
+    {"GET", "/api/v1/audit/record", record, API_AUTH, "audit.read",
+     "One record's seal: its leaves with inclusion proofs at ?size=, and whether the live row is "
+     "its last sealed version", "audit", NULL, 0},
     {"GET", "/api/v1/audit/key", key, API_AUTH, "audit.read",
      "The log's origin and Ed25519 verifier key (signed-note format)", "audit", NULL, 0},
 };

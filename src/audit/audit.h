@@ -130,6 +130,25 @@ ws_err audit_verify(store_conn *c, const char *against_path,
                     void (*report)(const audit_finding *f, void *arg), void *arg,
                     uint64_t *leaves_checked);
 
+/* One record against the log (audit verify's step 4 for a single row):
+ * whether its live row is still its last sealed version. */
+typedef enum {
+    AUDIT_REC_SAME,            /* the live row is its last version */
+    AUDIT_REC_CHANGED,         /* changed outside worksafe; cols names the columns */
+    AUDIT_REC_CREATED,         /* a row with no version, or after its delete leaf */
+    AUDIT_REC_DELETED,         /* deleted through worksafe (its last leaf is the delete) */
+    AUDIT_REC_DELETED_OUTSIDE, /* sealed, never deleted, and the row is gone */
+    AUDIT_REC_PURGED,          /* its last version was purged by policy: nothing to compare */
+    AUDIT_REC_NONE,            /* neither a row nor a version */
+} audit_rec_state;
+typedef struct audit_rec_check {
+    audit_rec_state state;
+    int64_t last_seq; /* the leaf of its last version (-1 when none) */
+    char cols[120];
+} audit_rec_check;
+/* entity: a registered entity's name (else WS_EINVAL on "entity"); id > 0. */
+ws_err audit_record_check(store_conn *c, const char *entity, int64_t id, audit_rec_check *out);
+
 /* --- pure RFC 6962 functions, exposed for tests and offline verifiers --- */
 void audit_leaf_hash(const uint8_t *data, size_t n, uint8_t out[AUDIT_HASH_LEN]);
 void audit_node_hash(const uint8_t l[AUDIT_HASH_LEN], const uint8_t r[AUDIT_HASH_LEN],
@@ -150,6 +169,21 @@ size_t audit_inclusion_path(const uint8_t (*leaves)[AUDIT_HASH_LEN], size_t n, s
                             uint8_t (*out)[AUDIT_HASH_LEN]);
 size_t audit_consistency_path(const uint8_t (*leaves)[AUDIT_HASH_LEN], size_t n, size_t m,
                               uint8_t (*out)[AUDIT_HASH_LEN]);
+
+/* The inclusion paths of k leaves m[0..k) in the tree of d's n leaf hashes
+ * at once, in O(n) (audit_inclusion_path is O(n) for each): out[j] gets
+ * cnt[j] hashes, bottom up, as PATH(m[j], D[n]); an m[j] >= n gets none.
+ * d is overwritten. */
+#define AUDIT_PATH_DEPTH 64
+void audit_inclusion_paths(uint8_t (*d)[AUDIT_HASH_LEN], size_t n, const size_t *m, size_t k,
+                           uint8_t (*out)[AUDIT_PATH_DEPTH][AUDIT_HASH_LEN], size_t *cnt);
+/* The same from the log's first size leaves: each(j, leaf hash, path, count,
+ * arg) for every m[j] < size, in order. */
+ws_err audit_proofs_inclusion(store_conn *c, uint64_t size, const size_t *m, size_t k,
+                              void (*each)(size_t j, const uint8_t leaf[AUDIT_HASH_LEN],
+                                           const uint8_t (*path)[AUDIT_HASH_LEN], size_t n,
+                                           void *arg),
+                              void *arg);
 
 /* The root of the log's tree at size (<= the current size). */
 ws_err audit_root_at(store_conn *c, uint64_t size, uint8_t root[AUDIT_HASH_LEN]);

@@ -351,6 +351,36 @@ ws_err audit_proof_inclusion(store_conn *c, uint64_t index, uint64_t size,
     return hand_out(tmp, cnt, path, n);
 }
 
+ws_err audit_proofs_inclusion(store_conn *c, uint64_t size, const size_t *m, size_t k,
+                              void (*each)(size_t j, const uint8_t leaf[AUDIT_HASH_LEN],
+                                           const uint8_t (*path)[AUDIT_HASH_LEN], size_t n,
+                                           void *arg),
+                              void *arg)
+{
+    uint64_t hs;
+    ws_err rc = check_size(c, size, "size", &hs);
+    if (rc || k == 0) return rc;
+    uint8_t (*lv)[AUDIT_HASH_LEN] = NULL;
+    if ((rc = load_leaves(c, size, &lv))) return rc;
+    uint8_t (*leaf)[AUDIT_HASH_LEN] = malloc(k * AUDIT_HASH_LEN);
+    uint8_t (*paths)[AUDIT_PATH_DEPTH][AUDIT_HASH_LEN] = malloc(k * sizeof *paths);
+    size_t *cnt = malloc(k * sizeof *cnt);
+    if (!leaf || !paths || !cnt) {
+        rc = ws_fail(WS_ENOMEM, NULL, "out of memory");
+    } else {
+        for (size_t j = 0; j < k; j++)
+            if (m[j] < size) memcpy(leaf[j], lv[m[j]], AUDIT_HASH_LEN);
+        audit_inclusion_paths(lv, size, m, k, paths, cnt);
+        for (size_t j = 0; j < k; j++)
+            if (m[j] < size) each(j, leaf[j], (const uint8_t (*)[AUDIT_HASH_LEN])paths[j], cnt[j], arg);
+    }
+    free(cnt);
+    free(paths);
+    free(leaf);
+    free(lv);
+    return rc;
+}
+
 ws_err audit_proof_consistency(store_conn *c, uint64_t old_size, uint64_t new_size,
                                uint8_t (**path)[AUDIT_HASH_LEN], size_t *n)
 {

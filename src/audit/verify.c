@@ -234,14 +234,18 @@ static latest *find_latest(latest *a, size_t n, int64_t id)
     return lo < n && a[lo].id == id ? &a[lo] : NULL;
 }
 
-static ws_err load_history(store_conn *c, const audit_entity *e, latest **out, size_t *nout)
+/* The last version of every record of e (of record id alone when id > 0),
+ * by id; *out is the caller's (free each content, then the array). */
+static ws_err load_history(store_conn *c, const audit_entity *e, int64_t id_only, latest **out,
+                           size_t *nout)
 {
     latest *a = NULL;
     size_t n = 0, alloc = 0;
     store_stmt *st = NULL;
     bool row = false;
-    ws_err rc = store_prepare(c, Q_AUDIT_ENTITY_HISTORY, &st);
+    ws_err rc = store_prepare(c, id_only > 0 ? Q_AUDIT_RECORD_HISTORY : Q_AUDIT_ENTITY_HISTORY, &st);
     if (!rc) rc = store_bind_text(st, 1, e->name);
+    if (!rc && id_only > 0) rc = store_bind_int(st, 2, id_only);
     while (!rc && !(rc = store_step(st, &row)) && row) {
         size_t cn = 0;
         const uint8_t *content = store_col_null(st, 5) ? NULL : store_col_blob(st, 5, &cn);
@@ -286,11 +290,40 @@ static ws_err load_history(store_conn *c, const audit_entity *e, latest **out, s
     return rc;
 }
 
+/* The live row at st (columns in e's order) against x, its record's last
+ * version (NULL when it has none): AUDIT_REC_SAME, _CHANGED (the columns
+ * that differ, comma-separated, in cols), _CREATED or _PURGED. enc is
+ * scratch. */
+static ws_err compare_row(const audit_entity *e, store_stmt *st, const latest *x, buf *enc,
+                          audit_rec_state *state, char *cols, size_t cap)
+{
+    *cols = 0;
+    if (!x || x->del) {
+        *state = AUDIT_REC_CREATED;
+        return WS_OK;
+    }
+    if (x->purged) { /* the last version was purged by policy */
+        *state = AUDIT_REC_PURGED;
+        return WS_OK;
+    }
+    buf_reset(enc);
+    ws_err rc = audit_enc_row(enc, e, st);
+    if (rc) return rc;
+    uint8_t h[AUDIT_HASH_LEN];
+    audit_content_hash(x->salt, (const uint8_t *)enc->data, enc->len, h);
+    *state = AUDIT_REC_SAME;
+    if (sodium_memcmp(h, x->content_hash, AUDIT_HASH_LEN) != 0) {
+        *state = AUDIT_REC_CHANGED;
+        audit_enc_diff(x->content, x->clen, (const uint8_t *)enc->data, enc->len, cols, cap);
+    }
+    return WS_OK;
+}
+
 static ws_err check_entity(store_conn *c, const audit_entity *e, vctx *v)
 {
     latest *hist = NULL;
     size_t nh = 0;
-    ws_err rc = load_history(c, e, &hist, &nh);
+    ws_err rc = load_history(c, e, 0, &hist, &nh);
     const char *names[128];
     for (int i = 0; i < e->ncols && i < 128; i++) names[i] = e->cols[i].name;
     store_stmt *st = NULL;
@@ -301,34 +334,55 @@ static ws_err check_entity(store_conn *c, const audit_entity *e, vctx *v)
         int64_t id = store_col_int(st, 0);
         latest *x = find_latest(hist, nh, id);
         if (x) x->seen = true;
-        if (!x || x->del) {
+        audit_rec_state state;
+        char cols[120];
+        if ((rc = compare_row(e, st, x, &enc, &state, cols, sizeof cols))) break;
+        if (state == AUDIT_REC_CREATED)
             finding(v, e->name, id, "created outside worksafe (%s)",
                     x ? "its last leaf is a delete" : "no leaf for this record");
-            continue;
-        }
-        if (x->purged) continue; /* the last version was purged by policy */
-        buf_reset(&enc);
-        rc = audit_enc_row(&enc, e, st);
-        if (rc) break;
-        uint8_t h[AUDIT_HASH_LEN];
-        audit_content_hash(x->salt, (const uint8_t *)enc.data, enc.len, h);
-        if (sodium_memcmp(h, x->content_hash, AUDIT_HASH_LEN) != 0) {
-            char cols[120];
-            audit_enc_diff(x->content, x->clen, (const uint8_t *)enc.data, enc.len, cols,
-                           sizeof cols);
-            if (*cols)
-                finding(v, e->name, id, "changed outside worksafe (columns: %s; last leaf %" PRId64
-                        ")", cols, x->seq);
-            else
-                finding(v, e->name, id, "changed outside worksafe (last leaf %" PRId64 ")",
-                        x->seq);
-        }
+        else if (state == AUDIT_REC_CHANGED && *cols)
+            finding(v, e->name, id, "changed outside worksafe (columns: %s; last leaf %" PRId64 ")",
+                    cols, x->seq);
+        else if (state == AUDIT_REC_CHANGED)
+            finding(v, e->name, id, "changed outside worksafe (last leaf %" PRId64 ")", x->seq);
     }
     store_finalize(st);
     for (size_t i = 0; !rc && i < nh; i++)
         if (!hist[i].seen && !hist[i].del)
             finding(v, e->name, hist[i].id, "deleted outside worksafe (last leaf %" PRId64 ")",
                     hist[i].seq);
+    for (size_t i = 0; i < nh; i++) free(hist[i].content);
+    free(hist);
+    buf_free(&enc);
+    return rc;
+}
+
+ws_err audit_record_check(store_conn *c, const char *entity, int64_t id, audit_rec_check *out)
+{
+    memset(out, 0, sizeof *out);
+    out->last_seq = -1;
+    const audit_entity *e = NULL;
+    for (int i = 0; audit_entity_at(i); i++)
+        if (strcmp(audit_entity_at(i)->name, entity) == 0) e = audit_entity_at(i);
+    if (!e) return ws_fail(WS_EINVAL, "entity", "%s is not a kind of record the log seals", entity);
+    if (id <= 0) return ws_fail(WS_EINVAL, "id", "id must be a positive integer");
+    latest *hist = NULL;
+    size_t nh = 0;
+    ws_err rc = load_history(c, e, id, &hist, &nh);
+    const latest *x = nh ? &hist[0] : NULL;
+    const char *names[128];
+    for (int i = 0; i < e->ncols && i < 128; i++) names[i] = e->cols[i].name;
+    store_stmt *st = NULL;
+    bool row = false;
+    buf enc = BUF_INIT(AUDIT_CONTENT_CAP);
+    if (!rc) rc = store_scan_table(c, e->table, names, e->ncols, id, &st);
+    if (!rc) rc = store_step(st, &row);
+    if (!rc && row)
+        rc = compare_row(e, st, x, &enc, &out->state, out->cols, sizeof out->cols);
+    else if (!rc)
+        out->state = !x ? AUDIT_REC_NONE : x->del ? AUDIT_REC_DELETED : AUDIT_REC_DELETED_OUTSIDE;
+    if (x) out->last_seq = x->seq;
+    store_finalize(st);
     for (size_t i = 0; i < nh; i++) free(hist[i].content);
     free(hist);
     buf_free(&enc);

@@ -22,6 +22,10 @@ const char Q_AUDIT_ENTITY_HISTORY[] =
     "SELECT l.entity_id, l.seq, l.action, l.content_hash, v.salt, v.content "
     "FROM audit_leaf l LEFT JOIN record_version v ON v.seq = l.seq "
     "WHERE l.entity = $1 ORDER BY l.entity_id, l.seq";
+const char Q_AUDIT_RECORD_HISTORY[] =
+    "SELECT l.entity_id, l.seq, l.action, l.content_hash, v.salt, v.content "
+    "FROM audit_leaf l LEFT JOIN record_version v ON v.seq = l.seq "
+    "WHERE l.entity = $1 AND l.entity_id = $2 ORDER BY l.seq";
 
 /* A version's entity and id are its leaf's: found through audit_leaf_entity
  * (migration 25). A version is an event when its content starts with "WSE1" (57 53 45 31);

@@ -20,6 +20,8 @@ extern const char Q_AUDIT_LEAF_HASHES[];    /* $1 size: seq, leaf_hash for seq <
 extern const char Q_AUDIT_VERIFY_LEAVES[];
 /* $1 entity: entity_id, seq, action, content_hash, salt, content by id, seq. */
 extern const char Q_AUDIT_ENTITY_HISTORY[];
+/* $1 entity, $2 id: the same columns for one record, by seq. */
+extern const char Q_AUDIT_RECORD_HISTORY[];
 
 /* Purges (audit_purge, audit_purge_events): salt and content of versions
  * become NULL; leaves are never touched. */

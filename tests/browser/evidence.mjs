@@ -6,9 +6,11 @@
 // root altered is refused (signature), and a wrong root fails the consistency
 // check itself. Run from run.mjs with its harness.
 import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 
 export async function run(hz) {
-  const { test, assert, login, loginAdmin, missingStrings, BASE } = hz;
+  const { test, assert, login, loginAdmin, missingStrings, apiGet, BASE } = hz;
 
   await test('evidence: the regulator checks the signed checkpoint and, after the log grows, its consistency in the browser', async (w) => {
     const file = process.env.WS_DEMO_ACCOUNTS;
@@ -81,5 +83,62 @@ export async function run(hz) {
       return null;
     });
     assert(sig && sig[0] === true && sig[1] === false, 'signature verdicts with a key holding "+": ' + JSON.stringify(sig));
+  });
+
+  await test('evidence: one hazard\'s seal, from its page — every change proved in the browser; a title changed in the database is named, and putting it back clears it', async (w) => {
+    const file = process.env.WS_DEMO_ACCOUNTS;
+    const line = fs.readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith('regulator '));
+    const page = await w.newPage();
+    await login(page, 'regulator', line.split(' ')[1]);
+    await page.locator('#home-scope').waitFor();
+    const list = await apiGet(page, '/hazards?limit=5');
+    assert(list.status === 200 && list.body.items.length, 'the regulator sees no hazard');
+    const hz = list.body.items[0];
+    await page.goto(BASE + '/hazards/' + hz.id);
+    await page.locator('#hz-evidence').click();
+    await page.waitForURL(new RegExp(`/audit\\?entity=hazard&id=${hz.id}$`));
+    const verdict = page.locator('#ev-record-verdict');
+    await verdict.waitFor();
+    assert(await page.locator('#ev-verdict').getAttribute('data-result') === 'ok', 'the log\'s verdict is not ok');
+    assert(await verdict.getAttribute('data-result') === 'ok', 'the hazard\'s seal: ' + await verdict.getAttribute('data-result'));
+    const proved = await page.locator('#ev-record-changes tbody tr').evaluateAll((rs) => rs.map((r) => r.dataset.proved));
+    assert(proved.length >= 1 && proved.every((p) => p === 'ok'), 'changes proved: ' + proved.join(','));
+    await missingStrings(page);
+
+    // The title changed with the database's own tools, behind the server's back.
+    const db = path.join(path.dirname(file), 'worksafe.db');
+    const sql = (q, ...args) => execFileSync('python3', ['-c',
+      'import sqlite3,sys; c=sqlite3.connect(sys.argv[1], timeout=30); c.execute(sys.argv[2], sys.argv[3:]); c.commit()', db, q, ...args.map(String)]);
+    sql('UPDATE hazards SET title = ? WHERE id = ?', hz.title + '（已改）', hz.id);
+    try {
+      await page.reload();
+      await page.locator('#ev-record-verdict[data-result="changed_outside"]').waitFor();
+      assert((await verdict.innerText()).includes('title'), 'the changed column is not named: ' + await verdict.innerText());
+    } finally {
+      sql('UPDATE hazards SET title = ? WHERE id = ?', hz.title, hz.id);
+    }
+    await page.reload();
+    await page.locator('#ev-record-verdict[data-result="ok"]').waitFor();
+
+    // The proofs themselves: a leaf recomputed here is the server's, and does
+    // not prove against another root; a number the log never had is said so.
+    const checks = await page.evaluate(async (id) => {
+      const m = await import('/pages/evidence.js');
+      const note = m.parseNote(await (await fetch('/api/v1/audit/checkpoint', { credentials: 'same-origin' })).text());
+      const rec = await (await fetch(`/api/v1/audit/record?entity=hazard&id=${id}&size=${note.size}`, { credentials: 'same-origin' })).json();
+      const it = rec.items[0];
+      const lh = await m.leafHash(it);
+      const hex = [...lh].map((x) => x.toString(16).padStart(2, '0')).join('');
+      const wrong = note.root.slice(); wrong[5] ^= 1;
+      const other = { ...it, action: it.action === 'create' ? 'update' : 'create' };
+      return [hex === it.leaf_hash, await m.verifyInclusion(it.seq, note.size, lh, it.path, note.root),
+        await m.verifyInclusion(it.seq, note.size, lh, it.path, wrong),
+        await m.verifyInclusion(it.seq, note.size, await m.leafHash(other), it.path, note.root)];
+    }, hz.id);
+    assert(JSON.stringify(checks) === '[true,true,false,false]', 'leaf and inclusion verdicts: ' + JSON.stringify(checks));
+    await page.locator('#ev-id').fill('99999999');
+    await page.locator('#ev-record-run').click();
+    await page.locator('#ev-record-out [data-result="none"]').waitFor();
+    await page.close();
   });
 }

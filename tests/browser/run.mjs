@@ -1142,8 +1142,8 @@ async function main() {
   await (await import('./monitors.mjs')).run({ test, assert, login, loginAdmin, apiGet, missingStrings, noHorizontalScroll, BASE, RUN });
   // Issue 4: the alarm rule library (tests/browser/rules.mjs).
   await (await import('./rules.mjs')).run({ test, assert, login, loginAdmin, apiGet, missingStrings, noHorizontalScroll, BASE });
-  // The evidence log page: signature and consistency checked in the browser (tests/browser/evidence.mjs).
-  await (await import('./evidence.mjs')).run({ test, assert, login, loginAdmin, missingStrings, BASE });
+  // The evidence log page: signature, consistency and one record's seal checked in the browser (tests/browser/evidence.mjs).
+  await (await import('./evidence.mjs')).run({ test, assert, login, loginAdmin, missingStrings, apiGet, BASE });
   // Every page and the demo's records, in both languages, as it is left by the tests above (tests/browser/smoke.mjs).
   await (await import('./smoke.mjs')).run({ test, assert, login, loginAdmin, apiGet, missingStrings, BASE });
 

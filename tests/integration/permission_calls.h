@@ -74,6 +74,7 @@ static const tmpl tmpls[] = {
     {"GET", "/api/v1/audit/proof/inclusion", "/api/v1/audit/proof/inclusion?index=0&size=2", NULL, NULL},
     {"GET", "/api/v1/audit/proof/consistency", "/api/v1/audit/proof/consistency?old=1&new=2", NULL, NULL},
     {"GET", "/api/v1/audit/leaves", "/api/v1/audit/leaves?limit=5", NULL, NULL},
+    {"GET", "/api/v1/audit/record", "/api/v1/audit/record?entity=account&id=1", NULL, NULL},
     {"GET", "/api/v1/workflows", "/api/v1/workflows", NULL, NULL},
     {"GET", "/api/v1/workflows/{key}", "/api/v1/workflows/hazard", NULL, NULL},
     {"GET", "/api/v1/workflows/{key}/versions/{version}", "/api/v1/workflows/hazard/versions/1", NULL, NULL},

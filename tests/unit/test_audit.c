@@ -204,6 +204,22 @@ static void test_proofs_agree(void **state)
         }
     }
     assert_int_equal(checked, N * (N - 1) / 2);
+    /* Every leaf's path at once (audit_inclusion_paths) is PATH's, for every
+     * size; an index beyond the tree gets none. */
+    for (size_t n = 1; n <= N; n++) {
+        hash_t d[N];
+        size_t m[N + 1], cnt[N + 1];
+        static uint8_t paths[N + 1][AUDIT_PATH_DEPTH][AUDIT_HASH_LEN];
+        memcpy(d, lv, sizeof d);
+        for (size_t j = 0; j <= n; j++) m[j] = n - j; /* out of order, one past the end */
+        audit_inclusion_paths(d, n, m, n + 1, paths, cnt);
+        assert_int_equal(cnt[0], 0);
+        for (size_t j = 1; j <= n; j++) {
+            size_t k = audit_inclusion_path(L, n, m[j], path);
+            assert_int_equal(cnt[j], k);
+            assert_memory_equal(paths[j], path, k * AUDIT_HASH_LEN);
+        }
+    }
     /* A tree that differs in one old leaf is not consistent with the new one. */
     hash_t other[N], oroot;
     make_leaves(other, N, 7);
@@ -663,6 +679,10 @@ static void test_log_on_store(void **state)
     assert_int_equal(audit_record(c, &WHO, &ITEM, 3, "update", NULL), WS_ENOTFOUND);
     assert_int_equal(store_commit(c), WS_OK);
     assert_int_equal(seq, 4);
+    audit_rec_check gone;
+    assert_int_equal(audit_record_check(c, "test_item", 3, &gone), WS_OK);
+    assert_int_equal(gone.state, AUDIT_REC_DELETED);
+    assert_int_equal(gone.last_seq, 4);
 
     /* A rolled-back change leaves no leaf. */
     assert_int_equal(store_begin(c), WS_OK);
@@ -759,10 +779,25 @@ static void test_log_on_store(void **state)
     /* Behind the server's back: a changed value is named, with its column;
      * putting it back makes the log verify again. */
     findings fs;
+    audit_rec_check rk;
+    assert_int_equal(audit_record_check(c, "test_item", 1, &rk), WS_OK);
+    assert_int_equal(rk.state, AUDIT_REC_SAME);
+    assert_int_equal(rk.last_seq, 1);
     exec_ok(c, "UPDATE audit_test_items SET qty = 99 WHERE id = 1");
     assert_int_equal(verify(c, NULL, &fs, NULL), WS_ECORRUPT);
     assert_int_equal(fs.n, 1);
     assert_true(has(&fs, "test_item", 1, "changed outside worksafe (columns: qty"));
+    /* the same for the one record, as the evidence page asks */
+    assert_int_equal(audit_record_check(c, "test_item", 1, &rk), WS_OK);
+    assert_int_equal(rk.state, AUDIT_REC_CHANGED);
+    assert_string_equal(rk.cols, "qty");
+    assert_int_equal(audit_record_check(c, "test_item", 2, &rk), WS_OK);
+    assert_int_equal(rk.state, AUDIT_REC_SAME);
+    assert_int_equal(audit_record_check(c, "no_such_thing", 1, &rk), WS_EINVAL);
+    assert_int_equal(audit_record_check(c, "test_item", 0, &rk), WS_EINVAL);
+    assert_int_equal(audit_record_check(c, "test_item", 77, &rk), WS_OK);
+    assert_int_equal(rk.state, AUDIT_REC_NONE);
+    assert_int_equal(rk.last_seq, -1);
     exec_ok(c, "UPDATE audit_test_items SET qty = 3 WHERE id = 1");
     verify_clean(c, f->saved, 7);
 
@@ -780,6 +815,12 @@ static void test_log_on_store(void **state)
     assert_true(has(&fs, "test_item", 2, "deleted outside worksafe"));
     assert_true(has(&fs, "test_item", 3, "created outside worksafe"));
     assert_true(has(&fs, "test_item", 9, "created outside worksafe"));
+    assert_int_equal(audit_record_check(c, "test_item", 2, &rk), WS_OK);
+    assert_int_equal(rk.state, AUDIT_REC_DELETED_OUTSIDE);
+    assert_int_equal(audit_record_check(c, "test_item", 3, &rk), WS_OK);
+    assert_int_equal(rk.state, AUDIT_REC_CREATED); /* its last leaf is the delete */
+    assert_int_equal(audit_record_check(c, "test_item", 9, &rk), WS_OK);
+    assert_int_equal(rk.state, AUDIT_REC_CREATED);
     exec_ok(c, "DELETE FROM audit_test_items WHERE id IN (3, 9)");
     insert_item(c, 2, "\xe5\xbc\xa0\xe4\xb8\x89", false, 7, true, 0, d2, 2);
     verify_clean(c, f->saved, 7);

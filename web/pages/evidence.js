@@ -1,18 +1,25 @@
 // pages/evidence.js — /audit, the evidence log for a regulator (证据链核验):
-// the current signed checkpoint (its text to download and keep), its Ed25519
-// signature checked here against the verifier key, and the log's consistency
-// with checkpoints kept earlier — the last one this browser saw (kept in
-// localStorage, so every visit is a check) and any the user pastes or loads
-// from a file. Checks follow docs/internals/audit.md §7 and §8: the C2SP
-// signed note and the RFC 9162 §2.1.4.2 consistency proof, with WebCrypto's
-// SHA-256 and Ed25519. The page says what it cannot prove: its code comes
-// from the server it checks, so the independent check is `worksafe audit
-// verify --against` or the regulator's own tool, with the key pinned out of band.
+// first a verdict in plain words (is the log signed and only appended to),
+// then one record's seal (/audit?entity=hazard&id=12, linked from a hazard's
+// and a permit's page): each of its changes is recomputed here from the time,
+// person and action shown and proved to be in the signed log (RFC 9162
+// §2.1.3.2 inclusion), and the server says whether the live row is still its
+// last sealed version. Below, the technical part: the current signed
+// checkpoint (its text to download and keep), its Ed25519 signature checked
+// here against the verifier key, and the log's consistency with checkpoints
+// kept earlier — the last one this browser saw (kept in localStorage, so
+// every visit is a check) and any the user pastes or loads from a file.
+// Checks follow docs/internals/audit.md §3, §7 and §8: the C2SP signed note,
+// the leaf layout and the RFC 9162 proofs, with WebCrypto's SHA-256 and
+// Ed25519. The page says what it cannot prove: its code comes from the
+// server it checks, so the independent check is `worksafe audit verify
+// --against` or the regulator's own tool, with the key pinned out of band.
 //
-// Data: GET /api/v1/audit/key, /audit/checkpoint (text), /audit/proof/consistency.
+// Data: GET /api/v1/audit/key, /audit/checkpoint (text), /audit/proof/consistency,
+// /audit/record.
 import { api } from '../api.js';
 import { t } from '../i18n.js';
-import { h, clear, pageHead, badge, toastError } from '../ui.js';
+import { h, clear, pageHead, badge, toastError, fmtTime, stackTable, actorName } from '../ui.js';
 
 const KEPT = 'ws_checkpoint'; // localStorage: the newest note this browser verified
 
@@ -99,6 +106,72 @@ export async function verifyConsistency(first, second, firstHash, secondHash, pa
   return sn === 0 && equal(fr, firstHash) && equal(sr, secondHash);
 }
 
+// RFC 9162 §2.1.3.2: leaf `index` with hash `leaf` is in the tree of `size`
+// with root `root` (path: hex strings, bottom up).
+export async function verifyInclusion(index, size, leaf, path, root) {
+  if (index >= size) return false;
+  let fn = index, sn = size - 1, r = leaf;
+  for (const c of path.map(unhex)) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      r = await node(c, r);
+      while (fn % 2 === 0 && fn !== 0) { fn = Math.floor(fn / 2); sn = Math.floor(sn / 2); }
+    } else {
+      r = await node(r, c);
+    }
+    fn = Math.floor(fn / 2); sn = Math.floor(sn / 2);
+  }
+  return sn === 0 && equal(r, root);
+}
+
+// A leaf's hash from its fields (audit.md §3): 0x00 || 01, seq, ts (ms),
+// lp(actor), lp(entity), lp(action), entity_id, content_hash.
+export async function leafHash(it) {
+  const parts = [it.actor, it.entity, it.action].map((x) => enc.encode(x));
+  const b = new Uint8Array(1 + 8 + 8 + parts.reduce((n, p) => n + 4 + p.length, 0) + 8 + 32);
+  const dv = new DataView(b.buffer);
+  let o = 0;
+  b[o++] = 1;
+  dv.setBigUint64(o, BigInt(it.seq)); o += 8;
+  dv.setBigInt64(o, BigInt(Date.parse(it.ts))); o += 8;
+  for (const p of parts) { dv.setUint32(o, p.length); o += 4; b.set(p, o); o += p.length; }
+  dv.setBigInt64(o, BigInt(it.entity_id)); o += 8;
+  b.set(unhex(it.content_hash), o);
+  return sha256(Uint8Array.of(0), b);
+}
+
+// The kinds of record a regulator asks about most, in the order offered.
+const KINDS = ['hazard', 'permit', 'alarm', 'inspection', 'patrol', 'work_order', 'bypass', 'risk_unit', 'point', 'person', 'account'];
+const ACTIONS = ['create', 'update', 'delete', 'purge'];
+const kindName = (k) => t('ev.kind.' + k, null, k);
+// A change's action in words: a permit's steps as its timeline names them.
+function actionName(entity, a) {
+  if (entity === 'permit') return t('pm.ev.' + a, null, a);
+  return ACTIONS.includes(a) ? t('ev.act.' + a) : a;
+}
+
+// One record: every change recomputed and proved against the checkpoint
+// `note` (whose signature the caller checked), and the live row's state.
+// {result, state, columns, items: [{...leaf, proved}]}; result is 'ok',
+// 'bad_proof', 'none' or the server's state when the row moved.
+export async function checkRecord(note, entity, id) {
+  const items = [];
+  let res, cursor = '';
+  do {
+    res = await api('GET', `/audit/record?entity=${encodeURIComponent(entity)}&id=${encodeURIComponent(id)}&size=${note.size}&limit=200&cursor=${cursor}`);
+    items.push(...res.items);
+    cursor = res.next_cursor || '';
+  } while (cursor);
+  for (const it of items) {
+    if (!it.path) { it.proved = 'later'; continue; } // sealed after this checkpoint
+    const lh = await leafHash(it);
+    it.proved = equal(lh, unhex(it.leaf_hash)) && (await verifyInclusion(it.seq, note.size, lh, it.path, note.root)) ? 'ok' : 'bad';
+  }
+  const bad = items.some((it) => it.proved === 'bad');
+  const moved = ['changed_outside', 'created_outside', 'deleted_outside'].includes(res.state);
+  return { result: bad ? 'bad_proof' : moved ? res.state : 'ok', state: res.state, columns: res.columns, items };
+}
+
 // One earlier note against the current one: 'ok', 'bad_sig', 'bad_origin', 'newer', 'inconsistent' or 'invalid'.
 async function check(earlier, current, verifierKey) {
   const old = parseNote(earlier);
@@ -117,6 +190,67 @@ export async function render(main) {
   main.appendChild(root);
   if (!note) { root.appendChild(h('p', { class: 'notice notice-error' }, t('ev.unreadable'))); return; }
   const sigOk = await verifySignature(note, key.verifier_key).catch(() => false);
+
+  // The last note this browser verified, checked against the current one; then kept.
+  const kept = localStorage.getItem(KEPT);
+  const since = kept ? await check(kept, note, key.verifier_key).catch(() => 'invalid') : 'first';
+  const was = kept ? parseNote(kept) : null;
+  if (sigOk && (since === 'ok' || since === 'first')) localStorage.setItem(KEPT, note.text);
+
+  // The verdict in plain words.
+  const good = sigOk && (since === 'ok' || since === 'first');
+  root.appendChild(h('section', { class: 'card ev-verdict ' + (good ? 'ev-good' : 'ev-bad'), id: 'ev-verdict', dataset: { result: good ? 'ok' : 'bad' } },
+    h('h2', null, good ? t('ev.v.good') : t('ev.v.bad')),
+    h('ul', { class: 'ev-points' },
+      h('li', null, sigOk ? t('ev.v.signed', { size: note.size.toLocaleString() }) : t('ev.v.unsigned')),
+      h('li', null, since === 'first' ? t('ev.v.first') : since === 'ok' ? t('ev.v.appended', { size: was ? was.size.toLocaleString() : '?' })
+        : t('ev.r.' + since)))));
+
+  // One record's seal.
+  const q = new URLSearchParams(location.search);
+  const kind = h('select', { id: 'ev-kind', 'aria-label': t('ev.rec.kind') },
+    ...[...KINDS, ...(q.get('entity') && !KINDS.includes(q.get('entity')) ? [q.get('entity')] : [])]
+      .map((k) => h('option', { value: k, selected: q.get('entity') === k }, kindName(k))));
+  const idIn = h('input', { id: 'ev-id', type: 'number', min: 1, step: 1, inputmode: 'numeric', placeholder: t('ev.rec.id'), value: q.get('id') || '' });
+  const recOut = h('div', { id: 'ev-record-out' });
+  const runRecord = async () => {
+    clear(recOut);
+    const id = Number(idIn.value);
+    if (!Number.isInteger(id) || id < 1) { recOut.appendChild(h('p', { class: 'notice notice-error' }, t('ev.rec.bad_id'))); return; }
+    if (!sigOk) { recOut.appendChild(h('p', { class: 'notice notice-error', dataset: { result: 'bad_sig' } }, t('ev.rec.no_sig'))); return; }
+    let r;
+    try { r = await checkRecord(note, kind.value, id); } catch (e) {
+      if (e.status !== 404) throw e;
+      recOut.appendChild(h('p', { class: 'notice', dataset: { result: 'none' } }, t('ev.rec.none', { kind: kindName(kind.value), id })));
+      return;
+    }
+    history.replaceState(null, '', `/audit?entity=${kind.value}&id=${id}`);
+    const name = kindName(kind.value) + ' #' + id;
+    const proved = r.items.filter((it) => it.proved === 'ok').length;
+    const later = r.items.filter((it) => it.proved === 'later').length;
+    const lines = [r.result === 'bad_proof' ? t('ev.rec.bad_proof', { name }) : t('ev.rec.proved', { name, n: proved })];
+    if (later) lines.push(t('ev.rec.later', { n: later }));
+    lines.push(t('ev.rec.state.' + r.state, { cols: (r.columns || []).join('、') }));
+    const ok = r.result === 'ok';
+    recOut.append(
+      h('div', { class: 'ev-verdict ' + (ok ? 'ev-good' : 'ev-bad'), id: 'ev-record-verdict', dataset: { result: r.result, state: r.state } },
+        h('ul', { class: 'ev-points' }, ...lines.map((l) => h('li', null, l)))),
+      stackTable(h('table', { class: 'table', id: 'ev-record-changes' },
+        h('thead', null, h('tr', null, ...['ev.rec.when', 'ev.rec.who', 'ev.rec.what', 'ev.rec.seq', 'ev.rec.proof'].map((k) => h('th', null, t(k))))),
+        h('tbody', null, ...r.items.map((it) => h('tr', { dataset: { proved: it.proved } },
+          h('td', null, fmtTime(it.ts)), h('td', null, actorName(it.actor)),
+          h('td', null, actionName(kind.value, it.action)),
+          h('td', { class: 'mono' }, String(it.seq)),
+          h('td', null, badge(t('ev.proof.' + it.proved), it.proved === 'ok' ? 'ok' : it.proved === 'later' ? 'off' : 'danger'))))))));
+  };
+  root.appendChild(h('section', { class: 'card', id: 'ev-record' }, h('h2', null, t('ev.rec.title')),
+    h('p', { class: 'muted small' }, t('ev.rec.hint')),
+    h('form', { class: 'ev-record-form', onsubmit: (e) => { e.preventDefault(); runRecord().catch(toastError); } },
+      kind, idIn, h('button', { type: 'submit', class: 'btn btn-primary', id: 'ev-record-run' }, t('ev.run'))),
+    recOut));
+  if (q.get('entity') && q.get('id')) runRecord().catch(toastError);
+
+  // The technical part: the checkpoint itself, to download and keep.
   const download = h('a', { class: 'btn', id: 'ev-download', download: `checkpoint-${note.size}.txt`,
     href: URL.createObjectURL(new Blob([note.text], { type: 'text/plain' })) }, t('ev.download'));
   root.append(
@@ -131,21 +265,10 @@ export async function render(main) {
       h('div', { class: 'card-actions' }, download),
       h('p', { class: 'muted small' }, t('ev.key'), ' ', h('code', { class: 'ev-key', id: 'ev-key' }, key.verifier_key))));
 
-  // The last note this browser verified, checked against the current one; then kept.
-  const witness = h('section', { class: 'card', id: 'ev-witness' }, h('h2', null, t('ev.witness')));
+  const witness = h('section', { class: 'card', id: 'ev-witness', dataset: { result: since } }, h('h2', null, t('ev.witness')));
   root.appendChild(witness);
-  const kept = localStorage.getItem(KEPT);
-  if (kept) {
-    const r = await check(kept, note, key.verifier_key).catch(() => 'invalid');
-    const was = parseNote(kept);
-    witness.dataset.result = r;
-    witness.append(h('p', null, resultBadge(r), ' ', t('ev.since', { size: was ? was.size : '?' })));
-    if (r === 'ok' && sigOk) localStorage.setItem(KEPT, note.text);
-  } else {
-    witness.dataset.result = 'first';
-    witness.append(h('p', { class: 'muted' }, t('ev.first')));
-    if (sigOk) localStorage.setItem(KEPT, note.text);
-  }
+  if (kept) witness.append(h('p', null, resultBadge(since), ' ', t('ev.since', { size: was ? was.size : '?' })));
+  else witness.append(h('p', { class: 'muted' }, t('ev.first')));
 
   // Notes kept elsewhere: pasted or loaded from a file, each checked.
   const area = h('textarea', { id: 'ev-paste', rows: 6, placeholder: t('ev.paste_ph'), class: 'mono' });

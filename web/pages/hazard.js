@@ -78,7 +78,9 @@ export async function render(main, ctx) {
       hz.description ? h('p', { class: 'hz-desc' }, hz.description) : null,
       photoStrip(hz.photo_ids),
       facts),
-    h('section', { class: 'card' }, h('h2', null, t('hz.timeline')), timeline)));
+    h('section', { class: 'card' }, h('h2', null, t('hz.timeline')), timeline,
+      session.can.audit() ? h('div', { class: 'card-actions' }, h('a', { href: `/audit?entity=hazard&id=${hz.id}`, 'data-link': '',
+        class: 'btn', id: 'hz-evidence' }, t('ev.link'))) : null)));
 }
 
 // A person of the record: the server's <role>_name when it sends one, else

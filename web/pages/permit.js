@@ -87,7 +87,9 @@ export async function render(main, ctx) {
               e.from && e.to && e.from !== e.to ? ' ' + stateName(e.from) + ' → ' + stateName(e.to) : ''),
             h('div', { class: 'muted small' }, fmtTime(e.at), ' · ', e.actor_name || actorName(e.actor)),
             e.detail && (e.detail.reason || (e.detail.body && (e.detail.body.reason || e.detail.body.note)))
-              ? h('div', { class: 'small' }, e.detail.reason || e.detail.body.reason || e.detail.body.note) : null))))].filter(Boolean));
+              ? h('div', { class: 'small' }, e.detail.reason || e.detail.body.reason || e.detail.body.note) : null))),
+        session.can.audit() ? h('div', { class: 'card-actions' }, h('a', { href: `/audit?entity=permit&id=${p.id}`, 'data-link': '',
+          class: 'btn', id: 'pm-evidence' }, t('ev.link'))) : null)].filter(Boolean));
   }
 
   function pointTags(ids) {
