@@ -11,7 +11,7 @@
  *   GET /api/v1/audit/record?entity=&id=&size=&cursor=&limit=
  *                                                one record's seal: {entity,id,size,state,
  *                                                columns,last_seq,items:[leaf + path],
- *                                                next_cursor}; state is same,
+ *                                                actor_names,next_cursor}; state is same,
  *                                                changed_outside, created_outside, deleted,
  *                                                deleted_outside, purged or none
  *   GET /api/v1/audit/key                        {origin, verifier_key}
@@ -26,6 +26,8 @@
 
 #include "api/api.h"
 #include "audit/audit.h"
+#include "auth/auth.h"
+#include "org/org.h"
 #include "store/q_audit.h"
 
 #define TEXT_TYPE "text/plain; charset=utf-8"
@@ -224,6 +226,31 @@ static void put_path(size_t j, const uint8_t leaf[AUDIT_HASH_LEN],
     json_object_set_new(json_array_get(arg, j), "path", path_json(path, n));
 }
 
+/* The name the page shows for a leaf's actor: the person's ("person:33", or
+ * "account:10" with a person) when the caller may read that person
+ * (person.read on the person's unit); NULL otherwise, and for cli, system
+ * or an id that no longer resolves. Into out. */
+static const char *actor_name(api_ctx *ctx, const char *actor, char *out, size_t cap)
+{
+    long long id = 0;
+    char kind[16];
+    if (!actor || sscanf(actor, "%15[a-z]:%lld", kind, &id) != 2 || id <= 0) return NULL;
+    if (!strcmp(kind, "account")) {
+        auth_account a;
+        if (auth_account_get(ctx->conn, id, &a) || !a.person_id) return NULL;
+        id = a.person_id;
+    } else if (strcmp(kind, "person")) {
+        return NULL;
+    }
+    org_person p;
+    if (org_person_get(ctx->conn, id, &p)) return NULL;
+    auth_resource r = {0};
+    r.unit_path = p.unit_path;
+    if (auth_decide(&ctx->who, "person.read", &r)) return NULL;
+    snprintf(out, cap, "%s", p.name);
+    return out;
+}
+
 /* One record's seal: its leaves (a page, oldest first), each with its
  * inclusion path in the tree of ?size= (the checkpoint the caller holds;
  * default the current size; a leaf after it has path null), and whether the
@@ -291,6 +318,18 @@ static ws_err record(api_ctx *ctx)
     }
     json_object_set_new(o, "columns", cols);
     json_object_set_new(o, "last_seq", chk.last_seq >= 0 ? json_integer(chk.last_seq) : json_null());
+    /* the names of the page's actors the caller may see, once each */
+    json_t *names = json_object();
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it) {
+        const char *a = json_string_value(json_object_get(it, "actor"));
+        char name[ORG_NAME_MAX + 1];
+        if (!a || json_object_get(names, a)) continue;
+        const char *n = actor_name(ctx, a, name, sizeof name);
+        json_object_set_new(names, a, n ? json_string(n) : json_null());
+    }
+    json_object_set_new(o, "actor_names", names);
     json_object_set_new(o, "items", items);
     json_object_set_new(o, "next_cursor", next > 0 ? json_integer(next) : json_null());
     return api_reply_json(ctx, 200, o);

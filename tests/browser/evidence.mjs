@@ -136,6 +136,21 @@ export async function run(hz) {
         await m.verifyInclusion(it.seq, note.size, await m.leafHash(other), it.path, note.root)];
     }, hz.id);
     assert(JSON.stringify(checks) === '[true,true,false,false]', 'leaf and inclusion verdicts: ' + JSON.stringify(checks));
+    // A permit's changes name the people who made them (person.read in scope).
+    // (the demo's permits were applied for by people; tests before this one add some as admin)
+    const permits = await apiGet(page, '/permits?limit=50');
+    assert(permits.status === 200 && permits.body.items.length, 'the regulator sees no permit');
+    let pm = null, names = [];
+    for (const p of permits.body.items) {
+      const rec = await apiGet(page, `/audit/record?entity=permit&id=${p.id}`);
+      names = Object.values(rec.body.actor_names || {}).filter(Boolean);
+      if (names.length) { pm = p; break; }
+    }
+    assert(pm, 'no permit names any actor');
+    await page.goto(BASE + '/permits/' + pm.id);
+    await page.locator('#pm-evidence').click();
+    await page.locator('#ev-record-verdict[data-result="ok"]').waitFor();
+    assert((await page.locator('#ev-record-changes').innerText()).includes(names[0]), `the page does not name ${names[0]}`);
     await page.locator('#ev-id').fill('99999999');
     await page.locator('#ev-record-run').click();
     await page.locator('#ev-record-out [data-result="none"]').waitFor();

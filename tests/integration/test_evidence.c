@@ -90,6 +90,7 @@ static void record_state(ws_server *s, const char *tok, const char *entity, json
     } else {
         assert_int_equal(json_array_size(cols), 0);
     }
+    assert_true(json_is_object(json_object_get(r, "actor_names")));
     uint64_t size = (uint64_t)json_integer_value(json_object_get(r, "size"));
     json_t *items = json_object_get(r, "items");
     assert_true(json_array_size(items) >= 1);

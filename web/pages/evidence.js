@@ -159,6 +159,7 @@ export async function checkRecord(note, entity, id) {
   let res, cursor = '';
   do {
     res = await api('GET', `/audit/record?entity=${encodeURIComponent(entity)}&id=${encodeURIComponent(id)}&size=${note.size}&limit=200&cursor=${cursor}`);
+    for (const it of res.items) it.actor_name = (res.actor_names || {})[it.actor] || null;
     items.push(...res.items);
     cursor = res.next_cursor || '';
   } while (cursor);
@@ -238,7 +239,7 @@ export async function render(main) {
       stackTable(h('table', { class: 'table', id: 'ev-record-changes' },
         h('thead', null, h('tr', null, ...['ev.rec.when', 'ev.rec.who', 'ev.rec.what', 'ev.rec.seq', 'ev.rec.proof'].map((k) => h('th', null, t(k))))),
         h('tbody', null, ...r.items.map((it) => h('tr', { dataset: { proved: it.proved } },
-          h('td', null, fmtTime(it.ts)), h('td', null, actorName(it.actor)),
+          h('td', null, fmtTime(it.ts)), h('td', null, it.actor_name || actorName(it.actor)),
           h('td', null, actionName(kind.value, it.action)),
           h('td', { class: 'mono' }, String(it.seq)),
           h('td', null, badge(t('ev.proof.' + it.proved), it.proved === 'ok' ? 'ok' : it.proved === 'later' ? 'off' : 'danger'))))))));
