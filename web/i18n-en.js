@@ -1037,7 +1037,7 @@ export const en = {
   'ev.r.newer': "Newer than the current log: the log may have been truncated",
   'ev.r.inconsistent': "Inconsistent: the log was rewritten",
   'ev.r.invalid': "Not a valid checkpoint",
-  'home.desc.audit': "Checkpoints to keep, and their checks",
+  'home.desc.audit': "Check whether any record was altered; checkpoints to keep, and their checks",
   'home.desc.patrol': "Rename and retire patrol points and checklists",
   'home.tasks': "Task-force tasks",
   'home.duties.none': "No duties due today",

@@ -1042,7 +1042,7 @@ export const zh = {
   'ev.r.newer': "比当前日志更新：日志可能被截断",
   'ev.r.inconsistent': "不一致：日志被改写",
   'ev.r.invalid': "不是有效的检查点",
-  'home.desc.audit': "检查点下载与一致性核验",
+  'home.desc.audit': "核验任一条记录是否被改动过；检查点下载与比对",
   'home.desc.patrol': "巡查点改名、停用与检查清单",
   'home.tasks': "专项组任务",
   'home.duties.none': "今天没有待履行的职责",
