@@ -275,7 +275,11 @@ ws_err warn_demo_seed(warn *w, store_conn *c, const org_demo_ids *ids, int64_t n
     gl.person_id = ids->person_grid_leader;
     gl.roles = ROLE_GRID_LEADER;
     snprintf(gl.username, sizeof gl.username, "gridleader");
-    const audit_actor a_so = {"demo:safety"}, a_gl = {"demo:gridleader"};
+    /* sealed as the people who act, as the permit and hazard demos do */
+    char n_so[32], n_gl[32];
+    snprintf(n_so, sizeof n_so, "person:%lld", (long long)ids->person_safety_officer);
+    snprintf(n_gl, sizeof n_gl, "person:%lld", (long long)ids->person_grid_leader);
+    const audit_actor a_so = {n_so}, a_gl = {n_gl};
     const org_caller by_so = {&a_so, &so}, by_gl = {&a_gl, &gl};
     const int64_t M = 60000;
     rc = response_cards(w, c, &by_so);

@@ -462,7 +462,9 @@ async function detail(id) {
     resp,
     a.open && a.context ? contextNode(a.context, { close: () => dlg.close() }) : null,
     h('ol', { class: 'timeline al-events' }, ev.map((e) => h('li', { class: 'timeline-item', dataset: { kind: e.kind } },
-      h('span', { class: 'muted' }, fmtTime(e.at)), ' ', t('al.ev.' + e.kind, null, e.kind), e.person_name || e.who ? ' · ' + (e.person_name || whoText(e)) : '')))), { wide: true });
+      h('span', { class: 'muted' }, fmtTime(e.at)), ' ', t('al.ev.' + e.kind, null, e.kind), e.person_name || e.who ? ' · ' + (e.person_name || whoText(e)) : ''))),
+    session.can.audit() ? h('div', { class: 'card-actions' }, h('a', { href: `/audit?entity=alarm&id=${a.id}`, 'data-link': '', class: 'btn',
+      id: 'al-evidence', onclick: () => dlg.close() }, t('ev.link'))) : null), { wide: true });
 }
 
 // The point's trend around alarm a: the live 24 h while its raise is in

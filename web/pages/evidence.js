@@ -1,19 +1,20 @@
 // pages/evidence.js — /audit, the evidence log for a regulator (证据链核验):
 // first a verdict in plain words (is the log signed and only appended to),
 // then one record's seal (/audit?entity=hazard&id=12, linked from a hazard's
-// and a permit's page): each of its changes is recomputed here from the time,
-// person and action shown and proved to be in the signed log (RFC 9162
-// §2.1.3.2 inclusion), and the server says whether the live row is still its
-// last sealed version. Below, the technical part: the current signed
-// checkpoint (its text to download and keep), its Ed25519 signature checked
-// here against the verifier key, and the log's consistency with checkpoints
-// kept earlier — the last one this browser saw (kept in localStorage, so
-// every visit is a check) and any the user pastes or loads from a file.
-// Checks follow docs/internals/audit.md §3, §7 and §8: the C2SP signed note,
-// the leaf layout and the RFC 9162 proofs, with WebCrypto's SHA-256 and
-// Ed25519. The page says what it cannot prove: its code comes from the
-// server it checks, so the independent check is `worksafe audit verify
-// --against` or the regulator's own tool, with the key pinned out of band.
+// and a permit's page and an alarm's dialog): each of its changes is
+// recomputed here from the time, person and action shown and proved to be
+// in the signed log (RFC 9162 §2.1.3.2 inclusion), and the server says
+// whether the live row is still its last sealed version. Below, the
+// technical part: the current signed checkpoint (its text to download and
+// keep), its Ed25519 signature checked here against the verifier key, and
+// the log's consistency with checkpoints kept earlier — the last one this
+// browser saw (kept in localStorage, so every visit is a check) and any the
+// user pastes or loads from a file. Checks follow docs/internals/audit.md
+// §3, §7 and §8: the leaf layout, the C2SP signed note and the RFC 9162
+// proofs, with WebCrypto's SHA-256 and Ed25519. The page says what it
+// cannot prove: its code comes from the server it checks, so the
+// independent check is `worksafe audit verify --against` or the regulator's
+// own tool, with the key pinned out of band.
 //
 // Data: GET /api/v1/audit/key, /audit/checkpoint (text), /audit/proof/consistency,
 // /audit/record.
@@ -144,9 +145,11 @@ export async function leafHash(it) {
 const KINDS = ['hazard', 'permit', 'alarm', 'inspection', 'patrol', 'work_order', 'bypass', 'risk_unit', 'point', 'person', 'account'];
 const ACTIONS = ['create', 'update', 'delete', 'purge'];
 const kindName = (k) => t('ev.kind.' + k, null, k);
-// A change's action in words: a permit's steps as its timeline names them.
+// A change's action in words: a permit's steps and an alarm's events as
+// their own pages name them.
 function actionName(entity, a) {
   if (entity === 'permit') return t('pm.ev.' + a, null, a);
+  if (entity === 'alarm') return t('al.ev.' + a, null, a);
   return ACTIONS.includes(a) ? t('ev.act.' + a) : a;
 }
 
@@ -236,13 +239,12 @@ export async function render(main) {
     recOut.append(
       h('div', { class: 'ev-verdict ' + (ok ? 'ev-good' : 'ev-bad'), id: 'ev-record-verdict', dataset: { result: r.result, state: r.state } },
         h('ul', { class: 'ev-points' }, ...lines.map((l) => h('li', null, l)))),
-      stackTable(h('table', { class: 'table', id: 'ev-record-changes' },
-        h('thead', null, h('tr', null, ...['ev.rec.when', 'ev.rec.who', 'ev.rec.what', 'ev.rec.seq', 'ev.rec.proof'].map((k) => h('th', null, t(k))))),
+      h('div', { class: 'table-wrap' }, stackTable(h('table', { class: 'table', id: 'ev-record-changes' },
+        h('thead', null, h('tr', null, ...['ev.rec.when', 'ev.rec.who', 'ev.rec.what', 'ev.rec.proof'].map((k) => h('th', null, t(k))))),
         h('tbody', null, ...r.items.map((it) => h('tr', { dataset: { proved: it.proved } },
           h('td', null, fmtTime(it.ts)), h('td', null, it.actor_name || actorName(it.actor)),
           h('td', null, actionName(kind.value, it.action)),
-          h('td', { class: 'mono' }, String(it.seq)),
-          h('td', null, badge(t('ev.proof.' + it.proved), it.proved === 'ok' ? 'ok' : it.proved === 'later' ? 'off' : 'danger'))))))));
+          h('td', { title: t('ev.rec.seq') + ' ' + it.seq }, badge(t('ev.proof.' + it.proved), it.proved === 'ok' ? 'ok' : it.proved === 'later' ? 'off' : 'danger')))))))));
   };
   root.appendChild(h('section', { class: 'card', id: 'ev-record' }, h('h2', null, t('ev.rec.title')),
     h('p', { class: 'muted small' }, t('ev.rec.hint')),
