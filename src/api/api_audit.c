@@ -11,15 +11,19 @@
  *   GET /api/v1/audit/record?entity=&id=&size=&cursor=&limit=
  *                                                one record's seal: {entity,id,size,state,
  *                                                columns,last_seq,items:[leaf + path],
- *                                                actor_names,next_cursor}; state is same,
- *                                                changed_outside, created_outside, deleted,
- *                                                deleted_outside, purged or none
+ *                                                actor_names,content_shown,next_cursor};
+ *                                                state is same, changed_outside,
+ *                                                created_outside, deleted, deleted_outside,
+ *                                                purged or none
  *   GET /api/v1/audit/key                        {origin, verifier_key}
  *
  * size and new default to the current size of the log. Every route needs
- * audit.read (admin, safety_officer, regulator, manager). Record content is
- * never served here: a leaf shows only the salted hash of it. How a
+ * audit.read (admin, safety_officer, regulator, manager). A leaf shows only
+ * the salted hash of its record's content; the content itself comes only
+ * with /audit/record, for a record the caller may read through its own
+ * routes (READABLE below). How a
  * regulator checks what these return: docs/internals/audit.md. */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,10 +255,65 @@ static const char *actor_name(api_ctx *ctx, const char *actor, char *out, size_t
     return out;
 }
 
+/* Records whose sealed versions (salt and content) are shown to a caller
+ * who may read the record itself: the read action of the record's own
+ * routes on its unit. People and accounts are not among them: personal
+ * data is read through the person routes only. */
+static const struct {
+    const char *entity, *unit_query, *action;
+} READABLE[] = {
+    {"hazard", Q_AUDIT_UNIT_HAZARD, "hazard.read"},
+    {"permit", Q_AUDIT_UNIT_PERMIT, "permit.read"},
+    {"alarm", Q_AUDIT_UNIT_ALARM, "alarm.read"},
+    {"inspection", Q_AUDIT_UNIT_INSPECTION, "inspection.read"},
+    {"patrol", Q_AUDIT_UNIT_PATROL, "patrol.read"},
+    {"work_order", Q_AUDIT_UNIT_WORK_ORDER, "plant.read"},
+    {"bypass", Q_AUDIT_UNIT_BYPASS, "plant.read"},
+};
+
+/* Whether the caller may read the sealed versions of this record. */
+static ws_err may_read_versions(api_ctx *ctx, const char *entity, int64_t id, bool *ok)
+{
+    *ok = false;
+    for (size_t i = 0; i < sizeof READABLE / sizeof READABLE[0]; i++) {
+        if (strcmp(READABLE[i].entity, entity)) continue;
+        store_stmt *st = NULL;
+        bool row = false;
+        ws_err rc = store_prepare(ctx->conn, READABLE[i].unit_query, &st);
+        if (!rc) rc = store_bind_int(st, 1, id);
+        if (!rc) rc = store_step(st, &row);
+        if (!rc && row) {
+            auth_resource r = {0};
+            r.unit_path = store_col_text(st, 0);
+            *ok = auth_decide(&ctx->who, READABLE[i].action, &r) == WS_OK;
+        }
+        store_finalize(st);
+        return rc;
+    }
+    return WS_OK;
+}
+
+/* A blob column as base64 into a JSON string; null when NULL. */
+static json_t *b64_json(store_stmt *st, int col)
+{
+    size_t n = 0;
+    const unsigned char *b = store_col_null(st, col) ? NULL : store_col_blob(st, col, &n);
+    if (!b) return json_null();
+    size_t cap = sodium_base64_encoded_len(n, sodium_base64_VARIANT_ORIGINAL);
+    char *out = malloc(cap);
+    if (!out) return NULL;
+    sodium_bin2base64(out, cap, b, n, sodium_base64_VARIANT_ORIGINAL);
+    json_t *j = json_string(out);
+    free(out);
+    return j;
+}
+
 /* One record's seal: its leaves (a page, oldest first), each with its
  * inclusion path in the tree of ?size= (the checkpoint the caller holds;
  * default the current size; a leaf after it has path null), and whether the
- * live row is still the last sealed version. Content is not served. */
+ * live row is still the last sealed version. Each version's salt and
+ * content (base64; null once purged) come with it only when the caller may
+ * read the record itself (READABLE; content_shown says which). */
 static ws_err record(api_ctx *ctx)
 {
     int limit;
@@ -271,11 +330,13 @@ static ws_err record(api_ctx *ctx)
     if (!rc) rc = query_u64(ctx, "size", &size, &has_size);
     if (!rc && !has_size) rc = audit_head(ctx->conn, &size, NULL);
     audit_rec_check chk;
+    bool show = false;
     if (!rc) rc = audit_record_check(ctx->conn, entity, (int64_t)id, &chk);
+    if (!rc) rc = may_read_versions(ctx, entity, (int64_t)id, &show);
     if (rc) return rc;
 
     store_stmt *st = NULL;
-    rc = store_prepare(ctx->conn, Q_AUDIT_LEAVES_PAGE_RECORD, &st);
+    rc = store_prepare(ctx->conn, Q_AUDIT_RECORD_PAGE, &st);
     if (!rc) rc = store_bind_text(st, 1, entity);
     if (!rc) rc = store_bind_int(st, 2, (int64_t)id);
     if (!rc) rc = store_bind_int(st, 3, cursor);
@@ -293,6 +354,18 @@ static ws_err record(api_ctx *ctx)
         }
         json_t *it = leaf_item(st);
         json_object_set_new(it, "path", json_null()); /* until its proof is in */
+        if (show) {
+            json_t *salt = b64_json(st, 8), *content = b64_json(st, 9);
+            if (!salt || !content) {
+                json_decref(salt);
+                json_decref(content);
+                json_decref(it);
+                rc = ws_fail(WS_ENOMEM, NULL, "out of memory");
+                break;
+            }
+            json_object_set_new(it, "salt", salt);
+            json_object_set_new(it, "content", content);
+        }
         json_array_append_new(items, it);
         seqs[count++] = (size_t)seq;
     }
@@ -309,6 +382,7 @@ static ws_err record(api_ctx *ctx)
     json_object_set_new(o, "id", json_integer((json_int_t)id));
     json_object_set_new(o, "size", json_integer((json_int_t)size));
     json_object_set_new(o, "state", json_string(rec_state_name(chk.state)));
+    json_object_set_new(o, "content_shown", json_boolean(show));
     json_t *cols = json_array();
     for (char *p = chk.cols, *end; *p; p = *end ? end + 1 : end) {
         while (*p == ' ') p++;

@@ -53,3 +53,18 @@ const char Q_AUDIT_LEAVES_PAGE_ENTITY[] =
     LEAF_COLS "WHERE entity = $1 AND seq >= $2 ORDER BY seq LIMIT $3";
 const char Q_AUDIT_LEAVES_PAGE_RECORD[] =
     LEAF_COLS "WHERE entity = $1 AND entity_id = $2 AND seq >= $3 ORDER BY seq LIMIT $4";
+const char Q_AUDIT_RECORD_PAGE[] =
+    "SELECT l.seq, l.ts, l.actor, l.entity, l.entity_id, l.action, l.content_hash, l.leaf_hash, "
+    "v.salt, v.content FROM audit_leaf l LEFT JOIN record_version v ON v.seq = l.seq "
+    "WHERE l.entity = $1 AND l.entity_id = $2 AND l.seq >= $3 ORDER BY l.seq LIMIT $4";
+
+/* The unit path of one record, for the read check of its sealed versions. */
+#define UNIT_OF(table) \
+    "SELECT u.path FROM " table " r JOIN units u ON u.id = r.unit_id WHERE r.id = $1"
+const char Q_AUDIT_UNIT_HAZARD[] = UNIT_OF("hazards");
+const char Q_AUDIT_UNIT_PERMIT[] = UNIT_OF("permits");
+const char Q_AUDIT_UNIT_ALARM[] = UNIT_OF("alarms");
+const char Q_AUDIT_UNIT_INSPECTION[] = UNIT_OF("inspections");
+const char Q_AUDIT_UNIT_PATROL[] = UNIT_OF("patrols");
+const char Q_AUDIT_UNIT_WORK_ORDER[] = UNIT_OF("work_orders");
+const char Q_AUDIT_UNIT_BYPASS[] = UNIT_OF("bypasses");

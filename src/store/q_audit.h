@@ -38,5 +38,15 @@ extern const char Q_AUDIT_CHECKPOINT_ALL[];    /* size, root, note by size */
 extern const char Q_AUDIT_LEAVES_PAGE[];        /* $1 from seq, $2 limit */
 extern const char Q_AUDIT_LEAVES_PAGE_ENTITY[]; /* $1 entity, $2 from seq, $3 limit */
 extern const char Q_AUDIT_LEAVES_PAGE_RECORD[]; /* $1 entity, $2 id, $3 from seq, $4 limit */
+/* The same leaf columns, then the version's salt and content (NULL when purged). */
+extern const char Q_AUDIT_RECORD_PAGE[];        /* $1 entity, $2 id, $3 from seq, $4 limit */
+/* $1 id: the unit path of that record (no row when it is gone). */
+extern const char Q_AUDIT_UNIT_HAZARD[];
+extern const char Q_AUDIT_UNIT_PERMIT[];
+extern const char Q_AUDIT_UNIT_ALARM[];
+extern const char Q_AUDIT_UNIT_INSPECTION[];
+extern const char Q_AUDIT_UNIT_PATROL[];
+extern const char Q_AUDIT_UNIT_WORK_ORDER[];
+extern const char Q_AUDIT_UNIT_BYPASS[];
 
 #endif

@@ -85,7 +85,7 @@ export async function run(hz) {
     assert(sig && sig[0] === true && sig[1] === false, 'signature verdicts with a key holding "+": ' + JSON.stringify(sig));
   });
 
-  await test('evidence: one hazard\'s seal, from its page — every change proved in the browser; a title changed in the database is named, and putting it back clears it', async (w) => {
+  await test('evidence: one record\'s seal, from its page — every change proved in the browser; a title changed in the database is named and a sealed version altered is refused, and putting them back clears it; a permit\'s sealed history reads in steps, not shown to another enterprise', async (w) => {
     const file = process.env.WS_DEMO_ACCOUNTS;
     const line = fs.readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith('regulator '));
     const page = await w.newPage();
@@ -120,6 +120,24 @@ export async function run(hz) {
     await page.reload();
     await page.locator('#ev-record-verdict[data-result="ok"]').waitFor();
 
+    // A sealed version's content altered in the database: its hash no
+    // longer matches its leaf, and the browser says so.
+    const seq = (await apiGet(page, `/audit/record?entity=hazard&id=${hz.id}`)).body.items[0].seq;
+    const dump = (q, ...args) => execFileSync('python3', ['-c',
+      'import sqlite3,sys; c=sqlite3.connect(sys.argv[1], timeout=30); print(c.execute(sys.argv[2], sys.argv[3:]).fetchone()[0])', db, q, ...args.map(String)]).toString().trim();
+    const hexContent = dump('SELECT hex(content) FROM record_version WHERE seq = ?', seq);
+    const flipped = hexContent.slice(0, -2) + (hexContent.slice(-2) === '41' ? '42' : '41');
+    sql(`UPDATE record_version SET content = X'${flipped}' WHERE seq = ?`, seq);
+    try {
+      await page.reload();
+      await page.locator('#ev-record-verdict[data-result="bad_proof"]').waitFor();
+      assert(await page.locator('#ev-record-changes tbody tr[data-proved="bad"]').count() === 1, 'the altered version is not the one refused');
+    } finally {
+      sql(`UPDATE record_version SET content = X'${hexContent}' WHERE seq = ?`, seq);
+    }
+    await page.reload();
+    await page.locator('#ev-record-verdict[data-result="ok"]').waitFor();
+
     // The proofs themselves: a leaf recomputed here is the server's, and does
     // not prove against another root; a number the log never had is said so.
     const checks = await page.evaluate(async (id) => {
@@ -136,6 +154,17 @@ export async function run(hz) {
         await m.verifyInclusion(it.seq, note.size, await m.leafHash(other), it.path, note.root)];
     }, hz.id);
     assert(JSON.stringify(checks) === '[true,true,false,false]', 'leaf and inclusion verdicts: ' + JSON.stringify(checks));
+    // The decoder against the example of docs/internals/audit.md §4.1, and cut short.
+    const decoded = await page.evaluate(async () => {
+      const m = await import('/pages/evidence.js');
+      const hex = ['57535231 00000009 746573745f6974656d', '00000002 6964 01 0000000000000002',
+        '00000004 6e616d65 02 00000006 e5bca0e4b889', '00000003 717479 01 fffffffffffffffb',
+        '00000004 64617461 03 00000002 00ff'].join('').replace(/ /g, '');
+      const b = Uint8Array.from(hex.match(/../g), (x) => parseInt(x, 16));
+      return [m.decodeRecord(b), m.decodeRecord(b.slice(0, b.length - 1)), m.changes({ a: 1, b: 'x', updated_at: 1 }, { a: 2, b: 'x', updated_at: 2, c: null })];
+    });
+    assert(JSON.stringify(decoded) === JSON.stringify([{ magic: 'WSR1', entity: 'test_item', cols: { id: 2, name: '张三', qty: -5, data: { bytes: 2 } } }, null,
+      [{ col: 'a', from: 1, to: 2 }]]), 'decoded: ' + JSON.stringify(decoded));
     // A permit's changes name the people who made them (person.read in scope).
     // (the demo's permits were applied for by people; tests before this one add some as admin)
     const permits = await apiGet(page, '/permits?limit=50');
@@ -150,6 +179,19 @@ export async function run(hz) {
     await page.goto(BASE + '/permits/' + pm.id);
     await page.locator('#pm-evidence').click();
     await page.locator('#ev-record-verdict[data-result="ok"]').waitFor();
+    // its sealed versions, decoded here: the state's steps in the permit's words
+    const steps = await page.locator('#ev-record-changes li[data-col="state"]').allInnerTexts();
+    assert(steps.length >= 1 && steps.every((x) => x.includes('→')), 'the state changes are not shown: ' + JSON.stringify(steps));
+    await missingStrings(page);
+    // Another enterprise's manager may read the log but not this permit: no content.
+    const m2line = fs.readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith('manager2 '));
+    const other = await w.newPage();
+    await login(other, 'manager2', m2line.split(' ')[1]);
+    await other.locator('#home-scope').waitFor();
+    const seen = await apiGet(other, `/audit/record?entity=permit&id=${pm.id}`);
+    assert(seen.status === 200 && seen.body.content_shown === false && seen.body.items.every((i) => i.content === undefined),
+      'another enterprise sees the permit\'s content: ' + JSON.stringify(seen.body).slice(0, 200));
+    await other.close();
     assert((await page.locator('#ev-record-changes').innerText()).includes(names[0]), `the page does not name ${names[0]}`);
     await page.locator('#ev-id').fill('99999999');
     await page.locator('#ev-record-run').click();

@@ -91,6 +91,9 @@ static void record_state(ws_server *s, const char *tok, const char *entity, json
         assert_int_equal(json_array_size(cols), 0);
     }
     assert_true(json_is_object(json_object_get(r, "actor_names")));
+    /* accounts and units are not records whose content the log shows */
+    assert_true(json_is_false(json_object_get(r, "content_shown")));
+    assert_null(json_object_get(json_array_get(json_object_get(r, "items"), 0), "content"));
     uint64_t size = (uint64_t)json_integer_value(json_object_get(r, "size"));
     json_t *items = json_object_get(r, "items");
     assert_true(json_array_size(items) >= 1);

@@ -4,7 +4,9 @@
 // and a permit's page and an alarm's dialog): each of its changes is
 // recomputed here from the time, person and action shown and proved to be
 // in the signed log (RFC 9162 §2.1.3.2 inclusion), and the server says
-// whether the live row is still its last sealed version. Below, the
+// whether the live row is still its last sealed version; where the caller
+// may read the record, each sealed version is re-hashed here, decoded, and
+// what changed from the last one is listed. Below, the
 // technical part: the current signed checkpoint (its text to download and
 // keep), its Ed25519 signature checked here against the verifier key, and
 // the log's consistency with checkpoints kept earlier — the last one this
@@ -141,6 +143,74 @@ export async function leafHash(it) {
   return sha256(Uint8Array.of(0), b);
 }
 
+// A version's content (audit.md §4.1, §4.3): {magic, entity, cols: {name:
+// value}}, integers as numbers, a blob as {bytes: n}; null when malformed.
+export function decodeRecord(b) {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const dec = new TextDecoder('utf-8', { fatal: true });
+  let o = 0;
+  const take = (n) => { if (o + n > b.length) throw new Error('short'); o += n; return b.subarray(o - n, o); };
+  const at = (n) => { const i = o; take(n); return i; }; // the offset of the next n bytes, taken
+  const lp = () => take(dv.getUint32(at(4)));
+  try {
+    const magic = dec.decode(take(4));
+    if (magic !== 'WSR1' && magic !== 'WSE1') return null;
+    const entity = dec.decode(lp()), cols = {};
+    while (o < b.length) {
+      const name = dec.decode(lp());
+      const ty = take(1)[0];
+      if (ty === 0) cols[name] = null;
+      else if (ty === 1) cols[name] = Number(dv.getBigInt64(at(8)));
+      else if (ty === 2) cols[name] = dec.decode(lp());
+      else if (ty === 3) cols[name] = { bytes: lp().length };
+      else if (ty === 4) cols[name] = dv.getFloat64(at(8));
+      else return null;
+    }
+    return { magic, entity, cols };
+  } catch (e) { return null; }
+}
+
+// What changed from one sealed version to the next: [{col, from, to}];
+// updated_at leaves out (every change moves it).
+export function changes(prev, cur) {
+  if (!prev || !cur) return [];
+  const out = [];
+  for (const col of new Set([...Object.keys(prev), ...Object.keys(cur)])) {
+    if (col === 'updated_at') continue;
+    const a = prev[col] === undefined ? null : prev[col], b = cur[col] === undefined ? null : cur[col];
+    if (JSON.stringify(a) !== JSON.stringify(b)) out.push({ col, from: a, to: b });
+  }
+  return out;
+}
+
+// A column of a sealed version, and its value, in words where the record's
+// own pages have them.
+const colName = (entity, col) => t('ev.col.' + col, null, col);
+function showValue(entity, col, v) {
+  if (v === null || v === undefined) return '—';
+  if (typeof v === 'object') return t('ev.bytes', { n: v.bytes });
+  if (typeof v === 'number' && /(_at|^deadline|^planned_start|^planned_end)$/.test(col) && v > 1e11) return fmtTime(v);
+  if (/_person_id$/.test(col)) return t('actor.person', { id: v });
+  if (col === 'state') {
+    const pre = { hazard: 'hz.state.', permit: 'pm.state.', alarm: 'al.state.' }[entity];
+    if (pre) return t(pre + v, null, String(v));
+  }
+  const s = String(v);
+  return s.length > 80 ? t('ev.long', { n: s.length }) : s;
+}
+
+// One change in words: a JSON document (a permit's record) by the parts that
+// changed in it, anything else as old → new.
+function showChange(entity, c) {
+  const doc = (v) => { try { const o = typeof v === 'string' && v[0] === '{' ? JSON.parse(v) : null; return o && typeof o === 'object' ? o : null; } catch (e) { return null; } };
+  const a = doc(c.from), b = doc(c.to);
+  if (a && b) {
+    const parts = changes(a, b).map((d) => t('ev.doc.' + d.col, null, d.col));
+    return t('ev.doc_parts', { parts: [...new Set(parts)].join('、') });
+  }
+  return showValue(entity, c.col, c.from) + ' → ' + showValue(entity, c.col, c.to);
+}
+
 // The kinds of record a regulator asks about most, in the order offered.
 const KINDS = ['hazard', 'permit', 'alarm', 'inspection', 'patrol', 'work_order', 'bypass', 'risk_unit', 'point', 'person', 'account'];
 const ACTIONS = ['create', 'update', 'delete', 'purge'];
@@ -166,14 +236,27 @@ export async function checkRecord(note, entity, id) {
     items.push(...res.items);
     cursor = res.next_cursor || '';
   } while (cursor);
+  let prev = null;
   for (const it of items) {
+    // the sealed content, where the caller may read the record: hashed
+    // here against the leaf's content hash, decoded, compared with the last
+    if (typeof it.content === 'string' && typeof it.salt === 'string') {
+      const content = b64(it.content);
+      it.content_ok = equal(await sha256(b64(it.salt), content), unhex(it.content_hash));
+      const rec = it.content_ok ? decodeRecord(content) : null;
+      if (rec && rec.magic === 'WSR1') {
+        it.changes = it.action === 'create' ? [] : changes(prev, rec.cols);
+        prev = rec.cols;
+      }
+    }
     if (!it.path) { it.proved = 'later'; continue; } // sealed after this checkpoint
     const lh = await leafHash(it);
-    it.proved = equal(lh, unhex(it.leaf_hash)) && (await verifyInclusion(it.seq, note.size, lh, it.path, note.root)) ? 'ok' : 'bad';
+    it.proved = it.content_ok !== false && equal(lh, unhex(it.leaf_hash)) &&
+      (await verifyInclusion(it.seq, note.size, lh, it.path, note.root)) ? 'ok' : 'bad';
   }
   const bad = items.some((it) => it.proved === 'bad');
   const moved = ['changed_outside', 'created_outside', 'deleted_outside'].includes(res.state);
-  return { result: bad ? 'bad_proof' : moved ? res.state : 'ok', state: res.state, columns: res.columns, items };
+  return { result: bad ? 'bad_proof' : moved ? res.state : 'ok', state: res.state, columns: res.columns, shown: res.content_shown, items };
 }
 
 // One earlier note against the current one: 'ok', 'bad_sig', 'bad_origin', 'newer', 'inconsistent' or 'invalid'.
@@ -241,10 +324,15 @@ export async function render(main) {
         h('ul', { class: 'ev-points' }, ...lines.map((l) => h('li', null, l)))),
       h('div', { class: 'table-wrap' }, stackTable(h('table', { class: 'table', id: 'ev-record-changes' },
         h('thead', null, h('tr', null, ...['ev.rec.when', 'ev.rec.who', 'ev.rec.what', 'ev.rec.proof'].map((k) => h('th', null, t(k))))),
-        h('tbody', null, ...r.items.map((it) => h('tr', { dataset: { proved: it.proved } },
+        h('tbody', null, ...r.items.flatMap((it) => [h('tr', { dataset: { proved: it.proved } },
           h('td', null, fmtTime(it.ts)), h('td', null, it.actor_name || actorName(it.actor)),
           h('td', null, actionName(kind.value, it.action)),
-          h('td', { title: t('ev.rec.seq') + ' ' + it.seq }, badge(t('ev.proof.' + it.proved), it.proved === 'ok' ? 'ok' : it.proved === 'later' ? 'off' : 'danger')))))))));
+          h('td', { title: t('ev.rec.seq') + ' ' + it.seq }, badge(t('ev.proof.' + it.proved), it.proved === 'ok' ? 'ok' : it.proved === 'later' ? 'off' : 'danger'))),
+          it.changes && it.changes.length ? h('tr', { class: 'ev-change' }, h('td', { colspan: 4 },
+            h('ul', { class: 'ev-changes' }, ...it.changes.map((c) => h('li', { dataset: { col: c.col } },
+              h('span', { class: 'ev-col' }, colName(kind.value, c.col)), '：', showChange(kind.value, c)))))) : null,
+        ].filter(Boolean)))))));
+    if (!r.shown) recOut.appendChild(h('p', { class: 'muted small', id: 'ev-no-content' }, t('ev.rec.no_content')));
   };
   root.appendChild(h('section', { class: 'card', id: 'ev-record' }, h('h2', null, t('ev.rec.title')),
     h('p', { class: 'muted small' }, t('ev.rec.hint')),
