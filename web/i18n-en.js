@@ -996,7 +996,7 @@ export const en = {
   'ev.rec.bad_id': "Enter a positive whole number",
   'ev.rec.no_sig': "The checkpoint's signature is invalid: no record can be checked",
   'ev.rec.none': "The log has no {kind} #{id}",
-  'ev.rec.proved': "{name}: all {n} changes are in the signed log; each one checks out.",
+  'ev.rec.proved': "{name}: every change ({n}) is in the signed log and checks out.",
   'ev.rec.bad_proof': "{name}: a change does not match the log; the record's history may have been rewritten.",
   'ev.rec.later': "{n} more changes were sealed after the current checkpoint; reload the page to check them.",
   'ev.rec.state.same': "The record is what was last sealed.",
