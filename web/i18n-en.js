@@ -1075,6 +1075,8 @@ export const en = {
   'ev.doc.signatures': "signatures",
   'ev.doc.location_lat': "location",
   'ev.doc.location_lon': "location",
+  'ev.rec.download': "Download the proof",
+  'ev.rec.download_hint': "Check it offline: worksafe audit check-proof FILE --key VERIFIER_KEY",
   'ev.r.ok': "Consistent: only appended to since",
   'ev.r.first': "First",
   'ev.r.bad_sig': "Signature invalid",

@@ -149,6 +149,14 @@ typedef struct audit_rec_check {
 /* entity: a registered entity's name (else WS_EINVAL on "entity"); id > 0. */
 ws_err audit_record_check(store_conn *c, const char *entity, int64_t id, audit_rec_check *out);
 
+/* One record's proof file (the evidence page's download, audit.md §8),
+ * checked offline against verifier_key ("name+keyid+base64", never taken
+ * from the file): each finding and each change as a line to line(); *ok
+ * when everything checks out. WS_EINVAL naming "key" or "file" when either
+ * is malformed. Needs no store and no loaded key. */
+ws_err audit_proof_check(const char *text, size_t n, const char *verifier_key,
+                         void (*line)(const char *msg, void *arg), void *arg, bool *ok);
+
 /* --- pure RFC 6962 functions, exposed for tests and offline verifiers --- */
 void audit_leaf_hash(const uint8_t *data, size_t n, uint8_t out[AUDIT_HASH_LEN]);
 void audit_node_hash(const uint8_t l[AUDIT_HASH_LEN], const uint8_t r[AUDIT_HASH_LEN],

@@ -106,6 +106,18 @@ typedef struct audit_note {
 /* Parse one note (body, blank line, signature lines) from text of length n
  * and check its signatures against the loaded key. */
 void audit_note_check(const char *text, size_t n, audit_note *out);
+/* A verifier key as published: "name+keyid+base64(0x01 || public key)"
+ * (audit.md §7). audit_vkey_parse checks its form and that keyid is the
+ * name's and key's (WS_EINVAL on "key" otherwise). */
+#define AUDIT_ORIGIN_MAX 200
+typedef struct audit_vkey {
+    char name[AUDIT_ORIGIN_MAX + 1];
+    uint8_t keyid[4];
+    uint8_t pk[32];
+} audit_vkey;
+ws_err audit_vkey_parse(const char *s, audit_vkey *out);
+/* audit_note_check against the key k instead of the loaded one. */
+void audit_note_check_with(const char *text, size_t n, const audit_vkey *k, audit_note *out);
 /* Split a file's text into notes (separated by one or more blank lines
  * after the signature lines; CRLF tolerated) and call fn for each. */
 void audit_notes_each(const char *text, size_t n, void (*fn)(const char *note, size_t len, void *arg),

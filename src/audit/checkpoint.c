@@ -27,7 +27,7 @@
 #include "core/sha256.h"
 #include "store/q_audit.h"
 
-#define ORIGIN_MAX 200
+#define ORIGIN_MAX AUDIT_ORIGIN_MAX
 #define KEYFILE_MAX 256
 static const char SIG_PREFIX[] = "\xe2\x80\x94 "; /* U+2014 EM DASH, space */
 
@@ -277,25 +277,60 @@ static bool b64_decode(const char *p, size_t n, uint8_t *out, size_t want)
     return got == want;
 }
 
-/* One signature line "— <name> <base64>" against our key. */
-static void check_sig(const line *l, const buf *body, audit_note *out)
+/* One signature line "— <name> <base64>" against the key (name, keyid, pk). */
+static void check_sig(const line *l, const buf *body, const char *name, const uint8_t keyid[4],
+                      const uint8_t pk[32], audit_note *out)
 {
     size_t k = sizeof SIG_PREFIX - 1;
     const char *p = l->p + k, *end = l->p + l->n;
     const char *sp = memchr(p, ' ', (size_t)(end - p));
     out->nsigs++;
-    if (!sp || !key.loaded) return;
+    if (!sp || !name) return;
     size_t name_len = (size_t)(sp - p);
-    if (name_len != strlen(key.origin) || memcmp(p, key.origin, name_len) != 0) return;
+    if (name_len != strlen(name) || memcmp(p, name, name_len) != 0) return;
     uint8_t sig[4 + crypto_sign_BYTES];
     if (!b64_decode(sp + 1, (size_t)(end - sp - 1), sig, sizeof sig)) return;
-    if (memcmp(sig, key.keyid, 4) != 0) return;
+    if (memcmp(sig, keyid, 4) != 0) return;
     out->signed_ours = true;
-    if (crypto_sign_verify_detached(sig + 4, (const uint8_t *)body->data, body->len, key.pk) == 0)
+    if (crypto_sign_verify_detached(sig + 4, (const uint8_t *)body->data, body->len, pk) == 0)
         out->sig_valid = true;
 }
 
+ws_err audit_vkey_parse(const char *s, audit_vkey *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *p1 = s ? strchr(s, '+') : NULL;
+    const char *p2 = p1 ? strchr(p1 + 1, '+') : NULL;
+    if (!p1 || !p2 || p1 == s || (size_t)(p1 - s) > ORIGIN_MAX || p2 - p1 != 9)
+        return ws_fail(WS_EINVAL, "key", "a verifier key is name+keyid+base64 (audit.md §7)");
+    memcpy(out->name, s, (size_t)(p1 - s));
+    uint8_t typed[1 + crypto_sign_PUBLICKEYBYTES], id[4];
+    size_t got = 0;
+    if (sodium_hex2bin(out->keyid, 4, p1 + 1, 8, NULL, &got, NULL) != 0 || got != 4 ||
+        !b64_decode(p2 + 1, strlen(p2 + 1), typed, sizeof typed) || typed[0] != 0x01)
+        return ws_fail(WS_EINVAL, "key", "a verifier key is name+keyid+base64 (audit.md §7)");
+    memcpy(out->pk, typed + 1, sizeof out->pk);
+    compute_keyid(out->name, out->pk, id);
+    if (memcmp(id, out->keyid, 4) != 0)
+        return ws_fail(WS_EINVAL, "key", "the verifier key's ID does not match its name and key");
+    return WS_OK;
+}
+
+static void note_check(const char *text, size_t n, const char *name, const uint8_t keyid[4],
+                       const uint8_t pk[32], audit_note *out);
+
 void audit_note_check(const char *text, size_t n, audit_note *out)
+{
+    note_check(text, n, key.loaded ? key.origin : NULL, key.keyid, key.pk, out);
+}
+
+void audit_note_check_with(const char *text, size_t n, const audit_vkey *k, audit_note *out)
+{
+    note_check(text, n, k->name, k->keyid, k->pk, out);
+}
+
+static void note_check(const char *text, size_t n, const char *name, const uint8_t keyid[4],
+                       const uint8_t pk[32], audit_note *out)
 {
     memset(out, 0, sizeof *out);
     buf body = BUF_INIT(8192);
@@ -327,7 +362,7 @@ void audit_note_check(const char *text, size_t n, audit_note *out)
     while (next_line(text, n, off, &l) && is_blank(&l)) off = l.next;
     while (out->parsed && next_line(text, n, off, &l) && is_sig(&l)) {
         off = l.next;
-        check_sig(&l, &body, out);
+        check_sig(&l, &body, name, keyid, pk, out);
     }
     buf_free(&body);
 }

@@ -7,7 +7,12 @@
 // check itself. Run from run.mjs with its harness.
 import fs from 'node:fs';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import { execFileSync, spawnSync } from 'node:child_process';
+
+// The server binary of this checkout (the test build, else the release build).
+const BUILD = path.join(path.dirname(new URL(import.meta.url).pathname), '../../build');
+const WORKSAFE = fs.existsSync(path.join(BUILD, 'test/worksafe')) ? path.join(BUILD, 'test/worksafe') : path.join(BUILD, 'worksafe');
 
 export async function run(hz) {
   const { test, assert, login, loginAdmin, missingStrings, apiGet, BASE } = hz;
@@ -85,7 +90,7 @@ export async function run(hz) {
     assert(sig && sig[0] === true && sig[1] === false, 'signature verdicts with a key holding "+": ' + JSON.stringify(sig));
   });
 
-  await test('evidence: one record\'s seal, from its page — every change proved in the browser; a title changed in the database is named and a sealed version altered is refused, and putting them back clears it; a permit\'s sealed history reads in steps, not shown to another enterprise', async (w) => {
+  await test('evidence: one record\'s seal, from its page — every change proved in the browser; its proof file checks out offline with the CLI and fails once changed; a title changed in the database is named and a sealed version altered is refused, and putting them back clears it; a permit\'s sealed history reads in steps, not shown to another enterprise', async (w) => {
     const file = process.env.WS_DEMO_ACCOUNTS;
     const line = fs.readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith('regulator '));
     const page = await w.newPage();
@@ -119,6 +124,25 @@ export async function run(hz) {
     }
     await page.reload();
     await page.locator('#ev-record-verdict[data-result="ok"]').waitFor();
+
+    // The proof file, kept by the regulator, checks out offline with the
+    // key shown on the page, and not with a change in it.
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('#ev-proof').click()]);
+    const proofPath = path.join(os.tmpdir(), `ws-proof-${process.pid}.json`);
+    await dl.saveAs(proofPath);
+    const key = (await page.locator('#ev-key').innerText()).trim();
+    const cli = (file) => spawnSync(WORKSAFE, ['audit', 'check-proof', file, '--key', key], { encoding: 'utf8' });
+    try {
+      let r = cli(proofPath);
+      assert(r.status === 0 && r.stdout.includes(`OK: hazard ${hz.id}`), 'the downloaded proof does not check out: ' + r.stdout + r.stderr);
+      const proof = JSON.parse(fs.readFileSync(proofPath, 'utf8'));
+      proof.items[0].ts = new Date(Date.parse(proof.items[0].ts) + 1000).toISOString();
+      fs.writeFileSync(proofPath, JSON.stringify(proof));
+      r = cli(proofPath);
+      assert(r.status === 1 && r.stdout.includes('FAIL'), 'a proof with its time moved checks out: ' + r.stdout + r.stderr);
+    } finally {
+      fs.rmSync(proofPath, { force: true });
+    }
 
     // A sealed version's content altered in the database: its hash no
     // longer matches its leaf, and the browser says so.

@@ -6,7 +6,9 @@
  *  - a log rebuilt from scratch with the same key fails `verify --against`
  *    the checkpoints saved before, although it verifies on its own;
  *  - backup, more writes, restore: verify passes, the writes after the backup
- *    are gone, and the restore is a leaf anyone can see. */
+ *    are gone, and the restore is a leaf anyone can see;
+ *  - a record's proof file checks out offline (`audit check-proof`) with the
+ *    published key, and fails when any part of it is changed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -217,6 +219,81 @@ static void rebuilt_log_fails_against_saved_checkpoints(void **state)
     }
 }
 
+/* Write j to a fresh file under the server's directory and run
+ * `worksafe audit check-proof FILE --key KEY` on it, with no database. */
+static int check_proof(ws_server *s, json_t *j, const char *key, char *out, size_t cap)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/proof.json", s->dir);
+    assert_int_equal(json_dump_file(j, path, 0), 0);
+    const char *a[] = {"audit", "check-proof", path, "--key", key, NULL};
+    return ws_cli(s, false, out, cap, a);
+}
+
+/* The proof file of the evidence page, built here from the same routes, is
+ * checked offline by the CLI with the published key; a change to any of
+ * its fields, or to the checkpoint, fails it; a malformed key is a usage
+ * error. */
+static void proof_file_checks_offline(void **state)
+{
+    (void)state;
+    const char *be[2];
+    ws_backends(be);
+    ws_server s;
+    assert_int_equal(ws_server_start(&s, be[0], NULL), 0);
+    char tok[65], out[8192], path[200];
+    assert_int_equal(ws_login(&s, "admin", WS_ADMIN_PW, tok), 200);
+    json_int_t acc = create_worker(&s, tok, "li.na", root_unit(&s, tok));
+    char *note = NULL;
+    json_t *k = NULL, *rec = NULL;
+    assert_int_equal(ws_http(&s, "GET", "/api/v1/audit/checkpoint", tok, NULL, 0, NULL, NULL, &note), 200);
+    assert_int_equal(ws_req(&s, "GET", "/api/v1/audit/key", tok, NULL, &k), 200);
+    char key[300];
+    snprintf(key, sizeof key, "%s", json_string_value(json_object_get(k, "verifier_key")));
+    long long size = atoll(strchr(note, '\n') + 1);
+    snprintf(path, sizeof path, "/api/v1/audit/record?entity=account&id=%lld&size=%lld", (long long)acc, size);
+    assert_int_equal(ws_req(&s, "GET", path, tok, NULL, &rec), 200);
+    json_t *proof = json_pack("{s:s, s:s, s:s, s:I, s:O}", "format", "worksafe-record-proof/1", "checkpoint",
+                              note, "entity", "account", "id", acc, "items", json_object_get(rec, "items"));
+    assert_int_equal(check_proof(&s, proof, key, out, sizeof out), 0);
+    assert_non_null(strstr(out, "signature valid"));
+    char want[80];
+    snprintf(want, sizeof want, "OK: account %lld", (long long)acc);
+    assert_non_null(strstr(out, want));
+
+    /* who did it, changed in the file */
+    json_t *items = json_deep_copy(json_object_get(rec, "items"));
+    json_object_set_new(json_array_get(items, 0), "actor", json_string("account:999"));
+    json_object_set(proof, "items", items);
+    assert_int_equal(check_proof(&s, proof, key, out, sizeof out), 1);
+    assert_non_null(strstr(out, "not in the signed log"));
+    json_decref(items);
+    /* another record's change passed off as this one's */
+    json_object_set(proof, "items", json_object_get(rec, "items"));
+    json_object_set_new(proof, "id", json_integer(acc + 1));
+    assert_int_equal(check_proof(&s, proof, key, out, sizeof out), 1);
+    assert_non_null(strstr(out, "not of this record"));
+    json_object_set_new(proof, "id", json_integer(acc));
+    /* the checkpoint's root changed: its signature no longer holds */
+    char *bad = strdup(note);
+    char *root = strchr(strchr(bad, '\n') + 1, '\n') + 1;
+    root[0] = root[0] == 'A' ? 'B' : 'A';
+    json_object_set_new(proof, "checkpoint", json_string(bad));
+    assert_int_equal(check_proof(&s, proof, key, out, sizeof out), 1);
+    assert_non_null(strstr(out, "not signed by this key"));
+    free(bad);
+    /* a key that is not one, and a file that is not a proof */
+    json_object_set_new(proof, "checkpoint", json_string(note));
+    assert_int_equal(check_proof(&s, proof, "vm/worksafe/audit+00000000+AAAA", out, sizeof out), 2);
+    json_object_del(proof, "format");
+    assert_int_equal(check_proof(&s, proof, key, out, sizeof out), 2);
+    json_decref(proof);
+    json_decref(rec);
+    json_decref(k);
+    free(note);
+    ws_server_destroy(&s);
+}
+
 static void backup_writes_restore(void **state)
 {
     const char *be[2];
@@ -273,6 +350,7 @@ int main(void)
         cmocka_unit_test(tamper_is_named),
         cmocka_unit_test(rebuilt_log_fails_against_saved_checkpoints),
         cmocka_unit_test(backup_writes_restore),
+        cmocka_unit_test(proof_file_checks_offline),
     };
     return cmocka_run_group_tests_name("evidence", tests, NULL, NULL);
 }

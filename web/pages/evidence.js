@@ -211,6 +211,15 @@ function showChange(entity, c) {
   return showValue(entity, c.col, c.from) + ' → ' + showValue(entity, c.col, c.to);
 }
 
+// A record's proof file (audit.md §8): the signed checkpoint and the
+// record's changes with their paths (and content, where shown); the key is
+// not in it: whoever checks it brings the key they pinned.
+export function proofFile(note, entity, id, items) {
+  const keep = ['seq', 'ts', 'actor', 'entity', 'entity_id', 'action', 'content_hash', 'path', 'salt', 'content'];
+  return JSON.stringify({ format: 'worksafe-record-proof/1', checkpoint: note.text, entity, id,
+    items: items.map((it) => Object.fromEntries(keep.filter((k) => it[k] !== undefined).map((k) => [k, it[k]]))) }, null, 1);
+}
+
 // The kinds of record a regulator asks about most, in the order offered.
 const KINDS = ['hazard', 'permit', 'alarm', 'inspection', 'patrol', 'work_order', 'bypass', 'risk_unit', 'point', 'person', 'account'];
 const ACTIONS = ['create', 'update', 'delete', 'purge'];
@@ -333,6 +342,12 @@ export async function render(main) {
               h('span', { class: 'ev-col' }, colName(kind.value, c.col)), '：', showChange(kind.value, c)))))) : null,
         ].filter(Boolean)))))));
     if (!r.shown) recOut.appendChild(h('p', { class: 'muted small', id: 'ev-no-content' }, t('ev.rec.no_content')));
+    // The proof to keep: checked later, offline, by `worksafe audit check-proof`.
+    const proof = proofFile(note, kind.value, id, r.items);
+    recOut.appendChild(h('div', { class: 'card-actions' },
+      h('a', { class: 'btn', id: 'ev-proof', download: `proof-${kind.value}-${id}-${note.size}.json`,
+        href: URL.createObjectURL(new Blob([proof], { type: 'application/json' })) }, t('ev.rec.download')),
+      h('span', { class: 'muted small' }, t('ev.rec.download_hint'))));
   };
   root.appendChild(h('section', { class: 'card', id: 'ev-record' }, h('h2', null, t('ev.rec.title')),
     h('p', { class: 'muted small' }, t('ev.rec.hint')),
