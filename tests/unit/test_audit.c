@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -348,6 +349,93 @@ static void each(const char *txt, size_t len, void *arg)
         s->valid[s->count] = n.parsed && n.sig_valid;
     }
     s->count++;
+}
+
+static void count_line(const char *msg, void *arg)
+{
+    int *fails = arg;
+    if (strncmp(msg, "FAIL", 4) == 0) (*fails)++;
+}
+
+/* A proof file (proof.c) over a one-leaf log signed here: it checks out
+ * with the key; any malformed part is a usage error or a failure, never a
+ * crash; keys are parsed strictly. */
+static void test_proof_file(void **state)
+{
+    (void)state;
+    char k[300], k2[300], vk[200], vk2[200];
+    key_path(k, sizeof k, "proof.key");
+    key_path(k2, sizeof k2, "proof2.key");
+    unlink(k);
+    unlink(k2);
+    assert_int_equal(audit_keygen(k), WS_OK);
+    assert_int_equal(audit_keygen(k2), WS_OK);
+    assert_int_equal(audit_open(k2, "plant.example/audit/v1"), WS_OK);
+    assert_int_equal(audit_verifier_key(vk2, sizeof vk2), WS_OK);
+    assert_int_equal(audit_open(k, "plant.example/audit/v1"), WS_OK);
+    assert_int_equal(audit_verifier_key(vk, sizeof vk), WS_OK);
+
+    uint8_t salt[32], ch[AUDIT_HASH_LEN], leaf[AUDIT_HASH_LEN];
+    const uint8_t content[] = "WSR1 content";
+    memset(salt, 7, sizeof salt);
+    audit_content_hash(salt, content, sizeof content - 1, ch);
+    audit_leaf_fields f = {.seq = 0, .ts = 1700000000123, .actor = "account:1", .entity = "hazard",
+                           .action = "create", .entity_id = 12};
+    memcpy(f.content_hash, ch, sizeof ch);
+    buf b = BUF_INIT(4096);
+    assert_int_equal(audit_enc_leaf(&b, &f), WS_OK);
+    audit_leaf_hash((const uint8_t *)b.data, b.len, leaf);
+    buf_free(&b);
+    char *note = NULL, chex[65], s64[64], c64[64];
+    assert_int_equal(audit_note_sign(1, leaf, &note), WS_OK);
+    hex_encode(ch, 32, chex);
+    sodium_bin2base64(s64, sizeof s64, salt, sizeof salt, sodium_base64_VARIANT_ORIGINAL);
+    sodium_bin2base64(c64, sizeof c64, content, sizeof content - 1, sodium_base64_VARIANT_ORIGINAL);
+    char file[2048];
+    const char *tmpl = "{\"format\":\"worksafe-record-proof/1\",\"checkpoint\":%s,\"entity\":\"hazard\","
+                       "\"id\":12,\"items\":[{\"seq\":0,\"ts\":\"2023-11-14T22:13:20.123Z\",\"actor\":"
+                       "\"account:1\",\"entity\":\"hazard\",\"entity_id\":12,\"action\":\"create\","
+                       "\"content_hash\":\"%s\",\"path\":[],\"salt\":\"%s\",\"content\":\"%s\"}]}";
+    json_t *js = json_string(note);
+    char *jnote = json_dumps(js, JSON_ENCODE_ANY);
+    snprintf(file, sizeof file, tmpl, jnote, chex, s64, c64);
+    int fails = 0;
+    bool ok = false;
+    assert_int_equal(audit_proof_check(file, strlen(file), vk, count_line, &fails, &ok), WS_OK);
+    assert_true(ok);
+    assert_int_equal(fails, 0);
+    /* another key: the checkpoint is not its */
+    fails = 0;
+    assert_int_equal(audit_proof_check(file, strlen(file), vk2, count_line, &fails, &ok), WS_OK);
+    assert_false(ok);
+    assert_true(fails >= 2);
+    /* the content altered */
+    char *alt = strdup(file), *c = strstr(alt, c64);
+    c[0] = c[0] == 'A' ? 'B' : 'A';
+    assert_int_equal(audit_proof_check(alt, strlen(alt), vk, count_line, &fails, &ok), WS_OK);
+    assert_false(ok);
+    free(alt);
+    /* every prefix of the file, and a few malformed ones: an error or a failure, no crash */
+    for (size_t n = 0; n < strlen(file); n += 7) {
+        ws_err rc = audit_proof_check(file, n, vk, count_line, &fails, &ok);
+        assert_true(rc == WS_EINVAL || (rc == WS_OK && !ok));
+    }
+    const char *bad[] = {"[]", "{\"format\":\"worksafe-record-proof/1\"}",
+                         "{\"format\":\"worksafe-record-proof/1\",\"checkpoint\":\"x\",\"entity\":\"h\",\"id\":1,\"items\":[1,{},{\"seq\":-1},{\"path\":[1]}]}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ws_err rc = audit_proof_check(bad[i], strlen(bad[i]), vk, count_line, &fails, &ok);
+        assert_true(rc == WS_EINVAL || (rc == WS_OK && !ok));
+    }
+    /* keys: the form, and the key ID against the name and key */
+    char wrong[200];
+    snprintf(wrong, sizeof wrong, "other.example%s", strchr(vk, '+'));
+    assert_int_equal(audit_proof_check(file, strlen(file), wrong, count_line, &fails, &ok), WS_EINVAL);
+    assert_int_equal(audit_proof_check(file, strlen(file), "a+b+c", count_line, &fails, &ok), WS_EINVAL);
+    assert_int_equal(audit_proof_check(file, strlen(file), "", count_line, &fails, &ok), WS_EINVAL);
+    free(jnote);
+    json_decref(js);
+    free(note);
+    audit_close();
 }
 
 static void test_keys_and_notes(void **state)
@@ -1266,6 +1354,7 @@ int main(void)
         cmocka_unit_test(test_frontier),
         cmocka_unit_test(test_leaf_layout),
         cmocka_unit_test(test_keys_and_notes),
+        cmocka_unit_test(test_proof_file),
     };
     const struct CMUnitTest on_store[] = {
         cmocka_unit_test(test_log_on_store),
