@@ -160,6 +160,61 @@ static json_t *leaf_item(store_stmt *st)
     return it;
 }
 
+/* A blob column as base64 into a JSON string; null when NULL. */
+static json_t *b64_json(store_stmt *st, int col)
+{
+    size_t n = 0;
+    const unsigned char *b = store_col_null(st, col) ? NULL : store_col_blob(st, col, &n);
+    if (!b) return json_null();
+    size_t cap = sodium_base64_encoded_len(n, sodium_base64_VARIANT_ORIGINAL);
+    char *out = malloc(cap);
+    if (!out) return NULL;
+    sodium_bin2base64(out, cap, b, n, sodium_base64_VARIANT_ORIGINAL);
+    json_t *j = json_string(out);
+    free(out);
+    return j;
+}
+
+/* Up to limit leaf rows of st (a LIMIT limit + 1 page) into items; *next
+ * gets the seq of the row after them (0 when none). With content (a
+ * Q_AUDIT_RECORD_PAGE row), each item gets its version's salt and content
+ * too, and the path null until its proof is in; seqs (room for limit) gets
+ * each item's seq when not NULL. */
+static ws_err read_page(store_stmt *st, int limit, bool content, json_t *items, size_t *seqs,
+                        int64_t *next)
+{
+    ws_err rc = WS_OK;
+    bool row = false;
+    int count = 0;
+    *next = 0;
+    while (!rc && !(rc = store_step(st, &row)) && row) {
+        int64_t seq = store_col_int(st, 0);
+        if (count == limit) {
+            *next = seq;
+            break;
+        }
+        json_t *it = leaf_item(st);
+        if (seqs) {
+            json_object_set_new(it, "path", json_null());
+            seqs[count] = (size_t)seq;
+        }
+        if (content) {
+            json_t *salt = b64_json(st, 8), *data = b64_json(st, 9);
+            if (!salt || !data) {
+                json_decref(salt);
+                json_decref(data);
+                json_decref(it);
+                return ws_fail(WS_ENOMEM, NULL, "out of memory");
+            }
+            json_object_set_new(it, "salt", salt);
+            json_object_set_new(it, "content", data);
+        }
+        json_array_append_new(items, it);
+        count++;
+    }
+    return rc;
+}
+
 static ws_err leaves(api_ctx *ctx)
 {
     int limit;
@@ -186,18 +241,7 @@ static ws_err leaves(api_ctx *ctx)
     if (!rc) rc = store_bind_int(st, p++, limit + 1); /* one more tells whether a page follows */
     json_t *items = json_array();
     int64_t next = 0;
-    int count = 0;
-    bool row = false;
-    while (!rc && !(rc = store_step(st, &row)) && row) {
-        int64_t seq = store_col_int(st, 0);
-        if (count == limit) {
-            next = seq;
-            break;
-        }
-        json_t *it = leaf_item(st);
-        json_array_append_new(items, it);
-        count++;
-    }
+    if (!rc) rc = read_page(st, limit, false, items, NULL, &next);
     store_finalize(st);
     if (rc) {
         json_decref(items);
@@ -293,21 +337,6 @@ static ws_err may_read_versions(api_ctx *ctx, const char *entity, int64_t id, bo
     return WS_OK;
 }
 
-/* A blob column as base64 into a JSON string; null when NULL. */
-static json_t *b64_json(store_stmt *st, int col)
-{
-    size_t n = 0;
-    const unsigned char *b = store_col_null(st, col) ? NULL : store_col_blob(st, col, &n);
-    if (!b) return json_null();
-    size_t cap = sodium_base64_encoded_len(n, sodium_base64_VARIANT_ORIGINAL);
-    char *out = malloc(cap);
-    if (!out) return NULL;
-    sodium_bin2base64(out, cap, b, n, sodium_base64_VARIANT_ORIGINAL);
-    json_t *j = json_string(out);
-    free(out);
-    return j;
-}
-
 /* One record's seal: its leaves (a page, oldest first), each with its
  * inclusion path in the tree of ?size= (the checkpoint the caller holds;
  * default the current size; a leaf after it has path null), and whether the
@@ -342,33 +371,10 @@ static ws_err record(api_ctx *ctx)
     if (!rc) rc = store_bind_int(st, 3, cursor);
     if (!rc) rc = store_bind_int(st, 4, limit + 1);
     json_t *items = json_array();
-    size_t seqs[200];
+    size_t seqs[200]; /* api_page caps limit at 200 */
     int64_t next = 0;
-    int count = 0;
-    bool row = false;
-    while (!rc && !(rc = store_step(st, &row)) && row) {
-        int64_t seq = store_col_int(st, 0);
-        if (count == limit) {
-            next = seq;
-            break;
-        }
-        json_t *it = leaf_item(st);
-        json_object_set_new(it, "path", json_null()); /* until its proof is in */
-        if (show) {
-            json_t *salt = b64_json(st, 8), *content = b64_json(st, 9);
-            if (!salt || !content) {
-                json_decref(salt);
-                json_decref(content);
-                json_decref(it);
-                rc = ws_fail(WS_ENOMEM, NULL, "out of memory");
-                break;
-            }
-            json_object_set_new(it, "salt", salt);
-            json_object_set_new(it, "content", content);
-        }
-        json_array_append_new(items, it);
-        seqs[count++] = (size_t)seq;
-    }
+    if (!rc) rc = read_page(st, limit, show, items, seqs, &next);
+    int count = (int)json_array_size(items);
     store_finalize(st);
     if (!rc && count == 0 && cursor == 0 && chk.state == AUDIT_REC_NONE)
         rc = ws_fail(WS_ENOTFOUND, "id", "the log has no %s %llu", entity, (unsigned long long)id);

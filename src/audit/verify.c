@@ -16,7 +16,6 @@
  * The whole log's leaf hashes are held in memory (32 bytes a leaf): O(n). */
 #include "audit/audit_int.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -440,15 +439,8 @@ static void check_saved_note(const char *text, size_t len, void *arg)
 
 static ws_err check_against(const char *path, vctx *v)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return ws_fail(WS_EIO, "against", "cannot open %s: %s", path, strerror(errno));
     buf b = BUF_INIT(AGAINST_CAP);
-    char chunk[8192];
-    size_t got;
-    ws_err rc = WS_OK;
-    while (!rc && (got = fread(chunk, 1, sizeof chunk, fp)) > 0) rc = buf_append(&b, chunk, got);
-    if (!rc && ferror(fp)) rc = ws_fail(WS_EIO, "against", "cannot read %s", path);
-    fclose(fp);
+    ws_err rc = buf_append_file(&b, path, "against");
     if (!rc) {
         against_ctx a = {.v = v};
         audit_root_of((const uint8_t (*)[AUDIT_HASH_LEN])v->leaves, v->n, a.cur_root);

@@ -46,18 +46,8 @@ static int check_proof(int argc, char **argv)
         fprintf(stderr, "usage: worksafe audit check-proof FILE --key VERIFIER_KEY\n");
         return 2;
     }
-    FILE *fp = fopen(file, "rb");
-    if (!fp) {
-        fprintf(stderr, "worksafe audit check-proof: cannot open %s\n", file);
-        return 2;
-    }
     buf b = BUF_INIT(64u << 20);
-    char chunk[8192];
-    size_t got;
-    ws_err rc = WS_OK;
-    while (!rc && (got = fread(chunk, 1, sizeof chunk, fp)) > 0) rc = buf_append(&b, chunk, got);
-    if (!rc && ferror(fp)) rc = ws_fail(WS_EIO, "file", "cannot read %s", file);
-    fclose(fp);
+    ws_err rc = buf_append_file(&b, file, "file");
     bool ok = false;
     if (!rc) rc = audit_proof_check(b.data ? b.data : "", b.len, vkey, print_line, NULL, &ok);
     buf_free(&b);

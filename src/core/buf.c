@@ -1,6 +1,7 @@
 /* buf.c — capped growable buffer; see buf.h. */
 #include "core/buf.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -115,4 +116,17 @@ int hex_decode(const char *s, uint8_t *out, size_t n)
         out[i] = (uint8_t)(h << 4 | l);
     }
     return s[2 * n] ? -1 : 0;
+}
+
+ws_err buf_append_file(buf *b, const char *path, const char *field)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return ws_fail(WS_EIO, field, "cannot open %s: %s", path, strerror(errno));
+    char chunk[8192];
+    size_t n;
+    ws_err rc = WS_OK;
+    while (!rc && (n = fread(chunk, 1, sizeof chunk, f)) > 0) rc = buf_append(b, chunk, n);
+    if (!rc && ferror(f)) rc = ws_fail(WS_EIO, field, "cannot read %s", path);
+    fclose(f);
+    return rc;
 }

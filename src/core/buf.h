@@ -29,6 +29,9 @@ ws_err buf_reserve(buf *b, size_t n);
 ws_err buf_puts(buf *b, const char *s);
 ws_err buf_putc(buf *b, char c);
 ws_err buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append the whole file at path (WS_ETOOBIG past the cap; WS_EIO naming
+ * field when it cannot be opened or read). */
+ws_err buf_append_file(buf *b, const char *path, const char *field);
 /* Hands the data to the caller (caller frees) and resets b. May be NULL when empty. */
 char *buf_steal(buf *b);
 
