@@ -9,6 +9,7 @@
 #   make bench-series  bytes per stored reading of the series chunk codec
 #   make bench-sse    alarm event latency on 1,000 and 10,000 live streams under ingest load
 #   make bench-reload ingest latency while points are made (the register reload) vs alone
+#   make bench-audit  one record's evidence check on a 1,000,000-entry log vs its proofs one by one
 #   make bench-mqtt   MQTT messages/s of worksafe's client vs a bare mosquitto_sub
 #   make bench-permits  permit pre-check latency with 500 active permits in the site
 #   make bench-nab    the streaming anomaly detector on the NAB corpus, scored by the C NAB scorer
@@ -53,7 +54,7 @@ INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=build/test/integration/%)
 INTEG_COMMON := $(wildcard tests/integration/common.c)
 TEST_LIBS := $(shell pkg-config --libs cmocka libcurl 2>/dev/null)
 
-.PHONY: bench-permits bench-sse bench-reload bench-mqtt bench-decode all deps demo test install uninstall clean check-layers bench-http bench-hazards bench-series bench-alarm web fuzz
+.PHONY: bench-permits bench-sse bench-audit bench-reload bench-mqtt bench-decode all deps demo test install uninstall clean check-layers bench-http bench-hazards bench-series bench-alarm web fuzz
 
 all: build/worksafe web
 
@@ -246,6 +247,11 @@ build/bench/raw_fanout: bench/sse/raw_fanout.c
 
 bench-sse: build/worksafe build/bench/sse_bench build/bench/raw_fanout
 	bench/sse/run.sh
+
+# A regulator's check of one record on a log of 1,000,000 entries, against
+# the same proofs asked one by one (bench/audit/run.sh).
+bench-audit: build/worksafe
+	bench/audit/run.sh
 
 # Ingest latency while points are made (each reloads the engine's register).
 bench-reload: build/worksafe
