@@ -1077,6 +1077,7 @@ export const en = {
   'ev.doc.location_lon': "location",
   'ev.rec.download': "Download the proof",
   'ev.rec.download_hint': "Check it offline: worksafe audit check-proof FILE --key VERIFIER_KEY",
+  'ev.sep': ": ",
   'ev.r.ok': "Consistent: only appended to since",
   'ev.r.first': "First",
   'ev.r.bad_sig': "Signature invalid",

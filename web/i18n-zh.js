@@ -1082,6 +1082,7 @@ export const zh = {
   'ev.doc.location_lon': "位置",
   'ev.rec.download': "下载证明文件",
   'ev.rec.download_hint': "离线核验：worksafe audit check-proof 文件 --key 验证公钥",
+  'ev.sep': "：",
   'ev.r.ok': "一致：此后只追加，未被改写",
   'ev.r.first': "首次",
   'ev.r.bad_sig': "签名无效",

@@ -185,7 +185,7 @@ export function changes(prev, cur) {
 
 // A column of a sealed version, and its value, in words where the record's
 // own pages have them.
-const colName = (entity, col) => t('ev.col.' + col, null, col);
+const colName = (col) => t('ev.col.' + col, null, col);
 function showValue(entity, col, v) {
   if (v === null || v === undefined) return '—';
   if (typeof v === 'object') return t('ev.bytes', { n: v.bytes });
@@ -234,8 +234,9 @@ function actionName(entity, a) {
 
 // One record: every change recomputed and proved against the checkpoint
 // `note` (whose signature the caller checked), and the live row's state.
-// {result, state, columns, items: [{...leaf, proved}]}; result is 'ok',
-// 'bad_proof', 'none' or the server's state when the row moved.
+// {result, state, columns, shown, items: [{...leaf, proved, changes}]};
+// result is 'ok', 'bad_proof' or the server's state when the row moved (a
+// record the log never had throws the API's 404).
 export async function checkRecord(note, entity, id) {
   const items = [];
   let res, cursor = '';
@@ -254,7 +255,7 @@ export async function checkRecord(note, entity, id) {
       it.content_ok = equal(await sha256(b64(it.salt), content), unhex(it.content_hash));
       const rec = it.content_ok ? decodeRecord(content) : null;
       if (rec && rec.magic === 'WSR1') {
-        it.changes = it.action === 'create' ? [] : changes(prev, rec.cols);
+        it.changes = ['create', 'delete'].includes(it.action) ? [] : changes(prev, rec.cols);
         prev = rec.cols;
       }
     }
@@ -339,7 +340,7 @@ export async function render(main) {
           h('td', { title: t('ev.rec.seq') + ' ' + it.seq }, badge(t('ev.proof.' + it.proved), it.proved === 'ok' ? 'ok' : it.proved === 'later' ? 'off' : 'danger'))),
           it.changes && it.changes.length ? h('tr', { class: 'ev-change' }, h('td', { colspan: 4 },
             h('ul', { class: 'ev-changes' }, ...it.changes.map((c) => h('li', { dataset: { col: c.col } },
-              h('span', { class: 'ev-col' }, colName(kind.value, c.col)), '：', showChange(kind.value, c)))))) : null,
+              h('span', { class: 'ev-col' }, colName(c.col)), t('ev.sep'), showChange(kind.value, c)))))) : null,
         ].filter(Boolean)))))));
     if (!r.shown) recOut.appendChild(h('p', { class: 'muted small', id: 'ev-no-content' }, t('ev.rec.no_content')));
     // The proof to keep: checked later, offline, by `worksafe audit check-proof`.
