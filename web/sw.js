@@ -13,8 +13,10 @@
 //   writes made offline are queued by the pages (offline.js), never here.
 const SHELL = 'ws-shell-v1';
 const DATA = 'ws-data-v1';
-const PRECACHE = ['/', '/index.html', '/app.js', '/app.css', '/api.js', '/i18n.js', '/i18n-zh.js',
-  '/i18n-zh-permit.js', '/i18n-zh-plant.js', '/i18n-en.js', '/i18n-en-permit.js', '/i18n-en-plant.js', '/session.js', '/ui.js', '/offline.js', '/favicon.svg', '/pages/patrol.js',
+// every module i18n-zh.js and i18n-en.js import, or neither loads offline
+const I18N = ['', '-permit', '-plant', '-monitor', '-rules', '-alarms', '-evidence'].flatMap((p) => [`/i18n-zh${p}.js`, `/i18n-en${p}.js`]);
+const PRECACHE = ['/', '/index.html', '/app.js', '/app.css', '/api.js', '/i18n.js', ...I18N,
+  '/session.js', '/ui.js', '/offline.js', '/favicon.svg', '/pages/patrol.js',
   '/pages/hazard_report.js', '/pages/hazard_ui.js'];
 const DATA_PATHS = [/^\/api\/v1\/me$/, /^\/api\/v1\/patrols(\/\d+)?$/, /^\/api\/v1\/patrol-points$/,
   /^\/api\/v1\/units$/, /^\/api\/v1\/hazards\/reference$/, /^\/api\/v1\/risk\/events$/];
