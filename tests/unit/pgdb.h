@@ -28,8 +28,9 @@ typedef struct testdb {
 
 /* pg_admin NULL or "": the SQLite file <dir>/<name><n>.db; else the
  * PostgreSQL database ws_<name>_<pid>_<n> on pg_admin's server (dropped first
- * when left over). Opens and migrates. 0 on success; otherwise -1 with the
- * reason on stderr and nothing left open or created. */
+ * when left over), copied from a migrated template of the current schema
+ * (built by the first caller, pgdb.c). Opens it. 0 on success; otherwise -1
+ * with the reason on stderr and nothing left open or created. */
 int testdb_open(testdb *d, const char *pg_admin, const char *dir, const char *name, int n);
 /* Close the store and drop the PostgreSQL database. */
 void testdb_close(testdb *d);
