@@ -99,6 +99,15 @@ hash_of() { # binary: the admin's stored password hash after `init`
 }
 full_cost() { case "$(hash_of "$1")" in '$argon2id$v=19$m=65536,t=2,p=1$'*) return 0;; *) return 1;; esac; }
 one release-hashes-at-full-cost full_cost build/worksafe
+# The proof fuzzer's seed is a proof it builds and checks at start-up with a
+# fixed key: the committed seed is that proof, and the release CLI accepts it.
+proof_seed() {
+    local f k; f=$(mktemp /tmp/ws-proof-XXXXXX)
+    k=$(WS_FUZZ_PROOF_SEED="$f" build/fuzz/fuzz_proof -runs=0 2>&1 | sed -n 's/.*its key: //p')
+    cmp "$f" tests/fuzz/seeds-proof/valid.json && build/worksafe audit check-proof "$f" --key "$k"
+    local rc=$?; rm -f "$f"; return $rc
+}
+one proof-seed-checks-with-cli proof_seed
 # Browser tests: a demo plant on a free port, driven by playwright-core. They
 # start before the cmocka tests and run beside them, outside the pool: one
 # Chromium that mostly waits on pages. Run alone after the rest they took 3 of
