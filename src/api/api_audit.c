@@ -33,6 +33,7 @@
 #include "auth/auth.h"
 #include "org/org.h"
 #include "store/q_audit.h"
+#include "store/q_auth.h"
 
 #define TEXT_TYPE "text/plain; charset=utf-8"
 
@@ -315,16 +316,23 @@ static const struct {
     {"bypass", Q_AUDIT_UNIT_BYPASS, "plant.read"},
 };
 
-/* Whether the caller may read the sealed versions of this record. */
-static ws_err may_read_versions(api_ctx *ctx, const char *entity, int64_t id, bool *ok)
+/* Whether the caller may read the sealed versions of this record: by the
+ * live row's unit, or, when the row was deleted outside worksafe, by the
+ * unit its last sealed version names (chk->sealed_unit) — a record removed
+ * behind the server's back is the one whose content a regulator most needs
+ * to read. */
+static ws_err may_read_versions(api_ctx *ctx, const char *entity, int64_t id, const audit_rec_check *chk,
+                                bool *ok)
 {
     *ok = false;
     for (size_t i = 0; i < sizeof READABLE / sizeof READABLE[0]; i++) {
         if (strcmp(READABLE[i].entity, entity)) continue;
+        bool gone = chk->state == AUDIT_REC_DELETED_OUTSIDE;
+        if (gone && chk->sealed_unit <= 0) return WS_OK;
         store_stmt *st = NULL;
         bool row = false;
-        ws_err rc = store_prepare(ctx->conn, READABLE[i].unit_query, &st);
-        if (!rc) rc = store_bind_int(st, 1, id);
+        ws_err rc = store_prepare(ctx->conn, gone ? Q_AUTH_UNIT_PATH : READABLE[i].unit_query, &st);
+        if (!rc) rc = store_bind_int(st, 1, gone ? chk->sealed_unit : id);
         if (!rc) rc = store_step(st, &row);
         if (!rc && row) {
             auth_resource r = {0};
@@ -361,7 +369,7 @@ static ws_err record(api_ctx *ctx)
     audit_rec_check chk;
     bool show = false;
     if (!rc) rc = audit_record_check(ctx->conn, entity, (int64_t)id, &chk);
-    if (!rc) rc = may_read_versions(ctx, entity, (int64_t)id, &show);
+    if (!rc) rc = may_read_versions(ctx, entity, (int64_t)id, &chk, &show);
     if (rc) return rc;
 
     store_stmt *st = NULL;

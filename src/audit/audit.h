@@ -145,6 +145,10 @@ typedef struct audit_rec_check {
     audit_rec_state state;
     int64_t last_seq; /* the leaf of its last version (-1 when none) */
     char cols[120];
+    /* DELETED_OUTSIDE: the unit_id its last sealed version names, when that
+     * version is held and still hashes to its leaf; else 0. Who may read the
+     * record is decided by its unit, and the row that said it is gone. */
+    int64_t sealed_unit;
 } audit_rec_check;
 /* entity: a registered entity's name (else WS_EINVAL on "entity"); id > 0. */
 ws_err audit_record_check(store_conn *c, const char *entity, int64_t id, audit_rec_check *out);

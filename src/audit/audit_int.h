@@ -74,6 +74,9 @@ ws_err audit_enc_row(buf *b, const audit_entity *e, store_stmt *st);
 ws_err audit_enc_deleted(buf *b, const char *entity);
 /* The event encoding ("WSE1" magic, then the fields like columns). */
 ws_err audit_enc_event(buf *b, const char *entity, const audit_field *fields, int nfields);
+/* The integer column name of a record encoding into *out; false when the
+ * encoding is malformed or has no such integer column. */
+bool audit_enc_int(const uint8_t *p, size_t n, const char *name, int64_t *out);
 /* True when content is an event encoding (starts with "WSE1"). */
 bool audit_enc_is_event(const uint8_t *p, size_t n);
 /* Names of the columns whose encoded values differ between two record

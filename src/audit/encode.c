@@ -240,3 +240,20 @@ void audit_enc_diff(const uint8_t *a, size_t an, const uint8_t *b, size_t bn, ch
     for (int i = 0; i < nb; i++)
         if (!find_col(ca, na, &cb[i])) add_name(out, cap, cb[i].name, cb[i].name_len);
 }
+
+bool audit_enc_int(const uint8_t *p, size_t n, const char *name, int64_t *out)
+{
+    parsed_col cols[PARSE_MAX_COLS];
+    int nc;
+    size_t len = strlen(name);
+    if (!p || parse_record(p, n, cols, &nc)) return false;
+    for (int i = 0; i < nc; i++) {
+        if (cols[i].name_len != len || memcmp(cols[i].name, name, len) != 0) continue;
+        if (cols[i].val[0] != AUDIT_T_INT) return false;
+        uint64_t v = 0;
+        for (int k = 1; k <= 8; k++) v = v << 8 | cols[i].val[k];
+        *out = (int64_t)v;
+        return true;
+    }
+    return false;
+}

@@ -381,6 +381,14 @@ ws_err audit_record_check(store_conn *c, const char *entity, int64_t id, audit_r
     else if (!rc)
         out->state = !x ? AUDIT_REC_NONE : x->del ? AUDIT_REC_DELETED : AUDIT_REC_DELETED_OUTSIDE;
     if (x) out->last_seq = x->seq;
+    if (!rc && out->state == AUDIT_REC_DELETED_OUTSIDE && !x->purged && x->content) {
+        uint8_t h[AUDIT_HASH_LEN];
+        int64_t unit = 0;
+        audit_content_hash(x->salt, x->content, x->clen, h);
+        if (sodium_memcmp(h, x->content_hash, AUDIT_HASH_LEN) == 0 &&
+            audit_enc_int(x->content, x->clen, "unit_id", &unit) && unit > 0)
+            out->sealed_unit = unit;
+    }
     store_finalize(st);
     for (size_t i = 0; i < nh; i++) free(hist[i].content);
     free(hist);

@@ -215,8 +215,31 @@ export async function run(hz) {
     const seen = await apiGet(other, `/audit/record?entity=permit&id=${pm.id}`);
     assert(seen.status === 200 && seen.body.content_shown === false && seen.body.items.every((i) => i.content === undefined),
       'another enterprise sees the permit\'s content: ' + JSON.stringify(seen.body).slice(0, 200));
-    await other.close();
     assert((await page.locator('#ev-record-changes').innerText()).includes(names[0]), `the page does not name ${names[0]}`);
+    // The hazard's row deleted with the database's own tools: its sealed
+    // versions are still shown to who may read the unit its last version
+    // names, re-hashed and proved as before, and still not to another
+    // enterprise.
+    sql('CREATE TABLE ws_test_kept AS SELECT * FROM hazards WHERE id = ?', hz.id);
+    sql('DELETE FROM hazards WHERE id = ?', hz.id);
+    try {
+      const gone = (await apiGet(page, `/audit/record?entity=hazard&id=${hz.id}`)).body;
+      assert(gone.state === 'deleted_outside' && gone.content_shown === true && gone.items.some((i) => i.content),
+        'the deleted hazard\'s sealed content is not shown to its regulator: ' + JSON.stringify(gone).slice(0, 200));
+      const theirs = (await apiGet(other, `/audit/record?entity=hazard&id=${hz.id}`)).body;
+      assert(theirs.content_shown === false && theirs.items.every((i) => i.content === undefined),
+        'another enterprise sees the deleted hazard\'s content');
+      await page.goto(BASE + `/audit?entity=hazard&id=${hz.id}`);
+      await page.locator('#ev-record-verdict[data-result="deleted_outside"]').waitFor();
+      assert(await page.locator('#ev-no-content').count() === 0, 'the page says the deleted hazard\'s content is not shown');
+      const rows = await page.locator('#ev-record-changes tbody tr').evaluateAll((rs) => rs.map((r) => r.dataset.proved));
+      assert(rows.length >= 1 && rows.every((p) => p === 'ok'), 'the deleted hazard\'s changes proved: ' + rows.join(','));
+      await missingStrings(page);
+    } finally {
+      sql('INSERT INTO hazards SELECT * FROM ws_test_kept');
+      sql('DROP TABLE ws_test_kept');
+    }
+    await other.close();
     await page.locator('#ev-id').fill('99999999');
     await page.locator('#ev-record-run').click();
     await page.locator('#ev-record-out [data-result="none"]').waitFor();

@@ -278,6 +278,30 @@ static void test_frontier(void **state)
 
 /* ---- byte layouts of docs/internals/audit.md ----------------------------- */
 
+/* One integer column of a record encoding: the example of audit.md §4.1
+ * (test_item: id 2, name 张三, qty -5, data 00ff). */
+static void test_enc_int(void **state)
+{
+    (void)state;
+    static const char hex[] = "57535231" "00000009" "746573745f6974656d"
+                              "00000002" "6964" "01" "0000000000000002"
+                              "00000004" "6e616d65" "02" "00000006" "e5bca0e4b889"
+                              "00000003" "717479" "01" "fffffffffffffffb"
+                              "00000004" "64617461" "03" "00000002" "00ff";
+    uint8_t b[128];
+    size_t n = strlen(hex) / 2;
+    for (size_t i = 0; i < n; i++) sscanf(hex + 2 * i, "%2hhx", &b[i]);
+    int64_t v = 0;
+    assert_true(audit_enc_int(b, n, "id", &v));
+    assert_int_equal(v, 2);
+    assert_true(audit_enc_int(b, n, "qty", &v));
+    assert_int_equal(v, -5);
+    assert_false(audit_enc_int(b, n, "name", &v));    /* text, not an integer */
+    assert_false(audit_enc_int(b, n, "unit_id", &v)); /* no such column */
+    assert_false(audit_enc_int(b, n - 1, "id", &v));  /* cut short: malformed */
+    assert_false(audit_enc_int(NULL, 0, "id", &v));
+}
+
 static void test_leaf_layout(void **state)
 {
     (void)state;
@@ -1353,6 +1377,7 @@ int main(void)
         cmocka_unit_test(test_proofs_agree),
         cmocka_unit_test(test_frontier),
         cmocka_unit_test(test_leaf_layout),
+        cmocka_unit_test(test_enc_int),
         cmocka_unit_test(test_keys_and_notes),
         cmocka_unit_test(test_proof_file),
     };
