@@ -119,6 +119,9 @@ export async function run(hz) {
       await page.reload();
       await page.locator('#ev-record-verdict[data-result="changed_outside"]').waitFor();
       assert((await verdict.innerText()).includes('title'), 'the changed column is not named: ' + await verdict.innerText());
+      // what the log last sealed, the changed column marked
+      const sealedTitle = page.locator('#ev-record-sealed dd.ev-moved[data-col="title"]');
+      assert(await sealedTitle.innerText() === hz.title, 'the sealed title shown: ' + await sealedTitle.innerText());
     } finally {
       sql('UPDATE hazards SET title = ? WHERE id = ?', hz.title, hz.id);
     }
@@ -232,6 +235,7 @@ export async function run(hz) {
       await page.goto(BASE + `/audit?entity=hazard&id=${hz.id}`);
       await page.locator('#ev-record-verdict[data-result="deleted_outside"]').waitFor();
       assert(await page.locator('#ev-no-content').count() === 0, 'the page says the deleted hazard\'s content is not shown');
+      assert(await page.locator('#ev-record-sealed dd[data-col="title"]').innerText() === hz.title, 'the deleted hazard\'s sealed title is not shown');
       const rows = await page.locator('#ev-record-changes tbody tr').evaluateAll((rs) => rs.map((r) => r.dataset.proved));
       assert(rows.length >= 1 && rows.every((p) => p === 'ok'), 'the deleted hazard\'s changes proved: ' + rows.join(','));
       await missingStrings(page);

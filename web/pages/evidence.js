@@ -234,7 +234,9 @@ function actionName(entity, a) {
 
 // One record: every change recomputed and proved against the checkpoint
 // `note` (whose signature the caller checked), and the live row's state.
-// {result, state, columns, shown, items: [{...leaf, proved, changes}]};
+// {result, state, columns, shown, items: [{...leaf, proved, changes}], last};
+// last: the columns of the last sealed version, re-hashed here (null when
+// not shown, deleted through worksafe, or any change failed its proof);
 // result is 'ok', 'bad_proof' or the server's state when the row moved (a
 // record the log never had throws the API's 404).
 export async function checkRecord(note, entity, id) {
@@ -246,7 +248,7 @@ export async function checkRecord(note, entity, id) {
     items.push(...res.items);
     cursor = res.next_cursor || '';
   } while (cursor);
-  let prev = null;
+  let prev = null, last = null;
   for (const it of items) {
     // the sealed content, where the caller may read the record: hashed
     // here against the leaf's content hash, decoded, compared with the last
@@ -257,6 +259,7 @@ export async function checkRecord(note, entity, id) {
       if (rec && rec.magic === 'WSR1') {
         it.changes = ['create', 'delete'].includes(it.action) ? [] : changes(prev, rec.cols);
         prev = rec.cols;
+        last = it.action === 'delete' ? null : rec.cols;
       }
     }
     if (!it.path) { it.proved = 'later'; continue; } // sealed after this checkpoint
@@ -266,7 +269,8 @@ export async function checkRecord(note, entity, id) {
   }
   const bad = items.some((it) => it.proved === 'bad');
   const moved = ['changed_outside', 'created_outside', 'deleted_outside'].includes(res.state);
-  return { result: bad ? 'bad_proof' : moved ? res.state : 'ok', state: res.state, columns: res.columns, shown: res.content_shown, items };
+  return { result: bad ? 'bad_proof' : moved ? res.state : 'ok', state: res.state, columns: res.columns, shown: res.content_shown, items,
+    last: bad ? null : last };
 }
 
 // One earlier note against the current one: 'ok', 'bad_sig', 'bad_origin', 'newer', 'inconsistent' or 'invalid'.
@@ -343,6 +347,16 @@ export async function render(main) {
               h('span', { class: 'ev-col' }, colName(c.col)), t('ev.sep'), showChange(kind.value, c)))))) : null,
         ].filter(Boolean)))))));
     if (!r.shown) recOut.appendChild(h('p', { class: 'muted small', id: 'ev-no-content' }, t('ev.rec.no_content')));
+    // A row changed or deleted behind the server's back: what the log last
+    // sealed, column by column, the changed ones marked.
+    if (r.last && ['changed_outside', 'deleted_outside'].includes(r.state)) {
+      const moved = new Set(r.columns || []);
+      recOut.appendChild(h('section', { id: 'ev-record-sealed' }, h('h3', null, t('ev.rec.sealed')),
+        h('p', { class: 'muted small' }, t('ev.rec.sealed_hint')),
+        h('dl', { class: 'facts' }, ...Object.keys(r.last).filter((c) => c !== 'updated_at').flatMap((c) => [
+          h('dt', { class: moved.has(c) ? 'ev-moved' : null }, colName(c)),
+          h('dd', { dataset: { col: c }, class: moved.has(c) ? 'ev-moved' : null }, showValue(kind.value, c, r.last[c]))]))));
+    }
     // The proof to keep: checked later, offline, by `worksafe audit check-proof`.
     const proof = proofFile(note, kind.value, id, r.items);
     recOut.appendChild(h('div', { class: 'card-actions' },
