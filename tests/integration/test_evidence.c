@@ -167,6 +167,25 @@ static void tamper_is_named(void **state)
         assert_non_null(strstr(out, want));
         assert_non_null(strstr(out, "deleted"));
         record_state(&s, tok, "unit", site, "changed_outside", "name");
+
+        /* A hazard deleted behind the server's back (its references
+         * unchecked): its sealed content is still shown to who may read the
+         * unit its last sealed version names. */
+        snprintf(sql, sizeof sql, "{\"unit_id\":%lld,\"title\":\"罐区呼吸阀渗漏\",\"accident_type\":\"13\"}",
+                 (long long)root);
+        long long hz = ws_post_id(&s, tok, "/api/v1/hazards", sql);
+        assert_true(hz > 0);
+        if (s.pg)
+            snprintf(sql, sizeof sql, "SET session_replication_role = replica; DELETE FROM hazards WHERE id = %lld", hz);
+        else snprintf(sql, sizeof sql, "DELETE FROM hazards WHERE id = %lld", hz);
+        db_shell(&s, sql);
+        json_t *r = NULL;
+        snprintf(sql, sizeof sql, "/api/v1/audit/record?entity=hazard&id=%lld", hz);
+        assert_int_equal(ws_req(&s, "GET", sql, tok, NULL, &r), 200);
+        assert_string_equal(json_string_value(json_object_get(r, "state")), "deleted_outside");
+        assert_true(json_is_true(json_object_get(r, "content_shown")));
+        assert_true(json_is_string(json_object_get(json_array_get(json_object_get(r, "items"), 0), "content")));
+        json_decref(r);
         ws_server_destroy(&s);
     }
 }
