@@ -446,8 +446,9 @@ const api_route api_audit_routes[] = {
     {"GET", "/api/v1/audit/leaves", leaves, API_AUTH, "audit.read",
      "Leaves of the log, optionally of one ?entity= and ?id=, oldest first", "audit", NULL, 0},
     {"GET", "/api/v1/audit/record", record, API_AUTH, "audit.read",
-     "One record's seal: its leaves with inclusion proofs at ?size=, and whether the live row is "
-     "its last sealed version", "audit", NULL, 0},
+     "One record's seal (?entity=&id=&size=&cursor=&limit=): its leaves with inclusion proofs at "
+     "size, whether the live row is its last sealed version, and each version's content where the "
+     "caller may read the record", "audit", NULL, 0},
     {"GET", "/api/v1/audit/key", key, API_AUTH, "audit.read",
      "The log's origin and Ed25519 verifier key (signed-note format)", "audit", NULL, 0},
 };

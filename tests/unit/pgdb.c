@@ -1,7 +1,6 @@
 /* pgdb.c — PostgreSQL helpers shared by the unit tests (pgdb.h). */
 #include "unit/pgdb.h"
 
-#include <fcntl.h>
 #include <libpq-fe.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -52,7 +51,7 @@ static void drop(testdb *d)
  * Migrating a fresh database costs about 0.95 s on PostgreSQL and 0.17 s on
  * SQLite on this machine; copying one that is already migrated, 0.33 s
  * (CREATE DATABASE ... TEMPLATE, STRATEGY FILE_COPY) and a few milliseconds
- * (2026-12-02). The unit tests make some 350 databases a run, so each schema
+ * (store_restore of a store_backup) (2026-12-02). The unit tests make some 350 databases a run, so each schema
  * is migrated once, by the first process that needs it, and copied after.
  * A template's name carries a hash of every migration's SQL, so an edited
  * migration makes a new one. It is built under a name of its own process and
@@ -79,14 +78,16 @@ static uint64_t schema_hash(store_kind kind)
     return h;
 }
 
-/* Open url, migrate, close. 0 on success. */
-static int migrate_url(const char *url)
+/* Open url, migrate, and (backup not NULL) write a backup of it there with
+ * store_backup; close. 0 on success. */
+static int migrate_url(const char *url, const char *backup)
 {
     store *s = NULL;
     store_conn *c = NULL;
     int rc = store_open(url, 1, &s) || store_acquire(s, &c) || store_migrate(c) ? -1 : 0;
-    if (rc) fprintf(stderr, "store: %s\n", ws_err_message());
     if (c) store_release(c);
+    if (!rc && backup && store_backup(s, backup)) rc = -1;
+    if (rc) fprintf(stderr, "store: %s\n", ws_err_message());
     store_close(s);
     return rc;
 }
@@ -110,9 +111,18 @@ static int pg_has_db(const char *admin, const char *name)
  * missing. 0 on success. */
 static int pg_template(const char *admin, char name[64])
 {
+    static char known[64]; /* found or built by this process already */
+    if (known[0]) {
+        memcpy(name, known, sizeof known);
+        return 0;
+    }
     snprintf(name, 64, "ws_tmpl_%016llx", (unsigned long long)schema_hash(STORE_POSTGRES));
     int has = pg_has_db(admin, name);
-    if (has) return has < 0 ? -1 : 0;
+    if (has < 0) return -1;
+    if (has) {
+        memcpy(known, name, sizeof known);
+        return 0;
+    }
     char mine[64], sql[256], url[1024];
     snprintf(mine, sizeof mine, "ws_tmpl_new_%ld", (long)getpid());
     snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", mine);
@@ -120,17 +130,20 @@ static int pg_template(const char *admin, char name[64])
     snprintf(sql, sizeof sql, "CREATE DATABASE %s", mine);
     if (!pgdb_exec(admin, sql)) return -1;
     pgdb_url_for(admin, mine, url, sizeof url);
-    if (migrate_url(url)) {
+    if (migrate_url(url, NULL)) {
         snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", mine);
         pgdb_exec(admin, sql);
         return -1;
     }
     snprintf(sql, sizeof sql, "ALTER DATABASE %s RENAME TO %s", mine, name);
-    if (pgdb_exec(admin, sql)) return 0;
-    /* Another process renamed its own first. */
-    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", mine);
-    pgdb_exec(admin, sql);
-    return pg_has_db(admin, name) == 1 ? 0 : -1;
+    if (!pgdb_exec(admin, sql)) {
+        /* Another process renamed its own first. */
+        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", mine);
+        pgdb_exec(admin, sql);
+        if (pg_has_db(admin, name) != 1) return -1;
+    }
+    memcpy(known, name, sizeof known);
+    return 0;
 }
 
 /* Create the database db on admin's server as a copy of the template. */
@@ -142,45 +155,36 @@ static bool create_migrated(const char *admin, const char *db)
     return pgdb_exec(admin, sql);
 }
 
-/* Copy the file from to to (created, 0600). 0 on success. */
-static int copy_file(const char *from, const char *to)
-{
-    int in = open(from, O_RDONLY | O_CLOEXEC);
-    if (in < 0) return -1;
-    int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (out < 0) {
-        close(in);
-        return -1;
-    }
-    char b[65536];
-    ssize_t n;
-    int rc = 0;
-    while ((n = read(in, b, sizeof b)) > 0)
-        if (write(out, b, (size_t)n) != n) rc = -1;
-    if (n < 0) rc = -1;
-    close(in);
-    if (close(out)) rc = -1;
-    return rc;
-}
-
-/* The migrated SQLite template's path, built when missing. 0 on success. */
+/* The migrated SQLite template's path, built when missing: a backup
+ * (store_backup, VACUUM INTO) of a freshly migrated database, which
+ * testdb_open copies into place with store_restore. 0 on success. */
 static int sqlite_template(char path[128])
 {
+    static char known[128]; /* found or built by this process already */
+    if (known[0]) {
+        memcpy(path, known, sizeof known);
+        return 0;
+    }
     snprintf(path, 128, "/tmp/ws-testdb-%016llx.db", (unsigned long long)schema_hash(STORE_SQLITE));
-    if (access(path, R_OK) == 0) return 0;
-    char mine[160], url[200];
-    snprintf(mine, sizeof mine, "%s.%ld", path, (long)getpid());
-    unlink(mine);
-    snprintf(url, sizeof url, "sqlite:%s", mine);
-    /* Closing the last connection checkpoints the WAL into the file and
-     * removes it, so the one file is the whole database. */
-    int rc = migrate_url(url);
-    char wal[180];
-    snprintf(wal, sizeof wal, "%s-wal", mine);
-    if (!rc && access(wal, F_OK) == 0) rc = -1;
-    if (!rc) rc = rename(mine, path);
-    unlink(mine);
-    return rc;
+    if (access(path, R_OK) != 0) {
+        char work[160], mine[160], url[200];
+        snprintf(work, sizeof work, "%s.%ld.work", path, (long)getpid());
+        snprintf(mine, sizeof mine, "%s.%ld", path, (long)getpid());
+        unlink(mine);
+        snprintf(url, sizeof url, "sqlite:%s", work);
+        int rc = migrate_url(url, mine);
+        if (!rc) rc = rename(mine, path);
+        const char *sfx[] = {"", "-wal", "-shm"};
+        for (int i = 0; i < 3; i++) {
+            char f[180];
+            snprintf(f, sizeof f, "%s%s", work, sfx[i]);
+            unlink(f);
+        }
+        unlink(mine);
+        if (rc) return -1;
+    }
+    memcpy(known, path, sizeof known);
+    return 0;
 }
 
 int testdb_open(testdb *d, const char *pg_admin, const char *dir, const char *name, int n)
@@ -188,17 +192,10 @@ int testdb_open(testdb *d, const char *pg_admin, const char *dir, const char *na
     memset(d, 0, sizeof *d);
     d->pg = pg_admin && *pg_admin;
     if (!d->pg) {
-        char tmpl[128], file[1000];
-        snprintf(file, sizeof file, "%s/%s%d.db", dir, name, n);
-        snprintf(d->url, sizeof d->url, "sqlite:%s", file);
-        char side[1100];
-        snprintf(side, sizeof side, "%s-wal", file); /* a WAL left beside the name would be replayed */
-        unlink(side);
-        snprintf(side, sizeof side, "%s-shm", file);
-        unlink(side);
-        if (sqlite_template(tmpl) || copy_file(tmpl, file)) {
-            fprintf(stderr, "testdb: no migrated SQLite template for %s\n", file);
-            unlink(file);
+        char tmpl[128];
+        snprintf(d->url, sizeof d->url, "sqlite:%s/%s%d.db", dir, name, n);
+        if (sqlite_template(tmpl) || store_restore(d->url, tmpl)) {
+            fprintf(stderr, "testdb: no migrated SQLite copy at %s: %s\n", d->url, ws_err_message());
             return -1;
         }
     } else {
