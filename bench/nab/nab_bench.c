@@ -7,7 +7,9 @@
  * and on half B, and the detector's readings per second on one core.
  * Other modes: tune, ablate, halves, diag (per file at theta*), miss (the
  * windows without an alarm), ctx and dist (grids of the time-of-day context
- * and of the distribution check, half A only); for
+ * and of the distribution check, half A only), a (half A's three profiles
+ * and their sum, nothing else) and diaga (half A only, at half A's own
+ * theta*: each window's first alarm and each false positive); for
  * experiments DETP="name=value,..." overrides the defaults in every mode.
  * Data: WS_NAB_DIR (default ../shared/data/nab); skipped when absent. */
 #include <stdint.h>
@@ -311,6 +313,53 @@ int main(int argc, char **argv)
             }
             printf("%-28s %9.2f %9.2f %9.2f\n", v[k].name, ha_, hb_, wh_);
         }
+        return 0;
+    }
+    if (argc > 1 && strcmp(argv[1], "a") == 0) {      /* half A only: the three profiles and their sum */
+        det_params q = params();
+        run(&c, &q, a);
+        double s0 = score(&c, a, 0, NAB_STANDARD), s1 = score(&c, a, 0, NAB_LOW_FP), s2 = score(&c, a, 0, NAB_LOW_FN);
+        printf("half A %.2f %.2f %.2f sum %.2f\n", s0, s1, s2, s0 + s1 + s2);
+        return 0;
+    }
+    if (argc > 1 && strcmp(argv[1], "diaga") == 0) {  /* half A only, at half A's own theta* (PROF=0/1/2) */
+        det_params dp = params();
+        run(&c, &dp, a);
+        nab_file *fs = malloc(c.n * sizeof *fs);
+        const double **as = malloc(c.n * sizeof *as);
+        size_t m = 0;
+        for (size_t f = 0; f < c.n; f += 2) { fs[m] = c.f[f]; as[m] = a[f]; m++; }
+        int prof = getenv("PROF") ? atoi(getenv("PROF")) : NAB_STANDARD;   /* 0 standard, 1 low FP, 2 low FN */
+        if (prof < 0 || prof >= NAB_NPROFILES) prof = NAB_STANDARD;
+        nab_result r;
+        nab_score(fs, m, as, &nab_profiles[prof], &r);
+        printf("half A theta* %.4f raw %.2f score %.2f\n", r.theta, r.raw, r.score);
+        for (size_t f = 0; f < c.n; f += 2) {
+            size_t P = nab_probation(c.f[f].n), fp = 0;
+            printf("%6.2f n %6zu %s\n", nab_score_file_at(&c.f[f], a[f], &nab_profiles[prof], r.theta),
+                   c.f[f].n, c.f[f].name);
+            for (size_t k = 0; k < c.f[f].nwin; k++) {
+                size_t first = SIZE_MAX; double mx = 0; size_t at = 0;
+                for (size_t i = c.f[f].win[k].l; i <= c.f[f].win[k].r; i++) {
+                    if (i >= P && a[f][i] >= r.theta && first == SIZE_MAX) first = i;
+                    if (i >= P && a[f][i] > mx) { mx = a[f][i]; at = i; }
+                }
+                double w = (double)(c.f[f].win[k].r - c.f[f].win[k].l + 1);
+                if (first != SIZE_MAX)
+                    printf("     win [%zu,%zu] hit at %.2f of it (max %.3f at %.2f)\n", c.f[f].win[k].l, c.f[f].win[k].r,
+                           (double)(first - c.f[f].win[k].l) / w, mx, (double)(at - c.f[f].win[k].l) / w);
+                else
+                    printf("     win [%zu,%zu] MISS max %.3f at %.2f\n", c.f[f].win[k].l, c.f[f].win[k].r, mx,
+                           (double)(at - c.f[f].win[k].l) / w);
+            }
+            for (size_t i = P; i < c.f[f].n; i++) {
+                int in = 0;
+                for (size_t k = 0; k < c.f[f].nwin; k++) in |= i >= c.f[f].win[k].l && i <= c.f[f].win[k].r;
+                if (!in && a[f][i] >= r.theta) { fp++; printf("     fp at %zu score %.3f\n", i, a[f][i]); }
+            }
+            if (fp) printf("     %zu false positives\n", fp);
+        }
+        free(fs); free(as);
         return 0;
     }
     if (argc > 1 && strcmp(argv[1], "halves") == 0) {
