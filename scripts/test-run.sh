@@ -115,7 +115,7 @@ one proof-seed-checks-with-cli proof_seed
 # 4 min 52 s (2026-12-01). browser_job writes browser.log and browser.res;
 # browser_report, at the end, counts them.
 browser_job() {
-    local bdir port pw brc line bp bf
+    local bdir port pw brc line bp bf t0=$SECONDS
     bdir=$(mktemp -d /tmp/ws-browser-XXXXXX)
     port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
     build/test/worksafe demo --data "$bdir" --listen "127.0.0.1:$port" --listen-tls "" --web build/web --tick-seconds 2 \
@@ -129,16 +129,16 @@ browser_job() {
     line=$(grep -E '^browser: [0-9]+ passed, [0-9]+ failed' "$log_dir/browser.log" | tail -1)
     bp=$(echo "$line" | awk '{print $2+0}'); bf=$(echo "$line" | awk '{print $4+0}')
     if [ -z "$line" ] || { [ "$brc" -ne 0 ] && [ "$bf" -eq 0 ]; }; then bf=$((bf + 1)); fi
-    echo "$bp $bf" >"$log_dir/browser.res"
+    echo "$bp $bf $((SECONDS - t0))" >"$log_dir/browser.res"
     kill "$server" 2>/dev/null; wait "$server" 2>/dev/null
     rm -rf "$bdir"
 }
 browser_report() {
-    local bp bf
-    read -r bp bf <"$log_dir/browser.res" 2>/dev/null || { bp=0; bf=1; }
+    local bp bf secs
+    read -r bp bf secs <"$log_dir/browser.res" 2>/dev/null || { bp=0; bf=1; }
     passed=$((passed + bp)); failed=$((failed + bf))
     if [ "$bf" -gt 0 ]; then failures+=("browser"); echo "FAIL browser ($bp passed, $bf failed)"; grep -E '^not ok' "$log_dir/browser.log"; tail -5 "$log_dir/browser.log"
-    else echo "ok   browser ($bp passed)"; fi
+    else echo "ok   browser ($bp passed, ${secs}s)"; fi
 }
 rm -f "$log_dir/browser.res"
 if [ -f tests/browser/run.mjs ]; then browser_job & browser_pid=$!; fi
@@ -164,7 +164,7 @@ for f in build/fuzz/fuzz_*; do
     seeds=(); [ -d "tests/fuzz/seeds-${name#fuzz_}" ] && seeds=("tests/fuzz/seeds-${name#fuzz_}")
     pool fuzz_job "$name" "$f" -max_total_time=5 -rss_limit_mb=2048 "$corpus" "${seeds[@]}"
 done
-pool_wait
+pool_wait; pool_secs=$SECONDS
 for t in "${tests[@]}"; do cmocka_report "$t"; done
 for name in "${fuzzers[@]}"; do
     if [ "$(cat "$log_dir/$name.res" 2>/dev/null)" = 0 ]; then passed=$((passed + 1)); echo "ok   $name"
@@ -174,5 +174,6 @@ done
 if [ -n "${browser_pid:-}" ]; then wait "$browser_pid"; browser_pid=; browser_report; fi
 
 [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
+echo "time: the pool's last test ended at ${pool_secs}s, everything at ${SECONDS}s"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
