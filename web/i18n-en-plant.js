@@ -90,6 +90,8 @@ export const enPlant = {
   'pl.r.shift': "Shift",
   'pl.r.dow.0': "Mon", 'pl.r.dow.1': "Tue", 'pl.r.dow.2': "Wed", 'pl.r.dow.3': "Thu",
   'pl.r.dow.4': "Fri", 'pl.r.dow.5': "Sat", 'pl.r.dow.6': "Sun",
+  'pl.r.now': "On duty now",
+  'pl.r.past': "The {n} days of this week gone by",
   'pl.r.nobody': "Nobody on duty",
   'pl.r.add': "Add to roster",
   'pl.r.slot': "{day}, {shift}",

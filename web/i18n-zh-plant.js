@@ -90,6 +90,8 @@ export const zhPlant = {
   'pl.r.shift': "班次",
   'pl.r.dow.0': "周一", 'pl.r.dow.1': "周二", 'pl.r.dow.2': "周三", 'pl.r.dow.3': "周四",
   'pl.r.dow.4': "周五", 'pl.r.dow.5': "周六", 'pl.r.dow.6': "周日",
+  'pl.r.now': "当班中",
+  'pl.r.past': "本周已过的 {n} 天",
   'pl.r.nobody': "无人值班",
   'pl.r.add': "排班",
   'pl.r.slot': "{day} {shift}",

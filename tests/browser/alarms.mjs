@@ -41,7 +41,9 @@
 //    expiry, one extension on the server) and she restores it, all from the
 //    page.
 // 8. The duty roster on /plant: this week's table shows every entry the
-//    server has for the week; the next-week link moves the table a week on;
+//    server has for the week (on a phone, the same entries a day under
+//    another, no wider than the screen, the shift on duty now marked 当班中
+//    where the shifts' times say it runs); the next-week link moves the table a week on;
 //    in a week three weeks on, the safety officer puts 张丽 on a day shift as
 //    safety officer from the page (the dialog refuses to go without a
 //    person), then takes her off again; the server agrees each time. The
@@ -904,6 +906,45 @@ export async function run(hz) {
     await officer.locator(`.pl-roster td[data-shift="${shift.id}"][data-day="${week}"] .pl-duty`).waitFor({ state: 'detached' });
     assert((await apiGet(officer, `/roster-entries?from=${week}&to=${week}`)).body.items.length === 0, 'the entry is still on the server');
     await missingStrings(officer);
+    // on a phone: the days one under another with the same entries, nothing
+    // wider than the screen, and the shift on duty now marked where it runs
+    const phone = await w.newPage({ viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    await login(phone, 'safety', pw('safety'));
+    await phone.locator('#home-scope').waitFor();
+    // the time in the page's clock and zone (the context's Asia/Shanghai), as the page reads it
+    const clock = () => phone.evaluate(() => {
+      const d = new Date(), p = (x) => String(x).padStart(2, '0');
+      return { mins: d.getHours() * 60 + d.getMinutes(), today: `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}` };
+    });
+    const before = await clock();
+    await phone.goto(BASE + '/plant?week=' + day(monday));
+    await phone.locator('.pl-days > .pl-day').first().waitFor();
+    assert(await phone.locator('.pl-roster').count() === 0, 'a phone is given the week as a table');
+    assert(await phone.locator('.pl-days .pl-duty').count() === entries.length, 'the phone does not show every roster entry of the week');
+    assert((await phone.locator(`.pl-slot[data-shift="${e0.shift_id}"][data-day="${e0.day}"]`).textContent()).includes(e0.person_name),
+      'on the phone an entry is not under its day and shift');
+    // the days of this week gone by are folded away, today's card comes first
+    const gone = await phone.locator('.pl-past .pl-day').evaluateAll((els) => els.map((e) => e.dataset.day));
+    const firstOpen = await phone.locator('.pl-days > .pl-day').first().getAttribute('data-day');
+    assert(gone.every((d) => d < firstOpen) && (gone.length === 0 || await phone.locator('.pl-past:not([open])').count() === 1),
+      `folded ${gone}, first open day ${firstOpen}`);
+    const wide = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert(wide <= 0, `the roster is ${wide} px wider than the phone`);
+    const shifts = (await apiGet(phone, '/shifts?limit=200')).body.items.filter((s) => s.active);
+    const running = (at) => shifts.flatMap((s) => { // "shift@day" of the shifts running at `at`
+      const st = Number(s.start.slice(0, 2)) * 60 + Number(s.start.slice(3));
+      const yesterday = day(new Date(Date.parse(at.today + 'T00:00:00Z') - 86400e3));
+      return [at.mins >= st && at.mins < st + s.length_min ? `${s.id}@${at.today}` : null,
+        at.mins < st + s.length_min - 1440 ? `${s.id}@${yesterday}` : null].filter(Boolean);
+    }).sort();
+    const marked = await phone.locator('.pl-slot.pl-now').evaluateAll((els) => els.map((e) => `${e.dataset.shift}@${e.dataset.day}`));
+    const shown = new Set(await phone.locator('.pl-slot').evaluateAll((els) => els.map((e) => `${e.dataset.shift}@${e.dataset.day}`)));
+    const want = running(before).filter((k) => shown.has(k));
+    // (a shift that began or ended while the page loaded is not judged)
+    if (JSON.stringify(running(before)) === JSON.stringify(running(await clock()))) {
+      assert(JSON.stringify(marked.sort()) === JSON.stringify(want), `on duty now: the page marks ${marked}, the shifts say ${want}`);
+      assert(await phone.locator('.pl-slot.pl-now .badge', { hasText: '当班中' }).count() === want.length, 'the shift on duty now has no 当班中');
+    }
     // the park's regulator (read-only, the enterprise in scope) reads the roster but is offered no change
     const reader = await w.newPage();
     await login(reader, 'regulator', pw('regulator'));

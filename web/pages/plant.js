@@ -13,7 +13,9 @@
 //               where it came from (a sensor fault, the 3-in-30-days rule, by
 //               hand) and the due time; 开始, and 完成 / 取消 with a note
 //   值班表      the week's duty roster (?week=YYYY-MM-DD, Monday first): per
-//               unit with shifts, a row a shift and a column a day, the people
+//               unit with shifts, a row a shift and a column a day (on a
+//               phone, the days one under another, the days gone by folded),
+//               the shift on duty now marked 当班中, the people
 //               on duty with their role — who an unacknowledged alarm is
 //               escalated to (grid leader → safety officer → manager); 排班
 //               adds one (person, role) to a shift and day, × removes one
@@ -67,7 +69,11 @@ function dutyDialog(shift, day, done) {
   });
 }
 
-// The week's roster: a table a unit with shifts.
+// The week's roster, per unit with shifts: a table (a row a shift, a column a
+// day) on a wider screen; on a phone (PHONE) the days one under another, each
+// with its shifts, so nothing scrolls sideways. The shift on duty now is
+// marked (当班中) in both.
+const PHONE = '(max-width: 640px)';
 function rosterSection(shifts, entries, units, week, write, reload) {
   const days = [...Array(7).keys()].map((i) => addDays(week, i));
   const now = today();
@@ -80,13 +86,22 @@ function rosterSection(shifts, entries, units, week, write, reload) {
   const active = shifts.filter((s) => s.active).sort((a, b) => a.unit_id - b.unit_id || a.start.localeCompare(b.start));
   if (!active.length) return [head, emptyState(t(write ? 'pl.r.no_shifts' : 'pl.r.no_shifts_read'))];
   const unitIds = [...new Set(active.map((s) => s.unit_id))];
-  const end = (s) => { const m = (Number(s.start.slice(0, 2)) * 60 + Number(s.start.slice(3)) + s.length_min) % 1440;
+  const startMin = (s) => Number(s.start.slice(0, 2)) * 60 + Number(s.start.slice(3));
+  const end = (s) => { const m = (startMin(s) + s.length_min) % 1440;
     return String(Math.floor(m / 60)).padStart(2, '0') + ':' + String(m % 60).padStart(2, '0'); };
-  const cell = (s, day) => {
+  // on duty now: the shift of that day has begun and not ended (a night shift
+  // of yesterday runs into today), in this device's clock as the rest of the page
+  const clock = new Date();
+  const nowMin = clock.getHours() * 60 + clock.getMinutes(); // minutes since today's midnight
+  const onNow = (s, day) => {
+    const from = (Date.parse(day + 'T00:00:00Z') - Date.parse(now + 'T00:00:00Z')) / 60e3 + startMin(s);
+    return nowMin >= from && nowMin < from + s.length_min;
+  };
+  const nowBadge = () => h('span', { class: 'pl-now-badge' }, badge(t('pl.r.now'), 'ok'));
+  const duties = (s, day) => {
     const here = entries.filter((e) => e.shift_id === s.id && e.day === day)
       .sort((a, b) => DUTY_ROLES.indexOf(a.role) - DUTY_ROLES.indexOf(b.role));
-    return h('td', { class: day === now ? 'pl-today' : null, dataset: { shift: String(s.id), day } },
-      here.map((e) => h('div', { class: 'pl-duty', dataset: { id: String(e.id), role: e.role } },
+    return [here.map((e) => h('div', { class: 'pl-duty', dataset: { id: String(e.id), role: e.role } },
         badge(t('pl.r.role.' + e.role), DUTY_KIND[e.role]), ' ', e.person_name,
         write ? h('button', { type: 'button', class: 'pl-duty-del', title: t('pl.r.remove'), 'aria-label': t('pl.r.remove'),
           onclick: async () => {
@@ -94,16 +109,33 @@ function rosterSection(shifts, entries, units, week, write, reload) {
             try { await api('DELETE', '/roster-entries/' + e.id); toast(t('pl.r.removed_ok'), 'ok'); reload(); } catch (err) { toast(errorNode(err), 'error'); }
           } }, '×') : null)),
       here.length ? null : h('span', { class: 'muted' }, t('pl.r.nobody')),
-      write ? h('button', { type: 'button', class: 'btn btn-small pl-duty-add', onclick: () => dutyDialog(s, day, reload) }, '+ ', t('pl.r.add')) : null);
+      write ? h('button', { type: 'button', class: 'btn btn-small pl-duty-add', onclick: () => dutyDialog(s, day, reload) }, '+ ', t('pl.r.add')) : null];
   };
-  return [head, ...unitIds.map((u) => h('div', { class: 'table-wrap bleed' },
+  const slotClass = (s, day) => [day === now ? 'pl-today' : '', onNow(s, day) ? 'pl-now' : ''].join(' ').trim() || null;
+  const table = (u) => h('div', { class: 'table-wrap bleed' },
     h('h3', null, session.unitName(units, u)),
     h('table', { class: 'table pl-roster', dataset: { unit: String(u) } },
       h('thead', null, h('tr', null, h('th', null, t('pl.r.shift')),
         days.map((d, i) => h('th', { class: d === now ? 'pl-today' : null }, t('pl.r.dow.' + i), h('br'), d.slice(5))))),
       h('tbody', null, active.filter((s) => s.unit_id === u).map((s) => h('tr', null,
         h('th', null, s.name, h('div', { class: 'muted' }, s.start + '–' + end(s))),
-        days.map((d) => cell(s, d)))))))) ];
+        days.map((d) => h('td', { class: slotClass(s, d), dataset: { shift: String(s.id), day: d } },
+          onNow(s, d) ? nowBadge() : null, duties(s, d))))))));
+  // this week's days gone by fold away on a phone, so today comes first
+  const past = days.filter((d) => d < now);
+  const folded = past.length > 0 && past.length < 7;
+  const dayCard = (u, d) => h('section', { class: 'pl-day' + (d === now ? ' pl-today' : ''), dataset: { day: d } },
+    h('h4', null, t('pl.r.dow.' + days.indexOf(d)), ' ', d.slice(5)),
+    active.filter((s) => s.unit_id === u).map((s) => h('div', { class: ['pl-slot', slotClass(s, d)].join(' ').trim(), dataset: { shift: String(s.id), day: d } },
+      h('div', { class: 'pl-slot-head' }, h('strong', null, s.name), ' ', h('span', { class: 'muted' }, s.start + '–' + end(s)),
+        onNow(s, d) ? nowBadge() : null),
+      duties(s, d))));
+  const list = (u) => h('div', { class: 'pl-days', dataset: { unit: String(u) } },
+    h('h3', null, session.unitName(units, u)),
+    folded ? h('details', { class: 'pl-past' }, h('summary', null, t('pl.r.past', { n: past.length })), past.map((d) => dayCard(u, d))) : null,
+    (folded ? days.filter((d) => d >= now) : days).map((d) => dayCard(u, d)));
+  const phone = window.matchMedia(PHONE).matches;
+  return [head, ...unitIds.map((u) => (phone ? list(u) : table(u)))];
 }
 
 const BYPASS_ORDER = { expired: 0, active: 1, approved: 2, requested: 3, restored: 4, cancelled: 5 };
