@@ -73,6 +73,7 @@ typedef struct sealed_chunk {
 
 #define SEAL_QUEUE 1024     /* finished chunks waiting to be written (bounded) */
 #define SEAL_GROUP 64       /* chunks written in one transaction at most */
+#define SEGS_MAX 256        /* segments of the open chunks' table (below) */
 #define RETRY_MIN_MS 100    /* the writer's first wait after a failure, doubled up to */
 #define RETRY_MAX_MS 5000
 
@@ -84,11 +85,17 @@ struct series {
     pthread_cond_t work;    /* writer: a chunk was queued, or stop */
     pthread_cond_t room;    /* sealers: the queue has room, or the writer failed */
     pthread_cond_t written; /* flushers: q_head moved, or the writer failed */
-    slot *slots;
-    uint8_t *bufs;  /* the open chunks' bytes, chunk_bytes per slot */
-    minute *mins;   /* the open chunks' minutes, MINUTES_KEPT per slot */
+    /* The open chunks' table, in segments of 1 << seg_bits slots that never
+     * move once made: the first at open, one more whenever the table is full
+     * (under mu, at most SEGS_MAX). Slot k is seg[k >> seg_bits].slots[k & mask]. */
+    struct segment {
+        slot *slots;
+        uint8_t *bufs; /* the open chunks' bytes, chunk_bytes per slot */
+        minute *mins;  /* the open chunks' minutes, MINUTES_KEPT per slot */
+    } seg[SEGS_MAX];
+    int nseg, seg_bits;
     int used;
-    int32_t *index; /* open addressing by point id: slot number or -1 */
+    int32_t *index; /* open addressing by point id: slot number or -1; at most half full */
     size_t mask;
     /* The seal queue: q[i % SEAL_QUEUE] for q_head <= i < q_tail. A sealer
      * fills q[q_tail] and moves q_tail under mu; the writer reads entries
@@ -130,6 +137,49 @@ ws_err series_url(const char *main_url, const char *data_dir, char *out, size_t 
 
 static void *writer_main(void *arg);
 
+static slot *slot_at(series *s, int k)
+{
+    return &s->seg[k >> s->seg_bits].slots[k & ((1 << s->seg_bits) - 1)];
+}
+
+/* One more segment of the table, its tables zeroed up front (bigmem: no page
+ * fault when a point's chunk opens later). WS_ENOMEM leaves s as it was. */
+static ws_err add_segment(series *s)
+{
+    size_t n = (size_t)1 << s->seg_bits;
+    struct segment g = {bigmem_calloc(n, sizeof(slot)), bigmem_calloc(n, s->cfg.chunk_bytes),
+                        bigmem_calloc(n * MINUTES_KEPT, sizeof(minute))};
+    if (!g.slots || !g.bufs || !g.mins) {
+        free(g.slots);
+        free(g.bufs);
+        free(g.mins);
+        return ws_fail(WS_ENOMEM, NULL, "series: out of memory for %zu more points", n);
+    }
+    s->seg[s->nseg++] = g;
+    return WS_OK;
+}
+
+/* The index for `slots` slots, at most half full: a larger one, refilled
+ * from the slots in use, when it would be more. */
+static ws_err fit_index(series *s, size_t slots)
+{
+    size_t hcap = 16;
+    while (hcap < slots * 2) hcap <<= 1;
+    if (s->index && hcap <= s->mask + 1) return WS_OK;
+    int32_t *ix = malloc(hcap * sizeof *ix);
+    if (!ix) return ws_fail(WS_ENOMEM, NULL, "series: out of memory for the index");
+    memset(ix, 0xff, hcap * sizeof *ix);
+    for (int k = 0; k < s->used; k++) {
+        size_t h = (size_t)(((uint64_t)slot_at(s, k)->point_id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & (hcap - 1);
+        while (ix[h] >= 0) h = (h + 1) & (hcap - 1);
+        ix[h] = k;
+    }
+    free(s->index);
+    s->index = ix;
+    s->mask = hcap - 1;
+    return WS_OK;
+}
+
 /* Free what series_open allocated (the store is closed by the caller). */
 static void free_series(series *s)
 {
@@ -137,9 +187,11 @@ static void free_series(series *s)
     pthread_cond_destroy(&s->work);
     pthread_cond_destroy(&s->room);
     pthread_cond_destroy(&s->written);
-    free(s->slots);
-    free(s->bufs);
-    free(s->mins);
+    for (int i = 0; i < s->nseg; i++) {
+        free(s->seg[i].slots);
+        free(s->seg[i].bufs);
+        free(s->seg[i].mins);
+    }
     free(s->index);
     free(s->q);
     free(s);
@@ -154,8 +206,8 @@ ws_err series_open(const char *url, const series_config *cfg, series **out)
         if (cfg->chunk_bytes) c.chunk_bytes = cfg->chunk_bytes;
         if (cfg->max_age_ms) c.max_age_ms = cfg->max_age_ms;
     }
-    if (c.capacity < 1 || c.capacity > (1 << 24))
-        return ws_fail(WS_EINVAL, "capacity", "series capacity must be 1..16777216");
+    if (c.capacity < 1 || c.capacity > SERIES_POINTS_MAX)
+        return ws_fail(WS_EINVAL, "capacity", "series capacity must be 1..%d", SERIES_POINTS_MAX);
     if (c.chunk_bytes < 64 || c.chunk_bytes > SERIES_CHUNK_BYTES)
         return ws_fail(WS_EINVAL, "chunk_bytes", "series chunk size must be 64..%d",
                        SERIES_CHUNK_BYTES);
@@ -167,19 +219,12 @@ ws_err series_open(const char *url, const series_config *cfg, series **out)
     pthread_cond_init(&s->work, NULL);
     pthread_cond_init(&s->room, NULL);
     pthread_cond_init(&s->written, NULL);
-    size_t hcap = 16;
-    while (hcap < (size_t)c.capacity * 2) hcap <<= 1;
-    s->mask = hcap - 1;
-    s->slots = bigmem_calloc((size_t)c.capacity, sizeof *s->slots);
-    s->index = malloc(hcap * sizeof *s->index);
-    s->bufs = bigmem_calloc((size_t)c.capacity, c.chunk_bytes);
-    s->mins = bigmem_calloc((size_t)c.capacity * MINUTES_KEPT, sizeof *s->mins);
+    while ((1 << s->seg_bits) < c.capacity) s->seg_bits++;
     s->q = malloc(SEAL_QUEUE * sizeof *s->q);
-    if (!s->slots || !s->bufs || !s->mins || !s->index || !s->q) {
+    if (!s->q || add_segment(s) || fit_index(s, (size_t)1 << s->seg_bits)) {
         free_series(s);
         return ws_fail(WS_ENOMEM, NULL, "series: out of memory");
     }
-    memset(s->index, 0xff, hcap * sizeof *s->index);
     store_conn *conn = NULL;
     /* three connections: the writer, a history read, the engine's digest */
     ws_err rc = store_open(url, 3, &s->st);
@@ -199,31 +244,41 @@ ws_err series_open(const char *url, const series_config *cfg, series **out)
 
 store *series_store(series *s) { return s->st; }
 
-/* The slot of point_id; with claim, a new one when it has none. NULL and
- * WS_ETOOBIG when the table is full (or WS_ENOTFOUND without claim). */
+/* The slot of point_id; with claim, a new one when it has none, the table
+ * grown by a segment when full. NULL and WS_ETOOBIG past SERIES_POINTS_MAX
+ * points, WS_ENOMEM when no memory is left for a segment (or WS_ENOTFOUND
+ * without claim). Under mu. */
 static ws_err find_slot(series *s, int64_t point_id, bool claim, slot **out)
 {
     size_t h = (size_t)(((uint64_t)point_id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & s->mask;
     for (;;) {
         int32_t k = s->index[h];
         if (k < 0) break;
-        if (s->slots[k].point_id == point_id) {
-            *out = &s->slots[k];
+        if (slot_at(s, k)->point_id == point_id) {
+            *out = slot_at(s, k);
             return WS_OK;
         }
         h = (h + 1) & s->mask;
     }
     *out = NULL;
     if (!claim) return WS_ENOTFOUND;
-    if (s->used >= s->cfg.capacity)
-        return ws_fail(WS_ETOOBIG, "point_id",
-                       "series: open-chunk table full (%d points); point %lld not stored",
-                       s->cfg.capacity, (long long)point_id);
-    slot *sl = &s->slots[s->used];
-    s->index[h] = s->used++;
+    if (s->used >= SERIES_POINTS_MAX || (s->used >> s->seg_bits) >= SEGS_MAX)
+        return ws_fail(WS_ETOOBIG, "point_id", "series: %d points open, the most it holds; point %lld not stored",
+                       s->used, (long long)point_id);
+    if (s->used == s->nseg << s->seg_bits) {
+        ws_err rc = add_segment(s);
+        if (!rc) rc = fit_index(s, (size_t)s->nseg << s->seg_bits);
+        if (rc) return rc;
+        return find_slot(s, point_id, claim, out); /* the index may have moved */
+    }
+    int k = s->used++;
+    slot *sl = slot_at(s, k);
+    s->index[h] = k;
+    struct segment *g = &s->seg[k >> s->seg_bits];
+    size_t j = (size_t)(k & ((1 << s->seg_bits) - 1));
     sl->point_id = point_id;
-    sl->buf = s->bufs + (size_t)(sl - s->slots) * s->cfg.chunk_bytes;
-    sl->mins = s->mins + (size_t)(sl - s->slots) * MINUTES_KEPT;
+    sl->buf = g->bufs + j * s->cfg.chunk_bytes;
+    sl->mins = g->mins + j * MINUTES_KEPT;
     sl->res = NAN;
     sl->n = 0;
     *out = sl;
@@ -840,7 +895,7 @@ static ws_err flush(series *s, bool all, int64_t now_ms, int *sealed)
     ws_err rc = WS_OK;
     pthread_mutex_lock(&s->mu);
     for (int i = 0; i < s->used && !rc; i++) {
-        slot *sl = &s->slots[i];
+        slot *sl = slot_at(s, i);
         if (sl->n == 0 || (!all && now_ms - sl->opened_at < s->cfg.max_age_ms)) continue;
         rc = seal(s, sl);
         if (!rc) k++;
@@ -860,7 +915,7 @@ int64_t series_journal_floor(series *s)
     int64_t low = 0;
     pthread_mutex_lock(&s->mu);
     for (int i = 0; i < s->used; i++) {
-        int64_t f = s->slots[i].n ? s->slots[i].first_seq : 0;
+        int64_t f = slot_at(s, i)->n ? slot_at(s, i)->first_seq : 0;
         if (f && (!low || f < low)) low = f;
     }
     for (uint64_t i = s->q_head; i < s->q_tail; i++) { /* sealed, not yet committed */

@@ -9,8 +9,8 @@
  * migration 10, on their own rows and locks). SQL in store/q_telemetry.c.
  *
  * Appending: each point being written has one open chunk in memory, in a
- * fixed table of `capacity` slots chosen at series_open (no allocation per
- * reading). A reading is quantised to the point's resolution
+ * table that grows by segments of `capacity` slots when a new point finds it
+ * full (no allocation per reading). A reading is quantised to the point's resolution
  * (series_point_resolution; gorilla_quantise) and added to a 4 KiB scaled
  * chunk (a raw chunk when the point has no resolution). A chunk is SEALED
  * when the next reading does not fit, when it is older than max_age_ms at
@@ -60,8 +60,12 @@
 
 typedef struct series series;
 
+#define SERIES_POINTS_MAX (1 << 20) /* points the store keeps open chunks for */
+
 typedef struct series_config {
-    int capacity;       /* points with an open chunk at once; default 4096 */
+    int capacity;       /* open-chunk slots made at a time (rounded up to a power of two; default
+                         * 4096): the table starts with one such segment and adds one whenever
+                         * a new point finds it full, up to SERIES_POINTS_MAX points */
     size_t chunk_bytes; /* 64 .. SERIES_CHUNK_BYTES; default SERIES_CHUNK_BYTES */
     int64_t max_age_ms; /* series_flush seals chunks opened this long ago; default SERIES_MAX_AGE_MS */
 } series_config;
@@ -81,11 +85,12 @@ store *series_store(series *s);
 
 /* Set the quantisation step of a point (NaN or 0: raw chunks). An open chunk
  * with another step is sealed (and committed) first. WS_EINVAL outside [GORILLA_RES_MIN,
- * GORILLA_RES_MAX]; WS_ETOOBIG naming point_id when the table is full. */
+ * GORILLA_RES_MAX]; WS_ETOOBIG naming point_id past SERIES_POINTS_MAX points. */
 ws_err series_point_resolution(series *s, int64_t point_id, double resolution);
 
 /* Append one reading (quality a ws_quality of ingest/reading.h). WS_ETOOBIG
- * naming point_id: the open-chunk table is full; WS_EINVAL naming t_ms or
+ * naming point_id: past the open-chunk table's limit; WS_ENOMEM: no memory
+ * for another segment; WS_EINVAL naming t_ms or
  * value: out of the codec's range; WS_ESTORE: the full chunk cannot be
  * queued because the store is failing (the reading is not stored; the chunk
  * stays open for the next try). */

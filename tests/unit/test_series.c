@@ -5,8 +5,9 @@
  * readings are stored in place and merged into the rollups; chunks seal by
  * size and by age; rollups equal a brute-force computation; history never
  * returns more than max_points and its buckets add up to every reading; a
- * corrupt stored chunk is WS_ECORRUPT; a full table and unstorable values
- * are named errors. (Tests may hold SQL text; production code keeps it in
+ * corrupt stored chunk is WS_ECORRUPT; the open-chunk table grows by
+ * segments, and a point past its limit and unstorable values are named
+ * errors. (Tests may hold SQL text; production code keeps it in
  * src/store/.) */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -764,11 +765,17 @@ static void test_named_errors(void **state)
     tctx *t = *state;
     series *s = open_series(t, 2, 0, 0);
     OK(series_point_resolution(s, 1, 0.1));
-    OK(series_append(s, 1, T0, 1.0, 0));
-    OK(series_append(s, 2, T0, 1.0, 0));
-    assert_int_equal(series_append(s, 3, T0, 1.0, 0), WS_ETOOBIG);
+    /* The table grows a segment (here of two slots) at a time, to 256
+     * segments; a point past that is refused by name. */
+    for (int64_t p = 1; p <= 512; p++) OK(series_append(s, p, T0, (double)p, 0));
+    assert_int_equal(series_append(s, 513, T0, 1.0, 0), WS_ETOOBIG);
     assert_string_equal(ws_err_field(), "point_id");
-    assert_int_equal(series_point_resolution(s, 3, 0.1), WS_ETOOBIG);
+    assert_int_equal(series_point_resolution(s, 513, 0.1), WS_ETOOBIG);
+    series_sample one[2];
+    size_t k = 0;
+    OK(series_history(s, 500, T0, T0 + 1000, 2, one, &k, NULL));
+    assert_int_equal(k, 1);
+    assert_true(one[0].last == 500.0);
     assert_int_equal(series_append(s, 1, T0 + 1000, 1e300, 0), WS_EINVAL);
     assert_string_equal(ws_err_field(), "value");
     assert_int_equal(series_append(s, 1, INT64_MAX, 1.0, 0), WS_EINVAL);
