@@ -137,6 +137,12 @@ ws_err series_url(const char *main_url, const char *data_dir, char *out, size_t 
 
 static void *writer_main(void *arg);
 
+/* A point id's home in an index of mask + 1 entries (a power of two). */
+static size_t slot_hash(int64_t point_id, size_t mask)
+{
+    return (size_t)(((uint64_t)point_id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & mask;
+}
+
 static slot *slot_at(series *s, int k)
 {
     return &s->seg[k >> s->seg_bits].slots[k & ((1 << s->seg_bits) - 1)];
@@ -170,7 +176,7 @@ static ws_err fit_index(series *s, size_t slots)
     if (!ix) return ws_fail(WS_ENOMEM, NULL, "series: out of memory for the index");
     memset(ix, 0xff, hcap * sizeof *ix);
     for (int k = 0; k < s->used; k++) {
-        size_t h = (size_t)(((uint64_t)slot_at(s, k)->point_id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & (hcap - 1);
+        size_t h = slot_hash(slot_at(s, k)->point_id, hcap - 1);
         while (ix[h] >= 0) h = (h + 1) & (hcap - 1);
         ix[h] = k;
     }
@@ -250,7 +256,7 @@ store *series_store(series *s) { return s->st; }
  * without claim). Under mu. */
 static ws_err find_slot(series *s, int64_t point_id, bool claim, slot **out)
 {
-    size_t h = (size_t)(((uint64_t)point_id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & s->mask;
+    size_t h = slot_hash(point_id, s->mask);
     for (;;) {
         int32_t k = s->index[h];
         if (k < 0) break;
