@@ -966,6 +966,8 @@ export const en = {
   ...enEvidence, // the evidence log (pages/evidence.js): i18n-en-evidence.js
   'home.desc.audit': "Check whether any record was altered; checkpoints to keep, and their checks",
   'home.desc.patrol': "Rename and retire patrol points and checklists",
+  'home.shifts': "My shifts",
+  'home.shift.when': "{from} to {to}",
   'home.tasks': "Task-force tasks",
   'home.duties.none': "No duties due today",
   'home.tasks.none': "No open task-force tasks",

@@ -971,6 +971,8 @@ export const zh = {
   ...zhEvidence, // the evidence log (pages/evidence.js): i18n-zh-evidence.js
   'home.desc.audit': "核验任一条记录是否被改动过；检查点下载与比对",
   'home.desc.patrol': "巡查点改名、停用与检查清单",
+  'home.shifts': "我的值班",
+  'home.shift.when': "{from} 至 {to}",
   'home.tasks': "专项组任务",
   'home.duties.none': "今天没有待履行的职责",
   'home.tasks.none': "没有待办的专项组任务",

@@ -216,6 +216,26 @@ static json_t *roster_json(const plant_roster *r)
 }
 
 LIST(roster_list, plant_roster, plant_roster_list, roster_json)
+
+/* The caller's own shifts, now and in the next 36 hours (a person's own
+ * duties: no scope applies). */
+static ws_err my_shifts(api_ctx *ctx)
+{
+    plant_my_shift m[PLANT_MY_SHIFTS_MAX];
+    size_t n = 0;
+    int64_t now = clock_now_ms();
+    ws_err rc = ctx->who.person_id > 0 ? plant_shifts_of(ctx->conn, ctx->who.person_id, now, m, &n) : WS_OK;
+    if (rc) return rc;
+    json_t *items = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = roster_json(&m[i].r);
+        json_object_set_new(o, "start", json_time(m[i].from_ms));
+        json_object_set_new(o, "end", json_time(m[i].to_ms));
+        json_object_set_new(o, "now", json_boolean(m[i].from_ms <= now && now < m[i].to_ms));
+        json_array_append_new(items, o);
+    }
+    return api_reply_json(ctx, 200, json_pack("{s:o}", "items", items));
+}
 GET_ONE(roster_get, plant_roster, plant_roster_get, roster_json, "roster entry")
 
 typedef struct {
@@ -665,6 +685,8 @@ const api_route api_plant_routes[] = {
       "Change a shift; {\"active\":false} retires it", shift_patch_fields, NF(shift_patch_fields)),
     R("GET", "/api/v1/roster-entries", roster_list, "plant.read",
       "Roster entries (?unit_id=, &role=, &from=, &to= local days, &person_id=, &shift_id=)", NULL, 0),
+    R("GET", "/api/v1/me/shifts", my_shifts, "me.read",
+      "The caller's rostered shifts that run now or begin in the next 36 hours, by start (now: running)", NULL, 0),
     R("POST", "/api/v1/roster-entries", roster_create, "plant.write",
       "Add roster entries (a week at once, all or nothing): {\"entries\":[{shift_id, day, "
       "person_id, role (operator, grid_leader, safety_officer, manager)}]}; refusals name "

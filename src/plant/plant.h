@@ -161,6 +161,18 @@ ws_err plant_roster_get(store_conn *c, int64_t id, plant_roster *r);
 ws_err plant_roster_list(store_conn *c, const plant_filter *f, plant_roster **items, size_t *n,
                          int64_t *next);
 
+/* One of a person's rostered shifts, with its instants (the shift's unit's zone). */
+typedef struct plant_my_shift {
+    plant_roster r;
+    int64_t from_ms, to_ms;
+} plant_my_shift;
+#define PLANT_MY_SHIFTS_MAX 16
+
+/* The shifts person_id is rostered on that have not ended at at_ms and begin
+ * within 36 hours of it, by start: at most PLANT_MY_SHIFTS_MAX into out. No
+ * permission check: a person's own duties (GET /me/shifts). */
+ws_err plant_shifts_of(store_conn *c, int64_t person_id, int64_t at_ms, plant_my_shift *out, size_t *n);
+
 /* The people on duty for role at instant at_ms in unit_id or, when nobody
  * there, in the nearest ancestor unit that has someone (walking up
  * units.path), each unit in its own zone. At most cap ids (ascending, no

@@ -417,6 +417,43 @@ ws_err plant_on_duty_at(store_conn *c, int64_t unit_id, const char *role, int64_
     return rc;
 }
 
+static int by_start(const void *a, const void *b)
+{
+    const plant_my_shift *x = a, *y = b;
+    return (x->from_ms > y->from_ms) - (x->from_ms < y->from_ms);
+}
+
+ws_err plant_shifts_of(store_conn *c, int64_t person_id, int64_t at_ms, plant_my_shift *out, size_t *n)
+{
+    *n = 0;
+    /* roster days from two days before to two after the UTC date: every zone's yesterday to tomorrow */
+    int64_t day = at_ms / 86400000;
+    char d0[11], d1[11];
+    plant_date_format(day - 2, d0);
+    plant_date_format(day + 2, d1);
+    plant_filter f = {.scope_path = "/", .from = d0, .to = d1, .person_id = person_id, .limit = 200};
+    plant_roster *items = NULL;
+    size_t k = 0;
+    int64_t next;
+    ws_err rc = plant_roster_list(c, &f, &items, &k, &next);
+    for (size_t i = 0; i < k && !rc && *n < PLANT_MY_SHIFTS_MAX; i++) {
+        plant_shift sh;
+        org_unit u;
+        int64_t d, from, to;
+        if (!plant_date_parse(items[i].day, &d)) continue;
+        rc = plant_shift_get(c, items[i].shift_id, &sh);
+        if (!rc) rc = org_unit_get(c, items[i].unit_id, &u);
+        if (!rc) rc = plant_local_to_utc(u.tz, d, sh.start_min, &from);
+        if (!rc) rc = plant_local_to_utc(u.tz, d, sh.start_min + sh.length_min, &to);
+        if (rc || to <= at_ms || from > at_ms + 36 * 3600000LL) continue;
+        out[*n] = (plant_my_shift){items[i], from, to};
+        (*n)++;
+    }
+    free(items);
+    if (!rc) qsort(out, *n, sizeof *out, by_start);
+    return rc;
+}
+
 ws_err plant_on_duty(store_conn *c, int64_t unit_id, const char *role, int64_t at_ms,
                      int64_t *ids, size_t cap, size_t *n)
 {

@@ -127,7 +127,7 @@ export async function run(hz) {
     }
   });
 
-  await test('duties: the operator marks the duty of the day done from the home page on a phone', async (w) => {
+  await test('duties: the operator marks the duty of the day done from the home page on a phone, under the shifts he is on', async (w) => {
     const file = process.env.WS_DEMO_ACCOUNTS;
     assert(file, 'WS_DEMO_ACCOUNTS is not set');
     const fs = await import('node:fs');
@@ -144,6 +144,16 @@ export async function run(hz) {
     const mine = (await apiGet(page, '/me/duties')).body.items;
     const d = mine.find((x) => String(x.id) === id);
     assert(d && d.state === 'done' && d.note === '检测器显示正常', 'the server does not have the duty done with its note');
+    // 我的值班: the worker's shift running now, marked 当班中, and the next one, as the server has them
+    const all = (await apiGet(page, '/me/shifts')).body.items;
+    assert(all.some((x) => x.now), 'the demo\'s worker has no shift running now: ' + JSON.stringify(all));
+    const next = all.find((x) => !x.now); // the running shift and the next one are shown
+    const shifts = all.filter((x) => x.now || (next && x.start === next.start));
+    const shown = await page.locator('#home-shifts li').evaluateAll((els) => els.map((e) => [e.dataset.id, e.dataset.now]));
+    assert(JSON.stringify(shown) === JSON.stringify(shifts.map((x) => [String(x.id), String(x.now)])),
+      `the home page shows ${JSON.stringify(shown)}, the server ${JSON.stringify(shifts.map((x) => [x.id, x.now]))}`);
+    const running = page.locator('#home-shifts li[data-now="true"]');
+    assert((await running.innerText()).includes('当班中'), 'the running shift is not marked 当班中');
     await missingStrings(page);
   });
 

@@ -300,6 +300,7 @@ static const tmpl tmpls[] = {
      "{\"enterprise_id\":{ent},\"post_id\":{post},\"title\":\"检查{n}\",\"frequency\":\"weekly\"}", NULL},
     {"PATCH", "/api/v1/duties/{id}", "/api/v1/duties/{duty}", "{\"title\":\"检查{n}\"}", NULL},
     {"GET", "/api/v1/me/duties", "/api/v1/me/duties", NULL, NULL},
+    {"GET", "/api/v1/me/shifts", "/api/v1/me/shifts", NULL, NULL},
     {"POST", "/api/v1/duty-tasks/{id}/actions/{action}", "/api/v1/duty-tasks/{dtask}/actions/done", "{}", NULL},
     {"GET", "/api/v1/duty-completion", "/api/v1/duty-completion", NULL, NULL},
     {"GET", "/api/v1/duty-tasks", "/api/v1/duty-tasks?person_id={person}", NULL, NULL},

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "integration/common.h"
 
 #define PW "Shift-Pass-2026"
@@ -344,6 +345,28 @@ static void run(const char *backend)
              "{\"shift_id\":%lld,\"day\":\"%s\",\"person_id\":%lld,\"role\":\"grid_leader\"}]}",
              next_shift, next_day, t.pa, next_shift, next_day, t.pa);
     assert_int_equal(post(&t, t.admin, "/api/v1/roster-entries", b, f), 201);
+    /* 甲's own shifts (GET /me/shifts): the next one, in both roles, with its
+     * instants and whether it runs now (the incoming shift of a handover of
+     * the shift just ended is the one running); 乙, on no roster, has none */
+    l = get(&t, t.a, "/api/v1/me/shifts", 200);
+    json_t *ms = json_object_get(l, "items");
+    assert_int_equal(json_array_size(ms), 2);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *x = json_array_get(ms, i);
+        assert_int_equal(num(x, "shift_id"), next_shift);
+        assert_string_equal(str(x, "day"), next_day);
+        assert_int_equal(num(x, "person_id"), t.pa);
+        int64_t from = 0, to = 0; /* core/clock.h */
+        assert_int_equal(clock_parse_rfc3339(str(x, "start"), &from), 0);
+        assert_int_equal(clock_parse_rfc3339(str(x, "end"), &to), 0);
+        long long at = (long long)time(NULL) * 1000;
+        assert_true(to - from == 720 * 60000LL && to > at && from <= at + 12 * 3600000LL);
+        assert_int_equal(json_is_true(json_object_get(x, "now")), from <= at && at < to);
+    }
+    json_decref(l);
+    l = get(&t, t.b, "/api/v1/me/shifts", 200);
+    assert_int_equal(json_array_size(json_object_get(l, "items")), 0);
+    json_decref(l);
     /* handed over again (the snapshot names the roster once however many
      * roles), accepted by 乙, who is not on it: taken, and recorded so */
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"note\":\"GT-1 联锁旁路 1 小时后到期，到期前恢复。\"}", t.area);

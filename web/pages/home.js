@@ -1,10 +1,11 @@
 // pages/home.js — who you are (username, person, roles in words), your scope
-// unit (name, kind, its path from the root as breadcrumbs), the shift
+// unit (name, kind, its path from the root as breadcrumbs), your shift on the
+// roster running now (当班中) and the next, the shift
 // handovers waiting for you, today's duties and task-force tasks (a person's account), the overview of the units right under
 // the scope (unit_overview.js: a park's enterprises, an enterprise's sites) or,
 // for a grid, its area's risk notice (风险告知),
 // and the admin pages your roles allow.
-// Data: GET /api/v1/me, /me/duties, /me/tasks, /patrols?mine=1, /handovers?state=handed.
+// Data: GET /api/v1/me, /me/shifts, /me/duties, /me/tasks, /patrols?mine=1, /handovers?state=handed.
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { h, badge, clear, errorNode, fmtTime, toast } from '../ui.js';
@@ -79,6 +80,17 @@ async function breadcrumbs(scope) {
 // any in the scope, the shift handovers waiting to be taken (not one's own).
 async function fillToday(box) {
   const me = session.me();
+  // my shifts on the roster: the one running now (当班中) and the next one
+  const rostered = (((await api('GET', '/me/shifts').catch(() => null)) || {}).items || []);
+  const next = rostered.find((x) => !x.now);
+  const mine = rostered.filter((x) => x.now || (next && x.start === next.start));
+  if (mine.length) {
+    box.append(h('h3', null, t('home.shifts')), h('ul', { class: 'tf-tasks', id: 'home-shifts' }, mine.map((x) =>
+      h('li', { class: 'tf-task', dataset: { id: String(x.id), now: String(x.now) } },
+        h('a', { href: '/plant#pl-roster', 'data-link': '' }, x.shift_name), ' ', badge(t('pl.r.role.' + x.role)), ' ',
+        x.now ? badge(t('pl.r.now'), 'ok') : null,
+        h('div', { class: 'row-meta' }, t('home.shift.when', { from: fmtTime(x.start), to: fmtTime(x.end) }))))));
+  }
   const waiting = session.can.handover()
     ? (((await api('GET', '/handovers?state=handed&limit=20').catch(() => null)) || {}).items || [])
       .filter((x) => x.handed_by.id !== me.person.id) : [];
