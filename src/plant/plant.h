@@ -168,7 +168,7 @@ typedef struct plant_my_shift {
 } plant_my_shift;
 #define PLANT_MY_SHIFTS_MAX 16
 
-/* The shifts person_id is rostered on that have not ended at at_ms and begin
+/* The active shifts person_id is rostered on that have not ended at at_ms and begin
  * within 36 hours of it, by start: at most PLANT_MY_SHIFTS_MAX into out. No
  * permission check: a person's own duties (GET /me/shifts). */
 ws_err plant_shifts_of(store_conn *c, int64_t person_id, int64_t at_ms, plant_my_shift *out, size_t *n);

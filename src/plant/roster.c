@@ -445,7 +445,7 @@ ws_err plant_shifts_of(store_conn *c, int64_t person_id, int64_t at_ms, plant_my
         if (!rc) rc = org_unit_get(c, items[i].unit_id, &u);
         if (!rc) rc = plant_local_to_utc(u.tz, d, sh.start_min, &from);
         if (!rc) rc = plant_local_to_utc(u.tz, d, sh.start_min + sh.length_min, &to);
-        if (rc || to <= at_ms || from > at_ms + 36 * 3600000LL) continue;
+        if (rc || !sh.active || to <= at_ms || from > at_ms + 36 * 3600000LL) continue; /* retired: off duty */
         out[*n] = (plant_my_shift){items[i], from, to};
         (*n)++;
     }
