@@ -356,7 +356,7 @@ static void run(const char *backend)
         assert_int_equal(num(x, "shift_id"), next_shift);
         assert_string_equal(str(x, "day"), next_day);
         assert_int_equal(num(x, "person_id"), t.pa);
-        int64_t from = 0, to = 0; /* core/clock.h */
+        int64_t from = 0, to = 0;
         assert_int_equal(clock_parse_rfc3339(str(x, "start"), &from), 0);
         assert_int_equal(clock_parse_rfc3339(str(x, "end"), &to), 0);
         long long at = (long long)time(NULL) * 1000;
