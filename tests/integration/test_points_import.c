@@ -3,7 +3,8 @@
  * and nothing written; a dry run that writes nothing; the 位号台账 export
  * coming back in unchanged, and edited; alarm response cards (处置措施, a
  * cell of several lines) written with the register, refused naming the
- * column, and coming back in with the export unchanged. */
+ * column, and coming back in with the export unchanged; a register of 5,000
+ * points whose readings are all stored. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "integration/common.h"
 
@@ -257,10 +259,52 @@ static void import_register(void **state)
     free(csv.p);
 }
 
+/* A register larger than the series store's first segment (4,096 open
+ * chunks): 5,000 points in one file, a reading each in one line batch; every
+ * reading is stored and the last point's history has it (before the table
+ * grew, the readings of the points past 4,096 were refused). */
+static void large_register(void **state)
+{
+    T *t = *state;
+    enum { N = 5000 };
+    size_t cap = 64 + N * 48;
+    char *b = malloc(cap);
+    assert_non_null(b);
+    size_t n = (size_t)snprintf(b, cap, "位号,名称,类型,单位编码\n");
+    for (int i = 0; i < N; i++) n += (size_t)snprintf(b + n, cap - n, "BIG-%05d,大位号 %d,可燃气体,TF\n", i, i);
+    json_t *r = NULL;
+    assert_int_equal(import(t, b, n, false, &r), 200);
+    assert_int_equal(count(r, "created"), N);
+    json_decref(r);
+    long long at = (long long)time(NULL) * 1000 - 60000;
+    n = 0;
+    for (int i = 0; i < N; i++) n += (size_t)snprintf(b + n, cap - n, "BIG-%05d %d %lld\n", i, 1 + i % 7, at);
+    assert_int_equal(ws_http(&t->s, "POST", "/api/v1/ingest", t->tok, b, n, "text/plain", &r, NULL), 200);
+    assert_int_equal(count(r, "accepted"), N);
+    assert_int_equal(count(r, "failed"), 0);
+    json_decref(r);
+    free(b);
+    json_t *p = point_of(t, "BIG-04999");
+    char path[200], from[40], to[40];
+    time_t s0 = (time_t)(at / 1000 - 3600), s1 = (time_t)(at / 1000 + 3600);
+    struct tm g;
+    strftime(from, sizeof from, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&s0, &g));
+    strftime(to, sizeof to, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&s1, &g));
+    snprintf(path, sizeof path, "/api/v1/points/%lld/history?from=%s&to=%s",
+             (long long)json_integer_value(json_object_get(p, "id")), from, to);
+    json_decref(p);
+    assert_int_equal(ws_req(&t->s, "GET", path, t->tok, NULL, &r), 200);
+    json_t *items = json_object_get(r, "items");
+    assert_int_equal(json_array_size(items), 1);
+    assert_true(json_real_value(json_object_get(json_array_get(items, 0), "last")) == 1 + 4999 % 7);
+    json_decref(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(import_register),
+        cmocka_unit_test(large_register),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
