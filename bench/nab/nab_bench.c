@@ -12,6 +12,7 @@
  * theta*: each window's first alarm and each false positive); for
  * experiments DETP="name=value,..." overrides the defaults in every mode.
  * Data: WS_NAB_DIR (default ../shared/data/nab); skipped when absent. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,7 +60,9 @@ static void run(const nab_corpus *c, const det_params *p, double **a)
 }
 
 /* Score the files of one half (0 = A, 1 = B) or all (-1). */
-static double score(const nab_corpus *c, double **a, int half, int prof)
+/* NAB's result on one half (0 A, 1 B; -1 the whole corpus) for profile prof;
+ * score -1e9 when it cannot be scored. */
+static nab_result half_result(const nab_corpus *c, double **a, int half, int prof)
 {
     nab_file *fs = malloc(c->n * sizeof *fs);
     const double **as = malloc(c->n * sizeof *as);
@@ -70,7 +73,17 @@ static double score(const nab_corpus *c, double **a, int half, int prof)
     if (nab_score(fs, m, as, &nab_profiles[prof], &r)) r.score = -1e9;
     free(fs);
     free(as);
-    return r.score;
+    return r;
+}
+
+static double score(const nab_corpus *c, double **a, int half, int prof) { return half_result(c, a, half, prof).score; }
+
+/* Whether row i of file f lies in one of its labelled windows. */
+static bool in_window(const nab_file *f, size_t i)
+{
+    for (size_t k = 0; k < f->nwin; k++)
+        if (i >= f->win[k].l && i <= f->win[k].r) return true;
+    return false;
 }
 
 /* Issue 7 item 2: for four failures with a known cause, the lead time of the
@@ -325,14 +338,9 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "diaga") == 0) {  /* half A only, at half A's own theta* (PROF=0/1/2) */
         det_params dp = params();
         run(&c, &dp, a);
-        nab_file *fs = malloc(c.n * sizeof *fs);
-        const double **as = malloc(c.n * sizeof *as);
-        size_t m = 0;
-        for (size_t f = 0; f < c.n; f += 2) { fs[m] = c.f[f]; as[m] = a[f]; m++; }
         int prof = getenv("PROF") ? atoi(getenv("PROF")) : NAB_STANDARD;   /* 0 standard, 1 low FP, 2 low FN */
         if (prof < 0 || prof >= NAB_NPROFILES) prof = NAB_STANDARD;
-        nab_result r;
-        nab_score(fs, m, as, &nab_profiles[prof], &r);
+        nab_result r = half_result(&c, a, 0, prof);
         printf("half A theta* %.4f raw %.2f score %.2f\n", r.theta, r.raw, r.score);
         for (size_t f = 0; f < c.n; f += 2) {
             size_t P = nab_probation(c.f[f].n), fp = 0;
@@ -352,14 +360,10 @@ int main(int argc, char **argv)
                     printf("     win [%zu,%zu] MISS max %.3f at %.2f\n", c.f[f].win[k].l, c.f[f].win[k].r, mx,
                            (double)(at - c.f[f].win[k].l) / w);
             }
-            for (size_t i = P; i < c.f[f].n; i++) {
-                int in = 0;
-                for (size_t k = 0; k < c.f[f].nwin; k++) in |= i >= c.f[f].win[k].l && i <= c.f[f].win[k].r;
-                if (!in && a[f][i] >= r.theta) { fp++; printf("     fp at %zu score %.3f\n", i, a[f][i]); }
-            }
+            for (size_t i = P; i < c.f[f].n; i++)
+                if (!in_window(&c.f[f], i) && a[f][i] >= r.theta) { fp++; printf("     fp at %zu score %.3f\n", i, a[f][i]); }
             if (fp) printf("     %zu false positives\n", fp);
         }
-        free(fs); free(as);
         return 0;
     }
     if (argc > 1 && strcmp(argv[1], "halves") == 0) {
@@ -396,11 +400,7 @@ int main(int argc, char **argv)
                 for (size_t i = c.f[f].win[k].l; i <= c.f[f].win[k].r; i++) hit |= i >= P && a[f][i] >= r.theta;
                 det += (size_t)hit;
             }
-            for (size_t i = P; i < c.f[f].n; i++) {
-                int in = 0;
-                for (size_t k = 0; k < c.f[f].nwin; k++) in |= i >= c.f[f].win[k].l && i <= c.f[f].win[k].r;
-                fp += !in && a[f][i] >= r.theta;
-            }
+            for (size_t i = P; i < c.f[f].n; i++) fp += !in_window(&c.f[f], i) && a[f][i] >= r.theta;
             printf("%6.2f win %zu/%zu fp %3zu %s\n",
                    nab_score_file_at(&c.f[f], a[f], &nab_profiles[NAB_STANDARD], r.theta),
                    det, c.f[f].nwin, fp, c.f[f].name);
