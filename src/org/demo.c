@@ -130,6 +130,50 @@ static const demo_person people[] = {
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
+/* 四班两倒 (org_demo_ids.crew): four crews of a 班长 (a grid leader) and
+ * operators of 合成车间, 罐区 and 精馏 or 污水. 冯超's crew hands over to 王磊's.
+ * 陶然 of 罐区 is on none: the demo's handover he takes shows as taken off
+ * the roster. */
+static const char *const crews[ORG_DEMO_CREWS][ORG_DEMO_CREW_SIZE] = {
+    {"谢军", "冯超", "戚红", "何平"},
+    {"王磊", "陈静", "姜峰", "朱伟"},
+    {"卫东", "蒋敏", "魏东", "许强"},
+    {"杨帆", "沈洋", "邹伟", "窦文"},
+};
+/* 值班领导 and 安全值班, 24 h each in turn */
+static const char *const duty_managers[4] = {"王建国", "吴刚", "陈志强", "华振"};
+static const char *const duty_safety[2] = {"张丽", "李明华"};
+
+/* The rota's crew (0-3, in no particular order) on shift p: shifts counted
+ * from a day shift (p even: the day shift of day p/2, odd: its night);
+ * a crew works the day shift of day d and the night of day d + 1. */
+static int rota_crew(int64_t p)
+{
+    int64_t d = (p - (p & 1)) / 2, t = (p & 1) ? d - 1 : d;
+    return (int)(((t % 4) + 4) % 4);
+}
+
+int org_demo_crew_on(int64_t k, bool s0_day)
+{
+    int64_t p0 = s0_day ? 0 : 1;
+    int map[4] = {-1, -1, -1, -1}, next = 0; /* crews numbered as they come from shift 0 on */
+    for (int64_t p = p0; next < 4; p++)
+        if (map[rota_crew(p)] < 0) map[rota_crew(p)] = next++;
+    return map[rota_crew(p0 + k)];
+}
+
+/* Where name is in a duty table, its id there. */
+static void place(const char *name, int64_t id, org_demo_ids *out)
+{
+    for (int i = 0; i < ORG_DEMO_CREWS; i++)
+        for (int j = 0; j < ORG_DEMO_CREW_SIZE; j++)
+            if (!strcmp(crews[i][j], name)) out->crew[i][j] = id;
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(duty_managers[i], name)) out->duty_manager[i] = id;
+    for (int i = 0; i < 2; i++)
+        if (!strcmp(duty_safety[i], name)) out->duty_safety[i] = id;
+}
+
 /* The park: created as the root, or the empty root park renamed. */
 static ws_err demo_park(store_conn *c, const org_caller *by, int64_t *park)
 {
@@ -225,6 +269,7 @@ static ws_err seed(store_conn *c, const org_caller *by, org_demo_ids *out)
         }
         if (rc) return rc;
         out->npeople++;
+        place(dp->name, id, out);
         if (!strcmp(dp->name, "王建国")) out->person_manager = id;
         else if (!strcmp(dp->name, "张丽")) out->person_safety_officer = id;
         else if (!strcmp(dp->name, "陈志强")) out->person_dept_head = id;

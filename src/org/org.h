@@ -436,6 +436,10 @@ bool org_import_fatal(ws_err rc);
 
 /* ------------------------------------------------------------------- demo */
 
+#define ORG_DEMO_CREWS 4
+#define ORG_DEMO_CREW_SIZE 4
+enum { ORG_CREW_LEADER, ORG_CREW_SYNTHESIS, ORG_CREW_TANK, ORG_CREW_OTHER };
+
 typedef struct org_demo_ids {
     int64_t park;
     int64_t enterprise;        /* 华东精细化工有限公司 */
@@ -459,8 +463,23 @@ typedef struct org_demo_ids {
     int64_t person_tank_grid_leader; /* 魏东, grid leader in 罐区 (guardian) */
     int64_t person_welder;          /* 吕军, welder */
     int64_t person_electrician;     /* 褚亮, electrician */
+    /* 四班两倒: the enterprise's four shift crews, each its 班长 first, then
+     * its operators of 合成车间, of 罐区 and of 精馏 or 污水 (ORG_CREW_*).
+     * Crew 0 is person_worker's, crew 1 person_grid_leader's, which takes
+     * over from it (org_demo_crew_on). */
+    int64_t crew[ORG_DEMO_CREWS][ORG_DEMO_CREW_SIZE];
+    /* 值班领导 and the safety officer on call, each 24 h from 08:00 in turn;
+     * [0] (person_manager, person_safety_officer) on the day of the shift
+     * running when the demo is made */
+    int64_t duty_manager[4], duty_safety[2];
     int npeople;
 } org_demo_ids;
+
+/* The crew (index into org_demo_ids.crew) on the k-th shift from the one
+ * running when the demo was made (k = 0; k < 0 before it), day 08–20 and
+ * night 20–08, each crew working a day, then a night, then two days off;
+ * s0_day: shift 0 is a day shift. Crew 0 on shift 0, crew 1 on shift 1. */
+int org_demo_crew_on(int64_t k, bool s0_day);
 
 /* Seed a plausible chemical park: when the organisation is empty the park
  * becomes the root; when the only root is a park without children it is

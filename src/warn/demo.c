@@ -1,6 +1,6 @@
 /* demo.c — what `worksafe demo` shows of early warning: a duty roster for
- * the week (day and night shifts of the enterprise: grid leader, safety
- * officer, manager and three operators), an equipment register entry with a work order, an
+ * the week (四班两倒: four crews on the enterprise's day and night shifts,
+ * with the manager and safety officer on call), an equipment register entry with a work order, an
  * active interlock bypass, and alarms in every state, raised through the
  * engine itself from readings of the demo's detectors:
  *
@@ -48,6 +48,11 @@ static int64_t open_id(warn *w, const char *tag, int cond)
     return a ? a->id : 0;
 }
 
+/* 四班两倒 (org_demo_crew_on) from the day before yesterday for nine days:
+ * each shift its crew's 班长 (grid_leader) and three operators, and the
+ * 值班领导 (manager) and 安全值班 (safety_officer) of its day, who are on
+ * call 24 h from 08:00. The shift running now has 冯超's crew, 王建国 and
+ * 张丽; the next one 王磊's crew. */
 static ws_err rosters(store_conn *c, const org_demo_ids *ids, int64_t now)
 {
     static const audit_actor who = {"cli"};
@@ -57,26 +62,29 @@ static ws_err rosters(store_conn *c, const org_demo_ids *ids, int64_t now)
     plant_shift_in n = {.unit_id = ids->enterprise, .name = "夜班", .start = "20:00", .length_min = 720, .active = true};
     ws_err rc = plant_shift_create(c, &by, &d, &day_shift);
     if (!rc) rc = plant_shift_create(c, &by, &n, &night_shift);
+    org_unit ent;
+    int64_t today, t8, t20;
+    if (!rc) rc = org_unit_get(c, ids->enterprise, &ent);
+    if (!rc) rc = plant_local_day(ent.tz, now, &today);
+    if (!rc) rc = plant_local_to_utc(ent.tz, today, 8 * 60, &t8);
+    if (!rc) rc = plant_local_to_utc(ent.tz, today, 20 * 60, &t20);
     if (rc) return rc;
+    const bool s0_day = now >= t8 && now < t20;
+    const int64_t d0 = now < t8 ? today - 1 : today; /* the day shift 0 belongs to */
     char days[9][11];
     plant_roster_in in[9 * 2 * 6];
     size_t k = 0;
     for (int i = 0; i < 9; i++) {
-        int64_t t = now + (int64_t)(i - 2) * 86400000 + 8 * 3600000; /* Asia/Shanghai dates */
-        time_t s = (time_t)(t / 1000);
-        struct tm tm;
-        gmtime_r(&s, &tm);
-        strftime(days[i], sizeof days[i], "%Y-%m-%d", &tm);
+        const int64_t day = today - 2 + i, from0 = day - d0;
+        plant_date_format(day, days[i]);
         const int64_t sh[2] = {day_shift, night_shift};
         for (int j = 0; j < 2; j++) {
-            in[k++] = (plant_roster_in){sh[j], ids->person_grid_leader, days[i], "grid_leader"};
-            in[k++] = (plant_roster_in){sh[j], ids->person_safety_officer, days[i], "safety_officer"};
-            in[k++] = (plant_roster_in){sh[j], ids->person_manager, days[i], "manager"};
-            /* operators, who take handovers (陶然 of 罐区 is not on it: the demo's
-             * handover he takes shows as taken off the roster) */
-            in[k++] = (plant_roster_in){sh[j], ids->person_worker, days[i], "operator"};
-            in[k++] = (plant_roster_in){sh[j], ids->person_tank_grid_leader, days[i], "operator"};
-            in[k++] = (plant_roster_in){sh[j], ids->person_tank_operator2, days[i], "operator"};
+            const int64_t *crew = ids->crew[org_demo_crew_on(2 * from0 + j - !s0_day, s0_day)];
+            in[k++] = (plant_roster_in){sh[j], crew[ORG_CREW_LEADER], days[i], "grid_leader"};
+            for (int m = ORG_CREW_LEADER + 1; m < ORG_DEMO_CREW_SIZE; m++)
+                in[k++] = (plant_roster_in){sh[j], crew[m], days[i], "operator"};
+            in[k++] = (plant_roster_in){sh[j], ids->duty_manager[((from0 % 4) + 4) % 4], days[i], "manager"};
+            in[k++] = (plant_roster_in){sh[j], ids->duty_safety[((from0 % 2) + 2) % 2], days[i], "safety_officer"};
         }
     }
     return plant_roster_add(c, &by, in, k, NULL);

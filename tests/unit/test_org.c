@@ -978,9 +978,50 @@ static void test_demo_seed(void **state)
     assert_true(n >= 10);
     for (size_t i = 0; i < n; i++) assert_true(us[i].leader_person_id > 0);
     free(us);
+    /* Every crew and on-call place is a person; the worker is in crew 0 and
+     * the grid leader leads crew 1; nobody is in two crews. */
+    for (int i = 0; i < ORG_DEMO_CREWS; i++)
+        for (int j = 0; j < ORG_DEMO_CREW_SIZE; j++) {
+            assert_true(ids.crew[i][j] > 0);
+            for (int k = 0; k < ORG_DEMO_CREWS * ORG_DEMO_CREW_SIZE; k++)
+                if (k != i * ORG_DEMO_CREW_SIZE + j)
+                    assert_true(ids.crew[k / ORG_DEMO_CREW_SIZE][k % ORG_DEMO_CREW_SIZE] != ids.crew[i][j]);
+        }
+    assert_int_equal(ids.crew[0][ORG_CREW_SYNTHESIS], ids.person_worker);
+    assert_int_equal(ids.crew[1][ORG_CREW_LEADER], ids.person_grid_leader);
+    for (int i = 0; i < 4; i++) assert_true(ids.duty_manager[i] > 0);
+    assert_int_equal(ids.duty_manager[0], ids.person_manager);
+    assert_int_equal(ids.duty_safety[0], ids.person_safety_officer);
+    assert_true(ids.duty_safety[1] > 0 && ids.duty_safety[1] != ids.duty_safety[0]);
     /* A second seed is refused; an empty root park is taken over. */
     assert_int_equal(org_demo_seed(c, &WHO, &ids), WS_ECONFLICT);
     verify_clean(c);
+}
+
+/* The demo's 四班两倒: from shift 0 (a day or a night shift), crew 0 then
+ * crew 1; every crew works a day shift, the night after the next day shift,
+ * then has two days off: two shifts in any eight running, never two running,
+ * before shift 0 as after it. */
+static void test_demo_rota(void **state)
+{
+    (void)state;
+    for (int d = 0; d < 2; d++) {
+        const bool s0_day = d == 0;
+        assert_int_equal(org_demo_crew_on(0, s0_day), 0);
+        assert_int_equal(org_demo_crew_on(1, s0_day), 1);
+        for (int64_t k = -40; k < 40; k++) {
+            const int c = org_demo_crew_on(k, s0_day);
+            assert_true(c >= 0 && c < ORG_DEMO_CREWS);
+            assert_int_equal(org_demo_crew_on(k + 8, s0_day), c); /* an 8-shift cycle */
+            assert_true(org_demo_crew_on(k + 1, s0_day) != c);    /* never twelve hours more */
+            int n = 0;
+            for (int64_t j = k; j < k + 8; j++) n += org_demo_crew_on(j, s0_day) == c;
+            assert_int_equal(n, 2);
+            /* shift k is a day shift when k has s0's parity, for a day shift 0 */
+            const bool day = ((k % 2) == 0) == s0_day;
+            if (day) assert_int_equal(org_demo_crew_on(k + 3, s0_day), c); /* the next day's night */
+        }
+    }
 }
 
 static void test_demo_on_init_root(void **state)
@@ -1299,6 +1340,7 @@ int main(void)
         DB_TEST(test_import_people_gbk),
         DB_TEST(test_import_xlsx_and_scope),
         DB_TEST(test_demo_seed),
+        cmocka_unit_test(test_demo_rota),
         DB_TEST(test_demo_on_init_root),
         DB_TEST(test_import_samples),
     };
