@@ -154,6 +154,9 @@ export async function run(hz) {
     const shown = await page.locator('#home-shifts li').evaluateAll((els) => els.map((e) => [e.dataset.id, e.dataset.now]));
     assert(JSON.stringify(shown) === JSON.stringify(shifts.map((x) => [String(x.id), String(x.now)])),
       `the home page shows ${JSON.stringify(shown)}, the server ${JSON.stringify(shifts.map((x) => [x.id, x.now]))}`);
+    // each with its day and clock times, as a roster reads (the demo's shifts: 08:00 and 20:00)
+    for (const when of await page.locator('#home-shifts li .row-meta').allInnerTexts())
+      assert(/^(今天|明天|昨天|\d+月\d+日 ?周.) (08|20):00 – (次日 )?(08|20):00$/.test(when.trim()), 'a shift reads ' + when);
     const running = page.locator('#home-shifts li[data-now="true"]');
     if (onDuty) assert((await running.innerText()).includes('当班中'), 'the running shift is not marked 当班中');
     else assert(!(await page.locator('#home-shifts', { hasText: '当班中' }).count()), 'a shift is marked 当班中 while none runs');

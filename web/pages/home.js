@@ -78,6 +78,20 @@ async function breadcrumbs(scope) {
 // still to walk (own grid and cross-supervision, until their window ends)
 // and open task-force tasks of the signed-in person; first, when there are
 // any in the scope, the shift handovers waiting to be taken (not one's own).
+// A shift's times as a person reads a roster: "今天 08:00 – 20:00",
+// "昨天 20:00 – 次日 08:00", "12月5日 周六 08:00 – 20:00" (the device's clock).
+function shiftWhen(start, end) {
+  const lang = document.documentElement.lang || 'zh-CN';
+  const a = new Date(start), b = new Date(end);
+  const clock = (d) => d.toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  const dayOf = (d) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+  const days = Math.round((dayOf(a) - dayOf(new Date())) / 86400000);
+  const day = days === 0 ? t('home.shift.today') : days === 1 ? t('home.shift.tomorrow')
+    : days === -1 ? t('home.shift.yesterday') : a.toLocaleDateString(lang, { month: 'numeric', day: 'numeric', weekday: 'short' });
+  const to = dayOf(b) === dayOf(a) ? clock(b) : t('home.shift.next_day', { at: clock(b) });
+  return t('home.shift.when', { day, from: clock(a), to });
+}
+
 async function fillToday(box) {
   const me = session.me();
   // my shifts on the roster: the one running now (当班中) and the next one
@@ -89,7 +103,7 @@ async function fillToday(box) {
       h('li', { class: 'tf-task', dataset: { id: String(x.id), now: String(x.now) } },
         h('a', { href: '/plant#pl-roster', 'data-link': '' }, x.shift_name), ' ', badge(t('pl.r.role.' + x.role)), ' ',
         x.now ? badge(t('pl.r.now'), 'ok') : null,
-        h('div', { class: 'row-meta' }, t('home.shift.when', { from: fmtTime(x.start), to: fmtTime(x.end) }))))));
+        h('div', { class: 'row-meta' }, shiftWhen(x.start, x.end))))));
   }
   const waiting = session.can.handover()
     ? (((await api('GET', '/handovers?state=handed&limit=20').catch(() => null)) || {}).items || [])
