@@ -48,7 +48,8 @@ static int64_t open_id(warn *w, const char *tag, int cond)
     return a ? a->id : 0;
 }
 
-/* 四班两倒 (org_demo_crew_on) from the day before yesterday for nine days:
+/* 四班两倒 (org_demo_crew_on) from eight days back to six days on (the week
+ * of alarms handled was handled by the people on duty then):
  * each shift its crew's 班长 (grid_leader) and three operators, and the
  * 值班领导 (manager) and 安全值班 (safety_officer) of its day, who are on
  * call 24 h from 08:00. The shift running now has 冯超's crew, 王建国 and
@@ -71,11 +72,12 @@ static ws_err rosters(store_conn *c, const org_demo_ids *ids, int64_t now)
     if (rc) return rc;
     const bool s0_day = now >= t8 && now < t20;
     const int64_t d0 = now < t8 ? today - 1 : today; /* the day shift 0 belongs to */
-    char days[9][11];
-    plant_roster_in in[9 * 2 * 6];
+    enum { DAYS = 15 };
+    char days[DAYS][11];
+    plant_roster_in in[DAYS * 2 * 6];
     size_t k = 0;
-    for (int i = 0; i < 9; i++) {
-        const int64_t day = today - 2 + i, from0 = day - d0;
+    for (int i = 0; i < DAYS; i++) {
+        const int64_t day = today - 8 + i, from0 = day - d0;
         plant_date_format(day, days[i]);
         const int64_t sh[2] = {day_shift, night_shift};
         for (int j = 0; j < 2; j++) {
@@ -119,12 +121,45 @@ static ws_err registers(store_conn *c, const org_demo_ids *ids, int64_t now)
  * `at` of the week of readings (0 a week ago, as hazard_demo_readings), the
  * acknowledgement, the reading back to normal and the close, minutes after
  * the peak. */
+/* Who acted in the demo's past: the person on the roster in role at instant
+ * at (the crew's 班长, the safety officer on call), as themselves. Those
+ * without an account act under their name, as through the signed link of
+ * their duty message (warn_ack_link). d must stay put while d->by is used. */
+typedef struct duty_actor {
+    auth_subject s;
+    char name[32];
+    audit_actor a;
+    org_caller by;
+} duty_actor;
+
+static ws_err on_duty(store_conn *c, const org_demo_ids *ids, const char *role, int64_t at, duty_actor *d)
+{
+    int64_t on[8];
+    size_t n = 0;
+    ws_err rc = plant_on_duty(c, ids->enterprise, role, at, on, 8, &n);
+    if (!rc && !n) rc = ws_fail(WS_EINTERNAL, NULL, "nobody on the demo's roster as %s", role);
+    org_person p;
+    if (!rc) rc = org_person_get(c, on[0], &p);
+    if (rc) return rc;
+    memset(d, 0, sizeof *d);
+    d->s.account_id = 1;
+    d->s.person_id = on[0];
+    d->s.roles = strcmp(role, "grid_leader") ? ROLE_SAFETY_OFFICER : ROLE_GRID_LEADER;
+    snprintf(d->s.username, sizeof d->s.username, "%.63s", p.name);
+    snprintf(d->s.scope_path, sizeof d->s.scope_path, "/%lld/", (long long)ids->park); /* the whole park */
+    d->s.scope_unit_id = ids->park;
+    snprintf(d->name, sizeof d->name, "person:%lld", (long long)on[0]);
+    d->a.name = d->name;
+    d->by = (org_caller){&d->a, &d->s};
+    return WS_OK;
+}
+
 typedef struct past_alarm {
     const char *tag;
     int at;
     double before, peak, after;
     int ack_min, clear_min, close_min;
-    bool by_grid_leader; /* acknowledged by the grid leader, else the safety officer */
+    bool by_grid_leader; /* acknowledged by the 班长 on duty, else the safety officer */
     const char *cause, *action;
 } past_alarm;
 
@@ -142,7 +177,9 @@ static const past_alarm PAST[] = {
      "暂停装车，更换鹤管密封圈，复测合格后恢复装车"},
 };
 
-static ws_err past_week(warn *w, const org_caller *by_so, const org_caller *by_gl, int64_t now)
+/* Each acknowledged by the 班长 or the safety officer on duty then, and
+ * closed by the safety officer on duty then. */
+static ws_err past_week(warn *w, store_conn *c, const org_demo_ids *ids, int64_t now)
 {
     const int64_t M = 60000, start = (now / M - 7 * 1440) * M;
     ws_err rc = WS_OK;
@@ -150,12 +187,15 @@ static ws_err past_week(warn *w, const org_caller *by_so, const org_caller *by_g
         const past_alarm *a = &PAST[i];
         int64_t t = start + a->at * M + 30000; /* between the week's readings, a minute apart */
         int cond = a->peak < a->before ? THR_L : THR_H;
-        rc = in1(w, a->tag, a->before, t - 3 * M);
+        duty_actor ack, close;
+        rc = on_duty(c, ids, a->by_grid_leader ? "grid_leader" : "safety_officer", t + a->ack_min * M, &ack);
+        if (!rc) rc = on_duty(c, ids, "safety_officer", t + a->close_min * M, &close);
+        if (!rc) rc = in1(w, a->tag, a->before, t - 3 * M);
         if (!rc) rc = in1(w, a->tag, a->peak, t);
-        if (!rc) rc = warn_operate_at(w, a->by_grid_leader ? by_gl : by_so, open_id(w, a->tag, cond), OP_ACK,
-                                      &(op_args){0}, false, t + a->ack_min * M);
+        if (!rc) rc = warn_operate_at(w, &ack.by, open_id(w, a->tag, cond), OP_ACK, &(op_args){0}, false,
+                                      t + a->ack_min * M);
         if (!rc) rc = in1(w, a->tag, a->after, t + a->clear_min * M);
-        if (!rc) rc = warn_operate_at(w, by_so, open_id(w, a->tag, cond), OP_CLOSE,
+        if (!rc) rc = warn_operate_at(w, &close.by, open_id(w, a->tag, cond), OP_CLOSE,
                                       &(op_args){.cause = a->cause, .action = a->action}, false,
                                       t + a->close_min * M);
     }
@@ -165,16 +205,19 @@ static ws_err past_week(warn *w, const org_caller *by_so, const org_caller *by_g
 /* GT-104 chattering two days ago: readings every 5 s either side of H (25,
  * deadband 1) for half a minute — three annunciations, six transitions, one
  * short of the core's flap suppression — then back to normal; acknowledged
- * by the grid leader and closed with its record. */
-static ws_err chatter(warn *w, const org_caller *by_gl, const org_caller *by_so, int64_t now)
+ * by the 班长 on duty and closed with its record by the safety officer. */
+static ws_err chatter(warn *w, store_conn *c, const org_demo_ids *ids, int64_t now)
 {
     const int64_t M = 60000, t0 = (now / M - 2 * 1440 - 260) * M + 30000;
-    ws_err rc = in1(w, "GT-104", 3.5, t0 - M);
+    duty_actor ack, close;
+    ws_err rc = on_duty(c, ids, "grid_leader", t0 + 5 * M, &ack);
+    if (!rc) rc = on_duty(c, ids, "safety_officer", t0 + 45 * M, &close);
+    if (!rc) rc = in1(w, "GT-104", 3.5, t0 - M);
     for (int i = 0; !rc && i < 6; i++) rc = in1(w, "GT-104", i % 2 ? 23.2 : 26.8, t0 + i * 5000);
     if (!rc) rc = in1(w, "GT-104", 3.2, t0 + 2 * M);
     if (!rc) rc = in1(w, "GT-104", 3.1, t0 + 4 * M);
-    if (!rc) rc = warn_operate_at(w, by_gl, open_id(w, "GT-104", THR_H), OP_ACK, &(op_args){0}, false, t0 + 5 * M);
-    if (!rc) rc = warn_operate_at(w, by_so, open_id(w, "GT-104", THR_H), OP_CLOSE,
+    if (!rc) rc = warn_operate_at(w, &ack.by, open_id(w, "GT-104", THR_H), OP_ACK, &(op_args){0}, false, t0 + 5 * M);
+    if (!rc) rc = warn_operate_at(w, &close.by, open_id(w, "GT-104", THR_H), OP_CLOSE,
                                   &(op_args){.cause = "T-104 罐根探头防雨罩脱落，探头受潮，读数在报警值附近跳变",
                                              .action = "装回防雨罩并烘干探头，标定合格；列入报警评审：评估该点增加 10 秒延时"},
                                   false, t0 + 45 * M);
@@ -229,10 +272,12 @@ static ws_err response_cards(warn *w, store_conn *c, const org_caller *by_so)
  * FI-201 shows feed (≥ 3 m³/h: the third day's stop is left out),
  * trained by the safety officer on the first six days of the week of
  * readings, then judged over the last day: the jacket outlet's half hour off
- * its relation sixteen hours ago (raised, cleared, closed with its record)
+ * its relation sixteen hours ago (raised, cleared, acknowledged and closed
+ * with its record by the 班长 on duty then)
  * and again for the last 25 minutes (active, not yet acknowledged) —
  * hazard/demo.c's reactor_value. */
-static ws_err reactor_monitor(warn *w, store_conn *c, const org_caller *by_so, int64_t now)
+static ws_err reactor_monitor(warn *w, store_conn *c, const org_caller *by_so, const org_demo_ids *demo,
+                              int64_t now)
 {
     static const char *const tags[] = {"TI-201", "PI-201", "FI-201", "TI-202", "AI-201"};
     enum { NP = sizeof tags / sizeof tags[0] };
@@ -261,8 +306,11 @@ static ws_err reactor_monitor(warn *w, store_conn *c, const org_caller *by_so, i
     int64_t aid = a ? a->id : 0;
     pthread_mutex_unlock(&w->mu);
     if (!aid) return ws_fail(WS_EINTERNAL, NULL, "the demo's process monitor raised nothing");
-    rc = warn_operate_at(w, by_so, aid, OP_ACK, &(op_args){0}, false, ep + 12 * M);
-    if (!rc) rc = warn_operate_at(w, by_so, aid, OP_CLOSE,
+    duty_actor ack, close; /* the 班长 on duty handles a process deviation */
+    rc = on_duty(c, demo, "grid_leader", ep + 12 * M, &ack);
+    if (!rc) rc = on_duty(c, demo, "grid_leader", ep + 170 * M, &close);
+    if (!rc) rc = warn_operate_at(w, &ack.by, aid, OP_ACK, &(op_args){0}, false, ep + 12 * M);
+    if (!rc) rc = warn_operate_at(w, &close.by, aid, OP_CLOSE,
                                   &(op_args){.cause = "R-201 夹套冷却水调节阀定位器故障，阀门振荡，夹套出口温度偏离负荷对应值",
                                              .action = "切至手动稳定冷却水量，更换阀门定位器并整定回路，复核温度关系恢复"},
                                   false, ep + 170 * M);
@@ -279,27 +327,25 @@ ws_err warn_demo_seed(warn *w, store_conn *c, const org_demo_ids *ids, int64_t n
     snprintf(so.username, sizeof so.username, "safety");
     snprintf(so.scope_path, sizeof so.scope_path, "/%lld/", (long long)ids->park); /* the whole park */
     so.scope_unit_id = ids->park;
-    auth_subject gl = so;
-    gl.person_id = ids->person_grid_leader;
-    gl.roles = ROLE_GRID_LEADER;
-    snprintf(gl.username, sizeof gl.username, "gridleader");
     /* sealed as the people who act, as the permit and hazard demos do */
-    char n_so[32], n_gl[32];
+    char n_so[32];
     snprintf(n_so, sizeof n_so, "person:%lld", (long long)ids->person_safety_officer);
-    snprintf(n_gl, sizeof n_gl, "person:%lld", (long long)ids->person_grid_leader);
-    const audit_actor a_so = {n_so}, a_gl = {n_gl};
-    const org_caller by_so = {&a_so, &so}, by_gl = {&a_gl, &gl};
+    const audit_actor a_so = {n_so};
+    const org_caller by_so = {&a_so, &so};
     const int64_t M = 60000;
     rc = response_cards(w, c, &by_so);
-    if (!rc) rc = past_week(w, &by_so, &by_gl, now);
-    if (!rc) rc = chatter(w, &by_gl, &by_so, now);
+    if (!rc) rc = past_week(w, c, ids, now);
+    if (!rc) rc = chatter(w, c, ids, now);
     /* GT-103: an excursion three hours ago, handled and closed */
     if (!rc) rc = in1(w, "GT-103", 6.2, now - 185 * M + 30000);
     if (!rc) rc = in1(w, "GT-103", 31.4, now - 180 * M + 30000);
-    if (!rc) rc = warn_operate_at(w, &by_so, open_id(w, "GT-103", THR_H), OP_ACK, &(op_args){0}, false,
+    duty_actor da;
+    if (!rc) rc = on_duty(c, ids, "safety_officer", now - 178 * M, &da);
+    if (!rc) rc = warn_operate_at(w, &da.by, open_id(w, "GT-103", THR_H), OP_ACK, &(op_args){0}, false,
                                   now - 178 * M);
     if (!rc) rc = in1(w, "GT-103", 4.8, now - 170 * M + 30000);
-    if (!rc) rc = warn_operate_at(w, &by_so, open_id(w, "GT-103", THR_H), OP_CLOSE,
+    if (!rc) rc = on_duty(c, ids, "safety_officer", now - 150 * M, &da);
+    if (!rc) rc = warn_operate_at(w, &da.by, open_id(w, "GT-103", THR_H), OP_CLOSE,
                                   &(op_args){.cause = "T-103 罐根法兰垫片老化渗漏",
                                              .action = "更换垫片并紧固，便携式检测复测 0 %LEL，恢复正常"},
                                   false, now - 150 * M);
@@ -309,17 +355,19 @@ ws_err warn_demo_seed(warn *w, store_conn *c, const org_demo_ids *ids, int64_t n
     if (!rc) rc = in1(w, "OX-201", 20.9, now - 80 * M + 30000);
     /* GT-302: over H, shelved while the detector is calibrated */
     if (!rc) rc = in1(w, "GT-302", 27.5, now - 120 * M + 30000);
-    if (!rc) rc = warn_operate_at(w, &by_so, open_id(w, "GT-302", THR_H), OP_SHELVE,
+    if (!rc) rc = on_duty(c, ids, "safety_officer", now - 115 * M, &da);
+    if (!rc) rc = warn_operate_at(w, &da.by, open_id(w, "GT-302", THR_H), OP_SHELVE,
                                   &(op_args){.reason = "探头标定中，便携式检测仪现场监护", .until_ms = now + 4 * 60 * M},
                                   false, now - 115 * M);
-    /* AT-201: methanol over its exposure limit, acknowledged by the grid leader, still active */
+    /* AT-201: methanol over its exposure limit, acknowledged by the 班长 on duty, still active */
     if (!rc) rc = in1(w, "AT-201", 12.0, now - 45 * M + 30000);
     if (!rc) rc = in1(w, "AT-201", 31.0, now - 40 * M + 30000);
-    if (!rc) rc = warn_operate_at(w, &by_gl, open_id(w, "AT-201", THR_H), OP_ACK, &(op_args){0}, false,
+    if (!rc) rc = on_duty(c, ids, "grid_leader", now - 37 * M, &da);
+    if (!rc) rc = warn_operate_at(w, &da.by, open_id(w, "AT-201", THR_H), OP_ACK, &(op_args){0}, false,
                                   now - 37 * M);
     /* GT-301: 紧急 at the loading arm, six minutes ago, nobody has acknowledged */
     if (!rc) rc = in1(w, "GT-301", 8.0, now - 7 * M + 30000);
     if (!rc) rc = in1(w, "GT-301", 56.0, now - 6 * M);
-    if (!rc) rc = reactor_monitor(w, c, &by_so, now);
+    if (!rc) rc = reactor_monitor(w, c, &by_so, ids, now);
     return rc;
 }
