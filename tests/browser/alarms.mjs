@@ -957,6 +957,56 @@ export async function run(hz) {
     await reader.goto(BASE + '/plant?week=' + day(monday));
     await reader.locator('#pl-week').waitFor();
     assert(await reader.locator('.pl-roster .pl-duty').count() === entries.length, 'the regulator does not see the roster');
-    assert(await reader.locator('.pl-duty-add, .pl-duty-del').count() === 0, 'the regulator is offered roster changes');
+    assert(await reader.locator('.pl-duty-add, .pl-duty-del, #pl-continue-btn').count() === 0, 'the regulator is offered roster changes');
+  });
+
+  await test('plant: the rota carried on by its cycle from the page — each new day the duties of four days before, a bad cycle refused at its field, twice changes nothing', async (w) => {
+    const line = require_accounts().find((l) => l.startsWith('safety '));
+    const page = await w.newPage();
+    await login(page, 'safety', line.split(/\s+/)[1]);
+    await page.locator('#home-scope').waitFor();
+    await page.goto(BASE + '/plant#pl-roster');
+    await page.locator('#pl-continue-btn').click();
+    const form = page.locator('#pl-continue');
+    await form.waitFor();
+    const from = await form.locator('input[name=from]').inputValue();
+    const plus = (d, k) => new Date(Date.parse(d + 'T00:00:00Z') + k * 86400e3).toISOString().slice(0, 10);
+    const onDay = async (a, b) => (await apiGet(page, `/roster-entries?from=${a}&to=${b}&limit=200`)).body.items;
+    // the form starts the day after the last rostered one
+    assert((await onDay(plus(from, -1), plus(from, -1))).length > 0 && (await onDay(from, plus(from, 60))).length === 0,
+      'the form does not start after the last rostered day: ' + from);
+    const to = plus(from, 7);
+    await form.locator('input[name=to]').fill(to);
+    await form.locator('input[name=cycle]').fill('0');
+    await form.locator('button[type=submit]').click();
+    await form.locator('[data-field="cycle"].has-error').waitFor();
+    assert((await onDay(from, to)).length === 0, 'a refused cycle made duties');
+    await form.locator('input[name=cycle]').fill('4');
+    await form.locator('button[type=submit]').click();
+    await form.waitFor({ state: 'detached' });
+    await page.locator(`#pl-week[data-week]`).waitFor();
+    // every new day is the day four before it: the same shift, person and role
+    const key = (e) => [e.shift_id, e.person_id, e.role].join('/');
+    const made = await onDay(from, to);
+    for (let i = 0; i < 8; i++) {
+      const d = plus(from, i);
+      const want = (await onDay(plus(d, -4), plus(d, -4))).map(key).sort();
+      const got = made.filter((e) => e.day === d).map(key).sort();
+      assert(want.length > 0 && JSON.stringify(got) === JSON.stringify(want), `${d}: ${got.length} duties, four days before ${want.length}`);
+    }
+    // the week shown is the first new day's, with its duties
+    const week = await page.locator('#pl-week').getAttribute('data-week');
+    assert(week <= from && from <= plus(week, 6), `the page shows the week of ${week}, not of ${from}`);
+    assert(await page.locator(`.pl-roster td[data-day="${from}"] .pl-duty`).count() === made.filter((e) => e.day === from).length,
+      'the first new day\'s duties are not shown');
+    // again over the same days: nothing more, and it says so
+    await page.locator('#pl-continue-btn').click();
+    await form.waitFor();
+    await form.locator('input[name=from]').fill(from);
+    await form.locator('input[name=to]').fill(to);
+    await form.locator('button[type=submit]').click();
+    await page.locator('#toast', { hasText: '已生成 0 条值班' }).waitFor();
+    assert((await onDay(from, to)).length === made.length, 'carrying the rota on twice doubled it');
+    await missingStrings(page);
   });
 }

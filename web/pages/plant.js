@@ -18,7 +18,8 @@
 //               the shift on duty now marked 当班中, the people
 //               on duty with their role — who an unacknowledged alarm is
 //               escalated to (grid leader → safety officer → manager); 排班
-//               adds one (person, role) to a shift and day, × removes one
+//               adds one (person, role) to a shift and day, × removes one;
+//               延续排班 carries the rota on by its cycle (continueDialog)
 // Data: GET /bypasses, /work-orders, /equipment, /people (names), /shifts,
 // /roster-entries?from=&to=; actions through POST .../actions/{action},
 // POST /roster-entries, DELETE /roster-entries/{id}. plant.write (admin, manager, safety
@@ -69,12 +70,75 @@ function dutyDialog(shift, day, done) {
   });
 }
 
+// 延续排班: the rota carried on by its cycle. Each day from `from` to `to`
+// gets the duties of the day `cycle` days before it (四班两倒 白夜休休: 4; a
+// weekly roster: 7), so one cycle entered by hand goes on for weeks; duties
+// already there are kept, and the rest is added in one request, all or
+// nothing (POST /roster-entries, at most 1000 a time).
+const MAX_BATCH = 1000;
+async function lastRostered() { // the last day with a duty, within two months back and a year on
+  const any = async (k) => (((await api('GET', '/roster-entries' + qs({ from: addDays(today(), k), limit: 1 }))) || {}).items || []).length > 0;
+  let lo = -62, hi = 366; // any(lo) holds, any(hi) does not
+  if (!(await any(lo))) return '';
+  while (hi - lo > 1) { const mid = Math.floor((lo + hi) / 2); if (await any(mid)) lo = mid; else hi = mid; }
+  return addDays(today(), lo);
+}
+
+async function continueDialog(done) {
+  const last = await lastRostered();
+  const first = last ? addDays(last, 1) : today();
+  const cycle = input('cycle', { type: 'number', min: 1, max: 28, step: 1, value: 4, required: true });
+  const from = input('from', { type: 'date', value: first, required: true });
+  const to = input('to', { type: 'date', value: addDays(first, 27), required: true });
+  const form = h('form', { class: 'form', id: 'pl-continue', novalidate: true }, formError(),
+    h('p', null, last ? t('pl.r.cont.last', { day: last }) : t('pl.r.cont.none')),
+    field(t('pl.r.cont.cycle'), cycle, t('pl.r.cont.cycle_hint')), field(t('pl.r.cont.from'), from), field(t('pl.r.cont.to'), to),
+    h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, t('pl.r.cont.go'))));
+  const d = openDialog(t('pl.r.continue'), form);
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const n = Number(cycle.value), a = from.value, b = to.value;
+    if (!Number.isInteger(n) || n < 1 || n > 28) return showError(form, { field: 'cycle', message: t('pl.r.cont.bad_cycle') });
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(a)) return showError(form, { field: 'from', message: t('pl.r.cont.bad_day') });
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(b) || b < a) return showError(form, { field: 'to', message: t('pl.r.cont.bad_to') });
+    busy(form, async () => {
+      try {
+        const have = await listAll('/roster-entries' + qs({ from: addDays(a, -n), to: b }));
+        const key = (e, day) => [e.shift_id, e.person_id, e.role, day].join('/');
+        const seen = new Set(have.map((e) => key(e, e.day)));
+        const byDay = new Map();
+        for (const e of have) byDay.set(e.day, [...(byDay.get(e.day) || []), e]);
+        if (![...Array(n).keys()].some((i) => byDay.has(addDays(a, i - n))))
+          return showError(form, { field: 'from', message: t('pl.r.cont.no_source', { from: addDays(a, -n), to: addDays(a, -1) }) });
+        const entries = [];
+        let kept = 0;
+        for (let day = a; day <= b; day = addDays(day, 1)) {
+          const made = [];
+          for (const e of byDay.get(addDays(day, -n)) || []) {
+            if (seen.has(key(e, day))) { kept++; continue; }
+            seen.add(key(e, day));
+            made.push({ shift_id: e.shift_id, person_id: e.person_id, role: e.role, day });
+          }
+          byDay.set(day, [...(byDay.get(day) || []), ...made]); // a later day copies this one
+          entries.push(...made);
+        }
+        if (entries.length > MAX_BATCH) return showError(form, { field: 'to', message: t('pl.r.cont.too_many', { n: entries.length, max: MAX_BATCH }) });
+        if (entries.length) await api('POST', '/roster-entries', { entries });
+        d.close();
+        toast(t('pl.r.cont.done', { n: entries.length, kept }), 'ok');
+        done(a);
+      } catch (e) { showError(form, e); }
+    });
+  });
+}
+
 // The week's roster, per unit with shifts: a table (a row a shift, a column a
 // day) on a wider screen; on a phone (PHONE) the days one under another, each
 // with its shifts, so nothing scrolls sideways. The shift on duty now is
 // marked (当班中) in both.
 const PHONE = '(max-width: 640px)';
-function rosterSection(shifts, entries, units, week, write, reload) {
+function rosterSection(shifts, entries, units, week, write, reload, go) {
   const days = [...Array(7).keys()].map((i) => addDays(week, i));
   const now = today();
   const nav = (d, label, id) => h('a', { href: location.pathname + qs({ week: d }) + '#pl-roster', class: 'btn btn-small', id, dataset: { link: '' } }, label);
@@ -82,7 +146,10 @@ function rosterSection(shifts, entries, units, week, write, reload) {
     nav(addDays(week, -7), t('pl.r.prev'), 'pl-week-prev'),
     h('strong', null, ' ', t('pl.r.week', { from: days[0], to: days[6] }), ' '),
     nav(addDays(week, 7), t('pl.r.next'), 'pl-week-next'),
-    week !== weekStart(now) ? nav(weekStart(now), t('pl.r.this'), 'pl-week-this') : null);
+    week !== weekStart(now) ? nav(weekStart(now), t('pl.r.this'), 'pl-week-this') : null,
+    write ? h('button', { type: 'button', class: 'btn btn-small', id: 'pl-continue-btn',
+      onclick: () => continueDialog((day) => go(location.pathname + qs({ week: weekStart(day) }) + '#pl-roster')) },
+    t('pl.r.continue')) : null);
   const active = shifts.filter((s) => s.active).sort((a, b) => a.unit_id - b.unit_id || a.start.localeCompare(b.start));
   if (!active.length) return [head, emptyState(t(write ? 'pl.r.no_shifts' : 'pl.r.no_shifts_read'))];
   const unitIds = [...new Set(active.map((s) => s.unit_id))];
@@ -306,6 +373,6 @@ export async function render(main, ctx) {
     wRows.length ? h('div', { class: 'rows', id: 'pl-orders' }, wRows.map(orderCard)) : emptyState(t('pl.w.none')),
     h('h2', { id: 'pl-roster' }, t('pl.roster')),
     h('p', { class: 'hint' }, t('pl.r.intro')),
-    ...rosterSection(shifts, duty, units, week, write, reload)));
+    ...rosterSection(shifts, duty, units, week, write, reload, (path) => ctx.go(path))));
   if (location.hash === '#pl-roster') document.getElementById('pl-roster').scrollIntoView();
 }
