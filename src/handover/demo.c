@@ -1,9 +1,10 @@
 /* demo.c — the demo plant's shift handovers (handover_demo_seed): a day of
  * handovers at the enterprise's shift changes (08:00 and 20:00 local), as
  * the people of the two areas on the roster's crews would have signed
- * them (none left waiting: a buyer hands over and takes one themselves). Written through
- * handover_give and handover_take at past instants (org_caller.at_ms), so
- * each snapshot is what the server reads for that window. */
+ * them (none left waiting: a buyer hands over and takes one themselves).
+ * Written through handover_give and handover_take at past instants
+ * (org_caller.at_ms), so each snapshot is what the server reads for that
+ * window. */
 #include <stdio.h>
 
 #include "core/clock.h"

@@ -117,10 +117,6 @@ static ws_err registers(store_conn *c, const org_demo_ids *ids, int64_t now)
     return rc;
 }
 
-/* An alarm of the past week, handled: a reading before, the peak at minute
- * `at` of the week of readings (0 a week ago, as hazard_demo_readings), the
- * acknowledgement, the reading back to normal and the close, minutes after
- * the peak. */
 /* Who acted in the demo's past: the person on the roster in role at instant
  * at (the crew's 班长, the safety officer on call), as themselves. Those
  * without an account act under their name, as through the signed link of
@@ -154,6 +150,10 @@ static ws_err on_duty(store_conn *c, const org_demo_ids *ids, const char *role, 
     return WS_OK;
 }
 
+/* An alarm of the past week, handled: a reading before, the peak at minute
+ * `at` of the week of readings (0 a week ago, as hazard_demo_readings), the
+ * acknowledgement, the reading back to normal and the close, minutes after
+ * the peak. */
 typedef struct past_alarm {
     const char *tag;
     int at;

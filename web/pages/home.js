@@ -74,10 +74,6 @@ async function breadcrumbs(scope) {
   return depth > 1 ? [{ name: '…' }, self] : [self];
 }
 
-// Today's duties (岗位履职, done from here with a note), the grid patrols
-// still to walk (own grid and cross-supervision, until their window ends)
-// and open task-force tasks of the signed-in person; first, when there are
-// any in the scope, the shift handovers waiting to be taken (not one's own).
 // A shift's times as a person reads a roster: "今天 08:00 – 20:00",
 // "昨天 20:00 – 次日 08:00", "12月5日 周六 08:00 – 20:00" (the device's clock).
 function shiftWhen(start, end) {
@@ -92,6 +88,10 @@ function shiftWhen(start, end) {
   return t('home.shift.when', { day, from: clock(a), to });
 }
 
+// Today's duties (岗位履职, done from here with a note), the grid patrols
+// still to walk (own grid and cross-supervision, until their window ends)
+// and open task-force tasks of the signed-in person; first, when there are
+// any in the scope, the shift handovers waiting to be taken (not one's own).
 async function fillToday(box) {
   const me = session.me();
   // my shifts on the roster: the one running now (当班中) and the next one
