@@ -967,6 +967,7 @@ export const en = {
   'home.desc.audit': "Check whether any record was altered; checkpoints to keep, and their checks",
   'home.desc.patrol': "Rename and retire patrol points and checklists",
   'home.shifts': "My shifts",
+  'home.onduty': "On duty now",
   'home.shift.when': "{day} {from} – {to}",
   'home.shift.today': "Today",
   'home.shift.yesterday': "Yesterday",

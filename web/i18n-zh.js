@@ -972,6 +972,7 @@ export const zh = {
   'home.desc.audit': "核验任一条记录是否被改动过；检查点下载与比对",
   'home.desc.patrol': "巡查点改名、停用与检查清单",
   'home.shifts': "我的值班",
+  'home.onduty': "当前值班",
   'home.shift.when': "{day} {from} – {to}",
   'home.shift.today': "今天",
   'home.shift.yesterday': "昨天",

@@ -157,6 +157,13 @@ export async function run(hz) {
     // each with its day and clock times, as a roster reads (the demo's shifts: 08:00 and 20:00)
     for (const when of await page.locator('#home-shifts li .row-meta').allInnerTexts())
       assert(/^(今天|明天|昨天|\d+月\d+日 ?周.) (08|20):00 – (次日 )?(08|20):00$/.test(when.trim()), 'a shift reads ' + when);
+    // 当前值班: who is on duty now where he works, along the escalation chain, as the server has it
+    const grid = (await apiGet(page, '/me')).body.scope.id;
+    for (const role of ['grid_leader', 'safety_officer', 'manager']) {
+      const names = (await apiGet(page, `/units/${grid}/on-duty?role=${role}`)).body.people.map((p) => p.name);
+      const said = await page.locator(`#home-onduty [data-role="${role}"]`).innerText();
+      assert(names.length && names.every((n) => said.includes(n)), `on duty as ${role}: the page says ${said}, the server ${names}`);
+    }
     const running = page.locator('#home-shifts li[data-now="true"]');
     if (onDuty) assert((await running.innerText()).includes('当班中'), 'the running shift is not marked 当班中');
     else assert(!(await page.locator('#home-shifts', { hasText: '当班中' }).count()), 'a shift is marked 当班中 while none runs');

@@ -1,11 +1,13 @@
 // pages/home.js — who you are (username, person, roles in words), your scope
 // unit (name, kind, its path from the root as breadcrumbs), your shift on the
-// roster running now (当班中) and the next, the shift
-// handovers waiting for you, today's duties and task-force tasks (a person's account), the overview of the units right under
-// the scope (unit_overview.js: a park's enterprises, an enterprise's sites) or,
-// for a grid, its area's risk notice (风险告知),
+// roster running now (当班中) and the next, who is on duty now where you work
+// (当前值班: 网格长 → 安全员 → 负责人), the shift handovers waiting for you,
+// today's duties and task-force tasks (a person's account), the overview of
+// the units right under the scope (unit_overview.js: a park's enterprises,
+// an enterprise's sites) or, for a grid, its area's risk notice (风险告知),
 // and the admin pages your roles allow.
-// Data: GET /api/v1/me, /me/shifts, /me/duties, /me/tasks, /patrols?mine=1, /handovers?state=handed.
+// Data: GET /api/v1/me, /me/shifts, /units/{scope}/on-duty?role=, /me/duties,
+// /me/tasks, /patrols?mine=1, /handovers?state=handed.
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { h, badge, clear, errorNode, fmtTime, toast } from '../ui.js';
@@ -88,7 +90,8 @@ function shiftWhen(start, end) {
   return t('home.shift.when', { day, from: clock(a), to });
 }
 
-// Today's duties (岗位履职, done from here with a note), the grid patrols
+// One's shifts and who is on duty now (the roster's escalation chain),
+// today's duties (岗位履职, done from here with a note), the grid patrols
 // still to walk (own grid and cross-supervision, until their window ends)
 // and open task-force tasks of the signed-in person; first, when there are
 // any in the scope, the shift handovers waiting to be taken (not one's own).
@@ -104,6 +107,18 @@ async function fillToday(box) {
         h('a', { href: '/plant#pl-roster', 'data-link': '' }, x.shift_name), ' ', badge(t('pl.r.role.' + x.role)), ' ',
         x.now ? badge(t('pl.r.now'), 'ok') : null,
         h('div', { class: 'row-meta' }, shiftWhen(x.start, x.end))))));
+  }
+  // who is on duty now where one works, along the escalation chain, from the
+  // roster (the unit's or its nearest ancestor's): whom to call
+  const chain = ['grid_leader', 'safety_officer', 'manager'];
+  const duty = me.scope && me.scope.id ? await Promise.all(chain.map((r) =>
+    api('GET', `/units/${me.scope.id}/on-duty?role=${r}`).catch(() => null))) : [];
+  if (duty.some((d) => d && d.people && d.people.length)) {
+    box.append(h('h3', null, t('home.onduty')), h('p', { id: 'home-onduty' }, chain.map((r, i) => {
+      const people = (duty[i] && duty[i].people) || [];
+      return h('span', { class: 'home-duty-role', dataset: { role: r } }, badge(t('pl.r.role.' + r)), ' ',
+        people.length ? people.map((p) => p.name).join('、') : t('pl.r.nobody'), ' ');
+    })));
   }
   const waiting = session.can.handover()
     ? (((await api('GET', '/handovers?state=handed&limit=20').catch(() => null)) || {}).items || [])
