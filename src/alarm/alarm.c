@@ -85,6 +85,7 @@ struct alarm_table {
     uint8_t *used;
     size_t amask, acount;
     area *area;
+    size_t nflood; /* areas in_flood: the timer scans skip the area table when 0 */
     int64_t next_id, next_seq, next_group;
     int64_t flood_untracked; /* annunciations not counted: every area slot busy */
 };
@@ -406,6 +407,7 @@ static void annunciate(alarm_table *t, alarm *a, int64_t at, alarm_events *ev)
     if (ar->ring_n < k) ar->ring_n++;
     if (!ar->in_flood && ar->ring_n == k && at - ring_oldest(ar) < t->cfg.flood_window_ms) {
         ar->in_flood = true;
+        t->nflood++;
         ar->flood_since = at;
         ar->flood_group = t->next_group++;
         ar->floods++;
@@ -774,16 +776,32 @@ static int64_t next_timer(const alarm_table *t, const alarm *a, int *which)
     return best;
 }
 
+/* The first used slot at or after i (mask + 1: none). The timer scans run
+ * under the engine's lock every tick over a mostly empty table, so empty
+ * stretches are skipped eight slots at a time. */
+static size_t next_used(const alarm_table *t, size_t i)
+{
+    const size_t n = t->mask + 1;
+    for (; i < n && (i & 7); i++)
+        if (t->used[i]) return i;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, t->used + i, sizeof w);
+        if (w) break;
+    }
+    while (i < n && !t->used[i]) i++;
+    return i;
+}
+
 int64_t alarm_next_due(const alarm_table *t)
 {
     int64_t best = INT64_MAX;
-    for (size_t i = 0; i <= t->mask; i++) {
-        if (!t->used[i]) continue;
+    for (size_t i = next_used(t, 0); i <= t->mask; i = next_used(t, i + 1)) {
         int w;
         int64_t x = next_timer(t, &t->slot[i], &w);
         if (x < best) best = x;
     }
-    for (size_t i = 0; i <= t->amask; i++)
+    for (size_t i = 0; t->nflood && i <= t->amask; i++)
         if (t->area[i].used && t->area[i].in_flood) {
             int64_t x = ring_oldest(&t->area[i]) + t->cfg.flood_window_ms;
             if (x < best) best = x;
@@ -795,21 +813,21 @@ ws_err alarm_due(alarm_table *t, int64_t now, alarm_event *out, int cap, int *n)
 {
     *n = 0;
     alarm_events buf;
-    for (size_t i = 0; i <= t->amask; i++) {
+    for (size_t i = 0; t->nflood && i <= t->amask; i++) {
         area *ar = &t->area[i];
         if (!ar->used || !ar->in_flood) continue;
         int64_t end = ring_oldest(ar) + t->cfg.flood_window_ms;
         if (end > now) continue;
         if (*n >= cap) return WS_OK;
         ar->in_flood = false;
+        t->nflood--;
         ar->flood_ms += end - ar->flood_since;
         alarm_event *e = ev_new(t, &out[(*n)++], AEV_FLOOD_END, end, NULL, 0);
         e->area_id = ar->id;
         e->flood_group = ar->flood_group;
         e->flood_ms = end - ar->flood_since;
     }
-    for (size_t i = 0; i <= t->mask; i++) {
-        if (!t->used[i]) continue;
+    for (size_t i = next_used(t, 0); i <= t->mask; i = next_used(t, i + 1)) {
         alarm *a = &t->slot[i];
         for (;;) {
             int which;
