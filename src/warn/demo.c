@@ -128,6 +128,21 @@ typedef struct duty_actor {
     org_caller by;
 } duty_actor;
 
+/* d acting as person (account name username, roles), over the whole park. */
+static void as_person(duty_actor *d, const org_demo_ids *ids, int64_t person, unsigned roles, const char *username)
+{
+    memset(d, 0, sizeof *d);
+    d->s.account_id = 1;
+    d->s.person_id = person;
+    d->s.roles = roles;
+    snprintf(d->s.username, sizeof d->s.username, "%.63s", username);
+    snprintf(d->s.scope_path, sizeof d->s.scope_path, "/%lld/", (long long)ids->park);
+    d->s.scope_unit_id = ids->park;
+    snprintf(d->name, sizeof d->name, "person:%lld", (long long)person); /* sealed as the person */
+    d->a.name = d->name;
+    d->by = (org_caller){&d->a, &d->s};
+}
+
 static ws_err on_duty(store_conn *c, const org_demo_ids *ids, const char *role, int64_t at, duty_actor *d)
 {
     int64_t on[8];
@@ -137,16 +152,7 @@ static ws_err on_duty(store_conn *c, const org_demo_ids *ids, const char *role, 
     org_person p;
     if (!rc) rc = org_person_get(c, on[0], &p);
     if (rc) return rc;
-    memset(d, 0, sizeof *d);
-    d->s.account_id = 1;
-    d->s.person_id = on[0];
-    d->s.roles = strcmp(role, "grid_leader") ? ROLE_SAFETY_OFFICER : ROLE_GRID_LEADER;
-    snprintf(d->s.username, sizeof d->s.username, "%.63s", p.name);
-    snprintf(d->s.scope_path, sizeof d->s.scope_path, "/%lld/", (long long)ids->park); /* the whole park */
-    d->s.scope_unit_id = ids->park;
-    snprintf(d->name, sizeof d->name, "person:%lld", (long long)on[0]);
-    d->a.name = d->name;
-    d->by = (org_caller){&d->a, &d->s};
+    as_person(d, ids, on[0], strcmp(role, "grid_leader") ? ROLE_SAFETY_OFFICER : ROLE_GRID_LEADER, p.name);
     return WS_OK;
 }
 
@@ -323,15 +329,10 @@ ws_err warn_demo_seed(warn *w, store_conn *c, const org_demo_ids *ids, int64_t n
     ws_err rc = rosters(c, ids, now);
     if (!rc) rc = registers(c, ids, now);
     if (rc) return rc;
-    auth_subject so = {.account_id = 1, .person_id = ids->person_safety_officer, .roles = ROLE_SAFETY_OFFICER};
-    snprintf(so.username, sizeof so.username, "safety");
-    snprintf(so.scope_path, sizeof so.scope_path, "/%lld/", (long long)ids->park); /* the whole park */
-    so.scope_unit_id = ids->park;
-    /* sealed as the people who act, as the permit and hazard demos do */
-    char n_so[32];
-    snprintf(n_so, sizeof n_so, "person:%lld", (long long)ids->person_safety_officer);
-    const audit_actor a_so = {n_so};
-    const org_caller by_so = {&a_so, &so};
+    /* the safety officer's account; sealed as the people who act, as the permit and hazard demos do */
+    duty_actor so;
+    as_person(&so, ids, ids->person_safety_officer, ROLE_SAFETY_OFFICER, "safety");
+    const org_caller by_so = so.by;
     const int64_t M = 60000;
     rc = response_cards(w, c, &by_so);
     if (!rc) rc = past_week(w, c, ids, now);
