@@ -33,6 +33,14 @@ export async function run(hz) {
     const page = await w.newPage(PHONE);
     await login(page, 'worker', pw);
     await page.locator('#home-scope').waitFor();
+    // A 2-hourly check that ends within the next minute would end while the
+    // form is filled in (the server then calls it missed, rightly): wait for
+    // the next period's check instead.
+    const nowIso = () => new Date().toISOString();
+    const cur = await apiGet(page, '/inspections?mine=1&state=pending&from=' + nowIso() + '&to=' + nowIso());
+    const ends = ((cur.body && cur.body.items) || []).map((it) => Date.parse(it.window_end)).filter((t) => t > Date.now());
+    const left = ends.length ? Math.min(...ends) - Date.now() : Infinity;
+    if (left < 60000) await page.waitForTimeout(left + 2000);
     await page.goto(BASE + '/inspections');
     await page.locator('#inspections').waitFor();
     const card = page.locator('.insp-card[data-state="pending"]').first();
