@@ -5,6 +5,8 @@
  *            (POST {"entries":[{shift_id, day, person_id, role}, ...]}: a week, all or nothing)
  *                                                      GET/DELETE /api/v1/roster-entries/{id}
  *   GET      /api/v1/units/{id}/on-duty ?role=&at=     who is on duty (walks up the tree)
+ *   GET/POST /api/v1/crews ?unit_id=&active=           GET/PATCH /api/v1/crews/{id}
+ *            POST /api/v1/crews/{id}/actions/schedule {shift_id, days}: 按班组排班
  *   GET/POST /api/v1/equipment ?unit_id=&kind=&status=&device_id=&q=
  *                                                      GET/PATCH /api/v1/equipment/{id}
  *   GET/POST /api/v1/work-orders ?unit_id=&state=&kind=&equipment_id=&device_id=&assignee=&source=
@@ -211,6 +213,8 @@ static json_t *roster_json(const plant_roster *r)
     json_object_set_new(o, "person_id", json_id(r->person_id));
     json_object_set_new(o, "person_name", json_str(r->person_name));
     json_object_set_new(o, "role", json_str(r->role));
+    json_object_set_new(o, "crew_id", r->crew_id ? json_id(r->crew_id) : json_null());
+    json_object_set_new(o, "crew_name", r->crew_id ? json_str(r->crew_name) : json_null());
     json_object_set_new(o, "created_at", json_time(r->created_at));
     return o;
 }
@@ -260,6 +264,7 @@ static ws_err roster_create(api_ctx *ctx)
         char f[40];
         json_t *sid = json_object_get(e, "shift_id"), *pid = json_object_get(e, "person_id");
         json_t *day = json_object_get(e, "day"), *role = json_object_get(e, "role");
+        json_t *crew = json_object_get(e, "crew_id");
         if (!json_is_object(e)) {
             snprintf(f, sizeof f, "entries[%zu]", i);
             rc = ws_fail(WS_EINVAL, f, "%s must be an object", f);
@@ -275,9 +280,13 @@ static ws_err roster_create(api_ctx *ctx)
         } else if (!json_is_string(role)) {
             snprintf(f, sizeof f, "entries[%zu].role", i);
             rc = ws_fail(WS_EINVAL, f, "%s must be operator, grid_leader, safety_officer or manager", f);
+        } else if (crew && !json_is_null(crew) && (!json_is_integer(crew) || json_integer_value(crew) < 1)) {
+            snprintf(f, sizeof f, "entries[%zu].crew_id", i);
+            rc = ws_fail(WS_EINVAL, f, "%s must be an id or null", f);
         } else {
             in[i] = (plant_roster_in){json_integer_value(sid), json_integer_value(pid),
-                                      json_string_value(day), json_string_value(role)};
+                                      json_string_value(day), json_string_value(role),
+                                      json_is_integer(crew) ? json_integer_value(crew) : 0};
         }
     }
     if (!rc) {
@@ -309,6 +318,169 @@ static ws_err roster_delete(api_ctx *ctx)
     rc = plant_roster_delete(ctx->conn, &by, id);
     if (rc) return rc;
     return api_reply_json(ctx, 200, json_object());
+}
+
+/* ------------------------------------------------------------------ crews */
+
+static json_t *crew_json(const plant_crew *cr)
+{
+    json_t *o = json_object(), *m = json_array();
+    json_object_set_new(o, "id", json_id(cr->id));
+    json_object_set_new(o, "unit_id", json_id(cr->unit_id));
+    json_object_set_new(o, "name", json_str(cr->name));
+    for (size_t i = 0; i < cr->nmembers; i++)
+        json_array_append_new(m, json_pack("{s:o,s:s,s:s}", "person_id", json_id(cr->members[i].person_id),
+                                           "person_name", cr->members[i].name, "role", cr->members[i].role));
+    json_object_set_new(o, "members", m);
+    json_object_set_new(o, "active", json_boolean(cr->active));
+    json_object_set_new(o, "created_at", json_time(cr->created_at));
+    json_object_set_new(o, "updated_at", json_time(cr->updated_at));
+    return o;
+}
+
+LIST(crews_list, plant_crew, plant_crew_list, crew_json)
+
+/* The crew struct is large (its members): on the heap. */
+static ws_err reply_crew(api_ctx *ctx, ws_err rc, int status, int64_t id, bool check_read)
+{
+    plant_crew *cr = rc ? NULL : malloc(sizeof *cr);
+    if (!rc && !cr) rc = ws_fail(WS_ENOMEM, NULL, "out of memory");
+    if (!rc) rc = plant_crew_get(ctx->conn, id, cr);
+    if (check_read) rc = can_read(ctx, rc, cr ? cr->unit_path : "", "crew");
+    json_t *o = rc ? NULL : crew_json(cr);
+    free(cr);
+    return rc ? rc : api_reply_json(ctx, status, o);
+}
+
+static ws_err crews_get(api_ctx *ctx)
+{
+    int64_t id = 0;
+    ws_err rc = api_param_id(ctx, 0, &id);
+    return reply_crew(ctx, rc, 200, id, true);
+}
+
+typedef struct {
+    int64_t unit_id;
+    const char *name;
+    json_t *members;
+    bool active;
+} crew_body;
+static const json_field crew_fields[] = {
+    {"unit_id", JF_ID, true, false, offsetof(crew_body, unit_id), 0, 0, 0, -1},
+    {"name", JF_STRING, true, false, offsetof(crew_body, name), PLANT_SHIFT_NAME_MAX, 0, 0, -1},
+    {"members", JF_ARRAY, true, false, offsetof(crew_body, members), PLANT_CREW_MAX, 0, 0, -1},
+};
+static const json_field crew_patch_fields[] = {
+    {"name", JF_STRING, false, false, offsetof(crew_body, name), PLANT_SHIFT_NAME_MAX, 0, 0, -1},
+    {"members", JF_ARRAY, false, false, offsetof(crew_body, members), PLANT_CREW_MAX, 0, 0, -1},
+    {"active", JF_BOOL, false, false, offsetof(crew_body, active), 0, 0, 0, -1},
+};
+
+/* members [{person_id, role}] into ids and roles (borrowed from the body). */
+static ws_err crew_members(json_t *a, int64_t *ids, const char **roles, size_t *n)
+{
+    *n = json_array_size(a);
+    if (*n < 1) return ws_fail(WS_EINVAL, "members", "members must hold 1 to %d people", PLANT_CREW_MAX);
+    for (size_t i = 0; i < *n; i++) {
+        json_t *e = json_array_get(a, i), *pid = json_object_get(e, "person_id"), *role = json_object_get(e, "role");
+        char f[40];
+        if (!json_is_object(e)) {
+            snprintf(f, sizeof f, "members[%zu]", i);
+            return ws_fail(WS_EINVAL, f, "%s must be an object", f);
+        }
+        if (!json_is_integer(pid) || json_integer_value(pid) < 1) {
+            snprintf(f, sizeof f, "members[%zu].person_id", i);
+            return ws_fail(WS_EINVAL, f, "%s must be an id", f);
+        }
+        if (!json_is_string(role)) {
+            snprintf(f, sizeof f, "members[%zu].role", i);
+            return ws_fail(WS_EINVAL, f, "%s must be grid_leader (班长) or operator", f);
+        }
+        ids[i] = json_integer_value(pid);
+        roles[i] = json_string_value(role);
+    }
+    return WS_OK;
+}
+
+static ws_err crews_create(api_ctx *ctx)
+{
+    crew_body b = {0};
+    json_t *root = NULL;
+    int64_t ids[PLANT_CREW_MAX], id = 0;
+    const char *roles[PLANT_CREW_MAX];
+    size_t n = 0;
+    ws_err rc = api_decode(ctx, crew_fields, NF(crew_fields), &b, NULL, &root);
+    if (!rc) rc = crew_members(b.members, ids, roles, &n);
+    if (!rc) {
+        CALLER;
+        plant_crew_in in = {.unit_id = b.unit_id, .name = b.name, .nmembers = n, .person_ids = ids, .roles = roles};
+        rc = plant_crew_create(ctx->conn, &by, &in, &id);
+    }
+    json_decref(root);
+    return reply_crew(ctx, rc, 201, id, false);
+}
+
+static ws_err crews_patch(api_ctx *ctx)
+{
+    int64_t id = 0, ids[PLANT_CREW_MAX];
+    const char *roles[PLANT_CREW_MAX];
+    size_t n = 0;
+    crew_body b = {0};
+    uint64_t present = 0;
+    json_t *root = NULL;
+    ws_err rc = api_param_id(ctx, 0, &id);
+    if (!rc) rc = api_decode(ctx, crew_patch_fields, NF(crew_patch_fields), &b, &present, &root);
+    if (!rc && (present & 2u)) rc = crew_members(b.members, ids, roles, &n);
+    if (!rc) {
+        CALLER;
+        plant_crew_in in = {.set = (unsigned)present, .name = b.name, .nmembers = n, .person_ids = ids,
+                            .roles = roles, .active = b.active};
+        rc = plant_crew_update(ctx->conn, &by, id, &in);
+    }
+    json_decref(root);
+    return reply_crew(ctx, rc, 200, id, false);
+}
+
+typedef struct {
+    int64_t shift_id;
+    json_t *days;
+} schedule_body;
+static const json_field schedule_fields[] = {
+    {"shift_id", JF_ID, true, false, offsetof(schedule_body, shift_id), 0, 0, 0, -1},
+    {"days", JF_ARRAY, true, false, offsetof(schedule_body, days), PLANT_SCHEDULE_DAYS, 0, 0, -1},
+};
+
+/* 按班组排班: every member of the crew on the shift on each day. */
+static ws_err crews_schedule(api_ctx *ctx)
+{
+    int64_t id = 0;
+    schedule_body b = {0};
+    json_t *root = NULL;
+    const char **days = NULL;
+    size_t n = 0, added = 0, kept = 0;
+    ws_err rc = api_param_id(ctx, 0, &id);
+    if (!rc) rc = api_decode(ctx, schedule_fields, NF(schedule_fields), &b, NULL, &root);
+    if (!rc) {
+        n = json_array_size(b.days);
+        days = calloc(n ? n : 1, sizeof *days);
+        if (!days) rc = ws_fail(WS_ENOMEM, NULL, "out of memory");
+    }
+    for (size_t i = 0; !rc && i < n; i++) {
+        days[i] = json_string_value(json_array_get(b.days, i));
+        if (!days[i]) {
+            char f[32];
+            snprintf(f, sizeof f, "days[%zu]", i);
+            rc = ws_fail(WS_EINVAL, f, "%s must be a date YYYY-MM-DD", f);
+        }
+    }
+    if (!rc) {
+        CALLER;
+        rc = plant_crew_schedule(ctx->conn, &by, id, b.shift_id, days, n, &added, &kept);
+    }
+    free(days);
+    json_decref(root);
+    if (rc) return rc;
+    return api_reply_json(ctx, 200, json_pack("{s:I,s:I}", "added", (json_int_t)added, "kept", (json_int_t)kept));
 }
 
 /* Who is on duty for ?role= (default grid_leader) at ?at= (default now). */
@@ -689,11 +861,24 @@ const api_route api_plant_routes[] = {
       "The caller's rostered shifts that run now or begin in the next 36 hours, by start (now: running)", NULL, 0),
     R("POST", "/api/v1/roster-entries", roster_create, "plant.write",
       "Add roster entries (a week at once, all or nothing): {\"entries\":[{shift_id, day, "
-      "person_id, role (operator, grid_leader, safety_officer, manager)}]}; refusals name "
-      "entries[i].field", roster_fields, NF(roster_fields)),
+      "person_id, role (operator, grid_leader, safety_officer, manager), optional crew_id}]}; "
+      "refusals name entries[i].field", roster_fields, NF(roster_fields)),
     R("GET", "/api/v1/roster-entries/{id}", roster_get, "plant.read", "One roster entry", NULL, 0),
     R("DELETE", "/api/v1/roster-entries/{id}", roster_delete, "plant.write",
       "Remove a roster entry", NULL, 0),
+    R("GET", "/api/v1/crews", crews_list, "plant.read",
+      "Crews 班组 with their members (?unit_id= subtree, &active=)", NULL, 0),
+    R("POST", "/api/v1/crews", crews_create, "plant.write",
+      "Create a crew of a unit: name (甲班), members [{person_id, role grid_leader (班长, at most "
+      "one) or operator}]; a person is in one active crew of a unit", crew_fields, NF(crew_fields)),
+    R("GET", "/api/v1/crews/{id}", crews_get, "plant.read", "One crew with its members", NULL, 0),
+    R("PATCH", "/api/v1/crews/{id}", crews_patch, "plant.write",
+      "Rename a crew, set its members (the whole list), or retire it ({\"active\":false})",
+      crew_patch_fields, NF(crew_patch_fields)),
+    R("POST", "/api/v1/crews/{id}/actions/schedule", crews_schedule, "plant.write",
+      "按班组排班: every member on shift_id (of the crew's unit) on each of days [YYYY-MM-DD], in "
+      "their crew role, all or nothing; members already there are kept: {added, kept}",
+      schedule_fields, NF(schedule_fields)),
     R("GET", "/api/v1/units/{id}/on-duty", units_on_duty, "plant.read",
       "Who is on duty for ?role= (default grid_leader) at ?at= (RFC 3339, default now) in the "
       "unit, or the nearest ancestor unit with someone on duty", NULL, 0),

@@ -5,7 +5,7 @@
  * calibration work orders for devices whose calibration falls due.
  *
  * How it fits: plant (rank 5, beside telemetry) sits on store (named queries
- * in store/q_plant.c, migration 15), audit (every write appends a leaf in its
+ * in store/q_plant.c, migrations 15 and 34), audit (every write appends a leaf in its
  * transaction), auth (auth_decide on the row's unit path: "plant.read",
  * "plant.write", "bypass.approve") and org (units, people, org_caller). It
  * may not include telemetry or ledger (same rank): it reads the devices and
@@ -39,7 +39,10 @@
  *     bypass.approve; its expiry is never more than plant_params
  *     bypass_max_hours after the approval that allowed it (the request,
  *     approval or an extension); the states are drawn in bypass.c.
- *  6. Every change has its audit leaf in the same transaction. */
+ *  6. Every change has its audit leaf in the same transaction.
+ *  7. A person is in at most one active crew (班组) of a unit; a crew has at
+ *     most one 班长 (grid_leader) and 1..PLANT_CREW_MAX members; an entry
+ *     made for a crew names it, and its crew is of the shift's unit. */
 #ifndef WS_PLANT_H
 #define WS_PLANT_H
 
@@ -67,6 +70,7 @@ extern const audit_entity PLANT_ENTITY_ROSTER;    /* "roster_entry" */
 extern const audit_entity PLANT_ENTITY_EQUIPMENT; /* "equipment" */
 extern const audit_entity PLANT_ENTITY_WORKORDER; /* "work_order" */
 extern const audit_entity PLANT_ENTITY_BYPASS;    /* "bypass" */
+extern const audit_entity PLANT_ENTITY_CREW;      /* "crew" */
 
 /* The offset from UTC in minutes of IANA zone tz at instant ms (the server
  * passes ledger_tz_offset of ledger/ledger.h). */
@@ -142,12 +146,15 @@ typedef struct plant_roster {
     char shift_name[PLANT_SHIFT_NAME_MAX + 1];
     char person_name[ORG_NAME_MAX + 1];
     char unit_path[AUTH_PATH_MAX];
+    int64_t crew_id;                          /* 0: rostered as one person */
+    char crew_name[PLANT_SHIFT_NAME_MAX + 1]; /* "" when no crew */
 } plant_roster;
 
 typedef struct plant_roster_in {
     int64_t shift_id, person_id;
     const char *day;  /* YYYY-MM-DD */
     const char *role;
+    int64_t crew_id;  /* 0 none; else a crew of the shift's unit (active or not: a copy of the rota keeps it) */
 } plant_roster_in;
 
 /* Add n entries (a week's roster) all or nothing, in one transaction; ids
@@ -160,6 +167,63 @@ ws_err plant_roster_delete(store_conn *c, const org_caller *by, int64_t id);
 ws_err plant_roster_get(store_conn *c, int64_t id, plant_roster *r);
 ws_err plant_roster_list(store_conn *c, const plant_filter *f, plant_roster **items, size_t *n,
                          int64_t *next);
+
+/* ================================================================= crews */
+
+/* A crew (班组): a named group of a unit's people that is rostered as one, a
+ * 班长 (role grid_leader, the first step of an alarm's escalation) and
+ * operators. Invariant 7: a person is in at most one active crew of a unit,
+ * a crew has at most one 班长, and its members are active people of the
+ * unit's enterprise when they are put in (a member deactivated later stays
+ * listed, and plant_on_duty passes over inactive people). */
+#define PLANT_CREW_MAX 30       /* members of one crew */
+#define PLANT_SCHEDULE_DAYS 400 /* days of one crew schedule */
+
+typedef struct plant_crew_member {
+    int64_t person_id;
+    char name[ORG_NAME_MAX + 1];
+    char role[16]; /* grid_leader or operator */
+} plant_crew_member;
+
+typedef struct plant_crew {
+    int64_t id, unit_id;
+    char name[PLANT_SHIFT_NAME_MAX + 1];
+    bool active;
+    int64_t created_at, updated_at;
+    char unit_path[AUTH_PATH_MAX];
+    size_t nmembers;
+    plant_crew_member members[PLANT_CREW_MAX]; /* in the order given */
+} plant_crew;
+
+enum { PLANT_CR_NAME = 1u << 0, PLANT_CR_MEMBERS = 1u << 1, PLANT_CR_ACTIVE = 1u << 2 };
+typedef struct plant_crew_in {
+    unsigned set; /* updates: which fields apply (the unit never changes) */
+    int64_t unit_id;
+    const char *name;
+    size_t nmembers; /* 1..PLANT_CREW_MAX */
+    const int64_t *person_ids;
+    const char *const *roles; /* grid_leader or operator, one a member */
+    bool active;
+} plant_crew_in;
+
+/* Permission: plant.write on the unit. Names unique per unit; refusals name
+ * "members[i].person_id" or "members[i].role". */
+ws_err plant_crew_create(store_conn *c, const org_caller *by, const plant_crew_in *in, int64_t *id);
+ws_err plant_crew_update(store_conn *c, const org_caller *by, int64_t id, const plant_crew_in *in);
+ws_err plant_crew_get(store_conn *c, int64_t id, plant_crew *cr);
+/* Pages by id (with members); caller frees *items. */
+ws_err plant_crew_list(store_conn *c, const plant_filter *f, plant_crew **items, size_t *n,
+                       int64_t *next);
+
+/* Put every member of crew crew_id on shift_id on each of ndays days (YYYY-MM-DD),
+ * in their crew role, as entries of the crew: all or nothing, in one
+ * transaction; a member already on that shift and day in that role is
+ * kept as is (*kept counts them, *added the new entries). The shift is an
+ * active shift of the crew's unit and the crew is active. Permission:
+ * plant.write on the unit. Refusals name "shift_id", "days[i]", "id" (a retired
+ * crew) or "members[i].person_id" (a member who has left since). */
+ws_err plant_crew_schedule(store_conn *c, const org_caller *by, int64_t crew_id, int64_t shift_id,
+                           const char *const *days, size_t ndays, size_t *added, size_t *kept);
 
 /* One of a person's rostered shifts, with its instants (the shift's unit's zone). */
 typedef struct plant_my_shift {

@@ -236,6 +236,8 @@ static void roster_row(store_stmt *st, void *out)
     plant_copy(r->shift_name, sizeof r->shift_name, store_col_text(st, 7));
     plant_copy(r->person_name, sizeof r->person_name, store_col_text(st, 8));
     plant_copy(r->unit_path, sizeof r->unit_path, store_col_text(st, 9));
+    r->crew_id = store_col_int(st, 10);
+    plant_copy(r->crew_name, sizeof r->crew_name, store_col_text(st, 11));
 }
 
 ws_err plant_roster_get(store_conn *c, int64_t id, plant_roster *r)
@@ -271,6 +273,14 @@ static ws_err roster_one(store_conn *c, const org_caller *by, const plant_roster
     snprintf(f, sizeof f, "entries[%zu].role", i);
     if (!plant_role_valid(e->role))
         return ws_fail(WS_EINVAL, f, "%s must be operator, grid_leader, safety_officer or manager", f);
+    if (e->crew_id) { /* a crew of the shift's unit (retired or not: a copy of the rota keeps it) */
+        int64_t unit = 0;
+        bool found = false;
+        rc = plant_int_of(c, Q_CREW_UNIT, e->crew_id, -1, &unit, &found);
+        if (rc) return rc;
+        snprintf(f, sizeof f, "entries[%zu].crew_id", i);
+        if (!found || unit != s->unit_id) return ws_fail(WS_EINVAL, f, "%s must be a crew of the shift's unit", f);
+    }
     org_unit u;
     rc = org_unit_get(c, s->unit_id, &u);
     snprintf(f, sizeof f, "entries[%zu].person_id", i);
@@ -301,6 +311,7 @@ ws_err plant_roster_add(store_conn *c, const org_caller *by, const plant_roster_
         if (!rc) rc = store_bind_int(st, 4, in[i].person_id);
         if (!rc) rc = store_bind_text(st, 5, in[i].role);
         if (!rc) rc = store_bind_int(st, 6, now);
+        if (!rc) rc = store_bind_int(st, 7, in[i].crew_id);
         if (!rc) {
             char f[32];
             snprintf(f, sizeof f, "entries[%zu]", i);

@@ -1367,6 +1367,22 @@ const store_migration store_migrations[] = {
      "  updated_at INTEGER NOT NULL\n"
      ");\n"
      "CREATE INDEX handover_settings_required ON handover_settings(required);\n"},
+    {34, "crews (班组): named crews of a unit with their 班长 and members; roster entries made for a crew say so",
+     /* src/plant/crew.c, plant.h invariant 7. The members are a column of
+      * the row, so the evidence log seals who was in the crew with each
+      * change. A roster entry's crew_id is NULL when it was made for one
+      * person (排班) and on every row made before this migration. */
+     "CREATE TABLE crews (\n"
+     "  id ID_PK,\n"
+     "  unit_id INTEGER NOT NULL REFERENCES units(id),\n"
+     "  name TEXT NOT NULL,\n"                 /* 甲班, 乙班 */
+     "  members TEXT NOT NULL,\n"              /* "person_id:role,..." in the crew's order */
+     "  active INTEGER NOT NULL,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL,\n"
+     "  UNIQUE (unit_id, name)\n"
+     ");\n"
+     "ALTER TABLE roster_entries ADD COLUMN crew_id INTEGER REFERENCES crews(id);\n"},
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);

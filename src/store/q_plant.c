@@ -30,13 +30,16 @@ const char Q_SHIFT_LIST[] =
 
 /* ----------------------------------------------------------------- roster */
 #define ROSTER_COLS "r.id, r.unit_id, r.day, r.shift_id, r.person_id, r.role, r.created_at, " \
-                    "s.name, p.name, u.path"
+                    "s.name, p.name, u.path, COALESCE(r.crew_id, 0), COALESCE(c.name, '')"
 #define ROSTER_FROM                                                                        \
     " FROM roster_entries r JOIN shifts s ON s.id = r.shift_id "                           \
-    "JOIN people p ON p.id = r.person_id JOIN units u ON u.id = r.unit_id "
+    "JOIN people p ON p.id = r.person_id JOIN units u ON u.id = r.unit_id "                \
+    "LEFT JOIN crews c ON c.id = r.crew_id "
 const char Q_ROSTER_INSERT[] =
-    "INSERT INTO roster_entries (unit_id, day, shift_id, person_id, role, created_at) "
-    "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+    "INSERT INTO roster_entries (unit_id, day, shift_id, person_id, role, created_at, crew_id) "
+    "VALUES ($1, $2, $3, $4, $5, $6, NULLIF(CAST($7 AS BIGINT), 0)) RETURNING id";
+const char Q_ROSTER_EXISTS[] =
+    "SELECT id FROM roster_entries WHERE shift_id = $1 AND day = $2 AND person_id = $3 AND role = $4";
 const char Q_ROSTER_DELETE[] = "DELETE FROM roster_entries WHERE id = $1";
 const char Q_ROSTER_GET[] = "SELECT " ROSTER_COLS ROSTER_FROM "WHERE r.id = $1";
 const char Q_ROSTER_LIST[] =
@@ -51,6 +54,24 @@ const char Q_ROSTER_DUTY[] =
     "JOIN shifts s ON s.id = r.shift_id JOIN people p ON p.id = r.person_id "
     "WHERE r.unit_id = $1 AND r.role = $2 AND r.day >= $3 AND r.day <= $4 "
     "AND s.active = 1 AND p.active = 1 ORDER BY r.person_id, r.id";
+
+/* ------------------------------------------------------------------ crews */
+#define CREW_COLS "c.id, c.unit_id, c.name, c.members, c.active, c.created_at, c.updated_at, u.path"
+#define CREW_FROM " FROM crews c JOIN units u ON u.id = c.unit_id "
+const char Q_CREW_INSERT[] =
+    "INSERT INTO crews (unit_id, name, members, active, created_at, updated_at) "
+    "VALUES ($1, $2, $3, 1, $4, $4) RETURNING id";
+const char Q_CREW_UPDATE[] =
+    "UPDATE crews SET name = $2, members = $3, active = $4, updated_at = $5 WHERE id = $1";
+const char Q_CREW_GET[] = "SELECT " CREW_COLS CREW_FROM "WHERE c.id = $1";
+const char Q_CREW_UNIT[] = "SELECT unit_id FROM crews WHERE id = $1";
+const char Q_CREW_BY_NAME[] = "SELECT id FROM crews WHERE unit_id = $1 AND name = $2";
+const char Q_CREW_OF_UNIT[] =
+    "SELECT id, name, members FROM crews WHERE unit_id = $1 AND active = 1 ORDER BY id";
+const char Q_CREW_LIST[] =
+    "SELECT " CREW_COLS CREW_FROM SCOPE_WHERE
+    "AND (CAST($5 AS BIGINT) < 0 OR c.active = $5) " PAGE("c");
+const char Q_PLANT_PERSON_NAME[] = "SELECT name FROM people WHERE id = $1";
 
 /* -------------------------------------------------------------- equipment */
 #define EQ_COLS "e.id, e.unit_id, e.code, e.name, e.kind, e.device_id, e.status, e.created_at, " \

@@ -1,13 +1,16 @@
 /* q_plant.h — named queries of the plant registers (src/plant: shift
  * rosters, equipment and work orders, interlock bypasses); the schema is
- * migration 15 of src/store/migrations.c.
+ * migrations 15 and 34 of src/store/migrations.c.
  *
  * Column orders of the row-returning queries (the readers in src/plant rely
- * on them); every row ends with the path of its org unit (the scope):
+ * on them); every row carries the path of its org unit (the scope):
  *   shift rows:     id, unit_id, name, start_min, length_min, active,
  *                   created_at, updated_at, unit path
  *   roster rows:    id, unit_id, day, shift_id, person_id, role, created_at,
- *                   shift name, person name, unit path
+ *                   shift name, person name, unit path, crew_id (0: none),
+ *                   crew name ('' none)
+ *   crew rows:      id, unit_id, name, members ("person_id:role,..."),
+ *                   active, created_at, updated_at, unit path
  *   equipment rows: id, unit_id, code, name, kind, device_id, status,
  *                   created_at, updated_at, unit path
  *   work order rows: id, unit_id, equipment_id, device_id, kind, title,
@@ -38,7 +41,8 @@ extern const char Q_SHIFT_LIST[];         /* $5 active or -1 */
 
 /* ----------------------------------------------------------------- roster */
 extern const char Q_ROSTER_INSERT[];      /* $1 unit_id, $2 day, $3 shift_id, $4 person_id,
-                                             $5 role, $6 now -> id */
+                                             $5 role, $6 now, $7 crew_id or 0 -> id */
+extern const char Q_ROSTER_EXISTS[];      /* $1 shift_id, $2 day, $3 person_id, $4 role -> id */
 extern const char Q_ROSTER_DELETE[];      /* $1 id */
 extern const char Q_ROSTER_GET[];         /* $1 id */
 extern const char Q_ROSTER_LIST[];        /* $5 role or '', $6 from day or '', $7 to day or
@@ -47,6 +51,17 @@ extern const char Q_ROSTER_LIST[];        /* $5 role or '', $6 from day or '', $
 extern const char Q_ROSTER_DUTY[];        /* $1 unit_id, $2 role, $3 first day, $4 last day ->
                                              person_id, day, start_min, length_min of active
                                              shifts and active people, by person_id */
+
+/* ------------------------------------------------------------------ crews */
+extern const char Q_CREW_INSERT[];        /* $1 unit_id, $2 name, $3 members, $4 now -> id */
+extern const char Q_CREW_UPDATE[];        /* $1 id, $2 name, $3 members, $4 active, $5 now */
+extern const char Q_CREW_GET[];           /* $1 id */
+extern const char Q_CREW_UNIT[];          /* $1 id -> unit_id */
+extern const char Q_CREW_BY_NAME[];       /* $1 unit_id, $2 name -> id */
+extern const char Q_CREW_OF_UNIT[];       /* $1 unit_id -> id, name, members of its active
+                                             crews */
+extern const char Q_CREW_LIST[];          /* $5 active or -1 */
+extern const char Q_PLANT_PERSON_NAME[];  /* $1 person id -> name */
 
 /* -------------------------------------------------------------- equipment */
 extern const char Q_EQUIPMENT_INSERT[];   /* $1 unit_id, $2 code, $3 name, $4 kind,

@@ -49,7 +49,8 @@ static int64_t open_id(warn *w, const char *tag, int cond)
 }
 
 /* 四班两倒 (org_demo_crew_on) from eight days back to six days on (the week
- * of alarms handled was handled by the people on duty then):
+ * of alarms handled was handled by the people on duty then): four crews
+ * 甲乙丙丁班 (plant crews; 甲班 is crew 0, 冯超's), and
  * each shift its crew's 班长 (grid_leader) and three operators, and the
  * 值班领导 (manager) and 安全值班 (safety_officer) of its day, who are on
  * call 24 h from 08:00. The shift running now has 冯超's crew, 王建国 and
@@ -70,6 +71,21 @@ static ws_err rosters(store_conn *c, const org_demo_ids *ids, int64_t now)
     if (!rc) rc = plant_local_to_utc(ent.tz, today, 8 * 60, &t8);
     if (!rc) rc = plant_local_to_utc(ent.tz, today, 20 * 60, &t20);
     if (rc) return rc;
+    /* the four crews 甲乙丙丁班, each of a 班长 and three operators */
+    static const char *const crew_names[4] = {"甲班", "乙班", "丙班", "丁班"};
+    int64_t crew_id[4];
+    for (int i = 0; !rc && i < 4; i++) {
+        int64_t pids[ORG_DEMO_CREW_SIZE];
+        const char *roles[ORG_DEMO_CREW_SIZE];
+        for (int m = 0; m < ORG_DEMO_CREW_SIZE; m++) {
+            pids[m] = ids->crew[i][m];
+            roles[m] = m == ORG_CREW_LEADER ? "grid_leader" : "operator";
+        }
+        plant_crew_in ci = {.unit_id = ids->enterprise, .name = crew_names[i], .nmembers = ORG_DEMO_CREW_SIZE,
+                            .person_ids = pids, .roles = roles};
+        rc = plant_crew_create(c, &by, &ci, &crew_id[i]);
+    }
+    if (rc) return rc;
     const bool s0_day = now >= t8 && now < t20;
     const int64_t d0 = now < t8 ? today - 1 : today; /* the day shift 0 belongs to */
     enum { DAYS = 15 };
@@ -81,10 +97,11 @@ static ws_err rosters(store_conn *c, const org_demo_ids *ids, int64_t now)
         plant_date_format(day, days[i]);
         const int64_t sh[2] = {day_shift, night_shift};
         for (int j = 0; j < 2; j++) {
-            const int64_t *crew = ids->crew[org_demo_crew_on(2 * from0 + j - !s0_day, s0_day)];
-            in[k++] = (plant_roster_in){sh[j], crew[ORG_CREW_LEADER], days[i], "grid_leader"};
+            const int on = org_demo_crew_on(2 * from0 + j - !s0_day, s0_day);
+            const int64_t *crew = ids->crew[on];
+            in[k++] = (plant_roster_in){sh[j], crew[ORG_CREW_LEADER], days[i], "grid_leader", crew_id[on]};
             for (int m = ORG_CREW_LEADER + 1; m < ORG_DEMO_CREW_SIZE; m++)
-                in[k++] = (plant_roster_in){sh[j], crew[m], days[i], "operator"};
+                in[k++] = (plant_roster_in){sh[j], crew[m], days[i], "operator", crew_id[on]};
             in[k++] = (plant_roster_in){sh[j], ids->duty_manager[((from0 % 4) + 4) % 4], days[i], "manager"};
             in[k++] = (plant_roster_in){sh[j], ids->duty_safety[((from0 % 2) + 2) % 2], days[i], "safety_officer"};
         }

@@ -958,6 +958,8 @@ export async function run(hz) {
     await reader.locator('#pl-week').waitFor();
     assert(await reader.locator('.pl-roster .pl-duty').count() === entries.length, 'the regulator does not see the roster');
     assert(await reader.locator('.pl-duty-add, .pl-duty-del, #pl-continue-btn').count() === 0, 'the regulator is offered roster changes');
+    assert(await reader.locator('.pl-crew').count() > 0, 'the regulator does not see the crews');
+    assert(await reader.locator('#pl-crew-new, .pl-crew-edit, .pl-crew-schedule').count() === 0, 'the regulator is offered crew changes');
   });
 
   await test('plant: the rota carried on by its cycle from the page — each new day the duties of four days before, a bad cycle refused at its field, twice changes nothing', async (w) => {
@@ -986,7 +988,7 @@ export async function run(hz) {
     await form.waitFor({ state: 'detached' });
     await page.locator(`#pl-week[data-week]`).waitFor();
     // every new day is the day four before it: the same shift, person and role
-    const key = (e) => [e.shift_id, e.person_id, e.role].join('/');
+    const key = (e) => [e.shift_id, e.person_id, e.role, e.crew_id].join('/'); // the crew goes on too
     const made = await onDay(from, to);
     for (let i = 0; i < 8; i++) {
       const d = plus(from, i);
@@ -1008,5 +1010,73 @@ export async function run(hz) {
     await page.locator('#toast', { hasText: '已生成 0 条值班' }).waitFor();
     assert((await onDay(from, to)).length === made.length, 'carrying the rota on twice doubled it');
     await missingStrings(page);
+  });
+
+  await test('plant: crews (班组) — the demo\'s four as the server has them; a new crew refused at the member already in one, then made; scheduled every 4 days on the night shift, which then shows it; retired', async (w) => {
+    const line = require_accounts().find((l) => l.startsWith('safety '));
+    const page = await w.newPage();
+    await login(page, 'safety', line.split(/\s+/)[1]);
+    await page.locator('#home-scope').waitFor();
+    await page.goto(BASE + '/plant#pl-roster');
+    await page.locator('#pl-crews').waitFor();
+    const crews = (await apiGet(page, '/crews?active=1&limit=200')).body.items;
+    const shown = await page.locator('.pl-crew').evaluateAll((els) => els.map((e) => e.dataset.name));
+    assert(crews.length >= 4 && JSON.stringify(shown) === JSON.stringify(crews.map((c) => c.name)),
+      `the page shows the crews ${shown}, the server has ${crews.map((c) => c.name)}`);
+    const inCrew = new Set(crews.flatMap((c) => c.members.map((m) => m.person_id)));
+    const taken = crews[0].members[0];
+    const people = (await apiGet(page, '/people?active=1&limit=200')).body.items;
+    const free = people.find((p) => !inCrew.has(p.id) && !people.some((q) => q.id !== p.id && q.name.includes(p.name)));
+    assert(free, 'the demo has nobody outside a crew');
+    const name = '戊班' + RUN;
+    await page.locator('#pl-crew-new').click();
+    const form = page.locator('#pl-crew');
+    await form.waitFor();
+    await form.locator('input[name=name]').fill(name);
+    const pick = async (who) => {
+      const row = form.locator('.pl-member').first();
+      await row.locator('.pl-member-q').fill(who.name);
+      await page.waitForFunction(([sel, id]) => document.querySelector(sel).value === String(id), ['#pl-crew .pl-member-person', who.id]);
+      await row.locator('.pl-member-role').selectOption('grid_leader');
+    };
+    await pick({ name: taken.person_name, id: taken.person_id });
+    await form.locator('button[type=submit]').click();
+    await form.locator('[data-field="members[0].person_id"].has-error').waitFor();
+    assert((await apiGet(page, '/crews?limit=200')).body.items.every((c) => c.name !== name), 'a refused crew was made');
+    await pick(free);
+    await form.locator('button[type=submit]').click();
+    await form.waitFor({ state: 'detached' });
+    const card = page.locator(`.pl-crew[data-name="${name}"]`);
+    await card.waitFor();
+    const made = (await apiGet(page, '/crews?limit=200')).body.items.find((c) => c.name === name);
+    assert(made && made.members.length === 1 && made.members[0].person_id === free.id && made.members[0].role === 'grid_leader',
+      'the server does not have the crew as entered: ' + JSON.stringify(made));
+    // 排班: the night shift from 40 days back, every 4 days, to 32 back (a past no other test reads)
+    const night = (await apiGet(page, '/shifts?active=1')).body.items.find((x) => x.name === '夜班');
+    const plus = (k) => new Date(Date.now() + 8 * 3600e3 + k * 86400e3).toISOString().slice(0, 10); // Shanghai's date
+    await card.locator('.pl-crew-schedule').click();
+    const sf = page.locator('#pl-schedule');
+    await sf.waitFor();
+    await sf.locator('select[name=shift_id]').selectOption(String(night.id));
+    await sf.locator('input[name=from]').fill(plus(-40));
+    await sf.locator('input[name=to]').fill(plus(-32));
+    await sf.locator('input[name=every]').fill('4');
+    await sf.locator('button[type=submit]').click();
+    await sf.waitFor({ state: 'detached' });
+    const mine = (await apiGet(page, `/roster-entries?person_id=${free.id}&from=${plus(-41)}&to=${plus(-31)}&limit=200`)).body.items;
+    const days = mine.map((e) => e.day).sort();
+    assert(JSON.stringify(days) === JSON.stringify([plus(-40), plus(-36), plus(-32)]) &&
+      mine.every((e) => e.shift_id === night.id && e.role === 'grid_leader' && e.crew_id === made.id && e.crew_name === name),
+      'the server has ' + JSON.stringify(mine.map((e) => [e.day, e.shift_name, e.role, e.crew_name])));
+    // the page went to the first day's week, whose night shift names the crew
+    await page.locator(`.pl-roster td[data-day="${plus(-40)}"][data-shift="${night.id}"] .pl-cell-crew[data-crew="${name}"]`).waitFor();
+    await missingStrings(page);
+    // retired: gone from the page, kept by the server with its duties
+    await page.locator(`.pl-crew[data-name="${name}"] .pl-crew-edit`).click();
+    await page.locator('#pl-crew-retire').click();
+    await page.locator('dialog .btn-danger').click();
+    await page.locator(`.pl-crew[data-name="${name}"]`).waitFor({ state: 'detached' });
+    const after = (await apiGet(page, '/crews/' + made.id)).body;
+    assert(after.active === false, 'the crew is not retired');
   });
 }

@@ -197,8 +197,8 @@ static const tmpl tmpls[] = {
      "{\"cause\":\"泄漏\",\"action\":\"紧固法兰\"}", NULL},
     {"GET", "/api/v1/alarms/kpi", "/api/v1/alarms/kpi?unit_id={unit}", NULL, NULL},
     {"POST", "/api/v1/alarms/actions/ack", "/api/v1/alarms/actions/ack", "{\"ids\":[{falarm}]}", NULL},
-    /* Plant registers: {fshift}, {froster}, {fworkorder}, {fbypass} are fresh ones; {soon} an
-     * RFC 3339 time an hour ahead. */
+    /* Plant registers: {fshift}, {froster}, {fworkorder}, {fbypass} are fresh ones, {crew} a crew
+     * of one fresh person; {soon} an RFC 3339 time an hour ahead. */
     {"GET", "/api/v1/shifts", "/api/v1/shifts", NULL, NULL},
     {"POST", "/api/v1/shifts", "/api/v1/shifts",
      "{\"unit_id\":{unit},\"name\":\"班{n}\",\"start\":\"08:00\",\"length_min\":720}", NULL},
@@ -210,6 +210,13 @@ static const tmpl tmpls[] = {
     {"GET", "/api/v1/roster-entries/{id}", "/api/v1/roster-entries/{roster}", NULL, NULL},
     {"DELETE", "/api/v1/roster-entries/{id}", "/api/v1/roster-entries/{froster}", NULL, NULL},
     {"GET", "/api/v1/units/{id}/on-duty", "/api/v1/units/{unit}/on-duty?role=grid_leader", NULL, NULL},
+    {"GET", "/api/v1/crews", "/api/v1/crews", NULL, NULL},
+    {"POST", "/api/v1/crews", "/api/v1/crews",
+     "{\"unit_id\":{unit},\"name\":\"甲班{n}\",\"members\":[{\"person_id\":{fperson},\"role\":\"operator\"}]}", NULL},
+    {"GET", "/api/v1/crews/{id}", "/api/v1/crews/{crew}", NULL, NULL},
+    {"PATCH", "/api/v1/crews/{id}", "/api/v1/crews/{crew}", "{\"name\":\"乙班{n}\"}", NULL},
+    {"POST", "/api/v1/crews/{id}/actions/schedule", "/api/v1/crews/{crew}/actions/schedule",
+     "{\"shift_id\":{shift},\"days\":[\"2026-03-11\",\"2026-03-12\"]}", NULL},
     {"GET", "/api/v1/equipment", "/api/v1/equipment", NULL, NULL},
     {"POST", "/api/v1/equipment", "/api/v1/equipment",
      "{\"unit_id\":{unit},\"code\":\"EQ{n}\",\"name\":\"进料泵\",\"kind\":\"pump\"}", NULL},

@@ -154,7 +154,7 @@ static void expect(ws_server *s, const char *tok, const char *method, const char
 }
 
 /* Routes that read their body member by member (permits, task forces,
- * incidents, the conflict matrix, hazard actions): a wrong type is refused
+ * incidents, the conflict matrix, hazard actions, crews): a wrong type is refused
  * by name, never read as "none" or as empty text; a body that is not JSON
  * by its Content-Type is 415; a member with an empty name names the body;
  * query dates and the values of the plant lists' filters are checked. On SQLite only: this is the API layer, the same
@@ -214,6 +214,41 @@ static void hand_read_bodies(void **state)
     assert_int_equal(ws_req(&s, "PUT", "/api/v1/permit-conflicts", tok, cm, &r), 200);
     const char *note = json_string_value(json_object_get(json_array_get(json_object_get(r, "items"), 0), "note"));
     if (!note || strcmp(note, "吊装区域内不得动火")) fail_msg("the conflict note came back as '%s'", note ? note : "(null)");
+    json_decref(r);
+    /* crews (班组): members and days read one by one; nothing made on a refusal */
+    snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"甲班\",\"members\":[7]}", area);
+    expect(&s, tok, "POST", "/api/v1/crews", b, NULL, 400, "members[0]");
+    snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"甲班\",\"members\":[{\"person_id\":\"%lld\",\"role\":\"operator\"}]}", area, p1);
+    expect(&s, tok, "POST", "/api/v1/crews", b, NULL, 400, "members[0].person_id");
+    snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"甲班\",\"members\":[{\"person_id\":%lld,\"role\":1}]}", area, p1);
+    expect(&s, tok, "POST", "/api/v1/crews", b, NULL, 400, "members[0].role");
+    snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"甲班\",\"members\":[]}", area);
+    expect(&s, tok, "POST", "/api/v1/crews", b, NULL, 400, "members");
+    expect(&s, tok, "GET", "/api/v1/crews", "", NULL, 200, NULL);
+    r = NULL;
+    assert_int_equal(ws_req(&s, "GET", "/api/v1/crews", tok, NULL, &r), 200);
+    assert_int_equal(json_array_size(json_object_get(r, "items")), 0);
+    json_decref(r);
+    snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"甲班\",\"members\":[{\"person_id\":%lld,\"role\":\"grid_leader\"}]}", area, p1);
+    long long crew = ws_post_id(&s, tok, "/api/v1/crews", b);
+    snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"白班\",\"start\":\"08:00\",\"length_min\":720}", area);
+    long long shift = ws_post_id(&s, tok, "/api/v1/shifts", b);
+    snprintf(path, sizeof path, "/api/v1/crews/%lld/actions/schedule", crew);
+    snprintf(b, sizeof b, "{\"shift_id\":%lld,\"days\":[\"2026-03-10\",20260311]}", shift);
+    expect(&s, tok, "POST", path, b, NULL, 400, "days[1]");
+    snprintf(b, sizeof b, "{\"shift_id\":\"%lld\",\"days\":[\"2026-03-10\"]}", shift);
+    expect(&s, tok, "POST", path, b, NULL, 400, "shift_id");
+    snprintf(b, sizeof b, "{\"entries\":[{\"shift_id\":%lld,\"person_id\":%lld,\"day\":\"2026-03-10\",\"role\":\"operator\",\"crew_id\":\"%lld\"}]}",
+             shift, p2, crew);
+    expect(&s, tok, "POST", "/api/v1/roster-entries", b, NULL, 400, "entries[0].crew_id");
+    snprintf(b, sizeof b, "{\"shift_id\":%lld,\"days\":[\"2026-03-10\"]}", shift);
+    expect(&s, tok, "POST", path, b, NULL, 200, NULL);
+    r = NULL;
+    assert_int_equal(ws_req(&s, "GET", "/api/v1/roster-entries", tok, NULL, &r), 200);
+    json_t *e0 = json_array_get(json_object_get(r, "items"), 0);
+    if (json_array_size(json_object_get(r, "items")) != 1 || json_integer_value(json_object_get(e0, "crew_id")) != crew ||
+        strcmp(json_string_value(json_object_get(e0, "crew_name")), "甲班"))
+        fail_msg("the roster after the crew's schedule is not its one entry named 甲班");
     json_decref(r);
     /* query dates and the person filter of the roster */
     expect(&s, tok, "GET", "/api/v1/roster-entries?to=2026-13-45", "", NULL, 400, "to");

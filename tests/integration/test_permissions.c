@@ -44,7 +44,7 @@ typedef struct world {
     long long risk[2][5]; /* risk object, unit, event, measure, task: made on first use */
     long long device[2], point[2]; /* {device}, {point}: made on first use */
     long long channel; /* {channel}: a notification channel, made on first use */
-    long long plant[2][6]; /* {shift} {roster} {equipment} {workorder} {bypass} {handover}: made on first use */
+    long long plant[2][7]; /* {shift} {roster} {equipment} {workorder} {bypass} {handover} {crew}: made on first use */
     long long alarm[2];            /* {alarm}: made on first use */
     long long permit[2], package[2]; /* {permit} {package}: made on first use */
     long long force[2], incident[2]; /* {force} {incident}: made on first use */
@@ -329,11 +329,11 @@ static long long make_alarm(world *w, int side, char mode)
 static void expand(world *w, const char *t, int side, int c, char *out, size_t cap);
 
 /* The plant placeholders ({shift} {roster} {equipment} {workorder} {bypass}
- * and their fresh {f...} forms, {soon}) into v; false for other keys. Made
- * by the root admin in the side's unit. */
+ * {handover} {crew} and their fresh {f...} forms, {soon}) into v; false for
+ * other keys. Made by the root admin in the side's unit. */
 static bool plant_ref(world *w, const char *key, int side, int c, char *v, size_t cap)
 {
-    static const char *const kinds[6] = {"shift", "roster", "equipment", "workorder", "bypass", "handover"};
+    static const char *const kinds[7] = {"shift", "roster", "equipment", "workorder", "bypass", "handover", "crew"};
     char b[768], x[64], y[64];
     if (!strcmp(key, "soon")) {
         time_t t = time(NULL) + 3600;
@@ -344,8 +344,8 @@ static bool plant_ref(world *w, const char *key, int side, int c, char *v, size_
     }
     bool fresh = key[0] == 'f';
     int k = 0;
-    while (k < 6 && strcmp(key + fresh, kinds[k])) k++;
-    if (k == 6) return false;
+    while (k < 7 && strcmp(key + fresh, kinds[k])) k++;
+    if (k == 7) return false;
     long long *slot = &w->plant[side][k];
     if (*slot && !fresh) {
         snprintf(v, cap, "%lld", *slot);
@@ -392,6 +392,12 @@ static bool plant_ref(world *w, const char *key, int side, int c, char *v, size_
         snprintf(b, sizeof b, "{\"unit_id\":%s,\"note\":\"正常\",\"handed_by_person_id\":%lld}", x,
                  w->person[side]);
         id = ws_post_id(&w->s, w->root_tok, "/api/v1/handovers", b);
+        break;
+    case 6: /* a fresh person: one active crew of a unit a person */
+        expand(w, "{fperson}", side, c, x, sizeof x);
+        snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"班组%d\",\"members\":[{\"person_id\":%s,"
+                 "\"role\":\"grid_leader\"}]}", w->unit[side], ++w->n, x);
+        id = ws_post_id(&w->s, w->root_tok, "/api/v1/crews", b);
         break;
     }
     if (!fresh) *slot = id;

@@ -4,7 +4,7 @@
  * (Europe/Berlin: a night shift ends at 08:00 local, 11 or 13 hours after
  * it began); the walk up to the nearest ancestor unit with someone on duty;
  * the bulk add all or nothing with refusals naming entries[i].field; scope
- * and permissions; `audit verify` clean. */
+ * and permissions; crews (班组) and their schedules; `audit verify` clean. */
 #include "unit/plant_fixture.h"
 
 /* Local wall time to UTC: ordinary, spring gap (moves forward), autumn
@@ -264,6 +264,119 @@ static void test_scope_and_lists(void **state)
     verify_clean(t->c);
 }
 
+static int64_t crew(store_conn *c, const org_caller *by, int64_t unit, const char *name, size_t n,
+                    const int64_t *pids, const char *const *roles, ws_err want, const char *field)
+{
+    plant_crew_in in = {.unit_id = unit, .name = name, .nmembers = n, .person_ids = pids, .roles = roles};
+    int64_t id = 0;
+    if (want) REFUSED(plant_crew_create(c, by, &in, &id), want, field);
+    else OK(plant_crew_create(c, by, &in, &id));
+    return id;
+}
+
+/* Crews (班组, invariant 7): one 班长, a person in one active crew of a unit,
+ * people of the enterprise; a crew put on a shift for days all or nothing,
+ * the members already there kept, the entries naming the crew and its 班长
+ * on duty; retired crews are not scheduled and give their people back; a
+ * member who left is named; scope. */
+static void test_crews(void **state)
+{
+    tctx *t = *state;
+    world w = org_world(t->c);
+    int64_t day = shift(t->c, w.area, "白班", "08:00", 720);
+    int64_t site_day = shift(t->c, w.site, "常白班", "08:30", 540);
+    const char *lead_op[] = {"grid_leader", "operator", "operator"};
+    const char *two_leads[] = {"grid_leader", "grid_leader"};
+    const char *boss[] = {"boss"};
+    int64_t a_ids[] = {w.p[0], w.p[1]}, b_ids[] = {w.p[2], w.p[3]};
+    int64_t a = crew(t->c, &TRUSTED, w.area, "甲班", 2, a_ids, lead_op, WS_OK, NULL);
+    int64_t other[] = {w.p[1]}, twice[] = {w.p[2], w.p[2]}, foreign[] = {w.q[0]};
+    crew(t->c, &TRUSTED, w.area, "乙班", 1, other, lead_op, WS_ECONFLICT, "members[0].person_id");
+    crew(t->c, &TRUSTED, w.area, "乙班", 2, b_ids, two_leads, WS_EINVAL, "members[1].role");
+    crew(t->c, &TRUSTED, w.area, "乙班", 1, b_ids, boss, WS_EINVAL, "members[0].role");
+    crew(t->c, &TRUSTED, w.area, "乙班", 2, twice, lead_op, WS_EINVAL, "members[1].person_id");
+    crew(t->c, &TRUSTED, w.area, "乙班", 1, foreign, lead_op, WS_EINVAL, "members[0].person_id");
+    crew(t->c, &TRUSTED, w.area, "乙班", 0, b_ids, lead_op, WS_EINVAL, "members");
+    crew(t->c, &TRUSTED, w.area, "甲班", 2, b_ids, lead_op, WS_ECONFLICT, "name");
+    int64_t b = crew(t->c, &TRUSTED, w.area, "乙班", 2, b_ids, lead_op, WS_OK, NULL);
+    plant_crew *cr = malloc(sizeof *cr);
+    OK(plant_crew_get(t->c, a, cr));
+    assert_int_equal(cr->nmembers, 2);
+    assert_int_equal(cr->members[0].person_id, w.p[0]);
+    assert_string_equal(cr->members[0].role, "grid_leader");
+    assert_string_equal(cr->members[1].name, "李娜");
+
+    /* 甲班 on the day shift of three days; again with one day new */
+    const char *d3[] = {"2026-03-10", "2026-03-11", "2026-03-12"}, *d2[] = {"2026-03-12", "2026-03-13"};
+    size_t added = 0, kept = 0;
+    OK(plant_crew_schedule(t->c, &TRUSTED, a, day, d3, 3, &added, &kept));
+    assert_int_equal(added, 6);
+    assert_int_equal(kept, 0);
+    OK(plant_crew_schedule(t->c, &TRUSTED, a, day, d2, 2, &added, &kept));
+    assert_int_equal(added, 2);
+    assert_int_equal(kept, 2);
+    int64_t from = 0;
+    assert_int_equal(duty(t->c, w.area, "grid_leader", utc("2026-03-11", 1, 0), &from), w.p[0]);
+    plant_filter f = {.scope_path = w.ent_path, .active = -1, .limit = 50, .from = "2026-03-12", .to = "2026-03-12"};
+    plant_roster *r = NULL;
+    size_t n = 0;
+    int64_t next = 0;
+    OK(plant_roster_list(t->c, &f, &r, &n, &next));
+    assert_int_equal(n, 2);
+    assert_int_equal(r[0].crew_id, a);
+    assert_string_equal(r[0].crew_name, "甲班");
+    free(r);
+
+    /* refusals change nothing */
+    long long before = count_sql(t->c, "SELECT COUNT(*) FROM roster_entries");
+    const char *bad[] = {"2026-03-20", "2026-13-01"};
+    REFUSED(plant_crew_schedule(t->c, &TRUSTED, a, day, bad, 2, &added, &kept), WS_EINVAL, "days[1]");
+    REFUSED(plant_crew_schedule(t->c, &TRUSTED, a, site_day, d2, 2, &added, &kept), WS_EINVAL, "shift_id");
+    REFUSED(plant_crew_schedule(t->c, &TRUSTED, a, day, d2, 0, &added, &kept), WS_EINVAL, "days");
+    REFUSED(plant_crew_schedule(t->c, &TRUSTED, 9999, day, d2, 2, &added, &kept), WS_ENOTFOUND, "id");
+    plant_roster_in foreign_crew[] = {{site_day, w.p[2], "2026-03-10", "operator", a}};
+    REFUSED(plant_roster_add(t->c, &TRUSTED, foreign_crew, 1, NULL), WS_EINVAL, "entries[0].crew_id");
+    assert_int_equal(count_sql(t->c, "SELECT COUNT(*) FROM roster_entries"), before);
+
+    /* retired: not scheduled, its people free; back only while they are */
+    plant_crew_in off = {.set = PLANT_CR_ACTIVE, .active = false};
+    OK(plant_crew_update(t->c, &TRUSTED, a, &off));
+    REFUSED(plant_crew_schedule(t->c, &TRUSTED, a, day, d2, 2, &added, &kept), WS_ECONFLICT, "id");
+    int64_t b3[] = {w.p[2], w.p[3], w.p[1]};
+    plant_crew_in grow = {.set = PLANT_CR_MEMBERS, .nmembers = 3, .person_ids = b3, .roles = lead_op};
+    OK(plant_crew_update(t->c, &TRUSTED, b, &grow));
+    plant_crew_in on = {.set = PLANT_CR_ACTIVE, .active = true};
+    REFUSED(plant_crew_update(t->c, &TRUSTED, a, &on), WS_ECONFLICT, "members[1].person_id");
+    plant_crew_in rename = {.set = PLANT_CR_NAME, .name = "乙班"};
+    REFUSED(plant_crew_update(t->c, &TRUSTED, a, &rename), WS_ECONFLICT, "name");
+
+    /* a member who left is named, and nothing is rostered */
+    OK(org_person_deactivate(t->c, &TRUSTED, w.p[3], "离职"));
+    REFUSED(plant_crew_schedule(t->c, &TRUSTED, b, day, d2, 2, &added, &kept), WS_EINVAL, "members[1].person_id");
+    assert_int_equal(count_sql(t->c, "SELECT COUNT(*) FROM roster_entries"), before);
+
+    /* scope: another enterprise's safety officer neither sees nor changes them */
+    auth_subject so2 = subject(ROLE_SAFETY_OFFICER, 0, w.ent2_path);
+    org_caller by2 = {&WHO, &so2};
+    REFUSED(plant_crew_update(t->c, &by2, b, &rename), WS_ENOTFOUND, "id");
+    REFUSED(plant_crew_schedule(t->c, &by2, b, day, d2, 2, &added, &kept), WS_ENOTFOUND, "id");
+    crew(t->c, &by2, w.area, "丙班", 1, foreign, lead_op, WS_ENOTFOUND, "unit_id");
+    plant_crew *list = NULL;
+    f = (plant_filter){.scope_path = w.ent2_path, .active = -1, .limit = 50};
+    OK(plant_crew_list(t->c, &f, &list, &n, &next));
+    assert_int_equal(n, 0);
+    free(list);
+    f.scope_path = w.ent_path;
+    f.active = 1;
+    OK(plant_crew_list(t->c, &f, &list, &n, &next));
+    assert_int_equal(n, 1);
+    assert_int_equal(list[0].id, b);
+    assert_int_equal(list[0].nmembers, 3);
+    free(list);
+    free(cr);
+    verify_clean(t->c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +385,7 @@ int main(void)
         DB_TEST(test_on_duty_berlin_dst),
         DB_TEST(test_refusals),
         DB_TEST(test_scope_and_lists),
+        DB_TEST(test_crews),
     };
     return run_all("roster", tests, sizeof tests / sizeof tests[0]);
 }

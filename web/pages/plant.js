@@ -19,15 +19,19 @@
 //               on duty with their role — who an unacknowledged alarm is
 //               escalated to (grid leader → safety officer → manager); 排班
 //               adds one (person, role) to a shift and day, × removes one;
-//               延续排班 carries the rota on by its cycle (continueDialog)
+//               延续排班 carries the rota on by its cycle (continueDialog);
+//               a shift a crew (班组) was put on shows the crew's name
+//   班组        the crews with their 班长 and members; 新建班组 / 编辑 (name,
+//               members, 停用), 排班 puts the whole crew on a shift every N
+//               days (POST /crews/{id}/actions/schedule)
 // Data: GET /bypasses, /work-orders, /equipment, /people (names), /shifts,
-// /roster-entries?from=&to=; actions through POST .../actions/{action},
+// /roster-entries?from=&to=, /crews?active=1; actions through POST .../actions/{action},
 // POST /roster-entries, DELETE /roster-entries/{id}. plant.write (admin, manager, safety
 // officer, department head) is offered the actions; the server decides.
 import { api, listAll, qs } from '../api.js';
 import { t } from '../i18n.js';
 import { h, pageHead, emptyState, fmtTime, badge, toast, errorNode, confirmDialog, field, input, select, formError,
-  showError, clearErrors, busy, openDialog } from '../ui.js';
+  showError, clearErrors, busy, openDialog, clear } from '../ui.js';
 import * as session from '../session.js';
 import { localInputValue, toRfc3339, personField } from './hazard_ui.js';
 
@@ -118,7 +122,7 @@ async function continueDialog(done) {
           for (const e of byDay.get(addDays(day, -n)) || []) {
             if (seen.has(key(e, day))) { kept++; continue; }
             seen.add(key(e, day));
-            made.push({ shift_id: e.shift_id, person_id: e.person_id, role: e.role, day });
+            made.push({ shift_id: e.shift_id, person_id: e.person_id, role: e.role, day, crew_id: e.crew_id || null });
           }
           byDay.set(day, [...(byDay.get(day) || []), ...made]); // a later day copies this one
           entries.push(...made);
@@ -131,6 +135,147 @@ async function continueDialog(done) {
       } catch (e) { showError(form, e); }
     });
   });
+}
+
+// 班组: a crew's name and members, each a person found by name (the people
+// of the reader's scope, active) with a crew role, 班长 or 操作工; the server
+// names a wrong member as members[i].person_id / .role, shown on its row.
+const CREW_ROLES = ['grid_leader', 'operator'];
+function memberRow(m) {
+  const sel = h('select', { class: 'input pl-member-person', 'aria-label': t('pl.r.person') },
+    h('option', { value: '' }, t('hz.person.choose')));
+  if (m) sel.appendChild(h('option', { value: String(m.person_id) }, m.person_name));
+  sel.value = m ? String(m.person_id) : '';
+  const q = h('input', { type: 'search', class: 'input pl-member-q', placeholder: t('hz.person.search'), 'aria-label': t('hz.person.search') });
+  let seq = 0, timer = 0;
+  const search = async () => {
+    const my = ++seq;
+    const page = await api('GET', '/people' + qs({ q: q.value.trim(), active: 1, limit: 30 })).catch(() => null);
+    if (my !== seq) return;
+    const keep = sel.value, keepText = sel.selectedOptions[0] ? sel.selectedOptions[0].textContent : '';
+    const items = (page && page.items) || [];
+    clear(sel).appendChild(h('option', { value: '' }, items.length ? t('hz.person.choose') : t('hz.person.none')));
+    const found = items.some((p) => String(p.id) === keep);
+    if (keep && !found) sel.appendChild(h('option', { value: keep }, keepText)); // the member so far stays to go back to
+    for (const p of items) sel.appendChild(h('option', { value: String(p.id) }, p.name + (p.employee_no ? ' · ' + p.employee_no : '')));
+    sel.value = q.value.trim() && items.length && !found ? String(items[0].id) : keep; // a search picks what it found
+  };
+  q.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(search, 250); });
+  const role = select('', CREW_ROLES.map((r) => ({ value: r, label: t('pl.cr.role.' + r) })), m ? m.role : 'operator', { class: 'input pl-member-role', 'aria-label': t('pl.r.role') });
+  const row = h('div', { class: 'pl-member' },
+    h('div', { class: 'field pl-member-who' }, q, sel, h('div', { class: 'field-error', role: 'alert' })),
+    h('div', { class: 'field pl-member-as' }, role, h('div', { class: 'field-error', role: 'alert' })),
+    h('button', { type: 'button', class: 'btn btn-ghost btn-icon pl-member-del', title: t('pl.cr.del_member'), 'aria-label': t('pl.cr.del_member'),
+      onclick: () => row.remove() }, '✕'));
+  if (!m) search();
+  else q.addEventListener('focus', () => { if (!seq) search(); }, { once: true });
+  row.value = () => ({ person_id: Number(sel.value), role: role.value });
+  return row;
+}
+
+function crewDialog(crew, units, unitIds, done) {
+  const name = input('name', { maxlength: 60, value: crew ? crew.name : '', placeholder: t('pl.cr.name_hint'), required: true });
+  const unit = crew ? null : select('unit_id', unitIds.map((u) => ({ value: u, label: session.unitName(units, u) })));
+  const rows = h('div', { class: 'pl-members', dataset: { field: 'members' } });
+  for (const m of crew ? crew.members : [null]) rows.appendChild(memberRow(m));
+  const form = h('form', { class: 'form', id: 'pl-crew', novalidate: true }, formError(),
+    field(t('pl.cr.name'), name), unit && unitIds.length > 1 ? field(t('pl.f.unit'), unit) : null,
+    h('h3', null, t('pl.cr.members')), h('p', { class: 'hint' }, t('pl.cr.members_hint')), rows,
+    h('button', { type: 'button', class: 'btn btn-small', id: 'pl-member-add', onclick: () => rows.appendChild(memberRow(null)) }, '+ ', t('pl.cr.add_member')),
+    h('div', { class: 'form-actions' },
+      crew ? h('button', { type: 'button', class: 'btn', id: 'pl-crew-retire', onclick: async () => {
+        if (!(await confirmDialog(t('pl.cr.retire'), t('pl.cr.retire_q', { name: crew.name }), t('pl.cr.retire'), true))) return;
+        try { await api('PATCH', '/crews/' + crew.id, { active: false }); d.close(); toast(t('pl.cr.retired_ok'), 'ok'); done(); } catch (e) { showError(form, e); }
+      } }, t('pl.cr.retire')) : null,
+      h('button', { type: 'submit', class: 'btn btn-primary' }, t('common.save'))));
+  const d = openDialog(crew ? t('pl.cr.edit', { name: crew.name }) : t('pl.cr.new'), form, { wide: true });
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const list = [...rows.querySelectorAll('.pl-member')];
+    list.forEach((r, i) => { // the server's field names, in today's order
+      r.querySelector('.pl-member-who').dataset.field = `members[${i}].person_id`;
+      r.querySelector('.pl-member-as').dataset.field = `members[${i}].role`;
+    });
+    if (!name.value.trim()) return showError(form, { field: 'name', message: t('pl.cr.need_name') });
+    if (!list.length) return showError(form, { field: 'members', message: t('pl.cr.need_member') });
+    const members = list.map((r) => r.value());
+    const empty = members.findIndex((m) => !m.person_id);
+    if (empty >= 0) return showError(form, { field: `members[${empty}].person_id`, message: t('pl.r.need_person') });
+    busy(form, async () => {
+      try {
+        if (crew) await api('PATCH', '/crews/' + crew.id, { name: name.value.trim(), members });
+        else await api('POST', '/crews', { unit_id: Number(unit.value), name: name.value.trim(), members });
+        d.close();
+        toast(t('pl.cr.saved_ok'), 'ok');
+        done();
+      } catch (e) {
+        const labels = {};
+        list.forEach((r, i) => { labels[`members[${i}].person_id`] = labels[`members[${i}].role`] = t('pl.cr.member_n', { n: i + 1 }); });
+        showError(form, e, { labels });
+      }
+    });
+  });
+}
+
+// 按班组排班: the crew on one shift from a day to a day, every `every` days
+// (四班两倒: the day shift every 4 days from its first day, the night shift
+// every 4 days from the day after); members already there are kept.
+function scheduleDialog(crew, shifts, done) {
+  const mine = shifts.filter((s) => s.active && s.unit_id === crew.unit_id);
+  const shift = select('shift_id', mine.map((s) => ({ value: s.id, label: s.name + ' ' + s.start })));
+  const every = input('every', { type: 'number', min: 1, max: 28, step: 1, value: 4, required: true });
+  const from = input('from', { type: 'date', value: today(), required: true });
+  const to = input('to', { type: 'date', value: addDays(today(), 27), required: true });
+  const form = h('form', { class: 'form', id: 'pl-schedule', novalidate: true }, formError(),
+    h('p', null, t('pl.cr.schedule_what', { name: crew.name, n: crew.members.length })),
+    field(t('pl.r.shift'), shift), field(t('pl.cr.from'), from), field(t('pl.r.cont.to'), to),
+    field(t('pl.cr.every'), every, t('pl.cr.every_hint')),
+    h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, t('pl.cr.schedule'))));
+  const d = openDialog(t('pl.cr.schedule_title', { name: crew.name }), form);
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const n = Number(every.value), a = from.value, b = to.value;
+    if (!shift.value) return showError(form, { field: 'shift_id', message: t('pl.cr.no_shift') });
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(a)) return showError(form, { field: 'from', message: t('pl.r.cont.bad_day') });
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(b) || b < a) return showError(form, { field: 'to', message: t('pl.r.cont.bad_to') });
+    if (!Number.isInteger(n) || n < 1 || n > 28) return showError(form, { field: 'every', message: t('pl.r.cont.bad_cycle') });
+    const days = [];
+    for (let day = a; day <= b && days.length <= 400; day = addDays(day, n)) days.push(day);
+    if (days.length > 400 || days.length * crew.members.length > MAX_BATCH)
+      return showError(form, { field: 'to', message: t('pl.r.cont.too_many', { n: days.length * crew.members.length, max: MAX_BATCH }) });
+    busy(form, async () => {
+      try {
+        const r = await api('POST', `/crews/${crew.id}/actions/schedule`, { shift_id: Number(shift.value), days });
+        d.close();
+        toast(t('pl.r.cont.done', { n: r.added, kept: r.kept }), 'ok');
+        done(a);
+      } catch (e) { showError(form, e); }
+    });
+  });
+}
+
+// The crews of the reader's scope, each with its 班长 first; 编辑 and 排班 to a writer.
+function crewsBlock(crews, shifts, units, write, reload, go) {
+  const unitIds = [...new Set(shifts.filter((s) => s.active).map((s) => s.unit_id))];
+  const card = (c) => {
+    const lead = c.members.filter((m) => m.role === 'grid_leader'), ops = c.members.filter((m) => m.role !== 'grid_leader');
+    return h('div', { class: 'pl-crew', dataset: { id: String(c.id), name: c.name } },
+      h('strong', null, c.name), ' ',
+      lead.map((m) => h('span', { class: 'pl-crew-lead' }, badge(t('pl.cr.role.grid_leader'), 'info'), ' ', m.person_name, ' ')),
+      h('span', { class: 'muted pl-crew-ops' }, ops.map((m) => m.person_name).join('、')),
+      write ? h('span', { class: 'pl-crew-actions' },
+        h('button', { type: 'button', class: 'btn btn-small pl-crew-edit', onclick: () => crewDialog(c, units, unitIds, reload) }, t('pl.cr.edit_btn')),
+        h('button', { type: 'button', class: 'btn btn-small btn-primary pl-crew-schedule',
+          onclick: () => scheduleDialog(c, shifts, (day) => go(location.pathname + qs({ week: weekStart(day) }) + '#pl-roster')) }, t('pl.cr.schedule'))) : null);
+  };
+  if (!crews.length && !write) return [];
+  return [h('div', { class: 'pl-crews', id: 'pl-crews' },
+    h('h3', null, t('pl.cr.title')),
+    crews.length ? crews.map(card) : h('p', { class: 'muted' }, t('pl.cr.none')),
+    write && unitIds.length ? h('button', { type: 'button', class: 'btn btn-small', id: 'pl-crew-new',
+      onclick: () => crewDialog(null, units, unitIds, reload) }, '+ ', t('pl.cr.new')) : null)];
 }
 
 // The week's roster, per unit with shifts: a table (a row a shift, a column a
@@ -168,7 +313,9 @@ function rosterSection(shifts, entries, units, week, write, reload, go) {
   const duties = (s, day) => {
     const here = entries.filter((e) => e.shift_id === s.id && e.day === day)
       .sort((a, b) => DUTY_ROLES.indexOf(a.role) - DUTY_ROLES.indexOf(b.role));
-    return [here.map((e) => h('div', { class: 'pl-duty', dataset: { id: String(e.id), role: e.role } },
+    const crewNames = [...new Set(here.map((e) => e.crew_name).filter(Boolean))];
+    return [crewNames.map((n) => h('div', { class: 'pl-cell-crew', dataset: { crew: n } }, badge(n, 'info'))),
+      here.map((e) => h('div', { class: 'pl-duty', dataset: { id: String(e.id), role: e.role } },
         badge(t('pl.r.role.' + e.role), DUTY_KIND[e.role]), ' ', e.person_name,
         write ? h('button', { type: 'button', class: 'pl-duty-del', title: t('pl.r.remove'), 'aria-label': t('pl.r.remove'),
           onclick: async () => {
@@ -279,9 +426,9 @@ function left(iso) {
 export async function render(main, ctx) {
   const asked = new URLSearchParams(location.search).get('week');
   const week = weekStart(asked && /^\d{4}-\d{2}-\d{2}$/.test(asked) && !Number.isNaN(Date.parse(asked)) ? asked : today());
-  const [bypasses, orders, equipment, points, units, shifts, duty] = await Promise.all([listAll('/bypasses'), listAll('/work-orders'),
+  const [bypasses, orders, equipment, points, units, shifts, duty, crews] = await Promise.all([listAll('/bypasses'), listAll('/work-orders'),
     listAll('/equipment'), listAll('/points'), session.units(), listAll('/shifts'),
-    listAll('/roster-entries' + qs({ from: week, to: addDays(week, 6) }))]);
+    listAll('/roster-entries' + qs({ from: week, to: addDays(week, 6) })), listAll('/crews' + qs({ active: 1 }))]);
   const eqName = (id) => { const e = equipment.find((x) => x.id === id); return e ? e.code + ' ' + e.name : ''; };
   const people = new Map();
   const ptName = (id) => { const p = points.find((x) => x.id === id); return p ? p.tag + ' ' + p.name : ''; };
@@ -373,6 +520,7 @@ export async function render(main, ctx) {
     wRows.length ? h('div', { class: 'rows', id: 'pl-orders' }, wRows.map(orderCard)) : emptyState(t('pl.w.none')),
     h('h2', { id: 'pl-roster' }, t('pl.roster')),
     h('p', { class: 'hint' }, t('pl.r.intro')),
-    ...rosterSection(shifts, duty, units, week, write, reload, (path) => ctx.go(path))));
+    ...rosterSection(shifts, duty, units, week, write, reload, (path) => ctx.go(path)),
+    ...crewsBlock(crews, shifts, units, write, reload, (path) => ctx.go(path))));
   if (location.hash === '#pl-roster') document.getElementById('pl-roster').scrollIntoView();
 }
