@@ -20,23 +20,24 @@
 
 static const char *const crew_roles[] = {"grid_leader", "operator", NULL};
 
-/* Parse "id:role,..." (at most PLANT_CREW_MAX) into cr's members, names
- * empty. A malformed tail is dropped: the column is only written here. */
-static void members_parse(const char *s, plant_crew *cr)
+/* Scan the members column "id:role,..." (at most PLANT_CREW_MAX) into ids
+ * and, when roles is not NULL, roles; the count. A malformed tail is
+ * dropped: the column is only written here. */
+static size_t members_scan(const char *s, int64_t *ids, char (*roles)[16])
 {
-    cr->nmembers = 0;
-    while (s && *s && cr->nmembers < PLANT_CREW_MAX) {
+    size_t n = 0;
+    while (s && *s && n < PLANT_CREW_MAX) {
         char *end;
         long long id = strtoll(s, &end, 10);
         if (end == s || *end != ':') break;
         const char *role = end + 1, *stop = strchr(role, ',');
-        size_t len = stop ? (size_t)(stop - role) : strlen(role);
-        plant_crew_member *m = &cr->members[cr->nmembers++];
-        memset(m, 0, sizeof *m);
-        m->person_id = id;
-        snprintf(m->role, sizeof m->role, "%.*s", (int)(len < sizeof m->role ? len : sizeof m->role - 1), role);
+        int len = (int)(stop ? (size_t)(stop - role) : strlen(role));
+        ids[n] = id;
+        if (roles) snprintf(roles[n], sizeof roles[n], "%.*s", len < 15 ? len : 15, role);
+        n++;
         s = stop ? stop + 1 : NULL;
     }
+    return n;
 }
 
 static void crew_row(store_stmt *st, void *out)
@@ -46,7 +47,13 @@ static void crew_row(store_stmt *st, void *out)
     cr->id = store_col_int(st, 0);
     cr->unit_id = store_col_int(st, 1);
     plant_copy(cr->name, sizeof cr->name, store_col_text(st, 2));
-    members_parse(store_col_text(st, 3), cr);
+    int64_t ids[PLANT_CREW_MAX];
+    char roles[PLANT_CREW_MAX][16];
+    cr->nmembers = members_scan(store_col_text(st, 3), ids, roles);
+    for (size_t i = 0; i < cr->nmembers; i++) {
+        cr->members[i].person_id = ids[i];
+        memcpy(cr->members[i].role, roles[i], sizeof roles[i]);
+    }
     cr->active = store_col_int(st, 4) != 0;
     cr->created_at = store_col_int(st, 5);
     cr->updated_at = store_col_int(st, 6);
@@ -132,11 +139,11 @@ static ws_err members_of(store_conn *c, const plant_crew_in *in, const org_unit 
     if (!rc) rc = store_bind_int(st, 1, u->id);
     while (!rc && !(rc = store_step(st, &row)) && row) {
         if (store_col_int(st, 0) == self) continue;
-        plant_crew other;
-        members_parse(store_col_text(st, 2), &other);
+        int64_t other[PLANT_CREW_MAX];
+        size_t nother = members_scan(store_col_text(st, 2), other, NULL);
         for (size_t i = 0; !rc && i < in->nmembers; i++)
-            for (size_t k = 0; k < other.nmembers; k++)
-                if (other.members[k].person_id == in->person_ids[i]) {
+            for (size_t k = 0; k < nother; k++)
+                if (other[k] == in->person_ids[i]) {
                     snprintf(f, sizeof f, "members[%zu].person_id", i);
                     rc = ws_fail(WS_ECONFLICT, f, "%s is in the crew %s already (one crew a person)", f,
                                  store_col_text(st, 1));
