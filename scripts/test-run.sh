@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # test-run.sh — run every test and end with one line "N passed, N failed".
 #
-# Order: layer check, then in one pool the cmocka tests (unit, and
+# Order: the browser tests in headless Chromium start first and run beside
+# everything else (they are reported last); beside them the rest of the test
+# build, the layer check, then in one pool the cmocka tests (unit, and
 # integration against the real server over loopback, each on SQLite and
-# PostgreSQL; the longest first) and the fuzzers for a few seconds each; the
-# browser tests in headless Chromium run beside all of them and are reported
-# last. A throwaway PostgreSQL cluster is started on a
-# loopback port and stopped at the end.
-# Called by `make test` after the test build; sanitizers are on in every binary.
+# PostgreSQL; the longest first) and the fuzzers for a few seconds each. A
+# throwaway PostgreSQL cluster is started on a loopback port and stopped at
+# the end. Called by `make test` once the test server and the pages are
+# built; sanitizers are on in every binary.
 set -u
 cd "$(dirname "$0")/.."
 passed=0; failed=0; failures=()
@@ -85,29 +86,6 @@ one() { # name, command...
     else failed=$((failed + 1)); failures+=("$name"); echo "FAIL $name — $log_dir/$name.log"; tail -20 "$log_dir/$name.log"; fi
 }
 
-one check-layers scripts/check-layers.sh
-# A clock that tests can move exists only in the test build, never in the
-# binary `make install` installs (a movable clock in a permit system is a backdoor).
-one release-has-no-test-clock sh -c '! nm build/worksafe | grep -q clock_test_advance && nm build/test/worksafe | grep -q clock_test_advance'
-# The test build hashes passwords at libsodium's minimum cost (src/auth/password.c);
-# the release binary must store the INTERACTIVE cost: 64 MiB, two passes.
-hash_of() { # binary: the admin's stored password hash after `init`
-    local d; d=$(mktemp -d /tmp/ws-hash-XXXXXX)
-    "$1" init --data "$d" --admin-password 'Hash-Check-2026' >/dev/null 2>&1 &&
-        python3 -c 'import sqlite3,sys; print(sqlite3.connect("file:"+sys.argv[1]+"/worksafe.db?mode=ro",uri=True).execute("SELECT password_hash FROM accounts WHERE username=?",("admin",)).fetchone()[0])' "$d"
-    rm -rf "$d"
-}
-full_cost() { case "$(hash_of "$1")" in '$argon2id$v=19$m=65536,t=2,p=1$'*) return 0;; *) return 1;; esac; }
-one release-hashes-at-full-cost full_cost build/worksafe
-# The proof fuzzer's seed is a proof it builds and checks at start-up with a
-# fixed key: the committed seed is that proof, and the release CLI accepts it.
-proof_seed() {
-    local f k; f=$(mktemp /tmp/ws-proof-XXXXXX)
-    k=$(WS_FUZZ_PROOF_SEED="$f" build/fuzz/fuzz_proof -runs=0 2>&1 | sed -n 's/.*its key: //p')
-    cmp "$f" tests/fuzz/seeds-proof/valid.json && build/worksafe audit check-proof "$f" --key "$k"
-    local rc=$?; rm -f "$f"; return $rc
-}
-one proof-seed-checks-with-cli proof_seed
 # Browser tests: a demo plant on a free port, driven by playwright-core. They
 # start before the cmocka tests and run beside them, outside the pool: one
 # Chromium that mostly waits on pages. Run alone after the rest they took 3 of
@@ -143,6 +121,39 @@ browser_report() {
 rm -f "$log_dir/browser.res"
 if [ -f tests/browser/run.mjs ]; then browser_job & browser_pid=$!; fi
 
+# The rest of the test build (make test-build: the release binary, the unit,
+# integration and fuzz binaries) is made here, beside the browser tests,
+# which need only the test server and the pages (`make test` builds those
+# first); with nothing to build it is a no-op.
+if ! make --no-print-directory test-build >"$log_dir/build.log" 2>&1; then
+    echo "FAIL build — $log_dir/build.log"; tail -30 "$log_dir/build.log"
+    [ -n "${browser_pid:-}" ] && { wait "$browser_pid"; browser_pid=; browser_report; }
+    echo "$passed passed, $((failed + 1)) failed"
+    exit 1
+fi
+one check-layers scripts/check-layers.sh
+# A clock that tests can move exists only in the test build, never in the
+# binary `make install` installs (a movable clock in a permit system is a backdoor).
+one release-has-no-test-clock sh -c '! nm build/worksafe | grep -q clock_test_advance && nm build/test/worksafe | grep -q clock_test_advance'
+# The test build hashes passwords at libsodium's minimum cost (src/auth/password.c);
+# the release binary must store the INTERACTIVE cost: 64 MiB, two passes.
+hash_of() { # binary: the admin's stored password hash after `init`
+    local d; d=$(mktemp -d /tmp/ws-hash-XXXXXX)
+    "$1" init --data "$d" --admin-password 'Hash-Check-2026' >/dev/null 2>&1 &&
+        python3 -c 'import sqlite3,sys; print(sqlite3.connect("file:"+sys.argv[1]+"/worksafe.db?mode=ro",uri=True).execute("SELECT password_hash FROM accounts WHERE username=?",("admin",)).fetchone()[0])' "$d"
+    rm -rf "$d"
+}
+full_cost() { case "$(hash_of "$1")" in '$argon2id$v=19$m=65536,t=2,p=1$'*) return 0;; *) return 1;; esac; }
+one release-hashes-at-full-cost full_cost build/worksafe
+# The proof fuzzer's seed is a proof it builds and checks at start-up with a
+# fixed key: the committed seed is that proof, and the release CLI accepts it.
+proof_seed() {
+    local f k; f=$(mktemp /tmp/ws-proof-XXXXXX)
+    k=$(WS_FUZZ_PROOF_SEED="$f" build/fuzz/fuzz_proof -runs=0 2>&1 | sed -n 's/.*its key: //p')
+    cmp "$f" tests/fuzz/seeds-proof/valid.json && build/worksafe audit check-proof "$f" --key "$k"
+    local rc=$?; rm -f "$f"; return $rc
+}
+one proof-seed-checks-with-cli proof_seed
 tests=()
 for t in build/test/integration/test_* build/test/unit/test_*; do [ -x "$t" ] && tests+=("$t"); done
 # The longest start first, so that none of them begins near the end and
