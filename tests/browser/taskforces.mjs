@@ -154,6 +154,13 @@ export async function run(hz) {
     const shown = await page.locator('#home-shifts li').evaluateAll((els) => els.map((e) => [e.dataset.id, e.dataset.now]));
     assert(JSON.stringify(shown) === JSON.stringify(shifts.map((x) => [String(x.id), String(x.now)])),
       `the home page shows ${JSON.stringify(shown)}, the server ${JSON.stringify(shifts.map((x) => [x.id, x.now]))}`);
+    // each with the worker's crew (the demo's 甲班) when it was rostered as a crew
+    const crews = await page.locator('#home-shifts li').evaluateAll((els) => els.map((e) => {
+      const c = e.querySelector('.home-crew');
+      return c ? c.dataset.crew : null;
+    }));
+    assert(JSON.stringify(crews) === JSON.stringify(shifts.map((x) => x.crew_name || null)) && crews.every((c) => c === '甲班'),
+      `the crews shown ${JSON.stringify(crews)}, the server's ${JSON.stringify(shifts.map((x) => x.crew_name))}`);
     // each with its day and clock times, as a roster reads (the demo's shifts: 08:00 and 20:00)
     for (const when of await page.locator('#home-shifts li .row-meta').allInnerTexts())
       assert(/^(今天|明天|昨天|\d+月\d+日 ?周.) (08|20):00 – (次日 )?(08|20):00$/.test(when.trim()), 'a shift reads ' + when);

@@ -104,8 +104,9 @@ async function fillToday(box) {
   if (mine.length) {
     box.append(h('h3', null, t('home.shifts')), h('ul', { class: 'tf-tasks', id: 'home-shifts' }, mine.map((x) =>
       h('li', { class: 'tf-task', dataset: { id: String(x.id), now: String(x.now) } },
-        h('a', { href: '/plant#pl-roster', 'data-link': '' }, x.shift_name), ' ', badge(t('pl.r.role.' + x.role)), ' ',
-        x.now ? badge(t('pl.r.now'), 'ok') : null,
+        h('a', { href: '/plant#pl-roster', 'data-link': '' }, x.shift_name), ' ',
+        x.crew_name ? h('span', { class: 'home-crew', dataset: { crew: x.crew_name } }, x.crew_name, ' ') : null,
+        badge(t('pl.r.role.' + x.role)), ' ', x.now ? badge(t('pl.r.now'), 'ok') : null,
         h('div', { class: 'row-meta' }, shiftWhen(x.start, x.end))))));
   }
   // who is on duty now where one works, along the escalation chain, from the
