@@ -131,6 +131,7 @@ export const enPlant = {
   'pl.cr.members': "Members",
   'pl.cr.members_hint': "The crew leader is the first told of an unacknowledged alarm (duty role grid leader); a person is in one crew of a unit.",
   'pl.cr.member_n': "member {n}",
+  'pl.cr.left': " (has left)",
   'pl.cr.add_member': "Add a member",
   'pl.cr.del_member': "Remove from the crew",
   'pl.cr.need_member': "A crew has at least one member",

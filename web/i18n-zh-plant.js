@@ -131,6 +131,7 @@ export const zhPlant = {
   'pl.cr.members': "成员",
   'pl.cr.members_hint': "班长在报警无人确认时第一个被通知（值班职责“网格长”）；一人只能在本单位的一个班组里。",
   'pl.cr.member_n': "第 {n} 名成员",
+  'pl.cr.left': "（已离职）",
   'pl.cr.add_member': "添加成员",
   'pl.cr.del_member': "移出班组",
   'pl.cr.need_member': "班组至少要有一名成员",

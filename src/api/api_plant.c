@@ -329,8 +329,9 @@ static json_t *crew_json(const plant_crew *cr)
     json_object_set_new(o, "unit_id", json_id(cr->unit_id));
     json_object_set_new(o, "name", json_str(cr->name));
     for (size_t i = 0; i < cr->nmembers; i++)
-        json_array_append_new(m, json_pack("{s:o,s:s,s:s}", "person_id", json_id(cr->members[i].person_id),
-                                           "person_name", cr->members[i].name, "role", cr->members[i].role));
+        json_array_append_new(m, json_pack("{s:o,s:s,s:s,s:b}", "person_id", json_id(cr->members[i].person_id),
+                                           "person_name", cr->members[i].name, "role", cr->members[i].role,
+                                           "active", cr->members[i].active));
     json_object_set_new(o, "members", m);
     json_object_set_new(o, "active", json_boolean(cr->active));
     json_object_set_new(o, "created_at", json_time(cr->created_at));

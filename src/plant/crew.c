@@ -60,7 +60,8 @@ static void crew_row(store_stmt *st, void *out)
     plant_copy(cr->unit_path, sizeof cr->unit_path, store_col_text(st, 7));
 }
 
-/* The members' names (a person erased or gone reads as ""). */
+/* The members' names and whether they are still active (a person erased
+ * reads as the erasure left the name). */
 static ws_err member_names(store_conn *c, plant_crew *cr)
 {
     store_stmt *st = NULL;
@@ -70,7 +71,10 @@ static ws_err member_names(store_conn *c, plant_crew *cr)
         rc = store_reset(st);
         if (!rc) rc = store_bind_int(st, 1, cr->members[i].person_id);
         if (!rc) rc = store_step(st, &row);
-        if (!rc && row) plant_copy(cr->members[i].name, sizeof cr->members[i].name, store_col_text(st, 0));
+        if (!rc && row) {
+            plant_copy(cr->members[i].name, sizeof cr->members[i].name, store_col_text(st, 0));
+            cr->members[i].active = store_col_int(st, 1) != 0;
+        }
     }
     store_finalize(st);
     return rc;

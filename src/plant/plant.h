@@ -183,6 +183,7 @@ typedef struct plant_crew_member {
     int64_t person_id;
     char name[ORG_NAME_MAX + 1];
     char role[16]; /* grid_leader or operator */
+    bool active;   /* false: has left since (the crew is to be edited) */
 } plant_crew_member;
 
 typedef struct plant_crew {

@@ -71,7 +71,7 @@ const char Q_CREW_OF_UNIT[] =
 const char Q_CREW_LIST[] =
     "SELECT " CREW_COLS CREW_FROM SCOPE_WHERE
     "AND (CAST($5 AS BIGINT) < 0 OR c.active = $5) " PAGE("c");
-const char Q_PLANT_PERSON_NAME[] = "SELECT name FROM people WHERE id = $1";
+const char Q_PLANT_PERSON_NAME[] = "SELECT name, active FROM people WHERE id = $1";
 
 /* -------------------------------------------------------------- equipment */
 #define EQ_COLS "e.id, e.unit_id, e.code, e.name, e.kind, e.device_id, e.status, e.created_at, " \

@@ -61,7 +61,7 @@ extern const char Q_CREW_BY_NAME[];       /* $1 unit_id, $2 name -> id */
 extern const char Q_CREW_OF_UNIT[];       /* $1 unit_id -> id, name, members of its active
                                              crews */
 extern const char Q_CREW_LIST[];          /* $5 active or -1 */
-extern const char Q_PLANT_PERSON_NAME[];  /* $1 person id -> name */
+extern const char Q_PLANT_PERSON_NAME[];  /* $1 person id -> name, active */
 
 /* -------------------------------------------------------------- equipment */
 extern const char Q_EQUIPMENT_INSERT[];   /* $1 unit_id, $2 code, $3 name, $4 kind,

@@ -354,6 +354,9 @@ static void test_crews(void **state)
     OK(org_person_deactivate(t->c, &TRUSTED, w.p[3], "离职"));
     REFUSED(plant_crew_schedule(t->c, &TRUSTED, b, day, d2, 2, &added, &kept), WS_EINVAL, "members[1].person_id");
     assert_int_equal(count_sql(t->c, "SELECT COUNT(*) FROM roster_entries"), before);
+    OK(plant_crew_get(t->c, b, cr)); /* listed, marked as gone */
+    assert_true(cr->members[0].active);
+    assert_false(cr->members[1].active);
 
     /* scope: another enterprise's safety officer neither sees nor changes them */
     auth_subject so2 = subject(ROLE_SAFETY_OFFICER, 0, w.ent2_path);

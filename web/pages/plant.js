@@ -251,7 +251,11 @@ function scheduleDialog(crew, shifts, done) {
         d.close();
         toast(t('pl.r.cont.done', { n: r.added, kept: r.kept }), 'ok');
         done(a);
-      } catch (e) { showError(form, e); }
+      } catch (e) { // a member who has left since is named by the server as members[i]
+        const labels = {};
+        crew.members.forEach((m, i) => { labels[`members[${i}].person_id`] = m.person_name; });
+        showError(form, e, { labels });
+      }
     });
   });
 }
@@ -259,12 +263,14 @@ function scheduleDialog(crew, shifts, done) {
 // The crews of the reader's scope, each with its 班长 first; 编辑 and 排班 to a writer.
 function crewsBlock(crews, shifts, units, write, reload, go) {
   const unitIds = [...new Set(shifts.filter((s) => s.active).map((s) => s.unit_id))];
+  const who = (m) => (m.active ? m.person_name : h('span', { class: 'pl-crew-left', dataset: { person: String(m.person_id) } },
+    m.person_name, t('pl.cr.left')));
   const card = (c) => {
     const lead = c.members.filter((m) => m.role === 'grid_leader'), ops = c.members.filter((m) => m.role !== 'grid_leader');
     return h('div', { class: 'pl-crew', dataset: { id: String(c.id), name: c.name } },
       h('strong', null, c.name), ' ',
-      lead.map((m) => h('span', { class: 'pl-crew-lead' }, badge(t('pl.cr.role.grid_leader'), 'info'), ' ', m.person_name, ' ')),
-      h('span', { class: 'muted pl-crew-ops' }, ops.map((m) => m.person_name).join('、')),
+      lead.map((m) => h('span', { class: 'pl-crew-lead' }, badge(t('pl.cr.role.grid_leader'), 'info'), ' ', who(m), ' ')),
+      h('span', { class: 'muted pl-crew-ops' }, ops.map((m, i) => [i ? '、' : '', who(m)])),
       write ? h('span', { class: 'pl-crew-actions' },
         h('button', { type: 'button', class: 'btn btn-small pl-crew-edit', onclick: () => crewDialog(c, units, unitIds, reload) }, t('pl.cr.edit_btn')),
         h('button', { type: 'button', class: 'btn btn-small btn-primary pl-crew-schedule',
