@@ -212,6 +212,7 @@ static json_t *roster_json(const plant_roster *r)
     json_object_set_new(o, "shift_name", json_str(r->shift_name));
     json_object_set_new(o, "person_id", json_id(r->person_id));
     json_object_set_new(o, "person_name", json_str(r->person_name));
+    json_object_set_new(o, "person_active", json_boolean(r->person_active));
     json_object_set_new(o, "role", json_str(r->role));
     json_object_set_new(o, "crew_id", r->crew_id ? json_id(r->crew_id) : json_null());
     json_object_set_new(o, "crew_name", r->crew_id ? json_str(r->crew_name) : json_null());

@@ -166,6 +166,7 @@ static void pick_shift(void *arg, const shift_occ *o)
         k->best = score;
         k->start = o->from;
         k->d->shift_id = o->id;
+        k->d->shift_day = o->day;
         copy(k->d->shift_name, sizeof k->d->shift_name, o->name);
     }
 }
@@ -201,16 +202,19 @@ static void pick_next(void *arg, const shift_occ *o)
 }
 
 /* The people rostered on occurrence (shift, day) in any role, each once,
- * as {id, name, roles[]}; at most HANDOVER_LIST_CAP. */
-static ws_err roster_of(store_conn *c, int64_t shift_id, int64_t day, json_t **out)
+ * as {id, name, roles[]}; at most HANDOVER_LIST_CAP. With crews, also the
+ * names of the crews (班组) they were rostered with, each once, in order of
+ * their first member. */
+static ws_err roster_of(store_conn *c, int64_t shift_id, int64_t day, json_t **out, json_t **crews)
 {
     char d[11];
     plant_date_format(day, d);
     store_stmt *st = NULL;
     bool row = false;
-    json_t *people = json_array(), *last = NULL;
+    json_t *people = json_array(), *last = NULL, *cs = crews ? json_array() : NULL;
     int64_t last_id = 0;
-    ws_err rc = people ? store_prepare(c, Q_HANDOVER_ROSTER, &st) : ws_fail(WS_ENOMEM, NULL, "out of memory");
+    ws_err rc = people && (cs || !crews) ? store_prepare(c, Q_HANDOVER_ROSTER, &st)
+                                         : ws_fail(WS_ENOMEM, NULL, "out of memory");
     if (!rc) rc = store_bind_int(st, 1, shift_id);
     if (!rc) rc = store_bind_text(st, 2, d);
     while (!rc && !(rc = store_step(st, &row)) && row) {
@@ -222,30 +226,54 @@ static ws_err roster_of(store_conn *c, int64_t shift_id, int64_t day, json_t **o
             last_id = id;
         }
         if (!rc) json_array_append_new(json_object_get(last, "roles"), json_string(store_col_text(st, 2)));
+        if (!rc && cs && !store_col_null(st, 3)) {
+            const char *crew = store_col_text(st, 3);
+            size_t i;
+            json_t *x;
+            bool seen = false;
+            json_array_foreach(cs, i, x) seen = seen || !strcmp(json_string_value(x), crew);
+            if (!seen && json_array_append_new(cs, json_string(crew))) rc = ws_fail(WS_ENOMEM, NULL, "out of memory");
+        }
     }
     store_finalize(st);
-    if (rc) json_decref(people);
-    else *out = people;
+    if (rc) {
+        json_decref(people);
+        json_decref(cs);
+        return rc;
+    }
+    *out = people;
+    if (crews) *crews = cs;
     return rc;
 }
 
-/* Invariant 6: the snapshot's "incoming", the occurrence after the one
- * handed over and its roster now; nothing when the unit has no shifts. */
+/* snap[key]: one occurrence of a rostered shift with its roster now, the
+ * people and their crews. */
+static ws_err put_occurrence(store_conn *c, json_t *snap, const char *key, int64_t shift_id,
+                             const char *name, int64_t day, int64_t from)
+{
+    json_t *people = NULL, *crews = NULL;
+    char d[11];
+    plant_date_format(day, d);
+    ws_err rc = roster_of(c, shift_id, day, &people, &crews);
+    if (rc) return rc;
+    json_t *o = json_pack("{s:I, s:s, s:s, s:o, s:o, s:o}", "shift_id", (json_int_t)shift_id, "shift_name",
+                          name, "day", d, "from", json_time(from), "people", people, "crews", crews);
+    if (!o || json_object_set_new(snap, key, o)) return ws_fail(WS_ENOMEM, NULL, "out of memory");
+    return WS_OK;
+}
+
+/* Invariant 6: the snapshot's "outgoing", the occurrence handed over, and
+ * "incoming", the one after it, each with its roster now; nothing when the
+ * unit has no shifts. */
 static ws_err read_incoming(store_conn *c, const org_unit *u, const handover_draft *d, json_t *snap)
 {
     if (d->shift_id <= 0) return WS_OK;
+    ws_err rc = put_occurrence(c, snap, "outgoing", d->shift_id, d->shift_name, d->shift_day, d->shift_from);
     next_pick k = {.after = d->shift_from};
     /* a shift lasts at most a day, so the next one starts within a day of its start */
-    ws_err rc = each_shift(c, u->path, d->shift_from + 26 * HOUR_MS, 2, pick_next, &k);
+    if (!rc) rc = each_shift(c, u->path, d->shift_from + 26 * HOUR_MS, 2, pick_next, &k);
     if (rc || !k.have) return rc;
-    json_t *people = NULL;
-    char day[11];
-    plant_date_format(k.o.day, day);
-    if ((rc = roster_of(c, k.o.id, k.o.day, &people))) return rc;
-    json_object_set_new(snap, "incoming", json_pack("{s:I, s:s, s:s, s:o, s:o}", "shift_id", (json_int_t)k.o.id,
-                                                    "shift_name", k.name, "day", day, "from",
-                                                    json_time(k.o.from), "people", people));
-    return WS_OK;
+    return put_occurrence(c, snap, "incoming", k.o.id, k.name, k.o.day, k.o.from);
 }
 
 static ws_err window(store_conn *c, const org_unit *u, int hours, int64_t now, handover_draft *d)
@@ -460,6 +488,18 @@ static int name_people(store_conn *c, const char *who, const int64_t *ids, size_
     return nm;
 }
 
+/* " 甲班、乙班": the crews of a snapshot's occurrence, or "" (out: 120 bytes). */
+static void crews_text(const json_t *occ, char *out, size_t cap)
+{
+    size_t i;
+    json_t *x;
+    out[0] = 0;
+    json_array_foreach(json_object_get(occ, "crews"), i, x) {
+        str_append_utf8(out, cap, i ? "、" : " ", 4);
+        str_append_utf8(out, cap, json_string_value(x), 40);
+    }
+}
+
 /* 交接班待接 to the channels, the next shift's roster mentioned: what the
  * plant's WeChat group gets today, with what is handed on counted. */
 static void tell_given(store_conn *c, const org_unit *u, int64_t giver, const char *note,
@@ -468,7 +508,7 @@ static void tell_given(store_conn *c, const org_unit *u, int64_t giver, const ch
     handover_settings hs;
     if (handover_settings_get(c, NULL, u->id, &hs)) hs.wait_min = HANDOVER_WAIT_MIN;
     char unit[64] = "", who[40] = "", at[24], next_at[24] = "", title[NOTIFY_TITLE_MAX], body[1600],
-         line[400];
+         line[400], out_crews[120], in_crews[120];
     org_person p;
     str_append_utf8(unit, sizeof unit, u->name, 60);
     if (!org_person_get(c, giver, &p)) str_append_utf8(who, sizeof who, p.name, 36);
@@ -476,14 +516,16 @@ static void tell_given(store_conn *c, const org_unit *u, int64_t giver, const ch
     local_hm(u->tz, now, at);
     snprintf(title, sizeof title, "交接班待接：%s（%s 交班）", unit, who);
     json_t *in = json_object_get(d->snapshot, "incoming"), *people = json_object_get(in, "people");
-    int len = snprintf(body, sizeof body, "- 交班：%s%s%s · %s\n", d->shift_id ? d->shift_name : "",
+    crews_text(json_object_get(d->snapshot, "outgoing"), out_crews, sizeof out_crews);
+    crews_text(in, in_crews, sizeof in_crews);
+    int len = snprintf(body, sizeof body, "- 交班：%s%s%s%s · %s\n", d->shift_id ? d->shift_name : "", out_crews,
                        d->shift_id ? " · " : "", who, at);
     if (in) {
         int64_t from = 0;
         const char *iso = json_string_value(json_object_get(in, "from"));
         if (iso && !clock_parse_rfc3339(iso, &from)) local_hm(u->tz, from, next_at);
-        len += snprintf(body + len, sizeof body - (size_t)len, "- 接班班次：%s（%s 起）\n",
-                        json_string_value(json_object_get(in, "shift_name")), next_at);
+        len += snprintf(body + len, sizeof body - (size_t)len, "- 接班班次：%s%s（%s 起）\n",
+                        json_string_value(json_object_get(in, "shift_name")), in_crews, next_at);
     }
     one_line(line, sizeof line, note, 300);
     len += snprintf(body + len, sizeof body - (size_t)len, "- 交班说明：%s\n", line);
@@ -597,7 +639,7 @@ static ws_err on_roster(store_conn *c, const char *snapshot, int64_t who, int *o
     int64_t shift = json_integer_value(json_object_get(in, "shift_id")), day;
     ws_err rc = WS_OK;
     if (shift > 0 && plant_date_parse(json_string_value(json_object_get(in, "day")), &day) &&
-        !(rc = roster_of(c, shift, day, &people)) && json_array_size(people)) {
+        !(rc = roster_of(c, shift, day, &people, NULL)) && json_array_size(people)) {
         size_t i;
         json_t *p;
         *on = 0;

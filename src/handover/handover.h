@@ -35,7 +35,8 @@
  *     shifts) whose end is nearest the hand-over; else `hours` before it.
  *  6. The next shift is the first occurrence of the same rostered shifts
  *     that starts after the handed-over one; the snapshot names it and the
- *     people its roster had at hand-over time. A take records whether the
+ *     people and crews (班组) its roster had at hand-over time, and the same
+ *     of the handed-over occurrence. A take records whether the
  *     taker is on that occurrence's roster as it stands at taking time
  *     (taken_on_roster: 1 on it, 0 not, NULL when the roster names nobody).
  *     It never refuses on that ground: a shift change at night must not wait
@@ -98,6 +99,7 @@ ws_err handover_settings_put(store_conn *c, const org_caller *by, const handover
 typedef struct handover_draft {
     int64_t unit_id, shift_id; /* shift 0: none found */
     int64_t shift_from;        /* when that occurrence of the shift started (0: none) */
+    int64_t shift_day;         /* the local day it started on (days since 1970-01-01) */
     char shift_name[HANDOVER_SHIFT_NAME_MAX + 1];
     int64_t period_from, period_to;
     const char *from_kind;     /* "previous", "shift" or "hours" (invariant 5) */

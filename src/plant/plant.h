@@ -148,6 +148,7 @@ typedef struct plant_roster {
     char unit_path[AUTH_PATH_MAX];
     int64_t crew_id;                          /* 0: rostered as one person */
     char crew_name[PLANT_SHIFT_NAME_MAX + 1]; /* "" when no crew */
+    bool person_active; /* false: the person has left since (离职); paging skips them */
 } plant_roster;
 
 typedef struct plant_roster_in {

@@ -238,6 +238,7 @@ static void roster_row(store_stmt *st, void *out)
     plant_copy(r->unit_path, sizeof r->unit_path, store_col_text(st, 9));
     r->crew_id = store_col_int(st, 10);
     plant_copy(r->crew_name, sizeof r->crew_name, store_col_text(st, 11));
+    r->person_active = store_col_int(st, 12) != 0;
 }
 
 ws_err plant_roster_get(store_conn *c, int64_t id, plant_roster *r)

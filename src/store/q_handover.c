@@ -24,7 +24,8 @@ const char Q_HANDOVER_TAKE[] =
     "UPDATE handovers SET state = $2, taken_by_person_id = $3, taken_at = $4, taken_note = $5, "
     "taken_on_roster = $6, updated_at = $4 WHERE id = $1 AND state = 'handed'";
 const char Q_HANDOVER_ROSTER[] =
-    "SELECT r.person_id, p.name, r.role FROM roster_entries r JOIN people p ON p.id = r.person_id "
+    "SELECT r.person_id, p.name, r.role, c.name FROM roster_entries r JOIN people p ON p.id = r.person_id "
+    "LEFT JOIN crews c ON c.id = r.crew_id "
     "WHERE r.shift_id = $1 AND r.day = $2 AND p.active = 1 ORDER BY r.person_id, r.role";
 const char Q_HANDOVER_GET[] = "SELECT " HO_COLS("h.snapshot") HO_FROM "WHERE h.id = $1";
 const char Q_HANDOVER_LIST[] =

@@ -22,8 +22,9 @@
 extern const char Q_HANDOVER_INSERT[];   /* $1 unit .. $9 created_at -> id */
 extern const char Q_HANDOVER_TAKE[];     /* $1 id, $2 state, $3 person, $4 at, $5 note, $6 on the
                                           * next shift's roster (NULL, 0, 1); only a handed one */
-extern const char Q_HANDOVER_ROSTER[];   /* $1 shift, $2 day -> person id, name, role of its active
-                                          * people rostered that day, by person */
+extern const char Q_HANDOVER_ROSTER[];   /* $1 shift, $2 day -> person id, name, role, crew name
+                                          * (NULL: rostered alone) of its active people rostered
+                                          * that day, by person */
 extern const char Q_HANDOVER_GET[];      /* $1 id */
 extern const char Q_HANDOVER_LIST[];     /* $1 scope, $2 unit subtree or 0, $3 cursor (ids below it; 0 none), $4 limit, $5 state or '' */
 extern const char Q_HANDOVER_WAITING[];  /* $1 unit -> id of the handover waiting to be taken */

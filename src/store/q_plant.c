@@ -30,7 +30,7 @@ const char Q_SHIFT_LIST[] =
 
 /* ----------------------------------------------------------------- roster */
 #define ROSTER_COLS "r.id, r.unit_id, r.day, r.shift_id, r.person_id, r.role, r.created_at, " \
-                    "s.name, p.name, u.path, COALESCE(r.crew_id, 0), COALESCE(c.name, '')"
+                    "s.name, p.name, u.path, COALESCE(r.crew_id, 0), COALESCE(c.name, ''), p.active"
 #define ROSTER_FROM                                                                        \
     " FROM roster_entries r JOIN shifts s ON s.id = r.shift_id "                           \
     "JOIN people p ON p.id = r.person_id JOIN units u ON u.id = r.unit_id "                \

@@ -8,7 +8,7 @@
  *                   created_at, updated_at, unit path
  *   roster rows:    id, unit_id, day, shift_id, person_id, role, created_at,
  *                   shift name, person name, unit path, crew_id (0: none),
- *                   crew name ('' none)
+ *                   crew name ('' none), person active
  *   crew rows:      id, unit_id, name, members ("person_id:role,..."),
  *                   active, created_at, updated_at, unit path
  *   equipment rows: id, unit_id, code, name, kind, device_id, status,

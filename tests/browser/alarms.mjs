@@ -772,6 +772,14 @@ export async function run(hz) {
     const next = await page.locator('#ho-incoming').innerText();
     assert(draft.snapshot.incoming && next.includes(draft.snapshot.incoming.shift_name) &&
       draft.snapshot.incoming.people.every((p) => next.includes(p.name)), `the next shift: the page says ${next}, the server ${JSON.stringify(draft.snapshot.incoming)}`);
+    // and the crews (班组) of both shifts: the demo rosters 四班两倒 by crew
+    for (const [key, id] of [['incoming', '#ho-incoming'], ['outgoing', '#ho-outgoing']]) {
+      const o = draft.snapshot[key];
+      const crews = await page.locator(id + ' .ho-crew').evaluateAll((xs) => xs.map((x) => x.dataset.crew));
+      assert(o && o.crews.length === 1 && /^[甲乙丙丁]班$/.test(o.crews[0]) && JSON.stringify(crews) === JSON.stringify(o.crews),
+        `the ${key} shift's crews: the page has ${JSON.stringify(crews)}, the server ${JSON.stringify(o)}`);
+    }
+    assert(draft.snapshot.incoming.crews[0] !== draft.snapshot.outgoing.crews[0], 'the same crew hands over to itself');
     // the demo's tank-farm handover taken by someone off the roster says so on its record
     const off = (await apiGet(page, `/handovers?unit_id=${scope}`)).body.items.find((x) => x.taken_on_roster === false);
     assert(off, 'the demo has no handover taken off the roster');
@@ -1078,5 +1086,40 @@ export async function run(hz) {
     await page.locator(`.pl-crew[data-name="${name}"]`).waitFor({ state: 'detached' });
     const after = (await apiGet(page, '/crews/' + made.id)).body;
     assert(after.active === false, 'the crew is not retired');
+  });
+
+  await test('plant: a person rostered for tomorrow who has left since is marked in the cell and named above the roster', async (w) => {
+    const page = await loginAdmin(w);
+    const call = (method, u, b) => page.evaluate(async ([m, url, body]) => {
+      const r = await fetch('/api/v1' + url, { method: m, credentials: 'same-origin', headers: { 'Content-Type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+      return { status: r.status, body: await r.json().catch(() => null) };
+    }, [method, u, b]);
+    const night = (await apiGet(page, '/shifts?active=1')).body.items.find((x) => x.name === '夜班');
+    const name = '离职' + RUN;
+    const who = await call('POST', '/people', { unit_id: night.unit_id, name });
+    assert(who.status === 201, 'the person was not made: ' + JSON.stringify(who));
+    const day = new Date(Date.now() + 8 * 3600e3 + 86400e3).toISOString().slice(0, 10); // tomorrow in Shanghai
+    const put = await call('POST', '/roster-entries', { entries: [{ shift_id: night.id, day, person_id: who.body.id, role: 'operator' }] });
+    assert(put.status === 201, 'the duty was not added: ' + JSON.stringify(put));
+    const entry = put.body.items[0];
+    assert(entry.person_active === true, 'a new duty is of someone who left: ' + JSON.stringify(entry));
+    const gone = await call('POST', `/people/${who.body.id}/actions/deactivate`, { reason: '离职' });
+    assert(gone.status === 200, 'not deactivated: ' + JSON.stringify(gone));
+    const mine = (await apiGet(page, `/roster-entries?person_id=${who.body.id}`)).body.items;
+    assert(mine.length === 1 && mine[0].person_active === false, 'the server: ' + JSON.stringify(mine));
+    const dow = (new Date(day + 'T00:00:00Z').getUTCDay() + 6) % 7;
+    const monday = new Date(Date.parse(day + 'T00:00:00Z') - dow * 86400e3).toISOString().slice(0, 10);
+    await page.goto(BASE + '/plant?week=' + monday + '#pl-roster');
+    const cell = page.locator(`.pl-roster td[data-day="${day}"][data-shift="${night.id}"] .pl-duty-left[data-id="${entry.id}"]`);
+    await cell.waitFor();
+    assert((await cell.innerText()).includes(name + '（已离职）'), 'the cell says ' + (await cell.innerText()));
+    const note = await page.locator('#pl-roster-left').innerText();
+    assert(note.includes(name + '（1 个班次）'), 'the notice says ' + note);
+    await missingStrings(page);
+    // put right: the duty removed, the notice goes
+    assert((await call('DELETE', '/roster-entries/' + entry.id)).status === 200, 'the duty was not removed');
+    await page.reload();
+    await page.locator(`.pl-roster td[data-day="${day}"][data-shift="${night.id}"]`).waitFor();
+    assert(!(await page.locator('#pl-roster-left').count()), 'the notice stays once the duty is removed');
   });
 }

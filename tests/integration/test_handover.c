@@ -412,6 +412,17 @@ static void run(const char *backend)
                  num(in3, "shift_id"), str(in3, "day"), t.pa);
         assert_int_equal(post(&t, t.admin, "/api/v1/roster-entries", b, f), 201);
     }
+    /* and crew 丙班 (操作工丙) is scheduled onto it: the snapshot and the
+     * message name the crew of the incoming shift */
+    long long pc = person(&t, t.area, "操作工丙", "13900000013");
+    snprintf(b, sizeof b, "{\"unit_id\":%lld,\"name\":\"丙班\",\"members\":[{\"person_id\":%lld,\"role\":\"operator\"}]}",
+             t.ent, pc);
+    long long crew = ws_post_id(&t.s, t.admin, "/api/v1/crews", b);
+    snprintf(p, sizeof p, "/api/v1/crews/%lld/actions/schedule", crew);
+    snprintf(b, sizeof b, "{\"shift_id\":%lld,\"days\":[\"%s\"]}", num(in3, "shift_id"), str(in3, "day"));
+    assert_int_equal(post(&t, t.admin, p, b, f), 200);
+    char in3_shift[40];
+    snprintf(in3_shift, sizeof in3_shift, "%s", str(in3, "shift_name"));
     json_decref(d);
     snprintf(b, sizeof b, "{\"unit_id\":%lld,\"note\":\"正常\"}", t.area);
     long long h3 = 0;
@@ -419,8 +430,22 @@ static void run(const char *backend)
     assert_int_equal(ws_req(&t.s, "POST", "/api/v1/handovers", t.b, b, &h), 201);
     h3 = num(h, "id");
     json_decref(h);
+    snprintf(p, sizeof p, "/api/v1/handovers/%lld", h3);
+    h = get(&t, t.b, p, 200);
+    json_t *snap3 = json_object_get(h, "snapshot"), *in4 = json_object_get(snap3, "incoming");
+    assert_int_equal(json_array_size(json_object_get(in4, "crews")), 1);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(in4, "crews"), 0)), "丙班");
+    assert_int_equal(json_array_size(json_object_get(in4, "people")), 2);
+    /* the handed-over occurrence too: the shift 乙 hands over, its crews none */
+    json_t *out4 = json_object_get(snap3, "outgoing");
+    assert_string_equal(str(out4, "shift_name"), str(h, "shift_name"));
+    assert_int_equal(json_array_size(json_object_get(out4, "crews")), 0);
+    json_decref(h);
     m = told(&t, "交接班待接：合成车间（操作工乙 交班）"); /* the roster mentioned */
-    if (!strstr(m, "- 接班：操作工甲 @13900000011\n")) fail_msg("the third handover message: %s", m);
+    char crew_line[160];
+    snprintf(crew_line, sizeof crew_line, "- 接班班次：%s 丙班（", in3_shift);
+    if (!strstr(m, "- 接班：操作工甲 @13900000011、操作工丙 @13900000013\n") || !strstr(m, crew_line))
+        fail_msg("the third handover message: %s", m);
     free(m);
     snprintf(p, sizeof p, "/api/v1/handovers/%lld/actions/accept", h3);
     h = NULL;

@@ -101,9 +101,15 @@ static void test_on_duty_shanghai(void **state)
     assert_int_equal(from, w.site);
     /* 08:29 +08: the site's shift has not begun. */
     assert_int_equal(duty(t->c, w.area, "safety_officer", utc("2026-03-10", 0, 29), NULL), 0);
-    /* A person who left is not on duty. */
+    /* A person who left is not on duty; their entries stay, marked. */
+    plant_roster r;
+    OK(plant_roster_get(t->c, ids[0], &r));
+    assert_int_equal(r.person_id, w.p[0]);
+    assert_true(r.person_active);
     OK(org_person_deactivate(t->c, &TRUSTED, w.p[0], "离职"));
     assert_int_equal(duty(t->c, w.area, "grid_leader", utc("2026-03-10", 1, 0), NULL), 0);
+    OK(plant_roster_get(t->c, ids[0], &r));
+    assert_false(r.person_active);
     /* A retired shift neither. */
     plant_shift_in off = {.set = PLANT_SH_ACTIVE, .active = false};
     OK(plant_shift_update(t->c, &TRUSTED, night, &off));

@@ -58,16 +58,20 @@ function snapshotView(snap, sum) {
   const more = (k) => (snap[k] && snap[k].more ? h('p', { class: 'notice' }, t('ho.capped', { n: list(k).length })) : null);
   const lv = sum.raised_by_level || {};
   const duty = snap.on_duty || {};
-  const next = snap.incoming;
+  const next = snap.incoming, prev = snap.outgoing;
+  // one rostered occurrence: its shift, its crews (班组; snapshots before crews have none) and people
+  const occurrence = (o, id, key) => h('p', { id, dataset: { shiftId: String(o.shift_id), day: o.day } },
+    t(key, { shift: o.shift_name, at: fmtTime(o.from) }), ' ',
+    (o.crews || []).map((n) => [h('span', { class: 'ho-crew', dataset: { crew: n } }, badge(n, 'info')), ' ']),
+    o.people.length ? o.people.map((p) => p.name).join('、') : t('ho.noduty'));
   return [
     h('p', { id: 'ho-duty' }, t('ho.duty'), CHAIN.map((r) => {
       const people = duty[r] || [];
       return h('span', { class: 'ho-duty-role', dataset: { role: r } }, ' ', session.roleName(r), ' ',
         people.length ? people.map((p) => p.name).join('、') : t('ho.noduty'));
     })),
-    next ? h('p', { id: 'ho-incoming', dataset: { shiftId: String(next.shift_id), day: next.day } },
-      t('ho.incoming', { shift: next.shift_name, at: fmtTime(next.from) }), ' ',
-      next.people.length ? next.people.map((p) => p.name).join('、') : t('ho.noduty')) : null,
+    prev ? occurrence(prev, 'ho-outgoing', 'ho.outgoing') : null,
+    next ? occurrence(next, 'ho-incoming', 'ho.incoming') : null,
     section('ho-raised', t('ho.raised'), (lv[1] || 0) + (lv[2] || 0) + (lv[3] || 0), [
       h('p', { class: 'muted', id: 'ho-levels' }, t('ho.levels', { l3: lv[3] || 0, l2: lv[2] || 0, l1: lv[1] || 0 })),
       more('raised'), table(['level', 'title', 'raised', 'state', 'who'], list('raised').map(alarmRow))]),

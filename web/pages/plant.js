@@ -321,8 +321,8 @@ function rosterSection(shifts, entries, units, week, write, reload, go) {
       .sort((a, b) => DUTY_ROLES.indexOf(a.role) - DUTY_ROLES.indexOf(b.role));
     const crewNames = [...new Set(here.map((e) => e.crew_name).filter(Boolean))];
     return [crewNames.map((n) => h('div', { class: 'pl-cell-crew', dataset: { crew: n } }, badge(n, 'info'))),
-      here.map((e) => h('div', { class: 'pl-duty', dataset: { id: String(e.id), role: e.role } },
-        badge(t('pl.r.role.' + e.role), DUTY_KIND[e.role]), ' ', e.person_name,
+      here.map((e) => h('div', { class: 'pl-duty' + (e.person_active ? '' : ' pl-duty-left'), dataset: { id: String(e.id), role: e.role } },
+        badge(t('pl.r.role.' + e.role), DUTY_KIND[e.role]), ' ', e.person_name, e.person_active ? null : t('pl.cr.left'),
         write ? h('button', { type: 'button', class: 'pl-duty-del', title: t('pl.r.remove'), 'aria-label': t('pl.r.remove'),
           onclick: async () => {
             if (!(await confirmDialog(t('pl.r.remove'), t('pl.r.remove_q', { name: e.person_name, shift: s.name, day }), t('pl.r.remove'), true))) return;
@@ -354,8 +354,13 @@ function rosterSection(shifts, entries, units, week, write, reload, go) {
     h('h3', null, session.unitName(units, u)),
     folded ? h('details', { class: 'pl-past' }, h('summary', null, t('pl.r.past', { n: past.length })), past.map((d) => dayCard(u, d))) : null,
     (folded ? days.filter((d) => d >= now) : days).map((d) => dayCard(u, d)));
+  // people who have left since are no longer paged: their duties from today on need someone else
+  const gone = new Map();
+  for (const e of entries) if (!e.person_active && e.day >= now) gone.set(e.person_name, (gone.get(e.person_name) || 0) + 1);
+  const goneNote = gone.size ? h('p', { class: 'notice notice-warn', id: 'pl-roster-left' }, t('pl.r.left', {
+    who: [...gone].map(([n, k]) => t('pl.r.left_one', { name: n, n: k })).join('、') })) : null;
   const phone = window.matchMedia(PHONE).matches;
-  return [head, ...unitIds.map((u) => (phone ? list(u) : table(u)))];
+  return [head, goneNote, ...unitIds.map((u) => (phone ? list(u) : table(u)))].filter(Boolean);
 }
 
 const BYPASS_ORDER = { expired: 0, active: 1, approved: 2, requested: 3, restored: 4, cancelled: 5 };
