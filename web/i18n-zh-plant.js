@@ -131,7 +131,7 @@ export const zhPlant = {
   'pl.cr.members': "成员",
   'pl.cr.members_hint': "班长在报警无人确认时第一个被通知（值班职责“网格长”）；一人只能在本单位的一个班组里。",
   'pl.cr.member_n': "第 {n} 名成员",
-  'pl.r.left': "本周值班表上有已离职的人员，他们不再接收报警与通知，请改排：{who}",
+  'pl.r.left': "下表中有已离职的人员，他们不再接收报警与通知，请改排：{who}",
   'pl.r.left_one': "{name}（{n} 个班次）",
   'pl.cr.left': "（已离职）",
   'pl.cr.add_member': "添加成员",
