@@ -355,10 +355,14 @@ function rosterSection(shifts, entries, units, week, write, reload, go) {
     folded ? h('details', { class: 'pl-past' }, h('summary', null, t('pl.r.past', { n: past.length })), past.map((d) => dayCard(u, d))) : null,
     (folded ? days.filter((d) => d >= now) : days).map((d) => dayCard(u, d)));
   // people who have left since are no longer paged: their duties from today on need someone else
-  const gone = new Map();
-  for (const e of entries) if (!e.person_active && e.day >= now) gone.set(e.person_name, (gone.get(e.person_name) || 0) + 1);
+  const gone = new Map(); // person id -> { name, n: their duties }
+  for (const e of entries.filter((x) => !x.person_active && x.day >= now)) {
+    const g = gone.get(e.person_id) || { name: e.person_name, n: 0 };
+    g.n++;
+    gone.set(e.person_id, g);
+  }
   const goneNote = gone.size ? h('p', { class: 'notice notice-warn', id: 'pl-roster-left' }, t('pl.r.left', {
-    who: [...gone].map(([n, k]) => t('pl.r.left_one', { name: n, n: k })).join('、') })) : null;
+    who: [...gone.values()].map((g) => t('pl.r.left_one', { name: g.name, n: g.n })).join('、') })) : null;
   const phone = window.matchMedia(PHONE).matches;
   return [head, goneNote, ...unitIds.map((u) => (phone ? list(u) : table(u)))].filter(Boolean);
 }
