@@ -260,11 +260,14 @@ function scheduleDialog(crew, shifts, done) {
   });
 }
 
+// A person's name, marked （已离职） once they have left (no longer paged).
+const personName = (id, name, active) => (active ? name
+  : h('span', { class: 'pl-person-left', dataset: { person: String(id) } }, name, t('pl.cr.left')));
+
 // The crews of the reader's scope, each with its 班长 first; 编辑 and 排班 to a writer.
 function crewsBlock(crews, shifts, units, write, reload, go) {
   const unitIds = [...new Set(shifts.filter((s) => s.active).map((s) => s.unit_id))];
-  const who = (m) => (m.active ? m.person_name : h('span', { class: 'pl-crew-left', dataset: { person: String(m.person_id) } },
-    m.person_name, t('pl.cr.left')));
+  const who = (m) => personName(m.person_id, m.person_name, m.active);
   const card = (c) => {
     const lead = c.members.filter((m) => m.role === 'grid_leader'), ops = c.members.filter((m) => m.role !== 'grid_leader');
     return h('div', { class: 'pl-crew', dataset: { id: String(c.id), name: c.name } },
@@ -322,7 +325,7 @@ function rosterSection(shifts, entries, units, week, write, reload, go) {
     const crewNames = [...new Set(here.map((e) => e.crew_name).filter(Boolean))];
     return [crewNames.map((n) => h('div', { class: 'pl-cell-crew', dataset: { crew: n } }, badge(n, 'info'))),
       here.map((e) => h('div', { class: 'pl-duty' + (e.person_active ? '' : ' pl-duty-left'), dataset: { id: String(e.id), role: e.role } },
-        badge(t('pl.r.role.' + e.role), DUTY_KIND[e.role]), ' ', e.person_name, e.person_active ? null : t('pl.cr.left'),
+        badge(t('pl.r.role.' + e.role), DUTY_KIND[e.role]), ' ', personName(e.person_id, e.person_name, e.person_active),
         write ? h('button', { type: 'button', class: 'pl-duty-del', title: t('pl.r.remove'), 'aria-label': t('pl.r.remove'),
           onclick: async () => {
             if (!(await confirmDialog(t('pl.r.remove'), t('pl.r.remove_q', { name: e.person_name, shift: s.name, day }), t('pl.r.remove'), true))) return;
